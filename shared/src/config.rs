@@ -1,0 +1,346 @@
+//! Typed configuration from the environment, parsed once at start. Every error names the
+//! variable. Secrets are [`SecretString`]s (never printed) and may be given as a reference,
+//! `ssm:<parameter name>`, resolved once at start from SSM Parameter Store (SecureString).
+
+use std::collections::HashMap;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::ticket::ConversationWindow;
+
+pub const WHATSAPP_APP_SECRET: &str = "WHATSAPP_APP_SECRET";
+pub const WHATSAPP_VERIFY_TOKEN: &str = "WHATSAPP_VERIFY_TOKEN";
+pub const WHATSAPP_ACCESS_TOKEN: &str = "WHATSAPP_ACCESS_TOKEN";
+pub const HELPDESK_TABLE: &str = "HELPDESK_TABLE";
+pub const HELPDESK_INBOUND_QUEUE_URL: &str = "HELPDESK_INBOUND_QUEUE_URL";
+pub const HELPDESK_CONVERSATION_WINDOW_HOURS: &str = "HELPDESK_CONVERSATION_WINDOW_HOURS";
+
+const SSM_PREFIX: &str = "ssm:";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is not set")]
+    Missing { name: &'static str },
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error("{name} could not be read from SSM parameter {parameter}: {reason}")]
+    Secret {
+        name: &'static str,
+        parameter: String,
+        reason: String,
+    },
+}
+
+impl ConfigError {
+    fn invalid(name: &'static str, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            name,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The variables a function reads (the process environment, or a map in tests).
+#[derive(Debug, Clone, Default)]
+pub struct Env(HashMap<String, String>);
+
+impl Env {
+    pub fn from_process() -> Self {
+        Self(std::env::vars().collect())
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        )
+    }
+
+    /// The value, if set and not blank.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    pub fn required(&self, name: &'static str) -> Result<&str, ConfigError> {
+        self.get(name).ok_or(ConfigError::Missing { name })
+    }
+
+    fn secret(&self, name: &'static str) -> Result<SecretValue, ConfigError> {
+        let raw = self.required(name)?;
+        if raw.trim() != raw {
+            return Err(ConfigError::invalid(
+                name,
+                "has leading or trailing white space",
+            ));
+        }
+        match raw.strip_prefix(SSM_PREFIX) {
+            Some(parameter) if parameter.is_empty() => Err(ConfigError::invalid(
+                name,
+                "names no SSM parameter after `ssm:`",
+            )),
+            Some(parameter) => Ok(SecretValue::Ssm {
+                name,
+                parameter: parameter.to_owned(),
+            }),
+            None => Ok(SecretValue::Plain(SecretString::from(raw.to_owned()))),
+        }
+    }
+}
+
+/// A secret as configured: the value itself, or where to fetch it.
+#[derive(Debug, Clone)]
+pub enum SecretValue {
+    Plain(SecretString),
+    Ssm {
+        name: &'static str,
+        parameter: String,
+    },
+}
+
+impl SecretValue {
+    /// The secret, fetching it from SSM if it is a reference.
+    pub async fn resolve(
+        self,
+        ssm: Option<&aws_sdk_ssm::Client>,
+    ) -> Result<SecretString, ConfigError> {
+        let (name, parameter) = match self {
+            Self::Plain(s) => return Ok(s),
+            Self::Ssm { name, parameter } => (name, parameter),
+        };
+        let fail = |reason: String| ConfigError::Secret {
+            name,
+            parameter: parameter.clone(),
+            reason,
+        };
+        let ssm = ssm.ok_or_else(|| fail("no AWS configuration to reach SSM".into()))?;
+        let out = ssm
+            .get_parameter()
+            .name(&parameter)
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(|e| fail(aws_sdk_ssm::error::DisplayErrorContext(&e).to_string()))?;
+        let value = out
+            .parameter
+            .and_then(|p| p.value)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| fail("the parameter has no value".into()))?;
+        Ok(SecretString::from(value))
+    }
+
+    pub fn is_reference(&self) -> bool {
+        matches!(self, Self::Ssm { .. })
+    }
+}
+
+/// Settings of the webhook intake function, before secrets are resolved.
+#[derive(Debug, Clone)]
+pub struct IntakeSettings {
+    pub app_secret: SecretValue,
+    pub verify_token: SecretValue,
+    pub table: String,
+    pub inbound_queue_url: String,
+    pub window: ConversationWindow,
+}
+
+/// Settings of the webhook intake function, ready to use.
+#[derive(Debug, Clone)]
+pub struct IntakeConfig {
+    pub app_secret: SecretString,
+    pub verify_token: SecretString,
+    pub table: String,
+    pub inbound_queue_url: String,
+    pub window: ConversationWindow,
+}
+
+impl IntakeSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            app_secret: env.secret(WHATSAPP_APP_SECRET)?,
+            verify_token: env.secret(WHATSAPP_VERIFY_TOKEN)?,
+            table: table_name(env)?,
+            inbound_queue_url: fifo_queue_url(env, HELPDESK_INBOUND_QUEUE_URL)?,
+            window: window(env)?,
+        })
+    }
+
+    pub fn needs_ssm(&self) -> bool {
+        self.app_secret.is_reference() || self.verify_token.is_reference()
+    }
+
+    pub async fn resolve(
+        self,
+        ssm: Option<&aws_sdk_ssm::Client>,
+    ) -> Result<IntakeConfig, ConfigError> {
+        let config = IntakeConfig {
+            app_secret: self.app_secret.resolve(ssm).await?,
+            verify_token: self.verify_token.resolve(ssm).await?,
+            table: self.table,
+            inbound_queue_url: self.inbound_queue_url,
+            window: self.window,
+        };
+        if config.app_secret.expose_secret().is_empty() {
+            return Err(ConfigError::invalid(WHATSAPP_APP_SECRET, "is empty"));
+        }
+        Ok(config)
+    }
+}
+
+/// DynamoDB table names: 3-255 characters of letters, digits, `_`, `-`, `.`.
+fn table_name(env: &Env) -> Result<String, ConfigError> {
+    let name = env.required(HELPDESK_TABLE)?;
+    let ok = (3..=255).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if !ok {
+        return Err(ConfigError::invalid(
+            HELPDESK_TABLE,
+            "must be 3-255 characters of letters, digits, '_', '-' or '.'",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn fifo_queue_url(env: &Env, name: &'static str) -> Result<String, ConfigError> {
+    let url = env.required(name)?;
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(ConfigError::invalid(
+            name,
+            "must be an http(s) SQS queue URL",
+        ));
+    }
+    if !url.ends_with(".fifo") {
+        return Err(ConfigError::invalid(
+            name,
+            "must be a FIFO queue (the URL ends in .fifo)",
+        ));
+    }
+    Ok(url.to_owned())
+}
+
+fn window(env: &Env) -> Result<ConversationWindow, ConfigError> {
+    let Some(raw) = env.get(HELPDESK_CONVERSATION_WINDOW_HOURS) else {
+        return Ok(ConversationWindow::default());
+    };
+    let hours: i64 = raw.trim().parse().map_err(|_| {
+        ConfigError::invalid(
+            HELPDESK_CONVERSATION_WINDOW_HOURS,
+            format!("{raw:?} is not a whole number of hours"),
+        )
+    })?;
+    ConversationWindow::from_hours(hours)
+        .map_err(|e| ConfigError::invalid(HELPDESK_CONVERSATION_WINDOW_HOURS, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URL: &str = "https://sqs.eu-central-1.amazonaws.com/000000000000/helpdesk-inbound.fifo";
+
+    fn env(overrides: &[(&'static str, &'static str)]) -> Env {
+        let mut pairs = vec![
+            (WHATSAPP_APP_SECRET, "s3cret-app"),
+            (WHATSAPP_VERIFY_TOKEN, "verify-me"),
+            (HELPDESK_TABLE, "helpdesk"),
+            (HELPDESK_INBOUND_QUEUE_URL, URL),
+        ];
+        for (k, v) in overrides {
+            pairs.retain(|(name, _)| name != k);
+            pairs.push((k, v));
+        }
+        Env::from_pairs(pairs)
+    }
+
+    #[tokio::test]
+    async fn a_complete_environment_parses_with_a_24_hour_default_window() {
+        let config = IntakeSettings::from_env(&env(&[]))
+            .unwrap()
+            .resolve(None)
+            .await
+            .unwrap();
+        assert_eq!(config.table, "helpdesk");
+        assert_eq!(config.window, ConversationWindow::default());
+        assert_eq!(config.app_secret.expose_secret(), "s3cret-app");
+    }
+
+    #[test]
+    fn each_missing_variable_is_named() {
+        for name in [
+            WHATSAPP_APP_SECRET,
+            WHATSAPP_VERIFY_TOKEN,
+            HELPDESK_TABLE,
+            HELPDESK_INBOUND_QUEUE_URL,
+        ] {
+            let err = IntakeSettings::from_env(&env(&[(name, "")])).unwrap_err();
+            assert_eq!(err, ConfigError::Missing { name });
+            assert_eq!(err.to_string(), format!("{name} is not set"));
+        }
+    }
+
+    #[test]
+    fn bad_values_say_what_is_wrong() {
+        let cases: [(&'static str, &'static str, &str); 5] = [
+            (
+                HELPDESK_CONVERSATION_WINDOW_HOURS,
+                "a day",
+                "is not a whole number",
+            ),
+            (
+                HELPDESK_CONVERSATION_WINDOW_HOURS,
+                "500",
+                "between 1 and 168 hours",
+            ),
+            (
+                HELPDESK_INBOUND_QUEUE_URL,
+                "https://sqs/q",
+                "must be a FIFO queue",
+            ),
+            (HELPDESK_TABLE, "a b", "letters, digits"),
+            (WHATSAPP_APP_SECRET, " secret", "white space"),
+        ];
+        for (name, value, expected) in cases {
+            let err = IntakeSettings::from_env(&env(&[(name, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(name), "{err}");
+            assert!(err.contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_window_accepts_48_hours() {
+        let s =
+            IntakeSettings::from_env(&env(&[(HELPDESK_CONVERSATION_WINDOW_HOURS, "48")])).unwrap();
+        assert_eq!(s.window, ConversationWindow::from_hours(48).unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_ssm_reference_needs_aws_to_resolve() {
+        let s =
+            IntakeSettings::from_env(&env(&[(WHATSAPP_APP_SECRET, "ssm:/helpdesk/app-secret")]))
+                .unwrap();
+        assert!(s.needs_ssm());
+        let err = s.resolve(None).await.unwrap_err().to_string();
+        assert!(
+            err.contains("WHATSAPP_APP_SECRET") && err.contains("/helpdesk/app-secret"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let s = IntakeSettings::from_env(&env(&[])).unwrap();
+        let printed = format!("{s:?}");
+        assert!(
+            !printed.contains("s3cret-app") && !printed.contains("verify-me"),
+            "{printed}"
+        );
+    }
+}

@@ -1,0 +1,374 @@
+//! Webhook intake: stores every new customer message exactly once on the right ticket and queues
+//! it for the bot; records delivery statuses. Safe to run twice on the same webhook (Meta
+//! redelivers), and a retry after a partial failure completes the work without duplicates.
+
+use std::sync::Arc;
+
+use futures::{StreamExt, stream};
+use jiff::Timestamp;
+use serde::Serialize;
+use tracing::{debug, info, warn};
+
+use crate::clock::Clock;
+use crate::ids::{ConversationKey, TicketId};
+use crate::queue::{InboundQueue, InboundQueueItem, MAX_BATCH, QueueError};
+use crate::store::{
+    Direction, MessageRecord, SeenMessage, StatusOutcome, StoreError, TicketStore, WriteOutcome,
+};
+use crate::ticket::{Conversation, ConversationWindow, Ticket, WindowDecision};
+use crate::webhook::plan::{ConversationPlan, InboundMessage, IntakePlan};
+
+/// Conversations stored at once; messages within one conversation are stored in order.
+const CONVERSATION_CONCURRENCY: usize = 16;
+/// Queue batches in flight at once (each chain keeps its groups in order).
+const SEND_CONCURRENCY: usize = 8;
+const STATUS_CONCURRENCY: usize = 16;
+/// Rounds of read-decide-write before giving up on a hotly contended conversation.
+const MAX_ATTEMPTS: usize = 8;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntakeError {
+    #[error("storing failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("queueing failed: {0}")]
+    Queue(#[from] QueueError),
+}
+
+impl IntakeError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Store(e) => e.is_retryable(),
+            Self::Queue(e) => e.is_retryable(),
+        }
+    }
+}
+
+/// What one webhook did, for the request log line. `error` is the first failure, if any: the
+/// webhook must then be answered with a non-2xx status so Meta delivers it again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IntakeReport {
+    pub stored: usize,
+    pub duplicates: usize,
+    pub tickets_opened: usize,
+    pub enqueued: usize,
+    pub statuses_applied: usize,
+    pub statuses_unknown: usize,
+    pub statuses_superseded: usize,
+    #[serde(skip)]
+    pub error: Option<IntakeError>,
+}
+
+impl IntakeReport {
+    fn fail(&mut self, e: impl Into<IntakeError>) {
+        if self.error.is_none() {
+            self.error = Some(e.into());
+        }
+    }
+}
+
+pub struct Intake {
+    store: Arc<dyn TicketStore>,
+    queue: Arc<dyn InboundQueue>,
+    clock: Arc<dyn Clock>,
+    window: ConversationWindow,
+}
+
+/// A stored message waiting to go on the queue.
+struct Pending {
+    item: InboundQueueItem,
+    seen: SeenMessage,
+}
+
+#[derive(Default)]
+struct ConversationResult {
+    pending: Vec<Pending>,
+    stored: usize,
+    duplicates: usize,
+    opened: usize,
+    error: Option<StoreError>,
+}
+
+enum Stored {
+    New { seen: SeenMessage, opened: bool },
+    Duplicate(SeenMessage),
+}
+
+impl Intake {
+    pub fn new(
+        store: Arc<dyn TicketStore>,
+        queue: Arc<dyn InboundQueue>,
+        clock: Arc<dyn Clock>,
+        window: ConversationWindow,
+    ) -> Self {
+        Self {
+            store,
+            queue,
+            clock,
+            window,
+        }
+    }
+
+    pub async fn ingest(&self, plan: &IntakePlan<'_>) -> IntakeReport {
+        let mut report = IntakeReport::default();
+
+        let results: Vec<ConversationResult> = stream::iter(&plan.conversations)
+            .map(|c| self.store_conversation(c))
+            .buffered(CONVERSATION_CONCURRENCY)
+            .collect()
+            .await;
+        let mut pending = Vec::new();
+        for r in results {
+            report.stored += r.stored;
+            report.duplicates += r.duplicates;
+            report.tickets_opened += r.opened;
+            pending.extend(r.pending);
+            if let Some(e) = r.error {
+                report.fail(e);
+            }
+        }
+
+        // Whatever was stored goes on the queue even if another conversation failed: the retry
+        // Meta makes will find these stored and enqueued and skip them.
+        self.enqueue(&pending, &mut report).await;
+        self.apply_statuses(plan, &mut report).await;
+        report
+    }
+
+    async fn store_conversation(&self, plan: &ConversationPlan<'_>) -> ConversationResult {
+        let mut result = ConversationResult::default();
+        let profile = plan.profile_name.as_deref();
+        let mut known: Option<Conversation> = None;
+        for message in &plan.messages {
+            match self
+                .store_message(&plan.key, profile, message, &mut known)
+                .await
+            {
+                Ok(Stored::New { seen, opened }) => {
+                    result.stored += 1;
+                    result.opened += usize::from(opened);
+                    result.pending.push(pending(&plan.key, seen, opened));
+                }
+                Ok(Stored::Duplicate(seen)) => {
+                    result.duplicates += 1;
+                    if !seen.enqueued {
+                        debug!(wamid = %seen.wamid, ticket_id = %seen.ticket_id, "stored earlier but not queued; queueing now");
+                        result.pending.push(pending(&plan.key, seen, false));
+                    }
+                }
+                Err(e) => {
+                    // Later messages of this conversation must not overtake the failed one.
+                    result.error = Some(e);
+                    return result;
+                }
+            }
+        }
+        if let Some(name) = profile {
+            let now = self.clock.now();
+            if let Err(e) = self
+                .store
+                .save_profile_name(&plan.key.wa_id, name, now)
+                .await
+            {
+                result.error = Some(e);
+            }
+        }
+        result
+    }
+
+    async fn store_message(
+        &self,
+        key: &ConversationKey,
+        profile: Option<&str>,
+        message: &InboundMessage<'_>,
+        known: &mut Option<Conversation>,
+    ) -> Result<Stored, StoreError> {
+        for _ in 0..MAX_ATTEMPTS {
+            if let Some(seen) = self.store.seen(&message.wamid).await? {
+                return Ok(Stored::Duplicate(seen));
+            }
+            if known.is_none() {
+                *known = self.store.conversation(key).await?;
+            }
+            let now = self.clock.now();
+            let (outcome, ticket_id, opened) =
+                match self.window.decide(known.as_ref(), message.sent_at) {
+                    WindowDecision::Join(ticket_id) => {
+                        let read = known
+                            .as_ref()
+                            .expect("join is only decided for a known conversation");
+                        let record = inbound_record(ticket_id, message, profile, now);
+                        (
+                            self.store.append_inbound(read, &record).await?,
+                            ticket_id,
+                            false,
+                        )
+                    }
+                    WindowDecision::Open { replacing } => {
+                        let ticket = Ticket::open(
+                            key.clone(),
+                            message.wamid.clone(),
+                            message.sent_at,
+                            profile.map(str::to_owned),
+                            now,
+                        );
+                        let record = inbound_record(ticket.id, message, profile, now);
+                        (
+                            self.store.open_ticket(&ticket, replacing, &record).await?,
+                            ticket.id,
+                            true,
+                        )
+                    }
+                };
+            match outcome {
+                WriteOutcome::Written => {
+                    let last = known
+                        .as_ref()
+                        .map_or(message.sent_at, |c| c.last_customer_at.max(message.sent_at));
+                    *known = Some(Conversation {
+                        key: key.clone(),
+                        ticket_id,
+                        opened_at: if opened {
+                            now
+                        } else {
+                            known.as_ref().map_or(now, |c| c.opened_at)
+                        },
+                        last_customer_at: if opened { message.sent_at } else { last },
+                    });
+                    if opened {
+                        info!(ticket_id = %ticket_id, wamid = %message.wamid, "ticket opened");
+                    } else {
+                        debug!(ticket_id = %ticket_id, wamid = %message.wamid, "message joined ticket");
+                    }
+                    let seen = SeenMessage {
+                        wamid: message.wamid.clone(),
+                        ticket_id,
+                        direction: Direction::Inbound,
+                        sent_at: message.sent_at,
+                        enqueued: false,
+                    };
+                    return Ok(Stored::New { seen, opened });
+                }
+                WriteOutcome::Duplicate | WriteOutcome::ConversationMoved => {
+                    debug!(wamid = %message.wamid, "lost a race for the conversation; reading again");
+                    *known = None;
+                }
+            }
+        }
+        Err(StoreError::Contended(format!(
+            "conversation of message {}",
+            message.wamid
+        )))
+    }
+
+    async fn enqueue(&self, pending: &[Pending], report: &mut IntakeReport) {
+        let outcomes: Vec<(usize, Option<QueueError>)> = stream::iter(chains(pending))
+            .map(|chain| async move {
+                let mut sent = 0;
+                for batch in chain {
+                    let items: Vec<InboundQueueItem> = batch.iter().map(|p| p.item.clone()).collect();
+                    if let Err(e) = self.queue.send(&items).await {
+                        return (sent, Some(e));
+                    }
+                    sent += batch.len();
+                    for p in batch {
+                        // Best effort: an unmarked record only means a redelivery queues again,
+                        // and SQS deduplication or the bot's idempotency absorbs that.
+                        if let Err(e) = self.store.mark_enqueued(&p.seen).await {
+                            warn!(wamid = %p.seen.wamid, error = %e, "could not mark message as queued");
+                        }
+                    }
+                }
+                (sent, None)
+            })
+            .buffer_unordered(SEND_CONCURRENCY)
+            .collect()
+            .await;
+        for (sent, error) in outcomes {
+            report.enqueued += sent;
+            if let Some(e) = error {
+                report.fail(e);
+            }
+        }
+    }
+
+    async fn apply_statuses(&self, plan: &IntakePlan<'_>, report: &mut IntakeReport) {
+        let outcomes: Vec<_> = stream::iter(&plan.statuses)
+            .map(|s| async move { (s, self.store.apply_status(s).await) })
+            .buffer_unordered(STATUS_CONCURRENCY)
+            .collect()
+            .await;
+        for (status, outcome) in outcomes {
+            match outcome {
+                Ok(StatusOutcome::Applied) => report.statuses_applied += 1,
+                Ok(StatusOutcome::Superseded) => report.statuses_superseded += 1,
+                Ok(StatusOutcome::UnknownMessage) => {
+                    info!(wamid = %status.wamid, state = status.state.as_str(), "status for a message we do not know; ignored");
+                    report.statuses_unknown += 1;
+                }
+                Err(e) => report.fail(e),
+            }
+        }
+    }
+}
+
+fn pending(key: &ConversationKey, seen: SeenMessage, opened: bool) -> Pending {
+    Pending {
+        item: InboundQueueItem {
+            v: InboundQueueItem::VERSION,
+            ticket_id: seen.ticket_id,
+            wamid: seen.wamid.clone(),
+            key: key.clone(),
+            sent_at: seen.sent_at,
+            opened_ticket: opened,
+        },
+        seen,
+    }
+}
+
+/// Cuts the pending items (grouped by conversation, in order) into batches of at most ten, and
+/// the batches into chains: a batch that continues the previous batch's conversation joins its
+/// chain, so it is sent only after it. Chains are independent and can be sent concurrently.
+fn chains(pending: &[Pending]) -> Vec<Vec<&[Pending]>> {
+    let mut chains: Vec<Vec<&[Pending]>> = Vec::new();
+    let mut previous_last: Option<&ConversationKey> = None;
+    for batch in pending.chunks(MAX_BATCH) {
+        let continues = previous_last.is_some_and(|k| *k == batch[0].item.key);
+        match chains.last_mut() {
+            Some(chain) if continues => chain.push(batch),
+            _ => chains.push(vec![batch]),
+        }
+        previous_last = batch.last().map(|p| &p.item.key);
+    }
+    chains
+}
+
+/// The stored form of an inbound message.
+pub fn inbound_record(
+    ticket_id: TicketId,
+    message: &InboundMessage<'_>,
+    profile: Option<&str>,
+    now: Timestamp,
+) -> MessageRecord {
+    MessageRecord {
+        ticket_id,
+        wamid: message.wamid.clone(),
+        direction: Direction::Inbound,
+        sent_at: message.sent_at,
+        recorded_at: now,
+        kind: message.content.kind().to_owned(),
+        text: message.content.text().map(str::to_owned),
+        media_id: message.content.media().map(|m| m.id.as_str().to_owned()),
+        // Content holds only strings, booleans, finite numbers and JSON values: it serializes.
+        content: serde_json::to_string(&message.content).unwrap_or_else(|_| "{}".to_owned()),
+        context_id: message
+            .context
+            .as_ref()
+            .and_then(|c| c.id.as_ref())
+            .map(|id| id.as_str().to_owned()),
+        profile_name: profile.map(str::to_owned),
+        delivery: None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

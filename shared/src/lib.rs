@@ -1,0 +1,14 @@
+//! The helpdesk domain: WhatsApp webhook intake, tickets and conversation windows, and the ports
+//! (store, queue, timers, clock) with their AWS and in-memory adapters. Every Lambda function is
+//! a thin `main` over this crate.
+
+pub mod clock;
+pub mod config;
+pub mod ids;
+pub mod intake;
+pub mod queue;
+pub mod store;
+pub mod telemetry;
+pub mod ticket;
+pub mod timers;
+pub mod webhook;

@@ -1,0 +1,130 @@
+//! In-memory FIFO queue with SQS FIFO deduplication (same dedup id within 5 minutes is dropped).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+
+use super::{InboundQueue, InboundQueueItem, QueueError};
+use crate::clock::Clock;
+
+const DEDUP_WINDOW: SignedDuration = SignedDuration::from_mins(5);
+
+#[derive(Default)]
+struct State {
+    items: VecDeque<InboundQueueItem>,
+    dedup: HashMap<String, Timestamp>,
+}
+
+pub struct MemoryQueue {
+    state: Mutex<State>,
+    faults: Mutex<VecDeque<QueueError>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl MemoryQueue {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            state: Mutex::default(),
+            faults: Mutex::default(),
+            clock,
+        }
+    }
+
+    /// The next `errors.len()` sends fail with these errors, in order, accepting nothing.
+    pub fn inject_faults(&self, errors: impl IntoIterator<Item = QueueError>) {
+        lock(&self.faults).extend(errors);
+    }
+
+    /// Takes up to `max` items off the queue, oldest first.
+    pub fn receive(&self, max: usize) -> Vec<InboundQueueItem> {
+        let mut state = lock(&self.state);
+        let n = max.min(state.items.len());
+        state.items.drain(..n).collect()
+    }
+
+    /// What is on the queue, without taking it.
+    pub fn peek(&self) -> Vec<InboundQueueItem> {
+        lock(&self.state).items.iter().cloned().collect()
+    }
+
+    pub fn len(&self) -> usize {
+        lock(&self.state).items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[async_trait]
+impl InboundQueue for MemoryQueue {
+    async fn send(&self, items: &[InboundQueueItem]) -> Result<(), QueueError> {
+        if let Some(fault) = lock(&self.faults).pop_front() {
+            return Err(fault);
+        }
+        let now = self.clock.now();
+        let mut state = lock(&self.state);
+        state
+            .dedup
+            .retain(|_, at| now.duration_since(*at) < DEDUP_WINDOW);
+        for item in items {
+            if state.dedup.contains_key(item.dedup_id()) {
+                continue;
+            }
+            state.dedup.insert(item.dedup_id().to_owned(), now);
+            state.items.push_back(item.clone());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::ids::{ConversationKey, PhoneNumberId, TicketId, WaId, Wamid};
+
+    fn item(wamid: &str, at: Timestamp) -> InboundQueueItem {
+        InboundQueueItem {
+            v: InboundQueueItem::VERSION,
+            ticket_id: TicketId::new(at),
+            wamid: Wamid::parse(wamid).unwrap(),
+            key: ConversationKey {
+                phone_number_id: PhoneNumberId::parse("1065").unwrap(),
+                wa_id: WaId::parse("4915112345678").unwrap(),
+            },
+            sent_at: at,
+            opened_ticket: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn drops_a_repeated_dedup_id_within_five_minutes_like_sqs_fifo() {
+        let start: Timestamp = "2026-11-01T08:00:00Z".parse().unwrap();
+        let clock = Arc::new(ManualClock::new(start));
+        let queue = MemoryQueue::new(clock.clone());
+        queue.send(&[item("wamid.a", start)]).await.unwrap();
+        queue.send(&[item("wamid.a", start)]).await.unwrap();
+        assert_eq!(queue.len(), 1);
+        clock.advance(SignedDuration::from_mins(6));
+        queue.send(&[item("wamid.a", start)]).await.unwrap();
+        assert_eq!(queue.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_injected_fault_accepts_nothing() {
+        let start: Timestamp = "2026-11-01T08:00:00Z".parse().unwrap();
+        let queue = MemoryQueue::new(Arc::new(ManualClock::new(start)));
+        queue.inject_faults([QueueError::Unavailable("down".into())]);
+        assert!(queue.send(&[item("wamid.a", start)]).await.is_err());
+        assert!(queue.is_empty());
+        queue.send(&[item("wamid.a", start)]).await.unwrap();
+        assert_eq!(queue.receive(10).len(), 1);
+    }
+}

@@ -1,0 +1,90 @@
+//! SQS FIFO adapter: SendMessageBatch in chunks of ten, in order.
+
+use async_trait::async_trait;
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+
+use super::{InboundQueue, InboundQueueItem, MAX_BATCH, QueueError};
+
+#[derive(Debug, Clone)]
+pub struct SqsQueue {
+    client: Client,
+    url: String,
+}
+
+impl SqsQueue {
+    pub fn new(client: Client, url: impl Into<String>) -> Self {
+        Self {
+            client,
+            url: url.into(),
+        }
+    }
+}
+
+fn sdk_error<E, R>(err: SdkError<E, R>) -> QueueError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let code = match &err {
+        SdkError::ServiceError(se) => se.err().code().map(str::to_owned),
+        _ => None,
+    };
+    let detail = format!("SendMessageBatch: {}", DisplayErrorContext(&err));
+    match code.as_deref() {
+        Some("ThrottlingException" | "RequestThrottled" | "KmsThrottled") => {
+            QueueError::Throttled(detail)
+        }
+        Some("InternalError" | "ServiceUnavailable" | "KmsUnavailable") => {
+            QueueError::Unavailable(detail)
+        }
+        Some(_) => QueueError::Rejected(detail),
+        None => QueueError::Unavailable(detail),
+    }
+}
+
+#[async_trait]
+impl InboundQueue for SqsQueue {
+    async fn send(&self, items: &[InboundQueueItem]) -> Result<(), QueueError> {
+        for chunk in items.chunks(MAX_BATCH) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(item.body())
+                        .message_group_id(item.group_id())
+                        .message_deduplication_id(item.dedup_id())
+                        .build()
+                        .map_err(|e| QueueError::Rejected(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let out = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            let failed = out.failed();
+            if !failed.is_empty() {
+                let retryable = failed.iter().all(|f| !f.sender_fault());
+                let detail = failed
+                    .iter()
+                    .map(|f| format!("{}: {}", f.code(), f.message().unwrap_or("")))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(QueueError::PartialFailure {
+                    failed: failed.len(),
+                    total: chunk.len(),
+                    detail,
+                    retryable,
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,695 @@
+//! DynamoDB adapter: one table, `PK`/`SK` string keys, TTL attribute `expires_at` (see the data
+//! model in the design notes). Multi-item writes are transactions whose conditions make
+//! concurrent or repeated deliveries safe.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
+};
+use jiff::Timestamp;
+
+use super::memory::errors_json;
+use super::{
+    Customer, Delivery, Direction, MessageRecord, SEEN_RETENTION, SeenMessage, StatusOutcome,
+    StoreError, TicketStore, WriteOutcome, message_sort_key, sortable_time,
+};
+use crate::ids::{ConversationKey, PhoneNumberId, TicketId, WaId, Wamid};
+use crate::ticket::{Conversation, Ticket, TicketStatus};
+use crate::webhook::plan::StatusUpdate;
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn put(
+        &self,
+        item: Item,
+        condition: &str,
+        values: Option<Item>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Option<Vec<Option<String>>>, StoreError> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(None),
+            Err(SdkError::ServiceError(se)) if se.err().is_transaction_canceled_exception() => {
+                let codes = match se.err() {
+                    TransactWriteItemsError::TransactionCanceledException(e) => e
+                        .cancellation_reasons()
+                        .iter()
+                        .map(|r| r.code().map(str::to_owned))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                Ok(Some(codes))
+            }
+            Err(e) => Err(sdk_error("TransactWriteItems", e)),
+        }
+    }
+
+    async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(pk))
+            .key("SK", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        Ok(out.item)
+    }
+}
+
+/// What a cancelled transaction means, from the per-item reasons (in item order; every
+/// transaction here puts the idempotency record first).
+fn classify_cancel(codes: &[Option<String>]) -> WriteOutcome {
+    if codes.first().and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed") {
+        WriteOutcome::Duplicate
+    } else {
+        // The conversation moved, a concurrent transaction touched the same items, or the
+        // emulator gave no reasons: in every case, read again and decide again.
+        WriteOutcome::ConversationMoved
+    }
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn ts(t: Timestamp) -> AttributeValue {
+    s(sortable_time(t))
+}
+
+fn ticket_pk(id: TicketId) -> String {
+    format!("TICKET#{id}")
+}
+
+fn conversation_pk(key: &ConversationKey) -> String {
+    format!(
+        "CONV#{}#{}",
+        key.phone_number_id.as_str(),
+        key.wa_id.as_str()
+    )
+}
+
+fn seen_pk(wamid: &Wamid) -> String {
+    format!("WAMID#{}", wamid.as_str())
+}
+
+fn customer_pk(wa_id: &WaId) -> String {
+    format!("CUST#{}", wa_id.as_str())
+}
+
+fn values<const N: usize>(pairs: [(&str, AttributeValue); N]) -> Item {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+fn ticket_item(t: &Ticket) -> Item {
+    let mut item = values([
+        ("PK", s(ticket_pk(t.id))),
+        ("SK", s("META")),
+        ("entity", s("ticket")),
+        ("ticket_id", s(t.id.to_string())),
+        ("phone_number_id", s(t.key.phone_number_id.as_str())),
+        ("wa_id", s(t.key.wa_id.as_str())),
+        ("status", s(t.status.as_str())),
+        ("created_at", ts(t.created_at)),
+        ("updated_at", ts(t.updated_at)),
+        ("opened_by", s(t.opened_by.as_str())),
+        ("last_inbound_at", ts(t.last_inbound_at)),
+        ("inbound_count", n(t.inbound_count)),
+        ("version", n(t.version)),
+    ]);
+    if let Some(name) = &t.customer_name {
+        item.insert("customer_name".into(), s(name));
+    }
+    item
+}
+
+fn message_item(m: &MessageRecord) -> Item {
+    let mut item = values([
+        ("PK", s(ticket_pk(m.ticket_id))),
+        ("SK", s(message_sort_key(m.sent_at, &m.wamid))),
+        ("entity", s("message")),
+        ("ticket_id", s(m.ticket_id.to_string())),
+        ("wamid", s(m.wamid.as_str())),
+        ("direction", s(m.direction.as_str())),
+        ("sent_at", ts(m.sent_at)),
+        ("recorded_at", ts(m.recorded_at)),
+        ("kind", s(&m.kind)),
+        ("content", s(&m.content)),
+    ]);
+    for (name, value) in [
+        ("text", &m.text),
+        ("media_id", &m.media_id),
+        ("context_id", &m.context_id),
+        ("profile_name", &m.profile_name),
+    ] {
+        if let Some(v) = value {
+            item.insert(name.into(), s(v));
+        }
+    }
+    if let Some(d) = &m.delivery {
+        item.insert("delivery".into(), s(d.state.as_str()));
+        item.insert("delivery_rank".into(), n(d.state.rank()));
+        item.insert("delivery_at".into(), ts(d.at));
+        if let Some(e) = &d.errors {
+            item.insert("delivery_errors".into(), s(e));
+        }
+    }
+    item
+}
+
+fn seen_item(m: &MessageRecord) -> Item {
+    let expires = m
+        .recorded_at
+        .saturating_add(SEEN_RETENTION)
+        .unwrap_or(m.recorded_at);
+    values([
+        ("PK", s(seen_pk(&m.wamid))),
+        ("SK", s("SEEN")),
+        ("entity", s("seen")),
+        ("wamid", s(m.wamid.as_str())),
+        ("ticket_id", s(m.ticket_id.to_string())),
+        ("direction", s(m.direction.as_str())),
+        ("sent_at", ts(m.sent_at)),
+        ("enqueued", AttributeValue::Bool(false)),
+        ("expires_at", n(expires.as_second())),
+    ])
+}
+
+/// Reads typed attributes, reporting a corrupt item by attribute name.
+struct Reader<'a>(&'a Item);
+
+impl Reader<'_> {
+    fn opt(&self, name: &str) -> Result<Option<&str>, StoreError> {
+        match self.0.get(name) {
+            None | Some(AttributeValue::Null(_)) => Ok(None),
+            Some(AttributeValue::S(v)) => Ok(Some(v)),
+            Some(_) => Err(StoreError::Corrupt(format!(
+                "attribute {name} is not a string"
+            ))),
+        }
+    }
+
+    fn str(&self, name: &str) -> Result<&str, StoreError> {
+        self.opt(name)?
+            .ok_or_else(|| StoreError::Corrupt(format!("attribute {name} is missing")))
+    }
+
+    fn parse<T>(&self, name: &str, f: impl FnOnce(&str) -> Option<T>) -> Result<T, StoreError> {
+        let raw = self.str(name)?;
+        f(raw).ok_or_else(|| StoreError::Corrupt(format!("attribute {name} has an invalid value")))
+    }
+
+    fn time(&self, name: &str) -> Result<Timestamp, StoreError> {
+        self.parse(name, |v| v.parse().ok())
+    }
+
+    fn num(&self, name: &str) -> Result<u64, StoreError> {
+        match self.0.get(name) {
+            Some(AttributeValue::N(v)) => v.parse().map_err(|_| {
+                StoreError::Corrupt(format!("attribute {name} is not a whole number"))
+            }),
+            _ => Err(StoreError::Corrupt(format!(
+                "attribute {name} is missing or not a number"
+            ))),
+        }
+    }
+
+    fn bool(&self, name: &str) -> bool {
+        matches!(self.0.get(name), Some(AttributeValue::Bool(true)))
+    }
+
+    fn owned(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.opt(name)?.map(str::to_owned))
+    }
+}
+
+fn ticket_from(item: &Item) -> Result<Ticket, StoreError> {
+    let r = Reader(item);
+    Ok(Ticket {
+        id: r.parse("ticket_id", |v| TicketId::parse(v).ok())?,
+        key: ConversationKey {
+            phone_number_id: r.parse("phone_number_id", |v| PhoneNumberId::parse(v).ok())?,
+            wa_id: r.parse("wa_id", |v| WaId::parse(v).ok())?,
+        },
+        status: r.parse("status", TicketStatus::parse)?,
+        customer_name: r.owned("customer_name")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+        opened_by: r.parse("opened_by", |v| Wamid::parse(v).ok())?,
+        last_inbound_at: r.time("last_inbound_at")?,
+        inbound_count: r.num("inbound_count")?,
+        version: r.num("version")?,
+    })
+}
+
+fn message_from(item: &Item) -> Result<MessageRecord, StoreError> {
+    let r = Reader(item);
+    let delivery = match r.opt("delivery")? {
+        None => None,
+        Some(_) => Some(Delivery {
+            state: r.parse("delivery", |v| {
+                serde_json::from_value(serde_json::Value::String(v.to_owned())).ok()
+            })?,
+            at: r.time("delivery_at")?,
+            errors: r.owned("delivery_errors")?,
+        }),
+    };
+    Ok(MessageRecord {
+        ticket_id: r.parse("ticket_id", |v| TicketId::parse(v).ok())?,
+        wamid: r.parse("wamid", |v| Wamid::parse(v).ok())?,
+        direction: r.parse("direction", Direction::parse)?,
+        sent_at: r.time("sent_at")?,
+        recorded_at: r.time("recorded_at")?,
+        kind: r.str("kind")?.to_owned(),
+        text: r.owned("text")?,
+        media_id: r.owned("media_id")?,
+        content: r.str("content")?.to_owned(),
+        context_id: r.owned("context_id")?,
+        profile_name: r.owned("profile_name")?,
+        delivery,
+    })
+}
+
+fn seen_from(item: &Item) -> Result<SeenMessage, StoreError> {
+    let r = Reader(item);
+    Ok(SeenMessage {
+        wamid: r.parse("wamid", |v| Wamid::parse(v).ok())?,
+        ticket_id: r.parse("ticket_id", |v| TicketId::parse(v).ok())?,
+        direction: r.parse("direction", Direction::parse)?,
+        sent_at: r.time("sent_at")?,
+        enqueued: r.bool("enqueued"),
+    })
+}
+
+fn conversation_from(key: &ConversationKey, item: &Item) -> Result<Conversation, StoreError> {
+    let r = Reader(item);
+    Ok(Conversation {
+        key: key.clone(),
+        ticket_id: r.parse("ticket_id", |v| TicketId::parse(v).ok())?,
+        opened_at: r.time("opened_at")?,
+        last_customer_at: r.time("last_customer_at")?,
+    })
+}
+
+/// Maps an SDK failure to a store error, classified by whether a retry can help.
+fn sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let code = match &err {
+        SdkError::ServiceError(se) => se.err().code().map(str::to_owned),
+        _ => None,
+    };
+    let detail = format!("{operation}: {}", DisplayErrorContext(&err));
+    match code.as_deref() {
+        Some(
+            "ProvisionedThroughputExceededException"
+            | "ThrottlingException"
+            | "RequestLimitExceeded",
+        ) => StoreError::Throttled(detail),
+        Some("InternalServerError" | "ServiceUnavailable" | "TransactionConflictException") => {
+            StoreError::Unavailable(detail)
+        }
+        Some(_) => StoreError::Rejected(detail),
+        // Timeouts, connection failures, unparseable responses.
+        None => StoreError::Unavailable(detail),
+    }
+}
+
+#[async_trait]
+impl TicketStore for DynamoStore {
+    async fn seen(&self, wamid: &Wamid) -> Result<Option<SeenMessage>, StoreError> {
+        self.get(seen_pk(wamid), "SEEN")
+            .await?
+            .as_ref()
+            .map(seen_from)
+            .transpose()
+    }
+
+    async fn conversation(
+        &self,
+        key: &ConversationKey,
+    ) -> Result<Option<Conversation>, StoreError> {
+        self.get(conversation_pk(key), "OPEN")
+            .await?
+            .as_ref()
+            .map(|item| conversation_from(key, item))
+            .transpose()
+    }
+
+    async fn open_ticket(
+        &self,
+        ticket: &Ticket,
+        replacing: Option<TicketId>,
+        first: &MessageRecord,
+    ) -> Result<WriteOutcome, StoreError> {
+        let conversation = values([
+            ("PK", s(conversation_pk(&ticket.key))),
+            ("SK", s("OPEN")),
+            ("entity", s("conversation")),
+            ("ticket_id", s(ticket.id.to_string())),
+            ("opened_at", ts(ticket.created_at)),
+            ("last_customer_at", ts(first.sent_at)),
+        ]);
+        let conversation_put = match replacing {
+            None => self.put(conversation, "attribute_not_exists(PK)", None)?,
+            Some(old) => self.put(
+                conversation,
+                "ticket_id = :old",
+                Some(values([(":old", s(old.to_string()))])),
+            )?,
+        };
+        let items = vec![
+            self.put(seen_item(first), "attribute_not_exists(PK)", None)?,
+            conversation_put,
+            self.put(ticket_item(ticket), "attribute_not_exists(PK)", None)?,
+            self.put(message_item(first), "attribute_not_exists(PK)", None)?,
+        ];
+        Ok(match self.transact(items).await? {
+            None => WriteOutcome::Written,
+            Some(codes) => classify_cancel(&codes),
+        })
+    }
+
+    async fn append_inbound(
+        &self,
+        read: &Conversation,
+        message: &MessageRecord,
+    ) -> Result<WriteOutcome, StoreError> {
+        let advances = message.sent_at > read.last_customer_at;
+        let conversation_key = values([("PK", s(conversation_pk(&read.key))), ("SK", s("OPEN"))]);
+        let conversation_item = if advances {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(conversation_key))
+                .update_expression("SET last_customer_at = :new")
+                .condition_expression("ticket_id = :tid AND last_customer_at = :read")
+                .set_expression_attribute_values(Some(values([
+                    (":new", ts(message.sent_at)),
+                    (":tid", s(read.ticket_id.to_string())),
+                    (":read", ts(read.last_customer_at)),
+                ])))
+                .build()
+                .map_err(|e| StoreError::Rejected(e.to_string()))?;
+            TransactWriteItem::builder().update(update).build()
+        } else {
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(conversation_key))
+                .condition_expression("ticket_id = :tid")
+                .set_expression_attribute_values(Some(values([(
+                    ":tid",
+                    s(read.ticket_id.to_string()),
+                )])))
+                .build()
+                .map_err(|e| StoreError::Rejected(e.to_string()))?;
+            TransactWriteItem::builder().condition_check(check).build()
+        };
+        let mut set = "SET updated_at = :now, version = version + :one".to_owned();
+        let mut ticket_values = values([(":now", ts(message.recorded_at)), (":one", n(1))]);
+        if advances {
+            set.push_str(", last_inbound_at = :last");
+            ticket_values.insert(":last".into(), ts(message.sent_at));
+        }
+        let ticket_update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(values([
+                ("PK", s(ticket_pk(read.ticket_id))),
+                ("SK", s("META")),
+            ])))
+            .update_expression(format!("{set} ADD inbound_count :one"))
+            .condition_expression("attribute_exists(PK)")
+            .set_expression_attribute_values(Some(ticket_values))
+            .build()
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        let items = vec![
+            self.put(seen_item(message), "attribute_not_exists(PK)", None)?,
+            conversation_item,
+            TransactWriteItem::builder().update(ticket_update).build(),
+            self.put(message_item(message), "attribute_not_exists(PK)", None)?,
+        ];
+        match self.transact(items).await? {
+            None => Ok(WriteOutcome::Written),
+            Some(codes)
+                if codes.get(2).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed") =>
+            {
+                Err(StoreError::Corrupt(format!(
+                    "conversation points at missing ticket {}",
+                    read.ticket_id
+                )))
+            }
+            Some(codes) => Ok(classify_cancel(&codes)),
+        }
+    }
+
+    async fn mark_enqueued(&self, seen: &SeenMessage) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(seen_pk(&seen.wamid)))
+            .key("SK", s("SEEN"))
+            .update_expression("SET enqueued = :yes")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                Ok(())
+            }
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+
+    async fn record_outbound(&self, message: &MessageRecord) -> Result<WriteOutcome, StoreError> {
+        let items = vec![
+            self.put(seen_item(message), "attribute_not_exists(PK)", None)?,
+            self.put(message_item(message), "attribute_not_exists(PK)", None)?,
+        ];
+        Ok(match self.transact(items).await? {
+            None => WriteOutcome::Written,
+            Some(codes) => match classify_cancel(&codes) {
+                WriteOutcome::Duplicate => WriteOutcome::Duplicate,
+                _ => {
+                    return Err(StoreError::Contended(format!(
+                        "outbound message {}",
+                        message.wamid
+                    )));
+                }
+            },
+        })
+    }
+
+    async fn apply_status(&self, update: &StatusUpdate<'_>) -> Result<StatusOutcome, StoreError> {
+        let Some(seen) = self.seen(&update.wamid).await? else {
+            return Ok(StatusOutcome::UnknownMessage);
+        };
+        if seen.direction != Direction::Outbound {
+            return Ok(StatusOutcome::UnknownMessage);
+        }
+        let mut expression =
+            "SET delivery = :state, delivery_rank = :rank, delivery_at = :at".to_owned();
+        let mut vals = values([
+            (":state", s(update.state.as_str())),
+            (":rank", n(update.state.rank())),
+            (":at", ts(update.at)),
+        ]);
+        if let Some(errors) = errors_json(update) {
+            expression.push_str(", delivery_errors = :errors");
+            vals.insert(":errors".into(), s(errors));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(ticket_pk(seen.ticket_id)))
+            .key("SK", s(message_sort_key(seen.sent_at, &seen.wamid)))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(delivery_rank) OR delivery_rank < :rank)")
+            .set_expression_attribute_values(Some(vals))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(StatusOutcome::Applied),
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                let existed = match se.err() {
+                    UpdateItemError::ConditionalCheckFailedException(e) => e.item().is_some(),
+                    _ => false,
+                };
+                Ok(if existed {
+                    StatusOutcome::Superseded
+                } else {
+                    StatusOutcome::UnknownMessage
+                })
+            }
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+
+    async fn save_profile_name(
+        &self,
+        wa_id: &WaId,
+        name: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(customer_pk(wa_id)))
+            .key("SK", s("PROFILE"))
+            .update_expression(
+                "SET entity = :entity, wa_id = :wa_id, profile_name = :name, updated_at = :at",
+            )
+            .condition_expression("attribute_not_exists(updated_at) OR updated_at <= :at")
+            .set_expression_attribute_values(Some(values([
+                (":entity", s("customer")),
+                (":wa_id", s(wa_id.as_str())),
+                (":name", s(name)),
+                (":at", ts(at)),
+            ])))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // A newer name is stored already.
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                Ok(())
+            }
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+
+    async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
+        self.get(ticket_pk(id), "META")
+            .await?
+            .as_ref()
+            .map(ticket_from)
+            .transpose()
+    }
+
+    async fn messages(&self, id: TicketId) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :msg)")
+            .expression_attribute_values(":pk", s(ticket_pk(id)))
+            .expression_attribute_values(":msg", s("MSG#"))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| sdk_error("Query", e))?;
+            out.push(message_from(&item)?);
+        }
+        Ok(out)
+    }
+
+    async fn customer(&self, wa_id: &WaId) -> Result<Option<Customer>, StoreError> {
+        let Some(item) = self.get(customer_pk(wa_id), "PROFILE").await? else {
+            return Ok(None);
+        };
+        let r = Reader(&item);
+        Ok(Some(Customer {
+            wa_id: wa_id.clone(),
+            profile_name: r.owned("profile_name")?,
+            updated_at: r.time("updated_at")?,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webhook::plan::DeliveryState;
+
+    #[test]
+    fn a_failed_idempotency_condition_means_duplicate() {
+        let codes = vec![
+            Some("ConditionalCheckFailed".to_owned()),
+            Some("None".to_owned()),
+        ];
+        assert_eq!(classify_cancel(&codes), WriteOutcome::Duplicate);
+    }
+
+    #[test]
+    fn any_other_cancellation_means_read_again() {
+        for codes in [
+            vec![
+                Some("None".to_owned()),
+                Some("ConditionalCheckFailed".to_owned()),
+            ],
+            vec![Some("TransactionConflict".to_owned()), None],
+            vec![],
+        ] {
+            assert_eq!(classify_cancel(&codes), WriteOutcome::ConversationMoved);
+        }
+    }
+
+    #[test]
+    fn delivery_state_round_trips_through_its_stored_form() {
+        for state in [
+            DeliveryState::Sent,
+            DeliveryState::Delivered,
+            DeliveryState::Read,
+            DeliveryState::Failed,
+        ] {
+            let parsed: DeliveryState =
+                serde_json::from_value(serde_json::Value::String(state.as_str().to_owned()))
+                    .unwrap();
+            assert_eq!(parsed, state);
+        }
+    }
+}

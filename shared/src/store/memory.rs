@@ -1,0 +1,247 @@
+//! In-memory ticket store with the same conditional semantics as the DynamoDB adapter. Used by
+//! the local runner and unit tests; faults can be injected to exercise retry paths.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use super::{
+    Customer, Delivery, Direction, MessageRecord, SeenMessage, StatusOutcome, StoreError,
+    TicketStore, WriteOutcome, message_sort_key,
+};
+use crate::ids::{ConversationKey, TicketId, WaId, Wamid};
+use crate::ticket::{Conversation, Ticket};
+use crate::webhook::plan::StatusUpdate;
+
+#[derive(Debug, Default)]
+struct State {
+    tickets: HashMap<TicketId, Ticket>,
+    messages: HashMap<TicketId, BTreeMap<String, MessageRecord>>,
+    conversations: HashMap<ConversationKey, Conversation>,
+    seen: HashMap<Wamid, SeenMessage>,
+    customers: HashMap<WaId, Customer>,
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+    faults: Mutex<VecDeque<StoreError>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The next `errors.len()` store calls fail with these errors, in order.
+    pub fn inject_faults(&self, errors: impl IntoIterator<Item = StoreError>) {
+        lock(&self.faults).extend(errors);
+    }
+
+    /// Every ticket, oldest first.
+    pub fn tickets(&self) -> Vec<Ticket> {
+        let mut all: Vec<Ticket> = lock(&self.state).tickets.values().cloned().collect();
+        all.sort_by_key(|t| t.id);
+        all
+    }
+
+    fn begin(&self) -> Result<MutexGuard<'_, State>, StoreError> {
+        if let Some(fault) = lock(&self.faults).pop_front() {
+            return Err(fault);
+        }
+        Ok(lock(&self.state))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn seen_of(message: &MessageRecord) -> SeenMessage {
+    SeenMessage {
+        wamid: message.wamid.clone(),
+        ticket_id: message.ticket_id,
+        direction: message.direction,
+        sent_at: message.sent_at,
+        enqueued: false,
+    }
+}
+
+fn insert_message(state: &mut State, message: &MessageRecord) {
+    state.seen.insert(message.wamid.clone(), seen_of(message));
+    state.messages.entry(message.ticket_id).or_default().insert(
+        message_sort_key(message.sent_at, &message.wamid),
+        message.clone(),
+    );
+}
+
+#[async_trait]
+impl TicketStore for MemoryStore {
+    async fn seen(&self, wamid: &Wamid) -> Result<Option<SeenMessage>, StoreError> {
+        Ok(self.begin()?.seen.get(wamid).cloned())
+    }
+
+    async fn conversation(
+        &self,
+        key: &ConversationKey,
+    ) -> Result<Option<Conversation>, StoreError> {
+        Ok(self.begin()?.conversations.get(key).cloned())
+    }
+
+    async fn open_ticket(
+        &self,
+        ticket: &Ticket,
+        replacing: Option<TicketId>,
+        first: &MessageRecord,
+    ) -> Result<WriteOutcome, StoreError> {
+        let mut state = self.begin()?;
+        if state.seen.contains_key(&first.wamid) {
+            return Ok(WriteOutcome::Duplicate);
+        }
+        let current = state.conversations.get(&ticket.key).map(|c| c.ticket_id);
+        if current != replacing {
+            return Ok(WriteOutcome::ConversationMoved);
+        }
+        if state.tickets.contains_key(&ticket.id) {
+            return Err(StoreError::Rejected(format!(
+                "ticket {} exists already",
+                ticket.id
+            )));
+        }
+        state.conversations.insert(
+            ticket.key.clone(),
+            Conversation {
+                key: ticket.key.clone(),
+                ticket_id: ticket.id,
+                opened_at: ticket.created_at,
+                last_customer_at: first.sent_at,
+            },
+        );
+        state.tickets.insert(ticket.id, ticket.clone());
+        insert_message(&mut state, first);
+        Ok(WriteOutcome::Written)
+    }
+
+    async fn append_inbound(
+        &self,
+        read: &Conversation,
+        message: &MessageRecord,
+    ) -> Result<WriteOutcome, StoreError> {
+        let mut state = self.begin()?;
+        if state.seen.contains_key(&message.wamid) {
+            return Ok(WriteOutcome::Duplicate);
+        }
+        let advances = message.sent_at > read.last_customer_at;
+        match state.conversations.get(&read.key) {
+            Some(c)
+                if c.ticket_id == read.ticket_id
+                    && (!advances || c.last_customer_at == read.last_customer_at) => {}
+            _ => return Ok(WriteOutcome::ConversationMoved),
+        }
+        let ticket = state.tickets.get_mut(&read.ticket_id).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "conversation points at missing ticket {}",
+                read.ticket_id
+            ))
+        })?;
+        ticket.inbound_count += 1;
+        ticket.version += 1;
+        ticket.updated_at = message.recorded_at;
+        if advances {
+            ticket.last_inbound_at = message.sent_at;
+            if let Some(c) = state.conversations.get_mut(&read.key) {
+                c.last_customer_at = message.sent_at;
+            }
+        }
+        insert_message(&mut state, message);
+        Ok(WriteOutcome::Written)
+    }
+
+    async fn mark_enqueued(&self, seen: &SeenMessage) -> Result<(), StoreError> {
+        if let Some(s) = self.begin()?.seen.get_mut(&seen.wamid) {
+            s.enqueued = true;
+        }
+        Ok(())
+    }
+
+    async fn record_outbound(&self, message: &MessageRecord) -> Result<WriteOutcome, StoreError> {
+        let mut state = self.begin()?;
+        if state.seen.contains_key(&message.wamid) {
+            return Ok(WriteOutcome::Duplicate);
+        }
+        insert_message(&mut state, message);
+        Ok(WriteOutcome::Written)
+    }
+
+    async fn apply_status(&self, update: &StatusUpdate<'_>) -> Result<StatusOutcome, StoreError> {
+        let mut state = self.begin()?;
+        let Some(seen) = state.seen.get(&update.wamid).cloned() else {
+            return Ok(StatusOutcome::UnknownMessage);
+        };
+        if seen.direction != Direction::Outbound {
+            return Ok(StatusOutcome::UnknownMessage);
+        }
+        let key = message_sort_key(seen.sent_at, &seen.wamid);
+        let Some(message) = state
+            .messages
+            .get_mut(&seen.ticket_id)
+            .and_then(|m| m.get_mut(&key))
+        else {
+            return Ok(StatusOutcome::UnknownMessage);
+        };
+        if message
+            .delivery
+            .as_ref()
+            .is_some_and(|d| d.state >= update.state)
+        {
+            return Ok(StatusOutcome::Superseded);
+        }
+        message.delivery = Some(Delivery {
+            state: update.state,
+            at: update.at,
+            errors: errors_json(update),
+        });
+        Ok(StatusOutcome::Applied)
+    }
+
+    async fn save_profile_name(
+        &self,
+        wa_id: &WaId,
+        name: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.begin()?.customers.insert(
+            wa_id.clone(),
+            Customer {
+                wa_id: wa_id.clone(),
+                profile_name: Some(name.to_owned()),
+                updated_at: at,
+            },
+        );
+        Ok(())
+    }
+
+    async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
+        Ok(self.begin()?.tickets.get(&id).cloned())
+    }
+
+    async fn messages(&self, id: TicketId) -> Result<Vec<MessageRecord>, StoreError> {
+        Ok(self
+            .begin()?
+            .messages
+            .get(&id)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn customer(&self, wa_id: &WaId) -> Result<Option<Customer>, StoreError> {
+        Ok(self.begin()?.customers.get(wa_id).cloned())
+    }
+}
+
+/// Meta's error objects of a failed status, as stored.
+pub(super) fn errors_json(update: &StatusUpdate<'_>) -> Option<String> {
+    (!update.errors.is_empty()).then(|| serde_json::to_string(&update.errors).unwrap_or_default())
+}

@@ -1,0 +1,215 @@
+//! The ticket store port: tickets, their messages, open conversations, idempotency records and
+//! customer profiles. Written in domain terms so the DynamoDB adapter and the in-memory adapter
+//! give the same guarantees (conditional writes, atomic multi-item writes).
+
+mod dynamo;
+mod memory;
+
+pub use dynamo::DynamoStore;
+pub use memory::MemoryStore;
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ConversationKey, TicketId, WaId, Wamid};
+use crate::ticket::{Conversation, Ticket};
+use crate::webhook::plan::{DeliveryState, StatusUpdate};
+
+/// How long a wamid is remembered. Meta retries a webhook for up to 7 days.
+pub const SEEN_RETENTION: SignedDuration = SignedDuration::from_hours(8 * 24);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store is throttling requests ({0})")]
+    Throttled(String),
+    #[error("the store could not be reached or failed ({0})")]
+    Unavailable(String),
+    #[error("the store rejected the request ({0})")]
+    Rejected(String),
+    #[error("a stored item is not in the expected shape ({0})")]
+    Corrupt(String),
+    #[error("another writer kept winning the race for {0}")]
+    Contended(String),
+}
+
+impl StoreError {
+    /// Whether trying again later can succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Throttled(_) | Self::Unavailable(_) | Self::Contended(_)
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Inbound => "inbound",
+            Self::Outbound => "outbound",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "inbound" => Some(Self::Inbound),
+            "outbound" => Some(Self::Outbound),
+            _ => None,
+        }
+    }
+}
+
+/// One message on a ticket, either direction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageRecord {
+    pub ticket_id: TicketId,
+    pub wamid: Wamid,
+    pub direction: Direction,
+    /// Inbound: the customer's send time (Meta's timestamp). Outbound: when we sent it.
+    pub sent_at: Timestamp,
+    /// When we stored it.
+    pub recorded_at: Timestamp,
+    /// The content type tag (`text`, `image`, `button_reply`, ...).
+    pub kind: String,
+    /// Readable text (body, caption, button title), if any.
+    pub text: Option<String>,
+    /// Cloud API media id, for media messages.
+    pub media_id: Option<String>,
+    /// The full typed content as JSON.
+    pub content: String,
+    /// The message this one replies to (WhatsApp `context.id`).
+    pub context_id: Option<String>,
+    /// The customer's WhatsApp profile name when the message arrived.
+    pub profile_name: Option<String>,
+    pub delivery: Option<Delivery>,
+}
+
+/// What Meta last told us about an outbound message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub state: DeliveryState,
+    pub at: Timestamp,
+    /// Meta's `errors[]` for a failed message, as JSON.
+    pub errors: Option<String>,
+}
+
+/// The idempotency record of a wamid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenMessage {
+    pub wamid: Wamid,
+    pub ticket_id: TicketId,
+    pub direction: Direction,
+    pub sent_at: Timestamp,
+    /// Inbound only: the bot queue has it. A stored but not enqueued message is enqueued again
+    /// when Meta redelivers it.
+    pub enqueued: bool,
+}
+
+/// The result of a write guarded by conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Written,
+    /// The wamid is already stored: nothing was written.
+    Duplicate,
+    /// The conversation changed since it was read (another message opened or joined a ticket):
+    /// nothing was written; read again and decide again.
+    ConversationMoved,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusOutcome {
+    Applied,
+    /// We never sent (or no longer remember) that message.
+    UnknownMessage,
+    /// An equal or later state is already recorded.
+    Superseded,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub wa_id: WaId,
+    pub profile_name: Option<String>,
+    pub updated_at: Timestamp,
+}
+
+#[async_trait]
+pub trait TicketStore: Send + Sync {
+    async fn seen(&self, wamid: &Wamid) -> Result<Option<SeenMessage>, StoreError>;
+
+    async fn conversation(&self, key: &ConversationKey)
+    -> Result<Option<Conversation>, StoreError>;
+
+    /// Atomically: opens `ticket`, points the conversation at it (only if the conversation is
+    /// still absent, or still points at `replacing`), stores `first` and its idempotency record.
+    async fn open_ticket(
+        &self,
+        ticket: &Ticket,
+        replacing: Option<TicketId>,
+        first: &MessageRecord,
+    ) -> Result<WriteOutcome, StoreError>;
+
+    /// Atomically: stores `message` on the ticket `read` points at, with its idempotency record,
+    /// counts it on the ticket and moves the conversation's last customer time forward, only if
+    /// the conversation is still as `read`.
+    async fn append_inbound(
+        &self,
+        read: &Conversation,
+        message: &MessageRecord,
+    ) -> Result<WriteOutcome, StoreError>;
+
+    /// Notes that `seen`'s message is on the bot queue.
+    async fn mark_enqueued(&self, seen: &SeenMessage) -> Result<(), StoreError>;
+
+    /// Stores a message we sent, with its idempotency record (for delivery statuses).
+    async fn record_outbound(&self, message: &MessageRecord) -> Result<WriteOutcome, StoreError>;
+
+    /// Records a delivery status on the outbound message it names, never going backwards.
+    async fn apply_status(&self, update: &StatusUpdate<'_>) -> Result<StatusOutcome, StoreError>;
+
+    async fn save_profile_name(
+        &self,
+        wa_id: &WaId,
+        name: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, StoreError>;
+
+    /// The ticket's messages, oldest first.
+    async fn messages(&self, id: TicketId) -> Result<Vec<MessageRecord>, StoreError>;
+
+    async fn customer(&self, wa_id: &WaId) -> Result<Option<Customer>, StoreError>;
+}
+
+/// Fixed-width UTC time with milliseconds, so stored times sort as strings.
+pub fn sortable_time(ts: Timestamp) -> String {
+    ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// The sort key of a message item: `MSG#<time>#<wamid>`.
+pub fn message_sort_key(sent_at: Timestamp, wamid: &Wamid) -> String {
+    format!("MSG#{}#{}", sortable_time(sent_at), wamid.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_times_are_fixed_width_and_sort_like_time() {
+        let a: Timestamp = "2026-11-01T08:00:00Z".parse().unwrap();
+        let b: Timestamp = "2026-11-01T08:00:00.5Z".parse().unwrap();
+        assert_eq!(sortable_time(a), "2026-11-01T08:00:00.000Z");
+        assert_eq!(sortable_time(b), "2026-11-01T08:00:00.500Z");
+        assert!(sortable_time(a) < sortable_time(b));
+        assert_eq!(sortable_time(a).parse::<Timestamp>().unwrap(), a);
+    }
+}

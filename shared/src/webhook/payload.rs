@@ -1,0 +1,375 @@
+//! The webhook body as Meta sends it, deserialized without copying strings where the JSON has no
+//! escapes. These types mirror the wire format; [`super::plan`] turns them into validated domain
+//! values. Nothing here rejects a message for its content: unknown message types and unknown
+//! fields are kept.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// A string that borrows from the request body when it can.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(transparent)]
+pub struct Str<'a>(pub Cow<'a, str>);
+
+impl<'a> Str<'a> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Str<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v)))
+            }
+            // Meta sends timestamps as strings; accept numbers too rather than fail a batch.
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Notification<'a> {
+    #[serde(borrow)]
+    pub object: Str<'a>,
+    #[serde(default, borrow)]
+    pub entry: Vec<Entry<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Entry<'a> {
+    #[serde(default, borrow)]
+    pub id: Str<'a>,
+    #[serde(default, borrow)]
+    pub changes: Vec<Change<'a>>,
+}
+
+/// One change. Meta puts `value` before `field`, so the value is kept raw until the field says
+/// what it is (we only read `messages` changes).
+#[derive(Debug, Deserialize)]
+pub struct Change<'a> {
+    #[serde(borrow)]
+    pub field: Str<'a>,
+    #[serde(default, borrow)]
+    pub value: Option<&'a RawValue>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MessagesValue<'a> {
+    #[serde(default, borrow)]
+    pub messaging_product: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub metadata: Metadata<'a>,
+    #[serde(default, borrow)]
+    pub contacts: Vec<Contact<'a>>,
+    #[serde(default, borrow)]
+    pub messages: Vec<WireMessage<'a>>,
+    #[serde(default, borrow)]
+    pub statuses: Vec<WireStatus<'a>>,
+    #[serde(default, borrow)]
+    pub errors: Vec<ApiError<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Metadata<'a> {
+    #[serde(default, borrow)]
+    pub display_phone_number: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub phone_number_id: Str<'a>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Contact<'a> {
+    #[serde(default, borrow)]
+    pub profile: Option<Profile<'a>>,
+    #[serde(borrow)]
+    pub wa_id: Str<'a>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Profile<'a> {
+    #[serde(default, borrow)]
+    pub name: Option<Str<'a>>,
+}
+
+/// An error object as Meta reports it (in `errors[]` of a value, a message or a status).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiError<'a> {
+    pub code: i64,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Str<'a>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Str<'a>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub error_data: Option<ErrorData<'a>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorData<'a> {
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Str<'a>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Context<'a> {
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Str<'a>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Str<'a>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequently_forwarded: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Text<'a> {
+    #[serde(borrow)]
+    pub body: Str<'a>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Interactive<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: Str<'a>,
+    #[serde(default, borrow)]
+    pub button_reply: Option<Reply<'a>>,
+    #[serde(default, borrow)]
+    pub list_reply: Option<Reply<'a>>,
+    #[serde(default, borrow)]
+    pub nfm_reply: Option<&'a RawValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply<'a> {
+    #[serde(borrow)]
+    pub id: Str<'a>,
+    #[serde(default, borrow)]
+    pub title: Str<'a>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Str<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Button<'a> {
+    #[serde(default, borrow)]
+    pub payload: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    pub text: Option<Str<'a>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Media<'a> {
+    #[serde(borrow)]
+    pub id: Str<'a>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<Str<'a>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Str<'a>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<Str<'a>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<Str<'a>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animated: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location<'a> {
+    pub latitude: f64,
+    pub longitude: f64,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Str<'a>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Str<'a>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub url: Option<Str<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Reaction<'a> {
+    #[serde(borrow)]
+    pub message_id: Str<'a>,
+    #[serde(default, borrow)]
+    pub emoji: Option<Str<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct System<'a> {
+    #[serde(default, borrow)]
+    pub body: Option<Str<'a>>,
+    #[serde(rename = "type", default, borrow)]
+    pub kind: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    pub new_wa_id: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    pub wa_id: Option<Str<'a>>,
+}
+
+/// A lenient view of one content object: a known shape when it parses, the raw JSON otherwise,
+/// so a change in Meta's format degrades to an `unknown` message instead of a rejected batch.
+#[derive(Debug)]
+pub enum Part<'a, T> {
+    Typed(T),
+    Raw(&'a RawValue),
+}
+
+impl<'de: 'a, 'a, T: Deserialize<'a>> Deserialize<'de> for Part<'a, T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'a RawValue>::deserialize(d)?;
+        Ok(match serde_json::from_str::<T>(raw.get()) {
+            Ok(t) => Part::Typed(t),
+            Err(_) => Part::Raw(raw),
+        })
+    }
+}
+
+/// One inbound message. Deserialized by hand so that every key we do not know (a new message
+/// type, a new attribute) is kept raw instead of dropped.
+#[derive(Debug, Default)]
+pub struct WireMessage<'a> {
+    pub id: Option<Str<'a>>,
+    pub from: Option<Str<'a>>,
+    pub timestamp: Option<Str<'a>>,
+    pub kind: Option<Str<'a>>,
+    pub context: Option<Context<'a>>,
+    pub text: Option<Part<'a, Text<'a>>>,
+    pub interactive: Option<Part<'a, Interactive<'a>>>,
+    pub button: Option<Part<'a, Button<'a>>>,
+    pub media: Option<(MediaKind, Part<'a, Media<'a>>)>,
+    pub location: Option<Part<'a, Location<'a>>>,
+    pub reaction: Option<Part<'a, Reaction<'a>>>,
+    pub system: Option<Part<'a, System<'a>>>,
+    pub errors: Vec<ApiError<'a>>,
+    /// Keys with no typed field here (`contacts`, `order`, `referral`, future types), raw.
+    pub other: Vec<(Str<'a>, &'a RawValue)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaKind {
+    Image,
+    Document,
+    Audio,
+    Video,
+    Sticker,
+}
+
+impl MediaKind {
+    pub fn from_key(key: &str) -> Option<Self> {
+        Some(match key {
+            "image" => Self::Image,
+            "document" => Self::Document,
+            "audio" => Self::Audio,
+            "video" => Self::Video,
+            "sticker" => Self::Sticker,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Image => "image",
+            Self::Document => "document",
+            Self::Audio => "audio",
+            Self::Video => "video",
+            Self::Sticker => "sticker",
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for WireMessage<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = WireMessage<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a message object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut m = WireMessage::default();
+                while let Some(key) = map.next_key::<Str<'a>>()? {
+                    match key.as_str() {
+                        "id" => m.id = Some(map.next_value()?),
+                        "from" => m.from = Some(map.next_value()?),
+                        "timestamp" => m.timestamp = Some(map.next_value()?),
+                        "type" => m.kind = Some(map.next_value()?),
+                        "context" => m.context = map.next_value()?,
+                        "text" => m.text = Some(map.next_value()?),
+                        "interactive" => m.interactive = Some(map.next_value()?),
+                        "button" => m.button = Some(map.next_value()?),
+                        "location" => m.location = Some(map.next_value()?),
+                        "reaction" => m.reaction = Some(map.next_value()?),
+                        "system" => m.system = Some(map.next_value()?),
+                        "errors" => m.errors = map.next_value()?,
+                        other => match MediaKind::from_key(other) {
+                            Some(kind) => m.media = Some((kind, map.next_value()?)),
+                            None => {
+                                let raw: &'a RawValue = map.next_value()?;
+                                m.other.push((key, raw));
+                            }
+                        },
+                    }
+                }
+                Ok(m)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WireStatus<'a> {
+    #[serde(borrow)]
+    pub id: Str<'a>,
+    #[serde(borrow)]
+    pub status: Str<'a>,
+    #[serde(borrow)]
+    pub timestamp: Str<'a>,
+    #[serde(default, borrow)]
+    pub recipient_id: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    pub conversation: Option<StatusConversation<'a>>,
+    #[serde(default, borrow)]
+    pub pricing: Option<Pricing<'a>>,
+    #[serde(default, borrow)]
+    pub errors: Vec<ApiError<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatusConversation<'a> {
+    #[serde(default, borrow)]
+    pub id: Option<Str<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Pricing<'a> {
+    #[serde(default)]
+    pub billable: Option<bool>,
+    #[serde(default, borrow)]
+    pub category: Option<Str<'a>>,
+}

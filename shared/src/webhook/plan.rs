@@ -1,0 +1,792 @@
+//! From a parsed webhook to the work to do: which messages to store for which conversation (in
+//! the customer's order), which delivery states to record. Pure and allocation-light; every id is
+//! validated here, before anything is stored, so a rejected request stores nothing.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::payload::{
+    ApiError, Context, Location, Media, MediaKind, MessagesValue, Notification, Part, Reply, Str,
+    WireMessage, WireStatus,
+};
+use crate::ids::{ConversationKey, IdError, PhoneNumberId, WaId, Wamid};
+
+/// Why a webhook body was rejected (always a client error: HTTP 400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    #[error("body is not valid JSON for a WhatsApp notification: {0}")]
+    Json(String),
+    #[error("`object` is {0:?}, expected \"whatsapp_business_account\"")]
+    WrongObject(String),
+    #[error("{path}: {reason}")]
+    Invalid { path: String, reason: String },
+}
+
+impl PayloadError {
+    fn invalid(path: impl Into<String>, reason: impl ToString) -> Self {
+        Self::Invalid {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// What a customer sent, typed. Stored as JSON with a `type` tag; unknown types keep their raw
+/// content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Content<'a> {
+    Text {
+        #[serde(borrow)]
+        body: Str<'a>,
+    },
+    ButtonReply(#[serde(borrow)] Reply<'a>),
+    ListReply(#[serde(borrow)] Reply<'a>),
+    /// Interactive replies we do not model (e.g. WhatsApp Flows `nfm_reply`).
+    Interactive {
+        #[serde(borrow)]
+        kind: Str<'a>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        raw: Option<serde_json::Value>,
+    },
+    /// A tap on a quick-reply button of a template.
+    QuickReply {
+        #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+        payload: Option<Str<'a>>,
+        #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+        text: Option<Str<'a>>,
+    },
+    Image(#[serde(borrow)] Media<'a>),
+    Document(#[serde(borrow)] Media<'a>),
+    Audio(#[serde(borrow)] Media<'a>),
+    Video(#[serde(borrow)] Media<'a>),
+    Sticker(#[serde(borrow)] Media<'a>),
+    Location(#[serde(borrow)] Location<'a>),
+    Contacts {
+        contacts: serde_json::Value,
+    },
+    Reaction {
+        #[serde(borrow)]
+        message_id: Str<'a>,
+        /// `None` when the customer removed a reaction.
+        #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+        emoji: Option<Str<'a>>,
+    },
+    Order {
+        order: serde_json::Value,
+    },
+    System {
+        #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+        body: Option<Str<'a>>,
+        #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+        kind: Option<Str<'a>>,
+        #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+        new_wa_id: Option<Str<'a>>,
+    },
+    /// Meta could not deliver the content to us (`type: unsupported`); the errors say why.
+    Unsupported {
+        #[serde(default, borrow)]
+        errors: Vec<ApiError<'a>>,
+    },
+    /// A type this code does not know yet, kept as it came.
+    Unknown {
+        #[serde(borrow)]
+        type_name: Str<'a>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        raw: Option<serde_json::Value>,
+    },
+}
+
+impl Content<'_> {
+    /// The `type` tag as stored.
+    pub fn kind(&self) -> &str {
+        match self {
+            Self::Text { .. } => "text",
+            Self::ButtonReply(_) => "button_reply",
+            Self::ListReply(_) => "list_reply",
+            Self::Interactive { .. } => "interactive",
+            Self::QuickReply { .. } => "quick_reply",
+            Self::Image(_) => "image",
+            Self::Document(_) => "document",
+            Self::Audio(_) => "audio",
+            Self::Video(_) => "video",
+            Self::Sticker(_) => "sticker",
+            Self::Location(_) => "location",
+            Self::Contacts { .. } => "contacts",
+            Self::Reaction { .. } => "reaction",
+            Self::Order { .. } => "order",
+            Self::System { .. } => "system",
+            Self::Unsupported { .. } => "unsupported",
+            Self::Unknown { .. } => "unknown",
+        }
+    }
+
+    /// The words a person (bot or agent) reads: text body, button title, caption.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Self::Text { body } => Some(body.as_str()),
+            Self::ButtonReply(r) | Self::ListReply(r) => Some(r.title.as_str()),
+            Self::QuickReply { text, payload } => {
+                text.as_ref().or(payload.as_ref()).map(Str::as_str)
+            }
+            Self::Image(m) | Self::Document(m) | Self::Video(m) => {
+                m.caption.as_ref().map(Str::as_str)
+            }
+            Self::System { body, .. } => body.as_ref().map(Str::as_str),
+            _ => None,
+        }
+    }
+
+    /// The Cloud API media id, for types that carry a file.
+    pub fn media(&self) -> Option<&Media<'_>> {
+        match self {
+            Self::Image(m)
+            | Self::Document(m)
+            | Self::Audio(m)
+            | Self::Video(m)
+            | Self::Sticker(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+fn raw_json(raw: &RawValue) -> serde_json::Value {
+    serde_json::from_str(raw.get()).unwrap_or(serde_json::Value::Null)
+}
+
+/// One inbound message, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboundMessage<'a> {
+    pub wamid: Wamid,
+    /// When the customer sent it (Meta's `timestamp`), the basis of ordering and windows.
+    pub sent_at: Timestamp,
+    pub context: Option<Context<'a>>,
+    pub content: Content<'a>,
+}
+
+/// All new messages of one conversation in this webhook, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationPlan<'a> {
+    pub key: ConversationKey,
+    pub profile_name: Option<Cow<'a, str>>,
+    pub messages: Vec<InboundMessage<'a>>,
+}
+
+/// The delivery state of a message we sent. Ordered: a later state never goes back to an
+/// earlier one, whatever order Meta's callbacks arrive in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Accepted,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "sent" => Self::Sent,
+            "delivered" => Self::Delivered,
+            "read" => Self::Read,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Read => "read",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Monotonic rank used in conditional writes.
+    pub fn rank(self) -> u8 {
+        self as u8
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusUpdate<'a> {
+    pub wamid: Wamid,
+    pub state: DeliveryState,
+    pub at: Timestamp,
+    pub errors: Vec<ApiError<'a>>,
+    pub pricing_category: Option<Str<'a>>,
+    pub conversation_id: Option<Str<'a>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PlanSummary {
+    pub entries: usize,
+    pub changes: usize,
+    /// Changes for other fields (account updates, template status, ...).
+    pub ignored_changes: usize,
+    pub messages: usize,
+    /// The same wamid twice in one body.
+    pub repeated_in_body: usize,
+    pub statuses: usize,
+    /// Statuses with a state we do not track (e.g. `deleted`).
+    pub ignored_statuses: usize,
+    /// `errors[]` reported by Meta on a change value.
+    pub webhook_errors: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IntakePlan<'a> {
+    pub conversations: Vec<ConversationPlan<'a>>,
+    pub statuses: Vec<StatusUpdate<'a>>,
+    pub webhook_errors: Vec<ApiError<'a>>,
+    pub summary: PlanSummary,
+}
+
+impl IntakePlan<'_> {
+    pub fn message_count(&self) -> usize {
+        self.conversations.iter().map(|c| c.messages.len()).sum()
+    }
+}
+
+const OBJECT: &str = "whatsapp_business_account";
+
+/// Parses and validates a webhook body (already signature-checked) into an [`IntakePlan`].
+pub fn plan(body: &[u8]) -> Result<IntakePlan<'_>, PayloadError> {
+    let notification: Notification<'_> =
+        serde_json::from_slice(body).map_err(|e| PayloadError::Json(e.to_string()))?;
+    if notification.object.as_str() != OBJECT {
+        return Err(PayloadError::WrongObject(
+            notification.object.as_str().to_owned(),
+        ));
+    }
+    let mut plan = IntakePlan::default();
+    let mut by_key: HashMap<ConversationKey, usize> = HashMap::new();
+    plan.summary.entries = notification.entry.len();
+    for (e, entry) in notification.entry.into_iter().enumerate() {
+        for (c, change) in entry.changes.into_iter().enumerate() {
+            plan.summary.changes += 1;
+            if change.field.as_str() != "messages" {
+                plan.summary.ignored_changes += 1;
+                continue;
+            }
+            let path = format!("entry[{e}].changes[{c}].value");
+            let raw = change
+                .value
+                .ok_or_else(|| PayloadError::invalid(&path, "missing"))?;
+            let value: MessagesValue<'_> =
+                serde_json::from_str(raw.get()).map_err(|err| PayloadError::invalid(&path, err))?;
+            add_value(&mut plan, &mut by_key, value, &path)?;
+        }
+    }
+    for conversation in &mut plan.conversations {
+        conversation
+            .messages
+            .sort_by(|a, b| (a.sent_at, &a.wamid).cmp(&(b.sent_at, &b.wamid)));
+        let before = conversation.messages.len();
+        // The same wamid twice in one body: keep one (sorting put equal wamids side by side
+        // unless their timestamps differ, which would be Meta contradicting itself).
+        let mut seen = std::collections::HashSet::with_capacity(before);
+        conversation
+            .messages
+            .retain(|m| seen.insert(m.wamid.clone()));
+        plan.summary.repeated_in_body += before - conversation.messages.len();
+    }
+    plan.statuses
+        .sort_by(|a, b| (a.at, a.state).cmp(&(b.at, b.state)));
+    Ok(plan)
+}
+
+fn add_value<'a>(
+    plan: &mut IntakePlan<'a>,
+    by_key: &mut HashMap<ConversationKey, usize>,
+    value: MessagesValue<'a>,
+    path: &str,
+) -> Result<(), PayloadError> {
+    let phone_number_id = PhoneNumberId::parse(value.metadata.phone_number_id.as_str())
+        .map_err(|e| PayloadError::invalid(format!("{path}.metadata.phone_number_id"), e))?;
+    plan.summary.webhook_errors += value.errors.len();
+    plan.webhook_errors.extend(value.errors);
+
+    for (i, wire) in value.messages.into_iter().enumerate() {
+        let at = |field: &str| format!("{path}.messages[{i}].{field}");
+        let from = required(&wire.from, || at("from"))?;
+        let wa_id = WaId::parse(from).map_err(|e| id_error(at("from"), e))?;
+        let key = ConversationKey {
+            phone_number_id: phone_number_id.clone(),
+            wa_id,
+        };
+        let message = inbound(wire, &at)?;
+        plan.summary.messages += 1;
+        let index = *by_key.entry(key.clone()).or_insert_with(|| {
+            plan.conversations.push(ConversationPlan {
+                key: key.clone(),
+                profile_name: None,
+                messages: Vec::new(),
+            });
+            plan.conversations.len() - 1
+        });
+        plan.conversations[index].messages.push(message);
+    }
+
+    // Profile names come in `contacts`, keyed by wa_id; attach them to the conversation.
+    for contact in value.contacts {
+        let Some(name) = contact.profile.and_then(|p| p.name) else {
+            continue;
+        };
+        let Ok(wa_id) = WaId::parse(contact.wa_id.as_str()) else {
+            continue;
+        };
+        let key = ConversationKey {
+            phone_number_id: phone_number_id.clone(),
+            wa_id,
+        };
+        if let Some(&index) = by_key.get(&key) {
+            let name = name.0;
+            if !name.trim().is_empty() {
+                plan.conversations[index].profile_name = Some(name);
+            }
+        }
+    }
+
+    for (i, status) in value.statuses.into_iter().enumerate() {
+        plan.summary.statuses += 1;
+        match status_update(status, &|field: &str| {
+            format!("{path}.statuses[{i}].{field}")
+        })? {
+            Some(update) => plan.statuses.push(update),
+            None => plan.summary.ignored_statuses += 1,
+        }
+    }
+    Ok(())
+}
+
+fn required<'s>(
+    v: &'s Option<Str<'_>>,
+    path: impl FnOnce() -> String,
+) -> Result<&'s str, PayloadError> {
+    v.as_ref()
+        .map(Str::as_str)
+        .ok_or_else(|| PayloadError::invalid(path(), "missing"))
+}
+
+fn id_error(path: String, e: IdError) -> PayloadError {
+    PayloadError::invalid(path, e)
+}
+
+fn unix_seconds(s: &str, path: impl FnOnce() -> String) -> Result<Timestamp, PayloadError> {
+    s.parse::<i64>()
+        .ok()
+        .and_then(|secs| Timestamp::from_second(secs).ok())
+        .ok_or_else(|| PayloadError::invalid(path(), "not a unix time in seconds"))
+}
+
+fn inbound<'a>(
+    mut wire: WireMessage<'a>,
+    at: &dyn Fn(&str) -> String,
+) -> Result<InboundMessage<'a>, PayloadError> {
+    let wamid =
+        Wamid::parse(required(&wire.id, || at("id"))?).map_err(|e| id_error(at("id"), e))?;
+    let sent_at = unix_seconds(required(&wire.timestamp, || at("timestamp"))?, || {
+        at("timestamp")
+    })?;
+    Ok(InboundMessage {
+        wamid,
+        sent_at,
+        context: wire.context.take(),
+        content: content(wire),
+    })
+}
+
+/// The typed content of a message. A type whose content object is missing or has an unexpected
+/// shape becomes [`Content::Unknown`] with whatever raw JSON there was: stored, never rejected.
+fn content<'a>(wire: WireMessage<'a>) -> Content<'a> {
+    let WireMessage {
+        kind,
+        text,
+        interactive,
+        button,
+        media,
+        location,
+        reaction,
+        system,
+        errors,
+        other,
+        ..
+    } = wire;
+    let type_name = kind.unwrap_or(Str(Cow::Borrowed("unknown")));
+    let other_raw = |key: &str| {
+        other
+            .iter()
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, raw)| *raw)
+    };
+    let unknown = |type_name: Str<'a>, raw: Option<&RawValue>| Content::Unknown {
+        raw: raw.map(raw_json),
+        type_name,
+    };
+    match type_name.as_str() {
+        "text" => match text {
+            Some(Part::Typed(t)) => Content::Text { body: t.body },
+            Some(Part::Raw(raw)) => unknown(type_name, Some(raw)),
+            None => unknown(type_name, None),
+        },
+        "interactive" => match interactive {
+            Some(Part::Typed(i)) => match (i.kind.as_str(), i.button_reply, i.list_reply) {
+                ("button_reply", Some(r), _) => Content::ButtonReply(r),
+                ("list_reply", _, Some(r)) => Content::ListReply(r),
+                _ => Content::Interactive {
+                    raw: i.nfm_reply.map(raw_json),
+                    kind: i.kind,
+                },
+            },
+            Some(Part::Raw(raw)) => unknown(type_name, Some(raw)),
+            None => unknown(type_name, None),
+        },
+        "button" => match button {
+            Some(Part::Typed(b)) => Content::QuickReply {
+                payload: b.payload,
+                text: b.text,
+            },
+            Some(Part::Raw(raw)) => unknown(type_name, Some(raw)),
+            None => unknown(type_name, None),
+        },
+        "image" | "document" | "audio" | "video" | "sticker" => match media {
+            Some((kind, Part::Typed(m))) if kind.as_str() == type_name.as_str() => match kind {
+                MediaKind::Image => Content::Image(m),
+                MediaKind::Document => Content::Document(m),
+                MediaKind::Audio => Content::Audio(m),
+                MediaKind::Video => Content::Video(m),
+                MediaKind::Sticker => Content::Sticker(m),
+            },
+            Some((_, Part::Raw(raw))) => unknown(type_name, Some(raw)),
+            _ => unknown(type_name, None),
+        },
+        "location" => match location {
+            Some(Part::Typed(l)) => Content::Location(l),
+            Some(Part::Raw(raw)) => unknown(type_name, Some(raw)),
+            None => unknown(type_name, None),
+        },
+        "reaction" => match reaction {
+            Some(Part::Typed(r)) => Content::Reaction {
+                message_id: r.message_id,
+                emoji: r.emoji.filter(|e| !e.as_str().is_empty()),
+            },
+            Some(Part::Raw(raw)) => unknown(type_name, Some(raw)),
+            None => unknown(type_name, None),
+        },
+        "system" => match system {
+            Some(Part::Typed(s)) => Content::System {
+                body: s.body,
+                kind: s.kind,
+                new_wa_id: s.new_wa_id.or(s.wa_id),
+            },
+            Some(Part::Raw(raw)) => unknown(type_name, Some(raw)),
+            None => unknown(type_name, None),
+        },
+        "contacts" => match other_raw("contacts") {
+            Some(raw) => Content::Contacts {
+                contacts: raw_json(raw),
+            },
+            None => unknown(type_name, None),
+        },
+        "order" => match other_raw("order") {
+            Some(raw) => Content::Order {
+                order: raw_json(raw),
+            },
+            None => unknown(type_name, None),
+        },
+        "unsupported" => Content::Unsupported { errors },
+        _ => {
+            let raw = other_raw(type_name.as_str());
+            unknown(type_name, raw)
+        }
+    }
+}
+
+fn status_update<'a>(
+    wire: WireStatus<'a>,
+    at: &dyn Fn(&str) -> String,
+) -> Result<Option<StatusUpdate<'a>>, PayloadError> {
+    let wamid = Wamid::parse(wire.id.as_str()).map_err(|e| id_error(at("id"), e))?;
+    let when = unix_seconds(wire.timestamp.as_str(), || at("timestamp"))?;
+    let Some(state) = DeliveryState::parse(wire.status.as_str()) else {
+        return Ok(None);
+    };
+    Ok(Some(StatusUpdate {
+        wamid,
+        state,
+        at: when,
+        errors: wire.errors,
+        pricing_category: wire.pricing.and_then(|p| p.category),
+        conversation_id: wire.conversation.and_then(|c| c.id),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webhook::sample;
+    use proptest::prelude::*;
+
+    const ALL_TYPES: &str = include_str!("../../../tests/fixtures/all_message_types.json");
+    const MULTI: &str = include_str!("../../../tests/fixtures/multi_entry_batch.json");
+    const STATUSES: &str = include_str!("../../../tests/fixtures/statuses.json");
+
+    fn kinds(plan: &IntakePlan<'_>) -> Vec<String> {
+        plan.conversations[0]
+            .messages
+            .iter()
+            .map(|m| m.content.kind().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_documented_message_type_parses_into_its_variant() {
+        let plan = plan(ALL_TYPES.as_bytes()).unwrap();
+        assert_eq!(plan.conversations.len(), 1);
+        assert_eq!(
+            kinds(&plan),
+            [
+                "text",
+                "button_reply",
+                "list_reply",
+                "quick_reply",
+                "image",
+                "document",
+                "audio",
+                "video",
+                "sticker",
+                "location",
+                "contacts",
+                "reaction",
+                "order",
+                "system",
+                "unsupported",
+                "unknown"
+            ]
+        );
+        let m = &plan.conversations[0].messages;
+        assert_eq!(
+            m[0].content.text(),
+            Some("Wo ist mein Paket? \"Bestellung\" 12345 ü")
+        );
+        assert_eq!(
+            m[1].context
+                .as_ref()
+                .and_then(|c| c.id.as_ref())
+                .map(Str::as_str),
+            Some("wamid.OUT01")
+        );
+        assert_eq!(m[1].content.text(), Some("Bestellstatus"));
+        assert_eq!(
+            m[4].content.media().map(|x| x.id.as_str()),
+            Some("1234567890")
+        );
+        assert_eq!(m[4].content.text(), Some("Beschädigt angekommen"));
+        assert!(
+            matches!(&m[9].content, Content::Location(l) if (l.latitude - 52.520008).abs() < 1e-9)
+        );
+        assert!(
+            matches!(&m[11].content, Content::Reaction { emoji: Some(e), .. } if e.as_str() == "👍")
+        );
+        assert!(
+            matches!(&m[14].content, Content::Unsupported { errors } if errors[0].code == 131051)
+        );
+    }
+
+    #[test]
+    fn an_unknown_type_is_kept_with_its_raw_content() {
+        let plan = plan(ALL_TYPES.as_bytes()).unwrap();
+        let last = plan.conversations[0].messages.last().unwrap();
+        match &last.content {
+            Content::Unknown { type_name, raw } => {
+                assert_eq!(type_name.as_str(), "hologram");
+                assert_eq!(raw.as_ref().unwrap()["frames"], 3);
+            }
+            other => panic!("expected unknown, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn stored_content_round_trips_through_json() {
+        let plan = plan(ALL_TYPES.as_bytes()).unwrap();
+        for m in &plan.conversations[0].messages {
+            let json = serde_json::to_string(&m.content).unwrap();
+            let back: Content<'_> = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, m.content, "{json}");
+        }
+    }
+
+    #[test]
+    fn a_batch_is_split_by_conversation_and_ordered_by_customer_time() {
+        let plan = plan(MULTI.as_bytes()).unwrap();
+        assert_eq!(plan.summary.entries, 2);
+        assert_eq!(plan.summary.changes, 3);
+        assert_eq!(plan.summary.ignored_changes, 1);
+        assert_eq!(plan.summary.messages, 4);
+        assert_eq!(
+            plan.conversations.len(),
+            3,
+            "same customer on two business numbers is two conversations"
+        );
+        let anna = &plan.conversations[0];
+        assert_eq!(anna.key.wa_id.as_str(), "4915112345678");
+        assert_eq!(anna.profile_name.as_deref(), Some("Anna"));
+        let wamids: Vec<&str> = anna.messages.iter().map(|m| m.wamid.as_str()).collect();
+        assert_eq!(wamids, ["wamid.A1", "wamid.A2"]);
+        assert_eq!(
+            plan.conversations[2].key.phone_number_id.as_str(),
+            "106540352242923"
+        );
+        assert_eq!(plan.statuses.len(), 1);
+    }
+
+    #[test]
+    fn statuses_are_typed_and_unknown_states_counted_not_failed() {
+        let plan = plan(STATUSES.as_bytes()).unwrap();
+        assert_eq!(plan.summary.statuses, 6);
+        assert_eq!(plan.summary.ignored_statuses, 1);
+        let states: Vec<_> = plan.statuses.iter().map(|s| s.state).collect();
+        assert_eq!(
+            states,
+            [
+                DeliveryState::Sent,
+                DeliveryState::Delivered,
+                DeliveryState::Read,
+                DeliveryState::Failed,
+                DeliveryState::Delivered
+            ]
+        );
+        let failed = &plan.statuses[3];
+        assert_eq!(failed.errors[0].code, 131047);
+        assert_eq!(
+            plan.statuses[0].pricing_category.as_ref().map(Str::as_str),
+            Some("service")
+        );
+    }
+
+    #[test]
+    fn a_repeated_wamid_in_one_body_is_planned_once() {
+        let body = sample::text_notification(
+            "1065",
+            &[
+                sample::SampleText {
+                    wa_id: "4915112345678",
+                    profile_name: "A",
+                    wamid: "wamid.X",
+                    timestamp: 1,
+                    body: "a",
+                },
+                sample::SampleText {
+                    wa_id: "4915112345678",
+                    profile_name: "A",
+                    wamid: "wamid.X",
+                    timestamp: 1,
+                    body: "a",
+                },
+            ],
+        );
+        let plan = plan(body.as_bytes()).unwrap();
+        assert_eq!(plan.message_count(), 1);
+        assert_eq!(plan.summary.repeated_in_body, 1);
+    }
+
+    #[test]
+    fn rejections_name_what_is_wrong() {
+        let cases: [(&str, &str); 6] = [
+            ("not json", "not valid JSON"),
+            (r#"{"object":"page","entry":[]}"#, "\"page\""),
+            (
+                r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages"}]}]}"#,
+                "entry[0].changes[0].value: missing",
+            ),
+            (
+                r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"x1"}}}]}]}"#,
+                "entry[0].changes[0].value.metadata.phone_number_id: must contain only digits",
+            ),
+            (
+                r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1"},"messages":[{"id":"wamid.1","timestamp":"1","type":"text"}]}}]}]}"#,
+                "messages[0].from: missing",
+            ),
+            (
+                r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1"},"messages":[{"id":"wamid.1","from":"4915112345678","timestamp":"yesterday","type":"text"}]}}]}]}"#,
+                "messages[0].timestamp: not a unix time",
+            ),
+        ];
+        for (body, expected) in cases {
+            let err = plan(body.as_bytes()).unwrap_err().to_string();
+            assert!(err.contains(expected), "{body} -> {err}");
+        }
+    }
+
+    #[test]
+    fn an_empty_notification_plans_nothing() {
+        let plan = plan(br#"{"object":"whatsapp_business_account","entry":[]}"#).unwrap();
+        assert_eq!(plan, IntakePlan::default());
+    }
+
+    fn arb_json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[a-z0-9.#]{0,12}".prop_map(serde_json::Value::from),
+            prop_oneof![
+                Just("messages"),
+                Just("text"),
+                Just("wamid.1"),
+                Just("4915112345678"),
+                Just("whatsapp_business_account")
+            ]
+            .prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(5, 64, 6, |inner| {
+            let keys = prop_oneof![
+                Just("object".to_owned()),
+                Just("entry".to_owned()),
+                Just("changes".to_owned()),
+                Just("field".to_owned()),
+                Just("value".to_owned()),
+                Just("metadata".to_owned()),
+                Just("phone_number_id".to_owned()),
+                Just("messages".to_owned()),
+                Just("statuses".to_owned()),
+                Just("from".to_owned()),
+                Just("id".to_owned()),
+                Just("timestamp".to_owned()),
+                Just("type".to_owned()),
+                Just("text".to_owned()),
+                Just("body".to_owned()),
+                "[a-z]{1,6}",
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                prop::collection::btree_map(keys, inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = plan(&bytes);
+        }
+
+        #[test]
+        fn random_json_in_the_webhook_shape_never_panics(v in arb_json()) {
+            let _ = plan(v.to_string().as_bytes());
+            let wrapped = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": v}]}]});
+            let _ = plan(wrapped.to_string().as_bytes());
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Builds webhook bodies in Meta's format: for the local runner's examples, the benchmarks, the
+//! load generator and tests. One text message per customer entry, grouped as Meta groups them.
+
+use serde_json::{Value, json};
+
+/// A customer text message to put in a webhook.
+#[derive(Debug, Clone)]
+pub struct SampleText<'a> {
+    pub wa_id: &'a str,
+    pub profile_name: &'a str,
+    pub wamid: &'a str,
+    /// Unix seconds.
+    pub timestamp: i64,
+    pub body: &'a str,
+}
+
+/// A delivery status to put in a webhook.
+#[derive(Debug, Clone)]
+pub struct SampleStatus<'a> {
+    pub wamid: &'a str,
+    pub status: &'a str,
+    pub recipient: &'a str,
+    pub timestamp: i64,
+}
+
+fn value(phone_number_id: &str) -> Value {
+    json!({
+        "messaging_product": "whatsapp",
+        "metadata": { "display_phone_number": "4930123456789", "phone_number_id": phone_number_id },
+    })
+}
+
+fn wrap(values: Vec<Value>) -> String {
+    let changes: Vec<Value> = values
+        .into_iter()
+        .map(|v| json!({ "value": v, "field": "messages" }))
+        .collect();
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [ { "id": "102290129340398", "changes": changes } ],
+    })
+    .to_string()
+}
+
+/// One notification carrying `messages` to our number `phone_number_id`, in one change.
+pub fn text_notification(phone_number_id: &str, messages: &[SampleText<'_>]) -> String {
+    let mut v = value(phone_number_id);
+    let mut contacts: Vec<Value> = Vec::new();
+    for m in messages {
+        if !contacts.iter().any(|c| c["wa_id"] == m.wa_id) {
+            contacts.push(json!({ "profile": { "name": m.profile_name }, "wa_id": m.wa_id }));
+        }
+    }
+    v["contacts"] = Value::Array(contacts);
+    v["messages"] = messages
+        .iter()
+        .map(|m| {
+            json!({
+                "from": m.wa_id, "id": m.wamid, "timestamp": m.timestamp.to_string(),
+                "type": "text", "text": { "body": m.body },
+            })
+        })
+        .collect();
+    wrap(vec![v])
+}
+
+/// One notification carrying delivery statuses.
+pub fn status_notification(phone_number_id: &str, statuses: &[SampleStatus<'_>]) -> String {
+    let mut v = value(phone_number_id);
+    v["statuses"] = statuses
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s.wamid, "status": s.status, "timestamp": s.timestamp.to_string(),
+                "recipient_id": s.recipient,
+            })
+        })
+        .collect();
+    wrap(vec![v])
+}
+
+/// A webhook with `n` text messages from `n` different customers (the batch benchmark shape).
+pub fn many_customers(n: usize, start: i64) -> String {
+    let ids: Vec<(String, String)> = (0..n)
+        .map(|i| {
+            (
+                format!("49151{:08}", i),
+                format!("wamid.HBgLNDkxNTE{i:08}VAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA="),
+            )
+        })
+        .collect();
+    let messages: Vec<SampleText<'_>> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, (wa_id, wamid))| SampleText {
+            wa_id,
+            profile_name: "Kundin Beispiel",
+            wamid,
+            timestamp: start + i as i64,
+            body: "Hallo, wo ist mein Paket? Bestellnummer 100234, bestellt am Montag.",
+        })
+        .collect();
+    text_notification("106540352242922", &messages)
+}
