@@ -16,7 +16,7 @@ use crate::store::{
     Direction, MessageRecord, SeenMessage, StatusOutcome, StoreError, TicketStore, WriteOutcome,
 };
 use crate::ticket::{Conversation, ConversationWindow, Ticket, WindowDecision};
-use crate::webhook::plan::{ConversationPlan, InboundMessage, IntakePlan};
+use crate::webhook::plan::{ConversationPlan, InboundMessage, IntakePlan, StatusUpdate};
 
 /// Conversations stored at once; messages within one conversation are stored in order.
 const CONVERSATION_CONCURRENCY: usize = 16;
@@ -111,8 +111,14 @@ impl Intake {
     pub async fn ingest(&self, plan: &IntakePlan<'_>) -> IntakeReport {
         let mut report = IntakeReport::default();
 
-        let results: Vec<ConversationResult> = stream::iter(&plan.conversations)
+        // Futures are created up front (not by a closure inside the stream) so the whole
+        // future stays `Send` for any caller.
+        let work: Vec<_> = plan
+            .conversations
+            .iter()
             .map(|c| self.store_conversation(c))
+            .collect();
+        let results: Vec<ConversationResult> = stream::iter(work)
             .buffered(CONVERSATION_CONCURRENCY)
             .collect()
             .await;
@@ -261,25 +267,11 @@ impl Intake {
     }
 
     async fn enqueue(&self, pending: &[Pending], report: &mut IntakeReport) {
-        let outcomes: Vec<(usize, Option<QueueError>)> = stream::iter(chains(pending))
-            .map(|chain| async move {
-                let mut sent = 0;
-                for batch in chain {
-                    let items: Vec<InboundQueueItem> = batch.iter().map(|p| p.item.clone()).collect();
-                    if let Err(e) = self.queue.send(&items).await {
-                        return (sent, Some(e));
-                    }
-                    sent += batch.len();
-                    for p in batch {
-                        // Best effort: an unmarked record only means a redelivery queues again,
-                        // and SQS deduplication or the bot's idempotency absorbs that.
-                        if let Err(e) = self.store.mark_enqueued(&p.seen).await {
-                            warn!(wamid = %p.seen.wamid, error = %e, "could not mark message as queued");
-                        }
-                    }
-                }
-                (sent, None)
-            })
+        let work: Vec<_> = chains(pending)
+            .into_iter()
+            .map(|chain| self.send_chain(chain))
+            .collect();
+        let outcomes: Vec<(usize, Option<QueueError>)> = stream::iter(work)
             .buffer_unordered(SEND_CONCURRENCY)
             .collect()
             .await;
@@ -291,9 +283,30 @@ impl Intake {
         }
     }
 
+    /// Sends a chain's batches in order, stopping at the first failure so nothing of a
+    /// conversation overtakes a message that did not make it. Returns how many were sent.
+    async fn send_chain(&self, chain: Vec<&[Pending]>) -> (usize, Option<QueueError>) {
+        let mut sent = 0;
+        for batch in chain {
+            let items: Vec<InboundQueueItem> = batch.iter().map(|p| p.item.clone()).collect();
+            if let Err(e) = self.queue.send(&items).await {
+                return (sent, Some(e));
+            }
+            sent += batch.len();
+            for p in batch {
+                // Best effort: an unmarked record only means a redelivery queues again, and
+                // SQS deduplication or the bot's idempotency absorbs that.
+                if let Err(e) = self.store.mark_enqueued(&p.seen).await {
+                    warn!(wamid = %p.seen.wamid, error = %e, "could not mark message as queued");
+                }
+            }
+        }
+        (sent, None)
+    }
+
     async fn apply_statuses(&self, plan: &IntakePlan<'_>, report: &mut IntakeReport) {
-        let outcomes: Vec<_> = stream::iter(&plan.statuses)
-            .map(|s| async move { (s, self.store.apply_status(s).await) })
+        let work: Vec<_> = plan.statuses.iter().map(|s| self.apply_status(s)).collect();
+        let outcomes: Vec<_> = stream::iter(work)
             .buffer_unordered(STATUS_CONCURRENCY)
             .collect()
             .await;
@@ -308,6 +321,13 @@ impl Intake {
                 Err(e) => report.fail(e),
             }
         }
+    }
+
+    async fn apply_status<'p, 'a>(
+        &self,
+        status: &'p StatusUpdate<'a>,
+    ) -> (&'p StatusUpdate<'a>, Result<StatusOutcome, StoreError>) {
+        (status, self.store.apply_status(status).await)
     }
 }
 

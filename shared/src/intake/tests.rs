@@ -1,1 +1,452 @@
+use std::sync::Arc;
 
+use jiff::{SignedDuration, Timestamp};
+
+use super::*;
+use crate::clock::ManualClock;
+use crate::ids::{PhoneNumberId, WaId, Wamid};
+use crate::queue::MemoryQueue;
+use crate::store::MemoryStore;
+use crate::webhook::plan::{DeliveryState, plan};
+use crate::webhook::sample::{SampleStatus, SampleText, status_notification, text_notification};
+
+const NUMBER: &str = "106540352242922";
+const ANNA: &str = "4915112345678";
+const T0: i64 = 1_764_061_200; // 2025-11-25T09:00:00Z
+
+struct World {
+    intake: Intake,
+    store: Arc<MemoryStore>,
+    queue: Arc<MemoryQueue>,
+    clock: Arc<ManualClock>,
+}
+
+fn world() -> World {
+    let clock = Arc::new(ManualClock::new(Timestamp::from_second(T0 + 5).unwrap()));
+    let store = Arc::new(MemoryStore::new());
+    let queue = Arc::new(MemoryQueue::new(clock.clone()));
+    let intake = Intake::new(
+        store.clone(),
+        queue.clone(),
+        clock.clone(),
+        ConversationWindow::default(),
+    );
+    World {
+        intake,
+        store,
+        queue,
+        clock,
+    }
+}
+
+fn text(wamid: &str, at: i64) -> String {
+    text_from(ANNA, wamid, at)
+}
+
+fn text_from(wa_id: &str, wamid: &str, at: i64) -> String {
+    text_notification(
+        NUMBER,
+        &[SampleText {
+            wa_id,
+            profile_name: "Anna Müller",
+            wamid,
+            timestamp: at,
+            body: "Wo ist mein Paket?",
+        }],
+    )
+}
+
+async fn deliver(w: &World, body: &str) -> IntakeReport {
+    let plan = plan(body.as_bytes()).expect("valid webhook");
+    w.intake.ingest(&plan).await
+}
+
+fn anna() -> WaId {
+    WaId::parse(ANNA).unwrap()
+}
+
+#[tokio::test]
+async fn a_first_message_opens_a_bot_ticket_stores_the_message_and_queues_it() {
+    let w = world();
+    let report = deliver(&w, &text("wamid.1", T0)).await;
+    assert_eq!(report.error, None);
+    assert_eq!(
+        (report.stored, report.tickets_opened, report.enqueued),
+        (1, 1, 1)
+    );
+
+    let tickets = w.store.tickets();
+    assert_eq!(tickets.len(), 1);
+    let ticket = &tickets[0];
+    assert_eq!(ticket.status, crate::ticket::TicketStatus::Bot);
+    assert_eq!(ticket.customer_name.as_deref(), Some("Anna Müller"));
+    let messages = w.store.messages(ticket.id).await.unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].text.as_deref(), Some("Wo ist mein Paket?"));
+    assert_eq!(messages[0].sent_at, Timestamp::from_second(T0).unwrap());
+    assert_eq!(messages[0].recorded_at, w.clock.now());
+
+    let queued = w.queue.peek();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].group_id(), format!("{NUMBER}#{ANNA}"));
+    assert_eq!(queued[0].dedup_id(), "wamid.1");
+    assert!(queued[0].opened_ticket);
+    assert!(
+        w.store
+            .seen(&Wamid::parse("wamid.1").unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .enqueued
+    );
+    let customer = w.store.customer(&anna()).await.unwrap().unwrap();
+    assert_eq!(customer.profile_name.as_deref(), Some("Anna Müller"));
+}
+
+#[tokio::test]
+async fn a_follow_up_within_the_window_joins_the_ticket() {
+    let w = world();
+    deliver(&w, &text("wamid.1", T0)).await;
+    let report = deliver(&w, &text("wamid.2", T0 + 23 * 3600)).await;
+    assert_eq!((report.stored, report.tickets_opened), (1, 0));
+    let tickets = w.store.tickets();
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0].inbound_count, 2);
+    assert_eq!(
+        tickets[0].last_inbound_at,
+        Timestamp::from_second(T0 + 23 * 3600).unwrap()
+    );
+    assert_eq!(w.store.messages(tickets[0].id).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_message_after_the_window_opens_a_new_ticket() {
+    let w = world();
+    deliver(&w, &text("wamid.1", T0)).await;
+    deliver(&w, &text("wamid.2", T0 + 20 * 3600)).await;
+    // 24 h after the *last* customer message, plus one second.
+    let report = deliver(&w, &text("wamid.3", T0 + 44 * 3600 + 1)).await;
+    assert_eq!(report.tickets_opened, 1);
+    let tickets = w.store.tickets();
+    assert_eq!(tickets.len(), 2);
+    assert_eq!(tickets[1].opened_by.as_str(), "wamid.3");
+    let key = ConversationKey {
+        phone_number_id: PhoneNumberId::parse(NUMBER).unwrap(),
+        wa_id: anna(),
+    };
+    assert_eq!(
+        w.store.conversation(&key).await.unwrap().unwrap().ticket_id,
+        tickets[1].id
+    );
+}
+
+#[tokio::test]
+async fn a_redelivered_webhook_stores_and_queues_nothing_new() {
+    let w = world();
+    let body = text("wamid.1", T0);
+    deliver(&w, &body).await;
+    w.clock.advance(SignedDuration::from_hours(6 * 24));
+    let report = deliver(&w, &body).await;
+    assert_eq!(report.error, None);
+    assert_eq!(
+        (report.stored, report.duplicates, report.enqueued),
+        (0, 1, 0)
+    );
+    assert_eq!(w.store.tickets().len(), 1);
+    assert_eq!(w.queue.len(), 1);
+}
+
+#[tokio::test]
+async fn a_queue_failure_fails_the_webhook_and_the_retry_queues_it_once() {
+    let w = world();
+    w.queue
+        .inject_faults([QueueError::Unavailable("sqs down".into())]);
+    let body = text("wamid.1", T0);
+    let report = deliver(&w, &body).await;
+    assert!(report.error.as_ref().is_some_and(IntakeError::is_retryable));
+    assert_eq!(report.stored, 1);
+    assert!(w.queue.is_empty());
+
+    let retry = deliver(&w, &body).await;
+    assert_eq!(retry.error, None);
+    assert_eq!((retry.stored, retry.duplicates, retry.enqueued), (0, 1, 1));
+    assert_eq!(w.queue.len(), 1);
+    assert_eq!(w.store.tickets().len(), 1);
+    // A third delivery finds it queued and does nothing.
+    let third = deliver(&w, &body).await;
+    assert_eq!(third.enqueued, 0);
+}
+
+#[tokio::test]
+async fn a_store_failure_stops_that_conversation_and_the_retry_keeps_the_order() {
+    let w = world();
+    let body = text_notification(
+        NUMBER,
+        &[
+            SampleText {
+                wa_id: ANNA,
+                profile_name: "Anna",
+                wamid: "wamid.1",
+                timestamp: T0,
+                body: "eins",
+            },
+            SampleText {
+                wa_id: ANNA,
+                profile_name: "Anna",
+                wamid: "wamid.2",
+                timestamp: T0 + 1,
+                body: "zwei",
+            },
+        ],
+    );
+    let plan1 = plan(body.as_bytes()).unwrap();
+    // seen(1), conversation and open_ticket(1) succeed; the 4th call, seen(2), fails.
+    let faulty = FailNth::new(w.store.clone(), 4);
+    let intake = Intake::new(
+        Arc::new(faulty),
+        w.queue.clone(),
+        w.clock.clone(),
+        ConversationWindow::default(),
+    );
+    let report = intake.ingest(&plan1).await;
+    assert!(report.error.is_some());
+    assert_eq!((report.stored, report.enqueued), (1, 1));
+
+    let retry = deliver(&w, &body).await;
+    assert_eq!(retry.error, None);
+    assert_eq!((retry.stored, retry.duplicates), (1, 1));
+    let order: Vec<String> = w.queue.peek().iter().map(|i| i.wamid.to_string()).collect();
+    assert_eq!(order, ["wamid.1", "wamid.2"]);
+}
+
+#[tokio::test]
+async fn concurrent_first_messages_of_one_customer_open_exactly_one_ticket() {
+    let w = Arc::new(world());
+    let handles: Vec<_> = (0..32)
+        .map(|i| {
+            let w = w.clone();
+            tokio::spawn(async move { deliver(&w, &text(&format!("wamid.{i}"), T0 + i)).await })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.await.unwrap().error, None);
+    }
+    let tickets = w.store.tickets();
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0].inbound_count, 32);
+    assert_eq!(w.queue.len(), 32);
+}
+
+#[tokio::test]
+async fn statuses_move_an_outbound_message_forward_only() {
+    let w = world();
+    deliver(&w, &text("wamid.in", T0)).await;
+    let ticket = w.store.tickets()[0].id;
+    let out = MessageRecord {
+        ticket_id: ticket,
+        wamid: Wamid::parse("wamid.OUT01").unwrap(),
+        direction: Direction::Outbound,
+        sent_at: Timestamp::from_second(T0 + 10).unwrap(),
+        recorded_at: Timestamp::from_second(T0 + 10).unwrap(),
+        kind: "text".into(),
+        text: Some("Hallo Anna!".into()),
+        media_id: None,
+        content: "{}".into(),
+        context_id: None,
+        profile_name: None,
+        delivery: None,
+    };
+    assert_eq!(
+        w.store.record_outbound(&out).await.unwrap(),
+        WriteOutcome::Written
+    );
+    assert_eq!(
+        w.store.record_outbound(&out).await.unwrap(),
+        WriteOutcome::Duplicate
+    );
+
+    let status = |state: &'static str, at: i64| {
+        status_notification(
+            NUMBER,
+            &[SampleStatus {
+                wamid: "wamid.OUT01",
+                status: state,
+                recipient: ANNA,
+                timestamp: at,
+            }],
+        )
+    };
+    assert_eq!(
+        deliver(&w, &status("read", T0 + 30)).await.statuses_applied,
+        1
+    );
+    let late = deliver(&w, &status("delivered", T0 + 20)).await;
+    assert_eq!((late.statuses_applied, late.statuses_superseded), (0, 1));
+    let unknown = deliver(
+        &w,
+        &status_notification(
+            NUMBER,
+            &[SampleStatus {
+                wamid: "wamid.NEVER",
+                status: "sent",
+                recipient: ANNA,
+                timestamp: T0,
+            }],
+        ),
+    )
+    .await;
+    assert_eq!((unknown.error, unknown.statuses_unknown), (None, 1));
+
+    let messages = w.store.messages(ticket).await.unwrap();
+    let sent = messages
+        .iter()
+        .find(|m| m.direction == Direction::Outbound)
+        .unwrap();
+    assert_eq!(
+        sent.delivery.as_ref().map(|d| d.state),
+        Some(DeliveryState::Read)
+    );
+}
+
+#[tokio::test]
+async fn a_status_for_an_inbound_wamid_is_not_applied() {
+    let w = world();
+    deliver(&w, &text("wamid.in", T0)).await;
+    let report = deliver(
+        &w,
+        &status_notification(
+            NUMBER,
+            &[SampleStatus {
+                wamid: "wamid.in",
+                status: "read",
+                recipient: ANNA,
+                timestamp: T0,
+            }],
+        ),
+    )
+    .await;
+    assert_eq!(report.statuses_unknown, 1);
+}
+
+#[test]
+fn chains_keep_a_conversation_split_over_batches_in_one_chain() {
+    let key = |n: &str| ConversationKey {
+        phone_number_id: PhoneNumberId::parse(NUMBER).unwrap(),
+        wa_id: WaId::parse(n).unwrap(),
+    };
+    let item = |k: &ConversationKey, i: usize| {
+        let at = Timestamp::from_second(T0).unwrap();
+        pending(
+            k,
+            SeenMessage {
+                wamid: Wamid::parse(&format!("wamid.{i}")).unwrap(),
+                ticket_id: crate::ids::TicketId::new(at),
+                direction: Direction::Inbound,
+                sent_at: at,
+                enqueued: false,
+            },
+            false,
+        )
+    };
+    let (a, b, c) = (
+        key("4915100000001"),
+        key("4915100000002"),
+        key("4915100000003"),
+    );
+    // 12 of a, 5 of b, 5 of c -> batches [a*10], [a*2 b*5 c*3], [c*2]
+    let mut items: Vec<Pending> = (0..12).map(|i| item(&a, i)).collect();
+    items.extend((12..17).map(|i| item(&b, i)));
+    items.extend((17..22).map(|i| item(&c, i)));
+    assert_eq!(
+        chains(&items).len(),
+        1,
+        "every batch continues the previous one's conversation"
+    );
+
+    // 10 of a, then 10 of b: two independent chains.
+    let mut items: Vec<Pending> = (0..10).map(|i| item(&a, i)).collect();
+    items.extend((10..20).map(|i| item(&b, i)));
+    assert_eq!(chains(&items).len(), 2);
+}
+
+/// Wraps a store and fails its n-th call (1-based) with an unavailable error.
+struct FailNth {
+    inner: Arc<MemoryStore>,
+    calls: std::sync::atomic::AtomicUsize,
+    n: usize,
+}
+
+impl FailNth {
+    fn new(inner: Arc<MemoryStore>, n: usize) -> Self {
+        Self {
+            inner,
+            calls: 0.into(),
+            n,
+        }
+    }
+
+    fn tick(&self) -> Result<(), StoreError> {
+        let call = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if call == self.n {
+            Err(StoreError::Unavailable("injected".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl TicketStore for FailNth {
+    async fn seen(&self, wamid: &Wamid) -> Result<Option<SeenMessage>, StoreError> {
+        self.tick()?;
+        self.inner.seen(wamid).await
+    }
+    async fn conversation(
+        &self,
+        key: &ConversationKey,
+    ) -> Result<Option<Conversation>, StoreError> {
+        self.tick()?;
+        self.inner.conversation(key).await
+    }
+    async fn open_ticket(
+        &self,
+        t: &Ticket,
+        r: Option<TicketId>,
+        m: &MessageRecord,
+    ) -> Result<WriteOutcome, StoreError> {
+        self.tick()?;
+        self.inner.open_ticket(t, r, m).await
+    }
+    async fn append_inbound(
+        &self,
+        c: &Conversation,
+        m: &MessageRecord,
+    ) -> Result<WriteOutcome, StoreError> {
+        self.tick()?;
+        self.inner.append_inbound(c, m).await
+    }
+    async fn mark_enqueued(&self, s: &SeenMessage) -> Result<(), StoreError> {
+        self.inner.mark_enqueued(s).await
+    }
+    async fn record_outbound(&self, m: &MessageRecord) -> Result<WriteOutcome, StoreError> {
+        self.inner.record_outbound(m).await
+    }
+    async fn apply_status(
+        &self,
+        u: &crate::webhook::plan::StatusUpdate<'_>,
+    ) -> Result<StatusOutcome, StoreError> {
+        self.inner.apply_status(u).await
+    }
+    async fn save_profile_name(&self, w: &WaId, n: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.inner.save_profile_name(w, n, at).await
+    }
+    async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
+        self.inner.ticket(id).await
+    }
+    async fn messages(&self, id: TicketId) -> Result<Vec<MessageRecord>, StoreError> {
+        self.inner.messages(id).await
+    }
+    async fn customer(&self, w: &WaId) -> Result<Option<crate::store::Customer>, StoreError> {
+        self.inner.customer(w).await
+    }
+}
