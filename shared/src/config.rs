@@ -165,7 +165,7 @@ impl IntakeSettings {
             verify_token: env.secret(WHATSAPP_VERIFY_TOKEN)?,
             table: table_name(env)?,
             inbound_queue_url: fifo_queue_url(env, HELPDESK_INBOUND_QUEUE_URL)?,
-            window: window(env)?,
+            window: conversation_window(env)?,
         })
     }
 
@@ -224,7 +224,8 @@ fn fifo_queue_url(env: &Env, name: &'static str) -> Result<String, ConfigError> 
     Ok(url.to_owned())
 }
 
-fn window(env: &Env) -> Result<ConversationWindow, ConfigError> {
+/// `HELPDESK_CONVERSATION_WINDOW_HOURS`, 24 when unset.
+pub fn conversation_window(env: &Env) -> Result<ConversationWindow, ConfigError> {
     let Some(raw) = env.get(HELPDESK_CONVERSATION_WINDOW_HOURS) else {
         return Ok(ConversationWindow::default());
     };

@@ -12,3 +12,4 @@ pub mod telemetry;
 pub mod ticket;
 pub mod timers;
 pub mod webhook;
+pub mod wiring;

@@ -1,1 +1,29 @@
-fn main() {}
+//! Lambda behind API Gateway (HttpApi) `GET|POST /webhook`: Meta's verification challenge and
+//! WhatsApp notifications. All behaviour lives in `helpdesk::webhook`; this file only wires.
+
+use helpdesk::config::Env;
+use lambda_http::{Body, Error, Request, Response, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    helpdesk::telemetry::init();
+    let sdk = helpdesk::wiring::sdk_config().await;
+    let handler = helpdesk::wiring::webhook_handler(&Env::from_process(), &sdk)
+        .await
+        .inspect_err(
+            |e| tracing::error!(error = %e, "configuration is invalid; refusing to start"),
+        )?;
+    let handler = &handler;
+    run(service_fn(move |request: Request| async move {
+        let response = handler
+            .handle(
+                request.method(),
+                request.uri().query(),
+                request.headers(),
+                request.body().as_ref(),
+            )
+            .await;
+        Ok::<Response<Body>, Error>(response.map(Body::from))
+    }))
+    .await
+}

@@ -1,0 +1,5 @@
+//! Running the helpdesk on one machine: resource provisioning for AWS emulators (moto,
+//! DynamoDB Local, LocalStack) and the local runner's HTTP server.
+
+pub mod provision;
+pub mod server;

@@ -1,0 +1,174 @@
+//! Creates the helpdesk's resources in an AWS emulator, shaped as in `template.yaml`: the
+//! table (PK/SK, TTL `expires_at`), the inbound FIFO queue with its FIFO dead-letter queue, and
+//! the Scheduler group. Names get a prefix so parallel tests do not share state. Idempotent.
+
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    TimeToLiveSpecification,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+
+/// Receives before a poison message moves to the dead-letter queue.
+pub const MAX_RECEIVE_COUNT: u32 = 5;
+/// Six times the function timeout (30 s), as AWS recommends for SQS event sources.
+pub const VISIBILITY_TIMEOUT_SECS: u32 = 180;
+pub const SCHEDULE_GROUP: &str = "helpdesk-sla";
+
+#[derive(Debug, Clone)]
+pub struct Resources {
+    pub table: String,
+    pub inbound_queue_url: String,
+    pub inbound_dlq_url: String,
+    pub schedule_group: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not create {resource}: {detail}")]
+pub struct ProvisionError {
+    resource: String,
+    detail: String,
+}
+
+fn fail<E: std::error::Error>(resource: &str, e: E) -> ProvisionError {
+    ProvisionError {
+        resource: resource.to_owned(),
+        detail: aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string(),
+    }
+}
+
+/// Creates everything; `dynamodb` and `others` may point at different emulators.
+pub async fn provision(
+    dynamodb: &SdkConfig,
+    others: &SdkConfig,
+    prefix: &str,
+) -> Result<Resources, ProvisionError> {
+    let table = format!("{prefix}-helpdesk");
+    create_table(&aws_sdk_dynamodb::Client::new(dynamodb), &table).await?;
+    let sqs = aws_sdk_sqs::Client::new(others);
+    let inbound_dlq_url =
+        create_fifo_queue(&sqs, &format!("{prefix}-inbound-dlq.fifo"), None).await?;
+    let dlq_arn = queue_arn(&sqs, &inbound_dlq_url).await?;
+    let inbound_queue_url =
+        create_fifo_queue(&sqs, &format!("{prefix}-inbound.fifo"), Some(&dlq_arn)).await?;
+    let schedule_group = SCHEDULE_GROUP.to_owned();
+    create_schedule_group(&aws_sdk_scheduler::Client::new(others), &schedule_group).await?;
+    Ok(Resources {
+        table,
+        inbound_queue_url,
+        inbound_dlq_url,
+        schedule_group,
+    })
+}
+
+pub async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+) -> Result<(), ProvisionError> {
+    let key = |n: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+    };
+    let attr = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    let result = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("PK", KeyType::Hash).map_err(|e| fail(name, e))?)
+        .key_schema(key("SK", KeyType::Range).map_err(|e| fail(name, e))?)
+        .attribute_definitions(attr("PK").map_err(|e| fail(name, e))?)
+        .attribute_definitions(attr("SK").map_err(|e| fail(name, e))?)
+        .send()
+        .await;
+    match result {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_resource_in_use_exception()) =>
+        {
+            return Ok(());
+        }
+        Err(e) => return Err(fail(name, e)),
+    }
+    let ttl = TimeToLiveSpecification::builder()
+        .attribute_name("expires_at")
+        .enabled(true)
+        .build()
+        .map_err(|e| fail(name, e))?;
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(ttl)
+        .send()
+        .await
+        .map_err(|e| fail(name, e))?;
+    Ok(())
+}
+
+async fn create_fifo_queue(
+    client: &aws_sdk_sqs::Client,
+    name: &str,
+    dlq_arn: Option<&str>,
+) -> Result<String, ProvisionError> {
+    let mut request = client
+        .create_queue()
+        .queue_name(name)
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .attributes(
+            QueueAttributeName::VisibilityTimeout,
+            VISIBILITY_TIMEOUT_SECS.to_string(),
+        )
+        .attributes(
+            QueueAttributeName::MessageRetentionPeriod,
+            (14 * 24 * 3600).to_string(),
+        );
+    if let Some(arn) = dlq_arn {
+        let policy =
+            serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVE_COUNT });
+        request = request.attributes(QueueAttributeName::RedrivePolicy, policy.to_string());
+    }
+    let out = request.send().await.map_err(|e| fail(name, e))?;
+    out.queue_url.ok_or_else(|| ProvisionError {
+        resource: name.to_owned(),
+        detail: "no queue URL returned".into(),
+    })
+}
+
+pub async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> Result<String, ProvisionError> {
+    let out = client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| fail(url, e))?;
+    out.attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .ok_or_else(|| ProvisionError {
+            resource: url.to_owned(),
+            detail: "no QueueArn attribute".into(),
+        })
+}
+
+async fn create_schedule_group(
+    client: &aws_sdk_scheduler::Client,
+    name: &str,
+) -> Result<(), ProvisionError> {
+    match client.create_schedule_group().name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_conflict_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(fail(name, e)),
+    }
+}

@@ -1,0 +1,72 @@
+//! The local runner's HTTP server: the webhook at `/webhook` (the same path as in AWS) and, with
+//! in-memory adapters, a JSON view of what is stored and queued at `/dev/state`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use helpdesk::queue::MemoryQueue;
+use helpdesk::store::{MemoryStore, TicketStore};
+use helpdesk::webhook::{MAX_BODY_BYTES, WebhookHandler};
+use serde_json::json;
+
+/// What the server inspects in in-memory mode.
+#[derive(Clone)]
+pub struct MemoryView {
+    pub store: Arc<MemoryStore>,
+    pub queue: Arc<MemoryQueue>,
+}
+
+#[derive(Clone)]
+struct AppState {
+    webhook: Arc<WebhookHandler>,
+    memory: Option<MemoryView>,
+}
+
+pub fn router(webhook: Arc<WebhookHandler>, memory: Option<MemoryView>) -> Router {
+    Router::new()
+        .route("/webhook", get(webhook_route).post(webhook_route))
+        .route("/dev/state", get(state_route))
+        // Our handler answers 413 itself; let slightly larger bodies reach it.
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES + 64 * 1024))
+        .with_state(AppState { webhook, memory })
+}
+
+async fn webhook_route(
+    State(app): State<AppState>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    app.webhook
+        .handle(&method, query.as_deref(), &headers, &body)
+        .await
+        .into_response()
+}
+
+async fn state_route(State(app): State<AppState>) -> Response {
+    let Some(memory) = app.memory else {
+        return (
+            axum::http::StatusCode::NOT_FOUND,
+            Json(json!({"error": "not_available", "message": "/dev/state shows in-memory state only"})),
+        )
+            .into_response();
+    };
+    let mut tickets = Vec::new();
+    for ticket in memory.store.tickets() {
+        let messages = memory.store.messages(ticket.id).await.unwrap_or_default();
+        tickets.push(json!({ "ticket": ticket, "messages": messages }));
+    }
+    Json(json!({ "tickets": tickets, "inbound_queue": memory.queue.peek() })).into_response()
+}
+
+pub async fn serve(addr: SocketAddr, app: Router) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    axum::serve(listener, app).await
+}
