@@ -1,1 +1,389 @@
+//! The webhook intake handler, built by the production wiring, against moto (SQS, SSM,
+//! Scheduler) and DynamoDB Local (the table). Each test provisions its own resources.
 
+use std::sync::Arc;
+
+use helpdesk::clock::SystemClock;
+use helpdesk::ids::{TicketId, Wamid};
+use helpdesk::intake::Intake;
+use helpdesk::queue::{InboundQueue, InboundQueueItem, QueueError, SqsQueue};
+use helpdesk::store::{Direction, DynamoStore, MessageRecord, TicketStore, WriteOutcome};
+use helpdesk::ticket::ConversationWindow;
+use helpdesk::webhook::WebhookHandler;
+use helpdesk::webhook::sample::{SampleText, many_customers, text_notification};
+use helpdesk_tests::{APP_SECRET, Stack, post_signed, s, signed_headers};
+use http::{HeaderMap, Method, StatusCode};
+use jiff::Timestamp;
+use secrecy::SecretString;
+
+const NUMBER: &str = "106540352242922";
+const ANNA: &str = "4915112345678";
+const T0: i64 = 1_764_061_200;
+const ALL_TYPES: &str = include_str!("fixtures/all_message_types.json");
+const STATUSES: &str = include_str!("fixtures/statuses.json");
+
+fn text(wamid: &str, at: i64) -> String {
+    text_notification(
+        NUMBER,
+        &[SampleText {
+            wa_id: ANNA,
+            profile_name: "Anna Müller",
+            wamid,
+            timestamp: at,
+            body: "Wo ist mein Paket?",
+        }],
+    )
+}
+
+#[tokio::test]
+async fn a_signed_webhook_opens_a_ticket_stores_the_message_and_queues_it_for_the_bot() {
+    let stack = Stack::new().await;
+    let webhook = stack.webhook().await;
+
+    let r = post_signed(&webhook, text("wamid.first", T0).as_bytes()).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.body());
+
+    let tickets = stack.items("ticket").await;
+    assert_eq!(tickets.len(), 1);
+    let ticket_id = s(&tickets[0], "ticket_id").to_owned();
+    assert_eq!(s(&tickets[0], "status"), "bot");
+    assert_eq!(s(&tickets[0], "customer_name"), "Anna Müller");
+    let conversation = &stack.items("conversation").await[0];
+    assert_eq!(s(conversation, "PK"), format!("CONV#{NUMBER}#{ANNA}"));
+    assert_eq!(s(conversation, "ticket_id"), ticket_id);
+    let message = &stack.items("message").await[0];
+    assert_eq!(s(message, "PK"), format!("TICKET#{ticket_id}"));
+    assert_eq!(s(message, "SK"), "MSG#2025-11-25T09:00:00.000Z#wamid.first");
+    assert_eq!(s(message, "text"), "Wo ist mein Paket?");
+    let seen = &stack.items("seen").await[0];
+    assert!(
+        seen.get("expires_at").and_then(|v| v.as_n().ok()).is_some(),
+        "idempotency records expire by TTL"
+    );
+    assert_eq!(
+        seen.get("enqueued").and_then(|v| v.as_bool().ok()),
+        Some(&true)
+    );
+    assert_eq!(stack.items("customer").await.len(), 1);
+
+    let queued = stack.drain_inbound().await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].group_id, format!("{NUMBER}#{ANNA}"));
+    assert_eq!(queued[0].dedup_id, "wamid.first");
+    assert_eq!(queued[0].body["ticket_id"], ticket_id.as_str());
+    assert_eq!(queued[0].body["opened_ticket"], true);
+}
+
+#[tokio::test]
+async fn every_message_type_is_stored_with_its_content() {
+    let stack = Stack::new().await;
+    let webhook = stack.webhook().await;
+    assert_eq!(
+        post_signed(&webhook, ALL_TYPES.as_bytes()).await.status(),
+        StatusCode::OK
+    );
+
+    let messages = stack.items("message").await;
+    let mut kinds: Vec<&str> = messages.iter().map(|m| s(m, "kind")).collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        [
+            "audio",
+            "button_reply",
+            "contacts",
+            "document",
+            "image",
+            "list_reply",
+            "location",
+            "order",
+            "quick_reply",
+            "reaction",
+            "sticker",
+            "system",
+            "text",
+            "unknown",
+            "unsupported",
+            "video"
+        ]
+    );
+    let image = messages.iter().find(|m| s(m, "kind") == "image").unwrap();
+    assert_eq!(s(image, "media_id"), "1234567890");
+    let unknown = messages.iter().find(|m| s(m, "kind") == "unknown").unwrap();
+    let content: serde_json::Value = serde_json::from_str(s(unknown, "content")).unwrap();
+    assert_eq!(content["type_name"], "hologram");
+    assert_eq!(content["raw"]["frames"], 3);
+    assert_eq!(stack.drain_inbound().await.len(), 16);
+}
+
+#[tokio::test]
+async fn a_redelivered_webhook_creates_no_second_message_ticket_or_queue_entry() {
+    let stack = Stack::new().await;
+    let webhook = stack.webhook().await;
+    let body = many_customers(5, T0);
+    for _ in 0..3 {
+        assert_eq!(
+            post_signed(&webhook, body.as_bytes()).await.status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(stack.items("ticket").await.len(), 5);
+    assert_eq!(stack.items("message").await.len(), 5);
+    assert_eq!(stack.drain_inbound().await.len(), 5);
+}
+
+#[tokio::test]
+async fn parallel_first_messages_from_one_customer_open_exactly_one_ticket() {
+    let stack = Stack::new().await;
+    let webhook = stack.webhook().await;
+    let posts: Vec<_> = (0..24)
+        .map(|i| {
+            let webhook = webhook.clone();
+            tokio::spawn(async move {
+                let body = text(&format!("wamid.par{i:02}"), T0 + i);
+                post_signed(&webhook, body.as_bytes()).await.status()
+            })
+        })
+        .collect();
+    for p in posts {
+        assert_eq!(p.await.unwrap(), StatusCode::OK);
+    }
+    let tickets = stack.items("ticket").await;
+    assert_eq!(tickets.len(), 1, "one customer, one open ticket");
+    assert_eq!(
+        tickets[0]
+            .get("inbound_count")
+            .and_then(|v| v.as_n().ok())
+            .map(String::as_str),
+        Some("24")
+    );
+    assert_eq!(stack.items("message").await.len(), 24);
+    let conversation = &stack.items("conversation").await[0];
+    assert_eq!(
+        s(conversation, "last_customer_at"),
+        "2025-11-25T09:00:23.000Z"
+    );
+    let queued = stack.drain_inbound().await;
+    assert_eq!(queued.len(), 24);
+    assert!(
+        queued
+            .iter()
+            .all(|q| q.body["ticket_id"] == s(&tickets[0], "ticket_id"))
+    );
+}
+
+#[tokio::test]
+async fn a_follow_up_joins_and_a_message_after_the_window_opens_a_new_ticket() {
+    let stack = Stack::with_env(&[("HELPDESK_CONVERSATION_WINDOW_HOURS", "48")]).await;
+    let webhook = stack.webhook().await;
+    for (wamid, at) in [
+        ("wamid.a", T0),
+        ("wamid.b", T0 + 47 * 3600),
+        ("wamid.c", T0 + 95 * 3600 + 1),
+    ] {
+        assert_eq!(
+            post_signed(&webhook, text(wamid, at).as_bytes())
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+    let mut tickets = stack.items("ticket").await;
+    tickets.sort_by(|a, b| s(a, "ticket_id").cmp(s(b, "ticket_id")));
+    assert_eq!(tickets.len(), 2);
+    assert_eq!(s(&tickets[0], "opened_by"), "wamid.a");
+    assert_eq!(s(&tickets[1], "opened_by"), "wamid.c");
+    let conversation = &stack.items("conversation").await[0];
+    assert_eq!(s(conversation, "ticket_id"), s(&tickets[1], "ticket_id"));
+}
+
+/// Fails its first `n` sends, then passes through: a queue outage between store and enqueue.
+struct FlakyQueue {
+    inner: SqsQueue,
+    failures_left: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl InboundQueue for FlakyQueue {
+    async fn send(&self, items: &[InboundQueueItem]) -> Result<(), QueueError> {
+        let left = self.failures_left.load(std::sync::atomic::Ordering::SeqCst);
+        if left > 0 {
+            self.failures_left
+                .store(left - 1, std::sync::atomic::Ordering::SeqCst);
+            return Err(QueueError::Unavailable("injected outage".into()));
+        }
+        self.inner.send(items).await
+    }
+}
+
+#[tokio::test]
+async fn a_failure_between_store_and_enqueue_answers_503_and_the_retry_completes_once() {
+    let stack = Stack::new().await;
+    let store = DynamoStore::new(stack.aws.dynamodb.clone(), &stack.resources.table);
+    let queue = FlakyQueue {
+        inner: SqsQueue::new(stack.aws.sqs.clone(), &stack.resources.inbound_queue_url),
+        failures_left: 1.into(),
+    };
+    let intake = Intake::new(
+        Arc::new(store),
+        Arc::new(queue),
+        Arc::new(SystemClock),
+        ConversationWindow::default(),
+    );
+    let webhook = WebhookHandler::new(
+        intake,
+        &SecretString::from(APP_SECRET),
+        SecretString::from("t"),
+    );
+    let body = text("wamid.flaky", T0);
+
+    let first = post_signed(&webhook, body.as_bytes()).await;
+    assert_eq!(first.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        stack.items("message").await.len(),
+        1,
+        "stored before the queue failed"
+    );
+    assert!(stack.drain_inbound().await.is_empty());
+
+    let retry = post_signed(&webhook, body.as_bytes()).await;
+    assert_eq!(retry.status(), StatusCode::OK);
+    assert_eq!(stack.items("message").await.len(), 1);
+    assert_eq!(stack.items("ticket").await.len(), 1);
+    let queued = stack.drain_inbound().await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].dedup_id, "wamid.flaky");
+}
+
+#[tokio::test]
+async fn rejected_requests_store_and_queue_nothing() {
+    let stack = Stack::new().await;
+    let webhook = stack.webhook().await;
+    let body = text("wamid.rejected", T0);
+
+    let mut wrong = signed_headers(b"another body");
+    let unsigned = webhook
+        .handle(&Method::POST, None, &HeaderMap::new(), body.as_bytes())
+        .await;
+    assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
+    let forged = webhook
+        .handle(&Method::POST, None, &wrong, body.as_bytes())
+        .await;
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    wrong.insert(
+        "x-hub-signature-256",
+        http::HeaderValue::from_static("sha256=not-hex"),
+    );
+    assert_eq!(
+        webhook
+            .handle(&Method::POST, None, &wrong, body.as_bytes())
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let oversized = vec![b' '; helpdesk::webhook::MAX_BODY_BYTES + 1];
+    assert_eq!(
+        post_signed(&webhook, &oversized).await.status(),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    for malformed in [&b"{\"object\":"[..], br#"{"object":"page","entry":[]}"#] {
+        assert_eq!(
+            post_signed(&webhook, malformed).await.status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+    for entity in ["ticket", "message", "seen", "conversation", "customer"] {
+        assert!(
+            stack.items(entity).await.is_empty(),
+            "{entity} stored for a rejected request"
+        );
+    }
+    assert!(stack.drain_inbound().await.is_empty());
+}
+
+#[tokio::test]
+async fn delivery_statuses_move_outbound_messages_forward_and_unknown_ones_are_ignored() {
+    let stack = Stack::new().await;
+    let webhook = stack.webhook().await;
+    let store = DynamoStore::new(stack.aws.dynamodb.clone(), &stack.resources.table);
+    let ticket = TicketId::new(Timestamp::from_second(T0).unwrap());
+    for wamid in ["wamid.OUT01", "wamid.OUT02"] {
+        let out = MessageRecord {
+            ticket_id: ticket,
+            wamid: Wamid::parse(wamid).unwrap(),
+            direction: Direction::Outbound,
+            sent_at: Timestamp::from_second(T0 + 60).unwrap(),
+            recorded_at: Timestamp::from_second(T0 + 60).unwrap(),
+            kind: "text".into(),
+            text: Some("Hallo Anna, wie kann ich helfen?".into()),
+            media_id: None,
+            content: r#"{"type":"text","body":"Hallo Anna, wie kann ich helfen?"}"#.into(),
+            context_id: None,
+            profile_name: None,
+            delivery: None,
+        };
+        assert_eq!(
+            store.record_outbound(&out).await.unwrap(),
+            WriteOutcome::Written
+        );
+    }
+    let r = post_signed(&webhook, STATUSES.as_bytes()).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.body());
+    // Redelivery changes nothing.
+    assert_eq!(
+        post_signed(&webhook, STATUSES.as_bytes()).await.status(),
+        StatusCode::OK
+    );
+
+    let messages = store.messages(ticket).await.unwrap();
+    let state = |w: &str| {
+        let m = messages.iter().find(|m| m.wamid.as_str() == w).unwrap();
+        m.delivery.clone().unwrap()
+    };
+    assert_eq!(
+        state("wamid.OUT01").state.as_str(),
+        "read",
+        "sent and delivered arrived after read"
+    );
+    let failed = state("wamid.OUT02");
+    assert_eq!(failed.state.as_str(), "failed");
+    assert!(failed.errors.unwrap().contains("131047"));
+}
+
+#[tokio::test]
+async fn secrets_given_as_ssm_references_are_resolved_at_start() {
+    let stack = Stack::with_env(&[("WHATSAPP_APP_SECRET", "ssm:/helpdesk/test/app-secret")]).await;
+    stack
+        .aws
+        .ssm
+        .put_parameter()
+        .name("/helpdesk/test/app-secret")
+        .value(APP_SECRET)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+    let webhook = stack.webhook().await;
+    let r = post_signed(&webhook, text("wamid.ssm", T0).as_bytes()).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "signed with the secret stored in SSM"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_ssm_parameter_fails_start_naming_the_variable() {
+    let stack =
+        Stack::with_env(&[("WHATSAPP_VERIFY_TOKEN", "ssm:/helpdesk/test/does-not-exist")]).await;
+    let err = match helpdesk::wiring::webhook_handler(&stack.env, &stack.aws).await {
+        Ok(_) => panic!("a missing parameter must fail start"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains("WHATSAPP_VERIFY_TOKEN") && err.contains("/helpdesk/test/does-not-exist"),
+        "{err}"
+    );
+}

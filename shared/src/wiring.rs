@@ -1,6 +1,6 @@
-//! Builds each function's handler from its configuration and the AWS SDK configuration, once,
-//! at start. Shared by the Lambda binaries, the local runner's `--aws` mode and the integration
-//! tests, so all three run the same wiring.
+//! Builds each function's handler from its configuration and AWS clients, once, at start.
+//! Shared by the Lambda binaries, the local runner's `--aws` mode and the integration tests, so
+//! all three run the same wiring.
 
 use std::sync::Arc;
 
@@ -14,18 +14,43 @@ use crate::store::DynamoStore;
 use crate::webhook::WebhookHandler;
 
 /// The SDK configuration from the environment (region, credentials, and endpoint overrides such
-/// as `AWS_ENDPOINT_URL` for LocalStack or moto).
+/// as `AWS_ENDPOINT_URL` for LocalStack or moto, `AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB Local).
 pub async fn sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).load().await
 }
 
+/// One client per AWS service, built once. Constructing a client makes no request.
+#[derive(Debug, Clone)]
+pub struct AwsClients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub scheduler: aws_sdk_scheduler::Client,
+    pub ssm: aws_sdk_ssm::Client,
+}
+
+impl AwsClients {
+    pub fn new(sdk: &SdkConfig) -> Self {
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            scheduler: aws_sdk_scheduler::Client::new(sdk),
+            ssm: aws_sdk_ssm::Client::new(sdk),
+        }
+    }
+
+    /// The same clients, with DynamoDB from another configuration (e.g. DynamoDB Local).
+    pub fn with_dynamodb(mut self, sdk: &SdkConfig) -> Self {
+        self.dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+        self
+    }
+}
+
 /// The webhook intake handler over DynamoDB and SQS.
-pub async fn webhook_handler(env: &Env, sdk: &SdkConfig) -> Result<WebhookHandler, ConfigError> {
+pub async fn webhook_handler(env: &Env, aws: &AwsClients) -> Result<WebhookHandler, ConfigError> {
     let settings = IntakeSettings::from_env(env)?;
-    let ssm = settings.needs_ssm().then(|| aws_sdk_ssm::Client::new(sdk));
-    let config = settings.resolve(ssm.as_ref()).await?;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table);
-    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.inbound_queue_url);
+    let config = settings.resolve(Some(&aws.ssm)).await?;
+    let store = DynamoStore::new(aws.dynamodb.clone(), &config.table);
+    let queue = SqsQueue::new(aws.sqs.clone(), &config.inbound_queue_url);
     let intake = Intake::new(
         Arc::new(store),
         Arc::new(queue),

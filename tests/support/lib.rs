@@ -1,1 +1,209 @@
+//! Test harness for the integration tests: emulator endpoints, a freshly provisioned set of
+//! resources per test (unique names, so tests run in parallel against one emulator), the real
+//! handler built by the production wiring, and helpers to look at what landed in AWS.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_sqs::types::MessageSystemAttributeName;
+use helpdesk::config::Env;
+use helpdesk::webhook::{SignatureVerifier, WebhookHandler};
+use helpdesk::wiring::AwsClients;
+use helpdesk_local::provision::{Resources, provision};
+use http::{HeaderMap, HeaderValue, Method, Response};
+use secrecy::SecretString;
+
+pub const APP_SECRET: &str = "integration-app-secret";
+pub const VERIFY_TOKEN: &str = "integration-verify-token";
+pub const REGION: &str = "eu-central-1";
+
+/// Where the emulators listen. `tests/run.sh` starts them and sets these variables.
+pub struct Emulators {
+    pub moto: String,
+    pub dynamodb: String,
+}
+
+impl Emulators {
+    pub fn from_env() -> Self {
+        let get = |name: &str| {
+            std::env::var(name).unwrap_or_else(|_| {
+                panic!(
+                    "{name} is not set: these tests need the AWS emulators. Run `bash tests/run.sh`, \
+                     or `bash infra/emulators.sh start` and export what it prints."
+                )
+            })
+        };
+        Self {
+            moto: get("HELPDESK_TEST_MOTO_URL"),
+            dynamodb: get("HELPDESK_TEST_DYNAMODB_URL"),
+        }
+    }
+}
+
+pub async fn sdk(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "emulator",
+        ))
+        .load()
+        .await
+}
+
+/// One test's world: its own table and queues, the clients, and the environment a deployed
+/// function would see.
+pub struct Stack {
+    pub resources: Resources,
+    pub aws: AwsClients,
+    pub env: Env,
+    pub moto: SdkConfig,
+}
+
+impl Stack {
+    /// Provisions fresh resources: DynamoDB on DynamoDB Local, everything else on moto.
+    pub async fn new() -> Self {
+        Self::with_env(&[]).await
+    }
+
+    pub async fn with_env(extra: &[(&str, &str)]) -> Self {
+        let emulators = Emulators::from_env();
+        let moto = sdk(&emulators.moto).await;
+        let dynamodb = sdk(&emulators.dynamodb).await;
+        let prefix = format!("t{}", ulid::Ulid::new().to_string().to_lowercase());
+        let resources = provision(&dynamodb, &moto, &prefix)
+            .await
+            .expect("provision test resources");
+        let aws = AwsClients::new(&moto).with_dynamodb(&dynamodb);
+        let mut pairs: Vec<(&str, &str)> = vec![
+            ("WHATSAPP_APP_SECRET", APP_SECRET),
+            ("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN),
+            ("HELPDESK_TABLE", &resources.table),
+            ("HELPDESK_INBOUND_QUEUE_URL", &resources.inbound_queue_url),
+        ];
+        for (k, v) in extra {
+            pairs.retain(|(name, _)| name != k);
+            pairs.push((k, v));
+        }
+        let env = Env::from_pairs(pairs);
+        Self {
+            resources,
+            aws,
+            env,
+            moto,
+        }
+    }
+
+    /// The webhook handler exactly as the Lambda function builds it.
+    pub async fn webhook(&self) -> Arc<WebhookHandler> {
+        Arc::new(
+            helpdesk::wiring::webhook_handler(&self.env, &self.aws)
+                .await
+                .expect("handler from a valid environment"),
+        )
+    }
+
+    /// Every item of the table, by `entity`.
+    pub async fn items(&self, entity: &str) -> Vec<HashMap<String, AttributeValue>> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .aws
+            .dynamodb
+            .scan()
+            .table_name(&self.resources.table)
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            let item = item.expect("scan");
+            if item
+                .get("entity")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                == Some(entity)
+            {
+                out.push(item);
+            }
+        }
+        out
+    }
+
+    /// Drains the inbound queue: (group id, dedup id, body) in receive order.
+    pub async fn drain_inbound(&self) -> Vec<QueuedMessage> {
+        drain(&self.aws.sqs, &self.resources.inbound_queue_url).await
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct QueuedMessage {
+    pub group_id: String,
+    pub dedup_id: String,
+    pub body: serde_json::Value,
+}
+
+pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<QueuedMessage> {
+    let mut out = Vec::new();
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .wait_time_seconds(0)
+            .send()
+            .await
+            .expect("receive");
+        let messages = received.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return out;
+        }
+        for m in messages {
+            let attrs = m.attributes.clone().unwrap_or_default();
+            out.push(QueuedMessage {
+                group_id: attrs
+                    .get(&MessageSystemAttributeName::MessageGroupId)
+                    .cloned()
+                    .unwrap_or_default(),
+                dedup_id: attrs
+                    .get(&MessageSystemAttributeName::MessageDeduplicationId)
+                    .cloned()
+                    .unwrap_or_default(),
+                body: serde_json::from_str(m.body().unwrap_or("null"))
+                    .expect("queue bodies are JSON"),
+            });
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete");
+        }
+    }
+}
+
+pub fn s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> &'a str {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .unwrap_or_else(|| panic!("item has no string {name}: {item:?}"))
+}
+
+pub fn signed_headers(body: &[u8]) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let signature = SignatureVerifier::new(&SecretString::from(APP_SECRET)).sign(body);
+    headers.insert(
+        "x-hub-signature-256",
+        HeaderValue::from_str(&signature).expect("ascii"),
+    );
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    headers
+}
+
+/// POSTs a body signed with the test app secret, as Meta would.
+pub async fn post_signed(handler: &WebhookHandler, body: &[u8]) -> Response<String> {
+    handler
+        .handle(&Method::POST, None, &signed_headers(body), body)
+        .await
+}

@@ -2,13 +2,14 @@
 //! WhatsApp notifications. All behaviour lives in `helpdesk::webhook`; this file only wires.
 
 use helpdesk::config::Env;
+use helpdesk::wiring::AwsClients;
 use lambda_http::{Body, Error, Request, Response, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     helpdesk::telemetry::init();
-    let sdk = helpdesk::wiring::sdk_config().await;
-    let handler = helpdesk::wiring::webhook_handler(&Env::from_process(), &sdk)
+    let aws = AwsClients::new(&helpdesk::wiring::sdk_config().await);
+    let handler = helpdesk::wiring::webhook_handler(&Env::from_process(), &aws)
         .await
         .inspect_err(
             |e| tracing::error!(error = %e, "configuration is invalid; refusing to start"),

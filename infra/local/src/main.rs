@@ -99,8 +99,8 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
     helpdesk::telemetry::init();
     let addr = listen_addr(env)?;
     let (handler, memory) = if aws {
-        let sdk = helpdesk::wiring::sdk_config().await;
-        (helpdesk::wiring::webhook_handler(env, &sdk).await?, None)
+        let aws = helpdesk::wiring::AwsClients::new(&helpdesk::wiring::sdk_config().await);
+        (helpdesk::wiring::webhook_handler(env, &aws).await?, None)
     } else {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = Arc::new(MemoryStore::new());
