@@ -79,7 +79,7 @@ impl Env {
             ));
         }
         match raw.strip_prefix(SSM_PREFIX) {
-            Some(parameter) if parameter.is_empty() => Err(ConfigError::invalid(
+            Some("") => Err(ConfigError::invalid(
                 name,
                 "names no SSM parameter after `ssm:`",
             )),

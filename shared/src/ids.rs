@@ -98,17 +98,18 @@ impl From<WaId> for String {
     }
 }
 
-/// The id Meta gives our business phone number (not the number itself).
+/// The id Meta gives our business phone number (not the number itself). Shared, not copied:
+/// every message of a webhook carries the same one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct PhoneNumberId(String);
+pub struct PhoneNumberId(std::sync::Arc<str>);
 
 impl PhoneNumberId {
     pub const MAX_LEN: usize = 32;
 
     pub fn parse(s: &str) -> Result<Self, IdError> {
         digits(s, 1, Self::MAX_LEN)?;
-        Ok(Self(s.to_owned()))
+        Ok(Self(s.into()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -126,13 +127,13 @@ impl TryFrom<String> for PhoneNumberId {
     type Error = IdError;
     fn try_from(s: String) -> Result<Self, IdError> {
         digits(&s, 1, Self::MAX_LEN)?;
-        Ok(Self(s))
+        Ok(Self(s.into()))
     }
 }
 
 impl From<PhoneNumberId> for String {
     fn from(id: PhoneNumberId) -> String {
-        id.0
+        id.0.to_string()
     }
 }
 

@@ -50,38 +50,47 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
     }
 }
 
+/// The notification envelope. `V` is how change values are read: typed in one pass
+/// ([`MessagesValue`], the fast path) or kept raw until the change's `field` is known
+/// (`&RawValue`, the exact path: Meta puts `value` before `field`).
 #[derive(Debug, Deserialize)]
-pub struct Notification<'a> {
+#[serde(bound(deserialize = "V: Deserialize<'de>"))]
+pub struct Notification<'a, V> {
     #[serde(borrow)]
     pub object: Str<'a>,
-    #[serde(default, borrow)]
-    pub entry: Vec<Entry<'a>>,
+    #[serde(default = "Vec::new", borrow)]
+    pub entry: Vec<Entry<'a, V>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Entry<'a> {
+#[serde(bound(deserialize = "V: Deserialize<'de>"))]
+pub struct Entry<'a, V> {
     #[serde(default, borrow)]
     pub id: Str<'a>,
-    #[serde(default, borrow)]
-    pub changes: Vec<Change<'a>>,
+    #[serde(default = "Vec::new", borrow)]
+    pub changes: Vec<Change<'a, V>>,
 }
 
-/// One change. Meta puts `value` before `field`, so the value is kept raw until the field says
-/// what it is (we only read `messages` changes).
 #[derive(Debug, Deserialize)]
-pub struct Change<'a> {
+#[serde(bound(deserialize = "V: Deserialize<'de>"))]
+pub struct Change<'a, V> {
     #[serde(borrow)]
     pub field: Str<'a>,
-    #[serde(default, borrow)]
-    pub value: Option<&'a RawValue>,
+    #[serde(default = "Option::default")]
+    pub value: Option<V>,
 }
+
+/// A change value read as raw JSON.
+pub type RawChangeValue<'a> = &'a RawValue;
 
 #[derive(Debug, Deserialize)]
 pub struct MessagesValue<'a> {
     #[serde(default, borrow)]
     pub messaging_product: Option<Str<'a>>,
-    #[serde(borrow)]
-    pub metadata: Metadata<'a>,
+    /// Required for `messages` changes; optional here so the one-pass reader also reads the
+    /// values of other fields.
+    #[serde(default, borrow)]
+    pub metadata: Option<Metadata<'a>>,
     #[serde(default, borrow)]
     pub contacts: Vec<Contact<'a>>,
     #[serde(default, borrow)]
@@ -230,43 +239,29 @@ pub struct System<'a> {
     pub wa_id: Option<Str<'a>>,
 }
 
-/// A lenient view of one content object: a known shape when it parses, the raw JSON otherwise,
-/// so a change in Meta's format degrades to an `unknown` message instead of a rejected batch.
-#[derive(Debug)]
-pub enum Part<'a, T> {
-    Typed(T),
-    Raw(&'a RawValue),
-}
-
-impl<'de: 'a, 'a, T: Deserialize<'a>> Deserialize<'de> for Part<'a, T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = <&'a RawValue>::deserialize(d)?;
-        Ok(match serde_json::from_str::<T>(raw.get()) {
-            Ok(t) => Part::Typed(t),
-            Err(_) => Part::Raw(raw),
-        })
-    }
-}
-
 /// One inbound message. Deserialized by hand so that every key we do not know (a new message
-/// type, a new attribute) is kept raw instead of dropped.
+/// type, a new attribute) is kept raw instead of dropped. Content objects stay raw JSON here
+/// (small, no copy); only the one the `type` names is read, when planning.
 #[derive(Debug, Default)]
 pub struct WireMessage<'a> {
     pub id: Option<Str<'a>>,
     pub from: Option<Str<'a>>,
     pub timestamp: Option<Str<'a>>,
     pub kind: Option<Str<'a>>,
-    pub context: Option<Context<'a>>,
-    pub text: Option<Part<'a, Text<'a>>>,
-    pub interactive: Option<Part<'a, Interactive<'a>>>,
-    pub button: Option<Part<'a, Button<'a>>>,
-    pub media: Option<(MediaKind, Part<'a, Media<'a>>)>,
-    pub location: Option<Part<'a, Location<'a>>>,
-    pub reaction: Option<Part<'a, Reaction<'a>>>,
-    pub system: Option<Part<'a, System<'a>>>,
-    pub errors: Vec<ApiError<'a>>,
-    /// Keys with no typed field here (`contacts`, `order`, `referral`, future types), raw.
-    pub other: Vec<(Str<'a>, &'a RawValue)>,
+    pub context: Option<&'a RawValue>,
+    pub errors: Option<&'a RawValue>,
+    /// Every other key (`text`, `image`, `interactive`, ..., future types), raw.
+    pub parts: Vec<(Str<'a>, &'a RawValue)>,
+}
+
+impl<'a> WireMessage<'a> {
+    /// The raw object under `key`, if present.
+    pub fn part(&self, key: &str) -> Option<&'a RawValue> {
+        self.parts
+            .iter()
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, raw)| *raw)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -318,21 +313,12 @@ impl<'de: 'a, 'a> Deserialize<'de> for WireMessage<'a> {
                         "from" => m.from = Some(map.next_value()?),
                         "timestamp" => m.timestamp = Some(map.next_value()?),
                         "type" => m.kind = Some(map.next_value()?),
-                        "context" => m.context = map.next_value()?,
-                        "text" => m.text = Some(map.next_value()?),
-                        "interactive" => m.interactive = Some(map.next_value()?),
-                        "button" => m.button = Some(map.next_value()?),
-                        "location" => m.location = Some(map.next_value()?),
-                        "reaction" => m.reaction = Some(map.next_value()?),
-                        "system" => m.system = Some(map.next_value()?),
-                        "errors" => m.errors = map.next_value()?,
-                        other => match MediaKind::from_key(other) {
-                            Some(kind) => m.media = Some((kind, map.next_value()?)),
-                            None => {
-                                let raw: &'a RawValue = map.next_value()?;
-                                m.other.push((key, raw));
-                            }
-                        },
+                        "context" => m.context = Some(map.next_value()?),
+                        "errors" => m.errors = Some(map.next_value()?),
+                        _ => {
+                            let raw: &'a RawValue = map.next_value()?;
+                            m.parts.push((key, raw));
+                        }
                     }
                 }
                 Ok(m)

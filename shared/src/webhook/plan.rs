@@ -3,15 +3,14 @@
 //! validated here, before anything is stored, so a rejected request stores nothing.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::payload::{
-    ApiError, Context, Location, Media, MediaKind, MessagesValue, Notification, Part, Reply, Str,
-    WireMessage, WireStatus,
+    ApiError, Button, Context, Interactive, Location, Media, MessagesValue, Notification, Reaction,
+    Reply, Str, System, Text, WireMessage, WireStatus,
 };
 use crate::ids::{ConversationKey, IdError, PhoneNumberId, WaId, Wamid};
 
@@ -259,15 +258,41 @@ const OBJECT: &str = "whatsapp_business_account";
 
 /// Parses and validates a webhook body (already signature-checked) into an [`IntakePlan`].
 pub fn plan(body: &[u8]) -> Result<IntakePlan<'_>, PayloadError> {
-    let notification: Notification<'_> =
-        serde_json::from_slice(body).map_err(|e| PayloadError::Json(e.to_string()))?;
+    // Fast path: one pass, every change value read as a lenient messages value. A body it cannot
+    // read (malformed, or some other field's value clashing with the messages shape) takes the
+    // exact path, which reads change by change and names what is wrong.
+    let body = std::str::from_utf8(body)
+        .map_err(|e| PayloadError::Json(format!("body is not UTF-8: {e}")))?;
+    match serde_json::from_str::<Notification<'_, MessagesValue<'_>>>(body) {
+        Ok(notification) => walk(notification, |value, _| Ok(value)),
+        Err(_) => {
+            let notification: Notification<'_, &RawValue> =
+                serde_json::from_str(body).map_err(|e| PayloadError::Json(e.to_string()))?;
+            walk(notification, |raw: &RawValue, path| {
+                serde_json::from_str(raw.get()).map_err(|err| PayloadError::invalid(path, err))
+            })
+        }
+    }
+}
+
+/// Messages collected over all changes, before grouping into conversations.
+#[derive(Default)]
+struct Staged<'a> {
+    messages: Vec<(ConversationKey, InboundMessage<'a>)>,
+    names: Vec<(ConversationKey, Cow<'a, str>)>,
+}
+
+fn walk<'a, V>(
+    notification: Notification<'a, V>,
+    mut read: impl FnMut(V, &str) -> Result<MessagesValue<'a>, PayloadError>,
+) -> Result<IntakePlan<'a>, PayloadError> {
     if notification.object.as_str() != OBJECT {
         return Err(PayloadError::WrongObject(
             notification.object.as_str().to_owned(),
         ));
     }
     let mut plan = IntakePlan::default();
-    let mut by_key: HashMap<ConversationKey, usize> = HashMap::new();
+    let mut staged = Staged::default();
     plan.summary.entries = notification.entry.len();
     for (e, entry) in notification.entry.into_iter().enumerate() {
         for (c, change) in entry.changes.into_iter().enumerate() {
@@ -277,65 +302,99 @@ pub fn plan(body: &[u8]) -> Result<IntakePlan<'_>, PayloadError> {
                 continue;
             }
             let path = format!("entry[{e}].changes[{c}].value");
-            let raw = change
+            let value = change
                 .value
                 .ok_or_else(|| PayloadError::invalid(&path, "missing"))?;
-            let value: MessagesValue<'_> =
-                serde_json::from_str(raw.get()).map_err(|err| PayloadError::invalid(&path, err))?;
-            add_value(&mut plan, &mut by_key, value, &path)?;
+            let value = read(value, &path)?;
+            add_value(&mut plan, &mut staged, value, &path)?;
         }
     }
-    for conversation in &mut plan.conversations {
-        conversation
-            .messages
-            .sort_by(|a, b| (a.sent_at, &a.wamid).cmp(&(b.sent_at, &b.wamid)));
-        let before = conversation.messages.len();
-        // The same wamid twice in one body: keep one (sorting put equal wamids side by side
-        // unless their timestamps differ, which would be Meta contradicting itself).
-        let mut seen = std::collections::HashSet::with_capacity(before);
-        conversation
-            .messages
-            .retain(|m| seen.insert(m.wamid.clone()));
-        plan.summary.repeated_in_body += before - conversation.messages.len();
-    }
-    plan.statuses
-        .sort_by(|a, b| (a.at, a.state).cmp(&(b.at, b.state)));
+    group(&mut plan, staged);
+    plan.statuses.sort_by_key(|s| (s.at, s.state));
     Ok(plan)
+}
+
+/// Groups staged messages into conversations, each ordered by the customer's send time, with
+/// a wamid repeated in the body kept once.
+fn group<'a>(plan: &mut IntakePlan<'a>, mut staged: Staged<'a>) {
+    // Bodies usually arrive in this order already; sorting moves large items, so check first.
+    let order = |(ka, a): &(ConversationKey, InboundMessage<'_>),
+                 (kb, b): &(ConversationKey, InboundMessage<'_>)| {
+        (ka, a.sent_at, &a.wamid).cmp(&(kb, b.sent_at, &b.wamid))
+    };
+    if !staged.messages.is_sorted_by(|a, b| order(a, b).is_le()) {
+        staged.messages.sort_by(order);
+    }
+    if !staged.names.is_sorted_by(|(a, _), (b, _)| a <= b) {
+        staged.names.sort_by(|(a, _), (b, _)| a.cmp(b));
+    }
+    // Both lists are ordered by key: attach names in one merge walk.
+    let mut names = staged.names.into_iter().peekable();
+    for (key, message) in staged.messages {
+        match plan.conversations.last_mut() {
+            Some(c) if c.key == key => {
+                // Sorting put a repeated wamid next to its twin (same send time).
+                if c.messages
+                    .last()
+                    .is_some_and(|last| last.wamid == message.wamid)
+                {
+                    plan.summary.repeated_in_body += 1;
+                } else {
+                    c.messages.push(message);
+                }
+            }
+            _ => {
+                let mut profile_name = None;
+                while let Some((k, _)) = names.peek() {
+                    match k.cmp(&key) {
+                        std::cmp::Ordering::Less => {
+                            names.next();
+                        }
+                        std::cmp::Ordering::Equal => {
+                            profile_name = names.next().map(|(_, name)| name);
+                        }
+                        std::cmp::Ordering::Greater => break,
+                    }
+                }
+                plan.conversations.push(ConversationPlan {
+                    key,
+                    profile_name,
+                    messages: vec![message],
+                });
+            }
+        }
+    }
 }
 
 fn add_value<'a>(
     plan: &mut IntakePlan<'a>,
-    by_key: &mut HashMap<ConversationKey, usize>,
+    staged: &mut Staged<'a>,
     value: MessagesValue<'a>,
     path: &str,
 ) -> Result<(), PayloadError> {
-    let phone_number_id = PhoneNumberId::parse(value.metadata.phone_number_id.as_str())
+    let metadata = value
+        .metadata
+        .ok_or_else(|| PayloadError::invalid(format!("{path}.metadata"), "missing"))?;
+    let phone_number_id = PhoneNumberId::parse(metadata.phone_number_id.as_str())
         .map_err(|e| PayloadError::invalid(format!("{path}.metadata.phone_number_id"), e))?;
     plan.summary.webhook_errors += value.errors.len();
     plan.webhook_errors.extend(value.errors);
 
+    staged.messages.reserve(value.messages.len());
     for (i, wire) in value.messages.into_iter().enumerate() {
         let at = |field: &str| format!("{path}.messages[{i}].{field}");
         let from = required(&wire.from, || at("from"))?;
         let wa_id = WaId::parse(from).map_err(|e| id_error(at("from"), e))?;
+        let message = inbound(wire, &at)?;
+        plan.summary.messages += 1;
         let key = ConversationKey {
             phone_number_id: phone_number_id.clone(),
             wa_id,
         };
-        let message = inbound(wire, &at)?;
-        plan.summary.messages += 1;
-        let index = *by_key.entry(key.clone()).or_insert_with(|| {
-            plan.conversations.push(ConversationPlan {
-                key: key.clone(),
-                profile_name: None,
-                messages: Vec::new(),
-            });
-            plan.conversations.len() - 1
-        });
-        plan.conversations[index].messages.push(message);
+        staged.messages.push((key, message));
     }
 
-    // Profile names come in `contacts`, keyed by wa_id; attach them to the conversation.
+    // Profile names come in `contacts`, keyed by wa_id.
     for contact in value.contacts {
         let Some(name) = contact.profile.and_then(|p| p.name) else {
             continue;
@@ -343,15 +402,12 @@ fn add_value<'a>(
         let Ok(wa_id) = WaId::parse(contact.wa_id.as_str()) else {
             continue;
         };
-        let key = ConversationKey {
-            phone_number_id: phone_number_id.clone(),
-            wa_id,
-        };
-        if let Some(&index) = by_key.get(&key) {
-            let name = name.0;
-            if !name.trim().is_empty() {
-                plan.conversations[index].profile_name = Some(name);
-            }
+        if !name.as_str().trim().is_empty() {
+            let key = ConversationKey {
+                phone_number_id: phone_number_id.clone(),
+                wa_id,
+            };
+            staged.names.push((key, name.0));
         }
     }
 
@@ -388,7 +444,7 @@ fn unix_seconds(s: &str, path: impl FnOnce() -> String) -> Result<Timestamp, Pay
 }
 
 fn inbound<'a>(
-    mut wire: WireMessage<'a>,
+    wire: WireMessage<'a>,
     at: &dyn Fn(&str) -> String,
 ) -> Result<InboundMessage<'a>, PayloadError> {
     let wamid =
@@ -396,118 +452,95 @@ fn inbound<'a>(
     let sent_at = unix_seconds(required(&wire.timestamp, || at("timestamp"))?, || {
         at("timestamp")
     })?;
+    // A context we cannot read is dropped rather than failing the message.
+    let context = wire
+        .context
+        .and_then(|raw| serde_json::from_str(raw.get()).ok());
     Ok(InboundMessage {
         wamid,
         sent_at,
-        context: wire.context.take(),
-        content: content(wire),
+        context,
+        content: content(&wire),
     })
+}
+
+/// Reads the raw object under `key` as `T`.
+fn typed<'a, T: Deserialize<'a>>(
+    wire: &WireMessage<'a>,
+    key: &str,
+) -> Result<T, Option<&'a RawValue>> {
+    let raw = wire.part(key).ok_or(None)?;
+    serde_json::from_str(raw.get()).map_err(|_| Some(raw))
 }
 
 /// The typed content of a message. A type whose content object is missing or has an unexpected
 /// shape becomes [`Content::Unknown`] with whatever raw JSON there was: stored, never rejected.
-fn content<'a>(wire: WireMessage<'a>) -> Content<'a> {
-    let WireMessage {
-        kind,
-        text,
-        interactive,
-        button,
-        media,
-        location,
-        reaction,
-        system,
-        errors,
-        other,
-        ..
-    } = wire;
-    let type_name = kind.unwrap_or(Str(Cow::Borrowed("unknown")));
-    let other_raw = |key: &str| {
-        other
-            .iter()
-            .find(|(k, _)| k.as_str() == key)
-            .map(|(_, raw)| *raw)
-    };
-    let unknown = |type_name: Str<'a>, raw: Option<&RawValue>| Content::Unknown {
+fn content<'a>(wire: &WireMessage<'a>) -> Content<'a> {
+    let type_name = wire.kind.clone().unwrap_or(Str(Cow::Borrowed("unknown")));
+    let unknown = |raw: Option<&RawValue>| Content::Unknown {
         raw: raw.map(raw_json),
-        type_name,
+        type_name: type_name.clone(),
     };
-    match type_name.as_str() {
-        "text" => match text {
-            Some(Part::Typed(t)) => Content::Text { body: t.body },
-            Some(Part::Raw(raw)) => unknown(type_name, Some(raw)),
-            None => unknown(type_name, None),
-        },
-        "interactive" => match interactive {
-            Some(Part::Typed(i)) => match (i.kind.as_str(), i.button_reply, i.list_reply) {
-                ("button_reply", Some(r), _) => Content::ButtonReply(r),
-                ("list_reply", _, Some(r)) => Content::ListReply(r),
-                _ => Content::Interactive {
-                    raw: i.nfm_reply.map(raw_json),
-                    kind: i.kind,
-                },
+    let read = || -> Result<Content<'a>, Option<&'a RawValue>> {
+        Ok(match type_name.as_str() {
+            "text" => Content::Text {
+                body: typed::<Text<'a>>(wire, "text")?.body,
             },
-            Some(Part::Raw(raw)) => unknown(type_name, Some(raw)),
-            None => unknown(type_name, None),
-        },
-        "button" => match button {
-            Some(Part::Typed(b)) => Content::QuickReply {
-                payload: b.payload,
-                text: b.text,
+            "interactive" => {
+                let i: Interactive<'a> = typed(wire, "interactive")?;
+                match (i.kind.as_str(), i.button_reply, i.list_reply) {
+                    ("button_reply", Some(r), _) => Content::ButtonReply(r),
+                    ("list_reply", _, Some(r)) => Content::ListReply(r),
+                    _ => Content::Interactive {
+                        raw: i.nfm_reply.map(raw_json),
+                        kind: i.kind,
+                    },
+                }
+            }
+            "button" => {
+                let b: Button<'a> = typed(wire, "button")?;
+                Content::QuickReply {
+                    payload: b.payload,
+                    text: b.text,
+                }
+            }
+            "image" => Content::Image(typed(wire, "image")?),
+            "document" => Content::Document(typed(wire, "document")?),
+            "audio" => Content::Audio(typed(wire, "audio")?),
+            "video" => Content::Video(typed(wire, "video")?),
+            "sticker" => Content::Sticker(typed(wire, "sticker")?),
+            "location" => Content::Location(typed(wire, "location")?),
+            "reaction" => {
+                let r: Reaction<'a> = typed(wire, "reaction")?;
+                Content::Reaction {
+                    message_id: r.message_id,
+                    emoji: r.emoji.filter(|e| !e.as_str().is_empty()),
+                }
+            }
+            "system" => {
+                let s: System<'a> = typed(wire, "system")?;
+                Content::System {
+                    body: s.body,
+                    kind: s.kind,
+                    new_wa_id: s.new_wa_id.or(s.wa_id),
+                }
+            }
+            "contacts" => Content::Contacts {
+                contacts: raw_json(wire.part("contacts").ok_or(None)?),
             },
-            Some(Part::Raw(raw)) => unknown(type_name, Some(raw)),
-            None => unknown(type_name, None),
-        },
-        "image" | "document" | "audio" | "video" | "sticker" => match media {
-            Some((kind, Part::Typed(m))) if kind.as_str() == type_name.as_str() => match kind {
-                MediaKind::Image => Content::Image(m),
-                MediaKind::Document => Content::Document(m),
-                MediaKind::Audio => Content::Audio(m),
-                MediaKind::Video => Content::Video(m),
-                MediaKind::Sticker => Content::Sticker(m),
+            "order" => Content::Order {
+                order: raw_json(wire.part("order").ok_or(None)?),
             },
-            Some((_, Part::Raw(raw))) => unknown(type_name, Some(raw)),
-            _ => unknown(type_name, None),
-        },
-        "location" => match location {
-            Some(Part::Typed(l)) => Content::Location(l),
-            Some(Part::Raw(raw)) => unknown(type_name, Some(raw)),
-            None => unknown(type_name, None),
-        },
-        "reaction" => match reaction {
-            Some(Part::Typed(r)) => Content::Reaction {
-                message_id: r.message_id,
-                emoji: r.emoji.filter(|e| !e.as_str().is_empty()),
+            "unsupported" => Content::Unsupported {
+                errors: wire
+                    .errors
+                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                    .unwrap_or_default(),
             },
-            Some(Part::Raw(raw)) => unknown(type_name, Some(raw)),
-            None => unknown(type_name, None),
-        },
-        "system" => match system {
-            Some(Part::Typed(s)) => Content::System {
-                body: s.body,
-                kind: s.kind,
-                new_wa_id: s.new_wa_id.or(s.wa_id),
-            },
-            Some(Part::Raw(raw)) => unknown(type_name, Some(raw)),
-            None => unknown(type_name, None),
-        },
-        "contacts" => match other_raw("contacts") {
-            Some(raw) => Content::Contacts {
-                contacts: raw_json(raw),
-            },
-            None => unknown(type_name, None),
-        },
-        "order" => match other_raw("order") {
-            Some(raw) => Content::Order {
-                order: raw_json(raw),
-            },
-            None => unknown(type_name, None),
-        },
-        "unsupported" => Content::Unsupported { errors },
-        _ => {
-            let raw = other_raw(type_name.as_str());
-            unknown(type_name, raw)
-        }
-    }
+            other => return Err(wire.part(other)),
+        })
+    };
+    read().unwrap_or_else(unknown)
 }
 
 fn status_update<'a>(
@@ -724,6 +757,17 @@ mod tests {
             let err = plan(body.as_bytes()).unwrap_err().to_string();
             assert!(err.contains(expected), "{body} -> {err}");
         }
+    }
+
+    #[test]
+    fn another_fields_value_that_clashes_with_the_messages_shape_is_still_read() {
+        let body = br#"{"object":"whatsapp_business_account","entry":[{"changes":[
+            {"value":{"messages":"not a list"},"field":"some_future_field"},
+            {"value":{"metadata":{"phone_number_id":"1065"},"messages":[{"from":"4915112345678","id":"wamid.1","timestamp":"1","type":"text","text":{"body":"hi"}}]},"field":"messages"}
+        ]}]}"#;
+        let plan = plan(body).unwrap();
+        assert_eq!(plan.summary.ignored_changes, 1);
+        assert_eq!(plan.message_count(), 1);
     }
 
     #[test]
