@@ -189,12 +189,15 @@ async fn a_follow_up_joins_and_a_message_after_the_window_opens_a_new_ticket() {
         );
     }
     let mut tickets = stack.items("ticket").await;
-    tickets.sort_by(|a, b| s(a, "ticket_id").cmp(s(b, "ticket_id")));
-    assert_eq!(tickets.len(), 2);
-    assert_eq!(s(&tickets[0], "opened_by"), "wamid.a");
-    assert_eq!(s(&tickets[1], "opened_by"), "wamid.c");
+    tickets.sort_by(|a, b| s(a, "opened_by").cmp(s(b, "opened_by")));
+    let opened_by: Vec<&str> = tickets.iter().map(|t| s(t, "opened_by")).collect();
+    assert_eq!(opened_by, ["wamid.a", "wamid.c"]);
     let conversation = &stack.items("conversation").await[0];
-    assert_eq!(s(conversation, "ticket_id"), s(&tickets[1], "ticket_id"));
+    assert_eq!(
+        s(conversation, "ticket_id"),
+        s(&tickets[1], "ticket_id"),
+        "the conversation points at the new ticket"
+    );
 }
 
 /// Fails its first `n` sends, then passes through: a queue outage between store and enqueue.

@@ -123,13 +123,20 @@ async fn a_follow_up_within_the_window_joins_the_ticket() {
 async fn a_message_after_the_window_opens_a_new_ticket() {
     let w = world();
     deliver(&w, &text("wamid.1", T0)).await;
+    w.clock.advance(SignedDuration::from_hours(20));
     deliver(&w, &text("wamid.2", T0 + 20 * 3600)).await;
     // 24 h after the *last* customer message, plus one second.
+    w.clock.advance(SignedDuration::from_hours(25));
     let report = deliver(&w, &text("wamid.3", T0 + 44 * 3600 + 1)).await;
     assert_eq!(report.tickets_opened, 1);
     let tickets = w.store.tickets();
     assert_eq!(tickets.len(), 2);
-    assert_eq!(tickets[1].opened_by.as_str(), "wamid.3");
+    let opened_by: Vec<&str> = tickets.iter().map(|t| t.opened_by.as_str()).collect();
+    assert_eq!(
+        opened_by,
+        ["wamid.1", "wamid.3"],
+        "ticket ids sort by creation time"
+    );
     let key = ConversationKey {
         phone_number_id: PhoneNumberId::parse(NUMBER).unwrap(),
         wa_id: anna(),
