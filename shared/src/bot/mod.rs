@@ -1,9 +1,11 @@
 //! The 24/7 bot: configuration, intent matching and the decision engine (pure: no I/O).
 
 pub mod config;
+pub mod engine;
 pub mod matcher;
 
 pub use config::{BotConfig, BotConfigError, HandoffReason, Lang, Priority};
+pub use engine::{BotState, Engine, Handoff, Inbound, Lookup, OrderInfo, Reply, Turn};
 
 #[cfg(test)]
 mod eval {

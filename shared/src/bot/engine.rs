@@ -1,0 +1,684 @@
+//! The bot's decisions. Pure: given the configuration, the conversation state and one customer
+//! message, it returns the replies, the new state, and whether to hand over, resolve or look an
+//! order up. The caller does the I/O (and calls [`Engine::after_lookup`] with the shop's answer).
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::config::{BotConfig, HandoffReason, Lang, MAX_BUTTONS, MediaPolicy, Priority, StepSpec};
+use super::matcher::{IntentMatch, contains_phrase, detect_language, normalize};
+
+const YES: &[&str] = &[
+    "ja", "yes", "jep", "jo", "genau", "richtig", "passt", "ok", "okay", "yep", "yeah", "sure",
+    "gerne",
+];
+const NO: &[&str] = &["nein", "no", "nope", "nicht", "leider", "not"];
+pub const CONFIRM_YES: &str = "confirm.yes";
+pub const CONFIRM_NO: &str = "confirm.no";
+const MENU_PREFIX: &str = "menu.";
+const OPTION_PREFIX: &str = "opt.";
+
+/// Where the bot is in a conversation; stored on the ticket between messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BotState {
+    pub language: Option<Lang>,
+    pub greeted: bool,
+    /// The flow waiting for the customer's answer, and its step.
+    pub flow: Option<String>,
+    pub step: Option<String>,
+    /// The last flow entered, kept after it answered (e.g. what a photo is about).
+    pub topic: Option<String>,
+    pub order_id: Option<String>,
+    /// Consecutive messages that did not move the conversation forward.
+    pub failed_attempts: u32,
+    /// The last answer asked "did that help?".
+    pub awaiting_confirmation: bool,
+    /// When the bot started on this ticket (for the bot time limit).
+    pub started_at: Option<Timestamp>,
+}
+
+/// One customer message, as the bot sees it.
+#[derive(Debug, Clone, Default)]
+pub struct Inbound<'a> {
+    /// Typed text, a caption, or the title of a tapped button.
+    pub text: Option<&'a str>,
+    /// The id of a tapped reply button or list row.
+    pub reply_id: Option<&'a str>,
+    /// The customer sent an image, document, audio or video.
+    pub media: bool,
+    pub customer_name: Option<&'a str>,
+    /// The customer's known language (profile), used when the message does not tell.
+    pub language_hint: Option<Lang>,
+}
+
+/// A selectable option of a reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub id: String,
+    pub title: String,
+}
+
+/// What the bot says; the sender turns it into a WhatsApp message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Reply {
+    Text {
+        body: String,
+    },
+    /// Up to three reply buttons.
+    Buttons {
+        body: String,
+        buttons: Vec<Choice>,
+    },
+    /// A list (up to ten rows) opened by a button.
+    List {
+        body: String,
+        button: String,
+        rows: Vec<Choice>,
+    },
+}
+
+impl Reply {
+    pub fn body(&self) -> &str {
+        match self {
+            Self::Text { body } | Self::Buttons { body, .. } | Self::List { body, .. } => body,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handoff {
+    pub reason: HandoffReason,
+    pub priority: Priority,
+}
+
+/// The shop's answer to an order lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lookup {
+    Found(OrderInfo),
+    NotFound,
+    /// The shop could not be asked (timeout, error): a person takes over.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderInfo {
+    pub order_id: String,
+    /// `processing`, `shipped`, `delivered`, or the shop's own word.
+    pub status: String,
+    pub carrier: Option<String>,
+    pub tracking_url: Option<String>,
+    /// Expected (or actual) delivery date, as the shop gives it.
+    pub eta: Option<String>,
+}
+
+/// The bot's answer to one message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    pub replies: Vec<Reply>,
+    pub state: BotState,
+    pub handoff: Option<Handoff>,
+    /// The customer's problem is solved by the bot.
+    pub resolved: bool,
+    /// The intent recognised in free text, with its score.
+    pub intent: Option<IntentMatch>,
+    /// Look this order up, then call [`Engine::after_lookup`].
+    pub lookup: Option<String>,
+    customer_name: Option<String>,
+}
+
+pub struct Engine<'c> {
+    config: &'c BotConfig,
+}
+
+impl<'c> Engine<'c> {
+    pub fn new(config: &'c BotConfig) -> Self {
+        Self { config }
+    }
+
+    pub fn respond(&self, state: &BotState, input: &Inbound<'_>, now: Timestamp) -> Turn {
+        let mut turn = Turn {
+            replies: Vec::new(),
+            state: state.clone(),
+            handoff: None,
+            resolved: false,
+            intent: None,
+            lookup: None,
+            customer_name: input.customer_name.map(str::to_owned),
+        };
+        turn.state.started_at.get_or_insert(now);
+        let text = input.text.unwrap_or("").trim();
+        let lang = detect_language(text)
+            .or(turn.state.language)
+            .or(input.language_hint)
+            .unwrap_or(self.config.file.default_language);
+        turn.state.language = Some(lang);
+        let first_contact = !turn.state.greeted;
+        if first_contact {
+            let greeting = self.render(&self.config.texts(lang).greeting, &turn);
+            turn.replies.push(Reply::Text { body: greeting });
+            turn.state.greeted = true;
+        }
+
+        if input.media {
+            let policy = self
+                .current_topic(&turn)
+                .map(|f| f.on_media)
+                .unwrap_or_default();
+            if policy == MediaPolicy::Handoff {
+                let body = self.config.texts(lang).media_handoff.clone();
+                self.handoff(&mut turn, HandoffReason::Media, Some(body));
+                return turn;
+            }
+            turn.replies.push(Reply::Text {
+                body: self.config.texts(lang).media_received.clone(),
+            });
+            if text.is_empty() {
+                if first_contact {
+                    self.menu(&mut turn);
+                }
+                return turn;
+            }
+        }
+
+        if let Some(reason) = self.handoff_words(text) {
+            self.handoff(&mut turn, reason, None);
+            return turn;
+        }
+
+        match input.reply_id {
+            Some(CONFIRM_YES) => return self.resolve(turn),
+            Some(CONFIRM_NO) => return self.not_helped(turn),
+            Some(id) if id.starts_with(MENU_PREFIX) => {
+                if let Some(intent) = self.config.intent(&id[MENU_PREFIX.len()..]) {
+                    let flow = intent.flow.clone();
+                    self.enter_flow(&mut turn, &flow, text);
+                    return turn;
+                }
+            }
+            _ => {}
+        }
+
+        if turn.state.awaiting_confirmation {
+            turn.state.awaiting_confirmation = false;
+            let normalized = normalize(text);
+            let words: Vec<&str> = normalized.split_whitespace().collect();
+            let thanks = self
+                .config
+                .matcher
+                .best(text, self.threshold())
+                .is_some_and(|m| m.intent == "thanks");
+            if thanks || (!words.is_empty() && words.iter().all(|w| YES.contains(w))) {
+                return self.resolve(turn);
+            }
+            if !words.is_empty() && words.iter().any(|w| NO.contains(w)) && words.len() <= 3 {
+                return self.not_helped(turn);
+            }
+        }
+
+        if let (Some(flow), Some(step)) = (turn.state.flow.clone(), turn.state.step.clone())
+            && self.continue_step(&mut turn, &flow, &step, text, input.reply_id)
+        {
+            return turn;
+        }
+
+        if let Some(intent) = self.menu_number(text) {
+            let flow = intent.to_owned();
+            self.enter_flow(&mut turn, &flow, text);
+            return turn;
+        }
+
+        if let Some(m) = self.config.matcher.best(text, self.threshold()) {
+            let flow = self.config.intent(&m.intent).map(|i| i.flow.clone());
+            turn.intent = Some(m);
+            if let Some(flow) = flow {
+                self.enter_flow(&mut turn, &flow, text);
+                return turn;
+            }
+        }
+
+        if first_contact {
+            // Greeted already: show what the bot can do, without calling it a failure.
+            self.menu(&mut turn);
+            return turn;
+        }
+        self.failed(&mut turn, None);
+        turn
+    }
+
+    /// Completes a turn that asked for an order lookup.
+    pub fn after_lookup(&self, mut turn: Turn, result: Lookup) -> Turn {
+        turn.lookup = None;
+        let lang = self.lang(&turn);
+        let texts = self.config.texts(lang);
+        match result {
+            Lookup::Found(order) => {
+                let template = match order.status.as_str() {
+                    "shipped" => &texts.order_shipped,
+                    "delivered" => &texts.order_delivered,
+                    "processing" => &texts.order_processing,
+                    _ => &texts.order_found,
+                };
+                let body = self.render_order(template, &turn, &order);
+                turn.replies.push(Reply::Text { body });
+                turn.state.failed_attempts = 0;
+                self.end_flow(&mut turn);
+                self.ask_confirmation(&mut turn);
+            }
+            Lookup::NotFound => {
+                let body = self.render(&texts.order_not_found, &turn);
+                turn.replies.push(Reply::Text { body });
+                turn.state.order_id = None;
+                let flow = turn.state.flow.clone().unwrap_or_default();
+                let ask = self.config.file.flows.get(&flow).and_then(|f| {
+                    f.steps
+                        .iter()
+                        .find(|(_, s)| matches!(s, StepSpec::Ask { .. }))
+                        .map(|(name, _)| name.clone())
+                });
+                turn.state.step = ask;
+                turn.state.failed_attempts += 1;
+                if turn.state.failed_attempts >= self.config.file.limits.max_failed_attempts {
+                    self.handoff(&mut turn, HandoffReason::FailedAttempts, None);
+                }
+            }
+            Lookup::Failed => {
+                let body = texts.order_lookup_failed.clone();
+                self.handoff(&mut turn, HandoffReason::OrderLookupFailed, Some(body));
+            }
+        }
+        turn
+    }
+
+    /// The turn for a bot that ran out of time (the bot-time-limit timer fired).
+    pub fn time_limit(&self, state: &BotState) -> Turn {
+        let mut turn = Turn {
+            replies: Vec::new(),
+            state: state.clone(),
+            handoff: None,
+            resolved: false,
+            intent: None,
+            lookup: None,
+            customer_name: None,
+        };
+        self.handoff(&mut turn, HandoffReason::BotTimeLimit, None);
+        turn
+    }
+
+    fn threshold(&self) -> f64 {
+        self.config.file.limits.match_threshold
+    }
+
+    fn lang(&self, turn: &Turn) -> Lang {
+        turn.state
+            .language
+            .unwrap_or(self.config.file.default_language)
+    }
+
+    fn current_topic(&self, turn: &Turn) -> Option<&'c super::config::FlowSpec> {
+        turn.state
+            .topic
+            .as_ref()
+            .and_then(|f| self.config.file.flows.get(f))
+    }
+
+    fn handoff_words(&self, text: &str) -> Option<HandoffReason> {
+        let normalized = normalize(text);
+        let words: Vec<&str> = normalized.split_whitespace().collect();
+        let hit = |list: &[Vec<String>]| list.iter().any(|phrase| contains_phrase(&words, phrase));
+        if hit(&self.config.urgent) {
+            Some(HandoffReason::Urgent)
+        } else if hit(&self.config.complaint) {
+            Some(HandoffReason::Complaint)
+        } else if hit(&self.config.request) {
+            Some(HandoffReason::Request)
+        } else {
+            None
+        }
+    }
+
+    fn menu_number(&self, text: &str) -> Option<&'c str> {
+        let n: usize = text.trim().trim_end_matches(['.', ')']).parse().ok()?;
+        let item = self.config.file.menu.items.get(n.checked_sub(1)?)?;
+        self.config.intent(item).map(|i| i.flow.as_str())
+    }
+
+    fn handoff(&self, turn: &mut Turn, reason: HandoffReason, message: Option<String>) {
+        let lang = self.lang(turn);
+        let texts = self.config.texts(lang);
+        let body = message.unwrap_or_else(|| {
+            if reason == HandoffReason::Urgent {
+                texts.handoff_urgent.clone()
+            } else {
+                texts.handoff.clone()
+            }
+        });
+        turn.replies.push(Reply::Text { body });
+        turn.handoff = Some(Handoff {
+            reason,
+            priority: self.config.priority(reason),
+        });
+        turn.state.awaiting_confirmation = false;
+        turn.state.topic = None;
+        self.end_flow(turn);
+    }
+
+    fn resolve(&self, mut turn: Turn) -> Turn {
+        let lang = self.lang(&turn);
+        turn.replies.push(Reply::Text {
+            body: self.config.texts(lang).resolved.clone(),
+        });
+        turn.resolved = true;
+        turn.state.awaiting_confirmation = false;
+        turn.state.failed_attempts = 0;
+        turn.state.topic = None;
+        self.end_flow(&mut turn);
+        turn
+    }
+
+    fn not_helped(&self, mut turn: Turn) -> Turn {
+        turn.state.awaiting_confirmation = false;
+        let lang = self.lang(&turn);
+        let body = self.config.texts(lang).not_helped.clone();
+        self.failed(&mut turn, Some(body));
+        turn
+    }
+
+    /// A message that did not move things forward: say so and show the menu, or hand over
+    /// after too many in a row.
+    fn failed(&self, turn: &mut Turn, message: Option<String>) {
+        turn.state.failed_attempts += 1;
+        if turn.state.failed_attempts >= self.config.file.limits.max_failed_attempts {
+            self.handoff(turn, HandoffReason::FailedAttempts, None);
+            return;
+        }
+        let lang = self.lang(turn);
+        let body = message.unwrap_or_else(|| self.config.texts(lang).fallback.clone());
+        turn.replies.push(Reply::Text { body });
+        self.end_flow(turn);
+        self.menu(turn);
+    }
+
+    fn end_flow(&self, turn: &mut Turn) {
+        turn.state.flow = None;
+        turn.state.step = None;
+    }
+
+    fn menu(&self, turn: &mut Turn) {
+        let lang = self.lang(turn);
+        let texts = self.config.texts(lang);
+        let menu = &self.config.file.menu;
+        let titles = menu
+            .titles
+            .get(&lang)
+            .or_else(|| menu.titles.get(&self.config.file.default_language));
+        let choices: Vec<Choice> = menu
+            .items
+            .iter()
+            .map(|item| Choice {
+                id: format!("{MENU_PREFIX}{item}"),
+                title: titles
+                    .and_then(|t| t.get(item))
+                    .cloned()
+                    .unwrap_or_else(|| item.clone()),
+            })
+            .collect();
+        turn.replies
+            .push(choice_reply(&texts.menu, &texts.menu_button, choices));
+    }
+
+    fn ask_confirmation(&self, turn: &mut Turn) {
+        let texts = self.config.texts(self.lang(turn));
+        turn.replies.push(Reply::Buttons {
+            body: texts.confirm.clone(),
+            buttons: vec![
+                Choice {
+                    id: CONFIRM_YES.into(),
+                    title: texts.confirm_yes.clone(),
+                },
+                Choice {
+                    id: CONFIRM_NO.into(),
+                    title: texts.confirm_no.clone(),
+                },
+            ],
+        });
+        turn.state.awaiting_confirmation = true;
+    }
+
+    fn enter_flow(&self, turn: &mut Turn, flow: &str, text: &str) {
+        let Some(spec) = self.config.file.flows.get(flow) else {
+            return;
+        };
+        turn.state.flow = Some(flow.to_owned());
+        turn.state.topic = Some(flow.to_owned());
+        turn.state.failed_attempts = 0;
+        if let Some(id) = self.config.file.order_lookup.find_in(text) {
+            turn.state.order_id = Some(id);
+        }
+        let start = spec.start.clone();
+        self.run_step(turn, flow, &start);
+    }
+
+    /// Runs `step` of `flow` and the steps it leads to without waiting for the customer.
+    fn run_step(&self, turn: &mut Turn, flow: &str, step: &str) {
+        let Some(spec) = self
+            .config
+            .file
+            .flows
+            .get(flow)
+            .and_then(|f| f.steps.get(step))
+        else {
+            return;
+        };
+        let lang = self.lang(turn);
+        turn.state.step = Some(step.to_owned());
+        match spec {
+            StepSpec::Ask { text, next, .. } => {
+                if turn.state.order_id.is_some() {
+                    let next = next.clone();
+                    self.run_step(turn, flow, &next);
+                } else {
+                    let body = self.render(self.config.pick(text, lang), turn);
+                    turn.replies.push(Reply::Text { body });
+                }
+            }
+            StepSpec::OrderLookup => match turn.state.order_id.clone() {
+                Some(id) => turn.lookup = Some(id),
+                None => self.failed(turn, None),
+            },
+            StepSpec::Answer { text } => {
+                let body = self.render(self.config.pick(text, lang), turn);
+                turn.replies.push(Reply::Text { body });
+                self.end_flow(turn);
+                self.ask_confirmation(turn);
+            }
+            StepSpec::Choice { text, options } => {
+                let body = self.render(self.config.pick(text, lang), turn);
+                let choices = options
+                    .iter()
+                    .map(|o| Choice {
+                        id: format!("{OPTION_PREFIX}{}", o.id),
+                        title: self.config.pick(&o.title, lang).to_owned(),
+                    })
+                    .collect();
+                let button = self.config.texts(lang).menu_button.clone();
+                turn.replies.push(choice_reply(&body, &button, choices));
+            }
+            StepSpec::Handoff { reason } => self.handoff(turn, *reason, None),
+            StepSpec::Resolve => {
+                let done = std::mem::replace(turn, self.blank(turn));
+                *turn = self.resolve(done);
+            }
+            StepSpec::Menu => {
+                self.end_flow(turn);
+                self.menu(turn);
+            }
+        }
+    }
+
+    fn blank(&self, turn: &Turn) -> Turn {
+        Turn {
+            replies: Vec::new(),
+            state: turn.state.clone(),
+            handoff: None,
+            resolved: false,
+            intent: None,
+            lookup: None,
+            customer_name: turn.customer_name.clone(),
+        }
+    }
+
+    /// Handles the customer's answer to a waiting step. False: the answer does not fit the
+    /// step; the caller tries the menu and intents.
+    fn continue_step(
+        &self,
+        turn: &mut Turn,
+        flow: &str,
+        step: &str,
+        text: &str,
+        reply_id: Option<&str>,
+    ) -> bool {
+        let Some(spec) = self
+            .config
+            .file
+            .flows
+            .get(flow)
+            .and_then(|f| f.steps.get(step))
+        else {
+            self.end_flow(turn);
+            return false;
+        };
+        let lang = self.lang(turn);
+        match spec {
+            StepSpec::Ask { invalid, next, .. } => {
+                if let Some(id) = self.config.file.order_lookup.find_in(text) {
+                    turn.state.order_id = Some(id);
+                    turn.state.failed_attempts = 0;
+                    let next = next.clone();
+                    self.run_step(turn, flow, &next);
+                    return true;
+                }
+                if self.switches_intent(text, flow) {
+                    return false;
+                }
+                turn.state.failed_attempts += 1;
+                if turn.state.failed_attempts >= self.config.file.limits.max_failed_attempts {
+                    self.handoff(turn, HandoffReason::FailedAttempts, None);
+                } else {
+                    let body = self.render(self.config.pick(invalid, lang), turn);
+                    turn.replies.push(Reply::Text { body });
+                }
+                true
+            }
+            StepSpec::Choice { options, .. } => {
+                let normalized = normalize(text);
+                let words: Vec<&str> = normalized.split_whitespace().collect();
+                let number: Option<usize> = text.trim().trim_end_matches(['.', ')']).parse().ok();
+                let chosen = options.iter().enumerate().find(|(i, o)| {
+                    reply_id.and_then(|id| id.strip_prefix(OPTION_PREFIX)) == Some(o.id.as_str())
+                        || number == Some(i + 1)
+                        || o.title
+                            .values()
+                            .any(|t| normalize(t).trim() == normalized.trim())
+                        || o.words.iter().any(|w| {
+                            let phrase: Vec<String> =
+                                normalize(w).split_whitespace().map(str::to_owned).collect();
+                            contains_phrase(&words, &phrase)
+                        })
+                });
+                match chosen {
+                    Some((_, option)) => {
+                        turn.state.failed_attempts = 0;
+                        let next = option.next.clone();
+                        self.run_step(turn, flow, &next);
+                        true
+                    }
+                    None if self.switches_intent(text, flow) => false,
+                    None => {
+                        turn.state.failed_attempts += 1;
+                        if turn.state.failed_attempts >= self.config.file.limits.max_failed_attempts
+                        {
+                            self.handoff(turn, HandoffReason::FailedAttempts, None);
+                        } else {
+                            let fallback = self.config.texts(lang).fallback.clone();
+                            turn.replies.push(Reply::Text { body: fallback });
+                            let step = step.to_owned();
+                            self.run_step(turn, flow, &step);
+                        }
+                        true
+                    }
+                }
+            }
+            // Steps that never wait for the customer.
+            _ => {
+                self.end_flow(turn);
+                false
+            }
+        }
+    }
+
+    /// The message clearly asks for something other than the current flow.
+    fn switches_intent(&self, text: &str, flow: &str) -> bool {
+        self.config
+            .matcher
+            .best(text, self.threshold())
+            .and_then(|m| self.config.intent(&m.intent).map(|i| i.flow != flow))
+            .unwrap_or(false)
+    }
+
+    fn render(&self, template: &str, turn: &Turn) -> String {
+        let name = turn
+            .customer_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        let mut out = match name {
+            Some(name) => template.replace("{customer_name}", name),
+            // "Hallo {customer_name}!" -> "Hallo!"
+            None => template
+                .replace(" {customer_name}", "")
+                .replace("{customer_name}", ""),
+        };
+        out = out.replace("{company}", &self.config.file.company);
+        if let Some(id) = &turn.state.order_id {
+            out = out.replace("{order_id}", id);
+        }
+        out
+    }
+
+    fn render_order(&self, template: &str, turn: &Turn, order: &OrderInfo) -> String {
+        self.render(template, turn)
+            .replace("{order_id}", &order.order_id)
+            .replace("{order_status}", &order.status)
+            .replace("{carrier}", order.carrier.as_deref().unwrap_or("-"))
+            .replace(
+                "{tracking_url}",
+                order.tracking_url.as_deref().unwrap_or("-"),
+            )
+            .replace("{eta}", order.eta.as_deref().unwrap_or("-"))
+    }
+}
+
+/// Buttons when the choices fit (three or fewer), otherwise a list. The body numbers the
+/// choices so a customer can always answer with a number.
+fn choice_reply(prompt: &str, button: &str, choices: Vec<Choice>) -> Reply {
+    let mut body = prompt.to_owned();
+    for (i, c) in choices.iter().enumerate() {
+        body.push_str(&format!("\n{}. {}", i + 1, c.title));
+    }
+    if choices.len() <= MAX_BUTTONS {
+        Reply::Buttons {
+            body,
+            buttons: choices,
+        }
+    } else {
+        Reply::List {
+            body,
+            button: button.to_owned(),
+            rows: choices,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,376 @@
+//! Scripted conversations through the real engine and the shipped configuration.
+
+use jiff::Timestamp;
+
+use super::*;
+use crate::bot::config::BotConfig;
+
+struct Chat {
+    config: BotConfig,
+    state: BotState,
+    now: Timestamp,
+    name: Option<&'static str>,
+}
+
+impl Chat {
+    fn new() -> Self {
+        Self {
+            config: BotConfig::default_shop(),
+            state: BotState::default(),
+            now: "2026-11-25T19:15:00Z".parse().unwrap(),
+            name: Some("Anna"),
+        }
+    }
+
+    fn send(&mut self, input: Inbound<'_>) -> Turn {
+        let input = Inbound {
+            customer_name: self.name,
+            ..input
+        };
+        let turn = Engine::new(&self.config).respond(&self.state, &input, self.now);
+        self.state = turn.state.clone();
+        turn
+    }
+
+    fn say(&mut self, text: &str) -> Turn {
+        self.send(Inbound {
+            text: Some(text),
+            ..Default::default()
+        })
+    }
+
+    fn tap(&mut self, id: &str, title: &str) -> Turn {
+        self.send(Inbound {
+            text: Some(title),
+            reply_id: Some(id),
+            ..Default::default()
+        })
+    }
+
+    fn lookup(&mut self, turn: Turn, result: Lookup) -> Turn {
+        let turn = Engine::new(&self.config).after_lookup(turn, result);
+        self.state = turn.state.clone();
+        turn
+    }
+}
+
+fn bodies(turn: &Turn) -> Vec<&str> {
+    turn.replies.iter().map(Reply::body).collect()
+}
+
+fn buttons(reply: &Reply) -> Vec<(&str, &str)> {
+    match reply {
+        Reply::Buttons { buttons, .. } => buttons
+            .iter()
+            .map(|b| (b.id.as_str(), b.title.as_str()))
+            .collect(),
+        other => panic!("expected buttons, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_german_customer_is_greeted_by_name_and_gets_the_order_status() {
+    let mut chat = Chat::new();
+    let turn = chat.say("Wo ist mein Paket?");
+    assert_eq!(
+        bodies(&turn),
+        [
+            "Hallo Anna! 👋 Willkommen beim Kundenservice von Nordlicht Mode.",
+            "Gerne sehe ich nach! Wie lautet Ihre Bestellnummer? Sie steht in der Bestellbestätigung (5–8 Ziffern).",
+        ]
+    );
+    assert_eq!(
+        turn.intent.as_ref().map(|m| m.intent.as_str()),
+        Some("order_status")
+    );
+    assert_eq!(chat.state.language, Some(Lang::De));
+    assert_eq!(chat.state.step.as_deref(), Some("ask_order_id"));
+
+    let turn = chat.say("12");
+    assert_eq!(
+        bodies(&turn),
+        [
+            "Das sieht nicht wie eine Bestellnummer aus. Bitte senden Sie nur die 5–8 Ziffern, z. B. 100234."
+        ]
+    );
+    assert_eq!(turn.lookup, None);
+
+    let turn = chat.say("Die Nummer ist 100234");
+    assert_eq!(turn.lookup.as_deref(), Some("100234"));
+    let turn = chat.lookup(
+        turn,
+        Lookup::Found(OrderInfo {
+            order_id: "100234".into(),
+            status: "shipped".into(),
+            carrier: Some("DHL".into()),
+            tracking_url: Some("https://nolp.dhl.de/?piececode=00340434".into()),
+            eta: Some("27.11.2026".into()),
+        }),
+    );
+    assert_eq!(
+        bodies(&turn),
+        [
+            "Ihre Bestellung 100234 ist unterwegs mit DHL. Voraussichtliche Zustellung: 27.11.2026. Sendungsverfolgung: https://nolp.dhl.de/?piececode=00340434",
+            "Konnte ich Ihnen damit helfen?",
+        ]
+    );
+    assert_eq!(
+        buttons(&turn.replies[1]),
+        [("confirm.yes", "Ja, danke"), ("confirm.no", "Nein")]
+    );
+
+    let turn = chat.tap("confirm.yes", "Ja, danke");
+    assert!(turn.resolved);
+    assert_eq!(
+        bodies(&turn),
+        ["Das freut mich! Wenn Sie noch etwas brauchen, schreiben Sie uns einfach."]
+    );
+}
+
+#[test]
+fn an_english_customer_with_the_order_number_in_the_first_message_is_looked_up_at_once() {
+    let mut chat = Chat::new();
+    let turn = chat.say("trackin my parcel 100234 please");
+    assert_eq!(chat.state.language, Some(Lang::En));
+    assert_eq!(
+        bodies(&turn),
+        ["Hello Anna! 👋 Welcome to Nordlicht Mode customer service."]
+    );
+    assert_eq!(turn.lookup.as_deref(), Some("100234"));
+    let turn = chat.lookup(turn, Lookup::NotFound);
+    assert_eq!(
+        bodies(&turn),
+        [
+            "Hello Anna! 👋 Welcome to Nordlicht Mode customer service.",
+            "I found nothing for order number 100234. Please check the number (5–8 digits)."
+        ]
+    );
+    assert_eq!(chat.state.step.as_deref(), Some("ask_order_id"));
+}
+
+#[test]
+fn the_menu_answers_to_numbers_buttons_and_words() {
+    let mut chat = Chat::new();
+    let turn = chat.say("Hallo");
+    assert_eq!(turn.replies.len(), 2);
+    assert_eq!(
+        turn.replies[1].body(),
+        "Wobei kann ich Ihnen helfen? Antworten Sie mit der Nummer oder tippen Sie auf eine Schaltfläche:\n1. Bestellstatus\n2. Rücksendung\n3. Etwas anderes"
+    );
+    assert_eq!(
+        buttons(&turn.replies[1]),
+        [
+            ("menu.order_status", "Bestellstatus"),
+            ("menu.returns", "Rücksendung"),
+            ("menu.human", "Etwas anderes")
+        ]
+    );
+
+    let turn = chat.say("2");
+    assert!(
+        turn.replies[0]
+            .body()
+            .starts_with("So einfach geht die Rücksendung")
+    );
+    assert!(chat.state.awaiting_confirmation);
+
+    let mut chat = Chat::new();
+    chat.say("Hallo");
+    let turn = chat.tap("menu.order_status", "Bestellstatus");
+    assert_eq!(chat.state.step.as_deref(), Some("ask_order_id"));
+    assert_eq!(turn.replies.len(), 1);
+}
+
+#[test]
+fn menu_three_hands_over_to_a_person() {
+    let mut chat = Chat::new();
+    chat.say("Hallo");
+    let turn = chat.say("3");
+    assert_eq!(
+        turn.handoff,
+        Some(Handoff {
+            reason: HandoffReason::Request,
+            priority: Priority::Normal
+        })
+    );
+    assert_eq!(
+        bodies(&turn),
+        [
+            "Wir verbinden Sie mit einem Mitarbeiter. Bitte haben Sie einen Moment Geduld – Sie erhalten hier eine Antwort."
+        ]
+    );
+}
+
+#[test]
+fn the_size_flow_asks_chart_or_advice_and_links_the_chart() {
+    let mut chat = Chat::new();
+    let turn = chat.say("Größe");
+    assert_eq!(
+        turn.replies[1].body(),
+        "Möchten Sie unsere Größentabelle sehen oder eine persönliche Größenberatung?\n1. Größentabelle\n2. Größenberatung"
+    );
+    let turn = chat.say("Tabelle");
+    assert_eq!(
+        bodies(&turn),
+        [
+            "Hier ist unsere Größentabelle mit allen Maßen: https://hilfe.nordlicht-mode.example/groessentabelle",
+            "Konnte ich Ihnen damit helfen?"
+        ]
+    );
+    let turn = chat.say("danke!");
+    assert!(turn.resolved);
+}
+
+#[test]
+fn urgent_words_hand_over_at_once_with_urgent_priority() {
+    let mut chat = Chat::new();
+    let turn = chat.say("DRINGEND: falsche Adresse angegeben");
+    assert_eq!(
+        turn.handoff.map(|h| (h.reason, h.priority)),
+        Some((HandoffReason::Urgent, Priority::Urgent))
+    );
+    assert_eq!(
+        turn.replies.last().unwrap().body(),
+        "Wir verbinden Sie sofort mit einem Mitarbeiter. Ihr Anliegen ist als dringend markiert."
+    );
+    let mut chat = Chat::new();
+    let turn = chat.say("This is urgnt, I need help");
+    assert_eq!(
+        turn.handoff.map(|h| h.reason),
+        Some(HandoffReason::Urgent),
+        "one typo in a long word still counts"
+    );
+}
+
+#[test]
+fn asking_for_a_human_or_complaining_hands_over() {
+    let mut chat = Chat::new();
+    assert_eq!(
+        chat.say("Ich möchte mit einem Mitarbeiter sprechen")
+            .handoff
+            .map(|h| h.reason),
+        Some(HandoffReason::Request)
+    );
+    let mut chat = Chat::new();
+    let turn = chat.say("I want to report fraud on my account");
+    assert_eq!(
+        turn.handoff.map(|h| (h.reason, h.priority)),
+        Some((HandoffReason::Complaint, Priority::High))
+    );
+}
+
+#[test]
+fn three_messages_the_bot_does_not_understand_hand_over() {
+    let mut chat = Chat::new();
+    let first = chat.say("Hallo");
+    assert!(first.handoff.is_none());
+    let turn = chat.say("Mein Hund heißt Bello");
+    assert_eq!(
+        turn.replies[0].body(),
+        "Entschuldigung, das habe ich nicht verstanden."
+    );
+    assert_eq!(chat.state.failed_attempts, 1);
+    chat.say("Wie ist das Wetter morgen?");
+    assert_eq!(chat.state.failed_attempts, 2);
+    let turn = chat.say("blablabla");
+    assert_eq!(
+        turn.handoff.map(|h| h.reason),
+        Some(HandoffReason::FailedAttempts)
+    );
+}
+
+#[test]
+fn an_answer_that_did_not_help_counts_as_a_failed_attempt() {
+    let mut chat = Chat::new();
+    chat.say("Versandkosten?");
+    assert!(chat.state.awaiting_confirmation);
+    let turn = chat.tap("confirm.no", "Nein");
+    assert_eq!(turn.replies[0].body(), "Schade. Versuchen wir es anders:");
+    assert_eq!(chat.state.failed_attempts, 1);
+    assert!(!turn.resolved);
+}
+
+#[test]
+fn a_new_question_while_waiting_for_an_order_number_switches_flow() {
+    let mut chat = Chat::new();
+    chat.say("Wo ist mein Paket?");
+    let turn = chat.say("Ach, welche Zahlungsarten gibt es eigentlich?");
+    assert!(
+        turn.replies[0].body().starts_with("Sie können mit PayPal"),
+        "{:?}",
+        bodies(&turn)
+    );
+}
+
+#[test]
+fn a_photo_in_the_returns_flow_goes_to_a_person() {
+    let mut chat = Chat::new();
+    chat.say("Retoure");
+    let turn = chat.send(Inbound {
+        media: true,
+        ..Default::default()
+    });
+    assert_eq!(turn.handoff.map(|h| h.reason), Some(HandoffReason::Media));
+    assert_eq!(
+        bodies(&turn),
+        ["Danke für die Datei. Ein Mitarbeiter sieht sie sich an und meldet sich hier."]
+    );
+}
+
+#[test]
+fn a_photo_outside_such_a_flow_is_acknowledged() {
+    let mut chat = Chat::new();
+    chat.say("Hallo");
+    let turn = chat.send(Inbound {
+        media: true,
+        ..Default::default()
+    });
+    assert_eq!(bodies(&turn), ["Danke, wir haben Ihre Datei erhalten."]);
+    assert!(turn.handoff.is_none());
+}
+
+#[test]
+fn an_unreachable_shop_hands_over_with_a_clear_message() {
+    let mut chat = Chat::new();
+    let turn = chat.say("Bestellung 100234 verfolgen");
+    let turn = chat.lookup(turn, Lookup::Failed);
+    assert_eq!(
+        turn.handoff.map(|h| h.reason),
+        Some(HandoffReason::OrderLookupFailed)
+    );
+    assert_eq!(
+        turn.replies.last().unwrap().body(),
+        "Ich kann den Bestellstatus gerade nicht abrufen. Ein Mitarbeiter übernimmt Ihre Anfrage."
+    );
+}
+
+#[test]
+fn without_a_profile_name_the_greeting_still_reads_well() {
+    let mut chat = Chat::new();
+    chat.name = None;
+    let turn = chat.say("hi");
+    assert_eq!(
+        turn.replies[0].body(),
+        "Hello! 👋 Welcome to Nordlicht Mode customer service."
+    );
+}
+
+#[test]
+fn the_bot_time_limit_hands_over() {
+    let chat = Chat::new();
+    let turn = Engine::new(&chat.config).time_limit(&BotState::default());
+    assert_eq!(
+        turn.handoff.map(|h| h.reason),
+        Some(HandoffReason::BotTimeLimit)
+    );
+}
+
+#[test]
+fn the_start_time_is_recorded_once() {
+    let mut chat = Chat::new();
+    chat.say("Hallo");
+    let started = chat.state.started_at;
+    chat.now = chat.now + jiff::SignedDuration::from_mins(3);
+    chat.say("2");
+    assert_eq!(chat.state.started_at, started);
+}
