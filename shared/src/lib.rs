@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod ids;
 pub mod intake;
+pub mod orders;
 pub mod queue;
 pub mod store;
 pub mod telemetry;

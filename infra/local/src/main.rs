@@ -6,6 +6,9 @@
 //! helpdesk-local send FILE         sign a webhook body as Meta would and POST it to the server
 //! helpdesk-local say TEXT [--from WA_ID] [--name NAME]
 //!                                  send one customer text message to the server
+//! helpdesk-local bot [--config FILE] [--lang de|en] [--json]
+//!                                  try the bot: one customer message per stdin line
+//!                                  ("#id" taps a button); prints replies, intent, handoff
 //! helpdesk-local provision [--prefix P]
 //!                                  create table, queues and schedule group in the AWS endpoint
 //!                                  of the environment (moto, DynamoDB Local, LocalStack)
@@ -25,6 +28,8 @@ use helpdesk::webhook::{SignatureVerifier, WebhookHandler};
 use helpdesk_local::server::{self, MemoryView};
 use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+mod try_bot;
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const LOCAL_APP_SECRET: &str = "local-app-secret";
@@ -48,6 +53,14 @@ async fn main() -> ExitCode {
             Some(text) => say(&env, text, flag(&args, "--from"), flag(&args, "--name")).await,
             None => Err("usage: helpdesk-local say TEXT [--from WA_ID] [--name NAME]".into()),
         },
+        Some("bot") => {
+            try_bot::run(try_bot::Options {
+                config: flag(&args, "--config"),
+                lang: flag(&args, "--lang"),
+                json: args.iter().any(|a| a == "--json"),
+            })
+            .await
+        }
         Some("provision") => provision(flag(&args, "--prefix").unwrap_or("local")).await,
         Some("-h" | "--help" | "help") => {
             println!(

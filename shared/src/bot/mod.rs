@@ -3,9 +3,11 @@
 pub mod config;
 pub mod engine;
 pub mod matcher;
+pub mod service;
 
 pub use config::{BotConfig, BotConfigError, HandoffReason, Lang, Priority};
 pub use engine::{BotState, Engine, Handoff, Inbound, Lookup, OrderInfo, Reply, Turn};
+pub use service::Bot;
 
 #[cfg(test)]
 mod eval {

@@ -370,7 +370,7 @@ fn the_start_time_is_recorded_once() {
     let mut chat = Chat::new();
     chat.say("Hallo");
     let started = chat.state.started_at;
-    chat.now = chat.now + jiff::SignedDuration::from_mins(3);
+    chat.now += jiff::SignedDuration::from_mins(3);
     chat.say("2");
     assert_eq!(chat.state.started_at, started);
 }

@@ -1,0 +1,119 @@
+//! `helpdesk-local bot`: try a bot configuration before deploying it. Reads customer messages
+//! line by line from stdin and prints the bot's replies, the intent and score, and any handoff.
+//! The real engine runs over in-memory adapters (demo orders 100234, 100235, 100236).
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use helpdesk::bot::{Bot, BotConfig, BotState, Inbound, Lang, Reply};
+use helpdesk::clock::{Clock, SystemClock};
+use helpdesk::orders::MemoryOrders;
+use serde_json::json;
+
+pub struct Options<'a> {
+    pub config: Option<&'a str>,
+    pub lang: Option<&'a str>,
+    pub json: bool,
+}
+
+pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>> {
+    let config = match options.config {
+        Some(path) => BotConfig::load(Path::new(path))?,
+        None => BotConfig::default_shop(),
+    };
+    let lang = match options.lang {
+        None => None,
+        Some("de") => Some(Lang::De),
+        Some("en") => Some(Lang::En),
+        Some(other) => return Err(format!("--lang must be de or en, not {other:?}").into()),
+    };
+    let bot = Bot::new(Arc::new(config), Arc::new(MemoryOrders::demo()));
+    let mut state = BotState {
+        language: lang,
+        ..BotState::default()
+    };
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout().lock();
+    for line in stdin.lock().lines() {
+        let line = line?;
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        // A line "#id" taps the reply button or list row with that id.
+        let (reply_id, text) = match text.strip_prefix('#') {
+            Some(id) => (Some(id), id),
+            None => (None, text),
+        };
+        if lang.is_some() {
+            state.language = lang;
+        }
+        let input = Inbound {
+            text: Some(text),
+            reply_id,
+            customer_name: Some("Test"),
+            language_hint: lang,
+            ..Default::default()
+        };
+        let turn = bot.answer(&state, &input, SystemClock.now()).await;
+        if options.json {
+            let line = json!({
+                "input": text,
+                "intent": turn.intent.as_ref().map(|m| m.intent.as_str()),
+                "score": turn.intent.as_ref().map(|m| (m.score * 1000.0).round() / 1000.0),
+                "replies": turn.replies,
+                "handoff": turn.handoff,
+                "resolved": turn.resolved,
+            });
+            writeln!(out, "{line}")?;
+        } else {
+            writeln!(out, "> {text}")?;
+            if let Some(m) = &turn.intent {
+                writeln!(out, "  [intent {} {:.2}]", m.intent, m.score)?;
+            }
+            for reply in &turn.replies {
+                writeln!(out, "  bot: {}", reply.body().replace('\n', "\n       "))?;
+                match reply {
+                    Reply::Buttons { buttons, .. } => {
+                        let ids: Vec<String> = buttons
+                            .iter()
+                            .map(|b| format!("#{} ({})", b.id, b.title))
+                            .collect();
+                        writeln!(out, "       buttons: {}", ids.join(", "))?;
+                    }
+                    Reply::List { rows, .. } => {
+                        let ids: Vec<String> = rows
+                            .iter()
+                            .map(|b| format!("#{} ({})", b.id, b.title))
+                            .collect();
+                        writeln!(out, "       list: {}", ids.join(", "))?;
+                    }
+                    Reply::Text { .. } => {}
+                }
+            }
+            if let Some(h) = &turn.handoff {
+                writeln!(
+                    out,
+                    "  [handoff: {} priority {:?}]",
+                    h.reason.as_str(),
+                    h.priority
+                )?;
+            }
+            if turn.resolved {
+                writeln!(out, "  [resolved by the bot]")?;
+            }
+        }
+        out.flush()?;
+        state = turn.state;
+        if turn.handoff.is_some() || turn.resolved {
+            // The next message starts a new conversation with the bot, as after a handoff or resolution.
+            state = BotState {
+                language: state.language,
+                greeted: true,
+                ..BotState::default()
+            };
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! The bot with its one outside call: the engine's decision, and the order lookup it asks for.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::config::BotConfig;
+use super::engine::{BotState, Engine, Inbound, Turn};
+use crate::orders::{OrderLookup, look_up};
+
+#[derive(Clone)]
+pub struct Bot {
+    config: Arc<BotConfig>,
+    orders: Arc<dyn OrderLookup>,
+}
+
+impl Bot {
+    pub fn new(config: Arc<BotConfig>, orders: Arc<dyn OrderLookup>) -> Self {
+        Self { config, orders }
+    }
+
+    pub fn config(&self) -> &BotConfig {
+        &self.config
+    }
+
+    /// The bot's complete answer to one message, order lookup included.
+    pub async fn answer(&self, state: &BotState, input: &Inbound<'_>, now: Timestamp) -> Turn {
+        let engine = Engine::new(&self.config);
+        let turn = engine.respond(state, input, now);
+        match turn.lookup.clone() {
+            Some(order_id) => {
+                let result = look_up(self.orders.as_ref(), &order_id).await;
+                engine.after_lookup(turn, result)
+            }
+            None => turn,
+        }
+    }
+}
