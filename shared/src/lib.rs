@@ -14,4 +14,5 @@ pub mod telemetry;
 pub mod ticket;
 pub mod timers;
 pub mod webhook;
+pub mod whatsapp;
 pub mod wiring;
