@@ -6,7 +6,7 @@ use std::sync::Arc;
 use helpdesk::clock::SystemClock;
 use helpdesk::ids::{TicketId, Wamid};
 use helpdesk::intake::Intake;
-use helpdesk::queue::{InboundQueue, InboundQueueItem, QueueError, SqsQueue};
+use helpdesk::queue::{Queue, QueueError, QueueMessage, SqsQueue};
 use helpdesk::store::{Direction, DynamoStore, MessageRecord, TicketStore, WriteOutcome};
 use helpdesk::ticket::ConversationWindow;
 use helpdesk::webhook::WebhookHandler;
@@ -207,8 +207,8 @@ struct FlakyQueue {
 }
 
 #[async_trait::async_trait]
-impl InboundQueue for FlakyQueue {
-    async fn send(&self, items: &[InboundQueueItem]) -> Result<(), QueueError> {
+impl Queue for FlakyQueue {
+    async fn send(&self, items: &[QueueMessage]) -> Result<(), QueueError> {
         let left = self.failures_left.load(std::sync::atomic::Ordering::SeqCst);
         if left > 0 {
             self.failures_left

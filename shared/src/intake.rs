@@ -11,7 +11,7 @@ use tracing::{debug, info, warn};
 
 use crate::clock::Clock;
 use crate::ids::{ConversationKey, TicketId};
-use crate::queue::{InboundQueue, InboundQueueItem, MAX_BATCH, QueueError};
+use crate::queue::{InboundQueueItem, MAX_BATCH, Queue, QueueError, QueueMessage};
 use crate::store::{
     Direction, MessageRecord, SeenMessage, StatusOutcome, StoreError, TicketStore, WriteOutcome,
 };
@@ -68,7 +68,7 @@ impl IntakeReport {
 
 pub struct Intake {
     store: Arc<dyn TicketStore>,
-    queue: Arc<dyn InboundQueue>,
+    queue: Arc<dyn Queue>,
     clock: Arc<dyn Clock>,
     window: ConversationWindow,
 }
@@ -96,7 +96,7 @@ enum Stored {
 impl Intake {
     pub fn new(
         store: Arc<dyn TicketStore>,
-        queue: Arc<dyn InboundQueue>,
+        queue: Arc<dyn Queue>,
         clock: Arc<dyn Clock>,
         window: ConversationWindow,
     ) -> Self {
@@ -288,7 +288,7 @@ impl Intake {
     async fn send_chain(&self, chain: Vec<&[Pending]>) -> (usize, Option<QueueError>) {
         let mut sent = 0;
         for batch in chain {
-            let items: Vec<InboundQueueItem> = batch.iter().map(|p| p.item.clone()).collect();
+            let items: Vec<QueueMessage> = batch.iter().map(|p| p.item.to_message()).collect();
             if let Err(e) = self.queue.send(&items).await {
                 return (sent, Some(e));
             }

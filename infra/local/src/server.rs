@@ -63,7 +63,8 @@ async fn state_route(State(app): State<AppState>) -> Response {
         let messages = memory.store.messages(ticket.id).await.unwrap_or_default();
         tickets.push(json!({ "ticket": ticket, "messages": messages }));
     }
-    Json(json!({ "tickets": tickets, "inbound_queue": memory.queue.peek() })).into_response()
+    let inbound: Vec<helpdesk::queue::InboundQueueItem> = memory.queue.peek_as();
+    Json(json!({ "tickets": tickets, "inbound_queue": inbound })).into_response()
 }
 
 pub async fn serve(addr: SocketAddr, app: Router) -> std::io::Result<()> {

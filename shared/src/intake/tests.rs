@@ -86,7 +86,7 @@ async fn a_first_message_opens_a_bot_ticket_stores_the_message_and_queues_it() {
     assert_eq!(messages[0].sent_at, Timestamp::from_second(T0).unwrap());
     assert_eq!(messages[0].recorded_at, w.clock.now());
 
-    let queued = w.queue.peek();
+    let queued: Vec<crate::queue::InboundQueueItem> = w.queue.peek_as();
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].group_id(), format!("{NUMBER}#{ANNA}"));
     assert_eq!(queued[0].dedup_id(), "wamid.1");
@@ -222,7 +222,7 @@ async fn a_store_failure_stops_that_conversation_and_the_retry_keeps_the_order()
     let retry = deliver(&w, &body).await;
     assert_eq!(retry.error, None);
     assert_eq!((retry.stored, retry.duplicates), (1, 1));
-    let order: Vec<String> = w.queue.peek().iter().map(|i| i.wamid.to_string()).collect();
+    let order: Vec<String> = w.queue.peek().iter().map(|m| m.dedup_id.clone()).collect();
     assert_eq!(order, ["wamid.1", "wamid.2"]);
 }
 

@@ -6,14 +6,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
-use super::{InboundQueue, InboundQueueItem, QueueError};
+use super::{Queue, QueueError, QueueMessage};
 use crate::clock::Clock;
 
 const DEDUP_WINDOW: SignedDuration = SignedDuration::from_mins(5);
 
 #[derive(Default)]
 struct State {
-    items: VecDeque<InboundQueueItem>,
+    items: VecDeque<QueueMessage>,
     dedup: HashMap<String, Timestamp>,
 }
 
@@ -38,15 +38,24 @@ impl MemoryQueue {
     }
 
     /// Takes up to `max` items off the queue, oldest first.
-    pub fn receive(&self, max: usize) -> Vec<InboundQueueItem> {
+    pub fn receive(&self, max: usize) -> Vec<QueueMessage> {
         let mut state = lock(&self.state);
         let n = max.min(state.items.len());
         state.items.drain(..n).collect()
     }
 
     /// What is on the queue, without taking it.
-    pub fn peek(&self) -> Vec<InboundQueueItem> {
+    pub fn peek(&self) -> Vec<QueueMessage> {
         lock(&self.state).items.iter().cloned().collect()
+    }
+
+    /// What is on the queue, parsed as `T` (messages that do not parse are left out).
+    pub fn peek_as<T: serde::de::DeserializeOwned>(&self) -> Vec<T> {
+        lock(&self.state)
+            .items
+            .iter()
+            .filter_map(|m| m.parse().ok())
+            .collect()
     }
 
     pub fn len(&self) -> usize {
@@ -63,8 +72,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 #[async_trait]
-impl InboundQueue for MemoryQueue {
-    async fn send(&self, items: &[InboundQueueItem]) -> Result<(), QueueError> {
+impl Queue for MemoryQueue {
+    async fn send(&self, items: &[QueueMessage]) -> Result<(), QueueError> {
         if let Some(fault) = lock(&self.faults).pop_front() {
             return Err(fault);
         }
@@ -74,10 +83,10 @@ impl InboundQueue for MemoryQueue {
             .dedup
             .retain(|_, at| now.duration_since(*at) < DEDUP_WINDOW);
         for item in items {
-            if state.dedup.contains_key(item.dedup_id()) {
+            if state.dedup.contains_key(&item.dedup_id) {
                 continue;
             }
-            state.dedup.insert(item.dedup_id().to_owned(), now);
+            state.dedup.insert(item.dedup_id.clone(), now);
             state.items.push_back(item.clone());
         }
         Ok(())
@@ -90,9 +99,9 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::ids::{ConversationKey, PhoneNumberId, TicketId, WaId, Wamid};
 
-    fn item(wamid: &str, at: Timestamp) -> InboundQueueItem {
-        InboundQueueItem {
-            v: InboundQueueItem::VERSION,
+    fn item(wamid: &str, at: Timestamp) -> QueueMessage {
+        crate::queue::InboundQueueItem {
+            v: crate::queue::InboundQueueItem::VERSION,
             ticket_id: TicketId::new(at),
             wamid: Wamid::parse(wamid).unwrap(),
             key: ConversationKey {
@@ -102,6 +111,7 @@ mod tests {
             sent_at: at,
             opened_ticket: false,
         }
+        .to_message()
     }
 
     #[tokio::test]

@@ -1,5 +1,6 @@
-//! The inbound queue port: hands each new customer message to the bot, in order per
-//! conversation (SQS FIFO, MessageGroupId = conversation, MessageDeduplicationId = wamid).
+//! The queue port: FIFO queues that carry work between functions, in order per message group
+//! (SQS FIFO). `inbound.fifo` hands each new customer message to the bot (group = conversation,
+//! dedup id = wamid); `handoff.fifo` hands tickets to the routing function.
 
 mod memory;
 mod sqs;
@@ -67,14 +68,41 @@ impl InboundQueueItem {
         self.wamid.as_str()
     }
 
-    pub fn body(&self) -> String {
-        serde_json::to_string(self).expect("queue items serialize")
+    pub fn to_message(&self) -> QueueMessage {
+        QueueMessage::new(self.group_id(), self.dedup_id(), self)
+    }
+}
+
+/// One message for a FIFO queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMessage {
+    pub group_id: String,
+    pub dedup_id: String,
+    pub body: String,
+}
+
+impl QueueMessage {
+    pub fn new(
+        group_id: impl Into<String>,
+        dedup_id: impl Into<String>,
+        body: &impl Serialize,
+    ) -> Self {
+        Self {
+            group_id: group_id.into(),
+            dedup_id: dedup_id.into(),
+            body: serde_json::to_string(body).expect("queue items serialize"),
+        }
+    }
+
+    /// The body as `T`.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.body)
     }
 }
 
 #[async_trait]
-pub trait InboundQueue: Send + Sync {
-    /// Sends items in order. Items of one group must be given in the order the bot should see
-    /// them. Succeeds only if every item was accepted.
-    async fn send(&self, items: &[InboundQueueItem]) -> Result<(), QueueError>;
+pub trait Queue: Send + Sync {
+    /// Sends messages in order: messages of one group must be given in the order consumers
+    /// should see them. Succeeds only if every message was accepted.
+    async fn send(&self, messages: &[QueueMessage]) -> Result<(), QueueError>;
 }

@@ -5,7 +5,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
-use super::{InboundQueue, InboundQueueItem, MAX_BATCH, QueueError};
+use super::{MAX_BATCH, Queue, QueueError, QueueMessage};
 
 #[derive(Debug, Clone)]
 pub struct SqsQueue {
@@ -45,8 +45,8 @@ where
 }
 
 #[async_trait]
-impl InboundQueue for SqsQueue {
-    async fn send(&self, items: &[InboundQueueItem]) -> Result<(), QueueError> {
+impl Queue for SqsQueue {
+    async fn send(&self, items: &[QueueMessage]) -> Result<(), QueueError> {
         for chunk in items.chunks(MAX_BATCH) {
             let entries = chunk
                 .iter()
@@ -54,9 +54,9 @@ impl InboundQueue for SqsQueue {
                 .map(|(i, item)| {
                     SendMessageBatchRequestEntry::builder()
                         .id(i.to_string())
-                        .message_body(item.body())
-                        .message_group_id(item.group_id())
-                        .message_deduplication_id(item.dedup_id())
+                        .message_body(&item.body)
+                        .message_group_id(&item.group_id)
+                        .message_deduplication_id(&item.dedup_id)
                         .build()
                         .map_err(|e| QueueError::Rejected(e.to_string()))
                 })
