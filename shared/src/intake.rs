@@ -387,6 +387,7 @@ pub fn inbound_record(
             .map(|id| id.as_str().to_owned()),
         profile_name: profile.map(str::to_owned),
         delivery: None,
+        handled_at: None,
     }
 }
 

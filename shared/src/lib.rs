@@ -5,10 +5,12 @@
 pub mod bot;
 pub mod clock;
 pub mod config;
+pub mod handoff;
 pub mod ids;
 pub mod intake;
 pub mod orders;
 pub mod queue;
+pub mod reply;
 pub mod store;
 pub mod telemetry;
 pub mod ticket;

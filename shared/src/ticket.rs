@@ -3,6 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::bot::{BotState, HandoffReason, Priority};
 use crate::ids::{ConversationKey, TicketId, Wamid};
 
 /// Where a ticket is in its life (see the state machine in the design notes).
@@ -20,6 +21,11 @@ pub enum TicketStatus {
 }
 
 impl TicketStatus {
+    /// A person owns the ticket: the bot stays silent.
+    pub fn is_with_agent(self) -> bool {
+        matches!(self, Self::Queued | Self::Assigned | Self::PendingCustomer)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Bot => "bot",
@@ -59,6 +65,14 @@ pub struct Ticket {
     pub inbound_count: u64,
     /// Incremented by every write; writers condition on the value they read.
     pub version: u64,
+    /// Where the bot is in the conversation.
+    pub bot: Option<BotState>,
+    pub priority: Option<Priority>,
+    /// Why the bot handed the ticket to a person.
+    pub handoff_reason: Option<HandoffReason>,
+    pub resolved_at: Option<Timestamp>,
+    /// Resolved by the bot without a person (for the bot resolution rate).
+    pub resolved_by_bot: bool,
 }
 
 impl Ticket {
@@ -81,6 +95,11 @@ impl Ticket {
             last_inbound_at: sent_at,
             inbound_count: 1,
             version: 1,
+            bot: None,
+            priority: None,
+            handoff_reason: None,
+            resolved_at: None,
+            resolved_by_bot: false,
         }
     }
 }

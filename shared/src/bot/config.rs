@@ -44,13 +44,30 @@ impl Lang {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     Low,
     Normal,
     High,
     Urgent,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Normal => "normal",
+            Self::High => "high",
+            Self::Urgent => "urgent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Low, Self::Normal, Self::High, Self::Urgent]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
 }
 
 /// Why the bot hands a ticket to a person.
@@ -67,6 +84,20 @@ pub enum HandoffReason {
 }
 
 impl HandoffReason {
+    const ALL: [Self; 7] = [
+        Self::Urgent,
+        Self::Complaint,
+        Self::Request,
+        Self::FailedAttempts,
+        Self::BotTimeLimit,
+        Self::Media,
+        Self::OrderLookupFailed,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Urgent => "urgent",

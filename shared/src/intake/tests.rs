@@ -262,6 +262,7 @@ async fn statuses_move_an_outbound_message_forward_only() {
         context_id: None,
         profile_name: None,
         delivery: None,
+        handled_at: None,
     };
     assert_eq!(
         w.store.record_outbound(&out).await.unwrap(),
@@ -455,5 +456,33 @@ impl TicketStore for FailNth {
     }
     async fn customer(&self, w: &WaId) -> Result<Option<crate::store::Customer>, StoreError> {
         self.inner.customer(w).await
+    }
+    async fn message(
+        &self,
+        t: TicketId,
+        at: Timestamp,
+        w: &Wamid,
+    ) -> Result<Option<MessageRecord>, StoreError> {
+        self.inner.message(t, at, w).await
+    }
+    async fn commit_bot_turn(
+        &self,
+        turn: &crate::store::BotTurnWrite<'_>,
+    ) -> Result<crate::store::TurnOutcome, StoreError> {
+        self.inner.commit_bot_turn(turn).await
+    }
+    async fn outbox(
+        &self,
+        t: TicketId,
+        w: &Wamid,
+    ) -> Result<Vec<crate::store::OutboxEntry>, StoreError> {
+        self.inner.outbox(t, w).await
+    }
+    async fn complete_outbox(
+        &self,
+        e: &crate::store::OutboxEntry,
+        m: Option<&MessageRecord>,
+    ) -> Result<(), StoreError> {
+        self.inner.complete_outbox(e, m).await
     }
 }

@@ -17,9 +17,11 @@ use jiff::Timestamp;
 
 use super::memory::errors_json;
 use super::{
-    Customer, Delivery, Direction, MessageRecord, SEEN_RETENTION, SeenMessage, StatusOutcome,
-    StoreError, TicketStore, WriteOutcome, message_sort_key, sortable_time,
+    BotTurnWrite, Customer, Delivery, Direction, MessageRecord, OutboxEntry, OutboxKind,
+    SEEN_RETENTION, SeenMessage, StatusOutcome, StoreError, TicketStore, TurnOutcome, WriteOutcome,
+    message_sort_key, outbox_sort_key, sortable_time,
 };
+use crate::bot::{HandoffReason, Priority};
 use crate::ids::{ConversationKey, PhoneNumberId, TicketId, WaId, Wamid};
 use crate::ticket::{Conversation, Ticket, TicketStatus};
 use crate::webhook::plan::StatusUpdate;
@@ -165,7 +167,33 @@ fn ticket_item(t: &Ticket) -> Item {
     if let Some(name) = &t.customer_name {
         item.insert("customer_name".into(), s(name));
     }
+    item.extend(
+        ticket_bot_fields(t)
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v))),
+    );
     item
+}
+
+/// The ticket attributes a bot turn writes; `None` means the attribute is removed.
+fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 6] {
+    [
+        ("status", Some(s(t.status.as_str()))),
+        (
+            "bot_state",
+            t.bot
+                .as_ref()
+                .and_then(|b| serde_json::to_string(b).ok())
+                .map(s),
+        ),
+        ("priority", t.priority.map(|p| s(p.as_str()))),
+        ("handoff_reason", t.handoff_reason.map(|r| s(r.as_str()))),
+        ("resolved_at", t.resolved_at.map(ts)),
+        (
+            "resolved_by_bot",
+            Some(AttributeValue::Bool(t.resolved_by_bot)),
+        ),
+    ]
 }
 
 fn message_item(m: &MessageRecord) -> Item {
@@ -190,6 +218,9 @@ fn message_item(m: &MessageRecord) -> Item {
         if let Some(v) = value {
             item.insert(name.into(), s(v));
         }
+    }
+    if let Some(at) = m.handled_at {
+        item.insert("bot_handled_at".into(), ts(at));
     }
     if let Some(d) = &m.delivery {
         item.insert("delivery".into(), s(d.state.as_str()));
@@ -284,6 +315,26 @@ fn ticket_from(item: &Item) -> Result<Ticket, StoreError> {
         last_inbound_at: r.time("last_inbound_at")?,
         inbound_count: r.num("inbound_count")?,
         version: r.num("version")?,
+        bot: r
+            .opt("bot_state")?
+            .map(|v| {
+                serde_json::from_str(v)
+                    .map_err(|e| StoreError::Corrupt(format!("attribute bot_state: {e}")))
+            })
+            .transpose()?,
+        priority: r
+            .opt("priority")?
+            .map(|_| r.parse("priority", Priority::parse))
+            .transpose()?,
+        handoff_reason: r
+            .opt("handoff_reason")?
+            .map(|_| r.parse("handoff_reason", HandoffReason::parse))
+            .transpose()?,
+        resolved_at: r
+            .opt("resolved_at")?
+            .map(|_| r.time("resolved_at"))
+            .transpose()?,
+        resolved_by_bot: r.bool("resolved_by_bot"),
     })
 }
 
@@ -312,6 +363,38 @@ fn message_from(item: &Item) -> Result<MessageRecord, StoreError> {
         context_id: r.owned("context_id")?,
         profile_name: r.owned("profile_name")?,
         delivery,
+        handled_at: r
+            .opt("bot_handled_at")?
+            .map(|_| r.time("bot_handled_at"))
+            .transpose()?,
+    })
+}
+
+fn outbox_item(e: &OutboxEntry, now: Timestamp) -> Item {
+    values([
+        ("PK", s(ticket_pk(e.ticket_id))),
+        ("SK", s(outbox_sort_key(&e.inbound, e.seq))),
+        ("entity", s("outbox")),
+        ("ticket_id", s(e.ticket_id.to_string())),
+        ("inbound", s(e.inbound.as_str())),
+        ("seq", n(e.seq)),
+        ("kind", s(e.kind.as_str())),
+        ("payload", s(&e.payload)),
+        ("done", AttributeValue::Bool(e.done)),
+        ("created_at", ts(now)),
+    ])
+}
+
+fn outbox_from(item: &Item) -> Result<OutboxEntry, StoreError> {
+    let r = Reader(item);
+    Ok(OutboxEntry {
+        ticket_id: r.parse("ticket_id", |v| TicketId::parse(v).ok())?,
+        inbound: r.parse("inbound", |v| Wamid::parse(v).ok())?,
+        seq: u8::try_from(r.num("seq")?)
+            .map_err(|_| StoreError::Corrupt("attribute seq is too large".into()))?,
+        kind: r.parse("kind", OutboxKind::parse)?,
+        payload: r.str("payload")?.to_owned(),
+        done: r.bool("done"),
     })
 }
 
@@ -647,6 +730,152 @@ impl TicketStore for DynamoStore {
             profile_name: r.owned("profile_name")?,
             updated_at: r.time("updated_at")?,
         }))
+    }
+
+    async fn message(
+        &self,
+        ticket: TicketId,
+        sent_at: Timestamp,
+        wamid: &Wamid,
+    ) -> Result<Option<MessageRecord>, StoreError> {
+        self.get(ticket_pk(ticket), &message_sort_key(sent_at, wamid))
+            .await?
+            .as_ref()
+            .map(message_from)
+            .transpose()
+    }
+
+    async fn commit_bot_turn(&self, turn: &BotTurnWrite<'_>) -> Result<TurnOutcome, StoreError> {
+        let t = turn.ticket;
+        let mut sets = vec![
+            "updated_at = :now".to_owned(),
+            "version = :version".to_owned(),
+        ];
+        let mut removes = Vec::new();
+        let mut vals = values([
+            (":now", ts(turn.now)),
+            (":version", n(t.version)),
+            (":expected", n(t.version.saturating_sub(1))),
+        ]);
+        for (name, value) in ticket_bot_fields(t) {
+            match value {
+                Some(v) => {
+                    sets.push(format!("{name} = :{name}"));
+                    vals.insert(format!(":{name}"), v);
+                }
+                None => removes.push(name),
+            }
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let ticket_update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(values([
+                ("PK", s(ticket_pk(t.id))),
+                ("SK", s("META")),
+            ])))
+            .update_expression(expression)
+            .condition_expression("version = :expected")
+            .set_expression_attribute_values(Some(vals))
+            .build()
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        let handled = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(values([
+                ("PK", s(ticket_pk(t.id))),
+                (
+                    "SK",
+                    s(message_sort_key(turn.message.sent_at, &turn.message.wamid)),
+                ),
+            ])))
+            .update_expression("SET bot_handled_at = :now")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(bot_handled_at)")
+            .set_expression_attribute_values(Some(values([(":now", ts(turn.now))])))
+            .build()
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        let mut items = vec![
+            TransactWriteItem::builder().update(ticket_update).build(),
+            TransactWriteItem::builder().update(handled).build(),
+        ];
+        for entry in turn.outbox {
+            items.push(self.put(
+                outbox_item(entry, turn.now),
+                "attribute_not_exists(PK)",
+                None,
+            )?);
+        }
+        let failed = |codes: &[Option<String>], i: usize| {
+            codes.get(i).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed")
+        };
+        Ok(match self.transact(items).await? {
+            None => TurnOutcome::Committed,
+            Some(codes) if failed(&codes, 1) => TurnOutcome::AlreadyHandled,
+            Some(_) => TurnOutcome::Conflict,
+        })
+    }
+
+    async fn outbox(
+        &self,
+        ticket: TicketId,
+        inbound: &Wamid,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :out)")
+            .expression_attribute_values(":pk", s(ticket_pk(ticket)))
+            .expression_attribute_values(":out", s(format!("OUT#{}#", inbound.as_str())))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(item) = pages.next().await {
+            out.push(outbox_from(&item.map_err(|e| sdk_error("Query", e))?)?);
+        }
+        Ok(out)
+    }
+
+    async fn complete_outbox(
+        &self,
+        entry: &OutboxEntry,
+        sent: Option<&MessageRecord>,
+    ) -> Result<(), StoreError> {
+        let done = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(values([
+                ("PK", s(ticket_pk(entry.ticket_id))),
+                ("SK", s(outbox_sort_key(&entry.inbound, entry.seq))),
+            ])))
+            .update_expression("SET done = :yes")
+            .condition_expression("done = :no")
+            .set_expression_attribute_values(Some(values([
+                (":yes", AttributeValue::Bool(true)),
+                (":no", AttributeValue::Bool(false)),
+            ])))
+            .build()
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        let mut items = vec![TransactWriteItem::builder().update(done).build()];
+        if let Some(message) = sent {
+            items.push(self.put(seen_item(message), "attribute_not_exists(PK)", None)?);
+            items.push(self.put(message_item(message), "attribute_not_exists(PK)", None)?);
+        }
+        match self.transact(items).await? {
+            None => Ok(()),
+            // Done before (a retry after the write succeeded): nothing more to do.
+            Some(codes)
+                if codes.first().and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed") =>
+            {
+                Ok(())
+            }
+            Some(_) => Err(StoreError::Contended(format!(
+                "outbox entry {}",
+                outbox_sort_key(&entry.inbound, entry.seq)
+            ))),
+        }
     }
 }
 

@@ -8,8 +8,9 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::{
-    Customer, Delivery, Direction, MessageRecord, SeenMessage, StatusOutcome, StoreError,
-    TicketStore, WriteOutcome, message_sort_key,
+    BotTurnWrite, Customer, Delivery, Direction, MessageRecord, OutboxEntry, SeenMessage,
+    StatusOutcome, StoreError, TicketStore, TurnOutcome, WriteOutcome, message_sort_key,
+    outbox_sort_key,
 };
 use crate::ids::{ConversationKey, TicketId, WaId, Wamid};
 use crate::ticket::{Conversation, Ticket};
@@ -22,6 +23,7 @@ struct State {
     conversations: HashMap<ConversationKey, Conversation>,
     seen: HashMap<Wamid, SeenMessage>,
     customers: HashMap<WaId, Customer>,
+    outbox: HashMap<TicketId, BTreeMap<String, OutboxEntry>>,
 }
 
 #[derive(Debug, Default)]
@@ -238,6 +240,107 @@ impl TicketStore for MemoryStore {
 
     async fn customer(&self, wa_id: &WaId) -> Result<Option<Customer>, StoreError> {
         Ok(self.begin()?.customers.get(wa_id).cloned())
+    }
+
+    async fn message(
+        &self,
+        ticket: TicketId,
+        sent_at: Timestamp,
+        wamid: &Wamid,
+    ) -> Result<Option<MessageRecord>, StoreError> {
+        let state = self.begin()?;
+        Ok(state
+            .messages
+            .get(&ticket)
+            .and_then(|m| m.get(&message_sort_key(sent_at, wamid)))
+            .cloned())
+    }
+
+    async fn commit_bot_turn(&self, turn: &BotTurnWrite<'_>) -> Result<TurnOutcome, StoreError> {
+        let mut state = self.begin()?;
+        let key = message_sort_key(turn.message.sent_at, &turn.message.wamid);
+        let Some(message) = state
+            .messages
+            .get(&turn.ticket.id)
+            .and_then(|m| m.get(&key))
+        else {
+            return Err(StoreError::Corrupt(format!(
+                "message {} is not on ticket {}",
+                turn.message.wamid, turn.ticket.id
+            )));
+        };
+        if message.handled_at.is_some() {
+            return Ok(TurnOutcome::AlreadyHandled);
+        }
+        match state.tickets.get(&turn.ticket.id) {
+            Some(current) if current.version + 1 == turn.ticket.version => {}
+            Some(_) => return Ok(TurnOutcome::Conflict),
+            None => {
+                return Err(StoreError::Corrupt(format!(
+                    "ticket {} is missing",
+                    turn.ticket.id
+                )));
+            }
+        }
+        state.tickets.insert(turn.ticket.id, turn.ticket.clone());
+        if let Some(m) = state
+            .messages
+            .get_mut(&turn.ticket.id)
+            .and_then(|m| m.get_mut(&key))
+        {
+            m.handled_at = Some(turn.now);
+        }
+        let outbox = state.outbox.entry(turn.ticket.id).or_default();
+        for entry in turn.outbox {
+            outbox.insert(outbox_sort_key(&entry.inbound, entry.seq), entry.clone());
+        }
+        Ok(TurnOutcome::Committed)
+    }
+
+    async fn outbox(
+        &self,
+        ticket: TicketId,
+        inbound: &Wamid,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let state = self.begin()?;
+        Ok(state
+            .outbox
+            .get(&ticket)
+            .map(|o| {
+                o.values()
+                    .filter(|e| e.inbound == *inbound)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn complete_outbox(
+        &self,
+        entry: &OutboxEntry,
+        sent: Option<&MessageRecord>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.begin()?;
+        let key = outbox_sort_key(&entry.inbound, entry.seq);
+        let Some(stored) = state
+            .outbox
+            .get_mut(&entry.ticket_id)
+            .and_then(|o| o.get_mut(&key))
+        else {
+            return Err(StoreError::Corrupt(format!(
+                "outbox entry {key} is missing"
+            )));
+        };
+        if stored.done {
+            return Ok(());
+        }
+        stored.done = true;
+        if let Some(message) = sent
+            && !state.seen.contains_key(&message.wamid)
+        {
+            insert_message(&mut state, message);
+        }
+        Ok(())
     }
 }
 

@@ -90,6 +90,8 @@ pub struct MessageRecord {
     /// The customer's WhatsApp profile name when the message arrived.
     pub profile_name: Option<String>,
     pub delivery: Option<Delivery>,
+    /// Inbound: when the bot (or the agent routing) took this message into account.
+    pub handled_at: Option<Timestamp>,
 }
 
 /// What Meta last told us about an outbound message.
@@ -131,6 +133,66 @@ pub enum StatusOutcome {
     UnknownMessage,
     /// An equal or later state is already recorded.
     Superseded,
+}
+
+/// Something to do after a bot turn is stored: a WhatsApp message to send, or a handoff to
+/// queue. Stored with the turn (the outbox), done afterwards, so a crash or a redelivery finishes
+/// what was decided and never decides twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub ticket_id: TicketId,
+    /// The customer message this answers.
+    pub inbound: Wamid,
+    /// Order within the turn.
+    pub seq: u8,
+    pub kind: OutboxKind,
+    /// JSON: an `OutboundBody` or a `HandoffItem`.
+    pub payload: String,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxKind {
+    WhatsApp,
+    Handoff,
+}
+
+impl OutboxKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WhatsApp => "whatsapp",
+            Self::Handoff => "handoff",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "whatsapp" => Some(Self::WhatsApp),
+            "handoff" => Some(Self::Handoff),
+            _ => None,
+        }
+    }
+}
+
+/// A bot turn to store atomically: the ticket as it is now, the customer message marked
+/// handled, and the outbox.
+#[derive(Debug, Clone)]
+pub struct BotTurnWrite<'a> {
+    /// The ticket after the turn; its `version` is the read version plus one.
+    pub ticket: &'a Ticket,
+    pub message: &'a MessageRecord,
+    pub outbox: &'a [OutboxEntry],
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnOutcome {
+    Committed,
+    /// The message was handled before (a redelivery): nothing was written.
+    AlreadyHandled,
+    /// The ticket changed since it was read: read again and decide again.
+    Conflict,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +249,37 @@ pub trait TicketStore: Send + Sync {
     async fn messages(&self, id: TicketId) -> Result<Vec<MessageRecord>, StoreError>;
 
     async fn customer(&self, wa_id: &WaId) -> Result<Option<Customer>, StoreError>;
+
+    /// One message of a ticket.
+    async fn message(
+        &self,
+        ticket: TicketId,
+        sent_at: Timestamp,
+        wamid: &Wamid,
+    ) -> Result<Option<MessageRecord>, StoreError>;
+
+    /// Stores a bot turn atomically, if the ticket is still at `ticket.version - 1` and the
+    /// message not yet handled.
+    async fn commit_bot_turn(&self, turn: &BotTurnWrite<'_>) -> Result<TurnOutcome, StoreError>;
+
+    /// The outbox of the turn that answered `inbound`, in order.
+    async fn outbox(
+        &self,
+        ticket: TicketId,
+        inbound: &Wamid,
+    ) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// Marks an outbox entry done; for a WhatsApp entry, atomically with the message sent.
+    async fn complete_outbox(
+        &self,
+        entry: &OutboxEntry,
+        sent: Option<&MessageRecord>,
+    ) -> Result<(), StoreError>;
+}
+
+/// The sort key of an outbox entry: `OUT#<inbound wamid>#<seq>`.
+pub fn outbox_sort_key(inbound: &Wamid, seq: u8) -> String {
+    format!("OUT#{}#{seq:02}", inbound.as_str())
 }
 
 /// Fixed-width UTC time with milliseconds, so stored times sort as strings.

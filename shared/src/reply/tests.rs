@@ -1,0 +1,289 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::*;
+use crate::bot::{BotConfig, HandoffReason, Priority};
+use crate::clock::ManualClock;
+use crate::intake::Intake;
+use crate::orders::MemoryOrders;
+use crate::queue::MemoryQueue;
+use crate::store::MemoryStore;
+use crate::ticket::ConversationWindow;
+use crate::webhook::plan::plan;
+use crate::webhook::sample::{SampleText, text_notification};
+use crate::whatsapp::MemoryWhatsApp;
+
+const NUMBER: &str = "106540352242922";
+const ANNA: &str = "4915112345678";
+const T0: i64 = 1_764_061_200;
+
+struct World {
+    intake: Intake,
+    bot: BotReply,
+    store: Arc<MemoryStore>,
+    inbound: Arc<MemoryQueue>,
+    handoffs: Arc<MemoryQueue>,
+    whatsapp: Arc<MemoryWhatsApp>,
+    clock: Arc<ManualClock>,
+    n: std::cell::Cell<i64>,
+}
+
+fn world() -> World {
+    let clock = Arc::new(ManualClock::new(Timestamp::from_second(T0 + 2).unwrap()));
+    let store = Arc::new(MemoryStore::new());
+    let inbound = Arc::new(MemoryQueue::new(clock.clone()));
+    let handoffs = Arc::new(MemoryQueue::new(clock.clone()));
+    let whatsapp = Arc::new(MemoryWhatsApp::new());
+    let intake = Intake::new(
+        store.clone(),
+        inbound.clone(),
+        clock.clone(),
+        ConversationWindow::default(),
+    );
+    let bot = Bot::new(
+        Arc::new(BotConfig::default_shop()),
+        Arc::new(MemoryOrders::demo()),
+    );
+    let reply = BotReply::new(
+        store.clone(),
+        whatsapp.clone(),
+        handoffs.clone(),
+        bot,
+        clock.clone(),
+    )
+    .with_retry(RetryPolicy {
+        attempts: 3,
+        base: Duration::from_millis(1),
+        max: Duration::from_millis(2),
+    });
+    World {
+        intake,
+        bot: reply,
+        store,
+        inbound,
+        handoffs,
+        whatsapp,
+        clock,
+        n: std::cell::Cell::new(0),
+    }
+}
+
+impl World {
+    /// The customer writes; returns the queue records the intake produced.
+    async fn customer(&self, text: &str) -> Vec<QueueRecord> {
+        let n = self.n.get() + 1;
+        self.n.set(n);
+        let wamid = format!("wamid.in{n:03}");
+        let body = text_notification(
+            NUMBER,
+            &[SampleText {
+                wa_id: ANNA,
+                profile_name: "Anna",
+                wamid: &wamid,
+                timestamp: T0 + n * 10,
+                body: text,
+            }],
+        );
+        self.clock
+            .set(Timestamp::from_second(T0 + n * 10 + 1).unwrap());
+        let report = self.intake.ingest(&plan(body.as_bytes()).unwrap()).await;
+        assert_eq!(report.error, None);
+        self.inbound
+            .receive(10)
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| QueueRecord {
+                message_id: format!("m{n}-{i}"),
+                group_id: Some(m.group_id.clone()),
+                body: m.body,
+            })
+            .collect()
+    }
+
+    fn texts(&self) -> Vec<String> {
+        self.whatsapp.sent().iter().map(|s| s.body.text()).collect()
+    }
+
+    fn ticket(&self) -> Ticket {
+        self.store.tickets().pop().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn the_bot_answers_a_new_customer_and_records_its_replies_on_the_ticket() {
+    let w = world();
+    let records = w.customer("Wo ist mein Paket?").await;
+    assert!(w.bot.handle_batch(&records).await.is_empty());
+    assert_eq!(
+        w.texts(),
+        [
+            "Hallo Anna! 👋 Willkommen beim Kundenservice von Nordlicht Mode.",
+            "Gerne sehe ich nach! Wie lautet Ihre Bestellnummer? Sie steht in der Bestellbestätigung (5–8 Ziffern).",
+        ]
+    );
+    assert_eq!(
+        w.whatsapp.read().len(),
+        1,
+        "the customer's message is marked read"
+    );
+    let ticket = w.ticket();
+    assert_eq!(ticket.status, TicketStatus::Bot);
+    assert_eq!(
+        ticket.bot.as_ref().and_then(|b| b.step.as_deref()),
+        Some("ask_order_id")
+    );
+    let messages = w.store.messages(ticket.id).await.unwrap();
+    let outbound: Vec<_> = messages
+        .iter()
+        .filter(|m| m.direction == Direction::Outbound)
+        .collect();
+    assert_eq!(outbound.len(), 2);
+    assert!(
+        messages
+            .iter()
+            .find(|m| m.direction == Direction::Inbound)
+            .unwrap()
+            .handled_at
+            .is_some()
+    );
+
+    let records = w.customer("100234").await;
+    w.bot.handle_batch(&records).await;
+    assert!(w.texts()[2].starts_with("Ihre Bestellung 100234 ist unterwegs mit DHL"));
+}
+
+#[tokio::test]
+async fn a_redelivered_queue_item_sends_no_second_reply() {
+    let w = world();
+    let records = w.customer("Hallo").await;
+    w.bot.handle_batch(&records).await;
+    let sent = w.whatsapp.sent().len();
+    assert!(w.bot.handle_batch(&records).await.is_empty());
+    assert_eq!(w.whatsapp.sent().len(), sent);
+}
+
+#[tokio::test]
+async fn a_rate_limit_then_success_sends_one_reply() {
+    let w = world();
+    w.whatsapp
+        .inject_faults([WhatsAppError::classify(429, 130429, "slow down".into())]);
+    let records = w.customer("Versandkosten?").await;
+    assert!(w.bot.handle_batch(&records).await.is_empty());
+    let texts = w.texts();
+    assert_eq!(
+        texts.iter().filter(|t| t.starts_with("Hallo Anna")).count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_send_failure_is_retried_by_the_queue_and_finishes_without_deciding_again() {
+    let w = world();
+    // Every in-process attempt for the first reply fails: the record goes back to the queue.
+    w.whatsapp
+        .inject_faults((0..3).map(|_| WhatsAppError::classify(503, 0, "down".into())));
+    let records = w.customer("Wo ist mein Paket?").await;
+    assert_eq!(w.bot.handle_batch(&records).await, ["m1-0"]);
+    assert!(w.texts().is_empty());
+    let version = w.ticket().version;
+
+    assert!(w.bot.handle_batch(&records).await.is_empty());
+    assert_eq!(w.texts().len(), 2, "greeting and question, once each");
+    assert_eq!(
+        w.ticket().version,
+        version,
+        "the turn was not decided twice"
+    );
+}
+
+#[tokio::test]
+async fn a_ticket_a_person_owns_gets_no_bot_reply() {
+    let w = world();
+    let records = w.customer("dringend, falsche Lieferadresse!").await;
+    w.bot.handle_batch(&records).await;
+    let ticket = w.ticket();
+    assert_eq!(ticket.status, TicketStatus::Queued);
+    assert_eq!(ticket.priority, Some(Priority::Urgent));
+    assert_eq!(ticket.handoff_reason, Some(HandoffReason::Urgent));
+    let handoffs: Vec<HandoffItem> = w.handoffs.peek_as();
+    assert_eq!(handoffs.len(), 1);
+    assert_eq!(handoffs[0].transcript, format!("TICKET#{}", ticket.id));
+    let sent = w.whatsapp.sent().len();
+
+    let records = w.customer("Hallo? Ist da jemand?").await;
+    assert!(w.bot.handle_batch(&records).await.is_empty());
+    assert_eq!(w.whatsapp.sent().len(), sent, "the bot stays silent");
+}
+
+#[tokio::test]
+async fn a_confirmed_answer_resolves_the_ticket_by_the_bot() {
+    let w = world();
+    let records = w.customer("Wie hoch sind die Versandkosten?").await;
+    w.bot.handle_batch(&records).await;
+    let records = w.customer("Ja, danke").await;
+    w.bot.handle_batch(&records).await;
+    let ticket = w.ticket();
+    assert_eq!(ticket.status, TicketStatus::Resolved);
+    assert!(ticket.resolved_by_bot);
+
+    // The next question starts with the bot again, without a second greeting.
+    let records = w.customer("Und wie kann ich bezahlen?").await;
+    w.bot.handle_batch(&records).await;
+    let ticket = w.ticket();
+    assert_eq!(ticket.status, TicketStatus::Bot);
+    assert!(w.texts().last().unwrap().starts_with("Konnte ich"));
+    assert_eq!(
+        w.texts()
+            .iter()
+            .filter(|t| t.starts_with("Hallo Anna"))
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn outside_the_service_window_only_the_template_goes_out() {
+    let w = world();
+    let records = w.customer("Hallo").await;
+    w.clock.advance(SignedDuration::from_hours(25));
+    let bot = BotReply::new(
+        w.store.clone(),
+        w.whatsapp.clone(),
+        w.handoffs.clone(),
+        Bot::new(
+            Arc::new(BotConfig::default_shop()),
+            Arc::new(MemoryOrders::demo()),
+        ),
+        w.clock.clone(),
+    )
+    .with_reengagement_template(Some(Template {
+        name: "service_followup".into(),
+        language: "de".into(),
+        components: vec![],
+    }));
+    bot.handle_batch(&records).await;
+    let sent = w.whatsapp.sent();
+    assert!(!sent.is_empty());
+    assert!(sent.iter().all(|s| s.body.is_template()));
+}
+
+#[tokio::test]
+async fn a_failure_holds_back_later_messages_of_the_same_conversation_only() {
+    let w = world();
+    let mut records = w.customer("Hallo").await;
+    records.extend(w.customer("2").await);
+    let poison = QueueRecord {
+        message_id: "poison".into(),
+        group_id: Some("other#group".into()),
+        body: "{not json".into(),
+    };
+    let mut batch = vec![poison.clone()];
+    batch.extend(records.clone());
+    // The first customer message fails to send (all attempts), so the second must wait.
+    w.whatsapp
+        .inject_faults((0..3).map(|_| WhatsAppError::classify(503, 0, "down".into())));
+    let failed = w.bot.handle_batch(&batch).await;
+    assert_eq!(failed, ["poison", "m1-0", "m2-0"]);
+}
