@@ -14,6 +14,16 @@ pub const WHATSAPP_ACCESS_TOKEN: &str = "WHATSAPP_ACCESS_TOKEN";
 pub const HELPDESK_TABLE: &str = "HELPDESK_TABLE";
 pub const HELPDESK_INBOUND_QUEUE_URL: &str = "HELPDESK_INBOUND_QUEUE_URL";
 pub const HELPDESK_CONVERSATION_WINDOW_HOURS: &str = "HELPDESK_CONVERSATION_WINDOW_HOURS";
+pub const HELPDESK_HANDOFF_QUEUE_URL: &str = "HELPDESK_HANDOFF_QUEUE_URL";
+pub const HELPDESK_BOT_CONFIG: &str = "HELPDESK_BOT_CONFIG";
+pub const HELPDESK_ORDER_API_URL: &str = "HELPDESK_ORDER_API_URL";
+pub const HELPDESK_ORDER_API_TOKEN: &str = "HELPDESK_ORDER_API_TOKEN";
+pub const WHATSAPP_API_BASE_URL: &str = "WHATSAPP_API_BASE_URL";
+pub const WHATSAPP_API_VERSION: &str = "WHATSAPP_API_VERSION";
+pub const WHATSAPP_REENGAGEMENT_TEMPLATE: &str = "WHATSAPP_REENGAGEMENT_TEMPLATE";
+
+pub const DEFAULT_WHATSAPP_API_BASE_URL: &str = "https://graph.facebook.com";
+pub const DEFAULT_WHATSAPP_API_VERSION: &str = "v23.0";
 
 const SSM_PREFIX: &str = "ssm:";
 
@@ -188,6 +198,86 @@ impl IntakeSettings {
             return Err(ConfigError::invalid(WHATSAPP_APP_SECRET, "is empty"));
         }
         Ok(config)
+    }
+}
+
+/// Settings of the bot-reply function, before secrets are resolved.
+#[derive(Debug, Clone)]
+pub struct BotReplySettings {
+    pub table: String,
+    pub handoff_queue_url: String,
+    pub access_token: SecretValue,
+    pub api_base_url: String,
+    pub api_version: String,
+    pub bot_config: Option<std::path::PathBuf>,
+    pub order_api_url: Option<String>,
+    pub order_api_token: Option<SecretValue>,
+    pub reengagement_template: Option<(String, String)>,
+}
+
+impl BotReplySettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let api_version = env
+            .get(WHATSAPP_API_VERSION)
+            .unwrap_or(DEFAULT_WHATSAPP_API_VERSION)
+            .to_owned();
+        let version_ok = api_version
+            .strip_prefix('v')
+            .and_then(|v| v.split_once('.'))
+            .is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && (a.to_owned() + b).bytes().all(|c| c.is_ascii_digit())
+            });
+        if !version_ok {
+            return Err(ConfigError::invalid(
+                WHATSAPP_API_VERSION,
+                format!("{api_version:?} is not like v23.0"),
+            ));
+        }
+        let reengagement_template = match env.get(WHATSAPP_REENGAGEMENT_TEMPLATE) {
+            None => None,
+            Some(raw) => {
+                let (name, lang) = raw.split_once(':').ok_or_else(|| {
+                    ConfigError::invalid(
+                        WHATSAPP_REENGAGEMENT_TEMPLATE,
+                        "must be <template name>:<language code>, e.g. service_followup:de",
+                    )
+                })?;
+                if name.is_empty() || lang.is_empty() {
+                    return Err(ConfigError::invalid(
+                        WHATSAPP_REENGAGEMENT_TEMPLATE,
+                        "needs a name and a language code",
+                    ));
+                }
+                Some((name.to_owned(), lang.to_owned()))
+            }
+        };
+        Ok(Self {
+            table: table_name(env)?,
+            handoff_queue_url: fifo_queue_url(env, HELPDESK_HANDOFF_QUEUE_URL)?,
+            access_token: env.secret(WHATSAPP_ACCESS_TOKEN)?,
+            api_base_url: http_url(env, WHATSAPP_API_BASE_URL)?
+                .unwrap_or_else(|| DEFAULT_WHATSAPP_API_BASE_URL.to_owned()),
+            api_version,
+            bot_config: env.get(HELPDESK_BOT_CONFIG).map(std::path::PathBuf::from),
+            order_api_url: http_url(env, HELPDESK_ORDER_API_URL)?,
+            order_api_token: match env.get(HELPDESK_ORDER_API_TOKEN) {
+                Some(_) => Some(env.secret(HELPDESK_ORDER_API_TOKEN)?),
+                None => None,
+            },
+            reengagement_template,
+        })
+    }
+}
+
+fn http_url(env: &Env, name: &'static str) -> Result<Option<String>, ConfigError> {
+    match env.get(name) {
+        None => Ok(None),
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+            Ok(Some(url.trim_end_matches('/').to_owned()))
+        }
+        Some(_) => Err(ConfigError::invalid(name, "must be an http(s) URL")),
     }
 }
 

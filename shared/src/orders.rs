@@ -85,6 +85,17 @@ impl OrderLookup for MemoryOrders {
     }
 }
 
+/// No order API configured: every lookup fails, so a person answers order questions.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unconfigured;
+
+#[async_trait]
+impl OrderLookup for Unconfigured {
+    async fn order(&self, _order_id: &str) -> Result<Option<OrderInfo>, OrderError> {
+        Err(OrderError::Unavailable("no order API is configured".into()))
+    }
+}
+
 /// The shop's API: `GET {base_url}/orders/{id}` with a bearer token, answering
 /// `{"order_id","status","carrier","tracking_url","eta"}`, or 404 for an unknown number.
 pub struct HttpOrders {

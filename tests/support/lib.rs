@@ -1,6 +1,9 @@
 //! Test harness for the integration tests: emulator endpoints, a freshly provisioned set of
 //! resources per test (unique names, so tests run in parallel against one emulator), the real
-//! handler built by the production wiring, and helpers to look at what landed in AWS.
+//! handler built by the production wiring, stand-ins for outside HTTP APIs, and helpers to look
+//! at what landed in AWS.
+
+pub mod stubs;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -82,6 +85,7 @@ impl Stack {
             ("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN),
             ("HELPDESK_TABLE", &resources.table),
             ("HELPDESK_INBOUND_QUEUE_URL", &resources.inbound_queue_url),
+            ("HELPDESK_HANDOFF_QUEUE_URL", &resources.handoff_queue_url),
         ];
         for (k, v) in extra {
             pairs.retain(|(name, _)| name != k);
@@ -206,4 +210,24 @@ pub async fn post_signed(handler: &WebhookHandler, body: &[u8]) -> Response<Stri
     handler
         .handle(&Method::POST, None, &signed_headers(body), body)
         .await
+}
+
+impl Stack {
+    /// Drains the inbound queue as the bot-reply function would receive it.
+    pub async fn inbound_records(&self) -> Vec<helpdesk::reply::QueueRecord> {
+        self.drain_inbound()
+            .await
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| helpdesk::reply::QueueRecord {
+                message_id: format!("{}-{i}", m.dedup_id),
+                group_id: Some(m.group_id),
+                body: m.body.to_string(),
+            })
+            .collect()
+    }
+
+    pub async fn drain_handoffs(&self) -> Vec<QueuedMessage> {
+        drain(&self.aws.sqs, &self.resources.handoff_queue_url).await
+    }
 }

@@ -202,7 +202,11 @@ async fn provision(prefix: &str) -> Result<(), Failure> {
     let r = helpdesk_local::provision::provision(&sdk, &sdk, prefix).await?;
     println!("export HELPDESK_TABLE={}", r.table);
     println!("export HELPDESK_INBOUND_QUEUE_URL={}", r.inbound_queue_url);
-    println!("# dead-letter queue: {}", r.inbound_dlq_url);
+    println!("export HELPDESK_HANDOFF_QUEUE_URL={}", r.handoff_queue_url);
+    println!(
+        "# dead-letter queues: {} {}",
+        r.inbound_dlq_url, r.handoff_dlq_url
+    );
     println!("# schedule group: {}", r.schedule_group);
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Creates the helpdesk's resources in an AWS emulator, shaped as in `template.yaml`: the
-//! table (PK/SK, TTL `expires_at`), the inbound FIFO queue with its FIFO dead-letter queue, and
-//! the Scheduler group. Names get a prefix so parallel tests do not share state. Idempotent.
+//! table (PK/SK, TTL `expires_at`), the inbound and handoff FIFO queues with their FIFO
+//! dead-letter queues, and the Scheduler group. Names get a prefix so parallel tests do not share state. Idempotent.
 
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
@@ -20,6 +20,8 @@ pub struct Resources {
     pub table: String,
     pub inbound_queue_url: String,
     pub inbound_dlq_url: String,
+    pub handoff_queue_url: String,
+    pub handoff_dlq_url: String,
     pub schedule_group: String,
 }
 
@@ -46,19 +48,31 @@ pub async fn provision(
     let table = format!("{prefix}-helpdesk");
     create_table(&aws_sdk_dynamodb::Client::new(dynamodb), &table).await?;
     let sqs = aws_sdk_sqs::Client::new(others);
-    let inbound_dlq_url =
-        create_fifo_queue(&sqs, &format!("{prefix}-inbound-dlq.fifo"), None).await?;
-    let dlq_arn = queue_arn(&sqs, &inbound_dlq_url).await?;
-    let inbound_queue_url =
-        create_fifo_queue(&sqs, &format!("{prefix}-inbound.fifo"), Some(&dlq_arn)).await?;
+    let (inbound_queue_url, inbound_dlq_url) =
+        create_fifo_pair(&sqs, &format!("{prefix}-inbound")).await?;
+    let (handoff_queue_url, handoff_dlq_url) =
+        create_fifo_pair(&sqs, &format!("{prefix}-handoff")).await?;
     let schedule_group = SCHEDULE_GROUP.to_owned();
     create_schedule_group(&aws_sdk_scheduler::Client::new(others), &schedule_group).await?;
     Ok(Resources {
         table,
         inbound_queue_url,
         inbound_dlq_url,
+        handoff_queue_url,
+        handoff_dlq_url,
         schedule_group,
     })
+}
+
+/// A FIFO queue `<name>.fifo` with its FIFO dead-letter queue `<name>-dlq.fifo`: (queue, DLQ) URLs.
+async fn create_fifo_pair(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+) -> Result<(String, String), ProvisionError> {
+    let dlq_url = create_fifo_queue(sqs, &format!("{name}-dlq.fifo"), None).await?;
+    let dlq_arn = queue_arn(sqs, &dlq_url).await?;
+    let url = create_fifo_queue(sqs, &format!("{name}.fifo"), Some(&dlq_arn)).await?;
+    Ok((url, dlq_url))
 }
 
 pub async fn create_table(

@@ -757,13 +757,16 @@ impl TicketStore for DynamoStore {
             (":version", n(t.version)),
             (":expected", n(t.version.saturating_sub(1))),
         ]);
+        // Names go through placeholders: `status` is a DynamoDB reserved word.
+        let mut names = HashMap::new();
         for (name, value) in ticket_bot_fields(t) {
+            names.insert(format!("#{name}"), name.to_owned());
             match value {
                 Some(v) => {
-                    sets.push(format!("{name} = :{name}"));
+                    sets.push(format!("#{name} = :{name}"));
                     vals.insert(format!(":{name}"), v);
                 }
-                None => removes.push(name),
+                None => removes.push(format!("#{name}")),
             }
         }
         let mut expression = format!("SET {}", sets.join(", "));
@@ -778,6 +781,7 @@ impl TicketStore for DynamoStore {
             ])))
             .update_expression(expression)
             .condition_expression("version = :expected")
+            .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(vals))
             .build()
             .map_err(|e| StoreError::Rejected(e.to_string()))?;

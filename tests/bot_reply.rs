@@ -1,0 +1,260 @@
+//! The bot-reply handler, built by the production wiring, against moto (SQS, SSM), DynamoDB
+//! Local, a stand-in WhatsApp Cloud API and a stand-in shop order API. Customer messages enter
+//! through the real webhook handler and reach the bot through the real inbound queue.
+
+use helpdesk::webhook::sample::{SampleText, text_notification};
+use helpdesk_tests::stubs::{OrderStub, WhatsAppStub};
+use helpdesk_tests::{Stack, post_signed, s};
+use http::StatusCode;
+use serde_json::json;
+
+const NUMBER: &str = "106540352242922";
+const ANNA: &str = "4915112345678";
+
+struct Setup {
+    stack: Stack,
+    whatsapp: WhatsAppStub,
+    orders: OrderStub,
+    n: std::cell::Cell<i64>,
+}
+
+async fn setup() -> Setup {
+    helpdesk::telemetry::init();
+    let whatsapp = WhatsAppStub::start().await;
+    let orders = OrderStub::start(vec![(
+        "100234".into(),
+        json!({"order_id": "100234", "status": "shipped", "carrier": "DHL", "tracking_url": "https://tracking.example/100234", "eta": "27.11.2026"}),
+    )])
+    .await;
+    let stack = Stack::with_env(&[
+        ("WHATSAPP_ACCESS_TOKEN", "test-access-token"),
+        ("WHATSAPP_API_BASE_URL", &whatsapp.url),
+        ("HELPDESK_ORDER_API_URL", &orders.url),
+    ])
+    .await;
+    Setup {
+        stack,
+        whatsapp,
+        orders,
+        n: std::cell::Cell::new(0),
+    }
+}
+
+impl Setup {
+    /// Anna writes `text`; the webhook stores it and the bot handles what the queue delivers.
+    /// Returns the ids of records the bot asked to have redelivered.
+    async fn customer_writes(&self, text: &str) -> Vec<String> {
+        let records = self.deliver(text).await;
+        self.bot().await.handle_batch(&records).await
+    }
+
+    async fn deliver(&self, text: &str) -> Vec<helpdesk::reply::QueueRecord> {
+        let n = self.n.get() + 1;
+        self.n.set(n);
+        let now = jiff::Timestamp::now().as_second();
+        let wamid = format!("wamid.int{n:03}");
+        let body = text_notification(
+            NUMBER,
+            &[SampleText {
+                wa_id: ANNA,
+                profile_name: "Anna",
+                wamid: &wamid,
+                timestamp: now,
+                body: text,
+            }],
+        );
+        let webhook = self.stack.webhook().await;
+        assert_eq!(
+            post_signed(&webhook, body.as_bytes()).await.status(),
+            StatusCode::OK
+        );
+        self.stack.inbound_records().await
+    }
+
+    async fn bot(&self) -> helpdesk::reply::BotReply {
+        helpdesk::wiring::bot_reply(&self.stack.env, &self.stack.aws)
+            .await
+            .expect("bot-reply starts")
+    }
+}
+
+#[tokio::test]
+async fn a_customer_message_gets_the_bot_reply_through_the_cloud_api_and_is_recorded() {
+    let t = setup().await;
+    assert!(t.customer_writes("Wo ist mein Paket?").await.is_empty());
+
+    assert_eq!(
+        t.whatsapp.texts(),
+        [
+            "Hallo Anna! 👋 Willkommen beim Kundenservice von Nordlicht Mode.",
+            "Gerne sehe ich nach! Wie lautet Ihre Bestellnummer? Sie steht in der Bestellbestätigung (5–8 Ziffern).",
+        ]
+    );
+    let received = t.whatsapp.received();
+    assert!(
+        received
+            .iter()
+            .all(|r| r.path == format!("/v23.0/{NUMBER}/messages"))
+    );
+    assert!(
+        received
+            .iter()
+            .all(|r| r.authorization.as_deref() == Some("Bearer test-access-token"))
+    );
+    assert!(
+        received.iter().any(|r| r.body["status"] == "read"),
+        "the customer's message is marked read"
+    );
+    assert_eq!(t.whatsapp.sent()[0]["to"], ANNA);
+
+    let outbound: Vec<_> = t
+        .stack
+        .items("message")
+        .await
+        .into_iter()
+        .filter(|m| s(m, "direction") == "outbound")
+        .collect();
+    assert_eq!(outbound.len(), 2);
+    assert!(outbound.iter().any(|m| s(m, "wamid") == "wamid.stub0001"));
+    let ticket = &t.stack.items("ticket").await[0];
+    assert_eq!(s(ticket, "status"), "bot");
+    assert!(s(ticket, "bot_state").contains("ask_order_id"));
+}
+
+#[tokio::test]
+async fn the_order_status_comes_from_the_shop_api() {
+    let t = setup().await;
+    t.customer_writes("Wo ist mein Paket?").await;
+    assert!(t.customer_writes("100234").await.is_empty());
+    assert_eq!(t.orders.requests(), 1);
+    let texts = t.whatsapp.texts();
+    assert_eq!(
+        texts[2],
+        "Ihre Bestellung 100234 ist unterwegs mit DHL. Voraussichtliche Zustellung: 27.11.2026. Sendungsverfolgung: https://tracking.example/100234"
+    );
+    assert_eq!(texts[3], "Konnte ich Ihnen damit helfen?");
+}
+
+#[tokio::test]
+async fn a_shop_that_keeps_failing_hands_the_customer_to_a_person() {
+    let t = setup().await;
+    t.orders.fail_next([500, 503]);
+    t.customer_writes("Bestellung 100234 verfolgen").await;
+    assert_eq!(t.orders.requests(), 2, "one retry");
+    assert!(
+        t.whatsapp
+            .texts()
+            .last()
+            .unwrap()
+            .starts_with("Ich kann den Bestellstatus gerade nicht abrufen")
+    );
+    let handoffs = t.stack.drain_handoffs().await;
+    assert_eq!(handoffs.len(), 1);
+    assert_eq!(handoffs[0].body["reason"], "order_lookup_failed");
+}
+
+#[tokio::test]
+async fn a_redelivered_queue_item_sends_no_second_reply() {
+    let t = setup().await;
+    let records = t.deliver("Hallo").await;
+    let bot = t.bot().await;
+    assert!(bot.handle_batch(&records).await.is_empty());
+    let sent = t.whatsapp.sent().len();
+    assert!(bot.handle_batch(&records).await.is_empty());
+    assert_eq!(t.whatsapp.sent().len(), sent);
+}
+
+#[tokio::test]
+async fn a_rate_limit_then_success_sends_exactly_one_reply() {
+    let t = setup().await;
+    t.whatsapp.answer_next([(
+        400,
+        json!({"error": {"message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429, "fbtrace_id": "x"}}),
+    )]);
+    assert!(t.customer_writes("Versandkosten?").await.is_empty());
+    let texts = t.whatsapp.texts();
+    let greetings = texts.iter().filter(|t| t.starts_with("Hallo Anna")).count();
+    assert_eq!(greetings, 1, "{texts:?}");
+    let attempts = t
+        .whatsapp
+        .received()
+        .iter()
+        .filter(|r| {
+            r.body["type"] == "text"
+                && r.body["text"]["body"]
+                    .as_str()
+                    .is_some_and(|b| b.starts_with("Hallo Anna"))
+        })
+        .count();
+    assert_eq!(attempts, 2, "refused once, then sent");
+    let outbound = t
+        .stack
+        .items("message")
+        .await
+        .into_iter()
+        .filter(|m| s(m, "direction") == "outbound")
+        .count();
+    assert_eq!(outbound, texts.len(), "every sent reply recorded once");
+}
+
+#[tokio::test]
+async fn urgent_words_hand_over_and_then_the_bot_stays_silent() {
+    let t = setup().await;
+    t.customer_writes("DRINGEND: falsche Lieferadresse").await;
+    let handoffs = t.stack.drain_handoffs().await;
+    assert_eq!(handoffs.len(), 1);
+    assert_eq!(handoffs[0].body["priority"], "urgent");
+    assert_eq!(handoffs[0].group_id, format!("{NUMBER}#{ANNA}"));
+    let ticket = &t.stack.items("ticket").await[0];
+    assert_eq!(s(ticket, "status"), "queued");
+    assert_eq!(s(ticket, "handoff_reason"), "urgent");
+    let sent = t.whatsapp.sent().len();
+
+    assert!(t.customer_writes("Hallo? Ist da jemand?").await.is_empty());
+    assert_eq!(
+        t.whatsapp.sent().len(),
+        sent,
+        "a person owns the ticket now"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_access_token_is_not_retried_and_the_record_fails() {
+    let t = setup().await;
+    t.whatsapp.answer_next([(
+        401,
+        json!({"error": {"message": "Error validating access token: Session has expired", "type": "OAuthException", "code": 190}}),
+    )]);
+    let failed = t.customer_writes("Hallo").await;
+    assert_eq!(
+        failed.len(),
+        1,
+        "the queue delivers it again after the token is rotated"
+    );
+    assert!(t.whatsapp.sent().len() <= 1);
+}
+
+#[tokio::test]
+async fn a_broken_bot_configuration_stops_the_start_with_the_problem_named() {
+    let dir = std::env::temp_dir().join(format!("bot-{}.toml", ulid::Ulid::new()));
+    std::fs::write(
+        &dir,
+        helpdesk::bot::config::DEFAULT_CONFIG.replace("next = \"lookup\"", "next = \"lokup\""),
+    )
+    .unwrap();
+    let path = dir.to_string_lossy().to_string();
+    let t = Stack::with_env(&[
+        ("WHATSAPP_ACCESS_TOKEN", "t"),
+        ("HELPDESK_BOT_CONFIG", &path),
+    ])
+    .await;
+    let err = match helpdesk::wiring::bot_reply(&t.env, &t.aws).await {
+        Ok(_) => panic!("a broken configuration must not start"),
+        Err(e) => e.to_string(),
+    };
+    std::fs::remove_file(&dir).ok();
+    assert!(
+        err.contains("flows.order_status.steps.ask_order_id.next") && err.contains("lokup"),
+        "{err}"
+    );
+}

@@ -1,0 +1,171 @@
+//! Local HTTP stand-ins for the outside APIs: the WhatsApp Cloud API and the shop's order API.
+//! They listen on loopback, record what they receive and answer from a script.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+/// One request the stub received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub authorization: Option<String>,
+    pub body: Value,
+    /// The stub answered 200 (a message WhatsApp would deliver).
+    pub accepted: bool,
+}
+
+#[derive(Default)]
+struct Script {
+    received: Vec<Received>,
+    answers: VecDeque<(u16, Value)>,
+    sent: u64,
+}
+
+/// The WhatsApp Cloud API: `POST /{version}/{phone_number_id}/messages`.
+#[derive(Clone)]
+pub struct WhatsAppStub {
+    pub url: String,
+    script: Arc<Mutex<Script>>,
+}
+
+impl WhatsAppStub {
+    pub async fn start() -> Self {
+        let script = Arc::new(Mutex::new(Script::default()));
+        let app = Router::new()
+            .route("/{version}/{number}/messages", post(messages))
+            .with_state(script.clone());
+        let url = serve(app).await;
+        Self { url, script }
+    }
+
+    /// The next message sends get these answers (status, JSON body), in order.
+    pub fn answer_next(&self, answers: impl IntoIterator<Item = (u16, Value)>) {
+        self.script.lock().unwrap().answers.extend(answers);
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.script.lock().unwrap().received.clone()
+    }
+
+    /// Messages accepted for customers (mark-read calls and refused attempts left out).
+    pub fn sent(&self) -> Vec<Value> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.accepted && r.body.get("status").is_none())
+            .map(|r| r.body)
+            .collect()
+    }
+
+    /// The text a customer reads in each sent message.
+    pub fn texts(&self) -> Vec<String> {
+        self.sent()
+            .iter()
+            .map(|b| {
+                b["text"]["body"]
+                    .as_str()
+                    .or(b["interactive"]["body"]["text"].as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    }
+}
+
+async fn messages(
+    State(script): State<Arc<Mutex<Script>>>,
+    Path((version, number)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut s = script.lock().unwrap();
+    let refusal = if body.get("status").is_some() {
+        None
+    } else {
+        s.answers.pop_front().filter(|(status, _)| *status != 200)
+    };
+    s.received.push(Received {
+        path: format!("/{version}/{number}/messages"),
+        authorization: headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        body: body.clone(),
+        accepted: refusal.is_none(),
+    });
+    if body.get("status").is_some() {
+        return Json(json!({"success": true})).into_response();
+    }
+    if let Some((status, answer)) = refusal {
+        return (StatusCode::from_u16(status).unwrap(), Json(answer)).into_response();
+    }
+    s.sent += 1;
+    let id = format!("wamid.stub{:04}", s.sent);
+    Json(json!({"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": body["to"]}], "messages": [{"id": id}]}))
+        .into_response()
+}
+
+/// The shop: `GET /orders/{id}` answers from a map, 404 otherwise, or scripted failures.
+#[derive(Clone)]
+pub struct OrderStub {
+    pub url: String,
+    script: Arc<Mutex<Shop>>,
+}
+
+#[derive(Default)]
+struct Shop {
+    orders: Vec<(String, Value)>,
+    failures: VecDeque<u16>,
+    requests: usize,
+}
+
+impl OrderStub {
+    pub async fn start(orders: Vec<(String, Value)>) -> Self {
+        let script = Arc::new(Mutex::new(Shop {
+            orders,
+            ..Shop::default()
+        }));
+        let app = Router::new()
+            .route("/orders/{id}", get(order))
+            .with_state(script.clone());
+        let url = serve(app).await;
+        Self { url, script }
+    }
+
+    /// The next requests fail with these statuses.
+    pub fn fail_next(&self, statuses: impl IntoIterator<Item = u16>) {
+        self.script.lock().unwrap().failures.extend(statuses);
+    }
+
+    pub fn requests(&self) -> usize {
+        self.script.lock().unwrap().requests
+    }
+}
+
+async fn order(State(script): State<Arc<Mutex<Shop>>>, Path(id): Path<String>) -> Response {
+    let mut s = script.lock().unwrap();
+    s.requests += 1;
+    if let Some(status) = s.failures.pop_front() {
+        return StatusCode::from_u16(status).unwrap().into_response();
+    }
+    match s.orders.iter().find(|(k, _)| *k == id) {
+        Some((_, v)) => Json(v.clone()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn serve(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
