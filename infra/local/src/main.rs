@@ -5,7 +5,8 @@
 //!                                  in memory by default, or on AWS/emulators with --aws
 //! helpdesk-local send FILE         sign a webhook body as Meta would and POST it to the server
 //! helpdesk-local say TEXT [--from WA_ID] [--name NAME]
-//!                                  send one customer text message to the server
+//!                                  a customer writes TEXT (or taps button "#id") on the
+//!                                  simulated WhatsApp; prints the bot's answer
 //! helpdesk-local bot [--config FILE] [--lang de|en] [--json]
 //!                                  try the bot: one customer message per stdin line
 //!                                  ("#id" taps a button); prints replies, intent, handoff
@@ -18,13 +19,17 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use helpdesk::bot::{Bot, BotConfig};
 use helpdesk::clock::{Clock, SystemClock};
 use helpdesk::config::{self, Env};
 use helpdesk::intake::Intake;
+use helpdesk::orders::MemoryOrders;
 use helpdesk::queue::MemoryQueue;
+use helpdesk::reply::{BotReply, QueueRecord};
 use helpdesk::store::MemoryStore;
-use helpdesk::webhook::sample::{SampleText, text_notification};
+use helpdesk::webhook::sample::{SampleText, button_reply_notification, text_notification};
 use helpdesk::webhook::{SignatureVerifier, WebhookHandler};
+use helpdesk::whatsapp::MemoryWhatsApp;
 use helpdesk_local::server::{self, MemoryView};
 use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -118,15 +123,38 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = Arc::new(MemoryStore::new());
         let queue = Arc::new(MemoryQueue::new(clock.clone()));
+        let handoffs = Arc::new(MemoryQueue::new(clock.clone()));
+        let whatsapp = Arc::new(MemoryWhatsApp::new());
         let window = config::conversation_window(env)?;
-        let intake = Intake::new(store.clone(), queue.clone(), clock, window);
+        let intake = Intake::new(store.clone(), queue.clone(), clock.clone(), window);
         let verify_token = env
             .get(config::WHATSAPP_VERIFY_TOKEN)
             .unwrap_or(LOCAL_VERIFY_TOKEN)
             .to_owned();
         let handler =
             WebhookHandler::new(intake, &app_secret(env), SecretString::from(verify_token));
-        (handler, Some(MemoryView { store, queue }))
+        let bot_config = match env.get(config::HELPDESK_BOT_CONFIG) {
+            Some(path) => BotConfig::load(std::path::Path::new(path))?,
+            None => BotConfig::default_shop(),
+        };
+        let bot = Bot::new(Arc::new(bot_config), Arc::new(MemoryOrders::demo()));
+        let reply = BotReply::new(
+            store.clone(),
+            whatsapp.clone(),
+            handoffs.clone(),
+            bot,
+            clock,
+        );
+        tokio::spawn(pump_inbound(queue.clone(), reply));
+        (
+            handler,
+            Some(MemoryView {
+                store,
+                queue,
+                handoffs,
+                whatsapp,
+            }),
+        )
     };
     let mode = if aws {
         "AWS endpoints from the environment"
@@ -136,7 +164,10 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
     println!("helpdesk listening on http://{addr} ({mode})");
     println!("  webhook   http://{addr}/webhook   (GET verification, POST notifications)");
     if memory.is_some() {
-        println!("  state     http://{addr}/dev/state (tickets, messages, bot queue)");
+        println!("  state     http://{addr}/dev/state (tickets, messages, queues)");
+        println!(
+            "  whatsapp  http://{addr}/dev/whatsapp (what the bot sent; demo orders 100234, 100235, 100236)"
+        );
         println!(
             "  app secret {LOCAL_APP_SECRET:?}, verify token {LOCAL_VERIFY_TOKEN:?} unless set in the environment"
         );
@@ -149,6 +180,29 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Plays the bot-reply function in memory: takes what the intake queued and lets the bot answer.
+async fn pump_inbound(queue: Arc<MemoryQueue>, reply: BotReply) {
+    loop {
+        let batch = queue.receive(10);
+        if batch.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        }
+        let records: Vec<QueueRecord> = batch
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| QueueRecord {
+                message_id: format!("{}-{i}", m.dedup_id),
+                group_id: Some(m.group_id),
+                body: m.body,
+            })
+            .collect();
+        for failed in reply.handle_batch(&records).await {
+            eprintln!("helpdesk-local: bot could not handle {failed}; see the log");
+        }
+    }
+}
+
 async fn send_file(env: &Env, file: &str) -> Result<(), Failure> {
     let body = std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?;
     post(env, &body).await
@@ -157,44 +211,113 @@ async fn send_file(env: &Env, file: &str) -> Result<(), Failure> {
 async fn say(env: &Env, text: &str, from: Option<&str>, name: Option<&str>) -> Result<(), Failure> {
     let now = SystemClock.now();
     let wamid = format!("wamid.local{}", now.as_nanosecond());
-    let body = text_notification(
-        LOCAL_PHONE_NUMBER_ID,
-        &[SampleText {
-            wa_id: from.unwrap_or("4915112345678"),
-            profile_name: name.unwrap_or("Anna Müller"),
-            wamid: &wamid,
-            timestamp: now.as_second(),
-            body: text,
-        }],
+    let message = SampleText {
+        wa_id: from.unwrap_or("4915112345678"),
+        profile_name: name.unwrap_or("Anna Müller"),
+        wamid: &wamid,
+        timestamp: now.as_second(),
+        body: text,
+    };
+    // "#menu.returns" taps the button with that id.
+    let body = match text.strip_prefix('#') {
+        Some(id) => button_reply_notification(
+            LOCAL_PHONE_NUMBER_ID,
+            &SampleText {
+                body: id,
+                ..message.clone()
+            },
+            id,
+        ),
+        None => text_notification(LOCAL_PHONE_NUMBER_ID, &[message]),
+    };
+    let to = from.unwrap_or("4915112345678");
+    let before = whatsapp_messages(env, to).await?.len();
+    post(env, body.as_bytes()).await?;
+    // Print the bot's answer as the customer's phone would show it.
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let all = whatsapp_messages(env, to).await?;
+        if all.len() > before {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            for m in whatsapp_messages(env, to).await?.iter().skip(before) {
+                print_message(m);
+            }
+            return Ok(());
+        }
+    }
+    println!("(no answer: a person owns this conversation, or the runner is in --aws mode)");
+    Ok(())
+}
+
+async fn whatsapp_messages(env: &Env, to: &str) -> Result<Vec<serde_json::Value>, Failure> {
+    let (_, body) = request(env, "GET", "/dev/whatsapp", None, b"").await?;
+    let all: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap_or_default();
+    Ok(all.into_iter().filter(|m| m["to"] == to).collect())
+}
+
+fn print_message(m: &serde_json::Value) {
+    let msg = &m["message"];
+    println!(
+        "bot: {}",
+        msg["body"]
+            .as_str()
+            .unwrap_or_default()
+            .replace('\n', "\n     ")
     );
-    post(env, body.as_bytes()).await
+    for choice in msg["buttons"]
+        .as_array()
+        .or(msg["rows"].as_array())
+        .into_iter()
+        .flatten()
+    {
+        println!(
+            "     [{}]  -> say \"#{}\"",
+            choice["title"].as_str().unwrap_or_default(),
+            choice["id"].as_str().unwrap_or_default()
+        );
+    }
 }
 
 /// POSTs a signed body to the local server (plain HTTP/1.1, so no HTTP client is needed).
 async fn post(env: &Env, body: &[u8]) -> Result<(), Failure> {
-    let addr = listen_addr(env)?;
     let signature = SignatureVerifier::new(&app_secret(env)).sign(body);
+    let (status, reply) = request(env, "POST", "/webhook", Some(&signature), body).await?;
+    if status.contains(" 200 ") {
+        Ok(())
+    } else {
+        Err(format!("the webhook was not accepted: {status} {reply}").into())
+    }
+}
+
+/// One HTTP/1.1 request to the local server (plain TCP, so no HTTP client is needed):
+/// returns the status line and the body.
+async fn request(
+    env: &Env,
+    method: &str,
+    path: &str,
+    signature: Option<&str>,
+    body: &[u8],
+) -> Result<(String, String), Failure> {
+    let addr = listen_addr(env)?;
     let mut stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| {
         format!(
             "cannot reach the helpdesk at {addr} ({e}); is `cargo run -p helpdesk-local` running?"
         )
     })?;
+    let signature = signature
+        .map(|s| format!("X-Hub-Signature-256: {s}\r\n"))
+        .unwrap_or_default();
     let head = format!(
-        "POST /webhook HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-Hub-Signature-256: {signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{signature}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await?;
     stream.write_all(body).await?;
     let mut response = String::new();
     stream.read_to_string(&mut response).await?;
-    let status = response.lines().next().unwrap_or("");
-    let reply = response.split("\r\n\r\n").nth(1).unwrap_or("");
-    println!("{status}\n{reply}");
-    if status.contains(" 200 ") {
-        Ok(())
-    } else {
-        Err("the webhook was not accepted".into())
-    }
+    let status = response.lines().next().unwrap_or("").to_owned();
+    let reply = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    Ok((status, reply))
 }
 
 async fn provision(prefix: &str) -> Result<(), Failure> {

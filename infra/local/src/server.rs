@@ -13,6 +13,7 @@ use bytes::Bytes;
 use helpdesk::queue::MemoryQueue;
 use helpdesk::store::{MemoryStore, TicketStore};
 use helpdesk::webhook::{MAX_BODY_BYTES, WebhookHandler};
+use helpdesk::whatsapp::MemoryWhatsApp;
 use serde_json::json;
 
 /// What the server inspects in in-memory mode.
@@ -20,6 +21,9 @@ use serde_json::json;
 pub struct MemoryView {
     pub store: Arc<MemoryStore>,
     pub queue: Arc<MemoryQueue>,
+    pub handoffs: Arc<MemoryQueue>,
+    /// The simulated WhatsApp: what the helpdesk sent to customers.
+    pub whatsapp: Arc<MemoryWhatsApp>,
 }
 
 #[derive(Clone)]
@@ -32,6 +36,7 @@ pub fn router(webhook: Arc<WebhookHandler>, memory: Option<MemoryView>) -> Route
     Router::new()
         .route("/webhook", get(webhook_route).post(webhook_route))
         .route("/dev/state", get(state_route))
+        .route("/dev/whatsapp", get(whatsapp_route))
         // Our handler answers 413 itself; let slightly larger bodies reach it.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES + 64 * 1024))
         .with_state(AppState { webhook, memory })
@@ -64,7 +69,27 @@ async fn state_route(State(app): State<AppState>) -> Response {
         tickets.push(json!({ "ticket": ticket, "messages": messages }));
     }
     let inbound: Vec<helpdesk::queue::InboundQueueItem> = memory.queue.peek_as();
-    Json(json!({ "tickets": tickets, "inbound_queue": inbound })).into_response()
+    let handoffs: Vec<helpdesk::handoff::HandoffItem> = memory.handoffs.peek_as();
+    Json(json!({ "tickets": tickets, "inbound_queue": inbound, "handoff_queue": handoffs }))
+        .into_response()
+}
+
+/// Every message the helpdesk sent on the simulated WhatsApp, oldest first.
+async fn whatsapp_route(State(app): State<AppState>) -> Response {
+    let Some(memory) = app.memory else {
+        return (
+            axum::http::StatusCode::NOT_FOUND,
+            Json(json!({"error": "not_available", "message": "/dev/whatsapp shows the simulated WhatsApp only"})),
+        )
+            .into_response();
+    };
+    let sent: Vec<_> = memory
+        .whatsapp
+        .sent()
+        .into_iter()
+        .map(|m| json!({ "to": m.to.as_str(), "wamid": m.wamid, "message": m.body }))
+        .collect();
+    Json(json!(sent)).into_response()
 }
 
 pub async fn serve(addr: SocketAddr, app: Router) -> std::io::Result<()> {

@@ -64,6 +64,23 @@ pub fn text_notification(phone_number_id: &str, messages: &[SampleText<'_>]) -> 
     wrap(vec![v])
 }
 
+/// One notification carrying a tap on a reply button (`button_reply`) with `id` and `title`.
+pub fn button_reply_notification(
+    phone_number_id: &str,
+    message: &SampleText<'_>,
+    id: &str,
+) -> String {
+    let mut v = value(phone_number_id);
+    v["contacts"] =
+        json!([{ "profile": { "name": message.profile_name }, "wa_id": message.wa_id }]);
+    v["messages"] = json!([{
+        "from": message.wa_id, "id": message.wamid, "timestamp": message.timestamp.to_string(),
+        "type": "interactive",
+        "interactive": { "type": "button_reply", "button_reply": { "id": id, "title": message.body } },
+    }]);
+    wrap(vec![v])
+}
+
 /// One notification carrying delivery statuses.
 pub fn status_notification(phone_number_id: &str, statuses: &[SampleStatus<'_>]) -> String {
     let mut v = value(phone_number_id);
