@@ -250,7 +250,7 @@ impl BotReply {
                 inbound: message.wamid.clone(),
                 seq: u8::try_from(i).unwrap_or(u8::MAX),
                 kind: OutboxKind::WhatsApp,
-                payload: serde_json::to_string(&OutboundBody::from(reply)).unwrap_or_default(),
+                payload: serde_json::to_string(reply).unwrap_or_default(),
                 done: false,
             })
             .collect();

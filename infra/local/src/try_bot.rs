@@ -89,7 +89,7 @@ pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>>
                             .collect();
                         writeln!(out, "       list: {}", ids.join(", "))?;
                     }
-                    Reply::Text { .. } => {}
+                    Reply::Text { .. } | Reply::Template(_) => {}
                 }
             }
             if let Some(h) = &turn.handoff {

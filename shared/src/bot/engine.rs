@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{BotConfig, HandoffReason, Lang, MAX_BUTTONS, MediaPolicy, Priority, StepSpec};
 use super::matcher::{IntentMatch, contains_phrase, detect_language, normalize};
+pub use crate::whatsapp::Choice;
+use crate::whatsapp::OutboundBody;
 
 const YES: &[&str] = &[
     "ja", "yes", "jep", "jo", "genau", "richtig", "passt", "ok", "okay", "yep", "yeah", "sure",
@@ -51,40 +53,8 @@ pub struct Inbound<'a> {
     pub language_hint: Option<Lang>,
 }
 
-/// A selectable option of a reply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Choice {
-    pub id: String,
-    pub title: String,
-}
-
-/// What the bot says; the sender turns it into a WhatsApp message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Reply {
-    Text {
-        body: String,
-    },
-    /// Up to three reply buttons.
-    Buttons {
-        body: String,
-        buttons: Vec<Choice>,
-    },
-    /// A list (up to ten rows) opened by a button.
-    List {
-        body: String,
-        button: String,
-        rows: Vec<Choice>,
-    },
-}
-
-impl Reply {
-    pub fn body(&self) -> &str {
-        match self {
-            Self::Text { body } | Self::Buttons { body, .. } | Self::List { body, .. } => body,
-        }
-    }
-}
+/// What the bot says: a WhatsApp message (text, reply buttons or a list; never a template).
+pub type Reply = OutboundBody;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Handoff {

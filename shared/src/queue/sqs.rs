@@ -1,8 +1,9 @@
 //! SQS FIFO adapter: SendMessageBatch in chunks of ten, in order.
 
+use crate::aws::{SdkFailure, sdk_failure};
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
 use super::{MAX_BATCH, Queue, QueueError, QueueMessage};
@@ -27,11 +28,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let code = match &err {
-        SdkError::ServiceError(se) => se.err().code().map(str::to_owned),
-        _ => None,
-    };
-    let detail = format!("SendMessageBatch: {}", DisplayErrorContext(&err));
+    let SdkFailure { code, detail } = sdk_failure("SendMessageBatch", err);
     match code.as_deref() {
         Some("ThrottlingException" | "RequestThrottled" | "KmsThrottled") => {
             QueueError::Throttled(detail)

@@ -2,11 +2,12 @@
 //! model in the design notes). Multi-item writes are transactions whose conditions make
 //! concurrent or repeated deliveries safe.
 
+use crate::aws::{SdkFailure, sdk_failure};
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
@@ -425,11 +426,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let code = match &err {
-        SdkError::ServiceError(se) => se.err().code().map(str::to_owned),
-        _ => None,
-    };
-    let detail = format!("{operation}: {}", DisplayErrorContext(&err));
+    let SdkFailure { code, detail } = sdk_failure(operation, err);
     match code.as_deref() {
         Some(
             "ProvisionedThroughputExceededException"

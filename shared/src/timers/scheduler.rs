@@ -1,9 +1,10 @@
 //! EventBridge Scheduler adapter: one `at()` schedule per timer in our group, FlexibleTimeWindow
 //! OFF, deleted after it fires, targeting a queue with the timer payload as Input.
 
+use crate::aws::{SdkFailure, sdk_failure};
 use async_trait::async_trait;
 use aws_sdk_scheduler::Client;
-use aws_sdk_scheduler::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_scheduler::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_scheduler::types::{
     ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, Target,
 };
@@ -37,11 +38,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let code = match &err {
-        SdkError::ServiceError(se) => se.err().code().map(str::to_owned),
-        _ => None,
-    };
-    let detail = format!("{operation}: {}", DisplayErrorContext(&err));
+    let SdkFailure { code, detail } = sdk_failure(operation, err);
     match code.as_deref() {
         Some("ThrottlingException") => TimerError::Throttled(detail),
         Some("InternalServerException" | "ServiceUnavailable") => TimerError::Unavailable(detail),

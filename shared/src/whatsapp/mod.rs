@@ -17,7 +17,6 @@ use serde_json::{Value, json};
 use tracing::{error, warn};
 
 use crate::bot::config::{MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_LIST_ROWS, MAX_ROW_TITLE, MAX_TEXT};
-use crate::bot::engine::{Choice, Reply};
 use crate::ids::{PhoneNumberId, WaId, Wamid};
 
 /// Free-form messages are allowed for 24 hours after the customer's last message.
@@ -59,6 +58,13 @@ pub struct Template {
     pub components: Vec<Value>,
 }
 
+/// A selectable option: a reply button or a list row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub id: String,
+    pub title: String,
+}
+
 /// What to send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -83,13 +89,19 @@ impl OutboundBody {
         matches!(self, Self::Template(_))
     }
 
-    /// The text a person reads (for the transcript).
+    /// The text a person reads (a template shows its name).
+    pub fn body(&self) -> &str {
+        match self {
+            Self::Text { body } | Self::Buttons { body, .. } | Self::List { body, .. } => body,
+            Self::Template(t) => &t.name,
+        }
+    }
+
+    /// The text for the transcript.
     pub fn text(&self) -> String {
         match self {
-            Self::Text { body } | Self::Buttons { body, .. } | Self::List { body, .. } => {
-                body.clone()
-            }
             Self::Template(t) => format!("[template {}]", t.name),
+            other => other.body().to_owned(),
         }
     }
 
@@ -184,23 +196,6 @@ impl OutboundBody {
         v["type"] = json!(kind);
         v[kind] = content;
         v
-    }
-}
-
-impl From<&Reply> for OutboundBody {
-    fn from(reply: &Reply) -> Self {
-        match reply {
-            Reply::Text { body } => Self::Text { body: body.clone() },
-            Reply::Buttons { body, buttons } => Self::Buttons {
-                body: body.clone(),
-                buttons: buttons.clone(),
-            },
-            Reply::List { body, button, rows } => Self::List {
-                body: body.clone(),
-                button: button.clone(),
-                rows: rows.clone(),
-            },
-        }
     }
 }
 
