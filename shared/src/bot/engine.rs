@@ -97,6 +97,20 @@ pub struct Turn {
     customer_name: Option<String>,
 }
 
+impl Turn {
+    fn new(state: &BotState, customer_name: Option<&str>) -> Self {
+        Self {
+            replies: Vec::new(),
+            state: state.clone(),
+            handoff: None,
+            resolved: false,
+            intent: None,
+            lookup: None,
+            customer_name: customer_name.map(str::to_owned),
+        }
+    }
+}
+
 pub struct Engine<'c> {
     config: &'c BotConfig,
 }
@@ -107,15 +121,7 @@ impl<'c> Engine<'c> {
     }
 
     pub fn respond(&self, state: &BotState, input: &Inbound<'_>, now: Timestamp) -> Turn {
-        let mut turn = Turn {
-            replies: Vec::new(),
-            state: state.clone(),
-            handoff: None,
-            resolved: false,
-            intent: None,
-            lookup: None,
-            customer_name: input.customer_name.map(str::to_owned),
-        };
+        let mut turn = Turn::new(state, input.customer_name);
         turn.state.started_at.get_or_insert(now);
         let text = input.text.unwrap_or("").trim();
         let lang = detect_language(text)
@@ -157,8 +163,14 @@ impl<'c> Engine<'c> {
         }
 
         match input.reply_id {
-            Some(CONFIRM_YES) => return self.resolve(turn),
-            Some(CONFIRM_NO) => return self.not_helped(turn),
+            Some(CONFIRM_YES) => {
+                self.resolve(&mut turn);
+                return turn;
+            }
+            Some(CONFIRM_NO) => {
+                self.not_helped(&mut turn);
+                return turn;
+            }
             Some(id) if id.starts_with(MENU_PREFIX) => {
                 if let Some(intent) = self.config.intent(&id[MENU_PREFIX.len()..]) {
                     let flow = intent.flow.clone();
@@ -179,10 +191,12 @@ impl<'c> Engine<'c> {
                 .best(text, self.threshold())
                 .is_some_and(|m| m.intent == "thanks");
             if thanks || (!words.is_empty() && words.iter().all(|w| YES.contains(w))) {
-                return self.resolve(turn);
+                self.resolve(&mut turn);
+                return turn;
             }
             if !words.is_empty() && words.iter().any(|w| NO.contains(w)) && words.len() <= 3 {
-                return self.not_helped(turn);
+                self.not_helped(&mut turn);
+                return turn;
             }
         }
 
@@ -262,15 +276,7 @@ impl<'c> Engine<'c> {
 
     /// The turn for a bot that ran out of time (the bot-time-limit timer fired).
     pub fn time_limit(&self, state: &BotState) -> Turn {
-        let mut turn = Turn {
-            replies: Vec::new(),
-            state: state.clone(),
-            handoff: None,
-            resolved: false,
-            intent: None,
-            lookup: None,
-            customer_name: None,
-        };
+        let mut turn = Turn::new(state, None);
         self.handoff(&mut turn, HandoffReason::BotTimeLimit, None);
         turn
     }
@@ -333,8 +339,8 @@ impl<'c> Engine<'c> {
         self.end_flow(turn);
     }
 
-    fn resolve(&self, mut turn: Turn) -> Turn {
-        let lang = self.lang(&turn);
+    fn resolve(&self, turn: &mut Turn) {
+        let lang = self.lang(turn);
         turn.replies.push(Reply::Text {
             body: self.config.texts(lang).resolved.clone(),
         });
@@ -342,16 +348,14 @@ impl<'c> Engine<'c> {
         turn.state.awaiting_confirmation = false;
         turn.state.failed_attempts = 0;
         turn.state.topic = None;
-        self.end_flow(&mut turn);
-        turn
+        self.end_flow(turn);
     }
 
-    fn not_helped(&self, mut turn: Turn) -> Turn {
+    fn not_helped(&self, turn: &mut Turn) {
         turn.state.awaiting_confirmation = false;
-        let lang = self.lang(&turn);
+        let lang = self.lang(turn);
         let body = self.config.texts(lang).not_helped.clone();
-        self.failed(&mut turn, Some(body));
-        turn
+        self.failed(turn, Some(body));
     }
 
     /// A message that did not move things forward: say so and show the menu, or hand over
@@ -475,26 +479,11 @@ impl<'c> Engine<'c> {
                 turn.replies.push(choice_reply(&body, &button, choices));
             }
             StepSpec::Handoff { reason } => self.handoff(turn, *reason, None),
-            StepSpec::Resolve => {
-                let done = std::mem::replace(turn, self.blank(turn));
-                *turn = self.resolve(done);
-            }
+            StepSpec::Resolve => self.resolve(turn),
             StepSpec::Menu => {
                 self.end_flow(turn);
                 self.menu(turn);
             }
-        }
-    }
-
-    fn blank(&self, turn: &Turn) -> Turn {
-        Turn {
-            replies: Vec::new(),
-            state: turn.state.clone(),
-            handoff: None,
-            resolved: false,
-            intent: None,
-            lookup: None,
-            customer_name: turn.customer_name.clone(),
         }
     }
 
