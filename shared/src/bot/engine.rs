@@ -35,6 +35,8 @@ pub struct BotState {
     pub failed_attempts: u32,
     /// The last answer asked "did that help?".
     pub awaiting_confirmation: bool,
+    /// When that answer was given (silence after it counts as resolved).
+    pub answered_at: Option<Timestamp>,
     /// When the bot started on this ticket (for the bot time limit).
     pub started_at: Option<Timestamp>,
 }
@@ -95,11 +97,13 @@ pub struct Turn {
     /// Look this order up, then call [`Engine::after_lookup`].
     pub lookup: Option<String>,
     customer_name: Option<String>,
+    now: Timestamp,
 }
 
 impl Turn {
-    fn new(state: &BotState, customer_name: Option<&str>) -> Self {
+    fn new(state: &BotState, customer_name: Option<&str>, now: Timestamp) -> Self {
         Self {
+            now,
             replies: Vec::new(),
             state: state.clone(),
             handoff: None,
@@ -121,7 +125,7 @@ impl<'c> Engine<'c> {
     }
 
     pub fn respond(&self, state: &BotState, input: &Inbound<'_>, now: Timestamp) -> Turn {
-        let mut turn = Turn::new(state, input.customer_name);
+        let mut turn = Turn::new(state, input.customer_name, now);
         turn.state.started_at.get_or_insert(now);
         let text = input.text.unwrap_or("").trim();
         let lang = detect_language(text)
@@ -274,9 +278,29 @@ impl<'c> Engine<'c> {
         turn
     }
 
+    /// The turn when a self-service answer met silence: resolved by the bot, nothing is sent.
+    /// `None` if the customer wrote since, or the silence is not long enough yet. Called when
+    /// the follow-up timer fires (armed by the SLA timers for `answered_at` plus the limit).
+    pub fn silence(&self, state: &BotState, now: Timestamp) -> Option<Turn> {
+        let answered_at = state.answered_at.filter(|_| state.awaiting_confirmation)?;
+        let quiet = jiff::SignedDuration::from_mins(i64::from(
+            self.config.file.limits.resolve_after_silence_minutes,
+        ));
+        if now.duration_since(answered_at) < quiet {
+            return None;
+        }
+        let mut turn = Turn::new(state, None, now);
+        turn.resolved = true;
+        turn.state.awaiting_confirmation = false;
+        turn.state.answered_at = None;
+        turn.state.topic = None;
+        self.end_flow(&mut turn);
+        Some(turn)
+    }
+
     /// The turn for a bot that ran out of time (the bot-time-limit timer fired).
-    pub fn time_limit(&self, state: &BotState) -> Turn {
-        let mut turn = Turn::new(state, None);
+    pub fn time_limit(&self, state: &BotState, now: Timestamp) -> Turn {
+        let mut turn = Turn::new(state, None, now);
         self.handoff(&mut turn, HandoffReason::BotTimeLimit, None);
         turn
     }
@@ -417,6 +441,7 @@ impl<'c> Engine<'c> {
             ],
         });
         turn.state.awaiting_confirmation = true;
+        turn.state.answered_at = Some(turn.now);
     }
 
     fn enter_flow(&self, turn: &mut Turn, flow: &str, text: &str) {

@@ -358,7 +358,7 @@ fn without_a_profile_name_the_greeting_still_reads_well() {
 #[test]
 fn the_bot_time_limit_hands_over() {
     let chat = Chat::new();
-    let turn = Engine::new(&chat.config).time_limit(&BotState::default());
+    let turn = Engine::new(&chat.config).time_limit(&BotState::default(), chat.now);
     assert_eq!(
         turn.handoff.map(|h| h.reason),
         Some(HandoffReason::BotTimeLimit)
@@ -373,4 +373,28 @@ fn the_start_time_is_recorded_once() {
     chat.now += jiff::SignedDuration::from_mins(3);
     chat.say("2");
     assert_eq!(chat.state.started_at, started);
+}
+
+#[test]
+fn silence_after_a_self_service_answer_resolves_by_the_bot_and_sends_nothing() {
+    let mut chat = Chat::new();
+    chat.say("Was kostet der Versand?");
+    assert!(chat.state.awaiting_confirmation);
+    let config = BotConfig::default_shop();
+    let engine = Engine::new(&config);
+    let early = chat.now + jiff::SignedDuration::from_mins(29);
+    assert_eq!(engine.silence(&chat.state, early), None, "not yet");
+    let later = chat.now + jiff::SignedDuration::from_mins(30);
+    let turn = engine
+        .silence(&chat.state, later)
+        .expect("resolved after 30 quiet minutes");
+    assert!(turn.resolved);
+    assert!(turn.replies.is_empty());
+
+    chat.say("Mein Hund heißt Bello");
+    assert_eq!(
+        engine.silence(&chat.state, later + jiff::SignedDuration::from_hours(1)),
+        None,
+        "the customer wrote since"
+    );
 }
