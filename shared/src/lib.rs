@@ -12,6 +12,7 @@ pub mod intake;
 pub mod orders;
 pub mod queue;
 pub mod reply;
+pub mod sla;
 pub mod store;
 pub mod telemetry;
 pub mod ticket;
