@@ -10,6 +10,9 @@
 //! helpdesk-local bot [--config FILE] [--lang de|en] [--json]
 //!                                  try the bot: one customer message per stdin line
 //!                                  ("#id" taps a button); prints replies, intent, handoff
+//! helpdesk-local sla --start RFC3339 [--priority P] [--category C] [--tier T] [--text T]
+//!                    [--pause FROM/TO]... [--config FILE] [--json]
+//!                                  show the SLA policy chosen and every deadline
 //! helpdesk-local provision [--prefix P]
 //!                                  create table, queues and schedule group in the AWS endpoint
 //!                                  of the environment (moto, DynamoDB Local, LocalStack)
@@ -34,6 +37,7 @@ use helpdesk_local::server::{self, MemoryView};
 use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+mod sla_check;
 mod try_bot;
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -66,6 +70,22 @@ async fn main() -> ExitCode {
             })
             .await
         }
+        Some("sla") => sla_check::run(sla_check::Options {
+            config: flag(&args, "--config"),
+            priority: flag(&args, "--priority"),
+            category: flag(&args, "--category"),
+            tier: flag(&args, "--tier"),
+            text: flag(&args, "--text"),
+            channel: flag(&args, "--channel").unwrap_or("whatsapp"),
+            start: flag(&args, "--start"),
+            pauses: args
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| *a == "--pause")
+                .filter_map(|(i, _)| args.get(i + 1).map(String::as_str))
+                .collect(),
+            json: args.iter().any(|a| a == "--json"),
+        }),
         Some("provision") => provision(flag(&args, "--prefix").unwrap_or("local")).await,
         Some("-h" | "--help" | "help") => {
             println!(

@@ -412,7 +412,8 @@ impl BotConfig {
     }
 }
 
-fn syntax_message(source: &str, e: &toml::de::Error) -> String {
+/// A TOML error with the line it is on.
+pub(crate) fn syntax_message(source: &str, e: &toml::de::Error) -> String {
     let message = e.message().trim().to_owned();
     match e.span() {
         Some(span) => format!("line {}: {message}", line_at(source, span.start)),

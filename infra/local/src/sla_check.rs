@@ -1,0 +1,139 @@
+//! `helpdesk-local sla`: what a policy file does for a ticket: the policy chosen and every
+//! deadline (warning, breach, escalation levels) in UTC and in the calendar's local time.
+
+use std::path::Path;
+
+use helpdesk::bot::Priority;
+use helpdesk::sla::{Pause, SlaConfig, Target, TicketFacts};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde_json::{Value, json};
+
+pub struct Options<'a> {
+    pub config: Option<&'a str>,
+    pub priority: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub tier: Option<&'a str>,
+    pub text: Option<&'a str>,
+    pub channel: &'a str,
+    pub start: Option<&'a str>,
+    pub pauses: Vec<&'a str>,
+    pub json: bool,
+}
+
+pub fn run(o: Options<'_>) -> Result<(), Box<dyn std::error::Error>> {
+    let sla = match o.config {
+        Some(path) => SlaConfig::load(Path::new(path))?,
+        None => SlaConfig::default_policies(),
+    };
+    let priority =
+        match o.priority {
+            None => None,
+            Some(p) => Some(Priority::parse(p).ok_or_else(|| {
+                format!("--priority must be low, normal, high or urgent, not {p:?}")
+            })?),
+        };
+    let start_raw = o
+        .start
+        .ok_or("--start is required (RFC 3339 with offset, e.g. 2026-11-27T16:00:00+01:00)")?;
+    let start: Timestamp = start_raw.parse().map_err(|_| {
+        format!(
+            "--start {start_raw:?} is not RFC 3339 with an offset, e.g. 2026-11-27T16:00:00+01:00"
+        )
+    })?;
+    let pauses = o
+        .pauses
+        .iter()
+        .map(|p| {
+            let (from, to) = p
+                .split_once('/')
+                .ok_or_else(|| format!("--pause {p:?} is not FROM/TO"))?;
+            let parse = |s: &str| {
+                s.parse::<Timestamp>()
+                    .map_err(|_| format!("--pause {p:?}: {s:?} is not RFC 3339 with an offset"))
+            };
+            let (from, to) = (parse(from)?, parse(to)?);
+            if to < from {
+                return Err(format!("--pause {p:?} ends before it starts"));
+            }
+            Ok(Pause { from, to: Some(to) })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let facts = TicketFacts {
+        channel: o.channel,
+        priority,
+        category: o.category,
+        text: o.text,
+        tier: o.tier,
+    };
+    let policy = sla.select(&facts);
+    let calendar = sla.calendar(policy);
+    let tz = calendar.time_zone.clone();
+    let when = |t: Timestamp| json!({ "utc": t.to_string(), "local": local(t, &tz) });
+    let mut targets = Vec::new();
+    for target in Target::ALL {
+        let Some(s) = sla.schedule(policy, target, start, &pauses)? else {
+            continue;
+        };
+        targets.push(json!({
+            "target": target.as_str(),
+            "warning": when(s.warning_at),
+            "due": when(s.due_at),
+            "levels": s.levels.iter().map(|(n, at, actions)| json!({"level": n, "at": when(*at), "actions": actions})).collect::<Vec<_>>(),
+        }));
+    }
+    let report = json!({
+        "policy": policy.name,
+        "calendar": calendar.name,
+        "time_zone": tz.iana_name().unwrap_or("UTC"),
+        "start": when(start),
+        "targets": targets,
+    });
+    let mut out = String::new();
+    if o.json {
+        out = format!("{report}\n");
+    } else {
+        out.push_str(&format!(
+            "policy     {} (calendar {}, {})\n",
+            report["policy"].as_str().unwrap_or(""),
+            calendar.name,
+            report["time_zone"].as_str().unwrap_or("")
+        ));
+        line(&mut out, "start", &report["start"]);
+        for t in report["targets"].as_array().into_iter().flatten() {
+            out.push_str(&format!("{}\n", t["target"].as_str().unwrap_or("")));
+            if t["warning"] != t["due"] {
+                line(&mut out, "  warning", &t["warning"]);
+            }
+            line(&mut out, "  due", &t["due"]);
+            for l in t["levels"].as_array().into_iter().flatten() {
+                let actions: Vec<&str> = l["actions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                line(&mut out, &format!("  level {}", l["level"]), &l["at"]);
+                out.push_str(&format!("             {}\n", actions.join(", ")));
+            }
+        }
+    }
+    // A closed pipe (`| head`) is not an error.
+    match std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn local(t: Timestamp, tz: &TimeZone) -> String {
+    let zoned = t.to_zoned_datetime(tz.clone());
+    zoned.strftime("%Y-%m-%dT%H:%M:%S%:z %a").to_string()
+}
+
+fn line(out: &mut String, label: &str, at: &Value) {
+    out.push_str(&format!(
+        "{label:<10} {}   {}\n",
+        at["local"].as_str().unwrap_or(""),
+        at["utc"].as_str().unwrap_or("")
+    ));
+}
