@@ -6,49 +6,25 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use serde_json::Value;
 use tracing::{error, info, warn};
 
 use crate::bot::{Bot, BotState, Inbound};
 use crate::clock::Clock;
 use crate::handoff::HandoffItem;
-use crate::ids::Wamid;
-use crate::queue::{InboundQueueItem, Queue, QueueError};
+use crate::outbox::{OutboxBuilder, OutboxRunner};
+use crate::queue::{InboundQueueItem, Queue};
+use crate::sla::{SlaClocks, SlaConfig, SlaEvent, TicketFacts};
 use crate::store::{
-    BotTurnWrite, Direction, MessageRecord, OutboxEntry, OutboxKind, StoreError, TicketStore,
-    TurnOutcome,
+    BotTurnWrite, MessageRecord, OutboxEntry, OutboxKind, StoreError, TicketStore, TurnOutcome,
 };
 use crate::ticket::{Ticket, TicketStatus};
+use crate::timers::Timers;
 use crate::webhook::plan::Content;
-use crate::whatsapp::{
-    OutboundBody, RetryPolicy, Template, WhatsAppClient, WhatsAppError, send_with_retry,
-    service_window_open,
-};
+use crate::whatsapp::{RetryPolicy, Template, WhatsAppClient};
 
 const MAX_ATTEMPTS: usize = 5;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BotReplyError {
-    #[error("the queue item is unusable: {0}")]
-    Poison(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    WhatsApp(#[from] WhatsAppError),
-    #[error(transparent)]
-    Queue(#[from] QueueError),
-}
-
-impl BotReplyError {
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Poison(_) => false,
-            Self::Store(e) => e.is_retryable(),
-            Self::WhatsApp(e) => e.is_retryable(),
-            Self::Queue(e) => e.is_retryable(),
-        }
-    }
-}
+pub use crate::outbox::HandlerError as BotReplyError;
 
 /// What happened to one message, for the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,13 +47,11 @@ pub struct QueueRecord {
 
 pub struct BotReply {
     store: Arc<dyn TicketStore>,
-    whatsapp: Arc<dyn WhatsAppClient>,
-    handoffs: Arc<dyn Queue>,
     bot: Bot,
     clock: Arc<dyn Clock>,
-    retry: RetryPolicy,
-    /// Sent instead of a free-form reply outside the 24 h window, if configured.
-    reengagement: Option<Template>,
+    outbox: OutboxRunner,
+    /// SLA policies; with them every turn keeps the ticket's SLA clocks and timers.
+    sla: Option<Arc<SlaConfig>>,
 }
 
 impl BotReply {
@@ -89,23 +63,37 @@ impl BotReply {
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
+            outbox: OutboxRunner {
+                store: store.clone(),
+                whatsapp,
+                handoffs,
+                timers: None,
+                notifier: None,
+                clock: clock.clone(),
+                retry: RetryPolicy::default(),
+                reengagement: None,
+            },
             store,
-            whatsapp,
-            handoffs,
             bot,
             clock,
-            retry: RetryPolicy::default(),
-            reengagement: None,
+            sla: None,
         }
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
+        self.outbox.retry = retry;
         self
     }
 
     pub fn with_reengagement_template(mut self, template: Option<Template>) -> Self {
-        self.reengagement = template;
+        self.outbox.reengagement = template;
+        self
+    }
+
+    /// Tracks SLAs: clocks on every ticket, one Scheduler timer per next deadline.
+    pub fn with_sla(mut self, sla: Arc<SlaConfig>, timers: Arc<dyn Timers>) -> Self {
+        self.sla = Some(sla);
+        self.outbox.timers = Some(timers);
         self
     }
 
@@ -183,7 +171,7 @@ impl BotReply {
         }
         let ticket =
             ticket.ok_or_else(|| StoreError::Contended(format!("ticket {}", item.ticket_id)))?;
-        let sent = self.flush(&ticket, &item.wamid).await?;
+        let sent = self.outbox.flush(&ticket, &item.wamid).await?;
         Ok(match decided {
             Some(ReplyOutcome::WithAgent) => ReplyOutcome::WithAgent,
             Some(_) => ReplyOutcome::Answered { sent },
@@ -204,7 +192,18 @@ impl BotReply {
         if ticket.status.is_with_agent() {
             // The agent sees the message on the ticket; notifying them is the agent side's job.
             info!(ticket_id = %ticket.id, wamid = %message.wamid, "customer wrote on a ticket a person owns; bot stays silent");
-            return (next, Vec::new(), ReplyOutcome::WithAgent);
+            let mut outbox = OutboxBuilder::new(ticket.id, message.wamid.clone());
+            let resumed = ticket.status == TicketStatus::PendingCustomer;
+            self.track_sla(
+                &mut next,
+                message,
+                &[
+                    resumed.then_some(SlaEvent::Resumed),
+                    Some(SlaEvent::CustomerWrote),
+                ],
+                &mut outbox,
+            );
+            return (next, outbox.build(), ReplyOutcome::WithAgent);
         }
         let state = match ticket.status {
             TicketStatus::Bot => ticket.bot.clone().unwrap_or_default(),
@@ -216,6 +215,7 @@ impl BotReply {
             },
         };
         if let Err(e) = self
+            .outbox
             .whatsapp
             .mark_read(&ticket.key.phone_number_id, &message.wamid)
             .await
@@ -286,96 +286,57 @@ impl BotReply {
             next.resolved_by_bot = true;
         }
         next.bot = Some(turn.state);
+        let mut events = Vec::new();
+        if ticket.sla.is_none() || ticket.status != TicketStatus::Bot {
+            // A new ticket, or a new question after a resolution: the bot's clocks start.
+            events.push(Some(SlaEvent::Opened));
+        }
+        events.push(turn.handoff.map(|_| SlaEvent::HandedOff));
+        events.push(turn.resolved.then_some(SlaEvent::Resolved));
+        let mut timers = OutboxBuilder::new(ticket.id, message.wamid.clone());
+        self.track_sla(&mut next, message, &events, &mut timers);
+        let mut outbox = outbox;
+        for mut entry in timers.build() {
+            entry.seq = u8::try_from(outbox.len()).unwrap_or(u8::MAX);
+            outbox.push(entry);
+        }
         (next, outbox, ReplyOutcome::Answered { sent: 0 })
     }
 
-    /// Sends the pending outbox entries of the turn that answered `inbound`, in order.
-    async fn flush(&self, ticket: &Ticket, inbound: &Wamid) -> Result<usize, BotReplyError> {
-        let mut sent = 0;
-        for entry in self.store.outbox(ticket.id, inbound).await? {
-            if entry.done {
-                continue;
-            }
-            match entry.kind {
-                OutboxKind::WhatsApp => {
-                    let body: OutboundBody = serde_json::from_str(&entry.payload).map_err(|e| {
-                        BotReplyError::Poison(format!("outbox entry {}: {e}", entry.seq))
-                    })?;
-                    match self.send(ticket, &body).await? {
-                        Some(record) => {
-                            self.store.complete_outbox(&entry, Some(&record)).await?;
-                            sent += 1;
-                        }
-                        None => self.store.complete_outbox(&entry, None).await?,
-                    }
-                }
-                OutboxKind::Handoff => {
-                    let item: HandoffItem = serde_json::from_str(&entry.payload).map_err(|e| {
-                        BotReplyError::Poison(format!("outbox entry {}: {e}", entry.seq))
-                    })?;
-                    self.handoffs.send(&[item.to_message()]).await?;
-                    self.store.complete_outbox(&entry, None).await?;
-                }
-            }
-        }
-        Ok(sent)
-    }
-
-    /// Sends one reply; outside the 24 h window only the re-engagement template may go.
-    /// `None`: nothing could be sent and nothing should be retried.
-    async fn send(
+    /// Applies SLA events to the ticket's clocks (choosing the policy if the ticket has none
+    /// yet, or again at a handoff, when the priority is known) and adds the timer changes.
+    fn track_sla(
         &self,
-        ticket: &Ticket,
-        body: &OutboundBody,
-    ) -> Result<Option<MessageRecord>, BotReplyError> {
+        next: &mut Ticket,
+        message: &MessageRecord,
+        events: &[Option<SlaEvent>],
+        outbox: &mut OutboxBuilder,
+    ) {
+        let Some(sla) = &self.sla else {
+            return;
+        };
         let now = self.clock.now();
-        let from = &ticket.key.phone_number_id;
-        let to = &ticket.key.wa_id;
-        let mut body = body.clone();
-        if !body.is_template() && !service_window_open(ticket.last_inbound_at, now) {
-            match &self.reengagement {
-                Some(t) => body = OutboundBody::Template(t.clone()),
-                None => {
-                    warn!(ticket_id = %ticket.id, "reply not sent: outside the 24 h window and no re-engagement template configured");
-                    return Ok(None);
-                }
+        let facts = TicketFacts {
+            channel: "whatsapp",
+            priority: next.priority,
+            category: next.handoff_reason.map(|r| r.as_str()),
+            text: message.text.as_deref(),
+            tier: None,
+        };
+        let policy = sla.select(&facts).name.clone();
+        let clocks = next.sla.get_or_insert_with(|| SlaClocks::new(&policy));
+        for event in events.iter().flatten() {
+            if *event == SlaEvent::HandedOff {
+                clocks.set_policy(&policy);
+            }
+            clocks.apply(*event, now);
+        }
+        match clocks.plan(next.id, sla) {
+            Ok(plan) => outbox.timers(plan),
+            Err(e) => {
+                error!(ticket_id = %next.id, error = %e, "SLA deadlines could not be computed; no timers armed")
             }
         }
-        let wamid = match send_with_retry(self.whatsapp.as_ref(), self.retry, from, to, &body).await
-        {
-            Ok(wamid) => wamid,
-            Err(e) if e.needs_template() && !body.is_template() => match &self.reengagement {
-                Some(t) => {
-                    body = OutboundBody::Template(t.clone());
-                    send_with_retry(self.whatsapp.as_ref(), self.retry, from, to, &body).await?
-                }
-                None => {
-                    warn!(ticket_id = %ticket.id, error = %e, "reply not sent: WhatsApp requires a template");
-                    return Ok(None);
-                }
-            },
-            Err(e @ (WhatsAppError::Rejected { .. } | WhatsAppError::Invalid(_))) => {
-                // Retrying the same request cannot help; keep the ticket moving.
-                error!(ticket_id = %ticket.id, error = %e, "reply refused by WhatsApp; not retried");
-                return Ok(None);
-            }
-            Err(e) => return Err(e.into()),
-        };
-        Ok(Some(MessageRecord {
-            ticket_id: ticket.id,
-            wamid,
-            direction: Direction::Outbound,
-            sent_at: now,
-            recorded_at: now,
-            kind: body.kind().to_owned(),
-            text: Some(body.text()),
-            media_id: None,
-            content: serde_json::to_string(&body).unwrap_or_else(|_| Value::Null.to_string()),
-            context_id: None,
-            profile_name: None,
-            delivery: None,
-            handled_at: None,
-        }))
     }
 }
 

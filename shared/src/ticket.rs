@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bot::{BotState, HandoffReason, Priority};
 use crate::ids::{ConversationKey, TicketId, Wamid};
+use crate::sla::SlaClocks;
 
 /// Where a ticket is in its life (see the state machine in the design notes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -73,6 +74,10 @@ pub struct Ticket {
     pub resolved_at: Option<Timestamp>,
     /// Resolved by the bot without a person (for the bot resolution rate).
     pub resolved_by_bot: bool,
+    /// SLA clocks, breaches and armed timers.
+    pub sla: Option<SlaClocks>,
+    /// The team that owns the ticket (set by routing and escalation).
+    pub team: Option<String>,
 }
 
 impl Ticket {
@@ -100,6 +105,8 @@ impl Ticket {
             handoff_reason: None,
             resolved_at: None,
             resolved_by_bot: false,
+            sla: None,
+            team: None,
         }
     }
 }

@@ -9,11 +9,13 @@ use crate::clock::ManualClock;
 use crate::intake::Intake;
 use crate::orders::MemoryOrders;
 use crate::queue::MemoryQueue;
+use crate::store::Direction;
 use crate::store::MemoryStore;
 use crate::ticket::ConversationWindow;
 use crate::webhook::plan::plan;
 use crate::webhook::sample::{SampleText, text_notification};
 use crate::whatsapp::MemoryWhatsApp;
+use crate::whatsapp::WhatsAppError;
 
 const NUMBER: &str = "106540352242922";
 const ANNA: &str = "4915112345678";
@@ -286,4 +288,101 @@ async fn a_failure_holds_back_later_messages_of_the_same_conversation_only() {
         .inject_faults((0..3).map(|_| WhatsAppError::classify(503, 0, "down".into())));
     let failed = w.bot.handle_batch(&batch).await;
     assert_eq!(failed, ["poison", "m1-0", "m2-0"]);
+}
+
+fn with_sla(w: &World) -> (BotReply, Arc<crate::timers::MemoryTimers>) {
+    let timers = Arc::new(crate::timers::MemoryTimers::new());
+    let bot = BotReply::new(
+        w.store.clone(),
+        w.whatsapp.clone(),
+        w.handoffs.clone(),
+        Bot::new(
+            Arc::new(BotConfig::default_shop()),
+            Arc::new(MemoryOrders::demo()),
+        ),
+        w.clock.clone(),
+    )
+    .with_sla(
+        Arc::new(crate::sla::SlaConfig::default_policies()),
+        timers.clone(),
+    );
+    (bot, timers)
+}
+
+fn armed(timers: &crate::timers::MemoryTimers) -> Vec<String> {
+    // sla-<ticket>-<target>-g<generation>-s<stage>
+    let mut names: Vec<String> = timers
+        .armed()
+        .iter()
+        .map(|t| t.name.as_str().split('-').nth(2).unwrap_or("").to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_new_ticket_arms_the_bot_time_limit_and_the_resolution_clock() {
+    let w = world();
+    let (bot, timers) = with_sla(&w);
+    bot.handle_batch(&w.customer("Wo ist mein Paket?").await)
+        .await;
+    assert_eq!(armed(&timers), ["bot", "res"]);
+    let bot_timer = timers
+        .armed()
+        .into_iter()
+        .find(|t| t.name.as_str().contains("-bot-"))
+        .unwrap();
+    assert_eq!(
+        bot_timer.due_at,
+        w.clock
+            .now()
+            .checked_add(SignedDuration::from_mins(5))
+            .unwrap()
+    );
+    let ticket = w.ticket();
+    assert_eq!(
+        ticket.sla.as_ref().map(|c| c.policy.as_str()),
+        Some("standard")
+    );
+    // A redelivery arms nothing new.
+    let before = timers.armed();
+    assert_eq!(timers.armed(), before);
+}
+
+#[tokio::test]
+async fn a_handoff_swaps_the_bot_timer_for_first_response_under_the_urgent_policy() {
+    let w = world();
+    let (bot, timers) = with_sla(&w);
+    bot.handle_batch(&w.customer("Hallo").await).await;
+    bot.handle_batch(&w.customer("DRINGEND: falsche Adresse").await)
+        .await;
+    assert_eq!(armed(&timers), ["fr", "res"]);
+    let ticket = w.ticket();
+    assert_eq!(
+        ticket.sla.as_ref().map(|c| c.policy.as_str()),
+        Some("urgent")
+    );
+    let fr = timers
+        .armed()
+        .into_iter()
+        .find(|t| t.name.as_str().contains("-fr-"))
+        .unwrap();
+    // Urgent: first response 30 min around the clock, warning at 80 %.
+    assert_eq!(
+        fr.due_at,
+        w.clock
+            .now()
+            .checked_add(SignedDuration::from_mins(24))
+            .unwrap()
+    );
+    let res = timers
+        .armed()
+        .into_iter()
+        .find(|t| t.name.as_str().contains("-res-"))
+        .unwrap();
+    assert!(
+        res.name.as_str().ends_with("-g1-s1"),
+        "resolution re-armed under the urgent policy: {}",
+        res.name.as_str()
+    );
 }

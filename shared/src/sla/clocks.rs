@@ -118,6 +118,16 @@ impl SlaClocks {
         }
     }
 
+    /// Moves the ticket to another policy: running clocks get new deadlines (a new generation).
+    pub fn set_policy(&mut self, policy: &str) {
+        if self.policy != policy {
+            self.policy = policy.to_owned();
+            for c in self.clocks.values_mut().filter(|c| c.met_at.is_none()) {
+                c.generation += 1;
+            }
+        }
+    }
+
     pub fn is_paused(&self) -> bool {
         self.pauses.last().is_some_and(|p| p.to.is_none())
     }

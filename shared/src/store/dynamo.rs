@@ -177,7 +177,7 @@ fn ticket_item(t: &Ticket) -> Item {
 }
 
 /// The ticket attributes a bot turn writes; `None` means the attribute is removed.
-fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 6] {
+fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 8] {
     [
         ("status", Some(s(t.status.as_str()))),
         (
@@ -194,6 +194,14 @@ fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 6] 
             "resolved_by_bot",
             Some(AttributeValue::Bool(t.resolved_by_bot)),
         ),
+        (
+            "sla",
+            t.sla
+                .as_ref()
+                .and_then(|c| serde_json::to_string(c).ok())
+                .map(s),
+        ),
+        ("team", t.team.as_ref().map(s)),
     ]
 }
 
@@ -336,6 +344,14 @@ fn ticket_from(item: &Item) -> Result<Ticket, StoreError> {
             .map(|_| r.time("resolved_at"))
             .transpose()?,
         resolved_by_bot: r.bool("resolved_by_bot"),
+        sla: r
+            .opt("sla")?
+            .map(|v| {
+                serde_json::from_str(v)
+                    .map_err(|e| StoreError::Corrupt(format!("attribute sla: {e}")))
+            })
+            .transpose()?,
+        team: r.owned("team")?,
     })
 }
 

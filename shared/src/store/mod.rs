@@ -156,6 +156,8 @@ pub struct OutboxEntry {
 pub enum OutboxKind {
     WhatsApp,
     Handoff,
+    Timer,
+    Notify,
 }
 
 impl OutboxKind {
@@ -163,6 +165,8 @@ impl OutboxKind {
         match self {
             Self::WhatsApp => "whatsapp",
             Self::Handoff => "handoff",
+            Self::Timer => "timer",
+            Self::Notify => "notify",
         }
     }
 
@@ -170,6 +174,8 @@ impl OutboxKind {
         match s {
             "whatsapp" => Some(Self::WhatsApp),
             "handoff" => Some(Self::Handoff),
+            "timer" => Some(Self::Timer),
+            "notify" => Some(Self::Notify),
             _ => None,
         }
     }

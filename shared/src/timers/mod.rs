@@ -32,8 +32,24 @@ impl TimerError {
 }
 
 /// A validated timer name, deterministic for what it times so a retry cannot arm a second timer.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct TimerName(String);
+
+impl TryFrom<String> for TimerName {
+    type Error = TimerError;
+    fn try_from(s: String) -> Result<Self, TimerError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<TimerName> for String {
+    fn from(n: TimerName) -> String {
+        n.0
+    }
+}
 
 impl TimerName {
     pub fn parse(s: &str) -> Result<Self, TimerError> {
@@ -54,7 +70,7 @@ impl TimerName {
 }
 
 /// A timer: at `due_at`, deliver `payload` (JSON) to the timer target.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Timer {
     pub name: TimerName,
     pub due_at: Timestamp,

@@ -1,0 +1,235 @@
+//! The outbox: what a handler decided, stored with the ticket change in one write, then done
+//! in order (WhatsApp messages, handoffs, SLA timers, notifications). A crash or a redelivery
+//! finishes what is pending and never decides twice.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::{error, warn};
+
+use crate::clock::Clock;
+use crate::handoff::HandoffItem;
+use crate::ids::Wamid;
+use crate::notify::{Notification, Notifier, NotifyError};
+use crate::queue::{Queue, QueueError};
+use crate::store::{Direction, MessageRecord, OutboxEntry, OutboxKind, StoreError, TicketStore};
+use crate::ticket::Ticket;
+use crate::timers::{Timer, TimerError, TimerName, Timers};
+use crate::whatsapp::{
+    OutboundBody, RetryPolicy, Template, WhatsAppClient, WhatsAppError, send_with_retry,
+    service_window_open,
+};
+
+/// Why a handler could not finish; retryable errors make the queue deliver the record again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandlerError {
+    #[error("the queue item is unusable: {0}")]
+    Poison(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    WhatsApp(#[from] WhatsAppError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
+    Timer(#[from] TimerError),
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+}
+
+impl HandlerError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Poison(_) => false,
+            Self::Store(e) => e.is_retryable(),
+            Self::WhatsApp(e) => e.is_retryable(),
+            Self::Queue(e) => e.is_retryable(),
+            Self::Timer(e) => e.is_retryable(),
+            Self::Notify(e) => e.is_retryable(),
+        }
+    }
+}
+
+/// An SLA timer to create or delete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerChange {
+    Arm(Timer),
+    Disarm(TimerName),
+}
+
+/// Builds outbox entries in order for one ticket change.
+pub struct OutboxBuilder {
+    ticket_id: crate::ids::TicketId,
+    key: Wamid,
+    entries: Vec<OutboxEntry>,
+}
+
+impl OutboxBuilder {
+    pub fn new(ticket_id: crate::ids::TicketId, key: Wamid) -> Self {
+        Self {
+            ticket_id,
+            key,
+            entries: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, kind: OutboxKind, payload: &impl Serialize) {
+        self.entries.push(OutboxEntry {
+            ticket_id: self.ticket_id,
+            inbound: self.key.clone(),
+            seq: u8::try_from(self.entries.len()).unwrap_or(u8::MAX),
+            kind,
+            payload: serde_json::to_string(payload).unwrap_or_default(),
+            done: false,
+        });
+    }
+
+    pub fn timers(&mut self, plan: crate::sla::TimerPlan) {
+        for name in plan.disarm {
+            self.push(OutboxKind::Timer, &TimerChange::Disarm(name));
+        }
+        for timer in plan.arm {
+            self.push(OutboxKind::Timer, &TimerChange::Arm(timer));
+        }
+    }
+
+    pub fn build(self) -> Vec<OutboxEntry> {
+        self.entries
+    }
+}
+
+/// Does pending outbox entries.
+pub struct OutboxRunner {
+    pub(crate) store: Arc<dyn TicketStore>,
+    pub(crate) whatsapp: Arc<dyn WhatsAppClient>,
+    pub(crate) handoffs: Arc<dyn Queue>,
+    pub(crate) timers: Option<Arc<dyn Timers>>,
+    pub(crate) notifier: Option<Arc<dyn Notifier>>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) retry: RetryPolicy,
+    /// Sent instead of a free-form reply outside the 24 h window, if configured.
+    pub(crate) reengagement: Option<Template>,
+}
+
+impl OutboxRunner {
+    /// Sends the pending outbox entries of the turn that answered `inbound`, in order.
+    pub async fn flush(&self, ticket: &Ticket, key: &Wamid) -> Result<usize, HandlerError> {
+        let inbound = key;
+        let mut sent = 0;
+        for entry in self.store.outbox(ticket.id, inbound).await? {
+            if entry.done {
+                continue;
+            }
+            match entry.kind {
+                OutboxKind::WhatsApp => {
+                    let body: OutboundBody = serde_json::from_str(&entry.payload).map_err(|e| {
+                        HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
+                    })?;
+                    match self.send(ticket, &body).await? {
+                        Some(record) => {
+                            self.store.complete_outbox(&entry, Some(&record)).await?;
+                            sent += 1;
+                        }
+                        None => self.store.complete_outbox(&entry, None).await?,
+                    }
+                }
+                OutboxKind::Handoff => {
+                    let item: HandoffItem = serde_json::from_str(&entry.payload).map_err(|e| {
+                        HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
+                    })?;
+                    self.handoffs.send(&[item.to_message()]).await?;
+                    self.store.complete_outbox(&entry, None).await?;
+                }
+                OutboxKind::Timer => {
+                    let change: TimerChange =
+                        serde_json::from_str(&entry.payload).map_err(|e| {
+                            HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
+                        })?;
+                    match (&self.timers, change) {
+                        (Some(timers), TimerChange::Arm(timer)) => {
+                            timers.arm(&timer).await?;
+                        }
+                        (Some(timers), TimerChange::Disarm(name)) => timers.disarm(&name).await?,
+                        (None, _) => {
+                            warn!(ticket_id = %ticket.id, "no timers configured; SLA timer change dropped")
+                        }
+                    }
+                    self.store.complete_outbox(&entry, None).await?;
+                }
+                OutboxKind::Notify => {
+                    let notification: Notification =
+                        serde_json::from_str(&entry.payload).map_err(|e| {
+                            HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
+                        })?;
+                    match &self.notifier {
+                        Some(n) => n.notify(&notification).await?,
+                        None => {
+                            warn!(ticket_id = %ticket.id, "no notifier configured; notification dropped")
+                        }
+                    }
+                    self.store.complete_outbox(&entry, None).await?;
+                }
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Sends one reply; outside the 24 h window only the re-engagement template may go.
+    /// `None`: nothing could be sent and nothing should be retried.
+    async fn send(
+        &self,
+        ticket: &Ticket,
+        body: &OutboundBody,
+    ) -> Result<Option<MessageRecord>, HandlerError> {
+        let now = self.clock.now();
+        let from = &ticket.key.phone_number_id;
+        let to = &ticket.key.wa_id;
+        let mut body = body.clone();
+        if !body.is_template() && !service_window_open(ticket.last_inbound_at, now) {
+            match &self.reengagement {
+                Some(t) => body = OutboundBody::Template(t.clone()),
+                None => {
+                    warn!(ticket_id = %ticket.id, "reply not sent: outside the 24 h window and no re-engagement template configured");
+                    return Ok(None);
+                }
+            }
+        }
+        let wamid = match send_with_retry(self.whatsapp.as_ref(), self.retry, from, to, &body).await
+        {
+            Ok(wamid) => wamid,
+            Err(e) if e.needs_template() && !body.is_template() => match &self.reengagement {
+                Some(t) => {
+                    body = OutboundBody::Template(t.clone());
+                    send_with_retry(self.whatsapp.as_ref(), self.retry, from, to, &body).await?
+                }
+                None => {
+                    warn!(ticket_id = %ticket.id, error = %e, "reply not sent: WhatsApp requires a template");
+                    return Ok(None);
+                }
+            },
+            Err(e @ (WhatsAppError::Rejected { .. } | WhatsAppError::Invalid(_))) => {
+                // Retrying the same request cannot help; keep the ticket moving.
+                error!(ticket_id = %ticket.id, error = %e, "reply refused by WhatsApp; not retried");
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Some(MessageRecord {
+            ticket_id: ticket.id,
+            wamid,
+            direction: Direction::Outbound,
+            sent_at: now,
+            recorded_at: now,
+            kind: body.kind().to_owned(),
+            text: Some(body.text()),
+            media_id: None,
+            content: serde_json::to_string(&body).unwrap_or_else(|_| Value::Null.to_string()),
+            context_id: None,
+            profile_name: None,
+            delivery: None,
+            handled_at: None,
+        }))
+    }
+}
