@@ -295,7 +295,6 @@ impl BotReply {
         events.push(turn.resolved.then_some(SlaEvent::Resolved));
         let mut timers = OutboxBuilder::new(ticket.id, message.wamid.clone());
         self.track_sla(&mut next, message, &events, &mut timers);
-        let mut outbox = outbox;
         for mut entry in timers.build() {
             entry.seq = u8::try_from(outbox.len()).unwrap_or(u8::MAX);
             outbox.push(entry);
