@@ -6,6 +6,7 @@ mod aws;
 pub mod bot;
 pub mod clock;
 pub mod config;
+pub mod escalation;
 pub mod handoff;
 pub mod ids;
 pub mod intake;

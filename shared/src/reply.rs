@@ -152,7 +152,7 @@ impl BotReply {
             let (next, outbox, outcome) = self.decide(&current, &message).await;
             let write = BotTurnWrite {
                 ticket: &next,
-                message: &message,
+                message: Some(&message),
                 outbox: &outbox,
                 now: self.clock.now(),
             };

@@ -798,24 +798,23 @@ impl TicketStore for DynamoStore {
             .set_expression_attribute_values(Some(vals))
             .build()
             .map_err(|e| StoreError::Rejected(e.to_string()))?;
-        let handled = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(values([
-                ("PK", s(ticket_pk(t.id))),
-                (
-                    "SK",
-                    s(message_sort_key(turn.message.sent_at, &turn.message.wamid)),
-                ),
-            ])))
-            .update_expression("SET bot_handled_at = :now")
-            .condition_expression("attribute_exists(PK) AND attribute_not_exists(bot_handled_at)")
-            .set_expression_attribute_values(Some(values([(":now", ts(turn.now))])))
-            .build()
-            .map_err(|e| StoreError::Rejected(e.to_string()))?;
-        let mut items = vec![
-            TransactWriteItem::builder().update(ticket_update).build(),
-            TransactWriteItem::builder().update(handled).build(),
-        ];
+        let mut items = vec![TransactWriteItem::builder().update(ticket_update).build()];
+        if let Some(message) = turn.message {
+            let handled = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(values([
+                    ("PK", s(ticket_pk(t.id))),
+                    ("SK", s(message_sort_key(message.sent_at, &message.wamid))),
+                ])))
+                .update_expression("SET bot_handled_at = :now")
+                .condition_expression(
+                    "attribute_exists(PK) AND attribute_not_exists(bot_handled_at)",
+                )
+                .set_expression_attribute_values(Some(values([(":now", ts(turn.now))])))
+                .build()
+                .map_err(|e| StoreError::Rejected(e.to_string()))?;
+            items.push(TransactWriteItem::builder().update(handled).build());
+        }
         for entry in turn.outbox {
             items.push(self.put(
                 outbox_item(entry, turn.now),
@@ -828,7 +827,9 @@ impl TicketStore for DynamoStore {
         };
         Ok(match self.transact(items).await? {
             None => TurnOutcome::Committed,
-            Some(codes) if failed(&codes, 1) => TurnOutcome::AlreadyHandled,
+            Some(codes) if turn.message.is_some() && failed(&codes, 1) => {
+                TurnOutcome::AlreadyHandled
+            }
             Some(_) => TurnOutcome::Conflict,
         })
     }

@@ -258,19 +258,21 @@ impl TicketStore for MemoryStore {
 
     async fn commit_bot_turn(&self, turn: &BotTurnWrite<'_>) -> Result<TurnOutcome, StoreError> {
         let mut state = self.begin()?;
-        let key = message_sort_key(turn.message.sent_at, &turn.message.wamid);
-        let Some(message) = state
-            .messages
-            .get(&turn.ticket.id)
-            .and_then(|m| m.get(&key))
-        else {
-            return Err(StoreError::Corrupt(format!(
-                "message {} is not on ticket {}",
-                turn.message.wamid, turn.ticket.id
-            )));
-        };
-        if message.handled_at.is_some() {
-            return Ok(TurnOutcome::AlreadyHandled);
+        let key = turn.message.map(|m| message_sort_key(m.sent_at, &m.wamid));
+        if let (Some(key), Some(m)) = (&key, turn.message) {
+            let Some(message) = state
+                .messages
+                .get(&turn.ticket.id)
+                .and_then(|all| all.get(key))
+            else {
+                return Err(StoreError::Corrupt(format!(
+                    "message {} is not on ticket {}",
+                    m.wamid, turn.ticket.id
+                )));
+            };
+            if message.handled_at.is_some() {
+                return Ok(TurnOutcome::AlreadyHandled);
+            }
         }
         match state.tickets.get(&turn.ticket.id) {
             Some(current) if current.version + 1 == turn.ticket.version => {}
@@ -283,16 +285,19 @@ impl TicketStore for MemoryStore {
             }
         }
         state.tickets.insert(turn.ticket.id, turn.ticket.clone());
-        if let Some(m) = state
-            .messages
-            .get_mut(&turn.ticket.id)
-            .and_then(|m| m.get_mut(&key))
+        if let Some(key) = &key
+            && let Some(m) = state
+                .messages
+                .get_mut(&turn.ticket.id)
+                .and_then(|all| all.get_mut(key))
         {
             m.handled_at = Some(turn.now);
         }
         let outbox = state.outbox.entry(turn.ticket.id).or_default();
         for entry in turn.outbox {
-            outbox.insert(outbox_sort_key(&entry.inbound, entry.seq), entry.clone());
+            outbox
+                .entry(outbox_sort_key(&entry.inbound, entry.seq))
+                .or_insert_with(|| entry.clone());
         }
         Ok(TurnOutcome::Committed)
     }

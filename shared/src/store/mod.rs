@@ -187,7 +187,8 @@ impl OutboxKind {
 pub struct BotTurnWrite<'a> {
     /// The ticket after the turn; its `version` is the read version plus one.
     pub ticket: &'a Ticket,
-    pub message: &'a MessageRecord,
+    /// The customer message this turn answers (marked handled), if any.
+    pub message: Option<&'a MessageRecord>,
     pub outbox: &'a [OutboxEntry],
     pub now: Timestamp,
 }

@@ -1,0 +1,280 @@
+//! sla-breach: a fired SLA timer (from the `sla-events` queue). The ticket is read again and the
+//! timer judged against its clocks: met, paused, moved or handled before means nothing to do.
+//! Otherwise the stage is recorded (warning, breach, escalation level) with its actions (notify
+//! managers or the assignee, raise priority, reassign to a team, or hand the bot's ticket to a
+//! person), the next stage's timer planned, all stored with an outbox in one write, then done.
+
+use std::sync::Arc;
+
+use tracing::{info, warn};
+
+use crate::bot::{BotConfig, Engine, HandoffReason, Priority};
+use crate::clock::Clock;
+use crate::handoff::HandoffItem;
+use crate::ids::Wamid;
+use crate::notify::{Audience, Notification, Notifier};
+use crate::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
+use crate::queue::Queue;
+use crate::reply::QueueRecord;
+use crate::sla::clocks::timer_name;
+use crate::sla::{Action, Fired, SlaConfig, SlaEvent, TimerPayload};
+use crate::store::{BotTurnWrite, OutboxKind, StoreError, TicketStore, TurnOutcome};
+use crate::ticket::{Ticket, TicketStatus};
+use crate::timers::Timers;
+use crate::whatsapp::{RetryPolicy, WhatsAppClient};
+
+const MAX_ATTEMPTS: usize = 5;
+
+pub struct SlaBreach {
+    store: Arc<dyn TicketStore>,
+    bot: Arc<BotConfig>,
+    sla: Arc<SlaConfig>,
+    clock: Arc<dyn Clock>,
+    outbox: OutboxRunner,
+}
+
+/// The ports the breach handler acts through.
+pub struct BreachPorts {
+    pub store: Arc<dyn TicketStore>,
+    pub whatsapp: Arc<dyn WhatsAppClient>,
+    pub handoffs: Arc<dyn Queue>,
+    pub timers: Arc<dyn Timers>,
+    pub notifier: Arc<dyn Notifier>,
+    pub clock: Arc<dyn Clock>,
+}
+
+fn raise(p: Option<Priority>) -> Priority {
+    match p.unwrap_or(Priority::Normal) {
+        Priority::Low => Priority::Normal,
+        Priority::Normal => Priority::High,
+        Priority::High | Priority::Urgent => Priority::Urgent,
+    }
+}
+
+impl SlaBreach {
+    pub fn new(ports: BreachPorts, bot: Arc<BotConfig>, sla: Arc<SlaConfig>) -> Self {
+        Self {
+            outbox: OutboxRunner {
+                store: ports.store.clone(),
+                whatsapp: ports.whatsapp,
+                handoffs: ports.handoffs,
+                timers: Some(ports.timers),
+                notifier: Some(ports.notifier),
+                clock: ports.clock.clone(),
+                retry: RetryPolicy::default(),
+                reengagement: None,
+            },
+            store: ports.store,
+            bot,
+            sla,
+            clock: ports.clock,
+        }
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.outbox.retry = retry;
+        self
+    }
+
+    /// Handles fired timers (a standard queue: records are independent) and returns the ids of
+    /// the records to deliver again.
+    pub async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
+        let mut failed = Vec::new();
+        for record in records {
+            let result = match serde_json::from_str::<TimerPayload>(&record.body) {
+                Ok(p) if p.v == 1 => self.handle(&p).await.map(|fired| (p, fired)),
+                Ok(p) => Err(HandlerError::Poison(format!(
+                    "timer payload version {} is not 1",
+                    p.v
+                ))),
+                Err(e) => Err(HandlerError::Poison(format!(
+                    "body is not a timer payload: {e}"
+                ))),
+            };
+            match result {
+                Ok((p, fired)) => info!(
+                    ticket_id = %p.ticket_id, target = p.target.as_str(), stage = p.stage, outcome = ?fired,
+                    "SLA timer handled"
+                ),
+                Err(e) => {
+                    tracing::error!(message_id = %record.message_id, error = %e, retryable = e.is_retryable(), "SLA timer not handled");
+                    failed.push(record.message_id.clone());
+                }
+            }
+        }
+        failed
+    }
+
+    pub async fn handle(&self, payload: &TimerPayload) -> Result<Fired, HandlerError> {
+        let name = timer_name(
+            payload.ticket_id,
+            payload.target,
+            payload.generation,
+            payload.stage,
+        );
+        let key = Wamid::parse(&format!("sla.{}", name.as_str()))
+            .map_err(|e| HandlerError::Poison(e.to_string()))?;
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(ticket) = self.store.ticket(payload.ticket_id).await? else {
+                return Err(HandlerError::Poison(format!(
+                    "ticket {} does not exist",
+                    payload.ticket_id
+                )));
+            };
+            let now = self.clock.now();
+            let mut next = ticket.clone();
+            next.version += 1;
+            next.updated_at = now;
+            let Some(clocks) = next.sla.as_mut() else {
+                return Ok(Fired::Stale);
+            };
+            let fired = clocks.fired(payload, &self.sla, now);
+            match &fired {
+                Fired::Stale => return Ok(fired),
+                Fired::Repeat => {
+                    // Stored before; finish what is pending (the next timer, notifications).
+                    self.outbox.flush(&ticket, &key).await?;
+                    return Ok(fired);
+                }
+                _ => {}
+            }
+            let mut outbox = OutboxBuilder::new(ticket.id, key.clone());
+            self.act(&ticket, &mut next, &fired, payload, &mut outbox);
+            if let Some(clocks) = next.sla.as_mut() {
+                match clocks.plan(ticket.id, &self.sla) {
+                    Ok(plan) => outbox.timers(plan),
+                    Err(e) => {
+                        warn!(ticket_id = %ticket.id, error = %e, "next SLA deadline could not be computed")
+                    }
+                }
+            }
+            let entries = outbox.build();
+            let write = BotTurnWrite {
+                ticket: &next,
+                message: None,
+                outbox: &entries,
+                now,
+            };
+            match self.store.commit_bot_turn(&write).await? {
+                TurnOutcome::Committed => {
+                    self.outbox.flush(&next, &key).await?;
+                    return Ok(fired);
+                }
+                TurnOutcome::Conflict | TurnOutcome::AlreadyHandled => continue,
+            }
+        }
+        Err(StoreError::Contended(format!("ticket {}", payload.ticket_id)).into())
+    }
+
+    /// The stage's effects on the ticket, and what to tell whom.
+    fn act(
+        &self,
+        ticket: &Ticket,
+        next: &mut Ticket,
+        fired: &Fired,
+        payload: &TimerPayload,
+        outbox: &mut OutboxBuilder,
+    ) {
+        let notify = |outbox: &mut OutboxBuilder,
+                      next: &Ticket,
+                      audience: Audience,
+                      kind: &str,
+                      level: u8| {
+            let summary = match level {
+                0 => format!(
+                    "SLA warning: {} of ticket {} is due at {}.",
+                    payload.target.as_str(),
+                    ticket.id,
+                    payload.due_at
+                ),
+                1 => format!(
+                    "SLA breached: {} of ticket {} was due at {}.",
+                    payload.target.as_str(),
+                    ticket.id,
+                    payload.due_at
+                ),
+                n => format!(
+                    "SLA escalation level {n}: {} of ticket {} is overdue.",
+                    payload.target.as_str(),
+                    ticket.id
+                ),
+            };
+            let n = Notification {
+                audience,
+                kind: kind.to_owned(),
+                ticket_id: ticket.id,
+                target: payload.target,
+                level,
+                due_at: payload.due_at,
+                team: next.team.clone(),
+                priority: next.priority.map(|p| p.as_str().to_owned()),
+                summary,
+            };
+            outbox.push(OutboxKind::Notify, &n);
+        };
+        match fired {
+            Fired::Warning => notify(outbox, next, Audience::Assignee, "sla_warning", 0),
+            Fired::Level { level, actions } => {
+                let kind = if *level == 1 {
+                    "sla_breach"
+                } else {
+                    "sla_escalation"
+                };
+                for action in actions {
+                    match action {
+                        Action::RaisePriority => next.priority = Some(raise(next.priority)),
+                        Action::Reassign(team) => next.team = Some(team.clone()),
+                        Action::NotifyManagers | Action::NotifyAssignee => {}
+                    }
+                }
+                // Notify after the changes so the message shows the new priority and team.
+                for action in actions {
+                    match action {
+                        Action::NotifyManagers => {
+                            notify(outbox, next, Audience::Managers, kind, *level)
+                        }
+                        Action::NotifyAssignee => {
+                            notify(outbox, next, Audience::Assignee, kind, *level)
+                        }
+                        _ => {}
+                    }
+                }
+                warn!(ticket_id = %ticket.id, target = payload.target.as_str(), level, "SLA breached");
+            }
+            Fired::BotTimeLimit => {
+                if ticket.status != TicketStatus::Bot {
+                    return;
+                }
+                let state = ticket.bot.clone().unwrap_or_default();
+                let turn = Engine::new(&self.bot).time_limit(&state, self.clock.now());
+                for reply in &turn.replies {
+                    outbox.push(OutboxKind::WhatsApp, reply);
+                }
+                let handoff = turn.handoff.map_or(Priority::Normal, |h| h.priority);
+                next.status = TicketStatus::Queued;
+                next.priority = Some(next.priority.map_or(handoff, |p| p.max(handoff)));
+                next.handoff_reason = Some(HandoffReason::BotTimeLimit);
+                next.bot = Some(turn.state);
+                let item = HandoffItem {
+                    v: HandoffItem::VERSION,
+                    ticket_id: ticket.id,
+                    key: ticket.key.clone(),
+                    reason: HandoffReason::BotTimeLimit,
+                    priority: next.priority.unwrap_or(Priority::Normal),
+                    requested_at: self.clock.now(),
+                    inbound: ticket.opened_by.clone(),
+                    transcript: format!("TICKET#{}", ticket.id),
+                };
+                outbox.push(OutboxKind::Handoff, &item);
+                if let Some(clocks) = next.sla.as_mut() {
+                    clocks.apply(SlaEvent::HandedOff, self.clock.now());
+                }
+                info!(ticket_id = %ticket.id, "bot time limit reached; handed to a person");
+            }
+            Fired::Stale | Fired::Repeat => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,335 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::*;
+use crate::bot::Bot;
+use crate::clock::ManualClock;
+use crate::intake::Intake;
+use crate::notify::MemoryNotifier;
+use crate::orders::MemoryOrders;
+use crate::queue::MemoryQueue;
+use crate::reply::BotReply;
+use crate::sla::Target;
+use crate::store::MemoryStore;
+use crate::ticket::ConversationWindow;
+use crate::timers::MemoryTimers;
+use crate::webhook::plan::plan;
+use crate::webhook::sample::{SampleText, text_notification};
+use crate::whatsapp::MemoryWhatsApp;
+
+/// Tue 24 Nov 2026 10:00 Berlin: office hours.
+const T0: i64 = 1_795_510_800;
+
+struct World {
+    intake: Intake,
+    reply: BotReply,
+    breach: SlaBreach,
+    store: Arc<MemoryStore>,
+    inbound: Arc<MemoryQueue>,
+    handoffs: Arc<MemoryQueue>,
+    whatsapp: Arc<MemoryWhatsApp>,
+    timers: Arc<MemoryTimers>,
+    notifier: Arc<MemoryNotifier>,
+    clock: Arc<ManualClock>,
+}
+
+fn world() -> World {
+    let clock = Arc::new(ManualClock::new(Timestamp::from_second(T0).unwrap()));
+    let store = Arc::new(MemoryStore::new());
+    let inbound = Arc::new(MemoryQueue::new(clock.clone()));
+    let handoffs = Arc::new(MemoryQueue::new(clock.clone()));
+    let whatsapp = Arc::new(MemoryWhatsApp::new());
+    let timers = Arc::new(MemoryTimers::new());
+    let notifier = Arc::new(MemoryNotifier::new());
+    let bot_config = Arc::new(BotConfig::default_shop());
+    let sla = Arc::new(SlaConfig::default_policies());
+    let fast = RetryPolicy {
+        attempts: 2,
+        base: Duration::from_millis(1),
+        max: Duration::from_millis(1),
+    };
+    let reply = BotReply::new(
+        store.clone(),
+        whatsapp.clone(),
+        handoffs.clone(),
+        Bot::new(bot_config.clone(), Arc::new(MemoryOrders::demo())),
+        clock.clone(),
+    )
+    .with_retry(fast)
+    .with_sla(sla.clone(), timers.clone());
+    let breach = SlaBreach::new(
+        BreachPorts {
+            store: store.clone(),
+            whatsapp: whatsapp.clone(),
+            handoffs: handoffs.clone(),
+            timers: timers.clone(),
+            notifier: notifier.clone(),
+            clock: clock.clone(),
+        },
+        bot_config,
+        sla,
+    )
+    .with_retry(fast);
+    World {
+        intake: Intake::new(
+            store.clone(),
+            inbound.clone(),
+            clock.clone(),
+            ConversationWindow::default(),
+        ),
+        reply,
+        breach,
+        store,
+        inbound,
+        handoffs,
+        whatsapp,
+        timers,
+        notifier,
+        clock,
+    }
+}
+
+impl World {
+    async fn customer(&self, wamid: &str, text: &str) {
+        let now = self.clock.now().as_second();
+        let body = text_notification(
+            "106540352242922",
+            &[SampleText {
+                wa_id: "4915112345678",
+                profile_name: "Anna",
+                wamid,
+                timestamp: now,
+                body: text,
+            }],
+        );
+        self.intake.ingest(&plan(body.as_bytes()).unwrap()).await;
+        let records: Vec<QueueRecord> = self
+            .inbound
+            .receive(10)
+            .into_iter()
+            .map(|m| QueueRecord {
+                message_id: m.dedup_id.clone(),
+                group_id: Some(m.group_id),
+                body: m.body,
+            })
+            .collect();
+        assert!(self.reply.handle_batch(&records).await.is_empty());
+    }
+
+    /// Moves the clock to the next armed timer and delivers it, as Scheduler would.
+    async fn fire_next(&self) -> (TimerPayload, Fired) {
+        let next = self
+            .timers
+            .armed()
+            .into_iter()
+            .min_by_key(|t| t.due_at)
+            .expect("a timer is armed");
+        self.clock.set(next.due_at);
+        let fired = self.timers.take_due(next.due_at);
+        assert_eq!(fired.len(), 1, "one timer per deadline");
+        let payload: TimerPayload = serde_json::from_str(&fired[0].payload).unwrap();
+        let outcome = self.breach.handle(&payload).await.unwrap();
+        (payload, outcome)
+    }
+
+    fn ticket(&self) -> Ticket {
+        self.store.tickets().pop().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_bot_that_runs_out_of_time_hands_over_and_tells_the_customer() {
+    let w = world();
+    w.customer("wamid.1", "Hallo").await;
+    let (payload, fired) = w.fire_next().await;
+    assert_eq!(
+        (payload.target, fired),
+        (Target::BotTimeLimit, Fired::BotTimeLimit)
+    );
+    assert_eq!(
+        w.clock.now(),
+        Timestamp::from_second(T0 + 300).unwrap(),
+        "exactly at the deadline"
+    );
+    let ticket = w.ticket();
+    assert_eq!(ticket.status, TicketStatus::Queued);
+    assert_eq!(ticket.handoff_reason, Some(HandoffReason::BotTimeLimit));
+    assert!(
+        w.whatsapp
+            .sent()
+            .last()
+            .unwrap()
+            .body
+            .text()
+            .starts_with("Wir verbinden Sie mit einem Mitarbeiter")
+    );
+    assert_eq!(w.handoffs.peek_as::<HandoffItem>().len(), 1);
+    assert!(
+        w.timers
+            .armed()
+            .iter()
+            .any(|t| t.name.as_str().contains("-fr-")),
+        "first response now runs"
+    );
+}
+
+#[tokio::test]
+async fn an_unanswered_ticket_warns_breaches_and_escalates_once_each() {
+    let w = world();
+    w.customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
+    assert_eq!(w.ticket().status, TicketStatus::Queued);
+
+    let (p, fired) = w.fire_next().await;
+    assert_eq!(
+        (p.target, p.stage, &fired),
+        (Target::FirstResponse, 1, &Fired::Warning)
+    );
+    // Standard policy: 4 h of office time from 10:00 -> due 14:00, warning at 80 % = 13:12 Berlin.
+    assert_eq!(
+        w.clock.now(),
+        "2026-11-24T12:12:00Z".parse::<Timestamp>().unwrap()
+    );
+
+    let (_, fired) = w.fire_next().await;
+    assert!(matches!(fired, Fired::Level { level: 1, .. }));
+    let (_, fired) = w.fire_next().await;
+    assert!(matches!(fired, Fired::Level { level: 2, .. }));
+    let ticket = w.ticket();
+    assert_eq!(ticket.priority, Some(Priority::High), "raised from normal");
+    assert_eq!(ticket.team.as_deref(), Some("senior"));
+    let (_, fired) = w.fire_next().await;
+    assert!(matches!(fired, Fired::Level { level: 3, .. }));
+    assert_eq!(w.ticket().team.as_deref(), Some("managers"));
+
+    let kinds: Vec<(String, Audience)> = w
+        .notifier
+        .sent()
+        .iter()
+        .map(|n| (n.kind.clone(), n.audience))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("sla_warning".into(), Audience::Assignee),
+            ("sla_breach".into(), Audience::Managers),
+            ("sla_breach".into(), Audience::Assignee),
+            ("sla_escalation".into(), Audience::Managers),
+        ]
+    );
+    let breaches = &w.ticket().sla.unwrap().breaches;
+    assert_eq!(
+        breaches
+            .iter()
+            .filter(|b| b.target == Target::FirstResponse)
+            .count(),
+        3
+    );
+    assert!(
+        w.timers
+            .armed()
+            .iter()
+            .all(|t| !t.name.as_str().contains("-fr-")),
+        "the chain ends after level 3"
+    );
+}
+
+#[tokio::test]
+async fn a_redelivered_timer_notifies_nobody_twice() {
+    let w = world();
+    w.customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
+    let (payload, _) = w.fire_next().await;
+    let sent = w.notifier.sent().len();
+    assert_eq!(w.breach.handle(&payload).await.unwrap(), Fired::Repeat);
+    assert_eq!(w.notifier.sent().len(), sent);
+    assert_eq!(
+        w.timers
+            .armed()
+            .iter()
+            .filter(|t| t.name.as_str().contains("-fr-"))
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_timer_for_a_ticket_the_bot_resolved_meanwhile_does_nothing() {
+    let w = world();
+    w.customer("wamid.1", "Wie hoch sind die Versandkosten?")
+        .await;
+    let armed = w.timers.armed();
+    let bot_timer: TimerPayload = serde_json::from_str(
+        &armed
+            .iter()
+            .find(|t| t.name.as_str().contains("-bot-"))
+            .unwrap()
+            .payload,
+    )
+    .unwrap();
+    w.clock.advance(SignedDuration::from_mins(1));
+    w.customer("wamid.2", "Ja, danke").await;
+    assert_eq!(w.ticket().status, TicketStatus::Resolved);
+    assert!(
+        w.timers.armed().is_empty(),
+        "resolution disarms every timer"
+    );
+    // The timer had already fired and is delivered late: stale.
+    assert_eq!(w.breach.handle(&bot_timer).await.unwrap(), Fired::Stale);
+    assert!(w.notifier.sent().is_empty());
+}
+
+#[tokio::test]
+async fn many_tickets_each_breach_once_never_early() {
+    let w = world();
+    for i in 0..50 {
+        let body = text_notification(
+            "106540352242922",
+            &[SampleText {
+                wa_id: &format!("49151{i:08}"),
+                profile_name: "Kunde",
+                wamid: &format!("wamid.m{i}"),
+                timestamp: w.clock.now().as_second(),
+                body: "dringend bitte",
+            }],
+        );
+        w.intake.ingest(&plan(body.as_bytes()).unwrap()).await;
+    }
+    let records: Vec<QueueRecord> = w
+        .inbound
+        .receive(100)
+        .into_iter()
+        .map(|m| QueueRecord {
+            message_id: m.dedup_id.clone(),
+            group_id: Some(m.group_id),
+            body: m.body,
+        })
+        .collect();
+    assert!(w.reply.handle_batch(&records).await.is_empty());
+    // Urgent: first response due 30 min after the handoff; jump past every deadline.
+    let deadline = w
+        .clock
+        .now()
+        .checked_add(SignedDuration::from_mins(30))
+        .unwrap();
+    let mut breaches = 0;
+    for _ in 0..3 {
+        let now = w
+            .clock
+            .now()
+            .checked_add(SignedDuration::from_mins(31))
+            .unwrap();
+        w.clock.set(now);
+        for timer in w.timers.take_due(now) {
+            assert!(timer.due_at <= now);
+            let p: TimerPayload = serde_json::from_str(&timer.payload).unwrap();
+            if let Fired::Level { level: 1, .. } = w.breach.handle(&p).await.unwrap() {
+                assert!(w.clock.now() >= deadline);
+                breaches += 1;
+            }
+        }
+    }
+    assert_eq!(breaches, 50, "every ticket breached once");
+}
