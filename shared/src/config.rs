@@ -22,6 +22,13 @@ pub const WHATSAPP_API_BASE_URL: &str = "WHATSAPP_API_BASE_URL";
 pub const WHATSAPP_API_VERSION: &str = "WHATSAPP_API_VERSION";
 pub const WHATSAPP_REENGAGEMENT_TEMPLATE: &str = "WHATSAPP_REENGAGEMENT_TEMPLATE";
 
+pub const HELPDESK_SLA_CONFIG: &str = "HELPDESK_SLA_CONFIG";
+pub const HELPDESK_SCHEDULE_GROUP: &str = "HELPDESK_SCHEDULE_GROUP";
+pub const HELPDESK_SLA_QUEUE_ARN: &str = "HELPDESK_SLA_QUEUE_ARN";
+pub const HELPDESK_SCHEDULER_ROLE_ARN: &str = "HELPDESK_SCHEDULER_ROLE_ARN";
+pub const HELPDESK_SLA_TOPIC_ARN: &str = "HELPDESK_SLA_TOPIC_ARN";
+pub const DEFAULT_SCHEDULE_GROUP: &str = "helpdesk-sla";
+
 pub const DEFAULT_WHATSAPP_API_BASE_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_WHATSAPP_API_VERSION: &str = "v23.0";
 
@@ -213,6 +220,70 @@ pub struct BotReplySettings {
     pub order_api_url: Option<String>,
     pub order_api_token: Option<SecretValue>,
     pub reengagement_template: Option<(String, String)>,
+    pub sla: SlaSettings,
+}
+
+/// Where SLA timers go: the Scheduler group, the queue fired timers are sent to, and the role
+/// the Scheduler uses to send there; and the policy file.
+#[derive(Debug, Clone)]
+pub struct SlaSettings {
+    pub policies: Option<std::path::PathBuf>,
+    pub group: String,
+    pub queue_arn: String,
+    pub role_arn: String,
+}
+
+impl SlaSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let group = env
+            .get(HELPDESK_SCHEDULE_GROUP)
+            .unwrap_or(DEFAULT_SCHEDULE_GROUP)
+            .to_owned();
+        let ok = (1..=64).contains(&group.len())
+            && group
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !ok {
+            return Err(ConfigError::invalid(
+                HELPDESK_SCHEDULE_GROUP,
+                "must be 1-64 letters, digits, '-', '_' or '.'",
+            ));
+        }
+        Ok(Self {
+            policies: env.get(HELPDESK_SLA_CONFIG).map(std::path::PathBuf::from),
+            group,
+            queue_arn: arn(env, HELPDESK_SLA_QUEUE_ARN)?,
+            role_arn: arn(env, HELPDESK_SCHEDULER_ROLE_ARN)?,
+        })
+    }
+}
+
+/// Settings of the sla-breach function: what bot-reply needs to speak to the customer, plus the
+/// topic managers and agents subscribe to.
+#[derive(Debug, Clone)]
+pub struct BreachSettings {
+    pub reply: BotReplySettings,
+    pub topic_arn: String,
+}
+
+impl BreachSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            reply: BotReplySettings::from_env(env)?,
+            topic_arn: arn(env, HELPDESK_SLA_TOPIC_ARN)?,
+        })
+    }
+}
+
+fn arn(env: &Env, name: &'static str) -> Result<String, ConfigError> {
+    let value = env.required(name)?;
+    if !value.starts_with("arn:") || value.split(':').count() < 6 {
+        return Err(ConfigError::invalid(
+            name,
+            "must be an ARN (arn:partition:service:region:account:resource)",
+        ));
+    }
+    Ok(value.to_owned())
 }
 
 impl BotReplySettings {
@@ -267,6 +338,7 @@ impl BotReplySettings {
                 None => None,
             },
             reengagement_template,
+            sla: SlaSettings::from_env(env)?,
         })
     }
 }

@@ -8,12 +8,16 @@ use aws_config::{BehaviorVersion, SdkConfig};
 
 use crate::bot::{Bot, BotConfig};
 use crate::clock::SystemClock;
-use crate::config::{BotReplySettings, ConfigError, Env, IntakeSettings};
+use crate::config::{BotReplySettings, BreachSettings, ConfigError, Env, IntakeSettings};
+use crate::escalation::{BreachPorts, SlaBreach};
 use crate::intake::Intake;
+use crate::notify::SnsNotifier;
 use crate::orders::{HttpOrders, OrderLookup, Unconfigured};
 use crate::queue::SqsQueue;
 use crate::reply::BotReply;
+use crate::sla::SlaConfig;
 use crate::store::DynamoStore;
+use crate::timers::{SchedulerTarget, SchedulerTimers};
 use crate::webhook::WebhookHandler;
 use crate::whatsapp::{CloudApi, CloudApiConfig, Template};
 
@@ -30,6 +34,7 @@ pub struct AwsClients {
     pub sqs: aws_sdk_sqs::Client,
     pub scheduler: aws_sdk_scheduler::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub sns: aws_sdk_sns::Client,
 }
 
 impl AwsClients {
@@ -39,6 +44,7 @@ impl AwsClients {
             sqs: aws_sdk_sqs::Client::new(sdk),
             scheduler: aws_sdk_scheduler::Client::new(sdk),
             ssm: aws_sdk_ssm::Client::new(sdk),
+            sns: aws_sdk_sns::Client::new(sdk),
         }
     }
 
@@ -75,18 +81,75 @@ pub enum StartError {
     Config(#[from] ConfigError),
     #[error("bot configuration: {0}")]
     Bot(#[from] crate::bot::BotConfigError),
+    #[error("SLA policies: {0}")]
+    Sla(#[from] crate::sla::SlaConfigError),
     #[error("{0}")]
     Client(String),
 }
 
-/// The bot-reply handler over DynamoDB, SQS, the Cloud API and the shop's order API.
-pub async fn bot_reply(env: &Env, aws: &AwsClients) -> Result<BotReply, StartError> {
-    let settings = BotReplySettings::from_env(env)?;
-    let access_token = settings.access_token.resolve(Some(&aws.ssm)).await?;
+/// What bot-reply and sla-breach share: the store, WhatsApp, the handoff queue, the bot's and
+/// the SLA configuration, and the Scheduler timers.
+struct Common {
+    store: Arc<DynamoStore>,
+    whatsapp: Arc<CloudApi>,
+    handoffs: Arc<SqsQueue>,
+    bot_config: Arc<BotConfig>,
+    sla: Arc<SlaConfig>,
+    timers: Arc<SchedulerTimers>,
+    reengagement: Option<Template>,
+}
+
+async fn common(settings: &BotReplySettings, aws: &AwsClients) -> Result<Common, StartError> {
+    let access_token = settings
+        .access_token
+        .clone()
+        .resolve(Some(&aws.ssm))
+        .await?;
     let bot_config = match &settings.bot_config {
         Some(path) => BotConfig::load(path)?,
         None => BotConfig::default_shop(),
     };
+    let sla = match &settings.sla.policies {
+        Some(path) => SlaConfig::load(path)?,
+        None => SlaConfig::default_policies(),
+    };
+    let whatsapp = CloudApi::new(CloudApiConfig {
+        base_url: settings.api_base_url.clone(),
+        version: settings.api_version.clone(),
+        access_token,
+        timeout: std::time::Duration::from_secs(10),
+    })
+    .map_err(|e| StartError::Client(e.to_string()))?;
+    let timers = SchedulerTimers::new(
+        aws.scheduler.clone(),
+        SchedulerTarget {
+            group: settings.sla.group.clone(),
+            queue_arn: settings.sla.queue_arn.clone(),
+            role_arn: settings.sla.role_arn.clone(),
+        },
+    );
+    Ok(Common {
+        store: Arc::new(DynamoStore::new(aws.dynamodb.clone(), &settings.table)),
+        whatsapp: Arc::new(whatsapp),
+        handoffs: Arc::new(SqsQueue::new(aws.sqs.clone(), &settings.handoff_queue_url)),
+        bot_config: Arc::new(bot_config),
+        sla: Arc::new(sla),
+        timers: Arc::new(timers),
+        reengagement: settings
+            .reengagement_template
+            .clone()
+            .map(|(name, language)| Template {
+                name,
+                language,
+                components: Vec::new(),
+            }),
+    })
+}
+
+/// The bot-reply handler over DynamoDB, SQS, Scheduler, the Cloud API and the shop's order API.
+pub async fn bot_reply(env: &Env, aws: &AwsClients) -> Result<BotReply, StartError> {
+    let settings = BotReplySettings::from_env(env)?;
+    let c = common(&settings, aws).await?;
     let orders: Arc<dyn OrderLookup> = match &settings.order_api_url {
         Some(url) => {
             let token = match settings.order_api_token.clone() {
@@ -100,28 +163,25 @@ pub async fn bot_reply(env: &Env, aws: &AwsClients) -> Result<BotReply, StartErr
             Arc::new(Unconfigured)
         }
     };
-    let whatsapp = CloudApi::new(CloudApiConfig {
-        base_url: settings.api_base_url.clone(),
-        version: settings.api_version.clone(),
-        access_token,
-        timeout: std::time::Duration::from_secs(10),
-    })
-    .map_err(|e| StartError::Client(e.to_string()))?;
-    let store = DynamoStore::new(aws.dynamodb.clone(), &settings.table);
-    let handoffs = SqsQueue::new(aws.sqs.clone(), &settings.handoff_queue_url);
-    let bot = Bot::new(Arc::new(bot_config), orders);
-    Ok(BotReply::new(
-        Arc::new(store),
-        Arc::new(whatsapp),
-        Arc::new(handoffs),
-        bot,
-        Arc::new(SystemClock),
+    let bot = Bot::new(c.bot_config, orders);
+    Ok(
+        BotReply::new(c.store, c.whatsapp, c.handoffs, bot, Arc::new(SystemClock))
+            .with_reengagement_template(c.reengagement)
+            .with_sla(c.sla, c.timers),
     )
-    .with_reengagement_template(settings.reengagement_template.map(|(name, language)| {
-        Template {
-            name,
-            language,
-            components: Vec::new(),
-        }
-    })))
+}
+
+/// The sla-breach handler over DynamoDB, SQS, Scheduler, SNS and the Cloud API.
+pub async fn sla_breach(env: &Env, aws: &AwsClients) -> Result<SlaBreach, StartError> {
+    let settings = BreachSettings::from_env(env)?;
+    let c = common(&settings.reply, aws).await?;
+    let ports = BreachPorts {
+        store: c.store,
+        whatsapp: c.whatsapp,
+        handoffs: c.handoffs,
+        timers: c.timers,
+        notifier: Arc::new(SnsNotifier::new(aws.sns.clone(), &settings.topic_arn)),
+        clock: Arc::new(SystemClock),
+    };
+    Ok(SlaBreach::new(ports, c.bot_config, c.sla))
 }

@@ -86,6 +86,10 @@ impl Stack {
             ("HELPDESK_TABLE", &resources.table),
             ("HELPDESK_INBOUND_QUEUE_URL", &resources.inbound_queue_url),
             ("HELPDESK_HANDOFF_QUEUE_URL", &resources.handoff_queue_url),
+            ("HELPDESK_SCHEDULE_GROUP", &resources.schedule_group),
+            ("HELPDESK_SLA_QUEUE_ARN", &resources.sla_queue_arn),
+            ("HELPDESK_SCHEDULER_ROLE_ARN", &resources.scheduler_role_arn),
+            ("HELPDESK_SLA_TOPIC_ARN", &resources.sla_topic_arn),
         ];
         for (k, v) in extra {
             pairs.retain(|(name, _)| name != k);

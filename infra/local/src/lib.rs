@@ -2,4 +2,5 @@
 //! DynamoDB Local, LocalStack) and the local runner's HTTP server.
 
 pub mod provision;
+pub mod pump;
 pub mod server;

@@ -346,10 +346,16 @@ async fn provision(prefix: &str) -> Result<(), Failure> {
     println!("export HELPDESK_TABLE={}", r.table);
     println!("export HELPDESK_INBOUND_QUEUE_URL={}", r.inbound_queue_url);
     println!("export HELPDESK_HANDOFF_QUEUE_URL={}", r.handoff_queue_url);
+    println!("export HELPDESK_SCHEDULE_GROUP={}", r.schedule_group);
+    println!("export HELPDESK_SLA_QUEUE_ARN={}", r.sla_queue_arn);
+    println!(
+        "export HELPDESK_SCHEDULER_ROLE_ARN={}",
+        r.scheduler_role_arn
+    );
+    println!("export HELPDESK_SLA_TOPIC_ARN={}", r.sla_topic_arn);
     println!(
         "# dead-letter queues: {} {}",
         r.inbound_dlq_url, r.handoff_dlq_url
     );
-    println!("# schedule group: {}", r.schedule_group);
     Ok(())
 }

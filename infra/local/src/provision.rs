@@ -13,7 +13,6 @@ use aws_sdk_sqs::types::QueueAttributeName;
 pub const MAX_RECEIVE_COUNT: u32 = 5;
 /// Six times the function timeout (30 s), as AWS recommends for SQS event sources.
 pub const VISIBILITY_TIMEOUT_SECS: u32 = 180;
-pub const SCHEDULE_GROUP: &str = "helpdesk-sla";
 
 #[derive(Debug, Clone)]
 pub struct Resources {
@@ -23,6 +22,13 @@ pub struct Resources {
     pub handoff_queue_url: String,
     pub handoff_dlq_url: String,
     pub schedule_group: String,
+    /// Standard queue the Scheduler sends fired SLA timers to (its DLQ is standard too).
+    pub sla_queue_url: String,
+    pub sla_queue_arn: String,
+    pub sla_dlq_url: String,
+    pub sla_topic_arn: String,
+    /// Emulators do not check it; in AWS the template creates the real role.
+    pub scheduler_role_arn: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,9 +58,37 @@ pub async fn provision(
         create_fifo_pair(&sqs, &format!("{prefix}-inbound")).await?;
     let (handoff_queue_url, handoff_dlq_url) =
         create_fifo_pair(&sqs, &format!("{prefix}-handoff")).await?;
-    let schedule_group = SCHEDULE_GROUP.to_owned();
+    // A group per prefix: the schedule pump fires what is in one group only.
+    let schedule_group = format!("{prefix}-sla");
     create_schedule_group(&aws_sdk_scheduler::Client::new(others), &schedule_group).await?;
+    let sla_dlq_url =
+        create_standard_queue(&sqs, &format!("{prefix}-sla-events-dlq"), None).await?;
+    let sla_dlq_arn = queue_arn(&sqs, &sla_dlq_url).await?;
+    let sla_queue_url =
+        create_standard_queue(&sqs, &format!("{prefix}-sla-events"), Some(&sla_dlq_arn)).await?;
+    let sla_queue_arn = queue_arn(&sqs, &sla_queue_url).await?;
+    let topic = aws_sdk_sns::Client::new(others)
+        .create_topic()
+        .name(format!("{prefix}-sla-alerts"))
+        .send()
+        .await
+        .map_err(|e| fail("SNS topic", e))?;
+    let sla_topic_arn = topic.topic_arn.ok_or_else(|| ProvisionError {
+        resource: "SNS topic".into(),
+        detail: "no topic ARN returned".into(),
+    })?;
+    let account = sla_queue_arn
+        .split(':')
+        .nth(4)
+        .unwrap_or("000000000000")
+        .to_owned();
+    let scheduler_role_arn = format!("arn:aws:iam::{account}:role/{prefix}-scheduler");
     Ok(Resources {
+        sla_queue_url,
+        sla_queue_arn,
+        sla_dlq_url,
+        sla_topic_arn,
+        scheduler_role_arn,
         table,
         inbound_queue_url,
         inbound_dlq_url,
@@ -124,6 +158,34 @@ pub async fn create_table(
         .await
         .map_err(|e| fail(name, e))?;
     Ok(())
+}
+
+async fn create_standard_queue(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    dlq_arn: Option<&str>,
+) -> Result<String, ProvisionError> {
+    let mut request = sqs
+        .create_queue()
+        .queue_name(name)
+        .attributes(
+            QueueAttributeName::VisibilityTimeout,
+            VISIBILITY_TIMEOUT_SECS.to_string(),
+        )
+        .attributes(
+            QueueAttributeName::MessageRetentionPeriod,
+            (14 * 24 * 3600).to_string(),
+        );
+    if let Some(arn) = dlq_arn {
+        let policy =
+            serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVE_COUNT });
+        request = request.attributes(QueueAttributeName::RedrivePolicy, policy.to_string());
+    }
+    let out = request.send().await.map_err(|e| fail(name, e))?;
+    out.queue_url.ok_or_else(|| ProvisionError {
+        resource: name.to_owned(),
+        detail: "no queue URL returned".into(),
+    })
 }
 
 async fn create_fifo_queue(
