@@ -179,8 +179,10 @@ pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<QueuedMessage> {
                     .get(&MessageSystemAttributeName::MessageDeduplicationId)
                     .cloned()
                     .unwrap_or_default(),
-                body: serde_json::from_str(m.body().unwrap_or("null"))
-                    .expect("queue bodies are JSON"),
+                // JSON bodies parsed; anything else (an SNS e-mail text) kept as a string.
+                body: serde_json::from_str(m.body().unwrap_or("null")).unwrap_or_else(|_| {
+                    serde_json::Value::String(m.body().unwrap_or_default().to_owned())
+                }),
             });
             sqs.delete_message()
                 .queue_url(url)

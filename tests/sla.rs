@@ -1,0 +1,311 @@
+//! SLA timers end to end against the emulators: bot-reply arms EventBridge Scheduler schedules
+//! (moto), the schedule pump fires what is due into sla-events, sla-breach (production wiring)
+//! records breaches, publishes to SNS and arms the next level.
+
+use helpdesk::sla::{Fired, SlaConfig, Target, TimerPayload};
+use helpdesk::webhook::sample::{SampleText, text_notification};
+use helpdesk_local::pump::{fire_due, parse_at};
+use helpdesk_tests::stubs::WhatsAppStub;
+use helpdesk_tests::{Stack, drain, post_signed, s};
+use http::StatusCode;
+use jiff::{SignedDuration, Timestamp};
+
+const NUMBER: &str = "106540352242922";
+
+struct Setup {
+    stack: Stack,
+    whatsapp: WhatsAppStub,
+    alerts_url: String,
+}
+
+async fn setup() -> Setup {
+    helpdesk::telemetry::init();
+    let whatsapp = WhatsAppStub::start().await;
+    let stack = Stack::with_env(&[
+        ("WHATSAPP_ACCESS_TOKEN", "t"),
+        ("WHATSAPP_API_BASE_URL", &whatsapp.url),
+    ])
+    .await;
+    // Alerts reach a queue subscribed to the topic, standing in for the managers' inbox.
+    let name = format!(
+        "{}-alerts",
+        stack.resources.table.trim_end_matches("-helpdesk")
+    );
+    let alerts_url = stack
+        .aws
+        .sqs
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let alerts_arn = helpdesk_local::provision::queue_arn(&stack.aws.sqs, &alerts_url)
+        .await
+        .unwrap();
+    stack
+        .aws
+        .sns
+        .subscribe()
+        .topic_arn(&stack.resources.sla_topic_arn)
+        .protocol("sqs")
+        .endpoint(alerts_arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .unwrap();
+    Setup {
+        stack,
+        whatsapp,
+        alerts_url,
+    }
+}
+
+impl Setup {
+    async fn customer_writes(&self, wa_id: &str, wamid: &str, text: &str) {
+        let body = text_notification(
+            NUMBER,
+            &[SampleText {
+                wa_id,
+                profile_name: "Anna",
+                wamid,
+                timestamp: Timestamp::now().as_second(),
+                body: text,
+            }],
+        );
+        let webhook = self.stack.webhook().await;
+        assert_eq!(
+            post_signed(&webhook, body.as_bytes()).await.status(),
+            StatusCode::OK
+        );
+        let records = self.stack.inbound_records().await;
+        let bot = helpdesk::wiring::bot_reply(&self.stack.env, &self.stack.aws)
+            .await
+            .unwrap();
+        assert!(bot.handle_batch(&records).await.is_empty());
+    }
+
+    async fn schedules(&self) -> Vec<(String, Timestamp)> {
+        let out = self
+            .stack
+            .aws
+            .scheduler
+            .list_schedules()
+            .group_name(&self.stack.resources.schedule_group)
+            .send()
+            .await
+            .unwrap();
+        let mut all = Vec::new();
+        for summary in out.schedules() {
+            let name = summary.name().unwrap().to_owned();
+            let schedule = self
+                .stack
+                .aws
+                .scheduler
+                .get_schedule()
+                .group_name(&self.stack.resources.schedule_group)
+                .name(&name)
+                .send()
+                .await
+                .unwrap();
+            all.push((
+                name,
+                parse_at(schedule.schedule_expression().unwrap()).unwrap(),
+            ));
+        }
+        all.sort();
+        all
+    }
+
+    /// Plays the Scheduler at `now`, then lets sla-breach handle what fired.
+    async fn pump_and_handle(&self, now: Timestamp) -> Vec<TimerPayload> {
+        fire_due(
+            &self.stack.aws.scheduler,
+            &self.stack.aws.sqs,
+            &self.stack.resources.schedule_group,
+            now,
+        )
+        .await
+        .unwrap();
+        let fired = drain(&self.stack.aws.sqs, &self.stack.resources.sla_queue_url).await;
+        let records: Vec<helpdesk::reply::QueueRecord> = fired
+            .iter()
+            .enumerate()
+            .map(|(i, m)| helpdesk::reply::QueueRecord {
+                message_id: format!("t{i}"),
+                group_id: None,
+                body: m.body.to_string(),
+            })
+            .collect();
+        let breach = helpdesk::wiring::sla_breach(&self.stack.env, &self.stack.aws)
+            .await
+            .unwrap();
+        assert!(breach.handle_batch(&records).await.is_empty());
+        fired
+            .iter()
+            .map(|m| serde_json::from_value(m.body.clone()).unwrap())
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_handoff_arms_a_first_response_timer_at_the_policys_warning_time() {
+    let t = setup().await;
+    t.customer_writes(
+        "4915112345678",
+        "wamid.sla1",
+        "Ich möchte mit einem Mitarbeiter sprechen",
+    )
+    .await;
+    let ticket = &t.stack.items("ticket").await[0];
+    let ticket_id = s(ticket, "ticket_id");
+    let clocks: helpdesk::sla::SlaClocks = serde_json::from_str(s(ticket, "sla")).unwrap();
+    let started = clocks.clocks[&Target::FirstResponse].started_at;
+
+    let sla = SlaConfig::default_policies();
+    let policy = sla
+        .policies
+        .iter()
+        .find(|p| p.name == clocks.policy)
+        .unwrap();
+    let expected = sla
+        .schedule(policy, Target::FirstResponse, started, &[])
+        .unwrap()
+        .unwrap()
+        .warning_at;
+    let schedules = t.schedules().await;
+    let fr = schedules
+        .iter()
+        .find(|(n, _)| n.contains("-fr-"))
+        .expect("a first-response schedule");
+    assert_eq!(fr.0, format!("sla-{ticket_id}-fr-g0-s1"));
+    let rounded_up =
+        Timestamp::from_second(expected.as_second() + i64::from(expected.subsec_nanosecond() > 0))
+            .unwrap();
+    assert_eq!(fr.1, rounded_up);
+    assert!(
+        schedules.iter().all(|(n, _)| !n.contains("-bot-")),
+        "the bot timer is gone after the handoff"
+    );
+}
+
+#[tokio::test]
+async fn an_unanswered_ticket_breaches_notifies_managers_and_escalates_level_by_level() {
+    let t = setup().await;
+    t.customer_writes(
+        "4915112345678",
+        "wamid.sla2",
+        "Ich möchte mit einem Mitarbeiter sprechen",
+    )
+    .await;
+    let far = Timestamp::now()
+        .checked_add(SignedDuration::from_hours(24 * 30))
+        .unwrap();
+    let mut stages = Vec::new();
+    for _ in 0..6 {
+        for p in t.pump_and_handle(far).await {
+            stages.push((p.target, p.stage));
+        }
+    }
+    let fr: Vec<u8> = stages
+        .iter()
+        .filter(|(t, _)| *t == Target::FirstResponse)
+        .map(|(_, s)| *s)
+        .collect();
+    assert_eq!(
+        fr,
+        [1, 2, 3, 4],
+        "warning, breach and two more levels, each once"
+    );
+
+    let ticket = &t.stack.items("ticket").await[0];
+    let clocks: helpdesk::sla::SlaClocks = serde_json::from_str(s(ticket, "sla")).unwrap();
+    assert!(
+        clocks
+            .breaches
+            .iter()
+            .any(|b| b.target == Target::FirstResponse && b.level == 1)
+    );
+    assert_eq!(s(ticket, "team"), "managers");
+    // Raised at level 2 of first response (normal -> high) and of resolution (-> urgent).
+    assert_eq!(s(ticket, "priority"), "urgent");
+
+    let alerts = drain(&t.stack.aws.sqs, &t.alerts_url).await;
+    let texts: Vec<String> = alerts
+        .iter()
+        .map(|a| a.body.as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("SLA breached: first_response")),
+        "{texts:?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("SLA escalation level 3: first_response")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().all(|t| !t.contains("4915112345678")),
+        "no phone numbers in alerts"
+    );
+}
+
+#[tokio::test]
+async fn the_bot_time_limit_hands_the_ticket_to_a_person() {
+    let t = setup().await;
+    t.customer_writes("4915112345679", "wamid.sla3", "Hallo")
+        .await;
+    let soon = Timestamp::now()
+        .checked_add(SignedDuration::from_mins(6))
+        .unwrap();
+    let fired = t.pump_and_handle(soon).await;
+    assert!(fired.iter().any(|p| p.target == Target::BotTimeLimit));
+    let ticket = &t.stack.items("ticket").await[0];
+    assert_eq!(s(ticket, "status"), "queued");
+    assert_eq!(s(ticket, "handoff_reason"), "bot_time_limit");
+    assert_eq!(t.stack.drain_handoffs().await.len(), 1);
+    assert!(
+        t.whatsapp
+            .texts()
+            .last()
+            .unwrap()
+            .starts_with("Wir verbinden Sie mit einem Mitarbeiter")
+    );
+}
+
+#[tokio::test]
+async fn a_timer_that_fires_after_the_bot_resolved_the_ticket_does_nothing() {
+    let t = setup().await;
+    t.customer_writes(
+        "4915112345670",
+        "wamid.sla4",
+        "Wie hoch sind die Versandkosten?",
+    )
+    .await;
+    let ticket = &t.stack.items("ticket").await[0];
+    let clocks: helpdesk::sla::SlaClocks = serde_json::from_str(s(ticket, "sla")).unwrap();
+    let bot = &clocks.clocks[&Target::BotTimeLimit];
+    let stale = TimerPayload {
+        v: 1,
+        ticket_id: helpdesk::ids::TicketId::parse(s(ticket, "ticket_id")).unwrap(),
+        target: Target::BotTimeLimit,
+        generation: bot.generation,
+        stage: 2,
+        due_at: Timestamp::now(),
+    };
+    t.customer_writes("4915112345670", "wamid.sla5", "Ja, danke")
+        .await;
+    assert!(
+        t.schedules().await.is_empty(),
+        "resolution deletes every schedule"
+    );
+    let breach = helpdesk::wiring::sla_breach(&t.stack.env, &t.stack.aws)
+        .await
+        .unwrap();
+    assert_eq!(breach.handle(&stale).await.unwrap(), Fired::Stale);
+    assert_eq!(s(&t.stack.items("ticket").await[0], "status"), "resolved");
+}
