@@ -194,6 +194,10 @@ impl BotReply {
             info!(ticket_id = %ticket.id, wamid = %message.wamid, "customer wrote on a ticket a person owns; bot stays silent");
             let mut outbox = OutboxBuilder::new(ticket.id, message.wamid.clone());
             let resumed = ticket.status == TicketStatus::PendingCustomer;
+            if resumed {
+                // The customer answered: the ticket is the agent's to work on again.
+                next.status = TicketStatus::Assigned;
+            }
             self.track_sla(
                 &mut next,
                 message,

@@ -25,11 +25,15 @@ use std::sync::Arc;
 use helpdesk::bot::{Bot, BotConfig};
 use helpdesk::clock::{Clock, SystemClock};
 use helpdesk::config::{self, Env};
+use helpdesk::escalation::{BreachPorts, SlaBreach};
 use helpdesk::intake::Intake;
+use helpdesk::notify::MemoryNotifier;
 use helpdesk::orders::MemoryOrders;
 use helpdesk::queue::MemoryQueue;
 use helpdesk::reply::{BotReply, QueueRecord};
+use helpdesk::sla::SlaConfig;
 use helpdesk::store::MemoryStore;
+use helpdesk::timers::MemoryTimers;
 use helpdesk::webhook::sample::{SampleText, button_reply_notification, text_notification};
 use helpdesk::webhook::{SignatureVerifier, WebhookHandler};
 use helpdesk::whatsapp::MemoryWhatsApp;
@@ -157,15 +161,36 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
             Some(path) => BotConfig::load(std::path::Path::new(path))?,
             None => BotConfig::default_shop(),
         };
-        let bot = Bot::new(Arc::new(bot_config), Arc::new(MemoryOrders::demo()));
+        let bot_config = Arc::new(bot_config);
+        let sla = Arc::new(match env.get(config::HELPDESK_SLA_CONFIG) {
+            Some(path) => SlaConfig::load(std::path::Path::new(path))?,
+            None => SlaConfig::default_policies(),
+        });
+        let timers = Arc::new(MemoryTimers::new());
+        let notifier = Arc::new(MemoryNotifier::new());
+        let bot = Bot::new(bot_config.clone(), Arc::new(MemoryOrders::demo()));
         let reply = BotReply::new(
             store.clone(),
             whatsapp.clone(),
             handoffs.clone(),
             bot,
-            clock,
+            clock.clone(),
+        )
+        .with_sla(sla.clone(), timers.clone());
+        let breach = SlaBreach::new(
+            BreachPorts {
+                store: store.clone(),
+                whatsapp: whatsapp.clone(),
+                handoffs: handoffs.clone(),
+                timers: timers.clone(),
+                notifier: notifier.clone(),
+                clock: clock.clone(),
+            },
+            bot_config,
+            sla,
         );
         tokio::spawn(pump_inbound(queue.clone(), reply));
+        tokio::spawn(pump_timers(timers.clone(), breach, clock));
         (
             handler,
             Some(MemoryView {
@@ -173,6 +198,8 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
                 queue,
                 handoffs,
                 whatsapp,
+                timers,
+                notifier,
             }),
         )
     };
@@ -219,6 +246,27 @@ async fn pump_inbound(queue: Arc<MemoryQueue>, reply: BotReply) {
             .collect();
         for failed in reply.handle_batch(&records).await {
             eprintln!("helpdesk-local: bot could not handle {failed}; see the log");
+        }
+    }
+}
+
+/// Plays EventBridge Scheduler in memory: every second, fires the SLA timers that are due.
+async fn pump_timers(timers: Arc<MemoryTimers>, breach: SlaBreach, clock: Arc<dyn Clock>) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let records: Vec<QueueRecord> = timers
+            .take_due(clock.now())
+            .into_iter()
+            .map(|t| QueueRecord {
+                message_id: t.name.as_str().to_owned(),
+                group_id: None,
+                body: t.payload,
+            })
+            .collect();
+        if !records.is_empty() {
+            for failed in breach.handle_batch(&records).await {
+                eprintln!("helpdesk-local: SLA timer {failed} failed; see the log");
+            }
         }
     }
 }

@@ -10,8 +10,10 @@ use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use bytes::Bytes;
+use helpdesk::notify::MemoryNotifier;
 use helpdesk::queue::MemoryQueue;
 use helpdesk::store::{MemoryStore, TicketStore};
+use helpdesk::timers::MemoryTimers;
 use helpdesk::webhook::{MAX_BODY_BYTES, WebhookHandler};
 use helpdesk::whatsapp::MemoryWhatsApp;
 use serde_json::json;
@@ -24,6 +26,9 @@ pub struct MemoryView {
     pub handoffs: Arc<MemoryQueue>,
     /// The simulated WhatsApp: what the helpdesk sent to customers.
     pub whatsapp: Arc<MemoryWhatsApp>,
+    /// SLA timers waiting to fire, and the alerts sent.
+    pub timers: Arc<MemoryTimers>,
+    pub notifier: Arc<MemoryNotifier>,
 }
 
 #[derive(Clone)]
@@ -70,8 +75,20 @@ async fn state_route(State(app): State<AppState>) -> Response {
     }
     let inbound: Vec<helpdesk::queue::InboundQueueItem> = memory.queue.peek_as();
     let handoffs: Vec<helpdesk::handoff::HandoffItem> = memory.handoffs.peek_as();
-    Json(json!({ "tickets": tickets, "inbound_queue": inbound, "handoff_queue": handoffs }))
-        .into_response()
+    let timers: Vec<_> = memory
+        .timers
+        .armed()
+        .into_iter()
+        .map(|t| json!({ "name": t.name.as_str(), "due_at": t.due_at }))
+        .collect();
+    Json(json!({
+        "tickets": tickets,
+        "inbound_queue": inbound,
+        "handoff_queue": handoffs,
+        "sla_timers": timers,
+        "sla_alerts": memory.notifier.sent(),
+    }))
+    .into_response()
 }
 
 /// Every message the helpdesk sent on the simulated WhatsApp, oldest first.
