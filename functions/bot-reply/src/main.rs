@@ -1,7 +1,7 @@
 //! Lambda on `inbound.fifo` (ReportBatchItemFailures): the bot's answer to each stored customer
 //! message. All behaviour lives in `helpdesk::reply`; this file only wires.
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::SqsEvent;
 use helpdesk::config::Env;
 use helpdesk::reply::QueueRecord;
 use helpdesk::wiring::AwsClients;
@@ -18,19 +18,10 @@ async fn main() -> Result<(), Error> {
         )?;
     let handler = &handler;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        let records: Vec<QueueRecord> = event
-            .payload
-            .records
-            .into_iter()
-            .map(|r| QueueRecord {
-                message_id: r.message_id.unwrap_or_default(),
-                group_id: r.attributes.get("MessageGroupId").cloned(),
-                body: r.body.unwrap_or_default(),
-            })
-            .collect();
-        let mut response = SqsBatchResponse::default();
-        response.set_failures(handler.handle_batch(&records).await);
-        Ok::<_, Error>(response)
+        let failed = handler
+            .handle_batch(&QueueRecord::from_event(event.payload))
+            .await;
+        Ok::<_, Error>(QueueRecord::batch_response(failed))
     }))
     .await
 }

@@ -61,11 +61,15 @@ pub async fn provision(
     // A group per prefix: the schedule pump fires what is in one group only.
     let schedule_group = format!("{prefix}-sla");
     create_schedule_group(&aws_sdk_scheduler::Client::new(others), &schedule_group).await?;
-    let sla_dlq_url =
-        create_standard_queue(&sqs, &format!("{prefix}-sla-events-dlq"), None).await?;
+    let sla_dlq_url = create_queue(&sqs, &format!("{prefix}-sla-events-dlq"), false, None).await?;
     let sla_dlq_arn = queue_arn(&sqs, &sla_dlq_url).await?;
-    let sla_queue_url =
-        create_standard_queue(&sqs, &format!("{prefix}-sla-events"), Some(&sla_dlq_arn)).await?;
+    let sla_queue_url = create_queue(
+        &sqs,
+        &format!("{prefix}-sla-events"),
+        false,
+        Some(&sla_dlq_arn),
+    )
+    .await?;
     let sla_queue_arn = queue_arn(&sqs, &sla_queue_url).await?;
     let topic = aws_sdk_sns::Client::new(others)
         .create_topic()
@@ -103,9 +107,9 @@ async fn create_fifo_pair(
     sqs: &aws_sdk_sqs::Client,
     name: &str,
 ) -> Result<(String, String), ProvisionError> {
-    let dlq_url = create_fifo_queue(sqs, &format!("{name}-dlq.fifo"), None).await?;
+    let dlq_url = create_queue(sqs, &format!("{name}-dlq.fifo"), true, None).await?;
     let dlq_arn = queue_arn(sqs, &dlq_url).await?;
-    let url = create_fifo_queue(sqs, &format!("{name}.fifo"), Some(&dlq_arn)).await?;
+    let url = create_queue(sqs, &format!("{name}.fifo"), true, Some(&dlq_arn)).await?;
     Ok((url, dlq_url))
 }
 
@@ -160,43 +164,15 @@ pub async fn create_table(
     Ok(())
 }
 
-async fn create_standard_queue(
-    sqs: &aws_sdk_sqs::Client,
-    name: &str,
-    dlq_arn: Option<&str>,
-) -> Result<String, ProvisionError> {
-    let mut request = sqs
-        .create_queue()
-        .queue_name(name)
-        .attributes(
-            QueueAttributeName::VisibilityTimeout,
-            VISIBILITY_TIMEOUT_SECS.to_string(),
-        )
-        .attributes(
-            QueueAttributeName::MessageRetentionPeriod,
-            (14 * 24 * 3600).to_string(),
-        );
-    if let Some(arn) = dlq_arn {
-        let policy =
-            serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVE_COUNT });
-        request = request.attributes(QueueAttributeName::RedrivePolicy, policy.to_string());
-    }
-    let out = request.send().await.map_err(|e| fail(name, e))?;
-    out.queue_url.ok_or_else(|| ProvisionError {
-        resource: name.to_owned(),
-        detail: "no queue URL returned".into(),
-    })
-}
-
-async fn create_fifo_queue(
+async fn create_queue(
     client: &aws_sdk_sqs::Client,
     name: &str,
+    fifo: bool,
     dlq_arn: Option<&str>,
 ) -> Result<String, ProvisionError> {
     let mut request = client
         .create_queue()
         .queue_name(name)
-        .attributes(QueueAttributeName::FifoQueue, "true")
         .attributes(
             QueueAttributeName::VisibilityTimeout,
             VISIBILITY_TIMEOUT_SECS.to_string(),
@@ -205,6 +181,9 @@ async fn create_fifo_queue(
             QueueAttributeName::MessageRetentionPeriod,
             (14 * 24 * 3600).to_string(),
         );
+    if fifo {
+        request = request.attributes(QueueAttributeName::FifoQueue, "true");
+    }
     if let Some(arn) = dlq_arn {
         let policy =
             serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVE_COUNT });
