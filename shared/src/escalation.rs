@@ -255,16 +255,13 @@ impl SlaBreach {
                 next.priority = Some(next.priority.map_or(handoff, |p| p.max(handoff)));
                 next.handoff_reason = Some(HandoffReason::BotTimeLimit);
                 next.bot = Some(turn.state);
-                let item = HandoffItem {
-                    v: HandoffItem::VERSION,
-                    ticket_id: ticket.id,
-                    key: ticket.key.clone(),
-                    reason: HandoffReason::BotTimeLimit,
-                    priority: next.priority.unwrap_or(Priority::Normal),
-                    requested_at: self.clock.now(),
-                    inbound: ticket.opened_by.clone(),
-                    transcript: format!("TICKET#{}", ticket.id),
-                };
+                let item = HandoffItem::for_ticket(
+                    ticket,
+                    HandoffReason::BotTimeLimit,
+                    next.priority.unwrap_or(Priority::Normal),
+                    self.clock.now(),
+                    ticket.opened_by.clone(),
+                );
                 outbox.push(OutboxKind::Handoff, &item);
                 if let Some(clocks) = next.sla.as_mut() {
                     clocks.apply(SlaEvent::HandedOff, self.clock.now());

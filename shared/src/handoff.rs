@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::bot::{HandoffReason, Priority};
 use crate::ids::{ConversationKey, TicketId, Wamid};
 use crate::queue::QueueMessage;
+use crate::ticket::Ticket;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandoffItem {
@@ -23,6 +24,26 @@ pub struct HandoffItem {
 
 impl HandoffItem {
     pub const VERSION: u8 = 1;
+
+    /// The handoff of `ticket`, triggered by the message `inbound`.
+    pub fn for_ticket(
+        ticket: &Ticket,
+        reason: HandoffReason,
+        priority: Priority,
+        requested_at: Timestamp,
+        inbound: Wamid,
+    ) -> Self {
+        Self {
+            v: Self::VERSION,
+            ticket_id: ticket.id,
+            key: ticket.key.clone(),
+            reason,
+            priority,
+            requested_at,
+            inbound,
+            transcript: format!("TICKET#{}", ticket.id),
+        }
+    }
 
     /// Grouped per conversation (order), deduplicated per triggering message.
     pub fn to_message(&self) -> QueueMessage {

@@ -267,19 +267,10 @@ impl BotReply {
         };
         let turn = self.bot.answer(&state, &input, now).await;
 
-        let mut outbox: Vec<OutboxEntry> = turn
-            .replies
-            .iter()
-            .enumerate()
-            .map(|(i, reply)| OutboxEntry {
-                ticket_id: ticket.id,
-                inbound: message.wamid.clone(),
-                seq: u8::try_from(i).unwrap_or(u8::MAX),
-                kind: OutboxKind::WhatsApp,
-                payload: serde_json::to_string(reply).unwrap_or_default(),
-                done: false,
-            })
-            .collect();
+        let mut outbox = OutboxBuilder::new(ticket.id, message.wamid.clone());
+        for reply in &turn.replies {
+            outbox.push(OutboxKind::WhatsApp, reply);
+        }
         next.status = TicketStatus::Bot;
         next.resolved_at = None;
         next.resolved_by_bot = false;
@@ -287,24 +278,14 @@ impl BotReply {
             next.status = TicketStatus::Queued;
             next.priority = Some(handoff.priority);
             next.handoff_reason = Some(handoff.reason);
-            let item = HandoffItem {
-                v: HandoffItem::VERSION,
-                ticket_id: ticket.id,
-                key: ticket.key.clone(),
-                reason: handoff.reason,
-                priority: handoff.priority,
-                requested_at: now,
-                inbound: message.wamid.clone(),
-                transcript: format!("TICKET#{}", ticket.id),
-            };
-            outbox.push(OutboxEntry {
-                ticket_id: ticket.id,
-                inbound: message.wamid.clone(),
-                seq: u8::try_from(outbox.len()).unwrap_or(u8::MAX),
-                kind: OutboxKind::Handoff,
-                payload: serde_json::to_string(&item).unwrap_or_default(),
-                done: false,
-            });
+            let item = HandoffItem::for_ticket(
+                ticket,
+                handoff.reason,
+                handoff.priority,
+                now,
+                message.wamid.clone(),
+            );
+            outbox.push(OutboxKind::Handoff, &item);
             info!(ticket_id = %ticket.id, reason = handoff.reason.as_str(), priority = handoff.priority.as_str(), "bot hands over to a person");
         } else if turn.resolved {
             next.status = TicketStatus::Resolved;
@@ -319,13 +300,8 @@ impl BotReply {
         }
         events.push(turn.handoff.map(|_| SlaEvent::HandedOff));
         events.push(turn.resolved.then_some(SlaEvent::Resolved));
-        let mut timers = OutboxBuilder::new(ticket.id, message.wamid.clone());
-        self.track_sla(&mut next, message, &events, &mut timers);
-        for mut entry in timers.build() {
-            entry.seq = u8::try_from(outbox.len()).unwrap_or(u8::MAX);
-            outbox.push(entry);
-        }
-        (next, outbox, ReplyOutcome::Answered { sent: 0 })
+        self.track_sla(&mut next, message, &events, &mut outbox);
+        (next, outbox.build(), ReplyOutcome::Answered { sent: 0 })
     }
 
     /// Applies SLA events to the ticket's clocks (choosing the policy if the ticket has none
