@@ -309,3 +309,34 @@ async fn a_timer_that_fires_after_the_bot_resolved_the_ticket_does_nothing() {
     assert_eq!(breach.handle(&stale).await.unwrap(), Fired::Stale);
     assert_eq!(s(&t.stack.items("ticket").await[0], "status"), "resolved");
 }
+
+#[tokio::test]
+async fn an_agents_reply_deletes_the_first_response_schedule() {
+    let t = setup().await;
+    t.customer_writes(
+        "4915112345671",
+        "wamid.sla6",
+        "Ich möchte mit einem Mitarbeiter sprechen",
+    )
+    .await;
+    assert!(t.schedules().await.iter().any(|(n, _)| n.contains("-fr-")));
+    let ticket = &t.stack.items("ticket").await[0];
+    let id = helpdesk::ids::TicketId::parse(s(ticket, "ticket_id")).unwrap();
+    let desk = helpdesk::wiring::agent_desk(&t.stack.env, &t.stack.aws)
+        .await
+        .unwrap();
+    let reply = helpdesk::agent::AgentAction::Reply {
+        text: "Hallo Anna, ich schaue mir das an.".into(),
+    };
+    desk.act(id, "maria", &reply, None).await.unwrap();
+    let names: Vec<String> = t.schedules().await.into_iter().map(|(n, _)| n).collect();
+    assert!(names.iter().all(|n| !n.contains("-fr-")), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.contains("-res-")),
+        "resolution still runs: {names:?}"
+    );
+    assert_eq!(
+        t.whatsapp.texts().last().unwrap(),
+        "Hallo Anna, ich schaue mir das an."
+    );
+}

@@ -2,6 +2,7 @@
 //! (store, queue, timers, clock) with their AWS and in-memory adapters. Every Lambda function is
 //! a thin `main` over this crate.
 
+pub mod agent;
 mod aws;
 pub mod bot;
 pub mod clock;

@@ -78,6 +78,8 @@ pub struct Ticket {
     pub sla: Option<SlaClocks>,
     /// The team that owns the ticket (set by routing and escalation).
     pub team: Option<String>,
+    /// The agent working on it.
+    pub assignee: Option<String>,
 }
 
 impl Ticket {
@@ -107,6 +109,7 @@ impl Ticket {
             resolved_by_bot: false,
             sla: None,
             team: None,
+            assignee: None,
         }
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 
+use crate::agent::AgentDesk;
 use crate::bot::{Bot, BotConfig};
 use crate::clock::SystemClock;
 use crate::config::{BotReplySettings, BreachSettings, ConfigError, Env, IntakeSettings};
@@ -184,4 +185,15 @@ pub async fn sla_breach(env: &Env, aws: &AwsClients) -> Result<SlaBreach, StartE
         clock: Arc::new(SystemClock),
     };
     Ok(SlaBreach::new(ports, c.bot_config, c.sla))
+}
+
+/// What agents do to tickets (reply, pending, resolve), over DynamoDB, the Cloud API and
+/// Scheduler; the agent API builds on it. Reads the same settings as bot-reply.
+pub async fn agent_desk(env: &Env, aws: &AwsClients) -> Result<AgentDesk, StartError> {
+    let settings = BotReplySettings::from_env(env)?;
+    let c = common(&settings, aws).await?;
+    Ok(
+        AgentDesk::new(c.store, c.whatsapp, c.handoffs, Arc::new(SystemClock))
+            .with_sla(c.sla, c.timers),
+    )
 }

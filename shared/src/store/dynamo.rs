@@ -177,7 +177,7 @@ fn ticket_item(t: &Ticket) -> Item {
 }
 
 /// The ticket attributes a bot turn writes; `None` means the attribute is removed.
-fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 8] {
+fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 9] {
     [
         ("status", Some(s(t.status.as_str()))),
         (
@@ -202,6 +202,7 @@ fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 8] 
                 .map(s),
         ),
         ("team", t.team.as_ref().map(s)),
+        ("assignee", t.assignee.as_ref().map(s)),
     ]
 }
 
@@ -352,6 +353,7 @@ fn ticket_from(item: &Item) -> Result<Ticket, StoreError> {
             })
             .transpose()?,
         team: r.owned("team")?,
+        assignee: r.owned("assignee")?,
     })
 }
 
