@@ -58,8 +58,17 @@ impl ConfigError {
 }
 
 /// The variables a function reads (the process environment, or a map in tests).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Env(HashMap<String, String>);
+
+/// Names only: values may be secrets.
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.0.keys().collect();
+        names.sort();
+        f.debug_tuple("Env").field(&names).finish()
+    }
+}
 
 impl Env {
     pub fn from_process() -> Self {
@@ -495,6 +504,12 @@ mod tests {
             err.contains("WHATSAPP_APP_SECRET") && err.contains("/helpdesk/app-secret"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_environment_prints_names_not_values() {
+        let printed = format!("{:?}", env(&[]));
+        assert!(printed.contains("WHATSAPP_APP_SECRET") && !printed.contains("s3cret-app"), "{printed}");
     }
 
     #[test]
