@@ -509,7 +509,10 @@ mod tests {
     #[test]
     fn the_environment_prints_names_not_values() {
         let printed = format!("{:?}", env(&[]));
-        assert!(printed.contains("WHATSAPP_APP_SECRET") && !printed.contains("s3cret-app"), "{printed}");
+        assert!(
+            printed.contains("WHATSAPP_APP_SECRET") && !printed.contains("s3cret-app"),
+            "{printed}"
+        );
     }
 
     #[test]
