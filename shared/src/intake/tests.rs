@@ -485,4 +485,16 @@ impl TicketStore for FailNth {
     ) -> Result<(), StoreError> {
         self.inner.complete_outbox(e, m).await
     }
+    async fn agents(&self) -> Result<Vec<crate::store::Agent>, StoreError> {
+        self.inner.agents().await
+    }
+    async fn add_agent(&self, a: &crate::store::Agent) -> Result<(), StoreError> {
+        self.inner.add_agent(a).await
+    }
+    async fn claim_agent(&self, id: &str, now: Timestamp) -> Result<bool, StoreError> {
+        self.inner.claim_agent(id, now).await
+    }
+    async fn release_agent(&self, id: &str) -> Result<(), StoreError> {
+        self.inner.release_agent(id).await
+    }
 }

@@ -18,7 +18,7 @@ use jiff::Timestamp;
 
 use super::memory::errors_json;
 use super::{
-    BotTurnWrite, Customer, Delivery, Direction, MessageRecord, OutboxEntry, OutboxKind,
+    Agent, BotTurnWrite, Customer, Delivery, Direction, MessageRecord, OutboxEntry, OutboxKind,
     SEEN_RETENTION, SeenMessage, StatusOutcome, StoreError, TicketStore, TurnOutcome, WriteOutcome,
     message_sort_key, outbox_sort_key, sortable_time,
 };
@@ -414,6 +414,34 @@ fn outbox_from(item: &Item) -> Result<OutboxEntry, StoreError> {
         kind: r.parse("kind", OutboxKind::parse)?,
         payload: r.str("payload")?.to_owned(),
         done: r.bool("done"),
+    })
+}
+
+/// All agents share one partition: listing them is one query.
+const AGENTS_PK: &str = "AGENTS";
+
+fn agent_from(item: &Item) -> Result<Agent, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Profile {
+        name: String,
+        teams: Vec<String>,
+        languages: Vec<crate::bot::Lang>,
+    }
+    let r = Reader(item);
+    let profile: Profile = serde_json::from_str(r.str("profile")?)
+        .map_err(|e| StoreError::Corrupt(format!("attribute profile: {e}")))?;
+    Ok(Agent {
+        id: r.str("agent_id")?.to_owned(),
+        name: profile.name,
+        teams: profile.teams,
+        languages: profile.languages,
+        capacity: u32::try_from(r.num("capacity")?).unwrap_or(u32::MAX),
+        load: u32::try_from(r.num("load")?).unwrap_or(u32::MAX),
+        online: r.bool("online"),
+        last_assigned_at: r
+            .opt("last_assigned_at")?
+            .map(|_| r.time("last_assigned_at"))
+            .transpose()?,
     })
 }
 
@@ -895,6 +923,104 @@ impl TicketStore for DynamoStore {
                 "outbox entry {}",
                 outbox_sort_key(&entry.inbound, entry.seq)
             ))),
+        }
+    }
+
+    async fn agents(&self) -> Result<Vec<Agent>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", s(AGENTS_PK))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(item) = pages.next().await {
+            out.push(agent_from(&item.map_err(|e| sdk_error("Query", e))?)?);
+        }
+        Ok(out)
+    }
+
+    async fn add_agent(&self, agent: &Agent) -> Result<(), StoreError> {
+        let profile = serde_json::json!({ "name": agent.name, "teams": agent.teams, "languages": agent.languages });
+        let mut item = values([
+            ("PK", s(AGENTS_PK)),
+            ("SK", s(format!("AGENT#{}", agent.id))),
+            ("entity", s("agent")),
+            ("agent_id", s(&agent.id)),
+            ("profile", s(profile.to_string())),
+            ("capacity", n(agent.capacity)),
+            ("load", n(agent.load)),
+            ("online", AttributeValue::Bool(agent.online)),
+        ]);
+        if let Some(at) = agent.last_assigned_at {
+            item.insert("last_assigned_at".into(), ts(at));
+        }
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                Ok(())
+            }
+            Err(e) => Err(sdk_error("PutItem", e)),
+        }
+    }
+
+    async fn claim_agent(&self, id: &str, now: Timestamp) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(AGENTS_PK))
+            .key("SK", s(format!("AGENT#{id}")))
+            .update_expression("SET #load = #load + :one, last_assigned_at = :now")
+            .condition_expression("online = :yes AND #load < #capacity")
+            .expression_attribute_names("#load", "load")
+            .expression_attribute_names("#capacity", "capacity")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", ts(now))
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+
+    async fn release_agent(&self, id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(AGENTS_PK))
+            .key("SK", s(format!("AGENT#{id}")))
+            .update_expression("SET #load = #load - :one")
+            .condition_expression("#load > :zero")
+            .expression_attribute_names("#load", "load")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                Ok(())
+            }
+            Err(e) => Err(sdk_error("UpdateItem", e)),
         }
     }
 }

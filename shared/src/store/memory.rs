@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::{
-    BotTurnWrite, Customer, Delivery, Direction, MessageRecord, OutboxEntry, SeenMessage,
+    Agent, BotTurnWrite, Customer, Delivery, Direction, MessageRecord, OutboxEntry, SeenMessage,
     StatusOutcome, StoreError, TicketStore, TurnOutcome, WriteOutcome, message_sort_key,
     outbox_sort_key,
 };
@@ -24,6 +24,7 @@ struct State {
     seen: HashMap<Wamid, SeenMessage>,
     customers: HashMap<WaId, Customer>,
     outbox: HashMap<TicketId, BTreeMap<String, OutboxEntry>>,
+    agents: BTreeMap<String, Agent>,
 }
 
 #[derive(Debug, Default)]
@@ -344,6 +345,37 @@ impl TicketStore for MemoryStore {
             && !state.seen.contains_key(&message.wamid)
         {
             insert_message(&mut state, message);
+        }
+        Ok(())
+    }
+
+    async fn agents(&self) -> Result<Vec<Agent>, StoreError> {
+        Ok(self.begin()?.agents.values().cloned().collect())
+    }
+
+    async fn add_agent(&self, agent: &Agent) -> Result<(), StoreError> {
+        self.begin()?
+            .agents
+            .entry(agent.id.clone())
+            .or_insert_with(|| agent.clone());
+        Ok(())
+    }
+
+    async fn claim_agent(&self, id: &str, now: Timestamp) -> Result<bool, StoreError> {
+        let mut state = self.begin()?;
+        match state.agents.get_mut(id) {
+            Some(a) if a.online && a.load < a.capacity => {
+                a.load += 1;
+                a.last_assigned_at = Some(now);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn release_agent(&self, id: &str) -> Result<(), StoreError> {
+        if let Some(a) = self.begin()?.agents.get_mut(id) {
+            a.load = a.load.saturating_sub(1);
         }
         Ok(())
     }

@@ -202,6 +202,21 @@ pub enum TurnOutcome {
     Conflict,
 }
 
+/// A person who works tickets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub id: String,
+    pub name: String,
+    pub teams: Vec<String>,
+    pub languages: Vec<crate::bot::Lang>,
+    /// Open tickets the agent can hold at once.
+    pub capacity: u32,
+    /// Open tickets the agent holds now.
+    pub load: u32,
+    pub online: bool,
+    pub last_assigned_at: Option<Timestamp>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
     pub wa_id: WaId,
@@ -282,6 +297,18 @@ pub trait TicketStore: Send + Sync {
         entry: &OutboxEntry,
         sent: Option<&MessageRecord>,
     ) -> Result<(), StoreError>;
+
+    /// Every agent.
+    async fn agents(&self) -> Result<Vec<Agent>, StoreError>;
+
+    /// Adds an agent unless one with that id exists (profiles change through the agent API).
+    async fn add_agent(&self, agent: &Agent) -> Result<(), StoreError>;
+
+    /// Takes one unit of the agent's capacity, if the agent is online and has some left.
+    async fn claim_agent(&self, id: &str, now: Timestamp) -> Result<bool, StoreError>;
+
+    /// Gives one unit of capacity back (a ticket left the agent).
+    async fn release_agent(&self, id: &str) -> Result<(), StoreError>;
 }
 
 /// The sort key of an outbox entry: `OUT#<inbound wamid>#<seq>`.
