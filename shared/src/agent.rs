@@ -186,6 +186,12 @@ impl AgentDesk {
             };
             match self.store.commit_bot_turn(&write).await? {
                 TurnOutcome::Committed => {
+                    if matches!(action, AgentAction::Resolve)
+                        && let Some(agent) = &ticket.assignee
+                    {
+                        // The ticket leaves the agent: a slot frees up for routing.
+                        self.store.release_agent(agent).await?;
+                    }
                     self.outbox.flush(&next, &key).await?;
                     info!(ticket_id = %ticket.id, action = action.name(), "agent action done");
                     return Ok(next);

@@ -16,6 +16,7 @@ pub mod orders;
 pub mod outbox;
 pub mod queue;
 pub mod reply;
+pub mod routing;
 pub mod sla;
 pub mod store;
 pub mod telemetry;

@@ -36,10 +36,13 @@ pub struct Notification {
     /// `sla_warning`, `sla_breach`, `sla_escalation`.
     pub kind: String,
     pub ticket_id: TicketId,
-    pub target: Target,
-    /// Escalation level (1 = the breach); 0 for a warning.
+    /// The SLA target concerned, for SLA alerts.
+    pub target: Option<Target>,
+    /// Escalation level (1 = the breach); 0 otherwise.
     pub level: u8,
-    pub due_at: Timestamp,
+    pub due_at: Option<Timestamp>,
+    /// The agent addressed (assignment notices).
+    pub agent: Option<String>,
     pub team: Option<String>,
     pub priority: Option<String>,
     /// A line a person reads (no customer data).
@@ -96,18 +99,25 @@ impl Notifier for SnsNotifier {
         let subject = format!(
             "[helpdesk] {} {} ticket {}",
             n.kind.replace('_', " "),
-            n.target.as_str(),
+            n.target.map(Target::as_str).unwrap_or_default(),
             n.ticket_id
         );
         let body = serde_json::to_string_pretty(n).unwrap_or_default();
+        // Subscriptions filter on these: `audience` (managers, assignee) and `agent`.
+        let mut attributes = std::collections::HashMap::from([
+            ("audience".to_owned(), attribute(n.audience.as_str())?),
+            ("kind".to_owned(), attribute(&n.kind)?),
+        ]);
+        if let Some(agent) = &n.agent {
+            attributes.insert("agent".to_owned(), attribute(agent)?);
+        }
         let result = self
             .client
             .publish()
             .topic_arn(&self.topic_arn)
             .subject(subject.chars().take(99).collect::<String>())
             .message(format!("{}\n\n{body}", n.summary))
-            .message_attributes("audience", attribute(n.audience.as_str())?)
-            .message_attributes("kind", attribute(&n.kind)?)
+            .set_message_attributes(Some(attributes))
             .send()
             .await;
         match result {

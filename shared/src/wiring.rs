@@ -16,6 +16,7 @@ use crate::notify::SnsNotifier;
 use crate::orders::{HttpOrders, OrderLookup, Unconfigured};
 use crate::queue::SqsQueue;
 use crate::reply::BotReply;
+use crate::routing::{Router, RoutingConfig};
 use crate::sla::SlaConfig;
 use crate::store::DynamoStore;
 use crate::timers::{SchedulerTarget, SchedulerTimers};
@@ -84,6 +85,8 @@ pub enum StartError {
     Bot(#[from] crate::bot::BotConfigError),
     #[error("SLA policies: {0}")]
     Sla(#[from] crate::sla::SlaConfigError),
+    #[error("routing: {0}")]
+    Routing(#[from] crate::routing::RoutingConfigError),
     #[error("{0}")]
     Client(String),
 }
@@ -196,4 +199,27 @@ pub async fn agent_desk(env: &Env, aws: &AwsClients) -> Result<AgentDesk, StartE
         AgentDesk::new(c.store, c.whatsapp, c.handoffs, Arc::new(SystemClock))
             .with_sla(c.sla, c.timers),
     )
+}
+
+/// The agent-handoff router over DynamoDB and SNS (agents are notified of assignments).
+pub async fn agent_handoff(env: &Env, aws: &AwsClients) -> Result<Router, StartError> {
+    let settings = BreachSettings::from_env(env)?;
+    let c = common(&settings.reply, aws).await?;
+    let routing = match env.get(crate::config::HELPDESK_ROUTING_CONFIG) {
+        Some(path) => RoutingConfig::load(std::path::Path::new(path))?,
+        None => RoutingConfig::default_routing(),
+    };
+    let router = Router::new(
+        c.store,
+        c.whatsapp,
+        c.handoffs,
+        Arc::new(SnsNotifier::new(aws.sns.clone(), &settings.topic_arn)),
+        Arc::new(routing),
+        Arc::new(SystemClock),
+    );
+    router
+        .seed_agents()
+        .await
+        .map_err(|e| StartError::Client(format!("seeding agents: {e}")))?;
+    Ok(router)
 }

@@ -1,0 +1,429 @@
+//! agent-handoff: a ticket the bot handed over (an item on `handoff.fifo`) goes to a team by
+//! rules (`config/routing.toml`) and to the least loaded online agent of that team who speaks
+//! the customer's language; nobody free leaves it in the team queue. Capacity is claimed with a
+//! conditional write before the ticket is assigned, and given back if the assignment loses a race.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use tracing::info;
+
+use crate::bot::matcher::{contains_phrase, normalize};
+use crate::bot::{HandoffReason, Lang};
+use crate::clock::Clock;
+use crate::handoff::HandoffItem;
+use crate::ids::Wamid;
+use crate::notify::{Audience, Notification, Notifier};
+use crate::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
+use crate::queue::Queue;
+use crate::reply::QueueRecord;
+use crate::store::{
+    Agent, BotTurnWrite, Direction, OutboxKind, StoreError, TicketStore, TurnOutcome,
+};
+use crate::ticket::TicketStatus;
+use crate::whatsapp::{RetryPolicy, WhatsAppClient};
+
+/// The routing shipped with the code.
+pub const DEFAULT_ROUTING: &str = include_str!("../../config/routing.toml");
+const MAX_ATTEMPTS: usize = 5;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoutingConfigError {
+    #[error("{origin}: {message}")]
+    Syntax { origin: String, message: String },
+    #[error("{origin}: {field}: {problem}")]
+    Invalid {
+        origin: String,
+        field: String,
+        problem: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    version: u32,
+    default_team: String,
+    #[serde(default)]
+    rules: Vec<RuleSpec>,
+    #[serde(default)]
+    agents: Vec<AgentSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    team: String,
+    #[serde(default)]
+    reasons: Vec<String>,
+    #[serde(default)]
+    keywords: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentSpec {
+    id: String,
+    name: String,
+    teams: Vec<String>,
+    languages: Vec<Lang>,
+    capacity: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    team: String,
+    reasons: Vec<HandoffReason>,
+    keywords: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RoutingConfig {
+    pub default_team: String,
+    rules: Vec<Rule>,
+    /// Agents to add to an empty store (local runner, first deployment).
+    pub seed_agents: Vec<Agent>,
+}
+
+impl RoutingConfig {
+    pub fn default_routing() -> Self {
+        Self::parse(DEFAULT_ROUTING, "config/routing.toml").expect("the shipped routing is valid")
+    }
+
+    pub fn load(path: &std::path::Path) -> Result<Self, RoutingConfigError> {
+        let origin = path.display().to_string();
+        let source = std::fs::read_to_string(path).map_err(|e| RoutingConfigError::Syntax {
+            origin: origin.clone(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::parse(&source, &origin)
+    }
+
+    pub fn parse(source: &str, origin: &str) -> Result<Self, RoutingConfigError> {
+        let file: File = toml::from_str(source).map_err(|e| RoutingConfigError::Syntax {
+            origin: origin.to_owned(),
+            message: crate::bot::config::syntax_message(source, &e),
+        })?;
+        let fail = |field: String, problem: String| RoutingConfigError::Invalid {
+            origin: origin.to_owned(),
+            field,
+            problem,
+        };
+        if file.version != 1 {
+            return Err(fail(
+                "version".into(),
+                format!("is {}, this code reads version 1", file.version),
+            ));
+        }
+        if file.default_team.trim().is_empty() {
+            return Err(fail("default_team".into(), "is empty".into()));
+        }
+        let mut rules = Vec::new();
+        for (i, r) in file.rules.iter().enumerate() {
+            if r.team.trim().is_empty() {
+                return Err(fail(format!("rules[{i}].team"), "is empty".into()));
+            }
+            if r.reasons.is_empty() && r.keywords.is_empty() {
+                return Err(fail(
+                    format!("rules[{i}]"),
+                    "needs reasons or keywords".into(),
+                ));
+            }
+            let reasons = r
+                .reasons
+                .iter()
+                .map(|x| {
+                    HandoffReason::parse(x).ok_or_else(|| {
+                        fail(
+                            format!("rules[{i}].reasons"),
+                            format!("unknown reason {x:?}"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            rules.push(Rule {
+                team: r.team.clone(),
+                reasons,
+                keywords: r
+                    .keywords
+                    .iter()
+                    .map(|k| normalize(k).split_whitespace().map(str::to_owned).collect())
+                    .collect(),
+            });
+        }
+        let mut ids = HashSet::new();
+        let mut seed_agents = Vec::new();
+        for (i, a) in file.agents.iter().enumerate() {
+            let ok_id = !a.id.is_empty()
+                && a.id.len() <= 64
+                && a.id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !ok_id {
+                return Err(fail(
+                    format!("agents[{i}].id"),
+                    "must be 1-64 letters, digits, '-' or '_'".into(),
+                ));
+            }
+            if !ids.insert(a.id.as_str()) {
+                return Err(fail(
+                    format!("agents[{i}].id"),
+                    format!("{:?} is used twice", a.id),
+                ));
+            }
+            if a.capacity == 0 || a.teams.is_empty() || a.languages.is_empty() {
+                return Err(fail(
+                    format!("agents[{i}]"),
+                    "needs a capacity of at least 1, a team and a language".into(),
+                ));
+            }
+            seed_agents.push(Agent {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                teams: a.teams.clone(),
+                languages: a.languages.clone(),
+                capacity: a.capacity,
+                load: 0,
+                online: true,
+                last_assigned_at: None,
+            });
+        }
+        Ok(Self {
+            default_team: file.default_team,
+            rules,
+            seed_agents,
+        })
+    }
+
+    /// The team for a handoff: the first rule matching its reason or the customer's words.
+    pub fn team_for(&self, reason: HandoffReason, customer_text: &str) -> &str {
+        let normalized = normalize(customer_text);
+        let words: Vec<&str> = normalized.split_whitespace().collect();
+        self.rules
+            .iter()
+            .find(|r| {
+                r.reasons.contains(&reason) || r.keywords.iter().any(|k| contains_phrase(&words, k))
+            })
+            .map_or(self.default_team.as_str(), |r| r.team.as_str())
+    }
+}
+
+/// The agents who may take a ticket of `team` in `language`, best first: online, in the team,
+/// speaking the language (when known), with free capacity; least loaded, then whoever got a
+/// ticket longest ago.
+pub fn candidates<'a>(agents: &'a [Agent], team: &str, language: Option<Lang>) -> Vec<&'a Agent> {
+    let mut fit: Vec<&Agent> = agents
+        .iter()
+        .filter(|a| a.online && a.load < a.capacity && a.teams.iter().any(|t| t == team))
+        .filter(|a| language.is_none_or(|l| a.languages.contains(&l)))
+        .collect();
+    fit.sort_by(|a, b| {
+        (a.load, a.last_assigned_at, &a.id).cmp(&(b.load, b.last_assigned_at, &b.id))
+    });
+    fit
+}
+
+/// What became of a handoff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Routed {
+    Assigned {
+        agent: String,
+        team: String,
+    },
+    /// Nobody free: in the team's queue.
+    Queued {
+        team: String,
+    },
+    /// Assigned, resolved or closed before: nothing to do.
+    AlreadyDone,
+}
+
+pub struct Router {
+    store: Arc<dyn TicketStore>,
+    config: Arc<RoutingConfig>,
+    clock: Arc<dyn Clock>,
+    outbox: OutboxRunner,
+}
+
+impl Router {
+    pub fn new(
+        store: Arc<dyn TicketStore>,
+        whatsapp: Arc<dyn WhatsAppClient>,
+        handoffs: Arc<dyn Queue>,
+        notifier: Arc<dyn Notifier>,
+        config: Arc<RoutingConfig>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            outbox: OutboxRunner {
+                store: store.clone(),
+                whatsapp,
+                handoffs,
+                timers: None,
+                notifier: Some(notifier),
+                clock: clock.clone(),
+                retry: RetryPolicy::default(),
+                reengagement: None,
+            },
+            store,
+            config,
+            clock,
+        }
+    }
+
+    /// Adds the configured agents the store does not have yet.
+    pub async fn seed_agents(&self) -> Result<(), StoreError> {
+        let known: BTreeSet<String> = self
+            .store
+            .agents()
+            .await?
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        for agent in self
+            .config
+            .seed_agents
+            .iter()
+            .filter(|a| !known.contains(&a.id))
+        {
+            self.store.add_agent(agent).await?;
+        }
+        Ok(())
+    }
+
+    /// Handles a batch from `handoff.fifo`; a failure holds back later records of its group.
+    pub async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
+        let mut failed = Vec::new();
+        let mut blocked = HashSet::new();
+        for record in records {
+            let group = record.group_id.clone().unwrap_or_default();
+            if blocked.contains(&group) {
+                failed.push(record.message_id.clone());
+                continue;
+            }
+            let result = match serde_json::from_str::<HandoffItem>(&record.body) {
+                Ok(item) if item.v == HandoffItem::VERSION => {
+                    self.route(&item).await.map(|r| (item, r))
+                }
+                Ok(item) => Err(HandlerError::Poison(format!(
+                    "handoff item version {} is not {}",
+                    item.v,
+                    HandoffItem::VERSION
+                ))),
+                Err(e) => Err(HandlerError::Poison(format!(
+                    "body is not a handoff item: {e}"
+                ))),
+            };
+            match result {
+                Ok((item, routed)) => {
+                    info!(ticket_id = %item.ticket_id, outcome = ?routed, "handoff routed")
+                }
+                Err(e) => {
+                    tracing::error!(message_id = %record.message_id, error = %e, retryable = e.is_retryable(), "handoff not routed");
+                    failed.push(record.message_id.clone());
+                    blocked.insert(group);
+                }
+            }
+        }
+        failed
+    }
+
+    pub async fn route(&self, item: &HandoffItem) -> Result<Routed, HandlerError> {
+        let key = Wamid::parse(&format!(
+            "route.{}",
+            item.inbound.as_str().chars().take(100).collect::<String>()
+        ))
+        .map_err(|e| HandlerError::Poison(e.to_string()))?;
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(ticket) = self.store.ticket(item.ticket_id).await? else {
+                return Err(HandlerError::Poison(format!(
+                    "ticket {} does not exist",
+                    item.ticket_id
+                )));
+            };
+            if ticket.status != TicketStatus::Queued || ticket.assignee.is_some() {
+                // Routed before (a redelivery) or taken meanwhile: finish what is pending.
+                self.outbox.flush(&ticket, &key).await?;
+                return Ok(Routed::AlreadyDone);
+            }
+            let messages = self.store.messages(ticket.id).await?;
+            let words: Vec<&str> = messages
+                .iter()
+                .filter(|m| m.direction == Direction::Inbound)
+                .rev()
+                .take(10)
+                .filter_map(|m| m.text.as_deref())
+                .collect();
+            let team = self
+                .config
+                .team_for(item.reason, &words.join(" "))
+                .to_owned();
+            let language = ticket.bot.as_ref().and_then(|b| b.language);
+            let agents = self.store.agents().await?;
+            let now = self.clock.now();
+            let mut chosen = None;
+            for agent in candidates(&agents, &team, language) {
+                if self.store.claim_agent(&agent.id, now).await? {
+                    chosen = Some(agent.id.clone());
+                    break;
+                }
+            }
+            let mut next = ticket.clone();
+            next.version += 1;
+            next.updated_at = now;
+            next.team = Some(team.clone());
+            let mut outbox = OutboxBuilder::new(ticket.id, key.clone());
+            if let Some(agent) = &chosen {
+                next.status = TicketStatus::Assigned;
+                next.assignee = Some(agent.clone());
+                outbox.push(
+                    OutboxKind::Notify,
+                    &Notification {
+                        audience: Audience::Assignee,
+                        kind: "ticket_assigned".into(),
+                        ticket_id: ticket.id,
+                        target: None,
+                        level: 0,
+                        due_at: None,
+                        agent: Some(agent.clone()),
+                        team: Some(team.clone()),
+                        priority: next.priority.map(|p| p.as_str().to_owned()),
+                        summary: format!(
+                            "Ticket {} is yours ({}, priority {}): transcript {}",
+                            ticket.id,
+                            item.reason.as_str(),
+                            item.priority.as_str(),
+                            item.transcript
+                        ),
+                    },
+                );
+            }
+            let entries = outbox.build();
+            let write = BotTurnWrite {
+                ticket: &next,
+                message: None,
+                outbox: &entries,
+                now,
+            };
+            match self.store.commit_bot_turn(&write).await? {
+                TurnOutcome::Committed => {
+                    self.outbox.flush(&next, &key).await?;
+                    return Ok(match chosen {
+                        Some(agent) => Routed::Assigned { agent, team },
+                        None => Routed::Queued { team },
+                    });
+                }
+                TurnOutcome::Conflict | TurnOutcome::AlreadyHandled => {
+                    if let Some(agent) = &chosen {
+                        self.store.release_agent(agent).await?;
+                    }
+                }
+            }
+        }
+        Err(StoreError::Contended(format!("ticket {}", item.ticket_id)).into())
+    }
+}
+
+#[cfg(test)]
+mod tests;

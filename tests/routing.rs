@@ -1,0 +1,183 @@
+//! agent-handoff against the emulators: a ticket the bot hands over reaches the right agent, and
+//! agents' capacity holds when tickets race for it (conditional writes on DynamoDB Local).
+
+use std::sync::Arc;
+
+use helpdesk::bot::{HandoffReason, Lang, Priority};
+use helpdesk::clock::SystemClock;
+use helpdesk::handoff::HandoffItem;
+use helpdesk::notify::MemoryNotifier;
+use helpdesk::queue::SqsQueue;
+use helpdesk::routing::{Routed, Router, RoutingConfig};
+use helpdesk::store::{Agent, DynamoStore, TicketStore};
+use helpdesk::webhook::sample::{SampleText, text_notification};
+use helpdesk::whatsapp::MemoryWhatsApp;
+use helpdesk_tests::stubs::WhatsAppStub;
+use helpdesk_tests::{Stack, post_signed, s};
+use http::StatusCode;
+use jiff::Timestamp;
+
+async fn handed_over(stack: &Stack, wa_id: &str, text: &str) -> HandoffItem {
+    let body = text_notification(
+        "106540352242922",
+        &[SampleText {
+            wa_id,
+            profile_name: "Anna",
+            wamid: &format!("wamid.{wa_id}"),
+            timestamp: Timestamp::now().as_second(),
+            body: text,
+        }],
+    );
+    let webhook = stack.webhook().await;
+    assert_eq!(
+        post_signed(&webhook, body.as_bytes()).await.status(),
+        StatusCode::OK
+    );
+    let bot = helpdesk::wiring::bot_reply(&stack.env, &stack.aws)
+        .await
+        .unwrap();
+    assert!(
+        bot.handle_batch(&stack.inbound_records().await)
+            .await
+            .is_empty()
+    );
+    let handoffs = stack.drain_handoffs().await;
+    assert_eq!(handoffs.len(), 1, "the bot handed over");
+    serde_json::from_value(handoffs[0].body.clone()).unwrap()
+}
+
+#[tokio::test]
+async fn a_german_refund_request_is_assigned_to_the_billing_agent_who_speaks_german() {
+    let whatsapp = WhatsAppStub::start().await;
+    let stack = Stack::with_env(&[
+        ("WHATSAPP_ACCESS_TOKEN", "t"),
+        ("WHATSAPP_API_BASE_URL", &whatsapp.url),
+    ])
+    .await;
+    let item = handed_over(
+        &stack,
+        "4915112345678",
+        "Ich möchte mit einem Mitarbeiter über meine Rückerstattung sprechen",
+    )
+    .await;
+    let router = helpdesk::wiring::agent_handoff(&stack.env, &stack.aws)
+        .await
+        .unwrap();
+    assert_eq!(
+        router.route(&item).await.unwrap(),
+        Routed::Assigned {
+            agent: "maria".into(),
+            team: "billing".into()
+        }
+    );
+    assert_eq!(
+        router.route(&item).await.unwrap(),
+        Routed::AlreadyDone,
+        "redelivery"
+    );
+    let ticket = &stack.items("ticket").await[0];
+    assert_eq!(
+        (
+            s(ticket, "status"),
+            s(ticket, "assignee"),
+            s(ticket, "team")
+        ),
+        ("assigned", "maria", "billing")
+    );
+    let maria = stack
+        .items("agent")
+        .await
+        .into_iter()
+        .find(|a| s(a, "agent_id") == "maria")
+        .unwrap();
+    assert_eq!(
+        maria
+            .get("load")
+            .and_then(|v| v.as_n().ok())
+            .map(String::as_str),
+        Some("1")
+    );
+}
+
+#[tokio::test]
+async fn tickets_racing_for_one_agents_last_slots_never_overfill_the_agent() {
+    let stack = Stack::new().await;
+    let store = Arc::new(DynamoStore::new(
+        stack.aws.dynamodb.clone(),
+        &stack.resources.table,
+    ));
+    let mut config = RoutingConfig::default_routing();
+    config.seed_agents = vec![Agent {
+        id: "solo".into(),
+        name: "Solo".into(),
+        teams: vec!["support".into()],
+        languages: vec![Lang::De],
+        capacity: 3,
+        load: 0,
+        online: true,
+        last_assigned_at: None,
+    }];
+    let router = Arc::new(Router::new(
+        store.clone(),
+        Arc::new(MemoryWhatsApp::new()),
+        Arc::new(SqsQueue::new(
+            stack.aws.sqs.clone(),
+            &stack.resources.handoff_queue_url,
+        )),
+        Arc::new(MemoryNotifier::new()),
+        Arc::new(config),
+        Arc::new(SystemClock),
+    ));
+    router.seed_agents().await.unwrap();
+    // Ten queued tickets, opened directly in the store.
+    let mut items = Vec::new();
+    for i in 0..10 {
+        let now = Timestamp::now();
+        let key = helpdesk::ids::ConversationKey {
+            phone_number_id: helpdesk::ids::PhoneNumberId::parse("1065").unwrap(),
+            wa_id: helpdesk::ids::WaId::parse(&format!("49151000000{i:02}")).unwrap(),
+        };
+        let wamid = helpdesk::ids::Wamid::parse(&format!("wamid.race{i}")).unwrap();
+        let mut ticket = helpdesk::ticket::Ticket::open(key, wamid.clone(), now, None, now);
+        ticket.status = helpdesk::ticket::TicketStatus::Queued;
+        let first = helpdesk::store::MessageRecord {
+            ticket_id: ticket.id,
+            wamid: wamid.clone(),
+            direction: helpdesk::store::Direction::Inbound,
+            sent_at: now,
+            recorded_at: now,
+            kind: "text".into(),
+            text: Some("Ich habe eine Frage".into()),
+            media_id: None,
+            content: "{}".into(),
+            context_id: None,
+            profile_name: None,
+            delivery: None,
+            handled_at: None,
+        };
+        store.open_ticket(&ticket, None, &first).await.unwrap();
+        items.push(HandoffItem::for_ticket(
+            &ticket,
+            HandoffReason::Request,
+            Priority::Normal,
+            now,
+            wamid,
+        ));
+    }
+    let tasks: Vec<_> = items
+        .into_iter()
+        .map(|item| {
+            let router = router.clone();
+            tokio::spawn(async move { router.route(&item).await.unwrap() })
+        })
+        .collect();
+    let mut assigned = 0;
+    for t in tasks {
+        if matches!(t.await.unwrap(), Routed::Assigned { .. }) {
+            assigned += 1;
+        }
+    }
+    assert_eq!(assigned, 3, "exactly the agent's capacity");
+    let agents = store.agents().await.unwrap();
+    assert_eq!(agents[0].load, 3);
+}
