@@ -31,6 +31,7 @@ use helpdesk::notify::MemoryNotifier;
 use helpdesk::orders::MemoryOrders;
 use helpdesk::queue::MemoryQueue;
 use helpdesk::reply::{BotReply, QueueRecord};
+use helpdesk::routing::{Router, RoutingConfig};
 use helpdesk::sla::SlaConfig;
 use helpdesk::store::MemoryStore;
 use helpdesk::timers::MemoryTimers;
@@ -190,7 +191,21 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
             sla,
         );
         tokio::spawn(pump_inbound(queue.clone(), reply));
+        let routing = match env.get(config::HELPDESK_ROUTING_CONFIG) {
+            Some(path) => RoutingConfig::load(std::path::Path::new(path))?,
+            None => RoutingConfig::default_routing(),
+        };
+        let router = Router::new(
+            store.clone(),
+            whatsapp.clone(),
+            handoffs.clone(),
+            notifier.clone(),
+            Arc::new(routing),
+            clock.clone(),
+        );
+        router.seed_agents().await?;
         tokio::spawn(pump_timers(timers.clone(), breach, clock));
+        tokio::spawn(pump_handoffs(handoffs.clone(), router));
         (
             handler,
             Some(MemoryView {
@@ -246,6 +261,28 @@ async fn pump_inbound(queue: Arc<MemoryQueue>, reply: BotReply) {
             .collect();
         for failed in reply.handle_batch(&records).await {
             eprintln!("helpdesk-local: bot could not handle {failed}; see the log");
+        }
+    }
+}
+
+/// Plays agent-handoff in memory: routes what the bot handed over.
+async fn pump_handoffs(handoffs: Arc<MemoryQueue>, router: Router) {
+    loop {
+        let batch = handoffs.receive(10);
+        if batch.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            continue;
+        }
+        let records: Vec<QueueRecord> = batch
+            .into_iter()
+            .map(|m| QueueRecord {
+                message_id: m.dedup_id,
+                group_id: Some(m.group_id),
+                body: m.body,
+            })
+            .collect();
+        for failed in router.handle_batch(&records).await {
+            eprintln!("helpdesk-local: handoff {failed} not routed; see the log");
         }
     }
 }

@@ -86,7 +86,8 @@ async fn state_route(State(app): State<AppState>) -> Response {
         "inbound_queue": inbound,
         "handoff_queue": handoffs,
         "sla_timers": timers,
-        "sla_alerts": memory.notifier.sent(),
+        "notifications": memory.notifier.sent(),
+        "agents": memory.store.agents().await.unwrap_or_default(),
     }))
     .into_response()
 }
