@@ -401,6 +401,14 @@ fn outbox_item(e: &OutboxEntry, now: Timestamp) -> Item {
         ("payload", s(&e.payload)),
         ("done", AttributeValue::Bool(e.done)),
         ("created_at", ts(now)),
+        // Kept a while for inspection, then removed by TTL.
+        (
+            "expires_at",
+            n(now
+                .saturating_add(OUTBOX_RETENTION)
+                .unwrap_or(now)
+                .as_second()),
+        ),
     ])
 }
 
@@ -416,6 +424,9 @@ fn outbox_from(item: &Item) -> Result<OutboxEntry, StoreError> {
         done: r.bool("done"),
     })
 }
+
+/// How long done (or stuck) outbox entries stay in the table.
+const OUTBOX_RETENTION: jiff::SignedDuration = jiff::SignedDuration::from_hours(30 * 24);
 
 /// All agents share one partition: listing them is one query.
 const AGENTS_PK: &str = "AGENTS";

@@ -311,9 +311,9 @@ pub trait TicketStore: Send + Sync {
     async fn release_agent(&self, id: &str) -> Result<(), StoreError>;
 }
 
-/// The sort key of an outbox entry: `OUT#<inbound wamid>#<seq>`.
+/// The sort key of an outbox entry: `OUT#<key>#<seq, three digits>` (sorts in order).
 pub fn outbox_sort_key(inbound: &Wamid, seq: u8) -> String {
-    format!("OUT#{}#{seq:02}", inbound.as_str())
+    format!("OUT#{}#{seq:03}", inbound.as_str())
 }
 
 /// Fixed-width UTC time with milliseconds, so stored times sort as strings.
