@@ -231,6 +231,8 @@ pub struct BotReplySettings {
     pub order_api_token: Option<SecretValue>,
     pub reengagement_template: Option<(String, String)>,
     pub sla: SlaSettings,
+    /// Where agents are told that a customer wrote on their ticket (optional for bot-reply).
+    pub notify_topic_arn: Option<String>,
 }
 
 /// Where SLA timers go: the Scheduler group, the queue fired timers are sent to, and the role
@@ -349,6 +351,10 @@ impl BotReplySettings {
             },
             reengagement_template,
             sla: SlaSettings::from_env(env)?,
+            notify_topic_arn: match env.get(HELPDESK_SLA_TOPIC_ARN) {
+                Some(_) => Some(arn(env, HELPDESK_SLA_TOPIC_ARN)?),
+                None => None,
+            },
         })
     }
 }

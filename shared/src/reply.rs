@@ -11,6 +11,7 @@ use tracing::{error, info, warn};
 use crate::bot::{Bot, BotState, Inbound};
 use crate::clock::Clock;
 use crate::handoff::HandoffItem;
+use crate::notify::{Audience, Notification, Notifier};
 use crate::outbox::{OutboxBuilder, OutboxRunner};
 use crate::queue::{InboundQueueItem, Queue};
 use crate::sla::{SlaClocks, SlaConfig, SlaEvent, TicketFacts};
@@ -109,6 +110,12 @@ impl BotReply {
 
     pub fn with_reengagement_template(mut self, template: Option<Template>) -> Self {
         self.outbox.reengagement = template;
+        self
+    }
+
+    /// Tells the assigned agent when their customer writes.
+    pub fn with_notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
+        self.outbox.notifier = Some(notifier);
         self
     }
 
@@ -215,6 +222,25 @@ impl BotReply {
             // The agent sees the message on the ticket; notifying them is the agent side's job.
             info!(ticket_id = %ticket.id, wamid = %message.wamid, "customer wrote on a ticket a person owns; bot stays silent");
             let mut outbox = OutboxBuilder::new(ticket.id, message.wamid.clone());
+            // Forward to the person who owns the ticket (or their team's queue).
+            outbox.push(
+                OutboxKind::Notify,
+                &Notification {
+                    audience: Audience::Assignee,
+                    kind: "customer_wrote".into(),
+                    ticket_id: ticket.id,
+                    target: None,
+                    level: 0,
+                    due_at: None,
+                    agent: ticket.assignee.clone(),
+                    team: ticket.team.clone(),
+                    priority: ticket.priority.map(|p| p.as_str().to_owned()),
+                    summary: format!(
+                        "The customer wrote again on ticket {} ({}).",
+                        ticket.id, message.kind
+                    ),
+                },
+            );
             let resumed = ticket.status == TicketStatus::PendingCustomer;
             if resumed {
                 // The customer answered: the ticket is the agent's to work on again.

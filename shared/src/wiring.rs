@@ -168,11 +168,13 @@ pub async fn bot_reply(env: &Env, aws: &AwsClients) -> Result<BotReply, StartErr
         }
     };
     let bot = Bot::new(c.bot_config, orders);
-    Ok(
-        BotReply::new(c.store, c.whatsapp, c.handoffs, bot, Arc::new(SystemClock))
-            .with_reengagement_template(c.reengagement)
-            .with_sla(c.sla, c.timers),
-    )
+    let mut reply = BotReply::new(c.store, c.whatsapp, c.handoffs, bot, Arc::new(SystemClock))
+        .with_reengagement_template(c.reengagement)
+        .with_sla(c.sla, c.timers);
+    if let Some(topic) = &settings.notify_topic_arn {
+        reply = reply.with_notifier(Arc::new(SnsNotifier::new(aws.sns.clone(), topic)));
+    }
+    Ok(reply)
 }
 
 /// The sla-breach handler over DynamoDB, SQS, Scheduler, SNS and the Cloud API.

@@ -177,7 +177,8 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
             bot,
             clock.clone(),
         )
-        .with_sla(sla.clone(), timers.clone());
+        .with_sla(sla.clone(), timers.clone())
+        .with_notifier(notifier.clone());
         let breach = SlaBreach::new(
             BreachPorts {
                 store: store.clone(),

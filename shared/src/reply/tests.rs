@@ -386,3 +386,34 @@ async fn a_handoff_swaps_the_bot_timer_for_first_response_under_the_urgent_polic
         res.name.as_str()
     );
 }
+
+#[tokio::test]
+async fn a_customer_writing_on_an_agents_ticket_is_forwarded_to_the_agent() {
+    let w = world();
+    let notifier = Arc::new(crate::notify::MemoryNotifier::new());
+    let bot = BotReply::new(
+        w.store.clone(),
+        w.whatsapp.clone(),
+        w.handoffs.clone(),
+        Bot::new(
+            Arc::new(BotConfig::default_shop()),
+            Arc::new(MemoryOrders::demo()),
+        ),
+        w.clock.clone(),
+    )
+    .with_notifier(notifier.clone());
+    bot.handle_batch(
+        &w.customer("Ich möchte mit einem Mitarbeiter sprechen")
+            .await,
+    )
+    .await;
+    assert!(notifier.sent().is_empty());
+    bot.handle_batch(&w.customer("Hallo? Noch da?").await).await;
+    let sent = notifier.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].kind, "customer_wrote");
+    assert!(
+        !sent[0].summary.contains("Noch da"),
+        "no message text in notifications"
+    );
+}
