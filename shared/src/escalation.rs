@@ -269,6 +269,23 @@ impl SlaBreach {
                 }
                 info!(ticket_id = %ticket.id, "bot time limit reached; handed to a person");
             }
+            Fired::BotSilence => {
+                if ticket.status != TicketStatus::Bot {
+                    return;
+                }
+                let state = ticket.bot.clone().unwrap_or_default();
+                let Some(turn) = Engine::new(&self.bot).silence(&state, self.clock.now()) else {
+                    return;
+                };
+                next.status = TicketStatus::Resolved;
+                next.resolved_at = Some(self.clock.now());
+                next.resolved_by_bot = true;
+                next.bot = Some(turn.state);
+                if let Some(clocks) = next.sla.as_mut() {
+                    clocks.apply(SlaEvent::Resolved, self.clock.now());
+                }
+                info!(ticket_id = %ticket.id, "no follow-up after the bot's answer; resolved by the bot");
+            }
             Fired::Stale | Fired::Repeat => {}
         }
     }

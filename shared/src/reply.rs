@@ -324,8 +324,11 @@ impl BotReply {
             // A new ticket, or a new question after a resolution: the bot's clocks start.
             events.push(Some(SlaEvent::Opened));
         }
+        events.push(Some(SlaEvent::CustomerWrote));
         events.push(turn.handoff.map(|_| SlaEvent::HandedOff));
         events.push(turn.resolved.then_some(SlaEvent::Resolved));
+        let answered = next.bot.as_ref().is_some_and(|b| b.awaiting_confirmation);
+        events.push(answered.then_some(SlaEvent::BotAnswered));
         self.track_sla(&mut next, message, &events, &mut outbox);
         (next, outbox.build(), ReplyOutcome::Answered { sent: 0 })
     }

@@ -119,7 +119,6 @@ pub type Localized = BTreeMap<Lang, String>;
 pub struct Limits {
     pub max_failed_attempts: u32,
     pub bot_time_limit_minutes: u32,
-    pub resolve_after_silence_minutes: u32,
     pub match_threshold: f64,
 }
 
@@ -560,13 +559,6 @@ fn validate(file: &BotConfigFile, source: &str, origin: &str) -> Result<(), BotC
     }
     if !(1..=1440).contains(&l.bot_time_limit_minutes) {
         return Err(c.fail("limits.bot_time_limit_minutes", None, "must be 1-1440"));
-    }
-    if !(1..=1440).contains(&l.resolve_after_silence_minutes) {
-        return Err(c.fail(
-            "limits.resolve_after_silence_minutes",
-            None,
-            "must be 1-1440",
-        ));
     }
     if !(0.05..=1.0).contains(&l.match_threshold) {
         return Err(c.fail(

@@ -278,15 +278,10 @@ impl<'c> Engine<'c> {
         turn
     }
 
-    /// The turn when a self-service answer met silence: resolved by the bot, nothing is sent.
-    /// `None` if the customer wrote since, or the silence is not long enough yet. Called when
-    /// the follow-up timer fires (armed by the SLA timers for `answered_at` plus the limit).
+    /// The turn when a self-service answer met silence (the silence timer fired): resolved by
+    /// the bot, nothing is sent. `None` if the bot is not waiting for a confirmation.
     pub fn silence(&self, state: &BotState, now: Timestamp) -> Option<Turn> {
-        let answered_at = state.answered_at.filter(|_| state.awaiting_confirmation)?;
-        let quiet = jiff::SignedDuration::from_mins(i64::from(
-            self.config.file.limits.resolve_after_silence_minutes,
-        ));
-        if now.duration_since(answered_at) < quiet {
+        if !state.awaiting_confirmation {
             return None;
         }
         let mut turn = Turn::new(state, None, now);

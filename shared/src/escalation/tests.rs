@@ -261,10 +261,11 @@ async fn a_timer_for_a_ticket_the_bot_resolved_meanwhile_does_nothing() {
     w.customer("wamid.1", "Wie hoch sind die Versandkosten?")
         .await;
     let armed = w.timers.armed();
+    // The silence timer after the answer; the customer then confirms before it fires.
     let bot_timer: TimerPayload = serde_json::from_str(
         &armed
             .iter()
-            .find(|t| t.name.as_str().contains("-bot-"))
+            .find(|t| t.name.as_str().contains("-sil-"))
             .unwrap()
             .payload,
     )
@@ -341,4 +342,56 @@ async fn a_thousand_tickets_each_breach_once_and_never_early() {
     }
     assert_eq!(breaches.len(), n, "every ticket breached");
     assert!(breaches.values().all(|&c| c == 1), "none twice");
+}
+
+#[tokio::test]
+async fn silence_after_the_bots_answer_resolves_the_ticket_by_the_bot() {
+    let w = world();
+    w.customer("wamid.1", "Wie hoch sind die Versandkosten?")
+        .await;
+    let armed: Vec<String> = w
+        .timers
+        .armed()
+        .iter()
+        .map(|t| t.name.as_str().split('-').nth(2).unwrap().to_owned())
+        .collect();
+    assert!(
+        armed.contains(&"sil".to_owned()) && !armed.contains(&"bot".to_owned()),
+        "{armed:?}"
+    );
+    let (payload, fired) = w.fire_next().await;
+    assert_eq!(
+        (payload.target, fired),
+        (Target::BotSilence, Fired::BotSilence)
+    );
+    assert_eq!(w.clock.now(), Timestamp::from_second(T0 + 30 * 60).unwrap());
+    let ticket = w.ticket();
+    assert_eq!(ticket.status, TicketStatus::Resolved);
+    assert!(ticket.resolved_by_bot);
+    let left: Vec<String> = w
+        .timers
+        .armed()
+        .iter()
+        .map(|t| t.name.as_str().to_owned())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test]
+async fn a_new_question_after_the_answer_restarts_the_bot_time_limit_instead() {
+    let w = world();
+    w.customer("wamid.1", "Wie hoch sind die Versandkosten?")
+        .await;
+    w.clock.advance(SignedDuration::from_mins(2));
+    w.customer("wamid.2", "Mein Hund heißt Bello").await;
+    let armed: Vec<String> = w
+        .timers
+        .armed()
+        .iter()
+        .map(|t| t.name.as_str().split('-').nth(2).unwrap().to_owned())
+        .collect();
+    assert!(
+        armed.contains(&"bot".to_owned()) && !armed.contains(&"sil".to_owned()),
+        "{armed:?}"
+    );
 }

@@ -37,6 +37,8 @@ pub enum SlaEvent {
     Resumed,
     /// Solved: every clock is met.
     Resolved,
+    /// The bot gave a self-service answer and asked whether it helped: silence starts counting.
+    BotAnswered,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +110,8 @@ pub enum Fired {
     },
     /// The bot did not solve it in time: hand over to a person.
     BotTimeLimit,
+    /// The customer stayed quiet after a self-service answer: resolved by the bot.
+    BotSilence,
 }
 
 impl SlaClocks {
@@ -175,8 +179,14 @@ impl SlaClocks {
                 self.start(Target::Resolution, now);
                 self.start(Target::BotTimeLimit, now);
             }
+            SlaEvent::BotAnswered => {
+                // The bot answered: its time limit is met; silence now means solved.
+                self.meet(Target::BotTimeLimit, now);
+                self.start(Target::BotSilence, now);
+            }
             SlaEvent::HandedOff => {
                 self.meet(Target::BotTimeLimit, now);
+                self.meet(Target::BotSilence, now);
                 if !self.clocks.contains_key(&Target::FirstResponse) {
                     self.start(Target::FirstResponse, now);
                 }
@@ -186,6 +196,13 @@ impl SlaClocks {
                 self.meet(Target::NextResponse, now);
             }
             SlaEvent::CustomerWrote => {
+                // The customer spoke: no silence after the bot's last answer, and the bot gets
+                // its time limit again for the new question.
+                let after_answer = self.running(Target::BotSilence);
+                self.meet(Target::BotSilence, now);
+                if after_answer {
+                    self.start(Target::BotTimeLimit, now);
+                }
                 let agent_answered = self
                     .clocks
                     .get(&Target::FirstResponse)
@@ -222,7 +239,7 @@ impl SlaClocks {
     /// The stages of `target` under the configuration.
     fn last_stage(target: Target, sla: &SlaConfig) -> u8 {
         match target {
-            Target::BotTimeLimit => BREACH,
+            Target::BotTimeLimit | Target::BotSilence => BREACH,
             _ => BREACH + u8::try_from(sla.levels.len().saturating_sub(1)).unwrap_or(0),
         }
     }
@@ -242,7 +259,8 @@ impl SlaClocks {
         };
         let pauses = self.pause_list();
         for (&target, clock) in self.clocks.iter().filter(|(_, c)| c.met_at.is_none()) {
-            let stage = if target == Target::BotTimeLimit {
+            // The bot's clocks have a single stage: their end.
+            let stage = if matches!(target, Target::BotTimeLimit | Target::BotSilence) {
                 BREACH
             } else {
                 clock.stage_done + 1
@@ -326,8 +344,10 @@ impl SlaClocks {
         clock.stage_done = payload.stage;
         // This timer has fired (and deleted itself): nothing to disarm.
         clock.armed = None;
-        if payload.target == Target::BotTimeLimit {
-            return Fired::BotTimeLimit;
+        match payload.target {
+            Target::BotTimeLimit => return Fired::BotTimeLimit,
+            Target::BotSilence => return Fired::BotSilence,
+            _ => {}
         }
         if payload.stage == WARNING {
             return Fired::Warning;
@@ -355,6 +375,7 @@ pub fn timer_name(ticket: TicketId, target: Target, generation: u32, stage: u8) 
         Target::NextResponse => "nr",
         Target::Resolution => "res",
         Target::BotTimeLimit => "bot",
+        Target::BotSilence => "sil",
     };
     TimerName::parse(&format!("sla-{ticket}-{code}-g{generation}-s{stage}"))
         .expect("ticket ids and codes fit the name rules")

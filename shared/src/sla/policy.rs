@@ -23,6 +23,8 @@ pub enum Target {
     NextResponse,
     Resolution,
     BotTimeLimit,
+    /// Quiet after a self-service answer: resolved by the bot when it runs out.
+    BotSilence,
 }
 
 impl Target {
@@ -39,6 +41,7 @@ impl Target {
             Self::NextResponse => "next_response",
             Self::Resolution => "resolution",
             Self::BotTimeLimit => "bot_time_limit",
+            Self::BotSilence => "bot_silence",
         }
     }
 }
@@ -168,6 +171,7 @@ struct PolicySpec {
 #[serde(deny_unknown_fields)]
 struct BotSpec {
     time_limit: String,
+    resolve_after_silence: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -246,6 +250,7 @@ pub struct SlaConfig {
     pub policies: Vec<Policy>,
     default_policy: usize,
     pub bot_time_limit: SignedDuration,
+    pub bot_silence: SignedDuration,
     pub warning_percent: u8,
     pub levels: Vec<Level>,
 }
@@ -348,6 +353,8 @@ impl SlaConfig {
             })?;
         let bot_time_limit =
             parse_duration(&file.bot.time_limit).map_err(|e| fail("bot.time_limit".into(), e))?;
+        let bot_silence = parse_duration(&file.bot.resolve_after_silence)
+            .map_err(|e| fail("bot.resolve_after_silence".into(), e))?;
         let e = &file.escalation;
         if !(1..=99).contains(&e.warning_percent) {
             return Err(fail(
@@ -397,6 +404,7 @@ impl SlaConfig {
             policies,
             default_policy,
             bot_time_limit,
+            bot_silence,
             warning_percent: e.warning_percent,
             levels,
         })
@@ -429,9 +437,14 @@ impl SlaConfig {
             Target::NextResponse => policy.next_response,
             Target::Resolution => policy.resolution,
             // The bot works around the clock.
-            Target::BotTimeLimit => {
+            Target::BotTimeLimit | Target::BotSilence => {
+                let limit = if target == Target::BotTimeLimit {
+                    self.bot_time_limit
+                } else {
+                    self.bot_silence
+                };
                 let always = Calendar::always("bot");
-                let Some(due) = always.deadline(start, self.bot_time_limit, pauses)? else {
+                let Some(due) = always.deadline(start, limit, pauses)? else {
                     return Ok(None);
                 };
                 return Ok(Some(TargetSchedule {
