@@ -15,7 +15,7 @@ use crate::sla::{SlaConfig, SlaEvent};
 use crate::store::{BotTurnWrite, OutboxKind, StoreError, TicketStore, TurnOutcome};
 use crate::ticket::{Ticket, TicketStatus};
 use crate::timers::Timers;
-use crate::whatsapp::{OutboundBody, RetryPolicy, WhatsAppClient, service_window_open};
+use crate::whatsapp::{OutboundBody, WhatsAppClient, service_window_open};
 
 const MAX_ATTEMPTS: usize = 5;
 
@@ -79,16 +79,7 @@ impl AgentDesk {
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
-            outbox: OutboxRunner {
-                store: store.clone(),
-                whatsapp,
-                handoffs,
-                timers: None,
-                notifier: None,
-                clock: clock.clone(),
-                retry: RetryPolicy::default(),
-                reengagement: None,
-            },
+            outbox: OutboxRunner::new(store.clone(), whatsapp, handoffs, clock.clone()),
             store,
             clock,
             sla: None,

@@ -55,14 +55,14 @@ impl SlaBreach {
     pub fn new(ports: BreachPorts, bot: Arc<BotConfig>, sla: Arc<SlaConfig>) -> Self {
         Self {
             outbox: OutboxRunner {
-                store: ports.store.clone(),
-                whatsapp: ports.whatsapp,
-                handoffs: ports.handoffs,
                 timers: Some(ports.timers),
                 notifier: Some(ports.notifier),
-                clock: ports.clock.clone(),
-                retry: RetryPolicy::default(),
-                reengagement: None,
+                ..OutboxRunner::new(
+                    ports.store.clone(),
+                    ports.whatsapp,
+                    ports.handoffs,
+                    ports.clock.clone(),
+                )
             },
             store: ports.store,
             bot,

@@ -114,6 +114,25 @@ pub struct OutboxRunner {
 }
 
 impl OutboxRunner {
+    /// A runner that sends WhatsApp messages and handoffs; timers, notifications, retries and
+    /// the re-engagement template are set by the handler that needs them.
+    pub fn new(
+        store: Arc<dyn TicketStore>,
+        whatsapp: Arc<dyn WhatsAppClient>,
+        handoffs: Arc<dyn Queue>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            whatsapp,
+            handoffs,
+            timers: None,
+            notifier: None,
+            clock,
+            retry: RetryPolicy::default(),
+            reengagement: None,
+        }
+    }
     /// Sends the pending outbox entries of the turn that answered `inbound`, in order.
     pub async fn flush(&self, ticket: &Ticket, key: &Wamid) -> Result<usize, HandlerError> {
         let inbound = key;

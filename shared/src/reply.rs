@@ -86,16 +86,7 @@ impl BotReply {
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
-            outbox: OutboxRunner {
-                store: store.clone(),
-                whatsapp,
-                handoffs,
-                timers: None,
-                notifier: None,
-                clock: clock.clone(),
-                retry: RetryPolicy::default(),
-                reengagement: None,
-            },
+            outbox: OutboxRunner::new(store.clone(), whatsapp, handoffs, clock.clone()),
             store,
             bot,
             clock,

@@ -22,7 +22,7 @@ use crate::store::{
     Agent, BotTurnWrite, Direction, OutboxKind, StoreError, TicketStore, TurnOutcome,
 };
 use crate::ticket::TicketStatus;
-use crate::whatsapp::{RetryPolicy, WhatsAppClient};
+use crate::whatsapp::WhatsAppClient;
 
 /// The routing shipped with the code.
 pub const DEFAULT_ROUTING: &str = include_str!("../../config/routing.toml");
@@ -257,14 +257,8 @@ impl Router {
     ) -> Self {
         Self {
             outbox: OutboxRunner {
-                store: store.clone(),
-                whatsapp,
-                handoffs,
-                timers: None,
                 notifier: Some(notifier),
-                clock: clock.clone(),
-                retry: RetryPolicy::default(),
-                reengagement: None,
+                ..OutboxRunner::new(store.clone(), whatsapp, handoffs, clock.clone())
             },
             store,
             config,

@@ -86,6 +86,31 @@ impl DynamoStore {
         }
     }
 
+    /// Every item of partition `pk` whose sort key starts with `prefix`, read with `read`.
+    async fn query_all<T>(
+        &self,
+        pk: String,
+        prefix: &str,
+        read: fn(&Item) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(item) = pages.next().await {
+            out.push(read(&item.map_err(|e| sdk_error("Query", e))?)?);
+        }
+        Ok(out)
+    }
+
     async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -755,23 +780,7 @@ impl TicketStore for DynamoStore {
     }
 
     async fn messages(&self, id: TicketId) -> Result<Vec<MessageRecord>, StoreError> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :msg)")
-            .expression_attribute_values(":pk", s(ticket_pk(id)))
-            .expression_attribute_values(":msg", s("MSG#"))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let item = item.map_err(|e| sdk_error("Query", e))?;
-            out.push(message_from(&item)?);
-        }
-        Ok(out)
+        self.query_all(ticket_pk(id), "MSG#", message_from).await
     }
 
     async fn customer(&self, wa_id: &WaId) -> Result<Option<Customer>, StoreError> {
@@ -880,22 +889,12 @@ impl TicketStore for DynamoStore {
         ticket: TicketId,
         inbound: &Wamid,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :out)")
-            .expression_attribute_values(":pk", s(ticket_pk(ticket)))
-            .expression_attribute_values(":out", s(format!("OUT#{}#", inbound.as_str())))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            out.push(outbox_from(&item.map_err(|e| sdk_error("Query", e))?)?);
-        }
-        Ok(out)
+        self.query_all(
+            ticket_pk(ticket),
+            &format!("OUT#{}#", inbound.as_str()),
+            outbox_from,
+        )
+        .await
     }
 
     async fn complete_outbox(
@@ -938,21 +937,8 @@ impl TicketStore for DynamoStore {
     }
 
     async fn agents(&self) -> Result<Vec<Agent>, StoreError> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk")
-            .expression_attribute_values(":pk", s(AGENTS_PK))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
-        let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            out.push(agent_from(&item.map_err(|e| sdk_error("Query", e))?)?);
-        }
-        Ok(out)
+        self.query_all(AGENTS_PK.to_owned(), "AGENT#", agent_from)
+            .await
     }
 
     async fn add_agent(&self, agent: &Agent) -> Result<(), StoreError> {
