@@ -502,6 +502,27 @@ fn conversation_from(key: &ConversationKey, item: &Item) -> Result<Conversation,
     })
 }
 
+/// Whether a conditional write was made: `false` when its condition did not hold, which for
+/// these writes means the work was done before (or, for a claim, that there is no room).
+fn condition_held<O, E, R>(
+    operation: &str,
+    result: Result<O, SdkError<E, R>>,
+) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(SdkError::ServiceError(se))
+            if se.err().code() == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(sdk_error(operation, e)),
+    }
+}
+
 /// Maps an SDK failure to a store error, classified by whether a retry can help.
 fn sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
 where
@@ -662,13 +683,7 @@ impl TicketStore for DynamoStore {
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
-                Ok(())
-            }
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+        condition_held("UpdateItem", result).map(|_| ())
     }
 
     async fn record_outbound(&self, message: &MessageRecord) -> Result<WriteOutcome, StoreError> {
@@ -761,14 +776,8 @@ impl TicketStore for DynamoStore {
             ])))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            // A newer name is stored already.
-            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
-                Ok(())
-            }
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+        // A newer name is stored already.
+        condition_held("UpdateItem", result).map(|_| ())
     }
 
     async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
@@ -964,13 +973,7 @@ impl TicketStore for DynamoStore {
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
-                Ok(())
-            }
-            Err(e) => Err(sdk_error("PutItem", e)),
-        }
+        condition_held("PutItem", result).map(|_| ())
     }
 
     async fn claim_agent(&self, id: &str, now: Timestamp) -> Result<bool, StoreError> {
@@ -990,13 +993,7 @@ impl TicketStore for DynamoStore {
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+        condition_held("UpdateItem", result)
     }
 
     async fn release_agent(&self, id: &str) -> Result<(), StoreError> {
@@ -1013,13 +1010,7 @@ impl TicketStore for DynamoStore {
             .expression_attribute_values(":zero", n(0))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
-                Ok(())
-            }
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+        condition_held("UpdateItem", result).map(|_| ())
     }
 }
 
