@@ -4,18 +4,23 @@
 
 use std::sync::Arc;
 
-use tracing::info;
+use tracing::{info, warn};
 
+use crate::analytics::Fact;
+use crate::bot::Priority;
 use crate::bot::config::MAX_TEXT;
 use crate::clock::Clock;
 use crate::ids::{TicketId, Wamid};
+use crate::notify::{Audience, Notification, Notifier};
 use crate::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
 use crate::queue::Queue;
-use crate::sla::{SlaConfig, SlaEvent};
-use crate::store::{BotTurnWrite, OutboxKind, StoreError, TicketStore, TurnOutcome};
+use crate::sla::{SlaConfig, SlaEvent, TicketFacts};
+use crate::store::{
+    Activity, ActivityKind, BotTurnWrite, OutboxKind, StoreError, TicketStore, TurnOutcome,
+};
 use crate::ticket::{Ticket, TicketStatus};
 use crate::timers::Timers;
-use crate::whatsapp::{OutboundBody, WhatsAppClient, service_window_open};
+use crate::whatsapp::{OutboundBody, Template, WhatsAppClient, service_window_open};
 
 const MAX_ATTEMPTS: usize = 5;
 
@@ -31,6 +36,9 @@ pub enum AgentError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// The agent cannot take the ticket now (offline, at capacity).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("the customer's last message is more than 24 hours old: only a template may be sent")]
     OutsideServiceWindow,
     #[error(transparent)]
@@ -46,22 +54,103 @@ impl From<StoreError> for AgentError {
 /// An agent's action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AgentAction {
-    Reply {
-        text: String,
+    /// A free-form message (inside the 24 h window only).
+    Reply { text: String },
+    /// An approved template (any time; the only way to write outside the window).
+    SendTemplate { template: Template },
+    /// An internal note; `@agent` mentions notify those agents.
+    Note { text: String },
+    /// Gives the ticket to an agent (taking one unit of their capacity), or back to the team
+    /// queue with `None`.
+    Assign { agent: Option<String> },
+    Update {
+        priority: Option<Priority>,
+        category: Option<String>,
     },
     /// Waiting on the customer: SLA clocks pause.
     SetPending,
+    /// Solved: clocks stop, the agent's slot frees up, the customer is asked for a rating.
     Resolve,
+    /// Back to work on a resolved ticket, for the agent who reopens it.
+    Reopen,
 }
 
 impl AgentAction {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Reply { .. } => "reply",
+            Self::SendTemplate { .. } => "send_template",
+            Self::Note { .. } => "note",
+            Self::Assign { .. } => "assign",
+            Self::Update { .. } => "update",
             Self::SetPending => "set_pending",
             Self::Resolve => "resolve",
+            Self::Reopen => "reopen",
         }
     }
+
+    fn validate(&self) -> Result<(), AgentError> {
+        let text_ok = |field: &str, text: &str| {
+            let n = text.chars().count();
+            if text.trim().is_empty() || n > MAX_TEXT {
+                Err(AgentError::Invalid(format!(
+                    "{field}: needs 1-{MAX_TEXT} characters, got {n}"
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            Self::Reply { text } => text_ok("text", text),
+            Self::Note { text } => text_ok("text", text),
+            Self::Update {
+                priority: None,
+                category: None,
+            } => Err(AgentError::Invalid(
+                "priority, category: name at least one to change".into(),
+            )),
+            Self::Update {
+                category: Some(c), ..
+            } if c.trim().is_empty() || c.chars().count() > 40 => Err(AgentError::Invalid(
+                "category: needs 1-40 characters".into(),
+            )),
+            Self::Assign { agent: Some(a) } if a.trim().is_empty() => {
+                Err(AgentError::Invalid("agent: is empty".into()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `@id` mentions in a note, in order, without repeats.
+pub fn mentions(text: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for (i, _) in text.match_indices('@') {
+        let before = text[..i].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric()) {
+            continue; // an e-mail address, not a mention
+        }
+        let id: String = text[i + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            .collect();
+        let id = id.trim_end_matches('.').to_owned();
+        if !id.is_empty() && !found.contains(&id) {
+            found.push(id);
+        }
+    }
+    found
+}
+
+/// A ticket change decided for an action, before it is stored.
+struct Change {
+    next: Ticket,
+    outbox: OutboxBuilder,
+    activity: Vec<Activity>,
+    /// An agent whose capacity was taken for this change (given back if it is not stored).
+    claimed: Option<String>,
+    /// An agent whose capacity is given back once it is stored.
+    release: Option<String>,
 }
 
 pub struct AgentDesk {
@@ -92,6 +181,20 @@ impl AgentDesk {
         self
     }
 
+    /// Assignment and @mention notices go here.
+    pub fn with_notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
+        self.outbox.notifier = Some(notifier);
+        self
+    }
+
+    pub fn store(&self) -> &Arc<dyn TicketStore> {
+        &self.store
+    }
+
+    pub fn sla(&self) -> Option<&SlaConfig> {
+        self.sla.as_deref()
+    }
+
     /// Does `action` as `agent` on the ticket; with `expected_version`, only if nobody changed the
     /// ticket since the agent read it (409 in the API).
     pub async fn act(
@@ -104,14 +207,7 @@ impl AgentDesk {
         if agent.trim().is_empty() {
             return Err(AgentError::Invalid("the agent is not named".into()));
         }
-        if let AgentAction::Reply { text } = action {
-            let n = text.chars().count();
-            if text.trim().is_empty() || n > MAX_TEXT {
-                return Err(AgentError::Invalid(format!(
-                    "a reply needs 1-{MAX_TEXT} characters, got {n}"
-                )));
-            }
-        }
+        action.validate()?;
         let key = Wamid::parse(&format!("agent.{}", ulid::Ulid::new()))
             .map_err(|e| AgentError::Invalid(e.to_string()))?;
         for _ in 0..MAX_ATTEMPTS {
@@ -129,70 +225,37 @@ impl AgentDesk {
                     current: ticket.version,
                 });
             }
-            let now = self.clock.now();
-            let mut next = ticket.clone();
-            next.version += 1;
-            next.updated_at = now;
-            next.assignee = Some(agent.to_owned());
-            let mut outbox = OutboxBuilder::new(ticket.id, key.clone());
-            let event = match action {
-                AgentAction::Reply { text } => {
-                    if matches!(ticket.status, TicketStatus::Resolved | TicketStatus::Closed) {
-                        return Err(AgentError::Invalid(
-                            "the ticket is resolved; reopen it to reply".into(),
-                        ));
-                    }
-                    if !service_window_open(ticket.last_inbound_at, now) {
-                        return Err(AgentError::OutsideServiceWindow);
-                    }
-                    outbox.push(
-                        OutboxKind::WhatsApp,
-                        &OutboundBody::Text { body: text.clone() },
-                    );
-                    next.status = TicketStatus::Assigned;
-                    SlaEvent::AgentReplied
-                }
-                AgentAction::SetPending => {
-                    next.status = TicketStatus::PendingCustomer;
-                    SlaEvent::Paused
-                }
-                AgentAction::Resolve => {
-                    next.status = TicketStatus::Resolved;
-                    next.resolved_at = Some(now);
-                    SlaEvent::Resolved
-                }
-            };
-            if let (Some(sla), Some(clocks)) = (&self.sla, next.sla.as_mut()) {
-                clocks.apply(event, now);
-                if let Ok(plan) = clocks.plan(ticket.id, sla) {
-                    outbox.timers(plan);
-                }
-            }
-            let entries = outbox.build();
+            let change = self.decide(&ticket, agent, action, &key).await?;
+            let entries = change.outbox.build();
             let write = BotTurnWrite {
-                ticket: &next,
+                ticket: &change.next,
                 message: None,
                 outbox: &entries,
-                now,
+                activity: &change.activity,
+                now: change.next.updated_at,
             };
-            match self.store.commit_bot_turn(&write).await? {
-                TurnOutcome::Committed => {
-                    if matches!(action, AgentAction::Resolve)
-                        && let Some(agent) = &ticket.assignee
-                    {
-                        // The ticket leaves the agent: a slot frees up for routing.
-                        self.store.release_agent(agent).await?;
-                    }
-                    self.outbox.flush(&next, &key).await?;
-                    info!(ticket_id = %ticket.id, action = action.name(), "agent action done");
-                    return Ok(next);
+            let outcome = match self.store.commit_bot_turn(&write).await {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    self.give_back(change.claimed.as_deref()).await;
+                    return Err(e.into());
                 }
-                TurnOutcome::Conflict | TurnOutcome::AlreadyHandled
-                    if expected_version.is_none() =>
-                {
-                    continue;
+            };
+            match outcome {
+                TurnOutcome::Committed => {
+                    if let Some(previous) = &change.release {
+                        // The ticket left that agent: a slot frees up for routing.
+                        self.store.release_agent(previous).await?;
+                    }
+                    self.outbox.flush(&change.next, &key).await?;
+                    info!(ticket_id = %ticket.id, action = action.name(), "agent action done");
+                    return Ok(change.next);
                 }
                 TurnOutcome::Conflict | TurnOutcome::AlreadyHandled => {
+                    self.give_back(change.claimed.as_deref()).await;
+                    if expected_version.is_none() {
+                        continue;
+                    }
                     let current = self.store.ticket(ticket_id).await?.map_or(0, |t| t.version);
                     return Err(AgentError::Conflict {
                         ticket: ticket_id,
@@ -203,6 +266,294 @@ impl AgentDesk {
             }
         }
         Err(StoreError::Contended(format!("ticket {ticket_id}")).into())
+    }
+
+    async fn give_back(&self, claimed: Option<&str>) {
+        if let Some(agent) = claimed
+            && let Err(e) = self.store.release_agent(agent).await
+        {
+            // The load stays one too high until the agent's presence is reset.
+            warn!(agent, error = %e, "could not give back a claimed slot");
+        }
+    }
+
+    /// Takes a unit of `agent`'s capacity, or says why not.
+    async fn claim(&self, agent: &str) -> Result<(), AgentError> {
+        let known = self.store.agents().await?;
+        let Some(profile) = known.iter().find(|a| a.id == agent) else {
+            return Err(AgentError::Invalid(format!("agent: no agent '{agent}'")));
+        };
+        if self.store.claim_agent(agent, self.clock.now()).await? {
+            Ok(())
+        } else {
+            Err(AgentError::Unavailable(format!(
+                "agent {} is {}",
+                profile.id,
+                if profile.online {
+                    "at capacity"
+                } else {
+                    "offline"
+                }
+            )))
+        }
+    }
+
+    async fn decide(
+        &self,
+        ticket: &Ticket,
+        actor: &str,
+        action: &AgentAction,
+        key: &Wamid,
+    ) -> Result<Change, AgentError> {
+        let now = self.clock.now();
+        let mut next = ticket.clone();
+        next.version += 1;
+        next.updated_at = now;
+        let mut change = Change {
+            next,
+            outbox: OutboxBuilder::new(ticket.id, key.clone()),
+            activity: Vec::new(),
+            claimed: None,
+            release: None,
+        };
+        let log = |kind: ActivityKind, text: Option<String>, mentions: Vec<String>| Activity {
+            ticket_id: ticket.id,
+            id: ulid::Ulid::new().to_string(),
+            at: now,
+            actor: actor.to_owned(),
+            kind,
+            text,
+            mentions,
+        };
+        let closed = matches!(ticket.status, TicketStatus::Resolved | TicketStatus::Closed);
+        let mut event = None;
+        match action {
+            AgentAction::Reply { .. } | AgentAction::SendTemplate { .. } => {
+                if closed {
+                    return Err(AgentError::Invalid(
+                        "the ticket is resolved; reopen it to write".into(),
+                    ));
+                }
+                let body = match action {
+                    AgentAction::Reply { text } => {
+                        if !service_window_open(ticket.last_inbound_at, now) {
+                            return Err(AgentError::OutsideServiceWindow);
+                        }
+                        OutboundBody::Text { body: text.clone() }
+                    }
+                    AgentAction::SendTemplate { template } => {
+                        change.activity.push(log(
+                            ActivityKind::TemplateSent,
+                            Some(template.name.clone()),
+                            Vec::new(),
+                        ));
+                        OutboundBody::Template(template.clone())
+                    }
+                    _ => unreachable!("matched above"),
+                };
+                if ticket.assignee.is_none() {
+                    // Answering an unassigned ticket takes it.
+                    self.claim(actor).await?;
+                    change.claimed = Some(actor.to_owned());
+                    change.next.assignee = Some(actor.to_owned());
+                    change.activity.push(log(
+                        ActivityKind::Assigned,
+                        Some(actor.to_owned()),
+                        Vec::new(),
+                    ));
+                }
+                change.outbox.push(OutboxKind::WhatsApp, &body);
+                if ticket.status != TicketStatus::PendingCustomer {
+                    change.next.status = TicketStatus::Assigned;
+                }
+                if ticket.first_response_at.is_none() && ticket.status != TicketStatus::Bot {
+                    change.next.first_response_at = Some(now);
+                    change.outbox.stats(&change.next, Fact::FirstResponse, now);
+                }
+                event = Some(SlaEvent::AgentReplied);
+            }
+            AgentAction::Note { text } => {
+                let roster = self.store.agents().await?;
+                let named = mentions(text);
+                if let Some(unknown) = named.iter().find(|m| !roster.iter().any(|a| &a.id == *m)) {
+                    return Err(AgentError::Invalid(format!(
+                        "text: @{unknown} is not an agent"
+                    )));
+                }
+                for agent in named.iter().filter(|m| m.as_str() != actor) {
+                    change.outbox.push(
+                        OutboxKind::Notify,
+                        &notice(
+                            &change.next,
+                            "mentioned",
+                            agent,
+                            format!("{actor} mentioned you in a note on ticket {}.", ticket.id),
+                        ),
+                    );
+                }
+                change
+                    .activity
+                    .push(log(ActivityKind::Note, Some(text.clone()), named));
+            }
+            AgentAction::Assign { agent } => {
+                if closed {
+                    return Err(AgentError::Invalid(
+                        "the ticket is resolved; reopen it to assign".into(),
+                    ));
+                }
+                if *agent == ticket.assignee {
+                    return Err(AgentError::Invalid(
+                        "agent: the ticket is already there".into(),
+                    ));
+                }
+                if let Some(agent) = agent {
+                    self.claim(agent).await?;
+                    change.claimed = Some(agent.clone());
+                    if agent != actor {
+                        change.outbox.push(
+                            OutboxKind::Notify,
+                            &notice(
+                                &change.next,
+                                "ticket_assigned",
+                                agent,
+                                format!("{actor} gave you ticket {}.", ticket.id),
+                            ),
+                        );
+                    }
+                    if ticket.status == TicketStatus::Queued || ticket.status == TicketStatus::Bot {
+                        change.next.status = TicketStatus::Assigned;
+                    }
+                } else {
+                    change.next.status = TicketStatus::Queued;
+                }
+                change.next.assignee = agent.clone();
+                change.release = ticket.assignee.clone();
+                change.activity.push(match agent {
+                    Some(a) => log(ActivityKind::Assigned, Some(a.clone()), Vec::new()),
+                    None => log(ActivityKind::Unassigned, None, Vec::new()),
+                });
+            }
+            AgentAction::Update { priority, category } => {
+                if let Some(p) = priority {
+                    change.next.priority = Some(*p);
+                    change.activity.push(log(
+                        ActivityKind::Priority,
+                        Some(p.as_str().to_owned()),
+                        Vec::new(),
+                    ));
+                    if let (Some(sla), Some(clocks)) = (&self.sla, change.next.sla.as_mut()) {
+                        // Another priority may mean another policy: running deadlines move.
+                        let facts = TicketFacts {
+                            channel: "whatsapp",
+                            priority: Some(*p),
+                            category: change.next.category.as_deref(),
+                            text: None,
+                            tier: None,
+                        };
+                        clocks.set_policy(&sla.select(&facts).name.clone());
+                    }
+                }
+                if let Some(c) = category {
+                    change.next.category = Some(c.trim().to_owned());
+                    change.activity.push(log(
+                        ActivityKind::Category,
+                        Some(c.trim().to_owned()),
+                        Vec::new(),
+                    ));
+                }
+            }
+            AgentAction::SetPending => {
+                if ticket.status != TicketStatus::Assigned {
+                    return Err(AgentError::Invalid(format!(
+                        "only an assigned ticket can wait on the customer; this one is {}",
+                        ticket.status.as_str()
+                    )));
+                }
+                change.next.status = TicketStatus::PendingCustomer;
+                change
+                    .activity
+                    .push(log(ActivityKind::Pending, None, Vec::new()));
+                event = Some(SlaEvent::Paused);
+            }
+            AgentAction::Resolve => {
+                if closed {
+                    return Err(AgentError::Invalid("the ticket is already resolved".into()));
+                }
+                change.next.status = TicketStatus::Resolved;
+                change.next.resolved_at = Some(now);
+                change.next.resolved_by_bot = false;
+                change.release = ticket.assignee.clone();
+                if change.next.assignee.is_none() {
+                    change.next.assignee = Some(actor.to_owned());
+                }
+                change
+                    .activity
+                    .push(log(ActivityKind::Resolved, None, Vec::new()));
+                if service_window_open(ticket.last_inbound_at, now) {
+                    let lang = ticket.bot.as_ref().and_then(|b| b.language);
+                    change
+                        .outbox
+                        .push(OutboxKind::WhatsApp, &crate::csat::survey(lang));
+                    change.next.csat_asked_at = Some(now);
+                    change.next.csat = None;
+                }
+                event = Some(SlaEvent::Resolved);
+            }
+            AgentAction::Reopen => {
+                if !closed {
+                    return Err(AgentError::Invalid(format!(
+                        "only a resolved ticket can be reopened; this one is {}",
+                        ticket.status.as_str()
+                    )));
+                }
+                self.claim(actor).await?;
+                change.claimed = Some(actor.to_owned());
+                change.next.status = TicketStatus::Assigned;
+                change.next.assignee = Some(actor.to_owned());
+                change.next.resolved_at = None;
+                change.next.resolved_by_bot = false;
+                change
+                    .activity
+                    .push(log(ActivityKind::Reopened, None, Vec::new()));
+                if let Some(clocks) = change.next.sla.as_mut() {
+                    clocks.apply(SlaEvent::Resumed, now);
+                    clocks.apply(SlaEvent::Opened, now);
+                }
+                event = Some(SlaEvent::HandedOff);
+            }
+        }
+        if let (Some(sla), Some(clocks)) = (&self.sla, change.next.sla.as_mut()) {
+            if let Some(event) = event {
+                clocks.apply(event, now);
+            }
+            match clocks.plan(ticket.id, sla) {
+                Ok(plan) => change.outbox.timers(plan),
+                Err(e) => {
+                    warn!(ticket_id = %ticket.id, error = %e, "SLA deadlines could not be computed")
+                }
+            }
+        }
+        if matches!(action, AgentAction::Resolve) {
+            // After the clocks, so the SLA outcome is in the count.
+            change.outbox.stats(&change.next, Fact::Resolved, now);
+        }
+        Ok(change)
+    }
+}
+
+/// A notice to one agent (assignment, mention).
+fn notice(ticket: &Ticket, kind: &str, agent: &str, summary: String) -> Notification {
+    Notification {
+        audience: Audience::Assignee,
+        kind: kind.to_owned(),
+        ticket_id: ticket.id,
+        target: None,
+        level: 0,
+        due_at: None,
+        agent: Some(agent.to_owned()),
+        team: ticket.team.clone(),
+        priority: ticket.priority.map(|p| p.as_str().to_owned()),
+        summary,
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tracing::{info, warn};
 
+use crate::analytics::Fact;
 use crate::bot::{BotConfig, Engine, HandoffReason, Priority};
 use crate::clock::Clock;
 use crate::handoff::HandoffItem;
@@ -153,6 +154,7 @@ impl SlaBreach {
                 ticket: &next,
                 message: None,
                 outbox: &entries,
+                activity: &[],
                 now,
             };
             match self.store.commit_bot_turn(&write).await? {
@@ -264,6 +266,9 @@ impl SlaBreach {
                     ticket.opened_by.clone(),
                 );
                 outbox.push(OutboxKind::Handoff, &item);
+                next.handed_off_at = Some(self.clock.now());
+                next.first_response_at = None;
+                outbox.stats(next, Fact::HandedOff, self.clock.now());
                 if let Some(clocks) = next.sla.as_mut() {
                     clocks.apply(SlaEvent::HandedOff, self.clock.now());
                 }
@@ -284,6 +289,7 @@ impl SlaBreach {
                 if let Some(clocks) = next.sla.as_mut() {
                     clocks.apply(SlaEvent::Resolved, self.clock.now());
                 }
+                outbox.stats(next, Fact::Resolved, self.clock.now());
                 info!(ticket_id = %ticket.id, "no follow-up after the bot's answer; resolved by the bot");
             }
             Fired::Stale | Fired::Repeat => {}

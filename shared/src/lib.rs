@@ -3,10 +3,12 @@
 //! a thin `main` over this crate.
 
 pub mod agent;
+pub mod analytics;
 mod aws;
 pub mod bot;
 pub mod clock;
 pub mod config;
+pub mod csat;
 pub mod escalation;
 pub mod handoff;
 pub mod ids;

@@ -13,7 +13,9 @@ use crate::handoff::HandoffItem;
 use crate::ids::Wamid;
 use crate::notify::{Notification, Notifier, NotifyError};
 use crate::queue::{Queue, QueueError};
-use crate::store::{Direction, MessageRecord, OutboxEntry, OutboxKind, StoreError, TicketStore};
+use crate::store::{
+    Direction, MessageRecord, OutboxEntry, OutboxKind, StatsEvent, StoreError, TicketStore,
+};
 use crate::ticket::Ticket;
 use crate::timers::{Timer, TimerError, TimerName, Timers};
 use crate::whatsapp::{
@@ -93,6 +95,14 @@ impl OutboxBuilder {
         for timer in plan.arm {
             self.push(OutboxKind::Timer, &TimerChange::Arm(timer));
         }
+    }
+
+    /// Counts `fact` on `ticket` (as it is after the change) in the analytics, once.
+    pub fn stats(&mut self, ticket: &Ticket, fact: crate::analytics::Fact, now: jiff::Timestamp) {
+        self.push(
+            OutboxKind::Stats,
+            &crate::analytics::event(ticket, fact, now),
+        );
     }
 
     pub fn build(self) -> Vec<OutboxEntry> {
@@ -188,6 +198,14 @@ impl OutboxRunner {
                             warn!(ticket_id = %ticket.id, "no notifier configured; notification dropped")
                         }
                     }
+                    self.store.complete_outbox(&entry, None).await?;
+                }
+                OutboxKind::Stats => {
+                    let event: StatsEvent = serde_json::from_str(&entry.payload).map_err(|e| {
+                        HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
+                    })?;
+                    // Applied once per key: a crash between these two calls cannot count twice.
+                    self.store.record_stats(&event).await?;
                     self.store.complete_outbox(&entry, None).await?;
                 }
             }

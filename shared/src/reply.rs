@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tracing::{error, info, warn};
 
+use crate::analytics::Fact;
 use crate::bot::{Bot, BotState, Inbound};
 use crate::clock::Clock;
 use crate::handoff::HandoffItem;
@@ -18,7 +19,7 @@ use crate::sla::{SlaClocks, SlaConfig, SlaEvent, TicketFacts};
 use crate::store::{
     BotTurnWrite, MessageRecord, OutboxEntry, OutboxKind, StoreError, TicketStore, TurnOutcome,
 };
-use crate::ticket::{Ticket, TicketStatus};
+use crate::ticket::{Csat, Ticket, TicketStatus};
 use crate::timers::Timers;
 use crate::webhook::plan::Content;
 use crate::whatsapp::{RetryPolicy, Template, WhatsAppClient};
@@ -174,6 +175,7 @@ impl BotReply {
                 ticket: &next,
                 message: Some(&message),
                 outbox: &outbox,
+                activity: &[],
                 now: self.clock.now(),
             };
             match self.store.commit_bot_turn(&write).await? {
@@ -275,6 +277,16 @@ impl BotReply {
             Content::QuickReply { payload, .. } => payload.as_ref().map(|p| p.as_str()),
             _ => None,
         };
+        if let Some(score) = crate::csat::answer(ticket, reply_id, message.text.as_deref()) {
+            // The answer to the survey after a resolution: stored, thanked, counted.
+            next.csat = Some(Csat { score, at: now });
+            let lang = ticket.bot.as_ref().and_then(|b| b.language);
+            let mut outbox = OutboxBuilder::new(ticket.id, message.wamid.clone());
+            outbox.push(OutboxKind::WhatsApp, &crate::csat::thanks(lang));
+            outbox.stats(&next, Fact::Rated(score), now);
+            info!(ticket_id = %ticket.id, score, "customer rated the support");
+            return (next, outbox.build(), ReplyOutcome::Answered { sent: 0 });
+        }
         let input = Inbound {
             text: message.text.as_deref(),
             reply_id,
@@ -288,6 +300,13 @@ impl BotReply {
         for reply in &turn.replies {
             outbox.push(OutboxKind::WhatsApp, reply);
         }
+        let opened = ticket.bot.is_none() || ticket.status != TicketStatus::Bot;
+        if opened {
+            outbox.stats(&next, Fact::Opened, now);
+            // A new question: whoever solved the last one has let it go.
+            next.assignee = None;
+            next.first_response_at = None;
+        }
         next.status = TicketStatus::Bot;
         next.resolved_at = None;
         next.resolved_by_bot = false;
@@ -295,6 +314,9 @@ impl BotReply {
             next.status = TicketStatus::Queued;
             next.priority = Some(handoff.priority);
             next.handoff_reason = Some(handoff.reason);
+            next.handed_off_at = Some(now);
+            next.first_response_at = None;
+            outbox.stats(&next, Fact::HandedOff, now);
             let item = HandoffItem::for_ticket(
                 ticket,
                 handoff.reason,
@@ -321,6 +343,10 @@ impl BotReply {
         let answered = next.bot.as_ref().is_some_and(|b| b.awaiting_confirmation);
         events.push(answered.then_some(SlaEvent::BotAnswered));
         self.track_sla(&mut next, message, &events, &mut outbox);
+        if turn.resolved && turn.handoff.is_none() {
+            // After the clocks, so the SLA outcome is in the count.
+            outbox.stats(&next, Fact::Resolved, now);
+        }
         (next, outbox.build(), ReplyOutcome::Answered { sent: 0 })
     }
 

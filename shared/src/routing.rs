@@ -398,6 +398,7 @@ impl Router {
                 ticket: &next,
                 message: None,
                 outbox: &entries,
+                activity: &[],
                 now,
             };
             match self.store.commit_bot_turn(&write).await? {

@@ -80,6 +80,32 @@ pub struct Ticket {
     pub team: Option<String>,
     /// The agent working on it.
     pub assignee: Option<String>,
+    /// What it is about (billing, shipping, ...): set by routing, changed by agents.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// When the bot (or a timer) last handed it to a person.
+    #[serde(default)]
+    pub handed_off_at: Option<Timestamp>,
+    /// A person's first answer after the last handoff.
+    #[serde(default)]
+    pub first_response_at: Option<Timestamp>,
+    /// The customer's rating after the resolution.
+    #[serde(default)]
+    pub csat: Option<Csat>,
+    /// When the rating was asked for (the survey went out).
+    #[serde(default)]
+    pub csat_asked_at: Option<Timestamp>,
+}
+
+/// A customer satisfaction rating, 1 (bad) to 5 (very good).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Csat {
+    pub score: u8,
+    pub at: Timestamp,
+}
+
+impl Csat {
+    pub const SCORES: std::ops::RangeInclusive<u8> = 1..=5;
 }
 
 impl Ticket {
@@ -110,7 +136,69 @@ impl Ticket {
             sla: None,
             team: None,
             assignee: None,
+            category: None,
+            handed_off_at: None,
+            first_response_at: None,
+            csat: None,
+            csat_asked_at: None,
         }
+    }
+
+    /// The SLA state a person scans for: breached, at risk (warned) or fine.
+    pub fn sla_state(&self) -> SlaState {
+        let Some(sla) = &self.sla else {
+            return SlaState::None;
+        };
+        let running = || sla.clocks.iter().filter(|(_, c)| c.met_at.is_none());
+        if running().any(|(_, c)| c.stage_done >= 2) {
+            SlaState::Breached
+        } else if running().any(|(_, c)| c.stage_done == 1) {
+            SlaState::AtRisk
+        } else if sla.breaches.is_empty() {
+            SlaState::Ok
+        } else {
+            // Every breached clock is met by now; the record stays.
+            SlaState::WasBreached
+        }
+    }
+}
+
+/// A ticket's SLA standing, for queues and filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlaState {
+    /// No policy applies (yet).
+    None,
+    Ok,
+    /// A warning fired on a running clock.
+    AtRisk,
+    /// A running clock is past its deadline.
+    Breached,
+    /// A deadline was missed earlier; nothing is overdue now.
+    WasBreached,
+}
+
+impl SlaState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Ok => "ok",
+            Self::AtRisk => "at_risk",
+            Self::Breached => "breached",
+            Self::WasBreached => "was_breached",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::None,
+            Self::Ok,
+            Self::AtRisk,
+            Self::Breached,
+            Self::WasBreached,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
     }
 }
 

@@ -4,10 +4,11 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
+use helpdesk::store::{ASSIGNEE_INDEX, QUEUE_INDEX};
 
 /// Receives before a poison message moves to the dead-letter queue.
 pub const MAX_RECEIVE_COUNT: u32 = 5;
@@ -129,6 +130,19 @@ pub async fn create_table(
             .attribute_type(ScalarAttributeType::S)
             .build()
     };
+    // The listing indexes of the design notes, as in template.yaml.
+    let index = |index_name: &str, hash: &str, range: &str| {
+        GlobalSecondaryIndex::builder()
+            .index_name(index_name)
+            .key_schema(key(hash, KeyType::Hash)?)
+            .key_schema(key(range, KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+    };
     let result = client
         .create_table()
         .table_name(name)
@@ -137,6 +151,16 @@ pub async fn create_table(
         .key_schema(key("SK", KeyType::Range).map_err(|e| fail(name, e))?)
         .attribute_definitions(attr("PK").map_err(|e| fail(name, e))?)
         .attribute_definitions(attr("SK").map_err(|e| fail(name, e))?)
+        .attribute_definitions(attr("queue_key").map_err(|e| fail(name, e))?)
+        .attribute_definitions(attr("ticket_id").map_err(|e| fail(name, e))?)
+        .attribute_definitions(attr("assignee").map_err(|e| fail(name, e))?)
+        .attribute_definitions(attr("updated_at").map_err(|e| fail(name, e))?)
+        .global_secondary_indexes(
+            index(QUEUE_INDEX, "queue_key", "ticket_id").map_err(|e| fail(name, e))?,
+        )
+        .global_secondary_indexes(
+            index(ASSIGNEE_INDEX, "assignee", "updated_at").map_err(|e| fail(name, e))?,
+        )
         .send()
         .await;
     match result {

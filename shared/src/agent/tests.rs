@@ -6,6 +6,7 @@ use super::*;
 use crate::bot::{Bot, BotConfig};
 use crate::clock::ManualClock;
 use crate::intake::Intake;
+use crate::notify::MemoryNotifier;
 use crate::orders::MemoryOrders;
 use crate::queue::MemoryQueue;
 use crate::reply::{BotReply, QueueRecord};
@@ -27,10 +28,24 @@ struct World {
     inbound: Arc<MemoryQueue>,
     whatsapp: Arc<MemoryWhatsApp>,
     timers: Arc<MemoryTimers>,
+    notices: Arc<MemoryNotifier>,
     clock: Arc<ManualClock>,
 }
 
-fn world() -> World {
+fn agent(id: &str, capacity: u32) -> crate::store::Agent {
+    crate::store::Agent {
+        id: id.into(),
+        name: id.into(),
+        teams: vec!["support".into()],
+        languages: vec![crate::bot::Lang::De],
+        capacity,
+        load: 0,
+        online: true,
+        last_assigned_at: None,
+    }
+}
+
+async fn world() -> World {
     let clock = Arc::new(ManualClock::new(Timestamp::from_second(T0).unwrap()));
     let store = Arc::new(MemoryStore::new());
     let inbound = Arc::new(MemoryQueue::new(clock.clone()));
@@ -49,8 +64,13 @@ fn world() -> World {
         clock.clone(),
     )
     .with_sla(sla.clone(), timers.clone());
+    let notices = Arc::new(MemoryNotifier::new());
     let desk = AgentDesk::new(store.clone(), whatsapp.clone(), handoffs, clock.clone())
-        .with_sla(sla, timers.clone());
+        .with_sla(sla, timers.clone())
+        .with_notifier(notices.clone());
+    for a in [agent("maria", 3), agent("tom", 1), agent("lea", 2)] {
+        store.add_agent(&a).await.unwrap();
+    }
     World {
         intake: Intake::new(
             store.clone(),
@@ -64,22 +84,48 @@ fn world() -> World {
         inbound,
         whatsapp,
         timers,
+        notices,
         clock,
     }
 }
 
 impl World {
     async fn customer(&self, wamid: &str, text: &str) -> TicketId {
+        self.customer_as("4915112345678", wamid, text).await
+    }
+
+    /// Taps a list row or button with `id`.
+    async fn customer_reply(&self, wamid: &str, id: &str, title: &str) -> TicketId {
+        let body = serde_json::json!({
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "4930123456789", "phone_number_id": "106540352242922"},
+                "contacts": [{"profile": {"name": "Anna"}, "wa_id": "4915112345678"}],
+                "messages": [{"from": "4915112345678", "id": wamid,
+                    "timestamp": self.clock.now().as_second().to_string(), "type": "interactive",
+                    "interactive": {"type": "list_reply", "list_reply": {"id": id, "title": title}}}]
+            }}]}]
+        })
+        .to_string();
+        self.deliver(&body).await
+    }
+
+    async fn customer_as(&self, wa_id: &str, wamid: &str, text: &str) -> TicketId {
         let body = text_notification(
             "106540352242922",
             &[SampleText {
-                wa_id: "4915112345678",
+                wa_id,
                 profile_name: "Anna",
                 wamid,
                 timestamp: self.clock.now().as_second(),
                 body: text,
             }],
         );
+        self.deliver(&body).await
+    }
+
+    async fn deliver(&self, body: &str) -> TicketId {
         self.intake.ingest(&plan(body.as_bytes()).unwrap()).await;
         let records: Vec<QueueRecord> = self
             .inbound
@@ -92,7 +138,26 @@ impl World {
             })
             .collect();
         assert!(self.bot.handle_batch(&records).await.is_empty());
-        self.store.tickets().pop().unwrap().id
+        let wa_id = plan(body.as_bytes()).unwrap().conversations[0]
+            .key
+            .wa_id
+            .clone();
+        self.store
+            .tickets()
+            .into_iter()
+            .rev()
+            .find(|t| t.key.wa_id == wa_id)
+            .unwrap()
+            .id
+    }
+
+    async fn load(&self, id: &str) -> u32 {
+        let agents = self.store.agents().await.unwrap();
+        agents.iter().find(|a| a.id == id).unwrap().load
+    }
+
+    async fn act(&self, id: TicketId, who: &str, action: AgentAction) -> Ticket {
+        self.desk.act(id, who, &action, None).await.unwrap()
     }
 
     fn armed(&self) -> Vec<String> {
@@ -120,7 +185,7 @@ fn reply(text: &str) -> AgentAction {
 
 #[tokio::test]
 async fn an_agents_reply_reaches_the_customer_and_meets_first_response() {
-    let w = world();
+    let w = world().await;
     let id = w
         .customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
@@ -159,7 +224,7 @@ async fn an_agents_reply_reaches_the_customer_and_meets_first_response() {
 
 #[tokio::test]
 async fn waiting_on_the_customer_pauses_and_their_answer_resumes_with_later_deadlines() {
-    let w = world();
+    let w = world().await;
     let id = w
         .customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
@@ -200,7 +265,7 @@ async fn waiting_on_the_customer_pauses_and_their_answer_resumes_with_later_dead
 
 #[tokio::test]
 async fn resolving_disarms_every_timer() {
-    let w = world();
+    let w = world().await;
     let id = w
         .customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
@@ -221,7 +286,7 @@ async fn resolving_disarms_every_timer() {
 
 #[tokio::test]
 async fn a_stale_version_is_a_conflict_and_changes_nothing() {
-    let w = world();
+    let w = world().await;
     let id = w
         .customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
@@ -250,7 +315,7 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
 
 #[tokio::test]
 async fn replies_outside_the_window_or_empty_are_refused() {
-    let w = world();
+    let w = world().await;
     let id = w
         .customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
@@ -278,4 +343,259 @@ async fn replies_outside_the_window_or_empty_are_refused() {
             .unwrap_err(),
         AgentError::NotFound(missing)
     );
+}
+
+const HANDOFF: &str = "Ich möchte mit einem Mitarbeiter sprechen";
+
+#[tokio::test]
+async fn answering_an_unassigned_ticket_takes_it_and_counts_against_capacity() {
+    let w = world().await;
+    let id = w.customer("wamid.1", HANDOFF).await;
+    w.act(id, "tom", reply("Hallo")).await;
+    assert_eq!(w.load("tom").await, 1);
+    let other = w.customer_as("4915199999999", "wamid.2", HANDOFF).await;
+    let err = w
+        .desk
+        .act(other, "tom", &reply("Hallo"), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AgentError::Unavailable(_)), "{err}");
+    assert_eq!(w.load("tom").await, 1, "a refused claim takes nothing");
+    assert!(
+        w.store
+            .ticket(other)
+            .await
+            .unwrap()
+            .unwrap()
+            .assignee
+            .is_none(),
+        "nothing half-written"
+    );
+}
+
+#[tokio::test]
+async fn reassigning_moves_the_capacity_and_tells_the_new_agent() {
+    let w = world().await;
+    let id = w.customer("wamid.1", HANDOFF).await;
+    w.act(
+        id,
+        "maria",
+        AgentAction::Assign {
+            agent: Some("maria".into()),
+        },
+    )
+    .await;
+    assert_eq!(w.load("maria").await, 1);
+    w.clock.advance(SignedDuration::from_secs(1));
+    let t = w
+        .act(
+            id,
+            "maria",
+            AgentAction::Assign {
+                agent: Some("lea".into()),
+            },
+        )
+        .await;
+    assert_eq!(t.assignee.as_deref(), Some("lea"));
+    assert_eq!((w.load("maria").await, w.load("lea").await), (0, 1));
+    let notice = w.notices.sent().pop().unwrap();
+    assert_eq!(
+        (notice.kind.as_str(), notice.agent.as_deref()),
+        ("ticket_assigned", Some("lea"))
+    );
+    w.clock.advance(SignedDuration::from_secs(1));
+    let t = w.act(id, "lea", AgentAction::Assign { agent: None }).await;
+    assert_eq!(t.status, TicketStatus::Queued);
+    assert_eq!(w.load("lea").await, 0);
+    let log = w.store.activities(id).await.unwrap();
+    let kinds: Vec<_> = log.iter().map(|a| a.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ActivityKind::Assigned,
+            ActivityKind::Assigned,
+            ActivityKind::Unassigned
+        ]
+    );
+    let err = w
+        .desk
+        .act(
+            id,
+            "lea",
+            &AgentAction::Assign {
+                agent: Some("nobody".into()),
+            },
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AgentError::Invalid(_)), "{err}");
+}
+
+#[tokio::test]
+async fn a_note_stays_internal_and_notifies_the_agents_it_mentions() {
+    let w = world().await;
+    let id = w.customer("wamid.1", HANDOFF).await;
+    let sent_before = w.whatsapp.sent().len();
+    w.act(
+        id,
+        "maria",
+        AgentAction::Note {
+            text: "@lea kannst du das übernehmen? (cc @tom, mail: x@y.de)".into(),
+        },
+    )
+    .await;
+    assert_eq!(
+        w.whatsapp.sent().len(),
+        sent_before,
+        "the customer sees nothing"
+    );
+    let mentioned: Vec<_> = w
+        .notices
+        .sent()
+        .into_iter()
+        .filter(|n| n.kind == "mentioned")
+        .filter_map(|n| n.agent)
+        .collect();
+    assert_eq!(mentioned, ["lea", "tom"]);
+    let note = w.store.activities(id).await.unwrap().pop().unwrap();
+    assert_eq!(note.kind, ActivityKind::Note);
+    assert_eq!(note.mentions, ["lea", "tom"]);
+    let err = w
+        .desk
+        .act(
+            id,
+            "maria",
+            &AgentAction::Note {
+                text: "@ghost hallo".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, AgentError::Invalid(ref m) if m.contains("@ghost")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn after_resolving_the_customer_is_asked_for_a_rating_and_the_answer_is_stored() {
+    let w = world().await;
+    let id = w.customer("wamid.1", HANDOFF).await;
+    w.act(id, "maria", reply("Erledigt!")).await;
+    assert_eq!(w.load("maria").await, 1);
+    let t = w.act(id, "maria", AgentAction::Resolve).await;
+    assert_eq!(w.load("maria").await, 0, "the slot is free again");
+    assert!(t.csat_asked_at.is_some());
+    let survey = w.whatsapp.sent().pop().unwrap();
+    assert_eq!(survey.body.kind(), "list");
+    w.clock.advance(SignedDuration::from_mins(2));
+    w.customer_reply("wamid.2", "csat:4", "4 - gut").await;
+    let t = w.store.ticket(id).await.unwrap().unwrap();
+    assert_eq!(t.csat.map(|c| c.score), Some(4));
+    assert_eq!(t.status, TicketStatus::Resolved, "a rating does not reopen");
+    assert!(
+        w.whatsapp
+            .sent()
+            .pop()
+            .unwrap()
+            .body
+            .text()
+            .contains("Danke")
+    );
+    let day = crate::store::sortable_time(w.clock.now())[..10].to_owned();
+    let all = w.store.stats(&day).await.unwrap();
+    let maria = all.iter().find(|r| r.scope == "agent:maria").unwrap();
+    assert_eq!(maria.counters["csat_4"], 1);
+    assert_eq!(maria.counters["resolved_agent"], 1);
+    assert_eq!(maria.counters["fr_n"], 1);
+
+    // The next question starts with the bot again.
+    w.clock.advance(SignedDuration::from_mins(2));
+    w.customer("wamid.3", "Wo ist mein Paket?").await;
+    let t = w.store.ticket(id).await.unwrap().unwrap();
+    assert_eq!(t.status, TicketStatus::Bot);
+    assert_eq!(t.assignee, None);
+}
+
+#[tokio::test]
+async fn reopening_gives_the_ticket_back_to_the_agent_with_a_resolution_clock() {
+    let w = world().await;
+    let id = w.customer("wamid.1", HANDOFF).await;
+    w.act(id, "maria", reply("Hallo")).await;
+    w.act(id, "maria", AgentAction::Resolve).await;
+    assert!(w.armed().is_empty());
+    let t = w.act(id, "maria", AgentAction::Reopen).await;
+    assert_eq!(t.status, TicketStatus::Assigned);
+    assert_eq!(w.load("maria").await, 1);
+    assert_eq!(w.armed(), ["res-g1-s1"]);
+    let err = w
+        .desk
+        .act(id, "maria", &AgentAction::Reopen, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AgentError::Invalid(_)), "{err}");
+}
+
+#[tokio::test]
+async fn raising_the_priority_can_move_the_ticket_to_a_stricter_policy() {
+    let w = world().await;
+    let id = w.customer("wamid.1", HANDOFF).await;
+    let before = w.store.ticket(id).await.unwrap().unwrap();
+    let t = w
+        .act(
+            id,
+            "maria",
+            AgentAction::Update {
+                priority: Some(Priority::Urgent),
+                category: Some("billing".into()),
+            },
+        )
+        .await;
+    assert_eq!(t.priority, Some(Priority::Urgent));
+    assert_eq!(t.category.as_deref(), Some("billing"));
+    assert_ne!(
+        before.sla.unwrap().policy,
+        t.sla.unwrap().policy,
+        "urgent tickets have their own policy"
+    );
+    assert!(matches!(
+        w.desk
+            .act(
+                id,
+                "maria",
+                &AgentAction::Update {
+                    priority: None,
+                    category: None
+                },
+                None
+            )
+            .await,
+        Err(AgentError::Invalid(_))
+    ));
+}
+
+#[tokio::test]
+async fn outside_the_window_a_template_still_goes_out() {
+    let w = world().await;
+    let id = w.customer("wamid.1", HANDOFF).await;
+    w.clock.advance(SignedDuration::from_hours(30));
+    let template = Template {
+        name: "ticket_update".into(),
+        language: "de".into(),
+        components: Vec::new(),
+    };
+    w.act(id, "maria", AgentAction::SendTemplate { template })
+        .await;
+    assert!(w.whatsapp.sent().pop().unwrap().body.is_template());
+}
+
+#[test]
+fn mentions_are_at_names_but_not_mail_addresses() {
+    assert_eq!(
+        mentions("@lea bitte, @tom. und @lea nochmal; a@b.de"),
+        ["lea", "tom"]
+    );
+    assert!(mentions("niemand").is_empty());
 }

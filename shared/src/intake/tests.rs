@@ -497,4 +497,29 @@ impl TicketStore for FailNth {
     async fn release_agent(&self, id: &str) -> Result<(), StoreError> {
         self.inner.release_agent(id).await
     }
+    async fn set_presence(
+        &self,
+        id: &str,
+        online: Option<bool>,
+        capacity: Option<u32>,
+    ) -> Result<Option<crate::store::Agent>, StoreError> {
+        self.inner.set_presence(id, online, capacity).await
+    }
+    async fn activities(&self, id: TicketId) -> Result<Vec<crate::store::Activity>, StoreError> {
+        self.inner.activities(id).await
+    }
+    async fn list_tickets(
+        &self,
+        index: &crate::store::TicketIndex,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<crate::store::TicketPage, StoreError> {
+        self.inner.list_tickets(index, limit, after).await
+    }
+    async fn record_stats(&self, event: &crate::store::StatsEvent) -> Result<(), StoreError> {
+        self.inner.record_stats(event).await
+    }
+    async fn stats(&self, day: &str) -> Result<Vec<crate::store::StatsRow>, StoreError> {
+        self.inner.stats(day).await
+    }
 }

@@ -6,5 +6,5 @@ pub mod clocks;
 pub mod policy;
 
 pub use calendar::{Calendar, CalendarError, Opening, Pause};
-pub use clocks::{Fired, SlaClocks, SlaEvent, TimerPayload, TimerPlan};
+pub use clocks::{Breach, Fired, SlaClocks, SlaEvent, TargetClock, TimerPayload, TimerPlan};
 pub use policy::{Action, SlaConfig, SlaConfigError, Target, TargetSchedule, TicketFacts};

@@ -3,7 +3,7 @@
 //! concurrent or repeated deliveries safe.
 
 use crate::aws::{SdkFailure, sdk_failure};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -18,8 +18,9 @@ use jiff::Timestamp;
 
 use super::memory::errors_json;
 use super::{
-    Agent, BotTurnWrite, Customer, Delivery, Direction, MessageRecord, OutboxEntry, OutboxKind,
-    SEEN_RETENTION, SeenMessage, StatusOutcome, StoreError, TicketStore, TurnOutcome, WriteOutcome,
+    Activity, Agent, BotTurnWrite, Customer, Delivery, Direction, MessageRecord, OutboxEntry,
+    OutboxKind, SEEN_RETENTION, SeenMessage, StatsEvent, StatsRow, StatusOutcome, StoreError,
+    TicketIndex, TicketPage, TicketStore, TurnOutcome, WriteOutcome, activity_sort_key,
     message_sort_key, outbox_sort_key, sortable_time,
 };
 use crate::bot::{HandoffReason, Priority};
@@ -202,7 +203,8 @@ fn ticket_item(t: &Ticket) -> Item {
 }
 
 /// The ticket attributes a bot turn writes; `None` means the attribute is removed.
-fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 9] {
+fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 15] {
+    let json = |v: Option<String>| v.map(s);
     [
         ("status", Some(s(t.status.as_str()))),
         (
@@ -227,7 +229,21 @@ fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 9] 
                 .map(s),
         ),
         ("team", t.team.as_ref().map(s)),
+        // The assignee index (sparse: only assigned tickets) sorts by `updated_at`.
         ("assignee", t.assignee.as_ref().map(s)),
+        ("category", t.category.as_ref().map(s)),
+        ("handed_off_at", t.handed_off_at.map(ts)),
+        ("first_response_at", t.first_response_at.map(ts)),
+        (
+            "csat",
+            json(t.csat.and_then(|c| serde_json::to_string(&c).ok())),
+        ),
+        ("csat_asked_at", t.csat_asked_at.map(ts)),
+        // The queue index: status and team, sorted by ticket id (creation order).
+        (
+            "queue_key",
+            Some(s(TicketIndex::queue_key(t.status, t.team.as_deref()))),
+        ),
     ]
 }
 
@@ -325,6 +341,10 @@ impl Reader<'_> {
         }
     }
 
+    fn opt_time(&self, name: &str) -> Result<Option<Timestamp>, StoreError> {
+        self.opt(name)?.map(|_| self.time(name)).transpose()
+    }
+
     fn bool(&self, name: &str) -> bool {
         matches!(self.0.get(name), Some(AttributeValue::Bool(true)))
     }
@@ -379,7 +399,70 @@ fn ticket_from(item: &Item) -> Result<Ticket, StoreError> {
             .transpose()?,
         team: r.owned("team")?,
         assignee: r.owned("assignee")?,
+        category: r.owned("category")?,
+        handed_off_at: r.opt_time("handed_off_at")?,
+        first_response_at: r.opt_time("first_response_at")?,
+        csat: r
+            .opt("csat")?
+            .map(|v| {
+                serde_json::from_str(v)
+                    .map_err(|e| StoreError::Corrupt(format!("attribute csat: {e}")))
+            })
+            .transpose()?,
+        csat_asked_at: r.opt_time("csat_asked_at")?,
     })
+}
+
+fn activity_item(a: &Activity) -> Item {
+    values([
+        ("PK", s(ticket_pk(a.ticket_id))),
+        ("SK", s(activity_sort_key(a))),
+        ("entity", s("activity")),
+        ("data", s(serde_json::to_string(a).unwrap_or_default())),
+    ])
+}
+
+fn activity_from(item: &Item) -> Result<Activity, StoreError> {
+    serde_json::from_str(Reader(item).str("data")?)
+        .map_err(|e| StoreError::Corrupt(format!("attribute data of an activity: {e}")))
+}
+
+/// Reads `STATS#<day>` items (`SCOPE#<scope>#<shard>`), to be summed per scope.
+fn stats_from(item: &Item) -> Result<StatsRow, StoreError> {
+    let r = Reader(item);
+    let day = r.str("day")?.to_owned();
+    let scope = r.str("scope")?.to_owned();
+    let mut counters = BTreeMap::new();
+    for (name, value) in item {
+        if let Some(counter) = name.strip_prefix("c_")
+            && let AttributeValue::N(v) = value
+        {
+            let v: i64 = v.parse().map_err(|_| {
+                StoreError::Corrupt(format!("counter {name} is not a whole number"))
+            })?;
+            counters.insert(counter.to_owned(), v);
+        }
+    }
+    Ok(StatsRow {
+        day,
+        scope,
+        counters,
+    })
+}
+
+/// A listing position as DynamoDB gives it (`LastEvaluatedKey`), as text.
+fn encode_position(key: &Item) -> Option<String> {
+    let map: BTreeMap<&str, &str> = key
+        .iter()
+        .filter_map(|(k, v)| v.as_s().ok().map(|v| (k.as_str(), v.as_str())))
+        .collect();
+    serde_json::to_string(&map).ok()
+}
+
+fn decode_position(text: &str) -> Result<Item, StoreError> {
+    let map: BTreeMap<String, String> = serde_json::from_str(text)
+        .map_err(|_| StoreError::Rejected("the listing position is not valid".into()))?;
+    Ok(map.into_iter().map(|(k, v)| (k, s(v))).collect())
 }
 
 fn message_from(item: &Item) -> Result<MessageRecord, StoreError> {
@@ -881,6 +964,9 @@ impl TicketStore for DynamoStore {
                 None,
             )?);
         }
+        for activity in turn.activity {
+            items.push(self.put(activity_item(activity), "attribute_not_exists(PK)", None)?);
+        }
         let failed = |codes: &[Option<String>], i: usize| {
             codes.get(i).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed")
         };
@@ -1012,7 +1098,176 @@ impl TicketStore for DynamoStore {
             .await;
         condition_held("UpdateItem", result).map(|_| ())
     }
+
+    async fn set_presence(
+        &self,
+        id: &str,
+        online: Option<bool>,
+        capacity: Option<u32>,
+    ) -> Result<Option<Agent>, StoreError> {
+        let mut sets = Vec::new();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(AGENTS_PK))
+            .key("SK", s(format!("AGENT#{id}")))
+            .condition_expression("attribute_exists(PK)")
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        if let Some(online) = online {
+            sets.push("#online = :online");
+            update = update
+                .expression_attribute_names("#online", "online")
+                .expression_attribute_values(":online", AttributeValue::Bool(online));
+        }
+        if let Some(capacity) = capacity {
+            sets.push("#capacity = :capacity");
+            update = update
+                .expression_attribute_names("#capacity", "capacity")
+                .expression_attribute_values(":capacity", n(capacity));
+        }
+        if sets.is_empty() {
+            return Ok(self.agents().await?.into_iter().find(|a| a.id == id));
+        }
+        match update
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .send()
+            .await
+        {
+            Ok(out) => out.attributes().map(agent_from).transpose(),
+            Err(SdkError::ServiceError(se))
+                if se.err().code() == Some("ConditionalCheckFailedException") =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+
+    async fn activities(&self, id: TicketId) -> Result<Vec<Activity>, StoreError> {
+        self.query_all(ticket_pk(id), "ACT#", activity_from).await
+    }
+
+    async fn list_tickets(
+        &self,
+        index: &TicketIndex,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<TicketPage, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .limit(i32::try_from(limit.clamp(1, 100)).unwrap_or(100))
+            .set_exclusive_start_key(after.map(decode_position).transpose()?);
+        let query = match index {
+            TicketIndex::Queue { status, team } => query
+                .index_name(QUEUE_INDEX)
+                .key_condition_expression("queue_key = :k")
+                .expression_attribute_values(
+                    ":k",
+                    s(TicketIndex::queue_key(*status, team.as_deref())),
+                ),
+            TicketIndex::Assignee(agent) => query
+                .index_name(ASSIGNEE_INDEX)
+                .key_condition_expression("assignee = :k")
+                .expression_attribute_values(":k", s(agent))
+                .scan_index_forward(false),
+        };
+        let out = query.send().await.map_err(|e| sdk_error("Query", e))?;
+        Ok(TicketPage {
+            tickets: out
+                .items()
+                .iter()
+                .map(ticket_from)
+                .collect::<Result<_, _>>()?,
+            next: out.last_evaluated_key().and_then(encode_position),
+        })
+    }
+
+    async fn record_stats(&self, event: &StatsEvent) -> Result<(), StoreError> {
+        let expires = Timestamp::now()
+            .saturating_add(jiff::SignedDuration::from_hours(STATS_RETENTION_DAYS * 24))
+            .unwrap_or(Timestamp::MAX);
+        let marker = values([
+            ("PK", s(format!("STATSEV#{}", event.key))),
+            ("SK", s("DONE")),
+            ("entity", s("stats_event")),
+            ("expires_at", n(expires.as_second())),
+        ]);
+        let mut items = vec![self.put(marker, "attribute_not_exists(PK)", None)?];
+        let mut names = HashMap::new();
+        let mut vals = values([(":day", s(&event.day))]);
+        let mut adds = Vec::new();
+        for (i, (name, by)) in event.counters.iter().enumerate() {
+            names.insert(format!("#c{i}"), format!("c_{name}"));
+            vals.insert(format!(":v{i}"), n(by));
+            adds.push(format!("#c{i} :v{i}"));
+        }
+        if adds.is_empty() {
+            return Ok(());
+        }
+        for scope in &event.scopes {
+            let mut vals = vals.clone();
+            vals.insert(":scope".into(), s(scope));
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(values([
+                    ("PK", s(format!("STATS#{}", event.day))),
+                    ("SK", s(format!("SCOPE#{scope}#{}", event.shard))),
+                ])))
+                .update_expression(format!(
+                    "SET #day = :day, #scope = :scope ADD {}",
+                    adds.join(", ")
+                ))
+                .set_expression_attribute_names(Some({
+                    let mut names = names.clone();
+                    names.insert("#day".into(), "day".into());
+                    names.insert("#scope".into(), "scope".into());
+                    names
+                }))
+                .set_expression_attribute_values(Some(vals))
+                .build()
+                .map_err(|e| StoreError::Rejected(e.to_string()))?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        match self.transact(items).await? {
+            None => Ok(()),
+            // Counted before (a retried outbox entry).
+            Some(codes)
+                if codes.first().and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed") =>
+            {
+                Ok(())
+            }
+            Some(_) => Err(StoreError::Contended(format!("stats of {}", event.day))),
+        }
+    }
+
+    async fn stats(&self, day: &str) -> Result<Vec<StatsRow>, StoreError> {
+        let shards = self
+            .query_all(format!("STATS#{day}"), "SCOPE#", stats_from)
+            .await?;
+        let mut rows: BTreeMap<String, StatsRow> = BTreeMap::new();
+        for shard in shards {
+            let row = rows.entry(shard.scope.clone()).or_insert_with(|| StatsRow {
+                day: shard.day.clone(),
+                scope: shard.scope.clone(),
+                counters: BTreeMap::new(),
+            });
+            for (name, v) in shard.counters {
+                *row.counters.entry(name).or_default() += v;
+            }
+        }
+        Ok(rows.into_values().collect())
+    }
 }
+
+/// The GSI over `queue_key` (`<status>#<team>`) and `ticket_id`.
+pub const QUEUE_INDEX: &str = "queue";
+/// The GSI over `assignee` and `updated_at`.
+pub const ASSIGNEE_INDEX: &str = "assignee";
+/// Analytics events are remembered (for idempotency) this long.
+const STATS_RETENTION_DAYS: i64 = 400;
 
 #[cfg(test)]
 mod tests {

@@ -1,16 +1,16 @@
 //! In-memory ticket store with the same conditional semantics as the DynamoDB adapter. Used by
 //! the local runner and unit tests; faults can be injected to exercise retry paths.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::{
-    Agent, BotTurnWrite, Customer, Delivery, Direction, MessageRecord, OutboxEntry, SeenMessage,
-    StatusOutcome, StoreError, TicketStore, TurnOutcome, WriteOutcome, message_sort_key,
-    outbox_sort_key,
+    Activity, Agent, BotTurnWrite, Customer, Delivery, Direction, MessageRecord, OutboxEntry,
+    SeenMessage, StatsEvent, StatsRow, StatusOutcome, StoreError, TicketIndex, TicketPage,
+    TicketStore, TurnOutcome, WriteOutcome, activity_sort_key, message_sort_key, outbox_sort_key,
 };
 use crate::ids::{ConversationKey, TicketId, WaId, Wamid};
 use crate::ticket::{Conversation, Ticket};
@@ -25,6 +25,10 @@ struct State {
     customers: HashMap<WaId, Customer>,
     outbox: HashMap<TicketId, BTreeMap<String, OutboxEntry>>,
     agents: BTreeMap<String, Agent>,
+    activities: HashMap<TicketId, BTreeMap<String, Activity>>,
+    /// (day, scope) -> counters.
+    stats: BTreeMap<(String, String), BTreeMap<String, i64>>,
+    stats_applied: HashSet<String>,
 }
 
 #[derive(Debug, Default)]
@@ -300,6 +304,11 @@ impl TicketStore for MemoryStore {
                 .entry(outbox_sort_key(&entry.inbound, entry.seq))
                 .or_insert_with(|| entry.clone());
         }
+        let log = state.activities.entry(turn.ticket.id).or_default();
+        for activity in turn.activity {
+            log.entry(activity_sort_key(activity))
+                .or_insert_with(|| activity.clone());
+        }
         Ok(TurnOutcome::Committed)
     }
 
@@ -378,6 +387,114 @@ impl TicketStore for MemoryStore {
             a.load = a.load.saturating_sub(1);
         }
         Ok(())
+    }
+
+    async fn set_presence(
+        &self,
+        id: &str,
+        online: Option<bool>,
+        capacity: Option<u32>,
+    ) -> Result<Option<Agent>, StoreError> {
+        let mut state = self.begin()?;
+        Ok(state.agents.get_mut(id).map(|a| {
+            if let Some(online) = online {
+                a.online = online;
+            }
+            if let Some(capacity) = capacity {
+                a.capacity = capacity;
+            }
+            a.clone()
+        }))
+    }
+
+    async fn activities(&self, id: TicketId) -> Result<Vec<Activity>, StoreError> {
+        let state = self.begin()?;
+        Ok(state
+            .activities
+            .get(&id)
+            .map(|log| log.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn list_tickets(
+        &self,
+        index: &TicketIndex,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<TicketPage, StoreError> {
+        let state = self.begin()?;
+        // Sort keys as the DynamoDB indexes have them: the queue by ticket id (oldest first),
+        // an agent's tickets by last change (newest first).
+        let mut keyed: Vec<(String, &Ticket)> = state
+            .tickets
+            .values()
+            .filter_map(|t| match index {
+                TicketIndex::Queue { status, team } => (t.status == *status
+                    && t.team.as_deref() == team.as_deref())
+                .then(|| (t.id.to_string(), t)),
+                TicketIndex::Assignee(agent) => (t.assignee.as_deref() == Some(agent.as_str()))
+                    .then(|| {
+                        (
+                            format!("{}#{}", super::sortable_time(t.updated_at), t.id),
+                            t,
+                        )
+                    }),
+            })
+            .collect();
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        if matches!(index, TicketIndex::Assignee(_)) {
+            keyed.reverse();
+        }
+        let newest_first = matches!(index, TicketIndex::Assignee(_));
+        let rest: Vec<_> = keyed
+            .into_iter()
+            .filter(|(k, _)| match after {
+                None => true,
+                Some(a) if newest_first => k.as_str() < a,
+                Some(a) => k.as_str() > a,
+            })
+            .collect();
+        let limit = limit.max(1) as usize;
+        let next = (rest.len() > limit).then(|| rest[limit - 1].0.clone());
+        Ok(TicketPage {
+            tickets: rest
+                .into_iter()
+                .take(limit)
+                .map(|(_, t)| t.clone())
+                .collect(),
+            next,
+        })
+    }
+
+    async fn record_stats(&self, event: &StatsEvent) -> Result<(), StoreError> {
+        let mut state = self.begin()?;
+        if !state.stats_applied.insert(event.key.clone()) {
+            return Ok(());
+        }
+        for scope in &event.scopes {
+            let counters = state
+                .stats
+                .entry((event.day.clone(), scope.clone()))
+                .or_default();
+            for (name, by) in &event.counters {
+                *counters.entry(name.clone()).or_default() += by;
+            }
+        }
+        Ok(())
+    }
+
+    async fn stats(&self, day: &str) -> Result<Vec<StatsRow>, StoreError> {
+        let state = self.begin()?;
+        Ok(state
+            .stats
+            .iter()
+            .filter(|((d, _), _)| d == day)
+            .map(|((day, scope), counters)| StatsRow {
+                day: day.clone(),
+                scope: scope.clone(),
+                counters: counters.clone(),
+            })
+            .collect())
     }
 }
 

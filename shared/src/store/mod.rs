@@ -5,8 +5,10 @@
 mod dynamo;
 mod memory;
 
-pub use dynamo::DynamoStore;
+pub use dynamo::{ASSIGNEE_INDEX, DynamoStore, QUEUE_INDEX};
 pub use memory::MemoryStore;
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
@@ -158,6 +160,8 @@ pub enum OutboxKind {
     Handoff,
     Timer,
     Notify,
+    /// Analytics counters (a `StatsEvent`).
+    Stats,
 }
 
 impl OutboxKind {
@@ -167,6 +171,7 @@ impl OutboxKind {
             Self::Handoff => "handoff",
             Self::Timer => "timer",
             Self::Notify => "notify",
+            Self::Stats => "stats",
         }
     }
 
@@ -176,6 +181,7 @@ impl OutboxKind {
             "handoff" => Some(Self::Handoff),
             "timer" => Some(Self::Timer),
             "notify" => Some(Self::Notify),
+            "stats" => Some(Self::Stats),
             _ => None,
         }
     }
@@ -190,7 +196,94 @@ pub struct BotTurnWrite<'a> {
     /// The customer message this turn answers (marked handled), if any.
     pub message: Option<&'a MessageRecord>,
     pub outbox: &'a [OutboxEntry],
+    /// Entries for the ticket's activity log (notes, assignments, ...), new ones only.
+    pub activity: &'a [Activity],
     pub now: Timestamp,
+}
+
+/// One entry of a ticket's activity log: an internal note or something a person, the routing
+/// or a timer did. Customers never see these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub ticket_id: TicketId,
+    /// Unique within the ticket (a ULID), so a retried write cannot add it twice.
+    pub id: String,
+    pub at: Timestamp,
+    /// An agent id, or `routing`, `bot`, `sla`.
+    pub actor: String,
+    pub kind: ActivityKind,
+    pub text: Option<String>,
+    /// Agents named with `@id` in a note.
+    #[serde(default)]
+    pub mentions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    Note,
+    Assigned,
+    Unassigned,
+    Priority,
+    Category,
+    Pending,
+    Resolved,
+    Reopened,
+    TemplateSent,
+}
+
+/// The sort key of an activity item: `ACT#<time>#<id>`.
+pub fn activity_sort_key(activity: &Activity) -> String {
+    format!("ACT#{}#{}", sortable_time(activity.at), activity.id)
+}
+
+/// A ticket listing partition (DynamoDB: a GSI partition).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketIndex {
+    /// Tickets in one status and team, oldest first (the work queue).
+    Queue {
+        status: crate::ticket::TicketStatus,
+        team: Option<String>,
+    },
+    /// One agent's tickets, most recently changed first.
+    Assignee(String),
+}
+
+impl TicketIndex {
+    /// The queue index key of a ticket: `<status>#<team or ->`.
+    pub fn queue_key(status: crate::ticket::TicketStatus, team: Option<&str>) -> String {
+        format!("{}#{}", status.as_str(), team.unwrap_or("-"))
+    }
+}
+
+/// One page of a listing; `next` continues it (opaque to callers).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketPage {
+    pub tickets: Vec<Ticket>,
+    pub next: Option<String>,
+}
+
+/// Counter increments for the analytics of one day, applied once per `key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsEvent {
+    /// What happened, uniquely (`<ticket>#<what>#<when>`): a repeat is ignored.
+    pub key: String,
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+    /// Spreads writes of one day over several items.
+    pub shard: u8,
+    /// `all`, `team:<id>`, `agent:<id>`: every scope gets the same increments.
+    pub scopes: Vec<String>,
+    /// Counter name (`[a-z0-9_]`) to increment.
+    pub counters: BTreeMap<String, i64>,
+}
+
+/// The counters of one scope on one day, summed over shards.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatsRow {
+    pub day: String,
+    pub scope: String,
+    pub counters: BTreeMap<String, i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,6 +402,31 @@ pub trait TicketStore: Send + Sync {
 
     /// Gives one unit of capacity back (a ticket left the agent).
     async fn release_agent(&self, id: &str) -> Result<(), StoreError>;
+
+    /// Sets an agent's presence and/or capacity; `None` if there is no such agent.
+    async fn set_presence(
+        &self,
+        id: &str,
+        online: Option<bool>,
+        capacity: Option<u32>,
+    ) -> Result<Option<Agent>, StoreError>;
+
+    /// The ticket's activity log (notes, assignments, ...), oldest first.
+    async fn activities(&self, id: TicketId) -> Result<Vec<Activity>, StoreError>;
+
+    /// One page of tickets of `index`, continuing after `after` (a previous page's `next`).
+    async fn list_tickets(
+        &self,
+        index: &TicketIndex,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<TicketPage, StoreError>;
+
+    /// Applies `event`'s increments, once: a repeated key changes nothing.
+    async fn record_stats(&self, event: &StatsEvent) -> Result<(), StoreError>;
+
+    /// Every scope's counters of one day.
+    async fn stats(&self, day: &str) -> Result<Vec<StatsRow>, StoreError>;
 }
 
 /// The sort key of an outbox entry: `OUT#<key>#<seq, three digits>` (sorts in order).
