@@ -204,12 +204,44 @@ impl AgentDesk {
         action: &AgentAction,
         expected_version: Option<u64>,
     ) -> Result<Ticket, AgentError> {
+        self.act_once(ticket_id, agent, action, expected_version, None)
+            .await
+    }
+
+    /// Like [`act`](Self::act); a repeat with the same `idempotency_key` (a client retrying after
+    /// a timeout or a failed send) finishes the first request instead of acting twice.
+    pub async fn act_once(
+        &self,
+        ticket_id: TicketId,
+        agent: &str,
+        action: &AgentAction,
+        expected_version: Option<u64>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Ticket, AgentError> {
         if agent.trim().is_empty() {
             return Err(AgentError::Invalid("the agent is not named".into()));
         }
         action.validate()?;
-        let key = Wamid::parse(&format!("agent.{}", ulid::Ulid::new()))
-            .map_err(|e| AgentError::Invalid(e.to_string()))?;
+        let key = match idempotency_key {
+            Some(k) => {
+                let valid = (8..=64).contains(&k.len())
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                if !valid {
+                    return Err(AgentError::Invalid(
+                        "Idempotency-Key: needs 8-64 characters of A-Z, a-z, 0-9, - and _".into(),
+                    ));
+                }
+                format!("api.{k}")
+            }
+            None => format!("agent.{}", ulid::Ulid::new()),
+        };
+        let key = Wamid::parse(&key).map_err(|e| AgentError::Invalid(e.to_string()))?;
+        if idempotency_key.is_some()
+            && let Some(ticket) = self.replay(ticket_id, &key).await?
+        {
+            return Ok(ticket);
+        }
         for _ in 0..MAX_ATTEMPTS {
             let ticket = self
                 .store
@@ -268,6 +300,28 @@ impl AgentDesk {
         Err(StoreError::Contended(format!("ticket {ticket_id}")).into())
     }
 
+    /// The ticket, if the request with `key` was stored before: its pending sends are finished.
+    async fn replay(&self, ticket_id: TicketId, key: &Wamid) -> Result<Option<Ticket>, AgentError> {
+        let prefix = format!("{}-", key.as_str());
+        let done = self
+            .store
+            .activities(ticket_id)
+            .await?
+            .iter()
+            .any(|a| a.id.starts_with(&prefix));
+        if !done {
+            return Ok(None);
+        }
+        let ticket = self
+            .store
+            .ticket(ticket_id)
+            .await?
+            .ok_or(AgentError::NotFound(ticket_id))?;
+        self.outbox.flush(&ticket, key).await?;
+        info!(ticket_id = %ticket_id, "repeated agent request: finished the first one");
+        Ok(Some(ticket))
+    }
+
     async fn give_back(&self, claimed: Option<&str>) {
         if let Some(agent) = claimed
             && let Err(e) = self.store.release_agent(agent).await
@@ -316,9 +370,14 @@ impl AgentDesk {
             claimed: None,
             release: None,
         };
+        // Ids from the request key: a repeated request is recognised by them.
+        let serial = std::cell::Cell::new(0u8);
         let log = |kind: ActivityKind, text: Option<String>, mentions: Vec<String>| Activity {
             ticket_id: ticket.id,
-            id: ulid::Ulid::new().to_string(),
+            id: {
+                serial.set(serial.get() + 1);
+                format!("{}-{}", key.as_str(), serial.get())
+            },
             at: now,
             actor: actor.to_owned(),
             kind,
@@ -363,6 +422,11 @@ impl AgentDesk {
                     ));
                 }
                 change.outbox.push(OutboxKind::WhatsApp, &body);
+                if matches!(action, AgentAction::Reply { .. }) {
+                    change
+                        .activity
+                        .push(log(ActivityKind::Replied, None, Vec::new()));
+                }
                 if ticket.status != TicketStatus::PendingCustomer {
                     change.next.status = TicketStatus::Assigned;
                 }

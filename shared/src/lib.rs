@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod analytics;
+pub mod api;
 mod aws;
 pub mod bot;
 pub mod clock;
@@ -22,6 +23,9 @@ pub mod routing;
 pub mod sla;
 pub mod store;
 pub mod telemetry;
+pub mod templates;
+#[cfg(test)]
+mod testkit;
 pub mod ticket;
 pub mod timers;
 pub mod webhook;

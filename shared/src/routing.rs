@@ -19,7 +19,8 @@ use crate::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
 use crate::queue::Queue;
 use crate::reply::QueueRecord;
 use crate::store::{
-    Agent, BotTurnWrite, Direction, OutboxKind, StoreError, TicketStore, TurnOutcome,
+    Activity, ActivityKind, Agent, BotTurnWrite, Direction, OutboxKind, StoreError, TicketStore,
+    TurnOutcome,
 };
 use crate::ticket::TicketStatus;
 use crate::whatsapp::WhatsAppClient;
@@ -207,6 +208,17 @@ impl RoutingConfig {
             })
             .map_or(self.default_team.as_str(), |r| r.team.as_str())
     }
+
+    /// Every team the rules name, the default first.
+    pub fn teams(&self) -> Vec<String> {
+        let mut teams = vec![self.default_team.clone()];
+        for rule in &self.rules {
+            if !teams.contains(&rule.team) {
+                teams.push(rule.team.clone());
+            }
+        }
+        teams
+    }
 }
 
 /// The agents who may take a ticket of `team` in `language`, best first: online, in the team,
@@ -367,7 +379,25 @@ impl Router {
             next.version += 1;
             next.updated_at = now;
             next.team = Some(team.clone());
+            if next.category.is_none() {
+                next.category = Some(team.clone());
+            }
             let mut outbox = OutboxBuilder::new(ticket.id, key.clone());
+            let activity: Vec<Activity> = chosen
+                .iter()
+                .map(|agent| Activity {
+                    ticket_id: ticket.id,
+                    id: format!("{}-1", key.as_str()),
+                    at: now,
+                    actor: "routing".into(),
+                    kind: ActivityKind::Assigned,
+                    text: Some(format!(
+                        "{agent} ({team}, reason {}, least loaded)",
+                        item.reason.as_str()
+                    )),
+                    mentions: Vec::new(),
+                })
+                .collect();
             if let Some(agent) = &chosen {
                 next.status = TicketStatus::Assigned;
                 next.assignee = Some(agent.clone());
@@ -398,7 +428,7 @@ impl Router {
                 ticket: &next,
                 message: None,
                 outbox: &entries,
-                activity: &[],
+                activity: &activity,
                 now,
             };
             match self.store.commit_bot_turn(&write).await? {

@@ -136,7 +136,8 @@ impl SlaClocks {
         self.pauses.last().is_some_and(|p| p.to.is_none())
     }
 
-    fn pause_list(&self) -> Vec<Pause> {
+    /// The pauses, as the calendar takes them.
+    pub fn pause_list(&self) -> Vec<Pause> {
         self.pauses
             .iter()
             .map(|p| Pause {

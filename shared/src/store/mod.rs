@@ -222,6 +222,8 @@ pub struct Activity {
 #[serde(rename_all = "snake_case")]
 pub enum ActivityKind {
     Note,
+    /// An agent wrote to the customer (the message itself is on the ticket).
+    Replied,
     Assigned,
     Unassigned,
     Priority,

@@ -1,0 +1,529 @@
+use std::sync::Arc;
+
+use jiff::SignedDuration;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::store::TicketStore as _;
+use crate::testkit::{World, world};
+
+const HANDOFF: &str = "Ich möchte mit einem Mitarbeiter sprechen";
+
+struct Api {
+    w: World,
+    api: AgentApi,
+}
+
+async fn api() -> Api {
+    let w = world().await;
+    let mut ben = crate::testkit::agent("ben", 2);
+    ben.teams = vec!["billing".into()];
+    w.store.add_agent(&ben).await.unwrap();
+    let auth = Authenticator::plain_keys([
+        ("key-maria", caller("maria", Role::Supervisor)),
+        ("key-tom", caller("tom", Role::Agent)),
+        ("key-lea", caller("lea", Role::Agent)),
+        ("key-ben", caller("ben", Role::Agent)),
+    ]);
+    let api = AgentApi::new(
+        w.desk.clone(),
+        auth,
+        Arc::new(TemplateCatalog::default_catalog()),
+        vec!["support".into(), "billing".into()],
+        w.clock.clone(),
+    );
+    Api { w, api }
+}
+
+fn caller(agent: &str, role: Role) -> Caller {
+    Caller {
+        agent: agent.into(),
+        role,
+    }
+}
+
+impl Api {
+    async fn call(&self, who: &str, method: &str, target: &str, body: Value) -> ApiResponse {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let body = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        let auth = format!("Bearer key-{who}");
+        self.api
+            .handle(&ApiRequest {
+                method,
+                path,
+                query: Some(query),
+                authorization: Some(&auth),
+                idempotency_key: None,
+                claims: None,
+                body: &body,
+            })
+            .await
+    }
+
+    async fn ok(&self, who: &str, method: &str, target: &str, body: Value) -> Value {
+        let r = self.call(who, method, target, body).await;
+        assert_eq!(r.status, 200, "{method} {target}: {}", r.body);
+        r.body
+    }
+
+    /// A handed-over ticket in the support queue.
+    async fn queued(&self, wa_id: &str, wamid: &str) -> String {
+        self.w.customer_as(wa_id, wamid, HANDOFF).await;
+        let t = self.w.store.tickets().pop().unwrap();
+        let mut next = t.clone();
+        next.team = Some("support".into());
+        next.version += 1;
+        let write = crate::store::BotTurnWrite {
+            ticket: &next,
+            message: None,
+            outbox: &[],
+            activity: &[],
+            now: self.w.clock.now(),
+        };
+        self.w.store.commit_bot_turn(&write).await.unwrap();
+        t.id.to_string()
+    }
+}
+
+#[tokio::test]
+async fn every_request_needs_a_known_key() {
+    let a = api().await;
+    let r = a.call("nobody", "GET", "/tickets", Value::Null).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body["error"], "unauthorized");
+    let r = a
+        .api
+        .handle(&ApiRequest {
+            method: "GET",
+            path: "/me",
+            ..ApiRequest::default()
+        })
+        .await;
+    assert_eq!(r.status, 401);
+    let me = a.ok("tom", "GET", "/me", Value::Null).await;
+    assert_eq!(me["role"], "agent");
+    assert_eq!(me["profile"]["teams"], json!(["support"]));
+}
+
+#[tokio::test]
+async fn the_queue_lists_handed_over_tickets_with_their_sla_and_pages_through() {
+    let a = api().await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        a.w.clock.advance(SignedDuration::from_secs(1));
+        ids.push(
+            a.queued(&format!("49151000000{i}"), &format!("wamid.q{i}"))
+                .await,
+        );
+    }
+    let page = a
+        .ok("tom", "GET", "/tickets?status=queued&limit=2", Value::Null)
+        .await;
+    let listed: Vec<&str> = page["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [ids[0].as_str(), ids[1].as_str()], "oldest first");
+    assert_eq!(page["tickets"][0]["sla_state"], "ok");
+    assert!(page["tickets"][0]["next_due_at"].is_string());
+    assert_eq!(
+        page["tickets"][0]["customer"], "+49******0000",
+        "masked in lists"
+    );
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let rest = a
+        .ok(
+            "tom",
+            "GET",
+            &format!("/tickets?status=queued&limit=2&cursor={cursor}"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(rest["tickets"][0]["id"], ids[2].as_str());
+    assert!(rest["next_cursor"].is_null());
+}
+
+#[tokio::test]
+async fn agents_see_their_teams_and_supervisors_see_everything() {
+    let a = api().await;
+    let id = a.queued("4915100000001", "wamid.1").await;
+    let billing = a.ok("ben", "GET", "/tickets", Value::Null).await;
+    assert!(billing["tickets"].as_array().unwrap().is_empty());
+    let r = a
+        .call("ben", "GET", &format!("/tickets/{id}"), Value::Null)
+        .await;
+    assert_eq!(r.status, 403);
+    let r = a
+        .call("ben", "GET", "/tickets?team=support", Value::Null)
+        .await;
+    assert_eq!(r.status, 403);
+    let r = a
+        .call("tom", "GET", "/tickets?assignee=lea", Value::Null)
+        .await;
+    assert_eq!(r.status, 403);
+    let all = a.ok("maria", "GET", "/tickets", Value::Null).await;
+    assert_eq!(all["tickets"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_detail_has_the_whole_history_and_the_sla_clocks() {
+    let a = api().await;
+    let id = a.queued("4915100000001", "wamid.1").await;
+    a.ok(
+        "tom",
+        "POST",
+        &format!("/tickets/{id}/reply"),
+        json!({"text": "Hallo, ich bin Tom."}),
+    )
+    .await;
+    let t = a
+        .ok("tom", "GET", &format!("/tickets/{id}"), Value::Null)
+        .await;
+    let texts: Vec<&str> = t["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert_eq!(
+        texts.first(),
+        Some(&HANDOFF),
+        "the bot conversation is there"
+    );
+    assert_eq!(texts.last(), Some(&"Hallo, ich bin Tom."));
+    assert_eq!(t["customer"], "4915100000001", "in full on the detail");
+    let clocks = t["sla"]["clocks"].as_array().unwrap();
+    let fr = clocks
+        .iter()
+        .find(|c| c["target"] == "first_response")
+        .unwrap();
+    assert_eq!(fr["state"], "met");
+    assert!(fr["due_at"].is_string());
+    let kinds: Vec<&str> = t["activity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["assigned", "replied"]);
+}
+
+#[tokio::test]
+async fn bad_input_gets_400_with_the_field_and_changes_nothing() {
+    let a = api().await;
+    let id = a.queued("4915100000001", "wamid.1").await;
+    let before =
+        a.w.store
+            .ticket(TicketId::parse(&id).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+    for (target, body, field) in [
+        ("reply", json!({}), "text"),
+        ("reply", json!({"text": ""}), "text"),
+        ("reply", json!({"text": "x", "urgent": true}), "urgent"),
+        (
+            "template",
+            json!({"name": "nope", "language": "de"}),
+            "name",
+        ),
+        (
+            "template",
+            json!({"name": "ticket_update", "language": "de", "params": ["a"]}),
+            "params",
+        ),
+        ("notes", json!({"text": "@ghost schau mal"}), "text"),
+    ] {
+        let r = a
+            .call("tom", "POST", &format!("/tickets/{id}/{target}"), body)
+            .await;
+        assert_eq!(r.status, 400, "{target}: {}", r.body);
+        assert!(r.body["fields"][field].is_string(), "{target}: {}", r.body);
+    }
+    let r = a
+        .call(
+            "tom",
+            "PATCH",
+            &format!("/tickets/{id}"),
+            json!({"priority": "asap"}),
+        )
+        .await;
+    assert_eq!(
+        r.body["fields"]["priority"],
+        "must be low, normal, high or urgent"
+    );
+    let r = a
+        .call("tom", "GET", "/tickets?status=open", Value::Null)
+        .await;
+    assert!(r.body["fields"]["status"].is_string());
+    let r = a
+        .call("tom", "GET", "/tickets?limit=1000", Value::Null)
+        .await;
+    assert!(r.body["fields"]["limit"].is_string());
+    let r = a
+        .call("tom", "GET", "/tickets?cursor=zz", Value::Null)
+        .await;
+    assert!(r.body["fields"]["cursor"].is_string());
+    let r = a
+        .call("tom", "GET", "/tickets?color=red", Value::Null)
+        .await;
+    assert!(r.body["fields"]["color"].is_string());
+    let r = a
+        .call(
+            "tom",
+            "POST",
+            "/tickets/not-an-id/reply",
+            json!({"text": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    let r = a
+        .call("tom", "DELETE", &format!("/tickets/{id}"), Value::Null)
+        .await;
+    assert_eq!(r.status, 405);
+    let after =
+        a.w.store
+            .ticket(TicketId::parse(&id).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn a_stale_version_is_409_with_the_current_one() {
+    let a = api().await;
+    let id = a.queued("4915100000001", "wamid.1").await;
+    let t = a
+        .ok("tom", "GET", &format!("/tickets/{id}"), Value::Null)
+        .await;
+    let v = t["version"].as_u64().unwrap();
+    a.ok(
+        "tom",
+        "POST",
+        &format!("/tickets/{id}/notes"),
+        json!({"text": "erste", "version": v}),
+    )
+    .await;
+    let r = a
+        .call(
+            "tom",
+            "POST",
+            &format!("/tickets/{id}/notes"),
+            json!({"text": "zweite", "version": v}),
+        )
+        .await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.body["error"], "version_conflict");
+    assert_eq!(r.body["current_version"], v + 1);
+}
+
+#[tokio::test]
+async fn outside_the_window_a_reply_is_422_with_the_template_picker() {
+    let a = api().await;
+    let id = a.queued("4915100000001", "wamid.1").await;
+    a.w.clock.advance(SignedDuration::from_hours(25));
+    let r = a
+        .call(
+            "tom",
+            "POST",
+            &format!("/tickets/{id}/reply"),
+            json!({"text": "Hallo?"}),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(!r.body["templates"].as_array().unwrap().is_empty());
+    let t = a
+        .ok(
+            "tom",
+            "POST",
+            &format!("/tickets/{id}/template"),
+            json!({"name": "follow_up", "language": "de", "params": ["Anna"]}),
+        )
+        .await;
+    assert_eq!(t["assignee"], "tom");
+    assert!(a.w.whatsapp.sent().pop().unwrap().body.is_template());
+}
+
+#[tokio::test]
+async fn agents_take_tickets_but_only_supervisors_assign_others() {
+    let a = api().await;
+    let id = a.queued("4915100000001", "wamid.1").await;
+    let r = a
+        .call(
+            "tom",
+            "POST",
+            &format!("/tickets/{id}/assign"),
+            json!({"agent": "lea"}),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    a.ok(
+        "lea",
+        "POST",
+        &format!("/tickets/{id}/assign"),
+        json!({"agent": "lea"}),
+    )
+    .await;
+    let r = a
+        .call(
+            "tom",
+            "POST",
+            &format!("/tickets/{id}/reply"),
+            json!({"text": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, 403, "lea's ticket: {}", r.body);
+    let t = a
+        .ok(
+            "maria",
+            "POST",
+            &format!("/tickets/{id}/assign"),
+            json!({"agent": "tom"}),
+        )
+        .await;
+    assert_eq!(t["assignee"], "tom");
+    let other = a.queued("4915100000002", "wamid.2").await;
+    let r = a
+        .call(
+            "maria",
+            "POST",
+            &format!("/tickets/{other}/assign"),
+            json!({"agent": "tom"}),
+        )
+        .await;
+    assert_eq!(r.status, 409, "tom has capacity 1: {}", r.body);
+    assert_eq!(r.body["error"], "agent_unavailable");
+}
+
+#[tokio::test]
+async fn presence_and_capacity_follow_the_roles() {
+    let a = api().await;
+    let r = a
+        .ok(
+            "tom",
+            "PUT",
+            "/agents/tom/presence",
+            json!({"online": false}),
+        )
+        .await;
+    assert_eq!(r["online"], false);
+    let r = a
+        .call(
+            "tom",
+            "PUT",
+            "/agents/lea/presence",
+            json!({"online": false}),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = a
+        .call("tom", "PUT", "/agents/tom/presence", json!({"capacity": 9}))
+        .await;
+    assert_eq!(r.status, 403);
+    let r = a
+        .ok(
+            "maria",
+            "PUT",
+            "/agents/tom/presence",
+            json!({"capacity": 9}),
+        )
+        .await;
+    assert_eq!(r["capacity"], 9);
+    let r = a
+        .call(
+            "maria",
+            "PUT",
+            "/agents/ghost/presence",
+            json!({"online": true}),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    let r = a
+        .call(
+            "maria",
+            "PUT",
+            "/agents/tom/presence",
+            json!({"capacity": 500}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn a_repeated_request_with_its_idempotency_key_acts_once() {
+    let a = api().await;
+    let id = a.queued("4915100000001", "wamid.1").await;
+    let body = json!({"text": "Nur einmal bitte"}).to_string();
+    let path = format!("/tickets/{id}/reply");
+    for _ in 0..2 {
+        let r = a
+            .api
+            .handle(&ApiRequest {
+                method: "POST",
+                path: &path,
+                authorization: Some("Bearer key-tom"),
+                idempotency_key: Some("retry-key-0001"),
+                body: body.as_bytes(),
+                ..ApiRequest::default()
+            })
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let sent =
+        a.w.whatsapp
+            .sent()
+            .iter()
+            .filter(|m| m.body.text() == "Nur einmal bitte")
+            .count();
+    assert_eq!(sent, 1);
+}
+
+#[tokio::test]
+async fn analytics_are_for_supervisors_and_agents_see_their_own() {
+    let a = api().await;
+    let id = a.queued("4915100000001", "wamid.1").await;
+    a.ok(
+        "tom",
+        "POST",
+        &format!("/tickets/{id}/reply"),
+        json!({"text": "Hallo"}),
+    )
+    .await;
+    a.ok(
+        "tom",
+        "POST",
+        &format!("/tickets/{id}/resolve"),
+        Value::Null,
+    )
+    .await;
+    let r = a.ok("maria", "GET", "/analytics", Value::Null).await;
+    assert_eq!(r["resolved"], 1);
+    assert_eq!(r["first_response"]["count"], 1);
+    let own = a.ok("tom", "GET", "/analytics", Value::Null).await;
+    assert_eq!(own["scope"], "agent:tom");
+    assert_eq!(own["resolved"], 1);
+    let r = a
+        .call("tom", "GET", "/analytics?scope=all", Value::Null)
+        .await;
+    assert_eq!(r.status, 403);
+    let r = a
+        .call("maria", "GET", "/analytics?from=2026-13-01", Value::Null)
+        .await;
+    assert_eq!(
+        r.body["fields"]["from"],
+        "'2026-13-01' is not a date (YYYY-MM-DD)"
+    );
+}
+
+#[test]
+fn phone_numbers_are_masked_but_tellable_apart() {
+    assert_eq!(mask_phone("4915112345678"), "+49*******5678");
+    assert_eq!(mask_phone("12345"), "*****");
+}

@@ -1,0 +1,191 @@
+//! The in-memory helpdesk for unit tests: intake, bot, agent desk over memory adapters on a
+//! manual clock, with demo agents.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use crate::clock::Clock;
+
+use crate::agent::AgentAction;
+use crate::agent::AgentDesk;
+use crate::bot::{Bot, BotConfig};
+use crate::clock::ManualClock;
+use crate::ids::TicketId;
+use crate::intake::Intake;
+use crate::notify::MemoryNotifier;
+use crate::orders::MemoryOrders;
+use crate::queue::MemoryQueue;
+use crate::reply::{BotReply, QueueRecord};
+use crate::sla::SlaConfig;
+use crate::store::MemoryStore;
+use crate::store::TicketStore;
+use crate::ticket::ConversationWindow;
+use crate::ticket::Ticket;
+use crate::timers::MemoryTimers;
+use crate::webhook::plan::plan;
+use crate::webhook::sample::{SampleText, text_notification};
+use crate::whatsapp::MemoryWhatsApp;
+
+/// Tue 24 Nov 2026 10:00 Berlin.
+pub(crate) const T0: i64 = 1_795_510_800;
+
+pub(crate) struct World {
+    pub(crate) intake: Intake,
+    pub(crate) bot: BotReply,
+    pub(crate) desk: Arc<AgentDesk>,
+    pub(crate) store: Arc<MemoryStore>,
+    pub(crate) inbound: Arc<MemoryQueue>,
+    pub(crate) whatsapp: Arc<MemoryWhatsApp>,
+    pub(crate) timers: Arc<MemoryTimers>,
+    pub(crate) notices: Arc<MemoryNotifier>,
+    pub(crate) clock: Arc<ManualClock>,
+}
+
+pub(crate) fn agent(id: &str, capacity: u32) -> crate::store::Agent {
+    crate::store::Agent {
+        id: id.into(),
+        name: id.into(),
+        teams: vec!["support".into()],
+        languages: vec![crate::bot::Lang::De],
+        capacity,
+        load: 0,
+        online: true,
+        last_assigned_at: None,
+    }
+}
+
+pub(crate) async fn world() -> World {
+    let clock = Arc::new(ManualClock::new(Timestamp::from_second(T0).unwrap()));
+    let store = Arc::new(MemoryStore::new());
+    let inbound = Arc::new(MemoryQueue::new(clock.clone()));
+    let handoffs = Arc::new(MemoryQueue::new(clock.clone()));
+    let whatsapp = Arc::new(MemoryWhatsApp::new());
+    let timers = Arc::new(MemoryTimers::new());
+    let sla = Arc::new(SlaConfig::default_policies());
+    let bot = BotReply::new(
+        store.clone(),
+        whatsapp.clone(),
+        handoffs.clone(),
+        Bot::new(
+            Arc::new(BotConfig::default_shop()),
+            Arc::new(MemoryOrders::demo()),
+        ),
+        clock.clone(),
+    )
+    .with_sla(sla.clone(), timers.clone());
+    let notices = Arc::new(MemoryNotifier::new());
+    let desk = AgentDesk::new(store.clone(), whatsapp.clone(), handoffs, clock.clone())
+        .with_sla(sla, timers.clone())
+        .with_notifier(notices.clone());
+    let desk = Arc::new(desk);
+    for a in [agent("maria", 3), agent("tom", 1), agent("lea", 2)] {
+        store.add_agent(&a).await.unwrap();
+    }
+    World {
+        intake: Intake::new(
+            store.clone(),
+            inbound.clone(),
+            clock.clone(),
+            ConversationWindow::default(),
+        ),
+        bot,
+        desk,
+        store,
+        inbound,
+        whatsapp,
+        timers,
+        notices,
+        clock,
+    }
+}
+
+impl World {
+    pub(crate) async fn customer(&self, wamid: &str, text: &str) -> TicketId {
+        self.customer_as("4915112345678", wamid, text).await
+    }
+
+    /// Taps a list row or button with `id`.
+    pub(crate) async fn customer_reply(&self, wamid: &str, id: &str, title: &str) -> TicketId {
+        let body = serde_json::json!({
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "4930123456789", "phone_number_id": "106540352242922"},
+                "contacts": [{"profile": {"name": "Anna"}, "wa_id": "4915112345678"}],
+                "messages": [{"from": "4915112345678", "id": wamid,
+                    "timestamp": self.clock.now().as_second().to_string(), "type": "interactive",
+                    "interactive": {"type": "list_reply", "list_reply": {"id": id, "title": title}}}]
+            }}]}]
+        })
+        .to_string();
+        self.deliver(&body).await
+    }
+
+    pub(crate) async fn customer_as(&self, wa_id: &str, wamid: &str, text: &str) -> TicketId {
+        let body = text_notification(
+            "106540352242922",
+            &[SampleText {
+                wa_id,
+                profile_name: "Anna",
+                wamid,
+                timestamp: self.clock.now().as_second(),
+                body: text,
+            }],
+        );
+        self.deliver(&body).await
+    }
+
+    pub(crate) async fn deliver(&self, body: &str) -> TicketId {
+        self.intake.ingest(&plan(body.as_bytes()).unwrap()).await;
+        let records: Vec<QueueRecord> = self
+            .inbound
+            .receive(10)
+            .into_iter()
+            .map(|m| QueueRecord {
+                message_id: m.dedup_id.clone(),
+                group_id: Some(m.group_id),
+                body: m.body,
+            })
+            .collect();
+        assert!(self.bot.handle_batch(&records).await.is_empty());
+        let wa_id = plan(body.as_bytes()).unwrap().conversations[0]
+            .key
+            .wa_id
+            .clone();
+        self.store
+            .tickets()
+            .into_iter()
+            .rev()
+            .find(|t| t.key.wa_id == wa_id)
+            .unwrap()
+            .id
+    }
+
+    pub(crate) async fn load(&self, id: &str) -> u32 {
+        let agents = self.store.agents().await.unwrap();
+        agents.iter().find(|a| a.id == id).unwrap().load
+    }
+
+    pub(crate) async fn act(&self, id: TicketId, who: &str, action: AgentAction) -> Ticket {
+        self.desk.act(id, who, &action, None).await.unwrap()
+    }
+
+    pub(crate) fn armed(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .timers
+            .armed()
+            .iter()
+            .map(|t| {
+                t.name
+                    .as_str()
+                    .split('-')
+                    .skip(2)
+                    .collect::<Vec<_>>()
+                    .join("-")
+            })
+            .collect();
+        names.sort();
+        names
+    }
+}
