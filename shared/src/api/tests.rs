@@ -72,8 +72,8 @@ impl Api {
 
     /// A handed-over ticket in the support queue.
     async fn queued(&self, wa_id: &str, wamid: &str) -> String {
-        self.w.customer_as(wa_id, wamid, HANDOFF).await;
-        let t = self.w.store.tickets().pop().unwrap();
+        let id = self.w.customer_as(wa_id, wamid, HANDOFF).await;
+        let t = self.w.store.ticket(id).await.unwrap().unwrap();
         let mut next = t.clone();
         next.team = Some("support".into());
         next.version += 1;
