@@ -371,13 +371,14 @@ impl AgentDesk {
             release: None,
         };
         // Ids from the request key: a repeated request is recognised by them.
-        let serial = std::cell::Cell::new(0u8);
+        let serial = std::sync::atomic::AtomicU8::new(0);
         let log = |kind: ActivityKind, text: Option<String>, mentions: Vec<String>| Activity {
             ticket_id: ticket.id,
-            id: {
-                serial.set(serial.get() + 1);
-                format!("{}-{}", key.as_str(), serial.get())
-            },
+            id: format!(
+                "{}-{}",
+                key.as_str(),
+                serial.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+            ),
             at: now,
             actor: actor.to_owned(),
             kind,

@@ -29,6 +29,9 @@ pub const HELPDESK_SLA_QUEUE_ARN: &str = "HELPDESK_SLA_QUEUE_ARN";
 pub const HELPDESK_SCHEDULER_ROLE_ARN: &str = "HELPDESK_SCHEDULER_ROLE_ARN";
 pub const HELPDESK_SLA_TOPIC_ARN: &str = "HELPDESK_SLA_TOPIC_ARN";
 pub const DEFAULT_SCHEDULE_GROUP: &str = "helpdesk-sla";
+pub const HELPDESK_API_AUTH: &str = "HELPDESK_API_AUTH";
+pub const HELPDESK_API_KEYS: &str = "HELPDESK_API_KEYS";
+pub const HELPDESK_TEMPLATES_CONFIG: &str = "HELPDESK_TEMPLATES_CONFIG";
 
 pub const DEFAULT_WHATSAPP_API_BASE_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_WHATSAPP_API_VERSION: &str = "v23.0";
@@ -283,6 +286,48 @@ impl BreachSettings {
         Ok(Self {
             reply: BotReplySettings::from_env(env)?,
             topic_arn: arn(env, HELPDESK_SLA_TOPIC_ARN)?,
+        })
+    }
+}
+
+/// How the agent API knows its callers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiAuthSettings {
+    /// Behind API Gateway's JWT authorizer (the default in AWS).
+    Jwt,
+    /// `HELPDESK_API_KEYS` (`agent:role:sha256hex`, comma separated): for local use and tests.
+    ApiKeys(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct AgentApiSettings {
+    pub breach: BreachSettings,
+    pub auth: ApiAuthSettings,
+    pub templates: Option<std::path::PathBuf>,
+    pub routing: Option<std::path::PathBuf>,
+}
+
+impl AgentApiSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let auth = match env.get(HELPDESK_API_AUTH).unwrap_or("jwt") {
+            "jwt" => ApiAuthSettings::Jwt,
+            "api_keys" => ApiAuthSettings::ApiKeys(env.required(HELPDESK_API_KEYS)?.to_owned()),
+            other => {
+                return Err(ConfigError::invalid(
+                    HELPDESK_API_AUTH,
+                    format!("{other:?} is not jwt or api_keys"),
+                ));
+            }
+        };
+        Ok(Self {
+            breach: BreachSettings::from_env(env)?,
+            auth,
+            templates: env
+                .get(HELPDESK_TEMPLATES_CONFIG)
+                .map(std::path::PathBuf::from),
+            routing: env
+                .get(HELPDESK_ROUTING_CONFIG)
+                .map(std::path::PathBuf::from),
         })
     }
 }

@@ -70,6 +70,9 @@ struct AgentSpec {
     teams: Vec<String>,
     languages: Vec<Lang>,
     capacity: u32,
+    /// What the demo agent may do in the agent API locally: agent (default), supervisor, admin.
+    #[serde(default)]
+    role: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +88,8 @@ pub struct RoutingConfig {
     rules: Vec<Rule>,
     /// Agents to add to an empty store (local runner, first deployment).
     pub seed_agents: Vec<Agent>,
+    /// The demo agents' roles (the local runner gives each an API key).
+    pub seed_roles: Vec<(String, crate::api::Role)>,
 }
 
 impl RoutingConfig {
@@ -155,6 +160,7 @@ impl RoutingConfig {
         }
         let mut ids = HashSet::new();
         let mut seed_agents = Vec::new();
+        let mut seed_roles = Vec::new();
         for (i, a) in file.agents.iter().enumerate() {
             let ok_id = !a.id.is_empty()
                 && a.id.len() <= 64
@@ -179,6 +185,16 @@ impl RoutingConfig {
                     "needs a capacity of at least 1, a team and a language".into(),
                 ));
             }
+            let role = match a.role.as_deref() {
+                None => crate::api::Role::Agent,
+                Some(r) => crate::api::Role::parse(r).ok_or_else(|| {
+                    fail(
+                        format!("agents[{i}].role"),
+                        "must be agent, supervisor or admin".into(),
+                    )
+                })?,
+            };
+            seed_roles.push((a.id.clone(), role));
             seed_agents.push(Agent {
                 id: a.id.clone(),
                 name: a.name.clone(),
@@ -194,6 +210,7 @@ impl RoutingConfig {
             default_team: file.default_team,
             rules,
             seed_agents,
+            seed_roles,
         })
     }
 

@@ -7,9 +7,13 @@ use std::sync::Arc;
 use aws_config::{BehaviorVersion, SdkConfig};
 
 use crate::agent::AgentDesk;
+use crate::api::{AgentApi, Authenticator};
 use crate::bot::{Bot, BotConfig};
 use crate::clock::SystemClock;
-use crate::config::{BotReplySettings, BreachSettings, ConfigError, Env, IntakeSettings};
+use crate::config::{
+    AgentApiSettings, ApiAuthSettings, BotReplySettings, BreachSettings, ConfigError, Env,
+    IntakeSettings,
+};
 use crate::escalation::{BreachPorts, SlaBreach};
 use crate::intake::Intake;
 use crate::notify::SnsNotifier;
@@ -19,6 +23,7 @@ use crate::reply::BotReply;
 use crate::routing::{Router, RoutingConfig};
 use crate::sla::SlaConfig;
 use crate::store::DynamoStore;
+use crate::templates::TemplateCatalog;
 use crate::timers::{SchedulerTarget, SchedulerTimers};
 use crate::webhook::WebhookHandler;
 use crate::whatsapp::{CloudApi, CloudApiConfig, Template};
@@ -87,6 +92,10 @@ pub enum StartError {
     Sla(#[from] crate::sla::SlaConfigError),
     #[error("routing: {0}")]
     Routing(#[from] crate::routing::RoutingConfigError),
+    #[error("templates: {0}")]
+    Templates(#[from] crate::templates::TemplateError),
+    #[error("{0}")]
+    Auth(#[from] crate::api::auth::AuthConfigError),
     #[error("{0}")]
     Client(String),
 }
@@ -192,15 +201,47 @@ pub async fn sla_breach(env: &Env, aws: &AwsClients) -> Result<SlaBreach, StartE
     Ok(SlaBreach::new(ports, c.bot_config, c.sla))
 }
 
-/// What agents do to tickets (reply, pending, resolve), over DynamoDB, the Cloud API and
-/// Scheduler; the agent API builds on it. Reads the same settings as bot-reply.
+/// What agents do to tickets, over DynamoDB, the Cloud API, Scheduler and SNS (assignment and
+/// mention notices).
 pub async fn agent_desk(env: &Env, aws: &AwsClients) -> Result<AgentDesk, StartError> {
-    let settings = BotReplySettings::from_env(env)?;
-    let c = common(&settings, aws).await?;
+    let settings = BreachSettings::from_env(env)?;
+    desk(&settings, aws).await
+}
+
+async fn desk(settings: &BreachSettings, aws: &AwsClients) -> Result<AgentDesk, StartError> {
+    let c = common(&settings.reply, aws).await?;
     Ok(
         AgentDesk::new(c.store, c.whatsapp, c.handoffs, Arc::new(SystemClock))
-            .with_sla(c.sla, c.timers),
+            .with_sla(c.sla, c.timers)
+            .with_notifier(Arc::new(SnsNotifier::new(
+                aws.sns.clone(),
+                &settings.topic_arn,
+            ))),
     )
+}
+
+/// The agent API over the agent desk, with the configured authentication and templates.
+pub async fn agent_api(env: &Env, aws: &AwsClients) -> Result<AgentApi, StartError> {
+    let settings = AgentApiSettings::from_env(env)?;
+    let auth = match &settings.auth {
+        ApiAuthSettings::Jwt => Authenticator::Jwt,
+        ApiAuthSettings::ApiKeys(spec) => Authenticator::api_keys(spec)?,
+    };
+    let templates = match &settings.templates {
+        Some(path) => TemplateCatalog::load(path)?,
+        None => TemplateCatalog::default_catalog(),
+    };
+    let routing = match &settings.routing {
+        Some(path) => RoutingConfig::load(path)?,
+        None => RoutingConfig::default_routing(),
+    };
+    Ok(AgentApi::new(
+        Arc::new(desk(&settings.breach, aws).await?),
+        auth,
+        Arc::new(templates),
+        routing.teams(),
+        Arc::new(SystemClock),
+    ))
 }
 
 /// The agent-handoff router over DynamoDB and SNS (agents are notified of assignments).

@@ -22,6 +22,8 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use helpdesk::agent::AgentDesk;
+use helpdesk::api::{AgentApi, Authenticator, Caller};
 use helpdesk::bot::{Bot, BotConfig};
 use helpdesk::clock::{Clock, SystemClock};
 use helpdesk::config::{self, Env};
@@ -34,6 +36,7 @@ use helpdesk::reply::{BotReply, QueueRecord};
 use helpdesk::routing::{Router, RoutingConfig};
 use helpdesk::sla::SlaConfig;
 use helpdesk::store::MemoryStore;
+use helpdesk::templates::TemplateCatalog;
 use helpdesk::timers::MemoryTimers;
 use helpdesk::webhook::sample::{SampleText, button_reply_notification, text_notification};
 use helpdesk::webhook::{SignatureVerifier, WebhookHandler};
@@ -141,9 +144,21 @@ fn app_secret(env: &Env) -> SecretString {
 async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
     helpdesk::telemetry::init();
     let addr = listen_addr(env)?;
-    let (handler, memory) = if aws {
+    let mut demo_keys = Vec::new();
+    let (handler, api, memory) = if aws {
         let aws = helpdesk::wiring::AwsClients::new(&helpdesk::wiring::sdk_config().await);
-        (helpdesk::wiring::webhook_handler(env, &aws).await?, None)
+        let api = match helpdesk::wiring::agent_api(env, &aws).await {
+            Ok(api) => Some(Arc::new(api)),
+            Err(e) => {
+                eprintln!("helpdesk-local: agent API not served: {e}");
+                None
+            }
+        };
+        (
+            helpdesk::wiring::webhook_handler(env, &aws).await?,
+            api,
+            None,
+        )
     } else {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = Arc::new(MemoryStore::new());
@@ -189,26 +204,66 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
                 clock: clock.clone(),
             },
             bot_config,
-            sla,
+            sla.clone(),
         );
         tokio::spawn(pump_inbound(queue.clone(), reply));
         let routing = match env.get(config::HELPDESK_ROUTING_CONFIG) {
             Some(path) => RoutingConfig::load(std::path::Path::new(path))?,
             None => RoutingConfig::default_routing(),
         };
+        let routing = Arc::new(routing);
         let router = Router::new(
             store.clone(),
             whatsapp.clone(),
             handoffs.clone(),
             notifier.clone(),
-            Arc::new(routing),
+            routing.clone(),
             clock.clone(),
         );
         router.seed_agents().await?;
+        let desk = AgentDesk::new(
+            store.clone(),
+            whatsapp.clone(),
+            handoffs.clone(),
+            clock.clone(),
+        )
+        .with_sla(sla.clone(), timers.clone())
+        .with_notifier(notifier.clone());
+        let auth = match env.get(config::HELPDESK_API_KEYS) {
+            Some(spec) => Authenticator::api_keys(spec)?,
+            None => {
+                demo_keys = routing
+                    .seed_roles
+                    .iter()
+                    .map(|(agent, role)| (format!("demo-{agent}"), agent.clone(), *role))
+                    .collect();
+                Authenticator::plain_keys(demo_keys.iter().map(|(key, agent, role)| {
+                    (
+                        key.as_str(),
+                        Caller {
+                            agent: agent.clone(),
+                            role: *role,
+                        },
+                    )
+                }))
+            }
+        };
+        let templates = match env.get(config::HELPDESK_TEMPLATES_CONFIG) {
+            Some(path) => TemplateCatalog::load(std::path::Path::new(path))?,
+            None => TemplateCatalog::default_catalog(),
+        };
+        let api = AgentApi::new(
+            Arc::new(desk),
+            auth,
+            Arc::new(templates),
+            routing.teams(),
+            clock.clone(),
+        );
         tokio::spawn(pump_timers(timers.clone(), breach, clock));
         tokio::spawn(pump_handoffs(handoffs.clone(), router));
         (
             handler,
+            Some(Arc::new(api)),
             Some(MemoryView {
                 store,
                 queue,
@@ -235,11 +290,20 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
             "  app secret {LOCAL_APP_SECRET:?}, verify token {LOCAL_VERIFY_TOKEN:?} unless set in the environment"
         );
     }
+    if api.is_some() {
+        println!("  agent API http://{addr}/api/tickets (Authorization: Bearer <key>)");
+        for (key, agent, role) in &demo_keys {
+            println!("    {agent:<6} {:<10} key {key}", role.as_str());
+        }
+    }
     println!("Try, from another terminal:");
     println!("  cargo run -q -p helpdesk-local -- say \"Wo ist mein Paket?\"");
     println!("  cargo run -q -p helpdesk-local -- send tests/fixtures/all_message_types.json");
     println!("  curl -s http://{addr}/dev/state");
-    server::serve(addr, server::router(Arc::new(handler), memory)).await?;
+    if let Some((key, _, _)) = demo_keys.first() {
+        println!("  curl -s -H 'Authorization: Bearer {key}' http://{addr}/api/tickets");
+    }
+    server::serve(addr, server::router(Arc::new(handler), api, memory)).await?;
     Ok(())
 }
 

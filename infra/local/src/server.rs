@@ -5,11 +5,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, RawQuery, State};
-use axum::http::{HeaderMap, Method};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use bytes::Bytes;
+use helpdesk::api::{AgentApi, ApiRequest};
 use helpdesk::notify::MemoryNotifier;
 use helpdesk::queue::MemoryQueue;
 use helpdesk::store::{MemoryStore, TicketStore};
@@ -34,17 +35,62 @@ pub struct MemoryView {
 #[derive(Clone)]
 struct AppState {
     webhook: Arc<WebhookHandler>,
+    api: Option<Arc<AgentApi>>,
     memory: Option<MemoryView>,
 }
 
-pub fn router(webhook: Arc<WebhookHandler>, memory: Option<MemoryView>) -> Router {
+pub fn router(
+    webhook: Arc<WebhookHandler>,
+    api: Option<Arc<AgentApi>>,
+    memory: Option<MemoryView>,
+) -> Router {
     Router::new()
         .route("/webhook", get(webhook_route).post(webhook_route))
+        .route("/api/{*path}", any(api_route))
         .route("/dev/state", get(state_route))
         .route("/dev/whatsapp", get(whatsapp_route))
         // Our handler answers 413 itself; let slightly larger bodies reach it.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES + 64 * 1024))
-        .with_state(AppState { webhook, memory })
+        .with_state(AppState {
+            webhook,
+            api,
+            memory,
+        })
+}
+
+/// The agent API under `/api` (in AWS it has its own HttpApi; the paths after `/api` match).
+async fn api_route(
+    State(app): State<AppState>,
+    method: Method,
+    Path(path): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(api) = app.api else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "not_available", "message": "the agent API is not configured"})),
+        )
+            .into_response();
+    };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let response = api
+        .handle(&ApiRequest {
+            method: method.as_str(),
+            path: &format!("/{path}"),
+            query: query.as_deref(),
+            authorization: header("authorization"),
+            idempotency_key: header("idempotency-key"),
+            claims: None,
+            body: &body,
+        })
+        .await;
+    (
+        StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        Json(response.body),
+    )
+        .into_response()
 }
 
 async fn webhook_route(

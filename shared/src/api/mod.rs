@@ -51,7 +51,7 @@ pub const MAX_BODY: usize = 64 * 1024;
 const DEFAULT_LIMIT: u32 = 25;
 const MAX_LIMIT: u32 = 100;
 /// Store queries one listing request may make before it returns what it has (and a cursor).
-const MAX_QUERIES: usize = 12;
+const MAX_QUERIES: usize = 40;
 
 /// A request, as any HTTP front end gives it.
 #[derive(Debug, Clone, Default)]

@@ -1,0 +1,50 @@
+//! Lambda behind API Gateway (HttpApi, JWT authorizer with Cognito) serving the agent API. All
+//! behaviour lives in `helpdesk::api`; this file only wires and translates the request.
+
+use helpdesk::api::ApiRequest;
+use helpdesk::config::Env;
+use helpdesk::wiring::AwsClients;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Error, Request, RequestExt, Response, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    helpdesk::telemetry::init();
+    let aws = AwsClients::new(&helpdesk::wiring::sdk_config().await);
+    let api = helpdesk::wiring::agent_api(&Env::from_process(), &aws)
+        .await
+        .inspect_err(
+            |e| tracing::error!(error = %e, "configuration is invalid; refusing to start"),
+        )?;
+    let api = &api;
+    run(service_fn(move |request: Request| async move {
+        // The authorizer verified the token; only its claims reach the function.
+        let claims = match request.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.jwt.as_ref())
+                .map(|jwt| jwt.claims.clone()),
+            _ => None,
+        };
+        let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+        let response = api
+            .handle(&ApiRequest {
+                method: request.method().as_str(),
+                path: request.uri().path(),
+                query: request.uri().query(),
+                authorization: header("authorization"),
+                idempotency_key: header("idempotency-key"),
+                claims: claims.as_ref(),
+                body: request.body().as_ref(),
+            })
+            .await;
+        Ok::<_, Error>(
+            Response::builder()
+                .status(response.status)
+                .header("content-type", "application/json")
+                .body(Body::from(response.body.to_string()))?,
+        )
+    }))
+    .await
+}
