@@ -219,21 +219,30 @@ pub async fn post_signed(handler: &WebhookHandler, body: &[u8]) -> Response<Stri
 }
 
 impl Stack {
+    /// Drains the handoff queue as the agent-handoff function would receive it.
+    pub async fn handoff_records(&self) -> Vec<helpdesk::reply::QueueRecord> {
+        records(self.drain_handoffs().await)
+    }
+
     /// Drains the inbound queue as the bot-reply function would receive it.
     pub async fn inbound_records(&self) -> Vec<helpdesk::reply::QueueRecord> {
-        self.drain_inbound()
-            .await
-            .into_iter()
-            .enumerate()
-            .map(|(i, m)| helpdesk::reply::QueueRecord {
-                message_id: format!("{}-{i}", m.dedup_id),
-                group_id: Some(m.group_id),
-                body: m.body.to_string(),
-            })
-            .collect()
+        records(self.drain_inbound().await)
     }
 
     pub async fn drain_handoffs(&self) -> Vec<QueuedMessage> {
         drain(&self.aws.sqs, &self.resources.handoff_queue_url).await
     }
+}
+
+/// Queue messages as a Lambda event source hands them to a handler.
+fn records(messages: Vec<QueuedMessage>) -> Vec<helpdesk::reply::QueueRecord> {
+    messages
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| helpdesk::reply::QueueRecord {
+            message_id: format!("{}-{i}", m.dedup_id),
+            group_id: Some(m.group_id),
+            body: m.body.to_string(),
+        })
+        .collect()
 }
