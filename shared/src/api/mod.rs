@@ -16,6 +16,7 @@
 //! | PATCH | `/tickets/{id}` `{priority?, category?, version?}` | |
 //! | POST | `/tickets/{id}/pending`, `/resolve`, `/reopen` `{version?}` | |
 //! | GET | `/agents` | everyone |
+//! | POST | `/agents` `{id, name, teams, languages, capacity}` | admins |
 //! | PUT | `/agents/{id}/presence` `{online?, capacity?}` | agents: own presence; supervisors: capacity |
 //! | GET | `/templates` | everyone |
 //! | GET | `/analytics?from=&to=&scope=` | supervisors; agents for `agent:<self>` |
@@ -253,6 +254,7 @@ impl AgentApi {
                     .await
             }
             ("GET", ["agents"]) => self.agents().await,
+            ("POST", ["agents"]) => self.add_agent(&caller, req.body).await,
             ("PUT", ["agents", id, "presence"]) => self.presence(&caller, id, req.body).await,
             ("GET", ["templates"]) => Ok(ApiResponse::ok(
                 json!({ "templates": self.templates.all() }),
@@ -687,6 +689,72 @@ impl AgentApi {
         ))
     }
 
+    async fn add_agent(&self, caller: &Caller, body: &[u8]) -> Result<ApiResponse, ApiError> {
+        if caller.role != Role::Admin {
+            return Err(ApiError::forbidden("admins add agents"));
+        }
+        let b: NewAgentBody = parse_body(body)?;
+        let id_ok = (1..=64).contains(&b.id.len())
+            && b.id
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
+        if !id_ok {
+            return Err(ApiError::field(
+                "id",
+                "1-64 letters, digits, - or _ (the Cognito username)",
+            ));
+        }
+        if b.name.trim().is_empty() || b.name.chars().count() > 100 {
+            return Err(ApiError::field("name", "needs 1-100 characters"));
+        }
+        if b.teams.is_empty() || b.teams.iter().any(|t| t.trim().is_empty() || t.len() > 40) {
+            return Err(ApiError::field(
+                "teams",
+                "name 1 or more teams of 1-40 characters",
+            ));
+        }
+        let languages = b
+            .languages
+            .iter()
+            .map(|l| match l.as_str() {
+                "de" => Ok(crate::bot::Lang::De),
+                "en" => Ok(crate::bot::Lang::En),
+                other => Err(ApiError::field(
+                    "languages",
+                    format!("'{other}' is not de or en"),
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if languages.is_empty() {
+            return Err(ApiError::field("languages", "name at least one of de, en"));
+        }
+        if !(1..=50).contains(&b.capacity) {
+            return Err(ApiError::field("capacity", "must be 1-50"));
+        }
+        if self.profile(&b.id).await?.is_some() {
+            return Err(ApiError::new(
+                409,
+                "exists",
+                format!("agent {} exists", b.id),
+            ));
+        }
+        let agent = crate::store::Agent {
+            id: b.id,
+            name: b.name.trim().to_owned(),
+            teams: b.teams,
+            languages,
+            capacity: b.capacity,
+            load: 0,
+            online: false,
+            last_assigned_at: None,
+        };
+        self.desk.store().add_agent(&agent).await?;
+        Ok(ApiResponse {
+            status: 201,
+            body: json!(agent),
+        })
+    }
+
     async fn presence(
         &self,
         caller: &Caller,
@@ -879,6 +947,16 @@ struct UpdateBody {
 #[serde(deny_unknown_fields)]
 struct VersionBody {
     version: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewAgentBody {
+    id: String,
+    name: String,
+    teams: Vec<String>,
+    languages: Vec<String>,
+    capacity: u32,
 }
 
 #[derive(Debug, Deserialize)]

@@ -24,6 +24,7 @@ async fn api() -> Api {
         ("key-tom", caller("tom", Role::Agent)),
         ("key-lea", caller("lea", Role::Agent)),
         ("key-ben", caller("ben", Role::Agent)),
+        ("key-root", caller("root", Role::Admin)),
     ]);
     let api = AgentApi::new(
         w.desk.clone(),
@@ -526,4 +527,39 @@ async fn analytics_are_for_supervisors_and_agents_see_their_own() {
 fn phone_numbers_are_masked_but_tellable_apart() {
     assert_eq!(mask_phone("4915112345678"), "+49*******5678");
     assert_eq!(mask_phone("12345"), "*****");
+}
+
+#[tokio::test]
+async fn only_admins_add_agents_and_every_field_is_checked() {
+    let a = api().await;
+    let new = json!({"id": "nina", "name": "Nina Roth", "teams": ["billing"], "languages": ["de"], "capacity": 4});
+    let r = a.call("maria", "POST", "/agents", new.clone()).await;
+    assert_eq!(r.status, 403);
+    let r = a.call("root", "POST", "/agents", new.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["online"], false, "starts offline");
+    let r = a.call("root", "POST", "/agents", new).await;
+    assert_eq!(r.status, 409);
+    for (body, field) in [
+        (
+            json!({"id": "a b", "name": "x", "teams": ["t"], "languages": ["de"], "capacity": 1}),
+            "id",
+        ),
+        (
+            json!({"id": "x", "name": "x", "teams": [], "languages": ["de"], "capacity": 1}),
+            "teams",
+        ),
+        (
+            json!({"id": "x", "name": "x", "teams": ["t"], "languages": ["fr"], "capacity": 1}),
+            "languages",
+        ),
+        (
+            json!({"id": "x", "name": "x", "teams": ["t"], "languages": ["de"], "capacity": 0}),
+            "capacity",
+        ),
+    ] {
+        let r = a.call("root", "POST", "/agents", body).await;
+        assert_eq!(r.status, 400);
+        assert!(r.body["fields"][field].is_string(), "{field}: {}", r.body);
+    }
 }
