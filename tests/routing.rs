@@ -154,6 +154,7 @@ async fn tickets_racing_for_one_agents_last_slots_never_overfill_the_agent() {
             profile_name: None,
             delivery: None,
             handled_at: None,
+            media: None,
         };
         store.open_ticket(&ticket, None, &first).await.unwrap();
         items.push(HandoffItem::for_ticket(

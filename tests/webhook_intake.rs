@@ -326,6 +326,7 @@ async fn delivery_statuses_move_outbound_messages_forward_and_unknown_ones_are_i
             profile_name: None,
             delivery: None,
             handled_at: None,
+            media: None,
         };
         assert_eq!(
             store.record_outbound(&out).await.unwrap(),

@@ -388,6 +388,7 @@ pub fn inbound_record(
         profile_name: profile.map(str::to_owned),
         delivery: None,
         handled_at: None,
+        media: None,
     }
 }
 

@@ -14,6 +14,7 @@ pub mod escalation;
 pub mod handoff;
 pub mod ids;
 pub mod intake;
+pub mod media;
 pub mod notify;
 pub mod orders;
 pub mod outbox;

@@ -267,6 +267,7 @@ impl OutboxRunner {
             profile_name: None,
             delivery: None,
             handled_at: None,
+            media: None,
         }))
     }
 }

@@ -263,6 +263,7 @@ async fn statuses_move_an_outbound_message_forward_only() {
         profile_name: None,
         delivery: None,
         handled_at: None,
+        media: None,
     };
     assert_eq!(
         w.store.record_outbound(&out).await.unwrap(),
@@ -496,6 +497,13 @@ impl TicketStore for FailNth {
     }
     async fn release_agent(&self, id: &str) -> Result<(), StoreError> {
         self.inner.release_agent(id).await
+    }
+    async fn attach_media(
+        &self,
+        m: &MessageRecord,
+        media: &crate::media::MediaRecord,
+    ) -> Result<(), StoreError> {
+        self.inner.attach_media(m, media).await
     }
     async fn set_presence(
         &self,

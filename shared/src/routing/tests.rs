@@ -148,6 +148,7 @@ async fn queued(w: &World, wa_id: &str, text: &str) -> HandoffItem {
         profile_name: None,
         delivery: None,
         handled_at: None,
+        media: None,
     };
     w.store.open_ticket(&ticket, None, &first).await.unwrap();
     HandoffItem::for_ticket(

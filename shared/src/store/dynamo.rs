@@ -270,6 +270,9 @@ fn message_item(m: &MessageRecord) -> Item {
             item.insert(name.into(), s(v));
         }
     }
+    if let Some(media) = m.media.as_ref().and_then(|v| serde_json::to_string(v).ok()) {
+        item.insert("media".into(), s(media));
+    }
     if let Some(at) = m.handled_at {
         item.insert("bot_handled_at".into(), ts(at));
     }
@@ -493,6 +496,13 @@ fn message_from(item: &Item) -> Result<MessageRecord, StoreError> {
         handled_at: r
             .opt("bot_handled_at")?
             .map(|_| r.time("bot_handled_at"))
+            .transpose()?,
+        media: r
+            .opt("media")?
+            .map(|v| {
+                serde_json::from_str(v)
+                    .map_err(|e| StoreError::Corrupt(format!("attribute media: {e}")))
+            })
             .transpose()?,
     })
 }
@@ -1028,6 +1038,35 @@ impl TicketStore for DynamoStore {
                 "outbox entry {}",
                 outbox_sort_key(&entry.inbound, entry.seq)
             ))),
+        }
+    }
+
+    async fn attach_media(
+        &self,
+        message: &MessageRecord,
+        media: &crate::media::MediaRecord,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(ticket_pk(message.ticket_id)))
+            .key("SK", s(message_sort_key(message.sent_at, &message.wamid)))
+            .update_expression("SET media = :media")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(
+                ":media",
+                s(serde_json::to_string(media).unwrap_or_default()),
+            )
+            .send()
+            .await;
+        if condition_held("UpdateItem", result)? {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(format!(
+                "message {} is not on ticket {}",
+                message.wamid, message.ticket_id
+            )))
         }
     }
 

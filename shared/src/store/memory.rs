@@ -358,6 +358,26 @@ impl TicketStore for MemoryStore {
         Ok(())
     }
 
+    async fn attach_media(
+        &self,
+        message: &MessageRecord,
+        media: &crate::media::MediaRecord,
+    ) -> Result<(), StoreError> {
+        let mut state = self.begin()?;
+        let stored = state
+            .messages
+            .get_mut(&message.ticket_id)
+            .and_then(|all| all.get_mut(&message_sort_key(message.sent_at, &message.wamid)))
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "message {} is not on ticket {}",
+                    message.wamid, message.ticket_id
+                ))
+            })?;
+        stored.media = Some(media.clone());
+        Ok(())
+    }
+
     async fn agents(&self) -> Result<Vec<Agent>, StoreError> {
         Ok(self.begin()?.agents.values().cloned().collect())
     }

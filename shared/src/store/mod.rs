@@ -94,6 +94,9 @@ pub struct MessageRecord {
     pub delivery: Option<Delivery>,
     /// Inbound: when the bot (or the agent routing) took this message into account.
     pub handled_at: Option<Timestamp>,
+    /// Inbound media as we keep it (stored copy or why not).
+    #[serde(default)]
+    pub media: Option<crate::media::MediaRecord>,
 }
 
 /// What Meta last told us about an outbound message.
@@ -391,6 +394,13 @@ pub trait TicketStore: Send + Sync {
         &self,
         entry: &OutboxEntry,
         sent: Option<&MessageRecord>,
+    ) -> Result<(), StoreError>;
+
+    /// Records what became of a message's media.
+    async fn attach_media(
+        &self,
+        message: &MessageRecord,
+        media: &crate::media::MediaRecord,
     ) -> Result<(), StoreError>;
 
     /// Every agent.

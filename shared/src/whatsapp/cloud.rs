@@ -98,3 +98,87 @@ impl WhatsAppClient for CloudApi {
         self.post(from, &body).await.map(|_| ())
     }
 }
+
+/// Media: `GET /{version}/{media-id}` gives a short-lived url (bearer token needed) and the size,
+/// checked before anything is downloaded; the download stops past the limit.
+#[async_trait]
+impl crate::media::MediaSource for CloudApi {
+    async fn fetch_media(
+        &self,
+        media_id: &str,
+        policy: &crate::media::MediaPolicy,
+    ) -> Result<crate::media::Fetched, crate::media::MediaError> {
+        use crate::media::MediaError;
+        let valid = !media_id.is_empty()
+            && media_id.len() <= 128
+            && media_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !valid {
+            return Err(MediaError::Gone(format!(
+                "media id {media_id:?} is not usable"
+            )));
+        }
+        let classify = |status: u16, what: &str| {
+            if status == 429 || status >= 500 || status == 0 {
+                MediaError::Transient(format!("{what}: HTTP {status}"))
+            } else {
+                MediaError::Gone(format!("{what}: HTTP {status}"))
+            }
+        };
+        let url = format!(
+            "{}/{}/{media_id}",
+            self.config.base_url.trim_end_matches('/'),
+            self.config.version
+        );
+        let meta = self
+            .http
+            .get(url)
+            .bearer_auth(self.config.access_token.expose_secret())
+            .send()
+            .await
+            .map_err(|e| MediaError::Transient(format!("media lookup: {e}")))?;
+        if !meta.status().is_success() {
+            return Err(classify(meta.status().as_u16(), "media lookup"));
+        }
+        let meta: Value = meta
+            .json()
+            .await
+            .map_err(|e| MediaError::Transient(format!("media lookup answer: {e}")))?;
+        let mime_type = meta["mime_type"].as_str().unwrap_or_default().to_owned();
+        policy.check_type(&mime_type)?;
+        if let Some(size) = meta["file_size"]
+            .as_u64()
+            .or_else(|| meta["file_size"].as_str().and_then(|s| s.parse().ok()))
+        {
+            policy.check_size(size)?;
+        }
+        let Some(download) = meta["url"].as_str().filter(|u| u.starts_with("http")) else {
+            return Err(MediaError::Gone("the media lookup gave no url".into()));
+        };
+        let mut response = self
+            .http
+            .get(download)
+            .bearer_auth(self.config.access_token.expose_secret())
+            .send()
+            .await
+            .map_err(|e| MediaError::Transient(format!("media download: {e}")))?;
+        if !response.status().is_success() {
+            return Err(classify(response.status().as_u16(), "media download"));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| MediaError::Transient(format!("media download: {e}")))?
+        {
+            bytes.extend_from_slice(&chunk);
+            policy.check_size(u64::try_from(bytes.len()).unwrap_or(u64::MAX))?;
+        }
+        Ok(crate::media::Fetched {
+            bytes,
+            mime_type,
+            sha256: meta["sha256"].as_str().map(str::to_owned),
+        })
+    }
+}
