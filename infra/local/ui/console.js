@@ -35,7 +35,7 @@ const SLA = {
   was_breached: ["SLA was breached", "bad"],
 };
 const PRIORITY = { urgent: "bad", high: "warn", normal: "", low: "" };
-const TARGETS = { first_response: "First response", next_response: "Next response", resolution: "Resolution", bot_limit: "Bot time limit", bot_silence: "Bot silence" };
+const TARGETS = { first_response: "First response", next_response: "Next response", resolution: "Resolution", bot_time_limit: "Bot time limit", bot_silence: "Bot silence (self-service)" };
 
 // ---- small helpers -------------------------------------------------------------------------
 
@@ -415,11 +415,21 @@ function renderActions(t) {
   $("t-actions").replaceChildren(...buttons);
 }
 
-/** Outbound messages written by an agent (from the activity log), else by the bot. */
-function authorOf(message, t) {
-  if (message.direction !== "outbound") return null;
-  const hit = t.activity.find((a) => (a.kind === "replied" || a.kind === "template_sent") && a.text && message.text && (a.text === message.text || message.text.includes(a.text)));
-  return hit ? hit.actor : "bot";
+/**
+ * Who wrote each outbound message: the activity log records an agent's reply or template just
+ * before the message is sent, so each such entry claims the first outbound message at or after
+ * it; the rest are the bot's.
+ */
+function authors(t) {
+  const byWamid = new Map();
+  const outbound = t.messages.filter((m) => m.direction === "outbound").map((m) => ({ m, at: new Date(m.sent_at).getTime() }));
+  const written = t.activity.filter((a) => a.kind === "replied" || a.kind === "template_sent").sort((a, b) => new Date(a.at) - new Date(b.at));
+  for (const a of written) {
+    const at = new Date(a.at).getTime();
+    const hit = outbound.find((o) => !byWamid.has(o.m.wamid) && o.at >= at - 1000 && o.at - at < 30000);
+    if (hit) byWamid.set(hit.m.wamid, a.actor);
+  }
+  return byWamid;
 }
 
 function withMentions(text) {
@@ -434,6 +444,7 @@ function renderConversation(t, scroll) {
     ...t.activity.filter((a) => a.kind === "note").map((a) => ({ at: a.at, kind: "note", a })),
     ...t.activity.filter((a) => ["assigned", "unassigned", "resolved", "reopened", "pending"].includes(a.kind)).map((a) => ({ at: a.at, kind: "event", a })),
   ].sort((x, y) => new Date(x.at) - new Date(y.at));
+  const writers = authors(t);
   const nodes = items.map((item) => {
     if (item.kind === "note") {
       return el("div", { class: "msg note", dataset: { testid: "note" } },
@@ -442,7 +453,7 @@ function renderConversation(t, scroll) {
     }
     if (item.kind === "event") return el("div", { class: "system-line" }, `${activityText(item.a)} · ${clock(item.a.at)}`);
     const m = item.m;
-    const author = authorOf(m, t);
+    const author = m.direction === "outbound" ? writers.get(m.wamid) || "bot" : null;
     const who = m.direction === "inbound" ? (t.customer_name || "Customer") : author === "bot" ? "Bot" : agentName(author);
     const delivery = m.direction === "outbound" && m.delivery ? ` · ${m.delivery}` : "";
     const kind = m.kind && m.kind !== "text" ? badge(m.kind.replace("_", " ")) : null;
@@ -459,7 +470,9 @@ function activityText(a) {
   switch (a.kind) {
     case "note": return `${who} added a note`;
     case "replied": return `${who} replied`;
-    case "assigned": return a.text ? `${who}: ${a.text}` : `${who} assigned the ticket`;
+    case "assigned":
+      if (a.text && state.agents.some((x) => x.id === a.text)) return a.text === a.actor ? `${who} took the ticket` : `${who} assigned it to ${agentName(a.text)}`;
+      return a.text ? `${who}: ${a.text}` : `${who} assigned the ticket`;
     case "unassigned": return `${who} gave the ticket back`;
     case "priority": return `${who} set the priority${a.text ? `: ${a.text}` : ""}`;
     case "category": return `${who} set the category${a.text ? `: ${a.text}` : ""}`;
