@@ -1,6 +1,9 @@
 //! Running the helpdesk on one machine: resource provisioning for AWS emulators (moto,
-//! DynamoDB Local, LocalStack) and the local runner's HTTP server.
+//! DynamoDB Local, LocalStack), the local runner's HTTP server, its simulated WhatsApp Cloud API
+//! and the browser pages.
 
+pub mod pages;
 pub mod provision;
 pub mod pump;
 pub mod server;
+pub mod simulator;

@@ -38,10 +38,10 @@ use helpdesk::sla::SlaConfig;
 use helpdesk::store::MemoryStore;
 use helpdesk::templates::TemplateCatalog;
 use helpdesk::timers::MemoryTimers;
-use helpdesk::webhook::sample::{SampleText, button_reply_notification, text_notification};
 use helpdesk::webhook::{SignatureVerifier, WebhookHandler};
-use helpdesk::whatsapp::MemoryWhatsApp;
-use helpdesk_local::server::{self, MemoryView};
+use helpdesk::whatsapp::{CloudApi, CloudApiConfig};
+use helpdesk_local::server::{self, DemoKey, MemoryView};
+use helpdesk_local::simulator::{BusinessNumber, Simulator, SimulatorConfig};
 use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -52,6 +52,9 @@ const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const LOCAL_APP_SECRET: &str = "local-app-secret";
 const LOCAL_VERIFY_TOKEN: &str = "local-verify-token";
 const LOCAL_PHONE_NUMBER_ID: &str = "106540352242922";
+const LOCAL_DISPLAY_NUMBER: &str = "4930123456789";
+/// The Graph API version the helpdesk asks the simulated Cloud API for.
+const LOCAL_GRAPH_VERSION: &str = "v23.0";
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -141,10 +144,40 @@ fn app_secret(env: &Env) -> SecretString {
     )
 }
 
+/// The address to reach the listener at (a wildcard listen address is reached on loopback).
+fn reach_addr(addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    }
+}
+
 async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
     helpdesk::telemetry::init();
     let addr = listen_addr(env)?;
-    let mut demo_keys = Vec::new();
+    let here = reach_addr(addr);
+    let mut demo_keys: Vec<DemoKey> = Vec::new();
+    let templates = Arc::new(match env.get(config::HELPDESK_TEMPLATES_CONFIG) {
+        Some(path) => TemplateCatalog::load(std::path::Path::new(path))?,
+        None => TemplateCatalog::default_catalog(),
+    });
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // The customers' side of WhatsApp: the simulated Cloud API calls our own webhook.
+    let simulator = Simulator::new(
+        SimulatorConfig {
+            webhook_url: format!("http://{here}/webhook"),
+            graph_url: format!("http://{here}/graph"),
+            app_secret: app_secret(env),
+            number: BusinessNumber {
+                phone_number_id: LOCAL_PHONE_NUMBER_ID.to_owned(),
+                display_phone_number: LOCAL_DISPLAY_NUMBER.to_owned(),
+            },
+            status_delay: std::time::Duration::from_millis(300),
+        },
+        clock.clone(),
+        Some(templates.clone()),
+    )?;
     let (handler, api, memory) = if aws {
         let aws = helpdesk::wiring::AwsClients::new(&helpdesk::wiring::sdk_config().await);
         let api = match helpdesk::wiring::agent_api(env, &aws).await {
@@ -160,11 +193,16 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
             None,
         )
     } else {
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = Arc::new(MemoryStore::new());
         let queue = Arc::new(MemoryQueue::new(clock.clone()));
         let handoffs = Arc::new(MemoryQueue::new(clock.clone()));
-        let whatsapp = Arc::new(MemoryWhatsApp::new());
+        // The real Cloud API client, pointed at the simulator: the helpdesk talks to it as to Meta.
+        let whatsapp = Arc::new(CloudApi::new(CloudApiConfig {
+            base_url: format!("http://{here}/graph"),
+            version: LOCAL_GRAPH_VERSION.to_owned(),
+            access_token: SecretString::from("local-access-token"),
+            timeout: std::time::Duration::from_secs(10),
+        })?);
         let window = config::conversation_window(env)?;
         let intake = Intake::new(store.clone(), queue.clone(), clock.clone(), window);
         let verify_token = env
@@ -235,31 +273,31 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
                 demo_keys = routing
                     .seed_roles
                     .iter()
-                    .map(|(agent, role)| (format!("demo-{agent}"), agent.clone(), *role))
+                    .map(|(agent, role)| DemoKey {
+                        agent: agent.clone(),
+                        role: *role,
+                        key: format!("demo-{agent}"),
+                    })
                     .collect();
-                Authenticator::plain_keys(demo_keys.iter().map(|(key, agent, role)| {
+                Authenticator::plain_keys(demo_keys.iter().map(|k| {
                     (
-                        key.as_str(),
+                        k.key.as_str(),
                         Caller {
-                            agent: agent.clone(),
-                            role: *role,
+                            agent: k.agent.clone(),
+                            role: k.role,
                         },
                     )
                 }))
             }
         };
-        let templates = match env.get(config::HELPDESK_TEMPLATES_CONFIG) {
-            Some(path) => TemplateCatalog::load(std::path::Path::new(path))?,
-            None => TemplateCatalog::default_catalog(),
-        };
         let api = AgentApi::new(
             Arc::new(desk),
             auth,
-            Arc::new(templates),
+            templates.clone(),
             routing.teams(),
             clock.clone(),
         );
-        tokio::spawn(pump_timers(timers.clone(), breach, clock));
+        tokio::spawn(pump_timers(timers.clone(), breach, clock.clone()));
         tokio::spawn(pump_handoffs(handoffs.clone(), router));
         (
             handler,
@@ -268,9 +306,9 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
                 store,
                 queue,
                 handoffs,
-                whatsapp,
                 timers,
                 notifier,
+                demo_keys: demo_keys.clone(),
             }),
         )
     };
@@ -280,7 +318,14 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
         "in-memory store and queue"
     };
     println!("helpdesk listening on http://{addr} ({mode})");
+    println!();
+    println!("  WhatsApp simulator  http://{here}/simulator   (chat as a customer)");
+    println!("  agent console       http://{here}/console     (work the tickets)");
+    println!();
     println!("  webhook   http://{addr}/webhook   (GET verification, POST notifications)");
+    println!(
+        "  cloud API http://{here}/graph/{LOCAL_GRAPH_VERSION}/{LOCAL_PHONE_NUMBER_ID}/messages (simulated; statuses go to the webhook)"
+    );
     if memory.is_some() {
         println!("  state     http://{addr}/dev/state (tickets, messages, queues)");
         println!(
@@ -292,18 +337,25 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
     }
     if api.is_some() {
         println!("  agent API http://{addr}/api/tickets (Authorization: Bearer <key>)");
-        for (key, agent, role) in &demo_keys {
-            println!("    {agent:<6} {:<10} key {key}", role.as_str());
+        for k in &demo_keys {
+            println!("    {:<6} {:<10} key {}", k.agent, k.role.as_str(), k.key);
         }
     }
     println!("Try, from another terminal:");
     println!("  cargo run -q -p helpdesk-local -- say \"Wo ist mein Paket?\"");
     println!("  cargo run -q -p helpdesk-local -- send tests/fixtures/all_message_types.json");
     println!("  curl -s http://{addr}/dev/state");
-    if let Some((key, _, _)) = demo_keys.first() {
-        println!("  curl -s -H 'Authorization: Bearer {key}' http://{addr}/api/tickets");
+    if let Some(k) = demo_keys.first() {
+        println!(
+            "  curl -s -H 'Authorization: Bearer {}' http://{addr}/api/tickets",
+            k.key
+        );
     }
-    server::serve(addr, server::router(Arc::new(handler), api, memory)).await?;
+    server::serve(
+        addr,
+        server::router(Arc::new(handler), api, memory, &simulator),
+    )
+    .await?;
     Ok(())
 }
 
@@ -379,30 +431,26 @@ async fn send_file(env: &Env, file: &str) -> Result<(), Failure> {
 }
 
 async fn say(env: &Env, text: &str, from: Option<&str>, name: Option<&str>) -> Result<(), Failure> {
-    let now = SystemClock.now();
-    let wamid = format!("wamid.local{}", now.as_nanosecond());
-    let message = SampleText {
-        wa_id: from.unwrap_or("4915112345678"),
-        profile_name: name.unwrap_or("Anna Müller"),
-        wamid: &wamid,
-        timestamp: now.as_second(),
-        body: text,
-    };
-    // "#menu.returns" taps the button with that id.
-    let body = match text.strip_prefix('#') {
-        Some(id) => button_reply_notification(
-            LOCAL_PHONE_NUMBER_ID,
-            &SampleText {
-                body: id,
-                ..message.clone()
-            },
-            id,
-        ),
-        None => text_notification(LOCAL_PHONE_NUMBER_ID, &[message]),
-    };
     let to = from.unwrap_or("4915112345678");
+    // "#menu.returns" taps the button with that id.
+    let mut message = serde_json::json!({ "from": to, "name": name.unwrap_or("Anna Müller") });
+    match text.strip_prefix('#') {
+        Some(id) => message["reply"] = serde_json::json!({ "id": id, "kind": "button" }),
+        None => message["text"] = serde_json::json!(text),
+    }
     let before = whatsapp_messages(env, to).await?.len();
-    post(env, body.as_bytes()).await?;
+    // The simulated phone signs and delivers it as Meta would, and shows it on /simulator.
+    let (status, reply) = request(
+        env,
+        "POST",
+        "/dev/simulator/messages",
+        None,
+        message.to_string().as_bytes(),
+    )
+    .await?;
+    if !status.contains(" 200 ") {
+        return Err(format!("the message was not accepted: {status} {reply}").into());
+    }
     // Print the bot's answer as the customer's phone would show it.
     for _ in 0..40 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -1,5 +1,7 @@
-//! The local runner's HTTP server: the webhook at `/webhook` (the same path as in AWS) and, with
-//! in-memory adapters, a JSON view of what is stored and queued at `/dev/state`.
+//! The local runner's HTTP server: the webhook at `/webhook` (the same path as in AWS), the agent
+//! API under `/api`, the simulated WhatsApp (see [`crate::simulator`]), the `/simulator` and
+//! `/console` pages and, with in-memory adapters, a JSON view of what is stored and queued at
+//! `/dev/state` and the demo agents' keys at `/dev/demo-keys`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,14 +12,16 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{any, get};
 use bytes::Bytes;
-use helpdesk::api::{AgentApi, ApiRequest};
+use helpdesk::api::{AgentApi, ApiRequest, Role};
 use helpdesk::notify::MemoryNotifier;
 use helpdesk::queue::MemoryQueue;
 use helpdesk::store::{MemoryStore, TicketStore};
 use helpdesk::timers::MemoryTimers;
 use helpdesk::webhook::{MAX_BODY_BYTES, WebhookHandler};
-use helpdesk::whatsapp::MemoryWhatsApp;
 use serde_json::json;
+
+use crate::pages;
+use crate::simulator::Simulator;
 
 /// What the server inspects in in-memory mode.
 #[derive(Clone)]
@@ -25,11 +29,19 @@ pub struct MemoryView {
     pub store: Arc<MemoryStore>,
     pub queue: Arc<MemoryQueue>,
     pub handoffs: Arc<MemoryQueue>,
-    /// The simulated WhatsApp: what the helpdesk sent to customers.
-    pub whatsapp: Arc<MemoryWhatsApp>,
     /// SLA timers waiting to fire, and the alerts sent.
     pub timers: Arc<MemoryTimers>,
     pub notifier: Arc<MemoryNotifier>,
+    /// The demo agents' API keys (empty when `HELPDESK_API_KEYS` configures real ones).
+    pub demo_keys: Vec<DemoKey>,
+}
+
+/// A demo agent the console offers at login.
+#[derive(Debug, Clone)]
+pub struct DemoKey {
+    pub agent: String,
+    pub role: Role,
+    pub key: String,
 }
 
 #[derive(Clone)]
@@ -43,12 +55,13 @@ pub fn router(
     webhook: Arc<WebhookHandler>,
     api: Option<Arc<AgentApi>>,
     memory: Option<MemoryView>,
+    simulator: &Arc<Simulator>,
 ) -> Router {
     Router::new()
         .route("/webhook", get(webhook_route).post(webhook_route))
         .route("/api/{*path}", any(api_route))
         .route("/dev/state", get(state_route))
-        .route("/dev/whatsapp", get(whatsapp_route))
+        .route("/dev/demo-keys", get(demo_keys_route))
         // Our handler answers 413 itself; let slightly larger bodies reach it.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES + 64 * 1024))
         .with_state(AppState {
@@ -56,6 +69,8 @@ pub fn router(
             api,
             memory,
         })
+        .merge(simulator.routes())
+        .merge(pages::routes())
 }
 
 /// The agent API under `/api` (in AWS it has its own HttpApi; the paths after `/api` match).
@@ -138,22 +153,27 @@ async fn state_route(State(app): State<AppState>) -> Response {
     .into_response()
 }
 
-/// Every message the helpdesk sent on the simulated WhatsApp, oldest first.
-async fn whatsapp_route(State(app): State<AppState>) -> Response {
-    let Some(memory) = app.memory else {
-        return (
-            axum::http::StatusCode::NOT_FOUND,
-            Json(json!({"error": "not_available", "message": "/dev/whatsapp shows the simulated WhatsApp only"})),
+/// `[{agent, role, key}]`: the demo agents the console offers (in-memory mode without
+/// `HELPDESK_API_KEYS` only).
+async fn demo_keys_route(State(app): State<AppState>) -> Response {
+    match app.memory.filter(|m| !m.demo_keys.is_empty()) {
+        Some(memory) => Json(json!(
+            memory
+                .demo_keys
+                .iter()
+                .map(|k| json!({ "agent": k.agent, "role": k.role.as_str(), "key": k.key }))
+                .collect::<Vec<_>>()
+        ))
+        .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({
+                "error": "not_available",
+                "message": "demo keys exist in in-memory mode without HELPDESK_API_KEYS only; sign in with your key",
+            })),
         )
-            .into_response();
-    };
-    let sent: Vec<_> = memory
-        .whatsapp
-        .sent()
-        .into_iter()
-        .map(|m| json!({ "to": m.to.as_str(), "wamid": m.wamid, "message": m.body }))
-        .collect();
-    Json(json!(sent)).into_response()
+            .into_response(),
+    }
 }
 
 pub async fn serve(addr: SocketAddr, app: Router) -> std::io::Result<()> {

@@ -1,0 +1,368 @@
+//! The simulated WhatsApp over HTTP: the built runner is started on a free port (in-memory
+//! helpdesk, simulator in front) and spoken to as the helpdesk and as Meta's clients would.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+const PHONE_NUMBER_ID: &str = "106540352242922";
+const TOKEN: &str = "any-token";
+/// The smallest PNG signature the simulator accepts as an image.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR a tiny test image";
+
+/// A running `helpdesk-local`, stopped when dropped.
+struct Runner {
+    child: Child,
+    url: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Runner {
+    async fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_helpdesk-local"))
+            .env("HELPDESK_LISTEN", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .env_remove("HELPDESK_API_KEYS")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the runner starts");
+        let runner = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = runner.http.get(runner.at("/dev/demo-keys")).send().await
+                && r.status().is_success()
+            {
+                return runner;
+            }
+            assert!(Instant::now() < deadline, "the runner did not answer");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    async fn send(&self, body: &Value, token: Option<&str>) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .post(self.at(&format!("/graph/v23.0/{PHONE_NUMBER_ID}/messages")))
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        (
+            response.status(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    async fn customer(&self, body: &Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(self.at("/dev/simulator/messages"))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    /// The chat as the phone shows it, without the customer looking at it.
+    async fn chat(&self, wa_id: &str) -> Value {
+        self.http
+            .get(self.at(&format!("/dev/simulator/chat?wa_id={wa_id}&seen=false")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Polls the chat until `done` holds.
+    async fn chat_until(&self, wa_id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let chat = self.chat(wa_id).await;
+            if done(&chat) {
+                return chat;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {chat:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn message<'a>(chat: &'a Value, wamid: &str) -> &'a Value {
+    chat["messages"]
+        .as_array()
+        .and_then(|all| all.iter().find(|m| m["wamid"] == wamid))
+        .unwrap_or(&Value::Null)
+}
+
+#[tokio::test]
+async fn a_send_is_answered_as_meta_answers_and_followed_by_statuses() {
+    // GIVEN the runner
+    let runner = Runner::start().await;
+    // WHEN the helpdesk's client sends a text with buttons
+    let body = json!({
+        "messaging_product": "whatsapp", "recipient_type": "individual", "to": "4915100000001",
+        "type": "interactive",
+        "interactive": { "type": "button", "body": { "text": "Hat das geholfen?" },
+            "action": { "buttons": [{ "type": "reply", "reply": { "id": "confirm.yes", "title": "Ja" } }] } },
+    });
+    let (status, answer) = runner.send(&body, Some(TOKEN)).await;
+
+    // THEN the answer has Meta's shape with a new wamid
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["messaging_product"], "whatsapp");
+    assert_eq!(answer["contacts"][0]["wa_id"], "4915100000001");
+    let wamid = answer["messages"][0]["id"].as_str().unwrap().to_owned();
+    assert!(wamid.starts_with("wamid."), "{wamid}");
+    // AND the phone shows it with its buttons, delivered once the status webhooks went out
+    let chat = runner
+        .chat_until("4915100000001", "delivered", |c| {
+            message(c, &wamid)["status"] == "delivered"
+        })
+        .await;
+    assert_eq!(message(&chat, &wamid)["buttons"][0]["id"], "confirm.yes");
+    // AND /dev/whatsapp still lists what the helpdesk sent (the say command reads it)
+    let sent: Value = runner
+        .http
+        .get(runner.at("/dev/whatsapp"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sent[0]["wamid"], wamid.as_str());
+    assert_eq!(sent[0]["message"]["type"], "buttons");
+}
+
+#[tokio::test]
+async fn requests_without_a_token_or_with_bad_content_are_refused_as_meta_refuses_them() {
+    let runner = Runner::start().await;
+    let text = json!({"messaging_product": "whatsapp", "to": "4915100000001", "type": "text", "text": {"body": "Hallo"}});
+
+    let (status, answer) = runner.send(&text, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer["error"]["code"], 190);
+    assert_eq!(answer["error"]["type"], "OAuthException");
+
+    let too_many_buttons = json!({
+        "messaging_product": "whatsapp", "to": "4915100000001", "type": "interactive",
+        "interactive": { "type": "button", "body": { "text": "?" }, "action": { "buttons": [
+            { "type": "reply", "reply": { "id": "a", "title": "A" } }, { "type": "reply", "reply": { "id": "b", "title": "B" } },
+            { "type": "reply", "reply": { "id": "c", "title": "C" } }, { "type": "reply", "reply": { "id": "d", "title": "D" } },
+        ] } },
+    });
+    let (status, answer) = runner.send(&too_many_buttons, Some(TOKEN)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer["error"]["code"], 131009, "{answer}");
+
+    let (status, answer) = runner
+        .send(
+            &json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.unknown"}),
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer["error"]["code"], 100);
+
+    let other_number = runner
+        .http
+        .post(runner.at("/graph/v23.0/999/messages"))
+        .bearer_auth(TOKEN)
+        .json(&text)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_number.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_customers_file_is_fetched_with_the_media_endpoints() {
+    // GIVEN a customer who sends a photo with a caption
+    let runner = Runner::start().await;
+    let (status, answer) = runner
+        .customer(&json!({"from": "4915100000002", "name": "Ben", "media": {
+            "kind": "image", "filename": "karton.png", "mime_type": "image/png",
+            "data_base64": base64::engine::general_purpose::STANDARD.encode(PNG),
+            "caption": "Der Karton ist kaputt"}}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["status"], "sent");
+    let chat = runner.chat("4915100000002").await;
+    let media_id = message(&chat, answer["wamid"].as_str().unwrap())["media"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // THEN the helpdesk stored the message with the media id from the webhook
+    let state: Value = runner
+        .http
+        .get(runner.at("/dev/state"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let stored = &state["tickets"][0]["messages"][0];
+    assert_eq!(stored["media_id"], media_id.as_str(), "{stored}");
+
+    // WHEN the helpdesk asks the Graph API for the media
+    let url = runner.at(&format!("/graph/v23.0/{media_id}"));
+    let refused = runner.http.get(&url).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let info: Value = runner
+        .http
+        .get(&url)
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    // THEN it gets Meta's description of the file
+    assert_eq!(info["messaging_product"], "whatsapp");
+    assert_eq!(info["id"], media_id.as_str());
+    assert_eq!(info["mime_type"], "image/png");
+    assert_eq!(info["file_size"], PNG.len());
+    assert_eq!(info["sha256"], hex::encode(Sha256::digest(PNG)));
+
+    // AND the download URL gives the same bytes, with the token only
+    let download = info["url"].as_str().unwrap();
+    assert!(download.ends_with(&format!("/graph/media/{media_id}/download")));
+    let refused = runner.http.get(download).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let file = runner
+        .http
+        .get(download)
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.headers()["content-type"], "image/png");
+    assert_eq!(file.bytes().await.unwrap().as_ref(), PNG);
+
+    let unknown = runner
+        .http
+        .get(runner.at("/graph/v23.0/123"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_customers_message_reaches_the_bot_and_turns_read() {
+    let runner = Runner::start().await;
+    // WHEN a customer writes
+    let (status, answer) = runner
+        .customer(&json!({"from": "4915100000003", "name": "Cleo", "text": "Wo ist mein Paket?"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let wamid = answer["wamid"].as_str().unwrap().to_owned();
+
+    // THEN the bot marks it read over the Cloud API and answers
+    let chat = runner
+        .chat_until("4915100000003", "read and answered", |c| {
+            message(c, &wamid)["status"] == "read"
+                && c["messages"]
+                    .as_array()
+                    .is_some_and(|all| all.iter().any(|m| m["from"] == "business"))
+        })
+        .await;
+    assert_eq!(chat["name"], "Cleo");
+}
+
+#[tokio::test]
+async fn bad_simulator_input_is_refused_naming_the_field() {
+    let runner = Runner::start().await;
+    let big = base64::engine::general_purpose::STANDARD.encode(vec![0u8; 5 * 1024 * 1024 + 1]);
+    let cases = [
+        (json!({"name": "Ben", "text": "Hallo"}), "from"),
+        (
+            json!({"from": "49-151", "name": "Ben", "text": "Hallo"}),
+            "from",
+        ),
+        (
+            json!({"from": "4915100000004", "name": "", "text": "Hallo"}),
+            "name",
+        ),
+        (json!({"from": "4915100000004", "name": "Ben"}), "text"),
+        (
+            json!({"from": "4915100000004", "name": "Ben", "reply": {"id": "x", "title": "X", "kind": "swipe"}}),
+            "reply.kind",
+        ),
+        (
+            json!({"from": "4915100000004", "name": "Ben", "media": {"kind": "image", "filename": "a.gif", "mime_type": "image/gif", "data_base64": "R0lG"}}),
+            "media.mime_type",
+        ),
+        (
+            json!({"from": "4915100000004", "name": "Ben", "media": {"kind": "image", "filename": "big.png", "mime_type": "image/png", "data_base64": big}}),
+            "media.data_base64",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = runner.customer(&body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        assert!(
+            answer["fields"].get(field).is_some(),
+            "expected {field} in {answer}"
+        );
+    }
+    let no_wa_id = runner
+        .http
+        .get(runner.at("/dev/simulator/chat"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_wa_id.status(), StatusCode::BAD_REQUEST);
+    // Nothing reached the helpdesk.
+    let chats: Value = runner
+        .http
+        .get(runner.at("/dev/simulator/chats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(chats["chats"], json!([]));
+}

@@ -1,0 +1,130 @@
+// Test harness: a runner process per test on a free port, and headless Chromium with a fresh
+// profile. HELPDESK_LOCAL_BIN names the built runner (default: target/debug/helpdesk-local).
+import { spawn } from "node:child_process";
+import { mkdtemp, mkdir, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const artifactsDir = path.join(repoRoot, "target", "browser-artifacts");
+
+const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Starts `helpdesk-local` in memory mode on a free port; resolves when it answers. */
+export async function startRunner() {
+  const bin = process.env.HELPDESK_LOCAL_BIN || path.join(repoRoot, "target", "debug", "helpdesk-local");
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(bin, [], {
+    env: { ...process.env, HELPDESK_LISTEN: `127.0.0.1:${port}`, RUST_LOG: process.env.RUST_LOG || "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d) => { output += d; });
+  child.stderr.on("data", (d) => { output += d; });
+  const exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+  let spawnError = null;
+  child.on("error", (e) => { spawnError = e; });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (spawnError) throw new Error(`cannot start ${bin}: ${spawnError.message} (build it with cargo build -p helpdesk-local, or set HELPDESK_LOCAL_BIN)`);
+    if (child.exitCode !== null) throw new Error(`the runner exited with ${child.exitCode}:\n${output}`);
+    try {
+      const response = await fetch(`${url}/dev/demo-keys`);
+      if (response.ok) break;
+    } catch (_) { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      child.kill();
+      throw new Error(`the runner did not answer at ${url} within 30 s:\n${output}`);
+    }
+    await sleep(100);
+  }
+  return {
+    url,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await Promise.race([exited, sleep(3000)]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+    },
+  };
+}
+
+/** Headless Chromium with a fresh profile directory (removed by close()). */
+export async function startBrowser() {
+  const profile = await mkdtemp(path.join(tmpdir(), "helpdesk-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1400, height: 900 },
+    locale: "de-DE",
+  });
+  return {
+    context,
+    async newPage() {
+      const page = await context.newPage();
+      page.on("pageerror", (e) => { console.error(`page error on ${page.url()}: ${e.message}`); });
+      return page;
+    },
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Calls the agent API as `key`. */
+export async function api(runner, key, method, route, body) {
+  const response = await fetch(`${runner.url}/api${route}`, {
+    method,
+    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** Polls `probe` until it returns a truthy value. */
+export async function eventually(probe, what, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+export async function ensureArtifactsDir() {
+  await mkdir(artifactsDir, { recursive: true });
+  return artifactsDir;
+}
