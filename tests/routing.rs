@@ -155,6 +155,7 @@ async fn tickets_racing_for_one_agents_last_slots_never_overfill_the_agent() {
             delivery: None,
             handled_at: None,
             media: None,
+            sent_by: None,
         };
         store.open_ticket(&ticket, None, &first).await.unwrap();
         items.push(HandoffItem::for_ticket(

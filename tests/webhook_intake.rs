@@ -327,6 +327,7 @@ async fn delivery_statuses_move_outbound_messages_forward_and_unknown_ones_are_i
             delivery: None,
             handled_at: None,
             media: None,
+            sent_by: None,
         };
         assert_eq!(
             store.record_outbound(&out).await.unwrap(),

@@ -422,7 +422,13 @@ impl AgentDesk {
                         Vec::new(),
                     ));
                 }
-                change.outbox.push(OutboxKind::WhatsApp, &body);
+                change.outbox.push(
+                    OutboxKind::WhatsApp,
+                    &crate::outbox::OutboundEntry {
+                        body,
+                        sent_by: Some(actor.to_owned()),
+                    },
+                );
                 if matches!(action, AgentAction::Reply { .. }) {
                     change
                         .activity

@@ -32,6 +32,9 @@ pub const DEFAULT_SCHEDULE_GROUP: &str = "helpdesk-sla";
 pub const HELPDESK_API_AUTH: &str = "HELPDESK_API_AUTH";
 pub const HELPDESK_API_KEYS: &str = "HELPDESK_API_KEYS";
 pub const HELPDESK_TEMPLATES_CONFIG: &str = "HELPDESK_TEMPLATES_CONFIG";
+pub const HELPDESK_MEDIA_BUCKET: &str = "HELPDESK_MEDIA_BUCKET";
+pub const HELPDESK_MEDIA_TYPES: &str = "HELPDESK_MEDIA_TYPES";
+pub const HELPDESK_MEDIA_MAX_BYTES: &str = "HELPDESK_MEDIA_MAX_BYTES";
 
 pub const DEFAULT_WHATSAPP_API_BASE_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_WHATSAPP_API_VERSION: &str = "v23.0";
@@ -448,6 +451,51 @@ fn fifo_queue_url(env: &Env, name: &'static str) -> Result<String, ConfigError> 
 }
 
 /// `HELPDESK_CONVERSATION_WINDOW_HOURS`, 24 when unset.
+/// Which customer media are kept: `HELPDESK_MEDIA_TYPES` (MIME types, comma separated) and
+/// `HELPDESK_MEDIA_MAX_BYTES`; defaults in [`MediaPolicy::default`](crate::media::MediaPolicy).
+pub fn media_policy(env: &Env) -> Result<crate::media::MediaPolicy, ConfigError> {
+    let mut policy = crate::media::MediaPolicy::default();
+    if let Some(types) = env.get(HELPDESK_MEDIA_TYPES) {
+        let allowed: Vec<String> = types
+            .split(',')
+            .map(|t| t.trim().to_ascii_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let valid = |t: &String| {
+            t.split_once('/').is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && t.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"/.+-".contains(&c))
+            })
+        };
+        if let Some(bad) = allowed.iter().find(|t| !valid(t)) {
+            return Err(ConfigError::invalid(
+                HELPDESK_MEDIA_TYPES,
+                format!("{bad:?} is not a MIME type like image/png"),
+            ));
+        }
+        if allowed.is_empty() {
+            return Err(ConfigError::invalid(HELPDESK_MEDIA_TYPES, "names no type"));
+        }
+        policy.allowed = allowed;
+    }
+    if let Some(raw) = env.get(HELPDESK_MEDIA_MAX_BYTES) {
+        policy.max_bytes = raw
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=100 * 1024 * 1024).contains(n))
+            .ok_or_else(|| {
+                ConfigError::invalid(
+                    HELPDESK_MEDIA_MAX_BYTES,
+                    format!("{raw:?} is not a size in bytes between 1 and 104857600"),
+                )
+            })?;
+    }
+    Ok(policy)
+}
+
 pub fn conversation_window(env: &Env) -> Result<ConversationWindow, ConfigError> {
     let Some(raw) = env.get(HELPDESK_CONVERSATION_WINDOW_HOURS) else {
         return Ok(ConversationWindow::default());
@@ -575,5 +623,27 @@ mod tests {
             !printed.contains("s3cret-app") && !printed.contains("verify-me"),
             "{printed}"
         );
+    }
+
+    #[test]
+    fn media_settings_are_checked_and_named() {
+        let default = media_policy(&Env::default()).unwrap();
+        assert!(default.allowed.contains(&"application/pdf".to_owned()));
+        let custom = media_policy(&Env::from_pairs([
+            (HELPDESK_MEDIA_TYPES, "image/png, Application/PDF"),
+            (HELPDESK_MEDIA_MAX_BYTES, "1048576"),
+        ]))
+        .unwrap();
+        assert_eq!(custom.allowed, ["image/png", "application/pdf"]);
+        assert_eq!(custom.max_bytes, 1_048_576);
+        for (name, value) in [
+            (HELPDESK_MEDIA_TYPES, "png"),
+            (HELPDESK_MEDIA_TYPES, " , "),
+            (HELPDESK_MEDIA_MAX_BYTES, "lots"),
+            (HELPDESK_MEDIA_MAX_BYTES, "0"),
+        ] {
+            let err = media_policy(&Env::from_pairs([(name, value)])).unwrap_err();
+            assert!(err.to_string().starts_with(name), "{err}");
+        }
     }
 }

@@ -389,6 +389,7 @@ pub fn inbound_record(
         delivery: None,
         handled_at: None,
         media: None,
+        sent_by: None,
     }
 }
 

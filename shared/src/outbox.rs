@@ -38,6 +38,8 @@ pub enum HandlerError {
     Timer(#[from] TimerError),
     #[error(transparent)]
     Notify(#[from] NotifyError),
+    #[error(transparent)]
+    Media(#[from] crate::media::MediaError),
 }
 
 impl HandlerError {
@@ -49,6 +51,7 @@ impl HandlerError {
             Self::Queue(e) => e.is_retryable(),
             Self::Timer(e) => e.is_retryable(),
             Self::Notify(e) => e.is_retryable(),
+            Self::Media(e) => e.is_retryable(),
         }
     }
 }
@@ -59,6 +62,16 @@ impl HandlerError {
 pub enum TimerChange {
     Arm(Timer),
     Disarm(TimerName),
+}
+
+/// A WhatsApp message to send, and who wrote it (stored as the outbox payload; a plain
+/// `OutboundBody` reads as one by the bot).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundEntry {
+    #[serde(flatten)]
+    pub body: OutboundBody,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_by: Option<String>,
 }
 
 /// Builds outbox entries in order for one ticket change.
@@ -153,11 +166,15 @@ impl OutboxRunner {
             }
             match entry.kind {
                 OutboxKind::WhatsApp => {
-                    let body: OutboundBody = serde_json::from_str(&entry.payload).map_err(|e| {
+                    let out: OutboundEntry = serde_json::from_str(&entry.payload).map_err(|e| {
                         HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
                     })?;
-                    match self.send(ticket, &body).await? {
+                    match self.send(ticket, &out.body).await? {
                         Some(record) => {
+                            let record = MessageRecord {
+                                sent_by: out.sent_by,
+                                ..record
+                            };
                             self.store.complete_outbox(&entry, Some(&record)).await?;
                             sent += 1;
                         }
@@ -268,6 +285,7 @@ impl OutboxRunner {
             delivery: None,
             handled_at: None,
             media: None,
+            sent_by: None,
         }))
     }
 }

@@ -76,6 +76,7 @@ pub struct BotReply {
     outbox: OutboxRunner,
     /// SLA policies; with them every turn keeps the ticket's SLA clocks and timers.
     sla: Option<Arc<SlaConfig>>,
+    media: Option<crate::media::MediaArchive>,
 }
 
 impl BotReply {
@@ -92,6 +93,7 @@ impl BotReply {
             bot,
             clock,
             sla: None,
+            media: None,
         }
     }
 
@@ -112,6 +114,12 @@ impl BotReply {
     }
 
     /// Tracks SLAs: clocks on every ticket, one Scheduler timer per next deadline.
+    /// Keeps customers' media (fetched from the Cloud API) before the bot looks at a message.
+    pub fn with_media(mut self, media: crate::media::MediaArchive) -> Self {
+        self.media = Some(media);
+        self
+    }
+
     pub fn with_sla(mut self, sla: Arc<SlaConfig>, timers: Arc<dyn Timers>) -> Self {
         self.sla = Some(sla);
         self.outbox.timers = Some(timers);
@@ -170,6 +178,7 @@ impl BotReply {
                 ticket = Some(current);
                 break;
             }
+            let message = self.keep_media(message).await?;
             let (next, outbox, outcome) = self.decide(&current, &message).await;
             let write = BotTurnWrite {
                 ticket: &next,
@@ -198,6 +207,25 @@ impl BotReply {
             Some(ReplyOutcome::WithAgent) => ReplyOutcome::WithAgent,
             Some(_) => ReplyOutcome::Answered { sent },
             None => ReplyOutcome::AlreadyHandled { sent },
+        })
+    }
+
+    /// Stores the message's media once (a redelivery finds it recorded).
+    async fn keep_media(&self, message: MessageRecord) -> Result<MessageRecord, BotReplyError> {
+        let (Some(archive), Some(media_id), None) =
+            (&self.media, &message.media_id, &message.media)
+        else {
+            return Ok(message);
+        };
+        let record = archive
+            .archive(message.ticket_id, &message.wamid, media_id)
+            .await
+            .map_err(BotReplyError::Media)?;
+        self.store.attach_media(&message, &record).await?;
+        info!(ticket_id = %message.ticket_id, wamid = %message.wamid, kept = record.key.is_some(), "customer media handled");
+        Ok(MessageRecord {
+            media: Some(record),
+            ..message
         })
     }
 

@@ -16,6 +16,7 @@ use crate::config::{
 };
 use crate::escalation::{BreachPorts, SlaBreach};
 use crate::intake::Intake;
+use crate::media::{MediaArchive, MediaStore, S3MediaStore};
 use crate::notify::SnsNotifier;
 use crate::orders::{HttpOrders, OrderLookup, Unconfigured};
 use crate::queue::SqsQueue;
@@ -42,6 +43,7 @@ pub struct AwsClients {
     pub scheduler: aws_sdk_scheduler::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sns: aws_sdk_sns::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl AwsClients {
@@ -52,6 +54,12 @@ impl AwsClients {
             scheduler: aws_sdk_scheduler::Client::new(sdk),
             ssm: aws_sdk_ssm::Client::new(sdk),
             sns: aws_sdk_sns::Client::new(sdk),
+            // Path-style addressing works with every emulator and with AWS.
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(sdk)
+                    .force_path_style(true)
+                    .build(),
+            ),
         }
     }
 
@@ -177,9 +185,25 @@ pub async fn bot_reply(env: &Env, aws: &AwsClients) -> Result<BotReply, StartErr
         }
     };
     let bot = Bot::new(c.bot_config, orders);
-    let mut reply = BotReply::new(c.store, c.whatsapp, c.handoffs, bot, Arc::new(SystemClock))
-        .with_reengagement_template(c.reengagement)
-        .with_sla(c.sla, c.timers);
+    let mut reply = BotReply::new(
+        c.store,
+        c.whatsapp.clone(),
+        c.handoffs,
+        bot,
+        Arc::new(SystemClock),
+    )
+    .with_reengagement_template(c.reengagement)
+    .with_sla(c.sla, c.timers);
+    match media_store(env, aws) {
+        Some(store) => {
+            reply = reply.with_media(MediaArchive {
+                source: c.whatsapp,
+                store,
+                policy: crate::config::media_policy(env)?,
+            });
+        }
+        None => tracing::warn!("HELPDESK_MEDIA_BUCKET is not set: customers' media are not kept"),
+    }
     if let Some(topic) = &settings.notify_topic_arn {
         reply = reply.with_notifier(Arc::new(SnsNotifier::new(aws.sns.clone(), topic)));
     }
@@ -220,6 +244,12 @@ async fn desk(settings: &BreachSettings, aws: &AwsClients) -> Result<AgentDesk, 
     )
 }
 
+/// The S3 media bucket, if configured.
+fn media_store(env: &Env, aws: &AwsClients) -> Option<Arc<dyn MediaStore>> {
+    env.get(crate::config::HELPDESK_MEDIA_BUCKET)
+        .map(|bucket| Arc::new(S3MediaStore::new(aws.s3.clone(), bucket)) as Arc<dyn MediaStore>)
+}
+
 /// The agent API over the agent desk, with the configured authentication and templates.
 pub async fn agent_api(env: &Env, aws: &AwsClients) -> Result<AgentApi, StartError> {
     let settings = AgentApiSettings::from_env(env)?;
@@ -235,13 +265,17 @@ pub async fn agent_api(env: &Env, aws: &AwsClients) -> Result<AgentApi, StartErr
         Some(path) => RoutingConfig::load(path)?,
         None => RoutingConfig::default_routing(),
     };
-    Ok(AgentApi::new(
+    let api = AgentApi::new(
         Arc::new(desk(&settings.breach, aws).await?),
         auth,
         Arc::new(templates),
         routing.teams(),
         Arc::new(SystemClock),
-    ))
+    );
+    Ok(match media_store(env, aws) {
+        Some(store) => api.with_media(store),
+        None => api,
+    })
 }
 
 /// The agent-handoff router over DynamoDB and SNS (agents are notified of assignments).

@@ -90,6 +90,7 @@ impl Stack {
             ("HELPDESK_SLA_QUEUE_ARN", &resources.sla_queue_arn),
             ("HELPDESK_SCHEDULER_ROLE_ARN", &resources.scheduler_role_arn),
             ("HELPDESK_SLA_TOPIC_ARN", &resources.sla_topic_arn),
+            ("HELPDESK_MEDIA_BUCKET", &resources.media_bucket),
         ];
         for (k, v) in extra {
             pairs.retain(|(name, _)| name != k);

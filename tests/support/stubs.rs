@@ -27,6 +27,9 @@ struct Script {
     received: Vec<Received>,
     answers: VecDeque<(u16, Value)>,
     sent: u64,
+    /// Media by id: (MIME type, bytes); the stub's own url serves the download.
+    media: Vec<(String, String, Vec<u8>)>,
+    base: String,
 }
 
 /// The WhatsApp Cloud API: `POST /{version}/{phone_number_id}/messages`.
@@ -41,9 +44,21 @@ impl WhatsAppStub {
         let script = Arc::new(Mutex::new(Script::default()));
         let app = Router::new()
             .route("/{version}/{number}/messages", post(messages))
+            .route("/{version}/{media_id}", get(media_lookup))
+            .route("/download/{media_id}", get(media_download))
             .with_state(script.clone());
         let url = serve(app).await;
+        script.lock().unwrap().base = url.clone();
         Self { url, script }
+    }
+
+    /// A customer's upload, fetchable by `id` as from Meta's media endpoint.
+    pub fn add_media(&self, id: &str, mime_type: &str, bytes: &[u8]) {
+        self.script.lock().unwrap().media.push((
+            id.to_owned(),
+            mime_type.to_owned(),
+            bytes.to_vec(),
+        ));
     }
 
     /// The next message sends get these answers (status, JSON body), in order.
@@ -110,6 +125,52 @@ async fn messages(
     let id = format!("wamid.stub{:04}", s.sent);
     Json(json!({"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": body["to"]}], "messages": [{"id": id}]}))
         .into_response()
+}
+
+/// `GET /{version}/{media-id}`: the url (on this stub), type, size and hex SHA-256, as Meta gives.
+async fn media_lookup(
+    State(script): State<Arc<Mutex<Script>>>,
+    Path((_version, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if headers.get("authorization").is_none() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let s = script.lock().unwrap();
+    match s.media.iter().find(|(m, _, _)| *m == id) {
+        Some((_, mime, bytes)) => {
+            use sha2::Digest;
+            Json(json!({
+                "messaging_product": "whatsapp",
+                "id": id,
+                "url": format!("{}/download/{id}", s.base),
+                "mime_type": mime,
+                "file_size": bytes.len(),
+                "sha256": hex::encode(sha2::Sha256::digest(bytes)),
+            }))
+            .into_response()
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": {"code": 100, "message": "unknown media"}})),
+        )
+            .into_response(),
+    }
+}
+
+async fn media_download(
+    State(script): State<Arc<Mutex<Script>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if headers.get("authorization").is_none() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let s = script.lock().unwrap();
+    match s.media.iter().find(|(m, _, _)| *m == id) {
+        Some((_, mime, bytes)) => ([("content-type", mime.clone())], bytes.clone()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// The shop: `GET /orders/{id}` answers from a map, 404 otherwise, or scripted failures.

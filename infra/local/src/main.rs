@@ -29,6 +29,7 @@ use helpdesk::clock::{Clock, SystemClock};
 use helpdesk::config::{self, Env};
 use helpdesk::escalation::{BreachPorts, SlaBreach};
 use helpdesk::intake::Intake;
+use helpdesk::media::{MediaArchive, MemoryMediaStore};
 use helpdesk::notify::MemoryNotifier;
 use helpdesk::orders::MemoryOrders;
 use helpdesk::queue::MemoryQueue;
@@ -222,6 +223,7 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
         });
         let timers = Arc::new(MemoryTimers::new());
         let notifier = Arc::new(MemoryNotifier::new());
+        let media = Arc::new(MemoryMediaStore::new());
         let bot = Bot::new(bot_config.clone(), Arc::new(MemoryOrders::demo()));
         let reply = BotReply::new(
             store.clone(),
@@ -231,7 +233,12 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
             clock.clone(),
         )
         .with_sla(sla.clone(), timers.clone())
-        .with_notifier(notifier.clone());
+        .with_notifier(notifier.clone())
+        .with_media(MediaArchive {
+            source: whatsapp.clone(),
+            store: media.clone(),
+            policy: config::media_policy(env)?,
+        });
         let breach = SlaBreach::new(
             BreachPorts {
                 store: store.clone(),
@@ -296,7 +303,8 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
             templates.clone(),
             routing.teams(),
             clock.clone(),
-        );
+        )
+        .with_media(media.clone());
         tokio::spawn(pump_timers(timers.clone(), breach, clock.clone()));
         tokio::spawn(pump_handoffs(handoffs.clone(), router));
         (
@@ -308,6 +316,7 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
                 handoffs,
                 timers,
                 notifier,
+                media,
                 demo_keys: demo_keys.clone(),
             }),
         )

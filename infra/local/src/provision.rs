@@ -30,6 +30,8 @@ pub struct Resources {
     pub sla_topic_arn: String,
     /// Emulators do not check it; in AWS the template creates the real role.
     pub scheduler_role_arn: String,
+    /// Customers' media.
+    pub media_bucket: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,12 +90,15 @@ pub async fn provision(
         .unwrap_or("000000000000")
         .to_owned();
     let scheduler_role_arn = format!("arn:aws:iam::{account}:role/{prefix}-scheduler");
+    let media_bucket = format!("{prefix}-media");
+    create_bucket(others, &media_bucket).await?;
     Ok(Resources {
         sla_queue_url,
         sla_queue_arn,
         sla_dlq_url,
         sla_topic_arn,
         scheduler_role_arn,
+        media_bucket,
         table,
         inbound_queue_url,
         inbound_dlq_url,
@@ -186,6 +191,36 @@ pub async fn create_table(
         .await
         .map_err(|e| fail(name, e))?;
     Ok(())
+}
+
+async fn create_bucket(sdk: &SdkConfig, name: &str) -> Result<(), ProvisionError> {
+    let client = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let region = sdk.region().map(|r| r.as_ref().to_owned());
+    let mut request = client.create_bucket().bucket(name);
+    if let Some(region) = region.filter(|r| r != "us-east-1") {
+        request = request.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                    region.as_str(),
+                ))
+                .build(),
+        );
+    }
+    match request.send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error().is_some_and(|se| {
+                se.is_bucket_already_owned_by_you() || se.is_bucket_already_exists()
+            }) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(fail("S3 bucket", e)),
+    }
 }
 
 async fn create_queue(

@@ -32,6 +32,8 @@ pub struct MemoryView {
     /// SLA timers waiting to fire, and the alerts sent.
     pub timers: Arc<MemoryTimers>,
     pub notifier: Arc<MemoryNotifier>,
+    /// Customers' media as the helpdesk keeps them (S3 in AWS).
+    pub media: Arc<helpdesk::media::MemoryMediaStore>,
     /// The demo agents' API keys (empty when `HELPDESK_API_KEYS` configures real ones).
     pub demo_keys: Vec<DemoKey>,
 }
@@ -62,6 +64,7 @@ pub fn router(
         .route("/api/{*path}", any(api_route))
         .route("/dev/state", get(state_route))
         .route("/dev/demo-keys", get(demo_keys_route))
+        .route("/dev/media/{*key}", get(media_route))
         // Our handler answers 413 itself; let slightly larger bodies reach it.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES + 64 * 1024))
         .with_state(AppState {
@@ -119,6 +122,22 @@ async fn webhook_route(
         .handle(&method, query.as_deref(), &headers, &body)
         .await
         .into_response()
+}
+
+/// A kept media file (the link the agent API gives locally; S3 presigned links in AWS).
+async fn media_route(State(app): State<AppState>, Path(key): Path<String>) -> Response {
+    let found = app
+        .memory
+        .as_ref()
+        .and_then(|m| m.media.get(&format!("media/{key}")));
+    match found {
+        Some((bytes, mime)) => ([(axum::http::header::CONTENT_TYPE, mime)], bytes).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "not_found", "message": "no such media"})),
+        )
+            .into_response(),
+    }
 }
 
 async fn state_route(State(app): State<AppState>) -> Response {

@@ -420,16 +420,19 @@ function renderActions(t) {
  * before the message is sent, so each such entry claims the first outbound message at or after
  * it; the rest are the bot's.
  */
-function authors(t) {
-  const byWamid = new Map();
-  const outbound = t.messages.filter((m) => m.direction === "outbound").map((m) => ({ m, at: new Date(m.sent_at).getTime() }));
-  const written = t.activity.filter((a) => a.kind === "replied" || a.kind === "template_sent").sort((a, b) => new Date(a.at) - new Date(b.at));
-  for (const a of written) {
-    const at = new Date(a.at).getTime();
-    const hit = outbound.find((o) => !byWamid.has(o.m.wamid) && o.at >= at - 1000 && o.at - at < 30000);
-    if (hit) byWamid.set(hit.m.wamid, a.actor);
+/// The attachment of a message: a preview for images, a link for other files, or why it is missing.
+function mediaView(m) {
+  const media = m.media;
+  if (!media) return null;
+  if (media.url && (media.mime_type || "").startsWith("image/")) {
+    return el("a", { href: media.url, target: "_blank", rel: "noopener" },
+      el("img", { class: "media-preview", src: media.url, alt: `${m.kind} from the customer` }));
   }
-  return byWamid;
+  if (media.url) {
+    const size = media.size ? ` · ${Math.ceil(media.size / 1024)} KB` : "";
+    return el("a", { class: "file", href: media.url, target: "_blank", rel: "noopener" }, `📎 ${media.mime_type || m.kind}${size}`);
+  }
+  return el("span", { class: "muted small" }, `[${m.kind} not kept: ${media.refused || "still being fetched"}]`);
 }
 
 function withMentions(text) {
@@ -444,7 +447,6 @@ function renderConversation(t, scroll) {
     ...t.activity.filter((a) => a.kind === "note").map((a) => ({ at: a.at, kind: "note", a })),
     ...t.activity.filter((a) => ["assigned", "unassigned", "resolved", "reopened", "pending"].includes(a.kind)).map((a) => ({ at: a.at, kind: "event", a })),
   ].sort((x, y) => new Date(x.at) - new Date(y.at));
-  const writers = authors(t);
   const nodes = items.map((item) => {
     if (item.kind === "note") {
       return el("div", { class: "msg note", dataset: { testid: "note" } },
@@ -453,13 +455,13 @@ function renderConversation(t, scroll) {
     }
     if (item.kind === "event") return el("div", { class: "system-line" }, `${activityText(item.a)} · ${clock(item.a.at)}`);
     const m = item.m;
-    const author = m.direction === "outbound" ? writers.get(m.wamid) || "bot" : null;
+    const author = m.direction === "outbound" ? m.sent_by || "bot" : null;
     const who = m.direction === "inbound" ? (t.customer_name || "Customer") : author === "bot" ? "Bot" : agentName(author);
     const delivery = m.direction === "outbound" && m.delivery ? ` · ${m.delivery}` : "";
     const kind = m.kind && m.kind !== "text" ? badge(m.kind.replace("_", " ")) : null;
     return el("div", { class: `msg ${m.direction} ${author === "bot" ? "bot" : ""}`, dataset: { testid: "message", direction: m.direction } },
       el("div", { class: "who" }, el("span", {}, who, " ", kind), el("span", {}, `${clock(m.sent_at)}${delivery}`)),
-      m.text || (m.media_id ? `[${m.kind} ${m.media_id}]` : `[${m.kind}]`));
+      mediaView(m), m.text || (m.media ? "" : `[${m.kind}]`));
   });
   box.replaceChildren(...nodes);
   if (scroll || nearBottom) box.scrollTop = box.scrollHeight;

@@ -196,6 +196,8 @@ pub struct AgentApi {
     /// Teams the routing knows (queues to list besides the agents' own teams).
     teams: Vec<String>,
     clock: Arc<dyn Clock>,
+    /// Where customers' media are kept: the detail links to them.
+    media: Option<Arc<dyn crate::media::MediaStore>>,
 }
 
 impl AgentApi {
@@ -212,7 +214,31 @@ impl AgentApi {
             templates,
             teams,
             clock,
+            media: None,
         }
+    }
+
+    pub fn with_media(mut self, store: Arc<dyn crate::media::MediaStore>) -> Self {
+        self.media = Some(store);
+        self
+    }
+
+    /// What an agent sees of a message's media: a short-lived link, or why it was not kept.
+    async fn media_view(&self, media: Option<&crate::media::MediaRecord>) -> Value {
+        let Some(m) = media else {
+            return Value::Null;
+        };
+        let url = match (&self.media, &m.key) {
+            (Some(store), Some(key)) => match store.link(key).await {
+                Ok(url) => Some(url),
+                Err(e) => {
+                    warn!(error = %e, "no link for stored media");
+                    None
+                }
+            },
+            _ => None,
+        };
+        json!({ "url": url, "mime_type": m.mime_type, "size": m.size, "refused": m.refused })
     }
 
     pub async fn handle(&self, req: &ApiRequest<'_>) -> ApiResponse {
@@ -534,22 +560,19 @@ impl AgentApi {
     async fn detail(&self, caller: &Caller, id: &str) -> Result<ApiResponse, ApiError> {
         let ticket = self.visible_ticket(caller, id).await?;
         let store = self.desk.store();
-        let messages: Vec<Value> = store
-            .messages(ticket.id)
-            .await?
-            .into_iter()
-            .map(|m| {
-                json!({
-                    "wamid": m.wamid.as_str(),
-                    "direction": m.direction,
-                    "kind": m.kind,
-                    "text": m.text,
-                    "media_id": m.media_id,
-                    "sent_at": m.sent_at,
-                    "delivery": m.delivery.as_ref().map(|d| d.state.as_str()),
-                })
-            })
-            .collect();
+        let mut messages = Vec::new();
+        for m in store.messages(ticket.id).await? {
+            messages.push(json!({
+                "wamid": m.wamid.as_str(),
+                "direction": m.direction,
+                "kind": m.kind,
+                "text": m.text,
+                "media": self.media_view(m.media.as_ref()).await,
+                "sent_by": m.sent_by,
+                "sent_at": m.sent_at,
+                "delivery": m.delivery.as_ref().map(|d| d.state.as_str()),
+            }));
+        }
         let activity = store.activities(ticket.id).await?;
         let now = self.clock.now();
         let mut body = self.summary(&ticket, now);

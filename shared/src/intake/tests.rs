@@ -264,6 +264,7 @@ async fn statuses_move_an_outbound_message_forward_only() {
         delivery: None,
         handled_at: None,
         media: None,
+        sent_by: None,
     };
     assert_eq!(
         w.store.record_outbound(&out).await.unwrap(),

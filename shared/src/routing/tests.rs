@@ -149,6 +149,7 @@ async fn queued(w: &World, wa_id: &str, text: &str) -> HandoffItem {
         delivery: None,
         handled_at: None,
         media: None,
+        sent_by: None,
     };
     w.store.open_ticket(&ticket, None, &first).await.unwrap();
     HandoffItem::for_ticket(

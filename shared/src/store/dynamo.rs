@@ -270,6 +270,9 @@ fn message_item(m: &MessageRecord) -> Item {
             item.insert(name.into(), s(v));
         }
     }
+    if let Some(agent) = &m.sent_by {
+        item.insert("sent_by".into(), s(agent));
+    }
     if let Some(media) = m.media.as_ref().and_then(|v| serde_json::to_string(v).ok()) {
         item.insert("media".into(), s(media));
     }
@@ -504,6 +507,7 @@ fn message_from(item: &Item) -> Result<MessageRecord, StoreError> {
                     .map_err(|e| StoreError::Corrupt(format!("attribute media: {e}")))
             })
             .transpose()?,
+        sent_by: r.owned("sent_by")?,
     })
 }
 

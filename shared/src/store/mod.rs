@@ -97,6 +97,9 @@ pub struct MessageRecord {
     /// Inbound media as we keep it (stored copy or why not).
     #[serde(default)]
     pub media: Option<crate::media::MediaRecord>,
+    /// Outbound: the agent who wrote it (`None`: the bot).
+    #[serde(default)]
+    pub sent_by: Option<String>,
 }
 
 /// What Meta last told us about an outbound message.

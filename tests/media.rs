@@ -1,0 +1,174 @@
+//! Customers' media against the emulators: bot-reply (production wiring) fetches the file
+//! through the Cloud API media endpoint (a stub that answers as Meta does), checks it, keeps it
+//! in S3 (moto) with server-side encryption and links it on the message; the agent API hands
+//! out a presigned link. Files of a type not allowed are refused and recorded, not retried.
+
+use helpdesk::api::ApiRequest;
+use helpdesk::api::auth::digest;
+use helpdesk_tests::stubs::WhatsAppStub;
+use helpdesk_tests::{Stack, post_signed, s};
+use http::StatusCode;
+use jiff::Timestamp;
+use serde_json::json;
+
+const NUMBER: &str = "106540352242922";
+
+fn media_webhook(wamid: &str, kind: &str, media_id: &str, mime: &str) -> String {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "4930123456789", "phone_number_id": NUMBER},
+            "contacts": [{"profile": {"name": "Anna"}, "wa_id": "4915112345678"}],
+            "messages": [{"from": "4915112345678", "id": wamid,
+                "timestamp": Timestamp::now().as_second().to_string(), "type": kind,
+                kind: {"id": media_id, "mime_type": mime, "caption": "Das kam kaputt an"}}]
+        }}]}]
+    })
+    .to_string()
+}
+
+async fn setup() -> (Stack, WhatsAppStub) {
+    helpdesk::telemetry::init();
+    let whatsapp = WhatsAppStub::start().await;
+    let keys = format!("maria:supervisor:{}", hex::encode(digest("key-maria")));
+    let stack = Stack::with_env(&[
+        ("WHATSAPP_ACCESS_TOKEN", "t"),
+        ("WHATSAPP_API_BASE_URL", &whatsapp.url),
+        ("HELPDESK_API_AUTH", "api_keys"),
+        ("HELPDESK_API_KEYS", &keys),
+        ("HELPDESK_MEDIA_MAX_BYTES", "1024"),
+    ])
+    .await;
+    (stack, whatsapp)
+}
+
+async fn deliver(stack: &Stack, body: &str) {
+    let webhook = stack.webhook().await;
+    assert_eq!(
+        post_signed(&webhook, body.as_bytes()).await.status(),
+        StatusCode::OK
+    );
+    let bot = helpdesk::wiring::bot_reply(&stack.env, &stack.aws)
+        .await
+        .unwrap();
+    assert!(
+        bot.handle_batch(&stack.inbound_records().await)
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_customers_photo_is_kept_encrypted_in_s3_and_linked_for_agents() {
+    let (stack, whatsapp) = setup().await;
+    let photo = b"\x89PNG\r\n\x1a\n a small photo of a broken parcel";
+    whatsapp.add_media("m-photo-1", "image/png", photo);
+    deliver(
+        &stack,
+        &media_webhook("wamid.media1", "image", "m-photo-1", "image/png"),
+    )
+    .await;
+
+    let message = stack
+        .items("message")
+        .await
+        .into_iter()
+        .find(|m| s(m, "wamid") == "wamid.media1")
+        .unwrap();
+    let media: serde_json::Value = serde_json::from_str(s(&message, "media")).unwrap();
+    let key = media["key"].as_str().unwrap();
+    assert_eq!(media["mime_type"], "image/png");
+    let object = stack
+        .aws
+        .s3
+        .get_object()
+        .bucket(&stack.resources.media_bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        object.server_side_encryption().map(|e| e.as_str()),
+        Some("AES256")
+    );
+    assert_eq!(object.content_type(), Some("image/png"));
+    let bytes = object.body.collect().await.unwrap().into_bytes();
+    assert_eq!(&bytes[..], photo);
+
+    // The agent API links the file (a presigned GET on the bucket).
+    helpdesk::wiring::agent_handoff(&stack.env, &stack.aws)
+        .await
+        .unwrap();
+    let api = helpdesk::wiring::agent_api(&stack.env, &stack.aws)
+        .await
+        .unwrap();
+    let ticket = s(&stack.items("ticket").await[0], "ticket_id").to_owned();
+    let path = format!("/tickets/{ticket}");
+    let r = api
+        .handle(&ApiRequest {
+            method: "GET",
+            path: &path,
+            authorization: Some("Bearer key-maria"),
+            ..ApiRequest::default()
+        })
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let url = r.body["messages"][0]["media"]["url"].as_str().unwrap();
+    assert!(url.contains(&stack.resources.media_bucket), "{url}");
+    assert!(url.contains("X-Amz-Signature="), "{url}");
+
+    // A redelivery does not fetch again.
+    let lookups = whatsapp
+        .received()
+        .iter()
+        .filter(|r| r.path.contains("m-photo-1"))
+        .count();
+    deliver(
+        &stack,
+        &media_webhook("wamid.media1", "image", "m-photo-1", "image/png"),
+    )
+    .await;
+    assert_eq!(
+        whatsapp
+            .received()
+            .iter()
+            .filter(|r| r.path.contains("m-photo-1"))
+            .count(),
+        lookups
+    );
+}
+
+#[tokio::test]
+async fn a_file_of_a_forbidden_type_or_size_is_refused_and_the_bot_still_answers() {
+    let (stack, whatsapp) = setup().await;
+    whatsapp.add_media("m-exe", "application/x-msdownload", b"MZ...");
+    whatsapp.add_media("m-big", "application/pdf", &[b'%'; 4096]);
+    deliver(
+        &stack,
+        &media_webhook("wamid.exe", "document", "m-exe", "application/x-msdownload"),
+    )
+    .await;
+    deliver(
+        &stack,
+        &media_webhook("wamid.big", "document", "m-big", "application/pdf"),
+    )
+    .await;
+    let messages = stack.items("message").await;
+    for (wamid, why) in [("wamid.exe", "not allowed"), ("wamid.big", "more than")] {
+        let m = messages.iter().find(|m| s(m, "wamid") == wamid).unwrap();
+        let media: serde_json::Value = serde_json::from_str(s(m, "media")).unwrap();
+        assert!(media["key"].is_null());
+        assert!(media["refused"].as_str().unwrap().contains(why), "{media}");
+    }
+    let listed = stack
+        .aws
+        .s3
+        .list_objects_v2()
+        .bucket(&stack.resources.media_bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.key_count(), Some(0), "nothing kept");
+    assert!(!whatsapp.texts().is_empty(), "the bot answered");
+}
