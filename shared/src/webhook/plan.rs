@@ -771,6 +771,18 @@ mod tests {
     }
 
     #[test]
+    fn a_timestamp_sent_as_a_number_is_read_like_a_string() {
+        // Meta sends strings; `Str` promises to take numbers too rather than fail the batch.
+        let body = br#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1065"},"messages":[{"from":"4915112345678","id":"wamid.1","timestamp":1764061200,"type":"text","text":{"body":"hi"}}],"statuses":[{"id":"wamid.2","status":"read","timestamp":-1}]}}]}]}"#;
+        let plan = plan(body).unwrap();
+        assert_eq!(
+            plan.conversations[0].messages[0].sent_at,
+            Timestamp::from_second(1_764_061_200).unwrap()
+        );
+        assert_eq!(plan.statuses[0].at, Timestamp::from_second(-1).unwrap());
+    }
+
+    #[test]
     fn an_empty_notification_plans_nothing() {
         let plan = plan(br#"{"object":"whatsapp_business_account","entry":[]}"#).unwrap();
         assert_eq!(plan, IntakePlan::default());
