@@ -132,7 +132,8 @@ impl WebhookHandler {
         let plan = match plan(body) {
             Ok(plan) => plan,
             Err(e) => {
-                warn!(reason = %e, "webhook payload rejected");
+                // The answer tells the sender everything; the log keeps no value from the body.
+                warn!(reason = %e.redacted(), "webhook payload rejected");
                 return error_response(StatusCode::BAD_REQUEST, "invalid_payload", &e.to_string());
             }
         };

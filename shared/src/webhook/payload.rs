@@ -46,7 +46,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
                 Ok(Str(Cow::Owned(v.to_string())))
             }
         }
-        d.deserialize_str(V(std::marker::PhantomData))
+        // `deserialize_any`, not `deserialize_str`: serde_json's `deserialize_str` refuses a
+        // number outright and never calls `visit_u64`/`visit_i64` above. Strings still borrow.
+        d.deserialize_any(V(std::marker::PhantomData))
     }
 }
 

@@ -32,6 +32,38 @@ impl PayloadError {
             reason: reason.to_string(),
         }
     }
+
+    /// The error for logs: what is wrong and where, without the values serde_json quotes from
+    /// the body (`invalid type: string "..."`), which may be a customer's number or words.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::WrongObject(_) => "`object` is not \"whatsapp_business_account\"".to_owned(),
+            other => redact_quoted(&other.to_string()),
+        }
+    }
+}
+
+/// Replaces what stands between `"..."` (with `\"` escapes) or `` `...` `` with `…`.
+fn redact_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '"' && c != '`' {
+            continue;
+        }
+        out.push('…');
+        while let Some(inner) = chars.next() {
+            if inner == c {
+                out.push(c);
+                break;
+            }
+            if inner == '\\' && c == '"' {
+                chars.next();
+            }
+        }
+    }
+    out
 }
 
 /// What a customer sent, typed. Stored as JSON with a `type` tag; unknown types keep their raw
@@ -768,6 +800,38 @@ mod tests {
         let plan = plan(body).unwrap();
         assert_eq!(plan.summary.ignored_changes, 1);
         assert_eq!(plan.message_count(), 1);
+    }
+
+    #[test]
+    fn a_timestamp_sent_as_a_number_is_read_like_a_string() {
+        // Meta sends strings; `Str` promises to take numbers too rather than fail the batch.
+        let body = br#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1065"},"messages":[{"from":"4915112345678","id":"wamid.1","timestamp":1764061200,"type":"text","text":{"body":"hi"}}],"statuses":[{"id":"wamid.2","status":"read","timestamp":-1}]}}]}]}"#;
+        let plan = plan(body).unwrap();
+        assert_eq!(
+            plan.conversations[0].messages[0].sent_at,
+            Timestamp::from_second(1_764_061_200).unwrap()
+        );
+        assert_eq!(plan.statuses[0].at, Timestamp::from_second(-1).unwrap());
+    }
+
+    #[test]
+    fn the_redacted_error_keeps_no_value_from_the_body() {
+        let bodies: [&[u8]; 4] = [
+            br#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1"},"messages":"Hallo \"4915112345678\" Geheimweg"}}]}]}"#,
+            br#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1"},"messages":[{"from":4915112345678.5}]}}]}]}"#,
+            br#"{"object":"4915112345678","entry":[]}"#,
+            br#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1"},"messages":[{"from":"x4915112345678","id":"wamid.1","timestamp":"1"}]}}]}]}"#,
+        ];
+        for body in bodies {
+            let e = plan(body).unwrap_err();
+            let redacted = e.redacted();
+            assert!(!redacted.contains("4915112345678"), "{redacted}");
+            assert!(!redacted.contains("Geheimweg"), "{redacted}");
+            assert!(
+                redacted.contains("entry[0]") || redacted.contains("object"),
+                "still says where: {redacted}"
+            );
+        }
     }
 
     #[test]
