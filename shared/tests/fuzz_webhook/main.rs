@@ -2,7 +2,8 @@
 //! planner, and the HTTP handler, with a million structure-aware inputs per run. No nightly,
 //! no cargo-fuzz: a deterministic generator of our own, run across threads.
 //!
-//! - `HELPDESK_FUZZ_CASES` cases (default 1 000 000),
+//! - `HELPDESK_FUZZ_CASES` cases (default 100 000 for a quick local run; the test command
+//!   sets 1 000 000 in CI),
 //! - from seed `HELPDESK_FUZZ_SEED` (default: a new one each run, printed),
 //! - starting at case `HELPDESK_FUZZ_FIRST_CASE` (default 0), so one failing case replays with
 //!   `HELPDESK_FUZZ_SEED=<seed> HELPDESK_FUZZ_FIRST_CASE=<case> HELPDESK_FUZZ_CASES=1`,
@@ -276,8 +277,8 @@ fn fresh_seed() -> u64 {
 }
 
 #[test]
-fn a_million_hostile_webhooks_never_panic_and_are_answered_as_documented() {
-    let cases = env_u64("HELPDESK_FUZZ_CASES").unwrap_or(1_000_000);
+fn hostile_webhooks_never_panic_and_are_answered_as_documented() {
+    let cases = env_u64("HELPDESK_FUZZ_CASES").unwrap_or(100_000);
     let seed = env_u64("HELPDESK_FUZZ_SEED").unwrap_or_else(fresh_seed);
     let first = env_u64("HELPDESK_FUZZ_FIRST_CASE").unwrap_or(0);
     let threads = env_u64("HELPDESK_FUZZ_THREADS")
