@@ -82,6 +82,14 @@ impl Env {
         Self(std::env::vars().collect())
     }
 
+    /// The same variables, with `name` set to `value` unless it is set already.
+    pub fn or_default(mut self, name: &str, value: &str) -> Self {
+        if self.get(name).is_none() {
+            self.0.insert(name.to_owned(), value.to_owned());
+        }
+        self
+    }
+
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         Self(
             pairs

@@ -2,6 +2,7 @@
 //! DynamoDB Local, LocalStack), the local runner's HTTP server, its simulated WhatsApp Cloud API
 //! and the browser pages.
 
+pub mod consumers;
 pub mod pages;
 pub mod provision;
 pub mod pump;

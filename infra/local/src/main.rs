@@ -154,6 +154,19 @@ fn reach_addr(addr: SocketAddr) -> SocketAddr {
     }
 }
 
+/// `demo-<id>` for each demo agent of the routing configuration, with its role.
+fn demo_keys_of(routing: &RoutingConfig) -> Vec<DemoKey> {
+    routing
+        .seed_roles
+        .iter()
+        .map(|(agent, role)| DemoKey {
+            agent: agent.clone(),
+            role: *role,
+            key: format!("demo-{agent}"),
+        })
+        .collect()
+}
+
 async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
     helpdesk::telemetry::init();
     let addr = listen_addr(env)?;
@@ -181,16 +194,39 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
     )?;
     let (handler, api, memory) = if aws {
         let aws = helpdesk::wiring::AwsClients::new(&helpdesk::wiring::sdk_config().await);
-        let api = match helpdesk::wiring::agent_api(env, &aws).await {
-            Ok(api) => Some(Arc::new(api)),
-            Err(e) => {
-                eprintln!("helpdesk-local: agent API not served: {e}");
-                None
-            }
+        // Locally the simulator plays Meta and the demo agents sign in with their demo keys,
+        // unless the environment says otherwise.
+        let routing = match env.get(config::HELPDESK_ROUTING_CONFIG) {
+            Some(path) => RoutingConfig::load(std::path::Path::new(path))?,
+            None => RoutingConfig::default_routing(),
         };
+        demo_keys = demo_keys_of(&routing);
+        let keys: Vec<String> = demo_keys
+            .iter()
+            .map(|k| {
+                let digest = helpdesk::api::auth::digest(&k.key);
+                format!("{}:{}:{}", k.agent, k.role.as_str(), hex::encode(digest))
+            })
+            .collect();
+        let env = &env
+            .clone()
+            .or_default(config::WHATSAPP_APP_SECRET, LOCAL_APP_SECRET)
+            .or_default(config::WHATSAPP_VERIFY_TOKEN, LOCAL_VERIFY_TOKEN)
+            .or_default(config::WHATSAPP_ACCESS_TOKEN, "local-access-token")
+            .or_default(
+                config::WHATSAPP_API_BASE_URL,
+                &format!("http://{here}/graph"),
+            )
+            .or_default(config::WHATSAPP_API_VERSION, LOCAL_GRAPH_VERSION)
+            .or_default(config::HELPDESK_API_AUTH, "api_keys")
+            .or_default(config::HELPDESK_API_KEYS, &keys.join(","));
+        if env.get(config::HELPDESK_API_KEYS) != Some(keys.join(",").as_str()) {
+            demo_keys.clear();
+        }
+        helpdesk_local::consumers::spawn(env, &aws).await?;
         (
             helpdesk::wiring::webhook_handler(env, &aws).await?,
-            api,
+            Some(Arc::new(helpdesk::wiring::agent_api(env, &aws).await?)),
             None,
         )
     } else {
@@ -277,15 +313,7 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
         let auth = match env.get(config::HELPDESK_API_KEYS) {
             Some(spec) => Authenticator::api_keys(spec)?,
             None => {
-                demo_keys = routing
-                    .seed_roles
-                    .iter()
-                    .map(|(agent, role)| DemoKey {
-                        agent: agent.clone(),
-                        role: *role,
-                        key: format!("demo-{agent}"),
-                    })
-                    .collect();
+                demo_keys = demo_keys_of(&routing);
                 Authenticator::plain_keys(demo_keys.iter().map(|k| {
                     (
                         k.key.as_str(),
@@ -317,7 +345,6 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
                 timers,
                 notifier,
                 media,
-                demo_keys: demo_keys.clone(),
             }),
         )
     };
@@ -362,7 +389,13 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
     }
     server::serve(
         addr,
-        server::router(Arc::new(handler), api, memory, &simulator),
+        server::router(
+            Arc::new(handler),
+            api,
+            memory,
+            demo_keys.clone(),
+            &simulator,
+        ),
     )
     .await?;
     Ok(())
@@ -560,6 +593,8 @@ async fn provision(prefix: &str) -> Result<(), Failure> {
         r.scheduler_role_arn
     );
     println!("export HELPDESK_SLA_TOPIC_ARN={}", r.sla_topic_arn);
+    println!("export HELPDESK_SLA_QUEUE_URL={}", r.sla_queue_url);
+    println!("export HELPDESK_MEDIA_BUCKET={}", r.media_bucket);
     println!(
         "# dead-letter queues: {} {}",
         r.inbound_dlq_url, r.handoff_dlq_url

@@ -34,8 +34,6 @@ pub struct MemoryView {
     pub notifier: Arc<MemoryNotifier>,
     /// Customers' media as the helpdesk keeps them (S3 in AWS).
     pub media: Arc<helpdesk::media::MemoryMediaStore>,
-    /// The demo agents' API keys (empty when `HELPDESK_API_KEYS` configures real ones).
-    pub demo_keys: Vec<DemoKey>,
 }
 
 /// A demo agent the console offers at login.
@@ -51,12 +49,15 @@ struct AppState {
     webhook: Arc<WebhookHandler>,
     api: Option<Arc<AgentApi>>,
     memory: Option<MemoryView>,
+    /// The demo agents' API keys (empty when `HELPDESK_API_KEYS` configures real ones).
+    demo_keys: Vec<DemoKey>,
 }
 
 pub fn router(
     webhook: Arc<WebhookHandler>,
     api: Option<Arc<AgentApi>>,
     memory: Option<MemoryView>,
+    demo_keys: Vec<DemoKey>,
     simulator: &Arc<Simulator>,
 ) -> Router {
     Router::new()
@@ -71,6 +72,7 @@ pub fn router(
             webhook,
             api,
             memory,
+            demo_keys,
         })
         .merge(simulator.routes())
         .merge(pages::routes())
@@ -175,11 +177,9 @@ async fn state_route(State(app): State<AppState>) -> Response {
 /// `[{agent, role, key}]`: the demo agents the console offers (in-memory mode without
 /// `HELPDESK_API_KEYS` only).
 async fn demo_keys_route(State(app): State<AppState>) -> Response {
-    match app.memory.filter(|m| !m.demo_keys.is_empty()) {
-        Some(memory) => Json(json!(
-            memory
-                .demo_keys
-                .iter()
+    match Some(app.demo_keys).filter(|keys| !keys.is_empty()) {
+        Some(keys) => Json(json!(
+            keys.iter()
                 .map(|k| json!({ "agent": k.agent, "role": k.role.as_str(), "key": k.key }))
                 .collect::<Vec<_>>()
         ))
@@ -188,7 +188,7 @@ async fn demo_keys_route(State(app): State<AppState>) -> Response {
             StatusCode::NOT_FOUND,
             Json(json!({
                 "error": "not_available",
-                "message": "demo keys exist in in-memory mode without HELPDESK_API_KEYS only; sign in with your key",
+                "message": "demo keys exist only without HELPDESK_API_KEYS; sign in with your key",
             })),
         )
             .into_response(),
