@@ -1,7 +1,8 @@
 //! `helpdesk-local`: run the helpdesk on this machine.
 //!
 //! ```text
-//! helpdesk-local [serve] [--aws]   serve the webhook on HELPDESK_LISTEN (default 127.0.0.1:8080);
+//! helpdesk-local [serve] [--aws] [--listen ADDR]
+//!                                  serve on ADDR or HELPDESK_LISTEN (default 127.0.0.1:8080);
 //!                                  in memory by default, or on AWS/emulators with --aws
 //! helpdesk-local send FILE         sign a webhook body as Meta would and POST it to the server
 //! helpdesk-local say TEXT [--from WA_ID] [--name NAME]
@@ -62,9 +63,18 @@ type Failure = Box<dyn std::error::Error>;
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let env = Env::from_process();
+    // `--listen ADDR` wins over HELPDESK_LISTEN.
+    let env = match flag(&args, "--listen") {
+        Some(addr) => {
+            let mut vars: Vec<(String, String)> = std::env::vars().collect();
+            vars.retain(|(k, _)| k != "HELPDESK_LISTEN");
+            vars.push(("HELPDESK_LISTEN".into(), addr.to_owned()));
+            Env::from_pairs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        }
+        None => Env::from_process(),
+    };
     let result = match args.first().map(String::as_str) {
-        None | Some("serve") => serve(&env, args.iter().any(|a| a == "--aws")).await,
+        None | Some("serve" | "--listen") => serve(&env, args.iter().any(|a| a == "--aws")).await,
         Some("--aws") => serve(&env, true).await,
         Some("send") => match args.get(1) {
             Some(file) => send_file(&env, file).await,
