@@ -41,6 +41,8 @@ pub enum AgentError {
     Unavailable(String),
     #[error("the customer's last message is more than 24 hours old: only a template may be sent")]
     OutsideServiceWindow,
+    #[error("the customer has not opted in to business-initiated messages (templates)")]
+    NoConsent,
     #[error(transparent)]
     Failed(#[from] HandlerError),
 }
@@ -402,6 +404,10 @@ impl AgentDesk {
                         OutboundBody::Text { body: text.clone() }
                     }
                     AgentAction::SendTemplate { template } => {
+                        let consent = self.store.consent(&ticket.key.wa_id).await?;
+                        if !crate::consent::Consent::allows_business_messages(consent.as_ref()) {
+                            return Err(AgentError::NoConsent);
+                        }
                         change.activity.push(log(
                             ActivityKind::TemplateSent,
                             Some(template.name.clone()),
@@ -560,7 +566,9 @@ impl AgentDesk {
                 change
                     .activity
                     .push(log(ActivityKind::Resolved, None, Vec::new()));
-                if service_window_open(ticket.last_inbound_at, now) {
+                let consent = self.store.consent(&ticket.key.wa_id).await?;
+                let may_ask = crate::consent::Consent::allows_business_messages(consent.as_ref());
+                if may_ask && service_window_open(ticket.last_inbound_at, now) {
                     let lang = ticket.bot.as_ref().and_then(|b| b.language);
                     change
                         .outbox

@@ -9,6 +9,7 @@ mod aws;
 pub mod bot;
 pub mod clock;
 pub mod config;
+pub mod consent;
 pub mod csat;
 pub mod escalation;
 pub mod handoff;

@@ -230,6 +230,16 @@ impl OutboxRunner {
         Ok(sent)
     }
 
+    /// Whether a business-initiated message (a template) may go to the ticket's customer.
+    async fn may_initiate(&self, ticket: &Ticket) -> Result<bool, HandlerError> {
+        let consent = self.store.consent(&ticket.key.wa_id).await?;
+        let allowed = crate::consent::Consent::allows_business_messages(consent.as_ref());
+        if !allowed {
+            warn!(ticket_id = %ticket.id, "template not sent: the customer has not opted in to business-initiated messages");
+        }
+        Ok(allowed)
+    }
+
     /// Sends one reply; outside the 24 h window only the re-engagement template may go.
     /// `None`: nothing could be sent and nothing should be retried.
     async fn send(
@@ -250,10 +260,14 @@ impl OutboxRunner {
                 }
             }
         }
+        if body.is_template() && !self.may_initiate(ticket).await? {
+            return Ok(None);
+        }
         let wamid = match send_with_retry(self.whatsapp.as_ref(), self.retry, from, to, &body).await
         {
             Ok(wamid) => wamid,
             Err(e) if e.needs_template() && !body.is_template() => match &self.reengagement {
+                Some(_) if !self.may_initiate(ticket).await? => return Ok(None),
                 Some(t) => {
                     body = OutboundBody::Template(t.clone());
                     send_with_retry(self.whatsapp.as_ref(), self.retry, from, to, &body).await?

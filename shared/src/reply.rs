@@ -11,6 +11,7 @@ use tracing::{error, info, warn};
 use crate::analytics::Fact;
 use crate::bot::{Bot, BotState, Inbound};
 use crate::clock::Clock;
+use crate::consent::{Consent, Keyword};
 use crate::handoff::HandoffItem;
 use crate::notify::{Audience, Notification, Notifier};
 use crate::outbox::{OutboxBuilder, OutboxRunner};
@@ -179,7 +180,11 @@ impl BotReply {
                 break;
             }
             let message = self.keep_media(message).await?;
-            let (next, outbox, outcome) = self.decide(&current, &message).await;
+            let keyword = self.record_consent(&current, &message).await?;
+            let (next, outbox, outcome) = match keyword {
+                Some(keyword) => self.confirm_consent(&current, &message, keyword),
+                None => self.decide(&current, &message).await,
+            };
             let write = BotTurnWrite {
                 ticket: &next,
                 message: Some(&message),
@@ -227,6 +232,44 @@ impl BotReply {
             media: Some(record),
             ..message
         })
+    }
+
+    /// A STOP or START message changes the customer's consent at once (before anything else, so
+    /// a redelivery records the same thing: the time is the customer's send time).
+    async fn record_consent(
+        &self,
+        ticket: &Ticket,
+        message: &MessageRecord,
+    ) -> Result<Option<Keyword>, BotReplyError> {
+        let Some(keyword) =
+            Keyword::find(message.text.as_deref()).filter(|_| message.kind == "text")
+        else {
+            return Ok(None);
+        };
+        let consent = Consent {
+            opted_in: keyword == Keyword::OptIn,
+            at: message.sent_at,
+            source: "keyword".into(),
+        };
+        self.store.set_consent(&ticket.key.wa_id, &consent).await?;
+        info!(ticket_id = %ticket.id, opted_in = consent.opted_in, "customer consent recorded");
+        Ok(Some(keyword))
+    }
+
+    /// The confirmation of a consent keyword; the ticket and the bot's state stay as they are.
+    fn confirm_consent(
+        &self,
+        ticket: &Ticket,
+        message: &MessageRecord,
+        keyword: Keyword,
+    ) -> (Ticket, Vec<OutboxEntry>, ReplyOutcome) {
+        let mut next = ticket.clone();
+        next.version += 1;
+        next.updated_at = self.clock.now();
+        let lang = ticket.bot.as_ref().and_then(|b| b.language);
+        let mut outbox = OutboxBuilder::new(ticket.id, message.wamid.clone());
+        outbox.push(OutboxKind::WhatsApp, &keyword.confirmation(lang));
+        (next, outbox.build(), ReplyOutcome::Answered { sent: 0 })
     }
 
     /// The ticket after the bot's turn, the outbox, and what to log.

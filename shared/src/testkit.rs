@@ -171,6 +171,17 @@ impl World {
         self.desk.act(id, who, &action, None).await.unwrap()
     }
 
+    /// The customer (Anna) agrees to business-initiated messages, through the API.
+    pub(crate) async fn opt_in(&self) {
+        let consent = crate::consent::Consent {
+            opted_in: true,
+            at: self.clock.now(),
+            source: "web_form".into(),
+        };
+        let anna = crate::ids::WaId::parse("4915112345678").unwrap();
+        self.store.set_consent(&anna, &consent).await.unwrap();
+    }
+
     pub(crate) fn armed(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .timers

@@ -306,6 +306,8 @@ async fn a_note_stays_internal_and_notifies_the_agents_it_mentions() {
 #[tokio::test]
 async fn after_resolving_the_customer_is_asked_for_a_rating_and_the_answer_is_stored() {
     let w = world().await;
+    // She agreed to messages from us (START): the survey may go out.
+    w.customer("wamid.0", "START").await;
     let id = w.customer("wamid.1", HANDOFF).await;
     w.act(id, "maria", reply("Erledigt!")).await;
     assert_eq!(w.load("maria").await, 1);
@@ -404,6 +406,7 @@ async fn raising_the_priority_can_move_the_ticket_to_a_stricter_policy() {
 async fn outside_the_window_a_template_still_goes_out() {
     let w = world().await;
     let id = w.customer("wamid.1", HANDOFF).await;
+    w.opt_in().await;
     w.clock.advance(SignedDuration::from_hours(30));
     let template = Template {
         name: "ticket_update".into(),
@@ -422,4 +425,37 @@ fn mentions_are_at_names_but_not_mail_addresses() {
         ["lea", "tom"]
     );
     assert!(mentions("niemand").is_empty());
+}
+
+#[tokio::test]
+async fn stop_opts_out_at_once_and_no_survey_or_template_follows() {
+    let w = world().await;
+    w.opt_in().await;
+    let id = w.customer("wamid.1", HANDOFF).await;
+    w.clock.advance(SignedDuration::from_secs(5));
+    w.customer("wamid.2", "Stopp").await;
+    let confirmation = w.whatsapp.sent().pop().unwrap().body.text();
+    assert!(confirmation.contains("abgemeldet"), "{confirmation}");
+    let anna = crate::ids::WaId::parse("4915112345678").unwrap();
+    let consent = w.store.consent(&anna).await.unwrap().unwrap();
+    assert!(!consent.opted_in);
+    assert_eq!(consent.source, "keyword");
+    w.act(id, "maria", reply("Trotzdem eine Antwort auf Ihre Frage."))
+        .await;
+    let sent_before = w.whatsapp.sent().len();
+    let t = w.act(id, "maria", AgentAction::Resolve).await;
+    assert_eq!(t.csat_asked_at, None, "no survey after STOP");
+    assert_eq!(w.whatsapp.sent().len(), sent_before);
+    let template = Template {
+        name: "follow_up".into(),
+        language: "de".into(),
+        components: Vec::new(),
+    };
+    w.act(id, "maria", AgentAction::Reopen).await;
+    let err = w
+        .desk
+        .act(id, "maria", &AgentAction::SendTemplate { template }, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err, AgentError::NoConsent);
 }

@@ -164,6 +164,7 @@ impl From<AgentError> for ApiError {
             AgentError::OutsideServiceWindow => {
                 Self::new(422, "outside_service_window", e.to_string())
             }
+            AgentError::NoConsent => Self::new(422, "no_consent", e.to_string()),
             AgentError::Failed(h) if h.is_retryable() => {
                 warn!(error = %h, "agent API: action stored, sending failed");
                 Self::new(

@@ -329,6 +329,9 @@ async fn a_stale_version_is_409_with_the_current_one() {
 async fn outside_the_window_a_reply_is_422_with_the_template_picker() {
     let a = api().await;
     let id = a.queued("4915100000001", "wamid.1").await;
+    // She agreed to messages from us: a template may go out after the window.
+    a.w.clock.advance(SignedDuration::from_secs(1));
+    a.w.customer_as("4915100000001", "wamid.2", "START").await;
     a.w.clock.advance(SignedDuration::from_hours(25));
     let r = a
         .call(

@@ -499,6 +499,12 @@ impl TicketStore for FailNth {
     async fn release_agent(&self, id: &str) -> Result<(), StoreError> {
         self.inner.release_agent(id).await
     }
+    async fn consent(&self, w: &WaId) -> Result<Option<crate::consent::Consent>, StoreError> {
+        self.inner.consent(w).await
+    }
+    async fn set_consent(&self, w: &WaId, c: &crate::consent::Consent) -> Result<(), StoreError> {
+        self.inner.set_consent(w, c).await
+    }
     async fn attach_media(
         &self,
         m: &MessageRecord,

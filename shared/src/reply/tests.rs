@@ -249,6 +249,17 @@ async fn a_confirmed_answer_resolves_the_ticket_by_the_bot() {
 async fn outside_the_service_window_only_the_template_goes_out() {
     let w = world();
     let records = w.customer("Hallo").await;
+    w.store
+        .set_consent(
+            &crate::ids::WaId::parse(ANNA).unwrap(),
+            &crate::consent::Consent {
+                opted_in: true,
+                at: w.clock.now(),
+                source: "web_form".into(),
+            },
+        )
+        .await
+        .unwrap();
     w.clock.advance(SignedDuration::from_hours(25));
     let bot = BotReply::new(
         w.store.clone(),
@@ -416,4 +427,31 @@ async fn a_customer_writing_on_an_agents_ticket_is_forwarded_to_the_agent() {
         !sent[0].summary.contains("Noch da"),
         "no message text in notifications"
     );
+}
+
+#[tokio::test]
+async fn without_consent_not_even_the_reengagement_template_goes_out() {
+    let w = world();
+    let records = w.customer("Hallo").await;
+    w.clock.advance(SignedDuration::from_hours(25));
+    let bot = BotReply::new(
+        w.store.clone(),
+        w.whatsapp.clone(),
+        w.handoffs.clone(),
+        Bot::new(
+            Arc::new(BotConfig::default_shop()),
+            Arc::new(MemoryOrders::demo()),
+        ),
+        w.clock.clone(),
+    )
+    .with_reengagement_template(Some(Template {
+        name: "service_followup".into(),
+        language: "de".into(),
+        components: vec![],
+    }));
+    assert!(
+        bot.handle_batch(&records).await.is_empty(),
+        "nothing to retry"
+    );
+    assert!(w.whatsapp.sent().is_empty());
 }

@@ -1074,6 +1074,44 @@ impl TicketStore for DynamoStore {
         }
     }
 
+    async fn consent(&self, wa_id: &WaId) -> Result<Option<crate::consent::Consent>, StoreError> {
+        let Some(item) = self.get(customer_pk(wa_id), "CONSENT").await? else {
+            return Ok(None);
+        };
+        let r = Reader(&item);
+        Ok(Some(crate::consent::Consent {
+            opted_in: r.bool("opted_in"),
+            at: r.time("at")?,
+            source: r.str("source")?.to_owned(),
+        }))
+    }
+
+    async fn set_consent(
+        &self,
+        wa_id: &WaId,
+        consent: &crate::consent::Consent,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(values([
+                ("PK", s(customer_pk(wa_id))),
+                ("SK", s("CONSENT")),
+                ("entity", s("consent")),
+                ("opted_in", AttributeValue::Bool(consent.opted_in)),
+                ("at", ts(consent.at)),
+                ("source", s(&consent.source)),
+            ])))
+            .condition_expression("attribute_not_exists(PK) OR #at <= :at")
+            .expression_attribute_names("#at", "at")
+            .expression_attribute_values(":at", ts(consent.at))
+            .send()
+            .await;
+        // A newer record is stored already.
+        condition_held("PutItem", result).map(|_| ())
+    }
+
     async fn agents(&self) -> Result<Vec<Agent>, StoreError> {
         self.query_all(AGENTS_PK.to_owned(), "AGENT#", agent_from)
             .await

@@ -23,6 +23,7 @@ struct State {
     conversations: HashMap<ConversationKey, Conversation>,
     seen: HashMap<Wamid, SeenMessage>,
     customers: HashMap<WaId, Customer>,
+    consents: HashMap<WaId, crate::consent::Consent>,
     outbox: HashMap<TicketId, BTreeMap<String, OutboxEntry>>,
     agents: BTreeMap<String, Agent>,
     activities: HashMap<TicketId, BTreeMap<String, Activity>>,
@@ -375,6 +376,23 @@ impl TicketStore for MemoryStore {
                 ))
             })?;
         stored.media = Some(media.clone());
+        Ok(())
+    }
+
+    async fn consent(&self, wa_id: &WaId) -> Result<Option<crate::consent::Consent>, StoreError> {
+        Ok(self.begin()?.consents.get(wa_id).cloned())
+    }
+
+    async fn set_consent(
+        &self,
+        wa_id: &WaId,
+        consent: &crate::consent::Consent,
+    ) -> Result<(), StoreError> {
+        let mut state = self.begin()?;
+        let newer = state.consents.get(wa_id).is_some_and(|c| c.at > consent.at);
+        if !newer {
+            state.consents.insert(wa_id.clone(), consent.clone());
+        }
         Ok(())
     }
 

@@ -406,6 +406,16 @@ pub trait TicketStore: Send + Sync {
         media: &crate::media::MediaRecord,
     ) -> Result<(), StoreError>;
 
+    /// The customer's consent to business-initiated messages, if ever recorded.
+    async fn consent(&self, wa_id: &WaId) -> Result<Option<crate::consent::Consent>, StoreError>;
+
+    /// Records consent given or withdrawn; an older record never replaces a newer one.
+    async fn set_consent(
+        &self,
+        wa_id: &WaId,
+        consent: &crate::consent::Consent,
+    ) -> Result<(), StoreError>;
+
     /// Every agent.
     async fn agents(&self) -> Result<Vec<Agent>, StoreError>;
 
