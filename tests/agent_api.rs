@@ -195,7 +195,10 @@ async fn customer_bot_handoff_agent_reply_resolve_and_rating() {
         .iter()
         .filter_map(|m| m["text"].as_str())
         .collect();
-    assert!(texts.contains(&"Ich möchte mit einem Mitarbeiter sprechen"), "{texts:?}");
+    assert!(
+        texts.contains(&"Ich möchte mit einem Mitarbeiter sprechen"),
+        "{texts:?}"
+    );
     assert!(
         detail["messages"].as_array().unwrap().len() >= 2,
         "the bot's answer too"

@@ -33,6 +33,7 @@ pub const HELPDESK_API_AUTH: &str = "HELPDESK_API_AUTH";
 pub const HELPDESK_API_KEYS: &str = "HELPDESK_API_KEYS";
 pub const HELPDESK_TEMPLATES_CONFIG: &str = "HELPDESK_TEMPLATES_CONFIG";
 pub const HELPDESK_MEDIA_BUCKET: &str = "HELPDESK_MEDIA_BUCKET";
+pub const HELPDESK_RETENTION_DAYS: &str = "HELPDESK_RETENTION_DAYS";
 pub const HELPDESK_MEDIA_TYPES: &str = "HELPDESK_MEDIA_TYPES";
 pub const HELPDESK_MEDIA_MAX_BYTES: &str = "HELPDESK_MEDIA_MAX_BYTES";
 
@@ -187,6 +188,7 @@ pub struct IntakeSettings {
     pub table: String,
     pub inbound_queue_url: String,
     pub window: ConversationWindow,
+    pub retention: jiff::SignedDuration,
 }
 
 /// Settings of the webhook intake function, ready to use.
@@ -197,6 +199,7 @@ pub struct IntakeConfig {
     pub table: String,
     pub inbound_queue_url: String,
     pub window: ConversationWindow,
+    pub retention: jiff::SignedDuration,
 }
 
 impl IntakeSettings {
@@ -207,6 +210,7 @@ impl IntakeSettings {
             table: table_name(env)?,
             inbound_queue_url: fifo_queue_url(env, HELPDESK_INBOUND_QUEUE_URL)?,
             window: conversation_window(env)?,
+            retention: retention(env)?,
         })
     }
 
@@ -224,6 +228,7 @@ impl IntakeSettings {
             table: self.table,
             inbound_queue_url: self.inbound_queue_url,
             window: self.window,
+            retention: self.retention,
         };
         if config.app_secret.expose_secret().is_empty() {
             return Err(ConfigError::invalid(WHATSAPP_APP_SECRET, "is empty"));
@@ -247,6 +252,8 @@ pub struct BotReplySettings {
     pub sla: SlaSettings,
     /// Where agents are told that a customer wrote on their ticket (optional for bot-reply).
     pub notify_topic_arn: Option<String>,
+    /// How long messages and notes are kept.
+    pub retention: jiff::SignedDuration,
 }
 
 /// Where SLA timers go: the Scheduler group, the queue fired timers are sent to, and the role
@@ -411,6 +418,7 @@ impl BotReplySettings {
                 Some(_) => Some(arn(env, HELPDESK_SLA_TOPIC_ARN)?),
                 None => None,
             },
+            retention: retention(env)?,
         })
     }
 }
@@ -502,6 +510,24 @@ pub fn media_policy(env: &Env) -> Result<crate::media::MediaPolicy, ConfigError>
             })?;
     }
     Ok(policy)
+}
+
+/// How long messages and notes are kept (`HELPDESK_RETENTION_DAYS`, 1-3650, default 365).
+pub fn retention(env: &Env) -> Result<jiff::SignedDuration, ConfigError> {
+    let Some(raw) = env.get(HELPDESK_RETENTION_DAYS) else {
+        return Ok(crate::store::DEFAULT_RETENTION);
+    };
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|d| (1..=3650).contains(d))
+        .map(|d| jiff::SignedDuration::from_hours(d * 24))
+        .ok_or_else(|| {
+            ConfigError::invalid(
+                HELPDESK_RETENTION_DAYS,
+                format!("{raw:?} is not a number of days between 1 and 3650"),
+            )
+        })
 }
 
 pub fn conversation_window(env: &Env) -> Result<ConversationWindow, ConfigError> {

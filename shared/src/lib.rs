@@ -19,6 +19,7 @@ pub mod media;
 pub mod notify;
 pub mod orders;
 pub mod outbox;
+pub mod privacy;
 pub mod queue;
 pub mod reply;
 pub mod routing;

@@ -130,6 +130,9 @@ pub trait MediaStore: Send + Sync {
     async fn put(&self, key: &str, bytes: &[u8], mime_type: &str) -> Result<(), MediaError>;
     /// A link a signed-in agent's browser can open for a while.
     async fn link(&self, key: &str) -> Result<String, MediaError>;
+
+    /// Removes a kept file (erasure); a missing one is fine.
+    async fn delete(&self, key: &str) -> Result<(), MediaError>;
 }
 
 /// The store key of a message's media: one per message, so a retry overwrites the same object.
@@ -271,6 +274,14 @@ impl MediaStore for MemoryMediaStore {
     async fn link(&self, key: &str) -> Result<String, MediaError> {
         Ok(format!("/dev/{key}"))
     }
+
+    async fn delete(&self, key: &str) -> Result<(), MediaError> {
+        self.objects
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+        Ok(())
+    }
 }
 
 /// S3 with server-side encryption; links are presigned GETs valid for 15 minutes.
@@ -321,6 +332,17 @@ impl MediaStore for S3MediaStore {
             .await
             .map_err(|e| MediaError::Transient(e.to_string()))?;
         Ok(request.uri().to_owned())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), MediaError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| MediaError::Transient(crate::aws::sdk_failure("DeleteObject", e).detail))
     }
 }
 

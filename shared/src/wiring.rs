@@ -74,7 +74,8 @@ impl AwsClients {
 pub async fn webhook_handler(env: &Env, aws: &AwsClients) -> Result<WebhookHandler, ConfigError> {
     let settings = IntakeSettings::from_env(env)?;
     let config = settings.resolve(Some(&aws.ssm)).await?;
-    let store = DynamoStore::new(aws.dynamodb.clone(), &config.table);
+    let store =
+        DynamoStore::new(aws.dynamodb.clone(), &config.table).with_retention(config.retention);
     let queue = SqsQueue::new(aws.sqs.clone(), &config.inbound_queue_url);
     let intake = Intake::new(
         Arc::new(store),
@@ -150,7 +151,10 @@ async fn common(settings: &BotReplySettings, aws: &AwsClients) -> Result<Common,
         },
     );
     Ok(Common {
-        store: Arc::new(DynamoStore::new(aws.dynamodb.clone(), &settings.table)),
+        store: Arc::new(
+            DynamoStore::new(aws.dynamodb.clone(), &settings.table)
+                .with_retention(settings.retention),
+        ),
         whatsapp: Arc::new(whatsapp),
         handoffs: Arc::new(SqsQueue::new(aws.sqs.clone(), &settings.handoff_queue_url)),
         bot_config: Arc::new(bot_config),
@@ -242,6 +246,15 @@ async fn desk(settings: &BreachSettings, aws: &AwsClients) -> Result<AgentDesk, 
                 &settings.topic_arn,
             ))),
     )
+}
+
+/// Data requests (export, erasure) over the table and the media bucket of the environment.
+pub fn privacy(env: &Env, aws: &AwsClients) -> Result<crate::privacy::Privacy, ConfigError> {
+    let table = env.required(crate::config::HELPDESK_TABLE)?;
+    Ok(crate::privacy::Privacy::new(
+        Arc::new(DynamoStore::new(aws.dynamodb.clone(), table)),
+        media_store(env, aws),
+    ))
 }
 
 /// The S3 media bucket, if configured.

@@ -17,6 +17,10 @@
 //! helpdesk-local provision [--prefix P]
 //!                                  create table, queues and schedule group in the AWS endpoint
 //!                                  of the environment (moto, DynamoDB Local, LocalStack)
+//! helpdesk-local gdpr export|erase --wa-id WA_ID
+//!                                  a customer's data request against the table and media
+//!                                  bucket of the environment (HELPDESK_TABLE,
+//!                                  HELPDESK_MEDIA_BUCKET): the export as JSON, or erasure
 //! ```
 
 use std::net::SocketAddr;
@@ -109,6 +113,10 @@ async fn main() -> ExitCode {
             json: args.iter().any(|a| a == "--json"),
         }),
         Some("provision") => provision(flag(&args, "--prefix").unwrap_or("local")).await,
+        Some("gdpr") => match (args.get(1).map(String::as_str), flag(&args, "--wa-id")) {
+            (Some(action @ ("export" | "erase")), Some(wa_id)) => gdpr(&env, action, wa_id).await,
+            _ => Err("usage: helpdesk-local gdpr export|erase --wa-id WA_ID".into()),
+        },
         Some("-h" | "--help" | "help") => {
             println!(
                 "{}",
@@ -588,6 +596,19 @@ async fn request(
     let status = response.lines().next().unwrap_or("").to_owned();
     let reply = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
     Ok((status, reply))
+}
+
+/// A data request against the deployed (or emulated) table and bucket.
+async fn gdpr(env: &Env, action: &str, wa_id: &str) -> Result<(), Failure> {
+    let wa_id = helpdesk::ids::WaId::parse(wa_id).map_err(|e| format!("--wa-id: {e}"))?;
+    let aws = helpdesk::wiring::AwsClients::new(&helpdesk::wiring::sdk_config().await);
+    let privacy = helpdesk::wiring::privacy(env, &aws)?;
+    let out = match action {
+        "export" => privacy.export(&wa_id).await?,
+        _ => serde_json::to_value(privacy.erase(&wa_id).await?)?,
+    };
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
 }
 
 async fn provision(prefix: &str) -> Result<(), Failure> {

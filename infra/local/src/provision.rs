@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use helpdesk::store::{ASSIGNEE_INDEX, QUEUE_INDEX};
+use helpdesk::store::{ASSIGNEE_INDEX, CUSTOMER_INDEX, QUEUE_INDEX};
 
 /// Receives before a poison message moves to the dead-letter queue.
 pub const MAX_RECEIVE_COUNT: u32 = 5;
@@ -160,11 +160,15 @@ pub async fn create_table(
         .attribute_definitions(attr("ticket_id").map_err(|e| fail(name, e))?)
         .attribute_definitions(attr("assignee").map_err(|e| fail(name, e))?)
         .attribute_definitions(attr("updated_at").map_err(|e| fail(name, e))?)
+        .attribute_definitions(attr("wa_id").map_err(|e| fail(name, e))?)
         .global_secondary_indexes(
             index(QUEUE_INDEX, "queue_key", "ticket_id").map_err(|e| fail(name, e))?,
         )
         .global_secondary_indexes(
             index(ASSIGNEE_INDEX, "assignee", "updated_at").map_err(|e| fail(name, e))?,
+        )
+        .global_secondary_indexes(
+            index(CUSTOMER_INDEX, "wa_id", "ticket_id").map_err(|e| fail(name, e))?,
         )
         .send()
         .await;

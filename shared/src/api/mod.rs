@@ -20,6 +20,9 @@
 //! | PUT | `/agents/{id}/presence` `{online?, capacity?}` | agents: own presence; supervisors: capacity |
 //! | GET | `/templates` | everyone |
 //! | GET | `/analytics?from=&to=&scope=` | supervisors; agents for `agent:<self>` |
+//! | PUT | `/customers/{wa_id}/consent` `{opted_in, source}` | supervisors |
+//! | GET | `/customers/{wa_id}/export` | admins (GDPR access request) |
+//! | DELETE | `/customers/{wa_id}` | admins (GDPR erasure) |
 //!
 //! Errors: `{"error": code, "message": text, "fields": {field: problem}}` with 400 (bad input),
 //! 401, 403, 404, 405, 409 (version conflict, agent unavailable), 413, 422 (outside the 24 h
@@ -287,13 +290,22 @@ impl AgentApi {
                 json!({ "templates": self.templates.all() }),
             )),
             ("GET", ["analytics"]) => self.analytics(&caller, &query).await,
-            (_, ["me" | "tickets" | "agents" | "templates" | "analytics", ..]) => {
-                Err(ApiError::new(
-                    405,
-                    "method_not_allowed",
-                    format!("{} {} is not supported", req.method, req.path),
-                ))
+            ("PUT", ["customers", wa_id, "consent"]) => {
+                self.set_consent(&caller, wa_id, req.body).await
             }
+            ("GET", ["customers", wa_id, "export"]) => self.export(&caller, wa_id).await,
+            ("DELETE", ["customers", wa_id]) => self.erase(&caller, wa_id).await,
+            (
+                _,
+                [
+                    "me" | "tickets" | "agents" | "templates" | "analytics" | "customers",
+                    ..,
+                ],
+            ) => Err(ApiError::new(
+                405,
+                "method_not_allowed",
+                format!("{} {} is not supported", req.method, req.path),
+            )),
             _ => Err(ApiError::not_found(format!("no route {}", req.path))),
         }
     }
@@ -811,6 +823,60 @@ impl AgentApi {
         Ok(ApiResponse::ok(json!(agent)))
     }
 
+    fn customer_id(wa_id: &str) -> Result<crate::ids::WaId, ApiError> {
+        crate::ids::WaId::parse(wa_id)
+            .map_err(|e| ApiError::field("wa_id", format!("is not a WhatsApp id: {e}")))
+    }
+
+    fn privacy(&self) -> crate::privacy::Privacy {
+        crate::privacy::Privacy::new(self.desk.store().clone(), self.media.clone())
+    }
+
+    async fn set_consent(
+        &self,
+        caller: &Caller,
+        wa_id: &str,
+        body: &[u8],
+    ) -> Result<ApiResponse, ApiError> {
+        if !caller.role.sees_everything() {
+            return Err(ApiError::forbidden("a supervisor records consent"));
+        }
+        let wa_id = Self::customer_id(wa_id)?;
+        let b: ConsentBody = parse_body(body)?;
+        let source = b.source.trim();
+        if source.is_empty() || source.chars().count() > 64 {
+            return Err(ApiError::field(
+                "source",
+                "say where the consent came from (1-64 characters, e.g. web_form)",
+            ));
+        }
+        let consent = crate::consent::Consent {
+            opted_in: b.opted_in,
+            at: self.clock.now(),
+            source: format!("{source} (recorded by {})", caller.agent),
+        };
+        self.desk.store().set_consent(&wa_id, &consent).await?;
+        Ok(ApiResponse::ok(json!(consent)))
+    }
+
+    async fn export(&self, caller: &Caller, wa_id: &str) -> Result<ApiResponse, ApiError> {
+        if caller.role != Role::Admin {
+            return Err(ApiError::forbidden("admins answer data requests"));
+        }
+        let wa_id = Self::customer_id(wa_id)?;
+        let export = self.privacy().export(&wa_id).await.map_err(privacy_error)?;
+        Ok(ApiResponse::ok(export))
+    }
+
+    async fn erase(&self, caller: &Caller, wa_id: &str) -> Result<ApiResponse, ApiError> {
+        if caller.role != Role::Admin {
+            return Err(ApiError::forbidden("admins erase customer data"));
+        }
+        let wa_id = Self::customer_id(wa_id)?;
+        let erased = self.privacy().erase(&wa_id).await.map_err(privacy_error)?;
+        Ok(ApiResponse::ok(json!(erased)))
+    }
+
     async fn analytics(&self, caller: &Caller, q: &Query) -> Result<ApiResponse, ApiError> {
         q.only(&["from", "to", "scope"])?;
         let today = self
@@ -841,6 +907,20 @@ impl AgentApi {
         )?;
         let report = analytics::report(self.desk.store().as_ref(), &query).await?;
         Ok(ApiResponse::ok(json!(report)))
+    }
+}
+
+fn privacy_error(e: crate::privacy::PrivacyError) -> ApiError {
+    match e {
+        crate::privacy::PrivacyError::Store(s) => s.into(),
+        crate::privacy::PrivacyError::Media(m) => {
+            warn!(error = %m, "media store failed during a data request");
+            ApiError::new(
+                503,
+                "unavailable",
+                "the media store failed; repeat the request",
+            )
+        }
     }
 }
 
@@ -981,6 +1061,13 @@ struct NewAgentBody {
     teams: Vec<String>,
     languages: Vec<String>,
     capacity: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentBody {
+    opted_in: bool,
+    source: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -566,3 +566,78 @@ async fn only_admins_add_agents_and_every_field_is_checked() {
         assert!(r.body["fields"][field].is_string(), "{field}: {}", r.body);
     }
 }
+
+#[tokio::test]
+async fn consent_export_and_erasure_follow_the_roles_and_leave_nothing() {
+    let a = api().await;
+    let id = a.queued("4915100000001", "wamid.1").await;
+    let consent_body = json!({"opted_in": true, "source": "web_form"});
+    let r = a
+        .call(
+            "tom",
+            "PUT",
+            "/customers/4915100000001/consent",
+            consent_body.clone(),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let consent = a
+        .ok(
+            "maria",
+            "PUT",
+            "/customers/4915100000001/consent",
+            consent_body,
+        )
+        .await;
+    assert_eq!(consent["source"], "web_form (recorded by maria)");
+    let r = a
+        .call(
+            "maria",
+            "PUT",
+            "/customers/4915100000001/consent",
+            json!({"opted_in": true, "source": " "}),
+        )
+        .await;
+    assert!(r.body["fields"]["source"].is_string());
+    let r = a
+        .call(
+            "maria",
+            "GET",
+            "/customers/4915100000001/export",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(r.status, 403, "admins only");
+    let export = a
+        .ok(
+            "root",
+            "GET",
+            "/customers/4915100000001/export",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(export["tickets"][0]["ticket"]["id"], id.as_str());
+    assert_eq!(export["consent"]["opted_in"], true);
+    let r = a
+        .call("root", "GET", "/customers/not-a-number/export", Value::Null)
+        .await;
+    assert!(r.body["fields"]["wa_id"].is_string(), "{}", r.body);
+    let erased = a
+        .ok("root", "DELETE", "/customers/4915100000001", Value::Null)
+        .await;
+    assert_eq!(erased["tickets"], 1);
+    let r = a
+        .call("maria", "GET", &format!("/tickets/{id}"), Value::Null)
+        .await;
+    assert_eq!(r.status, 404);
+    let export = a
+        .ok(
+            "root",
+            "GET",
+            "/customers/4915100000001/export",
+            Value::Null,
+        )
+        .await;
+    assert!(export["tickets"].as_array().unwrap().is_empty());
+    assert!(export["profile"].is_null() && export["consent"].is_null());
+}

@@ -499,6 +499,15 @@ impl TicketStore for FailNth {
     async fn release_agent(&self, id: &str) -> Result<(), StoreError> {
         self.inner.release_agent(id).await
     }
+    async fn customer_tickets(&self, w: &WaId) -> Result<Vec<Ticket>, StoreError> {
+        self.inner.customer_tickets(w).await
+    }
+    async fn erase_ticket(&self, t: &Ticket) -> Result<usize, StoreError> {
+        self.inner.erase_ticket(t).await
+    }
+    async fn erase_customer(&self, w: &WaId) -> Result<usize, StoreError> {
+        self.inner.erase_customer(w).await
+    }
     async fn consent(&self, w: &WaId) -> Result<Option<crate::consent::Consent>, StoreError> {
         self.inner.consent(w).await
     }

@@ -34,6 +34,8 @@ type Item = HashMap<String, AttributeValue>;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// How long messages and notes are kept (DynamoDB TTL on `expires_at`).
+    retention: jiff::SignedDuration,
 }
 
 impl DynamoStore {
@@ -41,7 +43,75 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            retention: super::DEFAULT_RETENTION,
         }
+    }
+
+    pub fn with_retention(mut self, retention: jiff::SignedDuration) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    fn expires_at(&self, from: Timestamp) -> AttributeValue {
+        n(from
+            .saturating_add(self.retention)
+            .unwrap_or(Timestamp::MAX)
+            .as_second())
+    }
+
+    /// A message item that expires after the retention period.
+    fn message_item(&self, m: &MessageRecord) -> Item {
+        let mut item = message_item_fields(m);
+        item.insert("expires_at".into(), self.expires_at(m.sent_at));
+        item
+    }
+
+    /// An activity item (notes may hold personal data) that expires like messages.
+    fn activity_item(&self, a: &Activity) -> Item {
+        let mut item = activity_item_fields(a);
+        item.insert("expires_at".into(), self.expires_at(a.at));
+        item
+    }
+
+    /// Deletes items by key, 25 at a time; what DynamoDB leaves unprocessed is sent again.
+    async fn delete_keys(&self, keys: Vec<(String, String)>) -> Result<usize, StoreError> {
+        use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+        let count = keys.len();
+        for chunk in keys.chunks(25) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|(pk, sk)| {
+                    DeleteRequest::builder()
+                        .set_key(Some(values([("PK", s(pk)), ("SK", s(sk))])))
+                        .build()
+                        .map(|d| WriteRequest::builder().delete_request(d).build())
+                        .map_err(|e| StoreError::Rejected(e.to_string()))
+                })
+                .collect::<Result<_, _>>()?;
+            for _ in 0..8 {
+                if requests.is_empty() {
+                    break;
+                }
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("BatchWriteItem", e))?;
+                requests = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .unwrap_or_default();
+                if !requests.is_empty() {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+            if !requests.is_empty() {
+                return Err(StoreError::Throttled("deleting items".into()));
+            }
+        }
+        Ok(count)
     }
 
     fn put(
@@ -247,7 +317,7 @@ fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 15]
     ]
 }
 
-fn message_item(m: &MessageRecord) -> Item {
+fn message_item_fields(m: &MessageRecord) -> Item {
     let mut item = values([
         ("PK", s(ticket_pk(m.ticket_id))),
         ("SK", s(message_sort_key(m.sent_at, &m.wamid))),
@@ -419,7 +489,7 @@ fn ticket_from(item: &Item) -> Result<Ticket, StoreError> {
     })
 }
 
-fn activity_item(a: &Activity) -> Item {
+fn activity_item_fields(a: &Activity) -> Item {
     values([
         ("PK", s(ticket_pk(a.ticket_id))),
         ("SK", s(activity_sort_key(a))),
@@ -689,7 +759,7 @@ impl TicketStore for DynamoStore {
             self.put(seen_item(first), "attribute_not_exists(PK)", None)?,
             conversation_put,
             self.put(ticket_item(ticket), "attribute_not_exists(PK)", None)?,
-            self.put(message_item(first), "attribute_not_exists(PK)", None)?,
+            self.put(self.message_item(first), "attribute_not_exists(PK)", None)?,
         ];
         Ok(match self.transact(items).await? {
             None => WriteOutcome::Written,
@@ -752,7 +822,7 @@ impl TicketStore for DynamoStore {
             self.put(seen_item(message), "attribute_not_exists(PK)", None)?,
             conversation_item,
             TransactWriteItem::builder().update(ticket_update).build(),
-            self.put(message_item(message), "attribute_not_exists(PK)", None)?,
+            self.put(self.message_item(message), "attribute_not_exists(PK)", None)?,
         ];
         match self.transact(items).await? {
             None => Ok(WriteOutcome::Written),
@@ -786,7 +856,7 @@ impl TicketStore for DynamoStore {
     async fn record_outbound(&self, message: &MessageRecord) -> Result<WriteOutcome, StoreError> {
         let items = vec![
             self.put(seen_item(message), "attribute_not_exists(PK)", None)?,
-            self.put(message_item(message), "attribute_not_exists(PK)", None)?,
+            self.put(self.message_item(message), "attribute_not_exists(PK)", None)?,
         ];
         Ok(match self.transact(items).await? {
             None => WriteOutcome::Written,
@@ -979,7 +1049,11 @@ impl TicketStore for DynamoStore {
             )?);
         }
         for activity in turn.activity {
-            items.push(self.put(activity_item(activity), "attribute_not_exists(PK)", None)?);
+            items.push(self.put(
+                self.activity_item(activity),
+                "attribute_not_exists(PK)",
+                None,
+            )?);
         }
         let failed = |codes: &[Option<String>], i: usize| {
             codes.get(i).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed")
@@ -1028,7 +1102,7 @@ impl TicketStore for DynamoStore {
         let mut items = vec![TransactWriteItem::builder().update(done).build()];
         if let Some(message) = sent {
             items.push(self.put(seen_item(message), "attribute_not_exists(PK)", None)?);
-            items.push(self.put(message_item(message), "attribute_not_exists(PK)", None)?);
+            items.push(self.put(self.message_item(message), "attribute_not_exists(PK)", None)?);
         }
         match self.transact(items).await? {
             None => Ok(()),
@@ -1072,6 +1146,72 @@ impl TicketStore for DynamoStore {
                 message.wamid, message.ticket_id
             )))
         }
+    }
+
+    async fn customer_tickets(&self, wa_id: &WaId) -> Result<Vec<Ticket>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(CUSTOMER_INDEX)
+            .key_condition_expression("wa_id = :w")
+            .expression_attribute_values(":w", s(wa_id.as_str()))
+            .into_paginator()
+            .items()
+            .send();
+        let mut ids = Vec::new();
+        while let Some(item) = pages.next().await {
+            ids.push(
+                Reader(&item.map_err(|e| sdk_error("Query", e))?)
+                    .parse("ticket_id", |v| TicketId::parse(v).ok())?,
+            );
+        }
+        // The index is eventually consistent: read each ticket itself.
+        let mut tickets = Vec::new();
+        for id in ids {
+            if let Some(t) = self.ticket(id).await? {
+                tickets.push(t);
+            }
+        }
+        Ok(tickets)
+    }
+
+    async fn erase_ticket(&self, ticket: &Ticket) -> Result<usize, StoreError> {
+        let pk = ticket_pk(ticket.id);
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", s(&pk))
+            .projection_expression("PK, SK, wamid")
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| sdk_error("Query", e))?;
+            let r = Reader(&item);
+            if let Some(wamid) = r.opt("wamid")? {
+                keys.push((format!("WAMID#{wamid}"), "SEEN".to_owned()));
+            }
+            keys.push((pk.clone(), r.str("SK")?.to_owned()));
+        }
+        if let Some(open) = self.conversation(&ticket.key).await?
+            && open.ticket_id == ticket.id
+        {
+            keys.push((conversation_pk(&ticket.key), "OPEN".to_owned()));
+        }
+        self.delete_keys(keys).await
+    }
+
+    async fn erase_customer(&self, wa_id: &WaId) -> Result<usize, StoreError> {
+        self.delete_keys(vec![
+            (customer_pk(wa_id), "PROFILE".to_owned()),
+            (customer_pk(wa_id), "CONSENT".to_owned()),
+        ])
+        .await
     }
 
     async fn consent(&self, wa_id: &WaId) -> Result<Option<crate::consent::Consent>, StoreError> {
@@ -1347,6 +1487,8 @@ impl TicketStore for DynamoStore {
 pub const QUEUE_INDEX: &str = "queue";
 /// The GSI over `assignee` and `updated_at`.
 pub const ASSIGNEE_INDEX: &str = "assignee";
+/// The GSI over `wa_id` and `ticket_id`: a customer's tickets (export and erasure).
+pub const CUSTOMER_INDEX: &str = "customer";
 /// Analytics events are remembered (for idempotency) this long.
 const STATS_RETENTION_DAYS: i64 = 400;
 

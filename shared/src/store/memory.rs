@@ -379,6 +379,45 @@ impl TicketStore for MemoryStore {
         Ok(())
     }
 
+    async fn customer_tickets(&self, wa_id: &WaId) -> Result<Vec<Ticket>, StoreError> {
+        let state = self.begin()?;
+        let mut tickets: Vec<Ticket> = state
+            .tickets
+            .values()
+            .filter(|t| &t.key.wa_id == wa_id)
+            .cloned()
+            .collect();
+        tickets.sort_by_key(|t| t.id);
+        Ok(tickets)
+    }
+
+    async fn erase_ticket(&self, ticket: &Ticket) -> Result<usize, StoreError> {
+        let mut state = self.begin()?;
+        let messages = state.messages.remove(&ticket.id).unwrap_or_default();
+        let mut count = messages.len();
+        for m in messages.values() {
+            count += usize::from(state.seen.remove(&m.wamid).is_some());
+        }
+        count += state.outbox.remove(&ticket.id).map_or(0, |o| o.len());
+        count += state.activities.remove(&ticket.id).map_or(0, |a| a.len());
+        count += usize::from(state.tickets.remove(&ticket.id).is_some());
+        if state
+            .conversations
+            .get(&ticket.key)
+            .is_some_and(|c| c.ticket_id == ticket.id)
+        {
+            state.conversations.remove(&ticket.key);
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    async fn erase_customer(&self, wa_id: &WaId) -> Result<usize, StoreError> {
+        let mut state = self.begin()?;
+        Ok(usize::from(state.customers.remove(wa_id).is_some())
+            + usize::from(state.consents.remove(wa_id).is_some()))
+    }
+
     async fn consent(&self, wa_id: &WaId) -> Result<Option<crate::consent::Consent>, StoreError> {
         Ok(self.begin()?.consents.get(wa_id).cloned())
     }

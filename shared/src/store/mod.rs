@@ -5,7 +5,7 @@
 mod dynamo;
 mod memory;
 
-pub use dynamo::{ASSIGNEE_INDEX, DynamoStore, QUEUE_INDEX};
+pub use dynamo::{ASSIGNEE_INDEX, CUSTOMER_INDEX, DynamoStore, QUEUE_INDEX};
 pub use memory::MemoryStore;
 
 use std::collections::BTreeMap;
@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{ConversationKey, TicketId, WaId, Wamid};
 use crate::ticket::{Conversation, Ticket};
 use crate::webhook::plan::{DeliveryState, StatusUpdate};
+
+/// How long messages and notes are kept unless configured (`HELPDESK_RETENTION_DAYS`).
+pub const DEFAULT_RETENTION: SignedDuration = SignedDuration::from_hours(365 * 24);
 
 /// How long a wamid is remembered. Meta retries a webhook for up to 7 days.
 pub const SEEN_RETENTION: SignedDuration = SignedDuration::from_hours(8 * 24);
@@ -405,6 +408,16 @@ pub trait TicketStore: Send + Sync {
         message: &MessageRecord,
         media: &crate::media::MediaRecord,
     ) -> Result<(), StoreError>;
+
+    /// Every ticket of a customer (any business number).
+    async fn customer_tickets(&self, wa_id: &WaId) -> Result<Vec<Ticket>, StoreError>;
+
+    /// Deletes a ticket with everything on it (messages, notes, outbox, idempotency records,
+    /// its open conversation); returns how many items went.
+    async fn erase_ticket(&self, ticket: &Ticket) -> Result<usize, StoreError>;
+
+    /// Deletes the customer's profile and consent record.
+    async fn erase_customer(&self, wa_id: &WaId) -> Result<usize, StoreError>;
 
     /// The customer's consent to business-initiated messages, if ever recorded.
     async fn consent(&self, wa_id: &WaId) -> Result<Option<crate::consent::Consent>, StoreError>;
