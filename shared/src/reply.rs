@@ -120,6 +120,12 @@ impl BotReply {
         self
     }
 
+    /// Counts the bot's messages, handoffs and failed sends; one metric line per batch.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.outbox.metrics = metrics;
+        self
+    }
+
     pub fn with_sla(mut self, sla: Arc<SlaConfig>, timers: Arc<dyn Timers>) -> Self {
         self.sla = Some(sla);
         self.outbox.timers = Some(timers);
@@ -153,6 +159,7 @@ impl BotReply {
                 }
             }
         }
+        self.outbox.metrics.flush();
         failed
     }
 
