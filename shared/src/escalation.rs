@@ -77,6 +77,12 @@ impl SlaBreach {
         self
     }
 
+    /// Counts breaches, the bot's messages, handoffs and failed sends; one line per batch.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.outbox.metrics = metrics;
+        self
+    }
+
     /// Handles fired timers (a standard queue: records are independent) and returns the ids of
     /// the records to deliver again.
     pub async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
@@ -103,6 +109,7 @@ impl SlaBreach {
                 }
             }
         }
+        self.outbox.metrics.flush();
         failed
     }
 
@@ -159,6 +166,10 @@ impl SlaBreach {
             };
             match self.store.commit_bot_turn(&write).await? {
                 TurnOutcome::Committed => {
+                    if matches!(fired, Fired::Level { level: 1, .. }) {
+                        // Counted at the write that records it, so once per breach.
+                        self.outbox.metrics.sla_breach(payload.target.as_str());
+                    }
                     self.outbox.flush(&next, &key).await?;
                     return Ok(fired);
                 }

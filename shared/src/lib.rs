@@ -16,6 +16,7 @@ pub mod handoff;
 pub mod ids;
 pub mod intake;
 pub mod media;
+pub mod metrics;
 pub mod notify;
 pub mod orders;
 pub mod outbox;

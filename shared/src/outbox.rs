@@ -11,6 +11,7 @@ use tracing::{error, warn};
 use crate::clock::Clock;
 use crate::handoff::HandoffItem;
 use crate::ids::Wamid;
+use crate::metrics::{Count, Metrics};
 use crate::notify::{Notification, Notifier, NotifyError};
 use crate::queue::{Queue, QueueError};
 use crate::store::{
@@ -134,6 +135,8 @@ pub struct OutboxRunner {
     pub(crate) retry: RetryPolicy,
     /// Sent instead of a free-form reply outside the 24 h window, if configured.
     pub(crate) reengagement: Option<Template>,
+    /// Counts the bot's messages, handoffs and failed sends; off unless the handler sets it.
+    pub(crate) metrics: Metrics,
 }
 
 impl OutboxRunner {
@@ -154,6 +157,7 @@ impl OutboxRunner {
             clock,
             retry: RetryPolicy::default(),
             reengagement: None,
+            metrics: Metrics::off(),
         }
     }
     /// Sends the pending outbox entries of the turn that answered `inbound`, in order.
@@ -177,6 +181,9 @@ impl OutboxRunner {
                             };
                             self.store.complete_outbox(&entry, Some(&record)).await?;
                             sent += 1;
+                            if record.sent_by.is_none() {
+                                self.metrics.add(Count::BotReplies, 1);
+                            }
                         }
                         None => self.store.complete_outbox(&entry, None).await?,
                     }
@@ -187,6 +194,7 @@ impl OutboxRunner {
                     })?;
                     self.handoffs.send(&[item.to_message()]).await?;
                     self.store.complete_outbox(&entry, None).await?;
+                    self.metrics.handoff(item.reason.as_str());
                 }
                 OutboxKind::Timer => {
                     let change: TimerChange =
@@ -263,14 +271,30 @@ impl OutboxRunner {
         if body.is_template() && !self.may_initiate(ticket).await? {
             return Ok(None);
         }
-        let wamid = match send_with_retry(self.whatsapp.as_ref(), self.retry, from, to, &body).await
+        let wamid = match send_with_retry(
+            self.whatsapp.as_ref(),
+            self.retry,
+            &self.metrics,
+            from,
+            to,
+            &body,
+        )
+        .await
         {
             Ok(wamid) => wamid,
             Err(e) if e.needs_template() && !body.is_template() => match &self.reengagement {
                 Some(_) if !self.may_initiate(ticket).await? => return Ok(None),
                 Some(t) => {
                     body = OutboundBody::Template(t.clone());
-                    send_with_retry(self.whatsapp.as_ref(), self.retry, from, to, &body).await?
+                    send_with_retry(
+                        self.whatsapp.as_ref(),
+                        self.retry,
+                        &self.metrics,
+                        from,
+                        to,
+                        &body,
+                    )
+                    .await?
                 }
                 None => {
                     warn!(ticket_id = %ticket.id, error = %e, "reply not sent: WhatsApp requires a template");

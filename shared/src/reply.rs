@@ -121,6 +121,12 @@ impl BotReply {
         self
     }
 
+    /// Counts the bot's messages, handoffs and failed sends; one metric line per batch.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.outbox.metrics = metrics;
+        self
+    }
+
     pub fn with_sla(mut self, sla: Arc<SlaConfig>, timers: Arc<dyn Timers>) -> Self {
         self.sla = Some(sla);
         self.outbox.timers = Some(timers);
@@ -154,6 +160,7 @@ impl BotReply {
                 }
             }
         }
+        self.outbox.metrics.flush();
         failed
     }
 

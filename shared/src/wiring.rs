@@ -17,6 +17,7 @@ use crate::config::{
 use crate::escalation::{BreachPorts, SlaBreach};
 use crate::intake::Intake;
 use crate::media::{MediaArchive, MediaStore, S3MediaStore};
+use crate::metrics::Metrics;
 use crate::notify::SnsNotifier;
 use crate::orders::{HttpOrders, OrderLookup, Unconfigured};
 use crate::queue::SqsQueue;
@@ -83,11 +84,10 @@ pub async fn webhook_handler(env: &Env, aws: &AwsClients) -> Result<WebhookHandl
         Arc::new(SystemClock),
         config.window,
     );
-    Ok(WebhookHandler::new(
-        intake,
-        &config.app_secret,
-        config.verify_token,
-    ))
+    Ok(
+        WebhookHandler::new(intake, &config.app_secret, config.verify_token)
+            .with_metrics(Metrics::from_env(env)),
+    )
 }
 
 /// Why a function could not start.
@@ -197,7 +197,8 @@ pub async fn bot_reply(env: &Env, aws: &AwsClients) -> Result<BotReply, StartErr
         Arc::new(SystemClock),
     )
     .with_reengagement_template(c.reengagement)
-    .with_sla(c.sla, c.timers);
+    .with_sla(c.sla, c.timers)
+    .with_metrics(Metrics::from_env(env));
     match media_store(env, aws) {
         Some(store) => {
             reply = reply.with_media(MediaArchive {
@@ -226,7 +227,7 @@ pub async fn sla_breach(env: &Env, aws: &AwsClients) -> Result<SlaBreach, StartE
         notifier: Arc::new(SnsNotifier::new(aws.sns.clone(), &settings.topic_arn)),
         clock: Arc::new(SystemClock),
     };
-    Ok(SlaBreach::new(ports, c.bot_config, c.sla))
+    Ok(SlaBreach::new(ports, c.bot_config, c.sla).with_metrics(Metrics::from_env(env)))
 }
 
 /// What agents do to tickets, over DynamoDB, the Cloud API, Scheduler and SNS (assignment and

@@ -395,3 +395,50 @@ async fn a_new_question_after_the_answer_restarts_the_bot_time_limit_instead() {
         "{armed:?}"
     );
 }
+
+#[tokio::test]
+async fn a_breach_is_counted_once_without_dimension_and_escalations_are_not_breaches_again() {
+    // GIVEN sla-breach with metrics and a ticket nobody answers
+    let mut w = world();
+    let (metrics, capture) = crate::metrics::Metrics::capture("sla-breach");
+    w.breach = w.breach.with_metrics(metrics.clone());
+    w.customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
+    // WHEN the warning, the breach (delivered twice) and both escalations fire
+    w.fire_next().await;
+    let (breach, _) = w.fire_next().await;
+    assert_eq!(w.breach.handle(&breach).await.unwrap(), Fired::Repeat);
+    w.fire_next().await;
+    w.fire_next().await;
+    metrics.flush();
+    // THEN one breach is counted, its target a property
+    let lines = capture.lines();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["SlaBreaches"], 1);
+    assert_eq!(
+        lines[0]["SlaTargets"],
+        serde_json::json!({"first_response": 1})
+    );
+}
+
+#[tokio::test]
+async fn the_bot_time_limit_counts_the_handoff_and_the_bots_goodbye() {
+    let mut w = world();
+    let (metrics, capture) = crate::metrics::Metrics::capture("sla-breach");
+    w.breach = w.breach.with_metrics(metrics.clone());
+    w.customer("wamid.1", "Hallo").await;
+    let before = w.whatsapp.sent().len();
+    w.fire_next().await;
+    metrics.flush();
+    let line = &capture.lines()[0];
+    assert_eq!(line["Handoffs"], 1);
+    assert_eq!(
+        line["HandoffReasons"],
+        serde_json::json!({"bot_time_limit": 1})
+    );
+    assert_eq!(line["BotReplies"], w.whatsapp.sent().len() - before);
+    assert!(
+        line.get("SlaBreaches").is_none(),
+        "the bot's limit is not a breach"
+    );
+}

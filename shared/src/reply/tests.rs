@@ -455,3 +455,41 @@ async fn without_consent_not_even_the_reengagement_template_goes_out() {
     );
     assert!(w.whatsapp.sent().is_empty());
 }
+
+#[tokio::test]
+async fn each_batch_writes_one_metric_line_of_bot_messages_handoffs_and_failed_sends() {
+    // GIVEN the bot with metrics, and WhatsApp down for one call
+    let mut w = world();
+    let (metrics, capture) = crate::metrics::Metrics::capture("bot-reply");
+    w.bot = w.bot.with_metrics(metrics);
+    w.whatsapp
+        .inject_faults([WhatsAppError::classify(503, 0, "down".into())]);
+
+    // WHEN a customer greets the bot
+    w.bot.handle_batch(&w.customer("Hallo").await).await;
+    // THEN one line counts the bot's messages, and one the failed call by its code
+    let greeted = w.whatsapp.sent().len();
+    let lines = capture.lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["BotReplies"], greeted);
+    assert_eq!(lines[0]["Function"], "bot-reply");
+    assert_eq!(
+        (&lines[1]["Code"], &lines[1]["SendFailures"]),
+        (&"5xx".into(), &1.into())
+    );
+
+    // WHEN the customer asks for a person, and the queue delivers that record again
+    let records = w.customer("dringend, falsche Lieferadresse!").await;
+    w.bot.handle_batch(&records).await;
+    w.bot.handle_batch(&records).await;
+    // THEN the handoff is counted once, with its reason as a property
+    let lines = capture.lines();
+    assert_eq!(
+        lines.len(),
+        3,
+        "a redelivery that does nothing writes nothing"
+    );
+    assert_eq!(lines[2]["Handoffs"], 1);
+    assert_eq!(lines[2]["HandoffReasons"], serde_json::json!({"urgent": 1}));
+    assert_eq!(capture.total("BotReplies"), w.whatsapp.sent().len() as f64);
+}

@@ -13,6 +13,7 @@ use tracing::{error, info, warn};
 use super::plan::plan;
 use super::signature::SignatureVerifier;
 use crate::intake::Intake;
+use crate::metrics::{Count, Metrics};
 
 /// Meta sends at most 3 MB per webhook.
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
@@ -24,6 +25,7 @@ pub struct WebhookHandler {
     intake: Intake,
     verifier: SignatureVerifier,
     verify_token: SecretString,
+    metrics: Metrics,
 }
 
 impl WebhookHandler {
@@ -32,7 +34,14 @@ impl WebhookHandler {
             intake,
             verifier: SignatureVerifier::new(app_secret),
             verify_token,
+            metrics: Metrics::off(),
         }
+    }
+
+    /// One metric line per notification: messages in, duplicates, time to answer.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Handles one request. `query` is the raw query string, `body` the raw body bytes.
@@ -45,7 +54,13 @@ impl WebhookHandler {
     ) -> Response<String> {
         match *method {
             Method::GET => self.verify_subscription(query),
-            Method::POST => self.notification(headers, body).await,
+            Method::POST => {
+                let started = Instant::now();
+                let response = self.notification(headers, body).await;
+                self.metrics.ack_latency(started.elapsed());
+                self.metrics.flush();
+                response
+            }
             _ => {
                 let mut response = error_response(
                     StatusCode::METHOD_NOT_ALLOWED,
@@ -145,6 +160,9 @@ impl WebhookHandler {
             );
         }
         let report = self.intake.ingest(&plan).await;
+        self.metrics.add(Count::MessagesIn, report.stored);
+        self.metrics
+            .add(Count::DuplicateMessages, report.duplicates);
         let s = &plan.summary;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         match &report.error {

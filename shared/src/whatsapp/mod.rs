@@ -18,6 +18,7 @@ use tracing::{error, warn};
 
 use crate::bot::config::{MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_LIST_ROWS, MAX_ROW_TITLE, MAX_TEXT};
 use crate::ids::{PhoneNumberId, WaId, Wamid};
+use crate::metrics::Metrics;
 
 /// Free-form messages are allowed for 24 hours after the customer's last message.
 pub const SERVICE_WINDOW: SignedDuration = SignedDuration::from_hours(24);
@@ -330,10 +331,12 @@ fn jitter() -> u64 {
 }
 
 /// Sends with retries on rate limits and transient failures. Logs an access-token failure at
-/// error level (the alarm's filter) and never retries it.
+/// error level (the alarm's filter) and never retries it. Every failed call is counted in
+/// `metrics` by its error code (the `SendFailures` metric).
 pub async fn send_with_retry(
     client: &dyn WhatsAppClient,
     policy: RetryPolicy,
+    metrics: &Metrics,
     from: &PhoneNumberId,
     to: &WaId,
     body: &OutboundBody,
@@ -341,7 +344,11 @@ pub async fn send_with_retry(
     body.validate()?;
     let mut attempt = 1;
     loop {
-        match client.send(from, to, body).await {
+        let result = client.send(from, to, body).await;
+        if let Err(e) = &result {
+            metrics.send_failure(e);
+        }
+        match result {
             Ok(wamid) => return Ok(wamid),
             Err(e) if e.is_retryable() && attempt < policy.attempts => {
                 let pause = policy.delay(attempt);

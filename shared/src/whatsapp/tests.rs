@@ -147,11 +147,20 @@ async fn a_rate_limit_is_retried_until_it_goes_through_once() {
     let body = OutboundBody::Text {
         body: "Hallo".into(),
     };
-    let wamid = send_with_retry(&client, FAST, &from, &wa(), &body)
+    let (metrics, capture) = Metrics::capture("bot-reply");
+    let wamid = send_with_retry(&client, FAST, &metrics, &from, &wa(), &body)
         .await
         .unwrap();
     assert_eq!(client.sent().len(), 1);
     assert_eq!(client.sent()[0].wamid, wamid);
+    // The refused attempt is counted by its code, though the retry went through.
+    metrics.flush();
+    let lines = capture.lines();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        (&lines[0]["Code"], &lines[0]["SendFailures"]),
+        (&"130429".into(), &1.into())
+    );
 }
 
 #[tokio::test]
@@ -162,7 +171,7 @@ async fn an_invalid_token_is_not_retried() {
     let body = OutboundBody::Text {
         body: "Hallo".into(),
     };
-    let err = send_with_retry(&client, FAST, &from, &wa(), &body)
+    let err = send_with_retry(&client, FAST, &Metrics::off(), &from, &wa(), &body)
         .await
         .unwrap_err();
     assert!(matches!(err, WhatsAppError::Unauthorized { .. }));
@@ -178,7 +187,7 @@ async fn retries_stop_after_the_last_attempt() {
         body: "Hallo".into(),
     };
     assert!(
-        send_with_retry(&client, FAST, &from, &wa(), &body)
+        send_with_retry(&client, FAST, &Metrics::off(), &from, &wa(), &body)
             .await
             .unwrap_err()
             .is_retryable()

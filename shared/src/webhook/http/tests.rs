@@ -190,3 +190,43 @@ async fn other_methods_are_not_allowed() {
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers()[header::ALLOW], "GET, POST");
 }
+
+#[tokio::test]
+async fn each_notification_writes_one_metric_line_with_messages_duplicates_and_ack_latency() {
+    // GIVEN the endpoint with metrics
+    let mut e = endpoint();
+    let (metrics, capture) = crate::metrics::Metrics::capture("webhook-intake");
+    e.handler = e.handler.with_metrics(metrics);
+    let body = many_customers(3, 1_764_061_200);
+    // WHEN Meta delivers a webhook twice, and a forged one arrives
+    post(&e, &signed(body.as_bytes()), body.as_bytes()).await;
+    post(&e, &signed(body.as_bytes()), body.as_bytes()).await;
+    post(&e, &HeaderMap::new(), body.as_bytes()).await;
+    // THEN a line per request: new messages, then duplicates, and every answer's latency
+    let lines = capture.lines();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        (&lines[0]["MessagesIn"], &lines[0]["DuplicateMessages"]),
+        (&3.into(), &0.into())
+    );
+    assert_eq!(
+        (&lines[1]["MessagesIn"], &lines[1]["DuplicateMessages"]),
+        (&0.into(), &3.into())
+    );
+    assert!(
+        lines[2].get("MessagesIn").is_none(),
+        "a refused body counts no message"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["AckLatency"].as_f64().is_some_and(|ms| ms >= 0.0))
+    );
+    // Verification requests are not notifications: no line.
+    get(
+        &e,
+        "hub.mode=subscribe&hub.verify_token=verify-token&hub.challenge=1",
+    )
+    .await;
+    assert_eq!(capture.lines().len(), 3);
+}
