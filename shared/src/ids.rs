@@ -172,6 +172,27 @@ impl Wamid {
     }
 }
 
+impl Wamid {
+    /// What logs show of a wamid: Meta's wamids are base64 that contains the customer's phone
+    /// number, so logs carry a digest instead (`w:` and 12 hex digits of SHA-256). The same
+    /// wamid always gives the same digest: `printf %s "$WAMID" | sha256sum | cut -c1-12` finds it.
+    pub fn log_ref(&self) -> LogRef {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.0.as_bytes());
+        LogRef(hex::encode(&digest[..6]))
+    }
+}
+
+/// A wamid as logs show it (see [`Wamid::log_ref`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRef(String);
+
+impl fmt::Display for LogRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "w:{}", self.0)
+    }
+}
+
 impl fmt::Display for Wamid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -248,6 +269,24 @@ impl ConversationKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logs_see_a_stable_digest_of_a_wamid_not_the_number_inside_it() {
+        // Meta's wamids are base64 of the number: "NDkxNTExMjM0NTY3OA" is "4915112345678".
+        let w = Wamid::parse("wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFjNFQjBDMDk=").unwrap();
+        let shown = w.log_ref().to_string();
+        assert!(shown.starts_with("w:") && shown.len() == 14, "{shown}");
+        assert!(!shown.contains("NDkx"));
+        assert_eq!(
+            shown,
+            w.log_ref().to_string(),
+            "the same wamid, the same digest"
+        );
+        assert_ne!(
+            shown,
+            Wamid::parse("wamid.other").unwrap().log_ref().to_string()
+        );
+    }
 
     #[test]
     fn wa_id_accepts_international_numbers_and_rejects_everything_else() {

@@ -157,7 +157,7 @@ impl Intake {
                 Ok(Stored::Duplicate(seen)) => {
                     result.duplicates += 1;
                     if !seen.enqueued {
-                        debug!(wamid = %seen.wamid, ticket_id = %seen.ticket_id, "stored earlier but not queued; queueing now");
+                        debug!(wamid = %seen.wamid.log_ref(), ticket_id = %seen.ticket_id, "stored earlier but not queued; queueing now");
                         result.pending.push(pending(&plan.key, seen, false));
                     }
                 }
@@ -241,9 +241,9 @@ impl Intake {
                         last_customer_at: if opened { message.sent_at } else { last },
                     });
                     if opened {
-                        info!(ticket_id = %ticket_id, wamid = %message.wamid, "ticket opened");
+                        info!(ticket_id = %ticket_id, wamid = %message.wamid.log_ref(), "ticket opened");
                     } else {
-                        debug!(ticket_id = %ticket_id, wamid = %message.wamid, "message joined ticket");
+                        debug!(ticket_id = %ticket_id, wamid = %message.wamid.log_ref(), "message joined ticket");
                     }
                     let seen = SeenMessage {
                         wamid: message.wamid.clone(),
@@ -255,7 +255,7 @@ impl Intake {
                     return Ok(Stored::New { seen, opened });
                 }
                 WriteOutcome::Duplicate | WriteOutcome::ConversationMoved => {
-                    debug!(wamid = %message.wamid, "lost a race for the conversation; reading again");
+                    debug!(wamid = %message.wamid.log_ref(), "lost a race for the conversation; reading again");
                     *known = None;
                 }
             }
@@ -297,7 +297,7 @@ impl Intake {
                 // Best effort: an unmarked record only means a redelivery queues again, and
                 // SQS deduplication or the bot's idempotency absorbs that.
                 if let Err(e) = self.store.mark_enqueued(&p.seen).await {
-                    warn!(wamid = %p.seen.wamid, error = %e, "could not mark message as queued");
+                    warn!(wamid = %p.seen.wamid.log_ref(), error = %e, "could not mark message as queued");
                 }
             }
         }
@@ -315,7 +315,7 @@ impl Intake {
                 Ok(StatusOutcome::Applied) => report.statuses_applied += 1,
                 Ok(StatusOutcome::Superseded) => report.statuses_superseded += 1,
                 Ok(StatusOutcome::UnknownMessage) => {
-                    info!(wamid = %status.wamid, state = status.state.as_str(), "status for a message we do not know; ignored");
+                    info!(wamid = %status.wamid.log_ref(), state = status.state.as_str(), "status for a message we do not know; ignored");
                     report.statuses_unknown += 1;
                 }
                 Err(e) => report.fail(e),

@@ -150,7 +150,7 @@ impl BotReply {
             };
             match result {
                 Ok((item, outcome)) => {
-                    info!(ticket_id = %item.ticket_id, wamid = %item.wamid, outcome = ?outcome, "customer message handled");
+                    info!(ticket_id = %item.ticket_id, wamid = %item.wamid.log_ref(), outcome = ?outcome, "customer message handled");
                 }
                 Err(e) => {
                     // Poison goes to the dead-letter queue after the queue's receive limit.
@@ -234,7 +234,7 @@ impl BotReply {
             .await
             .map_err(BotReplyError::Media)?;
         self.store.attach_media(&message, &record).await?;
-        info!(ticket_id = %message.ticket_id, wamid = %message.wamid, kept = record.key.is_some(), "customer media handled");
+        info!(ticket_id = %message.ticket_id, wamid = %message.wamid.log_ref(), kept = record.key.is_some(), "customer media handled");
         Ok(MessageRecord {
             media: Some(record),
             ..message
@@ -291,7 +291,7 @@ impl BotReply {
         next.updated_at = now;
         if ticket.status.is_with_agent() {
             // The agent sees the message on the ticket; notifying them is the agent side's job.
-            info!(ticket_id = %ticket.id, wamid = %message.wamid, "customer wrote on a ticket a person owns; bot stays silent");
+            info!(ticket_id = %ticket.id, wamid = %message.wamid.log_ref(), "customer wrote on a ticket a person owns; bot stays silent");
             let mut outbox = OutboxBuilder::new(ticket.id, message.wamid.clone());
             // Forward to the person who owns the ticket (or their team's queue).
             outbox.push(
@@ -343,7 +343,7 @@ impl BotReply {
             .mark_read(&ticket.key.phone_number_id, &message.wamid)
             .await
         {
-            warn!(wamid = %message.wamid, error = %e, "could not mark the message read");
+            warn!(wamid = %message.wamid.log_ref(), error = %e, "could not mark the message read");
         }
         let content: Content<'_> =
             serde_json::from_str(&message.content).unwrap_or(Content::Unknown {

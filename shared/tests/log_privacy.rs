@@ -212,6 +212,9 @@ fn at_info_no_phone_number_name_message_text_or_secret_is_logged() {
         "Geheimweg",
         APP_SECRET,
         VERIFY_TOKEN,
+        // Meta's wamids carry the number in base64: logs show a digest instead.
+        "wamid.A",
+        "wamid.C",
     ] {
         assert!(!log.contains(secret), "{secret:?} is in the log:\n{log}");
     }
