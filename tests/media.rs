@@ -6,8 +6,7 @@
 use helpdesk::api::ApiRequest;
 use helpdesk::api::auth::digest;
 use helpdesk_tests::stubs::WhatsAppStub;
-use helpdesk_tests::{Stack, post_signed, s};
-use http::StatusCode;
+use helpdesk_tests::{Stack, s};
 use jiff::Timestamp;
 use serde_json::json;
 
@@ -44,19 +43,7 @@ async fn setup() -> (Stack, WhatsAppStub) {
 }
 
 async fn deliver(stack: &Stack, body: &str) {
-    let webhook = stack.webhook().await;
-    assert_eq!(
-        post_signed(&webhook, body.as_bytes()).await.status(),
-        StatusCode::OK
-    );
-    let bot = helpdesk::wiring::bot_reply(&stack.env, &stack.aws)
-        .await
-        .unwrap();
-    assert!(
-        bot.handle_batch(&stack.inbound_records().await)
-            .await
-            .is_empty()
-    );
+    stack.deliver_to_bot(body).await;
 }
 
 #[tokio::test]

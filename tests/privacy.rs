@@ -4,9 +4,8 @@
 
 use helpdesk::ids::WaId;
 use helpdesk::webhook::sample::{SampleText, text_notification};
+use helpdesk_tests::Stack;
 use helpdesk_tests::stubs::WhatsAppStub;
-use helpdesk_tests::{Stack, post_signed};
-use http::StatusCode;
 use jiff::Timestamp;
 use serde_json::json;
 
@@ -28,19 +27,7 @@ async fn writes(stack: &Stack, wa_id: &str, wamid: &str, text: &str) {
 }
 
 async fn deliver(stack: &Stack, body: &str) {
-    let webhook = stack.webhook().await;
-    assert_eq!(
-        post_signed(&webhook, body.as_bytes()).await.status(),
-        StatusCode::OK
-    );
-    let bot = helpdesk::wiring::bot_reply(&stack.env, &stack.aws)
-        .await
-        .unwrap();
-    assert!(
-        bot.handle_batch(&stack.inbound_records().await)
-            .await
-            .is_empty()
-    );
+    stack.deliver_to_bot(body).await;
 }
 
 async fn everything(stack: &Stack) -> String {

@@ -220,6 +220,23 @@ pub async fn post_signed(handler: &WebhookHandler, body: &[u8]) -> Response<Stri
 }
 
 impl Stack {
+    /// Posts a webhook body signed as Meta would (it must be accepted), then lets bot-reply
+    /// (production wiring) handle what the intake queued.
+    pub async fn deliver_to_bot(&self, body: &str) {
+        let response = post_signed(&*self.webhook().await, body.as_bytes()).await;
+        assert_eq!(
+            response.status(),
+            http::StatusCode::OK,
+            "{}",
+            response.body()
+        );
+        let bot = helpdesk::wiring::bot_reply(&self.env, &self.aws)
+            .await
+            .expect("bot-reply from a valid environment");
+        let failed = bot.handle_batch(&self.inbound_records().await).await;
+        assert!(failed.is_empty(), "bot-reply failed records: {failed:?}");
+    }
+
     /// Drains the handoff queue as the agent-handoff function would receive it.
     pub async fn handoff_records(&self) -> Vec<helpdesk::reply::QueueRecord> {
         records(self.drain_handoffs().await)

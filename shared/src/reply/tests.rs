@@ -245,6 +245,25 @@ async fn a_confirmed_answer_resolves_the_ticket_by_the_bot() {
     );
 }
 
+/// The bot of `w`, sending the re-engagement template outside the 24 h window.
+fn with_reengagement_template(w: &World) -> BotReply {
+    BotReply::new(
+        w.store.clone(),
+        w.whatsapp.clone(),
+        w.handoffs.clone(),
+        Bot::new(
+            Arc::new(BotConfig::default_shop()),
+            Arc::new(MemoryOrders::demo()),
+        ),
+        w.clock.clone(),
+    )
+    .with_reengagement_template(Some(Template {
+        name: "service_followup".into(),
+        language: "de".into(),
+        components: vec![],
+    }))
+}
+
 #[tokio::test]
 async fn outside_the_service_window_only_the_template_goes_out() {
     let w = world();
@@ -261,21 +280,7 @@ async fn outside_the_service_window_only_the_template_goes_out() {
         .await
         .unwrap();
     w.clock.advance(SignedDuration::from_hours(25));
-    let bot = BotReply::new(
-        w.store.clone(),
-        w.whatsapp.clone(),
-        w.handoffs.clone(),
-        Bot::new(
-            Arc::new(BotConfig::default_shop()),
-            Arc::new(MemoryOrders::demo()),
-        ),
-        w.clock.clone(),
-    )
-    .with_reengagement_template(Some(Template {
-        name: "service_followup".into(),
-        language: "de".into(),
-        components: vec![],
-    }));
+    let bot = with_reengagement_template(&w);
     bot.handle_batch(&records).await;
     let sent = w.whatsapp.sent();
     assert!(!sent.is_empty());
@@ -434,21 +439,7 @@ async fn without_consent_not_even_the_reengagement_template_goes_out() {
     let w = world();
     let records = w.customer("Hallo").await;
     w.clock.advance(SignedDuration::from_hours(25));
-    let bot = BotReply::new(
-        w.store.clone(),
-        w.whatsapp.clone(),
-        w.handoffs.clone(),
-        Bot::new(
-            Arc::new(BotConfig::default_shop()),
-            Arc::new(MemoryOrders::demo()),
-        ),
-        w.clock.clone(),
-    )
-    .with_reengagement_template(Some(Template {
-        name: "service_followup".into(),
-        language: "de".into(),
-        components: vec![],
-    }));
+    let bot = with_reengagement_template(&w);
     assert!(
         bot.handle_batch(&records).await.is_empty(),
         "nothing to retry"
