@@ -6,6 +6,7 @@
 #
 #   benches/e2e_compare.sh [--requests 2000] [--concurrency 8] [--warmup 100] [--no-build]
 #                          [--consumers]     # also time ours with the bot/handoff consumers on
+#                          [--no-drain]      # let the queues fill (moto slows as they grow)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -15,6 +16,7 @@ CONCURRENCY=8
 WARMUP=100
 BUILD=1
 CONSUMERS=0
+DRAIN=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --requests) REQUESTS="$2"; shift 2 ;;
@@ -22,7 +24,8 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --consumers) CONSUMERS=1; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --no-drain) DRAIN=0; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "unknown flag $1; try --help" >&2; exit 2 ;;
   esac
 done
@@ -45,8 +48,10 @@ fi
 OUT="$(mktemp -d)"
 SERVER_PID=""
 STARTED_EMULATORS=0
+DRAIN_PID=""
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  set +e
+  for pid in $SERVER_PID $DRAIN_PID; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
   [ "$STARTED_EMULATORS" = 1 ] && bash infra/emulators.sh stop
   rm -rf "$OUT"
 }
@@ -75,9 +80,14 @@ wait_for_port() { # port pid name
 }
 
 stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
+  for pid in $SERVER_PID $DRAIN_PID; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  SERVER_PID="" DRAIN_PID=""
+}
+
+drain() { # queue URL (not for the run with our consumers: they drain it)
+  [ "$DRAIN" = 1 ] || return 0
+  "$PYTHON" benches/e2e_drain.py "$1" >>".local/logs/e2e-drain.log" 2>&1 &
+  DRAIN_PID=$!
 }
 
 load() { # port label
@@ -99,6 +109,7 @@ ours() { # prefix label consumers(on|off)
   ) >".local/logs/e2e-ours.log" 2>&1 &
   SERVER_PID=$!
   wait_for_port "$port" "$SERVER_PID" ours
+  [ "$3" = on ] || drain "$(eval "$env"; echo "$HELPDESK_INBOUND_QUEUE_URL")"
   load "$port" "$2"
   stop_server
 }
@@ -114,6 +125,7 @@ python_reference() { # prefix label
   ) >".local/logs/e2e-python.log" 2>&1 &
   SERVER_PID=$!
   wait_for_port "$port" "$SERVER_PID" python
+  drain "$(eval "$env"; echo "$HELPDESK_INBOUND_QUEUE_URL")"
   load "$port" "$2"
   stop_server
 }
