@@ -16,6 +16,9 @@ use helpdesk::wiring::AwsClients;
 
 /// The runner's own setting: the URL of the queue Scheduler delivers fired timers to.
 pub const HELPDESK_SLA_QUEUE_URL: &str = "HELPDESK_SLA_QUEUE_URL";
+/// The runner's own setting: `off` serves the webhook and agent API without the consumers and the
+/// schedule pump, so a benchmark times the intake alone (`benches/e2e_compare.sh`).
+pub const HELPDESK_LOCAL_CONSUMERS: &str = "HELPDESK_LOCAL_CONSUMERS";
 
 type Failure = Box<dyn std::error::Error>;
 

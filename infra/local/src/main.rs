@@ -241,7 +241,9 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
         if env.get(config::HELPDESK_API_KEYS) != Some(keys.join(",").as_str()) {
             demo_keys.clear();
         }
-        helpdesk_local::consumers::spawn(env, &aws).await?;
+        if env.get(helpdesk_local::consumers::HELPDESK_LOCAL_CONSUMERS) != Some("off") {
+            helpdesk_local::consumers::spawn(env, &aws).await?;
+        }
         (
             helpdesk::wiring::webhook_handler(env, &aws).await?,
             Some(Arc::new(helpdesk::wiring::agent_api(env, &aws).await?)),
