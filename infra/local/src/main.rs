@@ -17,6 +17,10 @@
 //! helpdesk-local provision [--prefix P]
 //!                                  create table, queues and schedule group in the AWS endpoint
 //!                                  of the environment (moto, DynamoDB Local, LocalStack)
+//! helpdesk-local load [--rate N] [--duration SECS] [--target URL] [--customers N] [--aws]
+//!                     [--drain SECS]
+//!                                  post signed webhooks to a local runner at N/s (open loop),
+//!                                  then check nothing was lost or duplicated (see load.rs)
 //! ```
 
 use std::net::SocketAddr;
@@ -108,6 +112,7 @@ async fn main() -> ExitCode {
                 .collect(),
             json: args.iter().any(|a| a == "--json"),
         }),
+        Some("load") => helpdesk_local::load::cli(&args[1..], app_secret(&env)).await,
         Some("provision") => provision(flag(&args, "--prefix").unwrap_or("local")).await,
         Some("-h" | "--help" | "help") => {
             println!(
