@@ -3,6 +3,7 @@
 //! and the browser pages.
 
 pub mod consumers;
+pub mod dlq;
 pub mod load;
 pub mod pages;
 pub mod provision;

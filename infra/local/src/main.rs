@@ -21,6 +21,9 @@
 //!                     [--drain SECS]
 //!                                  post signed webhooks to a local runner at N/s (open loop),
 //!                                  then check nothing was lost or duplicated (see load.rs)
+//! helpdesk-local dlq list --queue URL
+//! helpdesk-local dlq redrive --from DLQ_URL --to QUEUE_URL [--max N]
+//!                                  list a dead-letter queue safely, or move its messages back
 //! ```
 
 use std::net::SocketAddr;
@@ -113,6 +116,7 @@ async fn main() -> ExitCode {
             json: args.iter().any(|a| a == "--json"),
         }),
         Some("load") => helpdesk_local::load::cli(&args[1..], app_secret(&env)).await,
+        Some("dlq") => helpdesk_local::dlq::cli(&args[1..]).await,
         Some("provision") => provision(flag(&args, "--prefix").unwrap_or("local")).await,
         Some("-h" | "--help" | "help") => {
             println!(
