@@ -274,7 +274,7 @@ async fn release<'a>(
     Ok(())
 }
 
-/// `dlq list --queue URL` or `dlq redrive --from URL --to URL [--max N]`.
+/// `list --queue URL` or `redrive --from URL --to URL [--max N]` (the arguments after `dlq`).
 pub async fn cli(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let flag = |name: &str| {
         args.iter()
@@ -284,7 +284,7 @@ pub async fn cli(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     };
     let usage = "usage: helpdesk-local dlq list --queue URL | dlq redrive --from DLQ_URL --to QUEUE_URL [--max N] [--include-recent]";
     let sqs = Client::new(&helpdesk::wiring::sdk_config().await);
-    match args.get(1).map(String::as_str) {
+    match args.first().map(String::as_str) {
         Some("list") => {
             let queue = flag("--queue").ok_or(DlqError::Usage(usage.into()))?;
             let letters = list(&sqs, queue, 10_000).await?;
