@@ -24,6 +24,9 @@ use crate::whatsapp::{
     service_window_open,
 };
 
+/// Store writes tried after a side effect that cannot be repeated safely.
+const COMPLETE_ATTEMPTS: u32 = 4;
+
 /// Why a handler could not finish; retryable errors make the queue deliver the record again.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandlerError {
@@ -179,7 +182,7 @@ impl OutboxRunner {
                                 sent_by: out.sent_by,
                                 ..record
                             };
-                            self.store.complete_outbox(&entry, Some(&record)).await?;
+                            self.complete_after_effect(&entry, Some(&record)).await?;
                             sent += 1;
                             if record.sent_by.is_none() {
                                 self.metrics.add(Count::BotReplies, 1);
@@ -223,7 +226,7 @@ impl OutboxRunner {
                             warn!(ticket_id = %ticket.id, "no notifier configured; notification dropped")
                         }
                     }
-                    self.store.complete_outbox(&entry, None).await?;
+                    self.complete_after_effect(&entry, None).await?;
                 }
                 OutboxKind::Stats => {
                     let event: StatsEvent = serde_json::from_str(&entry.payload).map_err(|e| {
@@ -246,6 +249,32 @@ impl OutboxRunner {
             warn!(ticket_id = %ticket.id, "template not sent: the customer has not opted in to business-initiated messages");
         }
         Ok(allowed)
+    }
+
+    /// Marks an entry done whose effect cannot be taken back or deduplicated downstream (a
+    /// WhatsApp message, an SNS notification). A store failure here is retried in place: failing
+    /// the record would make the redelivery send the customer the same message again. (Handoffs
+    /// are deduplicated by SQS, timers by name and counters by key, so they need no retry.)
+    async fn complete_after_effect(
+        &self,
+        entry: &OutboxEntry,
+        sent: Option<&MessageRecord>,
+    ) -> Result<(), HandlerError> {
+        let mut attempt = 0;
+        loop {
+            match self.store.complete_outbox(entry, sent).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt + 1 < COMPLETE_ATTEMPTS => {
+                    warn!(ticket_id = %entry.ticket_id, seq = entry.seq, error = %e, "sent, but not yet marked done; trying again");
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    error!(ticket_id = %entry.ticket_id, seq = entry.seq, error = %e, "sent, but could not be marked done; a redelivery will send it again");
+                    return Err(e.into());
+                }
+            }
+        }
     }
 
     /// Sends one reply; outside the 24 h window only the re-engagement template may go.

@@ -3,6 +3,8 @@
 //! and the browser pages.
 
 pub mod consumers;
+pub mod dlq;
+pub mod load;
 pub mod pages;
 pub mod provision;
 pub mod pump;

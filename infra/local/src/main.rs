@@ -21,6 +21,13 @@
 //!                                  a customer's data request against the table and media
 //!                                  bucket of the environment (HELPDESK_TABLE,
 //!                                  HELPDESK_MEDIA_BUCKET): the export as JSON, or erasure
+//! helpdesk-local load [--rate N] [--duration SECS] [--target URL] [--customers N] [--aws]
+//!                     [--drain SECS]
+//!                                  post signed webhooks to a local runner at N/s (open loop),
+//!                                  then check nothing was lost or duplicated (see load.rs)
+//! helpdesk-local dlq list --queue URL
+//! helpdesk-local dlq redrive --from DLQ_URL --to QUEUE_URL [--max N]
+//!                                  list a dead-letter queue safely, or move its messages back
 //! ```
 
 use std::net::SocketAddr;
@@ -112,6 +119,8 @@ async fn main() -> ExitCode {
                 .collect(),
             json: args.iter().any(|a| a == "--json"),
         }),
+        Some("load") => helpdesk_local::load::cli(&args[1..], app_secret(&env)).await,
+        Some("dlq") => helpdesk_local::dlq::cli(&args[1..]).await,
         Some("provision") => provision(flag(&args, "--prefix").unwrap_or("local")).await,
         Some("gdpr") => match (args.get(1).map(String::as_str), flag(&args, "--wa-id")) {
             (Some(action @ ("export" | "erase")), Some(wa_id)) => gdpr(&env, action, wa_id).await,

@@ -19,7 +19,8 @@ struct State {
 
 pub struct MemoryQueue {
     state: Mutex<State>,
-    faults: Mutex<VecDeque<QueueError>>,
+    /// Scripted outcomes of the next sends: `None` passes, `Some` fails.
+    faults: Mutex<VecDeque<Option<QueueError>>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -34,7 +35,14 @@ impl MemoryQueue {
 
     /// The next `errors.len()` sends fail with these errors, in order, accepting nothing.
     pub fn inject_faults(&self, errors: impl IntoIterator<Item = QueueError>) {
-        lock(&self.faults).extend(errors);
+        lock(&self.faults).extend(errors.into_iter().map(Some));
+    }
+
+    /// The next `passes` sends succeed, then the following ones fail with `errors`.
+    pub fn fail_after(&self, passes: usize, errors: impl IntoIterator<Item = QueueError>) {
+        let mut faults = lock(&self.faults);
+        faults.extend(std::iter::repeat_n(None, passes));
+        faults.extend(errors.into_iter().map(Some));
     }
 
     /// Takes up to `max` items off the queue, oldest first.
@@ -74,7 +82,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 #[async_trait]
 impl Queue for MemoryQueue {
     async fn send(&self, items: &[QueueMessage]) -> Result<(), QueueError> {
-        if let Some(fault) = lock(&self.faults).pop_front() {
+        if let Some(Some(fault)) = lock(&self.faults).pop_front() {
             return Err(fault);
         }
         let now = self.clock.now();

@@ -35,7 +35,8 @@ struct State {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
-    faults: Mutex<VecDeque<StoreError>>,
+    /// Scripted outcomes of the next calls: `None` passes, `Some` fails.
+    faults: Mutex<VecDeque<Option<StoreError>>>,
 }
 
 impl MemoryStore {
@@ -45,7 +46,20 @@ impl MemoryStore {
 
     /// The next `errors.len()` store calls fail with these errors, in order.
     pub fn inject_faults(&self, errors: impl IntoIterator<Item = StoreError>) {
-        lock(&self.faults).extend(errors);
+        lock(&self.faults).extend(errors.into_iter().map(Some));
+    }
+
+    /// The next `passes` store calls succeed, then the following ones fail with `errors`: a
+    /// failure at any chosen point of a handler's work (sweep `passes` to try every point).
+    pub fn fail_after(&self, passes: usize, errors: impl IntoIterator<Item = StoreError>) {
+        let mut faults = lock(&self.faults);
+        faults.extend(std::iter::repeat_n(None, passes));
+        faults.extend(errors.into_iter().map(Some));
+    }
+
+    /// Drops scripted faults that did not happen yet.
+    pub fn clear_faults(&self) {
+        lock(&self.faults).clear();
     }
 
     /// Every ticket, oldest first.
@@ -56,7 +70,7 @@ impl MemoryStore {
     }
 
     fn begin(&self) -> Result<MutexGuard<'_, State>, StoreError> {
-        if let Some(fault) = lock(&self.faults).pop_front() {
+        if let Some(Some(fault)) = lock(&self.faults).pop_front() {
             return Err(fault);
         }
         Ok(lock(&self.state))

@@ -12,7 +12,8 @@ use super::{ArmOutcome, Timer, TimerError, TimerName, Timers};
 #[derive(Debug, Default)]
 pub struct MemoryTimers {
     armed: Mutex<BTreeMap<TimerName, Timer>>,
-    faults: Mutex<VecDeque<TimerError>>,
+    /// Scripted outcomes of the next calls: `None` passes, `Some` fails.
+    faults: Mutex<VecDeque<Option<TimerError>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -25,7 +26,14 @@ impl MemoryTimers {
     }
 
     pub fn inject_faults(&self, errors: impl IntoIterator<Item = TimerError>) {
-        lock(&self.faults).extend(errors);
+        lock(&self.faults).extend(errors.into_iter().map(Some));
+    }
+
+    /// The next `passes` calls succeed, then the following ones fail with `errors`.
+    pub fn fail_after(&self, passes: usize, errors: impl IntoIterator<Item = TimerError>) {
+        let mut faults = lock(&self.faults);
+        faults.extend(std::iter::repeat_n(None, passes));
+        faults.extend(errors.into_iter().map(Some));
     }
 
     pub fn armed(&self) -> Vec<Timer> {
@@ -47,7 +55,7 @@ impl MemoryTimers {
     }
 
     fn fault(&self) -> Result<(), TimerError> {
-        lock(&self.faults).pop_front().map_or(Ok(()), Err)
+        lock(&self.faults).pop_front().flatten().map_or(Ok(()), Err)
     }
 }
 

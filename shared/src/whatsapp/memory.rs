@@ -22,7 +22,8 @@ pub struct SentMessage {
 pub struct MemoryWhatsApp {
     sent: Mutex<Vec<SentMessage>>,
     read: Mutex<Vec<Wamid>>,
-    faults: Mutex<VecDeque<WhatsAppError>>,
+    /// Scripted outcomes of the next sends: `None` passes, `Some` fails.
+    faults: Mutex<VecDeque<Option<WhatsAppError>>>,
     counter: AtomicU64,
 }
 
@@ -37,7 +38,14 @@ impl MemoryWhatsApp {
 
     /// The next sends fail with these errors, in order.
     pub fn inject_faults(&self, errors: impl IntoIterator<Item = WhatsAppError>) {
-        lock(&self.faults).extend(errors);
+        lock(&self.faults).extend(errors.into_iter().map(Some));
+    }
+
+    /// The next `passes` sends succeed, then the following ones fail with `errors`.
+    pub fn fail_after(&self, passes: usize, errors: impl IntoIterator<Item = WhatsAppError>) {
+        let mut faults = lock(&self.faults);
+        faults.extend(std::iter::repeat_n(None, passes));
+        faults.extend(errors.into_iter().map(Some));
     }
 
     pub fn sent(&self) -> Vec<SentMessage> {
@@ -57,7 +65,7 @@ impl WhatsAppClient for MemoryWhatsApp {
         to: &WaId,
         body: &OutboundBody,
     ) -> Result<Wamid, WhatsAppError> {
-        if let Some(fault) = lock(&self.faults).pop_front() {
+        if let Some(Some(fault)) = lock(&self.faults).pop_front() {
             return Err(fault);
         }
         body.validate()?;
