@@ -432,26 +432,47 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
 
 /// Plays the bot-reply function in memory: takes what the intake queued and lets the bot answer.
 async fn pump_inbound(queue: Arc<MemoryQueue>, reply: BotReply) {
+    // Records the bot could not handle come back a second later, as SQS would deliver them
+    // again, and are given up (the dead-letter queue in AWS) after the fifth try.
+    let mut retry: Vec<(QueueRecord, u32)> = Vec::new();
     loop {
         let batch = queue.receive(10);
-        if batch.is_empty() {
+        if batch.is_empty() && retry.is_empty() {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             continue;
         }
-        let records: Vec<QueueRecord> = batch
-            .into_iter()
-            .enumerate()
-            .map(|(i, m)| QueueRecord {
+        let mut records: Vec<(QueueRecord, u32)> = std::mem::take(&mut retry);
+        if !records.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        records.extend(batch.into_iter().enumerate().map(|(i, m)| {
+            let record = QueueRecord {
                 message_id: format!("{}-{i}", m.dedup_id),
                 group_id: Some(m.group_id),
                 body: m.body,
-            })
-            .collect();
-        for failed in reply.handle_batch(&records).await {
-            eprintln!("helpdesk-local: bot could not handle {failed}; see the log");
+            };
+            (record, 0)
+        }));
+        let plain: Vec<QueueRecord> = records.iter().map(|(r, _)| r.clone()).collect();
+        let failed = reply.handle_batch(&plain).await;
+        for (record, tries) in records {
+            if !failed.contains(&record.message_id) {
+                continue;
+            }
+            if tries + 1 < MAX_RECEIVES {
+                retry.push((record, tries + 1));
+            } else {
+                eprintln!(
+                    "helpdesk-local: bot gave up on {} after {MAX_RECEIVES} tries (the DLQ in AWS); see the log",
+                    record.message_id
+                );
+            }
         }
     }
 }
+
+/// Deliveries of one record before it is given up (the queues' maxReceiveCount in AWS).
+const MAX_RECEIVES: u32 = 5;
 
 /// Plays agent-handoff in memory: routes what the bot handed over.
 async fn pump_handoffs(handoffs: Arc<MemoryQueue>, router: Router) {
