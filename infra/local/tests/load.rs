@@ -2,64 +2,19 @@
 //! seconds, with redeliveries, out-of-order timestamps, images and status webhooks, and nothing
 //! is lost or duplicated.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+
+use std::process::Command;
+
+use common::Runner;
 
 use helpdesk_local::load::{Options, run};
 use secrecy::SecretString;
 
-/// A running `helpdesk-local`, stopped when dropped.
-struct Runner {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Runner {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_runner() -> Runner {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_helpdesk-local"))
-        .env("HELPDESK_LISTEN", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
-        .env_remove("HELPDESK_API_KEYS")
-        .env_remove("WHATSAPP_APP_SECRET")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the runner starts");
-    let runner = Runner {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(r) = http
-            .get(format!("{}/dev/demo-keys", runner.url))
-            .send()
-            .await
-            && r.status().is_success()
-        {
-            return runner;
-        }
-        assert!(Instant::now() < deadline, "the runner did not answer");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_webhooks_a_second_for_five_seconds_lose_and_duplicate_nothing() {
     // GIVEN the runner in memory mode
-    let runner = start_runner().await;
+    let runner = Runner::start().await;
     // WHEN the load generator runs against it
     let options = Options::from_args(
         &[

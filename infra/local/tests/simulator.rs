@@ -1,9 +1,11 @@
 //! The simulated WhatsApp over HTTP: the built runner is started on a free port (in-memory
 //! helpdesk, simulator in front) and spoken to as the helpdesk and as Meta's clients would.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
+
+use common::Runner;
 
 use base64::Engine;
 use reqwest::StatusCode;
@@ -15,53 +17,19 @@ const TOKEN: &str = "any-token";
 /// The smallest PNG signature the simulator accepts as an image.
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR a tiny test image";
 
-/// A running `helpdesk-local`, stopped when dropped.
-struct Runner {
-    child: Child,
-    url: String,
-    http: reqwest::Client,
-}
+/// The runner, spoken to as the helpdesk and Meta's clients would.
+struct Sim(Runner);
 
-impl Drop for Runner {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl std::ops::Deref for Sim {
+    type Target = Runner;
+    fn deref(&self) -> &Runner {
+        &self.0
     }
 }
 
-impl Runner {
+impl Sim {
     async fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_helpdesk-local"))
-            .env("HELPDESK_LISTEN", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .env_remove("HELPDESK_API_KEYS")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the runner starts");
-        let runner = Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(r) = runner.http.get(runner.at("/dev/demo-keys")).send().await
-                && r.status().is_success()
-            {
-                return runner;
-            }
-            assert!(Instant::now() < deadline, "the runner did not answer");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    fn at(&self, path: &str) -> String {
-        format!("{}{path}", self.url)
+        Self(Runner::start().await)
     }
 
     async fn send(&self, body: &Value, token: Option<&str>) -> (StatusCode, Value) {
@@ -132,7 +100,7 @@ fn message<'a>(chat: &'a Value, wamid: &str) -> &'a Value {
 #[tokio::test]
 async fn a_send_is_answered_as_meta_answers_and_followed_by_statuses() {
     // GIVEN the runner
-    let runner = Runner::start().await;
+    let runner = Sim::start().await;
     // WHEN the helpdesk's client sends a text with buttons
     let body = json!({
         "messaging_product": "whatsapp", "recipient_type": "individual", "to": "4915100000001",
@@ -171,7 +139,7 @@ async fn a_send_is_answered_as_meta_answers_and_followed_by_statuses() {
 
 #[tokio::test]
 async fn requests_without_a_token_or_with_bad_content_are_refused_as_meta_refuses_them() {
-    let runner = Runner::start().await;
+    let runner = Sim::start().await;
     let text = json!({"messaging_product": "whatsapp", "to": "4915100000001", "type": "text", "text": {"body": "Hallo"}});
 
     let (status, answer) = runner.send(&text, None).await;
@@ -213,7 +181,7 @@ async fn requests_without_a_token_or_with_bad_content_are_refused_as_meta_refuse
 #[tokio::test]
 async fn a_customers_file_is_fetched_with_the_media_endpoints() {
     // GIVEN a customer who sends a photo with a caption
-    let runner = Runner::start().await;
+    let runner = Sim::start().await;
     let (status, answer) = runner
         .customer(&json!({"from": "4915100000002", "name": "Ben", "media": {
             "kind": "image", "filename": "karton.png", "mime_type": "image/png",
@@ -291,7 +259,7 @@ async fn a_customers_file_is_fetched_with_the_media_endpoints() {
 
 #[tokio::test]
 async fn a_customers_message_reaches_the_bot_and_turns_read() {
-    let runner = Runner::start().await;
+    let runner = Sim::start().await;
     // WHEN a customer writes
     let (status, answer) = runner
         .customer(&json!({"from": "4915100000003", "name": "Cleo", "text": "Wo ist mein Paket?"}))
@@ -313,7 +281,7 @@ async fn a_customers_message_reaches_the_bot_and_turns_read() {
 
 #[tokio::test]
 async fn bad_simulator_input_is_refused_naming_the_field() {
-    let runner = Runner::start().await;
+    let runner = Sim::start().await;
     let big = base64::engine::general_purpose::STANDARD.encode(vec![0u8; 5 * 1024 * 1024 + 1]);
     let cases = [
         (json!({"name": "Ben", "text": "Hallo"}), "from"),
