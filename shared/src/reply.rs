@@ -381,9 +381,11 @@ impl BotReply {
         let opened = ticket.bot.is_none() || ticket.status != TicketStatus::Bot;
         if opened {
             outbox.stats(&next, Fact::Opened, now);
-            // A new question: whoever solved the last one has let it go.
+            // A new question: whoever solved the last one has let it go, and an unanswered
+            // survey about it no longer takes a typed digit as a rating.
             next.assignee = None;
             next.first_response_at = None;
+            next.csat_asked_at = None;
         }
         next.status = TicketStatus::Bot;
         next.resolved_at = None;

@@ -343,6 +343,15 @@ async fn after_resolving_the_customer_is_asked_for_a_rating_and_the_answer_is_st
     let t = w.store.ticket(id).await.unwrap().unwrap();
     assert_eq!(t.status, TicketStatus::Bot);
     assert_eq!(t.assignee, None);
+    assert_eq!(
+        t.csat_asked_at, None,
+        "a digit now is a menu choice, not a rating"
+    );
+    assert_eq!(
+        t.csat.map(|c| c.score),
+        Some(4),
+        "the rating stays on record"
+    );
 }
 
 #[tokio::test]
