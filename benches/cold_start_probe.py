@@ -181,7 +181,7 @@ def run_once(binary: str, env: dict, event: bytes) -> dict:
         "AWS_LAMBDA_LOG_STREAM_NAME": "2025/11/25/[$LATEST]probe",
         "AWS_REGION": "eu-central-1",
         "AWS_DEFAULT_REGION": "eu-central-1",
-        "AWS_ACCESS_KEY_ID": "AKIAPROBEPROBEPROBE0",
+        "AWS_ACCESS_KEY_ID": "probe-access-key-id",  # not a real key: the probe answers locally
         "AWS_SECRET_ACCESS_KEY": "probe-secret-access-key",
         "AWS_SESSION_TOKEN": "probe-session-token",
         "AWS_ENDPOINT_URL": f"http://{address}",
