@@ -15,6 +15,7 @@ pub mod escalation;
 pub mod handoff;
 pub mod ids;
 pub mod intake;
+pub mod lambda;
 pub mod media;
 pub mod metrics;
 pub mod notify;

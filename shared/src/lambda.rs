@@ -1,0 +1,63 @@
+//! What every SQS-consumer Lambda binary does around its handler: logging, the AWS clients and
+//! the handler built once at start (a bad configuration stops the start with the problem named),
+//! then each event's records handled and the failed ones reported for redelivery.
+
+use std::future::Future;
+
+use async_trait::async_trait;
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+
+use crate::config::Env;
+use crate::reply::QueueRecord;
+use crate::wiring::{AwsClients, StartError};
+
+/// A queue consumer: handles a batch and returns the ids of the records to deliver again.
+#[async_trait]
+pub trait BatchHandler: Send + Sync {
+    async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String>;
+}
+
+#[async_trait]
+impl BatchHandler for crate::reply::BotReply {
+    async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
+        crate::reply::BotReply::handle_batch(self, records).await
+    }
+}
+
+#[async_trait]
+impl BatchHandler for crate::routing::Router {
+    async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
+        crate::routing::Router::handle_batch(self, records).await
+    }
+}
+
+#[async_trait]
+impl BatchHandler for crate::escalation::SlaBreach {
+    async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
+        crate::escalation::SlaBreach::handle_batch(self, records).await
+    }
+}
+
+/// Runs an SQS consumer Lambda (ReportBatchItemFailures) around the handler `build` makes from
+/// the process environment and the AWS clients.
+pub async fn serve_sqs<H, F, Fut>(build: F) -> Result<(), Error>
+where
+    H: BatchHandler,
+    F: FnOnce(Env, AwsClients) -> Fut,
+    Fut: Future<Output = Result<H, StartError>>,
+{
+    crate::telemetry::init();
+    let aws = AwsClients::new(&crate::wiring::sdk_config().await);
+    let handler = build(Env::from_process(), aws).await.inspect_err(
+        |e| tracing::error!(error = %e, "configuration is invalid; refusing to start"),
+    )?;
+    let handler = &handler;
+    run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        let failed = handler
+            .handle_batch(&QueueRecord::from_event(event.payload))
+            .await;
+        Ok::<_, Error>(QueueRecord::batch_response(failed))
+    }))
+    .await
+}
