@@ -409,7 +409,13 @@ impl AgentApi {
                 .filter(|l| (1..=MAX_LIMIT).contains(l))
                 .ok_or_else(|| ApiError::field("limit", format!("must be 1-{MAX_LIMIT}")))?,
         };
-        let my_teams = self.teams_of(caller).await?;
+        // One read of the roster serves the caller's teams and every team agents work in.
+        let roster = self.desk.store().agents().await?;
+        let my_teams: Vec<String> = roster
+            .iter()
+            .find(|a| a.id == caller.agent)
+            .map(|a| a.teams.clone())
+            .unwrap_or_default();
         let assignee = q.get("assignee").map(|a| {
             if a == "me" {
                 caller.agent.clone()
@@ -437,8 +443,8 @@ impl AgentApi {
                     Some(t) => vec![Some(t.clone())],
                     None if caller.role.sees_everything() => {
                         let mut all: Vec<String> = self.teams.clone();
-                        for agent in self.desk.store().agents().await? {
-                            all.extend(agent.teams);
+                        for agent in &roster {
+                            all.extend(agent.teams.iter().cloned());
                         }
                         all.sort();
                         all.dedup();
