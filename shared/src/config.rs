@@ -42,6 +42,41 @@ pub const DEFAULT_WHATSAPP_API_VERSION: &str = "v23.0";
 
 const SSM_PREFIX: &str = "ssm:";
 
+/// A configuration file (routing rules, templates) that cannot be used: the file, and the line
+/// or field with the problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigFileError {
+    #[error("{origin}: {message}")]
+    Syntax { origin: String, message: String },
+    #[error("{origin}: {field}: {problem}")]
+    Invalid {
+        origin: String,
+        field: String,
+        problem: String,
+    },
+}
+
+/// Reads a configuration file: its text and its name for messages.
+pub fn read_config_file(path: &std::path::Path) -> Result<(String, String), ConfigFileError> {
+    let origin = path.display().to_string();
+    let source = std::fs::read_to_string(path).map_err(|e| ConfigFileError::Syntax {
+        origin: origin.clone(),
+        message: format!("cannot read: {e}"),
+    })?;
+    Ok((source, origin))
+}
+
+/// Parses a TOML configuration file's text; a syntax error names the line.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(
+    source: &str,
+    origin: &str,
+) -> Result<T, ConfigFileError> {
+    toml::from_str(source).map_err(|e| ConfigFileError::Syntax {
+        origin: origin.to_owned(),
+        message: crate::bot::config::syntax_message(source, &e),
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("{name} is not set")]

@@ -29,17 +29,8 @@ use crate::whatsapp::WhatsAppClient;
 pub const DEFAULT_ROUTING: &str = include_str!("../../config/routing.toml");
 const MAX_ATTEMPTS: usize = 5;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RoutingConfigError {
-    #[error("{origin}: {message}")]
-    Syntax { origin: String, message: String },
-    #[error("{origin}: {field}: {problem}")]
-    Invalid {
-        origin: String,
-        field: String,
-        problem: String,
-    },
-}
+/// A routing file that cannot be used (file, line or field, problem).
+pub type RoutingConfigError = crate::config::ConfigFileError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -98,19 +89,12 @@ impl RoutingConfig {
     }
 
     pub fn load(path: &std::path::Path) -> Result<Self, RoutingConfigError> {
-        let origin = path.display().to_string();
-        let source = std::fs::read_to_string(path).map_err(|e| RoutingConfigError::Syntax {
-            origin: origin.clone(),
-            message: format!("cannot read: {e}"),
-        })?;
+        let (source, origin) = crate::config::read_config_file(path)?;
         Self::parse(&source, &origin)
     }
 
     pub fn parse(source: &str, origin: &str) -> Result<Self, RoutingConfigError> {
-        let file: File = toml::from_str(source).map_err(|e| RoutingConfigError::Syntax {
-            origin: origin.to_owned(),
-            message: crate::bot::config::syntax_message(source, &e),
-        })?;
+        let file: File = crate::config::parse_toml(source, origin)?;
         let fail = |field: String, problem: String| RoutingConfigError::Invalid {
             origin: origin.to_owned(),
             field,

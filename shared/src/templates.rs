@@ -12,17 +12,8 @@ pub const DEFAULT_TEMPLATES: &str = include_str!("../../config/templates.toml");
 /// Cloud API limit for one body parameter.
 const MAX_PARAM: usize = 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TemplateError {
-    #[error("{origin}: {message}")]
-    Syntax { origin: String, message: String },
-    #[error("{origin}: {field}: {problem}")]
-    Invalid {
-        origin: String,
-        field: String,
-        problem: String,
-    },
-}
+/// A template catalogue that cannot be used (file, line or field, problem).
+pub type TemplateError = crate::config::ConfigFileError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,19 +55,12 @@ impl TemplateCatalog {
     }
 
     pub fn load(path: &std::path::Path) -> Result<Self, TemplateError> {
-        let origin = path.display().to_string();
-        let source = std::fs::read_to_string(path).map_err(|e| TemplateError::Syntax {
-            origin: origin.clone(),
-            message: format!("cannot read: {e}"),
-        })?;
+        let (source, origin) = crate::config::read_config_file(path)?;
         Self::parse(&source, &origin)
     }
 
     pub fn parse(source: &str, origin: &str) -> Result<Self, TemplateError> {
-        let file: File = toml::from_str(source).map_err(|e| TemplateError::Syntax {
-            origin: origin.to_owned(),
-            message: e.to_string(),
-        })?;
+        let file: File = crate::config::parse_toml(source, origin)?;
         let invalid = |field: String, problem: &str| TemplateError::Invalid {
             origin: origin.to_owned(),
             field,

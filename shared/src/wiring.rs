@@ -99,10 +99,9 @@ pub enum StartError {
     Bot(#[from] crate::bot::BotConfigError),
     #[error("SLA policies: {0}")]
     Sla(#[from] crate::sla::SlaConfigError),
-    #[error("routing: {0}")]
-    Routing(#[from] crate::routing::RoutingConfigError),
-    #[error("templates: {0}")]
-    Templates(#[from] crate::templates::TemplateError),
+    /// Routing rules or the template catalogue (the message names the file).
+    #[error("{0}")]
+    ConfigFile(#[from] crate::config::ConfigFileError),
     #[error("{0}")]
     Auth(#[from] crate::api::auth::AuthConfigError),
     #[error("{0}")]
