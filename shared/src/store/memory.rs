@@ -532,11 +532,11 @@ impl TicketStore for MemoryStore {
                     }),
             })
             .collect();
+        let newest_first = matches!(index, TicketIndex::Assignee(_));
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
-        if matches!(index, TicketIndex::Assignee(_)) {
+        if newest_first {
             keyed.reverse();
         }
-        let newest_first = matches!(index, TicketIndex::Assignee(_));
         let rest: Vec<_> = keyed
             .into_iter()
             .filter(|(k, _)| match after {
