@@ -34,8 +34,12 @@ pub enum AgentError {
         expected: u64,
         current: u64,
     },
-    #[error("{0}")]
-    Invalid(String),
+    /// The request cannot be carried out as asked; `field` names the input at fault, if one is.
+    #[error("{}{problem}", FieldPrefix(*.field))]
+    Invalid {
+        field: Option<&'static str>,
+        problem: String,
+    },
     /// The agent cannot take the ticket now (offline, at capacity).
     #[error("{0}")]
     Unavailable(String),
@@ -45,6 +49,36 @@ pub enum AgentError {
     NoConsent,
     #[error(transparent)]
     Failed(#[from] HandlerError),
+}
+
+/// `field: ` before a problem that names its field, nothing otherwise.
+struct FieldPrefix(Option<&'static str>);
+
+impl std::fmt::Display for FieldPrefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(field) => write!(f, "{field}: "),
+            None => Ok(()),
+        }
+    }
+}
+
+impl AgentError {
+    /// `field` of the request is wrong: `problem` says how.
+    fn field(field: &'static str, problem: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: Some(field),
+            problem: problem.into(),
+        }
+    }
+
+    /// The request does not fit the ticket's state (no single field is at fault).
+    fn invalid(problem: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: None,
+            problem: problem.into(),
+        }
+    }
 }
 
 impl From<StoreError> for AgentError {
@@ -92,12 +126,13 @@ impl AgentAction {
     }
 
     fn validate(&self) -> Result<(), AgentError> {
-        let text_ok = |field: &str, text: &str| {
+        let text_ok = |field: &'static str, text: &str| {
             let n = text.chars().count();
             if text.trim().is_empty() || n > MAX_TEXT {
-                Err(AgentError::Invalid(format!(
-                    "{field}: needs 1-{MAX_TEXT} characters, got {n}"
-                )))
+                Err(AgentError::field(
+                    field,
+                    format!("needs 1-{MAX_TEXT} characters, got {n}"),
+                ))
             } else {
                 Ok(())
             }
@@ -108,16 +143,16 @@ impl AgentAction {
             Self::Update {
                 priority: None,
                 category: None,
-            } => Err(AgentError::Invalid(
-                "priority, category: name at least one to change".into(),
+            } => Err(AgentError::invalid(
+                "name a priority or a category (or both) to change",
             )),
             Self::Update {
                 category: Some(c), ..
-            } if c.trim().is_empty() || c.chars().count() > 40 => Err(AgentError::Invalid(
-                "category: needs 1-40 characters".into(),
-            )),
+            } if c.trim().is_empty() || c.chars().count() > 40 => {
+                Err(AgentError::field("category", "needs 1-40 characters"))
+            }
             Self::Assign { agent: Some(a) } if a.trim().is_empty() => {
-                Err(AgentError::Invalid("agent: is empty".into()))
+                Err(AgentError::field("agent", "is empty"))
             }
             _ => Ok(()),
         }
@@ -221,7 +256,7 @@ impl AgentDesk {
         idempotency_key: Option<&str>,
     ) -> Result<Ticket, AgentError> {
         if agent.trim().is_empty() {
-            return Err(AgentError::Invalid("the agent is not named".into()));
+            return Err(AgentError::invalid("the agent is not named"));
         }
         action.validate()?;
         let key = match idempotency_key {
@@ -230,15 +265,17 @@ impl AgentDesk {
                     && k.chars()
                         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
                 if !valid {
-                    return Err(AgentError::Invalid(
-                        "Idempotency-Key: needs 8-64 characters of A-Z, a-z, 0-9, - and _".into(),
+                    return Err(AgentError::field(
+                        "Idempotency-Key",
+                        "needs 8-64 characters of A-Z, a-z, 0-9, - and _",
                     ));
                 }
                 format!("api.{k}")
             }
             None => format!("agent.{}", ulid::Ulid::new()),
         };
-        let key = Wamid::parse(&key).map_err(|e| AgentError::Invalid(e.to_string()))?;
+        let key =
+            Wamid::parse(&key).map_err(|e| AgentError::field("Idempotency-Key", e.to_string()))?;
         if idempotency_key.is_some()
             && let Some(ticket) = self.replay(ticket_id, &key).await?
         {
@@ -337,7 +374,7 @@ impl AgentDesk {
     async fn claim(&self, agent: &str) -> Result<(), AgentError> {
         let known = self.store.agents().await?;
         let Some(profile) = known.iter().find(|a| a.id == agent) else {
-            return Err(AgentError::Invalid(format!("agent: no agent '{agent}'")));
+            return Err(AgentError::field("agent", format!("no agent '{agent}'")));
         };
         if self.store.claim_agent(agent, self.clock.now()).await? {
             Ok(())
@@ -392,8 +429,8 @@ impl AgentDesk {
         match action {
             AgentAction::Reply { .. } | AgentAction::SendTemplate { .. } => {
                 if closed {
-                    return Err(AgentError::Invalid(
-                        "the ticket is resolved; reopen it to write".into(),
+                    return Err(AgentError::invalid(
+                        "the ticket is resolved; reopen it to write",
                     ));
                 }
                 let body = match action {
@@ -453,9 +490,10 @@ impl AgentDesk {
                 let roster = self.store.agents().await?;
                 let named = mentions(text);
                 if let Some(unknown) = named.iter().find(|m| !roster.iter().any(|a| &a.id == *m)) {
-                    return Err(AgentError::Invalid(format!(
-                        "text: @{unknown} is not an agent"
-                    )));
+                    return Err(AgentError::field(
+                        "text",
+                        format!("@{unknown} is not an agent"),
+                    ));
                 }
                 for agent in named.iter().filter(|m| m.as_str() != actor) {
                     change.outbox.push(
@@ -474,14 +512,12 @@ impl AgentDesk {
             }
             AgentAction::Assign { agent } => {
                 if closed {
-                    return Err(AgentError::Invalid(
-                        "the ticket is resolved; reopen it to assign".into(),
+                    return Err(AgentError::invalid(
+                        "the ticket is resolved; reopen it to assign",
                     ));
                 }
                 if *agent == ticket.assignee {
-                    return Err(AgentError::Invalid(
-                        "agent: the ticket is already there".into(),
-                    ));
+                    return Err(AgentError::field("agent", "the ticket is already there"));
                 }
                 if let Some(agent) = agent {
                     self.claim(agent).await?;
@@ -541,7 +577,7 @@ impl AgentDesk {
             }
             AgentAction::SetPending => {
                 if ticket.status != TicketStatus::Assigned {
-                    return Err(AgentError::Invalid(format!(
+                    return Err(AgentError::invalid(format!(
                         "only an assigned ticket can wait on the customer; this one is {}",
                         ticket.status.as_str()
                     )));
@@ -554,7 +590,7 @@ impl AgentDesk {
             }
             AgentAction::Resolve => {
                 if closed {
-                    return Err(AgentError::Invalid("the ticket is already resolved".into()));
+                    return Err(AgentError::invalid("the ticket is already resolved"));
                 }
                 change.next.status = TicketStatus::Resolved;
                 change.next.resolved_at = Some(now);
@@ -580,7 +616,7 @@ impl AgentDesk {
             }
             AgentAction::Reopen => {
                 if !closed {
-                    return Err(AgentError::Invalid(format!(
+                    return Err(AgentError::invalid(format!(
                         "only a resolved ticket can be reopened; this one is {}",
                         ticket.status.as_str()
                     )));

@@ -105,7 +105,7 @@ async fn resolving_disarms_every_timer() {
         .act(id, "maria", &reply("Noch etwas?"), None)
         .await
         .unwrap_err();
-    assert!(matches!(err, AgentError::Invalid(_)), "{err}");
+    assert!(matches!(err, AgentError::Invalid { .. }), "{err}");
 }
 
 #[tokio::test]
@@ -145,11 +145,11 @@ async fn replies_outside_the_window_or_empty_are_refused() {
         .await;
     assert!(matches!(
         w.desk.act(id, "maria", &reply("  "), None).await,
-        Err(AgentError::Invalid(_))
+        Err(AgentError::Invalid { .. })
     ));
     assert!(matches!(
         w.desk.act(id, "", &reply("Hallo"), None).await,
-        Err(AgentError::Invalid(_))
+        Err(AgentError::Invalid { .. })
     ));
     w.clock.advance(SignedDuration::from_hours(25));
     assert_eq!(
@@ -253,7 +253,7 @@ async fn reassigning_moves_the_capacity_and_tells_the_new_agent() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, AgentError::Invalid(_)), "{err}");
+    assert!(matches!(err, AgentError::Invalid { .. }), "{err}");
 }
 
 #[tokio::test]
@@ -298,7 +298,7 @@ async fn a_note_stays_internal_and_notifies_the_agents_it_mentions() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, AgentError::Invalid(ref m) if m.contains("@ghost")),
+        matches!(err, AgentError::Invalid { field: Some("text"), ref problem } if problem.contains("@ghost")),
         "{err}"
     );
 }
@@ -370,7 +370,7 @@ async fn reopening_gives_the_ticket_back_to_the_agent_with_a_resolution_clock() 
         .act(id, "maria", &AgentAction::Reopen, None)
         .await
         .unwrap_err();
-    assert!(matches!(err, AgentError::Invalid(_)), "{err}");
+    assert!(matches!(err, AgentError::Invalid { .. }), "{err}");
 }
 
 #[tokio::test]
@@ -407,7 +407,7 @@ async fn raising_the_priority_can_move_the_ticket_to_a_stricter_policy() {
                 None
             )
             .await,
-        Err(AgentError::Invalid(_))
+        Err(AgentError::Invalid { .. })
     ));
 }
 

@@ -155,12 +155,10 @@ impl From<AgentError> for ApiError {
                 err
             }
             AgentError::Unavailable(m) => Self::new(409, "agent_unavailable", m),
-            AgentError::Invalid(m) => {
-                let mut err = Self::new(400, "invalid_request", m.clone());
-                if let Some((field, problem)) = m.split_once(": ")
-                    && !field.contains(' ')
-                {
-                    err.fields.insert(field.to_owned(), problem.to_owned());
+            AgentError::Invalid { field, ref problem } => {
+                let mut err = Self::new(400, "invalid_request", e.to_string());
+                if let Some(field) = field {
+                    err.fields.insert(field.to_owned(), problem.clone());
                 }
                 err
             }
