@@ -95,11 +95,8 @@ impl RoutingConfig {
 
     pub fn parse(source: &str, origin: &str) -> Result<Self, RoutingConfigError> {
         let file: File = crate::config::parse_toml(source, origin)?;
-        let fail = |field: String, problem: String| RoutingConfigError::Invalid {
-            origin: origin.to_owned(),
-            field,
-            problem,
-        };
+        let fail =
+            |field: String, problem: String| RoutingConfigError::invalid(origin, field, problem);
         if file.version != 1 {
             return Err(fail(
                 "version".into(),

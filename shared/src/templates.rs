@@ -61,11 +61,7 @@ impl TemplateCatalog {
 
     pub fn parse(source: &str, origin: &str) -> Result<Self, TemplateError> {
         let file: File = crate::config::parse_toml(source, origin)?;
-        let invalid = |field: String, problem: &str| TemplateError::Invalid {
-            origin: origin.to_owned(),
-            field,
-            problem: problem.to_owned(),
-        };
+        let invalid = |field: String, problem: &str| TemplateError::invalid(origin, field, problem);
         if file.version != 1 {
             return Err(invalid("version".into(), "must be 1"));
         }

@@ -95,11 +95,7 @@ pub async fn webhook_handler(env: &Env, aws: &AwsClients) -> Result<WebhookHandl
 pub enum StartError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("bot configuration: {0}")]
-    Bot(#[from] crate::bot::BotConfigError),
-    #[error("SLA policies: {0}")]
-    Sla(#[from] crate::sla::SlaConfigError),
-    /// Routing rules or the template catalogue (the message names the file).
+    /// The bot, SLA, routing or template file (the message names the file).
     #[error("{0}")]
     ConfigFile(#[from] crate::config::ConfigFileError),
     #[error("{0}")]

@@ -301,18 +301,8 @@ pub struct BotConfigFile {
     pub flows: BTreeMap<String, FlowSpec>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BotConfigError {
-    #[error("{origin}: {message}")]
-    Syntax { origin: String, message: String },
-    #[error("{origin}{line}: {field}: {problem}", line = line.map(|l| format!(" line {l}")).unwrap_or_default())]
-    Invalid {
-        origin: String,
-        field: String,
-        line: Option<usize>,
-        problem: String,
-    },
-}
+/// Why a bot configuration file cannot be used.
+pub type BotConfigError = crate::config::ConfigFileError;
 
 /// A checked configuration, with its matcher built.
 #[derive(Debug, Clone)]
@@ -333,20 +323,13 @@ impl BotConfig {
     }
 
     pub fn load(path: &std::path::Path) -> Result<Self, BotConfigError> {
-        let origin = path.display().to_string();
-        let source = std::fs::read_to_string(path).map_err(|e| BotConfigError::Syntax {
-            origin: origin.clone(),
-            message: format!("cannot read: {e}"),
-        })?;
+        let (source, origin) = crate::config::read_config_file(path)?;
         Self::parse(&source, &origin)
     }
 
     /// Parses and checks `source`; `origin` names it in errors (a path).
     pub fn parse(source: &str, origin: &str) -> Result<Self, BotConfigError> {
-        let file: BotConfigFile = toml::from_str(source).map_err(|e| BotConfigError::Syntax {
-            origin: origin.to_owned(),
-            message: syntax_message(source, &e),
-        })?;
+        let file: BotConfigFile = crate::config::parse_toml(source, origin)?;
         validate(&file, source, origin)?;
         let synonyms: Vec<(String, Vec<String>)> = file
             .synonyms
@@ -411,29 +394,6 @@ impl BotConfig {
     }
 }
 
-/// A TOML error with the line it is on.
-pub(crate) fn syntax_message(source: &str, e: &toml::de::Error) -> String {
-    let message = e.message().trim().to_owned();
-    match e.span() {
-        Some(span) => format!("line {}: {message}", line_at(source, span.start)),
-        None => message,
-    }
-}
-
-fn line_at(source: &str, offset: usize) -> usize {
-    source[..offset.min(source.len())]
-        .bytes()
-        .filter(|b| *b == b'\n')
-        .count()
-        + 1
-}
-
-/// The line of the first `"value"` (quoted) in the source: where a bad reference was written.
-fn line_of(source: &str, value: &str) -> Option<usize> {
-    let quoted = format!("\"{value}\"");
-    source.find(&quoted).map(|offset| line_at(source, offset))
-}
-
 struct Checker<'a> {
     source: &'a str,
     origin: &'a str,
@@ -446,12 +406,8 @@ impl Checker<'_> {
         near: Option<&str>,
         problem: impl Into<String>,
     ) -> BotConfigError {
-        BotConfigError::Invalid {
-            origin: self.origin.to_owned(),
-            field: field.into(),
-            line: near.and_then(|v| line_of(self.source, v)),
-            problem: problem.into(),
-        }
+        BotConfigError::invalid(self.origin, field, problem)
+            .at_line(near.and_then(|v| crate::config::line_of(self.source, v)))
     }
 
     fn text(&self, field: &str, text: &str) -> Result<(), BotConfigError> {

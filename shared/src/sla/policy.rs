@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use super::calendar::{Calendar, CalendarError, Opening, Pause};
 use crate::bot::Priority;
-use crate::bot::config::syntax_message;
 use crate::bot::matcher::{contains_phrase, normalize};
 
 /// The policies shipped with the code.
@@ -93,17 +92,8 @@ impl Action {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SlaConfigError {
-    #[error("{origin}: {message}")]
-    Syntax { origin: String, message: String },
-    #[error("{origin}: {field}: {problem}")]
-    Invalid {
-        origin: String,
-        field: String,
-        problem: String,
-    },
-}
+/// Why an SLA policy file cannot be used.
+pub type SlaConfigError = crate::config::ConfigFileError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -271,24 +261,13 @@ impl SlaConfig {
     }
 
     pub fn load(path: &std::path::Path) -> Result<Self, SlaConfigError> {
-        let origin = path.display().to_string();
-        let source = std::fs::read_to_string(path).map_err(|e| SlaConfigError::Syntax {
-            origin: origin.clone(),
-            message: format!("cannot read: {e}"),
-        })?;
+        let (source, origin) = crate::config::read_config_file(path)?;
         Self::parse(&source, &origin)
     }
 
     pub fn parse(source: &str, origin: &str) -> Result<Self, SlaConfigError> {
-        let file: File = toml::from_str(source).map_err(|e| SlaConfigError::Syntax {
-            origin: origin.to_owned(),
-            message: syntax_message(source, &e),
-        })?;
-        let fail = |field: String, problem: String| SlaConfigError::Invalid {
-            origin: origin.to_owned(),
-            field,
-            problem,
-        };
+        let file: File = crate::config::parse_toml(source, origin)?;
+        let fail = |field: String, problem: String| SlaConfigError::invalid(origin, field, problem);
         if file.version != 1 {
             return Err(fail(
                 "version".into(),
