@@ -145,7 +145,7 @@ impl Flow {
         let out = self
             .stack
             .aws
-            .scheduler
+            .scheduler()
             .list_schedules()
             .group_name(&self.stack.resources.schedule_group)
             .send()

@@ -46,7 +46,7 @@ async fn fail_every_receive(sqs: &aws_sdk_sqs::Client, url: &str) -> u32 {
 async fn a_poison_message_reaches_the_dlq_after_five_receives_and_the_tool_moves_it_back() {
     // GIVEN a poison record on the inbound queue
     let stack = Stack::new().await;
-    let sqs = &stack.aws.sqs;
+    let sqs = stack.aws.sqs();
     let (queue, dead) = (
         &stack.resources.inbound_queue_url,
         &stack.resources.inbound_dlq_url,
@@ -136,7 +136,7 @@ async fn the_runner_consumer_sends_a_poison_record_to_the_dlq_and_answers_the_go
         helpdesk_local::consumers::HELPDESK_SLA_QUEUE_URL,
         &stack.resources.sla_queue_url,
     );
-    let sqs = stack.aws.sqs.clone();
+    let sqs = stack.aws.sqs().clone();
     let queue = stack.resources.inbound_queue_url.clone();
     sqs.set_queue_attributes()
         .queue_url(&queue)

@@ -68,7 +68,7 @@ async fn a_customers_photo_is_kept_encrypted_in_s3_and_linked_for_agents() {
     assert_eq!(media["mime_type"], "image/png");
     let object = stack
         .aws
-        .s3
+        .s3()
         .get_object()
         .bucket(&stack.resources.media_bucket)
         .key(key)
@@ -150,7 +150,7 @@ async fn a_file_of_a_forbidden_type_or_size_is_refused_and_the_bot_still_answers
     }
     let listed = stack
         .aws
-        .s3
+        .s3()
         .list_objects_v2()
         .bucket(&stack.resources.media_bucket)
         .send()

@@ -33,7 +33,7 @@ async fn deliver(stack: &Stack, body: &str) {
 async fn everything(stack: &Stack) -> String {
     let items = stack
         .aws
-        .dynamodb
+        .dynamodb()
         .scan()
         .table_name(&stack.resources.table)
         .send()
@@ -100,7 +100,7 @@ async fn an_erased_customer_leaves_no_trace_in_the_table_or_the_bucket() {
     assert!(after.contains("STATS#"), "anonymous counters stay");
     let objects = stack
         .aws
-        .s3
+        .s3()
         .list_objects_v2()
         .bucket(&stack.resources.media_bucket)
         .send()

@@ -103,7 +103,7 @@ async fn a_german_refund_request_is_assigned_to_the_billing_agent_who_speaks_ger
 async fn tickets_racing_for_one_agents_last_slots_never_overfill_the_agent() {
     let stack = Stack::new().await;
     let store = Arc::new(DynamoStore::new(
-        stack.aws.dynamodb.clone(),
+        stack.aws.dynamodb().clone(),
         &stack.resources.table,
     ));
     let mut config = RoutingConfig::default_routing();
@@ -121,7 +121,7 @@ async fn tickets_racing_for_one_agents_last_slots_never_overfill_the_agent() {
         store.clone(),
         Arc::new(MemoryWhatsApp::new()),
         Arc::new(SqsQueue::new(
-            stack.aws.sqs.clone(),
+            stack.aws.sqs().clone(),
             &stack.resources.handoff_queue_url,
         )),
         Arc::new(MemoryNotifier::new()),

@@ -33,7 +33,7 @@ async fn setup() -> Setup {
     );
     let alerts_url = stack
         .aws
-        .sqs
+        .sqs()
         .create_queue()
         .queue_name(&name)
         .send()
@@ -41,12 +41,12 @@ async fn setup() -> Setup {
         .unwrap()
         .queue_url
         .unwrap();
-    let alerts_arn = helpdesk_local::provision::queue_arn(&stack.aws.sqs, &alerts_url)
+    let alerts_arn = helpdesk_local::provision::queue_arn(stack.aws.sqs(), &alerts_url)
         .await
         .unwrap();
     stack
         .aws
-        .sns
+        .sns()
         .subscribe()
         .topic_arn(&stack.resources.sla_topic_arn)
         .protocol("sqs")
@@ -90,7 +90,7 @@ impl Setup {
         let out = self
             .stack
             .aws
-            .scheduler
+            .scheduler()
             .list_schedules()
             .group_name(&self.stack.resources.schedule_group)
             .send()
@@ -102,7 +102,7 @@ impl Setup {
             let schedule = self
                 .stack
                 .aws
-                .scheduler
+                .scheduler()
                 .get_schedule()
                 .group_name(&self.stack.resources.schedule_group)
                 .name(&name)
@@ -121,14 +121,14 @@ impl Setup {
     /// Plays the Scheduler at `now`, then lets sla-breach handle what fired.
     async fn pump_and_handle(&self, now: Timestamp) -> Vec<TimerPayload> {
         fire_due(
-            &self.stack.aws.scheduler,
-            &self.stack.aws.sqs,
+            self.stack.aws.scheduler(),
+            self.stack.aws.sqs(),
             &self.stack.resources.schedule_group,
             now,
         )
         .await
         .unwrap();
-        let fired = drain(&self.stack.aws.sqs, &self.stack.resources.sla_queue_url).await;
+        let fired = drain(self.stack.aws.sqs(), &self.stack.resources.sla_queue_url).await;
         let records: Vec<helpdesk::reply::QueueRecord> = fired
             .iter()
             .enumerate()
@@ -231,7 +231,7 @@ async fn an_unanswered_ticket_breaches_notifies_managers_and_escalates_level_by_
     // Raised at level 2 of first response (normal -> high) and of resolution (-> urgent).
     assert_eq!(s(ticket, "priority"), "urgent");
 
-    let alerts = drain(&t.stack.aws.sqs, &t.alerts_url).await;
+    let alerts = drain(t.stack.aws.sqs(), &t.alerts_url).await;
     let texts: Vec<String> = alerts
         .iter()
         .map(|a| a.body.as_str().unwrap_or_default().to_owned())

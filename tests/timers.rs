@@ -9,8 +9,8 @@ use helpdesk_tests::Stack;
 #[tokio::test]
 async fn a_timer_becomes_one_one_shot_schedule_targeting_the_queue_and_disarms_idempotently() {
     let stack = Stack::new().await;
-    let scheduler = stack.aws.scheduler.clone();
-    let target_arn = queue_arn(&stack.aws.sqs, &stack.resources.inbound_dlq_url)
+    let scheduler = stack.aws.scheduler().clone();
+    let target_arn = queue_arn(stack.aws.sqs(), &stack.resources.inbound_dlq_url)
         .await
         .unwrap();
     let timers = SchedulerTimers::new(

@@ -222,9 +222,9 @@ impl Queue for FlakyQueue {
 #[tokio::test]
 async fn a_failure_between_store_and_enqueue_answers_503_and_the_retry_completes_once() {
     let stack = Stack::new().await;
-    let store = DynamoStore::new(stack.aws.dynamodb.clone(), &stack.resources.table);
+    let store = DynamoStore::new(stack.aws.dynamodb().clone(), &stack.resources.table);
     let queue = FlakyQueue {
-        inner: SqsQueue::new(stack.aws.sqs.clone(), &stack.resources.inbound_queue_url),
+        inner: SqsQueue::new(stack.aws.sqs().clone(), &stack.resources.inbound_queue_url),
         failures_left: 1.into(),
     };
     let intake = Intake::new(
@@ -309,7 +309,7 @@ async fn rejected_requests_store_and_queue_nothing() {
 async fn delivery_statuses_move_outbound_messages_forward_and_unknown_ones_are_ignored() {
     let stack = Stack::new().await;
     let webhook = stack.webhook().await;
-    let store = DynamoStore::new(stack.aws.dynamodb.clone(), &stack.resources.table);
+    let store = DynamoStore::new(stack.aws.dynamodb().clone(), &stack.resources.table);
     let ticket = TicketId::new(Timestamp::from_second(T0).unwrap());
     for wamid in ["wamid.OUT01", "wamid.OUT02"] {
         let out = MessageRecord {
@@ -362,7 +362,7 @@ async fn secrets_given_as_ssm_references_are_resolved_at_start() {
     let stack = Stack::with_env(&[("WHATSAPP_APP_SECRET", "ssm:/helpdesk/test/app-secret")]).await;
     stack
         .aws
-        .ssm
+        .ssm()
         .put_parameter()
         .name("/helpdesk/test/app-secret")
         .value(APP_SECRET)

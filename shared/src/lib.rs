@@ -33,6 +33,7 @@ pub mod templates;
 mod testkit;
 pub mod ticket;
 pub mod timers;
+pub mod tls;
 pub mod webhook;
 pub mod whatsapp;
 pub mod wiring;

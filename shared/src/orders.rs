@@ -117,7 +117,7 @@ impl HttpOrders {
     pub const TIMEOUT: Duration = Duration::from_secs(3);
 
     pub fn new(base_url: &str, token: Option<SecretString>) -> Result<Self, OrderError> {
-        let client = reqwest::Client::builder()
+        let client = crate::tls::http_client_builder()
             .timeout(Self::TIMEOUT)
             .connect_timeout(Duration::from_secs(2))
             .build()

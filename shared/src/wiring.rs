@@ -2,7 +2,7 @@
 //! Shared by the Lambda binaries, the local runner's `--aws` mode and the integration tests, so
 //! all three run the same wiring.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use aws_config::{BehaviorVersion, SdkConfig};
 
@@ -33,51 +33,97 @@ use crate::whatsapp::{CloudApi, CloudApiConfig, Template};
 /// The SDK configuration from the environment (region, credentials, and endpoint overrides such
 /// as `AWS_ENDPOINT_URL` for LocalStack or moto, `AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB Local).
 pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    sdk_loader().load().await
 }
 
-/// One client per AWS service, built once. Constructing a client makes no request.
+/// Where every AWS configuration starts: the latest behaviour version and the HTTPS client
+/// (rustls on `ring`, see [`crate::tls`]; the SDK crates are built without a client of their
+/// own).
+pub fn sdk_loader() -> aws_config::ConfigLoader {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https)
+}
+
+/// One client per AWS service, each built once, on first use, from one SDK configuration.
+///
+/// A function only uses some of the services; building a client on first use keeps the others
+/// out of its binary (link-time optimisation drops a client nobody asks for), which is most of
+/// the size of each `bootstrap`. All wiring runs at start, so no client is built per invocation.
 #[derive(Debug, Clone)]
 pub struct AwsClients {
-    pub dynamodb: aws_sdk_dynamodb::Client,
-    pub sqs: aws_sdk_sqs::Client,
-    pub scheduler: aws_sdk_scheduler::Client,
-    pub ssm: aws_sdk_ssm::Client,
-    pub sns: aws_sdk_sns::Client,
-    pub s3: aws_sdk_s3::Client,
+    sdk: SdkConfig,
+    dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
+    sqs: OnceLock<aws_sdk_sqs::Client>,
+    scheduler: OnceLock<aws_sdk_scheduler::Client>,
+    ssm: OnceLock<aws_sdk_ssm::Client>,
+    sns: OnceLock<aws_sdk_sns::Client>,
+    s3: OnceLock<aws_sdk_s3::Client>,
 }
 
 impl AwsClients {
     pub fn new(sdk: &SdkConfig) -> Self {
         Self {
-            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
-            sqs: aws_sdk_sqs::Client::new(sdk),
-            scheduler: aws_sdk_scheduler::Client::new(sdk),
-            ssm: aws_sdk_ssm::Client::new(sdk),
-            sns: aws_sdk_sns::Client::new(sdk),
-            // Path-style addressing works with every emulator and with AWS.
-            s3: aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(sdk)
-                    .force_path_style(true)
-                    .build(),
-            ),
+            sdk: sdk.clone(),
+            dynamodb: OnceLock::new(),
+            sqs: OnceLock::new(),
+            scheduler: OnceLock::new(),
+            ssm: OnceLock::new(),
+            sns: OnceLock::new(),
+            s3: OnceLock::new(),
         }
     }
 
     /// The same clients, with DynamoDB from another configuration (e.g. DynamoDB Local).
-    pub fn with_dynamodb(mut self, sdk: &SdkConfig) -> Self {
-        self.dynamodb = aws_sdk_dynamodb::Client::new(sdk);
-        self
+    pub fn with_dynamodb(self, sdk: &SdkConfig) -> Self {
+        let dynamodb = OnceLock::new();
+        let _ = dynamodb.set(aws_sdk_dynamodb::Client::new(sdk));
+        Self { dynamodb, ..self }
+    }
+
+    pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
+        self.dynamodb
+            .get_or_init(|| aws_sdk_dynamodb::Client::new(&self.sdk))
+    }
+
+    pub fn sqs(&self) -> &aws_sdk_sqs::Client {
+        self.sqs.get_or_init(|| aws_sdk_sqs::Client::new(&self.sdk))
+    }
+
+    pub fn scheduler(&self) -> &aws_sdk_scheduler::Client {
+        self.scheduler
+            .get_or_init(|| aws_sdk_scheduler::Client::new(&self.sdk))
+    }
+
+    pub fn ssm(&self) -> &aws_sdk_ssm::Client {
+        self.ssm.get_or_init(|| aws_sdk_ssm::Client::new(&self.sdk))
+    }
+
+    pub fn sns(&self) -> &aws_sdk_sns::Client {
+        self.sns.get_or_init(|| aws_sdk_sns::Client::new(&self.sdk))
+    }
+
+    pub fn s3(&self) -> &aws_sdk_s3::Client {
+        self.s3.get_or_init(|| {
+            // Path-style addressing works with every emulator and with AWS.
+            aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&self.sdk)
+                    .force_path_style(true)
+                    .build(),
+            )
+        })
     }
 }
 
 /// The webhook intake handler over DynamoDB and SQS.
 pub async fn webhook_handler(env: &Env, aws: &AwsClients) -> Result<WebhookHandler, ConfigError> {
     let settings = IntakeSettings::from_env(env)?;
-    let config = settings.resolve(Some(&aws.ssm)).await?;
+    let config = settings.resolve(Some(aws.ssm())).await?;
     let store =
-        DynamoStore::new(aws.dynamodb.clone(), &config.table).with_retention(config.retention);
-    let queue = SqsQueue::new(aws.sqs.clone(), &config.inbound_queue_url);
+        DynamoStore::new(aws.dynamodb().clone(), &config.table).with_retention(config.retention);
+    let queue = SqsQueue::new(aws.sqs().clone(), &config.inbound_queue_url);
     let intake = Intake::new(
         Arc::new(store),
         Arc::new(queue),
@@ -120,7 +166,7 @@ async fn common(settings: &BotReplySettings, aws: &AwsClients) -> Result<Common,
     let access_token = settings
         .access_token
         .clone()
-        .resolve(Some(&aws.ssm))
+        .resolve(Some(aws.ssm()))
         .await?;
     let bot_config = match &settings.bot_config {
         Some(path) => BotConfig::load(path)?,
@@ -138,7 +184,7 @@ async fn common(settings: &BotReplySettings, aws: &AwsClients) -> Result<Common,
     })
     .map_err(|e| StartError::Client(e.to_string()))?;
     let timers = SchedulerTimers::new(
-        aws.scheduler.clone(),
+        aws.scheduler().clone(),
         SchedulerTarget {
             group: settings.sla.group.clone(),
             queue_arn: settings.sla.queue_arn.clone(),
@@ -147,11 +193,14 @@ async fn common(settings: &BotReplySettings, aws: &AwsClients) -> Result<Common,
     );
     Ok(Common {
         store: Arc::new(
-            DynamoStore::new(aws.dynamodb.clone(), &settings.table)
+            DynamoStore::new(aws.dynamodb().clone(), &settings.table)
                 .with_retention(settings.retention),
         ),
         whatsapp: Arc::new(whatsapp),
-        handoffs: Arc::new(SqsQueue::new(aws.sqs.clone(), &settings.handoff_queue_url)),
+        handoffs: Arc::new(SqsQueue::new(
+            aws.sqs().clone(),
+            &settings.handoff_queue_url,
+        )),
         bot_config: Arc::new(bot_config),
         sla: Arc::new(sla),
         timers: Arc::new(timers),
@@ -173,7 +222,7 @@ pub async fn bot_reply(env: &Env, aws: &AwsClients) -> Result<BotReply, StartErr
     let orders: Arc<dyn OrderLookup> = match &settings.order_api_url {
         Some(url) => {
             let token = match settings.order_api_token.clone() {
-                Some(t) => Some(t.resolve(Some(&aws.ssm)).await?),
+                Some(t) => Some(t.resolve(Some(aws.ssm())).await?),
                 None => None,
             };
             Arc::new(HttpOrders::new(url, token).map_err(|e| StartError::Client(e.to_string()))?)
@@ -205,7 +254,7 @@ pub async fn bot_reply(env: &Env, aws: &AwsClients) -> Result<BotReply, StartErr
         None => tracing::warn!("HELPDESK_MEDIA_BUCKET is not set: customers' media are not kept"),
     }
     if let Some(topic) = &settings.notify_topic_arn {
-        reply = reply.with_notifier(Arc::new(SnsNotifier::new(aws.sns.clone(), topic)));
+        reply = reply.with_notifier(Arc::new(SnsNotifier::new(aws.sns().clone(), topic)));
     }
     Ok(reply)
 }
@@ -219,7 +268,7 @@ pub async fn sla_breach(env: &Env, aws: &AwsClients) -> Result<SlaBreach, StartE
         whatsapp: c.whatsapp,
         handoffs: c.handoffs,
         timers: c.timers,
-        notifier: Arc::new(SnsNotifier::new(aws.sns.clone(), &settings.topic_arn)),
+        notifier: Arc::new(SnsNotifier::new(aws.sns().clone(), &settings.topic_arn)),
         clock: Arc::new(SystemClock),
     };
     Ok(SlaBreach::new(ports, c.bot_config, c.sla).with_metrics(Metrics::from_env(env)))
@@ -238,7 +287,7 @@ async fn desk(settings: &BreachSettings, aws: &AwsClients) -> Result<AgentDesk, 
         AgentDesk::new(c.store, c.whatsapp, c.handoffs, Arc::new(SystemClock))
             .with_sla(c.sla, c.timers)
             .with_notifier(Arc::new(SnsNotifier::new(
-                aws.sns.clone(),
+                aws.sns().clone(),
                 &settings.topic_arn,
             ))),
     )
@@ -248,7 +297,7 @@ async fn desk(settings: &BreachSettings, aws: &AwsClients) -> Result<AgentDesk, 
 pub fn privacy(env: &Env, aws: &AwsClients) -> Result<crate::privacy::Privacy, ConfigError> {
     let table = env.required(crate::config::HELPDESK_TABLE)?;
     Ok(crate::privacy::Privacy::new(
-        Arc::new(DynamoStore::new(aws.dynamodb.clone(), table)),
+        Arc::new(DynamoStore::new(aws.dynamodb().clone(), table)),
         media_store(env, aws),
     ))
 }
@@ -256,7 +305,7 @@ pub fn privacy(env: &Env, aws: &AwsClients) -> Result<crate::privacy::Privacy, C
 /// The S3 media bucket, if configured.
 fn media_store(env: &Env, aws: &AwsClients) -> Option<Arc<dyn MediaStore>> {
     env.get(crate::config::HELPDESK_MEDIA_BUCKET)
-        .map(|bucket| Arc::new(S3MediaStore::new(aws.s3.clone(), bucket)) as Arc<dyn MediaStore>)
+        .map(|bucket| Arc::new(S3MediaStore::new(aws.s3().clone(), bucket)) as Arc<dyn MediaStore>)
 }
 
 /// The agent API over the agent desk, with the configured authentication and templates.
@@ -299,7 +348,7 @@ pub async fn agent_handoff(env: &Env, aws: &AwsClients) -> Result<Router, StartE
         c.store,
         c.whatsapp,
         c.handoffs,
-        Arc::new(SnsNotifier::new(aws.sns.clone(), &settings.topic_arn)),
+        Arc::new(SnsNotifier::new(aws.sns().clone(), &settings.topic_arn)),
         Arc::new(routing),
         Arc::new(SystemClock),
     );

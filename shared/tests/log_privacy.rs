@@ -20,7 +20,6 @@ use helpdesk::whatsapp::CloudApiConfig;
 use http::{HeaderMap, HeaderValue, Method};
 use jiff::Timestamp;
 use secrecy::SecretString;
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 const APP_SECRET: &str = "app-secret-7f3a9c";
@@ -135,7 +134,7 @@ fn at_info_no_phone_number_name_message_text_or_secret_is_logged() {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(EnvFilter::new("info"))
+        .with_max_level(tracing::Level::INFO)
         .with_current_span(false)
         .with_span_list(false)
         .flatten_event(true)

@@ -8,7 +8,7 @@ pub mod stubs;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use helpdesk::config::Env;
@@ -46,7 +46,7 @@ impl Emulators {
 }
 
 pub async fn sdk(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    helpdesk::wiring::sdk_loader()
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
@@ -119,7 +119,7 @@ impl Stack {
         let mut out = Vec::new();
         let mut pages = self
             .aws
-            .dynamodb
+            .dynamodb()
             .scan()
             .table_name(&self.resources.table)
             .consistent_read(true)
@@ -142,7 +142,7 @@ impl Stack {
 
     /// Drains the inbound queue: (group id, dedup id, body) in receive order.
     pub async fn drain_inbound(&self) -> Vec<QueuedMessage> {
-        drain(&self.aws.sqs, &self.resources.inbound_queue_url).await
+        drain(self.aws.sqs(), &self.resources.inbound_queue_url).await
     }
 }
 
@@ -248,7 +248,7 @@ impl Stack {
     }
 
     pub async fn drain_handoffs(&self) -> Vec<QueuedMessage> {
-        drain(&self.aws.sqs, &self.resources.handoff_queue_url).await
+        drain(self.aws.sqs(), &self.resources.handoff_queue_url).await
     }
 }
 

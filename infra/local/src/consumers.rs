@@ -42,19 +42,19 @@ pub async fn spawn(env: &Env, aws: &AwsClients) -> Result<(), Failure> {
     let router = Arc::new(helpdesk::wiring::agent_handoff(env, aws).await?);
     let breach = Arc::new(helpdesk::wiring::sla_breach(env, aws).await?);
 
-    tokio::spawn(consume(aws.sqs.clone(), inbound, move |records| {
+    tokio::spawn(consume(aws.sqs().clone(), inbound, move |records| {
         let bot = bot.clone();
         async move { bot.handle_batch(&records).await }
     }));
-    tokio::spawn(consume(aws.sqs.clone(), handoff, move |records| {
+    tokio::spawn(consume(aws.sqs().clone(), handoff, move |records| {
         let router = router.clone();
         async move { router.handle_batch(&records).await }
     }));
-    tokio::spawn(consume(aws.sqs.clone(), sla_queue, move |records| {
+    tokio::spawn(consume(aws.sqs().clone(), sla_queue, move |records| {
         let breach = breach.clone();
         async move { breach.handle_batch(&records).await }
     }));
-    let (scheduler, sqs) = (aws.scheduler.clone(), aws.sqs.clone());
+    let (scheduler, sqs) = (aws.scheduler().clone(), aws.sqs().clone());
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;

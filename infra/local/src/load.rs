@@ -445,7 +445,7 @@ pub async fn cli(
 
 pub async fn run(options: &Options) -> Result<Report, LoadError> {
     check_loopback(&options.target)?;
-    let http = reqwest::Client::builder()
+    let http = helpdesk::tls::http_client_builder()
         .timeout(Duration::from_secs(30))
         .pool_max_idle_per_host(MAX_IN_FLIGHT)
         .build()

@@ -187,7 +187,7 @@ impl Simulator {
         clock: Arc<dyn Clock>,
         templates: Option<Arc<TemplateCatalog>>,
     ) -> Result<Arc<Self>, reqwest::Error> {
-        let http = reqwest::Client::builder()
+        let http = helpdesk::tls::http_client_builder()
             .timeout(Duration::from_secs(10))
             .build()?;
         Ok(Arc::new(Self {

@@ -26,7 +26,7 @@ pub struct CloudApi {
 
 impl CloudApi {
     pub fn new(config: CloudApiConfig) -> Result<Self, WhatsAppError> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::http_client_builder()
             .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(3))
             .build()

@@ -39,7 +39,9 @@ impl Runner {
         let runner = Self {
             child,
             url: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
+            http: helpdesk::tls::http_client_builder()
+                .build()
+                .expect("an HTTP client"),
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
