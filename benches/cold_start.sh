@@ -2,6 +2,7 @@
 # Size and cold start of every Lambda function in functions/ (issue 7).
 #
 #   benches/cold_start.sh [--runs N] [--no-build]
+#   benches/cold_start.sh --arm64 [--no-build]     # sizes of the arm64 build Lambda runs
 #
 # Builds the release binaries (profile.release: strip, lto, codegen-units = 1), reports each
 # binary's stripped size and its zipped size (what Lambda stores), and times each binary from
@@ -12,17 +13,21 @@
 # Secrets are given two ways: as plain values, and as `ssm:` references like template.yaml
 # (the probe answers SSM GetParameter on loopback, so that row shows the cost of the code path,
 # not of the network). The same goes for DynamoDB calls made at init (agent-handoff seeds its
-# agents). Machine: whatever this runs on, x86_64 here; Lambda runs the arm64 build
-# (see benches/README.md for building that one).
+# agents). Machine: whatever this runs on, x86_64 here. Lambda runs the arm64 build: `--arm64`
+# builds that with cargo-lambda (Zig as the cross linker; `pip install cargo-lambda` and
+# `rustup target add aarch64-unknown-linux-gnu`) and reports sizes only, as arm64 binaries do
+# not run on this machine.
 set -euo pipefail
 
 runs=7
 build=1
+arm64=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
         --no-build) build=0; shift ;;
-        *) echo "usage: $0 [--runs N] [--no-build]" >&2; exit 2 ;;
+        --arm64) arm64=1; shift ;;
+        *) echo "usage: $0 [--runs N] [--no-build] [--arm64]" >&2; exit 2 ;;
     esac
 done
 
@@ -46,9 +51,49 @@ for p in sorted(meta["packages"], key=lambda p: p["name"]):
 ')"
 target_dir="${CARGO_TARGET_DIR:-$(printf '%s' "$metadata" | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')}"
 
+packages=()
+while read -r package _ _; do packages+=(-p "$package"); done <<< "$functions"
+
+# Bytes of `bootstrap` zipped as Lambda stores it.
+zipped_size() {
+    python3 -c '
+import io, sys, zipfile
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+    z.write(sys.argv[1], "bootstrap")
+print(len(buf.getvalue()))' "$1"
+}
+
+if [ "$arm64" = 1 ]; then
+    if [ "$build" = 1 ]; then
+        cargo_lambda="$(command -v cargo-lambda || echo "$HOME/.local/bin/cargo-lambda")"
+        if [ ! -x "$cargo_lambda" ]; then
+            echo "cargo-lambda is not installed: python3 -m pip install --user cargo-lambda" >&2
+            exit 1
+        fi
+        echo "building ${packages[*]} (release, arm64, cargo-lambda) ..." >&2
+        nice -n 10 "$cargo_lambda" lambda build --release --arm64 --locked "${packages[@]}" >&2
+    fi
+    printf '\narm64 (aarch64-unknown-linux-gnu), release profile, as uploaded\n'
+    printf '%-16s %10s %8s %6s %9s\n' function "bytes" "MiB" "≤8MiB?" "zip MiB"
+    while read -r _ binary _; do
+        path="$target_dir/lambda/$binary/bootstrap"
+        if [ ! -f "$path" ]; then
+            printf '%-16s missing %s (build failed?)\n' "$binary" "$path"
+            continue
+        fi
+        bytes=$(stat -c %s "$path")
+        python3 -c '
+import sys
+name, size, zipped, goal = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+ok = "yes" if size <= goal else "no"
+print(f"{name:<16} {size:>10} {size / 2**20:>8.2f} {ok:>6} {zipped / 2**20:>9.2f}")
+' "$binary" "$bytes" "$(zipped_size "$path")" "$size_goal"
+    done <<< "$functions"
+    exit 0
+fi
+
 if [ "$build" = 1 ]; then
-    packages=()
-    while read -r package _ _; do packages+=(-p "$package"); done <<< "$functions"
     echo "building ${packages[*]} (release) ..." >&2
     nice -n 10 cargo build --release --locked "${packages[@]}" >&2
 fi
@@ -95,12 +140,7 @@ while read -r package binary kind; do
     cp "$path" "$scratch/bootstrap"
     strip "$scratch/bootstrap" 2>/dev/null || true
     bytes=$(stat -c %s "$scratch/bootstrap")
-    zip_bytes=$(python3 -c '
-import io, sys, zipfile
-buf = io.BytesIO()
-with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-    z.write(sys.argv[1], "bootstrap")
-print(len(buf.getvalue()))' "$scratch/bootstrap")
+    zip_bytes=$(zipped_size "$scratch/bootstrap")
     size_ok=$([ "$bytes" -le "$size_goal" ] && echo yes || echo no)
     event=$([ "$kind" = http ] && echo http-verification || echo sqs-empty)
     for secrets in plain ssm; do
