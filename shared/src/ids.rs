@@ -55,6 +55,11 @@ impl WaId {
         Ok(Self(s.to_owned()))
     }
 
+    /// Whether `s` would parse, without copying it.
+    pub fn is_valid(s: &str) -> bool {
+        digits(s, Self::MIN_LEN, Self::MAX_LEN).is_ok()
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

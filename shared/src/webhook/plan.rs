@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::payload::{
-    ApiError, Button, Context, Interactive, Location, Media, MessagesValue, Notification, Reaction,
-    Reply, Str, System, Text, WireMessage, WireStatus,
+    ApiError, Button, Contact, Context, Interactive, Location, Media, MessagesValue, Notification,
+    Reaction, Reply, Str, System, Text, WireMessage, WireStatus,
 };
 use crate::ids::{ConversationKey, IdError, PhoneNumberId, WaId, Wamid};
+
+mod one_pass;
 
 /// Why a webhook body was rejected (always a client error: HTTP 400).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -290,34 +292,22 @@ const OBJECT: &str = "whatsapp_business_account";
 
 /// Parses and validates a webhook body (already signature-checked) into an [`IntakePlan`].
 pub fn plan(body: &[u8]) -> Result<IntakePlan<'_>, PayloadError> {
-    // Fast path: one pass, every change value read as a lenient messages value. A body it cannot
-    // read (malformed, or some other field's value clashing with the messages shape) takes the
-    // exact path, which reads change by change and names what is wrong.
+    // Fast path: one pass, planning each change as it is read (see `one_pass`). A body it
+    // leaves (malformed, invalid, or some other field's value clashing with the messages shape)
+    // takes the exact path, which reads change by change and names what is wrong.
     let body = std::str::from_utf8(body)
         .map_err(|e| PayloadError::Json(format!("body is not UTF-8: {e}")))?;
-    match serde_json::from_str::<Notification<'_, MessagesValue<'_>>>(body) {
-        Ok(notification) => walk(notification, |value, _| Ok(value)),
-        Err(_) => {
-            let notification: Notification<'_, &RawValue> =
-                serde_json::from_str(body).map_err(|e| PayloadError::Json(e.to_string()))?;
-            walk(notification, |raw: &RawValue, path| {
-                serde_json::from_str(raw.get()).map_err(|err| PayloadError::invalid(path, err))
-            })
-        }
+    match one_pass::plan(body) {
+        Some(plan) => Ok(plan),
+        None => exact(body),
     }
 }
 
-/// Messages collected over all changes, before grouping into conversations.
-#[derive(Default)]
-struct Staged<'a> {
-    messages: Vec<(ConversationKey, InboundMessage<'a>)>,
-    names: Vec<(ConversationKey, Cow<'a, str>)>,
-}
-
-fn walk<'a, V>(
-    notification: Notification<'a, V>,
-    mut read: impl FnMut(V, &str) -> Result<MessagesValue<'a>, PayloadError>,
-) -> Result<IntakePlan<'a>, PayloadError> {
+/// The exact path: the whole notification with each change value kept raw, then each
+/// `messages` value read on its own, so an error names where it is.
+fn exact(body: &str) -> Result<IntakePlan<'_>, PayloadError> {
+    let notification: Notification<'_, &RawValue> =
+        serde_json::from_str(body).map_err(|e| PayloadError::Json(e.to_string()))?;
     if notification.object.as_str() != OBJECT {
         return Err(PayloadError::WrongObject(
             notification.object.as_str().to_owned(),
@@ -333,17 +323,49 @@ fn walk<'a, V>(
                 plan.summary.ignored_changes += 1;
                 continue;
             }
-            let path = format!("entry[{e}].changes[{c}].value");
-            let value = change
+            // Written out only for an error message.
+            let path = ValuePath {
+                entry: e,
+                change: c,
+            };
+            let raw = change
                 .value
-                .ok_or_else(|| PayloadError::invalid(&path, "missing"))?;
-            let value = read(value, &path)?;
+                .ok_or_else(|| PayloadError::invalid(path.to_string(), "missing"))?;
+            let value: MessagesValue<'_> = serde_json::from_str(raw.get())
+                .map_err(|err| PayloadError::invalid(path.to_string(), err))?;
             add_value(&mut plan, &mut staged, value, &path)?;
         }
     }
+    Ok(finish(plan, staged))
+}
+
+/// The plan once every change is read: conversations grouped, statuses in order.
+fn finish<'a>(mut plan: IntakePlan<'a>, staged: Staged<'a>) -> IntakePlan<'a> {
     group(&mut plan, staged);
     plan.statuses.sort_by_key(|s| (s.at, s.state));
-    Ok(plan)
+    plan
+}
+
+/// Messages collected over all changes, before grouping into conversations.
+#[derive(Default)]
+struct Staged<'a> {
+    messages: Vec<(ConversationKey, InboundMessage<'a>)>,
+    /// Profile names by (our number, the customer's wa_id as written), ids checked but not
+    /// copied: most customers in a body have no message in it to attach a name to.
+    names: Vec<((PhoneNumberId, Str<'a>), Cow<'a, str>)>,
+}
+
+/// Where a change value sits in the body: `entry[e].changes[c].value`.
+#[derive(Debug, Clone, Copy)]
+struct ValuePath {
+    entry: usize,
+    change: usize,
+}
+
+impl std::fmt::Display for ValuePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "entry[{}].changes[{}].value", self.entry, self.change)
+    }
 }
 
 /// Groups staged messages into conversations, each ordered by the customer's send time, with
@@ -357,8 +379,14 @@ fn group<'a>(plan: &mut IntakePlan<'a>, mut staged: Staged<'a>) {
     if !staged.messages.is_sorted_by(|a, b| order(a, b).is_le()) {
         staged.messages.sort_by(order);
     }
-    if !staged.names.is_sorted_by(|(a, _), (b, _)| a <= b) {
-        staged.names.sort_by(|(a, _), (b, _)| a.cmp(b));
+    // The same order as `ConversationKey`'s: our number, then the wa_id.
+    fn name_key<'n>(
+        ((phone, wa_id), _): &'n ((PhoneNumberId, Str<'_>), Cow<'_, str>),
+    ) -> (&'n str, &'n str) {
+        (phone.as_str(), wa_id.as_str())
+    }
+    if !staged.names.is_sorted_by(|a, b| name_key(a) <= name_key(b)) {
+        staged.names.sort_by(|a, b| name_key(a).cmp(&name_key(b)));
     }
     // Both lists are ordered by key: attach names in one merge walk.
     let mut names = staged.names.into_iter().peekable();
@@ -377,8 +405,9 @@ fn group<'a>(plan: &mut IntakePlan<'a>, mut staged: Staged<'a>) {
             }
             _ => {
                 let mut profile_name = None;
-                while let Some((k, _)) = names.peek() {
-                    match k.cmp(&key) {
+                let wanted = (key.phone_number_id.as_str(), key.wa_id.as_str());
+                while let Some(named) = names.peek() {
+                    match name_key(named).cmp(&wanted) {
                         std::cmp::Ordering::Less => {
                             names.next();
                         }
@@ -402,55 +431,79 @@ fn add_value<'a>(
     plan: &mut IntakePlan<'a>,
     staged: &mut Staged<'a>,
     value: MessagesValue<'a>,
-    path: &str,
+    path: &ValuePath,
 ) -> Result<(), PayloadError> {
     let metadata = value
         .metadata
         .ok_or_else(|| PayloadError::invalid(format!("{path}.metadata"), "missing"))?;
     let phone_number_id = PhoneNumberId::parse(metadata.phone_number_id.as_str())
         .map_err(|e| PayloadError::invalid(format!("{path}.metadata.phone_number_id"), e))?;
-    plan.summary.webhook_errors += value.errors.len();
-    plan.webhook_errors.extend(value.errors);
-
+    add_errors(plan, value.errors);
     staged.messages.reserve(value.messages.len());
     for (i, wire) in value.messages.into_iter().enumerate() {
-        let at = |field: &str| format!("{path}.messages[{i}].{field}");
-        let from = required(&wire.from, || at("from"))?;
-        let wa_id = WaId::parse(from).map_err(|e| id_error(at("from"), e))?;
-        let message = inbound(wire, &at)?;
-        plan.summary.messages += 1;
-        let key = ConversationKey {
-            phone_number_id: phone_number_id.clone(),
-            wa_id,
-        };
-        staged.messages.push((key, message));
+        add_message(plan, staged, &phone_number_id, wire, &|field: &str| {
+            format!("{path}.messages[{i}].{field}")
+        })?;
     }
-
-    // Profile names come in `contacts`, keyed by wa_id.
     for contact in value.contacts {
-        let Some(name) = contact.profile.and_then(|p| p.name) else {
-            continue;
-        };
-        let Ok(wa_id) = WaId::parse(contact.wa_id.as_str()) else {
-            continue;
-        };
-        if !name.as_str().trim().is_empty() {
-            let key = ConversationKey {
-                phone_number_id: phone_number_id.clone(),
-                wa_id,
-            };
-            staged.names.push((key, name.0));
-        }
+        add_contact(staged, &phone_number_id, contact);
     }
-
     for (i, status) in value.statuses.into_iter().enumerate() {
-        plan.summary.statuses += 1;
-        match status_update(status, &|field: &str| {
+        add_status(plan, status, &|field: &str| {
             format!("{path}.statuses[{i}].{field}")
-        })? {
-            Some(update) => plan.statuses.push(update),
-            None => plan.summary.ignored_statuses += 1,
-        }
+        })?;
+    }
+    Ok(())
+}
+
+/// `errors[]` Meta reports on a change value.
+fn add_errors<'a>(plan: &mut IntakePlan<'a>, errors: Vec<ApiError<'a>>) {
+    plan.summary.webhook_errors += errors.len();
+    plan.webhook_errors.extend(errors);
+}
+
+/// One customer message to our number `phone_number_id`; `at` names a field for errors.
+fn add_message<'a>(
+    plan: &mut IntakePlan<'a>,
+    staged: &mut Staged<'a>,
+    phone_number_id: &PhoneNumberId,
+    wire: WireMessage<'a>,
+    at: &dyn Fn(&str) -> String,
+) -> Result<(), PayloadError> {
+    let from = required(&wire.from, || at("from"))?;
+    let wa_id = WaId::parse(from).map_err(|e| id_error(at("from"), e))?;
+    let message = inbound(wire, at)?;
+    plan.summary.messages += 1;
+    let key = ConversationKey {
+        phone_number_id: phone_number_id.clone(),
+        wa_id,
+    };
+    staged.messages.push((key, message));
+    Ok(())
+}
+
+/// A profile name from `contacts` (keyed by wa_id); a contact without a usable one is skipped.
+fn add_contact<'a>(staged: &mut Staged<'a>, phone_number_id: &PhoneNumberId, contact: Contact<'a>) {
+    let Some(name) = contact.profile.and_then(|p| p.name) else {
+        return;
+    };
+    if WaId::is_valid(contact.wa_id.as_str()) && !name.as_str().trim().is_empty() {
+        staged
+            .names
+            .push(((phone_number_id.clone(), contact.wa_id), name.0));
+    }
+}
+
+/// A delivery status of a message we sent; states we do not track are counted.
+fn add_status<'a>(
+    plan: &mut IntakePlan<'a>,
+    status: WireStatus<'a>,
+    at: &dyn Fn(&str) -> String,
+) -> Result<(), PayloadError> {
+    plan.summary.statuses += 1;
+    match status_update(status, at)? {
+        Some(update) => plan.statuses.push(update),
+        None => plan.summary.ignored_statuses += 1,
     }
     Ok(())
 }
@@ -895,6 +948,117 @@ mod tests {
             let _ = plan(v.to_string().as_bytes());
             let wrapped = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": v}]}]});
             let _ = plan(wrapped.to_string().as_bytes());
+        }
+
+        #[test]
+        fn the_one_pass_plan_is_the_exact_plan_or_leaves_the_body_to_it(v in arb_json()) {
+            let wrapped = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": v}]}]});
+            for body in [v.to_string(), wrapped.to_string()] {
+                if let Some(fast) = one_pass::plan(&body) {
+                    prop_assert_eq!(Ok(fast), exact(&body));
+                }
+            }
+        }
+    }
+
+    fn both_paths(body: &str) -> IntakePlan<'_> {
+        let exact = exact(body).expect("a valid body");
+        let fast = one_pass::plan(body)
+            .unwrap_or_else(|| panic!("the one pass reads a valid body: {body}"));
+        assert_eq!(fast, exact, "{body}");
+        fast
+    }
+
+    #[test]
+    fn the_one_pass_and_the_exact_path_plan_every_valid_body_alike() {
+        let message = sample::SampleText {
+            wa_id: "4915112345678",
+            profile_name: "Kundin",
+            wamid: "wamid.one",
+            timestamp: 1_764_061_200,
+            body: "Wo ist mein \"Paket\"?\n",
+        };
+        let status = sample::SampleStatus {
+            wamid: "wamid.out",
+            status: "read",
+            recipient: "4915112345678",
+            timestamp: 1_764_061_300,
+        };
+        for body in [
+            ALL_TYPES.to_owned(),
+            MULTI.to_owned(),
+            STATUSES.to_owned(),
+            sample::many_customers(50, 1_764_061_200),
+            sample::text_notification("106540352242922", std::slice::from_ref(&message)),
+            sample::button_reply_notification("106540352242922", &message, "menu.orders"),
+            sample::status_notification("106540352242922", &[status]),
+        ] {
+            both_paths(&body);
+            // The same keys in alphabetical order: `metadata` after `contacts` and `messages`.
+            let reordered = serde_json::from_str::<serde_json::Value>(&body)
+                .expect("JSON")
+                .to_string();
+            assert_eq!(both_paths(&reordered), both_paths(&body));
+        }
+    }
+
+    #[test]
+    fn key_order_and_other_fields_do_not_change_the_one_pass_plan() {
+        // `object` last, an account update before the messages (its value first, then its
+        // field), `field` before `value`, and keys nobody knows.
+        let body = r#"{"entry":[{"changes":[
+            {"value":{"event":"VERIFIED","ban_info":{"waba_ban_state":"SCHEDULE_FOR_DISABLE"}},"field":"account_update"},
+            {"field":"messages","value":{"metadata":{"phone_number_id":"106540352242922"},
+             "messages":[{"from":"4915112345678","id":"wamid.a","timestamp":"1764061200",
+             "type":"text","text":{"body":"Hallo"}}]},"extra":1}],"id":"1","x":[]}],
+            "object":"whatsapp_business_account","y":{}}"#;
+        let plan = both_paths(body);
+        assert_eq!(plan.message_count(), 1);
+        assert_eq!(plan.summary.ignored_changes, 1);
+
+        // Another field's value written before its field, shaped like messages: what it added
+        // is taken back.
+        let lookalike = body.replace(
+            r#"{"event":"VERIFIED","ban_info":{"waba_ban_state":"SCHEDULE_FOR_DISABLE"}}"#,
+            r#"{"metadata":{"phone_number_id":"1"},"messages":[{"from":"4917600000001","id":"wamid.x","timestamp":"1","type":"text","text":{"body":"x"}}],"statuses":[{"id":"wamid.y","status":"read","timestamp":"1"}],"errors":[{"code":1}]}"#,
+        );
+        assert_eq!(both_paths(&lookalike), plan);
+
+        // ... and one that does not read as a messages value leaves the body to the exact path.
+        let clash = body.replace(r#""event":"VERIFIED""#, r#""messages":"not a list""#);
+        assert!(one_pass::plan(&clash).is_none());
+        assert_eq!(super::plan(clash.as_bytes()), Ok(plan));
+    }
+
+    #[test]
+    fn bodies_the_one_pass_leaves_get_the_exact_paths_error() {
+        let message = r#"{"from":"4915112345678","id":"wamid.a","timestamp":"1764061200","type":"text","text":{"body":"Hi"}}"#;
+        let value = |messages: &str| {
+            format!(
+                r#"{{"metadata":{{"phone_number_id":"106540352242922"}},"messages":[{messages}]}}"#
+            )
+        };
+        let notification = |object: &str, value: &str| {
+            format!(
+                r#"{{"object":"{object}","entry":[{{"changes":[{{"value":{value},"field":"messages"}}]}}]}}"#
+            )
+        };
+        let cases = [
+            notification("page", &value(message)),
+            notification(
+                "whatsapp_business_account",
+                &value(&message.replace("4915112345678", "+49 151")),
+            ),
+            notification("whatsapp_business_account", "null"),
+            r#"{"object":"whatsapp_business_account","object":"whatsapp_business_account","entry":[]}"#
+                .to_owned(),
+            r#"{"entry":[]}"#.to_owned(),
+        ];
+        for body in &cases {
+            assert!(one_pass::plan(body).is_none(), "{body}");
+            let expected = exact(body);
+            assert!(expected.is_err(), "{body}");
+            assert_eq!(super::plan(body.as_bytes()), expected);
         }
     }
 }

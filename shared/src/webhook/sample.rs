@@ -30,16 +30,67 @@ fn value(phone_number_id: &str) -> Value {
     })
 }
 
+/// The notification around `values`, with keys in the order Meta writes them (`value` before
+/// `field`; `metadata` before `contacts` and `messages`), not serde_json's alphabetical order.
 fn wrap(values: Vec<Value>) -> String {
-    let changes: Vec<Value> = values
-        .into_iter()
-        .map(|v| json!({ "value": v, "field": "messages" }))
-        .collect();
-    json!({
-        "object": "whatsapp_business_account",
-        "entry": [ { "id": "102290129340398", "changes": changes } ],
-    })
-    .to_string()
+    #[derive(serde::Serialize)]
+    struct Notification<'v> {
+        object: &'static str,
+        entry: [Entry<'v>; 1],
+    }
+    #[derive(serde::Serialize)]
+    struct Entry<'v> {
+        id: &'static str,
+        changes: Vec<Change<'v>>,
+    }
+    #[derive(serde::Serialize)]
+    struct Change<'v> {
+        value: MetaOrder<'v>,
+        field: &'static str,
+    }
+    let notification = Notification {
+        object: "whatsapp_business_account",
+        entry: [Entry {
+            id: "102290129340398",
+            changes: values
+                .iter()
+                .map(|v| Change {
+                    value: MetaOrder(v),
+                    field: "messages",
+                })
+                .collect(),
+        }],
+    };
+    serde_json::to_string(&notification).expect("a sample serialises")
+}
+
+/// A change value's keys in Meta's order, then any others.
+struct MetaOrder<'v>(&'v Value);
+
+impl serde::Serialize for MetaOrder<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        const ORDER: [&str; 5] = [
+            "messaging_product",
+            "metadata",
+            "contacts",
+            "messages",
+            "statuses",
+        ];
+        let Some(object) = self.0.as_object() else {
+            return self.0.serialize(s);
+        };
+        let mut map = s.serialize_map(Some(object.len()))?;
+        for key in ORDER {
+            if let Some(v) = object.get(key) {
+                map.serialize_entry(key, v)?;
+            }
+        }
+        for (key, v) in object.iter().filter(|(k, _)| !ORDER.contains(&k.as_str())) {
+            map.serialize_entry(key, v)?;
+        }
+        map.end()
+    }
 }
 
 /// One notification carrying `messages` to our number `phone_number_id`, in one change.
