@@ -5,12 +5,12 @@
 //! deleted: it comes back after the visibility timeout, and to the dead-letter queue after the
 //! queue's receive limit, as in AWS.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use helpdesk::clock::{Clock, SystemClock};
 use helpdesk::config::Env;
+use helpdesk::lambda::BatchHandler;
 use helpdesk::reply::QueueRecord;
 use helpdesk::wiring::AwsClients;
 
@@ -42,18 +42,9 @@ pub async fn spawn(env: &Env, aws: &AwsClients) -> Result<(), Failure> {
     let router = Arc::new(helpdesk::wiring::agent_handoff(env, aws).await?);
     let breach = Arc::new(helpdesk::wiring::sla_breach(env, aws).await?);
 
-    tokio::spawn(consume(aws.sqs().clone(), inbound, move |records| {
-        let bot = bot.clone();
-        async move { bot.handle_batch(&records).await }
-    }));
-    tokio::spawn(consume(aws.sqs().clone(), handoff, move |records| {
-        let router = router.clone();
-        async move { router.handle_batch(&records).await }
-    }));
-    tokio::spawn(consume(aws.sqs().clone(), sla_queue, move |records| {
-        let breach = breach.clone();
-        async move { breach.handle_batch(&records).await }
-    }));
+    tokio::spawn(consume(aws.sqs().clone(), inbound, bot));
+    tokio::spawn(consume(aws.sqs().clone(), handoff, router));
+    tokio::spawn(consume(aws.sqs().clone(), sla_queue, breach));
     let (scheduler, sqs) = (aws.scheduler().clone(), aws.sqs().clone());
     tokio::spawn(async move {
         loop {
@@ -67,12 +58,9 @@ pub async fn spawn(env: &Env, aws: &AwsClients) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Long-polls `url` and hands each batch to `handle`, deleting what it did not report failed.
-async fn consume<F, Fut>(sqs: aws_sdk_sqs::Client, url: String, handle: F)
-where
-    F: Fn(Vec<QueueRecord>) -> Fut,
-    Fut: Future<Output = Vec<String>>,
-{
+/// Long-polls `url` and hands each batch to `handler` (as the Lambda event source does),
+/// deleting what it did not report failed.
+async fn consume(sqs: aws_sdk_sqs::Client, url: String, handler: Arc<dyn BatchHandler>) {
     loop {
         let received = sqs
             .receive_message()
@@ -104,7 +92,7 @@ where
                 body: m.body().unwrap_or_default().to_owned(),
             })
             .collect();
-        let failed = handle(records).await;
+        let failed = handler.handle_batch(&records).await;
         for m in messages
             .iter()
             .filter(|m| !failed.iter().any(|f| Some(f.as_str()) == m.message_id()))
