@@ -344,9 +344,7 @@ impl IntakeSettings {
 pub struct BotReplySettings {
     pub table: String,
     pub handoff_queue_url: String,
-    pub access_token: SecretValue,
-    pub api_base_url: String,
-    pub api_version: String,
+    pub whatsapp: WhatsAppSettings,
     pub bot_config: Option<std::path::PathBuf>,
     pub order_api_url: Option<String>,
     pub order_api_token: Option<SecretValue>,
@@ -463,7 +461,15 @@ fn arn(env: &Env, name: &'static str) -> Result<String, ConfigError> {
     Ok(value.to_owned())
 }
 
-impl BotReplySettings {
+/// How to reach the Cloud API: the access token, base URL and Graph API version.
+#[derive(Debug, Clone)]
+pub struct WhatsAppSettings {
+    pub access_token: SecretValue,
+    pub api_base_url: String,
+    pub api_version: String,
+}
+
+impl WhatsAppSettings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let api_version = env
             .get(WHATSAPP_API_VERSION)
@@ -483,6 +489,45 @@ impl BotReplySettings {
                 format!("{api_version:?} is not like v23.0"),
             ));
         }
+        Ok(Self {
+            access_token: env.secret(WHATSAPP_ACCESS_TOKEN)?,
+            api_base_url: http_url(env, WHATSAPP_API_BASE_URL)?
+                .unwrap_or_else(|| DEFAULT_WHATSAPP_API_BASE_URL.to_owned()),
+            api_version,
+        })
+    }
+}
+
+/// What agent-handoff reads: the table, the handoff queue (a reassigned ticket goes back on
+/// it), the Cloud API (customers are told), the topic agents are notified on and the routing
+/// rules. No bot, SLA or Scheduler settings: the router uses none of them.
+#[derive(Debug, Clone)]
+pub struct HandoffSettings {
+    pub table: String,
+    pub handoff_queue_url: String,
+    pub whatsapp: WhatsAppSettings,
+    pub topic_arn: String,
+    pub routing: Option<std::path::PathBuf>,
+    pub retention: jiff::SignedDuration,
+}
+
+impl HandoffSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: table_name(env)?,
+            handoff_queue_url: fifo_queue_url(env, HELPDESK_HANDOFF_QUEUE_URL)?,
+            whatsapp: WhatsAppSettings::from_env(env)?,
+            topic_arn: arn(env, HELPDESK_SLA_TOPIC_ARN)?,
+            routing: env
+                .get(HELPDESK_ROUTING_CONFIG)
+                .map(std::path::PathBuf::from),
+            retention: retention(env)?,
+        })
+    }
+}
+
+impl BotReplySettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let reengagement_template = match env.get(WHATSAPP_REENGAGEMENT_TEMPLATE) {
             None => None,
             Some(raw) => {
@@ -504,10 +549,7 @@ impl BotReplySettings {
         Ok(Self {
             table: table_name(env)?,
             handoff_queue_url: fifo_queue_url(env, HELPDESK_HANDOFF_QUEUE_URL)?,
-            access_token: env.secret(WHATSAPP_ACCESS_TOKEN)?,
-            api_base_url: http_url(env, WHATSAPP_API_BASE_URL)?
-                .unwrap_or_else(|| DEFAULT_WHATSAPP_API_BASE_URL.to_owned()),
-            api_version,
+            whatsapp: WhatsAppSettings::from_env(env)?,
             bot_config: env.get(HELPDESK_BOT_CONFIG).map(std::path::PathBuf::from),
             order_api_url: http_url(env, HELPDESK_ORDER_API_URL)?,
             order_api_token: match env.get(HELPDESK_ORDER_API_TOKEN) {
@@ -664,6 +706,31 @@ mod tests {
             pairs.push((k, v));
         }
         Env::from_pairs(pairs)
+    }
+
+    #[test]
+    fn agent_handoff_needs_no_bot_sla_or_scheduler_settings() {
+        let handoff = "https://sqs.eu-central-1.amazonaws.com/000000000000/helpdesk-handoff.fifo";
+        let topic = "arn:aws:sns:eu-central-1:000000000000:helpdesk-sla-alerts";
+        let pairs = [
+            (HELPDESK_TABLE, "helpdesk"),
+            (HELPDESK_HANDOFF_QUEUE_URL, handoff),
+            (WHATSAPP_ACCESS_TOKEN, "token"),
+            (HELPDESK_SLA_TOPIC_ARN, topic),
+        ];
+        let settings = HandoffSettings::from_env(&Env::from_pairs(pairs)).unwrap();
+        assert_eq!(settings.handoff_queue_url, handoff);
+        assert_eq!(settings.whatsapp.api_version, DEFAULT_WHATSAPP_API_VERSION);
+        assert!(settings.routing.is_none());
+
+        // The topic is where agents hear of assignments: without it the function does not start.
+        let without_topic = Env::from_pairs(
+            pairs
+                .into_iter()
+                .filter(|(k, _)| *k != HELPDESK_SLA_TOPIC_ARN),
+        );
+        let err = HandoffSettings::from_env(&without_topic).unwrap_err();
+        assert!(err.to_string().contains(HELPDESK_SLA_TOPIC_ARN), "{err}");
     }
 
     #[tokio::test]

@@ -12,7 +12,7 @@ use crate::bot::{Bot, BotConfig};
 use crate::clock::SystemClock;
 use crate::config::{
     AgentApiSettings, ApiAuthSettings, BotReplySettings, BreachSettings, ConfigError, Env,
-    IntakeSettings,
+    HandoffSettings, IntakeSettings, WhatsAppSettings,
 };
 use crate::escalation::{BreachPorts, SlaBreach};
 use crate::intake::Intake;
@@ -163,11 +163,6 @@ struct Common {
 }
 
 async fn common(settings: &BotReplySettings, aws: &AwsClients) -> Result<Common, StartError> {
-    let access_token = settings
-        .access_token
-        .clone()
-        .resolve(Some(aws.ssm()))
-        .await?;
     let bot_config = match &settings.bot_config {
         Some(path) => BotConfig::load(path)?,
         None => BotConfig::default_shop(),
@@ -176,13 +171,7 @@ async fn common(settings: &BotReplySettings, aws: &AwsClients) -> Result<Common,
         Some(path) => SlaConfig::load(path)?,
         None => SlaConfig::default_policies(),
     };
-    let whatsapp = CloudApi::new(CloudApiConfig {
-        base_url: settings.api_base_url.clone(),
-        version: settings.api_version.clone(),
-        access_token,
-        timeout: std::time::Duration::from_secs(10),
-    })
-    .map_err(|e| StartError::Client(e.to_string()))?;
+    let whatsapp = cloud_api(&settings.whatsapp, aws).await?;
     let timers = SchedulerTimers::new(
         aws.scheduler().clone(),
         SchedulerTarget {
@@ -213,6 +202,22 @@ async fn common(settings: &BotReplySettings, aws: &AwsClients) -> Result<Common,
                 components: Vec::new(),
             }),
     })
+}
+
+/// The Cloud API client, with the access token read (from SSM if it is a reference).
+async fn cloud_api(settings: &WhatsAppSettings, aws: &AwsClients) -> Result<CloudApi, StartError> {
+    let access_token = settings
+        .access_token
+        .clone()
+        .resolve(Some(aws.ssm()))
+        .await?;
+    CloudApi::new(CloudApiConfig {
+        base_url: settings.api_base_url.clone(),
+        version: settings.api_version.clone(),
+        access_token,
+        timeout: std::time::Duration::from_secs(10),
+    })
+    .map_err(|e| StartError::Client(e.to_string()))
 }
 
 /// The bot-reply handler over DynamoDB, SQS, Scheduler, the Cloud API and the shop's order API.
@@ -336,18 +341,24 @@ pub async fn agent_api(env: &Env, aws: &AwsClients) -> Result<AgentApi, StartErr
     })
 }
 
-/// The agent-handoff router over DynamoDB and SNS (agents are notified of assignments).
+/// The agent-handoff router over DynamoDB, SQS, SNS (agents are notified of assignments) and
+/// the Cloud API (customers are told).
 pub async fn agent_handoff(env: &Env, aws: &AwsClients) -> Result<Router, StartError> {
-    let settings = BreachSettings::from_env(env)?;
-    let c = common(&settings.reply, aws).await?;
-    let routing = match env.get(crate::config::HELPDESK_ROUTING_CONFIG) {
-        Some(path) => RoutingConfig::load(std::path::Path::new(path))?,
+    let settings = HandoffSettings::from_env(env)?;
+    let routing = match &settings.routing {
+        Some(path) => RoutingConfig::load(path)?,
         None => RoutingConfig::default_routing(),
     };
     let router = Router::new(
-        c.store,
-        c.whatsapp,
-        c.handoffs,
+        Arc::new(
+            DynamoStore::new(aws.dynamodb().clone(), &settings.table)
+                .with_retention(settings.retention),
+        ),
+        Arc::new(cloud_api(&settings.whatsapp, aws).await?),
+        Arc::new(SqsQueue::new(
+            aws.sqs().clone(),
+            &settings.handoff_queue_url,
+        )),
         Arc::new(SnsNotifier::new(aws.sns().clone(), &settings.topic_arn)),
         Arc::new(routing),
         Arc::new(SystemClock),
