@@ -267,6 +267,7 @@ impl<'de: 'a, 'a> Visitor<'de> for Value<'_, 'a> {
         // Lists read before `metadata`, planned once it is known.
         let mut early_contacts: Vec<Contact<'de>> = Vec::new();
         let mut early_messages: Vec<WireMessage<'de>> = Vec::new();
+        // Keys read so far: messaging_product, metadata, contacts, messages, statuses, errors.
         let mut seen = [false; 6];
         while let Some(key) = map.next_key::<Str<'de>>()? {
             match key.as_str() {
