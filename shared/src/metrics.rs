@@ -38,6 +38,10 @@ pub enum Count {
     BotReplies,
     /// Tickets handed to a person (the reason is a property of the line).
     Handoffs,
+    /// Handed-over tickets the router gave to an agent.
+    TicketsAssigned,
+    /// Handed-over tickets left in their team's queue (nobody free).
+    TicketsQueued,
 }
 
 impl Count {
@@ -47,6 +51,8 @@ impl Count {
             Self::DuplicateMessages => "DuplicateMessages",
             Self::BotReplies => "BotReplies",
             Self::Handoffs => "Handoffs",
+            Self::TicketsAssigned => "TicketsAssigned",
+            Self::TicketsQueued => "TicketsQueued",
         }
     }
 }

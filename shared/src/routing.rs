@@ -14,6 +14,7 @@ use crate::bot::{HandoffReason, Lang};
 use crate::clock::Clock;
 use crate::handoff::HandoffItem;
 use crate::ids::Wamid;
+use crate::metrics::Count;
 use crate::notify::{Audience, Notification, Notifier};
 use crate::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
 use crate::queue::Queue;
@@ -276,6 +277,12 @@ impl Router {
         }
     }
 
+    /// Counts assignments, queued tickets and failed sends (CloudWatch EMF, one line per batch).
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.outbox.metrics = metrics;
+        self
+    }
+
     /// Adds the configured agents the store does not have yet.
     pub async fn seed_agents(&self) -> Result<(), StoreError> {
         let known: BTreeSet<String> = self
@@ -321,7 +328,14 @@ impl Router {
             };
             match result {
                 Ok((item, routed)) => {
-                    info!(ticket_id = %item.ticket_id, outcome = ?routed, "handoff routed")
+                    info!(ticket_id = %item.ticket_id, outcome = ?routed, "handoff routed");
+                    match routed {
+                        Routed::Assigned { .. } => {
+                            self.outbox.metrics.add(Count::TicketsAssigned, 1)
+                        }
+                        Routed::Queued { .. } => self.outbox.metrics.add(Count::TicketsQueued, 1),
+                        Routed::AlreadyDone => {}
+                    }
                 }
                 Err(e) => {
                     tracing::error!(message_id = %record.message_id, error = %e, retryable = e.is_retryable(), "handoff not routed");
@@ -330,6 +344,7 @@ impl Router {
                 }
             }
         }
+        self.outbox.metrics.flush();
         failed
     }
 

@@ -362,7 +362,8 @@ pub async fn agent_handoff(env: &Env, aws: &AwsClients) -> Result<Router, StartE
         Arc::new(SnsNotifier::new(aws.sns().clone(), &settings.topic_arn)),
         Arc::new(routing),
         Arc::new(SystemClock),
-    );
+    )
+    .with_metrics(Metrics::from_env(env));
     router
         .seed_agents()
         .await

@@ -239,3 +239,31 @@ async fn with_nobody_free_the_ticket_waits_in_its_team_queue() {
         (TicketStatus::Queued, Some("logistics"))
     );
 }
+
+#[tokio::test]
+async fn each_batch_writes_one_metric_line_of_assigned_and_queued_tickets() {
+    // GIVEN one support agent with room for one ticket, and the router counting
+    let mut w = world(vec![agent("solo", &["support"], &[Lang::De], 1, 0)]);
+    let (metrics, capture) = crate::metrics::Metrics::capture("agent-handoff");
+    w.router = w.router.with_metrics(metrics);
+    w.router.seed_agents().await.unwrap();
+    let record = |item: &HandoffItem, n: u32| crate::reply::QueueRecord {
+        message_id: format!("m{n}"),
+        group_id: Some(format!("g{n}")),
+        body: serde_json::to_string(item).unwrap(),
+    };
+    let first = queued(&w, "4915100000001", "Ich habe eine Frage").await;
+    let second = queued(&w, "4915100000002", "Ich habe eine Frage").await;
+
+    // WHEN both tickets come in one batch, the first one twice (SQS delivers again)
+    let failed = w
+        .router
+        .handle_batch(&[record(&first, 1), record(&second, 2), record(&first, 3)])
+        .await;
+
+    // THEN one is assigned, one waits, the repeat counts nothing, in one line
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(capture.lines().len(), 1);
+    assert_eq!(capture.total("TicketsAssigned"), 1.0);
+    assert_eq!(capture.total("TicketsQueued"), 1.0);
+}
