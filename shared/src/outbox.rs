@@ -143,6 +143,24 @@ pub struct OutboxRunner {
 }
 
 impl OutboxRunner {
+    /// One WhatsApp message, with this runner's retries, counting failed attempts.
+    async fn send_retried(
+        &self,
+        from: &crate::ids::PhoneNumberId,
+        to: &crate::ids::WaId,
+        body: &OutboundBody,
+    ) -> Result<Wamid, crate::whatsapp::WhatsAppError> {
+        send_with_retry(
+            self.whatsapp.as_ref(),
+            self.retry,
+            &self.metrics,
+            from,
+            to,
+            body,
+        )
+        .await
+    }
+
     /// A runner that sends WhatsApp messages and handoffs; timers, notifications, retries and
     /// the re-engagement template are set by the handler that needs them.
     pub fn new(
@@ -300,30 +318,13 @@ impl OutboxRunner {
         if body.is_template() && !self.may_initiate(ticket).await? {
             return Ok(None);
         }
-        let wamid = match send_with_retry(
-            self.whatsapp.as_ref(),
-            self.retry,
-            &self.metrics,
-            from,
-            to,
-            &body,
-        )
-        .await
-        {
+        let wamid = match self.send_retried(from, to, &body).await {
             Ok(wamid) => wamid,
             Err(e) if e.needs_template() && !body.is_template() => match &self.reengagement {
                 Some(_) if !self.may_initiate(ticket).await? => return Ok(None),
                 Some(t) => {
                     body = OutboundBody::Template(t.clone());
-                    send_with_retry(
-                        self.whatsapp.as_ref(),
-                        self.retry,
-                        &self.metrics,
-                        from,
-                        to,
-                        &body,
-                    )
-                    .await?
+                    self.send_retried(from, to, &body).await?
                 }
                 None => {
                     warn!(ticket_id = %ticket.id, error = %e, "reply not sent: WhatsApp requires a template");
