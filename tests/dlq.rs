@@ -127,15 +127,7 @@ async fn the_runner_consumer_sends_a_poison_record_to_the_dlq_and_answers_the_go
 
     // GIVEN the runner's consumers on a queue with a 1 s visibility timeout
     let whatsapp = WhatsAppStub::start().await;
-    let mut stack = Stack::with_env(&[
-        ("WHATSAPP_ACCESS_TOKEN", "t"),
-        ("WHATSAPP_API_BASE_URL", &whatsapp.url),
-    ])
-    .await;
-    stack.env = stack.env.clone().or_default(
-        helpdesk_local::consumers::HELPDESK_SLA_QUEUE_URL,
-        &stack.resources.sla_queue_url,
-    );
+    let stack = Stack::for_runner(&whatsapp.url).await;
     let sqs = stack.aws.sqs().clone();
     let queue = stack.resources.inbound_queue_url.clone();
     sqs.set_queue_attributes()

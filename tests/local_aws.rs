@@ -12,15 +12,7 @@ use jiff::Timestamp;
 async fn the_runner_consumers_carry_a_message_from_intake_to_an_agent() {
     helpdesk::telemetry::init();
     let whatsapp = WhatsAppStub::start().await;
-    let mut stack = Stack::with_env(&[
-        ("WHATSAPP_ACCESS_TOKEN", "t"),
-        ("WHATSAPP_API_BASE_URL", &whatsapp.url),
-    ])
-    .await;
-    stack.env = stack.env.clone().or_default(
-        helpdesk_local::consumers::HELPDESK_SLA_QUEUE_URL,
-        &stack.resources.sla_queue_url,
-    );
+    let stack = Stack::for_runner(&whatsapp.url).await;
     helpdesk_local::consumers::spawn(&stack.env, &stack.aws)
         .await
         .expect("consumers from a valid environment");

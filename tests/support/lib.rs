@@ -105,6 +105,34 @@ impl Stack {
         }
     }
 
+    /// A stack for the local runner's `--aws` consumers, sending WhatsApp messages to
+    /// `whatsapp_url` (a stub) and knowing where fired SLA timers arrive.
+    pub async fn for_runner(whatsapp_url: &str) -> Self {
+        let mut stack = Self::with_env(&[
+            ("WHATSAPP_ACCESS_TOKEN", "t"),
+            ("WHATSAPP_API_BASE_URL", whatsapp_url),
+        ])
+        .await;
+        stack.env = stack.env.clone().or_default(
+            helpdesk_local::consumers::HELPDESK_SLA_QUEUE_URL,
+            &stack.resources.sla_queue_url,
+        );
+        stack
+    }
+
+    /// How many objects the media bucket holds.
+    pub async fn media_objects(&self) -> i32 {
+        self.aws
+            .s3()
+            .list_objects_v2()
+            .bucket(&self.resources.media_bucket)
+            .send()
+            .await
+            .expect("list the media bucket")
+            .key_count()
+            .expect("ListObjectsV2 answers KeyCount")
+    }
+
     /// The webhook handler exactly as the Lambda function builds it.
     pub async fn webhook(&self) -> Arc<WebhookHandler> {
         Arc::new(
