@@ -46,11 +46,7 @@ async fn everything(stack: &Stack) -> String {
 async fn an_erased_customer_leaves_no_trace_in_the_table_or_the_bucket() {
     helpdesk::telemetry::init();
     let whatsapp = WhatsAppStub::start().await;
-    let stack = Stack::with_env(&[
-        ("WHATSAPP_ACCESS_TOKEN", "t"),
-        ("WHATSAPP_API_BASE_URL", &whatsapp.url),
-    ])
-    .await;
+    let stack = Stack::with_whatsapp(&whatsapp.url).await;
     writes(&stack, ANNA, "wamid.gdpr1", "START").await;
     writes(
         &stack,

@@ -49,11 +49,7 @@ async fn handed_over(stack: &Stack, wa_id: &str, text: &str) -> HandoffItem {
 #[tokio::test]
 async fn a_german_refund_request_is_assigned_to_the_billing_agent_who_speaks_german() {
     let whatsapp = WhatsAppStub::start().await;
-    let stack = Stack::with_env(&[
-        ("WHATSAPP_ACCESS_TOKEN", "t"),
-        ("WHATSAPP_API_BASE_URL", &whatsapp.url),
-    ])
-    .await;
+    let stack = Stack::with_whatsapp(&whatsapp.url).await;
     let item = handed_over(
         &stack,
         "4915112345678",

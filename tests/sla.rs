@@ -21,11 +21,7 @@ struct Setup {
 async fn setup() -> Setup {
     helpdesk::telemetry::init();
     let whatsapp = WhatsAppStub::start().await;
-    let stack = Stack::with_env(&[
-        ("WHATSAPP_ACCESS_TOKEN", "t"),
-        ("WHATSAPP_API_BASE_URL", &whatsapp.url),
-    ])
-    .await;
+    let stack = Stack::with_whatsapp(&whatsapp.url).await;
     // Alerts reach a queue subscribed to the topic, standing in for the managers' inbox.
     let name = format!(
         "{}-alerts",

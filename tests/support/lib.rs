@@ -105,14 +105,19 @@ impl Stack {
         }
     }
 
-    /// A stack for the local runner's `--aws` consumers, sending WhatsApp messages to
-    /// `whatsapp_url` (a stub) and knowing where fired SLA timers arrive.
-    pub async fn for_runner(whatsapp_url: &str) -> Self {
-        let mut stack = Self::with_env(&[
+    /// A stack whose functions send WhatsApp messages to `whatsapp_url` (a stub).
+    pub async fn with_whatsapp(whatsapp_url: &str) -> Self {
+        Self::with_env(&[
             ("WHATSAPP_ACCESS_TOKEN", "t"),
             ("WHATSAPP_API_BASE_URL", whatsapp_url),
         ])
-        .await;
+        .await
+    }
+
+    /// A stack for the local runner's `--aws` consumers, sending WhatsApp messages to
+    /// `whatsapp_url` (a stub) and knowing where fired SLA timers arrive.
+    pub async fn for_runner(whatsapp_url: &str) -> Self {
+        let mut stack = Self::with_whatsapp(whatsapp_url).await;
         stack.env = stack.env.clone().or_default(
             helpdesk_local::consumers::HELPDESK_SLA_QUEUE_URL,
             &stack.resources.sla_queue_url,
