@@ -150,23 +150,26 @@ pub enum StartError {
     Client(String),
 }
 
-/// What bot-reply and sla-breach share: the store, WhatsApp, the handoff queue, the bot's and
-/// the SLA configuration, and the Scheduler timers.
+/// What bot-reply, sla-breach and the agent desk share: the store, WhatsApp, the handoff queue,
+/// the SLA configuration and the Scheduler timers.
 struct Common {
     store: Arc<DynamoStore>,
     whatsapp: Arc<CloudApi>,
     handoffs: Arc<SqsQueue>,
-    bot_config: Arc<BotConfig>,
     sla: Arc<SlaConfig>,
     timers: Arc<SchedulerTimers>,
     reengagement: Option<Template>,
 }
 
-async fn common(settings: &BotReplySettings, aws: &AwsClients) -> Result<Common, StartError> {
-    let bot_config = match &settings.bot_config {
+/// The bot's configuration (only bot-reply and sla-breach run the bot).
+fn bot_config(settings: &BotReplySettings) -> Result<Arc<BotConfig>, StartError> {
+    Ok(Arc::new(match &settings.bot_config {
         Some(path) => BotConfig::load(path)?,
         None => BotConfig::default_shop(),
-    };
+    }))
+}
+
+async fn common(settings: &BotReplySettings, aws: &AwsClients) -> Result<Common, StartError> {
     let sla = match &settings.sla.policies {
         Some(path) => SlaConfig::load(path)?,
         None => SlaConfig::default_policies(),
@@ -190,7 +193,6 @@ async fn common(settings: &BotReplySettings, aws: &AwsClients) -> Result<Common,
             aws.sqs().clone(),
             &settings.handoff_queue_url,
         )),
-        bot_config: Arc::new(bot_config),
         sla: Arc::new(sla),
         timers: Arc::new(timers),
         reengagement: settings
@@ -237,7 +239,7 @@ pub async fn bot_reply(env: &Env, aws: &AwsClients) -> Result<BotReply, StartErr
             Arc::new(Unconfigured)
         }
     };
-    let bot = Bot::new(c.bot_config, orders);
+    let bot = Bot::new(bot_config(&settings)?, orders);
     let mut reply = BotReply::new(
         c.store,
         c.whatsapp.clone(),
@@ -276,7 +278,8 @@ pub async fn sla_breach(env: &Env, aws: &AwsClients) -> Result<SlaBreach, StartE
         notifier: Arc::new(SnsNotifier::new(aws.sns().clone(), &settings.topic_arn)),
         clock: Arc::new(SystemClock),
     };
-    Ok(SlaBreach::new(ports, c.bot_config, c.sla).with_metrics(Metrics::from_env(env)))
+    let bot_config = bot_config(&settings.reply)?;
+    Ok(SlaBreach::new(ports, bot_config, c.sla).with_metrics(Metrics::from_env(env)))
 }
 
 /// What agents do to tickets, over DynamoDB, the Cloud API, Scheduler and SNS (assignment and
