@@ -250,15 +250,17 @@ pub struct WireMessage<'a> {
     pub from: Option<Str<'a>>,
     pub timestamp: Option<Str<'a>>,
     pub kind: Option<Str<'a>>,
-    pub context: Option<&'a RawValue>,
-    pub errors: Option<&'a RawValue>,
-    /// Every other key (`text`, `image`, `interactive`, ..., future types), raw.
-    pub parts: Vec<(Str<'a>, &'a RawValue)>,
+    /// Raw JSON text, like the parts.
+    pub context: Option<&'a str>,
+    pub errors: Option<&'a str>,
+    /// Every other key (`text`, `image`, `interactive`, ..., future types) with its value's
+    /// JSON text, validated but not read.
+    pub parts: Vec<(Str<'a>, &'a str)>,
 }
 
 impl<'a> WireMessage<'a> {
-    /// The raw object under `key`, if present.
-    pub fn part(&self, key: &str) -> Option<&'a RawValue> {
+    /// The raw JSON under `key`, if present.
+    pub fn part(&self, key: &str) -> Option<&'a str> {
         self.parts
             .iter()
             .find(|(k, _)| k.as_str() == key)
@@ -315,11 +317,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for WireMessage<'a> {
                         "from" => m.from = Some(map.next_value()?),
                         "timestamp" => m.timestamp = Some(map.next_value()?),
                         "type" => m.kind = Some(map.next_value()?),
-                        "context" => m.context = Some(map.next_value()?),
-                        "errors" => m.errors = Some(map.next_value()?),
+                        "context" => m.context = Some(map.next_value::<&RawValue>()?.get()),
+                        "errors" => m.errors = Some(map.next_value::<&RawValue>()?.get()),
                         _ => {
                             let raw: &'a RawValue = map.next_value()?;
-                            m.parts.push((key, raw));
+                            m.parts.push((key, raw.get()));
                         }
                     }
                 }

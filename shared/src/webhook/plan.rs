@@ -15,6 +15,7 @@ use super::payload::{
 use crate::ids::{ConversationKey, IdError, PhoneNumberId, WaId, Wamid};
 
 mod one_pass;
+mod reader;
 
 /// Why a webhook body was rejected (always a client error: HTTP 400).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -187,8 +188,8 @@ impl Content<'_> {
     }
 }
 
-fn raw_json(raw: &RawValue) -> serde_json::Value {
-    serde_json::from_str(raw.get()).unwrap_or(serde_json::Value::Null)
+fn raw_json(raw: &str) -> serde_json::Value {
+    serde_json::from_str(raw).unwrap_or(serde_json::Value::Null)
 }
 
 /// One inbound message, validated.
@@ -295,12 +296,27 @@ pub fn plan(body: &[u8]) -> Result<IntakePlan<'_>, PayloadError> {
     // Fast path: one pass, planning each change as it is read (see `one_pass`). A body it
     // leaves (malformed, invalid, or some other field's value clashing with the messages shape)
     // takes the exact path, which reads change by change and names what is wrong.
-    let body = std::str::from_utf8(body)
-        .map_err(|e| PayloadError::Json(format!("body is not UTF-8: {e}")))?;
+    let body = utf8(body)?;
     match one_pass::plan(body) {
         Some(plan) => Ok(plan),
         None => exact(body),
     }
+}
+
+/// The exact path on its own: the reference the one pass is checked against (tests, fuzzer).
+#[doc(hidden)]
+pub fn plan_exact(body: &[u8]) -> Result<IntakePlan<'_>, PayloadError> {
+    exact(utf8(body)?)
+}
+
+/// The one pass on its own: `None` where it leaves the body to the exact path (tests, fuzzer).
+#[doc(hidden)]
+pub fn plan_one_pass(body: &[u8]) -> Option<IntakePlan<'_>> {
+    one_pass::plan(std::str::from_utf8(body).ok()?)
+}
+
+fn utf8(body: &[u8]) -> Result<&str, PayloadError> {
+    std::str::from_utf8(body).map_err(|e| PayloadError::Json(format!("body is not UTF-8: {e}")))
 }
 
 /// The exact path: the whole notification with each change value kept raw, then each
@@ -538,9 +554,7 @@ fn inbound<'a>(
         at("timestamp")
     })?;
     // A context we cannot read is dropped rather than failing the message.
-    let context = wire
-        .context
-        .and_then(|raw| serde_json::from_str(raw.get()).ok());
+    let context = wire.context.and_then(|raw| serde_json::from_str(raw).ok());
     Ok(InboundMessage {
         wamid,
         sent_at,
@@ -550,23 +564,20 @@ fn inbound<'a>(
 }
 
 /// Reads the raw object under `key` as `T`.
-fn typed<'a, T: Deserialize<'a>>(
-    wire: &WireMessage<'a>,
-    key: &str,
-) -> Result<T, Option<&'a RawValue>> {
+fn typed<'a, T: Deserialize<'a>>(wire: &WireMessage<'a>, key: &str) -> Result<T, Option<&'a str>> {
     let raw = wire.part(key).ok_or(None)?;
-    serde_json::from_str(raw.get()).map_err(|_| Some(raw))
+    serde_json::from_str(raw).map_err(|_| Some(raw))
 }
 
 /// The typed content of a message. A type whose content object is missing or has an unexpected
 /// shape becomes [`Content::Unknown`] with whatever raw JSON there was: stored, never rejected.
 fn content<'a>(wire: &WireMessage<'a>) -> Content<'a> {
     let type_name = wire.kind.clone().unwrap_or(Str(Cow::Borrowed("unknown")));
-    let unknown = |raw: Option<&RawValue>| Content::Unknown {
+    let unknown = |raw: Option<&str>| Content::Unknown {
         raw: raw.map(raw_json),
         type_name: type_name.clone(),
     };
-    let read = || -> Result<Content<'a>, Option<&'a RawValue>> {
+    let read = || -> Result<Content<'a>, Option<&'a str>> {
         Ok(match type_name.as_str() {
             "text" => Content::Text {
                 body: typed::<Text<'a>>(wire, "text")?.body,
@@ -577,7 +588,7 @@ fn content<'a>(wire: &WireMessage<'a>) -> Content<'a> {
                     ("button_reply", Some(r), _) => Content::ButtonReply(r),
                     ("list_reply", _, Some(r)) => Content::ListReply(r),
                     _ => Content::Interactive {
-                        raw: i.nfm_reply.map(raw_json),
+                        raw: i.nfm_reply.map(|raw| raw_json(raw.get())),
                         kind: i.kind,
                     },
                 }
@@ -619,7 +630,7 @@ fn content<'a>(wire: &WireMessage<'a>) -> Content<'a> {
             "unsupported" => Content::Unsupported {
                 errors: wire
                     .errors
-                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                    .and_then(|raw| serde_json::from_str(raw).ok())
                     .unwrap_or_default(),
             },
             other => return Err(wire.part(other)),

@@ -1,7 +1,7 @@
 //! What must hold for any input: the properties each case checks.
 
 use helpdesk::ids::{PhoneNumberId, WaId, Wamid};
-use helpdesk::webhook::plan::{Content, IntakePlan};
+use helpdesk::webhook::plan::{self, Content, IntakePlan};
 use helpdesk::webhook::{PayloadError, SignatureError, SignatureVerifier};
 
 use crate::generate::Expected;
@@ -55,6 +55,22 @@ pub fn plan_invariants(plan: &IntakePlan<'_>) {
     }
     for status in &plan.statuses {
         assert!(!status.wamid.as_str().is_empty());
+    }
+}
+
+/// The one pass (our own JSON reader) never plans a body differently from the exact path
+/// (serde_json), and never takes one the exact path refuses. Gives which path planned it.
+pub fn one_pass_agrees_with_the_exact_path(body: &[u8]) -> String {
+    match plan::plan_one_pass(body) {
+        Some(fast) => {
+            assert_eq!(
+                Ok(fast),
+                plan::plan_exact(body),
+                "the one pass and the exact path disagree"
+            );
+            "Ok (one pass)".to_owned()
+        }
+        None => "Ok (exact path)".to_owned(),
     }
 }
 

@@ -217,7 +217,7 @@ impl Worker<'_> {
                 if let Some(x) = &expected {
                     check::matches_expected(p, x);
                 }
-                "Ok".to_owned()
+                check::one_pass_agrees_with_the_exact_path(&body)
             }
             Err(e) => {
                 assert!(
