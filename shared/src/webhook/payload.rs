@@ -253,18 +253,33 @@ pub struct WireMessage<'a> {
     /// Raw JSON text, like the parts.
     pub context: Option<&'a str>,
     pub errors: Option<&'a str>,
+    /// The `body` of the `text` part, if the reader that filled this message read it already
+    /// (the one pass does; serde leaves it to planning).
+    pub text_body: Option<Str<'a>>,
     /// Every other key (`text`, `image`, `interactive`, ..., future types) with its value's
-    /// JSON text, validated but not read.
-    pub parts: Vec<(Str<'a>, &'a str)>,
+    /// JSON text, validated but not read. Meta sends one (the content): it is kept apart so
+    /// that reading a message allocates no list.
+    first_part: Option<(Str<'a>, &'a str)>,
+    more_parts: Vec<(Str<'a>, &'a str)>,
 }
 
 impl<'a> WireMessage<'a> {
-    /// The raw JSON under `key`, if present.
+    /// The raw JSON under `key`, if present (the first, if repeated).
     pub fn part(&self, key: &str) -> Option<&'a str> {
-        self.parts
+        self.first_part
             .iter()
+            .chain(&self.more_parts)
             .find(|(k, _)| k.as_str() == key)
             .map(|(_, raw)| *raw)
+    }
+
+    /// Keeps `raw`, the JSON text under `key`.
+    pub fn push_part(&mut self, key: Str<'a>, raw: &'a str) {
+        if self.first_part.is_none() {
+            self.first_part = Some((key, raw));
+        } else {
+            self.more_parts.push((key, raw));
+        }
     }
 }
 
@@ -321,7 +336,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for WireMessage<'a> {
                         "errors" => m.errors = Some(map.next_value::<&RawValue>()?.get()),
                         _ => {
                             let raw: &'a RawValue = map.next_value()?;
-                            m.parts.push((key, raw.get()));
+                            m.push_part(key, raw.get());
                         }
                     }
                 }

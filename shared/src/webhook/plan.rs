@@ -355,20 +355,27 @@ fn exact(body: &str) -> Result<IntakePlan<'_>, PayloadError> {
     Ok(finish(plan, staged))
 }
 
-/// The plan once every change is read: conversations grouped, statuses in order.
+/// The plan once every change is read: conversations in order with their names, statuses in
+/// order.
 fn finish<'a>(mut plan: IntakePlan<'a>, staged: Staged<'a>) -> IntakePlan<'a> {
-    group(&mut plan, staged);
+    if staged.disordered {
+        regroup(&mut plan);
+    }
+    attach_names(&mut plan, staged.names);
     plan.statuses.sort_by_key(|s| (s.at, s.state));
     plan
 }
 
-/// Messages collected over all changes, before grouping into conversations.
+/// What is collected over all changes besides the plan itself.
 #[derive(Default)]
 struct Staged<'a> {
-    messages: Vec<(ConversationKey, InboundMessage<'a>)>,
     /// Profile names by (our number, the customer's wa_id as written), ids checked but not
     /// copied: most customers in a body have no message in it to attach a name to.
     names: Vec<((PhoneNumberId, Str<'a>), Cow<'a, str>)>,
+    /// Whether a message came that did not belong after the one before it (another
+    /// conversation that sorts earlier, an earlier send time, the same wamid): the
+    /// conversations then have to be regrouped.
+    disordered: bool,
 }
 
 /// Where a change value sits in the body: `entry[e].changes[c].value`.
@@ -384,29 +391,18 @@ impl std::fmt::Display for ValuePath {
     }
 }
 
-/// Groups staged messages into conversations, each ordered by the customer's send time, with
-/// a wamid repeated in the body kept once.
-fn group<'a>(plan: &mut IntakePlan<'a>, mut staged: Staged<'a>) {
-    // Bodies usually arrive in this order already; sorting moves large items, so check first.
-    let order = |(ka, a): &(ConversationKey, InboundMessage<'_>),
-                 (kb, b): &(ConversationKey, InboundMessage<'_>)| {
-        (ka, a.sent_at, &a.wamid).cmp(&(kb, b.sent_at, &b.wamid))
-    };
-    if !staged.messages.is_sorted_by(|a, b| order(a, b).is_le()) {
-        staged.messages.sort_by(order);
+/// Regroups conversations built in arrival order: one per key in key order, each ordered by
+/// the customer's send time, with a wamid repeated in the body kept once. (Bodies usually come
+/// in this order already, and then nothing is moved.)
+fn regroup(plan: &mut IntakePlan<'_>) {
+    let mut messages: Vec<(ConversationKey, InboundMessage<'_>)> =
+        Vec::with_capacity(plan.summary.messages);
+    for c in plan.conversations.drain(..) {
+        let key = c.key;
+        messages.extend(c.messages.into_iter().map(|m| (key.clone(), m)));
     }
-    // The same order as `ConversationKey`'s: our number, then the wa_id.
-    fn name_key<'n>(
-        ((phone, wa_id), _): &'n ((PhoneNumberId, Str<'_>), Cow<'_, str>),
-    ) -> (&'n str, &'n str) {
-        (phone.as_str(), wa_id.as_str())
-    }
-    if !staged.names.is_sorted_by(|a, b| name_key(a) <= name_key(b)) {
-        staged.names.sort_by(|a, b| name_key(a).cmp(&name_key(b)));
-    }
-    // Both lists are ordered by key: attach names in one merge walk.
-    let mut names = staged.names.into_iter().peekable();
-    for (key, message) in staged.messages {
+    messages.sort_by(|(ka, a), (kb, b)| (ka, a.sent_at, &a.wamid).cmp(&(kb, b.sent_at, &b.wamid)));
+    for (key, message) in messages {
         match plan.conversations.last_mut() {
             Some(c) if c.key == key => {
                 // Sorting put a repeated wamid next to its twin (same send time).
@@ -419,25 +415,42 @@ fn group<'a>(plan: &mut IntakePlan<'a>, mut staged: Staged<'a>) {
                     c.messages.push(message);
                 }
             }
-            _ => {
-                let mut profile_name = None;
-                let wanted = (key.phone_number_id.as_str(), key.wa_id.as_str());
-                while let Some(named) = names.peek() {
-                    match name_key(named).cmp(&wanted) {
-                        std::cmp::Ordering::Less => {
-                            names.next();
-                        }
-                        std::cmp::Ordering::Equal => {
-                            profile_name = names.next().map(|(_, name)| name);
-                        }
-                        std::cmp::Ordering::Greater => break,
-                    }
+            _ => plan.conversations.push(ConversationPlan {
+                key,
+                profile_name: None,
+                messages: vec![message],
+            }),
+        }
+    }
+}
+
+/// Gives each conversation its customer's profile name from `contacts`.
+fn attach_names<'a>(
+    plan: &mut IntakePlan<'a>,
+    mut names: Vec<((PhoneNumberId, Str<'a>), Cow<'a, str>)>,
+) {
+    // The same order as `ConversationKey`'s: our number, then the wa_id.
+    fn name_key<'n>(
+        ((phone, wa_id), _): &'n ((PhoneNumberId, Str<'_>), Cow<'_, str>),
+    ) -> (&'n str, &'n str) {
+        (phone.as_str(), wa_id.as_str())
+    }
+    if !names.is_sorted_by(|a, b| name_key(a) <= name_key(b)) {
+        names.sort_by(|a, b| name_key(a).cmp(&name_key(b)));
+    }
+    // Both lists are ordered by key: one merge walk; with a name given twice, the last wins.
+    let mut names = names.into_iter().peekable();
+    for c in &mut plan.conversations {
+        let wanted = (c.key.phone_number_id.as_str(), c.key.wa_id.as_str());
+        while let Some(named) = names.peek() {
+            match name_key(named).cmp(&wanted) {
+                std::cmp::Ordering::Less => {
+                    names.next();
                 }
-                plan.conversations.push(ConversationPlan {
-                    key,
-                    profile_name,
-                    messages: vec![message],
-                });
+                std::cmp::Ordering::Equal => {
+                    c.profile_name = names.next().map(|(_, name)| name);
+                }
+                std::cmp::Ordering::Greater => break,
             }
         }
     }
@@ -455,7 +468,6 @@ fn add_value<'a>(
     let phone_number_id = PhoneNumberId::parse(metadata.phone_number_id.as_str())
         .map_err(|e| PayloadError::invalid(format!("{path}.metadata.phone_number_id"), e))?;
     add_errors(plan, value.errors);
-    staged.messages.reserve(value.messages.len());
     for (i, wire) in value.messages.into_iter().enumerate() {
         add_message(plan, staged, &phone_number_id, wire, &|field: &str| {
             format!("{path}.messages[{i}].{field}")
@@ -490,11 +502,31 @@ fn add_message<'a>(
     let wa_id = WaId::parse(from).map_err(|e| id_error(at("from"), e))?;
     let message = inbound(wire, at)?;
     plan.summary.messages += 1;
+    // Appended in arrival order; `finish` regroups only if that order is not the plan's.
+    if let Some(c) = plan
+        .conversations
+        .last_mut()
+        .filter(|c| c.key.phone_number_id == *phone_number_id && c.key.wa_id == wa_id)
+    {
+        if let Some(last) = c.messages.last() {
+            staged.disordered |= last.wamid == message.wamid
+                || (&last.sent_at, &last.wamid) > (&message.sent_at, &message.wamid);
+        }
+        c.messages.push(message);
+        return Ok(());
+    }
     let key = ConversationKey {
         phone_number_id: phone_number_id.clone(),
         wa_id,
     };
-    staged.messages.push((key, message));
+    if let Some(c) = plan.conversations.last() {
+        staged.disordered |= c.key > key;
+    }
+    plan.conversations.push(ConversationPlan {
+        key,
+        profile_name: None,
+        messages: vec![message],
+    });
     Ok(())
 }
 
@@ -569,6 +601,21 @@ fn typed<'a, T: Deserialize<'a>>(wire: &WireMessage<'a>, key: &str) -> Result<T,
     serde_json::from_str(raw).map_err(|_| Some(raw))
 }
 
+/// The body of a text message, the common case: read with the one pass's reader, or by serde
+/// (the same answer, only slower) for what that leaves.
+fn text_body<'a>(wire: &WireMessage<'a>) -> Result<Str<'a>, Option<&'a str>> {
+    if let Some(body) = &wire.text_body {
+        return Ok(body.clone());
+    }
+    let raw = wire.part("text").ok_or(None)?;
+    match one_pass::text_body(raw) {
+        Some(body) => Ok(body),
+        None => serde_json::from_str::<Text<'a>>(raw)
+            .map(|text| text.body)
+            .map_err(|_| Some(raw)),
+    }
+}
+
 /// The typed content of a message. A type whose content object is missing or has an unexpected
 /// shape becomes [`Content::Unknown`] with whatever raw JSON there was: stored, never rejected.
 fn content<'a>(wire: &WireMessage<'a>) -> Content<'a> {
@@ -580,7 +627,7 @@ fn content<'a>(wire: &WireMessage<'a>) -> Content<'a> {
     let read = || -> Result<Content<'a>, Option<&'a str>> {
         Ok(match type_name.as_str() {
             "text" => Content::Text {
-                body: typed::<Text<'a>>(wire, "text")?.body,
+                body: text_body(wire)?,
             },
             "interactive" => {
                 let i: Interactive<'a> = typed(wire, "interactive")?;

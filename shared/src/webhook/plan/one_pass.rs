@@ -43,8 +43,11 @@ struct Mark {
     summary: PlanSummary,
     statuses: usize,
     webhook_errors: usize,
-    messages: usize,
+    conversations: usize,
+    /// Messages of the last conversation (later ones may have been appended to it).
+    last_messages: usize,
     names: usize,
+    disordered: bool,
 }
 
 impl Pass<'_> {
@@ -53,8 +56,14 @@ impl Pass<'_> {
             summary: self.plan.summary,
             statuses: self.plan.statuses.len(),
             webhook_errors: self.plan.webhook_errors.len(),
-            messages: self.staged.messages.len(),
+            conversations: self.plan.conversations.len(),
+            last_messages: self
+                .plan
+                .conversations
+                .last()
+                .map_or(0, |c| c.messages.len()),
             names: self.staged.names.len(),
+            disordered: self.staged.disordered,
         }
     }
 
@@ -62,8 +71,12 @@ impl Pass<'_> {
         self.plan.summary = mark.summary;
         self.plan.statuses.truncate(mark.statuses);
         self.plan.webhook_errors.truncate(mark.webhook_errors);
-        self.staged.messages.truncate(mark.messages);
+        self.plan.conversations.truncate(mark.conversations);
+        if let Some(last) = self.plan.conversations.last_mut() {
+            last.messages.truncate(mark.last_messages);
+        }
         self.staged.names.truncate(mark.names);
+        self.staged.disordered = mark.disordered;
     }
 }
 
@@ -334,14 +347,46 @@ fn message<'a>(r: &mut Reader<'a>) -> Read<WireMessage<'a>> {
         "type" => string(&mut m.kind, r),
         "context" => raw(&mut m.context, r),
         "errors" => raw(&mut m.errors, r),
+        _ if m.part(key).is_some() => Err(GiveUp),
+        "text" => {
+            // Read once, here, rather than sliced now and read again when planned.
+            let part = match r.try_read(text_object) {
+                Some((body, part)) => {
+                    m.text_body = Some(body);
+                    part
+                }
+                None => r.raw()?,
+            };
+            m.push_part(Str(Cow::Borrowed(key)), part);
+            Ok(())
+        }
         _ => {
-            if m.part(key).is_some() {
-                return Err(GiveUp);
-            }
             let part = r.raw()?;
-            m.parts.push((Str(Cow::Borrowed(key)), part));
+            m.push_part(Str(Cow::Borrowed(key)), part);
             Ok(())
         }
     })?;
     Ok(m)
+}
+
+/// A text message's `{"body": "..."}` (read like [`Text`](crate::webhook::payload::Text)), or
+/// `None` for serde to read.
+pub(super) fn text_body(raw: &str) -> Option<Str<'_>> {
+    let mut r = Reader::new(raw);
+    let body = text_object(&mut r).ok()?;
+    r.end().ok()?;
+    Some(body)
+}
+
+fn text_object<'a>(r: &mut Reader<'a>) -> Read<Str<'a>> {
+    let mut body = None;
+    r.object(|r, key| match key {
+        "body" if body.is_none() => {
+            body = Some(str(r)?);
+            Ok(())
+        }
+        "body" => Err(GiveUp),
+        _ => r.skip(),
+    })?;
+    body.ok_or(GiveUp)
 }

@@ -22,6 +22,7 @@ pub(super) type Read<T> = Result<T, GiveUp>;
 /// Deeper nesting than this gives up (serde_json's own limit for typed values is 128).
 const MAX_DEPTH: u32 = 128;
 
+#[derive(Clone)]
 pub(super) struct Reader<'a> {
     text: &'a str,
     at: usize,
@@ -175,6 +176,20 @@ impl<'a> Reader<'a> {
         let start = self.at;
         self.skip()?;
         Ok(&self.text[start..self.at])
+    }
+
+    /// Reads the next value with `read`, giving what it read and the value's text; if `read`
+    /// gives up, the reader is back where it was.
+    pub(super) fn try_read<T>(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> Read<T>,
+    ) -> Option<(T, &'a str)> {
+        self.peek();
+        let mut probe = self.clone();
+        let value = read(&mut probe).ok()?;
+        let text = &self.text[self.at..probe.at];
+        *self = probe;
+        Some((value, text))
     }
 
     /// Reads past the next value, validating it.
@@ -412,6 +427,34 @@ mod tests {
         })
         .unwrap();
         assert_eq!(raws, [("a", r#"{"b": [1, 2]}"#), ("c", "3")]);
+    }
+
+    #[test]
+    fn a_failed_try_read_leaves_the_reader_where_it_was() {
+        /// The value of a one-key object, if it is not a string.
+        fn not_a_string<'a>(r: &mut Reader<'a>) -> Read<&'a str> {
+            let mut raw = "";
+            r.object(|r, _| {
+                raw = r.raw()?;
+                if raw.starts_with('"') {
+                    Err(GiveUp)
+                } else {
+                    Ok(())
+                }
+            })?;
+            Ok(raw)
+        }
+        let mut r = Reader::new(r#"[ {"a": 1}, {"a": "x"} ]"#);
+        let mut got = Vec::new();
+        r.array(|r| {
+            got.push(match r.try_read(not_a_string) {
+                Some((n, text)) => format!("{n} from {text}"),
+                None => format!("skipped {}", r.raw()?),
+            });
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(got, [r#"1 from {"a": 1}"#, r#"skipped {"a": "x"}"#]);
     }
 
     #[test]
