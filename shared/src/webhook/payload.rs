@@ -273,6 +273,16 @@ impl<'a> WireMessage<'a> {
             .map(|(_, raw)| *raw)
     }
 
+    /// Empties the message for the next one, keeping the list's allocation.
+    pub fn clear(&mut self) {
+        let mut more_parts = std::mem::take(&mut self.more_parts);
+        more_parts.clear();
+        *self = Self {
+            more_parts,
+            ..Self::default()
+        };
+    }
+
     /// Keeps `raw`, the JSON text under `key`.
     pub fn push_part(&mut self, key: Str<'a>, raw: &'a str) {
         if self.first_part.is_none() {

@@ -469,7 +469,7 @@ fn add_value<'a>(
         .map_err(|e| PayloadError::invalid(format!("{path}.metadata.phone_number_id"), e))?;
     add_errors(plan, value.errors);
     for (i, wire) in value.messages.into_iter().enumerate() {
-        add_message(plan, staged, &phone_number_id, wire, &|field: &str| {
+        add_message(plan, staged, &phone_number_id, &wire, &|field: &str| {
             format!("{path}.messages[{i}].{field}")
         })?;
     }
@@ -495,7 +495,7 @@ fn add_message<'a>(
     plan: &mut IntakePlan<'a>,
     staged: &mut Staged<'a>,
     phone_number_id: &PhoneNumberId,
-    wire: WireMessage<'a>,
+    wire: &WireMessage<'a>,
     at: &dyn Fn(&str) -> String,
 ) -> Result<(), PayloadError> {
     let from = required(&wire.from, || at("from"))?;
@@ -577,7 +577,7 @@ fn unix_seconds(s: &str, path: impl FnOnce() -> String) -> Result<Timestamp, Pay
 }
 
 fn inbound<'a>(
-    wire: WireMessage<'a>,
+    wire: &WireMessage<'a>,
     at: &dyn Fn(&str) -> String,
 ) -> Result<InboundMessage<'a>, PayloadError> {
     let wamid =
@@ -591,7 +591,7 @@ fn inbound<'a>(
         wamid,
         sent_at,
         context,
-        content: content(&wire),
+        content: content(wire),
     })
 }
 

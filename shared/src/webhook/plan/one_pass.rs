@@ -212,7 +212,7 @@ impl<'a> Pass<'a> {
                     add_contact(&mut self.staged, &known, contact);
                 }
                 for wire in early_messages.drain(..) {
-                    add_message(&mut self.plan, &mut self.staged, &known, wire, &no_path)
+                    add_message(&mut self.plan, &mut self.staged, &known, &wire, &no_path)
                         .map_err(|_| GiveUp)?;
                 }
                 phone = Some(known);
@@ -231,15 +231,17 @@ impl<'a> Pass<'a> {
             }
             "messages" => {
                 once(&mut seen[3])?;
+                // One message read at a time into the same place, planned, then cleared.
+                let mut wire = WireMessage::default();
                 r.array(|r| {
-                    let wire = message(r)?;
+                    message(r, &mut wire)?;
                     match &phone {
                         Some(phone) => {
-                            add_message(&mut self.plan, &mut self.staged, phone, wire, &no_path)
+                            add_message(&mut self.plan, &mut self.staged, phone, &wire, &no_path)
                                 .map_err(|_| GiveUp)
                         }
                         None => {
-                            early_messages.push(wire);
+                            early_messages.push(std::mem::take(&mut wire));
                             Ok(())
                         }
                     }
@@ -323,9 +325,10 @@ fn contact<'a>(r: &mut Reader<'a>) -> Read<Contact<'a>> {
 }
 
 /// [`WireMessage`]: its four strings, `context`, `errors`, and every other key as a part.
-/// A repeated key gives up (the serde reader would keep the last).
-fn message<'a>(r: &mut Reader<'a>) -> Read<WireMessage<'a>> {
-    let mut m = WireMessage::default();
+/// A repeated key gives up (the serde reader would keep the last). Read into `m`, cleared
+/// first.
+fn message<'a>(r: &mut Reader<'a>, m: &mut WireMessage<'a>) -> Read<()> {
+    m.clear();
     let string = |slot: &mut Option<Str<'a>>, r: &mut Reader<'a>| {
         if slot.is_some() {
             return Err(GiveUp);
@@ -365,8 +368,7 @@ fn message<'a>(r: &mut Reader<'a>) -> Read<WireMessage<'a>> {
             m.push_part(Str(Cow::Borrowed(key)), part);
             Ok(())
         }
-    })?;
-    Ok(m)
+    })
 }
 
 /// A text message's `{"body": "..."}` (read like [`Text`](crate::webhook::payload::Text)), or

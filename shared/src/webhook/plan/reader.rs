@@ -265,18 +265,20 @@ impl<'a> Reader<'a> {
     fn string_body(&mut self) -> Read<(usize, bool)> {
         let bytes = self.bytes();
         let start = self.at;
+        let mut at = start;
         let mut escaped = false;
         loop {
-            self.at += to_special(&bytes[self.at..]);
-            match bytes.get(self.at) {
+            at = next_special(bytes, at);
+            match bytes.get(at) {
                 Some(b'"') => {
-                    self.at += 1;
+                    self.at = at + 1;
                     return Ok((start, escaped));
                 }
                 Some(b'\\') => {
                     escaped = true;
-                    self.at += 1;
+                    self.at = at + 1;
                     self.escape()?;
+                    at = self.at;
                 }
                 // A control character, or the text ends inside the string.
                 _ => return Err(GiveUp),
@@ -305,32 +307,31 @@ impl<'a> Reader<'a> {
 const ONES: u64 = u64::from_le_bytes([0x01; 8]);
 const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
 
-/// How many bytes of `bytes` come before the first `"`, `\` or control character (all of
-/// them if there is none), eight at a time.
-#[inline]
-fn to_special(bytes: &[u8]) -> usize {
+/// Where the first `"`, `\\` or control character at or after `at` is (the length of `bytes`
+/// if there is none), looked for eight bytes at a time.
+#[inline(always)]
+fn next_special(bytes: &[u8], mut at: usize) -> usize {
     // A byte of `x` is flagged when it is below `n`: its subtraction borrows and its top bit
     // was clear. A borrow can flag a byte above a flagged one too, never below: the lowest
     // flag is always a true one.
     let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
-    let mut rest = bytes;
-    let mut offset = 0;
-    while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
+    while let Some(chunk) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
         let x = u64::from_le_bytes(*chunk);
         let flags = below(x ^ (ONES * u64::from(b'"')), 1)
             | below(x ^ (ONES * u64::from(b'\\')), 1)
             | below(x, 0x20);
         if flags != 0 {
-            return offset + (flags.trailing_zeros() / 8) as usize;
+            return at + (flags.trailing_zeros() / 8) as usize;
         }
-        offset += 8;
-        rest = tail;
+        at += 8;
     }
-    offset
-        + rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            .unwrap_or(rest.len())
+    while let Some(&b) = bytes.get(at) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        at += 1;
+    }
+    at
 }
 
 #[cfg(test)]
@@ -470,11 +471,11 @@ mod tests {
                     if at < len {
                         bytes[at] = special;
                     }
-                    assert_eq!(to_special(&bytes), at, "{len} {at} {special}");
+                    assert_eq!(next_special(&bytes, 0), at, "{len} {at} {special}");
                 }
             }
         }
-        assert_eq!(to_special("ü€📦 plain".as_bytes()), "ü€📦 plain".len());
+        assert_eq!(next_special("ü€📦 plain".as_bytes(), 0), "ü€📦 plain".len());
     }
 
     proptest! {
