@@ -293,9 +293,10 @@ const OBJECT: &str = "whatsapp_business_account";
 
 /// Parses and validates a webhook body (already signature-checked) into an [`IntakePlan`].
 pub fn plan(body: &[u8]) -> Result<IntakePlan<'_>, PayloadError> {
-    // Fast path: one pass, planning each change as it is read (see `one_pass`). A body it
-    // leaves (malformed, invalid, or some other field's value clashing with the messages shape)
-    // takes the exact path, which reads change by change and names what is wrong.
+    // Fast path: one pass with our own JSON reader, planning each change as it is read (see
+    // `one_pass` and `reader`). A body it leaves (malformed, invalid, some other field's value
+    // clashing with the messages shape, or JSON its reader does not take, such as escaped keys)
+    // takes the exact path on serde_json, which reads change by change and names what is wrong.
     let body = utf8(body)?;
     match one_pass::plan(body) {
         Some(plan) => Ok(plan),

@@ -73,61 +73,51 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn enter(&mut self) -> Read<()> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(GiveUp);
-        }
-        Ok(())
-    }
-
     /// Reads an object, calling `each` with every key; `each` must read the key's value.
     #[inline]
     pub(super) fn object(
         &mut self,
         mut each: impl FnMut(&mut Self, &'a str) -> Read<()>,
     ) -> Read<()> {
-        self.expect(b'{')?;
-        self.enter()?;
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-        } else {
-            loop {
-                self.expect(b'"')?;
-                let (start, escaped) = self.string_body()?;
-                if escaped {
-                    return Err(GiveUp);
-                }
-                let key = &self.text[start..self.at - 1];
-                self.expect(b':')?;
-                each(self, key)?;
-                match self.peek() {
-                    Some(b',') => self.at += 1,
-                    Some(b'}') => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return Err(GiveUp),
-                }
+        self.items(b'{', b'}', |r| {
+            r.expect(b'"')?;
+            let (start, escaped) = r.string_body()?;
+            if escaped {
+                return Err(GiveUp);
             }
-        }
-        self.depth -= 1;
-        Ok(())
+            let key = &r.text[start..r.at - 1];
+            r.expect(b':')?;
+            each(r, key)
+        })
     }
 
     /// Reads a list, calling `each` at every element; `each` must read the element.
     #[inline]
-    pub(super) fn array(&mut self, mut each: impl FnMut(&mut Self) -> Read<()>) -> Read<()> {
-        self.expect(b'[')?;
-        self.enter()?;
-        if self.peek() == Some(b']') {
+    pub(super) fn array(&mut self, each: impl FnMut(&mut Self) -> Read<()>) -> Read<()> {
+        self.items(b'[', b']', each)
+    }
+
+    /// Reads `open`, items separated by commas with `item`, and `close`.
+    #[inline]
+    fn items(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Read<()>,
+    ) -> Read<()> {
+        self.expect(open)?;
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(GiveUp);
+        }
+        if self.peek() == Some(close) {
             self.at += 1;
         } else {
             loop {
-                each(self)?;
+                item(self)?;
                 match self.peek() {
                     Some(b',') => self.at += 1,
-                    Some(b']') => {
+                    Some(b) if b == close => {
                         self.at += 1;
                         break;
                     }
