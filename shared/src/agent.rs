@@ -16,13 +16,20 @@ use crate::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
 use crate::queue::Queue;
 use crate::sla::{SlaConfig, SlaEvent, TicketFacts};
 use crate::store::{
-    Activity, ActivityKind, BotTurnWrite, OutboxKind, StoreError, TicketStore, TurnOutcome,
+    Activity, ActivityKind, BotTurnWrite, OutboxKind, StoreError, TicketIndex, TicketStore,
+    TurnOutcome,
 };
 use crate::ticket::{Ticket, TicketStatus};
 use crate::timers::Timers;
 use crate::whatsapp::{OutboundBody, Template, WhatsAppClient, service_window_open};
 
 const MAX_ATTEMPTS: usize = 5;
+/// Queued tickets read per team when a slot frees up (oldest first).
+const PULL_PAGE: u32 = 25;
+/// At most this many tickets go to one agent per freed-slot event.
+const PULL_LIMIT: usize = 10;
+/// Who the activity log says assigned a ticket from the queue.
+pub const PULL_ACTOR: &str = "routing";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AgentError {
@@ -320,6 +327,9 @@ impl AgentDesk {
                     }
                     self.outbox.flush(&change.next, &key).await?;
                     info!(ticket_id = %ticket.id, action = action.name(), "agent action done");
+                    if let Some(previous) = &change.release {
+                        self.refill(previous, Some(ticket.id)).await;
+                    }
                     return Ok(change.next);
                 }
                 TurnOutcome::Conflict | TurnOutcome::AlreadyHandled => {
@@ -337,6 +347,90 @@ impl AgentDesk {
             }
         }
         Err(StoreError::Contended(format!("ticket {ticket_id}")).into())
+    }
+
+    /// Gives `agent` queued tickets of their teams while they have free slots and tickets wait
+    /// (see [`pull_next`](Self::pull_next)), never `except` (the ticket they just gave back).
+    /// Called when a slot frees up; a failure is logged, not returned: what stays queued is
+    /// still in the team queue for anyone to take.
+    pub async fn refill(&self, agent: &str, except: Option<TicketId>) -> Vec<TicketId> {
+        let mut taken = Vec::new();
+        for _ in 0..PULL_LIMIT {
+            match self.pull_next(agent, except).await {
+                Ok(Some(ticket)) => taken.push(ticket.id),
+                Ok(None) => break,
+                Err(e) => {
+                    warn!(agent, error = %e, "could not give a freed slot a queued ticket");
+                    break;
+                }
+            }
+        }
+        taken
+    }
+
+    /// Assigns `agent` the next ticket waiting in the queues of their teams, if they are online
+    /// with a free slot: the most urgent first, then the longest waiting, in a language they
+    /// speak (or an unknown one); never `except`. Handoff routing does the same when the bot
+    /// hands over; this covers tickets that found nobody free then.
+    pub async fn pull_next(
+        &self,
+        agent: &str,
+        except: Option<TicketId>,
+    ) -> Result<Option<Ticket>, AgentError> {
+        let agents = self.store.agents().await?;
+        let Some(profile) = agents.iter().find(|a| a.id == agent) else {
+            return Ok(None);
+        };
+        if !profile.online || profile.load >= profile.capacity {
+            return Ok(None);
+        }
+        let mut waiting = Vec::new();
+        for team in &profile.teams {
+            let index = TicketIndex::Queue {
+                status: TicketStatus::Queued,
+                team: Some(team.clone()),
+            };
+            waiting.extend(
+                self.store
+                    .list_tickets(&index, PULL_PAGE, None)
+                    .await?
+                    .tickets,
+            );
+        }
+        waiting.retain(|t| {
+            Some(t.id) != except
+                && t.assignee.is_none()
+                && t.bot
+                    .as_ref()
+                    .and_then(|b| b.language)
+                    .is_none_or(|l| profile.languages.contains(&l))
+        });
+        waiting.sort_by_key(|t| {
+            (
+                std::cmp::Reverse(t.priority.unwrap_or(Priority::Normal)),
+                t.handed_off_at.unwrap_or(t.created_at),
+                t.id,
+            )
+        });
+        let assign = AgentAction::Assign {
+            agent: Some(agent.to_owned()),
+        };
+        for ticket in waiting.iter().take(MAX_ATTEMPTS) {
+            // Boxed: an assignment from the queue frees no slot, but the compiler cannot know.
+            let assigned = Box::pin(self.act(ticket.id, PULL_ACTOR, &assign, Some(ticket.version)));
+            match assigned.await {
+                Ok(assigned) => {
+                    info!(ticket_id = %assigned.id, agent, "queued ticket given to a freed slot");
+                    return Ok(Some(assigned));
+                }
+                // Taken or changed since the listing: the next one.
+                Err(AgentError::Conflict { .. }) => continue,
+                // The slot went meanwhile (another assignment, the agent went offline).
+                Err(AgentError::Unavailable(_)) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
     }
 
     /// The ticket, if the request with `key` was stored before: its pending sends are finished.
@@ -529,7 +623,15 @@ impl AgentDesk {
                                 &change.next,
                                 "ticket_assigned",
                                 agent,
-                                format!("{actor} gave you ticket {}.", ticket.id),
+                                if actor == PULL_ACTOR {
+                                    format!(
+                                        "Ticket {} waited in the {} queue and is yours now.",
+                                        ticket.id,
+                                        ticket.team.as_deref().unwrap_or("team")
+                                    )
+                                } else {
+                                    format!("{actor} gave you ticket {}.", ticket.id)
+                                },
                             ),
                         );
                     }

@@ -1,6 +1,8 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::*;
+use crate::bot::Lang;
+use crate::store::{BotTurnWrite, TurnOutcome};
 use crate::testkit::{T0, world};
 
 fn reply(text: &str) -> AgentAction {
@@ -467,4 +469,157 @@ async fn stop_opts_out_at_once_and_no_survey_or_template_follows() {
         .await
         .unwrap_err();
     assert_eq!(err, AgentError::NoConsent);
+}
+
+/// Puts a handed-over ticket in `team`'s queue as routing does when nobody there is free,
+/// with the language the bot detected.
+async fn queue_in(w: &crate::testkit::World, id: TicketId, team: &str, language: Lang) {
+    let mut t = w.store.ticket(id).await.unwrap().unwrap();
+    assert_eq!(t.status, TicketStatus::Queued, "the bot handed it over");
+    t.version += 1;
+    t.team = Some(team.into());
+    if let Some(bot) = t.bot.as_mut() {
+        bot.language = Some(language);
+    }
+    let write = BotTurnWrite {
+        ticket: &t,
+        message: None,
+        outbox: &[],
+        activity: &[],
+        now: w.clock.now(),
+    };
+    assert_eq!(
+        w.store.commit_bot_turn(&write).await.unwrap(),
+        TurnOutcome::Committed
+    );
+}
+
+/// Everyone but tom (capacity 1) offline: what tom frees up nobody else takes.
+async fn only_tom_online(w: &crate::testkit::World) {
+    for other in ["maria", "lea"] {
+        w.store
+            .set_presence(other, Some(false), None)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_freed_slot_takes_the_most_urgent_then_the_longest_waiting_ticket_of_its_teams() {
+    let w = world().await;
+    only_tom_online(&w).await;
+    let working = w.customer_as("4915100000001", "wamid.1", HANDOFF).await;
+    w.act(working, "tom", reply("Hallo")).await;
+    w.clock.advance(SignedDuration::from_mins(1));
+    let older = w.customer_as("4915100000002", "wamid.2", HANDOFF).await;
+    queue_in(&w, older, "support", Lang::De).await;
+    w.clock.advance(SignedDuration::from_mins(1));
+    let urgent = w.customer_as("4915100000003", "wamid.3", HANDOFF).await;
+    queue_in(&w, urgent, "support", Lang::De).await;
+    w.act(
+        urgent,
+        "maria",
+        AgentAction::Update {
+            priority: Some(Priority::Urgent),
+            category: None,
+        },
+    )
+    .await;
+    let billing = w.customer_as("4915100000004", "wamid.4", HANDOFF).await;
+    queue_in(&w, billing, "billing", Lang::De).await;
+    let english = w.customer_as("4915100000005", "wamid.5", HANDOFF).await;
+    queue_in(&w, english, "support", Lang::En).await;
+
+    w.act(working, "tom", AgentAction::Resolve).await;
+    let taken = w.store.ticket(urgent).await.unwrap().unwrap();
+    assert_eq!(
+        (taken.status, taken.assignee.as_deref()),
+        (TicketStatus::Assigned, Some("tom")),
+        "the urgent ticket first, though it waited less"
+    );
+    assert_eq!(w.load("tom").await, 1);
+    let notice = w.notices.sent().pop().unwrap();
+    assert_eq!(
+        (
+            notice.kind.as_str(),
+            notice.agent.as_deref(),
+            notice.ticket_id
+        ),
+        ("ticket_assigned", Some("tom"), urgent)
+    );
+    assert!(
+        notice.summary.contains("waited in the support queue"),
+        "{}",
+        notice.summary
+    );
+    let log = w.store.activities(urgent).await.unwrap();
+    let assigned = log.last().unwrap();
+    assert_eq!(
+        (assigned.kind, assigned.actor.as_str()),
+        (ActivityKind::Assigned, PULL_ACTOR)
+    );
+
+    w.act(urgent, "tom", AgentAction::Resolve).await;
+    let next = w.store.ticket(older).await.unwrap().unwrap();
+    assert_eq!(
+        next.assignee.as_deref(),
+        Some("tom"),
+        "then the longest waiting"
+    );
+    w.act(older, "tom", AgentAction::Resolve).await;
+    for (id, why) in [
+        (billing, "another team's queue"),
+        (english, "a language tom does not speak"),
+    ] {
+        let t = w.store.ticket(id).await.unwrap().unwrap();
+        assert_eq!(
+            (t.status, t.assignee.as_deref()),
+            (TicketStatus::Queued, None),
+            "{why} stays queued"
+        );
+    }
+    assert_eq!(w.load("tom").await, 0);
+}
+
+#[tokio::test]
+async fn a_ticket_given_back_to_the_queue_does_not_come_straight_back() {
+    let w = world().await;
+    only_tom_online(&w).await;
+    let id = w.customer("wamid.1", HANDOFF).await;
+    queue_in(&w, id, "support", Lang::De).await;
+    w.act(id, "tom", reply("Hallo")).await;
+    let t = w.act(id, "tom", AgentAction::Assign { agent: None }).await;
+    assert_eq!((t.status, t.assignee), (TicketStatus::Queued, None));
+    let t = w.store.ticket(id).await.unwrap().unwrap();
+    assert_eq!(t.assignee, None, "still waiting for someone else");
+    assert_eq!(w.load("tom").await, 0);
+}
+
+#[tokio::test]
+async fn an_agent_who_comes_online_takes_waiting_tickets_up_to_capacity() {
+    let w = world().await;
+    only_tom_online(&w).await;
+    w.store
+        .set_presence("tom", Some(false), None)
+        .await
+        .unwrap();
+    let mut queued = Vec::new();
+    for i in 1..=3 {
+        let id = w
+            .customer_as(&format!("491510000000{i}"), &format!("wamid.{i}"), HANDOFF)
+            .await;
+        queue_in(&w, id, "support", Lang::De).await;
+        queued.push(id);
+        w.clock.advance(SignedDuration::from_mins(1));
+    }
+    assert!(w.desk.refill("lea", None).await.is_empty(), "offline");
+    w.store.set_presence("lea", Some(true), None).await.unwrap();
+    assert_eq!(
+        w.desk.refill("lea", None).await,
+        queued[..2],
+        "capacity 2: the two longest waiting"
+    );
+    assert_eq!(w.load("lea").await, 2);
+    let last = w.store.ticket(queued[2]).await.unwrap().unwrap();
+    assert_eq!(last.status, TicketStatus::Queued);
 }

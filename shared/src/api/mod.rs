@@ -818,12 +818,26 @@ impl AgentApi {
         {
             return Err(ApiError::field("capacity", "must be 0-50"));
         }
-        let agent = self
+        let mut agent = self
             .desk
             .store()
             .set_presence(id, b.online, b.capacity)
             .await?
             .ok_or_else(|| ApiError::not_found(format!("no agent {id}")))?;
+        // Online with free slots: queued tickets of the agent's teams come to them now.
+        if agent.online
+            && agent.load < agent.capacity
+            && !self.desk.refill(id, None).await.is_empty()
+            && let Some(now) = self
+                .desk
+                .store()
+                .agents()
+                .await?
+                .into_iter()
+                .find(|a| a.id == id)
+        {
+            agent = now;
+        }
         Ok(ApiResponse::ok(json!(agent)))
     }
 

@@ -461,6 +461,40 @@ async fn presence_and_capacity_follow_the_roles() {
 }
 
 #[tokio::test]
+async fn coming_back_online_brings_the_waiting_tickets_of_ones_teams() {
+    let a = api().await;
+    for agent in ["tom", "lea", "maria"] {
+        a.ok(
+            agent,
+            "PUT",
+            &format!("/agents/{agent}/presence"),
+            json!({"online": false}),
+        )
+        .await;
+    }
+    let first = a.queued("4915100000001", "wamid.1").await;
+    a.w.clock.advance(SignedDuration::from_mins(1));
+    let second = a.queued("4915100000002", "wamid.2").await;
+    let r = a
+        .ok(
+            "tom",
+            "PUT",
+            "/agents/tom/presence",
+            json!({"online": true}),
+        )
+        .await;
+    assert_eq!(r["load"], 1, "the answer shows the slot taken: {r}");
+    let t = a
+        .ok("tom", "GET", &format!("/tickets/{first}"), Value::Null)
+        .await;
+    assert_eq!(t["assignee"], "tom", "{t}");
+    let t = a
+        .ok("maria", "GET", &format!("/tickets/{second}"), Value::Null)
+        .await;
+    assert_eq!(t["status"], "queued", "tom has one slot: {t}");
+}
+
+#[tokio::test]
 async fn a_repeated_request_with_its_idempotency_key_acts_once() {
     let a = api().await;
     let id = a.queued("4915100000001", "wamid.1").await;
