@@ -433,6 +433,44 @@ impl AgentDesk {
         Ok(None)
     }
 
+    /// Assigns a queued ticket to the least loaded online agent of its team who speaks the
+    /// customer's language and has a free slot, as handoff routing would; `None` if nobody is
+    /// free (it stays queued for the next freed slot) or the ticket is not waiting. For tickets
+    /// that come to a team other than by a handoff (an SLA escalation moving it).
+    pub async fn offer(&self, ticket_id: TicketId) -> Result<Option<Ticket>, AgentError> {
+        let Some(ticket) = self.store.ticket(ticket_id).await? else {
+            return Ok(None);
+        };
+        let Some(team) = ticket.team.as_deref() else {
+            return Ok(None);
+        };
+        if ticket.status != TicketStatus::Queued || ticket.assignee.is_some() {
+            return Ok(None);
+        }
+        let agents = self.store.agents().await?;
+        let language = ticket.bot.as_ref().and_then(|b| b.language);
+        for agent in crate::routing::candidates(&agents, team, language) {
+            let assign = AgentAction::Assign {
+                agent: Some(agent.id.clone()),
+            };
+            match self
+                .act(ticket.id, PULL_ACTOR, &assign, Some(ticket.version))
+                .await
+            {
+                Ok(assigned) => {
+                    info!(ticket_id = %assigned.id, agent = %agent.id, "queued ticket offered to a free agent");
+                    return Ok(Some(assigned));
+                }
+                // That agent's last slot went meanwhile: the next one.
+                Err(AgentError::Unavailable(_)) => continue,
+                // Changed since it was read (taken, answered): no longer ours to place.
+                Err(AgentError::Conflict { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
+    }
+
     /// The ticket, if the request with `key` was stored before: its pending sends are finished.
     async fn replay(&self, ticket_id: TicketId, key: &Wamid) -> Result<Option<Ticket>, AgentError> {
         let prefix = format!("{}-", key.as_str());

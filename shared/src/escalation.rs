@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tracing::{info, warn};
 
+use crate::agent::AgentDesk;
 use crate::analytics::Fact;
 use crate::bot::{BotConfig, Engine, HandoffReason, Priority};
 use crate::clock::Clock;
@@ -32,6 +33,8 @@ pub struct SlaBreach {
     sla: Arc<SlaConfig>,
     clock: Arc<dyn Clock>,
     outbox: OutboxRunner,
+    /// Places a queued ticket an escalation moved to another team with a free agent there.
+    desk: AgentDesk,
 }
 
 /// The ports the breach handler acts through.
@@ -54,7 +57,16 @@ fn raise(p: Option<Priority>) -> Priority {
 
 impl SlaBreach {
     pub fn new(ports: BreachPorts, bot: Arc<BotConfig>, sla: Arc<SlaConfig>) -> Self {
+        let desk = AgentDesk::new(
+            ports.store.clone(),
+            ports.whatsapp.clone(),
+            ports.handoffs.clone(),
+            ports.clock.clone(),
+        )
+        .with_sla(sla.clone(), ports.timers.clone())
+        .with_notifier(ports.notifier.clone());
         Self {
+            desk,
             outbox: OutboxRunner {
                 timers: Some(ports.timers),
                 notifier: Some(ports.notifier),
@@ -171,6 +183,15 @@ impl SlaBreach {
                         self.outbox.metrics.sla_breach(payload.target.as_str());
                     }
                     self.outbox.flush(&next, &key).await?;
+                    if next.team != ticket.team
+                        && next.status == TicketStatus::Queued
+                        && next.assignee.is_none()
+                    {
+                        // Moved to another team's queue: someone free there takes it now.
+                        if let Err(e) = self.desk.offer(next.id).await {
+                            warn!(ticket_id = %next.id, error = %e, "escalated ticket stays queued: could not offer it");
+                        }
+                    }
                     return Ok(fired);
                 }
                 TurnOutcome::Conflict | TurnOutcome::AlreadyHandled => continue,

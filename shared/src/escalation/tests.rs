@@ -442,3 +442,65 @@ async fn the_bot_time_limit_counts_the_handoff_and_the_bots_goodbye() {
         "the bot's limit is not a breach"
     );
 }
+
+#[tokio::test]
+async fn a_waiting_ticket_escalated_to_seniors_goes_to_a_free_senior_at_once() {
+    let w = world();
+    let mut sam = crate::testkit::agent("sam", 2);
+    sam.teams = vec!["senior".into()];
+    let mut busy = crate::testkit::agent("kim", 1);
+    busy.teams = vec!["senior".into()];
+    busy.online = false;
+    for agent in [&sam, &busy] {
+        w.store.add_agent(agent).await.unwrap();
+    }
+    w.customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
+    for _ in 0..2 {
+        w.fire_next().await; // warning, breach
+    }
+    assert_eq!(w.ticket().assignee, None, "the breach itself moves nothing");
+    let (_, fired) = w.fire_next().await;
+    assert!(matches!(fired, Fired::Level { level: 2, .. }));
+    let ticket = w.ticket();
+    assert_eq!(
+        (
+            ticket.team.as_deref(),
+            ticket.status,
+            ticket.assignee.as_deref()
+        ),
+        (Some("senior"), TicketStatus::Assigned, Some("sam")),
+        "the online senior with room takes it"
+    );
+    let told = w.notifier.sent().pop().unwrap();
+    assert_eq!(
+        (told.kind.as_str(), told.agent.as_deref()),
+        ("ticket_assigned", Some("sam"))
+    );
+    let (_, fired) = w.fire_next().await;
+    assert!(matches!(fired, Fired::Level { level: 3, .. }));
+    assert_eq!(
+        w.ticket().assignee.as_deref(),
+        Some("sam"),
+        "an assigned ticket keeps its agent when the team changes"
+    );
+}
+
+#[tokio::test]
+async fn with_no_senior_free_the_escalated_ticket_waits_in_their_queue() {
+    let w = world();
+    let mut away = crate::testkit::agent("kim", 1);
+    away.teams = vec!["senior".into()];
+    away.online = false;
+    w.store.add_agent(&away).await.unwrap();
+    w.customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
+    for _ in 0..3 {
+        w.fire_next().await; // warning, breach, escalation to senior
+    }
+    let ticket = w.ticket();
+    assert_eq!(
+        (ticket.team.as_deref(), ticket.status, ticket.assignee),
+        (Some("senior"), TicketStatus::Queued, None)
+    );
+}
