@@ -11,6 +11,7 @@ use crate::bot::Priority;
 use crate::bot::config::MAX_TEXT;
 use crate::clock::Clock;
 use crate::ids::{TicketId, Wamid};
+use crate::metrics::Count;
 use crate::notify::{Audience, Notification, Notifier};
 use crate::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
 use crate::queue::Queue;
@@ -225,6 +226,17 @@ impl AgentDesk {
         self
     }
 
+    /// Counts queued tickets it assigns and failed sends (CloudWatch EMF); whoever drives the
+    /// desk flushes once per request or batch.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.outbox.metrics = metrics;
+        self
+    }
+
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.outbox.metrics
+    }
+
     /// Assignment and @mention notices go here.
     pub fn with_notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
         self.outbox.notifier = Some(notifier);
@@ -420,6 +432,7 @@ impl AgentDesk {
             let assigned = Box::pin(self.act(ticket.id, PULL_ACTOR, &assign, Some(ticket.version)));
             match assigned.await {
                 Ok(assigned) => {
+                    self.outbox.metrics.add(Count::TicketsAssigned, 1);
                     info!(ticket_id = %assigned.id, agent, "queued ticket given to a freed slot");
                     return Ok(Some(assigned));
                 }
@@ -458,6 +471,7 @@ impl AgentDesk {
                 .await
             {
                 Ok(assigned) => {
+                    self.outbox.metrics.add(Count::TicketsAssigned, 1);
                     info!(ticket_id = %assigned.id, agent = %agent.id, "queued ticket offered to a free agent");
                     return Ok(Some(assigned));
                 }

@@ -91,6 +91,7 @@ impl SlaBreach {
 
     /// Counts breaches, the bot's messages, handoffs and failed sends; one line per batch.
     pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.desk = self.desk.with_metrics(metrics.clone());
         self.outbox.metrics = metrics;
         self
     }

@@ -286,7 +286,9 @@ pub async fn sla_breach(env: &Env, aws: &AwsClients) -> Result<SlaBreach, StartE
 /// mention notices).
 pub async fn agent_desk(env: &Env, aws: &AwsClients) -> Result<AgentDesk, StartError> {
     let settings = BreachSettings::from_env(env)?;
-    desk(&settings, aws).await
+    Ok(desk(&settings, aws)
+        .await?
+        .with_metrics(Metrics::from_env(env)))
 }
 
 async fn desk(settings: &BreachSettings, aws: &AwsClients) -> Result<AgentDesk, StartError> {
@@ -332,7 +334,11 @@ pub async fn agent_api(env: &Env, aws: &AwsClients) -> Result<AgentApi, StartErr
         None => RoutingConfig::default_routing(),
     };
     let api = AgentApi::new(
-        Arc::new(desk(&settings.breach, aws).await?),
+        Arc::new(
+            desk(&settings.breach, aws)
+                .await?
+                .with_metrics(Metrics::from_env(env)),
+        ),
         auth,
         Arc::new(templates),
         routing.teams(),

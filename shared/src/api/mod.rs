@@ -244,10 +244,13 @@ impl AgentApi {
     }
 
     pub async fn handle(&self, req: &ApiRequest<'_>) -> ApiResponse {
-        match self.route(req).await {
+        let response = match self.route(req).await {
             Ok(response) => response,
             Err(e) => e.into_response(),
-        }
+        };
+        // What the request counted (tickets assigned from the queue, failed sends): one line.
+        self.desk.metrics().flush();
+        response
     }
 
     async fn route(&self, req: &ApiRequest<'_>) -> Result<ApiResponse, ApiError> {

@@ -495,6 +495,51 @@ async fn coming_back_online_brings_the_waiting_tickets_of_ones_teams() {
 }
 
 #[tokio::test]
+async fn each_request_writes_its_counts_in_one_metrics_line() {
+    let w = world().await;
+    for agent in ["tom", "lea", "maria"] {
+        w.store
+            .set_presence(agent, Some(false), None)
+            .await
+            .unwrap();
+    }
+    let (metrics, capture) = crate::metrics::Metrics::capture("agent-api");
+    let desk = crate::agent::AgentDesk::new(
+        w.store.clone(),
+        w.whatsapp.clone(),
+        Arc::new(crate::queue::MemoryQueue::new(w.clock.clone())),
+        w.clock.clone(),
+    )
+    .with_metrics(metrics);
+    let a = Api {
+        api: AgentApi::new(
+            Arc::new(desk),
+            Authenticator::plain_keys([("key-tom", caller("tom", Role::Agent))]),
+            Arc::new(TemplateCatalog::default_catalog()),
+            vec!["support".into()],
+            w.clock.clone(),
+        ),
+        w,
+    };
+    a.queued("4915100000001", "wamid.1").await;
+    a.ok("tom", "GET", "/me", Value::Null).await;
+    assert!(
+        capture.lines().is_empty(),
+        "nothing counted, nothing written"
+    );
+    a.ok(
+        "tom",
+        "PUT",
+        "/agents/tom/presence",
+        json!({"online": true}),
+    )
+    .await;
+    let lines = capture.lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["TicketsAssigned"], 1);
+}
+
+#[tokio::test]
 async fn a_repeated_request_with_its_idempotency_key_acts_once() {
     let a = api().await;
     let id = a.queued("4915100000001", "wamid.1").await;

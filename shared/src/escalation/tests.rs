@@ -445,7 +445,9 @@ async fn the_bot_time_limit_counts_the_handoff_and_the_bots_goodbye() {
 
 #[tokio::test]
 async fn a_waiting_ticket_escalated_to_seniors_goes_to_a_free_senior_at_once() {
-    let w = world();
+    let mut w = world();
+    let (metrics, capture) = crate::metrics::Metrics::capture("sla-breach");
+    w.breach = w.breach.with_metrics(metrics.clone());
     let mut sam = crate::testkit::agent("sam", 2);
     sam.teams = vec!["senior".into()];
     let mut busy = crate::testkit::agent("kim", 1);
@@ -476,6 +478,12 @@ async fn a_waiting_ticket_escalated_to_seniors_goes_to_a_free_senior_at_once() {
     assert_eq!(
         (told.kind.as_str(), told.agent.as_deref()),
         ("ticket_assigned", Some("sam"))
+    );
+    metrics.flush();
+    assert_eq!(
+        capture.total("TicketsAssigned"),
+        1.0,
+        "counted by sla-breach"
     );
     let (_, fired) = w.fire_next().await;
     assert!(matches!(fired, Fired::Level { level: 3, .. }));
