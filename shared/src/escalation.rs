@@ -153,8 +153,10 @@ impl SlaBreach {
             match &fired {
                 Fired::Stale => return Ok(fired),
                 Fired::Repeat => {
-                    // Stored before; finish what is pending (the next timer, notifications).
+                    // Stored before; finish what is pending (the next timer, notifications),
+                    // and the placing a crash may have cut short.
                     self.outbox.flush(&ticket, &key).await?;
+                    self.place_if_waiting(&ticket).await;
                     return Ok(fired);
                 }
                 _ => {}
@@ -184,21 +186,28 @@ impl SlaBreach {
                         self.outbox.metrics.sla_breach(payload.target.as_str());
                     }
                     self.outbox.flush(&next, &key).await?;
-                    if next.team != ticket.team
-                        && next.status == TicketStatus::Queued
-                        && next.assignee.is_none()
-                    {
-                        // Moved to another team's queue: someone free there takes it now.
-                        if let Err(e) = self.desk.offer(next.id).await {
-                            warn!(ticket_id = %next.id, error = %e, "escalated ticket stays queued: could not offer it");
-                        }
-                    }
+                    self.place_if_waiting(&next).await;
                     return Ok(fired);
                 }
                 TurnOutcome::Conflict | TurnOutcome::AlreadyHandled => continue,
             }
         }
         Err(StoreError::Contended(format!("ticket {}", payload.ticket_id)).into())
+    }
+
+    /// A ticket still waiting for a person goes to a free agent of its team, if there is one
+    /// now: an escalation may have moved it to another team, or a slot may have freed without
+    /// picking it (see `AgentDesk::pull_next`). Nobody free: it stays queued.
+    async fn place_if_waiting(&self, ticket: &Ticket) {
+        if ticket.status != TicketStatus::Queued
+            || ticket.assignee.is_some()
+            || ticket.team.is_none()
+        {
+            return;
+        }
+        if let Err(e) = self.desk.offer(ticket.id).await {
+            warn!(ticket_id = %ticket.id, error = %e, "waiting ticket stays queued: could not offer it");
+        }
     }
 
     /// The stage's effects on the ticket, and what to tell whom.

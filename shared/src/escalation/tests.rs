@@ -512,3 +512,25 @@ async fn with_no_senior_free_the_escalated_ticket_waits_in_their_queue() {
         (Some("senior"), TicketStatus::Queued, None)
     );
 }
+
+#[tokio::test]
+async fn a_redelivered_escalation_places_a_ticket_its_first_delivery_could_not() {
+    let w = world();
+    let mut sam = crate::testkit::agent("sam", 1);
+    sam.teams = vec!["senior".into()];
+    sam.online = false;
+    w.store.add_agent(&sam).await.unwrap();
+    w.customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
+    w.fire_next().await; // warning
+    w.fire_next().await; // breach
+    let (escalation, _) = w.fire_next().await;
+    assert_eq!(w.ticket().assignee, None, "no senior online yet");
+    w.store.set_presence("sam", Some(true), None).await.unwrap();
+    assert_eq!(w.breach.handle(&escalation).await.unwrap(), Fired::Repeat);
+    let ticket = w.ticket();
+    assert_eq!(
+        (ticket.status, ticket.assignee.as_deref()),
+        (TicketStatus::Assigned, Some("sam"))
+    );
+}
