@@ -19,7 +19,7 @@ use crate::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
 use crate::queue::Queue;
 use crate::reply::QueueRecord;
 use crate::sla::clocks::timer_name;
-use crate::sla::{Action, Fired, SlaConfig, SlaEvent, TimerPayload};
+use crate::sla::{Action, Fired, SlaConfig, SlaEvent, Target, TimerPayload};
 use crate::store::{BotTurnWrite, OutboxKind, StoreError, TicketStore, TurnOutcome};
 use crate::ticket::{Ticket, TicketStatus};
 use crate::timers::Timers;
@@ -156,7 +156,7 @@ impl SlaBreach {
                     // Stored before; finish what is pending (the next timer, notifications),
                     // and the placing a crash may have cut short.
                     self.outbox.flush(&ticket, &key).await?;
-                    self.place_if_waiting(&ticket).await;
+                    self.place_if_waiting(&ticket, payload).await;
                     return Ok(fired);
                 }
                 _ => {}
@@ -186,7 +186,7 @@ impl SlaBreach {
                         self.outbox.metrics.sla_breach(payload.target.as_str());
                     }
                     self.outbox.flush(&next, &key).await?;
-                    self.place_if_waiting(&next).await;
+                    self.place_if_waiting(&next, payload).await;
                     return Ok(fired);
                 }
                 TurnOutcome::Conflict | TurnOutcome::AlreadyHandled => continue,
@@ -197,9 +197,11 @@ impl SlaBreach {
 
     /// A ticket still waiting for a person goes to a free agent of its team, if there is one
     /// now: an escalation may have moved it to another team, or a slot may have freed without
-    /// picking it (see `AgentDesk::pull_next`). Nobody free: it stays queued.
-    async fn place_if_waiting(&self, ticket: &Ticket) {
-        if ticket.status != TicketStatus::Queued
+    /// picking it (see `AgentDesk::pull_next`). Nobody free: it stays queued. Not at the bot's
+    /// time limit: that handoff goes to routing, whose rules pick the team.
+    async fn place_if_waiting(&self, ticket: &Ticket, payload: &TimerPayload) {
+        if payload.target == Target::BotTimeLimit
+            || ticket.status != TicketStatus::Queued
             || ticket.assignee.is_some()
             || ticket.team.is_none()
         {

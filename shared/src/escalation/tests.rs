@@ -534,3 +534,39 @@ async fn a_redelivered_escalation_places_a_ticket_its_first_delivery_could_not()
         (TicketStatus::Assigned, Some("sam"))
     );
 }
+
+#[tokio::test]
+async fn at_the_bots_time_limit_routing_not_the_breach_handler_picks_the_agent() {
+    let w = world();
+    let mut sam = crate::testkit::agent("sam", 2);
+    sam.teams = vec!["senior".into()];
+    w.store.add_agent(&sam).await.unwrap();
+    w.customer("wamid.1", "Hallo").await;
+    // An earlier question left the ticket with a team; routing's rules decide this one.
+    let mut stale = w.ticket();
+    stale.version += 1;
+    stale.team = Some("senior".into());
+    let write = BotTurnWrite {
+        ticket: &stale,
+        message: None,
+        outbox: &[],
+        activity: &[],
+        now: w.clock.now(),
+    };
+    assert_eq!(
+        w.store.commit_bot_turn(&write).await.unwrap(),
+        TurnOutcome::Committed
+    );
+    let (_, fired) = w.fire_next().await;
+    assert_eq!(fired, Fired::BotTimeLimit);
+    let ticket = w.ticket();
+    assert_eq!(
+        (ticket.status, ticket.assignee),
+        (TicketStatus::Queued, None)
+    );
+    assert_eq!(
+        w.handoffs.peek_as::<HandoffItem>().len(),
+        1,
+        "routing's turn"
+    );
+}
