@@ -175,19 +175,21 @@ impl Spec {
                 rng.digits(len)
             })
             .collect();
-        let customers: Vec<Customer> = (0..rng.between(1, 5))
-            .map(|_| {
-                let len = rng.between(5, 20);
-                Customer {
-                    wa_id: rng.digits(len),
-                    name: if rng.one_in(8) {
-                        " ".into()
-                    } else {
-                        customer_text(rng)
-                    },
-                }
-            })
-            .collect();
+        let mut customers: Vec<Customer> = Vec::new();
+        for _ in 0..rng.between(1, 5) {
+            let len = rng.between(5, 20);
+            let wa_id = rng.digits(len);
+            let name = if rng.one_in(8) {
+                " ".into()
+            } else {
+                customer_text(rng)
+            };
+            // Two customers drawn with one number would be one customer with two names (a
+            // 5-digit id repeats about once in a million cases).
+            if customers.iter().all(|c| c.wa_id != wa_id) {
+                customers.push(Customer { wa_id, name });
+            }
+        }
         let entries = (0..rng.skewed(3).max(1))
             .map(|_| {
                 (0..rng.skewed(3).max(1))
