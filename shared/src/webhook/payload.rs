@@ -52,45 +52,37 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
     }
 }
 
-/// The notification envelope. `V` is how change values are read: typed in one pass
-/// ([`MessagesValue`], the fast path) or kept raw until the change's `field` is known
-/// (`&RawValue`, the exact path: Meta puts `value` before `field`).
+/// The notification envelope, each change value kept raw until the change's `field` is known
+/// (Meta puts `value` before `field`): the exact path reads it then (see `plan::exact`).
 #[derive(Debug, Deserialize)]
-#[serde(bound(deserialize = "V: Deserialize<'de>"))]
-pub struct Notification<'a, V> {
+pub struct Notification<'a> {
     #[serde(borrow)]
     pub object: Str<'a>,
     #[serde(default = "Vec::new", borrow)]
-    pub entry: Vec<Entry<'a, V>>,
+    pub entry: Vec<Entry<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(bound(deserialize = "V: Deserialize<'de>"))]
-pub struct Entry<'a, V> {
+pub struct Entry<'a> {
     #[serde(default, borrow)]
     pub id: Str<'a>,
     #[serde(default = "Vec::new", borrow)]
-    pub changes: Vec<Change<'a, V>>,
+    pub changes: Vec<Change<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(bound(deserialize = "V: Deserialize<'de>"))]
-pub struct Change<'a, V> {
+pub struct Change<'a> {
     #[serde(borrow)]
     pub field: Str<'a>,
-    #[serde(default = "Option::default")]
-    pub value: Option<V>,
+    #[serde(default, borrow)]
+    pub value: Option<&'a RawValue>,
 }
-
-/// A change value read as raw JSON.
-pub type RawChangeValue<'a> = &'a RawValue;
 
 #[derive(Debug, Deserialize)]
 pub struct MessagesValue<'a> {
     #[serde(default, borrow)]
     pub messaging_product: Option<Str<'a>>,
-    /// Required for `messages` changes; optional here so the one-pass reader also reads the
-    /// values of other fields.
+    /// Required; optional here so that its absence is reported with the value's path.
     #[serde(default, borrow)]
     pub metadata: Option<Metadata<'a>>,
     #[serde(default, borrow)]

@@ -6,7 +6,6 @@ use std::borrow::Cow;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 use super::payload::{
     ApiError, Button, Contact, Context, Interactive, Location, Media, MessagesValue, Notification,
@@ -323,7 +322,7 @@ fn utf8(body: &[u8]) -> Result<&str, PayloadError> {
 /// The exact path: the whole notification with each change value kept raw, then each
 /// `messages` value read on its own, so an error names where it is.
 fn exact(body: &str) -> Result<IntakePlan<'_>, PayloadError> {
-    let notification: Notification<'_, &RawValue> =
+    let notification: Notification<'_> =
         serde_json::from_str(body).map_err(|e| PayloadError::Json(e.to_string()))?;
     if notification.object.as_str() != OBJECT {
         return Err(PayloadError::WrongObject(
