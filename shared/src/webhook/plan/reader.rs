@@ -144,8 +144,7 @@ impl<'a> Reader<'a> {
 
     /// A string or `null`.
     pub(super) fn opt_str(&mut self) -> Read<Option<Cow<'a, str>>> {
-        if self.peek() == Some(b'n') {
-            self.literal(b"null")?;
+        if self.null()? {
             return Ok(None);
         }
         self.str().map(Some)
