@@ -393,7 +393,7 @@ impl AgentDesk {
         let Some(profile) = agents.iter().find(|a| a.id == agent) else {
             return Ok(None);
         };
-        if !profile.online || profile.load >= profile.capacity {
+        if !profile.has_room() {
             return Ok(None);
         }
         let mut waiting = Vec::new();
@@ -412,10 +412,7 @@ impl AgentDesk {
         waiting.retain(|t| {
             Some(t.id) != except
                 && t.assignee.is_none()
-                && t.bot
-                    .as_ref()
-                    .and_then(|b| b.language)
-                    .is_none_or(|l| profile.languages.contains(&l))
+                && profile.speaks(t.bot.as_ref().and_then(|b| b.language))
         });
         waiting.sort_by_key(|t| {
             (

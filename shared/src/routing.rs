@@ -226,8 +226,7 @@ impl RoutingConfig {
 pub fn candidates<'a>(agents: &'a [Agent], team: &str, language: Option<Lang>) -> Vec<&'a Agent> {
     let mut fit: Vec<&Agent> = agents
         .iter()
-        .filter(|a| a.online && a.load < a.capacity && a.teams.iter().any(|t| t == team))
-        .filter(|a| language.is_none_or(|l| a.languages.contains(&l)))
+        .filter(|a| a.has_room() && a.speaks(language) && a.teams.iter().any(|t| t == team))
         .collect();
     fit.sort_by(|a, b| {
         (a.load, a.last_assigned_at, &a.id).cmp(&(b.load, b.last_assigned_at, &b.id))

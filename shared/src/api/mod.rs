@@ -828,8 +828,7 @@ impl AgentApi {
             .await?
             .ok_or_else(|| ApiError::not_found(format!("no agent {id}")))?;
         // Online with free slots: queued tickets of the agent's teams come to them now.
-        if agent.online
-            && agent.load < agent.capacity
+        if agent.has_room()
             && !self.desk.refill(id, None).await.is_empty()
             && let Some(now) = self
                 .desk

@@ -464,7 +464,7 @@ impl TicketStore for MemoryStore {
     async fn claim_agent(&self, id: &str, now: Timestamp) -> Result<bool, StoreError> {
         let mut state = self.begin()?;
         match state.agents.get_mut(id) {
-            Some(a) if a.online && a.load < a.capacity => {
+            Some(a) if a.has_room() => {
                 a.load += 1;
                 a.last_assigned_at = Some(now);
                 Ok(true)

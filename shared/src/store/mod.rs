@@ -321,6 +321,18 @@ pub struct Agent {
     pub last_assigned_at: Option<Timestamp>,
 }
 
+impl Agent {
+    /// Online with a free slot: a ticket may be claimed for them.
+    pub fn has_room(&self) -> bool {
+        self.online && self.load < self.capacity
+    }
+
+    /// Speaks `language`; an unknown language is anyone's.
+    pub fn speaks(&self, language: Option<crate::bot::Lang>) -> bool {
+        language.is_none_or(|l| self.languages.contains(&l))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
     pub wa_id: WaId,
