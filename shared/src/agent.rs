@@ -421,18 +421,9 @@ impl AgentDesk {
                 t.id,
             )
         });
-        let assign = AgentAction::Assign {
-            agent: Some(agent.to_owned()),
-        };
         for ticket in waiting.iter().take(MAX_ATTEMPTS) {
-            // Boxed: an assignment from the queue frees no slot, but the compiler cannot know.
-            let assigned = Box::pin(self.act(ticket.id, PULL_ACTOR, &assign, Some(ticket.version)));
-            match assigned.await {
-                Ok(assigned) => {
-                    self.outbox.metrics.add(Count::TicketsAssigned, 1);
-                    info!(ticket_id = %assigned.id, agent, "queued ticket given to a freed slot");
-                    return Ok(Some(assigned));
-                }
+            match self.place(ticket, agent).await {
+                Ok(assigned) => return Ok(Some(assigned)),
                 // Taken or changed since the listing: the next one.
                 Err(AgentError::Conflict { .. }) => continue,
                 // The slot went meanwhile (another assignment, the agent went offline).
@@ -443,35 +434,23 @@ impl AgentDesk {
         Ok(None)
     }
 
-    /// Assigns a queued ticket to the least loaded online agent of its team who speaks the
-    /// customer's language and has a free slot, as handoff routing would; `None` if nobody is
-    /// free (it stays queued for the next freed slot) or the ticket is not waiting. For tickets
-    /// that come to a team other than by a handoff (an SLA escalation moving it).
-    pub async fn offer(&self, ticket_id: TicketId) -> Result<Option<Ticket>, AgentError> {
-        let Some(ticket) = self.store.ticket(ticket_id).await? else {
-            return Ok(None);
-        };
-        let Some(team) = ticket.team.as_deref() else {
-            return Ok(None);
-        };
+    /// Assigns `ticket` (as read: the assignment is conditional on its version), if it waits in
+    /// a team queue, to the least loaded online agent of its team who speaks the customer's
+    /// language and has a free slot, as handoff routing would; `None` if nobody is free (it
+    /// stays queued for the next freed slot) or it is not waiting. For tickets that come to a
+    /// team other than by a handoff (an SLA escalation moving it).
+    pub async fn offer(&self, ticket: &Ticket) -> Result<Option<Ticket>, AgentError> {
         if ticket.status != TicketStatus::Queued || ticket.assignee.is_some() {
             return Ok(None);
         }
+        let Some(team) = ticket.team.as_deref() else {
+            return Ok(None);
+        };
         let agents = self.store.agents().await?;
         let language = ticket.bot.as_ref().and_then(|b| b.language);
         for agent in crate::routing::candidates(&agents, team, language) {
-            let assign = AgentAction::Assign {
-                agent: Some(agent.id.clone()),
-            };
-            match self
-                .act(ticket.id, PULL_ACTOR, &assign, Some(ticket.version))
-                .await
-            {
-                Ok(assigned) => {
-                    self.outbox.metrics.add(Count::TicketsAssigned, 1);
-                    info!(ticket_id = %assigned.id, agent = %agent.id, "queued ticket offered to a free agent");
-                    return Ok(Some(assigned));
-                }
+            match self.place(ticket, &agent.id).await {
+                Ok(assigned) => return Ok(Some(assigned)),
                 // That agent's last slot went meanwhile: the next one.
                 Err(AgentError::Unavailable(_)) => continue,
                 // Changed since it was read (taken, answered): no longer ours to place.
@@ -480,6 +459,21 @@ impl AgentDesk {
             }
         }
         Ok(None)
+    }
+
+    /// Assigns the queued `ticket`, at the version read, to `agent` on routing's behalf
+    /// ([`PULL_ACTOR`]), counted as `TicketsAssigned`.
+    async fn place(&self, ticket: &Ticket, agent: &str) -> Result<Ticket, AgentError> {
+        let assign = AgentAction::Assign {
+            agent: Some(agent.to_owned()),
+        };
+        // Boxed: an assignment from the queue frees no slot, so `act` does not come back here,
+        // but the compiler cannot know.
+        let assigned =
+            Box::pin(self.act(ticket.id, PULL_ACTOR, &assign, Some(ticket.version))).await?;
+        self.outbox.metrics.add(Count::TicketsAssigned, 1);
+        info!(ticket_id = %assigned.id, agent, "queued ticket assigned");
+        Ok(assigned)
     }
 
     /// The ticket, if the request with `key` was stored before: its pending sends are finished.

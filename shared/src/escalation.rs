@@ -200,14 +200,10 @@ impl SlaBreach {
     /// picking it (see `AgentDesk::pull_next`). Nobody free: it stays queued. Not at the bot's
     /// time limit: that handoff goes to routing, whose rules pick the team.
     async fn place_if_waiting(&self, ticket: &Ticket, payload: &TimerPayload) {
-        if payload.target == Target::BotTimeLimit
-            || ticket.status != TicketStatus::Queued
-            || ticket.assignee.is_some()
-            || ticket.team.is_none()
-        {
+        if payload.target == Target::BotTimeLimit {
             return;
         }
-        if let Err(e) = self.desk.offer(ticket.id).await {
+        if let Err(e) = self.desk.offer(ticket).await {
             warn!(ticket_id = %ticket.id, error = %e, "waiting ticket stays queued: could not offer it");
         }
     }

@@ -38,7 +38,8 @@ pub enum Count {
     BotReplies,
     /// Tickets handed to a person (the reason is a property of the line).
     Handoffs,
-    /// Handed-over tickets the router gave to an agent.
+    /// Tickets given to an agent: by routing at the handoff (agent-handoff), from the queue to
+    /// a freed slot (agent-api), after an escalation moved them (sla-breach).
     TicketsAssigned,
     /// Handed-over tickets left in their team's queue (nobody free).
     TicketsQueued,
