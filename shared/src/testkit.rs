@@ -55,6 +55,22 @@ pub(crate) fn agent(id: &str, capacity: u32) -> crate::store::Agent {
     }
 }
 
+/// Stores a ticket a test changed, as a writer would: one version up, nothing else written.
+pub(crate) async fn save(store: &MemoryStore, mut ticket: Ticket, now: Timestamp) {
+    ticket.version += 1;
+    let write = crate::store::BotTurnWrite {
+        ticket: &ticket,
+        message: None,
+        outbox: &[],
+        activity: &[],
+        now,
+    };
+    assert_eq!(
+        store.commit_bot_turn(&write).await.unwrap(),
+        crate::store::TurnOutcome::Committed
+    );
+}
+
 pub(crate) async fn world() -> World {
     let clock = Arc::new(ManualClock::new(Timestamp::from_second(T0).unwrap()));
     let store = Arc::new(MemoryStore::new());

@@ -2,7 +2,6 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::*;
 use crate::bot::Lang;
-use crate::store::{BotTurnWrite, TurnOutcome};
 use crate::testkit::{T0, world};
 
 fn reply(text: &str) -> AgentAction {
@@ -476,22 +475,11 @@ async fn stop_opts_out_at_once_and_no_survey_or_template_follows() {
 async fn queue_in(w: &crate::testkit::World, id: TicketId, team: &str, language: Lang) {
     let mut t = w.store.ticket(id).await.unwrap().unwrap();
     assert_eq!(t.status, TicketStatus::Queued, "the bot handed it over");
-    t.version += 1;
     t.team = Some(team.into());
     if let Some(bot) = t.bot.as_mut() {
         bot.language = Some(language);
     }
-    let write = BotTurnWrite {
-        ticket: &t,
-        message: None,
-        outbox: &[],
-        activity: &[],
-        now: w.clock.now(),
-    };
-    assert_eq!(
-        w.store.commit_bot_turn(&write).await.unwrap(),
-        TurnOutcome::Committed
-    );
+    crate::testkit::save(&w.store, t, w.clock.now()).await;
 }
 
 /// Everyone but tom (capacity 1) offline: what tom frees up nobody else takes.

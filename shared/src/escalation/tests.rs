@@ -134,6 +134,14 @@ impl World {
         (payload, outcome)
     }
 
+    /// Adds an agent of the `senior` team (German).
+    async fn senior(&self, id: &str, capacity: u32, online: bool) {
+        let mut agent = crate::testkit::agent(id, capacity);
+        agent.teams = vec!["senior".into()];
+        agent.online = online;
+        self.store.add_agent(&agent).await.unwrap();
+    }
+
     fn ticket(&self) -> Ticket {
         self.store.tickets().pop().unwrap()
     }
@@ -448,14 +456,8 @@ async fn a_waiting_ticket_escalated_to_seniors_goes_to_a_free_senior_at_once() {
     let mut w = world();
     let (metrics, capture) = crate::metrics::Metrics::capture("sla-breach");
     w.breach = w.breach.with_metrics(metrics.clone());
-    let mut sam = crate::testkit::agent("sam", 2);
-    sam.teams = vec!["senior".into()];
-    let mut busy = crate::testkit::agent("kim", 1);
-    busy.teams = vec!["senior".into()];
-    busy.online = false;
-    for agent in [&sam, &busy] {
-        w.store.add_agent(agent).await.unwrap();
-    }
+    w.senior("sam", 2, true).await;
+    w.senior("kim", 1, false).await;
     w.customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
     for _ in 0..2 {
@@ -497,10 +499,7 @@ async fn a_waiting_ticket_escalated_to_seniors_goes_to_a_free_senior_at_once() {
 #[tokio::test]
 async fn with_no_senior_free_the_escalated_ticket_waits_in_their_queue() {
     let w = world();
-    let mut away = crate::testkit::agent("kim", 1);
-    away.teams = vec!["senior".into()];
-    away.online = false;
-    w.store.add_agent(&away).await.unwrap();
+    w.senior("kim", 1, false).await;
     w.customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
     for _ in 0..3 {
@@ -516,10 +515,7 @@ async fn with_no_senior_free_the_escalated_ticket_waits_in_their_queue() {
 #[tokio::test]
 async fn a_redelivered_escalation_places_a_ticket_its_first_delivery_could_not() {
     let w = world();
-    let mut sam = crate::testkit::agent("sam", 1);
-    sam.teams = vec!["senior".into()];
-    sam.online = false;
-    w.store.add_agent(&sam).await.unwrap();
+    w.senior("sam", 1, false).await;
     w.customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
     w.fire_next().await; // warning
@@ -538,25 +534,12 @@ async fn a_redelivered_escalation_places_a_ticket_its_first_delivery_could_not()
 #[tokio::test]
 async fn at_the_bots_time_limit_routing_not_the_breach_handler_picks_the_agent() {
     let w = world();
-    let mut sam = crate::testkit::agent("sam", 2);
-    sam.teams = vec!["senior".into()];
-    w.store.add_agent(&sam).await.unwrap();
+    w.senior("sam", 2, true).await;
     w.customer("wamid.1", "Hallo").await;
     // An earlier question left the ticket with a team; routing's rules decide this one.
     let mut stale = w.ticket();
-    stale.version += 1;
     stale.team = Some("senior".into());
-    let write = BotTurnWrite {
-        ticket: &stale,
-        message: None,
-        outbox: &[],
-        activity: &[],
-        now: w.clock.now(),
-    };
-    assert_eq!(
-        w.store.commit_bot_turn(&write).await.unwrap(),
-        TurnOutcome::Committed
-    );
+    crate::testkit::save(&w.store, stale, w.clock.now()).await;
     let (_, fired) = w.fire_next().await;
     assert_eq!(fired, Fired::BotTimeLimit);
     let ticket = w.ticket();
