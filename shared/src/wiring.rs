@@ -286,12 +286,14 @@ pub async fn sla_breach(env: &Env, aws: &AwsClients) -> Result<SlaBreach, StartE
 /// mention notices).
 pub async fn agent_desk(env: &Env, aws: &AwsClients) -> Result<AgentDesk, StartError> {
     let settings = BreachSettings::from_env(env)?;
-    Ok(desk(&settings, aws)
-        .await?
-        .with_metrics(Metrics::from_env(env)))
+    desk(&settings, env, aws).await
 }
 
-async fn desk(settings: &BreachSettings, aws: &AwsClients) -> Result<AgentDesk, StartError> {
+async fn desk(
+    settings: &BreachSettings,
+    env: &Env,
+    aws: &AwsClients,
+) -> Result<AgentDesk, StartError> {
     let c = common(&settings.reply, aws).await?;
     Ok(
         AgentDesk::new(c.store, c.whatsapp, c.handoffs, Arc::new(SystemClock))
@@ -299,7 +301,8 @@ async fn desk(settings: &BreachSettings, aws: &AwsClients) -> Result<AgentDesk, 
             .with_notifier(Arc::new(SnsNotifier::new(
                 aws.sns().clone(),
                 &settings.topic_arn,
-            ))),
+            )))
+            .with_metrics(Metrics::from_env(env)),
     )
 }
 
@@ -334,11 +337,7 @@ pub async fn agent_api(env: &Env, aws: &AwsClients) -> Result<AgentApi, StartErr
         None => RoutingConfig::default_routing(),
     };
     let api = AgentApi::new(
-        Arc::new(
-            desk(&settings.breach, aws)
-                .await?
-                .with_metrics(Metrics::from_env(env)),
-        ),
+        Arc::new(desk(&settings.breach, env, aws).await?),
         auth,
         Arc::new(templates),
         routing.teams(),
