@@ -31,6 +31,8 @@ const PULL_PAGE: u32 = 25;
 const PULL_LIMIT: usize = 10;
 /// Who the activity log says assigned a ticket from the queue.
 pub const PULL_ACTOR: &str = "routing";
+/// Who the activity log says moved a ticket at an SLA escalation level.
+pub const ESCALATION_ACTOR: &str = "sla";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AgentError {
@@ -461,18 +463,78 @@ impl AgentDesk {
         Ok(None)
     }
 
+    /// Gives `ticket` (as read: conditional on its version), which an SLA escalation moved to
+    /// its current team while an agent outside that team works on it, to the least loaded
+    /// online agent of the team with a free slot who speaks the customer's language. The
+    /// previous agent's slot is given back, they are told and keep reading the ticket
+    /// (`watchers`). `None` if it is not such a ticket, nobody is free, or it changed since it
+    /// was read. `key` names the escalation (its timer): a redelivered timer finishes the first
+    /// assignment instead of making a second.
+    pub async fn escalate(&self, ticket: &Ticket, key: &str) -> Result<Option<Ticket>, AgentError> {
+        let (Some(team), Some(current)) = (ticket.team.as_deref(), ticket.assignee.as_deref())
+        else {
+            return Ok(None);
+        };
+        if !matches!(
+            ticket.status,
+            TicketStatus::Assigned | TicketStatus::PendingCustomer
+        ) {
+            return Ok(None);
+        }
+        let agents = self.store.agents().await?;
+        let in_team = |id: &str| {
+            agents
+                .iter()
+                .any(|a| a.id == id && a.teams.iter().any(|t| t == team))
+        };
+        if in_team(current) {
+            // Already with someone of that team: nothing moves.
+            return Ok(None);
+        }
+        let language = ticket.bot.as_ref().and_then(|b| b.language);
+        for agent in crate::routing::candidates(&agents, team, language) {
+            match self
+                .place_by(ticket, &agent.id, ESCALATION_ACTOR, Some(key))
+                .await
+            {
+                Ok(assigned) => return Ok(Some(assigned)),
+                Err(AgentError::Unavailable(_)) => continue,
+                Err(AgentError::Conflict { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
+    }
+
     /// Assigns the queued `ticket`, at the version read, to `agent` on routing's behalf
     /// ([`PULL_ACTOR`]), counted as `TicketsAssigned`.
     async fn place(&self, ticket: &Ticket, agent: &str) -> Result<Ticket, AgentError> {
+        self.place_by(ticket, agent, PULL_ACTOR, None).await
+    }
+
+    /// Assigns `ticket`, at the version read, to `agent` on behalf of `actor` (routing, an
+    /// escalation), counted as `TicketsAssigned`; `key` makes a repeat finish the first.
+    async fn place_by(
+        &self,
+        ticket: &Ticket,
+        agent: &str,
+        actor: &str,
+        key: Option<&str>,
+    ) -> Result<Ticket, AgentError> {
         let assign = AgentAction::Assign {
             agent: Some(agent.to_owned()),
         };
-        // Boxed: an assignment from the queue frees no slot, so `act` does not come back here,
-        // but the compiler cannot know.
-        let assigned =
-            Box::pin(self.act(ticket.id, PULL_ACTOR, &assign, Some(ticket.version))).await?;
+        // Boxed: `act` may refill the slot an escalation freed and so come back here.
+        let assigned = Box::pin(self.act_once(
+            ticket.id,
+            actor,
+            &assign,
+            Some(ticket.version),
+            key,
+        ))
+        .await?;
         self.outbox.metrics.add(Count::TicketsAssigned, 1);
-        info!(ticket_id = %assigned.id, agent, "queued ticket assigned");
+        info!(ticket_id = %assigned.id, agent, actor, "ticket assigned");
         Ok(assigned)
     }
 
@@ -560,6 +622,7 @@ impl AgentDesk {
             kind,
             text,
             mentions,
+            sla: None,
         };
         let closed = matches!(ticket.status, TicketStatus::Resolved | TicketStatus::Closed);
         let mut event = None;
@@ -666,7 +729,9 @@ impl AgentDesk {
                                 &change.next,
                                 "ticket_assigned",
                                 agent,
-                                if actor == PULL_ACTOR {
+                                if actor == ESCALATION_ACTOR {
+                                    escalated_to(ticket, ticket.assignee.as_deref())
+                                } else if actor == PULL_ACTOR {
                                     format!(
                                         "Ticket {} waited in the {} queue and is yours now.",
                                         ticket.id,
@@ -686,6 +751,28 @@ impl AgentDesk {
                 }
                 change.next.assignee = agent.clone();
                 change.release = ticket.assignee.clone();
+                if let (Some(previous), Some(_)) = (&ticket.assignee, agent) {
+                    // Moved to someone else: the previous agent may still read it.
+                    if !change.next.watchers.contains(previous) {
+                        change.next.watchers.push(previous.clone());
+                    }
+                    if actor == ESCALATION_ACTOR {
+                        change.outbox.push(
+                            OutboxKind::Notify,
+                            &notice(
+                                &change.next,
+                                "ticket_escalated_away",
+                                previous,
+                                format!(
+                                    "Ticket {} was escalated to team {} and given to {}; you can still read it.",
+                                    ticket.id,
+                                    ticket.team.as_deref().unwrap_or("-"),
+                                    agent.as_deref().unwrap_or("-")
+                                ),
+                            ),
+                        );
+                    }
+                }
                 change.activity.push(match agent {
                     Some(a) => log(ActivityKind::Assigned, Some(a.clone()), Vec::new()),
                     None => log(ActivityKind::Unassigned, None, Vec::new()),
@@ -799,6 +886,16 @@ impl AgentDesk {
         }
         Ok(change)
     }
+}
+
+/// What the agent who gets an escalated ticket reads.
+fn escalated_to(ticket: &Ticket, previous: Option<&str>) -> String {
+    let from = previous.map_or(String::new(), |p| format!(" from {p}"));
+    format!(
+        "Ticket {} is overdue and was escalated to team {}: it is yours now{from}.",
+        ticket.id,
+        ticket.team.as_deref().unwrap_or("-")
+    )
 }
 
 /// A notice to one agent (assignment, mention).

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tracing::{info, warn};
 
-use crate::agent::AgentDesk;
+use crate::agent::{AgentDesk, ESCALATION_ACTOR};
 use crate::analytics::Fact;
 use crate::bot::{BotConfig, Engine, HandoffReason, Priority};
 use crate::clock::Clock;
@@ -20,7 +20,10 @@ use crate::queue::Queue;
 use crate::reply::QueueRecord;
 use crate::sla::clocks::timer_name;
 use crate::sla::{Action, Fired, SlaConfig, SlaEvent, Target, TimerPayload};
-use crate::store::{BotTurnWrite, OutboxKind, StoreError, TicketStore, TurnOutcome};
+use crate::store::{
+    Activity, ActivityKind, Agent, BotTurnWrite, OutboxKind, SlaMark, StoreError, TicketStore,
+    TurnOutcome,
+};
 use crate::ticket::{Ticket, TicketStatus};
 use crate::timers::Timers;
 use crate::whatsapp::{RetryPolicy, WhatsAppClient};
@@ -156,13 +159,21 @@ impl SlaBreach {
                     // Stored before; finish what is pending (the next timer, notifications),
                     // and the placing a crash may have cut short.
                     self.outbox.flush(&ticket, &key).await?;
-                    self.place_if_waiting(&ticket, payload).await;
+                    self.hand_over(&ticket, payload).await;
                     return Ok(fired);
                 }
                 _ => {}
             }
+            // Who could take the ticket, if this stage moves it to another team.
+            let roster = match &fired {
+                Fired::Level { actions, .. } if reassign_team(actions).is_some() => {
+                    self.store.agents().await?
+                }
+                _ => Vec::new(),
+            };
             let mut outbox = OutboxBuilder::new(ticket.id, key.clone());
-            self.act(&ticket, &mut next, &fired, payload, &mut outbox);
+            let mut log = ActivityLog::new(&key, now, payload, self.deadline(&ticket, payload));
+            self.act(&ticket, &mut next, &fired, payload, &roster, &mut outbox, &mut log);
             if let Some(clocks) = next.sla.as_mut() {
                 match clocks.plan(ticket.id, &self.sla) {
                     Ok(plan) => outbox.timers(plan),
@@ -176,7 +187,7 @@ impl SlaBreach {
                 ticket: &next,
                 message: None,
                 outbox: &entries,
-                activity: &[],
+                activity: &log.entries,
                 now,
             };
             match self.store.commit_bot_turn(&write).await? {
@@ -186,7 +197,7 @@ impl SlaBreach {
                         self.outbox.metrics.sla_breach(payload.target.as_str());
                     }
                     self.outbox.flush(&next, &key).await?;
-                    self.place_if_waiting(&next, payload).await;
+                    self.hand_over(&next, payload).await;
                     return Ok(fired);
                 }
                 TurnOutcome::Conflict | TurnOutcome::AlreadyHandled => continue,
@@ -195,28 +206,138 @@ impl SlaBreach {
         Err(StoreError::Contended(format!("ticket {}", payload.ticket_id)).into())
     }
 
-    /// A ticket still waiting for a person goes to a free agent of its team, if there is one
-    /// now: an escalation may have moved it to another team, or a slot may have freed without
-    /// picking it (see `AgentDesk::pull_next`). Nobody free: it stays queued. Not at the bot's
-    /// time limit: that handoff goes to routing, whose rules pick the team.
-    async fn place_if_waiting(&self, ticket: &Ticket, payload: &TimerPayload) {
+    /// After a stage is stored (and again when its timer is delivered twice): a ticket still
+    /// waiting for a person goes to a free agent of its team, if there is one now: an
+    /// escalation may have moved it to another team, or a slot may have freed without picking
+    /// it (see `AgentDesk::pull_next`); nobody free, it stays queued. A ticket this stage moved
+    /// to another team while an agent outside that team has it goes to a free agent of that
+    /// team (`AgentDesk::escalate`); nobody free, it stays with its agent (the team was alerted
+    /// when the stage was stored). Not at the bot's time limit: that handoff goes to routing,
+    /// whose rules pick the team.
+    async fn hand_over(&self, ticket: &Ticket, payload: &TimerPayload) {
         if payload.target == Target::BotTimeLimit {
             return;
         }
-        if let Err(e) = self.desk.offer(ticket).await {
-            warn!(ticket_id = %ticket.id, error = %e, "waiting ticket stays queued: could not offer it");
+        if ticket.status == TicketStatus::Queued {
+            if let Err(e) = self.desk.offer(ticket).await {
+                warn!(ticket_id = %ticket.id, error = %e, "waiting ticket stays queued: could not offer it");
+            }
+            return;
+        }
+        let moved_to = payload
+            .stage
+            .checked_sub(1)
+            .and_then(|level| self.sla.levels.iter().find(|l| l.number == level))
+            .and_then(|l| reassign_team(&l.actions));
+        if moved_to.is_none() || moved_to != ticket.team.as_deref() {
+            return;
+        }
+        let name = timer_name(
+            payload.ticket_id,
+            payload.target,
+            payload.generation,
+            payload.stage,
+        );
+        match self.desk.escalate(ticket, name.as_str()).await {
+            Ok(Some(moved)) => info!(
+                ticket_id = %ticket.id, team = moved.team.as_deref().unwrap_or("-"),
+                "escalated ticket given to an agent of its new team"
+            ),
+            Ok(None) => {}
+            Err(e) => {
+                warn!(ticket_id = %ticket.id, error = %e, "escalated ticket stays with its agent: could not move it")
+            }
         }
     }
 
+    /// When the timer's target is (was) due: the breach time, also for the warning and the
+    /// later levels, whose timers fire before or after it.
+    fn deadline(&self, ticket: &Ticket, payload: &TimerPayload) -> jiff::Timestamp {
+        let schedule = ticket.sla.as_ref().and_then(|clocks| {
+            let policy = self.sla.policies.iter().find(|p| p.name == clocks.policy)?;
+            let clock = clocks.clocks.get(&payload.target)?;
+            self.sla
+                .schedule(policy, payload.target, clock.started_at, &clocks.pause_list())
+                .ok()
+                .flatten()
+        });
+        schedule.map_or(payload.due_at, |s| s.due_at)
+    }
+
+    /// At a level that moves the ticket to `team`: what becomes of its agent, for the log, when
+    /// nobody of `team` can take it now (then the team is alerted, in this stage's write, so
+    /// once). `None` when a free agent of the team will get it after the write
+    /// (`hand_over`).
+    #[allow(clippy::too_many_arguments)]
+    fn nobody_free(
+        &self,
+        ticket: &Ticket,
+        next: &Ticket,
+        team: &str,
+        roster: &[Agent],
+        payload: &TimerPayload,
+        level: u8,
+        outbox: &mut OutboxBuilder,
+    ) -> Option<String> {
+        let current = next.assignee.as_deref();
+        if let Some(agent) = current
+            && roster
+                .iter()
+                .any(|a| a.id == agent && a.teams.iter().any(|t| t == team))
+        {
+            return Some(format!("stays with {agent}, who is in {team}"));
+        }
+        if !matches!(
+            next.status,
+            TicketStatus::Queued | TicketStatus::Assigned | TicketStatus::PendingCustomer
+        ) {
+            return None;
+        }
+        let language = next.bot.as_ref().and_then(|b| b.language);
+        let free = crate::routing::candidates(roster, team, language);
+        if free.iter().any(|a| Some(a.id.as_str()) != current) {
+            return None;
+        }
+        let stays = match current {
+            Some(agent) => format!("it stays with {agent}"),
+            None => format!("it waits in the {team} queue"),
+        };
+        outbox.push(
+            OutboxKind::Notify,
+            &Notification {
+                audience: Audience::Team,
+                kind: "sla_escalation".to_owned(),
+                ticket_id: ticket.id,
+                target: Some(payload.target),
+                level,
+                due_at: Some(self.deadline(next, payload)),
+                agent: None,
+                team: Some(team.to_owned()),
+                priority: next.priority.map(|p| p.as_str().to_owned()),
+                summary: format!(
+                    "SLA escalation level {level}: {} of ticket {} is overdue and the ticket was moved to team {team}, but nobody there is free: {stays} until one of you takes it.",
+                    payload.target.as_str(),
+                    ticket.id
+                ),
+            },
+        );
+        Some(format!("nobody in {team} free: {stays}, team alerted"))
+    }
+
     /// The stage's effects on the ticket, and what to tell whom.
+    #[allow(clippy::too_many_arguments)]
     fn act(
         &self,
         ticket: &Ticket,
         next: &mut Ticket,
         fired: &Fired,
         payload: &TimerPayload,
+        roster: &[Agent],
         outbox: &mut OutboxBuilder,
+        log: &mut ActivityLog,
     ) {
+        // The target's deadline (a warning's timer fires before it).
+        let due_at = log.due_at;
         let notify = |outbox: &mut OutboxBuilder,
                       next: &Ticket,
                       audience: Audience,
@@ -227,13 +348,13 @@ impl SlaBreach {
                     "SLA warning: {} of ticket {} is due at {}.",
                     payload.target.as_str(),
                     ticket.id,
-                    payload.due_at
+                    due_at
                 ),
                 1 => format!(
                     "SLA breached: {} of ticket {} was due at {}.",
                     payload.target.as_str(),
                     ticket.id,
-                    payload.due_at
+                    due_at
                 ),
                 n => format!(
                     "SLA escalation level {n}: {} of ticket {} is overdue.",
@@ -247,7 +368,7 @@ impl SlaBreach {
                 ticket_id: ticket.id,
                 target: Some(payload.target),
                 level,
-                due_at: Some(payload.due_at),
+                due_at: Some(due_at),
                 agent: next.assignee.clone(),
                 team: next.team.clone(),
                 priority: next.priority.map(|p| p.as_str().to_owned()),
@@ -255,33 +376,74 @@ impl SlaBreach {
             };
             outbox.push(OutboxKind::Notify, &n);
         };
+        // Who an `Assignee` notification reaches.
+        let assignee_or_team = |t: &Ticket| match (&t.assignee, &t.team) {
+            (Some(agent), _) => agent.clone(),
+            (None, Some(team)) => format!("team {team}"),
+            (None, None) => "nobody (no agent, no team)".to_owned(),
+        };
         match fired {
-            Fired::Warning => notify(outbox, next, Audience::Assignee, "sla_warning", 0),
+            Fired::Warning => {
+                notify(outbox, next, Audience::Assignee, "sla_warning", 0);
+                log.push(
+                    ActivityKind::SlaWarning,
+                    0,
+                    format!("told {}", assignee_or_team(next)),
+                );
+            }
             Fired::Level { level, actions } => {
                 let kind = if *level == 1 {
                     "sla_breach"
                 } else {
                     "sla_escalation"
                 };
+                let mut done = Vec::new();
                 for action in actions {
                     match action {
-                        Action::RaisePriority => next.priority = Some(raise(next.priority)),
+                        Action::RaisePriority => {
+                            next.priority = Some(raise(next.priority));
+                            done.push(format!(
+                                "priority raised to {}",
+                                next.priority.unwrap_or(Priority::Normal).as_str()
+                            ));
+                        }
                         Action::Reassign(team) => next.team = Some(team.clone()),
                         Action::NotifyManagers | Action::NotifyAssignee => {}
+                    }
+                }
+                if let Some(team) = reassign_team(actions) {
+                    done.push(format!("moved to team {team}"));
+                    if let Some(outcome) =
+                        self.nobody_free(ticket, next, team, roster, payload, *level, outbox)
+                    {
+                        done.push(outcome);
                     }
                 }
                 // Notify after the changes so the message shows the new priority and team.
                 for action in actions {
                     match action {
                         Action::NotifyManagers => {
-                            notify(outbox, next, Audience::Managers, kind, *level)
+                            notify(outbox, next, Audience::Managers, kind, *level);
+                            done.push("told managers".to_owned());
                         }
                         Action::NotifyAssignee => {
-                            notify(outbox, next, Audience::Assignee, kind, *level)
+                            notify(outbox, next, Audience::Assignee, kind, *level);
+                            done.push(format!("told {}", assignee_or_team(next)));
                         }
                         _ => {}
                     }
                 }
+                let entry = if *level == 1 {
+                    ActivityKind::SlaBreach
+                } else {
+                    ActivityKind::SlaEscalation
+                };
+                let text = if done.is_empty() {
+                    "no actions at this level".to_owned()
+                } else {
+                    done.join("; ")
+                };
+                log.push(entry, *level, text);
                 warn!(ticket_id = %ticket.id, target = payload.target.as_str(), level, "SLA breached");
             }
             Fired::BotTimeLimit => {
@@ -334,6 +496,55 @@ impl SlaBreach {
             }
             Fired::Stale | Fired::Repeat => {}
         }
+    }
+}
+
+/// The team a level's actions move the ticket to (the last `reassign:` wins).
+fn reassign_team(actions: &[Action]) -> Option<&str> {
+    actions.iter().rev().find_map(|a| match a {
+        Action::Reassign(team) => Some(team.as_str()),
+        _ => None,
+    })
+}
+
+/// The activity entries of one SLA stage, with ids from the timer's key: the write that records
+/// the stage records them, so a redelivered timer cannot add them twice.
+struct ActivityLog {
+    ticket_id: crate::ids::TicketId,
+    key: String,
+    at: jiff::Timestamp,
+    target: Target,
+    due_at: jiff::Timestamp,
+    entries: Vec<Activity>,
+}
+
+impl ActivityLog {
+    fn new(key: &Wamid, at: jiff::Timestamp, payload: &TimerPayload, due_at: jiff::Timestamp) -> Self {
+        Self {
+            ticket_id: payload.ticket_id,
+            key: key.as_str().to_owned(),
+            at,
+            target: payload.target,
+            due_at,
+            entries: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, kind: ActivityKind, level: u8, text: String) {
+        self.entries.push(Activity {
+            ticket_id: self.ticket_id,
+            id: format!("{}-{}", self.key, self.entries.len() + 1),
+            at: self.at,
+            actor: ESCALATION_ACTOR.to_owned(),
+            kind,
+            text: Some(text),
+            mentions: Vec::new(),
+            sla: Some(SlaMark {
+                target: self.target,
+                level,
+                due_at: self.due_at,
+            }),
+        });
     }
 }
 

@@ -19,6 +19,8 @@ pub enum Audience {
     Managers,
     /// The assigned agent, or the ticket's team when nobody is assigned.
     Assignee,
+    /// Every agent of `team` (an escalation found nobody free there to take the ticket).
+    Team,
 }
 
 impl Audience {
@@ -26,6 +28,7 @@ impl Audience {
         match self {
             Self::Managers => "managers",
             Self::Assignee => "assignee",
+            Self::Team => "team",
         }
     }
 }
@@ -103,13 +106,16 @@ impl Notifier for SnsNotifier {
             n.ticket_id
         );
         let body = serde_json::to_string_pretty(n).unwrap_or_default();
-        // Subscriptions filter on these: `audience` (managers, assignee) and `agent`.
+        // Subscriptions filter on these: `audience` (managers, assignee, team), `agent`, `team`.
         let mut attributes = std::collections::HashMap::from([
             ("audience".to_owned(), attribute(n.audience.as_str())?),
             ("kind".to_owned(), attribute(&n.kind)?),
         ]);
         if let Some(agent) = &n.agent {
             attributes.insert("agent".to_owned(), attribute(agent)?);
+        }
+        if let Some(team) = &n.team {
+            attributes.insert("team".to_owned(), attribute(team)?);
         }
         let result = self
             .client

@@ -408,6 +408,7 @@ impl Router {
                         item.reason.as_str()
                     )),
                     mentions: Vec::new(),
+                    sla: None,
                 })
                 .collect();
             if let Some(agent) = &chosen {

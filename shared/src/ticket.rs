@@ -95,6 +95,9 @@ pub struct Ticket {
     /// When the rating was asked for (the survey went out).
     #[serde(default)]
     pub csat_asked_at: Option<Timestamp>,
+    /// Agents the ticket moved away from (an escalation, a reassignment): they keep reading it.
+    #[serde(default)]
+    pub watchers: Vec<String>,
 }
 
 /// A customer satisfaction rating, 1 (bad) to 5 (very good).
@@ -141,6 +144,7 @@ impl Ticket {
             first_response_at: None,
             csat: None,
             csat_asked_at: None,
+            watchers: Vec::new(),
         }
     }
 

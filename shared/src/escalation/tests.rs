@@ -17,6 +17,7 @@ use crate::ticket::ConversationWindow;
 use crate::timers::MemoryTimers;
 use crate::webhook::plan::plan;
 use crate::webhook::sample::{SampleText, text_notification};
+use crate::store::ActivityKind;
 use crate::whatsapp::MemoryWhatsApp;
 
 /// Tue 24 Nov 2026 10:00 Berlin: office hours.
@@ -145,6 +146,50 @@ impl World {
     fn ticket(&self) -> Ticket {
         self.store.tickets().pop().unwrap()
     }
+
+    /// The agent desk over this world's ports, as the agent API has it.
+    fn desk(&self) -> AgentDesk {
+        AgentDesk::new(
+            self.store.clone(),
+            self.whatsapp.clone(),
+            self.handoffs.clone(),
+            self.clock.clone(),
+        )
+        .with_sla(Arc::new(SlaConfig::default_policies()), self.timers.clone())
+        .with_notifier(self.notifier.clone())
+    }
+
+    /// `agent` (of the `support` team) takes the waiting ticket, as in the console.
+    async fn taken_by(&self, agent: &str) {
+        self.store
+            .add_agent(&crate::testkit::agent(agent, 2))
+            .await
+            .unwrap();
+        let ticket = self.ticket();
+        let assign = crate::agent::AgentAction::Assign {
+            agent: Some(agent.to_owned()),
+        };
+        self.desk()
+            .act(ticket.id, agent, &assign, Some(ticket.version))
+            .await
+            .unwrap();
+    }
+
+    async fn load_of(&self, agent: &str) -> u32 {
+        let agents = self.store.agents().await.unwrap();
+        agents.iter().find(|a| a.id == agent).unwrap().load
+    }
+
+    /// The activity log's SLA entries: kind, level and actor.
+    async fn sla_log(&self) -> Vec<(ActivityKind, u8, String)> {
+        self.store
+            .activities(self.ticket().id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|a| a.sla.map(|m| (a.kind, m.level, a.actor)))
+            .collect()
+    }
 }
 
 #[tokio::test]
@@ -224,6 +269,9 @@ async fn an_unanswered_ticket_warns_breaches_and_escalates_once_each() {
             ("sla_warning".into(), Audience::Assignee),
             ("sla_breach".into(), Audience::Managers),
             ("sla_breach".into(), Audience::Assignee),
+            // Nobody in senior (level 2) or managers (level 3) to take it: the team is alerted.
+            ("sla_escalation".into(), Audience::Team),
+            ("sla_escalation".into(), Audience::Team),
             ("sla_escalation".into(), Audience::Managers),
         ]
     );
@@ -551,5 +599,185 @@ async fn at_the_bots_time_limit_routing_not_the_breach_handler_picks_the_agent()
         w.handoffs.peek_as::<HandoffItem>().len(),
         1,
         "routing's turn"
+    );
+}
+
+#[tokio::test]
+async fn every_warning_breach_and_escalation_level_is_in_the_ticket_activity_log_once() {
+    // GIVEN a ticket nobody answers
+    let w = world();
+    w.customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
+    // WHEN the warning, the breach (delivered twice) and both escalation levels fire
+    let (warning, _) = w.fire_next().await;
+    let (breach, _) = w.fire_next().await;
+    assert_eq!(w.breach.handle(&breach).await.unwrap(), Fired::Repeat);
+    w.fire_next().await;
+    w.fire_next().await;
+    assert_eq!(w.breach.handle(&warning).await.unwrap(), Fired::Stale);
+    // THEN the log has each stage once, recorded by the SLA, in order
+    let sla = ESCALATION_ACTOR.to_owned();
+    assert_eq!(
+        w.sla_log().await,
+        [
+            (ActivityKind::SlaWarning, 0, sla.clone()),
+            (ActivityKind::SlaBreach, 1, sla.clone()),
+            (ActivityKind::SlaEscalation, 2, sla.clone()),
+            (ActivityKind::SlaEscalation, 3, sla),
+        ]
+    );
+    // AND each entry says which target was due when, and what the stage did
+    let log = w.store.activities(w.ticket().id).await.unwrap();
+    assert!(log.iter().all(|a| a.sla.as_ref().unwrap().target == Target::FirstResponse
+        && a.sla.as_ref().unwrap().due_at == breach.due_at));
+    let texts: Vec<&str> = log.iter().map(|a| a.text.as_deref().unwrap()).collect();
+    assert_eq!(texts[1], "told managers; told nobody (no agent, no team)");
+    assert!(
+        texts[2].starts_with("priority raised to high; moved to team senior; nobody in senior free: it waits in the senior queue, team alerted"),
+        "{}",
+        texts[2]
+    );
+    assert!(texts[3].contains("moved to team managers"), "{}", texts[3]);
+}
+
+#[tokio::test]
+async fn an_assigned_ticket_escalated_to_seniors_goes_to_a_free_senior_and_its_agent_is_told() {
+    // GIVEN tom (support) works the ticket and sam, a senior, has room
+    let w = world();
+    w.senior("sam", 2, true).await;
+    w.customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
+    w.taken_by("tom").await;
+    assert_eq!(w.load_of("tom").await, 1);
+    w.fire_next().await; // warning
+    w.fire_next().await; // breach
+    assert_eq!(w.ticket().assignee.as_deref(), Some("tom"));
+    // WHEN level 2 moves it to the senior team
+    let (level2, fired) = w.fire_next().await;
+    assert!(matches!(fired, Fired::Level { level: 2, .. }));
+    // THEN sam has it, through the one assignment path: his slot taken, tom's given back
+    let ticket = w.ticket();
+    assert_eq!(
+        (
+            ticket.team.as_deref(),
+            ticket.status,
+            ticket.assignee.as_deref()
+        ),
+        (Some("senior"), TicketStatus::Assigned, Some("sam"))
+    );
+    assert_eq!((w.load_of("sam").await, w.load_of("tom").await), (1, 0));
+    // AND both are told, tom that he can still read it
+    let told: Vec<(String, Option<String>)> = w
+        .notifier
+        .sent()
+        .iter()
+        .filter(|n| n.kind.starts_with("ticket_"))
+        .map(|n| (n.kind.clone(), n.agent.clone()))
+        .collect();
+    assert_eq!(
+        told,
+        [
+            ("ticket_assigned".into(), Some("sam".into())),
+            ("ticket_escalated_away".into(), Some("tom".into())),
+        ]
+    );
+    assert_eq!(ticket.watchers, ["tom"], "tom keeps reading it");
+    // AND the log shows the escalation, then the SLA giving it to sam
+    let log = w.store.activities(ticket.id).await.unwrap();
+    let entries: Vec<(ActivityKind, &str, Option<&str>)> = log
+        .iter()
+        .map(|a| (a.kind, a.actor.as_str(), a.text.as_deref()))
+        .collect();
+    // (Both at the same instant of the test's clock: their order is not the point.)
+    for entry in [
+        (
+            ActivityKind::SlaEscalation,
+            ESCALATION_ACTOR,
+            Some("priority raised to high; moved to team senior"),
+        ),
+        (ActivityKind::Assigned, ESCALATION_ACTOR, Some("sam")),
+    ] {
+        assert!(entries.contains(&entry), "{entry:?} in {entries:?}");
+    }
+    // WHEN the level-2 timer is delivered again
+    let before = (w.notifier.sent().len(), log.len());
+    assert_eq!(w.breach.handle(&level2).await.unwrap(), Fired::Repeat);
+    // THEN nothing moves, nobody is told twice and sam's slot is taken once
+    assert_eq!(
+        (
+            w.notifier.sent().len(),
+            w.store.activities(ticket.id).await.unwrap().len()
+        ),
+        before
+    );
+    assert_eq!(w.ticket().version, ticket.version);
+    assert_eq!(w.load_of("sam").await, 1);
+}
+
+#[tokio::test]
+async fn with_no_senior_free_an_escalated_ticket_stays_with_its_agent_and_the_seniors_are_alerted()
+{
+    // GIVEN tom works the ticket and the only senior is offline
+    let w = world();
+    w.senior("kim", 2, false).await;
+    w.customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
+    w.taken_by("tom").await;
+    for _ in 0..2 {
+        w.fire_next().await; // warning, breach
+    }
+    // WHEN level 2 moves it to the senior team
+    let (level2, _) = w.fire_next().await;
+    // THEN tom keeps it (and his slot)
+    let ticket = w.ticket();
+    assert_eq!(
+        (ticket.team.as_deref(), ticket.assignee.as_deref()),
+        (Some("senior"), Some("tom"))
+    );
+    assert_eq!(w.load_of("tom").await, 1);
+    // AND the senior team is alerted once, the log saying so
+    let alerts = || {
+        w.notifier
+            .sent()
+            .into_iter()
+            .filter(|n| n.audience == Audience::Team)
+            .collect::<Vec<_>>()
+    };
+    let alert = alerts();
+    assert_eq!(alert.len(), 1);
+    assert_eq!(
+        (alert[0].team.as_deref(), alert[0].level, alert[0].agent.as_deref()),
+        (Some("senior"), 2, None)
+    );
+    assert!(alert[0].summary.contains("it stays with tom"), "{}", alert[0].summary);
+    let log = w.store.activities(ticket.id).await.unwrap();
+    assert_eq!(
+        log.last().unwrap().text.as_deref(),
+        Some("priority raised to high; moved to team senior; nobody in senior free: it stays with tom, team alerted")
+    );
+    assert_eq!(w.breach.handle(&level2).await.unwrap(), Fired::Repeat);
+    assert_eq!(alerts().len(), 1, "a redelivered timer alerts nobody twice");
+}
+
+#[tokio::test]
+async fn an_escalation_leaves_a_ticket_with_its_agent_who_is_in_the_new_team() {
+    // GIVEN a senior works the ticket and another senior has room
+    let w = world();
+    w.senior("sam", 2, true).await;
+    w.customer("wamid.1", "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
+    let mut ana = crate::testkit::agent("ana", 2);
+    ana.teams = vec!["support".into(), "senior".into()];
+    w.store.add_agent(&ana).await.unwrap();
+    w.taken_by("ana").await;
+    // WHEN the chain reaches level 2 (senior)
+    for _ in 0..3 {
+        w.fire_next().await;
+    }
+    // THEN she keeps it: no senior takes it from a senior
+    assert_eq!(w.ticket().assignee.as_deref(), Some("ana"));
+    assert_eq!(w.load_of("sam").await, 0);
+    assert!(
+        w.store.activities(w.ticket().id).await.unwrap().last().unwrap().text.as_deref().unwrap().ends_with("stays with ana, who is in senior")
     );
 }

@@ -273,7 +273,7 @@ fn ticket_item(t: &Ticket) -> Item {
 }
 
 /// The ticket attributes a bot turn writes; `None` means the attribute is removed.
-fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 15] {
+fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 16] {
     let json = |v: Option<String>| v.map(s);
     [
         ("status", Some(s(t.status.as_str()))),
@@ -309,6 +309,12 @@ fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 15]
             json(t.csat.and_then(|c| serde_json::to_string(&c).ok())),
         ),
         ("csat_asked_at", t.csat_asked_at.map(ts)),
+        (
+            "watchers",
+            json((!t.watchers.is_empty())
+                .then(|| serde_json::to_string(&t.watchers).ok())
+                .flatten()),
+        ),
         // The queue index: status and team, sorted by ticket id (creation order).
         (
             "queue_key",
@@ -486,6 +492,14 @@ fn ticket_from(item: &Item) -> Result<Ticket, StoreError> {
             })
             .transpose()?,
         csat_asked_at: r.opt_time("csat_asked_at")?,
+        watchers: r
+            .opt("watchers")?
+            .map(|v| {
+                serde_json::from_str(v)
+                    .map_err(|e| StoreError::Corrupt(format!("attribute watchers: {e}")))
+            })
+            .transpose()?
+            .unwrap_or_default(),
     })
 }
 

@@ -225,6 +225,19 @@ pub struct Activity {
     /// Agents named with `@id` in a note.
     #[serde(default)]
     pub mentions: Vec<String>,
+    /// The SLA stage an `sla_*` entry records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<SlaMark>,
+}
+
+/// Which SLA target a warning, breach or escalation entry is about, and how far it went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaMark {
+    pub target: crate::sla::Target,
+    /// 0 for the warning, 1 for the breach, 2 and up for the escalation levels.
+    pub level: u8,
+    /// When the target was (or is) due.
+    pub due_at: Timestamp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,6 +254,12 @@ pub enum ActivityKind {
     Resolved,
     Reopened,
     TemplateSent,
+    /// An SLA target is close to its deadline (`sla` says which).
+    SlaWarning,
+    /// An SLA target missed its deadline; `text` says who was told.
+    SlaBreach,
+    /// A later escalation level; `text` says what it changed (priority, team, agent).
+    SlaEscalation,
 }
 
 /// The sort key of an activity item: `ACT#<time>#<id>`.
