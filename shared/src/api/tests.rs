@@ -711,3 +711,43 @@ async fn consent_export_and_erasure_follow_the_roles_and_leave_nothing() {
     assert!(export["tickets"].as_array().unwrap().is_empty());
     assert!(export["profile"].is_null() && export["consent"].is_null());
 }
+
+#[tokio::test]
+async fn the_agent_an_escalation_took_a_ticket_from_still_reads_it_but_no_longer_works_it() {
+    // GIVEN tom (support) works a ticket that an SLA escalation moved to the senior team
+    let a = api().await;
+    let mut sam = crate::testkit::agent("sam", 2);
+    sam.teams = vec!["senior".into()];
+    a.w.store.add_agent(&sam).await.unwrap();
+    let id = a.queued("4915100000077", "wamid.esc").await;
+    a.ok("tom", "POST", &format!("/tickets/{id}/assign"), json!({"agent": "tom"}))
+        .await;
+    let ticket_id = TicketId::parse(&id).unwrap();
+    let mut t = a.w.store.ticket(ticket_id).await.unwrap().unwrap();
+    t.team = Some("senior".into());
+    crate::testkit::save(&a.w.store, t, a.w.clock.now()).await;
+    let t = a.w.store.ticket(ticket_id).await.unwrap().unwrap();
+    // WHEN the escalation gives it to a free senior
+    let moved = a.w.desk.escalate(&t, "sla-test-escalation").await.unwrap();
+    assert_eq!(moved.unwrap().assignee.as_deref(), Some("sam"));
+    // THEN tom still reads it, with the escalation in its log
+    let detail = a.ok("tom", "GET", &format!("/tickets/{id}"), Value::Null).await;
+    assert_eq!(detail["assignee"], "sam");
+    assert!(
+        detail["activity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "assigned" && e["actor"] == "sla" && e["text"] == "sam")
+    );
+    // BUT he may no longer work on it, and he does not see it in his queue
+    let r = a
+        .call("tom", "POST", &format!("/tickets/{id}/notes"), json!({"text": "noch da?"}))
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let mine = a.ok("tom", "GET", "/tickets", Value::Null).await;
+    assert!(mine["tickets"].as_array().unwrap().iter().all(|t| t["id"] != id.as_str()));
+    // AND an agent it never went through still cannot read it
+    let r = a.call("ben", "GET", &format!("/tickets/{id}"), Value::Null).await;
+    assert_eq!(r.status, 403);
+}
