@@ -340,3 +340,122 @@ async fn an_agents_reply_deletes_the_first_response_schedule() {
         "Hallo Anna, ich schaue mir das an."
     );
 }
+
+#[tokio::test]
+async fn an_escalation_gives_an_agents_ticket_to_a_free_senior_and_the_log_shows_every_stage_once()
+{
+    // GIVEN tom (support) works a ticket nobody answers, and sam, a senior, has room
+    let t = setup().await;
+    t.customer_writes(
+        "4915112345672",
+        "wamid.sla7",
+        "Ich möchte mit einem Mitarbeiter sprechen",
+    )
+    .await;
+    let desk = helpdesk::wiring::agent_desk(&t.stack.env, &t.stack.aws)
+        .await
+        .unwrap();
+    let store = desk.store().clone();
+    for (id, team) in [("tom", "support"), ("sam", "senior")] {
+        store
+            .add_agent(&helpdesk::store::Agent {
+                id: id.into(),
+                name: id.into(),
+                teams: vec![team.into()],
+                languages: vec![helpdesk::bot::Lang::De],
+                capacity: 2,
+                load: 0,
+                online: true,
+                last_assigned_at: None,
+            })
+            .await
+            .unwrap();
+    }
+    let ticket = &t.stack.items("ticket").await[0];
+    let id = helpdesk::ids::TicketId::parse(s(ticket, "ticket_id")).unwrap();
+    let take = helpdesk::agent::AgentAction::Assign {
+        agent: Some("tom".into()),
+    };
+    desk.act(id, "tom", &take, None).await.unwrap();
+
+    // WHEN every stage of the chain fires (Scheduler on moto, sla-breach as in production),
+    // and each fired timer is then delivered a second time
+    let far = Timestamp::now()
+        .checked_add(SignedDuration::from_hours(24 * 30))
+        .unwrap();
+    let mut fired = Vec::new();
+    for _ in 0..6 {
+        fired.extend(t.pump_and_handle(far).await);
+    }
+    let log_before = t.stack.items("activity").await.len();
+    let breach = helpdesk::wiring::sla_breach(&t.stack.env, &t.stack.aws)
+        .await
+        .unwrap();
+    for payload in &fired {
+        breach.handle(payload).await.unwrap();
+    }
+
+    // THEN sam has the ticket, tom's slot is free again and tom may still read it
+    let ticket = store.ticket(id).await.unwrap().unwrap();
+    assert_eq!(ticket.assignee.as_deref(), Some("sam"));
+    assert_eq!(ticket.watchers, ["tom"]);
+    let loads: Vec<(String, u32)> = store
+        .agents()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.id, a.load))
+        .collect();
+    assert!(loads.contains(&("tom".into(), 0)), "{loads:?}");
+    assert!(loads.contains(&("sam".into(), 1)), "{loads:?}");
+
+    // AND the activity log (DynamoDB) has each first-response stage once, then sam's assignment
+    let log = store.activities(id).await.unwrap();
+    assert_eq!(
+        t.stack.items("activity").await.len(),
+        log_before,
+        "redelivery added nothing"
+    );
+    let stages: Vec<(String, u8)> = log
+        .iter()
+        .filter_map(|a| {
+            let mark = a.sla.as_ref()?;
+            (mark.target == Target::FirstResponse).then(|| {
+                (
+                    serde_json::to_value(a.kind)
+                        .unwrap()
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                    mark.level,
+                )
+            })
+        })
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            ("sla_warning".to_owned(), 0),
+            ("sla_breach".to_owned(), 1),
+            ("sla_escalation".to_owned(), 2),
+            ("sla_escalation".to_owned(), 3),
+        ]
+    );
+    let by_sla: Vec<&str> = log
+        .iter()
+        .filter(|a| a.actor == "sla" && a.sla.is_none())
+        .map(|a| a.text.as_deref().unwrap_or_default())
+        .collect();
+    assert_eq!(by_sla, ["sam"], "one assignment, to sam");
+
+    // AND at level 3 nobody of `managers` was free: sam keeps it and the team was alerted once
+    assert_eq!(ticket.team.as_deref(), Some("managers"));
+    let alerts: Vec<String> = drain(t.stack.aws.sqs(), &t.alerts_url)
+        .await
+        .iter()
+        .map(|a| a.body.as_str().unwrap_or_default().to_owned())
+        .filter(|a| a.contains("first_response") && a.contains("nobody there is free"))
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].contains("it stays with sam"), "{alerts:?}");
+}

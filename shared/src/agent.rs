@@ -525,14 +525,8 @@ impl AgentDesk {
             agent: Some(agent.to_owned()),
         };
         // Boxed: `act` may refill the slot an escalation freed and so come back here.
-        let assigned = Box::pin(self.act_once(
-            ticket.id,
-            actor,
-            &assign,
-            Some(ticket.version),
-            key,
-        ))
-        .await?;
+        let assigned =
+            Box::pin(self.act_once(ticket.id, actor, &assign, Some(ticket.version), key)).await?;
         self.outbox.metrics.add(Count::TicketsAssigned, 1);
         info!(ticket_id = %assigned.id, agent, actor, "ticket assigned");
         Ok(assigned)

@@ -173,7 +173,15 @@ impl SlaBreach {
             };
             let mut outbox = OutboxBuilder::new(ticket.id, key.clone());
             let mut log = ActivityLog::new(&key, now, payload, self.deadline(&ticket, payload));
-            self.act(&ticket, &mut next, &fired, payload, &roster, &mut outbox, &mut log);
+            self.act(
+                &ticket,
+                &mut next,
+                &fired,
+                payload,
+                &roster,
+                &mut outbox,
+                &mut log,
+            );
             if let Some(clocks) = next.sla.as_mut() {
                 match clocks.plan(ticket.id, &self.sla) {
                     Ok(plan) => outbox.timers(plan),
@@ -257,7 +265,12 @@ impl SlaBreach {
             let policy = self.sla.policies.iter().find(|p| p.name == clocks.policy)?;
             let clock = clocks.clocks.get(&payload.target)?;
             self.sla
-                .schedule(policy, payload.target, clock.started_at, &clocks.pause_list())
+                .schedule(
+                    policy,
+                    payload.target,
+                    clock.started_at,
+                    &clocks.pause_list(),
+                )
                 .ok()
                 .flatten()
         });
@@ -519,7 +532,12 @@ struct ActivityLog {
 }
 
 impl ActivityLog {
-    fn new(key: &Wamid, at: jiff::Timestamp, payload: &TimerPayload, due_at: jiff::Timestamp) -> Self {
+    fn new(
+        key: &Wamid,
+        at: jiff::Timestamp,
+        payload: &TimerPayload,
+        due_at: jiff::Timestamp,
+    ) -> Self {
         Self {
             ticket_id: payload.ticket_id,
             key: key.as_str().to_owned(),

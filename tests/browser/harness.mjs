@@ -37,13 +37,14 @@ function freePort() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Starts `helpdesk-local` in memory mode on a free port; resolves when it answers. */
-export async function startRunner() {
+/** Starts `helpdesk-local` in memory mode on a free port; resolves when it answers. `env` adds
+ * variables (e.g. `HELPDESK_SLA_CONFIG` for a short SLA policy). */
+export async function startRunner({ env = {} } = {}) {
   const bin = process.env.HELPDESK_LOCAL_BIN || path.join(repoRoot, "target", "debug", "helpdesk-local");
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(bin, [], {
-    env: { ...process.env, HELPDESK_LISTEN: `127.0.0.1:${port}`, RUST_LOG: process.env.RUST_LOG || "warn" },
+    env: { ...process.env, HELPDESK_LISTEN: `127.0.0.1:${port}`, RUST_LOG: process.env.RUST_LOG || "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -114,7 +114,8 @@ setInterval(() => document.querySelectorAll(".due[data-due]").forEach(paintCount
 
 function agentName(id) {
   const a = state.agents.find((x) => x.id === id);
-  return a ? a.name : id;
+  if (a) return a.name;
+  return { sla: "SLA escalation", routing: "Routing", bot: "Bot" }[id] || id;
 }
 
 // ---- the API -------------------------------------------------------------------------------
@@ -446,8 +447,13 @@ function renderConversation(t, scroll) {
     ...t.messages.map((m) => ({ at: m.sent_at, kind: "message", m })),
     ...t.activity.filter((a) => a.kind === "note").map((a) => ({ at: a.at, kind: "note", a })),
     ...t.activity.filter((a) => ["assigned", "unassigned", "resolved", "reopened", "pending"].includes(a.kind)).map((a) => ({ at: a.at, kind: "event", a })),
+    ...t.activity.filter((a) => SLA_ENTRY[a.kind]).map((a) => ({ at: a.at, kind: "sla", a })),
   ].sort((x, y) => new Date(x.at) - new Date(y.at));
   const nodes = items.map((item) => {
+    if (item.kind === "sla") {
+      return el("div", { class: `sla-line ${SLA_ENTRY[item.a.kind][1]}`, dataset: { testid: "sla-event", kind: item.a.kind } },
+        slaBadge(item.a), " ", slaHeadline(item.a), item.a.text ? ` · ${item.a.text}` : "", ` · ${clock(item.a.at)}`);
+    }
     if (item.kind === "note") {
       return el("div", { class: "msg note", dataset: { testid: "note" } },
         el("div", { class: "who" }, el("span", {}, `Internal note · ${agentName(item.a.actor)}`), el("span", {}, clock(item.a.at))),
@@ -467,8 +473,28 @@ function renderConversation(t, scroll) {
   if (scroll || nearBottom) box.scrollTop = box.scrollHeight;
 }
 
+/** SLA entries of the activity log: label and badge colour per kind. */
+const SLA_ENTRY = { sla_warning: ["SLA warning", "warn"], sla_breach: ["SLA breached", "bad"], sla_escalation: ["SLA escalation", "bad"] };
+
+function slaBadge(a) {
+  const [label, kind] = SLA_ENTRY[a.kind];
+  const level = a.kind === "sla_escalation" && a.sla ? ` L${a.sla.level}` : "";
+  return badge(`${label}${level}`, kind);
+}
+
+/** "First response due 14:00" / "was due" / "overdue since": what an SLA entry is about. */
+function slaHeadline(a) {
+  if (!a.sla) return "";
+  const target = TARGETS[a.sla.target] || a.sla.target;
+  const due = clock(a.sla.due_at);
+  if (a.kind === "sla_warning") return `${target} due ${due}`;
+  if (a.kind === "sla_breach") return `${target} was due ${due}`;
+  return `${target} overdue since ${due}`;
+}
+
 function activityText(a) {
   const who = agentName(a.actor);
+  if (SLA_ENTRY[a.kind]) return `${slaHeadline(a)}${a.text ? `: ${a.text}` : ""}`;
   switch (a.kind) {
     case "note": return `${who} added a note`;
     case "replied": return `${who} replied`;
@@ -526,7 +552,9 @@ function renderDetails(t) {
 function renderActivity(t) {
   const items = [...t.activity].sort((a, b) => new Date(b.at) - new Date(a.at));
   $("t-activity").replaceChildren(
-    ...(items.length ? items.map((a) => el("li", {}, el("div", {}, activityText(a)), el("div", { class: "when" }, clock(a.at)))) : [el("li", { class: "muted" }, "Nothing yet.")]),
+    ...(items.length ? items.map((a) => (SLA_ENTRY[a.kind]
+      ? el("li", { class: `sla ${SLA_ENTRY[a.kind][1]}`, dataset: { testid: "activity-sla", kind: a.kind } }, el("div", {}, slaBadge(a), " ", activityText(a)), el("div", { class: "when" }, clock(a.at)))
+      : el("li", {}, el("div", {}, activityText(a)), el("div", { class: "when" }, clock(a.at))))) : [el("li", { class: "muted" }, "Nothing yet.")]),
   );
 }
 

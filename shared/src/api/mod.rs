@@ -464,6 +464,13 @@ impl AgentApi {
                         for agent in &roster {
                             all.extend(agent.teams.iter().cloned());
                         }
+                        // Escalations move tickets to these even when nobody works there yet.
+                        all.extend(
+                            self.desk
+                                .sla()
+                                .map(|c| c.escalation_teams())
+                                .unwrap_or_default(),
+                        );
                         all.sort();
                         all.dedup();
                         all.into_iter().map(Some).chain([None]).collect()

@@ -720,8 +720,13 @@ async fn the_agent_an_escalation_took_a_ticket_from_still_reads_it_but_no_longer
     sam.teams = vec!["senior".into()];
     a.w.store.add_agent(&sam).await.unwrap();
     let id = a.queued("4915100000077", "wamid.esc").await;
-    a.ok("tom", "POST", &format!("/tickets/{id}/assign"), json!({"agent": "tom"}))
-        .await;
+    a.ok(
+        "tom",
+        "POST",
+        &format!("/tickets/{id}/assign"),
+        json!({"agent": "tom"}),
+    )
+    .await;
     let ticket_id = TicketId::parse(&id).unwrap();
     let mut t = a.w.store.ticket(ticket_id).await.unwrap().unwrap();
     t.team = Some("senior".into());
@@ -731,7 +736,9 @@ async fn the_agent_an_escalation_took_a_ticket_from_still_reads_it_but_no_longer
     let moved = a.w.desk.escalate(&t, "sla-test-escalation").await.unwrap();
     assert_eq!(moved.unwrap().assignee.as_deref(), Some("sam"));
     // THEN tom still reads it, with the escalation in its log
-    let detail = a.ok("tom", "GET", &format!("/tickets/{id}"), Value::Null).await;
+    let detail = a
+        .ok("tom", "GET", &format!("/tickets/{id}"), Value::Null)
+        .await;
     assert_eq!(detail["assignee"], "sam");
     assert!(
         detail["activity"]
@@ -742,12 +749,47 @@ async fn the_agent_an_escalation_took_a_ticket_from_still_reads_it_but_no_longer
     );
     // BUT he may no longer work on it, and he does not see it in his queue
     let r = a
-        .call("tom", "POST", &format!("/tickets/{id}/notes"), json!({"text": "noch da?"}))
+        .call(
+            "tom",
+            "POST",
+            &format!("/tickets/{id}/notes"),
+            json!({"text": "noch da?"}),
+        )
         .await;
     assert_eq!(r.status, 403, "{}", r.body);
     let mine = a.ok("tom", "GET", "/tickets", Value::Null).await;
-    assert!(mine["tickets"].as_array().unwrap().iter().all(|t| t["id"] != id.as_str()));
+    assert!(
+        mine["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["id"] != id.as_str())
+    );
     // AND an agent it never went through still cannot read it
-    let r = a.call("ben", "GET", &format!("/tickets/{id}"), Value::Null).await;
+    let r = a
+        .call("ben", "GET", &format!("/tickets/{id}"), Value::Null)
+        .await;
     assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn supervisors_find_a_ticket_escalated_to_a_team_nobody_works_in_yet() {
+    // GIVEN level 3 moved a waiting ticket to `managers`, a team no agent is in
+    let a = api().await;
+    let id = a.queued("4915100000078", "wamid.mgr").await;
+    let ticket_id = TicketId::parse(&id).unwrap();
+    let mut t = a.w.store.ticket(ticket_id).await.unwrap().unwrap();
+    t.team = Some("managers".into());
+    crate::testkit::save(&a.w.store, t, a.w.clock.now()).await;
+    // WHEN a supervisor lists the open tickets
+    let all = a.ok("maria", "GET", "/tickets", Value::Null).await;
+    // THEN it is there
+    assert!(
+        all["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == id.as_str()),
+        "{all}"
+    );
 }

@@ -12,12 +12,12 @@ use crate::orders::MemoryOrders;
 use crate::queue::MemoryQueue;
 use crate::reply::BotReply;
 use crate::sla::Target;
+use crate::store::ActivityKind;
 use crate::store::MemoryStore;
 use crate::ticket::ConversationWindow;
 use crate::timers::MemoryTimers;
 use crate::webhook::plan::plan;
 use crate::webhook::sample::{SampleText, text_notification};
-use crate::store::ActivityKind;
 use crate::whatsapp::MemoryWhatsApp;
 
 /// Tue 24 Nov 2026 10:00 Berlin: office hours.
@@ -628,8 +628,11 @@ async fn every_warning_breach_and_escalation_level_is_in_the_ticket_activity_log
     );
     // AND each entry says which target was due when, and what the stage did
     let log = w.store.activities(w.ticket().id).await.unwrap();
-    assert!(log.iter().all(|a| a.sla.as_ref().unwrap().target == Target::FirstResponse
-        && a.sla.as_ref().unwrap().due_at == breach.due_at));
+    assert!(
+        log.iter()
+            .all(|a| a.sla.as_ref().unwrap().target == Target::FirstResponse
+                && a.sla.as_ref().unwrap().due_at == breach.due_at)
+    );
     let texts: Vec<&str> = log.iter().map(|a| a.text.as_deref().unwrap()).collect();
     assert_eq!(texts[1], "told managers; told nobody (no agent, no team)");
     assert!(
@@ -746,14 +749,24 @@ async fn with_no_senior_free_an_escalated_ticket_stays_with_its_agent_and_the_se
     let alert = alerts();
     assert_eq!(alert.len(), 1);
     assert_eq!(
-        (alert[0].team.as_deref(), alert[0].level, alert[0].agent.as_deref()),
+        (
+            alert[0].team.as_deref(),
+            alert[0].level,
+            alert[0].agent.as_deref()
+        ),
         (Some("senior"), 2, None)
     );
-    assert!(alert[0].summary.contains("it stays with tom"), "{}", alert[0].summary);
+    assert!(
+        alert[0].summary.contains("it stays with tom"),
+        "{}",
+        alert[0].summary
+    );
     let log = w.store.activities(ticket.id).await.unwrap();
     assert_eq!(
         log.last().unwrap().text.as_deref(),
-        Some("priority raised to high; moved to team senior; nobody in senior free: it stays with tom, team alerted")
+        Some(
+            "priority raised to high; moved to team senior; nobody in senior free: it stays with tom, team alerted"
+        )
     );
     assert_eq!(w.breach.handle(&level2).await.unwrap(), Fired::Repeat);
     assert_eq!(alerts().len(), 1, "a redelivered timer alerts nobody twice");
@@ -778,6 +791,15 @@ async fn an_escalation_leaves_a_ticket_with_its_agent_who_is_in_the_new_team() {
     assert_eq!(w.ticket().assignee.as_deref(), Some("ana"));
     assert_eq!(w.load_of("sam").await, 0);
     assert!(
-        w.store.activities(w.ticket().id).await.unwrap().last().unwrap().text.as_deref().unwrap().ends_with("stays with ana, who is in senior")
+        w.store
+            .activities(w.ticket().id)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .text
+            .as_deref()
+            .unwrap()
+            .ends_with("stays with ana, who is in senior")
     );
 }

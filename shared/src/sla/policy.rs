@@ -256,6 +256,19 @@ pub struct TargetSchedule {
 }
 
 impl SlaConfig {
+    /// The teams escalation levels move tickets to (`reassign:<team>`), in level order.
+    pub fn escalation_teams(&self) -> Vec<String> {
+        let mut teams: Vec<String> = Vec::new();
+        for action in self.levels.iter().flat_map(|l| &l.actions) {
+            if let Action::Reassign(team) = action
+                && !teams.contains(team)
+            {
+                teams.push(team.clone());
+            }
+        }
+        teams
+    }
+
     pub fn default_policies() -> Self {
         Self::parse(DEFAULT_SLA, "config/sla.toml").expect("the shipped SLA policies are valid")
     }

@@ -311,9 +311,11 @@ fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 16]
         ("csat_asked_at", t.csat_asked_at.map(ts)),
         (
             "watchers",
-            json((!t.watchers.is_empty())
-                .then(|| serde_json::to_string(&t.watchers).ok())
-                .flatten()),
+            json(
+                (!t.watchers.is_empty())
+                    .then(|| serde_json::to_string(&t.watchers).ok())
+                    .flatten(),
+            ),
         ),
         // The queue index: status and team, sorted by ticket id (creation order).
         (
