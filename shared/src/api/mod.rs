@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | GET | `/me` | everyone |
 //! | GET | `/tickets?status=&team=&assignee=&priority=&sla=&limit=&cursor=` | agents: own teams; supervisors: all |
-//! | GET | `/tickets/{id}` | whoever may see it |
+//! | GET | `/tickets/{id}` | whoever may see it, and agents it moved away from (`watchers`) |
 //! | POST | `/tickets/{id}/reply` `{text, version?}` | |
 //! | POST | `/tickets/{id}/template` `{name, language, params, version?}` | |
 //! | POST | `/tickets/{id}/notes` `{text, version?}` | |
