@@ -199,6 +199,9 @@ test("the console's ticket view shows the SLA warning, the breach and what the e
   assert.equal(body.team, "senior");
   assert.equal(body.assignee, ticket.assignee);
   assert.ok(body.activity.some((a) => a.kind === "sla_breach" && a.actor === "sla" && a.sla.target === "first_response" && a.sla.level === 1));
+  // AND the senior team got the alert (the runner keeps notifications in /dev/state)
+  const state = await (await fetch(`${runner.url}/dev/state`)).json();
+  assert.ok(state.notifications.some((n) => n.audience === "team" && n.team === "senior" && n.ticket_id === ticket.id && n.target === "first_response"));
 
   const artifacts = await ensureArtifactsDir();
   await page.screenshot({ path: path.join(artifacts, "console-sla.png"), fullPage: true });

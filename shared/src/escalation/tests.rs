@@ -540,7 +540,7 @@ async fn a_waiting_ticket_escalated_to_seniors_goes_to_a_free_senior_at_once() {
     assert_eq!(
         w.ticket().assignee.as_deref(),
         Some("sam"),
-        "an assigned ticket keeps its agent when the team changes"
+        "nobody of managers is free: it stays with its agent"
     );
 }
 
