@@ -223,6 +223,7 @@ async fn reassigning_moves_the_capacity_and_tells_the_new_agent() {
         .await;
     assert_eq!(t.assignee.as_deref(), Some("lea"));
     assert_eq!((w.load("maria").await, w.load("lea").await), (0, 1));
+    assert_eq!(t.watchers, ["maria"], "maria may still read it");
     let notice = w.notices.sent().pop().unwrap();
     assert_eq!(
         (notice.kind.as_str(), notice.agent.as_deref()),
@@ -232,6 +233,11 @@ async fn reassigning_moves_the_capacity_and_tells_the_new_agent() {
     let t = w.act(id, "lea", AgentAction::Assign { agent: None }).await;
     assert_eq!(t.status, TicketStatus::Queued);
     assert_eq!(w.load("lea").await, 0);
+    assert_eq!(
+        t.watchers,
+        ["maria"],
+        "giving it back to the team queue is no move away"
+    );
     let log = w.store.activities(id).await.unwrap();
     let kinds: Vec<_> = log.iter().map(|a| a.kind).collect();
     assert_eq!(
