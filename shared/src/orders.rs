@@ -303,3 +303,55 @@ impl OrderLookup for HttpOrders {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(order_id: &str, customer: &str, postcode: Option<&str>) -> OrderQuery {
+        OrderQuery {
+            order_id: order_id.into(),
+            customer: WaId::parse(customer).unwrap(),
+            postcode: postcode.map(Into::into),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_demo_shop_tells_an_order_only_to_its_customer_or_with_its_postcode() {
+        let shop = MemoryOrders::demo();
+        let yours = shop.order(&ask("100234", DEMO_CUSTOMER, None)).await;
+        assert!(matches!(yours, Ok(OrderAnswer::Yours(o)) if o.carrier.as_deref() == Some("DHL")));
+        let stranger = "4915100000101";
+        assert_eq!(
+            shop.order(&ask("100234", stranger, None)).await,
+            Ok(OrderAnswer::NotYours)
+        );
+        assert_eq!(
+            shop.order(&ask("100234", stranger, Some("99999"))).await,
+            Ok(OrderAnswer::NotYours)
+        );
+        assert!(matches!(
+            shop.order(&ask("100234", stranger, Some("10115"))).await,
+            Ok(OrderAnswer::Yours(_))
+        ));
+        assert_eq!(
+            shop.order(&ask("999999", DEMO_CUSTOMER, None)).await,
+            Ok(OrderAnswer::Unknown)
+        );
+    }
+
+    #[test]
+    fn postcodes_compare_without_case_spaces_or_hyphens() {
+        assert_eq!(normalize_postcode("sw1a 1aa"), "SW1A1AA");
+        assert_eq!(normalize_postcode("D-10115"), "D10115");
+    }
+
+    #[tokio::test]
+    async fn an_order_id_that_is_not_digits_never_reaches_the_shop() {
+        let shop = HttpOrders::new("http://127.0.0.1:9", None).unwrap();
+        assert!(matches!(
+            shop.order(&ask("1/../admin", DEMO_CUSTOMER, None)).await,
+            Err(OrderError::Rejected(_))
+        ));
+    }
+}
