@@ -265,7 +265,7 @@ pub fn banner(b: &Banner<'_>) -> String {
     } else {
         let _ = writeln!(
             out,
-            "  state     in the DynamoDB table of HELPDESK_TABLE (/dev/state is in-memory only)"
+            "  state     in the DynamoDB table of HELPDESK_TABLE (tickets, messages, agents)"
         );
     }
     if b.agent_api {
@@ -338,8 +338,7 @@ mod tests {
     #[test]
     fn the_aws_banner_suggests_no_dev_state_and_no_public_secret() {
         let text = banner_for(true, &[]);
-        assert!(!text.contains("/dev/state "), "{text}");
-        assert!(!text.contains("http://127.0.0.1:8080/dev/state"), "{text}");
+        assert!(!text.contains("/dev/state"), "{text}");
         assert!(!text.contains("local-app-secret"), "{text}");
         assert!(text.contains("--demo-agents"), "{text}");
     }
