@@ -189,7 +189,10 @@ async fn a_stack_started_as_the_template_starts_it_has_no_agent_it_was_not_given
     // agents file), on a fresh table
     let whatsapp = WhatsAppStub::start().await;
     let stack = Stack::with_whatsapp(&whatsapp.url).await;
-    assert_eq!(stack.env.get(helpdesk::config::HELPDESK_ROUTING_CONFIG), None);
+    assert_eq!(
+        stack.env.get(helpdesk::config::HELPDESK_ROUTING_CONFIG),
+        None
+    );
     helpdesk::wiring::agent_api(&stack.env, &stack.aws)
         .await
         .unwrap();

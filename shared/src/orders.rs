@@ -156,9 +156,10 @@ impl OrderLookup for MemoryOrders {
             return Ok(OrderAnswer::Unknown);
         };
         let by_number = order.wa_id == query.customer.as_str();
-        let by_postcode = query.postcode.as_deref().is_some_and(|p| {
-            normalize_postcode(p) == normalize_postcode(&order.postcode)
-        });
+        let by_postcode = query
+            .postcode
+            .as_deref()
+            .is_some_and(|p| normalize_postcode(p) == normalize_postcode(&order.postcode));
         Ok(if by_number || by_postcode {
             OrderAnswer::Yours(order.info.clone())
         } else {
@@ -270,7 +271,11 @@ impl HttpOrders {
             .await
             .map_err(|e| OrderError::Unavailable(format!("unreadable answer: {e}")))?;
         // An answer about another order than the one asked for is not passed on.
-        if body.order_id.as_deref().is_some_and(|id| id != query.order_id) {
+        if body
+            .order_id
+            .as_deref()
+            .is_some_and(|id| id != query.order_id)
+        {
             return Err(OrderError::Rejected(
                 "the answer is about another order".into(),
             ));

@@ -128,10 +128,8 @@ impl Stack {
     /// Adds the demo agents (maria, tom, alex) to the table, as the local runner does. The
     /// functions never do: a test that needs agents says so.
     pub async fn seed_demo_agents(&self) {
-        let store = helpdesk::store::DynamoStore::new(
-            self.aws.dynamodb().clone(),
-            &self.resources.table,
-        );
+        let store =
+            helpdesk::store::DynamoStore::new(self.aws.dynamodb().clone(), &self.resources.table);
         helpdesk::routing::AgentSeed::demo()
             .plant(&store)
             .await

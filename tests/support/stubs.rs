@@ -243,7 +243,11 @@ async fn order(
     if let Some(status) = s.failures.pop_front() {
         return StatusCode::from_u16(status).unwrap().into_response();
     }
-    let Some(order) = s.orders.iter().find(|o| request["order_id"] == o.id.as_str()) else {
+    let Some(order) = s
+        .orders
+        .iter()
+        .find(|o| request["order_id"] == o.id.as_str())
+    else {
         return (StatusCode::NOT_FOUND, Json(json!({"error": "not_found"}))).into_response();
     };
     let by_number = request["customer"]["wa_id"] == order.wa_id.as_str();
@@ -251,7 +255,11 @@ async fn order(
     if by_number || by_postcode {
         Json(order.body.clone()).into_response()
     } else {
-        (StatusCode::FORBIDDEN, Json(json!({"error": "not_customer"}))).into_response()
+        (
+            StatusCode::FORBIDDEN,
+            Json(json!({"error": "not_customer"})),
+        )
+            .into_response()
     }
 }
 

@@ -157,7 +157,7 @@ impl RequestGuard {
     }
 
     /// Checks one request; `Err` is the answer to give instead.
-    pub fn check(&self, method: &Method, path: &str, headers: &HeaderMap) -> Result<(), Response> {
+    pub fn check(&self, method: &Method, path: &str, headers: &HeaderMap) -> Result<(), Turned> {
         let host = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
@@ -216,15 +216,41 @@ impl RequestGuard {
     }
 }
 
-fn refuse(status: StatusCode, error: &str, message: String) -> Response {
-    (status, Json(json!({ "error": error, "message": message }))).into_response()
+/// A request the guard turns away: the status and what to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Turned {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub message: String,
+}
+
+impl IntoResponse for Turned {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({ "error": self.error, "message": self.message })),
+        )
+            .into_response()
+    }
+}
+
+fn refuse(status: StatusCode, error: &'static str, message: String) -> Turned {
+    Turned {
+        status,
+        error,
+        message,
+    }
 }
 
 /// The guard as an axum middleware (`middleware::from_fn_with_state`).
-pub async fn guard(State(guard): State<Arc<RequestGuard>>, request: Request, next: Next) -> Response {
+pub async fn guard(
+    State(guard): State<Arc<RequestGuard>>,
+    request: Request,
+    next: Next,
+) -> Response {
     match guard.check(request.method(), request.uri().path(), request.headers()) {
         Ok(()) => next.run(request).await,
-        Err(answer) => answer,
+        Err(turned) => turned.into_response(),
     }
 }
 
@@ -261,8 +287,14 @@ mod tests {
             ..ServeFlags::default()
         };
         assert_eq!(check_listen(lan, allowed), Ok(()));
-        assert_eq!(check_listen("127.0.0.1:8080".parse().unwrap(), ServeFlags::default()), Ok(()));
-        assert_eq!(check_listen("[::1]:8080".parse().unwrap(), ServeFlags::default()), Ok(()));
+        assert_eq!(
+            check_listen("127.0.0.1:8080".parse().unwrap(), ServeFlags::default()),
+            Ok(())
+        );
+        assert_eq!(
+            check_listen("[::1]:8080".parse().unwrap(), ServeFlags::default()),
+            Ok(())
+        );
     }
 
     #[test]
@@ -272,14 +304,21 @@ mod tests {
         assert_eq!(err, Refusal::NoEndpoint);
         assert!(err.to_string().contains("--real-aws"), "{err}");
         assert_eq!(check_aws(&env(EMULATOR), aws()), Ok(()));
-        assert_eq!(check_aws(&no_endpoint, ServeFlags::default()), Ok(()), "in memory");
+        assert_eq!(
+            check_aws(&no_endpoint, ServeFlags::default()),
+            Ok(()),
+            "in memory"
+        );
     }
 
     #[test]
     fn aws_mode_never_falls_back_to_the_public_local_secrets() {
         for missing in ["WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"] {
-            let pairs: Vec<(&str, &str)> =
-                EMULATOR.iter().copied().filter(|(k, _)| *k != missing).collect();
+            let pairs: Vec<(&str, &str)> = EMULATOR
+                .iter()
+                .copied()
+                .filter(|(k, _)| *k != missing)
+                .collect();
             let err = check_aws(&env(&pairs), aws()).unwrap_err();
             assert!(err.to_string().contains(missing), "{err}");
         }
@@ -293,7 +332,10 @@ mod tests {
             ..ServeFlags::default()
         };
         let secrets = env(&EMULATOR[1..]);
-        assert_eq!(check_aws(&secrets, real), Err(Refusal::ConsumersIntoSimulator));
+        assert_eq!(
+            check_aws(&secrets, real),
+            Err(Refusal::ConsumersIntoSimulator)
+        );
         let mut pairs = EMULATOR[1..].to_vec();
         pairs.push(("HELPDESK_LOCAL_CONSUMERS", "off"));
         assert_eq!(check_aws(&env(&pairs), real), Ok(()));
@@ -304,7 +346,10 @@ mod tests {
             demo_agents: true,
             ..real
         };
-        assert_eq!(check_aws(&env(&pairs), with_demo), Err(Refusal::DemoAgentsOnRealAws));
+        assert_eq!(
+            check_aws(&env(&pairs), with_demo),
+            Err(Refusal::DemoAgentsOnRealAws)
+        );
     }
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
@@ -318,21 +363,34 @@ mod tests {
         h
     }
 
-    fn status(r: Result<(), Response>) -> Option<u16> {
-        r.err().map(|r| r.status().as_u16())
+    fn status(r: Result<(), Turned>) -> Option<u16> {
+        r.err().map(|r| r.status.as_u16())
     }
 
     #[test]
     fn only_requests_addressed_to_the_runner_are_answered() {
-        let g = RequestGuard::for_listener("127.0.0.1:8080".parse().unwrap(), ServeFlags::default());
-        for host in ["127.0.0.1:8080", "localhost:8080", "LOCALHOST:8080", "[::1]:8080"] {
+        let g =
+            RequestGuard::for_listener("127.0.0.1:8080".parse().unwrap(), ServeFlags::default());
+        for host in [
+            "127.0.0.1:8080",
+            "localhost:8080",
+            "LOCALHOST:8080",
+            "[::1]:8080",
+        ] {
             assert!(g.accepts_host(host), "{host}");
         }
         // A DNS-rebound name, another port, no Host.
-        for host in ["evil.example:8080", "127.0.0.1:9090", "localhost", "", "127.0.0.1:x"] {
+        for host in [
+            "evil.example:8080",
+            "127.0.0.1:9090",
+            "localhost",
+            "",
+            "127.0.0.1:x",
+        ] {
             assert!(!g.accepts_host(host), "{host}");
         }
-        let get = |host: &str| status(g.check(&Method::GET, "/dev/state", &headers(&[("host", host)])));
+        let get =
+            |host: &str| status(g.check(&Method::GET, "/dev/state", &headers(&[("host", host)])));
         assert_eq!(get("rebound.example:8080"), Some(421));
         assert_eq!(get("127.0.0.1:8080"), None);
         let open = RequestGuard::for_listener(
@@ -347,7 +405,8 @@ mod tests {
 
     #[test]
     fn dev_writes_need_json_from_the_same_origin() {
-        let g = RequestGuard::for_listener("127.0.0.1:8080".parse().unwrap(), ServeFlags::default());
+        let g =
+            RequestGuard::for_listener("127.0.0.1:8080".parse().unwrap(), ServeFlags::default());
         let post = |pairs: &[(&str, &str)]| {
             let mut all = vec![("host", "127.0.0.1:8080")];
             all.extend_from_slice(pairs);
@@ -357,11 +416,17 @@ mod tests {
         assert_eq!(post(&[("content-type", "text/plain")]), Some(415));
         assert_eq!(post(&[]), Some(415));
         assert_eq!(
-            post(&[("content-type", "application/json"), ("origin", "http://evil.example")]),
+            post(&[
+                ("content-type", "application/json"),
+                ("origin", "http://evil.example")
+            ]),
             Some(403)
         );
         assert_eq!(
-            post(&[("content-type", "application/json"), ("sec-fetch-site", "cross-site")]),
+            post(&[
+                ("content-type", "application/json"),
+                ("sec-fetch-site", "cross-site")
+            ]),
             Some(403)
         );
         // ...the runner's own pages and the command line are not.
@@ -376,7 +441,11 @@ mod tests {
         assert_eq!(post(&[("content-type", "application/json")]), None);
         // Reads and the API are not /dev writes.
         assert_eq!(
-            status(g.check(&Method::POST, "/api/tickets/x/reply", &headers(&[("host", "127.0.0.1:8080")]))),
+            status(g.check(
+                &Method::POST,
+                "/api/tickets/x/reply",
+                &headers(&[("host", "127.0.0.1:8080")])
+            )),
             None
         );
     }

@@ -351,7 +351,10 @@ mod tests {
             key: "demo-maria".into(),
         }];
         let text = banner_for(false, &keys);
-        assert!(text.contains("curl -s http://127.0.0.1:8080/dev/state"), "{text}");
+        assert!(
+            text.contains("curl -s http://127.0.0.1:8080/dev/state"),
+            "{text}"
+        );
         assert!(text.contains("demo-maria"), "{text}");
     }
 }

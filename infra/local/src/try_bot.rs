@@ -58,7 +58,9 @@ pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>>
             language_hint: lang,
             ..Default::default()
         };
-        let turn = bot.answer(&state, &input, &customer, SystemClock.now()).await;
+        let turn = bot
+            .answer(&state, &input, &customer, SystemClock.now())
+            .await;
         if options.json {
             let line = json!({
                 "input": text,

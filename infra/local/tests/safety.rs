@@ -33,7 +33,12 @@ fn refused(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
         if let Some(status) = child.try_wait().expect("wait") {
             let mut err = String::new();
             use std::io::Read;
-            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
             return (status.success(), err);
         }
         if std::time::Instant::now() > deadline {
@@ -107,7 +112,9 @@ async fn the_simulator_takes_no_cross_site_or_plain_text_posts() {
         r.send()
     };
     // A form or no-preflight fetch from another site: text/plain.
-    let r = post("text/plain", Some("http://evil.example")).await.unwrap();
+    let r = post("text/plain", Some("http://evil.example"))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let r = post("application/json", Some("http://evil.example"))
         .await

@@ -103,7 +103,10 @@ fn demo_agent_errors_name_the_field() {
 fn the_shipped_routing_names_no_agent_and_refuses_a_file_that_does() {
     // The functions read this file in AWS: an agent in it would get real customers' tickets.
     assert!(!DEFAULT_ROUTING.contains("[[agents]]"));
-    let with_agents = format!("{DEFAULT_ROUTING}\n{}", DEMO_AGENTS.replace("version = 1", ""));
+    let with_agents = format!(
+        "{DEFAULT_ROUTING}\n{}",
+        DEMO_AGENTS.replace("version = 1", "")
+    );
     let err = RoutingConfig::parse(&with_agents, "routing.toml")
         .unwrap_err()
         .to_string();
