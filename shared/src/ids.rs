@@ -143,7 +143,11 @@ impl From<PhoneNumberId> for String {
 }
 
 /// A WhatsApp message id (`wamid.…`), inbound or outbound. Our idempotency key.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// Meta's wamids are base64 that contains the customer's phone number, so `Display` and `Debug`
+/// show the digest of [`Wamid::log_ref`]: an error message or a `?record` in a log line cannot
+/// carry the number. Use [`Wamid::as_str`] where the real value is needed (keys, API calls).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Wamid(String);
 
@@ -182,9 +186,7 @@ impl Wamid {
     /// number, so logs carry a digest instead (`w:` and 12 hex digits of SHA-256). The same
     /// wamid always gives the same digest: `printf %s "$WAMID" | sha256sum | cut -c1-12` finds it.
     pub fn log_ref(&self) -> LogRef {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(self.0.as_bytes());
-        LogRef(hex::encode(&digest[..6]))
+        LogRef::of(&self.0)
     }
 }
 
@@ -192,17 +194,34 @@ impl Wamid {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogRef(String);
 
+impl LogRef {
+    /// The digest of any identifier that may carry a phone number (an SQS deduplication id, a
+    /// storage key), in the same form as a wamid's.
+    pub fn of(raw: &str) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(raw.as_bytes());
+        Self(hex::encode(&digest[..6]))
+    }
+}
+
+impl fmt::Display for Wamid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.log_ref(), f)
+    }
+}
+
+impl fmt::Debug for Wamid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Wamid({})", self.log_ref())
+    }
+}
+
 impl fmt::Display for LogRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "w:{}", self.0)
     }
 }
 
-impl fmt::Display for Wamid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 impl TryFrom<String> for Wamid {
     type Error = IdError;
@@ -291,6 +310,17 @@ mod tests {
             shown,
             Wamid::parse("wamid.other").unwrap().log_ref().to_string()
         );
+    }
+
+    #[test]
+    fn a_wamid_in_an_error_message_or_a_debug_print_shows_only_its_digest() {
+        let w = Wamid::parse("wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFjNFQjBDMDk=").unwrap();
+        let digest = w.log_ref().to_string();
+        assert_eq!(w.to_string(), digest);
+        assert_eq!(format!("message {w} failed"), format!("message {digest} failed"));
+        assert_eq!(format!("{w:?}"), format!("Wamid({digest})"));
+        assert_eq!(LogRef::of(w.as_str()), w.log_ref());
+        assert_eq!(w.as_str(), "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFjNFQjBDMDk=");
     }
 
     #[test]

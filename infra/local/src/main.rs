@@ -41,6 +41,7 @@ use helpdesk::clock::{Clock, SystemClock};
 use helpdesk::config::{self, Env};
 use helpdesk::escalation::{BreachPorts, SlaBreach};
 use helpdesk::intake::Intake;
+use helpdesk::ids::LogRef;
 use helpdesk::media::{MediaArchive, MemoryMediaStore};
 use helpdesk::notify::MemoryNotifier;
 use helpdesk::orders::MemoryOrders;
@@ -447,7 +448,8 @@ async fn pump_inbound(queue: Arc<MemoryQueue>, reply: BotReply) {
         }
         records.extend(batch.into_iter().enumerate().map(|(i, m)| {
             let record = QueueRecord {
-                message_id: format!("{}-{i}", m.dedup_id),
+                // Like SQS's ids, opaque: the dedup id is the wamid, which carries the number.
+                message_id: format!("{}-{i}", LogRef::of(&m.dedup_id)),
                 group_id: Some(m.group_id),
                 body: m.body,
             };
@@ -485,7 +487,7 @@ async fn pump_handoffs(handoffs: Arc<MemoryQueue>, router: Router) {
         let records: Vec<QueueRecord> = batch
             .into_iter()
             .map(|m| QueueRecord {
-                message_id: m.dedup_id,
+                message_id: LogRef::of(&m.dedup_id).to_string(),
                 group_id: Some(m.group_id),
                 body: m.body,
             })

@@ -1114,7 +1114,7 @@ impl TicketStore for DynamoStore {
             }
             Some(_) => Err(StoreError::Contended(format!(
                 "outbox entry {}",
-                outbox_sort_key(&entry.inbound, entry.seq)
+                super::outbox_log_key(&entry.inbound, entry.seq)
             ))),
         }
     }

@@ -37,6 +37,8 @@ pub struct MemoryStore {
     state: Mutex<State>,
     /// Scripted outcomes of the next calls: `None` passes, `Some` fails.
     faults: Mutex<VecDeque<Option<StoreError>>>,
+    /// Conversation writes still to lose to an imagined concurrent writer.
+    races: std::sync::atomic::AtomicUsize,
 }
 
 impl MemoryStore {
@@ -55,6 +57,24 @@ impl MemoryStore {
         let mut faults = lock(&self.faults);
         faults.extend(std::iter::repeat_n(None, passes));
         faults.extend(errors.into_iter().map(Some));
+    }
+
+    /// The next `n` conversation writes (`open_ticket`, `append_inbound`) lose the race to a
+    /// writer nobody sees: they write nothing and answer `ConversationMoved`, as DynamoDB does
+    /// when another request changed the conversation first.
+    pub fn lose_races(&self, n: usize) {
+        self.races
+            .fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn lost_race(&self) -> bool {
+        self.races
+            .fetch_update(
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+                |n| n.checked_sub(1),
+            )
+            .is_ok()
     }
 
     /// Drops scripted faults that did not happen yet.
@@ -122,6 +142,9 @@ impl TicketStore for MemoryStore {
         if state.seen.contains_key(&first.wamid) {
             return Ok(WriteOutcome::Duplicate);
         }
+        if self.lost_race() {
+            return Ok(WriteOutcome::ConversationMoved);
+        }
         let current = state.conversations.get(&ticket.key).map(|c| c.ticket_id);
         if current != replacing {
             return Ok(WriteOutcome::ConversationMoved);
@@ -154,6 +177,9 @@ impl TicketStore for MemoryStore {
         let mut state = self.begin()?;
         if state.seen.contains_key(&message.wamid) {
             return Ok(WriteOutcome::Duplicate);
+        }
+        if self.lost_race() {
+            return Ok(WriteOutcome::ConversationMoved);
         }
         let advances = message.sent_at > read.last_customer_at;
         match state.conversations.get(&read.key) {
@@ -358,7 +384,8 @@ impl TicketStore for MemoryStore {
             .and_then(|o| o.get_mut(&key))
         else {
             return Err(StoreError::Corrupt(format!(
-                "outbox entry {key} is missing"
+                "outbox entry {} is missing",
+                super::outbox_log_key(&entry.inbound, entry.seq)
             )));
         };
         if stored.done {

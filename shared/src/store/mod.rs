@@ -484,6 +484,12 @@ pub fn outbox_sort_key(inbound: &Wamid, seq: u8) -> String {
     format!("OUT#{}#{seq:03}", inbound.as_str())
 }
 
+/// How errors and logs name an outbox entry: its sort key with the wamid's digest
+/// (`OUT#w:…#001`), never the wamid, which carries the customer's number.
+pub fn outbox_log_key(inbound: &Wamid, seq: u8) -> String {
+    format!("OUT#{}#{seq:03}", inbound.log_ref())
+}
+
 /// Fixed-width UTC time with milliseconds, so stored times sort as strings.
 pub fn sortable_time(ts: Timestamp) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
