@@ -64,6 +64,17 @@ impl WaId {
         &self.0
     }
 
+    /// The customer as audit records name them: `c:` and the first 16 hex digits of the SHA-256
+    /// of the number. The same number always gives the same digest, so an admin asked about a
+    /// customer finds their records (`printf %s 4915112345678 | sha256sum | cut -c1-16`), but
+    /// the record itself shows no number. Pseudonymous, not anonymous: phone numbers are few
+    /// enough to be tried one by one, so audit records are admin-only.
+    pub fn digest(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.0.as_bytes());
+        format!("c:{}", hex::encode(&digest[..8]))
+    }
+
     /// The form safe for logs: country code prefix and last two digits, e.g. `49*********78`.
     pub fn masked(&self) -> String {
         mask_digits(&self.0)
@@ -337,6 +348,15 @@ mod tests {
             WaId::parse(&"1".repeat(21)),
             Err(IdError::TooLong { .. })
         ));
+    }
+
+    #[test]
+    fn a_customer_digest_is_stable_and_shows_no_digit_run_of_the_number() {
+        let id = WaId::parse("4915112345678").unwrap();
+        // printf %s 4915112345678 | sha256sum | cut -c1-16
+        assert_eq!(id.digest(), "c:8efb96404be52f61");
+        assert_eq!(id.digest(), WaId::parse("4915112345678").unwrap().digest());
+        assert_ne!(id.digest(), WaId::parse("4915112345679").unwrap().digest());
     }
 
     #[test]

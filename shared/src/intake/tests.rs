@@ -567,4 +567,13 @@ impl TicketStore for FailNth {
     async fn stats(&self, day: &str) -> Result<Vec<crate::store::StatsRow>, StoreError> {
         self.inner.stats(day).await
     }
+    async fn record_audit(&self, r: &crate::store::AuditRecord) -> Result<(), StoreError> {
+        self.inner.record_audit(r).await
+    }
+    async fn audit(&self, day: &str) -> Result<Vec<crate::store::AuditRecord>, StoreError> {
+        self.inner.audit(day).await
+    }
+    fn retention(&self) -> Option<crate::store::Retention> {
+        self.inner.retention()
+    }
 }

@@ -30,6 +30,8 @@ struct State {
     /// (day, scope) -> counters.
     stats: BTreeMap<(String, String), BTreeMap<String, i64>>,
     stats_applied: HashSet<String>,
+    /// (day, `<time>#<id>`) -> record: not keyed by customer, so erasure leaves it.
+    audit: BTreeMap<(String, String), super::AuditRecord>,
 }
 
 #[derive(Debug, Default)]
@@ -613,6 +615,28 @@ impl TicketStore for MemoryStore {
                 counters: counters.clone(),
             })
             .collect())
+    }
+
+    async fn record_audit(&self, record: &super::AuditRecord) -> Result<(), StoreError> {
+        let mut state = self.begin()?;
+        let key = (record.day(), super::audit_sort_key(record));
+        state.audit.entry(key).or_insert_with(|| record.clone());
+        Ok(())
+    }
+
+    async fn audit(&self, day: &str) -> Result<Vec<super::AuditRecord>, StoreError> {
+        let state = self.begin()?;
+        Ok(state
+            .audit
+            .iter()
+            .filter(|((d, _), _)| d == day)
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+
+    /// The in-memory store forgets everything at exit and nothing before.
+    fn retention(&self) -> Option<super::Retention> {
+        None
     }
 }
 
