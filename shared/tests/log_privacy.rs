@@ -9,7 +9,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use helpdesk::clock::ManualClock;
+use helpdesk::clock::{Clock as _, ManualClock};
 use helpdesk::config::{self, BotReplySettings, BreachSettings, Env, IntakeSettings};
 use helpdesk::intake::Intake;
 use helpdesk::queue::MemoryQueue;
