@@ -4,11 +4,11 @@
 //! Every item that names a customer carries a TTL within its retention, and the audit of the
 //! export and the erasure outlives the erasure without naming the number.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use helpdesk::ids::WaId;
 use helpdesk::webhook::sample::{SampleText, text_notification};
 use helpdesk_tests::Stack;
 use helpdesk_tests::stubs::WhatsAppStub;
-use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 use serde_json::json;
 
@@ -83,10 +83,14 @@ fn assert_every_customer_item_expires(items: &[Item], kinds_seen: &[&str]) {
             expires > now + min * day && expires <= now + max * day,
             "{pk} / {sk} expires at {expires}, not within {min}..{max} days"
         );
-        kinds.insert(pk.split('#').next().unwrap().to_owned() + "/" + sk.split('#').next().unwrap());
+        kinds
+            .insert(pk.split('#').next().unwrap().to_owned() + "/" + sk.split('#').next().unwrap());
     }
     for kind in kinds_seen {
-        assert!(kinds.contains(*kind), "no {kind} item was checked: {kinds:?}");
+        assert!(
+            kinds.contains(*kind),
+            "no {kind} item was checked: {kinds:?}"
+        );
     }
 }
 

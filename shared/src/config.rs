@@ -809,14 +809,20 @@ mod tests {
     fn retention_defaults_to_a_year_of_data_and_three_years_of_proof_and_both_are_configurable() {
         let s = IntakeSettings::from_env(&env(&[])).unwrap();
         assert_eq!(s.retention.data, jiff::SignedDuration::from_hours(365 * 24));
-        assert_eq!(s.retention.proof, jiff::SignedDuration::from_hours(1095 * 24));
+        assert_eq!(
+            s.retention.proof,
+            jiff::SignedDuration::from_hours(1095 * 24)
+        );
         let s = IntakeSettings::from_env(&env(&[
             (HELPDESK_RETENTION_DAYS, "90"),
             (HELPDESK_PROOF_RETENTION_DAYS, "1825"),
         ]))
         .unwrap();
         assert_eq!(s.retention.data, jiff::SignedDuration::from_hours(90 * 24));
-        assert_eq!(s.retention.proof, jiff::SignedDuration::from_hours(1825 * 24));
+        assert_eq!(
+            s.retention.proof,
+            jiff::SignedDuration::from_hours(1825 * 24)
+        );
         for (name, bad) in [
             (HELPDESK_RETENTION_DAYS, "0"),
             (HELPDESK_PROOF_RETENTION_DAYS, "forever"),
@@ -824,7 +830,10 @@ mod tests {
             let err = IntakeSettings::from_env(&env(&[(name, bad)]))
                 .unwrap_err()
                 .to_string();
-            assert!(err.starts_with(name) && err.contains("between 1 and 3650"), "{err}");
+            assert!(
+                err.starts_with(name) && err.contains("between 1 and 3650"),
+                "{err}"
+            );
         }
     }
 

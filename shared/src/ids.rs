@@ -233,7 +233,6 @@ impl fmt::Display for LogRef {
     }
 }
 
-
 impl TryFrom<String> for Wamid {
     type Error = IdError;
     fn try_from(s: String) -> Result<Self, IdError> {
@@ -328,7 +327,10 @@ mod tests {
         let w = Wamid::parse("wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFjNFQjBDMDk=").unwrap();
         let digest = w.log_ref().to_string();
         assert_eq!(w.to_string(), digest);
-        assert_eq!(format!("message {w} failed"), format!("message {digest} failed"));
+        assert_eq!(
+            format!("message {w} failed"),
+            format!("message {digest} failed")
+        );
         assert_eq!(format!("{w:?}"), format!("Wamid({digest})"));
         assert_eq!(LogRef::of(w.as_str()), w.log_ref());
         assert_eq!(w.as_str(), "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFjNFQjBDMDk=");

@@ -374,7 +374,12 @@ impl Desk {
 
     async fn post(&self, body: &str) -> u16 {
         self.webhook
-            .handle(&Method::POST, None, &signed(body.as_bytes()), body.as_bytes())
+            .handle(
+                &Method::POST,
+                None,
+                &signed(body.as_bytes()),
+                body.as_bytes(),
+            )
             .await
             .status()
             .as_u16()
@@ -460,22 +465,44 @@ fn no_handler_logs_the_number_a_wamid_or_a_message_even_when_it_fails() {
         assert_eq!(ticket.assignee.as_deref(), Some("maria"), "{ticket:?}");
         let id = ticket.id.to_string();
         // AND maria reads, notes and replies through the agent API
-        assert_eq!(desk.api("maria", "GET", "/tickets", serde_json::Value::Null).await, 200);
+        assert_eq!(
+            desk.api("maria", "GET", "/tickets", serde_json::Value::Null)
+                .await,
+            200
+        );
         let detail = format!("/tickets/{id}");
-        assert_eq!(desk.api("maria", "GET", &detail, serde_json::Value::Null).await, 200);
+        assert_eq!(
+            desk.api("maria", "GET", &detail, serde_json::Value::Null)
+                .await,
+            200
+        );
         let note = serde_json::json!({ "text": AGENT_NOTE });
-        assert_eq!(desk.api("maria", "POST", &format!("{detail}/notes"), note).await, 200);
+        assert_eq!(
+            desk.api("maria", "POST", &format!("{detail}/notes"), note)
+                .await,
+            200
+        );
         let reply = serde_json::json!({ "text": AGENT_REPLY });
-        assert_eq!(desk.api("maria", "POST", &format!("{detail}/reply"), reply).await, 200);
+        assert_eq!(
+            desk.api("maria", "POST", &format!("{detail}/reply"), reply)
+                .await,
+            200
+        );
         // AND Anna writes again while maria has it (the bot stays silent)
-        assert_eq!(desk.post(&anna_says(&meta_wamid(2), BODY, T0 + 60)).await, 200);
+        assert_eq!(
+            desk.post(&anna_says(&meta_wamid(2), BODY, T0 + 60)).await,
+            200
+        );
         desk.drain().await;
         ticket.id
     });
     runtime.block_on(async {
         // AND error paths. A conversation that stays contended fails the webhook (Meta retries):
         desk.store.lose_races(64);
-        assert_eq!(desk.post(&anna_says(&meta_wamid(3), BODY, T0 + 90)).await, 503);
+        assert_eq!(
+            desk.post(&anna_says(&meta_wamid(3), BODY, T0 + 90)).await,
+            503
+        );
         // a status for an outbound message we never recorded:
         let status = sample::status_notification(
             NUMBER,
@@ -528,7 +555,11 @@ fn no_handler_logs_the_number_a_wamid_or_a_message_even_when_it_fails() {
         // AND an admin exports and erases Anna's data
         let anna = format!("/customers/{WA_ID}");
         let null = serde_json::Value::Null;
-        assert_eq!(desk.api("root", "GET", &format!("{anna}/export"), null.clone()).await, 200);
+        assert_eq!(
+            desk.api("root", "GET", &format!("{anna}/export"), null.clone())
+                .await,
+            200
+        );
         assert_eq!(desk.api("root", "DELETE", &anna, null.clone()).await, 200);
         assert_eq!(desk.api("root", "GET", "/audit", null).await, 200);
     });

@@ -718,8 +718,13 @@ async fn an_erasure_answers_what_remains_where_and_admins_read_who_asked_in_the_
     let a = api().await;
     a.queued("4915100000001", "wamid.1").await;
     a.queued("4917600000001", "wamid.2").await;
-    a.ok("root", "GET", "/customers/4915100000001/export", Value::Null)
-        .await;
+    a.ok(
+        "root",
+        "GET",
+        "/customers/4915100000001/export",
+        Value::Null,
+    )
+    .await;
     let erased = a
         .ok("root", "DELETE", "/customers/4915100000001", Value::Null)
         .await;
@@ -775,7 +780,10 @@ async fn an_erasure_answers_what_remains_where_and_admins_read_who_asked_in_the_
     assert!(his["records"].as_array().unwrap().is_empty());
 
     // AND only admins read it, over a bounded and valid range
-    assert_eq!(a.call("maria", "GET", "/audit", Value::Null).await.status, 403);
+    assert_eq!(
+        a.call("maria", "GET", "/audit", Value::Null).await.status,
+        403
+    );
     for (query, field) in [
         ("from=yesterday", "from"),
         ("from=2026-11-24&to=2026-11-01", "to"),

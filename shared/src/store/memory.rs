@@ -65,8 +65,7 @@ impl MemoryStore {
     /// writer nobody sees: they write nothing and answer `ConversationMoved`, as DynamoDB does
     /// when another request changed the conversation first.
     pub fn lose_races(&self, n: usize) {
-        self.races
-            .fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+        self.races.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn lost_race(&self) -> bool {
