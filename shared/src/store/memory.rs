@@ -643,3 +643,74 @@ impl TicketStore for MemoryStore {
 pub(super) fn errors_json(update: &StatusUpdate<'_>) -> Option<String> {
     (!update.errors.is_empty()).then(|| serde_json::to_string(&update.errors).unwrap_or_default())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::OutboxKind;
+
+    const WAMID: &str = "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFjNFQjBDMDk=";
+
+    fn message() -> MessageRecord {
+        let at = Timestamp::from_second(1_795_510_800).unwrap();
+        MessageRecord {
+            ticket_id: TicketId::new(at),
+            wamid: Wamid::parse(WAMID).unwrap(),
+            direction: Direction::Inbound,
+            sent_at: at,
+            recorded_at: at,
+            kind: "text".into(),
+            text: Some("Hallo".into()),
+            media_id: None,
+            content: "{}".into(),
+            context_id: None,
+            profile_name: None,
+            delivery: None,
+            handled_at: None,
+            media: None,
+            sent_by: None,
+        }
+    }
+
+    fn shows_digest_not_wamid(error: &StoreError) {
+        let text = error.to_string();
+        let digest = Wamid::parse(WAMID).unwrap().log_ref().to_string();
+        assert!(text.contains(&digest), "{text}");
+        assert!(!text.contains("HBgN") && !text.contains("wamid."), "{text}");
+    }
+
+    #[tokio::test]
+    async fn corrupt_item_errors_name_the_wamid_by_its_digest() {
+        let store = MemoryStore::new();
+        let m = message();
+        let missing_message = store
+            .attach_media(
+                &m,
+                &crate::media::MediaRecord {
+                    key: None,
+                    mime_type: None,
+                    size: None,
+                    refused: Some("too large".into()),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(missing_message, StoreError::Corrupt(_)));
+        shows_digest_not_wamid(&missing_message);
+        let entry = OutboxEntry {
+            ticket_id: m.ticket_id,
+            inbound: m.wamid.clone(),
+            seq: 1,
+            kind: OutboxKind::WhatsApp,
+            payload: "{}".into(),
+            done: false,
+        };
+        let missing_entry = store.complete_outbox(&entry, None).await.unwrap_err();
+        assert!(matches!(missing_entry, StoreError::Corrupt(_)));
+        shows_digest_not_wamid(&missing_entry);
+        assert!(
+            missing_entry.to_string().contains("OUT#w:"),
+            "{missing_entry}"
+        );
+    }
+}
