@@ -725,6 +725,7 @@ async fn an_erasure_answers_what_remains_where_and_admins_read_who_asked_in_the_
         Value::Null,
     )
     .await;
+    a.w.clock.advance(SignedDuration::from_secs(30));
     let erased = a
         .ok("root", "DELETE", "/customers/4915100000001", Value::Null)
         .await;
