@@ -181,8 +181,14 @@ async fn common(settings: &BotReplySettings, aws: &AwsClients) -> Result<Common,
             group: settings.sla.group.clone(),
             queue_arn: settings.sla.queue_arn.clone(),
             role_arn: settings.sla.role_arn.clone(),
+            dead_letter_arn: settings.sla.dead_letter_arn.clone(),
         },
     );
+    if settings.sla.dead_letter_arn.is_none() {
+        tracing::warn!(
+            "HELPDESK_SCHEDULER_DLQ_ARN is not set: SLA timers the Scheduler cannot deliver are dropped after its retries"
+        );
+    }
     Ok(Common {
         store: Arc::new(
             DynamoStore::new(aws.dynamodb().clone(), &settings.table)

@@ -245,6 +245,15 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
                 &format!("http://{here}/graph"),
             )
             .or_default(config::WHATSAPP_API_VERSION, LOCAL_GRAPH_VERSION)
+            // The simulator serves media over plain http on loopback: allowed explicitly,
+            // besides Meta's hosts, unless the download hosts are configured.
+            .or_default(
+                config::HELPDESK_MEDIA_DOWNLOAD_HOSTS,
+                &format!(
+                    "{},http://{here}",
+                    helpdesk::media::META_MEDIA_HOSTS.join(",")
+                ),
+            )
             .or_default(config::HELPDESK_API_AUTH, "api_keys")
             .or_default(config::HELPDESK_API_KEYS, &keys.join(","));
         if env.get(config::HELPDESK_API_KEYS) != Some(keys.join(",").as_str()) {
@@ -302,7 +311,11 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
         .with_media(MediaArchive {
             source: whatsapp.clone(),
             store: media.clone(),
-            policy: config::media_policy(env)?,
+            policy: helpdesk::media::MediaPolicy {
+                // The simulator's media are on this runner's own loopback origin, over http.
+                download_hosts: vec![format!("http://{here}")],
+                ..config::media_policy(env)?
+            },
         });
         let breach = SlaBreach::new(
             BreachPorts {

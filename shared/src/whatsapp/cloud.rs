@@ -153,9 +153,11 @@ impl crate::media::MediaSource for CloudApi {
         {
             policy.check_size(size)?;
         }
-        let Some(download) = meta["url"].as_str().filter(|u| u.starts_with("http")) else {
+        let Some(download) = meta["url"].as_str() else {
             return Err(MediaError::Gone("the media lookup gave no url".into()));
         };
+        // The bearer token goes only to Meta's media hosts (or an origin configured explicitly).
+        policy.check_download_url(download)?;
         let mut response = self
             .http
             .get(download)
