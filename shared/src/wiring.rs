@@ -223,7 +223,7 @@ async fn cloud_api(settings: &WhatsAppSettings, aws: &AwsClients) -> Result<Clou
         base_url: settings.api_base_url.clone(),
         version: settings.api_version.clone(),
         access_token,
-        timeout: std::time::Duration::from_secs(10),
+        timeout: crate::whatsapp::CALL_TIMEOUT,
     })
     .map_err(|e| StartError::Client(e.to_string()))
 }

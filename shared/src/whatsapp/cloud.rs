@@ -9,6 +9,10 @@ use serde_json::{Value, json};
 use super::{OutboundBody, WhatsAppClient, WhatsAppError};
 use crate::ids::{PhoneNumberId, WaId, Wamid};
 
+/// How long one Cloud API call may take (connecting included) in the functions: the unit of
+/// the time budget in `template.yaml` and [`crate::deadline`].
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
 #[derive(Debug, Clone)]
 pub struct CloudApiConfig {
     /// `https://graph.facebook.com` in production; a local stub in tests.

@@ -5,7 +5,7 @@
 mod cloud;
 mod memory;
 
-pub use cloud::{CloudApi, CloudApiConfig};
+pub use cloud::{CALL_TIMEOUT, CloudApi, CloudApiConfig};
 pub use memory::{MemoryWhatsApp, SentMessage};
 
 use std::time::Duration;
@@ -310,6 +310,12 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The longest one send can take with every retry, when each attempt may take `call`.
+    pub fn worst_case(&self, call: Duration) -> Duration {
+        let pauses: Duration = (1..self.attempts).map(|a| self.delay_ceiling(a)).sum();
+        call * self.attempts + pauses
+    }
+
     /// The longest pause before retry `attempt` (1-based): min(max, base·2^(attempt-1)).
     pub fn delay_ceiling(&self, attempt: u32) -> Duration {
         self.base
