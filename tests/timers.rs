@@ -69,8 +69,8 @@ async fn a_timer_becomes_one_one_shot_schedule_targeting_the_queue_and_disarms_i
             retry.maximum_event_age_in_seconds(),
             retry.maximum_retry_attempts()
         ),
-        (Some(86_400), Some(185)),
-        "an undeliverable timer is retried for a day"
+        (Some(3_600), Some(185)),
+        "an undeliverable timer is retried for an hour"
     );
     assert_eq!(
         target.dead_letter_config().and_then(|d| d.arn()),

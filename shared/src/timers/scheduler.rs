@@ -1,6 +1,6 @@
 //! EventBridge Scheduler adapter: one `at()` schedule per timer in our group, FlexibleTimeWindow
 //! OFF, deleted after it fires, targeting a queue with the timer payload as Input. A delivery
-//! the Scheduler cannot make is retried for a day, then put on the schedules' dead-letter queue
+//! the Scheduler cannot make is retried for an hour, then put on the schedules' dead-letter queue
 //! (alarmed), so no fired timer is dropped silently.
 
 use crate::aws::{SdkFailure, sdk_failure};
@@ -26,9 +26,11 @@ pub struct SchedulerTarget {
     pub dead_letter_arn: Option<String>,
 }
 
-/// How long the Scheduler keeps trying to deliver a fired timer: a late warning or breach is
-/// still worth handling (the handler re-reads the ticket), so as long as the Scheduler allows.
-pub const DELIVERY_MAX_AGE_SECONDS: i32 = 86_400;
+/// How long the Scheduler keeps trying to deliver a fired timer before it goes to the
+/// dead-letter queue. An hour, not the Scheduler's default day: an SLA warning a day late is
+/// no warning, and the DLQ's alarm tells the operators within the hour that timers are not
+/// arriving (a redrive still delivers them; the handler re-reads the ticket).
+pub const DELIVERY_MAX_AGE_SECONDS: i32 = 3_600;
 /// The Scheduler's most retries within that time.
 pub const DELIVERY_MAX_RETRIES: i32 = 185;
 
