@@ -840,6 +840,7 @@ async fn taking_over_a_colleagues_ticket_stays_in_the_team_and_tells_the_colleag
         )
         .await;
     assert_eq!(r.status, 403, "{}", r.body);
+    a.w.clock.advance(SignedDuration::from_secs(1));
     // Tom is: he takes it over, Lea is told and the log says whose it was.
     let t = a
         .ok(
@@ -877,6 +878,7 @@ async fn taking_over_a_colleagues_ticket_stays_in_the_team_and_tells_the_colleag
         )
         .await;
     assert_eq!(r.status, 403, "{}", r.body);
+    a.w.clock.advance(SignedDuration::from_secs(1));
     // A supervisor moving it on tells Tom in turn.
     a.ok(
         "maria",
