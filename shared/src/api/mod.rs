@@ -9,10 +9,10 @@
 //! | GET | `/me` | everyone |
 //! | GET | `/tickets?status=&team=&assignee=&priority=&sla=&limit=&cursor=` | agents: own teams; supervisors: all |
 //! | GET | `/tickets/{id}` | whoever may see it |
-//! | POST | `/tickets/{id}/reply` `{text, version?}` | |
+//! | POST | `/tickets/{id}/reply` `{text, version?}` | agents: see `may_act` (README: Roles) |
 //! | POST | `/tickets/{id}/template` `{name, language, params, version?}` | |
 //! | POST | `/tickets/{id}/notes` `{text, version?}` | |
-//! | POST | `/tickets/{id}/assign` `{agent: id or null, version?}` | agents: to or from themselves |
+//! | POST | `/tickets/{id}/assign` `{agent: id or null, version?}` | agents: to or from themselves (a colleague's within its team: they are told) |
 //! | PATCH | `/tickets/{id}` `{priority?, category?, version?}` | |
 //! | POST | `/tickets/{id}/pending`, `/resolve`, `/reopen` `{version?}` | |
 //! | GET | `/agents` | everyone |
@@ -25,8 +25,9 @@
 //! | DELETE | `/customers/{wa_id}` | admins (GDPR erasure) |
 //!
 //! Errors: `{"error": code, "message": text, "fields": {field: problem}}` with 400 (bad input),
-//! 401, 403, 404, 405, 409 (version conflict, agent unavailable), 413, 422 (outside the 24 h
-//! window: the body lists the templates), 503 (try again).
+//! 401, 403 (`forbidden`, `read_only`), 404, 405, 409 (version conflict, agent unavailable), 413,
+//! 422 (outside the 24 h window: the body lists the templates; `idempotency_key_reused`), 503
+//! (try again; with the same `Idempotency-Key` to finish a stored change).
 
 pub mod auth;
 
