@@ -380,22 +380,9 @@ async fn a_freed_slot_is_given_back_once_in_dynamodb_however_often_the_request_i
     let id = queue["tickets"][0]["id"].as_str().unwrap().to_owned();
     let agent = queue["tickets"][0]["assignee"].as_str().unwrap().to_owned();
     let store = DynamoStore::new(f.stack.aws.dynamodb().clone(), &f.stack.resources.table);
-    let load = |store: &DynamoStore| {
-        let agent = agent.clone();
-        async move {
-            store
-                .agents()
-                .await
-                .unwrap()
-                .into_iter()
-                .find(|a| a.id == agent)
-                .unwrap()
-                .load
-        }
-    };
     // The agent holds another ticket too.
     assert!(store.claim_agent(&agent, Timestamp::now()).await.unwrap());
-    assert_eq!(load(&store).await, 2);
+    assert_eq!(load_of(&store, &agent).await, 2);
     let path = format!("/tickets/{id}/resolve");
     for _ in 0..2 {
         let r = f
@@ -410,7 +397,11 @@ async fn a_freed_slot_is_given_back_once_in_dynamodb_however_often_the_request_i
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
     }
-    assert_eq!(load(&store).await, 1, "one slot back, the other ticket still held");
+    assert_eq!(
+        load_of(&store, &agent).await,
+        1,
+        "one slot back, the other ticket still held"
+    );
     // The release step itself, repeated on the store: nothing more comes back.
     let item = f
         .stack
@@ -428,13 +419,19 @@ async fn a_freed_slot_is_given_back_once_in_dynamodb_however_often_the_request_i
         .unwrap();
     assert!(release.done);
     store.release_agent_once(release, &agent).await.unwrap();
-    assert_eq!(load(&store).await, 1);
+    assert_eq!(load_of(&store, &agent).await, 1);
     // A pending release for an agent with no load left (or gone) is only marked done.
     let mut pending = item.clone();
-    pending.insert("SK".into(), AttributeValue::S(format!("OUT#{}#099", inbound.as_str())));
+    pending.insert(
+        "SK".into(),
+        AttributeValue::S(format!("OUT#{}#099", inbound.as_str())),
+    );
     pending.insert("seq".into(), AttributeValue::N("99".into()));
     pending.insert("done".into(), AttributeValue::Bool(false));
-    pending.insert("payload".into(), AttributeValue::S(r#"{"agent":"ghost"}"#.into()));
+    pending.insert(
+        "payload".into(),
+        AttributeValue::S(r#"{"agent":"ghost"}"#.into()),
+    );
     f.stack
         .aws
         .dynamodb()
@@ -461,5 +458,17 @@ async fn a_freed_slot_is_given_back_once_in_dynamodb_however_often_the_request_i
         .find(|e| e.seq == 99)
         .unwrap();
     assert!(ghost.done);
-    assert_eq!(load(&store).await, 1);
+    assert_eq!(load_of(&store, &agent).await, 1);
+}
+
+async fn load_of(store: &helpdesk::store::DynamoStore, agent: &str) -> u32 {
+    use helpdesk::store::TicketStore;
+    store
+        .agents()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.id == agent)
+        .unwrap()
+        .load
 }
