@@ -1360,9 +1360,10 @@ impl TicketStore for DynamoStore {
             Some(codes) if failed(&codes, 0) => Ok(()),
             // No load left to give back (presence reset, agent removed): the step is done.
             Some(codes) if failed(&codes, 1) => self.complete_outbox(entry, None).await,
+            // No wamid in the message: errors reach the logs.
             Some(_) => Err(StoreError::Contended(format!(
-                "capacity release {}",
-                outbox_sort_key(&entry.inbound, entry.seq)
+                "the capacity release of ticket {} (outbox entry {})",
+                entry.ticket_id, entry.seq
             ))),
         }
     }
