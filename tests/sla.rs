@@ -441,7 +441,7 @@ async fn an_escalation_gives_an_agents_ticket_to_a_free_senior_and_the_log_shows
     );
     let by_sla: Vec<&str> = log
         .iter()
-        .filter(|a| a.actor == "sla" && a.sla.is_none())
+        .filter(|a| a.actor == "sla" && a.kind == helpdesk::store::ActivityKind::Assigned)
         .map(|a| a.text.as_deref().unwrap_or_default())
         .collect();
     assert_eq!(by_sla, ["sam"], "one assignment, to sam");

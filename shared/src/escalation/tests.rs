@@ -680,8 +680,8 @@ async fn an_assigned_ticket_escalated_to_seniors_goes_to_a_free_senior_and_its_a
     assert_eq!(
         told,
         [
-            ("ticket_assigned".into(), Some("sam".into())),
             ("ticket_escalated_away".into(), Some("tom".into())),
+            ("ticket_assigned".into(), Some("sam".into())),
         ]
     );
     assert_eq!(ticket.watchers, ["tom"], "tom keeps reading it");
