@@ -298,12 +298,15 @@ impl SlaBreach {
                 next.priority = Some(next.priority.map_or(handoff, |p| p.max(handoff)));
                 next.handoff_reason = Some(HandoffReason::BotTimeLimit);
                 next.bot = Some(turn.state);
+                // Keyed by this timer, not by the ticket's opening message: that message may
+                // have handed the ticket over before, and routing would take this handoff for
+                // the earlier one.
                 let item = HandoffItem::for_ticket(
                     ticket,
                     HandoffReason::BotTimeLimit,
                     next.priority.unwrap_or(Priority::Normal),
                     self.clock.now(),
-                    ticket.opened_by.clone(),
+                    outbox.key().clone(),
                 );
                 outbox.push(OutboxKind::Handoff, &item);
                 next.handed_off_at = Some(self.clock.now());

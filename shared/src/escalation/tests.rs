@@ -553,3 +553,88 @@ async fn at_the_bots_time_limit_routing_not_the_breach_handler_picks_the_agent()
         "routing's turn"
     );
 }
+
+#[tokio::test]
+async fn every_handoff_of_a_tickets_life_is_routed_once_even_when_the_first_came_from_the_opening_message()
+ {
+    // GIVEN a ticket its urgent opening message handed to Maria, who resolved it
+    let w = world();
+    let mut routing = crate::routing::RoutingConfig::default_routing();
+    routing.seed_agents = vec![crate::testkit::agent("maria", 3)];
+    let router = crate::routing::Router::new(
+        w.store.clone(),
+        w.whatsapp.clone(),
+        w.handoffs.clone(),
+        w.notifier.clone(),
+        Arc::new(routing),
+        w.clock.clone(),
+    );
+    router.seed_agents().await.unwrap();
+    let desk = AgentDesk::new(
+        w.store.clone(),
+        w.whatsapp.clone(),
+        w.handoffs.clone(),
+        w.clock.clone(),
+    )
+    .with_sla(Arc::new(SlaConfig::default_policies()), w.timers.clone());
+    let route = || async {
+        let records: Vec<QueueRecord> = w
+            .handoffs
+            .receive(10)
+            .into_iter()
+            .map(|m| QueueRecord {
+                message_id: m.dedup_id.clone(),
+                group_id: Some(m.group_id),
+                body: m.body,
+            })
+            .collect();
+        assert_eq!(records.len(), 1, "one handoff on the queue");
+        assert!(router.handle_batch(&records).await.is_empty(), "routed");
+        records
+    };
+    w.customer("wamid.1", "Dringend! Ich brauche sofort Hilfe")
+        .await;
+    route().await;
+    let first = w.ticket();
+    assert_eq!(
+        (first.status, first.assignee.as_deref()),
+        (TicketStatus::Assigned, Some("maria"))
+    );
+    w.clock.advance(SignedDuration::from_mins(20));
+    desk.act(first.id, "maria", &crate::agent::AgentAction::Resolve, None)
+        .await
+        .unwrap();
+
+    // WHEN the customer writes again, the bot takes it back and runs out of time
+    w.clock.advance(SignedDuration::from_mins(10));
+    w.customer("wamid.2", "Hallo").await;
+    assert_eq!(w.ticket().status, TicketStatus::Bot, "the bot has it again");
+    let (payload, fired) = w.fire_next().await;
+    assert_eq!(
+        (payload.target, fired),
+        (Target::BotTimeLimit, Fired::BotTimeLimit)
+    );
+
+    // THEN routing gives it to Maria again, once
+    let second = route().await;
+    let ticket = w.ticket();
+    assert_eq!(ticket.id, first.id, "the same ticket");
+    assert_eq!(
+        (ticket.status, ticket.assignee.as_deref()),
+        (TicketStatus::Assigned, Some("maria"))
+    );
+    assert_eq!(
+        router.handle_batch(&second).await,
+        Vec::<String>::new(),
+        "a redelivery is absorbed"
+    );
+    let maria = w.store.agents().await.unwrap();
+    assert_eq!(maria[0].load, 1, "one slot: the second assignment");
+    let told: Vec<_> = w
+        .notifier
+        .sent()
+        .into_iter()
+        .filter(|n| n.kind == "ticket_assigned")
+        .collect();
+    assert_eq!(told.len(), 2, "Maria heard of each assignment once");
+}

@@ -304,6 +304,20 @@ impl TicketStore for MemoryStore {
                 )));
             }
         }
+        // Like DynamoDB's `attribute_not_exists`: an outbox entry or activity already stored
+        // means this change is not new, and nothing is written.
+        let taken = state.outbox.get(&turn.ticket.id).is_some_and(|o| {
+            turn.outbox
+                .iter()
+                .any(|e| o.contains_key(&outbox_sort_key(&e.inbound, e.seq)))
+        }) || state.activities.get(&turn.ticket.id).is_some_and(|log| {
+            turn.activity
+                .iter()
+                .any(|a| log.contains_key(&activity_sort_key(a)))
+        });
+        if taken {
+            return Ok(TurnOutcome::Conflict);
+        }
         state.tickets.insert(turn.ticket.id, turn.ticket.clone());
         if let Some(key) = &key
             && let Some(m) = state
@@ -315,14 +329,11 @@ impl TicketStore for MemoryStore {
         }
         let outbox = state.outbox.entry(turn.ticket.id).or_default();
         for entry in turn.outbox {
-            outbox
-                .entry(outbox_sort_key(&entry.inbound, entry.seq))
-                .or_insert_with(|| entry.clone());
+            outbox.insert(outbox_sort_key(&entry.inbound, entry.seq), entry.clone());
         }
         let log = state.activities.entry(turn.ticket.id).or_default();
         for activity in turn.activity {
-            log.entry(activity_sort_key(activity))
-                .or_insert_with(|| activity.clone());
+            log.insert(activity_sort_key(activity), activity.clone());
         }
         Ok(TurnOutcome::Committed)
     }
