@@ -53,6 +53,8 @@ pub struct IntakeReport {
     pub enqueued: usize,
     pub statuses_applied: usize,
     pub statuses_unknown: usize,
+    /// Statuses for a message we sent but have not recorded yet: kept, applied when recorded.
+    pub statuses_held: usize,
     pub statuses_superseded: usize,
     #[serde(skip)]
     pub error: Option<IntakeError>,
@@ -314,8 +316,12 @@ impl Intake {
             match outcome {
                 Ok(StatusOutcome::Applied) => report.statuses_applied += 1,
                 Ok(StatusOutcome::Superseded) => report.statuses_superseded += 1,
+                Ok(StatusOutcome::Held) => {
+                    debug!(wamid = %status.wamid.log_ref(), state = status.state.as_str(), "status before its message was recorded; kept until it is");
+                    report.statuses_held += 1;
+                }
                 Ok(StatusOutcome::UnknownMessage) => {
-                    info!(wamid = %status.wamid.log_ref(), state = status.state.as_str(), "status for a message we do not know; ignored");
+                    info!(wamid = %status.wamid.log_ref(), state = status.state.as_str(), "status for a message that is not ours to track; ignored");
                     report.statuses_unknown += 1;
                 }
                 Err(e) => report.fail(e),

@@ -6,6 +6,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use jiff::Timestamp;
+
 use tracing::{error, info, warn};
 
 use crate::analytics::Fact;
@@ -317,12 +319,13 @@ impl BotReply {
                 // The customer answered: the ticket is the agent's to work on again.
                 next.status = TicketStatus::Assigned;
             }
+            let wrote = customer_time(message);
             self.track_sla(
                 &mut next,
                 message,
                 &[
-                    resumed.then_some(SlaEvent::Resumed),
-                    Some(SlaEvent::CustomerWrote),
+                    resumed.then_some((SlaEvent::Resumed, wrote)),
+                    Some((SlaEvent::CustomerWrote, wrote)),
                 ],
                 &mut outbox,
             );
@@ -412,16 +415,19 @@ impl BotReply {
             next.resolved_by_bot = true;
         }
         next.bot = Some(turn.state);
+        // What the customer started runs from when they wrote, however late the bot gets to it
+        // (a crashed batch, a redelivery); what the bot did runs from when it did it.
+        let wrote = customer_time(message);
         let mut events = Vec::new();
         if ticket.sla.is_none() || ticket.status != TicketStatus::Bot {
             // A new ticket, or a new question after a resolution: the bot's clocks start.
-            events.push(Some(SlaEvent::Opened));
+            events.push(Some((SlaEvent::Opened, wrote)));
         }
-        events.push(Some(SlaEvent::CustomerWrote));
-        events.push(turn.handoff.map(|_| SlaEvent::HandedOff));
-        events.push(turn.resolved.then_some(SlaEvent::Resolved));
+        events.push(Some((SlaEvent::CustomerWrote, wrote)));
+        events.push(turn.handoff.map(|_| (SlaEvent::HandedOff, wrote)));
+        events.push(turn.resolved.then_some((SlaEvent::Resolved, now)));
         let answered = next.bot.as_ref().is_some_and(|b| b.awaiting_confirmation);
-        events.push(answered.then_some(SlaEvent::BotAnswered));
+        events.push(answered.then_some((SlaEvent::BotAnswered, now)));
         self.track_sla(&mut next, message, &events, &mut outbox);
         if turn.resolved && turn.handoff.is_none() {
             // After the clocks, so the SLA outcome is in the count.
@@ -430,19 +436,19 @@ impl BotReply {
         (next, outbox.build(), ReplyOutcome::Answered { sent: 0 })
     }
 
-    /// Applies SLA events to the ticket's clocks (choosing the policy if the ticket has none
-    /// yet, or again at a handoff, when the priority is known) and adds the timer changes.
+    /// Applies SLA events, each at its time, to the ticket's clocks (choosing the policy if the
+    /// ticket has none yet, or again at a handoff, when the priority is known) and adds the
+    /// timer changes.
     fn track_sla(
         &self,
         next: &mut Ticket,
         message: &MessageRecord,
-        events: &[Option<SlaEvent>],
+        events: &[Option<(SlaEvent, Timestamp)>],
         outbox: &mut OutboxBuilder,
     ) {
         let Some(sla) = &self.sla else {
             return;
         };
-        let now = self.clock.now();
         let facts = TicketFacts {
             channel: "whatsapp",
             priority: next.priority,
@@ -452,11 +458,11 @@ impl BotReply {
         };
         let policy = sla.select(&facts).name.clone();
         let clocks = next.sla.get_or_insert_with(|| SlaClocks::new(&policy));
-        for event in events.iter().flatten() {
+        for (event, at) in events.iter().flatten() {
             if *event == SlaEvent::HandedOff {
                 clocks.set_policy(&policy);
             }
-            clocks.apply(*event, now);
+            clocks.apply(*event, *at);
         }
         match clocks.plan(next.id, sla) {
             Ok(plan) => outbox.timers(plan),
@@ -465,6 +471,12 @@ impl BotReply {
             }
         }
     }
+}
+
+/// When the customer wrote `message`, as SLA clocks count it: Meta's send time, but never
+/// later than when we received it (a phone with a clock running ahead must not buy time).
+pub fn customer_time(message: &MessageRecord) -> Timestamp {
+    message.sent_at.min(message.recorded_at)
 }
 
 fn parse_item(body: &str) -> Result<InboundQueueItem, BotReplyError> {
