@@ -360,6 +360,7 @@ fn chains_keep_a_conversation_split_over_batches_in_one_chain() {
                 enqueued: false,
             },
             false,
+            Vec::new(),
         )
     };
     let (a, b, c) = (
