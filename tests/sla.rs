@@ -421,3 +421,41 @@ async fn a_ticket_handed_over_by_its_opening_message_is_routed_again_at_the_next
         .count();
     assert_eq!(assigned, 2, "one assignment per handoff");
 }
+
+#[tokio::test]
+async fn a_first_message_has_its_sla_schedules_from_its_send_time_before_the_bot_runs() {
+    // GIVEN a message the customer sent 2 minutes ago, only now delivered to the webhook
+    let t = setup().await;
+    let sent = Timestamp::now().as_second() - 120;
+    let body = text_notification(
+        NUMBER,
+        &[SampleText {
+            wa_id: "4915112345673",
+            profile_name: "Anna",
+            wamid: "wamid.intake-sla",
+            timestamp: sent,
+            body: "Hallo",
+        }],
+    );
+    let webhook = t.stack.webhook().await;
+    assert_eq!(
+        post_signed(&webhook, body.as_bytes()).await.status(),
+        StatusCode::OK
+    );
+    // THEN, with no bot turn yet, the bot's time limit is scheduled 5 minutes after it was sent
+    let ticket = &t.stack.items("ticket").await[0];
+    let bot = format!("sla-{}-bot-g0-s2", s(ticket, "ticket_id"));
+    let schedules = t.schedules().await;
+    let due = schedules
+        .iter()
+        .find(|(n, _)| *n == bot)
+        .unwrap_or_else(|| panic!("no {bot} in {schedules:?}"))
+        .1;
+    assert_eq!(due, Timestamp::from_second(sent + 300).unwrap());
+    // AND when the bot never runs, the pump's firing hands the ticket to a person
+    let fired = t
+        .pump_and_handle(Timestamp::from_second(sent + 301).unwrap())
+        .await;
+    assert!(fired.iter().any(|p| p.target == Target::BotTimeLimit));
+    assert_eq!(s(&t.stack.items("ticket").await[0], "status"), "queued");
+}

@@ -270,13 +270,6 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
             timeout: std::time::Duration::from_secs(10),
         })?);
         let window = config::conversation_window(env)?;
-        let intake = Intake::new(store.clone(), queue.clone(), clock.clone(), window);
-        let verify_token = env
-            .get(config::WHATSAPP_VERIFY_TOKEN)
-            .unwrap_or(LOCAL_VERIFY_TOKEN)
-            .to_owned();
-        let handler =
-            WebhookHandler::new(intake, &app_secret(env), SecretString::from(verify_token));
         let bot_config = match env.get(config::HELPDESK_BOT_CONFIG) {
             Some(path) => BotConfig::load(std::path::Path::new(path))?,
             None => BotConfig::default_shop(),
@@ -287,6 +280,15 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
             None => SlaConfig::default_policies(),
         });
         let timers = Arc::new(MemoryTimers::new());
+        // As in AWS: a new ticket's first SLA timers are armed at intake.
+        let intake = Intake::new(store.clone(), queue.clone(), clock.clone(), window)
+            .with_sla(sla.clone(), timers.clone());
+        let verify_token = env
+            .get(config::WHATSAPP_VERIFY_TOKEN)
+            .unwrap_or(LOCAL_VERIFY_TOKEN)
+            .to_owned();
+        let handler =
+            WebhookHandler::new(intake, &app_secret(env), SecretString::from(verify_token));
         let notifier = Arc::new(MemoryNotifier::new());
         let media = Arc::new(MemoryMediaStore::new());
         let bot = Bot::new(bot_config.clone(), Arc::new(MemoryOrders::demo()));
