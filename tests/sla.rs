@@ -357,10 +357,8 @@ async fn route_handoffs(t: &Setup) -> usize {
 async fn a_ticket_handed_over_by_its_opening_message_is_routed_again_at_the_next_bot_time_limit() {
     // GIVEN an urgent opening message the bot handed over, routed to an agent who resolved it
     let t = setup().await;
-    let store = helpdesk::store::DynamoStore::new(
-        t.stack.aws.dynamodb().clone(),
-        &t.stack.resources.table,
-    );
+    let store =
+        helpdesk::store::DynamoStore::new(t.stack.aws.dynamodb().clone(), &t.stack.resources.table);
     use helpdesk::store::TicketStore;
     store
         .add_agent(&helpdesk::store::Agent {

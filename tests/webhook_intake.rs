@@ -480,5 +480,8 @@ async fn delivery_statuses_that_overtake_their_message_are_applied_when_it_is_re
     let kept = stack.items("early_status").await;
     assert_eq!(kept.len(), 1);
     assert_eq!(s(&kept[0], "PK"), "WAMID#wamid.NEVER");
-    assert!(kept[0].contains_key("expires_at"), "kept for a limited time");
+    assert!(
+        kept[0].contains_key("expires_at"),
+        "kept for a limited time"
+    );
 }

@@ -182,7 +182,9 @@ impl Intake {
                 }) => {
                     result.stored += 1;
                     result.opened += usize::from(opened);
-                    result.pending.push(pending(&plan.key, seen, opened, timers));
+                    result
+                        .pending
+                        .push(pending(&plan.key, seen, opened, timers));
                 }
                 Ok(Stored::Duplicate(seen)) => {
                     result.duplicates += 1;
@@ -349,7 +351,11 @@ impl Intake {
         let Some(ticket) = self.store.ticket(seen.ticket_id).await? else {
             return Ok(Vec::new());
         };
-        let Some(clocks) = ticket.sla.as_ref().filter(|_| ticket.opened_by == seen.wamid) else {
+        let Some(clocks) = ticket
+            .sla
+            .as_ref()
+            .filter(|_| ticket.opened_by == seen.wamid)
+        else {
             return Ok(Vec::new());
         };
         Ok(clocks
@@ -450,12 +456,7 @@ impl Intake {
     }
 }
 
-fn pending(
-    key: &ConversationKey,
-    seen: SeenMessage,
-    opened: bool,
-    timers: Vec<Timer>,
-) -> Pending {
+fn pending(key: &ConversationKey, seen: SeenMessage, opened: bool, timers: Vec<Timer>) -> Pending {
     Pending {
         timers,
         item: InboundQueueItem {

@@ -722,9 +722,10 @@ async fn timers_the_intake_could_not_arm_are_armed_when_meta_delivers_again() {
     // GIVEN the Scheduler failing once
     let w = world();
     let intake = w.intake_with_sla();
-    w.timers.inject_faults([crate::timers::TimerError::Unavailable(
-        "scheduler down".into(),
-    )]);
+    w.timers
+        .inject_faults([crate::timers::TimerError::Unavailable(
+            "scheduler down".into(),
+        )]);
     let body = first_message("wamid.retry", T0);
     let failed = intake.ingest(&plan(body.as_bytes()).unwrap()).await;
     // THEN the webhook fails (Meta retries) and the message waits, stored, unqueued

@@ -306,7 +306,11 @@ async fn statuses_move_an_outbound_message_forward_only() {
     )
     .await;
     assert_eq!(
-        (unknown.error, unknown.statuses_unknown, unknown.statuses_held),
+        (
+            unknown.error,
+            unknown.statuses_unknown,
+            unknown.statuses_held
+        ),
         (None, 0, 1),
         "a status before its message is kept for it"
     );
@@ -597,7 +601,10 @@ async fn a_status_that_overtakes_its_message_is_applied_when_the_message_is_reco
     };
 
     // WHEN the messages are recorded: one directly, one as a bot turn's sent reply
-    w.store.record_outbound(&reply("wamid.OUT-A")).await.unwrap();
+    w.store
+        .record_outbound(&reply("wamid.OUT-A"))
+        .await
+        .unwrap();
     let entry = crate::store::OutboxEntry {
         ticket_id: ticket,
         inbound: Wamid::parse("wamid.in1").unwrap(),
@@ -636,7 +643,10 @@ async fn a_status_that_overtakes_its_message_is_applied_when_the_message_is_reco
         delivery("wamid.OUT-A"),
         Some((DeliveryState::Delivered, T0 + 12))
     );
-    assert_eq!(delivery("wamid.OUT-B"), Some((DeliveryState::Read, T0 + 13)));
+    assert_eq!(
+        delivery("wamid.OUT-B"),
+        Some((DeliveryState::Read, T0 + 13))
+    );
     // A later status applies as usual; the kept one is gone.
     let report = deliver(&w, &status("wamid.OUT-A", "read", T0 + 20)).await;
     assert_eq!(report.statuses_applied, 1);

@@ -18,10 +18,10 @@ use jiff::Timestamp;
 
 use super::memory::errors_json;
 use super::{
-    Activity, Agent, BotTurnWrite, Customer, Delivery, Direction, MessageRecord, OutboxEntry,
-    EARLY_STATUS_RETENTION, OutboxKind, SEEN_RETENTION, SeenMessage, StatsEvent, StatsRow, StatusOutcome, StoreError,
-    TicketIndex, TicketPage, TicketStore, TurnOutcome, WriteOutcome, activity_sort_key,
-    message_sort_key, outbox_sort_key, sortable_time,
+    Activity, Agent, BotTurnWrite, Customer, Delivery, Direction, EARLY_STATUS_RETENTION,
+    MessageRecord, OutboxEntry, OutboxKind, SEEN_RETENTION, SeenMessage, StatsEvent, StatsRow,
+    StatusOutcome, StoreError, TicketIndex, TicketPage, TicketStore, TurnOutcome, WriteOutcome,
+    activity_sort_key, message_sort_key, outbox_sort_key, sortable_time,
 };
 use crate::bot::{HandoffReason, Priority};
 use crate::ids::{ConversationKey, PhoneNumberId, TicketId, WaId, Wamid};
