@@ -313,7 +313,10 @@ impl SlaBreach {
                 next.first_response_at = None;
                 outbox.stats(next, Fact::HandedOff, self.clock.now());
                 if let Some(clocks) = next.sla.as_mut() {
-                    clocks.apply(SlaEvent::HandedOff, self.clock.now());
+                    // The customer has waited for a person since the limit was reached, however
+                    // late this timer was handled.
+                    let reached = payload.due_at.min(self.clock.now());
+                    clocks.apply(SlaEvent::HandedOff, reached);
                 }
                 info!(ticket_id = %ticket.id, "bot time limit reached; handed to a person");
             }

@@ -742,3 +742,30 @@ async fn timers_the_intake_could_not_arm_are_armed_when_meta_delivers_again() {
         "armed on the retry"
     );
 }
+
+#[tokio::test]
+async fn a_bot_time_limit_handled_late_starts_first_response_when_the_limit_was_reached() {
+    // GIVEN the bot's time limit timer, handled 4 minutes after it fired (a crashed consumer)
+    let w = world();
+    w.customer("wamid.1", "Hallo").await;
+    let timer = w
+        .timers
+        .armed()
+        .into_iter()
+        .find(|t| t.name.as_str().contains("-bot-"))
+        .unwrap();
+    let late = timer.due_at + SignedDuration::from_mins(4);
+    w.clock.set(late);
+    let fired = w.timers.take_due(late);
+    let payload: TimerPayload = serde_json::from_str(&fired[0].payload).unwrap();
+    assert_eq!(
+        w.breach.handle(&payload).await.unwrap(),
+        Fired::BotTimeLimit
+    );
+    // THEN the customer's wait for a person counts from the limit
+    let clocks = w.ticket().sla.unwrap();
+    assert_eq!(
+        clocks.clocks[&Target::FirstResponse].started_at,
+        timer.due_at
+    );
+}

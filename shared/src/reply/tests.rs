@@ -348,11 +348,12 @@ async fn a_new_ticket_arms_the_bot_time_limit_and_the_resolution_clock() {
         .into_iter()
         .find(|t| t.name.as_str().contains("-bot-"))
         .unwrap();
+    // From when the customer wrote, a second before the bot's turn.
     assert_eq!(
         bot_timer.due_at,
         w.clock
             .now()
-            .checked_add(SignedDuration::from_mins(5))
+            .checked_add(SignedDuration::from_mins(5) - SignedDuration::from_secs(1))
             .unwrap()
     );
     let ticket = w.ticket();
@@ -383,12 +384,13 @@ async fn a_handoff_swaps_the_bot_timer_for_first_response_under_the_urgent_polic
         .into_iter()
         .find(|t| t.name.as_str().contains("-fr-"))
         .unwrap();
-    // Urgent: first response 30 min around the clock, warning at 80 %.
+    // Urgent: first response 30 min around the clock, warning at 80 %, from the customer's
+    // message (a second before the bot's turn).
     assert_eq!(
         fr.due_at,
         w.clock
             .now()
-            .checked_add(SignedDuration::from_mins(24))
+            .checked_add(SignedDuration::from_mins(24) - SignedDuration::from_secs(1))
             .unwrap()
     );
     let res = timers

@@ -39,6 +39,9 @@ pub enum SlaEvent {
     Resolved,
     /// The bot gave a self-service answer and asked whether it helped: silence starts counting.
     BotAnswered,
+    /// An agent took a resolved ticket back to work on it: resolution runs again (the agent is
+    /// on it: no first response, and the bot has no part in it).
+    Reopened,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,6 +241,7 @@ impl SlaClocks {
                     self.meet(target, now);
                 }
             }
+            SlaEvent::Reopened => self.start(Target::Resolution, now),
         }
     }
 
