@@ -559,17 +559,18 @@ async fn every_handoff_of_a_tickets_life_is_routed_once_even_when_the_first_came
  {
     // GIVEN a ticket its urgent opening message handed to Maria, who resolved it
     let w = world();
-    let mut routing = crate::routing::RoutingConfig::default_routing();
-    routing.seed_agents = vec![crate::testkit::agent("maria", 3)];
+    w.store
+        .add_agent(&crate::testkit::agent("maria", 3))
+        .await
+        .unwrap();
     let router = crate::routing::Router::new(
         w.store.clone(),
         w.whatsapp.clone(),
         w.handoffs.clone(),
         w.notifier.clone(),
-        Arc::new(routing),
+        Arc::new(crate::routing::RoutingConfig::default_routing()),
         w.clock.clone(),
     );
-    router.seed_agents().await.unwrap();
     let desk = AgentDesk::new(
         w.store.clone(),
         w.whatsapp.clone(),
