@@ -34,6 +34,7 @@ pub const HELPDESK_API_KEYS: &str = "HELPDESK_API_KEYS";
 pub const HELPDESK_TEMPLATES_CONFIG: &str = "HELPDESK_TEMPLATES_CONFIG";
 pub const HELPDESK_MEDIA_BUCKET: &str = "HELPDESK_MEDIA_BUCKET";
 pub const HELPDESK_RETENTION_DAYS: &str = "HELPDESK_RETENTION_DAYS";
+pub const HELPDESK_PROOF_RETENTION_DAYS: &str = "HELPDESK_PROOF_RETENTION_DAYS";
 pub const HELPDESK_MEDIA_TYPES: &str = "HELPDESK_MEDIA_TYPES";
 pub const HELPDESK_MEDIA_MAX_BYTES: &str = "HELPDESK_MEDIA_MAX_BYTES";
 
@@ -290,7 +291,7 @@ pub struct IntakeSettings {
     pub table: String,
     pub inbound_queue_url: String,
     pub window: ConversationWindow,
-    pub retention: jiff::SignedDuration,
+    pub retention: crate::store::Retention,
     /// Where a new ticket's first SLA timers go (set when `HELPDESK_SLA_QUEUE_ARN` is): armed
     /// at intake, they run even if the bot never gets to the message.
     pub sla: Option<SlaSettings>,
@@ -304,7 +305,7 @@ pub struct IntakeConfig {
     pub table: String,
     pub inbound_queue_url: String,
     pub window: ConversationWindow,
-    pub retention: jiff::SignedDuration,
+    pub retention: crate::store::Retention,
     pub sla: Option<SlaSettings>,
 }
 
@@ -362,7 +363,7 @@ pub struct BotReplySettings {
     /// Where agents are told that a customer wrote on their ticket (optional for bot-reply).
     pub notify_topic_arn: Option<String>,
     /// How long messages and notes are kept.
-    pub retention: jiff::SignedDuration,
+    pub retention: crate::store::Retention,
 }
 
 /// Where SLA timers go: the Scheduler group, the queue fired timers are sent to, and the role
@@ -517,7 +518,7 @@ pub struct HandoffSettings {
     pub whatsapp: WhatsAppSettings,
     pub topic_arn: String,
     pub routing: Option<std::path::PathBuf>,
-    pub retention: jiff::SignedDuration,
+    pub retention: crate::store::Retention,
 }
 
 impl HandoffSettings {
@@ -665,10 +666,25 @@ pub fn media_policy(env: &Env) -> Result<crate::media::MediaPolicy, ConfigError>
     Ok(policy)
 }
 
-/// How long messages and notes are kept (`HELPDESK_RETENTION_DAYS`, 1-3650, default 365).
-pub fn retention(env: &Env) -> Result<jiff::SignedDuration, ConfigError> {
-    let Some(raw) = env.get(HELPDESK_RETENTION_DAYS) else {
-        return Ok(crate::store::DEFAULT_RETENTION);
+/// How long the table keeps customer data: conversation data (tickets, messages, notes, open
+/// conversations, profiles) `HELPDESK_RETENTION_DAYS` after its last change (1-3650, default
+/// 365); consent and audit records `HELPDESK_PROOF_RETENTION_DAYS` after they were recorded
+/// (1-3650, default 1095).
+pub fn retention(env: &Env) -> Result<crate::store::Retention, ConfigError> {
+    let defaults = crate::store::Retention::default();
+    Ok(crate::store::Retention {
+        data: days(env, HELPDESK_RETENTION_DAYS, defaults.data)?,
+        proof: days(env, HELPDESK_PROOF_RETENTION_DAYS, defaults.proof)?,
+    })
+}
+
+fn days(
+    env: &Env,
+    name: &'static str,
+    default: jiff::SignedDuration,
+) -> Result<jiff::SignedDuration, ConfigError> {
+    let Some(raw) = env.get(name) else {
+        return Ok(default);
     };
     raw.trim()
         .parse::<i64>()
@@ -677,7 +693,7 @@ pub fn retention(env: &Env) -> Result<jiff::SignedDuration, ConfigError> {
         .map(|d| jiff::SignedDuration::from_hours(d * 24))
         .ok_or_else(|| {
             ConfigError::invalid(
-                HELPDESK_RETENTION_DAYS,
+                name,
                 format!("{raw:?} is not a number of days between 1 and 3650"),
             )
         })
@@ -795,6 +811,38 @@ mod tests {
                 .to_string();
             assert!(err.starts_with(name), "{err}");
             assert!(err.contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn retention_defaults_to_a_year_of_data_and_three_years_of_proof_and_both_are_configurable() {
+        let s = IntakeSettings::from_env(&env(&[])).unwrap();
+        assert_eq!(s.retention.data, jiff::SignedDuration::from_hours(365 * 24));
+        assert_eq!(
+            s.retention.proof,
+            jiff::SignedDuration::from_hours(1095 * 24)
+        );
+        let s = IntakeSettings::from_env(&env(&[
+            (HELPDESK_RETENTION_DAYS, "90"),
+            (HELPDESK_PROOF_RETENTION_DAYS, "1825"),
+        ]))
+        .unwrap();
+        assert_eq!(s.retention.data, jiff::SignedDuration::from_hours(90 * 24));
+        assert_eq!(
+            s.retention.proof,
+            jiff::SignedDuration::from_hours(1825 * 24)
+        );
+        for (name, bad) in [
+            (HELPDESK_RETENTION_DAYS, "0"),
+            (HELPDESK_PROOF_RETENTION_DAYS, "forever"),
+        ] {
+            let err = IntakeSettings::from_env(&env(&[(name, bad)]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(name) && err.contains("between 1 and 3650"),
+                "{err}"
+            );
         }
     }
 

@@ -307,7 +307,7 @@ impl Intake {
         }
         Err(StoreError::Contended(format!(
             "conversation of message {}",
-            message.wamid
+            message.wamid.log_ref()
         )))
     }
 

@@ -327,8 +327,9 @@ async fn desk(
 /// Data requests (export, erasure) over the table and the media bucket of the environment.
 pub fn privacy(env: &Env, aws: &AwsClients) -> Result<crate::privacy::Privacy, ConfigError> {
     let table = env.required(crate::config::HELPDESK_TABLE)?;
+    let retention = crate::config::retention(env)?;
     Ok(crate::privacy::Privacy::new(
-        Arc::new(DynamoStore::new(aws.dynamodb().clone(), table)),
+        Arc::new(DynamoStore::new(aws.dynamodb().clone(), table).with_retention(retention)),
         media_store(env, aws),
     ))
 }

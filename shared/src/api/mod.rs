@@ -22,7 +22,8 @@
 //! | GET | `/analytics?from=&to=&scope=` | supervisors; agents for `agent:<self>` |
 //! | PUT | `/customers/{wa_id}/consent` `{opted_in, source}` | supervisors |
 //! | GET | `/customers/{wa_id}/export` | admins (GDPR access request) |
-//! | DELETE | `/customers/{wa_id}` | admins (GDPR erasure) |
+//! | DELETE | `/customers/{wa_id}` | admins (GDPR erasure; says what remains where, until when) |
+//! | GET | `/audit?from=&to=&wa_id=` | admins (who exported or erased whom; days UTC, at most 31) |
 //!
 //! Errors: `{"error": code, "message": text, "fields": {field: problem}}` with 400 (bad input),
 //! 401, 403, 404, 405, 409 (version conflict, agent unavailable), 413, 422 (outside the 24 h
@@ -54,6 +55,8 @@ pub use auth::{Authenticator, Caller, Role};
 pub const MAX_BODY: usize = 64 * 1024;
 const DEFAULT_LIMIT: u32 = 25;
 const MAX_LIMIT: u32 = 100;
+/// Days one audit request may read.
+const MAX_AUDIT_DAYS: usize = 31;
 /// Store queries one listing request may make before it returns what it has (and a cursor).
 const MAX_QUERIES: usize = 40;
 
@@ -296,6 +299,7 @@ impl AgentApi {
             }
             ("GET", ["customers", wa_id, "export"]) => self.export(&caller, wa_id).await,
             ("DELETE", ["customers", wa_id]) => self.erase(&caller, wa_id).await,
+            ("GET", ["audit"]) => self.audit(&caller, &query).await,
             (
                 _,
                 [
@@ -850,6 +854,7 @@ impl AgentApi {
 
     fn privacy(&self) -> crate::privacy::Privacy {
         crate::privacy::Privacy::new(self.desk.store().clone(), self.media.clone())
+            .with_clock(self.clock.clone())
     }
 
     async fn set_consent(
@@ -884,7 +889,11 @@ impl AgentApi {
             return Err(ApiError::forbidden("admins answer data requests"));
         }
         let wa_id = Self::customer_id(wa_id)?;
-        let export = self.privacy().export(&wa_id).await.map_err(privacy_error)?;
+        let export = self
+            .privacy()
+            .export(&wa_id, &caller.agent)
+            .await
+            .map_err(privacy_error)?;
         Ok(ApiResponse::ok(export))
     }
 
@@ -893,8 +902,59 @@ impl AgentApi {
             return Err(ApiError::forbidden("admins erase customer data"));
         }
         let wa_id = Self::customer_id(wa_id)?;
-        let erased = self.privacy().erase(&wa_id).await.map_err(privacy_error)?;
+        let erased = self
+            .privacy()
+            .erase(&wa_id, &caller.agent)
+            .await
+            .map_err(privacy_error)?;
         Ok(ApiResponse::ok(json!(erased)))
+    }
+
+    /// The data-request audit: who exported or erased which customer (by digest), per UTC day.
+    async fn audit(&self, caller: &Caller, q: &Query) -> Result<ApiResponse, ApiError> {
+        if caller.role != Role::Admin {
+            return Err(ApiError::forbidden("admins read the data-request audit"));
+        }
+        q.only(&["from", "to", "wa_id"])?;
+        let today = self
+            .clock
+            .now()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .date();
+        let date = |field: &str| match q.get(field) {
+            None => Ok(today),
+            Some(v) => v
+                .parse::<jiff::civil::Date>()
+                .map_err(|_| ApiError::field(field, format!("'{v}' is not a date (YYYY-MM-DD)"))),
+        };
+        let (from, to) = (date("from")?, date("to")?);
+        if to < from {
+            return Err(ApiError::field("to", "is before from"));
+        }
+        let days: Vec<String> = from
+            .series(jiff::ToSpan::days(1))
+            .take_while(|d| *d <= to)
+            .take(MAX_AUDIT_DAYS + 1)
+            .map(|d| d.to_string())
+            .collect();
+        if days.len() > MAX_AUDIT_DAYS {
+            return Err(ApiError::field(
+                "to",
+                format!("the audit is read at most {MAX_AUDIT_DAYS} days at a time"),
+            ));
+        }
+        let customer = q.get("wa_id").map(Self::customer_id).transpose()?;
+        let records = self
+            .privacy()
+            .audit_log(&days, customer.as_ref())
+            .await
+            .map_err(privacy_error)?;
+        Ok(ApiResponse::ok(json!({
+            "from": from.to_string(),
+            "to": to.to_string(),
+            "customer": customer.map(|c| c.digest()),
+            "records": records,
+        })))
     }
 
     async fn analytics(&self, caller: &Caller, q: &Query) -> Result<ApiResponse, ApiError> {
