@@ -27,6 +27,7 @@ pub const HELPDESK_ROUTING_CONFIG: &str = "HELPDESK_ROUTING_CONFIG";
 pub const HELPDESK_SCHEDULE_GROUP: &str = "HELPDESK_SCHEDULE_GROUP";
 pub const HELPDESK_SLA_QUEUE_ARN: &str = "HELPDESK_SLA_QUEUE_ARN";
 pub const HELPDESK_SCHEDULER_ROLE_ARN: &str = "HELPDESK_SCHEDULER_ROLE_ARN";
+pub const HELPDESK_SCHEDULER_DLQ_ARN: &str = "HELPDESK_SCHEDULER_DLQ_ARN";
 pub const HELPDESK_SLA_TOPIC_ARN: &str = "HELPDESK_SLA_TOPIC_ARN";
 pub const DEFAULT_SCHEDULE_GROUP: &str = "helpdesk-sla";
 pub const HELPDESK_API_AUTH: &str = "HELPDESK_API_AUTH";
@@ -37,6 +38,7 @@ pub const HELPDESK_RETENTION_DAYS: &str = "HELPDESK_RETENTION_DAYS";
 pub const HELPDESK_PROOF_RETENTION_DAYS: &str = "HELPDESK_PROOF_RETENTION_DAYS";
 pub const HELPDESK_MEDIA_TYPES: &str = "HELPDESK_MEDIA_TYPES";
 pub const HELPDESK_MEDIA_MAX_BYTES: &str = "HELPDESK_MEDIA_MAX_BYTES";
+pub const HELPDESK_MEDIA_DOWNLOAD_HOSTS: &str = "HELPDESK_MEDIA_DOWNLOAD_HOSTS";
 
 pub const DEFAULT_WHATSAPP_API_BASE_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_WHATSAPP_API_VERSION: &str = "v23.0";
@@ -374,6 +376,8 @@ pub struct SlaSettings {
     pub group: String,
     pub queue_arn: String,
     pub role_arn: String,
+    /// Where the Scheduler puts fired timers it could not deliver (a standard queue).
+    pub dead_letter_arn: Option<String>,
 }
 
 impl SlaSettings {
@@ -397,6 +401,10 @@ impl SlaSettings {
             group,
             queue_arn: arn(env, HELPDESK_SLA_QUEUE_ARN)?,
             role_arn: arn(env, HELPDESK_SCHEDULER_ROLE_ARN)?,
+            dead_letter_arn: match env.get(HELPDESK_SCHEDULER_DLQ_ARN) {
+                Some(_) => Some(arn(env, HELPDESK_SCHEDULER_DLQ_ARN)?),
+                None => None,
+            },
         })
     }
 }
@@ -622,7 +630,9 @@ fn fifo_queue_url(env: &Env, name: &'static str) -> Result<String, ConfigError> 
 
 /// `HELPDESK_CONVERSATION_WINDOW_HOURS`, 24 when unset.
 /// Which customer media are kept: `HELPDESK_MEDIA_TYPES` (MIME types, comma separated) and
-/// `HELPDESK_MEDIA_MAX_BYTES`; defaults in [`MediaPolicy::default`](crate::media::MediaPolicy).
+/// `HELPDESK_MEDIA_MAX_BYTES`; and where they may be downloaded from with the access token:
+/// `HELPDESK_MEDIA_DOWNLOAD_HOSTS` (comma separated `host`, `*.domain` or `http(s)://host[:port]`,
+/// replacing Meta's hosts); defaults in [`MediaPolicy::default`](crate::media::MediaPolicy).
 pub fn media_policy(env: &Env) -> Result<crate::media::MediaPolicy, ConfigError> {
     let mut policy = crate::media::MediaPolicy::default();
     if let Some(types) = env.get(HELPDESK_MEDIA_TYPES) {
@@ -649,6 +659,48 @@ pub fn media_policy(env: &Env) -> Result<crate::media::MediaPolicy, ConfigError>
             return Err(ConfigError::invalid(HELPDESK_MEDIA_TYPES, "names no type"));
         }
         policy.allowed = allowed;
+    }
+    if let Some(raw) = env.get(HELPDESK_MEDIA_DOWNLOAD_HOSTS) {
+        let hosts: Vec<String> = raw
+            .split(',')
+            .map(|h| h.trim().trim_end_matches('/').to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+        let name_ok = |h: &str| {
+            !h.is_empty()
+                && h.split('.').all(|label| {
+                    !label.is_empty()
+                        && label
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                })
+        };
+        let valid = |h: &String| match h.split_once("://") {
+            Some((scheme, rest)) => {
+                let host = rest.rsplit_once(':').map_or(rest, |(host, port)| {
+                    if port.parse::<u16>().is_ok() {
+                        host
+                    } else {
+                        ""
+                    }
+                });
+                matches!(scheme, "http" | "https") && name_ok(host)
+            }
+            None => name_ok(h.strip_prefix("*.").unwrap_or(h)),
+        };
+        if let Some(bad) = hosts.iter().find(|h| !valid(h)) {
+            return Err(ConfigError::invalid(
+                HELPDESK_MEDIA_DOWNLOAD_HOSTS,
+                format!("{bad:?} is not a host, *.domain or http(s)://host[:port] origin"),
+            ));
+        }
+        if hosts.is_empty() {
+            return Err(ConfigError::invalid(
+                HELPDESK_MEDIA_DOWNLOAD_HOSTS,
+                "names no host",
+            ));
+        }
+        policy.download_hosts = hosts;
     }
     if let Some(raw) = env.get(HELPDESK_MEDIA_MAX_BYTES) {
         policy.max_bytes = raw
@@ -892,11 +944,28 @@ mod tests {
         let custom = media_policy(&Env::from_pairs([
             (HELPDESK_MEDIA_TYPES, "image/png, Application/PDF"),
             (HELPDESK_MEDIA_MAX_BYTES, "1048576"),
+            (
+                HELPDESK_MEDIA_DOWNLOAD_HOSTS,
+                "*.fbsbx.com, http://127.0.0.1:8080/",
+            ),
         ]))
         .unwrap();
         assert_eq!(custom.allowed, ["image/png", "application/pdf"]);
         assert_eq!(custom.max_bytes, 1_048_576);
+        assert_eq!(
+            custom.download_hosts,
+            ["*.fbsbx.com", "http://127.0.0.1:8080"]
+        );
+        assert_eq!(
+            default.download_hosts,
+            crate::media::META_MEDIA_HOSTS,
+            "Meta's hosts unless configured"
+        );
         for (name, value) in [
+            (HELPDESK_MEDIA_DOWNLOAD_HOSTS, "evil.example/path"),
+            (HELPDESK_MEDIA_DOWNLOAD_HOSTS, "ftp://127.0.0.1"),
+            (HELPDESK_MEDIA_DOWNLOAD_HOSTS, "http://127.0.0.1:port"),
+            (HELPDESK_MEDIA_DOWNLOAD_HOSTS, ","),
             (HELPDESK_MEDIA_TYPES, "png"),
             (HELPDESK_MEDIA_TYPES, " , "),
             (HELPDESK_MEDIA_MAX_BYTES, "lots"),

@@ -199,8 +199,14 @@ async fn common(settings: &BotReplySettings, aws: &AwsClients) -> Result<Common,
             group: settings.sla.group.clone(),
             queue_arn: settings.sla.queue_arn.clone(),
             role_arn: settings.sla.role_arn.clone(),
+            dead_letter_arn: settings.sla.dead_letter_arn.clone(),
         },
     );
+    if settings.sla.dead_letter_arn.is_none() {
+        tracing::warn!(
+            "HELPDESK_SCHEDULER_DLQ_ARN is not set: SLA timers the Scheduler cannot deliver are dropped after its retries"
+        );
+    }
     Ok(Common {
         store: Arc::new(
             DynamoStore::new(aws.dynamodb().clone(), &settings.table)
@@ -235,7 +241,7 @@ async fn cloud_api(settings: &WhatsAppSettings, aws: &AwsClients) -> Result<Clou
         base_url: settings.api_base_url.clone(),
         version: settings.api_version.clone(),
         access_token,
-        timeout: std::time::Duration::from_secs(10),
+        timeout: crate::whatsapp::CALL_TIMEOUT,
     })
     .map_err(|e| StartError::Client(e.to_string()))
 }

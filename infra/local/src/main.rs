@@ -253,6 +253,15 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
                 .or_default(
                     config::WHATSAPP_API_BASE_URL,
                     &format!("http://{here}/graph"),
+                )
+                // The simulator serves media over plain http on loopback: allowed explicitly,
+                // besides Meta's hosts, unless the download hosts are configured.
+                .or_default(
+                    config::HELPDESK_MEDIA_DOWNLOAD_HOSTS,
+                    &format!(
+                        "{},http://{here}",
+                        helpdesk::media::META_MEDIA_HOSTS.join(",")
+                    ),
                 );
         }
         env = env.or_default(config::WHATSAPP_API_VERSION, LOCAL_GRAPH_VERSION);
@@ -332,7 +341,11 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
         .with_media(MediaArchive {
             source: whatsapp.clone(),
             store: media.clone(),
-            policy: config::media_policy(env)?,
+            policy: helpdesk::media::MediaPolicy {
+                // The simulator's media are on this runner's own loopback origin, over http.
+                download_hosts: vec![format!("http://{here}")],
+                ..config::media_policy(env)?
+            },
         });
         let breach = SlaBreach::new(
             BreachPorts {
