@@ -144,6 +144,7 @@ pub async fn webhook_handler(env: &Env, aws: &AwsClients) -> Result<WebhookHandl
                 group: sla.group.clone(),
                 queue_arn: sla.queue_arn.clone(),
                 role_arn: sla.role_arn.clone(),
+                dead_letter_arn: sla.dead_letter_arn.clone(),
             },
         );
         intake = intake.with_sla(Arc::new(policies), Arc::new(timers));
