@@ -529,6 +529,13 @@ impl TicketStore for FailNth {
     async fn release_agent(&self, id: &str) -> Result<(), StoreError> {
         self.inner.release_agent(id).await
     }
+    async fn release_agent_once(
+        &self,
+        entry: &crate::store::OutboxEntry,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        self.inner.release_agent_once(entry, id).await
+    }
     async fn customer_tickets(&self, w: &WaId) -> Result<Vec<Ticket>, StoreError> {
         self.inner.customer_tickets(w).await
     }

@@ -1452,6 +1452,54 @@ impl TicketStore for DynamoStore {
         condition_held("UpdateItem", result).map(|_| ())
     }
 
+    async fn release_agent_once(&self, entry: &OutboxEntry, id: &str) -> Result<(), StoreError> {
+        let done = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(values([
+                ("PK", s(ticket_pk(entry.ticket_id))),
+                ("SK", s(outbox_sort_key(&entry.inbound, entry.seq))),
+            ])))
+            .update_expression("SET done = :yes")
+            .condition_expression("done = :no")
+            .set_expression_attribute_values(Some(values([
+                (":yes", AttributeValue::Bool(true)),
+                (":no", AttributeValue::Bool(false)),
+            ])))
+            .build()
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        let release = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(values([
+                ("PK", s(AGENTS_PK)),
+                ("SK", s(format!("AGENT#{id}"))),
+            ])))
+            .update_expression("SET #load = #load - :one")
+            .condition_expression("#load > :zero")
+            .expression_attribute_names("#load", "load")
+            .set_expression_attribute_values(Some(values([(":one", n(1)), (":zero", n(0))])))
+            .build()
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        let items = vec![
+            TransactWriteItem::builder().update(done).build(),
+            TransactWriteItem::builder().update(release).build(),
+        ];
+        let failed = |codes: &[Option<String>], i: usize| {
+            codes.get(i).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed")
+        };
+        match self.transact(items).await? {
+            None => Ok(()),
+            // Given back before (a retry after the write succeeded): nothing more to do.
+            Some(codes) if failed(&codes, 0) => Ok(()),
+            // No load left to give back (presence reset, agent removed): the step is done.
+            Some(codes) if failed(&codes, 1) => self.complete_outbox(entry, None).await,
+            // No wamid in the message: errors reach the logs.
+            Some(_) => Err(StoreError::Contended(format!(
+                "the capacity release of ticket {} (outbox entry {})",
+                entry.ticket_id, entry.seq
+            ))),
+        }
+    }
+
     async fn set_presence(
         &self,
         id: &str,

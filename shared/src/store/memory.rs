@@ -549,6 +549,29 @@ impl TicketStore for MemoryStore {
         Ok(())
     }
 
+    async fn release_agent_once(&self, entry: &OutboxEntry, id: &str) -> Result<(), StoreError> {
+        let mut state = self.begin()?;
+        let key = outbox_sort_key(&entry.inbound, entry.seq);
+        let stored = state
+            .outbox
+            .get_mut(&entry.ticket_id)
+            .and_then(|o| o.get_mut(&key))
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "outbox entry {} is missing",
+                    super::outbox_log_key(&entry.inbound, entry.seq)
+                ))
+            })?;
+        if stored.done {
+            return Ok(());
+        }
+        stored.done = true;
+        if let Some(a) = state.agents.get_mut(id) {
+            a.load = a.load.saturating_sub(1);
+        }
+        Ok(())
+    }
+
     async fn set_presence(
         &self,
         id: &str,

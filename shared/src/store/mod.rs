@@ -216,6 +216,8 @@ pub enum OutboxKind {
     Notify,
     /// Analytics counters (a `StatsEvent`).
     Stats,
+    /// A slot of agent capacity to give back (a `CapacityRelease`), once.
+    Release,
 }
 
 impl OutboxKind {
@@ -226,6 +228,7 @@ impl OutboxKind {
             Self::Timer => "timer",
             Self::Notify => "notify",
             Self::Stats => "stats",
+            Self::Release => "release",
         }
     }
 
@@ -236,6 +239,7 @@ impl OutboxKind {
             "timer" => Some(Self::Timer),
             "notify" => Some(Self::Notify),
             "stats" => Some(Self::Stats),
+            "release" => Some(Self::Release),
             _ => None,
         }
     }
@@ -286,6 +290,9 @@ pub enum ActivityKind {
     Resolved,
     Reopened,
     TemplateSent,
+    /// The ticket was taken from the agent in `text` by the actor (a colleague taking it over,
+    /// a supervisor reassigning it); that agent was told.
+    TakenOver,
 }
 
 /// The sort key of an activity item: `ACT#<time>#<id>`.
@@ -549,6 +556,12 @@ pub trait TicketStore: Send + Sync {
 
     /// Gives one unit of capacity back (a ticket left the agent).
     async fn release_agent(&self, id: &str) -> Result<(), StoreError>;
+
+    /// Gives back the unit of agent `id`'s capacity that the outbox `entry` (an
+    /// [`OutboxKind::Release`]) stands for and marks the entry done, in one write: however often
+    /// it is repeated (a retry after a failure or a timeout), the slot comes back once. An agent
+    /// with no load left (or none at all) only has the entry marked done.
+    async fn release_agent_once(&self, entry: &OutboxEntry, id: &str) -> Result<(), StoreError>;
 
     /// Sets an agent's presence and/or capacity; `None` if there is no such agent.
     async fn set_presence(
