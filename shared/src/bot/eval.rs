@@ -282,9 +282,7 @@ mod tests {
             right += r.right();
             resolved += r.resolved();
             total += r.total();
-            if fold == 0 {
-                println!("{}", r.render("fold 0"));
-            }
+            println!("{}", r.render(&format!("fold {fold}")));
         }
         println!(
             "CV: right {right}/{total} = {:.1} %, resolved {resolved}/{total} = {:.1} %",
