@@ -189,6 +189,32 @@ impl Model {
         ranked
     }
 
+    /// The share of a message's words the model knows (directly, by a typo, or as a compound
+    /// of known parts): a message it mostly does not know is not worth asking back about.
+    pub fn coverage(&self, text: &str) -> f64 {
+        let normalized = normalize(text);
+        let (mut words, mut known) = (0usize, 0usize);
+        let mut scratch = Vec::new();
+        for w in normalized.split_whitespace() {
+            if w.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            words += 1;
+            scratch.clear();
+            if self.analyzer.vocabulary.contains(w) || self.analyzer.matcher.correct(w).is_some() {
+                known += 1;
+            } else {
+                self.analyzer.compound(w, &mut scratch);
+                known += usize::from(!scratch.is_empty());
+            }
+        }
+        if words == 0 {
+            0.0
+        } else {
+            known as f64 / words as f64
+        }
+    }
+
     /// Whether a normalized word occurs in the configuration or the training messages.
     pub fn knows(&self, word: &str) -> bool {
         self.analyzer.vocabulary.contains(word)

@@ -12,6 +12,9 @@ const INFLECTIONS: &[&str] = &[
     "", "s", "es", "e", "en", "n", "er", "ern", "in", "innen", "ed", "ing",
 ];
 
+/// A message with fewer known words than this share is not worth a clarifying question.
+const MIN_COVERAGE_TO_ASK: f64 = 0.5;
+
 /// The model's answer below this probability is not worth a clarifying question.
 pub const DEFAULT_CLARIFY_THRESHOLD: f64 = 0.2;
 
@@ -143,7 +146,10 @@ impl BotConfig {
             };
         }
         match second {
-            Some(second) if best.score >= self.clarify_threshold() => {
+            Some(second)
+                if best.score >= self.clarify_threshold()
+                    && self.model.coverage(text) >= MIN_COVERAGE_TO_ASK =>
+            {
                 Understanding::Unsure(best.clone(), second.clone())
             }
             _ => Understanding::Unknown,
