@@ -252,13 +252,67 @@ fn short(label: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The CI gate on text the model was not trained on. The figures are deterministic; the
+    /// floors are what the shipped model reaches (issue 15's goal is 95 % resolved): a change
+    /// to the model, the examples or the training split must not make it worse.
+    /// `cargo run -p helpdesk-local -- bot eval` prints the full report.
     #[test]
-    fn report_on_the_test_split() {
+    fn the_test_split_is_understood_at_least_as_well_as_measured() {
         let config = BotConfig::default_shop();
         let report = Report::run(&config, &test_split());
         println!("{}", report.render("test split"));
-        let near = Report::run(&config, &near_misses());
-        println!("{}", near.render("near misses"));
+        let share = |n: usize| n as f64 / report.total() as f64;
+        assert!(report.total() >= 250, "{} test messages", report.total());
+        assert!(
+            share(report.right()) >= 0.87,
+            "right at once {:.1} %",
+            100.0 * share(report.right())
+        );
+        assert!(
+            share(report.resolved()) >= 0.92,
+            "resolved {:.1} %",
+            100.0 * share(report.resolved())
+        );
+        assert!(report.false_handoffs().len() <= 1, "false handoffs");
+    }
+
+    #[test]
+    fn near_misses_of_handoff_words_do_not_hand_over_more_than_measured() {
+        let config = BotConfig::default_shop();
+        let report = Report::run(&config, &near_misses());
+        println!("{}", report.render("near misses"));
+        let false_handoffs: Vec<&str> = report
+            .false_handoffs()
+            .iter()
+            .map(|o| o.text.as_str())
+            .collect();
+        // Known and reported: handoff words used in another sense ("sofort", "Mitarbeiterin",
+        // "support team"). No typo-tolerance false handoff is allowed.
+        assert!(false_handoffs.len() <= 3, "{false_handoffs:?}");
+        for near in ["betrag", "beraten", "betrugen", "stole", "stollen"] {
+            assert!(
+                !false_handoffs
+                    .iter()
+                    .any(|t| normalize(t).split_whitespace().any(|w| w == near)),
+                "{near}: {false_handoffs:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_splits_are_disjoint_and_large_enough() {
+        let train = parse_labelled(super::super::model::TRAINING).unwrap();
+        let test = test_split();
+        let seen: std::collections::HashSet<String> =
+            train.iter().map(|e| words(&e.text)).collect();
+        let leaked: Vec<&str> = test
+            .iter()
+            .chain(&near_misses())
+            .filter(|e| seen.contains(&words(&e.text)))
+            .map(|e| e.text.as_str())
+            .collect::<Vec<_>>();
+        assert!(leaked.is_empty(), "test messages in the training split: {leaked:?}");
+        assert!(train.len() + test.len() >= 400);
     }
 
     /// Five-fold cross-validation on the TRAINING split (for choosing the model's settings
