@@ -394,7 +394,12 @@ impl BotReply {
             outbox.push(OutboxKind::WhatsApp, &crate::csat::thanks(lang));
             outbox.stats(&next, Fact::Rated(score), now);
             info!(ticket_id = %ticket.id, score, "customer rated the support");
-            return (next, outbox.build(), ReplyOutcome::Answered { sent: 0 }, None);
+            return (
+                next,
+                outbox.build(),
+                ReplyOutcome::Answered { sent: 0 },
+                None,
+            );
         }
         let input = Inbound {
             text: message.text.as_deref(),

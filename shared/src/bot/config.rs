@@ -376,9 +376,8 @@ impl BotConfig {
     pub fn parse(source: &str, origin: &str) -> Result<Self, BotConfigError> {
         let file: BotConfigFile = crate::config::parse_toml(source, origin)?;
         validate(&file, source, origin)?;
-        let shipped = parse_labelled(TRAINING).map_err(|e| {
-            BotConfigError::invalid("config/bot-train.tsv", "training split", e)
-        })?;
+        let shipped = parse_labelled(TRAINING)
+            .map_err(|e| BotConfigError::invalid("config/bot-train.tsv", "training split", e))?;
         let training: Vec<Labelled> = shipped
             .into_iter()
             .filter(|e| e.label == NONE || file.intents.iter().any(|i| i.id == e.label))

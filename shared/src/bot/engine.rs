@@ -379,7 +379,11 @@ impl<'c> Engine<'c> {
                 .find(|id| {
                     self.config.file.menu.titles.values().any(|titles| {
                         titles.get(*id).is_some_and(|t| {
-                            normalize(t).split_whitespace().collect::<Vec<_>>().join(" ") == typed
+                            normalize(t)
+                                .split_whitespace()
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                                == typed
                         })
                     })
                 })
@@ -705,9 +709,8 @@ impl<'c> Engine<'c> {
                         && words.len() <= 4
                         && words.iter().any(|w| YES.contains(w))
                         && !words.iter().any(|w| NO.contains(w)));
-                let typed_no = !words.is_empty()
-                    && words.len() <= 3
-                    && words.iter().any(|w| NO.contains(w));
+                let typed_no =
+                    !words.is_empty() && words.len() <= 3 && words.iter().any(|w| NO.contains(w));
                 let (yes, no) = match reply_id {
                     Some(id) => (id == CONSENT_YES, id == CONSENT_NO),
                     None => (typed_yes, typed_no),

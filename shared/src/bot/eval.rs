@@ -91,7 +91,10 @@ impl Report {
             .collect();
         Self {
             outcomes,
-            duplicates_of_examples: set.iter().filter(|e| examples.contains(&words(&e.text))).count(),
+            duplicates_of_examples: set
+                .iter()
+                .filter(|e| examples.contains(&words(&e.text)))
+                .count(),
             handoff_labels,
         }
     }
@@ -172,7 +175,11 @@ impl Report {
             "same text as a bot.toml example: {}",
             self.duplicates_of_examples
         );
-        let _ = writeln!(s, "\n{:<14} {:>5} {:>8} {:>9}", "label", "n", "right %", "resolved %");
+        let _ = writeln!(
+            s,
+            "\n{:<14} {:>5} {:>8} {:>9}",
+            "label", "n", "right %", "resolved %"
+        );
         for (label, (n, right, resolved)) in self.per_label() {
             let _ = writeln!(
                 s,
@@ -186,7 +193,10 @@ impl Report {
         answers.sort_unstable();
         answers.dedup();
         let labels: Vec<&str> = self.per_label().keys().copied().collect();
-        let _ = writeln!(s, "\nconfusion (rows: label, columns: the bot's answer; ? = asked back)");
+        let _ = writeln!(
+            s,
+            "\nconfusion (rows: label, columns: the bot's answer; ? = asked back)"
+        );
         let _ = write!(s, "{:<14}", "");
         for a in &answers {
             let _ = write!(s, " {:>5}", short(a));
@@ -240,7 +250,10 @@ pub fn hands_over(config: &BotConfig, intent: &str) -> bool {
 }
 
 fn words(text: &str) -> String {
-    normalize(text).split_whitespace().collect::<Vec<_>>().join(" ")
+    normalize(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A column header of at most five characters.
@@ -303,15 +316,19 @@ mod tests {
     fn the_splits_are_disjoint_and_large_enough() {
         let train = parse_labelled(super::super::model::TRAINING).unwrap();
         let test = test_split();
+        let near = near_misses();
         let seen: std::collections::HashSet<String> =
             train.iter().map(|e| words(&e.text)).collect();
         let leaked: Vec<&str> = test
             .iter()
-            .chain(&near_misses())
+            .chain(&near)
             .filter(|e| seen.contains(&words(&e.text)))
             .map(|e| e.text.as_str())
             .collect::<Vec<_>>();
-        assert!(leaked.is_empty(), "test messages in the training split: {leaked:?}");
+        assert!(
+            leaked.is_empty(),
+            "test messages in the training split: {leaked:?}"
+        );
         assert!(train.len() + test.len() >= 400);
     }
 
@@ -324,10 +341,8 @@ mod tests {
         let all: Vec<Labelled> = config.training.as_ref().clone();
         let (mut right, mut resolved, mut total) = (0, 0, 0);
         for fold in 0..5 {
-            let (held, kept): (Vec<_>, Vec<_>) = all
-                .iter()
-                .enumerate()
-                .partition(|(i, _)| i % 5 == fold);
+            let (held, kept): (Vec<_>, Vec<_>) =
+                all.iter().enumerate().partition(|(i, _)| i % 5 == fold);
             let mut c = config.clone();
             c.training = std::sync::Arc::new(kept.into_iter().map(|(_, e)| e.clone()).collect());
             c.retrain();

@@ -131,9 +131,29 @@ pub fn detect_language(text: &str) -> Option<Lang> {
 /// Real words one letter away from a handoff, routing or SLA keyword: never read as its typo
 /// ("Wie hoch ist der Betrag?" is not "Betrug"; "beraten" is not "Berater").
 pub const NOT_TYPOS: &[&str] = &[
-    "betrag", "betraege", "betragen", "betraegt", "betrugen", "beraten", "beratet", "berate",
-    "dringen", "dringt", "stollen", "stole", "layer", "heilig", "mitarbeiten", "agenda", "humane",
-    "humor", "frau", "frauen", "sofa", "scan", "scans",
+    "betrag",
+    "betraege",
+    "betragen",
+    "betraegt",
+    "betrugen",
+    "beraten",
+    "beratet",
+    "berate",
+    "dringen",
+    "dringt",
+    "stollen",
+    "stole",
+    "layer",
+    "heilig",
+    "mitarbeiten",
+    "agenda",
+    "humane",
+    "humor",
+    "frau",
+    "frauen",
+    "sofa",
+    "scan",
+    "scans",
 ];
 
 /// Whether `phrase` (normalized words) occurs in `words` as consecutive words, allowing one typo

@@ -12,4 +12,3 @@ pub use config::{BotConfig, BotConfigError, HandoffReason, Lang, Priority};
 pub use engine::{BotState, Engine, Handoff, Inbound, Lookup, OrderInfo, Reply, Turn};
 pub use service::Bot;
 pub use understanding::Understanding;
-

@@ -366,7 +366,9 @@ impl Analyzer {
             return None;
         }
         let stem = GERMAN.stem(part);
-        self.stems.contains(stem.as_ref()).then(|| stem.into_owned())
+        self.stems
+            .contains(stem.as_ref())
+            .then(|| stem.into_owned())
     }
 }
 

@@ -500,7 +500,9 @@ async fn an_opt_out_in_the_customers_words_is_recorded_only_after_the_confirmati
         )
         .await
         .unwrap();
-    let records = w.customer("Bitte schicken Sie mir keine Nachrichten mehr").await;
+    let records = w
+        .customer("Bitte schicken Sie mir keine Nachrichten mehr")
+        .await;
     assert!(w.bot.handle_batch(&records).await.is_empty());
     assert!(
         w.texts().last().unwrap().starts_with("Möchten Sie sich"),

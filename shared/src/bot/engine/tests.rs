@@ -405,10 +405,16 @@ fn silence_after_a_self_service_answer_resolves_by_the_bot_and_sends_nothing() {
 #[test]
 fn inflected_and_compound_handoff_words_hand_over() {
     for (text, reason) in [
-        ("Ich möchte mit einer Mitarbeiterin sprechen", HandoffReason::Request),
+        (
+            "Ich möchte mit einer Mitarbeiterin sprechen",
+            HandoffReason::Request,
+        ),
         ("Bitte eine Kundenberaterin", HandoffReason::Request),
         ("Kreditkartenbetrug auf meinem Konto!", HandoffReason::Fraud),
-        ("Ich habe Beschwerden über Ihren Service", HandoffReason::Complaint),
+        (
+            "Ich habe Beschwerden über Ihren Service",
+            HandoffReason::Complaint,
+        ),
     ] {
         let mut chat = Chat::new();
         let turn = chat.say(text);
@@ -503,7 +509,12 @@ fn a_menu_digit_or_title_works_at_any_point() {
     let mut chat = Chat::new();
     chat.say("Hallo");
     let turn = chat.say("Nr. 1️⃣");
-    assert_eq!(chat.state.step.as_deref(), Some("ask_order_id"), "{:?}", bodies(&turn));
+    assert_eq!(
+        chat.state.step.as_deref(),
+        Some("ask_order_id"),
+        "{:?}",
+        bodies(&turn)
+    );
 }
 
 #[test]
@@ -539,7 +550,12 @@ fn an_opt_out_in_words_asks_first_and_stop_words_alone_are_not_needed() {
 
     let mut chat = Chat::new();
     let turn = chat.say("Bitte schickt mir wieder Benachrichtigungen");
-    assert_eq!(chat.state.flow.as_deref(), Some("opt_in"), "{:?}", bodies(&turn));
+    assert_eq!(
+        chat.state.flow.as_deref(),
+        Some("opt_in"),
+        "{:?}",
+        bodies(&turn)
+    );
     let turn = chat.say("ja gerne");
     assert_eq!(turn.consent, Some(crate::consent::Keyword::OptIn));
 
