@@ -110,6 +110,7 @@ pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>>
                 "replies": turn.replies,
                 "handoff": turn.handoff,
                 "resolved": turn.resolved,
+                "consent": turn.consent,
             });
             writeln!(out, "{line}")?;
         } else {
@@ -147,6 +148,9 @@ pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>>
             }
             if turn.resolved {
                 writeln!(out, "  [resolved by the bot]")?;
+            }
+            if let Some(consent) = turn.consent {
+                writeln!(out, "  [consent recorded: {consent:?}]")?;
             }
         }
         out.flush()?;
