@@ -93,8 +93,11 @@ fn routing_errors_name_the_field() {
             .to_string()
     };
     assert!(
-        broken("reasons = [\"complaint\"]", "reasons = [\"complain\"]")
-            .contains("rules[0].reasons: unknown reason \"complain\"")
+        broken(
+            "reasons = [\"complaint\", \"fraud\"]",
+            "reasons = [\"complain\", \"fraud\"]"
+        )
+        .contains("rules[0].reasons: unknown reason \"complain\"")
     );
     assert!(
         broken("id = \"tom\"", "id = \"maria\"").contains("agents[1].id: \"maria\" is used twice")
