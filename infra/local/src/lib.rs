@@ -8,5 +8,6 @@ pub mod load;
 pub mod pages;
 pub mod provision;
 pub mod pump;
+pub mod safety;
 pub mod server;
 pub mod simulator;

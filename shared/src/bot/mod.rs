@@ -9,6 +9,8 @@ pub mod service;
 pub mod understanding;
 
 pub use config::{BotConfig, BotConfigError, HandoffReason, Lang, Priority};
-pub use engine::{BotState, Engine, Handoff, Inbound, Lookup, OrderInfo, Reply, Turn};
+pub use engine::{
+    BotState, Engine, Handoff, Inbound, Lookup, OrderInfo, OrderRequest, Reply, Turn,
+};
 pub use service::Bot;
 pub use understanding::Understanding;
