@@ -262,7 +262,7 @@ impl Intake {
         }
         Err(StoreError::Contended(format!(
             "conversation of message {}",
-            message.wamid
+            message.wamid.log_ref()
         )))
     }
 

@@ -12,6 +12,7 @@ use crate::analytics::Fact;
 use crate::bot::{Bot, BotState, Inbound};
 use crate::clock::Clock;
 use crate::consent::{Consent, Keyword};
+use crate::deadline::Deadline;
 use crate::handoff::HandoffItem;
 use crate::notify::{Audience, Notification, Notifier};
 use crate::outbox::{OutboxBuilder, OutboxRunner};
@@ -136,9 +137,32 @@ impl BotReply {
     /// Handles a batch from a FIFO queue and returns the ids of the records to deliver again:
     /// a failed record and every later record of its message group (order is kept).
     pub async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
+        self.handle_batch_until(records, Deadline::none()).await
+    }
+
+    /// [`Self::handle_batch`] within the invocation's `deadline`: records it leaves no time
+    /// for are not started but delivered again (with every later one, so order is kept), and
+    /// every Cloud API wait is bounded by the time left.
+    pub async fn handle_batch_until(
+        &self,
+        records: &[QueueRecord],
+        deadline: Deadline,
+    ) -> Vec<String> {
+        deadline.scope(self.handle_records(records, deadline)).await
+    }
+
+    async fn handle_records(&self, records: &[QueueRecord], deadline: Deadline) -> Vec<String> {
         let mut failed = Vec::new();
         let mut blocked: HashSet<String> = HashSet::new();
-        for record in records {
+        for (n, record) in records.iter().enumerate() {
+            if !deadline.allows_start() {
+                warn!(
+                    left = records.len() - n,
+                    "too little time left before the deadline; the rest of the batch is delivered again"
+                );
+                failed.extend(records[n..].iter().map(|r| r.message_id.clone()));
+                break;
+            }
             let group = record.group_id.clone().unwrap_or_default();
             if blocked.contains(&group) {
                 failed.push(record.message_id.clone());
@@ -238,10 +262,11 @@ impl BotReply {
         else {
             return Ok(message);
         };
-        let record = archive
-            .archive(message.ticket_id, &message.wamid, media_id)
-            .await
-            .map_err(BotReplyError::Media)?;
+        let record =
+            crate::deadline::within(archive.archive(message.ticket_id, &message.wamid, media_id))
+                .await
+                .map_err(|e| crate::media::MediaError::Transient(e.to_string()))?
+                .map_err(BotReplyError::Media)?;
         self.store.attach_media(&message, &record).await?;
         info!(ticket_id = %message.ticket_id, wamid = %message.wamid.log_ref(), kept = record.key.is_some(), "customer media handled");
         Ok(MessageRecord {
@@ -368,13 +393,20 @@ impl BotReply {
                 ..BotState::default()
             },
         };
-        if let Err(e) = self
-            .outbox
-            .whatsapp
-            .mark_read(&ticket.key.phone_number_id, &message.wamid)
-            .await
+        match crate::deadline::within(
+            self.outbox
+                .whatsapp
+                .mark_read(&ticket.key.phone_number_id, &message.wamid),
+        )
+        .await
         {
-            warn!(wamid = %message.wamid.log_ref(), error = %e, "could not mark the message read");
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                warn!(wamid = %message.wamid.log_ref(), error = %e, "could not mark the message read")
+            }
+            Err(e) => {
+                warn!(wamid = %message.wamid.log_ref(), error = %e, "could not mark the message read")
+            }
         }
         let content: Content<'_> =
             serde_json::from_str(&message.content).unwrap_or(Content::Unknown {

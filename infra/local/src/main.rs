@@ -25,10 +25,11 @@
 //! helpdesk-local provision [--prefix P]
 //!                                  create table, queues and schedule group in the AWS endpoint
 //!                                  of the environment (moto, DynamoDB Local, LocalStack)
-//! helpdesk-local gdpr export|erase --wa-id WA_ID
+//! helpdesk-local gdpr export|erase --wa-id WA_ID --by NAME
 //!                                  a customer's data request against the table and media
 //!                                  bucket of the environment (HELPDESK_TABLE,
-//!                                  HELPDESK_MEDIA_BUCKET): the export as JSON, or erasure
+//!                                  HELPDESK_MEDIA_BUCKET): the export as JSON, or erasure and
+//!                                  what remains where; filed in the audit log as `cli:NAME`
 //! helpdesk-local load [--rate N] [--duration SECS] [--target URL] [--customers N] [--aws]
 //!                     [--drain SECS]
 //!                                  post signed webhooks to a local runner at N/s (open loop),
@@ -48,6 +49,7 @@ use helpdesk::bot::{Bot, BotConfig};
 use helpdesk::clock::{Clock, SystemClock};
 use helpdesk::config::{self, Env};
 use helpdesk::escalation::{BreachPorts, SlaBreach};
+use helpdesk::ids::LogRef;
 use helpdesk::intake::Intake;
 use helpdesk::media::{MediaArchive, MemoryMediaStore};
 use helpdesk::notify::MemoryNotifier;
@@ -140,9 +142,19 @@ async fn main() -> ExitCode {
         Some("load") => helpdesk_local::load::cli(&args[1..], app_secret(&env)).await,
         Some("dlq") => helpdesk_local::dlq::cli(&args[1..]).await,
         Some("provision") => provision(flag(&args, "--prefix").unwrap_or("local")).await,
-        Some("gdpr") => match (args.get(1).map(String::as_str), flag(&args, "--wa-id")) {
-            (Some(action @ ("export" | "erase")), Some(wa_id)) => gdpr(&env, action, wa_id).await,
-            _ => Err("usage: helpdesk-local gdpr export|erase --wa-id WA_ID".into()),
+        Some("gdpr") => match (
+            args.get(1).map(String::as_str),
+            flag(&args, "--wa-id"),
+            flag(&args, "--by"),
+        ) {
+            (Some(action @ ("export" | "erase")), Some(wa_id), Some(by)) => {
+                gdpr(&env, action, wa_id, by).await
+            }
+            _ => Err(
+                "usage: helpdesk-local gdpr export|erase --wa-id WA_ID --by NAME (who asks: the \
+                 audit log keeps it)"
+                    .into(),
+            ),
         },
         Some("-h" | "--help" | "help") => {
             println!(
@@ -252,6 +264,15 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
                 .or_default(
                     config::WHATSAPP_API_BASE_URL,
                     &format!("http://{here}/graph"),
+                )
+                // The simulator serves media over plain http on loopback: allowed explicitly,
+                // besides Meta's hosts, unless the download hosts are configured.
+                .or_default(
+                    config::HELPDESK_MEDIA_DOWNLOAD_HOSTS,
+                    &format!(
+                        "{},http://{here}",
+                        helpdesk::media::META_MEDIA_HOSTS.join(",")
+                    ),
                 );
         }
         env = env.or_default(config::WHATSAPP_API_VERSION, LOCAL_GRAPH_VERSION);
@@ -329,7 +350,11 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
         .with_media(MediaArchive {
             source: whatsapp.clone(),
             store: media.clone(),
-            policy: config::media_policy(env)?,
+            policy: helpdesk::media::MediaPolicy {
+                // The simulator's media are on this runner's own loopback origin, over http.
+                download_hosts: vec![format!("http://{here}")],
+                ..config::media_policy(env)?
+            },
         });
         let breach = SlaBreach::new(
             BreachPorts {
@@ -452,7 +477,8 @@ async fn pump_inbound(queue: Arc<MemoryQueue>, reply: BotReply) {
         }
         records.extend(batch.into_iter().enumerate().map(|(i, m)| {
             let record = QueueRecord {
-                message_id: format!("{}-{i}", m.dedup_id),
+                // Like SQS's ids, opaque: the dedup id is the wamid, which carries the number.
+                message_id: format!("{}-{i}", LogRef::of(&m.dedup_id)),
                 group_id: Some(m.group_id),
                 body: m.body,
             };
@@ -490,7 +516,7 @@ async fn pump_handoffs(handoffs: Arc<MemoryQueue>, router: Router) {
         let records: Vec<QueueRecord> = batch
             .into_iter()
             .map(|m| QueueRecord {
-                message_id: m.dedup_id,
+                message_id: LogRef::of(&m.dedup_id).to_string(),
                 group_id: Some(m.group_id),
                 body: m.body,
             })
@@ -636,13 +662,18 @@ async fn request(
 }
 
 /// A data request against the deployed (or emulated) table and bucket.
-async fn gdpr(env: &Env, action: &str, wa_id: &str) -> Result<(), Failure> {
+async fn gdpr(env: &Env, action: &str, wa_id: &str, by: &str) -> Result<(), Failure> {
     let wa_id = helpdesk::ids::WaId::parse(wa_id).map_err(|e| format!("--wa-id: {e}"))?;
+    let by = by.trim();
+    if by.is_empty() || by.len() > 64 || by.chars().any(char::is_control) {
+        return Err("--by: name who asks (1-64 printable characters)".into());
+    }
+    let actor = format!("cli:{by}");
     let aws = helpdesk::wiring::AwsClients::new(&helpdesk::wiring::sdk_config().await);
     let privacy = helpdesk::wiring::privacy(env, &aws)?;
     let out = match action {
-        "export" => privacy.export(&wa_id).await?,
-        _ => serde_json::to_value(privacy.erase(&wa_id).await?)?,
+        "export" => privacy.export(&wa_id, &actor).await?,
+        _ => serde_json::to_value(privacy.erase(&wa_id, &actor).await?)?,
     };
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

@@ -245,6 +245,27 @@ async fn concurrent_first_messages_of_one_customer_open_exactly_one_ticket() {
 }
 
 #[tokio::test]
+async fn a_conversation_that_stays_contended_is_retried_and_its_error_names_no_wamid() {
+    // GIVEN a conversation every write of which loses to another writer
+    let w = world();
+    w.store.lose_races(MAX_ATTEMPTS);
+    let wamid = "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFjNFQjBDMDk=";
+    // WHEN Anna's message arrives
+    let report = deliver(&w, &text(wamid, T0)).await;
+    // THEN the webhook fails (Meta retries) with an error that shows the digest only
+    let error = report.error.expect("contended").to_string();
+    assert!(error.contains("another writer"), "{error}");
+    assert!(
+        error.contains(&Wamid::parse(wamid).unwrap().log_ref().to_string()),
+        "{error}"
+    );
+    assert!(!error.contains("HBgN") && !error.contains(ANNA), "{error}");
+    // AND the retry stores it
+    assert_eq!(deliver(&w, &text(wamid, T0)).await.error, None);
+    assert_eq!(w.store.tickets().len(), 1);
+}
+
+#[tokio::test]
 async fn statuses_move_an_outbound_message_forward_only() {
     let w = world();
     deliver(&w, &text("wamid.in", T0)).await;
@@ -499,6 +520,13 @@ impl TicketStore for FailNth {
     async fn release_agent(&self, id: &str) -> Result<(), StoreError> {
         self.inner.release_agent(id).await
     }
+    async fn release_agent_once(
+        &self,
+        entry: &crate::store::OutboxEntry,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        self.inner.release_agent_once(entry, id).await
+    }
     async fn customer_tickets(&self, w: &WaId) -> Result<Vec<Ticket>, StoreError> {
         self.inner.customer_tickets(w).await
     }
@@ -545,5 +573,14 @@ impl TicketStore for FailNth {
     }
     async fn stats(&self, day: &str) -> Result<Vec<crate::store::StatsRow>, StoreError> {
         self.inner.stats(day).await
+    }
+    async fn record_audit(&self, r: &crate::store::AuditRecord) -> Result<(), StoreError> {
+        self.inner.record_audit(r).await
+    }
+    async fn audit(&self, day: &str) -> Result<Vec<crate::store::AuditRecord>, StoreError> {
+        self.inner.audit(day).await
+    }
+    fn retention(&self) -> Option<crate::store::Retention> {
+        self.inner.retention()
     }
 }

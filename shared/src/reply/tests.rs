@@ -536,3 +536,33 @@ async fn an_opt_out_the_customer_declines_changes_nothing() {
     assert_eq!(w.store.consent(&wa_id).await.unwrap(), None);
     assert_eq!(w.texts().last().unwrap(), "All right, nothing changes.");
 }
+
+#[tokio::test]
+async fn records_left_without_time_before_the_deadline_are_redelivered_not_started() {
+    use crate::deadline::{Deadline, START_RESERVE};
+    let w = world();
+    let mut records = w.customer("Hallo").await;
+    records.extend(w.customer("Versandkosten?").await);
+    let short = Deadline::after(START_RESERVE - Duration::from_secs(1));
+    assert_eq!(
+        w.bot.handle_batch_until(&records, short).await,
+        ["m1-0", "m2-0"],
+        "both go back to the queue, in order"
+    );
+    assert!(w.texts().is_empty(), "nothing was started");
+    assert!(
+        w.store
+            .messages(w.ticket().id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.handled_at.is_none())
+    );
+
+    let ample = Deadline::after(START_RESERVE * 4);
+    assert!(w.bot.handle_batch_until(&records, ample).await.is_empty());
+    assert!(
+        !w.texts().is_empty(),
+        "redelivered in time, they are answered"
+    );
+}

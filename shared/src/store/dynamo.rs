@@ -34,8 +34,8 @@ type Item = HashMap<String, AttributeValue>;
 pub struct DynamoStore {
     client: Client,
     table: String,
-    /// How long messages and notes are kept (DynamoDB TTL on `expires_at`).
-    retention: jiff::SignedDuration,
+    /// How long customer data and proof are kept (DynamoDB TTL on `expires_at`).
+    retention: super::Retention,
 }
 
 impl DynamoStore {
@@ -43,20 +43,24 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
-            retention: super::DEFAULT_RETENTION,
+            retention: super::Retention::default(),
         }
     }
 
-    pub fn with_retention(mut self, retention: jiff::SignedDuration) -> Self {
+    pub fn with_retention(mut self, retention: super::Retention) -> Self {
         self.retention = retention;
         self
     }
 
+    /// The TTL of conversation data (tickets, messages, notes, conversations, profiles) that
+    /// last changed at `from`.
     fn expires_at(&self, from: Timestamp) -> AttributeValue {
-        n(from
-            .saturating_add(self.retention)
-            .unwrap_or(Timestamp::MAX)
-            .as_second())
+        n(self.retention.data_until(from).as_second())
+    }
+
+    /// The TTL of proof (consent, audit) recorded at `from`.
+    fn proof_expires_at(&self, from: Timestamp) -> AttributeValue {
+        n(self.retention.proof_until(from).as_second())
     }
 
     /// A message item that expires after the retention period.
@@ -746,7 +750,10 @@ impl TicketStore for DynamoStore {
             ("ticket_id", s(ticket.id.to_string())),
             ("opened_at", ts(ticket.created_at)),
             ("last_customer_at", ts(first.sent_at)),
+            ("expires_at", self.expires_at(first.sent_at)),
         ]);
+        let mut ticket_item = ticket_item(ticket);
+        ticket_item.insert("expires_at".into(), self.expires_at(ticket.updated_at));
         let conversation_put = match replacing {
             None => self.put(conversation, "attribute_not_exists(PK)", None)?,
             Some(old) => self.put(
@@ -758,7 +765,7 @@ impl TicketStore for DynamoStore {
         let items = vec![
             self.put(seen_item(first), "attribute_not_exists(PK)", None)?,
             conversation_put,
-            self.put(ticket_item(ticket), "attribute_not_exists(PK)", None)?,
+            self.put(ticket_item, "attribute_not_exists(PK)", None)?,
             self.put(self.message_item(first), "attribute_not_exists(PK)", None)?,
         ];
         Ok(match self.transact(items).await? {
@@ -778,10 +785,11 @@ impl TicketStore for DynamoStore {
             let update = Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(conversation_key))
-                .update_expression("SET last_customer_at = :new")
+                .update_expression("SET last_customer_at = :new, expires_at = :expires")
                 .condition_expression("ticket_id = :tid AND last_customer_at = :read")
                 .set_expression_attribute_values(Some(values([
                     (":new", ts(message.sent_at)),
+                    (":expires", self.expires_at(message.sent_at)),
                     (":tid", s(read.ticket_id.to_string())),
                     (":read", ts(read.last_customer_at)),
                 ])))
@@ -801,8 +809,13 @@ impl TicketStore for DynamoStore {
                 .map_err(|e| StoreError::Rejected(e.to_string()))?;
             TransactWriteItem::builder().condition_check(check).build()
         };
-        let mut set = "SET updated_at = :now, version = version + :one".to_owned();
-        let mut ticket_values = values([(":now", ts(message.recorded_at)), (":one", n(1))]);
+        let mut set =
+            "SET updated_at = :now, version = version + :one, expires_at = :expires".to_owned();
+        let mut ticket_values = values([
+            (":now", ts(message.recorded_at)),
+            (":one", n(1)),
+            (":expires", self.expires_at(message.recorded_at)),
+        ]);
         if advances {
             set.push_str(", last_inbound_at = :last");
             ticket_values.insert(":last".into(), ts(message.sent_at));
@@ -932,7 +945,8 @@ impl TicketStore for DynamoStore {
             .key("PK", s(customer_pk(wa_id)))
             .key("SK", s("PROFILE"))
             .update_expression(
-                "SET entity = :entity, wa_id = :wa_id, profile_name = :name, updated_at = :at",
+                "SET entity = :entity, wa_id = :wa_id, profile_name = :name, updated_at = :at, \
+                 expires_at = :expires",
             )
             .condition_expression("attribute_not_exists(updated_at) OR updated_at <= :at")
             .set_expression_attribute_values(Some(values([
@@ -940,6 +954,7 @@ impl TicketStore for DynamoStore {
                 (":wa_id", s(wa_id.as_str())),
                 (":name", s(name)),
                 (":at", ts(at)),
+                (":expires", self.expires_at(at)),
             ])))
             .send()
             .await;
@@ -989,10 +1004,12 @@ impl TicketStore for DynamoStore {
         let mut sets = vec![
             "updated_at = :now".to_owned(),
             "version = :version".to_owned(),
+            "expires_at = :expires".to_owned(),
         ];
         let mut removes = Vec::new();
         let mut vals = values([
             (":now", ts(turn.now)),
+            (":expires", self.expires_at(turn.now)),
             (":version", n(t.version)),
             (":expected", n(t.version.saturating_sub(1))),
         ]);
@@ -1114,7 +1131,7 @@ impl TicketStore for DynamoStore {
             }
             Some(_) => Err(StoreError::Contended(format!(
                 "outbox entry {}",
-                outbox_sort_key(&entry.inbound, entry.seq)
+                super::outbox_log_key(&entry.inbound, entry.seq)
             ))),
         }
     }
@@ -1242,6 +1259,7 @@ impl TicketStore for DynamoStore {
                 ("opted_in", AttributeValue::Bool(consent.opted_in)),
                 ("at", ts(consent.at)),
                 ("source", s(&consent.source)),
+                ("expires_at", self.proof_expires_at(consent.at)),
             ])))
             .condition_expression("attribute_not_exists(PK) OR #at <= :at")
             .expression_attribute_names("#at", "at")
@@ -1318,6 +1336,54 @@ impl TicketStore for DynamoStore {
             .send()
             .await;
         condition_held("UpdateItem", result).map(|_| ())
+    }
+
+    async fn release_agent_once(&self, entry: &OutboxEntry, id: &str) -> Result<(), StoreError> {
+        let done = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(values([
+                ("PK", s(ticket_pk(entry.ticket_id))),
+                ("SK", s(outbox_sort_key(&entry.inbound, entry.seq))),
+            ])))
+            .update_expression("SET done = :yes")
+            .condition_expression("done = :no")
+            .set_expression_attribute_values(Some(values([
+                (":yes", AttributeValue::Bool(true)),
+                (":no", AttributeValue::Bool(false)),
+            ])))
+            .build()
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        let release = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(values([
+                ("PK", s(AGENTS_PK)),
+                ("SK", s(format!("AGENT#{id}"))),
+            ])))
+            .update_expression("SET #load = #load - :one")
+            .condition_expression("#load > :zero")
+            .expression_attribute_names("#load", "load")
+            .set_expression_attribute_values(Some(values([(":one", n(1)), (":zero", n(0))])))
+            .build()
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        let items = vec![
+            TransactWriteItem::builder().update(done).build(),
+            TransactWriteItem::builder().update(release).build(),
+        ];
+        let failed = |codes: &[Option<String>], i: usize| {
+            codes.get(i).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed")
+        };
+        match self.transact(items).await? {
+            None => Ok(()),
+            // Given back before (a retry after the write succeeded): nothing more to do.
+            Some(codes) if failed(&codes, 0) => Ok(()),
+            // No load left to give back (presence reset, agent removed): the step is done.
+            Some(codes) if failed(&codes, 1) => self.complete_outbox(entry, None).await,
+            // No wamid in the message: errors reach the logs.
+            Some(_) => Err(StoreError::Contended(format!(
+                "the capacity release of ticket {} (outbox entry {})",
+                entry.ticket_id, entry.seq
+            ))),
+        }
     }
 
     async fn set_presence(
@@ -1481,6 +1547,51 @@ impl TicketStore for DynamoStore {
         }
         Ok(rows.into_values().collect())
     }
+
+    async fn record_audit(&self, record: &super::AuditRecord) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(values([
+                ("PK", s(format!("AUDIT#{}", record.day()))),
+                ("SK", s(super::audit_sort_key(record))),
+                ("entity", s("audit")),
+                ("audit_id", s(&record.id)),
+                ("at", ts(record.at)),
+                ("actor", s(&record.actor)),
+                ("action", s(record.action.as_str())),
+                ("customer", s(&record.customer)),
+                ("detail", s(&record.detail)),
+                ("expires_at", self.proof_expires_at(record.at)),
+            ])))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        // Filed before (a retried request): the first record stands.
+        condition_held("PutItem", result).map(|_| ())
+    }
+
+    async fn audit(&self, day: &str) -> Result<Vec<super::AuditRecord>, StoreError> {
+        self.query_all(format!("AUDIT#{day}"), "REC#", audit_from)
+            .await
+    }
+
+    fn retention(&self) -> Option<super::Retention> {
+        Some(self.retention)
+    }
+}
+
+fn audit_from(item: &Item) -> Result<super::AuditRecord, StoreError> {
+    let r = Reader(item);
+    Ok(super::AuditRecord {
+        id: r.str("audit_id")?.to_owned(),
+        at: r.time("at")?,
+        actor: r.str("actor")?.to_owned(),
+        action: r.parse("action", super::AuditAction::parse)?,
+        customer: r.str("customer")?.to_owned(),
+        detail: r.str("detail")?.to_owned(),
+    })
 }
 
 /// The GSI over `queue_key` (`<status>#<team>`) and `ticket_id`.
