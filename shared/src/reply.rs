@@ -216,7 +216,16 @@ impl BotReply {
             let keyword = self.record_consent(&current, &message).await?;
             let (next, outbox, outcome) = match keyword {
                 Some(keyword) => self.confirm_consent(&current, &message, keyword),
-                None => self.decide(&current, &message).await,
+                None => {
+                    let (next, outbox, outcome, confirmed) = self.decide(&current, &message).await;
+                    if let Some(keyword) = confirmed {
+                        // Confirmed in the bot's dialogue ("please stop sending me messages",
+                        // then "Yes"): recorded before the turn, like a keyword, so a
+                        // redelivery records the same.
+                        self.set_consent(&current, &message, keyword).await?;
+                    }
+                    (next, outbox, outcome)
+                }
             };
             let write = BotTurnWrite {
                 ticket: &next,
@@ -280,14 +289,35 @@ impl BotReply {
         else {
             return Ok(None);
         };
+        self.record(ticket, message, keyword, "keyword").await?;
+        Ok(Some(keyword))
+    }
+
+    /// An opt-out or opt-in the customer confirmed in the bot's dialogue.
+    async fn set_consent(
+        &self,
+        ticket: &Ticket,
+        message: &MessageRecord,
+        keyword: Keyword,
+    ) -> Result<(), BotReplyError> {
+        self.record(ticket, message, keyword, "bot").await
+    }
+
+    async fn record(
+        &self,
+        ticket: &Ticket,
+        message: &MessageRecord,
+        keyword: Keyword,
+        source: &str,
+    ) -> Result<(), BotReplyError> {
         let consent = Consent {
             opted_in: keyword == Keyword::OptIn,
             at: message.sent_at,
-            source: "keyword".into(),
+            source: source.into(),
         };
         self.store.set_consent(&ticket.key.wa_id, &consent).await?;
-        info!(ticket_id = %ticket.id, opted_in = consent.opted_in, "customer consent recorded");
-        Ok(Some(keyword))
+        info!(ticket_id = %ticket.id, opted_in = consent.opted_in, source, "customer consent recorded");
+        Ok(())
     }
 
     /// The confirmation of a consent keyword; the ticket and the bot's state stay as they are.
@@ -306,12 +336,13 @@ impl BotReply {
         (next, outbox.build(), ReplyOutcome::Answered { sent: 0 })
     }
 
-    /// The ticket after the bot's turn, the outbox, and what to log.
+    /// The ticket after the bot's turn, the outbox, what to log, and a consent change the
+    /// customer confirmed.
     async fn decide(
         &self,
         ticket: &Ticket,
         message: &MessageRecord,
-    ) -> (Ticket, Vec<OutboxEntry>, ReplyOutcome) {
+    ) -> (Ticket, Vec<OutboxEntry>, ReplyOutcome, Option<Keyword>) {
         let now = self.clock.now();
         let mut next = ticket.clone();
         next.version += 1;
@@ -354,7 +385,7 @@ impl BotReply {
                 ],
                 &mut outbox,
             );
-            return (next, outbox.build(), ReplyOutcome::WithAgent);
+            return (next, outbox.build(), ReplyOutcome::WithAgent, None);
         }
         let state = match ticket.status {
             TicketStatus::Bot => ticket.bot.clone().unwrap_or_default(),
@@ -398,7 +429,12 @@ impl BotReply {
             outbox.push(OutboxKind::WhatsApp, &crate::csat::thanks(lang));
             outbox.stats(&next, Fact::Rated(score), now);
             info!(ticket_id = %ticket.id, score, "customer rated the support");
-            return (next, outbox.build(), ReplyOutcome::Answered { sent: 0 });
+            return (
+                next,
+                outbox.build(),
+                ReplyOutcome::Answered { sent: 0 },
+                None,
+            );
         }
         let input = Inbound {
             text: message.text.as_deref(),
@@ -468,7 +504,12 @@ impl BotReply {
             // After the clocks, so the SLA outcome is in the count.
             outbox.stats(&next, Fact::Resolved, now);
         }
-        (next, outbox.build(), ReplyOutcome::Answered { sent: 0 })
+        (
+            next,
+            outbox.build(),
+            ReplyOutcome::Answered { sent: 0 },
+            turn.consent,
+        )
     }
 
     /// Applies SLA events, each at its time, to the ticket's clocks (choosing the policy if the

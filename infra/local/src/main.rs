@@ -15,6 +15,10 @@
 //! helpdesk-local bot [--config FILE] [--lang de|en] [--json]
 //!                                  try the bot: one customer message per stdin line
 //!                                  ("#id" taps a button); prints replies, intent, handoff
+//! helpdesk-local bot eval [--config FILE] [--set FILE] [--near FILE]
+//!                                  the intent model on the labelled test split and the
+//!                                  near-miss set (default: the shipped ones): accuracy per
+//!                                  intent, confusion table, false handoffs, every miss
 //! helpdesk-local sla --start RFC3339 [--priority P] [--category C] [--tier T] [--text T]
 //!                    [--pause FROM/TO]... [--config FILE] [--json]
 //!                                  show the SLA policy chosen and every deadline
@@ -104,6 +108,13 @@ async fn main() -> ExitCode {
             Some(text) => say(&env, text, flag(&args, "--from"), flag(&args, "--name")).await,
             None => Err("usage: helpdesk-local say TEXT [--from WA_ID] [--name NAME]".into()),
         },
+        Some("bot") if args.get(1).map(String::as_str) == Some("eval") => {
+            try_bot::eval(try_bot::EvalOptions {
+                config: flag(&args, "--config"),
+                set: flag(&args, "--set"),
+                near: flag(&args, "--near"),
+            })
+        }
         Some("bot") => {
             try_bot::run(try_bot::Options {
                 config: flag(&args, "--config"),

@@ -592,6 +592,58 @@ async fn a_send_time_ahead_of_our_clock_counts_from_when_the_message_arrived() {
 }
 
 #[tokio::test]
+async fn an_opt_out_in_the_customers_words_is_recorded_only_after_the_confirmation() {
+    let w = world();
+    let wa_id = crate::ids::WaId::parse(ANNA).unwrap();
+    w.store
+        .set_consent(
+            &wa_id,
+            &Consent {
+                opted_in: true,
+                at: Timestamp::from_second(T0).unwrap(),
+                source: "web_form".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let records = w
+        .customer("Bitte schicken Sie mir keine Nachrichten mehr")
+        .await;
+    assert!(w.bot.handle_batch(&records).await.is_empty());
+    assert!(
+        w.texts().last().unwrap().starts_with("Möchten Sie sich"),
+        "{:?}",
+        w.texts()
+    );
+    let before = w.store.consent(&wa_id).await.unwrap().unwrap();
+    assert!(before.opted_in, "not before the customer confirms");
+
+    let records = w.customer("Ja").await;
+    assert!(w.bot.handle_batch(&records).await.is_empty());
+    let after = w.store.consent(&wa_id).await.unwrap().unwrap();
+    assert!(!after.opted_in);
+    assert_eq!(after.source, "bot");
+    assert!(w.texts().last().unwrap().starts_with("Sie sind abgemeldet"));
+
+    // A redelivery of the confirmation records nothing new and sends nothing again.
+    let sent = w.texts().len();
+    assert!(w.bot.handle_batch(&records).await.is_empty());
+    assert_eq!(w.texts().len(), sent);
+}
+
+#[tokio::test]
+async fn an_opt_out_the_customer_declines_changes_nothing() {
+    let w = world();
+    let wa_id = crate::ids::WaId::parse(ANNA).unwrap();
+    let records = w.customer("please stop sending me messages").await;
+    w.bot.handle_batch(&records).await;
+    let records = w.customer("no").await;
+    w.bot.handle_batch(&records).await;
+    assert_eq!(w.store.consent(&wa_id).await.unwrap(), None);
+    assert_eq!(w.texts().last().unwrap(), "All right, nothing changes.");
+}
+
+#[tokio::test]
 async fn records_left_without_time_before_the_deadline_are_redelivered_not_started() {
     use crate::deadline::{Deadline, START_RESERVE};
     let w = world();
