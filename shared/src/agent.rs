@@ -928,9 +928,8 @@ impl AgentDesk {
                     .push(log(ActivityKind::Reopened, None, Vec::new()));
                 if let Some(clocks) = change.next.sla.as_mut() {
                     clocks.apply(SlaEvent::Resumed, now);
-                    clocks.apply(SlaEvent::Opened, now);
                 }
-                event = Some(SlaEvent::HandedOff);
+                event = Some(SlaEvent::Reopened);
             }
         }
         if let (Some(sla), Some(clocks)) = (&self.sla, change.next.sla.as_mut()) {

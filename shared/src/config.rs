@@ -294,6 +294,9 @@ pub struct IntakeSettings {
     pub inbound_queue_url: String,
     pub window: ConversationWindow,
     pub retention: crate::store::Retention,
+    /// Where a new ticket's first SLA timers go (set when `HELPDESK_SLA_QUEUE_ARN` is): armed
+    /// at intake, they run even if the bot never gets to the message.
+    pub sla: Option<SlaSettings>,
 }
 
 /// Settings of the webhook intake function, ready to use.
@@ -305,6 +308,7 @@ pub struct IntakeConfig {
     pub inbound_queue_url: String,
     pub window: ConversationWindow,
     pub retention: crate::store::Retention,
+    pub sla: Option<SlaSettings>,
 }
 
 impl IntakeSettings {
@@ -316,6 +320,10 @@ impl IntakeSettings {
             inbound_queue_url: fifo_queue_url(env, HELPDESK_INBOUND_QUEUE_URL)?,
             window: conversation_window(env)?,
             retention: retention(env)?,
+            sla: match env.get(HELPDESK_SLA_QUEUE_ARN) {
+                Some(_) => Some(SlaSettings::from_env(env)?),
+                None => None,
+            },
         })
     }
 
@@ -334,6 +342,7 @@ impl IntakeSettings {
             inbound_queue_url: self.inbound_queue_url,
             window: self.window,
             retention: self.retention,
+            sla: self.sla,
         };
         if config.app_secret.expose_secret().is_empty() {
             return Err(ConfigError::invalid(WHATSAPP_APP_SECRET, "is empty"));

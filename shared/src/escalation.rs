@@ -497,19 +497,25 @@ impl SlaBreach {
                 next.priority = Some(next.priority.map_or(handoff, |p| p.max(handoff)));
                 next.handoff_reason = Some(HandoffReason::BotTimeLimit);
                 next.bot = Some(turn.state);
+                // Keyed by this timer, not by the ticket's opening message: that message may
+                // have handed the ticket over before, and routing would take this handoff for
+                // the earlier one.
                 let item = HandoffItem::for_ticket(
                     ticket,
                     HandoffReason::BotTimeLimit,
                     next.priority.unwrap_or(Priority::Normal),
                     self.clock.now(),
-                    ticket.opened_by.clone(),
+                    outbox.key().clone(),
                 );
                 outbox.push(OutboxKind::Handoff, &item);
                 next.handed_off_at = Some(self.clock.now());
                 next.first_response_at = None;
                 outbox.stats(next, Fact::HandedOff, self.clock.now());
                 if let Some(clocks) = next.sla.as_mut() {
-                    clocks.apply(SlaEvent::HandedOff, self.clock.now());
+                    // The customer has waited for a person since the limit was reached, however
+                    // late this timer was handled.
+                    let reached = payload.due_at.min(self.clock.now());
+                    clocks.apply(SlaEvent::HandedOff, reached);
                 }
                 info!(ticket_id = %ticket.id, "bot time limit reached; handed to a person");
             }

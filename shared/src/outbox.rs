@@ -101,6 +101,11 @@ impl OutboxBuilder {
         }
     }
 
+    /// The key of the change this outbox belongs to (unique per change of the ticket).
+    pub fn key(&self) -> &Wamid {
+        &self.key
+    }
+
     pub fn push(&mut self, kind: OutboxKind, payload: &impl Serialize) {
         self.entries.push(OutboxEntry {
             ticket_id: self.ticket_id,

@@ -124,12 +124,31 @@ pub async fn webhook_handler(env: &Env, aws: &AwsClients) -> Result<WebhookHandl
     let store =
         DynamoStore::new(aws.dynamodb().clone(), &config.table).with_retention(config.retention);
     let queue = SqsQueue::new(aws.sqs().clone(), &config.inbound_queue_url);
-    let intake = Intake::new(
+    let mut intake = Intake::new(
         Arc::new(store),
         Arc::new(queue),
         Arc::new(SystemClock),
         config.window,
     );
+    if let Some(sla) = &config.sla {
+        let policies = match &sla.policies {
+            Some(path) => SlaConfig::load(path).map_err(|e| ConfigError::Invalid {
+                name: crate::config::HELPDESK_SLA_CONFIG,
+                reason: e.to_string(),
+            })?,
+            None => SlaConfig::default_policies(),
+        };
+        let timers = SchedulerTimers::new(
+            aws.scheduler().clone(),
+            SchedulerTarget {
+                group: sla.group.clone(),
+                queue_arn: sla.queue_arn.clone(),
+                role_arn: sla.role_arn.clone(),
+                dead_letter_arn: sla.dead_letter_arn.clone(),
+            },
+        );
+        intake = intake.with_sla(Arc::new(policies), Arc::new(timers));
+    }
     Ok(
         WebhookHandler::new(intake, &config.app_secret, config.verify_token)
             .with_metrics(Metrics::from_env(env)),

@@ -15,6 +15,10 @@
 //! helpdesk-local bot [--config FILE] [--lang de|en] [--json]
 //!                                  try the bot: one customer message per stdin line
 //!                                  ("#id" taps a button); prints replies, intent, handoff
+//! helpdesk-local bot eval [--config FILE] [--set FILE] [--near FILE]
+//!                                  the intent model on the labelled test split and the
+//!                                  near-miss set (default: the shipped ones): accuracy per
+//!                                  intent, confusion table, false handoffs, every miss
 //! helpdesk-local sla --start RFC3339 [--priority P] [--category C] [--tier T] [--text T]
 //!                    [--pause FROM/TO]... [--config FILE] [--json]
 //!                                  show the SLA policy chosen and every deadline
@@ -104,6 +108,13 @@ async fn main() -> ExitCode {
             Some(text) => say(&env, text, flag(&args, "--from"), flag(&args, "--name")).await,
             None => Err("usage: helpdesk-local say TEXT [--from WA_ID] [--name NAME]".into()),
         },
+        Some("bot") if args.get(1).map(String::as_str) == Some("eval") => {
+            try_bot::eval(try_bot::EvalOptions {
+                config: flag(&args, "--config"),
+                set: flag(&args, "--set"),
+                near: flag(&args, "--near"),
+            })
+        }
         Some("bot") => {
             try_bot::run(try_bot::Options {
                 config: flag(&args, "--config"),
@@ -307,13 +318,6 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
             timeout: std::time::Duration::from_secs(10),
         })?);
         let window = config::conversation_window(env)?;
-        let intake = Intake::new(store.clone(), queue.clone(), clock.clone(), window);
-        let verify_token = env
-            .get(config::WHATSAPP_VERIFY_TOKEN)
-            .unwrap_or(LOCAL_VERIFY_TOKEN)
-            .to_owned();
-        let handler =
-            WebhookHandler::new(intake, &app_secret(env), SecretString::from(verify_token));
         let bot_config = match env.get(config::HELPDESK_BOT_CONFIG) {
             Some(path) => BotConfig::load(std::path::Path::new(path))?,
             None => BotConfig::default_shop(),
@@ -324,6 +328,15 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
             None => SlaConfig::default_policies(),
         });
         let timers = Arc::new(MemoryTimers::new());
+        // As in AWS: a new ticket's first SLA timers are armed at intake.
+        let intake = Intake::new(store.clone(), queue.clone(), clock.clone(), window)
+            .with_sla(sla.clone(), timers.clone());
+        let verify_token = env
+            .get(config::WHATSAPP_VERIFY_TOKEN)
+            .unwrap_or(LOCAL_VERIFY_TOKEN)
+            .to_owned();
+        let handler =
+            WebhookHandler::new(intake, &app_secret(env), SecretString::from(verify_token));
         let notifier = Arc::new(MemoryNotifier::new());
         let media = Arc::new(MemoryMediaStore::new());
         let bot = Bot::new(bot_config.clone(), Arc::new(MemoryOrders::demo()));

@@ -326,7 +326,15 @@ async fn statuses_move_an_outbound_message_forward_only() {
         ),
     )
     .await;
-    assert_eq!((unknown.error, unknown.statuses_unknown), (None, 1));
+    assert_eq!(
+        (
+            unknown.error,
+            unknown.statuses_unknown,
+            unknown.statuses_held
+        ),
+        (None, 0, 1),
+        "a status before its message is kept for it"
+    );
 
     let messages = w.store.messages(ticket).await.unwrap();
     let sent = messages
@@ -377,6 +385,7 @@ fn chains_keep_a_conversation_split_over_batches_in_one_chain() {
                 enqueued: false,
             },
             false,
+            Vec::new(),
         )
     };
     let (a, b, c) = (
@@ -583,4 +592,99 @@ impl TicketStore for FailNth {
     fn retention(&self) -> Option<crate::store::Retention> {
         self.inner.retention()
     }
+}
+
+#[tokio::test]
+async fn a_status_that_overtakes_its_message_is_applied_when_the_message_is_recorded() {
+    // GIVEN Meta's "delivered" and "sent" for a reply we have not recorded yet
+    let w = world();
+    deliver(&w, &text("wamid.in1", T0)).await;
+    let ticket = w.store.tickets()[0].id;
+    let status = |wamid: &'static str, state: &'static str, at: i64| {
+        status_notification(
+            NUMBER,
+            &[SampleStatus {
+                wamid,
+                status: state,
+                recipient: ANNA,
+                timestamp: at,
+            }],
+        )
+    };
+    for (wamid, state, at) in [
+        ("wamid.OUT-A", "delivered", T0 + 12),
+        ("wamid.OUT-A", "sent", T0 + 11),
+        ("wamid.OUT-B", "read", T0 + 13),
+    ] {
+        let report = deliver(&w, &status(wamid, state, at)).await;
+        assert_eq!((report.error, report.statuses_held), (None, 1), "{state}");
+    }
+    let reply = |wamid: &str| MessageRecord {
+        ticket_id: ticket,
+        wamid: Wamid::parse(wamid).unwrap(),
+        direction: Direction::Outbound,
+        sent_at: Timestamp::from_second(T0 + 10).unwrap(),
+        recorded_at: Timestamp::from_second(T0 + 14).unwrap(),
+        kind: "text".into(),
+        text: Some("Hallo Anna!".into()),
+        media_id: None,
+        content: "{}".into(),
+        context_id: None,
+        profile_name: None,
+        delivery: None,
+        handled_at: None,
+        media: None,
+        sent_by: None,
+    };
+
+    // WHEN the messages are recorded: one directly, one as a bot turn's sent reply
+    w.store
+        .record_outbound(&reply("wamid.OUT-A"))
+        .await
+        .unwrap();
+    let entry = crate::store::OutboxEntry {
+        ticket_id: ticket,
+        inbound: Wamid::parse("wamid.in1").unwrap(),
+        seq: 9,
+        kind: crate::store::OutboxKind::WhatsApp,
+        payload: "{}".into(),
+        done: false,
+    };
+    let turn = crate::store::BotTurnWrite {
+        ticket: &{
+            let mut t = w.store.ticket(ticket).await.unwrap().unwrap();
+            t.version += 1;
+            t
+        },
+        message: None,
+        outbox: std::slice::from_ref(&entry),
+        activity: &[],
+        now: Timestamp::from_second(T0 + 10).unwrap(),
+    };
+    w.store.commit_bot_turn(&turn).await.unwrap();
+    w.store
+        .complete_outbox(&entry, Some(&reply("wamid.OUT-B")))
+        .await
+        .unwrap();
+
+    // THEN each shows the best state Meta reported, at Meta's time
+    let messages = w.store.messages(ticket).await.unwrap();
+    let delivery = |wamid: &str| {
+        messages
+            .iter()
+            .find(|m| m.wamid.as_str() == wamid)
+            .and_then(|m| m.delivery.as_ref())
+            .map(|d| (d.state, d.at.as_second()))
+    };
+    assert_eq!(
+        delivery("wamid.OUT-A"),
+        Some((DeliveryState::Delivered, T0 + 12))
+    );
+    assert_eq!(
+        delivery("wamid.OUT-B"),
+        Some((DeliveryState::Read, T0 + 13))
+    );
+    // A later status applies as usual; the kept one is gone.
+    let report = deliver(&w, &status("wamid.OUT-A", "read", T0 + 20)).await;
+    assert_eq!(report.statuses_applied, 1);
 }

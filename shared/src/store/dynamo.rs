@@ -18,10 +18,10 @@ use jiff::Timestamp;
 
 use super::memory::errors_json;
 use super::{
-    Activity, Agent, BotTurnWrite, Customer, Delivery, Direction, MessageRecord, OutboxEntry,
-    OutboxKind, SEEN_RETENTION, SeenMessage, StatsEvent, StatsRow, StatusOutcome, StoreError,
-    TicketIndex, TicketPage, TicketStore, TurnOutcome, WriteOutcome, activity_sort_key,
-    message_sort_key, outbox_sort_key, sortable_time,
+    Activity, Agent, BotTurnWrite, Customer, Delivery, Direction, EARLY_STATUS_RETENTION,
+    MessageRecord, OutboxEntry, OutboxKind, SEEN_RETENTION, SeenMessage, StatsEvent, StatsRow,
+    StatusOutcome, StoreError, TicketIndex, TicketPage, TicketStore, TurnOutcome, WriteOutcome,
+    activity_sort_key, message_sort_key, outbox_sort_key, sortable_time,
 };
 use crate::bot::{HandoffReason, Priority};
 use crate::ids::{ConversationKey, PhoneNumberId, TicketId, WaId, Wamid};
@@ -186,6 +186,119 @@ impl DynamoStore {
         Ok(out)
     }
 
+    /// Keeps a status for a message not recorded yet (`WAMID#<wamid>`/`STATUS`), the best
+    /// state only, until [`EARLY_STATUS_RETENTION`] has passed.
+    async fn hold_status(&self, wamid: &Wamid, delivery: &Delivery) -> Result<(), StoreError> {
+        let expires = Timestamp::now()
+            .saturating_add(EARLY_STATUS_RETENTION)
+            .unwrap_or(Timestamp::MAX);
+        let mut expression = "SET entity = :entity, delivery = :state, delivery_rank = :rank, \
+             delivery_at = :at, expires_at = :expires"
+            .to_owned();
+        let mut vals = values([
+            (":entity", s("early_status")),
+            (":state", s(delivery.state.as_str())),
+            (":rank", n(delivery.state.rank())),
+            (":at", ts(delivery.at)),
+            (":expires", n(expires.as_second())),
+        ]);
+        match &delivery.errors {
+            Some(errors) => {
+                expression.push_str(", delivery_errors = :errors");
+                vals.insert(":errors".into(), s(errors));
+            }
+            None => expression.push_str(" REMOVE delivery_errors"),
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(seen_pk(wamid)))
+            .key("SK", s(EARLY_STATUS_SK))
+            .update_expression(expression)
+            .condition_expression("attribute_not_exists(delivery_rank) OR delivery_rank < :rank")
+            .set_expression_attribute_values(Some(vals))
+            .send()
+            .await;
+        // A failed condition: an equal or better state is kept already.
+        condition_held("UpdateItem", result).map(|_| ())
+    }
+
+    /// Applies the status kept for `message` before it was recorded, if any, and drops it.
+    async fn apply_held_status(&self, message: &MessageRecord) -> Result<(), StoreError> {
+        if message.direction != Direction::Outbound {
+            return Ok(());
+        }
+        let Some(item) = self.get(seen_pk(&message.wamid), EARLY_STATUS_SK).await? else {
+            return Ok(());
+        };
+        let r = Reader(&item);
+        let delivery = Delivery {
+            state: r.parse("delivery", |v| {
+                serde_json::from_value(serde_json::Value::String(v.to_owned())).ok()
+            })?,
+            at: r.time("delivery_at")?,
+            errors: r.owned("delivery_errors")?,
+        };
+        self.set_delivery(&seen_of_record(message), &delivery)
+            .await?;
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("PK", s(seen_pk(&message.wamid)))
+            .key("SK", s(EARLY_STATUS_SK))
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteItem", e))?;
+        Ok(())
+    }
+
+    /// Records `delivery` on the outbound message `seen` names, never going backwards.
+    async fn set_delivery(
+        &self,
+        seen: &SeenMessage,
+        delivery: &Delivery,
+    ) -> Result<StatusOutcome, StoreError> {
+        let mut expression =
+            "SET delivery = :state, delivery_rank = :rank, delivery_at = :at".to_owned();
+        let mut vals = values([
+            (":state", s(delivery.state.as_str())),
+            (":rank", n(delivery.state.rank())),
+            (":at", ts(delivery.at)),
+        ]);
+        if let Some(errors) = &delivery.errors {
+            expression.push_str(", delivery_errors = :errors");
+            vals.insert(":errors".into(), s(errors));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(ticket_pk(seen.ticket_id)))
+            .key("SK", s(message_sort_key(seen.sent_at, &seen.wamid)))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(delivery_rank) OR delivery_rank < :rank)")
+            .set_expression_attribute_values(Some(vals))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(StatusOutcome::Applied),
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                let existed = match se.err() {
+                    UpdateItemError::ConditionalCheckFailedException(e) => e.item().is_some(),
+                    _ => false,
+                };
+                Ok(if existed {
+                    StatusOutcome::Superseded
+                } else {
+                    StatusOutcome::UnknownMessage
+                })
+            }
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+
     async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -239,6 +352,20 @@ fn conversation_pk(key: &ConversationKey) -> String {
 
 fn seen_pk(wamid: &Wamid) -> String {
     format!("WAMID#{}", wamid.as_str())
+}
+
+/// The sort key of a status kept for a message not recorded yet (beside its `SEEN` record).
+const EARLY_STATUS_SK: &str = "STATUS";
+
+/// Where a message's idempotency record points.
+fn seen_of_record(m: &MessageRecord) -> SeenMessage {
+    SeenMessage {
+        wamid: m.wamid.clone(),
+        ticket_id: m.ticket_id,
+        direction: m.direction,
+        sent_at: m.sent_at,
+        enqueued: false,
+    }
 }
 
 fn customer_pk(wa_id: &WaId) -> String {
@@ -888,7 +1015,10 @@ impl TicketStore for DynamoStore {
             self.put(self.message_item(message), "attribute_not_exists(PK)", None)?,
         ];
         Ok(match self.transact(items).await? {
-            None => WriteOutcome::Written,
+            None => {
+                self.apply_held_status(message).await?;
+                WriteOutcome::Written
+            }
             Some(codes) => match classify_cancel(&codes) {
                 WriteOutcome::Duplicate => WriteOutcome::Duplicate,
                 _ => {
@@ -902,50 +1032,27 @@ impl TicketStore for DynamoStore {
     }
 
     async fn apply_status(&self, update: &StatusUpdate<'_>) -> Result<StatusOutcome, StoreError> {
+        let delivery = Delivery {
+            state: update.state,
+            at: update.at,
+            errors: errors_json(update),
+        };
         let Some(seen) = self.seen(&update.wamid).await? else {
-            return Ok(StatusOutcome::UnknownMessage);
+            // Meta can report on a message before its sender has recorded it: keep the status.
+            self.hold_status(&update.wamid, &delivery).await?;
+            // The sender may have recorded it meanwhile and looked for kept statuses before this
+            // one was written: look again (both sides write, then read, so one sees the other).
+            return match self.seen(&update.wamid).await? {
+                Some(seen) if seen.direction == Direction::Outbound => {
+                    self.set_delivery(&seen, &delivery).await
+                }
+                _ => Ok(StatusOutcome::Held),
+            };
         };
         if seen.direction != Direction::Outbound {
             return Ok(StatusOutcome::UnknownMessage);
         }
-        let mut expression =
-            "SET delivery = :state, delivery_rank = :rank, delivery_at = :at".to_owned();
-        let mut vals = values([
-            (":state", s(update.state.as_str())),
-            (":rank", n(update.state.rank())),
-            (":at", ts(update.at)),
-        ]);
-        if let Some(errors) = errors_json(update) {
-            expression.push_str(", delivery_errors = :errors");
-            vals.insert(":errors".into(), s(errors));
-        }
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(ticket_pk(seen.ticket_id)))
-            .key("SK", s(message_sort_key(seen.sent_at, &seen.wamid)))
-            .update_expression(expression)
-            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(delivery_rank) OR delivery_rank < :rank)")
-            .set_expression_attribute_values(Some(vals))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(StatusOutcome::Applied),
-            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
-                let existed = match se.err() {
-                    UpdateItemError::ConditionalCheckFailedException(e) => e.item().is_some(),
-                    _ => false,
-                };
-                Ok(if existed {
-                    StatusOutcome::Superseded
-                } else {
-                    StatusOutcome::UnknownMessage
-                })
-            }
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+        self.set_delivery(&seen, &delivery).await
     }
 
     async fn save_profile_name(
@@ -1138,12 +1245,19 @@ impl TicketStore for DynamoStore {
             items.push(self.put(self.message_item(message), "attribute_not_exists(PK)", None)?);
         }
         match self.transact(items).await? {
-            None => Ok(()),
-            // Done before (a retry after the write succeeded): nothing more to do.
+            None => match sent {
+                Some(message) => self.apply_held_status(message).await,
+                None => Ok(()),
+            },
+            // Done before (a retry after the write succeeded): only a kept status may be left
+            // to apply, if the first try failed after its write.
             Some(codes)
                 if codes.first().and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed") =>
             {
-                Ok(())
+                match sent {
+                    Some(message) => self.apply_held_status(message).await,
+                    None => Ok(()),
+                }
             }
             Some(_) => Err(StoreError::Contended(format!(
                 "outbox entry {}",

@@ -27,6 +27,8 @@ struct State {
     outbox: HashMap<TicketId, BTreeMap<String, OutboxEntry>>,
     agents: BTreeMap<String, Agent>,
     activities: HashMap<TicketId, BTreeMap<String, Activity>>,
+    /// Delivery statuses that arrived before their outbound message was recorded.
+    early_statuses: HashMap<Wamid, Delivery>,
     /// (day, scope) -> counters.
     stats: BTreeMap<(String, String), BTreeMap<String, i64>>,
     stats_applied: HashSet<String>,
@@ -113,11 +115,23 @@ fn seen_of(message: &MessageRecord) -> SeenMessage {
 }
 
 fn insert_message(state: &mut State, message: &MessageRecord) {
-    state.seen.insert(message.wamid.clone(), seen_of(message));
-    state.messages.entry(message.ticket_id).or_default().insert(
-        message_sort_key(message.sent_at, &message.wamid),
-        message.clone(),
-    );
+    let mut message = message.clone();
+    if message.direction == Direction::Outbound
+        && let Some(early) = state.early_statuses.remove(&message.wamid)
+        && message
+            .delivery
+            .as_ref()
+            .is_none_or(|d| d.state < early.state)
+    {
+        // Meta's status overtook our write of the message: it applies now.
+        message.delivery = Some(early);
+    }
+    state.seen.insert(message.wamid.clone(), seen_of(&message));
+    state
+        .messages
+        .entry(message.ticket_id)
+        .or_default()
+        .insert(message_sort_key(message.sent_at, &message.wamid), message);
 }
 
 #[async_trait]
@@ -227,7 +241,23 @@ impl TicketStore for MemoryStore {
     async fn apply_status(&self, update: &StatusUpdate<'_>) -> Result<StatusOutcome, StoreError> {
         let mut state = self.begin()?;
         let Some(seen) = state.seen.get(&update.wamid).cloned() else {
-            return Ok(StatusOutcome::UnknownMessage);
+            let delivery = Delivery {
+                state: update.state,
+                at: update.at,
+                errors: errors_json(update),
+            };
+            let held = state.early_statuses.entry(update.wamid.clone());
+            match held {
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    if e.get().state < delivery.state {
+                        e.insert(delivery);
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(delivery);
+                }
+            }
+            return Ok(StatusOutcome::Held);
         };
         if seen.direction != Direction::Outbound {
             return Ok(StatusOutcome::UnknownMessage);
@@ -331,6 +361,20 @@ impl TicketStore for MemoryStore {
                 )));
             }
         }
+        // Like DynamoDB's `attribute_not_exists`: an outbox entry or activity already stored
+        // means this change is not new, and nothing is written.
+        let taken = state.outbox.get(&turn.ticket.id).is_some_and(|o| {
+            turn.outbox
+                .iter()
+                .any(|e| o.contains_key(&outbox_sort_key(&e.inbound, e.seq)))
+        }) || state.activities.get(&turn.ticket.id).is_some_and(|log| {
+            turn.activity
+                .iter()
+                .any(|a| log.contains_key(&activity_sort_key(a)))
+        });
+        if taken {
+            return Ok(TurnOutcome::Conflict);
+        }
         state.tickets.insert(turn.ticket.id, turn.ticket.clone());
         if let Some(key) = &key
             && let Some(m) = state
@@ -342,14 +386,11 @@ impl TicketStore for MemoryStore {
         }
         let outbox = state.outbox.entry(turn.ticket.id).or_default();
         for entry in turn.outbox {
-            outbox
-                .entry(outbox_sort_key(&entry.inbound, entry.seq))
-                .or_insert_with(|| entry.clone());
+            outbox.insert(outbox_sort_key(&entry.inbound, entry.seq), entry.clone());
         }
         let log = state.activities.entry(turn.ticket.id).or_default();
         for activity in turn.activity {
-            log.entry(activity_sort_key(activity))
-                .or_insert_with(|| activity.clone());
+            log.insert(activity_sort_key(activity), activity.clone());
         }
         Ok(TurnOutcome::Committed)
     }

@@ -181,7 +181,15 @@ pub enum StatusOutcome {
     UnknownMessage,
     /// An equal or later state is already recorded.
     Superseded,
+    /// The message is not recorded yet (Meta's status can overtake our write of the message
+    /// we sent): the status is kept and applied when the message is recorded.
+    Held,
 }
+
+/// How long a status that overtook its message is kept waiting for it. The message is recorded
+/// right after the send; one never recorded (a crash between send and write) is sent again
+/// under a new wamid, so its early status is only kept until DynamoDB's TTL removes it.
+pub const EARLY_STATUS_RETENTION: SignedDuration = SignedDuration::from_hours(24);
 
 /// Something to do after a bot turn is stored: a WhatsApp message to send, or a handoff to
 /// queue. Stored with the turn (the outbox), done afterwards, so a crash or a redelivery finishes
@@ -480,10 +488,12 @@ pub trait TicketStore: Send + Sync {
     /// Notes that `seen`'s message is on the bot queue.
     async fn mark_enqueued(&self, seen: &SeenMessage) -> Result<(), StoreError>;
 
-    /// Stores a message we sent, with its idempotency record (for delivery statuses).
+    /// Stores a message we sent, with its idempotency record (for delivery statuses), and
+    /// applies a delivery status that arrived before it (see [`StatusOutcome::Held`]).
     async fn record_outbound(&self, message: &MessageRecord) -> Result<WriteOutcome, StoreError>;
 
-    /// Records a delivery status on the outbound message it names, never going backwards.
+    /// Records a delivery status on the outbound message it names, never going backwards; for a
+    /// message not recorded yet, keeps it (the best state) until the message is recorded.
     async fn apply_status(&self, update: &StatusUpdate<'_>) -> Result<StatusOutcome, StoreError>;
 
     async fn save_profile_name(
@@ -519,7 +529,8 @@ pub trait TicketStore: Send + Sync {
         inbound: &Wamid,
     ) -> Result<Vec<OutboxEntry>, StoreError>;
 
-    /// Marks an outbox entry done; for a WhatsApp entry, atomically with the message sent.
+    /// Marks an outbox entry done; for a WhatsApp entry, atomically with the message sent (and
+    /// then applies a delivery status that overtook it, like `record_outbound`).
     async fn complete_outbox(
         &self,
         entry: &OutboxEntry,
