@@ -9,4 +9,5 @@ pub mod pages;
 pub mod provision;
 pub mod pump;
 pub mod server;
+pub mod shop;
 pub mod simulator;

@@ -247,6 +247,8 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
             .or_default(config::WHATSAPP_API_VERSION, LOCAL_GRAPH_VERSION)
             .or_default(config::HELPDESK_API_AUTH, "api_keys")
             .or_default(config::HELPDESK_API_KEYS, &keys.join(","));
+        // The demo shop answers order questions here as in memory mode.
+        let env = &helpdesk_local::shop::with_demo_shop(env.clone(), &format!("http://{here}"));
         if env.get(config::HELPDESK_API_KEYS) != Some(keys.join(",").as_str()) {
             demo_keys.clear();
         }
@@ -391,11 +393,10 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
     println!(
         "  cloud API http://{here}/graph/{LOCAL_GRAPH_VERSION}/{LOCAL_PHONE_NUMBER_ID}/messages (simulated; statuses go to the webhook)"
     );
+    println!("  whatsapp  http://{addr}/dev/whatsapp (what the helpdesk sent)");
+    println!("  shop      http://{addr}/shop/orders/<id> (demo orders 100234, 100235, 100236)");
     if memory.is_some() {
         println!("  state     http://{addr}/dev/state (tickets, messages, queues)");
-        println!(
-            "  whatsapp  http://{addr}/dev/whatsapp (what the bot sent; demo orders 100234, 100235, 100236)"
-        );
         println!(
             "  app secret {LOCAL_APP_SECRET:?}, verify token {LOCAL_VERIFY_TOKEN:?} unless set in the environment"
         );
@@ -409,7 +410,9 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
     println!("Try, from another terminal:");
     println!("  cargo run -q -p helpdesk-local -- say \"Wo ist mein Paket?\"");
     println!("  cargo run -q -p helpdesk-local -- send tests/fixtures/all_message_types.json");
-    println!("  curl -s http://{addr}/dev/state");
+    if memory.is_some() {
+        println!("  curl -s http://{addr}/dev/state");
+    }
     if let Some(k) = demo_keys.first() {
         println!(
             "  curl -s -H 'Authorization: Bearer {}' http://{addr}/api/tickets",
@@ -424,7 +427,8 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
             memory,
             demo_keys.clone(),
             &simulator,
-        ),
+        )
+        .merge(helpdesk_local::shop::routes(MemoryOrders::demo())),
     )
     .await?;
     Ok(())
@@ -555,7 +559,7 @@ async fn say(env: &Env, text: &str, from: Option<&str>, name: Option<&str>) -> R
             return Ok(());
         }
     }
-    println!("(no answer: a person owns this conversation, or the runner is in --aws mode)");
+    println!("(no answer yet: a person owns this conversation, or the handlers are still busy)");
     Ok(())
 }
 
