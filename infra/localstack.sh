@@ -65,8 +65,9 @@ ls_env() {
 }
 
 ls_python() { # port, then python args; runs LocalStack's Python with its environment
-  local port="$1"; shift
-  env $(ls_env "$port") "$LS/bin/python" "$@"
+  local port="$1" vars; shift
+  mapfile -t vars < <(ls_env "$port")
+  env "${vars[@]}" "$LS/bin/python" "$@"
 }
 
 install() {
@@ -152,20 +153,21 @@ start() {
   url="http://127.0.0.1:$port"
   rm -rf "$DATA/tmp"
   mkdir -p "$DATA"
-  env $(ls_env "$port") "$LS/bin/python" -m localstack.runtime.main >"$LOG" 2>&1 &
+  local vars; mapfile -t vars < <(ls_env "$port")
+  env "${vars[@]}" "$LS/bin/python" -m localstack.runtime.main >"$LOG" 2>&1 &   # env execs: $! is LocalStack
   pid=$!
   printf 'LOCALSTACK_URL=%s\nLOCALSTACK_PID=%s\n' "$url" "$pid" >"$STATE"
   local started=$SECONDS
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 600); do
     if curl -sf -o /dev/null "$url/_localstack/health"; then break; fi
     kill -0 "$pid" 2>/dev/null || { tail -30 "$LOG" >&2; rm -f "$STATE"; die "exited while starting; see .local/logs/localstack.log"; }
     sleep 0.2
   done
-  curl -sf -o /dev/null "$url/_localstack/health" || { stop; die "did not answer at $url within 60 s; see .local/logs/localstack.log"; }
+  curl -sf -o /dev/null "$url/_localstack/health" || { stop; die "did not answer at $url within 2 minutes; see .local/logs/localstack.log"; }
   local tries=0
   until warm_dynamodb "$url"; do
     tries=$((tries + 1))
-    [ "$tries" -lt 60 ] || { tail -30 "$LOG" >&2; stop; die "DynamoDB did not start; see .local/logs/localstack.log"; }
+    [ "$tries" -lt 120 ] || { tail -30 "$LOG" >&2; stop; die "DynamoDB did not start; see .local/logs/localstack.log"; }
     sleep 0.5
   done
   log "LocalStack $LOCALSTACK_VERSION (host mode) at $url, ready in $((SECONDS - started)) s; log in .local/logs/localstack.log"

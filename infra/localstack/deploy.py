@@ -84,10 +84,11 @@ def main():
 
     s3, cfn, ssm = client("s3"), client("cloudformation"), client("ssm")
     bucket = "helpdesk-rehearsal-artifacts"
-    s3.create_bucket(
-        Bucket=bucket,
-        CreateBucketConfiguration={"LocationConstraint": os.environ.get("AWS_REGION", "eu-central-1")},
-    )
+    region = os.environ.get("AWS_REGION", "eu-central-1")
+    if region == "us-east-1":  # the one region S3 refuses a LocationConstraint for
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     s3.put_object(Bucket=bucket, Key=PLACEHOLDER_KEY, Body=placeholder_zip())
     # The secrets the functions read at run time (SSM references, never template values).
     for name in ["/helpdesk/whatsapp/app-secret", "/helpdesk/whatsapp/verify-token",
