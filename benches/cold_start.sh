@@ -12,8 +12,8 @@
 #
 # Secrets are given two ways: as plain values, and as `ssm:` references like template.yaml
 # (the probe answers SSM GetParameter on loopback, so that row shows the cost of the code path,
-# not of the network). The same goes for DynamoDB calls made at init (agent-handoff seeds its
-# agents). Machine: whatever this runs on, x86_64 here. Lambda runs the arm64 build: `--arm64`
+# not of the network). No function calls DynamoDB at init (agent-handoff no longer seeds agents).
+# Machine: whatever this runs on, x86_64 here. Lambda runs the arm64 build: `--arm64`
 # builds that with cargo-lambda (Zig as the cross linker; `pip install cargo-lambda` and
 # `rustup target add aarch64-unknown-linux-gnu`) and reports sizes only, as arm64 binaries do
 # not run on this machine.

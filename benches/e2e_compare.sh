@@ -104,7 +104,7 @@ ours() { # prefix label consumers(on|off)
   local port; port="$(free_port)"
   (
     eval "$env"
-    export WHATSAPP_APP_SECRET="$SECRET" HELPDESK_METRICS=off HELPDESK_LOCAL_CONSUMERS="$3"
+    export WHATSAPP_APP_SECRET="$SECRET" WHATSAPP_VERIFY_TOKEN="bench-verify-token" HELPDESK_METRICS=off HELPDESK_LOCAL_CONSUMERS="$3"
     exec "$RUNNER" --aws --listen "127.0.0.1:$port"
   ) >".local/logs/e2e-ours.log" 2>&1 &
   SERVER_PID=$!

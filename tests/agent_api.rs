@@ -41,10 +41,8 @@ async fn flow() -> Flow {
         ("HELPDESK_API_KEYS", &keys),
     ])
     .await;
-    // agent-handoff seeds the demo agents at start, as on a first deployment.
-    helpdesk::wiring::agent_handoff(&stack.env, &stack.aws)
-        .await
-        .unwrap();
+    // The demo agents, added as an admin would add agents (agent-handoff adds none).
+    stack.seed_demo_agents().await;
     let api = helpdesk::wiring::agent_api(&stack.env, &stack.aws)
         .await
         .expect("agent API from a valid environment");

@@ -3,7 +3,7 @@
 //! through the real webhook handler and reach the bot through the real inbound queue.
 
 use helpdesk::webhook::sample::{SampleText, text_notification};
-use helpdesk_tests::stubs::{OrderStub, WhatsAppStub};
+use helpdesk_tests::stubs::{OrderStub, StubOrder, WhatsAppStub};
 use helpdesk_tests::{Stack, post_signed, s};
 use http::StatusCode;
 use serde_json::json;
@@ -21,15 +21,27 @@ struct Setup {
 async fn setup() -> Setup {
     helpdesk::telemetry::init();
     let whatsapp = WhatsAppStub::start().await;
-    let orders = OrderStub::start(vec![(
-        "100234".into(),
-        json!({"order_id": "100234", "status": "shipped", "carrier": "DHL", "tracking_url": "https://tracking.example/100234", "eta": "27.11.2026"}),
-    )])
+    let orders = OrderStub::start(vec![
+        StubOrder {
+            id: "100234".into(),
+            wa_id: ANNA.into(),
+            postcode: "10115".into(),
+            body: json!({"order_id": "100234", "status": "shipped", "carrier": "DHL", "tracking_url": "https://tracking.example/100234", "eta": "27.11.2026"}),
+        },
+        // Somebody else's order.
+        StubOrder {
+            id: "100777".into(),
+            wa_id: "4917699999999".into(),
+            postcode: "20095".into(),
+            body: json!({"order_id": "100777", "status": "shipped", "carrier": "Hermes", "tracking_url": "https://tracking.example/100777", "eta": "28.11.2026"}),
+        },
+    ])
     .await;
     let stack = Stack::with_env(&[
         ("WHATSAPP_ACCESS_TOKEN", "test-access-token"),
         ("WHATSAPP_API_BASE_URL", &whatsapp.url),
         ("HELPDESK_ORDER_API_URL", &orders.url),
+        ("HELPDESK_ORDER_API_TOKEN", "shop-token"),
     ])
     .await;
     Setup {
@@ -127,12 +139,67 @@ async fn the_order_status_comes_from_the_shop_api() {
     t.customer_writes("Wo ist mein Paket?").await;
     assert!(t.customer_writes("100234").await.is_empty());
     assert_eq!(t.orders.requests(), 1);
+    // The shop is told who asks, so it can answer with this customer's orders only.
+    let (authorization, lookup) = &t.orders.lookups()[0];
+    assert_eq!(authorization.as_deref(), Some("Bearer shop-token"));
+    assert_eq!(
+        lookup,
+        &json!({"order_id": "100234", "customer": {"wa_id": ANNA, "phone": format!("+{ANNA}")}})
+    );
     let texts = t.whatsapp.texts();
     assert_eq!(
         texts[2],
         "Ihre Bestellung 100234 ist unterwegs mit DHL. Voraussichtliche Zustellung: 27.11.2026. Sendungsverfolgung: https://tracking.example/100234"
     );
     assert_eq!(texts[3], "Konnte ich Ihnen damit helfen?");
+}
+
+#[tokio::test]
+async fn another_customers_order_is_told_only_after_the_postcode_on_it() {
+    let t = setup().await;
+    t.customer_writes("Wo ist mein Paket?").await;
+    // WHEN Anna types an order number that is not on her WhatsApp number
+    assert!(t.customer_writes("100777").await.is_empty());
+    // THEN the shop says so (403) and she is asked for the postcode; nothing about it is told
+    let texts = t.whatsapp.texts();
+    assert!(texts.last().unwrap().contains("Postleitzahl"), "{texts:?}");
+    assert!(
+        !texts
+            .iter()
+            .any(|x| x.contains("Hermes") || x.contains("tracking.example/100777"))
+    );
+    // WHEN she gives the postcode of the delivery address
+    assert!(t.customer_writes("20095").await.is_empty());
+    assert_eq!(t.orders.lookups()[1].1["postcode"], "20095");
+    assert!(
+        t.whatsapp
+            .texts()
+            .iter()
+            .any(|x| x.starts_with("Ihre Bestellung 100777 ist unterwegs mit Hermes")),
+        "{:?}",
+        t.whatsapp.texts()
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_postcode_hands_over_and_tells_nothing_about_the_order() {
+    let t = setup().await;
+    t.customer_writes("Bestellung 100777 verfolgen").await;
+    t.customer_writes("12345").await;
+    let texts = t.whatsapp.texts();
+    assert!(
+        !texts
+            .iter()
+            .any(|x| x.contains("Hermes") || x.contains("28.11.2026")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.last().unwrap().contains("nicht zuordnen"),
+        "{texts:?}"
+    );
+    let handoffs = t.stack.drain_handoffs().await;
+    assert_eq!(handoffs.len(), 1);
+    assert_eq!(handoffs[0].body["reason"], "failed_attempts");
 }
 
 #[tokio::test]

@@ -86,6 +86,8 @@ impl Desk {
                 .or_default("HELPDESK_API_KEYS", &keys),
             &shop,
         );
+        // As `--aws --demo-agents` does; the consumers themselves add no agent.
+        stack.seed_demo_agents().await;
         helpdesk_local::consumers::spawn(&stack.env, &stack.aws)
             .await
             .expect("consumers from a valid environment");

@@ -13,6 +13,8 @@ async fn the_runner_consumers_carry_a_message_from_intake_to_an_agent() {
     helpdesk::telemetry::init();
     let whatsapp = WhatsAppStub::start().await;
     let stack = Stack::for_runner(&whatsapp.url).await;
+    // As `--aws --demo-agents` does; the consumers themselves add no agent.
+    stack.seed_demo_agents().await;
     helpdesk_local::consumers::spawn(&stack.env, &stack.aws)
         .await
         .expect("consumers from a valid environment");

@@ -84,9 +84,7 @@ async fn a_customers_photo_is_kept_encrypted_in_s3_and_linked_for_agents() {
     assert_eq!(&bytes[..], photo);
 
     // The agent API links the file (a presigned GET on the bucket).
-    helpdesk::wiring::agent_handoff(&stack.env, &stack.aws)
-        .await
-        .unwrap();
+    stack.seed_demo_agents().await;
     let api = helpdesk::wiring::agent_api(&stack.env, &stack.aws)
         .await
         .unwrap();

@@ -8,7 +8,7 @@ use helpdesk::clock::SystemClock;
 use helpdesk::handoff::HandoffItem;
 use helpdesk::notify::MemoryNotifier;
 use helpdesk::queue::SqsQueue;
-use helpdesk::routing::{Routed, Router, RoutingConfig};
+use helpdesk::routing::{AgentSeed, Routed, Router, RoutingConfig};
 use helpdesk::store::{Agent, DynamoStore, TicketStore};
 use helpdesk::webhook::sample::{SampleText, text_notification};
 use helpdesk::whatsapp::MemoryWhatsApp;
@@ -56,6 +56,7 @@ async fn a_german_refund_request_is_assigned_to_the_billing_agent_who_speaks_ger
         "Ich möchte mit einem Mitarbeiter über meine Rückerstattung sprechen",
     )
     .await;
+    stack.seed_demo_agents().await;
     let router = helpdesk::wiring::agent_handoff(&stack.env, &stack.aws)
         .await
         .unwrap();
@@ -102,17 +103,19 @@ async fn tickets_racing_for_one_agents_last_slots_never_overfill_the_agent() {
         stack.aws.dynamodb().clone(),
         &stack.resources.table,
     ));
-    let mut config = RoutingConfig::default_routing();
-    config.seed_agents = vec![Agent {
-        id: "solo".into(),
-        name: "Solo".into(),
-        teams: vec!["support".into()],
-        languages: vec![Lang::De],
-        capacity: 3,
-        load: 0,
-        online: true,
-        last_assigned_at: None,
-    }];
+    let seed = AgentSeed {
+        agents: vec![Agent {
+            id: "solo".into(),
+            name: "Solo".into(),
+            teams: vec!["support".into()],
+            languages: vec![Lang::De],
+            capacity: 3,
+            load: 0,
+            online: true,
+            last_assigned_at: None,
+        }],
+        roles: Vec::new(),
+    };
     let router = Arc::new(Router::new(
         store.clone(),
         Arc::new(MemoryWhatsApp::new()),
@@ -121,10 +124,10 @@ async fn tickets_racing_for_one_agents_last_slots_never_overfill_the_agent() {
             &stack.resources.handoff_queue_url,
         )),
         Arc::new(MemoryNotifier::new()),
-        Arc::new(config),
+        Arc::new(RoutingConfig::default_routing()),
         Arc::new(SystemClock),
     ));
-    router.seed_agents().await.unwrap();
+    seed.plant(store.as_ref()).await.unwrap();
     // Ten queued tickets, opened directly in the store.
     let mut items = Vec::new();
     for i in 0..10 {
@@ -178,4 +181,44 @@ async fn tickets_racing_for_one_agents_last_slots_never_overfill_the_agent() {
     assert_eq!(assigned, 3, "exactly the agent's capacity");
     let agents = store.agents().await.unwrap();
     assert_eq!(agents[0].load, 3);
+}
+
+#[tokio::test]
+async fn a_stack_started_as_the_template_starts_it_has_no_agent_it_was_not_given() {
+    // GIVEN every function wired from the environment the template gives it (no routing or
+    // agents file), on a fresh table
+    let whatsapp = WhatsAppStub::start().await;
+    let stack = Stack::with_whatsapp(&whatsapp.url).await;
+    assert_eq!(
+        stack.env.get(helpdesk::config::HELPDESK_ROUTING_CONFIG),
+        None
+    );
+    helpdesk::wiring::agent_api(&stack.env, &stack.aws)
+        .await
+        .unwrap();
+    helpdesk::wiring::sla_breach(&stack.env, &stack.aws)
+        .await
+        .unwrap();
+    let router = helpdesk::wiring::agent_handoff(&stack.env, &stack.aws)
+        .await
+        .unwrap();
+    // WHEN a customer asks for a person and the handoff is routed
+    let item = handed_over(
+        &stack,
+        "4915112345679",
+        "Ich möchte mit einem Mitarbeiter sprechen",
+    )
+    .await;
+    assert_eq!(
+        router.route(&item).await.unwrap(),
+        Routed::Queued {
+            team: "support".into()
+        }
+    );
+    // THEN the table holds no agent (no demo maria, tom or alex), and the ticket waits for
+    // a real one in its team's queue
+    assert_eq!(stack.items("agent").await, Vec::new());
+    let ticket = &stack.items("ticket").await[0];
+    assert_eq!(s(ticket, "status"), "queued");
+    assert!(ticket.get("assignee").is_none(), "{ticket:?}");
 }

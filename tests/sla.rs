@@ -318,10 +318,8 @@ async fn an_agents_reply_deletes_the_first_response_schedule() {
     assert!(t.schedules().await.iter().any(|(n, _)| n.contains("-fr-")));
     let ticket = &t.stack.items("ticket").await[0];
     let id = helpdesk::ids::TicketId::parse(s(ticket, "ticket_id")).unwrap();
-    // The agents exist (agent-handoff seeds them at start); answering takes the ticket.
-    helpdesk::wiring::agent_handoff(&t.stack.env, &t.stack.aws)
-        .await
-        .unwrap();
+    // The agents exist; answering takes the ticket.
+    t.stack.seed_demo_agents().await;
     let desk = helpdesk::wiring::agent_desk(&t.stack.env, &t.stack.aws)
         .await
         .unwrap();

@@ -372,7 +372,10 @@ impl BotReply {
             customer_name: ticket.customer_name.as_deref(),
             language_hint: state.language,
         };
-        let turn = self.bot.answer(&state, &input, now).await;
+        let turn = self
+            .bot
+            .answer(&state, &input, &ticket.key.wa_id, now)
+            .await;
 
         let mut outbox = OutboxBuilder::new(ticket.id, message.wamid.clone());
         for reply in &turn.replies {

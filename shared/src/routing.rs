@@ -26,8 +26,10 @@ use crate::store::{
 use crate::ticket::TicketStatus;
 use crate::whatsapp::WhatsAppClient;
 
-/// The routing shipped with the code.
+/// The routing shipped with the code (rules only: it names no agent).
 pub const DEFAULT_ROUTING: &str = include_str!("../../config/routing.toml");
+/// The demo agents of the local runner and the tests (see [`AgentSeed`]).
+pub const DEMO_AGENTS: &str = include_str!("../../config/demo-agents.toml");
 const MAX_ATTEMPTS: usize = 5;
 
 /// A routing file that cannot be used (file, line or field, problem).
@@ -40,6 +42,15 @@ struct File {
     default_team: String,
     #[serde(default)]
     rules: Vec<RuleSpec>,
+    /// Read only to refuse it with a message that says where agents live now.
+    #[serde(default)]
+    agents: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentsFile {
+    version: u32,
     #[serde(default)]
     agents: Vec<AgentSpec>,
 }
@@ -78,10 +89,16 @@ struct Rule {
 pub struct RoutingConfig {
     pub default_team: String,
     rules: Vec<Rule>,
-    /// Agents to add to an empty store (local runner, first deployment).
-    pub seed_agents: Vec<Agent>,
-    /// The demo agents' roles (the local runner gives each an API key).
-    pub seed_roles: Vec<(String, crate::api::Role)>,
+}
+
+/// Agents to add to a table that does not have them: the demo agents of the local runner and
+/// the tests. Nothing seeds them unless asked (the runner in memory, `--aws --demo-agents`, a
+/// test); the functions never do, so a deployed stack only has the agents an admin added.
+#[derive(Debug, Clone, Default)]
+pub struct AgentSeed {
+    pub agents: Vec<Agent>,
+    /// Each agent's role (the local runner gives each an API key `demo-<id>`).
+    pub roles: Vec<(String, crate::api::Role)>,
 }
 
 impl RoutingConfig {
@@ -140,9 +157,68 @@ impl RoutingConfig {
                     .collect(),
             });
         }
+        if file.agents.is_some() {
+            return Err(fail(
+                "agents".into(),
+                "agents are not part of the routing any more: add them through the agent API \
+                 (POST /agents); the local runner's demo agents are in config/demo-agents.toml"
+                    .into(),
+            ));
+        }
+        Ok(Self {
+            default_team: file.default_team,
+            rules,
+        })
+    }
+
+    /// The team for a handoff: the first rule matching its reason or the customer's words.
+    pub fn team_for(&self, reason: HandoffReason, customer_text: &str) -> &str {
+        let normalized = normalize(customer_text);
+        let words: Vec<&str> = normalized.split_whitespace().collect();
+        self.rules
+            .iter()
+            .find(|r| {
+                r.reasons.contains(&reason) || r.keywords.iter().any(|k| contains_phrase(&words, k))
+            })
+            .map_or(self.default_team.as_str(), |r| r.team.as_str())
+    }
+
+    /// Every team the rules name, the default first.
+    pub fn teams(&self) -> Vec<String> {
+        let mut teams = vec![self.default_team.clone()];
+        for rule in &self.rules {
+            if !teams.contains(&rule.team) {
+                teams.push(rule.team.clone());
+            }
+        }
+        teams
+    }
+}
+
+impl AgentSeed {
+    /// The demo agents shipped in `config/demo-agents.toml` (maria, tom, alex).
+    pub fn demo() -> Self {
+        Self::parse(DEMO_AGENTS, "config/demo-agents.toml").expect("the demo agents are valid")
+    }
+
+    pub fn load(path: &std::path::Path) -> Result<Self, RoutingConfigError> {
+        let (source, origin) = crate::config::read_config_file(path)?;
+        Self::parse(&source, &origin)
+    }
+
+    pub fn parse(source: &str, origin: &str) -> Result<Self, RoutingConfigError> {
+        let file: AgentsFile = crate::config::parse_toml(source, origin)?;
+        let fail =
+            |field: String, problem: String| RoutingConfigError::invalid(origin, field, problem);
+        if file.version != 1 {
+            return Err(fail(
+                "version".into(),
+                format!("is {}, this code reads version 1", file.version),
+            ));
+        }
         let mut ids = HashSet::new();
-        let mut seed_agents = Vec::new();
-        let mut seed_roles = Vec::new();
+        let mut agents = Vec::new();
+        let mut roles = Vec::new();
         for (i, a) in file.agents.iter().enumerate() {
             let ok_id = !a.id.is_empty()
                 && a.id.len() <= 64
@@ -176,8 +252,8 @@ impl RoutingConfig {
                     )
                 })?,
             };
-            seed_roles.push((a.id.clone(), role));
-            seed_agents.push(Agent {
+            roles.push((a.id.clone(), role));
+            agents.push(Agent {
                 id: a.id.clone(),
                 name: a.name.clone(),
                 teams: a.teams.clone(),
@@ -188,35 +264,19 @@ impl RoutingConfig {
                 last_assigned_at: None,
             });
         }
-        Ok(Self {
-            default_team: file.default_team,
-            rules,
-            seed_agents,
-            seed_roles,
-        })
+        Ok(Self { agents, roles })
     }
 
-    /// The team for a handoff: the first rule matching its reason or the customer's words.
-    pub fn team_for(&self, reason: HandoffReason, customer_text: &str) -> &str {
-        let normalized = normalize(customer_text);
-        let words: Vec<&str> = normalized.split_whitespace().collect();
-        self.rules
-            .iter()
-            .find(|r| {
-                r.reasons.contains(&reason) || r.keywords.iter().any(|k| contains_phrase(&words, k))
-            })
-            .map_or(self.default_team.as_str(), |r| r.team.as_str())
-    }
-
-    /// Every team the rules name, the default first.
-    pub fn teams(&self) -> Vec<String> {
-        let mut teams = vec![self.default_team.clone()];
-        for rule in &self.rules {
-            if !teams.contains(&rule.team) {
-                teams.push(rule.team.clone());
-            }
+    /// Adds the agents the store does not have yet (an existing agent is left as it is);
+    /// returns how many were added.
+    pub async fn plant(&self, store: &dyn TicketStore) -> Result<usize, StoreError> {
+        let known: BTreeSet<String> = store.agents().await?.into_iter().map(|a| a.id).collect();
+        let mut added = 0;
+        for agent in self.agents.iter().filter(|a| !known.contains(&a.id)) {
+            store.add_agent(agent).await?;
+            added += 1;
         }
-        teams
+        Ok(added)
     }
 }
 
@@ -280,26 +340,6 @@ impl Router {
     pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
         self.outbox.metrics = metrics;
         self
-    }
-
-    /// Adds the configured agents the store does not have yet.
-    pub async fn seed_agents(&self) -> Result<(), StoreError> {
-        let known: BTreeSet<String> = self
-            .store
-            .agents()
-            .await?
-            .into_iter()
-            .map(|a| a.id)
-            .collect();
-        for agent in self
-            .config
-            .seed_agents
-            .iter()
-            .filter(|a| !known.contains(&a.id))
-        {
-            self.store.add_agent(agent).await?;
-        }
-        Ok(())
     }
 
     /// Handles a batch from `handoff.fifo`; a failure holds back later records of its group.

@@ -350,7 +350,7 @@ pub async fn agent_api(env: &Env, aws: &AwsClients) -> Result<AgentApi, StartErr
 }
 
 /// The agent-handoff router over DynamoDB, SQS, SNS (agents are notified of assignments) and
-/// the Cloud API (customers are told).
+/// the Cloud API (customers are told). It adds no agent to the table.
 pub async fn agent_handoff(env: &Env, aws: &AwsClients) -> Result<Router, StartError> {
     let settings = HandoffSettings::from_env(env)?;
     let routing = match &settings.routing {
@@ -372,9 +372,7 @@ pub async fn agent_handoff(env: &Env, aws: &AwsClients) -> Result<Router, StartE
         Arc::new(SystemClock),
     )
     .with_metrics(Metrics::from_env(env));
-    router
-        .seed_agents()
-        .await
-        .map_err(|e| StartError::Client(format!("seeding agents: {e}")))?;
+    // No agent is seeded here: a deployed stack routes only to the agents an admin added
+    // through the agent API (the demo agents are the local runner's and the tests').
     Ok(router)
 }

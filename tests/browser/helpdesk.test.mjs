@@ -53,8 +53,15 @@ test("a customer asks for their parcel and the bot finds the order", { timeout: 
   // and her message turns read (blue ticks): the helpdesk marked it read over the Cloud API
   await fromCustomer(phone, "Wo ist mein Paket?").and(phone.locator('[data-status="read"]')).waitFor();
 
-  // WHEN she answers with the order number
+  // WHEN she answers with the order number (the demo shop has it under another WhatsApp number)
   await write(phone, "100234");
+
+  // THEN the bot tells nothing about the order yet and asks for the postcode of the delivery address
+  await fromBusiness(phone, "Postleitzahl").waitFor();
+  assert.equal(await fromBusiness(phone, "unterwegs").count(), 0);
+
+  // WHEN she gives the postcode on the order
+  await write(phone, "10115");
 
   // THEN she sees the order status, and the bot asks whether that helped, with buttons
   await fromBusiness(phone, "100234 ist unterwegs").waitFor();

@@ -125,6 +125,17 @@ impl Stack {
         stack
     }
 
+    /// Adds the demo agents (maria, tom, alex) to the table, as the local runner does. The
+    /// functions never do: a test that needs agents says so.
+    pub async fn seed_demo_agents(&self) {
+        let store =
+            helpdesk::store::DynamoStore::new(self.aws.dynamodb().clone(), &self.resources.table);
+        helpdesk::routing::AgentSeed::demo()
+            .plant(&store)
+            .await
+            .expect("seed the demo agents");
+    }
+
     /// How many objects the media bucket holds.
     pub async fn media_objects(&self) -> i32 {
         self.aws

@@ -173,7 +173,20 @@ async fn media_download(
     }
 }
 
-/// The shop: `GET /orders/{id}` answers from a map, 404 otherwise, or scripted failures.
+/// One order of the stand-in shop, with whose it is.
+#[derive(Debug, Clone)]
+pub struct StubOrder {
+    pub id: String,
+    /// The WhatsApp id the order was placed with.
+    pub wa_id: String,
+    pub postcode: String,
+    /// The 200 answer: `{"order_id","status","carrier","tracking_url","eta"}`.
+    pub body: Value,
+}
+
+/// The shop, as the README's order API contract describes it: `POST /orders/lookup` answers
+/// 200 with the order when the customer's number (or the postcode) is on it, 403 when not,
+/// 404 for an unknown number; or scripted failures.
 #[derive(Clone)]
 pub struct OrderStub {
     pub url: String,
@@ -182,19 +195,19 @@ pub struct OrderStub {
 
 #[derive(Default)]
 struct Shop {
-    orders: Vec<(String, Value)>,
+    orders: Vec<StubOrder>,
     failures: VecDeque<u16>,
-    requests: usize,
+    lookups: Vec<(Option<String>, Value)>,
 }
 
 impl OrderStub {
-    pub async fn start(orders: Vec<(String, Value)>) -> Self {
+    pub async fn start(orders: Vec<StubOrder>) -> Self {
         let script = Arc::new(Mutex::new(Shop {
             orders,
             ..Shop::default()
         }));
         let app = Router::new()
-            .route("/orders/{id}", get(order))
+            .route("/orders/lookup", post(order))
             .with_state(script.clone());
         let url = serve(app).await;
         Self { url, script }
@@ -206,19 +219,47 @@ impl OrderStub {
     }
 
     pub fn requests(&self) -> usize {
-        self.script.lock().unwrap().requests
+        self.script.lock().unwrap().lookups.len()
+    }
+
+    /// Every lookup received: the Authorization header and the JSON body.
+    pub fn lookups(&self) -> Vec<(Option<String>, Value)> {
+        self.script.lock().unwrap().lookups.clone()
     }
 }
 
-async fn order(State(script): State<Arc<Mutex<Shop>>>, Path(id): Path<String>) -> Response {
+async fn order(
+    State(script): State<Arc<Mutex<Shop>>>,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+) -> Response {
     let mut s = script.lock().unwrap();
-    s.requests += 1;
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let authorization = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    s.lookups.push((authorization, request.clone()));
     if let Some(status) = s.failures.pop_front() {
         return StatusCode::from_u16(status).unwrap().into_response();
     }
-    match s.orders.iter().find(|(k, _)| *k == id) {
-        Some((_, v)) => Json(v.clone()).into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
+    let Some(order) = s
+        .orders
+        .iter()
+        .find(|o| request["order_id"] == o.id.as_str())
+    else {
+        return (StatusCode::NOT_FOUND, Json(json!({"error": "not_found"}))).into_response();
+    };
+    let by_number = request["customer"]["wa_id"] == order.wa_id.as_str();
+    let by_postcode = request["postcode"] == order.postcode.as_str();
+    if by_number || by_postcode {
+        Json(order.body.clone()).into_response()
+    } else {
+        (
+            StatusCode::FORBIDDEN,
+            Json(json!({"error": "not_customer"})),
+        )
+            .into_response()
     }
 }
 

@@ -8,6 +8,7 @@ pub mod load;
 pub mod pages;
 pub mod provision;
 pub mod pump;
+pub mod safety;
 pub mod server;
 pub mod shop;
 pub mod simulator;

@@ -1,9 +1,13 @@
 //! `helpdesk-local`: run the helpdesk on this machine.
 //!
 //! ```text
-//! helpdesk-local [serve] [--aws] [--listen ADDR]
+//! helpdesk-local [serve] [--aws] [--listen ADDR] [--allow-remote] [--demo-agents] [--real-aws]
 //!                                  serve on ADDR or HELPDESK_LISTEN (default 127.0.0.1:8080);
-//!                                  in memory by default, or on AWS/emulators with --aws
+//!                                  in memory by default, or on the emulator of AWS_ENDPOINT_URL
+//!                                  with --aws (needs WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN;
+//!                                  --demo-agents seeds maria, tom, alex and their demo keys).
+//!                                  Refuses a non-loopback ADDR without --allow-remote and real
+//!                                  AWS (no AWS_ENDPOINT_URL) without --real-aws
 //! helpdesk-local send FILE         sign a webhook body as Meta would and POST it to the server
 //! helpdesk-local say TEXT [--from WA_ID] [--name NAME]
 //!                                  a customer writes TEXT (or taps button "#id") on the
@@ -46,13 +50,14 @@ use helpdesk::notify::MemoryNotifier;
 use helpdesk::orders::MemoryOrders;
 use helpdesk::queue::MemoryQueue;
 use helpdesk::reply::{BotReply, QueueRecord};
-use helpdesk::routing::{Router, RoutingConfig};
+use helpdesk::routing::{AgentSeed, Router, RoutingConfig};
 use helpdesk::sla::SlaConfig;
 use helpdesk::store::MemoryStore;
 use helpdesk::templates::TemplateCatalog;
 use helpdesk::timers::MemoryTimers;
 use helpdesk::webhook::{SignatureVerifier, WebhookHandler};
 use helpdesk::whatsapp::{CloudApi, CloudApiConfig};
+use helpdesk_local::safety::{self, RequestGuard, ServeFlags};
 use helpdesk_local::server::{self, DemoKey, MemoryView};
 use helpdesk_local::simulator::{BusinessNumber, Simulator, SimulatorConfig};
 use secrecy::SecretString;
@@ -85,8 +90,10 @@ async fn main() -> ExitCode {
         None => Env::from_process(),
     };
     let result = match args.first().map(String::as_str) {
-        None | Some("serve" | "--listen") => serve(&env, args.iter().any(|a| a == "--aws")).await,
-        Some("--aws") => serve(&env, true).await,
+        None
+        | Some(
+            "serve" | "--listen" | "--aws" | "--allow-remote" | "--demo-agents" | "--real-aws",
+        ) => serve(&env, ServeFlags::from_args(&args)).await,
         Some("send") => match args.get(1) {
             Some(file) => send_file(&env, file).await,
             None => Err("usage: helpdesk-local send FILE".into()),
@@ -181,10 +188,9 @@ fn reach_addr(addr: SocketAddr) -> SocketAddr {
     }
 }
 
-/// `demo-<id>` for each demo agent of the routing configuration, with its role.
-fn demo_keys_of(routing: &RoutingConfig) -> Vec<DemoKey> {
-    routing
-        .seed_roles
+/// `demo-<id>` for each demo agent, with its role.
+fn demo_keys_of(seed: &AgentSeed) -> Vec<DemoKey> {
+    seed.roles
         .iter()
         .map(|(agent, role)| DemoKey {
             agent: agent.clone(),
@@ -194,9 +200,12 @@ fn demo_keys_of(routing: &RoutingConfig) -> Vec<DemoKey> {
         .collect()
 }
 
-async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
+async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
     helpdesk::telemetry::init();
+    let aws = flags.aws;
     let addr = listen_addr(env)?;
+    safety::check_listen(addr, flags)?;
+    safety::check_aws(env, flags)?;
     let here = reach_addr(addr);
     let mut demo_keys: Vec<DemoKey> = Vec::new();
     let templates = Arc::new(match env.get(config::HELPDESK_TEMPLATES_CONFIG) {
@@ -221,37 +230,45 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
     )?;
     let (handler, api, memory) = if aws {
         let aws = helpdesk::wiring::AwsClients::new(&helpdesk::wiring::sdk_config().await);
-        // Locally the simulator plays Meta and the demo agents sign in with their demo keys,
-        // unless the environment says otherwise.
-        let routing = match env.get(config::HELPDESK_ROUTING_CONFIG) {
-            Some(path) => RoutingConfig::load(std::path::Path::new(path))?,
-            None => RoutingConfig::default_routing(),
-        };
-        demo_keys = demo_keys_of(&routing);
-        let keys: Vec<String> = demo_keys
-            .iter()
-            .map(|k| {
-                let digest = helpdesk::api::auth::digest(&k.key);
-                format!("{}:{}:{}", k.agent, k.role.as_str(), hex::encode(digest))
-            })
-            .collect();
-        let env = &env
-            .clone()
-            .or_default(config::WHATSAPP_APP_SECRET, LOCAL_APP_SECRET)
-            .or_default(config::WHATSAPP_VERIFY_TOKEN, LOCAL_VERIFY_TOKEN)
-            .or_default(config::WHATSAPP_ACCESS_TOKEN, "local-access-token")
-            .or_default(
-                config::WHATSAPP_API_BASE_URL,
-                &format!("http://{here}/graph"),
-            )
-            .or_default(config::WHATSAPP_API_VERSION, LOCAL_GRAPH_VERSION)
-            .or_default(config::HELPDESK_API_AUTH, "api_keys")
-            .or_default(config::HELPDESK_API_KEYS, &keys.join(","));
-        // The demo shop answers order questions here as in memory mode.
-        let env = &helpdesk_local::shop::with_demo_shop(env.clone(), &format!("http://{here}"));
-        if env.get(config::HELPDESK_API_KEYS) != Some(keys.join(",").as_str()) {
-            demo_keys.clear();
+        // The simulator plays Meta unless WHATSAPP_API_BASE_URL says otherwise; the app
+        // secret and verify token are the user's own (checked above: no public fallback). The
+        // demo agents sign in with their demo keys only when asked with --demo-agents, which
+        // also adds them to the table.
+        let mut env = env.clone();
+        if env.get(config::WHATSAPP_API_BASE_URL).is_none() {
+            env = env
+                .or_default(config::WHATSAPP_ACCESS_TOKEN, "local-access-token")
+                .or_default(
+                    config::WHATSAPP_API_BASE_URL,
+                    &format!("http://{here}/graph"),
+                );
+            // The simulated customers ask the runner's demo shop, as in memory mode (never
+            // when real customers could be answered: then only HELPDESK_ORDER_API_URL counts).
+            env = helpdesk_local::shop::with_demo_shop(env, &format!("http://{here}"));
         }
+        env = env.or_default(config::WHATSAPP_API_VERSION, LOCAL_GRAPH_VERSION);
+        if flags.demo_agents {
+            let seed = AgentSeed::demo();
+            let table = env.required(config::HELPDESK_TABLE)?;
+            let store = helpdesk::store::DynamoStore::new(aws.dynamodb().clone(), table);
+            let added = seed.plant(&store).await?;
+            println!("demo agents: {added} added to {table} (maria, tom, alex)");
+            demo_keys = demo_keys_of(&seed);
+            let keys: Vec<String> = demo_keys
+                .iter()
+                .map(|k| {
+                    let digest = helpdesk::api::auth::digest(&k.key);
+                    format!("{}:{}:{}", k.agent, k.role.as_str(), hex::encode(digest))
+                })
+                .collect();
+            env = env
+                .or_default(config::HELPDESK_API_AUTH, "api_keys")
+                .or_default(config::HELPDESK_API_KEYS, &keys.join(","));
+            if env.get(config::HELPDESK_API_KEYS) != Some(keys.join(",").as_str()) {
+                demo_keys.clear();
+            }
+        }
+        let env = &env;
         if env.get(helpdesk_local::consumers::HELPDESK_LOCAL_CONSUMERS) != Some("off") {
             helpdesk_local::consumers::spawn(env, &aws).await?;
         }
@@ -324,6 +341,9 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
             None => RoutingConfig::default_routing(),
         };
         let routing = Arc::new(routing);
+        // In memory the demo agents are always there (the store is new each start).
+        let seed = AgentSeed::demo();
+        seed.plant(store.as_ref()).await?;
         let router = Router::new(
             store.clone(),
             whatsapp.clone(),
@@ -332,7 +352,6 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
             routing.clone(),
             clock.clone(),
         );
-        router.seed_agents().await?;
         let desk = AgentDesk::new(
             store.clone(),
             whatsapp.clone(),
@@ -344,7 +363,7 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
         let auth = match env.get(config::HELPDESK_API_KEYS) {
             Some(spec) => Authenticator::api_keys(spec)?,
             None => {
-                demo_keys = demo_keys_of(&routing);
+                demo_keys = demo_keys_of(&seed);
                 Authenticator::plain_keys(demo_keys.iter().map(|k| {
                     (
                         k.key.as_str(),
@@ -379,46 +398,20 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
             }),
         )
     };
-    let mode = if aws {
-        "AWS endpoints from the environment"
-    } else {
-        "in-memory store and queue"
-    };
-    println!("helpdesk listening on http://{addr} ({mode})");
-    println!();
-    println!("  WhatsApp simulator  http://{here}/simulator   (chat as a customer)");
-    println!("  agent console       http://{here}/console     (work the tickets)");
-    println!();
-    println!("  webhook   http://{addr}/webhook   (GET verification, POST notifications)");
-    println!(
-        "  cloud API http://{here}/graph/{LOCAL_GRAPH_VERSION}/{LOCAL_PHONE_NUMBER_ID}/messages (simulated; statuses go to the webhook)"
+    print!(
+        "{}",
+        server::banner(&server::Banner {
+            addr,
+            here,
+            aws,
+            in_memory: memory.is_some(),
+            agent_api: api.is_some(),
+            demo_keys: &demo_keys,
+            graph_version: LOCAL_GRAPH_VERSION,
+            phone_number_id: LOCAL_PHONE_NUMBER_ID,
+            local_secrets: (LOCAL_APP_SECRET, LOCAL_VERIFY_TOKEN),
+        })
     );
-    println!("  whatsapp  http://{addr}/dev/whatsapp (what the helpdesk sent)");
-    println!("  shop      http://{addr}/shop/orders/<id> (demo orders 100234, 100235, 100236)");
-    if memory.is_some() {
-        println!("  state     http://{addr}/dev/state (tickets, messages, queues)");
-        println!(
-            "  app secret {LOCAL_APP_SECRET:?}, verify token {LOCAL_VERIFY_TOKEN:?} unless set in the environment"
-        );
-    }
-    if api.is_some() {
-        println!("  agent API http://{addr}/api/tickets (Authorization: Bearer <key>)");
-        for k in &demo_keys {
-            println!("    {:<6} {:<10} key {}", k.agent, k.role.as_str(), k.key);
-        }
-    }
-    println!("Try, from another terminal:");
-    println!("  cargo run -q -p helpdesk-local -- say \"Wo ist mein Paket?\"");
-    println!("  cargo run -q -p helpdesk-local -- send tests/fixtures/all_message_types.json");
-    if memory.is_some() {
-        println!("  curl -s http://{addr}/dev/state");
-    }
-    if let Some(k) = demo_keys.first() {
-        println!(
-            "  curl -s -H 'Authorization: Bearer {}' http://{addr}/api/tickets",
-            k.key
-        );
-    }
     server::serve(
         addr,
         server::router(
@@ -427,8 +420,8 @@ async fn serve(env: &Env, aws: bool) -> Result<(), Failure> {
             memory,
             demo_keys.clone(),
             &simulator,
-        )
-        .merge(helpdesk_local::shop::routes(MemoryOrders::demo())),
+            RequestGuard::for_listener(addr, flags),
+        ),
     )
     .await?;
     Ok(())

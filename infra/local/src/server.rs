@@ -21,6 +21,7 @@ use helpdesk::webhook::{MAX_BODY_BYTES, WebhookHandler};
 use serde_json::json;
 
 use crate::pages;
+use crate::safety::{RequestGuard, guard};
 use crate::simulator::Simulator;
 
 /// What the server inspects in in-memory mode.
@@ -59,6 +60,7 @@ pub fn router(
     memory: Option<MemoryView>,
     demo_keys: Vec<DemoKey>,
     simulator: &Arc<Simulator>,
+    requests: RequestGuard,
 ) -> Router {
     Router::new()
         .route("/webhook", get(webhook_route).post(webhook_route))
@@ -76,6 +78,13 @@ pub fn router(
         })
         .merge(simulator.routes())
         .merge(pages::routes())
+        .merge(crate::shop::routes(helpdesk::orders::MemoryOrders::demo()))
+        // Every route: only requests addressed to this runner, `/dev` writes as JSON from its
+        // own pages (see [`crate::safety`]).
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(requests),
+            guard,
+        ))
 }
 
 /// The agent API under `/api` (in AWS it has its own HttpApi; the paths after `/api` match).
@@ -195,7 +204,162 @@ async fn demo_keys_route(State(app): State<AppState>) -> Response {
     }
 }
 
+/// What the start banner tells.
+pub struct Banner<'a> {
+    /// Where the runner listens, and where it is reached (a wildcard address on loopback).
+    pub addr: SocketAddr,
+    pub here: SocketAddr,
+    pub aws: bool,
+    /// `/dev/state` and `/dev/whatsapp` answer (in-memory mode only).
+    pub in_memory: bool,
+    pub agent_api: bool,
+    pub demo_keys: &'a [DemoKey],
+    pub graph_version: &'a str,
+    pub phone_number_id: &'a str,
+    /// The public local app secret and verify token (in-memory mode only).
+    pub local_secrets: (&'a str, &'a str),
+}
+
+/// The lines the runner prints at start: pages, endpoints, keys and what to try. Only what
+/// answers in this mode is suggested (`/dev/state` answers 404 with `--aws`).
+pub fn banner(b: &Banner<'_>) -> String {
+    use std::fmt::Write;
+    let (addr, here) = (b.addr, b.here);
+    let mut out = String::new();
+    let mode = if b.aws {
+        "AWS endpoints from the environment"
+    } else {
+        "in-memory store and queue"
+    };
+    let _ = writeln!(out, "helpdesk listening on http://{addr} ({mode})\n");
+    let _ = writeln!(
+        out,
+        "  WhatsApp simulator  http://{here}/simulator   (chat as a customer)"
+    );
+    let _ = writeln!(
+        out,
+        "  agent console       http://{here}/console     (work the tickets)\n"
+    );
+    let _ = writeln!(
+        out,
+        "  webhook   http://{addr}/webhook   (GET verification, POST notifications)"
+    );
+    let _ = writeln!(
+        out,
+        "  cloud API http://{here}/graph/{}/{}/messages (simulated; statuses go to the webhook)",
+        b.graph_version, b.phone_number_id
+    );
+    let _ = writeln!(
+        out,
+        "  shop      http://{here}/shop/orders/lookup (the demo shop's order API)"
+    );
+    if b.in_memory {
+        let _ = writeln!(
+            out,
+            "  state     http://{addr}/dev/state (tickets, messages, queues)"
+        );
+        let _ = writeln!(
+            out,
+            "  whatsapp  http://{addr}/dev/whatsapp (what the bot sent; demo orders 100234, 100235, 100236)"
+        );
+        let (secret, token) = b.local_secrets;
+        let _ = writeln!(
+            out,
+            "  app secret {secret:?}, verify token {token:?} unless set in the environment"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  state     in the DynamoDB table of HELPDESK_TABLE (tickets, messages, agents)"
+        );
+    }
+    if b.agent_api {
+        let _ = writeln!(
+            out,
+            "  agent API http://{addr}/api/tickets (Authorization: Bearer <key>)"
+        );
+        for k in b.demo_keys {
+            let _ = writeln!(
+                out,
+                "    {:<6} {:<10} key {}",
+                k.agent,
+                k.role.as_str(),
+                k.key
+            );
+        }
+        if b.aws && b.demo_keys.is_empty() {
+            let _ = writeln!(
+                out,
+                "    keys from HELPDESK_API_KEYS (or start with --demo-agents for maria, tom, alex)"
+            );
+        }
+    }
+    let _ = writeln!(out, "Try, from another terminal:");
+    let _ = writeln!(
+        out,
+        "  cargo run -q -p helpdesk-local -- say \"Wo ist mein Paket?\""
+    );
+    let _ = writeln!(
+        out,
+        "  cargo run -q -p helpdesk-local -- send tests/fixtures/all_message_types.json"
+    );
+    if b.in_memory {
+        let _ = writeln!(out, "  curl -s http://{addr}/dev/state");
+    }
+    if let Some(k) = b.demo_keys.first() {
+        let _ = writeln!(
+            out,
+            "  curl -s -H 'Authorization: Bearer {}' http://{addr}/api/tickets",
+            k.key
+        );
+    }
+    out
+}
+
 pub async fn serve(addr: SocketAddr, app: Router) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, app).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn banner_for(aws: bool, demo_keys: &[DemoKey]) -> String {
+        let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        banner(&Banner {
+            addr,
+            here: addr,
+            aws,
+            in_memory: !aws,
+            agent_api: true,
+            demo_keys,
+            graph_version: "v23.0",
+            phone_number_id: "1065",
+            local_secrets: ("local-app-secret", "local-verify-token"),
+        })
+    }
+
+    #[test]
+    fn the_aws_banner_suggests_no_dev_state_and_no_public_secret() {
+        let text = banner_for(true, &[]);
+        assert!(!text.contains("/dev/state"), "{text}");
+        assert!(!text.contains("local-app-secret"), "{text}");
+        assert!(text.contains("--demo-agents"), "{text}");
+    }
+
+    #[test]
+    fn the_in_memory_banner_shows_the_state_and_the_demo_keys() {
+        let keys = [DemoKey {
+            agent: "maria".into(),
+            role: Role::Supervisor,
+            key: "demo-maria".into(),
+        }];
+        let text = banner_for(false, &keys);
+        assert!(
+            text.contains("curl -s http://127.0.0.1:8080/dev/state"),
+            "{text}"
+        );
+        assert!(text.contains("demo-maria"), "{text}");
+    }
 }

@@ -1,19 +1,24 @@
-//! The demo shop's order API, served by the runner at `/shop` in every mode: the same contract
-//! as a real shop (`GET /shop/orders/{id}` with a bearer token, the order as JSON, 404 for an
-//! unknown number), so the bot's order questions get the same answers in memory, on the
-//! emulators and on LocalStack. In memory mode the bot reads the same orders directly; in `--aws`
-//! mode the runner points `HELPDESK_ORDER_API_URL` here (unless it is set) and the production
-//! HTTP adapter calls it.
+//! The demo shop's order API, served by the runner in every mode: the README's order API
+//! contract (`POST /shop/orders/lookup` with a bearer token and `{"order_id", "customer":
+//! {"wa_id", "phone"}, "postcode"?}`; 200 with the order when it is the customer's, 403 when it
+//! is not confirmed to be, 404 for an unknown number), answered from the demo orders. In memory
+//! mode the bot reads the same orders directly; in `--aws` mode the runner points
+//! `HELPDESK_ORDER_API_URL` here (unless it is set, or real customers could be answered) and the
+//! production HTTP adapter calls it, so the walk-through gives the same answers on the
+//! emulators and on LocalStack.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::post;
 use helpdesk::config::{self, Env};
-use helpdesk::orders::{MemoryOrders, OrderLookup};
+use helpdesk::ids::WaId;
+use helpdesk::orders::{MemoryOrders, OrderAnswer, OrderLookup, OrderQuery};
 use http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
 
 /// The bearer token the demo shop accepts.
 pub const SHOP_TOKEN: &str = "local-shop-token";
@@ -21,7 +26,7 @@ pub const SHOP_TOKEN: &str = "local-shop-token";
 /// The routes under `/shop`.
 pub fn routes(orders: MemoryOrders) -> Router {
     Router::new()
-        .route("/shop/orders/{id}", get(order))
+        .route("/shop/orders/lookup", post(lookup))
         .with_state(Arc::new(orders))
 }
 
@@ -36,10 +41,26 @@ pub fn with_demo_shop(env: Env, base: &str) -> Env {
         .or_default(config::HELPDESK_ORDER_API_TOKEN, SHOP_TOKEN)
 }
 
-async fn order(
+#[derive(Deserialize)]
+struct LookupBody {
+    order_id: String,
+    customer: CustomerBody,
+    postcode: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CustomerBody {
+    wa_id: String,
+}
+
+fn refuse(status: StatusCode, error: &str) -> Response {
+    (status, axum::Json(json!({ "error": error }))).into_response()
+}
+
+async fn lookup(
     State(orders): State<Arc<MemoryOrders>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    body: bytes::Bytes,
 ) -> Response {
     let authorized = headers
         .get(http::header::AUTHORIZATION)
@@ -47,31 +68,31 @@ async fn order(
         .and_then(|v| v.strip_prefix("Bearer "))
         == Some(SHOP_TOKEN);
     if !authorized {
-        return (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(serde_json::json!({"error": "a bearer token is required"})),
-        )
-            .into_response();
+        return refuse(StatusCode::UNAUTHORIZED, "a bearer token is required");
     }
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return (
+    let Ok(request) = serde_json::from_slice::<LookupBody>(&body) else {
+        return refuse(
             StatusCode::BAD_REQUEST,
-            axum::Json(serde_json::json!({"error": "order ids are digits"})),
-        )
-            .into_response();
+            "expected {\"order_id\", \"customer\": {\"wa_id\"}, \"postcode\"?}",
+        );
+    };
+    let id = &request.order_id;
+    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return refuse(StatusCode::BAD_REQUEST, "order_id: digits only");
     }
-    match orders.order(&id).await {
-        Ok(Some(found)) => axum::Json(found).into_response(),
-        Ok(None) => (
-            StatusCode::NOT_FOUND,
-            axum::Json(serde_json::json!({"error": "no such order"})),
-        )
-            .into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({"error": e.to_string()})),
-        )
-            .into_response(),
+    let Ok(customer) = WaId::parse(&request.customer.wa_id) else {
+        return refuse(StatusCode::BAD_REQUEST, "customer.wa_id: not a WhatsApp id");
+    };
+    let query = OrderQuery {
+        order_id: request.order_id,
+        customer,
+        postcode: request.postcode,
+    };
+    match orders.order(&query).await {
+        Ok(OrderAnswer::Yours(info)) => axum::Json(info).into_response(),
+        Ok(OrderAnswer::NotYours) => refuse(StatusCode::FORBIDDEN, "not_customer"),
+        Ok(OrderAnswer::Unknown) => refuse(StatusCode::NOT_FOUND, "not_found"),
+        Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }
 }
 
@@ -92,6 +113,14 @@ mod tests {
         format!("http://{addr}")
     }
 
+    fn ask(order_id: &str, wa_id: &str, postcode: Option<&str>) -> OrderQuery {
+        OrderQuery {
+            order_id: order_id.into(),
+            customer: WaId::parse(wa_id).unwrap(),
+            postcode: postcode.map(Into::into),
+        }
+    }
+
     #[tokio::test]
     async fn the_production_order_adapter_reads_the_demo_orders_from_the_runner() {
         let base = serve().await;
@@ -100,22 +129,44 @@ mod tests {
         let token = env.get(config::HELPDESK_ORDER_API_TOKEN).unwrap();
         let shop = HttpOrders::new(url, Some(SecretString::from(token))).unwrap();
 
-        let shipped = shop.order("100234").await.unwrap().expect("a demo order");
+        let OrderAnswer::Yours(shipped) = shop
+            .order(&ask("100234", helpdesk::orders::DEMO_CUSTOMER, None))
+            .await
+            .unwrap()
+        else {
+            panic!("the demo customer's own order")
+        };
         assert_eq!(
             (shipped.status.as_str(), shipped.carrier.as_deref()),
             ("shipped", Some("DHL"))
         );
-        assert_eq!(shop.order("999999").await.unwrap(), None, "unknown number");
+        // As the contract says: someone else's order only with its postcode; unknown is 404.
+        let stranger = "4917699999999";
+        assert_eq!(
+            shop.order(&ask("100234", stranger, None)).await.unwrap(),
+            OrderAnswer::NotYours
+        );
+        assert!(matches!(
+            shop.order(&ask("100234", stranger, Some("10115")))
+                .await
+                .unwrap(),
+            OrderAnswer::Yours(_)
+        ));
+        assert_eq!(
+            shop.order(&ask("999999", stranger, None)).await.unwrap(),
+            OrderAnswer::Unknown
+        );
     }
 
     #[tokio::test]
     async fn the_demo_shop_refuses_callers_without_its_token() {
         let base = serve().await;
+        let query = ask("100234", helpdesk::orders::DEMO_CUSTOMER, None);
         let shop = HttpOrders::new(&format!("{base}/shop"), None).unwrap();
-        let err = shop.order("100234").await.unwrap_err();
+        let err = shop.order(&query).await.unwrap_err();
         assert!(err.to_string().contains("401"), "{err}");
         let wrong = HttpOrders::new(&format!("{base}/shop"), Some("nope".into())).unwrap();
-        assert!(wrong.order("100234").await.is_err());
+        assert!(wrong.order(&query).await.is_err());
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>>
         language: lang,
         ..BotState::default()
     };
+    // The demo shop's customer, so the demo orders show their status.
+    let customer = helpdesk::ids::WaId::parse(helpdesk::orders::DEMO_CUSTOMER)?;
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
     for line in stdin.lock().lines() {
@@ -56,7 +58,9 @@ pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>>
             language_hint: lang,
             ..Default::default()
         };
-        let turn = bot.answer(&state, &input, SystemClock.now()).await;
+        let turn = bot
+            .answer(&state, &input, &customer, SystemClock.now())
+            .await;
         if options.json {
             let line = json!({
                 "input": text,

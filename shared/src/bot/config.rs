@@ -196,6 +196,10 @@ pub struct Texts {
     pub media_handoff: String,
     pub order_lookup_failed: String,
     pub order_not_found: String,
+    /// The shop could not tie the order to the customer's number: ask for the postcode.
+    pub order_ask_postcode: String,
+    /// The postcode did not match either: a person takes over.
+    pub order_not_verified: String,
     pub order_found: String,
     pub order_shipped: String,
     pub order_delivered: String,
@@ -203,7 +207,7 @@ pub struct Texts {
 }
 
 impl Texts {
-    fn all(&self) -> [(&'static str, &str); 19] {
+    fn all(&self) -> [(&'static str, &str); 21] {
         [
             ("greeting", &self.greeting),
             ("menu", &self.menu),
@@ -220,6 +224,8 @@ impl Texts {
             ("media_handoff", &self.media_handoff),
             ("order_lookup_failed", &self.order_lookup_failed),
             ("order_not_found", &self.order_not_found),
+            ("order_ask_postcode", &self.order_ask_postcode),
+            ("order_not_verified", &self.order_not_verified),
             ("order_found", &self.order_found),
             ("order_shipped", &self.order_shipped),
             ("order_delivered", &self.order_delivered),

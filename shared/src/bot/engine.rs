@@ -31,6 +31,10 @@ pub struct BotState {
     /// The last flow entered, kept after it answered (e.g. what a photo is about).
     pub topic: Option<String>,
     pub order_id: Option<String>,
+    /// The shop could not tie `order_id` to the customer's number: the bot asked for the
+    /// postcode of the delivery address and waits for it.
+    #[serde(default)]
+    pub awaiting_postcode: bool,
     /// Consecutive messages that did not move the conversation forward.
     pub failed_attempts: u32,
     /// The last answer asked "did that help?".
@@ -67,8 +71,12 @@ pub struct Handoff {
 /// The shop's answer to an order lookup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lookup {
+    /// The order, confirmed by the shop to be this customer's.
     Found(OrderInfo),
     NotFound,
+    /// The shop knows the order but not as this customer's (number not on it, postcode
+    /// missing or wrong): nothing about it is told.
+    NotYours,
     /// The shop could not be asked (timeout, error): a person takes over.
     Failed,
 }
@@ -84,6 +92,14 @@ pub struct OrderInfo {
     pub eta: Option<String>,
 }
 
+/// The order lookup a turn asks for (the caller adds who asks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRequest {
+    pub order_id: String,
+    /// The postcode the customer gave when asked for it.
+    pub postcode: Option<String>,
+}
+
 /// The bot's answer to one message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Turn {
@@ -95,7 +111,7 @@ pub struct Turn {
     /// The intent recognised in free text, with its score.
     pub intent: Option<IntentMatch>,
     /// Look this order up, then call [`Engine::after_lookup`].
-    pub lookup: Option<String>,
+    pub lookup: Option<OrderRequest>,
     customer_name: Option<String>,
     now: Timestamp,
 }
@@ -185,6 +201,10 @@ impl<'c> Engine<'c> {
             _ => {}
         }
 
+        if turn.state.awaiting_postcode && self.postcode_answer(&mut turn, text) {
+            return turn;
+        }
+
         if turn.state.awaiting_confirmation {
             turn.state.awaiting_confirmation = false;
             let normalized = normalize(text);
@@ -239,6 +259,8 @@ impl<'c> Engine<'c> {
         turn.lookup = None;
         let lang = self.lang(&turn);
         let texts = self.config.texts(lang);
+        let had_postcode = turn.state.awaiting_postcode;
+        turn.state.awaiting_postcode = false;
         match result {
             Lookup::Found(order) => {
                 let template = match order.status.as_str() {
@@ -268,6 +290,22 @@ impl<'c> Engine<'c> {
                 turn.state.failed_attempts += 1;
                 if turn.state.failed_attempts >= self.config.file.limits.max_failed_attempts {
                     self.handoff(&mut turn, HandoffReason::FailedAttempts, None);
+                }
+            }
+            Lookup::NotYours => {
+                // A miss, as an unknown number is: trying other people's order numbers ends
+                // with a person after the usual number of failures.
+                turn.state.failed_attempts += 1;
+                let limit = self.config.file.limits.max_failed_attempts;
+                if had_postcode || turn.state.failed_attempts >= limit {
+                    // The postcode did not match either: a person checks who is asking.
+                    let body = self.render(&texts.order_not_verified, &turn);
+                    turn.state.order_id = None;
+                    self.handoff(&mut turn, HandoffReason::FailedAttempts, Some(body));
+                } else {
+                    let body = self.render(&texts.order_ask_postcode, &turn);
+                    turn.replies.push(Reply::Text { body });
+                    turn.state.awaiting_postcode = true;
                 }
             }
             Lookup::Failed => {
@@ -477,7 +515,12 @@ impl<'c> Engine<'c> {
                 }
             }
             StepSpec::OrderLookup => match turn.state.order_id.clone() {
-                Some(id) => turn.lookup = Some(id),
+                Some(order_id) => {
+                    turn.lookup = Some(OrderRequest {
+                        order_id,
+                        postcode: None,
+                    })
+                }
                 None => self.failed(turn, None),
             },
             StepSpec::Answer { text } => {
@@ -531,8 +574,9 @@ impl<'c> Engine<'c> {
         match spec {
             StepSpec::Ask { invalid, next, .. } => {
                 if let Some(id) = self.config.file.order_lookup.find_in(text) {
+                    // Not a success yet: the counter is reset by an order the shop confirms
+                    // as the customer's, so typing number after number still adds up misses.
                     turn.state.order_id = Some(id);
-                    turn.state.failed_attempts = 0;
                     let next = next.clone();
                     self.run_step(turn, flow, &next);
                     return true;
@@ -596,6 +640,39 @@ impl<'c> Engine<'c> {
         }
     }
 
+    /// The customer's answer while the bot waits for a postcode. True: the turn is decided (a
+    /// lookup with the postcode, or a miss); false: the customer moved on to something else.
+    fn postcode_answer(&self, turn: &mut Turn, text: &str) -> bool {
+        let Some(order_id) = turn.state.order_id.clone() else {
+            turn.state.awaiting_postcode = false;
+            return false;
+        };
+        if let Some(postcode) = postcode_in(text) {
+            turn.lookup = Some(OrderRequest {
+                order_id,
+                postcode: Some(postcode),
+            });
+            return true;
+        }
+        let flow = turn.state.flow.clone().unwrap_or_default();
+        if self.switches_intent(text, &flow) {
+            turn.state.awaiting_postcode = false;
+            turn.state.order_id = None;
+            self.end_flow(turn);
+            return false;
+        }
+        turn.state.failed_attempts += 1;
+        if turn.state.failed_attempts >= self.config.file.limits.max_failed_attempts {
+            turn.state.awaiting_postcode = false;
+            self.handoff(turn, HandoffReason::FailedAttempts, None);
+        } else {
+            let lang = self.lang(turn);
+            let body = self.render(&self.config.texts(lang).order_ask_postcode, turn);
+            turn.replies.push(Reply::Text { body });
+        }
+        true
+    }
+
     /// The message clearly asks for something other than the current flow.
     fn switches_intent(&self, text: &str, flow: &str) -> bool {
         self.config
@@ -636,6 +713,26 @@ impl<'c> Engine<'c> {
             )
             .replace("{eta}", order.eta.as_deref().unwrap_or("-"))
     }
+}
+
+/// A postcode in a message: one word of 3-10 letters and digits with at least one digit, or
+/// two such words (e.g. "SW1A 1AA"); a message with more words is not a postcode answer.
+fn postcode_in(text: &str) -> Option<String> {
+    let cleaned: String = text
+        .trim()
+        .trim_end_matches(['.', '!'])
+        .chars()
+        .filter(|c| *c != '-')
+        .collect();
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    if words.is_empty() || words.len() > 2 {
+        return None;
+    }
+    let joined: String = words.concat();
+    let ok = (3..=10).contains(&joined.len())
+        && joined.chars().all(|c| c.is_ascii_alphanumeric())
+        && joined.chars().any(|c| c.is_ascii_digit());
+    ok.then(|| crate::orders::normalize_postcode(&joined))
 }
 
 /// Buttons when the choices fit (three or fewer), otherwise a list. The body numbers the

@@ -6,7 +6,9 @@ pub mod matcher;
 pub mod service;
 
 pub use config::{BotConfig, BotConfigError, HandoffReason, Lang, Priority};
-pub use engine::{BotState, Engine, Handoff, Inbound, Lookup, OrderInfo, Reply, Turn};
+pub use engine::{
+    BotState, Engine, Handoff, Inbound, Lookup, OrderInfo, OrderRequest, Reply, Turn,
+};
 pub use service::Bot;
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use jiff::Timestamp;
 
 use super::config::BotConfig;
 use super::engine::{BotState, Engine, Inbound, Turn};
-use crate::orders::{OrderLookup, look_up};
+use crate::ids::WaId;
+use crate::orders::{OrderLookup, OrderQuery, look_up};
 
 #[derive(Clone)]
 pub struct Bot {
@@ -23,13 +24,25 @@ impl Bot {
         &self.config
     }
 
-    /// The bot's complete answer to one message, order lookup included.
-    pub async fn answer(&self, state: &BotState, input: &Inbound<'_>, now: Timestamp) -> Turn {
+    /// The bot's complete answer to `customer`'s message, order lookup included (the shop is
+    /// told who asks, and reveals only the customer's own orders).
+    pub async fn answer(
+        &self,
+        state: &BotState,
+        input: &Inbound<'_>,
+        customer: &WaId,
+        now: Timestamp,
+    ) -> Turn {
         let engine = Engine::new(&self.config);
         let turn = engine.respond(state, input, now);
         match turn.lookup.clone() {
-            Some(order_id) => {
-                let result = look_up(self.orders.as_ref(), &order_id).await;
+            Some(request) => {
+                let query = OrderQuery {
+                    order_id: request.order_id,
+                    customer: customer.clone(),
+                    postcode: request.postcode,
+                };
+                let result = look_up(self.orders.as_ref(), &query).await;
                 engine.after_lookup(turn, result)
             }
             None => turn,

@@ -82,14 +82,60 @@ fn routing_errors_name_the_field() {
         broken("reasons = [\"complaint\"]", "reasons = [\"complain\"]")
             .contains("rules[0].reasons: unknown reason \"complain\"")
     );
+}
+
+#[test]
+fn demo_agent_errors_name_the_field() {
+    let broken = |from: &str, to: &str| {
+        assert!(DEMO_AGENTS.contains(from), "{from}");
+        AgentSeed::parse(&DEMO_AGENTS.replacen(from, to, 1), "demo-agents.toml")
+            .unwrap_err()
+            .to_string()
+    };
     assert!(
         broken("id = \"tom\"", "id = \"maria\"").contains("agents[1].id: \"maria\" is used twice")
     );
     assert!(broken("capacity = 3", "capacity = 0").contains("agents[1]"));
+    assert!(broken("role = \"supervisor\"", "role = \"boss\"").contains("agents[0].role"));
+}
+
+#[test]
+fn the_shipped_routing_names_no_agent_and_refuses_a_file_that_does() {
+    // The functions read this file in AWS: an agent in it would get real customers' tickets.
+    assert!(!DEFAULT_ROUTING.contains("[[agents]]"));
+    let with_agents = format!(
+        "{DEFAULT_ROUTING}\n{}",
+        DEMO_AGENTS.replace("version = 1", "")
+    );
+    let err = RoutingConfig::parse(&with_agents, "routing.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("agents") && err.contains("POST /agents"),
+        "{err}"
+    );
+    let demo = AgentSeed::demo();
+    let ids: Vec<&str> = demo.agents.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["maria", "tom", "alex"]);
+}
+
+#[tokio::test]
+async fn planting_a_seed_adds_only_the_agents_the_store_lacks() {
+    let store = MemoryStore::new();
+    let mut maria = AgentSeed::demo().agents[0].clone();
+    maria.capacity = 1;
+    store.add_agent(&maria).await.unwrap();
+    assert_eq!(AgentSeed::demo().plant(&store).await.unwrap(), 2);
+    assert_eq!(AgentSeed::demo().plant(&store).await.unwrap(), 0, "again");
+    let agents = store.agents().await.unwrap();
+    assert_eq!(agents.len(), 3);
+    let kept = agents.iter().find(|a| a.id == "maria").unwrap();
+    assert_eq!(kept.capacity, 1, "an existing agent is left as it is");
 }
 
 struct World {
     router: Router,
+    seed: AgentSeed,
     store: Arc<MemoryStore>,
     notifier: Arc<MemoryNotifier>,
     clock: Arc<ManualClock>,
@@ -101,18 +147,20 @@ fn world(agents: Vec<Agent>) -> World {
     ));
     let store = Arc::new(MemoryStore::new());
     let notifier = Arc::new(MemoryNotifier::new());
-    let mut config = RoutingConfig::default_routing();
-    config.seed_agents = agents;
     let router = Router::new(
         store.clone(),
         Arc::new(MemoryWhatsApp::new()),
         Arc::new(MemoryQueue::new(clock.clone())),
         notifier.clone(),
-        Arc::new(config),
+        Arc::new(RoutingConfig::default_routing()),
         clock.clone(),
     );
     World {
         router,
+        seed: AgentSeed {
+            agents,
+            roles: Vec::new(),
+        },
         store,
         notifier,
         clock,
@@ -163,8 +211,8 @@ async fn queued(w: &World, wa_id: &str, text: &str) -> HandoffItem {
 
 #[tokio::test]
 async fn a_refund_question_goes_to_a_german_speaking_billing_agent_once() {
-    let w = world(RoutingConfig::default_routing().seed_agents);
-    w.router.seed_agents().await.unwrap();
+    let w = world(AgentSeed::demo().agents);
+    w.seed.plant(w.store.as_ref()).await.unwrap();
     let item = queued(&w, "4915112345678", "Ich warte auf meine Rückerstattung").await;
     let routed = w.router.route(&item).await.unwrap();
     assert_eq!(
@@ -202,7 +250,7 @@ async fn a_refund_question_goes_to_a_german_speaking_billing_agent_once() {
 #[tokio::test]
 async fn two_tickets_racing_for_the_last_slot_never_overfill_an_agent() {
     let w = world(vec![agent("solo", &["support"], &[Lang::De], 1, 0)]);
-    w.router.seed_agents().await.unwrap();
+    w.seed.plant(w.store.as_ref()).await.unwrap();
     let a = queued(&w, "4915100000001", "Ich habe eine Frage").await;
     let b = queued(&w, "4915100000002", "Ich habe eine Frage").await;
     let (ra, rb) = tokio::join!(w.router.route(&a), w.router.route(&b));
@@ -246,7 +294,7 @@ async fn each_batch_writes_one_metric_line_of_assigned_and_queued_tickets() {
     let mut w = world(vec![agent("solo", &["support"], &[Lang::De], 1, 0)]);
     let (metrics, capture) = crate::metrics::Metrics::capture("agent-handoff");
     w.router = w.router.with_metrics(metrics);
-    w.router.seed_agents().await.unwrap();
+    w.seed.plant(w.store.as_ref()).await.unwrap();
     let record = |item: &HandoffItem, n: u32| crate::reply::QueueRecord {
         message_id: format!("m{n}"),
         group_id: Some(format!("g{n}")),

@@ -54,6 +54,23 @@ impl Chat {
     }
 }
 
+/// The order lookup a turn asks for: the number and the postcode.
+fn asked(turn: &Turn) -> Option<(&str, Option<&str>)> {
+    turn.lookup
+        .as_ref()
+        .map(|r| (r.order_id.as_str(), r.postcode.as_deref()))
+}
+
+fn shipped() -> OrderInfo {
+    OrderInfo {
+        order_id: "100234".into(),
+        status: "shipped".into(),
+        carrier: Some("DHL".into()),
+        tracking_url: Some("https://tracking.example/100234".into()),
+        eta: Some("27.11.2026".into()),
+    }
+}
+
 fn bodies(turn: &Turn) -> Vec<&str> {
     turn.replies.iter().map(Reply::body).collect()
 }
@@ -96,7 +113,7 @@ fn a_german_customer_is_greeted_by_name_and_gets_the_order_status() {
     assert_eq!(turn.lookup, None);
 
     let turn = chat.say("Die Nummer ist 100234");
-    assert_eq!(turn.lookup.as_deref(), Some("100234"));
+    assert_eq!(asked(&turn), Some(("100234", None)));
     let turn = chat.lookup(
         turn,
         Lookup::Found(OrderInfo {
@@ -136,7 +153,7 @@ fn an_english_customer_with_the_order_number_in_the_first_message_is_looked_up_a
         bodies(&turn),
         ["Hello Anna! 👋 Welcome to Nordlicht Mode customer service."]
     );
-    assert_eq!(turn.lookup.as_deref(), Some("100234"));
+    assert_eq!(asked(&turn), Some(("100234", None)));
     let turn = chat.lookup(turn, Lookup::NotFound);
     assert_eq!(
         bodies(&turn),
@@ -393,4 +410,103 @@ fn silence_after_a_self_service_answer_resolves_by_the_bot_and_sends_nothing() {
         None,
         "not waiting for a confirmation any more"
     );
+}
+
+#[test]
+fn an_order_not_on_the_customers_number_is_told_only_after_the_right_postcode() {
+    let mut chat = Chat::new();
+    chat.say("Wo ist mein Paket?");
+    // GIVEN the shop does not know the order as this customer's
+    let turn = chat.say("100234");
+    let turn = chat.lookup(turn, Lookup::NotYours);
+    // THEN nothing about it is told, and the bot asks for the postcode
+    assert_eq!(
+        bodies(&turn),
+        [
+            "Ihre WhatsApp-Nummer ist bei der Bestellung 100234 nicht hinterlegt. Zur Sicherheit: Wie lautet die Postleitzahl der Lieferadresse?"
+        ]
+    );
+    assert!(chat.state.awaiting_postcode);
+    assert_eq!(chat.state.failed_attempts, 1, "a miss counts");
+    // WHEN the customer answers with a postcode, the lookup carries it
+    let turn = chat.say("D-10115");
+    assert_eq!(asked(&turn), Some(("100234", Some("D10115"))));
+    let turn = chat.lookup(turn, Lookup::Found(shipped()));
+    assert!(bodies(&turn)[0].starts_with("Ihre Bestellung 100234 ist unterwegs mit DHL"));
+    assert!(!chat.state.awaiting_postcode);
+}
+
+#[test]
+fn a_wrong_postcode_hands_over_without_telling_anything_about_the_order() {
+    let mut chat = Chat::new();
+    let turn = chat.say("Bestellung 100234 verfolgen");
+    chat.lookup(turn, Lookup::NotYours);
+    let turn = chat.say("99999");
+    assert_eq!(asked(&turn), Some(("100234", Some("99999"))));
+    let turn = chat.lookup(turn, Lookup::NotYours);
+    assert_eq!(
+        turn.handoff.map(|h| h.reason),
+        Some(HandoffReason::FailedAttempts)
+    );
+    assert_eq!(
+        bodies(&turn),
+        [
+            "Ich kann die Bestellung 100234 Ihnen leider nicht zuordnen. Ein Mitarbeiter übernimmt Ihre Anfrage und prüft das mit Ihnen."
+        ]
+    );
+    assert!(!bodies(&turn).iter().any(|b| b.contains("DHL")));
+}
+
+#[test]
+fn trying_other_peoples_order_numbers_counts_as_failures_and_ends_with_a_person() {
+    let mut chat = Chat::new();
+    chat.say("Wo ist mein Paket?");
+    // Two unknown numbers, then one that is somebody else's: three misses in a row.
+    for number in ["100231", "100232"] {
+        let turn = chat.say(number);
+        let turn = chat.lookup(turn, Lookup::NotFound);
+        assert!(turn.handoff.is_none());
+    }
+    let turn = chat.say("100234");
+    let turn = chat.lookup(turn, Lookup::NotYours);
+    assert_eq!(
+        turn.handoff.map(|h| h.reason),
+        Some(HandoffReason::FailedAttempts)
+    );
+    assert!(!bodies(&turn).iter().any(|b| b.contains("DHL")));
+}
+
+#[test]
+fn another_number_instead_of_the_postcode_is_checked_as_the_postcode() {
+    let mut chat = Chat::new();
+    let turn = chat.say("Bestellung 100234 verfolgen");
+    chat.lookup(turn, Lookup::NotYours);
+    // Trying the next order number while the bot waits for the postcode...
+    let turn = chat.say("100235");
+    assert_eq!(asked(&turn), Some(("100234", Some("100235"))));
+    // ...is a wrong postcode for the first one: a person takes over.
+    let turn = chat.lookup(turn, Lookup::NotYours);
+    assert!(turn.handoff.is_some());
+}
+
+#[test]
+fn a_customer_who_asks_something_else_instead_of_the_postcode_leaves_the_order() {
+    let mut chat = Chat::new();
+    let turn = chat.say("Bestellung 100234 verfolgen");
+    chat.lookup(turn, Lookup::NotYours);
+    let turn = chat.say("Wie kann ich etwas zurücksenden?");
+    assert_eq!(asked(&turn), None);
+    assert!(!chat.state.awaiting_postcode);
+    assert_eq!(chat.state.order_id, None);
+    assert!(turn.handoff.is_none());
+}
+
+#[test]
+fn postcodes_are_read_from_short_answers_only() {
+    assert_eq!(postcode_in("10115"), Some("10115".into()));
+    assert_eq!(postcode_in(" sw1a 1aa "), Some("SW1A1AA".into()));
+    assert_eq!(postcode_in("D-10115."), Some("D10115".into()));
+    assert_eq!(postcode_in("Hallo"), None);
+    assert_eq!(postcode_in("meine PLZ ist 10115"), None);
+    assert_eq!(postcode_in("12"), None);
 }
