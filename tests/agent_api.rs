@@ -364,3 +364,109 @@ async fn a_stale_version_changes_nothing_in_dynamodb() {
     assert_eq!(detail["priority"], "high");
     assert_eq!(detail["version"], v + 1);
 }
+
+#[tokio::test]
+async fn a_freed_slot_is_given_back_once_in_dynamodb_however_often_the_request_is_repeated() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use helpdesk::store::{DynamoStore, OutboxKind, TicketStore};
+    let f = flow().await;
+    f.customer_writes("wamid.rel1", "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
+    let queue = f
+        .ok("maria", "GET", "/tickets?status=assigned", Value::Null)
+        .await;
+    let id = queue["tickets"][0]["id"].as_str().unwrap().to_owned();
+    let agent = queue["tickets"][0]["assignee"].as_str().unwrap().to_owned();
+    let store = DynamoStore::new(f.stack.aws.dynamodb().clone(), &f.stack.resources.table);
+    // The agent holds another ticket too.
+    assert!(store.claim_agent(&agent, Timestamp::now()).await.unwrap());
+    assert_eq!(load_of(&store, &agent).await, 2);
+    let path = format!("/tickets/{id}/resolve");
+    for _ in 0..2 {
+        let r = f
+            .api
+            .handle(&ApiRequest {
+                method: "POST",
+                path: &path,
+                authorization: Some("Bearer key-maria"),
+                idempotency_key: Some("resolve-key-0001"),
+                ..ApiRequest::default()
+            })
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    assert_eq!(
+        load_of(&store, &agent).await,
+        1,
+        "one slot back, the other ticket still held"
+    );
+    // The release step itself, repeated on the store: nothing more comes back.
+    let item = f
+        .stack
+        .items("outbox")
+        .await
+        .into_iter()
+        .find(|i| helpdesk_tests::s(i, "kind") == "release")
+        .expect("the release is an outbox step");
+    let ticket = helpdesk::ids::TicketId::parse(&id).unwrap();
+    let inbound = helpdesk::ids::Wamid::parse(helpdesk_tests::s(&item, "inbound")).unwrap();
+    let entries = store.outbox(ticket, &inbound).await.unwrap();
+    let release = entries
+        .iter()
+        .find(|e| e.kind == OutboxKind::Release)
+        .unwrap();
+    assert!(release.done);
+    store.release_agent_once(release, &agent).await.unwrap();
+    assert_eq!(load_of(&store, &agent).await, 1);
+    // A pending release for an agent with no load left (or gone) is only marked done.
+    let mut pending = item.clone();
+    pending.insert(
+        "SK".into(),
+        AttributeValue::S(format!("OUT#{}#099", inbound.as_str())),
+    );
+    pending.insert("seq".into(), AttributeValue::N("99".into()));
+    pending.insert("done".into(), AttributeValue::Bool(false));
+    pending.insert(
+        "payload".into(),
+        AttributeValue::S(r#"{"agent":"ghost"}"#.into()),
+    );
+    f.stack
+        .aws
+        .dynamodb()
+        .put_item()
+        .table_name(&f.stack.resources.table)
+        .set_item(Some(pending))
+        .send()
+        .await
+        .unwrap();
+    let ghost = store
+        .outbox(ticket, &inbound)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.seq == 99)
+        .unwrap();
+    assert!(!ghost.done);
+    store.release_agent_once(&ghost, "ghost").await.unwrap();
+    let ghost = store
+        .outbox(ticket, &inbound)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.seq == 99)
+        .unwrap();
+    assert!(ghost.done);
+    assert_eq!(load_of(&store, &agent).await, 1);
+}
+
+async fn load_of(store: &helpdesk::store::DynamoStore, agent: &str) -> u32 {
+    use helpdesk::store::TicketStore;
+    store
+        .agents()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.id == agent)
+        .unwrap()
+        .load
+}

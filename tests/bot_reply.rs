@@ -325,3 +325,48 @@ async fn a_broken_bot_configuration_stops_the_start_with_the_problem_named() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_slow_cloud_api_leaves_the_messages_without_time_for_redelivery_before_the_deadline() {
+    use helpdesk::deadline::{Deadline, START_RESERVE};
+    use std::time::{Duration, Instant};
+    let t = setup().await;
+    let mut records = t.deliver("Hallo").await;
+    records.extend(t.deliver("Wie lange dauert der Versand?").await);
+    records.extend(t.deliver("Danke").await);
+    assert_eq!(records.len(), 3);
+    // Every Cloud API call (mark read, each reply) is answered after 3 s: the first message
+    // takes about 9 s, after which the invocation has less than the start reserve left.
+    t.whatsapp.answer_slowly(Duration::from_secs(3));
+    let bot = t.bot().await;
+    let budget = START_RESERVE + Duration::from_secs(6);
+    let started = Instant::now();
+    let failed = bot
+        .handle_batch_until(&records, Deadline::after(budget))
+        .await;
+    let took = started.elapsed();
+    assert!(
+        took < budget,
+        "the batch ended before the deadline ({took:?} of {budget:?})"
+    );
+    let later: Vec<_> = records[1..].iter().map(|r| r.message_id.clone()).collect();
+    assert_eq!(failed, later, "the rest goes back to the queue, in order");
+    let answered = t.whatsapp.sent().len();
+    assert!(answered > 0, "the first message was answered");
+
+    // Redelivered to an invocation with time, they are answered; the first is not again.
+    t.whatsapp.answer_slowly(Duration::ZERO);
+    assert!(
+        bot.handle_batch_until(&records, Deadline::after(Duration::from_secs(60)))
+            .await
+            .is_empty()
+    );
+    assert!(t.whatsapp.sent().len() > answered);
+    let greetings = t
+        .whatsapp
+        .texts()
+        .iter()
+        .filter(|x| x.starts_with("Hallo Anna"))
+        .count();
+    assert_eq!(greetings, 1, "no message was answered twice");
+}

@@ -28,18 +28,93 @@ fn media_webhook(wamid: &str, kind: &str, media_id: &str, mime: &str) -> String 
 }
 
 async fn setup() -> (Stack, WhatsAppStub) {
-    helpdesk::telemetry::init();
     let whatsapp = WhatsAppStub::start().await;
-    let keys = format!("maria:supervisor:{}", hex::encode(digest("key-maria")));
-    let stack = Stack::with_env(&[
-        ("WHATSAPP_ACCESS_TOKEN", "t"),
-        ("WHATSAPP_API_BASE_URL", &whatsapp.url),
-        ("HELPDESK_API_AUTH", "api_keys"),
-        ("HELPDESK_API_KEYS", &keys),
-        ("HELPDESK_MEDIA_MAX_BYTES", "1024"),
-    ])
+    // The stub's loopback origin is allowed explicitly, as the local runner allows its own.
+    let stack = stack_with(
+        &whatsapp,
+        &[("HELPDESK_MEDIA_DOWNLOAD_HOSTS", &whatsapp.url)],
+    )
     .await;
     (stack, whatsapp)
+}
+
+async fn stack_with(whatsapp: &WhatsAppStub, extra: &[(&str, &str)]) -> Stack {
+    helpdesk::telemetry::init();
+    let keys = format!("maria:supervisor:{}", hex::encode(digest("key-maria")));
+    let mut env = vec![
+        ("WHATSAPP_ACCESS_TOKEN", "t"),
+        ("WHATSAPP_API_BASE_URL", whatsapp.url.as_str()),
+        ("HELPDESK_API_AUTH", "api_keys"),
+        ("HELPDESK_API_KEYS", keys.as_str()),
+        ("HELPDESK_MEDIA_MAX_BYTES", "1024"),
+    ];
+    env.extend_from_slice(extra);
+    Stack::with_env(&env).await
+}
+
+#[tokio::test]
+async fn a_media_url_off_metas_hosts_gets_no_token_and_the_file_is_refused() {
+    let whatsapp = WhatsAppStub::start().await;
+    // Meta's hosts only (the default): the stub's url is plain http on loopback.
+    let stack = stack_with(&whatsapp, &[]).await;
+    whatsapp.add_media("m-photo-2", "image/png", b"\x89PNG\r\n\x1a\n a photo");
+    deliver(
+        &stack,
+        &media_webhook("wamid.media2", "image", "m-photo-2", "image/png"),
+    )
+    .await;
+    assert!(
+        whatsapp.downloads().is_empty(),
+        "nothing was fetched from it"
+    );
+    let message = stack
+        .items("message")
+        .await
+        .into_iter()
+        .find(|m| s(m, "wamid") == "wamid.media2")
+        .unwrap();
+    let media: serde_json::Value = serde_json::from_str(s(&message, "media")).unwrap();
+    assert!(media["key"].is_null());
+    assert!(
+        media["refused"]
+            .as_str()
+            .unwrap()
+            .contains("not on an allowed download host"),
+        "{media}"
+    );
+    assert_eq!(stack.media_objects().await, 0);
+    assert!(!whatsapp.texts().is_empty(), "the bot still answered");
+}
+
+#[tokio::test]
+async fn a_file_is_stored_as_the_type_its_bytes_show() {
+    let (stack, whatsapp) = setup().await;
+    // Sent as a PNG, but a JPEG: agents' browsers get the type of what they open.
+    let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0];
+    whatsapp.add_media("m-photo-3", "image/png", &jpeg);
+    deliver(
+        &stack,
+        &media_webhook("wamid.media3", "image", "m-photo-3", "image/png"),
+    )
+    .await;
+    let message = stack
+        .items("message")
+        .await
+        .into_iter()
+        .find(|m| s(m, "wamid") == "wamid.media3")
+        .unwrap();
+    let media: serde_json::Value = serde_json::from_str(s(&message, "media")).unwrap();
+    assert_eq!(media["mime_type"], "image/jpeg", "{media}");
+    let object = stack
+        .aws
+        .s3()
+        .get_object()
+        .bucket(&stack.resources.media_bucket)
+        .key(media["key"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(object.content_type(), Some("image/jpeg"));
 }
 
 async fn deliver(stack: &Stack, body: &str) {

@@ -1,7 +1,10 @@
 //! Data requests against the emulators (DynamoDB Local with the customer index, moto S3): after
 //! an erasure, a scan of the whole table and the bucket finds nothing of the customer (number,
 //! texts, wamids, media), other customers are untouched, and the analytics counters remain.
+//! Every item that names a customer carries a TTL within its retention, and the audit of the
+//! export and the erasure outlives the erasure without naming the number.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use helpdesk::ids::WaId;
 use helpdesk::webhook::sample::{SampleText, text_notification};
 use helpdesk_tests::Stack;
@@ -31,15 +34,64 @@ async fn deliver(stack: &Stack, body: &str) {
 }
 
 async fn everything(stack: &Stack) -> String {
-    let items = stack
+    format!("{:?}", items(stack).await)
+}
+
+type Item = std::collections::HashMap<String, AttributeValue>;
+
+async fn items(stack: &Stack) -> Vec<Item> {
+    stack
         .aws
         .dynamodb()
         .scan()
         .table_name(&stack.resources.table)
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<Vec<_>, _>>()
         .await
-        .unwrap();
-    format!("{:?}", items.items())
+        .unwrap()
+}
+
+fn text(item: &Item, name: &str) -> String {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => v.clone(),
+        other => panic!("{name} is {other:?} in {item:?}"),
+    }
+}
+
+/// Every item but the agents' and the anonymous counters' expires within its retention: the
+/// conversation data within `HELPDESK_RETENTION_DAYS` (365), consent and audit within
+/// `HELPDESK_PROOF_RETENTION_DAYS` (1095).
+fn assert_every_customer_item_expires(items: &[Item], kinds_seen: &[&str]) {
+    let now = Timestamp::now().as_second();
+    let day = 24 * 3600;
+    let mut kinds = std::collections::BTreeSet::new();
+    for item in items {
+        let pk = text(item, "PK");
+        if pk.starts_with("AGENT") || pk.starts_with("STATS") {
+            continue;
+        }
+        let sk = text(item, "SK");
+        let expires: i64 = match item.get("expires_at") {
+            Some(AttributeValue::N(n)) => n.parse().unwrap(),
+            other => panic!("{pk} / {sk} never expires ({other:?}): {item:?}"),
+        };
+        let proof = sk == "CONSENT" || pk.starts_with("AUDIT#");
+        let (min, max) = if proof { (1000, 1096) } else { (1, 366) };
+        assert!(
+            expires > now + min * day && expires <= now + max * day,
+            "{pk} / {sk} expires at {expires}, not within {min}..{max} days"
+        );
+        kinds
+            .insert(pk.split('#').next().unwrap().to_owned() + "/" + sk.split('#').next().unwrap());
+    }
+    for kind in kinds_seen {
+        assert!(
+            kinds.contains(*kind),
+            "no {kind} item was checked: {kinds:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -71,15 +123,32 @@ async fn an_erased_customer_leaves_no_trace_in_the_table_or_the_bucket() {
     writes(&stack, BEN, "wamid.ben1", "Hallo, hier ist Ben").await;
     let before = everything(&stack).await;
     assert!(before.contains("Lindenstraße") && before.contains(ANNA));
+    assert_every_customer_item_expires(
+        &items(&stack).await,
+        &[
+            "TICKET/META",
+            "TICKET/MSG",
+            "CONV/OPEN",
+            "CUST/PROFILE",
+            "CUST/CONSENT",
+            "WAMID/SEEN",
+        ],
+    );
 
     let privacy = helpdesk::wiring::privacy(&stack.env, &stack.aws).unwrap();
     let anna = WaId::parse(ANNA).unwrap();
-    let export = privacy.export(&anna).await.unwrap();
+    let export = privacy.export(&anna, "cli:dpo").await.unwrap();
     assert!(export.to_string().contains("Lindenstraße"));
     assert_eq!(export["consent"]["opted_in"], true);
 
-    let erased = privacy.erase(&anna).await.unwrap();
+    let erased = privacy.erase(&anna, "cli:dpo").await.unwrap();
     assert_eq!((erased.tickets, erased.media_files), (1, 1), "{erased:?}");
+    let audit_days = erased
+        .remains
+        .iter()
+        .find(|r| r.place.contains("audit"))
+        .and_then(|r| r.days);
+    assert_eq!(audit_days, Some(1095), "{erased:?}");
 
     let after = everything(&stack).await;
     for trace in [
@@ -96,8 +165,37 @@ async fn an_erased_customer_leaves_no_trace_in_the_table_or_the_bucket() {
     assert!(after.contains("STATS#"), "anonymous counters stay");
     assert_eq!(stack.media_objects().await, 0, "the photo is gone");
     assert_eq!(
-        privacy.export(&anna).await.unwrap()["tickets"],
+        privacy.export(&anna, "cli:dpo").await.unwrap()["tickets"],
         json!([]),
         "an export after erasure is empty"
+    );
+    // The audit outlives the erasure: three requests, by digest, with a TTL of their own.
+    let all = items(&stack).await;
+    let audit: Vec<&Item> = all
+        .iter()
+        .filter(|i| text(i, "PK").starts_with("AUDIT#"))
+        .collect();
+    let filed: Vec<(String, String, String)> = audit
+        .iter()
+        .map(|i| (text(i, "actor"), text(i, "action"), text(i, "customer")))
+        .collect();
+    let digest = anna.digest();
+    assert_eq!(
+        filed,
+        [
+            ("cli:dpo".into(), "export".into(), digest.clone()),
+            ("cli:dpo".into(), "erase".into(), digest.clone()),
+            ("cli:dpo".into(), "export".into(), digest.clone()),
+        ]
+    );
+    assert!(!format!("{audit:?}").contains(ANNA));
+    assert_every_customer_item_expires(&all, &["AUDIT/REC", "TICKET/META"]);
+    // (Yesterday too: the requests may have run just before midnight UTC.)
+    let day = |t: Timestamp| t.strftime("%Y-%m-%d").to_string();
+    let now = Timestamp::now();
+    let days = [day(now - jiff::SignedDuration::from_hours(24)), day(now)];
+    assert_eq!(
+        privacy.audit_log(&days, Some(&anna)).await.unwrap().len(),
+        3
     );
 }

@@ -338,3 +338,120 @@ async fn an_agents_reply_deletes_the_first_response_schedule() {
         "Hallo Anna, ich schaue mir das an."
     );
 }
+
+/// Routes what is on the handoff queue with agent-handoff (production wiring); every record
+/// must be routed.
+async fn route_handoffs(t: &Setup) -> usize {
+    let router = helpdesk::wiring::agent_handoff(&t.stack.env, &t.stack.aws)
+        .await
+        .unwrap();
+    let records = t.stack.handoff_records().await;
+    let failed = router.handle_batch(&records).await;
+    assert!(failed.is_empty(), "handoffs not routed: {failed:?}");
+    records.len()
+}
+
+#[tokio::test]
+async fn a_ticket_handed_over_by_its_opening_message_is_routed_again_at_the_next_bot_time_limit() {
+    // GIVEN an urgent opening message the bot handed over, routed to an agent who resolved it
+    let t = setup().await;
+    let store =
+        helpdesk::store::DynamoStore::new(t.stack.aws.dynamodb().clone(), &t.stack.resources.table);
+    use helpdesk::store::TicketStore;
+    store
+        .add_agent(&helpdesk::store::Agent {
+            id: "lea".into(),
+            name: "Lea".into(),
+            teams: vec!["support".into()],
+            languages: vec![helpdesk::bot::Lang::De],
+            capacity: 3,
+            load: 0,
+            online: true,
+            last_assigned_at: None,
+        })
+        .await
+        .unwrap();
+    t.customer_writes(
+        "4915112345672",
+        "wamid.again1",
+        "Dringend! Ich brauche sofort Hilfe",
+    )
+    .await;
+    assert_eq!(route_handoffs(&t).await, 1);
+    let ticket = &t.stack.items("ticket").await[0];
+    assert_eq!(s(ticket, "status"), "assigned");
+    let id = helpdesk::ids::TicketId::parse(s(ticket, "ticket_id")).unwrap();
+    let agent = s(ticket, "assignee").to_owned();
+    let desk = helpdesk::wiring::agent_desk(&t.stack.env, &t.stack.aws)
+        .await
+        .unwrap();
+    desk.act(id, &agent, &helpdesk::agent::AgentAction::Resolve, None)
+        .await
+        .unwrap();
+
+    // WHEN the customer writes again, the bot takes it back and runs out of time
+    t.customer_writes("4915112345672", "wamid.again2", "Hallo")
+        .await;
+    assert_eq!(s(&t.stack.items("ticket").await[0], "status"), "bot");
+    let soon = Timestamp::now()
+        .checked_add(SignedDuration::from_mins(6))
+        .unwrap();
+    let fired = t.pump_and_handle(soon).await;
+    assert!(fired.iter().any(|p| p.target == Target::BotTimeLimit));
+
+    // THEN the second handoff reaches agent-handoff and is routed, once
+    assert_eq!(route_handoffs(&t).await, 1, "the second handoff is queued");
+    let tickets = t.stack.items("ticket").await;
+    assert_eq!(tickets.len(), 1, "the same ticket");
+    assert_eq!(s(&tickets[0], "status"), "assigned");
+    assert_eq!(s(&tickets[0], "handoff_reason"), "bot_time_limit");
+    let assigned = t
+        .stack
+        .items("activity")
+        .await
+        .into_iter()
+        .filter(|a| {
+            let data: serde_json::Value = serde_json::from_str(s(a, "data")).unwrap();
+            data["kind"] == "assigned"
+        })
+        .count();
+    assert_eq!(assigned, 2, "one assignment per handoff");
+}
+
+#[tokio::test]
+async fn a_first_message_has_its_sla_schedules_from_its_send_time_before_the_bot_runs() {
+    // GIVEN a message the customer sent 2 minutes ago, only now delivered to the webhook
+    let t = setup().await;
+    let sent = Timestamp::now().as_second() - 120;
+    let body = text_notification(
+        NUMBER,
+        &[SampleText {
+            wa_id: "4915112345673",
+            profile_name: "Anna",
+            wamid: "wamid.intake-sla",
+            timestamp: sent,
+            body: "Hallo",
+        }],
+    );
+    let webhook = t.stack.webhook().await;
+    assert_eq!(
+        post_signed(&webhook, body.as_bytes()).await.status(),
+        StatusCode::OK
+    );
+    // THEN, with no bot turn yet, the bot's time limit is scheduled 5 minutes after it was sent
+    let ticket = &t.stack.items("ticket").await[0];
+    let bot = format!("sla-{}-bot-g0-s2", s(ticket, "ticket_id"));
+    let schedules = t.schedules().await;
+    let due = schedules
+        .iter()
+        .find(|(n, _)| *n == bot)
+        .unwrap_or_else(|| panic!("no {bot} in {schedules:?}"))
+        .1;
+    assert_eq!(due, Timestamp::from_second(sent + 300).unwrap());
+    // AND when the bot never runs, the pump's firing hands the ticket to a person
+    let fired = t
+        .pump_and_handle(Timestamp::from_second(sent + 301).unwrap())
+        .await;
+    assert!(fired.iter().any(|p| p.target == Target::BotTimeLimit));
+    assert_eq!(s(&t.stack.items("ticket").await[0], "status"), "queued");
+}

@@ -13,12 +13,16 @@ async fn a_timer_becomes_one_one_shot_schedule_targeting_the_queue_and_disarms_i
     let target_arn = queue_arn(stack.aws.sqs(), &stack.resources.inbound_dlq_url)
         .await
         .unwrap();
+    let dead_letter_arn = queue_arn(stack.aws.sqs(), &stack.resources.sla_dlq_url)
+        .await
+        .unwrap();
     let timers = SchedulerTimers::new(
         scheduler.clone(),
         SchedulerTarget {
             group: stack.resources.schedule_group.clone(),
             queue_arn: target_arn.clone(),
             role_arn: "arn:aws:iam::123456789012:role/helpdesk-scheduler".into(),
+            dead_letter_arn: Some(dead_letter_arn.clone()),
         },
     );
     let name = format!(
@@ -59,6 +63,20 @@ async fn a_timer_becomes_one_one_shot_schedule_targeting_the_queue_and_disarms_i
     let target = schedule.target().unwrap();
     assert_eq!(target.arn(), target_arn);
     assert_eq!(target.input(), Some(timer.payload.as_str()));
+    let retry = target.retry_policy().expect("a retry policy");
+    assert_eq!(
+        (
+            retry.maximum_event_age_in_seconds(),
+            retry.maximum_retry_attempts()
+        ),
+        (Some(3_600), Some(185)),
+        "an undeliverable timer is retried for an hour"
+    );
+    assert_eq!(
+        target.dead_letter_config().and_then(|d| d.arn()),
+        Some(dead_letter_arn.as_str()),
+        "then it lands in the schedules' dead-letter queue"
+    );
 
     timers.disarm(&timer.name).await.unwrap();
     timers.disarm(&timer.name).await.unwrap();

@@ -393,3 +393,95 @@ async fn a_missing_ssm_parameter_fails_start_naming_the_variable() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn delivery_statuses_that_overtake_their_message_are_applied_when_it_is_recorded() {
+    // GIVEN a ticket, and Meta's statuses for two replies we have not recorded yet
+    let stack = Stack::new().await;
+    let webhook = stack.webhook().await;
+    let store = DynamoStore::new(stack.aws.dynamodb().clone(), &stack.resources.table);
+    let r = post_signed(&webhook, text("wamid.early-in", T0).as_bytes()).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.body());
+    let ticket = store
+        .ticket(TicketId::parse(s(&stack.items("ticket").await[0], "ticket_id")).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let r = post_signed(&webhook, STATUSES.as_bytes()).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.body());
+    assert_eq!(
+        stack.items("early_status").await.len(),
+        3,
+        "OUT01 (read), OUT02 (failed) and NEVER kept, one item each"
+    );
+
+    // WHEN the replies are recorded: one directly, one as the bot's sent outbox entry
+    let reply = |wamid: &str| MessageRecord {
+        ticket_id: ticket.id,
+        wamid: Wamid::parse(wamid).unwrap(),
+        direction: Direction::Outbound,
+        sent_at: Timestamp::from_second(T0 + 60).unwrap(),
+        recorded_at: Timestamp::from_second(T0 + 61).unwrap(),
+        kind: "text".into(),
+        text: Some("Hallo Anna, wie kann ich helfen?".into()),
+        media_id: None,
+        content: r#"{"type":"text","body":"Hallo Anna, wie kann ich helfen?"}"#.into(),
+        context_id: None,
+        profile_name: None,
+        delivery: None,
+        handled_at: None,
+        media: None,
+        sent_by: None,
+    };
+    assert_eq!(
+        store.record_outbound(&reply("wamid.OUT01")).await.unwrap(),
+        WriteOutcome::Written
+    );
+    let entry = helpdesk::store::OutboxEntry {
+        ticket_id: ticket.id,
+        inbound: Wamid::parse("wamid.early-in").unwrap(),
+        seq: 0,
+        kind: helpdesk::store::OutboxKind::WhatsApp,
+        payload: "{}".into(),
+        done: false,
+    };
+    let mut next = ticket.clone();
+    next.version += 1;
+    let turn = helpdesk::store::BotTurnWrite {
+        ticket: &next,
+        message: None,
+        outbox: std::slice::from_ref(&entry),
+        activity: &[],
+        now: Timestamp::now(),
+    };
+    assert_eq!(
+        store.commit_bot_turn(&turn).await.unwrap(),
+        helpdesk::store::TurnOutcome::Committed
+    );
+    let sent = reply("wamid.OUT02");
+    store.complete_outbox(&entry, Some(&sent)).await.unwrap();
+    // A retry of the completion changes nothing.
+    store.complete_outbox(&entry, Some(&sent)).await.unwrap();
+
+    // THEN each shows the best state Meta reported; only the stranger's status is still kept
+    let messages = store.messages(ticket.id).await.unwrap();
+    let state = |w: &str| {
+        let m = messages.iter().find(|m| m.wamid.as_str() == w).unwrap();
+        m.delivery.clone().expect("a delivery state")
+    };
+    let read = state("wamid.OUT01");
+    assert_eq!(
+        (read.state.as_str(), read.at.as_second()),
+        ("read", 1_764_061_320)
+    );
+    let failed = state("wamid.OUT02");
+    assert_eq!(failed.state.as_str(), "failed");
+    assert!(failed.errors.unwrap().contains("131047"));
+    let kept = stack.items("early_status").await;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(s(&kept[0], "PK"), "WAMID#wamid.NEVER");
+    assert!(
+        kept[0].contains_key("expires_at"),
+        "kept for a limited time"
+    );
+}

@@ -24,6 +24,8 @@ fn decide(c: &mut Criterion) {
         ("typo_en", "trackin my parcle please"),
         ("not_understood", "Mein Hund heißt Bello und mag Käse"),
         ("menu_number", "2"),
+        ("asked_back", "kann ich das umtauschen gegen größe M"),
+        ("polite_request_en", "could someone give me a call please"),
     ] {
         let state = if name == "first_message_de" {
             BotState::default()
@@ -44,5 +46,23 @@ fn decide(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decide);
+/// Training the intent model when a configuration loads (or an admin adds an example).
+fn train(c: &mut Criterion) {
+    let mut group = c.benchmark_group("bot_model");
+    group.sample_size(10);
+    group.bench_function("train_shipped_config", |b| {
+        b.iter(|| {
+            black_box(
+                BotConfig::parse(
+                    black_box(helpdesk::bot::config::DEFAULT_CONFIG),
+                    "config/bot.toml",
+                )
+                .unwrap(),
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decide, train);
 criterion_main!(benches);

@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::ids::{TicketId, Wamid};
 use crate::metrics::Count;
 use crate::notify::{Audience, Notification, Notifier};
-use crate::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
+use crate::outbox::{CapacityRelease, HandlerError, OutboxBuilder, OutboxRunner};
 use crate::queue::Queue;
 use crate::sla::{SlaConfig, SlaEvent, TicketFacts};
 use crate::store::{
@@ -55,6 +55,12 @@ pub enum AgentError {
     OutsideServiceWindow,
     #[error("the customer has not opted in to business-initiated messages (templates)")]
     NoConsent,
+    /// The client's idempotency key came with another request before (another action, body or
+    /// caller): acting would do something else than the client was told was done.
+    #[error(
+        "Idempotency-Key {0} was used for another request on this ticket (another action, body or caller); send a new key with a new request"
+    )]
+    KeyReused(String),
     #[error(transparent)]
     Failed(#[from] HandlerError),
 }
@@ -93,6 +99,14 @@ impl From<StoreError> for AgentError {
     fn from(e: StoreError) -> Self {
         Self::Failed(e.into())
     }
+}
+
+/// A client's `Idempotency-Key` and a digest of the request it came with (method, path, body,
+/// caller): the same request again finishes the first; the key on another request is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdempotencyKey<'a> {
+    pub key: &'a str,
+    pub request: [u8; 32],
 }
 
 /// An agent's action.
@@ -265,21 +279,22 @@ impl AgentDesk {
     }
 
     /// Like [`act`](Self::act); a repeat with the same `idempotency_key` (a client retrying after
-    /// a timeout or a failed send) finishes the first request instead of acting twice.
+    /// a timeout or a failed send) finishes the first request instead of acting twice, and the
+    /// key on another request is refused ([`AgentError::KeyReused`]).
     pub async fn act_once(
         &self,
         ticket_id: TicketId,
         agent: &str,
         action: &AgentAction,
         expected_version: Option<u64>,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<IdempotencyKey<'_>>,
     ) -> Result<Ticket, AgentError> {
         if agent.trim().is_empty() {
             return Err(AgentError::invalid("the agent is not named"));
         }
         action.validate()?;
         let key = match idempotency_key {
-            Some(k) => {
+            Some(IdempotencyKey { key: k, request }) => {
                 let valid = (8..=64).contains(&k.len())
                     && k.chars()
                         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
@@ -289,14 +304,16 @@ impl AgentDesk {
                         "needs 8-64 characters of A-Z, a-z, 0-9, - and _",
                     ));
                 }
-                format!("api.{k}")
+                // The request's digest goes into every id the action stores (activity, outbox),
+                // so a repeat tells the same request from another one under the same key.
+                format!("api.{k}.{}", hex::encode(&request[..8]))
             }
             None => format!("agent.{}", ulid::Ulid::new()),
         };
         let key =
             Wamid::parse(&key).map_err(|e| AgentError::field("Idempotency-Key", e.to_string()))?;
-        if idempotency_key.is_some()
-            && let Some(ticket) = self.replay(ticket_id, &key).await?
+        if let Some(client) = idempotency_key
+            && let Some(ticket) = self.replay(ticket_id, &key, client.key).await?
         {
             return Ok(ticket);
         }
@@ -315,7 +332,17 @@ impl AgentDesk {
                     current: ticket.version,
                 });
             }
-            let change = self.decide(&ticket, agent, action, &key).await?;
+            let mut change = self.decide(&ticket, agent, action, &key).await?;
+            if let Some(previous) = &change.release {
+                // The ticket left that agent: their slot comes back once the change is stored,
+                // first of all its effects, exactly once however often the request is repeated.
+                change.outbox.push_first(
+                    OutboxKind::Release,
+                    &CapacityRelease {
+                        agent: previous.clone(),
+                    },
+                );
+            }
             let entries = change.outbox.build();
             let write = BotTurnWrite {
                 ticket: &change.next,
@@ -333,10 +360,6 @@ impl AgentDesk {
             };
             match outcome {
                 TurnOutcome::Committed => {
-                    if let Some(previous) = &change.release {
-                        // The ticket left that agent: a slot frees up for routing.
-                        self.store.release_agent(previous).await?;
-                    }
                     self.outbox.flush(&change.next, &key).await?;
                     info!(ticket_id = %ticket.id, action = action.name(), "agent action done");
                     if let Some(previous) = &change.release {
@@ -476,16 +499,21 @@ impl AgentDesk {
         Ok(assigned)
     }
 
-    /// The ticket, if the request with `key` was stored before: its pending sends are finished.
-    async fn replay(&self, ticket_id: TicketId, key: &Wamid) -> Result<Option<Ticket>, AgentError> {
-        let prefix = format!("{}-", key.as_str());
-        let done = self
-            .store
-            .activities(ticket_id)
-            .await?
-            .iter()
-            .any(|a| a.id.starts_with(&prefix));
-        if !done {
+    /// The ticket, if the request with `key` was stored before: what it left pending (sends, a
+    /// slot to give back) is finished. The client's key on another request is refused.
+    async fn replay(
+        &self,
+        ticket_id: TicketId,
+        key: &Wamid,
+        client_key: &str,
+    ) -> Result<Option<Ticket>, AgentError> {
+        let same = format!("{}-", key.as_str());
+        let any = format!("api.{client_key}.");
+        let activities = self.store.activities(ticket_id).await?;
+        if !activities.iter().any(|a| a.id.starts_with(&same)) {
+            if activities.iter().any(|a| a.id.starts_with(&any)) {
+                return Err(AgentError::KeyReused(client_key.to_owned()));
+            }
             return Ok(None);
         }
         let ticket = self
@@ -493,8 +521,19 @@ impl AgentDesk {
             .ticket(ticket_id)
             .await?
             .ok_or(AgentError::NotFound(ticket_id))?;
+        let released = self
+            .store
+            .outbox(ticket_id, key)
+            .await?
+            .into_iter()
+            .filter(|e| e.kind == OutboxKind::Release && !e.done)
+            .find_map(|e| serde_json::from_str::<CapacityRelease>(&e.payload).ok());
         self.outbox.flush(&ticket, key).await?;
         info!(ticket_id = %ticket_id, "repeated agent request: finished the first one");
+        if let Some(release) = released {
+            // The slot came back only now: a queued ticket may take it.
+            self.refill(&release.agent, Some(ticket_id)).await;
+        }
         Ok(Some(ticket))
     }
 
@@ -656,6 +695,30 @@ impl AgentDesk {
                 if *agent == ticket.assignee {
                     return Err(AgentError::field("agent", "the ticket is already there"));
                 }
+                if let Some(previous) = ticket.assignee.as_deref().filter(|p| *p != actor) {
+                    // The ticket leaves a colleague by someone else's hand: they are told, and the
+                    // log says whose it was.
+                    let summary = match agent {
+                        Some(a) if a == actor => {
+                            format!("{actor} took over ticket {} from you.", ticket.id)
+                        }
+                        Some(a) => format!("{actor} gave your ticket {} to {a}.", ticket.id),
+                        None => format!(
+                            "{actor} put your ticket {} back in the {} queue.",
+                            ticket.id,
+                            ticket.team.as_deref().unwrap_or("team")
+                        ),
+                    };
+                    change.outbox.push(
+                        OutboxKind::Notify,
+                        &notice(&change.next, "ticket_taken_over", previous, summary),
+                    );
+                    change.activity.push(log(
+                        ActivityKind::TakenOver,
+                        Some(previous.to_owned()),
+                        Vec::new(),
+                    ));
+                }
                 if let Some(agent) = agent {
                     self.claim(agent).await?;
                     change.claimed = Some(agent.clone());
@@ -777,9 +840,8 @@ impl AgentDesk {
                     .push(log(ActivityKind::Reopened, None, Vec::new()));
                 if let Some(clocks) = change.next.sla.as_mut() {
                     clocks.apply(SlaEvent::Resumed, now);
-                    clocks.apply(SlaEvent::Opened, now);
                 }
-                event = Some(SlaEvent::HandedOff);
+                event = Some(SlaEvent::Reopened);
             }
         }
         if let (Some(sla), Some(clocks)) = (&self.sla, change.next.sla.as_mut()) {

@@ -27,6 +27,7 @@ pub const HELPDESK_ROUTING_CONFIG: &str = "HELPDESK_ROUTING_CONFIG";
 pub const HELPDESK_SCHEDULE_GROUP: &str = "HELPDESK_SCHEDULE_GROUP";
 pub const HELPDESK_SLA_QUEUE_ARN: &str = "HELPDESK_SLA_QUEUE_ARN";
 pub const HELPDESK_SCHEDULER_ROLE_ARN: &str = "HELPDESK_SCHEDULER_ROLE_ARN";
+pub const HELPDESK_SCHEDULER_DLQ_ARN: &str = "HELPDESK_SCHEDULER_DLQ_ARN";
 pub const HELPDESK_SLA_TOPIC_ARN: &str = "HELPDESK_SLA_TOPIC_ARN";
 pub const DEFAULT_SCHEDULE_GROUP: &str = "helpdesk-sla";
 pub const HELPDESK_API_AUTH: &str = "HELPDESK_API_AUTH";
@@ -34,8 +35,10 @@ pub const HELPDESK_API_KEYS: &str = "HELPDESK_API_KEYS";
 pub const HELPDESK_TEMPLATES_CONFIG: &str = "HELPDESK_TEMPLATES_CONFIG";
 pub const HELPDESK_MEDIA_BUCKET: &str = "HELPDESK_MEDIA_BUCKET";
 pub const HELPDESK_RETENTION_DAYS: &str = "HELPDESK_RETENTION_DAYS";
+pub const HELPDESK_PROOF_RETENTION_DAYS: &str = "HELPDESK_PROOF_RETENTION_DAYS";
 pub const HELPDESK_MEDIA_TYPES: &str = "HELPDESK_MEDIA_TYPES";
 pub const HELPDESK_MEDIA_MAX_BYTES: &str = "HELPDESK_MEDIA_MAX_BYTES";
+pub const HELPDESK_MEDIA_DOWNLOAD_HOSTS: &str = "HELPDESK_MEDIA_DOWNLOAD_HOSTS";
 
 pub const DEFAULT_WHATSAPP_API_BASE_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_WHATSAPP_API_VERSION: &str = "v23.0";
@@ -290,7 +293,10 @@ pub struct IntakeSettings {
     pub table: String,
     pub inbound_queue_url: String,
     pub window: ConversationWindow,
-    pub retention: jiff::SignedDuration,
+    pub retention: crate::store::Retention,
+    /// Where a new ticket's first SLA timers go (set when `HELPDESK_SLA_QUEUE_ARN` is): armed
+    /// at intake, they run even if the bot never gets to the message.
+    pub sla: Option<SlaSettings>,
 }
 
 /// Settings of the webhook intake function, ready to use.
@@ -301,7 +307,8 @@ pub struct IntakeConfig {
     pub table: String,
     pub inbound_queue_url: String,
     pub window: ConversationWindow,
-    pub retention: jiff::SignedDuration,
+    pub retention: crate::store::Retention,
+    pub sla: Option<SlaSettings>,
 }
 
 impl IntakeSettings {
@@ -313,6 +320,10 @@ impl IntakeSettings {
             inbound_queue_url: fifo_queue_url(env, HELPDESK_INBOUND_QUEUE_URL)?,
             window: conversation_window(env)?,
             retention: retention(env)?,
+            sla: match env.get(HELPDESK_SLA_QUEUE_ARN) {
+                Some(_) => Some(SlaSettings::from_env(env)?),
+                None => None,
+            },
         })
     }
 
@@ -331,6 +342,7 @@ impl IntakeSettings {
             inbound_queue_url: self.inbound_queue_url,
             window: self.window,
             retention: self.retention,
+            sla: self.sla,
         };
         if config.app_secret.expose_secret().is_empty() {
             return Err(ConfigError::invalid(WHATSAPP_APP_SECRET, "is empty"));
@@ -353,7 +365,7 @@ pub struct BotReplySettings {
     /// Where agents are told that a customer wrote on their ticket (optional for bot-reply).
     pub notify_topic_arn: Option<String>,
     /// How long messages and notes are kept.
-    pub retention: jiff::SignedDuration,
+    pub retention: crate::store::Retention,
 }
 
 /// Where SLA timers go: the Scheduler group, the queue fired timers are sent to, and the role
@@ -364,6 +376,8 @@ pub struct SlaSettings {
     pub group: String,
     pub queue_arn: String,
     pub role_arn: String,
+    /// Where the Scheduler puts fired timers it could not deliver (a standard queue).
+    pub dead_letter_arn: Option<String>,
 }
 
 impl SlaSettings {
@@ -387,6 +401,10 @@ impl SlaSettings {
             group,
             queue_arn: arn(env, HELPDESK_SLA_QUEUE_ARN)?,
             role_arn: arn(env, HELPDESK_SCHEDULER_ROLE_ARN)?,
+            dead_letter_arn: match env.get(HELPDESK_SCHEDULER_DLQ_ARN) {
+                Some(_) => Some(arn(env, HELPDESK_SCHEDULER_DLQ_ARN)?),
+                None => None,
+            },
         })
     }
 }
@@ -508,7 +526,7 @@ pub struct HandoffSettings {
     pub whatsapp: WhatsAppSettings,
     pub topic_arn: String,
     pub routing: Option<std::path::PathBuf>,
-    pub retention: jiff::SignedDuration,
+    pub retention: crate::store::Retention,
 }
 
 impl HandoffSettings {
@@ -612,7 +630,9 @@ fn fifo_queue_url(env: &Env, name: &'static str) -> Result<String, ConfigError> 
 
 /// `HELPDESK_CONVERSATION_WINDOW_HOURS`, 24 when unset.
 /// Which customer media are kept: `HELPDESK_MEDIA_TYPES` (MIME types, comma separated) and
-/// `HELPDESK_MEDIA_MAX_BYTES`; defaults in [`MediaPolicy::default`](crate::media::MediaPolicy).
+/// `HELPDESK_MEDIA_MAX_BYTES`; and where they may be downloaded from with the access token:
+/// `HELPDESK_MEDIA_DOWNLOAD_HOSTS` (comma separated `host`, `*.domain` or `http(s)://host[:port]`,
+/// replacing Meta's hosts); defaults in [`MediaPolicy::default`](crate::media::MediaPolicy).
 pub fn media_policy(env: &Env) -> Result<crate::media::MediaPolicy, ConfigError> {
     let mut policy = crate::media::MediaPolicy::default();
     if let Some(types) = env.get(HELPDESK_MEDIA_TYPES) {
@@ -640,6 +660,48 @@ pub fn media_policy(env: &Env) -> Result<crate::media::MediaPolicy, ConfigError>
         }
         policy.allowed = allowed;
     }
+    if let Some(raw) = env.get(HELPDESK_MEDIA_DOWNLOAD_HOSTS) {
+        let hosts: Vec<String> = raw
+            .split(',')
+            .map(|h| h.trim().trim_end_matches('/').to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+        let name_ok = |h: &str| {
+            !h.is_empty()
+                && h.split('.').all(|label| {
+                    !label.is_empty()
+                        && label
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                })
+        };
+        let valid = |h: &String| match h.split_once("://") {
+            Some((scheme, rest)) => {
+                let host = rest.rsplit_once(':').map_or(rest, |(host, port)| {
+                    if port.parse::<u16>().is_ok() {
+                        host
+                    } else {
+                        ""
+                    }
+                });
+                matches!(scheme, "http" | "https") && name_ok(host)
+            }
+            None => name_ok(h.strip_prefix("*.").unwrap_or(h)),
+        };
+        if let Some(bad) = hosts.iter().find(|h| !valid(h)) {
+            return Err(ConfigError::invalid(
+                HELPDESK_MEDIA_DOWNLOAD_HOSTS,
+                format!("{bad:?} is not a host, *.domain or http(s)://host[:port] origin"),
+            ));
+        }
+        if hosts.is_empty() {
+            return Err(ConfigError::invalid(
+                HELPDESK_MEDIA_DOWNLOAD_HOSTS,
+                "names no host",
+            ));
+        }
+        policy.download_hosts = hosts;
+    }
     if let Some(raw) = env.get(HELPDESK_MEDIA_MAX_BYTES) {
         policy.max_bytes = raw
             .trim()
@@ -656,10 +718,25 @@ pub fn media_policy(env: &Env) -> Result<crate::media::MediaPolicy, ConfigError>
     Ok(policy)
 }
 
-/// How long messages and notes are kept (`HELPDESK_RETENTION_DAYS`, 1-3650, default 365).
-pub fn retention(env: &Env) -> Result<jiff::SignedDuration, ConfigError> {
-    let Some(raw) = env.get(HELPDESK_RETENTION_DAYS) else {
-        return Ok(crate::store::DEFAULT_RETENTION);
+/// How long the table keeps customer data: conversation data (tickets, messages, notes, open
+/// conversations, profiles) `HELPDESK_RETENTION_DAYS` after its last change (1-3650, default
+/// 365); consent and audit records `HELPDESK_PROOF_RETENTION_DAYS` after they were recorded
+/// (1-3650, default 1095).
+pub fn retention(env: &Env) -> Result<crate::store::Retention, ConfigError> {
+    let defaults = crate::store::Retention::default();
+    Ok(crate::store::Retention {
+        data: days(env, HELPDESK_RETENTION_DAYS, defaults.data)?,
+        proof: days(env, HELPDESK_PROOF_RETENTION_DAYS, defaults.proof)?,
+    })
+}
+
+fn days(
+    env: &Env,
+    name: &'static str,
+    default: jiff::SignedDuration,
+) -> Result<jiff::SignedDuration, ConfigError> {
+    let Some(raw) = env.get(name) else {
+        return Ok(default);
     };
     raw.trim()
         .parse::<i64>()
@@ -668,7 +745,7 @@ pub fn retention(env: &Env) -> Result<jiff::SignedDuration, ConfigError> {
         .map(|d| jiff::SignedDuration::from_hours(d * 24))
         .ok_or_else(|| {
             ConfigError::invalid(
-                HELPDESK_RETENTION_DAYS,
+                name,
                 format!("{raw:?} is not a number of days between 1 and 3650"),
             )
         })
@@ -790,6 +867,38 @@ mod tests {
     }
 
     #[test]
+    fn retention_defaults_to_a_year_of_data_and_three_years_of_proof_and_both_are_configurable() {
+        let s = IntakeSettings::from_env(&env(&[])).unwrap();
+        assert_eq!(s.retention.data, jiff::SignedDuration::from_hours(365 * 24));
+        assert_eq!(
+            s.retention.proof,
+            jiff::SignedDuration::from_hours(1095 * 24)
+        );
+        let s = IntakeSettings::from_env(&env(&[
+            (HELPDESK_RETENTION_DAYS, "90"),
+            (HELPDESK_PROOF_RETENTION_DAYS, "1825"),
+        ]))
+        .unwrap();
+        assert_eq!(s.retention.data, jiff::SignedDuration::from_hours(90 * 24));
+        assert_eq!(
+            s.retention.proof,
+            jiff::SignedDuration::from_hours(1825 * 24)
+        );
+        for (name, bad) in [
+            (HELPDESK_RETENTION_DAYS, "0"),
+            (HELPDESK_PROOF_RETENTION_DAYS, "forever"),
+        ] {
+            let err = IntakeSettings::from_env(&env(&[(name, bad)]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(name) && err.contains("between 1 and 3650"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
     fn the_window_accepts_48_hours() {
         let s =
             IntakeSettings::from_env(&env(&[(HELPDESK_CONVERSATION_WINDOW_HOURS, "48")])).unwrap();
@@ -835,11 +944,28 @@ mod tests {
         let custom = media_policy(&Env::from_pairs([
             (HELPDESK_MEDIA_TYPES, "image/png, Application/PDF"),
             (HELPDESK_MEDIA_MAX_BYTES, "1048576"),
+            (
+                HELPDESK_MEDIA_DOWNLOAD_HOSTS,
+                "*.fbsbx.com, http://127.0.0.1:8080/",
+            ),
         ]))
         .unwrap();
         assert_eq!(custom.allowed, ["image/png", "application/pdf"]);
         assert_eq!(custom.max_bytes, 1_048_576);
+        assert_eq!(
+            custom.download_hosts,
+            ["*.fbsbx.com", "http://127.0.0.1:8080"]
+        );
+        assert_eq!(
+            default.download_hosts,
+            crate::media::META_MEDIA_HOSTS,
+            "Meta's hosts unless configured"
+        );
         for (name, value) in [
+            (HELPDESK_MEDIA_DOWNLOAD_HOSTS, "evil.example/path"),
+            (HELPDESK_MEDIA_DOWNLOAD_HOSTS, "ftp://127.0.0.1"),
+            (HELPDESK_MEDIA_DOWNLOAD_HOSTS, "http://127.0.0.1:port"),
+            (HELPDESK_MEDIA_DOWNLOAD_HOSTS, ","),
             (HELPDESK_MEDIA_TYPES, "png"),
             (HELPDESK_MEDIA_TYPES, " , "),
             (HELPDESK_MEDIA_MAX_BYTES, "lots"),

@@ -24,8 +24,9 @@ impl Consent {
     }
 }
 
-/// A consent keyword, alone in a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A consent keyword, alone in a message (or a change the customer confirmed in the bot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Keyword {
     OptIn,
     OptOut,

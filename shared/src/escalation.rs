@@ -12,6 +12,7 @@ use crate::agent::AgentDesk;
 use crate::analytics::Fact;
 use crate::bot::{BotConfig, Engine, HandoffReason, Priority};
 use crate::clock::Clock;
+use crate::deadline::Deadline;
 use crate::handoff::HandoffItem;
 use crate::ids::Wamid;
 use crate::notify::{Audience, Notification, Notifier};
@@ -99,8 +100,31 @@ impl SlaBreach {
     /// Handles fired timers (a standard queue: records are independent) and returns the ids of
     /// the records to deliver again.
     pub async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
+        self.handle_batch_until(records, Deadline::none()).await
+    }
+
+    /// [`Self::handle_batch`] within the invocation's `deadline`: records it leaves no time
+    /// for are not started but delivered again, and every Cloud API wait is bounded by the
+    /// time left.
+    pub async fn handle_batch_until(
+        &self,
+        records: &[QueueRecord],
+        deadline: Deadline,
+    ) -> Vec<String> {
+        deadline.scope(self.handle_records(records, deadline)).await
+    }
+
+    async fn handle_records(&self, records: &[QueueRecord], deadline: Deadline) -> Vec<String> {
         let mut failed = Vec::new();
-        for record in records {
+        for (n, record) in records.iter().enumerate() {
+            if !deadline.allows_start() {
+                tracing::warn!(
+                    left = records.len() - n,
+                    "too little time left before the deadline; the rest of the batch is delivered again"
+                );
+                failed.extend(records[n..].iter().map(|r| r.message_id.clone()));
+                break;
+            }
             let result = match serde_json::from_str::<TimerPayload>(&record.body) {
                 Ok(p) if p.v == 1 => self.handle(&p).await.map(|fired| (p, fired)),
                 Ok(p) => Err(HandlerError::Poison(format!(
@@ -298,19 +322,25 @@ impl SlaBreach {
                 next.priority = Some(next.priority.map_or(handoff, |p| p.max(handoff)));
                 next.handoff_reason = Some(HandoffReason::BotTimeLimit);
                 next.bot = Some(turn.state);
+                // Keyed by this timer, not by the ticket's opening message: that message may
+                // have handed the ticket over before, and routing would take this handoff for
+                // the earlier one.
                 let item = HandoffItem::for_ticket(
                     ticket,
                     HandoffReason::BotTimeLimit,
                     next.priority.unwrap_or(Priority::Normal),
                     self.clock.now(),
-                    ticket.opened_by.clone(),
+                    outbox.key().clone(),
                 );
                 outbox.push(OutboxKind::Handoff, &item);
                 next.handed_off_at = Some(self.clock.now());
                 next.first_response_at = None;
                 outbox.stats(next, Fact::HandedOff, self.clock.now());
                 if let Some(clocks) = next.sla.as_mut() {
-                    clocks.apply(SlaEvent::HandedOff, self.clock.now());
+                    // The customer has waited for a person since the limit was reached, however
+                    // late this timer was handled.
+                    let reached = payload.due_at.min(self.clock.now());
+                    clocks.apply(SlaEvent::HandedOff, reached);
                 }
                 info!(ticket_id = %ticket.id, "bot time limit reached; handed to a person");
             }

@@ -16,7 +16,10 @@ pub struct HandoffItem {
     pub reason: HandoffReason,
     pub priority: Priority,
     pub requested_at: Timestamp,
-    /// The customer message that triggered it.
+    /// What triggered this handoff, unique among the ticket's handoffs: the customer message
+    /// whose bot turn handed over, or the timer key (`sla.<timer>`) at the bot's time limit.
+    /// Routing and the queue deduplicate by it, so it must never name an earlier handoff (a
+    /// ticket is handed over again after a resolution or a new question).
     pub inbound: Wamid,
     /// Where the full history is: the ticket's partition (`TICKET#<id>`).
     pub transcript: String,
@@ -25,7 +28,7 @@ pub struct HandoffItem {
 impl HandoffItem {
     pub const VERSION: u8 = 1;
 
-    /// The handoff of `ticket`, triggered by the message `inbound`.
+    /// The handoff of `ticket`, triggered by `inbound` (see the field).
     pub fn for_ticket(
         ticket: &Ticket,
         reason: HandoffReason,

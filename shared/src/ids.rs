@@ -64,6 +64,17 @@ impl WaId {
         &self.0
     }
 
+    /// The customer as audit records name them: `c:` and the first 16 hex digits of the SHA-256
+    /// of the number. The same number always gives the same digest, so an admin asked about a
+    /// customer finds their records (`printf %s 4915112345678 | sha256sum | cut -c1-16`), but
+    /// the record itself shows no number. Pseudonymous, not anonymous: phone numbers are few
+    /// enough to be tried one by one, so audit records are admin-only.
+    pub fn digest(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.0.as_bytes());
+        format!("c:{}", hex::encode(&digest[..8]))
+    }
+
     /// The form safe for logs: country code prefix and last two digits, e.g. `49*********78`.
     pub fn masked(&self) -> String {
         mask_digits(&self.0)
@@ -143,7 +154,11 @@ impl From<PhoneNumberId> for String {
 }
 
 /// A WhatsApp message id (`wamid.…`), inbound or outbound. Our idempotency key.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// Meta's wamids are base64 that contains the customer's phone number, so `Display` and `Debug`
+/// show the digest of [`Wamid::log_ref`]: an error message or a `?record` in a log line cannot
+/// carry the number. Use [`Wamid::as_str`] where the real value is needed (keys, API calls).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Wamid(String);
 
@@ -182,9 +197,7 @@ impl Wamid {
     /// number, so logs carry a digest instead (`w:` and 12 hex digits of SHA-256). The same
     /// wamid always gives the same digest: `printf %s "$WAMID" | sha256sum | cut -c1-12` finds it.
     pub fn log_ref(&self) -> LogRef {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(self.0.as_bytes());
-        LogRef(hex::encode(&digest[..6]))
+        LogRef::of(&self.0)
     }
 }
 
@@ -192,15 +205,31 @@ impl Wamid {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogRef(String);
 
-impl fmt::Display for LogRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "w:{}", self.0)
+impl LogRef {
+    /// The digest of any identifier that may carry a phone number (an SQS deduplication id, a
+    /// storage key), in the same form as a wamid's.
+    pub fn of(raw: &str) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(raw.as_bytes());
+        Self(hex::encode(&digest[..6]))
     }
 }
 
 impl fmt::Display for Wamid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        fmt::Display::fmt(&self.log_ref(), f)
+    }
+}
+
+impl fmt::Debug for Wamid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Wamid({})", self.log_ref())
+    }
+}
+
+impl fmt::Display for LogRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "w:{}", self.0)
     }
 }
 
@@ -294,6 +323,20 @@ mod tests {
     }
 
     #[test]
+    fn a_wamid_in_an_error_message_or_a_debug_print_shows_only_its_digest() {
+        let w = Wamid::parse("wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFjNFQjBDMDk=").unwrap();
+        let digest = w.log_ref().to_string();
+        assert_eq!(w.to_string(), digest);
+        assert_eq!(
+            format!("message {w} failed"),
+            format!("message {digest} failed")
+        );
+        assert_eq!(format!("{w:?}"), format!("Wamid({digest})"));
+        assert_eq!(LogRef::of(w.as_str()), w.log_ref());
+        assert_eq!(w.as_str(), "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFjNFQjBDMDk=");
+    }
+
+    #[test]
     fn wa_id_accepts_international_numbers_and_rejects_everything_else() {
         assert!(WaId::parse("4915112345678").is_ok());
         assert_eq!(WaId::parse(""), Err(IdError::Empty));
@@ -307,6 +350,15 @@ mod tests {
             WaId::parse(&"1".repeat(21)),
             Err(IdError::TooLong { .. })
         ));
+    }
+
+    #[test]
+    fn a_customer_digest_is_stable_and_shows_no_digit_run_of_the_number() {
+        let id = WaId::parse("4915112345678").unwrap();
+        // printf %s 4915112345678 | sha256sum | cut -c1-16
+        assert_eq!(id.digest(), "c:8efb96404be52f61");
+        assert_eq!(id.digest(), WaId::parse("4915112345678").unwrap().digest());
+        assert_ne!(id.digest(), WaId::parse("4915112345679").unwrap().digest());
     }
 
     #[test]

@@ -12,10 +12,13 @@ use tracing::{debug, info, warn};
 use crate::clock::Clock;
 use crate::ids::{ConversationKey, TicketId};
 use crate::queue::{InboundQueueItem, MAX_BATCH, Queue, QueueError, QueueMessage};
+use crate::reply::customer_time;
+use crate::sla::{SlaClocks, SlaConfig, SlaEvent, TicketFacts};
 use crate::store::{
     Direction, MessageRecord, SeenMessage, StatusOutcome, StoreError, TicketStore, WriteOutcome,
 };
 use crate::ticket::{Conversation, ConversationWindow, Ticket, WindowDecision};
+use crate::timers::{Timer, TimerError, Timers};
 use crate::webhook::plan::{ConversationPlan, InboundMessage, IntakePlan, StatusUpdate};
 
 /// Conversations stored at once; messages within one conversation are stored in order.
@@ -32,6 +35,8 @@ pub enum IntakeError {
     Store(#[from] StoreError),
     #[error("queueing failed: {0}")]
     Queue(#[from] QueueError),
+    #[error("arming SLA timers failed: {0}")]
+    Timers(#[from] TimerError),
 }
 
 impl IntakeError {
@@ -39,6 +44,7 @@ impl IntakeError {
         match self {
             Self::Store(e) => e.is_retryable(),
             Self::Queue(e) => e.is_retryable(),
+            Self::Timers(e) => e.is_retryable(),
         }
     }
 }
@@ -53,6 +59,8 @@ pub struct IntakeReport {
     pub enqueued: usize,
     pub statuses_applied: usize,
     pub statuses_unknown: usize,
+    /// Statuses for a message we sent but have not recorded yet: kept, applied when recorded.
+    pub statuses_held: usize,
     pub statuses_superseded: usize,
     #[serde(skip)]
     pub error: Option<IntakeError>,
@@ -71,12 +79,16 @@ pub struct Intake {
     queue: Arc<dyn Queue>,
     clock: Arc<dyn Clock>,
     window: ConversationWindow,
+    /// SLA policies and timers: a ticket's clocks start, and its first timers are armed, when
+    /// its first message arrives, so they run even if the bot never gets to the message.
+    sla: Option<(Arc<SlaConfig>, Arc<dyn Timers>)>,
 }
 
-/// A stored message waiting to go on the queue.
+/// A stored message waiting to go on the queue (after its ticket's first timers are armed).
 struct Pending {
     item: InboundQueueItem,
     seen: SeenMessage,
+    timers: Vec<Timer>,
 }
 
 #[derive(Default)]
@@ -89,7 +101,11 @@ struct ConversationResult {
 }
 
 enum Stored {
-    New { seen: SeenMessage, opened: bool },
+    New {
+        seen: SeenMessage,
+        opened: bool,
+        timers: Vec<Timer>,
+    },
     Duplicate(SeenMessage),
 }
 
@@ -105,7 +121,14 @@ impl Intake {
             queue,
             clock,
             window,
+            sla: None,
         }
+    }
+
+    /// Starts SLA clocks at intake (see the `sla` field).
+    pub fn with_sla(mut self, sla: Arc<SlaConfig>, timers: Arc<dyn Timers>) -> Self {
+        self.sla = Some((sla, timers));
+        self
     }
 
     pub async fn ingest(&self, plan: &IntakePlan<'_>) -> IntakeReport {
@@ -134,7 +157,10 @@ impl Intake {
         }
 
         // Whatever was stored goes on the queue even if another conversation failed: the retry
-        // Meta makes will find these stored and enqueued and skip them.
+        // Meta makes will find these stored and enqueued and skip them. A new ticket's timers
+        // go first: a conversation whose timers could not be armed is not queued, so Meta's
+        // retry (finding it stored, not queued) arms them again.
+        let pending = self.arm(pending, &mut report).await;
         self.enqueue(&pending, &mut report).await;
         self.apply_statuses(plan, &mut report).await;
         report
@@ -149,16 +175,29 @@ impl Intake {
                 .store_message(&plan.key, profile, message, &mut known)
                 .await
             {
-                Ok(Stored::New { seen, opened }) => {
+                Ok(Stored::New {
+                    seen,
+                    opened,
+                    timers,
+                }) => {
                     result.stored += 1;
                     result.opened += usize::from(opened);
-                    result.pending.push(pending(&plan.key, seen, opened));
+                    result
+                        .pending
+                        .push(pending(&plan.key, seen, opened, timers));
                 }
                 Ok(Stored::Duplicate(seen)) => {
                     result.duplicates += 1;
                     if !seen.enqueued {
                         debug!(wamid = %seen.wamid.log_ref(), ticket_id = %seen.ticket_id, "stored earlier but not queued; queueing now");
-                        result.pending.push(pending(&plan.key, seen, false));
+                        let timers = match self.timers_again(&seen).await {
+                            Ok(timers) => timers,
+                            Err(e) => {
+                                result.error = Some(e);
+                                return result;
+                            }
+                        };
+                        result.pending.push(pending(&plan.key, seen, false, timers));
                     }
                 }
                 Err(e) => {
@@ -196,6 +235,7 @@ impl Intake {
                 *known = self.store.conversation(key).await?;
             }
             let now = self.clock.now();
+            let mut timers = Vec::new();
             let (outcome, ticket_id, opened) =
                 match self.window.decide(known.as_ref(), message.sent_at) {
                     WindowDecision::Join(ticket_id) => {
@@ -210,7 +250,7 @@ impl Intake {
                         )
                     }
                     WindowDecision::Open { replacing } => {
-                        let ticket = Ticket::open(
+                        let mut ticket = Ticket::open(
                             key.clone(),
                             message.wamid.clone(),
                             message.sent_at,
@@ -218,6 +258,7 @@ impl Intake {
                             now,
                         );
                         let record = inbound_record(ticket.id, message, profile, now);
+                        timers = self.start_clocks(&mut ticket, &record);
                         (
                             self.store.open_ticket(&ticket, replacing, &record).await?,
                             ticket.id,
@@ -252,7 +293,11 @@ impl Intake {
                         sent_at: message.sent_at,
                         enqueued: false,
                     };
-                    return Ok(Stored::New { seen, opened });
+                    return Ok(Stored::New {
+                        seen,
+                        opened,
+                        timers,
+                    });
                 }
                 WriteOutcome::Duplicate | WriteOutcome::ConversationMoved => {
                     debug!(wamid = %message.wamid.log_ref(), "lost a race for the conversation; reading again");
@@ -262,8 +307,84 @@ impl Intake {
         }
         Err(StoreError::Contended(format!(
             "conversation of message {}",
-            message.wamid
+            message.wamid.log_ref()
         )))
+    }
+
+    /// A new ticket's SLA clocks, started when the customer wrote (not when the bot gets to
+    /// it), and the timers they need. The armed names are stored with the ticket, so later
+    /// changes replace those timers.
+    fn start_clocks(&self, ticket: &mut Ticket, first: &MessageRecord) -> Vec<Timer> {
+        let Some((sla, _)) = &self.sla else {
+            return Vec::new();
+        };
+        let facts = TicketFacts {
+            channel: "whatsapp",
+            priority: None,
+            category: None,
+            text: first.text.as_deref(),
+            tier: None,
+        };
+        let mut clocks = SlaClocks::new(&sla.select(&facts).name);
+        let wrote = customer_time(first);
+        clocks.apply(SlaEvent::Opened, wrote);
+        clocks.apply(SlaEvent::CustomerWrote, wrote);
+        match clocks.plan(ticket.id, sla) {
+            Ok(plan) => {
+                ticket.sla = Some(clocks);
+                plan.arm
+            }
+            Err(e) => {
+                // The bot's turn tries again with the same clocks.
+                warn!(ticket_id = %ticket.id, error = %e, "SLA deadlines could not be computed at intake");
+                Vec::new()
+            }
+        }
+    }
+
+    /// For a message stored but not queued before: if it opened its ticket, the timers its
+    /// clocks want now (arming them again is harmless; a crash may have cut arming short).
+    async fn timers_again(&self, seen: &SeenMessage) -> Result<Vec<Timer>, StoreError> {
+        let Some((sla, _)) = &self.sla else {
+            return Ok(Vec::new());
+        };
+        let Some(ticket) = self.store.ticket(seen.ticket_id).await? else {
+            return Ok(Vec::new());
+        };
+        let Some(clocks) = ticket
+            .sla
+            .as_ref()
+            .filter(|_| ticket.opened_by == seen.wamid)
+        else {
+            return Ok(Vec::new());
+        };
+        Ok(clocks
+            .wanted(ticket.id, sla)
+            .map(|w| w.into_values().collect())
+            .unwrap_or_default())
+    }
+
+    /// Arms the timers of the pending messages; drops (from this delivery) every message of a
+    /// conversation whose timers failed, keeping its order for Meta's retry.
+    async fn arm(&self, pending: Vec<Pending>, report: &mut IntakeReport) -> Vec<Pending> {
+        let Some((_, timers)) = &self.sla else {
+            return pending;
+        };
+        let mut failed: Vec<ConversationKey> = Vec::new();
+        for p in pending.iter().filter(|p| !p.timers.is_empty()) {
+            for timer in &p.timers {
+                if let Err(e) = timers.arm(timer).await {
+                    warn!(ticket_id = %p.item.ticket_id, error = %e, "SLA timer not armed at intake; the message waits for Meta's retry");
+                    report.fail(e);
+                    failed.push(p.item.key.clone());
+                    break;
+                }
+            }
+        }
+        pending
+            .into_iter()
+            .filter(|p| !failed.contains(&p.item.key))
+            .collect()
     }
 
     async fn enqueue(&self, pending: &[Pending], report: &mut IntakeReport) {
@@ -314,8 +435,12 @@ impl Intake {
             match outcome {
                 Ok(StatusOutcome::Applied) => report.statuses_applied += 1,
                 Ok(StatusOutcome::Superseded) => report.statuses_superseded += 1,
+                Ok(StatusOutcome::Held) => {
+                    debug!(wamid = %status.wamid.log_ref(), state = status.state.as_str(), "status before its message was recorded; kept until it is");
+                    report.statuses_held += 1;
+                }
                 Ok(StatusOutcome::UnknownMessage) => {
-                    info!(wamid = %status.wamid.log_ref(), state = status.state.as_str(), "status for a message we do not know; ignored");
+                    info!(wamid = %status.wamid.log_ref(), state = status.state.as_str(), "status for a message that is not ours to track; ignored");
                     report.statuses_unknown += 1;
                 }
                 Err(e) => report.fail(e),
@@ -331,8 +456,9 @@ impl Intake {
     }
 }
 
-fn pending(key: &ConversationKey, seen: SeenMessage, opened: bool) -> Pending {
+fn pending(key: &ConversationKey, seen: SeenMessage, opened: bool, timers: Vec<Timer>) -> Pending {
     Pending {
+        timers,
         item: InboundQueueItem {
             v: InboundQueueItem::VERSION,
             ticket_id: seen.ticket_id,

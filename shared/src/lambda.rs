@@ -9,33 +9,35 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 use crate::config::Env;
+use crate::deadline::Deadline;
 use crate::reply::QueueRecord;
 use crate::wiring::{AwsClients, StartError};
 
-/// A queue consumer: handles a batch and returns the ids of the records to deliver again.
+/// A queue consumer: handles a batch before `deadline` and returns the ids of the records to
+/// deliver again (those it failed and those it left no time for).
 #[async_trait]
 pub trait BatchHandler: Send + Sync {
-    async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String>;
+    async fn handle_batch(&self, records: &[QueueRecord], deadline: Deadline) -> Vec<String>;
 }
 
 #[async_trait]
 impl BatchHandler for crate::reply::BotReply {
-    async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
-        crate::reply::BotReply::handle_batch(self, records).await
+    async fn handle_batch(&self, records: &[QueueRecord], deadline: Deadline) -> Vec<String> {
+        self.handle_batch_until(records, deadline).await
     }
 }
 
 #[async_trait]
 impl BatchHandler for crate::routing::Router {
-    async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
-        crate::routing::Router::handle_batch(self, records).await
+    async fn handle_batch(&self, records: &[QueueRecord], deadline: Deadline) -> Vec<String> {
+        self.handle_batch_until(records, deadline).await
     }
 }
 
 #[async_trait]
 impl BatchHandler for crate::escalation::SlaBreach {
-    async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
-        crate::escalation::SlaBreach::handle_batch(self, records).await
+    async fn handle_batch(&self, records: &[QueueRecord], deadline: Deadline) -> Vec<String> {
+        self.handle_batch_until(records, deadline).await
     }
 }
 
@@ -54,8 +56,11 @@ where
     )?;
     let handler = &handler;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        // Lambda's deadline for this invocation: records left without time are redelivered
+        // instead of the whole batch timing out.
+        let deadline = Deadline::from_epoch_millis(event.context.deadline);
         let failed = handler
-            .handle_batch(&QueueRecord::from_event(event.payload))
+            .handle_batch(&QueueRecord::from_event(event.payload), deadline)
             .await;
         Ok::<_, Error>(QueueRecord::batch_response(failed))
     }))

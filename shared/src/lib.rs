@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod consent;
 pub mod csat;
+pub mod deadline;
 pub mod escalation;
 pub mod handoff;
 pub mod ids;

@@ -1,6 +1,7 @@
 //! Customers' images, documents and audio: fetched from the Cloud API media endpoint (the url
 //! it gives is valid five minutes and needs the bearer token), checked against the configured
-//! size limit and MIME allow-list, kept in the media store (S3 with server-side encryption; in
+//! size limit and MIME allow-list (the type the bytes show, not the one claimed), kept in the
+//! media store (S3 with server-side encryption; in
 //! memory locally) and linked on the message, so agents see them long after Meta's copy is gone.
 
 use std::collections::HashMap;
@@ -35,6 +36,12 @@ pub enum MediaError {
     Corrupt,
     #[error("media transfer failed ({0})")]
     Transient(String),
+    /// The content is not of the type it is said to be (e.g. a program sent as image/png).
+    #[error("the content is not the {claimed} it is said to be")]
+    Disguised { claimed: String },
+    /// The download url is not https on an allowed host: the access token is not sent there.
+    #[error("the media url is not on an allowed download host ({0})")]
+    UntrustedUrl(String),
 }
 
 impl MediaError {
@@ -43,11 +50,19 @@ impl MediaError {
     }
 }
 
-/// Which media are kept.
+/// Meta's hosts the Cloud API's media urls point to (`https://lookaside.fbsbx.com/...`); the
+/// default of [`MediaPolicy::download_hosts`].
+pub const META_MEDIA_HOSTS: [&str; 3] = ["*.fbsbx.com", "*.fbcdn.net", "*.whatsapp.net"];
+
+/// Which media are kept, and where they may be downloaded from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaPolicy {
     pub allowed: Vec<String>,
     pub max_bytes: u64,
+    /// Where a media url may point for the bearer token to be sent there: `host` (https,
+    /// that host), `*.domain` (https, any host under it) or a whole origin
+    /// `http(s)://host[:port]` (that origin only: how the local simulator is allowed).
+    pub download_hosts: Vec<String>,
 }
 
 impl Default for MediaPolicy {
@@ -69,6 +84,7 @@ impl Default for MediaPolicy {
             .to_vec(),
             // WhatsApp's own largest audio and video; images are at most 5 MB there.
             max_bytes: 16 * 1024 * 1024,
+            download_hosts: META_MEDIA_HOSTS.map(str::to_owned).to_vec(),
         }
     }
 }
@@ -89,6 +105,37 @@ impl MediaPolicy {
             Ok(())
         } else {
             Err(MediaError::NotAllowed(essence))
+        }
+    }
+
+    /// Whether `url` may be fetched with the access token: https on an allowed host, or an
+    /// origin allowed as a whole.
+    pub fn check_download_url(&self, url: &str) -> Result<(), MediaError> {
+        let untrusted = |why: &str| MediaError::UntrustedUrl(why.to_owned());
+        let parsed = reqwest::Url::parse(url).map_err(|_| untrusted("not a url"))?;
+        let host = parsed
+            .host_str()
+            .ok_or_else(|| untrusted("no host"))?
+            .to_ascii_lowercase();
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(untrusted("credentials in the url"));
+        }
+        let origin = parsed.origin().ascii_serialization();
+        let allowed = self.download_hosts.iter().any(|entry| {
+            let entry = entry.to_ascii_lowercase();
+            if entry.contains("://") {
+                return entry.trim_end_matches('/') == origin;
+            }
+            let https = parsed.scheme() == "https" && parsed.port().is_none();
+            match entry.strip_prefix("*.") {
+                Some(domain) => https && host.ends_with(&format!(".{domain}")),
+                None => https && host == entry,
+            }
+        });
+        if allowed {
+            Ok(())
+        } else {
+            Err(untrusted(&format!("{}://{host}", parsed.scheme())))
         }
     }
 
@@ -173,11 +220,7 @@ impl MediaArchive {
             Err(e) => return Ok(refused(&e, None)),
         };
         let size = u64::try_from(fetched.bytes.len()).unwrap_or(u64::MAX);
-        if let Err(e) = self
-            .policy
-            .check_type(&fetched.mime_type)
-            .and_then(|()| self.policy.check_size(size))
-        {
+        if let Err(e) = self.policy.check_size(size) {
             return Ok(refused(&e, Some(&fetched.mime_type)));
         }
         if let Some(expected) = &fetched.sha256
@@ -185,17 +228,43 @@ impl MediaArchive {
         {
             return Ok(refused(&MediaError::Corrupt, Some(&fetched.mime_type)));
         }
+        // What is stored, served to agents and checked is the type of the bytes.
+        let mime_type = match content_type(&fetched.bytes, &fetched.mime_type)
+            .and_then(|t| self.policy.check_type(&t).map(|()| t))
+        {
+            Ok(t) => t,
+            Err(e) => return Ok(refused(&e, Some(&fetched.mime_type))),
+        };
         let key = media_key(ticket, wamid);
-        self.store
-            .put(&key, &fetched.bytes, &fetched.mime_type)
-            .await?;
+        self.store.put(&key, &fetched.bytes, &mime_type).await?;
         Ok(MediaRecord {
             key: Some(key),
-            mime_type: Some(MediaPolicy::essence(&fetched.mime_type)),
+            mime_type: Some(mime_type),
             size: Some(size),
             refused: None,
         })
     }
+}
+
+/// The type of a file as its bytes show it (magic numbers, the `infer` crate), named as the
+/// media policy names types. A file whose bytes show no type it could be recognised by keeps
+/// its claimed type only if that is a type the bytes cannot show (plain text, say); a file that
+/// claims a recognisable type but does not have its signature is refused.
+pub fn content_type(bytes: &[u8], claimed: &str) -> Result<String, MediaError> {
+    let claimed = MediaPolicy::essence(claimed);
+    match infer::get(bytes).map(|t| t.mime_type()) {
+        // The names WhatsApp and our policy use for the same formats.
+        Some("audio/m4a") => Ok("audio/mp4".into()),
+        Some("audio/opus") => Ok("audio/ogg".into()),
+        Some(found) => Ok(found.to_owned()),
+        None if recognisable(&claimed) => Err(MediaError::Disguised { claimed }),
+        None => Ok(claimed),
+    }
+}
+
+/// Whether files of `mime` have a signature [`content_type`] knows.
+fn recognisable(mime: &str) -> bool {
+    infer::is_mime_supported(mime) || matches!(mime, "audio/mp4" | "audio/ogg")
 }
 
 /// Meta's `sha256` of the file, as hex or base64; a value in neither form is not checked.
@@ -383,6 +452,9 @@ mod tests {
         )
     }
 
+    /// The start of a real PNG file: what makes bytes a PNG.
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
+
     fn png(bytes: &[u8], sha: Option<String>) -> Result<Fetched, MediaError> {
         Ok(Fetched {
             bytes: bytes.to_vec(),
@@ -393,17 +465,14 @@ mod tests {
 
     #[tokio::test]
     async fn an_allowed_file_is_kept_under_its_message_key() {
-        let sha = hex::encode(Sha256::digest(b"png!"));
-        let (a, store) = archive(png(b"png!", Some(sha)));
+        let sha = hex::encode(Sha256::digest(PNG));
+        let (a, store) = archive(png(PNG, Some(sha)));
         let (t, w) = ids();
         let record = a.archive(t, &w, "m1").await.unwrap();
         let key = record.key.unwrap();
         assert_eq!(key, format!("media/{t}/wamid.HBg_"));
-        assert_eq!(
-            store.get(&key).unwrap(),
-            (b"png!".to_vec(), "image/png".into())
-        );
-        assert_eq!(record.size, Some(4));
+        assert_eq!(store.get(&key).unwrap(), (PNG.to_vec(), "image/png".into()));
+        assert_eq!(record.size, Some(8));
     }
 
     #[tokio::test]
@@ -417,7 +486,9 @@ mod tests {
         for (source, why) in [
             (exe, "not allowed"),
             (png(b"far too many bytes", None), "more than"),
-            (png(b"png!", Some("0".repeat(64))), "checksum"),
+            (png(PNG, Some("0".repeat(64))), "checksum"),
+            (png(b"MZ\x90\x00", None), "not allowed"),
+            (png(b"just words", None), "not the image/png"),
             (Err(MediaError::Gone("404".into())), "gone"),
         ] {
             let (a, _) = archive(source);
@@ -448,6 +519,78 @@ mod tests {
         assert!(
             checksum_matches("not-a-checksum", b"y"),
             "unknown forms are not checked"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_stored_type_is_the_one_the_bytes_show_not_the_one_claimed() {
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F'];
+        let (a, store) = archive(png(&jpeg, None));
+        let (t, w) = ids();
+        let record = a.archive(t, &w, "m1").await.unwrap();
+        assert_eq!(record.mime_type.as_deref(), Some("image/jpeg"));
+        assert_eq!(store.get(&record.key.unwrap()).unwrap().1, "image/jpeg");
+    }
+
+    #[test]
+    fn whatsapps_names_for_voice_notes_and_audio_are_kept() {
+        let mut ogg = b"OggS\x00\x02".to_vec();
+        ogg.resize(28, 0);
+        ogg.extend_from_slice(b"OpusHead");
+        assert_eq!(
+            content_type(&ogg, "audio/ogg; codecs=opus").unwrap(),
+            "audio/ogg"
+        );
+        let m4a = b"\x00\x00\x00\x20ftypM4A \x00\x00";
+        assert_eq!(content_type(m4a, "audio/mp4").unwrap(), "audio/mp4");
+        assert_eq!(
+            content_type(b"plain words", "text/plain").unwrap(),
+            "text/plain",
+            "a type bytes cannot show keeps its claim"
+        );
+    }
+
+    #[test]
+    fn media_is_downloaded_only_over_https_from_allowed_hosts() {
+        let meta = MediaPolicy::default();
+        for ok in [
+            "https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1&ext=2",
+            "https://scontent.xx.fbcdn.net/v/t1/abc.jpg",
+        ] {
+            assert_eq!(meta.check_download_url(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "http://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1",
+            "https://evil.example/steal",
+            "https://fbsbx.com.evil.example/x",
+            "https://evilfbsbx.com/x",
+            "https://lookaside.fbsbx.com@evil.example/x",
+            "https://lookaside.fbsbx.com:8443/x",
+            "http://127.0.0.1:8080/graph/media/m1/download",
+            "file:///etc/passwd",
+            "not a url",
+        ] {
+            assert!(
+                matches!(
+                    meta.check_download_url(bad),
+                    Err(MediaError::UntrustedUrl(_))
+                ),
+                "{bad}"
+            );
+        }
+        let local = MediaPolicy {
+            download_hosts: vec!["http://127.0.0.1:8080".into()],
+            ..MediaPolicy::default()
+        };
+        assert_eq!(
+            local.check_download_url("http://127.0.0.1:8080/graph/media/m1/download"),
+            Ok(())
+        );
+        assert!(
+            local
+                .check_download_url("http://127.0.0.1:9999/graph/media/m1/download")
+                .is_err(),
+            "only the origin named"
         );
     }
 

@@ -78,6 +78,13 @@ pub struct OutboundEntry {
     pub sent_by: Option<String>,
 }
 
+/// A slot of an agent's capacity that a ticket change gave back (the ticket left them): done
+/// after the change is stored, exactly once however often the request is repeated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapacityRelease {
+    pub agent: String,
+}
+
 /// Builds outbox entries in order for one ticket change.
 pub struct OutboxBuilder {
     ticket_id: crate::ids::TicketId,
@@ -94,6 +101,11 @@ impl OutboxBuilder {
         }
     }
 
+    /// The key of the change this outbox belongs to (unique per change of the ticket).
+    pub fn key(&self) -> &Wamid {
+        &self.key
+    }
+
     pub fn push(&mut self, kind: OutboxKind, payload: &impl Serialize) {
         self.entries.push(OutboxEntry {
             ticket_id: self.ticket_id,
@@ -103,6 +115,15 @@ impl OutboxBuilder {
             payload: serde_json::to_string(payload).unwrap_or_default(),
             done: false,
         });
+    }
+
+    /// Like [`push`](Self::push), but done before every entry pushed so far.
+    pub fn push_first(&mut self, kind: OutboxKind, payload: &impl Serialize) {
+        self.push(kind, payload);
+        self.entries.rotate_right(1);
+        for (seq, entry) in self.entries.iter_mut().enumerate() {
+            entry.seq = u8::try_from(seq).unwrap_or(u8::MAX);
+        }
     }
 
     pub fn timers(&mut self, plan: crate::sla::TimerPlan) {
@@ -253,6 +274,16 @@ impl OutboxRunner {
                     // Applied once per key: a crash between these two calls cannot count twice.
                     self.store.record_stats(&event).await?;
                     self.store.complete_outbox(&entry, None).await?;
+                }
+                OutboxKind::Release => {
+                    let release: CapacityRelease =
+                        serde_json::from_str(&entry.payload).map_err(|e| {
+                            HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
+                        })?;
+                    // Given back and marked done in one write: a retry cannot give it twice.
+                    self.store
+                        .release_agent_once(&entry, &release.agent)
+                        .await?;
                 }
             }
         }

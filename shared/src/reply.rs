@@ -6,12 +6,15 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use jiff::Timestamp;
+
 use tracing::{error, info, warn};
 
 use crate::analytics::Fact;
 use crate::bot::{Bot, BotState, Inbound};
 use crate::clock::Clock;
 use crate::consent::{Consent, Keyword};
+use crate::deadline::Deadline;
 use crate::handoff::HandoffItem;
 use crate::notify::{Audience, Notification, Notifier};
 use crate::outbox::{OutboxBuilder, OutboxRunner};
@@ -136,9 +139,32 @@ impl BotReply {
     /// Handles a batch from a FIFO queue and returns the ids of the records to deliver again:
     /// a failed record and every later record of its message group (order is kept).
     pub async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
+        self.handle_batch_until(records, Deadline::none()).await
+    }
+
+    /// [`Self::handle_batch`] within the invocation's `deadline`: records it leaves no time
+    /// for are not started but delivered again (with every later one, so order is kept), and
+    /// every Cloud API wait is bounded by the time left.
+    pub async fn handle_batch_until(
+        &self,
+        records: &[QueueRecord],
+        deadline: Deadline,
+    ) -> Vec<String> {
+        deadline.scope(self.handle_records(records, deadline)).await
+    }
+
+    async fn handle_records(&self, records: &[QueueRecord], deadline: Deadline) -> Vec<String> {
         let mut failed = Vec::new();
         let mut blocked: HashSet<String> = HashSet::new();
-        for record in records {
+        for (n, record) in records.iter().enumerate() {
+            if !deadline.allows_start() {
+                warn!(
+                    left = records.len() - n,
+                    "too little time left before the deadline; the rest of the batch is delivered again"
+                );
+                failed.extend(records[n..].iter().map(|r| r.message_id.clone()));
+                break;
+            }
             let group = record.group_id.clone().unwrap_or_default();
             if blocked.contains(&group) {
                 failed.push(record.message_id.clone());
@@ -190,7 +216,16 @@ impl BotReply {
             let keyword = self.record_consent(&current, &message).await?;
             let (next, outbox, outcome) = match keyword {
                 Some(keyword) => self.confirm_consent(&current, &message, keyword),
-                None => self.decide(&current, &message).await,
+                None => {
+                    let (next, outbox, outcome, confirmed) = self.decide(&current, &message).await;
+                    if let Some(keyword) = confirmed {
+                        // Confirmed in the bot's dialogue ("please stop sending me messages",
+                        // then "Yes"): recorded before the turn, like a keyword, so a
+                        // redelivery records the same.
+                        self.set_consent(&current, &message, keyword).await?;
+                    }
+                    (next, outbox, outcome)
+                }
             };
             let write = BotTurnWrite {
                 ticket: &next,
@@ -229,10 +264,11 @@ impl BotReply {
         else {
             return Ok(message);
         };
-        let record = archive
-            .archive(message.ticket_id, &message.wamid, media_id)
-            .await
-            .map_err(BotReplyError::Media)?;
+        let record =
+            crate::deadline::within(archive.archive(message.ticket_id, &message.wamid, media_id))
+                .await
+                .map_err(|e| crate::media::MediaError::Transient(e.to_string()))?
+                .map_err(BotReplyError::Media)?;
         self.store.attach_media(&message, &record).await?;
         info!(ticket_id = %message.ticket_id, wamid = %message.wamid.log_ref(), kept = record.key.is_some(), "customer media handled");
         Ok(MessageRecord {
@@ -253,14 +289,35 @@ impl BotReply {
         else {
             return Ok(None);
         };
+        self.record(ticket, message, keyword, "keyword").await?;
+        Ok(Some(keyword))
+    }
+
+    /// An opt-out or opt-in the customer confirmed in the bot's dialogue.
+    async fn set_consent(
+        &self,
+        ticket: &Ticket,
+        message: &MessageRecord,
+        keyword: Keyword,
+    ) -> Result<(), BotReplyError> {
+        self.record(ticket, message, keyword, "bot").await
+    }
+
+    async fn record(
+        &self,
+        ticket: &Ticket,
+        message: &MessageRecord,
+        keyword: Keyword,
+        source: &str,
+    ) -> Result<(), BotReplyError> {
         let consent = Consent {
             opted_in: keyword == Keyword::OptIn,
             at: message.sent_at,
-            source: "keyword".into(),
+            source: source.into(),
         };
         self.store.set_consent(&ticket.key.wa_id, &consent).await?;
-        info!(ticket_id = %ticket.id, opted_in = consent.opted_in, "customer consent recorded");
-        Ok(Some(keyword))
+        info!(ticket_id = %ticket.id, opted_in = consent.opted_in, source, "customer consent recorded");
+        Ok(())
     }
 
     /// The confirmation of a consent keyword; the ticket and the bot's state stay as they are.
@@ -279,12 +336,13 @@ impl BotReply {
         (next, outbox.build(), ReplyOutcome::Answered { sent: 0 })
     }
 
-    /// The ticket after the bot's turn, the outbox, and what to log.
+    /// The ticket after the bot's turn, the outbox, what to log, and a consent change the
+    /// customer confirmed.
     async fn decide(
         &self,
         ticket: &Ticket,
         message: &MessageRecord,
-    ) -> (Ticket, Vec<OutboxEntry>, ReplyOutcome) {
+    ) -> (Ticket, Vec<OutboxEntry>, ReplyOutcome, Option<Keyword>) {
         let now = self.clock.now();
         let mut next = ticket.clone();
         next.version += 1;
@@ -317,16 +375,17 @@ impl BotReply {
                 // The customer answered: the ticket is the agent's to work on again.
                 next.status = TicketStatus::Assigned;
             }
+            let wrote = customer_time(message);
             self.track_sla(
                 &mut next,
                 message,
                 &[
-                    resumed.then_some(SlaEvent::Resumed),
-                    Some(SlaEvent::CustomerWrote),
+                    resumed.then_some((SlaEvent::Resumed, wrote)),
+                    Some((SlaEvent::CustomerWrote, wrote)),
                 ],
                 &mut outbox,
             );
-            return (next, outbox.build(), ReplyOutcome::WithAgent);
+            return (next, outbox.build(), ReplyOutcome::WithAgent, None);
         }
         let state = match ticket.status {
             TicketStatus::Bot => ticket.bot.clone().unwrap_or_default(),
@@ -337,13 +396,20 @@ impl BotReply {
                 ..BotState::default()
             },
         };
-        if let Err(e) = self
-            .outbox
-            .whatsapp
-            .mark_read(&ticket.key.phone_number_id, &message.wamid)
-            .await
+        match crate::deadline::within(
+            self.outbox
+                .whatsapp
+                .mark_read(&ticket.key.phone_number_id, &message.wamid),
+        )
+        .await
         {
-            warn!(wamid = %message.wamid.log_ref(), error = %e, "could not mark the message read");
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                warn!(wamid = %message.wamid.log_ref(), error = %e, "could not mark the message read")
+            }
+            Err(e) => {
+                warn!(wamid = %message.wamid.log_ref(), error = %e, "could not mark the message read")
+            }
         }
         let content: Content<'_> =
             serde_json::from_str(&message.content).unwrap_or(Content::Unknown {
@@ -363,7 +429,12 @@ impl BotReply {
             outbox.push(OutboxKind::WhatsApp, &crate::csat::thanks(lang));
             outbox.stats(&next, Fact::Rated(score), now);
             info!(ticket_id = %ticket.id, score, "customer rated the support");
-            return (next, outbox.build(), ReplyOutcome::Answered { sent: 0 });
+            return (
+                next,
+                outbox.build(),
+                ReplyOutcome::Answered { sent: 0 },
+                None,
+            );
         }
         let input = Inbound {
             text: message.text.as_deref(),
@@ -415,37 +486,45 @@ impl BotReply {
             next.resolved_by_bot = true;
         }
         next.bot = Some(turn.state);
+        // What the customer started runs from when they wrote, however late the bot gets to it
+        // (a crashed batch, a redelivery); what the bot did runs from when it did it.
+        let wrote = customer_time(message);
         let mut events = Vec::new();
         if ticket.sla.is_none() || ticket.status != TicketStatus::Bot {
             // A new ticket, or a new question after a resolution: the bot's clocks start.
-            events.push(Some(SlaEvent::Opened));
+            events.push(Some((SlaEvent::Opened, wrote)));
         }
-        events.push(Some(SlaEvent::CustomerWrote));
-        events.push(turn.handoff.map(|_| SlaEvent::HandedOff));
-        events.push(turn.resolved.then_some(SlaEvent::Resolved));
+        events.push(Some((SlaEvent::CustomerWrote, wrote)));
+        events.push(turn.handoff.map(|_| (SlaEvent::HandedOff, wrote)));
+        events.push(turn.resolved.then_some((SlaEvent::Resolved, now)));
         let answered = next.bot.as_ref().is_some_and(|b| b.awaiting_confirmation);
-        events.push(answered.then_some(SlaEvent::BotAnswered));
+        events.push(answered.then_some((SlaEvent::BotAnswered, now)));
         self.track_sla(&mut next, message, &events, &mut outbox);
         if turn.resolved && turn.handoff.is_none() {
             // After the clocks, so the SLA outcome is in the count.
             outbox.stats(&next, Fact::Resolved, now);
         }
-        (next, outbox.build(), ReplyOutcome::Answered { sent: 0 })
+        (
+            next,
+            outbox.build(),
+            ReplyOutcome::Answered { sent: 0 },
+            turn.consent,
+        )
     }
 
-    /// Applies SLA events to the ticket's clocks (choosing the policy if the ticket has none
-    /// yet, or again at a handoff, when the priority is known) and adds the timer changes.
+    /// Applies SLA events, each at its time, to the ticket's clocks (choosing the policy if the
+    /// ticket has none yet, or again at a handoff, when the priority is known) and adds the
+    /// timer changes.
     fn track_sla(
         &self,
         next: &mut Ticket,
         message: &MessageRecord,
-        events: &[Option<SlaEvent>],
+        events: &[Option<(SlaEvent, Timestamp)>],
         outbox: &mut OutboxBuilder,
     ) {
         let Some(sla) = &self.sla else {
             return;
         };
-        let now = self.clock.now();
         let facts = TicketFacts {
             channel: "whatsapp",
             priority: next.priority,
@@ -455,11 +534,11 @@ impl BotReply {
         };
         let policy = sla.select(&facts).name.clone();
         let clocks = next.sla.get_or_insert_with(|| SlaClocks::new(&policy));
-        for event in events.iter().flatten() {
+        for (event, at) in events.iter().flatten() {
             if *event == SlaEvent::HandedOff {
                 clocks.set_policy(&policy);
             }
-            clocks.apply(*event, now);
+            clocks.apply(*event, *at);
         }
         match clocks.plan(next.id, sla) {
             Ok(plan) => outbox.timers(plan),
@@ -468,6 +547,12 @@ impl BotReply {
             }
         }
     }
+}
+
+/// When the customer wrote `message`, as SLA clocks count it: Meta's send time, but never
+/// later than when we received it (a phone with a clock running ahead must not buy time).
+pub fn customer_time(message: &MessageRecord) -> Timestamp {
+    message.sent_at.min(message.recorded_at)
 }
 
 fn parse_item(body: &str) -> Result<InboundQueueItem, BotReplyError> {

@@ -12,6 +12,7 @@ use tracing::info;
 use crate::bot::matcher::{contains_phrase, normalize};
 use crate::bot::{HandoffReason, Lang};
 use crate::clock::Clock;
+use crate::deadline::Deadline;
 use crate::handoff::HandoffItem;
 use crate::ids::Wamid;
 use crate::metrics::Count;
@@ -344,9 +345,32 @@ impl Router {
 
     /// Handles a batch from `handoff.fifo`; a failure holds back later records of its group.
     pub async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
+        self.handle_batch_until(records, Deadline::none()).await
+    }
+
+    /// [`Self::handle_batch`] within the invocation's `deadline`: records it leaves no time
+    /// for are not started but delivered again (with every later one, so order is kept), and
+    /// every Cloud API wait is bounded by the time left.
+    pub async fn handle_batch_until(
+        &self,
+        records: &[QueueRecord],
+        deadline: Deadline,
+    ) -> Vec<String> {
+        deadline.scope(self.handle_records(records, deadline)).await
+    }
+
+    async fn handle_records(&self, records: &[QueueRecord], deadline: Deadline) -> Vec<String> {
         let mut failed = Vec::new();
         let mut blocked = HashSet::new();
-        for record in records {
+        for (n, record) in records.iter().enumerate() {
+            if !deadline.allows_start() {
+                tracing::warn!(
+                    left = records.len() - n,
+                    "too little time left before the deadline; the rest of the batch is delivered again"
+                );
+                failed.extend(records[n..].iter().map(|r| r.message_id.clone()));
+                break;
+            }
             let group = record.group_id.clone().unwrap_or_default();
             if blocked.contains(&group) {
                 failed.push(record.message_id.clone());

@@ -124,12 +124,31 @@ pub async fn webhook_handler(env: &Env, aws: &AwsClients) -> Result<WebhookHandl
     let store =
         DynamoStore::new(aws.dynamodb().clone(), &config.table).with_retention(config.retention);
     let queue = SqsQueue::new(aws.sqs().clone(), &config.inbound_queue_url);
-    let intake = Intake::new(
+    let mut intake = Intake::new(
         Arc::new(store),
         Arc::new(queue),
         Arc::new(SystemClock),
         config.window,
     );
+    if let Some(sla) = &config.sla {
+        let policies = match &sla.policies {
+            Some(path) => SlaConfig::load(path).map_err(|e| ConfigError::Invalid {
+                name: crate::config::HELPDESK_SLA_CONFIG,
+                reason: e.to_string(),
+            })?,
+            None => SlaConfig::default_policies(),
+        };
+        let timers = SchedulerTimers::new(
+            aws.scheduler().clone(),
+            SchedulerTarget {
+                group: sla.group.clone(),
+                queue_arn: sla.queue_arn.clone(),
+                role_arn: sla.role_arn.clone(),
+                dead_letter_arn: sla.dead_letter_arn.clone(),
+            },
+        );
+        intake = intake.with_sla(Arc::new(policies), Arc::new(timers));
+    }
     Ok(
         WebhookHandler::new(intake, &config.app_secret, config.verify_token)
             .with_metrics(Metrics::from_env(env)),
@@ -181,8 +200,14 @@ async fn common(settings: &BotReplySettings, aws: &AwsClients) -> Result<Common,
             group: settings.sla.group.clone(),
             queue_arn: settings.sla.queue_arn.clone(),
             role_arn: settings.sla.role_arn.clone(),
+            dead_letter_arn: settings.sla.dead_letter_arn.clone(),
         },
     );
+    if settings.sla.dead_letter_arn.is_none() {
+        tracing::warn!(
+            "HELPDESK_SCHEDULER_DLQ_ARN is not set: SLA timers the Scheduler cannot deliver are dropped after its retries"
+        );
+    }
     Ok(Common {
         store: Arc::new(
             DynamoStore::new(aws.dynamodb().clone(), &settings.table)
@@ -217,7 +242,7 @@ async fn cloud_api(settings: &WhatsAppSettings, aws: &AwsClients) -> Result<Clou
         base_url: settings.api_base_url.clone(),
         version: settings.api_version.clone(),
         access_token,
-        timeout: std::time::Duration::from_secs(10),
+        timeout: crate::whatsapp::CALL_TIMEOUT,
     })
     .map_err(|e| StartError::Client(e.to_string()))
 }
@@ -309,8 +334,9 @@ async fn desk(
 /// Data requests (export, erasure) over the table and the media bucket of the environment.
 pub fn privacy(env: &Env, aws: &AwsClients) -> Result<crate::privacy::Privacy, ConfigError> {
     let table = env.required(crate::config::HELPDESK_TABLE)?;
+    let retention = crate::config::retention(env)?;
     Ok(crate::privacy::Privacy::new(
-        Arc::new(DynamoStore::new(aws.dynamodb().clone(), table)),
+        Arc::new(DynamoStore::new(aws.dynamodb().clone(), table).with_retention(retention)),
         media_store(env, aws),
     ))
 }

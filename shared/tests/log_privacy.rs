@@ -1,13 +1,15 @@
 //! Issue 7, "Logs": at INFO (the production level) no customer phone number (wa_id), profile
 //! name or message text reaches the logs, whatever the webhook carries; and no secret (app
 //! secret, verify token, access token, order API token) shows in logs or in the `Debug` form of
-//! the configuration types.
+//! the configuration types. Issue 13 item 6: the same for every handler (bot reply, routing,
+//! agent API, SLA breach, erasure) and their error paths, with wamids as Meta makes them (base64
+//! of the customer's number).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use helpdesk::clock::ManualClock;
+use helpdesk::clock::{Clock as _, ManualClock};
 use helpdesk::config::{self, BotReplySettings, BreachSettings, Env, IntakeSettings};
 use helpdesk::intake::Intake;
 use helpdesk::queue::MemoryQueue;
@@ -215,6 +217,382 @@ fn at_info_no_phone_number_name_message_text_or_secret_is_logged() {
         "wamid.A",
         "wamid.C",
     ] {
+        assert!(!log.contains(secret), "{secret:?} is in the log:\n{log}");
+    }
+}
+
+/// Anna's number in base64, as it sits inside each of her wamids.
+const WA_ID_BASE64: &str = "NDkxNTExMjM0NTY3OA";
+const HANDOFF: &str = "Ich möchte mit einem Mitarbeiter sprechen, Geheimweg 12";
+const AGENT_REPLY: &str = "Ihr Paket an den Geheimweg 12 kommt morgen";
+const AGENT_NOTE: &str = "Kundin wohnt im Geheimweg 12";
+/// Tue 24 Nov 2026 10:00 Berlin: business hours, so SLA clocks run.
+const T0: i64 = 1_795_510_800;
+
+/// A wamid as Meta makes them: the customer's number in base64, then a random part.
+fn meta_wamid(n: u32) -> String {
+    format!("wamid.HBgN{WA_ID_BASE64}FQIAEhgUM0E{n:04}QjFDMDk5QkE3RDNEMwA=")
+}
+
+fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::INFO)
+        .with_current_span(false)
+        .with_span_list(false)
+        .flatten_event(true)
+        .with_writer(captured.clone())
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    (captured, guard)
+}
+
+/// Every function of the helpdesk over memory adapters, as the local runner wires them.
+struct Desk {
+    clock: Arc<ManualClock>,
+    store: Arc<MemoryStore>,
+    inbound: Arc<MemoryQueue>,
+    handoffs: Arc<MemoryQueue>,
+    timers: Arc<helpdesk::timers::MemoryTimers>,
+    webhook: WebhookHandler,
+    bot: helpdesk::reply::BotReply,
+    router: helpdesk::routing::Router,
+    breach: helpdesk::escalation::SlaBreach,
+    api: helpdesk::api::AgentApi,
+    /// SQS message ids are opaque (never the dedup id, which is the wamid).
+    next_id: std::sync::atomic::AtomicUsize,
+}
+
+impl Desk {
+    async fn new() -> Self {
+        use helpdesk::api::{AgentApi, Authenticator, Caller, Role};
+        use helpdesk::bot::{Bot, BotConfig};
+        use helpdesk::store::TicketStore as _;
+        let clock = Arc::new(ManualClock::new(Timestamp::from_second(T0).expect("valid")));
+        let store = Arc::new(MemoryStore::new());
+        let inbound = Arc::new(MemoryQueue::new(clock.clone()));
+        let handoffs = Arc::new(MemoryQueue::new(clock.clone()));
+        let whatsapp = Arc::new(helpdesk::whatsapp::MemoryWhatsApp::new());
+        let timers = Arc::new(helpdesk::timers::MemoryTimers::new());
+        let notifier = Arc::new(helpdesk::notify::MemoryNotifier::new());
+        let sla = Arc::new(helpdesk::sla::SlaConfig::default_policies());
+        let bot_config = Arc::new(BotConfig::default_shop());
+        let intake = Intake::new(
+            store.clone(),
+            inbound.clone(),
+            clock.clone(),
+            ConversationWindow::default(),
+        );
+        let webhook = WebhookHandler::new(
+            intake,
+            &SecretString::from(APP_SECRET),
+            SecretString::from(VERIFY_TOKEN),
+        );
+        let bot = helpdesk::reply::BotReply::new(
+            store.clone(),
+            whatsapp.clone(),
+            handoffs.clone(),
+            Bot::new(
+                bot_config.clone(),
+                Arc::new(helpdesk::orders::MemoryOrders::demo()),
+            ),
+            clock.clone(),
+        )
+        .with_sla(sla.clone(), timers.clone())
+        .with_notifier(notifier.clone());
+        let breach = helpdesk::escalation::SlaBreach::new(
+            helpdesk::escalation::BreachPorts {
+                store: store.clone(),
+                whatsapp: whatsapp.clone(),
+                handoffs: handoffs.clone(),
+                timers: timers.clone(),
+                notifier: notifier.clone(),
+                clock: clock.clone(),
+            },
+            bot_config,
+            sla.clone(),
+        );
+        let routing = Arc::new(helpdesk::routing::RoutingConfig::default_routing());
+        let router = helpdesk::routing::Router::new(
+            store.clone(),
+            whatsapp.clone(),
+            handoffs.clone(),
+            notifier.clone(),
+            routing.clone(),
+            clock.clone(),
+        );
+        store
+            .add_agent(&helpdesk::store::Agent {
+                id: "maria".into(),
+                name: "Maria".into(),
+                teams: routing.teams(),
+                languages: vec![helpdesk::bot::Lang::De, helpdesk::bot::Lang::En],
+                capacity: 5,
+                load: 0,
+                online: true,
+                last_assigned_at: None,
+            })
+            .await
+            .expect("stored");
+        let desk = helpdesk::agent::AgentDesk::new(
+            store.clone(),
+            whatsapp.clone(),
+            handoffs.clone(),
+            clock.clone(),
+        )
+        .with_sla(sla, timers.clone())
+        .with_notifier(notifier);
+        let caller = |agent: &str, role| Caller {
+            agent: agent.into(),
+            role,
+        };
+        let api = AgentApi::new(
+            Arc::new(desk),
+            Authenticator::plain_keys([
+                ("key-maria", caller("maria", Role::Supervisor)),
+                ("key-root", caller("root", Role::Admin)),
+            ]),
+            Arc::new(helpdesk::templates::TemplateCatalog::default_catalog()),
+            routing.teams(),
+            clock.clone(),
+        );
+        Self {
+            clock,
+            store,
+            inbound,
+            handoffs,
+            timers,
+            webhook,
+            bot,
+            router,
+            breach,
+            api,
+            next_id: 0.into(),
+        }
+    }
+
+    async fn post(&self, body: &str) -> u16 {
+        self.webhook
+            .handle(
+                &Method::POST,
+                None,
+                &signed(body.as_bytes()),
+                body.as_bytes(),
+            )
+            .await
+            .status()
+            .as_u16()
+    }
+
+    fn records(&self, queue: &MemoryQueue) -> Vec<helpdesk::reply::QueueRecord> {
+        queue
+            .receive(10)
+            .into_iter()
+            .map(|m| helpdesk::reply::QueueRecord {
+                message_id: format!(
+                    "sqs-{}",
+                    self.next_id
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                ),
+                group_id: Some(m.group_id),
+                body: m.body,
+            })
+            .collect()
+    }
+
+    /// Bot reply, then routing, until both queues are empty.
+    async fn drain(&self) {
+        for _ in 0..5 {
+            let inbound = self.records(&self.inbound);
+            self.bot.handle_batch(&inbound).await;
+            let handoffs = self.records(&self.handoffs);
+            self.router.handle_batch(&handoffs).await;
+            if inbound.is_empty() && handoffs.is_empty() {
+                return;
+            }
+        }
+    }
+
+    async fn api(&self, who: &str, method: &str, path: &str, body: serde_json::Value) -> u16 {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let body = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        let auth = format!("Bearer key-{who}");
+        self.api
+            .handle(&helpdesk::api::ApiRequest {
+                method,
+                path,
+                query: Some(query),
+                authorization: Some(&auth),
+                body: &body,
+                ..helpdesk::api::ApiRequest::default()
+            })
+            .await
+            .status
+    }
+}
+
+fn anna_says(wamid: &str, body: &str, at: i64) -> String {
+    sample::text_notification(
+        NUMBER,
+        &[SampleText {
+            wa_id: WA_ID,
+            profile_name: NAME,
+            wamid,
+            timestamp: at,
+            body,
+        }],
+    )
+}
+
+#[test]
+fn no_handler_logs_the_number_a_wamid_or_a_message_even_when_it_fails() {
+    let (captured, _guard) = capture();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    let desk = runtime.block_on(Desk::new());
+    let first = meta_wamid(1);
+    let ticket = runtime.block_on(async {
+        // GIVEN Anna asks for a person: intake, bot reply (hands over), routing (assigns maria)
+        assert_eq!(desk.post(&anna_says(&first, HANDOFF, T0)).await, 200);
+        desk.drain().await;
+        let ticket = desk.store.tickets().pop().expect("a ticket");
+        assert_eq!(ticket.assignee.as_deref(), Some("maria"), "{ticket:?}");
+        let id = ticket.id.to_string();
+        // AND maria reads, notes and replies through the agent API
+        assert_eq!(
+            desk.api("maria", "GET", "/tickets", serde_json::Value::Null)
+                .await,
+            200
+        );
+        let detail = format!("/tickets/{id}");
+        assert_eq!(
+            desk.api("maria", "GET", &detail, serde_json::Value::Null)
+                .await,
+            200
+        );
+        let note = serde_json::json!({ "text": AGENT_NOTE });
+        assert_eq!(
+            desk.api("maria", "POST", &format!("{detail}/notes"), note)
+                .await,
+            200
+        );
+        let reply = serde_json::json!({ "text": AGENT_REPLY });
+        assert_eq!(
+            desk.api("maria", "POST", &format!("{detail}/reply"), reply)
+                .await,
+            200
+        );
+        // AND Anna writes again while maria has it (the bot stays silent)
+        assert_eq!(
+            desk.post(&anna_says(&meta_wamid(2), BODY, T0 + 60)).await,
+            200
+        );
+        desk.drain().await;
+        ticket.id
+    });
+    runtime.block_on(async {
+        // AND error paths. A conversation that stays contended fails the webhook (Meta retries):
+        desk.store.lose_races(64);
+        assert_eq!(
+            desk.post(&anna_says(&meta_wamid(3), BODY, T0 + 90)).await,
+            503
+        );
+        // a status for an outbound message we never recorded:
+        let status = sample::status_notification(
+            NUMBER,
+            &[SampleStatus {
+                wamid: &meta_wamid(4),
+                status: "delivered",
+                recipient: WA_ID,
+                timestamp: T0 + 95,
+            }],
+        );
+        desk.store.lose_races(0);
+        assert_eq!(desk.post(&status).await, 200);
+        // a queued message missing from its ticket (the bot reports it, SQS retries then
+        // dead-letters it):
+        let body = serde_json::json!({
+            "v": 1,
+            "ticket_id": ticket.to_string(),
+            "wamid": meta_wamid(5),
+            "key": { "phone_number_id": NUMBER, "wa_id": WA_ID },
+            "sent_at": Timestamp::from_second(T0 + 100).expect("valid"),
+            "opened_ticket": false,
+        });
+        let failed = desk
+            .bot
+            .handle_batch(&[helpdesk::reply::QueueRecord {
+                message_id: "sqs-missing".into(),
+                group_id: Some(format!("{NUMBER}#{WA_ID}")),
+                body: body.to_string(),
+            }])
+            .await;
+        assert_eq!(failed, ["sqs-missing"], "the missing message is reported");
+    });
+    runtime.block_on(async {
+        // AND the SLA breaches: nobody answers within the targets of the day
+        for _ in 0..6 {
+            desk.clock.advance(jiff::SignedDuration::from_hours(4));
+            let due: Vec<_> = desk
+                .timers
+                .take_due(desk.clock.now())
+                .into_iter()
+                .map(|t| helpdesk::reply::QueueRecord {
+                    message_id: format!("sqs-timer-{}", t.name.as_str().len()),
+                    group_id: None,
+                    body: t.payload,
+                })
+                .collect();
+            desk.breach.handle_batch(&due).await;
+            desk.drain().await;
+        }
+        // AND an admin exports and erases Anna's data
+        let anna = format!("/customers/{WA_ID}");
+        let null = serde_json::Value::Null;
+        assert_eq!(
+            desk.api("root", "GET", &format!("{anna}/export"), null.clone())
+                .await,
+            200
+        );
+        assert_eq!(desk.api("root", "DELETE", &anna, null.clone()).await, 200);
+        assert_eq!(desk.api("root", "GET", "/audit", null).await, 200);
+    });
+
+    // THEN every handler logged, and nothing of Anna is in the log
+    let log = captured.text();
+    for line in [
+        "ticket opened",
+        "customer message handled",
+        "bot hands over to a person",
+        "handoff routed",
+        "agent action done",
+        "customer message not handled",
+        "webhook not fully handled",
+        "SLA timer handled",
+        "customer data erased",
+        "data request filed",
+    ] {
+        assert!(log.contains(line), "no {line:?} in the log:\n{log}");
+    }
+    let wamids: Vec<String> = (1..=5).map(meta_wamid).collect();
+    let mut secrets: Vec<&str> = vec![
+        WA_ID,
+        WA_ID_BASE64,
+        NAME,
+        BODY,
+        "Geheimweg",
+        HANDOFF,
+        AGENT_REPLY,
+        AGENT_NOTE,
+    ];
+    secrets.extend(wamids.iter().map(String::as_str));
+    for secret in secrets {
         assert!(!log.contains(secret), "{secret:?} is in the log:\n{log}");
     }
 }

@@ -30,6 +30,10 @@ struct Script {
     /// Media by id: (MIME type, bytes); the stub's own url serves the download.
     media: Vec<(String, String, Vec<u8>)>,
     base: String,
+    /// Media ids whose download was asked for (with a token or not).
+    downloads: Vec<String>,
+    /// How long every message send and mark-read takes to be answered (a slow Cloud API).
+    delay: std::time::Duration,
 }
 
 /// The WhatsApp Cloud API: `POST /{version}/{phone_number_id}/messages`.
@@ -66,6 +70,16 @@ impl WhatsAppStub {
         self.script.lock().unwrap().answers.extend(answers);
     }
 
+    /// Every later `messages` call (sends and mark-read) is answered only after `delay`.
+    pub fn answer_slowly(&self, delay: std::time::Duration) {
+        self.script.lock().unwrap().delay = delay;
+    }
+
+    /// The media ids whose file was downloaded.
+    pub fn downloads(&self) -> Vec<String> {
+        self.script.lock().unwrap().downloads.clone()
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.script.lock().unwrap().received.clone()
     }
@@ -100,6 +114,8 @@ async fn messages(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
+    let delay = script.lock().unwrap().delay;
+    tokio::time::sleep(delay).await;
     let mut s = script.lock().unwrap();
     let refusal = if body.get("status").is_some() {
         None
@@ -163,10 +179,11 @@ async fn media_download(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    let mut s = script.lock().unwrap();
+    s.downloads.push(id.clone());
     if headers.get("authorization").is_none() {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let s = script.lock().unwrap();
     match s.media.iter().find(|(m, _, _)| *m == id) {
         Some((_, mime, bytes)) => ([("content-type", mime.clone())], bytes.clone()).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),

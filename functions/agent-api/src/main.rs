@@ -3,6 +3,7 @@
 
 use helpdesk::api::ApiRequest;
 use helpdesk::config::Env;
+use helpdesk::deadline::Deadline;
 use helpdesk::wiring::AwsClients;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt, Response, run, service_fn};
@@ -28,8 +29,14 @@ async fn main() -> Result<(), Error> {
             _ => None,
         };
         let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
-        let response = api
-            .handle(&ApiRequest {
+        // Sends (and their retries) stop before the invocation's deadline: the agent gets a
+        // 503 to repeat, not a gateway timeout with the outcome unknown.
+        let deadline = request
+            .lambda_context_ref()
+            .map(|ctx| Deadline::from_epoch_millis(ctx.deadline))
+            .unwrap_or_default();
+        let response = deadline
+            .scope(api.handle(&ApiRequest {
                 method: request.method().as_str(),
                 path: request.uri().path(),
                 query: request.uri().query(),
@@ -37,7 +44,7 @@ async fn main() -> Result<(), Error> {
                 idempotency_key: header("idempotency-key"),
                 claims: claims.as_ref(),
                 body: request.body().as_ref(),
-            })
+            }))
             .await;
         Ok::<_, Error>(
             Response::builder()

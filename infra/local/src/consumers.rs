@@ -92,7 +92,10 @@ async fn consume(sqs: aws_sdk_sqs::Client, url: String, handler: Arc<dyn BatchHa
                 body: m.body().unwrap_or_default().to_owned(),
             })
             .collect();
-        let failed = handler.handle_batch(&records).await;
+        // No Lambda timeout here; the queue's visibility timeout is the only limit.
+        let failed = handler
+            .handle_batch(&records, helpdesk::deadline::Deadline::none())
+            .await;
         for m in messages
             .iter()
             .filter(|m| !failed.iter().any(|f| Some(f.as_str()) == m.message_id()))

@@ -15,16 +15,21 @@
 //! helpdesk-local bot [--config FILE] [--lang de|en] [--json]
 //!                                  try the bot: one customer message per stdin line
 //!                                  ("#id" taps a button); prints replies, intent, handoff
+//! helpdesk-local bot eval [--config FILE] [--set FILE] [--near FILE]
+//!                                  the intent model on the labelled test split and the
+//!                                  near-miss set (default: the shipped ones): accuracy per
+//!                                  intent, confusion table, false handoffs, every miss
 //! helpdesk-local sla --start RFC3339 [--priority P] [--category C] [--tier T] [--text T]
 //!                    [--pause FROM/TO]... [--config FILE] [--json]
 //!                                  show the SLA policy chosen and every deadline
 //! helpdesk-local provision [--prefix P]
 //!                                  create table, queues and schedule group in the AWS endpoint
 //!                                  of the environment (moto, DynamoDB Local, LocalStack)
-//! helpdesk-local gdpr export|erase --wa-id WA_ID
+//! helpdesk-local gdpr export|erase --wa-id WA_ID --by NAME
 //!                                  a customer's data request against the table and media
 //!                                  bucket of the environment (HELPDESK_TABLE,
-//!                                  HELPDESK_MEDIA_BUCKET): the export as JSON, or erasure
+//!                                  HELPDESK_MEDIA_BUCKET): the export as JSON, or erasure and
+//!                                  what remains where; filed in the audit log as `cli:NAME`
 //! helpdesk-local load [--rate N] [--duration SECS] [--target URL] [--customers N] [--aws]
 //!                     [--drain SECS]
 //!                                  post signed webhooks to a local runner at N/s (open loop),
@@ -44,6 +49,7 @@ use helpdesk::bot::{Bot, BotConfig};
 use helpdesk::clock::{Clock, SystemClock};
 use helpdesk::config::{self, Env};
 use helpdesk::escalation::{BreachPorts, SlaBreach};
+use helpdesk::ids::LogRef;
 use helpdesk::intake::Intake;
 use helpdesk::media::{MediaArchive, MemoryMediaStore};
 use helpdesk::notify::MemoryNotifier;
@@ -102,6 +108,13 @@ async fn main() -> ExitCode {
             Some(text) => say(&env, text, flag(&args, "--from"), flag(&args, "--name")).await,
             None => Err("usage: helpdesk-local say TEXT [--from WA_ID] [--name NAME]".into()),
         },
+        Some("bot") if args.get(1).map(String::as_str) == Some("eval") => {
+            try_bot::eval(try_bot::EvalOptions {
+                config: flag(&args, "--config"),
+                set: flag(&args, "--set"),
+                near: flag(&args, "--near"),
+            })
+        }
         Some("bot") => {
             try_bot::run(try_bot::Options {
                 config: flag(&args, "--config"),
@@ -129,9 +142,19 @@ async fn main() -> ExitCode {
         Some("load") => helpdesk_local::load::cli(&args[1..], app_secret(&env)).await,
         Some("dlq") => helpdesk_local::dlq::cli(&args[1..]).await,
         Some("provision") => provision(flag(&args, "--prefix").unwrap_or("local")).await,
-        Some("gdpr") => match (args.get(1).map(String::as_str), flag(&args, "--wa-id")) {
-            (Some(action @ ("export" | "erase")), Some(wa_id)) => gdpr(&env, action, wa_id).await,
-            _ => Err("usage: helpdesk-local gdpr export|erase --wa-id WA_ID".into()),
+        Some("gdpr") => match (
+            args.get(1).map(String::as_str),
+            flag(&args, "--wa-id"),
+            flag(&args, "--by"),
+        ) {
+            (Some(action @ ("export" | "erase")), Some(wa_id), Some(by)) => {
+                gdpr(&env, action, wa_id, by).await
+            }
+            _ => Err(
+                "usage: helpdesk-local gdpr export|erase --wa-id WA_ID --by NAME (who asks: the \
+                 audit log keeps it)"
+                    .into(),
+            ),
         },
         Some("-h" | "--help" | "help") => {
             println!(
@@ -241,6 +264,15 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
                 .or_default(
                     config::WHATSAPP_API_BASE_URL,
                     &format!("http://{here}/graph"),
+                )
+                // The simulator serves media over plain http on loopback: allowed explicitly,
+                // besides Meta's hosts, unless the download hosts are configured.
+                .or_default(
+                    config::HELPDESK_MEDIA_DOWNLOAD_HOSTS,
+                    &format!(
+                        "{},http://{here}",
+                        helpdesk::media::META_MEDIA_HOSTS.join(",")
+                    ),
                 );
             // The simulated customers ask the runner's demo shop, as in memory mode (never
             // when real customers could be answered: then only HELPDESK_ORDER_API_URL counts).
@@ -289,13 +321,6 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
             timeout: std::time::Duration::from_secs(10),
         })?);
         let window = config::conversation_window(env)?;
-        let intake = Intake::new(store.clone(), queue.clone(), clock.clone(), window);
-        let verify_token = env
-            .get(config::WHATSAPP_VERIFY_TOKEN)
-            .unwrap_or(LOCAL_VERIFY_TOKEN)
-            .to_owned();
-        let handler =
-            WebhookHandler::new(intake, &app_secret(env), SecretString::from(verify_token));
         let bot_config = match env.get(config::HELPDESK_BOT_CONFIG) {
             Some(path) => BotConfig::load(std::path::Path::new(path))?,
             None => BotConfig::default_shop(),
@@ -306,6 +331,15 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
             None => SlaConfig::default_policies(),
         });
         let timers = Arc::new(MemoryTimers::new());
+        // As in AWS: a new ticket's first SLA timers are armed at intake.
+        let intake = Intake::new(store.clone(), queue.clone(), clock.clone(), window)
+            .with_sla(sla.clone(), timers.clone());
+        let verify_token = env
+            .get(config::WHATSAPP_VERIFY_TOKEN)
+            .unwrap_or(LOCAL_VERIFY_TOKEN)
+            .to_owned();
+        let handler =
+            WebhookHandler::new(intake, &app_secret(env), SecretString::from(verify_token));
         let notifier = Arc::new(MemoryNotifier::new());
         let media = Arc::new(MemoryMediaStore::new());
         let bot = Bot::new(bot_config.clone(), Arc::new(MemoryOrders::demo()));
@@ -321,7 +355,11 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
         .with_media(MediaArchive {
             source: whatsapp.clone(),
             store: media.clone(),
-            policy: config::media_policy(env)?,
+            policy: helpdesk::media::MediaPolicy {
+                // The simulator's media are on this runner's own loopback origin, over http.
+                download_hosts: vec![format!("http://{here}")],
+                ..config::media_policy(env)?
+            },
         });
         let breach = SlaBreach::new(
             BreachPorts {
@@ -444,7 +482,8 @@ async fn pump_inbound(queue: Arc<MemoryQueue>, reply: BotReply) {
         }
         records.extend(batch.into_iter().enumerate().map(|(i, m)| {
             let record = QueueRecord {
-                message_id: format!("{}-{i}", m.dedup_id),
+                // Like SQS's ids, opaque: the dedup id is the wamid, which carries the number.
+                message_id: format!("{}-{i}", LogRef::of(&m.dedup_id)),
                 group_id: Some(m.group_id),
                 body: m.body,
             };
@@ -482,7 +521,7 @@ async fn pump_handoffs(handoffs: Arc<MemoryQueue>, router: Router) {
         let records: Vec<QueueRecord> = batch
             .into_iter()
             .map(|m| QueueRecord {
-                message_id: m.dedup_id,
+                message_id: LogRef::of(&m.dedup_id).to_string(),
                 group_id: Some(m.group_id),
                 body: m.body,
             })
@@ -628,13 +667,18 @@ async fn request(
 }
 
 /// A data request against the deployed (or emulated) table and bucket.
-async fn gdpr(env: &Env, action: &str, wa_id: &str) -> Result<(), Failure> {
+async fn gdpr(env: &Env, action: &str, wa_id: &str, by: &str) -> Result<(), Failure> {
     let wa_id = helpdesk::ids::WaId::parse(wa_id).map_err(|e| format!("--wa-id: {e}"))?;
+    let by = by.trim();
+    if by.is_empty() || by.len() > 64 || by.chars().any(char::is_control) {
+        return Err("--by: name who asks (1-64 printable characters)".into());
+    }
+    let actor = format!("cli:{by}");
     let aws = helpdesk::wiring::AwsClients::new(&helpdesk::wiring::sdk_config().await);
     let privacy = helpdesk::wiring::privacy(env, &aws)?;
     let out = match action {
-        "export" => privacy.export(&wa_id).await?,
-        _ => serde_json::to_value(privacy.erase(&wa_id).await?)?,
+        "export" => privacy.export(&wa_id, &actor).await?,
+        _ => serde_json::to_value(privacy.erase(&wa_id, &actor).await?)?,
     };
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

@@ -6,6 +6,8 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 use std::sync::Arc;
 
+use helpdesk::bot::eval::{Report, near_misses, test_split};
+use helpdesk::bot::model::parse_labelled;
 use helpdesk::bot::{Bot, BotConfig, BotState, Inbound, Lang, Reply};
 use helpdesk::clock::{Clock, SystemClock};
 use helpdesk::orders::MemoryOrders;
@@ -15,6 +17,49 @@ pub struct Options<'a> {
     pub config: Option<&'a str>,
     pub lang: Option<&'a str>,
     pub json: bool,
+}
+
+pub struct EvalOptions<'a> {
+    pub config: Option<&'a str>,
+    /// A labelled set (label<TAB>message) instead of the shipped test split.
+    pub set: Option<&'a str>,
+    /// A near-miss set instead of the shipped one.
+    pub near: Option<&'a str>,
+}
+
+/// `helpdesk-local bot eval`: how well the configuration's model understands labelled messages
+/// it was not trained on, and how often it hands over where it must not.
+pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> {
+    let config = match options.config {
+        Some(path) => BotConfig::load(Path::new(path))?,
+        None => BotConfig::default_shop(),
+    };
+    let read = |path: &str| -> Result<_, Box<dyn std::error::Error>> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+        Ok(parse_labelled(&text).map_err(|e| format!("{path}: {e}"))?)
+    };
+    let set = match options.set {
+        Some(path) => read(path)?,
+        None => test_split(),
+    };
+    let near = match options.near {
+        Some(path) => read(path)?,
+        None => near_misses(),
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "model: {} labels, trained on the configuration's examples and {} training messages",
+        config.model.labels().len(),
+        config.training.len()
+    )?;
+    let name = options.set.unwrap_or("test split (config/bot-test.tsv)");
+    writeln!(out, "{}", Report::run(&config, &set).render(name))?;
+    let name = options
+        .near
+        .unwrap_or("near misses that must not hand over (config/bot-nearmiss.tsv)");
+    writeln!(out, "{}", Report::run(&config, &near).render(name))?;
+    Ok(())
 }
 
 pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>> {
@@ -69,6 +114,7 @@ pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>>
                 "replies": turn.replies,
                 "handoff": turn.handoff,
                 "resolved": turn.resolved,
+                "consent": turn.consent,
             });
             writeln!(out, "{line}")?;
         } else {
@@ -106,6 +152,9 @@ pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>>
             }
             if turn.resolved {
                 writeln!(out, "  [resolved by the bot]")?;
+            }
+            if let Some(consent) = turn.consent {
+                writeln!(out, "  [consent recorded: {consent:?}]")?;
             }
         }
         out.flush()?;

@@ -132,7 +132,9 @@ async function api(method, path, body, action) {
   const headers = { Authorization: `Bearer ${state.key}` };
   if (method !== "GET") {
     headers["Content-Type"] = "application/json";
-    const name = action || `${method} ${path}`;
+    // The key belongs to one request: the same action with other input (an edited reply) is
+    // another request and gets a new key (the API refuses a key reused on another request).
+    const name = `${action || `${method} ${path}`} ${JSON.stringify(body === undefined ? null : body)}`;
     if (!state.pendingKey || state.pendingKey.action !== name) state.pendingKey = { action: name, key: idempotencyKey() };
     headers["Idempotency-Key"] = state.pendingKey.key;
   }
@@ -445,7 +447,7 @@ function renderConversation(t, scroll) {
   const items = [
     ...t.messages.map((m) => ({ at: m.sent_at, kind: "message", m })),
     ...t.activity.filter((a) => a.kind === "note").map((a) => ({ at: a.at, kind: "note", a })),
-    ...t.activity.filter((a) => ["assigned", "unassigned", "resolved", "reopened", "pending"].includes(a.kind)).map((a) => ({ at: a.at, kind: "event", a })),
+    ...t.activity.filter((a) => ["assigned", "unassigned", "taken_over", "resolved", "reopened", "pending"].includes(a.kind)).map((a) => ({ at: a.at, kind: "event", a })),
   ].sort((x, y) => new Date(x.at) - new Date(y.at));
   const nodes = items.map((item) => {
     if (item.kind === "note") {
@@ -482,6 +484,7 @@ function activityText(a) {
     case "resolved": return `${who} resolved the ticket`;
     case "reopened": return `${who} reopened the ticket`;
     case "template_sent": return `${who} sent a template${a.text ? `: ${a.text}` : ""}`;
+    case "taken_over": return `${who} took the ticket from ${agentName(a.text)}`;
     default: return `${who}: ${a.kind}${a.text ? ` ${a.text}` : ""}`;
   }
 }

@@ -136,15 +136,9 @@ impl Authenticator {
                     .get("username")
                     .or_else(|| claims.get("cognito:username"))
                     .filter(|a| !a.is_empty())?;
-                // HttpApi flattens the groups array to text such as "[supervisor agent]".
                 let role = claims
                     .get("cognito:groups")
-                    .map(|g| {
-                        g.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-                            .filter_map(Role::parse)
-                            .max()
-                            .unwrap_or(Role::Agent)
-                    })
+                    .and_then(|g| groups(g).iter().filter_map(|n| Role::parse(n)).max())
                     .unwrap_or(Role::Agent);
                 Some(Caller {
                     agent: agent.clone(),
@@ -160,6 +154,27 @@ impl Authenticator {
             }
         }
     }
+}
+
+/// The group names of a `cognito:groups` claim, each whole, in whichever form API Gateway passes
+/// it: a JSON array (`["agent","team-admin"]`), HttpApi's flattened array (`[agent team-admin]`),
+/// a comma list (`agent, team-admin`) or one name. A name is only ever compared whole: the group
+/// `team-admin` is not `admin`.
+pub fn groups(claim: &str) -> Vec<String> {
+    let claim = claim.trim();
+    if let Ok(names) = serde_json::from_str::<Vec<String>>(claim) {
+        return names.into_iter().map(|n| n.trim().to_owned()).collect();
+    }
+    let inner = claim
+        .strip_prefix('[')
+        .and_then(|c| c.strip_suffix(']'))
+        .unwrap_or(claim);
+    inner
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .map(|n| n.trim_matches(|c: char| c == '"' || c == '\''))
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// SHA-256 of a key: what `HELPDESK_API_KEYS` holds.
@@ -221,5 +236,51 @@ mod tests {
             Role::Agent
         );
         assert_eq!(Authenticator::Jwt.caller(Some("Bearer x"), None), None);
+    }
+
+    fn role_of(groups: &str) -> Role {
+        let claims: HashMap<String, String> = [
+            ("username".to_owned(), "nina".to_owned()),
+            ("cognito:groups".to_owned(), groups.to_owned()),
+        ]
+        .into();
+        Authenticator::Jwt.caller(None, Some(&claims)).unwrap().role
+    }
+
+    #[test]
+    fn a_group_that_only_contains_a_role_name_grants_nothing() {
+        for claim in [
+            "[team-admin]",
+            "[agent team-admin]",
+            r#"["agent","team-admin"]"#,
+            "agent,team-admin",
+            "team-admin",
+            "admin-readonly",
+            "[supervisors]",
+            "[not_supervisor]",
+            "admin.team",
+        ] {
+            assert_eq!(role_of(claim), Role::Agent, "{claim}");
+        }
+    }
+
+    #[test]
+    fn the_groups_claim_is_read_in_every_shape_api_gateway_passes() {
+        for claim in [
+            "[agent admin]",
+            "[admin]",
+            r#"["agent","admin"]"#,
+            r#"[ "admin" ]"#,
+            "agent,admin",
+            "agent, admin",
+            "admin",
+        ] {
+            assert_eq!(role_of(claim), Role::Admin, "{claim}");
+        }
+        assert_eq!(role_of("[supervisor team-admin]"), Role::Supervisor);
+        assert_eq!(role_of("[]"), Role::Agent);
+        assert_eq!(role_of(""), Role::Agent);
+        assert_eq!(groups(r#"["agent","team-admin"]"#), ["agent", "team-admin"]);
+        assert_eq!(groups("[agent team-admin]"), ["agent", "team-admin"]);
     }
 }

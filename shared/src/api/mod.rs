@@ -9,10 +9,10 @@
 //! | GET | `/me` | everyone |
 //! | GET | `/tickets?status=&team=&assignee=&priority=&sla=&limit=&cursor=` | agents: own teams; supervisors: all |
 //! | GET | `/tickets/{id}` | whoever may see it |
-//! | POST | `/tickets/{id}/reply` `{text, version?}` | |
+//! | POST | `/tickets/{id}/reply` `{text, version?}` | agents: see `may_act` (README: Roles) |
 //! | POST | `/tickets/{id}/template` `{name, language, params, version?}` | |
 //! | POST | `/tickets/{id}/notes` `{text, version?}` | |
-//! | POST | `/tickets/{id}/assign` `{agent: id or null, version?}` | agents: to or from themselves |
+//! | POST | `/tickets/{id}/assign` `{agent: id or null, version?}` | agents: to or from themselves (a colleague's within its team: they are told) |
 //! | PATCH | `/tickets/{id}` `{priority?, category?, version?}` | |
 //! | POST | `/tickets/{id}/pending`, `/resolve`, `/reopen` `{version?}` | |
 //! | GET | `/agents` | everyone |
@@ -22,11 +22,13 @@
 //! | GET | `/analytics?from=&to=&scope=` | supervisors; agents for `agent:<self>` |
 //! | PUT | `/customers/{wa_id}/consent` `{opted_in, source}` | supervisors |
 //! | GET | `/customers/{wa_id}/export` | admins (GDPR access request) |
-//! | DELETE | `/customers/{wa_id}` | admins (GDPR erasure) |
+//! | DELETE | `/customers/{wa_id}` | admins (GDPR erasure; says what remains where, until when) |
+//! | GET | `/audit?from=&to=&wa_id=` | admins (who exported or erased whom; days UTC, at most 31) |
 //!
 //! Errors: `{"error": code, "message": text, "fields": {field: problem}}` with 400 (bad input),
-//! 401, 403, 404, 405, 409 (version conflict, agent unavailable), 413, 422 (outside the 24 h
-//! window: the body lists the templates), 503 (try again).
+//! 401, 403 (`forbidden`, `read_only`), 404, 405, 409 (version conflict, agent unavailable), 413,
+//! 422 (outside the 24 h window: the body lists the templates; `idempotency_key_reused`), 503
+//! (try again; with the same `Idempotency-Key` to finish a stored change).
 
 pub mod auth;
 
@@ -38,7 +40,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::{error, warn};
 
-use crate::agent::{AgentAction, AgentDesk, AgentError};
+use crate::agent::{AgentAction, AgentDesk, AgentError, IdempotencyKey};
 use crate::analytics::{self, AnalyticsError, ReportQuery};
 use crate::bot::Priority;
 use crate::clock::Clock;
@@ -54,6 +56,8 @@ pub use auth::{Authenticator, Caller, Role};
 pub const MAX_BODY: usize = 64 * 1024;
 const DEFAULT_LIMIT: u32 = 25;
 const MAX_LIMIT: u32 = 100;
+/// Days one audit request may read.
+const MAX_AUDIT_DAYS: usize = 31;
 /// Store queries one listing request may make before it returns what it has (and a cursor).
 const MAX_QUERIES: usize = 40;
 
@@ -166,6 +170,14 @@ impl From<AgentError> for ApiError {
                 Self::new(422, "outside_service_window", e.to_string())
             }
             AgentError::NoConsent => Self::new(422, "no_consent", e.to_string()),
+            AgentError::KeyReused(_) => {
+                let mut err = Self::new(422, "idempotency_key_reused", e.to_string());
+                err.fields.insert(
+                    "Idempotency-Key".to_owned(),
+                    "was used for another request".to_owned(),
+                );
+                err
+            }
             AgentError::Failed(h) if h.is_retryable() => {
                 warn!(error = %h, "agent API: action stored, sending failed");
                 Self::new(
@@ -277,12 +289,12 @@ impl AgentApi {
             ("GET", ["tickets"]) => self.list(&caller, &query).await,
             ("GET", ["tickets", id]) => self.detail(&caller, id).await,
             ("POST", ["tickets", id, action]) => {
-                self.act(&caller, id, action, req.body, req.idempotency_key)
-                    .await
+                let key = idempotency_key(req, &caller, &segments);
+                self.act(&caller, id, action, req.body, key).await
             }
             ("PATCH", ["tickets", id]) => {
-                self.act(&caller, id, "update", req.body, req.idempotency_key)
-                    .await
+                let key = idempotency_key(req, &caller, &segments);
+                self.act(&caller, id, "update", req.body, key).await
             }
             ("GET", ["agents"]) => self.agents().await,
             ("POST", ["agents"]) => self.add_agent(&caller, req.body).await,
@@ -296,6 +308,7 @@ impl AgentApi {
             }
             ("GET", ["customers", wa_id, "export"]) => self.export(&caller, wa_id).await,
             ("DELETE", ["customers", wa_id]) => self.erase(&caller, wa_id).await,
+            ("GET", ["audit"]) => self.audit(&caller, &query).await,
             (
                 _,
                 [
@@ -343,6 +356,45 @@ impl AgentApi {
         caller.role.sees_everything()
             || ticket.assignee.as_deref() == Some(caller.agent.as_str())
             || ticket.team.as_ref().is_none_or(|t| teams.contains(t))
+    }
+
+    /// The team a ticket without one belongs to: the team that owns the WhatsApp channel, i.e.
+    /// routing's default team (the first of `teams`), which takes whatever the rules do not
+    /// send elsewhere. Tickets still with the bot, or resolved by it, have no team yet.
+    fn owning_team<'t>(&'t self, ticket: &'t Ticket) -> Option<&'t str> {
+        ticket
+            .team
+            .as_deref()
+            .or(self.teams.first().map(String::as_str))
+    }
+
+    /// Whether `caller` may change `ticket` (reading is [`may_see`](Self::may_see)): supervisors
+    /// any ticket; agents their own tickets and those of their teams, where a ticket without a
+    /// team (with the bot, resolved by the bot) is the channel team's. Everyone else reads only.
+    fn may_act(&self, caller: &Caller, teams: &[String], ticket: &Ticket) -> Result<(), ApiError> {
+        if caller.role.sees_everything()
+            || ticket.assignee.as_deref() == Some(caller.agent.as_str())
+        {
+            return Ok(());
+        }
+        match self.owning_team(ticket) {
+            Some(team) if teams.iter().any(|t| t == team) => Ok(()),
+            owner => Err(ApiError::new(
+                403,
+                "read_only",
+                match (&ticket.team, owner) {
+                    (None, Some(owner)) => format!(
+                        "ticket {} has no team yet: agents of team {owner} (which owns the channel) or a supervisor act on it; you may read it",
+                        ticket.id
+                    ),
+                    _ => format!(
+                        "ticket {} belongs to team {}: you may read it, its team or a supervisor act on it",
+                        ticket.id,
+                        owner.unwrap_or("-")
+                    ),
+                },
+            )),
+        }
     }
 
     async fn visible_ticket(&self, caller: &Caller, id: &str) -> Result<Ticket, ApiError> {
@@ -619,9 +671,13 @@ impl AgentApi {
         id: &str,
         action: &str,
         body: &[u8],
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<IdempotencyKey<'_>>,
     ) -> Result<ApiResponse, ApiError> {
         let ticket = self.visible_ticket(caller, id).await?;
+        if !caller.role.sees_everything() {
+            let teams = self.teams_of(caller).await?;
+            self.may_act(caller, &teams, &ticket)?;
+        }
         let (action, version) = match action {
             "reply" => {
                 let b: TextBody = parse_body(body)?;
@@ -850,6 +906,7 @@ impl AgentApi {
 
     fn privacy(&self) -> crate::privacy::Privacy {
         crate::privacy::Privacy::new(self.desk.store().clone(), self.media.clone())
+            .with_clock(self.clock.clone())
     }
 
     async fn set_consent(
@@ -884,7 +941,11 @@ impl AgentApi {
             return Err(ApiError::forbidden("admins answer data requests"));
         }
         let wa_id = Self::customer_id(wa_id)?;
-        let export = self.privacy().export(&wa_id).await.map_err(privacy_error)?;
+        let export = self
+            .privacy()
+            .export(&wa_id, &caller.agent)
+            .await
+            .map_err(privacy_error)?;
         Ok(ApiResponse::ok(export))
     }
 
@@ -893,8 +954,59 @@ impl AgentApi {
             return Err(ApiError::forbidden("admins erase customer data"));
         }
         let wa_id = Self::customer_id(wa_id)?;
-        let erased = self.privacy().erase(&wa_id).await.map_err(privacy_error)?;
+        let erased = self
+            .privacy()
+            .erase(&wa_id, &caller.agent)
+            .await
+            .map_err(privacy_error)?;
         Ok(ApiResponse::ok(json!(erased)))
+    }
+
+    /// The data-request audit: who exported or erased which customer (by digest), per UTC day.
+    async fn audit(&self, caller: &Caller, q: &Query) -> Result<ApiResponse, ApiError> {
+        if caller.role != Role::Admin {
+            return Err(ApiError::forbidden("admins read the data-request audit"));
+        }
+        q.only(&["from", "to", "wa_id"])?;
+        let today = self
+            .clock
+            .now()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .date();
+        let date = |field: &str| match q.get(field) {
+            None => Ok(today),
+            Some(v) => v
+                .parse::<jiff::civil::Date>()
+                .map_err(|_| ApiError::field(field, format!("'{v}' is not a date (YYYY-MM-DD)"))),
+        };
+        let (from, to) = (date("from")?, date("to")?);
+        if to < from {
+            return Err(ApiError::field("to", "is before from"));
+        }
+        let days: Vec<String> = from
+            .series(jiff::ToSpan::days(1))
+            .take_while(|d| *d <= to)
+            .take(MAX_AUDIT_DAYS + 1)
+            .map(|d| d.to_string())
+            .collect();
+        if days.len() > MAX_AUDIT_DAYS {
+            return Err(ApiError::field(
+                "to",
+                format!("the audit is read at most {MAX_AUDIT_DAYS} days at a time"),
+            ));
+        }
+        let customer = q.get("wa_id").map(Self::customer_id).transpose()?;
+        let records = self
+            .privacy()
+            .audit_log(&days, customer.as_ref())
+            .await
+            .map_err(privacy_error)?;
+        Ok(ApiResponse::ok(json!({
+            "from": from.to_string(),
+            "to": to.to_string(),
+            "customer": customer.map(|c| c.digest()),
+            "records": records,
+        })))
     }
 
     async fn analytics(&self, caller: &Caller, q: &Query) -> Result<ApiResponse, ApiError> {
@@ -942,6 +1054,35 @@ fn privacy_error(e: crate::privacy::PrivacyError) -> ApiError {
             )
         }
     }
+}
+
+/// The request's `Idempotency-Key` with a SHA-256 of who sent what: caller, method, path and
+/// body (JSON read and written back, so spacing and key order do not make another request).
+fn idempotency_key<'a>(
+    req: &ApiRequest<'a>,
+    caller: &Caller,
+    segments: &[&str],
+) -> Option<IdempotencyKey<'a>> {
+    use sha2::Digest;
+    let key = req.idempotency_key?;
+    let body = match serde_json::from_slice::<Value>(req.body) {
+        Ok(json) => json.to_string().into_bytes(),
+        Err(_) => req.body.to_vec(),
+    };
+    let mut digest = sha2::Sha256::new();
+    for part in [
+        caller.agent.as_bytes(),
+        req.method.as_bytes(),
+        segments.join("/").as_bytes(),
+        &body,
+    ] {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part);
+    }
+    Some(IdempotencyKey {
+        key,
+        request: digest.finalize().into(),
+    })
 }
 
 /// `+49******5678`: enough to tell customers apart in a list.

@@ -711,3 +711,488 @@ async fn consent_export_and_erasure_follow_the_roles_and_leave_nothing() {
     assert!(export["tickets"].as_array().unwrap().is_empty());
     assert!(export["profile"].is_null() && export["consent"].is_null());
 }
+
+/// What the activity log of ticket `id` says, as the API shows it: `kind` or `kind:text`.
+async fn activity(a: &Api, id: &str) -> Vec<String> {
+    let t = a
+        .ok("maria", "GET", &format!("/tickets/{id}"), Value::Null)
+        .await;
+    t["activity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| match e["text"].as_str() {
+            Some(text) if e["kind"] != "note" => format!("{}:{text}", e["kind"].as_str().unwrap()),
+            _ => e["kind"].as_str().unwrap().to_owned(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_conversation_with_the_bot_is_read_only_outside_the_team_that_owns_the_channel() {
+    let a = api().await;
+    let id = a.w.customer_as("4915100000001", "wamid.1", "Hallo").await;
+    let id = id.to_string();
+    let before = a
+        .ok("ben", "GET", &format!("/tickets/{id}"), Value::Null)
+        .await;
+    assert_eq!(before["status"], "bot", "{before}");
+    assert!(before["team"].is_null());
+    // Ben (billing) may read it but change nothing: the channel belongs to support.
+    for (method, target, body) in [
+        ("POST", "reply", json!({"text": "Hallo, hier Ben"})),
+        ("POST", "notes", json!({"text": "kenne ich"})),
+        ("POST", "assign", json!({"agent": "ben"})),
+        ("POST", "resolve", Value::Null),
+        ("POST", "pending", Value::Null),
+        ("PATCH", "", json!({"priority": "high"})),
+    ] {
+        let path = format!("/tickets/{id}/{target}");
+        let r = a
+            .call("ben", method, path.trim_end_matches('/'), body)
+            .await;
+        assert_eq!(r.status, 403, "{method} {target}: {}", r.body);
+        assert_eq!(r.body["error"], "read_only", "{}", r.body);
+        assert!(
+            r.body["message"].as_str().unwrap().contains("support"),
+            "names the team that may: {}",
+            r.body
+        );
+    }
+    let after = a
+        .ok("ben", "GET", &format!("/tickets/{id}"), Value::Null)
+        .await;
+    assert_eq!(before["version"], after["version"], "nothing changed");
+    assert!(
+        a.w.whatsapp
+            .sent()
+            .iter()
+            .all(|m| m.body.text() != "Hallo, hier Ben")
+    );
+    // Tom (support) steps in for the bot; a supervisor may too.
+    a.ok(
+        "maria",
+        "POST",
+        &format!("/tickets/{id}/notes"),
+        json!({"text": "Tom, übernimmst du?"}),
+    )
+    .await;
+    let t = a
+        .ok(
+            "tom",
+            "POST",
+            &format!("/tickets/{id}/reply"),
+            json!({"text": "Hallo, hier ist Tom."}),
+        )
+        .await;
+    assert_eq!(
+        (t["status"].as_str(), t["assignee"].as_str()),
+        (Some("assigned"), Some("tom"))
+    );
+}
+
+#[tokio::test]
+async fn a_ticket_the_bot_resolved_is_read_only_outside_the_channel_team() {
+    let a = api().await;
+    let id = a.w.customer_as("4915100000001", "wamid.1", "Hallo").await;
+    let mut t = a.w.store.ticket(id).await.unwrap().unwrap();
+    t.status = TicketStatus::Resolved;
+    t.resolved_by_bot = true;
+    t.resolved_at = Some(a.w.clock.now());
+    crate::testkit::save(&a.w.store, t, a.w.clock.now()).await;
+    let id = id.to_string();
+    a.ok("ben", "GET", &format!("/tickets/{id}"), Value::Null)
+        .await;
+    for (target, body) in [("reopen", Value::Null), ("notes", json!({"text": "x"}))] {
+        let r = a
+            .call("ben", "POST", &format!("/tickets/{id}/{target}"), body)
+            .await;
+        assert_eq!(r.status, 403, "{target}: {}", r.body);
+        assert_eq!(r.body["error"], "read_only");
+    }
+    let t = a
+        .ok("lea", "POST", &format!("/tickets/{id}/reopen"), Value::Null)
+        .await;
+    assert_eq!(
+        (t["status"].as_str(), t["assignee"].as_str()),
+        (Some("assigned"), Some("lea"))
+    );
+}
+
+#[tokio::test]
+async fn taking_over_a_colleagues_ticket_stays_in_the_team_and_tells_the_colleague() {
+    let a = api().await;
+    let id = a.queued("4915100000001", "wamid.1").await;
+    a.ok(
+        "lea",
+        "POST",
+        &format!("/tickets/{id}/assign"),
+        json!({"agent": "lea"}),
+    )
+    .await;
+    // Ben is not in support: he cannot even see it, let alone take it.
+    let r = a
+        .call(
+            "ben",
+            "POST",
+            &format!("/tickets/{id}/assign"),
+            json!({"agent": "ben"}),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    a.w.clock.advance(SignedDuration::from_secs(1));
+    // Tom is: he takes it over, Lea is told and the log says whose it was.
+    let t = a
+        .ok(
+            "tom",
+            "POST",
+            &format!("/tickets/{id}/assign"),
+            json!({"agent": "tom"}),
+        )
+        .await;
+    assert_eq!(t["assignee"], "tom");
+    assert_eq!((a.w.load("lea").await, a.w.load("tom").await), (0, 1));
+    let told: Vec<_> =
+        a.w.notices
+            .sent()
+            .into_iter()
+            .filter(|n| n.agent.as_deref() == Some("lea") && n.kind == "ticket_taken_over")
+            .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].summary.contains("tom took over"),
+        "{}",
+        told[0].summary
+    );
+    assert_eq!(
+        activity(&a, &id).await,
+        ["assigned:lea", "taken_over:lea", "assigned:tom"]
+    );
+    // Lea, no longer its owner, may not answer on it.
+    let r = a
+        .call(
+            "lea",
+            "POST",
+            &format!("/tickets/{id}/reply"),
+            json!({"text": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    a.w.clock.advance(SignedDuration::from_secs(1));
+    // A supervisor moving it on tells Tom in turn.
+    a.ok(
+        "maria",
+        "POST",
+        &format!("/tickets/{id}/assign"),
+        json!({"agent": "lea"}),
+    )
+    .await;
+    let last = a.w.notices.sent();
+    assert!(
+        last.iter().any(|n| n.agent.as_deref() == Some("tom")
+            && n.kind == "ticket_taken_over"
+            && n.summary.contains("gave your ticket")),
+        "{last:?}"
+    );
+    assert_eq!(
+        activity(&a, &id).await[3..],
+        ["taken_over:tom", "assigned:lea"]
+    );
+}
+
+#[tokio::test]
+async fn a_ticket_taken_from_the_bot_by_one_agent_is_taken_over_only_within_the_channel_team() {
+    let a = api().await;
+    let id = a.w.customer_as("4915100000001", "wamid.1", "Hallo").await;
+    let id = id.to_string();
+    a.ok(
+        "lea",
+        "POST",
+        &format!("/tickets/{id}/assign"),
+        json!({"agent": "lea"}),
+    )
+    .await;
+    let r = a
+        .call(
+            "ben",
+            "POST",
+            &format!("/tickets/{id}/assign"),
+            json!({"agent": "ben"}),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.body["error"], "read_only");
+    a.ok(
+        "tom",
+        "POST",
+        &format!("/tickets/{id}/assign"),
+        json!({"agent": "tom"}),
+    )
+    .await;
+    assert!(
+        a.w.notices
+            .sent()
+            .iter()
+            .any(|n| n.agent.as_deref() == Some("lea") && n.kind == "ticket_taken_over")
+    );
+}
+
+impl Api {
+    async fn call_keyed(
+        &self,
+        who: &str,
+        method: &str,
+        path: &str,
+        body: &str,
+        key: &str,
+    ) -> ApiResponse {
+        let auth = format!("Bearer key-{who}");
+        self.api
+            .handle(&ApiRequest {
+                method,
+                path,
+                authorization: Some(&auth),
+                idempotency_key: Some(key),
+                body: body.as_bytes(),
+                ..ApiRequest::default()
+            })
+            .await
+    }
+}
+
+#[tokio::test]
+async fn an_idempotency_key_reused_on_another_request_is_refused_and_changes_nothing() {
+    let a = api().await;
+    let id = a.queued("4915100000001", "wamid.1").await;
+    let reply = format!("/tickets/{id}/reply");
+    let first = a
+        .call_keyed(
+            "tom",
+            "POST",
+            &reply,
+            r#"{"text": "Nur einmal bitte"}"#,
+            "retry-key-0001",
+        )
+        .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    // The same request, written differently, is the same request.
+    let again = a
+        .call_keyed(
+            "tom",
+            "POST",
+            &reply,
+            r#"{ "text":"Nur einmal bitte" }"#,
+            "retry-key-0001",
+        )
+        .await;
+    assert_eq!((again.status, &again.body), (200, &first.body));
+    let version = first.body["version"].clone();
+    for (who, method, path, body) in [
+        ("tom", "POST", reply.clone(), r#"{"text": "Etwas anderes"}"#),
+        (
+            "tom",
+            "POST",
+            format!("/tickets/{id}/notes"),
+            r#"{"text": "Nur einmal bitte"}"#,
+        ),
+        ("tom", "POST", format!("/tickets/{id}/resolve"), ""),
+        (
+            "tom",
+            "PATCH",
+            format!("/tickets/{id}"),
+            r#"{"priority": "high"}"#,
+        ),
+        (
+            "maria",
+            "POST",
+            reply.clone(),
+            r#"{"text": "Nur einmal bitte"}"#,
+        ),
+    ] {
+        let r = a
+            .call_keyed(who, method, &path, body, "retry-key-0001")
+            .await;
+        assert_eq!(r.status, 422, "{who} {method} {path} {body}: {}", r.body);
+        assert_eq!(r.body["error"], "idempotency_key_reused");
+        assert!(
+            r.body["fields"]["Idempotency-Key"].is_string(),
+            "{}",
+            r.body
+        );
+    }
+    let t = a
+        .ok("tom", "GET", &format!("/tickets/{id}"), Value::Null)
+        .await;
+    assert_eq!(t["version"], version, "nothing else was done");
+    assert_eq!(t["status"], "assigned");
+    let sent: Vec<String> = a.w.whatsapp.sent().iter().map(|m| m.body.text()).collect();
+    assert_eq!(
+        sent.iter().filter(|m| *m == "Nur einmal bitte").count(),
+        1,
+        "{sent:?}"
+    );
+    assert!(!sent.iter().any(|m| m == "Etwas anderes"));
+    // A new key is a new request.
+    a.call_keyed(
+        "tom",
+        "POST",
+        &reply,
+        r#"{"text": "Etwas anderes"}"#,
+        "retry-key-0002",
+    )
+    .await;
+    assert!(
+        a.w.whatsapp
+            .sent()
+            .iter()
+            .any(|m| m.body.text() == "Etwas anderes")
+    );
+}
+
+#[tokio::test]
+async fn a_slot_given_back_after_a_failure_comes_back_exactly_once_when_the_client_repeats() {
+    // A store failure at every point of a resolve in turn; the client repeats with its key
+    // until it is told the resolve is done.
+    let mut failed_after_commit = 0;
+    for passes in 0..40 {
+        let a = api().await;
+        let first = a.queued("4915100000001", "wamid.1").await;
+        let second = a.queued("4915100000002", "wamid.2").await;
+        for id in [&first, &second] {
+            a.ok(
+                "lea",
+                "POST",
+                &format!("/tickets/{id}/assign"),
+                json!({"agent": "lea"}),
+            )
+            .await;
+        }
+        assert_eq!(a.w.load("lea").await, 2);
+        a.w.store.fail_after(
+            passes,
+            [crate::store::StoreError::Unavailable("injected".into())],
+        );
+        let resolve = format!("/tickets/{first}/resolve");
+        let mut answers = Vec::new();
+        for _ in 0..3 {
+            let r = a
+                .call_keyed("lea", "POST", &resolve, "", "resolve-key-0001")
+                .await;
+            answers.push(r.status);
+            if r.status == 200 {
+                break;
+            }
+            assert_eq!(r.status, 503, "{}", r.body);
+            if r.body["error"] == "delivery_pending" {
+                failed_after_commit += 1;
+            }
+        }
+        a.w.store.clear_faults();
+        assert_eq!(
+            answers.last(),
+            Some(&200),
+            "failure after {passes} calls: {answers:?}"
+        );
+        let t = a
+            .ok("lea", "GET", &format!("/tickets/{first}"), Value::Null)
+            .await;
+        assert_eq!(t["status"], "resolved");
+        assert_eq!(
+            a.w.load("lea").await,
+            1,
+            "failure after {passes} store calls ({answers:?}): one slot back, the other ticket still held"
+        );
+    }
+    assert!(
+        failed_after_commit > 0,
+        "some failures hit after the resolve was stored"
+    );
+}
+
+#[tokio::test]
+async fn an_erasure_answers_what_remains_where_and_admins_read_who_asked_in_the_audit() {
+    // GIVEN a customer's ticket, exported and then erased by the admin
+    let a = api().await;
+    a.queued("4915100000001", "wamid.1").await;
+    a.queued("4917600000001", "wamid.2").await;
+    a.ok(
+        "root",
+        "GET",
+        "/customers/4915100000001/export",
+        Value::Null,
+    )
+    .await;
+    a.w.clock.advance(SignedDuration::from_secs(30));
+    let erased = a
+        .ok("root", "DELETE", "/customers/4915100000001", Value::Null)
+        .await;
+    // THEN the erasure names the copies it could not reach and when they are gone
+    let remains = erased["remains"].as_array().expect("remains");
+    let days = |place: &str| {
+        remains
+            .iter()
+            .find(|r| r["place"].as_str().unwrap_or("").contains(place))
+            .map(|r| r["days"].clone())
+            .unwrap_or_else(|| panic!("{place} missing in {erased}"))
+    };
+    assert_eq!(days("SQS"), json!(14));
+    assert_eq!(days("point-in-time recovery"), json!(35));
+    assert!(remains.iter().all(|r| r["holds"].is_string()), "{erased}");
+
+    // AND the audit names who did what, when, by the customer's digest, never the number
+    let audit = a.ok("root", "GET", "/audit", Value::Null).await;
+    let records = audit["records"].as_array().unwrap();
+    let digest = crate::ids::WaId::parse("4915100000001").unwrap().digest();
+    let summary: Vec<(String, String, String)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["actor"].as_str().unwrap().to_owned(),
+                r["action"].as_str().unwrap().to_owned(),
+                r["customer"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("root".into(), "export".into(), digest.clone()),
+            ("root".into(), "erase".into(), digest.clone())
+        ]
+    );
+    assert!(!audit.to_string().contains("4915100000001"), "{audit}");
+    let today = a.w.clock.now().strftime("%Y-%m-%d").to_string();
+    let hers = a
+        .ok(
+            "root",
+            "GET",
+            &format!("/audit?from={today}&to={today}&wa_id=4915100000001"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(hers["records"].as_array().unwrap().len(), 2);
+    assert_eq!(hers["customer"], digest.as_str());
+    let his = a
+        .ok("root", "GET", "/audit?wa_id=4917600000001", Value::Null)
+        .await;
+    assert!(his["records"].as_array().unwrap().is_empty());
+
+    // AND only admins read it, over a bounded and valid range
+    assert_eq!(
+        a.call("maria", "GET", "/audit", Value::Null).await.status,
+        403
+    );
+    for (query, field) in [
+        ("from=yesterday", "from"),
+        ("from=2026-11-24&to=2026-11-01", "to"),
+        ("from=2026-01-01&to=2026-12-31", "to"),
+        ("wa_id=+49", "wa_id"),
+        ("who=me", "who"),
+    ] {
+        let r = a
+            .call("root", "GET", &format!("/audit?{query}"), Value::Null)
+            .await;
+        assert_eq!(r.status, 400, "{query}: {}", r.body);
+        assert!(r.body["fields"][field].is_string(), "{query}: {}", r.body);
+    }
+}

@@ -2,10 +2,12 @@
 //! start. Every error names the field and, where it can, the line.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, LazyLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::matcher::Matcher;
+use super::model::{Labelled, Model, NONE, TRAINING, parse_labelled};
+use super::understanding::Keywords;
 
 /// The default configuration shipped with the code (a German + English online shop).
 pub const DEFAULT_CONFIG: &str = include_str!("../../../config/bot.toml");
@@ -81,11 +83,14 @@ pub enum HandoffReason {
     BotTimeLimit,
     Media,
     OrderLookupFailed,
+    /// Fraud or account misuse: its own team and SLA (category "fraud").
+    Fraud,
 }
 
 impl HandoffReason {
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 8] = [
         Self::Urgent,
+        Self::Fraud,
         Self::Complaint,
         Self::Request,
         Self::FailedAttempts,
@@ -107,6 +112,7 @@ impl HandoffReason {
             Self::BotTimeLimit => "bot_time_limit",
             Self::Media => "media",
             Self::OrderLookupFailed => "order_lookup_failed",
+            Self::Fraud => "fraud",
         }
     }
 }
@@ -119,7 +125,11 @@ pub type Localized = BTreeMap<Lang, String>;
 pub struct Limits {
     pub max_failed_attempts: u32,
     pub bot_time_limit_minutes: u32,
+    /// The intent model's probability at which the bot acts on a message.
     pub match_threshold: f64,
+    /// Below `match_threshold` but at least this: ask back with the two best intents.
+    #[serde(default)]
+    pub clarify_threshold: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -152,12 +162,21 @@ pub struct HandoffPriorities {
     pub failed_attempts: Priority,
     pub bot_time_limit: Priority,
     pub media: Priority,
+    #[serde(default = "urgent")]
+    pub fraud: Priority,
+}
+
+fn urgent() -> Priority {
+    Priority::Urgent
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HandoffWords {
     pub urgent: Vec<String>,
+    /// Fraud and account misuse: handed to the fraud team at once.
+    #[serde(default)]
+    pub fraud: Vec<String>,
     pub complaint: Vec<String>,
     pub request: Vec<String>,
     pub priority: HandoffPriorities,
@@ -204,10 +223,18 @@ pub struct Texts {
     pub order_shipped: String,
     pub order_delivered: String,
     pub order_processing: String,
+    /// Asking back when the bot is unsure, above the two likeliest intents as buttons.
+    pub clarify: String,
+    /// Confirming an opt-out or opt-in asked for in the customer's words.
+    pub opt_out_ask: String,
+    pub opt_out_yes: String,
+    pub opt_in_ask: String,
+    pub opt_in_yes: String,
+    pub consent_unchanged: String,
 }
 
 impl Texts {
-    fn all(&self) -> [(&'static str, &str); 21] {
+    fn all(&self) -> [(&'static str, &str); 27] {
         [
             ("greeting", &self.greeting),
             ("menu", &self.menu),
@@ -230,6 +257,12 @@ impl Texts {
             ("order_shipped", &self.order_shipped),
             ("order_delivered", &self.order_delivered),
             ("order_processing", &self.order_processing),
+            ("clarify", &self.clarify),
+            ("opt_out_ask", &self.opt_out_ask),
+            ("opt_out_yes", &self.opt_out_yes),
+            ("opt_in_ask", &self.opt_in_ask),
+            ("opt_in_yes", &self.opt_in_yes),
+            ("consent_unchanged", &self.consent_unchanged),
         ]
     }
 }
@@ -289,6 +322,8 @@ pub enum StepSpec {
     Resolve,
     /// Show the main menu.
     Menu,
+    /// Ask the customer to confirm an opt-out or opt-in, then record it.
+    Consent { change: crate::consent::Keyword },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -310,22 +345,32 @@ pub struct BotConfigFile {
 /// Why a bot configuration file cannot be used.
 pub type BotConfigError = crate::config::ConfigFileError;
 
-/// A checked configuration, with its matcher built.
+/// A checked configuration, with its intent model trained.
 #[derive(Debug, Clone)]
 pub struct BotConfig {
     pub file: BotConfigFile,
-    pub matcher: Matcher,
-    /// Handoff words, normalized, split into words.
-    pub urgent: Vec<Vec<String>>,
-    pub complaint: Vec<Vec<String>>,
-    pub request: Vec<Vec<String>>,
+    /// Trained from the intents' examples and `training` (shared: cloning a configuration does
+    /// not copy it).
+    pub model: Arc<Model>,
+    /// Labelled customer messages the model learns from besides the intents' examples: the
+    /// shipped training split, for the intents this configuration has.
+    pub training: Arc<Vec<Labelled>>,
+    /// Handoff words.
+    pub urgent: Keywords,
+    pub fraud: Keywords,
+    pub complaint: Keywords,
+    pub request: Keywords,
 }
 
+static SHOP: LazyLock<BotConfig> = LazyLock::new(|| {
+    BotConfig::parse(DEFAULT_CONFIG, "config/bot.toml")
+        .expect("the shipped bot configuration is valid")
+});
+
 impl BotConfig {
-    /// The configuration shipped in `config/bot.toml`.
+    /// The configuration shipped in `config/bot.toml` (trained once per process).
     pub fn default_shop() -> Self {
-        Self::parse(DEFAULT_CONFIG, "config/bot.toml")
-            .expect("the shipped bot configuration is valid")
+        SHOP.clone()
     }
 
     pub fn load(path: &std::path::Path) -> Result<Self, BotConfigError> {
@@ -337,34 +382,55 @@ impl BotConfig {
     pub fn parse(source: &str, origin: &str) -> Result<Self, BotConfigError> {
         let file: BotConfigFile = crate::config::parse_toml(source, origin)?;
         validate(&file, source, origin)?;
-        let synonyms: Vec<(String, Vec<String>)> = file
-            .synonyms
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+        let shipped = parse_labelled(TRAINING)
+            .map_err(|e| BotConfigError::invalid("config/bot-train.tsv", "training split", e))?;
+        let training: Vec<Labelled> = shipped
+            .into_iter()
+            .filter(|e| e.label == NONE || file.intents.iter().any(|i| i.id == e.label))
             .collect();
-        let intents: Vec<(String, Vec<String>)> = file
-            .intents
-            .iter()
-            .map(|i| (i.id.clone(), i.examples.clone()))
-            .collect();
-        let matcher = Matcher::new(&synonyms, &intents);
-        let words = |list: &[String]| -> Vec<Vec<String>> {
-            list.iter()
-                .map(|w| {
-                    super::matcher::normalize(w)
-                        .split_whitespace()
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .collect()
-        };
-        Ok(Self {
-            urgent: words(&file.handoff.urgent),
-            complaint: words(&file.handoff.complaint),
-            request: words(&file.handoff.request),
-            matcher,
+        Ok(Self::build(file, training))
+    }
+
+    fn build(file: BotConfigFile, training: Vec<Labelled>) -> Self {
+        let model = Arc::new(train(&file, &training));
+        Self {
+            urgent: Keywords::new(&file.handoff.urgent),
+            fraud: Keywords::new(&file.handoff.fraud),
+            complaint: Keywords::new(&file.handoff.complaint),
+            request: Keywords::new(&file.handoff.request),
+            model,
+            training: Arc::new(training),
             file,
-        })
+        }
+    }
+
+    /// Trains the model again from the intents' examples and the training messages: call it
+    /// after changing either (an admin adding an example takes effect at once).
+    pub fn retrain(&mut self) {
+        self.model = Arc::new(train(&self.file, &self.training));
+    }
+
+    /// Adds `text` as an example of `intent` and retrains. Refuses an unknown intent or an
+    /// empty text.
+    pub fn add_example(&mut self, intent: &str, text: &str) -> Result<(), BotConfigError> {
+        let text = text.trim();
+        let Some(i) = self.file.intents.iter().position(|i| i.id == intent) else {
+            return Err(BotConfigError::invalid(
+                "bot",
+                "intent",
+                format!("no intent named {intent:?}"),
+            ));
+        };
+        if text.is_empty() || text.chars().count() > MAX_TEXT {
+            return Err(BotConfigError::invalid(
+                "bot",
+                format!("intents[{i}].examples"),
+                format!("an example needs 1-{MAX_TEXT} characters"),
+            ));
+        }
+        self.file.intents[i].examples.push(text.to_owned());
+        self.retrain();
+        Ok(())
     }
 
     pub fn texts(&self, lang: Lang) -> &Texts {
@@ -396,8 +462,47 @@ impl BotConfig {
             HandoffReason::FailedAttempts => p.failed_attempts,
             HandoffReason::BotTimeLimit => p.bot_time_limit,
             HandoffReason::Media | HandoffReason::OrderLookupFailed => p.media,
+            HandoffReason::Fraud => p.fraud,
         }
     }
+
+    /// The title of an intent in `lang` (for buttons), from `menu.titles`.
+    pub fn intent_title(&self, intent: &str, lang: Lang) -> Option<&str> {
+        let titles = &self.file.menu.titles;
+        titles
+            .get(&lang)
+            .and_then(|t| t.get(intent))
+            .or_else(|| {
+                titles
+                    .get(&self.file.default_language)
+                    .and_then(|t| t.get(intent))
+            })
+            .map(String::as_str)
+    }
+}
+
+/// The model for `file`'s intents: their examples plus the training messages.
+fn train(file: &BotConfigFile, training: &[Labelled]) -> Model {
+    let synonyms: Vec<(String, Vec<String>)> = file
+        .synonyms
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut examples: Vec<Labelled> = file
+        .intents
+        .iter()
+        .flat_map(|i| {
+            i.examples
+                .iter()
+                .filter(|e| !e.trim().is_empty())
+                .map(|e| Labelled {
+                    label: i.id.clone(),
+                    text: e.clone(),
+                })
+        })
+        .collect();
+    examples.extend(training.iter().cloned());
+    Model::train(&synonyms, &examples)
 }
 
 struct Checker<'a> {
@@ -514,6 +619,16 @@ fn validate(file: &BotConfigFile, source: &str, origin: &str) -> Result<(), BotC
             &texts.confirm_no,
             MAX_BUTTON_TITLE,
         )?;
+        for (name, title) in [
+            ("opt_out_yes", &texts.opt_out_yes),
+            ("opt_in_yes", &texts.opt_in_yes),
+        ] {
+            c.title(
+                &format!("texts.{}.{name}", lang.code()),
+                title,
+                MAX_BUTTON_TITLE,
+            )?;
+        }
     }
     let l = &file.limits;
     if !(1..=10).contains(&l.max_failed_attempts) {
@@ -529,6 +644,15 @@ fn validate(file: &BotConfigFile, source: &str, origin: &str) -> Result<(), BotC
             "must be between 0.05 and 1.0",
         ));
     }
+    if let Some(t) = l.clarify_threshold
+        && !(0.0..=l.match_threshold).contains(&t)
+    {
+        return Err(c.fail(
+            "limits.clarify_threshold",
+            None,
+            "must be between 0 and limits.match_threshold",
+        ));
+    }
     let o = &file.order_lookup;
     if o.min_digits == 0 || o.min_digits > o.max_digits || o.max_digits > 20 {
         return Err(c.fail(
@@ -539,6 +663,7 @@ fn validate(file: &BotConfigFile, source: &str, origin: &str) -> Result<(), BotC
     }
     for (name, words) in [
         ("handoff.urgent", &file.handoff.urgent),
+        ("handoff.fraud", &file.handoff.fraud),
         ("handoff.complaint", &file.handoff.complaint),
         ("handoff.request", &file.handoff.request),
     ] {
@@ -605,6 +730,17 @@ fn validate(file: &BotConfigFile, source: &str, origin: &str) -> Result<(), BotC
                 .and_then(|t| t.get(item))
                 .ok_or_else(|| c.fail(&field, Some(item), "is missing"))?;
             c.title(&field, title, max_title)?;
+        }
+    }
+
+    for (lang, titles) in &menu.titles {
+        for (id, title) in titles {
+            let field = format!("menu.titles.{}.{id}", lang.code());
+            if !ids.contains(id.as_str()) {
+                return Err(c.fail(&field, Some(id), format!("{id:?} is not an intent id")));
+            }
+            // Any intent may be a button when the bot asks back.
+            c.title(&field, title, MAX_BUTTON_TITLE)?;
         }
     }
 
@@ -681,7 +817,8 @@ fn validate(file: &BotConfigFile, source: &str, origin: &str) -> Result<(), BotC
                 StepSpec::OrderLookup
                 | StepSpec::Handoff { .. }
                 | StepSpec::Resolve
-                | StepSpec::Menu => {}
+                | StepSpec::Menu
+                | StepSpec::Consent { .. } => {}
             }
         }
     }

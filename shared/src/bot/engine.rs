@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{BotConfig, HandoffReason, Lang, MAX_BUTTONS, MediaPolicy, Priority, StepSpec};
 use super::matcher::{IntentMatch, contains_phrase, detect_language, normalize};
+use super::understanding::Understanding;
+use crate::consent::Keyword;
 pub use crate::whatsapp::Choice;
 use crate::whatsapp::OutboundBody;
 
@@ -17,6 +19,12 @@ const YES: &[&str] = &[
 const NO: &[&str] = &["nein", "no", "nope", "nicht", "leider", "not"];
 pub const CONFIRM_YES: &str = "confirm.yes";
 pub const CONFIRM_NO: &str = "confirm.no";
+pub const CONSENT_YES: &str = "consent.yes";
+pub const CONSENT_NO: &str = "consent.no";
+/// Words around a menu number that do not change it ("Nr. 2", "die 2 bitte", "option 1").
+const NUMBER_FILLERS: &[&str] = &[
+    "nr", "nummer", "number", "no", "option", "punkt", "die", "the", "bitte", "please", "pls",
+];
 const MENU_PREFIX: &str = "menu.";
 const OPTION_PREFIX: &str = "opt.";
 
@@ -43,6 +51,10 @@ pub struct BotState {
     pub answered_at: Option<Timestamp>,
     /// When the bot started on this ticket (for the bot time limit).
     pub started_at: Option<Timestamp>,
+    /// The intents the bot offered when it asked back; a tap, their number or their title
+    /// picks one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clarifying: Vec<String>,
 }
 
 /// One customer message, as the bot sees it.
@@ -112,6 +124,8 @@ pub struct Turn {
     pub intent: Option<IntentMatch>,
     /// Look this order up, then call [`Engine::after_lookup`].
     pub lookup: Option<OrderRequest>,
+    /// The customer confirmed an opt-out or opt-in in their own words: record it.
+    pub consent: Option<Keyword>,
     customer_name: Option<String>,
     now: Timestamp,
 }
@@ -126,6 +140,7 @@ impl Turn {
             resolved: false,
             intent: None,
             lookup: None,
+            consent: None,
             customer_name: customer_name.map(str::to_owned),
         }
     }
@@ -181,6 +196,7 @@ impl<'c> Engine<'c> {
             self.handoff(&mut turn, reason, None);
             return turn;
         }
+        let clarifying = std::mem::take(&mut turn.state.clarifying);
 
         match input.reply_id {
             Some(CONFIRM_YES) => {
@@ -209,11 +225,7 @@ impl<'c> Engine<'c> {
             turn.state.awaiting_confirmation = false;
             let normalized = normalize(text);
             let words: Vec<&str> = normalized.split_whitespace().collect();
-            let thanks = self
-                .config
-                .matcher
-                .best(text, self.threshold())
-                .is_some_and(|m| m.intent == "thanks");
+            let thanks = self.best(text).is_some_and(|m| m.intent == "thanks");
             if thanks || (!words.is_empty() && words.iter().all(|w| YES.contains(w))) {
                 self.resolve(&mut turn);
                 return turn;
@@ -224,25 +236,37 @@ impl<'c> Engine<'c> {
             }
         }
 
+        // A menu number or title (or one of the options the bot asked back with) works at any
+        // point, except where the waiting step numbers its own options.
+        if input.reply_id.is_none()
+            && !self.step_has_options(&turn)
+            && let Some(flow) = self.picked(text, &clarifying)
+        {
+            self.enter_flow(&mut turn, &flow, text);
+            return turn;
+        }
+
         if let (Some(flow), Some(step)) = (turn.state.flow.clone(), turn.state.step.clone())
             && self.continue_step(&mut turn, &flow, &step, text, input.reply_id)
         {
             return turn;
         }
 
-        if let Some(intent) = self.menu_number(text) {
-            let flow = intent.to_owned();
-            self.enter_flow(&mut turn, &flow, text);
-            return turn;
-        }
-
-        if let Some(m) = self.config.matcher.best(text, self.threshold()) {
-            let flow = self.config.intent(&m.intent).map(|i| i.flow.clone());
-            turn.intent = Some(m);
-            if let Some(flow) = flow {
-                self.enter_flow(&mut turn, &flow, text);
+        match self.config.classify(text) {
+            Understanding::Intent(m) => {
+                let flow = self.config.intent(&m.intent).map(|i| i.flow.clone());
+                turn.intent = Some(m);
+                if let Some(flow) = flow {
+                    self.enter_flow(&mut turn, &flow, text);
+                    return turn;
+                }
+            }
+            Understanding::Unsure(first, second) => {
+                // Not a failure: the customer's answer decides (a tap, a number, a title).
+                self.clarify(&mut turn, &first, &second);
                 return turn;
             }
+            Understanding::Handoff(_) | Understanding::Unknown => {}
         }
 
         if first_contact {
@@ -338,8 +362,12 @@ impl<'c> Engine<'c> {
         turn
     }
 
-    fn threshold(&self) -> f64 {
-        self.config.file.limits.match_threshold
+    /// The intent the model is confident of.
+    fn best(&self, text: &str) -> Option<IntentMatch> {
+        match self.config.classify(text) {
+            Understanding::Intent(m) => Some(m),
+            _ => None,
+        }
     }
 
     fn lang(&self, turn: &Turn) -> Lang {
@@ -356,31 +384,91 @@ impl<'c> Engine<'c> {
     }
 
     fn handoff_words(&self, text: &str) -> Option<HandoffReason> {
-        let normalized = normalize(text);
-        let words: Vec<&str> = normalized.split_whitespace().collect();
-        let hit = |list: &[Vec<String>]| list.iter().any(|phrase| contains_phrase(&words, phrase));
-        if hit(&self.config.urgent) {
-            Some(HandoffReason::Urgent)
-        } else if hit(&self.config.complaint) {
-            Some(HandoffReason::Complaint)
-        } else if hit(&self.config.request) {
-            Some(HandoffReason::Request)
-        } else {
-            None
-        }
+        self.config.handoff_word(text)
     }
 
-    fn menu_number(&self, text: &str) -> Option<&'c str> {
-        let n: usize = text.trim().trim_end_matches(['.', ')']).parse().ok()?;
-        let item = self.config.file.menu.items.get(n.checked_sub(1)?)?;
-        self.config.intent(item).map(|i| i.flow.as_str())
+    /// The flow of the intent a message picks by number or title: from the options the bot
+    /// just asked back with, else from the main menu.
+    fn picked(&self, text: &str, clarifying: &[String]) -> Option<String> {
+        let normalized = normalize(text);
+        let words: Vec<&str> = normalized.split_whitespace().collect();
+        let offered: &[String] = if clarifying.is_empty() {
+            &self.config.file.menu.items
+        } else {
+            clarifying
+        };
+        let numbers: Vec<&str> = words
+            .iter()
+            .copied()
+            .filter(|w| w.bytes().all(|b| b.is_ascii_digit()))
+            .collect();
+        let by_number = match numbers.as_slice() {
+            [n] if words.iter().all(|w| w == n || NUMBER_FILLERS.contains(w)) => n
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| offered.get(n.checked_sub(1)?)),
+            _ => None,
+        };
+        let by_title = || {
+            let typed = words.join(" ");
+            offered
+                .iter()
+                .chain(&self.config.file.menu.items)
+                .find(|id| {
+                    self.config.file.menu.titles.values().any(|titles| {
+                        titles.get(*id).is_some_and(|t| {
+                            normalize(t)
+                                .split_whitespace()
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                                == typed
+                        })
+                    })
+                })
+        };
+        let id = by_number.or_else(by_title)?;
+        self.config.intent(id).map(|i| i.flow.clone())
+    }
+
+    /// The waiting step numbers its own options (a choice, a confirmation).
+    fn step_has_options(&self, turn: &Turn) -> bool {
+        let (Some(flow), Some(step)) = (&turn.state.flow, &turn.state.step) else {
+            return false;
+        };
+        self.config
+            .file
+            .flows
+            .get(flow)
+            .and_then(|f| f.steps.get(step))
+            .is_some_and(|s| matches!(s, StepSpec::Choice { .. } | StepSpec::Consent { .. }))
+    }
+
+    /// Asks which of two intents the customer means, with both as buttons.
+    fn clarify(&self, turn: &mut Turn, first: &IntentMatch, second: &IntentMatch) {
+        let lang = self.lang(turn);
+        let texts = self.config.texts(lang);
+        let choices = [first, second]
+            .iter()
+            .map(|m| Choice {
+                id: format!("{MENU_PREFIX}{}", m.intent),
+                title: self
+                    .config
+                    .intent_title(&m.intent, lang)
+                    .unwrap_or(&m.intent)
+                    .to_owned(),
+            })
+            .collect();
+        turn.replies
+            .push(choice_reply(&texts.clarify, &texts.menu_button, choices));
+        turn.state.clarifying = vec![first.intent.clone(), second.intent.clone()];
+        self.end_flow(turn);
     }
 
     fn handoff(&self, turn: &mut Turn, reason: HandoffReason, message: Option<String>) {
         let lang = self.lang(turn);
         let texts = self.config.texts(lang);
         let body = message.unwrap_or_else(|| {
-            if reason == HandoffReason::Urgent {
+            if self.config.priority(reason) == Priority::Urgent {
                 texts.handoff_urgent.clone()
             } else {
                 texts.handoff.clone()
@@ -547,6 +635,26 @@ impl<'c> Engine<'c> {
                 self.end_flow(turn);
                 self.menu(turn);
             }
+            StepSpec::Consent { change } => {
+                let texts = self.config.texts(lang);
+                let (ask, yes) = match change {
+                    Keyword::OptOut => (&texts.opt_out_ask, &texts.opt_out_yes),
+                    Keyword::OptIn => (&texts.opt_in_ask, &texts.opt_in_yes),
+                };
+                turn.replies.push(Reply::Buttons {
+                    body: ask.clone(),
+                    buttons: vec![
+                        Choice {
+                            id: CONSENT_YES.into(),
+                            title: yes.clone(),
+                        },
+                        Choice {
+                            id: CONSENT_NO.into(),
+                            title: texts.confirm_no.clone(),
+                        },
+                    ],
+                });
+            }
         }
     }
 
@@ -632,6 +740,41 @@ impl<'c> Engine<'c> {
                     }
                 }
             }
+            StepSpec::Consent { change } => {
+                let texts = self.config.texts(lang);
+                let yes_title = match change {
+                    Keyword::OptOut => &texts.opt_out_yes,
+                    Keyword::OptIn => &texts.opt_in_yes,
+                };
+                let normalized = normalize(text);
+                let words: Vec<&str> = normalized.split_whitespace().collect();
+                let typed_yes = normalized.trim() == normalize(yes_title).trim()
+                    || (!words.is_empty()
+                        && words.len() <= 4
+                        && words.iter().any(|w| YES.contains(w))
+                        && !words.iter().any(|w| NO.contains(w)));
+                let typed_no =
+                    !words.is_empty() && words.len() <= 3 && words.iter().any(|w| NO.contains(w));
+                let (yes, no) = match reply_id {
+                    Some(id) => (id == CONSENT_YES, id == CONSENT_NO),
+                    None => (typed_yes, typed_no),
+                };
+                self.end_flow(turn);
+                turn.state.topic = None;
+                if yes {
+                    turn.consent = Some(*change);
+                    turn.replies.push(change.confirmation(Some(lang)));
+                    true
+                } else if no {
+                    turn.replies.push(Reply::Text {
+                        body: texts.consent_unchanged.clone(),
+                    });
+                    true
+                } else {
+                    // Something else: not a confirmation, nothing changes.
+                    false
+                }
+            }
             // Steps that never wait for the customer.
             _ => {
                 self.end_flow(turn);
@@ -675,9 +818,7 @@ impl<'c> Engine<'c> {
 
     /// The message clearly asks for something other than the current flow.
     fn switches_intent(&self, text: &str, flow: &str) -> bool {
-        self.config
-            .matcher
-            .best(text, self.threshold())
+        self.best(text)
             .and_then(|m| self.config.intent(&m.intent).map(|i| i.flow != flow))
             .unwrap_or(false)
     }

@@ -128,17 +128,44 @@ pub fn detect_language(text: &str) -> Option<Lang> {
     }
 }
 
+/// Real words one letter away from a handoff, routing or SLA keyword: never read as its typo
+/// ("Wie hoch ist der Betrag?" is not "Betrug"; "beraten" is not "Berater").
+pub const NOT_TYPOS: &[&str] = &[
+    "betrag",
+    "betraege",
+    "betragen",
+    "betraegt",
+    "betrugen",
+    "beraten",
+    "beratet",
+    "berate",
+    "dringen",
+    "dringt",
+    "stollen",
+    "stole",
+    "layer",
+    "heilig",
+    "mitarbeiten",
+    "agenda",
+    "humane",
+    "humor",
+    "frau",
+    "frauen",
+    "sofa",
+    "scan",
+    "scans",
+];
+
 /// Whether `phrase` (normalized words) occurs in `words` as consecutive words, allowing one typo
-/// per word of five letters or more.
+/// per word of five letters or more (but not a real word that happens to be one letter off).
 pub fn contains_phrase(words: &[&str], phrase: &[String]) -> bool {
     if phrase.is_empty() || phrase.len() > words.len() {
         return false;
     }
     words.windows(phrase.len()).any(|window| {
-        window
-            .iter()
-            .zip(phrase)
-            .all(|(w, p)| *w == p || (p.len() >= 5 && within_one_edit(w, p)))
+        window.iter().zip(phrase).all(|(w, p)| {
+            *w == p || (p.len() >= 5 && !NOT_TYPOS.contains(w) && within_one_edit(w, p))
+        })
     })
 }
 
@@ -365,7 +392,7 @@ impl Matcher {
     }
 
     /// The vocabulary word one edit away from an unknown `word`, if there is one.
-    fn correct(&self, word: &str) -> Option<String> {
+    pub(crate) fn correct(&self, word: &str) -> Option<String> {
         if word.len() < 4 || self.vocabulary.contains(word) {
             return None;
         }

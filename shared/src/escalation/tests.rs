@@ -6,7 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::*;
 use crate::bot::Bot;
 use crate::clock::ManualClock;
-use crate::intake::Intake;
+use crate::intake::{Intake, IntakeError};
 use crate::notify::MemoryNotifier;
 use crate::orders::MemoryOrders;
 use crate::queue::MemoryQueue;
@@ -551,5 +551,222 @@ async fn at_the_bots_time_limit_routing_not_the_breach_handler_picks_the_agent()
         w.handoffs.peek_as::<HandoffItem>().len(),
         1,
         "routing's turn"
+    );
+}
+
+#[tokio::test]
+async fn every_handoff_of_a_tickets_life_is_routed_once_even_when_the_first_came_from_the_opening_message()
+ {
+    // GIVEN a ticket its urgent opening message handed to Maria, who resolved it
+    let w = world();
+    w.store
+        .add_agent(&crate::testkit::agent("maria", 3))
+        .await
+        .unwrap();
+    let router = crate::routing::Router::new(
+        w.store.clone(),
+        w.whatsapp.clone(),
+        w.handoffs.clone(),
+        w.notifier.clone(),
+        Arc::new(crate::routing::RoutingConfig::default_routing()),
+        w.clock.clone(),
+    );
+    let desk = AgentDesk::new(
+        w.store.clone(),
+        w.whatsapp.clone(),
+        w.handoffs.clone(),
+        w.clock.clone(),
+    )
+    .with_sla(Arc::new(SlaConfig::default_policies()), w.timers.clone());
+    let route = || async {
+        let records: Vec<QueueRecord> = w
+            .handoffs
+            .receive(10)
+            .into_iter()
+            .map(|m| QueueRecord {
+                message_id: m.dedup_id.clone(),
+                group_id: Some(m.group_id),
+                body: m.body,
+            })
+            .collect();
+        assert_eq!(records.len(), 1, "one handoff on the queue");
+        assert!(router.handle_batch(&records).await.is_empty(), "routed");
+        records
+    };
+    w.customer("wamid.1", "Dringend! Ich brauche sofort Hilfe")
+        .await;
+    route().await;
+    let first = w.ticket();
+    assert_eq!(
+        (first.status, first.assignee.as_deref()),
+        (TicketStatus::Assigned, Some("maria"))
+    );
+    w.clock.advance(SignedDuration::from_mins(20));
+    desk.act(first.id, "maria", &crate::agent::AgentAction::Resolve, None)
+        .await
+        .unwrap();
+
+    // WHEN the customer writes again, the bot takes it back and runs out of time
+    w.clock.advance(SignedDuration::from_mins(10));
+    w.customer("wamid.2", "Hallo").await;
+    assert_eq!(w.ticket().status, TicketStatus::Bot, "the bot has it again");
+    let (payload, fired) = w.fire_next().await;
+    assert_eq!(
+        (payload.target, fired),
+        (Target::BotTimeLimit, Fired::BotTimeLimit)
+    );
+
+    // THEN routing gives it to Maria again, once
+    let second = route().await;
+    let ticket = w.ticket();
+    assert_eq!(ticket.id, first.id, "the same ticket");
+    assert_eq!(
+        (ticket.status, ticket.assignee.as_deref()),
+        (TicketStatus::Assigned, Some("maria"))
+    );
+    assert_eq!(
+        router.handle_batch(&second).await,
+        Vec::<String>::new(),
+        "a redelivery is absorbed"
+    );
+    let maria = w.store.agents().await.unwrap();
+    assert_eq!(maria[0].load, 1, "one slot: the second assignment");
+    let told: Vec<_> = w
+        .notifier
+        .sent()
+        .into_iter()
+        .filter(|n| n.kind == "ticket_assigned")
+        .collect();
+    assert_eq!(told.len(), 2, "Maria heard of each assignment once");
+}
+
+impl World {
+    /// The intake with SLA clocks started at intake (as the webhook function runs it).
+    fn intake_with_sla(&self) -> Intake {
+        Intake::new(
+            self.store.clone(),
+            self.inbound.clone(),
+            self.clock.clone(),
+            ConversationWindow::default(),
+        )
+        .with_sla(Arc::new(SlaConfig::default_policies()), self.timers.clone())
+    }
+}
+
+fn first_message(wamid: &str, at: i64) -> String {
+    text_notification(
+        "106540352242922",
+        &[SampleText {
+            wa_id: "4915112345678",
+            profile_name: "Anna",
+            wamid,
+            timestamp: at,
+            body: "Hallo",
+        }],
+    )
+}
+
+#[tokio::test]
+async fn a_first_message_the_bot_never_gets_to_still_reaches_a_person_at_the_bots_time_limit() {
+    // GIVEN a first message stored by the intake, whose bot turn never comes (dead-lettered)
+    let w = world();
+    let report = w
+        .intake_with_sla()
+        .ingest(&plan(first_message("wamid.lost", T0).as_bytes()).unwrap())
+        .await;
+    assert_eq!((report.error, report.enqueued), (None, 1));
+    let _lost = w.inbound.receive(10);
+    // THEN its clocks already run from the customer's message
+    let bot = w
+        .timers
+        .armed()
+        .into_iter()
+        .find(|t| t.name.as_str().contains("-bot-"))
+        .expect("the bot's time limit is armed at intake");
+    assert_eq!(bot.due_at, Timestamp::from_second(T0 + 300).unwrap());
+    // WHEN the bot's time is up, a person gets the ticket
+    let (payload, fired) = w.fire_next().await;
+    assert_eq!(
+        (payload.target, fired),
+        (Target::BotTimeLimit, Fired::BotTimeLimit)
+    );
+    assert_eq!(w.ticket().status, TicketStatus::Queued);
+    assert_eq!(w.handoffs.peek_as::<HandoffItem>().len(), 1);
+}
+
+#[tokio::test]
+async fn the_bots_turn_keeps_the_timers_the_intake_armed() {
+    // GIVEN a first message whose clocks the intake started, handled by the bot 2 minutes late
+    let w = world();
+    w.intake_with_sla()
+        .ingest(&plan(first_message("wamid.kept", T0).as_bytes()).unwrap())
+        .await;
+    let armed_at_intake = w.timers.armed();
+    w.clock.advance(SignedDuration::from_mins(2));
+    let records: Vec<QueueRecord> = w
+        .inbound
+        .receive(10)
+        .into_iter()
+        .map(|m| QueueRecord {
+            message_id: m.dedup_id.clone(),
+            group_id: Some(m.group_id),
+            body: m.body,
+        })
+        .collect();
+    assert!(w.reply.handle_batch(&records).await.is_empty());
+    // THEN the same timers run, due when they were (one per clock, none twice)
+    assert_eq!(w.timers.armed(), armed_at_intake);
+}
+
+#[tokio::test]
+async fn timers_the_intake_could_not_arm_are_armed_when_meta_delivers_again() {
+    // GIVEN the Scheduler failing once
+    let w = world();
+    let intake = w.intake_with_sla();
+    w.timers
+        .inject_faults([crate::timers::TimerError::Unavailable(
+            "scheduler down".into(),
+        )]);
+    let body = first_message("wamid.retry", T0);
+    let failed = intake.ingest(&plan(body.as_bytes()).unwrap()).await;
+    // THEN the webhook fails (Meta retries) and the message waits, stored, unqueued
+    assert!(matches!(failed.error, Some(IntakeError::Timers(_))));
+    assert!(w.inbound.is_empty(), "not queued without its timers");
+    // WHEN Meta delivers it again
+    let again = intake.ingest(&plan(body.as_bytes()).unwrap()).await;
+    assert_eq!((again.error, again.enqueued), (None, 1));
+    assert!(
+        w.timers
+            .armed()
+            .iter()
+            .any(|t| t.name.as_str().contains("-bot-")),
+        "armed on the retry"
+    );
+}
+
+#[tokio::test]
+async fn a_bot_time_limit_handled_late_starts_first_response_when_the_limit_was_reached() {
+    // GIVEN the bot's time limit timer, handled 4 minutes after it fired (a crashed consumer)
+    let w = world();
+    w.customer("wamid.1", "Hallo").await;
+    let timer = w
+        .timers
+        .armed()
+        .into_iter()
+        .find(|t| t.name.as_str().contains("-bot-"))
+        .unwrap();
+    let late = timer.due_at + SignedDuration::from_mins(4);
+    w.clock.set(late);
+    let fired = w.timers.take_due(late);
+    let payload: TimerPayload = serde_json::from_str(&fired[0].payload).unwrap();
+    assert_eq!(
+        w.breach.handle(&payload).await.unwrap(),
+        Fired::BotTimeLimit
+    );
+    // THEN the customer's wait for a person counts from the limit
+    let clocks = w.ticket().sla.unwrap();
+    assert_eq!(
+        clocks.clocks[&Target::FirstResponse].started_at,
+        timer.due_at
     );
 }

@@ -245,6 +245,27 @@ async fn concurrent_first_messages_of_one_customer_open_exactly_one_ticket() {
 }
 
 #[tokio::test]
+async fn a_conversation_that_stays_contended_is_retried_and_its_error_names_no_wamid() {
+    // GIVEN a conversation every write of which loses to another writer
+    let w = world();
+    w.store.lose_races(MAX_ATTEMPTS);
+    let wamid = "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFjNFQjBDMDk=";
+    // WHEN Anna's message arrives
+    let report = deliver(&w, &text(wamid, T0)).await;
+    // THEN the webhook fails (Meta retries) with an error that shows the digest only
+    let error = report.error.expect("contended").to_string();
+    assert!(error.contains("another writer"), "{error}");
+    assert!(
+        error.contains(&Wamid::parse(wamid).unwrap().log_ref().to_string()),
+        "{error}"
+    );
+    assert!(!error.contains("HBgN") && !error.contains(ANNA), "{error}");
+    // AND the retry stores it
+    assert_eq!(deliver(&w, &text(wamid, T0)).await.error, None);
+    assert_eq!(w.store.tickets().len(), 1);
+}
+
+#[tokio::test]
 async fn statuses_move_an_outbound_message_forward_only() {
     let w = world();
     deliver(&w, &text("wamid.in", T0)).await;
@@ -305,7 +326,15 @@ async fn statuses_move_an_outbound_message_forward_only() {
         ),
     )
     .await;
-    assert_eq!((unknown.error, unknown.statuses_unknown), (None, 1));
+    assert_eq!(
+        (
+            unknown.error,
+            unknown.statuses_unknown,
+            unknown.statuses_held
+        ),
+        (None, 0, 1),
+        "a status before its message is kept for it"
+    );
 
     let messages = w.store.messages(ticket).await.unwrap();
     let sent = messages
@@ -356,6 +385,7 @@ fn chains_keep_a_conversation_split_over_batches_in_one_chain() {
                 enqueued: false,
             },
             false,
+            Vec::new(),
         )
     };
     let (a, b, c) = (
@@ -499,6 +529,13 @@ impl TicketStore for FailNth {
     async fn release_agent(&self, id: &str) -> Result<(), StoreError> {
         self.inner.release_agent(id).await
     }
+    async fn release_agent_once(
+        &self,
+        entry: &crate::store::OutboxEntry,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        self.inner.release_agent_once(entry, id).await
+    }
     async fn customer_tickets(&self, w: &WaId) -> Result<Vec<Ticket>, StoreError> {
         self.inner.customer_tickets(w).await
     }
@@ -546,4 +583,108 @@ impl TicketStore for FailNth {
     async fn stats(&self, day: &str) -> Result<Vec<crate::store::StatsRow>, StoreError> {
         self.inner.stats(day).await
     }
+    async fn record_audit(&self, r: &crate::store::AuditRecord) -> Result<(), StoreError> {
+        self.inner.record_audit(r).await
+    }
+    async fn audit(&self, day: &str) -> Result<Vec<crate::store::AuditRecord>, StoreError> {
+        self.inner.audit(day).await
+    }
+    fn retention(&self) -> Option<crate::store::Retention> {
+        self.inner.retention()
+    }
+}
+
+#[tokio::test]
+async fn a_status_that_overtakes_its_message_is_applied_when_the_message_is_recorded() {
+    // GIVEN Meta's "delivered" and "sent" for a reply we have not recorded yet
+    let w = world();
+    deliver(&w, &text("wamid.in1", T0)).await;
+    let ticket = w.store.tickets()[0].id;
+    let status = |wamid: &'static str, state: &'static str, at: i64| {
+        status_notification(
+            NUMBER,
+            &[SampleStatus {
+                wamid,
+                status: state,
+                recipient: ANNA,
+                timestamp: at,
+            }],
+        )
+    };
+    for (wamid, state, at) in [
+        ("wamid.OUT-A", "delivered", T0 + 12),
+        ("wamid.OUT-A", "sent", T0 + 11),
+        ("wamid.OUT-B", "read", T0 + 13),
+    ] {
+        let report = deliver(&w, &status(wamid, state, at)).await;
+        assert_eq!((report.error, report.statuses_held), (None, 1), "{state}");
+    }
+    let reply = |wamid: &str| MessageRecord {
+        ticket_id: ticket,
+        wamid: Wamid::parse(wamid).unwrap(),
+        direction: Direction::Outbound,
+        sent_at: Timestamp::from_second(T0 + 10).unwrap(),
+        recorded_at: Timestamp::from_second(T0 + 14).unwrap(),
+        kind: "text".into(),
+        text: Some("Hallo Anna!".into()),
+        media_id: None,
+        content: "{}".into(),
+        context_id: None,
+        profile_name: None,
+        delivery: None,
+        handled_at: None,
+        media: None,
+        sent_by: None,
+    };
+
+    // WHEN the messages are recorded: one directly, one as a bot turn's sent reply
+    w.store
+        .record_outbound(&reply("wamid.OUT-A"))
+        .await
+        .unwrap();
+    let entry = crate::store::OutboxEntry {
+        ticket_id: ticket,
+        inbound: Wamid::parse("wamid.in1").unwrap(),
+        seq: 9,
+        kind: crate::store::OutboxKind::WhatsApp,
+        payload: "{}".into(),
+        done: false,
+    };
+    let turn = crate::store::BotTurnWrite {
+        ticket: &{
+            let mut t = w.store.ticket(ticket).await.unwrap().unwrap();
+            t.version += 1;
+            t
+        },
+        message: None,
+        outbox: std::slice::from_ref(&entry),
+        activity: &[],
+        now: Timestamp::from_second(T0 + 10).unwrap(),
+    };
+    w.store.commit_bot_turn(&turn).await.unwrap();
+    w.store
+        .complete_outbox(&entry, Some(&reply("wamid.OUT-B")))
+        .await
+        .unwrap();
+
+    // THEN each shows the best state Meta reported, at Meta's time
+    let messages = w.store.messages(ticket).await.unwrap();
+    let delivery = |wamid: &str| {
+        messages
+            .iter()
+            .find(|m| m.wamid.as_str() == wamid)
+            .and_then(|m| m.delivery.as_ref())
+            .map(|d| (d.state, d.at.as_second()))
+    };
+    assert_eq!(
+        delivery("wamid.OUT-A"),
+        Some((DeliveryState::Delivered, T0 + 12))
+    );
+    assert_eq!(
+        delivery("wamid.OUT-B"),
+        Some((DeliveryState::Read, T0 + 13))
+    );
+    // A later status applies as usual; the kept one is gone.
+    let report = deliver(&w, &status("wamid.OUT-A", "read", T0 + 20)).await;
+    assert_eq!(report.statuses_applied, 1);
 }

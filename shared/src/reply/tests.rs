@@ -348,11 +348,12 @@ async fn a_new_ticket_arms_the_bot_time_limit_and_the_resolution_clock() {
         .into_iter()
         .find(|t| t.name.as_str().contains("-bot-"))
         .unwrap();
+    // From when the customer wrote, a second before the bot's turn.
     assert_eq!(
         bot_timer.due_at,
         w.clock
             .now()
-            .checked_add(SignedDuration::from_mins(5))
+            .checked_add(SignedDuration::from_mins(5) - SignedDuration::from_secs(1))
             .unwrap()
     );
     let ticket = w.ticket();
@@ -383,12 +384,13 @@ async fn a_handoff_swaps_the_bot_timer_for_first_response_under_the_urgent_polic
         .into_iter()
         .find(|t| t.name.as_str().contains("-fr-"))
         .unwrap();
-    // Urgent: first response 30 min around the clock, warning at 80 %.
+    // Urgent: first response 30 min around the clock, warning at 80 %, from the customer's
+    // message (a second before the bot's turn).
     assert_eq!(
         fr.due_at,
         w.clock
             .now()
-            .checked_add(SignedDuration::from_mins(24))
+            .checked_add(SignedDuration::from_mins(24) - SignedDuration::from_secs(1))
             .unwrap()
     );
     let res = timers
@@ -483,4 +485,190 @@ async fn each_batch_writes_one_metric_line_of_bot_messages_handoffs_and_failed_s
     assert_eq!(lines[2]["Handoffs"], 1);
     assert_eq!(lines[2]["HandoffReasons"], serde_json::json!({"urgent": 1}));
     assert_eq!(capture.total("BotReplies"), w.whatsapp.sent().len() as f64);
+}
+
+/// Stores a customer message Meta stamped `sent_at` (seconds) now, and hands the bot what the
+/// intake queued only after `late`, as after a crashed batch.
+async fn late_turn(
+    w: &crate::testkit::World,
+    wamid: &str,
+    text: &str,
+    sent_at: i64,
+    late: jiff::SignedDuration,
+) {
+    let body = crate::webhook::sample::text_notification(
+        "106540352242922",
+        &[crate::webhook::sample::SampleText {
+            wa_id: "4915112345678",
+            profile_name: "Anna",
+            wamid,
+            timestamp: sent_at,
+            body: text,
+        }],
+    );
+    let report = w
+        .intake
+        .ingest(&crate::webhook::plan::plan(body.as_bytes()).unwrap())
+        .await;
+    assert_eq!(report.error, None);
+    w.clock.advance(late);
+    let records: Vec<QueueRecord> = w
+        .inbound
+        .receive(10)
+        .into_iter()
+        .map(|m| QueueRecord {
+            message_id: m.dedup_id.clone(),
+            group_id: Some(m.group_id),
+            body: m.body,
+        })
+        .collect();
+    assert!(w.bot.handle_batch(&records).await.is_empty());
+}
+
+#[tokio::test]
+async fn sla_clocks_run_from_when_the_customer_wrote_not_from_when_the_bot_got_to_it() {
+    // GIVEN a request for a person the bot handles 3 minutes late
+    let w = crate::testkit::world().await;
+    let t0 = jiff::Timestamp::from_second(crate::testkit::T0).unwrap();
+    late_turn(
+        &w,
+        "wamid.late1",
+        "Ich möchte mit einem Mitarbeiter sprechen",
+        crate::testkit::T0,
+        jiff::SignedDuration::from_mins(3),
+    )
+    .await;
+    // THEN every clock the customer started runs from their message
+    let ticket = w.store.tickets().pop().unwrap();
+    assert_eq!(ticket.status, TicketStatus::Queued);
+    let clocks = ticket.sla.unwrap();
+    for target in [
+        crate::sla::Target::Resolution,
+        crate::sla::Target::FirstResponse,
+    ] {
+        assert_eq!(clocks.clocks[&target].started_at, t0, "{target:?}");
+    }
+    let sla = crate::sla::SlaConfig::default_policies();
+    let policy = sla
+        .policies
+        .iter()
+        .find(|p| p.name == clocks.policy)
+        .unwrap();
+    let warning = sla
+        .schedule(policy, crate::sla::Target::FirstResponse, t0, &[])
+        .unwrap()
+        .unwrap()
+        .warning_at;
+    let fr = w
+        .timers
+        .armed()
+        .into_iter()
+        .find(|t| t.name.as_str().contains("-fr-"))
+        .unwrap();
+    assert_eq!(fr.due_at, warning, "the warning is not 3 minutes late");
+}
+
+#[tokio::test]
+async fn a_send_time_ahead_of_our_clock_counts_from_when_the_message_arrived() {
+    // GIVEN a phone whose clock runs 10 minutes ahead, and a bot turn 1 minute late
+    let w = crate::testkit::world().await;
+    let t0 = jiff::Timestamp::from_second(crate::testkit::T0).unwrap();
+    late_turn(
+        &w,
+        "wamid.ahead1",
+        "Hallo",
+        crate::testkit::T0 + 600,
+        jiff::SignedDuration::from_mins(1),
+    )
+    .await;
+    // THEN the bot's time limit runs from the arrival, not from the phone's future
+    let bot = w
+        .timers
+        .armed()
+        .into_iter()
+        .find(|t| t.name.as_str().contains("-bot-"))
+        .unwrap();
+    assert_eq!(bot.due_at, t0 + jiff::SignedDuration::from_mins(5));
+}
+
+#[tokio::test]
+async fn an_opt_out_in_the_customers_words_is_recorded_only_after_the_confirmation() {
+    let w = world();
+    let wa_id = crate::ids::WaId::parse(ANNA).unwrap();
+    w.store
+        .set_consent(
+            &wa_id,
+            &Consent {
+                opted_in: true,
+                at: Timestamp::from_second(T0).unwrap(),
+                source: "web_form".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let records = w
+        .customer("Bitte schicken Sie mir keine Nachrichten mehr")
+        .await;
+    assert!(w.bot.handle_batch(&records).await.is_empty());
+    assert!(
+        w.texts().last().unwrap().starts_with("Möchten Sie sich"),
+        "{:?}",
+        w.texts()
+    );
+    let before = w.store.consent(&wa_id).await.unwrap().unwrap();
+    assert!(before.opted_in, "not before the customer confirms");
+
+    let records = w.customer("Ja").await;
+    assert!(w.bot.handle_batch(&records).await.is_empty());
+    let after = w.store.consent(&wa_id).await.unwrap().unwrap();
+    assert!(!after.opted_in);
+    assert_eq!(after.source, "bot");
+    assert!(w.texts().last().unwrap().starts_with("Sie sind abgemeldet"));
+
+    // A redelivery of the confirmation records nothing new and sends nothing again.
+    let sent = w.texts().len();
+    assert!(w.bot.handle_batch(&records).await.is_empty());
+    assert_eq!(w.texts().len(), sent);
+}
+
+#[tokio::test]
+async fn an_opt_out_the_customer_declines_changes_nothing() {
+    let w = world();
+    let wa_id = crate::ids::WaId::parse(ANNA).unwrap();
+    let records = w.customer("please stop sending me messages").await;
+    w.bot.handle_batch(&records).await;
+    let records = w.customer("no").await;
+    w.bot.handle_batch(&records).await;
+    assert_eq!(w.store.consent(&wa_id).await.unwrap(), None);
+    assert_eq!(w.texts().last().unwrap(), "All right, nothing changes.");
+}
+
+#[tokio::test]
+async fn records_left_without_time_before_the_deadline_are_redelivered_not_started() {
+    use crate::deadline::{Deadline, START_RESERVE};
+    let w = world();
+    let mut records = w.customer("Hallo").await;
+    records.extend(w.customer("Versandkosten?").await);
+    let short = Deadline::after(START_RESERVE - Duration::from_secs(1));
+    assert_eq!(
+        w.bot.handle_batch_until(&records, short).await,
+        ["m1-0", "m2-0"],
+        "both go back to the queue, in order"
+    );
+    assert!(w.texts().is_empty(), "nothing was started");
+    assert!(
+        w.store
+            .messages(w.ticket().id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.handled_at.is_none())
+    );
+
+    let ample = Deadline::after(START_RESERVE * 4);
+    assert!(w.bot.handle_batch_until(&records, ample).await.is_empty());
+    assert!(
+        !w.texts().is_empty(),
+        "redelivered in time, they are answered"
+    );
 }

@@ -47,6 +47,20 @@ fn the_team_comes_from_the_reason_or_the_customers_words() {
 }
 
 #[test]
+fn fraud_in_any_wording_goes_to_the_fraud_team_and_a_near_word_does_not() {
+    let config = RoutingConfig::default_routing();
+    assert_eq!(
+        config.team_for(HandoffReason::Fraud, "Jemand hat mit meinem Konto bestellt"),
+        "fraud"
+    );
+    // "Betrag" is one letter from the keyword "Betrug" but a different word.
+    assert_eq!(
+        config.team_for(HandoffReason::Request, "Wie hoch ist der Betrag?"),
+        "support"
+    );
+}
+
+#[test]
 fn the_least_loaded_online_agent_who_speaks_the_language_comes_first() {
     let mut offline = agent("off", &["support"], &[Lang::De], 5, 0);
     offline.online = false;
@@ -79,8 +93,11 @@ fn routing_errors_name_the_field() {
             .to_string()
     };
     assert!(
-        broken("reasons = [\"complaint\"]", "reasons = [\"complain\"]")
-            .contains("rules[0].reasons: unknown reason \"complain\"")
+        broken(
+            "reasons = [\"complaint\", \"fraud\"]",
+            "reasons = [\"complain\", \"fraud\"]"
+        )
+        .contains("rules[0].reasons: unknown reason \"complain\"")
     );
 }
 

@@ -39,6 +39,9 @@ pub enum SlaEvent {
     Resolved,
     /// The bot gave a self-service answer and asked whether it helped: silence starts counting.
     BotAnswered,
+    /// An agent took a resolved ticket back to work on it: resolution runs again (the agent is
+    /// on it: no first response, and the bot has no part in it).
+    Reopened,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,7 +191,9 @@ impl SlaClocks {
             SlaEvent::HandedOff => {
                 self.meet(Target::BotTimeLimit, now);
                 self.meet(Target::BotSilence, now);
-                if !self.clocks.contains_key(&Target::FirstResponse) {
+                // Each handoff of the ticket's life (a new question after a resolution is handed
+                // over again) waits for its own first response.
+                if !self.running(Target::FirstResponse) {
                     self.start(Target::FirstResponse, now);
                 }
             }
@@ -204,10 +209,12 @@ impl SlaClocks {
                 if after_answer {
                     self.start(Target::BotTimeLimit, now);
                 }
-                let agent_answered = self
-                    .clocks
-                    .get(&Target::FirstResponse)
-                    .is_some_and(|c| c.met_at.is_some());
+                // An agent answered this question (not one before a resolution: the bot has a
+                // new question first, and only its handoff starts the agents' clocks again).
+                let question_since = self.clocks.get(&Target::Resolution).map(|c| c.started_at);
+                let agent_answered = self.clocks.get(&Target::FirstResponse).is_some_and(|c| {
+                    c.met_at.is_some() && question_since.is_none_or(|q| c.started_at >= q)
+                });
                 if agent_answered && !self.running(Target::NextResponse) {
                     self.start(Target::NextResponse, now);
                 }
@@ -234,6 +241,7 @@ impl SlaClocks {
                     self.meet(target, now);
                 }
             }
+            SlaEvent::Reopened => self.start(Target::Resolution, now),
         }
     }
 

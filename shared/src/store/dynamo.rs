@@ -18,10 +18,10 @@ use jiff::Timestamp;
 
 use super::memory::errors_json;
 use super::{
-    Activity, Agent, BotTurnWrite, Customer, Delivery, Direction, MessageRecord, OutboxEntry,
-    OutboxKind, SEEN_RETENTION, SeenMessage, StatsEvent, StatsRow, StatusOutcome, StoreError,
-    TicketIndex, TicketPage, TicketStore, TurnOutcome, WriteOutcome, activity_sort_key,
-    message_sort_key, outbox_sort_key, sortable_time,
+    Activity, Agent, BotTurnWrite, Customer, Delivery, Direction, EARLY_STATUS_RETENTION,
+    MessageRecord, OutboxEntry, OutboxKind, SEEN_RETENTION, SeenMessage, StatsEvent, StatsRow,
+    StatusOutcome, StoreError, TicketIndex, TicketPage, TicketStore, TurnOutcome, WriteOutcome,
+    activity_sort_key, message_sort_key, outbox_sort_key, sortable_time,
 };
 use crate::bot::{HandoffReason, Priority};
 use crate::ids::{ConversationKey, PhoneNumberId, TicketId, WaId, Wamid};
@@ -34,8 +34,8 @@ type Item = HashMap<String, AttributeValue>;
 pub struct DynamoStore {
     client: Client,
     table: String,
-    /// How long messages and notes are kept (DynamoDB TTL on `expires_at`).
-    retention: jiff::SignedDuration,
+    /// How long customer data and proof are kept (DynamoDB TTL on `expires_at`).
+    retention: super::Retention,
 }
 
 impl DynamoStore {
@@ -43,20 +43,24 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
-            retention: super::DEFAULT_RETENTION,
+            retention: super::Retention::default(),
         }
     }
 
-    pub fn with_retention(mut self, retention: jiff::SignedDuration) -> Self {
+    pub fn with_retention(mut self, retention: super::Retention) -> Self {
         self.retention = retention;
         self
     }
 
+    /// The TTL of conversation data (tickets, messages, notes, conversations, profiles) that
+    /// last changed at `from`.
     fn expires_at(&self, from: Timestamp) -> AttributeValue {
-        n(from
-            .saturating_add(self.retention)
-            .unwrap_or(Timestamp::MAX)
-            .as_second())
+        n(self.retention.data_until(from).as_second())
+    }
+
+    /// The TTL of proof (consent, audit) recorded at `from`.
+    fn proof_expires_at(&self, from: Timestamp) -> AttributeValue {
+        n(self.retention.proof_until(from).as_second())
     }
 
     /// A message item that expires after the retention period.
@@ -182,6 +186,119 @@ impl DynamoStore {
         Ok(out)
     }
 
+    /// Keeps a status for a message not recorded yet (`WAMID#<wamid>`/`STATUS`), the best
+    /// state only, until [`EARLY_STATUS_RETENTION`] has passed.
+    async fn hold_status(&self, wamid: &Wamid, delivery: &Delivery) -> Result<(), StoreError> {
+        let expires = Timestamp::now()
+            .saturating_add(EARLY_STATUS_RETENTION)
+            .unwrap_or(Timestamp::MAX);
+        let mut expression = "SET entity = :entity, delivery = :state, delivery_rank = :rank, \
+             delivery_at = :at, expires_at = :expires"
+            .to_owned();
+        let mut vals = values([
+            (":entity", s("early_status")),
+            (":state", s(delivery.state.as_str())),
+            (":rank", n(delivery.state.rank())),
+            (":at", ts(delivery.at)),
+            (":expires", n(expires.as_second())),
+        ]);
+        match &delivery.errors {
+            Some(errors) => {
+                expression.push_str(", delivery_errors = :errors");
+                vals.insert(":errors".into(), s(errors));
+            }
+            None => expression.push_str(" REMOVE delivery_errors"),
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(seen_pk(wamid)))
+            .key("SK", s(EARLY_STATUS_SK))
+            .update_expression(expression)
+            .condition_expression("attribute_not_exists(delivery_rank) OR delivery_rank < :rank")
+            .set_expression_attribute_values(Some(vals))
+            .send()
+            .await;
+        // A failed condition: an equal or better state is kept already.
+        condition_held("UpdateItem", result).map(|_| ())
+    }
+
+    /// Applies the status kept for `message` before it was recorded, if any, and drops it.
+    async fn apply_held_status(&self, message: &MessageRecord) -> Result<(), StoreError> {
+        if message.direction != Direction::Outbound {
+            return Ok(());
+        }
+        let Some(item) = self.get(seen_pk(&message.wamid), EARLY_STATUS_SK).await? else {
+            return Ok(());
+        };
+        let r = Reader(&item);
+        let delivery = Delivery {
+            state: r.parse("delivery", |v| {
+                serde_json::from_value(serde_json::Value::String(v.to_owned())).ok()
+            })?,
+            at: r.time("delivery_at")?,
+            errors: r.owned("delivery_errors")?,
+        };
+        self.set_delivery(&seen_of_record(message), &delivery)
+            .await?;
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("PK", s(seen_pk(&message.wamid)))
+            .key("SK", s(EARLY_STATUS_SK))
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteItem", e))?;
+        Ok(())
+    }
+
+    /// Records `delivery` on the outbound message `seen` names, never going backwards.
+    async fn set_delivery(
+        &self,
+        seen: &SeenMessage,
+        delivery: &Delivery,
+    ) -> Result<StatusOutcome, StoreError> {
+        let mut expression =
+            "SET delivery = :state, delivery_rank = :rank, delivery_at = :at".to_owned();
+        let mut vals = values([
+            (":state", s(delivery.state.as_str())),
+            (":rank", n(delivery.state.rank())),
+            (":at", ts(delivery.at)),
+        ]);
+        if let Some(errors) = &delivery.errors {
+            expression.push_str(", delivery_errors = :errors");
+            vals.insert(":errors".into(), s(errors));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(ticket_pk(seen.ticket_id)))
+            .key("SK", s(message_sort_key(seen.sent_at, &seen.wamid)))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(delivery_rank) OR delivery_rank < :rank)")
+            .set_expression_attribute_values(Some(vals))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(StatusOutcome::Applied),
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                let existed = match se.err() {
+                    UpdateItemError::ConditionalCheckFailedException(e) => e.item().is_some(),
+                    _ => false,
+                };
+                Ok(if existed {
+                    StatusOutcome::Superseded
+                } else {
+                    StatusOutcome::UnknownMessage
+                })
+            }
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+
     async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -235,6 +352,20 @@ fn conversation_pk(key: &ConversationKey) -> String {
 
 fn seen_pk(wamid: &Wamid) -> String {
     format!("WAMID#{}", wamid.as_str())
+}
+
+/// The sort key of a status kept for a message not recorded yet (beside its `SEEN` record).
+const EARLY_STATUS_SK: &str = "STATUS";
+
+/// Where a message's idempotency record points.
+fn seen_of_record(m: &MessageRecord) -> SeenMessage {
+    SeenMessage {
+        wamid: m.wamid.clone(),
+        ticket_id: m.ticket_id,
+        direction: m.direction,
+        sent_at: m.sent_at,
+        enqueued: false,
+    }
 }
 
 fn customer_pk(wa_id: &WaId) -> String {
@@ -746,7 +877,10 @@ impl TicketStore for DynamoStore {
             ("ticket_id", s(ticket.id.to_string())),
             ("opened_at", ts(ticket.created_at)),
             ("last_customer_at", ts(first.sent_at)),
+            ("expires_at", self.expires_at(first.sent_at)),
         ]);
+        let mut ticket_item = ticket_item(ticket);
+        ticket_item.insert("expires_at".into(), self.expires_at(ticket.updated_at));
         let conversation_put = match replacing {
             None => self.put(conversation, "attribute_not_exists(PK)", None)?,
             Some(old) => self.put(
@@ -758,7 +892,7 @@ impl TicketStore for DynamoStore {
         let items = vec![
             self.put(seen_item(first), "attribute_not_exists(PK)", None)?,
             conversation_put,
-            self.put(ticket_item(ticket), "attribute_not_exists(PK)", None)?,
+            self.put(ticket_item, "attribute_not_exists(PK)", None)?,
             self.put(self.message_item(first), "attribute_not_exists(PK)", None)?,
         ];
         Ok(match self.transact(items).await? {
@@ -778,10 +912,11 @@ impl TicketStore for DynamoStore {
             let update = Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(conversation_key))
-                .update_expression("SET last_customer_at = :new")
+                .update_expression("SET last_customer_at = :new, expires_at = :expires")
                 .condition_expression("ticket_id = :tid AND last_customer_at = :read")
                 .set_expression_attribute_values(Some(values([
                     (":new", ts(message.sent_at)),
+                    (":expires", self.expires_at(message.sent_at)),
                     (":tid", s(read.ticket_id.to_string())),
                     (":read", ts(read.last_customer_at)),
                 ])))
@@ -801,8 +936,13 @@ impl TicketStore for DynamoStore {
                 .map_err(|e| StoreError::Rejected(e.to_string()))?;
             TransactWriteItem::builder().condition_check(check).build()
         };
-        let mut set = "SET updated_at = :now, version = version + :one".to_owned();
-        let mut ticket_values = values([(":now", ts(message.recorded_at)), (":one", n(1))]);
+        let mut set =
+            "SET updated_at = :now, version = version + :one, expires_at = :expires".to_owned();
+        let mut ticket_values = values([
+            (":now", ts(message.recorded_at)),
+            (":one", n(1)),
+            (":expires", self.expires_at(message.recorded_at)),
+        ]);
         if advances {
             set.push_str(", last_inbound_at = :last");
             ticket_values.insert(":last".into(), ts(message.sent_at));
@@ -859,7 +999,10 @@ impl TicketStore for DynamoStore {
             self.put(self.message_item(message), "attribute_not_exists(PK)", None)?,
         ];
         Ok(match self.transact(items).await? {
-            None => WriteOutcome::Written,
+            None => {
+                self.apply_held_status(message).await?;
+                WriteOutcome::Written
+            }
             Some(codes) => match classify_cancel(&codes) {
                 WriteOutcome::Duplicate => WriteOutcome::Duplicate,
                 _ => {
@@ -873,50 +1016,27 @@ impl TicketStore for DynamoStore {
     }
 
     async fn apply_status(&self, update: &StatusUpdate<'_>) -> Result<StatusOutcome, StoreError> {
+        let delivery = Delivery {
+            state: update.state,
+            at: update.at,
+            errors: errors_json(update),
+        };
         let Some(seen) = self.seen(&update.wamid).await? else {
-            return Ok(StatusOutcome::UnknownMessage);
+            // Meta can report on a message before its sender has recorded it: keep the status.
+            self.hold_status(&update.wamid, &delivery).await?;
+            // The sender may have recorded it meanwhile and looked for kept statuses before this
+            // one was written: look again (both sides write, then read, so one sees the other).
+            return match self.seen(&update.wamid).await? {
+                Some(seen) if seen.direction == Direction::Outbound => {
+                    self.set_delivery(&seen, &delivery).await
+                }
+                _ => Ok(StatusOutcome::Held),
+            };
         };
         if seen.direction != Direction::Outbound {
             return Ok(StatusOutcome::UnknownMessage);
         }
-        let mut expression =
-            "SET delivery = :state, delivery_rank = :rank, delivery_at = :at".to_owned();
-        let mut vals = values([
-            (":state", s(update.state.as_str())),
-            (":rank", n(update.state.rank())),
-            (":at", ts(update.at)),
-        ]);
-        if let Some(errors) = errors_json(update) {
-            expression.push_str(", delivery_errors = :errors");
-            vals.insert(":errors".into(), s(errors));
-        }
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(ticket_pk(seen.ticket_id)))
-            .key("SK", s(message_sort_key(seen.sent_at, &seen.wamid)))
-            .update_expression(expression)
-            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(delivery_rank) OR delivery_rank < :rank)")
-            .set_expression_attribute_values(Some(vals))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(StatusOutcome::Applied),
-            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
-                let existed = match se.err() {
-                    UpdateItemError::ConditionalCheckFailedException(e) => e.item().is_some(),
-                    _ => false,
-                };
-                Ok(if existed {
-                    StatusOutcome::Superseded
-                } else {
-                    StatusOutcome::UnknownMessage
-                })
-            }
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+        self.set_delivery(&seen, &delivery).await
     }
 
     async fn save_profile_name(
@@ -932,7 +1052,8 @@ impl TicketStore for DynamoStore {
             .key("PK", s(customer_pk(wa_id)))
             .key("SK", s("PROFILE"))
             .update_expression(
-                "SET entity = :entity, wa_id = :wa_id, profile_name = :name, updated_at = :at",
+                "SET entity = :entity, wa_id = :wa_id, profile_name = :name, updated_at = :at, \
+                 expires_at = :expires",
             )
             .condition_expression("attribute_not_exists(updated_at) OR updated_at <= :at")
             .set_expression_attribute_values(Some(values([
@@ -940,6 +1061,7 @@ impl TicketStore for DynamoStore {
                 (":wa_id", s(wa_id.as_str())),
                 (":name", s(name)),
                 (":at", ts(at)),
+                (":expires", self.expires_at(at)),
             ])))
             .send()
             .await;
@@ -989,10 +1111,12 @@ impl TicketStore for DynamoStore {
         let mut sets = vec![
             "updated_at = :now".to_owned(),
             "version = :version".to_owned(),
+            "expires_at = :expires".to_owned(),
         ];
         let mut removes = Vec::new();
         let mut vals = values([
             (":now", ts(turn.now)),
+            (":expires", self.expires_at(turn.now)),
             (":version", n(t.version)),
             (":expected", n(t.version.saturating_sub(1))),
         ]);
@@ -1105,16 +1229,23 @@ impl TicketStore for DynamoStore {
             items.push(self.put(self.message_item(message), "attribute_not_exists(PK)", None)?);
         }
         match self.transact(items).await? {
-            None => Ok(()),
-            // Done before (a retry after the write succeeded): nothing more to do.
+            None => match sent {
+                Some(message) => self.apply_held_status(message).await,
+                None => Ok(()),
+            },
+            // Done before (a retry after the write succeeded): only a kept status may be left
+            // to apply, if the first try failed after its write.
             Some(codes)
                 if codes.first().and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed") =>
             {
-                Ok(())
+                match sent {
+                    Some(message) => self.apply_held_status(message).await,
+                    None => Ok(()),
+                }
             }
             Some(_) => Err(StoreError::Contended(format!(
                 "outbox entry {}",
-                outbox_sort_key(&entry.inbound, entry.seq)
+                super::outbox_log_key(&entry.inbound, entry.seq)
             ))),
         }
     }
@@ -1242,6 +1373,7 @@ impl TicketStore for DynamoStore {
                 ("opted_in", AttributeValue::Bool(consent.opted_in)),
                 ("at", ts(consent.at)),
                 ("source", s(&consent.source)),
+                ("expires_at", self.proof_expires_at(consent.at)),
             ])))
             .condition_expression("attribute_not_exists(PK) OR #at <= :at")
             .expression_attribute_names("#at", "at")
@@ -1318,6 +1450,54 @@ impl TicketStore for DynamoStore {
             .send()
             .await;
         condition_held("UpdateItem", result).map(|_| ())
+    }
+
+    async fn release_agent_once(&self, entry: &OutboxEntry, id: &str) -> Result<(), StoreError> {
+        let done = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(values([
+                ("PK", s(ticket_pk(entry.ticket_id))),
+                ("SK", s(outbox_sort_key(&entry.inbound, entry.seq))),
+            ])))
+            .update_expression("SET done = :yes")
+            .condition_expression("done = :no")
+            .set_expression_attribute_values(Some(values([
+                (":yes", AttributeValue::Bool(true)),
+                (":no", AttributeValue::Bool(false)),
+            ])))
+            .build()
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        let release = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(values([
+                ("PK", s(AGENTS_PK)),
+                ("SK", s(format!("AGENT#{id}"))),
+            ])))
+            .update_expression("SET #load = #load - :one")
+            .condition_expression("#load > :zero")
+            .expression_attribute_names("#load", "load")
+            .set_expression_attribute_values(Some(values([(":one", n(1)), (":zero", n(0))])))
+            .build()
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        let items = vec![
+            TransactWriteItem::builder().update(done).build(),
+            TransactWriteItem::builder().update(release).build(),
+        ];
+        let failed = |codes: &[Option<String>], i: usize| {
+            codes.get(i).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed")
+        };
+        match self.transact(items).await? {
+            None => Ok(()),
+            // Given back before (a retry after the write succeeded): nothing more to do.
+            Some(codes) if failed(&codes, 0) => Ok(()),
+            // No load left to give back (presence reset, agent removed): the step is done.
+            Some(codes) if failed(&codes, 1) => self.complete_outbox(entry, None).await,
+            // No wamid in the message: errors reach the logs.
+            Some(_) => Err(StoreError::Contended(format!(
+                "the capacity release of ticket {} (outbox entry {})",
+                entry.ticket_id, entry.seq
+            ))),
+        }
     }
 
     async fn set_presence(
@@ -1481,6 +1661,51 @@ impl TicketStore for DynamoStore {
         }
         Ok(rows.into_values().collect())
     }
+
+    async fn record_audit(&self, record: &super::AuditRecord) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(values([
+                ("PK", s(format!("AUDIT#{}", record.day()))),
+                ("SK", s(super::audit_sort_key(record))),
+                ("entity", s("audit")),
+                ("audit_id", s(&record.id)),
+                ("at", ts(record.at)),
+                ("actor", s(&record.actor)),
+                ("action", s(record.action.as_str())),
+                ("customer", s(&record.customer)),
+                ("detail", s(&record.detail)),
+                ("expires_at", self.proof_expires_at(record.at)),
+            ])))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        // Filed before (a retried request): the first record stands.
+        condition_held("PutItem", result).map(|_| ())
+    }
+
+    async fn audit(&self, day: &str) -> Result<Vec<super::AuditRecord>, StoreError> {
+        self.query_all(format!("AUDIT#{day}"), "REC#", audit_from)
+            .await
+    }
+
+    fn retention(&self) -> Option<super::Retention> {
+        Some(self.retention)
+    }
+}
+
+fn audit_from(item: &Item) -> Result<super::AuditRecord, StoreError> {
+    let r = Reader(item);
+    Ok(super::AuditRecord {
+        id: r.str("audit_id")?.to_owned(),
+        at: r.time("at")?,
+        actor: r.str("actor")?.to_owned(),
+        action: r.parse("action", super::AuditAction::parse)?,
+        customer: r.str("customer")?.to_owned(),
+        detail: r.str("detail")?.to_owned(),
+    })
 }
 
 /// The GSI over `queue_key` (`<status>#<team>`) and `ticket_id`.

@@ -27,9 +27,13 @@ struct State {
     outbox: HashMap<TicketId, BTreeMap<String, OutboxEntry>>,
     agents: BTreeMap<String, Agent>,
     activities: HashMap<TicketId, BTreeMap<String, Activity>>,
+    /// Delivery statuses that arrived before their outbound message was recorded.
+    early_statuses: HashMap<Wamid, Delivery>,
     /// (day, scope) -> counters.
     stats: BTreeMap<(String, String), BTreeMap<String, i64>>,
     stats_applied: HashSet<String>,
+    /// (day, `<time>#<id>`) -> record: not keyed by customer, so erasure leaves it.
+    audit: BTreeMap<(String, String), super::AuditRecord>,
 }
 
 #[derive(Debug, Default)]
@@ -37,6 +41,8 @@ pub struct MemoryStore {
     state: Mutex<State>,
     /// Scripted outcomes of the next calls: `None` passes, `Some` fails.
     faults: Mutex<VecDeque<Option<StoreError>>>,
+    /// Conversation writes still to lose to an imagined concurrent writer.
+    races: std::sync::atomic::AtomicUsize,
 }
 
 impl MemoryStore {
@@ -55,6 +61,23 @@ impl MemoryStore {
         let mut faults = lock(&self.faults);
         faults.extend(std::iter::repeat_n(None, passes));
         faults.extend(errors.into_iter().map(Some));
+    }
+
+    /// The next `n` conversation writes (`open_ticket`, `append_inbound`) lose the race to a
+    /// writer nobody sees: they write nothing and answer `ConversationMoved`, as DynamoDB does
+    /// when another request changed the conversation first.
+    pub fn lose_races(&self, n: usize) {
+        self.races.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn lost_race(&self) -> bool {
+        self.races
+            .fetch_update(
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+                |n| n.checked_sub(1),
+            )
+            .is_ok()
     }
 
     /// Drops scripted faults that did not happen yet.
@@ -92,11 +115,23 @@ fn seen_of(message: &MessageRecord) -> SeenMessage {
 }
 
 fn insert_message(state: &mut State, message: &MessageRecord) {
-    state.seen.insert(message.wamid.clone(), seen_of(message));
-    state.messages.entry(message.ticket_id).or_default().insert(
-        message_sort_key(message.sent_at, &message.wamid),
-        message.clone(),
-    );
+    let mut message = message.clone();
+    if message.direction == Direction::Outbound
+        && let Some(early) = state.early_statuses.remove(&message.wamid)
+        && message
+            .delivery
+            .as_ref()
+            .is_none_or(|d| d.state < early.state)
+    {
+        // Meta's status overtook our write of the message: it applies now.
+        message.delivery = Some(early);
+    }
+    state.seen.insert(message.wamid.clone(), seen_of(&message));
+    state
+        .messages
+        .entry(message.ticket_id)
+        .or_default()
+        .insert(message_sort_key(message.sent_at, &message.wamid), message);
 }
 
 #[async_trait]
@@ -121,6 +156,9 @@ impl TicketStore for MemoryStore {
         let mut state = self.begin()?;
         if state.seen.contains_key(&first.wamid) {
             return Ok(WriteOutcome::Duplicate);
+        }
+        if self.lost_race() {
+            return Ok(WriteOutcome::ConversationMoved);
         }
         let current = state.conversations.get(&ticket.key).map(|c| c.ticket_id);
         if current != replacing {
@@ -154,6 +192,9 @@ impl TicketStore for MemoryStore {
         let mut state = self.begin()?;
         if state.seen.contains_key(&message.wamid) {
             return Ok(WriteOutcome::Duplicate);
+        }
+        if self.lost_race() {
+            return Ok(WriteOutcome::ConversationMoved);
         }
         let advances = message.sent_at > read.last_customer_at;
         match state.conversations.get(&read.key) {
@@ -200,7 +241,23 @@ impl TicketStore for MemoryStore {
     async fn apply_status(&self, update: &StatusUpdate<'_>) -> Result<StatusOutcome, StoreError> {
         let mut state = self.begin()?;
         let Some(seen) = state.seen.get(&update.wamid).cloned() else {
-            return Ok(StatusOutcome::UnknownMessage);
+            let delivery = Delivery {
+                state: update.state,
+                at: update.at,
+                errors: errors_json(update),
+            };
+            let held = state.early_statuses.entry(update.wamid.clone());
+            match held {
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    if e.get().state < delivery.state {
+                        e.insert(delivery);
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(delivery);
+                }
+            }
+            return Ok(StatusOutcome::Held);
         };
         if seen.direction != Direction::Outbound {
             return Ok(StatusOutcome::UnknownMessage);
@@ -304,6 +361,20 @@ impl TicketStore for MemoryStore {
                 )));
             }
         }
+        // Like DynamoDB's `attribute_not_exists`: an outbox entry or activity already stored
+        // means this change is not new, and nothing is written.
+        let taken = state.outbox.get(&turn.ticket.id).is_some_and(|o| {
+            turn.outbox
+                .iter()
+                .any(|e| o.contains_key(&outbox_sort_key(&e.inbound, e.seq)))
+        }) || state.activities.get(&turn.ticket.id).is_some_and(|log| {
+            turn.activity
+                .iter()
+                .any(|a| log.contains_key(&activity_sort_key(a)))
+        });
+        if taken {
+            return Ok(TurnOutcome::Conflict);
+        }
         state.tickets.insert(turn.ticket.id, turn.ticket.clone());
         if let Some(key) = &key
             && let Some(m) = state
@@ -315,14 +386,11 @@ impl TicketStore for MemoryStore {
         }
         let outbox = state.outbox.entry(turn.ticket.id).or_default();
         for entry in turn.outbox {
-            outbox
-                .entry(outbox_sort_key(&entry.inbound, entry.seq))
-                .or_insert_with(|| entry.clone());
+            outbox.insert(outbox_sort_key(&entry.inbound, entry.seq), entry.clone());
         }
         let log = state.activities.entry(turn.ticket.id).or_default();
         for activity in turn.activity {
-            log.entry(activity_sort_key(activity))
-                .or_insert_with(|| activity.clone());
+            log.insert(activity_sort_key(activity), activity.clone());
         }
         Ok(TurnOutcome::Committed)
     }
@@ -358,7 +426,8 @@ impl TicketStore for MemoryStore {
             .and_then(|o| o.get_mut(&key))
         else {
             return Err(StoreError::Corrupt(format!(
-                "outbox entry {key} is missing"
+                "outbox entry {} is missing",
+                super::outbox_log_key(&entry.inbound, entry.seq)
             )));
         };
         if stored.done {
@@ -480,6 +549,29 @@ impl TicketStore for MemoryStore {
         Ok(())
     }
 
+    async fn release_agent_once(&self, entry: &OutboxEntry, id: &str) -> Result<(), StoreError> {
+        let mut state = self.begin()?;
+        let key = outbox_sort_key(&entry.inbound, entry.seq);
+        let stored = state
+            .outbox
+            .get_mut(&entry.ticket_id)
+            .and_then(|o| o.get_mut(&key))
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "outbox entry {} is missing",
+                    super::outbox_log_key(&entry.inbound, entry.seq)
+                ))
+            })?;
+        if stored.done {
+            return Ok(());
+        }
+        stored.done = true;
+        if let Some(a) = state.agents.get_mut(id) {
+            a.load = a.load.saturating_sub(1);
+        }
+        Ok(())
+    }
+
     async fn set_presence(
         &self,
         id: &str,
@@ -587,9 +679,102 @@ impl TicketStore for MemoryStore {
             })
             .collect())
     }
+
+    async fn record_audit(&self, record: &super::AuditRecord) -> Result<(), StoreError> {
+        let mut state = self.begin()?;
+        let key = (record.day(), super::audit_sort_key(record));
+        state.audit.entry(key).or_insert_with(|| record.clone());
+        Ok(())
+    }
+
+    async fn audit(&self, day: &str) -> Result<Vec<super::AuditRecord>, StoreError> {
+        let state = self.begin()?;
+        Ok(state
+            .audit
+            .iter()
+            .filter(|((d, _), _)| d == day)
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+
+    /// The in-memory store forgets everything at exit and nothing before.
+    fn retention(&self) -> Option<super::Retention> {
+        None
+    }
 }
 
 /// Meta's error objects of a failed status, as stored.
 pub(super) fn errors_json(update: &StatusUpdate<'_>) -> Option<String> {
     (!update.errors.is_empty()).then(|| serde_json::to_string(&update.errors).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::OutboxKind;
+
+    const WAMID: &str = "wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFjNFQjBDMDk=";
+
+    fn message() -> MessageRecord {
+        let at = Timestamp::from_second(1_795_510_800).unwrap();
+        MessageRecord {
+            ticket_id: TicketId::new(at),
+            wamid: Wamid::parse(WAMID).unwrap(),
+            direction: Direction::Inbound,
+            sent_at: at,
+            recorded_at: at,
+            kind: "text".into(),
+            text: Some("Hallo".into()),
+            media_id: None,
+            content: "{}".into(),
+            context_id: None,
+            profile_name: None,
+            delivery: None,
+            handled_at: None,
+            media: None,
+            sent_by: None,
+        }
+    }
+
+    fn shows_digest_not_wamid(error: &StoreError) {
+        let text = error.to_string();
+        let digest = Wamid::parse(WAMID).unwrap().log_ref().to_string();
+        assert!(text.contains(&digest), "{text}");
+        assert!(!text.contains("HBgN") && !text.contains("wamid."), "{text}");
+    }
+
+    #[tokio::test]
+    async fn corrupt_item_errors_name_the_wamid_by_its_digest() {
+        let store = MemoryStore::new();
+        let m = message();
+        let missing_message = store
+            .attach_media(
+                &m,
+                &crate::media::MediaRecord {
+                    key: None,
+                    mime_type: None,
+                    size: None,
+                    refused: Some("too large".into()),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(missing_message, StoreError::Corrupt(_)));
+        shows_digest_not_wamid(&missing_message);
+        let entry = OutboxEntry {
+            ticket_id: m.ticket_id,
+            inbound: m.wamid.clone(),
+            seq: 1,
+            kind: OutboxKind::WhatsApp,
+            payload: "{}".into(),
+            done: false,
+        };
+        let missing_entry = store.complete_outbox(&entry, None).await.unwrap_err();
+        assert!(matches!(missing_entry, StoreError::Corrupt(_)));
+        shows_digest_not_wamid(&missing_entry);
+        assert!(
+            missing_entry.to_string().contains("OUT#w:"),
+            "{missing_entry}"
+        );
+    }
 }

@@ -18,8 +18,45 @@ use crate::ids::{ConversationKey, TicketId, WaId, Wamid};
 use crate::ticket::{Conversation, Ticket};
 use crate::webhook::plan::{DeliveryState, StatusUpdate};
 
-/// How long messages and notes are kept unless configured (`HELPDESK_RETENTION_DAYS`).
+/// How long conversation data (tickets, messages, notes, open conversations, customer
+/// profiles) is kept after its last change unless configured (`HELPDESK_RETENTION_DAYS`).
 pub const DEFAULT_RETENTION: SignedDuration = SignedDuration::from_hours(365 * 24);
+
+/// How long proof (consent records, the data-request audit) is kept unless configured
+/// (`HELPDESK_PROOF_RETENTION_DAYS`): three years, the regular limitation period for claims
+/// (§ 195 BGB), during which we may have to show that a message was sent with consent or that an
+/// erasure was done.
+pub const DEFAULT_PROOF_RETENTION: SignedDuration = SignedDuration::from_hours(3 * 365 * 24);
+
+/// How long the table keeps what it holds about customers (DynamoDB TTL on `expires_at`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Conversation data, counted from each item's last change.
+    pub data: SignedDuration,
+    /// Consent records and audit records, counted from when they were recorded.
+    pub proof: SignedDuration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            data: DEFAULT_RETENTION,
+            proof: DEFAULT_PROOF_RETENTION,
+        }
+    }
+}
+
+impl Retention {
+    /// When conversation data last changed at `from` expires.
+    pub fn data_until(&self, from: Timestamp) -> Timestamp {
+        from.saturating_add(self.data).unwrap_or(Timestamp::MAX)
+    }
+
+    /// When proof recorded at `from` expires.
+    pub fn proof_until(&self, from: Timestamp) -> Timestamp {
+        from.saturating_add(self.proof).unwrap_or(Timestamp::MAX)
+    }
+}
 
 /// How long a wamid is remembered. Meta retries a webhook for up to 7 days.
 pub const SEEN_RETENTION: SignedDuration = SignedDuration::from_hours(8 * 24);
@@ -144,7 +181,15 @@ pub enum StatusOutcome {
     UnknownMessage,
     /// An equal or later state is already recorded.
     Superseded,
+    /// The message is not recorded yet (Meta's status can overtake our write of the message
+    /// we sent): the status is kept and applied when the message is recorded.
+    Held,
 }
+
+/// How long a status that overtook its message is kept waiting for it. The message is recorded
+/// right after the send; one never recorded (a crash between send and write) is sent again
+/// under a new wamid, so its early status is only kept until DynamoDB's TTL removes it.
+pub const EARLY_STATUS_RETENTION: SignedDuration = SignedDuration::from_hours(24);
 
 /// Something to do after a bot turn is stored: a WhatsApp message to send, or a handoff to
 /// queue. Stored with the turn (the outbox), done afterwards, so a crash or a redelivery finishes
@@ -171,6 +216,8 @@ pub enum OutboxKind {
     Notify,
     /// Analytics counters (a `StatsEvent`).
     Stats,
+    /// A slot of agent capacity to give back (a `CapacityRelease`), once.
+    Release,
 }
 
 impl OutboxKind {
@@ -181,6 +228,7 @@ impl OutboxKind {
             Self::Timer => "timer",
             Self::Notify => "notify",
             Self::Stats => "stats",
+            Self::Release => "release",
         }
     }
 
@@ -191,6 +239,7 @@ impl OutboxKind {
             "timer" => Some(Self::Timer),
             "notify" => Some(Self::Notify),
             "stats" => Some(Self::Stats),
+            "release" => Some(Self::Release),
             _ => None,
         }
     }
@@ -241,6 +290,9 @@ pub enum ActivityKind {
     Resolved,
     Reopened,
     TemplateSent,
+    /// The ticket was taken from the agent in `text` by the actor (a colleague taking it over,
+    /// a supervisor reassigning it); that agent was told.
+    TakenOver,
 }
 
 /// The sort key of an activity item: `ACT#<time>#<id>`.
@@ -333,6 +385,55 @@ impl Agent {
     }
 }
 
+/// What a data request did: one entry of the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    Export,
+    Erase,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Export => "export",
+            Self::Erase => "erase",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "export" => Some(Self::Export),
+            "erase" => Some(Self::Erase),
+            _ => None,
+        }
+    }
+}
+
+/// Who exported or erased which customer, and when. Stored under the day (`AUDIT#<day>`), not
+/// under the customer, and naming the customer only by [`WaId::digest`]: erasing the customer
+/// leaves it, and it reveals no number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// Unique (a ULID): a repeated write of the same record changes nothing.
+    pub id: String,
+    pub at: Timestamp,
+    /// An agent id (API), or `cli:<name>` (the runner's `gdpr` command).
+    pub actor: String,
+    pub action: AuditAction,
+    /// The customer's digest (`c:` and 16 hex digits).
+    pub customer: String,
+    /// What the request found or removed (counts), for the reader.
+    pub detail: String,
+}
+
+impl AuditRecord {
+    /// The UTC day the record is filed under, `YYYY-MM-DD`.
+    pub fn day(&self) -> String {
+        self.at.strftime("%Y-%m-%d").to_string()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
     pub wa_id: WaId,
@@ -368,10 +469,12 @@ pub trait TicketStore: Send + Sync {
     /// Notes that `seen`'s message is on the bot queue.
     async fn mark_enqueued(&self, seen: &SeenMessage) -> Result<(), StoreError>;
 
-    /// Stores a message we sent, with its idempotency record (for delivery statuses).
+    /// Stores a message we sent, with its idempotency record (for delivery statuses), and
+    /// applies a delivery status that arrived before it (see [`StatusOutcome::Held`]).
     async fn record_outbound(&self, message: &MessageRecord) -> Result<WriteOutcome, StoreError>;
 
-    /// Records a delivery status on the outbound message it names, never going backwards.
+    /// Records a delivery status on the outbound message it names, never going backwards; for a
+    /// message not recorded yet, keeps it (the best state) until the message is recorded.
     async fn apply_status(&self, update: &StatusUpdate<'_>) -> Result<StatusOutcome, StoreError>;
 
     async fn save_profile_name(
@@ -407,7 +510,8 @@ pub trait TicketStore: Send + Sync {
         inbound: &Wamid,
     ) -> Result<Vec<OutboxEntry>, StoreError>;
 
-    /// Marks an outbox entry done; for a WhatsApp entry, atomically with the message sent.
+    /// Marks an outbox entry done; for a WhatsApp entry, atomically with the message sent (and
+    /// then applies a delivery status that overtook it, like `record_outbound`).
     async fn complete_outbox(
         &self,
         entry: &OutboxEntry,
@@ -453,6 +557,12 @@ pub trait TicketStore: Send + Sync {
     /// Gives one unit of capacity back (a ticket left the agent).
     async fn release_agent(&self, id: &str) -> Result<(), StoreError>;
 
+    /// Gives back the unit of agent `id`'s capacity that the outbox `entry` (an
+    /// [`OutboxKind::Release`]) stands for and marks the entry done, in one write: however often
+    /// it is repeated (a retry after a failure or a timeout), the slot comes back once. An agent
+    /// with no load left (or none at all) only has the entry marked done.
+    async fn release_agent_once(&self, entry: &OutboxEntry, id: &str) -> Result<(), StoreError>;
+
     /// Sets an agent's presence and/or capacity; `None` if there is no such agent.
     async fn set_presence(
         &self,
@@ -477,11 +587,32 @@ pub trait TicketStore: Send + Sync {
 
     /// Every scope's counters of one day.
     async fn stats(&self, day: &str) -> Result<Vec<StatsRow>, StoreError>;
+
+    /// Files a data-request audit record; a repeat (same id) changes nothing. Kept for the proof
+    /// retention, whatever is erased.
+    async fn record_audit(&self, record: &AuditRecord) -> Result<(), StoreError>;
+
+    /// The audit records of one UTC day (`YYYY-MM-DD`), oldest first.
+    async fn audit(&self, day: &str) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// How long this store keeps customer data (`None`: until erased).
+    fn retention(&self) -> Option<Retention>;
 }
 
 /// The sort key of an outbox entry: `OUT#<key>#<seq, three digits>` (sorts in order).
 pub fn outbox_sort_key(inbound: &Wamid, seq: u8) -> String {
     format!("OUT#{}#{seq:03}", inbound.as_str())
+}
+
+/// How errors and logs name an outbox entry: its sort key with the wamid's digest
+/// (`OUT#w:…#001`), never the wamid, which carries the customer's number.
+pub fn outbox_log_key(inbound: &Wamid, seq: u8) -> String {
+    format!("OUT#{}#{seq:03}", inbound.log_ref())
+}
+
+/// The sort key of an audit record within its day (`AUDIT#<day>`): `REC#<time>#<id>`.
+pub fn audit_sort_key(record: &AuditRecord) -> String {
+    format!("REC#{}#{}", sortable_time(record.at), record.id)
 }
 
 /// Fixed-width UTC time with milliseconds, so stored times sort as strings.

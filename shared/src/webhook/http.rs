@@ -179,6 +179,7 @@ impl WebhookHandler {
                     statuses = s.statuses,
                     statuses_applied = report.statuses_applied,
                     statuses_unknown = report.statuses_unknown,
+                    statuses_held = report.statuses_held,
                     statuses_ignored = s.ignored_statuses,
                     elapsed_ms,
                     status = 200,

@@ -9,6 +9,10 @@ use serde_json::{Value, json};
 use super::{OutboundBody, WhatsAppClient, WhatsAppError};
 use crate::ids::{PhoneNumberId, WaId, Wamid};
 
+/// How long one Cloud API call may take (connecting included) in the functions: the unit of
+/// the time budget in `template.yaml` and [`crate::deadline`].
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
 #[derive(Debug, Clone)]
 pub struct CloudApiConfig {
     /// `https://graph.facebook.com` in production; a local stub in tests.
@@ -153,9 +157,11 @@ impl crate::media::MediaSource for CloudApi {
         {
             policy.check_size(size)?;
         }
-        let Some(download) = meta["url"].as_str().filter(|u| u.starts_with("http")) else {
+        let Some(download) = meta["url"].as_str() else {
             return Err(MediaError::Gone("the media lookup gave no url".into()));
         };
+        // The bearer token goes only to Meta's media hosts (or an origin configured explicitly).
+        policy.check_download_url(download)?;
         let mut response = self
             .http
             .get(download)

@@ -5,7 +5,7 @@
 mod cloud;
 mod memory;
 
-pub use cloud::{CloudApi, CloudApiConfig};
+pub use cloud::{CALL_TIMEOUT, CloudApi, CloudApiConfig};
 pub use memory::{MemoryWhatsApp, SentMessage};
 
 use std::time::Duration;
@@ -287,6 +287,10 @@ pub trait WhatsAppClient: Send + Sync {
     async fn mark_read(&self, from: &PhoneNumberId, wamid: &Wamid) -> Result<(), WhatsAppError>;
 }
 
+/// A retry is only made when at least this much time is left for it after its pause (before
+/// the invocation's deadline): a shorter attempt would mostly time out.
+pub const MIN_ATTEMPT: Duration = Duration::from_secs(2);
+
 /// Retries with exponential backoff and full jitter.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -306,12 +310,22 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The longest one send can take with every retry, when each attempt may take `call`.
+    pub fn worst_case(&self, call: Duration) -> Duration {
+        let pauses: Duration = (1..self.attempts).map(|a| self.delay_ceiling(a)).sum();
+        call * self.attempts + pauses
+    }
+
+    /// The longest pause before retry `attempt` (1-based): min(max, base·2^(attempt-1)).
+    pub fn delay_ceiling(&self, attempt: u32) -> Duration {
+        self.base
+            .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+            .min(self.max)
+    }
+
     /// The pause before retry `attempt` (1-based): random in [0, min(max, base·2^(attempt-1))].
     pub fn delay(&self, attempt: u32) -> Duration {
-        let ceiling = self
-            .base
-            .saturating_mul(1 << (attempt - 1).min(16))
-            .min(self.max);
+        let ceiling = self.delay_ceiling(attempt);
         let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
         Duration::from_nanos(if nanos == 0 { 0 } else { jitter() % nanos })
     }
@@ -342,14 +356,33 @@ pub async fn send_with_retry(
     body: &OutboundBody,
 ) -> Result<Wamid, WhatsAppError> {
     body.validate()?;
+    let deadline = crate::deadline::Deadline::current();
     let mut attempt = 1;
     loop {
-        let result = client.send(from, to, body).await;
+        // An attempt cut short by the invocation's deadline counts as a timeout: whether Meta
+        // got it is unknown, as with the HTTP client's own timeout.
+        let result = crate::deadline::within(client.send(from, to, body))
+            .await
+            .unwrap_or_else(|_| {
+                Err(WhatsAppError::Transient {
+                    status: 0,
+                    code: 0,
+                    message: "timed out at the invocation's deadline".into(),
+                })
+            });
         if let Err(e) = &result {
             metrics.send_failure(e);
         }
         match result {
             Ok(wamid) => return Ok(wamid),
+            Err(e)
+                if e.is_retryable()
+                    && attempt < policy.attempts
+                    && !deadline.fits(policy.delay_ceiling(attempt), MIN_ATTEMPT) =>
+            {
+                warn!(error = %e, attempt, "WhatsApp send failed; no time left to retry before the deadline");
+                return Err(e);
+            }
             Err(e) if e.is_retryable() && attempt < policy.attempts => {
                 let pause = policy.delay(attempt);
                 warn!(error = %e, attempt, pause_ms = pause.as_millis() as u64, "WhatsApp send failed; retrying");

@@ -193,3 +193,90 @@ async fn retries_stop_after_the_last_attempt() {
             .is_retryable()
     );
 }
+
+/// A Cloud API that answers every call after `delay`, with a 503.
+struct SlowAndDown {
+    delay: Duration,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl WhatsAppClient for SlowAndDown {
+    async fn send(
+        &self,
+        _: &PhoneNumberId,
+        _: &WaId,
+        _: &OutboundBody,
+    ) -> Result<Wamid, WhatsAppError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
+        Err(WhatsAppError::classify(503, 0, "down".into()))
+    }
+
+    async fn mark_read(&self, _: &PhoneNumberId, _: &Wamid) -> Result<(), WhatsAppError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn retries_stop_when_the_invocation_has_no_time_left_for_another_attempt() {
+    use crate::deadline::{Deadline, FINISH_MARGIN};
+    let client = SlowAndDown {
+        delay: Duration::from_millis(700),
+        calls: Default::default(),
+    };
+    let from = PhoneNumberId::parse("1065").unwrap();
+    let body = OutboundBody::Text {
+        body: "Hallo".into(),
+    };
+    // Four attempts with pauses would take about 3 s; the invocation has 1.5 s to spend.
+    let policy = RetryPolicy {
+        attempts: 4,
+        base: Duration::from_millis(100),
+        max: Duration::from_millis(200),
+    };
+    let started = std::time::Instant::now();
+    let deadline = Deadline::after(FINISH_MARGIN + Duration::from_millis(1500));
+    let err = deadline
+        .scope(send_with_retry(
+            &client,
+            policy,
+            &Metrics::off(),
+            &from,
+            &wa(),
+            &body,
+        ))
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable(), "the queue tries the message again");
+    assert_eq!(client.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(started.elapsed() < Duration::from_millis(1500));
+}
+
+#[tokio::test]
+async fn an_attempt_still_running_at_the_deadline_is_cut_off() {
+    use crate::deadline::{Deadline, FINISH_MARGIN};
+    let client = SlowAndDown {
+        delay: Duration::from_secs(30),
+        calls: Default::default(),
+    };
+    let from = PhoneNumberId::parse("1065").unwrap();
+    let body = OutboundBody::Text {
+        body: "Hallo".into(),
+    };
+    let started = std::time::Instant::now();
+    let deadline = Deadline::after(FINISH_MARGIN + Duration::from_millis(300));
+    let err = deadline
+        .scope(send_with_retry(
+            &client,
+            FAST,
+            &Metrics::off(),
+            &from,
+            &wa(),
+            &body,
+        ))
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable());
+    assert!(started.elapsed() < Duration::from_secs(2));
+}

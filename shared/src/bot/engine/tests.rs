@@ -270,6 +270,13 @@ fn asking_for_a_human_or_complaining_hands_over() {
     );
     let mut chat = Chat::new();
     let turn = chat.say("I want to report fraud on my account");
+    // Issue 15: fraud has its own reason (the fraud team, category and SLA), urgent priority.
+    assert_eq!(
+        turn.handoff.map(|h| (h.reason, h.priority)),
+        Some((HandoffReason::Fraud, Priority::Urgent))
+    );
+    let mut chat = Chat::new();
+    let turn = chat.say("Das ist eine Frechheit, ich will mich beschweren");
     assert_eq!(
         turn.handoff.map(|h| (h.reason, h.priority)),
         Some((HandoffReason::Complaint, Priority::High))
@@ -410,6 +417,184 @@ fn silence_after_a_self_service_answer_resolves_by_the_bot_and_sends_nothing() {
         None,
         "not waiting for a confirmation any more"
     );
+}
+
+#[test]
+fn inflected_and_compound_handoff_words_hand_over() {
+    for (text, reason) in [
+        (
+            "Ich möchte mit einer Mitarbeiterin sprechen",
+            HandoffReason::Request,
+        ),
+        ("Bitte eine Kundenberaterin", HandoffReason::Request),
+        ("Kreditkartenbetrug auf meinem Konto!", HandoffReason::Fraud),
+        (
+            "Ich habe Beschwerden über Ihren Service",
+            HandoffReason::Complaint,
+        ),
+    ] {
+        let mut chat = Chat::new();
+        let turn = chat.say(text);
+        assert_eq!(turn.handoff.map(|h| h.reason), Some(reason), "{text}");
+    }
+}
+
+#[test]
+fn a_real_word_one_letter_from_a_handoff_word_does_not_hand_over() {
+    for text in [
+        "Wie hoch ist der Betrag?",
+        "Können Sie mich bei der Größe beraten?",
+        "Die Versandkosten betrugen 4,95 oder?",
+    ] {
+        let mut chat = Chat::new();
+        let turn = chat.say(text);
+        assert_eq!(turn.handoff, None, "{text}: {:?}", bodies(&turn));
+    }
+}
+
+#[test]
+fn polite_requests_for_a_person_or_a_call_back_hand_over() {
+    for text in [
+        "Könnten Sie mich bitte zurückrufen?",
+        "Wäre es möglich, mit jemandem persönlich zu sprechen?",
+        "could someone give me a call please",
+    ] {
+        let mut chat = Chat::new();
+        let turn = chat.say(text);
+        assert_eq!(
+            turn.handoff.map(|h| h.reason),
+            Some(HandoffReason::Request),
+            "{text}: {:?}",
+            bodies(&turn)
+        );
+    }
+}
+
+#[test]
+fn account_misuse_in_any_wording_goes_to_a_person_at_once_as_fraud() {
+    for text in [
+        "Jemand hat mit meinem Konto bestellt",
+        "there is an order on my account that i never placed",
+    ] {
+        let mut chat = Chat::new();
+        let turn = chat.say(text);
+        assert_eq!(
+            turn.handoff.map(|h| (h.reason, h.priority)),
+            Some((HandoffReason::Fraud, Priority::Urgent)),
+            "{text}: {:?}",
+            bodies(&turn)
+        );
+    }
+}
+
+#[test]
+fn a_greeting_with_a_question_shows_the_menu_instead_of_handing_over() {
+    let mut chat = Chat::new();
+    let turn = chat.say("Hallo, ich habe eine Frage");
+    assert_eq!(turn.handoff, None);
+    assert!(
+        turn.replies
+            .last()
+            .unwrap()
+            .body()
+            .starts_with("Wobei kann ich Ihnen helfen?")
+    );
+}
+
+#[test]
+fn a_menu_digit_or_title_works_at_any_point() {
+    // First message.
+    let mut chat = Chat::new();
+    chat.say("2");
+    assert!(chat.state.awaiting_confirmation, "the returns answer");
+    // While the bot waits for an order number.
+    let mut chat = Chat::new();
+    chat.say("Wo ist mein Paket?");
+    let turn = chat.say("2");
+    assert!(
+        turn.replies[0]
+            .body()
+            .starts_with("So einfach geht die Rücksendung"),
+        "{:?}",
+        bodies(&turn)
+    );
+    // A title typed as text, and a keycap digit.
+    let mut chat = Chat::new();
+    chat.say("Hallo");
+    chat.say("Rücksendung");
+    assert_eq!(chat.state.topic.as_deref(), Some("returns"));
+    let mut chat = Chat::new();
+    chat.say("Hallo");
+    let turn = chat.say("Nr. 1️⃣");
+    assert_eq!(
+        chat.state.step.as_deref(),
+        Some("ask_order_id"),
+        "{:?}",
+        bodies(&turn)
+    );
+}
+
+#[test]
+fn an_unsure_bot_asks_back_with_the_two_likeliest_intents_and_the_answer_resolves_it() {
+    let mut chat = Chat::new();
+    chat.say("Hallo");
+    // Between size and returns.
+    let turn = chat.say("kann ich das umtauschen gegen größe M");
+    let last = turn.replies.last().unwrap();
+    let offered = buttons(last);
+    assert_eq!(offered.len(), 2, "{:?}", bodies(&turn));
+    assert!(last.body().starts_with("Ich bin nicht sicher"));
+    assert_eq!(chat.state.failed_attempts, 0, "asking back is no failure");
+    let (id, _) = offered[1];
+    let intent = id.strip_prefix("menu.").unwrap().to_owned();
+    // Answering with the number picks that option.
+    chat.say("2");
+    assert_eq!(chat.state.topic.as_deref(), Some(intent.as_str()));
+}
+
+#[test]
+fn an_opt_out_in_words_asks_first_and_stop_words_alone_are_not_needed() {
+    let mut chat = Chat::new();
+    let turn = chat.say("Bitte keine WhatsApp Nachrichten mehr von euch");
+    assert_eq!(turn.consent, None, "not before the customer confirms");
+    assert_eq!(
+        buttons(turn.replies.last().unwrap()),
+        [("consent.yes", "Ja, abmelden"), ("consent.no", "Nein")]
+    );
+    let turn = chat.tap("consent.yes", "Ja, abmelden");
+    assert_eq!(turn.consent, Some(crate::consent::Keyword::OptOut));
+    assert!(turn.replies[0].body().starts_with("Sie sind abgemeldet"));
+
+    let mut chat = Chat::new();
+    let turn = chat.say("Bitte schickt mir wieder Benachrichtigungen");
+    assert_eq!(
+        chat.state.flow.as_deref(),
+        Some("opt_in"),
+        "{:?}",
+        bodies(&turn)
+    );
+    let turn = chat.say("ja gerne");
+    assert_eq!(turn.consent, Some(crate::consent::Keyword::OptIn));
+
+    let mut chat = Chat::new();
+    chat.say("please stop sending me messages");
+    let turn = chat.say("Wo ist mein Paket?");
+    assert_eq!(turn.consent, None, "another question is no confirmation");
+    assert_eq!(chat.state.step.as_deref(), Some("ask_order_id"));
+}
+
+#[test]
+fn an_example_added_at_run_time_is_understood_at_once() {
+    let mut config = BotConfig::default_shop();
+    let text = "Gutscheincode funktioniert nicht";
+    let before = config.understand(text);
+    config
+        .add_example("payment", "gutscheincode funktioniert nicht")
+        .unwrap();
+    let after = config.understand(text);
+    assert_eq!(after.label(), "payment", "before: {before:?}");
+    assert!(config.add_example("nope", "x").is_err());
+    assert!(config.add_example("payment", "  ").is_err());
 }
 
 #[test]

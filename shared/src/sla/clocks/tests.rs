@@ -205,6 +205,39 @@ fn a_timer_that_fires_after_the_answer_or_after_a_pause_moved_it_does_nothing() 
 }
 
 #[test]
+fn a_new_question_after_a_resolution_gets_its_own_first_response_clock_at_its_handoff() {
+    // GIVEN a ticket handed over, answered by an agent and resolved
+    let sla = SlaConfig::default_policies();
+    let mut clocks = SlaClocks::new("standard");
+    clocks.apply(SlaEvent::Opened, ts(OPEN));
+    clocks.apply(SlaEvent::HandedOff, ts(OPEN));
+    clocks.apply(SlaEvent::AgentReplied, ts("2026-11-24T09:10:00Z"));
+    clocks.apply(SlaEvent::Resolved, ts("2026-11-24T09:20:00Z"));
+    clocks.plan(ticket(), &sla).unwrap();
+
+    // WHEN the customer asks something new: the bot has it, no agent clock runs
+    clocks.apply(SlaEvent::Opened, ts("2026-11-24T11:00:00Z"));
+    clocks.apply(SlaEvent::CustomerWrote, ts("2026-11-24T11:00:00Z"));
+    assert!(
+        !clocks.running(Target::NextResponse),
+        "the agent's answer was to the last question"
+    );
+
+    // THEN its handoff starts a new first-response clock, with its own timers
+    clocks.apply(SlaEvent::HandedOff, ts("2026-11-24T11:04:00Z"));
+    let fr = &clocks.clocks[&Target::FirstResponse];
+    assert_eq!(
+        (fr.started_at, fr.met_at, fr.generation),
+        (ts("2026-11-24T11:04:00Z"), None, 1)
+    );
+    let (arm, _) = names(&clocks.plan(ticket(), &sla).unwrap());
+    assert!(
+        arm.contains(&"sla-01KB0000000000000000000000-fr-g1-s1".to_owned()),
+        "{arm:?}"
+    );
+}
+
+#[test]
 fn next_response_runs_only_after_an_agent_answered() {
     let mut clocks = SlaClocks::new("standard");
     clocks.apply(SlaEvent::Opened, ts(OPEN));
