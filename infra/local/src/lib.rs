@@ -10,4 +10,5 @@ pub mod provision;
 pub mod pump;
 pub mod safety;
 pub mod server;
+pub mod shop;
 pub mod simulator;

@@ -274,6 +274,9 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
                         helpdesk::media::META_MEDIA_HOSTS.join(",")
                     ),
                 );
+            // The simulated customers ask the runner's demo shop, as in memory mode (never
+            // when real customers could be answered: then only HELPDESK_ORDER_API_URL counts).
+            env = helpdesk_local::shop::with_demo_shop(env, &format!("http://{here}"));
         }
         env = env.or_default(config::WHATSAPP_API_VERSION, LOCAL_GRAPH_VERSION);
         if flags.demo_agents {
@@ -588,7 +591,7 @@ async fn say(env: &Env, text: &str, from: Option<&str>, name: Option<&str>) -> R
             return Ok(());
         }
     }
-    println!("(no answer: a person owns this conversation, or the runner is in --aws mode)");
+    println!("(no answer yet: a person owns this conversation, or the handlers are still busy)");
     Ok(())
 }
 

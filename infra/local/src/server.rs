@@ -78,6 +78,7 @@ pub fn router(
         })
         .merge(simulator.routes())
         .merge(pages::routes())
+        .merge(crate::shop::routes(helpdesk::orders::MemoryOrders::demo()))
         // Every route: only requests addressed to this runner, `/dev` writes as JSON from its
         // own pages (see [`crate::safety`]).
         .layer(axum::middleware::from_fn_with_state(
@@ -247,6 +248,10 @@ pub fn banner(b: &Banner<'_>) -> String {
         out,
         "  cloud API http://{here}/graph/{}/{}/messages (simulated; statuses go to the webhook)",
         b.graph_version, b.phone_number_id
+    );
+    let _ = writeln!(
+        out,
+        "  shop      http://{here}/shop/orders/lookup (the demo shop's order API)"
     );
     if b.in_memory {
         let _ = writeln!(
