@@ -107,9 +107,12 @@ impl Stack {
 
     /// A stack whose functions send WhatsApp messages to `whatsapp_url` (a stub).
     pub async fn with_whatsapp(whatsapp_url: &str) -> Self {
+        // Media is downloaded from the stub's loopback origin, allowed explicitly as the local
+        // runner allows its own (only Meta's https hosts are by default).
         Self::with_env(&[
             ("WHATSAPP_ACCESS_TOKEN", "t"),
             ("WHATSAPP_API_BASE_URL", whatsapp_url),
+            ("HELPDESK_MEDIA_DOWNLOAD_HOSTS", whatsapp_url),
         ])
         .await
     }
