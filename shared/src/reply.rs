@@ -51,6 +51,18 @@ pub struct QueueRecord {
     pub body: String,
 }
 
+/// A message received from a queue as its consumer sees it: SQS FIFO and the memory queue
+/// name a delivered message by its deduplication id.
+impl From<crate::queue::QueueMessage> for QueueRecord {
+    fn from(m: crate::queue::QueueMessage) -> Self {
+        Self {
+            message_id: m.dedup_id,
+            group_id: Some(m.group_id),
+            body: m.body,
+        }
+    }
+}
+
 impl QueueRecord {
     /// The records of a Lambda SQS event.
     pub fn from_event(event: aws_lambda_events::event::sqs::SqsEvent) -> Vec<Self> {

@@ -158,11 +158,7 @@ impl World {
             .inbound
             .receive(10)
             .into_iter()
-            .map(|m| QueueRecord {
-                message_id: m.dedup_id.clone(),
-                group_id: Some(m.group_id),
-                body: m.body,
-            })
+            .map(QueueRecord::from)
             .collect();
         assert!(self.bot.handle_batch(&records).await.is_empty());
         let wa_id = plan(body.as_bytes()).unwrap().conversations[0]

@@ -506,11 +506,7 @@ async fn an_error_on_one_record_holds_back_its_conversation_only() {
         .inbound
         .receive(10)
         .into_iter()
-        .map(|m| QueueRecord {
-            message_id: m.dedup_id.clone(),
-            group_id: Some(m.group_id),
-            body: m.body,
-        })
+        .map(QueueRecord::from)
         .collect();
     let order: Vec<&str> = records.iter().map(|r| r.message_id.as_str()).collect();
     let b1 = order.iter().position(|id| *id == "wamid.b1").unwrap();
@@ -525,11 +521,7 @@ async fn an_error_on_one_record_holds_back_its_conversation_only() {
             .receive(10)
             .into_iter()
             .take(b1)
-            .map(|m| QueueRecord {
-                message_id: m.dedup_id.clone(),
-                group_id: Some(m.group_id),
-                body: m.body,
-            })
+            .map(QueueRecord::from)
             .collect();
         assert!(clean.bot.handle_batch(&before).await.is_empty());
         clean.whatsapp.inner.sent().len()

@@ -110,11 +110,7 @@ impl World {
             .inbound
             .receive(10)
             .into_iter()
-            .map(|m| QueueRecord {
-                message_id: m.dedup_id.clone(),
-                group_id: Some(m.group_id),
-                body: m.body,
-            })
+            .map(QueueRecord::from)
             .collect();
         assert!(self.reply.handle_batch(&records).await.is_empty());
     }
@@ -360,14 +356,7 @@ async fn a_thousand_tickets_each_breach_once_and_never_early() {
         if batch.is_empty() {
             break;
         }
-        let records: Vec<QueueRecord> = batch
-            .into_iter()
-            .map(|m| QueueRecord {
-                message_id: m.dedup_id.clone(),
-                group_id: Some(m.group_id),
-                body: m.body,
-            })
-            .collect();
+        let records: Vec<QueueRecord> = batch.into_iter().map(QueueRecord::from).collect();
         assert!(w.reply.handle_batch(&records).await.is_empty());
     }
     // Urgent policy: first response due 30 min after the handoff. Step the clock by 7 minutes
@@ -833,11 +822,7 @@ async fn every_handoff_of_a_tickets_life_is_routed_once_even_when_the_first_came
             .handoffs
             .receive(10)
             .into_iter()
-            .map(|m| QueueRecord {
-                message_id: m.dedup_id.clone(),
-                group_id: Some(m.group_id),
-                body: m.body,
-            })
+            .map(QueueRecord::from)
             .collect();
         assert_eq!(records.len(), 1, "one handoff on the queue");
         assert!(router.handle_batch(&records).await.is_empty(), "routed");
@@ -957,11 +942,7 @@ async fn the_bots_turn_keeps_the_timers_the_intake_armed() {
         .inbound
         .receive(10)
         .into_iter()
-        .map(|m| QueueRecord {
-            message_id: m.dedup_id.clone(),
-            group_id: Some(m.group_id),
-            body: m.body,
-        })
+        .map(QueueRecord::from)
         .collect();
     assert!(w.reply.handle_batch(&records).await.is_empty());
     // THEN the same timers run, due when they were (one per clock, none twice)

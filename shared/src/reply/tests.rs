@@ -516,11 +516,7 @@ async fn late_turn(
         .inbound
         .receive(10)
         .into_iter()
-        .map(|m| QueueRecord {
-            message_id: m.dedup_id.clone(),
-            group_id: Some(m.group_id),
-            body: m.body,
-        })
+        .map(QueueRecord::from)
         .collect();
     assert!(w.bot.handle_batch(&records).await.is_empty());
 }
