@@ -32,7 +32,9 @@ fn main() {
     println!("cargo:rerun-if-changed=ui");
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
-    let mut out = String::from("/// Every file under `ui/`: its path there (with `/`) and its contents.\npub static UI_FILES: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// Every file under `ui/`: its path there (with `/`) and its contents.\npub static UI_FILES: &[(&str, &str)] = &[\n",
+    );
     for file in &files {
         let name = file
             .components()
@@ -40,8 +42,12 @@ fn main() {
             .collect::<Vec<_>>()
             .join("/");
         let full = root.join(file);
-        writeln!(out, "    ({name:?}, include_str!({:?})),", full.display().to_string())
-            .expect("writing to a String");
+        writeln!(
+            out,
+            "    ({name:?}, include_str!({:?})),",
+            full.display().to_string()
+        )
+        .expect("writing to a String");
     }
     out.push_str("];\n");
     let dest = PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("ui_files.rs");

@@ -105,7 +105,10 @@ mod tests {
     fn inline_handler(html: &str) -> bool {
         html.match_indices(" on").any(|(at, _)| {
             let rest = &html[at + 3..];
-            let name = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_lowercase()).len();
+            let name = rest.len()
+                - rest
+                    .trim_start_matches(|c: char| c.is_ascii_lowercase())
+                    .len();
             name > 0 && rest[name..].starts_with('=')
         })
     }
@@ -117,7 +120,10 @@ mod tests {
             let response = asset(name);
             assert_eq!(response.status(), StatusCode::OK, "{name}");
             assert_eq!(response.headers()[header::CONTENT_TYPE], kind, "{name}");
-            assert_eq!(response.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+            assert_eq!(
+                response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+                "nosniff"
+            );
         }
         assert_eq!(
             content_type("console/main.js"),
@@ -130,7 +136,13 @@ mod tests {
 
     #[test]
     fn unknown_assets_and_paths_outside_ui_are_not_found() {
-        for path in ["nope.js", "../Cargo.toml", "console", "console/", "build.rs"] {
+        for path in [
+            "nope.js",
+            "../Cargo.toml",
+            "console",
+            "console/",
+            "build.rs",
+        ] {
             assert_eq!(asset(path).status(), StatusCode::NOT_FOUND, "{path}");
         }
     }
@@ -143,7 +155,9 @@ mod tests {
         ] {
             let html = served(page).unwrap();
             assert!(
-                html.contains(&format!(r#"<script type="module" src="{script}"></script>"#)),
+                html.contains(&format!(
+                    r#"<script type="module" src="{script}"></script>"#
+                )),
                 "{page} loads {script} as a module"
             );
             assert!(!html.contains("<script>"), "{page}: no inline script");
@@ -172,7 +186,12 @@ mod tests {
     #[test]
     fn page_scripts_never_write_html_from_strings() {
         for (name, source) in UI_FILES.iter().filter(|(n, _)| n.ends_with(".js")) {
-            for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"] {
+            for sink in [
+                "innerHTML",
+                "outerHTML",
+                "insertAdjacentHTML",
+                "document.write",
+            ] {
                 assert!(!source.contains(sink), "ui/{name} uses {sink}");
             }
         }
