@@ -1,0 +1,462 @@
+//! The bot's intent model, trained when a configuration loads (milliseconds, deterministic, no
+//! download): the examples of `bot.toml` plus the training split of the labelled customer
+//! messages (`config/bot-train.tsv`). Features per message: the matcher's canonical terms
+//! (synonyms, typo correction against the known vocabulary), German and English Snowball stems
+//! of every word, German compound parts, word-stem bigrams, character 3- and 4-grams (typos,
+//! unknown compounds) and emoji. Classifier: multinomial logistic regression (softmax), so the
+//! score of an intent is a probability the engine can hold against a threshold.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::LazyLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+use super::matcher::{IntentMatch, Matcher, normalize};
+
+/// The training split shipped with the code (the test split is `config/bot-test.tsv`).
+pub const TRAINING: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-train.tsv"
+));
+
+/// The label of messages the bot should not claim to understand.
+pub const NONE: &str = "none";
+
+// Chosen by five-fold cross-validation on the training split (never on the test split):
+// `cargo test -p helpdesk --lib cross_validation -- --ignored --nocapture`.
+const EPOCHS: usize = 30;
+const LEARNING_RATE: f32 = 0.6;
+const DECAY: f32 = 0.02;
+const L2: f32 = 1e-5;
+const TERM_WEIGHT: f32 = 2.0;
+const CHAR_WEIGHT: f32 = 0.5;
+const BIGRAM_WEIGHT: f32 = 0.5;
+
+const TERM: u8 = b'T';
+const STEM: u8 = b'S';
+const BIGRAM: u8 = b'B';
+const CHARS: u8 = b'C';
+const NUMBER: u8 = b'N';
+const EMOJI: u8 = b'E';
+
+static GERMAN: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::German));
+static ENGLISH: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
+
+/// One labelled message: an intent id or [`NONE`], and what the customer wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Labelled {
+    pub label: String,
+    pub text: String,
+}
+
+/// Reads `label<TAB>message` lines; `#` starts a comment line. Errors name the line.
+pub fn parse_labelled(tsv: &str) -> Result<Vec<Labelled>, String> {
+    let mut out = Vec::new();
+    for (i, line) in tsv.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let Some((label, text)) = line.split_once('\t') else {
+            return Err(format!("line {}: needs label<TAB>message", i + 1));
+        };
+        let (label, text) = (label.trim(), text.trim());
+        if label.is_empty() || text.is_empty() {
+            return Err(format!("line {}: empty label or message", i + 1));
+        }
+        out.push(Labelled {
+            label: label.to_owned(),
+            text: text.to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// The trained model: a weight per (feature, label).
+#[derive(Clone)]
+pub struct Model {
+    labels: Vec<String>,
+    analyzer: Analyzer,
+    /// Feature hash -> row of `weights`.
+    index: HashMap<u64, u32>,
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl fmt::Debug for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Model")
+            .field("labels", &self.labels)
+            .field("features", &self.index.len())
+            .finish()
+    }
+}
+
+impl Model {
+    /// Trains on `examples` (deterministic: same examples, same model). `synonyms` are the
+    /// configuration's synonym groups (canonical word -> words).
+    pub fn train(synonyms: &[(String, Vec<String>)], examples: &[Labelled]) -> Self {
+        let mut labels: Vec<String> = Vec::new();
+        for e in examples {
+            if !labels.contains(&e.label) {
+                labels.push(e.label.clone());
+            }
+        }
+        let mut grouped: Vec<(String, Vec<String>)> =
+            labels.iter().map(|l| (l.clone(), Vec::new())).collect();
+        for e in examples {
+            if let Some((_, texts)) = grouped.iter_mut().find(|(l, _)| *l == e.label) {
+                texts.push(e.text.clone());
+            }
+        }
+        let analyzer = Analyzer::new(synonyms, &grouped);
+        let mut index: HashMap<u64, u32> = HashMap::new();
+        let mut rows: Vec<(usize, Vec<(u32, f32)>)> = Vec::with_capacity(examples.len());
+        let mut features = Vec::new();
+        for e in examples {
+            analyzer.features(&e.text, &mut features);
+            let x: Vec<(u32, f32)> = features
+                .iter()
+                .map(|&(h, v)| {
+                    let next = index.len() as u32;
+                    (*index.entry(h).or_insert(next), v)
+                })
+                .collect();
+            let y = labels.iter().position(|l| *l == e.label).unwrap_or(0);
+            rows.push((y, x));
+        }
+        let k = labels.len();
+        let mut weights = vec![0.0f32; index.len() * k];
+        let mut bias = vec![0.0f32; k];
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut p = vec![0.0f32; k];
+        for epoch in 0..EPOCHS {
+            // A fixed pseudo-random order per epoch (Fisher-Yates with a constant seed).
+            for i in (1..order.len()).rev() {
+                seed = seed
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                order.swap(i, (seed >> 33) as usize % (i + 1));
+            }
+            let lr = LEARNING_RATE / (1.0 + epoch as f32 * DECAY);
+            for &r in &order {
+                let (y, x) = &rows[r];
+                scores(&weights, &bias, k, x, &mut p);
+                softmax(&mut p);
+                for c in 0..k {
+                    let g = p[c] - f32::from(u8::from(c == *y));
+                    bias[c] -= lr * g;
+                    for &(f, v) in x {
+                        let w = &mut weights[f as usize * k + c];
+                        *w -= lr * (g * v + L2 * *w);
+                    }
+                }
+            }
+        }
+        Self {
+            labels,
+            analyzer,
+            index,
+            weights,
+            bias,
+        }
+    }
+
+    /// Every label with its probability, best first.
+    pub fn rank(&self, text: &str) -> Vec<IntentMatch> {
+        let mut features = Vec::new();
+        self.analyzer.features(text, &mut features);
+        let x: Vec<(u32, f32)> = features
+            .iter()
+            .filter_map(|(h, v)| self.index.get(h).map(|&f| (f, *v)))
+            .collect();
+        let k = self.labels.len();
+        let mut p = vec![0.0f32; k];
+        if x.is_empty() {
+            // Nothing the model knows: no intent at all.
+            return Vec::new();
+        }
+        scores(&self.weights, &self.bias, k, &x, &mut p);
+        softmax(&mut p);
+        let mut ranked: Vec<IntentMatch> = self
+            .labels
+            .iter()
+            .zip(&p)
+            .map(|(l, s)| IntentMatch {
+                intent: l.clone(),
+                score: f64::from(*s),
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.intent.cmp(&b.intent)));
+        ranked
+    }
+
+    /// The share of a message's words the model knows (directly, by a typo, or as a compound
+    /// of known parts): a message it mostly does not know is not worth asking back about.
+    pub fn coverage(&self, text: &str) -> f64 {
+        let normalized = normalize(text);
+        let (mut words, mut known) = (0usize, 0usize);
+        let mut scratch = Vec::new();
+        for w in normalized.split_whitespace() {
+            if w.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            words += 1;
+            scratch.clear();
+            if self.analyzer.vocabulary.contains(w) || self.analyzer.matcher.correct(w).is_some() {
+                known += 1;
+            } else {
+                self.analyzer.compound(w, &mut scratch);
+                known += usize::from(!scratch.is_empty());
+            }
+        }
+        if words == 0 {
+            0.0
+        } else {
+            known as f64 / words as f64
+        }
+    }
+
+    /// Whether a normalized word occurs in the configuration or the training messages.
+    pub fn knows(&self, word: &str) -> bool {
+        self.analyzer.vocabulary.contains(word)
+    }
+
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+}
+
+fn scores(weights: &[f32], bias: &[f32], k: usize, x: &[(u32, f32)], out: &mut [f32]) {
+    out.copy_from_slice(bias);
+    for &(f, v) in x {
+        let row = &weights[f as usize * k..f as usize * k + k];
+        for (o, w) in out.iter_mut().zip(row) {
+            *o += w * v;
+        }
+    }
+}
+
+fn softmax(p: &mut [f32]) {
+    let max = p.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for v in p.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    for v in p.iter_mut() {
+        *v /= sum;
+    }
+}
+
+/// Turns a message into weighted, hashed features.
+#[derive(Debug, Clone)]
+struct Analyzer {
+    /// Synonyms to canonical terms, typo correction.
+    matcher: Matcher,
+    /// Every normalized word of the configuration and the training messages.
+    vocabulary: HashSet<String>,
+    /// Their German stems, for splitting compounds.
+    stems: HashSet<String>,
+}
+
+impl Analyzer {
+    fn new(synonyms: &[(String, Vec<String>)], examples: &[(String, Vec<String>)]) -> Self {
+        let matcher = Matcher::new(synonyms, examples);
+        let mut vocabulary = HashSet::new();
+        for text in examples
+            .iter()
+            .flat_map(|(_, e)| e)
+            .chain(synonyms.iter().flat_map(|(_, w)| w))
+        {
+            vocabulary.extend(normalize(text).split_whitespace().map(str::to_owned));
+        }
+        let stems = vocabulary
+            .iter()
+            .filter(|w| w.len() >= 4)
+            .map(|w| GERMAN.stem(w).into_owned())
+            .collect();
+        Self {
+            matcher,
+            vocabulary,
+            stems,
+        }
+    }
+
+    /// The features of `text`, L2-normalized, duplicates summed.
+    fn features(&self, text: &str, out: &mut Vec<(u64, f32)>) {
+        out.clear();
+        for c in text.chars() {
+            if !c.is_alphanumeric() && !c.is_ascii() && !matches!(c, '\u{fe0f}' | '\u{200d}') {
+                out.push((hash(EMOJI, c.encode_utf8(&mut [0; 4]).as_bytes()), 1.0));
+            }
+        }
+        let normalized = normalize(text);
+        let mut previous: Option<String> = None;
+        for raw in normalized.split_whitespace() {
+            if raw.bytes().all(|b| b.is_ascii_digit()) {
+                if raw.len() >= 4 {
+                    out.push((hash(NUMBER, b"n"), 1.0));
+                }
+                continue;
+            }
+            let corrected = if self.vocabulary.contains(raw) {
+                None
+            } else {
+                self.matcher.correct(raw)
+            };
+            let word = corrected.as_deref().unwrap_or(raw);
+            let de = GERMAN.stem(word);
+            let en = ENGLISH.stem(word);
+            out.push((hash(STEM, de.as_bytes()), 1.0));
+            if en != de {
+                out.push((hash(STEM, en.as_bytes()), 1.0));
+            }
+            if let Some(prev) = &previous {
+                let mut pair = Vec::with_capacity(prev.len() + de.len() + 1);
+                pair.extend_from_slice(prev.as_bytes());
+                pair.push(b' ');
+                pair.extend_from_slice(de.as_bytes());
+                out.push((hash(BIGRAM, &pair), BIGRAM_WEIGHT));
+            }
+            if corrected.is_none() && !self.vocabulary.contains(word) {
+                self.compound(word, out);
+            }
+            char_grams(word, out);
+            previous = Some(de.into_owned());
+        }
+        for term in self.matcher.terms(text) {
+            out.push((hash(TERM, term.as_bytes()), TERM_WEIGHT));
+        }
+        out.sort_unstable_by_key(|(h, _)| *h);
+        out.dedup_by(|later, first| {
+            let same = later.0 == first.0;
+            if same {
+                first.1 += later.1;
+            }
+            same
+        });
+        let norm = out.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            for (_, v) in out.iter_mut() {
+                *v /= norm;
+            }
+        }
+    }
+
+    /// German compounds the vocabulary does not know ("Rücksendeetikett", "Lieferstatus"): the
+    /// stems of two known parts, with or without the linking "s".
+    fn compound(&self, word: &str, out: &mut Vec<(u64, f32)>) {
+        if word.len() < 8 || !word.is_ascii() {
+            return;
+        }
+        for i in 4..=word.len() - 4 {
+            let (left, right) = (&word[..i], &word[i..]);
+            let left = self
+                .known_stem(left)
+                .or_else(|| left.strip_suffix('s').and_then(|l| self.known_stem(l)));
+            if let (Some(l), Some(r)) = (left, self.known_stem(right)) {
+                out.push((hash(STEM, l.as_bytes()), 1.0));
+                out.push((hash(STEM, r.as_bytes()), 1.0));
+                return;
+            }
+        }
+    }
+
+    fn known_stem(&self, part: &str) -> Option<String> {
+        if part.len() < 3 {
+            return None;
+        }
+        let stem = GERMAN.stem(part);
+        self.stems
+            .contains(stem.as_ref())
+            .then(|| stem.into_owned())
+    }
+}
+
+fn char_grams(word: &str, out: &mut Vec<(u64, f32)>) {
+    let mut padded = Vec::with_capacity(word.len() + 2);
+    padded.push(b'^');
+    padded.extend_from_slice(word.as_bytes());
+    padded.push(b'$');
+    for n in [3, 4] {
+        for gram in padded.windows(n) {
+            out.push((hash(CHARS, gram), CHAR_WEIGHT));
+        }
+    }
+}
+
+/// FNV-1a with the feature family first: stable across runs and platforms.
+fn hash(family: u8, bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in std::iter::once(&family).chain(bytes) {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> Model {
+        let examples: Vec<Labelled> = [
+            ("order_status", "wo ist mein paket"),
+            ("order_status", "where is my order"),
+            ("order_status", "sendungsverfolgung"),
+            ("returns", "ich möchte etwas zurückschicken"),
+            ("returns", "return an item"),
+            ("returns", "rücksendung"),
+            ("none", "wie ist das wetter"),
+        ]
+        .iter()
+        .map(|(l, t)| Labelled {
+            label: (*l).into(),
+            text: (*t).into(),
+        })
+        .collect();
+        Model::train(&[], &examples)
+    }
+
+    #[test]
+    fn training_is_deterministic() {
+        let (a, b) = (tiny(), tiny());
+        assert_eq!(a.weights, b.weights);
+        assert_eq!(a.rank("wo ist mein pakte"), b.rank("wo ist mein pakte"));
+    }
+
+    #[test]
+    fn inflections_typos_and_compounds_reach_the_trained_intent() {
+        let m = tiny();
+        for text in [
+            "Wo sind meine Pakete?",
+            "wo ist mein pakte",
+            "Rücksendungen",
+            "Rücksendeschein",
+        ] {
+            let best = &m.rank(text)[0];
+            let want = if text.starts_with('R') {
+                "returns"
+            } else {
+                "order_status"
+            };
+            assert_eq!(best.intent, want, "{text}: {:?}", m.rank(text));
+        }
+    }
+
+    #[test]
+    fn scores_are_probabilities() {
+        let ranked = tiny().rank("wo ist mein paket");
+        let sum: f64 = ranked.iter().map(|m| m.score).sum();
+        assert!((sum - 1.0).abs() < 1e-4, "{sum}");
+    }
+
+    #[test]
+    fn the_labelled_files_parse_and_name_a_bad_line() {
+        assert!(parse_labelled(TRAINING).unwrap().len() >= 250);
+        let err = parse_labelled("# c\nreturns\tok\nno tab here\n").unwrap_err();
+        assert_eq!(err, "line 3: needs label<TAB>message");
+    }
+}
