@@ -98,15 +98,8 @@ export async function startBrowser() {
   });
   const problems = [];
   const allowed = [];
-  let closing = false;
   const expected = (failure) => allowed.some((accept) => accept(failure));
-  const closingPages = new WeakSet();
   const watch = (page) => {
-    const close = page.close.bind(page);
-    page.close = (options) => {
-      closingPages.add(page);
-      return close(options);
-    };
     page.on("pageerror", (e) => problems.push(`page error on ${page.url()}: ${e.message}`));
     page.on("console", (message) => {
       if (message.type() !== "error") return;
@@ -117,8 +110,9 @@ export async function startBrowser() {
     });
     page.on("requestfailed", (request) => {
       const error = request.failure()?.errorText || "failed";
-      // Requests still running when a page closes or navigates are cancelled, not failed.
-      if ((closing || closingPages.has(page) || page.isClosed()) && error.includes("ERR_ABORTED")) return;
+      // A request still running when its page closes, reloads or navigates is cancelled
+      // (ERR_ABORTED), not failed: the polls are always running.
+      if (error.includes("ERR_ABORTED")) return;
       problems.push(`request failed on ${page.url()}: ${request.method()} ${request.url()}: ${error}`);
     });
     page.on("response", (response) => {
@@ -139,7 +133,6 @@ export async function startBrowser() {
       return context.newPage();
     },
     async close() {
-      closing = true;
       await context.close();
       await rm(profile, { recursive: true, force: true });
       if (problems.length) throw new Error(`the pages had ${problems.length} problem(s):\n${problems.join("\n")}`);
