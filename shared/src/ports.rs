@@ -4,6 +4,7 @@
 //! (SNS).
 
 pub mod clock;
+pub mod identity;
 pub mod media;
 pub mod notify;
 pub mod orders;

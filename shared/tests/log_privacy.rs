@@ -335,6 +335,7 @@ impl Desk {
                 load: 0,
                 online: true,
                 last_assigned_at: None,
+                deactivated_at: None,
             })
             .await
             .expect("stored");

@@ -269,6 +269,7 @@ impl AgentSeed {
                 load: 0,
                 online: true,
                 last_assigned_at: None,
+                deactivated_at: None,
             });
         }
         Ok(Self { agents, roles })

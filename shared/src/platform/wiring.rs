@@ -369,10 +369,20 @@ pub async fn agent_api(env: &Env, aws: &AwsClients) -> Result<AgentApi, StartErr
         routing.teams(),
         Arc::new(SystemClock),
     );
-    Ok(match media_store(env, aws) {
+    let api = match media_store(env, aws) {
         Some(store) => api.with_media(store),
         None => api,
-    })
+    };
+    // Behind Cognito, admins manage the pool's users; with API keys, the key directory.
+    Ok(
+        match env.get(crate::platform::config::HELPDESK_COGNITO_USER_POOL_ID) {
+            Some(pool) => api.with_identity(Arc::new(
+                crate::ports::identity::CognitoIdentity::new(&aws.sdk, pool)
+                    .map_err(|e| StartError::Client(format!("the Cognito user pool: {e}")))?,
+            )),
+            None => api,
+        },
+    )
 }
 
 /// The agent-handoff router over DynamoDB, SQS, SNS (agents are notified of assignments) and

@@ -30,6 +30,7 @@
 //! 422 (outside the 24 h window: the body lists the templates; `idempotency_key_reused`), 503
 //! (try again; with the same `Idempotency-Key` to finish a stored change).
 
+mod admin_agents;
 pub mod auth;
 pub mod desk;
 
@@ -213,6 +214,8 @@ pub struct AgentApi {
     clock: Arc<dyn Clock>,
     /// Where customers' media are kept: the detail links to them.
     media: Option<Arc<dyn crate::ports::media::MediaStore>>,
+    /// Sign-in accounts (see `admin_agents`).
+    identity: Option<Arc<dyn crate::ports::identity::Identity>>,
 }
 
 impl AgentApi {
@@ -230,6 +233,7 @@ impl AgentApi {
             teams,
             clock,
             media: None,
+            identity: None,
         }
     }
 
@@ -271,6 +275,7 @@ impl AgentApi {
             .auth
             .caller(req.authorization, req.claims)
             .ok_or_else(|| ApiError::new(401, "unauthorized", "a valid token is required"))?;
+        self.refuse_deactivated(&caller).await?;
         if req.body.len() > MAX_BODY {
             return Err(ApiError::new(
                 413,
@@ -298,7 +303,12 @@ impl AgentApi {
                 self.act(&caller, id, "update", req.body, key).await
             }
             ("GET", ["agents"]) => self.agents().await,
-            ("POST", ["agents"]) => self.add_agent(&caller, req.body).await,
+            ("POST", ["agents"]) => {
+                let key = idempotency_key(req, &caller, &segments);
+                self.invite_agent(&caller, req.body, key).await
+            }
+            ("PATCH", ["agents", id]) => self.edit_agent(&caller, id, req.body).await,
+            ("POST", ["agents", id, "deactivate"]) => self.deactivate_agent(&caller, id).await,
             ("PUT", ["agents", id, "presence"]) => self.presence(&caller, id, req.body).await,
             ("GET", ["templates"]) => Ok(ApiResponse::ok(
                 json!({ "templates": self.templates.all() }),
@@ -857,6 +867,7 @@ impl AgentApi {
             load: 0,
             online: false,
             last_assigned_at: None,
+            deactivated_at: None,
         };
         self.desk.store().add_agent(&agent).await?;
         Ok(ApiResponse {

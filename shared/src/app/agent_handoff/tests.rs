@@ -22,6 +22,7 @@ fn agent(id: &str, teams: &[&str], languages: &[Lang], capacity: u32, load: u32)
         load,
         online: true,
         last_assigned_at: None,
+        deactivated_at: None,
     }
 }
 

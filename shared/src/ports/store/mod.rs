@@ -390,12 +390,15 @@ pub struct Agent {
     pub load: u32,
     pub online: bool,
     pub last_assigned_at: Option<Timestamp>,
+    /// When an admin deactivated the agent: they no longer sign in, act or get tickets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deactivated_at: Option<Timestamp>,
 }
 
 impl Agent {
     /// Online with a free slot: a ticket may be claimed for them.
     pub fn has_room(&self) -> bool {
-        self.online && self.load < self.capacity
+        self.online && self.load < self.capacity && self.deactivated_at.is_none()
     }
 
     /// Speaks `language`; an unknown language is anyone's.
@@ -410,6 +413,12 @@ impl Agent {
 pub enum AuditAction {
     Export,
     Erase,
+    /// An admin invited an agent (`customer` holds `agent:<id>`).
+    AgentInvited,
+    /// An admin changed an agent's teams, languages, capacity or role.
+    AgentChanged,
+    /// An admin deactivated an agent; `detail` counts the tickets put back in the queue.
+    AgentDeactivated,
 }
 
 impl AuditAction {
@@ -417,6 +426,9 @@ impl AuditAction {
         match self {
             Self::Export => "export",
             Self::Erase => "erase",
+            Self::AgentInvited => "agent_invited",
+            Self::AgentChanged => "agent_changed",
+            Self::AgentDeactivated => "agent_deactivated",
         }
     }
 
@@ -424,6 +436,9 @@ impl AuditAction {
         match s {
             "export" => Some(Self::Export),
             "erase" => Some(Self::Erase),
+            "agent_invited" => Some(Self::AgentInvited),
+            "agent_changed" => Some(Self::AgentChanged),
+            "agent_deactivated" => Some(Self::AgentDeactivated),
             _ => None,
         }
     }
@@ -584,6 +599,11 @@ pub trait TicketStore: Send + Sync {
     /// it is repeated (a retry after a failure or a timeout), the slot comes back once. An agent
     /// with no load left (or none at all) only has the entry marked done.
     async fn release_agent_once(&self, entry: &OutboxEntry, id: &str) -> Result<(), StoreError>;
+
+    /// Replaces an agent's profile (name, teams, languages, capacity, deactivation), keeping
+    /// their load, presence and last assignment as stored; a deactivated agent is set offline.
+    /// `None` if there is no such agent.
+    async fn update_agent(&self, agent: &Agent) -> Result<Option<Agent>, StoreError>;
 
     /// Sets an agent's presence and/or capacity; `None` if there is no such agent.
     async fn set_presence(
