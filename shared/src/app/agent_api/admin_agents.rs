@@ -171,12 +171,11 @@ impl AgentApi {
             // The same request again (a retry after a timeout): done already. The key, if any,
             // was in the first answer only.
             let agent = earlier.customer.trim_start_matches("agent:").to_owned();
-            return Ok(ApiResponse::ok(json!({
-                "agent": self.profile(&agent).await?,
-                "role": identity.role(&agent).await?,
-                "api_key": null,
-                "repeated": true,
-            })));
+            let mut body = json!(self.profile(&agent).await?);
+            body["role"] = json!(identity.role(&agent).await?);
+            body["api_key"] = Value::Null;
+            body["repeated"] = json!(true);
+            return Ok(ApiResponse::ok(body));
         }
         let stored = match self.add_agent(caller, profile.to_string().as_bytes()).await {
             Ok(created) => created.body,
@@ -221,16 +220,17 @@ impl AgentApi {
         )
         .await?;
         info!(agent = %agent_id, role = %role, "agent invited");
-        Ok(ApiResponse {
-            status: 201,
-            body: json!({
-                "agent": stored,
-                "role": role,
-                "invitation": if shown_key(&invited).is_some() { "api_key" } else { "email" },
-                // Shown this once: only its digest is kept.
-                "api_key": shown_key(&invited),
-            }),
-        })
+        // The profile as stored, with how the person signs in.
+        let mut body = stored;
+        body["role"] = json!(role);
+        body["invitation"] = json!(if shown_key(&invited).is_some() {
+            "api_key"
+        } else {
+            "email"
+        });
+        // Shown this once: only its digest is kept.
+        body["api_key"] = json!(shown_key(&invited));
+        Ok(ApiResponse { status: 201, body })
     }
 
     pub(super) async fn edit_agent(
@@ -601,7 +601,7 @@ mod tests {
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(r.body["role"], "supervisor");
-        assert_eq!(r.body["agent"]["teams"], json!(["support"]));
+        assert_eq!(r.body["teams"], json!(["support"]));
         let key = r.body["api_key"]
             .as_str()
             .expect("the key, once")
