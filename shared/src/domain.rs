@@ -2,6 +2,7 @@
 //! consent, CSAT, SLA policies and clocks, WhatsApp template rules, and the bot's understanding
 //! and conversation engine.
 
+pub mod agent;
 pub mod bot;
 pub mod consent;
 pub mod csat;

@@ -11,6 +11,7 @@ use tracing::info;
 
 use crate::app::bot_reply::QueueRecord;
 use crate::app::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
+use crate::domain::agent::Role;
 use crate::domain::bot::matcher::{contains_phrase, normalize};
 use crate::domain::bot::{HandoffReason, Lang};
 use crate::domain::handoff::HandoffItem;
@@ -105,7 +106,7 @@ pub struct RoutingConfig {
 pub struct AgentSeed {
     pub agents: Vec<Agent>,
     /// Each agent's role (the local runner gives each an API key `demo-<id>`).
-    pub roles: Vec<(String, crate::app::agent_api::Role)>,
+    pub roles: Vec<(String, Role)>,
 }
 
 impl RoutingConfig {
@@ -251,8 +252,8 @@ impl AgentSeed {
                 ));
             }
             let role = match a.role.as_deref() {
-                None => crate::app::agent_api::Role::Agent,
-                Some(r) => crate::app::agent_api::Role::parse(r).ok_or_else(|| {
+                None => Role::Agent,
+                Some(r) => Role::parse(r).ok_or_else(|| {
                     fail(
                         format!("agents[{i}].role"),
                         "must be agent, supervisor or admin".into(),

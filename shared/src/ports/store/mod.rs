@@ -15,6 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::app::intake::webhook::plan::{DeliveryState, StatusUpdate};
+pub use crate::domain::agent::Agent;
 use crate::domain::ids::{ConversationKey, TicketId, WaId, Wamid};
 use crate::domain::ticket::{Conversation, Ticket};
 
@@ -375,33 +376,6 @@ pub enum TurnOutcome {
     AlreadyHandled,
     /// The ticket changed since it was read: read again and decide again.
     Conflict,
-}
-
-/// A person who works tickets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Agent {
-    pub id: String,
-    pub name: String,
-    pub teams: Vec<String>,
-    pub languages: Vec<crate::domain::bot::Lang>,
-    /// Open tickets the agent can hold at once.
-    pub capacity: u32,
-    /// Open tickets the agent holds now.
-    pub load: u32,
-    pub online: bool,
-    pub last_assigned_at: Option<Timestamp>,
-}
-
-impl Agent {
-    /// Online with a free slot: a ticket may be claimed for them.
-    pub fn has_room(&self) -> bool {
-        self.online && self.load < self.capacity
-    }
-
-    /// Speaks `language`; an unknown language is anyone's.
-    pub fn speaks(&self, language: Option<crate::domain::bot::Lang>) -> bool {
-        language.is_none_or(|l| self.languages.contains(&l))
-    }
 }
 
 /// What a data request did: one entry of the audit log.
