@@ -68,4 +68,3 @@ impl Role {
         self >= Self::Supervisor
     }
 }
-
