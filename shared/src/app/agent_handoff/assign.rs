@@ -291,3 +291,93 @@ where
     }
     taken
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::store::MemoryStore;
+
+    fn agent(id: &str, capacity: u32, load: u32, online: bool) -> Agent {
+        Agent {
+            id: id.into(),
+            name: id.into(),
+            teams: vec!["support".into()],
+            languages: vec![Lang::De],
+            capacity,
+            load,
+            online,
+            last_assigned_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_claim_takes_a_free_slot_and_otherwise_says_why_not() {
+        // GIVEN one agent with room, one at capacity and one offline
+        let store = MemoryStore::new();
+        for a in [
+            agent("lea", 2, 1, true),
+            agent("max", 1, 1, true),
+            agent("off", 3, 0, false),
+        ] {
+            store.add_agent(&a).await.unwrap();
+        }
+        let now = Timestamp::UNIX_EPOCH;
+        // WHEN each is claimed THEN only the one with room gives a slot
+        claim(&store, "lea", now).await.unwrap();
+        let load = |id: &'static str| {
+            let store = &store;
+            async move {
+                let agents = store.agents().await.unwrap();
+                agents.iter().find(|a| a.id == id).unwrap().load
+            }
+        };
+        assert_eq!(load("lea").await, 2);
+        assert!(
+            matches!(claim(&store, "lea", now).await, Err(ClaimError::AtCapacity(a)) if a == "lea")
+        );
+        assert!(
+            matches!(claim(&store, "max", now).await, Err(ClaimError::AtCapacity(a)) if a == "max")
+        );
+        assert!(
+            matches!(claim(&store, "off", now).await, Err(ClaimError::Offline(a)) if a == "off")
+        );
+        assert!(
+            matches!(claim(&store, "nobody", now).await, Err(ClaimError::UnknownAgent(a)) if a == "nobody")
+        );
+        // AND a released slot can be claimed again
+        release(&store, "lea").await.unwrap();
+        assert_eq!(load("lea").await, 1);
+        claim(&store, "lea", now).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_best_candidate_with_room_is_claimed_and_nobody_when_none_has_room() {
+        let store = MemoryStore::new();
+        for a in [agent("busy", 3, 2, true), agent("idle", 3, 0, true)] {
+            store.add_agent(&a).await.unwrap();
+        }
+        let agents = store.agents().await.unwrap();
+        let now = Timestamp::UNIX_EPOCH;
+        assert_eq!(
+            claim_best(&store, &agents, "support", Some(Lang::De), now)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("idle")
+        );
+        assert_eq!(
+            claim_best(&store, &agents, "support", Some(Lang::En), now)
+                .await
+                .unwrap(),
+            None,
+            "nobody speaks English"
+        );
+        assert_eq!(
+            claim_best(&store, &agents, "billing", None, now)
+                .await
+                .unwrap(),
+            None,
+            "nobody is in billing"
+        );
+    }
+}
