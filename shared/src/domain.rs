@@ -13,4 +13,5 @@ pub mod retention;
 pub mod sla;
 pub mod templates;
 pub mod ticket;
+pub mod timer;
 pub mod whatsapp;
