@@ -501,7 +501,7 @@ async fn an_admin_deactivates_an_agent_and_their_open_ticket_is_routed_again_in_
 
     // THEN the ticket left them (routed to a free colleague of the team, or queued)
     let now = f
-        .ok("maria", "GET", &format!("/tickets/{id}"), Value::Null)
+        .ok("root", "GET", &format!("/tickets/{id}"), Value::Null)
         .await;
     assert_ne!(now["assignee"].as_str(), Some(holder.as_str()));
     assert!(
@@ -512,7 +512,7 @@ async fn an_admin_deactivates_an_agent_and_their_open_ticket_is_routed_again_in_
         assert_eq!(now["assignee"].as_str(), Some(colleague));
     }
     // AND in the table they are deactivated, offline, with their slot back
-    let agents = f.ok("maria", "GET", "/agents", Value::Null).await;
+    let agents = f.ok("root", "GET", "/agents", Value::Null).await;
     let gone = agents["agents"]
         .as_array()
         .unwrap()
@@ -568,7 +568,7 @@ async fn an_admin_deactivates_an_agent_and_their_open_ticket_is_routed_again_in_
         )
         .await;
     assert_eq!(changed.status, 200, "{}", changed.body);
-    let agents = f.ok("maria", "GET", "/agents", Value::Null).await;
+    let agents = f.ok("root", "GET", "/agents", Value::Null).await;
     let nina = agents["agents"]
         .as_array()
         .unwrap()
