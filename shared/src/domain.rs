@@ -3,6 +3,8 @@
 //! and conversation engine.
 
 pub mod bot;
+pub mod canned;
+pub mod config_doc;
 pub mod consent;
 pub mod csat;
 pub mod handoff;
