@@ -51,8 +51,14 @@ async fn two_saves_on_the_same_base_the_second_gets_a_conflict_with_what_changed
     assert!(docs.seed(&templates(&["welcome"]), at(0)).await.unwrap());
 
     // WHEN two supervisors both edit version 1
-    let anna = NewVersion::new(templates(&["welcome", "refund"]), 1, "anna", "refunds", at(10))
-        .unwrap();
+    let anna = NewVersion::new(
+        templates(&["welcome", "refund"]),
+        1,
+        "anna",
+        "refunds",
+        at(10),
+    )
+    .unwrap();
     let ben = NewVersion::new(templates(&["welcome", "holiday"]), 1, "ben", "", at(11)).unwrap();
     let saved = docs.save(&anna).await.unwrap();
     let err = docs.save(&ben).await.unwrap_err();
@@ -78,8 +84,14 @@ async fn two_saves_on_the_same_base_the_second_gets_a_conflict_with_what_changed
     assert!(!err.is_retryable());
     // Nothing of ben's was stored; anna's is the draft.
     let history = docs.history(ConfigKind::Templates, 10).await.unwrap();
-    assert_eq!(history.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 1]);
-    assert_eq!(docs.draft(ConfigKind::Templates).await.unwrap().unwrap(), saved);
+    assert_eq!(
+        history.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [2, 1]
+    );
+    assert_eq!(
+        docs.draft(ConfigKind::Templates).await.unwrap().unwrap(),
+        saved
+    );
     assert_eq!(
         docs.published(ConfigKind::Templates)
             .await
@@ -107,15 +119,28 @@ async fn publish_and_rollback_move_the_live_version_atomically_with_an_audit_ent
     let stale = docs
         .publish(ConfigKind::Templates, 2, None, "ben", at(21))
         .await;
-    assert!(matches!(stale, Err(ConfigDocsError::Conflict(_))), "{stale:?}");
+    assert!(
+        matches!(stale, Err(ConfigDocsError::Conflict(_))),
+        "{stale:?}"
+    );
     let older = docs
         .publish(ConfigKind::Templates, 1, Some(2), "ben", at(21))
         .await;
-    assert!(matches!(older, Err(ConfigDocsError::Older { .. })), "{older:?}");
+    assert!(
+        matches!(older, Err(ConfigDocsError::Older { .. })),
+        "{older:?}"
+    );
 
     // Rolling back to version 1 writes version 3 with version 1's text, live at once.
     let v3 = docs
-        .rollback(ConfigKind::Templates, 1, 2, "root", "refund text wrong", at(30))
+        .rollback(
+            ConfigKind::Templates,
+            1,
+            2,
+            "root",
+            "refund text wrong",
+            at(30),
+        )
         .await
         .unwrap();
     assert_eq!(v3.version, 3);
@@ -127,7 +152,10 @@ async fn publish_and_rollback_move_the_live_version_atomically_with_an_audit_ent
     let stale = docs
         .rollback(ConfigKind::Templates, 2, 2, "ben", "", at(31))
         .await;
-    assert!(matches!(stale, Err(ConfigDocsError::Conflict(_))), "{stale:?}");
+    assert!(
+        matches!(stale, Err(ConfigDocsError::Conflict(_))),
+        "{stale:?}"
+    );
 
     // The audit lists every change in order, beside (not inside) the data-request audit.
     let audit = docs.audit("2026-11-30").await.unwrap();
@@ -212,8 +240,14 @@ async fn a_running_reader_picks_up_a_publish_within_its_interval_without_a_resta
     );
     assert_eq!(names(&*live.get().await), ["welcome"]);
 
-    let new = NewVersion::new(templates(&["welcome", "holiday"]), 1, "anna", "", clock.now())
-        .unwrap();
+    let new = NewVersion::new(
+        templates(&["welcome", "holiday"]),
+        1,
+        "anna",
+        "",
+        clock.now(),
+    )
+    .unwrap();
     docs.save(&new).await.unwrap();
     // A draft is not live.
     clock.advance(SignedDuration::from_secs(15));
@@ -222,7 +256,11 @@ async fn a_running_reader_picks_up_a_publish_within_its_interval_without_a_resta
         .await
         .unwrap();
     clock.advance(SignedDuration::from_secs(14));
-    assert_eq!(names(&*live.get().await), ["welcome"], "cached within the interval");
+    assert_eq!(
+        names(&*live.get().await),
+        ["welcome"],
+        "cached within the interval"
+    );
     clock.advance(SignedDuration::from_secs(1));
     assert_eq!(names(&*live.get().await), ["welcome", "holiday"]);
     assert_eq!(live.version(), 2);

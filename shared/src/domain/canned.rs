@@ -124,7 +124,8 @@ impl CannedResponses {
     pub fn parse(source: &str, origin: &str) -> Result<Self, ConfigFileError> {
         let file: File = parse_toml(source, origin)?;
         let fail = |field: String, at: Option<&str>, problem: String| {
-            ConfigFileError::invalid(origin, field, problem).at_line(at.and_then(|v| line_of(source, v)))
+            ConfigFileError::invalid(origin, field, problem)
+                .at_line(at.and_then(|v| line_of(source, v)))
         };
         if file.version != 1 {
             return Err(fail("version".into(), None, "must be 1".into()));
@@ -215,7 +216,9 @@ impl CannedResponses {
                 // make the shortcut ambiguous.
                 let clash = file.responses[..i].iter().any(|o| {
                     o.shortcut == r.shortcut
-                        && (o.language == r.language || o.language.is_none() || r.language.is_none())
+                        && (o.language == r.language
+                            || o.language.is_none()
+                            || r.language.is_none())
                         && may_overlap(o, r)
                 });
                 if clash {
@@ -308,7 +311,10 @@ mod tests {
     fn an_unknown_variable_names_the_field_and_line() {
         let body = "version = 1\n\n[[responses]]\nid = \"a\"\ntitle = \"A\"\nscope = \"global\"\ntext = \"Hi {{customer}}\"\n";
         let err = parse(body).unwrap_err();
-        assert!(err.to_string().contains("unknown variable {{customer}}"), "{err}");
+        assert!(
+            err.to_string().contains("unknown variable {{customer}}"),
+            "{err}"
+        );
         assert_eq!(field_and_line(err), ("responses[0].text".into(), Some(4)));
     }
 
@@ -347,7 +353,10 @@ mod tests {
             "id = \"a\"\nscope = \"global\"",
             "id = \"a\"\nscope = \"global\"",
         );
-        assert_eq!(field_and_line(parse(&dup).unwrap_err()).0, "responses[1].id");
+        assert_eq!(
+            field_and_line(parse(&dup).unwrap_err()).0,
+            "responses[1].id"
+        );
         let clash = two(
             "id = \"a\"\nscope = \"global\"\nshortcut = \"hi\"",
             "id = \"b\"\nscope = \"team\"\nteam = \"billing\"\nshortcut = \"hi\"",
@@ -378,6 +387,9 @@ mod tests {
         let c = CannedResponses::default_catalog();
         let greeting = c.all().iter().find(|r| r.id == "greeting-en").unwrap();
         let text = greeting.render(&[("customer_name", "Ana"), ("agent_name", "Maria")]);
-        assert!(text.starts_with("Hi Ana, this is Maria from {{company}}"), "{text}");
+        assert!(
+            text.starts_with("Hi Ana, this is Maria from {{company}}"),
+            "{text}"
+        );
     }
 }

@@ -198,7 +198,10 @@ pub fn check_envelope(body: &str, author: &str, note: &str) -> Result<(), (Strin
         );
     }
     if note.chars().count() > MAX_NOTE_CHARS {
-        return fail("note", format!("is longer than {MAX_NOTE_CHARS} characters"));
+        return fail(
+            "note",
+            format!("is longer than {MAX_NOTE_CHARS} characters"),
+        );
     }
     Ok(())
 }
@@ -208,9 +211,19 @@ pub fn check_envelope(body: &str, author: &str, note: &str) -> Result<(), (Strin
 #[serde(rename_all = "snake_case", tag = "op")]
 pub enum DiffLine {
     /// In both (`old` and `new` are its 1-based line numbers).
-    Same { old: usize, new: usize, text: String },
-    Removed { old: usize, text: String },
-    Added { new: usize, text: String },
+    Same {
+        old: usize,
+        new: usize,
+        text: String,
+    },
+    Removed {
+        old: usize,
+        text: String,
+    },
+    Added {
+        new: usize,
+        text: String,
+    },
 }
 
 /// A readable line diff between two versions' texts.
@@ -426,7 +439,10 @@ mod tests {
         assert_eq!(check_envelope("a = 1", " ", "").unwrap_err().0, "author");
         assert_eq!(check_envelope("a = 1", "a\nb", "").unwrap_err().0, "author");
         let long = "x".repeat(MAX_NOTE_CHARS + 1);
-        assert_eq!(check_envelope("a = 1", "maria", &long).unwrap_err().0, "note");
+        assert_eq!(
+            check_envelope("a = 1", "maria", &long).unwrap_err().0,
+            "note"
+        );
         let huge = "#".repeat(MAX_BODY_BYTES + 1);
         assert_eq!(check_envelope(&huge, "maria", "").unwrap_err().0, "body");
     }

@@ -249,7 +249,13 @@ mod tests {
             let v = self.docs.save(&new).await.unwrap().version;
             let published = head.and_then(|h| h.published);
             self.docs
-                .publish(ConfigKind::Templates, v, published, "lead", self.clock.now())
+                .publish(
+                    ConfigKind::Templates,
+                    v,
+                    published,
+                    "lead",
+                    self.clock.now(),
+                )
                 .await
                 .unwrap();
             v
@@ -315,7 +321,11 @@ mod tests {
         w.docs.set_unavailable(false);
         let (heads, _) = w.docs.reads();
         assert_eq!(names(&*w.live.get().await), ["first"]);
-        assert_eq!(w.docs.reads().0, heads, "not asked again within the interval");
+        assert_eq!(
+            w.docs.reads().0,
+            heads,
+            "not asked again within the interval"
+        );
         w.publish(&["second"]).await;
         w.advance(15);
         assert_eq!(names(&*w.live.get().await), ["second"]);
@@ -347,7 +357,11 @@ mod tests {
         let (_, versions) = w.docs.reads();
         w.advance(15);
         w.live.get().await;
-        assert_eq!(w.docs.reads().1, versions, "the broken version is not fetched again");
+        assert_eq!(
+            w.docs.reads().1,
+            versions,
+            "the broken version is not fetched again"
+        );
         // The fix is published as a new version and taken.
         let body = CheckedBody::check(ConfigKind::Templates, &templates(&["third"]), "t").unwrap();
         let new = NewVersion::new(body, 2, "lead", "fix", w.clock.now()).unwrap();

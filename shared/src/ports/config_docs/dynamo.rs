@@ -204,7 +204,11 @@ impl ConfigDocs for DynamoConfigDocs {
                 .expression_attribute_values(":pk", s(pk(kind)))
                 .expression_attribute_values(":prefix", s("V#"))
                 .scan_index_forward(false)
-                .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX).min(100))
+                .limit(
+                    i32::try_from(limit - out.len())
+                        .unwrap_or(i32::MAX)
+                        .min(100),
+                )
                 .consistent_read(true)
                 .set_exclusive_start_key(start.take())
                 .send()
@@ -517,7 +521,8 @@ impl Reader<'_> {
     }
 
     fn num(&self, name: &str) -> Result<u32, StoreError> {
-        self.opt_num(name)?.ok_or_else(|| corrupt(name, "is missing"))
+        self.opt_num(name)?
+            .ok_or_else(|| corrupt(name, "is missing"))
     }
 }
 

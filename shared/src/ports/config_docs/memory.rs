@@ -147,7 +147,8 @@ impl ConfigDocs for MemoryConfigDocs {
                 let head = s.heads.entry(kind).or_insert_with(|| empty_head(kind));
                 head.latest = version.version;
                 s.versions.insert((kind, version.version), version.clone());
-                s.audit.push(audit(&version, ConfigAction::Save, &version.note));
+                s.audit
+                    .push(audit(&version, ConfigAction::Save, &version.note));
                 return Ok(version);
             }
             head.unwrap_or_else(|| empty_head(kind))
@@ -168,7 +169,11 @@ impl ConfigDocs for MemoryConfigDocs {
             let Some(target) = s.versions.get(&(kind, version)).cloned() else {
                 return Err(ConfigDocsError::NotFound { kind, version });
             };
-            let head = s.heads.get(&kind).cloned().unwrap_or_else(|| empty_head(kind));
+            let head = s
+                .heads
+                .get(&kind)
+                .cloned()
+                .unwrap_or_else(|| empty_head(kind));
             if head.published != expected {
                 head
             } else {
@@ -222,7 +227,11 @@ impl ConfigDocs for MemoryConfigDocs {
         let new = NewVersion::new(body, based_on, actor, note, at)?;
         let stale = {
             let mut s = self.begin()?;
-            let head = s.heads.get(&kind).cloned().unwrap_or_else(|| empty_head(kind));
+            let head = s
+                .heads
+                .get(&kind)
+                .cloned()
+                .unwrap_or_else(|| empty_head(kind));
             if head.latest == based_on {
                 let version = ConfigVersion {
                     kind,
@@ -241,7 +250,8 @@ impl ConfigDocs for MemoryConfigDocs {
                 head.published_by = Some(new.author.clone());
                 s.versions.insert((kind, version.version), version.clone());
                 let what = format!("to v{to}: {}", new.note);
-                s.audit.push(audit(&version, ConfigAction::Rollback, what.trim_end()));
+                s.audit
+                    .push(audit(&version, ConfigAction::Rollback, what.trim_end()));
                 return Ok(version);
             }
             head
@@ -266,7 +276,8 @@ impl ConfigDocs for MemoryConfigDocs {
                 published_by: Some(version.author.clone()),
             },
         );
-        s.audit.push(audit(&version, ConfigAction::Seed, &version.note));
+        s.audit
+            .push(audit(&version, ConfigAction::Seed, &version.note));
         s.versions.insert((kind, 1), version);
         Ok(true)
     }

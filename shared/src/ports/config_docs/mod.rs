@@ -262,10 +262,7 @@ pub trait ConfigDocs: Send + Sync {
     async fn audit(&self, day: &str) -> Result<Vec<ConfigAuditEntry>, ConfigDocsError>;
 
     /// The live version, if any.
-    async fn published(
-        &self,
-        kind: ConfigKind,
-    ) -> Result<Option<ConfigVersion>, ConfigDocsError> {
+    async fn published(&self, kind: ConfigKind) -> Result<Option<ConfigVersion>, ConfigDocsError> {
         let Some(head) = self.head(kind).await? else {
             return Ok(None);
         };

@@ -54,8 +54,12 @@ fn each_kind_is_checked_by_its_own_validator_naming_field_and_line() {
     assert!(err.to_string().contains("line 2"), "{err}");
     // A routing document is not a bot document.
     assert!(
-        CheckedBody::check(ConfigKind::Bot, crate::app::agent_handoff::DEFAULT_ROUTING, "b")
-            .is_err()
+        CheckedBody::check(
+            ConfigKind::Bot,
+            crate::app::agent_handoff::DEFAULT_ROUTING,
+            "b"
+        )
+        .is_err()
     );
 }
 
@@ -89,7 +93,12 @@ async fn seed_missing_imports_only_the_kinds_without_a_document() {
     let seeded = seed_missing(&docs, &bodies, at(1)).await.unwrap();
     assert_eq!(seeded.len(), ConfigKind::ALL.len() - 1);
     assert!(!seeded.contains(&ConfigKind::Sla));
-    assert!(seed_missing(&docs, &bodies, at(2)).await.unwrap().is_empty());
+    assert!(
+        seed_missing(&docs, &bodies, at(2))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -99,7 +108,14 @@ async fn a_save_on_the_latest_version_is_a_draft_until_published() {
     let v2 = docs.save(&new).await.unwrap();
     assert_eq!((v2.version, v2.based_on), (2, 1));
     assert_eq!(docs.draft(ConfigKind::Sla).await.unwrap().unwrap(), v2);
-    assert_eq!(docs.published(ConfigKind::Sla).await.unwrap().unwrap().version, 1);
+    assert_eq!(
+        docs.published(ConfigKind::Sla)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        1
+    );
 
     let head = docs
         .publish(ConfigKind::Sla, 2, Some(1), "lead", at(20))
@@ -118,7 +134,11 @@ async fn a_save_on_the_latest_version_is_a_draft_until_published() {
         .collect();
     assert_eq!(
         actions,
-        [ConfigAction::Seed, ConfigAction::Save, ConfigAction::Publish]
+        [
+            ConfigAction::Seed,
+            ConfigAction::Save,
+            ConfigAction::Publish
+        ]
     );
 }
 
@@ -146,8 +166,7 @@ async fn a_second_save_on_the_same_base_conflicts_with_what_changed() {
 }
 
 #[tokio::test]
-async fn a_publish_on_a_moved_pointer_conflicts_and_older_versions_are_rolled_back_not_published()
-{
+async fn a_publish_on_a_moved_pointer_conflicts_and_older_versions_are_rolled_back_not_published() {
     let docs = seeded().await;
     for (base, first) in [(1, "2h"), (2, "3h")] {
         let new = NewVersion::new(sla(first), base, "lead", "", at(10)).unwrap();
@@ -156,18 +175,33 @@ async fn a_publish_on_a_moved_pointer_conflicts_and_older_versions_are_rolled_ba
     docs.publish(ConfigKind::Sla, 2, Some(1), "anna", at(20))
         .await
         .unwrap();
-    let stale = docs.publish(ConfigKind::Sla, 3, Some(1), "ben", at(21)).await;
-    assert!(matches!(stale, Err(ConfigDocsError::Conflict(_))), "{stale:?}");
+    let stale = docs
+        .publish(ConfigKind::Sla, 3, Some(1), "ben", at(21))
+        .await;
+    assert!(
+        matches!(stale, Err(ConfigDocsError::Conflict(_))),
+        "{stale:?}"
+    );
     // The same publish again changes nothing.
     let again = docs
         .publish(ConfigKind::Sla, 2, Some(2), "anna", at(22))
         .await
         .unwrap();
     assert_eq!(again.published_at, Some(at(20)));
-    let older = docs.publish(ConfigKind::Sla, 1, Some(2), "anna", at(23)).await;
-    assert!(matches!(older, Err(ConfigDocsError::Older { .. })), "{older:?}");
-    let missing = docs.publish(ConfigKind::Sla, 9, Some(2), "anna", at(23)).await;
-    assert!(matches!(missing, Err(ConfigDocsError::NotFound { .. })), "{missing:?}");
+    let older = docs
+        .publish(ConfigKind::Sla, 1, Some(2), "anna", at(23))
+        .await;
+    assert!(
+        matches!(older, Err(ConfigDocsError::Older { .. })),
+        "{older:?}"
+    );
+    let missing = docs
+        .publish(ConfigKind::Sla, 9, Some(2), "anna", at(23))
+        .await;
+    assert!(
+        matches!(missing, Err(ConfigDocsError::NotFound { .. })),
+        "{missing:?}"
+    );
 }
 
 #[tokio::test]
@@ -196,8 +230,13 @@ async fn a_rollback_is_a_new_published_version_with_the_old_text() {
         .collect();
     assert_eq!(history, [3, 2, 1]);
     // A rollback on a stale base is a conflict like a save.
-    let stale = docs.rollback(ConfigKind::Sla, 2, 2, "root", "", at(13)).await;
-    assert!(matches!(stale, Err(ConfigDocsError::Conflict(_))), "{stale:?}");
+    let stale = docs
+        .rollback(ConfigKind::Sla, 2, 2, "root", "", at(13))
+        .await;
+    assert!(
+        matches!(stale, Err(ConfigDocsError::Conflict(_))),
+        "{stale:?}"
+    );
     let last = docs.audit("2026-11-30").await.unwrap().pop().unwrap();
     assert_eq!(last.action, ConfigAction::Rollback);
     assert_eq!(last.note, "to v1: too tight");
