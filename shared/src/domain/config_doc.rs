@@ -255,11 +255,11 @@ impl LineDiff {
             .count();
         let (ma, mb) = (&a[head..a.len() - tail], &b[head..b.len() - tail]);
         let mut lines = Vec::with_capacity(a.len().max(b.len()));
-        for i in 0..head {
+        for (i, text) in a.iter().enumerate().take(head) {
             lines.push(DiffLine::Same {
                 old: i + 1,
                 new: i + 1,
-                text: a[i].to_owned(),
+                text: (*text).to_owned(),
             });
         }
         middle(ma, mb, head, head, &mut lines);
