@@ -106,7 +106,7 @@ impl AgentApi {
             assignee: t.assignee.clone(),
             customer_name: t.customer_name.clone(),
             customer: mask_phone(t.key.wa_id.as_str()),
-            handoff_reason: t.handoff_reason.clone(),
+            handoff_reason: t.handoff_reason,
             sla_state: t.sla_state(),
             next_due_at: self.next_due(t),
             service_window_open: service_window_open(t.last_inbound_at, now),
