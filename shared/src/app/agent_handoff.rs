@@ -208,7 +208,7 @@ impl RoutingConfig {
 }
 
 impl AgentSeed {
-    /// The demo agents shipped in `config/demo-agents.toml` (maria, tom, alex).
+    /// The demo agents shipped in `config/demo-agents.toml` (maria, tom, alex, and the admin ada).
     pub fn demo() -> Self {
         Self::parse(DEMO_AGENTS, "config/demo-agents.toml").expect("the demo agents are valid")
     }

@@ -15,8 +15,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
+use super::agents::NewAgentBody;
 use super::desk::{AgentAction, AgentError, IdempotencyKey};
-use super::{AgentApi, ApiError, ApiResponse, Caller, Role, parse_body};
+use super::router::Call;
+use super::{AgentApi, ApiError, ApiResponse, Caller, Role};
 use crate::domain::bot::Lang;
 use crate::domain::ticket::TicketStatus;
 use crate::ports::identity::{Identity, IdentityError, Invitation, ROLES, shown_key};
@@ -128,16 +130,12 @@ impl AgentApi {
         Ok(None)
     }
 
-    pub(super) async fn invite_agent(
-        &self,
-        caller: &Caller,
-        body: &[u8],
-        key: Option<IdempotencyKey<'_>>,
-    ) -> Result<ApiResponse, ApiError> {
+    pub(super) async fn invite_agent(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
+        let caller = &call.caller;
         Self::admin_only(caller, "invite agents")?;
         let identity = self.identity()?;
-        let record_id = audit_id("invite", key.as_ref())?;
-        let mut profile: Value = parse_body(body)?;
+        let record_id = audit_id("invite", call.idempotency_key().as_ref())?;
+        let mut profile: Value = call.body()?;
         let Some(fields) = profile.as_object_mut() else {
             return Err(ApiError::field("body", "must be a JSON object"));
         };
@@ -175,19 +173,30 @@ impl AgentApi {
             body["role"] = json!(identity.role(&agent).await?);
             body["api_key"] = Value::Null;
             body["repeated"] = json!(true);
-            return Ok(ApiResponse::ok(body));
+            return ApiResponse::ok(body);
         }
-        let stored = match self.add_agent(caller, profile.to_string().as_bytes()).await {
-            Ok(created) => created.body,
-            // A profile without an account: an earlier invitation stored it and then failed.
-            Err(e) if e.code == "exists" && identity.role(&agent_id).await?.is_none() => {
-                json!(self.profile(&agent_id).await?)
+        let agent: NewAgentBody = serde_json::from_value(profile).map_err(|e| {
+            let message = e.to_string();
+            // serde names the field in messages such as "unknown field `colour`".
+            let field = message.split('`').nth(1).unwrap_or("body").to_owned();
+            let mut err =
+                ApiError::new(400, "invalid_request", format!("the JSON body: {message}"));
+            err.fields.insert(field, message);
+            err
+        })?;
+        let agent = agent.into_agent()?;
+        let stored = match self.profile(&agent.id).await? {
+            None => {
+                self.desk.store().add_agent(&agent).await?;
+                json!(agent)
             }
-            Err(mut e) => {
-                if e.code == "exists" {
-                    e.fields
-                        .insert("id".to_owned(), "an agent with this id exists".to_owned());
-                }
+            // A profile without an account: an earlier invitation stored it and then failed,
+            // or the agent was added before accounts were managed here.
+            Some(existing) if identity.role(&agent_id).await?.is_none() => json!(existing),
+            Some(_) => {
+                let mut e = ApiError::new(409, "exists", format!("agent {agent_id} exists"));
+                e.fields
+                    .insert("id".to_owned(), "an agent with this id exists".to_owned());
                 return Err(e);
             }
         };
@@ -230,17 +239,17 @@ impl AgentApi {
         });
         // Shown this once: only its digest is kept.
         body["api_key"] = json!(shown_key(&invited));
-        Ok(ApiResponse { status: 201, body })
+        ApiResponse::created(body)
     }
 
     pub(super) async fn edit_agent(
         &self,
-        caller: &Caller,
+        call: &Call<'_, '_>,
         id: &str,
-        body: &[u8],
     ) -> Result<ApiResponse, ApiError> {
+        let caller = &call.caller;
         Self::admin_only(caller, "change agents")?;
-        let b: EditAgentBody = parse_body(body)?;
+        let b: EditAgentBody = call.body()?;
         let mut agent = self
             .profile(id)
             .await?
@@ -317,14 +326,15 @@ impl AgentApi {
             self.desk.refill(id, None).await;
         }
         let role = identity.role(id).await?;
-        Ok(ApiResponse::ok(json!({ "agent": agent, "role": role })))
+        ApiResponse::ok(json!({ "agent": agent, "role": role }))
     }
 
     pub(super) async fn deactivate_agent(
         &self,
-        caller: &Caller,
+        call: &Call<'_, '_>,
         id: &str,
     ) -> Result<ApiResponse, ApiError> {
+        let caller = &call.caller;
         Self::admin_only(caller, "deactivate agents")?;
         if id == caller.agent {
             return Err(ApiError::new(
@@ -420,11 +430,11 @@ impl AgentApi {
             "agent deactivated"
         );
         let agent = self.profile(id).await?;
-        Ok(ApiResponse::ok(json!({
+        ApiResponse::ok(json!({
             "agent": agent,
             "returned_to_queue": returned,
             "routed": routed,
-        })))
+        }))
     }
 }
 
