@@ -441,13 +441,14 @@ async fn an_admin_deactivates_an_agent_and_their_open_ticket_is_routed_again_in_
     // GIVEN a customer whose ticket routing gave to an agent
     f.customer_writes("wamid.deact1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
-    let listed = f.ok("maria", "GET", "/tickets", Value::Null).await;
+    let listed = f.api.ok("maria", "GET", "/tickets", Value::Null).await;
     let ticket = listed["tickets"][0].clone();
     let holder = ticket["assignee"].as_str().expect("assigned").to_owned();
     let id = ticket["id"].as_str().unwrap().to_owned();
 
     // WHEN an admin deactivates that agent
     let r = f
+        .api
         .call(
             Some("key-root"),
             "POST",
@@ -460,6 +461,7 @@ async fn an_admin_deactivates_an_agent_and_their_open_ticket_is_routed_again_in_
 
     // THEN the ticket left them (routed to a free colleague of the team, or queued)
     let now = f
+        .api
         .ok("root", "GET", &format!("/tickets/{id}"), Value::Null)
         .await;
     assert_ne!(now["assignee"].as_str(), Some(holder.as_str()));
@@ -471,7 +473,7 @@ async fn an_admin_deactivates_an_agent_and_their_open_ticket_is_routed_again_in_
         assert_eq!(now["assignee"].as_str(), Some(colleague));
     }
     // AND in the table they are deactivated, offline, with their slot back
-    let agents = f.ok("root", "GET", "/agents", Value::Null).await;
+    let agents = f.api.ok("root", "GET", "/agents", Value::Null).await;
     let gone = agents["agents"]
         .as_array()
         .unwrap()
@@ -486,11 +488,13 @@ async fn an_admin_deactivates_an_agent_and_their_open_ticket_is_routed_again_in_
     );
     // AND their key no longer works
     let me = f
+        .api
         .call(Some(&format!("key-{holder}")), "GET", "/me", Value::Null)
         .await;
     assert_eq!(me.status, 401);
     // AND a repeat finds nothing more to do
     let again = f
+        .api
         .call(
             Some("key-root"),
             "POST",
@@ -504,7 +508,7 @@ async fn an_admin_deactivates_an_agent_and_their_open_ticket_is_routed_again_in_
     );
 
     // WHEN the admin invites someone and changes a colleague's capacity
-    let invited = f
+    let invited = f.api
         .call(
             Some("key-root"),
             "POST",
@@ -515,10 +519,11 @@ async fn an_admin_deactivates_an_agent_and_their_open_ticket_is_routed_again_in_
     assert_eq!(invited.status, 201, "{}", invited.body);
     let key = invited.body["api_key"].as_str().unwrap();
     assert_eq!(
-        f.call(Some(key), "GET", "/me", Value::Null).await.body["agent"],
+        f.api.call(Some(key), "GET", "/me", Value::Null).await.body["agent"],
         "nina"
     );
     let changed = f
+        .api
         .call(
             Some("key-root"),
             "PATCH",
@@ -527,7 +532,7 @@ async fn an_admin_deactivates_an_agent_and_their_open_ticket_is_routed_again_in_
         )
         .await;
     assert_eq!(changed.status, 200, "{}", changed.body);
-    let agents = f.ok("root", "GET", "/agents", Value::Null).await;
+    let agents = f.api.ok("root", "GET", "/agents", Value::Null).await;
     let nina = agents["agents"]
         .as_array()
         .unwrap()
