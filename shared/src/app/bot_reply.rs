@@ -3,7 +3,6 @@
 //! queue item finds the message handled and only finishes what is still pending: no second
 //! reply. A ticket a person owns gets no bot reply.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -13,6 +12,7 @@ use tracing::{error, info, warn};
 use crate::app::analytics::Fact;
 use crate::app::intake::webhook::plan::Content;
 use crate::app::outbox::{OutboxBuilder, OutboxRunner};
+use crate::app::queue_batch::{Order, handle_records};
 use crate::domain::bot::{Bot, BotState, Inbound};
 use crate::domain::consent::{Consent, Keyword};
 use crate::domain::handoff::HandoffItem;
@@ -162,42 +162,19 @@ impl BotReply {
         records: &[QueueRecord],
         deadline: Deadline,
     ) -> Vec<String> {
-        deadline.scope(self.handle_records(records, deadline)).await
-    }
-
-    async fn handle_records(&self, records: &[QueueRecord], deadline: Deadline) -> Vec<String> {
-        let mut failed = Vec::new();
-        let mut blocked: HashSet<String> = HashSet::new();
-        for (n, record) in records.iter().enumerate() {
-            if !deadline.allows_start() {
-                warn!(
-                    left = records.len() - n,
-                    "too little time left before the deadline; the rest of the batch is delivered again"
-                );
-                failed.extend(records[n..].iter().map(|r| r.message_id.clone()));
-                break;
-            }
-            let group = record.group_id.clone().unwrap_or_default();
-            if blocked.contains(&group) {
-                failed.push(record.message_id.clone());
-                continue;
-            }
-            let result = match parse_item(&record.body) {
-                Ok(item) => self.handle(&item).await.map(|outcome| (item, outcome)),
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok((item, outcome)) => {
-                    info!(ticket_id = %item.ticket_id, wamid = %item.wamid.log_ref(), outcome = ?outcome, "customer message handled");
-                }
-                Err(e) => {
-                    // Poison goes to the dead-letter queue after the queue's receive limit.
-                    error!(message_id = %record.message_id, error = %e, retryable = e.is_retryable(), "customer message not handled");
-                    failed.push(record.message_id.clone());
-                    blocked.insert(group);
-                }
-            }
-        }
+        let failed = handle_records(
+            records,
+            deadline,
+            Order::PerGroup,
+            "customer message not handled",
+            |record| async move {
+                let item = parse_item(&record.body)?;
+                let outcome = self.handle(&item).await?;
+                info!(ticket_id = %item.ticket_id, wamid = %item.wamid.log_ref(), outcome = ?outcome, "customer message handled");
+                Ok(())
+            },
+        )
+        .await;
         self.outbox.metrics.flush();
         failed
     }

@@ -12,6 +12,7 @@ use crate::app::agent_api::desk::{AgentDesk, ESCALATION_ACTOR};
 use crate::app::analytics::Fact;
 use crate::app::bot_reply::QueueRecord;
 use crate::app::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
+use crate::app::queue_batch::{Order, handle_records};
 use crate::domain::bot::{BotConfig, Engine, HandoffReason, Priority};
 use crate::domain::handoff::HandoffItem;
 use crate::domain::ids::Wamid;
@@ -114,41 +115,35 @@ impl SlaBreach {
         records: &[QueueRecord],
         deadline: Deadline,
     ) -> Vec<String> {
-        deadline.scope(self.handle_records(records, deadline)).await
-    }
-
-    async fn handle_records(&self, records: &[QueueRecord], deadline: Deadline) -> Vec<String> {
-        let mut failed = Vec::new();
-        for (n, record) in records.iter().enumerate() {
-            if !deadline.allows_start() {
-                tracing::warn!(
-                    left = records.len() - n,
-                    "too little time left before the deadline; the rest of the batch is delivered again"
-                );
-                failed.extend(records[n..].iter().map(|r| r.message_id.clone()));
-                break;
-            }
-            let result = match serde_json::from_str::<TimerPayload>(&record.body) {
-                Ok(p) if p.v == 1 => self.handle(&p).await.map(|fired| (p, fired)),
-                Ok(p) => Err(HandlerError::Poison(format!(
-                    "timer payload version {} is not 1",
-                    p.v
-                ))),
-                Err(e) => Err(HandlerError::Poison(format!(
-                    "body is not a timer payload: {e}"
-                ))),
-            };
-            match result {
-                Ok((p, fired)) => info!(
+        let failed = handle_records(
+            records,
+            deadline,
+            Order::None,
+            "SLA timer not handled",
+            |record| async move {
+                let p = match serde_json::from_str::<TimerPayload>(&record.body) {
+                    Ok(p) if p.v == 1 => p,
+                    Ok(p) => {
+                        return Err(HandlerError::Poison(format!(
+                            "timer payload version {} is not 1",
+                            p.v
+                        )));
+                    }
+                    Err(e) => {
+                        return Err(HandlerError::Poison(format!(
+                            "body is not a timer payload: {e}"
+                        )));
+                    }
+                };
+                let fired = self.handle(&p).await?;
+                info!(
                     ticket_id = %p.ticket_id, target = p.target.as_str(), stage = p.stage, outcome = ?fired,
                     "SLA timer handled"
-                ),
-                Err(e) => {
-                    tracing::error!(message_id = %record.message_id, error = %e, retryable = e.is_retryable(), "SLA timer not handled");
-                    failed.push(record.message_id.clone());
-                }
-            }
-        }
+                );
+                Ok(())
+            },
+        )
+        .await;
         self.outbox.metrics.flush();
         failed
     }
