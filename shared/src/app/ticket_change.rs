@@ -15,6 +15,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use tracing::{error, warn};
 
+use crate::app::analytics::Fact;
 use crate::app::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
 use crate::domain::ids::{IdError, TicketId, Wamid};
 use crate::domain::sla::{SlaClocks, SlaConfig, SlaEvent, TicketFacts};
@@ -87,6 +88,8 @@ pub struct Draft {
     pub sla: Option<SlaUpdate>,
     /// The customer message this change answers (stored handled with it).
     pub message: Option<MessageRecord>,
+    /// A fact counted after the SLA clocks are planned, so their outcome is in the count.
+    pub stats_after_sla: Option<Fact>,
     key: ChangeKey,
     actor: String,
 }
@@ -103,6 +106,7 @@ impl Draft {
             now,
             sla: None,
             message: None,
+            stats_after_sla: None,
             key: key.clone(),
             actor: actor.to_owned(),
         }
@@ -261,6 +265,9 @@ impl TicketChanger {
                 Decision::Write(outcome) => outcome,
             };
             self.replan(&mut draft);
+            if let Some(fact) = draft.stats_after_sla.take() {
+                draft.outbox.stats(&draft.next, fact, now);
+            }
             let entries = std::mem::replace(
                 &mut draft.outbox,
                 OutboxBuilder::new(id, key.outbox_key().clone()),
