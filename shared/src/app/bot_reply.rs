@@ -25,12 +25,9 @@ use crate::platform::deadline::Deadline;
 use crate::ports::clock::Clock;
 use crate::ports::notify::{Audience, Notification, Notifier};
 use crate::ports::queue::{InboundQueueItem, Queue};
-use crate::ports::store::{
-    MessageRecord, OutboxKind, TicketStore,
-};
+use crate::ports::store::{MessageRecord, OutboxKind, TicketStore};
 use crate::ports::timers::Timers;
 use crate::ports::whatsapp::{RetryPolicy, Template, WhatsAppClient};
-
 
 pub use crate::app::outbox::HandlerError as BotReplyError;
 
@@ -506,9 +503,7 @@ fn answered(
     }
     draft.next.with_bot(opened);
     if let Some(handoff) = turn.handoff {
-        draft
-            .next
-            .hand_over(handoff.priority, handoff.reason, now);
+        draft.next.hand_over(handoff.priority, handoff.reason, now);
         draft.outbox.stats(&draft.next, Fact::HandedOff, now);
         let item = HandoffItem::for_ticket(
             ticket,
@@ -541,7 +536,12 @@ fn answered(
     if turn.resolved {
         draft.sla_event(SlaEvent::Resolved, now);
     }
-    if draft.next.bot.as_ref().is_some_and(|b| b.awaiting_confirmation) {
+    if draft
+        .next
+        .bot
+        .as_ref()
+        .is_some_and(|b| b.awaiting_confirmation)
+    {
         draft.sla_event(SlaEvent::BotAnswered, now);
     }
     if turn.resolved && turn.handoff.is_none() {

@@ -86,9 +86,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_record_holds_back_the_rest_of_its_group_on_a_fifo_queue() {
-        let records = [record("a", "1"), record("b", "1"), record("c", "1"), record("d", "2")];
-        let failed =
-            handle_records(&records, Deadline::none(), Order::PerGroup, "x", fail_b).await;
+        let records = [
+            record("a", "1"),
+            record("b", "1"),
+            record("c", "1"),
+            record("d", "2"),
+        ];
+        let failed = handle_records(&records, Deadline::none(), Order::PerGroup, "x", fail_b).await;
         assert_eq!(failed, ["b", "c"]);
     }
 

@@ -25,12 +25,9 @@ use crate::platform::deadline::Deadline;
 use crate::ports::clock::Clock;
 use crate::ports::notify::{Audience, Notification, Notifier};
 use crate::ports::queue::Queue;
-use crate::ports::store::{
-    Activity, ActivityKind, Agent, OutboxKind, SlaMark, TicketStore,
-};
+use crate::ports::store::{Activity, ActivityKind, Agent, OutboxKind, SlaMark, TicketStore};
 use crate::ports::timers::Timers;
 use crate::ports::whatsapp::{RetryPolicy, WhatsAppClient};
-
 
 pub struct SlaBreach {
     store: Arc<dyn TicketStore>,
@@ -77,15 +74,15 @@ impl SlaBreach {
                 store: ports.store.clone(),
                 sla: Some(sla.clone()),
                 outbox: OutboxRunner {
-                timers: Some(ports.timers),
-                notifier: Some(ports.notifier),
-                ..OutboxRunner::new(
-                    ports.store.clone(),
-                    ports.whatsapp,
-                    ports.handoffs,
-                    ports.clock.clone(),
-                )
-            },
+                    timers: Some(ports.timers),
+                    notifier: Some(ports.notifier),
+                    ..OutboxRunner::new(
+                        ports.store.clone(),
+                        ports.whatsapp,
+                        ports.handoffs,
+                        ports.clock.clone(),
+                    )
+                },
             },
             store: ports.store,
             bot,
@@ -166,14 +163,14 @@ impl SlaBreach {
             breach: self,
             payload,
         };
-        let changed = self
-            .changer
-            .change(payload.ticket_id, &key, &stage)
-            .await?;
+        let changed = self.changer.change(payload.ticket_id, &key, &stage).await?;
         let fired = changed.outcome;
         if changed.written && matches!(fired, Fired::Level { level: 1, .. }) {
             // Counted at the write that records it, so once per breach.
-            self.changer.outbox.metrics.sla_breach(payload.target.as_str());
+            self.changer
+                .outbox
+                .metrics
+                .sla_breach(payload.target.as_str());
         }
         if changed.written || fired == Fired::Repeat {
             // Also after a repeat: the placing a crash may have cut short.

@@ -483,7 +483,10 @@ mod tests {
         t.csat_asked_at = Some(at(1));
         t.with_bot(true);
         assert_eq!(t.status, TicketStatus::Bot);
-        assert_eq!((t.assignee, t.csat_asked_at, t.resolved_at), (None, None, None));
+        assert_eq!(
+            (t.assignee, t.csat_asked_at, t.resolved_at),
+            (None, None, None)
+        );
         let mut kept = bot_ticket();
         kept.assignee = Some("maria".into());
         kept.with_bot(false);

@@ -2,8 +2,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
 use crate::app::outbox::OutboundEntry;
-use crate::ports::store::{ActivityKind, OutboxKind};
 use crate::ports::clock::Clock;
+use crate::ports::store::{ActivityKind, OutboxKind};
 use crate::ports::whatsapp::{OutboundBody, WhatsAppError};
 use crate::testkit::{World, save, world};
 
@@ -222,7 +222,11 @@ async fn a_missing_ticket_is_the_changes_own_error() {
     let w = world().await;
     let key = ChangeKey::parse("test.6").unwrap();
     let err = changer(&w)
-        .change(TicketId::new(w.clock.now()), &key, &Categorise::new(&w, "billing"))
+        .change(
+            TicketId::new(w.clock.now()),
+            &key,
+            &Categorise::new(&w, "billing"),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, HandlerError::Poison(_)), "{err}");

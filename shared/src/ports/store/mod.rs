@@ -524,8 +524,10 @@ pub trait TicketStore: Send + Sync {
 
     /// Stores a ticket change atomically, if the ticket is still at `ticket.version - 1`, the
     /// message (if any) not yet handled and none of its outbox or activity ids stored.
-    async fn commit_bot_turn(&self, turn: &TicketChangeWrite<'_>)
-    -> Result<TurnOutcome, StoreError>;
+    async fn commit_bot_turn(
+        &self,
+        turn: &TicketChangeWrite<'_>,
+    ) -> Result<TurnOutcome, StoreError>;
 
     /// The outbox of the turn that answered `inbound`, in order.
     async fn outbox(
