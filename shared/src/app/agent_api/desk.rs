@@ -613,6 +613,29 @@ impl TicketChange for Request<'_> {
                 current: ticket.version,
             });
         }
+        let (reads, claim) = self.check(ticket).await?;
+        if let Some(agent) = claim {
+            self.desk.claim(agent).await?;
+        }
+        Ok(Gathered {
+            input: reads,
+            claimed: claim.map(str::to_owned),
+        })
+    }
+
+    fn decide(
+        &self,
+        ticket: &Ticket,
+        reads: Reads,
+        draft: &mut Draft,
+    ) -> Result<Decision<Option<String>>, AgentError> {
+        decide(self, ticket, reads, draft)
+    }
+}
+
+impl<'a> Request<'a> {
+    /// Whether the action fits the ticket, what it reads, and whose slot it takes.
+    async fn check(&self, ticket: &Ticket) -> Result<(Reads, Option<&'a str>), AgentError> {
         let (desk, actor) = (self.desk, self.actor);
         let now = desk.clock.now();
         let closed = ticket.is_closed();
@@ -688,78 +711,78 @@ impl TicketChange for Request<'_> {
                 claim = Some(actor);
             }
         }
-        if let Some(agent) = claim {
-            desk.claim(agent).await?;
-        }
-        Ok(Gathered {
-            input: reads,
-            claimed: claim.map(str::to_owned),
-        })
+        Ok((reads, claim))
     }
+}
 
-    fn decide(
-        &self,
-        ticket: &Ticket,
-        reads: Reads,
-        draft: &mut Draft,
-    ) -> Result<Decision<Option<String>>, AgentError> {
-        let actor = self.actor;
-        // Running SLA clocks are planned again after every action.
-        draft.sla = Some(SlaUpdate::default());
-        let release = match self.action {
-            AgentAction::Reply { text } => {
-                let body = OutboundBody::Text { body: text.clone() };
-                write_to_customer(ticket, actor, body, false, draft);
-                None
-            }
-            AgentAction::SendTemplate { template } => {
-                draft.log(
-                    ActivityKind::TemplateSent,
-                    Some(template.name.clone()),
-                    Vec::new(),
-                );
-                let body = OutboundBody::Template(template.clone());
-                write_to_customer(ticket, actor, body, true, draft);
-                None
-            }
-            AgentAction::Note { text } => {
-                note(ticket, actor, text, reads.mentions, draft);
-                None
-            }
-            AgentAction::Assign { agent } => assign(ticket, actor, agent.as_deref(), draft),
-            AgentAction::Update { priority, category } => {
-                update(self.desk.changer.sla.as_deref(), *priority, category, draft);
-                None
-            }
-            AgentAction::SetPending => {
-                draft.next.status = TicketStatus::PendingCustomer;
-                draft.log(ActivityKind::Pending, None, Vec::new());
-                draft.sla_event(SlaEvent::Paused, draft.now);
-                None
-            }
-            AgentAction::Resolve => resolve(ticket, actor, reads.consent, draft),
-            AgentAction::Reopen => {
-                draft.next.reopen(actor);
-                draft.log(ActivityKind::Reopened, None, Vec::new());
-                if let Some(clocks) = draft.next.sla.as_mut() {
-                    clocks.apply(SlaEvent::Resumed, draft.now);
-                }
-                draft.sla_event(SlaEvent::Reopened, draft.now);
-                None
-            }
-        };
-        if let Some(previous) = &release {
-            // The ticket left that agent: their slot comes back once the change is stored,
-            // first of all its effects, exactly once however often the request is repeated.
-            draft.outbox.push_first(
-                OutboxKind::Release,
-                &CapacityRelease {
-                    agent: previous.clone(),
-                },
-            );
+/// What becomes of the ticket: one function per action.
+fn decide(
+    request: &Request<'_>,
+    ticket: &Ticket,
+    reads: Reads,
+    draft: &mut Draft,
+) -> Result<Decision<Option<String>>, AgentError> {
+    let actor = request.actor;
+    // Running SLA clocks are planned again after every action.
+    draft.sla = Some(SlaUpdate::default());
+    let release = match request.action {
+        AgentAction::Reply { text } => {
+            let body = OutboundBody::Text { body: text.clone() };
+            write_to_customer(ticket, actor, body, false, draft);
+            None
         }
-        Ok(Decision::Write(release))
+        AgentAction::SendTemplate { template } => {
+            draft.log(
+                ActivityKind::TemplateSent,
+                Some(template.name.clone()),
+                Vec::new(),
+            );
+            let body = OutboundBody::Template(template.clone());
+            write_to_customer(ticket, actor, body, true, draft);
+            None
+        }
+        AgentAction::Note { text } => {
+            note(ticket, actor, text, reads.mentions, draft);
+            None
+        }
+        AgentAction::Assign { agent } => assign(ticket, actor, agent.as_deref(), draft),
+        AgentAction::Update { priority, category } => {
+            update(
+                request.desk.changer.sla.as_deref(),
+                *priority,
+                category,
+                draft,
+            );
+            None
+        }
+        AgentAction::SetPending => {
+            draft.next.status = TicketStatus::PendingCustomer;
+            draft.log(ActivityKind::Pending, None, Vec::new());
+            draft.sla_event(SlaEvent::Paused, draft.now);
+            None
+        }
+        AgentAction::Resolve => resolve(ticket, actor, reads.consent, draft),
+        AgentAction::Reopen => {
+            draft.next.reopen(actor);
+            draft.log(ActivityKind::Reopened, None, Vec::new());
+            if let Some(clocks) = draft.next.sla.as_mut() {
+                clocks.apply(SlaEvent::Resumed, draft.now);
+            }
+            draft.sla_event(SlaEvent::Reopened, draft.now);
+            None
+        }
+    };
+    if let Some(previous) = &release {
+        // The ticket left that agent: their slot comes back once the change is stored,
+        // first of all its effects, exactly once however often the request is repeated.
+        draft.outbox.push_first(
+            OutboxKind::Release,
+            &CapacityRelease {
+                agent: previous.clone(),
+            },
+        );
     }
+    Ok(Decision::Write(release))
 }
 
 /// A reply or a template to the customer; an unassigned ticket becomes the writer's (their
