@@ -16,7 +16,7 @@ use crate::app::queue_batch::{Order, handle_records};
 use crate::app::ticket_change::{
     ChangeKey, Decision, Draft, Gathered, SlaUpdate, TicketChange, TicketChanger,
 };
-use crate::domain::bot::{Bot, BotState, Inbound};
+use crate::domain::bot::{BotState, Inbound};
 use crate::domain::consent::{Consent, Keyword};
 use crate::domain::handoff::HandoffItem;
 use crate::domain::sla::{SlaConfig, SlaEvent};
@@ -30,6 +30,10 @@ use crate::ports::timers::Timers;
 use crate::ports::whatsapp::{RetryPolicy, Template, WhatsAppClient};
 
 pub use crate::app::outbox::HandlerError as BotReplyError;
+
+mod bot;
+
+pub use bot::Bot;
 
 /// What happened to one message, for the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
