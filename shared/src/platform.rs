@@ -4,6 +4,7 @@
 
 pub(crate) mod aws;
 pub mod config;
+pub mod config_file;
 pub mod deadline;
 pub mod lambda;
 pub mod metrics;
