@@ -6,6 +6,7 @@ pub(crate) mod aws;
 pub mod config;
 pub mod config_file;
 pub mod deadline;
+pub mod handlers;
 pub mod lambda;
 pub mod metrics;
 pub mod telemetry;
