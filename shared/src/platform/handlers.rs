@@ -26,12 +26,12 @@ use crate::platform::config::{
 use crate::platform::metrics::Metrics;
 use crate::platform::wiring::StartError;
 use crate::ports::clock::Clock;
-use crate::ports::media::{MediaArchive, MediaPolicy, MediaSource, MediaStore};
-use crate::ports::notify::Notifier;
-use crate::ports::orders::{OrderLookup, Unconfigured};
-use crate::ports::queue::Queue;
-use crate::ports::store::TicketStore;
-use crate::ports::timers::Timers;
+use crate::ports::media::{MediaArchive, MediaPolicy, MediaSource, MediaStore, MemoryMediaStore};
+use crate::ports::notify::{MemoryNotifier, Notifier};
+use crate::ports::orders::{MemoryOrders, OrderLookup, Unconfigured};
+use crate::ports::queue::{MemoryQueue, Queue};
+use crate::ports::store::{MemoryStore, TicketStore};
+use crate::ports::timers::{MemoryTimers, Timers};
 use crate::ports::whatsapp::{Template, WhatsAppClient};
 
 /// What the handlers talk to. The store, the clock and the shop's orders every function has; the
@@ -89,6 +89,52 @@ impl Ports {
 
     fn notify(&self) -> Result<Arc<dyn Notifier>, ConfigError> {
         need(&self.notify, HELPDESK_SLA_TOPIC_ARN)
+    }
+}
+
+impl Ports {
+    /// Ports over `memory`, with `whatsapp` and the demo shop's orders (no media source: set
+    /// `media_source` when WhatsApp can serve media).
+    pub fn memory(
+        memory: &MemoryPorts,
+        clock: Arc<dyn Clock>,
+        whatsapp: Arc<dyn WhatsAppClient>,
+    ) -> Self {
+        Self {
+            inbound: Some(memory.inbound.clone()),
+            handoffs: Some(memory.handoffs.clone()),
+            timers: Some(memory.timers.clone()),
+            whatsapp: Some(whatsapp),
+            orders: Arc::new(MemoryOrders::demo()),
+            media: Some(memory.media.clone()),
+            notify: Some(memory.notifier.clone()),
+            ..Self::new(memory.store.clone(), clock)
+        }
+    }
+}
+
+/// The in-memory adapters behind [`Ports::memory`], kept as they are so the local runner and
+/// the tests can look at (and inject faults into) what the handlers did.
+#[derive(Clone)]
+pub struct MemoryPorts {
+    pub store: Arc<MemoryStore>,
+    pub inbound: Arc<MemoryQueue>,
+    pub handoffs: Arc<MemoryQueue>,
+    pub timers: Arc<MemoryTimers>,
+    pub notifier: Arc<MemoryNotifier>,
+    pub media: Arc<MemoryMediaStore>,
+}
+
+impl MemoryPorts {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store: Arc::new(MemoryStore::new()),
+            inbound: Arc::new(MemoryQueue::new(clock.clone())),
+            handoffs: Arc::new(MemoryQueue::new(clock)),
+            timers: Arc::new(MemoryTimers::new()),
+            notifier: Arc::new(MemoryNotifier::new()),
+            media: Arc::new(MemoryMediaStore::new()),
+        }
     }
 }
 
@@ -268,7 +314,6 @@ pub fn agent_handoff(ports: &Ports, settings: &Settings) -> Result<Router, Start
 mod tests {
     use super::*;
     use crate::ports::clock::SystemClock;
-    use crate::ports::store::MemoryStore;
 
     #[test]
     fn a_handler_without_a_port_it_needs_names_the_variable() {
