@@ -8,6 +8,7 @@ pub mod config_file;
 pub mod deadline;
 pub mod handlers;
 pub mod lambda;
+pub mod live_config;
 pub mod metrics;
 pub mod telemetry;
 pub mod tls;
