@@ -54,7 +54,9 @@ impl<'a> Command<'a> {
                     name: flag("--name"),
                 },
                 None => {
-                    return Err("usage: helpdesk-local say TEXT [--from WA_ID] [--name NAME]".into());
+                    return Err(
+                        "usage: helpdesk-local say TEXT [--from WA_ID] [--name NAME]".into(),
+                    );
                 }
             },
             Some("bot") if args.get(1).map(String::as_str) == Some("eval") => {
@@ -90,7 +92,11 @@ impl<'a> Command<'a> {
             Some("provision") => Self::Provision {
                 prefix: flag("--prefix").unwrap_or("local"),
             },
-            Some("gdpr") => match (args.get(1).map(String::as_str), flag("--wa-id"), flag("--by")) {
+            Some("gdpr") => match (
+                args.get(1).map(String::as_str),
+                flag("--wa-id"),
+                flag("--by"),
+            ) {
                 (Some(action @ ("export" | "erase")), Some(wa_id), Some(by)) => {
                     Self::Gdpr { action, wa_id, by }
                 }
@@ -126,7 +132,12 @@ mod tests {
 
     #[test]
     fn no_command_or_a_serve_flag_first_means_serve() {
-        for line in ["", "serve --aws", "--aws --demo-agents", "--listen 0.0.0.0:9000"] {
+        for line in [
+            "",
+            "serve --aws",
+            "--aws --demo-agents",
+            "--listen 0.0.0.0:9000",
+        ] {
             let a = args(line);
             assert!(
                 matches!(Command::parse(&a), Ok(Command::Serve(_))),
@@ -159,7 +170,10 @@ mod tests {
         for (line, usage) in [
             ("say", "usage: helpdesk-local say"),
             ("send", "usage: helpdesk-local send FILE"),
-            ("gdpr export --wa-id 4915100000001", "usage: helpdesk-local gdpr"),
+            (
+                "gdpr export --wa-id 4915100000001",
+                "usage: helpdesk-local gdpr",
+            ),
             ("frobnicate", "unknown command \"frobnicate\""),
         ] {
             let a = args(line);

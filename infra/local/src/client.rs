@@ -13,7 +13,12 @@ pub async fn send_file(env: &Env, file: &str) -> Result<(), Failure> {
     post(env, &body).await
 }
 
-pub async fn say(env: &Env, text: &str, from: Option<&str>, name: Option<&str>) -> Result<(), Failure> {
+pub async fn say(
+    env: &Env,
+    text: &str,
+    from: Option<&str>,
+    name: Option<&str>,
+) -> Result<(), Failure> {
     let to = from.unwrap_or("4915112345678");
     // "#menu.returns" taps the button with that id.
     let mut message = serde_json::json!({ "from": to, "name": name.unwrap_or("Anna Müller") });

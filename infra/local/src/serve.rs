@@ -377,4 +377,3 @@ async fn pump_timers(
         }
     }
 }
-

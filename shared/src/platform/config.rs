@@ -45,6 +45,7 @@ pub const DEFAULT_WHATSAPP_API_VERSION: &str = "v23.0";
 
 const SSM_PREFIX: &str = "ssm:";
 
+pub(crate) use crate::platform::config_file::line_of;
 pub use crate::platform::config_file::{ConfigFileError, parse_toml, read_config_file};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

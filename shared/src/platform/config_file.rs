@@ -106,10 +106,12 @@ pub(crate) fn line_of(source: &str, value: &str) -> Option<usize> {
 
 /// The line of the first `key = ...` assignment in the source: where a bad number was written.
 pub(crate) fn line_of_key(source: &str, key: &str) -> Option<usize> {
-    source.lines().position(|line| {
-        line.trim_start()
-            .strip_prefix(key)
-            .is_some_and(|rest| rest.trim_start().starts_with('='))
-    })
-    .map(|i| i + 1)
+    source
+        .lines()
+        .position(|line| {
+            line.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
 }

@@ -164,7 +164,8 @@ impl Ports {
                 None => None,
             };
             ports.orders = Arc::new(
-                HttpOrders::new(&orders.url, token).map_err(|e| StartError::Client(e.to_string()))?,
+                HttpOrders::new(&orders.url, token)
+                    .map_err(|e| StartError::Client(e.to_string()))?,
             );
         }
         ports.media = settings.media_bucket.as_deref().map(|bucket| {

@@ -713,15 +713,24 @@ mod tests {
 
     /// The 1-based line of the first occurrence of `text` in the shipped policies.
     fn line_in_default(text: &str) -> usize {
-        DEFAULT_SLA[..DEFAULT_SLA.find(text).unwrap()].matches('\n').count() + 1
+        DEFAULT_SLA[..DEFAULT_SLA.find(text).unwrap()]
+            .matches('\n')
+            .count()
+            + 1
     }
 
     #[test]
     fn configuration_errors_name_the_line_of_the_bad_value() {
         let cases = [
             ("calendar = \"always\"", "calendar = \"allways\""),
-            ("first_response = \"15m\"", "first_response = \"15 minutes\""),
-            ("default_policy = \"standard\"", "default_policy = \"normal\""),
+            (
+                "first_response = \"15m\"",
+                "first_response = \"15 minutes\"",
+            ),
+            (
+                "default_policy = \"standard\"",
+                "default_policy = \"normal\"",
+            ),
             ("\"raise_priority\"", "\"raise_prio\""),
             ("warning_percent = ", "warning_percent = 0 #"),
         ];
