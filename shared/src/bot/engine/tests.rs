@@ -687,6 +687,35 @@ fn a_customer_who_asks_something_else_instead_of_the_postcode_leaves_the_order()
 }
 
 #[test]
+fn a_menu_number_or_title_instead_of_the_postcode_is_the_menu_choice() {
+    for (typed, flow) in [
+        ("2", "returns"),
+        ("Rücksendung", "returns"),
+        ("1", "order_status"),
+    ] {
+        let mut chat = Chat::new();
+        let turn = chat.say("Bestellung 100234 verfolgen");
+        chat.lookup(turn, Lookup::NotYours);
+        assert!(chat.state.awaiting_postcode);
+        assert_eq!(chat.state.failed_attempts, 1);
+        // WHEN the customer picks from the menu instead of giving the postcode
+        let turn = chat.say(typed);
+        // THEN the choice is taken, and it is no wrong postcode
+        assert_eq!(asked(&turn), None, "{typed}");
+        assert!(turn.handoff.is_none(), "{typed}");
+        assert!(!chat.state.awaiting_postcode, "{typed}");
+        assert!(chat.state.failed_attempts <= 1, "{typed}: not counted as a miss");
+        assert_eq!(chat.state.order_id, None, "{typed}");
+        assert_eq!(
+            chat.state.flow.as_deref().or(chat.state.topic.as_deref()),
+            Some(flow),
+            "{typed}: {:?}",
+            bodies(&turn)
+        );
+    }
+}
+
+#[test]
 fn postcodes_are_read_from_short_answers_only() {
     assert_eq!(postcode_in("10115"), Some("10115".into()));
     assert_eq!(postcode_in(" sw1a 1aa "), Some("SW1A1AA".into()));
