@@ -20,15 +20,37 @@ pub const TRAINING: &str = include_str!("../../../config/bot-train.tsv");
 /// The label of messages the bot should not claim to understand.
 pub const NONE: &str = "none";
 
-// Chosen by five-fold cross-validation on the training split (never on the test split):
-// `cargo test -p helpdesk --lib cross_validation -- --ignored --nocapture`.
-const EPOCHS: usize = 30;
-const LEARNING_RATE: f32 = 0.6;
-const DECAY: f32 = 0.02;
-const L2: f32 = 1e-5;
-const TERM_WEIGHT: f32 = 2.0;
-const CHAR_WEIGHT: f32 = 0.5;
-const BIGRAM_WEIGHT: f32 = 0.5;
+/// The model's settings. The defaults were chosen by five-fold cross-validation on the training
+/// split (never on the test or holdout sets):
+/// `cargo test -p helpdesk --lib cross_validation -- --ignored --nocapture`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    pub epochs: usize,
+    pub learning_rate: f32,
+    pub decay: f32,
+    pub l2: f32,
+    pub term_weight: f32,
+    pub char_weight: f32,
+    pub bigram_weight: f32,
+    /// How much rare labels weigh up: each example's gradient is scaled by
+    /// `(mean label count / its label's count) ^ class_balance` (0: no balancing).
+    pub class_balance: f32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            epochs: 30,
+            learning_rate: 0.6,
+            decay: 0.02,
+            l2: 1e-5,
+            term_weight: 2.0,
+            char_weight: 0.5,
+            bigram_weight: 0.5,
+            class_balance: 0.0,
+        }
+    }
+}
 
 const TERM: u8 = b'T';
 const STEM: u8 = b'S';
@@ -93,6 +115,15 @@ impl Model {
     /// Trains on `examples` (deterministic: same examples, same model). `synonyms` are the
     /// configuration's synonym groups (canonical word -> words).
     pub fn train(synonyms: &[(String, Vec<String>)], examples: &[Labelled]) -> Self {
+        Self::train_with(synonyms, examples, Settings::default())
+    }
+
+    /// [`Model::train`] with other settings (for choosing them by cross-validation).
+    pub fn train_with(
+        synonyms: &[(String, Vec<String>)],
+        examples: &[Labelled],
+        settings: Settings,
+    ) -> Self {
         let mut labels: Vec<String> = Vec::new();
         for e in examples {
             if !labels.contains(&e.label) {
@@ -106,7 +137,7 @@ impl Model {
                 texts.push(e.text.clone());
             }
         }
-        let analyzer = Analyzer::new(synonyms, &grouped);
+        let analyzer = Analyzer::new(synonyms, &grouped, settings);
         let mut index: HashMap<u64, u32> = HashMap::new();
         let mut rows: Vec<(usize, Vec<(u32, f32)>)> = Vec::with_capacity(examples.len());
         let mut features = Vec::new();
@@ -123,12 +154,21 @@ impl Model {
             rows.push((y, x));
         }
         let k = labels.len();
+        let mut counts = vec![0usize; k];
+        for (y, _) in &rows {
+            counts[*y] += 1;
+        }
+        let mean = rows.len() as f32 / k.max(1) as f32;
+        let class_weight: Vec<f32> = counts
+            .iter()
+            .map(|&n| (mean / n.max(1) as f32).powf(settings.class_balance))
+            .collect();
         let mut weights = vec![0.0f32; index.len() * k];
         let mut bias = vec![0.0f32; k];
         let mut order: Vec<usize> = (0..rows.len()).collect();
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut p = vec![0.0f32; k];
-        for epoch in 0..EPOCHS {
+        for epoch in 0..settings.epochs {
             // A fixed pseudo-random order per epoch (Fisher-Yates with a constant seed).
             for i in (1..order.len()).rev() {
                 seed = seed
@@ -136,17 +176,18 @@ impl Model {
                     .wrapping_add(1_442_695_040_888_963_407);
                 order.swap(i, (seed >> 33) as usize % (i + 1));
             }
-            let lr = LEARNING_RATE / (1.0 + epoch as f32 * DECAY);
+            let lr = settings.learning_rate / (1.0 + epoch as f32 * settings.decay);
             for &r in &order {
                 let (y, x) = &rows[r];
                 scores(&weights, &bias, k, x, &mut p);
                 softmax(&mut p);
+                let cw = class_weight[*y];
                 for c in 0..k {
-                    let g = p[c] - f32::from(u8::from(c == *y));
+                    let g = cw * (p[c] - f32::from(u8::from(c == *y)));
                     bias[c] -= lr * g;
                     for &(f, v) in x {
                         let w = &mut weights[f as usize * k + c];
-                        *w -= lr * (g * v + L2 * *w);
+                        *w -= lr * (g * v + settings.l2 * *w);
                     }
                 }
             }
@@ -256,10 +297,15 @@ struct Analyzer {
     vocabulary: HashSet<String>,
     /// Their German stems, for splitting compounds.
     stems: HashSet<String>,
+    settings: Settings,
 }
 
 impl Analyzer {
-    fn new(synonyms: &[(String, Vec<String>)], examples: &[(String, Vec<String>)]) -> Self {
+    fn new(
+        synonyms: &[(String, Vec<String>)],
+        examples: &[(String, Vec<String>)],
+        settings: Settings,
+    ) -> Self {
         let matcher = Matcher::new(synonyms, examples);
         let mut vocabulary = HashSet::new();
         for text in examples
@@ -278,6 +324,7 @@ impl Analyzer {
             matcher,
             vocabulary,
             stems,
+            settings,
         }
     }
 
@@ -315,16 +362,16 @@ impl Analyzer {
                 pair.extend_from_slice(prev.as_bytes());
                 pair.push(b' ');
                 pair.extend_from_slice(de.as_bytes());
-                out.push((hash(BIGRAM, &pair), BIGRAM_WEIGHT));
+                out.push((hash(BIGRAM, &pair), self.settings.bigram_weight));
             }
             if corrected.is_none() && !self.vocabulary.contains(word) {
                 self.compound(word, out);
             }
-            char_grams(word, out);
+            char_grams(word, self.settings.char_weight, out);
             previous = Some(de.into_owned());
         }
         for term in self.matcher.terms(text) {
-            out.push((hash(TERM, term.as_bytes()), TERM_WEIGHT));
+            out.push((hash(TERM, term.as_bytes()), self.settings.term_weight));
         }
         out.sort_unstable_by_key(|(h, _)| *h);
         out.dedup_by(|later, first| {
@@ -372,14 +419,14 @@ impl Analyzer {
     }
 }
 
-fn char_grams(word: &str, out: &mut Vec<(u64, f32)>) {
+fn char_grams(word: &str, weight: f32, out: &mut Vec<(u64, f32)>) {
     let mut padded = Vec::with_capacity(word.len() + 2);
     padded.push(b'^');
     padded.extend_from_slice(word.as_bytes());
     padded.push(b'$');
     for n in [3, 4] {
         for gram in padded.windows(n) {
-            out.push((hash(CHARS, gram), CHAR_WEIGHT));
+            out.push((hash(CHARS, gram), weight));
         }
     }
 }
