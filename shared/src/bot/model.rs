@@ -6,8 +6,10 @@
 //! unknown compounds) and emoji. Classifier: multinomial logistic regression (softmax), so the
 //! score of an intent is a probability the engine can hold against a threshold.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -97,7 +99,7 @@ pub struct Model {
     labels: Vec<String>,
     analyzer: Analyzer,
     /// Feature hash -> row of `weights`.
-    index: HashMap<u64, u32>,
+    index: FnvMap<u64, u32>,
     weights: Vec<f32>,
     bias: Vec<f32>,
 }
@@ -138,7 +140,7 @@ impl Model {
             }
         }
         let analyzer = Analyzer::new(synonyms, &grouped, settings);
-        let mut index: HashMap<u64, u32> = HashMap::new();
+        let mut index: FnvMap<u64, u32> = FnvMap::default();
         let mut rows: Vec<(usize, Vec<(u32, f32)>)> = Vec::with_capacity(examples.len());
         let mut features = Vec::new();
         for e in examples {
@@ -294,10 +296,24 @@ struct Analyzer {
     /// Synonyms to canonical terms, typo correction.
     matcher: Matcher,
     /// Every normalized word of the configuration and the training messages.
-    vocabulary: HashSet<String>,
+    vocabulary: HashSet<String, BuildHasherDefault<Fnv>>,
     /// Their German stems, for splitting compounds.
-    stems: HashSet<String>,
+    stems: HashSet<String, BuildHasherDefault<Fnv>>,
     settings: Settings,
+    /// The features of every vocabulary word, computed once (stemming, compound splitting and
+    /// character n-grams cost most of a decision); other words are analysed when they come.
+    tokens: FnvMap<Box<str>, Token>,
+}
+
+/// What one word contributes to a message's features.
+#[derive(Debug, Clone)]
+struct Token {
+    /// The German stem of the (typo-corrected) word: one half of a bigram.
+    stem: Box<str>,
+    /// Stems, compound parts, character n-grams.
+    features: Box<[(u64, f32)]>,
+    /// The word's canonical terms (when it is not part of a multi-word synonym).
+    terms: Box<[(u64, f32)]>,
 }
 
 impl Analyzer {
@@ -307,7 +323,7 @@ impl Analyzer {
         settings: Settings,
     ) -> Self {
         let matcher = Matcher::new(synonyms, examples);
-        let mut vocabulary = HashSet::new();
+        let mut vocabulary: HashSet<String, BuildHasherDefault<Fnv>> = HashSet::default();
         for text in examples
             .iter()
             .flat_map(|(_, e)| e)
@@ -320,11 +336,54 @@ impl Analyzer {
             .filter(|w| w.len() >= 4)
             .map(|w| GERMAN.stem(w).into_owned())
             .collect();
-        Self {
+        let mut analyzer = Self {
             matcher,
             vocabulary,
             stems,
             settings,
+            tokens: FnvMap::default(),
+        };
+        let mut words: Vec<&String> = analyzer
+            .vocabulary
+            .iter()
+            .filter(|w| !is_number(w))
+            .collect();
+        words.sort_unstable();
+        let tokens = words
+            .into_iter()
+            .map(|w| (w.as_str().into(), analyzer.token(w)))
+            .collect();
+        analyzer.tokens = tokens;
+        analyzer
+    }
+
+    /// The features of one (normalized, non-number) word.
+    fn token(&self, raw: &str) -> Token {
+        let corrected = if self.vocabulary.contains(raw) {
+            None
+        } else {
+            self.matcher.correct(raw)
+        };
+        let word = corrected.as_deref().unwrap_or(raw);
+        let de = GERMAN.stem(word);
+        let en = ENGLISH.stem(word);
+        let mut features = vec![(hash(STEM, de.as_bytes()), 1.0)];
+        if en != de {
+            features.push((hash(STEM, en.as_bytes()), 1.0));
+        }
+        if corrected.is_none() && !self.vocabulary.contains(word) {
+            self.compound(word, &mut features);
+        }
+        char_grams(word, self.settings.char_weight, &mut features);
+        let mut terms = Vec::new();
+        self.matcher.term(raw, &mut terms);
+        Token {
+            stem: de.as_ref().into(),
+            features: features.into(),
+            terms: terms
+                .iter()
+                .map(|t| (hash(TERM, t.as_bytes()), self.settings.term_weight))
+                .collect(),
         }
     }
 
@@ -337,41 +396,41 @@ impl Analyzer {
             }
         }
         let normalized = normalize(text);
-        let mut previous: Option<String> = None;
-        for raw in normalized.split_whitespace() {
-            if raw.bytes().all(|b| b.is_ascii_digit()) {
+        let words: Vec<&str> = normalized.split_whitespace().collect();
+        let term_weight = self.settings.term_weight;
+        // The bigram hash of the previous word's stem and a space, to be finished by this word's.
+        let mut previous: Option<u64> = None;
+        let mut in_phrase = 0usize;
+        for (i, raw) in words.iter().enumerate() {
+            if in_phrase == 0
+                && let Some((len, target)) = self.matcher.phrase_at(&words, i)
+            {
+                out.push((hash(TERM, target.as_bytes()), term_weight));
+                in_phrase = len;
+            }
+            let own_terms = in_phrase == 0;
+            in_phrase = in_phrase.saturating_sub(1);
+            if is_number(raw) {
                 if raw.len() >= 4 {
                     out.push((hash(NUMBER, b"n"), 1.0));
+                    if own_terms {
+                        out.push((*NUMBER_TERM, term_weight));
+                    }
                 }
                 continue;
             }
-            let corrected = if self.vocabulary.contains(raw) {
-                None
-            } else {
-                self.matcher.correct(raw)
+            let token = match self.tokens.get(*raw) {
+                Some(token) => Cow::Borrowed(token),
+                None => Cow::Owned(self.token(raw)),
             };
-            let word = corrected.as_deref().unwrap_or(raw);
-            let de = GERMAN.stem(word);
-            let en = ENGLISH.stem(word);
-            out.push((hash(STEM, de.as_bytes()), 1.0));
-            if en != de {
-                out.push((hash(STEM, en.as_bytes()), 1.0));
+            out.extend_from_slice(&token.features);
+            if own_terms {
+                out.extend_from_slice(&token.terms);
             }
-            if let Some(prev) = &previous {
-                let mut pair = Vec::with_capacity(prev.len() + de.len() + 1);
-                pair.extend_from_slice(prev.as_bytes());
-                pair.push(b' ');
-                pair.extend_from_slice(de.as_bytes());
-                out.push((hash(BIGRAM, &pair), self.settings.bigram_weight));
+            if let Some(h) = previous {
+                out.push((fnv(h, token.stem.as_bytes()), self.settings.bigram_weight));
             }
-            if corrected.is_none() && !self.vocabulary.contains(word) {
-                self.compound(word, out);
-            }
-            char_grams(word, self.settings.char_weight, out);
-            previous = Some(de.into_owned());
-        }
-        for term in self.matcher.terms(text) {
-            out.push((hash(TERM, term.as_bytes()), self.settings.term_weight));
+            previous = Some(fnv(hash(BIGRAM, token.stem.as_bytes()), b" "));
         }
         out.sort_unstable_by_key(|(h, _)| *h);
         out.dedup_by(|later, first| {
@@ -431,15 +490,50 @@ fn char_grams(word: &str, weight: f32, out: &mut Vec<(u64, f32)>) {
     }
 }
 
-/// FNV-1a with the feature family first: stable across runs and platforms.
-fn hash(family: u8, bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in std::iter::once(&family).chain(bytes) {
+fn is_number(word: &str) -> bool {
+    word.bytes().all(|b| b.is_ascii_digit())
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a continued over `bytes`.
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for b in bytes {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
 }
+
+/// FNV-1a with the feature family first: stable across runs and platforms.
+fn hash(family: u8, bytes: &[u8]) -> u64 {
+    fnv(fnv(FNV_OFFSET, &[family]), bytes)
+}
+
+/// The term feature of an order number.
+static NUMBER_TERM: LazyLock<u64> = LazyLock::new(|| hash(TERM, b"<number>"));
+
+/// FNV-1a as the model's map hasher: its keys are short words and feature hashes (already
+/// well mixed), which the standard SipHash takes several times longer over.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let start = if self.0 == 0 { FNV_OFFSET } else { self.0 };
+        self.0 = fnv(start, bytes);
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 #[cfg(test)]
 mod tests {

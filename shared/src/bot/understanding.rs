@@ -95,7 +95,14 @@ pub fn word_is_keyword(word: &str, keyword: &str, model: &Model) -> bool {
     if word == keyword {
         return true;
     }
-    if NOT_TYPOS.contains(&word) {
+    // Every way below needs the keyword at the start of the word, inside a long word, or the
+    // same first letter and length within one: most pairs stop here, cheaply.
+    let (w, k) = (word.as_bytes(), keyword.as_bytes());
+    let maybe = w.starts_with(k)
+        || (k.len() >= 6
+            && (w.first() == k.first() && w.len().abs_diff(k.len()) <= 1
+                || word.contains(keyword)));
+    if !maybe || NOT_TYPOS.contains(&word) {
         return false;
     }
     for ending in INFLECTIONS {
