@@ -6,7 +6,7 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use helpdesk::bot::eval::{Report, near_misses, test_split};
+use helpdesk::bot::eval::{Report, holdout, near_misses, test_split};
 use helpdesk::bot::model::parse_labelled;
 use helpdesk::bot::{Bot, BotConfig, BotState, Inbound, Lang, Reply};
 use helpdesk::clock::{Clock, SystemClock};
@@ -55,6 +55,10 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
     )?;
     let name = options.set.unwrap_or("test split (config/bot-test.tsv)");
     writeln!(out, "{}", Report::run(&config, &set).render(name))?;
+    if options.set.is_none() {
+        let name = "second held-out set, never tuned on (config/bot-holdout.tsv)";
+        writeln!(out, "{}", Report::run(&config, &holdout()).render(name))?;
+    }
     let name = options
         .near
         .unwrap_or("near misses that must not hand over (config/bot-nearmiss.tsv)");

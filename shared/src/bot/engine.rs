@@ -384,7 +384,7 @@ impl<'c> Engine<'c> {
     }
 
     fn handoff_words(&self, text: &str) -> Option<HandoffReason> {
-        self.config.handoff_word(text)
+        self.config.handoff(text)
     }
 
     /// The flow of the intent a message picks by number or title: from the options the bot

@@ -283,15 +283,41 @@ mod tests {
         let share = |n: usize| n as f64 / report.total() as f64;
         assert!(report.total() >= 250, "{} test messages", report.total());
         assert!(
-            share(report.right()) >= 0.87,
+            share(report.right()) >= 0.91,
             "right at once {:.1} %",
             100.0 * share(report.right())
         );
         assert!(
-            share(report.resolved()) >= 0.92,
+            share(report.resolved()) >= 0.946,
             "resolved {:.1} %",
             100.0 * share(report.resolved())
         );
+        assert!(report.false_handoffs().is_empty(), "false handoffs");
+    }
+
+    const HOLDOUT_RIGHT: f64 = 0.88;
+    const HOLDOUT_RESOLVED: f64 = 0.92;
+
+    /// The second held-out set: written before the last round of tuning and never tuned on, so
+    /// its figure shows whether what the test split measures carries over.
+    #[test]
+    fn the_holdout_set_is_understood_at_least_as_well_as_measured() {
+        let config = BotConfig::default_shop();
+        let report = Report::run(&config, &holdout());
+        println!("{}", report.render("holdout"));
+        let share = |n: usize| n as f64 / report.total() as f64;
+        assert!(report.total() >= 120, "{} holdout messages", report.total());
+        assert!(
+            share(report.right()) >= HOLDOUT_RIGHT,
+            "right at once {:.1} %",
+            100.0 * share(report.right())
+        );
+        assert!(
+            share(report.resolved()) >= HOLDOUT_RESOLVED,
+            "resolved {:.1} %",
+            100.0 * share(report.resolved())
+        );
+        // Measured: one message labelled "none" that the model takes for fraud.
         assert!(report.false_handoffs().len() <= 1, "false handoffs");
     }
 
@@ -305,9 +331,10 @@ mod tests {
             .iter()
             .map(|o| o.text.as_str())
             .collect();
-        // Known and reported: handoff words used in another sense ("sofort", "Mitarbeiterin",
-        // "support team"). No typo-tolerance false handoff is allowed.
-        assert!(false_handoffs.len() <= 3, "{false_handoffs:?}");
+        // Known and reported: "sofort" about dispatch time ("wird sofort verschickt ...?") when
+        // the model is not sure enough of the shipping question to overrule the word. No
+        // typo-tolerance false handoff is allowed.
+        assert!(false_handoffs.len() <= 1, "{false_handoffs:?}");
         for near in ["betrag", "beraten", "betrugen", "stole", "stollen"] {
             assert!(
                 !false_handoffs
@@ -367,25 +394,19 @@ mod tests {
         let verbose = std::env::var_os("CV_VERBOSE").is_some();
         let mut grid = vec![base];
         if std::env::var_os("CV_GRID").is_some() {
-            for class_balance in [0.5, 1.0] {
-                grid.push(Settings { class_balance, ..base });
+            for negated_weight in [0.0, 0.3, 1.0] {
+                grid.push(Settings {
+                    negated_weight,
+                    ..base
+                });
             }
-            for epochs in [60, 100] {
-                grid.push(Settings { epochs, ..base });
+            for class_balance in [0.5] {
+                grid.push(Settings {
+                    class_balance,
+                    ..base
+                });
             }
-            for l2 in [0.0, 1e-4] {
-                grid.push(Settings { l2, ..base });
-            }
-            for char_weight in [0.3, 0.8] {
-                grid.push(Settings { char_weight, ..base });
-            }
-            for term_weight in [1.0, 3.0] {
-                grid.push(Settings { term_weight, ..base });
-            }
-            for bigram_weight in [0.0, 1.0] {
-                grid.push(Settings { bigram_weight, ..base });
-            }
-            grid.push(Settings { learning_rate: 1.2, ..base });
+            grid.push(Settings { epochs: 60, ..base });
         }
         for settings in grid {
             let (mut right, mut resolved, mut total) = (0, 0, 0);

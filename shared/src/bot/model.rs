@@ -34,6 +34,8 @@ pub struct Settings {
     pub term_weight: f32,
     pub char_weight: f32,
     pub bigram_weight: f32,
+    /// The weight of a stem after a negation word.
+    pub negated_weight: f32,
     /// How much rare labels weigh up: each example's gradient is scaled by
     /// `(mean label count / its label's count) ^ class_balance` (0: no balancing).
     pub class_balance: f32,
@@ -42,13 +44,14 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            epochs: 30,
+            epochs: 60,
             learning_rate: 0.6,
             decay: 0.02,
             l2: 1e-5,
             term_weight: 2.0,
             char_weight: 0.5,
             bigram_weight: 0.5,
+            negated_weight: 1.0,
             class_balance: 0.0,
         }
     }
@@ -60,6 +63,14 @@ const BIGRAM: u8 = b'B';
 const CHARS: u8 = b'C';
 const NUMBER: u8 = b'N';
 const EMOJI: u8 = b'E';
+const NEGATED: u8 = b'X';
+
+/// Words after which the rest of a message is read as negated ("keine Nachrichten mehr", "turn
+/// off notifications"): the stems that follow also count as negated features.
+const NEGATIONS: &[&str] = &[
+    "nicht", "kein", "keine", "keinen", "keiner", "nie", "niemals", "nix", "nichts", "no", "not",
+    "dont", "never", "stop", "stopp", "off", "aus", "ausschalten", "without", "ohne",
+];
 
 static GERMAN: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::German));
 static ENGLISH: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
@@ -401,6 +412,7 @@ impl Analyzer {
         // The bigram hash of the previous word's stem and a space, to be finished by this word's.
         let mut previous: Option<u64> = None;
         let mut in_phrase = 0usize;
+        let mut negated = false;
         for (i, raw) in words.iter().enumerate() {
             if in_phrase == 0
                 && let Some((len, target)) = self.matcher.phrase_at(&words, i)
@@ -430,6 +442,13 @@ impl Analyzer {
             if let Some(h) = previous {
                 out.push((fnv(h, token.stem.as_bytes()), self.settings.bigram_weight));
             }
+            if negated {
+                out.push((
+                    hash(NEGATED, token.stem.as_bytes()),
+                    self.settings.negated_weight,
+                ));
+            }
+            negated |= NEGATIONS.contains(raw);
             previous = Some(fnv(hash(BIGRAM, token.stem.as_bytes()), b" "));
         }
         out.sort_unstable_by_key(|(h, _)| *h);

@@ -2,7 +2,7 @@
 //! compounds, and with one typo only where the word is no other real word), else the intent
 //! model's answer, confident or unsure (then the bot asks back with the two best intents).
 
-use super::config::{BotConfig, HandoffReason};
+use super::config::{BotConfig, HandoffReason, StepSpec};
 use super::matcher::{IntentMatch, NOT_TYPOS, normalize, within_one_edit};
 use super::model::{Model, NONE};
 
@@ -11,6 +11,9 @@ use super::model::{Model, NONE};
 const INFLECTIONS: &[&str] = &[
     "", "s", "es", "e", "en", "n", "er", "ern", "in", "innen", "ed", "ing",
 ];
+
+/// The model's probability above which it overrules a request or urgency word.
+const SURE_DESPITE_HANDOFF_WORD: f64 = 0.9;
 
 /// A message with fewer known words than this share is not worth a clarifying question.
 const MIN_COVERAGE_TO_ASK: f64 = 0.5;
@@ -131,10 +134,34 @@ pub fn word_is_keyword(word: &str, keyword: &str, model: &Model) -> bool {
 impl BotConfig {
     /// What `text` asks for (see the module documentation).
     pub fn understand(&self, text: &str) -> Understanding {
-        match self.handoff_word(text) {
+        match self.handoff(text) {
             Some(reason) => Understanding::Handoff(reason),
             None => self.classify(text),
         }
+    }
+
+    /// The handoff a message asks for by its words. A request or urgency word the model reads,
+    /// very sure, as part of a message that does not ask for a person ("danke an die nette
+    /// Mitarbeiterin", "wird das sofort verschickt?") does not hand over; fraud and complaint
+    /// words always do.
+    pub fn handoff(&self, text: &str) -> Option<HandoffReason> {
+        let reason = self.handoff_word(text)?;
+        if matches!(reason, HandoffReason::Request | HandoffReason::Urgent)
+            && let Understanding::Intent(m) = self.classify(text)
+            && m.score >= SURE_DESPITE_HANDOFF_WORD
+            && !self.intent_hands_over(&m.intent)
+        {
+            return None;
+        }
+        Some(reason)
+    }
+
+    /// Whether entering `intent`'s flow hands the conversation over at once.
+    pub fn intent_hands_over(&self, intent: &str) -> bool {
+        self.intent(intent)
+            .and_then(|i| self.file.flows.get(&i.flow))
+            .and_then(|f| f.steps.get(&f.start))
+            .is_some_and(|s| matches!(s, StepSpec::Handoff { .. }))
     }
 
     /// The intent model's answer alone (no handoff words).
