@@ -6,8 +6,8 @@
 
 Every input is printed with the result; each can be changed with its flag. Prices are the public
 eu-central-1 (Frankfurt) list prices as of 2025 in USD, without free tiers. Request counts per
-message come from reading the code (shared/src/intake.rs, shared/src/store/dynamo.rs,
-shared/src/reply.rs, shared/src/outbox.rs); durations are inputs, because they are dominated by
+message come from reading the code (shared/src/app/intake.rs, shared/src/ports/store/dynamo.rs,
+shared/src/app/bot_reply.rs, shared/src/app/outbox.rs); durations are inputs, because they are dominated by
 the round trips to DynamoDB, SQS and the WhatsApp Cloud API, which cannot be measured here.
 
 The path modelled for one inbound customer message:

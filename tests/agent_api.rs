@@ -3,9 +3,9 @@
 //! for a person, the bot hands over, routing assigns, the agent works the ticket through the API,
 //! resolves it, and the customer's rating lands on the ticket and in the analytics.
 
-use helpdesk::api::auth::digest;
-use helpdesk::api::{AgentApi, ApiRequest, ApiResponse};
-use helpdesk::webhook::sample::{SampleText, text_notification};
+use helpdesk::app::agent_api::auth::digest;
+use helpdesk::app::agent_api::{AgentApi, ApiRequest, ApiResponse};
+use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk_tests::stubs::WhatsAppStub;
 use helpdesk_tests::{Stack, post_signed};
 use http::StatusCode;
@@ -22,7 +22,7 @@ struct Flow {
 }
 
 async fn flow() -> Flow {
-    helpdesk::telemetry::init();
+    helpdesk::platform::telemetry::init();
     let whatsapp = WhatsAppStub::start().await;
     let keys = [("maria", "supervisor"), ("tom", "agent"), ("alex", "agent")]
         .iter()
@@ -43,7 +43,7 @@ async fn flow() -> Flow {
     .await;
     // The demo agents, added as an admin would add agents (agent-handoff adds none).
     stack.seed_demo_agents().await;
-    let api = helpdesk::wiring::agent_api(&stack.env, &stack.aws)
+    let api = helpdesk::platform::wiring::agent_api(&stack.env, &stack.aws)
         .await
         .expect("agent API from a valid environment");
     Flow {
@@ -60,7 +60,7 @@ impl Flow {
             post_signed(&webhook, body.as_bytes()).await.status(),
             StatusCode::OK
         );
-        let bot = helpdesk::wiring::bot_reply(&self.stack.env, &self.stack.aws)
+        let bot = helpdesk::platform::wiring::bot_reply(&self.stack.env, &self.stack.aws)
             .await
             .unwrap();
         assert!(
@@ -68,7 +68,7 @@ impl Flow {
                 .await
                 .is_empty()
         );
-        let router = helpdesk::wiring::agent_handoff(&self.stack.env, &self.stack.aws)
+        let router = helpdesk::platform::wiring::agent_handoff(&self.stack.env, &self.stack.aws)
             .await
             .unwrap();
         let handoffs = self.stack.handoff_records().await;
@@ -368,7 +368,7 @@ async fn a_stale_version_changes_nothing_in_dynamodb() {
 #[tokio::test]
 async fn a_freed_slot_is_given_back_once_in_dynamodb_however_often_the_request_is_repeated() {
     use aws_sdk_dynamodb::types::AttributeValue;
-    use helpdesk::store::{DynamoStore, OutboxKind, TicketStore};
+    use helpdesk::ports::store::{DynamoStore, OutboxKind, TicketStore};
     let f = flow().await;
     f.customer_writes("wamid.rel1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
@@ -408,8 +408,8 @@ async fn a_freed_slot_is_given_back_once_in_dynamodb_however_often_the_request_i
         .into_iter()
         .find(|i| helpdesk_tests::s(i, "kind") == "release")
         .expect("the release is an outbox step");
-    let ticket = helpdesk::ids::TicketId::parse(&id).unwrap();
-    let inbound = helpdesk::ids::Wamid::parse(helpdesk_tests::s(&item, "inbound")).unwrap();
+    let ticket = helpdesk::domain::ids::TicketId::parse(&id).unwrap();
+    let inbound = helpdesk::domain::ids::Wamid::parse(helpdesk_tests::s(&item, "inbound")).unwrap();
     let entries = store.outbox(ticket, &inbound).await.unwrap();
     let release = entries
         .iter()
@@ -459,8 +459,8 @@ async fn a_freed_slot_is_given_back_once_in_dynamodb_however_often_the_request_i
     assert_eq!(load_of(&store, &agent).await, 1);
 }
 
-async fn load_of(store: &helpdesk::store::DynamoStore, agent: &str) -> u32 {
-    use helpdesk::store::TicketStore;
+async fn load_of(store: &helpdesk::ports::store::DynamoStore, agent: &str) -> u32 {
+    use helpdesk::ports::store::TicketStore;
     store
         .agents()
         .await

@@ -2,7 +2,7 @@
 //! Local, a stand-in WhatsApp Cloud API and a stand-in shop order API. Customer messages enter
 //! through the real webhook handler and reach the bot through the real inbound queue.
 
-use helpdesk::webhook::sample::{SampleText, text_notification};
+use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk_tests::stubs::{OrderStub, StubOrder, WhatsAppStub};
 use helpdesk_tests::{Stack, post_signed, s};
 use http::StatusCode;
@@ -19,7 +19,7 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    helpdesk::telemetry::init();
+    helpdesk::platform::telemetry::init();
     let whatsapp = WhatsAppStub::start().await;
     let orders = OrderStub::start(vec![
         StubOrder {
@@ -60,7 +60,7 @@ impl Setup {
         self.bot().await.handle_batch(&records).await
     }
 
-    async fn deliver(&self, text: &str) -> Vec<helpdesk::reply::QueueRecord> {
+    async fn deliver(&self, text: &str) -> Vec<helpdesk::app::bot_reply::QueueRecord> {
         let n = self.n.get() + 1;
         self.n.set(n);
         let now = jiff::Timestamp::now().as_second();
@@ -83,8 +83,8 @@ impl Setup {
         self.stack.inbound_records().await
     }
 
-    async fn bot(&self) -> helpdesk::reply::BotReply {
-        helpdesk::wiring::bot_reply(&self.stack.env, &self.stack.aws)
+    async fn bot(&self) -> helpdesk::app::bot_reply::BotReply {
+        helpdesk::platform::wiring::bot_reply(&self.stack.env, &self.stack.aws)
             .await
             .expect("bot-reply starts")
     }
@@ -306,7 +306,8 @@ async fn a_broken_bot_configuration_stops_the_start_with_the_problem_named() {
     let dir = std::env::temp_dir().join(format!("bot-{}.toml", ulid::Ulid::new()));
     std::fs::write(
         &dir,
-        helpdesk::bot::config::DEFAULT_CONFIG.replace("next = \"lookup\"", "next = \"lokup\""),
+        helpdesk::domain::bot::config::DEFAULT_CONFIG
+            .replace("next = \"lookup\"", "next = \"lokup\""),
     )
     .unwrap();
     let path = dir.to_string_lossy().to_string();
@@ -315,7 +316,7 @@ async fn a_broken_bot_configuration_stops_the_start_with_the_problem_named() {
         ("HELPDESK_BOT_CONFIG", &path),
     ])
     .await;
-    let err = match helpdesk::wiring::bot_reply(&t.env, &t.aws).await {
+    let err = match helpdesk::platform::wiring::bot_reply(&t.env, &t.aws).await {
         Ok(_) => panic!("a broken configuration must not start"),
         Err(e) => e.to_string(),
     };
@@ -328,7 +329,7 @@ async fn a_broken_bot_configuration_stops_the_start_with_the_problem_named() {
 
 #[tokio::test]
 async fn a_slow_cloud_api_leaves_the_messages_without_time_for_redelivery_before_the_deadline() {
-    use helpdesk::deadline::{Deadline, START_RESERVE};
+    use helpdesk::platform::deadline::{Deadline, START_RESERVE};
     use std::time::{Duration, Instant};
     let t = setup().await;
     let mut records = t.deliver("Hallo").await;

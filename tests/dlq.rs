@@ -121,7 +121,7 @@ async fn a_poison_message_reaches_the_dlq_after_five_receives_and_the_tool_moves
 
 #[tokio::test]
 async fn the_runner_consumer_sends_a_poison_record_to_the_dlq_and_answers_the_good_one() {
-    use helpdesk::webhook::sample::{SampleText, text_notification};
+    use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
     use helpdesk_tests::post_signed;
     use helpdesk_tests::stubs::WhatsAppStub;
 

@@ -8,10 +8,10 @@
 
 use std::time::{Duration, Instant};
 
-use helpdesk::api::auth::digest;
-use helpdesk::api::{AgentApi, ApiRequest};
-use helpdesk::sla::{SlaClocks, Target};
-use helpdesk::webhook::sample::{SampleText, text_notification};
+use helpdesk::app::agent_api::auth::digest;
+use helpdesk::app::agent_api::{AgentApi, ApiRequest};
+use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
+use helpdesk::domain::sla::{SlaClocks, Target};
 use helpdesk_tests::stubs::WhatsAppStub;
 use helpdesk_tests::{Stack, post_signed, s};
 use http::StatusCode;
@@ -54,7 +54,7 @@ struct Desk {
 
 impl Desk {
     async fn start() -> Self {
-        helpdesk::telemetry::init();
+        helpdesk::platform::telemetry::init();
         let whatsapp = WhatsAppStub::start().await;
         // The runner's demo shop, over HTTP, as `--aws` mode serves it.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -62,7 +62,7 @@ impl Desk {
         tokio::spawn(async move {
             axum::serve(
                 listener,
-                helpdesk_local::shop::routes(helpdesk::orders::MemoryOrders::demo()),
+                helpdesk_local::shop::routes(helpdesk::ports::orders::MemoryOrders::demo()),
             )
             .await
             .unwrap()
@@ -91,7 +91,7 @@ impl Desk {
         helpdesk_local::consumers::spawn(&stack.env, &stack.aws)
             .await
             .expect("consumers from a valid environment");
-        let api = helpdesk::wiring::agent_api(&stack.env, &stack.aws)
+        let api = helpdesk::platform::wiring::agent_api(&stack.env, &stack.aws)
             .await
             .expect("agent API from a valid environment");
         Self {

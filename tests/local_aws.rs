@@ -2,7 +2,7 @@
 //! event sources, so a webhook posted to the intake flows through the real queues to the bot and
 //! on to routing without any test code moving messages by hand.
 
-use helpdesk::webhook::sample::{SampleText, text_notification};
+use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk_tests::stubs::WhatsAppStub;
 use helpdesk_tests::{Stack, post_signed, s};
 use http::StatusCode;
@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 #[tokio::test]
 async fn the_runner_consumers_carry_a_message_from_intake_to_an_agent() {
-    helpdesk::telemetry::init();
+    helpdesk::platform::telemetry::init();
     let whatsapp = WhatsAppStub::start().await;
     let stack = Stack::for_runner(&whatsapp.url).await;
     // As `--aws --demo-agents` does; the consumers themselves add no agent.

@@ -3,8 +3,8 @@
 //! in S3 (moto) with server-side encryption and links it on the message; the agent API hands
 //! out a presigned link. Files of a type not allowed are refused and recorded, not retried.
 
-use helpdesk::api::ApiRequest;
-use helpdesk::api::auth::digest;
+use helpdesk::app::agent_api::ApiRequest;
+use helpdesk::app::agent_api::auth::digest;
 use helpdesk_tests::stubs::WhatsAppStub;
 use helpdesk_tests::{Stack, s};
 use jiff::Timestamp;
@@ -39,7 +39,7 @@ async fn setup() -> (Stack, WhatsAppStub) {
 }
 
 async fn stack_with(whatsapp: &WhatsAppStub, extra: &[(&str, &str)]) -> Stack {
-    helpdesk::telemetry::init();
+    helpdesk::platform::telemetry::init();
     let keys = format!("maria:supervisor:{}", hex::encode(digest("key-maria")));
     let mut env = vec![
         ("WHATSAPP_ACCESS_TOKEN", "t"),
@@ -160,7 +160,7 @@ async fn a_customers_photo_is_kept_encrypted_in_s3_and_linked_for_agents() {
 
     // The agent API links the file (a presigned GET on the bucket).
     stack.seed_demo_agents().await;
-    let api = helpdesk::wiring::agent_api(&stack.env, &stack.aws)
+    let api = helpdesk::platform::wiring::agent_api(&stack.env, &stack.aws)
         .await
         .unwrap();
     let ticket = s(&stack.items("ticket").await[0], "ticket_id").to_owned();

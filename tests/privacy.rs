@@ -5,8 +5,8 @@
 //! export and the erasure outlives the erasure without naming the number.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use helpdesk::ids::WaId;
-use helpdesk::webhook::sample::{SampleText, text_notification};
+use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
+use helpdesk::domain::ids::WaId;
 use helpdesk_tests::Stack;
 use helpdesk_tests::stubs::WhatsAppStub;
 use jiff::Timestamp;
@@ -96,7 +96,7 @@ fn assert_every_customer_item_expires(items: &[Item], kinds_seen: &[&str]) {
 
 #[tokio::test]
 async fn an_erased_customer_leaves_no_trace_in_the_table_or_the_bucket() {
-    helpdesk::telemetry::init();
+    helpdesk::platform::telemetry::init();
     let whatsapp = WhatsAppStub::start().await;
     let stack = Stack::with_whatsapp(&whatsapp.url).await;
     writes(&stack, ANNA, "wamid.gdpr1", "START").await;
@@ -135,7 +135,7 @@ async fn an_erased_customer_leaves_no_trace_in_the_table_or_the_bucket() {
         ],
     );
 
-    let privacy = helpdesk::wiring::privacy(&stack.env, &stack.aws).unwrap();
+    let privacy = helpdesk::platform::wiring::privacy(&stack.env, &stack.aws).unwrap();
     let anna = WaId::parse(ANNA).unwrap();
     let export = privacy.export(&anna, "cli:dpo").await.unwrap();
     assert!(export.to_string().contains("Lindenstraße"));

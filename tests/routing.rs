@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
-use helpdesk::bot::{HandoffReason, Lang, Priority};
-use helpdesk::clock::SystemClock;
-use helpdesk::handoff::HandoffItem;
-use helpdesk::notify::MemoryNotifier;
-use helpdesk::queue::SqsQueue;
-use helpdesk::routing::{AgentSeed, Routed, Router, RoutingConfig};
-use helpdesk::store::{Agent, DynamoStore, TicketStore};
-use helpdesk::webhook::sample::{SampleText, text_notification};
-use helpdesk::whatsapp::MemoryWhatsApp;
+use helpdesk::app::agent_handoff::{AgentSeed, Routed, Router, RoutingConfig};
+use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
+use helpdesk::domain::bot::{HandoffReason, Lang, Priority};
+use helpdesk::domain::handoff::HandoffItem;
+use helpdesk::ports::clock::SystemClock;
+use helpdesk::ports::notify::MemoryNotifier;
+use helpdesk::ports::queue::SqsQueue;
+use helpdesk::ports::store::{Agent, DynamoStore, TicketStore};
+use helpdesk::ports::whatsapp::MemoryWhatsApp;
 use helpdesk_tests::stubs::WhatsAppStub;
 use helpdesk_tests::{Stack, post_signed, s};
 use http::StatusCode;
@@ -33,7 +33,7 @@ async fn handed_over(stack: &Stack, wa_id: &str, text: &str) -> HandoffItem {
         post_signed(&webhook, body.as_bytes()).await.status(),
         StatusCode::OK
     );
-    let bot = helpdesk::wiring::bot_reply(&stack.env, &stack.aws)
+    let bot = helpdesk::platform::wiring::bot_reply(&stack.env, &stack.aws)
         .await
         .unwrap();
     assert!(
@@ -57,7 +57,7 @@ async fn a_german_refund_request_is_assigned_to_the_billing_agent_who_speaks_ger
     )
     .await;
     stack.seed_demo_agents().await;
-    let router = helpdesk::wiring::agent_handoff(&stack.env, &stack.aws)
+    let router = helpdesk::platform::wiring::agent_handoff(&stack.env, &stack.aws)
         .await
         .unwrap();
     assert_eq!(
@@ -132,17 +132,17 @@ async fn tickets_racing_for_one_agents_last_slots_never_overfill_the_agent() {
     let mut items = Vec::new();
     for i in 0..10 {
         let now = Timestamp::now();
-        let key = helpdesk::ids::ConversationKey {
-            phone_number_id: helpdesk::ids::PhoneNumberId::parse("1065").unwrap(),
-            wa_id: helpdesk::ids::WaId::parse(&format!("49151000000{i:02}")).unwrap(),
+        let key = helpdesk::domain::ids::ConversationKey {
+            phone_number_id: helpdesk::domain::ids::PhoneNumberId::parse("1065").unwrap(),
+            wa_id: helpdesk::domain::ids::WaId::parse(&format!("49151000000{i:02}")).unwrap(),
         };
-        let wamid = helpdesk::ids::Wamid::parse(&format!("wamid.race{i}")).unwrap();
-        let mut ticket = helpdesk::ticket::Ticket::open(key, wamid.clone(), now, None, now);
-        ticket.status = helpdesk::ticket::TicketStatus::Queued;
-        let first = helpdesk::store::MessageRecord {
+        let wamid = helpdesk::domain::ids::Wamid::parse(&format!("wamid.race{i}")).unwrap();
+        let mut ticket = helpdesk::domain::ticket::Ticket::open(key, wamid.clone(), now, None, now);
+        ticket.status = helpdesk::domain::ticket::TicketStatus::Queued;
+        let first = helpdesk::ports::store::MessageRecord {
             ticket_id: ticket.id,
             wamid: wamid.clone(),
-            direction: helpdesk::store::Direction::Inbound,
+            direction: helpdesk::ports::store::Direction::Inbound,
             sent_at: now,
             recorded_at: now,
             kind: "text".into(),
@@ -190,16 +190,18 @@ async fn a_stack_started_as_the_template_starts_it_has_no_agent_it_was_not_given
     let whatsapp = WhatsAppStub::start().await;
     let stack = Stack::with_whatsapp(&whatsapp.url).await;
     assert_eq!(
-        stack.env.get(helpdesk::config::HELPDESK_ROUTING_CONFIG),
+        stack
+            .env
+            .get(helpdesk::platform::config::HELPDESK_ROUTING_CONFIG),
         None
     );
-    helpdesk::wiring::agent_api(&stack.env, &stack.aws)
+    helpdesk::platform::wiring::agent_api(&stack.env, &stack.aws)
         .await
         .unwrap();
-    helpdesk::wiring::sla_breach(&stack.env, &stack.aws)
+    helpdesk::platform::wiring::sla_breach(&stack.env, &stack.aws)
         .await
         .unwrap();
-    let router = helpdesk::wiring::agent_handoff(&stack.env, &stack.aws)
+    let router = helpdesk::platform::wiring::agent_handoff(&stack.env, &stack.aws)
         .await
         .unwrap();
     // WHEN a customer asks for a person and the handoff is routed

@@ -2,8 +2,8 @@
 //! (moto), the schedule pump fires what is due into sla-events, sla-breach (production wiring)
 //! records breaches, publishes to SNS and arms the next level.
 
-use helpdesk::sla::{Fired, SlaConfig, Target, TimerPayload};
-use helpdesk::webhook::sample::{SampleText, text_notification};
+use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
+use helpdesk::domain::sla::{Fired, SlaConfig, Target, TimerPayload};
 use helpdesk_local::pump::{fire_due, parse_at};
 use helpdesk_tests::stubs::WhatsAppStub;
 use helpdesk_tests::{Stack, drain, post_signed, s};
@@ -19,7 +19,7 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    helpdesk::telemetry::init();
+    helpdesk::platform::telemetry::init();
     let whatsapp = WhatsAppStub::start().await;
     let stack = Stack::with_whatsapp(&whatsapp.url).await;
     // Alerts reach a queue subscribed to the topic, standing in for the managers' inbox.
@@ -76,7 +76,7 @@ impl Setup {
             StatusCode::OK
         );
         let records = self.stack.inbound_records().await;
-        let bot = helpdesk::wiring::bot_reply(&self.stack.env, &self.stack.aws)
+        let bot = helpdesk::platform::wiring::bot_reply(&self.stack.env, &self.stack.aws)
             .await
             .unwrap();
         assert!(bot.handle_batch(&records).await.is_empty());
@@ -125,16 +125,16 @@ impl Setup {
         .await
         .unwrap();
         let fired = drain(self.stack.aws.sqs(), &self.stack.resources.sla_queue_url).await;
-        let records: Vec<helpdesk::reply::QueueRecord> = fired
+        let records: Vec<helpdesk::app::bot_reply::QueueRecord> = fired
             .iter()
             .enumerate()
-            .map(|(i, m)| helpdesk::reply::QueueRecord {
+            .map(|(i, m)| helpdesk::app::bot_reply::QueueRecord {
                 message_id: format!("t{i}"),
                 group_id: None,
                 body: m.body.to_string(),
             })
             .collect();
-        let breach = helpdesk::wiring::sla_breach(&self.stack.env, &self.stack.aws)
+        let breach = helpdesk::platform::wiring::sla_breach(&self.stack.env, &self.stack.aws)
             .await
             .unwrap();
         assert!(breach.handle_batch(&records).await.is_empty());
@@ -156,7 +156,7 @@ async fn a_handoff_arms_a_first_response_timer_at_the_policys_warning_time() {
     .await;
     let ticket = &t.stack.items("ticket").await[0];
     let ticket_id = s(ticket, "ticket_id");
-    let clocks: helpdesk::sla::SlaClocks = serde_json::from_str(s(ticket, "sla")).unwrap();
+    let clocks: helpdesk::domain::sla::SlaClocks = serde_json::from_str(s(ticket, "sla")).unwrap();
     let started = clocks.clocks[&Target::FirstResponse].started_at;
 
     let sla = SlaConfig::default_policies();
@@ -216,7 +216,7 @@ async fn an_unanswered_ticket_breaches_notifies_managers_and_escalates_level_by_
     );
 
     let ticket = &t.stack.items("ticket").await[0];
-    let clocks: helpdesk::sla::SlaClocks = serde_json::from_str(s(ticket, "sla")).unwrap();
+    let clocks: helpdesk::domain::sla::SlaClocks = serde_json::from_str(s(ticket, "sla")).unwrap();
     assert!(
         clocks
             .breaches
@@ -283,11 +283,11 @@ async fn a_timer_that_fires_after_the_bot_resolved_the_ticket_does_nothing() {
     )
     .await;
     let ticket = &t.stack.items("ticket").await[0];
-    let clocks: helpdesk::sla::SlaClocks = serde_json::from_str(s(ticket, "sla")).unwrap();
+    let clocks: helpdesk::domain::sla::SlaClocks = serde_json::from_str(s(ticket, "sla")).unwrap();
     let bot = &clocks.clocks[&Target::BotTimeLimit];
     let stale = TimerPayload {
         v: 1,
-        ticket_id: helpdesk::ids::TicketId::parse(s(ticket, "ticket_id")).unwrap(),
+        ticket_id: helpdesk::domain::ids::TicketId::parse(s(ticket, "ticket_id")).unwrap(),
         target: Target::BotTimeLimit,
         generation: bot.generation,
         stage: 2,
@@ -299,7 +299,7 @@ async fn a_timer_that_fires_after_the_bot_resolved_the_ticket_does_nothing() {
         t.schedules().await.is_empty(),
         "resolution deletes every schedule"
     );
-    let breach = helpdesk::wiring::sla_breach(&t.stack.env, &t.stack.aws)
+    let breach = helpdesk::platform::wiring::sla_breach(&t.stack.env, &t.stack.aws)
         .await
         .unwrap();
     assert_eq!(breach.handle(&stale).await.unwrap(), Fired::Stale);
@@ -317,13 +317,13 @@ async fn an_agents_reply_deletes_the_first_response_schedule() {
     .await;
     assert!(t.schedules().await.iter().any(|(n, _)| n.contains("-fr-")));
     let ticket = &t.stack.items("ticket").await[0];
-    let id = helpdesk::ids::TicketId::parse(s(ticket, "ticket_id")).unwrap();
+    let id = helpdesk::domain::ids::TicketId::parse(s(ticket, "ticket_id")).unwrap();
     // The agents exist; answering takes the ticket.
     t.stack.seed_demo_agents().await;
-    let desk = helpdesk::wiring::agent_desk(&t.stack.env, &t.stack.aws)
+    let desk = helpdesk::platform::wiring::agent_desk(&t.stack.env, &t.stack.aws)
         .await
         .unwrap();
-    let reply = helpdesk::agent::AgentAction::Reply {
+    let reply = helpdesk::app::agent_api::desk::AgentAction::Reply {
         text: "Hallo Anna, ich schaue mir das an.".into(),
     };
     desk.act(id, "maria", &reply, None).await.unwrap();
@@ -350,17 +350,17 @@ async fn an_escalation_gives_an_agents_ticket_to_a_free_senior_and_the_log_shows
         "Ich möchte mit einem Mitarbeiter sprechen",
     )
     .await;
-    let desk = helpdesk::wiring::agent_desk(&t.stack.env, &t.stack.aws)
+    let desk = helpdesk::platform::wiring::agent_desk(&t.stack.env, &t.stack.aws)
         .await
         .unwrap();
     let store = desk.store().clone();
     for (id, team) in [("tom", "support"), ("sam", "senior")] {
         store
-            .add_agent(&helpdesk::store::Agent {
+            .add_agent(&helpdesk::ports::store::Agent {
                 id: id.into(),
                 name: id.into(),
                 teams: vec![team.into()],
-                languages: vec![helpdesk::bot::Lang::De],
+                languages: vec![helpdesk::domain::bot::Lang::De],
                 capacity: 2,
                 load: 0,
                 online: true,
@@ -370,8 +370,8 @@ async fn an_escalation_gives_an_agents_ticket_to_a_free_senior_and_the_log_shows
             .unwrap();
     }
     let ticket = &t.stack.items("ticket").await[0];
-    let id = helpdesk::ids::TicketId::parse(s(ticket, "ticket_id")).unwrap();
-    let take = helpdesk::agent::AgentAction::Assign {
+    let id = helpdesk::domain::ids::TicketId::parse(s(ticket, "ticket_id")).unwrap();
+    let take = helpdesk::app::agent_api::desk::AgentAction::Assign {
         agent: Some("tom".into()),
     };
     desk.act(id, "tom", &take, None).await.unwrap();
@@ -386,7 +386,7 @@ async fn an_escalation_gives_an_agents_ticket_to_a_free_senior_and_the_log_shows
         fired.extend(t.pump_and_handle(far).await);
     }
     let log_before = t.stack.items("activity").await.len();
-    let breach = helpdesk::wiring::sla_breach(&t.stack.env, &t.stack.aws)
+    let breach = helpdesk::platform::wiring::sla_breach(&t.stack.env, &t.stack.aws)
         .await
         .unwrap();
     for payload in &fired {
@@ -441,7 +441,7 @@ async fn an_escalation_gives_an_agents_ticket_to_a_free_senior_and_the_log_shows
     );
     let by_sla: Vec<&str> = log
         .iter()
-        .filter(|a| a.actor == "sla" && a.kind == helpdesk::store::ActivityKind::Assigned)
+        .filter(|a| a.actor == "sla" && a.kind == helpdesk::ports::store::ActivityKind::Assigned)
         .map(|a| a.text.as_deref().unwrap_or_default())
         .collect();
     assert_eq!(by_sla, ["sam"], "one assignment, to sam");
@@ -461,7 +461,7 @@ async fn an_escalation_gives_an_agents_ticket_to_a_free_senior_and_the_log_shows
 /// Routes what is on the handoff queue with agent-handoff (production wiring); every record
 /// must be routed.
 async fn route_handoffs(t: &Setup) -> usize {
-    let router = helpdesk::wiring::agent_handoff(&t.stack.env, &t.stack.aws)
+    let router = helpdesk::platform::wiring::agent_handoff(&t.stack.env, &t.stack.aws)
         .await
         .unwrap();
     let records = t.stack.handoff_records().await;
@@ -474,15 +474,17 @@ async fn route_handoffs(t: &Setup) -> usize {
 async fn a_ticket_handed_over_by_its_opening_message_is_routed_again_at_the_next_bot_time_limit() {
     // GIVEN an urgent opening message the bot handed over, routed to an agent who resolved it
     let t = setup().await;
-    let store =
-        helpdesk::store::DynamoStore::new(t.stack.aws.dynamodb().clone(), &t.stack.resources.table);
-    use helpdesk::store::TicketStore;
+    let store = helpdesk::ports::store::DynamoStore::new(
+        t.stack.aws.dynamodb().clone(),
+        &t.stack.resources.table,
+    );
+    use helpdesk::ports::store::TicketStore;
     store
-        .add_agent(&helpdesk::store::Agent {
+        .add_agent(&helpdesk::ports::store::Agent {
             id: "lea".into(),
             name: "Lea".into(),
             teams: vec!["support".into()],
-            languages: vec![helpdesk::bot::Lang::De],
+            languages: vec![helpdesk::domain::bot::Lang::De],
             capacity: 3,
             load: 0,
             online: true,
@@ -499,14 +501,19 @@ async fn a_ticket_handed_over_by_its_opening_message_is_routed_again_at_the_next
     assert_eq!(route_handoffs(&t).await, 1);
     let ticket = &t.stack.items("ticket").await[0];
     assert_eq!(s(ticket, "status"), "assigned");
-    let id = helpdesk::ids::TicketId::parse(s(ticket, "ticket_id")).unwrap();
+    let id = helpdesk::domain::ids::TicketId::parse(s(ticket, "ticket_id")).unwrap();
     let agent = s(ticket, "assignee").to_owned();
-    let desk = helpdesk::wiring::agent_desk(&t.stack.env, &t.stack.aws)
+    let desk = helpdesk::platform::wiring::agent_desk(&t.stack.env, &t.stack.aws)
         .await
         .unwrap();
-    desk.act(id, &agent, &helpdesk::agent::AgentAction::Resolve, None)
-        .await
-        .unwrap();
+    desk.act(
+        id,
+        &agent,
+        &helpdesk::app::agent_api::desk::AgentAction::Resolve,
+        None,
+    )
+    .await
+    .unwrap();
 
     // WHEN the customer writes again, the bot takes it back and runs out of time
     t.customer_writes("4915112345672", "wamid.again2", "Hallo")

@@ -2,7 +2,9 @@
 //! disarming what is gone is success.
 
 use aws_sdk_scheduler::types::{ActionAfterCompletion, FlexibleTimeWindowMode};
-use helpdesk::timers::{ArmOutcome, SchedulerTarget, SchedulerTimers, Timer, TimerName, Timers};
+use helpdesk::ports::timers::{
+    ArmOutcome, SchedulerTarget, SchedulerTimers, Timer, TimerName, Timers,
+};
 use helpdesk_local::provision::queue_arn;
 use helpdesk_tests::Stack;
 

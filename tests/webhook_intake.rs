@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use helpdesk::clock::SystemClock;
-use helpdesk::ids::{TicketId, Wamid};
-use helpdesk::intake::Intake;
-use helpdesk::queue::{Queue, QueueError, QueueMessage, SqsQueue};
-use helpdesk::store::{Direction, DynamoStore, MessageRecord, TicketStore, WriteOutcome};
-use helpdesk::ticket::ConversationWindow;
-use helpdesk::webhook::WebhookHandler;
-use helpdesk::webhook::sample::{SampleText, many_customers, text_notification};
+use helpdesk::app::intake::Intake;
+use helpdesk::app::intake::webhook::WebhookHandler;
+use helpdesk::app::intake::webhook::sample::{SampleText, many_customers, text_notification};
+use helpdesk::domain::ids::{TicketId, Wamid};
+use helpdesk::domain::ticket::ConversationWindow;
+use helpdesk::ports::clock::SystemClock;
+use helpdesk::ports::queue::{Queue, QueueError, QueueMessage, SqsQueue};
+use helpdesk::ports::store::{Direction, DynamoStore, MessageRecord, TicketStore, WriteOutcome};
 use helpdesk_tests::{APP_SECRET, Stack, post_signed, s, signed_headers};
 use http::{HeaderMap, Method, StatusCode};
 use jiff::Timestamp;
@@ -285,7 +285,7 @@ async fn rejected_requests_store_and_queue_nothing() {
         StatusCode::UNAUTHORIZED
     );
 
-    let oversized = vec![b' '; helpdesk::webhook::MAX_BODY_BYTES + 1];
+    let oversized = vec![b' '; helpdesk::app::intake::webhook::MAX_BODY_BYTES + 1];
     assert_eq!(
         post_signed(&webhook, &oversized).await.status(),
         StatusCode::PAYLOAD_TOO_LARGE
@@ -384,7 +384,7 @@ async fn secrets_given_as_ssm_references_are_resolved_at_start() {
 async fn a_missing_ssm_parameter_fails_start_naming_the_variable() {
     let stack =
         Stack::with_env(&[("WHATSAPP_VERIFY_TOKEN", "ssm:/helpdesk/test/does-not-exist")]).await;
-    let err = match helpdesk::wiring::webhook_handler(&stack.env, &stack.aws).await {
+    let err = match helpdesk::platform::wiring::webhook_handler(&stack.env, &stack.aws).await {
         Ok(_) => panic!("a missing parameter must fail start"),
         Err(e) => e.to_string(),
     };
@@ -437,17 +437,17 @@ async fn delivery_statuses_that_overtake_their_message_are_applied_when_it_is_re
         store.record_outbound(&reply("wamid.OUT01")).await.unwrap(),
         WriteOutcome::Written
     );
-    let entry = helpdesk::store::OutboxEntry {
+    let entry = helpdesk::ports::store::OutboxEntry {
         ticket_id: ticket.id,
         inbound: Wamid::parse("wamid.early-in").unwrap(),
         seq: 0,
-        kind: helpdesk::store::OutboxKind::WhatsApp,
+        kind: helpdesk::ports::store::OutboxKind::WhatsApp,
         payload: "{}".into(),
         done: false,
     };
     let mut next = ticket.clone();
     next.version += 1;
-    let turn = helpdesk::store::BotTurnWrite {
+    let turn = helpdesk::ports::store::BotTurnWrite {
         ticket: &next,
         message: None,
         outbox: std::slice::from_ref(&entry),
@@ -456,7 +456,7 @@ async fn delivery_statuses_that_overtake_their_message_are_applied_when_it_is_re
     };
     assert_eq!(
         store.commit_bot_turn(&turn).await.unwrap(),
-        helpdesk::store::TurnOutcome::Committed
+        helpdesk::ports::store::TurnOutcome::Committed
     );
     let sent = reply("wamid.OUT02");
     store.complete_outbox(&entry, Some(&sent)).await.unwrap();

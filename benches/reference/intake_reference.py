@@ -7,7 +7,7 @@ DynamoDB and SQS work as `helpdesk::intake::Intake` with `DynamoStore` and `SqsQ
   1. GetItem `WAMID#<wamid>`/`SEEN` (consistent): a known message is a duplicate;
   2. GetItem `CONV#<phone>#<wa_id>`/`OPEN` (consistent): the open conversation, if any;
   3. one TransactWriteItems of four items, as `open_ticket` / `append_inbound` in
-     shared/src/store/dynamo.rs:
+     shared/src/ports/store/dynamo.rs:
        - new ticket: idempotency record, conversation, ticket and message, each
          `attribute_not_exists(PK)` (the conversation `ticket_id = :old` when it replaces a
          ticket whose window closed);
@@ -59,7 +59,7 @@ class Rejected(Exception):
 
 
 def sortable_time(t: datetime) -> str:
-    """`sortable_time` of shared/src/store/mod.rs: fixed width, millisecond precision, UTC."""
+    """`sortable_time` of shared/src/ports/store/mod.rs: fixed width, millisecond precision, UTC."""
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 

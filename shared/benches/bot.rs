@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use helpdesk::bot::{BotConfig, BotState, Engine, Inbound};
+use helpdesk::domain::bot::{BotConfig, BotState, Engine, Inbound};
 
 fn decide(c: &mut Criterion) {
     let config = BotConfig::default_shop();
@@ -54,7 +54,7 @@ fn train(c: &mut Criterion) {
         b.iter(|| {
             black_box(
                 BotConfig::parse(
-                    black_box(helpdesk::bot::config::DEFAULT_CONFIG),
+                    black_box(helpdesk::domain::bot::config::DEFAULT_CONFIG),
                     "config/bot.toml",
                 )
                 .unwrap(),

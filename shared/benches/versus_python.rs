@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use helpdesk::webhook::sample::many_customers;
-use helpdesk::webhook::{SignatureVerifier, plan};
+use helpdesk::app::intake::webhook::sample::many_customers;
+use helpdesk::app::intake::webhook::{SignatureVerifier, plan};
 use secrecy::SecretString;
 
 const APP_SECRET: &str = "bench-app-secret";

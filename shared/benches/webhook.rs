@@ -8,8 +8,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use helpdesk::webhook::sample::many_customers;
-use helpdesk::webhook::{SignatureVerifier, plan};
+use helpdesk::app::intake::webhook::sample::many_customers;
+use helpdesk::app::intake::webhook::{SignatureVerifier, plan};
 use secrecy::SecretString;
 
 fn verify_parse_plan(c: &mut Criterion) {

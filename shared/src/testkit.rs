@@ -5,27 +5,27 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use crate::clock::Clock;
+use crate::ports::clock::Clock;
 
-use crate::agent::AgentAction;
-use crate::agent::AgentDesk;
-use crate::bot::{Bot, BotConfig};
-use crate::clock::ManualClock;
-use crate::ids::TicketId;
-use crate::intake::Intake;
-use crate::notify::MemoryNotifier;
-use crate::orders::MemoryOrders;
-use crate::queue::MemoryQueue;
-use crate::reply::{BotReply, QueueRecord};
-use crate::sla::SlaConfig;
-use crate::store::MemoryStore;
-use crate::store::TicketStore;
-use crate::ticket::ConversationWindow;
-use crate::ticket::Ticket;
-use crate::timers::MemoryTimers;
-use crate::webhook::plan::plan;
-use crate::webhook::sample::{SampleText, text_notification};
-use crate::whatsapp::MemoryWhatsApp;
+use crate::app::agent_api::desk::AgentAction;
+use crate::app::agent_api::desk::AgentDesk;
+use crate::app::bot_reply::{BotReply, QueueRecord};
+use crate::app::intake::Intake;
+use crate::app::intake::webhook::plan::plan;
+use crate::app::intake::webhook::sample::{SampleText, text_notification};
+use crate::domain::bot::{Bot, BotConfig};
+use crate::domain::ids::TicketId;
+use crate::domain::sla::SlaConfig;
+use crate::domain::ticket::ConversationWindow;
+use crate::domain::ticket::Ticket;
+use crate::ports::clock::ManualClock;
+use crate::ports::notify::MemoryNotifier;
+use crate::ports::orders::MemoryOrders;
+use crate::ports::queue::MemoryQueue;
+use crate::ports::store::MemoryStore;
+use crate::ports::store::TicketStore;
+use crate::ports::timers::MemoryTimers;
+use crate::ports::whatsapp::MemoryWhatsApp;
 
 /// Tue 24 Nov 2026 10:00 Berlin.
 pub(crate) const T0: i64 = 1_795_510_800;
@@ -42,12 +42,12 @@ pub(crate) struct World {
     pub(crate) clock: Arc<ManualClock>,
 }
 
-pub(crate) fn agent(id: &str, capacity: u32) -> crate::store::Agent {
-    crate::store::Agent {
+pub(crate) fn agent(id: &str, capacity: u32) -> crate::ports::store::Agent {
+    crate::ports::store::Agent {
         id: id.into(),
         name: id.into(),
         teams: vec!["support".into()],
-        languages: vec![crate::bot::Lang::De],
+        languages: vec![crate::domain::bot::Lang::De],
         capacity,
         load: 0,
         online: true,
@@ -58,7 +58,7 @@ pub(crate) fn agent(id: &str, capacity: u32) -> crate::store::Agent {
 /// Stores a ticket a test changed, as a writer would: one version up, nothing else written.
 pub(crate) async fn save(store: &MemoryStore, mut ticket: Ticket, now: Timestamp) {
     ticket.version += 1;
-    let write = crate::store::BotTurnWrite {
+    let write = crate::ports::store::BotTurnWrite {
         ticket: &ticket,
         message: None,
         outbox: &[],
@@ -67,7 +67,7 @@ pub(crate) async fn save(store: &MemoryStore, mut ticket: Ticket, now: Timestamp
     };
     assert_eq!(
         store.commit_bot_turn(&write).await.unwrap(),
-        crate::store::TurnOutcome::Committed
+        crate::ports::store::TurnOutcome::Committed
     );
 }
 
@@ -185,12 +185,12 @@ impl World {
 
     /// The customer (Anna) agrees to business-initiated messages, through the API.
     pub(crate) async fn opt_in(&self) {
-        let consent = crate::consent::Consent {
+        let consent = crate::domain::consent::Consent {
             opted_in: true,
             at: self.clock.now(),
             source: "web_form".into(),
         };
-        let anna = crate::ids::WaId::parse("4915112345678").unwrap();
+        let anna = crate::domain::ids::WaId::parse("4915112345678").unwrap();
         self.store.set_consent(&anna, &consent).await.unwrap();
     }
 

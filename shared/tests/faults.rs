@@ -14,20 +14,20 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::FutureExt;
-use helpdesk::bot::{Bot, BotConfig};
-use helpdesk::clock::ManualClock;
-use helpdesk::ids::{PhoneNumberId, WaId, Wamid};
-use helpdesk::intake::Intake;
-use helpdesk::orders::MemoryOrders;
-use helpdesk::queue::{MemoryQueue, QueueError, QueueMessage};
-use helpdesk::reply::{BotReply, QueueRecord};
-use helpdesk::sla::SlaConfig;
-use helpdesk::store::{Direction, MemoryStore, StoreError, TicketStore};
-use helpdesk::ticket::ConversationWindow;
-use helpdesk::timers::{MemoryTimers, TimerError};
-use helpdesk::webhook::sample::{SampleText, text_notification};
-use helpdesk::webhook::{SignatureVerifier, WebhookHandler};
-use helpdesk::whatsapp::{
+use helpdesk::app::bot_reply::{BotReply, QueueRecord};
+use helpdesk::app::intake::Intake;
+use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
+use helpdesk::app::intake::webhook::{SignatureVerifier, WebhookHandler};
+use helpdesk::domain::bot::{Bot, BotConfig};
+use helpdesk::domain::ids::{PhoneNumberId, WaId, Wamid};
+use helpdesk::domain::sla::SlaConfig;
+use helpdesk::domain::ticket::ConversationWindow;
+use helpdesk::ports::clock::ManualClock;
+use helpdesk::ports::orders::MemoryOrders;
+use helpdesk::ports::queue::{MemoryQueue, QueueError, QueueMessage};
+use helpdesk::ports::store::{Direction, MemoryStore, StoreError, TicketStore};
+use helpdesk::ports::timers::{MemoryTimers, TimerError};
+use helpdesk::ports::whatsapp::{
     MemoryWhatsApp, OutboundBody, RetryPolicy, WhatsAppClient, WhatsAppError,
 };
 use http::{HeaderMap, HeaderValue, Method};
@@ -580,7 +580,7 @@ async fn poison_records_reach_the_dead_letter_queue_after_five_receives_and_bloc
         })
         .to_string(),
     };
-    use helpdesk::queue::Queue;
+    use helpdesk::ports::queue::Queue;
     w.inbound.send(&[poison, orphan]).await.unwrap();
     let body = text_notification(
         NUMBER,

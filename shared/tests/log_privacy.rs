@@ -9,16 +9,16 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use helpdesk::clock::{Clock as _, ManualClock};
-use helpdesk::config::{self, BotReplySettings, BreachSettings, Env, IntakeSettings};
-use helpdesk::intake::Intake;
-use helpdesk::queue::MemoryQueue;
-use helpdesk::store::{MemoryStore, StoreError};
-use helpdesk::ticket::ConversationWindow;
-use helpdesk::webhook::http::SIGNATURE_HEADER;
-use helpdesk::webhook::sample::{self, SampleStatus, SampleText};
-use helpdesk::webhook::{SignatureVerifier, WebhookHandler};
-use helpdesk::whatsapp::CloudApiConfig;
+use helpdesk::app::intake::Intake;
+use helpdesk::app::intake::webhook::http::SIGNATURE_HEADER;
+use helpdesk::app::intake::webhook::sample::{self, SampleStatus, SampleText};
+use helpdesk::app::intake::webhook::{SignatureVerifier, WebhookHandler};
+use helpdesk::domain::ticket::ConversationWindow;
+use helpdesk::platform::config::{self, BotReplySettings, BreachSettings, Env, IntakeSettings};
+use helpdesk::ports::clock::{Clock as _, ManualClock};
+use helpdesk::ports::queue::MemoryQueue;
+use helpdesk::ports::store::{MemoryStore, StoreError};
+use helpdesk::ports::whatsapp::CloudApiConfig;
 use http::{HeaderMap, HeaderValue, Method};
 use jiff::Timestamp;
 use secrecy::SecretString;
@@ -254,29 +254,29 @@ struct Desk {
     store: Arc<MemoryStore>,
     inbound: Arc<MemoryQueue>,
     handoffs: Arc<MemoryQueue>,
-    timers: Arc<helpdesk::timers::MemoryTimers>,
+    timers: Arc<helpdesk::ports::timers::MemoryTimers>,
     webhook: WebhookHandler,
-    bot: helpdesk::reply::BotReply,
-    router: helpdesk::routing::Router,
-    breach: helpdesk::escalation::SlaBreach,
-    api: helpdesk::api::AgentApi,
+    bot: helpdesk::app::bot_reply::BotReply,
+    router: helpdesk::app::agent_handoff::Router,
+    breach: helpdesk::app::sla_breach::SlaBreach,
+    api: helpdesk::app::agent_api::AgentApi,
     /// SQS message ids are opaque (never the dedup id, which is the wamid).
     next_id: std::sync::atomic::AtomicUsize,
 }
 
 impl Desk {
     async fn new() -> Self {
-        use helpdesk::api::{AgentApi, Authenticator, Caller, Role};
-        use helpdesk::bot::{Bot, BotConfig};
-        use helpdesk::store::TicketStore as _;
+        use helpdesk::app::agent_api::{AgentApi, Authenticator, Caller, Role};
+        use helpdesk::domain::bot::{Bot, BotConfig};
+        use helpdesk::ports::store::TicketStore as _;
         let clock = Arc::new(ManualClock::new(Timestamp::from_second(T0).expect("valid")));
         let store = Arc::new(MemoryStore::new());
         let inbound = Arc::new(MemoryQueue::new(clock.clone()));
         let handoffs = Arc::new(MemoryQueue::new(clock.clone()));
-        let whatsapp = Arc::new(helpdesk::whatsapp::MemoryWhatsApp::new());
-        let timers = Arc::new(helpdesk::timers::MemoryTimers::new());
-        let notifier = Arc::new(helpdesk::notify::MemoryNotifier::new());
-        let sla = Arc::new(helpdesk::sla::SlaConfig::default_policies());
+        let whatsapp = Arc::new(helpdesk::ports::whatsapp::MemoryWhatsApp::new());
+        let timers = Arc::new(helpdesk::ports::timers::MemoryTimers::new());
+        let notifier = Arc::new(helpdesk::ports::notify::MemoryNotifier::new());
+        let sla = Arc::new(helpdesk::domain::sla::SlaConfig::default_policies());
         let bot_config = Arc::new(BotConfig::default_shop());
         let intake = Intake::new(
             store.clone(),
@@ -289,20 +289,20 @@ impl Desk {
             &SecretString::from(APP_SECRET),
             SecretString::from(VERIFY_TOKEN),
         );
-        let bot = helpdesk::reply::BotReply::new(
+        let bot = helpdesk::app::bot_reply::BotReply::new(
             store.clone(),
             whatsapp.clone(),
             handoffs.clone(),
             Bot::new(
                 bot_config.clone(),
-                Arc::new(helpdesk::orders::MemoryOrders::demo()),
+                Arc::new(helpdesk::ports::orders::MemoryOrders::demo()),
             ),
             clock.clone(),
         )
         .with_sla(sla.clone(), timers.clone())
         .with_notifier(notifier.clone());
-        let breach = helpdesk::escalation::SlaBreach::new(
-            helpdesk::escalation::BreachPorts {
+        let breach = helpdesk::app::sla_breach::SlaBreach::new(
+            helpdesk::app::sla_breach::BreachPorts {
                 store: store.clone(),
                 whatsapp: whatsapp.clone(),
                 handoffs: handoffs.clone(),
@@ -313,8 +313,8 @@ impl Desk {
             bot_config,
             sla.clone(),
         );
-        let routing = Arc::new(helpdesk::routing::RoutingConfig::default_routing());
-        let router = helpdesk::routing::Router::new(
+        let routing = Arc::new(helpdesk::app::agent_handoff::RoutingConfig::default_routing());
+        let router = helpdesk::app::agent_handoff::Router::new(
             store.clone(),
             whatsapp.clone(),
             handoffs.clone(),
@@ -323,11 +323,14 @@ impl Desk {
             clock.clone(),
         );
         store
-            .add_agent(&helpdesk::store::Agent {
+            .add_agent(&helpdesk::ports::store::Agent {
                 id: "maria".into(),
                 name: "Maria".into(),
                 teams: routing.teams(),
-                languages: vec![helpdesk::bot::Lang::De, helpdesk::bot::Lang::En],
+                languages: vec![
+                    helpdesk::domain::bot::Lang::De,
+                    helpdesk::domain::bot::Lang::En,
+                ],
                 capacity: 5,
                 load: 0,
                 online: true,
@@ -335,7 +338,7 @@ impl Desk {
             })
             .await
             .expect("stored");
-        let desk = helpdesk::agent::AgentDesk::new(
+        let desk = helpdesk::app::agent_api::desk::AgentDesk::new(
             store.clone(),
             whatsapp.clone(),
             handoffs.clone(),
@@ -353,7 +356,7 @@ impl Desk {
                 ("key-maria", caller("maria", Role::Supervisor)),
                 ("key-root", caller("root", Role::Admin)),
             ]),
-            Arc::new(helpdesk::templates::TemplateCatalog::default_catalog()),
+            Arc::new(helpdesk::domain::templates::TemplateCatalog::default_catalog()),
             routing.teams(),
             clock.clone(),
         );
@@ -385,11 +388,11 @@ impl Desk {
             .as_u16()
     }
 
-    fn records(&self, queue: &MemoryQueue) -> Vec<helpdesk::reply::QueueRecord> {
+    fn records(&self, queue: &MemoryQueue) -> Vec<helpdesk::app::bot_reply::QueueRecord> {
         queue
             .receive(10)
             .into_iter()
-            .map(|m| helpdesk::reply::QueueRecord {
+            .map(|m| helpdesk::app::bot_reply::QueueRecord {
                 message_id: format!(
                     "sqs-{}",
                     self.next_id
@@ -423,13 +426,13 @@ impl Desk {
         };
         let auth = format!("Bearer key-{who}");
         self.api
-            .handle(&helpdesk::api::ApiRequest {
+            .handle(&helpdesk::app::agent_api::ApiRequest {
                 method,
                 path,
                 query: Some(query),
                 authorization: Some(&auth),
                 body: &body,
-                ..helpdesk::api::ApiRequest::default()
+                ..helpdesk::app::agent_api::ApiRequest::default()
             })
             .await
             .status
@@ -527,7 +530,7 @@ fn no_handler_logs_the_number_a_wamid_or_a_message_even_when_it_fails() {
         });
         let failed = desk
             .bot
-            .handle_batch(&[helpdesk::reply::QueueRecord {
+            .handle_batch(&[helpdesk::app::bot_reply::QueueRecord {
                 message_id: "sqs-missing".into(),
                 group_id: Some(format!("{NUMBER}#{WA_ID}")),
                 body: body.to_string(),
@@ -543,7 +546,7 @@ fn no_handler_logs_the_number_a_wamid_or_a_message_even_when_it_fails() {
                 .timers
                 .take_due(desk.clock.now())
                 .into_iter()
-                .map(|t| helpdesk::reply::QueueRecord {
+                .map(|t| helpdesk::app::bot_reply::QueueRecord {
                     message_id: format!("sqs-timer-{}", t.name.as_str().len()),
                     group_id: None,
                     body: t.payload,

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use helpdesk::deadline::{FINISH_MARGIN, START_RESERVE};
-use helpdesk::whatsapp::{CALL_TIMEOUT, RetryPolicy};
+use helpdesk::platform::deadline::{FINISH_MARGIN, START_RESERVE};
+use helpdesk::ports::whatsapp::{CALL_TIMEOUT, RetryPolicy};
 
 fn template() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"))

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
-use helpdesk::config::Env;
-use helpdesk::webhook::{SignatureVerifier, WebhookHandler};
-use helpdesk::wiring::AwsClients;
+use helpdesk::app::intake::webhook::{SignatureVerifier, WebhookHandler};
+use helpdesk::platform::config::Env;
+use helpdesk::platform::wiring::AwsClients;
 use helpdesk_local::provision::{Resources, provision};
 use http::{HeaderMap, HeaderValue, Method, Response};
 use secrecy::SecretString;
@@ -46,7 +46,7 @@ impl Emulators {
 }
 
 pub async fn sdk(endpoint: &str) -> SdkConfig {
-    helpdesk::wiring::sdk_loader()
+    helpdesk::platform::wiring::sdk_loader()
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
@@ -131,9 +131,11 @@ impl Stack {
     /// Adds the demo agents (maria, tom, alex) to the table, as the local runner does. The
     /// functions never do: a test that needs agents says so.
     pub async fn seed_demo_agents(&self) {
-        let store =
-            helpdesk::store::DynamoStore::new(self.aws.dynamodb().clone(), &self.resources.table);
-        helpdesk::routing::AgentSeed::demo()
+        let store = helpdesk::ports::store::DynamoStore::new(
+            self.aws.dynamodb().clone(),
+            &self.resources.table,
+        );
+        helpdesk::app::agent_handoff::AgentSeed::demo()
             .plant(&store)
             .await
             .expect("seed the demo agents");
@@ -155,7 +157,7 @@ impl Stack {
     /// The webhook handler exactly as the Lambda function builds it.
     pub async fn webhook(&self) -> Arc<WebhookHandler> {
         Arc::new(
-            helpdesk::wiring::webhook_handler(&self.env, &self.aws)
+            helpdesk::platform::wiring::webhook_handler(&self.env, &self.aws)
                 .await
                 .expect("handler from a valid environment"),
         )
@@ -277,7 +279,7 @@ impl Stack {
             "{}",
             response.body()
         );
-        let bot = helpdesk::wiring::bot_reply(&self.env, &self.aws)
+        let bot = helpdesk::platform::wiring::bot_reply(&self.env, &self.aws)
             .await
             .expect("bot-reply from a valid environment");
         let failed = bot.handle_batch(&self.inbound_records().await).await;
@@ -285,12 +287,12 @@ impl Stack {
     }
 
     /// Drains the handoff queue as the agent-handoff function would receive it.
-    pub async fn handoff_records(&self) -> Vec<helpdesk::reply::QueueRecord> {
+    pub async fn handoff_records(&self) -> Vec<helpdesk::app::bot_reply::QueueRecord> {
         records(self.drain_handoffs().await)
     }
 
     /// Drains the inbound queue as the bot-reply function would receive it.
-    pub async fn inbound_records(&self) -> Vec<helpdesk::reply::QueueRecord> {
+    pub async fn inbound_records(&self) -> Vec<helpdesk::app::bot_reply::QueueRecord> {
         records(self.drain_inbound().await)
     }
 
@@ -300,11 +302,11 @@ impl Stack {
 }
 
 /// Queue messages as a Lambda event source hands them to a handler.
-fn records(messages: Vec<QueuedMessage>) -> Vec<helpdesk::reply::QueueRecord> {
+fn records(messages: Vec<QueuedMessage>) -> Vec<helpdesk::app::bot_reply::QueueRecord> {
     messages
         .into_iter()
         .enumerate()
-        .map(|(i, m)| helpdesk::reply::QueueRecord {
+        .map(|(i, m)| helpdesk::app::bot_reply::QueueRecord {
             message_id: format!("{}-{i}", m.dedup_id),
             group_id: Some(m.group_id),
             body: m.body.to_string(),

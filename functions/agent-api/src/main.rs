@@ -1,18 +1,18 @@
 //! Lambda behind API Gateway (HttpApi, JWT authorizer with Cognito) serving the agent API. All
-//! behaviour lives in `helpdesk::api`; this file only wires and translates the request.
+//! behaviour lives in `helpdesk::app::agent_api`; this file only wires and translates the request.
 
-use helpdesk::api::ApiRequest;
-use helpdesk::config::Env;
-use helpdesk::deadline::Deadline;
-use helpdesk::wiring::AwsClients;
+use helpdesk::app::agent_api::ApiRequest;
+use helpdesk::platform::config::Env;
+use helpdesk::platform::deadline::Deadline;
+use helpdesk::platform::wiring::AwsClients;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt, Response, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    helpdesk::telemetry::init();
-    let aws = AwsClients::new(&helpdesk::wiring::sdk_config().await);
-    let api = helpdesk::wiring::agent_api(&Env::from_process(), &aws)
+    helpdesk::platform::telemetry::init();
+    let aws = AwsClients::new(&helpdesk::platform::wiring::sdk_config().await);
+    let api = helpdesk::platform::wiring::agent_api(&Env::from_process(), &aws)
         .await
         .inspect_err(
             |e| tracing::error!(error = %e, "configuration is invalid; refusing to start"),

@@ -1,9 +1,10 @@
 //! Lambda on `sla-events` (standard queue, ReportBatchItemFailures), the target of every SLA
-//! timer. All behaviour lives in `helpdesk::escalation`; this file only wires.
+//! timer. All behaviour lives in `helpdesk::app::sla_breach`; this file only wires.
 
-use helpdesk::lambda::serve_sqs;
+use helpdesk::platform::lambda::serve_sqs;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    serve_sqs(|env, aws| async move { helpdesk::wiring::sla_breach(&env, &aws).await }).await
+    serve_sqs(|env, aws| async move { helpdesk::platform::wiring::sla_breach(&env, &aws).await })
+        .await
 }

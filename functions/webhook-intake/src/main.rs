@@ -1,15 +1,15 @@
 //! Lambda behind API Gateway (HttpApi) `GET|POST /webhook`: Meta's verification challenge and
-//! WhatsApp notifications. All behaviour lives in `helpdesk::webhook`; this file only wires.
+//! WhatsApp notifications. All behaviour lives in `helpdesk::app::intake::webhook`; this file only wires.
 
-use helpdesk::config::Env;
-use helpdesk::wiring::AwsClients;
+use helpdesk::platform::config::Env;
+use helpdesk::platform::wiring::AwsClients;
 use lambda_http::{Body, Error, Request, Response, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    helpdesk::telemetry::init();
-    let aws = AwsClients::new(&helpdesk::wiring::sdk_config().await);
-    let handler = helpdesk::wiring::webhook_handler(&Env::from_process(), &aws)
+    helpdesk::platform::telemetry::init();
+    let aws = AwsClients::new(&helpdesk::platform::wiring::sdk_config().await);
+    let handler = helpdesk::platform::wiring::webhook_handler(&Env::from_process(), &aws)
         .await
         .inspect_err(
             |e| tracing::error!(error = %e, "configuration is invalid; refusing to start"),

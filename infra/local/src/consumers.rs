@@ -8,11 +8,11 @@
 use std::sync::Arc;
 
 use aws_sdk_sqs::types::MessageSystemAttributeName;
-use helpdesk::clock::{Clock, SystemClock};
-use helpdesk::config::Env;
-use helpdesk::lambda::BatchHandler;
-use helpdesk::reply::QueueRecord;
-use helpdesk::wiring::AwsClients;
+use helpdesk::app::bot_reply::QueueRecord;
+use helpdesk::platform::config::Env;
+use helpdesk::platform::lambda::BatchHandler;
+use helpdesk::platform::wiring::AwsClients;
+use helpdesk::ports::clock::{Clock, SystemClock};
 
 /// The runner's own setting: the URL of the queue Scheduler delivers fired timers to.
 pub const HELPDESK_SLA_QUEUE_URL: &str = "HELPDESK_SLA_QUEUE_URL";
@@ -25,22 +25,22 @@ type Failure = Box<dyn std::error::Error>;
 /// Builds the three consumers and the pump from the environment and starts them.
 pub async fn spawn(env: &Env, aws: &AwsClients) -> Result<(), Failure> {
     let inbound = env
-        .required(helpdesk::config::HELPDESK_INBOUND_QUEUE_URL)?
+        .required(helpdesk::platform::config::HELPDESK_INBOUND_QUEUE_URL)?
         .to_owned();
     let handoff = env
-        .required(helpdesk::config::HELPDESK_HANDOFF_QUEUE_URL)?
+        .required(helpdesk::platform::config::HELPDESK_HANDOFF_QUEUE_URL)?
         .to_owned();
     let sla_queue = env.required(HELPDESK_SLA_QUEUE_URL).map_err(|_| {
         format!("{HELPDESK_SLA_QUEUE_URL} is not set: the URL of the queue fired SLA timers go to (printed by `provision`)")
     })?.to_owned();
     let group = env
-        .get(helpdesk::config::HELPDESK_SCHEDULE_GROUP)
-        .unwrap_or(helpdesk::config::DEFAULT_SCHEDULE_GROUP)
+        .get(helpdesk::platform::config::HELPDESK_SCHEDULE_GROUP)
+        .unwrap_or(helpdesk::platform::config::DEFAULT_SCHEDULE_GROUP)
         .to_owned();
 
-    let bot = Arc::new(helpdesk::wiring::bot_reply(env, aws).await?);
-    let router = Arc::new(helpdesk::wiring::agent_handoff(env, aws).await?);
-    let breach = Arc::new(helpdesk::wiring::sla_breach(env, aws).await?);
+    let bot = Arc::new(helpdesk::platform::wiring::bot_reply(env, aws).await?);
+    let router = Arc::new(helpdesk::platform::wiring::agent_handoff(env, aws).await?);
+    let breach = Arc::new(helpdesk::platform::wiring::sla_breach(env, aws).await?);
 
     tokio::spawn(consume(aws.sqs().clone(), inbound, bot));
     tokio::spawn(consume(aws.sqs().clone(), handoff, router));
@@ -94,7 +94,7 @@ async fn consume(sqs: aws_sdk_sqs::Client, url: String, handler: Arc<dyn BatchHa
             .collect();
         // No Lambda timeout here; the queue's visibility timeout is the only limit.
         let failed = handler
-            .handle_batch(&records, helpdesk::deadline::Deadline::none())
+            .handle_batch(&records, helpdesk::platform::deadline::Deadline::none())
             .await;
         for m in messages
             .iter()

@@ -283,7 +283,7 @@ pub async fn cli(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
             .map(String::as_str)
     };
     let usage = "usage: helpdesk-local dlq list --queue URL | dlq redrive --from DLQ_URL --to QUEUE_URL [--max N] [--include-recent]";
-    let sqs = Client::new(&helpdesk::wiring::sdk_config().await);
+    let sqs = Client::new(&helpdesk::platform::wiring::sdk_config().await);
     match args.first().map(String::as_str) {
         Some("list") => {
             let queue = flag("--queue").ok_or(DlqError::Usage(usage.into()))?;

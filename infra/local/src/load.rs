@@ -16,8 +16,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use helpdesk::webhook::SignatureVerifier;
-use helpdesk::webhook::sample::{SampleStatus, status_notification};
+use helpdesk::app::intake::webhook::SignatureVerifier;
+use helpdesk::app::intake::webhook::sample::{SampleStatus, status_notification};
 use jiff::Timestamp;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -445,7 +445,7 @@ pub async fn cli(
 
 pub async fn run(options: &Options) -> Result<Report, LoadError> {
     check_loopback(&options.target)?;
-    let http = helpdesk::tls::http_client_builder()
+    let http = helpdesk::platform::tls::http_client_builder()
         .timeout(Duration::from_secs(30))
         .pool_max_idle_per_host(MAX_IN_FLIGHT)
         .build()
@@ -729,7 +729,7 @@ async fn read_dynamodb(prefix: &str) -> Result<StoreView, LoadError> {
     use aws_sdk_dynamodb::types::AttributeValue;
     let table = std::env::var("HELPDESK_TABLE")
         .map_err(|_| LoadError::Store("HELPDESK_TABLE is not set (needed with --aws)".into()))?;
-    let client = aws_sdk_dynamodb::Client::new(&helpdesk::wiring::sdk_config().await);
+    let client = aws_sdk_dynamodb::Client::new(&helpdesk::platform::wiring::sdk_config().await);
     let mut pages = client
         .scan()
         .table_name(&table)

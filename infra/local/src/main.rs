@@ -43,26 +43,26 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use helpdesk::agent::AgentDesk;
-use helpdesk::api::{AgentApi, Authenticator, Caller};
-use helpdesk::bot::{Bot, BotConfig};
-use helpdesk::clock::{Clock, SystemClock};
-use helpdesk::config::{self, Env};
-use helpdesk::escalation::{BreachPorts, SlaBreach};
-use helpdesk::ids::LogRef;
-use helpdesk::intake::Intake;
-use helpdesk::media::{MediaArchive, MemoryMediaStore};
-use helpdesk::notify::MemoryNotifier;
-use helpdesk::orders::MemoryOrders;
-use helpdesk::queue::MemoryQueue;
-use helpdesk::reply::{BotReply, QueueRecord};
-use helpdesk::routing::{AgentSeed, Router, RoutingConfig};
-use helpdesk::sla::SlaConfig;
-use helpdesk::store::MemoryStore;
-use helpdesk::templates::TemplateCatalog;
-use helpdesk::timers::MemoryTimers;
-use helpdesk::webhook::{SignatureVerifier, WebhookHandler};
-use helpdesk::whatsapp::{CloudApi, CloudApiConfig};
+use helpdesk::app::agent_api::desk::AgentDesk;
+use helpdesk::app::agent_api::{AgentApi, Authenticator, Caller};
+use helpdesk::app::agent_handoff::{AgentSeed, Router, RoutingConfig};
+use helpdesk::app::bot_reply::{BotReply, QueueRecord};
+use helpdesk::app::intake::Intake;
+use helpdesk::app::intake::webhook::{SignatureVerifier, WebhookHandler};
+use helpdesk::app::sla_breach::{BreachPorts, SlaBreach};
+use helpdesk::domain::bot::{Bot, BotConfig};
+use helpdesk::domain::ids::LogRef;
+use helpdesk::domain::sla::SlaConfig;
+use helpdesk::domain::templates::TemplateCatalog;
+use helpdesk::platform::config::{self, Env};
+use helpdesk::ports::clock::{Clock, SystemClock};
+use helpdesk::ports::media::{MediaArchive, MemoryMediaStore};
+use helpdesk::ports::notify::MemoryNotifier;
+use helpdesk::ports::orders::MemoryOrders;
+use helpdesk::ports::queue::MemoryQueue;
+use helpdesk::ports::store::MemoryStore;
+use helpdesk::ports::timers::MemoryTimers;
+use helpdesk::ports::whatsapp::{CloudApi, CloudApiConfig};
 use helpdesk_local::safety::{self, RequestGuard, ServeFlags};
 use helpdesk_local::server::{self, DemoKey, MemoryView};
 use helpdesk_local::simulator::{BusinessNumber, Simulator, SimulatorConfig};
@@ -224,7 +224,7 @@ fn demo_keys_of(seed: &AgentSeed) -> Vec<DemoKey> {
 }
 
 async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
-    helpdesk::telemetry::init();
+    helpdesk::platform::telemetry::init();
     let aws = flags.aws;
     let addr = listen_addr(env)?;
     safety::check_listen(addr, flags)?;
@@ -252,7 +252,9 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
         Some(templates.clone()),
     )?;
     let (handler, api, memory) = if aws {
-        let aws = helpdesk::wiring::AwsClients::new(&helpdesk::wiring::sdk_config().await);
+        let aws = helpdesk::platform::wiring::AwsClients::new(
+            &helpdesk::platform::wiring::sdk_config().await,
+        );
         // The simulator plays Meta unless WHATSAPP_API_BASE_URL says otherwise; the app
         // secret and verify token are the user's own (checked above: no public fallback). The
         // demo agents sign in with their demo keys only when asked with --demo-agents, which
@@ -271,7 +273,7 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
                     config::HELPDESK_MEDIA_DOWNLOAD_HOSTS,
                     &format!(
                         "{},http://{here}",
-                        helpdesk::media::META_MEDIA_HOSTS.join(",")
+                        helpdesk::ports::media::META_MEDIA_HOSTS.join(",")
                     ),
                 );
             // The simulated customers ask the runner's demo shop, as in memory mode (never
@@ -282,14 +284,14 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
         if flags.demo_agents {
             let seed = AgentSeed::demo();
             let table = env.required(config::HELPDESK_TABLE)?;
-            let store = helpdesk::store::DynamoStore::new(aws.dynamodb().clone(), table);
+            let store = helpdesk::ports::store::DynamoStore::new(aws.dynamodb().clone(), table);
             let added = seed.plant(&store).await?;
             println!("demo agents: {added} added to {table} (maria, tom, alex)");
             demo_keys = demo_keys_of(&seed);
             let keys: Vec<String> = demo_keys
                 .iter()
                 .map(|k| {
-                    let digest = helpdesk::api::auth::digest(&k.key);
+                    let digest = helpdesk::app::agent_api::auth::digest(&k.key);
                     format!("{}:{}:{}", k.agent, k.role.as_str(), hex::encode(digest))
                 })
                 .collect();
@@ -305,8 +307,10 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
             helpdesk_local::consumers::spawn(env, &aws).await?;
         }
         (
-            helpdesk::wiring::webhook_handler(env, &aws).await?,
-            Some(Arc::new(helpdesk::wiring::agent_api(env, &aws).await?)),
+            helpdesk::platform::wiring::webhook_handler(env, &aws).await?,
+            Some(Arc::new(
+                helpdesk::platform::wiring::agent_api(env, &aws).await?,
+            )),
             None,
         )
     } else {
@@ -355,7 +359,7 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
         .with_media(MediaArchive {
             source: whatsapp.clone(),
             store: media.clone(),
-            policy: helpdesk::media::MediaPolicy {
+            policy: helpdesk::ports::media::MediaPolicy {
                 // The simulator's media are on this runner's own loopback origin, over http.
                 download_hosts: vec![format!("http://{here}")],
                 ..config::media_policy(env)?
@@ -668,14 +672,16 @@ async fn request(
 
 /// A data request against the deployed (or emulated) table and bucket.
 async fn gdpr(env: &Env, action: &str, wa_id: &str, by: &str) -> Result<(), Failure> {
-    let wa_id = helpdesk::ids::WaId::parse(wa_id).map_err(|e| format!("--wa-id: {e}"))?;
+    let wa_id = helpdesk::domain::ids::WaId::parse(wa_id).map_err(|e| format!("--wa-id: {e}"))?;
     let by = by.trim();
     if by.is_empty() || by.len() > 64 || by.chars().any(char::is_control) {
         return Err("--by: name who asks (1-64 printable characters)".into());
     }
     let actor = format!("cli:{by}");
-    let aws = helpdesk::wiring::AwsClients::new(&helpdesk::wiring::sdk_config().await);
-    let privacy = helpdesk::wiring::privacy(env, &aws)?;
+    let aws = helpdesk::platform::wiring::AwsClients::new(
+        &helpdesk::platform::wiring::sdk_config().await,
+    );
+    let privacy = helpdesk::platform::wiring::privacy(env, &aws)?;
     let out = match action {
         "export" => privacy.export(&wa_id, &actor).await?,
         _ => serde_json::to_value(privacy.erase(&wa_id, &actor).await?)?,
@@ -685,7 +691,7 @@ async fn gdpr(env: &Env, action: &str, wa_id: &str, by: &str) -> Result<(), Fail
 }
 
 async fn provision(prefix: &str) -> Result<(), Failure> {
-    let sdk = helpdesk::wiring::sdk_config().await;
+    let sdk = helpdesk::platform::wiring::sdk_config().await;
     let r = helpdesk_local::provision::provision(&sdk, &sdk, prefix).await?;
     println!("export HELPDESK_TABLE={}", r.table);
     println!("export HELPDESK_INBOUND_QUEUE_URL={}", r.inbound_queue_url);

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use helpdesk::store::{ASSIGNEE_INDEX, CUSTOMER_INDEX, QUEUE_INDEX};
+use helpdesk::ports::store::{ASSIGNEE_INDEX, CUSTOMER_INDEX, QUEUE_INDEX};
 
 /// Receives before a poison message moves to the dead-letter queue.
 pub const MAX_RECEIVE_COUNT: u32 = 5;

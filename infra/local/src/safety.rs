@@ -11,7 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Json, Response};
-use helpdesk::config::Env;
+use helpdesk::platform::config::Env;
 use serde_json::json;
 
 /// The flags of `serve` that lift a refusal, each on purpose.
@@ -87,8 +87,8 @@ pub fn check_aws(env: &Env, flags: ServeFlags) -> Result<(), Refusal> {
         return Err(Refusal::NoEndpoint);
     }
     for name in [
-        helpdesk::config::WHATSAPP_APP_SECRET,
-        helpdesk::config::WHATSAPP_VERIFY_TOKEN,
+        helpdesk::platform::config::WHATSAPP_APP_SECRET,
+        helpdesk::platform::config::WHATSAPP_VERIFY_TOKEN,
     ] {
         if !set(name) {
             return Err(Refusal::PublicSecret(name));
@@ -99,7 +99,7 @@ pub fn check_aws(env: &Env, flags: ServeFlags) -> Result<(), Refusal> {
             return Err(Refusal::DemoAgentsOnRealAws);
         }
         let consumers = env.get(crate::consumers::HELPDESK_LOCAL_CONSUMERS) != Some("off");
-        if consumers && !set(helpdesk::config::WHATSAPP_API_BASE_URL) {
+        if consumers && !set(helpdesk::platform::config::WHATSAPP_API_BASE_URL) {
             return Err(Refusal::ConsumersIntoSimulator);
         }
     }

@@ -12,12 +12,12 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{any, get};
 use bytes::Bytes;
-use helpdesk::api::{AgentApi, ApiRequest, Role};
-use helpdesk::notify::MemoryNotifier;
-use helpdesk::queue::MemoryQueue;
-use helpdesk::store::{MemoryStore, TicketStore};
-use helpdesk::timers::MemoryTimers;
-use helpdesk::webhook::{MAX_BODY_BYTES, WebhookHandler};
+use helpdesk::app::agent_api::{AgentApi, ApiRequest, Role};
+use helpdesk::app::intake::webhook::{MAX_BODY_BYTES, WebhookHandler};
+use helpdesk::ports::notify::MemoryNotifier;
+use helpdesk::ports::queue::MemoryQueue;
+use helpdesk::ports::store::{MemoryStore, TicketStore};
+use helpdesk::ports::timers::MemoryTimers;
 use serde_json::json;
 
 use crate::pages;
@@ -34,7 +34,7 @@ pub struct MemoryView {
     pub timers: Arc<MemoryTimers>,
     pub notifier: Arc<MemoryNotifier>,
     /// Customers' media as the helpdesk keeps them (S3 in AWS).
-    pub media: Arc<helpdesk::media::MemoryMediaStore>,
+    pub media: Arc<helpdesk::ports::media::MemoryMediaStore>,
 }
 
 /// A demo agent the console offers at login.
@@ -78,7 +78,9 @@ pub fn router(
         })
         .merge(simulator.routes())
         .merge(pages::routes())
-        .merge(crate::shop::routes(helpdesk::orders::MemoryOrders::demo()))
+        .merge(crate::shop::routes(
+            helpdesk::ports::orders::MemoryOrders::demo(),
+        ))
         // Every route: only requests addressed to this runner, `/dev` writes as JSON from its
         // own pages (see [`crate::safety`]).
         .layer(axum::middleware::from_fn_with_state(
@@ -164,8 +166,8 @@ async fn state_route(State(app): State<AppState>) -> Response {
         let messages = memory.store.messages(ticket.id).await.unwrap_or_default();
         tickets.push(json!({ "ticket": ticket, "messages": messages }));
     }
-    let inbound: Vec<helpdesk::queue::InboundQueueItem> = memory.queue.peek_as();
-    let handoffs: Vec<helpdesk::handoff::HandoffItem> = memory.handoffs.peek_as();
+    let inbound: Vec<helpdesk::ports::queue::InboundQueueItem> = memory.queue.peek_as();
+    let handoffs: Vec<helpdesk::domain::handoff::HandoffItem> = memory.handoffs.peek_as();
     let timers: Vec<_> = memory
         .timers
         .armed()

@@ -13,9 +13,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use helpdesk::config::{self, Env};
-use helpdesk::ids::WaId;
-use helpdesk::orders::{MemoryOrders, OrderAnswer, OrderLookup, OrderQuery};
+use helpdesk::domain::ids::WaId;
+use helpdesk::platform::config::{self, Env};
+use helpdesk::ports::orders::{MemoryOrders, OrderAnswer, OrderLookup, OrderQuery};
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
@@ -99,7 +99,7 @@ async fn lookup(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use helpdesk::orders::HttpOrders;
+    use helpdesk::ports::orders::HttpOrders;
     use secrecy::SecretString;
 
     async fn serve() -> String {
@@ -130,7 +130,7 @@ mod tests {
         let shop = HttpOrders::new(url, Some(SecretString::from(token))).unwrap();
 
         let OrderAnswer::Yours(shipped) = shop
-            .order(&ask("100234", helpdesk::orders::DEMO_CUSTOMER, None))
+            .order(&ask("100234", helpdesk::ports::orders::DEMO_CUSTOMER, None))
             .await
             .unwrap()
         else {
@@ -161,7 +161,7 @@ mod tests {
     #[tokio::test]
     async fn the_demo_shop_refuses_callers_without_its_token() {
         let base = serve().await;
-        let query = ask("100234", helpdesk::orders::DEMO_CUSTOMER, None);
+        let query = ask("100234", helpdesk::ports::orders::DEMO_CUSTOMER, None);
         let shop = HttpOrders::new(&format!("{base}/shop"), None).unwrap();
         let err = shop.order(&query).await.unwrap_err();
         assert!(err.to_string().contains("401"), "{err}");

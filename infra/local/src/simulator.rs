@@ -1,5 +1,5 @@
 //! A simulated WhatsApp for the local runner: the Cloud API the helpdesk sends to (served under
-//! `/graph`, so the real [`helpdesk::whatsapp::CloudApi`] client talks to it exactly as to
+//! `/graph`, so the real [`helpdesk::ports::whatsapp::CloudApi`] client talks to it exactly as to
 //! Meta), and the customers' phones the `/simulator` page shows (JSON under `/dev/simulator`).
 //!
 //! Like Meta, it answers a send with the new message's wamid and then calls the helpdesk's
@@ -39,12 +39,12 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use bytes::Bytes;
-use helpdesk::clock::Clock;
-use helpdesk::ids::WaId;
-use helpdesk::templates::TemplateCatalog;
-use helpdesk::webhook::SignatureVerifier;
-use helpdesk::webhook::sample::{SampleStatus, status_notification};
-use helpdesk::whatsapp::OutboundBody;
+use helpdesk::app::intake::webhook::SignatureVerifier;
+use helpdesk::app::intake::webhook::sample::{SampleStatus, status_notification};
+use helpdesk::domain::ids::WaId;
+use helpdesk::domain::templates::TemplateCatalog;
+use helpdesk::ports::clock::Clock;
+use helpdesk::ports::whatsapp::OutboundBody;
 use jiff::Timestamp;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -187,7 +187,7 @@ impl Simulator {
         clock: Arc<dyn Clock>,
         templates: Option<Arc<TemplateCatalog>>,
     ) -> Result<Arc<Self>, reqwest::Error> {
-        let http = helpdesk::tls::http_client_builder()
+        let http = helpdesk::platform::tls::http_client_builder()
             .timeout(Duration::from_secs(10))
             .build()?;
         Ok(Arc::new(Self {
@@ -612,7 +612,7 @@ impl Simulator {
     }
 }
 
-fn choices(body: &OutboundBody) -> Vec<&helpdesk::whatsapp::Choice> {
+fn choices(body: &OutboundBody) -> Vec<&helpdesk::ports::whatsapp::Choice> {
     match body {
         OutboundBody::Buttons { buttons, .. } => buttons.iter().collect(),
         OutboundBody::List { rows, .. } => rows.iter().collect(),

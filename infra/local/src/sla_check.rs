@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use helpdesk::bot::Priority;
-use helpdesk::sla::{Pause, SlaConfig, Target, TicketFacts};
+use helpdesk::domain::bot::Priority;
+use helpdesk::domain::sla::{Pause, SlaConfig, Target, TicketFacts};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde_json::{Value, json};

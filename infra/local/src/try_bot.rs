@@ -6,11 +6,11 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use helpdesk::bot::eval::{Report, holdout, near_misses, test_split};
-use helpdesk::bot::model::parse_labelled;
-use helpdesk::bot::{Bot, BotConfig, BotState, Inbound, Lang, Reply};
-use helpdesk::clock::{Clock, SystemClock};
-use helpdesk::orders::MemoryOrders;
+use helpdesk::domain::bot::eval::{Report, holdout, near_misses, test_split};
+use helpdesk::domain::bot::model::parse_labelled;
+use helpdesk::domain::bot::{Bot, BotConfig, BotState, Inbound, Lang, Reply};
+use helpdesk::ports::clock::{Clock, SystemClock};
+use helpdesk::ports::orders::MemoryOrders;
 use serde_json::json;
 
 pub struct Options<'a> {
@@ -83,7 +83,7 @@ pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>>
         ..BotState::default()
     };
     // The demo shop's customer, so the demo orders show their status.
-    let customer = helpdesk::ids::WaId::parse(helpdesk::orders::DEMO_CUSTOMER)?;
+    let customer = helpdesk::domain::ids::WaId::parse(helpdesk::ports::orders::DEMO_CUSTOMER)?;
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
     for line in stdin.lock().lines() {

@@ -1,8 +1,8 @@
 //! What must hold for any input: the properties each case checks.
 
-use helpdesk::ids::{PhoneNumberId, WaId, Wamid};
-use helpdesk::webhook::plan::{self, Content, IntakePlan};
-use helpdesk::webhook::{PayloadError, SignatureError, SignatureVerifier};
+use helpdesk::app::intake::webhook::plan::{self, Content, IntakePlan};
+use helpdesk::app::intake::webhook::{PayloadError, SignatureError, SignatureVerifier};
+use helpdesk::domain::ids::{PhoneNumberId, WaId, Wamid};
 
 use crate::generate::Expected;
 

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use helpdesk::clock::ManualClock;
-use helpdesk::intake::Intake;
-use helpdesk::queue::{MemoryQueue, QueueError};
-use helpdesk::store::{MemoryStore, StoreError};
-use helpdesk::ticket::ConversationWindow;
-use helpdesk::webhook::http::SIGNATURE_HEADER;
-use helpdesk::webhook::{MAX_BODY_BYTES, SignatureVerifier, WebhookHandler};
+use helpdesk::app::intake::Intake;
+use helpdesk::app::intake::webhook::http::SIGNATURE_HEADER;
+use helpdesk::app::intake::webhook::{MAX_BODY_BYTES, SignatureVerifier, WebhookHandler};
+use helpdesk::domain::ticket::ConversationWindow;
+use helpdesk::ports::clock::ManualClock;
+use helpdesk::ports::queue::{MemoryQueue, QueueError};
+use helpdesk::ports::store::{MemoryStore, StoreError};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use jiff::Timestamp;
 use secrecy::SecretString;

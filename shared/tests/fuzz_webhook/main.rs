@@ -24,7 +24,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-use helpdesk::webhook::{SignatureVerifier, plan, sample};
+use helpdesk::app::intake::webhook::{SignatureVerifier, plan, sample};
 use proptest::prelude::*;
 use secrecy::SecretString;
 use serde_json::Value;

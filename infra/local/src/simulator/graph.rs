@@ -4,8 +4,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
-use helpdesk::ids::WaId;
-use helpdesk::whatsapp::{Choice, OutboundBody, Template};
+use helpdesk::domain::ids::WaId;
+use helpdesk::ports::whatsapp::{Choice, OutboundBody, Template};
 use serde_json::{Value, json};
 
 /// A request to the messages endpoint.

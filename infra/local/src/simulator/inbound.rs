@@ -2,7 +2,7 @@
 //! named by its field) and the webhook Meta would send the helpdesk for it.
 
 use base64::Engine;
-use helpdesk::ids::WaId;
+use helpdesk::domain::ids::WaId;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -39,7 +39,7 @@ impl Runner {
         let runner = Self {
             child,
             url: format!("http://127.0.0.1:{port}"),
-            http: helpdesk::tls::http_client_builder()
+            http: helpdesk::platform::tls::http_client_builder()
                 .build()
                 .expect("an HTTP client"),
         };

@@ -1,0 +1,537 @@
+//! agent-handoff: a ticket the bot handed over (an item on `handoff.fifo`) goes to a team by
+//! rules (`config/routing.toml`) and to the least loaded online agent of that team who speaks
+//! the customer's language; nobody free leaves it in the team queue. Capacity is claimed with a
+//! conditional write before the ticket is assigned, and given back if the assignment loses a race.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use tracing::info;
+
+use crate::app::bot_reply::QueueRecord;
+use crate::app::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
+use crate::domain::bot::matcher::{contains_phrase, normalize};
+use crate::domain::bot::{HandoffReason, Lang};
+use crate::domain::handoff::HandoffItem;
+use crate::domain::ids::Wamid;
+use crate::domain::ticket::TicketStatus;
+use crate::platform::deadline::Deadline;
+use crate::platform::metrics::Count;
+use crate::ports::clock::Clock;
+use crate::ports::notify::{Audience, Notification, Notifier};
+use crate::ports::queue::Queue;
+use crate::ports::store::{
+    Activity, ActivityKind, Agent, BotTurnWrite, Direction, OutboxKind, StoreError, TicketStore,
+    TurnOutcome,
+};
+use crate::ports::whatsapp::WhatsAppClient;
+
+/// The routing shipped with the code (rules only: it names no agent).
+pub const DEFAULT_ROUTING: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/routing.toml"
+));
+/// The demo agents of the local runner and the tests (see [`AgentSeed`]).
+pub const DEMO_AGENTS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/demo-agents.toml"
+));
+const MAX_ATTEMPTS: usize = 5;
+
+/// A routing file that cannot be used (file, line or field, problem).
+pub type RoutingConfigError = crate::platform::config::ConfigFileError;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    version: u32,
+    default_team: String,
+    #[serde(default)]
+    rules: Vec<RuleSpec>,
+    /// Read only to refuse it with a message that says where agents live now.
+    #[serde(default)]
+    agents: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentsFile {
+    version: u32,
+    #[serde(default)]
+    agents: Vec<AgentSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    team: String,
+    #[serde(default)]
+    reasons: Vec<String>,
+    #[serde(default)]
+    keywords: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentSpec {
+    id: String,
+    name: String,
+    teams: Vec<String>,
+    languages: Vec<Lang>,
+    capacity: u32,
+    /// What the demo agent may do in the agent API locally: agent (default), supervisor, admin.
+    #[serde(default)]
+    role: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    team: String,
+    reasons: Vec<HandoffReason>,
+    keywords: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RoutingConfig {
+    pub default_team: String,
+    rules: Vec<Rule>,
+}
+
+/// Agents to add to a table that does not have them: the demo agents of the local runner and
+/// the tests. Nothing seeds them unless asked (the runner in memory, `--aws --demo-agents`, a
+/// test); the functions never do, so a deployed stack only has the agents an admin added.
+#[derive(Debug, Clone, Default)]
+pub struct AgentSeed {
+    pub agents: Vec<Agent>,
+    /// Each agent's role (the local runner gives each an API key `demo-<id>`).
+    pub roles: Vec<(String, crate::app::agent_api::Role)>,
+}
+
+impl RoutingConfig {
+    pub fn default_routing() -> Self {
+        Self::parse(DEFAULT_ROUTING, "config/routing.toml").expect("the shipped routing is valid")
+    }
+
+    pub fn load(path: &std::path::Path) -> Result<Self, RoutingConfigError> {
+        let (source, origin) = crate::platform::config::read_config_file(path)?;
+        Self::parse(&source, &origin)
+    }
+
+    pub fn parse(source: &str, origin: &str) -> Result<Self, RoutingConfigError> {
+        let file: File = crate::platform::config::parse_toml(source, origin)?;
+        let fail =
+            |field: String, problem: String| RoutingConfigError::invalid(origin, field, problem);
+        if file.version != 1 {
+            return Err(fail(
+                "version".into(),
+                format!("is {}, this code reads version 1", file.version),
+            ));
+        }
+        if file.default_team.trim().is_empty() {
+            return Err(fail("default_team".into(), "is empty".into()));
+        }
+        let mut rules = Vec::new();
+        for (i, r) in file.rules.iter().enumerate() {
+            if r.team.trim().is_empty() {
+                return Err(fail(format!("rules[{i}].team"), "is empty".into()));
+            }
+            if r.reasons.is_empty() && r.keywords.is_empty() {
+                return Err(fail(
+                    format!("rules[{i}]"),
+                    "needs reasons or keywords".into(),
+                ));
+            }
+            let reasons = r
+                .reasons
+                .iter()
+                .map(|x| {
+                    HandoffReason::parse(x).ok_or_else(|| {
+                        fail(
+                            format!("rules[{i}].reasons"),
+                            format!("unknown reason {x:?}"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            rules.push(Rule {
+                team: r.team.clone(),
+                reasons,
+                keywords: r
+                    .keywords
+                    .iter()
+                    .map(|k| normalize(k).split_whitespace().map(str::to_owned).collect())
+                    .collect(),
+            });
+        }
+        if file.agents.is_some() {
+            return Err(fail(
+                "agents".into(),
+                "agents are not part of the routing any more: add them through the agent API \
+                 (POST /agents); the local runner's demo agents are in config/demo-agents.toml"
+                    .into(),
+            ));
+        }
+        Ok(Self {
+            default_team: file.default_team,
+            rules,
+        })
+    }
+
+    /// The team for a handoff: the first rule matching its reason or the customer's words.
+    pub fn team_for(&self, reason: HandoffReason, customer_text: &str) -> &str {
+        let normalized = normalize(customer_text);
+        let words: Vec<&str> = normalized.split_whitespace().collect();
+        self.rules
+            .iter()
+            .find(|r| {
+                r.reasons.contains(&reason) || r.keywords.iter().any(|k| contains_phrase(&words, k))
+            })
+            .map_or(self.default_team.as_str(), |r| r.team.as_str())
+    }
+
+    /// Every team the rules name, the default first.
+    pub fn teams(&self) -> Vec<String> {
+        let mut teams = vec![self.default_team.clone()];
+        for rule in &self.rules {
+            if !teams.contains(&rule.team) {
+                teams.push(rule.team.clone());
+            }
+        }
+        teams
+    }
+}
+
+impl AgentSeed {
+    /// The demo agents shipped in `config/demo-agents.toml` (maria, tom, alex).
+    pub fn demo() -> Self {
+        Self::parse(DEMO_AGENTS, "config/demo-agents.toml").expect("the demo agents are valid")
+    }
+
+    pub fn load(path: &std::path::Path) -> Result<Self, RoutingConfigError> {
+        let (source, origin) = crate::platform::config::read_config_file(path)?;
+        Self::parse(&source, &origin)
+    }
+
+    pub fn parse(source: &str, origin: &str) -> Result<Self, RoutingConfigError> {
+        let file: AgentsFile = crate::platform::config::parse_toml(source, origin)?;
+        let fail =
+            |field: String, problem: String| RoutingConfigError::invalid(origin, field, problem);
+        if file.version != 1 {
+            return Err(fail(
+                "version".into(),
+                format!("is {}, this code reads version 1", file.version),
+            ));
+        }
+        let mut ids = HashSet::new();
+        let mut agents = Vec::new();
+        let mut roles = Vec::new();
+        for (i, a) in file.agents.iter().enumerate() {
+            let ok_id = !a.id.is_empty()
+                && a.id.len() <= 64
+                && a.id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !ok_id {
+                return Err(fail(
+                    format!("agents[{i}].id"),
+                    "must be 1-64 letters, digits, '-' or '_'".into(),
+                ));
+            }
+            if !ids.insert(a.id.as_str()) {
+                return Err(fail(
+                    format!("agents[{i}].id"),
+                    format!("{:?} is used twice", a.id),
+                ));
+            }
+            if a.capacity == 0 || a.teams.is_empty() || a.languages.is_empty() {
+                return Err(fail(
+                    format!("agents[{i}]"),
+                    "needs a capacity of at least 1, a team and a language".into(),
+                ));
+            }
+            let role = match a.role.as_deref() {
+                None => crate::app::agent_api::Role::Agent,
+                Some(r) => crate::app::agent_api::Role::parse(r).ok_or_else(|| {
+                    fail(
+                        format!("agents[{i}].role"),
+                        "must be agent, supervisor or admin".into(),
+                    )
+                })?,
+            };
+            roles.push((a.id.clone(), role));
+            agents.push(Agent {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                teams: a.teams.clone(),
+                languages: a.languages.clone(),
+                capacity: a.capacity,
+                load: 0,
+                online: true,
+                last_assigned_at: None,
+            });
+        }
+        Ok(Self { agents, roles })
+    }
+
+    /// Adds the agents the store does not have yet (an existing agent is left as it is);
+    /// returns how many were added.
+    pub async fn plant(&self, store: &dyn TicketStore) -> Result<usize, StoreError> {
+        let known: BTreeSet<String> = store.agents().await?.into_iter().map(|a| a.id).collect();
+        let mut added = 0;
+        for agent in self.agents.iter().filter(|a| !known.contains(&a.id)) {
+            store.add_agent(agent).await?;
+            added += 1;
+        }
+        Ok(added)
+    }
+}
+
+/// The agents who may take a ticket of `team` in `language`, best first: online, in the team,
+/// speaking the language (when known), with free capacity; least loaded, then whoever got a
+/// ticket longest ago.
+pub fn candidates<'a>(agents: &'a [Agent], team: &str, language: Option<Lang>) -> Vec<&'a Agent> {
+    let mut fit: Vec<&Agent> = agents
+        .iter()
+        .filter(|a| a.has_room() && a.speaks(language) && a.teams.iter().any(|t| t == team))
+        .collect();
+    fit.sort_by(|a, b| {
+        (a.load, a.last_assigned_at, &a.id).cmp(&(b.load, b.last_assigned_at, &b.id))
+    });
+    fit
+}
+
+/// What became of a handoff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Routed {
+    Assigned {
+        agent: String,
+        team: String,
+    },
+    /// Nobody free: in the team's queue.
+    Queued {
+        team: String,
+    },
+    /// Assigned, resolved or closed before: nothing to do.
+    AlreadyDone,
+}
+
+pub struct Router {
+    store: Arc<dyn TicketStore>,
+    config: Arc<RoutingConfig>,
+    clock: Arc<dyn Clock>,
+    outbox: OutboxRunner,
+}
+
+impl Router {
+    pub fn new(
+        store: Arc<dyn TicketStore>,
+        whatsapp: Arc<dyn WhatsAppClient>,
+        handoffs: Arc<dyn Queue>,
+        notifier: Arc<dyn Notifier>,
+        config: Arc<RoutingConfig>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            outbox: OutboxRunner {
+                notifier: Some(notifier),
+                ..OutboxRunner::new(store.clone(), whatsapp, handoffs, clock.clone())
+            },
+            store,
+            config,
+            clock,
+        }
+    }
+
+    /// Counts assignments, queued tickets and failed sends (CloudWatch EMF, one line per batch).
+    pub fn with_metrics(mut self, metrics: crate::platform::metrics::Metrics) -> Self {
+        self.outbox.metrics = metrics;
+        self
+    }
+
+    /// Handles a batch from `handoff.fifo`; a failure holds back later records of its group.
+    pub async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
+        self.handle_batch_until(records, Deadline::none()).await
+    }
+
+    /// [`Self::handle_batch`] within the invocation's `deadline`: records it leaves no time
+    /// for are not started but delivered again (with every later one, so order is kept), and
+    /// every Cloud API wait is bounded by the time left.
+    pub async fn handle_batch_until(
+        &self,
+        records: &[QueueRecord],
+        deadline: Deadline,
+    ) -> Vec<String> {
+        deadline.scope(self.handle_records(records, deadline)).await
+    }
+
+    async fn handle_records(&self, records: &[QueueRecord], deadline: Deadline) -> Vec<String> {
+        let mut failed = Vec::new();
+        let mut blocked = HashSet::new();
+        for (n, record) in records.iter().enumerate() {
+            if !deadline.allows_start() {
+                tracing::warn!(
+                    left = records.len() - n,
+                    "too little time left before the deadline; the rest of the batch is delivered again"
+                );
+                failed.extend(records[n..].iter().map(|r| r.message_id.clone()));
+                break;
+            }
+            let group = record.group_id.clone().unwrap_or_default();
+            if blocked.contains(&group) {
+                failed.push(record.message_id.clone());
+                continue;
+            }
+            let result = match serde_json::from_str::<HandoffItem>(&record.body) {
+                Ok(item) if item.v == HandoffItem::VERSION => {
+                    self.route(&item).await.map(|r| (item, r))
+                }
+                Ok(item) => Err(HandlerError::Poison(format!(
+                    "handoff item version {} is not {}",
+                    item.v,
+                    HandoffItem::VERSION
+                ))),
+                Err(e) => Err(HandlerError::Poison(format!(
+                    "body is not a handoff item: {e}"
+                ))),
+            };
+            match result {
+                Ok((item, routed)) => {
+                    info!(ticket_id = %item.ticket_id, outcome = ?routed, "handoff routed");
+                    match routed {
+                        Routed::Assigned { .. } => {
+                            self.outbox.metrics.add(Count::TicketsAssigned, 1)
+                        }
+                        Routed::Queued { .. } => self.outbox.metrics.add(Count::TicketsQueued, 1),
+                        Routed::AlreadyDone => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(message_id = %record.message_id, error = %e, retryable = e.is_retryable(), "handoff not routed");
+                    failed.push(record.message_id.clone());
+                    blocked.insert(group);
+                }
+            }
+        }
+        self.outbox.metrics.flush();
+        failed
+    }
+
+    pub async fn route(&self, item: &HandoffItem) -> Result<Routed, HandlerError> {
+        let key = Wamid::parse(&format!(
+            "route.{}",
+            item.inbound.as_str().chars().take(100).collect::<String>()
+        ))
+        .map_err(|e| HandlerError::Poison(e.to_string()))?;
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(ticket) = self.store.ticket(item.ticket_id).await? else {
+                return Err(HandlerError::Poison(format!(
+                    "ticket {} does not exist",
+                    item.ticket_id
+                )));
+            };
+            if ticket.status != TicketStatus::Queued || ticket.assignee.is_some() {
+                // Routed before (a redelivery) or taken meanwhile: finish what is pending.
+                self.outbox.flush(&ticket, &key).await?;
+                return Ok(Routed::AlreadyDone);
+            }
+            let messages = self.store.messages(ticket.id).await?;
+            let words: Vec<&str> = messages
+                .iter()
+                .filter(|m| m.direction == Direction::Inbound)
+                .rev()
+                .take(10)
+                .filter_map(|m| m.text.as_deref())
+                .collect();
+            let team = self
+                .config
+                .team_for(item.reason, &words.join(" "))
+                .to_owned();
+            let language = ticket.bot.as_ref().and_then(|b| b.language);
+            let agents = self.store.agents().await?;
+            let now = self.clock.now();
+            let mut chosen = None;
+            for agent in candidates(&agents, &team, language) {
+                if self.store.claim_agent(&agent.id, now).await? {
+                    chosen = Some(agent.id.clone());
+                    break;
+                }
+            }
+            let mut next = ticket.clone();
+            next.version += 1;
+            next.updated_at = now;
+            next.team = Some(team.clone());
+            if next.category.is_none() {
+                next.category = Some(team.clone());
+            }
+            let mut outbox = OutboxBuilder::new(ticket.id, key.clone());
+            let activity: Vec<Activity> = chosen
+                .iter()
+                .map(|agent| Activity {
+                    ticket_id: ticket.id,
+                    id: format!("{}-1", key.as_str()),
+                    at: now,
+                    actor: "routing".into(),
+                    kind: ActivityKind::Assigned,
+                    text: Some(format!(
+                        "{agent} ({team}, reason {}, least loaded)",
+                        item.reason.as_str()
+                    )),
+                    mentions: Vec::new(),
+                    sla: None,
+                })
+                .collect();
+            if let Some(agent) = &chosen {
+                next.status = TicketStatus::Assigned;
+                next.assignee = Some(agent.clone());
+                outbox.push(
+                    OutboxKind::Notify,
+                    &Notification {
+                        audience: Audience::Assignee,
+                        kind: "ticket_assigned".into(),
+                        ticket_id: ticket.id,
+                        target: None,
+                        level: 0,
+                        due_at: None,
+                        agent: Some(agent.clone()),
+                        team: Some(team.clone()),
+                        priority: next.priority.map(|p| p.as_str().to_owned()),
+                        summary: format!(
+                            "Ticket {} is yours ({}, priority {}): transcript {}",
+                            ticket.id,
+                            item.reason.as_str(),
+                            item.priority.as_str(),
+                            item.transcript
+                        ),
+                    },
+                );
+            }
+            let entries = outbox.build();
+            let write = BotTurnWrite {
+                ticket: &next,
+                message: None,
+                outbox: &entries,
+                activity: &activity,
+                now,
+            };
+            match self.store.commit_bot_turn(&write).await? {
+                TurnOutcome::Committed => {
+                    self.outbox.flush(&next, &key).await?;
+                    return Ok(match chosen {
+                        Some(agent) => Routed::Assigned { agent, team },
+                        None => Routed::Queued { team },
+                    });
+                }
+                TurnOutcome::Conflict | TurnOutcome::AlreadyHandled => {
+                    if let Some(agent) = &chosen {
+                        self.store.release_agent(agent).await?;
+                    }
+                }
+            }
+        }
+        Err(StoreError::Contended(format!("ticket {}", item.ticket_id)).into())
+    }
+}
+
+#[cfg(test)]
+mod tests;

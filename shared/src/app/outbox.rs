@@ -1,0 +1,395 @@
+//! The outbox: what a handler decided, stored with the ticket change in one write, then done
+//! in order (WhatsApp messages, handoffs, SLA timers, notifications). A crash or a redelivery
+//! finishes what is pending and never decides twice.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::{error, warn};
+
+use crate::domain::handoff::HandoffItem;
+use crate::domain::ids::Wamid;
+use crate::domain::ticket::Ticket;
+use crate::platform::metrics::{Count, Metrics};
+use crate::ports::clock::Clock;
+use crate::ports::notify::{Notification, Notifier, NotifyError};
+use crate::ports::queue::{Queue, QueueError};
+use crate::ports::store::{
+    Direction, MessageRecord, OutboxEntry, OutboxKind, StatsEvent, StoreError, TicketStore,
+};
+use crate::ports::timers::{Timer, TimerError, TimerName, Timers};
+use crate::ports::whatsapp::{
+    OutboundBody, RetryPolicy, Template, WhatsAppClient, WhatsAppError, send_with_retry,
+    service_window_open,
+};
+
+/// Store writes tried after a side effect that cannot be repeated safely.
+const COMPLETE_ATTEMPTS: u32 = 4;
+
+/// Why a handler could not finish; retryable errors make the queue deliver the record again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandlerError {
+    #[error("the queue item is unusable: {0}")]
+    Poison(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    WhatsApp(#[from] WhatsAppError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
+    Timer(#[from] TimerError),
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+    #[error(transparent)]
+    Media(#[from] crate::ports::media::MediaError),
+}
+
+impl HandlerError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Poison(_) => false,
+            Self::Store(e) => e.is_retryable(),
+            Self::WhatsApp(e) => e.is_retryable(),
+            Self::Queue(e) => e.is_retryable(),
+            Self::Timer(e) => e.is_retryable(),
+            Self::Notify(e) => e.is_retryable(),
+            Self::Media(e) => e.is_retryable(),
+        }
+    }
+}
+
+/// An SLA timer to create or delete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerChange {
+    Arm(Timer),
+    Disarm(TimerName),
+}
+
+/// A WhatsApp message to send, and who wrote it (stored as the outbox payload; a plain
+/// `OutboundBody` reads as one by the bot).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundEntry {
+    #[serde(flatten)]
+    pub body: OutboundBody,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_by: Option<String>,
+}
+
+/// A slot of an agent's capacity that a ticket change gave back (the ticket left them): done
+/// after the change is stored, exactly once however often the request is repeated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapacityRelease {
+    pub agent: String,
+}
+
+/// Builds outbox entries in order for one ticket change.
+pub struct OutboxBuilder {
+    ticket_id: crate::domain::ids::TicketId,
+    key: Wamid,
+    entries: Vec<OutboxEntry>,
+}
+
+impl OutboxBuilder {
+    pub fn new(ticket_id: crate::domain::ids::TicketId, key: Wamid) -> Self {
+        Self {
+            ticket_id,
+            key,
+            entries: Vec::new(),
+        }
+    }
+
+    /// The key of the change this outbox belongs to (unique per change of the ticket).
+    pub fn key(&self) -> &Wamid {
+        &self.key
+    }
+
+    pub fn push(&mut self, kind: OutboxKind, payload: &impl Serialize) {
+        self.entries.push(OutboxEntry {
+            ticket_id: self.ticket_id,
+            inbound: self.key.clone(),
+            seq: u8::try_from(self.entries.len()).unwrap_or(u8::MAX),
+            kind,
+            payload: serde_json::to_string(payload).unwrap_or_default(),
+            done: false,
+        });
+    }
+
+    /// Like [`push`](Self::push), but done before every entry pushed so far.
+    pub fn push_first(&mut self, kind: OutboxKind, payload: &impl Serialize) {
+        self.push(kind, payload);
+        self.entries.rotate_right(1);
+        for (seq, entry) in self.entries.iter_mut().enumerate() {
+            entry.seq = u8::try_from(seq).unwrap_or(u8::MAX);
+        }
+    }
+
+    pub fn timers(&mut self, plan: crate::domain::sla::TimerPlan) {
+        for name in plan.disarm {
+            self.push(OutboxKind::Timer, &TimerChange::Disarm(name));
+        }
+        for timer in plan.arm {
+            self.push(OutboxKind::Timer, &TimerChange::Arm(timer));
+        }
+    }
+
+    /// Counts `fact` on `ticket` (as it is after the change) in the analytics, once.
+    pub fn stats(
+        &mut self,
+        ticket: &Ticket,
+        fact: crate::app::analytics::Fact,
+        now: jiff::Timestamp,
+    ) {
+        self.push(
+            OutboxKind::Stats,
+            &crate::app::analytics::event(ticket, fact, now),
+        );
+    }
+
+    pub fn build(self) -> Vec<OutboxEntry> {
+        self.entries
+    }
+}
+
+/// Does pending outbox entries.
+pub struct OutboxRunner {
+    pub(crate) store: Arc<dyn TicketStore>,
+    pub(crate) whatsapp: Arc<dyn WhatsAppClient>,
+    pub(crate) handoffs: Arc<dyn Queue>,
+    pub(crate) timers: Option<Arc<dyn Timers>>,
+    pub(crate) notifier: Option<Arc<dyn Notifier>>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) retry: RetryPolicy,
+    /// Sent instead of a free-form reply outside the 24 h window, if configured.
+    pub(crate) reengagement: Option<Template>,
+    /// Counts the bot's messages, handoffs and failed sends; off unless the handler sets it.
+    pub(crate) metrics: Metrics,
+}
+
+impl OutboxRunner {
+    /// One WhatsApp message, with this runner's retries, counting failed attempts.
+    async fn send_retried(
+        &self,
+        from: &crate::domain::ids::PhoneNumberId,
+        to: &crate::domain::ids::WaId,
+        body: &OutboundBody,
+    ) -> Result<Wamid, crate::ports::whatsapp::WhatsAppError> {
+        send_with_retry(
+            self.whatsapp.as_ref(),
+            self.retry,
+            &self.metrics,
+            from,
+            to,
+            body,
+        )
+        .await
+    }
+
+    /// A runner that sends WhatsApp messages and handoffs; timers, notifications, retries and
+    /// the re-engagement template are set by the handler that needs them.
+    pub fn new(
+        store: Arc<dyn TicketStore>,
+        whatsapp: Arc<dyn WhatsAppClient>,
+        handoffs: Arc<dyn Queue>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            whatsapp,
+            handoffs,
+            timers: None,
+            notifier: None,
+            clock,
+            retry: RetryPolicy::default(),
+            reengagement: None,
+            metrics: Metrics::off(),
+        }
+    }
+    /// Sends the pending outbox entries of the turn that answered `inbound`, in order.
+    pub async fn flush(&self, ticket: &Ticket, key: &Wamid) -> Result<usize, HandlerError> {
+        let inbound = key;
+        let mut sent = 0;
+        for entry in self.store.outbox(ticket.id, inbound).await? {
+            if entry.done {
+                continue;
+            }
+            match entry.kind {
+                OutboxKind::WhatsApp => {
+                    let out: OutboundEntry = serde_json::from_str(&entry.payload).map_err(|e| {
+                        HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
+                    })?;
+                    match self.send(ticket, &out.body).await? {
+                        Some(record) => {
+                            let record = MessageRecord {
+                                sent_by: out.sent_by,
+                                ..record
+                            };
+                            self.complete_after_effect(&entry, Some(&record)).await?;
+                            sent += 1;
+                            if record.sent_by.is_none() {
+                                self.metrics.add(Count::BotReplies, 1);
+                            }
+                        }
+                        None => self.store.complete_outbox(&entry, None).await?,
+                    }
+                }
+                OutboxKind::Handoff => {
+                    let item: HandoffItem = serde_json::from_str(&entry.payload).map_err(|e| {
+                        HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
+                    })?;
+                    self.handoffs.send(&[item.to_message()]).await?;
+                    self.store.complete_outbox(&entry, None).await?;
+                    self.metrics.handoff(item.reason.as_str());
+                }
+                OutboxKind::Timer => {
+                    let change: TimerChange =
+                        serde_json::from_str(&entry.payload).map_err(|e| {
+                            HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
+                        })?;
+                    match (&self.timers, change) {
+                        (Some(timers), TimerChange::Arm(timer)) => {
+                            timers.arm(&timer).await?;
+                        }
+                        (Some(timers), TimerChange::Disarm(name)) => timers.disarm(&name).await?,
+                        (None, _) => {
+                            warn!(ticket_id = %ticket.id, "no timers configured; SLA timer change dropped")
+                        }
+                    }
+                    self.store.complete_outbox(&entry, None).await?;
+                }
+                OutboxKind::Notify => {
+                    let notification: Notification =
+                        serde_json::from_str(&entry.payload).map_err(|e| {
+                            HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
+                        })?;
+                    match &self.notifier {
+                        Some(n) => n.notify(&notification).await?,
+                        None => {
+                            warn!(ticket_id = %ticket.id, "no notifier configured; notification dropped")
+                        }
+                    }
+                    self.complete_after_effect(&entry, None).await?;
+                }
+                OutboxKind::Stats => {
+                    let event: StatsEvent = serde_json::from_str(&entry.payload).map_err(|e| {
+                        HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
+                    })?;
+                    // Applied once per key: a crash between these two calls cannot count twice.
+                    self.store.record_stats(&event).await?;
+                    self.store.complete_outbox(&entry, None).await?;
+                }
+                OutboxKind::Release => {
+                    let release: CapacityRelease =
+                        serde_json::from_str(&entry.payload).map_err(|e| {
+                            HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
+                        })?;
+                    // Given back and marked done in one write: a retry cannot give it twice.
+                    self.store
+                        .release_agent_once(&entry, &release.agent)
+                        .await?;
+                }
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Whether a business-initiated message (a template) may go to the ticket's customer.
+    async fn may_initiate(&self, ticket: &Ticket) -> Result<bool, HandlerError> {
+        let consent = self.store.consent(&ticket.key.wa_id).await?;
+        let allowed = crate::domain::consent::Consent::allows_business_messages(consent.as_ref());
+        if !allowed {
+            warn!(ticket_id = %ticket.id, "template not sent: the customer has not opted in to business-initiated messages");
+        }
+        Ok(allowed)
+    }
+
+    /// Marks an entry done whose effect cannot be taken back or deduplicated downstream (a
+    /// WhatsApp message, an SNS notification). A store failure here is retried in place: failing
+    /// the record would make the redelivery send the customer the same message again. (Handoffs
+    /// are deduplicated by SQS, timers by name and counters by key, so they need no retry.)
+    async fn complete_after_effect(
+        &self,
+        entry: &OutboxEntry,
+        sent: Option<&MessageRecord>,
+    ) -> Result<(), HandlerError> {
+        let mut attempt = 0;
+        loop {
+            match self.store.complete_outbox(entry, sent).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt + 1 < COMPLETE_ATTEMPTS => {
+                    warn!(ticket_id = %entry.ticket_id, seq = entry.seq, error = %e, "sent, but not yet marked done; trying again");
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    error!(ticket_id = %entry.ticket_id, seq = entry.seq, error = %e, "sent, but could not be marked done; a redelivery will send it again");
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+
+    /// Sends one reply; outside the 24 h window only the re-engagement template may go.
+    /// `None`: nothing could be sent and nothing should be retried.
+    async fn send(
+        &self,
+        ticket: &Ticket,
+        body: &OutboundBody,
+    ) -> Result<Option<MessageRecord>, HandlerError> {
+        let now = self.clock.now();
+        let from = &ticket.key.phone_number_id;
+        let to = &ticket.key.wa_id;
+        let mut body = body.clone();
+        if !body.is_template() && !service_window_open(ticket.last_inbound_at, now) {
+            match &self.reengagement {
+                Some(t) => body = OutboundBody::Template(t.clone()),
+                None => {
+                    warn!(ticket_id = %ticket.id, "reply not sent: outside the 24 h window and no re-engagement template configured");
+                    return Ok(None);
+                }
+            }
+        }
+        if body.is_template() && !self.may_initiate(ticket).await? {
+            return Ok(None);
+        }
+        let wamid = match self.send_retried(from, to, &body).await {
+            Ok(wamid) => wamid,
+            Err(e) if e.needs_template() && !body.is_template() => match &self.reengagement {
+                Some(_) if !self.may_initiate(ticket).await? => return Ok(None),
+                Some(t) => {
+                    body = OutboundBody::Template(t.clone());
+                    self.send_retried(from, to, &body).await?
+                }
+                None => {
+                    warn!(ticket_id = %ticket.id, error = %e, "reply not sent: WhatsApp requires a template");
+                    return Ok(None);
+                }
+            },
+            Err(e @ (WhatsAppError::Rejected { .. } | WhatsAppError::Invalid(_))) => {
+                // Retrying the same request cannot help; keep the ticket moving.
+                error!(ticket_id = %ticket.id, error = %e, "reply refused by WhatsApp; not retried");
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Some(MessageRecord {
+            ticket_id: ticket.id,
+            wamid,
+            direction: Direction::Outbound,
+            sent_at: now,
+            recorded_at: now,
+            kind: body.kind().to_owned(),
+            text: Some(body.text()),
+            media_id: None,
+            content: serde_json::to_string(&body).unwrap_or_else(|_| Value::Null.to_string()),
+            context_id: None,
+            profile_name: None,
+            delivery: None,
+            handled_at: None,
+            media: None,
+            sent_by: None,
+        }))
+    }
+}

@@ -1,0 +1,600 @@
+//! sla-breach: a fired SLA timer (from the `sla-events` queue). The ticket is read again and the
+//! timer judged against its clocks: met, paused, moved or handled before means nothing to do.
+//! Otherwise the stage is recorded (warning, breach, escalation level) with its actions (notify
+//! managers or the assignee, raise priority, reassign to a team, or hand the bot's ticket to a
+//! person), the next stage's timer planned, all stored with an outbox in one write, then done.
+
+use std::sync::Arc;
+
+use tracing::{info, warn};
+
+use crate::app::agent_api::desk::{AgentDesk, ESCALATION_ACTOR};
+use crate::app::analytics::Fact;
+use crate::app::bot_reply::QueueRecord;
+use crate::app::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
+use crate::domain::bot::{BotConfig, Engine, HandoffReason, Priority};
+use crate::domain::handoff::HandoffItem;
+use crate::domain::ids::Wamid;
+use crate::domain::sla::clocks::timer_name;
+use crate::domain::sla::{Action, Fired, SlaConfig, SlaEvent, Target, TimerPayload};
+use crate::domain::ticket::{Ticket, TicketStatus};
+use crate::platform::deadline::Deadline;
+use crate::ports::clock::Clock;
+use crate::ports::notify::{Audience, Notification, Notifier};
+use crate::ports::queue::Queue;
+use crate::ports::store::{
+    Activity, ActivityKind, Agent, BotTurnWrite, OutboxKind, SlaMark, StoreError, TicketStore,
+    TurnOutcome,
+};
+use crate::ports::timers::Timers;
+use crate::ports::whatsapp::{RetryPolicy, WhatsAppClient};
+
+const MAX_ATTEMPTS: usize = 5;
+
+pub struct SlaBreach {
+    store: Arc<dyn TicketStore>,
+    bot: Arc<BotConfig>,
+    sla: Arc<SlaConfig>,
+    clock: Arc<dyn Clock>,
+    outbox: OutboxRunner,
+    /// Places a queued ticket an escalation moved to another team with a free agent there.
+    desk: AgentDesk,
+}
+
+/// The ports the breach handler acts through.
+pub struct BreachPorts {
+    pub store: Arc<dyn TicketStore>,
+    pub whatsapp: Arc<dyn WhatsAppClient>,
+    pub handoffs: Arc<dyn Queue>,
+    pub timers: Arc<dyn Timers>,
+    pub notifier: Arc<dyn Notifier>,
+    pub clock: Arc<dyn Clock>,
+}
+
+fn raise(p: Option<Priority>) -> Priority {
+    match p.unwrap_or(Priority::Normal) {
+        Priority::Low => Priority::Normal,
+        Priority::Normal => Priority::High,
+        Priority::High | Priority::Urgent => Priority::Urgent,
+    }
+}
+
+impl SlaBreach {
+    pub fn new(ports: BreachPorts, bot: Arc<BotConfig>, sla: Arc<SlaConfig>) -> Self {
+        let desk = AgentDesk::new(
+            ports.store.clone(),
+            ports.whatsapp.clone(),
+            ports.handoffs.clone(),
+            ports.clock.clone(),
+        )
+        .with_sla(sla.clone(), ports.timers.clone())
+        .with_notifier(ports.notifier.clone());
+        Self {
+            desk,
+            outbox: OutboxRunner {
+                timers: Some(ports.timers),
+                notifier: Some(ports.notifier),
+                ..OutboxRunner::new(
+                    ports.store.clone(),
+                    ports.whatsapp,
+                    ports.handoffs,
+                    ports.clock.clone(),
+                )
+            },
+            store: ports.store,
+            bot,
+            sla,
+            clock: ports.clock,
+        }
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.outbox.retry = retry;
+        self
+    }
+
+    /// Counts breaches, the bot's messages, handoffs and failed sends; one line per batch.
+    pub fn with_metrics(mut self, metrics: crate::platform::metrics::Metrics) -> Self {
+        self.desk = self.desk.with_metrics(metrics.clone());
+        self.outbox.metrics = metrics;
+        self
+    }
+
+    /// Handles fired timers (a standard queue: records are independent) and returns the ids of
+    /// the records to deliver again.
+    pub async fn handle_batch(&self, records: &[QueueRecord]) -> Vec<String> {
+        self.handle_batch_until(records, Deadline::none()).await
+    }
+
+    /// [`Self::handle_batch`] within the invocation's `deadline`: records it leaves no time
+    /// for are not started but delivered again, and every Cloud API wait is bounded by the
+    /// time left.
+    pub async fn handle_batch_until(
+        &self,
+        records: &[QueueRecord],
+        deadline: Deadline,
+    ) -> Vec<String> {
+        deadline.scope(self.handle_records(records, deadline)).await
+    }
+
+    async fn handle_records(&self, records: &[QueueRecord], deadline: Deadline) -> Vec<String> {
+        let mut failed = Vec::new();
+        for (n, record) in records.iter().enumerate() {
+            if !deadline.allows_start() {
+                tracing::warn!(
+                    left = records.len() - n,
+                    "too little time left before the deadline; the rest of the batch is delivered again"
+                );
+                failed.extend(records[n..].iter().map(|r| r.message_id.clone()));
+                break;
+            }
+            let result = match serde_json::from_str::<TimerPayload>(&record.body) {
+                Ok(p) if p.v == 1 => self.handle(&p).await.map(|fired| (p, fired)),
+                Ok(p) => Err(HandlerError::Poison(format!(
+                    "timer payload version {} is not 1",
+                    p.v
+                ))),
+                Err(e) => Err(HandlerError::Poison(format!(
+                    "body is not a timer payload: {e}"
+                ))),
+            };
+            match result {
+                Ok((p, fired)) => info!(
+                    ticket_id = %p.ticket_id, target = p.target.as_str(), stage = p.stage, outcome = ?fired,
+                    "SLA timer handled"
+                ),
+                Err(e) => {
+                    tracing::error!(message_id = %record.message_id, error = %e, retryable = e.is_retryable(), "SLA timer not handled");
+                    failed.push(record.message_id.clone());
+                }
+            }
+        }
+        self.outbox.metrics.flush();
+        failed
+    }
+
+    pub async fn handle(&self, payload: &TimerPayload) -> Result<Fired, HandlerError> {
+        let name = timer_name(
+            payload.ticket_id,
+            payload.target,
+            payload.generation,
+            payload.stage,
+        );
+        let key = Wamid::parse(&format!("sla.{}", name.as_str()))
+            .map_err(|e| HandlerError::Poison(e.to_string()))?;
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(ticket) = self.store.ticket(payload.ticket_id).await? else {
+                return Err(HandlerError::Poison(format!(
+                    "ticket {} does not exist",
+                    payload.ticket_id
+                )));
+            };
+            let now = self.clock.now();
+            let mut next = ticket.clone();
+            next.version += 1;
+            next.updated_at = now;
+            let Some(clocks) = next.sla.as_mut() else {
+                return Ok(Fired::Stale);
+            };
+            let fired = clocks.fired(payload, &self.sla, now);
+            match &fired {
+                Fired::Stale => return Ok(fired),
+                Fired::Repeat => {
+                    // Stored before; finish what is pending (the next timer, notifications),
+                    // and the placing a crash may have cut short.
+                    self.outbox.flush(&ticket, &key).await?;
+                    self.hand_over(&ticket, payload).await;
+                    return Ok(fired);
+                }
+                _ => {}
+            }
+            // Who could take the ticket, if this stage moves it to another team.
+            let roster = match &fired {
+                Fired::Level { actions, .. } if reassign_team(actions).is_some() => {
+                    self.store.agents().await?
+                }
+                _ => Vec::new(),
+            };
+            let mut outbox = OutboxBuilder::new(ticket.id, key.clone());
+            let mut log = ActivityLog::new(&key, now, payload, self.deadline(&ticket, payload));
+            self.act(
+                &ticket,
+                &mut next,
+                &fired,
+                payload,
+                &roster,
+                &mut outbox,
+                &mut log,
+            );
+            if let Some(clocks) = next.sla.as_mut() {
+                match clocks.plan(ticket.id, &self.sla) {
+                    Ok(plan) => outbox.timers(plan),
+                    Err(e) => {
+                        warn!(ticket_id = %ticket.id, error = %e, "next SLA deadline could not be computed")
+                    }
+                }
+            }
+            let entries = outbox.build();
+            let write = BotTurnWrite {
+                ticket: &next,
+                message: None,
+                outbox: &entries,
+                activity: &log.entries,
+                now,
+            };
+            match self.store.commit_bot_turn(&write).await? {
+                TurnOutcome::Committed => {
+                    if matches!(fired, Fired::Level { level: 1, .. }) {
+                        // Counted at the write that records it, so once per breach.
+                        self.outbox.metrics.sla_breach(payload.target.as_str());
+                    }
+                    self.outbox.flush(&next, &key).await?;
+                    self.hand_over(&next, payload).await;
+                    return Ok(fired);
+                }
+                TurnOutcome::Conflict | TurnOutcome::AlreadyHandled => continue,
+            }
+        }
+        Err(StoreError::Contended(format!("ticket {}", payload.ticket_id)).into())
+    }
+
+    /// After a stage is stored (and again when its timer is delivered twice): a ticket still
+    /// waiting for a person goes to a free agent of its team, if there is one now: an
+    /// escalation may have moved it to another team, or a slot may have freed without picking
+    /// it (see `AgentDesk::pull_next`); nobody free, it stays queued. A ticket this stage moved
+    /// to another team while an agent outside that team has it goes to a free agent of that
+    /// team (`AgentDesk::escalate`); nobody free, it stays with its agent (the team was alerted
+    /// when the stage was stored). Not at the bot's time limit: that handoff goes to routing,
+    /// whose rules pick the team.
+    async fn hand_over(&self, ticket: &Ticket, payload: &TimerPayload) {
+        if payload.target == Target::BotTimeLimit {
+            return;
+        }
+        if ticket.status == TicketStatus::Queued {
+            if let Err(e) = self.desk.offer(ticket).await {
+                warn!(ticket_id = %ticket.id, error = %e, "waiting ticket stays queued: could not offer it");
+            }
+            return;
+        }
+        let moved_to = payload
+            .stage
+            .checked_sub(1)
+            .and_then(|level| self.sla.levels.iter().find(|l| l.number == level))
+            .and_then(|l| reassign_team(&l.actions));
+        if moved_to.is_none() || moved_to != ticket.team.as_deref() {
+            return;
+        }
+        let name = timer_name(
+            payload.ticket_id,
+            payload.target,
+            payload.generation,
+            payload.stage,
+        );
+        match self.desk.escalate(ticket, name.as_str()).await {
+            Ok(Some(moved)) => info!(
+                ticket_id = %ticket.id, team = moved.team.as_deref().unwrap_or("-"),
+                "escalated ticket given to an agent of its new team"
+            ),
+            Ok(None) => {}
+            Err(e) => {
+                warn!(ticket_id = %ticket.id, error = %e, "escalated ticket stays with its agent: could not move it")
+            }
+        }
+    }
+
+    /// When the timer's target is (was) due: the breach time, also for the warning and the
+    /// later levels, whose timers fire before or after it.
+    fn deadline(&self, ticket: &Ticket, payload: &TimerPayload) -> jiff::Timestamp {
+        let schedule = ticket.sla.as_ref().and_then(|clocks| {
+            let policy = self.sla.policies.iter().find(|p| p.name == clocks.policy)?;
+            let clock = clocks.clocks.get(&payload.target)?;
+            self.sla
+                .schedule(
+                    policy,
+                    payload.target,
+                    clock.started_at,
+                    &clocks.pause_list(),
+                )
+                .ok()
+                .flatten()
+        });
+        schedule.map_or(payload.due_at, |s| s.due_at)
+    }
+
+    /// At a level that moves the ticket to `team`: what becomes of its agent, for the log, when
+    /// nobody of `team` can take it now (then the team is alerted, in this stage's write, so
+    /// once). `None` when a free agent of the team will get it after the write
+    /// (`hand_over`).
+    #[allow(clippy::too_many_arguments)]
+    fn nobody_free(
+        &self,
+        ticket: &Ticket,
+        next: &Ticket,
+        team: &str,
+        roster: &[Agent],
+        payload: &TimerPayload,
+        level: u8,
+        outbox: &mut OutboxBuilder,
+    ) -> Option<String> {
+        let current = next.assignee.as_deref();
+        if let Some(agent) = current
+            && roster
+                .iter()
+                .any(|a| a.id == agent && a.teams.iter().any(|t| t == team))
+        {
+            return Some(format!("stays with {agent}, who is in {team}"));
+        }
+        if !matches!(
+            next.status,
+            TicketStatus::Queued | TicketStatus::Assigned | TicketStatus::PendingCustomer
+        ) {
+            return None;
+        }
+        let language = next.bot.as_ref().and_then(|b| b.language);
+        let free = crate::app::agent_handoff::candidates(roster, team, language);
+        if free.iter().any(|a| Some(a.id.as_str()) != current) {
+            return None;
+        }
+        let stays = match current {
+            Some(agent) => format!("it stays with {agent}"),
+            None => format!("it waits in the {team} queue"),
+        };
+        outbox.push(
+            OutboxKind::Notify,
+            &Notification {
+                audience: Audience::Team,
+                kind: "sla_escalation".to_owned(),
+                ticket_id: ticket.id,
+                target: Some(payload.target),
+                level,
+                due_at: Some(self.deadline(next, payload)),
+                agent: None,
+                team: Some(team.to_owned()),
+                priority: next.priority.map(|p| p.as_str().to_owned()),
+                summary: format!(
+                    "SLA escalation level {level}: {} of ticket {} is overdue and the ticket was moved to team {team}, but nobody there is free: {stays} until one of you takes it.",
+                    payload.target.as_str(),
+                    ticket.id
+                ),
+            },
+        );
+        Some(format!("nobody in {team} free: {stays}, team alerted"))
+    }
+
+    /// The stage's effects on the ticket, and what to tell whom.
+    #[allow(clippy::too_many_arguments)]
+    fn act(
+        &self,
+        ticket: &Ticket,
+        next: &mut Ticket,
+        fired: &Fired,
+        payload: &TimerPayload,
+        roster: &[Agent],
+        outbox: &mut OutboxBuilder,
+        log: &mut ActivityLog,
+    ) {
+        // The target's deadline (a warning's timer fires before it).
+        let due_at = log.due_at;
+        let notify = |outbox: &mut OutboxBuilder,
+                      next: &Ticket,
+                      audience: Audience,
+                      kind: &str,
+                      level: u8| {
+            let summary = match level {
+                0 => format!(
+                    "SLA warning: {} of ticket {} is due at {}.",
+                    payload.target.as_str(),
+                    ticket.id,
+                    due_at
+                ),
+                1 => format!(
+                    "SLA breached: {} of ticket {} was due at {}.",
+                    payload.target.as_str(),
+                    ticket.id,
+                    due_at
+                ),
+                n => format!(
+                    "SLA escalation level {n}: {} of ticket {} is overdue.",
+                    payload.target.as_str(),
+                    ticket.id
+                ),
+            };
+            let n = Notification {
+                audience,
+                kind: kind.to_owned(),
+                ticket_id: ticket.id,
+                target: Some(payload.target),
+                level,
+                due_at: Some(due_at),
+                agent: next.assignee.clone(),
+                team: next.team.clone(),
+                priority: next.priority.map(|p| p.as_str().to_owned()),
+                summary,
+            };
+            outbox.push(OutboxKind::Notify, &n);
+        };
+        // Who an `Assignee` notification reaches.
+        let assignee_or_team = |t: &Ticket| match (&t.assignee, &t.team) {
+            (Some(agent), _) => agent.clone(),
+            (None, Some(team)) => format!("team {team}"),
+            (None, None) => "nobody (no agent, no team)".to_owned(),
+        };
+        match fired {
+            Fired::Warning => {
+                notify(outbox, next, Audience::Assignee, "sla_warning", 0);
+                log.push(
+                    ActivityKind::SlaWarning,
+                    0,
+                    format!("told {}", assignee_or_team(next)),
+                );
+            }
+            Fired::Level { level, actions } => {
+                let kind = if *level == 1 {
+                    "sla_breach"
+                } else {
+                    "sla_escalation"
+                };
+                let mut done = Vec::new();
+                for action in actions {
+                    match action {
+                        Action::RaisePriority => {
+                            next.priority = Some(raise(next.priority));
+                            done.push(format!(
+                                "priority raised to {}",
+                                next.priority.unwrap_or(Priority::Normal).as_str()
+                            ));
+                        }
+                        Action::Reassign(team) => next.team = Some(team.clone()),
+                        Action::NotifyManagers | Action::NotifyAssignee => {}
+                    }
+                }
+                if let Some(team) = reassign_team(actions) {
+                    done.push(format!("moved to team {team}"));
+                    if let Some(outcome) =
+                        self.nobody_free(ticket, next, team, roster, payload, *level, outbox)
+                    {
+                        done.push(outcome);
+                    }
+                }
+                // Notify after the changes so the message shows the new priority and team.
+                for action in actions {
+                    match action {
+                        Action::NotifyManagers => {
+                            notify(outbox, next, Audience::Managers, kind, *level);
+                            done.push("told managers".to_owned());
+                        }
+                        Action::NotifyAssignee => {
+                            notify(outbox, next, Audience::Assignee, kind, *level);
+                            done.push(format!("told {}", assignee_or_team(next)));
+                        }
+                        _ => {}
+                    }
+                }
+                let entry = if *level == 1 {
+                    ActivityKind::SlaBreach
+                } else {
+                    ActivityKind::SlaEscalation
+                };
+                let text = if done.is_empty() {
+                    "no actions at this level".to_owned()
+                } else {
+                    done.join("; ")
+                };
+                log.push(entry, *level, text);
+                warn!(ticket_id = %ticket.id, target = payload.target.as_str(), level, "SLA breached");
+            }
+            Fired::BotTimeLimit => {
+                if ticket.status != TicketStatus::Bot {
+                    return;
+                }
+                let state = ticket.bot.clone().unwrap_or_default();
+                let turn = Engine::new(&self.bot).time_limit(&state, self.clock.now());
+                for reply in &turn.replies {
+                    outbox.push(OutboxKind::WhatsApp, reply);
+                }
+                let handoff = turn.handoff.map_or(Priority::Normal, |h| h.priority);
+                next.status = TicketStatus::Queued;
+                next.priority = Some(next.priority.map_or(handoff, |p| p.max(handoff)));
+                next.handoff_reason = Some(HandoffReason::BotTimeLimit);
+                next.bot = Some(turn.state);
+                // Keyed by this timer, not by the ticket's opening message: that message may
+                // have handed the ticket over before, and routing would take this handoff for
+                // the earlier one.
+                let item = HandoffItem::for_ticket(
+                    ticket,
+                    HandoffReason::BotTimeLimit,
+                    next.priority.unwrap_or(Priority::Normal),
+                    self.clock.now(),
+                    outbox.key().clone(),
+                );
+                outbox.push(OutboxKind::Handoff, &item);
+                next.handed_off_at = Some(self.clock.now());
+                next.first_response_at = None;
+                outbox.stats(next, Fact::HandedOff, self.clock.now());
+                if let Some(clocks) = next.sla.as_mut() {
+                    // The customer has waited for a person since the limit was reached, however
+                    // late this timer was handled.
+                    let reached = payload.due_at.min(self.clock.now());
+                    clocks.apply(SlaEvent::HandedOff, reached);
+                }
+                info!(ticket_id = %ticket.id, "bot time limit reached; handed to a person");
+            }
+            Fired::BotSilence => {
+                if ticket.status != TicketStatus::Bot {
+                    return;
+                }
+                let state = ticket.bot.clone().unwrap_or_default();
+                let Some(turn) = Engine::new(&self.bot).silence(&state, self.clock.now()) else {
+                    return;
+                };
+                next.status = TicketStatus::Resolved;
+                next.resolved_at = Some(self.clock.now());
+                next.resolved_by_bot = true;
+                next.bot = Some(turn.state);
+                if let Some(clocks) = next.sla.as_mut() {
+                    clocks.apply(SlaEvent::Resolved, self.clock.now());
+                }
+                outbox.stats(next, Fact::Resolved, self.clock.now());
+                info!(ticket_id = %ticket.id, "no follow-up after the bot's answer; resolved by the bot");
+            }
+            Fired::Stale | Fired::Repeat => {}
+        }
+    }
+}
+
+/// The team a level's actions move the ticket to (the last `reassign:` wins).
+fn reassign_team(actions: &[Action]) -> Option<&str> {
+    actions.iter().rev().find_map(|a| match a {
+        Action::Reassign(team) => Some(team.as_str()),
+        _ => None,
+    })
+}
+
+/// The activity entries of one SLA stage, with ids from the timer's key: the write that records
+/// the stage records them, so a redelivered timer cannot add them twice.
+struct ActivityLog {
+    ticket_id: crate::domain::ids::TicketId,
+    key: String,
+    at: jiff::Timestamp,
+    target: Target,
+    due_at: jiff::Timestamp,
+    entries: Vec<Activity>,
+}
+
+impl ActivityLog {
+    fn new(
+        key: &Wamid,
+        at: jiff::Timestamp,
+        payload: &TimerPayload,
+        due_at: jiff::Timestamp,
+    ) -> Self {
+        Self {
+            ticket_id: payload.ticket_id,
+            key: key.as_str().to_owned(),
+            at,
+            target: payload.target,
+            due_at,
+            entries: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, kind: ActivityKind, level: u8, text: String) {
+        self.entries.push(Activity {
+            ticket_id: self.ticket_id,
+            id: format!("{}-{}", self.key, self.entries.len() + 1),
+            at: self.at,
+            actor: ESCALATION_ACTOR.to_owned(),
+            kind,
+            text: Some(text),
+            mentions: Vec::new(),
+            sla: Some(SlaMark {
+                target: self.target,
+                level,
+                due_at: self.due_at,
+            }),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,12 @@
+//! What the helpdesk is about, without I/O: tickets and their state transitions, identifiers,
+//! consent, CSAT, SLA policies and clocks, WhatsApp template rules, and the bot's understanding
+//! and conversation engine.
+
+pub mod bot;
+pub mod consent;
+pub mod csat;
+pub mod handoff;
+pub mod ids;
+pub mod sla;
+pub mod templates;
+pub mod ticket;

@@ -1,0 +1,445 @@
+//! Measuring what the bot understands on labelled customer messages: the fixed test split
+//! (`config/bot-test.tsv`, never trained on) and the near-miss set (`config/bot-nearmiss.tsv`,
+//! messages that must not hand over). `helpdesk-local bot eval` prints the report; unit tests
+//! hold CI to its figures.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::config::{BotConfig, StepSpec};
+use super::matcher::normalize;
+use super::model::{Labelled, parse_labelled};
+use super::understanding::Understanding;
+
+pub const TEST: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-test.tsv"
+));
+pub const NEAR_MISS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-nearmiss.tsv"
+));
+pub const HOLDOUT: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-holdout.tsv"
+));
+
+/// The shipped test split.
+pub fn test_split() -> Vec<Labelled> {
+    parse_labelled(TEST).expect("config/bot-test.tsv is label<TAB>message")
+}
+
+/// The second held-out set, written before the model's last round of tuning and never tuned on.
+pub fn holdout() -> Vec<Labelled> {
+    parse_labelled(HOLDOUT).expect("config/bot-holdout.tsv is label<TAB>message")
+}
+
+/// The shipped near-miss set.
+pub fn near_misses() -> Vec<Labelled> {
+    parse_labelled(NEAR_MISS).expect("config/bot-nearmiss.tsv is label<TAB>message")
+}
+
+/// One labelled message and what the bot made of it.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub label: String,
+    pub text: String,
+    pub got: Understanding,
+    /// The bot would hand the conversation to a person at once.
+    pub hands_over: bool,
+}
+
+impl Outcome {
+    /// Right at once: the intent (or "not understood") the label names.
+    pub fn right(&self) -> bool {
+        self.got.label() == self.label
+    }
+
+    /// Right at once, or a clarifying question whose options include the label (the
+    /// customer's tap resolves it).
+    pub fn resolved(&self) -> bool {
+        self.got.resolves_to(&self.label)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub outcomes: Vec<Outcome>,
+    /// Messages whose normalized text is also an example in the configuration.
+    pub duplicates_of_examples: usize,
+    handoff_labels: Vec<String>,
+}
+
+impl Report {
+    pub fn run(config: &BotConfig, set: &[Labelled]) -> Self {
+        let examples: std::collections::HashSet<String> = config
+            .file
+            .intents
+            .iter()
+            .flat_map(|i| &i.examples)
+            .map(|e| words(e))
+            .collect();
+        let handoff_labels: Vec<String> = config
+            .file
+            .intents
+            .iter()
+            .filter(|i| hands_over(config, &i.id))
+            .map(|i| i.id.clone())
+            .chain(["urgent", "fraud", "complaint", "human"].map(String::from))
+            .collect();
+        let outcomes = set
+            .iter()
+            .map(|e| {
+                let got = config.understand(&e.text);
+                let hands_over = match &got {
+                    Understanding::Handoff(_) => true,
+                    Understanding::Intent(m) => hands_over(config, &m.intent),
+                    _ => false,
+                };
+                Outcome {
+                    label: e.label.clone(),
+                    text: e.text.clone(),
+                    got,
+                    hands_over,
+                }
+            })
+            .collect();
+        Self {
+            outcomes,
+            duplicates_of_examples: set
+                .iter()
+                .filter(|e| examples.contains(&words(&e.text)))
+                .count(),
+            handoff_labels,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.outcomes.len()
+    }
+
+    pub fn right(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.right()).count()
+    }
+
+    pub fn resolved(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.resolved()).count()
+    }
+
+    pub fn clarified(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o.got, Understanding::Unsure(..)))
+            .count()
+    }
+
+    /// Messages handed to a person although their label does not ask for one.
+    pub fn false_handoffs(&self) -> Vec<&Outcome> {
+        self.outcomes
+            .iter()
+            .filter(|o| o.hands_over && !self.handoff_labels.contains(&o.label))
+            .collect()
+    }
+
+    /// Per label: (messages, right at once, resolved).
+    pub fn per_label(&self) -> BTreeMap<&str, (usize, usize, usize)> {
+        let mut out: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+        for o in &self.outcomes {
+            let row = out.entry(o.label.as_str()).or_default();
+            row.0 += 1;
+            row.1 += usize::from(o.right());
+            row.2 += usize::from(o.resolved());
+        }
+        out
+    }
+
+    /// (label, answer) -> count; the answer is an intent, "none", or "?" (asked back).
+    pub fn confusion(&self) -> BTreeMap<(&str, &str), usize> {
+        let mut out = BTreeMap::new();
+        for o in &self.outcomes {
+            *out.entry((o.label.as_str(), o.got.label())).or_default() += 1;
+        }
+        out
+    }
+
+    /// The report as text: totals, per-label accuracy, the confusion table, the misses.
+    pub fn render(&self, title: &str) -> String {
+        let mut s = String::new();
+        let pct = |n: usize| 100.0 * n as f64 / self.total().max(1) as f64;
+        let _ = writeln!(s, "== {title}: {} messages", self.total());
+        let _ = writeln!(
+            s,
+            "right at once   {:>4}  {:5.1} %",
+            self.right(),
+            pct(self.right())
+        );
+        let _ = writeln!(
+            s,
+            "resolved        {:>4}  {:5.1} %  (right at once, or asked back with the right intent among the two buttons)",
+            self.resolved(),
+            pct(self.resolved())
+        );
+        let _ = writeln!(s, "asked back      {:>4}", self.clarified());
+        let _ = writeln!(
+            s,
+            "false handoffs  {:>4}  (handed to a person though the message does not ask for one)",
+            self.false_handoffs().len()
+        );
+        let _ = writeln!(
+            s,
+            "same text as a bot.toml example: {}",
+            self.duplicates_of_examples
+        );
+        let _ = writeln!(
+            s,
+            "\n{:<14} {:>5} {:>8} {:>9}",
+            "label", "n", "right %", "resolved %"
+        );
+        for (label, (n, right, resolved)) in self.per_label() {
+            let _ = writeln!(
+                s,
+                "{label:<14} {n:>5} {:>8.1} {:>9.1}",
+                100.0 * right as f64 / n as f64,
+                100.0 * resolved as f64 / n as f64
+            );
+        }
+        let confusion = self.confusion();
+        let mut answers: Vec<&str> = confusion.keys().map(|(_, a)| *a).collect();
+        answers.sort_unstable();
+        answers.dedup();
+        let labels: Vec<&str> = self.per_label().keys().copied().collect();
+        let _ = writeln!(
+            s,
+            "\nconfusion (rows: label, columns: the bot's answer; ? = asked back)"
+        );
+        let _ = write!(s, "{:<14}", "");
+        for a in &answers {
+            let _ = write!(s, " {:>5}", short(a));
+        }
+        let _ = writeln!(s);
+        for l in &labels {
+            let _ = write!(s, "{l:<14}");
+            for a in &answers {
+                match confusion.get(&(*l, *a)) {
+                    Some(n) => {
+                        let _ = write!(s, " {n:>5}");
+                    }
+                    None => {
+                        let _ = write!(s, " {:>5}", ".");
+                    }
+                }
+            }
+            let _ = writeln!(s);
+        }
+        let misses: Vec<&Outcome> = self.outcomes.iter().filter(|o| !o.right()).collect();
+        if !misses.is_empty() {
+            let _ = writeln!(s, "\nnot right at once (label <- answer):");
+            for o in misses {
+                let answer = match &o.got {
+                    Understanding::Unsure(a, b) => format!(
+                        "? {} {:.2} / {} {:.2}",
+                        a.intent, a.score, b.intent, b.score
+                    ),
+                    Understanding::Intent(m) => format!("{} {:.2}", m.intent, m.score),
+                    other => other.label().to_owned(),
+                };
+                let flag = if o.hands_over && !self.handoff_labels.contains(&o.label) {
+                    "  FALSE HANDOFF"
+                } else {
+                    ""
+                };
+                let _ = writeln!(s, "  {:<12} <- {answer:<34} {}{flag}", o.label, o.text);
+            }
+        }
+        s
+    }
+}
+
+/// Whether entering `intent`'s flow hands the conversation over at once.
+pub fn hands_over(config: &BotConfig, intent: &str) -> bool {
+    config
+        .intent(intent)
+        .and_then(|i| config.file.flows.get(&i.flow))
+        .and_then(|f| f.steps.get(&f.start))
+        .is_some_and(|s| matches!(s, StepSpec::Handoff { .. }))
+}
+
+fn words(text: &str) -> String {
+    normalize(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A column header of at most five characters.
+fn short(label: &str) -> String {
+    label.chars().take(5).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The CI gate on text the model was not trained on. The figures are deterministic; the
+    /// floors are what the shipped model reaches (issue 15's goal is 95 % resolved): a change
+    /// to the model, the examples or the training split must not make it worse.
+    /// `cargo run -p helpdesk-local -- bot eval` prints the full report.
+    #[test]
+    fn the_test_split_is_understood_at_least_as_well_as_measured() {
+        let config = BotConfig::default_shop();
+        let report = Report::run(&config, &test_split());
+        println!("{}", report.render("test split"));
+        let share = |n: usize| n as f64 / report.total() as f64;
+        assert!(report.total() >= 250, "{} test messages", report.total());
+        assert!(
+            share(report.right()) >= 0.91,
+            "right at once {:.1} %",
+            100.0 * share(report.right())
+        );
+        assert!(
+            share(report.resolved()) >= 0.946,
+            "resolved {:.1} %",
+            100.0 * share(report.resolved())
+        );
+        assert!(report.false_handoffs().is_empty(), "false handoffs");
+    }
+
+    const HOLDOUT_RIGHT: f64 = 0.88;
+    const HOLDOUT_RESOLVED: f64 = 0.92;
+
+    /// The second held-out set: written before the last round of tuning and never tuned on, so
+    /// its figure shows whether what the test split measures carries over.
+    #[test]
+    fn the_holdout_set_is_understood_at_least_as_well_as_measured() {
+        let config = BotConfig::default_shop();
+        let report = Report::run(&config, &holdout());
+        println!("{}", report.render("holdout"));
+        let share = |n: usize| n as f64 / report.total() as f64;
+        assert!(report.total() >= 120, "{} holdout messages", report.total());
+        assert!(
+            share(report.right()) >= HOLDOUT_RIGHT,
+            "right at once {:.1} %",
+            100.0 * share(report.right())
+        );
+        assert!(
+            share(report.resolved()) >= HOLDOUT_RESOLVED,
+            "resolved {:.1} %",
+            100.0 * share(report.resolved())
+        );
+        // Measured: one message labelled "none" that the model takes for fraud.
+        assert!(report.false_handoffs().len() <= 1, "false handoffs");
+    }
+
+    #[test]
+    fn near_misses_of_handoff_words_do_not_hand_over_more_than_measured() {
+        let config = BotConfig::default_shop();
+        let report = Report::run(&config, &near_misses());
+        println!("{}", report.render("near misses"));
+        let false_handoffs: Vec<&str> = report
+            .false_handoffs()
+            .iter()
+            .map(|o| o.text.as_str())
+            .collect();
+        // Known and reported: "sofort" about dispatch time ("wird sofort verschickt ...?") when
+        // the model is not sure enough of the shipping question to overrule the word. No
+        // typo-tolerance false handoff is allowed.
+        assert!(false_handoffs.len() <= 1, "{false_handoffs:?}");
+        for near in ["betrag", "beraten", "betrugen", "stole", "stollen"] {
+            assert!(
+                !false_handoffs
+                    .iter()
+                    .any(|t| normalize(t).split_whitespace().any(|w| w == near)),
+                "{near}: {false_handoffs:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_splits_are_disjoint_and_large_enough() {
+        let train = parse_labelled(super::super::model::TRAINING).unwrap();
+        let test = test_split();
+        let near = near_misses();
+        let holdout = holdout();
+        let seen: std::collections::HashSet<String> =
+            train.iter().map(|e| words(&e.text)).collect();
+        let leaked: Vec<&str> = test
+            .iter()
+            .chain(&near)
+            .chain(&holdout)
+            .filter(|e| seen.contains(&words(&e.text)))
+            .map(|e| e.text.as_str())
+            .collect::<Vec<_>>();
+        assert!(
+            leaked.is_empty(),
+            "test messages in the training split: {leaked:?}"
+        );
+        assert!(train.len() + test.len() >= 400);
+        assert!(holdout.len() >= 120, "{} holdout messages", holdout.len());
+    }
+
+    /// Figures only (no messages) of the test split, for checking a change made by
+    /// cross-validation on the training split without reading the test messages.
+    #[test]
+    #[ignore = "tuning aid: cargo test -p helpdesk --lib test_split_figures -- --ignored --nocapture"]
+    fn test_split_figures_only() {
+        let config = BotConfig::default_shop();
+        let r = Report::run(&config, &test_split());
+        let text = r.render("test split");
+        let figures = text.split("\nnot right at once").next().unwrap_or_default();
+        println!("{figures}");
+        let near = Report::run(&config, &near_misses());
+        println!("near-miss false handoffs: {}", near.false_handoffs().len());
+    }
+
+    /// Five-fold cross-validation on the TRAINING split (for choosing the model's settings
+    /// without looking at the test split).
+    #[test]
+    #[ignore = "tuning aid: cargo test -p helpdesk --lib cross_validation -- --ignored --nocapture"]
+    fn cross_validation_on_the_training_split() {
+        use super::super::model::Settings;
+        let config = BotConfig::default_shop();
+        let all: Vec<Labelled> = config.training.as_ref().clone();
+        let base = Settings::default();
+        let verbose = std::env::var_os("CV_VERBOSE").is_some();
+        let mut grid = vec![base];
+        if std::env::var_os("CV_GRID").is_some() {
+            for negated_weight in [0.0, 0.3, 1.0] {
+                grid.push(Settings {
+                    negated_weight,
+                    ..base
+                });
+            }
+            for class_balance in [0.5] {
+                grid.push(Settings {
+                    class_balance,
+                    ..base
+                });
+            }
+            grid.push(Settings { epochs: 60, ..base });
+        }
+        for settings in grid {
+            let (mut right, mut resolved, mut total) = (0, 0, 0);
+            for fold in 0..5 {
+                let (held, kept): (Vec<_>, Vec<_>) =
+                    all.iter().enumerate().partition(|(i, _)| i % 5 == fold);
+                let mut c = config.clone();
+                c.training =
+                    std::sync::Arc::new(kept.into_iter().map(|(_, e)| e.clone()).collect());
+                c.retrain_with(settings);
+                let held: Vec<Labelled> = held.into_iter().map(|(_, e)| e.clone()).collect();
+                let r = Report::run(&c, &held);
+                right += r.right();
+                resolved += r.resolved();
+                total += r.total();
+                if verbose {
+                    println!("{}", r.render(&format!("fold {fold}")));
+                }
+            }
+            println!(
+                "CV {settings:?}: right {right}/{total} = {:.1} %, resolved {resolved}/{total} = {:.1} %",
+                100.0 * right as f64 / total as f64,
+                100.0 * resolved as f64 / total as f64
+            );
+        }
+    }
+}

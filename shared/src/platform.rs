@@ -1,0 +1,12 @@
+//! What runs the application on Lambda: typed settings parsed once from the environment and
+//! the config files, the wiring that builds every handler from its ports, the Lambda glue,
+//! deadlines, logs, metrics and TLS.
+
+pub(crate) mod aws;
+pub mod config;
+pub mod deadline;
+pub mod lambda;
+pub mod metrics;
+pub mod telemetry;
+pub mod tls;
+pub mod wiring;

@@ -1,0 +1,87 @@
+//! In-memory WhatsApp: records what was sent (the local runner's simulated phone reads it) and
+//! fails on cue, as the Cloud API would.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use super::{OutboundBody, WhatsAppClient, WhatsAppError};
+use crate::domain::ids::{PhoneNumberId, WaId, Wamid};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    pub from: PhoneNumberId,
+    pub to: WaId,
+    pub body: OutboundBody,
+    pub wamid: Wamid,
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryWhatsApp {
+    sent: Mutex<Vec<SentMessage>>,
+    read: Mutex<Vec<Wamid>>,
+    /// Scripted outcomes of the next sends: `None` passes, `Some` fails.
+    faults: Mutex<VecDeque<Option<WhatsAppError>>>,
+    counter: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl MemoryWhatsApp {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The next sends fail with these errors, in order.
+    pub fn inject_faults(&self, errors: impl IntoIterator<Item = WhatsAppError>) {
+        lock(&self.faults).extend(errors.into_iter().map(Some));
+    }
+
+    /// The next `passes` sends succeed, then the following ones fail with `errors`.
+    pub fn fail_after(&self, passes: usize, errors: impl IntoIterator<Item = WhatsAppError>) {
+        let mut faults = lock(&self.faults);
+        faults.extend(std::iter::repeat_n(None, passes));
+        faults.extend(errors.into_iter().map(Some));
+    }
+
+    pub fn sent(&self) -> Vec<SentMessage> {
+        lock(&self.sent).clone()
+    }
+
+    pub fn read(&self) -> Vec<Wamid> {
+        lock(&self.read).clone()
+    }
+}
+
+#[async_trait]
+impl WhatsAppClient for MemoryWhatsApp {
+    async fn send(
+        &self,
+        from: &PhoneNumberId,
+        to: &WaId,
+        body: &OutboundBody,
+    ) -> Result<Wamid, WhatsAppError> {
+        if let Some(Some(fault)) = lock(&self.faults).pop_front() {
+            return Err(fault);
+        }
+        body.validate()?;
+        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        let wamid = Wamid::parse(&format!("wamid.sim{n:06}")).expect("a valid wamid");
+        lock(&self.sent).push(SentMessage {
+            from: from.clone(),
+            to: to.clone(),
+            body: body.clone(),
+            wamid: wamid.clone(),
+        });
+        Ok(wamid)
+    }
+
+    async fn mark_read(&self, _from: &PhoneNumberId, wamid: &Wamid) -> Result<(), WhatsAppError> {
+        lock(&self.read).push(wamid.clone());
+        Ok(())
+    }
+}
