@@ -71,8 +71,26 @@ const NEGATED: u8 = b'X';
 /// Words after which the rest of a message is read as negated ("keine Nachrichten mehr", "turn
 /// off notifications"): the stems that follow also count as negated features.
 const NEGATIONS: &[&str] = &[
-    "nicht", "kein", "keine", "keinen", "keiner", "nie", "niemals", "nix", "nichts", "no", "not",
-    "dont", "never", "stop", "stopp", "off", "aus", "ausschalten", "without", "ohne",
+    "nicht",
+    "kein",
+    "keine",
+    "keinen",
+    "keiner",
+    "nie",
+    "niemals",
+    "nix",
+    "nichts",
+    "no",
+    "not",
+    "dont",
+    "never",
+    "stop",
+    "stopp",
+    "off",
+    "aus",
+    "ausschalten",
+    "without",
+    "ohne",
 ];
 
 static GERMAN: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::German));

@@ -537,6 +537,8 @@ fn a_menu_digit_or_title_works_at_any_point() {
 #[test]
 fn an_unsure_bot_asks_back_with_the_two_likeliest_intents_and_the_answer_resolves_it() {
     let mut chat = Chat::new();
+    // A high bar, so the test does not hang on where retraining puts this message exactly.
+    chat.config.file.limits.match_threshold = 0.9;
     chat.say("Hallo");
     // Between size and returns.
     let turn = chat.say("kann ich das umtauschen gegen größe M");
@@ -704,7 +706,10 @@ fn a_menu_number_or_title_instead_of_the_postcode_is_the_menu_choice() {
         assert_eq!(asked(&turn), None, "{typed}");
         assert!(turn.handoff.is_none(), "{typed}");
         assert!(!chat.state.awaiting_postcode, "{typed}");
-        assert!(chat.state.failed_attempts <= 1, "{typed}: not counted as a miss");
+        assert!(
+            chat.state.failed_attempts <= 1,
+            "{typed}: not counted as a miss"
+        );
         assert_eq!(chat.state.order_id, None, "{typed}");
         assert_eq!(
             chat.state.flow.as_deref().or(chat.state.topic.as_deref()),
