@@ -409,12 +409,10 @@ mod tests {
                     ..base
                 });
             }
-            for class_balance in [0.5] {
-                grid.push(Settings {
-                    class_balance,
-                    ..base
-                });
-            }
+            grid.push(Settings {
+                class_balance: 0.5,
+                ..base
+            });
             grid.push(Settings { epochs: 60, ..base });
         }
         for settings in grid {
