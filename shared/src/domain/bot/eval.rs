@@ -292,20 +292,20 @@ mod tests {
         let share = |n: usize| n as f64 / report.total() as f64;
         assert!(report.total() >= 250, "{} test messages", report.total());
         assert!(
-            share(report.right()) >= 0.91,
+            share(report.right()) >= 0.928,
             "right at once {:.1} %",
             100.0 * share(report.right())
         );
         assert!(
-            share(report.resolved()) >= 0.946,
+            share(report.resolved()) >= 0.95,
             "resolved {:.1} %",
             100.0 * share(report.resolved())
         );
         assert!(report.false_handoffs().is_empty(), "false handoffs");
     }
 
-    const HOLDOUT_RIGHT: f64 = 0.88;
-    const HOLDOUT_RESOLVED: f64 = 0.92;
+    const HOLDOUT_RIGHT: f64 = 0.90;
+    const HOLDOUT_RESOLVED: f64 = 0.944;
 
     /// The second held-out set: written before the last round of tuning and never tuned on, so
     /// its figure shows whether what the test split measures carries over.
@@ -401,21 +401,17 @@ mod tests {
         let all: Vec<Labelled> = config.training.as_ref().clone();
         let base = Settings::default();
         let verbose = std::env::var_os("CV_VERBOSE").is_some();
-        let mut grid = vec![base];
+        let (match_at, clarify_at) = (
+            config.file.limits.match_threshold,
+            config.clarify_threshold(),
+        );
+        let mut grid: Vec<(Settings, f64, f64)> = vec![(base, match_at, clarify_at)];
         if std::env::var_os("CV_GRID").is_some() {
-            for negated_weight in [0.0, 0.3, 1.0] {
-                grid.push(Settings {
-                    negated_weight,
-                    ..base
-                });
+            for (m, c) in [(0.6, 0.2), (0.7, 0.2), (0.5, 0.15), (0.6, 0.15)] {
+                grid.push((base, m, c));
             }
-            grid.push(Settings {
-                class_balance: 0.5,
-                ..base
-            });
-            grid.push(Settings { epochs: 60, ..base });
         }
-        for settings in grid {
+        for (settings, match_threshold, clarify_threshold) in grid {
             let (mut right, mut resolved, mut total) = (0, 0, 0);
             for fold in 0..5 {
                 let (held, kept): (Vec<_>, Vec<_>) =
@@ -424,6 +420,8 @@ mod tests {
                 c.training =
                     std::sync::Arc::new(kept.into_iter().map(|(_, e)| e.clone()).collect());
                 c.retrain_with(settings);
+                c.file.limits.match_threshold = match_threshold;
+                c.file.limits.clarify_threshold = Some(clarify_threshold);
                 let held: Vec<Labelled> = held.into_iter().map(|(_, e)| e.clone()).collect();
                 let r = Report::run(&c, &held);
                 right += r.right();
@@ -434,7 +432,7 @@ mod tests {
                 }
             }
             println!(
-                "CV {settings:?}: right {right}/{total} = {:.1} %, resolved {resolved}/{total} = {:.1} %",
+                "CV {settings:?} match {match_threshold} clarify {clarify_threshold}: right {right}/{total} = {:.1} %, resolved {resolved}/{total} = {:.1} %",
                 100.0 * right as f64 / total as f64,
                 100.0 * resolved as f64 / total as f64
             );
