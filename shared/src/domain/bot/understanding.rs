@@ -13,7 +13,7 @@ const INFLECTIONS: &[&str] = &[
 ];
 
 /// The model's probability above which it overrules a request or urgency word.
-const SURE_DESPITE_HANDOFF_WORD: f64 = 0.9;
+const SURE_DESPITE_HANDOFF_WORD: f64 = 0.8;
 
 /// A message with fewer known words than this share is not worth a clarifying question.
 const MIN_COVERAGE_TO_ASK: f64 = 0.5;
@@ -140,13 +140,18 @@ impl BotConfig {
         }
     }
 
-    /// The handoff a message asks for by its words. A request or urgency word the model reads,
-    /// very sure, as part of a message that does not ask for a person ("danke an die nette
-    /// Mitarbeiterin", "wird das sofort verschickt?") does not hand over; fraud and complaint
-    /// words always do.
+    /// The handoff a message asks for by its words. A request word in a message the model reads,
+    /// sure, as one that does not ask for a person ("danke an die nette Mitarbeiterin") does not
+    /// hand over, nor does an urgency word in such a question ("wird das sofort verschickt?"):
+    /// "Wo ist mein Paket? Dringend!" still does, and fraud and complaint words always do.
     pub fn handoff(&self, text: &str) -> Option<HandoffReason> {
         let reason = self.handoff_word(text)?;
-        if matches!(reason, HandoffReason::Request | HandoffReason::Urgent)
+        let overrulable = match reason {
+            HandoffReason::Request => true,
+            HandoffReason::Urgent => text.trim_end().ends_with('?'),
+            _ => false,
+        };
+        if overrulable
             && let Understanding::Intent(m) = self.classify(text)
             && m.score >= SURE_DESPITE_HANDOFF_WORD
             && !self.intent_hands_over(&m.intent)

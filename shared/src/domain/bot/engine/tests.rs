@@ -453,6 +453,32 @@ fn a_real_word_one_letter_from_a_handoff_word_does_not_hand_over() {
 }
 
 #[test]
+fn a_handoff_word_in_thanks_or_in_a_question_about_timing_does_not_hand_over() {
+    for text in [
+        "danke an die nette Mitarbeiterin",
+        "thanks to your support team",
+        "wird sofort verschickt wenn ich heute bestelle?",
+    ] {
+        let mut chat = Chat::new();
+        let turn = chat.say(text);
+        assert_eq!(turn.handoff, None, "{text}: {:?}", bodies(&turn));
+    }
+    // An urgent demand still goes to a person at once, even when the bot knows the topic.
+    for text in [
+        "Wo ist mein Paket? Dringend!",
+        "ich brauche sofort einen Mitarbeiter",
+    ] {
+        let mut chat = Chat::new();
+        let turn = chat.say(text);
+        assert_eq!(
+            turn.handoff.map(|h| h.reason),
+            Some(HandoffReason::Urgent),
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn polite_requests_for_a_person_or_a_call_back_hand_over() {
     for text in [
         "Könnten Sie mich bitte zurückrufen?",
