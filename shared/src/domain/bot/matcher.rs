@@ -331,6 +331,16 @@ impl Matcher {
 
     /// The canonical terms of one word (none for a stop word), as in [`Matcher::terms`].
     pub(crate) fn term(&self, word: &str, out: &mut Vec<String>) {
+        self.term_with(word, || self.correct(word), out);
+    }
+
+    /// [`Matcher::term`] with the word's typo correction given (computed once by the caller).
+    pub(crate) fn term_with(
+        &self,
+        word: &str,
+        correct: impl FnOnce() -> Option<String>,
+        out: &mut Vec<String>,
+    ) {
         if self.stopwords.contains(word) {
             return;
         }
@@ -344,7 +354,7 @@ impl Matcher {
             out.push(c);
             return;
         }
-        if let Some(corrected) = self.correct(word) {
+        if let Some(corrected) = correct() {
             out.push(
                 self.known(&corrected)
                     .unwrap_or_else(|| stem(&corrected).to_owned()),

@@ -125,6 +125,18 @@ pub fn parse_labelled(tsv: &str) -> Result<Vec<Labelled>, String> {
     Ok(out)
 }
 
+/// What the model makes of one message.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reading {
+    /// The likeliest label (may be [`NONE`]).
+    pub top: Option<IntentMatch>,
+    /// The two likeliest intents (not [`NONE`]).
+    pub best: Option<IntentMatch>,
+    pub second: Option<IntentMatch>,
+    /// The share of the message's words the model knows.
+    pub coverage: f64,
+}
+
 /// The trained model: a weight per (feature, label).
 #[derive(Clone)]
 pub struct Model {
@@ -237,56 +249,80 @@ impl Model {
 
     /// Every label with its probability, best first.
     pub fn rank(&self, text: &str) -> Vec<IntentMatch> {
-        let mut features = Vec::new();
-        self.analyzer.features(text, &mut features);
-        let x: Vec<(u32, f32)> = features
-            .iter()
-            .filter_map(|(h, v)| self.index.get(h).map(|&f| (f, *v)))
-            .collect();
-        let k = self.labels.len();
-        let mut p = vec![0.0f32; k];
-        if x.is_empty() {
-            // Nothing the model knows: no intent at all.
+        let mut p = vec![0.0f32; self.labels.len()];
+        if !self.probabilities(text, &mut p).0 {
             return Vec::new();
         }
-        scores(&self.weights, &self.bias, k, &x, &mut p);
-        softmax(&mut p);
-        let mut ranked: Vec<IntentMatch> = self
-            .labels
-            .iter()
-            .zip(&p)
-            .map(|(l, s)| IntentMatch {
-                intent: l.clone(),
-                score: f64::from(*s),
-            })
-            .collect();
-        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.intent.cmp(&b.intent)));
-        ranked
+        self.order(&p)
+            .into_iter()
+            .map(|i| self.matched(i, &p))
+            .collect()
+    }
+
+    /// What the model makes of `text` in one pass: what [`Model::rank`] and
+    /// [`Model::coverage`] tell, without a list of every label.
+    pub fn read(&self, text: &str) -> Reading {
+        let mut p = vec![0.0f32; self.labels.len()];
+        let (any, coverage) = self.probabilities(text, &mut p);
+        if !any {
+            return Reading {
+                coverage,
+                ..Reading::default()
+            };
+        }
+        let order = self.order(&p);
+        let mut intents = order.iter().filter(|&&i| self.labels[i] != NONE);
+        Reading {
+            top: order.first().map(|&i| self.matched(i, &p)),
+            best: intents.next().map(|&i| self.matched(i, &p)),
+            second: intents.next().map(|&i| self.matched(i, &p)),
+            coverage,
+        }
     }
 
     /// The share of a message's words the model knows (directly, by a typo, or as a compound
     /// of known parts): a message it mostly does not know is not worth asking back about.
     pub fn coverage(&self, text: &str) -> f64 {
-        let normalized = normalize(text);
-        let (mut words, mut known) = (0usize, 0usize);
-        let mut scratch = Vec::new();
-        for w in normalized.split_whitespace() {
-            if w.bytes().all(|b| b.is_ascii_digit()) {
-                continue;
-            }
-            words += 1;
-            scratch.clear();
-            if self.analyzer.vocabulary.contains(w) || self.analyzer.matcher.correct(w).is_some() {
-                known += 1;
-            } else {
-                self.analyzer.compound(w, &mut scratch);
-                known += usize::from(!scratch.is_empty());
+        self.read(text).coverage
+    }
+
+    /// Fills `p` with each label's probability; false when no feature of `text` is known.
+    /// Also returns the share of known words.
+    fn probabilities(&self, text: &str, p: &mut [f32]) -> (bool, f64) {
+        let mut features = Vec::with_capacity(128);
+        let coverage = self.analyzer.features(text, &mut features);
+        let k = self.labels.len();
+        p.copy_from_slice(&self.bias);
+        let mut any = false;
+        for (h, v) in &features {
+            if let Some(&f) = self.index.get(h) {
+                any = true;
+                let row = &self.weights[f as usize * k..f as usize * k + k];
+                for (o, w) in p.iter_mut().zip(row) {
+                    *o += w * v;
+                }
             }
         }
-        if words == 0 {
-            0.0
-        } else {
-            known as f64 / words as f64
+        if any {
+            softmax(p);
+        }
+        (any, coverage)
+    }
+
+    /// Label indices, likeliest first (ties by name).
+    fn order(&self, p: &[f32]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..p.len()).collect();
+        order.sort_by(|&a, &b| {
+            p[b].total_cmp(&p[a])
+                .then_with(|| self.labels[a].cmp(&self.labels[b]))
+        });
+        order
+    }
+
+    fn matched(&self, i: usize, p: &[f32]) -> IntentMatch {
+        IntentMatch {
+            intent: self.labels[i].clone(),
+            score: f64::from(p[i]),
         }
     }
 
@@ -346,6 +382,8 @@ struct Token {
     features: Box<[(u64, f32)]>,
     /// The word's canonical terms (when it is not part of a multi-word synonym).
     terms: Box<[(u64, f32)]>,
+    /// The model knows the word: as it is, by a typo, or as a compound of known parts.
+    known: bool,
 }
 
 impl Analyzer {
@@ -403,13 +441,18 @@ impl Analyzer {
         if en != de {
             features.push((hash(STEM, en.as_bytes()), 1.0));
         }
+        let mut known = true;
         if corrected.is_none() && !self.vocabulary.contains(word) {
+            let before = features.len();
             self.compound(word, &mut features);
+            known = features.len() > before;
         }
         char_grams(word, self.settings.char_weight, &mut features);
         let mut terms = Vec::new();
-        self.matcher.term(raw, &mut terms);
+        self.matcher
+            .term_with(raw, || corrected.clone(), &mut terms);
         Token {
+            known,
             stem: de.as_ref().into(),
             features: features.into(),
             terms: terms
@@ -419,8 +462,9 @@ impl Analyzer {
         }
     }
 
-    /// The features of `text`, L2-normalized, duplicates summed.
-    fn features(&self, text: &str, out: &mut Vec<(u64, f32)>) {
+    /// The features of `text`, L2-normalized, duplicates summed; returns the share of its words
+    /// (not numbers) the model knows, 0 without words.
+    fn features(&self, text: &str, out: &mut Vec<(u64, f32)>) -> f64 {
         out.clear();
         for c in text.chars() {
             if !c.is_alphanumeric() && !c.is_ascii() && !matches!(c, '\u{fe0f}' | '\u{200d}') {
@@ -434,6 +478,7 @@ impl Analyzer {
         let mut previous: Option<u64> = None;
         let mut in_phrase = 0usize;
         let mut negated = false;
+        let (mut counted, mut known) = (0usize, 0usize);
         for (i, raw) in words.iter().enumerate() {
             if in_phrase == 0
                 && let Some((len, target)) = self.matcher.phrase_at(&words, i)
@@ -456,6 +501,8 @@ impl Analyzer {
                 Some(token) => Cow::Borrowed(token),
                 None => Cow::Owned(self.token(raw)),
             };
+            counted += 1;
+            known += usize::from(token.known);
             out.extend_from_slice(&token.features);
             if own_terms {
                 out.extend_from_slice(&token.terms);
@@ -485,6 +532,11 @@ impl Analyzer {
             for (_, v) in out.iter_mut() {
                 *v /= norm;
             }
+        }
+        if counted == 0 {
+            0.0
+        } else {
+            known as f64 / counted as f64
         }
     }
 

@@ -171,25 +171,23 @@ impl BotConfig {
 
     /// The intent model's answer alone (no handoff words).
     pub fn classify(&self, text: &str) -> Understanding {
-        let ranked = self.model.rank(text);
-        let mut intents = ranked.iter().filter(|m| m.intent != NONE);
-        let (Some(best), second) = (intents.next(), intents.next()) else {
+        let reading = self.model.read(text);
+        let (Some(top), Some(best)) = (reading.top, reading.best) else {
             return Understanding::Unknown;
         };
-        let top = &ranked[0];
         if top.score >= self.file.limits.match_threshold {
             return if top.intent == NONE {
                 Understanding::Unknown
             } else {
-                Understanding::Intent(top.clone())
+                Understanding::Intent(top)
             };
         }
-        match second {
+        match reading.second {
             Some(second)
                 if best.score >= self.clarify_threshold()
-                    && self.model.coverage(text) >= MIN_COVERAGE_TO_ASK =>
+                    && reading.coverage >= MIN_COVERAGE_TO_ASK =>
             {
-                Understanding::Unsure(best.clone(), second.clone())
+                Understanding::Unsure(best, second)
             }
             _ => Understanding::Unknown,
         }
