@@ -367,6 +367,8 @@ struct Analyzer {
     vocabulary: HashSet<String, BuildHasherDefault<Fnv>>,
     /// Their German stems, for splitting compounds.
     stems: HashSet<String, BuildHasherDefault<Fnv>>,
+    /// The stems' first three letters (all of a shorter stem).
+    stem_starts: HashSet<Box<[u8]>, BuildHasherDefault<Fnv>>,
     settings: Settings,
     /// The features of every vocabulary word, computed once (stemming, compound splitting and
     /// character n-grams cost most of a decision); other words are analysed when they come.
@@ -401,15 +403,20 @@ impl Analyzer {
         {
             vocabulary.extend(normalize(text).split_whitespace().map(str::to_owned));
         }
-        let stems = vocabulary
+        let stems: HashSet<String, BuildHasherDefault<Fnv>> = vocabulary
             .iter()
             .filter(|w| w.len() >= 4)
             .map(|w| GERMAN.stem(w).into_owned())
+            .collect();
+        let stem_starts = stems
+            .iter()
+            .map(|s| s.as_bytes()[..s.len().min(3)].into())
             .collect();
         let mut analyzer = Self {
             matcher,
             vocabulary,
             stems,
+            stem_starts,
             settings,
             tokens: FnvMap::default(),
         };
@@ -548,10 +555,14 @@ impl Analyzer {
         }
         for i in 4..=word.len() - 4 {
             let (left, right) = (&word[..i], &word[i..]);
+            // Stemming is the cost here: the right part first, then the left.
+            let Some(r) = self.known_stem(right) else {
+                continue;
+            };
             let left = self
                 .known_stem(left)
                 .or_else(|| left.strip_suffix('s').and_then(|l| self.known_stem(l)));
-            if let (Some(l), Some(r)) = (left, self.known_stem(right)) {
+            if let Some(l) = left {
                 out.push((hash(STEM, l.as_bytes()), 1.0));
                 out.push((hash(STEM, r.as_bytes()), 1.0));
                 return;
@@ -561,6 +572,12 @@ impl Analyzer {
 
     fn known_stem(&self, part: &str) -> Option<String> {
         if part.len() < 3 {
+            return None;
+        }
+        // A stem keeps the word's first letters: a part no known stem starts like (one, two or
+        // three letters, for short stems) is not stemmed at all.
+        let bytes = part.as_bytes();
+        if !(1..=3).any(|n| self.stem_starts.contains(&bytes[..n])) {
             return None;
         }
         let stem = GERMAN.stem(part);
