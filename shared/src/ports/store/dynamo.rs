@@ -1739,7 +1739,7 @@ const STATS_RETENTION_DAYS: i64 = 400;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::intake::webhook::plan::DeliveryState;
+    use crate::domain::whatsapp::DeliveryState;
 
     #[test]
     fn a_failed_idempotency_condition_means_duplicate() {
