@@ -4,9 +4,11 @@
 
 mod dynamo;
 mod memory;
+mod query;
 
 pub use dynamo::{ASSIGNEE_INDEX, CUSTOMER_INDEX, DynamoStore, QUEUE_INDEX};
 pub use memory::MemoryStore;
+pub use query::{InvalidCursor, MAX_QUERIES, TicketFilter, TicketQuery};
 
 use std::collections::BTreeMap;
 
