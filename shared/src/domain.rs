@@ -2,11 +2,16 @@
 //! consent, CSAT, SLA policies and clocks, WhatsApp template rules, and the bot's understanding
 //! and conversation engine.
 
+pub mod agent;
 pub mod bot;
 pub mod consent;
 pub mod csat;
 pub mod handoff;
 pub mod ids;
+pub mod order;
+pub mod retention;
 pub mod sla;
 pub mod templates;
 pub mod ticket;
+pub mod timer;
+pub mod whatsapp;

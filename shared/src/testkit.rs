@@ -9,11 +9,12 @@ use crate::ports::clock::Clock;
 
 use crate::app::agent_api::desk::AgentAction;
 use crate::app::agent_api::desk::AgentDesk;
+use crate::app::bot_reply::Bot;
 use crate::app::bot_reply::{BotReply, QueueRecord};
 use crate::app::intake::Intake;
 use crate::app::intake::webhook::plan::plan;
 use crate::app::intake::webhook::sample::{SampleText, text_notification};
-use crate::domain::bot::{Bot, BotConfig};
+use crate::domain::bot::BotConfig;
 use crate::domain::ids::TicketId;
 use crate::domain::sla::SlaConfig;
 use crate::domain::ticket::ConversationWindow;

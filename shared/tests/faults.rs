@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::FutureExt;
+use helpdesk::app::bot_reply::Bot;
 use helpdesk::app::bot_reply::{BotReply, QueueRecord};
 use helpdesk::app::intake::Intake;
 use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk::app::intake::webhook::{SignatureVerifier, WebhookHandler};
-use helpdesk::domain::bot::{Bot, BotConfig};
+use helpdesk::domain::bot::BotConfig;
 use helpdesk::domain::ids::{PhoneNumberId, WaId, Wamid};
 use helpdesk::domain::sla::SlaConfig;
 use helpdesk::domain::ticket::ConversationWindow;

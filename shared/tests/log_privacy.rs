@@ -267,7 +267,8 @@ struct Desk {
 impl Desk {
     async fn new() -> Self {
         use helpdesk::app::agent_api::{AgentApi, Authenticator, Caller, Role};
-        use helpdesk::domain::bot::{Bot, BotConfig};
+        use helpdesk::app::bot_reply::Bot;
+        use helpdesk::domain::bot::BotConfig;
         use helpdesk::ports::store::TicketStore as _;
         let clock = Arc::new(ManualClock::new(Timestamp::from_second(T0).expect("valid")));
         let store = Arc::new(MemoryStore::new());

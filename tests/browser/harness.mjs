@@ -80,7 +80,13 @@ export async function startRunner({ env = {} } = {}) {
   };
 }
 
-/** Headless Chromium with a fresh profile directory (removed by close()). */
+/**
+ * Headless Chromium with a fresh profile directory (removed by close()). Every page it opens is
+ * watched: an uncaught page error, a console error, a request that fails (network error) or is
+ * answered with 4xx/5xx is a problem, and `close()` throws listing them, so the test fails.
+ * `allowFailure(test)` accepts expected failed responses: `test({ url, status, method })`
+ * returns true for one the test provokes on purpose.
+ */
 export async function startBrowser() {
   const profile = await mkdtemp(path.join(tmpdir(), "helpdesk-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
@@ -90,16 +96,46 @@ export async function startBrowser() {
     viewport: { width: 1400, height: 900 },
     locale: "de-DE",
   });
+  const problems = [];
+  const allowed = [];
+  const expected = (failure) => allowed.some((accept) => accept(failure));
+  const watch = (page) => {
+    page.on("pageerror", (e) => problems.push(`page error on ${page.url()}: ${e.message}`));
+    page.on("console", (message) => {
+      if (message.type() !== "error") return;
+      const text = message.text();
+      // The browser logs each failed load too; the request and response handlers judge those.
+      if (text.startsWith("Failed to load resource")) return;
+      problems.push(`console error on ${page.url()}: ${text}`);
+    });
+    page.on("requestfailed", (request) => {
+      const error = request.failure()?.errorText || "failed";
+      // A request still running when its page closes, reloads or navigates is cancelled
+      // (ERR_ABORTED), not failed: the polls are always running.
+      if (error.includes("ERR_ABORTED")) return;
+      problems.push(`request failed on ${page.url()}: ${request.method()} ${request.url()}: ${error}`);
+    });
+    page.on("response", (response) => {
+      const failure = { url: response.url(), status: response.status(), method: response.request().method() };
+      if (failure.status >= 400 && !expected(failure)) problems.push(`${failure.method} ${failure.url} answered ${failure.status} on ${page.url()}`);
+    });
+  };
+  context.pages().forEach(watch);
+  context.on("page", watch);
   return {
     context,
+    /** Problems seen so far (see above). */
+    problems: () => [...problems],
+    allowFailure(accept) {
+      allowed.push(accept);
+    },
     async newPage() {
-      const page = await context.newPage();
-      page.on("pageerror", (e) => { console.error(`page error on ${page.url()}: ${e.message}`); });
-      return page;
+      return context.newPage();
     },
     async close() {
       await context.close();
       await rm(profile, { recursive: true, force: true });
+      if (problems.length) throw new Error(`the pages had ${problems.length} problem(s):\n${problems.join("\n")}`);
     },
   };
 }

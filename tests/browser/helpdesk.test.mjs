@@ -5,42 +5,10 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { api, ensureArtifactsDir, eventually, startBrowser, startRunner } from "./harness.mjs";
+import { api, ensureArtifactsDir, eventually } from "./harness.mjs";
+import { fromBusiness, fromCustomer, openPhone, start, write } from "./steps.mjs";
 
 const TIMEOUT = 90_000;
-
-/** Opens the simulator as customer `name` with number `waId`. */
-async function openPhone(browser, runner, name, waId) {
-  const page = await browser.newPage();
-  await page.goto(`${runner.url}/simulator`);
-  await page.getByTestId("customer-name").fill(name);
-  await page.getByTestId("customer-number").fill(waId);
-  await page.getByTestId("open-chat").click();
-  await page.getByTestId("message-input").waitFor({ state: "visible" });
-  return page;
-}
-
-async function write(page, text) {
-  await page.getByTestId("message-input").fill(text);
-  await page.getByTestId("send").click();
-}
-
-const fromBusiness = (page, text) => page.locator('[data-testid="message"][data-from="business"]', { hasText: text });
-const fromCustomer = (page, text) => page.locator('[data-testid="message"][data-from="customer"]', { hasText: text });
-
-/** Each test gets its own runner (fresh in-memory helpdesk) and browser profile. */
-async function start(t, options) {
-  const runner = await startRunner(options);
-  const browser = await startBrowser().catch(async (e) => {
-    await runner.stop();
-    throw e;
-  });
-  t.after(async () => {
-    await browser.close();
-    await runner.stop();
-  });
-  return { runner, browser };
-}
 
 test("a customer asks for their parcel and the bot finds the order", { timeout: TIMEOUT }, async (t) => {
   const { runner, browser } = await start(t);

@@ -6,9 +6,10 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 use std::sync::Arc;
 
+use helpdesk::app::bot_reply::Bot;
 use helpdesk::domain::bot::eval::{Report, near_misses, test_split};
 use helpdesk::domain::bot::model::parse_labelled;
-use helpdesk::domain::bot::{Bot, BotConfig, BotState, Inbound, Lang, Reply};
+use helpdesk::domain::bot::{BotConfig, BotState, Inbound, Lang, Reply};
 use helpdesk::ports::clock::{Clock, SystemClock};
 use helpdesk::ports::orders::MemoryOrders;
 use serde_json::json;

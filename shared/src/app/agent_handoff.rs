@@ -9,8 +9,13 @@ use std::sync::Arc;
 use serde::Deserialize;
 use tracing::info;
 
+pub mod assign;
+
+pub use assign::candidates;
+
 use crate::app::bot_reply::QueueRecord;
 use crate::app::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
+use crate::domain::agent::{Agent, Role};
 use crate::domain::bot::matcher::{contains_phrase, normalize};
 use crate::domain::bot::{HandoffReason, Lang};
 use crate::domain::handoff::HandoffItem;
@@ -22,7 +27,7 @@ use crate::ports::clock::Clock;
 use crate::ports::notify::{Audience, Notification, Notifier};
 use crate::ports::queue::Queue;
 use crate::ports::store::{
-    Activity, ActivityKind, Agent, BotTurnWrite, Direction, OutboxKind, StoreError, TicketStore,
+    Activity, ActivityKind, BotTurnWrite, Direction, OutboxKind, StoreError, TicketStore,
     TurnOutcome,
 };
 use crate::ports::whatsapp::WhatsAppClient;
@@ -105,7 +110,7 @@ pub struct RoutingConfig {
 pub struct AgentSeed {
     pub agents: Vec<Agent>,
     /// Each agent's role (the local runner gives each an API key `demo-<id>`).
-    pub roles: Vec<(String, crate::app::agent_api::Role)>,
+    pub roles: Vec<(String, Role)>,
 }
 
 impl RoutingConfig {
@@ -251,8 +256,8 @@ impl AgentSeed {
                 ));
             }
             let role = match a.role.as_deref() {
-                None => crate::app::agent_api::Role::Agent,
-                Some(r) => crate::app::agent_api::Role::parse(r).ok_or_else(|| {
+                None => Role::Agent,
+                Some(r) => Role::parse(r).ok_or_else(|| {
                     fail(
                         format!("agents[{i}].role"),
                         "must be agent, supervisor or admin".into(),
@@ -285,20 +290,6 @@ impl AgentSeed {
         }
         Ok(added)
     }
-}
-
-/// The agents who may take a ticket of `team` in `language`, best first: online, in the team,
-/// speaking the language (when known), with free capacity; least loaded, then whoever got a
-/// ticket longest ago.
-pub fn candidates<'a>(agents: &'a [Agent], team: &str, language: Option<Lang>) -> Vec<&'a Agent> {
-    let mut fit: Vec<&Agent> = agents
-        .iter()
-        .filter(|a| a.has_room() && a.speaks(language) && a.teams.iter().any(|t| t == team))
-        .collect();
-    fit.sort_by(|a, b| {
-        (a.load, a.last_assigned_at, &a.id).cmp(&(b.load, b.last_assigned_at, &b.id))
-    });
-    fit
 }
 
 /// What became of a handoff.
@@ -450,13 +441,8 @@ impl Router {
             let language = ticket.bot.as_ref().and_then(|b| b.language);
             let agents = self.store.agents().await?;
             let now = self.clock.now();
-            let mut chosen = None;
-            for agent in candidates(&agents, &team, language) {
-                if self.store.claim_agent(&agent.id, now).await? {
-                    chosen = Some(agent.id.clone());
-                    break;
-                }
-            }
+            let chosen =
+                assign::claim_best(self.store.as_ref(), &agents, &team, language, now).await?;
             let mut next = ticket.clone();
             next.version += 1;
             next.updated_at = now;
@@ -524,7 +510,7 @@ impl Router {
                 }
                 TurnOutcome::Conflict | TurnOutcome::AlreadyHandled => {
                     if let Some(agent) = &chosen {
-                        self.store.release_agent(agent).await?;
+                        assign::release(self.store.as_ref(), agent).await?;
                     }
                 }
             }

@@ -13,7 +13,7 @@ use tracing::{error, info, warn};
 use crate::app::analytics::Fact;
 use crate::app::intake::webhook::plan::Content;
 use crate::app::outbox::{OutboxBuilder, OutboxRunner};
-use crate::domain::bot::{Bot, BotState, Inbound};
+use crate::domain::bot::{BotState, Inbound};
 use crate::domain::consent::{Consent, Keyword};
 use crate::domain::handoff::HandoffItem;
 use crate::domain::sla::{SlaClocks, SlaConfig, SlaEvent, TicketFacts};
@@ -31,6 +31,10 @@ use crate::ports::whatsapp::{RetryPolicy, Template, WhatsAppClient};
 const MAX_ATTEMPTS: usize = 5;
 
 pub use crate::app::outbox::HandlerError as BotReplyError;
+
+mod bot;
+
+pub use bot::Bot;
 
 /// What happened to one message, for the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::bot::Lang;
-use crate::ports::whatsapp::OutboundBody;
+use crate::domain::whatsapp::OutboundBody;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Consent {

@@ -3,7 +3,7 @@
 
 use crate::domain::bot::Lang;
 use crate::domain::ticket::{Ticket, TicketStatus};
-use crate::ports::whatsapp::{Choice, OutboundBody};
+use crate::domain::whatsapp::{Choice, OutboundBody};
 
 /// The reply id prefix of a rating row: `csat:<score>`.
 const PREFIX: &str = "csat:";

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use crate::domain::bot::{HandoffReason, Priority};
 use crate::domain::ids::{ConversationKey, TicketId, Wamid};
 use crate::domain::ticket::Ticket;
-use crate::ports::queue::QueueMessage;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandoffItem {
@@ -46,18 +45,5 @@ impl HandoffItem {
             inbound,
             transcript: format!("TICKET#{}", ticket.id),
         }
-    }
-
-    /// Grouped per conversation (order), deduplicated per triggering message.
-    pub fn to_message(&self) -> QueueMessage {
-        QueueMessage::new(
-            self.key.group_id(),
-            format!(
-                "{}-{}",
-                self.ticket_id,
-                self.inbound.as_str().chars().take(90).collect::<String>()
-            ),
-            self,
-        )
     }
 }

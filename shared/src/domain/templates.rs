@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::ports::whatsapp::Template;
+use crate::domain::whatsapp::Template;
 
 /// The catalogue shipped with the code.
 pub const DEFAULT_TEMPLATES: &str = include_str!(concat!(

@@ -293,7 +293,7 @@ pub struct IntakeSettings {
     pub table: String,
     pub inbound_queue_url: String,
     pub window: ConversationWindow,
-    pub retention: crate::ports::store::Retention,
+    pub retention: crate::domain::retention::Retention,
     /// Where a new ticket's first SLA timers go (set when `HELPDESK_SLA_QUEUE_ARN` is): armed
     /// at intake, they run even if the bot never gets to the message.
     pub sla: Option<SlaSettings>,
@@ -307,7 +307,7 @@ pub struct IntakeConfig {
     pub table: String,
     pub inbound_queue_url: String,
     pub window: ConversationWindow,
-    pub retention: crate::ports::store::Retention,
+    pub retention: crate::domain::retention::Retention,
     pub sla: Option<SlaSettings>,
 }
 
@@ -365,7 +365,7 @@ pub struct BotReplySettings {
     /// Where agents are told that a customer wrote on their ticket (optional for bot-reply).
     pub notify_topic_arn: Option<String>,
     /// How long messages and notes are kept.
-    pub retention: crate::ports::store::Retention,
+    pub retention: crate::domain::retention::Retention,
 }
 
 /// Where SLA timers go: the Scheduler group, the queue fired timers are sent to, and the role
@@ -526,7 +526,7 @@ pub struct HandoffSettings {
     pub whatsapp: WhatsAppSettings,
     pub topic_arn: String,
     pub routing: Option<std::path::PathBuf>,
-    pub retention: crate::ports::store::Retention,
+    pub retention: crate::domain::retention::Retention,
 }
 
 impl HandoffSettings {
@@ -722,9 +722,9 @@ pub fn media_policy(env: &Env) -> Result<crate::ports::media::MediaPolicy, Confi
 /// conversations, profiles) `HELPDESK_RETENTION_DAYS` after its last change (1-3650, default
 /// 365); consent and audit records `HELPDESK_PROOF_RETENTION_DAYS` after they were recorded
 /// (1-3650, default 1095).
-pub fn retention(env: &Env) -> Result<crate::ports::store::Retention, ConfigError> {
-    let defaults = crate::ports::store::Retention::default();
-    Ok(crate::ports::store::Retention {
+pub fn retention(env: &Env) -> Result<crate::domain::retention::Retention, ConfigError> {
+    let defaults = crate::domain::retention::Retention::default();
+    Ok(crate::domain::retention::Retention {
         data: days(env, HELPDESK_RETENTION_DAYS, defaults.data)?,
         proof: days(env, HELPDESK_PROOF_RETENTION_DAYS, defaults.proof)?,
     })

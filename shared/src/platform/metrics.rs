@@ -19,7 +19,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value, json};
 
 use crate::platform::config::Env;
-use crate::ports::whatsapp::WhatsAppError;
 
 pub const NAMESPACE: &str = "Helpdesk";
 pub const HELPDESK_METRICS: &str = "HELPDESK_METRICS";
@@ -165,8 +164,8 @@ impl Metrics {
     }
 
     /// A failed Cloud API call, by its error code.
-    pub fn send_failure(&self, error: &WhatsAppError) {
-        let code = failure_code(error);
+    pub fn send_failure(&self, error: &dyn SendFailure) {
+        let code = error.failure_code();
         self.pending(|p| *p.send_failures.entry(code).or_default() += 1);
     }
 
@@ -195,29 +194,10 @@ impl Metrics {
     }
 }
 
-/// The `Code` dimension of a failed send: Meta's error code, `5xx` for a server error without
-/// one, `network` for a timeout or connection failure, `invalid` for a message we refused.
-pub fn failure_code(error: &WhatsAppError) -> String {
-    match error {
-        WhatsAppError::RateLimited { code, .. } | WhatsAppError::Unauthorized { code, .. }
-            if *code != 0 =>
-        {
-            code.to_string()
-        }
-        WhatsAppError::RateLimited { .. } => "429".into(),
-        WhatsAppError::Unauthorized { .. } => "401".into(),
-        WhatsAppError::ReEngagementRequired { .. } | WhatsAppError::OutsideServiceWindow => {
-            "131047".into()
-        }
-        WhatsAppError::Transient { status: 0, .. } => "network".into(),
-        WhatsAppError::Transient { status, code, .. }
-        | WhatsAppError::Rejected { status, code, .. } => match (status, code) {
-            (500.., 0) => "5xx".into(),
-            (_, 0) => status.to_string(),
-            _ => code.to_string(),
-        },
-        WhatsAppError::Invalid(_) => "invalid".into(),
-    }
+/// A failed send as metrics count it: by the `Code` dimension only, never by what it said (the
+/// WhatsApp port's error implements it).
+pub trait SendFailure {
+    fn failure_code(&self) -> String;
 }
 
 fn directive(dimensions: &[&str], metrics: &[(&str, &str)]) -> Value {

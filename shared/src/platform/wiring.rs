@@ -9,11 +9,12 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use crate::app::agent_api::desk::AgentDesk;
 use crate::app::agent_api::{AgentApi, Authenticator};
 use crate::app::agent_handoff::{Router, RoutingConfig};
+use crate::app::bot_reply::Bot;
 use crate::app::bot_reply::BotReply;
 use crate::app::intake::Intake;
 use crate::app::intake::webhook::WebhookHandler;
 use crate::app::sla_breach::{BreachPorts, SlaBreach};
-use crate::domain::bot::{Bot, BotConfig};
+use crate::domain::bot::BotConfig;
 use crate::domain::sla::SlaConfig;
 use crate::domain::templates::TemplateCatalog;
 use crate::platform::config::{

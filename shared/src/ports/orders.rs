@@ -14,8 +14,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
-use crate::domain::bot::engine::{Lookup, OrderInfo};
 use crate::domain::ids::WaId;
+pub use crate::domain::order::normalize_postcode;
+use crate::domain::order::{Lookup, OrderInfo};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OrderError {
@@ -73,15 +74,6 @@ pub async fn look_up(orders: &dyn OrderLookup, query: &OrderQuery) -> Lookup {
             Lookup::Failed
         }
     }
-}
-
-/// A postcode as the shop compares it: upper case, without spaces and hyphens ("d-10115",
-/// "SW1A 1AA" -> "SW1A1AA").
-pub fn normalize_postcode(raw: &str) -> String {
-    raw.chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .flat_map(char::to_uppercase)
-        .collect()
 }
 
 /// An order as the demo shop keeps it: what it tells, whose it is, where it goes.

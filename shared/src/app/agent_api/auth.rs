@@ -7,38 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Works their own tickets and their teams' queues.
-    Agent,
-    /// Sees and assigns every ticket, reads analytics, sets capacities.
-    Supervisor,
-    Admin,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "agent" => Some(Self::Agent),
-            "supervisor" => Some(Self::Supervisor),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Agent => "agent",
-            Self::Supervisor => "supervisor",
-            Self::Admin => "admin",
-        }
-    }
-
-    pub fn sees_everything(self) -> bool {
-        self >= Self::Supervisor
-    }
-}
+pub use crate::domain::agent::Role;
 
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

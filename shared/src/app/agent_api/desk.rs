@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use tracing::{info, warn};
 
+use crate::app::agent_handoff::assign::{self, ClaimError, Place, PlaceError};
+pub use crate::app::agent_handoff::assign::{ESCALATION_ACTOR, PULL_ACTOR};
 use crate::app::analytics::Fact;
 use crate::app::outbox::{CapacityRelease, HandlerError, OutboxBuilder, OutboxRunner};
 use crate::domain::bot::Priority;
@@ -18,21 +20,12 @@ use crate::ports::clock::Clock;
 use crate::ports::notify::{Audience, Notification, Notifier};
 use crate::ports::queue::Queue;
 use crate::ports::store::{
-    Activity, ActivityKind, BotTurnWrite, OutboxKind, StoreError, TicketIndex, TicketStore,
-    TurnOutcome,
+    Activity, ActivityKind, BotTurnWrite, OutboxKind, StoreError, TicketStore, TurnOutcome,
 };
 use crate::ports::timers::Timers;
 use crate::ports::whatsapp::{OutboundBody, Template, WhatsAppClient, service_window_open};
 
 const MAX_ATTEMPTS: usize = 5;
-/// Queued tickets read per team when a slot frees up (oldest first).
-const PULL_PAGE: u32 = 25;
-/// At most this many tickets go to one agent per freed-slot event.
-const PULL_LIMIT: usize = 10;
-/// Who the activity log says assigned a ticket from the queue.
-pub const PULL_ACTOR: &str = "routing";
-/// Who the activity log says moved a ticket at an SLA escalation level.
-pub const ESCALATION_ACTOR: &str = "sla";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AgentError {
@@ -386,182 +379,34 @@ impl AgentDesk {
         Err(StoreError::Contended(format!("ticket {ticket_id}")).into())
     }
 
-    /// Gives `agent` queued tickets of their teams while they have free slots and tickets wait
-    /// (see [`pull_next`](Self::pull_next)), never `except` (the ticket they just gave back).
-    /// Called when a slot frees up; a failure is logged, not returned: what stays queued is
-    /// still in the team queue for anyone to take.
+    /// Gives `agent` queued tickets of their teams while their slots last (see
+    /// [`assign::refill`]), never `except` (the ticket they just gave back). A failure is
+    /// logged, not returned.
     pub async fn refill(&self, agent: &str, except: Option<TicketId>) -> Vec<TicketId> {
-        let mut taken = Vec::new();
-        for _ in 0..PULL_LIMIT {
-            match self.pull_next(agent, except).await {
-                Ok(Some(ticket)) => taken.push(ticket.id),
-                Ok(None) => break,
-                Err(e) => {
-                    warn!(agent, error = %e, "could not give a freed slot a queued ticket");
-                    break;
-                }
-            }
-        }
-        taken
+        assign::refill(self, agent, except).await
     }
 
-    /// Assigns `agent` the next ticket waiting in the queues of their teams, if they are online
-    /// with a free slot: the most urgent first, then the longest waiting, in a language they
-    /// speak (or an unknown one); never `except`. Handoff routing does the same when the bot
-    /// hands over; this covers tickets that found nobody free then.
+    /// Assigns `agent` the next ticket waiting in the queues of their teams, if they have a
+    /// free slot (see [`assign::pull_next`]).
     pub async fn pull_next(
         &self,
         agent: &str,
         except: Option<TicketId>,
     ) -> Result<Option<Ticket>, AgentError> {
-        let agents = self.store.agents().await?;
-        let Some(profile) = agents.iter().find(|a| a.id == agent) else {
-            return Ok(None);
-        };
-        if !profile.has_room() {
-            return Ok(None);
-        }
-        let mut waiting = Vec::new();
-        for team in &profile.teams {
-            let index = TicketIndex::Queue {
-                status: TicketStatus::Queued,
-                team: Some(team.clone()),
-            };
-            waiting.extend(
-                self.store
-                    .list_tickets(&index, PULL_PAGE, None)
-                    .await?
-                    .tickets,
-            );
-        }
-        waiting.retain(|t| {
-            Some(t.id) != except
-                && t.assignee.is_none()
-                && profile.speaks(t.bot.as_ref().and_then(|b| b.language))
-        });
-        waiting.sort_by_key(|t| {
-            (
-                std::cmp::Reverse(t.priority.unwrap_or(Priority::Normal)),
-                t.handed_off_at.unwrap_or(t.created_at),
-                t.id,
-            )
-        });
-        for ticket in waiting.iter().take(MAX_ATTEMPTS) {
-            match self.place(ticket, agent).await {
-                Ok(assigned) => return Ok(Some(assigned)),
-                // Taken or changed since the listing: the next one.
-                Err(AgentError::Conflict { .. }) => continue,
-                // The slot went meanwhile (another assignment, the agent went offline).
-                Err(AgentError::Unavailable(_)) => return Ok(None),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(None)
+        assign::pull_next(self, agent, except).await
     }
 
-    /// Assigns `ticket` (as read: the assignment is conditional on its version), if it waits in
-    /// a team queue, to the least loaded online agent of its team who speaks the customer's
-    /// language and has a free slot, as handoff routing would; `None` if nobody is free (it
-    /// stays queued for the next freed slot) or it is not waiting. For tickets that come to a
-    /// team other than by a handoff (an SLA escalation moving it).
+    /// Assigns the queued `ticket` (as read) to the best free agent of its team, if any (see
+    /// [`assign::offer`]).
     pub async fn offer(&self, ticket: &Ticket) -> Result<Option<Ticket>, AgentError> {
-        if ticket.status != TicketStatus::Queued || ticket.assignee.is_some() {
-            return Ok(None);
-        }
-        let Some(team) = ticket.team.as_deref() else {
-            return Ok(None);
-        };
-        let agents = self.store.agents().await?;
-        let language = ticket.bot.as_ref().and_then(|b| b.language);
-        for agent in crate::app::agent_handoff::candidates(&agents, team, language) {
-            match self.place(ticket, &agent.id).await {
-                Ok(assigned) => return Ok(Some(assigned)),
-                // That agent's last slot went meanwhile: the next one.
-                Err(AgentError::Unavailable(_)) => continue,
-                // Changed since it was read (taken, answered): no longer ours to place.
-                Err(AgentError::Conflict { .. }) => return Ok(None),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(None)
+        assign::offer(self, ticket).await
     }
 
-    /// Gives `ticket` (as read: conditional on its version), which an SLA escalation moved to
-    /// its current team while an agent outside that team works on it, to the least loaded
-    /// online agent of the team with a free slot who speaks the customer's language. The
-    /// previous agent's slot is given back, they are told and keep reading the ticket
-    /// (`watchers`). `None` if it is not such a ticket, nobody is free, or it changed since it
-    /// was read. `key` names the escalation (its timer): a redelivered timer finishes the first
-    /// assignment instead of making a second.
+    /// Gives `ticket` (as read), which an SLA escalation moved to a team its agent is not in,
+    /// to the best free agent of that team (see [`assign::escalate`]); `key` names the
+    /// escalation, so a redelivered timer finishes the first assignment.
     pub async fn escalate(&self, ticket: &Ticket, key: &str) -> Result<Option<Ticket>, AgentError> {
-        let (Some(team), Some(current)) = (ticket.team.as_deref(), ticket.assignee.as_deref())
-        else {
-            return Ok(None);
-        };
-        if !matches!(
-            ticket.status,
-            TicketStatus::Assigned | TicketStatus::PendingCustomer
-        ) {
-            return Ok(None);
-        }
-        let agents = self.store.agents().await?;
-        let in_team = |id: &str| {
-            agents
-                .iter()
-                .any(|a| a.id == id && a.teams.iter().any(|t| t == team))
-        };
-        if in_team(current) {
-            // Already with someone of that team: nothing moves.
-            return Ok(None);
-        }
-        let language = ticket.bot.as_ref().and_then(|b| b.language);
-        for agent in crate::app::agent_handoff::candidates(&agents, team, language) {
-            match self
-                .place_by(ticket, &agent.id, ESCALATION_ACTOR, Some(key))
-                .await
-            {
-                Ok(assigned) => return Ok(Some(assigned)),
-                Err(AgentError::Unavailable(_)) => continue,
-                Err(AgentError::Conflict { .. }) => return Ok(None),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(None)
-    }
-
-    /// Assigns the queued `ticket`, at the version read, to `agent` on routing's behalf
-    /// ([`PULL_ACTOR`]), counted as `TicketsAssigned`.
-    async fn place(&self, ticket: &Ticket, agent: &str) -> Result<Ticket, AgentError> {
-        self.place_by(ticket, agent, PULL_ACTOR, None).await
-    }
-
-    /// Assigns `ticket`, at the version read, to `agent` on behalf of `actor` (routing, an
-    /// escalation), counted as `TicketsAssigned`; `key` makes a repeat finish the first.
-    async fn place_by(
-        &self,
-        ticket: &Ticket,
-        agent: &str,
-        actor: &str,
-        key: Option<&str>,
-    ) -> Result<Ticket, AgentError> {
-        let assign = AgentAction::Assign {
-            agent: Some(agent.to_owned()),
-        };
-        // The same escalation again is the same request, whichever agent it finds free: a
-        // repeat finishes the first assignment.
-        let key = key.map(|key| IdempotencyKey {
-            key,
-            request: {
-                use sha2::Digest;
-                sha2::Sha256::digest(format!("{actor}:{key}").as_bytes()).into()
-            },
-        });
-        // Boxed: `act` may refill the slot an escalation freed and so come back here.
-        let assigned =
-            Box::pin(self.act_once(ticket.id, actor, &assign, Some(ticket.version), key)).await?;
-        self.outbox.metrics.add(Count::TicketsAssigned, 1);
-        info!(ticket_id = %assigned.id, agent, actor, "ticket assigned");
-        Ok(assigned)
+        assign::escalate(self, ticket, key).await
     }
 
     /// The ticket, if the request with `key` was stored before: what it left pending (sends, a
@@ -603,33 +448,20 @@ impl AgentDesk {
     }
 
     async fn give_back(&self, claimed: Option<&str>) {
-        if let Some(agent) = claimed
-            && let Err(e) = self.store.release_agent(agent).await
-        {
-            // The load stays one too high until the agent's presence is reset.
-            warn!(agent, error = %e, "could not give back a claimed slot");
-        }
+        assign::give_back(self.store.as_ref(), claimed).await;
     }
 
     /// Takes a unit of `agent`'s capacity, or says why not.
     async fn claim(&self, agent: &str) -> Result<(), AgentError> {
-        let known = self.store.agents().await?;
-        let Some(profile) = known.iter().find(|a| a.id == agent) else {
-            return Err(AgentError::field("agent", format!("no agent '{agent}'")));
-        };
-        if self.store.claim_agent(agent, self.clock.now()).await? {
-            Ok(())
-        } else {
-            Err(AgentError::Unavailable(format!(
-                "agent {} is {}",
-                profile.id,
-                if profile.online {
-                    "at capacity"
-                } else {
-                    "offline"
+        assign::claim(self.store.as_ref(), agent, self.clock.now())
+            .await
+            .map_err(|e| match e {
+                ClaimError::UnknownAgent(_) => AgentError::field("agent", e.to_string()),
+                ClaimError::Offline(_) | ClaimError::AtCapacity(_) => {
+                    AgentError::Unavailable(e.to_string())
                 }
-            )))
-        }
+                ClaimError::Store(e) => e.into(),
+            })
     }
 
     async fn decide(
@@ -951,6 +783,52 @@ impl AgentDesk {
             change.outbox.stats(&change.next, Fact::Resolved, now);
         }
         Ok(change)
+    }
+}
+
+/// Assignment (`agent_handoff::assign`) places tickets with the desk's assign action.
+#[async_trait::async_trait]
+impl Place for AgentDesk {
+    type Error = AgentError;
+
+    /// Assigns `ticket`, at the version read, to `agent` on behalf of `actor` (routing, an
+    /// escalation), counted as `TicketsAssigned`; `key` makes a repeat finish the first.
+    async fn place(
+        &self,
+        ticket: &Ticket,
+        agent: &str,
+        actor: &str,
+        key: Option<&str>,
+    ) -> Result<Ticket, PlaceError<AgentError>> {
+        let assign = AgentAction::Assign {
+            agent: Some(agent.to_owned()),
+        };
+        // The same escalation again is the same request, whichever agent it finds free: a
+        // repeat finishes the first assignment.
+        let key = key.map(|key| IdempotencyKey {
+            key,
+            request: {
+                use sha2::Digest;
+                sha2::Sha256::digest(format!("{actor}:{key}").as_bytes()).into()
+            },
+        });
+        // Boxed: `act` may refill the slot an escalation freed and so come back here.
+        let assigned =
+            match Box::pin(self.act_once(ticket.id, actor, &assign, Some(ticket.version), key))
+                .await
+            {
+                Ok(assigned) => assigned,
+                Err(AgentError::Conflict { .. }) => return Err(PlaceError::Changed),
+                Err(AgentError::Unavailable(_)) => return Err(PlaceError::NoRoom),
+                Err(e) => return Err(PlaceError::Failed(e)),
+            };
+        self.outbox.metrics.add(Count::TicketsAssigned, 1);
+        info!(ticket_id = %assigned.id, agent, actor, "ticket assigned");
+        Ok(assigned)
+    }
+
+    fn tickets(&self) -> &dyn TicketStore {
+        self.store.as_ref()
     }
 }
 

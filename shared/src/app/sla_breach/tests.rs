@@ -4,11 +4,11 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 use super::*;
+use crate::app::bot_reply::Bot;
 use crate::app::bot_reply::BotReply;
 use crate::app::intake::webhook::plan::plan;
 use crate::app::intake::webhook::sample::{SampleText, text_notification};
 use crate::app::intake::{Intake, IntakeError};
-use crate::domain::bot::Bot;
 use crate::domain::sla::Target;
 use crate::domain::ticket::ConversationWindow;
 use crate::ports::clock::ManualClock;

@@ -13,13 +13,9 @@ use super::understanding::Keywords;
 pub const DEFAULT_CONFIG: &str =
     include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../config/bot.toml"));
 
-/// Reply buttons: at most three, titles of at most 20 characters.
-pub const MAX_BUTTONS: usize = 3;
-pub const MAX_BUTTON_TITLE: usize = 20;
-/// Lists: at most ten rows, row titles of at most 24 characters.
-pub const MAX_LIST_ROWS: usize = 10;
-pub const MAX_ROW_TITLE: usize = 24;
-pub const MAX_TEXT: usize = 4096;
+pub use crate::domain::whatsapp::{
+    MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_LIST_ROWS, MAX_ROW_TITLE, MAX_TEXT,
+};
 
 const PLACEHOLDERS: &[&str] = &[
     "customer_name",

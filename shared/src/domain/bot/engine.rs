@@ -9,8 +9,10 @@ use super::config::{BotConfig, HandoffReason, Lang, MAX_BUTTONS, MediaPolicy, Pr
 use super::matcher::{IntentMatch, contains_phrase, detect_language, normalize};
 use super::understanding::Understanding;
 use crate::domain::consent::Keyword;
-pub use crate::ports::whatsapp::Choice;
-use crate::ports::whatsapp::OutboundBody;
+use crate::domain::order::normalize_postcode;
+pub use crate::domain::order::{Lookup, OrderInfo};
+pub use crate::domain::whatsapp::Choice;
+use crate::domain::whatsapp::OutboundBody;
 
 const YES: &[&str] = &[
     "ja", "yes", "jep", "jo", "genau", "richtig", "passt", "ok", "okay", "yep", "yeah", "sure",
@@ -78,30 +80,6 @@ pub type Reply = OutboundBody;
 pub struct Handoff {
     pub reason: HandoffReason,
     pub priority: Priority,
-}
-
-/// The shop's answer to an order lookup.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Lookup {
-    /// The order, confirmed by the shop to be this customer's.
-    Found(OrderInfo),
-    NotFound,
-    /// The shop knows the order but not as this customer's (number not on it, postcode
-    /// missing or wrong): nothing about it is told.
-    NotYours,
-    /// The shop could not be asked (timeout, error): a person takes over.
-    Failed,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderInfo {
-    pub order_id: String,
-    /// `processing`, `shipped`, `delivered`, or the shop's own word.
-    pub status: String,
-    pub carrier: Option<String>,
-    pub tracking_url: Option<String>,
-    /// Expected (or actual) delivery date, as the shop gives it.
-    pub eta: Option<String>,
 }
 
 /// The order lookup a turn asks for (the caller adds who asks).
@@ -873,7 +851,7 @@ fn postcode_in(text: &str) -> Option<String> {
     let ok = (3..=10).contains(&joined.len())
         && joined.chars().all(|c| c.is_ascii_alphanumeric())
         && joined.chars().any(|c| c.is_ascii_digit());
-    ok.then(|| crate::ports::orders::normalize_postcode(&joined))
+    ok.then(|| normalize_postcode(&joined))
 }
 
 /// Buttons when the choices fit (three or fewer), otherwise a list. The body numbers the

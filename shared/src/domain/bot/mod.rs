@@ -5,12 +5,10 @@ pub mod engine;
 pub mod eval;
 pub mod matcher;
 pub mod model;
-pub mod service;
 pub mod understanding;
 
 pub use config::{BotConfig, BotConfigError, HandoffReason, Lang, Priority};
 pub use engine::{
     BotState, Engine, Handoff, Inbound, Lookup, OrderInfo, OrderRequest, Reply, Turn,
 };
-pub use service::Bot;
 pub use understanding::Understanding;

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::calendar::{CalendarError, Pause};
 use super::policy::{Action, SlaConfig, Target};
 use crate::domain::ids::TicketId;
-use crate::ports::timers::{Timer, TimerName};
+use crate::domain::timer::{Timer, TimerName};
 
 const WARNING: u8 = 1;
 const BREACH: u8 = 2;

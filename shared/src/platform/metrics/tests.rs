@@ -3,6 +3,11 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::ports::whatsapp::WhatsAppError;
+
+fn failure_code(error: &WhatsAppError) -> String {
+    error.failure_code()
+}
 
 /// Checks a line against the EMF specification: `_aws.Timestamp` in ms, every directive with
 /// namespace, dimension sets and metric definitions, and every referenced member at the top.

@@ -12,7 +12,24 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::handoff::HandoffItem;
 use crate::domain::ids::{ConversationKey, TicketId, Wamid};
+
+/// A handoff as it goes on `handoff.fifo`.
+impl HandoffItem {
+    /// Grouped per conversation (order), deduplicated per triggering message.
+    pub fn to_message(&self) -> QueueMessage {
+        QueueMessage::new(
+            self.key.group_id(),
+            format!(
+                "{}-{}",
+                self.ticket_id,
+                self.inbound.as_str().chars().take(90).collect::<String>()
+            ),
+            self,
+        )
+    }
+}
 
 /// SQS accepts at most 10 entries per SendMessageBatch.
 pub const MAX_BATCH: usize = 10;

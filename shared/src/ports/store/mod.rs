@@ -16,49 +16,12 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::app::intake::webhook::plan::{DeliveryState, StatusUpdate};
+use crate::app::intake::webhook::plan::StatusUpdate;
+pub use crate::domain::agent::Agent;
 use crate::domain::ids::{ConversationKey, TicketId, WaId, Wamid};
+pub use crate::domain::retention::{DEFAULT_PROOF_RETENTION, DEFAULT_RETENTION, Retention};
 use crate::domain::ticket::{Conversation, Ticket};
-
-/// How long conversation data (tickets, messages, notes, open conversations, customer
-/// profiles) is kept after its last change unless configured (`HELPDESK_RETENTION_DAYS`).
-pub const DEFAULT_RETENTION: SignedDuration = SignedDuration::from_hours(365 * 24);
-
-/// How long proof (consent records, the data-request audit) is kept unless configured
-/// (`HELPDESK_PROOF_RETENTION_DAYS`): three years, the regular limitation period for claims
-/// (§ 195 BGB), during which we may have to show that a message was sent with consent or that an
-/// erasure was done.
-pub const DEFAULT_PROOF_RETENTION: SignedDuration = SignedDuration::from_hours(3 * 365 * 24);
-
-/// How long the table keeps what it holds about customers (DynamoDB TTL on `expires_at`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Retention {
-    /// Conversation data, counted from each item's last change.
-    pub data: SignedDuration,
-    /// Consent records and audit records, counted from when they were recorded.
-    pub proof: SignedDuration,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Self {
-            data: DEFAULT_RETENTION,
-            proof: DEFAULT_PROOF_RETENTION,
-        }
-    }
-}
-
-impl Retention {
-    /// When conversation data last changed at `from` expires.
-    pub fn data_until(&self, from: Timestamp) -> Timestamp {
-        from.saturating_add(self.data).unwrap_or(Timestamp::MAX)
-    }
-
-    /// When proof recorded at `from` expires.
-    pub fn proof_until(&self, from: Timestamp) -> Timestamp {
-        from.saturating_add(self.proof).unwrap_or(Timestamp::MAX)
-    }
-}
+use crate::domain::whatsapp::DeliveryState;
 
 /// How long a wamid is remembered. Meta retries a webhook for up to 7 days.
 pub const SEEN_RETENTION: SignedDuration = SignedDuration::from_hours(8 * 24);
@@ -377,33 +340,6 @@ pub enum TurnOutcome {
     AlreadyHandled,
     /// The ticket changed since it was read: read again and decide again.
     Conflict,
-}
-
-/// A person who works tickets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Agent {
-    pub id: String,
-    pub name: String,
-    pub teams: Vec<String>,
-    pub languages: Vec<crate::domain::bot::Lang>,
-    /// Open tickets the agent can hold at once.
-    pub capacity: u32,
-    /// Open tickets the agent holds now.
-    pub load: u32,
-    pub online: bool,
-    pub last_assigned_at: Option<Timestamp>,
-}
-
-impl Agent {
-    /// Online with a free slot: a ticket may be claimed for them.
-    pub fn has_room(&self) -> bool {
-        self.online && self.load < self.capacity
-    }
-
-    /// Speaks `language`; an unknown language is anyone's.
-    pub fn speaks(&self, language: Option<crate::domain::bot::Lang>) -> bool {
-        language.is_none_or(|l| self.languages.contains(&l))
-    }
 }
 
 /// What a data request did: one entry of the audit log.

@@ -10,8 +10,7 @@ pub use scheduler::{SchedulerTarget, SchedulerTimers};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-/// Scheduler names: 1–64 characters of `[0-9A-Za-z-_.]`.
-pub const MAX_NAME_LEN: usize = 64;
+pub use crate::domain::timer::{InvalidTimerName, MAX_NAME_LEN, Timer, TimerName};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimerError {
@@ -31,50 +30,10 @@ impl TimerError {
     }
 }
 
-/// A validated timer name, deterministic for what it times so a retry cannot arm a second timer.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(try_from = "String", into = "String")]
-pub struct TimerName(String);
-
-impl TryFrom<String> for TimerName {
-    type Error = TimerError;
-    fn try_from(s: String) -> Result<Self, TimerError> {
-        Self::parse(&s)
+impl From<InvalidTimerName> for TimerError {
+    fn from(e: InvalidTimerName) -> Self {
+        Self::InvalidName(e.0)
     }
-}
-
-impl From<TimerName> for String {
-    fn from(n: TimerName) -> String {
-        n.0
-    }
-}
-
-impl TimerName {
-    pub fn parse(s: &str) -> Result<Self, TimerError> {
-        let ok = !s.is_empty()
-            && s.len() <= MAX_NAME_LEN
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        if ok {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(TimerError::InvalidName(s.to_owned()))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A timer: at `due_at`, deliver `payload` (JSON) to the timer target.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Timer {
-    pub name: TimerName,
-    pub due_at: Timestamp,
-    pub payload: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

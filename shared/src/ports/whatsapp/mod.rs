@@ -11,159 +11,17 @@ pub use memory::{MemoryWhatsApp, SentMessage};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use jiff::{SignedDuration, Timestamp};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tracing::{error, warn};
 
-use crate::domain::bot::config::{
-    MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_LIST_ROWS, MAX_ROW_TITLE, MAX_TEXT,
-};
 use crate::domain::ids::{PhoneNumberId, WaId, Wamid};
-use crate::platform::metrics::Metrics;
+pub use crate::domain::whatsapp::{
+    BuildError, Choice, OutboundBody, SERVICE_WINDOW, Template, service_window_open,
+};
+use crate::platform::metrics::{Metrics, SendFailure};
 
-/// Free-form messages are allowed for 24 hours after the customer's last message.
-pub const SERVICE_WINDOW: SignedDuration = SignedDuration::from_hours(24);
-const MAX_ID: usize = 256;
-const MAX_BODY_INTERACTIVE: usize = 1024;
-
-/// Whether a free-form (non-template) message may be sent now.
-pub fn service_window_open(last_customer_message_at: Timestamp, now: Timestamp) -> bool {
-    now.duration_since(last_customer_message_at) < SERVICE_WINDOW
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BuildError {
-    #[error("text is empty")]
-    Empty,
-    #[error("{what} is {len} characters, the limit is {max}")]
-    TooLong {
-        what: &'static str,
-        len: usize,
-        max: usize,
-    },
-    #[error("{what}: {count} given, {min}-{max} allowed")]
-    Count {
-        what: &'static str,
-        count: usize,
-        min: usize,
-        max: usize,
-    },
-}
-
-/// An approved message template (the only kind allowed outside the service window).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Template {
-    pub name: String,
-    pub language: String,
-    /// Template components (parameters), as the Cloud API takes them.
-    #[serde(default)]
-    pub components: Vec<Value>,
-}
-
-/// A selectable option: a reply button or a list row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Choice {
-    pub id: String,
-    pub title: String,
-}
-
-/// What to send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum OutboundBody {
-    Text {
-        body: String,
-    },
-    Buttons {
-        body: String,
-        buttons: Vec<Choice>,
-    },
-    List {
-        body: String,
-        button: String,
-        rows: Vec<Choice>,
-    },
-    Template(Template),
-}
-
+/// The Cloud API's wire format of a message; what a message may hold is in the domain.
 impl OutboundBody {
-    pub fn is_template(&self) -> bool {
-        matches!(self, Self::Template(_))
-    }
-
-    /// The text a person reads (a template shows its name).
-    pub fn body(&self) -> &str {
-        match self {
-            Self::Text { body } | Self::Buttons { body, .. } | Self::List { body, .. } => body,
-            Self::Template(t) => &t.name,
-        }
-    }
-
-    /// The text for the transcript.
-    pub fn text(&self) -> String {
-        match self {
-            Self::Template(t) => format!("[template {}]", t.name),
-            other => other.body().to_owned(),
-        }
-    }
-
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Text { .. } => "text",
-            Self::Buttons { .. } => "buttons",
-            Self::List { .. } => "list",
-            Self::Template(_) => "template",
-        }
-    }
-
-    /// Checks the Cloud API limits (text 4096, ≤3 buttons of ≤20 characters, ≤10 list rows of
-    /// ≤24, ids ≤256).
-    pub fn validate(&self) -> Result<(), BuildError> {
-        let len = |s: &str| s.chars().count();
-        let check = |what: &'static str, s: &str, max: usize| {
-            if s.trim().is_empty() {
-                Err(BuildError::Empty)
-            } else if len(s) > max {
-                Err(BuildError::TooLong {
-                    what,
-                    len: len(s),
-                    max,
-                })
-            } else {
-                Ok(())
-            }
-        };
-        let choices = |what: &'static str, list: &[Choice], max_count: usize, max_title: usize| {
-            if list.is_empty() || list.len() > max_count {
-                return Err(BuildError::Count {
-                    what,
-                    count: list.len(),
-                    min: 1,
-                    max: max_count,
-                });
-            }
-            for c in list {
-                check("choice id", &c.id, MAX_ID)?;
-                check("choice title", &c.title, max_title)?;
-            }
-            Ok(())
-        };
-        match self {
-            Self::Text { body } => check("text", body, MAX_TEXT),
-            Self::Buttons { body, buttons } => {
-                check("interactive body", body, MAX_BODY_INTERACTIVE)?;
-                choices("buttons", buttons, MAX_BUTTONS, MAX_BUTTON_TITLE)
-            }
-            Self::List { body, button, rows } => {
-                check("interactive body", body, MAX_BODY_INTERACTIVE)?;
-                check("list button", button, MAX_BUTTON_TITLE)?;
-                choices("list rows", rows, MAX_LIST_ROWS, MAX_ROW_TITLE)
-            }
-            Self::Template(t) => check("template name", &t.name, 512),
-        }
-    }
-
     /// The Cloud API request body for sending this to `to`.
     pub fn to_request(&self, to: &WaId) -> Value {
         let mut v = json!({ "messaging_product": "whatsapp", "recipient_type": "individual", "to": to.as_str() });
@@ -199,6 +57,33 @@ impl OutboundBody {
         v["type"] = json!(kind);
         v[kind] = content;
         v
+    }
+}
+
+/// The `Code` dimension of a failed send: Meta's error code, `5xx` for a server error without
+/// one, `network` for a timeout or connection failure, `invalid` for a message we refused.
+impl SendFailure for WhatsAppError {
+    fn failure_code(&self) -> String {
+        match self {
+            WhatsAppError::RateLimited { code, .. } | WhatsAppError::Unauthorized { code, .. }
+                if *code != 0 =>
+            {
+                code.to_string()
+            }
+            WhatsAppError::RateLimited { .. } => "429".into(),
+            WhatsAppError::Unauthorized { .. } => "401".into(),
+            WhatsAppError::ReEngagementRequired { .. } | WhatsAppError::OutsideServiceWindow => {
+                "131047".into()
+            }
+            WhatsAppError::Transient { status: 0, .. } => "network".into(),
+            WhatsAppError::Transient { status, code, .. }
+            | WhatsAppError::Rejected { status, code, .. } => match (status, code) {
+                (500.., 0) => "5xx".into(),
+                (_, 0) => status.to_string(),
+                _ => code.to_string(),
+            },
+            WhatsAppError::Invalid(_) => "invalid".into(),
+        }
     }
 }
 

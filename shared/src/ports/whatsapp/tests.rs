@@ -1,5 +1,7 @@
 use std::time::Duration;
 
+use jiff::Timestamp;
+
 use super::*;
 
 fn choice(id: &str, title: &str) -> Choice {

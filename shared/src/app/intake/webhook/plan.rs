@@ -12,6 +12,7 @@ use super::payload::{
     Reaction, Reply, Str, System, Text, WireMessage, WireStatus,
 };
 use crate::domain::ids::{ConversationKey, IdError, PhoneNumberId, WaId, Wamid};
+pub use crate::domain::whatsapp::DeliveryState;
 
 mod one_pass;
 mod reader;
@@ -207,45 +208,6 @@ pub struct ConversationPlan<'a> {
     pub key: ConversationKey,
     pub profile_name: Option<Cow<'a, str>>,
     pub messages: Vec<InboundMessage<'a>>,
-}
-
-/// The delivery state of a message we sent. Ordered: a later state never goes back to an
-/// earlier one, whatever order Meta's callbacks arrive in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryState {
-    Accepted,
-    Sent,
-    Delivered,
-    Read,
-    Failed,
-}
-
-impl DeliveryState {
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "sent" => Self::Sent,
-            "delivered" => Self::Delivered,
-            "read" => Self::Read,
-            "failed" => Self::Failed,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Accepted => "accepted",
-            Self::Sent => "sent",
-            Self::Delivered => "delivered",
-            Self::Read => "read",
-            Self::Failed => "failed",
-        }
-    }
-
-    /// Monotonic rank used in conditional writes.
-    pub fn rank(self) -> u8 {
-        self as u8
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -165,7 +165,7 @@ pub(super) fn seen_of_record(m: &MessageRecord) -> SeenMessage {
 
 #[cfg(test)]
 mod tests {
-    use crate::app::intake::webhook::plan::DeliveryState;
+    use crate::domain::whatsapp::DeliveryState;
 
     #[test]
     pub(super) fn delivery_state_round_trips_through_its_stored_form() {

@@ -1,11 +1,11 @@
-//! The bot with its one outside call: the engine's decision, and the order lookup it asks for.
+//! The bot with its one outside call: the engine's decision (pure, `domain::bot`), and the
+//! order lookup it asks for (the order port).
 
 use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::config::BotConfig;
-use super::engine::{BotState, Engine, Inbound, Turn};
+use crate::domain::bot::{BotConfig, BotState, Engine, Inbound, Turn};
 use crate::domain::ids::WaId;
 use crate::ports::orders::{OrderLookup, OrderQuery, look_up};
 

@@ -1,0 +1,69 @@
+// The composer under the conversation: a reply to the customer or an internal note
+// (Ctrl+Enter sends). A reply refused because the 24 h window closed opens the template picker.
+import { $ } from "../dom.js";
+import { api } from "./api.js";
+import { on, refresh, state } from "./app.js";
+import { hideMentions, mentionKey } from "./mentions.js";
+import { showTemplates } from "./templates.js";
+import { toast } from "./toast.js";
+
+function setMode(mode) {
+  state.mode = mode;
+  $("mode-reply").setAttribute("aria-selected", String(mode === "reply"));
+  $("mode-note").setAttribute("aria-selected", String(mode === "note"));
+  paint();
+  $("compose-text").focus();
+}
+
+function paint() {
+  const note = state.mode === "note";
+  const t = state.ticket;
+  $("composer").classList.toggle("note-mode", note);
+  $("compose-text").placeholder = note ? "Internal note for your team; @name notifies a colleague (Ctrl+Enter saves)" : "Write a reply… (Ctrl+Enter sends)";
+  $("compose-send").textContent = note ? "Add note" : "Send reply";
+  $("compose-hint").textContent = note ? "Only agents see notes." : "The customer receives this on WhatsApp.";
+  $("show-templates").classList.toggle("hidden", note);
+  const closed = t && !t.service_window_open && !note;
+  $("window-notice").classList.toggle("hidden", !closed);
+  $("window-notice").textContent = closed ? "The customer last wrote more than 24 hours ago: WhatsApp only allows an approved template now." : "";
+}
+
+async function send() {
+  const t = state.ticket;
+  const text = $("compose-text").value.trim();
+  if (!t || !text) return;
+  const path = state.mode === "note" ? "notes" : "reply";
+  $("compose-send").disabled = true;
+  try {
+    await api("POST", `/tickets/${t.id}/${path}`, { text, version: t.version }, `${path} ${t.id} ${text}`);
+    $("compose-text").value = "";
+    toast(state.mode === "note" ? "Note added" : "Reply sent");
+    hideMentions();
+  } catch (error) {
+    if (error.status === 422 && error.body.error === "outside_service_window") {
+      showTemplates(error.body.templates, text);
+      toast("Outside the 24 h window: choose a template.", true);
+    } else if (error.status === 409 && error.body.error === "version_conflict") {
+      toast("The ticket changed meanwhile (new message?). Check the conversation and send again.", true);
+    } else {
+      toast(error.message, true);
+    }
+  } finally {
+    $("compose-send").disabled = false;
+  }
+  await refresh({ scroll: true });
+}
+
+$("mode-reply").addEventListener("click", () => setMode("reply"));
+$("mode-note").addEventListener("click", () => setMode("note"));
+$("compose-send").addEventListener("click", send);
+$("compose-text").addEventListener("keydown", (event) => {
+  if (mentionKey(event)) return;
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    send();
+  }
+});
+
+on("ticket-opened", () => { $("compose-text").value = ""; });
+on("ticket", paint);

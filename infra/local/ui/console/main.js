@@ -1,0 +1,17 @@
+// The agent console (served at /console; no build step: the browser loads these ES modules).
+// Everything goes over the agent API (/api); the demo agents' keys come from /dev/demo-keys
+// (local runner only). Each part of the page is one module that registers itself through
+// `app.js` (events), `views.js` (a tab) or `ticket.js` (a ticket side panel): a new part is a new
+// module plus one import here. Views appear as tabs in the order imported.
+import "./queue.js";
+import "./actions.js";
+import "./conversation.js";
+import "./sla-clocks.js";
+import "./details.js";
+import "./activity.js";
+import "./composer.js";
+import "./presence.js";
+import "./dashboard.js";
+import { start } from "./session.js";
+
+start();

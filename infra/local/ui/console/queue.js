@@ -1,0 +1,103 @@
+// The ticket queue: filters, the list (most urgent first) and paging. Picking a row opens the
+// ticket.
+import { $, el } from "../dom.js";
+import { api } from "./api.js";
+import { on, refresh, state, supervisor } from "./app.js";
+import { agentName } from "./directory.js";
+import { PRIORITY, SLA, STATUS, ago, badge, countdown } from "./format.js";
+import { openTicket } from "./ticket.js";
+import { toast } from "./toast.js";
+import { addView } from "./views.js";
+
+let tickets = [];
+let cursor = null;
+let busy = false;
+
+function fillFilters() {
+  const all = supervisor();
+  const assignee = $("f-assignee");
+  assignee.replaceChildren(el("option", { value: "" }, "Anyone"), el("option", { value: "me" }, "Mine"));
+  if (all) {
+    for (const a of state.agents) if (a.id !== state.me.agent) assignee.append(el("option", { value: a.id }, a.name));
+  }
+  const teams = new Set(all ? state.agents.flatMap((a) => a.teams) : (state.me.profile ? state.me.profile.teams : []));
+  $("f-team").replaceChildren(el("option", { value: "" }, all ? "All teams" : "My teams"), ...[...teams].sort().map((t) => el("option", { value: t }, t)));
+}
+
+function queueQuery(more) {
+  const q = new URLSearchParams({ limit: "50" });
+  for (const [id, name] of [["f-status", "status"], ["f-assignee", "assignee"], ["f-team", "team"], ["f-priority", "priority"], ["f-sla", "sla"]]) {
+    if ($(id).value) q.set(name, $(id).value);
+  }
+  if (more && cursor) q.set("cursor", cursor);
+  return q.toString();
+}
+
+export async function loadQueue(more = false) {
+  if (!state.key || busy) return;
+  busy = true;
+  try {
+    const page = await api("GET", `/tickets?${queueQuery(more)}`);
+    tickets = more ? tickets.concat(page.tickets) : page.tickets;
+    cursor = page.next_cursor;
+    renderQueue();
+  } catch (error) {
+    if (error.status !== 401) toast(`Queue: ${error.message}`, true);
+  } finally {
+    busy = false;
+  }
+}
+
+function urgency(t) {
+  const rank = { breached: 0, at_risk: 1 }[t.sla_state] ?? 2;
+  const due = t.next_due_at ? new Date(t.next_due_at).getTime() : Infinity;
+  return [rank, due];
+}
+
+function renderQueue() {
+  const sorted = [...tickets].sort((a, b) => {
+    const [ra, da] = urgency(a);
+    const [rb, db] = urgency(b);
+    return ra - rb || da - db || a.created_at.localeCompare(b.created_at);
+  });
+  $("tickets").replaceChildren(...sorted.map(ticketRow));
+  $("tickets-empty").classList.toggle("hidden", sorted.length > 0);
+  $("queue-count").textContent = `${sorted.length} ticket${sorted.length === 1 ? "" : "s"}`;
+  $("more").classList.toggle("hidden", !cursor);
+}
+
+function ticketRow(t) {
+  const [statusText, statusKind] = STATUS[t.status] || [t.status, ""];
+  const sla = SLA[t.sla_state] || [t.sla_state, ""];
+  return el("li", {},
+    el("button", {
+      type: "button",
+      class: "ticket-row",
+      "aria-current": t.id === state.openId ? "true" : "false",
+      dataset: { testid: "ticket-row", id: t.id, assignee: t.assignee || "" },
+      onclick: () => openTicket(t.id),
+    },
+    el("div", { class: "line" },
+      el("span", { class: "name" }, t.customer_name || t.customer),
+      t.next_due_at ? countdown(t.next_due_at) : el("span", { class: "muted small" }, ago(t.updated_at))),
+    el("div", { class: "line" },
+      el("span", { class: "row" },
+        badge(statusText, statusKind),
+        t.priority ? badge(t.priority, PRIORITY[t.priority]) : null,
+        t.sla_state === "breached" || t.sla_state === "at_risk" || t.sla_state === "was_breached" ? badge(sla[0], sla[1]) : null),
+      el("span", { class: "muted small" }, [t.team, t.assignee ? `→ ${agentName(t.assignee)}` : "unassigned"].filter(Boolean).join(" · ")))));
+}
+
+$("filters").addEventListener("change", () => loadQueue());
+$("refresh").addEventListener("click", () => loadQueue());
+$("more").addEventListener("click", () => loadQueue(true));
+
+on("signed-in", () => {
+  fillFilters();
+  loadQueue();
+});
+on("refresh", () => loadQueue());
+on("ticket-opened", (id) => document.querySelectorAll(".ticket-row").forEach((row) => row.setAttribute("aria-current", row.dataset.id === id ? "true" : "false")));
+
+// The first view: the tab of the tickets. Every 3 s the queue and the open ticket reload.
+addView({ name: "queue", tab: $("tab-queue"), view: $("queue-view"), onPoll: () => refresh() });

@@ -1,0 +1,196 @@
+//! WhatsApp's rules as values, without I/O: the 24-hour service window, the Cloud API's message
+//! limits and what a message to a customer may be ([`OutboundBody`]). The bot, CSAT, consent and
+//! the agent desk build messages from these; the WhatsApp port (`ports::whatsapp`) sends them.
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Reply buttons: at most three, titles of at most 20 characters.
+pub const MAX_BUTTONS: usize = 3;
+pub const MAX_BUTTON_TITLE: usize = 20;
+/// Lists: at most ten rows, row titles of at most 24 characters.
+pub const MAX_LIST_ROWS: usize = 10;
+pub const MAX_ROW_TITLE: usize = 24;
+pub const MAX_TEXT: usize = 4096;
+/// Free-form messages are allowed for 24 hours after the customer's last message.
+pub const SERVICE_WINDOW: SignedDuration = SignedDuration::from_hours(24);
+const MAX_ID: usize = 256;
+const MAX_BODY_INTERACTIVE: usize = 1024;
+
+/// Whether a free-form (non-template) message may be sent now.
+pub fn service_window_open(last_customer_message_at: Timestamp, now: Timestamp) -> bool {
+    now.duration_since(last_customer_message_at) < SERVICE_WINDOW
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    #[error("text is empty")]
+    Empty,
+    #[error("{what} is {len} characters, the limit is {max}")]
+    TooLong {
+        what: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("{what}: {count} given, {min}-{max} allowed")]
+    Count {
+        what: &'static str,
+        count: usize,
+        min: usize,
+        max: usize,
+    },
+}
+
+/// An approved message template (the only kind allowed outside the service window).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    pub name: String,
+    pub language: String,
+    /// Template components (parameters), as the Cloud API takes them.
+    #[serde(default)]
+    pub components: Vec<Value>,
+}
+
+/// A selectable option: a reply button or a list row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub id: String,
+    pub title: String,
+}
+
+/// What to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OutboundBody {
+    Text {
+        body: String,
+    },
+    Buttons {
+        body: String,
+        buttons: Vec<Choice>,
+    },
+    List {
+        body: String,
+        button: String,
+        rows: Vec<Choice>,
+    },
+    Template(Template),
+}
+
+impl OutboundBody {
+    pub fn is_template(&self) -> bool {
+        matches!(self, Self::Template(_))
+    }
+
+    /// The text a person reads (a template shows its name).
+    pub fn body(&self) -> &str {
+        match self {
+            Self::Text { body } | Self::Buttons { body, .. } | Self::List { body, .. } => body,
+            Self::Template(t) => &t.name,
+        }
+    }
+
+    /// The text for the transcript.
+    pub fn text(&self) -> String {
+        match self {
+            Self::Template(t) => format!("[template {}]", t.name),
+            other => other.body().to_owned(),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Text { .. } => "text",
+            Self::Buttons { .. } => "buttons",
+            Self::List { .. } => "list",
+            Self::Template(_) => "template",
+        }
+    }
+
+    /// Checks the Cloud API limits (text 4096, ≤3 buttons of ≤20 characters, ≤10 list rows of
+    /// ≤24, ids ≤256).
+    pub fn validate(&self) -> Result<(), BuildError> {
+        let len = |s: &str| s.chars().count();
+        let check = |what: &'static str, s: &str, max: usize| {
+            if s.trim().is_empty() {
+                Err(BuildError::Empty)
+            } else if len(s) > max {
+                Err(BuildError::TooLong {
+                    what,
+                    len: len(s),
+                    max,
+                })
+            } else {
+                Ok(())
+            }
+        };
+        let choices = |what: &'static str, list: &[Choice], max_count: usize, max_title: usize| {
+            if list.is_empty() || list.len() > max_count {
+                return Err(BuildError::Count {
+                    what,
+                    count: list.len(),
+                    min: 1,
+                    max: max_count,
+                });
+            }
+            for c in list {
+                check("choice id", &c.id, MAX_ID)?;
+                check("choice title", &c.title, max_title)?;
+            }
+            Ok(())
+        };
+        match self {
+            Self::Text { body } => check("text", body, MAX_TEXT),
+            Self::Buttons { body, buttons } => {
+                check("interactive body", body, MAX_BODY_INTERACTIVE)?;
+                choices("buttons", buttons, MAX_BUTTONS, MAX_BUTTON_TITLE)
+            }
+            Self::List { body, button, rows } => {
+                check("interactive body", body, MAX_BODY_INTERACTIVE)?;
+                check("list button", button, MAX_BUTTON_TITLE)?;
+                choices("list rows", rows, MAX_LIST_ROWS, MAX_ROW_TITLE)
+            }
+            Self::Template(t) => check("template name", &t.name, 512),
+        }
+    }
+}
+
+/// The delivery state of a message we sent. Ordered: a later state never goes back to an
+/// earlier one, whatever order Meta's callbacks arrive in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Accepted,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "sent" => Self::Sent,
+            "delivered" => Self::Delivered,
+            "read" => Self::Read,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Read => "read",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Monotonic rank used in conditional writes.
+    pub fn rank(self) -> u8 {
+        self as u8
+    }
+}
