@@ -1,9 +1,35 @@
 //! Ticket listings over several partitions: which partitions to read in which order, which
 //! tickets to keep, and an opaque cursor saying where the next page starts.
 
-use super::{StoreError, TicketIndex, TicketPage, TicketStore};
+use super::{StoreError, TicketStore};
 use crate::domain::bot::Priority;
 use crate::domain::ticket::{SlaState, Ticket, TicketStatus};
+
+/// A ticket listing partition (DynamoDB: a GSI partition).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketIndex {
+    /// Tickets in one status and team, oldest first (the work queue).
+    Queue {
+        status: crate::domain::ticket::TicketStatus,
+        team: Option<String>,
+    },
+    /// One agent's tickets, most recently changed first.
+    Assignee(String),
+}
+
+impl TicketIndex {
+    /// The queue index key of a ticket: `<status>#<team or ->`.
+    pub fn queue_key(status: crate::domain::ticket::TicketStatus, team: Option<&str>) -> String {
+        format!("{}#{}", status.as_str(), team.unwrap_or("-"))
+    }
+}
+
+/// One page of a listing; `next` continues it (opaque to callers).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketPage {
+    pub tickets: Vec<Ticket>,
+    pub next: Option<String>,
+}
 
 /// Store queries one listing page may make before it returns what it has (and a cursor): a
 /// filter that keeps few tickets must not make one request read the whole table.
