@@ -10,10 +10,9 @@ impl DynamoStore {
             .transpose()
     }
 
-    pub(super) async fn commit_bot_turn(
-        &self,
-        turn: &BotTurnWrite<'_>,
-    ) -> Result<TurnOutcome, StoreError> {
+    /// The turn's ticket write: every attribute a turn may change set (or removed), if the
+    /// ticket is still at the version the turn read.
+    fn turn_ticket_update(&self, turn: &BotTurnWrite<'_>) -> Result<TransactWriteItem, StoreError> {
         let t = turn.ticket;
         let mut sets = vec![
             "updated_at = :now".to_owned(),
@@ -43,7 +42,7 @@ impl DynamoStore {
         if !removes.is_empty() {
             expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
-        let ticket_update = Update::builder()
+        let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(values([
                 ("PK", s(ticket_pk(t.id))),
@@ -55,7 +54,15 @@ impl DynamoStore {
             .set_expression_attribute_values(Some(vals))
             .build()
             .map_err(|e| StoreError::Rejected(e.to_string()))?;
-        let mut items = vec![TransactWriteItem::builder().update(ticket_update).build()];
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    pub(super) async fn commit_bot_turn(
+        &self,
+        turn: &BotTurnWrite<'_>,
+    ) -> Result<TurnOutcome, StoreError> {
+        let t = turn.ticket;
+        let mut items = vec![self.turn_ticket_update(turn)?];
         if let Some(message) = turn.message {
             let handled = Update::builder()
                 .table_name(&self.table)
