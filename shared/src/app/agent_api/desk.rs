@@ -256,6 +256,10 @@ impl AgentDesk {
         &self.store
     }
 
+    pub fn whatsapp(&self) -> &Arc<dyn WhatsAppClient> {
+        &self.outbox.whatsapp
+    }
+
     pub fn sla(&self) -> Option<&SlaConfig> {
         self.sla.as_deref()
     }

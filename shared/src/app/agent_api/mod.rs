@@ -9,6 +9,8 @@
 //! | GET | `/me` | everyone |
 //! | GET | `/tickets?status=&team=&assignee=&priority=&sla=&limit=&cursor=` | agents: own teams; supervisors: all |
 //! | GET | `/tickets/{id}` | whoever may see it, and agents it moved away from (`watchers`) |
+//! | GET | `/changes?since=&ticket=` | everyone (a ticket: whoever may see it); see `changes` |
+//! | POST | `/tickets/{id}/read` | marks the customer's message read + typing (once; not for the bot's) |
 //! | POST | `/tickets/{id}/reply` `{text, version?}` | agents: see `may_act` (README: Roles) |
 //! | POST | `/tickets/{id}/template` `{name, language, params, version?}` | |
 //! | POST | `/tickets/{id}/notes` `{text, version?}` | |
@@ -31,6 +33,7 @@
 //! (try again; with the same `Idempotency-Key` to finish a stored change).
 
 pub mod auth;
+mod changes;
 pub mod desk;
 
 use std::collections::{BTreeMap, HashMap};
@@ -289,6 +292,8 @@ impl AgentApi {
             ("GET", ["me"]) => self.me(&caller).await,
             ("GET", ["tickets"]) => self.list(&caller, &query).await,
             ("GET", ["tickets", id]) => self.detail(&caller, id).await,
+            ("GET", ["changes"]) => self.changes(&caller, &query).await,
+            ("POST", ["tickets", id, "read"]) => self.open_conversation(&caller, id).await,
             ("POST", ["tickets", id, action]) => {
                 let key = idempotency_key(req, &caller, &segments);
                 self.act(&caller, id, action, req.body, key).await

@@ -2,6 +2,8 @@
 //! model in the design notes). Multi-item writes are transactions whose conditions make
 //! concurrent or repeated deliveries safe.
 
+mod changes;
+
 use crate::platform::aws::{SdkFailure, sdk_failure};
 use std::collections::{BTreeMap, HashMap};
 
@@ -138,6 +140,9 @@ impl DynamoStore {
         &self,
         items: Vec<TransactWriteItem>,
     ) -> Result<Option<Vec<Option<String>>>, StoreError> {
+        // Every ticket change is one of these transactions (or `set_delivery`, `attach_media`):
+        // the live console's counters move after each committed one.
+        let tickets = changes::tickets_written(&items);
         match self
             .client
             .transact_write_items()
@@ -145,7 +150,10 @@ impl DynamoStore {
             .send()
             .await
         {
-            Ok(_) => Ok(None),
+            Ok(_) => {
+                self.touch(&tickets).await;
+                Ok(None)
+            }
             Err(SdkError::ServiceError(se)) if se.err().is_transaction_canceled_exception() => {
                 let codes = match se.err() {
                     TransactWriteItemsError::TransactionCanceledException(e) => e
@@ -283,7 +291,10 @@ impl DynamoStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(StatusOutcome::Applied),
+            Ok(_) => {
+                self.touch(&[seen.ticket_id]).await;
+                Ok(StatusOutcome::Applied)
+            }
             Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
                 let existed = match se.err() {
                     UpdateItemError::ConditionalCheckFailedException(e) => e.item().is_some(),
@@ -1286,6 +1297,7 @@ impl TicketStore for DynamoStore {
             .send()
             .await;
         if condition_held("UpdateItem", result)? {
+            self.touch(&[message.ticket_id]).await;
             Ok(())
         } else {
             Err(StoreError::Corrupt(format!(
@@ -1708,6 +1720,29 @@ impl TicketStore for DynamoStore {
     async fn audit(&self, day: &str) -> Result<Vec<super::AuditRecord>, StoreError> {
         self.query_all(format!("AUDIT#{day}"), "REC#", audit_from)
             .await
+    }
+
+    async fn change_marks(
+        &self,
+        ticket: Option<TicketId>,
+    ) -> Result<super::changes::ChangeMarks, StoreError> {
+        self.read_marks(ticket).await
+    }
+
+    async fn claim_agent_read(
+        &self,
+        ticket: TicketId,
+        message_key: &str,
+    ) -> Result<bool, StoreError> {
+        self.claim_read(ticket, message_key).await
+    }
+
+    async fn release_agent_read(
+        &self,
+        ticket: TicketId,
+        message_key: &str,
+    ) -> Result<(), StoreError> {
+        self.release_read(ticket, message_key).await
     }
 
     fn retention(&self) -> Option<super::Retention> {
