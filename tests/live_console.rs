@@ -26,11 +26,20 @@ async fn customer_writes(stack: &Stack, wa_id: &str, wamid: &str, text: &str) {
         }],
     );
     let response = post_signed(&*stack.webhook().await, body.as_bytes()).await;
-    assert_eq!(response.status(), http::StatusCode::OK, "{}", response.body());
+    assert_eq!(
+        response.status(),
+        http::StatusCode::OK,
+        "{}",
+        response.body()
+    );
 }
 
 async fn ticket_of(store: &DynamoStore, wa_id: &str) -> TicketId {
-    store.customer_tickets(&WaId::parse(wa_id).unwrap()).await.unwrap()[0].id
+    store
+        .customer_tickets(&WaId::parse(wa_id).unwrap())
+        .await
+        .unwrap()[0]
+        .id
 }
 
 /// What a console shows: how many messages each ticket has.
@@ -100,7 +109,11 @@ async fn the_change_feed_moves_with_every_ticket_write_and_a_polling_console_mis
     }
     stop.store(true, Ordering::SeqCst);
     let (seen, reloads) = reader.await.unwrap();
-    assert_eq!(seen, shown(&store, &tickets).await, "the console's last read is the final state");
+    assert_eq!(
+        seen,
+        shown(&store, &tickets).await,
+        "the console's last read is the final state"
+    );
     assert_eq!(seen, vec![5; 4]);
     assert!(reloads >= 1);
 
@@ -120,12 +133,21 @@ async fn the_agent_read_mark_is_claimed_once_per_message_and_only_forward() {
     let store = DynamoStore::new(stack.aws.dynamodb().clone(), &stack.resources.table);
     customer_writes(&stack, "4915100000799", "wamid.read0", "Hallo").await;
     let t = ticket_of(&store, "4915100000799").await;
-    let (first, second) = ("MSG#2026-01-01T00:00:00.000Z#a", "MSG#2026-01-01T00:00:05.000Z#b");
+    let (first, second) = (
+        "MSG#2026-01-01T00:00:00.000Z#a",
+        "MSG#2026-01-01T00:00:05.000Z#b",
+    );
 
     assert!(store.claim_agent_read(t, first).await.unwrap());
     assert!(!store.claim_agent_read(t, first).await.unwrap(), "once");
-    assert!(store.claim_agent_read(t, second).await.unwrap(), "a later message");
-    assert!(!store.claim_agent_read(t, first).await.unwrap(), "never back");
+    assert!(
+        store.claim_agent_read(t, second).await.unwrap(),
+        "a later message"
+    );
+    assert!(
+        !store.claim_agent_read(t, first).await.unwrap(),
+        "never back"
+    );
     // Given back after a failed send: claimable again; a stale give-back changes nothing.
     store.release_agent_read(t, first).await.unwrap();
     assert!(!store.claim_agent_read(t, second).await.unwrap());

@@ -4,6 +4,8 @@
 
 pub mod agent;
 pub mod bot;
+pub mod canned;
+pub mod config_doc;
 pub mod consent;
 pub mod csat;
 pub mod handoff;

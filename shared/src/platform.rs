@@ -6,6 +6,7 @@ pub(crate) mod aws;
 pub mod config;
 pub mod deadline;
 pub mod lambda;
+pub mod live_config;
 pub mod metrics;
 pub mod telemetry;
 pub mod tls;

@@ -4,6 +4,7 @@
 //! (SNS).
 
 pub mod clock;
+pub mod config_docs;
 pub mod media;
 pub mod notify;
 pub mod orders;

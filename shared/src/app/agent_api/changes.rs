@@ -8,21 +8,40 @@
 //! Without `since` it only gives the current token. The console re-reads what moved and keeps
 //! the new token. Cost and the choice against a WebSocket API: README "Live console".
 
-use serde_json::json;
+use serde::Serialize;
 use tracing::{info, warn};
 
-use super::{AgentApi, ApiError, ApiResponse, Caller, Query};
+use super::AgentApi;
+use super::router::{ApiError, ApiResponse, Call};
 use crate::domain::ids::TicketId;
 use crate::domain::ticket::TicketStatus;
 use crate::ports::store::changes::ChangeToken;
 use crate::ports::store::{Direction, message_sort_key};
 
+/// `GET /changes`.
+#[derive(Debug, Serialize)]
+pub struct Changes {
+    /// What to send as `since` next time.
+    pub token: String,
+    /// The desk moved since `since`: reload the queue.
+    pub queue: bool,
+    /// The followed ticket moved since `since`: reload it.
+    pub ticket: bool,
+}
+
+/// `POST /tickets/{id}/read`.
+#[derive(Debug, Serialize)]
+pub struct ReadReceipt {
+    /// Whether the customer was shown "read" and "typing…" now.
+    pub marked: bool,
+    /// Why not, when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+}
+
 impl AgentApi {
-    pub(super) async fn changes(
-        &self,
-        caller: &Caller,
-        q: &Query,
-    ) -> Result<ApiResponse, ApiError> {
+    pub(super) async fn changes(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
+        let (caller, q) = (&call.caller, &call.query);
         q.only(&["since", "ticket"])?;
         let since = q
             .get("since")
@@ -45,11 +64,11 @@ impl AgentApi {
             None => (false, false),
             Some(seen) => (seen.desk_moved(marks), seen.ticket_moved(marks)),
         };
-        Ok(ApiResponse::ok(json!({
-            "token": token.to_string(),
-            "queue": queue,
-            "ticket": ticket_moved,
-        })))
+        ApiResponse::ok(Changes {
+            token: token.to_string(),
+            queue,
+            ticket: ticket_moved,
+        })
     }
 
     /// The agent opened ticket `id`: its newest customer message is marked read with a typing
@@ -58,14 +77,16 @@ impl AgentApi {
     /// nor for one that is over, nor by someone who may only read it.
     pub(super) async fn open_conversation(
         &self,
-        caller: &Caller,
+        call: &Call<'_, '_>,
         id: &str,
     ) -> Result<ApiResponse, ApiError> {
+        let caller = &call.caller;
         let ticket = self.visible_ticket(caller, id).await?;
-        let not = |reason: &str| {
-            Ok(ApiResponse::ok(
-                json!({ "marked": false, "reason": reason }),
-            ))
+        let not = |reason: &'static str| {
+            ApiResponse::ok(ReadReceipt {
+                marked: false,
+                reason: Some(reason),
+            })
         };
         match ticket.status {
             TicketStatus::Bot => return not("the bot answers this conversation"),
@@ -101,7 +122,10 @@ impl AgentApi {
         let failure = match sent {
             Ok(Ok(())) => {
                 info!(ticket = %ticket.id, wamid = %last.wamid.log_ref(), "customer shown read and typing");
-                return Ok(ApiResponse::ok(json!({ "marked": true })));
+                return ApiResponse::ok(ReadReceipt {
+                    marked: true,
+                    reason: None,
+                });
             }
             Ok(Err(e)) => e.to_string(),
             Err(e) => e.to_string(),

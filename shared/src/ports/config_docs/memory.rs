@@ -1,0 +1,317 @@
+//! In-memory configuration documents with the DynamoDB adapter's semantics: the same conditions
+//! (a stale base is a conflict, a moved published pointer is a conflict), each change and its
+//! audit entry under one lock, as the table writes them in one transaction.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use super::{
+    CheckedBody, ConfigAction, ConfigAuditEntry, ConfigDocs, ConfigDocsError, NewVersion,
+    describe_conflict,
+};
+use crate::domain::config_doc::{ConfigHead, ConfigKind, ConfigVersion, VersionOrigin};
+use crate::ports::store::StoreError;
+
+#[derive(Debug, Default)]
+struct State {
+    heads: BTreeMap<ConfigKind, ConfigHead>,
+    versions: BTreeMap<(ConfigKind, u32), ConfigVersion>,
+    audit: Vec<ConfigAuditEntry>,
+    /// Set by tests: every call fails as an unreachable table would.
+    unavailable: bool,
+    /// Counts `head` calls (what a cached reader is meant to keep cheap).
+    head_reads: usize,
+    version_reads: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryConfigDocs {
+    state: Mutex<State>,
+}
+
+impl MemoryConfigDocs {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn begin(&self) -> Result<MutexGuard<'_, State>, ConfigDocsError> {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.unavailable {
+            return Err(StoreError::Unavailable("the memory table is switched off".into()).into());
+        }
+        Ok(state)
+    }
+
+    /// Makes every call fail (retryably) until switched back: an outage.
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unavailable = unavailable;
+    }
+
+    /// How many `head` and `version` reads were made.
+    pub fn reads(&self) -> (usize, usize) {
+        let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        (s.head_reads, s.version_reads)
+    }
+
+    /// Stores a version without any check: tests use it to plant a document an older release
+    /// accepted and this one refuses.
+    pub fn plant_unchecked(&self, version: ConfigVersion, published: bool) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let head = s.heads.entry(version.kind).or_insert(ConfigHead {
+            kind: version.kind,
+            latest: 0,
+            published: None,
+            published_at: None,
+            published_by: None,
+        });
+        head.latest = head.latest.max(version.version);
+        if published {
+            head.published = Some(version.version);
+            head.published_at = Some(version.at);
+            head.published_by = Some(version.author.clone());
+        }
+        s.versions.insert((version.kind, version.version), version);
+    }
+
+    /// The conflict for a stale `base`, described outside the lock.
+    async fn conflict(&self, kind: ConfigKind, base: u32, current: ConfigHead) -> ConfigDocsError {
+        describe_conflict(self, kind, base, current).await
+    }
+}
+
+fn empty_head(kind: ConfigKind) -> ConfigHead {
+    ConfigHead {
+        kind,
+        latest: 0,
+        published: None,
+        published_at: None,
+        published_by: None,
+    }
+}
+
+#[async_trait]
+impl ConfigDocs for MemoryConfigDocs {
+    async fn head(&self, kind: ConfigKind) -> Result<Option<ConfigHead>, ConfigDocsError> {
+        let mut s = self.begin()?;
+        s.head_reads += 1;
+        Ok(s.heads.get(&kind).cloned())
+    }
+
+    async fn version(
+        &self,
+        kind: ConfigKind,
+        version: u32,
+    ) -> Result<Option<ConfigVersion>, ConfigDocsError> {
+        let mut s = self.begin()?;
+        s.version_reads += 1;
+        Ok(s.versions.get(&(kind, version)).cloned())
+    }
+
+    async fn history(
+        &self,
+        kind: ConfigKind,
+        limit: usize,
+    ) -> Result<Vec<ConfigVersion>, ConfigDocsError> {
+        let s = self.begin()?;
+        Ok(s.versions
+            .range((kind, 0)..=(kind, u32::MAX))
+            .rev()
+            .take(limit)
+            .map(|(_, v)| v.clone())
+            .collect())
+    }
+
+    async fn save(&self, new: &NewVersion) -> Result<ConfigVersion, ConfigDocsError> {
+        let kind = new.kind();
+        let stale = {
+            let mut s = self.begin()?;
+            let head = s.heads.get(&kind).cloned();
+            let latest = head.as_ref().map_or(0, |h| h.latest);
+            if latest == new.based_on {
+                let version = ConfigVersion {
+                    kind,
+                    version: new.based_on + 1,
+                    based_on: new.based_on,
+                    body: new.body.as_str().to_owned(),
+                    author: new.author.clone(),
+                    at: new.at,
+                    note: new.note.clone(),
+                    origin: VersionOrigin::Save,
+                };
+                let head = s.heads.entry(kind).or_insert_with(|| empty_head(kind));
+                head.latest = version.version;
+                s.versions.insert((kind, version.version), version.clone());
+                s.audit
+                    .push(audit(&version, ConfigAction::Save, &version.note));
+                return Ok(version);
+            }
+            head.unwrap_or_else(|| empty_head(kind))
+        };
+        Err(self.conflict(kind, new.based_on, stale).await)
+    }
+
+    async fn publish(
+        &self,
+        kind: ConfigKind,
+        version: u32,
+        expected: Option<u32>,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<ConfigHead, ConfigDocsError> {
+        let stale = {
+            let mut s = self.begin()?;
+            let Some(target) = s.versions.get(&(kind, version)).cloned() else {
+                return Err(ConfigDocsError::NotFound { kind, version });
+            };
+            let head = s
+                .heads
+                .get(&kind)
+                .cloned()
+                .unwrap_or_else(|| empty_head(kind));
+            if head.published != expected {
+                head
+            } else {
+                if let Some(published) = expected {
+                    if version == published {
+                        return Ok(head);
+                    }
+                    if version < published {
+                        return Err(ConfigDocsError::Older {
+                            kind,
+                            version,
+                            published,
+                        });
+                    }
+                }
+                // Checked again: the release that saved it may have been more lenient.
+                CheckedBody::check(kind, &target.body, &kind.origin(version))?;
+                let before = expected.map_or("none".to_owned(), |v| format!("v{v}"));
+                let head = s.heads.entry(kind).or_insert_with(|| empty_head(kind));
+                head.published = Some(version);
+                head.published_at = Some(at);
+                head.published_by = Some(actor.to_owned());
+                let head = head.clone();
+                s.audit.push(ConfigAuditEntry {
+                    at,
+                    actor: actor.to_owned(),
+                    kind,
+                    action: ConfigAction::Publish,
+                    version,
+                    note: format!("was {before}"),
+                });
+                return Ok(head);
+            }
+        };
+        Err(self.conflict(kind, expected.unwrap_or(0), stale).await)
+    }
+
+    async fn rollback(
+        &self,
+        kind: ConfigKind,
+        to: u32,
+        based_on: u32,
+        actor: &str,
+        note: &str,
+        at: Timestamp,
+    ) -> Result<ConfigVersion, ConfigDocsError> {
+        let Some(old) = self.version(kind, to).await? else {
+            return Err(ConfigDocsError::NotFound { kind, version: to });
+        };
+        let body = CheckedBody::check(kind, &old.body, &kind.origin(to))?;
+        let new = NewVersion::new(body, based_on, actor, note, at)?;
+        let stale = {
+            let mut s = self.begin()?;
+            let head = s
+                .heads
+                .get(&kind)
+                .cloned()
+                .unwrap_or_else(|| empty_head(kind));
+            if head.latest == based_on {
+                let version = ConfigVersion {
+                    kind,
+                    version: based_on + 1,
+                    based_on,
+                    body: old.body,
+                    author: new.author.clone(),
+                    at,
+                    note: new.note.clone(),
+                    origin: VersionOrigin::Rollback { from: to },
+                };
+                let head = s.heads.entry(kind).or_insert_with(|| empty_head(kind));
+                head.latest = version.version;
+                head.published = Some(version.version);
+                head.published_at = Some(at);
+                head.published_by = Some(new.author.clone());
+                s.versions.insert((kind, version.version), version.clone());
+                let what = format!("to v{to}: {}", new.note);
+                s.audit
+                    .push(audit(&version, ConfigAction::Rollback, what.trim_end()));
+                return Ok(version);
+            }
+            head
+        };
+        Err(self.conflict(kind, based_on, stale).await)
+    }
+
+    async fn seed(&self, body: &CheckedBody, at: Timestamp) -> Result<bool, ConfigDocsError> {
+        let kind = body.kind();
+        let mut s = self.begin()?;
+        if s.heads.contains_key(&kind) {
+            return Ok(false);
+        }
+        let version = seed_version(body, at);
+        s.heads.insert(
+            kind,
+            ConfigHead {
+                kind,
+                latest: 1,
+                published: Some(1),
+                published_at: Some(at),
+                published_by: Some(version.author.clone()),
+            },
+        );
+        s.audit
+            .push(audit(&version, ConfigAction::Seed, &version.note));
+        s.versions.insert((kind, 1), version);
+        Ok(true)
+    }
+
+    async fn audit(&self, day: &str) -> Result<Vec<ConfigAuditEntry>, ConfigDocsError> {
+        let s = self.begin()?;
+        let mut entries: Vec<ConfigAuditEntry> =
+            s.audit.iter().filter(|e| e.day() == day).cloned().collect();
+        entries.sort_by_key(|e| e.at);
+        Ok(entries)
+    }
+}
+
+/// Version 1 of a kind, imported from its file.
+pub(super) fn seed_version(body: &CheckedBody, at: Timestamp) -> ConfigVersion {
+    ConfigVersion {
+        kind: body.kind(),
+        version: 1,
+        based_on: 0,
+        body: body.as_str().to_owned(),
+        author: "seed".to_owned(),
+        at,
+        note: format!("imported from {}", body.kind().file_name()),
+        origin: VersionOrigin::Seed,
+    }
+}
+
+fn audit(v: &ConfigVersion, action: ConfigAction, note: &str) -> ConfigAuditEntry {
+    ConfigAuditEntry {
+        at: v.at,
+        actor: v.author.clone(),
+        kind: v.kind,
+        action,
+        version: v.version,
+        note: note.to_owned(),
+    }
+}

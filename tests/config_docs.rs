@@ -1,0 +1,267 @@
+//! Configuration documents in DynamoDB (Local): the conditional writes that make two
+//! supervisors' saves safe, publish and rollback, the audit written with each change, seeding by
+//! several starters at once, and a cached reader picking up a publish without a restart.
+
+use std::sync::Arc;
+
+use helpdesk::domain::config_doc::{ConfigKind, DiffLine, VersionOrigin};
+use helpdesk::domain::templates::TemplateCatalog;
+use helpdesk::platform::live_config::LiveConfig;
+use helpdesk::ports::clock::{Clock, ManualClock};
+use helpdesk::ports::config_docs::{
+    CheckedBody, ConfigAction, ConfigDocs, ConfigDocsError, DynamoConfigDocs, NewVersion,
+    seed_missing, shipped_bodies,
+};
+use helpdesk_tests::Stack;
+use jiff::{SignedDuration, Timestamp};
+
+const T0: &str = "2026-11-30T09:00:00Z";
+
+async fn docs(stack: &Stack) -> DynamoConfigDocs {
+    DynamoConfigDocs::new(stack.aws.dynamodb().clone(), &stack.resources.table)
+}
+
+fn at(secs: i64) -> Timestamp {
+    T0.parse::<Timestamp>()
+        .unwrap()
+        .checked_add(SignedDuration::from_secs(secs))
+        .unwrap()
+}
+
+/// A templates document with one template per name.
+fn templates(names: &[&str]) -> CheckedBody {
+    let mut body = "version = 1\n".to_owned();
+    for name in names {
+        body.push_str(&format!(
+            "\n[[templates]]\nname = \"{name}\"\nlanguage = \"en\"\ncategory = \"utility\"\nbody = \"Hi {{{{1}}}}\"\n"
+        ));
+    }
+    CheckedBody::check(ConfigKind::Templates, &body, "test").unwrap()
+}
+
+fn names(c: &TemplateCatalog) -> Vec<String> {
+    c.all().iter().map(|t| t.name.clone()).collect()
+}
+
+#[tokio::test]
+async fn two_saves_on_the_same_base_the_second_gets_a_conflict_with_what_changed() {
+    // GIVEN templates seeded as version 1
+    let stack = Stack::new().await;
+    let docs = docs(&stack).await;
+    assert!(docs.seed(&templates(&["welcome"]), at(0)).await.unwrap());
+
+    // WHEN two supervisors both edit version 1
+    let anna = NewVersion::new(
+        templates(&["welcome", "refund"]),
+        1,
+        "anna",
+        "refunds",
+        at(10),
+    )
+    .unwrap();
+    let ben = NewVersion::new(templates(&["welcome", "holiday"]), 1, "ben", "", at(11)).unwrap();
+    let saved = docs.save(&anna).await.unwrap();
+    let err = docs.save(&ben).await.unwrap_err();
+
+    // THEN anna's is version 2, a draft; ben's is refused with where the document is now, who
+    // changed it and the lines that changed
+    assert_eq!((saved.version, saved.based_on), (2, 1));
+    let ConfigDocsError::Conflict(conflict) = &err else {
+        panic!("expected a conflict, got {err}");
+    };
+    assert_eq!(conflict.current.latest, 2);
+    assert_eq!(conflict.current.published, Some(1));
+    assert_eq!(conflict.since.len(), 1);
+    assert_eq!(conflict.since[0].author, "anna");
+    assert_eq!(conflict.since[0].note, "refunds");
+    let diff = conflict.diff.as_ref().unwrap();
+    assert!(
+        diff.lines
+            .iter()
+            .any(|l| matches!(l, DiffLine::Added { text, .. } if text == "name = \"refund\"")),
+        "{diff}"
+    );
+    assert!(!err.is_retryable());
+    // Nothing of ben's was stored; anna's is the draft.
+    let history = docs.history(ConfigKind::Templates, 10).await.unwrap();
+    assert_eq!(
+        history.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [2, 1]
+    );
+    assert_eq!(
+        docs.draft(ConfigKind::Templates).await.unwrap().unwrap(),
+        saved
+    );
+    assert_eq!(
+        docs.published(ConfigKind::Templates)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        1
+    );
+}
+
+#[tokio::test]
+async fn publish_and_rollback_move_the_live_version_atomically_with_an_audit_entry_each() {
+    let stack = Stack::new().await;
+    let docs = docs(&stack).await;
+    docs.seed(&templates(&["welcome"]), at(0)).await.unwrap();
+    let v2 = NewVersion::new(templates(&["welcome", "refund"]), 1, "anna", "", at(10)).unwrap();
+    docs.save(&v2).await.unwrap();
+
+    // A publish based on a stale view of the live version is refused.
+    let head = docs
+        .publish(ConfigKind::Templates, 2, Some(1), "anna", at(20))
+        .await
+        .unwrap();
+    assert_eq!(head.published, Some(2));
+    let stale = docs
+        .publish(ConfigKind::Templates, 2, None, "ben", at(21))
+        .await;
+    assert!(
+        matches!(stale, Err(ConfigDocsError::Conflict(_))),
+        "{stale:?}"
+    );
+    let older = docs
+        .publish(ConfigKind::Templates, 1, Some(2), "ben", at(21))
+        .await;
+    assert!(
+        matches!(older, Err(ConfigDocsError::Older { .. })),
+        "{older:?}"
+    );
+
+    // Rolling back to version 1 writes version 3 with version 1's text, live at once.
+    let v3 = docs
+        .rollback(
+            ConfigKind::Templates,
+            1,
+            2,
+            "root",
+            "refund text wrong",
+            at(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v3.version, 3);
+    assert_eq!(v3.origin, VersionOrigin::Rollback { from: 1 });
+    assert_eq!(v3.body, templates(&["welcome"]).as_str());
+    let head = docs.head(ConfigKind::Templates).await.unwrap().unwrap();
+    assert_eq!((head.latest, head.published), (3, Some(3)));
+    assert_eq!(head.published_by.as_deref(), Some("root"));
+    let stale = docs
+        .rollback(ConfigKind::Templates, 2, 2, "ben", "", at(31))
+        .await;
+    assert!(
+        matches!(stale, Err(ConfigDocsError::Conflict(_))),
+        "{stale:?}"
+    );
+
+    // The audit lists every change in order, beside (not inside) the data-request audit.
+    let audit = docs.audit("2026-11-30").await.unwrap();
+    let seen: Vec<(ConfigAction, u32, &str)> = audit
+        .iter()
+        .map(|e| (e.action, e.version, e.actor.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (ConfigAction::Seed, 1, "seed"),
+            (ConfigAction::Save, 2, "anna"),
+            (ConfigAction::Publish, 2, "anna"),
+            (ConfigAction::Rollback, 3, "root"),
+        ]
+    );
+    assert_eq!(audit[3].note, "to v1: refund text wrong");
+    let data_requests = helpdesk::ports::store::DynamoStore::new(
+        stack.aws.dynamodb().clone(),
+        &stack.resources.table,
+    );
+    use helpdesk::ports::store::TicketStore;
+    assert!(data_requests.audit("2026-11-30").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn several_starters_seeding_at_once_import_each_kind_exactly_once() {
+    let stack = Stack::new().await;
+    let docs = Arc::new(docs(&stack).await);
+    let starters: Vec<_> = (0..4)
+        .map(|_| {
+            let docs = docs.clone();
+            tokio::spawn(async move {
+                let bodies = shipped_bodies();
+                // A starter that loses a race on contention simply tries again, as a
+                // function's start would be retried.
+                for _ in 0..5 {
+                    match seed_missing(&*docs, &bodies, at(0)).await {
+                        Ok(kinds) => return kinds,
+                        Err(e) if e.is_retryable() => continue,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                panic!("seeding kept contending");
+            })
+        })
+        .collect();
+    let mut imported = Vec::new();
+    for s in starters {
+        imported.extend(s.await.unwrap());
+    }
+    imported.sort();
+    assert_eq!(imported, ConfigKind::ALL.to_vec(), "each kind once");
+    for kind in ConfigKind::ALL {
+        let history = docs.history(kind, 10).await.unwrap();
+        assert_eq!(history.len(), 1, "{kind}");
+        assert_eq!(history[0].origin, VersionOrigin::Seed);
+        let head = docs.head(kind).await.unwrap().unwrap();
+        assert_eq!((head.latest, head.published), (1, Some(1)), "{kind}");
+    }
+    let seeds = docs.audit("2026-11-30").await.unwrap();
+    assert_eq!(seeds.len(), ConfigKind::ALL.len());
+    // A later start imports nothing.
+    assert!(
+        seed_missing(&*docs, &shipped_bodies(), at(60))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_running_reader_picks_up_a_publish_within_its_interval_without_a_restart() {
+    let stack = Stack::new().await;
+    let docs = Arc::new(docs(&stack).await);
+    docs.seed(&templates(&["welcome"]), at(0)).await.unwrap();
+    let clock = Arc::new(ManualClock::new(at(0)));
+    let live = LiveConfig::new(
+        docs.clone(),
+        clock.clone(),
+        TemplateCatalog::default_catalog(),
+    );
+    assert_eq!(names(&*live.get().await), ["welcome"]);
+
+    let new = NewVersion::new(
+        templates(&["welcome", "holiday"]),
+        1,
+        "anna",
+        "",
+        clock.now(),
+    )
+    .unwrap();
+    docs.save(&new).await.unwrap();
+    // A draft is not live.
+    clock.advance(SignedDuration::from_secs(15));
+    assert_eq!(names(&*live.get().await), ["welcome"]);
+    docs.publish(ConfigKind::Templates, 2, Some(1), "anna", clock.now())
+        .await
+        .unwrap();
+    clock.advance(SignedDuration::from_secs(14));
+    assert_eq!(
+        names(&*live.get().await),
+        ["welcome"],
+        "cached within the interval"
+    );
+    clock.advance(SignedDuration::from_secs(1));
+    assert_eq!(names(&*live.get().await), ["welcome", "holiday"]);
+    assert_eq!(live.version(), 2);
+}
