@@ -203,7 +203,7 @@ async fn a_delivery_tick_moves_the_ticket() {
     );
     d.w.intake.ingest(&plan(body.as_bytes()).unwrap()).await;
 
-    assert_eq!(d.moved("tom", &token, &id).await.1, true);
+    assert!(d.moved("tom", &token, &id).await.1);
     let detail = d.ok("tom", "GET", &format!("/tickets/{id}")).await;
     let shown = detail["messages"]
         .as_array()
