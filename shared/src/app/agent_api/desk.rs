@@ -246,6 +246,10 @@ impl AgentDesk {
         &self.store
     }
 
+    pub fn whatsapp(&self) -> &Arc<dyn WhatsAppClient> {
+        &self.changer.outbox.whatsapp
+    }
+
     pub fn sla(&self) -> Option<&SlaConfig> {
         self.changer.sla.as_deref()
     }

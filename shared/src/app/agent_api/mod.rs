@@ -9,6 +9,8 @@
 //! | GET | `/me` | everyone |
 //! | GET | `/tickets?status=&team=&assignee=&priority=&sla=&limit=&cursor=` | agents: own teams; supervisors: all |
 //! | GET | `/tickets/{id}` | whoever may see it, and agents it moved away from (`watchers`) |
+//! | GET | `/changes?since=&ticket=` | everyone (a ticket: whoever may see it); see `changes` |
+//! | POST | `/tickets/{id}/read` | marks the customer's message read + typing (once; not for the bot's) |
 //! | POST | `/tickets/{id}/reply` `{text, version?}` | agents: see `may_act` (README: Roles) |
 //! | POST | `/tickets/{id}/template` `{name, language, params, version?}` | |
 //! | POST | `/tickets/{id}/notes` `{text, version?}` | |
@@ -39,6 +41,7 @@ mod admin_agents;
 mod agents;
 mod analytics;
 pub mod auth;
+mod changes;
 mod customers;
 pub mod desk;
 mod router;

@@ -318,6 +318,8 @@ impl AgentApi {
             ("GET", ["me"]) => self.me(call).await,
             ("GET", ["tickets"]) => self.list(call).await,
             ("GET", ["tickets", id]) => self.detail(call, id).await,
+            ("GET", ["changes"]) => self.changes(call).await,
+            ("POST", ["tickets", id, "read"]) => self.open_conversation(call, id).await,
             ("POST", ["tickets", id, action]) => self.act(call, id, action).await,
             ("PATCH", ["tickets", id]) => self.act(call, id, "update").await,
             ("GET", ["agents"]) => self.agents().await,

@@ -47,7 +47,12 @@ impl AgentApi {
     /// Whether `caller` may change `ticket` (reading is [`may_see`](Self::may_see)): supervisors
     /// any ticket; agents their own tickets and those of their teams, where a ticket without a
     /// team (with the bot, resolved by the bot) is the channel team's. Everyone else reads only.
-    fn may_act(&self, caller: &Caller, teams: &[String], ticket: &Ticket) -> Result<(), ApiError> {
+    pub(super) fn may_act(
+        &self,
+        caller: &Caller,
+        teams: &[String],
+        ticket: &Ticket,
+    ) -> Result<(), ApiError> {
         if caller.role.sees_everything()
             || ticket.assignee.as_deref() == Some(caller.agent.as_str())
         {

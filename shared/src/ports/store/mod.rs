@@ -4,6 +4,7 @@
 
 mod activity;
 mod audit;
+pub mod changes;
 mod dynamo;
 mod memory;
 mod messages;
@@ -261,6 +262,28 @@ pub trait TicketStore: Send + Sync {
 
     /// How long this store keeps customer data (`None`: until erased).
     fn retention(&self) -> Option<Retention>;
+
+    /// The change counters now: the desk's, and `ticket`'s when asked (0 for a ticket that
+    /// never changed). Every committed ticket change bumps both (see [`changes`]).
+    async fn change_marks(
+        &self,
+        ticket: Option<TicketId>,
+    ) -> Result<changes::ChangeMarks, StoreError>;
+
+    /// Claims showing the customer "read" for their message `message_key` (its sort key) of
+    /// `ticket`: true once per message, false when it or a later message was claimed already.
+    async fn claim_agent_read(
+        &self,
+        ticket: TicketId,
+        message_key: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives a claim back (the mark-read could not be sent), unless a later one replaced it.
+    async fn release_agent_read(
+        &self,
+        ticket: TicketId,
+        message_key: &str,
+    ) -> Result<(), StoreError>;
 }
 
 /// Fixed-width UTC time with milliseconds, so stored times sort as strings.

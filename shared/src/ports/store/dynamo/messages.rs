@@ -71,6 +71,7 @@ impl DynamoStore {
             .send()
             .await;
         if condition_held("UpdateItem", result)? {
+            self.touch(&[message.ticket_id]).await;
             Ok(())
         } else {
             Err(StoreError::Corrupt(format!(

@@ -31,6 +31,7 @@ use crate::domain::ticket::{Conversation, Ticket, TicketStatus};
 mod activities;
 mod agents;
 mod audit;
+mod changes;
 mod codec;
 mod conversations;
 mod customers;
@@ -262,6 +263,29 @@ impl TicketStore for DynamoStore {
 
     async fn audit(&self, day: &str) -> Result<Vec<super::AuditRecord>, StoreError> {
         DynamoStore::audit(self, day).await
+    }
+
+    async fn change_marks(
+        &self,
+        ticket: Option<TicketId>,
+    ) -> Result<super::changes::ChangeMarks, StoreError> {
+        self.read_marks(ticket).await
+    }
+
+    async fn claim_agent_read(
+        &self,
+        ticket: TicketId,
+        message_key: &str,
+    ) -> Result<bool, StoreError> {
+        self.claim_read(ticket, message_key).await
+    }
+
+    async fn release_agent_read(
+        &self,
+        ticket: TicketId,
+        message_key: &str,
+    ) -> Result<(), StoreError> {
+        self.release_read(ticket, message_key).await
     }
 
     fn retention(&self) -> Option<crate::ports::store::Retention> {

@@ -105,7 +105,10 @@ impl DynamoStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(StatusOutcome::Applied),
+            Ok(_) => {
+                self.touch(&[seen.ticket_id]).await;
+                Ok(StatusOutcome::Applied)
+            }
             Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
                 let existed = match se.err() {
                     UpdateItemError::ConditionalCheckFailedException(e) => e.item().is_some(),

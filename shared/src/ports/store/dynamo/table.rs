@@ -65,6 +65,9 @@ impl DynamoStore {
         &self,
         items: Vec<TransactWriteItem>,
     ) -> Result<Option<Vec<Option<String>>>, StoreError> {
+        // Every ticket change is one of these transactions (or `set_delivery`, `attach_media`):
+        // the live console's counters move after each committed one.
+        let tickets = super::changes::tickets_written(&items);
         match self
             .client
             .transact_write_items()
@@ -72,7 +75,10 @@ impl DynamoStore {
             .send()
             .await
         {
-            Ok(_) => Ok(None),
+            Ok(_) => {
+                self.touch(&tickets).await;
+                Ok(None)
+            }
             Err(SdkError::ServiceError(se)) if se.err().is_transaction_canceled_exception() => {
                 let codes = match se.err() {
                     TransactWriteItemsError::TransactionCanceledException(e) => e
