@@ -323,6 +323,7 @@ impl AgentApi {
             ("POST", ["agents"]) => self.add_agent(call).await,
             ("PUT", ["agents", id, "presence"]) => self.presence(call, id).await,
             ("GET", ["templates"]) => self.templates(),
+            ("GET", ["canned"]) => self.canned(call).await,
             ("GET", ["analytics"]) => self.analytics(call).await,
             ("PUT", ["customers", wa_id, "consent"]) => self.set_consent(call, wa_id).await,
             ("GET", ["customers", wa_id, "export"]) => self.export(call, wa_id).await,
@@ -331,7 +332,7 @@ impl AgentApi {
             (
                 _,
                 [
-                    "me" | "tickets" | "agents" | "templates" | "analytics" | "customers",
+                    "me" | "tickets" | "agents" | "templates" | "canned" | "analytics" | "customers",
                     ..,
                 ],
             ) => Err(ApiError::new(
