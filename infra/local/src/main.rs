@@ -375,7 +375,7 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
                 notifier: notifier.clone(),
                 clock: clock.clone(),
             },
-            bot_config,
+            bot_config.clone(),
             sla.clone(),
         );
         tokio::spawn(pump_inbound(queue.clone(), reply));
@@ -425,7 +425,8 @@ async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
             routing.teams(),
             clock.clone(),
         )
-        .with_media(media.clone());
+        .with_media(media.clone())
+        .with_company(&bot_config.file.company);
         tokio::spawn(pump_timers(timers.clone(), breach, clock.clone()));
         tokio::spawn(pump_handoffs(handoffs.clone(), router));
         (

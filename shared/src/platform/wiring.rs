@@ -369,7 +369,9 @@ pub async fn agent_api(env: &Env, aws: &AwsClients) -> Result<AgentApi, StartErr
         Arc::new(templates),
         routing.teams(),
         Arc::new(SystemClock),
-    );
+    )
+    // `{{company}}` in canned responses: the name the bot introduces the shop with.
+    .with_company(&bot_config(&settings.breach.reply)?.file.company);
     Ok(match media_store(env, aws) {
         Some(store) => api.with_media(store),
         None => api,
