@@ -84,7 +84,11 @@ impl CannedResponse {
     pub fn render_checked(&self, values: &[(&str, &str)]) -> (String, Vec<&'static str>) {
         let missing = unfilled_variables(&self.text)
             .into_iter()
-            .filter(|name| !values.iter().any(|(n, v)| n == name && !v.trim().is_empty()))
+            .filter(|name| {
+                !values
+                    .iter()
+                    .any(|(n, v)| n == name && !v.trim().is_empty())
+            })
             .collect();
         let filled: Vec<(&str, &str)> = values
             .iter()

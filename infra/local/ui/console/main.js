@@ -13,6 +13,7 @@ import "./composer.js";
 import "./canned.js";
 import "./presence.js";
 import "./dashboard.js";
+import "./agents-admin.js";
 import { start } from "./session.js";
 
 start();

@@ -66,16 +66,19 @@ impl AgentApi {
     pub(super) async fn canned(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
         call.query.only(&["ticket"])?;
         let profile = self.profile(&call.caller.agent).await?;
-        let teams = profile.as_ref().map(|p| p.teams.clone()).unwrap_or_default();
-        let agent_name = profile
+        let teams = profile
             .as_ref()
-            .map(|p| p.name.clone())
+            .map(|p| p.teams.clone())
             .unwrap_or_default();
+        let agent_name = profile.as_ref().map(|p| p.name.clone()).unwrap_or_default();
         let ticket = match call.query.get("ticket") {
             Some(id) => Some(self.visible_ticket(&call.caller, id).await?),
             None => None,
         };
-        let ticket_id = ticket.as_ref().map(|t| t.id.to_string()).unwrap_or_default();
+        let ticket_id = ticket
+            .as_ref()
+            .map(|t| t.id.to_string())
+            .unwrap_or_default();
         let customer_name = ticket
             .as_ref()
             .and_then(|t| t.customer_name.clone())

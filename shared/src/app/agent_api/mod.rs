@@ -37,6 +37,7 @@
 //! `agents`, `customers` with the data-request audit, `analytics`), `desk` (ticket changes)
 //! and `auth`. A new endpoint is one handler in its resource's file and one route line.
 
+mod admin_agents;
 mod agents;
 mod analytics;
 pub mod auth;
@@ -57,8 +58,8 @@ use crate::ports::clock::Clock;
 use crate::ports::media::MediaStore;
 
 pub use agents::{AgentList, Me, TemplateList};
-pub use canned::{CannedList, CannedView};
 pub use auth::{Authenticator, Caller, Role};
+pub use canned::{CannedList, CannedView};
 pub use customers::AuditLog;
 pub use router::{ApiError, ApiRequest, ApiResponse, ErrorExtra, MAX_BODY};
 pub use tickets::TicketList;
@@ -77,6 +78,8 @@ pub struct AgentApi {
     canned: canned::CannedSource,
     /// What `{{company}}` in a canned response becomes.
     company: Option<String>,
+    /// Sign-in accounts (see `admin_agents`).
+    identity: Option<Arc<dyn crate::ports::identity::Identity>>,
 }
 
 impl AgentApi {
@@ -96,6 +99,7 @@ impl AgentApi {
             media: None,
             canned: canned::CannedSource::Fixed(Arc::new(CannedResponses::default_catalog())),
             company: None,
+            identity: None,
         }
     }
 

@@ -312,6 +312,7 @@ impl AgentApi {
 
     /// The route table: one line per endpoint (README: Agent API).
     async fn route(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
+        self.refuse_deactivated(&call.caller).await?;
         let method = call.request.method;
         match (method, call.segments.as_slice()) {
             ("GET", ["me"]) => self.me(call).await,
@@ -320,7 +321,9 @@ impl AgentApi {
             ("POST", ["tickets", id, action]) => self.act(call, id, action).await,
             ("PATCH", ["tickets", id]) => self.act(call, id, "update").await,
             ("GET", ["agents"]) => self.agents().await,
-            ("POST", ["agents"]) => self.add_agent(call).await,
+            ("POST", ["agents"]) => self.invite_agent(call).await,
+            ("PATCH", ["agents", id]) => self.edit_agent(call, id).await,
+            ("POST", ["agents", id, "deactivate"]) => self.deactivate_agent(call, id).await,
             ("PUT", ["agents", id, "presence"]) => self.presence(call, id).await,
             ("GET", ["templates"]) => self.templates(),
             ("GET", ["canned"]) => self.canned(call).await,
@@ -332,7 +335,8 @@ impl AgentApi {
             (
                 _,
                 [
-                    "me" | "tickets" | "agents" | "templates" | "canned" | "analytics" | "customers",
+                    "me" | "tickets" | "agents" | "templates" | "canned" | "analytics"
+                    | "customers",
                     ..,
                 ],
             ) => Err(ApiError::new(

@@ -1201,7 +1201,10 @@ text = "Bye from {{agent_name}}"
 #[tokio::test]
 async fn canned_responses_are_the_callers_share_rendered_for_the_ticket_with_gaps_named() {
     let mut a = api().await;
-    a.api = a.api.with_canned(canned_catalog()).with_company("Nordlicht");
+    a.api = a
+        .api
+        .with_canned(canned_catalog())
+        .with_company("Nordlicht");
     let id = a.queued("4915100000001", "wamid.1").await;
     let tid = TicketId::parse(&id).unwrap();
     let mut t = a.w.store.ticket(tid).await.unwrap().unwrap();
@@ -1220,8 +1223,7 @@ async fn canned_responses_are_the_callers_share_rendered_for_the_ticket_with_gap
     assert_eq!(ids, ["greet", "toms-bye"], "not billing's, global first");
     let greet = &list["responses"][0];
     assert_eq!(
-        greet["text"],
-        "Hi Ana, tom from Nordlicht here. Order {{order_id}}?",
+        greet["text"], "Hi Ana, tom from Nordlicht here. Order {{order_id}}?",
         "{greet}"
     );
     assert_eq!(greet["missing"], json!(["order_id"]));
@@ -1236,7 +1238,9 @@ async fn canned_responses_are_the_callers_share_rendered_for_the_ticket_with_gap
         .expect("billing sees its own");
     assert_eq!(refund["missing"], json!(["ticket_id"]), "no ticket given");
 
-    let r = a.call("tom", "GET", "/canned?ticket=nope", Value::Null).await;
+    let r = a
+        .call("tom", "GET", "/canned?ticket=nope", Value::Null)
+        .await;
     assert_eq!(r.status, 404);
     let r = a.call("tom", "GET", "/canned?tiket=1", Value::Null).await;
     assert_eq!(r.status, 400);
@@ -1248,7 +1252,10 @@ async fn a_reply_with_an_unfilled_variable_is_refused_naming_it_and_nothing_is_s
     let a = api().await;
     let id = a.queued("4915100000001", "wamid.1").await;
     let before = a.w.whatsapp.sent().len();
-    for text in ["Hi {{customer_name}}, order {order_id}?", "Hi {customer_name}"] {
+    for text in [
+        "Hi {{customer_name}}, order {order_id}?",
+        "Hi {customer_name}",
+    ] {
         let r = a
             .call(
                 "tom",
@@ -1268,7 +1275,11 @@ async fn a_reply_with_an_unfilled_variable_is_refused_naming_it_and_nothing_is_s
             r.body
         );
     }
-    assert_eq!(a.w.whatsapp.sent().len(), before, "nothing reached WhatsApp");
+    assert_eq!(
+        a.w.whatsapp.sent().len(),
+        before,
+        "nothing reached WhatsApp"
+    );
     // Braces that are no variable are ordinary text.
     a.ok(
         "tom",
