@@ -79,6 +79,35 @@ impl CannedResponse {
         }
         out
     }
+
+    /// [`render`](Self::render), and the variables of the text that had no value.
+    pub fn render_checked(&self, values: &[(&str, &str)]) -> (String, Vec<&'static str>) {
+        let missing = unfilled_variables(&self.text)
+            .into_iter()
+            .filter(|name| {
+                !values
+                    .iter()
+                    .any(|(n, v)| n == name && !v.trim().is_empty())
+            })
+            .collect();
+        let filled: Vec<(&str, &str)> = values
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .copied()
+            .collect();
+        (self.render(&filled), missing)
+    }
+}
+
+/// The known variables `text` still carries unfilled, written `{{name}}` or `{name}`, in the
+/// order of [`VARIABLES`]: a reply with any of them would reach the customer as raw braces.
+pub fn unfilled_variables(text: &str) -> Vec<&'static str> {
+    VARIABLES
+        .iter()
+        .copied()
+        // `{{name}}` contains `{name}`: one test finds both spellings.
+        .filter(|name| text.contains(&format!("{{{name}}}")))
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -380,6 +409,25 @@ mod tests {
         let syntax = parse("version = 1\n[[responses]\n").unwrap_err();
         assert!(matches!(syntax, ConfigFileError::Syntax { .. }), "{syntax}");
         assert!(syntax.to_string().contains("line 2"), "{syntax}");
+    }
+
+    #[test]
+    fn unfilled_variables_are_found_in_either_spelling_and_plain_braces_are_not() {
+        assert_eq!(
+            unfilled_variables("Hi {{customer_name}}, order {order_id}"),
+            vec!["customer_name", "order_id"]
+        );
+        assert!(unfilled_variables("Hi Ana {smile} {} {{").is_empty());
+    }
+
+    #[test]
+    fn render_checked_names_what_had_no_value() {
+        let c = CannedResponses::default_catalog();
+        let greeting = c.all().iter().find(|r| r.id == "greeting-en").unwrap();
+        let (text, missing) =
+            greeting.render_checked(&[("customer_name", "Ana"), ("agent_name", " ")]);
+        assert!(text.starts_with("Hi Ana, this is {{agent_name}}"), "{text}");
+        assert_eq!(missing, vec!["agent_name", "company"]);
     }
 
     #[test]

@@ -293,6 +293,11 @@ pub fn agent_api(
         settings.routing().teams(),
         ports.clock.clone(),
     );
+    // `{{company}}` in canned responses: the name the bot introduces the shop with.
+    let api = match &settings.bot {
+        Some(bot) => api.with_company(&bot.file.company),
+        None => api,
+    };
     Ok(match &ports.media {
         Some(store) => api.with_media(store.clone()),
         None => api,

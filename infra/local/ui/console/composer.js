@@ -2,6 +2,7 @@
 // (Ctrl+Enter sends). A reply refused because the 24 h window closed opens the template picker.
 import { $ } from "../dom.js";
 import { api } from "./api.js";
+import { unfilledVariables } from "./canned.js";
 import { on, refresh, state } from "./app.js";
 import { hideMentions, mentionKey } from "./mentions.js";
 import { showTemplates } from "./templates.js";
@@ -32,6 +33,11 @@ async function send() {
   const t = state.ticket;
   const text = $("compose-text").value.trim();
   if (!t || !text) return;
+  const missing = state.mode === "reply" ? unfilledVariables(text) : [];
+  if (missing.length) {
+    toast(`Replace ${missing.map((m) => `{{${m}}}`).join(", ")} before sending.`, true);
+    return;
+  }
   const path = state.mode === "note" ? "notes" : "reply";
   $("compose-send").disabled = true;
   try {

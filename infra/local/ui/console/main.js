@@ -11,6 +11,7 @@ import "./sla-clocks.js";
 import "./details.js";
 import "./activity.js";
 import "./composer.js";
+import "./canned.js";
 import "./presence.js";
 import "./dashboard.js";
 import "./agents-admin.js";

@@ -21,6 +21,7 @@
 //! | POST | `/agents` `{id, name, teams, languages, capacity}` | admins |
 //! | PUT | `/agents/{id}/presence` `{online?, capacity?}` | agents: own presence; supervisors: capacity |
 //! | GET | `/templates` | everyone |
+//! | GET | `/canned?ticket=` | everyone: global, own teams' and own responses, rendered for the ticket |
 //! | GET | `/analytics?from=&to=&scope=` | supervisors; agents for `agent:<self>` |
 //! | PUT | `/customers/{wa_id}/consent` `{opted_in, source}` | supervisors |
 //! | GET | `/customers/{wa_id}/export` | admins (GDPR access request) |
@@ -29,7 +30,8 @@
 //!
 //! Errors: `{"error": code, "message": text, "fields": {field: problem}}` with 400 (bad input),
 //! 401, 403 (`forbidden`, `read_only`), 404, 405, 409 (version conflict, agent unavailable), 413,
-//! 422 (outside the 24 h window: the body lists the templates; `idempotency_key_reused`), 503
+//! 422 (outside the 24 h window: the body lists the templates; `idempotency_key_reused`;
+//! `unfilled_variable`: a reply still carries a canned response's `{{variable}}`), 503
 //! (try again; with the same `Idempotency-Key` to finish a stored change).
 //!
 //! Files: `router` (the route table, request checks, refusals as HTTP), one file per resource
@@ -41,6 +43,7 @@ mod admin_agents;
 mod agents;
 mod analytics;
 pub mod auth;
+mod canned;
 mod changes;
 mod customers;
 pub mod desk;
@@ -51,12 +54,15 @@ mod views;
 use std::sync::Arc;
 
 use crate::app::agent_api::desk::AgentDesk;
+use crate::domain::canned::CannedResponses;
 use crate::domain::templates::TemplateCatalog;
+use crate::platform::live_config::LiveConfig;
 use crate::ports::clock::Clock;
 use crate::ports::media::MediaStore;
 
 pub use agents::{AgentList, Me, TemplateList};
 pub use auth::{Authenticator, Caller, Role};
+pub use canned::{CannedList, CannedView};
 pub use customers::AuditLog;
 pub use router::{ApiError, ApiRequest, ApiResponse, ErrorExtra, MAX_BODY};
 pub use tickets::TicketList;
@@ -71,6 +77,10 @@ pub struct AgentApi {
     clock: Arc<dyn Clock>,
     /// Where customers' media are kept: the detail links to them.
     media: Option<Arc<dyn MediaStore>>,
+    /// The canned responses agents insert (`GET /canned`).
+    canned: canned::CannedSource,
+    /// What `{{company}}` in a canned response becomes.
+    company: Option<String>,
     /// Sign-in accounts (see `admin_agents`).
     identity: Option<Arc<dyn crate::ports::identity::Identity>>,
 }
@@ -90,8 +100,29 @@ impl AgentApi {
             teams,
             clock,
             media: None,
+            canned: canned::CannedSource::Fixed(Arc::new(CannedResponses::default_catalog())),
+            company: None,
             identity: None,
         }
+    }
+
+    /// Canned responses from a fixed list instead of the shipped catalogue.
+    pub fn with_canned(mut self, canned: Arc<CannedResponses>) -> Self {
+        self.canned = canned::CannedSource::Fixed(canned);
+        self
+    }
+
+    /// Canned responses from the published configuration document.
+    pub fn with_live_canned(mut self, canned: Arc<LiveConfig<CannedResponses>>) -> Self {
+        self.canned = canned::CannedSource::Live(canned);
+        self
+    }
+
+    /// The company name `{{company}}` stands for (the bot configuration's `company`).
+    pub fn with_company(mut self, company: &str) -> Self {
+        let company = company.trim();
+        self.company = (!company.is_empty()).then(|| company.to_owned());
+        self
     }
 
     pub fn with_media(mut self, store: Arc<dyn MediaStore>) -> Self {

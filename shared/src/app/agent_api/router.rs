@@ -328,6 +328,7 @@ impl AgentApi {
             ("POST", ["agents", id, "deactivate"]) => self.deactivate_agent(call, id).await,
             ("PUT", ["agents", id, "presence"]) => self.presence(call, id).await,
             ("GET", ["templates"]) => self.templates(),
+            ("GET", ["canned"]) => self.canned(call).await,
             ("GET", ["analytics"]) => self.analytics(call).await,
             ("PUT", ["customers", wa_id, "consent"]) => self.set_consent(call, wa_id).await,
             ("GET", ["customers", wa_id, "export"]) => self.export(call, wa_id).await,
@@ -336,7 +337,8 @@ impl AgentApi {
             (
                 _,
                 [
-                    "me" | "tickets" | "agents" | "templates" | "analytics" | "customers",
+                    "me" | "tickets" | "agents" | "templates" | "canned" | "analytics"
+                    | "customers",
                     ..,
                 ],
             ) => Err(ApiError::new(

@@ -1172,3 +1172,128 @@ async fn an_erasure_answers_what_remains_where_and_admins_read_who_asked_in_the_
         assert!(r.body["fields"][field].is_string(), "{query}: {}", r.body);
     }
 }
+
+fn canned_catalog() -> Arc<crate::domain::canned::CannedResponses> {
+    let body = r#"version = 1
+[[responses]]
+id = "greet"
+title = "Greeting"
+scope = "global"
+shortcut = "greet"
+text = "Hi {{customer_name}}, {{agent_name}} from {{company}} here. Order {{order_id}}?"
+[[responses]]
+id = "refund"
+title = "Refund"
+scope = "team"
+team = "billing"
+text = "Refund for {{ticket_id}}"
+[[responses]]
+id = "toms-bye"
+title = "Bye"
+scope = "personal"
+owner = "tom"
+shortcut = "bye"
+text = "Bye from {{agent_name}}"
+"#;
+    Arc::new(crate::domain::canned::CannedResponses::parse(body, "test").unwrap())
+}
+
+#[tokio::test]
+async fn canned_responses_are_the_callers_share_rendered_for_the_ticket_with_gaps_named() {
+    let mut a = api().await;
+    a.api = a
+        .api
+        .with_canned(canned_catalog())
+        .with_company("Nordlicht");
+    let id = a.queued("4915100000001", "wamid.1").await;
+    let tid = TicketId::parse(&id).unwrap();
+    let mut t = a.w.store.ticket(tid).await.unwrap().unwrap();
+    t.customer_name = Some("Ana".into());
+    crate::testkit::save(&a.w.store, t, a.w.clock.now()).await;
+
+    let list = a
+        .ok("tom", "GET", &format!("/canned?ticket={id}"), Value::Null)
+        .await;
+    let ids: Vec<&str> = list["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["greet", "toms-bye"], "not billing's, global first");
+    let greet = &list["responses"][0];
+    assert_eq!(
+        greet["text"], "Hi Ana, tom from Nordlicht here. Order {{order_id}}?",
+        "{greet}"
+    );
+    assert_eq!(greet["missing"], json!(["order_id"]));
+    assert_eq!(greet["shortcut"], "greet");
+
+    let ben = a.ok("ben", "GET", "/canned", Value::Null).await;
+    let refund = ben["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "refund")
+        .expect("billing sees its own");
+    assert_eq!(refund["missing"], json!(["ticket_id"]), "no ticket given");
+
+    let r = a
+        .call("tom", "GET", "/canned?ticket=nope", Value::Null)
+        .await;
+    assert_eq!(r.status, 404);
+    let r = a.call("tom", "GET", "/canned?tiket=1", Value::Null).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body["fields"]["tiket"].is_string());
+}
+
+#[tokio::test]
+async fn a_reply_with_an_unfilled_variable_is_refused_naming_it_and_nothing_is_sent() {
+    let a = api().await;
+    let id = a.queued("4915100000001", "wamid.1").await;
+    let before = a.w.whatsapp.sent().len();
+    for text in [
+        "Hi {{customer_name}}, order {order_id}?",
+        "Hi {customer_name}",
+    ] {
+        let r = a
+            .call(
+                "tom",
+                "POST",
+                &format!("/tickets/{id}/reply"),
+                json!({ "text": text }),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(r.body["error"], "unfilled_variable");
+        assert!(
+            r.body["message"]
+                .as_str()
+                .unwrap()
+                .contains("{{customer_name}}"),
+            "{}",
+            r.body
+        );
+    }
+    assert_eq!(
+        a.w.whatsapp.sent().len(),
+        before,
+        "nothing reached WhatsApp"
+    );
+    // Braces that are no variable are ordinary text.
+    a.ok(
+        "tom",
+        "POST",
+        &format!("/tickets/{id}/reply"),
+        json!({"text": "Hi Ana {:-)}"}),
+    )
+    .await;
+    // A note may quote a variable (agents explain a canned response to each other).
+    a.ok(
+        "tom",
+        "POST",
+        &format!("/tickets/{id}/notes"),
+        json!({"text": "use {{order_id}} here"}),
+    )
+    .await;
+}

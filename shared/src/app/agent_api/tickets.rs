@@ -9,6 +9,7 @@ use super::router::{ApiError, ApiResponse, Call, ErrorExtra};
 use super::views::TicketSummary;
 use super::{AgentApi, Caller};
 use crate::domain::bot::Priority;
+use crate::domain::canned::unfilled_variables;
 use crate::domain::ids::TicketId;
 use crate::domain::ticket::{SlaState, Ticket, TicketStatus};
 use crate::ports::store::{StoreError, TicketFilter, TicketIndex, TicketQuery};
@@ -296,6 +297,23 @@ impl AgentApi {
         Ok(match action {
             "reply" => {
                 let b: TextBody = call.body()?;
+                // A canned response's variable left unfilled would reach the customer as raw
+                // braces ("Hi {{customer_name}}").
+                let unfilled = unfilled_variables(&b.text);
+                if let Some(first) = unfilled.first() {
+                    let mut err = ApiError::new(
+                        422,
+                        "unfilled_variable",
+                        format!(
+                            "the reply still contains {{{{{first}}}}}: replace it with its value before sending"
+                        ),
+                    );
+                    err.fields.insert(
+                        "text".to_owned(),
+                        format!("unfilled variables: {}", unfilled.join(", ")),
+                    );
+                    return Err(err);
+                }
                 (AgentAction::Reply { text: b.text }, b.version)
             }
             "notes" => {
