@@ -31,6 +31,7 @@
 //! (try again; with the same `Idempotency-Key` to finish a stored change).
 
 pub mod auth;
+pub mod config;
 pub mod desk;
 
 use std::collections::{BTreeMap, HashMap};
@@ -85,6 +86,31 @@ impl ApiResponse {
     fn ok(body: Value) -> Self {
         Self { status: 200, body }
     }
+
+    /// A plain-text answer (a TOML export): the body is a JSON string, sent as its text.
+    fn text(text: String) -> Self {
+        Self {
+            status: 200,
+            body: Value::String(text),
+        }
+    }
+
+    /// The content type to send: a string body is plain text, everything else JSON.
+    pub fn content_type(&self) -> &'static str {
+        if self.body.is_string() {
+            "text/plain; charset=utf-8"
+        } else {
+            "application/json"
+        }
+    }
+
+    /// The bytes to send (the text itself for a plain-text answer).
+    pub fn body_text(&self) -> String {
+        match &self.body {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// A refused request.
@@ -128,8 +154,15 @@ impl ApiError {
         if !self.fields.is_empty() {
             body["fields"] = json!(self.fields);
         }
-        if let Some((key, value)) = self.extra {
-            body[key] = value;
+        match self.extra {
+            // An object under "": its fields go to the top level (409/422 of the admin area).
+            Some(("", Value::Object(fields))) => {
+                for (k, v) in fields {
+                    body[k] = v;
+                }
+            }
+            Some((key, value)) => body[key] = value,
+            None => {}
         }
         ApiResponse {
             status: self.status,
@@ -213,6 +246,8 @@ pub struct AgentApi {
     clock: Arc<dyn Clock>,
     /// Where customers' media are kept: the detail links to them.
     media: Option<Arc<dyn crate::ports::media::MediaStore>>,
+    /// The admin area (configuration documents); `None`: its routes answer 404.
+    config: Option<Arc<config::ConfigApi>>,
 }
 
 impl AgentApi {
@@ -230,7 +265,13 @@ impl AgentApi {
             teams,
             clock,
             media: None,
+            config: None,
         }
+    }
+
+    pub fn with_config(mut self, config: Arc<config::ConfigApi>) -> Self {
+        self.config = Some(config);
+        self
     }
 
     pub fn with_media(mut self, store: Arc<dyn crate::ports::media::MediaStore>) -> Self {
@@ -285,6 +326,12 @@ impl AgentApi {
             .filter(|s| !s.is_empty())
             .collect();
         let query = Query::parse(req.query)?;
+        if let Some(r) = self
+            .config_route(&caller, req.method, &segments, &query, req.body)
+            .await
+        {
+            return r;
+        }
         match (req.method, segments.as_slice()) {
             ("GET", ["me"]) => self.me(&caller).await,
             ("GET", ["tickets"]) => self.list(&caller, &query).await,
