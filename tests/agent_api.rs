@@ -3,9 +3,9 @@
 //! for a person, the bot hands over, routing assigns, the agent works the ticket through the API,
 //! resolves it, and the customer's rating lands on the ticket and in the analytics.
 
-use helpdesk::app::agent_api::auth::digest;
-use helpdesk::app::agent_api::{AgentApi, ApiRequest, ApiResponse};
+use helpdesk::app::agent_api::AgentApi;
 use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
+use helpdesk_tests::api::{CallApi, DEMO_CALLERS, api_keys};
 use helpdesk_tests::stubs::WhatsAppStub;
 use helpdesk_tests::{Stack, post_signed};
 use http::StatusCode;
@@ -24,28 +24,16 @@ struct Flow {
 async fn flow() -> Flow {
     helpdesk::platform::telemetry::init();
     let whatsapp = WhatsAppStub::start().await;
-    let keys = [("maria", "supervisor"), ("tom", "agent"), ("alex", "agent")]
-        .iter()
-        .map(|(agent, role)| {
-            format!(
-                "{agent}:{role}:{}",
-                hex::encode(digest(&format!("key-{agent}")))
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(",");
     let stack = Stack::with_env(&[
         ("WHATSAPP_ACCESS_TOKEN", "t"),
         ("WHATSAPP_API_BASE_URL", &whatsapp.url),
         ("HELPDESK_API_AUTH", "api_keys"),
-        ("HELPDESK_API_KEYS", &keys),
+        ("HELPDESK_API_KEYS", &api_keys(DEMO_CALLERS)),
     ])
     .await;
     // The demo agents, added as an admin would add agents (agent-handoff adds none).
     stack.seed_demo_agents().await;
-    let api = helpdesk::platform::wiring::agent_api(&stack.env, &stack.aws)
-        .await
-        .expect("agent API from a valid environment");
+    let api = stack.agent_api().await;
     Flow {
         stack,
         whatsapp,
@@ -104,41 +92,6 @@ impl Flow {
         self.deliver(body.to_string()).await;
     }
 
-    async fn call(
-        &self,
-        key: Option<&str>,
-        method: &str,
-        target: &str,
-        body: Value,
-    ) -> ApiResponse {
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let auth = key.map(|k| format!("Bearer {k}"));
-        let body = if body.is_null() {
-            Vec::new()
-        } else {
-            body.to_string().into_bytes()
-        };
-        self.api
-            .handle(&ApiRequest {
-                method,
-                path,
-                query: Some(query),
-                authorization: auth.as_deref(),
-                idempotency_key: None,
-                claims: None,
-                body: &body,
-            })
-            .await
-    }
-
-    async fn ok(&self, who: &str, method: &str, target: &str, body: Value) -> Value {
-        let r = self
-            .call(Some(&format!("key-{who}")), method, target, body)
-            .await;
-        assert_eq!(r.status, 200, "{method} {target}: {}", r.body);
-        r.body
-    }
-
     async fn schedules(&self) -> Vec<String> {
         let out = self
             .stack
@@ -170,6 +123,7 @@ async fn customer_bot_handoff_agent_reply_resolve_and_rating() {
 
     // Routing gave it to a German-speaking support agent; the supervisor sees it in the queue.
     let queue = f
+        .api
         .ok("maria", "GET", "/tickets?status=assigned", Value::Null)
         .await;
     let listed = queue["tickets"].as_array().unwrap();
@@ -181,10 +135,12 @@ async fn customer_bot_handoff_agent_reply_resolve_and_rating() {
 
     // The agent finds it in their own list (assignee GSI) and reads the bot conversation.
     let mine = f
+        .api
         .ok(&agent, "GET", "/tickets?assignee=me", Value::Null)
         .await;
     assert_eq!(mine["tickets"][0]["id"], id.as_str());
     let detail = f
+        .api
         .ok(&agent, "GET", &format!("/tickets/{id}"), Value::Null)
         .await;
     let texts: Vec<&str> = detail["messages"]
@@ -204,13 +160,14 @@ async fn customer_bot_handoff_agent_reply_resolve_and_rating() {
     assert_eq!(detail["activity"][0]["actor"], "routing");
 
     // Reply: the customer gets it, first response is met and its schedule deleted.
-    f.ok(
-        &agent,
-        "POST",
-        &format!("/tickets/{id}/reply"),
-        json!({"text": "Hallo Anna, ich helfe Ihnen gern."}),
-    )
-    .await;
+    f.api
+        .ok(
+            &agent,
+            "POST",
+            &format!("/tickets/{id}/reply"),
+            json!({"text": "Hallo Anna, ich helfe Ihnen gern."}),
+        )
+        .await;
     assert_eq!(
         f.whatsapp.texts().last().unwrap(),
         "Hallo Anna, ich helfe Ihnen gern."
@@ -227,17 +184,19 @@ async fn customer_bot_handoff_agent_reply_resolve_and_rating() {
 
     // A note for a teammate stays internal.
     let sent_before = f.whatsapp.sent().len();
-    f.ok(
-        &agent,
-        "POST",
-        &format!("/tickets/{id}/notes"),
-        json!({"text": "@alex kennst du den Fall?"}),
-    )
-    .await;
+    f.api
+        .ok(
+            &agent,
+            "POST",
+            &format!("/tickets/{id}/notes"),
+            json!({"text": "@alex kennst du den Fall?"}),
+        )
+        .await;
     assert_eq!(f.whatsapp.sent().len(), sent_before);
 
     // Resolve: every schedule goes, the customer is asked for a rating.
     let resolved = f
+        .api
         .ok(
             &agent,
             "POST",
@@ -254,6 +213,7 @@ async fn customer_bot_handoff_agent_reply_resolve_and_rating() {
     f.customer_taps("wamid.flow2", "csat:5", "5 - sehr gut")
         .await;
     let detail = f
+        .api
         .ok("maria", "GET", &format!("/tickets/{id}"), Value::Null)
         .await;
     assert_eq!(detail["csat"], 5);
@@ -267,7 +227,7 @@ async fn customer_bot_handoff_agent_reply_resolve_and_rating() {
         .collect();
     assert_eq!(kinds, ["assigned", "replied", "note", "resolved"]);
 
-    let report = f.ok("maria", "GET", "/analytics", Value::Null).await;
+    let report = f.api.ok("maria", "GET", "/analytics", Value::Null).await;
     assert_eq!(report["opened"], 1);
     assert_eq!(report["handed_off"], 1);
     assert_eq!(report["handoff_reasons"]["request"], 1, "{report}");
@@ -277,13 +237,14 @@ async fn customer_bot_handoff_agent_reply_resolve_and_rating() {
     assert_eq!(report["sla_by_target"]["first_response"]["met"], 1);
     assert_eq!(report["csat_count"], 1);
     assert_eq!(report["csat_average"], 5.0);
-    let own = f.ok(&agent, "GET", "/analytics", Value::Null).await;
+    let own = f.api.ok(&agent, "GET", "/analytics", Value::Null).await;
     assert_eq!(own["resolved"], 1);
 
     // The next question starts with the bot again.
     f.customer_writes("wamid.flow3", "Wie hoch sind die Versandkosten?")
         .await;
     let detail = f
+        .api
         .ok("maria", "GET", &format!("/tickets/{id}"), Value::Null)
         .await;
     assert_eq!(detail["status"], "bot");
@@ -294,17 +255,20 @@ async fn callers_are_authenticated_and_kept_to_their_role() {
     let f = flow().await;
     f.customer_writes("wamid.auth1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
-    let r = f.call(None, "GET", "/tickets", Value::Null).await;
+    let r = f.api.call(None, "GET", "/tickets", Value::Null).await;
     assert_eq!(r.status, 401);
     let r = f
+        .api
         .call(Some("key-nobody"), "GET", "/tickets", Value::Null)
         .await;
     assert_eq!(r.status, 401);
     let r = f
+        .api
         .call(Some("key-tom"), "GET", "/analytics?scope=all", Value::Null)
         .await;
     assert_eq!(r.status, 403);
     let r = f
+        .api
         .call(
             Some("key-tom"),
             "PUT",
@@ -314,6 +278,7 @@ async fn callers_are_authenticated_and_kept_to_their_role() {
         .await;
     assert_eq!(r.status, 403);
     let me = f
+        .api
         .ok(
             "tom",
             "PUT",
@@ -322,7 +287,7 @@ async fn callers_are_authenticated_and_kept_to_their_role() {
         )
         .await;
     assert_eq!(me["online"], false);
-    let agents = f.ok("tom", "GET", "/agents", Value::Null).await;
+    let agents = f.api.ok("tom", "GET", "/agents", Value::Null).await;
     let tom = agents["agents"]
         .as_array()
         .unwrap()
@@ -338,18 +303,21 @@ async fn a_stale_version_changes_nothing_in_dynamodb() {
     f.customer_writes("wamid.v1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
     let queue = f
+        .api
         .ok("maria", "GET", "/tickets?status=assigned", Value::Null)
         .await;
     let id = queue["tickets"][0]["id"].as_str().unwrap().to_owned();
     let v = queue["tickets"][0]["version"].as_u64().unwrap();
-    f.ok(
-        "maria",
-        "PATCH",
-        &format!("/tickets/{id}"),
-        json!({"priority": "high", "version": v}),
-    )
-    .await;
+    f.api
+        .ok(
+            "maria",
+            "PATCH",
+            &format!("/tickets/{id}"),
+            json!({"priority": "high", "version": v}),
+        )
+        .await;
     let r = f
+        .api
         .call(
             Some("key-maria"),
             "PATCH",
@@ -359,6 +327,7 @@ async fn a_stale_version_changes_nothing_in_dynamodb() {
         .await;
     assert_eq!(r.status, 409, "{}", r.body);
     let detail = f
+        .api
         .ok("maria", "GET", &format!("/tickets/{id}"), Value::Null)
         .await;
     assert_eq!(detail["priority"], "high");
@@ -373,6 +342,7 @@ async fn a_freed_slot_is_given_back_once_in_dynamodb_however_often_the_request_i
     f.customer_writes("wamid.rel1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
     let queue = f
+        .api
         .ok("maria", "GET", "/tickets?status=assigned", Value::Null)
         .await;
     let id = queue["tickets"][0]["id"].as_str().unwrap().to_owned();
@@ -385,13 +355,7 @@ async fn a_freed_slot_is_given_back_once_in_dynamodb_however_often_the_request_i
     for _ in 0..2 {
         let r = f
             .api
-            .handle(&ApiRequest {
-                method: "POST",
-                path: &path,
-                authorization: Some("Bearer key-maria"),
-                idempotency_key: Some("resolve-key-0001"),
-                ..ApiRequest::default()
-            })
+            .call_keyed("maria", "POST", &path, "resolve-key-0001")
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
     }

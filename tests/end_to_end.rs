@@ -8,10 +8,10 @@
 
 use std::time::{Duration, Instant};
 
-use helpdesk::app::agent_api::auth::digest;
-use helpdesk::app::agent_api::{AgentApi, ApiRequest};
+use helpdesk::app::agent_api::AgentApi;
 use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk::domain::sla::{SlaClocks, Target};
+use helpdesk_tests::api::{CallApi, DEMO_CALLERS, api_keys};
 use helpdesk_tests::stubs::WhatsAppStub;
 use helpdesk_tests::{Stack, post_signed, s};
 use http::StatusCode;
@@ -67,23 +67,13 @@ impl Desk {
             .await
             .unwrap()
         });
-        let keys = [("maria", "supervisor"), ("tom", "agent"), ("alex", "agent")]
-            .iter()
-            .map(|(agent, role)| {
-                format!(
-                    "{agent}:{role}:{}",
-                    hex::encode(digest(&format!("key-{agent}")))
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(",");
         let mut stack = Stack::for_runner(&whatsapp.url).await;
         stack.env = helpdesk_local::shop::with_demo_shop(
             stack
                 .env
                 .clone()
                 .or_default("HELPDESK_API_AUTH", "api_keys")
-                .or_default("HELPDESK_API_KEYS", &keys),
+                .or_default("HELPDESK_API_KEYS", &api_keys(DEMO_CALLERS)),
             &shop,
         );
         // As `--aws --demo-agents` does; the consumers themselves add no agent.
@@ -91,9 +81,7 @@ impl Desk {
         helpdesk_local::consumers::spawn(&stack.env, &stack.aws)
             .await
             .expect("consumers from a valid environment");
-        let api = helpdesk::platform::wiring::agent_api(&stack.env, &stack.aws)
-            .await
-            .expect("agent API from a valid environment");
+        let api = stack.agent_api().await;
         Self {
             stack,
             whatsapp,
@@ -123,30 +111,6 @@ impl Desk {
             self.whatsapp.texts().into_iter().find(|t| t.contains(part))
         })
         .await
-    }
-
-    async fn ok(&self, who: &str, method: &str, target: &str, body: Value) -> Value {
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let auth = format!("Bearer key-{who}");
-        let body = if body.is_null() {
-            Vec::new()
-        } else {
-            body.to_string().into_bytes()
-        };
-        let r = self
-            .api
-            .handle(&ApiRequest {
-                method,
-                path,
-                query: Some(query),
-                authorization: Some(&auth),
-                idempotency_key: None,
-                claims: None,
-                body: &body,
-            })
-            .await;
-        assert_eq!(r.status, 200, "{method} {target}: {}", r.body);
-        r.body
     }
 
     async fn ticket(
@@ -179,6 +143,7 @@ async fn a_customer_goes_from_the_bot_to_an_agent_and_an_unanswered_ticket_breac
 
     // The agent sees it in their own list and reads the conversation through the agent API.
     let mine = desk
+        .api
         .ok(&agent, "GET", "/tickets?assignee=me", Value::Null)
         .await;
     let id = mine["tickets"][0]["id"]
@@ -186,6 +151,7 @@ async fn a_customer_goes_from_the_bot_to_an_agent_and_an_unanswered_ticket_breac
         .unwrap_or_else(|| panic!("on {}: no ticket for {agent}: {mine}", backend()))
         .to_owned();
     let detail = desk
+        .api
         .ok(&agent, "GET", &format!("/tickets/{id}"), Value::Null)
         .await;
     assert!(detail.to_string().contains("100234"), "{detail}");
@@ -217,15 +183,17 @@ async fn a_customer_goes_from_the_bot_to_an_agent_and_an_unanswered_ticket_breac
 
     // The supervisor answers (escalation may have moved it to the managers) and resolves; the
     // customer gets both on WhatsApp.
-    desk.ok(
-        "maria",
-        "POST",
-        &format!("/tickets/{id}/reply"),
-        json!({"text": "Hallo Anna, ich helfe Ihnen gern."}),
-    )
-    .await;
+    desk.api
+        .ok(
+            "maria",
+            "POST",
+            &format!("/tickets/{id}/reply"),
+            json!({"text": "Hallo Anna, ich helfe Ihnen gern."}),
+        )
+        .await;
     desk.customer_reads("ich helfe Ihnen gern").await;
     let resolved = desk
+        .api
         .ok(
             "maria",
             "POST",

@@ -3,8 +3,7 @@
 //! in S3 (moto) with server-side encryption and links it on the message; the agent API hands
 //! out a presigned link. Files of a type not allowed are refused and recorded, not retried.
 
-use helpdesk::app::agent_api::ApiRequest;
-use helpdesk::app::agent_api::auth::digest;
+use helpdesk_tests::api::{CallApi, api_keys};
 use helpdesk_tests::stubs::WhatsAppStub;
 use helpdesk_tests::{Stack, s};
 use jiff::Timestamp;
@@ -40,7 +39,7 @@ async fn setup() -> (Stack, WhatsAppStub) {
 
 async fn stack_with(whatsapp: &WhatsAppStub, extra: &[(&str, &str)]) -> Stack {
     helpdesk::platform::telemetry::init();
-    let keys = format!("maria:supervisor:{}", hex::encode(digest("key-maria")));
+    let keys = api_keys(&[("maria", "supervisor")]);
     let mut env = vec![
         ("WHATSAPP_ACCESS_TOKEN", "t"),
         ("WHATSAPP_API_BASE_URL", whatsapp.url.as_str()),
@@ -160,18 +159,15 @@ async fn a_customers_photo_is_kept_encrypted_in_s3_and_linked_for_agents() {
 
     // The agent API links the file (a presigned GET on the bucket).
     stack.seed_demo_agents().await;
-    let api = helpdesk::platform::wiring::agent_api(&stack.env, &stack.aws)
-        .await
-        .unwrap();
+    let api = stack.agent_api().await;
     let ticket = s(&stack.items("ticket").await[0], "ticket_id").to_owned();
-    let path = format!("/tickets/{ticket}");
     let r = api
-        .handle(&ApiRequest {
-            method: "GET",
-            path: &path,
-            authorization: Some("Bearer key-maria"),
-            ..ApiRequest::default()
-        })
+        .call(
+            Some("key-maria"),
+            "GET",
+            &format!("/tickets/{ticket}"),
+            serde_json::Value::Null,
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let url = r.body["messages"][0]["media"]["url"].as_str().unwrap();

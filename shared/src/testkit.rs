@@ -1,6 +1,8 @@
 //! The in-memory helpdesk for unit tests: intake, bot, agent desk over memory adapters on a
 //! manual clock, with demo agents.
 
+pub mod api;
+
 use std::sync::Arc;
 
 use jiff::Timestamp;

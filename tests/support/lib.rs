@@ -3,6 +3,7 @@
 //! handler built by the production wiring, stand-ins for outside HTTP APIs, and helpers to look
 //! at what landed in AWS.
 
+pub mod api;
 pub mod stubs;
 
 use std::collections::HashMap;

@@ -19,14 +19,14 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tracing::{error, warn};
 
-use super::{AgentApi, ApiError, ApiResponse, Caller, Query, Role, parse_body};
+use super::router::{Call, ErrorExtra, Query};
+use super::{AgentApi, ApiError, ApiResponse, Role};
 use crate::app::admin::{self, AdminError, ConfigAdmin};
 use crate::domain::bot::{BotConfig, BotState, Priority};
 use crate::domain::config_doc::{ConfigKind, ConfigVersion, DiffLine, LineDiff, VersionSummary};
 use crate::domain::sla::SlaConfig;
-use crate::ports::config_docs::ConfigDocsError;
+use crate::ports::config_docs::{ConfigAuditEntry, ConfigDocsError};
 use crate::ports::orders::{MemoryOrders, OrderLookup};
 
 /// Versions one history request lists.
@@ -62,6 +62,14 @@ impl From<AdminError> for ApiError {
     }
 }
 
+/// Fields for the top level of a refusal.
+fn detail(v: Value) -> Option<ErrorExtra> {
+    match v {
+        Value::Object(map) => Some(ErrorExtra::Detail(map)),
+        _ => None,
+    }
+}
+
 fn diff_json(diff: &LineDiff) -> Value {
     Value::Array(
         diff.lines
@@ -82,32 +90,25 @@ impl From<ConfigDocsError> for ApiError {
                 let (field, line, problem) = admin::invalid_parts(invalid);
                 let mut err = ApiError::new(422, "invalid", e.to_string());
                 err.fields.insert(field.clone(), problem.clone());
-                err.extra = Some((
-                    "",
-                    json!({"field": field, "line": line, "problem": problem}),
-                ));
+                err.extra = detail(json!({"field": field, "line": line, "problem": problem}));
                 err
             }
             ConfigDocsError::Conflict(ref c) => {
                 let mut err = ApiError::new(409, "conflict", e.to_string());
-                err.extra = Some((
-                    "",
-                    json!({
-                        "current_version": c.current.latest,
-                        "published_version": c.current.published,
-                        "since": c.since,
-                        "diff": c.diff.as_ref().map(diff_json).unwrap_or(json!([])),
-                    }),
-                ));
+                err.extra = detail(json!({
+                    "current_version": c.current.latest,
+                    "published_version": c.current.published,
+                    "since": c.since,
+                    "diff": c.diff.as_ref().map(diff_json).unwrap_or(json!([])),
+                }));
                 err
             }
             ConfigDocsError::NotFound { .. } => ApiError::not_found(e.to_string()),
             ConfigDocsError::Older { published, .. } => {
                 let mut err = ApiError::new(409, "conflict", e.to_string());
-                err.extra = Some((
-                    "",
+                err.extra = detail(
                     json!({"current_version": published, "published_version": published, "diff": []}),
-                ));
+                );
                 err
             }
             ConfigDocsError::Store(s) => s.into(),
@@ -200,198 +201,201 @@ impl AgentApi {
         })
     }
 
-    /// The admin routes; `None`: not one of them.
-    pub(super) async fn config_route(
+    /// `GET /config/{kind}`: the published version and the draft (text and JSON).
+    pub(super) async fn config_get(
         &self,
-        caller: &Caller,
-        method: &str,
-        segments: &[&str],
-        query: &Query,
-        body: &[u8],
-    ) -> Option<Result<ApiResponse, ApiError>> {
-        let ["config", rest @ ..] = segments else {
-            return None;
-        };
-        Some(
-            self.config_dispatch(caller, method, rest, query, body)
-                .await,
-        )
-    }
-
-    async fn config_dispatch(
-        &self,
-        caller: &Caller,
-        method: &str,
-        rest: &[&str],
-        q: &Query,
-        body: &[u8],
+        call: &Call<'_, '_>,
+        kind: &str,
     ) -> Result<ApiResponse, ApiError> {
-        let api = self.config_api()?;
-        let admin = &api.admin;
-        match (method, rest) {
-            ("GET", ["audit"]) => self.config_audit(caller, q).await,
-            ("POST", ["bot", "try"]) => self.try_bot(caller, api, body).await,
-            ("POST", ["sla", "preview"]) => self.sla_preview(caller, admin, body).await,
-            ("GET", [kind]) => {
-                let kind = kind_of(kind)?;
-                let docs = admin.docs();
-                let published = docs.published(kind).await.map_err(ApiError::from)?;
-                let draft = docs.draft(kind).await.map_err(ApiError::from)?;
-                if published.is_none() && draft.is_none() {
-                    return Err(ApiError::not_found(format!("{kind} has no document yet")));
-                }
-                Ok(ApiResponse::ok(json!({
-                    "kind": kind,
-                    "published": published.as_ref().map(version_json),
-                    "draft": draft.as_ref().map(version_json),
-                    "may_change": admin::may_change(caller.role, kind),
-                })))
-            }
-            ("GET", [kind, "versions"]) => {
-                let kind = kind_of(kind)?;
-                let docs = admin.docs();
-                let Some(head) = docs.head(kind).await.map_err(ApiError::from)? else {
-                    return Ok(ApiResponse::ok(json!({ "versions": [] })));
-                };
-                let versions: Vec<Value> = docs
-                    .history(kind, MAX_HISTORY)
-                    .await
-                    .map_err(ApiError::from)?
-                    .iter()
-                    .map(|v| {
-                        let s = VersionSummary::of(v, &head);
-                        json!({
-                            "version": s.version,
-                            "state": s.state,
-                            "author": s.author,
-                            "at": s.at.to_string(),
-                            "note": s.note,
-                            "based_on": s.based_on,
-                            "origin": s.origin,
-                        })
-                    })
-                    .collect();
-                Ok(ApiResponse::ok(json!({
-                    "versions": versions,
-                    "published_version": head.published,
-                    "latest_version": head.latest,
-                })))
-            }
-            ("GET", [kind, "versions", v]) => {
-                let kind = kind_of(kind)?;
-                let v = version_of("version", v)?;
-                Ok(ApiResponse::ok(version_json(
-                    &admin.version(kind, v).await?,
-                )))
-            }
-            ("GET", [kind, "diff"]) => {
-                let kind = kind_of(kind)?;
-                q.only(&["from", "to"])?;
-                let from = version_of(
-                    "from",
-                    q.get("from")
-                        .ok_or_else(|| ApiError::field("from", "is required"))?,
-                )?;
-                let to = version_of(
-                    "to",
-                    q.get("to")
-                        .ok_or_else(|| ApiError::field("to", "is required"))?,
-                )?;
-                let diff = admin.diff(kind, from, to).await?;
-                let (added, removed) = diff.counts();
-                Ok(ApiResponse::ok(json!({
-                    "from": from,
-                    "to": to,
-                    "added": added,
-                    "removed": removed,
-                    "diff": diff_json(&diff),
-                    "unified": diff.to_string(),
-                })))
-            }
-            ("GET", [kind, "export"]) => {
-                let kind = kind_of(kind)?;
-                let v = match q.get("version") {
-                    Some(v) => admin.version(kind, version_of("version", v)?).await?,
-                    None => admin
-                        .docs()
-                        .published(kind)
-                        .await
-                        .map_err(ApiError::from)?
-                        .ok_or_else(|| {
-                            ApiError::not_found(format!("{kind} has no published version"))
-                        })?,
-                };
-                Ok(ApiResponse::text(v.body))
-            }
-            ("PUT", [kind, "draft"]) => {
-                let kind = kind_of(kind)?;
-                let b: DraftBody = parse_body(body)?;
-                let text = match (b.toml, b.json) {
-                    (Some(t), None) => t,
-                    (None, Some(j)) => admin::json_to_toml(&j)?,
-                    _ => return Err(ApiError::field("toml", "send either toml or json")),
-                };
-                let saved = admin
-                    .save_draft(
-                        caller.role,
-                        &caller.agent,
-                        kind,
-                        b.base_version,
-                        &text,
-                        &b.note,
-                    )
-                    .await?;
-                Ok(ApiResponse::ok(json!({
-                    "version": saved.version,
-                    "state": "draft",
-                })))
-            }
-            ("POST", [kind, "publish"]) => {
-                let kind = kind_of(kind)?;
-                let b: PublishBody = parse_body(body)?;
-                let published = admin
-                    .publish(
-                        caller.role,
-                        &caller.agent,
-                        kind,
-                        b.version,
-                        b.published_version,
-                    )
-                    .await?;
-                Ok(ApiResponse::ok(json!({ "published_version": published })))
-            }
-            ("POST", [kind, "rollback"]) => {
-                let kind = kind_of(kind)?;
-                let b: RollbackBody = parse_body(body)?;
-                let v = admin
-                    .rollback(caller.role, &caller.agent, kind, b.version)
-                    .await?;
-                Ok(ApiResponse::ok(json!({
-                    "version": v.version,
-                    "published_version": v.version,
-                })))
-            }
-            (_, [kind, ..]) if ConfigKind::parse(kind).is_some() || *kind == "audit" => {
-                Err(ApiError::new(
-                    405,
-                    "method_not_allowed",
-                    format!("{method} is not supported here"),
-                ))
-            }
-            _ => Err(ApiError::not_found("no such configuration route")),
+        let kind = kind_of(kind)?;
+        let docs = self.config_api()?.admin.docs();
+        let published = docs.published(kind).await?;
+        let draft = docs.draft(kind).await?;
+        if published.is_none() && draft.is_none() {
+            return Err(ApiError::not_found(format!("{kind} has no document yet")));
         }
+        ApiResponse::ok(json!({
+            "kind": kind,
+            "published": published.as_ref().map(version_json),
+            "draft": draft.as_ref().map(version_json),
+            "may_change": admin::may_change(call.caller.role, kind),
+        }))
     }
 
-    async fn try_bot(
+    /// `GET /config/{kind}/versions`: newest first.
+    pub(super) async fn config_versions(
         &self,
-        caller: &Caller,
-        api: &ConfigApi,
-        body: &[u8],
+        _call: &Call<'_, '_>,
+        kind: &str,
     ) -> Result<ApiResponse, ApiError> {
-        if !caller.role.sees_everything() {
+        let kind = kind_of(kind)?;
+        let docs = self.config_api()?.admin.docs();
+        let Some(head) = docs.head(kind).await? else {
+            return ApiResponse::ok(json!({ "versions": [] }));
+        };
+        let versions: Vec<Value> = docs
+            .history(kind, MAX_HISTORY)
+            .await?
+            .iter()
+            .map(|v| {
+                let s = VersionSummary::of(v, &head);
+                json!({
+                    "version": s.version,
+                    "state": s.state,
+                    "author": s.author,
+                    "at": s.at.to_string(),
+                    "note": s.note,
+                    "based_on": s.based_on,
+                    "origin": s.origin,
+                })
+            })
+            .collect();
+        ApiResponse::ok(json!({
+            "versions": versions,
+            "published_version": head.published,
+            "latest_version": head.latest,
+        }))
+    }
+
+    /// `GET /config/{kind}/versions/{v}`.
+    pub(super) async fn config_version(
+        &self,
+        _call: &Call<'_, '_>,
+        kind: &str,
+        v: &str,
+    ) -> Result<ApiResponse, ApiError> {
+        let kind = kind_of(kind)?;
+        let v = version_of("version", v)?;
+        ApiResponse::ok(version_json(
+            &self.config_api()?.admin.version(kind, v).await?,
+        ))
+    }
+
+    /// `GET /config/{kind}/diff?from=&to=`.
+    pub(super) async fn config_diff(
+        &self,
+        call: &Call<'_, '_>,
+        kind: &str,
+    ) -> Result<ApiResponse, ApiError> {
+        let kind = kind_of(kind)?;
+        let q = &call.query;
+        q.only(&["from", "to"])?;
+        let number = |field: &str| {
+            version_of(
+                field,
+                q.get(field)
+                    .ok_or_else(|| ApiError::field(field, "is required"))?,
+            )
+        };
+        let (from, to) = (number("from")?, number("to")?);
+        let diff = self.config_api()?.admin.diff(kind, from, to).await?;
+        let (added, removed) = diff.counts();
+        ApiResponse::ok(json!({
+            "from": from,
+            "to": to,
+            "added": added,
+            "removed": removed,
+            "diff": diff_json(&diff),
+            "unified": diff.to_string(),
+        }))
+    }
+
+    /// `GET /config/{kind}/export?version=`: the TOML text (default: the published version).
+    pub(super) async fn config_export(
+        &self,
+        call: &Call<'_, '_>,
+        kind: &str,
+    ) -> Result<ApiResponse, ApiError> {
+        let kind = kind_of(kind)?;
+        call.query.only(&["version"])?;
+        let admin = &self.config_api()?.admin;
+        let v =
+            match call.query.get("version") {
+                Some(v) => admin.version(kind, version_of("version", v)?).await?,
+                None => admin.docs().published(kind).await?.ok_or_else(|| {
+                    ApiError::not_found(format!("{kind} has no published version"))
+                })?,
+            };
+        ApiResponse::text(v.body)
+    }
+
+    /// `PUT /config/{kind}/draft` `{base_version, toml | json, note?}`.
+    pub(super) async fn config_save_draft(
+        &self,
+        call: &Call<'_, '_>,
+        kind: &str,
+    ) -> Result<ApiResponse, ApiError> {
+        let kind = kind_of(kind)?;
+        let b: DraftBody = call.body()?;
+        let text = match (b.toml, b.json) {
+            (Some(t), None) => t,
+            (None, Some(j)) => admin::json_to_toml(&j)?,
+            _ => return Err(ApiError::field("toml", "send either toml or json")),
+        };
+        let saved = self
+            .config_api()?
+            .admin
+            .save_draft(
+                call.caller.role,
+                &call.caller.agent,
+                kind,
+                b.base_version,
+                &text,
+                &b.note,
+            )
+            .await?;
+        ApiResponse::ok(json!({ "version": saved.version, "state": "draft" }))
+    }
+
+    /// `POST /config/{kind}/publish` `{version, published_version?}`.
+    pub(super) async fn config_publish(
+        &self,
+        call: &Call<'_, '_>,
+        kind: &str,
+    ) -> Result<ApiResponse, ApiError> {
+        let kind = kind_of(kind)?;
+        let b: PublishBody = call.body()?;
+        let published = self
+            .config_api()?
+            .admin
+            .publish(
+                call.caller.role,
+                &call.caller.agent,
+                kind,
+                b.version,
+                b.published_version,
+            )
+            .await?;
+        ApiResponse::ok(json!({ "published_version": published }))
+    }
+
+    /// `POST /config/{kind}/rollback` `{version}`.
+    pub(super) async fn config_rollback(
+        &self,
+        call: &Call<'_, '_>,
+        kind: &str,
+    ) -> Result<ApiResponse, ApiError> {
+        let kind = kind_of(kind)?;
+        let b: RollbackBody = call.body()?;
+        let v = self
+            .config_api()?
+            .admin
+            .rollback(call.caller.role, &call.caller.agent, kind, b.version)
+            .await?;
+        ApiResponse::ok(json!({ "version": v.version, "published_version": v.version }))
+    }
+
+    /// `POST /config/bot/try` `{version?, text, state?}`: the real engine on that version
+    /// (default: the newest, i.e. the draft if there is one).
+    pub(super) async fn config_try_bot(
+        &self,
+        call: &Call<'_, '_>,
+    ) -> Result<ApiResponse, ApiError> {
+        if !call.caller.role.sees_everything() {
             return Err(ApiError::forbidden("supervisors and admins try the bot"));
         }
-        let b: TryBody = parse_body(body)?;
+        let api = self.config_api()?;
+        let b: TryBody = call.body()?;
         let text = b.text.trim();
         if text.is_empty() || text.chars().count() > MAX_TRY_CHARS {
             return Err(ApiError::field(
@@ -411,21 +415,21 @@ impl AgentApi {
         )
         .await;
         reply["version"] = json!(v.version);
-        Ok(ApiResponse::ok(reply))
+        ApiResponse::ok(reply)
     }
 
-    async fn sla_preview(
+    /// `POST /config/sla/preview` `{version?, priority?, category?, opened_at}`.
+    pub(super) async fn config_sla_preview(
         &self,
-        caller: &Caller,
-        admin: &ConfigAdmin,
-        body: &[u8],
+        call: &Call<'_, '_>,
     ) -> Result<ApiResponse, ApiError> {
-        if !caller.role.sees_everything() {
+        if !call.caller.role.sees_everything() {
             return Err(ApiError::forbidden(
                 "supervisors and admins preview SLA policies",
             ));
         }
-        let b: PreviewBody = parse_body(body)?;
+        let admin = &self.config_api()?.admin;
+        let b: PreviewBody = call.body()?;
         let priority = b
             .priority
             .as_deref()
@@ -446,32 +450,33 @@ impl AgentApi {
             .map_err(|e| ApiError::from(ConfigDocsError::Invalid(e)))?;
         let mut preview = admin::sla_preview(&sla, priority, b.category.as_deref(), opened_at)?;
         preview["version"] = json!(v.version);
-        Ok(ApiResponse::ok(preview))
+        ApiResponse::ok(preview)
     }
 
-    /// Who changed which configuration, when, per UTC day.
-    async fn config_audit(&self, caller: &Caller, q: &Query) -> Result<ApiResponse, ApiError> {
-        if caller.role != Role::Admin {
+    /// `GET /config/audit?from=&to=` (admins): who changed which configuration, when.
+    pub(super) async fn config_audit(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
+        if call.caller.role != Role::Admin {
             return Err(ApiError::forbidden("admins read the configuration audit"));
         }
-        q.only(&["from", "to"])?;
-        let days = self.audit_days(q, MAX_AUDIT_DAYS)?;
-        let docs = self.config_api()?.admin.docs().clone();
+        call.query.only(&["from", "to"])?;
+        let days = self.audit_days(&call.query, MAX_AUDIT_DAYS)?;
+        let entries = self.config_audit_entries(&days).await?;
+        ApiResponse::ok(json!({ "entries": entries }))
+    }
+
+    /// The configuration changes of `days` (none where the admin area is not set up).
+    pub(super) async fn config_audit_entries(
+        &self,
+        days: &[String],
+    ) -> Result<Vec<ConfigAuditEntry>, ApiError> {
+        let Some(api) = self.config.as_deref() else {
+            return Ok(Vec::new());
+        };
         let mut entries = Vec::new();
-        for day in &days {
-            match docs.audit(day).await {
-                Ok(e) => entries.extend(e),
-                Err(e) => {
-                    if e.is_retryable() {
-                        warn!(error = %e, "configuration audit: store busy");
-                    } else {
-                        error!(error = %e, "configuration audit failed");
-                    }
-                    return Err(e.into());
-                }
-            }
+        for day in days {
+            entries.extend(api.admin.docs().audit(day).await?);
         }
-        Ok(ApiResponse::ok(json!({ "entries": entries })))
+        Ok(entries)
     }
 
     /// The UTC days `from`..=`to` (default today), at most `max`.

@@ -4,82 +4,11 @@ use jiff::SignedDuration;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::domain::ids::TicketId;
+use crate::domain::ticket::TicketStatus;
 use crate::ports::store::TicketStore as _;
-use crate::testkit::{World, world};
-
-const HANDOFF: &str = "Ich möchte mit einem Mitarbeiter sprechen";
-
-struct Api {
-    w: World,
-    api: AgentApi,
-}
-
-async fn api() -> Api {
-    let w = world().await;
-    let mut ben = crate::testkit::agent("ben", 2);
-    ben.teams = vec!["billing".into()];
-    w.store.add_agent(&ben).await.unwrap();
-    let auth = Authenticator::plain_keys([
-        ("key-maria", caller("maria", Role::Supervisor)),
-        ("key-tom", caller("tom", Role::Agent)),
-        ("key-lea", caller("lea", Role::Agent)),
-        ("key-ben", caller("ben", Role::Agent)),
-        ("key-root", caller("root", Role::Admin)),
-    ]);
-    let api = AgentApi::new(
-        w.desk.clone(),
-        auth,
-        Arc::new(TemplateCatalog::default_catalog()),
-        vec!["support".into(), "billing".into()],
-        w.clock.clone(),
-    );
-    Api { w, api }
-}
-
-fn caller(agent: &str, role: Role) -> Caller {
-    Caller {
-        agent: agent.into(),
-        role,
-    }
-}
-
-impl Api {
-    async fn call(&self, who: &str, method: &str, target: &str, body: Value) -> ApiResponse {
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let body = if body.is_null() {
-            Vec::new()
-        } else {
-            body.to_string().into_bytes()
-        };
-        let auth = format!("Bearer key-{who}");
-        self.api
-            .handle(&ApiRequest {
-                method,
-                path,
-                query: Some(query),
-                authorization: Some(&auth),
-                idempotency_key: None,
-                claims: None,
-                body: &body,
-            })
-            .await
-    }
-
-    async fn ok(&self, who: &str, method: &str, target: &str, body: Value) -> Value {
-        let r = self.call(who, method, target, body).await;
-        assert_eq!(r.status, 200, "{method} {target}: {}", r.body);
-        r.body
-    }
-
-    /// A handed-over ticket in the support queue.
-    async fn queued(&self, wa_id: &str, wamid: &str) -> String {
-        let id = self.w.customer_as(wa_id, wamid, HANDOFF).await;
-        let mut t = self.w.store.ticket(id).await.unwrap().unwrap();
-        t.team = Some("support".into());
-        crate::testkit::save(&self.w.store, t, self.w.clock.now()).await;
-        id.to_string()
-    }
-}
+use crate::testkit::api::{Api, HANDOFF, api, caller};
+use crate::testkit::world;
 
 #[tokio::test]
 async fn every_request_needs_a_known_key() {
@@ -712,22 +641,6 @@ async fn consent_export_and_erasure_follow_the_roles_and_leave_nothing() {
     assert!(export["profile"].is_null() && export["consent"].is_null());
 }
 
-/// What the activity log of ticket `id` says, as the API shows it: `kind` or `kind:text`.
-async fn activity(a: &Api, id: &str) -> Vec<String> {
-    let t = a
-        .ok("maria", "GET", &format!("/tickets/{id}"), Value::Null)
-        .await;
-    t["activity"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| match e["text"].as_str() {
-            Some(text) if e["kind"] != "note" => format!("{}:{text}", e["kind"].as_str().unwrap()),
-            _ => e["kind"].as_str().unwrap().to_owned(),
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn a_conversation_with_the_bot_is_read_only_outside_the_team_that_owns_the_channel() {
     let a = api().await;
@@ -865,7 +778,7 @@ async fn taking_over_a_colleagues_ticket_stays_in_the_team_and_tells_the_colleag
         told[0].summary
     );
     assert_eq!(
-        activity(&a, &id).await,
+        a.activity(&id).await,
         ["assigned:lea", "taken_over:lea", "assigned:tom"]
     );
     // Lea, no longer its owner, may not answer on it.
@@ -895,7 +808,7 @@ async fn taking_over_a_colleagues_ticket_stays_in_the_team_and_tells_the_colleag
         "{last:?}"
     );
     assert_eq!(
-        activity(&a, &id).await[3..],
+        a.activity(&id).await[3..],
         ["taken_over:tom", "assigned:lea"]
     );
 }
@@ -935,29 +848,6 @@ async fn a_ticket_taken_from_the_bot_by_one_agent_is_taken_over_only_within_the_
             .iter()
             .any(|n| n.agent.as_deref() == Some("lea") && n.kind == "ticket_taken_over")
     );
-}
-
-impl Api {
-    async fn call_keyed(
-        &self,
-        who: &str,
-        method: &str,
-        path: &str,
-        body: &str,
-        key: &str,
-    ) -> ApiResponse {
-        let auth = format!("Bearer key-{who}");
-        self.api
-            .handle(&ApiRequest {
-                method,
-                path,
-                authorization: Some(&auth),
-                idempotency_key: Some(key),
-                body: body.as_bytes(),
-                ..ApiRequest::default()
-            })
-            .await
-    }
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::app::agent_api::{ApiRequest, Authenticator};
+use crate::app::agent_api::{ApiRequest, Authenticator, Caller};
 use crate::domain::templates::TemplateCatalog;
 use crate::ports::clock::{Clock, ManualClock};
 use crate::ports::config_docs::{ConfigDocs as _, MemoryConfigDocs, seed_missing, shipped_bodies};
@@ -495,6 +495,11 @@ async fn a_rollback_publishes_the_old_text_as_a_new_version_and_the_audit_shows_
     assert_eq!(export.body_text(), routing);
 
     let audit = a.ok("root", "GET", "/config/audit", Value::Null).await;
+    let general = a.ok("root", "GET", "/audit", Value::Null).await;
+    assert_eq!(
+        general["config"], audit["entries"],
+        "GET /audit shows them too"
+    );
     let actions: Vec<(String, String, u64)> = audit["entries"]
         .as_array()
         .unwrap()

@@ -1,0 +1,463 @@
+//! Tickets: the listing, the detail, and what agents do to a ticket (reply, template, note,
+//! assign, update, pending, resolve, reopen), with who may see and who may change which ticket.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::desk::AgentAction;
+use super::desk::AgentError;
+use super::router::{ApiError, ApiResponse, Call, ErrorExtra};
+use super::views::TicketSummary;
+use super::{AgentApi, Caller};
+use crate::domain::bot::Priority;
+use crate::domain::ids::TicketId;
+use crate::domain::ticket::{SlaState, Ticket, TicketStatus};
+use crate::ports::store::{StoreError, TicketIndex};
+
+const DEFAULT_LIMIT: u32 = 25;
+const MAX_LIMIT: u32 = 100;
+/// Store queries one listing request may make before it returns what it has (and a cursor).
+const MAX_QUERIES: usize = 40;
+
+/// `GET /tickets`.
+#[derive(Debug, Serialize)]
+pub struct TicketList {
+    pub tickets: Vec<TicketSummary>,
+    /// Where the next page starts; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl AgentApi {
+    pub(super) fn may_see(caller: &Caller, teams: &[String], ticket: &Ticket) -> bool {
+        caller.role.sees_everything()
+            || ticket.assignee.as_deref() == Some(caller.agent.as_str())
+            || ticket.team.as_ref().is_none_or(|t| teams.contains(t))
+            // An agent the ticket moved away from (an escalation, a reassignment) keeps
+            // following it; acting is `may_act`'s to allow.
+            || ticket.watchers.contains(&caller.agent)
+    }
+
+    /// The team a ticket without one belongs to: the team that owns the WhatsApp channel, i.e.
+    /// routing's default team (the first of `teams`), which takes whatever the rules do not
+    /// send elsewhere. Tickets still with the bot, or resolved by it, have no team yet.
+    fn owning_team<'t>(&'t self, ticket: &'t Ticket) -> Option<&'t str> {
+        ticket
+            .team
+            .as_deref()
+            .or(self.teams.first().map(String::as_str))
+    }
+
+    /// Whether `caller` may change `ticket` (reading is [`may_see`](Self::may_see)): supervisors
+    /// any ticket; agents their own tickets and those of their teams, where a ticket without a
+    /// team (with the bot, resolved by the bot) is the channel team's. Everyone else reads only.
+    fn may_act(&self, caller: &Caller, teams: &[String], ticket: &Ticket) -> Result<(), ApiError> {
+        if caller.role.sees_everything()
+            || ticket.assignee.as_deref() == Some(caller.agent.as_str())
+        {
+            return Ok(());
+        }
+        match self.owning_team(ticket) {
+            Some(team) if teams.iter().any(|t| t == team) => Ok(()),
+            owner => Err(ApiError::new(
+                403,
+                "read_only",
+                match (&ticket.team, owner) {
+                    (None, Some(owner)) => format!(
+                        "ticket {} has no team yet: agents of team {owner} (which owns the channel) or a supervisor act on it; you may read it",
+                        ticket.id
+                    ),
+                    _ => format!(
+                        "ticket {} belongs to team {}: you may read it, its team or a supervisor act on it",
+                        ticket.id,
+                        owner.unwrap_or("-")
+                    ),
+                },
+            )),
+        }
+    }
+
+    pub(super) async fn visible_ticket(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Ticket, ApiError> {
+        let id = TicketId::parse(id).map_err(|_| ApiError::not_found(format!("no ticket {id}")))?;
+        let ticket = self
+            .desk
+            .store()
+            .ticket(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no ticket {id}")))?;
+        let teams = self.teams_of(caller).await?;
+        if !Self::may_see(caller, &teams, &ticket) {
+            // Not 404: the caller may know the id from a notification; tell them it is not theirs.
+            return Err(ApiError::forbidden(format!(
+                "ticket {id} belongs to team {} and is not assigned to you",
+                ticket.team.as_deref().unwrap_or("-")
+            )));
+        }
+        Ok(ticket)
+    }
+
+    /// `GET /tickets`: the queues and tickets the caller may see, oldest first, a page at a time.
+    pub(super) async fn list(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
+        let (caller, q) = (&call.caller, &call.query);
+        q.only(&[
+            "status", "team", "assignee", "priority", "sla", "limit", "cursor",
+        ])?;
+        let statuses = match q.get("status") {
+            None => vec![
+                TicketStatus::Queued,
+                TicketStatus::Assigned,
+                TicketStatus::PendingCustomer,
+            ],
+            Some(list) => list
+                .split(',')
+                .map(|s| {
+                    TicketStatus::parse(s.trim()).ok_or_else(|| {
+                        ApiError::field(
+                            "status",
+                            format!("'{s}' is not one of bot, queued, assigned, pending_customer, resolved, closed"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let priority = q
+            .get("priority")
+            .map(|p| {
+                Priority::parse(p).ok_or_else(|| {
+                    ApiError::field("priority", "must be low, normal, high or urgent")
+                })
+            })
+            .transpose()?;
+        let sla = q
+            .get("sla")
+            .map(|s| {
+                SlaState::parse(s).ok_or_else(|| {
+                    ApiError::field("sla", "must be none, ok, at_risk, breached or was_breached")
+                })
+            })
+            .transpose()?;
+        let limit = match q.get("limit") {
+            None => DEFAULT_LIMIT,
+            Some(l) => l
+                .parse::<u32>()
+                .ok()
+                .filter(|l| (1..=MAX_LIMIT).contains(l))
+                .ok_or_else(|| ApiError::field("limit", format!("must be 1-{MAX_LIMIT}")))?,
+        };
+        // One read of the roster serves the caller's teams and every team agents work in.
+        let roster = self.desk.store().agents().await?;
+        let my_teams: Vec<String> = roster
+            .iter()
+            .find(|a| a.id == caller.agent)
+            .map(|a| a.teams.clone())
+            .unwrap_or_default();
+        let assignee = q.get("assignee").map(|a| {
+            if a == "me" {
+                caller.agent.clone()
+            } else {
+                a.to_owned()
+            }
+        });
+        let team = q.get("team").map(str::to_owned);
+        if !caller.role.sees_everything() {
+            if let Some(a) = &assignee
+                && *a != caller.agent
+            {
+                return Err(ApiError::forbidden("agents list only their own tickets"));
+            }
+            if let Some(t) = &team
+                && !my_teams.contains(t)
+            {
+                return Err(ApiError::forbidden(format!("you are not in team {t}")));
+            }
+        }
+        let partitions: Vec<TicketIndex> = match &assignee {
+            Some(a) => vec![TicketIndex::Assignee(a.clone())],
+            None => {
+                let teams: Vec<Option<String>> = match &team {
+                    Some(t) => vec![Some(t.clone())],
+                    None if caller.role.sees_everything() => {
+                        let mut all: Vec<String> = self.teams.clone();
+                        for agent in &roster {
+                            all.extend(agent.teams.iter().cloned());
+                        }
+                        // Escalations move tickets to these even when nobody works there yet.
+                        all.extend(
+                            self.desk
+                                .sla()
+                                .map(|c| c.escalation_teams())
+                                .unwrap_or_default(),
+                        );
+                        all.sort();
+                        all.dedup();
+                        all.into_iter().map(Some).chain([None]).collect()
+                    }
+                    None => my_teams.iter().cloned().map(Some).chain([None]).collect(),
+                };
+                statuses
+                    .iter()
+                    .flat_map(|s| {
+                        teams.iter().map(|t| TicketIndex::Queue {
+                            status: *s,
+                            team: t.clone(),
+                        })
+                    })
+                    .collect()
+            }
+        };
+        let (mut part, mut after) = match q.get("cursor") {
+            None => (0, None),
+            Some(c) => Cursor::decode(c, partitions.len())?,
+        };
+        let mut tickets = Vec::new();
+        let mut queries = 0;
+        while part < partitions.len() && tickets.len() < limit as usize && queries < MAX_QUERIES {
+            queries += 1;
+            let want = limit - u32::try_from(tickets.len()).unwrap_or(0);
+            let page = self
+                .desk
+                .store()
+                .list_tickets(&partitions[part], want, after.as_deref())
+                .await
+                .map_err(|e| match e {
+                    StoreError::Rejected(_) => ApiError::field("cursor", "is not valid"),
+                    other => other.into(),
+                })?;
+            tickets.extend(page.tickets.into_iter().filter(|t| {
+                statuses.contains(&t.status)
+                    && team
+                        .as_ref()
+                        .is_none_or(|team| t.team.as_ref() == Some(team))
+                    && priority.is_none_or(|p| t.priority == Some(p))
+                    && sla.is_none_or(|s| t.sla_state() == s)
+                    && Self::may_see(caller, &my_teams, t)
+            }));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => {
+                    part += 1;
+                    after = None;
+                }
+            }
+        }
+        let next = (part < partitions.len()).then(|| Cursor::encode(part, after.as_deref()));
+        let now = self.clock.now();
+        ApiResponse::ok(TicketList {
+            tickets: tickets.iter().map(|t| self.summary(t, now)).collect(),
+            next_cursor: next,
+        })
+    }
+
+    /// `GET /tickets/{id}`: the ticket with its messages, activity and SLA clocks.
+    pub(super) async fn detail(
+        &self,
+        call: &Call<'_, '_>,
+        id: &str,
+    ) -> Result<ApiResponse, ApiError> {
+        let ticket = self.visible_ticket(&call.caller, id).await?;
+        ApiResponse::ok(self.ticket_detail(ticket).await?)
+    }
+
+    /// `POST /tickets/{id}/{action}` and `PATCH /tickets/{id}` (`update`): one change to a
+    /// ticket, once per `Idempotency-Key`; answers the ticket as it is now.
+    pub(super) async fn act(
+        &self,
+        call: &Call<'_, '_>,
+        id: &str,
+        action: &str,
+    ) -> Result<ApiResponse, ApiError> {
+        let caller = &call.caller;
+        let ticket = self.visible_ticket(caller, id).await?;
+        if !caller.role.sees_everything() {
+            let teams = self.teams_of(caller).await?;
+            self.may_act(caller, &teams, &ticket)?;
+        }
+        let (action, version) = self.action_of(call, &ticket, action)?;
+        Self::may_work(caller, &ticket, &action)?;
+        let result = self
+            .desk
+            .act_once(
+                ticket.id,
+                &caller.agent,
+                &action,
+                version,
+                call.idempotency_key(),
+            )
+            .await;
+        match result {
+            Ok(ticket) => ApiResponse::ok(self.summary(&ticket, self.clock.now())),
+            Err(AgentError::OutsideServiceWindow) => {
+                let mut err: ApiError = AgentError::OutsideServiceWindow.into();
+                err.extra = Some(ErrorExtra::Templates(self.templates.all().to_vec()));
+                Err(err)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The action the path names, read from the body, with the version the client saw.
+    fn action_of(
+        &self,
+        call: &Call<'_, '_>,
+        ticket: &Ticket,
+        action: &str,
+    ) -> Result<(AgentAction, Option<u64>), ApiError> {
+        Ok(match action {
+            "reply" => {
+                let b: TextBody = call.body()?;
+                (AgentAction::Reply { text: b.text }, b.version)
+            }
+            "notes" => {
+                let b: TextBody = call.body()?;
+                (AgentAction::Note { text: b.text }, b.version)
+            }
+            "template" => {
+                let b: TemplateBody = call.body()?;
+                let template = self
+                    .templates
+                    .build(&b.name, &b.language, &b.params)
+                    .map_err(|(field, problem)| ApiError::field(field, problem))?;
+                (AgentAction::SendTemplate { template }, b.version)
+            }
+            "assign" => {
+                let b: AssignBody = call.body()?;
+                Self::may_assign(&call.caller, ticket, b.agent.as_deref())?;
+                (AgentAction::Assign { agent: b.agent }, b.version)
+            }
+            "update" => {
+                let b: UpdateBody = call.body()?;
+                let priority = b
+                    .priority
+                    .map(|p| {
+                        Priority::parse(&p).ok_or_else(|| {
+                            ApiError::field("priority", "must be low, normal, high or urgent")
+                        })
+                    })
+                    .transpose()?;
+                let category = b.category;
+                (AgentAction::Update { priority, category }, b.version)
+            }
+            "pending" | "resolve" | "reopen" => {
+                let b: VersionBody = call.body_or_default()?;
+                let action = match action {
+                    "pending" => AgentAction::SetPending,
+                    "resolve" => AgentAction::Resolve,
+                    _ => AgentAction::Reopen,
+                };
+                (action, b.version)
+            }
+            other => return Err(ApiError::not_found(format!("no ticket action '{other}'"))),
+        })
+    }
+
+    /// Agents take tickets or give their own back; supervisors assign anyone.
+    fn may_assign(caller: &Caller, ticket: &Ticket, to: Option<&str>) -> Result<(), ApiError> {
+        if caller.role.sees_everything() {
+            return Ok(());
+        }
+        let to_self = to == Some(caller.agent.as_str());
+        let from_self = to.is_none() && ticket.assignee.as_deref() == Some(caller.agent.as_str());
+        if to_self || from_self {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "agents take tickets or give their own back; a supervisor assigns others",
+            ))
+        }
+    }
+
+    /// Writing to the customer, pending and resolving are the assignee's (or a supervisor's)
+    /// while an agent has the ticket; notes, assigning and updates stay open to the team.
+    fn may_work(caller: &Caller, ticket: &Ticket, action: &AgentAction) -> Result<(), ApiError> {
+        let owned_by_other = ticket
+            .assignee
+            .as_deref()
+            .is_some_and(|a| a != caller.agent);
+        let works_the_ticket = matches!(
+            action,
+            AgentAction::Reply { .. }
+                | AgentAction::SendTemplate { .. }
+                | AgentAction::SetPending
+                | AgentAction::Resolve
+        );
+        if works_the_ticket
+            && owned_by_other
+            && !caller.role.sees_everything()
+            && ticket.status.is_with_agent()
+        {
+            return Err(ApiError::forbidden(format!(
+                "ticket {} is assigned to {}",
+                ticket.id,
+                ticket.assignee.as_deref().unwrap_or("-")
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Where a listing continues: partition index and the store's position in it.
+struct Cursor;
+
+impl Cursor {
+    fn encode(part: usize, after: Option<&str>) -> String {
+        hex::encode(json!({ "p": part, "a": after }).to_string())
+    }
+
+    fn decode(raw: &str, partitions: usize) -> Result<(usize, Option<String>), ApiError> {
+        let invalid = || ApiError::field("cursor", "is not a cursor this listing gave out");
+        let bytes = hex::decode(raw).map_err(|_| invalid())?;
+        let v: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        let part = v["p"]
+            .as_u64()
+            .and_then(|p| usize::try_from(p).ok())
+            .filter(|p| *p < partitions)
+            .ok_or_else(invalid)?;
+        let after = match &v["a"] {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            _ => return Err(invalid()),
+        };
+        Ok((part, after))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextBody {
+    text: String,
+    version: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateBody {
+    name: String,
+    language: String,
+    #[serde(default)]
+    params: Vec<String>,
+    version: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignBody {
+    agent: Option<String>,
+    version: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    priority: Option<String>,
+    category: Option<String>,
+    version: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VersionBody {
+    version: Option<u64>,
+}
