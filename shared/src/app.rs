@@ -10,4 +10,6 @@ pub mod bot_reply;
 pub mod intake;
 pub mod outbox;
 pub mod privacy;
+pub mod queue_batch;
 pub mod sla_breach;
+pub mod ticket_change;

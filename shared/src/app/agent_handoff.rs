@@ -15,6 +15,7 @@ pub use assign::candidates;
 
 use crate::app::bot_reply::QueueRecord;
 use crate::app::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
+use crate::app::queue_batch::{Order, handle_records};
 use crate::domain::agent::{Agent, Role};
 use crate::domain::bot::matcher::{contains_phrase, normalize};
 use crate::domain::bot::{HandoffReason, Lang};
@@ -353,57 +354,38 @@ impl Router {
         records: &[QueueRecord],
         deadline: Deadline,
     ) -> Vec<String> {
-        deadline.scope(self.handle_records(records, deadline)).await
-    }
-
-    async fn handle_records(&self, records: &[QueueRecord], deadline: Deadline) -> Vec<String> {
-        let mut failed = Vec::new();
-        let mut blocked = HashSet::new();
-        for (n, record) in records.iter().enumerate() {
-            if !deadline.allows_start() {
-                tracing::warn!(
-                    left = records.len() - n,
-                    "too little time left before the deadline; the rest of the batch is delivered again"
-                );
-                failed.extend(records[n..].iter().map(|r| r.message_id.clone()));
-                break;
-            }
-            let group = record.group_id.clone().unwrap_or_default();
-            if blocked.contains(&group) {
-                failed.push(record.message_id.clone());
-                continue;
-            }
-            let result = match serde_json::from_str::<HandoffItem>(&record.body) {
-                Ok(item) if item.v == HandoffItem::VERSION => {
-                    self.route(&item).await.map(|r| (item, r))
-                }
-                Ok(item) => Err(HandlerError::Poison(format!(
-                    "handoff item version {} is not {}",
-                    item.v,
-                    HandoffItem::VERSION
-                ))),
-                Err(e) => Err(HandlerError::Poison(format!(
-                    "body is not a handoff item: {e}"
-                ))),
-            };
-            match result {
-                Ok((item, routed)) => {
-                    info!(ticket_id = %item.ticket_id, outcome = ?routed, "handoff routed");
-                    match routed {
-                        Routed::Assigned { .. } => {
-                            self.outbox.metrics.add(Count::TicketsAssigned, 1)
-                        }
-                        Routed::Queued { .. } => self.outbox.metrics.add(Count::TicketsQueued, 1),
-                        Routed::AlreadyDone => {}
+        let failed = handle_records(
+            records,
+            deadline,
+            Order::PerGroup,
+            "handoff not routed",
+            |record| async move {
+                let item = match serde_json::from_str::<HandoffItem>(&record.body) {
+                    Ok(item) if item.v == HandoffItem::VERSION => item,
+                    Ok(item) => {
+                        return Err(HandlerError::Poison(format!(
+                            "handoff item version {} is not {}",
+                            item.v,
+                            HandoffItem::VERSION
+                        )));
                     }
+                    Err(e) => {
+                        return Err(HandlerError::Poison(format!(
+                            "body is not a handoff item: {e}"
+                        )));
+                    }
+                };
+                let routed = self.route(&item).await?;
+                info!(ticket_id = %item.ticket_id, outcome = ?routed, "handoff routed");
+                match routed {
+                    Routed::Assigned { .. } => self.outbox.metrics.add(Count::TicketsAssigned, 1),
+                    Routed::Queued { .. } => self.outbox.metrics.add(Count::TicketsQueued, 1),
+                    Routed::AlreadyDone => {}
                 }
-                Err(e) => {
-                    tracing::error!(message_id = %record.message_id, error = %e, retryable = e.is_retryable(), "handoff not routed");
-                    failed.push(record.message_id.clone());
-                    blocked.insert(group);
-                }
-            }
-        }
+                Ok(())
+            },
+        )
+        .await;
         self.outbox.metrics.flush();
         failed
     }

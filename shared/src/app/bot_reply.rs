@@ -3,32 +3,31 @@
 //! queue item finds the message handled and only finishes what is still pending: no second
 //! reply. A ticket a person owns gets no bot reply.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
 use crate::app::analytics::Fact;
 use crate::app::intake::webhook::plan::Content;
-use crate::app::outbox::{OutboxBuilder, OutboxRunner};
+use crate::app::outbox::OutboxRunner;
+use crate::app::queue_batch::{Order, handle_records};
+use crate::app::ticket_change::{
+    ChangeKey, Decision, Draft, Gathered, SlaUpdate, TicketChange, TicketChanger,
+};
 use crate::domain::bot::{BotState, Inbound};
 use crate::domain::consent::{Consent, Keyword};
 use crate::domain::handoff::HandoffItem;
-use crate::domain::sla::{SlaClocks, SlaConfig, SlaEvent, TicketFacts};
+use crate::domain::sla::{SlaConfig, SlaEvent};
 use crate::domain::ticket::{Csat, Ticket, TicketStatus};
 use crate::platform::deadline::Deadline;
 use crate::ports::clock::Clock;
 use crate::ports::notify::{Audience, Notification, Notifier};
 use crate::ports::queue::{InboundQueueItem, Queue};
-use crate::ports::store::{
-    BotTurnWrite, MessageRecord, OutboxEntry, OutboxKind, StoreError, TicketStore, TurnOutcome,
-};
+use crate::ports::store::{MessageRecord, OutboxKind, TicketStore};
 use crate::ports::timers::Timers;
 use crate::ports::whatsapp::{RetryPolicy, Template, WhatsAppClient};
-
-const MAX_ATTEMPTS: usize = 5;
 
 pub use crate::app::outbox::HandlerError as BotReplyError;
 
@@ -93,9 +92,9 @@ pub struct BotReply {
     store: Arc<dyn TicketStore>,
     bot: Bot,
     clock: Arc<dyn Clock>,
-    outbox: OutboxRunner,
-    /// SLA policies; with them every turn keeps the ticket's SLA clocks and timers.
-    sla: Option<Arc<SlaConfig>>,
+    /// Stores each turn (with SLA policies, keeping the ticket's clocks and timers) and does
+    /// its outbox.
+    changer: TicketChanger,
     media: Option<crate::ports::media::MediaArchive>,
 }
 
@@ -108,28 +107,30 @@ impl BotReply {
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
-            outbox: OutboxRunner::new(store.clone(), whatsapp, handoffs, clock.clone()),
+            changer: TicketChanger::new(
+                store.clone(),
+                OutboxRunner::new(store.clone(), whatsapp, handoffs, clock.clone()),
+            ),
             store,
             bot,
             clock,
-            sla: None,
             media: None,
         }
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.outbox.retry = retry;
+        self.changer.outbox.retry = retry;
         self
     }
 
     pub fn with_reengagement_template(mut self, template: Option<Template>) -> Self {
-        self.outbox.reengagement = template;
+        self.changer.outbox.reengagement = template;
         self
     }
 
     /// Tells the assigned agent when their customer writes.
     pub fn with_notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
-        self.outbox.notifier = Some(notifier);
+        self.changer.outbox.notifier = Some(notifier);
         self
     }
 
@@ -142,13 +143,13 @@ impl BotReply {
 
     /// Counts the bot's messages, handoffs and failed sends; one metric line per batch.
     pub fn with_metrics(mut self, metrics: crate::platform::metrics::Metrics) -> Self {
-        self.outbox.metrics = metrics;
+        self.changer.outbox.metrics = metrics;
         self
     }
 
     pub fn with_sla(mut self, sla: Arc<SlaConfig>, timers: Arc<dyn Timers>) -> Self {
-        self.sla = Some(sla);
-        self.outbox.timers = Some(timers);
+        self.changer.sla = Some(sla);
+        self.changer.outbox.timers = Some(timers);
         self
     }
 
@@ -166,107 +167,30 @@ impl BotReply {
         records: &[QueueRecord],
         deadline: Deadline,
     ) -> Vec<String> {
-        deadline.scope(self.handle_records(records, deadline)).await
-    }
-
-    async fn handle_records(&self, records: &[QueueRecord], deadline: Deadline) -> Vec<String> {
-        let mut failed = Vec::new();
-        let mut blocked: HashSet<String> = HashSet::new();
-        for (n, record) in records.iter().enumerate() {
-            if !deadline.allows_start() {
-                warn!(
-                    left = records.len() - n,
-                    "too little time left before the deadline; the rest of the batch is delivered again"
-                );
-                failed.extend(records[n..].iter().map(|r| r.message_id.clone()));
-                break;
-            }
-            let group = record.group_id.clone().unwrap_or_default();
-            if blocked.contains(&group) {
-                failed.push(record.message_id.clone());
-                continue;
-            }
-            let result = match parse_item(&record.body) {
-                Ok(item) => self.handle(&item).await.map(|outcome| (item, outcome)),
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok((item, outcome)) => {
-                    info!(ticket_id = %item.ticket_id, wamid = %item.wamid.log_ref(), outcome = ?outcome, "customer message handled");
-                }
-                Err(e) => {
-                    // Poison goes to the dead-letter queue after the queue's receive limit.
-                    error!(message_id = %record.message_id, error = %e, retryable = e.is_retryable(), "customer message not handled");
-                    failed.push(record.message_id.clone());
-                    blocked.insert(group);
-                }
-            }
-        }
-        self.outbox.metrics.flush();
+        let failed = handle_records(
+            records,
+            deadline,
+            Order::PerGroup,
+            "customer message not handled",
+            |record| async move {
+                let item = parse_item(&record.body)?;
+                let outcome = self.handle(&item).await?;
+                info!(ticket_id = %item.ticket_id, wamid = %item.wamid.log_ref(), outcome = ?outcome, "customer message handled");
+                Ok(())
+            },
+        )
+        .await;
+        self.changer.outbox.metrics.flush();
         failed
     }
 
     /// Decides and stores the bot's turn for one message (once), then sends what is pending.
     pub async fn handle(&self, item: &InboundQueueItem) -> Result<ReplyOutcome, BotReplyError> {
-        let mut decided = None;
-        let mut ticket = None;
-        for _ in 0..MAX_ATTEMPTS {
-            let current = self.store.ticket(item.ticket_id).await?.ok_or_else(|| {
-                BotReplyError::Poison(format!("ticket {} does not exist", item.ticket_id))
-            })?;
-            let message = self
-                .store
-                .message(item.ticket_id, item.sent_at, &item.wamid)
-                .await?
-                .ok_or_else(|| {
-                    BotReplyError::Poison(format!(
-                        "message {} is not on ticket {}",
-                        item.wamid, item.ticket_id
-                    ))
-                })?;
-            if message.handled_at.is_some() {
-                ticket = Some(current);
-                break;
-            }
-            let message = self.keep_media(message).await?;
-            let keyword = self.record_consent(&current, &message).await?;
-            let (next, outbox, outcome) = match keyword {
-                Some(keyword) => self.confirm_consent(&current, &message, keyword),
-                None => {
-                    let (next, outbox, outcome, confirmed) = self.decide(&current, &message).await;
-                    if let Some(keyword) = confirmed {
-                        // Confirmed in the bot's dialogue ("please stop sending me messages",
-                        // then "Yes"): recorded before the turn, like a keyword, so a
-                        // redelivery records the same.
-                        self.set_consent(&current, &message, keyword).await?;
-                    }
-                    (next, outbox, outcome)
-                }
-            };
-            let write = BotTurnWrite {
-                ticket: &next,
-                message: Some(&message),
-                outbox: &outbox,
-                activity: &[],
-                now: self.clock.now(),
-            };
-            match self.store.commit_bot_turn(&write).await? {
-                TurnOutcome::Committed => {
-                    decided = Some(outcome);
-                    ticket = Some(next);
-                    break;
-                }
-                TurnOutcome::AlreadyHandled => {
-                    ticket = Some(current);
-                    break;
-                }
-                TurnOutcome::Conflict => continue,
-            }
-        }
-        let ticket =
-            ticket.ok_or_else(|| StoreError::Contended(format!("ticket {}", item.ticket_id)))?;
-        let sent = self.outbox.flush(&ticket, &item.wamid).await?;
-        Ok(match decided {
+        let turn = Turn { reply: self, item };
+        let key = ChangeKey::message(&item.wamid);
+        let changed = self.changer.change(item.ticket_id, &key, &turn).await?;
+        let sent = changed.sent;
+        Ok(match changed.outcome {
             Some(ReplyOutcome::WithAgent) => ReplyOutcome::WithAgent,
             Some(_) => ReplyOutcome::Answered { sent },
             None => ReplyOutcome::AlreadyHandled { sent },
@@ -339,84 +263,11 @@ impl BotReply {
         Ok(())
     }
 
-    /// The confirmation of a consent keyword; the ticket and the bot's state stay as they are.
-    fn confirm_consent(
-        &self,
-        ticket: &Ticket,
-        message: &MessageRecord,
-        keyword: Keyword,
-    ) -> (Ticket, Vec<OutboxEntry>, ReplyOutcome) {
-        let mut next = ticket.clone();
-        next.version += 1;
-        next.updated_at = self.clock.now();
-        let lang = ticket.bot.as_ref().and_then(|b| b.language);
-        let mut outbox = OutboxBuilder::new(ticket.id, message.wamid.clone());
-        outbox.push(OutboxKind::WhatsApp, &keyword.confirmation(lang));
-        (next, outbox.build(), ReplyOutcome::Answered { sent: 0 })
-    }
-
-    /// The ticket after the bot's turn, the outbox, what to log, and a consent change the
-    /// customer confirmed.
-    async fn decide(
-        &self,
-        ticket: &Ticket,
-        message: &MessageRecord,
-    ) -> (Ticket, Vec<OutboxEntry>, ReplyOutcome, Option<Keyword>) {
-        let now = self.clock.now();
-        let mut next = ticket.clone();
-        next.version += 1;
-        next.updated_at = now;
-        if ticket.status.is_with_agent() {
-            // The agent sees the message on the ticket; notifying them is the agent side's job.
-            info!(ticket_id = %ticket.id, wamid = %message.wamid.log_ref(), "customer wrote on a ticket a person owns; bot stays silent");
-            let mut outbox = OutboxBuilder::new(ticket.id, message.wamid.clone());
-            // Forward to the person who owns the ticket (or their team's queue).
-            outbox.push(
-                OutboxKind::Notify,
-                &Notification {
-                    audience: Audience::Assignee,
-                    kind: "customer_wrote".into(),
-                    ticket_id: ticket.id,
-                    target: None,
-                    level: 0,
-                    due_at: None,
-                    agent: ticket.assignee.clone(),
-                    team: ticket.team.clone(),
-                    priority: ticket.priority.map(|p| p.as_str().to_owned()),
-                    summary: format!(
-                        "The customer wrote again on ticket {} ({}).",
-                        ticket.id, message.kind
-                    ),
-                },
-            );
-            let resumed = ticket.status == TicketStatus::PendingCustomer;
-            if resumed {
-                // The customer answered: the ticket is the agent's to work on again.
-                next.status = TicketStatus::Assigned;
-            }
-            let wrote = customer_time(message);
-            self.track_sla(
-                &mut next,
-                message,
-                &[
-                    resumed.then_some((SlaEvent::Resumed, wrote)),
-                    Some((SlaEvent::CustomerWrote, wrote)),
-                ],
-                &mut outbox,
-            );
-            return (next, outbox.build(), ReplyOutcome::WithAgent, None);
-        }
-        let state = match ticket.status {
-            TicketStatus::Bot => ticket.bot.clone().unwrap_or_default(),
-            // A new question after a resolution: the bot starts over, without a second greeting.
-            _ => BotState {
-                language: ticket.bot.as_ref().and_then(|b| b.language),
-                greeted: true,
-                ..BotState::default()
-            },
-        };
+    /// Marks the message read (blue ticks); a failure is only logged.
+    async fn mark_read(&self, ticket: &Ticket, message: &MessageRecord) {
         match crate::platform::deadline::within(
-            self.outbox
+            self.changer
+                .outbox
                 .whatsapp
                 .mark_read(&ticket.key.phone_number_id, &message.wamid),
         )
@@ -430,6 +281,22 @@ impl BotReply {
                 warn!(wamid = %message.wamid.log_ref(), error = %e, "could not mark the message read")
             }
         }
+    }
+
+    /// What the bot makes of a message on a ticket no person owns: a rating of the last
+    /// resolution, or the bot's turn.
+    async fn listen(&self, ticket: &Ticket, message: &MessageRecord) -> Heard {
+        let now = self.clock.now();
+        let state = match ticket.status {
+            TicketStatus::Bot => ticket.bot.clone().unwrap_or_default(),
+            // A new question after a resolution: the bot starts over, without a second greeting.
+            _ => BotState {
+                language: ticket.bot.as_ref().and_then(|b| b.language),
+                greeted: true,
+                ..BotState::default()
+            },
+        };
+        self.mark_read(ticket, message).await;
         let content: Content<'_> =
             serde_json::from_str(&message.content).unwrap_or(Content::Unknown {
                 type_name: crate::app::intake::webhook::payload::Str(std::borrow::Cow::Borrowed(
@@ -444,19 +311,7 @@ impl BotReply {
         };
         if let Some(score) = crate::domain::csat::answer(ticket, reply_id, message.text.as_deref())
         {
-            // The answer to the survey after a resolution: stored, thanked, counted.
-            next.csat = Some(Csat { score, at: now });
-            let lang = ticket.bot.as_ref().and_then(|b| b.language);
-            let mut outbox = OutboxBuilder::new(ticket.id, message.wamid.clone());
-            outbox.push(OutboxKind::WhatsApp, &crate::domain::csat::thanks(lang));
-            outbox.stats(&next, Fact::Rated(score), now);
-            info!(ticket_id = %ticket.id, score, "customer rated the support");
-            return (
-                next,
-                outbox.build(),
-                ReplyOutcome::Answered { sent: 0 },
-                None,
-            );
+            return Heard::Rated(score);
         }
         let input = Inbound {
             text: message.text.as_deref(),
@@ -469,105 +324,234 @@ impl BotReply {
             .bot
             .answer(&state, &input, &ticket.key.wa_id, now)
             .await;
+        Heard::Bot(Box::new(turn))
+    }
+}
 
-        let mut outbox = OutboxBuilder::new(ticket.id, message.wamid.clone());
-        for reply in &turn.replies {
-            outbox.push(OutboxKind::WhatsApp, reply);
-        }
-        let opened = ticket.bot.is_none() || ticket.status != TicketStatus::Bot;
-        if opened {
-            outbox.stats(&next, Fact::Opened, now);
-            // A new question: whoever solved the last one has let it go, and an unanswered
-            // survey about it no longer takes a typed digit as a rating.
-            next.assignee = None;
-            next.first_response_at = None;
-            next.csat_asked_at = None;
-        }
-        next.status = TicketStatus::Bot;
-        next.resolved_at = None;
-        next.resolved_by_bot = false;
-        if let Some(handoff) = turn.handoff {
-            next.status = TicketStatus::Queued;
-            next.priority = Some(handoff.priority);
-            next.handoff_reason = Some(handoff.reason);
-            next.handed_off_at = Some(now);
-            next.first_response_at = None;
-            outbox.stats(&next, Fact::HandedOff, now);
-            let item = HandoffItem::for_ticket(
-                ticket,
-                handoff.reason,
-                handoff.priority,
-                now,
-                message.wamid.clone(),
-            );
-            outbox.push(OutboxKind::Handoff, &item);
-            info!(ticket_id = %ticket.id, reason = handoff.reason.as_str(), priority = handoff.priority.as_str(), "bot hands over to a person");
-        } else if turn.resolved {
-            next.status = TicketStatus::Resolved;
-            next.resolved_at = Some(now);
-            next.resolved_by_bot = true;
-        }
-        next.bot = Some(turn.state);
-        // What the customer started runs from when they wrote, however late the bot gets to it
-        // (a crashed batch, a redelivery); what the bot did runs from when it did it.
-        let wrote = customer_time(message);
-        let mut events = Vec::new();
-        if ticket.sla.is_none() || ticket.status != TicketStatus::Bot {
-            // A new ticket, or a new question after a resolution: the bot's clocks start.
-            events.push(Some((SlaEvent::Opened, wrote)));
-        }
-        events.push(Some((SlaEvent::CustomerWrote, wrote)));
-        events.push(turn.handoff.map(|_| (SlaEvent::HandedOff, wrote)));
-        events.push(turn.resolved.then_some((SlaEvent::Resolved, now)));
-        let answered = next.bot.as_ref().is_some_and(|b| b.awaiting_confirmation);
-        events.push(answered.then_some((SlaEvent::BotAnswered, now)));
-        self.track_sla(&mut next, message, &events, &mut outbox);
-        if turn.resolved && turn.handoff.is_none() {
-            // After the clocks, so the SLA outcome is in the count.
-            outbox.stats(&next, Fact::Resolved, now);
-        }
-        (
-            next,
-            outbox.build(),
-            ReplyOutcome::Answered { sent: 0 },
-            turn.consent,
-        )
+/// The bot's turn on one stored customer message, as a ticket change.
+struct Turn<'a> {
+    reply: &'a BotReply,
+    item: &'a InboundQueueItem,
+}
+
+/// What the message turned out to be, read before the decision.
+enum Heard {
+    /// Handled before (a redelivery).
+    Handled,
+    /// A STOP or START keyword, recorded.
+    Keyword(Keyword),
+    /// On a ticket a person owns.
+    ForAgent,
+    /// The answer to the satisfaction survey.
+    Rated(u8),
+    /// The bot's turn (a consent the customer confirmed in it is recorded).
+    Bot(Box<crate::domain::bot::Turn>),
+}
+
+impl TicketChange for Turn<'_> {
+    type Input = (Heard, Option<MessageRecord>);
+    type Outcome = Option<ReplyOutcome>;
+    type Error = BotReplyError;
+
+    fn missing(&self, id: crate::domain::ids::TicketId) -> BotReplyError {
+        BotReplyError::Poison(format!("ticket {id} does not exist"))
     }
 
-    /// Applies SLA events, each at its time, to the ticket's clocks (choosing the policy if the
-    /// ticket has none yet, or again at a handoff, when the priority is known) and adds the
-    /// timer changes.
-    fn track_sla(
+    fn actor(&self) -> &str {
+        "bot"
+    }
+
+    async fn gather(
         &self,
-        next: &mut Ticket,
-        message: &MessageRecord,
-        events: &[Option<(SlaEvent, Timestamp)>],
-        outbox: &mut OutboxBuilder,
-    ) {
-        let Some(sla) = &self.sla else {
-            return;
-        };
-        let facts = TicketFacts {
-            channel: "whatsapp",
-            priority: next.priority,
-            category: next.handoff_reason.map(|r| r.as_str()),
-            text: message.text.as_deref(),
-            tier: None,
-        };
-        let policy = sla.select(&facts).name.clone();
-        let clocks = next.sla.get_or_insert_with(|| SlaClocks::new(&policy));
-        for (event, at) in events.iter().flatten() {
-            if *event == SlaEvent::HandedOff {
-                clocks.set_policy(&policy);
-            }
-            clocks.apply(*event, *at);
+        ticket: &Ticket,
+    ) -> Result<Gathered<(Heard, Option<MessageRecord>)>, BotReplyError> {
+        let (reply, item) = (self.reply, self.item);
+        let message = reply
+            .store
+            .message(item.ticket_id, item.sent_at, &item.wamid)
+            .await?
+            .ok_or_else(|| {
+                BotReplyError::Poison(format!(
+                    "message {} is not on ticket {}",
+                    item.wamid, item.ticket_id
+                ))
+            })?;
+        if message.handled_at.is_some() {
+            return Ok((Heard::Handled, None).into());
         }
-        match clocks.plan(next.id, sla) {
-            Ok(plan) => outbox.timers(plan),
-            Err(e) => {
-                error!(ticket_id = %next.id, error = %e, "SLA deadlines could not be computed; no timers armed")
+        let message = reply.keep_media(message).await?;
+        let heard = match reply.record_consent(ticket, &message).await? {
+            Some(keyword) => Heard::Keyword(keyword),
+            // The agent sees the message on the ticket; notifying them is the agent side's job.
+            None if ticket.status.is_with_agent() => Heard::ForAgent,
+            None => {
+                let heard = reply.listen(ticket, &message).await;
+                if let Heard::Bot(turn) = &heard
+                    && let Some(keyword) = turn.consent
+                {
+                    // Confirmed in the bot's dialogue ("please stop sending me messages",
+                    // then "Yes"): recorded before the turn, like a keyword, so a
+                    // redelivery records the same.
+                    reply.set_consent(ticket, &message, keyword).await?;
+                }
+                heard
             }
-        }
+        };
+        Ok((heard, Some(message)).into())
+    }
+
+    fn decide(
+        &self,
+        ticket: &Ticket,
+        (heard, message): (Heard, Option<MessageRecord>),
+        draft: &mut Draft,
+    ) -> Result<Decision<Option<ReplyOutcome>>, BotReplyError> {
+        let Some(message) = message else {
+            return Ok(Decision::Keep {
+                outcome: None,
+                flush: true,
+            });
+        };
+        let outcome = match heard {
+            Heard::Handled => unreachable!("a handled message comes without its record"),
+            Heard::Keyword(keyword) => {
+                confirm_consent(ticket, keyword, draft);
+                ReplyOutcome::Answered { sent: 0 }
+            }
+            Heard::ForAgent => {
+                for_agent(ticket, &message, draft);
+                ReplyOutcome::WithAgent
+            }
+            Heard::Rated(score) => {
+                rated(ticket, score, draft);
+                ReplyOutcome::Answered { sent: 0 }
+            }
+            Heard::Bot(turn) => {
+                answered(ticket, &message, *turn, draft);
+                ReplyOutcome::Answered { sent: 0 }
+            }
+        };
+        draft.message = Some(message);
+        Ok(Decision::Write(Some(outcome)))
+    }
+}
+
+/// The confirmation of a consent keyword; the ticket and the bot's state stay as they are.
+fn confirm_consent(ticket: &Ticket, keyword: Keyword, draft: &mut Draft) {
+    let lang = ticket.bot.as_ref().and_then(|b| b.language);
+    draft
+        .outbox
+        .push(OutboxKind::WhatsApp, &keyword.confirmation(lang));
+}
+
+/// The customer wrote on a ticket a person owns: the bot stays silent and tells that person
+/// (or their team's queue).
+fn for_agent(ticket: &Ticket, message: &MessageRecord, draft: &mut Draft) {
+    info!(ticket_id = %ticket.id, wamid = %message.wamid.log_ref(), "customer wrote on a ticket a person owns; bot stays silent");
+    draft.outbox.push(
+        OutboxKind::Notify,
+        &Notification {
+            audience: Audience::Assignee,
+            kind: "customer_wrote".into(),
+            ticket_id: ticket.id,
+            target: None,
+            level: 0,
+            due_at: None,
+            agent: ticket.assignee.clone(),
+            team: ticket.team.clone(),
+            priority: ticket.priority.map(|p| p.as_str().to_owned()),
+            summary: format!(
+                "The customer wrote again on ticket {} ({}).",
+                ticket.id, message.kind
+            ),
+        },
+    );
+    let resumed = draft.next.customer_wrote_to_agent();
+    let wrote = customer_time(message);
+    draft.sla = Some(SlaUpdate {
+        start: Some(message.text.clone()),
+        ..SlaUpdate::default()
+    });
+    if resumed {
+        draft.sla_event(SlaEvent::Resumed, wrote);
+    }
+    draft.sla_event(SlaEvent::CustomerWrote, wrote);
+}
+
+/// The answer to the survey after a resolution: stored, thanked, counted.
+fn rated(ticket: &Ticket, score: u8, draft: &mut Draft) {
+    let now = draft.now;
+    draft.next.csat = Some(Csat { score, at: now });
+    let lang = ticket.bot.as_ref().and_then(|b| b.language);
+    draft
+        .outbox
+        .push(OutboxKind::WhatsApp, &crate::domain::csat::thanks(lang));
+    draft.outbox.stats(&draft.next, Fact::Rated(score), now);
+    info!(ticket_id = %ticket.id, score, "customer rated the support");
+}
+
+/// The bot's turn: its replies, and the ticket handed over, resolved or still with the bot.
+fn answered(
+    ticket: &Ticket,
+    message: &MessageRecord,
+    turn: crate::domain::bot::Turn,
+    draft: &mut Draft,
+) {
+    let now = draft.now;
+    for reply in &turn.replies {
+        draft.outbox.push(OutboxKind::WhatsApp, reply);
+    }
+    let opened = ticket.bot.is_none() || ticket.status != TicketStatus::Bot;
+    if opened {
+        draft.outbox.stats(&draft.next, Fact::Opened, now);
+    }
+    draft.next.with_bot(opened);
+    if let Some(handoff) = turn.handoff {
+        draft.next.hand_over(handoff.priority, handoff.reason, now);
+        draft.outbox.stats(&draft.next, Fact::HandedOff, now);
+        let item = HandoffItem::for_ticket(
+            ticket,
+            handoff.reason,
+            handoff.priority,
+            now,
+            message.wamid.clone(),
+        );
+        draft.outbox.push(OutboxKind::Handoff, &item);
+        info!(ticket_id = %ticket.id, reason = handoff.reason.as_str(), priority = handoff.priority.as_str(), "bot hands over to a person");
+    } else if turn.resolved {
+        draft.next.resolve_by_bot(now);
+    }
+    draft.next.bot = Some(turn.state);
+    // What the customer started runs from when they wrote, however late the bot gets to it
+    // (a crashed batch, a redelivery); what the bot did runs from when it did it.
+    let wrote = customer_time(message);
+    draft.sla = Some(SlaUpdate {
+        start: Some(message.text.clone()),
+        ..SlaUpdate::default()
+    });
+    if ticket.sla.is_none() || ticket.status != TicketStatus::Bot {
+        // A new ticket, or a new question after a resolution: the bot's clocks start.
+        draft.sla_event(SlaEvent::Opened, wrote);
+    }
+    draft.sla_event(SlaEvent::CustomerWrote, wrote);
+    if turn.handoff.is_some() {
+        draft.sla_event(SlaEvent::HandedOff, wrote);
+    }
+    if turn.resolved {
+        draft.sla_event(SlaEvent::Resolved, now);
+    }
+    if draft
+        .next
+        .bot
+        .as_ref()
+        .is_some_and(|b| b.awaiting_confirmation)
+    {
+        draft.sla_event(SlaEvent::BotAnswered, now);
+    }
+    if turn.resolved && turn.handoff.is_none() {
+        // After the clocks, so the SLA outcome is in the count: the changer plans the clocks
+        // before it stores, so this count is planned as an outbox step after the timers.
+        draft.stats_after_sla = Some(Fact::Resolved);
     }
 }
 

@@ -12,9 +12,12 @@ use crate::app::agent_api::desk::{AgentDesk, ESCALATION_ACTOR};
 use crate::app::analytics::Fact;
 use crate::app::bot_reply::QueueRecord;
 use crate::app::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
+use crate::app::queue_batch::{Order, handle_records};
+use crate::app::ticket_change::{
+    ChangeKey, Decision, Draft, Gathered, TicketChange, TicketChanger,
+};
 use crate::domain::bot::{BotConfig, Engine, HandoffReason, Priority};
 use crate::domain::handoff::HandoffItem;
-use crate::domain::ids::Wamid;
 use crate::domain::sla::clocks::timer_name;
 use crate::domain::sla::{Action, Fired, SlaConfig, SlaEvent, Target, TimerPayload};
 use crate::domain::ticket::{Ticket, TicketStatus};
@@ -22,21 +25,17 @@ use crate::platform::deadline::Deadline;
 use crate::ports::clock::Clock;
 use crate::ports::notify::{Audience, Notification, Notifier};
 use crate::ports::queue::Queue;
-use crate::ports::store::{
-    Activity, ActivityKind, Agent, BotTurnWrite, OutboxKind, SlaMark, StoreError, TicketStore,
-    TurnOutcome,
-};
+use crate::ports::store::{Activity, ActivityKind, Agent, OutboxKind, SlaMark, TicketStore};
 use crate::ports::timers::Timers;
 use crate::ports::whatsapp::{RetryPolicy, WhatsAppClient};
-
-const MAX_ATTEMPTS: usize = 5;
 
 pub struct SlaBreach {
     store: Arc<dyn TicketStore>,
     bot: Arc<BotConfig>,
     sla: Arc<SlaConfig>,
     clock: Arc<dyn Clock>,
-    outbox: OutboxRunner,
+    /// Stores each stage (and plans the next stage's timer) and does its outbox.
+    changer: TicketChanger,
     /// Places a queued ticket an escalation moved to another team with a free agent there.
     desk: AgentDesk,
 }
@@ -71,15 +70,19 @@ impl SlaBreach {
         .with_notifier(ports.notifier.clone());
         Self {
             desk,
-            outbox: OutboxRunner {
-                timers: Some(ports.timers),
-                notifier: Some(ports.notifier),
-                ..OutboxRunner::new(
-                    ports.store.clone(),
-                    ports.whatsapp,
-                    ports.handoffs,
-                    ports.clock.clone(),
-                )
+            changer: TicketChanger {
+                store: ports.store.clone(),
+                sla: Some(sla.clone()),
+                outbox: OutboxRunner {
+                    timers: Some(ports.timers),
+                    notifier: Some(ports.notifier),
+                    ..OutboxRunner::new(
+                        ports.store.clone(),
+                        ports.whatsapp,
+                        ports.handoffs,
+                        ports.clock.clone(),
+                    )
+                },
             },
             store: ports.store,
             bot,
@@ -89,14 +92,14 @@ impl SlaBreach {
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.outbox.retry = retry;
+        self.changer.outbox.retry = retry;
         self
     }
 
     /// Counts breaches, the bot's messages, handoffs and failed sends; one line per batch.
     pub fn with_metrics(mut self, metrics: crate::platform::metrics::Metrics) -> Self {
         self.desk = self.desk.with_metrics(metrics.clone());
-        self.outbox.metrics = metrics;
+        self.changer.outbox.metrics = metrics;
         self
     }
 
@@ -114,42 +117,36 @@ impl SlaBreach {
         records: &[QueueRecord],
         deadline: Deadline,
     ) -> Vec<String> {
-        deadline.scope(self.handle_records(records, deadline)).await
-    }
-
-    async fn handle_records(&self, records: &[QueueRecord], deadline: Deadline) -> Vec<String> {
-        let mut failed = Vec::new();
-        for (n, record) in records.iter().enumerate() {
-            if !deadline.allows_start() {
-                tracing::warn!(
-                    left = records.len() - n,
-                    "too little time left before the deadline; the rest of the batch is delivered again"
-                );
-                failed.extend(records[n..].iter().map(|r| r.message_id.clone()));
-                break;
-            }
-            let result = match serde_json::from_str::<TimerPayload>(&record.body) {
-                Ok(p) if p.v == 1 => self.handle(&p).await.map(|fired| (p, fired)),
-                Ok(p) => Err(HandlerError::Poison(format!(
-                    "timer payload version {} is not 1",
-                    p.v
-                ))),
-                Err(e) => Err(HandlerError::Poison(format!(
-                    "body is not a timer payload: {e}"
-                ))),
-            };
-            match result {
-                Ok((p, fired)) => info!(
+        let failed = handle_records(
+            records,
+            deadline,
+            Order::None,
+            "SLA timer not handled",
+            |record| async move {
+                let p = match serde_json::from_str::<TimerPayload>(&record.body) {
+                    Ok(p) if p.v == 1 => p,
+                    Ok(p) => {
+                        return Err(HandlerError::Poison(format!(
+                            "timer payload version {} is not 1",
+                            p.v
+                        )));
+                    }
+                    Err(e) => {
+                        return Err(HandlerError::Poison(format!(
+                            "body is not a timer payload: {e}"
+                        )));
+                    }
+                };
+                let fired = self.handle(&p).await?;
+                info!(
                     ticket_id = %p.ticket_id, target = p.target.as_str(), stage = p.stage, outcome = ?fired,
                     "SLA timer handled"
-                ),
-                Err(e) => {
-                    tracing::error!(message_id = %record.message_id, error = %e, retryable = e.is_retryable(), "SLA timer not handled");
-                    failed.push(record.message_id.clone());
-                }
-            }
-        }
-        self.outbox.metrics.flush();
+                );
+                Ok(())
+            },
+        )
+        .await;
+        self.changer.outbox.metrics.flush();
         failed
     }
 
@@ -160,82 +157,26 @@ impl SlaBreach {
             payload.generation,
             payload.stage,
         );
-        let key = Wamid::parse(&format!("sla.{}", name.as_str()))
+        let key = ChangeKey::parse(&format!("sla.{}", name.as_str()))
             .map_err(|e| HandlerError::Poison(e.to_string()))?;
-        for _ in 0..MAX_ATTEMPTS {
-            let Some(ticket) = self.store.ticket(payload.ticket_id).await? else {
-                return Err(HandlerError::Poison(format!(
-                    "ticket {} does not exist",
-                    payload.ticket_id
-                )));
-            };
-            let now = self.clock.now();
-            let mut next = ticket.clone();
-            next.version += 1;
-            next.updated_at = now;
-            let Some(clocks) = next.sla.as_mut() else {
-                return Ok(Fired::Stale);
-            };
-            let fired = clocks.fired(payload, &self.sla, now);
-            match &fired {
-                Fired::Stale => return Ok(fired),
-                Fired::Repeat => {
-                    // Stored before; finish what is pending (the next timer, notifications),
-                    // and the placing a crash may have cut short.
-                    self.outbox.flush(&ticket, &key).await?;
-                    self.hand_over(&ticket, payload).await;
-                    return Ok(fired);
-                }
-                _ => {}
-            }
-            // Who could take the ticket, if this stage moves it to another team.
-            let roster = match &fired {
-                Fired::Level { actions, .. } if reassign_team(actions).is_some() => {
-                    self.store.agents().await?
-                }
-                _ => Vec::new(),
-            };
-            let mut outbox = OutboxBuilder::new(ticket.id, key.clone());
-            let mut log = ActivityLog::new(&key, now, payload, self.deadline(&ticket, payload));
-            self.act(
-                &ticket,
-                &mut next,
-                &fired,
-                payload,
-                &roster,
-                &mut outbox,
-                &mut log,
-            );
-            if let Some(clocks) = next.sla.as_mut() {
-                match clocks.plan(ticket.id, &self.sla) {
-                    Ok(plan) => outbox.timers(plan),
-                    Err(e) => {
-                        warn!(ticket_id = %ticket.id, error = %e, "next SLA deadline could not be computed")
-                    }
-                }
-            }
-            let entries = outbox.build();
-            let write = BotTurnWrite {
-                ticket: &next,
-                message: None,
-                outbox: &entries,
-                activity: &log.entries,
-                now,
-            };
-            match self.store.commit_bot_turn(&write).await? {
-                TurnOutcome::Committed => {
-                    if matches!(fired, Fired::Level { level: 1, .. }) {
-                        // Counted at the write that records it, so once per breach.
-                        self.outbox.metrics.sla_breach(payload.target.as_str());
-                    }
-                    self.outbox.flush(&next, &key).await?;
-                    self.hand_over(&next, payload).await;
-                    return Ok(fired);
-                }
-                TurnOutcome::Conflict | TurnOutcome::AlreadyHandled => continue,
-            }
+        let stage = Stage {
+            breach: self,
+            payload,
+        };
+        let changed = self.changer.change(payload.ticket_id, &key, &stage).await?;
+        let fired = changed.outcome;
+        if changed.written && matches!(fired, Fired::Level { level: 1, .. }) {
+            // Counted at the write that records it, so once per breach.
+            self.changer
+                .outbox
+                .metrics
+                .sla_breach(payload.target.as_str());
         }
-        Err(StoreError::Contended(format!("ticket {}", payload.ticket_id)).into())
+        if changed.written || fired == Fired::Repeat {
+            // Also after a repeat: the placing a crash may have cut short.
+            self.hand_over(&changed.ticket, payload).await;
+        }
+        Ok(fired)
     }
 
     /// After a stage is stored (and again when its timer is delivered twice): a ticket still
@@ -550,6 +491,100 @@ fn reassign_team(actions: &[Action]) -> Option<&str> {
     })
 }
 
+/// One fired timer judged against the ticket's clocks, as a ticket change.
+struct Stage<'a> {
+    breach: &'a SlaBreach,
+    payload: &'a TimerPayload,
+}
+
+/// The clocks with the timer judged, what it means, and who could take the ticket if the
+/// stage moves it to another team.
+struct Judged {
+    clocks: Option<crate::domain::sla::SlaClocks>,
+    fired: Fired,
+    roster: Vec<Agent>,
+}
+
+impl TicketChange for Stage<'_> {
+    type Input = Judged;
+    type Outcome = Fired;
+    type Error = HandlerError;
+
+    fn missing(&self, id: crate::domain::ids::TicketId) -> HandlerError {
+        HandlerError::Poison(format!("ticket {id} does not exist"))
+    }
+
+    fn actor(&self) -> &str {
+        ESCALATION_ACTOR
+    }
+
+    async fn gather(&self, ticket: &Ticket) -> Result<Gathered<Judged>, HandlerError> {
+        let mut clocks = ticket.sla.clone();
+        let fired = match clocks.as_mut() {
+            Some(clocks) => clocks.fired(self.payload, &self.breach.sla, self.breach.clock.now()),
+            None => Fired::Stale,
+        };
+        let roster = match &fired {
+            Fired::Level { actions, .. } if reassign_team(actions).is_some() => {
+                self.breach.store.agents().await?
+            }
+            _ => Vec::new(),
+        };
+        Ok(Judged {
+            clocks,
+            fired,
+            roster,
+        }
+        .into())
+    }
+
+    fn decide(
+        &self,
+        ticket: &Ticket,
+        judged: Judged,
+        draft: &mut Draft,
+    ) -> Result<Decision<Fired>, HandlerError> {
+        let Judged {
+            clocks,
+            fired,
+            roster,
+        } = judged;
+        match &fired {
+            Fired::Stale => {
+                return Ok(Decision::Keep {
+                    outcome: fired,
+                    flush: false,
+                });
+            }
+            // Stored before; finish what is pending (the next timer, notifications).
+            Fired::Repeat => {
+                return Ok(Decision::Keep {
+                    outcome: fired,
+                    flush: true,
+                });
+            }
+            _ => {}
+        }
+        draft.next.sla = clocks;
+        let breach = self.breach;
+        let deadline = breach.deadline(ticket, self.payload);
+        let mut log = ActivityLog::new(draft.key(), draft.now, self.payload, deadline);
+        breach.act(
+            ticket,
+            &mut draft.next,
+            &fired,
+            self.payload,
+            &roster,
+            &mut draft.outbox,
+            &mut log,
+        );
+        draft.activity = log.entries;
+        // Plan the next stage's timer.
+        draft.sla = Some(Default::default());
+        Ok(Decision::Write(fired))
+    }
+}
+
 /// The activity entries of one SLA stage, with ids from the timer's key: the write that records
 /// the stage records them, so a redelivered timer cannot add them twice.
 struct ActivityLog {
@@ -563,7 +598,7 @@ struct ActivityLog {
 
 impl ActivityLog {
     fn new(
-        key: &Wamid,
+        key: &ChangeKey,
         at: jiff::Timestamp,
         payload: &TimerPayload,
         due_at: jiff::Timestamp,

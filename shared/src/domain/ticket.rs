@@ -112,6 +112,87 @@ impl Csat {
 }
 
 impl Ticket {
+    /// The customer wrote on a ticket a person owns; a ticket waiting on them is the agent's to
+    /// work on again. Whether it was waiting.
+    pub fn customer_wrote_to_agent(&mut self) -> bool {
+        let resumed = self.status == TicketStatus::PendingCustomer;
+        if resumed {
+            self.status = TicketStatus::Assigned;
+        }
+        resumed
+    }
+
+    /// The bot takes (or keeps) the ticket for a turn. On a new question (`opened`) whoever
+    /// solved the last one has let it go, and an unanswered survey about it no longer takes a
+    /// typed digit as a rating.
+    pub fn with_bot(&mut self, opened: bool) {
+        if opened {
+            self.assignee = None;
+            self.first_response_at = None;
+            self.csat_asked_at = None;
+        }
+        self.status = TicketStatus::Bot;
+        self.resolved_at = None;
+        self.resolved_by_bot = false;
+    }
+
+    /// The bot hands the ticket over to a person: it waits in a team queue.
+    pub fn hand_over(&mut self, priority: Priority, reason: HandoffReason, at: Timestamp) {
+        self.status = TicketStatus::Queued;
+        self.priority = Some(priority);
+        self.handoff_reason = Some(reason);
+        self.handed_off_at = Some(at);
+        self.first_response_at = None;
+    }
+
+    /// The bot solved the customer's question.
+    pub fn resolve_by_bot(&mut self, at: Timestamp) {
+        self.status = TicketStatus::Resolved;
+        self.resolved_at = Some(at);
+        self.resolved_by_bot = true;
+    }
+
+    /// Whether the ticket is resolved or closed.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.status, TicketStatus::Resolved | TicketStatus::Closed)
+    }
+
+    /// A person solved it; `by` owns it from now on if nobody did.
+    pub fn resolve(&mut self, by: &str, at: Timestamp) {
+        self.status = TicketStatus::Resolved;
+        self.resolved_at = Some(at);
+        self.resolved_by_bot = false;
+        if self.assignee.is_none() {
+            self.assignee = Some(by.to_owned());
+        }
+    }
+
+    /// Back to work on a resolved ticket, for `agent`.
+    pub fn reopen(&mut self, agent: &str) {
+        self.status = TicketStatus::Assigned;
+        self.assignee = Some(agent.to_owned());
+        self.resolved_at = None;
+        self.resolved_by_bot = false;
+    }
+
+    /// Given to `agent` (from the queue or the bot: it is theirs to work on now), or back to
+    /// the team queue with `None`. A previous agent may still read it.
+    pub fn assign(&mut self, agent: Option<&str>) {
+        match agent {
+            Some(_) if matches!(self.status, TicketStatus::Queued | TicketStatus::Bot) => {
+                self.status = TicketStatus::Assigned;
+            }
+            Some(_) => {}
+            None => self.status = TicketStatus::Queued,
+        }
+        if let (Some(previous), Some(_)) = (&self.assignee, agent)
+            && !self.watchers.contains(previous)
+        {
+            self.watchers.push(previous.clone());
+        }
+        self.assignee = agent.map(str::to_owned);
+    }
+
     /// A new ticket, owned by the bot, opened by `first` sent at `sent_at`.
     pub fn open(
         key: ConversationKey,
@@ -372,5 +453,83 @@ mod tests {
             ConversationWindow::from_hours(48).unwrap().duration(),
             SignedDuration::from_hours(48)
         );
+    }
+
+    fn bot_ticket() -> Ticket {
+        let at = Timestamp::from_second(1_795_510_800).unwrap();
+        Ticket::open(key(), Wamid::parse("wamid.1").unwrap(), at, None, at)
+    }
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_795_510_800 + s).unwrap()
+    }
+
+    #[test]
+    fn a_handover_queues_the_ticket_with_its_priority_and_reason_and_no_first_response() {
+        let mut t = bot_ticket();
+        t.first_response_at = Some(at(1));
+        t.hand_over(Priority::High, HandoffReason::Complaint, at(5));
+        assert_eq!(t.status, TicketStatus::Queued);
+        assert_eq!(t.priority, Some(Priority::High));
+        assert_eq!(t.handoff_reason, Some(HandoffReason::Complaint));
+        assert_eq!(t.handed_off_at, Some(at(5)));
+        assert_eq!(t.first_response_at, None);
+    }
+
+    #[test]
+    fn a_new_question_to_the_bot_lets_go_of_the_last_agent_and_survey() {
+        let mut t = bot_ticket();
+        t.resolve("maria", at(1));
+        t.csat_asked_at = Some(at(1));
+        t.with_bot(true);
+        assert_eq!(t.status, TicketStatus::Bot);
+        assert_eq!(
+            (t.assignee, t.csat_asked_at, t.resolved_at),
+            (None, None, None)
+        );
+        let mut kept = bot_ticket();
+        kept.assignee = Some("maria".into());
+        kept.with_bot(false);
+        assert_eq!(kept.assignee.as_deref(), Some("maria"));
+    }
+
+    #[test]
+    fn resolving_by_bot_or_by_a_person_is_told_apart_and_reopening_clears_it() {
+        let mut t = bot_ticket();
+        t.resolve_by_bot(at(2));
+        assert!(t.resolved_by_bot && t.is_closed());
+        t.resolve("tom", at(3));
+        assert!(!t.resolved_by_bot);
+        assert_eq!(t.assignee.as_deref(), Some("tom"), "the resolver owns it");
+        t.reopen("lea");
+        assert_eq!(t.status, TicketStatus::Assigned);
+        assert_eq!(t.assignee.as_deref(), Some("lea"));
+        assert_eq!(t.resolved_at, None);
+        assert!(!t.is_closed());
+    }
+
+    #[test]
+    fn assigning_takes_a_queued_ticket_keeps_a_waiting_one_and_the_previous_agent_watches() {
+        let mut t = bot_ticket();
+        t.status = TicketStatus::Queued;
+        t.assign(Some("maria"));
+        assert_eq!(t.status, TicketStatus::Assigned);
+        t.status = TicketStatus::PendingCustomer;
+        t.assign(Some("tom"));
+        assert_eq!(t.status, TicketStatus::PendingCustomer);
+        assert_eq!(t.watchers, ["maria"]);
+        t.assign(None);
+        assert_eq!(t.status, TicketStatus::Queued);
+        assert_eq!(t.assignee, None);
+        assert_eq!(t.watchers, ["maria"], "back to the queue adds no watcher");
+    }
+
+    #[test]
+    fn a_customer_answer_puts_a_waiting_ticket_back_to_the_agent() {
+        let mut t = bot_ticket();
+        t.status = TicketStatus::PendingCustomer;
+        assert!(t.customer_wrote_to_agent());
+        assert_eq!(t.status, TicketStatus::Assigned);
+        assert!(!t.customer_wrote_to_agent());
     }
 }

@@ -4,28 +4,27 @@
 
 use std::sync::Arc;
 
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::app::agent_handoff::assign::{self, ClaimError, Place, PlaceError};
 pub use crate::app::agent_handoff::assign::{ESCALATION_ACTOR, PULL_ACTOR};
 use crate::app::analytics::Fact;
-use crate::app::outbox::{CapacityRelease, HandlerError, OutboxBuilder, OutboxRunner};
+use crate::app::outbox::{CapacityRelease, HandlerError, OutboxRunner};
+use crate::app::ticket_change::{
+    ChangeKey, Decision, Draft, Gathered, SlaUpdate, TicketChange, TicketChanger,
+};
 use crate::domain::bot::Priority;
 use crate::domain::bot::config::MAX_TEXT;
-use crate::domain::ids::{TicketId, Wamid};
+use crate::domain::ids::TicketId;
 use crate::domain::sla::{SlaConfig, SlaEvent, TicketFacts};
 use crate::domain::ticket::{Ticket, TicketStatus};
 use crate::platform::metrics::Count;
 use crate::ports::clock::Clock;
 use crate::ports::notify::{Audience, Notification, Notifier};
 use crate::ports::queue::Queue;
-use crate::ports::store::{
-    Activity, ActivityKind, BotTurnWrite, OutboxKind, StoreError, TicketStore, TurnOutcome,
-};
+use crate::ports::store::{ActivityKind, OutboxKind, StoreError, TicketStore};
 use crate::ports::timers::Timers;
 use crate::ports::whatsapp::{OutboundBody, Template, WhatsAppClient, service_window_open};
-
-const MAX_ATTEMPTS: usize = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AgentError {
@@ -196,22 +195,11 @@ pub fn mentions(text: &str) -> Vec<String> {
     found
 }
 
-/// A ticket change decided for an action, before it is stored.
-struct Change {
-    next: Ticket,
-    outbox: OutboxBuilder,
-    activity: Vec<Activity>,
-    /// An agent whose capacity was taken for this change (given back if it is not stored).
-    claimed: Option<String>,
-    /// An agent whose capacity is given back once it is stored.
-    release: Option<String>,
-}
-
 pub struct AgentDesk {
     store: Arc<dyn TicketStore>,
     clock: Arc<dyn Clock>,
-    sla: Option<Arc<SlaConfig>>,
-    outbox: OutboxRunner,
+    /// Stores each action (with SLA policies, replanning the clocks) and does its outbox.
+    changer: TicketChanger,
 }
 
 impl AgentDesk {
@@ -222,33 +210,35 @@ impl AgentDesk {
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
-            outbox: OutboxRunner::new(store.clone(), whatsapp, handoffs, clock.clone()),
+            changer: TicketChanger::new(
+                store.clone(),
+                OutboxRunner::new(store.clone(), whatsapp, handoffs, clock.clone()),
+            ),
             store,
             clock,
-            sla: None,
         }
     }
 
     pub fn with_sla(mut self, sla: Arc<SlaConfig>, timers: Arc<dyn Timers>) -> Self {
-        self.sla = Some(sla);
-        self.outbox.timers = Some(timers);
+        self.changer.sla = Some(sla);
+        self.changer.outbox.timers = Some(timers);
         self
     }
 
     /// Counts queued tickets it assigns and failed sends (CloudWatch EMF); whoever drives the
     /// desk flushes once per request or batch.
     pub fn with_metrics(mut self, metrics: crate::platform::metrics::Metrics) -> Self {
-        self.outbox.metrics = metrics;
+        self.changer.outbox.metrics = metrics;
         self
     }
 
     pub fn metrics(&self) -> &crate::platform::metrics::Metrics {
-        &self.outbox.metrics
+        &self.changer.outbox.metrics
     }
 
     /// Assignment and @mention notices go here.
     pub fn with_notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
-        self.outbox.notifier = Some(notifier);
+        self.changer.outbox.notifier = Some(notifier);
         self
     }
 
@@ -257,7 +247,7 @@ impl AgentDesk {
     }
 
     pub fn sla(&self) -> Option<&SlaConfig> {
-        self.sla.as_deref()
+        self.changer.sla.as_deref()
     }
 
     /// Does `action` as `agent` on the ticket; with `expected_version`, only if nobody changed the
@@ -305,78 +295,25 @@ impl AgentDesk {
             }
             None => format!("agent.{}", ulid::Ulid::new()),
         };
-        let key =
-            Wamid::parse(&key).map_err(|e| AgentError::field("Idempotency-Key", e.to_string()))?;
+        let key = ChangeKey::parse(&key)
+            .map_err(|e| AgentError::field("Idempotency-Key", e.to_string()))?;
         if let Some(client) = idempotency_key
             && let Some(ticket) = self.replay(ticket_id, &key, client.key).await?
         {
             return Ok(ticket);
         }
-        for _ in 0..MAX_ATTEMPTS {
-            let ticket = self
-                .store
-                .ticket(ticket_id)
-                .await?
-                .ok_or(AgentError::NotFound(ticket_id))?;
-            if let Some(expected) = expected_version
-                && expected != ticket.version
-            {
-                return Err(AgentError::Conflict {
-                    ticket: ticket_id,
-                    expected,
-                    current: ticket.version,
-                });
-            }
-            let mut change = self.decide(&ticket, agent, action, &key).await?;
-            if let Some(previous) = &change.release {
-                // The ticket left that agent: their slot comes back once the change is stored,
-                // first of all its effects, exactly once however often the request is repeated.
-                change.outbox.push_first(
-                    OutboxKind::Release,
-                    &CapacityRelease {
-                        agent: previous.clone(),
-                    },
-                );
-            }
-            let entries = change.outbox.build();
-            let write = BotTurnWrite {
-                ticket: &change.next,
-                message: None,
-                outbox: &entries,
-                activity: &change.activity,
-                now: change.next.updated_at,
-            };
-            let outcome = match self.store.commit_bot_turn(&write).await {
-                Ok(outcome) => outcome,
-                Err(e) => {
-                    self.give_back(change.claimed.as_deref()).await;
-                    return Err(e.into());
-                }
-            };
-            match outcome {
-                TurnOutcome::Committed => {
-                    self.outbox.flush(&change.next, &key).await?;
-                    info!(ticket_id = %ticket.id, action = action.name(), "agent action done");
-                    if let Some(previous) = &change.release {
-                        self.refill(previous, Some(ticket.id)).await;
-                    }
-                    return Ok(change.next);
-                }
-                TurnOutcome::Conflict | TurnOutcome::AlreadyHandled => {
-                    self.give_back(change.claimed.as_deref()).await;
-                    if expected_version.is_none() {
-                        continue;
-                    }
-                    let current = self.store.ticket(ticket_id).await?.map_or(0, |t| t.version);
-                    return Err(AgentError::Conflict {
-                        ticket: ticket_id,
-                        expected: expected_version.unwrap_or_default(),
-                        current,
-                    });
-                }
-            }
+        let request = Request {
+            desk: self,
+            actor: agent,
+            action,
+            expected_version,
+        };
+        let changed = self.changer.change(ticket_id, &key, &request).await?;
+        info!(ticket_id = %ticket_id, action = action.name(), "agent action done");
+        if let Some(previous) = &changed.outcome {
+            self.refill(previous, Some(ticket_id)).await;
         }
-        Err(StoreError::Contended(format!("ticket {ticket_id}")).into())
+        Ok(changed.ticket)
     }
 
     /// Gives `agent` queued tickets of their teams while their slots last (see
@@ -414,7 +351,7 @@ impl AgentDesk {
     async fn replay(
         &self,
         ticket_id: TicketId,
-        key: &Wamid,
+        key: &ChangeKey,
         client_key: &str,
     ) -> Result<Option<Ticket>, AgentError> {
         let same = format!("{}-", key.as_str());
@@ -433,12 +370,12 @@ impl AgentDesk {
             .ok_or(AgentError::NotFound(ticket_id))?;
         let released = self
             .store
-            .outbox(ticket_id, key)
+            .outbox(ticket_id, key.outbox_key())
             .await?
             .into_iter()
             .filter(|e| e.kind == OutboxKind::Release && !e.done)
             .find_map(|e| serde_json::from_str::<CapacityRelease>(&e.payload).ok());
-        self.outbox.flush(&ticket, key).await?;
+        self.changer.finish(&ticket, key).await?;
         info!(ticket_id = %ticket_id, "repeated agent request: finished the first one");
         if let Some(release) = released {
             // The slot came back only now: a queued ticket may take it.
@@ -447,8 +384,12 @@ impl AgentDesk {
         Ok(Some(ticket))
     }
 
-    async fn give_back(&self, claimed: Option<&str>) {
-        assign::give_back(self.store.as_ref(), claimed).await;
+    /// Whether the customer allows business-initiated messages (templates, the survey).
+    async fn consent(&self, ticket: &Ticket) -> Result<bool, AgentError> {
+        let consent = self.store.consent(&ticket.key.wa_id).await?;
+        Ok(crate::domain::consent::Consent::allows_business_messages(
+            consent.as_ref(),
+        ))
     }
 
     /// Takes a unit of `agent`'s capacity, or says why not.
@@ -462,327 +403,6 @@ impl AgentDesk {
                 }
                 ClaimError::Store(e) => e.into(),
             })
-    }
-
-    async fn decide(
-        &self,
-        ticket: &Ticket,
-        actor: &str,
-        action: &AgentAction,
-        key: &Wamid,
-    ) -> Result<Change, AgentError> {
-        let now = self.clock.now();
-        let mut next = ticket.clone();
-        next.version += 1;
-        next.updated_at = now;
-        let mut change = Change {
-            next,
-            outbox: OutboxBuilder::new(ticket.id, key.clone()),
-            activity: Vec::new(),
-            claimed: None,
-            release: None,
-        };
-        // Ids from the request key: a repeated request is recognised by them.
-        let serial = std::sync::atomic::AtomicU8::new(0);
-        let log = |kind: ActivityKind, text: Option<String>, mentions: Vec<String>| Activity {
-            ticket_id: ticket.id,
-            id: format!(
-                "{}-{}",
-                key.as_str(),
-                serial.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
-            ),
-            at: now,
-            actor: actor.to_owned(),
-            kind,
-            text,
-            mentions,
-            sla: None,
-        };
-        let closed = matches!(ticket.status, TicketStatus::Resolved | TicketStatus::Closed);
-        let mut event = None;
-        match action {
-            AgentAction::Reply { .. } | AgentAction::SendTemplate { .. } => {
-                if closed {
-                    return Err(AgentError::invalid(
-                        "the ticket is resolved; reopen it to write",
-                    ));
-                }
-                let body = match action {
-                    AgentAction::Reply { text } => {
-                        if !service_window_open(ticket.last_inbound_at, now) {
-                            return Err(AgentError::OutsideServiceWindow);
-                        }
-                        OutboundBody::Text { body: text.clone() }
-                    }
-                    AgentAction::SendTemplate { template } => {
-                        let consent = self.store.consent(&ticket.key.wa_id).await?;
-                        if !crate::domain::consent::Consent::allows_business_messages(
-                            consent.as_ref(),
-                        ) {
-                            return Err(AgentError::NoConsent);
-                        }
-                        change.activity.push(log(
-                            ActivityKind::TemplateSent,
-                            Some(template.name.clone()),
-                            Vec::new(),
-                        ));
-                        OutboundBody::Template(template.clone())
-                    }
-                    _ => unreachable!("matched above"),
-                };
-                if ticket.assignee.is_none() {
-                    // Answering an unassigned ticket takes it.
-                    self.claim(actor).await?;
-                    change.claimed = Some(actor.to_owned());
-                    change.next.assignee = Some(actor.to_owned());
-                    change.activity.push(log(
-                        ActivityKind::Assigned,
-                        Some(actor.to_owned()),
-                        Vec::new(),
-                    ));
-                }
-                change.outbox.push(
-                    OutboxKind::WhatsApp,
-                    &crate::app::outbox::OutboundEntry {
-                        body,
-                        sent_by: Some(actor.to_owned()),
-                    },
-                );
-                if matches!(action, AgentAction::Reply { .. }) {
-                    change
-                        .activity
-                        .push(log(ActivityKind::Replied, None, Vec::new()));
-                }
-                if ticket.status != TicketStatus::PendingCustomer {
-                    change.next.status = TicketStatus::Assigned;
-                }
-                if ticket.first_response_at.is_none() && ticket.status != TicketStatus::Bot {
-                    change.next.first_response_at = Some(now);
-                    change.outbox.stats(&change.next, Fact::FirstResponse, now);
-                }
-                event = Some(SlaEvent::AgentReplied);
-            }
-            AgentAction::Note { text } => {
-                let roster = self.store.agents().await?;
-                let named = mentions(text);
-                if let Some(unknown) = named.iter().find(|m| !roster.iter().any(|a| &a.id == *m)) {
-                    return Err(AgentError::field(
-                        "text",
-                        format!("@{unknown} is not an agent"),
-                    ));
-                }
-                for agent in named.iter().filter(|m| m.as_str() != actor) {
-                    change.outbox.push(
-                        OutboxKind::Notify,
-                        &notice(
-                            &change.next,
-                            "mentioned",
-                            agent,
-                            format!("{actor} mentioned you in a note on ticket {}.", ticket.id),
-                        ),
-                    );
-                }
-                change
-                    .activity
-                    .push(log(ActivityKind::Note, Some(text.clone()), named));
-            }
-            AgentAction::Assign { agent } => {
-                if closed {
-                    return Err(AgentError::invalid(
-                        "the ticket is resolved; reopen it to assign",
-                    ));
-                }
-                if *agent == ticket.assignee {
-                    return Err(AgentError::field("agent", "the ticket is already there"));
-                }
-                if let Some(previous) = ticket.assignee.as_deref().filter(|p| *p != actor) {
-                    // The ticket leaves a colleague by someone else's hand: they are told, and the
-                    // log says whose it was.
-                    let (kind, summary) = match agent {
-                        Some(a) if actor == ESCALATION_ACTOR => (
-                            "ticket_escalated_away",
-                            format!(
-                                "Ticket {} is overdue and was escalated to team {}: it was given to {a}; you can still read it.",
-                                ticket.id,
-                                ticket.team.as_deref().unwrap_or("-")
-                            ),
-                        ),
-                        Some(a) if a == actor => ("ticket_taken_over", {
-                            format!("{actor} took over ticket {} from you.", ticket.id)
-                        }),
-                        Some(a) => (
-                            "ticket_taken_over",
-                            format!("{actor} gave your ticket {} to {a}.", ticket.id),
-                        ),
-                        None => (
-                            "ticket_taken_over",
-                            format!(
-                                "{actor} put your ticket {} back in the {} queue.",
-                                ticket.id,
-                                ticket.team.as_deref().unwrap_or("team")
-                            ),
-                        ),
-                    };
-                    change.outbox.push(
-                        OutboxKind::Notify,
-                        &notice(&change.next, kind, previous, summary),
-                    );
-                    change.activity.push(log(
-                        ActivityKind::TakenOver,
-                        Some(previous.to_owned()),
-                        Vec::new(),
-                    ));
-                }
-                if let Some(agent) = agent {
-                    self.claim(agent).await?;
-                    change.claimed = Some(agent.clone());
-                    if agent != actor {
-                        change.outbox.push(
-                            OutboxKind::Notify,
-                            &notice(
-                                &change.next,
-                                "ticket_assigned",
-                                agent,
-                                if actor == ESCALATION_ACTOR {
-                                    escalated_to(ticket, ticket.assignee.as_deref())
-                                } else if actor == PULL_ACTOR {
-                                    format!(
-                                        "Ticket {} waited in the {} queue and is yours now.",
-                                        ticket.id,
-                                        ticket.team.as_deref().unwrap_or("team")
-                                    )
-                                } else {
-                                    format!("{actor} gave you ticket {}.", ticket.id)
-                                },
-                            ),
-                        );
-                    }
-                    if ticket.status == TicketStatus::Queued || ticket.status == TicketStatus::Bot {
-                        change.next.status = TicketStatus::Assigned;
-                    }
-                } else {
-                    change.next.status = TicketStatus::Queued;
-                }
-                change.next.assignee = agent.clone();
-                change.release = ticket.assignee.clone();
-                if let (Some(previous), Some(_)) = (&ticket.assignee, agent)
-                    && !change.next.watchers.contains(previous)
-                {
-                    // Moved to someone else: the previous agent may still read it.
-                    change.next.watchers.push(previous.clone());
-                }
-                change.activity.push(match agent {
-                    Some(a) => log(ActivityKind::Assigned, Some(a.clone()), Vec::new()),
-                    None => log(ActivityKind::Unassigned, None, Vec::new()),
-                });
-            }
-            AgentAction::Update { priority, category } => {
-                if let Some(p) = priority {
-                    change.next.priority = Some(*p);
-                    change.activity.push(log(
-                        ActivityKind::Priority,
-                        Some(p.as_str().to_owned()),
-                        Vec::new(),
-                    ));
-                    if let (Some(sla), Some(clocks)) = (&self.sla, change.next.sla.as_mut()) {
-                        // Another priority may mean another policy: running deadlines move.
-                        let facts = TicketFacts {
-                            channel: "whatsapp",
-                            priority: Some(*p),
-                            category: change.next.category.as_deref(),
-                            text: None,
-                            tier: None,
-                        };
-                        clocks.set_policy(&sla.select(&facts).name.clone());
-                    }
-                }
-                if let Some(c) = category {
-                    change.next.category = Some(c.trim().to_owned());
-                    change.activity.push(log(
-                        ActivityKind::Category,
-                        Some(c.trim().to_owned()),
-                        Vec::new(),
-                    ));
-                }
-            }
-            AgentAction::SetPending => {
-                if ticket.status != TicketStatus::Assigned {
-                    return Err(AgentError::invalid(format!(
-                        "only an assigned ticket can wait on the customer; this one is {}",
-                        ticket.status.as_str()
-                    )));
-                }
-                change.next.status = TicketStatus::PendingCustomer;
-                change
-                    .activity
-                    .push(log(ActivityKind::Pending, None, Vec::new()));
-                event = Some(SlaEvent::Paused);
-            }
-            AgentAction::Resolve => {
-                if closed {
-                    return Err(AgentError::invalid("the ticket is already resolved"));
-                }
-                change.next.status = TicketStatus::Resolved;
-                change.next.resolved_at = Some(now);
-                change.next.resolved_by_bot = false;
-                change.release = ticket.assignee.clone();
-                if change.next.assignee.is_none() {
-                    change.next.assignee = Some(actor.to_owned());
-                }
-                change
-                    .activity
-                    .push(log(ActivityKind::Resolved, None, Vec::new()));
-                let consent = self.store.consent(&ticket.key.wa_id).await?;
-                let may_ask =
-                    crate::domain::consent::Consent::allows_business_messages(consent.as_ref());
-                if may_ask && service_window_open(ticket.last_inbound_at, now) {
-                    let lang = ticket.bot.as_ref().and_then(|b| b.language);
-                    change
-                        .outbox
-                        .push(OutboxKind::WhatsApp, &crate::domain::csat::survey(lang));
-                    change.next.csat_asked_at = Some(now);
-                    change.next.csat = None;
-                }
-                event = Some(SlaEvent::Resolved);
-            }
-            AgentAction::Reopen => {
-                if !closed {
-                    return Err(AgentError::invalid(format!(
-                        "only a resolved ticket can be reopened; this one is {}",
-                        ticket.status.as_str()
-                    )));
-                }
-                self.claim(actor).await?;
-                change.claimed = Some(actor.to_owned());
-                change.next.status = TicketStatus::Assigned;
-                change.next.assignee = Some(actor.to_owned());
-                change.next.resolved_at = None;
-                change.next.resolved_by_bot = false;
-                change
-                    .activity
-                    .push(log(ActivityKind::Reopened, None, Vec::new()));
-                if let Some(clocks) = change.next.sla.as_mut() {
-                    clocks.apply(SlaEvent::Resumed, now);
-                }
-                event = Some(SlaEvent::Reopened);
-            }
-        }
-        if let (Some(sla), Some(clocks)) = (&self.sla, change.next.sla.as_mut()) {
-            if let Some(event) = event {
-                clocks.apply(event, now);
-            }
-            match clocks.plan(ticket.id, sla) {
-                Ok(plan) => change.outbox.timers(plan),
-                Err(e) => {
-                    warn!(ticket_id = %ticket.id, error = %e, "SLA deadlines could not be computed")
-                }
-            }
-        }
-        if matches!(action, AgentAction::Resolve) {
-            // After the clocks, so the SLA outcome is in the count.
-            change.outbox.stats(&change.next, Fact::Resolved, now);
-        }
-        Ok(change)
     }
 }
 
@@ -822,7 +442,7 @@ impl Place for AgentDesk {
                 Err(AgentError::Unavailable(_)) => return Err(PlaceError::NoRoom),
                 Err(e) => return Err(PlaceError::Failed(e)),
             };
-        self.outbox.metrics.add(Count::TicketsAssigned, 1);
+        self.changer.outbox.metrics.add(Count::TicketsAssigned, 1);
         info!(ticket_id = %assigned.id, agent, actor, "ticket assigned");
         Ok(assigned)
     }
@@ -830,6 +450,392 @@ impl Place for AgentDesk {
     fn tickets(&self) -> &dyn TicketStore {
         self.store.as_ref()
     }
+}
+
+/// An agent's action on a ticket, as a ticket change.
+struct Request<'a> {
+    desk: &'a AgentDesk,
+    actor: &'a str,
+    action: &'a AgentAction,
+    expected_version: Option<u64>,
+}
+
+/// What an action reads before its decision.
+#[derive(Debug, Default)]
+struct Reads {
+    /// The customer allows business-initiated messages (templates, the survey).
+    consent: bool,
+    /// The agents mentioned in a note.
+    mentions: Vec<String>,
+}
+
+impl TicketChange for Request<'_> {
+    type Input = Reads;
+    /// An agent whose slot comes back now that the change is stored.
+    type Outcome = Option<String>;
+    type Error = AgentError;
+
+    fn missing(&self, id: TicketId) -> AgentError {
+        AgentError::NotFound(id)
+    }
+
+    fn actor(&self) -> &str {
+        self.actor
+    }
+
+    /// Checks the action against the ticket as read and does its reads and claim (in the order
+    /// the checks were always made: a refusal claims nothing).
+    async fn gather(&self, ticket: &Ticket) -> Result<Gathered<Reads>, AgentError> {
+        if let Some(expected) = self.expected_version
+            && expected != ticket.version
+        {
+            return Err(AgentError::Conflict {
+                ticket: ticket.id,
+                expected,
+                current: ticket.version,
+            });
+        }
+        let (reads, claim) = self.check(ticket).await?;
+        if let Some(agent) = claim {
+            self.desk.claim(agent).await?;
+        }
+        Ok(Gathered {
+            input: reads,
+            claimed: claim.map(str::to_owned),
+        })
+    }
+
+    fn decide(
+        &self,
+        ticket: &Ticket,
+        reads: Reads,
+        draft: &mut Draft,
+    ) -> Result<Decision<Option<String>>, AgentError> {
+        decide(self, ticket, reads, draft)
+    }
+}
+
+impl<'a> Request<'a> {
+    /// Whether the action fits the ticket, what it reads, and whose slot it takes.
+    async fn check(&self, ticket: &Ticket) -> Result<(Reads, Option<&'a str>), AgentError> {
+        let (desk, actor) = (self.desk, self.actor);
+        let now = desk.clock.now();
+        let closed = ticket.is_closed();
+        let mut reads = Reads::default();
+        let mut claim = None;
+        match self.action {
+            AgentAction::Reply { .. } | AgentAction::SendTemplate { .. } => {
+                if closed {
+                    return Err(AgentError::invalid(
+                        "the ticket is resolved; reopen it to write",
+                    ));
+                }
+                if matches!(self.action, AgentAction::Reply { .. }) {
+                    if !service_window_open(ticket.last_inbound_at, now) {
+                        return Err(AgentError::OutsideServiceWindow);
+                    }
+                } else {
+                    reads.consent = desk.consent(ticket).await?;
+                    if !reads.consent {
+                        return Err(AgentError::NoConsent);
+                    }
+                }
+                // Answering an unassigned ticket takes it.
+                claim = ticket.assignee.is_none().then_some(actor);
+            }
+            AgentAction::Note { text } => {
+                let roster = desk.store.agents().await?;
+                reads.mentions = mentions(text);
+                if let Some(unknown) = reads
+                    .mentions
+                    .iter()
+                    .find(|m| !roster.iter().any(|a| &a.id == *m))
+                {
+                    return Err(AgentError::field(
+                        "text",
+                        format!("@{unknown} is not an agent"),
+                    ));
+                }
+            }
+            AgentAction::Assign { agent } => {
+                if closed {
+                    return Err(AgentError::invalid(
+                        "the ticket is resolved; reopen it to assign",
+                    ));
+                }
+                if *agent == ticket.assignee {
+                    return Err(AgentError::field("agent", "the ticket is already there"));
+                }
+                claim = agent.as_deref();
+            }
+            AgentAction::Update { .. } => {}
+            AgentAction::SetPending => {
+                if ticket.status != TicketStatus::Assigned {
+                    return Err(AgentError::invalid(format!(
+                        "only an assigned ticket can wait on the customer; this one is {}",
+                        ticket.status.as_str()
+                    )));
+                }
+            }
+            AgentAction::Resolve => {
+                if closed {
+                    return Err(AgentError::invalid("the ticket is already resolved"));
+                }
+                reads.consent = desk.consent(ticket).await?;
+            }
+            AgentAction::Reopen => {
+                if !closed {
+                    return Err(AgentError::invalid(format!(
+                        "only a resolved ticket can be reopened; this one is {}",
+                        ticket.status.as_str()
+                    )));
+                }
+                claim = Some(actor);
+            }
+        }
+        Ok((reads, claim))
+    }
+}
+
+/// What becomes of the ticket: one function per action.
+fn decide(
+    request: &Request<'_>,
+    ticket: &Ticket,
+    reads: Reads,
+    draft: &mut Draft,
+) -> Result<Decision<Option<String>>, AgentError> {
+    let actor = request.actor;
+    // Running SLA clocks are planned again after every action.
+    draft.sla = Some(SlaUpdate::default());
+    let release = match request.action {
+        AgentAction::Reply { text } => {
+            let body = OutboundBody::Text { body: text.clone() };
+            write_to_customer(ticket, actor, body, false, draft);
+            None
+        }
+        AgentAction::SendTemplate { template } => {
+            draft.log(
+                ActivityKind::TemplateSent,
+                Some(template.name.clone()),
+                Vec::new(),
+            );
+            let body = OutboundBody::Template(template.clone());
+            write_to_customer(ticket, actor, body, true, draft);
+            None
+        }
+        AgentAction::Note { text } => {
+            note(ticket, actor, text, reads.mentions, draft);
+            None
+        }
+        AgentAction::Assign { agent } => assign(ticket, actor, agent.as_deref(), draft),
+        AgentAction::Update { priority, category } => {
+            update(
+                request.desk.changer.sla.as_deref(),
+                *priority,
+                category,
+                draft,
+            );
+            None
+        }
+        AgentAction::SetPending => {
+            draft.next.status = TicketStatus::PendingCustomer;
+            draft.log(ActivityKind::Pending, None, Vec::new());
+            draft.sla_event(SlaEvent::Paused, draft.now);
+            None
+        }
+        AgentAction::Resolve => resolve(ticket, actor, reads.consent, draft),
+        AgentAction::Reopen => {
+            draft.next.reopen(actor);
+            draft.log(ActivityKind::Reopened, None, Vec::new());
+            if let Some(clocks) = draft.next.sla.as_mut() {
+                clocks.apply(SlaEvent::Resumed, draft.now);
+            }
+            draft.sla_event(SlaEvent::Reopened, draft.now);
+            None
+        }
+    };
+    if let Some(previous) = &release {
+        // The ticket left that agent: their slot comes back once the change is stored,
+        // first of all its effects, exactly once however often the request is repeated.
+        draft.outbox.push_first(
+            OutboxKind::Release,
+            &CapacityRelease {
+                agent: previous.clone(),
+            },
+        );
+    }
+    Ok(Decision::Write(release))
+}
+
+/// A reply or a template to the customer; an unassigned ticket becomes the writer's (their
+/// slot was claimed before).
+fn write_to_customer(
+    ticket: &Ticket,
+    actor: &str,
+    body: OutboundBody,
+    template: bool,
+    draft: &mut Draft,
+) {
+    let now = draft.now;
+    if ticket.assignee.is_none() {
+        draft.next.assignee = Some(actor.to_owned());
+        draft.log(ActivityKind::Assigned, Some(actor.to_owned()), Vec::new());
+    }
+    draft.outbox.push(
+        OutboxKind::WhatsApp,
+        &crate::app::outbox::OutboundEntry {
+            body,
+            sent_by: Some(actor.to_owned()),
+        },
+    );
+    if !template {
+        draft.log(ActivityKind::Replied, None, Vec::new());
+    }
+    if ticket.status != TicketStatus::PendingCustomer {
+        draft.next.status = TicketStatus::Assigned;
+    }
+    if ticket.first_response_at.is_none() && ticket.status != TicketStatus::Bot {
+        draft.next.first_response_at = Some(now);
+        draft.outbox.stats(&draft.next, Fact::FirstResponse, now);
+    }
+    draft.sla_event(SlaEvent::AgentReplied, now);
+}
+
+/// An internal note; the agents it mentions (but the writer) are told.
+fn note(ticket: &Ticket, actor: &str, text: &str, named: Vec<String>, draft: &mut Draft) {
+    for agent in named.iter().filter(|m| m.as_str() != actor) {
+        let notice = notice(
+            &draft.next,
+            "mentioned",
+            agent,
+            format!("{actor} mentioned you in a note on ticket {}.", ticket.id),
+        );
+        draft.outbox.push(OutboxKind::Notify, &notice);
+    }
+    draft.log(ActivityKind::Note, Some(text.to_owned()), named);
+}
+
+/// The ticket to `agent` (their slot was claimed before) or back to the queue; the agent it
+/// leaves, whose slot comes back.
+fn assign(ticket: &Ticket, actor: &str, agent: Option<&str>, draft: &mut Draft) -> Option<String> {
+    if let Some(previous) = ticket.assignee.as_deref().filter(|p| *p != actor) {
+        // The ticket leaves a colleague by someone else's hand: they are told, and the log
+        // says whose it was.
+        let (kind, summary) = taken_away(ticket, actor, agent);
+        let notice = notice(&draft.next, kind, previous, summary);
+        draft.outbox.push(OutboxKind::Notify, &notice);
+        draft.log(
+            ActivityKind::TakenOver,
+            Some(previous.to_owned()),
+            Vec::new(),
+        );
+    }
+    if let Some(agent) = agent.filter(|a| *a != actor) {
+        let summary = if actor == ESCALATION_ACTOR {
+            escalated_to(ticket, ticket.assignee.as_deref())
+        } else if actor == PULL_ACTOR {
+            format!(
+                "Ticket {} waited in the {} queue and is yours now.",
+                ticket.id,
+                ticket.team.as_deref().unwrap_or("team")
+            )
+        } else {
+            format!("{actor} gave you ticket {}.", ticket.id)
+        };
+        let notice = notice(&draft.next, "ticket_assigned", agent, summary);
+        draft.outbox.push(OutboxKind::Notify, &notice);
+    }
+    draft.next.assign(agent);
+    match agent {
+        Some(a) => draft.log(ActivityKind::Assigned, Some(a.to_owned()), Vec::new()),
+        None => draft.log(ActivityKind::Unassigned, None, Vec::new()),
+    }
+    ticket.assignee.clone()
+}
+
+/// What the agent a ticket is taken from reads.
+fn taken_away(ticket: &Ticket, actor: &str, agent: Option<&str>) -> (&'static str, String) {
+    match agent {
+        Some(a) if actor == ESCALATION_ACTOR => (
+            "ticket_escalated_away",
+            format!(
+                "Ticket {} is overdue and was escalated to team {}: it was given to {a}; you can still read it.",
+                ticket.id,
+                ticket.team.as_deref().unwrap_or("-")
+            ),
+        ),
+        Some(a) if a == actor => (
+            "ticket_taken_over",
+            format!("{actor} took over ticket {} from you.", ticket.id),
+        ),
+        Some(a) => (
+            "ticket_taken_over",
+            format!("{actor} gave your ticket {} to {a}.", ticket.id),
+        ),
+        None => (
+            "ticket_taken_over",
+            format!(
+                "{actor} put your ticket {} back in the {} queue.",
+                ticket.id,
+                ticket.team.as_deref().unwrap_or("team")
+            ),
+        ),
+    }
+}
+
+/// Another priority (which may mean another SLA policy: running deadlines move) or category.
+fn update(
+    sla: Option<&SlaConfig>,
+    priority: Option<Priority>,
+    category: &Option<String>,
+    draft: &mut Draft,
+) {
+    if let Some(p) = priority {
+        draft.next.priority = Some(p);
+        draft.log(
+            ActivityKind::Priority,
+            Some(p.as_str().to_owned()),
+            Vec::new(),
+        );
+        if let (Some(sla), Some(clocks)) = (sla, draft.next.sla.as_mut()) {
+            let facts = TicketFacts {
+                channel: "whatsapp",
+                priority: Some(p),
+                category: draft.next.category.as_deref(),
+                text: None,
+                tier: None,
+            };
+            clocks.set_policy(&sla.select(&facts).name.clone());
+        }
+    }
+    if let Some(c) = category {
+        draft.next.category = Some(c.trim().to_owned());
+        draft.log(
+            ActivityKind::Category,
+            Some(c.trim().to_owned()),
+            Vec::new(),
+        );
+    }
+}
+
+/// Solved: the customer is asked for a rating if they allow it and the window is open; the
+/// agent's slot comes back.
+fn resolve(ticket: &Ticket, actor: &str, consent: bool, draft: &mut Draft) -> Option<String> {
+    let now = draft.now;
+    draft.next.resolve(actor, now);
+    draft.log(ActivityKind::Resolved, None, Vec::new());
+    if consent && service_window_open(ticket.last_inbound_at, now) {
+        let lang = ticket.bot.as_ref().and_then(|b| b.language);
+        draft
+            .outbox
+            .push(OutboxKind::WhatsApp, &crate::domain::csat::survey(lang));
+        draft.next.csat_asked_at = Some(now);
+        draft.next.csat = None;
+    }
+    draft.sla_event(SlaEvent::Resolved, now);
+    // After the clocks, so the SLA outcome is in the count.
+    draft.stats_after_sla = Some(Fact::Resolved);
+    ticket.assignee.clone()
 }
 
 /// What the agent who gets an escalated ticket reads.

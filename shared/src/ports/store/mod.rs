@@ -208,11 +208,12 @@ impl OutboxKind {
     }
 }
 
-/// A bot turn to store atomically: the ticket as it is now, the customer message marked
-/// handled, and the outbox.
+/// A ticket change to store atomically (a bot turn, an agent action, an SLA stage, a routed
+/// handoff): the ticket as it is now, the customer message marked handled, the activity and the
+/// outbox; only if the ticket is still at the version it was read at.
 #[derive(Debug, Clone)]
-pub struct BotTurnWrite<'a> {
-    /// The ticket after the turn; its `version` is the read version plus one.
+pub struct TicketChangeWrite<'a> {
+    /// The ticket after the change; its `version` is the read version plus one.
     pub ticket: &'a Ticket,
     /// The customer message this turn answers (marked handled), if any.
     pub message: Option<&'a MessageRecord>,
@@ -221,6 +222,9 @@ pub struct BotTurnWrite<'a> {
     pub activity: &'a [Activity],
     pub now: Timestamp,
 }
+
+/// The former name of [`TicketChangeWrite`] (the adapters still use it).
+pub type BotTurnWrite<'a> = TicketChangeWrite<'a>;
 
 /// One entry of a ticket's activity log: an internal note or something a person, the routing
 /// or a timer did. Customers never see these.
@@ -454,9 +458,12 @@ pub trait TicketStore: Send + Sync {
         wamid: &Wamid,
     ) -> Result<Option<MessageRecord>, StoreError>;
 
-    /// Stores a bot turn atomically, if the ticket is still at `ticket.version - 1` and the
-    /// message not yet handled.
-    async fn commit_bot_turn(&self, turn: &BotTurnWrite<'_>) -> Result<TurnOutcome, StoreError>;
+    /// Stores a ticket change atomically, if the ticket is still at `ticket.version - 1`, the
+    /// message (if any) not yet handled and none of its outbox or activity ids stored.
+    async fn commit_bot_turn(
+        &self,
+        turn: &TicketChangeWrite<'_>,
+    ) -> Result<TurnOutcome, StoreError>;
 
     /// The outbox of the turn that answered `inbound`, in order.
     async fn outbox(
