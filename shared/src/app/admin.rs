@@ -451,3 +451,156 @@ impl ConfigAdmin {
         self.version(kind, head.latest).await
     }
 }
+
+/// `body` with `example` added to the examples of intent `intent` (the text is edited, so the
+/// document's comments and layout stay). `Err`: the field and problem.
+pub fn add_example(body: &str, intent: &str, example: &str) -> Result<String, AdminError> {
+    let quoted =
+        serde_json::to_string(example).map_err(|e| AdminError::bad("text", e.to_string()))?;
+    let lines: Vec<&str> = body.lines().collect();
+    let id_line = format!("id = {}", serde_json::to_string(intent).unwrap_or_default());
+    let mut in_intent = false;
+    let mut found = false;
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            if found {
+                break;
+            }
+            in_intent = t == "[[intents]]";
+            continue;
+        }
+        if in_intent && t.replace(' ', "") == id_line.replace(' ', "") {
+            found = true;
+            continue;
+        }
+        if found && t.starts_with("examples") && t.contains('[') {
+            let mut out: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+            let at = line.find('[').unwrap_or(line.len() - 1);
+            let (head, tail) = line.split_at(at + 1);
+            let sep = if tail.trim_start().starts_with(']') {
+                ""
+            } else {
+                " "
+            };
+            let comma = if tail.trim_start().starts_with(']') {
+                ""
+            } else {
+                ","
+            };
+            out[i] = format!("{head}{quoted}{comma}{sep}{}", tail.trim_start());
+            let mut text = out.join("\n");
+            if body.ends_with('\n') {
+                text.push('\n');
+            }
+            return Ok(text);
+        }
+    }
+    Err(AdminError::bad(
+        "intent",
+        if found {
+            format!("intent {intent} has no examples list to add to")
+        } else {
+            format!("there is no intent {intent}")
+        },
+    ))
+}
+
+/// `body` with a new FAQ answer: an intent (id from the question) with the question as its
+/// example and its own answer flow. `Err`: the field and problem.
+pub fn add_faq(
+    body: &str,
+    question: &str,
+    answer_de: Option<&str>,
+    answer_en: Option<&str>,
+) -> Result<(String, String), AdminError> {
+    let slug: String = question
+        .to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(4)
+        .collect::<Vec<_>>()
+        .join("_");
+    if slug.is_empty() {
+        return Err(AdminError::bad("faq.question", "needs some words"));
+    }
+    let answers: Vec<(&str, &str)> = [("de", answer_de), ("en", answer_en)]
+        .into_iter()
+        .filter_map(|(l, a)| a.map(str::trim).filter(|a| !a.is_empty()).map(|a| (l, a)))
+        .collect();
+    if answers.is_empty() {
+        return Err(AdminError::bad(
+            "faq.answer_de",
+            "give an answer in at least one language",
+        ));
+    }
+    let taken = |id: &str| {
+        body.contains(&format!("id = \"{id}\"")) || body.contains(&format!("[flows.{id}]"))
+    };
+    let mut id = format!("faq_{slug}");
+    let mut n = 2;
+    while taken(&id) {
+        id = format!("faq_{slug}_{n}");
+        n += 1;
+    }
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut text = body.trim_end().to_owned();
+    text.push_str(&format!(
+        "\n\n[[intents]]\nid = \"{id}\"\nflow = \"{id}\"\nexamples = [{}]\n\n[flows.{id}]\nstart = \"info\"\n\n[flows.{id}.steps.info]\nkind = \"answer\"\n",
+        q(question)
+    ));
+    for (lang, answer) in answers {
+        text.push_str(&format!("text.{lang} = {}\n", q(answer)));
+    }
+    Ok((text, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOT: &str = crate::domain::bot::config::DEFAULT_CONFIG;
+
+    #[test]
+    fn an_example_is_added_to_the_intent_keeping_the_rest_of_the_text() {
+        let out = add_example(BOT, "cancel", "auftrag \"zurueck\"").unwrap();
+        assert!(
+            out.contains("examples = [\"auftrag \\\"zurueck\\\"\", "),
+            "{out}"
+        );
+        assert_eq!(out.lines().count(), BOT.lines().count());
+        let cfg = BotConfig::parse(&out, "t").unwrap();
+        let intent = cfg.file.intents.iter().find(|i| i.id == "cancel").unwrap();
+        assert!(intent.examples.iter().any(|e| e.contains("zurueck")));
+        assert!(add_example(BOT, "nope", "x").is_err());
+    }
+
+    #[test]
+    fn a_new_faq_is_an_intent_with_its_own_answer_flow_a_supervisor_may_add() {
+        let (out, id) = add_faq(
+            BOT,
+            "Do you sell gift cards?",
+            Some("Ja, ab 10 €."),
+            Some("Yes, from €10."),
+        )
+        .unwrap();
+        assert_eq!(id, "faq_do_you_sell_gift");
+        BotConfig::parse(&out, "t").unwrap();
+        assert_eq!(faq_only_change(BOT, &out), Ok(()));
+        let (again, id2) = add_faq(&out, "Do you sell gift cards?", Some("x"), None).unwrap();
+        assert_eq!(id2, "faq_do_you_sell_gift_2");
+        BotConfig::parse(&again, "t").unwrap();
+        assert!(add_faq(BOT, "???", None, Some("x")).is_err());
+        assert!(add_faq(BOT, "gift", None, None).is_err());
+    }
+
+    #[test]
+    fn changing_a_handoff_flow_is_not_a_faq_change() {
+        let changed = BOT.replacen("reason = \"request\"", "reason = \"complaint\"", 1);
+        assert!(
+            faq_only_change(BOT, &changed)
+                .unwrap_err()
+                .contains("flows")
+        );
+    }
+}

@@ -26,6 +26,8 @@ use crate::app::admin::{self, AdminError, ConfigAdmin};
 use crate::domain::bot::{BotConfig, BotState, Priority};
 use crate::domain::config_doc::{ConfigKind, ConfigVersion, DiffLine, LineDiff, VersionSummary};
 use crate::domain::sla::SlaConfig;
+use crate::domain::unrecognised::{self, Group};
+use crate::ports::bot_feedback::{BotFeedback, LOOKBACK_DAYS, last_days};
 use crate::ports::config_docs::{ConfigAuditEntry, ConfigDocsError};
 use crate::ports::orders::{MemoryOrders, OrderLookup};
 
@@ -37,6 +39,8 @@ const MAX_AUDIT_DAYS: usize = 31;
 /// The admin area's part of the agent API.
 pub struct ConfigApi {
     pub admin: Arc<ConfigAdmin>,
+    /// What the bot did not understand (`GET /bot/unrecognised`); `None`: not kept here.
+    pub feedback: Option<Arc<dyn BotFeedback>>,
     /// What the bot tryout looks orders up in (the demo orders unless told otherwise, as
     /// `helpdesk-local bot`: a tryout never reads real customers' orders).
     pub orders: Arc<dyn OrderLookup>,
@@ -46,8 +50,14 @@ impl ConfigApi {
     pub fn new(admin: Arc<ConfigAdmin>) -> Self {
         Self {
             admin,
+            feedback: None,
             orders: Arc::new(MemoryOrders::demo()),
         }
+    }
+
+    pub fn with_feedback(mut self, feedback: Arc<dyn BotFeedback>) -> Self {
+        self.feedback = Some(feedback);
+        self
     }
 }
 
@@ -186,6 +196,26 @@ struct PreviewBody {
     category: Option<String>,
     opened_at: String,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdoptBody {
+    intent: Option<String>,
+    faq: Option<FaqBody>,
+    /// The bot version to add to (default: the newest).
+    base_version: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaqBody {
+    question: Option<String>,
+    answer_de: Option<String>,
+    answer_en: Option<String>,
+}
+
+/// Groups one list shows at most.
+const MAX_GROUPS: usize = 200;
 
 /// The longest tryout message (a WhatsApp text is at most 4096 characters).
 const MAX_TRY_CHARS: usize = 4096;
@@ -451,6 +481,124 @@ impl AgentApi {
         let mut preview = admin::sla_preview(&sla, priority, b.category.as_deref(), opened_at)?;
         preview["version"] = json!(v.version);
         ApiResponse::ok(preview)
+    }
+
+    fn feedback(&self) -> Result<&Arc<dyn BotFeedback>, ApiError> {
+        self.config_api()?.feedback.as_ref().ok_or_else(|| {
+            ApiError::new(
+                404,
+                "not_available",
+                "unrecognised messages are not kept in this deployment",
+            )
+        })
+    }
+
+    /// The groups of the last [`LOOKBACK_DAYS`] days.
+    async fn unrecognised_groups(&self, limit: usize) -> Result<Vec<Group>, ApiError> {
+        let days = last_days(self.clock.now(), LOOKBACK_DAYS);
+        let records = self.feedback()?.unrecognised(&days).await?;
+        Ok(unrecognised::group(&records, limit))
+    }
+
+    /// `GET /bot/unrecognised?limit=` (supervisors): what the bot did not understand, most
+    /// frequent first, similar messages together, with containment and handoff rates per intent.
+    pub(super) async fn bot_unrecognised(
+        &self,
+        call: &Call<'_, '_>,
+    ) -> Result<ApiResponse, ApiError> {
+        if !call.caller.role.sees_everything() {
+            return Err(ApiError::forbidden(
+                "supervisors and admins review the bot's misses",
+            ));
+        }
+        call.query.only(&["limit"])?;
+        let limit = match call.query.get("limit") {
+            None => 50,
+            Some(l) => l
+                .parse::<usize>()
+                .ok()
+                .filter(|l| (1..=MAX_GROUPS).contains(l))
+                .ok_or_else(|| ApiError::field("limit", format!("must be 1-{MAX_GROUPS}")))?,
+        };
+        let groups = self.unrecognised_groups(limit).await?;
+        let days = last_days(self.clock.now(), LOOKBACK_DAYS);
+        let counts = self.feedback()?.counts(&days).await?;
+        let intents: Vec<Value> = counts
+            .iter()
+            .map(|(intent, c)| {
+                let (containment, handoff) = c.rates();
+                json!({
+                    "intent": intent,
+                    "turns": c.total(),
+                    "containment_rate": containment,
+                    "handoff_rate": handoff,
+                })
+            })
+            .collect();
+        let groups: Vec<Value> = groups
+            .iter()
+            .map(|g| {
+                json!({
+                    "id": g.id,
+                    "sample": g.sample,
+                    "count": g.count,
+                    "variants": g.variants,
+                    "guesses": g.guesses,
+                    "handoffs": g.handoffs,
+                    "last_seen": g.last_seen.to_string(),
+                })
+            })
+            .collect();
+        ApiResponse::ok(json!({ "groups": groups, "intents": intents }))
+    }
+
+    /// `POST /bot/unrecognised/{id}/adopt` `{intent}` or `{faq: {question?, answer_de?,
+    /// answer_en?}}` (+ `base_version`): a new bot draft with the message as an example of the
+    /// intent, or as a new FAQ answer. Publishing it retrains the bot.
+    pub(super) async fn bot_adopt(
+        &self,
+        call: &Call<'_, '_>,
+        id: &str,
+    ) -> Result<ApiResponse, ApiError> {
+        let admin = &self.config_api()?.admin;
+        if !admin::may_change(call.caller.role, ConfigKind::Bot) {
+            return Err(ApiError::forbidden("supervisors and admins teach the bot"));
+        }
+        let b: AdoptBody = call.body()?;
+        let groups = self.unrecognised_groups(usize::MAX).await?;
+        let group = groups
+            .iter()
+            .find(|g| g.id == id)
+            .ok_or_else(|| ApiError::not_found(format!("no unrecognised message {id}")))?;
+        let base = admin.pick(ConfigKind::Bot, b.base_version).await?;
+        let (text, note) = match (b.intent, b.faq) {
+            (Some(intent), None) => (
+                admin::add_example(&base.body, &intent, &group.sample)?,
+                format!("example for {intent} from an unrecognised message"),
+            ),
+            (None, Some(faq)) => {
+                let question = faq.question.unwrap_or_else(|| group.sample.clone());
+                let (text, id) = admin::add_faq(
+                    &base.body,
+                    &question,
+                    faq.answer_de.as_deref(),
+                    faq.answer_en.as_deref(),
+                )?;
+                (text, format!("new FAQ {id} from an unrecognised message"))
+            }
+            _ => return Err(ApiError::field("intent", "send either intent or faq")),
+        };
+        let saved = admin
+            .save_draft(
+                call.caller.role,
+                &call.caller.agent,
+                ConfigKind::Bot,
+                base.version,
+                &text,
+                &note,
+            )
+            .await?;
+        ApiResponse::ok(json!({ "version": saved.version, "state": "draft" }))
     }
 
     /// `GET /config/audit?from=&to=` (admins): who changed which configuration, when.

@@ -368,11 +368,13 @@ impl AgentApi {
             ("PUT", ["config", kind, "draft"]) => self.config_save_draft(call, kind).await,
             ("POST", ["config", kind, "publish"]) => self.config_publish(call, kind).await,
             ("POST", ["config", kind, "rollback"]) => self.config_rollback(call, kind).await,
+            ("GET", ["bot", "unrecognised"]) => self.bot_unrecognised(call).await,
+            ("POST", ["bot", "unrecognised", id, "adopt"]) => self.bot_adopt(call, id).await,
             (
                 _,
                 [
                     "me" | "tickets" | "agents" | "templates" | "analytics" | "customers"
-                    | "config",
+                    | "config" | "bot",
                     ..,
                 ],
             ) => Err(ApiError::new(

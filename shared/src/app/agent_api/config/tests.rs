@@ -6,6 +6,8 @@ use serde_json::{Value, json};
 use super::*;
 use crate::app::agent_api::{ApiRequest, Authenticator, Caller};
 use crate::domain::templates::TemplateCatalog;
+use crate::domain::unrecognised::{Guess, Miss, Outcome, Unrecognised};
+use crate::ports::bot_feedback::{BotFeedback as _, MemoryBotFeedback};
 use crate::ports::clock::{Clock, ManualClock};
 use crate::ports::config_docs::{ConfigDocs as _, MemoryConfigDocs, seed_missing, shipped_bodies};
 use crate::testkit::world;
@@ -30,6 +32,8 @@ text.en = "Gift cards from €10 are in the shop under /gift-cards."
 struct Admin {
     api: AgentApi,
     docs: Arc<MemoryConfigDocs>,
+    feedback: Arc<MemoryBotFeedback>,
+    clock: Arc<dyn Clock>,
 }
 
 async fn admin_api() -> Admin {
@@ -47,16 +51,23 @@ async fn admin_api() -> Admin {
         ("key-tom", caller("tom", Role::Agent)),
         ("key-root", caller("root", Role::Admin)),
     ]);
-    let config = ConfigApi::new(Arc::new(ConfigAdmin::new(docs.clone(), clock.clone())));
+    let feedback = Arc::new(MemoryBotFeedback::new());
+    let config = ConfigApi::new(Arc::new(ConfigAdmin::new(docs.clone(), clock.clone())))
+        .with_feedback(feedback.clone());
     let api = AgentApi::new(
         w.desk.clone(),
         auth,
         Arc::new(TemplateCatalog::default_catalog()),
         vec!["support".into()],
-        clock,
+        clock.clone(),
     )
     .with_config(Arc::new(config));
-    Admin { api, docs }
+    Admin {
+        api,
+        docs,
+        feedback,
+        clock,
+    }
 }
 
 fn caller(agent: &str, role: Role) -> Caller {
@@ -560,4 +571,146 @@ async fn publishing_after_someone_else_published_is_a_conflict() {
     assert_eq!(r.status, 409, "{}", r.body);
     assert_eq!(r.body["error"], "conflict");
     assert_eq!(r.body["current_version"], 3);
+}
+
+#[tokio::test]
+async fn unrecognised_messages_are_listed_most_frequent_first_with_rates_per_intent() {
+    let a = admin_api().await;
+    let now = a.clock.now();
+    let miss = |text: &str, key: &str| {
+        let item = Unrecognised::new(
+            text,
+            None,
+            vec![Guess {
+                intent: "shipping".into(),
+                score: 0.31,
+            }],
+            Miss::NotUnderstood,
+            now,
+        )
+        .unwrap();
+        let feedback = a.feedback.clone();
+        let key = key.to_owned();
+        async move { feedback.record(&key, &item).await.unwrap() }
+    };
+    miss("wo ist die filiale in 10115 berlin", "w1").await;
+    miss("do you sell gift vouchers", "w2").await;
+    miss("Do you sell gift vouchers?", "w3").await;
+    miss("Do you sell gift vouchers?", "w3").await; // a redelivery: the same item
+    a.feedback
+        .count(now, "shipping", Outcome::Contained)
+        .await
+        .unwrap();
+    a.feedback
+        .count(now, "shipping", Outcome::Contained)
+        .await
+        .unwrap();
+    a.feedback
+        .count(now, "shipping", Outcome::Contained)
+        .await
+        .unwrap();
+    a.feedback
+        .count(now, "shipping", Outcome::HandedOff)
+        .await
+        .unwrap();
+    let list = a.ok("maria", "GET", "/bot/unrecognised", Value::Null).await;
+    let groups = list["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{list}");
+    assert_eq!(groups[0]["count"], 2);
+    assert_eq!(groups[0]["sample"], "do you sell gift vouchers");
+    assert_eq!(
+        groups[1]["sample"], "wo ist die filiale in ##### berlin",
+        "digits masked"
+    );
+    assert_eq!(groups[0]["guesses"][0]["intent"], "shipping");
+    assert_eq!(list["intents"][0]["intent"], "shipping");
+    assert_eq!(list["intents"][0]["containment_rate"], 0.75);
+    assert_eq!(list["intents"][0]["handoff_rate"], 0.25);
+    assert_eq!(
+        a.call("tom", "GET", "/bot/unrecognised", Value::Null)
+            .await
+            .status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn an_adopted_message_becomes_an_intent_example_in_a_draft_and_the_published_bot_answers_it()
+{
+    let a = admin_api().await;
+    let question = "wann kommt mein zeug endlich an";
+    let before = a
+        .ok(
+            "maria",
+            "POST",
+            "/config/bot/try",
+            json!({"text": question, "version": 1}),
+        )
+        .await;
+    assert_ne!(before["intent"], "shipping", "{before}");
+    let item =
+        Unrecognised::new(question, None, vec![], Miss::NotUnderstood, a.clock.now()).unwrap();
+    a.feedback.record("wamid.1", &item).await.unwrap();
+    let list = a.ok("maria", "GET", "/bot/unrecognised", Value::Null).await;
+    let id = list["groups"][0]["id"].as_str().unwrap().to_owned();
+
+    let r = a
+        .call(
+            "maria",
+            "POST",
+            &format!("/bot/unrecognised/{id}/adopt"),
+            json!({"intent": "nope"}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body["fields"]["intent"].is_string());
+    let r = a
+        .ok(
+            "maria",
+            "POST",
+            &format!("/bot/unrecognised/{id}/adopt"),
+            json!({"intent": "shipping"}),
+        )
+        .await;
+    assert_eq!(r["version"], 2);
+    let draft = a
+        .ok("maria", "GET", "/config/bot/versions/2", Value::Null)
+        .await;
+    assert!(draft["toml"].as_str().unwrap().contains(question));
+    a.ok(
+        "maria",
+        "POST",
+        "/config/bot/publish",
+        json!({"version": 2}),
+    )
+    .await;
+    let after = a
+        .ok(
+            "maria",
+            "POST",
+            "/config/bot/try",
+            json!({"text": question, "version": 2}),
+        )
+        .await;
+    assert_eq!(after["intent"], "shipping", "{after}");
+
+    // ... or as a new FAQ answer.
+    let r = a
+        .ok(
+            "maria",
+            "POST",
+            &format!("/bot/unrecognised/{id}/adopt"),
+            json!({"faq": {"question": "Gibt es Gutscheine?", "answer_de": "Ja, ab 10 €."}}),
+        )
+        .await;
+    assert_eq!(r["version"], 3);
+    let missing = a
+        .call(
+            "maria",
+            "POST",
+            "/bot/unrecognised/0000/adopt",
+            json!({"intent": "shipping"}),
+        )
+        .await;
+    assert_eq!(missing.status, 404);
 }
