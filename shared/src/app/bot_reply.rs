@@ -370,7 +370,10 @@ impl BotReply {
                 warn!(error = %e, "could not count the bot's outcome");
             }
         }
-        let failed = turn.state.failed_attempts > before.failed_attempts;
+        // A free-text message outside a flow that matched no intent was not understood, even
+        // where the bot answered it with its menu (a first message is greeted, not counted).
+        let failed = turn.state.failed_attempts > before.failed_attempts
+            || (turn.intent.is_none() && before.flow.is_none() && turn.lookup.is_none());
         let miss = match (&turn.handoff, failed) {
             (Some(_), _) => Miss::Handoff,
             (None, true) if before.flow.is_some() => Miss::FailedAttempt,

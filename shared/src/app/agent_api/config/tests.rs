@@ -7,7 +7,7 @@ use super::*;
 use crate::app::agent_api::{ApiRequest, Authenticator, Caller};
 use crate::domain::templates::TemplateCatalog;
 use crate::domain::unrecognised::{Guess, Miss, Outcome, Unrecognised};
-use crate::ports::bot_feedback::{BotFeedback as _, MemoryBotFeedback};
+use crate::ports::bot_feedback::MemoryBotFeedback;
 use crate::ports::clock::{Clock, ManualClock};
 use crate::ports::config_docs::{ConfigDocs as _, MemoryConfigDocs, seed_missing, shipped_bodies};
 use crate::testkit::world;
@@ -713,4 +713,48 @@ async fn an_adopted_message_becomes_an_intent_example_in_a_draft_and_the_publish
         )
         .await;
     assert_eq!(missing.status, 404);
+}
+
+/// What the customer was sent, as text.
+fn texts(w: &crate::testkit::World) -> Vec<String> {
+    w.whatsapp.sent().iter().map(|s| s.body.text()).collect()
+}
+
+#[tokio::test]
+async fn the_running_bot_answers_with_a_published_faq_without_restart_and_keeps_what_it_missed() {
+    use crate::ports::bot_feedback::{BotFeedback, last_days};
+    use crate::ports::config_docs::{CheckedBody, NewVersion};
+    let w = world().await;
+    let bodies = shipped_bodies();
+    seed_missing(w.config_docs.as_ref(), &bodies, w.clock.now())
+        .await
+        .unwrap();
+    w.customer("wamid.g1", "do you sell gift cards").await;
+    assert!(!texts(&w).iter().any(|t| t.contains("Gift cards from")));
+    let days = last_days(w.clock.now(), 2);
+    let missed = w.bot_feedback.unrecognised(&days).await.unwrap();
+    assert!(
+        missed.iter().any(|m| m.text.contains("gift cards")),
+        "the question the bot did not understand is kept: {missed:?}"
+    );
+
+    let with_faq = format!(
+        "{}{GIFT_CARD_FAQ}",
+        crate::domain::bot::config::DEFAULT_CONFIG
+    );
+    let body = CheckedBody::check(ConfigKind::Bot, &with_faq, "t").unwrap();
+    let new = NewVersion::new(body, 1, "maria", "gift cards", w.clock.now()).unwrap();
+    w.config_docs.save(&new).await.unwrap();
+    w.config_docs
+        .publish(ConfigKind::Bot, 2, Some(1), "maria", w.clock.now())
+        .await
+        .unwrap();
+    // The reader checks the published version at most every 15 s.
+    w.clock.advance(jiff::SignedDuration::from_secs(16));
+    w.customer("wamid.g2", "do you sell gift cards").await;
+    assert!(
+        texts(&w).iter().any(|t| t.contains("Gift cards from")),
+        "{:?}",
+        texts(&w)
+    );
 }
