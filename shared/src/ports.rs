@@ -6,6 +6,7 @@
 pub mod bot_feedback;
 pub mod clock;
 pub mod config_docs;
+pub mod identity;
 pub mod media;
 pub mod notify;
 pub mod orders;

@@ -36,6 +36,7 @@
 //! `agents`, `customers` with the data-request audit, `analytics`), `desk` (ticket changes)
 //! and `auth`. A new endpoint is one handler in its resource's file and one route line.
 
+mod admin_agents;
 mod agents;
 mod analytics;
 pub mod auth;
@@ -71,6 +72,8 @@ pub struct AgentApi {
     media: Option<Arc<dyn MediaStore>>,
     /// The admin area (configuration documents); `None`: its routes answer 404.
     config: Option<Arc<config::ConfigApi>>,
+    /// Sign-in accounts (see `admin_agents`).
+    identity: Option<Arc<dyn crate::ports::identity::Identity>>,
 }
 
 impl AgentApi {
@@ -89,6 +92,7 @@ impl AgentApi {
             clock,
             media: None,
             config: None,
+            identity: None,
         }
     }
 
