@@ -125,10 +125,8 @@ fn without_faq(doc: &toml::Value) -> toml::Value {
                 && t.get("flow")
                     .and_then(toml::Value::as_str)
                     .is_some_and(|f| faq_flows.iter().any(|n| n == f));
-            if faq {
-                if let Some(f) = t.get("flow").and_then(toml::Value::as_str) {
-                    dropped_flows.push(f.to_owned());
-                }
+            if faq && let Some(f) = t.get("flow").and_then(toml::Value::as_str) {
+                dropped_flows.push(f.to_owned());
             }
             !faq
         });

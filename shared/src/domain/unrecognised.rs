@@ -102,9 +102,9 @@ pub fn scrub(raw: &str, customer_name: Option<&str>) -> String {
             .to_lowercase();
         let masked = if word.contains('@') && word.contains('.') {
             "<email>".to_owned()
-        } else if mask_next && bare.chars().next().is_some_and(char::is_alphabetic) {
-            "<name>".to_owned()
-        } else if !bare.is_empty() && names.contains(&bare) {
+        } else if (mask_next && bare.chars().next().is_some_and(char::is_alphabetic))
+            || (!bare.is_empty() && names.contains(&bare))
+        {
             "<name>".to_owned()
         } else {
             word.chars()
