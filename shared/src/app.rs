@@ -2,6 +2,7 @@
 //! API) and the use cases they share (the outbox, privacy requests, analytics). Each reads and
 //! writes only through the ports.
 
+pub mod admin;
 pub mod agent_api;
 pub mod agent_handoff;
 pub mod analytics;

@@ -16,4 +16,5 @@ pub mod sla;
 pub mod templates;
 pub mod ticket;
 pub mod timer;
+pub mod unrecognised;
 pub mod whatsapp;

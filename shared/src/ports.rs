@@ -3,6 +3,7 @@
 //! WhatsApp Cloud API, the clock, the shop's order API, the media store (S3) and notifications
 //! (SNS).
 
+pub mod bot_feedback;
 pub mod clock;
 pub mod config_docs;
 pub mod identity;

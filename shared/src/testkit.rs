@@ -39,6 +39,9 @@ pub(crate) struct World {
     pub(crate) timers: Arc<MemoryTimers>,
     pub(crate) notices: Arc<MemoryNotifier>,
     pub(crate) clock: Arc<ManualClock>,
+    /// The configuration documents (empty: the handlers run the shipped files).
+    pub(crate) config_docs: Arc<crate::ports::config_docs::MemoryConfigDocs>,
+    pub(crate) bot_feedback: Arc<crate::ports::bot_feedback::MemoryBotFeedback>,
 }
 
 pub(crate) fn agent(id: &str, capacity: u32) -> crate::ports::store::Agent {
@@ -109,6 +112,8 @@ pub(crate) async fn world() -> World {
         timers: memory.timers,
         notices: memory.notifier,
         clock,
+        config_docs: memory.config_docs,
+        bot_feedback: memory.bot_feedback,
     }
 }
 

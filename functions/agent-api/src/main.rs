@@ -49,8 +49,8 @@ async fn main() -> Result<(), Error> {
         Ok::<_, Error>(
             Response::builder()
                 .status(response.status)
-                .header("content-type", "application/json")
-                .body(Body::from(response.body.to_string()))?,
+                .header("content-type", response.content_type())
+                .body(Body::from(response.body_text()))?,
         )
     }))
     .await

@@ -178,6 +178,26 @@ pub async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
             ..Ports::memory(&memory, clock.clone(), whatsapp)
         };
         let file = |name: &str| env.get(name).map(std::path::Path::new);
+        // A new (in-memory) table: the configuration documents start as the files, published
+        // as version 1; the admin area changes them from there.
+        let overrides: Vec<(helpdesk::domain::config_doc::ConfigKind, &std::path::Path)> = [
+            (
+                helpdesk::domain::config_doc::ConfigKind::Bot,
+                config::HELPDESK_BOT_CONFIG,
+            ),
+            (
+                helpdesk::domain::config_doc::ConfigKind::Sla,
+                config::HELPDESK_SLA_CONFIG,
+            ),
+            (
+                helpdesk::domain::config_doc::ConfigKind::Routing,
+                config::HELPDESK_ROUTING_CONFIG,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(kind, name)| file(name).map(|p| (kind, p)))
+        .collect();
+        handlers::seed_config(&ports, &overrides).await?;
         let settings = Settings {
             window: config::conversation_window(env)?,
             bot: Some(Arc::new(match file(config::HELPDESK_BOT_CONFIG) {

@@ -119,7 +119,8 @@ async fn api_route(
         .await;
     (
         StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        Json(response.body),
+        [(axum::http::header::CONTENT_TYPE, response.content_type())],
+        response.body_text(),
     )
         .into_response()
 }

@@ -96,6 +96,8 @@ pub struct BotReply {
     /// its outbox.
     changer: TicketChanger,
     media: Option<crate::ports::media::MediaArchive>,
+    /// Where the messages the bot did not understand are kept for supervisors (admin area).
+    feedback: Option<Arc<dyn crate::ports::bot_feedback::BotFeedback>>,
 }
 
 impl BotReply {
@@ -115,7 +117,18 @@ impl BotReply {
             bot,
             clock,
             media: None,
+            feedback: None,
         }
+    }
+
+    /// Records what the bot did not understand, failed on or handed over (scrubbed), and how
+    /// turns per intent ended: the admin area's learning loop.
+    pub fn with_feedback(
+        mut self,
+        feedback: Arc<dyn crate::ports::bot_feedback::BotFeedback>,
+    ) -> Self {
+        self.feedback = Some(feedback);
+        self
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
@@ -324,7 +337,65 @@ impl BotReply {
             .bot
             .answer(&state, &input, &ticket.key.wa_id, now)
             .await;
+        self.learn(&state, &input, &turn, message, now).await;
         Heard::Bot(Box::new(turn))
+    }
+
+    /// Keeps a message the bot did not understand, failed on or handed over (scrubbed, with
+    /// the intents it guessed) and counts how the turn's intent ended. Best effort: learning
+    /// material never holds up an answer. Keyed by the message, so a redelivery writes the
+    /// same item again.
+    async fn learn(
+        &self,
+        before: &BotState,
+        input: &Inbound<'_>,
+        turn: &crate::domain::bot::Turn,
+        message: &MessageRecord,
+        now: Timestamp,
+    ) {
+        use crate::domain::unrecognised::{Guess, Miss, Outcome, Unrecognised};
+        let Some(feedback) = &self.feedback else {
+            return;
+        };
+        let Some(text) = input.text.filter(|_| input.reply_id.is_none()) else {
+            return;
+        };
+        if let Some(m) = &turn.intent {
+            let outcome = if turn.handoff.is_some() {
+                Outcome::HandedOff
+            } else {
+                Outcome::Contained
+            };
+            if let Err(e) = feedback.count(now, &m.intent, outcome).await {
+                warn!(error = %e, "could not count the bot's outcome");
+            }
+        }
+        // A free-text message outside a flow that matched no intent was not understood, even
+        // where the bot answered it with its menu (a first message is greeted, not counted).
+        let failed = turn.state.failed_attempts > before.failed_attempts
+            || (turn.intent.is_none() && before.flow.is_none() && turn.lookup.is_none());
+        let miss = match (&turn.handoff, failed) {
+            (Some(_), _) => Miss::Handoff,
+            (None, true) if before.flow.is_some() => Miss::FailedAttempt,
+            (None, true) => Miss::NotUnderstood,
+            (None, false) => return,
+        };
+        let config = self.bot.current().await;
+        let guesses = config
+            .model
+            .rank(text)
+            .into_iter()
+            .map(|m| Guess {
+                intent: m.intent,
+                score: m.score,
+            })
+            .collect();
+        let Some(item) = Unrecognised::new(text, input.customer_name, guesses, miss, now) else {
+            return;
+        };
+        if let Err(e) = feedback.record(message.wamid.as_str(), &item).await {
+            warn!(wamid = %message.wamid.log_ref(), error = %e, "could not keep the unrecognised message");
+        }
     }
 }
 

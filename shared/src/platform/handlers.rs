@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 
+use crate::app::admin::ConfigAdmin;
+use crate::app::agent_api::config::ConfigApi;
 use crate::app::agent_api::desk::AgentDesk;
 use crate::app::agent_api::{AgentApi, Authenticator};
 use crate::app::agent_handoff::{Router, RoutingConfig};
@@ -17,6 +19,7 @@ use crate::app::intake::Intake;
 use crate::app::intake::webhook::WebhookHandler;
 use crate::app::sla_breach::{BreachPorts, SlaBreach};
 use crate::domain::bot::BotConfig;
+use crate::domain::config_doc::ConfigKind;
 use crate::domain::sla::SlaConfig;
 use crate::domain::templates::TemplateCatalog;
 use crate::domain::ticket::ConversationWindow;
@@ -24,9 +27,13 @@ use crate::platform::config::{
     ConfigError, HELPDESK_BOT_CONFIG, HELPDESK_HANDOFF_QUEUE_URL, HELPDESK_INBOUND_QUEUE_URL,
     HELPDESK_SLA_CONFIG, HELPDESK_SLA_QUEUE_ARN, HELPDESK_SLA_TOPIC_ARN, WHATSAPP_ACCESS_TOKEN,
 };
+use crate::platform::live_config::LiveConfig;
 use crate::platform::metrics::Metrics;
 use crate::platform::wiring::StartError;
+use crate::ports::bot_feedback::{BotFeedback, MemoryBotFeedback};
 use crate::ports::clock::Clock;
+use crate::ports::config_docs::{ConfigDocs, MemoryConfigDocs};
+use crate::ports::config_docs::{ConfigDocsError, seed_missing, shipped_bodies};
 use crate::ports::media::{MediaArchive, MediaPolicy, MediaSource, MediaStore, MemoryMediaStore};
 use crate::ports::notify::{MemoryNotifier, Notifier};
 use crate::ports::orders::{MemoryOrders, OrderLookup, Unconfigured};
@@ -57,6 +64,11 @@ pub struct Ports {
     pub media: Option<Arc<dyn MediaStore>>,
     /// Where agents and managers are told (SNS).
     pub notify: Option<Arc<dyn Notifier>>,
+    /// The versioned configuration documents (admin area): when set, the bot follows the
+    /// published bot configuration and the agent API serves `/config/...`.
+    pub config_docs: Option<Arc<dyn ConfigDocs>>,
+    /// Where the bot keeps what it did not understand (`/bot/unrecognised`).
+    pub bot_feedback: Option<Arc<dyn BotFeedback>>,
 }
 
 impl Ports {
@@ -73,6 +85,8 @@ impl Ports {
             orders: Arc::new(Unconfigured),
             media: None,
             notify: None,
+            config_docs: None,
+            bot_feedback: None,
         }
     }
 
@@ -109,6 +123,8 @@ impl Ports {
             orders: Arc::new(MemoryOrders::demo()),
             media: Some(memory.media.clone()),
             notify: Some(memory.notifier.clone()),
+            config_docs: Some(memory.config_docs.clone()),
+            bot_feedback: Some(memory.bot_feedback.clone()),
             ..Self::new(memory.store.clone(), clock)
         }
     }
@@ -124,6 +140,8 @@ pub struct MemoryPorts {
     pub timers: Arc<MemoryTimers>,
     pub notifier: Arc<MemoryNotifier>,
     pub media: Arc<MemoryMediaStore>,
+    pub config_docs: Arc<MemoryConfigDocs>,
+    pub bot_feedback: Arc<MemoryBotFeedback>,
 }
 
 impl MemoryPorts {
@@ -135,6 +153,8 @@ impl MemoryPorts {
             timers: Arc::new(MemoryTimers::new()),
             notifier: Arc::new(MemoryNotifier::new()),
             media: Arc::new(MemoryMediaStore::new()),
+            config_docs: Arc::new(MemoryConfigDocs::new()),
+            bot_feedback: Arc::new(MemoryBotFeedback::new()),
         }
     }
 }
@@ -226,7 +246,19 @@ pub fn webhook(
 /// store and a source; tells assigned agents their customer wrote when it has a notifier.
 pub fn bot_reply(ports: &Ports, settings: &Settings) -> Result<BotReply, StartError> {
     let whatsapp = ports.whatsapp()?;
-    let bot = Bot::new(settings.bot()?, ports.orders.clone());
+    let bot = match &ports.config_docs {
+        // The published bot configuration, checked at most every 15 s (a publish is live
+        // within 30 s); the start-up file until the table answers.
+        Some(docs) => Bot::live(
+            Arc::new(LiveConfig::new(
+                docs.clone(),
+                ports.clock.clone(),
+                (*settings.bot()?).clone(),
+            )),
+            ports.orders.clone(),
+        ),
+        None => Bot::new(settings.bot()?, ports.orders.clone()),
+    };
     let mut reply = BotReply::new(
         ports.store.clone(),
         whatsapp,
@@ -246,6 +278,9 @@ pub fn bot_reply(ports: &Ports, settings: &Settings) -> Result<BotReply, StartEr
     }
     if let Some(notifier) = &ports.notify {
         reply = reply.with_notifier(notifier.clone());
+    }
+    if let Some(feedback) = &ports.bot_feedback {
+        reply = reply.with_feedback(feedback.clone());
     }
     Ok(reply)
 }
@@ -298,10 +333,65 @@ pub fn agent_api(
         Some(bot) => api.with_company(&bot.file.company),
         None => api,
     };
-    Ok(match &ports.media {
+    let api = match &ports.media {
         Some(store) => api.with_media(store.clone()),
         None => api,
+    };
+    Ok(match &ports.config_docs {
+        Some(docs) => {
+            let admin = Arc::new(ConfigAdmin::new(docs.clone(), ports.clock.clone()));
+            let config = ConfigApi::new(admin);
+            let config = match &ports.bot_feedback {
+                Some(feedback) => config.with_feedback(feedback.clone()),
+                None => config,
+            };
+            // Canned responses follow the published document, like the bot.
+            let canned = LiveConfig::new(
+                docs.clone(),
+                ports.clock.clone(),
+                crate::domain::canned::CannedResponses::default_catalog(),
+            );
+            api.with_config(Arc::new(config))
+                .with_live_canned(Arc::new(canned))
+        }
+        None => api,
     })
+}
+
+/// Imports the configuration files as the first published version of every kind the table has
+/// no document of (a new stack): the shipped files, or the file a setting names instead
+/// (`overrides`: kind and path). Safe when several functions start at once.
+pub async fn seed_config(
+    ports: &Ports,
+    overrides: &[(ConfigKind, &std::path::Path)],
+) -> Result<Vec<ConfigKind>, StartError> {
+    let Some(docs) = &ports.config_docs else {
+        return Ok(Vec::new());
+    };
+    let mut texts: Vec<(ConfigKind, String, String)> = shipped_bodies()
+        .into_iter()
+        .map(|(k, body, origin)| (k, body.to_owned(), origin.to_owned()))
+        .collect();
+    for (kind, path) in overrides {
+        let (body, origin) = crate::platform::config_file::read_config_file(path)?;
+        if let Some(slot) = texts.iter_mut().find(|(k, _, _)| k == kind) {
+            *slot = (*kind, body, origin);
+        }
+    }
+    let bodies: Vec<(ConfigKind, &str, &str)> = texts
+        .iter()
+        .map(|(k, b, o)| (*k, b.as_str(), o.as_str()))
+        .collect();
+    let seeded = seed_missing(docs.as_ref(), &bodies, ports.clock.now())
+        .await
+        .map_err(|e| match e {
+            ConfigDocsError::Invalid(invalid) => StartError::ConfigFile(invalid),
+            other => StartError::Client(format!("seeding the configuration: {other}")),
+        })?;
+    if !seeded.is_empty() {
+        tracing::info!(kinds = ?seeded, "configuration documents seeded from files");
+    }
+    Ok(seeded)
 }
 
 /// Agent handoff: routes each ticket the bot handed over to a team and an agent.

@@ -118,6 +118,26 @@ impl AwsClients {
     }
 }
 
+/// Seeds the configuration documents of a new stack: the files these settings name, the
+/// shipped ones for the rest.
+async fn seed_files(
+    ports: &Ports,
+    bot: Option<&std::path::Path>,
+    sla: Option<&std::path::Path>,
+    routing: Option<&std::path::Path>,
+) -> Result<(), StartError> {
+    use crate::domain::config_doc::ConfigKind;
+    let overrides: Vec<(ConfigKind, &std::path::Path)> = [
+        (ConfigKind::Bot, bot),
+        (ConfigKind::Sla, sla),
+        (ConfigKind::Routing, routing),
+    ]
+    .into_iter()
+    .filter_map(|(k, p)| p.map(|p| (k, p)))
+    .collect();
+    handlers::seed_config(ports, &overrides).await.map(drop)
+}
+
 /// Why a function could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -139,6 +159,17 @@ impl Ports {
         let store = DynamoStore::new(aws.dynamodb().clone(), &settings.table)
             .with_retention(settings.retention);
         let mut ports = Ports::new(Arc::new(store), Arc::new(SystemClock));
+        ports.config_docs = Some(Arc::new(crate::ports::config_docs::DynamoConfigDocs::new(
+            aws.dynamodb().clone(),
+            &settings.table,
+        )));
+        ports.bot_feedback = Some(Arc::new(
+            crate::ports::bot_feedback::DynamoBotFeedback::new(
+                aws.dynamodb().clone(),
+                &settings.table,
+            )
+            .with_retention(settings.retention),
+        ));
         let queue = |url: &String| Arc::new(SqsQueue::new(aws.sqs().clone(), url)) as _;
         ports.inbound = settings.inbound_queue_url.as_ref().map(queue);
         ports.handoffs = settings.handoff_queue_url.as_ref().map(queue);
@@ -256,6 +287,13 @@ pub async fn bot_reply(env: &Env, aws: &AwsClients) -> Result<BotReply, StartErr
         tracing::warn!("HELPDESK_MEDIA_BUCKET is not set: customers' media are not kept");
     }
     let ports = Ports::aws(aws, &settings.ports(media_bucket)).await?;
+    seed_files(
+        &ports,
+        settings.bot_config.as_deref(),
+        settings.sla.policies.as_deref(),
+        None,
+    )
+    .await?;
     let policy = match media_bucket {
         Some(_) => crate::platform::config::media_policy(env)?,
         None => Default::default(),
@@ -349,6 +387,7 @@ pub async fn agent_api(env: &Env, aws: &AwsClients) -> Result<AgentApi, StartErr
         None => TemplateCatalog::default_catalog(),
     };
     let (ports, handler_settings) = desk(&settings.desk, env, aws).await?;
+    seed_files(&ports, None, None, settings.routing.as_deref()).await?;
     let handler_settings = Settings {
         routing: Some(load_routing(&settings.routing)?),
         templates: Some(Arc::new(templates)),

@@ -21,6 +21,9 @@ pub struct AuditLog {
     /// The digest of the customer asked about, if one was.
     pub customer: Option<String>,
     pub records: Vec<AuditRecord>,
+    /// Configuration changes of the same days (the admin area; none when asked about a
+    /// customer).
+    pub config: Vec<crate::ports::config_docs::ConfigAuditEntry>,
 }
 
 impl AgentApi {
@@ -114,7 +117,12 @@ impl AgentApi {
         }
         let customer = q.get("wa_id").map(customer_id).transpose()?;
         let records = self.privacy().audit_log(&days, customer.as_ref()).await?;
+        let config = match customer {
+            Some(_) => Vec::new(),
+            None => self.config_audit_entries(&days).await?,
+        };
         ApiResponse::ok(AuditLog {
+            config,
             from: from.to_string(),
             to: to.to_string(),
             customer: customer.map(|c| c.digest()),

@@ -26,7 +26,8 @@
 //! | PUT | `/customers/{wa_id}/consent` `{opted_in, source}` | supervisors |
 //! | GET | `/customers/{wa_id}/export` | admins (GDPR access request) |
 //! | DELETE | `/customers/{wa_id}` | admins (GDPR erasure; says what remains where, until when) |
-//! | GET | `/audit?from=&to=&wa_id=` | admins (who exported or erased whom; days UTC, at most 31) |
+//! | GET | `/audit?from=&to=&wa_id=` | admins (who exported or erased whom, and configuration changes; days UTC, at most 31) |
+//! | GET/PUT/POST | `/config/...` | the admin area: see `config` |
 //!
 //! Errors: `{"error": code, "message": text, "fields": {field: problem}}` with 400 (bad input),
 //! 401, 403 (`forbidden`, `read_only`), 404, 405, 409 (version conflict, agent unavailable), 413,
@@ -45,6 +46,7 @@ mod analytics;
 pub mod auth;
 mod canned;
 mod changes;
+pub mod config;
 mod customers;
 pub mod desk;
 mod router;
@@ -81,6 +83,8 @@ pub struct AgentApi {
     canned: canned::CannedSource,
     /// What `{{company}}` in a canned response becomes.
     company: Option<String>,
+    /// The admin area (configuration documents); `None`: its routes answer 404.
+    config: Option<Arc<config::ConfigApi>>,
     /// Sign-in accounts (see `admin_agents`).
     identity: Option<Arc<dyn crate::ports::identity::Identity>>,
 }
@@ -102,6 +106,7 @@ impl AgentApi {
             media: None,
             canned: canned::CannedSource::Fixed(Arc::new(CannedResponses::default_catalog())),
             company: None,
+            config: None,
             identity: None,
         }
     }
@@ -122,6 +127,11 @@ impl AgentApi {
     pub fn with_company(mut self, company: &str) -> Self {
         let company = company.trim();
         self.company = (!company.is_empty()).then(|| company.to_owned());
+        self
+    }
+
+    pub fn with_config(mut self, config: Arc<config::ConfigApi>) -> Self {
+        self.config = Some(config);
         self
     }
 

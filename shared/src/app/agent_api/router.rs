@@ -43,6 +43,31 @@ impl ApiResponse {
         Self::with_status(200, body)
     }
 
+    /// 200 with a plain-text body (a TOML export): a JSON string, sent as its text.
+    pub(super) fn text(text: String) -> Result<Self, ApiError> {
+        Ok(Self {
+            status: 200,
+            body: Value::String(text),
+        })
+    }
+
+    /// The content type to send: a string body is plain text, everything else JSON.
+    pub fn content_type(&self) -> &'static str {
+        if self.body.is_string() {
+            "text/plain; charset=utf-8"
+        } else {
+            "application/json"
+        }
+    }
+
+    /// The bytes to send (the text itself for a plain-text answer).
+    pub fn body_text(&self) -> String {
+        match &self.body {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// 201 with `body` (what was created) as JSON.
     pub(super) fn created(body: impl Serialize) -> Result<Self, ApiError> {
         Self::with_status(201, body)
@@ -81,6 +106,10 @@ pub enum ErrorExtra {
     CurrentVersion(u64),
     /// Outside the 24 h window: the templates that may be sent instead.
     Templates(Vec<ApprovedTemplate>),
+    /// Fields at the top level of the body (the admin area's 409 `current_version, diff` and
+    /// 422 `field, line, problem`).
+    #[serde(untagged)]
+    Detail(serde_json::Map<String, Value>),
 }
 
 /// The JSON body of every refusal.
@@ -334,11 +363,24 @@ impl AgentApi {
             ("GET", ["customers", wa_id, "export"]) => self.export(call, wa_id).await,
             ("DELETE", ["customers", wa_id]) => self.erase(call, wa_id).await,
             ("GET", ["audit"]) => self.audit(call).await,
+            ("GET", ["config", "audit"]) => self.config_audit(call).await,
+            ("POST", ["config", "bot", "try"]) => self.config_try_bot(call).await,
+            ("POST", ["config", "sla", "preview"]) => self.config_sla_preview(call).await,
+            ("GET", ["config", kind]) => self.config_get(call, kind).await,
+            ("GET", ["config", kind, "versions"]) => self.config_versions(call, kind).await,
+            ("GET", ["config", kind, "versions", v]) => self.config_version(call, kind, v).await,
+            ("GET", ["config", kind, "diff"]) => self.config_diff(call, kind).await,
+            ("GET", ["config", kind, "export"]) => self.config_export(call, kind).await,
+            ("PUT", ["config", kind, "draft"]) => self.config_save_draft(call, kind).await,
+            ("POST", ["config", kind, "publish"]) => self.config_publish(call, kind).await,
+            ("POST", ["config", kind, "rollback"]) => self.config_rollback(call, kind).await,
+            ("GET", ["bot", "unrecognised"]) => self.bot_unrecognised(call).await,
+            ("POST", ["bot", "unrecognised", id, "adopt"]) => self.bot_adopt(call, id).await,
             (
                 _,
                 [
                     "me" | "tickets" | "agents" | "templates" | "canned" | "analytics"
-                    | "customers",
+                    | "customers" | "config" | "bot",
                     ..,
                 ],
             ) => Err(ApiError::new(

@@ -7,21 +7,43 @@ use jiff::Timestamp;
 
 use crate::domain::bot::{BotConfig, BotState, Engine, Inbound, Turn};
 use crate::domain::ids::WaId;
+use crate::platform::live_config::LiveConfig;
 use crate::ports::orders::{OrderLookup, OrderQuery, look_up};
 
 #[derive(Clone)]
 pub struct Bot {
     config: Arc<BotConfig>,
+    /// The published configuration in the table, checked at most every interval: when set,
+    /// it replaces `config` (the start-up file) as soon as something is published.
+    live: Option<Arc<LiveConfig<BotConfig>>>,
     orders: Arc<dyn OrderLookup>,
 }
 
 impl Bot {
     pub fn new(config: Arc<BotConfig>, orders: Arc<dyn OrderLookup>) -> Self {
-        Self { config, orders }
+        Self {
+            config,
+            live: None,
+            orders,
+        }
     }
 
-    pub fn config(&self) -> &BotConfig {
-        &self.config
+    /// Follows the published bot configuration (admin area): a publish is live within the
+    /// reader's interval, without a restart.
+    pub fn live(live: Arc<LiveConfig<BotConfig>>, orders: Arc<dyn OrderLookup>) -> Self {
+        Self {
+            config: Arc::new(BotConfig::default_shop()),
+            live: Some(live),
+            orders,
+        }
+    }
+
+    /// The configuration to answer with now.
+    pub async fn current(&self) -> Arc<BotConfig> {
+        match &self.live {
+            Some(live) => live.get().await,
+            None => self.config.clone(),
+        }
     }
 
     /// The bot's complete answer to `customer`'s message, order lookup included (the shop is
@@ -33,7 +55,8 @@ impl Bot {
         customer: &WaId,
         now: Timestamp,
     ) -> Turn {
-        let engine = Engine::new(&self.config);
+        let config = self.current().await;
+        let engine = Engine::new(&config);
         let turn = engine.respond(state, input, now);
         match turn.lookup.clone() {
             Some(request) => {

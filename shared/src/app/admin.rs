@@ -1,0 +1,604 @@
+//! The admin area's use cases over the versioned configuration documents (`ports::config_docs`):
+//! who may change which kind, a draft from TOML or from the JSON a form sends, publish,
+//! rollback, the bot tryout on a draft (the real engine, as `helpdesk-local bot`) and the SLA
+//! preview (as `helpdesk-local sla`). The HTTP side is `agent_api::config`.
+//!
+//! Roles: admins change every kind; supervisors change `sla`, `routing`, `canned_responses` and,
+//! of `bot`, only the FAQ part (see [`faq_only_change`]); agents read.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use crate::app::bot_reply::Bot;
+use crate::domain::agent::Role;
+use crate::domain::bot::{BotConfig, BotState, Inbound, Priority};
+use crate::domain::config_doc::{ConfigKind, ConfigVersion, LineDiff};
+use crate::domain::sla::{SlaConfig, Target, TicketFacts};
+use crate::platform::config::ConfigFileError;
+use crate::ports::clock::Clock;
+use crate::ports::config_docs::{CheckedBody, ConfigDocs, ConfigDocsError, NewVersion};
+use crate::ports::orders::OrderLookup;
+
+/// Why an admin request was refused (besides the port's own errors).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    Forbidden(String),
+    /// A request field is missing or malformed (not the document: that is `Docs(Invalid)`).
+    #[error("{field}: {problem}")]
+    BadRequest { field: String, problem: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Docs(#[from] ConfigDocsError),
+}
+
+impl AdminError {
+    pub fn bad(field: &str, problem: impl Into<String>) -> Self {
+        Self::BadRequest {
+            field: field.to_owned(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// What the caller may do with `kind`: read (everyone), or change it.
+pub fn may_change(role: Role, kind: ConfigKind) -> bool {
+    match role {
+        Role::Admin => true,
+        Role::Supervisor => matches!(
+            kind,
+            ConfigKind::Sla | ConfigKind::Routing | ConfigKind::CannedResponses | ConfigKind::Bot
+        ),
+        Role::Agent => false,
+    }
+}
+
+/// The field a validation error names and the line it is on (TOML syntax errors carry the line
+/// in their message: `line 12: expected ...`).
+pub fn invalid_parts(e: &ConfigFileError) -> (String, Option<usize>, String) {
+    match e {
+        ConfigFileError::Invalid {
+            field,
+            line,
+            problem,
+            ..
+        } => (field.clone(), *line, problem.clone()),
+        ConfigFileError::Syntax { message, .. } => {
+            let parsed = message.strip_prefix("line ").and_then(|rest| {
+                let (n, problem) = rest.split_once(": ")?;
+                Some((n.parse::<usize>().ok()?, problem.to_owned()))
+            });
+            match parsed {
+                Some((line, problem)) => ("toml".to_owned(), Some(line), problem),
+                None => ("toml".to_owned(), None, message.clone()),
+            }
+        }
+    }
+}
+
+/// A bot configuration without its FAQ part: the intents' examples and keywords, the answer
+/// texts of flows made only of `answer` steps, and whole FAQ intents (an intent whose flow is
+/// such a flow, with nothing else but id, flow, examples and keywords) with their flows. Two
+/// documents with the same rest differ only in what a supervisor may edit.
+fn without_faq(doc: &toml::Value) -> toml::Value {
+    let mut doc = doc.clone();
+    let faq_flows: Vec<String> = doc
+        .get("flows")
+        .and_then(toml::Value::as_table)
+        .map(|flows| {
+            flows
+                .iter()
+                .filter(|(_, flow)| is_answer_flow(flow))
+                .map(|(name, _)| name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(flows) = doc.get_mut("flows").and_then(toml::Value::as_table_mut) {
+        // The answer texts may change; the flows' shape (steps, kinds) may not. A flow only an
+        // FAQ intent uses is dropped with it below.
+        for name in &faq_flows {
+            if let Some(steps) = flows
+                .get_mut(name)
+                .and_then(|f| f.get_mut("steps"))
+                .and_then(toml::Value::as_table_mut)
+            {
+                for (_, step) in steps.iter_mut() {
+                    if let Some(t) = step.as_table_mut() {
+                        t.remove("text");
+                    }
+                }
+            }
+        }
+    }
+    let mut dropped_flows = Vec::new();
+    if let Some(intents) = doc.get_mut("intents").and_then(toml::Value::as_array_mut) {
+        intents.retain_mut(|intent| {
+            let Some(t) = intent.as_table_mut() else {
+                return true;
+            };
+            t.remove("examples");
+            t.remove("keywords");
+            let faq = t.keys().all(|k| k == "id" || k == "flow")
+                && t.get("flow")
+                    .and_then(toml::Value::as_str)
+                    .is_some_and(|f| faq_flows.iter().any(|n| n == f));
+            if faq && let Some(f) = t.get("flow").and_then(toml::Value::as_str) {
+                dropped_flows.push(f.to_owned());
+            }
+            !faq
+        });
+    }
+    // A FAQ flow still used by a non-FAQ intent stays (its text was already removed).
+    let still_used: Vec<String> = doc
+        .get("intents")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|i| {
+            i.get("flow")
+                .and_then(toml::Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect();
+    if let Some(flows) = doc.get_mut("flows").and_then(toml::Value::as_table_mut) {
+        for f in dropped_flows {
+            if !still_used.contains(&f) {
+                flows.remove(&f);
+            }
+        }
+    }
+    doc
+}
+
+/// A flow whose every step is a plain answer.
+fn is_answer_flow(flow: &toml::Value) -> bool {
+    flow.get("steps")
+        .and_then(toml::Value::as_table)
+        .is_some_and(|steps| {
+            !steps.is_empty()
+                && steps
+                    .values()
+                    .all(|s| s.get("kind").and_then(toml::Value::as_str) == Some("answer"))
+        })
+}
+
+/// Whether `new` differs from `old` only in the FAQ part a supervisor may edit: intents'
+/// examples and keywords, answer texts, and FAQ intents (an intent with its own answer-only
+/// flow) added or removed. Compared on the parsed TOML, so comments and layout may change too.
+/// `Err` names what else changed.
+pub fn faq_only_change(old: &str, new: &str) -> Result<(), String> {
+    let parse = |s: &str| toml::from_str::<toml::Value>(s).ok();
+    let (Some(old), Some(new)) = (parse(old), parse(new)) else {
+        // The validator reports syntax; nothing to compare.
+        return Ok(());
+    };
+    let (a, b) = (without_faq(&old), without_faq(&new));
+    if a == b {
+        return Ok(());
+    }
+    let (ta, tb) = (a.as_table(), b.as_table());
+    let mut keys: Vec<&String> = ta
+        .into_iter()
+        .flat_map(|t| t.keys())
+        .chain(tb.into_iter().flat_map(|t| t.keys()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let changed: Vec<&str> = keys
+        .into_iter()
+        .filter(|k| a.get(k.as_str()) != b.get(k.as_str()))
+        .map(String::as_str)
+        .collect();
+    Err(format!(
+        "supervisors change only FAQ answers, intent examples and keywords; this also changes {}",
+        changed.join(", ")
+    ))
+}
+
+/// A TOML document as the JSON object forms edit.
+pub fn toml_to_json(body: &str) -> Value {
+    toml::from_str::<toml::Value>(body)
+        .ok()
+        .and_then(|v| serde_json::to_value(v).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// The JSON object a form sent, as TOML text (comments of the base are not kept).
+pub fn json_to_toml(json: &Value) -> Result<String, AdminError> {
+    if !json.is_object() {
+        return Err(AdminError::bad("json", "must be an object"));
+    }
+    let value: toml::Value = serde_json::from_value(json.clone())
+        .map_err(|e| AdminError::bad("json", format!("cannot be TOML: {e}")))?;
+    toml::to_string_pretty(&value)
+        .map_err(|e| AdminError::bad("json", format!("cannot be TOML: {e}")))
+}
+
+/// One bot tryout turn: what the customer would see.
+pub async fn try_bot(
+    config: BotConfig,
+    orders: Arc<dyn OrderLookup>,
+    text: &str,
+    state: BotState,
+    now: Timestamp,
+) -> Value {
+    let bot = Bot::new(Arc::new(config), orders);
+    let (reply_id, text) = match text.strip_prefix('#') {
+        Some(id) => (Some(id), id),
+        None => (None, text),
+    };
+    let input = Inbound {
+        text: Some(text),
+        reply_id,
+        customer_name: Some("Test"),
+        ..Default::default()
+    };
+    // The demo shop's customer, so order lookups show the demo orders.
+    let customer = crate::domain::ids::WaId::parse(crate::ports::orders::DEMO_CUSTOMER)
+        .expect("the demo customer is a valid number");
+    let turn = bot.answer(&state, &input, &customer, now).await;
+    json!({
+        "replies": turn.replies,
+        "intent": turn.intent.as_ref().map(|m| m.intent.as_str()),
+        "confidence": turn.intent.as_ref().map(|m| (m.score * 1000.0).round() / 1000.0),
+        "handoff": turn.handoff,
+        "resolved": turn.resolved,
+        "state": turn.state,
+    })
+}
+
+/// The deadlines a sample ticket would get under `sla`.
+pub fn sla_preview(
+    sla: &SlaConfig,
+    priority: Option<Priority>,
+    category: Option<&str>,
+    opened_at: Timestamp,
+) -> Result<Value, AdminError> {
+    let facts = TicketFacts {
+        channel: "whatsapp",
+        priority,
+        category,
+        text: None,
+        tier: None,
+    };
+    let policy = sla.select(&facts);
+    let calendar = sla.calendar(policy);
+    let mut deadlines = Vec::new();
+    for target in Target::ALL {
+        let schedule = sla
+            .schedule(policy, target, opened_at, &[])
+            .map_err(|e| AdminError::bad("opened_at", e.to_string()))?;
+        if let Some(s) = schedule {
+            deadlines.push(json!({
+                "target": target.as_str(),
+                "warning": s.warning_at.to_string(),
+                "due": s.due_at.to_string(),
+                "levels": s.levels.iter().map(|(n, at, actions)| json!({"level": n, "at": at.to_string(), "actions": actions})).collect::<Vec<_>>(),
+            }));
+        }
+    }
+    Ok(json!({
+        "policy": policy.name,
+        "calendar": calendar.name,
+        "time_zone": calendar.time_zone.iana_name().unwrap_or("UTC"),
+        "deadlines": deadlines,
+    }))
+}
+
+/// The configuration documents as the admin area changes them.
+pub struct ConfigAdmin {
+    docs: Arc<dyn ConfigDocs>,
+    clock: Arc<dyn Clock>,
+}
+
+impl ConfigAdmin {
+    pub fn new(docs: Arc<dyn ConfigDocs>, clock: Arc<dyn Clock>) -> Self {
+        Self { docs, clock }
+    }
+
+    pub fn docs(&self) -> &Arc<dyn ConfigDocs> {
+        &self.docs
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    fn require_change(&self, role: Role, kind: ConfigKind) -> Result<(), AdminError> {
+        if may_change(role, kind) {
+            Ok(())
+        } else {
+            Err(AdminError::Forbidden(match role {
+                Role::Agent => {
+                    "agents read the configuration; supervisors and admins change it".to_owned()
+                }
+                _ => format!("only admins change {kind}"),
+            }))
+        }
+    }
+
+    /// One version, or 404.
+    pub async fn version(&self, kind: ConfigKind, v: u32) -> Result<ConfigVersion, AdminError> {
+        self.docs
+            .version(kind, v)
+            .await?
+            .ok_or_else(|| AdminError::NotFound(format!("{kind} v{v} does not exist")))
+    }
+
+    /// Saves `body` as a new draft based on `base_version`, after the kind's validator and the
+    /// caller's rights (a supervisor's bot draft may change only the FAQ part, compared with the
+    /// version it is based on).
+    pub async fn save_draft(
+        &self,
+        role: Role,
+        author: &str,
+        kind: ConfigKind,
+        base_version: u32,
+        body: &str,
+        note: &str,
+    ) -> Result<ConfigVersion, AdminError> {
+        self.require_change(role, kind)?;
+        let checked = CheckedBody::check(kind, body, &kind.origin(base_version + 1))
+            .map_err(ConfigDocsError::from)?;
+        if kind == ConfigKind::Bot && role == Role::Supervisor {
+            let base = self
+                .version(kind, base_version)
+                .await
+                .map_err(|e| match e {
+                    AdminError::NotFound(m) => AdminError::bad("base_version", m),
+                    other => other,
+                })?;
+            faq_only_change(&base.body, body).map_err(AdminError::Forbidden)?;
+        }
+        let new = NewVersion::new(checked, base_version, author, note, self.clock.now())?;
+        Ok(self.docs.save(&new).await?)
+    }
+
+    /// Publishes `version` if the published version is still `expected_published` (what the
+    /// caller saw; when not given, the live one now: then only a version older than the live one
+    /// is refused). A supervisor may publish only kinds they may
+    /// change, and of `bot` only a version that differs from the live one in its FAQ part.
+    pub async fn publish(
+        &self,
+        role: Role,
+        actor: &str,
+        kind: ConfigKind,
+        version: u32,
+        expected_published: Option<u32>,
+    ) -> Result<u32, AdminError> {
+        self.require_change(role, kind)?;
+        let head = self
+            .docs
+            .head(kind)
+            .await?
+            .ok_or_else(|| AdminError::NotFound(format!("{kind} has no document yet")))?;
+        if kind == ConfigKind::Bot && role == Role::Supervisor {
+            let target = self.version(kind, version).await?;
+            if let Some(live) = head.published {
+                let live = self.version(kind, live).await?;
+                faq_only_change(&live.body, &target.body).map_err(AdminError::Forbidden)?;
+            }
+        }
+        let head = self
+            .docs
+            .publish(
+                kind,
+                version,
+                expected_published.or(head.published),
+                actor,
+                self.clock.now(),
+            )
+            .await?;
+        Ok(head.published.unwrap_or(version))
+    }
+
+    /// Copies `version` as a new version and publishes it.
+    pub async fn rollback(
+        &self,
+        role: Role,
+        actor: &str,
+        kind: ConfigKind,
+        version: u32,
+    ) -> Result<ConfigVersion, AdminError> {
+        self.require_change(role, kind)?;
+        let head = self
+            .docs
+            .head(kind)
+            .await?
+            .ok_or_else(|| AdminError::NotFound(format!("{kind} has no document yet")))?;
+        if kind == ConfigKind::Bot && role == Role::Supervisor {
+            let target = self.version(kind, version).await?;
+            if let Some(live) = head.published {
+                let live = self.version(kind, live).await?;
+                faq_only_change(&live.body, &target.body).map_err(AdminError::Forbidden)?;
+            }
+        }
+        let note = format!("rollback to v{version}");
+        Ok(self
+            .docs
+            .rollback(kind, version, head.latest, actor, &note, self.clock.now())
+            .await?)
+    }
+
+    /// The text changes from version `from` to `to`.
+    pub async fn diff(&self, kind: ConfigKind, from: u32, to: u32) -> Result<LineDiff, AdminError> {
+        let (a, b) = (
+            self.version(kind, from).await?,
+            self.version(kind, to).await?,
+        );
+        Ok(LineDiff::between(from, &a.body, to, &b.body))
+    }
+
+    /// The version a tryout or preview runs: the one asked for, else the draft, else the live one.
+    pub async fn pick(
+        &self,
+        kind: ConfigKind,
+        version: Option<u32>,
+    ) -> Result<ConfigVersion, AdminError> {
+        if let Some(v) = version {
+            return self.version(kind, v).await;
+        }
+        let head = self
+            .docs
+            .head(kind)
+            .await?
+            .ok_or_else(|| AdminError::NotFound(format!("{kind} has no document yet")))?;
+        self.version(kind, head.latest).await
+    }
+}
+
+/// `body` with `example` added to the examples of intent `intent` (the text is edited, so the
+/// document's comments and layout stay). `Err`: the field and problem.
+pub fn add_example(body: &str, intent: &str, example: &str) -> Result<String, AdminError> {
+    let quoted =
+        serde_json::to_string(example).map_err(|e| AdminError::bad("text", e.to_string()))?;
+    let lines: Vec<&str> = body.lines().collect();
+    let id_line = format!("id = {}", serde_json::to_string(intent).unwrap_or_default());
+    let mut in_intent = false;
+    let mut found = false;
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            if found {
+                break;
+            }
+            in_intent = t == "[[intents]]";
+            continue;
+        }
+        if in_intent && t.replace(' ', "") == id_line.replace(' ', "") {
+            found = true;
+            continue;
+        }
+        if found && t.starts_with("examples") && t.contains('[') {
+            let mut out: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+            let at = line.find('[').unwrap_or(line.len() - 1);
+            let (head, tail) = line.split_at(at + 1);
+            let sep = if tail.trim_start().starts_with(']') {
+                ""
+            } else {
+                " "
+            };
+            let comma = if tail.trim_start().starts_with(']') {
+                ""
+            } else {
+                ","
+            };
+            out[i] = format!("{head}{quoted}{comma}{sep}{}", tail.trim_start());
+            let mut text = out.join("\n");
+            if body.ends_with('\n') {
+                text.push('\n');
+            }
+            return Ok(text);
+        }
+    }
+    Err(AdminError::bad(
+        "intent",
+        if found {
+            format!("intent {intent} has no examples list to add to")
+        } else {
+            format!("there is no intent {intent}")
+        },
+    ))
+}
+
+/// `body` with a new FAQ answer: an intent (id from the question) with the question as its
+/// example and its own answer flow. `Err`: the field and problem.
+pub fn add_faq(
+    body: &str,
+    question: &str,
+    answer_de: Option<&str>,
+    answer_en: Option<&str>,
+) -> Result<(String, String), AdminError> {
+    let slug: String = question
+        .to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(4)
+        .collect::<Vec<_>>()
+        .join("_");
+    if slug.is_empty() {
+        return Err(AdminError::bad("faq.question", "needs some words"));
+    }
+    let answers: Vec<(&str, &str)> = [("de", answer_de), ("en", answer_en)]
+        .into_iter()
+        .filter_map(|(l, a)| a.map(str::trim).filter(|a| !a.is_empty()).map(|a| (l, a)))
+        .collect();
+    if answers.is_empty() {
+        return Err(AdminError::bad(
+            "faq.answer_de",
+            "give an answer in at least one language",
+        ));
+    }
+    let taken = |id: &str| {
+        body.contains(&format!("id = \"{id}\"")) || body.contains(&format!("[flows.{id}]"))
+    };
+    let mut id = format!("faq_{slug}");
+    let mut n = 2;
+    while taken(&id) {
+        id = format!("faq_{slug}_{n}");
+        n += 1;
+    }
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut text = body.trim_end().to_owned();
+    text.push_str(&format!(
+        "\n\n[[intents]]\nid = \"{id}\"\nflow = \"{id}\"\nexamples = [{}]\n\n[flows.{id}]\nstart = \"info\"\n\n[flows.{id}.steps.info]\nkind = \"answer\"\n",
+        q(question)
+    ));
+    for (lang, answer) in answers {
+        text.push_str(&format!("text.{lang} = {}\n", q(answer)));
+    }
+    Ok((text, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOT: &str = crate::domain::bot::config::DEFAULT_CONFIG;
+
+    #[test]
+    fn an_example_is_added_to_the_intent_keeping_the_rest_of_the_text() {
+        let out = add_example(BOT, "cancel", "auftrag \"zurueck\"").unwrap();
+        assert!(
+            out.contains("examples = [\"auftrag \\\"zurueck\\\"\", "),
+            "{out}"
+        );
+        assert_eq!(out.lines().count(), BOT.lines().count());
+        let cfg = BotConfig::parse(&out, "t").unwrap();
+        let intent = cfg.file.intents.iter().find(|i| i.id == "cancel").unwrap();
+        assert!(intent.examples.iter().any(|e| e.contains("zurueck")));
+        assert!(add_example(BOT, "nope", "x").is_err());
+    }
+
+    #[test]
+    fn a_new_faq_is_an_intent_with_its_own_answer_flow_a_supervisor_may_add() {
+        let (out, id) = add_faq(
+            BOT,
+            "Do you sell gift cards?",
+            Some("Ja, ab 10 €."),
+            Some("Yes, from €10."),
+        )
+        .unwrap();
+        assert_eq!(id, "faq_do_you_sell_gift");
+        BotConfig::parse(&out, "t").unwrap();
+        assert_eq!(faq_only_change(BOT, &out), Ok(()));
+        let (again, id2) = add_faq(&out, "Do you sell gift cards?", Some("x"), None).unwrap();
+        assert_eq!(id2, "faq_do_you_sell_gift_2");
+        BotConfig::parse(&again, "t").unwrap();
+        assert!(add_faq(BOT, "???", None, Some("x")).is_err());
+        assert!(add_faq(BOT, "gift", None, None).is_err());
+    }
+
+    #[test]
+    fn changing_a_handoff_flow_is_not_a_faq_change() {
+        let changed = BOT.replacen("reason = \"request\"", "reason = \"complaint\"", 1);
+        assert!(
+            faq_only_change(BOT, &changed)
+                .unwrap_err()
+                .contains("flows")
+        );
+    }
+}

@@ -1,0 +1,760 @@
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::app::agent_api::{ApiRequest, Authenticator, Caller};
+use crate::domain::templates::TemplateCatalog;
+use crate::domain::unrecognised::{Guess, Miss, Outcome, Unrecognised};
+use crate::ports::bot_feedback::MemoryBotFeedback;
+use crate::ports::clock::{Clock, ManualClock};
+use crate::ports::config_docs::{ConfigDocs as _, MemoryConfigDocs, seed_missing, shipped_bodies};
+use crate::testkit::world;
+
+/// A new FAQ answer (an intent with its own answer flow), as a supervisor adds one.
+pub(crate) const GIFT_CARD_FAQ: &str = r#"
+
+[[intents]]
+id = "gift_cards"
+flow = "gift_cards"
+examples = ["do you sell gift cards", "gutschein kaufen", "gift voucher", "geschenkgutschein", "gift card"]
+
+[flows.gift_cards]
+start = "info"
+
+[flows.gift_cards.steps.info]
+kind = "answer"
+text.de = "Geschenkgutscheine gibt es ab 10 € im Shop unter /gutscheine."
+text.en = "Gift cards from €10 are in the shop under /gift-cards."
+"#;
+
+struct Admin {
+    api: AgentApi,
+    docs: Arc<MemoryConfigDocs>,
+    feedback: Arc<MemoryBotFeedback>,
+    clock: Arc<dyn Clock>,
+}
+
+async fn admin_api() -> Admin {
+    let w = world().await;
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(
+        "2026-12-22T09:00:00Z".parse::<Timestamp>().unwrap(),
+    ));
+    let docs = Arc::new(MemoryConfigDocs::new());
+    let bodies = shipped_bodies();
+    seed_missing(docs.as_ref(), &bodies, clock.now())
+        .await
+        .unwrap();
+    let auth = Authenticator::plain_keys([
+        ("key-maria", caller("maria", Role::Supervisor)),
+        ("key-tom", caller("tom", Role::Agent)),
+        ("key-root", caller("root", Role::Admin)),
+    ]);
+    let feedback = Arc::new(MemoryBotFeedback::new());
+    let config = ConfigApi::new(Arc::new(ConfigAdmin::new(docs.clone(), clock.clone())))
+        .with_feedback(feedback.clone());
+    let api = AgentApi::new(
+        w.desk.clone(),
+        auth,
+        Arc::new(TemplateCatalog::default_catalog()),
+        vec!["support".into()],
+        clock.clone(),
+    )
+    .with_config(Arc::new(config));
+    Admin {
+        api,
+        docs,
+        feedback,
+        clock,
+    }
+}
+
+fn caller(agent: &str, role: Role) -> Caller {
+    Caller {
+        agent: agent.into(),
+        role,
+    }
+}
+
+impl Admin {
+    async fn call(&self, who: &str, method: &str, target: &str, body: Value) -> ApiResponse {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let body = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        let auth = format!("Bearer key-{who}");
+        self.api
+            .handle(&ApiRequest {
+                method,
+                path,
+                query: Some(query),
+                authorization: Some(&auth),
+                idempotency_key: None,
+                claims: None,
+                body: &body,
+            })
+            .await
+    }
+
+    async fn ok(&self, who: &str, method: &str, target: &str, body: Value) -> Value {
+        let r = self.call(who, method, target, body).await;
+        assert_eq!(r.status, 200, "{method} {target}: {}", r.body);
+        r.body
+    }
+
+    async fn published_toml(&self, kind: &str) -> String {
+        let doc = self
+            .ok("tom", "GET", &format!("/config/{kind}"), Value::Null)
+            .await;
+        doc["published"]["toml"].as_str().unwrap().to_owned()
+    }
+
+    /// Saves `toml` as a draft on top of the newest version.
+    async fn draft(&self, who: &str, kind: &str, toml: &str) -> ApiResponse {
+        let versions = self
+            .ok(who, "GET", &format!("/config/{kind}/versions"), Value::Null)
+            .await;
+        let base = versions["latest_version"].as_u64().unwrap();
+        self.call(
+            who,
+            "PUT",
+            &format!("/config/{kind}/draft"),
+            json!({"base_version": base, "toml": toml, "note": "test"}),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn a_seeded_document_shows_its_published_text_and_json_and_no_draft() {
+    let a = admin_api().await;
+    let doc = a.ok("tom", "GET", "/config/sla", Value::Null).await;
+    assert_eq!(doc["kind"], "sla");
+    assert_eq!(doc["published"]["version"], 1);
+    assert_eq!(doc["published"]["author"], "seed");
+    assert_eq!(doc["published"]["json"]["default_policy"], "standard");
+    assert!(
+        doc["published"]["toml"]
+            .as_str()
+            .unwrap()
+            .contains("[[policies]]")
+    );
+    assert!(doc["draft"].is_null());
+    assert_eq!(doc["may_change"], false, "agents read only");
+    let r = a.call("tom", "GET", "/config/agents", Value::Null).await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn a_draft_is_a_new_version_that_publishing_makes_live_and_history_lists_newest_first() {
+    let a = admin_api().await;
+    let sla = a
+        .published_toml("sla")
+        .await
+        .replace("\"2026-12-24\"", "\"2026-12-23\", \"2026-12-24\"");
+    let saved = a.draft("maria", "sla", &sla).await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert_eq!(saved.body["version"], 2);
+    let doc = a.ok("tom", "GET", "/config/sla", Value::Null).await;
+    assert_eq!(doc["published"]["version"], 1);
+    assert_eq!(doc["draft"]["version"], 2);
+    assert_eq!(doc["draft"]["author"], "maria");
+
+    let p = a
+        .ok(
+            "maria",
+            "POST",
+            "/config/sla/publish",
+            json!({"version": 2}),
+        )
+        .await;
+    assert_eq!(p["published_version"], 2);
+    let versions = a
+        .ok("tom", "GET", "/config/sla/versions", Value::Null)
+        .await;
+    let list: Vec<(u64, &str)> = versions["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["version"].as_u64().unwrap(), v["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(list, vec![(2, "published"), (1, "superseded")]);
+    let one = a
+        .ok("tom", "GET", "/config/sla/versions/1", Value::Null)
+        .await;
+    assert!(!one["toml"].as_str().unwrap().contains("2026-12-23"));
+    let diff = a
+        .ok("tom", "GET", "/config/sla/diff?from=1&to=2", Value::Null)
+        .await;
+    let changed: Vec<&Value> = diff["diff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["op"] != "same")
+        .collect();
+    assert_eq!(changed.len(), 2, "{diff}");
+    assert_eq!(changed[0]["op"], "remove");
+    assert_eq!(changed[1]["op"], "add");
+    assert!(changed[1]["line"].as_str().unwrap().contains("2026-12-23"));
+}
+
+#[tokio::test]
+async fn a_save_on_a_stale_version_is_a_conflict_that_says_what_changed() {
+    let a = admin_api().await;
+    let base = a.published_toml("routing").await;
+    let first = a
+        .call(
+            "maria",
+            "PUT",
+            "/config/routing/draft",
+            json!({"base_version": 1, "toml": format!("{base}\n# maria's change\n")}),
+        )
+        .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let second = a
+        .call(
+            "root",
+            "PUT",
+            "/config/routing/draft",
+            json!({"base_version": 1, "toml": format!("{base}\n# root's change\n")}),
+        )
+        .await;
+    assert_eq!(second.status, 409, "{}", second.body);
+    assert_eq!(second.body["error"], "conflict");
+    assert_eq!(second.body["current_version"], 2);
+    assert!(
+        second.body["diff"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["op"] == "add" && l["line"] == "# maria's change"),
+        "{}",
+        second.body
+    );
+    // Nothing was written.
+    let versions = a
+        .ok("tom", "GET", "/config/routing/versions", Value::Null)
+        .await;
+    assert_eq!(versions["latest_version"], 2);
+}
+
+#[tokio::test]
+async fn an_invalid_document_is_refused_naming_the_field_or_the_line() {
+    let a = admin_api().await;
+    let sla = a.published_toml("sla").await;
+    let broken = sla.replace("first_response = \"4h\"", "first_response = \"soon\"");
+    let r = a.draft("maria", "sla", &broken).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.body["error"], "invalid");
+    assert!(
+        r.body["field"].as_str().unwrap().contains("first_response"),
+        "{}",
+        r.body
+    );
+    assert!(r.body["problem"].as_str().is_some());
+
+    let syntax = format!("{sla}\n[calendars.office\n");
+    let r = a.draft("maria", "sla", &syntax).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let expected_line = syntax.lines().count();
+    assert_eq!(r.body["line"], expected_line, "{}", r.body);
+    // Nothing was saved.
+    let versions = a
+        .ok("tom", "GET", "/config/sla/versions", Value::Null)
+        .await;
+    assert_eq!(versions["latest_version"], 1);
+}
+
+#[tokio::test]
+async fn a_form_can_save_the_document_as_json() {
+    let a = admin_api().await;
+    let doc = a.ok("maria", "GET", "/config/sla", Value::Null).await;
+    let mut json = doc["published"]["json"].clone();
+    json["calendars"]["office"]["holidays"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("2026-12-23"));
+    let r = a
+        .call(
+            "maria",
+            "PUT",
+            "/config/sla/draft",
+            json!({"base_version": 1, "json": json, "note": "holiday"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v2 = a
+        .ok("maria", "GET", "/config/sla/versions/2", Value::Null)
+        .await;
+    assert!(v2["toml"].as_str().unwrap().contains("2026-12-23"));
+    assert_eq!(v2["note"], "holiday");
+}
+
+#[tokio::test]
+async fn roles_decide_who_changes_which_kind() {
+    let a = admin_api().await;
+    let routing = a.published_toml("routing").await;
+    let r = a
+        .draft("tom", "routing", &format!("{routing}\n# x\n"))
+        .await;
+    assert_eq!(r.status, 403, "agents read only: {}", r.body);
+    let templates = a.published_toml("templates").await;
+    let r = a
+        .draft("maria", "templates", &format!("{templates}\n# x\n"))
+        .await;
+    assert_eq!(r.status, 403, "templates are the admins': {}", r.body);
+    let r = a
+        .draft("root", "templates", &format!("{templates}\n# x\n"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = a
+        .call(
+            "tom",
+            "POST",
+            "/config/templates/publish",
+            json!({"version": 2}),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = a
+        .call(
+            "maria",
+            "POST",
+            "/config/templates/publish",
+            json!({"version": 2}),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = a
+        .call("tom", "POST", "/config/bot/try", json!({"text": "hallo"}))
+        .await;
+    assert_eq!(r.status, 403);
+    let r = a.call("maria", "GET", "/config/audit", Value::Null).await;
+    assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn a_supervisor_changes_only_the_faq_part_of_the_bot() {
+    let a = admin_api().await;
+    let bot = a.published_toml("bot").await;
+    // A new FAQ answer with its examples, and another example for an existing intent.
+    let faq = format!("{bot}{GIFT_CARD_FAQ}").replacen(
+        "\"bestellung stornieren\",",
+        "\"bestellung stornieren\", \"auftrag zurueckziehen\",",
+        1,
+    );
+    let r = a.draft("maria", "bot", &faq).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // An answer text changed.
+    let answer = faq.replace(
+        "Wir liefern in 2–4 Werktagen",
+        "Wir liefern in 1–3 Werktagen",
+    );
+    let r = a.draft("maria", "bot", &answer).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The limits and handoff words are the admins'.
+    let limits = answer.replacen("[limits]", "[limits]\n# tightened", 1);
+    assert_eq!(
+        a.draft("maria", "bot", &limits).await.status,
+        200,
+        "a comment is no change"
+    );
+    let mut doc: toml::Value = toml::from_str(&answer).unwrap();
+    doc["handoff"]
+        .as_table_mut()
+        .unwrap()
+        .insert("extra".into(), toml::Value::Boolean(true));
+    let changed_flow = answer.replace(
+        "[flows.human.steps.handoff]\nkind = \"handoff\"\nreason = \"request\"",
+        "[flows.human.steps.handoff]\nkind = \"handoff\"\nreason = \"complaint\"",
+    );
+    assert_ne!(changed_flow, answer);
+    let r = a.draft("maria", "bot", &changed_flow).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("flows"),
+        "{}",
+        r.body
+    );
+    let r = a.draft("root", "bot", &changed_flow).await;
+    assert_eq!(r.status, 200, "admins change everything: {}", r.body);
+    // ... and a supervisor cannot publish the admin's flow change either.
+    let latest = r.body["version"].as_u64().unwrap();
+    let r = a
+        .call(
+            "maria",
+            "POST",
+            "/config/bot/publish",
+            json!({"version": latest}),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+}
+
+#[tokio::test]
+async fn the_bot_tryout_runs_the_draft_and_the_live_bot_does_not_know_it_yet() {
+    let a = admin_api().await;
+    let bot = a.published_toml("bot").await;
+    let r = a
+        .draft("maria", "bot", &format!("{bot}{GIFT_CARD_FAQ}"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let draft = a
+        .ok(
+            "maria",
+            "POST",
+            "/config/bot/try",
+            json!({"text": "do you sell gift cards"}),
+        )
+        .await;
+    assert_eq!(draft["version"], 2);
+    assert_eq!(draft["intent"], "gift_cards", "{draft}");
+    assert!(
+        draft["replies"].to_string().contains("Gift cards from €10"),
+        "{draft}"
+    );
+    assert!(draft["state"].is_object());
+    let live = a
+        .ok(
+            "maria",
+            "POST",
+            "/config/bot/try",
+            json!({"text": "do you sell gift cards", "version": 1}),
+        )
+        .await;
+    assert_ne!(live["intent"], "gift_cards", "{live}");
+    let r = a
+        .call("maria", "POST", "/config/bot/try", json!({"text": " "}))
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body["fields"]["text"].is_string());
+}
+
+#[tokio::test]
+async fn the_sla_preview_shows_a_drafted_holiday_moving_the_deadline() {
+    let a = admin_api().await;
+    let sla = a.published_toml("sla").await;
+    let with_holiday = sla.replace("\"2026-12-24\"", "\"2026-12-23\", \"2026-12-24\"");
+    assert_eq!(a.draft("maria", "sla", &with_holiday).await.status, 200);
+    // Tuesday 22 Dec 17:00 Berlin: a standard ticket's first response (4 business hours) is due
+    // on Wednesday 23 Dec under v1, on Monday 28 Dec (after the holidays and Sunday) under the draft.
+    let sample = |version: Option<u32>| json!({"version": version, "priority": "normal", "category": "other", "opened_at": "2026-12-22T17:00:00+01:00"});
+    let live = a
+        .ok("maria", "POST", "/config/sla/preview", sample(Some(1)))
+        .await;
+    let draft = a
+        .ok("maria", "POST", "/config/sla/preview", sample(None))
+        .await;
+    assert_eq!(live["policy"], "standard");
+    let due = |p: &Value| {
+        p["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["target"] == "first_response")
+            .unwrap()["due"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(due(&live).starts_with("2026-12-23"), "{live}");
+    assert!(due(&draft).starts_with("2026-12-28"), "{draft}");
+    let r = a
+        .call(
+            "maria",
+            "POST",
+            "/config/sla/preview",
+            json!({"opened_at": "tomorrow"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body["fields"]["opened_at"].is_string());
+}
+
+#[tokio::test]
+async fn a_rollback_publishes_the_old_text_as_a_new_version_and_the_audit_shows_every_change() {
+    let a = admin_api().await;
+    let routing = a.published_toml("routing").await;
+    let changed = format!("{routing}\n# changed\n");
+    assert_eq!(a.draft("maria", "routing", &changed).await.status, 200);
+    a.ok(
+        "maria",
+        "POST",
+        "/config/routing/publish",
+        json!({"version": 2}),
+    )
+    .await;
+    let r = a
+        .ok(
+            "maria",
+            "POST",
+            "/config/routing/rollback",
+            json!({"version": 1}),
+        )
+        .await;
+    assert_eq!(r["version"], 3);
+    assert_eq!(r["published_version"], 3);
+    assert_eq!(a.published_toml("routing").await, routing);
+    let export = a
+        .call("tom", "GET", "/config/routing/export", Value::Null)
+        .await;
+    assert_eq!(export.status, 200);
+    assert_eq!(export.content_type(), "text/plain; charset=utf-8");
+    assert_eq!(export.body_text(), routing);
+
+    let audit = a.ok("root", "GET", "/config/audit", Value::Null).await;
+    let general = a.ok("root", "GET", "/audit", Value::Null).await;
+    assert_eq!(
+        general["config"], audit["entries"],
+        "GET /audit shows them too"
+    );
+    let actions: Vec<(String, String, u64)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "routing")
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().to_owned(),
+                e["action"].as_str().unwrap().to_owned(),
+                e["version"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("seed".into(), "seed".into(), 1),
+            ("maria".into(), "save".into(), 2),
+            ("maria".into(), "publish".into(), 2),
+            ("maria".into(), "rollback".into(), 3),
+        ]
+    );
+    assert!(a.docs.head(ConfigKind::Routing).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn publishing_after_someone_else_published_is_a_conflict() {
+    let a = admin_api().await;
+    let routing = a.published_toml("routing").await;
+    assert_eq!(
+        a.draft("maria", "routing", &format!("{routing}\n# a\n"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        a.draft("root", "routing", &format!("{routing}\n# b\n"))
+            .await
+            .status,
+        200
+    );
+    a.ok(
+        "root",
+        "POST",
+        "/config/routing/publish",
+        json!({"version": 3}),
+    )
+    .await;
+    // Maria saw v1 live and publishes her v2: v3 is live meanwhile.
+    let r = a
+        .call(
+            "maria",
+            "POST",
+            "/config/routing/publish",
+            json!({"version": 2, "published_version": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.body["error"], "conflict");
+    assert_eq!(r.body["current_version"], 3);
+}
+
+#[tokio::test]
+async fn unrecognised_messages_are_listed_most_frequent_first_with_rates_per_intent() {
+    let a = admin_api().await;
+    let now = a.clock.now();
+    let miss = |text: &str, key: &str| {
+        let item = Unrecognised::new(
+            text,
+            None,
+            vec![Guess {
+                intent: "shipping".into(),
+                score: 0.31,
+            }],
+            Miss::NotUnderstood,
+            now,
+        )
+        .unwrap();
+        let feedback = a.feedback.clone();
+        let key = key.to_owned();
+        async move { feedback.record(&key, &item).await.unwrap() }
+    };
+    miss("wo ist die filiale in 10115 berlin", "w1").await;
+    miss("do you sell gift vouchers", "w2").await;
+    miss("Do you sell gift vouchers?", "w3").await;
+    miss("Do you sell gift vouchers?", "w3").await; // a redelivery: the same item
+    a.feedback
+        .count(now, "shipping", Outcome::Contained)
+        .await
+        .unwrap();
+    a.feedback
+        .count(now, "shipping", Outcome::Contained)
+        .await
+        .unwrap();
+    a.feedback
+        .count(now, "shipping", Outcome::Contained)
+        .await
+        .unwrap();
+    a.feedback
+        .count(now, "shipping", Outcome::HandedOff)
+        .await
+        .unwrap();
+    let list = a.ok("maria", "GET", "/bot/unrecognised", Value::Null).await;
+    let groups = list["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{list}");
+    assert_eq!(groups[0]["count"], 2);
+    assert_eq!(groups[0]["sample"], "do you sell gift vouchers");
+    assert_eq!(
+        groups[1]["sample"], "wo ist die filiale in ##### berlin",
+        "digits masked"
+    );
+    assert_eq!(groups[0]["guesses"][0]["intent"], "shipping");
+    assert_eq!(list["intents"][0]["intent"], "shipping");
+    assert_eq!(list["intents"][0]["containment_rate"], 0.75);
+    assert_eq!(list["intents"][0]["handoff_rate"], 0.25);
+    assert_eq!(
+        a.call("tom", "GET", "/bot/unrecognised", Value::Null)
+            .await
+            .status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn an_adopted_message_becomes_an_intent_example_in_a_draft_and_the_published_bot_answers_it()
+{
+    let a = admin_api().await;
+    let question = "wann kommt mein zeug endlich an";
+    let before = a
+        .ok(
+            "maria",
+            "POST",
+            "/config/bot/try",
+            json!({"text": question, "version": 1}),
+        )
+        .await;
+    assert_ne!(before["intent"], "shipping", "{before}");
+    let item =
+        Unrecognised::new(question, None, vec![], Miss::NotUnderstood, a.clock.now()).unwrap();
+    a.feedback.record("wamid.1", &item).await.unwrap();
+    let list = a.ok("maria", "GET", "/bot/unrecognised", Value::Null).await;
+    let id = list["groups"][0]["id"].as_str().unwrap().to_owned();
+
+    let r = a
+        .call(
+            "maria",
+            "POST",
+            &format!("/bot/unrecognised/{id}/adopt"),
+            json!({"intent": "nope"}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body["fields"]["intent"].is_string());
+    let r = a
+        .ok(
+            "maria",
+            "POST",
+            &format!("/bot/unrecognised/{id}/adopt"),
+            json!({"intent": "shipping"}),
+        )
+        .await;
+    assert_eq!(r["version"], 2);
+    let draft = a
+        .ok("maria", "GET", "/config/bot/versions/2", Value::Null)
+        .await;
+    assert!(draft["toml"].as_str().unwrap().contains(question));
+    a.ok(
+        "maria",
+        "POST",
+        "/config/bot/publish",
+        json!({"version": 2}),
+    )
+    .await;
+    let after = a
+        .ok(
+            "maria",
+            "POST",
+            "/config/bot/try",
+            json!({"text": question, "version": 2}),
+        )
+        .await;
+    assert_eq!(after["intent"], "shipping", "{after}");
+
+    // ... or as a new FAQ answer.
+    let r = a
+        .ok(
+            "maria",
+            "POST",
+            &format!("/bot/unrecognised/{id}/adopt"),
+            json!({"faq": {"question": "Gibt es Gutscheine?", "answer_de": "Ja, ab 10 €."}}),
+        )
+        .await;
+    assert_eq!(r["version"], 3);
+    let missing = a
+        .call(
+            "maria",
+            "POST",
+            "/bot/unrecognised/0000/adopt",
+            json!({"intent": "shipping"}),
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+}
+
+/// What the customer was sent, as text.
+fn texts(w: &crate::testkit::World) -> Vec<String> {
+    w.whatsapp.sent().iter().map(|s| s.body.text()).collect()
+}
+
+#[tokio::test]
+async fn the_running_bot_answers_with_a_published_faq_without_restart_and_keeps_what_it_missed() {
+    use crate::ports::bot_feedback::{BotFeedback, last_days};
+    use crate::ports::config_docs::{CheckedBody, NewVersion};
+    let w = world().await;
+    let bodies = shipped_bodies();
+    seed_missing(w.config_docs.as_ref(), &bodies, w.clock.now())
+        .await
+        .unwrap();
+    w.customer("wamid.g1", "do you sell gift cards").await;
+    assert!(!texts(&w).iter().any(|t| t.contains("Gift cards from")));
+    let days = last_days(w.clock.now(), 2);
+    let missed = w.bot_feedback.unrecognised(&days).await.unwrap();
+    assert!(
+        missed.iter().any(|m| m.text.contains("gift cards")),
+        "the question the bot did not understand is kept: {missed:?}"
+    );
+
+    let with_faq = format!(
+        "{}{GIFT_CARD_FAQ}",
+        crate::domain::bot::config::DEFAULT_CONFIG
+    );
+    let body = CheckedBody::check(ConfigKind::Bot, &with_faq, "t").unwrap();
+    let new = NewVersion::new(body, 1, "maria", "gift cards", w.clock.now()).unwrap();
+    w.config_docs.save(&new).await.unwrap();
+    w.config_docs
+        .publish(ConfigKind::Bot, 2, Some(1), "maria", w.clock.now())
+        .await
+        .unwrap();
+    // The reader checks the published version at most every 15 s.
+    w.clock.advance(jiff::SignedDuration::from_secs(16));
+    w.customer("wamid.g2", "do you sell gift cards").await;
+    assert!(
+        texts(&w).iter().any(|t| t.contains("Gift cards from")),
+        "{:?}",
+        texts(&w)
+    );
+}

@@ -1,0 +1,199 @@
+//! Bot feedback in the helpdesk table:
+//!
+//! | item | PK | SK |
+//! |---|---|---|
+//! | unrecognised message | `UNREC#<day>` | `<time>#<message key digest>` (text, id, guesses, miss; TTL `expires_at` like messages) |
+//! | intent counts | `BOTSTAT#<day>` | `<intent>` (`contained`, `handed_off`, added atomically; TTL like messages) |
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::AttributeValue;
+use sha2::{Digest, Sha256};
+
+use super::{BotFeedback, day_of};
+use crate::domain::retention::Retention;
+use crate::domain::unrecognised::{IntentCounts, Outcome, Unrecognised};
+use crate::platform::aws::{SdkFailure, sdk_failure};
+use crate::ports::store::{StoreError, sortable_time};
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, Clone)]
+pub struct DynamoBotFeedback {
+    client: Client,
+    table: String,
+    retention: Retention,
+}
+
+impl DynamoBotFeedback {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            retention: Retention::default(),
+        }
+    }
+
+    /// Kept as long as messages.
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    fn expires_at(&self, from: jiff::Timestamp) -> AttributeValue {
+        n(self.retention.data_until(from).as_second())
+    }
+
+    async fn query_all(&self, pk: String) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| store_error("Query", e))?;
+            out.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl BotFeedback for DynamoBotFeedback {
+    async fn record(&self, key: &str, item: &Unrecognised) -> Result<(), StoreError> {
+        let key_digest = hex::encode(&Sha256::digest(key.as_bytes())[..8]);
+        let guesses = serde_json::to_string(&item.guesses)
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        let miss = serde_json::to_value(item.miss)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("PK", s(format!("UNREC#{}", day_of(item.at))))
+            .item("SK", s(format!("{}#{key_digest}", sortable_time(item.at))))
+            .item("id", s(&item.id))
+            .item("text", s(&item.text))
+            .item("guesses", s(guesses))
+            .item("miss", s(miss))
+            .item("at", s(item.at.to_string()))
+            .item("expires_at", self.expires_at(item.at))
+            .send()
+            .await
+            .map_err(|e| store_error("PutItem", e))?;
+        Ok(())
+    }
+
+    async fn unrecognised(&self, days: &[String]) -> Result<Vec<Unrecognised>, StoreError> {
+        let mut out = Vec::new();
+        for day in days {
+            for item in self.query_all(format!("UNREC#{day}")).await? {
+                let get = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+                let (Some(id), Some(text), Some(at)) = (get("id"), get("text"), get("at")) else {
+                    continue;
+                };
+                let Ok(at) = at.parse() else { continue };
+                let guesses = get("guesses")
+                    .and_then(|g| serde_json::from_str(&g).ok())
+                    .unwrap_or_default();
+                let Some(miss) = get("miss")
+                    .and_then(|m| serde_json::from_value(serde_json::Value::String(m)).ok())
+                else {
+                    continue;
+                };
+                out.push(Unrecognised {
+                    id,
+                    text,
+                    guesses,
+                    miss,
+                    at,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn count(
+        &self,
+        at: jiff::Timestamp,
+        intent: &str,
+        outcome: Outcome,
+    ) -> Result<(), StoreError> {
+        let field = match outcome {
+            Outcome::Contained => "contained",
+            Outcome::HandedOff => "handed_off",
+        };
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(format!("BOTSTAT#{}", day_of(at))))
+            .key("SK", s(intent))
+            .update_expression(format!("ADD {field} :one SET expires_at = :exp"))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":exp", self.expires_at(at))
+            .send()
+            .await
+            .map_err(|e| store_error("UpdateItem", e))?;
+        Ok(())
+    }
+
+    async fn counts(&self, days: &[String]) -> Result<BTreeMap<String, IntentCounts>, StoreError> {
+        let mut out: BTreeMap<String, IntentCounts> = BTreeMap::new();
+        for day in days {
+            for item in self.query_all(format!("BOTSTAT#{day}")).await? {
+                let Some(intent) = item.get("SK").and_then(|v| v.as_s().ok()) else {
+                    continue;
+                };
+                let num = |k: &str| {
+                    item.get(k)
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(0)
+                };
+                let e = out.entry(intent.clone()).or_default();
+                e.contained += num("contained");
+                e.handed_off += num("handed_off");
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn store_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let SdkFailure { code, detail } = sdk_failure(operation, err);
+    match code.as_deref() {
+        Some(
+            "ProvisionedThroughputExceededException"
+            | "ThrottlingException"
+            | "RequestLimitExceeded",
+        ) => StoreError::Throttled(detail),
+        Some("InternalServerError" | "ServiceUnavailable") => StoreError::Unavailable(detail),
+        Some(_) => StoreError::Rejected(detail),
+        None => StoreError::Unavailable(detail),
+    }
+}
