@@ -307,8 +307,20 @@ impl AgentApi {
     ) -> Result<(AgentAction, Option<u64>), ApiError> {
         Ok(match action {
             "reply" => {
-                let b: TextBody = call.body()?;
-                (AgentAction::Reply { text: b.text }, b.version)
+                let b: ReplyBody = call.body()?;
+                let action = AgentAction::Reply {
+                    text: b.text,
+                    quote: b.quote,
+                };
+                (action, b.version)
+            }
+            "react" => {
+                let b: ReactBody = call.body()?;
+                let action = AgentAction::React {
+                    message: b.message,
+                    emoji: b.emoji,
+                };
+                (action, b.version)
             }
             "notes" => {
                 let b: TextBody = call.body()?;
@@ -379,6 +391,7 @@ impl AgentApi {
         let works_the_ticket = matches!(
             action,
             AgentAction::Reply { .. }
+                | AgentAction::React { .. }
                 | AgentAction::SendTemplate { .. }
                 | AgentAction::SetPending
                 | AgentAction::Resolve
@@ -428,6 +441,25 @@ impl Cursor {
 #[serde(deny_unknown_fields)]
 struct TextBody {
     text: String,
+    version: Option<u64>,
+}
+
+/// A reply, optionally quoting a customer message (its wamid).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplyBody {
+    text: String,
+    #[serde(default)]
+    quote: Option<String>,
+    version: Option<u64>,
+}
+
+/// A reaction to a customer message (its wamid).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReactBody {
+    message: String,
+    emoji: String,
     version: Option<u64>,
 }
 
