@@ -161,9 +161,10 @@ impl AgentAction {
             Self::Reply { text, quote } => {
                 text_ok("text", text)?;
                 match quote {
-                    Some(q) if q.trim().is_empty() || q.len() > 256 => {
-                        Err(AgentError::field("quote", "needs a message id of 1-256 characters"))
-                    }
+                    Some(q) if q.trim().is_empty() || q.len() > 256 => Err(AgentError::field(
+                        "quote",
+                        "needs a message id of 1-256 characters",
+                    )),
                     _ => Ok(()),
                 }
             }

@@ -69,7 +69,10 @@ fn a_reaction_is_one_emoji_and_names_a_message() {
     assert_eq!(react("wamid.1", "👍🏽").validate(), Ok(()));
     assert_eq!(react("wamid.1", "❤️").validate(), Ok(()));
     assert_eq!(react("wamid.1", "ok").validate(), Err(BuildError::NotEmoji));
-    assert_eq!(react("wamid.1", "👍 ").validate(), Err(BuildError::NotEmoji));
+    assert_eq!(
+        react("wamid.1", "👍 ").validate(),
+        Err(BuildError::NotEmoji)
+    );
     assert_eq!(
         react("wamid.1", &"👍".repeat(20)).validate(),
         Err(BuildError::NotEmoji)

@@ -45,7 +45,12 @@ async fn a_reply_can_quote_a_customer_message_of_the_ticket() {
     let w = world().await;
     let id = w.customer("wamid.Q1", HANDOFF).await;
     w.desk
-        .act(id, "maria", &quote("Gern, worum geht es?", "wamid.Q1"), None)
+        .act(
+            id,
+            "maria",
+            &quote("Gern, worum geht es?", "wamid.Q1"),
+            None,
+        )
         .await
         .unwrap();
     let sent = w.whatsapp.sent().last().unwrap().body.clone();
