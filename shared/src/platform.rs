@@ -4,7 +4,9 @@
 
 pub(crate) mod aws;
 pub mod config;
+pub mod config_file;
 pub mod deadline;
+pub mod handlers;
 pub mod lambda;
 pub mod live_config;
 pub mod metrics;

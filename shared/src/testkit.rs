@@ -11,19 +11,15 @@ use crate::ports::clock::Clock;
 
 use crate::app::agent_api::desk::AgentAction;
 use crate::app::agent_api::desk::AgentDesk;
-use crate::app::bot_reply::Bot;
 use crate::app::bot_reply::{BotReply, QueueRecord};
 use crate::app::intake::Intake;
 use crate::app::intake::webhook::plan::plan;
 use crate::app::intake::webhook::sample::{SampleText, text_notification};
-use crate::domain::bot::BotConfig;
 use crate::domain::ids::TicketId;
-use crate::domain::sla::SlaConfig;
-use crate::domain::ticket::ConversationWindow;
 use crate::domain::ticket::Ticket;
+use crate::platform::handlers::{self, MemoryPorts, Ports, Settings};
 use crate::ports::clock::ManualClock;
 use crate::ports::notify::MemoryNotifier;
-use crate::ports::orders::MemoryOrders;
 use crate::ports::queue::MemoryQueue;
 use crate::ports::store::MemoryStore;
 use crate::ports::store::TicketStore;
@@ -76,45 +72,41 @@ pub(crate) async fn save(store: &MemoryStore, mut ticket: Ticket, now: Timestamp
 
 pub(crate) async fn world() -> World {
     let clock = Arc::new(ManualClock::new(Timestamp::from_second(T0).unwrap()));
-    let store = Arc::new(MemoryStore::new());
-    let inbound = Arc::new(MemoryQueue::new(clock.clone()));
-    let handoffs = Arc::new(MemoryQueue::new(clock.clone()));
+    let memory = MemoryPorts::new(clock.clone());
     let whatsapp = Arc::new(MemoryWhatsApp::new());
-    let timers = Arc::new(MemoryTimers::new());
-    let sla = Arc::new(SlaConfig::default_policies());
-    let bot = BotReply::new(
-        store.clone(),
-        whatsapp.clone(),
-        handoffs.clone(),
-        Bot::new(
-            Arc::new(BotConfig::default_shop()),
-            Arc::new(MemoryOrders::demo()),
-        ),
-        clock.clone(),
+    let ports = Ports::memory(&memory, clock.clone(), whatsapp.clone());
+    let settings = Settings::shipped();
+    // Here intake arms no SLA timers (the bot does) and the bot tells no agent: the tests count
+    // the desk's timers and notices.
+    let intake = handlers::intake(
+        &Ports {
+            timers: None,
+            ..ports.clone()
+        },
+        &settings,
     )
-    .with_sla(sla.clone(), timers.clone());
-    let notices = Arc::new(MemoryNotifier::new());
-    let desk = AgentDesk::new(store.clone(), whatsapp.clone(), handoffs, clock.clone())
-        .with_sla(sla, timers.clone())
-        .with_notifier(notices.clone());
-    let desk = Arc::new(desk);
+    .unwrap();
+    let bot = handlers::bot_reply(
+        &Ports {
+            notify: None,
+            ..ports.clone()
+        },
+        &settings,
+    )
+    .unwrap();
+    let desk = Arc::new(handlers::agent_desk(&ports, &settings).unwrap());
     for a in [agent("maria", 3), agent("tom", 1), agent("lea", 2)] {
-        store.add_agent(&a).await.unwrap();
+        memory.store.add_agent(&a).await.unwrap();
     }
     World {
-        intake: Intake::new(
-            store.clone(),
-            inbound.clone(),
-            clock.clone(),
-            ConversationWindow::default(),
-        ),
+        intake,
         bot,
         desk,
-        store,
-        inbound,
+        store: memory.store,
+        inbound: memory.inbound,
         whatsapp,
-        timers,
-        notices,
+        timers: memory.timers,
+        notices: memory.notifier,
         clock,
     }
 }

@@ -14,17 +14,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::FutureExt;
-use helpdesk::app::bot_reply::Bot;
 use helpdesk::app::bot_reply::{BotReply, QueueRecord};
-use helpdesk::app::intake::Intake;
 use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk::app::intake::webhook::{SignatureVerifier, WebhookHandler};
-use helpdesk::domain::bot::BotConfig;
 use helpdesk::domain::ids::{PhoneNumberId, WaId, Wamid};
-use helpdesk::domain::sla::SlaConfig;
-use helpdesk::domain::ticket::ConversationWindow;
+use helpdesk::platform::handlers::{self, MemoryPorts, Ports, Settings};
 use helpdesk::ports::clock::ManualClock;
-use helpdesk::ports::orders::MemoryOrders;
 use helpdesk::ports::queue::{MemoryQueue, QueueError, QueueMessage};
 use helpdesk::ports::store::{Direction, MemoryStore, StoreError, TicketStore};
 use helpdesk::ports::timers::{MemoryTimers, TimerError};
@@ -164,50 +159,50 @@ struct World {
 
 fn world(panic_on: Option<usize>) -> World {
     let clock = Arc::new(ManualClock::new(Timestamp::from_second(T0).unwrap()));
-    let store = Arc::new(MemoryStore::new());
-    let inbound = Arc::new(MemoryQueue::new(clock.clone()));
-    let handoffs = Arc::new(MemoryQueue::new(clock.clone()));
-    let timers = Arc::new(MemoryTimers::new());
+    let memory = MemoryPorts::new(clock.clone());
     let whatsapp = Arc::new(CrashingWhatsApp {
         inner: MemoryWhatsApp::new(),
         sends: AtomicUsize::new(0),
         panic_on,
     });
-    let intake = Intake::new(
-        store.clone(),
-        inbound.clone(),
-        clock.clone(),
-        ConversationWindow::default(),
-    );
+    let ports = Ports::memory(&memory, clock.clone(), whatsapp.clone());
+    let settings = Settings::shipped();
+    // Intake arms no SLA timers here and the bot tells no agent: the sweeps count the store and
+    // Scheduler calls of the bot's path.
+    let intake = handlers::intake(
+        &Ports {
+            timers: None,
+            ..ports.clone()
+        },
+        &settings,
+    )
+    .unwrap();
     let webhook = WebhookHandler::new(
         intake,
         &SecretString::from(SECRET),
         SecretString::from("verify"),
     );
-    let bot = BotReply::new(
-        store.clone(),
-        whatsapp.clone(),
-        handoffs.clone(),
-        Bot::new(
-            Arc::new(BotConfig::default_shop()),
-            Arc::new(MemoryOrders::demo()),
-        ),
-        clock.clone(),
+    let bot = handlers::bot_reply(
+        &Ports {
+            notify: None,
+            ..ports
+        },
+        &settings,
     )
+    .unwrap()
     .with_retry(RetryPolicy {
         attempts: 3,
         base: Duration::from_millis(1),
         max: Duration::from_millis(2),
-    })
-    .with_sla(Arc::new(SlaConfig::default_policies()), timers.clone());
+    });
     World {
         webhook,
         bot: Arc::new(bot),
-        store,
-        inbound,
-        handoffs,
+        store: memory.store,
+        inbound: memory.inbound,
+        handoffs: memory.handoffs,
         whatsapp,
-        timers,
+        timers: memory.timers,
         clock,
         source: EventSource::default(),
         refused: Vec::new(),

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde_json::{Value, json};
 
+#[derive(Debug, PartialEq)]
 pub struct Options<'a> {
     pub config: Option<&'a str>,
     pub priority: Option<&'a str>,

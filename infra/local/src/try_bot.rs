@@ -14,12 +14,14 @@ use helpdesk::ports::clock::{Clock, SystemClock};
 use helpdesk::ports::orders::MemoryOrders;
 use serde_json::json;
 
+#[derive(Debug, PartialEq)]
 pub struct Options<'a> {
     pub config: Option<&'a str>,
     pub lang: Option<&'a str>,
     pub json: bool,
 }
 
+#[derive(Debug, PartialEq)]
 pub struct EvalOptions<'a> {
     pub config: Option<&'a str>,
     /// A labelled set (label<TAB>message) instead of the shipped test split.

@@ -45,107 +45,8 @@ pub const DEFAULT_WHATSAPP_API_VERSION: &str = "v23.0";
 
 const SSM_PREFIX: &str = "ssm:";
 
-/// A configuration file (bot, SLA policies, routing rules, templates) that cannot be used: the
-/// file, and the line or field with the problem.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigFileError {
-    #[error("{origin}: {message}")]
-    Syntax { origin: String, message: String },
-    #[error("{origin}{}: {field}: {problem}", LineSuffix(*.line))]
-    Invalid {
-        origin: String,
-        field: String,
-        /// The line the problem is on, when it can be found in the source.
-        line: Option<usize>,
-        problem: String,
-    },
-}
-
-impl ConfigFileError {
-    /// `field` of the file `origin` has a problem.
-    pub fn invalid(origin: &str, field: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self::Invalid {
-            origin: origin.to_owned(),
-            field: field.into(),
-            line: None,
-            problem: problem.into(),
-        }
-    }
-
-    /// The same error, pointing at `line` (if known).
-    pub fn at_line(self, at: Option<usize>) -> Self {
-        match self {
-            Self::Invalid {
-                origin,
-                field,
-                line,
-                problem,
-            } => Self::Invalid {
-                origin,
-                field,
-                line: at.or(line),
-                problem,
-            },
-            syntax => syntax,
-        }
-    }
-}
-
-/// ` line N` after a file name, when the line is known.
-struct LineSuffix(Option<usize>);
-
-impl std::fmt::Display for LineSuffix {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(line) => write!(f, " line {line}"),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Reads a configuration file: its text and its name for messages.
-pub fn read_config_file(path: &std::path::Path) -> Result<(String, String), ConfigFileError> {
-    let origin = path.display().to_string();
-    let source = std::fs::read_to_string(path).map_err(|e| ConfigFileError::Syntax {
-        origin: origin.clone(),
-        message: format!("cannot read: {e}"),
-    })?;
-    Ok((source, origin))
-}
-
-/// Parses a TOML configuration file's text; a syntax error names the line.
-pub fn parse_toml<T: serde::de::DeserializeOwned>(
-    source: &str,
-    origin: &str,
-) -> Result<T, ConfigFileError> {
-    toml::from_str(source).map_err(|e| ConfigFileError::Syntax {
-        origin: origin.to_owned(),
-        message: syntax_message(source, &e),
-    })
-}
-
-/// A TOML error with the line it is on.
-fn syntax_message(source: &str, e: &toml::de::Error) -> String {
-    let message = e.message().trim().to_owned();
-    match e.span() {
-        Some(span) => format!("line {}: {message}", line_at(source, span.start)),
-        None => message,
-    }
-}
-
-fn line_at(source: &str, offset: usize) -> usize {
-    source[..offset.min(source.len())]
-        .bytes()
-        .filter(|b| *b == b'\n')
-        .count()
-        + 1
-}
-
-/// The line of the first `"value"` (quoted) in the source: where a bad reference was written.
-pub(crate) fn line_of(source: &str, value: &str) -> Option<usize> {
-    let quoted = format!("\"{value}\"");
-    source.find(&quoted).map(|offset| line_at(source, offset))
-}
+pub(crate) use crate::platform::config_file::line_of;
+pub use crate::platform::config_file::{ConfigFileError, parse_toml, read_config_file};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -435,9 +336,129 @@ pub enum ApiAuthSettings {
     ApiKeys(String),
 }
 
+/// What the agent desk reads: the table, the handoff queue (a ticket an agent hands back goes
+/// on it), the Cloud API, the SLA timers and policies, and the topic agents are notified on. No
+/// bot settings: agents never run the bot.
+#[derive(Debug, Clone)]
+pub struct DeskSettings {
+    pub table: String,
+    pub handoff_queue_url: String,
+    pub whatsapp: WhatsAppSettings,
+    pub sla: SlaSettings,
+    pub topic_arn: String,
+    pub retention: crate::ports::store::Retention,
+}
+
+impl DeskSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: table_name(env)?,
+            handoff_queue_url: fifo_queue_url(env, HELPDESK_HANDOFF_QUEUE_URL)?,
+            whatsapp: WhatsAppSettings::from_env(env)?,
+            sla: SlaSettings::from_env(env)?,
+            topic_arn: arn(env, HELPDESK_SLA_TOPIC_ARN)?,
+            retention: retention(env)?,
+        })
+    }
+
+    /// Its AWS resources, with the media bucket agents see customers' media in.
+    pub fn ports(&self, media_bucket: Option<&str>) -> PortSettings {
+        PortSettings {
+            handoff_queue_url: Some(self.handoff_queue_url.clone()),
+            timers: Some(self.sla.clone()),
+            whatsapp: Some(self.whatsapp.clone()),
+            media_bucket: media_bucket.map(str::to_owned),
+            topic_arn: Some(self.topic_arn.clone()),
+            ..PortSettings::new(&self.table, self.retention)
+        }
+    }
+}
+
+/// The AWS resources a function talks to (its ports): the table, and those of the queues, the
+/// Scheduler, the Cloud API, the order API, the media bucket and the topic it uses.
+#[derive(Debug, Clone)]
+pub struct PortSettings {
+    pub table: String,
+    pub retention: crate::ports::store::Retention,
+    pub inbound_queue_url: Option<String>,
+    pub handoff_queue_url: Option<String>,
+    /// Where SLA timers go.
+    pub timers: Option<SlaSettings>,
+    pub whatsapp: Option<WhatsAppSettings>,
+    pub orders: Option<OrderApiSettings>,
+    pub media_bucket: Option<String>,
+    pub topic_arn: Option<String>,
+}
+
+impl PortSettings {
+    /// The table only.
+    pub fn new(table: &str, retention: crate::ports::store::Retention) -> Self {
+        Self {
+            table: table.to_owned(),
+            retention,
+            inbound_queue_url: None,
+            handoff_queue_url: None,
+            timers: None,
+            whatsapp: None,
+            orders: None,
+            media_bucket: None,
+            topic_arn: None,
+        }
+    }
+}
+
+/// The shop's order API: its URL and, if it needs one, the bearer token.
+#[derive(Debug, Clone)]
+pub struct OrderApiSettings {
+    pub url: String,
+    pub token: Option<SecretValue>,
+}
+
+impl IntakeConfig {
+    /// Its AWS resources: the table, the inbound queue and, when timers are armed at intake, the
+    /// Scheduler.
+    pub fn ports(&self) -> PortSettings {
+        PortSettings {
+            inbound_queue_url: Some(self.inbound_queue_url.clone()),
+            timers: self.sla.clone(),
+            ..PortSettings::new(&self.table, self.retention)
+        }
+    }
+}
+
+impl BotReplySettings {
+    /// Its AWS resources, with the media bucket customers' media are kept in.
+    pub fn ports(&self, media_bucket: Option<&str>) -> PortSettings {
+        PortSettings {
+            handoff_queue_url: Some(self.handoff_queue_url.clone()),
+            timers: Some(self.sla.clone()),
+            whatsapp: Some(self.whatsapp.clone()),
+            orders: self.order_api_url.as_ref().map(|url| OrderApiSettings {
+                url: url.clone(),
+                token: self.order_api_token.clone(),
+            }),
+            media_bucket: media_bucket.map(str::to_owned),
+            topic_arn: self.notify_topic_arn.clone(),
+            ..PortSettings::new(&self.table, self.retention)
+        }
+    }
+}
+
+impl HandoffSettings {
+    /// Its AWS resources: the table, the handoff queue, the Cloud API and the topic.
+    pub fn ports(&self) -> PortSettings {
+        PortSettings {
+            handoff_queue_url: Some(self.handoff_queue_url.clone()),
+            whatsapp: Some(self.whatsapp.clone()),
+            topic_arn: Some(self.topic_arn.clone()),
+            ..PortSettings::new(&self.table, self.retention)
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct AgentApiSettings {
-    pub breach: BreachSettings,
+    pub desk: DeskSettings,
     pub auth: ApiAuthSettings,
     pub templates: Option<std::path::PathBuf>,
     pub routing: Option<std::path::PathBuf>,
@@ -456,7 +477,7 @@ impl AgentApiSettings {
             }
         };
         Ok(Self {
-            breach: BreachSettings::from_env(env)?,
+            desk: DeskSettings::from_env(env)?,
             auth,
             templates: env
                 .get(HELPDESK_TEMPLATES_CONFIG)
@@ -808,6 +829,39 @@ mod tests {
         );
         let err = HandoffSettings::from_env(&without_topic).unwrap_err();
         assert!(err.to_string().contains(HELPDESK_SLA_TOPIC_ARN), "{err}");
+    }
+
+    #[test]
+    fn the_agent_api_reads_no_bot_settings() {
+        let pairs = [
+            (HELPDESK_TABLE, "helpdesk"),
+            (
+                HELPDESK_HANDOFF_QUEUE_URL,
+                "https://sqs.eu-central-1.amazonaws.com/000000000000/helpdesk-handoff.fifo",
+            ),
+            (WHATSAPP_ACCESS_TOKEN, "token"),
+            (
+                HELPDESK_SLA_QUEUE_ARN,
+                "arn:aws:sqs:eu-central-1:000000000000:helpdesk-sla",
+            ),
+            (
+                HELPDESK_SCHEDULER_ROLE_ARN,
+                "arn:aws:iam::000000000000:role/helpdesk-scheduler",
+            ),
+            (
+                HELPDESK_SLA_TOPIC_ARN,
+                "arn:aws:sns:eu-central-1:000000000000:helpdesk-sla-alerts",
+            ),
+            (HELPDESK_API_AUTH, "jwt"),
+            // Settings only the bot reads, broken: the agent API starts regardless.
+            (HELPDESK_ORDER_API_URL, "order-api"),
+            (WHATSAPP_REENGAGEMENT_TEMPLATE, "no language"),
+        ];
+        let env = Env::from_pairs(pairs);
+        assert!(BotReplySettings::from_env(&env).is_err());
+        let settings = AgentApiSettings::from_env(&env).unwrap();
+        assert_eq!(settings.desk.table, "helpdesk");
+        assert!(settings.desk.ports(None).orders.is_none());
     }
 
     #[tokio::test]

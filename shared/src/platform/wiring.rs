@@ -1,6 +1,7 @@
-//! Builds each function's handler from its configuration and AWS clients, once, at start.
-//! Shared by the Lambda binaries, the local runner's `--aws` mode and the integration tests, so
-//! all three run the same wiring.
+//! Each function over AWS: its settings parsed from the environment, its [`Ports`] on AWS
+//! (`Ports::aws`), its configuration files loaded, and its handler built by
+//! [`crate::platform::handlers`], once, at start. Shared by the Lambda binaries, the local
+//! runner's `--aws` mode and the integration tests, so all three run the same wiring.
 
 use std::sync::{Arc, OnceLock};
 
@@ -9,23 +10,22 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use crate::app::agent_api::desk::AgentDesk;
 use crate::app::agent_api::{AgentApi, Authenticator};
 use crate::app::agent_handoff::{Router, RoutingConfig};
-use crate::app::bot_reply::Bot;
 use crate::app::bot_reply::BotReply;
-use crate::app::intake::Intake;
 use crate::app::intake::webhook::WebhookHandler;
-use crate::app::sla_breach::{BreachPorts, SlaBreach};
+use crate::app::sla_breach::SlaBreach;
 use crate::domain::bot::BotConfig;
 use crate::domain::sla::SlaConfig;
 use crate::domain::templates::TemplateCatalog;
 use crate::platform::config::{
-    AgentApiSettings, ApiAuthSettings, BotReplySettings, BreachSettings, ConfigError, Env,
-    HandoffSettings, IntakeSettings, WhatsAppSettings,
+    AgentApiSettings, ApiAuthSettings, BotReplySettings, BreachSettings, ConfigError, DeskSettings,
+    Env, HandoffSettings, IntakeSettings, PortSettings, WhatsAppSettings,
 };
+use crate::platform::handlers::{self, Ports, Settings};
 use crate::platform::metrics::Metrics;
 use crate::ports::clock::SystemClock;
-use crate::ports::media::{MediaArchive, MediaStore, S3MediaStore};
+use crate::ports::media::{MediaStore, S3MediaStore};
 use crate::ports::notify::SnsNotifier;
-use crate::ports::orders::{HttpOrders, OrderLookup, Unconfigured};
+use crate::ports::orders::HttpOrders;
 use crate::ports::queue::SqsQueue;
 use crate::ports::store::DynamoStore;
 use crate::ports::timers::{SchedulerTarget, SchedulerTimers};
@@ -118,118 +118,65 @@ impl AwsClients {
     }
 }
 
-/// The webhook intake handler over DynamoDB and SQS.
-pub async fn webhook_handler(env: &Env, aws: &AwsClients) -> Result<WebhookHandler, ConfigError> {
-    let settings = IntakeSettings::from_env(env)?;
-    let config = settings.resolve(Some(aws.ssm())).await?;
-    let store =
-        DynamoStore::new(aws.dynamodb().clone(), &config.table).with_retention(config.retention);
-    let queue = SqsQueue::new(aws.sqs().clone(), &config.inbound_queue_url);
-    let mut intake = Intake::new(
-        Arc::new(store),
-        Arc::new(queue),
-        Arc::new(SystemClock),
-        config.window,
-    );
-    if let Some(sla) = &config.sla {
-        let policies = match &sla.policies {
-            Some(path) => SlaConfig::load(path).map_err(|e| ConfigError::Invalid {
-                name: crate::platform::config::HELPDESK_SLA_CONFIG,
-                reason: e.to_string(),
-            })?,
-            None => SlaConfig::default_policies(),
-        };
-        let timers = SchedulerTimers::new(
-            aws.scheduler().clone(),
-            SchedulerTarget {
-                group: sla.group.clone(),
-                queue_arn: sla.queue_arn.clone(),
-                role_arn: sla.role_arn.clone(),
-                dead_letter_arn: sla.dead_letter_arn.clone(),
-            },
-        );
-        intake = intake.with_sla(Arc::new(policies), Arc::new(timers));
-    }
-    Ok(
-        WebhookHandler::new(intake, &config.app_secret, config.verify_token)
-            .with_metrics(Metrics::from_env(env)),
-    )
-}
-
 /// Why a function could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The bot, SLA, routing or template file (the message names the file).
+    /// The bot, SLA, routing or template file (the message names the file and the line).
     #[error("{0}")]
-    ConfigFile(#[from] crate::platform::config::ConfigFileError),
+    ConfigFile(#[from] crate::platform::config_file::ConfigFileError),
     #[error("{0}")]
     Auth(#[from] crate::app::agent_api::auth::AuthConfigError),
     #[error("{0}")]
     Client(String),
 }
 
-/// What bot-reply, sla-breach and the agent desk share: the store, WhatsApp, the handoff queue,
-/// the SLA configuration and the Scheduler timers.
-struct Common {
-    store: Arc<DynamoStore>,
-    whatsapp: Arc<CloudApi>,
-    handoffs: Arc<SqsQueue>,
-    sla: Arc<SlaConfig>,
-    timers: Arc<SchedulerTimers>,
-    reengagement: Option<Template>,
-}
-
-/// The bot's configuration (only bot-reply and sla-breach run the bot).
-fn bot_config(settings: &BotReplySettings) -> Result<Arc<BotConfig>, StartError> {
-    Ok(Arc::new(match &settings.bot_config {
-        Some(path) => BotConfig::load(path)?,
-        None => BotConfig::default_shop(),
-    }))
-}
-
-async fn common(settings: &BotReplySettings, aws: &AwsClients) -> Result<Common, StartError> {
-    let sla = match &settings.sla.policies {
-        Some(path) => SlaConfig::load(path)?,
-        None => SlaConfig::default_policies(),
-    };
-    let whatsapp = cloud_api(&settings.whatsapp, aws).await?;
-    let timers = SchedulerTimers::new(
-        aws.scheduler().clone(),
-        SchedulerTarget {
-            group: settings.sla.group.clone(),
-            queue_arn: settings.sla.queue_arn.clone(),
-            role_arn: settings.sla.role_arn.clone(),
-            dead_letter_arn: settings.sla.dead_letter_arn.clone(),
-        },
-    );
-    if settings.sla.dead_letter_arn.is_none() {
-        tracing::warn!(
-            "HELPDESK_SCHEDULER_DLQ_ARN is not set: SLA timers the Scheduler cannot deliver are dropped after its retries"
-        );
+impl Ports {
+    /// The AWS adapters of the resources `settings` names (secrets read from SSM if they are
+    /// references): DynamoDB, SQS, EventBridge Scheduler, the Cloud API, the order API, S3, SNS.
+    pub async fn aws(aws: &AwsClients, settings: &PortSettings) -> Result<Self, StartError> {
+        let store = DynamoStore::new(aws.dynamodb().clone(), &settings.table)
+            .with_retention(settings.retention);
+        let mut ports = Ports::new(Arc::new(store), Arc::new(SystemClock));
+        let queue = |url: &String| Arc::new(SqsQueue::new(aws.sqs().clone(), url)) as _;
+        ports.inbound = settings.inbound_queue_url.as_ref().map(queue);
+        ports.handoffs = settings.handoff_queue_url.as_ref().map(queue);
+        if let Some(sla) = &settings.timers {
+            ports.timers = Some(Arc::new(SchedulerTimers::new(
+                aws.scheduler().clone(),
+                SchedulerTarget {
+                    group: sla.group.clone(),
+                    queue_arn: sla.queue_arn.clone(),
+                    role_arn: sla.role_arn.clone(),
+                    dead_letter_arn: sla.dead_letter_arn.clone(),
+                },
+            )));
+        }
+        if let Some(whatsapp) = &settings.whatsapp {
+            let cloud = Arc::new(cloud_api(whatsapp, aws).await?);
+            ports.whatsapp = Some(cloud.clone());
+            ports.media_source = Some(cloud);
+        }
+        if let Some(orders) = &settings.orders {
+            let token = match orders.token.clone() {
+                Some(t) => Some(t.resolve(Some(aws.ssm())).await?),
+                None => None,
+            };
+            ports.orders = Arc::new(
+                HttpOrders::new(&orders.url, token)
+                    .map_err(|e| StartError::Client(e.to_string()))?,
+            );
+        }
+        ports.media = settings.media_bucket.as_deref().map(|bucket| {
+            Arc::new(S3MediaStore::new(aws.s3().clone(), bucket)) as Arc<dyn MediaStore>
+        });
+        ports.notify = settings
+            .topic_arn
+            .as_deref()
+            .map(|topic| Arc::new(SnsNotifier::new(aws.sns().clone(), topic)) as _);
+        Ok(ports)
     }
-    Ok(Common {
-        store: Arc::new(
-            DynamoStore::new(aws.dynamodb().clone(), &settings.table)
-                .with_retention(settings.retention),
-        ),
-        whatsapp: Arc::new(whatsapp),
-        handoffs: Arc::new(SqsQueue::new(
-            aws.sqs().clone(),
-            &settings.handoff_queue_url,
-        )),
-        sla: Arc::new(sla),
-        timers: Arc::new(timers),
-        reengagement: settings
-            .reengagement_template
-            .clone()
-            .map(|(name, language)| Template {
-                name,
-                language,
-                components: Vec::new(),
-            }),
-    })
 }
 
 /// The Cloud API client, with the access token read (from SSM if it is a reference).
@@ -248,88 +195,132 @@ async fn cloud_api(settings: &WhatsAppSettings, aws: &AwsClients) -> Result<Clou
     .map_err(|e| StartError::Client(e.to_string()))
 }
 
-/// The bot-reply handler over DynamoDB, SQS, Scheduler, the Cloud API and the shop's order API.
+fn load_sla(path: &Option<std::path::PathBuf>) -> Result<Arc<SlaConfig>, StartError> {
+    Ok(Arc::new(match path {
+        Some(path) => SlaConfig::load(path)?,
+        None => SlaConfig::default_policies(),
+    }))
+}
+
+fn load_bot(path: &Option<std::path::PathBuf>) -> Result<Arc<BotConfig>, StartError> {
+    Ok(Arc::new(match path {
+        Some(path) => BotConfig::load(path)?,
+        None => BotConfig::default_shop(),
+    }))
+}
+
+fn load_routing(path: &Option<std::path::PathBuf>) -> Result<Arc<RoutingConfig>, StartError> {
+    Ok(Arc::new(match path {
+        Some(path) => RoutingConfig::load(path)?,
+        None => RoutingConfig::default_routing(),
+    }))
+}
+
+fn warn_without_scheduler_dlq(settings: &crate::platform::config::SlaSettings) {
+    if settings.dead_letter_arn.is_none() {
+        tracing::warn!(
+            "HELPDESK_SCHEDULER_DLQ_ARN is not set: SLA timers the Scheduler cannot deliver are dropped after its retries"
+        );
+    }
+}
+
+/// The webhook intake handler over DynamoDB and SQS (and Scheduler, when SLA timers are armed
+/// at intake).
+pub async fn webhook_handler(env: &Env, aws: &AwsClients) -> Result<WebhookHandler, StartError> {
+    let config = IntakeSettings::from_env(env)?
+        .resolve(Some(aws.ssm()))
+        .await?;
+    let ports = Ports::aws(aws, &config.ports()).await?;
+    let settings = Settings {
+        window: config.window,
+        sla: match &config.sla {
+            Some(sla) => Some(load_sla(&sla.policies)?),
+            None => None,
+        },
+        metrics: Metrics::from_env(env),
+        ..Settings::default()
+    };
+    handlers::webhook(&ports, &settings, &config.app_secret, config.verify_token)
+}
+
+/// The bot-reply handler over DynamoDB, SQS, Scheduler, the Cloud API, the shop's order API,
+/// S3 (media) and SNS (agents told their customer wrote), the last three when configured.
 pub async fn bot_reply(env: &Env, aws: &AwsClients) -> Result<BotReply, StartError> {
     let settings = BotReplySettings::from_env(env)?;
-    let c = common(&settings, aws).await?;
-    let orders: Arc<dyn OrderLookup> = match &settings.order_api_url {
-        Some(url) => {
-            let token = match settings.order_api_token.clone() {
-                Some(t) => Some(t.resolve(Some(aws.ssm())).await?),
-                None => None,
-            };
-            Arc::new(HttpOrders::new(url, token).map_err(|e| StartError::Client(e.to_string()))?)
-        }
-        None => {
-            tracing::warn!("HELPDESK_ORDER_API_URL is not set: order questions go to a person");
-            Arc::new(Unconfigured)
-        }
+    warn_without_scheduler_dlq(&settings.sla);
+    if settings.order_api_url.is_none() {
+        tracing::warn!("HELPDESK_ORDER_API_URL is not set: order questions go to a person");
+    }
+    let media_bucket = env.get(crate::platform::config::HELPDESK_MEDIA_BUCKET);
+    if media_bucket.is_none() {
+        tracing::warn!("HELPDESK_MEDIA_BUCKET is not set: customers' media are not kept");
+    }
+    let ports = Ports::aws(aws, &settings.ports(media_bucket)).await?;
+    let policy = match media_bucket {
+        Some(_) => crate::platform::config::media_policy(env)?,
+        None => Default::default(),
     };
-    let bot = Bot::new(bot_config(&settings)?, orders);
-    let mut reply = BotReply::new(
-        c.store,
-        c.whatsapp.clone(),
-        c.handoffs,
-        bot,
-        Arc::new(SystemClock),
+    handlers::bot_reply(
+        &ports,
+        &Settings {
+            bot: Some(load_bot(&settings.bot_config)?),
+            sla: Some(load_sla(&settings.sla.policies)?),
+            media_policy: policy,
+            reengagement: settings
+                .reengagement_template
+                .clone()
+                .map(|(name, language)| Template {
+                    name,
+                    language,
+                    components: Vec::new(),
+                }),
+            metrics: Metrics::from_env(env),
+            ..Settings::default()
+        },
     )
-    .with_reengagement_template(c.reengagement)
-    .with_sla(c.sla, c.timers)
-    .with_metrics(Metrics::from_env(env));
-    match media_store(env, aws) {
-        Some(store) => {
-            reply = reply.with_media(MediaArchive {
-                source: c.whatsapp,
-                store,
-                policy: crate::platform::config::media_policy(env)?,
-            });
-        }
-        None => tracing::warn!("HELPDESK_MEDIA_BUCKET is not set: customers' media are not kept"),
-    }
-    if let Some(topic) = &settings.notify_topic_arn {
-        reply = reply.with_notifier(Arc::new(SnsNotifier::new(aws.sns().clone(), topic)));
-    }
-    Ok(reply)
 }
 
 /// The sla-breach handler over DynamoDB, SQS, Scheduler, SNS and the Cloud API.
 pub async fn sla_breach(env: &Env, aws: &AwsClients) -> Result<SlaBreach, StartError> {
     let settings = BreachSettings::from_env(env)?;
-    let c = common(&settings.reply, aws).await?;
-    let ports = BreachPorts {
-        store: c.store,
-        whatsapp: c.whatsapp,
-        handoffs: c.handoffs,
-        timers: c.timers,
-        notifier: Arc::new(SnsNotifier::new(aws.sns().clone(), &settings.topic_arn)),
-        clock: Arc::new(SystemClock),
-    };
-    let bot_config = bot_config(&settings.reply)?;
-    Ok(SlaBreach::new(ports, bot_config, c.sla).with_metrics(Metrics::from_env(env)))
+    warn_without_scheduler_dlq(&settings.reply.sla);
+    let mut port_settings = settings.reply.ports(None);
+    port_settings.orders = None;
+    port_settings.topic_arn = Some(settings.topic_arn.clone());
+    let ports = Ports::aws(aws, &port_settings).await?;
+    handlers::sla_breach(
+        &ports,
+        &Settings {
+            bot: Some(load_bot(&settings.reply.bot_config)?),
+            sla: Some(load_sla(&settings.reply.sla.policies)?),
+            metrics: Metrics::from_env(env),
+            ..Settings::default()
+        },
+    )
 }
 
 /// What agents do to tickets, over DynamoDB, the Cloud API, Scheduler and SNS (assignment and
 /// mention notices).
 pub async fn agent_desk(env: &Env, aws: &AwsClients) -> Result<AgentDesk, StartError> {
-    let settings = BreachSettings::from_env(env)?;
-    desk(&settings, env, aws).await
+    let settings = DeskSettings::from_env(env)?;
+    let (ports, handler_settings) = desk(&settings, env, aws).await?;
+    handlers::agent_desk(&ports, &handler_settings)
 }
 
 async fn desk(
-    settings: &BreachSettings,
+    settings: &DeskSettings,
     env: &Env,
     aws: &AwsClients,
-) -> Result<AgentDesk, StartError> {
-    let c = common(&settings.reply, aws).await?;
-    Ok(
-        AgentDesk::new(c.store, c.whatsapp, c.handoffs, Arc::new(SystemClock))
-            .with_sla(c.sla, c.timers)
-            .with_notifier(Arc::new(SnsNotifier::new(
-                aws.sns().clone(),
-                &settings.topic_arn,
-            )))
-            .with_metrics(Metrics::from_env(env)),
-    )
+) -> Result<(Ports, Settings), StartError> {
+    warn_without_scheduler_dlq(&settings.sla);
+    let media_bucket = env.get(crate::platform::config::HELPDESK_MEDIA_BUCKET);
+    let ports = Ports::aws(aws, &settings.ports(media_bucket)).await?;
+    let handler_settings = Settings {
+        sla: Some(load_sla(&settings.sla.policies)?),
+        metrics: Metrics::from_env(env),
+        ..Settings::default()
+    };
+    Ok((ports, handler_settings))
 }
 
 /// Data requests (export, erasure) over the table and the media bucket of the environment.
@@ -338,17 +329,15 @@ pub fn privacy(env: &Env, aws: &AwsClients) -> Result<crate::app::privacy::Priva
     let retention = crate::platform::config::retention(env)?;
     Ok(crate::app::privacy::Privacy::new(
         Arc::new(DynamoStore::new(aws.dynamodb().clone(), table).with_retention(retention)),
-        media_store(env, aws),
+        env.get(crate::platform::config::HELPDESK_MEDIA_BUCKET)
+            .map(|bucket| {
+                Arc::new(S3MediaStore::new(aws.s3().clone(), bucket)) as Arc<dyn MediaStore>
+            }),
     ))
 }
 
-/// The S3 media bucket, if configured.
-fn media_store(env: &Env, aws: &AwsClients) -> Option<Arc<dyn MediaStore>> {
-    env.get(crate::platform::config::HELPDESK_MEDIA_BUCKET)
-        .map(|bucket| Arc::new(S3MediaStore::new(aws.s3().clone(), bucket)) as Arc<dyn MediaStore>)
-}
-
-/// The agent API over the agent desk, with the configured authentication and templates.
+/// The agent API over the agent desk, with the configured authentication and templates. It
+/// reads no bot settings: agents never run the bot.
 pub async fn agent_api(env: &Env, aws: &AwsClients) -> Result<AgentApi, StartError> {
     let settings = AgentApiSettings::from_env(env)?;
     let auth = match &settings.auth {
@@ -359,47 +348,28 @@ pub async fn agent_api(env: &Env, aws: &AwsClients) -> Result<AgentApi, StartErr
         Some(path) => TemplateCatalog::load(path)?,
         None => TemplateCatalog::default_catalog(),
     };
-    let routing = match &settings.routing {
-        Some(path) => RoutingConfig::load(path)?,
-        None => RoutingConfig::default_routing(),
+    let (ports, handler_settings) = desk(&settings.desk, env, aws).await?;
+    let handler_settings = Settings {
+        routing: Some(load_routing(&settings.routing)?),
+        templates: Some(Arc::new(templates)),
+        ..handler_settings
     };
-    let api = AgentApi::new(
-        Arc::new(desk(&settings.breach, env, aws).await?),
-        auth,
-        Arc::new(templates),
-        routing.teams(),
-        Arc::new(SystemClock),
-    );
-    Ok(match media_store(env, aws) {
-        Some(store) => api.with_media(store),
-        None => api,
-    })
+    handlers::agent_api(&ports, &handler_settings, auth)
 }
 
 /// The agent-handoff router over DynamoDB, SQS, SNS (agents are notified of assignments) and
-/// the Cloud API (customers are told). It adds no agent to the table.
+/// the Cloud API (customers are told). It adds no agent to the table: a deployed stack routes
+/// only to the agents an admin added through the agent API (the demo agents are the local
+/// runner's and the tests').
 pub async fn agent_handoff(env: &Env, aws: &AwsClients) -> Result<Router, StartError> {
     let settings = HandoffSettings::from_env(env)?;
-    let routing = match &settings.routing {
-        Some(path) => RoutingConfig::load(path)?,
-        None => RoutingConfig::default_routing(),
-    };
-    let router = Router::new(
-        Arc::new(
-            DynamoStore::new(aws.dynamodb().clone(), &settings.table)
-                .with_retention(settings.retention),
-        ),
-        Arc::new(cloud_api(&settings.whatsapp, aws).await?),
-        Arc::new(SqsQueue::new(
-            aws.sqs().clone(),
-            &settings.handoff_queue_url,
-        )),
-        Arc::new(SnsNotifier::new(aws.sns().clone(), &settings.topic_arn)),
-        Arc::new(routing),
-        Arc::new(SystemClock),
+    let ports = Ports::aws(aws, &settings.ports()).await?;
+    handlers::agent_handoff(
+        &ports,
+        &Settings {
+            routing: Some(load_routing(&settings.routing)?),
+            metrics: Metrics::from_env(env),
+            ..Settings::default()
+        },
     )
-    .with_metrics(Metrics::from_env(env));
-    // No agent is seeded here: a deployed stack routes only to the agents an admin added
-    // through the agent API (the demo agents are the local runner's and the tests').
-    Ok(router)
 }

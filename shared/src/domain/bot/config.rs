@@ -342,7 +342,7 @@ pub struct BotConfigFile {
 }
 
 /// Why a bot configuration file cannot be used.
-pub type BotConfigError = crate::platform::config::ConfigFileError;
+pub type BotConfigError = crate::platform::config_file::ConfigFileError;
 
 /// A checked configuration, with its intent model trained.
 #[derive(Debug, Clone)]
@@ -373,13 +373,13 @@ impl BotConfig {
     }
 
     pub fn load(path: &std::path::Path) -> Result<Self, BotConfigError> {
-        let (source, origin) = crate::platform::config::read_config_file(path)?;
+        let (source, origin) = crate::platform::config_file::read_config_file(path)?;
         Self::parse(&source, &origin)
     }
 
     /// Parses and checks `source`; `origin` names it in errors (a path).
     pub fn parse(source: &str, origin: &str) -> Result<Self, BotConfigError> {
-        let file: BotConfigFile = crate::platform::config::parse_toml(source, origin)?;
+        let file: BotConfigFile = crate::platform::config_file::parse_toml(source, origin)?;
         validate(&file, source, origin)?;
         let shipped = parse_labelled(TRAINING)
             .map_err(|e| BotConfigError::invalid("config/bot-train.tsv", "training split", e))?;
@@ -517,7 +517,7 @@ impl Checker<'_> {
         problem: impl Into<String>,
     ) -> BotConfigError {
         BotConfigError::invalid(self.origin, field, problem)
-            .at_line(near.and_then(|v| crate::platform::config::line_of(self.source, v)))
+            .at_line(near.and_then(|v| crate::platform::config_file::line_of(self.source, v)))
     }
 
     fn text(&self, field: &str, text: &str) -> Result<(), BotConfigError> {

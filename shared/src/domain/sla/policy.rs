@@ -93,8 +93,8 @@ impl Action {
     }
 }
 
-/// Why an SLA policy file cannot be used.
-pub type SlaConfigError = crate::platform::config::ConfigFileError;
+/// Why an SLA policy file cannot be used: the file, and the field and line with the problem.
+pub type SlaConfigError = crate::platform::config_file::ConfigFileError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -275,16 +275,23 @@ impl SlaConfig {
     }
 
     pub fn load(path: &std::path::Path) -> Result<Self, SlaConfigError> {
-        let (source, origin) = crate::platform::config::read_config_file(path)?;
+        let (source, origin) = crate::platform::config_file::read_config_file(path)?;
         Self::parse(&source, &origin)
     }
 
     pub fn parse(source: &str, origin: &str) -> Result<Self, SlaConfigError> {
-        let file: File = crate::platform::config::parse_toml(source, origin)?;
-        let fail = |field: String, problem: String| SlaConfigError::invalid(origin, field, problem);
+        use crate::platform::config_file::{line_of, line_of_key};
+        let file: File = crate::platform::config_file::parse_toml(source, origin)?;
+        // The line is the one holding the bad value (or, for a number, its key).
+        let fail_at = |field: String, line: Option<usize>, problem: String| {
+            SlaConfigError::invalid(origin, field, problem).at_line(line)
+        };
+        let near = |value: &str| line_of(source, value);
+        let fail = |field: String, problem: String| fail_at(field, None, problem);
         if file.version != 1 {
-            return Err(fail(
+            return Err(fail_at(
                 "version".into(),
+                line_of_key(source, "version"),
                 format!("is {}, this code reads version 1", file.version),
             ));
         }
@@ -299,8 +306,9 @@ impl SlaConfig {
         for (i, p) in file.policies.iter().enumerate() {
             let field = |f: &str| format!("policies[{i}].{f}");
             if !calendars.contains_key(&p.calendar) {
-                return Err(fail(
+                return Err(fail_at(
                     field("calendar"),
+                    near(&p.calendar),
                     format!("no calendar named {:?}", p.calendar),
                 ));
             }
@@ -311,9 +319,13 @@ impl SlaConfig {
                 ));
             }
             let target = |f: &str, v: &str| {
-                let d = parse_duration(v).map_err(|e| fail(field(f), e))?;
+                let d = parse_duration(v).map_err(|e| fail_at(field(f), near(v), e))?;
                 if d.is_zero() {
-                    return Err(fail(field(f), "must be longer than zero".into()));
+                    return Err(fail_at(
+                        field(f),
+                        near(v),
+                        "must be longer than zero".into(),
+                    ));
                 }
                 Ok(d)
             };
@@ -339,19 +351,26 @@ impl SlaConfig {
             .iter()
             .position(|p| p.name == file.default_policy)
             .ok_or_else(|| {
-                fail(
+                fail_at(
                     "default_policy".into(),
+                    near(&file.default_policy),
                     format!("no policy named {:?}", file.default_policy),
                 )
             })?;
-        let bot_time_limit =
-            parse_duration(&file.bot.time_limit).map_err(|e| fail("bot.time_limit".into(), e))?;
-        let bot_silence = parse_duration(&file.bot.resolve_after_silence)
-            .map_err(|e| fail("bot.resolve_after_silence".into(), e))?;
+        let bot_time_limit = parse_duration(&file.bot.time_limit)
+            .map_err(|e| fail_at("bot.time_limit".into(), near(&file.bot.time_limit), e))?;
+        let bot_silence = parse_duration(&file.bot.resolve_after_silence).map_err(|e| {
+            fail_at(
+                "bot.resolve_after_silence".into(),
+                near(&file.bot.resolve_after_silence),
+                e,
+            )
+        })?;
         let e = &file.escalation;
         if !(1..=99).contains(&e.warning_percent) {
-            return Err(fail(
+            return Err(fail_at(
                 "escalation.warning_percent".into(),
+                line_of_key(source, "warning_percent"),
                 "must be 1-99".into(),
             ));
         }
@@ -364,13 +383,14 @@ impl SlaConfig {
         let mut levels = Vec::new();
         for (i, l) in e.levels.iter().enumerate() {
             let after = parse_duration(&l.after)
-                .map_err(|p| fail(format!("escalation.levels[{i}].after"), p))?;
+                .map_err(|p| fail_at(format!("escalation.levels[{i}].after"), near(&l.after), p))?;
             if levels
                 .last()
                 .is_some_and(|prev: &Level| prev.after >= after)
             {
-                return Err(fail(
+                return Err(fail_at(
                     format!("escalation.levels[{i}].after"),
+                    near(&l.after),
                     "must be later than the level before".into(),
                 ));
             }
@@ -379,8 +399,9 @@ impl SlaConfig {
                 .iter()
                 .map(|a| {
                     Action::parse(a).ok_or_else(|| {
-                        fail(
+                        fail_at(
                             format!("escalation.levels[{i}].actions"),
+                            near(a),
                             format!("unknown action {a:?}; known: notify_managers, notify_assignee, raise_priority, reassign:<team>"),
                         )
                     })
@@ -688,6 +709,39 @@ mod tests {
         SlaConfig::parse(&DEFAULT_SLA.replacen(from, to, 1), "sla.toml")
             .unwrap_err()
             .to_string()
+    }
+
+    /// The 1-based line of the first occurrence of `text` in the shipped policies.
+    fn line_in_default(text: &str) -> usize {
+        DEFAULT_SLA[..DEFAULT_SLA.find(text).unwrap()]
+            .matches('\n')
+            .count()
+            + 1
+    }
+
+    #[test]
+    fn configuration_errors_name_the_line_of_the_bad_value() {
+        let cases = [
+            ("calendar = \"always\"", "calendar = \"allways\""),
+            (
+                "first_response = \"15m\"",
+                "first_response = \"15 minutes\"",
+            ),
+            (
+                "default_policy = \"standard\"",
+                "default_policy = \"normal\"",
+            ),
+            ("\"raise_priority\"", "\"raise_prio\""),
+            ("warning_percent = ", "warning_percent = 0 #"),
+        ];
+        for (from, to) in cases {
+            let line = line_in_default(from);
+            let err = broken(from, to);
+            assert!(
+                err.starts_with(&format!("sla.toml line {line}: ")),
+                "{from}: {err}"
+            );
+        }
     }
 
     #[test]

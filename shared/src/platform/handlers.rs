@@ -1,0 +1,333 @@
+//! The one place every handler is built: intake (the webhook), bot reply, agent handoff, SLA
+//! breach, the agent desk and the agent API, each from [`Ports`] (what it talks to) and
+//! [`Settings`] (the configuration files and options it runs with). The Lambda functions (over
+//! AWS ports, see [`crate::platform::wiring`]), the local runner (over memory ports or AWS) and
+//! the test worlds all build their handlers here, so they run the same wiring.
+
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
+use crate::app::agent_api::desk::AgentDesk;
+use crate::app::agent_api::{AgentApi, Authenticator};
+use crate::app::agent_handoff::{Router, RoutingConfig};
+use crate::app::bot_reply::Bot;
+use crate::app::bot_reply::BotReply;
+use crate::app::intake::Intake;
+use crate::app::intake::webhook::WebhookHandler;
+use crate::app::sla_breach::{BreachPorts, SlaBreach};
+use crate::domain::bot::BotConfig;
+use crate::domain::sla::SlaConfig;
+use crate::domain::templates::TemplateCatalog;
+use crate::domain::ticket::ConversationWindow;
+use crate::platform::config::{
+    ConfigError, HELPDESK_BOT_CONFIG, HELPDESK_HANDOFF_QUEUE_URL, HELPDESK_INBOUND_QUEUE_URL,
+    HELPDESK_SLA_CONFIG, HELPDESK_SLA_QUEUE_ARN, HELPDESK_SLA_TOPIC_ARN, WHATSAPP_ACCESS_TOKEN,
+};
+use crate::platform::metrics::Metrics;
+use crate::platform::wiring::StartError;
+use crate::ports::clock::Clock;
+use crate::ports::media::{MediaArchive, MediaPolicy, MediaSource, MediaStore, MemoryMediaStore};
+use crate::ports::notify::{MemoryNotifier, Notifier};
+use crate::ports::orders::{MemoryOrders, OrderLookup, Unconfigured};
+use crate::ports::queue::{MemoryQueue, Queue};
+use crate::ports::store::{MemoryStore, TicketStore};
+use crate::ports::timers::{MemoryTimers, Timers};
+use crate::ports::whatsapp::{Template, WhatsAppClient};
+
+/// What the handlers talk to. The store, the clock and the shop's orders every function has; the
+/// others only the functions whose settings name them (`None` otherwise: building a handler that
+/// needs a missing port fails at start, naming the variable that configures it).
+#[derive(Clone)]
+pub struct Ports {
+    pub store: Arc<dyn TicketStore>,
+    pub clock: Arc<dyn Clock>,
+    /// Where intake queues customer messages for the bot (`inbound.fifo`).
+    pub inbound: Option<Arc<dyn Queue>>,
+    /// Where tickets handed to people go (`handoff.fifo`).
+    pub handoffs: Option<Arc<dyn Queue>>,
+    /// SLA timers (EventBridge Scheduler).
+    pub timers: Option<Arc<dyn Timers>>,
+    pub whatsapp: Option<Arc<dyn WhatsAppClient>>,
+    /// Where customers' media are downloaded from (the Cloud API).
+    pub media_source: Option<Arc<dyn MediaSource>>,
+    /// The shop's order API ([`Unconfigured`] sends order questions to a person).
+    pub orders: Arc<dyn OrderLookup>,
+    /// Where customers' media are kept (S3).
+    pub media: Option<Arc<dyn MediaStore>>,
+    /// Where agents and managers are told (SNS).
+    pub notify: Option<Arc<dyn Notifier>>,
+}
+
+impl Ports {
+    /// Only the store and the clock; add the other ports with struct update syntax.
+    pub fn new(store: Arc<dyn TicketStore>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            clock,
+            inbound: None,
+            handoffs: None,
+            timers: None,
+            whatsapp: None,
+            media_source: None,
+            orders: Arc::new(Unconfigured),
+            media: None,
+            notify: None,
+        }
+    }
+
+    fn handoffs(&self) -> Result<Arc<dyn Queue>, ConfigError> {
+        need(&self.handoffs, HELPDESK_HANDOFF_QUEUE_URL)
+    }
+
+    fn whatsapp(&self) -> Result<Arc<dyn WhatsAppClient>, ConfigError> {
+        need(&self.whatsapp, WHATSAPP_ACCESS_TOKEN)
+    }
+
+    fn timers(&self) -> Result<Arc<dyn Timers>, ConfigError> {
+        need(&self.timers, HELPDESK_SLA_QUEUE_ARN)
+    }
+
+    fn notify(&self) -> Result<Arc<dyn Notifier>, ConfigError> {
+        need(&self.notify, HELPDESK_SLA_TOPIC_ARN)
+    }
+}
+
+impl Ports {
+    /// Ports over `memory`, with `whatsapp` and the demo shop's orders (no media source: set
+    /// `media_source` when WhatsApp can serve media).
+    pub fn memory(
+        memory: &MemoryPorts,
+        clock: Arc<dyn Clock>,
+        whatsapp: Arc<dyn WhatsAppClient>,
+    ) -> Self {
+        Self {
+            inbound: Some(memory.inbound.clone()),
+            handoffs: Some(memory.handoffs.clone()),
+            timers: Some(memory.timers.clone()),
+            whatsapp: Some(whatsapp),
+            orders: Arc::new(MemoryOrders::demo()),
+            media: Some(memory.media.clone()),
+            notify: Some(memory.notifier.clone()),
+            ..Self::new(memory.store.clone(), clock)
+        }
+    }
+}
+
+/// The in-memory adapters behind [`Ports::memory`], kept as they are so the local runner and
+/// the tests can look at (and inject faults into) what the handlers did.
+#[derive(Clone)]
+pub struct MemoryPorts {
+    pub store: Arc<MemoryStore>,
+    pub inbound: Arc<MemoryQueue>,
+    pub handoffs: Arc<MemoryQueue>,
+    pub timers: Arc<MemoryTimers>,
+    pub notifier: Arc<MemoryNotifier>,
+    pub media: Arc<MemoryMediaStore>,
+}
+
+impl MemoryPorts {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store: Arc::new(MemoryStore::new()),
+            inbound: Arc::new(MemoryQueue::new(clock.clone())),
+            handoffs: Arc::new(MemoryQueue::new(clock)),
+            timers: Arc::new(MemoryTimers::new()),
+            notifier: Arc::new(MemoryNotifier::new()),
+            media: Arc::new(MemoryMediaStore::new()),
+        }
+    }
+}
+
+fn need<T: ?Sized>(port: &Option<Arc<T>>, name: &'static str) -> Result<Arc<T>, ConfigError> {
+    port.clone().ok_or(ConfigError::Missing { name })
+}
+
+/// What the handlers run with besides their ports: the configuration files (loaded), the
+/// conversation window, which media are kept, the re-engagement template and the metrics.
+/// A function fills in only what it reads; the bot and the SLA policies are `None` where no
+/// function that needs them runs (building one then fails naming the setting).
+#[derive(Clone, Default)]
+pub struct Settings {
+    pub window: ConversationWindow,
+    pub bot: Option<Arc<BotConfig>>,
+    pub sla: Option<Arc<SlaConfig>>,
+    /// The routing rules (the shipped ones when `None`).
+    pub routing: Option<Arc<RoutingConfig>>,
+    /// The message templates agents may send (the shipped ones when `None`).
+    pub templates: Option<Arc<TemplateCatalog>>,
+    pub media_policy: MediaPolicy,
+    pub reengagement: Option<Template>,
+    pub metrics: Metrics,
+}
+
+impl Settings {
+    /// The shipped bot, SLA policies, routing rules and templates; metrics off.
+    pub fn shipped() -> Self {
+        Self {
+            bot: Some(Arc::new(BotConfig::default_shop())),
+            sla: Some(Arc::new(SlaConfig::default_policies())),
+            ..Self::default()
+        }
+    }
+
+    fn bot(&self) -> Result<Arc<BotConfig>, ConfigError> {
+        need(&self.bot, HELPDESK_BOT_CONFIG)
+    }
+
+    fn sla(&self) -> Result<Arc<SlaConfig>, ConfigError> {
+        need(&self.sla, HELPDESK_SLA_CONFIG)
+    }
+
+    fn routing(&self) -> Arc<RoutingConfig> {
+        self.routing
+            .clone()
+            .unwrap_or_else(|| Arc::new(RoutingConfig::default_routing()))
+    }
+
+    fn templates(&self) -> Arc<TemplateCatalog> {
+        self.templates
+            .clone()
+            .unwrap_or_else(|| Arc::new(TemplateCatalog::default_catalog()))
+    }
+}
+
+/// Intake: stores what the webhook brings and queues it for the bot; arms a new ticket's first
+/// SLA timers when it has the timers and the policies.
+pub fn intake(ports: &Ports, settings: &Settings) -> Result<Intake, StartError> {
+    let inbound = need(&ports.inbound, HELPDESK_INBOUND_QUEUE_URL)?;
+    let intake = Intake::new(
+        ports.store.clone(),
+        inbound,
+        ports.clock.clone(),
+        settings.window,
+    );
+    Ok(match (&settings.sla, &ports.timers) {
+        (Some(sla), Some(timers)) => intake.with_sla(sla.clone(), timers.clone()),
+        _ => intake,
+    })
+}
+
+/// The webhook in front of intake: Meta's signature checked with `app_secret`, its
+/// verification challenge answered with `verify_token`.
+pub fn webhook(
+    ports: &Ports,
+    settings: &Settings,
+    app_secret: &SecretString,
+    verify_token: SecretString,
+) -> Result<WebhookHandler, StartError> {
+    Ok(
+        WebhookHandler::new(intake(ports, settings)?, app_secret, verify_token)
+            .with_metrics(settings.metrics.clone()),
+    )
+}
+
+/// Bot reply: the bot's answer to each stored customer message. Keeps media when it has a media
+/// store and a source; tells assigned agents their customer wrote when it has a notifier.
+pub fn bot_reply(ports: &Ports, settings: &Settings) -> Result<BotReply, StartError> {
+    let whatsapp = ports.whatsapp()?;
+    let bot = Bot::new(settings.bot()?, ports.orders.clone());
+    let mut reply = BotReply::new(
+        ports.store.clone(),
+        whatsapp,
+        ports.handoffs()?,
+        bot,
+        ports.clock.clone(),
+    )
+    .with_reengagement_template(settings.reengagement.clone())
+    .with_sla(settings.sla()?, ports.timers()?)
+    .with_metrics(settings.metrics.clone());
+    if let (Some(store), Some(source)) = (&ports.media, &ports.media_source) {
+        reply = reply.with_media(MediaArchive {
+            source: source.clone(),
+            store: store.clone(),
+            policy: settings.media_policy.clone(),
+        });
+    }
+    if let Some(notifier) = &ports.notify {
+        reply = reply.with_notifier(notifier.clone());
+    }
+    Ok(reply)
+}
+
+/// SLA breach: what happens when an SLA timer fires (the bot's follow-ups, escalations).
+pub fn sla_breach(ports: &Ports, settings: &Settings) -> Result<SlaBreach, StartError> {
+    let breach_ports = BreachPorts {
+        store: ports.store.clone(),
+        whatsapp: ports.whatsapp()?,
+        handoffs: ports.handoffs()?,
+        timers: ports.timers()?,
+        notifier: ports.notify()?,
+        clock: ports.clock.clone(),
+    };
+    Ok(
+        SlaBreach::new(breach_ports, settings.bot()?, settings.sla()?)
+            .with_metrics(settings.metrics.clone()),
+    )
+}
+
+/// What agents do to tickets (behind the agent API), with assignment and mention notices.
+pub fn agent_desk(ports: &Ports, settings: &Settings) -> Result<AgentDesk, StartError> {
+    Ok(AgentDesk::new(
+        ports.store.clone(),
+        ports.whatsapp()?,
+        ports.handoffs()?,
+        ports.clock.clone(),
+    )
+    .with_sla(settings.sla()?, ports.timers()?)
+    .with_notifier(ports.notify()?)
+    .with_metrics(settings.metrics.clone()))
+}
+
+/// The agent API over the agent desk, authenticating callers with `auth`.
+pub fn agent_api(
+    ports: &Ports,
+    settings: &Settings,
+    auth: Authenticator,
+) -> Result<AgentApi, StartError> {
+    let api = AgentApi::new(
+        Arc::new(agent_desk(ports, settings)?),
+        auth,
+        settings.templates(),
+        settings.routing().teams(),
+        ports.clock.clone(),
+    );
+    Ok(match &ports.media {
+        Some(store) => api.with_media(store.clone()),
+        None => api,
+    })
+}
+
+/// Agent handoff: routes each ticket the bot handed over to a team and an agent.
+pub fn agent_handoff(ports: &Ports, settings: &Settings) -> Result<Router, StartError> {
+    Ok(Router::new(
+        ports.store.clone(),
+        ports.whatsapp()?,
+        ports.handoffs()?,
+        ports.notify()?,
+        settings.routing(),
+        ports.clock.clone(),
+    )
+    .with_metrics(settings.metrics.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::clock::SystemClock;
+
+    #[test]
+    fn a_handler_without_a_port_it_needs_names_the_variable() {
+        let ports = Ports::new(Arc::new(MemoryStore::new()), Arc::new(SystemClock));
+        let err = agent_handoff(&ports, &Settings::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(err, "WHATSAPP_ACCESS_TOKEN is not set");
+        let err = intake(&ports, &Settings::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(err, "HELPDESK_INBOUND_QUEUE_URL is not set");
+    }
+}
