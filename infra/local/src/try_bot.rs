@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use helpdesk::app::bot_reply::Bot;
-use helpdesk::domain::bot::eval::{Report, near_misses, test_split};
+use helpdesk::domain::bot::eval::{Report, holdout, near_misses, test_split};
 use helpdesk::domain::bot::model::parse_labelled;
 use helpdesk::domain::bot::{BotConfig, BotState, Inbound, Lang, Reply};
 use helpdesk::ports::clock::{Clock, SystemClock};
@@ -58,6 +58,10 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
     )?;
     let name = options.set.unwrap_or("test split (config/bot-test.tsv)");
     writeln!(out, "{}", Report::run(&config, &set).render(name))?;
+    if options.set.is_none() {
+        let name = "second held-out set, never tuned on (config/bot-holdout.tsv)";
+        writeln!(out, "{}", Report::run(&config, &holdout()).render(name))?;
+    }
     let name = options
         .near
         .unwrap_or("near misses that must not hand over (config/bot-nearmiss.tsv)");

@@ -12,6 +12,7 @@ import "./activity.js";
 import "./composer.js";
 import "./presence.js";
 import "./dashboard.js";
+import "./agents-admin.js";
 import { start } from "./session.js";
 
 start();

@@ -35,6 +35,7 @@
 //! `agents`, `customers` with the data-request audit, `analytics`), `desk` (ticket changes)
 //! and `auth`. A new endpoint is one handler in its resource's file and one route line.
 
+mod admin_agents;
 mod agents;
 mod analytics;
 pub mod auth;
@@ -67,6 +68,8 @@ pub struct AgentApi {
     clock: Arc<dyn Clock>,
     /// Where customers' media are kept: the detail links to them.
     media: Option<Arc<dyn MediaStore>>,
+    /// Sign-in accounts (see `admin_agents`).
+    identity: Option<Arc<dyn crate::ports::identity::Identity>>,
 }
 
 impl AgentApi {
@@ -84,6 +87,7 @@ impl AgentApi {
             teams,
             clock,
             media: None,
+            identity: None,
         }
     }
 

@@ -570,6 +570,12 @@ impl TicketStore for FailNth {
     ) -> Result<(), StoreError> {
         self.inner.attach_media(m, media).await
     }
+    async fn update_agent(
+        &self,
+        a: &crate::ports::store::Agent,
+    ) -> Result<Option<crate::ports::store::Agent>, StoreError> {
+        self.inner.update_agent(a).await
+    }
     async fn set_presence(
         &self,
         id: &str,

@@ -6,7 +6,7 @@ use std::sync::{Arc, LazyLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{Labelled, Model, NONE, TRAINING, parse_labelled};
+use super::model::{Labelled, Model, NONE, Settings, TRAINING, parse_labelled};
 use super::understanding::Keywords;
 
 /// The default configuration shipped with the code (a German + English online shop).
@@ -391,7 +391,7 @@ impl BotConfig {
     }
 
     fn build(file: BotConfigFile, training: Vec<Labelled>) -> Self {
-        let model = Arc::new(train(&file, &training));
+        let model = Arc::new(train(&file, &training, Settings::default()));
         Self {
             urgent: Keywords::new(&file.handoff.urgent),
             fraud: Keywords::new(&file.handoff.fraud),
@@ -406,7 +406,12 @@ impl BotConfig {
     /// Trains the model again from the intents' examples and the training messages: call it
     /// after changing either (an admin adding an example takes effect at once).
     pub fn retrain(&mut self) {
-        self.model = Arc::new(train(&self.file, &self.training));
+        self.retrain_with(Settings::default());
+    }
+
+    /// [`BotConfig::retrain`] with other model settings (for choosing them).
+    pub fn retrain_with(&mut self, settings: Settings) {
+        self.model = Arc::new(train(&self.file, &self.training, settings));
     }
 
     /// Adds `text` as an example of `intent` and retrains. Refuses an unknown intent or an
@@ -481,7 +486,7 @@ impl BotConfig {
 }
 
 /// The model for `file`'s intents: their examples plus the training messages.
-fn train(file: &BotConfigFile, training: &[Labelled]) -> Model {
+fn train(file: &BotConfigFile, training: &[Labelled], settings: Settings) -> Model {
     let synonyms: Vec<(String, Vec<String>)> = file
         .synonyms
         .iter()
@@ -501,7 +506,7 @@ fn train(file: &BotConfigFile, training: &[Labelled]) -> Model {
         })
         .collect();
     examples.extend(training.iter().cloned());
-    Model::train(&synonyms, &examples)
+    Model::train_with(&synonyms, &examples, settings)
 }
 
 struct Checker<'a> {

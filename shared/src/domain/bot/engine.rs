@@ -195,7 +195,7 @@ impl<'c> Engine<'c> {
             _ => {}
         }
 
-        if turn.state.awaiting_postcode && self.postcode_answer(&mut turn, text) {
+        if turn.state.awaiting_postcode && self.postcode_answer(&mut turn, text, &clarifying) {
             return turn;
         }
 
@@ -362,7 +362,7 @@ impl<'c> Engine<'c> {
     }
 
     fn handoff_words(&self, text: &str) -> Option<HandoffReason> {
-        self.config.handoff_word(text)
+        self.config.handoff(text)
     }
 
     /// The flow of the intent a message picks by number or title: from the options the bot
@@ -763,7 +763,7 @@ impl<'c> Engine<'c> {
 
     /// The customer's answer while the bot waits for a postcode. True: the turn is decided (a
     /// lookup with the postcode, or a miss); false: the customer moved on to something else.
-    fn postcode_answer(&self, turn: &mut Turn, text: &str) -> bool {
+    fn postcode_answer(&self, turn: &mut Turn, text: &str, clarifying: &[String]) -> bool {
         let Some(order_id) = turn.state.order_id.clone() else {
             turn.state.awaiting_postcode = false;
             return false;
@@ -775,8 +775,10 @@ impl<'c> Engine<'c> {
             });
             return true;
         }
+        // A menu number or title is a choice, not a wrong postcode (a postcode has three or more
+        // characters with a digit, so the two never overlap).
         let flow = turn.state.flow.clone().unwrap_or_default();
-        if self.switches_intent(text, &flow) {
+        if self.picked(text, clarifying).is_some() || self.switches_intent(text, &flow) {
             turn.state.awaiting_postcode = false;
             turn.state.order_id = None;
             self.end_flow(turn);

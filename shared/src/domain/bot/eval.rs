@@ -19,10 +19,19 @@ pub const NEAR_MISS: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../config/bot-nearmiss.tsv"
 ));
+pub const HOLDOUT: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-holdout.tsv"
+));
 
 /// The shipped test split.
 pub fn test_split() -> Vec<Labelled> {
     parse_labelled(TEST).expect("config/bot-test.tsv is label<TAB>message")
+}
+
+/// The second held-out set, written before the model's last round of tuning and never tuned on.
+pub fn holdout() -> Vec<Labelled> {
+    parse_labelled(HOLDOUT).expect("config/bot-holdout.tsv is label<TAB>message")
 }
 
 /// The shipped near-miss set.
@@ -283,20 +292,46 @@ mod tests {
         let share = |n: usize| n as f64 / report.total() as f64;
         assert!(report.total() >= 250, "{} test messages", report.total());
         assert!(
-            share(report.right()) >= 0.87,
+            share(report.right()) >= 0.928,
             "right at once {:.1} %",
             100.0 * share(report.right())
         );
         assert!(
-            share(report.resolved()) >= 0.92,
+            share(report.resolved()) >= 0.95,
             "resolved {:.1} %",
             100.0 * share(report.resolved())
         );
+        assert!(report.false_handoffs().is_empty(), "false handoffs");
+    }
+
+    const HOLDOUT_RIGHT: f64 = 0.90;
+    const HOLDOUT_RESOLVED: f64 = 0.944;
+
+    /// The second held-out set: written before the last round of tuning and never tuned on, so
+    /// its figure shows whether what the test split measures carries over.
+    #[test]
+    fn the_holdout_set_is_understood_at_least_as_well_as_measured() {
+        let config = BotConfig::default_shop();
+        let report = Report::run(&config, &holdout());
+        println!("{}", report.render("holdout"));
+        let share = |n: usize| n as f64 / report.total() as f64;
+        assert!(report.total() >= 120, "{} holdout messages", report.total());
+        assert!(
+            share(report.right()) >= HOLDOUT_RIGHT,
+            "right at once {:.1} %",
+            100.0 * share(report.right())
+        );
+        assert!(
+            share(report.resolved()) >= HOLDOUT_RESOLVED,
+            "resolved {:.1} %",
+            100.0 * share(report.resolved())
+        );
+        // Measured: one message labelled "none" that the model takes for fraud.
         assert!(report.false_handoffs().len() <= 1, "false handoffs");
     }
 
     #[test]
-    fn near_misses_of_handoff_words_do_not_hand_over_more_than_measured() {
+    fn near_misses_of_handoff_words_do_not_hand_over() {
         let config = BotConfig::default_shop();
         let report = Report::run(&config, &near_misses());
         println!("{}", report.render("near misses"));
@@ -305,9 +340,7 @@ mod tests {
             .iter()
             .map(|o| o.text.as_str())
             .collect();
-        // Known and reported: handoff words used in another sense ("sofort", "Mitarbeiterin",
-        // "support team"). No typo-tolerance false handoff is allowed.
-        assert!(false_handoffs.len() <= 3, "{false_handoffs:?}");
+        assert!(false_handoffs.is_empty(), "{false_handoffs:?}");
         for near in ["betrag", "beraten", "betrugen", "stole", "stollen"] {
             assert!(
                 !false_handoffs
@@ -323,11 +356,13 @@ mod tests {
         let train = parse_labelled(super::super::model::TRAINING).unwrap();
         let test = test_split();
         let near = near_misses();
+        let holdout = holdout();
         let seen: std::collections::HashSet<String> =
             train.iter().map(|e| words(&e.text)).collect();
         let leaked: Vec<&str> = test
             .iter()
             .chain(&near)
+            .chain(&holdout)
             .filter(|e| seen.contains(&words(&e.text)))
             .map(|e| e.text.as_str())
             .collect::<Vec<_>>();
@@ -336,6 +371,21 @@ mod tests {
             "test messages in the training split: {leaked:?}"
         );
         assert!(train.len() + test.len() >= 400);
+        assert!(holdout.len() >= 120, "{} holdout messages", holdout.len());
+    }
+
+    /// Figures only (no messages) of the test split, for checking a change made by
+    /// cross-validation on the training split without reading the test messages.
+    #[test]
+    #[ignore = "tuning aid: cargo test -p helpdesk --lib test_split_figures -- --ignored --nocapture"]
+    fn test_split_figures_only() {
+        let config = BotConfig::default_shop();
+        let r = Report::run(&config, &test_split());
+        let text = r.render("test split");
+        let figures = text.split("\nnot right at once").next().unwrap_or_default();
+        println!("{figures}");
+        let near = Report::run(&config, &near_misses());
+        println!("near-miss false handoffs: {}", near.false_handoffs().len());
     }
 
     /// Five-fold cross-validation on the TRAINING split (for choosing the model's settings
@@ -343,26 +393,46 @@ mod tests {
     #[test]
     #[ignore = "tuning aid: cargo test -p helpdesk --lib cross_validation -- --ignored --nocapture"]
     fn cross_validation_on_the_training_split() {
+        use super::super::model::Settings;
         let config = BotConfig::default_shop();
         let all: Vec<Labelled> = config.training.as_ref().clone();
-        let (mut right, mut resolved, mut total) = (0, 0, 0);
-        for fold in 0..5 {
-            let (held, kept): (Vec<_>, Vec<_>) =
-                all.iter().enumerate().partition(|(i, _)| i % 5 == fold);
-            let mut c = config.clone();
-            c.training = std::sync::Arc::new(kept.into_iter().map(|(_, e)| e.clone()).collect());
-            c.retrain();
-            let held: Vec<Labelled> = held.into_iter().map(|(_, e)| e.clone()).collect();
-            let r = Report::run(&c, &held);
-            right += r.right();
-            resolved += r.resolved();
-            total += r.total();
-            println!("{}", r.render(&format!("fold {fold}")));
-        }
-        println!(
-            "CV: right {right}/{total} = {:.1} %, resolved {resolved}/{total} = {:.1} %",
-            100.0 * right as f64 / total as f64,
-            100.0 * resolved as f64 / total as f64
+        let base = Settings::default();
+        let verbose = std::env::var_os("CV_VERBOSE").is_some();
+        let (match_at, clarify_at) = (
+            config.file.limits.match_threshold,
+            config.clarify_threshold(),
         );
+        let mut grid: Vec<(Settings, f64, f64)> = vec![(base, match_at, clarify_at)];
+        if std::env::var_os("CV_GRID").is_some() {
+            for (m, c) in [(0.6, 0.2), (0.7, 0.2), (0.5, 0.15), (0.6, 0.15)] {
+                grid.push((base, m, c));
+            }
+        }
+        for (settings, match_threshold, clarify_threshold) in grid {
+            let (mut right, mut resolved, mut total) = (0, 0, 0);
+            for fold in 0..5 {
+                let (held, kept): (Vec<_>, Vec<_>) =
+                    all.iter().enumerate().partition(|(i, _)| i % 5 == fold);
+                let mut c = config.clone();
+                c.training =
+                    std::sync::Arc::new(kept.into_iter().map(|(_, e)| e.clone()).collect());
+                c.retrain_with(settings);
+                c.file.limits.match_threshold = match_threshold;
+                c.file.limits.clarify_threshold = Some(clarify_threshold);
+                let held: Vec<Labelled> = held.into_iter().map(|(_, e)| e.clone()).collect();
+                let r = Report::run(&c, &held);
+                right += r.right();
+                resolved += r.resolved();
+                total += r.total();
+                if verbose {
+                    println!("{}", r.render(&format!("fold {fold}")));
+                }
+            }
+            println!(
+                "CV {settings:?} match {match_threshold} clarify {clarify_threshold}: right {right}/{total} = {:.1} %, resolved {resolved}/{total} = {:.1} %",
+                100.0 * right as f64 / total as f64,
+                100.0 * resolved as f64 / total as f64
+            );
+        }
     }
 }

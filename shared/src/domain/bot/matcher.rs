@@ -306,13 +306,11 @@ impl Matcher {
         let words: Vec<&str> = normalized.split_whitespace().collect();
         let mut terms = Vec::with_capacity(words.len());
         let mut i = 0;
-        'words: while i < words.len() {
-            for (phrase, target) in &self.phrases {
-                if words[i..].starts_with(&phrase.iter().map(String::as_str).collect::<Vec<_>>()) {
-                    terms.push(target.clone());
-                    i += phrase.len();
-                    continue 'words;
-                }
+        while i < words.len() {
+            if let Some((len, target)) = self.phrase_at(&words, i) {
+                terms.push(target.to_owned());
+                i += len;
+                continue;
             }
             self.term(words[i], &mut terms);
             i += 1;
@@ -320,7 +318,29 @@ impl Matcher {
         terms
     }
 
-    fn term(&self, word: &str, out: &mut Vec<String>) {
+    /// The multi-word synonym starting at `words[i]`, if any: its length and canonical term.
+    pub(crate) fn phrase_at(&self, words: &[&str], i: usize) -> Option<(usize, &str)> {
+        let rest = &words[i..];
+        self.phrases
+            .iter()
+            .find(|(phrase, _)| {
+                phrase.len() <= rest.len() && phrase.iter().zip(rest).all(|(p, w)| p == w)
+            })
+            .map(|(phrase, target)| (phrase.len(), target.as_str()))
+    }
+
+    /// The canonical terms of one word (none for a stop word), as in [`Matcher::terms`].
+    pub(crate) fn term(&self, word: &str, out: &mut Vec<String>) {
+        self.term_with(word, || self.correct(word), out);
+    }
+
+    /// [`Matcher::term`] with the word's typo correction given (computed once by the caller).
+    pub(crate) fn term_with(
+        &self,
+        word: &str,
+        correct: impl FnOnce() -> Option<String>,
+        out: &mut Vec<String>,
+    ) {
         if self.stopwords.contains(word) {
             return;
         }
@@ -334,7 +354,7 @@ impl Matcher {
             out.push(c);
             return;
         }
-        if let Some(corrected) = self.correct(word) {
+        if let Some(corrected) = correct() {
             out.push(
                 self.known(&corrected)
                     .unwrap_or_else(|| stem(&corrected).to_owned()),

@@ -6,8 +6,10 @@
 //! unknown compounds) and emoji. Classifier: multinomial logistic regression (softmax), so the
 //! score of an intent is a probability the engine can hold against a threshold.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -23,15 +25,40 @@ pub const TRAINING: &str = include_str!(concat!(
 /// The label of messages the bot should not claim to understand.
 pub const NONE: &str = "none";
 
-// Chosen by five-fold cross-validation on the training split (never on the test split):
-// `cargo test -p helpdesk --lib cross_validation -- --ignored --nocapture`.
-const EPOCHS: usize = 30;
-const LEARNING_RATE: f32 = 0.6;
-const DECAY: f32 = 0.02;
-const L2: f32 = 1e-5;
-const TERM_WEIGHT: f32 = 2.0;
-const CHAR_WEIGHT: f32 = 0.5;
-const BIGRAM_WEIGHT: f32 = 0.5;
+/// The model's settings. The defaults were chosen by five-fold cross-validation on the training
+/// split (never on the test or holdout sets):
+/// `cargo test -p helpdesk --lib cross_validation -- --ignored --nocapture`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    pub epochs: usize,
+    pub learning_rate: f32,
+    pub decay: f32,
+    pub l2: f32,
+    pub term_weight: f32,
+    pub char_weight: f32,
+    pub bigram_weight: f32,
+    /// The weight of a stem after a negation word.
+    pub negated_weight: f32,
+    /// How much rare labels weigh up: each example's gradient is scaled by
+    /// `(mean label count / its label's count) ^ class_balance` (0: no balancing).
+    pub class_balance: f32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            epochs: 60,
+            learning_rate: 0.6,
+            decay: 0.02,
+            l2: 1e-5,
+            term_weight: 2.0,
+            char_weight: 0.5,
+            bigram_weight: 0.5,
+            negated_weight: 1.0,
+            class_balance: 0.0,
+        }
+    }
+}
 
 const TERM: u8 = b'T';
 const STEM: u8 = b'S';
@@ -39,6 +66,32 @@ const BIGRAM: u8 = b'B';
 const CHARS: u8 = b'C';
 const NUMBER: u8 = b'N';
 const EMOJI: u8 = b'E';
+const NEGATED: u8 = b'X';
+
+/// Words after which the rest of a message is read as negated ("keine Nachrichten mehr", "turn
+/// off notifications"): the stems that follow also count as negated features.
+const NEGATIONS: &[&str] = &[
+    "nicht",
+    "kein",
+    "keine",
+    "keinen",
+    "keiner",
+    "nie",
+    "niemals",
+    "nix",
+    "nichts",
+    "no",
+    "not",
+    "dont",
+    "never",
+    "stop",
+    "stopp",
+    "off",
+    "aus",
+    "ausschalten",
+    "without",
+    "ohne",
+];
 
 static GERMAN: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::German));
 static ENGLISH: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
@@ -72,13 +125,25 @@ pub fn parse_labelled(tsv: &str) -> Result<Vec<Labelled>, String> {
     Ok(out)
 }
 
+/// What the model makes of one message.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reading {
+    /// The likeliest label (may be [`NONE`]).
+    pub top: Option<IntentMatch>,
+    /// The two likeliest intents (not [`NONE`]).
+    pub best: Option<IntentMatch>,
+    pub second: Option<IntentMatch>,
+    /// The share of the message's words the model knows.
+    pub coverage: f64,
+}
+
 /// The trained model: a weight per (feature, label).
 #[derive(Clone)]
 pub struct Model {
     labels: Vec<String>,
     analyzer: Analyzer,
     /// Feature hash -> row of `weights`.
-    index: HashMap<u64, u32>,
+    index: FnvMap<u64, u32>,
     weights: Vec<f32>,
     bias: Vec<f32>,
 }
@@ -96,6 +161,15 @@ impl Model {
     /// Trains on `examples` (deterministic: same examples, same model). `synonyms` are the
     /// configuration's synonym groups (canonical word -> words).
     pub fn train(synonyms: &[(String, Vec<String>)], examples: &[Labelled]) -> Self {
+        Self::train_with(synonyms, examples, Settings::default())
+    }
+
+    /// [`Model::train`] with other settings (for choosing them by cross-validation).
+    pub fn train_with(
+        synonyms: &[(String, Vec<String>)],
+        examples: &[Labelled],
+        settings: Settings,
+    ) -> Self {
         let mut labels: Vec<String> = Vec::new();
         for e in examples {
             if !labels.contains(&e.label) {
@@ -109,8 +183,8 @@ impl Model {
                 texts.push(e.text.clone());
             }
         }
-        let analyzer = Analyzer::new(synonyms, &grouped);
-        let mut index: HashMap<u64, u32> = HashMap::new();
+        let analyzer = Analyzer::new(synonyms, &grouped, settings);
+        let mut index: FnvMap<u64, u32> = FnvMap::default();
         let mut rows: Vec<(usize, Vec<(u32, f32)>)> = Vec::with_capacity(examples.len());
         let mut features = Vec::new();
         for e in examples {
@@ -126,12 +200,21 @@ impl Model {
             rows.push((y, x));
         }
         let k = labels.len();
+        let mut counts = vec![0usize; k];
+        for (y, _) in &rows {
+            counts[*y] += 1;
+        }
+        let mean = rows.len() as f32 / k.max(1) as f32;
+        let class_weight: Vec<f32> = counts
+            .iter()
+            .map(|&n| (mean / n.max(1) as f32).powf(settings.class_balance))
+            .collect();
         let mut weights = vec![0.0f32; index.len() * k];
         let mut bias = vec![0.0f32; k];
         let mut order: Vec<usize> = (0..rows.len()).collect();
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut p = vec![0.0f32; k];
-        for epoch in 0..EPOCHS {
+        for epoch in 0..settings.epochs {
             // A fixed pseudo-random order per epoch (Fisher-Yates with a constant seed).
             for i in (1..order.len()).rev() {
                 seed = seed
@@ -139,17 +222,18 @@ impl Model {
                     .wrapping_add(1_442_695_040_888_963_407);
                 order.swap(i, (seed >> 33) as usize % (i + 1));
             }
-            let lr = LEARNING_RATE / (1.0 + epoch as f32 * DECAY);
+            let lr = settings.learning_rate / (1.0 + epoch as f32 * settings.decay);
             for &r in &order {
                 let (y, x) = &rows[r];
                 scores(&weights, &bias, k, x, &mut p);
                 softmax(&mut p);
+                let cw = class_weight[*y];
                 for c in 0..k {
-                    let g = p[c] - f32::from(u8::from(c == *y));
+                    let g = cw * (p[c] - f32::from(u8::from(c == *y)));
                     bias[c] -= lr * g;
                     for &(f, v) in x {
                         let w = &mut weights[f as usize * k + c];
-                        *w -= lr * (g * v + L2 * *w);
+                        *w -= lr * (g * v + settings.l2 * *w);
                     }
                 }
             }
@@ -165,56 +249,80 @@ impl Model {
 
     /// Every label with its probability, best first.
     pub fn rank(&self, text: &str) -> Vec<IntentMatch> {
-        let mut features = Vec::new();
-        self.analyzer.features(text, &mut features);
-        let x: Vec<(u32, f32)> = features
-            .iter()
-            .filter_map(|(h, v)| self.index.get(h).map(|&f| (f, *v)))
-            .collect();
-        let k = self.labels.len();
-        let mut p = vec![0.0f32; k];
-        if x.is_empty() {
-            // Nothing the model knows: no intent at all.
+        let mut p = vec![0.0f32; self.labels.len()];
+        if !self.probabilities(text, &mut p).0 {
             return Vec::new();
         }
-        scores(&self.weights, &self.bias, k, &x, &mut p);
-        softmax(&mut p);
-        let mut ranked: Vec<IntentMatch> = self
-            .labels
-            .iter()
-            .zip(&p)
-            .map(|(l, s)| IntentMatch {
-                intent: l.clone(),
-                score: f64::from(*s),
-            })
-            .collect();
-        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.intent.cmp(&b.intent)));
-        ranked
+        self.order(&p)
+            .into_iter()
+            .map(|i| self.matched(i, &p))
+            .collect()
+    }
+
+    /// What the model makes of `text` in one pass: what [`Model::rank`] and
+    /// [`Model::coverage`] tell, without a list of every label.
+    pub fn read(&self, text: &str) -> Reading {
+        let mut p = vec![0.0f32; self.labels.len()];
+        let (any, coverage) = self.probabilities(text, &mut p);
+        if !any {
+            return Reading {
+                coverage,
+                ..Reading::default()
+            };
+        }
+        let order = self.order(&p);
+        let mut intents = order.iter().filter(|&&i| self.labels[i] != NONE);
+        Reading {
+            top: order.first().map(|&i| self.matched(i, &p)),
+            best: intents.next().map(|&i| self.matched(i, &p)),
+            second: intents.next().map(|&i| self.matched(i, &p)),
+            coverage,
+        }
     }
 
     /// The share of a message's words the model knows (directly, by a typo, or as a compound
     /// of known parts): a message it mostly does not know is not worth asking back about.
     pub fn coverage(&self, text: &str) -> f64 {
-        let normalized = normalize(text);
-        let (mut words, mut known) = (0usize, 0usize);
-        let mut scratch = Vec::new();
-        for w in normalized.split_whitespace() {
-            if w.bytes().all(|b| b.is_ascii_digit()) {
-                continue;
-            }
-            words += 1;
-            scratch.clear();
-            if self.analyzer.vocabulary.contains(w) || self.analyzer.matcher.correct(w).is_some() {
-                known += 1;
-            } else {
-                self.analyzer.compound(w, &mut scratch);
-                known += usize::from(!scratch.is_empty());
+        self.read(text).coverage
+    }
+
+    /// Fills `p` with each label's probability; false when no feature of `text` is known.
+    /// Also returns the share of known words.
+    fn probabilities(&self, text: &str, p: &mut [f32]) -> (bool, f64) {
+        let mut features = Vec::with_capacity(128);
+        let coverage = self.analyzer.features(text, &mut features);
+        let k = self.labels.len();
+        p.copy_from_slice(&self.bias);
+        let mut any = false;
+        for (h, v) in &features {
+            if let Some(&f) = self.index.get(h) {
+                any = true;
+                let row = &self.weights[f as usize * k..f as usize * k + k];
+                for (o, w) in p.iter_mut().zip(row) {
+                    *o += w * v;
+                }
             }
         }
-        if words == 0 {
-            0.0
-        } else {
-            known as f64 / words as f64
+        if any {
+            softmax(p);
+        }
+        (any, coverage)
+    }
+
+    /// Label indices, likeliest first (ties by name).
+    fn order(&self, p: &[f32]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..p.len()).collect();
+        order.sort_by(|&a, &b| {
+            p[b].total_cmp(&p[a])
+                .then_with(|| self.labels[a].cmp(&self.labels[b]))
+        });
+        order
+    }
+
+    fn matched(&self, i: usize, p: &[f32]) -> IntentMatch {
+        IntentMatch {
+            intent: self.labels[i].clone(),
+            score: f64::from(p[i]),
         }
     }
 
@@ -256,15 +364,38 @@ struct Analyzer {
     /// Synonyms to canonical terms, typo correction.
     matcher: Matcher,
     /// Every normalized word of the configuration and the training messages.
-    vocabulary: HashSet<String>,
+    vocabulary: HashSet<String, BuildHasherDefault<Fnv>>,
     /// Their German stems, for splitting compounds.
-    stems: HashSet<String>,
+    stems: HashSet<String, BuildHasherDefault<Fnv>>,
+    /// The stems' first three letters (all of a shorter stem).
+    stem_starts: HashSet<Box<[u8]>, BuildHasherDefault<Fnv>>,
+    settings: Settings,
+    /// The features of every vocabulary word, computed once (stemming, compound splitting and
+    /// character n-grams cost most of a decision); other words are analysed when they come.
+    tokens: FnvMap<Box<str>, Token>,
+}
+
+/// What one word contributes to a message's features.
+#[derive(Debug, Clone)]
+struct Token {
+    /// The German stem of the (typo-corrected) word: one half of a bigram.
+    stem: Box<str>,
+    /// Stems, compound parts, character n-grams.
+    features: Box<[(u64, f32)]>,
+    /// The word's canonical terms (when it is not part of a multi-word synonym).
+    terms: Box<[(u64, f32)]>,
+    /// The model knows the word: as it is, by a typo, or as a compound of known parts.
+    known: bool,
 }
 
 impl Analyzer {
-    fn new(synonyms: &[(String, Vec<String>)], examples: &[(String, Vec<String>)]) -> Self {
+    fn new(
+        synonyms: &[(String, Vec<String>)],
+        examples: &[(String, Vec<String>)],
+        settings: Settings,
+    ) -> Self {
         let matcher = Matcher::new(synonyms, examples);
-        let mut vocabulary = HashSet::new();
+        let mut vocabulary: HashSet<String, BuildHasherDefault<Fnv>> = HashSet::default();
         for text in examples
             .iter()
             .flat_map(|(_, e)| e)
@@ -272,20 +403,75 @@ impl Analyzer {
         {
             vocabulary.extend(normalize(text).split_whitespace().map(str::to_owned));
         }
-        let stems = vocabulary
+        let stems: HashSet<String, BuildHasherDefault<Fnv>> = vocabulary
             .iter()
             .filter(|w| w.len() >= 4)
             .map(|w| GERMAN.stem(w).into_owned())
             .collect();
-        Self {
+        let stem_starts = stems
+            .iter()
+            .map(|s| s.as_bytes()[..s.len().min(3)].into())
+            .collect();
+        let mut analyzer = Self {
             matcher,
             vocabulary,
             stems,
+            stem_starts,
+            settings,
+            tokens: FnvMap::default(),
+        };
+        let mut words: Vec<&String> = analyzer
+            .vocabulary
+            .iter()
+            .filter(|w| !is_number(w))
+            .collect();
+        words.sort_unstable();
+        let tokens = words
+            .into_iter()
+            .map(|w| (w.as_str().into(), analyzer.token(w)))
+            .collect();
+        analyzer.tokens = tokens;
+        analyzer
+    }
+
+    /// The features of one (normalized, non-number) word.
+    fn token(&self, raw: &str) -> Token {
+        let corrected = if self.vocabulary.contains(raw) {
+            None
+        } else {
+            self.matcher.correct(raw)
+        };
+        let word = corrected.as_deref().unwrap_or(raw);
+        let de = GERMAN.stem(word);
+        let en = ENGLISH.stem(word);
+        let mut features = vec![(hash(STEM, de.as_bytes()), 1.0)];
+        if en != de {
+            features.push((hash(STEM, en.as_bytes()), 1.0));
+        }
+        let mut known = true;
+        if corrected.is_none() && !self.vocabulary.contains(word) {
+            let before = features.len();
+            self.compound(word, &mut features);
+            known = features.len() > before;
+        }
+        char_grams(word, self.settings.char_weight, &mut features);
+        let mut terms = Vec::new();
+        self.matcher
+            .term_with(raw, || corrected.clone(), &mut terms);
+        Token {
+            known,
+            stem: de.as_ref().into(),
+            features: features.into(),
+            terms: terms
+                .iter()
+                .map(|t| (hash(TERM, t.as_bytes()), self.settings.term_weight))
+                .collect(),
         }
     }
 
-    /// The features of `text`, L2-normalized, duplicates summed.
-    fn features(&self, text: &str, out: &mut Vec<(u64, f32)>) {
+    /// The features of `text`, L2-normalized, duplicates summed; returns the share of its words
+    /// (not numbers) the model knows, 0 without words.
+    fn features(&self, text: &str, out: &mut Vec<(u64, f32)>) -> f64 {
         out.clear();
         for c in text.chars() {
             if !c.is_alphanumeric() && !c.is_ascii() && !matches!(c, '\u{fe0f}' | '\u{200d}') {
@@ -293,41 +479,52 @@ impl Analyzer {
             }
         }
         let normalized = normalize(text);
-        let mut previous: Option<String> = None;
-        for raw in normalized.split_whitespace() {
-            if raw.bytes().all(|b| b.is_ascii_digit()) {
+        let words: Vec<&str> = normalized.split_whitespace().collect();
+        let term_weight = self.settings.term_weight;
+        // The bigram hash of the previous word's stem and a space, to be finished by this word's.
+        let mut previous: Option<u64> = None;
+        let mut in_phrase = 0usize;
+        let mut negated = false;
+        let (mut counted, mut known) = (0usize, 0usize);
+        for (i, raw) in words.iter().enumerate() {
+            if in_phrase == 0
+                && let Some((len, target)) = self.matcher.phrase_at(&words, i)
+            {
+                out.push((hash(TERM, target.as_bytes()), term_weight));
+                in_phrase = len;
+            }
+            let own_terms = in_phrase == 0;
+            in_phrase = in_phrase.saturating_sub(1);
+            if is_number(raw) {
                 if raw.len() >= 4 {
                     out.push((hash(NUMBER, b"n"), 1.0));
+                    if own_terms {
+                        out.push((*NUMBER_TERM, term_weight));
+                    }
                 }
                 continue;
             }
-            let corrected = if self.vocabulary.contains(raw) {
-                None
-            } else {
-                self.matcher.correct(raw)
+            let token = match self.tokens.get(*raw) {
+                Some(token) => Cow::Borrowed(token),
+                None => Cow::Owned(self.token(raw)),
             };
-            let word = corrected.as_deref().unwrap_or(raw);
-            let de = GERMAN.stem(word);
-            let en = ENGLISH.stem(word);
-            out.push((hash(STEM, de.as_bytes()), 1.0));
-            if en != de {
-                out.push((hash(STEM, en.as_bytes()), 1.0));
+            counted += 1;
+            known += usize::from(token.known);
+            out.extend_from_slice(&token.features);
+            if own_terms {
+                out.extend_from_slice(&token.terms);
             }
-            if let Some(prev) = &previous {
-                let mut pair = Vec::with_capacity(prev.len() + de.len() + 1);
-                pair.extend_from_slice(prev.as_bytes());
-                pair.push(b' ');
-                pair.extend_from_slice(de.as_bytes());
-                out.push((hash(BIGRAM, &pair), BIGRAM_WEIGHT));
+            if let Some(h) = previous {
+                out.push((fnv(h, token.stem.as_bytes()), self.settings.bigram_weight));
             }
-            if corrected.is_none() && !self.vocabulary.contains(word) {
-                self.compound(word, out);
+            if negated {
+                out.push((
+                    hash(NEGATED, token.stem.as_bytes()),
+                    self.settings.negated_weight,
+                ));
             }
-            char_grams(word, out);
-            previous = Some(de.into_owned());
-        }
-        for term in self.matcher.terms(text) {
-            out.push((hash(TERM, term.as_bytes()), TERM_WEIGHT));
+            negated |= NEGATIONS.contains(raw);
+            previous = Some(fnv(hash(BIGRAM, token.stem.as_bytes()), b" "));
         }
         out.sort_unstable_by_key(|(h, _)| *h);
         out.dedup_by(|later, first| {
@@ -343,6 +540,11 @@ impl Analyzer {
                 *v /= norm;
             }
         }
+        if counted == 0 {
+            0.0
+        } else {
+            known as f64 / counted as f64
+        }
     }
 
     /// German compounds the vocabulary does not know ("Rücksendeetikett", "Lieferstatus"): the
@@ -353,10 +555,14 @@ impl Analyzer {
         }
         for i in 4..=word.len() - 4 {
             let (left, right) = (&word[..i], &word[i..]);
+            // Stemming is the cost here: the right part first, then the left.
+            let Some(r) = self.known_stem(right) else {
+                continue;
+            };
             let left = self
                 .known_stem(left)
                 .or_else(|| left.strip_suffix('s').and_then(|l| self.known_stem(l)));
-            if let (Some(l), Some(r)) = (left, self.known_stem(right)) {
+            if let Some(l) = left {
                 out.push((hash(STEM, l.as_bytes()), 1.0));
                 out.push((hash(STEM, r.as_bytes()), 1.0));
                 return;
@@ -368,6 +574,12 @@ impl Analyzer {
         if part.len() < 3 {
             return None;
         }
+        // A stem keeps the word's first letters: a part no known stem starts like (one, two or
+        // three letters, for short stems) is not stemmed at all.
+        let bytes = part.as_bytes();
+        if !(1..=3).any(|n| self.stem_starts.contains(&bytes[..n])) {
+            return None;
+        }
         let stem = GERMAN.stem(part);
         self.stems
             .contains(stem.as_ref())
@@ -375,27 +587,62 @@ impl Analyzer {
     }
 }
 
-fn char_grams(word: &str, out: &mut Vec<(u64, f32)>) {
+fn char_grams(word: &str, weight: f32, out: &mut Vec<(u64, f32)>) {
     let mut padded = Vec::with_capacity(word.len() + 2);
     padded.push(b'^');
     padded.extend_from_slice(word.as_bytes());
     padded.push(b'$');
     for n in [3, 4] {
         for gram in padded.windows(n) {
-            out.push((hash(CHARS, gram), CHAR_WEIGHT));
+            out.push((hash(CHARS, gram), weight));
         }
     }
 }
 
-/// FNV-1a with the feature family first: stable across runs and platforms.
-fn hash(family: u8, bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in std::iter::once(&family).chain(bytes) {
+fn is_number(word: &str) -> bool {
+    word.bytes().all(|b| b.is_ascii_digit())
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a continued over `bytes`.
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for b in bytes {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
 }
+
+/// FNV-1a with the feature family first: stable across runs and platforms.
+fn hash(family: u8, bytes: &[u8]) -> u64 {
+    fnv(fnv(FNV_OFFSET, &[family]), bytes)
+}
+
+/// The term feature of an order number.
+static NUMBER_TERM: LazyLock<u64> = LazyLock::new(|| hash(TERM, b"<number>"));
+
+/// FNV-1a as the model's map hasher: its keys are short words and feature hashes (already
+/// well mixed), which the standard SipHash takes several times longer over.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let start = if self.0 == 0 { FNV_OFFSET } else { self.0 };
+        self.0 = fnv(start, bytes);
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 #[cfg(test)]
 mod tests {

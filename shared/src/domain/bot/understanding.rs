@@ -2,7 +2,7 @@
 //! compounds, and with one typo only where the word is no other real word), else the intent
 //! model's answer, confident or unsure (then the bot asks back with the two best intents).
 
-use super::config::{BotConfig, HandoffReason};
+use super::config::{BotConfig, HandoffReason, StepSpec};
 use super::matcher::{IntentMatch, NOT_TYPOS, normalize, within_one_edit};
 use super::model::{Model, NONE};
 
@@ -11,6 +11,9 @@ use super::model::{Model, NONE};
 const INFLECTIONS: &[&str] = &[
     "", "s", "es", "e", "en", "n", "er", "ern", "in", "innen", "ed", "ing",
 ];
+
+/// The model's probability above which it overrules a request or urgency word.
+const SURE_DESPITE_HANDOFF_WORD: f64 = 0.8;
 
 /// A message with fewer known words than this share is not worth a clarifying question.
 const MIN_COVERAGE_TO_ASK: f64 = 0.5;
@@ -95,7 +98,14 @@ pub fn word_is_keyword(word: &str, keyword: &str, model: &Model) -> bool {
     if word == keyword {
         return true;
     }
-    if NOT_TYPOS.contains(&word) {
+    // Every way below needs the keyword at the start of the word, inside a long word, or the
+    // same first letter and length within one: most pairs stop here, cheaply.
+    let (w, k) = (word.as_bytes(), keyword.as_bytes());
+    let maybe = w.starts_with(k)
+        || (k.len() >= 6
+            && (w.first() == k.first() && w.len().abs_diff(k.len()) <= 1
+                || word.contains(keyword)));
+    if !maybe || NOT_TYPOS.contains(&word) {
         return false;
     }
     for ending in INFLECTIONS {
@@ -124,33 +134,60 @@ pub fn word_is_keyword(word: &str, keyword: &str, model: &Model) -> bool {
 impl BotConfig {
     /// What `text` asks for (see the module documentation).
     pub fn understand(&self, text: &str) -> Understanding {
-        match self.handoff_word(text) {
+        match self.handoff(text) {
             Some(reason) => Understanding::Handoff(reason),
             None => self.classify(text),
         }
     }
 
+    /// The handoff a message asks for by its words. A request word in a message the model reads,
+    /// sure, as one that does not ask for a person ("danke an die nette Mitarbeiterin") does not
+    /// hand over, nor does an urgency word in such a question ("wird das sofort verschickt?"):
+    /// "Wo ist mein Paket? Dringend!" still does, and fraud and complaint words always do.
+    pub fn handoff(&self, text: &str) -> Option<HandoffReason> {
+        let reason = self.handoff_word(text)?;
+        let overrulable = match reason {
+            HandoffReason::Request => true,
+            HandoffReason::Urgent => text.trim_end().ends_with('?'),
+            _ => false,
+        };
+        if overrulable
+            && let Understanding::Intent(m) = self.classify(text)
+            && m.score >= SURE_DESPITE_HANDOFF_WORD
+            && !self.intent_hands_over(&m.intent)
+        {
+            return None;
+        }
+        Some(reason)
+    }
+
+    /// Whether entering `intent`'s flow hands the conversation over at once.
+    pub fn intent_hands_over(&self, intent: &str) -> bool {
+        self.intent(intent)
+            .and_then(|i| self.file.flows.get(&i.flow))
+            .and_then(|f| f.steps.get(&f.start))
+            .is_some_and(|s| matches!(s, StepSpec::Handoff { .. }))
+    }
+
     /// The intent model's answer alone (no handoff words).
     pub fn classify(&self, text: &str) -> Understanding {
-        let ranked = self.model.rank(text);
-        let mut intents = ranked.iter().filter(|m| m.intent != NONE);
-        let (Some(best), second) = (intents.next(), intents.next()) else {
+        let reading = self.model.read(text);
+        let (Some(top), Some(best)) = (reading.top, reading.best) else {
             return Understanding::Unknown;
         };
-        let top = &ranked[0];
         if top.score >= self.file.limits.match_threshold {
             return if top.intent == NONE {
                 Understanding::Unknown
             } else {
-                Understanding::Intent(top.clone())
+                Understanding::Intent(top)
             };
         }
-        match second {
+        match reading.second {
             Some(second)
                 if best.score >= self.clarify_threshold()
-                    && self.model.coverage(text) >= MIN_COVERAGE_TO_ASK =>
+                    && reading.coverage >= MIN_COVERAGE_TO_ASK =>
             {
-                Understanding::Unsure(best.clone(), second.clone())
+                Understanding::Unsure(best, second)
             }
             _ => Understanding::Unknown,
         }

@@ -776,6 +776,8 @@ fn agent_from(item: &Item) -> Result<Agent, StoreError> {
         name: String,
         teams: Vec<String>,
         languages: Vec<crate::domain::bot::Lang>,
+        #[serde(default)]
+        deactivated_at: Option<Timestamp>,
     }
     let r = Reader(item);
     let profile: Profile = serde_json::from_str(r.str("profile")?)
@@ -792,7 +794,19 @@ fn agent_from(item: &Item) -> Result<Agent, StoreError> {
             .opt("last_assigned_at")?
             .map(|_| r.time("last_assigned_at"))
             .transpose()?,
+        deactivated_at: profile.deactivated_at,
     })
+}
+
+/// The `profile` attribute of an agent item: what admins edit, one JSON document.
+fn agent_profile(agent: &Agent) -> String {
+    serde_json::json!({
+        "name": agent.name,
+        "teams": agent.teams,
+        "languages": agent.languages,
+        "deactivated_at": agent.deactivated_at,
+    })
+    .to_string()
 }
 
 fn seen_from(item: &Item) -> Result<SeenMessage, StoreError> {
@@ -1409,13 +1423,13 @@ impl TicketStore for DynamoStore {
     }
 
     async fn add_agent(&self, agent: &Agent) -> Result<(), StoreError> {
-        let profile = serde_json::json!({ "name": agent.name, "teams": agent.teams, "languages": agent.languages });
+        let profile = agent_profile(agent);
         let mut item = values([
             ("PK", s(AGENTS_PK)),
             ("SK", s(format!("AGENT#{}", agent.id))),
             ("entity", s("agent")),
             ("agent_id", s(&agent.id)),
-            ("profile", s(profile.to_string())),
+            ("profile", s(profile)),
             ("capacity", n(agent.capacity)),
             ("load", n(agent.load)),
             ("online", AttributeValue::Bool(agent.online)),
@@ -1516,6 +1530,37 @@ impl TicketStore for DynamoStore {
                 "the capacity release of ticket {} (outbox entry {})",
                 entry.ticket_id, entry.seq
             ))),
+        }
+    }
+
+    async fn update_agent(&self, agent: &Agent) -> Result<Option<Agent>, StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(AGENTS_PK))
+            .key("SK", s(format!("AGENT#{}", agent.id)))
+            .condition_expression("attribute_exists(PK)")
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .expression_attribute_names("#profile", "profile")
+            .expression_attribute_names("#capacity", "capacity")
+            .expression_attribute_values(":profile", s(agent_profile(agent)))
+            .expression_attribute_values(":capacity", n(agent.capacity));
+        let mut expression = "SET #profile = :profile, #capacity = :capacity".to_owned();
+        if agent.deactivated_at.is_some() {
+            expression.push_str(", #online = :offline");
+            update = update
+                .expression_attribute_names("#online", "online")
+                .expression_attribute_values(":offline", AttributeValue::Bool(false));
+        }
+        match update.update_expression(expression).send().await {
+            Ok(out) => out.attributes().map(agent_from).transpose(),
+            Err(SdkError::ServiceError(se))
+                if se.err().code() == Some("ConditionalCheckFailedException") =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(sdk_error("UpdateItem", e)),
         }
     }
 

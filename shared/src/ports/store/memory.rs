@@ -575,6 +575,21 @@ impl TicketStore for MemoryStore {
         Ok(())
     }
 
+    async fn update_agent(&self, agent: &Agent) -> Result<Option<Agent>, StoreError> {
+        let mut state = self.begin()?;
+        Ok(state.agents.get_mut(&agent.id).map(|a| {
+            a.name.clone_from(&agent.name);
+            a.teams.clone_from(&agent.teams);
+            a.languages.clone_from(&agent.languages);
+            a.capacity = agent.capacity;
+            a.deactivated_at = agent.deactivated_at;
+            if a.deactivated_at.is_some() {
+                a.online = false;
+            }
+            a.clone()
+        }))
+    }
+
     async fn set_presence(
         &self,
         id: &str,

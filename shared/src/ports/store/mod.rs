@@ -353,6 +353,12 @@ pub enum TurnOutcome {
 pub enum AuditAction {
     Export,
     Erase,
+    /// An admin invited an agent (`customer` holds `agent:<id>`).
+    AgentInvited,
+    /// An admin changed an agent's teams, languages, capacity or role.
+    AgentChanged,
+    /// An admin deactivated an agent; `detail` counts the tickets put back in the queue.
+    AgentDeactivated,
 }
 
 impl AuditAction {
@@ -360,6 +366,9 @@ impl AuditAction {
         match self {
             Self::Export => "export",
             Self::Erase => "erase",
+            Self::AgentInvited => "agent_invited",
+            Self::AgentChanged => "agent_changed",
+            Self::AgentDeactivated => "agent_deactivated",
         }
     }
 
@@ -367,6 +376,9 @@ impl AuditAction {
         match s {
             "export" => Some(Self::Export),
             "erase" => Some(Self::Erase),
+            "agent_invited" => Some(Self::AgentInvited),
+            "agent_changed" => Some(Self::AgentChanged),
+            "agent_deactivated" => Some(Self::AgentDeactivated),
             _ => None,
         }
     }
@@ -530,6 +542,11 @@ pub trait TicketStore: Send + Sync {
     /// it is repeated (a retry after a failure or a timeout), the slot comes back once. An agent
     /// with no load left (or none at all) only has the entry marked done.
     async fn release_agent_once(&self, entry: &OutboxEntry, id: &str) -> Result<(), StoreError>;
+
+    /// Replaces an agent's profile (name, teams, languages, capacity, deactivation), keeping
+    /// their load, presence and last assignment as stored; a deactivated agent is set offline.
+    /// `None` if there is no such agent.
+    async fn update_agent(&self, agent: &Agent) -> Result<Option<Agent>, StoreError>;
 
     /// Sets an agent's presence and/or capacity; `None` if there is no such agent.
     async fn set_presence(
