@@ -51,7 +51,10 @@ pub enum CustomerContent {
     },
     Media(Upload),
     /// An emoji reaction to an earlier message of the chat.
-    Reaction { message_id: String, emoji: String },
+    Reaction {
+        message_id: String,
+        emoji: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,10 +202,7 @@ pub fn parse(body: &[u8]) -> Result<CustomerMessage, InputError> {
             "give exactly one of text, reply, media or reaction",
         ));
     }
-    let quote = input
-        .quote
-        .map(|q| bounded("quote", &q, 256))
-        .transpose()?;
+    let quote = input.quote.map(|q| bounded("quote", &q, 256)).transpose()?;
     if quote.is_some() && input.reaction.is_some() {
         return Err(invalid("quote", "a reaction quotes nothing"));
     }
