@@ -325,6 +325,7 @@ async fn an_agents_reply_deletes_the_first_response_schedule() {
         .unwrap();
     let reply = helpdesk::app::agent_api::desk::AgentAction::Reply {
         text: "Hallo Anna, ich schaue mir das an.".into(),
+        quote: None,
     };
     desk.act(id, "maria", &reply, None).await.unwrap();
     let names: Vec<String> = t.schedules().await.into_iter().map(|(n, _)| n).collect();

@@ -113,6 +113,10 @@ enum Shown {
         caption: Option<String>,
         file_size: usize,
     },
+    Reaction {
+        message_id: String,
+        emoji: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -121,6 +125,8 @@ struct ChatMessage {
     wa_id: String,
     at: Timestamp,
     said: Said,
+    /// The earlier message of the chat this one quotes.
+    quote: Option<String>,
     tick: Tick,
     error: Option<String>,
 }
@@ -280,6 +286,11 @@ impl Simulator {
                     }
                     Shown::Reply { kind, id, title }
                 }
+                CustomerContent::Reaction { message_id, emoji } => {
+                    content["type"] = json!("reaction");
+                    content["reaction"] = json!({ "message_id": message_id, "emoji": emoji });
+                    Shown::Reaction { message_id, emoji }
+                }
                 CustomerContent::Media(upload) => {
                     let media_id =
                         format!("{}{n:05}", 10_000_000_000 + now.as_second() % 1_000_000_000);
@@ -321,12 +332,19 @@ impl Simulator {
                     }
                 }
             };
+            if let Some(quoted) = &message.quote {
+                content["context"] = json!({
+                    "from": self.config.number.display_phone_number,
+                    "id": quoted,
+                });
+            }
             phones.names.insert(wa_id.clone(), message.name.clone());
             phones.messages.push(ChatMessage {
                 wamid: wamid.clone(),
                 wa_id: wa_id.clone(),
                 at: now,
                 said: Said::Customer(shown),
+                quote: message.quote.clone(),
                 tick: Tick::Pending,
                 error: None,
             });
@@ -391,6 +409,10 @@ impl Simulator {
                 wamid: wamid.clone(),
                 wa_id: to.as_str().to_owned(),
                 at: now,
+                quote: body
+                    .context_id()
+                    .filter(|_| !matches!(body, OutboundBody::Reaction { .. }))
+                    .map(str::to_owned),
                 said: Said::Business(body),
                 tick: Tick::Pending,
                 error: None,
@@ -505,6 +527,9 @@ impl Simulator {
         if let Some(error) = &m.error {
             v["error"] = json!(error);
         }
+        if let Some(quoted) = &m.quote {
+            v["context_id"] = json!(quoted);
+        }
         match &m.said {
             Said::Customer(shown) => {
                 v["from"] = json!("customer");
@@ -512,6 +537,10 @@ impl Simulator {
                     Shown::Text(text) => {
                         v["type"] = json!("text");
                         v["text"] = json!(text);
+                    }
+                    Shown::Reaction { message_id, emoji } => {
+                        v["type"] = json!("reaction");
+                        v["reaction"] = json!({ "message_id": message_id, "emoji": emoji });
                     }
                     Shown::Reply { kind, id, title } => {
                         v["type"] = json!("reply");
@@ -544,7 +573,12 @@ impl Simulator {
                 v["from"] = json!("business");
                 v["type"] = json!(body.kind());
                 match body {
-                    OutboundBody::Text { body } => v["text"] = json!(body),
+                    OutboundBody::Text { body } | OutboundBody::QuotedText { body, .. } => {
+                        v["text"] = json!(body)
+                    }
+                    OutboundBody::Reaction { message_id, emoji } => {
+                        v["reaction"] = json!({ "message_id": message_id, "emoji": emoji });
+                    }
                     OutboundBody::Buttons { body, buttons } => {
                         v["text"] = json!(body);
                         v["buttons"] = json!(buttons);
@@ -758,6 +792,20 @@ async fn customer_writes(State(sim): State<Arc<Simulator>>, body: Bytes) -> Resp
         Ok(m) => m,
         Err(e) => return input_error(&e.field, &e.problem),
     };
+    let referred = match &message.content {
+        CustomerContent::Reaction { message_id, .. } => Some(("reaction.message_id", message_id)),
+        _ => message.quote.as_ref().map(|q| ("quote", q)),
+    };
+    if let Some((field, wamid)) = referred {
+        let known = sim
+            .phones()
+            .messages
+            .iter()
+            .any(|m| m.wamid == *wamid && m.wa_id == message.from.as_str());
+        if !known {
+            return input_error(field, "names no message of this chat");
+        }
+    }
     match sim.customer_writes(message).await {
         Ok(wamid) => {
             let status = sim

@@ -146,7 +146,10 @@ pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>>
                             .collect();
                         writeln!(out, "       list: {}", ids.join(", "))?;
                     }
-                    Reply::Text { .. } | Reply::Template(_) => {}
+                    Reply::Text { .. }
+                    | Reply::QuotedText { .. }
+                    | Reply::Reaction { .. }
+                    | Reply::Template(_) => {}
                 }
             }
             if let Some(h) = &turn.handoff {

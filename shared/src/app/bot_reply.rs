@@ -415,6 +415,9 @@ enum Heard {
     ForAgent,
     /// The answer to the satisfaction survey.
     Rated(u8),
+    /// An emoji reaction to an earlier message: kept on the ticket, never answered (it is no
+    /// question, and the bot's "I did not understand" to a 👍 reads as a fault).
+    Reaction,
     /// The bot's turn (a consent the customer confirmed in it is recorded).
     Bot(Box<crate::domain::bot::Turn>),
 }
@@ -455,6 +458,7 @@ impl TicketChange for Turn<'_> {
             Some(keyword) => Heard::Keyword(keyword),
             // The agent sees the message on the ticket; notifying them is the agent side's job.
             None if ticket.status.is_with_agent() => Heard::ForAgent,
+            None if message.kind == "reaction" => Heard::Reaction,
             None => {
                 let heard = reply.listen(ticket, &message).await;
                 if let Heard::Bot(turn) = &heard
@@ -495,6 +499,10 @@ impl TicketChange for Turn<'_> {
             }
             Heard::Rated(score) => {
                 rated(ticket, score, draft);
+                ReplyOutcome::Answered { sent: 0 }
+            }
+            Heard::Reaction => {
+                info!(ticket_id = %ticket.id, wamid = %message.wamid.log_ref(), "customer reacted to a message; the bot stays silent");
                 ReplyOutcome::Answered { sent: 0 }
             }
             Heard::Bot(turn) => {

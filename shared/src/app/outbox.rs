@@ -384,7 +384,7 @@ impl OutboxRunner {
             text: Some(body.text()),
             media_id: None,
             content: serde_json::to_string(&body).unwrap_or_else(|_| Value::Null.to_string()),
-            context_id: None,
+            context_id: body.context_id().map(str::to_owned),
             profile_name: None,
             delivery: None,
             handled_at: None,

@@ -40,6 +40,10 @@ pub enum BuildError {
         min: usize,
         max: usize,
     },
+    #[error("{what} is empty")]
+    Missing { what: &'static str },
+    #[error("a reaction is one emoji, not text")]
+    NotEmoji,
 }
 
 /// An approved message template (the only kind allowed outside the service window).
@@ -76,7 +80,23 @@ pub enum OutboundBody {
         rows: Vec<Choice>,
     },
     Template(Template),
+    /// A text that quotes an earlier message of the conversation (Cloud API `context`).
+    QuotedText {
+        body: String,
+        /// The wamid of the quoted message.
+        reply_to: String,
+    },
+    /// An emoji reaction to an earlier message of the conversation.
+    Reaction {
+        /// The wamid of the message reacted to.
+        message_id: String,
+        emoji: String,
+    },
 }
+
+/// The most characters (code points) one emoji takes: skin tones and ZWJ sequences such as
+/// families are several code points.
+pub const MAX_EMOJI: usize = 16;
 
 impl OutboundBody {
     pub fn is_template(&self) -> bool {
@@ -86,8 +106,12 @@ impl OutboundBody {
     /// The text a person reads (a template shows its name).
     pub fn body(&self) -> &str {
         match self {
-            Self::Text { body } | Self::Buttons { body, .. } | Self::List { body, .. } => body,
+            Self::Text { body }
+            | Self::QuotedText { body, .. }
+            | Self::Buttons { body, .. }
+            | Self::List { body, .. } => body,
             Self::Template(t) => &t.name,
+            Self::Reaction { emoji, .. } => emoji,
         }
     }
 
@@ -101,10 +125,20 @@ impl OutboundBody {
 
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Text { .. } => "text",
+            Self::Text { .. } | Self::QuotedText { .. } => "text",
+            Self::Reaction { .. } => "reaction",
             Self::Buttons { .. } => "buttons",
             Self::List { .. } => "list",
             Self::Template(_) => "template",
+        }
+    }
+
+    /// The earlier message this one refers to: the quoted one, or the one reacted to.
+    pub fn context_id(&self) -> Option<&str> {
+        match self {
+            Self::QuotedText { reply_to, .. } => Some(reply_to),
+            Self::Reaction { message_id, .. } => Some(message_id),
+            _ => None,
         }
     }
 
@@ -152,8 +186,44 @@ impl OutboundBody {
                 choices("list rows", rows, MAX_LIST_ROWS, MAX_ROW_TITLE)
             }
             Self::Template(t) => check("template name", &t.name, 512),
+            Self::QuotedText { body, reply_to } => {
+                check("text", body, MAX_TEXT)?;
+                message_ref("quoted message", reply_to)
+            }
+            Self::Reaction { message_id, emoji } => {
+                message_ref("message reacted to", message_id)?;
+                check_emoji(emoji)
+            }
         }
     }
+}
+
+/// A wamid naming an earlier message: present and no longer than an id may be.
+fn message_ref(what: &'static str, id: &str) -> Result<(), BuildError> {
+    let len = id.chars().count();
+    if id.trim().is_empty() {
+        Err(BuildError::Missing { what })
+    } else if len > MAX_ID {
+        Err(BuildError::TooLong {
+            what,
+            len,
+            max: MAX_ID,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// One emoji: a few code points, none of them a letter, digit, space or ASCII sign.
+pub fn check_emoji(emoji: &str) -> Result<(), BuildError> {
+    if emoji.is_empty() {
+        return Err(BuildError::Missing { what: "emoji" });
+    }
+    let plain = |c: char| c.is_ascii() || c.is_alphanumeric() || c.is_whitespace();
+    if emoji.chars().count() > MAX_EMOJI || emoji.chars().any(plain) {
+        return Err(BuildError::NotEmoji);
+    }
+    Ok(())
 }
 
 /// The delivery state of a message we sent. Ordered: a later state never goes back to an

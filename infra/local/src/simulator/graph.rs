@@ -140,9 +140,20 @@ pub fn parse_request(body: &[u8]) -> Result<GraphRequest, GraphError> {
             GraphError::invalid_parameter(format!("The parameter {path} is required."))
         })
     };
+    let context = v["context"]["message_id"].as_str().map(str::to_owned);
     let body = match kind {
-        "text" => OutboundBody::Text {
-            body: str_at(&part["body"], "text.body")?,
+        "text" => match context {
+            Some(reply_to) => OutboundBody::QuotedText {
+                body: str_at(&part["body"], "text.body")?,
+                reply_to,
+            },
+            None => OutboundBody::Text {
+                body: str_at(&part["body"], "text.body")?,
+            },
+        },
+        "reaction" => OutboundBody::Reaction {
+            message_id: str_at(&part["message_id"], "reaction.message_id")?,
+            emoji: str_at(&part["emoji"], "reaction.emoji")?,
         },
         "interactive" => {
             let text = str_at(&part["body"]["text"], "interactive.body.text")?;
@@ -182,7 +193,7 @@ pub fn parse_request(body: &[u8]) -> Result<GraphRequest, GraphError> {
         }),
         other => {
             return Err(GraphError::invalid_value(format!(
-                "type {other:?}: the simulator delivers text, interactive and template messages"
+                "type {other:?}: the simulator delivers text, interactive, reaction and template messages"
             )));
         }
     };
@@ -257,6 +268,14 @@ mod tests {
                     json!({"type": "body", "parameters": [{"type": "text", "text": "Anna"}]}),
                 ],
             }),
+            OutboundBody::QuotedText {
+                body: "Die vom Montag?".into(),
+                reply_to: "wamid.IN1".into(),
+            },
+            OutboundBody::Reaction {
+                message_id: "wamid.IN1".into(),
+                emoji: "👍".into(),
+            },
         ];
         for body in bodies {
             let request = body.to_request(&wa("4915112345678"));

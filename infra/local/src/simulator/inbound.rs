@@ -36,6 +36,8 @@ pub struct CustomerMessage {
     pub from: WaId,
     pub name: String,
     pub content: CustomerContent,
+    /// The wamid of an earlier message of the chat the customer quotes (swipe to reply).
+    pub quote: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +50,11 @@ pub enum CustomerContent {
         title: Option<String>,
     },
     Media(Upload),
+    /// An emoji reaction to an earlier message of the chat.
+    Reaction {
+        message_id: String,
+        emoji: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +127,15 @@ struct Input {
     text: Option<String>,
     reply: Option<ReplyInput>,
     media: Option<MediaInput>,
+    reaction: Option<ReactionInput>,
+    quote: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReactionInput {
+    message_id: String,
+    emoji: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,9 +194,17 @@ pub fn parse(body: &[u8]) -> Result<CustomerMessage, InputError> {
         input.text.is_some(),
         input.reply.is_some(),
         input.media.is_some(),
+        input.reaction.is_some(),
     ];
     if given.iter().filter(|g| **g).count() != 1 {
-        return Err(invalid("text", "give exactly one of text, reply or media"));
+        return Err(invalid(
+            "text",
+            "give exactly one of text, reply, media or reaction",
+        ));
+    }
+    let quote = input.quote.map(|q| bounded("quote", &q, 256)).transpose()?;
+    if quote.is_some() && input.reaction.is_some() {
+        return Err(invalid("quote", "a reaction quotes nothing"));
     }
     let content = if let Some(text) = input.text {
         CustomerContent::Text(bounded("text", &text, MAX_TEXT)?)
@@ -204,6 +228,13 @@ pub fn parse(body: &[u8]) -> Result<CustomerMessage, InputError> {
         }
     } else if let Some(media) = input.media {
         CustomerContent::Media(upload(media)?)
+    } else if let Some(r) = input.reaction {
+        helpdesk::domain::whatsapp::check_emoji(&r.emoji)
+            .map_err(|e| invalid("reaction.emoji", e.to_string()))?;
+        CustomerContent::Reaction {
+            message_id: bounded("reaction.message_id", &r.message_id, 256)?,
+            emoji: r.emoji,
+        }
     } else {
         unreachable!("exactly one part was given")
     };
@@ -211,6 +242,7 @@ pub fn parse(body: &[u8]) -> Result<CustomerMessage, InputError> {
         from,
         name,
         content,
+        quote,
     })
 }
 
@@ -363,6 +395,43 @@ mod tests {
         };
         assert_eq!(upload.bytes, PNG);
         assert_eq!(upload.caption.as_deref(), Some("Der Karton"));
+    }
+
+    #[test]
+    fn reads_reactions_and_quotes() {
+        let m = parse(
+            r#"{"from":"4915112345678","name":"Anna","reaction":{"message_id":"wamid.B1","emoji":"👍"}}"#
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            m.content,
+            CustomerContent::Reaction {
+                message_id: "wamid.B1".into(),
+                emoji: "👍".into()
+            }
+        );
+        let m = parse(
+            br#"{"from":"4915112345678","name":"Anna","text":"Die hier","quote":"wamid.B1"}"#,
+        )
+        .unwrap();
+        assert_eq!(m.quote.as_deref(), Some("wamid.B1"));
+        for (body, field) in [
+            (
+                r#"{"from":"4915112345678","name":"Anna","reaction":{"message_id":"wamid.B1","emoji":"ok"}}"#,
+                "reaction.emoji",
+            ),
+            (
+                r#"{"from":"4915112345678","name":"Anna","reaction":{"message_id":"wamid.B1","emoji":"👍"},"quote":"wamid.B1"}"#,
+                "quote",
+            ),
+            (
+                r#"{"from":"4915112345678","name":"Anna","text":"x","quote":" "}"#,
+                "quote",
+            ),
+        ] {
+            assert_eq!(parse(body.as_bytes()).unwrap_err().field, field, "{body}");
+        }
     }
 
     #[test]

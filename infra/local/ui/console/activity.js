@@ -41,6 +41,7 @@ export function activityText(a) {
     case "reopened": return `${who} reopened the ticket`;
     case "template_sent": return `${who} sent a template${a.text ? `: ${a.text}` : ""}`;
     case "taken_over": return `${who} took the ticket from ${agentName(a.text)}`;
+    case "reacted": return `${who} reacted ${a.text || ""}`;
     default: return `${who}: ${a.kind}${a.text ? ` ${a.text}` : ""}`;
   }
 }

@@ -5,6 +5,7 @@ import { api } from "./api.js";
 import { unfilledVariables } from "./canned.js";
 import { on, refresh, state } from "./app.js";
 import { hideMentions, mentionKey } from "./mentions.js";
+import { quoteText } from "./conversation.js";
 import { showTemplates } from "./templates.js";
 import { toast } from "./toast.js";
 
@@ -24,6 +25,9 @@ function paint() {
   $("compose-send").textContent = note ? "Add note" : "Send reply";
   $("compose-hint").textContent = note ? "Only agents see notes." : "The customer receives this on WhatsApp.";
   $("show-templates").classList.toggle("hidden", note);
+  const quoting = state.quote && !note;
+  $("compose-quote").classList.toggle("hidden", !quoting);
+  $("compose-quote-text").textContent = quoting ? quoteText(state.quote) : "";
   const closed = t && !t.service_window_open && !note;
   $("window-notice").classList.toggle("hidden", !closed);
   $("window-notice").textContent = closed ? "The customer last wrote more than 24 hours ago: WhatsApp only allows an approved template now." : "";
@@ -41,8 +45,11 @@ async function send() {
   const path = state.mode === "note" ? "notes" : "reply";
   $("compose-send").disabled = true;
   try {
-    await api("POST", `/tickets/${t.id}/${path}`, { text, version: t.version }, `${path} ${t.id} ${text}`);
+    const body = { text, version: t.version };
+    if (path === "reply" && state.quote) body.quote = state.quote.wamid;
+    await api("POST", `/tickets/${t.id}/${path}`, body, `${path} ${t.id} ${text}`);
     $("compose-text").value = "";
+    if (path === "reply") state.quote = null;
     toast(state.mode === "note" ? "Note added" : "Reply sent");
     hideMentions();
   } catch (error) {
@@ -71,5 +78,13 @@ $("compose-text").addEventListener("keydown", (event) => {
   }
 });
 
-on("ticket-opened", () => { $("compose-text").value = ""; });
+on("ticket-opened", () => { $("compose-text").value = ""; state.quote = null; });
+on("quote", (m) => {
+  state.quote = m;
+  setMode("reply");
+});
+$("compose-quote-cancel").addEventListener("click", () => {
+  state.quote = null;
+  paint();
+});
 on("ticket", paint);

@@ -3,6 +3,24 @@ import { $, el } from "../dom.js";
 import { call, showSendError, state, time } from "./phone.js";
 
 let onTap = () => {};
+let onQuote = () => {};
+let onReact = () => {};
+
+/** `handler(message)` runs when the customer swipes to reply to (quotes) a message. */
+export function onQuoteMessage(handler) {
+  onQuote = handler;
+}
+
+/** `handler(message, emoji)` runs when the customer reacts to a message. */
+export function onReactMessage(handler) {
+  onReact = handler;
+}
+
+/** What a message reads as in a quote. */
+export function quoteText(m) {
+  if (!m) return "A message";
+  return m.text || (m.media ? `📎 ${m.media.filename}` : m.type);
+}
 
 /** `handler(choice, kind)` runs when the customer taps a button or a list row. */
 export function onChoice(handler) {
@@ -47,13 +65,26 @@ function render(messages) {
   const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
   const nodes = [];
   let day = "";
+  const byId = new Map(messages.map((m) => [m.wamid, m]));
+  // Each side's latest reaction shows on its message, as on a phone.
+  const latest = new Map();
   for (const m of messages) {
+    if (m.type === "reaction" && m.reaction) latest.set(`${m.reaction.message_id} ${m.from}`, m);
+  }
+  const reactions = new Map();
+  for (const r of latest.values()) {
+    const id = r.reaction.message_id;
+    if (!reactions.has(id)) reactions.set(id, []);
+    reactions.get(id).push(r);
+  }
+  for (const m of messages) {
+    if (m.type === "reaction" && byId.has(m.reaction?.message_id)) continue;
     const d = new Date(m.at).toLocaleDateString();
     if (d !== day) {
       day = d;
       nodes.push(el("div", { class: "day" }, d));
     }
-    nodes.push(bubble(m));
+    nodes.push(bubble(m, byId, reactions.get(m.wamid) || []));
     if (m.from === "business" && m.buttons) {
       nodes.push(el("div", { class: "choices", dataset: { testid: "buttons" } },
         m.buttons.map((b) => el("button", { type: "button", dataset: { testid: "choice", id: b.id }, onclick: () => onTap(b, "button") }, b.title))));
@@ -73,8 +104,12 @@ function render(messages) {
   }
 }
 
-function bubble(m) {
+function bubble(m, byId, reactions) {
   const parts = [];
+  if (m.context_id) {
+    parts.push(el("div", { class: "quoted", dataset: { testid: "quoted", wamid: m.context_id } }, quoteText(byId.get(m.context_id))));
+  }
+  if (m.type === "reaction") parts.push(el("div", { class: "text" }, `${m.reaction?.emoji || ""} to a message no longer shown`));
   if (m.from === "business" && m.type === "template") {
     parts.push(el("div", { class: "label" }, `Template · ${m.template.name}`));
   }
@@ -93,11 +128,18 @@ function bubble(m) {
   if (m.text) parts.push(el("div", { class: "text" }, m.text));
   if (m.error) parts.push(el("div", { class: "failed" }, m.error));
   const meta = el("div", { class: "meta" }, time(m.at), m.from === "customer" ? ticks(m.status) : null);
+  const chips = reactions.length
+    ? el("div", { class: "reactions" }, reactions.map((r) => el("span", { class: "reaction", dataset: { testid: "reaction", from: r.from } }, r.reaction.emoji)))
+    : null;
+  const tools = m.type === "reaction" ? null : el("div", { class: "bubble-tools" },
+    el("button", { type: "button", dataset: { testid: "quote-message" }, title: "Reply to this message", onclick: () => onQuote(m) }, "↩"),
+    el("button", { type: "button", dataset: { testid: "react", emoji: "👍" }, title: "React 👍", onclick: () => onReact(m, "👍") }, "👍"),
+    el("button", { type: "button", dataset: { testid: "react", emoji: "❤️" }, title: "React ❤️", onclick: () => onReact(m, "❤️") }, "❤️"));
   return el("div", {
     class: `bubble ${m.from}`,
-    dataset: { testid: "message", from: m.from, status: m.status, wamid: m.wamid },
+    dataset: { testid: "message", from: m.from, status: m.status, wamid: m.wamid, type: m.type },
     title: m.from === "business" ? `status: ${m.status}` : undefined,
-  }, parts, meta);
+  }, parts, meta, chips, tools);
 }
 
 function openList(message) {

@@ -1,7 +1,7 @@
 // The phone's composer: text, taps on buttons and list rows, and attachments (PNG, JPEG or PDF
 // up to 5 MB, with an optional caption).
 import { $ } from "../dom.js";
-import { onChoice, refreshChat } from "./chat.js";
+import { onChoice, onQuoteMessage, onReactMessage, quoteText, refreshChat } from "./chat.js";
 import { refreshChats } from "./chats.js";
 import { call, showSendError, state } from "./phone.js";
 
@@ -29,6 +29,19 @@ async function send(part) {
 }
 
 onChoice((choice, kind) => send({ reply: { id: choice.id, title: choice.title, kind } }));
+onReactMessage((m, emoji) => send({ reaction: { message_id: m.wamid, emoji } }));
+onQuoteMessage((m) => {
+  state.quote = m;
+  $("quote-text").textContent = quoteText(m);
+  $("quote").classList.remove("hidden");
+  $("text").focus();
+});
+
+function clearQuote() {
+  state.quote = null;
+  $("quote").classList.add("hidden");
+}
+$("quote-cancel").addEventListener("click", clearQuote);
 
 $("composer").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -37,12 +50,20 @@ $("composer").addEventListener("submit", async (event) => {
     const caption = $("attachment-caption").value.trim();
     const media = { ...state.attachment };
     if (caption && media.kind !== "audio") media.caption = caption;
-    if (await send({ media })) clearAttachment();
+    const part = state.quote ? { media, quote: state.quote.wamid } : { media };
+    if (await send(part)) {
+      clearAttachment();
+      clearQuote();
+    }
     return;
   }
   const text = input.value.trim();
   if (!text) return;
-  if (await send({ text })) input.value = "";
+  const part = state.quote ? { text, quote: state.quote.wamid } : { text };
+  if (await send(part)) {
+    input.value = "";
+    clearQuote();
+  }
   input.focus();
 });
 

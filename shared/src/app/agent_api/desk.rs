@@ -22,7 +22,7 @@ use crate::platform::metrics::Count;
 use crate::ports::clock::Clock;
 use crate::ports::notify::{Audience, Notification, Notifier};
 use crate::ports::queue::Queue;
-use crate::ports::store::{ActivityKind, OutboxKind, StoreError, TicketStore};
+use crate::ports::store::{ActivityKind, Direction, OutboxKind, StoreError, TicketStore};
 use crate::ports::timers::Timers;
 use crate::ports::whatsapp::{OutboundBody, Template, WhatsAppClient, service_window_open};
 
@@ -106,8 +106,11 @@ pub struct IdempotencyKey<'a> {
 /// An agent's action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AgentAction {
-    /// A free-form message (inside the 24 h window only).
-    Reply { text: String },
+    /// A free-form message (inside the 24 h window only); `quote` names a customer message of
+    /// the ticket (its wamid) that WhatsApp shows quoted above it.
+    Reply { text: String, quote: Option<String> },
+    /// An emoji reaction to a customer message of the ticket (inside the 24 h window only).
+    React { message: String, emoji: String },
     /// An approved template (any time; the only way to write outside the window).
     SendTemplate { template: Template },
     /// An internal note; `@agent` mentions notify those agents.
@@ -131,6 +134,7 @@ impl AgentAction {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Reply { .. } => "reply",
+            Self::React { .. } => "react",
             Self::SendTemplate { .. } => "send_template",
             Self::Note { .. } => "note",
             Self::Assign { .. } => "assign",
@@ -154,7 +158,26 @@ impl AgentAction {
             }
         };
         match self {
-            Self::Reply { text } => text_ok("text", text),
+            Self::Reply { text, quote } => {
+                text_ok("text", text)?;
+                match quote {
+                    Some(q) if q.trim().is_empty() || q.len() > 256 => Err(AgentError::field(
+                        "quote",
+                        "needs a message id of 1-256 characters",
+                    )),
+                    _ => Ok(()),
+                }
+            }
+            Self::React { message, emoji } => {
+                if message.trim().is_empty() || message.len() > 256 {
+                    return Err(AgentError::field(
+                        "message",
+                        "needs a message id of 1-256 characters",
+                    ));
+                }
+                crate::domain::whatsapp::check_emoji(emoji)
+                    .map_err(|e| AgentError::field("emoji", e.to_string()))
+            }
             Self::Note { text } => text_ok("text", text),
             Self::Update {
                 priority: None,
@@ -425,6 +448,29 @@ impl AgentDesk {
         ))
     }
 
+    /// Checks that `wamid` is a message the customer wrote on this ticket (a reaction of theirs
+    /// is not one to quote or react to); `field` is the request's field that named it.
+    async fn customer_message(
+        &self,
+        ticket: &Ticket,
+        field: &'static str,
+        wamid: &str,
+    ) -> Result<(), AgentError> {
+        let messages = self.store.messages(ticket.id).await?;
+        let found = messages.iter().find(|m| m.wamid.as_str() == wamid);
+        match found {
+            Some(m) if m.direction == Direction::Inbound && m.kind != "reaction" => Ok(()),
+            Some(_) => Err(AgentError::field(
+                field,
+                "names a message that is not one the customer wrote",
+            )),
+            None => Err(AgentError::field(
+                field,
+                format!("names no message of ticket {}", ticket.id),
+            )),
+        }
+    }
+
     /// Takes a unit of `agent`'s capacity, or says why not.
     async fn claim(&self, agent: &str) -> Result<(), AgentError> {
         assign::claim(self.store.as_ref(), agent, self.clock.now())
@@ -553,6 +599,15 @@ impl TicketChange for Request<'_> {
 }
 
 impl<'a> Request<'a> {
+    /// The customer message the action quotes or reacts to: the request's field and the wamid.
+    fn refers_to(&self) -> Option<(&'static str, &'a str)> {
+        match self.action {
+            AgentAction::Reply { quote: Some(q), .. } => Some(("quote", q.as_str())),
+            AgentAction::React { message, .. } => Some(("message", message.as_str())),
+            _ => None,
+        }
+    }
+
     /// Whether the action fits the ticket, what it reads, and whose slot it takes.
     async fn check(&self, ticket: &Ticket) -> Result<(Reads, Option<&'a str>), AgentError> {
         let (desk, actor) = (self.desk, self.actor);
@@ -561,13 +616,15 @@ impl<'a> Request<'a> {
         let mut reads = Reads::default();
         let mut claim = None;
         match self.action {
-            AgentAction::Reply { .. } | AgentAction::SendTemplate { .. } => {
+            AgentAction::Reply { .. }
+            | AgentAction::React { .. }
+            | AgentAction::SendTemplate { .. } => {
                 if closed {
                     return Err(AgentError::invalid(
                         "the ticket is resolved; reopen it to write",
                     ));
                 }
-                if matches!(self.action, AgentAction::Reply { .. }) {
+                if !matches!(self.action, AgentAction::SendTemplate { .. }) {
                     if !service_window_open(ticket.last_inbound_at, now) {
                         return Err(AgentError::OutsideServiceWindow);
                     }
@@ -576,6 +633,9 @@ impl<'a> Request<'a> {
                     if !reads.consent {
                         return Err(AgentError::NoConsent);
                     }
+                }
+                if let Some((field, wamid)) = self.refers_to() {
+                    desk.customer_message(ticket, field, wamid).await?;
                 }
                 // Answering an unassigned ticket takes it.
                 claim = ticket.assignee.is_none().then_some(actor);
@@ -651,9 +711,23 @@ fn decide(
     // Running SLA clocks are planned again after every action.
     draft.sla = Some(SlaUpdate::default());
     let release = match request.action {
-        AgentAction::Reply { text } => {
-            let body = OutboundBody::Text { body: text.clone() };
+        AgentAction::Reply { text, quote } => {
+            let body = match quote {
+                Some(q) => OutboundBody::QuotedText {
+                    body: text.clone(),
+                    reply_to: q.clone(),
+                },
+                None => OutboundBody::Text { body: text.clone() },
+            };
             write_to_customer(ticket, actor, body, false, draft);
+            None
+        }
+        AgentAction::React { message, emoji } => {
+            let body = OutboundBody::Reaction {
+                message_id: message.clone(),
+                emoji: emoji.clone(),
+            };
+            react(ticket, actor, body, draft);
             None
         }
         AgentAction::SendTemplate { template } => {
@@ -742,6 +816,27 @@ fn write_to_customer(
         draft.outbox.stats(&draft.next, Fact::FirstResponse, now);
     }
     draft.sla_event(SlaEvent::AgentReplied, now);
+}
+
+/// A reaction to a customer message: sent like a reply, but it is not an answer (no first
+/// response, no SLA event); an unassigned ticket becomes the reacting agent's (their slot was
+/// claimed before).
+fn react(ticket: &Ticket, actor: &str, body: OutboundBody, draft: &mut Draft) {
+    draft.log(ActivityKind::Reacted, Some(body.text()), Vec::new());
+    if ticket.assignee.is_none() {
+        draft.next.assignee = Some(actor.to_owned());
+        draft.log(ActivityKind::Assigned, Some(actor.to_owned()), Vec::new());
+        if ticket.status != TicketStatus::PendingCustomer {
+            draft.next.status = TicketStatus::Assigned;
+        }
+    }
+    draft.outbox.push(
+        OutboxKind::WhatsApp,
+        &crate::app::outbox::OutboundEntry {
+            body,
+            sent_by: Some(actor.to_owned()),
+        },
+    );
 }
 
 /// An internal note; the agents it mentions (but the writer) are told.
@@ -920,3 +1015,6 @@ fn notice(ticket: &Ticket, kind: &str, agent: &str, summary: String) -> Notifica
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod quote_tests;

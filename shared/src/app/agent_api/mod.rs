@@ -156,4 +156,6 @@ pub fn mask_phone(wa_id: &str) -> String {
 }
 
 #[cfg(test)]
+mod quote_api_tests;
+#[cfg(test)]
 mod tests;

@@ -296,7 +296,7 @@ impl AgentApi {
     ) -> Result<(AgentAction, Option<u64>), ApiError> {
         Ok(match action {
             "reply" => {
-                let b: TextBody = call.body()?;
+                let b: ReplyBody = call.body()?;
                 // A canned response's variable left unfilled would reach the customer as raw
                 // braces ("Hi {{customer_name}}").
                 let unfilled = unfilled_variables(&b.text);
@@ -314,7 +314,19 @@ impl AgentApi {
                     );
                     return Err(err);
                 }
-                (AgentAction::Reply { text: b.text }, b.version)
+                let action = AgentAction::Reply {
+                    text: b.text,
+                    quote: b.quote,
+                };
+                (action, b.version)
+            }
+            "react" => {
+                let b: ReactBody = call.body()?;
+                let action = AgentAction::React {
+                    message: b.message,
+                    emoji: b.emoji,
+                };
+                (action, b.version)
             }
             "notes" => {
                 let b: TextBody = call.body()?;
@@ -385,6 +397,7 @@ impl AgentApi {
         let works_the_ticket = matches!(
             action,
             AgentAction::Reply { .. }
+                | AgentAction::React { .. }
                 | AgentAction::SendTemplate { .. }
                 | AgentAction::SetPending
                 | AgentAction::Resolve
@@ -408,6 +421,25 @@ impl AgentApi {
 #[serde(deny_unknown_fields)]
 struct TextBody {
     text: String,
+    version: Option<u64>,
+}
+
+/// A reply, optionally quoting a customer message (its wamid).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplyBody {
+    text: String,
+    #[serde(default)]
+    quote: Option<String>,
+    version: Option<u64>,
+}
+
+/// A reaction to a customer message (its wamid).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReactBody {
+    message: String,
+    emoji: String,
     version: Option<u64>,
 }
 

@@ -64,6 +64,10 @@ pub struct MessageView {
     pub sent_at: Timestamp,
     /// What Meta last said of an outbound message (`sent`, `delivered`, `read`, `failed`).
     pub delivery: Option<&'static str>,
+    /// The wamid of the earlier message this one quotes (a reply) or reacts to (a reaction).
+    pub context_id: Option<String>,
+    /// A reaction's emoji (`null` on a reaction: the customer took theirs back).
+    pub emoji: Option<String>,
 }
 
 /// A message's media: a short-lived link, or why it was not kept.
@@ -149,7 +153,20 @@ impl AgentApi {
     }
 
     async fn message_view(&self, m: MessageRecord) -> MessageView {
+        // A reaction names its message in its content (`reaction.message_id`), not in `context`.
+        let reaction = (m.kind == "reaction")
+            .then(|| serde_json::from_str::<serde_json::Value>(&m.content).ok())
+            .flatten();
+        let field = |name: &str| {
+            reaction
+                .as_ref()
+                .and_then(|r| r[name].as_str())
+                .map(str::to_owned)
+        };
+        let (reacted_to, emoji) = (field("message_id"), field("emoji"));
         MessageView {
+            context_id: m.context_id.or(reacted_to),
+            emoji,
             media: self.media_view(m.media.as_ref()).await,
             wamid: m.wamid.as_str().to_owned(),
             direction: m.direction,

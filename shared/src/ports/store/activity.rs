@@ -59,6 +59,9 @@ pub enum ActivityKind {
     /// The ticket was taken from the agent in `text` by the actor (a colleague taking it over,
     /// a supervisor reassigning it); that agent was told.
     TakenOver,
+    /// An agent reacted to a customer message with the emoji in `text` (the reaction itself is
+    /// on the ticket).
+    Reacted,
 }
 
 /// The sort key of an activity item: `ACT#<time>#<id>`.

@@ -53,6 +53,17 @@ impl OutboundBody {
                 "template",
                 json!({ "name": t.name, "language": { "code": t.language }, "components": t.components }),
             ),
+            Self::QuotedText { body, reply_to } => {
+                v["context"] = json!({ "message_id": reply_to });
+                (
+                    "text",
+                    json!({ "body": body, "preview_url": body.contains("https://") }),
+                )
+            }
+            Self::Reaction { message_id, emoji } => (
+                "reaction",
+                json!({ "message_id": message_id, "emoji": emoji }),
+            ),
         };
         v["type"] = json!(kind);
         v[kind] = content;

@@ -3,6 +3,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::*;
+use crate::domain::whatsapp::MAX_TEXT as MAX_TEXT_LEN;
 
 fn choice(id: &str, title: &str) -> Choice {
     Choice {
@@ -25,6 +26,75 @@ fn a_text_request_has_the_cloud_api_shape() {
         json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "4915112345678",
                "type": "text", "text": {"body": "Hallo Anna", "preview_url": false}})
     );
+}
+
+#[test]
+fn a_quoted_reply_carries_the_quoted_wamid_as_context() {
+    let body = OutboundBody::QuotedText {
+        body: "Ja, genau".into(),
+        reply_to: "wamid.IN1".into(),
+    };
+    let v = body.to_request(&wa());
+    assert_eq!(v["type"], "text");
+    assert_eq!(v["text"]["body"], "Ja, genau");
+    assert_eq!(v["context"], json!({"message_id": "wamid.IN1"}));
+    assert_eq!(body.kind(), "text");
+    assert_eq!(body.context_id(), Some("wamid.IN1"));
+}
+
+#[test]
+fn a_reaction_request_names_the_message_and_the_emoji() {
+    let body = OutboundBody::Reaction {
+        message_id: "wamid.IN1".into(),
+        emoji: "👍".into(),
+    };
+    let v = body.to_request(&wa());
+    assert_eq!(v["type"], "reaction");
+    assert_eq!(
+        v["reaction"],
+        json!({"message_id": "wamid.IN1", "emoji": "👍"})
+    );
+    assert!(v.get("context").is_none());
+    assert_eq!(body.kind(), "reaction");
+    assert_eq!(body.text(), "👍");
+}
+
+#[test]
+fn a_reaction_is_one_emoji_and_names_a_message() {
+    let react = |id: &str, emoji: &str| OutboundBody::Reaction {
+        message_id: id.into(),
+        emoji: emoji.into(),
+    };
+    assert_eq!(react("wamid.1", "👍").validate(), Ok(()));
+    assert_eq!(react("wamid.1", "👍🏽").validate(), Ok(()));
+    assert_eq!(react("wamid.1", "❤️").validate(), Ok(()));
+    assert_eq!(react("wamid.1", "ok").validate(), Err(BuildError::NotEmoji));
+    assert_eq!(
+        react("wamid.1", "👍 ").validate(),
+        Err(BuildError::NotEmoji)
+    );
+    assert_eq!(
+        react("wamid.1", &"👍".repeat(20)).validate(),
+        Err(BuildError::NotEmoji)
+    );
+    assert_eq!(
+        react("wamid.1", "").validate(),
+        Err(BuildError::Missing { what: "emoji" })
+    );
+    assert_eq!(
+        react(" ", "👍").validate(),
+        Err(BuildError::Missing {
+            what: "message reacted to"
+        })
+    );
+    let quote = OutboundBody::QuotedText {
+        body: "x".repeat(MAX_TEXT_LEN + 1),
+        reply_to: "wamid.1".into(),
+    };
+    assert!(matches!(
+        quote.validate(),
+        Err(BuildError::TooLong { what: "text", .. })
+    ));
 }
 
 #[test]

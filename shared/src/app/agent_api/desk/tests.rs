@@ -5,7 +5,10 @@ use crate::domain::bot::Lang;
 use crate::testkit::{T0, world};
 
 fn reply(text: &str) -> AgentAction {
-    AgentAction::Reply { text: text.into() }
+    AgentAction::Reply {
+        text: text.into(),
+        quote: None,
+    }
 }
 
 #[tokio::test]
