@@ -434,3 +434,114 @@ async fn load_of(store: &helpdesk::ports::store::DynamoStore, agent: &str) -> u3
         .unwrap()
         .load
 }
+
+#[tokio::test]
+async fn an_admin_deactivates_an_agent_and_their_open_ticket_is_routed_again_in_dynamodb() {
+    let f = flow().await;
+    // GIVEN a customer whose ticket routing gave to an agent
+    f.customer_writes("wamid.deact1", "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
+    let listed = f.api.ok("maria", "GET", "/tickets", Value::Null).await;
+    let ticket = listed["tickets"][0].clone();
+    let holder = ticket["assignee"].as_str().expect("assigned").to_owned();
+    let id = ticket["id"].as_str().unwrap().to_owned();
+
+    // WHEN an admin deactivates that agent
+    let r = f
+        .api
+        .call(
+            Some("key-root"),
+            "POST",
+            &format!("/agents/{holder}/deactivate"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["returned_to_queue"], json!([id]));
+
+    // THEN the ticket left them (routed to a free colleague of the team, or queued)
+    let now = f
+        .api
+        .ok("root", "GET", &format!("/tickets/{id}"), Value::Null)
+        .await;
+    assert_ne!(now["assignee"].as_str(), Some(holder.as_str()));
+    assert!(
+        matches!(now["status"].as_str(), Some("queued" | "assigned")),
+        "{now}"
+    );
+    if let Some(colleague) = r.body["routed"][0]["agent"].as_str() {
+        assert_eq!(now["assignee"].as_str(), Some(colleague));
+    }
+    // AND in the table they are deactivated, offline, with their slot back
+    let agents = f.api.ok("root", "GET", "/agents", Value::Null).await;
+    let gone = agents["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == holder.as_str())
+        .unwrap()
+        .clone();
+    assert!(gone["deactivated_at"].is_string(), "{gone}");
+    assert_eq!(
+        (gone["online"].as_bool(), gone["load"].as_u64()),
+        (Some(false), Some(0))
+    );
+    // AND their key no longer works
+    let me = f
+        .api
+        .call(Some(&format!("key-{holder}")), "GET", "/me", Value::Null)
+        .await;
+    assert_eq!(me.status, 401);
+    // AND a repeat finds nothing more to do
+    let again = f
+        .api
+        .call(
+            Some("key-root"),
+            "POST",
+            &format!("/agents/{holder}/deactivate"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        (again.status, again.body["returned_to_queue"].clone()),
+        (200, json!([]))
+    );
+
+    // WHEN the admin invites someone and changes a colleague's capacity
+    let invited = f.api
+        .call(
+            Some("key-root"),
+            "POST",
+            "/agents",
+            json!({"id": "nina", "name": "Nina Roth", "teams": ["support"], "languages": ["de"], "capacity": 2}),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{}", invited.body);
+    let key = invited.body["api_key"].as_str().unwrap();
+    assert_eq!(
+        f.api.call(Some(key), "GET", "/me", Value::Null).await.body["agent"],
+        "nina"
+    );
+    let changed = f
+        .api
+        .call(
+            Some("key-root"),
+            "PATCH",
+            "/agents/nina",
+            json!({"capacity": 7, "languages": ["de", "en"]}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    let agents = f.api.ok("root", "GET", "/agents", Value::Null).await;
+    let nina = agents["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "nina")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (nina["capacity"].as_u64(), nina["languages"].clone()),
+        (Some(7), json!(["de", "en"]))
+    );
+}

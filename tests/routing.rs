@@ -113,6 +113,7 @@ async fn tickets_racing_for_one_agents_last_slots_never_overfill_the_agent() {
             load: 0,
             online: true,
             last_assigned_at: None,
+            deactivated_at: None,
         }],
         roles: Vec::new(),
     };

@@ -365,6 +365,7 @@ async fn an_escalation_gives_an_agents_ticket_to_a_free_senior_and_the_log_shows
                 load: 0,
                 online: true,
                 last_assigned_at: None,
+                deactivated_at: None,
             })
             .await
             .unwrap();
@@ -489,6 +490,7 @@ async fn a_ticket_handed_over_by_its_opening_message_is_routed_again_at_the_next
             load: 0,
             online: true,
             last_assigned_at: None,
+            deactivated_at: None,
         })
         .await
         .unwrap();

@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod config_docs;
+pub mod identity;
 pub mod media;
 pub mod notify;
 pub mod orders;

@@ -51,6 +51,7 @@ pub(crate) fn agent(id: &str, capacity: u32) -> crate::ports::store::Agent {
         load: 0,
         online: true,
         last_assigned_at: None,
+        deactivated_at: None,
     }
 }
 

@@ -78,6 +78,14 @@ impl WhatsAppClient for CrashingWhatsApp {
     async fn mark_read(&self, from: &PhoneNumberId, wamid: &Wamid) -> Result<(), WhatsAppError> {
         self.inner.mark_read(from, wamid).await
     }
+
+    async fn mark_read_typing(
+        &self,
+        from: &PhoneNumberId,
+        wamid: &Wamid,
+    ) -> Result<(), WhatsAppError> {
+        self.inner.mark_read_typing(from, wamid).await
+    }
 }
 
 /// Plays an SQS FIFO queue with its event source: batches of ten in order, a failed record (and

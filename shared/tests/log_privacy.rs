@@ -336,6 +336,7 @@ impl Desk {
                 load: 0,
                 online: true,
                 last_assigned_at: None,
+                deactivated_at: None,
             })
             .await
             .expect("stored");

@@ -87,8 +87,9 @@ test("a supervisor assigns a ticket to another agent and then takes it", { timeo
 
 test("resolving asks the customer for a rating that reaches the ticket and the dashboard", { timeout: TIMEOUT }, async (t) => {
   const { runner, browser } = await start(t);
-  // GIVEN a customer who agreed to messages (START) and then asked urgently for a person
-  const { phone, ticket } = await urgentCustomer(browser, runner, "Mia Braun", "4915100000403", ["START"]);
+  // GIVEN a customer who never typed START (inside the 24 h window no opt-in is needed for the
+  // rating question) and asked urgently for a person
+  const { phone, ticket } = await urgentCustomer(browser, runner, "Mia Braun", "4915100000403", []);
   const page = await signIn(browser, runner, ticket.assignee);
   await openTicket(page, ticket);
   await page.getByTestId("compose-text").fill("Erledigt, Ihr Paket ist unterwegs.");
@@ -119,6 +120,8 @@ test("resolving asks the customer for a rating that reaches the ticket and the d
   const board = await signIn(browser, runner, "maria");
   await board.getByTestId("tab-dashboard").click();
   await kpi(board, "CSAT").filter({ hasText: "5.0 / 5 (1)" }).waitFor();
+  // AND the response rate next to it: one asked, one answered
+  await kpi(board, "CSAT response rate").filter({ hasText: "100 % (1 of 1 asked, 0 not asked)" }).waitFor();
   assert.equal(await kpi(board, "Resolved").innerText(), "1");
   assert.equal(await board.locator("#c-csat svg").count(), 1, "the CSAT chart has a bar");
 });

@@ -7,9 +7,14 @@ use serde_json::Value;
 
 use crate::Stack;
 
-/// The demo roster's callers and roles (`Stack::seed_demo_agents` adds their profiles).
-pub const DEMO_CALLERS: &[(&str, &str)] =
-    &[("maria", "supervisor"), ("tom", "agent"), ("alex", "agent")];
+/// The demo roster's callers and roles (`Stack::seed_demo_agents` adds their profiles), and an
+/// admin without a profile (`root`).
+pub const DEMO_CALLERS: &[(&str, &str)] = &[
+    ("maria", "supervisor"),
+    ("tom", "agent"),
+    ("alex", "agent"),
+    ("root", "admin"),
+];
 
 /// `HELPDESK_API_KEYS` for `callers` (`agent`, `role`): each one's key is `key-{agent}`.
 pub fn api_keys(callers: &[(&str, &str)]) -> String {

@@ -129,7 +129,7 @@ impl Stack {
         stack
     }
 
-    /// Adds the demo agents (maria, tom, alex) to the table, as the local runner does. The
+    /// Adds the demo agents (maria, tom, alex, ada) to the table, as the local runner does. The
     /// functions never do: a test that needs agents says so.
     pub async fn seed_demo_agents(&self) {
         let store = helpdesk::ports::store::DynamoStore::new(

@@ -5,7 +5,7 @@
 //!                                  serve on ADDR or HELPDESK_LISTEN (default 127.0.0.1:8080);
 //!                                  in memory by default, or on the emulator of AWS_ENDPOINT_URL
 //!                                  with --aws (needs WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN;
-//!                                  --demo-agents seeds maria, tom, alex and their demo keys).
+//!                                  --demo-agents seeds maria, tom, alex, ada and their demo keys).
 //!                                  Refuses a non-loopback ADDR without --allow-remote and real
 //!                                  AWS (no AWS_ENDPOINT_URL) without --real-aws
 //! helpdesk-local send FILE         sign a webhook body as Meta would and POST it to the server

@@ -137,7 +137,7 @@ pub async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
             let table = env.required(config::HELPDESK_TABLE)?;
             let store = helpdesk::ports::store::DynamoStore::new(aws.dynamodb().clone(), table);
             let added = seed.plant(&store).await?;
-            println!("demo agents: {added} added to {table} (maria, tom, alex)");
+            println!("demo agents: {added} added to {table} (maria, tom, alex, ada)");
             demo_keys = demo_keys_of(&seed);
             let keys: Vec<String> = demo_keys
                 .iter()

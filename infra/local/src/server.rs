@@ -292,7 +292,7 @@ pub fn banner(b: &Banner<'_>) -> String {
         if b.aws && b.demo_keys.is_empty() {
             let _ = writeln!(
                 out,
-                "    keys from HELPDESK_API_KEYS (or start with --demo-agents for maria, tom, alex)"
+                "    keys from HELPDESK_API_KEYS (or start with --demo-agents for maria, tom, alex, ada)"
             );
         }
     }

@@ -139,6 +139,8 @@ struct Phones {
     names: HashMap<String, String>,
     media: HashMap<String, StoredMedia>,
     counter: u64,
+    /// wa_id -> until when the business shows "typing…" (Meta: 25 s or the next message).
+    typing: HashMap<String, std::time::Instant>,
 }
 
 impl Phones {
@@ -377,6 +379,8 @@ impl Simulator {
         let now = self.clock.now();
         let wamid = {
             let mut phones = self.phones();
+            // A message from the business ends its typing indicator, as on a phone.
+            phones.typing.remove(to.as_str());
             let n = phones.next();
             let wamid = format!(
                 "wamid.HBgN{}FQIAERgS{:016X}{n:04X}",
@@ -427,12 +431,16 @@ impl Simulator {
 
     /// The helpdesk marked a customer's message read: it and the ones before turn blue, as on
     /// a phone. False if there is no such message.
-    fn business_read(&self, wamid: &str) -> bool {
+    fn business_read(&self, wamid: &str, typing: bool) -> bool {
         let mut phones = self.phones();
         let Some(position) = phones.messages.iter().position(|m| m.wamid == wamid) else {
             return false;
         };
         let wa_id = phones.messages[position].wa_id.clone();
+        if typing {
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(25);
+            phones.typing.insert(wa_id.clone(), until);
+        }
         for m in phones.messages[..=position].iter_mut() {
             if m.wa_id == wa_id && matches!(m.said, Said::Customer(_)) && m.tick == Tick::Sent {
                 m.tick = Tick::Read;
@@ -475,9 +483,14 @@ impl Simulator {
             .filter(|m| m.wa_id == wa_id)
             .map(|m| self.shown(m))
             .collect();
+        let typing = phones
+            .typing
+            .get(wa_id)
+            .is_some_and(|until| std::time::Instant::now() < *until);
         json!({
             "wa_id": wa_id,
             "name": phones.names.get(wa_id),
+            "typing": typing,
             "business": { "display_phone_number": self.config.number.display_phone_number },
             "messages": messages,
         })
@@ -651,8 +664,8 @@ async fn graph_messages(
         return Err(GraphError::unknown_object(&phone_number_id));
     }
     match graph::parse_request(&body)? {
-        GraphRequest::MarkRead { message_id } => {
-            if sim.business_read(&message_id) {
+        GraphRequest::MarkRead { message_id, typing } => {
+            if sim.business_read(&message_id, typing) {
                 Ok(Json(json!({ "success": true })).into_response())
             } else {
                 Err(GraphError::unknown_object(&message_id))

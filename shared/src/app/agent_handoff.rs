@@ -215,7 +215,7 @@ fn version_one(version: u32, origin: &str) -> Result<(), RoutingConfigError> {
 }
 
 impl AgentSeed {
-    /// The demo agents shipped in `config/demo-agents.toml` (maria, tom, alex).
+    /// The demo agents shipped in `config/demo-agents.toml` (maria, tom, alex, and the admin ada).
     pub fn demo() -> Self {
         Self::parse(DEMO_AGENTS, "config/demo-agents.toml").expect("the demo agents are valid")
     }
@@ -276,6 +276,7 @@ impl AgentSeed {
                 load: 0,
                 online: true,
                 last_assigned_at: None,
+                deactivated_at: None,
             });
         }
         Ok(Self { agents, roles })

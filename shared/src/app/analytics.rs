@@ -35,6 +35,11 @@ pub enum Fact {
     FirstResponse,
     Resolved,
     Rated(u8),
+    /// The customer was asked for a rating after a person resolved the ticket.
+    SurveyAsked,
+    /// A person resolved the ticket but the customer could not be asked (opted out, or
+    /// outside the window without opt-in or template).
+    SurveyNotAsked,
 }
 
 impl Fact {
@@ -45,6 +50,8 @@ impl Fact {
             Self::FirstResponse => "first_response",
             Self::Resolved => "resolved",
             Self::Rated(_) => "rated",
+            Self::SurveyAsked => "survey_asked",
+            Self::SurveyNotAsked => "survey_not_asked",
         }
     }
 }
@@ -111,6 +118,8 @@ pub fn event(ticket: &Ticket, fact: Fact, now: Timestamp) -> StatsEvent {
             add("csat_sum".into(), i64::from(score));
             add(format!("csat_{score}"), 1);
         }
+        Fact::SurveyAsked => add("csat_asked".into(), 1),
+        Fact::SurveyNotAsked => add("csat_not_asked".into(), 1),
     }
     let mut scopes = vec!["all".to_owned()];
     if let Some(team) = &ticket.team {
@@ -309,6 +318,13 @@ pub struct Report {
     pub csat_count: i64,
     pub csat_average: Option<f64>,
     pub csat_distribution: BTreeMap<u8, i64>,
+    /// Customers asked for a rating after a person resolved their ticket.
+    pub csat_asked: i64,
+    /// Resolves whose customer could not be asked (opted out; outside the 24 h window
+    /// without opt-in or approved template).
+    pub csat_not_asked: i64,
+    /// Ratings per question asked (answered / asked), `None` when nobody was asked.
+    pub csat_response_rate: Option<f64>,
     pub per_day: Vec<DayVolume>,
     /// Tickets opened per hour of day (UTC), 24 entries.
     pub per_hour: Vec<i64>,
@@ -438,6 +454,10 @@ pub fn compute(query: &ReportQuery, rows: &[StatsRow]) -> Report {
         csat_count,
         csat_average: ratio(get("csat_sum"), csat_count),
         csat_distribution: (1..=5).map(|s| (s, get(&format!("csat_{s}")))).collect(),
+        csat_asked: get("csat_asked"),
+        csat_not_asked: get("csat_not_asked"),
+        // A rating of a question asked before this counter existed could lift it over 1.
+        csat_response_rate: ratio(csat_count, get("csat_asked")).map(|r| r.min(1.0)),
         per_day,
         per_hour: (0..24).map(|h| get(&format!("opened_h{h:02}"))).collect(),
         scopes,

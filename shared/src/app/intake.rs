@@ -224,6 +224,30 @@ impl Intake {
         result
     }
 
+    /// Whether `message`, arriving after the conversation window, is the rating the previous
+    /// ticket asked for with the survey template (outside the window the question is a
+    /// template, so the answer comes late): it then joins that ticket instead of opening one.
+    async fn answers_survey(
+        &self,
+        previous: TicketId,
+        message: &InboundMessage<'_>,
+    ) -> Result<bool, StoreError> {
+        let text = message.content.text();
+        if !text.is_some_and(|t| matches!(t.trim(), "1" | "2" | "3" | "4" | "5")) {
+            return Ok(false);
+        }
+        let Some(ticket) = self.store.ticket(previous).await? else {
+            return Ok(false);
+        };
+        let recent = ticket.csat_asked_at.is_some_and(|asked| {
+            message.sent_at
+                <= asked
+                    .saturating_add(self.window.duration())
+                    .unwrap_or(Timestamp::MAX)
+        });
+        Ok(recent && crate::domain::csat::answer(&ticket, None, text).is_some())
+    }
+
     async fn store_message(
         &self,
         key: &ConversationKey,
@@ -240,36 +264,43 @@ impl Intake {
             }
             let now = self.clock.now();
             let mut timers = Vec::new();
-            let (outcome, ticket_id, opened) =
-                match self.window.decide(known.as_ref(), message.sent_at) {
-                    WindowDecision::Join(ticket_id) => {
-                        let read = known
-                            .as_ref()
-                            .expect("join is only decided for a known conversation");
-                        let record = inbound_record(ticket_id, message, profile, now);
-                        (
-                            self.store.append_inbound(read, &record).await?,
-                            ticket_id,
-                            false,
-                        )
-                    }
-                    WindowDecision::Open { replacing } => {
-                        let mut ticket = Ticket::open(
-                            key.clone(),
-                            message.wamid.clone(),
-                            message.sent_at,
-                            profile.map(str::to_owned),
-                            now,
-                        );
-                        let record = inbound_record(ticket.id, message, profile, now);
-                        timers = self.start_clocks(&mut ticket, &record);
-                        (
-                            self.store.open_ticket(&ticket, replacing, &record).await?,
-                            ticket.id,
-                            true,
-                        )
-                    }
-                };
+            let decision = match self.window.decide(known.as_ref(), message.sent_at) {
+                WindowDecision::Open {
+                    replacing: Some(previous),
+                } if self.answers_survey(previous, message).await? => {
+                    WindowDecision::Join(previous)
+                }
+                decision => decision,
+            };
+            let (outcome, ticket_id, opened) = match decision {
+                WindowDecision::Join(ticket_id) => {
+                    let read = known
+                        .as_ref()
+                        .expect("join is only decided for a known conversation");
+                    let record = inbound_record(ticket_id, message, profile, now);
+                    (
+                        self.store.append_inbound(read, &record).await?,
+                        ticket_id,
+                        false,
+                    )
+                }
+                WindowDecision::Open { replacing } => {
+                    let mut ticket = Ticket::open(
+                        key.clone(),
+                        message.wamid.clone(),
+                        message.sent_at,
+                        profile.map(str::to_owned),
+                        now,
+                    );
+                    let record = inbound_record(ticket.id, message, profile, now);
+                    timers = self.start_clocks(&mut ticket, &record);
+                    (
+                        self.store.open_ticket(&ticket, replacing, &record).await?,
+                        ticket.id,
+                        true,
+                    )
+                }
+            };
             match outcome {
                 WriteOutcome::Written => {
                     let last = known

@@ -20,12 +20,15 @@ pub struct Agent {
     pub load: u32,
     pub online: bool,
     pub last_assigned_at: Option<Timestamp>,
+    /// When an admin deactivated the agent: they no longer sign in, act or get tickets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deactivated_at: Option<Timestamp>,
 }
 
 impl Agent {
     /// Online with a free slot: a ticket may be claimed for them.
     pub fn has_room(&self) -> bool {
-        self.online && self.load < self.capacity
+        self.online && self.load < self.capacity && self.deactivated_at.is_none()
     }
 
     /// Speaks `language`; an unknown language is anyone's.

@@ -46,6 +46,48 @@ pub fn survey(lang: Option<Lang>) -> OutboundBody {
     }
 }
 
+/// The name of the approved template that asks for a rating outside the 24 h window
+/// (`config/templates.toml`; the customer answers with a digit 1-5).
+pub const SURVEY_TEMPLATE: &str = "csat_survey";
+
+/// Why a resolved ticket's customer was not asked for a rating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAsked {
+    /// The customer sent STOP: no surveys at all.
+    OptedOut,
+    /// Outside the 24 h window without a recorded opt-in.
+    NoOptIn,
+    /// Outside the window, opted in, but no approved `csat_survey` template in the catalogue.
+    NoTemplate,
+}
+
+/// Whether and how to ask for a rating after a resolve. Inside the 24 h window the question is
+/// part of the service conversation: everyone who has not opted out gets the list. Outside the
+/// window only a business-initiated template may go, and only to a customer who opted in.
+pub fn ask(
+    consent: Option<&crate::domain::consent::Consent>,
+    window_open: bool,
+    lang: Option<Lang>,
+    template: Option<&crate::domain::templates::ApprovedTemplate>,
+) -> Result<OutboundBody, NotAsked> {
+    let opted_out = consent.is_some_and(|c| !c.opted_in);
+    if opted_out {
+        return Err(NotAsked::OptedOut);
+    }
+    if window_open {
+        return Ok(survey(lang));
+    }
+    if !crate::domain::consent::Consent::allows_business_messages(consent) {
+        return Err(NotAsked::NoOptIn);
+    }
+    let t = template.ok_or(NotAsked::NoTemplate)?;
+    Ok(OutboundBody::Template(crate::domain::whatsapp::Template {
+        name: t.name.clone(),
+        language: t.language.clone(),
+        components: Vec::new(),
+    }))
+}
+
 pub fn thanks(lang: Option<Lang>) -> OutboundBody {
     OutboundBody::Text {
         body: if lang == Some(Lang::De) {
@@ -114,6 +156,57 @@ mod tests {
         let mut reopened = resolved(true);
         reopened.status = TicketStatus::Bot;
         assert_eq!(answer(&reopened, None, Some("5")), None);
+    }
+
+    fn consent(opted_in: bool) -> crate::domain::consent::Consent {
+        crate::domain::consent::Consent {
+            opted_in,
+            at: jiff::Timestamp::from_second(1_795_510_800).unwrap(),
+            source: "keyword".into(),
+        }
+    }
+
+    fn template() -> crate::domain::templates::ApprovedTemplate {
+        crate::domain::templates::ApprovedTemplate {
+            name: SURVEY_TEMPLATE.into(),
+            language: "en".into(),
+            category: "utility".into(),
+            body: "How satisfied were you? Reply 1-5.".into(),
+        }
+    }
+
+    #[test]
+    fn inside_the_window_everyone_but_an_opted_out_customer_is_asked() {
+        assert!(matches!(
+            ask(None, true, None, None),
+            Ok(OutboundBody::List { .. })
+        ));
+        assert!(matches!(
+            ask(Some(&consent(true)), true, None, None),
+            Ok(OutboundBody::List { .. })
+        ));
+        assert_eq!(
+            ask(Some(&consent(false)), true, None, Some(&template())),
+            Err(NotAsked::OptedOut)
+        );
+    }
+
+    #[test]
+    fn outside_the_window_only_an_opted_in_customer_gets_the_template() {
+        let Ok(OutboundBody::Template(t)) =
+            ask(Some(&consent(true)), false, None, Some(&template()))
+        else {
+            panic!("a template");
+        };
+        assert_eq!(t.name, SURVEY_TEMPLATE);
+        assert_eq!(
+            ask(None, false, None, Some(&template())),
+            Err(NotAsked::NoOptIn)
+        );
+        assert_eq!(
+            ask(Some(&consent(true)), false, None, None),
+            Err(NotAsked::NoTemplate)
+        );
     }
 
     #[test]

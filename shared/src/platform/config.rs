@@ -32,6 +32,8 @@ pub const HELPDESK_SLA_TOPIC_ARN: &str = "HELPDESK_SLA_TOPIC_ARN";
 pub const DEFAULT_SCHEDULE_GROUP: &str = "helpdesk-sla";
 pub const HELPDESK_API_AUTH: &str = "HELPDESK_API_AUTH";
 pub const HELPDESK_API_KEYS: &str = "HELPDESK_API_KEYS";
+/// The Cognito user pool agents sign in to: admins invite and deactivate agents there.
+pub const HELPDESK_COGNITO_USER_POOL_ID: &str = "HELPDESK_COGNITO_USER_POOL_ID";
 pub const HELPDESK_TEMPLATES_CONFIG: &str = "HELPDESK_TEMPLATES_CONFIG";
 pub const HELPDESK_MEDIA_BUCKET: &str = "HELPDESK_MEDIA_BUCKET";
 pub const HELPDESK_RETENTION_DAYS: &str = "HELPDESK_RETENTION_DAYS";

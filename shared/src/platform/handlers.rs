@@ -276,6 +276,7 @@ pub fn agent_desk(ports: &Ports, settings: &Settings) -> Result<AgentDesk, Start
     )
     .with_sla(settings.sla()?, ports.timers()?)
     .with_notifier(ports.notify()?)
+    .with_templates(settings.templates())
     .with_metrics(settings.metrics.clone()))
 }
 

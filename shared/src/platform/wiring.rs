@@ -354,7 +354,17 @@ pub async fn agent_api(env: &Env, aws: &AwsClients) -> Result<AgentApi, StartErr
         templates: Some(Arc::new(templates)),
         ..handler_settings
     };
-    handlers::agent_api(&ports, &handler_settings, auth)
+    let api = handlers::agent_api(&ports, &handler_settings, auth)?;
+    // Behind Cognito, admins manage the pool's users; with API keys, the key directory.
+    Ok(
+        match env.get(crate::platform::config::HELPDESK_COGNITO_USER_POOL_ID) {
+            Some(pool) => api.with_identity(Arc::new(
+                crate::ports::identity::CognitoIdentity::new(&aws.sdk, pool)
+                    .map_err(|e| StartError::Client(format!("the Cognito user pool: {e}")))?,
+            )),
+            None => api,
+        },
+    )
 }
 
 /// The agent-handoff router over DynamoDB, SQS, SNS (agents are notified of assignments) and

@@ -14,7 +14,7 @@ pub enum GraphRequest {
     /// Send `body` to the customer `to`.
     Send { to: WaId, body: OutboundBody },
     /// Mark the customer's message `message_id` as read (blue ticks on their phone).
-    MarkRead { message_id: String },
+    MarkRead { message_id: String, typing: bool },
 }
 
 /// A refusal, as the Graph API words it.
@@ -108,8 +108,19 @@ pub fn parse_request(body: &[u8]) -> Result<GraphRequest, GraphError> {
             .ok_or_else(|| {
                 GraphError::invalid_parameter("The parameter message_id is required.")
             })?;
+        // Meta knows one indicator type; anything else is refused, as there.
+        let typing = match v.get("typing_indicator") {
+            None => false,
+            Some(t) if t["type"] == "text" => true,
+            Some(_) => {
+                return Err(GraphError::invalid_parameter(
+                    "Param typing_indicator.type must be \"text\".",
+                ));
+            }
+        };
         return Ok(GraphRequest::MarkRead {
             message_id: message_id.to_owned(),
+            typing,
         });
     }
     let to = v["to"]
@@ -266,9 +277,20 @@ mod tests {
         assert_eq!(
             parse_request(body),
             Ok(GraphRequest::MarkRead {
-                message_id: "wamid.X".into()
+                message_id: "wamid.X".into(),
+                typing: false,
             })
         );
+        let typing = br#"{"messaging_product":"whatsapp","status":"read","message_id":"wamid.X","typing_indicator":{"type":"text"}}"#;
+        assert_eq!(
+            parse_request(typing),
+            Ok(GraphRequest::MarkRead {
+                message_id: "wamid.X".into(),
+                typing: true,
+            })
+        );
+        let odd = br#"{"messaging_product":"whatsapp","status":"read","message_id":"wamid.X","typing_indicator":{"type":"voice"}}"#;
+        assert!(parse_request(odd).is_err());
     }
 
     #[test]

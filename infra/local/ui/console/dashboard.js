@@ -37,6 +37,7 @@ function render(r) {
     ["Avg. first response", secs(r.first_response.average_seconds)],
     ["Avg. resolution", secs(r.resolution.average_seconds)],
     ["CSAT", r.csat_average === null ? "–" : `${r.csat_average.toFixed(1)} / 5 (${r.csat_count})`],
+    ["CSAT response rate", r.csat_response_rate === null ? "–" : `${pct(r.csat_response_rate)} (${r.csat_count} of ${r.csat_asked} asked, ${r.csat_not_asked} not asked)`],
   ];
   $("kpis").replaceChildren(...kpis.map(([label, value]) => el("div", { class: "kpi", dataset: { testid: "kpi", label } }, el("div", { class: "label" }, label), el("div", { class: "value" }, value))));
   $("c-volume").replaceChildren(volumeChart(r.per_day));

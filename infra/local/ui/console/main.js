@@ -4,6 +4,7 @@
 // `app.js` (events), `views.js` (a tab) or `ticket.js` (a ticket side panel): a new part is a new
 // module plus one import here. Views appear as tabs in the order imported.
 import "./queue.js";
+import "./live.js";
 import "./actions.js";
 import "./conversation.js";
 import "./sla-clocks.js";
@@ -12,6 +13,7 @@ import "./activity.js";
 import "./composer.js";
 import "./presence.js";
 import "./dashboard.js";
+import "./agents-admin.js";
 import { start } from "./session.js";
 
 start();

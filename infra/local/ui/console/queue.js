@@ -2,7 +2,7 @@
 // ticket.
 import { $, el } from "../dom.js";
 import { api } from "./api.js";
-import { on, refresh, state, supervisor } from "./app.js";
+import { on, state, supervisor } from "./app.js";
 import { agentName } from "./directory.js";
 import { PRIORITY, SLA, STATUS, ago, badge, countdown } from "./format.js";
 import { openTicket } from "./ticket.js";
@@ -12,6 +12,7 @@ import { addView } from "./views.js";
 let tickets = [];
 let cursor = null;
 let busy = false;
+let again = false; // a reload asked for while one ran: run it after (it may show a later change)
 
 function fillFilters() {
   const all = supervisor();
@@ -34,7 +35,11 @@ function queueQuery(more) {
 }
 
 export async function loadQueue(more = false) {
-  if (!state.key || busy) return;
+  if (!state.key) return;
+  if (busy) {
+    again = !more;
+    return;
+  }
   busy = true;
   try {
     const page = await api("GET", `/tickets?${queueQuery(more)}`);
@@ -45,6 +50,10 @@ export async function loadQueue(more = false) {
     if (error.status !== 401) toast(`Queue: ${error.message}`, true);
   } finally {
     busy = false;
+    if (again) {
+      again = false;
+      await loadQueue();
+    }
   }
 }
 
@@ -97,7 +106,10 @@ on("signed-in", () => {
   loadQueue();
 });
 on("refresh", () => loadQueue());
+// The change feed (live.js) says the desk moved: a ticket came, moved, got assigned or a message.
+on("queue-changed", () => loadQueue());
 on("ticket-opened", (id) => document.querySelectorAll(".ticket-row").forEach((row) => row.setAttribute("aria-current", row.dataset.id === id ? "true" : "false")));
 
-// The first view: the tab of the tickets. Every 3 s the queue and the open ticket reload.
-addView({ name: "queue", tab: $("tab-queue"), view: $("queue-view"), onPoll: () => refresh() });
+// The first view: the tab of the tickets. It is kept current by the change feed (live.js), not
+// by reloading on a timer.
+addView({ name: "queue", tab: $("tab-queue"), view: $("queue-view") });

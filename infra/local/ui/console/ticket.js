@@ -1,4 +1,4 @@
-// The open ticket: loading it (again every 3 s), its header, and the parts that show it. Each
+// The open ticket: loading it (again when the change feed says it moved), its header, and the parts that show it. Each
 // part (actions, conversation, side panels, composer) is a module that listens to the "ticket"
 // event; a new side panel calls `sidePanel` for its box and renders into it on that event.
 import { $, el } from "../dom.js";
@@ -8,6 +8,7 @@ import { PRIORITY, SLA, STATUS, badge, clock } from "./format.js";
 import { toast } from "./toast.js";
 
 let busy = false;
+let again = false; // a reload asked for while one ran: run it after (it may show a later change)
 
 export async function openTicket(id) {
   state.openId = id;
@@ -17,7 +18,11 @@ export async function openTicket(id) {
 }
 
 async function loadTicket(scroll = false) {
-  if (!state.openId || busy) return;
+  if (!state.openId) return;
+  if (busy) {
+    again = true;
+    return;
+  }
   busy = true;
   try {
     const t = await api("GET", `/tickets/${state.openId}`);
@@ -29,6 +34,10 @@ async function loadTicket(scroll = false) {
     if (error.status !== 401) toast(`Ticket: ${error.message}`, true);
   } finally {
     busy = false;
+    if (again) {
+      again = false;
+      await loadTicket();
+    }
   }
 }
 
@@ -58,6 +67,8 @@ export function sidePanel(title, testid) {
 }
 
 on("refresh", ({ scroll }) => loadTicket(scroll));
+// The change feed (live.js) says the open ticket moved: a message, a delivery tick, a note.
+on("ticket-changed", () => loadTicket());
 on("signed-out", () => {
   $("ticket-body").classList.add("hidden");
   $("ticket-placeholder").classList.remove("hidden");

@@ -26,6 +26,12 @@ export async function refreshChat() {
   const seen = document.visibilityState === "visible";
   try {
     const chat = await call("GET", `/dev/simulator/chat?wa_id=${encodeURIComponent(state.customer.wa_id)}&seen=${seen}`);
+    // The business marked the customer's message read with a typing indicator (an agent opened it).
+    const subtitle = $("phone-subtitle");
+    subtitle.dataset.typing = chat.typing ? "true" : "false";
+    subtitle.classList.toggle("typing", Boolean(chat.typing));
+    if (chat.typing) subtitle.textContent = "typing…";
+    else if (subtitle.textContent === "typing…") subtitle.textContent = `you are ${state.customer.name} (+${state.customer.wa_id})`;
     const key = JSON.stringify(chat.messages);
     if (key !== state.lastChat) {
       state.lastChat = key;

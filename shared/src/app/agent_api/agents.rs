@@ -74,23 +74,6 @@ impl AgentApi {
         })
     }
 
-    /// `POST /agents` (admins): a new agent, offline with nothing assigned.
-    pub(super) async fn add_agent(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
-        if call.caller.role != Role::Admin {
-            return Err(ApiError::forbidden("admins add agents"));
-        }
-        let agent = call.body::<NewAgentBody>()?.into_agent()?;
-        if self.profile(&agent.id).await?.is_some() {
-            return Err(ApiError::new(
-                409,
-                "exists",
-                format!("agent {} exists", agent.id),
-            ));
-        }
-        self.desk.store().add_agent(&agent).await?;
-        ApiResponse::created(agent)
-    }
-
     /// `PUT /agents/{id}/presence`: agents go on- and offline; supervisors set capacities.
     pub(super) async fn presence(
         &self,
@@ -134,7 +117,7 @@ impl AgentApi {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewAgentBody {
+pub(super) struct NewAgentBody {
     id: String,
     name: String,
     teams: Vec<String>,
@@ -144,7 +127,7 @@ struct NewAgentBody {
 
 impl NewAgentBody {
     /// The agent the body describes, every field checked.
-    fn into_agent(self) -> Result<Agent, ApiError> {
+    pub(super) fn into_agent(self) -> Result<Agent, ApiError> {
         let id_ok = (1..=64).contains(&self.id.len())
             && self
                 .id
@@ -197,6 +180,7 @@ impl NewAgentBody {
             load: 0,
             online: false,
             last_assigned_at: None,
+            deactivated_at: None,
         })
     }
 }

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::ports::identity::{KeyHolder, MemoryIdentity};
+
 pub use crate::domain::agent::Role;
 
 /// An authenticated caller.
@@ -28,8 +30,9 @@ pub enum Authenticator {
     /// Behind API Gateway's JWT authorizer: the agent id is the `username` (or
     /// `cognito:username`) claim, the role the highest of the `cognito:groups`.
     Jwt,
-    /// `Authorization: Bearer <key>`; keys by SHA-256 digest.
-    ApiKeys(HashMap<[u8; 32], Caller>),
+    /// `Authorization: Bearer <key>`; keys by SHA-256 digest, shared with the agent API's
+    /// identity port so keys of invited agents work at once and those of deactivated ones stop.
+    ApiKeys(MemoryIdentity),
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -74,22 +77,36 @@ impl Authenticator {
                 .ok_or_else(|| invalid("the digest must be 64 hex digits (SHA-256 of the key)"))?;
             keys.insert(
                 digest,
-                Caller {
+                KeyHolder {
                     agent: agent.to_owned(),
-                    role,
+                    role: role.as_str().to_owned(),
                 },
             );
         }
-        Ok(Self::ApiKeys(keys))
+        Ok(Self::ApiKeys(MemoryIdentity::new(keys)))
     }
 
     /// Keys given in plain text (the local runner's demo keys).
     pub fn plain_keys<'a>(keys: impl IntoIterator<Item = (&'a str, Caller)>) -> Self {
-        Self::ApiKeys(
-            keys.into_iter()
-                .map(|(key, caller)| (digest(key), caller))
-                .collect(),
-        )
+        Self::ApiKeys(MemoryIdentity::new(keys.into_iter().map(
+            |(key, caller)| {
+                (
+                    digest(key),
+                    KeyHolder {
+                        agent: caller.agent,
+                        role: caller.role.as_str().to_owned(),
+                    },
+                )
+            },
+        )))
+    }
+
+    /// The key directory behind API keys (the local identity port); `None` behind Cognito.
+    pub fn key_directory(&self) -> Option<MemoryIdentity> {
+        match self {
+            Self::Jwt => None,
+            Self::ApiKeys(keys) => Some(keys.clone()),
+        }
     }
 
     /// The caller, from the `Authorization` header or the verified JWT claims.
@@ -119,7 +136,11 @@ impl Authenticator {
                 if key.is_empty() {
                     return None;
                 }
-                keys.get(&digest(key)).cloned()
+                let holder = keys.holder(&digest(key))?;
+                Some(Caller {
+                    agent: holder.agent,
+                    role: Role::parse(&holder.role).unwrap_or(Role::Agent),
+                })
             }
         }
     }

@@ -200,6 +200,8 @@ pub struct AgentDesk {
     clock: Arc<dyn Clock>,
     /// Stores each action (with SLA policies, replanning the clocks) and does its outbox.
     changer: TicketChanger,
+    /// Where the rating template for customers outside the 24 h window is looked up.
+    templates: Option<Arc<crate::domain::templates::TemplateCatalog>>,
 }
 
 impl AgentDesk {
@@ -216,7 +218,34 @@ impl AgentDesk {
             ),
             store,
             clock,
+            templates: None,
         }
+    }
+
+    /// The approved templates: a customer outside the 24 h window who opted in is asked for a
+    /// rating with `csat_survey` from this catalogue.
+    pub fn with_templates(
+        mut self,
+        templates: Arc<crate::domain::templates::TemplateCatalog>,
+    ) -> Self {
+        self.templates = Some(templates);
+        self
+    }
+
+    /// The approved rating template in the customer's language (else any language).
+    fn survey_template(
+        &self,
+        lang: Option<&str>,
+    ) -> Option<crate::domain::templates::ApprovedTemplate> {
+        let all = self.templates.as_ref()?.all();
+        let named = || {
+            all.iter()
+                .filter(|t| t.name == crate::domain::csat::SURVEY_TEMPLATE)
+        };
+        named()
+            .find(|t| Some(t.language.as_str()) == lang)
+            .or_else(|| named().next())
+            .cloned()
     }
 
     pub fn with_sla(mut self, sla: Arc<SlaConfig>, timers: Arc<dyn Timers>) -> Self {
@@ -244,6 +273,10 @@ impl AgentDesk {
 
     pub fn store(&self) -> &Arc<dyn TicketStore> {
         &self.store
+    }
+
+    pub fn whatsapp(&self) -> &Arc<dyn WhatsAppClient> {
+        &self.changer.outbox.whatsapp
     }
 
     pub fn sla(&self) -> Option<&SlaConfig> {
@@ -465,6 +498,10 @@ struct Request<'a> {
 struct Reads {
     /// The customer allows business-initiated messages (templates, the survey).
     consent: bool,
+    /// The customer's consent record (a resolve: whether to ask for a rating).
+    consent_record: Option<crate::domain::consent::Consent>,
+    /// The approved rating template, for a resolve outside the window.
+    survey_template: Option<crate::domain::templates::ApprovedTemplate>,
     /// The agents mentioned in a note.
     mentions: Vec<String>,
 }
@@ -581,7 +618,13 @@ impl<'a> Request<'a> {
                 if closed {
                     return Err(AgentError::invalid("the ticket is already resolved"));
                 }
-                reads.consent = desk.consent(ticket).await?;
+                reads.consent_record = desk.store.consent(&ticket.key.wa_id).await?;
+                let lang = ticket
+                    .bot
+                    .as_ref()
+                    .and_then(|b| b.language)
+                    .map(|l| l.code());
+                reads.survey_template = desk.survey_template(lang);
             }
             AgentAction::Reopen => {
                 if !closed {
@@ -643,7 +686,7 @@ fn decide(
             draft.sla_event(SlaEvent::Paused, draft.now);
             None
         }
-        AgentAction::Resolve => resolve(ticket, actor, reads.consent, draft),
+        AgentAction::Resolve => resolve(ticket, actor, &reads, draft),
         AgentAction::Reopen => {
             draft.next.reopen(actor);
             draft.log(ActivityKind::Reopened, None, Vec::new());
@@ -818,19 +861,30 @@ fn update(
     }
 }
 
-/// Solved: the customer is asked for a rating if they allow it and the window is open; the
+/// Solved: the customer is asked for a rating (inside the window unless they opted out;
+/// outside only with opt-in and the approved template), and whether they were is counted; the
 /// agent's slot comes back.
-fn resolve(ticket: &Ticket, actor: &str, consent: bool, draft: &mut Draft) -> Option<String> {
+fn resolve(ticket: &Ticket, actor: &str, reads: &Reads, draft: &mut Draft) -> Option<String> {
     let now = draft.now;
     draft.next.resolve(actor, now);
     draft.log(ActivityKind::Resolved, None, Vec::new());
-    if consent && service_window_open(ticket.last_inbound_at, now) {
-        let lang = ticket.bot.as_ref().and_then(|b| b.language);
-        draft
-            .outbox
-            .push(OutboxKind::WhatsApp, &crate::domain::csat::survey(lang));
-        draft.next.csat_asked_at = Some(now);
-        draft.next.csat = None;
+    let lang = ticket.bot.as_ref().and_then(|b| b.language);
+    match crate::domain::csat::ask(
+        reads.consent_record.as_ref(),
+        service_window_open(ticket.last_inbound_at, now),
+        lang,
+        reads.survey_template.as_ref(),
+    ) {
+        Ok(question) => {
+            draft.outbox.push(OutboxKind::WhatsApp, &question);
+            draft.next.csat_asked_at = Some(now);
+            draft.next.csat = None;
+            draft.outbox.stats(&draft.next, Fact::SurveyAsked, now);
+        }
+        Err(_) => {
+            draft.next.csat_asked_at = None;
+            draft.outbox.stats(&draft.next, Fact::SurveyNotAsked, now);
+        }
     }
     draft.sla_event(SlaEvent::Resolved, now);
     // After the clocks, so the SLA outcome is in the count.

@@ -9,6 +9,8 @@
 //! | GET | `/me` | everyone |
 //! | GET | `/tickets?status=&team=&assignee=&priority=&sla=&limit=&cursor=` | agents: own teams; supervisors: all |
 //! | GET | `/tickets/{id}` | whoever may see it, and agents it moved away from (`watchers`) |
+//! | GET | `/changes?since=&ticket=` | everyone (a ticket: whoever may see it); see `changes` |
+//! | POST | `/tickets/{id}/read` | marks the customer's message read + typing (once; not for the bot's) |
 //! | POST | `/tickets/{id}/reply` `{text, version?}` | agents: see `may_act` (README: Roles) |
 //! | POST | `/tickets/{id}/template` `{name, language, params, version?}` | |
 //! | POST | `/tickets/{id}/notes` `{text, version?}` | |
@@ -35,9 +37,11 @@
 //! `agents`, `customers` with the data-request audit, `analytics`), `desk` (ticket changes)
 //! and `auth`. A new endpoint is one handler in its resource's file and one route line.
 
+mod admin_agents;
 mod agents;
 mod analytics;
 pub mod auth;
+mod changes;
 mod customers;
 pub mod desk;
 mod router;
@@ -67,6 +71,8 @@ pub struct AgentApi {
     clock: Arc<dyn Clock>,
     /// Where customers' media are kept: the detail links to them.
     media: Option<Arc<dyn MediaStore>>,
+    /// Sign-in accounts (see `admin_agents`).
+    identity: Option<Arc<dyn crate::ports::identity::Identity>>,
 }
 
 impl AgentApi {
@@ -84,6 +90,7 @@ impl AgentApi {
             teams,
             clock,
             media: None,
+            identity: None,
         }
     }
 

@@ -312,15 +312,20 @@ impl AgentApi {
 
     /// The route table: one line per endpoint (README: Agent API).
     async fn route(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
+        self.refuse_deactivated(&call.caller).await?;
         let method = call.request.method;
         match (method, call.segments.as_slice()) {
             ("GET", ["me"]) => self.me(call).await,
             ("GET", ["tickets"]) => self.list(call).await,
             ("GET", ["tickets", id]) => self.detail(call, id).await,
+            ("GET", ["changes"]) => self.changes(call).await,
+            ("POST", ["tickets", id, "read"]) => self.open_conversation(call, id).await,
             ("POST", ["tickets", id, action]) => self.act(call, id, action).await,
             ("PATCH", ["tickets", id]) => self.act(call, id, "update").await,
             ("GET", ["agents"]) => self.agents().await,
-            ("POST", ["agents"]) => self.add_agent(call).await,
+            ("POST", ["agents"]) => self.invite_agent(call).await,
+            ("PATCH", ["agents", id]) => self.edit_agent(call, id).await,
+            ("POST", ["agents", id, "deactivate"]) => self.deactivate_agent(call, id).await,
             ("PUT", ["agents", id, "presence"]) => self.presence(call, id).await,
             ("GET", ["templates"]) => self.templates(),
             ("GET", ["analytics"]) => self.analytics(call).await,

@@ -2,7 +2,6 @@
 //! assign, update, pending, resolve, reopen), with who may see and who may change which ticket.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::desk::AgentAction;
 use super::desk::AgentError;
@@ -12,12 +11,10 @@ use super::{AgentApi, Caller};
 use crate::domain::bot::Priority;
 use crate::domain::ids::TicketId;
 use crate::domain::ticket::{SlaState, Ticket, TicketStatus};
-use crate::ports::store::{StoreError, TicketIndex};
+use crate::ports::store::{StoreError, TicketFilter, TicketIndex, TicketQuery};
 
 const DEFAULT_LIMIT: u32 = 25;
 const MAX_LIMIT: u32 = 100;
-/// Store queries one listing request may make before it returns what it has (and a cursor).
-const MAX_QUERIES: usize = 40;
 
 /// `GET /tickets`.
 #[derive(Debug, Serialize)]
@@ -50,7 +47,12 @@ impl AgentApi {
     /// Whether `caller` may change `ticket` (reading is [`may_see`](Self::may_see)): supervisors
     /// any ticket; agents their own tickets and those of their teams, where a ticket without a
     /// team (with the bot, resolved by the bot) is the channel team's. Everyone else reads only.
-    fn may_act(&self, caller: &Caller, teams: &[String], ticket: &Ticket) -> Result<(), ApiError> {
+    pub(super) fn may_act(
+        &self,
+        caller: &Caller,
+        teams: &[String],
+        ticket: &Ticket,
+    ) -> Result<(), ApiError> {
         if caller.role.sees_everything()
             || ticket.assignee.as_deref() == Some(caller.agent.as_str())
         {
@@ -208,42 +210,28 @@ impl AgentApi {
                     .collect()
             }
         };
-        let (mut part, mut after) = match q.get("cursor") {
-            None => (0, None),
-            Some(c) => Cursor::decode(c, partitions.len())?,
+        let filter = TicketFilter {
+            statuses,
+            team,
+            priority,
+            sla,
         };
-        let mut tickets = Vec::new();
-        let mut queries = 0;
-        while part < partitions.len() && tickets.len() < limit as usize && queries < MAX_QUERIES {
-            queries += 1;
-            let want = limit - u32::try_from(tickets.len()).unwrap_or(0);
-            let page = self
-                .desk
-                .store()
-                .list_tickets(&partitions[part], want, after.as_deref())
-                .await
-                .map_err(|e| match e {
-                    StoreError::Rejected(_) => ApiError::field("cursor", "is not valid"),
-                    other => other.into(),
-                })?;
-            tickets.extend(page.tickets.into_iter().filter(|t| {
-                statuses.contains(&t.status)
-                    && team
-                        .as_ref()
-                        .is_none_or(|team| t.team.as_ref() == Some(team))
-                    && priority.is_none_or(|p| t.priority == Some(p))
-                    && sla.is_none_or(|s| t.sla_state() == s)
-                    && Self::may_see(caller, &my_teams, t)
-            }));
-            match page.next {
-                Some(next) => after = Some(next),
-                None => {
-                    part += 1;
-                    after = None;
-                }
-            }
+        let mut query = TicketQuery::new(partitions, filter, limit);
+        if let Some(cursor) = q.get("cursor") {
+            query = query
+                .resume(cursor)
+                .map_err(|_| ApiError::field("cursor", "is not a cursor this listing gave out"))?;
         }
-        let next = (part < partitions.len()).then(|| Cursor::encode(part, after.as_deref()));
+        let page = query
+            .run(self.desk.store().as_ref(), |t| {
+                Self::may_see(caller, &my_teams, t)
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Rejected(_) => ApiError::field("cursor", "is not valid"),
+                other => other.into(),
+            })?;
+        let (tickets, next) = (page.tickets, page.next);
         let now = self.clock.now();
         ApiResponse::ok(TicketList {
             tickets: tickets.iter().map(|t| self.summary(t, now)).collect(),
@@ -395,32 +383,6 @@ impl AgentApi {
             )));
         }
         Ok(())
-    }
-}
-
-/// Where a listing continues: partition index and the store's position in it.
-struct Cursor;
-
-impl Cursor {
-    fn encode(part: usize, after: Option<&str>) -> String {
-        hex::encode(json!({ "p": part, "a": after }).to_string())
-    }
-
-    fn decode(raw: &str, partitions: usize) -> Result<(usize, Option<String>), ApiError> {
-        let invalid = || ApiError::field("cursor", "is not a cursor this listing gave out");
-        let bytes = hex::decode(raw).map_err(|_| invalid())?;
-        let v: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-        let part = v["p"]
-            .as_u64()
-            .and_then(|p| usize::try_from(p).ok())
-            .filter(|p| *p < partitions)
-            .ok_or_else(invalid)?;
-        let after = match &v["a"] {
-            Value::Null => None,
-            Value::String(s) => Some(s.clone()),
-            _ => return Err(invalid()),
-        };
-        Ok((part, after))
     }
 }
 

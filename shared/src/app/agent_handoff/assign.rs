@@ -307,6 +307,7 @@ mod tests {
             load,
             online,
             last_assigned_at: None,
+            deactivated_at: None,
         }
     }
 

@@ -23,6 +23,7 @@ fn agent(id: &str, teams: &[&str], languages: &[Lang], capacity: u32, load: u32)
         load,
         online: true,
         last_assigned_at: None,
+        deactivated_at: None,
     }
 }
 
@@ -134,7 +135,7 @@ fn the_shipped_routing_names_no_agent_and_refuses_a_file_that_does() {
     );
     let demo = AgentSeed::demo();
     let ids: Vec<&str> = demo.agents.iter().map(|a| a.id.as_str()).collect();
-    assert_eq!(ids, ["maria", "tom", "alex"]);
+    assert_eq!(ids, ["maria", "tom", "alex", "ada"]);
 }
 
 #[tokio::test]
@@ -143,10 +144,10 @@ async fn planting_a_seed_adds_only_the_agents_the_store_lacks() {
     let mut maria = AgentSeed::demo().agents[0].clone();
     maria.capacity = 1;
     store.add_agent(&maria).await.unwrap();
-    assert_eq!(AgentSeed::demo().plant(&store).await.unwrap(), 2);
+    assert_eq!(AgentSeed::demo().plant(&store).await.unwrap(), 3);
     assert_eq!(AgentSeed::demo().plant(&store).await.unwrap(), 0, "again");
     let agents = store.agents().await.unwrap();
-    assert_eq!(agents.len(), 3);
+    assert_eq!(agents.len(), 4);
     let kept = agents.iter().find(|a| a.id == "maria").unwrap();
     assert_eq!(kept.capacity, 1, "an existing agent is left as it is");
 }

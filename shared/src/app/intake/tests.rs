@@ -570,6 +570,12 @@ impl TicketStore for FailNth {
     ) -> Result<(), StoreError> {
         self.inner.attach_media(m, media).await
     }
+    async fn update_agent(
+        &self,
+        a: &crate::ports::store::Agent,
+    ) -> Result<Option<crate::ports::store::Agent>, StoreError> {
+        self.inner.update_agent(a).await
+    }
     async fn set_presence(
         &self,
         id: &str,
@@ -609,6 +615,21 @@ impl TicketStore for FailNth {
     }
     fn retention(&self) -> Option<crate::ports::store::Retention> {
         self.inner.retention()
+    }
+    async fn change_marks(
+        &self,
+        t: Option<TicketId>,
+    ) -> Result<crate::ports::store::changes::ChangeMarks, StoreError> {
+        self.tick()?;
+        self.inner.change_marks(t).await
+    }
+    async fn claim_agent_read(&self, t: TicketId, key: &str) -> Result<bool, StoreError> {
+        self.tick()?;
+        self.inner.claim_agent_read(t, key).await
+    }
+    async fn release_agent_read(&self, t: TicketId, key: &str) -> Result<(), StoreError> {
+        self.tick()?;
+        self.inner.release_agent_read(t, key).await
     }
 }
 

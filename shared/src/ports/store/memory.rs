@@ -34,6 +34,10 @@ struct State {
     stats_applied: HashSet<String>,
     /// (day, `<time>#<id>`) -> record: not keyed by customer, so erasure leaves it.
     audit: BTreeMap<(String, String), super::AuditRecord>,
+    /// The live console's change counters, bumped with every ticket change under this lock.
+    changes: super::changes::ChangeLog,
+    /// Per ticket: the sort key of the last customer message shown "read" by an agent.
+    agent_read: HashMap<TicketId, String>,
 }
 
 #[derive(Debug, Default)]
@@ -127,6 +131,7 @@ fn insert_message(state: &mut State, message: &MessageRecord) {
         message.delivery = Some(early);
     }
     state.seen.insert(message.wamid.clone(), seen_of(&message));
+    state.changes.touch(message.ticket_id);
     state
         .messages
         .entry(message.ticket_id)
@@ -282,6 +287,7 @@ impl TicketStore for MemoryStore {
             at: update.at,
             errors: errors_json(update),
         });
+        state.changes.touch(seen.ticket_id);
         Ok(StatusOutcome::Applied)
     }
 
@@ -376,6 +382,7 @@ impl TicketStore for MemoryStore {
             return Ok(TurnOutcome::Conflict);
         }
         state.tickets.insert(turn.ticket.id, turn.ticket.clone());
+        state.changes.touch(turn.ticket.id);
         if let Some(key) = &key
             && let Some(m) = state
                 .messages
@@ -459,6 +466,7 @@ impl TicketStore for MemoryStore {
                 ))
             })?;
         stored.media = Some(media.clone());
+        state.changes.touch(message.ticket_id);
         Ok(())
     }
 
@@ -573,6 +581,21 @@ impl TicketStore for MemoryStore {
             a.load = a.load.saturating_sub(1);
         }
         Ok(())
+    }
+
+    async fn update_agent(&self, agent: &Agent) -> Result<Option<Agent>, StoreError> {
+        let mut state = self.begin()?;
+        Ok(state.agents.get_mut(&agent.id).map(|a| {
+            a.name.clone_from(&agent.name);
+            a.teams.clone_from(&agent.teams);
+            a.languages.clone_from(&agent.languages);
+            a.capacity = agent.capacity;
+            a.deactivated_at = agent.deactivated_at;
+            if a.deactivated_at.is_some() {
+                a.online = false;
+            }
+            a.clone()
+        }))
     }
 
     async fn set_presence(
@@ -701,6 +724,40 @@ impl TicketStore for MemoryStore {
     }
 
     /// The in-memory store forgets everything at exit and nothing before.
+    async fn change_marks(
+        &self,
+        ticket: Option<TicketId>,
+    ) -> Result<super::changes::ChangeMarks, StoreError> {
+        Ok(self.begin()?.changes.marks(ticket))
+    }
+
+    async fn claim_agent_read(
+        &self,
+        ticket: TicketId,
+        message_key: &str,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.begin()?;
+        match state.agent_read.get(&ticket) {
+            Some(claimed) if claimed.as_str() >= message_key => Ok(false),
+            _ => {
+                state.agent_read.insert(ticket, message_key.to_owned());
+                Ok(true)
+            }
+        }
+    }
+
+    async fn release_agent_read(
+        &self,
+        ticket: TicketId,
+        message_key: &str,
+    ) -> Result<(), StoreError> {
+        let mut state = self.begin()?;
+        if state.agent_read.get(&ticket).map(String::as_str) == Some(message_key) {
+            state.agent_read.remove(&ticket);
+        }
+        Ok(())
+    }
+
     fn retention(&self) -> Option<super::Retention> {
         None
     }

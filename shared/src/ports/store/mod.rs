@@ -2,13 +2,27 @@
 //! customer profiles. Written in domain terms so the DynamoDB adapter and the in-memory adapter
 //! give the same guarantees (conditional writes, atomic multi-item writes).
 
+mod activity;
+mod audit;
+pub mod changes;
 mod dynamo;
 mod memory;
+mod messages;
+mod outbox;
+mod query;
+mod stats;
 
+pub use activity::{Activity, ActivityKind, SlaMark, activity_sort_key};
+pub use audit::{AuditAction, AuditRecord, audit_sort_key};
 pub use dynamo::{ASSIGNEE_INDEX, CUSTOMER_INDEX, DynamoStore, QUEUE_INDEX};
 pub use memory::MemoryStore;
-
-use std::collections::BTreeMap;
+pub use messages::{
+    Delivery, Direction, EARLY_STATUS_RETENTION, MessageRecord, SeenMessage, StatusOutcome,
+    WriteOutcome, message_sort_key,
+};
+pub use outbox::{OutboxEntry, OutboxKind, outbox_log_key, outbox_sort_key};
+pub use query::{InvalidCursor, MAX_QUERIES, TicketFilter, TicketIndex, TicketPage, TicketQuery};
+pub use stats::{StatsEvent, StatsRow};
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
@@ -19,7 +33,6 @@ pub use crate::domain::agent::Agent;
 use crate::domain::ids::{ConversationKey, TicketId, WaId, Wamid};
 pub use crate::domain::retention::{DEFAULT_PROOF_RETENTION, DEFAULT_RETENTION, Retention};
 use crate::domain::ticket::{Conversation, Ticket};
-use crate::domain::whatsapp::DeliveryState;
 
 /// How long a wamid is remembered. Meta retries a webhook for up to 7 days.
 pub const SEEN_RETENTION: SignedDuration = SignedDuration::from_hours(8 * 24);
@@ -48,166 +61,6 @@ impl StoreError {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    Inbound,
-    Outbound,
-}
-
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Inbound => "inbound",
-            Self::Outbound => "outbound",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "inbound" => Some(Self::Inbound),
-            "outbound" => Some(Self::Outbound),
-            _ => None,
-        }
-    }
-}
-
-/// One message on a ticket, either direction.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MessageRecord {
-    pub ticket_id: TicketId,
-    pub wamid: Wamid,
-    pub direction: Direction,
-    /// Inbound: the customer's send time (Meta's timestamp). Outbound: when we sent it.
-    pub sent_at: Timestamp,
-    /// When we stored it.
-    pub recorded_at: Timestamp,
-    /// The content type tag (`text`, `image`, `button_reply`, ...).
-    pub kind: String,
-    /// Readable text (body, caption, button title), if any.
-    pub text: Option<String>,
-    /// Cloud API media id, for media messages.
-    pub media_id: Option<String>,
-    /// The full typed content as JSON.
-    pub content: String,
-    /// The message this one replies to (WhatsApp `context.id`).
-    pub context_id: Option<String>,
-    /// The customer's WhatsApp profile name when the message arrived.
-    pub profile_name: Option<String>,
-    pub delivery: Option<Delivery>,
-    /// Inbound: when the bot (or the agent routing) took this message into account.
-    pub handled_at: Option<Timestamp>,
-    /// Inbound media as we keep it (stored copy or why not).
-    #[serde(default)]
-    pub media: Option<crate::ports::media::MediaRecord>,
-    /// Outbound: the agent who wrote it (`None`: the bot).
-    #[serde(default)]
-    pub sent_by: Option<String>,
-}
-
-/// What Meta last told us about an outbound message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Delivery {
-    pub state: DeliveryState,
-    pub at: Timestamp,
-    /// Meta's `errors[]` for a failed message, as JSON.
-    pub errors: Option<String>,
-}
-
-/// The idempotency record of a wamid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SeenMessage {
-    pub wamid: Wamid,
-    pub ticket_id: TicketId,
-    pub direction: Direction,
-    pub sent_at: Timestamp,
-    /// Inbound only: the bot queue has it. A stored but not enqueued message is enqueued again
-    /// when Meta redelivers it.
-    pub enqueued: bool,
-}
-
-/// The result of a write guarded by conditions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteOutcome {
-    Written,
-    /// The wamid is already stored: nothing was written.
-    Duplicate,
-    /// The conversation changed since it was read (another message opened or joined a ticket):
-    /// nothing was written; read again and decide again.
-    ConversationMoved,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusOutcome {
-    Applied,
-    /// We never sent (or no longer remember) that message.
-    UnknownMessage,
-    /// An equal or later state is already recorded.
-    Superseded,
-    /// The message is not recorded yet (Meta's status can overtake our write of the message
-    /// we sent): the status is kept and applied when the message is recorded.
-    Held,
-}
-
-/// How long a status that overtook its message is kept waiting for it. The message is recorded
-/// right after the send; one never recorded (a crash between send and write) is sent again
-/// under a new wamid, so its early status is only kept until DynamoDB's TTL removes it.
-pub const EARLY_STATUS_RETENTION: SignedDuration = SignedDuration::from_hours(24);
-
-/// Something to do after a bot turn is stored: a WhatsApp message to send, or a handoff to
-/// queue. Stored with the turn (the outbox), done afterwards, so a crash or a redelivery finishes
-/// what was decided and never decides twice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxEntry {
-    pub ticket_id: TicketId,
-    /// The customer message this answers.
-    pub inbound: Wamid,
-    /// Order within the turn.
-    pub seq: u8,
-    pub kind: OutboxKind,
-    /// JSON: an `OutboundBody` or a `HandoffItem`.
-    pub payload: String,
-    pub done: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutboxKind {
-    WhatsApp,
-    Handoff,
-    Timer,
-    Notify,
-    /// Analytics counters (a `StatsEvent`).
-    Stats,
-    /// A slot of agent capacity to give back (a `CapacityRelease`), once.
-    Release,
-}
-
-impl OutboxKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::WhatsApp => "whatsapp",
-            Self::Handoff => "handoff",
-            Self::Timer => "timer",
-            Self::Notify => "notify",
-            Self::Stats => "stats",
-            Self::Release => "release",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "whatsapp" => Some(Self::WhatsApp),
-            "handoff" => Some(Self::Handoff),
-            "timer" => Some(Self::Timer),
-            "notify" => Some(Self::Notify),
-            "stats" => Some(Self::Stats),
-            "release" => Some(Self::Release),
-            _ => None,
-        }
-    }
-}
-
 /// A ticket change to store atomically (a bot turn, an agent action, an SLA stage, a routed
 /// handoff): the ticket as it is now, the customer message marked handled, the activity and the
 /// outbox; only if the ticket is still at the version it was read at.
@@ -226,115 +79,6 @@ pub struct TicketChangeWrite<'a> {
 /// The former name of [`TicketChangeWrite`] (the adapters still use it).
 pub type BotTurnWrite<'a> = TicketChangeWrite<'a>;
 
-/// One entry of a ticket's activity log: an internal note or something a person, the routing
-/// or a timer did. Customers never see these.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Activity {
-    pub ticket_id: TicketId,
-    /// Unique within the ticket (a ULID), so a retried write cannot add it twice.
-    pub id: String,
-    pub at: Timestamp,
-    /// An agent id, or `routing`, `bot`, `sla`.
-    pub actor: String,
-    pub kind: ActivityKind,
-    pub text: Option<String>,
-    /// Agents named with `@id` in a note.
-    #[serde(default)]
-    pub mentions: Vec<String>,
-    /// The SLA stage an `sla_*` entry records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sla: Option<SlaMark>,
-}
-
-/// Which SLA target a warning, breach or escalation entry is about, and how far it went.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SlaMark {
-    pub target: crate::domain::sla::Target,
-    /// 0 for the warning, 1 for the breach, 2 and up for the escalation levels.
-    pub level: u8,
-    /// When the target was (or is) due.
-    pub due_at: Timestamp,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ActivityKind {
-    Note,
-    /// An agent wrote to the customer (the message itself is on the ticket).
-    Replied,
-    Assigned,
-    Unassigned,
-    Priority,
-    Category,
-    Pending,
-    Resolved,
-    Reopened,
-    TemplateSent,
-    /// An SLA target is close to its deadline (`sla` says which).
-    SlaWarning,
-    /// An SLA target missed its deadline; `text` says who was told.
-    SlaBreach,
-    /// A later escalation level; `text` says what it changed (priority, team, agent).
-    SlaEscalation,
-    /// The ticket was taken from the agent in `text` by the actor (a colleague taking it over,
-    /// a supervisor reassigning it); that agent was told.
-    TakenOver,
-}
-
-/// The sort key of an activity item: `ACT#<time>#<id>`.
-pub fn activity_sort_key(activity: &Activity) -> String {
-    format!("ACT#{}#{}", sortable_time(activity.at), activity.id)
-}
-
-/// A ticket listing partition (DynamoDB: a GSI partition).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TicketIndex {
-    /// Tickets in one status and team, oldest first (the work queue).
-    Queue {
-        status: crate::domain::ticket::TicketStatus,
-        team: Option<String>,
-    },
-    /// One agent's tickets, most recently changed first.
-    Assignee(String),
-}
-
-impl TicketIndex {
-    /// The queue index key of a ticket: `<status>#<team or ->`.
-    pub fn queue_key(status: crate::domain::ticket::TicketStatus, team: Option<&str>) -> String {
-        format!("{}#{}", status.as_str(), team.unwrap_or("-"))
-    }
-}
-
-/// One page of a listing; `next` continues it (opaque to callers).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TicketPage {
-    pub tickets: Vec<Ticket>,
-    pub next: Option<String>,
-}
-
-/// Counter increments for the analytics of one day, applied once per `key`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatsEvent {
-    /// What happened, uniquely (`<ticket>#<what>#<when>`): a repeat is ignored.
-    pub key: String,
-    /// `YYYY-MM-DD` (UTC).
-    pub day: String,
-    /// Spreads writes of one day over several items.
-    pub shard: u8,
-    /// `all`, `team:<id>`, `agent:<id>`: every scope gets the same increments.
-    pub scopes: Vec<String>,
-    /// Counter name (`[a-z0-9_]`) to increment.
-    pub counters: BTreeMap<String, i64>,
-}
-
-/// The counters of one scope on one day, summed over shards.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StatsRow {
-    pub day: String,
-    pub scope: String,
-    pub counters: BTreeMap<String, i64>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TurnOutcome {
     Committed,
@@ -342,55 +86,6 @@ pub enum TurnOutcome {
     AlreadyHandled,
     /// The ticket changed since it was read: read again and decide again.
     Conflict,
-}
-
-/// What a data request did: one entry of the audit log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuditAction {
-    Export,
-    Erase,
-}
-
-impl AuditAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Export => "export",
-            Self::Erase => "erase",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "export" => Some(Self::Export),
-            "erase" => Some(Self::Erase),
-            _ => None,
-        }
-    }
-}
-
-/// Who exported or erased which customer, and when. Stored under the day (`AUDIT#<day>`), not
-/// under the customer, and naming the customer only by [`WaId::digest`]: erasing the customer
-/// leaves it, and it reveals no number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditRecord {
-    /// Unique (a ULID): a repeated write of the same record changes nothing.
-    pub id: String,
-    pub at: Timestamp,
-    /// An agent id (API), or `cli:<name>` (the runner's `gdpr` command).
-    pub actor: String,
-    pub action: AuditAction,
-    /// The customer's digest (`c:` and 16 hex digits).
-    pub customer: String,
-    /// What the request found or removed (counts), for the reader.
-    pub detail: String,
-}
-
-impl AuditRecord {
-    /// The UTC day the record is filed under, `YYYY-MM-DD`.
-    pub fn day(&self) -> String {
-        self.at.strftime("%Y-%m-%d").to_string()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -528,6 +223,11 @@ pub trait TicketStore: Send + Sync {
     /// with no load left (or none at all) only has the entry marked done.
     async fn release_agent_once(&self, entry: &OutboxEntry, id: &str) -> Result<(), StoreError>;
 
+    /// Replaces an agent's profile (name, teams, languages, capacity, deactivation), keeping
+    /// their load, presence and last assignment as stored; a deactivated agent is set offline.
+    /// `None` if there is no such agent.
+    async fn update_agent(&self, agent: &Agent) -> Result<Option<Agent>, StoreError>;
+
     /// Sets an agent's presence and/or capacity; `None` if there is no such agent.
     async fn set_presence(
         &self,
@@ -562,32 +262,33 @@ pub trait TicketStore: Send + Sync {
 
     /// How long this store keeps customer data (`None`: until erased).
     fn retention(&self) -> Option<Retention>;
-}
 
-/// The sort key of an outbox entry: `OUT#<key>#<seq, three digits>` (sorts in order).
-pub fn outbox_sort_key(inbound: &Wamid, seq: u8) -> String {
-    format!("OUT#{}#{seq:03}", inbound.as_str())
-}
+    /// The change counters now: the desk's, and `ticket`'s when asked (0 for a ticket that
+    /// never changed). Every committed ticket change bumps both (see [`changes`]).
+    async fn change_marks(
+        &self,
+        ticket: Option<TicketId>,
+    ) -> Result<changes::ChangeMarks, StoreError>;
 
-/// How errors and logs name an outbox entry: its sort key with the wamid's digest
-/// (`OUT#w:…#001`), never the wamid, which carries the customer's number.
-pub fn outbox_log_key(inbound: &Wamid, seq: u8) -> String {
-    format!("OUT#{}#{seq:03}", inbound.log_ref())
-}
+    /// Claims showing the customer "read" for their message `message_key` (its sort key) of
+    /// `ticket`: true once per message, false when it or a later message was claimed already.
+    async fn claim_agent_read(
+        &self,
+        ticket: TicketId,
+        message_key: &str,
+    ) -> Result<bool, StoreError>;
 
-/// The sort key of an audit record within its day (`AUDIT#<day>`): `REC#<time>#<id>`.
-pub fn audit_sort_key(record: &AuditRecord) -> String {
-    format!("REC#{}#{}", sortable_time(record.at), record.id)
+    /// Gives a claim back (the mark-read could not be sent), unless a later one replaced it.
+    async fn release_agent_read(
+        &self,
+        ticket: TicketId,
+        message_key: &str,
+    ) -> Result<(), StoreError>;
 }
 
 /// Fixed-width UTC time with milliseconds, so stored times sort as strings.
 pub fn sortable_time(ts: Timestamp) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
-/// The sort key of a message item: `MSG#<time>#<wamid>`.
-pub fn message_sort_key(sent_at: Timestamp, wamid: &Wamid) -> String {
-    format!("MSG#{}#{}", sortable_time(sent_at), wamid.as_str())
 }
 
 #[cfg(test)]

@@ -101,6 +101,20 @@ impl WhatsAppClient for CloudApi {
         let body = json!({ "messaging_product": "whatsapp", "status": "read", "message_id": wamid.as_str() });
         self.post(from, &body).await.map(|_| ())
     }
+
+    async fn mark_read_typing(
+        &self,
+        from: &PhoneNumberId,
+        wamid: &Wamid,
+    ) -> Result<(), WhatsAppError> {
+        let body = json!({
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": wamid.as_str(),
+            "typing_indicator": { "type": "text" },
+        });
+        self.post(from, &body).await.map(|_| ())
+    }
 }
 
 /// Media: `GET /{version}/{media-id}` gives a short-lived url (bearer token needed) and the size,

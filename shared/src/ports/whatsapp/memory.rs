@@ -22,6 +22,8 @@ pub struct SentMessage {
 pub struct MemoryWhatsApp {
     sent: Mutex<Vec<SentMessage>>,
     read: Mutex<Vec<Wamid>>,
+    /// Messages marked read with the typing indicator (an agent opened the conversation).
+    typing: Mutex<Vec<Wamid>>,
     /// Scripted outcomes of the next sends: `None` passes, `Some` fails.
     faults: Mutex<VecDeque<Option<WhatsAppError>>>,
     counter: AtomicU64,
@@ -55,6 +57,11 @@ impl MemoryWhatsApp {
     pub fn read(&self) -> Vec<Wamid> {
         lock(&self.read).clone()
     }
+
+    /// The messages marked read with a typing indicator, in order.
+    pub fn read_typing(&self) -> Vec<Wamid> {
+        lock(&self.typing).clone()
+    }
 }
 
 #[async_trait]
@@ -82,6 +89,18 @@ impl WhatsAppClient for MemoryWhatsApp {
 
     async fn mark_read(&self, _from: &PhoneNumberId, wamid: &Wamid) -> Result<(), WhatsAppError> {
         lock(&self.read).push(wamid.clone());
+        Ok(())
+    }
+
+    async fn mark_read_typing(
+        &self,
+        _from: &PhoneNumberId,
+        wamid: &Wamid,
+    ) -> Result<(), WhatsAppError> {
+        if let Some(Some(fault)) = lock(&self.faults).pop_front() {
+            return Err(fault);
+        }
+        lock(&self.typing).push(wamid.clone());
         Ok(())
     }
 }

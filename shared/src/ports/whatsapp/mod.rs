@@ -172,6 +172,14 @@ pub trait WhatsAppClient: Send + Sync {
 
     /// Marks an inbound message as read (blue ticks).
     async fn mark_read(&self, from: &PhoneNumberId, wamid: &Wamid) -> Result<(), WhatsAppError>;
+
+    /// Marks an inbound message read and shows the customer "typing…" (until the reply is
+    /// sent, at most 25 s): what an agent opening the conversation does. Never the bot's.
+    async fn mark_read_typing(
+        &self,
+        from: &PhoneNumberId,
+        wamid: &Wamid,
+    ) -> Result<(), WhatsAppError>;
 }
 
 /// A retry is only made when at least this much time is left for it after its pause (before

@@ -218,6 +218,10 @@ impl WhatsAppClient for SlowAndDown {
     async fn mark_read(&self, _: &PhoneNumberId, _: &Wamid) -> Result<(), WhatsAppError> {
         Ok(())
     }
+
+    async fn mark_read_typing(&self, _: &PhoneNumberId, _: &Wamid) -> Result<(), WhatsAppError> {
+        Ok(())
+    }
 }
 
 #[tokio::test]

@@ -434,6 +434,84 @@ async fn outside_the_window_a_template_still_goes_out() {
     assert!(w.whatsapp.sent().pop().unwrap().body.is_template());
 }
 
+/// Today's counters of the whole desk.
+async fn desk_counters(w: &crate::testkit::World) -> std::collections::BTreeMap<String, i64> {
+    let day = crate::ports::store::sortable_time(w.clock.now())[..10].to_owned();
+    let all = w.store.stats(&day).await.unwrap();
+    let mut sum = std::collections::BTreeMap::new();
+    for row in all.iter().filter(|r| r.scope == "all") {
+        for (k, v) in &row.counters {
+            *sum.entry(k.clone()).or_insert(0) += v;
+        }
+    }
+    sum
+}
+
+#[tokio::test]
+async fn inside_the_window_a_customer_who_never_typed_start_is_asked_for_a_rating() {
+    let w = world().await;
+    let id = w.customer("wamid.1", HANDOFF).await;
+    w.act(id, "maria", reply("Erledigt!")).await;
+    let t = w.act(id, "maria", AgentAction::Resolve).await;
+    assert!(
+        t.csat_asked_at.is_some(),
+        "no consent record is not an opt-out"
+    );
+    assert_eq!(w.whatsapp.sent().pop().unwrap().body.kind(), "list");
+    w.customer_reply("wamid.2", "csat:5", "5 - sehr gut").await;
+    let t = w.store.ticket(id).await.unwrap().unwrap();
+    assert_eq!(t.csat.map(|c| c.score), Some(5));
+    let c = desk_counters(&w).await;
+    assert_eq!((c.get("csat_asked"), c.get("csat_n")), (Some(&1), Some(&1)));
+    assert_eq!(c.get("csat_not_asked"), None);
+}
+
+#[tokio::test]
+async fn an_opted_out_customer_is_not_asked_and_the_resolve_counts_as_not_asked() {
+    let w = world().await;
+    let id = w.customer("wamid.1", HANDOFF).await;
+    w.clock.advance(SignedDuration::from_secs(5));
+    w.customer("wamid.2", "STOP").await;
+    w.act(id, "maria", reply("Erledigt!")).await;
+    let sent_before = w.whatsapp.sent().len();
+    let t = w.act(id, "maria", AgentAction::Resolve).await;
+    assert_eq!(t.csat_asked_at, None);
+    assert_eq!(w.whatsapp.sent().len(), sent_before);
+    let c = desk_counters(&w).await;
+    assert_eq!(c.get("csat_not_asked"), Some(&1));
+    assert_eq!(c.get("csat_asked"), None);
+}
+
+#[tokio::test]
+async fn outside_the_window_only_an_opted_in_customer_gets_the_rating_template() {
+    let w = world().await;
+    let id = w.customer("wamid.1", HANDOFF).await;
+    w.opt_in().await;
+    w.act(id, "maria", reply("Wir melden uns.")).await;
+    w.clock.advance(SignedDuration::from_hours(30));
+    let t = w.act(id, "maria", AgentAction::Resolve).await;
+    assert!(t.csat_asked_at.is_some());
+    let sent = w.whatsapp.sent().pop().unwrap();
+    assert!(sent.body.is_template());
+    assert_eq!(sent.body.body(), crate::domain::csat::SURVEY_TEMPLATE);
+    // The template asks for a digit.
+    let rated = w.customer("wamid.3", "4").await;
+    assert_eq!(rated, id, "the answer lands on the resolved ticket");
+    let t = w.store.ticket(id).await.unwrap().unwrap();
+    assert_eq!(t.csat.map(|c| c.score), Some(4), "{t:?}");
+
+    // Without opt-in: nothing is sent, and it is counted.
+    let w = world().await;
+    let id = w.customer("wamid.1", HANDOFF).await;
+    w.act(id, "maria", reply("Wir melden uns.")).await;
+    w.clock.advance(SignedDuration::from_hours(30));
+    let sent_before = w.whatsapp.sent().len();
+    let t = w.act(id, "maria", AgentAction::Resolve).await;
+    assert_eq!(t.csat_asked_at, None);
+    assert_eq!(w.whatsapp.sent().len(), sent_before);
+    assert_eq!(desk_counters(&w).await.get("csat_not_asked"), Some(&1));
+}
+
 #[test]
 fn mentions_are_at_names_but_not_mail_addresses() {
     assert_eq!(
