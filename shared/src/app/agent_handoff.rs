@@ -14,23 +14,23 @@ pub mod assign;
 pub use assign::candidates;
 
 use crate::app::bot_reply::QueueRecord;
-use crate::app::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
+use crate::app::outbox::{HandlerError, OutboxRunner};
 use crate::app::queue_batch::{Order, handle_records};
+use crate::app::ticket_change::{
+    ChangeKey, Decision, Draft, Gathered, TicketChange, TicketChanger,
+};
 use crate::domain::agent::{Agent, Role};
 use crate::domain::bot::matcher::{contains_phrase, normalize};
 use crate::domain::bot::{HandoffReason, Lang};
 use crate::domain::handoff::HandoffItem;
-use crate::domain::ids::Wamid;
-use crate::domain::ticket::TicketStatus;
+use crate::domain::ids::TicketId;
+use crate::domain::ticket::{Ticket, TicketStatus};
 use crate::platform::deadline::Deadline;
 use crate::platform::metrics::Count;
 use crate::ports::clock::Clock;
 use crate::ports::notify::{Audience, Notification, Notifier};
 use crate::ports::queue::Queue;
-use crate::ports::store::{
-    Activity, ActivityKind, BotTurnWrite, Direction, OutboxKind, StoreError, TicketStore,
-    TurnOutcome,
-};
+use crate::ports::store::{ActivityKind, Direction, OutboxKind, StoreError, TicketStore};
 use crate::ports::whatsapp::WhatsAppClient;
 
 /// The routing shipped with the code (rules only: it names no agent).
@@ -43,7 +43,6 @@ pub const DEMO_AGENTS: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../config/demo-agents.toml"
 ));
-const MAX_ATTEMPTS: usize = 5;
 
 /// A routing file that cannot be used (file, line or field, problem).
 pub type RoutingConfigError = crate::platform::config::ConfigFileError;
@@ -126,14 +125,9 @@ impl RoutingConfig {
 
     pub fn parse(source: &str, origin: &str) -> Result<Self, RoutingConfigError> {
         let file: File = crate::platform::config::parse_toml(source, origin)?;
+        version_one(file.version, origin)?;
         let fail =
             |field: String, problem: String| RoutingConfigError::invalid(origin, field, problem);
-        if file.version != 1 {
-            return Err(fail(
-                "version".into(),
-                format!("is {}, this code reads version 1", file.version),
-            ));
-        }
         if file.default_team.trim().is_empty() {
             return Err(fail("default_team".into(), "is empty".into()));
         }
@@ -208,6 +202,18 @@ impl RoutingConfig {
     }
 }
 
+/// Both routing files are version 1; a newer file is refused rather than half read.
+fn version_one(version: u32, origin: &str) -> Result<(), RoutingConfigError> {
+    if version == 1 {
+        return Ok(());
+    }
+    Err(RoutingConfigError::invalid(
+        origin,
+        "version",
+        format!("is {version}, this code reads version 1"),
+    ))
+}
+
 impl AgentSeed {
     /// The demo agents shipped in `config/demo-agents.toml` (maria, tom, alex, and the admin ada).
     pub fn demo() -> Self {
@@ -221,14 +227,9 @@ impl AgentSeed {
 
     pub fn parse(source: &str, origin: &str) -> Result<Self, RoutingConfigError> {
         let file: AgentsFile = crate::platform::config::parse_toml(source, origin)?;
+        version_one(file.version, origin)?;
         let fail =
             |field: String, problem: String| RoutingConfigError::invalid(origin, field, problem);
-        if file.version != 1 {
-            return Err(fail(
-                "version".into(),
-                format!("is {}, this code reads version 1", file.version),
-            ));
-        }
         let mut ids = HashSet::new();
         let mut agents = Vec::new();
         let mut roles = Vec::new();
@@ -313,7 +314,7 @@ pub struct Router {
     store: Arc<dyn TicketStore>,
     config: Arc<RoutingConfig>,
     clock: Arc<dyn Clock>,
-    outbox: OutboxRunner,
+    changer: TicketChanger,
 }
 
 impl Router {
@@ -326,10 +327,13 @@ impl Router {
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
-            outbox: OutboxRunner {
-                notifier: Some(notifier),
-                ..OutboxRunner::new(store.clone(), whatsapp, handoffs, clock.clone())
-            },
+            changer: TicketChanger::new(
+                store.clone(),
+                OutboxRunner {
+                    notifier: Some(notifier),
+                    ..OutboxRunner::new(store.clone(), whatsapp, handoffs, clock.clone())
+                },
+            ),
             store,
             config,
             clock,
@@ -338,7 +342,7 @@ impl Router {
 
     /// Counts assignments, queued tickets and failed sends (CloudWatch EMF, one line per batch).
     pub fn with_metrics(mut self, metrics: crate::platform::metrics::Metrics) -> Self {
-        self.outbox.metrics = metrics;
+        self.changer.outbox.metrics = metrics;
         self
     }
 
@@ -379,126 +383,145 @@ impl Router {
                 let routed = self.route(&item).await?;
                 info!(ticket_id = %item.ticket_id, outcome = ?routed, "handoff routed");
                 match routed {
-                    Routed::Assigned { .. } => self.outbox.metrics.add(Count::TicketsAssigned, 1),
-                    Routed::Queued { .. } => self.outbox.metrics.add(Count::TicketsQueued, 1),
+                    Routed::Assigned { .. } => {
+                        self.changer.outbox.metrics.add(Count::TicketsAssigned, 1)
+                    }
+                    Routed::Queued { .. } => {
+                        self.changer.outbox.metrics.add(Count::TicketsQueued, 1)
+                    }
                     Routed::AlreadyDone => {}
                 }
                 Ok(())
             },
         )
         .await;
-        self.outbox.metrics.flush();
+        self.changer.outbox.metrics.flush();
         failed
     }
 
+    /// Picks the team for the handoff and gives the ticket to its best free agent (or leaves
+    /// it in the team's queue), as one ticket change keyed by the handoff's message.
     pub async fn route(&self, item: &HandoffItem) -> Result<Routed, HandlerError> {
-        let key = Wamid::parse(&format!(
+        let key = ChangeKey::parse(&format!(
             "route.{}",
             item.inbound.as_str().chars().take(100).collect::<String>()
         ))
         .map_err(|e| HandlerError::Poison(e.to_string()))?;
-        for _ in 0..MAX_ATTEMPTS {
-            let Some(ticket) = self.store.ticket(item.ticket_id).await? else {
-                return Err(HandlerError::Poison(format!(
-                    "ticket {} does not exist",
-                    item.ticket_id
-                )));
-            };
-            if ticket.status != TicketStatus::Queued || ticket.assignee.is_some() {
-                // Routed before (a redelivery) or taken meanwhile: finish what is pending.
-                self.outbox.flush(&ticket, &key).await?;
-                return Ok(Routed::AlreadyDone);
-            }
-            let messages = self.store.messages(ticket.id).await?;
-            let words: Vec<&str> = messages
-                .iter()
-                .filter(|m| m.direction == Direction::Inbound)
-                .rev()
-                .take(10)
-                .filter_map(|m| m.text.as_deref())
-                .collect();
-            let team = self
-                .config
-                .team_for(item.reason, &words.join(" "))
-                .to_owned();
-            let language = ticket.bot.as_ref().and_then(|b| b.language);
-            let agents = self.store.agents().await?;
-            let now = self.clock.now();
-            let chosen =
-                assign::claim_best(self.store.as_ref(), &agents, &team, language, now).await?;
-            let mut next = ticket.clone();
-            next.version += 1;
-            next.updated_at = now;
-            next.team = Some(team.clone());
-            if next.category.is_none() {
-                next.category = Some(team.clone());
-            }
-            let mut outbox = OutboxBuilder::new(ticket.id, key.clone());
-            let activity: Vec<Activity> = chosen
-                .iter()
-                .map(|agent| Activity {
-                    ticket_id: ticket.id,
-                    id: format!("{}-1", key.as_str()),
-                    at: now,
-                    actor: "routing".into(),
-                    kind: ActivityKind::Assigned,
-                    text: Some(format!(
-                        "{agent} ({team}, reason {}, least loaded)",
-                        item.reason.as_str()
-                    )),
-                    mentions: Vec::new(),
-                    sla: None,
-                })
-                .collect();
-            if let Some(agent) = &chosen {
-                next.status = TicketStatus::Assigned;
-                next.assignee = Some(agent.clone());
-                outbox.push(
-                    OutboxKind::Notify,
-                    &Notification {
-                        audience: Audience::Assignee,
-                        kind: "ticket_assigned".into(),
-                        ticket_id: ticket.id,
-                        target: None,
-                        level: 0,
-                        due_at: None,
-                        agent: Some(agent.clone()),
-                        team: Some(team.clone()),
-                        priority: next.priority.map(|p| p.as_str().to_owned()),
-                        summary: format!(
-                            "Ticket {} is yours ({}, priority {}): transcript {}",
-                            ticket.id,
-                            item.reason.as_str(),
-                            item.priority.as_str(),
-                            item.transcript
-                        ),
-                    },
-                );
-            }
-            let entries = outbox.build();
-            let write = BotTurnWrite {
-                ticket: &next,
-                message: None,
-                outbox: &entries,
-                activity: &activity,
-                now,
-            };
-            match self.store.commit_bot_turn(&write).await? {
-                TurnOutcome::Committed => {
-                    self.outbox.flush(&next, &key).await?;
-                    return Ok(match chosen {
-                        Some(agent) => Routed::Assigned { agent, team },
-                        None => Routed::Queued { team },
-                    });
-                }
-                TurnOutcome::Conflict | TurnOutcome::AlreadyHandled => {
-                    if let Some(agent) = &chosen {
-                        assign::release(self.store.as_ref(), agent).await?;
-                    }
-                }
-            }
+        let change = RouteChange { router: self, item };
+        Ok(self
+            .changer
+            .change(item.ticket_id, &key, &change)
+            .await?
+            .outcome)
+    }
+}
+
+/// The team a handoff goes to and the agent whose capacity was claimed for it (if any).
+struct RouteInput {
+    team: String,
+    chosen: Option<String>,
+}
+
+/// Routing one handoff: the team from the rules, the agent from [`assign::claim_best`].
+struct RouteChange<'a> {
+    router: &'a Router,
+    item: &'a HandoffItem,
+}
+
+impl TicketChange for RouteChange<'_> {
+    /// `None`: routed before (a redelivery) or taken meanwhile.
+    type Input = Option<RouteInput>;
+    type Outcome = Routed;
+    type Error = HandlerError;
+
+    fn missing(&self, id: TicketId) -> HandlerError {
+        HandlerError::Poison(format!("ticket {id} does not exist"))
+    }
+
+    fn actor(&self) -> &str {
+        assign::PULL_ACTOR
+    }
+
+    async fn gather(&self, ticket: &Ticket) -> Result<Gathered<Self::Input>, HandlerError> {
+        if ticket.status != TicketStatus::Queued || ticket.assignee.is_some() {
+            return Ok(None.into());
         }
-        Err(StoreError::Contended(format!("ticket {}", item.ticket_id)).into())
+        let store = self.router.store.as_ref();
+        let messages = store.messages(ticket.id).await?;
+        let words: Vec<&str> = messages
+            .iter()
+            .filter(|m| m.direction == Direction::Inbound)
+            .rev()
+            .take(10)
+            .filter_map(|m| m.text.as_deref())
+            .collect();
+        let team = self
+            .router
+            .config
+            .team_for(self.item.reason, &words.join(" "))
+            .to_owned();
+        let language = ticket.bot.as_ref().and_then(|b| b.language);
+        let agents = store.agents().await?;
+        let now = self.router.clock.now();
+        let chosen = assign::claim_best(store, &agents, &team, language, now).await?;
+        Ok(Gathered {
+            claimed: chosen.clone(),
+            input: Some(RouteInput { team, chosen }),
+        })
+    }
+
+    fn decide(
+        &self,
+        ticket: &Ticket,
+        input: Option<RouteInput>,
+        draft: &mut Draft,
+    ) -> Result<Decision<Routed>, HandlerError> {
+        let Some(RouteInput { team, chosen }) = input else {
+            // Finish what the first routing left pending.
+            return Ok(Decision::Keep {
+                outcome: Routed::AlreadyDone,
+                flush: true,
+            });
+        };
+        let item = self.item;
+        let next = &mut draft.next;
+        next.team = Some(team.clone());
+        if next.category.is_none() {
+            next.category = Some(team.clone());
+        }
+        let Some(agent) = chosen else {
+            return Ok(Decision::Write(Routed::Queued { team }));
+        };
+        next.status = TicketStatus::Assigned;
+        next.assignee = Some(agent.clone());
+        let notification = Notification {
+            audience: Audience::Assignee,
+            kind: "ticket_assigned".into(),
+            ticket_id: ticket.id,
+            target: None,
+            level: 0,
+            due_at: None,
+            agent: Some(agent.clone()),
+            team: Some(team.clone()),
+            priority: next.priority.map(|p| p.as_str().to_owned()),
+            summary: format!(
+                "Ticket {} is yours ({}, priority {}): transcript {}",
+                ticket.id,
+                item.reason.as_str(),
+                item.priority.as_str(),
+                item.transcript
+            ),
+        };
+        draft.outbox.push(OutboxKind::Notify, &notification);
+        draft.log(
+            ActivityKind::Assigned,
+            Some(format!(
+                "{agent} ({team}, reason {}, least loaded)",
+                item.reason.as_str()
+            )),
+            Vec::new(),
+        );
+        Ok(Decision::Write(Routed::Assigned { agent, team }))
     }
 }
 

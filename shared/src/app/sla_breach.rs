@@ -314,55 +314,15 @@ impl SlaBreach {
         outbox: &mut OutboxBuilder,
         log: &mut ActivityLog,
     ) {
-        // The target's deadline (a warning's timer fires before it).
-        let due_at = log.due_at;
-        let notify = |outbox: &mut OutboxBuilder,
-                      next: &Ticket,
-                      audience: Audience,
-                      kind: &str,
-                      level: u8| {
-            let summary = match level {
-                0 => format!(
-                    "SLA warning: {} of ticket {} is due at {}.",
-                    payload.target.as_str(),
-                    ticket.id,
-                    due_at
-                ),
-                1 => format!(
-                    "SLA breached: {} of ticket {} was due at {}.",
-                    payload.target.as_str(),
-                    ticket.id,
-                    due_at
-                ),
-                n => format!(
-                    "SLA escalation level {n}: {} of ticket {} is overdue.",
-                    payload.target.as_str(),
-                    ticket.id
-                ),
-            };
-            let n = Notification {
-                audience,
-                kind: kind.to_owned(),
-                ticket_id: ticket.id,
-                target: Some(payload.target),
-                level,
-                due_at: Some(due_at),
-                agent: next.assignee.clone(),
-                team: next.team.clone(),
-                priority: next.priority.map(|p| p.as_str().to_owned()),
-                summary,
-            };
-            outbox.push(OutboxKind::Notify, &n);
-        };
-        // Who an `Assignee` notification reaches.
-        let assignee_or_team = |t: &Ticket| match (&t.assignee, &t.team) {
-            (Some(agent), _) => agent.clone(),
-            (None, Some(team)) => format!("team {team}"),
-            (None, None) => "nobody (no agent, no team)".to_owned(),
-        };
         match fired {
             Fired::Warning => {
-                notify(outbox, next, Audience::Assignee, "sla_warning", 0);
+                // The target's deadline (a warning's timer fires before it).
+                let notice = Notice {
+                    ticket,
+                    payload,
+                    due_at: log.due_at,
+                };
+                notice.push(outbox, next, Audience::Assignee, "sla_warning", 0);
                 log.push(
                     ActivityKind::SlaWarning,
                     0,
@@ -370,116 +330,213 @@ impl SlaBreach {
                 );
             }
             Fired::Level { level, actions } => {
-                let kind = if *level == 1 {
-                    "sla_breach"
-                } else {
-                    "sla_escalation"
-                };
-                let mut done = Vec::new();
-                for action in actions {
-                    match action {
-                        Action::RaisePriority => {
-                            next.priority = Some(raise(next.priority));
-                            done.push(format!(
-                                "priority raised to {}",
-                                next.priority.unwrap_or(Priority::Normal).as_str()
-                            ));
-                        }
-                        Action::Reassign(team) => next.team = Some(team.clone()),
-                        Action::NotifyManagers | Action::NotifyAssignee => {}
-                    }
-                }
-                if let Some(team) = reassign_team(actions) {
-                    done.push(format!("moved to team {team}"));
-                    if let Some(outcome) =
-                        self.nobody_free(ticket, next, team, roster, payload, *level, outbox)
-                    {
-                        done.push(outcome);
-                    }
-                }
-                // Notify after the changes so the message shows the new priority and team.
-                for action in actions {
-                    match action {
-                        Action::NotifyManagers => {
-                            notify(outbox, next, Audience::Managers, kind, *level);
-                            done.push("told managers".to_owned());
-                        }
-                        Action::NotifyAssignee => {
-                            notify(outbox, next, Audience::Assignee, kind, *level);
-                            done.push(format!("told {}", assignee_or_team(next)));
-                        }
-                        _ => {}
-                    }
-                }
-                let entry = if *level == 1 {
-                    ActivityKind::SlaBreach
-                } else {
-                    ActivityKind::SlaEscalation
-                };
-                let text = if done.is_empty() {
-                    "no actions at this level".to_owned()
-                } else {
-                    done.join("; ")
-                };
-                log.push(entry, *level, text);
-                warn!(ticket_id = %ticket.id, target = payload.target.as_str(), level, "SLA breached");
+                self.act_level(ticket, next, *level, actions, payload, roster, outbox, log)
             }
-            Fired::BotTimeLimit => {
-                if ticket.status != TicketStatus::Bot {
-                    return;
-                }
-                let state = ticket.bot.clone().unwrap_or_default();
-                let turn = Engine::new(&self.bot).time_limit(&state, self.clock.now());
-                for reply in &turn.replies {
-                    outbox.push(OutboxKind::WhatsApp, reply);
-                }
-                let handoff = turn.handoff.map_or(Priority::Normal, |h| h.priority);
-                next.status = TicketStatus::Queued;
-                next.priority = Some(next.priority.map_or(handoff, |p| p.max(handoff)));
-                next.handoff_reason = Some(HandoffReason::BotTimeLimit);
-                next.bot = Some(turn.state);
-                // Keyed by this timer, not by the ticket's opening message: that message may
-                // have handed the ticket over before, and routing would take this handoff for
-                // the earlier one.
-                let item = HandoffItem::for_ticket(
-                    ticket,
-                    HandoffReason::BotTimeLimit,
-                    next.priority.unwrap_or(Priority::Normal),
-                    self.clock.now(),
-                    outbox.key().clone(),
-                );
-                outbox.push(OutboxKind::Handoff, &item);
-                next.handed_off_at = Some(self.clock.now());
-                next.first_response_at = None;
-                outbox.stats(next, Fact::HandedOff, self.clock.now());
-                if let Some(clocks) = next.sla.as_mut() {
-                    // The customer has waited for a person since the limit was reached, however
-                    // late this timer was handled.
-                    let reached = payload.due_at.min(self.clock.now());
-                    clocks.apply(SlaEvent::HandedOff, reached);
-                }
-                info!(ticket_id = %ticket.id, "bot time limit reached; handed to a person");
-            }
-            Fired::BotSilence => {
-                if ticket.status != TicketStatus::Bot {
-                    return;
-                }
-                let state = ticket.bot.clone().unwrap_or_default();
-                let Some(turn) = Engine::new(&self.bot).silence(&state, self.clock.now()) else {
-                    return;
-                };
-                next.status = TicketStatus::Resolved;
-                next.resolved_at = Some(self.clock.now());
-                next.resolved_by_bot = true;
-                next.bot = Some(turn.state);
-                if let Some(clocks) = next.sla.as_mut() {
-                    clocks.apply(SlaEvent::Resolved, self.clock.now());
-                }
-                outbox.stats(next, Fact::Resolved, self.clock.now());
-                info!(ticket_id = %ticket.id, "no follow-up after the bot's answer; resolved by the bot");
-            }
+            Fired::BotTimeLimit => self.act_bot_time_limit(ticket, next, payload, outbox),
+            Fired::BotSilence => self.act_bot_silence(ticket, next, outbox),
             Fired::Stale | Fired::Repeat => {}
         }
+    }
+
+    /// A breach or escalation level: raise the priority, move to a team, tell whom the policy
+    /// says, and log what was done.
+    #[allow(clippy::too_many_arguments)]
+    fn act_level(
+        &self,
+        ticket: &Ticket,
+        next: &mut Ticket,
+        level: u8,
+        actions: &[Action],
+        payload: &TimerPayload,
+        roster: &[Agent],
+        outbox: &mut OutboxBuilder,
+        log: &mut ActivityLog,
+    ) {
+        let notice = Notice {
+            ticket,
+            payload,
+            due_at: log.due_at,
+        };
+        let kind = if level == 1 {
+            "sla_breach"
+        } else {
+            "sla_escalation"
+        };
+        let mut done = Vec::new();
+        for action in actions {
+            match action {
+                Action::RaisePriority => {
+                    next.priority = Some(raise(next.priority));
+                    done.push(format!(
+                        "priority raised to {}",
+                        next.priority.unwrap_or(Priority::Normal).as_str()
+                    ));
+                }
+                Action::Reassign(team) => next.team = Some(team.clone()),
+                Action::NotifyManagers | Action::NotifyAssignee => {}
+            }
+        }
+        if let Some(team) = reassign_team(actions) {
+            done.push(format!("moved to team {team}"));
+            if let Some(outcome) =
+                self.nobody_free(ticket, next, team, roster, payload, level, outbox)
+            {
+                done.push(outcome);
+            }
+        }
+        // Notify after the changes so the message shows the new priority and team.
+        for action in actions {
+            match action {
+                Action::NotifyManagers => {
+                    notice.push(outbox, next, Audience::Managers, kind, level);
+                    done.push("told managers".to_owned());
+                }
+                Action::NotifyAssignee => {
+                    notice.push(outbox, next, Audience::Assignee, kind, level);
+                    done.push(format!("told {}", assignee_or_team(next)));
+                }
+                _ => {}
+            }
+        }
+        let entry = if level == 1 {
+            ActivityKind::SlaBreach
+        } else {
+            ActivityKind::SlaEscalation
+        };
+        let text = if done.is_empty() {
+            "no actions at this level".to_owned()
+        } else {
+            done.join("; ")
+        };
+        log.push(entry, level, text);
+        warn!(ticket_id = %ticket.id, target = payload.target.as_str(), level, "SLA breached");
+    }
+
+    /// The bot's time limit: the bot says its last words and the ticket goes to a person.
+    fn act_bot_time_limit(
+        &self,
+        ticket: &Ticket,
+        next: &mut Ticket,
+        payload: &TimerPayload,
+        outbox: &mut OutboxBuilder,
+    ) {
+        if ticket.status != TicketStatus::Bot {
+            return;
+        }
+        let state = ticket.bot.clone().unwrap_or_default();
+        let turn = Engine::new(&self.bot).time_limit(&state, self.clock.now());
+        for reply in &turn.replies {
+            outbox.push(OutboxKind::WhatsApp, reply);
+        }
+        let handoff = turn.handoff.map_or(Priority::Normal, |h| h.priority);
+        next.status = TicketStatus::Queued;
+        next.priority = Some(next.priority.map_or(handoff, |p| p.max(handoff)));
+        next.handoff_reason = Some(HandoffReason::BotTimeLimit);
+        next.bot = Some(turn.state);
+        // Keyed by this timer, not by the ticket's opening message: that message may
+        // have handed the ticket over before, and routing would take this handoff for
+        // the earlier one.
+        let item = HandoffItem::for_ticket(
+            ticket,
+            HandoffReason::BotTimeLimit,
+            next.priority.unwrap_or(Priority::Normal),
+            self.clock.now(),
+            outbox.key().clone(),
+        );
+        outbox.push(OutboxKind::Handoff, &item);
+        next.handed_off_at = Some(self.clock.now());
+        next.first_response_at = None;
+        outbox.stats(next, Fact::HandedOff, self.clock.now());
+        if let Some(clocks) = next.sla.as_mut() {
+            // The customer has waited for a person since the limit was reached, however
+            // late this timer was handled.
+            let reached = payload.due_at.min(self.clock.now());
+            clocks.apply(SlaEvent::HandedOff, reached);
+        }
+        info!(ticket_id = %ticket.id, "bot time limit reached; handed to a person");
+    }
+
+    /// No follow-up after the bot's answer: the bot resolves the ticket.
+    fn act_bot_silence(&self, ticket: &Ticket, next: &mut Ticket, outbox: &mut OutboxBuilder) {
+        if ticket.status != TicketStatus::Bot {
+            return;
+        }
+        let state = ticket.bot.clone().unwrap_or_default();
+        let Some(turn) = Engine::new(&self.bot).silence(&state, self.clock.now()) else {
+            return;
+        };
+        next.status = TicketStatus::Resolved;
+        next.resolved_at = Some(self.clock.now());
+        next.resolved_by_bot = true;
+        next.bot = Some(turn.state);
+        if let Some(clocks) = next.sla.as_mut() {
+            clocks.apply(SlaEvent::Resolved, self.clock.now());
+        }
+        outbox.stats(next, Fact::Resolved, self.clock.now());
+        info!(ticket_id = %ticket.id, "no follow-up after the bot's answer; resolved by the bot");
+    }
+}
+
+/// What a warning, breach or escalation notification says about one fired timer.
+struct Notice<'a> {
+    ticket: &'a Ticket,
+    payload: &'a TimerPayload,
+    /// The target's deadline (a warning's timer fires before it).
+    due_at: jiff::Timestamp,
+}
+
+impl Notice<'_> {
+    /// Queues a notification to `audience`, showing `next`'s assignee, team and priority.
+    fn push(
+        &self,
+        outbox: &mut OutboxBuilder,
+        next: &Ticket,
+        audience: Audience,
+        kind: &str,
+        level: u8,
+    ) {
+        let (ticket, target, due_at) = (self.ticket, self.payload.target, self.due_at);
+        let summary = match level {
+            0 => format!(
+                "SLA warning: {} of ticket {} is due at {}.",
+                target.as_str(),
+                ticket.id,
+                due_at
+            ),
+            1 => format!(
+                "SLA breached: {} of ticket {} was due at {}.",
+                target.as_str(),
+                ticket.id,
+                due_at
+            ),
+            n => format!(
+                "SLA escalation level {n}: {} of ticket {} is overdue.",
+                target.as_str(),
+                ticket.id
+            ),
+        };
+        let n = Notification {
+            audience,
+            kind: kind.to_owned(),
+            ticket_id: ticket.id,
+            target: Some(target),
+            level,
+            due_at: Some(due_at),
+            agent: next.assignee.clone(),
+            team: next.team.clone(),
+            priority: next.priority.map(|p| p.as_str().to_owned()),
+            summary,
+        };
+        outbox.push(OutboxKind::Notify, &n);
+    }
+}
+
+/// Who an `Assignee` notification reaches.
+fn assignee_or_team(t: &Ticket) -> String {
+    match (&t.assignee, &t.team) {
+        (Some(agent), _) => agent.clone(),
+        (None, Some(team)) => format!("team {team}"),
+        (None, None) => "nobody (no agent, no team)".to_owned(),
     }
 }
 

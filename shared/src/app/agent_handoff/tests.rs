@@ -1,3 +1,4 @@
+use crate::domain::ids::Wamid;
 use std::sync::Arc;
 
 use jiff::Timestamp;
