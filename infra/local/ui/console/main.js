@@ -15,6 +15,7 @@ import "./canned.js";
 import "./presence.js";
 import "./dashboard.js";
 import "./agents-admin.js";
+import "./config-admin.js";
 import { start } from "./session.js";
 
 start();
