@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { test } from "node:test";
-import { api } from "./harness.mjs";
+import { api, eventually } from "./harness.mjs";
 import { fromBusiness, openPhone, signIn, start, write } from "./steps.mjs";
 
 const TIMEOUT = 180_000;
@@ -81,4 +81,30 @@ test("a supervisor edits, tries and publishes the bot in the console, customers 
   await write(second, QUESTION);
   await fromBusiness(second, OLD).waitFor({ timeout: 15_000 });
   assert.equal(await fromBusiness(second, NEW).count(), 0);
+});
+
+test("a supervisor adds a message the bot did not understand to an intent, and the draft understands it", { timeout: TIMEOUT }, async (t) => {
+  const { runner, browser } = await start(t);
+  // GIVEN a customer asked something the bot did not understand
+  const unknown = "Habt ihr Gutscheine für Geburtstage?";
+  const phone = await openPhone(browser, runner, "Mara Fink", "4915100000821");
+  await write(phone, unknown);
+  await fromBusiness(phone, "").first().waitFor();
+  // WHEN the supervisor finds it in the Admin tab and adds it to the payment intent
+  const page = await signIn(browser, runner, "maria");
+  const row = page.locator('[data-testid="unrecognised-row"]', { hasText: unknown });
+  await eventually(async () => {
+    await page.getByTestId("tab-queue").click();
+    await page.getByTestId("tab-config").click();
+    return (await row.count()) > 0;
+  }, "the message in the unrecognised list");
+  await row.getByTestId("unrecognised-intent").selectOption("payment");
+  await row.getByTestId("unrecognised-adopt").click();
+  // THEN a new draft holds it as an example of the intent
+  await page.getByTestId("config-draft").waitFor();
+  await page.waitForFunction((text) => document.querySelector('[data-testid="config-editor"]').value.includes(text.toLowerCase()) || document.querySelector('[data-testid="config-editor"]').value.includes(text), unknown);
+  // AND the draft understands it
+  await page.getByTestId("bot-try-input").fill(unknown);
+  await page.getByTestId("bot-try-send").click();
+  await page.getByTestId("bot-try-intent").filter({ hasText: "Intent: payment" }).waitFor();
 });
