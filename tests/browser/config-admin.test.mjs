@@ -108,3 +108,29 @@ test("a supervisor adds a message the bot did not understand to an intent, and t
   await page.getByTestId("bot-try-send").click();
   await page.getByTestId("bot-try-intent").filter({ hasText: "Intent: payment" }).waitFor();
 });
+
+test("a supervisor answers a message the bot did not understand with a new FAQ, and the draft answers it", { timeout: TIMEOUT }, async (t) => {
+  const { runner, browser } = await start(t);
+  // GIVEN a customer asked something the bot did not understand
+  const unknown = "Habt ihr Gutscheine für Geburtstage?";
+  const answer = "Ja, Geschenkgutscheine gibt es ab 10 € in unserem Shop.";
+  const phone = await openPhone(browser, runner, "Mara Fink", "4915100000831");
+  await write(phone, unknown);
+  await fromBusiness(phone, "").first().waitFor();
+  // WHEN the supervisor writes an answer to it in the Admin tab and adds it as a FAQ
+  const page = await signIn(browser, runner, "maria");
+  const row = page.locator('[data-testid="unrecognised-row"]', { hasText: unknown });
+  await eventually(async () => {
+    await page.getByTestId("tab-queue").click();
+    await page.getByTestId("tab-config").click();
+    return (await row.count()) > 0;
+  }, "the message in the unrecognised list");
+  await row.getByTestId("unrecognised-answer-de").fill(answer);
+  await row.getByTestId("unrecognised-faq").click();
+  // THEN a new draft holds the answer, and trying the draft gives it
+  await page.getByTestId("config-draft").waitFor();
+  await page.waitForFunction((text) => document.querySelector('[data-testid="config-editor"]').value.includes(text), answer);
+  await page.getByTestId("bot-try-input").fill(unknown);
+  await page.getByTestId("bot-try-send").click();
+  await page.getByTestId("bot-try-reply").filter({ hasText: answer }).waitFor();
+});

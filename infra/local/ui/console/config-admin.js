@@ -225,6 +225,26 @@ async function loadUnrecognised() {
         showError(error, e.message);
       }
     });
+    // Or a new FAQ answer: an intent of its own with this question and an answer flow.
+    const answerDe = el("input", { maxlength: 1000, placeholder: "Antwort (de)", "aria-label": `German answer to ${g.sample}`, dataset: { testid: "unrecognised-answer-de" } });
+    const answerEn = el("input", { maxlength: 1000, placeholder: "Answer (en)", "aria-label": `English answer to ${g.sample}`, dataset: { testid: "unrecognised-answer-en" } });
+    const faq = el("button", { type: "button", dataset: { testid: "unrecognised-faq" } }, "Add as FAQ");
+    faq.addEventListener("click", async () => {
+      const answer = {};
+      if (answerDe.value.trim()) answer.answer_de = answerDe.value.trim();
+      if (answerEn.value.trim()) answer.answer_en = answerEn.value.trim();
+      if (!answer.answer_de && !answer.answer_en) {
+        showError(error, "Write the answer (German, English or both) before adding the FAQ.");
+        return;
+      }
+      try {
+        await api("POST", `/bot/unrecognised/${encodeURIComponent(g.id)}/adopt`, { faq: answer, base_version: base }, `faq ${g.id}`);
+        toast("New FAQ answer added to the draft");
+        await load();
+      } catch (e) {
+        showError(error, e.message);
+      }
+    });
     return el(
       "tr",
       { dataset: { testid: "unrecognised-row", id: g.id } },
@@ -232,7 +252,7 @@ async function loadUnrecognised() {
       el("td", {}, String(g.count)),
       el("td", {}, (g.guesses || []).map((x) => `${x.intent} ${Math.round(x.score * 100)} %`).join(", ")),
       el("td", {}, clock(g.last_seen)),
-      el("td", {}, select, " ", adopt),
+      el("td", {}, select, " ", adopt, el("br"), answerDe, " ", answerEn, " ", faq),
     );
   });
   unrecognised.replaceChildren(
