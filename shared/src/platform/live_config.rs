@@ -203,6 +203,44 @@ impl<T: LiveDoc> LiveConfig<T> {
     }
 }
 
+/// Where a handler reads a configuration: a fixed value (tests, a function without the config
+/// table) or the published document through [`LiveConfig`]. Cloning shares the live cache.
+pub enum ConfigSource<T: LiveDoc> {
+    Fixed(Arc<T>),
+    Live(Arc<LiveConfig<T>>),
+}
+
+impl<T: LiveDoc> Clone for ConfigSource<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Self::Fixed(v) => Self::Fixed(v.clone()),
+            Self::Live(l) => Self::Live(l.clone()),
+        }
+    }
+}
+
+impl<T: LiveDoc> ConfigSource<T> {
+    /// The configuration to use now (cheap: the cached value unless the interval has passed).
+    pub async fn current(&self) -> Arc<T> {
+        match self {
+            Self::Fixed(v) => v.clone(),
+            Self::Live(live) => live.get().await,
+        }
+    }
+}
+
+impl<T: LiveDoc> From<Arc<T>> for ConfigSource<T> {
+    fn from(value: Arc<T>) -> Self {
+        Self::Fixed(value)
+    }
+}
+
+impl<T: LiveDoc> From<Arc<LiveConfig<T>>> for ConfigSource<T> {
+    fn from(live: Arc<LiveConfig<T>>) -> Self {
+        Self::Live(live)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
