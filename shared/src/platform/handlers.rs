@@ -281,7 +281,7 @@ pub fn bot_reply(ports: &Ports, settings: &Settings) -> Result<BotReply, StartEr
         ports.clock.clone(),
     )
     .with_reengagement_template(settings.reengagement.clone())
-    .with_sla(settings.sla()?, ports.timers()?)
+    .with_sla(live_sla(ports, settings.sla()?), ports.timers()?)
     .with_metrics(settings.metrics.clone());
     if let (Some(store), Some(source)) = (&ports.media, &ports.media_source) {
         reply = reply.with_media(MediaArchive {
@@ -309,10 +309,12 @@ pub fn sla_breach(ports: &Ports, settings: &Settings) -> Result<SlaBreach, Start
         notifier: ports.notify()?,
         clock: ports.clock.clone(),
     };
-    Ok(
-        SlaBreach::new(breach_ports, settings.bot()?, settings.sla()?)
-            .with_metrics(settings.metrics.clone()),
+    Ok(SlaBreach::new(
+        breach_ports,
+        settings.bot()?,
+        live_sla(ports, settings.sla()?),
     )
+    .with_metrics(settings.metrics.clone()))
 }
 
 /// What agents do to tickets (behind the agent API), with assignment and mention notices.
@@ -323,7 +325,7 @@ pub fn agent_desk(ports: &Ports, settings: &Settings) -> Result<AgentDesk, Start
         ports.handoffs()?,
         ports.clock.clone(),
     )
-    .with_sla(settings.sla()?, ports.timers()?)
+    .with_sla(live_sla(ports, settings.sla()?), ports.timers()?)
     .with_notifier(ports.notify()?)
     .with_templates(settings.templates())
     .with_metrics(settings.metrics.clone()))

@@ -134,6 +134,12 @@ impl<T: LiveDoc> LiveConfig<T> {
         self.read().value.clone()
     }
 
+    /// The configuration as of the last check, without asking the table (for synchronous
+    /// readers next to one that calls [`get`](Self::get)).
+    pub fn cached(&self) -> Arc<T> {
+        self.read().value.clone()
+    }
+
     /// The published version the cached configuration came from (0: the start-up file).
     pub fn version(&self) -> u32 {
         self.read().version
@@ -225,6 +231,16 @@ impl<T: LiveDoc> ConfigSource<T> {
         match self {
             Self::Fixed(v) => v.clone(),
             Self::Live(live) => live.get().await,
+        }
+    }
+}
+
+impl<T: LiveDoc> ConfigSource<T> {
+    /// The configuration as of the last [`current`](Self::current), without any I/O.
+    pub fn cached(&self) -> Arc<T> {
+        match self {
+            Self::Fixed(v) => v.clone(),
+            Self::Live(live) => live.cached(),
         }
     }
 }
