@@ -7,9 +7,50 @@ use std::future::Future;
 
 use tracing::{error, warn};
 
-use crate::app::bot_reply::QueueRecord;
 use crate::app::outbox::HandlerError;
 use crate::platform::deadline::Deadline;
+
+/// One SQS record as a consumer function receives it.
+#[derive(Debug, Clone)]
+pub struct QueueRecord {
+    pub message_id: String,
+    pub group_id: Option<String>,
+    pub body: String,
+}
+
+/// A message received from a queue as its consumer sees it: SQS FIFO and the memory queue
+/// name a delivered message by its deduplication id.
+impl From<crate::ports::queue::QueueMessage> for QueueRecord {
+    fn from(m: crate::ports::queue::QueueMessage) -> Self {
+        Self {
+            message_id: m.dedup_id,
+            group_id: Some(m.group_id),
+            body: m.body,
+        }
+    }
+}
+
+impl QueueRecord {
+    /// The records of a Lambda SQS event.
+    pub fn from_event(event: aws_lambda_events::event::sqs::SqsEvent) -> Vec<Self> {
+        event
+            .records
+            .into_iter()
+            .map(|r| Self {
+                message_id: r.message_id.unwrap_or_default(),
+                group_id: r.attributes.get("MessageGroupId").cloned(),
+                body: r.body.unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// The partial batch response that makes SQS deliver `failed` again.
+    pub fn batch_response(failed: Vec<String>) -> aws_lambda_events::event::sqs::SqsBatchResponse {
+        let mut response = aws_lambda_events::event::sqs::SqsBatchResponse::default();
+        response.set_failures(failed);
+        response
+    }
+}
 
 /// Whether a failed record holds back the later records of its message group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

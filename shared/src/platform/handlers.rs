@@ -29,7 +29,6 @@ use crate::platform::config::{
 };
 use crate::platform::live_config::{ConfigSource, LiveConfig};
 use crate::platform::metrics::Metrics;
-use crate::platform::wiring::StartError;
 use crate::ports::bot_feedback::{BotFeedback, MemoryBotFeedback};
 use crate::ports::clock::Clock;
 use crate::ports::config_docs::{ConfigDocs, MemoryConfigDocs};
@@ -421,6 +420,20 @@ pub fn agent_handoff(ports: &Ports, settings: &Settings) -> Result<Router, Start
         ports.clock.clone(),
     )
     .with_metrics(settings.metrics.clone()))
+}
+
+/// Why a function could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The bot, SLA, routing or template file (the message names the file and the line).
+    #[error("{0}")]
+    ConfigFile(#[from] crate::platform::config_file::ConfigFileError),
+    #[error("{0}")]
+    Auth(#[from] crate::app::agent_api::auth::AuthConfigError),
+    #[error("{0}")]
+    Client(String),
 }
 
 #[cfg(test)]

@@ -138,19 +138,7 @@ async fn seed_files(
     handlers::seed_config(ports, &overrides).await.map(drop)
 }
 
-/// Why a function could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The bot, SLA, routing or template file (the message names the file and the line).
-    #[error("{0}")]
-    ConfigFile(#[from] crate::platform::config_file::ConfigFileError),
-    #[error("{0}")]
-    Auth(#[from] crate::app::agent_api::auth::AuthConfigError),
-    #[error("{0}")]
-    Client(String),
-}
+pub use crate::platform::handlers::StartError;
 
 impl Ports {
     /// The AWS adapters of the resources `settings` names (secrets read from SSM if they are
