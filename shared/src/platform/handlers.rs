@@ -568,5 +568,45 @@ mod tests {
                 "2025-12-03T08:36:00Z"
             );
         }
+
+        fn first_response_due(
+            w: &crate::testkit::World,
+            ticket: crate::domain::ids::TicketId,
+        ) -> jiff::Timestamp {
+            w.timers
+                .armed()
+                .iter()
+                .filter_map(|t| serde_json::from_str::<TimerPayload>(&t.payload).ok())
+                .find(|p| p.ticket_id == ticket && p.target == Target::FirstResponse)
+                .map(|p| p.due_at)
+                .expect("a first-response timer")
+        }
+
+        #[tokio::test]
+        async fn a_handoff_after_a_publish_plans_first_response_with_the_published_holiday() {
+            let w = crate::testkit::world().await;
+            let shipped = include_str!("../../../config/sla.toml");
+            publish_sla(&w.config_docs, shipped, w.clock.now()).await;
+            let handoff = "Ich möchte mit einem Mitarbeiter sprechen";
+            let first = w.customer_as("4915100000001", "wamid.A", handoff).await;
+            let before = first_response_due(&w, first);
+
+            // The day of both tickets (Tue 24 Nov 2026) becomes a holiday.
+            let with_holiday = shipped.replace(
+                "holidays = [\"2026-12-24\"",
+                "holidays = [\"2026-11-24\", \"2026-12-24\"",
+            );
+            publish_sla(&w.config_docs, &with_holiday, w.clock.now()).await;
+            w.clock.advance(jiff::SignedDuration::from_secs(16));
+            let second = w.customer_as("4915100000002", "wamid.B", handoff).await;
+            let after = first_response_due(&w, second);
+            assert!(before.to_string().starts_with("2026-11-24"), "{before}");
+            assert!(after.to_string().starts_with("2026-11-25"), "{after}");
+            assert_eq!(
+                first_response_due(&w, first),
+                before,
+                "armed deadlines stay"
+            );
+        }
     }
 }
