@@ -22,6 +22,7 @@ use crate::domain::handoff::HandoffItem;
 use crate::domain::sla::{SlaConfig, SlaEvent};
 use crate::domain::ticket::{Csat, Ticket, TicketStatus};
 use crate::platform::deadline::Deadline;
+use crate::platform::live_config::ConfigSource;
 use crate::ports::clock::Clock;
 use crate::ports::notify::{Audience, Notification, Notifier};
 use crate::ports::queue::{InboundQueueItem, Queue};
@@ -120,8 +121,12 @@ impl BotReply {
         self
     }
 
-    pub fn with_sla(mut self, sla: Arc<SlaConfig>, timers: Arc<dyn Timers>) -> Self {
-        self.changer.sla = Some(sla);
+    pub fn with_sla(
+        mut self,
+        sla: impl Into<ConfigSource<SlaConfig>>,
+        timers: Arc<dyn Timers>,
+    ) -> Self {
+        self.changer.sla = Some(sla.into());
         self.changer.outbox.timers = Some(timers);
         self
     }

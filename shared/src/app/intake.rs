@@ -18,6 +18,7 @@ use crate::app::intake::webhook::plan::{
 use crate::domain::ids::{ConversationKey, TicketId};
 use crate::domain::sla::{SlaClocks, SlaConfig, SlaEvent, TicketFacts};
 use crate::domain::ticket::{Conversation, ConversationWindow, Ticket, WindowDecision};
+use crate::platform::live_config::ConfigSource;
 use crate::ports::clock::Clock;
 use crate::ports::queue::{InboundQueueItem, MAX_BATCH, Queue, QueueError, QueueMessage};
 use crate::ports::store::{
@@ -85,7 +86,8 @@ pub struct Intake {
     window: ConversationWindow,
     /// SLA policies and timers: a ticket's clocks start, and its first timers are armed, when
     /// its first message arrives, so they run even if the bot never gets to the message.
-    sla: Option<(Arc<SlaConfig>, Arc<dyn Timers>)>,
+    /// Read per new ticket: a published SLA document applies to the next ticket opened.
+    sla: Option<(ConfigSource<SlaConfig>, Arc<dyn Timers>)>,
 }
 
 /// A stored message waiting to go on the queue (after its ticket's first timers are armed).
@@ -130,8 +132,12 @@ impl Intake {
     }
 
     /// Starts SLA clocks at intake (see the `sla` field).
-    pub fn with_sla(mut self, sla: Arc<SlaConfig>, timers: Arc<dyn Timers>) -> Self {
-        self.sla = Some((sla, timers));
+    pub fn with_sla(
+        mut self,
+        sla: impl Into<ConfigSource<SlaConfig>>,
+        timers: Arc<dyn Timers>,
+    ) -> Self {
+        self.sla = Some((sla.into(), timers));
         self
     }
 
@@ -293,7 +299,7 @@ impl Intake {
                         now,
                     );
                     let record = inbound_record(ticket.id, message, profile, now);
-                    timers = self.start_clocks(&mut ticket, &record);
+                    timers = self.start_clocks(&mut ticket, &record).await;
                     (
                         self.store.open_ticket(&ticket, replacing, &record).await?,
                         ticket.id,
@@ -349,10 +355,11 @@ impl Intake {
     /// A new ticket's SLA clocks, started when the customer wrote (not when the bot gets to
     /// it), and the timers they need. The armed names are stored with the ticket, so later
     /// changes replace those timers.
-    fn start_clocks(&self, ticket: &mut Ticket, first: &MessageRecord) -> Vec<Timer> {
-        let Some((sla, _)) = &self.sla else {
+    async fn start_clocks(&self, ticket: &mut Ticket, first: &MessageRecord) -> Vec<Timer> {
+        let Some((source, _)) = &self.sla else {
             return Vec::new();
         };
+        let sla = source.current().await;
         let facts = TicketFacts {
             channel: "whatsapp",
             priority: None,
@@ -364,7 +371,7 @@ impl Intake {
         let wrote = customer_time(first);
         clocks.apply(SlaEvent::Opened, wrote);
         clocks.apply(SlaEvent::CustomerWrote, wrote);
-        match clocks.plan(ticket.id, sla) {
+        match clocks.plan(ticket.id, &sla) {
             Ok(plan) => {
                 ticket.sla = Some(clocks);
                 plan.arm
@@ -380,7 +387,7 @@ impl Intake {
     /// For a message stored but not queued before: if it opened its ticket, the timers its
     /// clocks want now (arming them again is harmless; a crash may have cut arming short).
     async fn timers_again(&self, seen: &SeenMessage) -> Result<Vec<Timer>, StoreError> {
-        let Some((sla, _)) = &self.sla else {
+        let Some((source, _)) = &self.sla else {
             return Ok(Vec::new());
         };
         let Some(ticket) = self.store.ticket(seen.ticket_id).await? else {
@@ -393,8 +400,9 @@ impl Intake {
         else {
             return Ok(Vec::new());
         };
+        let sla = source.current().await;
         Ok(clocks
-            .wanted(ticket.id, sla)
+            .wanted(ticket.id, &sla)
             .map(|w| w.into_values().collect())
             .unwrap_or_default())
     }

@@ -22,6 +22,7 @@ use crate::domain::sla::clocks::timer_name;
 use crate::domain::sla::{Action, Fired, SlaConfig, SlaEvent, Target, TimerPayload};
 use crate::domain::ticket::{Ticket, TicketStatus};
 use crate::platform::deadline::Deadline;
+use crate::platform::live_config::ConfigSource;
 use crate::ports::clock::Clock;
 use crate::ports::notify::{Audience, Notification, Notifier};
 use crate::ports::queue::Queue;
@@ -32,7 +33,9 @@ use crate::ports::whatsapp::{RetryPolicy, WhatsAppClient};
 pub struct SlaBreach {
     store: Arc<dyn TicketStore>,
     bot: Arc<BotConfig>,
-    sla: Arc<SlaConfig>,
+    /// Read per fired timer (the published document when live): a stage's next timer is
+    /// planned with the policy current when it fires.
+    sla: ConfigSource<SlaConfig>,
     clock: Arc<dyn Clock>,
     /// Stores each stage (and plans the next stage's timer) and does its outbox.
     changer: TicketChanger,
@@ -59,7 +62,12 @@ fn raise(p: Option<Priority>) -> Priority {
 }
 
 impl SlaBreach {
-    pub fn new(ports: BreachPorts, bot: Arc<BotConfig>, sla: Arc<SlaConfig>) -> Self {
+    pub fn new(
+        ports: BreachPorts,
+        bot: Arc<BotConfig>,
+        sla: impl Into<ConfigSource<SlaConfig>>,
+    ) -> Self {
+        let sla = sla.into();
         let desk = AgentDesk::new(
             ports.store.clone(),
             ports.whatsapp.clone(),
@@ -197,10 +205,11 @@ impl SlaBreach {
             }
             return;
         }
+        let sla = self.sla.current().await;
         let moved_to = payload
             .stage
             .checked_sub(1)
-            .and_then(|level| self.sla.levels.iter().find(|l| l.number == level))
+            .and_then(|level| sla.levels.iter().find(|l| l.number == level))
             .and_then(|l| reassign_team(&l.actions));
         if moved_to.is_none() || moved_to != ticket.team.as_deref() {
             return;
@@ -226,18 +235,18 @@ impl SlaBreach {
     /// When the timer's target is (was) due: the breach time, also for the warning and the
     /// later levels, whose timers fire before or after it.
     fn deadline(&self, ticket: &Ticket, payload: &TimerPayload) -> jiff::Timestamp {
+        let sla = self.sla.cached();
         let schedule = ticket.sla.as_ref().and_then(|clocks| {
-            let policy = self.sla.policies.iter().find(|p| p.name == clocks.policy)?;
+            let policy = sla.policies.iter().find(|p| p.name == clocks.policy)?;
             let clock = clocks.clocks.get(&payload.target)?;
-            self.sla
-                .schedule(
-                    policy,
-                    payload.target,
-                    clock.started_at,
-                    &clocks.pause_list(),
-                )
-                .ok()
-                .flatten()
+            sla.schedule(
+                policy,
+                payload.target,
+                clock.started_at,
+                &clocks.pause_list(),
+            )
+            .ok()
+            .flatten()
         });
         schedule.map_or(payload.due_at, |s| s.due_at)
     }
@@ -577,8 +586,9 @@ impl TicketChange for Stage<'_> {
 
     async fn gather(&self, ticket: &Ticket) -> Result<Gathered<Judged>, HandlerError> {
         let mut clocks = ticket.sla.clone();
+        let sla = self.breach.sla.current().await;
         let fired = match clocks.as_mut() {
-            Some(clocks) => clocks.fired(self.payload, &self.breach.sla, self.breach.clock.now()),
+            Some(clocks) => clocks.fired(self.payload, &sla, self.breach.clock.now()),
             None => Fired::Stale,
         };
         let roster = match &fired {

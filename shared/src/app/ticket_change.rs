@@ -20,6 +20,7 @@ use crate::app::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
 use crate::domain::ids::{IdError, TicketId, Wamid};
 use crate::domain::sla::{SlaClocks, SlaConfig, SlaEvent, TicketFacts};
 use crate::domain::ticket::Ticket;
+use crate::platform::live_config::ConfigSource;
 use crate::ports::store::{
     Activity, ActivityKind, MessageRecord, StoreError, TicketChangeWrite, TicketStore, TurnOutcome,
 };
@@ -210,7 +211,9 @@ pub struct Changed<T> {
 pub struct TicketChanger {
     pub(crate) store: Arc<dyn TicketStore>,
     pub(crate) outbox: OutboxRunner,
-    pub(crate) sla: Option<Arc<SlaConfig>>,
+    /// The SLA policies, read once per change (the published document when live): a replan
+    /// uses the policy current at that change; deadlines armed earlier stay until replanned.
+    pub(crate) sla: Option<ConfigSource<SlaConfig>>,
 }
 
 impl TicketChanger {
@@ -231,6 +234,11 @@ impl TicketChanger {
         key: &ChangeKey,
         change: &C,
     ) -> Result<Changed<C::Outcome>, C::Error> {
+        // Read before deciding, so a decision that looks at the policies (`cached`) sees this one.
+        let sla = match &self.sla {
+            Some(source) => Some(source.current().await),
+            None => None,
+        };
         for _ in 0..MAX_ATTEMPTS {
             let ticket = self
                 .store
@@ -264,7 +272,7 @@ impl TicketChanger {
                 }
                 Decision::Write(outcome) => outcome,
             };
-            self.replan(&mut draft);
+            self.replan(sla.as_deref(), &mut draft);
             if let Some(fact) = draft.stats_after_sla.take() {
                 draft.outbox.stats(&draft.next, fact, now);
             }
@@ -320,8 +328,8 @@ impl TicketChanger {
 
     /// Applies the draft's SLA events to the ticket's clocks (starting them, choosing the
     /// policy, when asked) and adds the timer changes to its outbox.
-    fn replan(&self, draft: &mut Draft) {
-        let (Some(sla), Some(update)) = (&self.sla, draft.sla.take()) else {
+    fn replan(&self, sla: Option<&SlaConfig>, draft: &mut Draft) {
+        let (Some(sla), Some(update)) = (sla, draft.sla.take()) else {
             return;
         };
         let next = &mut draft.next;

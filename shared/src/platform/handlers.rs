@@ -27,7 +27,7 @@ use crate::platform::config::{
     ConfigError, HELPDESK_BOT_CONFIG, HELPDESK_HANDOFF_QUEUE_URL, HELPDESK_INBOUND_QUEUE_URL,
     HELPDESK_SLA_CONFIG, HELPDESK_SLA_QUEUE_ARN, HELPDESK_SLA_TOPIC_ARN, WHATSAPP_ACCESS_TOKEN,
 };
-use crate::platform::live_config::LiveConfig;
+use crate::platform::live_config::{ConfigSource, LiveConfig};
 use crate::platform::metrics::Metrics;
 use crate::ports::bot_feedback::{BotFeedback, MemoryBotFeedback};
 use crate::ports::clock::Clock;
@@ -222,9 +222,23 @@ pub fn intake(ports: &Ports, settings: &Settings) -> Result<Intake, StartError> 
         settings.window,
     );
     Ok(match (&settings.sla, &ports.timers) {
-        (Some(sla), Some(timers)) => intake.with_sla(sla.clone(), timers.clone()),
+        (Some(sla), Some(timers)) => intake.with_sla(live_sla(ports, sla.clone()), timers.clone()),
         _ => intake,
     })
+}
+
+/// The SLA policies a handler reads per ticket: the published document (checked at most every
+/// 15 s, the start-up file until the table answers) when the function has the config table,
+/// else the start-up file.
+fn live_sla(ports: &Ports, file: Arc<SlaConfig>) -> ConfigSource<SlaConfig> {
+    match &ports.config_docs {
+        Some(docs) => ConfigSource::Live(Arc::new(LiveConfig::new(
+            docs.clone(),
+            ports.clock.clone(),
+            (*file).clone(),
+        ))),
+        None => ConfigSource::Fixed(file),
+    }
 }
 
 /// The webhook in front of intake: Meta's signature checked with `app_secret`, its
@@ -266,7 +280,7 @@ pub fn bot_reply(ports: &Ports, settings: &Settings) -> Result<BotReply, StartEr
         ports.clock.clone(),
     )
     .with_reengagement_template(settings.reengagement.clone())
-    .with_sla(settings.sla()?, ports.timers()?)
+    .with_sla(live_sla(ports, settings.sla()?), ports.timers()?)
     .with_metrics(settings.metrics.clone());
     if let (Some(store), Some(source)) = (&ports.media, &ports.media_source) {
         reply = reply.with_media(MediaArchive {
@@ -294,10 +308,12 @@ pub fn sla_breach(ports: &Ports, settings: &Settings) -> Result<SlaBreach, Start
         notifier: ports.notify()?,
         clock: ports.clock.clone(),
     };
-    Ok(
-        SlaBreach::new(breach_ports, settings.bot()?, settings.sla()?)
-            .with_metrics(settings.metrics.clone()),
+    Ok(SlaBreach::new(
+        breach_ports,
+        settings.bot()?,
+        live_sla(ports, settings.sla()?),
     )
+    .with_metrics(settings.metrics.clone()))
 }
 
 /// What agents do to tickets (behind the agent API), with assignment and mention notices.
@@ -308,7 +324,7 @@ pub fn agent_desk(ports: &Ports, settings: &Settings) -> Result<AgentDesk, Start
         ports.handoffs()?,
         ports.clock.clone(),
     )
-    .with_sla(settings.sla()?, ports.timers()?)
+    .with_sla(live_sla(ports, settings.sla()?), ports.timers()?)
     .with_notifier(ports.notify()?)
     .with_templates(settings.templates())
     .with_metrics(settings.metrics.clone()))
@@ -438,5 +454,159 @@ mod tests {
             .unwrap()
             .to_string();
         assert_eq!(err, "HELPDESK_INBOUND_QUEUE_URL is not set");
+    }
+
+    mod live_sla {
+        use super::*;
+        use crate::app::intake::webhook::plan::plan;
+        use crate::app::intake::webhook::sample::{SampleText, text_notification};
+        use crate::domain::sla::{Target, TimerPayload};
+        use crate::ports::clock::ManualClock;
+        use crate::ports::config_docs::{CheckedBody, NewVersion};
+
+        // Tuesday 2025-11-25, 16:00 in Berlin. Intake starts the resolution clock on the office
+        // calendar (08:00-18:00 Berlin; the first-response clock starts at the handoff), so its
+        // first timer (the warning) moves by a business day when a day before it is a holiday.
+        const TUESDAY_1600_BERLIN: i64 = 1_764_082_800;
+
+        async fn publish_sla(docs: &MemoryConfigDocs, body: &str, at: jiff::Timestamp) {
+            let head = docs.head(ConfigKind::Sla).await.unwrap();
+            let base = head.as_ref().map_or(0, |h| h.latest);
+            let checked = CheckedBody::check(ConfigKind::Sla, body, "sla").unwrap();
+            let new = NewVersion::new(checked, base, "lead", "holiday", at).unwrap();
+            let v = docs.save(&new).await.unwrap().version;
+            let published = head.and_then(|h| h.published);
+            docs.publish(ConfigKind::Sla, v, published, "lead", at)
+                .await
+                .unwrap();
+        }
+
+        fn message(wa_id: &str, wamid: &str) -> String {
+            text_notification(
+                "106540352242922",
+                &[SampleText {
+                    wa_id,
+                    profile_name: "Kunde",
+                    wamid,
+                    timestamp: TUESDAY_1600_BERLIN,
+                    body: "Ich habe eine Frage zu meiner Rechnung",
+                }],
+            )
+        }
+
+        fn resolution_warning_at(
+            memory: &MemoryPorts,
+            ticket: crate::domain::ids::TicketId,
+        ) -> String {
+            let mut due: Vec<_> = memory
+                .timers
+                .armed()
+                .iter()
+                .filter_map(|t| serde_json::from_str::<TimerPayload>(&t.payload).ok())
+                .filter(|p| p.ticket_id == ticket && p.target == Target::Resolution)
+                .map(|p| p.due_at)
+                .collect();
+            due.sort();
+            due.dedup();
+            assert_eq!(due.len(), 1, "one resolution timer: {due:?}");
+            due[0].to_string()
+        }
+
+        #[tokio::test]
+        async fn a_published_holiday_moves_the_next_tickets_business_time_deadline_without_a_restart()
+         {
+            let start = jiff::Timestamp::from_second(TUESDAY_1600_BERLIN + 5).unwrap();
+            let clock = Arc::new(ManualClock::new(start));
+            let memory = MemoryPorts::new(clock.clone());
+            let ports = Ports {
+                inbound: Some(memory.inbound.clone()),
+                timers: Some(memory.timers.clone()),
+                config_docs: Some(memory.config_docs.clone()),
+                ..Ports::new(memory.store.clone(), clock.clone())
+            };
+            let shipped = include_str!("../../../config/sla.toml");
+            publish_sla(&memory.config_docs, shipped, start).await;
+            let intake = intake(&ports, &Settings::shipped()).unwrap();
+
+            let report = intake
+                .ingest(&plan(message("4915100000001", "wamid.A").as_bytes()).unwrap())
+                .await;
+            assert_eq!(report.tickets_opened, 1, "{report:?}");
+            let first = memory.store.tickets()[0].id;
+            assert_eq!(
+                resolution_warning_at(&memory, first),
+                "2025-12-03T08:36:00Z"
+            );
+
+            // Wednesday becomes a holiday; the same intake sees it once the interval passed.
+            let with_holiday = shipped.replace(
+                "holidays = [\"2026-12-24\"",
+                "holidays = [\"2025-11-26\", \"2026-12-24\"",
+            );
+            assert_ne!(with_holiday, shipped);
+            publish_sla(&memory.config_docs, &with_holiday, clock.now()).await;
+            clock.advance(jiff::SignedDuration::from_secs(16));
+
+            let report = intake
+                .ingest(&plan(message("4915100000002", "wamid.B").as_bytes()).unwrap())
+                .await;
+            assert_eq!(report.tickets_opened, 1, "{report:?}");
+            let second = memory
+                .store
+                .tickets()
+                .into_iter()
+                .find(|t| t.id != first)
+                .unwrap()
+                .id;
+            assert_eq!(
+                resolution_warning_at(&memory, second),
+                "2025-12-04T08:36:00Z"
+            );
+            // The ticket opened before keeps the deadline it was given.
+            assert_eq!(
+                resolution_warning_at(&memory, first),
+                "2025-12-03T08:36:00Z"
+            );
+        }
+
+        fn first_response_due(
+            w: &crate::testkit::World,
+            ticket: crate::domain::ids::TicketId,
+        ) -> jiff::Timestamp {
+            w.timers
+                .armed()
+                .iter()
+                .filter_map(|t| serde_json::from_str::<TimerPayload>(&t.payload).ok())
+                .find(|p| p.ticket_id == ticket && p.target == Target::FirstResponse)
+                .map(|p| p.due_at)
+                .expect("a first-response timer")
+        }
+
+        #[tokio::test]
+        async fn a_handoff_after_a_publish_plans_first_response_with_the_published_holiday() {
+            let w = crate::testkit::world().await;
+            let shipped = include_str!("../../../config/sla.toml");
+            publish_sla(&w.config_docs, shipped, w.clock.now()).await;
+            let handoff = "Ich möchte mit einem Mitarbeiter sprechen";
+            let first = w.customer_as("4915100000001", "wamid.A", handoff).await;
+            let before = first_response_due(&w, first);
+
+            // The day of both tickets (Tue 24 Nov 2026) becomes a holiday.
+            let with_holiday = shipped.replace(
+                "holidays = [\"2026-12-24\"",
+                "holidays = [\"2026-11-24\", \"2026-12-24\"",
+            );
+            publish_sla(&w.config_docs, &with_holiday, w.clock.now()).await;
+            w.clock.advance(jiff::SignedDuration::from_secs(16));
+            let second = w.customer_as("4915100000002", "wamid.B", handoff).await;
+            let after = first_response_due(&w, second);
+            assert!(before.to_string().starts_with("2026-11-24"), "{before}");
+            assert!(after.to_string().starts_with("2026-11-25"), "{after}");
+            assert_eq!(
+                first_response_due(&w, first),
+                before,
+                "armed deadlines stay"
+            );
+        }
     }
 }

@@ -134,6 +134,12 @@ impl<T: LiveDoc> LiveConfig<T> {
         self.read().value.clone()
     }
 
+    /// The configuration as of the last check, without asking the table (for synchronous
+    /// readers next to one that calls [`get`](Self::get)).
+    pub fn cached(&self) -> Arc<T> {
+        self.read().value.clone()
+    }
+
     /// The published version the cached configuration came from (0: the start-up file).
     pub fn version(&self) -> u32 {
         self.read().version
@@ -200,6 +206,54 @@ impl<T: LiveDoc> LiveConfig<T> {
                 warn!(%kind, version = published, error = %e, "the published configuration does not parse; keeping the version in use");
             }
         }
+    }
+}
+
+/// Where a handler reads a configuration: a fixed value (tests, a function without the config
+/// table) or the published document through [`LiveConfig`]. Cloning shares the live cache.
+pub enum ConfigSource<T: LiveDoc> {
+    Fixed(Arc<T>),
+    Live(Arc<LiveConfig<T>>),
+}
+
+impl<T: LiveDoc> Clone for ConfigSource<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Self::Fixed(v) => Self::Fixed(v.clone()),
+            Self::Live(l) => Self::Live(l.clone()),
+        }
+    }
+}
+
+impl<T: LiveDoc> ConfigSource<T> {
+    /// The configuration to use now (cheap: the cached value unless the interval has passed).
+    pub async fn current(&self) -> Arc<T> {
+        match self {
+            Self::Fixed(v) => v.clone(),
+            Self::Live(live) => live.get().await,
+        }
+    }
+}
+
+impl<T: LiveDoc> ConfigSource<T> {
+    /// The configuration as of the last [`current`](Self::current), without any I/O.
+    pub fn cached(&self) -> Arc<T> {
+        match self {
+            Self::Fixed(v) => v.clone(),
+            Self::Live(live) => live.cached(),
+        }
+    }
+}
+
+impl<T: LiveDoc> From<Arc<T>> for ConfigSource<T> {
+    fn from(value: Arc<T>) -> Self {
+        Self::Fixed(value)
+    }
+}
+
+impl<T: LiveDoc> From<Arc<LiveConfig<T>>> for ConfigSource<T> {
+    fn from(live: Arc<LiveConfig<T>>) -> Self {
+        Self::Live(live)
     }
 }
 

@@ -18,6 +18,7 @@ use crate::domain::bot::config::MAX_TEXT;
 use crate::domain::ids::TicketId;
 use crate::domain::sla::{SlaConfig, SlaEvent, TicketFacts};
 use crate::domain::ticket::{Ticket, TicketStatus};
+use crate::platform::live_config::ConfigSource;
 use crate::platform::metrics::Count;
 use crate::ports::clock::Clock;
 use crate::ports::notify::{Audience, Notification, Notifier};
@@ -271,8 +272,12 @@ impl AgentDesk {
             .cloned()
     }
 
-    pub fn with_sla(mut self, sla: Arc<SlaConfig>, timers: Arc<dyn Timers>) -> Self {
-        self.changer.sla = Some(sla);
+    pub fn with_sla(
+        mut self,
+        sla: impl Into<ConfigSource<SlaConfig>>,
+        timers: Arc<dyn Timers>,
+    ) -> Self {
+        self.changer.sla = Some(sla.into());
         self.changer.outbox.timers = Some(timers);
         self
     }
@@ -302,8 +307,17 @@ impl AgentDesk {
         &self.changer.outbox.whatsapp
     }
 
-    pub fn sla(&self) -> Option<&SlaConfig> {
-        self.changer.sla.as_deref()
+    /// The SLA policies as of the last change or [`sla_now`](Self::sla_now) (no I/O).
+    pub fn sla(&self) -> Option<Arc<SlaConfig>> {
+        self.changer.sla.as_ref().map(|s| s.cached())
+    }
+
+    /// The SLA policies published now (checked at most every interval).
+    pub async fn sla_now(&self) -> Option<Arc<SlaConfig>> {
+        match &self.changer.sla {
+            Some(source) => Some(source.current().await),
+            None => None,
+        }
     }
 
     /// Does `action` as `agent` on the ticket; with `expected_version`, only if nobody changed the
@@ -746,12 +760,7 @@ fn decide(
         }
         AgentAction::Assign { agent } => assign(ticket, actor, agent.as_deref(), draft),
         AgentAction::Update { priority, category } => {
-            update(
-                request.desk.changer.sla.as_deref(),
-                *priority,
-                category,
-                draft,
-            );
+            update(request.desk.sla().as_deref(), *priority, category, draft);
             None
         }
         AgentAction::SetPending => {

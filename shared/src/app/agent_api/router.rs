@@ -342,6 +342,9 @@ impl AgentApi {
     /// The route table: one line per endpoint (README: Agent API).
     async fn route(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
         self.refuse_deactivated(&call.caller).await?;
+        // The views read the SLA policies without I/O: bring them up to the published one
+        // (a cached read unless the check interval passed).
+        self.desk.sla_now().await;
         let method = call.request.method;
         match (method, call.segments.as_slice()) {
             ("GET", ["me"]) => self.me(call).await,

@@ -205,6 +205,7 @@ impl AgentApi {
             return Vec::new();
         };
         let config = self.desk.sla();
+        let config = config.as_deref();
         let policy = config.and_then(|c| c.policies.iter().find(|p| p.name == clocks.policy));
         let pauses = clocks.pause_list();
         clocks
