@@ -96,6 +96,7 @@ test("a supervisor adds a message the bot did not understand to an intent, and t
   await eventually(async () => {
     await page.getByTestId("tab-queue").click();
     await page.getByTestId("tab-config").click();
+    await page.locator('[data-testid="config"][data-loading="no"]').waitFor();
     return (await row.count()) > 0;
   }, "the message in the unrecognised list");
   await row.getByTestId("unrecognised-intent").selectOption("payment");
@@ -123,6 +124,7 @@ test("a supervisor answers a message the bot did not understand with a new FAQ, 
   await eventually(async () => {
     await page.getByTestId("tab-queue").click();
     await page.getByTestId("tab-config").click();
+    await page.locator('[data-testid="config"][data-loading="no"]').waitFor();
     return (await row.count()) > 0;
   }, "the message in the unrecognised list");
   await row.getByTestId("unrecognised-answer-de").fill(answer);

@@ -39,7 +39,22 @@ function diffLines(diff) {
   return diff.map((d) => el("div", { class: `diff-${d.op}`, dataset: { op: d.op } }, `${d.op === "add" ? "+" : d.op === "remove" ? "-" : " "} ${d.line}`));
 }
 
+// Loads running (a tab click, a save, a kind change): the view says `data-loading="yes"` until the
+// last one has rendered, so nobody acts on a list about to be replaced.
+let loading = 0;
+
 async function load() {
+  loading += 1;
+  view.dataset.loading = "yes";
+  try {
+    await loadNow();
+  } finally {
+    loading -= 1;
+    if (loading === 0) view.dataset.loading = "no";
+  }
+}
+
+async function loadNow() {
   showError(error, "");
   diffView.replaceChildren();
   try {
