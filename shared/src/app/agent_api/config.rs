@@ -628,7 +628,7 @@ impl AgentApi {
     }
 
     /// The UTC days `from`..=`to` (default today), at most `max`.
-    fn audit_days(&self, q: &Query, max: usize) -> Result<Vec<String>, ApiError> {
+    pub(super) fn audit_days(&self, q: &Query, max: usize) -> Result<Vec<String>, ApiError> {
         let today = self
             .clock
             .now()

@@ -88,33 +88,7 @@ impl AgentApi {
         }
         let q = &call.query;
         q.only(&["from", "to", "wa_id"])?;
-        let today = self
-            .clock
-            .now()
-            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-            .date();
-        let date = |field: &str| match q.get(field) {
-            None => Ok(today),
-            Some(v) => v
-                .parse::<jiff::civil::Date>()
-                .map_err(|_| ApiError::field(field, format!("'{v}' is not a date (YYYY-MM-DD)"))),
-        };
-        let (from, to) = (date("from")?, date("to")?);
-        if to < from {
-            return Err(ApiError::field("to", "is before from"));
-        }
-        let days: Vec<String> = from
-            .series(jiff::ToSpan::days(1))
-            .take_while(|d| *d <= to)
-            .take(MAX_AUDIT_DAYS + 1)
-            .map(|d| d.to_string())
-            .collect();
-        if days.len() > MAX_AUDIT_DAYS {
-            return Err(ApiError::field(
-                "to",
-                format!("the audit is read at most {MAX_AUDIT_DAYS} days at a time"),
-            ));
-        }
+        let days = self.audit_days(q, MAX_AUDIT_DAYS)?;
         let customer = q.get("wa_id").map(customer_id).transpose()?;
         let records = self.privacy().audit_log(&days, customer.as_ref()).await?;
         let config = match customer {
@@ -123,8 +97,9 @@ impl AgentApi {
         };
         ApiResponse::ok(AuditLog {
             config,
-            from: from.to_string(),
-            to: to.to_string(),
+            // `audit_days` answers at least one day, from `from` to `to`.
+            from: days.first().cloned().unwrap_or_default(),
+            to: days.last().cloned().unwrap_or_default(),
             customer: customer.map(|c| c.digest()),
             records,
         })
