@@ -452,6 +452,7 @@ async fn delivery_statuses_that_overtake_their_message_are_applied_when_it_is_re
         message: None,
         outbox: std::slice::from_ref(&entry),
         activity: &[],
+        tags_before: &[],
         now: Timestamp::now(),
     };
     assert_eq!(

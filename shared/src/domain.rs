@@ -15,6 +15,7 @@ pub mod retention;
 pub mod sla;
 pub mod templates;
 pub mod ticket;
+pub mod ticket_tags;
 pub mod timer;
 pub mod unrecognised;
 pub mod whatsapp;

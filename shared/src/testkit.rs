@@ -66,6 +66,7 @@ pub(crate) async fn save(store: &MemoryStore, mut ticket: Ticket, now: Timestamp
         message: None,
         outbox: &[],
         activity: &[],
+        tags_before: &[],
         now,
     };
     assert_eq!(

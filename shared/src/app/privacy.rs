@@ -299,6 +299,12 @@ mod tests {
             )
             .await
             .unwrap();
+        // An agent tagged her ticket: the tag index item goes with the ticket.
+        let tag = crate::app::agent_api::desk::AgentAction::Tag {
+            tag: crate::domain::ticket_tags::Tag::parse("erasure-probe").unwrap(),
+        };
+        w.desk.act(id, "tom", &tag, None).await.unwrap();
+        assert!(format!("{:?}", w.store).contains("erasure-probe"));
         let privacy = Privacy::new(w.store.clone(), Some(media.clone()));
         let anna = WaId::parse("4915112345678").unwrap();
 
@@ -325,6 +331,7 @@ mod tests {
             "wamid.2",
             &digest("wamid.1"),
             &digest("wamid.2"),
+            "erasure-probe",
         ] {
             assert!(!everything.contains(trace), "{trace} is still stored");
         }

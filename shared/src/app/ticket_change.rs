@@ -286,6 +286,7 @@ impl TicketChanger {
                 message: draft.message.as_ref(),
                 outbox: &entries,
                 activity: &draft.activity,
+                tags_before: &ticket.tags,
                 now,
             };
             match self.store.commit_bot_turn(&write).await {

@@ -98,6 +98,9 @@ pub struct Ticket {
     /// Agents the ticket moved away from (an escalation, a reassignment): they keep reading it.
     #[serde(default)]
     pub watchers: Vec<String>,
+    /// Agents' labels (normalised, sorted; see [`ticket_tags`](super::ticket_tags)).
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// A customer satisfaction rating, 1 (bad) to 5 (very good).
@@ -226,6 +229,7 @@ impl Ticket {
             csat: None,
             csat_asked_at: None,
             watchers: Vec::new(),
+            tags: Vec::new(),
         }
     }
 

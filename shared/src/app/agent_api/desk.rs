@@ -18,6 +18,7 @@ use crate::domain::bot::config::MAX_TEXT;
 use crate::domain::ids::TicketId;
 use crate::domain::sla::{SlaConfig, SlaEvent, TicketFacts};
 use crate::domain::ticket::{Ticket, TicketStatus};
+use crate::domain::ticket_tags::{Tag, Tagging, add_tag, remove_tag};
 use crate::platform::live_config::ConfigSource;
 use crate::platform::metrics::Count;
 use crate::ports::clock::Clock;
@@ -129,6 +130,10 @@ pub enum AgentAction {
     Resolve,
     /// Back to work on a resolved ticket, for the agent who reopens it.
     Reopen,
+    /// Puts a tag on the ticket (nothing to do if it is there).
+    Tag { tag: Tag },
+    /// Takes a tag off the ticket (nothing to do if it is not there).
+    Untag { tag: Tag },
 }
 
 impl AgentAction {
@@ -143,6 +148,8 @@ impl AgentAction {
             Self::SetPending => "set_pending",
             Self::Resolve => "resolve",
             Self::Reopen => "reopen",
+            Self::Tag { .. } => "tag",
+            Self::Untag { .. } => "untag",
         }
     }
 
@@ -679,7 +686,11 @@ impl<'a> Request<'a> {
                 }
                 claim = agent.as_deref();
             }
-            AgentAction::Update { .. } => {}
+            AgentAction::Update { .. } | AgentAction::Untag { .. } => {}
+            AgentAction::Tag { tag } => {
+                let mut tags = ticket.tags.clone();
+                add_tag(&mut tags, tag).map_err(|problem| AgentError::field("tag", problem))?;
+            }
             AgentAction::SetPending => {
                 if ticket.status != TicketStatus::Assigned {
                     return Err(AgentError::invalid(format!(
@@ -722,6 +733,9 @@ fn decide(
     draft: &mut Draft,
 ) -> Result<Decision<Option<String>>, AgentError> {
     let actor = request.actor;
+    if let AgentAction::Tag { tag } | AgentAction::Untag { tag } = request.action {
+        return retag(request.action, tag, draft);
+    }
     // Running SLA clocks are planned again after every action.
     draft.sla = Some(SlaUpdate::default());
     let release = match request.action {
@@ -770,6 +784,7 @@ fn decide(
             None
         }
         AgentAction::Resolve => resolve(ticket, actor, &reads, draft),
+        AgentAction::Tag { .. } | AgentAction::Untag { .. } => None,
         AgentAction::Reopen => {
             draft.next.reopen(actor);
             draft.log(ActivityKind::Reopened, None, Vec::new());
@@ -791,6 +806,34 @@ fn decide(
         );
     }
     Ok(Decision::Write(release))
+}
+
+/// A tag on or off: recorded in the activity; the store keeps the tag index in step in the
+/// same write. A tag already there (or already gone) changes nothing, so a repeat is a no-op;
+/// no SLA clock moves.
+fn retag(
+    action: &AgentAction,
+    tag: &Tag,
+    draft: &mut Draft,
+) -> Result<Decision<Option<String>>, AgentError> {
+    let changed = match action {
+        AgentAction::Tag { .. } => {
+            add_tag(&mut draft.next.tags, tag).map_err(|problem| AgentError::field("tag", problem))?
+        }
+        _ => remove_tag(&mut draft.next.tags, tag),
+    };
+    if changed == Tagging::Unchanged {
+        return Ok(Decision::Keep {
+            outcome: None,
+            flush: false,
+        });
+    }
+    let kind = match action {
+        AgentAction::Tag { .. } => ActivityKind::Tagged,
+        _ => ActivityKind::Untagged,
+    };
+    draft.log(kind, Some(tag.as_str().to_owned()), Vec::new());
+    Ok(Decision::Write(None))
 }
 
 /// A reply or a template to the customer; an unassigned ticket becomes the writer's (their

@@ -157,5 +157,8 @@ pub fn mask_phone(wa_id: &str) -> String {
 
 #[cfg(test)]
 mod quote_api_tests;
+
+#[cfg(test)]
+mod tag_api_tests;
 #[cfg(test)]
 mod tests;

@@ -12,10 +12,32 @@ use crate::domain::bot::Priority;
 use crate::domain::canned::unfilled_variables;
 use crate::domain::ids::TicketId;
 use crate::domain::ticket::{SlaState, Ticket, TicketStatus};
+use crate::domain::ticket_tags::Tag;
 use crate::ports::store::{StoreError, TicketFilter, TicketIndex, TicketQuery};
 
 const DEFAULT_LIMIT: u32 = 25;
 const MAX_LIMIT: u32 = 100;
+
+/// The queue's filter as a client names it (the query string of `GET /tickets`, a saved
+/// view); every field optional, checked by [`AgentApi::queue_query`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueFilter {
+    /// Statuses, comma-separated (default: queued, assigned, pending_customer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// An agent id, or `me`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+}
 
 /// `GET /tickets`.
 #[derive(Debug, Serialize)]
@@ -106,9 +128,56 @@ impl AgentApi {
     pub(super) async fn list(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
         let (caller, q) = (&call.caller, &call.query);
         q.only(&[
-            "status", "team", "assignee", "priority", "sla", "limit", "cursor",
+            "status", "team", "assignee", "priority", "sla", "tag", "limit", "cursor",
         ])?;
-        let statuses = match q.get("status") {
+        let filter = QueueFilter {
+            status: q.get("status").map(str::to_owned),
+            team: q.get("team").map(str::to_owned),
+            assignee: q.get("assignee").map(str::to_owned),
+            priority: q.get("priority").map(str::to_owned),
+            sla: q.get("sla").map(str::to_owned),
+            tag: q.get("tag").map(str::to_owned),
+        };
+        let limit = match q.get("limit") {
+            None => DEFAULT_LIMIT,
+            Some(l) => l
+                .parse::<u32>()
+                .ok()
+                .filter(|l| (1..=MAX_LIMIT).contains(l))
+                .ok_or_else(|| ApiError::field("limit", format!("must be 1-{MAX_LIMIT}")))?,
+        };
+        let (mut query, my_teams) = self.queue_query(caller, &filter, limit).await?;
+        if let Some(cursor) = q.get("cursor") {
+            query = query
+                .resume(cursor)
+                .map_err(|_| ApiError::field("cursor", "is not a cursor this listing gave out"))?;
+        }
+        let page = query
+            .run(self.desk.store().as_ref(), |t| {
+                Self::may_see(caller, &my_teams, t)
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Rejected(_) => ApiError::field("cursor", "is not valid"),
+                other => other.into(),
+            })?;
+        let (tickets, next) = (page.tickets, page.next);
+        let now = self.clock.now();
+        ApiResponse::ok(TicketList {
+            tickets: tickets.iter().map(|t| self.summary(t, now)).collect(),
+            next_cursor: next,
+        })
+    }
+
+    /// The listing `filter` asks for, as `caller` may see it (403 for a team or an agent not
+    /// theirs; 400 naming the field out of shape), with the caller's teams.
+    pub(super) async fn queue_query(
+        &self,
+        caller: &Caller,
+        filter: &QueueFilter,
+        limit: u32,
+    ) -> Result<(TicketQuery, Vec<String>), ApiError> {
+        let statuses = match filter.status.as_deref() {
             None => vec![
                 TicketStatus::Queued,
                 TicketStatus::Assigned,
@@ -126,30 +195,24 @@ impl AgentApi {
                 })
                 .collect::<Result<_, _>>()?,
         };
-        let priority = q
-            .get("priority")
+        let priority = filter
+            .priority
+            .as_deref()
             .map(|p| {
                 Priority::parse(p).ok_or_else(|| {
                     ApiError::field("priority", "must be low, normal, high or urgent")
                 })
             })
             .transpose()?;
-        let sla = q
-            .get("sla")
+        let sla = filter
+            .sla
+            .as_deref()
             .map(|s| {
                 SlaState::parse(s).ok_or_else(|| {
                     ApiError::field("sla", "must be none, ok, at_risk, breached or was_breached")
                 })
             })
             .transpose()?;
-        let limit = match q.get("limit") {
-            None => DEFAULT_LIMIT,
-            Some(l) => l
-                .parse::<u32>()
-                .ok()
-                .filter(|l| (1..=MAX_LIMIT).contains(l))
-                .ok_or_else(|| ApiError::field("limit", format!("must be 1-{MAX_LIMIT}")))?,
-        };
         // One read of the roster serves the caller's teams and every team agents work in.
         let roster = self.desk.store().agents().await?;
         let my_teams: Vec<String> = roster
@@ -157,14 +220,20 @@ impl AgentApi {
             .find(|a| a.id == caller.agent)
             .map(|a| a.teams.clone())
             .unwrap_or_default();
-        let assignee = q.get("assignee").map(|a| {
+        let assignee = filter.assignee.as_deref().map(|a| {
             if a == "me" {
                 caller.agent.clone()
             } else {
                 a.to_owned()
             }
         });
-        let team = q.get("team").map(str::to_owned);
+        let team = filter.team.clone();
+        let tag = filter
+            .tag
+            .as_deref()
+            .map(|t| Tag::parse(t).map_err(|e| ApiError::field("tag", e.to_string())))
+            .transpose()?
+            .map(|t| t.as_str().to_owned());
         if !caller.role.sees_everything() {
             if let Some(a) = &assignee
                 && *a != caller.agent
@@ -177,9 +246,11 @@ impl AgentApi {
                 return Err(ApiError::forbidden(format!("you are not in team {t}")));
             }
         }
-        let partitions: Vec<TicketIndex> = match &assignee {
-            Some(a) => vec![TicketIndex::Assignee(a.clone())],
-            None => {
+        // The narrowest index answers: a tag's items, else an agent's tickets, else the queues.
+        let partitions: Vec<TicketIndex> = match (&tag, &assignee) {
+            (Some(tag), _) => vec![TicketIndex::Tag(tag.clone())],
+            (None, Some(a)) => vec![TicketIndex::Assignee(a.clone())],
+            (None, None) => {
                 let teams: Vec<Option<String>> = match &team {
                     Some(t) => vec![Some(t.clone())],
                     None if caller.role.sees_everything() => {
@@ -216,28 +287,10 @@ impl AgentApi {
             team,
             priority,
             sla,
+            assignee,
+            tag,
         };
-        let mut query = TicketQuery::new(partitions, filter, limit);
-        if let Some(cursor) = q.get("cursor") {
-            query = query
-                .resume(cursor)
-                .map_err(|_| ApiError::field("cursor", "is not a cursor this listing gave out"))?;
-        }
-        let page = query
-            .run(self.desk.store().as_ref(), |t| {
-                Self::may_see(caller, &my_teams, t)
-            })
-            .await
-            .map_err(|e| match e {
-                StoreError::Rejected(_) => ApiError::field("cursor", "is not valid"),
-                other => other.into(),
-            })?;
-        let (tickets, next) = (page.tickets, page.next);
-        let now = self.clock.now();
-        ApiResponse::ok(TicketList {
-            tickets: tickets.iter().map(|t| self.summary(t, now)).collect(),
-            next_cursor: next,
-        })
+        Ok((TicketQuery::new(partitions, filter, limit), my_teams))
     }
 
     /// `GET /tickets/{id}`: the ticket with its messages, activity and SLA clocks.
@@ -358,6 +411,16 @@ impl AgentApi {
                 let category = b.category;
                 (AgentAction::Update { priority, category }, b.version)
             }
+            "tag" | "untag" => {
+                let b: TagBody = call.body()?;
+                let tag = Tag::parse(&b.tag).map_err(|e| ApiError::field("tag", e.to_string()))?;
+                let action = if action == "tag" {
+                    AgentAction::Tag { tag }
+                } else {
+                    AgentAction::Untag { tag }
+                };
+                (action, b.version)
+            }
             "pending" | "resolve" | "reopen" => {
                 let b: VersionBody = call.body_or_default()?;
                 let action = match action {
@@ -465,6 +528,14 @@ struct AssignBody {
 struct UpdateBody {
     priority: Option<String>,
     category: Option<String>,
+    version: Option<u64>,
+}
+
+/// A tag to put on or take off.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TagBody {
+    tag: String,
     version: Option<u64>,
 }
 

@@ -36,6 +36,8 @@ pub struct TicketSummary {
     pub last_inbound_at: Timestamp,
     /// The customer's rating, 1-5.
     pub csat: Option<u8>,
+    /// Agents' tags, sorted.
+    pub tags: Vec<String>,
     pub version: u64,
 }
 
@@ -118,6 +120,7 @@ impl AgentApi {
             updated_at: t.updated_at,
             last_inbound_at: t.last_inbound_at,
             csat: t.csat.map(|c| c.score),
+            tags: t.tags.clone(),
             version: t.version,
         }
     }

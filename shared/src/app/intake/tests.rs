@@ -698,6 +698,7 @@ async fn a_status_that_overtakes_its_message_is_applied_when_the_message_is_reco
         message: None,
         outbox: std::slice::from_ref(&entry),
         activity: &[],
+        tags_before: &[],
         now: Timestamp::from_second(T0 + 10).unwrap(),
     };
     w.store.commit_bot_turn(&turn).await.unwrap();

@@ -62,6 +62,10 @@ pub enum ActivityKind {
     /// An agent reacted to a customer message with the emoji in `text` (the reaction itself is
     /// on the ticket).
     Reacted,
+    /// A tag (in `text`) was put on the ticket.
+    Tagged,
+    /// A tag (in `text`) was taken off the ticket.
+    Untagged,
 }
 
 /// The sort key of an activity item: `ACT#<time>#<id>`.

@@ -1,7 +1,7 @@
 //! In-memory ticket store with the same conditional semantics as the DynamoDB adapter. Used by
 //! the local runner and unit tests; faults can be injected to exercise retry paths.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -38,6 +38,8 @@ struct State {
     changes: super::changes::ChangeLog,
     /// Per ticket: the sort key of the last customer message shown "read" by an agent.
     agent_read: HashMap<TicketId, String>,
+    /// The tag index: tag -> the tickets carrying it (DynamoDB: `TAG#<tag>` items).
+    tags: BTreeMap<String, BTreeSet<TicketId>>,
 }
 
 #[derive(Debug, Default)]
@@ -383,6 +385,21 @@ impl TicketStore for MemoryStore {
         }
         state.tickets.insert(turn.ticket.id, turn.ticket.clone());
         state.changes.touch(turn.ticket.id);
+        for gone in turn.tags_before.iter().filter(|t| !turn.ticket.tags.contains(t)) {
+            if let Some(tickets) = state.tags.get_mut(gone) {
+                tickets.remove(&turn.ticket.id);
+                if tickets.is_empty() {
+                    state.tags.remove(gone);
+                }
+            }
+        }
+        for tag in &turn.ticket.tags {
+            state
+                .tags
+                .entry(tag.clone())
+                .or_default()
+                .insert(turn.ticket.id);
+        }
         if let Some(key) = &key
             && let Some(m) = state
                 .messages
@@ -492,6 +509,10 @@ impl TicketStore for MemoryStore {
         count += state.outbox.remove(&ticket.id).map_or(0, |o| o.len());
         count += state.activities.remove(&ticket.id).map_or(0, |a| a.len());
         count += usize::from(state.tickets.remove(&ticket.id).is_some());
+        for tickets in state.tags.values_mut() {
+            count += usize::from(tickets.remove(&ticket.id));
+        }
+        state.tags.retain(|_, tickets| !tickets.is_empty());
         if state
             .conversations
             .get(&ticket.key)
@@ -641,6 +662,11 @@ impl TicketStore for MemoryStore {
                 TicketIndex::Queue { status, team } => (t.status == *status
                     && t.team.as_deref() == team.as_deref())
                 .then(|| (t.id.to_string(), t)),
+                TicketIndex::Tag(tag) => state
+                    .tags
+                    .get(tag)
+                    .is_some_and(|tickets| tickets.contains(&t.id))
+                    .then(|| (t.id.to_string(), t)),
                 TicketIndex::Assignee(agent) => (t.assignee.as_deref() == Some(agent.as_str()))
                     .then(|| {
                         (

@@ -73,6 +73,9 @@ pub struct TicketChangeWrite<'a> {
     pub outbox: &'a [OutboxEntry],
     /// Entries for the ticket's activity log (notes, assignments, ...), new ones only.
     pub activity: &'a [Activity],
+    /// The ticket's tags as read: the tag index items of tags added since are written, those
+    /// of tags removed deleted, in the same transaction.
+    pub tags_before: &'a [String],
     pub now: Timestamp,
 }
 
@@ -186,7 +189,7 @@ pub trait TicketStore: Send + Sync {
     async fn customer_tickets(&self, wa_id: &WaId) -> Result<Vec<Ticket>, StoreError>;
 
     /// Deletes a ticket with everything on it (messages, notes, outbox, idempotency records,
-    /// its open conversation); returns how many items went.
+    /// its open conversation, its tag index items); returns how many items went.
     async fn erase_ticket(&self, ticket: &Ticket) -> Result<usize, StoreError>;
 
     /// Deletes the customer's profile and consent record.

@@ -15,6 +15,9 @@ pub enum TicketIndex {
     },
     /// One agent's tickets, most recently changed first.
     Assignee(String),
+    /// The tickets carrying one tag (normalised), oldest first (DynamoDB: the `TAG#<tag>`
+    /// index items, then the tickets they name).
+    Tag(String),
 }
 
 impl TicketIndex {
@@ -43,6 +46,10 @@ pub struct TicketFilter {
     pub team: Option<String>,
     pub priority: Option<Priority>,
     pub sla: Option<SlaState>,
+    /// The agent the ticket is assigned to (when the partitions are not that agent's).
+    pub assignee: Option<String>,
+    /// A tag the ticket carries (when the partitions are not that tag's).
+    pub tag: Option<String>,
 }
 
 impl TicketFilter {
@@ -54,6 +61,11 @@ impl TicketFilter {
                 .is_none_or(|team| t.team.as_ref() == Some(team))
             && self.priority.is_none_or(|p| t.priority == Some(p))
             && self.sla.is_none_or(|s| t.sla_state() == s)
+            && self
+                .assignee
+                .as_ref()
+                .is_none_or(|a| t.assignee.as_ref() == Some(a))
+            && self.tag.as_ref().is_none_or(|tag| t.tags.contains(tag))
     }
 }
 

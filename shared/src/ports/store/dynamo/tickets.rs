@@ -93,6 +93,7 @@ impl DynamoStore {
                 None,
             )?);
         }
+        items.extend(self.tag_index_writes(turn)?);
         let failed = |codes: &[Option<String>], i: usize| {
             codes.get(i).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed")
         };
@@ -160,8 +161,50 @@ impl DynamoStore {
         {
             keys.push((conversation_pk(&ticket.key), "OPEN".to_owned()));
         }
+        // The tag index items live in the tags' partitions, not the ticket's.
+        keys.extend(ticket.tags.iter().map(|tag| tag_index_key(tag, ticket.id)));
         self.delete_keys(keys).await
     }
+
+    /// The tag index items a change writes: one put per tag the ticket gained (with the
+    /// ticket's TTL), one delete per tag it lost; nothing when its tags stayed.
+    fn tag_index_writes(&self, turn: &BotTurnWrite<'_>) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let t = turn.ticket;
+        let mut items = Vec::new();
+        for tag in t.tags.iter().filter(|tag| !turn.tags_before.contains(tag)) {
+            let (pk, sk) = tag_index_key(tag, t.id);
+            let item = values([
+                ("PK", s(pk)),
+                ("SK", s(sk)),
+                ("entity", s("ticket_tag")),
+                ("tag", s(tag)),
+                ("ticket_id", s(t.id.to_string())),
+                ("expires_at", self.expires_at(turn.now)),
+            ]);
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .build()
+                .map_err(|e| StoreError::Rejected(e.to_string()))?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        for tag in turn.tags_before.iter().filter(|tag| !t.tags.contains(tag)) {
+            let (pk, sk) = tag_index_key(tag, t.id);
+            let delete = aws_sdk_dynamodb::types::Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(values([("PK", s(pk)), ("SK", s(sk))])))
+                .build()
+                .map_err(|e| StoreError::Rejected(e.to_string()))?;
+            items.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        Ok(items)
+    }
+}
+
+/// The tag index item of `ticket` under `tag`: `TAG#<tag>` / `TICKET#<id>` (ids are ULIDs, so
+/// a tag's partition lists its tickets oldest first).
+pub(super) fn tag_index_key(tag: &str, ticket: TicketId) -> (String, String) {
+    (format!("TAG#{tag}"), ticket_pk(ticket))
 }
 
 pub(super) fn ticket_item(t: &Ticket) -> Item {
@@ -192,7 +235,7 @@ pub(super) fn ticket_item(t: &Ticket) -> Item {
 }
 
 /// The ticket attributes a bot turn writes; `None` means the attribute is removed.
-pub(super) fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 16] {
+pub(super) fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeValue>); 17] {
     let json = |v: Option<String>| v.map(s);
     [
         ("status", Some(s(t.status.as_str()))),
@@ -233,6 +276,14 @@ pub(super) fn ticket_bot_fields(t: &Ticket) -> [(&'static str, Option<AttributeV
             json(
                 (!t.watchers.is_empty())
                     .then(|| serde_json::to_string(&t.watchers).ok())
+                    .flatten(),
+            ),
+        ),
+        (
+            "tags",
+            json(
+                (!t.tags.is_empty())
+                    .then(|| serde_json::to_string(&t.tags).ok())
                     .flatten(),
             ),
         ),
@@ -305,6 +356,14 @@ pub(super) fn ticket_from(item: &Item) -> Result<Ticket, StoreError> {
             .map(|v| {
                 serde_json::from_str(v)
                     .map_err(|e| StoreError::Corrupt(format!("attribute watchers: {e}")))
+            })
+            .transpose()?
+            .unwrap_or_default(),
+        tags: r
+            .opt("tags")?
+            .map(|v| {
+                serde_json::from_str(v)
+                    .map_err(|e| StoreError::Corrupt(format!("attribute tags: {e}")))
             })
             .transpose()?
             .unwrap_or_default(),
