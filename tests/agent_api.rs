@@ -545,3 +545,68 @@ async fn an_admin_deactivates_an_agent_and_their_open_ticket_is_routed_again_in_
         (Some(7), json!(["de", "en"]))
     );
 }
+
+#[tokio::test]
+async fn ticket_tags_are_indexed_filtered_and_erased_with_the_customer_in_dynamodb() {
+    let f = flow().await;
+    f.customer_writes("wamid.tag1", "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
+    let queue = f.api.ok("maria", "GET", "/tickets", Value::Null).await;
+    let id = queue["tickets"][0]["id"].as_str().unwrap().to_owned();
+    let tag = |t: &str| json!({ "tag": t });
+    for t in ["Refund", "vip"] {
+        f.api
+            .ok("maria", "POST", &format!("/tickets/{id}/tag"), tag(t))
+            .await;
+    }
+    // One index item per tag, in the tag's partition, with the ticket's TTL.
+    let mut keys: Vec<(String, String)> = f
+        .stack
+        .items("ticket_tag")
+        .await
+        .iter()
+        .map(|i| {
+            assert!(i.contains_key("expires_at"), "{i:?}");
+            (helpdesk_tests::s(i, "PK").to_owned(), helpdesk_tests::s(i, "SK").to_owned())
+        })
+        .collect();
+    keys.sort();
+    let ticket_key = format!("TICKET#{id}");
+    assert_eq!(
+        keys,
+        [
+            ("TAG#refund".to_owned(), ticket_key.clone()),
+            ("TAG#vip".to_owned(), ticket_key.clone())
+        ]
+    );
+    let listed = |page: &Value| -> Vec<String> {
+        page["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let refund = f.api.ok("maria", "GET", "/tickets?tag=refund", Value::Null).await;
+    assert_eq!(listed(&refund), [id.clone()]);
+    assert_eq!(refund["tickets"][0]["tags"], json!(["refund", "vip"]));
+    let resolved = f
+        .api
+        .ok("maria", "GET", "/tickets?tag=refund&status=resolved", Value::Null)
+        .await;
+    assert!(listed(&resolved).is_empty(), "combined with the status filter");
+    // Untagging deletes the index item in the ticket's transaction.
+    f.api
+        .ok("maria", "POST", &format!("/tickets/{id}/untag"), tag("vip"))
+        .await;
+    assert_eq!(f.stack.items("ticket_tag").await.len(), 1);
+    let vip = f.api.ok("maria", "GET", "/tickets?tag=vip", Value::Null).await;
+    assert!(listed(&vip).is_empty());
+    // Erasing the customer takes the tag index items with the ticket.
+    f.api
+        .ok("root", "DELETE", &format!("/customers/{CUSTOMER}"), Value::Null)
+        .await;
+    assert!(f.stack.items("ticket_tag").await.is_empty(), "no tag item survives");
+    let refund = f.api.ok("maria", "GET", "/tickets?tag=refund", Value::Null).await;
+    assert!(listed(&refund).is_empty());
+}
