@@ -7,7 +7,7 @@
 //! | method | path | who |
 //! |---|---|---|
 //! | GET | `/me` | everyone |
-//! | GET | `/tickets?status=&team=&assignee=&priority=&sla=&limit=&cursor=` | agents: own teams; supervisors: all |
+//! | GET | `/tickets?status=&team=&assignee=&priority=&sla=&tag=&limit=&cursor=` | agents: own teams; supervisors: all |
 //! | GET | `/tickets/{id}` | whoever may see it, and agents it moved away from (`watchers`) |
 //! | GET | `/changes?since=&ticket=` | everyone (a ticket: whoever may see it); see `changes` |
 //! | POST | `/tickets/{id}/read` | marks the customer's message read + typing (once; not for the bot's) |
@@ -17,11 +17,15 @@
 //! | POST | `/tickets/{id}/assign` `{agent: id or null, version?}` | agents: to or from themselves (a colleague's within its team: they are told) |
 //! | PATCH | `/tickets/{id}` `{priority?, category?, version?}` | |
 //! | POST | `/tickets/{id}/pending`, `/resolve`, `/reopen` `{version?}` | |
+//! | POST | `/tickets/{id}/tag`, `/untag` `{tag, version?}` | like notes: the ticket's team |
+//! | GET | `/views` | everyone: own and own teams' saved views, each with its count |
+//! | POST | `/views` `{name, scope, team?, filter}`; PUT `/views/{id}` `{name, filter, version}`; DELETE `/views/{id}?version=` | own; team views: supervisors of the team, admins |
 //! | GET | `/agents` | everyone |
 //! | POST | `/agents` `{id, name, teams, languages, capacity}` | admins |
 //! | PUT | `/agents/{id}/presence` `{online?, capacity?}` | agents: own presence; supervisors: capacity |
 //! | GET | `/templates` | everyone |
-//! | GET | `/canned?ticket=` | everyone: global, own teams' and own responses, rendered for the ticket |
+//! | GET | `/canned?ticket=` | everyone: own, own teams' and global responses, rendered for the ticket |
+//! | POST | `/canned` `{title, shortcut?, language?, text}`; PUT `/canned/{id}` `{..., version}`; DELETE `/canned/{id}?version=` | everyone: their personal responses |
 //! | GET | `/analytics?from=&to=&scope=` | supervisors; agents for `agent:<self>` |
 //! | PUT | `/customers/{wa_id}/consent` `{opted_in, source}` | supervisors |
 //! | GET | `/customers/{wa_id}/export` | admins (GDPR access request) |
@@ -49,7 +53,9 @@ mod changes;
 pub mod config;
 mod customers;
 pub mod desk;
+mod owned_docs;
 mod router;
+mod saved_views;
 mod tickets;
 mod views;
 
@@ -157,6 +163,9 @@ pub fn mask_phone(wa_id: &str) -> String {
 
 #[cfg(test)]
 mod quote_api_tests;
+
+#[cfg(test)]
+mod saved_view_api_tests;
 
 #[cfg(test)]
 mod tag_api_tests;

@@ -361,6 +361,10 @@ impl AgentApi {
             ("PUT", ["agents", id, "presence"]) => self.presence(call, id).await,
             ("GET", ["templates"]) => self.templates(),
             ("GET", ["canned"]) => self.canned(call).await,
+            ("GET", ["views"]) => self.saved_views(call).await,
+            ("POST", ["views"]) => self.create_view(call).await,
+            ("PUT", ["views", id]) => self.edit_view(call, id).await,
+            ("DELETE", ["views", id]) => self.delete_view(call, id).await,
             ("GET", ["analytics"]) => self.analytics(call).await,
             ("PUT", ["customers", wa_id, "consent"]) => self.set_consent(call, wa_id).await,
             ("GET", ["customers", wa_id, "export"]) => self.export(call, wa_id).await,
@@ -382,7 +386,7 @@ impl AgentApi {
             (
                 _,
                 [
-                    "me" | "tickets" | "agents" | "templates" | "canned" | "analytics"
+                    "me" | "tickets" | "agents" | "templates" | "canned" | "views" | "analytics"
                     | "customers" | "config" | "bot",
                     ..,
                 ],

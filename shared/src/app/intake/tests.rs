@@ -631,6 +631,31 @@ impl TicketStore for FailNth {
         self.tick()?;
         self.inner.release_agent_read(t, key).await
     }
+    async fn owned_docs(
+        &self,
+        kind: crate::ports::store::OwnedKind,
+        owner: &str,
+    ) -> Result<Vec<crate::ports::store::OwnedDoc>, StoreError> {
+        self.tick()?;
+        self.inner.owned_docs(kind, owner).await
+    }
+    async fn put_owned_doc(
+        &self,
+        doc: &crate::ports::store::OwnedDoc,
+    ) -> Result<crate::ports::store::OwnedWrite, StoreError> {
+        self.tick()?;
+        self.inner.put_owned_doc(doc).await
+    }
+    async fn delete_owned_doc(
+        &self,
+        kind: crate::ports::store::OwnedKind,
+        owner: &str,
+        id: &str,
+        version: u64,
+    ) -> Result<crate::ports::store::OwnedWrite, StoreError> {
+        self.tick()?;
+        self.inner.delete_owned_doc(kind, owner, id, version).await
+    }
 }
 
 #[tokio::test]

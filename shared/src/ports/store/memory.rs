@@ -40,6 +40,8 @@ struct State {
     agent_read: HashMap<TicketId, String>,
     /// The tag index: tag -> the tickets carrying it (DynamoDB: `TAG#<tag>` items).
     tags: BTreeMap<String, BTreeSet<TicketId>>,
+    /// (kind, owner) -> id -> saved views and personal canned responses.
+    owned: BTreeMap<(super::OwnedKind, String), BTreeMap<String, super::OwnedDoc>>,
 }
 
 #[derive(Debug, Default)]
@@ -782,6 +784,47 @@ impl TicketStore for MemoryStore {
             state.agent_read.remove(&ticket);
         }
         Ok(())
+    }
+
+    async fn owned_docs(
+        &self,
+        kind: super::OwnedKind,
+        owner: &str,
+    ) -> Result<Vec<super::OwnedDoc>, StoreError> {
+        let state = self.begin()?;
+        Ok(state
+            .owned
+            .get(&(kind, owner.to_owned()))
+            .map(|docs| docs.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn put_owned_doc(&self, doc: &super::OwnedDoc) -> Result<super::OwnedWrite, StoreError> {
+        let mut state = self.begin()?;
+        let docs = state.owned.entry((doc.kind, doc.owner.clone())).or_default();
+        let stored = docs.get(&doc.id).map(|d| d.version);
+        let expected = (doc.version > 1).then(|| doc.version - 1);
+        if stored != expected {
+            return Ok(super::OwnedWrite::Conflict);
+        }
+        docs.insert(doc.id.clone(), doc.clone());
+        Ok(super::OwnedWrite::Written)
+    }
+
+    async fn delete_owned_doc(
+        &self,
+        kind: super::OwnedKind,
+        owner: &str,
+        id: &str,
+        version: u64,
+    ) -> Result<super::OwnedWrite, StoreError> {
+        let mut state = self.begin()?;
+        let docs = state.owned.entry((kind, owner.to_owned())).or_default();
+        if docs.get(id).map(|d| d.version) != Some(version) {
+            return Ok(super::OwnedWrite::Conflict);
+        }
+        docs.remove(id);
+        Ok(super::OwnedWrite::Written)
     }
 
     fn retention(&self) -> Option<super::Retention> {

@@ -9,6 +9,7 @@ mod dynamo;
 mod memory;
 mod messages;
 mod outbox;
+mod owned;
 mod query;
 mod stats;
 
@@ -20,6 +21,7 @@ pub use messages::{
     Delivery, Direction, EARLY_STATUS_RETENTION, MessageRecord, SeenMessage, StatusOutcome,
     WriteOutcome, message_sort_key,
 };
+pub use owned::{OwnedDoc, OwnedKind, OwnedWrite, agent_owner, team_owner};
 pub use outbox::{OutboxEntry, OutboxKind, outbox_log_key, outbox_sort_key};
 pub use query::{InvalidCursor, MAX_QUERIES, TicketFilter, TicketIndex, TicketPage, TicketQuery};
 pub use stats::{StatsEvent, StatsRow};
@@ -280,6 +282,22 @@ pub trait TicketStore: Send + Sync {
         ticket: TicketId,
         message_key: &str,
     ) -> Result<bool, StoreError>;
+
+    /// The documents of `kind` that `owner` owns, by id.
+    async fn owned_docs(&self, kind: OwnedKind, owner: &str) -> Result<Vec<OwnedDoc>, StoreError>;
+
+    /// Stores `doc`: at version 1 only if its id is free for the owner, later versions only if
+    /// the stored one is `doc.version - 1`.
+    async fn put_owned_doc(&self, doc: &OwnedDoc) -> Result<OwnedWrite, StoreError>;
+
+    /// Deletes an owned document if it is at `version`.
+    async fn delete_owned_doc(
+        &self,
+        kind: OwnedKind,
+        owner: &str,
+        id: &str,
+        version: u64,
+    ) -> Result<OwnedWrite, StoreError>;
 
     /// Gives a claim back (the mark-read could not be sent), unless a later one replaced it.
     async fn release_agent_read(

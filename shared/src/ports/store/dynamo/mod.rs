@@ -38,6 +38,7 @@ mod customers;
 mod listing;
 mod messages;
 mod outbox;
+mod owned;
 mod stats;
 mod statuses;
 mod table;
@@ -286,6 +287,28 @@ impl TicketStore for DynamoStore {
         message_key: &str,
     ) -> Result<(), StoreError> {
         self.release_read(ticket, message_key).await
+    }
+
+    async fn owned_docs(
+        &self,
+        kind: super::OwnedKind,
+        owner: &str,
+    ) -> Result<Vec<super::OwnedDoc>, StoreError> {
+        DynamoStore::owned_docs(self, kind, owner).await
+    }
+
+    async fn put_owned_doc(&self, doc: &super::OwnedDoc) -> Result<super::OwnedWrite, StoreError> {
+        DynamoStore::put_owned_doc(self, doc).await
+    }
+
+    async fn delete_owned_doc(
+        &self,
+        kind: super::OwnedKind,
+        owner: &str,
+        id: &str,
+        version: u64,
+    ) -> Result<super::OwnedWrite, StoreError> {
+        DynamoStore::delete_owned_doc(self, kind, owner, id, version).await
     }
 
     fn retention(&self) -> Option<crate::ports::store::Retention> {
