@@ -70,6 +70,65 @@ impl CannedResponse {
         }
     }
 
+    /// Checks one response on its own: the field at fault (`id`, `title`, `team`, `owner`,
+    /// `scope`, `language`, `shortcut`, `text`) and the problem.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        let r = self;
+        let id_ok = !r.id.is_empty()
+            && r.id.len() <= MAX_ID
+            && r.id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !id_ok {
+            return Err(("id", format!("1-{MAX_ID} of a-z, 0-9, - and _")));
+        }
+        let title = r.title.trim();
+        if title.is_empty() || title.chars().count() > MAX_TITLE {
+            return Err(("title", format!("needs 1-{MAX_TITLE} characters")));
+        }
+        match (r.scope, &r.team, &r.owner) {
+            (CannedScope::Global, None, None) => {}
+            (CannedScope::Team, Some(team), None) if name_ok(team) => {}
+            (CannedScope::Personal, None, Some(owner)) if name_ok(owner) => {}
+            (CannedScope::Team, _, _) => {
+                return Err((
+                    "team",
+                    "a team response names its team (a-z, 0-9, -, _, .) and no owner".into(),
+                ));
+            }
+            (CannedScope::Personal, _, _) => {
+                return Err((
+                    "owner",
+                    "a personal response names its owner (an agent id) and no team".into(),
+                ));
+            }
+            (CannedScope::Global, _, _) => {
+                return Err((
+                    "scope",
+                    "a global response has neither team nor owner".into(),
+                ));
+            }
+        }
+        if let Some(lang) = &r.language {
+            let ok = (2..=5).contains(&lang.len())
+                && lang.chars().all(|c| c.is_ascii_alphabetic() || c == '_');
+            if !ok {
+                return Err(("language", "a language code such as de or en_US".into()));
+            }
+        }
+        if let Some(shortcut) = &r.shortcut {
+            let ok = !shortcut.is_empty()
+                && shortcut.len() <= MAX_SHORTCUT
+                && shortcut
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !ok {
+                return Err(("shortcut", format!("1-{MAX_SHORTCUT} of a-z, 0-9 and -")));
+            }
+        }
+        check_text(&r.text).map_err(|problem| ("text", problem))
+    }
+
     /// The text with its variables filled in from `values` (name, value); a variable without a
     /// value stays as written, so the agent sees what is missing before sending.
     pub fn render(&self, values: &[(&str, &str)]) -> String {
@@ -168,97 +227,28 @@ impl CannedResponses {
         }
         for (i, r) in file.responses.iter().enumerate() {
             let field = |name: &str| format!("responses[{i}].{name}");
-            let id_ok = !r.id.is_empty()
-                && r.id.len() <= MAX_ID
-                && r.id
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-            if !id_ok {
-                return Err(fail(
-                    field("id"),
-                    Some(&r.id),
-                    format!("1-{MAX_ID} of a-z, 0-9, - and _"),
-                ));
+            if let Err((name, problem)) = r.check() {
+                // Where the line can be found: the value at fault, else the response's id.
+                let at = match name {
+                    "title" => Some(r.title.as_str()),
+                    "language" => r.language.as_deref(),
+                    "shortcut" => r.shortcut.as_deref(),
+                    _ => Some(r.id.as_str()),
+                };
+                return Err(fail(field(name), at, problem));
             }
             if file.responses[..i].iter().any(|o| o.id == r.id) {
                 return Err(fail(field("id"), Some(&r.id), "is used twice".into()));
             }
-            let title = r.title.trim();
-            if title.is_empty() || title.chars().count() > MAX_TITLE {
+            if let Some(shortcut) = &r.shortcut
+                && file.responses[..i].iter().any(|o| shortcut_clash(o, r))
+            {
                 return Err(fail(
-                    field("title"),
-                    Some(&r.title),
-                    format!("needs 1-{MAX_TITLE} characters"),
+                    field("shortcut"),
+                    Some(shortcut),
+                    "another response the same agents see has this shortcut".into(),
                 ));
             }
-            match (r.scope, &r.team, &r.owner) {
-                (CannedScope::Global, None, None) => {}
-                (CannedScope::Team, Some(team), None) if name_ok(team) => {}
-                (CannedScope::Personal, None, Some(owner)) if name_ok(owner) => {}
-                (CannedScope::Team, _, _) => {
-                    return Err(fail(
-                        field("team"),
-                        Some(&r.id),
-                        "a team response names its team (a-z, 0-9, -, _, .) and no owner".into(),
-                    ));
-                }
-                (CannedScope::Personal, _, _) => {
-                    return Err(fail(
-                        field("owner"),
-                        Some(&r.id),
-                        "a personal response names its owner (an agent id) and no team".into(),
-                    ));
-                }
-                (CannedScope::Global, _, _) => {
-                    return Err(fail(
-                        field("scope"),
-                        Some(&r.id),
-                        "a global response has neither team nor owner".into(),
-                    ));
-                }
-            }
-            if let Some(lang) = &r.language {
-                let ok = (2..=5).contains(&lang.len())
-                    && lang.chars().all(|c| c.is_ascii_alphabetic() || c == '_');
-                if !ok {
-                    return Err(fail(
-                        field("language"),
-                        Some(lang),
-                        "a language code such as de or en_US".into(),
-                    ));
-                }
-            }
-            if let Some(shortcut) = &r.shortcut {
-                let ok = !shortcut.is_empty()
-                    && shortcut.len() <= MAX_SHORTCUT
-                    && shortcut
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-                if !ok {
-                    return Err(fail(
-                        field("shortcut"),
-                        Some(shortcut),
-                        format!("1-{MAX_SHORTCUT} of a-z, 0-9 and -"),
-                    ));
-                }
-                // Two responses one agent may see under the same shortcut and language would
-                // make the shortcut ambiguous.
-                let clash = file.responses[..i].iter().any(|o| {
-                    o.shortcut == r.shortcut
-                        && (o.language == r.language
-                            || o.language.is_none()
-                            || r.language.is_none())
-                        && may_overlap(o, r)
-                });
-                if clash {
-                    return Err(fail(
-                        field("shortcut"),
-                        Some(shortcut),
-                        "another response the same agents see has this shortcut".into(),
-                    ));
-                }
-            }
-            check_text(&r.text).map_err(|problem| fail(field("text"), Some(&r.id), problem))?;
         }
         Ok(Self {
             responses: file.responses,
@@ -272,6 +262,15 @@ fn name_ok(s: &str) -> bool {
         && s.len() <= 64
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Whether `a` and `b` share a shortcut for a language, and some agent sees both: the shortcut
+/// would be ambiguous.
+pub fn shortcut_clash(a: &CannedResponse, b: &CannedResponse) -> bool {
+    a.shortcut.is_some()
+        && a.shortcut == b.shortcut
+        && (a.language == b.language || a.language.is_none() || b.language.is_none())
+        && may_overlap(a, b)
 }
 
 /// Whether some agent may see both responses.

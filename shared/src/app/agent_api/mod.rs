@@ -165,6 +165,9 @@ pub fn mask_phone(wa_id: &str) -> String {
 mod quote_api_tests;
 
 #[cfg(test)]
+mod canned_api_tests;
+
+#[cfg(test)]
 mod saved_view_api_tests;
 
 #[cfg(test)]

@@ -1220,8 +1220,12 @@ async fn canned_responses_are_the_callers_share_rendered_for_the_ticket_with_gap
         .iter()
         .map(|r| r["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["greet", "toms-bye"], "not billing's, global first");
-    let greet = &list["responses"][0];
+    assert_eq!(
+        ids,
+        ["toms-bye", "greet"],
+        "not billing's; personal first (a shortcut offers the own before the shared)"
+    );
+    let greet = &list["responses"][1];
     assert_eq!(
         greet["text"], "Hi Ana, tom from Nordlicht here. Order {{order_id}}?",
         "{greet}"
