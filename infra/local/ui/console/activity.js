@@ -38,6 +38,8 @@ export function activityText(a) {
     case "category": return `${who} set the category${a.text ? `: ${a.text}` : ""}`;
     case "pending": return `${who} is waiting on the customer`;
     case "resolved": return `${who} resolved the ticket`;
+    case "tagged": return `${who} tagged it #${a.text}`;
+    case "untagged": return `${who} removed the tag #${a.text}`;
     case "reopened": return `${who} reopened the ticket`;
     case "template_sent": return `${who} sent a template${a.text ? `: ${a.text}` : ""}`;
     case "taken_over": return `${who} took the ticket from ${agentName(a.text)}`;

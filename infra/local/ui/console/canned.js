@@ -111,30 +111,85 @@ on("ticket-opened", () => {
 });
 on("ticket", paintMissing);
 
-// The "Canned responses" tab: what the agent may insert, with scope, shortcut and text.
+// The "Canned responses" tab: what the agent may insert, with scope, shortcut and text; their
+// own (personal) ones are created, edited and deleted here (the API keeps them per agent,
+// versioned: an edit of a version someone changed meanwhile is refused).
+let editing = null; // the personal response being edited, or null for a new one
+
+function personalForm() {
+  const r = editing || {};
+  const form = el("form", { class: "panel canned-form", dataset: { testid: "canned-form" } },
+    el("h3", {}, editing ? `Edit "${r.title}"` : "New personal response"),
+    el("label", {}, "Title ", el("input", { name: "title", maxlength: "60", required: true, value: r.title || "", dataset: { testid: "canned-title" } })),
+    el("label", {}, "Shortcut / ", el("input", { name: "shortcut", maxlength: "32", pattern: "[a-z0-9-]*", value: r.shortcut || "", dataset: { testid: "canned-shortcut" } })),
+    el("label", {}, "Language ", el("input", { name: "language", maxlength: "5", placeholder: "any", value: r.language || "" })),
+    el("label", {}, "Text ", el("textarea", { name: "text", rows: "3", maxlength: "4096", required: true, dataset: { testid: "canned-text" } }, r.template || "")),
+    el("p", { class: "notice hidden", role: "alert" }),
+    el("div", { class: "row" },
+      el("button", { type: "submit", class: "primary small", dataset: { testid: "canned-save" } }, editing ? "Save changes" : "Create"),
+      editing ? el("button", { type: "button", class: "small", onclick: () => { editing = null; showTab(); } }, "Cancel") : null));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { title: form.title.value, text: form.text.value };
+    if (form.shortcut.value.trim()) body.shortcut = form.shortcut.value.trim();
+    if (form.language.value.trim()) body.language = form.language.value.trim();
+    try {
+      if (editing) await api("PUT", `/canned/${editing.id}`, { ...body, version: editing.version }, `edit canned ${editing.id}`);
+      else await api("POST", "/canned", body, "create canned");
+      toast(editing ? "Response saved" : "Response created");
+      editing = null;
+      await showTab();
+    } catch (error) {
+      const alert = form.querySelector("[role=alert]");
+      alert.textContent = error.message;
+      alert.classList.remove("hidden");
+    }
+  });
+  return form;
+}
+
+async function removePersonal(r) {
+  if (!window.confirm(`Delete "${r.title}"?`)) return;
+  try {
+    await api("DELETE", `/canned/${r.id}?version=${r.version}`, undefined, `delete canned ${r.id}`);
+  } catch (error) {
+    if (error.status !== 401) toast(`Delete: ${error.message}`, true);
+  }
+  await showTab();
+}
+
+async function showTab() {
+  view.replaceChildren(el("p", { class: "muted" }, "Loading…"));
+  try {
+    await load(null);
+  } catch (error) {
+    view.replaceChildren(el("p", { class: "notice" }, error.message));
+    return;
+  }
+  const rows = responses.map((r) => el("tr", { dataset: { testid: "canned-row", scope: r.scope } },
+    el("td", {}, r.shortcut ? `/${r.shortcut}` : "—"),
+    el("td", {}, r.title),
+    el("td", {}, r.scope === "team" ? `team ${r.team}` : r.scope),
+    el("td", {}, r.language || "any"),
+    el("td", { class: "small" }, r.template),
+    el("td", {}, r.version ? [
+      el("button", { type: "button", class: "link small", onclick: () => { editing = r; showTab(); } }, "Edit"),
+      el("button", { type: "button", class: "link small", onclick: () => removePersonal(r) }, "Delete")] : null)));
+  view.replaceChildren(
+    el("section", { class: "panel" },
+      el("h2", {}, "Canned responses"),
+      el("p", { class: "muted small" }, "Type / and the shortcut in a reply to insert one: your own first, then your teams', then everyone's. {{customer_name}}, {{agent_name}}, {{ticket_id}}, {{order_id}} and {{company}} are filled in for the open ticket; what has no value is flagged and must be replaced before sending. Your personal responses are yours to create, edit and delete below; global and team responses are edited as the configuration document canned_responses (supervisors and admins)."),
+      el("table", { class: "table" },
+        el("thead", {}, el("tr", {}, ...["Shortcut", "Title", "Scope", "Language", "Text", ""].map((h) => el("th", {}, h)))),
+        el("tbody", {}, ...rows))),
+    personalForm());
+}
+
 const view = addView({
   name: "canned",
   label: "Canned responses",
-  onShow: async () => {
-    view.replaceChildren(el("p", { class: "muted" }, "Loading…"));
-    try {
-      await load(null);
-    } catch (error) {
-      view.replaceChildren(el("p", { class: "notice" }, error.message));
-      return;
-    }
-    const rows = responses.map((r) => el("tr", { dataset: { testid: "canned-row" } },
-      el("td", {}, r.shortcut ? `/${r.shortcut}` : "—"),
-      el("td", {}, r.title),
-      el("td", {}, r.scope === "team" ? `team ${r.team}` : r.scope),
-      el("td", {}, r.language || "any"),
-      el("td", { class: "small" }, r.template)));
-    view.replaceChildren(
-      el("section", { class: "panel" },
-        el("h2", {}, "Canned responses"),
-        el("p", { class: "muted small" }, "Type / and the shortcut in a reply to insert one. {{customer_name}}, {{agent_name}}, {{ticket_id}}, {{order_id}} and {{company}} are filled in for the open ticket; what has no value is flagged and must be replaced before sending. Global and team responses are edited as the configuration document canned_responses (supervisors and admins)."),
-        el("table", { class: "table" },
-          el("thead", {}, el("tr", {}, ...["Shortcut", "Title", "Scope", "Language", "Text"].map((h) => el("th", {}, h)))),
-          el("tbody", {}, ...rows))));
+  onShow: () => {
+    editing = null;
+    return showTab();
   },
 });

@@ -4,12 +4,14 @@
 // `app.js` (events), `views.js` (a tab) or `ticket.js` (a ticket side panel): a new part is a new
 // module plus one import here. Views appear as tabs in the order imported.
 import "./queue.js";
+import "./saved-views.js";
 import "./live.js";
 import "./actions.js";
 import "./conversation.js";
 import "./sla-clocks.js";
 import "./details.js";
 import "./activity.js";
+import "./tags.js";
 import "./composer.js";
 import "./canned.js";
 import "./presence.js";

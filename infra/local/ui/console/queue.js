@@ -25,11 +25,32 @@ function fillFilters() {
   $("f-team").replaceChildren(el("option", { value: "" }, all ? "All teams" : "My teams"), ...[...teams].sort().map((t) => el("option", { value: t }, t)));
 }
 
-function queueQuery(more) {
-  const q = new URLSearchParams({ limit: "50" });
-  for (const [id, name] of [["f-status", "status"], ["f-assignee", "assignee"], ["f-team", "team"], ["f-priority", "priority"], ["f-sla", "sla"]]) {
-    if ($(id).value) q.set(name, $(id).value);
+const FILTERS = [["f-status", "status"], ["f-assignee", "assignee"], ["f-team", "team"], ["f-priority", "priority"], ["f-sla", "sla"], ["f-tag", "tag"]];
+
+/** The queue's filter as the API names it (`{status, team, tag, ...}`, only those set). */
+export function currentFilter() {
+  const filter = {};
+  for (const [id, name] of FILTERS) {
+    const value = $(id).value.trim();
+    if (value) filter[name] = value;
   }
+  return filter;
+}
+
+/** Shows the queue under `filter` (a saved view's): every filter field set to its value. */
+export function applyFilter(filter) {
+  for (const [id, name] of FILTERS) {
+    const select = $(id);
+    const value = filter[name] || "";
+    // A value the list does not offer (a team the agent left, a status list): add it.
+    if (select.tagName === "SELECT" && value && ![...select.options].some((o) => o.value === value)) select.append(el("option", { value }, value));
+    select.value = value;
+  }
+  return loadQueue();
+}
+
+function queueQuery(more) {
+  const q = new URLSearchParams({ limit: "50", ...currentFilter() });
   if (more && cursor) q.set("cursor", cursor);
   return q.toString();
 }
@@ -93,11 +114,17 @@ function ticketRow(t) {
       el("span", { class: "row" },
         badge(statusText, statusKind),
         t.priority ? badge(t.priority, PRIORITY[t.priority]) : null,
-        t.sla_state === "breached" || t.sla_state === "at_risk" || t.sla_state === "was_breached" ? badge(sla[0], sla[1]) : null),
+        t.sla_state === "breached" || t.sla_state === "at_risk" || t.sla_state === "was_breached" ? badge(sla[0], sla[1]) : null,
+        ...(t.tags || []).map((tag) => el("span", { class: "tag", dataset: { testid: "row-tag" } }, `#${tag}`))),
       el("span", { class: "muted small" }, [t.team, t.assignee ? `→ ${agentName(t.assignee)}` : "unassigned"].filter(Boolean).join(" · ")))));
 }
 
 $("filters").addEventListener("change", () => loadQueue());
+// Enter in the tag field filters (and must not submit the form, which would reload the page).
+$("filters").addEventListener("submit", (event) => {
+  event.preventDefault();
+  loadQueue();
+});
 $("refresh").addEventListener("click", () => loadQueue());
 $("more").addEventListener("click", () => loadQueue(true));
 
