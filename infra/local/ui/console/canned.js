@@ -6,6 +6,7 @@
 import { $, el } from "../dom.js";
 import { api } from "./api.js";
 import { on, state } from "./app.js";
+import { toast } from "./toast.js";
 import { addView } from "./views.js";
 
 const VARIABLES = ["customer_name", "agent_name", "ticket_id", "order_id", "company"];
@@ -64,9 +65,11 @@ function insert(index) {
 
 function hits(q) {
   const matching = responses.filter((r) => (r.shortcut || "").startsWith(q) || (q && r.title.toLowerCase().includes(q)));
-  // The ticket's language first, then responses for any language.
+  // The agent's own first, then their teams', then everyone's; within each, the ticket's
+  // language first, then responses for any language.
+  const scope = (r) => ({ personal: 0, team: 1 })[r.scope] ?? 2;
   const rank = (r) => (r.language === language ? 0 : r.language ? 2 : 1);
-  return matching.sort((a, b) => rank(a) - rank(b)).slice(0, 8);
+  return matching.sort((a, b) => scope(a) - scope(b) || rank(a) - rank(b)).slice(0, 8);
 }
 
 $("compose-text").addEventListener("input", async () => {
@@ -121,7 +124,7 @@ function personalForm() {
   const form = el("form", { class: "panel canned-form", dataset: { testid: "canned-form" } },
     el("h3", {}, editing ? `Edit "${r.title}"` : "New personal response"),
     el("label", {}, "Title ", el("input", { name: "title", maxlength: "60", required: true, value: r.title || "", dataset: { testid: "canned-title" } })),
-    el("label", {}, "Shortcut / ", el("input", { name: "shortcut", maxlength: "32", pattern: "[a-z0-9-]*", value: r.shortcut || "", dataset: { testid: "canned-shortcut" } })),
+    el("label", {}, "Shortcut / ", el("input", { name: "shortcut", maxlength: "32", pattern: "[a-z0-9\\-]*", value: r.shortcut || "", dataset: { testid: "canned-shortcut" } })),
     el("label", {}, "Language ", el("input", { name: "language", maxlength: "5", placeholder: "any", value: r.language || "" })),
     el("label", {}, "Text ", el("textarea", { name: "text", rows: "3", maxlength: "4096", required: true, dataset: { testid: "canned-text" } }, r.template || "")),
     el("p", { class: "notice hidden", role: "alert" }),
