@@ -567,7 +567,10 @@ async fn ticket_tags_are_indexed_filtered_and_erased_with_the_customer_in_dynamo
         .iter()
         .map(|i| {
             assert!(i.contains_key("expires_at"), "{i:?}");
-            (helpdesk_tests::s(i, "PK").to_owned(), helpdesk_tests::s(i, "SK").to_owned())
+            (
+                helpdesk_tests::s(i, "PK").to_owned(),
+                helpdesk_tests::s(i, "SK").to_owned(),
+            )
         })
         .collect();
     keys.sort();
@@ -587,26 +590,51 @@ async fn ticket_tags_are_indexed_filtered_and_erased_with_the_customer_in_dynamo
             .map(|t| t["id"].as_str().unwrap().to_owned())
             .collect()
     };
-    let refund = f.api.ok("maria", "GET", "/tickets?tag=refund", Value::Null).await;
-    assert_eq!(listed(&refund), [id.clone()]);
+    let refund = f
+        .api
+        .ok("maria", "GET", "/tickets?tag=refund", Value::Null)
+        .await;
+    assert_eq!(listed(&refund), [id.as_str()]);
     assert_eq!(refund["tickets"][0]["tags"], json!(["refund", "vip"]));
     let resolved = f
         .api
-        .ok("maria", "GET", "/tickets?tag=refund&status=resolved", Value::Null)
+        .ok(
+            "maria",
+            "GET",
+            "/tickets?tag=refund&status=resolved",
+            Value::Null,
+        )
         .await;
-    assert!(listed(&resolved).is_empty(), "combined with the status filter");
+    assert!(
+        listed(&resolved).is_empty(),
+        "combined with the status filter"
+    );
     // Untagging deletes the index item in the ticket's transaction.
     f.api
         .ok("maria", "POST", &format!("/tickets/{id}/untag"), tag("vip"))
         .await;
     assert_eq!(f.stack.items("ticket_tag").await.len(), 1);
-    let vip = f.api.ok("maria", "GET", "/tickets?tag=vip", Value::Null).await;
+    let vip = f
+        .api
+        .ok("maria", "GET", "/tickets?tag=vip", Value::Null)
+        .await;
     assert!(listed(&vip).is_empty());
     // Erasing the customer takes the tag index items with the ticket.
     f.api
-        .ok("root", "DELETE", &format!("/customers/{CUSTOMER}"), Value::Null)
+        .ok(
+            "root",
+            "DELETE",
+            &format!("/customers/{CUSTOMER}"),
+            Value::Null,
+        )
         .await;
-    assert!(f.stack.items("ticket_tag").await.is_empty(), "no tag item survives");
-    let refund = f.api.ok("maria", "GET", "/tickets?tag=refund", Value::Null).await;
+    assert!(
+        f.stack.items("ticket_tag").await.is_empty(),
+        "no tag item survives"
+    );
+    let refund = f
+        .api
+        .ok("maria", "GET", "/tickets?tag=refund", Value::Null)
+        .await;
     assert!(listed(&refund).is_empty());
 }

@@ -12,8 +12,8 @@ use super::AgentApi;
 use super::owned_docs::{Owned, new_owned_id, version_param};
 use super::router::{ApiError, ApiResponse, Call};
 use crate::domain::canned::{CannedResponse, CannedResponses, CannedScope, shortcut_clash};
-use crate::ports::store::{OwnedKind, agent_owner};
 use crate::platform::live_config::LiveConfig;
+use crate::ports::store::{OwnedKind, agent_owner};
 
 /// Where the API reads the canned responses.
 pub(super) enum CannedSource {

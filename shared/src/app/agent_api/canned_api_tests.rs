@@ -44,7 +44,12 @@ async fn an_agent_keeps_their_own_responses_offered_first_and_only_to_them() {
     assert!(!ids(&lea).contains(&mine), "nobody else sees it");
     // Only its owner edits or deletes it.
     let r = a
-        .call("lea", "DELETE", &format!("/canned/{mine}?version=1"), Value::Null)
+        .call(
+            "lea",
+            "DELETE",
+            &format!("/canned/{mine}?version=1"),
+            Value::Null,
+        )
         .await;
     assert_eq!(r.status, 404, "{}", r.body);
 }
@@ -57,9 +62,18 @@ async fn personal_responses_are_checked_like_the_configuration() {
         (json!({"title": "A", "text": "Hi {{nickname}}"}), "text"),
         (json!({"title": "A", "text": "Hi {{customer_name"}), "text"),
         (json!({"title": "A", "text": "   "}), "text"),
-        (json!({"title": "A", "text": "x", "shortcut": "Bad Shortcut"}), "shortcut"),
-        (json!({"title": "A", "text": "x", "language": "german!"}), "language"),
-        (json!({"title": "A", "text": "x", "scope": "global"}), "scope"),
+        (
+            json!({"title": "A", "text": "x", "shortcut": "Bad Shortcut"}),
+            "shortcut",
+        ),
+        (
+            json!({"title": "A", "text": "x", "language": "german!"}),
+            "language",
+        ),
+        (
+            json!({"title": "A", "text": "x", "scope": "global"}),
+            "scope",
+        ),
     ] {
         let r = a.call("tom", "POST", "/canned", body.clone()).await;
         assert_eq!(r.status, 400, "{body}: {}", r.body);
@@ -67,11 +81,21 @@ async fn personal_responses_are_checked_like_the_configuration() {
     }
     a.ok("tom", "GET", "/canned", Value::Null).await;
     let first = a
-        .call("tom", "POST", "/canned", json!({"title": "A", "shortcut": "hi", "text": "Hallo"}))
+        .call(
+            "tom",
+            "POST",
+            "/canned",
+            json!({"title": "A", "shortcut": "hi", "text": "Hallo"}),
+        )
         .await;
     assert_eq!(first.status, 201);
     let r = a
-        .call("tom", "POST", "/canned", json!({"title": "B", "shortcut": "hi", "text": "Hi"}))
+        .call(
+            "tom",
+            "POST",
+            "/canned",
+            json!({"title": "B", "shortcut": "hi", "text": "Hi"}),
+        )
         .await;
     assert_eq!(r.status, 400, "the shortcut is taken: {}", r.body);
     assert!(r.body["fields"]["shortcut"].is_string());
@@ -81,9 +105,13 @@ async fn personal_responses_are_checked_like_the_configuration() {
 async fn a_stale_edit_is_a_conflict_and_a_redelivered_create_makes_one() {
     let a = api().await;
     let body = r#"{"title": "Bye", "shortcut": "bye", "text": "Tschuess"}"#;
-    let first = a.call_keyed("tom", "POST", "/canned", body, "key-canned-01").await;
+    let first = a
+        .call_keyed("tom", "POST", "/canned", body, "key-canned-01")
+        .await;
     assert_eq!(first.status, 201, "{}", first.body);
-    let again = a.call_keyed("tom", "POST", "/canned", body, "key-canned-01").await;
+    let again = a
+        .call_keyed("tom", "POST", "/canned", body, "key-canned-01")
+        .await;
     assert_eq!(again.status, 201, "{}", again.body);
     assert_eq!(again.body["id"], first.body["id"]);
     let id = first.body["id"].as_str().unwrap().to_owned();
@@ -116,11 +144,21 @@ async fn a_stale_edit_is_a_conflict_and_a_redelivered_create_makes_one() {
     assert_eq!(own.len(), 1);
     assert_eq!(own[0]["template"], "Tschüss, {{customer_name}}");
     let r = a
-        .call("tom", "DELETE", &format!("/canned/{id}?version=1"), Value::Null)
+        .call(
+            "tom",
+            "DELETE",
+            &format!("/canned/{id}?version=1"),
+            Value::Null,
+        )
         .await;
     assert_eq!(r.status, 409);
-    a.ok("tom", "DELETE", &format!("/canned/{id}?version=2"), Value::Null)
-        .await;
+    a.ok(
+        "tom",
+        "DELETE",
+        &format!("/canned/{id}?version=2"),
+        Value::Null,
+    )
+    .await;
     let list = a.ok("tom", "GET", "/canned", Value::Null).await;
     assert!(!ids(&list).contains(&id));
 }

@@ -817,9 +817,8 @@ fn retag(
     draft: &mut Draft,
 ) -> Result<Decision<Option<String>>, AgentError> {
     let changed = match action {
-        AgentAction::Tag { .. } => {
-            add_tag(&mut draft.next.tags, tag).map_err(|problem| AgentError::field("tag", problem))?
-        }
+        AgentAction::Tag { .. } => add_tag(&mut draft.next.tags, tag)
+            .map_err(|problem| AgentError::field("tag", problem))?,
         _ => remove_tag(&mut draft.next.tags, tag),
     };
     if changed == Tagging::Unchanged {

@@ -90,9 +90,11 @@ impl AgentApi {
             teams.sort();
             teams.dedup();
         }
-        Ok(std::iter::once((ViewScope::Personal, agent_owner(&caller.agent)))
-            .chain(teams.iter().map(|t| (ViewScope::Team, team_owner(t))))
-            .collect())
+        Ok(
+            std::iter::once((ViewScope::Personal, agent_owner(&caller.agent)))
+                .chain(teams.iter().map(|t| (ViewScope::Team, team_owner(t))))
+                .collect(),
+        )
     }
 
     /// The view `id` among those `caller` sees, with its scope.
@@ -120,9 +122,12 @@ impl AgentApi {
         let mut views = Vec::new();
         for (scope, owner) in self.view_owners(&call.caller).await? {
             let mut owned = self.owned::<ViewBody>(OwnedKind::View, &owner).await?;
-            owned.sort_by(|a, b| a.body.name.to_lowercase().cmp(&b.body.name.to_lowercase()));
+            owned.sort_by_key(|v| v.body.name.to_lowercase());
             for v in owned {
-                views.push(self.view_with_count(&call.caller, scope, v.doc, v.body).await?);
+                views.push(
+                    self.view_with_count(&call.caller, scope, v.doc, v.body)
+                        .await?,
+                );
             }
         }
         ApiResponse::ok(ViewList { views })
@@ -138,7 +143,9 @@ impl AgentApi {
         let (count, count_more) = match self.queue_query(caller, &body.filter, COUNT_CAP).await {
             Ok((query, teams)) => {
                 let page = query
-                    .run(self.desk.store().as_ref(), |t| Self::may_see(caller, &teams, t))
+                    .run(self.desk.store().as_ref(), |t| {
+                        Self::may_see(caller, &teams, t)
+                    })
                     .await?;
                 let n = u32::try_from(page.tickets.len()).unwrap_or(COUNT_CAP);
                 (Some(n), page.next.is_some() && n >= COUNT_CAP)
@@ -203,14 +210,16 @@ impl AgentApi {
                 team_owner(team)
             }
         };
-        self.queue_query(caller, &req.filter, 1).await.map_err(|mut e| {
-            // Name the field inside the filter.
-            if let Some((field, problem)) = e.fields.pop_first() {
-                e.message = format!("filter.{field}: {problem}");
-                e.fields.insert(format!("filter.{field}"), problem);
-            }
-            e
-        })?;
+        self.queue_query(caller, &req.filter, 1)
+            .await
+            .map_err(|mut e| {
+                // Name the field inside the filter.
+                if let Some((field, problem)) = e.fields.pop_first() {
+                    e.message = format!("filter.{field}: {problem}");
+                    e.fields.insert(format!("filter.{field}"), problem);
+                }
+                e
+            })?;
         Ok((
             req.scope,
             owner,
@@ -222,12 +231,18 @@ impl AgentApi {
     }
 
     /// A name is unique among the owner's views (ignoring case), `except` the one edited.
-    fn name_free(others: &[Owned<ViewBody>], name: &str, except: Option<&str>) -> Result<(), ApiError> {
-        if others
-            .iter()
-            .any(|v| Some(v.doc.id.as_str()) != except && v.body.name.to_lowercase() == name.to_lowercase())
-        {
-            return Err(ApiError::field("name", format!("another view here is named {name}")));
+    fn name_free(
+        others: &[Owned<ViewBody>],
+        name: &str,
+        except: Option<&str>,
+    ) -> Result<(), ApiError> {
+        if others.iter().any(|v| {
+            Some(v.doc.id.as_str()) != except && v.body.name.to_lowercase() == name.to_lowercase()
+        }) {
+            return Err(ApiError::field(
+                "name",
+                format!("another view here is named {name}"),
+            ));
         }
         Ok(())
     }
@@ -270,7 +285,9 @@ impl AgentApi {
         let (_, owner, body) = self.checked_view(&call.caller, req).await?;
         let others = self.owned::<ViewBody>(OwnedKind::View, &owner).await?;
         Self::name_free(&others, &body.name, Some(id))?;
-        let doc = self.update_owned(call, &current.doc, version, &body).await?;
+        let doc = self
+            .update_owned(call, &current.doc, version, &body)
+            .await?;
         ApiResponse::ok(self.view_with_count(&call.caller, scope, doc, body).await?)
     }
 

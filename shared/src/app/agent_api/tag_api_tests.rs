@@ -22,16 +22,28 @@ async fn an_agent_tags_a_ticket_of_their_team_and_the_tag_shows_in_the_list_deta
     let a = api().await;
     let id = a.queued("4915100000001", "wamid.1").await;
     let summary = a
-        .ok("tom", "POST", &format!("/tickets/{id}/tag"), json!({"tag": "  Refund Request "}))
+        .ok(
+            "tom",
+            "POST",
+            &format!("/tickets/{id}/tag"),
+            json!({"tag": "  Refund Request "}),
+        )
         .await;
     assert_eq!(summary["tags"], json!(["refund-request"]), "normalised");
     let page = a.ok("tom", "GET", "/tickets", Value::Null).await;
     assert_eq!(page["tickets"][0]["tags"], json!(["refund-request"]));
-    let detail = a.ok("tom", "GET", &format!("/tickets/{id}"), Value::Null).await;
+    let detail = a
+        .ok("tom", "GET", &format!("/tickets/{id}"), Value::Null)
+        .await;
     assert_eq!(detail["tags"], json!(["refund-request"]));
     assert_eq!(a.activity(&id).await, ["tagged:refund-request"]);
     let summary = a
-        .ok("tom", "POST", &format!("/tickets/{id}/untag"), json!({"tag": "REFUND-request"}))
+        .ok(
+            "tom",
+            "POST",
+            &format!("/tickets/{id}/untag"),
+            json!({"tag": "REFUND-request"}),
+        )
         .await;
     assert_eq!(summary["tags"], json!([]));
     assert_eq!(
@@ -45,11 +57,18 @@ async fn tagging_twice_or_a_redelivered_request_changes_nothing() {
     let a = api().await;
     let id = a.queued("4915100000001", "wamid.1").await;
     let path = format!("/tickets/{id}/tag");
-    let first = a.call_keyed("tom", "POST", &path, r#"{"tag":"vip"}"#, "key-tag-0001").await;
+    let first = a
+        .call_keyed("tom", "POST", &path, r#"{"tag":"vip"}"#, "key-tag-0001")
+        .await;
     assert_eq!(first.status, 200, "{}", first.body);
-    let again = a.call_keyed("tom", "POST", &path, r#"{"tag":"vip"}"#, "key-tag-0001").await;
+    let again = a
+        .call_keyed("tom", "POST", &path, r#"{"tag":"vip"}"#, "key-tag-0001")
+        .await;
     assert_eq!(again.status, 200, "{}", again.body);
-    assert_eq!(again.body["version"], first.body["version"], "not written twice");
+    assert_eq!(
+        again.body["version"], first.body["version"],
+        "not written twice"
+    );
     // The same tag again under a new key: nothing to do, nothing logged.
     let other = a.ok("tom", "POST", &path, json!({"tag": "VIP"})).await;
     assert_eq!(other["version"], first.body["version"]);
@@ -57,7 +76,12 @@ async fn tagging_twice_or_a_redelivered_request_changes_nothing() {
     assert_eq!(a.activity(&id).await, ["tagged:vip"]);
     // Taking off a tag the ticket does not carry is a no-op too.
     let untag = a
-        .ok("tom", "POST", &format!("/tickets/{id}/untag"), json!({"tag": "nope"}))
+        .ok(
+            "tom",
+            "POST",
+            &format!("/tickets/{id}/untag"),
+            json!({"tag": "nope"}),
+        )
         .await;
     assert_eq!(untag["version"], first.body["version"]);
 }
@@ -80,12 +104,25 @@ async fn tags_out_of_shape_or_too_many_are_refused_with_the_field() {
         assert!(text.contains(problem), "{body}: {}", r.body);
     }
     for i in 0..MAX_TAGS_PER_TICKET {
-        a.ok("tom", "POST", &path, json!({"tag": format!("t{i}")})).await;
+        a.ok("tom", "POST", &path, json!({"tag": format!("t{i}")}))
+            .await;
     }
-    let r = a.call("tom", "POST", &path, json!({"tag": "one-more"})).await;
+    let r = a
+        .call("tom", "POST", &path, json!({"tag": "one-more"}))
+        .await;
     assert_eq!(r.status, 400, "{}", r.body);
-    assert!(r.body["fields"]["tag"].as_str().unwrap().contains("at most 10"));
-    let t = a.w.store.ticket(crate::domain::ids::TicketId::parse(&id).unwrap()).await.unwrap().unwrap();
+    assert!(
+        r.body["fields"]["tag"]
+            .as_str()
+            .unwrap()
+            .contains("at most 10")
+    );
+    let t =
+        a.w.store
+            .ticket(crate::domain::ids::TicketId::parse(&id).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(t.tags.len(), MAX_TAGS_PER_TICKET);
 }
 
@@ -99,7 +136,12 @@ async fn agents_of_another_team_cannot_tag_and_a_stale_version_is_a_conflict() {
     let t = a.ok("maria", "POST", &path, json!({"tag": "vip"})).await;
     let stale = t["version"].as_u64().unwrap() - 1;
     let r = a
-        .call("tom", "POST", &path, json!({"tag": "late", "version": stale}))
+        .call(
+            "tom",
+            "POST",
+            &path,
+            json!({"tag": "late", "version": stale}),
+        )
         .await;
     assert_eq!(r.status, 409, "{}", r.body);
 }
@@ -110,41 +152,74 @@ async fn the_queue_filtered_by_tag_reads_the_tag_index_and_combines_with_the_oth
     let mut opened = Vec::new();
     for i in 1..=3 {
         a.w.clock.advance(jiff::SignedDuration::from_secs(1));
-        opened.push(a.queued(&format!("491510000000{i}"), &format!("wamid.{i}")).await);
+        opened.push(
+            a.queued(&format!("491510000000{i}"), &format!("wamid.{i}"))
+                .await,
+        );
     }
     let [one, two, three] = <[String; 3]>::try_from(opened).unwrap();
     for id in [&one, &two] {
-        a.ok("tom", "POST", &format!("/tickets/{id}/tag"), json!({"tag": "refund"}))
-            .await;
+        a.ok(
+            "tom",
+            "POST",
+            &format!("/tickets/{id}/tag"),
+            json!({"tag": "refund"}),
+        )
+        .await;
     }
-    a.ok("tom", "POST", &format!("/tickets/{three}/tag"), json!({"tag": "vip"}))
-        .await;
-    a.ok("tom", "POST", &format!("/tickets/{two}/assign"), json!({"agent": "tom"}))
-        .await;
+    a.ok(
+        "tom",
+        "POST",
+        &format!("/tickets/{three}/tag"),
+        json!({"tag": "vip"}),
+    )
+    .await;
+    a.ok(
+        "tom",
+        "POST",
+        &format!("/tickets/{two}/assign"),
+        json!({"agent": "tom"}),
+    )
+    .await;
     let tagged = a.ok("tom", "GET", "/tickets?tag=Refund", Value::Null).await;
-    assert_eq!(ids(&tagged), [one.clone(), two.clone()], "normalised, oldest first");
+    assert_eq!(
+        ids(&tagged),
+        [one.clone(), two.clone()],
+        "normalised, oldest first"
+    );
     let mine = a
         .ok("tom", "GET", "/tickets?tag=refund&assignee=me", Value::Null)
         .await;
-    assert_eq!(ids(&mine), [two.clone()]);
+    assert_eq!(ids(&mine), [two.as_str()]);
     let queued = a
-        .ok("tom", "GET", "/tickets?tag=refund&status=queued", Value::Null)
+        .ok(
+            "tom",
+            "GET",
+            "/tickets?tag=refund&status=queued",
+            Value::Null,
+        )
         .await;
-    assert_eq!(ids(&queued), [one.clone()]);
-    let r = a.call("tom", "GET", "/tickets?tag=no%20way!", Value::Null).await;
+    assert_eq!(ids(&queued), [one.as_str()]);
+    let r = a
+        .call("tom", "GET", "/tickets?tag=no%20way!", Value::Null)
+        .await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body["fields"]["tag"].is_string());
     // Untagging takes the ticket out of the tag's index in the same write.
-    a.ok("tom", "POST", &format!("/tickets/{one}/untag"), json!({"tag": "refund"}))
-        .await;
-    let page = a
-        .w
-        .store
-        .list_tickets(&TicketIndex::Tag("refund".into()), 10, None)
-        .await
-        .unwrap();
+    a.ok(
+        "tom",
+        "POST",
+        &format!("/tickets/{one}/untag"),
+        json!({"tag": "refund"}),
+    )
+    .await;
+    let page =
+        a.w.store
+            .list_tickets(&TicketIndex::Tag("refund".into()), 10, None)
+            .await
+            .unwrap();
     let indexed: Vec<String> = page.tickets.iter().map(|t| t.id.to_string()).collect();
-    assert_eq!(indexed, [two.clone()]);
+    assert_eq!(indexed, [two.as_str()]);
     // Agents still see only their teams' tickets under a tag.
     let billing = a.ok("ben", "GET", "/tickets?tag=refund", Value::Null).await;
     assert!(ids(&billing).is_empty());

@@ -387,7 +387,11 @@ impl TicketStore for MemoryStore {
         }
         state.tickets.insert(turn.ticket.id, turn.ticket.clone());
         state.changes.touch(turn.ticket.id);
-        for gone in turn.tags_before.iter().filter(|t| !turn.ticket.tags.contains(t)) {
+        for gone in turn
+            .tags_before
+            .iter()
+            .filter(|t| !turn.ticket.tags.contains(t))
+        {
             if let Some(tickets) = state.tags.get_mut(gone) {
                 tickets.remove(&turn.ticket.id);
                 if tickets.is_empty() {
@@ -801,7 +805,10 @@ impl TicketStore for MemoryStore {
 
     async fn put_owned_doc(&self, doc: &super::OwnedDoc) -> Result<super::OwnedWrite, StoreError> {
         let mut state = self.begin()?;
-        let docs = state.owned.entry((doc.kind, doc.owner.clone())).or_default();
+        let docs = state
+            .owned
+            .entry((doc.kind, doc.owner.clone()))
+            .or_default();
         let stored = docs.get(&doc.id).map(|d| d.version);
         let expected = (doc.version > 1).then(|| doc.version - 1);
         if stored != expected {

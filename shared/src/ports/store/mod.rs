@@ -22,8 +22,8 @@ pub use messages::{
     Delivery, Direction, EARLY_STATUS_RETENTION, MessageRecord, SeenMessage, StatusOutcome,
     WriteOutcome, message_sort_key,
 };
-pub use owned::{OwnedDoc, OwnedKind, OwnedWrite, agent_owner, team_owner};
 pub use outbox::{OutboxEntry, OutboxKind, outbox_log_key, outbox_sort_key};
+pub use owned::{OwnedDoc, OwnedKind, OwnedWrite, agent_owner, team_owner};
 pub use query::{InvalidCursor, MAX_QUERIES, TicketFilter, TicketIndex, TicketPage, TicketQuery};
 pub use stats::{StatsEvent, StatsRow};
 

@@ -80,7 +80,10 @@ impl DynamoStore {
 
     /// The tickets of `ids` that exist (at most 100: one `BatchGetItem`, unprocessed keys
     /// asked again).
-    async fn tickets_by_id(&self, ids: &[TicketId]) -> Result<HashMap<TicketId, Ticket>, StoreError> {
+    async fn tickets_by_id(
+        &self,
+        ids: &[TicketId],
+    ) -> Result<HashMap<TicketId, Ticket>, StoreError> {
         use aws_sdk_dynamodb::types::KeysAndAttributes;
         let mut found = HashMap::new();
         if ids.is_empty() {
@@ -112,7 +115,12 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(|e| sdk_error("BatchGetItem", e))?;
-            for item in out.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
+            for item in out
+                .responses()
+                .and_then(|r| r.get(&self.table))
+                .into_iter()
+                .flatten()
+            {
                 let ticket = ticket_from(item)?;
                 found.insert(ticket.id, ticket);
             }

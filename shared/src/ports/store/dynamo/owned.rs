@@ -61,7 +61,11 @@ impl DynamoStore {
             ("updated_at", ts(doc.updated_at)),
             ("updated_by", s(&doc.updated_by)),
         ]);
-        let put = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
         let put = if doc.version <= 1 {
             put.condition_expression("attribute_not_exists(PK)")
         } else {

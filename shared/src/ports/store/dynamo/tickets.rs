@@ -168,7 +168,10 @@ impl DynamoStore {
 
     /// The tag index items a change writes: one put per tag the ticket gained (with the
     /// ticket's TTL), one delete per tag it lost; nothing when its tags stayed.
-    fn tag_index_writes(&self, turn: &BotTurnWrite<'_>) -> Result<Vec<TransactWriteItem>, StoreError> {
+    fn tag_index_writes(
+        &self,
+        turn: &BotTurnWrite<'_>,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let t = turn.ticket;
         let mut items = Vec::new();
         for tag in t.tags.iter().filter(|tag| !turn.tags_before.contains(tag)) {
