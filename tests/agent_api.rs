@@ -638,3 +638,90 @@ async fn ticket_tags_are_indexed_filtered_and_erased_with_the_customer_in_dynamo
         .await;
     assert!(listed(&refund).is_empty());
 }
+
+#[tokio::test]
+async fn saved_views_and_personal_canned_responses_are_versioned_in_dynamodb() {
+    let f = flow().await;
+    f.customer_writes("wamid.view1", "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
+    let queue = f.api.ok("maria", "GET", "/tickets", Value::Null).await;
+    let id = queue["tickets"][0]["id"].as_str().unwrap().to_owned();
+    f.api
+        .ok(
+            "maria",
+            "POST",
+            &format!("/tickets/{id}/tag"),
+            json!({"tag": "vip"}),
+        )
+        .await;
+    // A team view by the supervisor, counted from the tag index for an agent of the team.
+    let r = f
+        .api
+        .call(
+            Some("key-maria"),
+            "POST",
+            "/views",
+            json!({"name": "VIP", "scope": "team", "team": "support", "filter": {"tag": "vip"}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let view = r.body["id"].as_str().unwrap().to_owned();
+    let tom = f.api.ok("tom", "GET", "/views", Value::Null).await;
+    assert_eq!(tom["views"][0]["name"], "VIP");
+    assert_eq!(tom["views"][0]["count"], 1);
+    let edit = |version: u64| json!({"name": "VIP customers", "filter": {"tag": "vip"}, "version": version});
+    f.api
+        .ok("maria", "PUT", &format!("/views/{view}"), edit(1))
+        .await;
+    let stale = f
+        .api
+        .call(Some("key-maria"), "PUT", &format!("/views/{view}"), edit(1))
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.body);
+    assert_eq!(stale.body["current_version"], 2);
+    let items = f.stack.items("owned_view").await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        helpdesk_tests::s(&items[0], "PK"),
+        "OWNED#view#team:support"
+    );
+    f.api
+        .ok(
+            "maria",
+            "DELETE",
+            &format!("/views/{view}?version=2"),
+            Value::Null,
+        )
+        .await;
+    assert!(f.stack.items("owned_view").await.is_empty());
+
+    // A personal canned response, kept per agent.
+    let r = f
+        .api
+        .call(
+            Some("key-tom"),
+            "POST",
+            "/canned",
+            json!({"title": "Danke", "shortcut": "danke", "text": "Danke, {{customer_name}}!"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let canned = r.body["id"].as_str().unwrap().to_owned();
+    let list = f
+        .api
+        .ok("tom", "GET", &format!("/canned?ticket={id}"), Value::Null)
+        .await;
+    assert_eq!(list["responses"][0]["id"], canned.as_str());
+    assert_eq!(list["responses"][0]["text"], "Danke, Anna!");
+    let r = f
+        .api
+        .call(
+            Some("key-tom"),
+            "DELETE",
+            &format!("/canned/{canned}?version=7"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(f.stack.items("owned_canned").await.len(), 1);
+}
