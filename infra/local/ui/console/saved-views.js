@@ -87,7 +87,7 @@ function render() {
   nav.replaceChildren(
     el("div", { class: "views-head" },
       el("span", { class: "muted small" }, "Views"),
-      el("button", { type: "button", class: "link small", dataset: { testid: "save-view" }, onclick: () => { form.classList.toggle("hidden"); form.name.focus(); } }, "Save current filter…")),
+      el("button", { type: "button", class: "link small", title: "Keep the filters below under a name. Each view shows how many tickets it holds now (counted up to 100).", dataset: { testid: "save-view" }, onclick: () => { form.classList.toggle("hidden"); form.name.focus(); } }, "Save current filter…")),
     el("ul", { class: "views" }, ...views.map((v) => el("li", {},
       el("button", {
         type: "button", class: "view", "aria-current": v.id === active ? "true" : "false",

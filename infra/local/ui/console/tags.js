@@ -20,7 +20,7 @@ async function change(action, tag) {
 }
 
 function render(t) {
-  const input = el("input", { type: "text", maxlength: "32", placeholder: "Add a tag", "aria-label": "New tag", dataset: { testid: "tag-input" } });
+  const input = el("input", { type: "text", maxlength: "32", placeholder: "Add a tag", "aria-label": "New tag", title: "Letters, digits, - and _ (spaces become -); at most 10 per ticket. Filter the queue by a tag with the Tag field.", dataset: { testid: "tag-input" } });
   const add = () => {
     const tag = input.value.trim();
     if (tag) change("tag", tag);
