@@ -86,15 +86,19 @@ export function faqForm(json, ctx) {
         return;
       }
       ctx.save((doc) => {
-        const gone = doc.intents.find((i) => i.id === intent.id);
-        doc.intents = doc.intents.filter((i) => i.id !== intent.id);
-        // Its flow goes with it unless another intent answers with it too.
-        if (gone && !doc.intents.some((i) => i.flow === gone.flow)) delete doc.flows[gone.flow];
+        const at = doc.intents.findIndex((i) => i.id === intent.id);
+        if (at < 0) return;
+        if (((doc.menu && doc.menu.items) || []).includes(intent.id)) throw new FormError(`intents[${at}]`, "is in the main menu; an admin takes it out of the menu first (TOML below)");
+        const gone = doc.intents[at];
+        doc.intents.splice(at, 1);
+        // Its flow goes with it unless another intent answers with it too; its button titles go.
+        if (!doc.intents.some((i) => i.flow === gone.flow)) delete doc.flows[gone.flow];
+        for (const titles of Object.values((doc.menu && doc.menu.titles) || {})) delete titles[intent.id];
       }, `remove FAQ ${intent.id}`);
     });
     return el(
       "fieldset",
-      { class: "faq", dataset: { testid: "faq", id: intent.id } },
+      { class: "faq", dataset: { testid: "faq", id: intent.id, field: `intents[${index}]` } },
       el("legend", {}, titles[intent.id] ? `${titles[intent.id]} (${intent.id})` : intent.id),
       el("div", { class: "form-row" }, field("Questions that get this answer (one per line)", examples), answerInputs),
       el("p", {}, save, " ", remove),
