@@ -298,8 +298,9 @@ fn merge_item(into: &mut toml_edit::Item, from: &toml_edit::Item) {
                     Some(id) => olds
                         .iter()
                         .position(|o| o.as_ref().and_then(identity).as_ref() == Some(id)),
-                    None => (i < olds.len() && olds[i].as_ref().is_some_and(|o| identity(o).is_none()))
-                        .then_some(i),
+                    None => (i < olds.len()
+                        && olds[i].as_ref().is_some_and(|o| identity(o).is_none()))
+                    .then_some(i),
                 };
                 match at.and_then(|at| olds[at].take()) {
                     Some(mut kept) => {
@@ -341,9 +342,12 @@ fn merge_item(into: &mut toml_edit::Item, from: &toml_edit::Item) {
 
 /// What names an entry of an array of tables.
 fn identity(table: &toml_edit::Table) -> Option<String> {
-    ["id", "name", "team"]
-        .iter()
-        .find_map(|k| table.get(k).and_then(|v| v.as_str()).map(|v| format!("{k}={v}")))
+    ["id", "name", "team"].iter().find_map(|k| {
+        table
+            .get(k)
+            .and_then(|v| v.as_str())
+            .map(|v| format!("{k}={v}"))
+    })
 }
 
 /// Whether two values read the same, however they are written.
@@ -781,7 +785,10 @@ mod tests {
         }
         // What went: the cancel intent and flow, and the old payment text; nothing else.
         let lost = lost_lines(BOT, &out);
-        assert!(lost.iter().any(|l| l.contains("Sie können mit PayPal")), "{lost:?}");
+        assert!(
+            lost.iter().any(|l| l.contains("Sie können mit PayPal")),
+            "{lost:?}"
+        );
         assert!(
             lost.iter().all(|l| l.contains("Sie können mit PayPal")
                 || l.contains("cancel")
@@ -843,7 +850,11 @@ mod tests {
         assert_eq!(faq_only_change(BOT, &out), Ok(()));
         // Another intent's title is still the menu's.
         let retitled = out.replacen("size = \"Größenberatung\"", "size = \"Größe\"", 1);
-        assert!(faq_only_change(BOT, &retitled).unwrap_err().contains("menu"));
+        assert!(
+            faq_only_change(BOT, &retitled)
+                .unwrap_err()
+                .contains("menu")
+        );
     }
 
     #[test]

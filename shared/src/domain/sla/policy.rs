@@ -751,7 +751,17 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Ok(SignedDuration::from_mins(90)));
         assert_eq!(parse_duration("2d"), Ok(SignedDuration::from_hours(48)));
         assert_eq!(parse_duration("1d 2h"), Ok(SignedDuration::from_hours(26)));
-        for bad in ["", "15", "m", "1x", "1.5h", "-1h", "4 h", "1 5m", "15 minutes"] {
+        for bad in [
+            "",
+            "15",
+            "m",
+            "1x",
+            "1.5h",
+            "-1h",
+            "4 h",
+            "1 5m",
+            "15 minutes",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }
