@@ -94,28 +94,43 @@ function renderStatus() {
   publishButton.disabled = !d;
 }
 
+/** Sends a draft and reloads once it is saved. Returns null when saved, else the refusal:
+ * `{invalid}` (422: field, line, problem) or `{conflict}` (409: current_version, diff); any other
+ * failure is shown and returned as `{failed}`. */
+async function sendDraft(body, action) {
+  try {
+    const r = await api("PUT", `/config/${kind}/draft`, body, action);
+    toast(`Draft version ${r.version} saved`);
+    await load();
+    return null;
+  } catch (e) {
+    const b = e.body || {};
+    if (e.status === 422 && b.error === "invalid") return { invalid: b };
+    if (e.status === 409 && b.error === "conflict") return { conflict: b };
+    showError(error, e.message);
+    return { failed: e };
+  }
+}
+
+/** "problem (line N)" of a 422. */
+const problemOf = (b) => `${b.problem || "invalid"}${b.line ? ` (line ${b.line})` : ""}`;
+
 async function save() {
   showError(error, "");
   const body = { base_version: base, toml: editor.value };
   if (note.value.trim()) body.note = note.value.trim();
-  try {
-    const r = await api("PUT", `/config/${kind}/draft`, body, `save ${kind}`);
-    toast(`Draft version ${r.version} saved`);
-    await load();
-  } catch (e) {
-    const b = e.body || {};
-    if (e.status === 422 && b.error === "invalid") {
-      showError(error, `Not saved: ${b.field ? `${b.field}: ` : ""}${b.problem || "invalid"}${b.line ? ` (line ${b.line})` : ""}`);
-      error.dataset.field = b.field || "";
-      error.dataset.line = b.line || "";
-    } else if (e.status === 409 && b.error === "conflict") {
-      // Keep the user's text; show what the other person changed, and let them save again on top.
-      showError(error, `Not saved: someone saved version ${b.current_version} meanwhile. Their changes are below; check them, then save again to replace them.`);
-      diffView.replaceChildren(...diffLines((b.diff || []).filter((d) => d.op !== "same")));
-      base = b.current_version;
-    } else {
-      showError(error, e.message);
-    }
+  const refusal = await sendDraft(body, `save ${kind}`);
+  if (refusal && refusal.invalid) {
+    const b = refusal.invalid;
+    showError(error, `Not saved: ${b.field ? `${b.field}: ` : ""}${problemOf(b)}`);
+    error.dataset.field = b.field || "";
+    error.dataset.line = b.line || "";
+  } else if (refusal && refusal.conflict) {
+    // Keep the user's text; show what the other person changed, and let them save again on top.
+    const b = refusal.conflict;
+    showError(error, `Not saved: someone saved version ${b.current_version} meanwhile. Their changes are below; check them, then save again to replace them.`);
+    diffView.replaceChildren(...diffLines((b.diff || []).filter((d) => d.op !== "same")));
+    base = b.current_version;
   }
 }
 
@@ -162,24 +177,17 @@ async function saveForm(change, what) {
   const body = { base_version: base, json };
   const text = note.value.trim() || what;
   if (text) body.note = text.slice(0, 200);
-  try {
-    const r = await api("PUT", `/config/${kind}/draft`, body, `form ${kind}`);
-    toast(`Draft version ${r.version} saved`);
+  const refusal = await sendDraft(body, `form ${kind}`);
+  if (refusal && refusal.invalid) {
+    refuse(refusal.invalid.field, problemOf(refusal.invalid));
+  } else if (refusal && refusal.conflict) {
+    const b = refusal.conflict;
     await load();
-  } catch (e) {
-    const b = e.body || {};
-    if (e.status === 422 && b.error === "invalid") {
-      refuse(b.field, `${b.problem || "invalid"}${b.line ? ` (line ${b.line})` : ""}`);
-    } else if (e.status === 409 && b.error === "conflict") {
-      await load();
-      const again = el("button", { type: "button", dataset: { testid: "config-apply-again" } }, `Make my change again on version ${b.current_version}`);
-      again.addEventListener("click", () => saveForm(change, what));
-      showError(error, `Not saved: someone saved version ${b.current_version} meanwhile; the forms now show it, their changes are below. `);
-      error.append(again);
-      diffView.replaceChildren(...diffLines((b.diff || []).filter((d) => d.op !== "same")));
-    } else {
-      showError(error, e.message);
-    }
+    const again = el("button", { type: "button", dataset: { testid: "config-apply-again" } }, `Make my change again on version ${b.current_version}`);
+    again.addEventListener("click", () => saveForm(change, what));
+    showError(error, `Not saved: someone saved version ${b.current_version} meanwhile; the forms now show it, their changes are below. `);
+    error.append(again);
+    diffView.replaceChildren(...diffLines((b.diff || []).filter((d) => d.op !== "same")));
   }
 }
 
