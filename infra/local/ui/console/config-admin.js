@@ -42,6 +42,10 @@ const formsBox = el("div", { class: "config-forms", dataset: { testid: "config-f
 const tryBox = el("section", { "aria-label": "Try the bot", dataset: { testid: "bot-try" } });
 const unrecognised = el("section", { "aria-label": "Messages the bot did not understand", dataset: { testid: "bot-unrecognised" } });
 
+// The error line stands under what was used last: the TOML's save button, or publish and forms.
+const publishRow = el("p", {}, publishButton);
+const tomlRow = el("p", {}, note, " ", saveButton);
+
 saveButton.addEventListener("click", save);
 publishButton.addEventListener("click", publish);
 
@@ -116,6 +120,7 @@ async function sendDraft(body, action) {
 const problemOf = (b) => `${b.problem || "invalid"}${b.line ? ` (line ${b.line})` : ""}`;
 
 async function save() {
+  tomlRow.after(error);
   showError(error, "");
   const body = { base_version: base, toml: editor.value };
   if (note.value.trim()) body.note = note.value.trim();
@@ -162,6 +167,7 @@ function refuse(field, problem) {
  * a conflict the forms show the other person's version, with their changes, and the same change
  * can be made again on top of it. */
 async function saveForm(change, what) {
+  publishRow.after(error);
   showError(error, "");
   clearFieldErrors(formsBox);
   diffView.replaceChildren();
@@ -192,6 +198,7 @@ async function saveForm(change, what) {
 }
 
 async function publish() {
+  publishRow.after(error);
   showError(error, "");
   if (!doc.draft) return;
   const body = { version: doc.draft.version };
@@ -369,13 +376,13 @@ async function loadUnrecognised() {
 view.replaceChildren(
   el("h2", {}, "Configuration ", kindSelect),
   status,
-  el("p", {}, publishButton),
+  publishRow,
   error,
   formsBox,
+  tryBox,
   el("h3", {}, "The whole document (TOML)"),
   editor,
-  el("p", {}, note, " ", saveButton),
-  tryBox,
+  tomlRow,
   el("h2", {}, "History"),
   el("table", {}, el("thead", {}, el("tr", {}, ...["Version", "State", "Author", "At", "Note", ""].map((h) => el("th", {}, h)))), history),
   diffView,

@@ -54,13 +54,13 @@ export function faqForm(json, ctx) {
 
   const rows = faqs.map(({ intent, index }) => {
     const flowName = intent.flow;
-    const examples = el("textarea", { rows: 4, cols: 40, "aria-label": `Questions for ${intent.id}`, dataset: { testid: "faq-examples", field: `intents[${index}].examples` } });
+    const examples = el("textarea", { rows: 5, cols: 40, "aria-label": `Questions for ${intent.id}`, dataset: { testid: "faq-examples", field: `intents[${index}].examples` } });
     examples.value = (intent.examples || []).join("\n");
     const answers = {};
     const answerInputs = Object.entries(flows[flowName].steps).map(([step, spec]) => {
       answers[step] = {};
       return LANGS.map(([lang, name]) => {
-        const input = el("textarea", { rows: 3, cols: 50, "aria-label": `${name} answer of ${intent.id}`, dataset: { testid: `faq-answer-${lang}`, field: `flows.${flowName}.steps.${step}.text.${lang}` } });
+        const input = el("textarea", { rows: 5, cols: 50, "aria-label": `${name} answer of ${intent.id}`, dataset: { testid: `faq-answer-${lang}`, field: `flows.${flowName}.steps.${step}.text.${lang}` } });
         input.value = (spec.text && spec.text[lang]) || "";
         answers[step][lang] = input;
         return field(`Answer (${lang})`, input);
