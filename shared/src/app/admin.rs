@@ -271,9 +271,36 @@ fn merge_table(into: &mut dyn toml_edit::TableLike, from: &dyn toml_edit::TableL
         match into.get_mut(k) {
             Some(old) => merge_item(old, item),
             None => {
-                into.insert(k, item.clone());
+                // A new table is written after everything the base has.
+                let mut item = item.clone();
+                place(&mut item, AT_THE_END);
+                into.insert(k, item);
             }
         }
+    }
+}
+
+/// The document position of tables added by a form: after every table of the base.
+const AT_THE_END: isize = isize::MAX / 2;
+
+/// Sets the document position of every table in `item` (tables with the same position are
+/// written in the order they nest, so a new table stays with its subtables).
+fn place(item: &mut toml_edit::Item, position: isize) {
+    match item {
+        toml_edit::Item::Table(t) => place_table(t, position),
+        toml_edit::Item::ArrayOfTables(a) => {
+            for t in a.iter_mut() {
+                place_table(t, position);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn place_table(table: &mut toml_edit::Table, position: isize) {
+    table.set_position(Some(position));
+    for (_, item) in table.iter_mut() {
+        place(item, position);
     }
 }
 
@@ -307,7 +334,13 @@ fn merge_item(into: &mut toml_edit::Item, from: &toml_edit::Item) {
                         merge_table(&mut kept, table);
                         merged.push(kept);
                     }
-                    None => merged.push(table.clone()),
+                    // A new entry is written right after the one before it.
+                    None => {
+                        let mut table = table.clone();
+                        let after = merged.iter().last().and_then(toml_edit::Table::position);
+                        place_table(&mut table, after.unwrap_or(AT_THE_END));
+                        merged.push(table);
+                    }
                 }
             }
             *old = merged;
@@ -336,7 +369,14 @@ fn merge_item(into: &mut toml_edit::Item, from: &toml_edit::Item) {
         (Item::Table(old), Item::Value(toml_edit::Value::InlineTable(new))) => {
             merge_table(old, &new.clone().into_table());
         }
-        _ => *into = from.clone(),
+        _ => {
+            let position = into
+                .as_table()
+                .and_then(toml_edit::Table::position)
+                .unwrap_or(AT_THE_END);
+            *into = from.clone();
+            place(into, position);
+        }
     }
 }
 
@@ -775,6 +815,10 @@ mod tests {
             );
         });
         BotConfig::parse(&out, "t").unwrap();
+        // The new FAQ's intent follows the last intent, its flow the last flow.
+        let at = |text: &str| out.find(text).unwrap_or_else(|| panic!("{text}: {out}"));
+        assert!(at("id = \"hello\"") < at("id = \"gift\"") && at("id = \"gift\"") < at("[menu]"));
+        assert!(at("[flows.menu.steps.show]") < at("[flows.gift]"));
         for kept in [
             "# Words that mean the same to the matcher (after lower-casing, ä->ae, ö->oe, ü->ue, ß->ss).",
             "# The main menu: numbered, sent as reply buttons (three or fewer) or a list.",
