@@ -165,3 +165,6 @@ impl AgentApi {
         self.desk.templates_changed().await;
     }
 }
+
+#[cfg(test)]
+mod tests;
