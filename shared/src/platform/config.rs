@@ -548,10 +548,14 @@ impl WhatsAppSettings {
 
 /// `WHATSAPP_BUSINESS_ACCOUNT_ID`: Meta's ids are 5-20 digits.
 fn business_account_id(env: &Env) -> Result<Option<String>, ConfigError> {
-    let Some(raw) = env.get(WHATSAPP_BUSINESS_ACCOUNT_ID) else {
+    // Empty: not set (the deployment template's default).
+    let Some(id) = env
+        .get(WHATSAPP_BUSINESS_ACCOUNT_ID)
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+    else {
         return Ok(None);
     };
-    let id = raw.trim();
     if !(5..=20).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ConfigError::invalid(
             WHATSAPP_BUSINESS_ACCOUNT_ID,
@@ -865,6 +869,7 @@ mod tests {
             WhatsAppSettings::from_env(&Env::from_pairs(pairs))
         };
         assert_eq!(with(None).unwrap().business_account_id, None);
+        assert_eq!(with(Some("")).unwrap().business_account_id, None);
         assert_eq!(
             with(Some("102290129340398"))
                 .unwrap()

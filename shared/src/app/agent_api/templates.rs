@@ -109,7 +109,8 @@ impl AgentApi {
                 "templates in every status: supervisors and admins",
             ));
         }
-        let catalog = self.templates.current().await;
+        // Asked fresh (one small read): the picker shows a review decided a moment ago.
+        let catalog = self.templates_now().await;
         let templates = catalog
             .all()
             .iter()
@@ -154,6 +155,23 @@ impl AgentApi {
         let template = sync.submit(&new).await?;
         self.templates_changed().await;
         ApiResponse::created(TemplateView::of(&template))
+    }
+
+    /// The published catalogue as of now (not the cached one).
+    async fn templates_now(&self) -> std::sync::Arc<crate::domain::templates::TemplateCatalog> {
+        match &self.templates {
+            crate::platform::live_config::ConfigSource::Live(live) => live.refresh_now().await,
+            fixed => fixed.current().await,
+        }
+    }
+
+    /// The catalogue to check a send of `name`/`language` against: the cached one, read again
+    /// when it would refuse (a template approved since the last check is not refused).
+    pub(super) async fn templates_for(&self, name: &str, language: &str) {
+        let cached = self.templates.current().await;
+        if !cached.find(name, language).is_some_and(|t| t.is_approved()) {
+            self.templates_now().await;
+        }
     }
 
     /// After a change here: the cached catalogue is read again (the other functions follow

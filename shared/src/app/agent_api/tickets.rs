@@ -265,8 +265,9 @@ impl AgentApi {
             self.may_act(caller, &teams, &ticket)?;
         }
         if action == "template" {
-            // The published catalogue, re-checked like the bot's: `action_of` reads it cached.
-            self.templates.current().await;
+            // The published catalogue, re-checked like the bot's (`action_of` reads it cached).
+            let b: TemplateBody = call.body()?;
+            self.templates_for(&b.name, &b.language).await;
         }
         let (action, version) = self.action_of(call, &ticket, action)?;
         Self::may_work(caller, &ticket, &action)?;

@@ -149,6 +149,7 @@ pub fn create_request(template: &NewTemplate) -> Value {
 pub struct GraphTemplates {
     api: Arc<CloudApi>,
     account: String,
+    page_size: usize,
 }
 
 impl GraphTemplates {
@@ -157,7 +158,14 @@ impl GraphTemplates {
         Self {
             api,
             account: account.to_owned(),
+            page_size: PAGE_SIZE,
         }
+    }
+
+    /// Asks for pages of `n` templates (1-1000; tests make the paging visible with small ones).
+    pub fn with_page_size(mut self, n: usize) -> Self {
+        self.page_size = n.clamp(1, 1000);
+        self
     }
 
     fn path(&self) -> String {
@@ -171,7 +179,7 @@ impl MessageTemplates for GraphTemplates {
         let mut all = Vec::new();
         let mut after: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let limit = PAGE_SIZE.to_string();
+            let limit = self.page_size.to_string();
             let mut query = vec![("fields", FIELDS), ("limit", limit.as_str())];
             if let Some(cursor) = &after {
                 query.push(("after", cursor));
