@@ -481,5 +481,5 @@ async fn the_template_endpoints_page_and_review_as_meta_does_and_the_status_webh
         None,
     )
     .await;
-    assert_eq!(versions.to_string(), before);
+    assert_eq!(versions.to_string(), before, "{versions:#}");
 }

@@ -109,6 +109,12 @@ impl ApprovedTemplate {
     }
 }
 
+/// `at` to the whole second: Meta's webhooks carry seconds, so a status set here (sync,
+/// submission) must not look newer than a webhook of the same second.
+fn whole_second(at: Timestamp) -> Timestamp {
+    Timestamp::from_second(at.as_second()).unwrap_or(at)
+}
+
 /// The `{{...}}` placeholders of a text, in order (with repeats).
 pub fn placeholders(text: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -462,7 +468,7 @@ impl NewTemplate {
                 .to_owned(),
             ),
             id: Some(id.to_owned()),
-            status_at: Some(at),
+            status_at: Some(whole_second(at)),
             ..ApprovedTemplate::default()
         }
     }
@@ -551,7 +557,7 @@ impl TemplateCatalog {
                 let before = self.find(&t.name, &t.language);
                 t.status_at = match before {
                     Some(b) if b.status() == t.status() && b.status.is_some() => b.status_at,
-                    _ => Some(now),
+                    _ => Some(whole_second(now)),
                 };
                 t
             })
@@ -782,6 +788,21 @@ mod tests {
         other.id = Some("999".into());
         other.name = "elsewhere".into();
         assert_eq!(c.apply_status(&other), StatusOutcome::Unknown);
+    }
+
+    #[test]
+    fn meta_s_approval_in_the_same_second_as_the_submission_is_applied() {
+        // Meta's webhook time has whole seconds; the submission was stored at .700 s.
+        let mut c = TemplateCatalog::default_catalog();
+        c.upsert(new_template("Hi {{1}}", &["Anna"]).pending(
+            "77",
+            "PENDING",
+            at("2026-11-30T09:00:00.700Z"),
+        ));
+        assert_eq!(
+            c.apply_status(&change("APPROVED", "2026-11-30T09:00:00Z")),
+            StatusOutcome::Applied
+        );
     }
 
     #[test]
