@@ -41,6 +41,23 @@ async fn live_api() -> (Api, Arc<MemoryTemplates>) {
     (a, meta)
 }
 
+/// Tom sends template `name` in `language` on ticket `id`.
+async fn send(
+    a: &Api,
+    id: &str,
+    name: &str,
+    language: &str,
+    params: &[&str],
+) -> crate::app::agent_api::ApiResponse {
+    a.call(
+        "tom",
+        "POST",
+        &format!("/tickets/{id}/template"),
+        json!({"name": name, "language": language, "params": params}),
+    )
+    .await
+}
+
 fn order_update() -> serde_json::Value {
     json!({
         "name": "order_update", "language": "de", "category": "UTILITY",
@@ -81,14 +98,7 @@ async fn an_admin_submits_a_template_that_is_pending_and_not_offered_until_meta_
     // She agreed to messages from us: templates may go to her.
     a.w.clock.advance(SignedDuration::from_secs(1));
     a.w.customer_as("4915100000001", "wamid.2", "START").await;
-    let r = a
-        .call(
-            "tom",
-            "POST",
-            &format!("/tickets/{id}/template"),
-            json!({"name": "order_update", "language": "de", "params": ["Anna", "1"]}),
-        )
-        .await;
+    let r = send(&a, &id, "order_update", "de", &["Anna", "1"]).await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(r.body["error"], "template_not_approved");
     assert!(r.body["message"].as_str().unwrap().contains("PENDING"));
@@ -100,14 +110,7 @@ async fn an_admin_submits_a_template_that_is_pending_and_not_offered_until_meta_
     assert!(report["version"].as_u64().is_some(), "{report}");
     let offered = a.ok("tom", "GET", "/templates", json!(null)).await;
     assert!(names(&offered).contains(&"order_update:de:APPROVED".to_owned()));
-    let r = a
-        .call(
-            "tom",
-            "POST",
-            &format!("/tickets/{id}/template"),
-            json!({"name": "order_update", "language": "de", "params": ["Anna", "100234"]}),
-        )
-        .await;
+    let r = send(&a, &id, "order_update", "de", &["Anna", "100234"]).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
@@ -118,27 +121,13 @@ async fn an_unknown_template_is_422_and_wrong_parameters_400() {
     // She agreed to messages from us: templates may go to her.
     a.w.clock.advance(SignedDuration::from_secs(1));
     a.w.customer_as("4915100000001", "wamid.2", "START").await;
-    let r = a
-        .call(
-            "tom",
-            "POST",
-            &format!("/tickets/{id}/template"),
-            json!({"name": "nope", "language": "de", "params": []}),
-        )
-        .await;
+    let r = send(&a, &id, "nope", "de", &[]).await;
     assert_eq!(
         (r.status, r.body["error"].as_str()),
         (422, Some("unknown_template"))
     );
     assert!(r.body["fields"]["name"].is_string());
-    let r = a
-        .call(
-            "tom",
-            "POST",
-            &format!("/tickets/{id}/template"),
-            json!({"name": "follow_up", "language": "de", "params": []}),
-        )
-        .await;
+    let r = send(&a, &id, "follow_up", "de", &[]).await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body["fields"]["params"].is_string());
 }
@@ -146,43 +135,19 @@ async fn an_unknown_template_is_422_and_wrong_parameters_400() {
 #[tokio::test]
 async fn who_may_list_every_status_sync_and_submit() {
     let (a, _) = live_api().await;
-    assert_eq!(
-        a.call("tom", "GET", "/templates?all=1", json!(null))
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        a.call("tom", "POST", "/templates/sync", json!(null))
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        a.call("tom", "POST", "/templates", order_update())
-            .await
-            .status,
-        403
-    );
-    // A supervisor syncs but does not submit.
-    assert_eq!(
-        a.call("maria", "POST", "/templates", order_update())
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        a.call("maria", "POST", "/templates/sync", json!(null))
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        a.call("root", "POST", "/templates", order_update())
-            .await
-            .status,
-        201
-    );
+    // Agents list approved ones only; a supervisor lists all and syncs but does not submit.
+    for (who, method, path, body, status) in [
+        ("tom", "GET", "/templates?all=1", json!(null), 403),
+        ("tom", "POST", "/templates/sync", json!(null), 403),
+        ("tom", "POST", "/templates", order_update(), 403),
+        ("maria", "POST", "/templates", order_update(), 403),
+        ("maria", "GET", "/templates?all=1", json!(null), 200),
+        ("maria", "POST", "/templates/sync", json!(null), 200),
+        ("root", "POST", "/templates", order_update(), 201),
+    ] {
+        let r = a.call(who, method, path, body).await;
+        assert_eq!(r.status, status, "{who} {method} {path}: {}", r.body);
+    }
     let again = a.call("root", "POST", "/templates", order_update()).await;
     assert_eq!(
         (again.status, again.body["error"].as_str()),
@@ -284,14 +249,7 @@ async fn a_template_paused_in_a_published_version_is_refused_without_a_restart()
     other.apply_status(&change).await.unwrap();
     // Within the check interval the agent API sees it.
     a.w.clock.advance(SignedDuration::from_secs(16));
-    let r = a
-        .call(
-            "tom",
-            "POST",
-            &format!("/tickets/{id}/template"),
-            json!({"name": "follow_up", "language": "de", "params": ["Anna"]}),
-        )
-        .await;
+    let r = send(&a, &id, "follow_up", "de", &["Anna"]).await;
     assert_eq!(
         (r.status, r.body["error"].as_str()),
         (422, Some("template_not_approved")),
