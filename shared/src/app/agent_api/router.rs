@@ -367,6 +367,7 @@ impl AgentApi {
             ("GET", ["tickets", id]) => self.detail(call, id).await,
             ("GET", ["changes"]) => self.changes(call).await,
             ("POST", ["tickets", id, "read"]) => self.open_conversation(call, id).await,
+            ("POST", ["tickets", id, "attachments"]) => self.attachment_upload(call, id).await,
             ("POST", ["tickets", id, action]) => self.act(call, id, action).await,
             ("PATCH", ["tickets", id]) => self.act(call, id, "update").await,
             ("GET", ["agents"]) => self.agents().await,
