@@ -155,7 +155,7 @@ impl WhatsAppClient for CloudApi {
 }
 
 /// The media upload's form: `messaging_product=whatsapp`, `type=<mime>` and the file.
-pub(super) fn multipart_body(boundary: &str, file: &MediaUpload<'_>) -> Vec<u8> {
+pub fn multipart_body(boundary: &str, file: &MediaUpload<'_>) -> Vec<u8> {
     let name = file.file_name.replace(['"', '\r', '\n', '\\'], "_");
     let mime = file.mime_type.replace(['\r', '\n'], "");
     let mut body = Vec::with_capacity(file.bytes.len() + 512);

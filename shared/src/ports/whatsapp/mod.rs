@@ -5,7 +5,7 @@
 mod cloud;
 mod memory;
 
-pub use cloud::{CALL_TIMEOUT, CloudApi, CloudApiConfig};
+pub use cloud::{CALL_TIMEOUT, CloudApi, CloudApiConfig, multipart_body};
 pub use memory::{MemoryWhatsApp, SentMessage, UploadedMedia};
 
 use std::time::Duration;
