@@ -3,6 +3,7 @@
 //! in S3 (moto) with server-side encryption and links it on the message; the agent API hands
 //! out a presigned link. Files of a type not allowed are refused and recorded, not retried.
 
+use helpdesk::app::agent_api::ApiRequest;
 use helpdesk_tests::api::{CallApi, api_keys};
 use helpdesk_tests::stubs::WhatsAppStub;
 use helpdesk_tests::{Stack, s};
@@ -286,15 +287,26 @@ async fn an_agent_uploads_a_pdf_to_s3_through_the_presigned_url_and_it_goes_to_w
         Some("AES256")
     );
 
-    // WHEN the agent sends it with a caption
-    let r = api
-        .call(
-            Some("key-maria"),
-            "POST",
-            &format!("/tickets/{ticket}/reply"),
-            json!({"attachment": key, "caption": "Ihre Rechnung"}),
-        )
-        .await;
+    // WHEN the agent sends it with a caption, and WhatsApp is down for every send attempt
+    let auth = "Bearer key-maria".to_owned();
+    let path = format!("/tickets/{ticket}/reply");
+    let body = json!({"attachment": key, "caption": "Ihre Rechnung"}).to_string();
+    let request = ApiRequest {
+        method: "POST",
+        path: &path,
+        authorization: Some(&auth),
+        idempotency_key: Some("attach-emulator-1"),
+        body: body.as_bytes(),
+        ..ApiRequest::default()
+    };
+    let send = || api.handle(&request);
+    let down = json!({"error": {"code": 1, "message": "temporarily down"}});
+    whatsapp.answer_next((0..4).map(|_| (503, down.clone())));
+    let r = send().await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    // THEN the repeat with the same Idempotency-Key sends it by the media id kept in the
+    // outbox entry (DynamoDB), without uploading again
+    let r = send().await;
     assert_eq!(r.status, 200, "{}", r.body);
 
     // THEN the file was uploaded to the Cloud API once, as a multipart form ...
