@@ -183,6 +183,18 @@ async fn a_file_that_is_not_the_type_it_was_uploaded_as_is_refused() {
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(r.body["error"], "attachment_refused");
+    // A type WhatsApp takes, but not the one announced (and signed into the upload URL).
+    let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0];
+    let r = slot(&a, &id, "y.png", "image/png", jpeg.len() as u64).await;
+    let key = upload(&a, &r.body, "image/png", &jpeg);
+    let r = a
+        .call("tom", "POST", &format!("/tickets/{id}/reply"), json!({"attachment": key}))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(
+        r.body["message"],
+        "the file is image/jpeg, not the image/png it was uploaded as"
+    );
     assert!(a.w.whatsapp.uploads().is_empty());
 }
 
