@@ -24,7 +24,9 @@ function paint() {
   $("composer").classList.toggle("note-mode", note);
   $("compose-text").placeholder = note ? "Internal note for your team; @name notifies a colleague (Ctrl+Enter saves)" : "Write a reply… (Ctrl+Enter sends)";
   $("compose-send").textContent = note ? "Add note" : "Send reply";
-  $("compose-hint").textContent = note ? "Only agents see notes." : "The customer receives this on WhatsApp.";
+  $("compose-hint").textContent = note
+    ? "Only agents see notes."
+    : "The customer receives this on WhatsApp. 📎 Attach sends a file: images (JPEG, PNG) up to 5 MB, audio and video up to 16 MB, documents (PDF, Office, text) up to 100 MB; the text becomes its caption.";
   $("show-templates").classList.toggle("hidden", note);
   $("compose-attach").classList.toggle("hidden", note);
   const quoting = state.quote && !note;
