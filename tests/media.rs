@@ -263,7 +263,10 @@ async fn an_agent_uploads_a_pdf_to_s3_through_the_presigned_url_and_it_goes_to_w
     let url = r.body["upload"]["url"].as_str().unwrap();
     assert!(url.contains(&stack.resources.media_bucket), "{url}");
     assert!(url.contains("X-Amz-Signature="), "{url}");
-    assert!(url.contains("X-Amz-Expires=300"), "expires in five minutes: {url}");
+    assert!(
+        url.contains("X-Amz-Expires=300"),
+        "expires in five minutes: {url}"
+    );
 
     // ... and the browser PUTs the file straight to S3 with the signed headers
     let mut put = reqwest::Client::new().put(url).body(pdf.clone());
@@ -314,7 +317,10 @@ async fn an_agent_uploads_a_pdf_to_s3_through_the_presigned_url_and_it_goes_to_w
     assert_eq!(uploads.len(), 1);
     assert!(uploads[0].0.starts_with("multipart/form-data; boundary="));
     assert!(contains(&uploads[0].1, &pdf), "the file's bytes");
-    assert!(contains(&uploads[0].1, b"name=\"messaging_product\"\r\n\r\nwhatsapp"));
+    assert!(contains(
+        &uploads[0].1,
+        b"name=\"messaging_product\"\r\n\r\nwhatsapp"
+    ));
     // ... and sent by the media id it gave
     let sent = whatsapp.sent();
     let document = sent.iter().find(|b| b["type"] == "document").unwrap();

@@ -225,10 +225,8 @@ impl Simulator {
             .route(
                 "/graph/{version}/{phone_number_id}/media",
                 post(graph_upload).layer(DefaultBodyLimit::max(
-                    usize::try_from(
-                        helpdesk::domain::attachment::MediaKind::Document.max_bytes(),
-                    )
-                    .unwrap_or(usize::MAX)
+                    usize::try_from(helpdesk::domain::attachment::MediaKind::Document.max_bytes())
+                        .unwrap_or(usize::MAX)
                         + 64 * 1024,
                 )),
             )

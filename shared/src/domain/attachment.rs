@@ -199,7 +199,10 @@ mod tests {
     fn each_kind_is_held_to_whatsapps_own_limit() {
         assert_eq!(check("image/png", 5 * MB), Ok(MediaKind::Image));
         assert_eq!(check("application/pdf", 100 * MB), Ok(MediaKind::Document));
-        assert_eq!(check("audio/ogg; codecs=opus", 16 * MB), Ok(MediaKind::Audio));
+        assert_eq!(
+            check("audio/ogg; codecs=opus", 16 * MB),
+            Ok(MediaKind::Audio)
+        );
         assert_eq!(check("video/mp4", 16 * MB), Ok(MediaKind::Video));
         for (ty, size, limit) in [
             ("image/jpeg", 5 * MB + 1, "image files may be at most 5 MB"),
@@ -208,7 +211,11 @@ mod tests {
                 100 * MB + 1,
                 "document files may be at most 100 MB",
             ),
-            ("audio/mpeg", 16 * MB + 1, "audio files may be at most 16 MB"),
+            (
+                "audio/mpeg",
+                16 * MB + 1,
+                "audio files may be at most 16 MB",
+            ),
             ("video/mp4", 17 * MB, "video files may be at most 16 MB"),
         ] {
             let e = check(ty, size).unwrap_err();
@@ -222,7 +229,13 @@ mod tests {
 
     #[test]
     fn types_whatsapp_does_not_send_are_named_in_the_refusal() {
-        for ty in ["image/gif", "image/webp", "application/zip", "text/html", ""] {
+        for ty in [
+            "image/gif",
+            "image/webp",
+            "application/zip",
+            "text/html",
+            "",
+        ] {
             let e = check(ty, 10).unwrap_err();
             assert!(matches!(e, AttachmentError::TypeNotAllowed(_)), "{ty}");
         }

@@ -6,8 +6,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use crate::domain::attachment::MediaKind;
 use crate::domain::attachment::MAX_CAPTION;
+pub use crate::domain::attachment::MediaKind;
 
 /// Reply buttons: at most three, titles of at most 20 characters.
 pub const MAX_BUTTONS: usize = 3;

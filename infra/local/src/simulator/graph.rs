@@ -280,7 +280,9 @@ pub fn parse_media_upload(content_type: &str, body: &[u8]) -> Result<MediaUpload
         ));
     }
     let Some(file) = fields.iter().find(|f| f.0 == "file") else {
-        return Err(GraphError::invalid_parameter("The parameter file is required."));
+        return Err(GraphError::invalid_parameter(
+            "The parameter file is required.",
+        ));
     };
     let mime_type = text("type")
         .or_else(|| file.2.clone())
@@ -468,13 +470,25 @@ mod tests {
             )
         };
         let pdf = b"%PDF-1.4\r\n--not the boundary\r\n%%EOF";
-        let up = parse_media_upload("multipart/form-data; boundary=B", &form("application/pdf", pdf)).unwrap();
+        let up = parse_media_upload(
+            "multipart/form-data; boundary=B",
+            &form("application/pdf", pdf),
+        )
+        .unwrap();
         assert_eq!(up.bytes, pdf.to_vec());
         assert_eq!(up.mime_type, "application/pdf");
         assert_eq!(up.file_name, "a.pdf");
-        let gif = parse_media_upload("multipart/form-data; boundary=B", &form("image/gif", b"GIF89a"));
+        let gif = parse_media_upload(
+            "multipart/form-data; boundary=B",
+            &form("image/gif", b"GIF89a"),
+        );
         assert_eq!(gif.unwrap_err().code, 131053);
-        assert_eq!(parse_media_upload("application/json", b"{}").unwrap_err().code, 100);
+        assert_eq!(
+            parse_media_upload("application/json", b"{}")
+                .unwrap_err()
+                .code,
+            100
+        );
     }
 
     #[test]

@@ -22,7 +22,13 @@ fn png() -> Vec<u8> {
 }
 
 /// Asks for an upload URL: the answer.
-async fn slot(a: &Api, id: &str, name: &str, ty: &str, size: u64) -> crate::app::agent_api::ApiResponse {
+async fn slot(
+    a: &Api,
+    id: &str,
+    name: &str,
+    ty: &str,
+    size: u64,
+) -> crate::app::agent_api::ApiResponse {
     a.call(
         "tom",
         "POST",
@@ -48,8 +54,13 @@ fn upload(a: &Api, answer: &Value, ty: &str, bytes: &[u8]) -> String {
 /// A ticket of tom's with a file of his uploaded: the ticket and the key.
 async fn uploaded(a: &Api, name: &str, ty: &str, bytes: &[u8]) -> (String, String) {
     let id = a.queued(WA, "wamid.A1").await;
-    a.ok("tom", "POST", &format!("/tickets/{id}/assign"), json!({"agent": "tom"}))
-        .await;
+    a.ok(
+        "tom",
+        "POST",
+        &format!("/tickets/{id}/assign"),
+        json!({"agent": "tom"}),
+    )
+    .await;
     let r = slot(a, &id, name, ty, bytes.len() as u64).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let key = upload(a, &r.body, ty, bytes);
@@ -108,11 +119,21 @@ async fn an_uploaded_pdf_is_uploaded_to_whatsapp_and_sent_by_its_media_id_and_sh
 async fn an_image_goes_as_an_image_and_audio_takes_no_caption() {
     let a = api().await;
     let (id, key) = uploaded(&a, "foto.png", "image/png", &png()).await;
-    a.ok("tom", "POST", &format!("/tickets/{id}/reply"), json!({"attachment": key}))
-        .await;
+    a.ok(
+        "tom",
+        "POST",
+        &format!("/tickets/{id}/reply"),
+        json!({"attachment": key}),
+    )
+    .await;
     assert!(matches!(
         &media_sent(&a)[..],
-        [OutboundBody::Media { kind: MediaKind::Image, caption: None, filename: None, .. }]
+        [OutboundBody::Media {
+            kind: MediaKind::Image,
+            caption: None,
+            filename: None,
+            ..
+        }]
     ));
 
     let mut ogg = b"OggS\x00\x02".to_vec();
@@ -129,7 +150,10 @@ async fn an_image_goes_as_an_image_and_audio_takes_no_caption() {
         )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
-    assert_eq!(r.body["fields"]["caption"], "WhatsApp shows no caption with audio");
+    assert_eq!(
+        r.body["fields"]["caption"],
+        "WhatsApp shows no caption with audio"
+    );
 }
 
 #[tokio::test]
@@ -137,12 +161,48 @@ async fn each_whatsapp_limit_is_refused_with_422_naming_it_before_any_upload_url
     let a = api().await;
     let id = a.queued(WA, "wamid.A1").await;
     for (name, ty, size, says, field) in [
-        ("big.jpg", "image/jpeg", 5 * MB + 1, "image files may be at most 5 MB", "size"),
-        ("big.pdf", "application/pdf", 100 * MB + 1, "document files may be at most 100 MB", "size"),
-        ("big.mp3", "audio/mpeg", 16 * MB + 1, "audio files may be at most 16 MB", "size"),
-        ("big.mp4", "video/mp4", 16 * MB + 1, "video files may be at most 16 MB", "size"),
-        ("anim.gif", "image/gif", 10, "image/gif cannot be sent on WhatsApp", "content_type"),
-        ("empty.pdf", "application/pdf", 0, "the file is empty", "size"),
+        (
+            "big.jpg",
+            "image/jpeg",
+            5 * MB + 1,
+            "image files may be at most 5 MB",
+            "size",
+        ),
+        (
+            "big.pdf",
+            "application/pdf",
+            100 * MB + 1,
+            "document files may be at most 100 MB",
+            "size",
+        ),
+        (
+            "big.mp3",
+            "audio/mpeg",
+            16 * MB + 1,
+            "audio files may be at most 16 MB",
+            "size",
+        ),
+        (
+            "big.mp4",
+            "video/mp4",
+            16 * MB + 1,
+            "video files may be at most 16 MB",
+            "size",
+        ),
+        (
+            "anim.gif",
+            "image/gif",
+            10,
+            "image/gif cannot be sent on WhatsApp",
+            "content_type",
+        ),
+        (
+            "empty.pdf",
+            "application/pdf",
+            0,
+            "the file is empty",
+            "size",
+        ),
     ] {
         let r = slot(&a, &id, name, ty, size).await;
         assert_eq!(r.status, 422, "{name}: {}", r.body);
@@ -163,10 +223,18 @@ async fn a_key_never_uploaded_or_of_another_ticket_is_404() {
     let (id, key) = uploaded(&a, "a.pdf", "application/pdf", &pdf()).await;
     let other = a.queued("4915100000002", "wamid.B1").await;
     let never = format!("outbound/{id}/01JD0000000000000000000000/x.pdf");
-    for (ticket, key) in [(&id, never.as_str()), (&other, key.as_str()), (&id, "media/x/../../etc")]
-    {
+    for (ticket, key) in [
+        (&id, never.as_str()),
+        (&other, key.as_str()),
+        (&id, "media/x/../../etc"),
+    ] {
         let r = a
-            .call("maria", "POST", &format!("/tickets/{ticket}/reply"), json!({"attachment": key}))
+            .call(
+                "maria",
+                "POST",
+                &format!("/tickets/{ticket}/reply"),
+                json!({"attachment": key}),
+            )
             .await;
         assert_eq!(r.status, 404, "{key}: {}", r.body);
         assert_eq!(r.body["fields"]["attachment"], "no such upload");
@@ -177,9 +245,20 @@ async fn a_key_never_uploaded_or_of_another_ticket_is_404() {
 #[tokio::test]
 async fn a_file_that_is_not_the_type_it_was_uploaded_as_is_refused() {
     let a = api().await;
-    let (id, key) = uploaded(&a, "x.png", "image/png", b"MZ\x90\x00 a program, not a picture").await;
+    let (id, key) = uploaded(
+        &a,
+        "x.png",
+        "image/png",
+        b"MZ\x90\x00 a program, not a picture",
+    )
+    .await;
     let r = a
-        .call("tom", "POST", &format!("/tickets/{id}/reply"), json!({"attachment": key}))
+        .call(
+            "tom",
+            "POST",
+            &format!("/tickets/{id}/reply"),
+            json!({"attachment": key}),
+        )
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(r.body["error"], "attachment_refused");
@@ -188,7 +267,12 @@ async fn a_file_that_is_not_the_type_it_was_uploaded_as_is_refused() {
     let r = slot(&a, &id, "y.png", "image/png", jpeg.len() as u64).await;
     let key = upload(&a, &r.body, "image/png", &jpeg);
     let r = a
-        .call("tom", "POST", &format!("/tickets/{id}/reply"), json!({"attachment": key}))
+        .call(
+            "tom",
+            "POST",
+            &format!("/tickets/{id}/reply"),
+            json!({"attachment": key}),
+        )
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(
@@ -207,7 +291,12 @@ async fn outside_the_24h_window_no_upload_url_is_given_and_no_file_is_sent() {
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(r.body["error"], "outside_service_window");
     let r = a
-        .call("tom", "POST", &format!("/tickets/{id}/reply"), json!({"attachment": key}))
+        .call(
+            "tom",
+            "POST",
+            &format!("/tickets/{id}/reply"),
+            json!({"attachment": key}),
+        )
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(r.body["error"], "outside_service_window");
@@ -228,25 +317,35 @@ async fn a_repeat_after_a_failed_upload_or_send_uploads_once_and_sends_once() {
     };
     // The upload fails: the change is stored, the client repeats with the same key.
     a.w.whatsapp.inject_upload_faults([down()]);
-    let r = a.call_keyed("tom", "POST", &path, &body, "attach-0001").await;
+    let r = a
+        .call_keyed("tom", "POST", &path, &body, "attach-0001")
+        .await;
     assert_eq!(r.status, 503, "{}", r.body);
     assert_eq!(r.body["error"], "delivery_pending");
     // Now the upload passes but every send attempt fails.
     a.w.whatsapp.inject_faults((0..4).map(|_| down()));
-    let r = a.call_keyed("tom", "POST", &path, &body, "attach-0001").await;
+    let r = a
+        .call_keyed("tom", "POST", &path, &body, "attach-0001")
+        .await;
     assert_eq!(r.status, 503, "{}", r.body);
     assert_eq!(a.w.whatsapp.uploads().len(), 1);
     // The last repeat sends by the media id kept, without uploading again.
-    let r = a.call_keyed("tom", "POST", &path, &body, "attach-0001").await;
+    let r = a
+        .call_keyed("tom", "POST", &path, &body, "attach-0001")
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = a.call_keyed("tom", "POST", &path, &body, "attach-0001").await;
+    let r = a
+        .call_keyed("tom", "POST", &path, &body, "attach-0001")
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let uploads = a.w.whatsapp.uploads();
     assert_eq!(uploads.len(), 1, "uploaded once");
     let sent = media_sent(&a);
     assert_eq!(sent.len(), 1, "sent once");
     assert!(matches!(&sent[0], OutboundBody::Media { id: Some(i), .. } if *i == uploads[0].id));
-    let t = a.ok("tom", "GET", &format!("/tickets/{id}"), Value::Null).await;
+    let t = a
+        .ok("tom", "GET", &format!("/tickets/{id}"), Value::Null)
+        .await;
     let documents = t["messages"]
         .as_array()
         .unwrap()
@@ -266,12 +365,31 @@ async fn an_upload_url_only_takes_the_file_it_was_given_for() {
     let key = path.strip_prefix("/uploads/").unwrap();
     let now = jiff::Timestamp::now();
     let m = &a.w.media;
-    assert!(m.accept_upload(key, query, "image/png", &pdf(), now).is_err(), "another type");
-    assert!(m.accept_upload(key, query, "application/pdf", b"%PDF-", now).is_err(), "another size");
+    assert!(
+        m.accept_upload(key, query, "image/png", &pdf(), now)
+            .is_err(),
+        "another type"
+    );
+    assert!(
+        m.accept_upload(key, query, "application/pdf", b"%PDF-", now)
+            .is_err(),
+        "another size"
+    );
     let other = format!("{key}x");
-    assert!(m.accept_upload(&other, query, "application/pdf", &pdf(), now).is_err(), "another key");
+    assert!(
+        m.accept_upload(&other, query, "application/pdf", &pdf(), now)
+            .is_err(),
+        "another key"
+    );
     let later = now + jiff::SignedDuration::from_mins(6);
-    assert!(m.accept_upload(key, query, "application/pdf", &pdf(), later).is_err(), "expired");
-    assert!(m.accept_upload(key, query, "application/pdf", &pdf(), now).is_ok());
+    assert!(
+        m.accept_upload(key, query, "application/pdf", &pdf(), later)
+            .is_err(),
+        "expired"
+    );
+    assert!(
+        m.accept_upload(key, query, "application/pdf", &pdf(), now)
+            .is_ok()
+    );
     let _ = a.w.clock.now();
 }

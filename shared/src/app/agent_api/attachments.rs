@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::AgentApi;
 use super::desk::AgentAction;
 use super::router::{ApiError, ApiResponse, Call};
-use super::AgentApi;
 use crate::domain::attachment::{self, AttachmentError, MediaKind};
 use crate::ports::media::UploadTarget;
 use crate::ports::whatsapp::service_window_open;

@@ -125,7 +125,10 @@ pub enum AgentAction {
     React { message: String, emoji: String },
     /// A file uploaded for this ticket (its media store key), with an optional caption
     /// (inside the 24 h window only).
-    Attach { key: String, caption: Option<String> },
+    Attach {
+        key: String,
+        caption: Option<String>,
+    },
     /// An approved template (any time; the only way to write outside the window).
     SendTemplate { template: Template },
     /// An internal note; `@agent` mentions notify those agents.
@@ -846,9 +849,8 @@ fn decide(
             let Some((attachment, kind)) = reads.attachment else {
                 return Err(AgentError::invalid("the attachment was not checked"));
             };
-            let filename = (kind == MediaKind::Document).then(|| {
-                crate::domain::attachment::file_name_of_key(&attachment.key).to_owned()
-            });
+            let filename = (kind == MediaKind::Document)
+                .then(|| crate::domain::attachment::file_name_of_key(&attachment.key).to_owned());
             let body = OutboundBody::Media {
                 kind,
                 id: None,

@@ -43,8 +43,8 @@
 
 mod admin_agents;
 mod agents;
-mod attachments;
 mod analytics;
+mod attachments;
 pub mod auth;
 mod canned;
 mod changes;

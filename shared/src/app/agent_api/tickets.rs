@@ -411,7 +411,11 @@ impl AgentApi {
 
     /// Writing to the customer, pending and resolving are the assignee's (or a supervisor's)
     /// while an agent has the ticket; notes, assigning and updates stay open to the team.
-    pub(super) fn may_work(caller: &Caller, ticket: &Ticket, action: &AgentAction) -> Result<(), ApiError> {
+    pub(super) fn may_work(
+        caller: &Caller,
+        ticket: &Ticket,
+        action: &AgentAction,
+    ) -> Result<(), ApiError> {
         let owned_by_other = ticket
             .assignee
             .as_deref()
