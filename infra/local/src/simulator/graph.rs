@@ -238,7 +238,7 @@ pub fn parse_media_upload(content_type: &str, body: &[u8]) -> Result<MediaUpload
             GraphError::invalid_parameter("The media upload must be multipart/form-data.")
         })?;
     let delimiter = format!("--{boundary}");
-    let mut fields: Vec<(String, Option<String>, Option<String>, &[u8])> = Vec::new();
+    let mut fields: Vec<FormField<'_>> = Vec::new();
     for part in split(body, delimiter.as_bytes()).into_iter().skip(1) {
         if part.starts_with(b"--") {
             break;
@@ -301,6 +301,9 @@ pub fn parse_media_upload(content_type: &str, body: &[u8]) -> Result<MediaUpload
         bytes: file.3.to_vec(),
     })
 }
+
+/// One part of a form: its name, file name, content type and value.
+type FormField<'a> = (String, Option<String>, Option<String>, &'a [u8]);
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
