@@ -705,6 +705,19 @@ fn template_params(components: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// A Graph API call with a token, for this simulator's business number.
+fn our_number(
+    sim: &Simulator,
+    headers: &HeaderMap,
+    phone_number_id: &str,
+) -> Result<(), GraphError> {
+    authorized(headers)?;
+    if phone_number_id != sim.config.number.phone_number_id {
+        return Err(GraphError::unknown_object(phone_number_id));
+    }
+    Ok(())
+}
+
 fn authorized(headers: &HeaderMap) -> Result<(), GraphError> {
     let header = headers
         .get(header::AUTHORIZATION)
@@ -722,10 +735,7 @@ async fn graph_messages(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, GraphError> {
-    authorized(&headers)?;
-    if phone_number_id != sim.config.number.phone_number_id {
-        return Err(GraphError::unknown_object(&phone_number_id));
-    }
+    our_number(&sim, &headers, &phone_number_id)?;
     match graph::parse_request(&body)? {
         GraphRequest::MarkRead { message_id, typing } => {
             if sim.business_read(&message_id, typing) {
@@ -764,10 +774,7 @@ async fn graph_upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, GraphError> {
-    authorized(&headers)?;
-    if phone_number_id != sim.config.number.phone_number_id {
-        return Err(GraphError::unknown_object(&phone_number_id));
-    }
+    our_number(&sim, &headers, &phone_number_id)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -202,6 +202,13 @@ pub trait MediaStore: Send + Sync {
 /// How many leading bytes [`MediaStore::probe`] reads: enough for every signature `infer` knows.
 pub const PROBE_BYTES: u64 = 8192;
 
+/// When an upload URL valid for `expires_in` from now expires.
+fn expiry(expires_in: std::time::Duration) -> Result<jiff::Timestamp, MediaError> {
+    jiff::SignedDuration::try_from(expires_in)
+        .map(|d| jiff::Timestamp::now() + d)
+        .map_err(|e| MediaError::Transient(e.to_string()))
+}
+
 /// Where and how to upload one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UploadTarget {
@@ -467,9 +474,7 @@ impl MediaStore for MemoryMediaStore {
         size: u64,
         expires_in: std::time::Duration,
     ) -> Result<UploadTarget, MediaError> {
-        let expires_at = jiff::Timestamp::now()
-            + jiff::SignedDuration::try_from(expires_in)
-                .map_err(|e| MediaError::Transient(e.to_string()))?;
+        let expires_at = expiry(expires_in)?;
         let expires = expires_at.as_second();
         let signature = self.upload_signature(key, content_type, size, expires);
         Ok(UploadTarget {
@@ -513,6 +518,45 @@ impl S3MediaStore {
             bucket: bucket.into(),
         }
     }
+}
+
+impl S3MediaStore {
+    /// GetObject (of `range`, if given); `None` if there is no such key.
+    async fn get(
+        &self,
+        key: &str,
+        range: Option<String>,
+    ) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>, MediaError> {
+        let answer = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_range(range)
+            .send()
+            .await;
+        match answer {
+            Ok(o) => Ok(Some(o)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(MediaError::Transient(
+                crate::platform::aws::sdk_failure("GetObject", e).detail,
+            )),
+        }
+    }
+}
+
+/// The bytes of a GetObject answer and the type stored with them.
+async fn body_of(
+    object: aws_sdk_s3::operation::get_object::GetObjectOutput,
+) -> Result<(Vec<u8>, String), MediaError> {
+    let content_type = object.content_type().unwrap_or_default().to_owned();
+    let bytes = object
+        .body
+        .collect()
+        .await
+        .map_err(|e| MediaError::Transient(format!("GetObject body: {e}")))?
+        .to_vec();
+    Ok((bytes, content_type))
 }
 
 #[async_trait]
@@ -560,8 +604,7 @@ impl MediaStore for S3MediaStore {
         let transient = |e: String| MediaError::Transient(e);
         let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(expires_in)
             .map_err(|e| transient(e.to_string()))?;
-        let expires_at = jiff::Timestamp::now()
-            + jiff::SignedDuration::try_from(expires_in).map_err(|e| transient(e.to_string()))?;
+        let expires_at = expiry(expires_in)?;
         // Type, length and encryption are signed: S3 refuses a PUT with another of them.
         let request = self
             .client
@@ -591,36 +634,17 @@ impl MediaStore for S3MediaStore {
     }
 
     async fn probe(&self, key: &str) -> Result<Option<StoredObject>, MediaError> {
-        let answer = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .range(format!("bytes=0-{}", PROBE_BYTES - 1))
-            .send()
-            .await;
-        let object = match answer {
-            Ok(o) => o,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => {
-                return Err(MediaError::Transient(
-                    crate::platform::aws::sdk_failure("GetObject", e).detail,
-                ));
-            }
+        let range = format!("bytes=0-{}", PROBE_BYTES - 1);
+        let Some(object) = self.get(key, Some(range)).await? else {
+            return Ok(None);
         };
         // `bytes 0-8191/123456`: the whole size after the slash.
         let total = object
             .content_range()
             .and_then(|r| r.rsplit('/').next())
             .and_then(|n| n.parse::<u64>().ok());
-        let content_type = object.content_type().unwrap_or_default().to_owned();
         let length = object.content_length().and_then(|n| u64::try_from(n).ok());
-        let head = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| MediaError::Transient(format!("GetObject body: {e}")))?
-            .to_vec();
+        let (head, content_type) = body_of(object).await?;
         Ok(Some(StoredObject {
             size: total.or(length).unwrap_or(head.len() as u64),
             content_type,
@@ -629,30 +653,10 @@ impl MediaStore for S3MediaStore {
     }
 
     async fn read(&self, key: &str) -> Result<Option<(Vec<u8>, String)>, MediaError> {
-        let answer = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await;
-        let object = match answer {
-            Ok(o) => o,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => {
-                return Err(MediaError::Transient(
-                    crate::platform::aws::sdk_failure("GetObject", e).detail,
-                ));
-            }
-        };
-        let content_type = object.content_type().unwrap_or_default().to_owned();
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| MediaError::Transient(format!("GetObject body: {e}")))?
-            .to_vec();
-        Ok(Some((bytes, content_type)))
+        match self.get(key, None).await? {
+            Some(object) => body_of(object).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn delete(&self, key: &str) -> Result<(), MediaError> {

@@ -102,6 +102,20 @@ impl AgentApi {
         Ok(ticket)
     }
 
+    /// The ticket `id`, if `caller` may see it and change it (see [`may_act`](Self::may_act)).
+    pub(super) async fn changeable_ticket(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Ticket, ApiError> {
+        let ticket = self.visible_ticket(caller, id).await?;
+        if !caller.role.sees_everything() {
+            let teams = self.teams_of(caller).await?;
+            self.may_act(caller, &teams, &ticket)?;
+        }
+        Ok(ticket)
+    }
+
     /// `GET /tickets`: the queues and tickets the caller may see, oldest first, a page at a time.
     pub(super) async fn list(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
         let (caller, q) = (&call.caller, &call.query);
@@ -259,11 +273,7 @@ impl AgentApi {
         action: &str,
     ) -> Result<ApiResponse, ApiError> {
         let caller = &call.caller;
-        let ticket = self.visible_ticket(caller, id).await?;
-        if !caller.role.sees_everything() {
-            let teams = self.teams_of(caller).await?;
-            self.may_act(caller, &teams, &ticket)?;
-        }
+        let ticket = self.changeable_ticket(caller, id).await?;
         let (action, version) = self.action_of(call, &ticket, action)?;
         Self::may_work(caller, &ticket, &action)?;
         let result = self
