@@ -43,17 +43,41 @@ impl CloudApi {
     }
 
     async fn post(&self, from: &PhoneNumberId, body: &Value) -> Result<Value, WhatsAppError> {
-        let url = format!(
-            "{}/{}/{}/messages",
-            self.config.base_url.trim_end_matches('/'),
-            self.config.version,
-            from.as_str()
-        );
-        self.call(self.http.post(url).json(body)).await
+        self.graph_post(&format!("{}/messages", from.as_str()), body)
+            .await
     }
 
-    /// Sends a Graph API request with the bearer token; a 2xx answer's JSON, or the error
-    /// classified.
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}/{}/{path}",
+            self.config.base_url.trim_end_matches('/'),
+            self.config.version,
+        )
+    }
+
+    /// `POST /{version}/{path}` with `body`; the answer, or the error classified.
+    pub(crate) async fn graph_post(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<Value, WhatsAppError> {
+        let request = self.http.post(self.url(path)).json(body);
+        self.call(request).await
+    }
+
+    /// `GET /{version}/{path}?{query}`; the answer, or the error classified.
+    pub(crate) async fn graph_get(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Value, WhatsAppError> {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        let request = self.http.get(format!("{}?{query}", self.url(path)));
+        self.call(request).await
+    }
+
     async fn call(&self, request: reqwest::RequestBuilder) -> Result<Value, WhatsAppError> {
         let response = request
             .bearer_auth(self.config.access_token.expose_secret())
@@ -107,12 +131,7 @@ impl WhatsAppClient for CloudApi {
         from: &PhoneNumberId,
         file: &MediaUpload<'_>,
     ) -> Result<String, WhatsAppError> {
-        let url = format!(
-            "{}/{}/{}/media",
-            self.config.base_url.trim_end_matches('/'),
-            self.config.version,
-            from.as_str()
-        );
+        let url = self.url(&format!("{}/media", from.as_str()));
         let boundary = format!("helpdesk-{}", ulid::Ulid::new());
         let request = self
             .http
