@@ -745,6 +745,118 @@ mod tests {
                 .expect("a first-response timer")
         }
 
+        /// The first timer armed for `target` of `ticket` (its next stage).
+        fn due(
+            w: &crate::testkit::World,
+            ticket: crate::domain::ids::TicketId,
+            target: Target,
+        ) -> Option<jiff::Timestamp> {
+            w.timers
+                .armed()
+                .iter()
+                .filter_map(|t| serde_json::from_str::<TimerPayload>(&t.payload).ok())
+                .find(|p| p.ticket_id == ticket && p.target == target)
+                .map(|p| p.due_at)
+        }
+
+        /// The shipped policies with `standard` renamed `normal` (and the default with it), and
+        /// a next response due in 1 h instead of 8 h.
+        fn renamed(shipped: &str) -> String {
+            let out = shipped
+                .replace(
+                    "default_policy = \"standard\"",
+                    "default_policy = \"normal\"",
+                )
+                .replace("name = \"standard\"", "name = \"normal\"")
+                .replace("next_response = \"8h\"", "next_response = \"1h\"");
+            assert!(
+                !out.contains("standard") || out.matches("standard").count() < 3,
+                "{out}"
+            );
+            out
+        }
+
+        const HANDOFF: &str = "Ich möchte mit einem Mitarbeiter sprechen";
+
+        #[tokio::test]
+        async fn a_ticket_keeps_the_policy_version_it_started_with_when_a_publish_renames_its_policy()
+         {
+            let w = crate::testkit::world().await;
+            let shipped = include_str!("../../../config/sla.toml");
+            publish_sla(&w.config_docs, shipped, w.clock.now()).await;
+            let id = w.customer(&"wamid.1", HANDOFF).await;
+            let clocks = w.store.ticket(id).await.unwrap().unwrap().sla.unwrap();
+            assert_eq!(
+                (clocks.policy.as_str(), clocks.policy_version),
+                ("standard", Some(1))
+            );
+            let resolution = due(&w, id, Target::Resolution).expect("a resolution timer");
+
+            publish_sla(&w.config_docs, &renamed(shipped), w.clock.now()).await;
+            w.clock.advance(jiff::SignedDuration::from_secs(16));
+            let reply = crate::app::agent_api::desk::AgentAction::Reply {
+                text: "Hallo, ich kümmere mich darum.".into(),
+                quote: None,
+            };
+            w.desk.act(id, "maria", &reply, None).await.unwrap();
+            // The running resolution deadline keeps its timer and due time.
+            assert_eq!(due(&w, id, Target::Resolution), Some(resolution));
+
+            // The customer writes: next response starts under the ticket's version (8 h, its
+            // warning at 80 %), not the published 1 h.
+            w.customer(&"wamid.2", "Danke, wann kommt das Geld?").await;
+            let next = due(&w, id, Target::NextResponse).expect("a next-response timer");
+            assert!(
+                next.duration_since(w.clock.now()) > jiff::SignedDuration::from_hours(2),
+                "{next}"
+            );
+            let clocks = w.store.ticket(id).await.unwrap().unwrap().sla.unwrap();
+            assert_eq!(
+                (clocks.policy.as_str(), clocks.policy_version),
+                ("standard", Some(1))
+            );
+
+            // A new ticket is chosen from the published version.
+            let other = w.customer_as("4915100000002", "wamid.3", HANDOFF).await;
+            let clocks = w.store.ticket(other).await.unwrap().unwrap().sla.unwrap();
+            assert_eq!(
+                (clocks.policy.as_str(), clocks.policy_version),
+                ("normal", Some(2))
+            );
+        }
+
+        #[tokio::test]
+        async fn a_ticket_whose_policy_no_version_has_is_given_the_published_one_and_keeps_its_timers()
+         {
+            // Opened on the start-up file (no version), as tickets from before this release.
+            let w = crate::testkit::world().await;
+            let id = w.customer(&"wamid.1", HANDOFF).await;
+            let clocks = w.store.ticket(id).await.unwrap().unwrap().sla.unwrap();
+            assert_eq!(
+                (clocks.policy.as_str(), clocks.policy_version),
+                ("standard", None)
+            );
+
+            let shipped = include_str!("../../../config/sla.toml");
+            publish_sla(&w.config_docs, &renamed(shipped), w.clock.now()).await;
+            w.clock.advance(jiff::SignedDuration::from_secs(16));
+            let reply = crate::app::agent_api::desk::AgentAction::Reply {
+                text: "Hallo".into(),
+                quote: None,
+            };
+            w.desk.act(id, "maria", &reply, None).await.unwrap();
+            let clocks = w.store.ticket(id).await.unwrap().unwrap().sla.unwrap();
+            assert_eq!(
+                (clocks.policy.as_str(), clocks.policy_version),
+                ("normal", Some(1))
+            );
+            assert!(
+                due(&w, id, Target::Resolution).is_some(),
+                "armed: {:?}",
+                w.armed()
+            );
+        }
+
         #[tokio::test]
         async fn a_handoff_after_a_publish_plans_first_response_with_the_published_holiday() {
             let w = crate::testkit::world().await;

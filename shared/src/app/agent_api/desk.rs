@@ -312,6 +312,14 @@ impl AgentDesk {
         self.changer.sla.as_ref().map(|s| s.cached())
     }
 
+    /// [`sla`](Self::sla) with its published version (`None`: the start-up file).
+    pub fn sla_versioned(&self) -> (Option<Arc<SlaConfig>>, Option<u32>) {
+        match self.changer.sla.as_ref().map(|s| s.cached_versioned()) {
+            Some((sla, version)) => (Some(sla), version),
+            None => (None, None),
+        }
+    }
+
     /// The SLA policies published now (checked at most every interval).
     pub async fn sla_now(&self) -> Option<Arc<SlaConfig>> {
         match &self.changer.sla {
@@ -760,7 +768,8 @@ fn decide(
         }
         AgentAction::Assign { agent } => assign(ticket, actor, agent.as_deref(), draft),
         AgentAction::Update { priority, category } => {
-            update(request.desk.sla().as_deref(), *priority, category, draft);
+            let (sla, version) = request.desk.sla_versioned();
+            update(sla.as_deref(), version, *priority, category, draft);
             None
         }
         AgentAction::SetPending => {
@@ -933,6 +942,7 @@ fn taken_away(ticket: &Ticket, actor: &str, agent: Option<&str>) -> (&'static st
 /// Another priority (which may mean another SLA policy: running deadlines move) or category.
 fn update(
     sla: Option<&SlaConfig>,
+    version: Option<u32>,
     priority: Option<Priority>,
     category: &Option<String>,
     draft: &mut Draft,
@@ -952,7 +962,7 @@ fn update(
                 text: None,
                 tier: None,
             };
-            clocks.set_policy(&sla.select(&facts).name.clone());
+            clocks.set_policy(&sla.select(&facts).name.clone(), version);
         }
     }
     if let Some(c) = category {
