@@ -769,10 +769,7 @@ mod tests {
                 )
                 .replace("name = \"standard\"", "name = \"normal\"")
                 .replace("next_response = \"8h\"", "next_response = \"1h\"");
-            assert!(
-                !out.contains("standard") || out.matches("standard").count() < 3,
-                "{out}"
-            );
+            assert!(!out.contains("\"standard\""), "{out}");
             out
         }
 
@@ -784,7 +781,7 @@ mod tests {
             let w = crate::testkit::world().await;
             let shipped = include_str!("../../../config/sla.toml");
             publish_sla(&w.config_docs, shipped, w.clock.now()).await;
-            let id = w.customer(&"wamid.1", HANDOFF).await;
+            let id = w.customer("wamid.1", HANDOFF).await;
             let clocks = w.store.ticket(id).await.unwrap().unwrap().sla.unwrap();
             assert_eq!(
                 (clocks.policy.as_str(), clocks.policy_version),
@@ -804,7 +801,7 @@ mod tests {
 
             // The customer writes: next response starts under the ticket's version (8 h, its
             // warning at 80 %), not the published 1 h.
-            w.customer(&"wamid.2", "Danke, wann kommt das Geld?").await;
+            w.customer("wamid.2", "Danke, wann kommt das Geld?").await;
             let next = due(&w, id, Target::NextResponse).expect("a next-response timer");
             assert!(
                 next.duration_since(w.clock.now()) > jiff::SignedDuration::from_hours(2),
@@ -830,7 +827,7 @@ mod tests {
          {
             // Opened on the start-up file (no version), as tickets from before this release.
             let w = crate::testkit::world().await;
-            let id = w.customer(&"wamid.1", HANDOFF).await;
+            let id = w.customer("wamid.1", HANDOFF).await;
             let clocks = w.store.ticket(id).await.unwrap().unwrap().sla.unwrap();
             assert_eq!(
                 (clocks.policy.as_str(), clocks.policy_version),
