@@ -17,10 +17,9 @@ use helpdesk::ports::config_docs::{
     CheckedBody, ConfigAction, ConfigDocs, ConfigDocsError, DynamoConfigDocs, NewVersion,
     seed_missing, shipped_bodies,
 };
-use helpdesk_local::pump::parse_at;
 use helpdesk_tests::api::{CallApi, DEMO_CALLERS, api_keys};
 use helpdesk_tests::stubs::WhatsAppStub;
-use helpdesk_tests::{Stack, post_signed, s};
+use helpdesk_tests::{Stack, at_second_up, post_signed, s};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
@@ -276,21 +275,7 @@ async fn a_running_reader_picks_up_a_publish_within_its_interval_without_a_resta
 }
 
 /// A new FAQ answer (an intent with its own answer flow), as a supervisor adds one.
-const GIFT_CARD_FAQ: &str = r#"
-
-[[intents]]
-id = "gift_cards"
-flow = "gift_cards"
-examples = ["do you sell gift cards", "gutschein kaufen", "gift voucher", "geschenkgutschein", "gift card"]
-
-[flows.gift_cards]
-start = "info"
-
-[flows.gift_cards.steps.info]
-kind = "answer"
-text.de = "Geschenkgutscheine gibt es ab 10 € im Shop unter /gutscheine."
-text.en = "Gift cards from €10 are in the shop under /gift-cards."
-"#;
+const GIFT_CARD_FAQ: &str = include_str!("fixtures/gift-card-faq.toml");
 
 /// Saves `toml` as a draft of `kind` on the newest version and publishes it, as `who` through
 /// the agent API.
@@ -317,36 +302,15 @@ async fn publish_through_api(api: &AgentApi, who: &str, kind: &str, edit: impl F
     .await;
 }
 
-/// The resolution timer armed for `ticket_id` (its warning, rounded up to the second as the
-/// Scheduler's `at()` is).
+/// The resolution timer armed for `ticket_id` (its next stage).
 async fn resolution_timer(stack: &Stack, ticket_id: &str) -> Timestamp {
-    let scheduler = stack.aws.scheduler();
-    let group = &stack.resources.schedule_group;
-    let list = scheduler
-        .list_schedules()
-        .group_name(group)
-        .send()
-        .await
-        .unwrap();
-    let name = list
+    stack
         .schedules()
-        .iter()
-        .filter_map(|s| s.name())
-        .find(|n| n.starts_with(&format!("sla-{ticket_id}-res-")))
-        .unwrap_or_else(|| panic!("no resolution timer for {ticket_id}"))
-        .to_owned();
-    let schedule = scheduler
-        .get_schedule()
-        .group_name(group)
-        .name(&name)
-        .send()
         .await
-        .unwrap();
-    parse_at(schedule.schedule_expression().unwrap()).unwrap()
-}
-
-fn rounded_up(t: Timestamp) -> Timestamp {
-    Timestamp::from_second(t.as_second() + i64::from(t.subsec_nanosecond() > 0)).unwrap()
+        .into_iter()
+        .find(|(name, _)| name.starts_with(&format!("sla-{ticket_id}-res-")))
+        .unwrap_or_else(|| panic!("no resolution timer for {ticket_id}"))
+        .1
 }
 
 /// The ticket of customer `wa_id` and its SLA clocks, as stored.
@@ -486,7 +450,7 @@ async fn a_faq_answer_and_a_holiday_published_through_the_admin_api_reach_the_ru
         .unwrap()
         .warning_at;
     let timer = resolution_timer(&stack, &second).await;
-    assert_eq!(timer, rounded_up(expected));
+    assert_eq!(timer, at_second_up(expected));
     let day = timer.to_zoned_datetime(zone.clone()).date().to_string();
     assert!(
         !holidays.contains(&day),
@@ -498,7 +462,7 @@ async fn a_faq_answer_and_a_holiday_published_through_the_admin_api_reach_the_ru
         .unwrap()
         .warning_at;
     assert!(
-        timer > rounded_up(without),
+        timer > at_second_up(without),
         "{timer} is later than {without}"
     );
     // The ticket opened before keeps its deadline.

@@ -13,21 +13,8 @@ use crate::ports::config_docs::{ConfigDocs as _, MemoryConfigDocs, seed_missing,
 use crate::testkit::world;
 
 /// A new FAQ answer (an intent with its own answer flow), as a supervisor adds one.
-pub(crate) const GIFT_CARD_FAQ: &str = r#"
-
-[[intents]]
-id = "gift_cards"
-flow = "gift_cards"
-examples = ["do you sell gift cards", "gutschein kaufen", "gift voucher", "geschenkgutschein", "gift card"]
-
-[flows.gift_cards]
-start = "info"
-
-[flows.gift_cards.steps.info]
-kind = "answer"
-text.de = "Geschenkgutscheine gibt es ab 10 € im Shop unter /gutscheine."
-text.en = "Gift cards from €10 are in the shop under /gift-cards."
-"#;
+pub(crate) const GIFT_CARD_FAQ: &str =
+    include_str!("../../../../../tests/fixtures/gift-card-faq.toml");
 
 struct Admin {
     api: AgentApi,
