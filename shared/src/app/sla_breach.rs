@@ -236,7 +236,8 @@ impl SlaBreach {
     /// When the timer's target is (was) due: the breach time, also for the warning and the
     /// later levels, whose timers fire before or after it.
     fn deadline(&self, ticket: &Ticket, payload: &TimerPayload) -> jiff::Timestamp {
-        let sla = self.sla.cached();
+        // The version the ticket's policy was chosen from (read when the timer was judged).
+        let sla = crate::app::ticket_change::pinned_sla_cached(&self.sla, ticket.sla.as_ref());
         let schedule = ticket.sla.as_ref().and_then(|clocks| {
             let policy = sla.policies.iter().find(|p| p.name == clocks.policy)?;
             let clock = clocks.clocks.get(&payload.target)?;

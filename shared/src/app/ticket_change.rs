@@ -412,6 +412,21 @@ struct SlaPolicies {
     pinned: Arc<SlaConfig>,
 }
 
+/// [`pinned_sla`] without I/O: the version `clocks`' policy was chosen from if it is at hand
+/// (read by an earlier `pinned_sla`), else the current one as of the last check.
+pub(crate) fn pinned_sla_cached(
+    source: &ConfigSource<SlaConfig>,
+    clocks: Option<&SlaClocks>,
+) -> Arc<SlaConfig> {
+    clocks
+        .and_then(|c| {
+            c.policy_version
+                .and_then(|v| source.kept_version(v))
+                .filter(|s| s.has_policy(&c.policy))
+        })
+        .unwrap_or_else(|| source.cached())
+}
+
 /// The SLA policies `clocks` are planned with: the published version their policy was chosen
 /// from, when it can be read and has the policy; else `current`.
 pub(crate) async fn pinned_sla(

@@ -778,7 +778,8 @@ mod tests {
         #[tokio::test]
         async fn a_ticket_keeps_the_policy_version_it_started_with_when_a_publish_renames_its_policy()
          {
-            let w = crate::testkit::world().await;
+            let a = crate::testkit::api::api().await;
+            let w = &a.w;
             let shipped = include_str!("../../../config/sla.toml");
             publish_sla(&w.config_docs, shipped, w.clock.now()).await;
             let id = w.customer("wamid.1", HANDOFF).await;
@@ -812,6 +813,25 @@ mod tests {
                 (clocks.policy.as_str(), clocks.policy_version),
                 ("standard", Some(1))
             );
+            // The agents see the deadlines the timers keep.
+            let detail = a
+                .ok(
+                    "maria",
+                    "GET",
+                    &format!("/tickets/{id}"),
+                    serde_json::Value::Null,
+                )
+                .await;
+            let view = detail["sla"]["clocks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["target"] == "next_response")
+                .cloned()
+                .unwrap();
+            let shown: jiff::Timestamp =
+                serde_json::from_value(view["warning_at"].clone()).unwrap();
+            assert_eq!(shown, next);
 
             // A new ticket is chosen from the published version.
             let other = w.customer_as("4915100000002", "wamid.3", HANDOFF).await;

@@ -148,6 +148,21 @@ impl<T: LiveDoc> LiveConfig<T> {
         (c.value.clone(), c.version)
     }
 
+    /// Version `version` if it is at hand without I/O: the version in use or one kept by an
+    /// earlier [`at_version`](Self::at_version).
+    pub fn kept_version(&self, version: u32) -> Option<Arc<T>> {
+        {
+            let c = self.read();
+            if c.version == version && version > 0 {
+                return Some(c.value.clone());
+            }
+        }
+        let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        kept.iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, value)| value.clone())
+    }
+
     /// Version `version` of the document, parsed: the cached one when it is the version in use,
     /// else read from the table once and kept (the last few). `None` when it does not exist,
     /// does not parse or cannot be read now (the caller falls back to the current one).
@@ -327,6 +342,14 @@ impl<T: LiveDoc> ConfigSource<T> {
         match self {
             Self::Fixed(v) => Some(v.clone()),
             Self::Live(live) => live.at_version(version).await,
+        }
+    }
+
+    /// [`at_version`](Self::at_version) without I/O: `None` unless it is at hand.
+    pub fn kept_version(&self, version: u32) -> Option<Arc<T>> {
+        match self {
+            Self::Fixed(v) => Some(v.clone()),
+            Self::Live(live) => live.kept_version(version),
         }
     }
 

@@ -233,6 +233,7 @@ impl AgentApi {
                 other => other.into(),
             })?;
         let (tickets, next) = (page.tickets, page.next);
+        self.desk.read_sla_versions(&tickets).await;
         let now = self.clock.now();
         ApiResponse::ok(TicketList {
             tickets: tickets.iter().map(|t| self.summary(t, now)).collect(),
@@ -277,7 +278,10 @@ impl AgentApi {
             )
             .await;
         match result {
-            Ok(ticket) => ApiResponse::ok(self.summary(&ticket, self.clock.now())),
+            Ok(ticket) => {
+                self.desk.read_sla_versions([&ticket]).await;
+                ApiResponse::ok(self.summary(&ticket, self.clock.now()))
+            }
             Err(AgentError::OutsideServiceWindow) => {
                 let mut err: ApiError = AgentError::OutsideServiceWindow.into();
                 err.extra = Some(ErrorExtra::Templates(self.templates.all().to_vec()));
