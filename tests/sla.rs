@@ -4,7 +4,7 @@
 
 use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk::domain::sla::{Fired, SlaConfig, Target, TimerPayload};
-use helpdesk_local::pump::{fire_due, parse_at};
+use helpdesk_local::pump::fire_due;
 use helpdesk_tests::stubs::WhatsAppStub;
 use helpdesk_tests::{Stack, at_second_up, drain, post_signed, s};
 use http::StatusCode;

@@ -788,7 +788,7 @@ mod tests {
                 (clocks.policy.as_str(), clocks.policy_version),
                 ("standard", Some(1))
             );
-            let resolution = due(&w, id, Target::Resolution).expect("a resolution timer");
+            let resolution = due(w, id, Target::Resolution).expect("a resolution timer");
 
             publish_sla(&w.config_docs, &renamed(shipped), w.clock.now()).await;
             w.clock.advance(jiff::SignedDuration::from_secs(16));
@@ -798,12 +798,12 @@ mod tests {
             };
             w.desk.act(id, "maria", &reply, None).await.unwrap();
             // The running resolution deadline keeps its timer and due time.
-            assert_eq!(due(&w, id, Target::Resolution), Some(resolution));
+            assert_eq!(due(w, id, Target::Resolution), Some(resolution));
 
             // The customer writes: next response starts under the ticket's version (8 h, its
             // warning at 80 %), not the published 1 h.
             w.customer("wamid.2", "Danke, wann kommt das Geld?").await;
-            let next = due(&w, id, Target::NextResponse).expect("a next-response timer");
+            let next = due(w, id, Target::NextResponse).expect("a next-response timer");
             assert!(
                 next.duration_since(w.clock.now()) > jiff::SignedDuration::from_hours(2),
                 "{next}"
