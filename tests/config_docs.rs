@@ -274,7 +274,6 @@ async fn a_running_reader_picks_up_a_publish_within_its_interval_without_a_resta
     assert_eq!(live.version(), 2);
 }
 
-<<<<<<< HEAD
 /// A new FAQ answer (an intent with its own answer flow), as a supervisor adds one.
 const GIFT_CARD_FAQ: &str = include_str!("fixtures/gift-card-faq.toml");
 
@@ -474,7 +473,8 @@ async fn a_faq_answer_and_a_holiday_published_through_the_admin_api_reach_the_ru
 async fn stack_sla(api: &AgentApi, who: &str) -> SlaConfig {
     let doc = api.ok(who, "GET", "/config/sla", Value::Null).await;
     SlaConfig::parse(doc["published"]["toml"].as_str().unwrap(), "published").unwrap()
-=======
+}
+
 #[tokio::test]
 async fn meta_s_template_status_updates_become_versions_once_and_never_backwards_in_dynamodb() {
     use helpdesk::app::templates::{META_SYNC, TemplateSync};
@@ -544,5 +544,4 @@ async fn meta_s_template_status_updates_become_versions_once_and_never_backwards
             .any(|e| e.actor == META_SYNC && e.version == 3 && e.action == ConfigAction::Publish),
         "{audit:?}"
     );
->>>>>>> main
 }

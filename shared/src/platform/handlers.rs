@@ -404,16 +404,12 @@ pub fn agent_api(
         settings.templates(),
         settings.routing().teams(),
         ports.clock.clone(),
-<<<<<<< HEAD
     )
     .with_routing(live_routing(ports, settings));
-=======
-    );
     let api = match templates {
         ConfigSource::Live(live) => api.with_live_templates(live),
         ConfigSource::Fixed(_) => api,
     };
->>>>>>> main
     // `{{company}}` in canned responses: the name the bot introduces the shop with.
     let api = match &settings.bot {
         Some(bot) => api.with_company(&bot.file.company),

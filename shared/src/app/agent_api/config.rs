@@ -380,23 +380,9 @@ impl AgentApi {
             },
             _ => return Err(ApiError::field("toml", "send either toml or json")),
         };
-<<<<<<< HEAD
         let who = self.editor(call).await?;
-        let saved = self
-            .config_api()?
-            .admin
-            .save_draft(&who, kind, b.base_version, &text, &b.note)
-=======
         let saved = admin
-            .save_draft(
-                call.caller.role,
-                &call.caller.agent,
-                kind,
-                b.base_version,
-                &text,
-                &b.note,
-            )
->>>>>>> main
+            .save_draft(&who, kind, b.base_version, &text, &b.note)
             .await?;
         ApiResponse::ok(json!({ "version": saved.version, "state": "draft" }))
     }

@@ -78,19 +78,13 @@ pub use views::{MediaView, MessageView, SlaClockView, SlaView, TicketDetail, Tic
 pub struct AgentApi {
     desk: Arc<AgentDesk>,
     auth: Authenticator,
-<<<<<<< HEAD
-    templates: Arc<TemplateCatalog>,
-    /// The routing whose teams are the queues to list besides the agents' own teams (its
-    /// default team owns the channel): the published document when live.
-    routing: RoutingTeams,
-=======
     /// The templates agents may send: the published catalogue when live.
     templates: ConfigSource<TemplateCatalog>,
     /// Sync with Meta and submissions (`None`: those routes answer 503).
     template_sync: Option<Arc<crate::app::templates::TemplateSync>>,
-    /// Teams the routing knows (queues to list besides the agents' own teams).
-    teams: Vec<String>,
->>>>>>> main
+    /// The routing whose teams are the queues to list besides the agents' own teams (its
+    /// default team owns the channel): the published document when live.
+    routing: RoutingTeams,
     clock: Arc<dyn Clock>,
     /// Where customers' media are kept: the detail links to them.
     media: Option<Arc<dyn MediaStore>>,
@@ -115,14 +109,9 @@ impl AgentApi {
         Self {
             desk,
             auth,
-<<<<<<< HEAD
-            templates,
-            routing: RoutingTeams::Fixed(teams),
-=======
             templates: templates.into(),
             template_sync: None,
-            teams,
->>>>>>> main
+            routing: RoutingTeams::Fixed(teams),
             clock,
             media: None,
             canned: canned::CannedSource::Fixed(Arc::new(CannedResponses::default_catalog())),
