@@ -86,7 +86,7 @@ impl AgentApi {
     async fn view_owners(&self, caller: &Caller) -> Result<Vec<(ViewScope, String)>, ApiError> {
         let mut teams = self.teams_of(caller).await?;
         if caller.role == Role::Admin {
-            teams.extend(self.teams.iter().cloned());
+            teams.extend(self.routing_teams().await);
             teams.sort();
             teams.dedup();
         }
@@ -203,7 +203,9 @@ impl AgentApi {
                         "you are not in team {team}: its supervisors keep its views"
                     )));
                 }
-                if caller.role == Role::Admin && !self.teams.contains(team) && !mine.contains(team)
+                if caller.role == Role::Admin
+                    && !self.routing_teams().await.contains(team)
+                    && !mine.contains(team)
                 {
                     return Err(ApiError::field("team", format!("{team} is not a team")));
                 }
