@@ -331,7 +331,10 @@ impl BotReply {
             } else {
                 Outcome::Contained
             };
-            if let Err(e) = feedback.count(now, &m.intent, outcome).await {
+            if let Err(e) = feedback
+                .count(message.wamid.as_str(), now, &m.intent, outcome)
+                .await
+            {
                 warn!(error = %e, "could not count the bot's outcome");
             }
         }
