@@ -479,6 +479,100 @@ fn a_handoff_word_in_thanks_or_in_a_question_about_timing_does_not_hand_over() {
 }
 
 #[test]
+fn a_negated_handoff_word_does_not_hand_over_and_the_question_behind_it_is_answered() {
+    for (text, intent) in [
+        ("kein Notfall, wo ist mein Paket", "order_status"),
+        (
+            "nicht dringend, aber was kostet der Versand nach Österreich",
+            "shipping",
+        ),
+        ("it's not urgent but where is my order", "order_status"),
+        (
+            "no rush, it doesn't have to be asap, how long is shipping",
+            "shipping",
+        ),
+        (
+            "ich brauche keinen Mitarbeiter, nur die Größentabelle",
+            "size",
+        ),
+        ("keine Beschwerde, alles super, danke", "thanks"),
+    ] {
+        let mut chat = Chat::new();
+        let turn = chat.say(text);
+        assert_eq!(turn.handoff, None, "{text}: {:?}", bodies(&turn));
+        assert_eq!(
+            turn.intent.map(|m| m.intent).as_deref(),
+            Some(intent),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_negation_reaches_only_its_own_clause_and_the_words_right_after_it() {
+    for (text, reason) in [
+        // Another word between: the negation is about that word.
+        ("Paket nicht angekommen dringend", HandoffReason::Urgent),
+        ("das Paket kam nicht, Betrug!", HandoffReason::Fraud),
+        (
+            "I did not get my refund. This is urgent",
+            HandoffReason::Urgent,
+        ),
+        ("nicht zufrieden. Beschwerde!", HandoffReason::Complaint),
+    ] {
+        let mut chat = Chat::new();
+        let turn = chat.say(text);
+        assert_eq!(turn.handoff.map(|h| h.reason), Some(reason), "{text}");
+    }
+}
+
+#[test]
+fn sofort_in_a_question_about_timing_is_no_urgency_without_a_question_mark() {
+    for text in [
+        "ist die jacke sofort lieferbar",
+        "wird das sofort verschickt wenn ich heute bestelle",
+    ] {
+        let mut chat = Chat::new();
+        let turn = chat.say(text);
+        assert_eq!(turn.handoff, None, "{text}: {:?}", bodies(&turn));
+    }
+    // A demand, or another urgency word, still goes to a person at once.
+    for text in [
+        "Wo ist mein Paket? Sofort!",
+        "wo ist mein paket dringend",
+        "ich brauche sofort Hilfe",
+    ] {
+        let mut chat = Chat::new();
+        let turn = chat.say(text);
+        assert_eq!(
+            turn.handoff.map(|h| h.reason),
+            Some(HandoffReason::Urgent),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn someone_elses_adviser_or_praise_is_no_handoff_word() {
+    for text in [
+        "mein Steuerberater braucht eine Rechnung mit Mehrwertsteuer",
+        "die Preise sind unverschämt gut",
+    ] {
+        let mut chat = Chat::new();
+        let turn = chat.say(text);
+        assert_eq!(turn.handoff, None, "{text}: {:?}", bodies(&turn));
+    }
+    for (text, reason) in [
+        ("Bitte einen Kundenberater", HandoffReason::Request),
+        ("unverschämt, die Ware ist kaputt", HandoffReason::Complaint),
+    ] {
+        let mut chat = Chat::new();
+        let turn = chat.say(text);
+        assert_eq!(turn.handoff.map(|h| h.reason), Some(reason), "{text}");
+    }
+}
+
+#[test]
 fn polite_requests_for_a_person_or_a_call_back_hand_over() {
     for text in [
         "Könnten Sie mich bitte zurückrufen?",
@@ -567,7 +661,7 @@ fn an_unsure_bot_asks_back_with_the_two_likeliest_intents_and_the_answer_resolve
     chat.config.file.limits.match_threshold = 0.9;
     chat.say("Hallo");
     // Between size and returns.
-    let turn = chat.say("kann ich das umtauschen gegen größe M");
+    let turn = chat.say("welche größe für den umtausch");
     let last = turn.replies.last().unwrap();
     let offered = buttons(last);
     assert_eq!(offered.len(), 2, "{:?}", bodies(&turn));
