@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use sha2::{Digest, Sha256};
@@ -18,8 +18,7 @@ use sha2::{Digest, Sha256};
 use super::{BotFeedback, day_of};
 use crate::domain::retention::Retention;
 use crate::domain::unrecognised::{IntentCounts, Outcome, Unrecognised};
-use crate::platform::aws::{SdkFailure, sdk_failure};
-use crate::ports::store::{StoreError, sortable_time};
+use crate::ports::store::{StoreError, sdk_error, sortable_time};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -62,7 +61,7 @@ impl DynamoBotFeedback {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| store_error("Query", e))?;
+                .map_err(|e| sdk_error("Query", e))?;
             out.extend(page.items.unwrap_or_default());
             match page.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
@@ -95,7 +94,7 @@ impl BotFeedback for DynamoBotFeedback {
             .item("expires_at", self.expires_at(item.at))
             .send()
             .await
-            .map_err(|e| store_error("PutItem", e))?;
+            .map_err(|e| sdk_error("PutItem", e))?;
         Ok(())
     }
 
@@ -180,7 +179,7 @@ impl BotFeedback for DynamoBotFeedback {
                     Err(StoreError::Contended("bot intent count".into()))
                 }
             }
-            Err(e) => Err(store_error("TransactWriteItems", e)),
+            Err(e) => Err(sdk_error("TransactWriteItems", e)),
         }
     }
 
@@ -217,22 +216,4 @@ fn s(v: impl Into<String>) -> AttributeValue {
 
 fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
-}
-
-fn store_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    let SdkFailure { code, detail } = sdk_failure(operation, err);
-    match code.as_deref() {
-        Some(
-            "ProvisionedThroughputExceededException"
-            | "ThrottlingException"
-            | "RequestLimitExceeded",
-        ) => StoreError::Throttled(detail),
-        Some("InternalServerError" | "ServiceUnavailable") => StoreError::Unavailable(detail),
-        Some(_) => StoreError::Rejected(detail),
-        None => StoreError::Unavailable(detail),
-    }
 }
