@@ -311,20 +311,20 @@ mod tests {
         let share = |n: usize| n as f64 / report.total() as f64;
         assert!(report.total() >= 250, "{} test messages", report.total());
         assert!(
-            share(report.right()) >= 0.928,
+            share(report.right()) >= 0.945,
             "right at once {:.1} %",
             100.0 * share(report.right())
         );
         assert!(
-            share(report.resolved()) >= 0.95,
+            share(report.resolved()) >= 0.97,
             "resolved {:.1} %",
             100.0 * share(report.resolved())
         );
         assert!(report.false_handoffs().is_empty(), "false handoffs");
     }
 
-    const HOLDOUT_RIGHT: f64 = 0.90;
-    const HOLDOUT_RESOLVED: f64 = 0.944;
+    const HOLDOUT_RIGHT: f64 = 0.91;
+    const HOLDOUT_RESOLVED: f64 = 0.95;
 
     /// The second held-out set: written before the last round of tuning and never tuned on, so
     /// its figure shows whether what the test split measures carries over.
@@ -349,8 +349,9 @@ mod tests {
         assert!(report.false_handoffs().len() <= 1, "false handoffs");
     }
 
-    const HOLDOUT2_RIGHT: f64 = 0.86;
-    const HOLDOUT2_RESOLVED: f64 = 0.90;
+    // Measured 88.1 % / 91.3 % (baseline before the fourth round: 79.8 % / 86.7 %).
+    const HOLDOUT2_RIGHT: f64 = 0.87;
+    const HOLDOUT2_RESOLVED: f64 = 0.905;
 
     /// The third held-out set: customer-style text (typos, no punctuation, emoji, long
     /// messages, DE/EN mixed) written before the fourth round and never tuned on.
@@ -374,6 +375,7 @@ mod tests {
             "resolved {:.1} %",
             100.0 * share(report.resolved())
         );
+        // Measured: one payment question the model takes for fraud.
         assert!(report.false_handoffs().len() <= 1, "false handoffs");
     }
 
