@@ -305,78 +305,54 @@ mod tests {
     /// `cargo run -p helpdesk-local -- bot eval` prints the full report.
     #[test]
     fn the_test_split_is_understood_at_least_as_well_as_measured() {
+        // Measured 95.1 % / 97.3 %.
+        assert_figures(&test_split(), 250, 0.945, 0.97, 0);
+    }
+
+    /// Holds `set` to its measured figures: at least `min_total` messages, shares right at once
+    /// and resolved at least `right` and `resolved`, at most `false_handoffs` false handoffs.
+    fn assert_figures(
+        set: &[Labelled],
+        min_total: usize,
+        right: f64,
+        resolved: f64,
+        false_handoffs: usize,
+    ) {
         let config = BotConfig::default_shop();
-        let report = Report::run(&config, &test_split());
-        println!("{}", report.render("test split"));
+        let report = Report::run(&config, set);
         let share = |n: usize| n as f64 / report.total() as f64;
-        assert!(report.total() >= 250, "{} test messages", report.total());
+        assert!(report.total() >= min_total, "{} messages", report.total());
         assert!(
-            share(report.right()) >= 0.945,
+            share(report.right()) >= right,
             "right at once {:.1} %",
             100.0 * share(report.right())
         );
         assert!(
-            share(report.resolved()) >= 0.97,
+            share(report.resolved()) >= resolved,
             "resolved {:.1} %",
             100.0 * share(report.resolved())
         );
-        assert!(report.false_handoffs().is_empty(), "false handoffs");
+        assert!(
+            report.false_handoffs().len() <= false_handoffs,
+            "false handoffs"
+        );
     }
 
-    const HOLDOUT_RIGHT: f64 = 0.91;
-    const HOLDOUT_RESOLVED: f64 = 0.95;
-
-    /// The second held-out set: written before the last round of tuning and never tuned on, so
+    /// The second held-out set: written before the third round of tuning and never tuned on, so
     /// its figure shows whether what the test split measures carries over.
     #[test]
     fn the_holdout_set_is_understood_at_least_as_well_as_measured() {
-        let config = BotConfig::default_shop();
-        let report = Report::run(&config, &holdout());
-        println!("{}", report.render("holdout"));
-        let share = |n: usize| n as f64 / report.total() as f64;
-        assert!(report.total() >= 120, "{} holdout messages", report.total());
-        assert!(
-            share(report.right()) >= HOLDOUT_RIGHT,
-            "right at once {:.1} %",
-            100.0 * share(report.right())
-        );
-        assert!(
-            share(report.resolved()) >= HOLDOUT_RESOLVED,
-            "resolved {:.1} %",
-            100.0 * share(report.resolved())
-        );
-        // Measured: one message labelled "none" that the model takes for fraud.
-        assert!(report.false_handoffs().len() <= 1, "false handoffs");
+        // Measured 91.7 % / 95.2 %; one message labelled "none" the model takes for fraud.
+        assert_figures(&holdout(), 120, 0.91, 0.95, 1);
     }
-
-    // Measured 88.1 % / 91.3 % (baseline before the fourth round: 79.8 % / 86.7 %).
-    const HOLDOUT2_RIGHT: f64 = 0.87;
-    const HOLDOUT2_RESOLVED: f64 = 0.905;
 
     /// The third held-out set: customer-style text (typos, no punctuation, emoji, long
     /// messages, DE/EN mixed) written before the fourth round and never tuned on.
     #[test]
     fn the_third_holdout_set_is_understood_at_least_as_well_as_measured() {
-        let config = BotConfig::default_shop();
-        let report = Report::run(&config, &holdout2());
-        let share = |n: usize| n as f64 / report.total() as f64;
-        assert!(
-            report.total() >= 200,
-            "{} holdout2 messages",
-            report.total()
-        );
-        assert!(
-            share(report.right()) >= HOLDOUT2_RIGHT,
-            "right at once {:.1} %",
-            100.0 * share(report.right())
-        );
-        assert!(
-            share(report.resolved()) >= HOLDOUT2_RESOLVED,
-            "resolved {:.1} %",
-            100.0 * share(report.resolved())
-        );
-        // Measured: one payment question the model takes for fraud.
-        assert!(report.false_handoffs().len() <= 1, "false handoffs");
+        // Measured 88.1 % / 91.3 % (before the fourth round: 79.8 % / 86.7 %); one payment
+        // question the model takes for fraud.
+        assert_figures(&holdout2(), 200, 0.87, 0.905, 1);
     }
 
     #[test]
