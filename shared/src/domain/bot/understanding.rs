@@ -60,9 +60,28 @@ const QUESTION_STARTS: &[&str] = &[
     "which",
 ];
 
-/// Urgency words that, in a question, ask about timing ("Ist der Artikel sofort lieferbar",
-/// "is it shipped immediately"): only a question mark makes the others a question about timing.
+/// Urgency words that, in a question about delivery, ask about timing ("Ist der Artikel sofort
+/// lieferbar", "is it shipped immediately"): only a question mark makes the others a question
+/// about timing.
 const TIMING_WORDS: &[&str] = &["sofort", "immediately"];
+
+/// Word beginnings of delivery and availability: a question with a [`TIMING_WORDS`] word is
+/// about timing only with one of these ("kann mir sofort jemand helfen" is a demand).
+const DELIVERY_WORDS: &[&str] = &[
+    "liefer",
+    "verschick",
+    "versend",
+    "versand",
+    "verfuegbar",
+    "lager",
+    "ship",
+    "deliver",
+    "dispatch",
+    "availab",
+    "stock",
+    "sent",
+    "send",
+];
 
 /// The sentences of a message, each with its end mark.
 fn sentences(text: &str) -> impl Iterator<Item = &str> {
@@ -411,7 +430,7 @@ impl BotConfig {
 
     /// Whether every sentence with an urgency word (and there is one) passes `test`, given
     /// whether it ends with a question mark, starts like a question, and has only
-    /// [`TIMING_WORDS`] for urgency words.
+    /// [`TIMING_WORDS`] for urgency words next to a delivery word ([`DELIVERY_WORDS`]).
     fn every_urgency(&self, text: &str, test: impl Fn(bool, bool, bool) -> bool) -> bool {
         let mut any = false;
         for sentence in sentences(text) {
@@ -435,7 +454,11 @@ impl BotConfig {
                 .flatten()
                 .next()
                 .is_some_and(|w| QUESTION_STARTS.contains(w));
-            let timing_only = !found(&|k| !(k.len() == 1 && TIMING_WORDS.contains(&k[0].as_str())));
+            let timing_only = !found(&|k| !(k.len() == 1 && TIMING_WORDS.contains(&k[0].as_str())))
+                && clauses
+                    .iter()
+                    .flatten()
+                    .any(|w| DELIVERY_WORDS.iter().any(|d| w.starts_with(d)));
             if !test(asked, starts_as_question, timing_only) {
                 return false;
             }
@@ -448,8 +471,8 @@ impl BotConfig {
         self.every_urgency(text, |asked, _, _| asked)
     }
 
-    /// Urgency words only as the timing a question asks about ("ist der Artikel sofort
-    /// lieferbar", "liefert ihr sofort nach der Bestellung"): no urgency at all.
+    /// Urgency words only as the delivery timing a question asks about ("ist der Artikel
+    /// sofort lieferbar", "liefert ihr sofort nach der Bestellung"): no urgency at all.
     fn urgency_only_timing(&self, text: &str) -> bool {
         self.every_urgency(text, |asked, starts, timing| timing && (asked || starts))
     }

@@ -538,6 +538,7 @@ fn sofort_in_a_question_about_timing_is_no_urgency_without_a_question_mark() {
         ("Wo ist mein Paket? Sofort!", HandoffReason::Urgent),
         ("wo ist mein paket dringend", HandoffReason::Urgent),
         ("ich brauche sofort Hilfe", HandoffReason::Urgent),
+        ("kann mir sofort jemand helfen", HandoffReason::Urgent),
     ]);
 }
 
