@@ -47,9 +47,11 @@ pub mod auth;
 mod canned;
 mod changes;
 pub mod config;
+mod customer_profile;
 mod customers;
 pub mod desk;
 mod router;
+mod search;
 mod tickets;
 mod views;
 
