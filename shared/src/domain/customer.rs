@@ -267,8 +267,8 @@ fn valid_field_key(key: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// `c` without its accent, lowercase: `Ö` → `o`, `ß` → `ss`, `Ł` → `l`; `None` for characters
-/// that are not letters or digits (they separate words).
+/// Appends `c` lowercase without its accent: `Ö` → `o` (`oe` when `german`), `ß` → `ss`,
+/// `Ł` → `l`; a space for characters that are not letters or digits (they separate words).
 fn fold_char(c: char, out: &mut String, german: bool) {
     let lower: String = c.to_lowercase().collect();
     for c in lower.chars() {
@@ -353,6 +353,7 @@ pub fn name_matches(name: &str, query: &[String]) -> bool {
 
 /// The digits of a phone search, if the query is one: digits with optional `+`, spaces,
 /// dashes, dots, slashes and parentheses, at least [`MIN_PHONE_DIGITS`] digits, at most 20.
+/// A leading `00` or `0` (dialling prefixes) is dropped: the rest ends the WhatsApp id.
 pub fn phone_digits(query: &str) -> Option<String> {
     let q = query.trim();
     if !q
@@ -361,7 +362,14 @@ pub fn phone_digits(query: &str) -> Option<String> {
     {
         return None;
     }
-    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    let mut digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    // `00 49 ...` (international prefix) and `0151 ...` (national trunk prefix): the rest is
+    // the end of the international number.
+    let international = digits.strip_prefix("00").map(str::to_owned);
+    let national = digits.strip_prefix('0').map(str::to_owned);
+    if let Some(rest) = international.or(national) {
+        digits = rest;
+    }
     (MIN_PHONE_DIGITS..=20)
         .contains(&digits.len())
         .then_some(digits)
@@ -408,7 +416,8 @@ mod tests {
     #[test]
     fn phone_searches_take_full_numbers_in_any_notation_or_the_last_digits() {
         assert_eq!(phone_digits("+49 151 2345-678").as_deref(), Some("491512345678"));
-        assert_eq!(phone_digits("(0151) 23/45").as_deref(), Some("01512345"));
+        assert_eq!(phone_digits("(0151) 23/45").as_deref(), Some("1512345"));
+        assert_eq!(phone_digits("0049 151 2345").as_deref(), Some("491512345"));
         assert_eq!(phone_digits("5678").as_deref(), Some("5678"));
         assert_eq!(phone_digits("678"), None, "too few digits");
         assert_eq!(phone_digits("müller"), None);

@@ -158,6 +158,8 @@ pub fn mask_phone(wa_id: &str) -> String {
 }
 
 #[cfg(test)]
+mod customer_api_tests;
+#[cfg(test)]
 mod quote_api_tests;
 #[cfg(test)]
 mod tests;

@@ -69,7 +69,8 @@ impl AgentApi {
                 format!("is longer than {MAX_QUERY} characters"),
             ));
         }
-        if raw.starts_with('#') && !raw[1..].starts_with(|c: char| c.is_ascii_digit()) {
+        // `#1042` is an order number; `#vip` a tag (the console sends it to the queue filter).
+        if raw.starts_with('#') && !raw.chars().any(|c| c.is_ascii_digit()) {
             return Err(ApiError::field(
                 "q",
                 "a #tag lists the tickets with that tag: GET /tickets?tag=<tag>",
@@ -102,8 +103,10 @@ impl AgentApi {
                 }
             }
         }
-        if searched.is_empty() || !searched.contains(&"ticket") {
-            if let Some(order) = order_key(raw) {
+        // Order numbers have a digit: a plain word is a name.
+        let order = order_key(raw).filter(|o| o.chars().any(|c| c.is_ascii_digit()));
+        if !searched.contains(&"ticket") {
+            if let Some(order) = order {
                 searched.push("order");
                 for hit in store.search(&SearchKey::Order(order), MAX_HITS).await? {
                     if let SearchHit::Ticket(id) = hit {
@@ -112,10 +115,13 @@ impl AgentApi {
                 }
             }
         }
-        let words = query_words(raw);
-        let letters = raw.chars().any(char::is_alphabetic);
+        // Name words have a letter (`A-1042` is an order, not a name called 1042).
+        let words: Vec<String> = query_words(raw)
+            .into_iter()
+            .filter(|w| w.chars().any(char::is_alphabetic))
+            .collect();
         // The longest word narrows most: its partition is read, the others filter.
-        if letters && let Some(longest) = words.iter().max_by_key(|w| w.chars().count()) {
+        if let Some(longest) = words.iter().max_by_key(|w| w.chars().count()) {
             if longest.chars().count() < MIN_NAME_PREFIX {
                 if searched.is_empty() {
                     return Err(ApiError::field(
