@@ -184,9 +184,16 @@ impl DynamoStore {
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":prefix", s(prefix))
+            .expression_attribute_values(":pk", s(pk));
+        // DynamoDB refuses an empty key value: no prefix, the whole partition.
+        query = if prefix.is_empty() {
+            query.key_condition_expression("PK = :pk")
+        } else {
+            query
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":prefix", s(prefix))
+        };
+        query = query
             .projection_expression("hit_wa_id, hit_ticket")
             .limit(i32::try_from(limit).unwrap_or(i32::MAX));
         if let SearchKey::Order(_) = key {
