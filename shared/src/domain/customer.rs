@@ -23,6 +23,9 @@ pub const MAX_NAME_TOKENS: usize = 8;
 pub const MAX_TOKEN_LEN: usize = 24;
 /// Fewest digits a phone search takes (the last digits of a number).
 pub const MIN_PHONE_DIGITS: usize = 4;
+/// Fewest digits of a query dialled with a leading `0` or `00` (a national or international
+/// number rather than the last digits of one).
+const NATIONAL_MIN_DIGITS: usize = 8;
 
 /// A problem with an agent's edit: the field and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -365,10 +368,13 @@ pub fn phone_digits(query: &str) -> Option<String> {
     let mut digits: String = q.chars().filter(char::is_ascii_digit).collect();
     // `00 49 ...` (international prefix) and `0151 ...` (national trunk prefix): the rest is
     // the end of the international number.
-    let international = digits.strip_prefix("00").map(str::to_owned);
-    let national = digits.strip_prefix('0').map(str::to_owned);
-    if let Some(rest) = international.or(national) {
-        digits = rest;
+    // Only in numbers that long: "0777" is the last four digits, not a dialled number.
+    if digits.len() >= NATIONAL_MIN_DIGITS {
+        let international = digits.strip_prefix("00").map(str::to_owned);
+        let national = digits.strip_prefix('0').map(str::to_owned);
+        if let Some(rest) = international.or(national) {
+            digits = rest;
+        }
     }
     (MIN_PHONE_DIGITS..=20)
         .contains(&digits.len())
@@ -416,9 +422,10 @@ mod tests {
     #[test]
     fn phone_searches_take_full_numbers_in_any_notation_or_the_last_digits() {
         assert_eq!(phone_digits("+49 151 2345-678").as_deref(), Some("491512345678"));
-        assert_eq!(phone_digits("(0151) 23/45").as_deref(), Some("1512345"));
         assert_eq!(phone_digits("0049 151 2345").as_deref(), Some("491512345"));
         assert_eq!(phone_digits("5678").as_deref(), Some("5678"));
+        assert_eq!(phone_digits("0777").as_deref(), Some("0777"), "last digits keep their 0");
+        assert_eq!(phone_digits("0151 2345").as_deref(), Some("1512345"));
         assert_eq!(phone_digits("678"), None, "too few digits");
         assert_eq!(phone_digits("müller"), None);
         assert_eq!(phone_digits("A-1042"), None);
