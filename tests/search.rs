@@ -99,7 +99,10 @@ async fn the_index_is_written_with_its_data_answers_every_search_and_goes_with_t
         activity: &[],
         now: Timestamp::now(),
     };
-    assert_eq!(store.commit_bot_turn(&turn).await.unwrap(), TurnOutcome::Committed);
+    assert_eq!(
+        store.commit_bot_turn(&turn).await.unwrap(),
+        TurnOutcome::Committed
+    );
 
     // WHEN a supervisor searches: by last digits, whole number, name word, ticket id, order
     let search = |q: &str| {
@@ -111,20 +114,26 @@ async fn the_index_is_written_with_its_data_answers_every_search_and_goes_with_t
             })
             .collect();
         let api = &api;
-        async move { api.ok("maria", "GET", &format!("/search?q={q}"), Value::Null).await }
+        async move {
+            api.ok("maria", "GET", &format!("/search?q={q}"), Value::Null)
+                .await
+        }
     };
     for q in ["5678", "+49 151 12345678", "müller", "JORG", "jörg mü"] {
         assert_eq!(ids(&search(q).await, "customers", "wa_id"), [JOERG], "{q}");
     }
     assert_eq!(ids(&search("becker").await, "customers", "wa_id"), [BEN]);
     let id = ticket.id.to_string();
-    assert_eq!(ids(&search(&id).await, "tickets", "id"), [id.clone()]);
-    assert_eq!(ids(&search("#A-1042").await, "tickets", "id"), [id.clone()]);
+    assert_eq!(ids(&search(&id).await, "tickets", "id"), [id.as_str()]);
+    assert_eq!(
+        ids(&search("#A-1042").await, "tickets", "id"),
+        [id.as_str()]
+    );
 
     // AND an agent renames him and tags him: the new name is found, the old stays (WhatsApp's)
     let path = format!("/customers/{JOERG}");
     let view = api.ok("maria", "GET", &path, Value::Null).await;
-    assert_eq!(ids(&view, "tickets", "id"), [id.clone()]);
+    assert_eq!(ids(&view, "tickets", "id"), [id.as_str()]);
     let saved = api
         .ok(
             "maria",
@@ -142,7 +151,8 @@ async fn the_index_is_written_with_its_data_answers_every_search_and_goes_with_t
         )
         .await;
     assert_eq!(r.status, 409, "a stale edit: {}", r.body);
-    api.ok("maria", "PUT", &format!("{path}/tags/VIP"), Value::Null).await;
+    api.ok("maria", "PUT", &format!("{path}/tags/VIP"), Value::Null)
+        .await;
     assert_eq!(ids(&search("brandt").await, "customers", "wa_id"), [JOERG]);
     let v = api.ok("maria", "GET", &path, Value::Null).await;
     assert_eq!(v["tags"], json!(["vip"]));
@@ -155,8 +165,16 @@ async fn the_index_is_written_with_its_data_answers_every_search_and_goes_with_t
     assert_eq!(ids(&search("brandt").await, "customers", "wa_id"), [JOERG]);
     let before = index_items(&stack).await;
     let reversed: String = JOERG.chars().rev().collect();
-    for kind in ["SEARCH#PHONE#5678", "SEARCH#NAME#br", "SEARCH#NAME#me", "SEARCH#ORDER#A-1042"] {
-        assert!(before.iter().any(|(pk, _)| pk == kind), "{kind}: {before:?}");
+    for kind in [
+        "SEARCH#PHONE#5678",
+        "SEARCH#NAME#br",
+        "SEARCH#NAME#me",
+        "SEARCH#ORDER#A-1042",
+    ] {
+        assert!(
+            before.iter().any(|(pk, _)| pk == kind),
+            "{kind}: {before:?}"
+        );
     }
 
     // THEN erasing Jörg deletes every index item of his, and only his
@@ -167,7 +185,10 @@ async fn the_index_is_written_with_its_data_answers_every_search_and_goes_with_t
         sk.contains(JOERG) || *sk == reversed || sk == &id || pk.contains(&id)
     };
     assert_eq!(after.iter().filter(|i| his(i)).count(), 0, "{after:?}");
-    assert!(after.iter().all(|(pk, _)| !pk.starts_with("SEARCH#ORDER#")), "{after:?}");
+    assert!(
+        after.iter().all(|(pk, _)| !pk.starts_with("SEARCH#ORDER#")),
+        "{after:?}"
+    );
     assert!(
         after.iter().any(|(_, sk)| sk.contains(BEN)),
         "Ben's stay: {after:?}"

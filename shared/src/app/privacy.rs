@@ -1,6 +1,6 @@
 //! GDPR/CCPA requests for one customer: export everything we hold (JSON), and erase it:
 //! tickets with their messages, notes, outbox and idempotency records, kept media, the profile
-//! and the consent record. Analytics keep only their anonymous counters (they never held a
+//! and the consent record, and the search index items pointing at any of them. Analytics keep only their anonymous counters (they never held a
 //! customer's data). Every export and erasure files an audit record (who, what, when, the
 //! customer's digest) that erasure does not touch, and an erasure says what it could not reach
 //! (queues, backups) and when that is gone too. Used by the agent API (admins) and the runner's
@@ -314,7 +314,12 @@ mod tests {
         profile.profile.name = Some("Anna Bäcker".into());
         profile.version += 1;
         let read = w.store.customer(&anna).await.unwrap();
-        assert!(w.store.update_customer(read.as_ref(), &profile).await.unwrap());
+        assert!(
+            w.store
+                .update_customer(read.as_ref(), &profile)
+                .await
+                .unwrap()
+        );
         let index_of = |who: &str, id: TicketId| {
             let reversed: String = who.chars().rev().collect();
             let ticket = id.to_string();
@@ -328,11 +333,18 @@ mod tests {
         };
         let indexed = index_of(anna.as_str(), id);
         for kind in ["PHONE", "NAME#an", "NAME#ba", "ORDER#A-1042"] {
-            assert!(indexed.iter().any(|(pk, _)| pk.contains(kind)), "{kind}: {indexed:?}");
+            assert!(
+                indexed.iter().any(|(pk, _)| pk.contains(kind)),
+                "{kind}: {indexed:?}"
+            );
         }
 
         let erased = privacy.erase(&anna, "root").await.unwrap();
-        assert_eq!(index_of(anna.as_str(), id), Vec::new(), "no index item survives");
+        assert_eq!(
+            index_of(anna.as_str(), id),
+            Vec::new(),
+            "no index item survives"
+        );
         assert!(!index_of("4917600000001", other).is_empty(), "Ben's stay");
         assert_eq!((erased.tickets, erased.media_files), (1, 1));
         assert!(erased.items > 6, "{erased:?}");

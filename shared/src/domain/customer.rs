@@ -129,7 +129,12 @@ impl Profile {
             }
         };
         set("name", &edit.name, &mut out.name, &check_name);
-        set("language", &edit.language, &mut out.language, &check_language);
+        set(
+            "language",
+            &edit.language,
+            &mut out.language,
+            &check_language,
+        );
         set("tier", &edit.tier, &mut out.tier, &check_tier);
         set("email", &edit.email, &mut out.email, &check_email);
         for (key, value) in &edit.fields {
@@ -209,7 +214,9 @@ fn check_language(v: &str) -> Result<String, String> {
     let region = parts.next();
     let ok = (2..=3).contains(&primary.len())
         && primary.chars().all(|c| c.is_ascii_alphabetic())
-        && region.is_none_or(|r| (2..=4).contains(&r.len()) && r.chars().all(|c| c.is_ascii_alphanumeric()))
+        && region.is_none_or(|r| {
+            (2..=4).contains(&r.len()) && r.chars().all(|c| c.is_ascii_alphanumeric())
+        })
         && parts.next().is_none();
     if ok {
         Ok(match region {
@@ -413,7 +420,10 @@ mod tests {
 
     #[test]
     fn very_long_names_index_a_bounded_number_of_words() {
-        let name = (0..50).map(|i| format!("w{i:02}x")).collect::<Vec<_>>().join(" ");
+        let name = (0..50)
+            .map(|i| format!("w{i:02}x"))
+            .collect::<Vec<_>>()
+            .join(" ");
         assert!(name_tokens(&name).len() <= 2 * MAX_NAME_TOKENS);
         let long = "a".repeat(300);
         assert!(name_tokens(&long).iter().all(|t| t.len() <= MAX_TOKEN_LEN));
@@ -421,10 +431,17 @@ mod tests {
 
     #[test]
     fn phone_searches_take_full_numbers_in_any_notation_or_the_last_digits() {
-        assert_eq!(phone_digits("+49 151 2345-678").as_deref(), Some("491512345678"));
+        assert_eq!(
+            phone_digits("+49 151 2345-678").as_deref(),
+            Some("491512345678")
+        );
         assert_eq!(phone_digits("0049 151 2345").as_deref(), Some("491512345"));
         assert_eq!(phone_digits("5678").as_deref(), Some("5678"));
-        assert_eq!(phone_digits("0777").as_deref(), Some("0777"), "last digits keep their 0");
+        assert_eq!(
+            phone_digits("0777").as_deref(),
+            Some("0777"),
+            "last digits keep their 0"
+        );
         assert_eq!(phone_digits("0151 2345").as_deref(), Some("1512345"));
         assert_eq!(phone_digits("678"), None, "too few digits");
         assert_eq!(phone_digits("müller"), None);
@@ -446,7 +463,10 @@ mod tests {
     fn tags_are_kept_once_sorted_and_bounded() {
         let mut p = Profile::default();
         assert!(p.add_tag(&Tag::parse("vip").unwrap()).unwrap());
-        assert!(!p.add_tag(&Tag::parse("VIP").unwrap()).unwrap(), "a repeat changes nothing");
+        assert!(
+            !p.add_tag(&Tag::parse("VIP").unwrap()).unwrap(),
+            "a repeat changes nothing"
+        );
         assert!(p.add_tag(&Tag::parse("b2b").unwrap()).unwrap());
         assert_eq!(p.tags, ["b2b", "vip"]);
         for i in 2..MAX_TAGS {
@@ -479,7 +499,10 @@ mod tests {
         assert_eq!(after.language.as_deref(), Some("pt-BR"));
         assert_eq!(after.tier, None);
         assert_eq!(after.email.as_deref(), Some("Joerg@example.com"));
-        assert_eq!(after.fields, BTreeMap::from([("company".into(), "ACME".into())]));
+        assert_eq!(
+            after.fields,
+            BTreeMap::from([("company".into(), "ACME".into())])
+        );
     }
 
     #[test]
@@ -498,13 +521,28 @@ mod tests {
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["name", "language", "tier", "email", "fields.Bad Key", "fields.note"]
+            [
+                "name",
+                "language",
+                "tier",
+                "email",
+                "fields.Bad Key",
+                "fields.note"
+            ]
         );
-        for bad in ["a@b", "@example.com", "a b@example.com", "a@@example.com", "a@-x.com"] {
+        for bad in [
+            "a@b",
+            "@example.com",
+            "a b@example.com",
+            "a@@example.com",
+            "a@-x.com",
+        ] {
             assert!(check_email(bad).is_err(), "{bad}");
         }
         let too_many = ProfileEdit {
-            fields: (0..=MAX_FIELDS).map(|i| (format!("f{i}"), "v".into())).collect(),
+            fields: (0..=MAX_FIELDS)
+                .map(|i| (format!("f{i}"), "v".into()))
+                .collect(),
             ..ProfileEdit::default()
         };
         let problems = Profile::default().edited(&too_many).unwrap_err();

@@ -58,7 +58,8 @@ fn tickets(r: &Value) -> Vec<String> {
 
 async fn search(a: &Api, who: &str, q: &str) -> Value {
     let q: String = form_urlencoded::byte_serialize(q.as_bytes()).collect();
-    a.ok(who, "GET", &format!("/search?q={q}"), Value::Null).await
+    a.ok(who, "GET", &format!("/search?q={q}"), Value::Null)
+        .await
 }
 
 #[tokio::test]
@@ -66,7 +67,13 @@ async fn a_customer_is_found_by_the_last_digits_or_the_whole_number_in_any_notat
     let a = api().await;
     queued(&a, JOERG, "Jörg Müller", "wamid.j1").await;
     queued(&a, BEA, "Bea", "wamid.b1").await;
-    for q in ["5678", "345678", "+49 151 1234-5678", "4915112345678", "(0151) 12345678"] {
+    for q in [
+        "5678",
+        "345678",
+        "+49 151 1234-5678",
+        "4915112345678",
+        "(0151) 12345678",
+    ] {
         let r = search(&a, "tom", q).await;
         assert_eq!(customers(&r), [JOERG], "{q}");
         assert!(r["searched"].as_array().unwrap().contains(&json!("phone")));
@@ -75,7 +82,10 @@ async fn a_customer_is_found_by_the_last_digits_or_the_whole_number_in_any_notat
     assert_eq!(customers(&search(&a, "tom", "98888").await), [BEA]);
     assert_eq!(customers(&search(&a, "tom", "0176 99998888").await), [BEA]);
     assert_eq!(customers(&r), [BEA]);
-    assert_eq!(r["customers"][0]["phone"], "+49*******8888", "masked in results");
+    assert_eq!(
+        r["customers"][0]["phone"], "+49*******8888",
+        "masked in results"
+    );
     assert!(customers(&search(&a, "tom", "9999 5678").await).is_empty());
 }
 
@@ -84,7 +94,15 @@ async fn a_customer_is_found_by_any_word_of_the_name_without_case_or_accents() {
     let a = api().await;
     queued(&a, JOERG, "Jörg Müller", "wamid.j1").await;
     queued(&a, BEA, "Bea Schmidt", "wamid.b1").await;
-    for q in ["müller", "MULLER", "mueller", "jorg", "Jö", "jorg mül", "Müller, Jörg"] {
+    for q in [
+        "müller",
+        "MULLER",
+        "mueller",
+        "jorg",
+        "Jö",
+        "jorg mül",
+        "Müller, Jörg",
+    ] {
         assert_eq!(customers(&search(&a, "tom", q).await), [JOERG], "{q}");
     }
     assert!(customers(&search(&a, "tom", "jorg schmidt").await).is_empty());
@@ -95,7 +113,9 @@ async fn a_customer_is_found_by_any_word_of_the_name_without_case_or_accents() {
     assert!(customers(&search(&a, "tom", "müller").await).is_empty());
     assert_eq!(customers(&search(&a, "tom", "meier").await), [JOERG]);
     // The name agents give him is searchable too.
-    let view = a.ok("tom", "GET", &format!("/customers/{JOERG}"), Value::Null).await;
+    let view = a
+        .ok("tom", "GET", &format!("/customers/{JOERG}"), Value::Null)
+        .await;
     a.ok(
         "tom",
         "PATCH",
@@ -104,7 +124,11 @@ async fn a_customer_is_found_by_any_word_of_the_name_without_case_or_accents() {
     )
     .await;
     assert_eq!(customers(&search(&a, "tom", "brandt").await), [JOERG]);
-    assert_eq!(customers(&search(&a, "tom", "meier").await), [JOERG], "WhatsApp's stays");
+    assert_eq!(
+        customers(&search(&a, "tom", "meier").await),
+        [JOERG],
+        "WhatsApp's stays"
+    );
 }
 
 #[tokio::test]
@@ -127,7 +151,12 @@ async fn tickets_are_found_by_id_and_by_the_order_number_the_bot_found_newest_fi
     assert_eq!(r["searched"], json!(["order"]), "{r}");
     let r = search(&a, "tom", &first.to_string()).await;
     assert_eq!(tickets(&r), [first.to_string()]);
-    assert!(search(&a, "tom", "A-9999").await["tickets"].as_array().unwrap().is_empty());
+    assert!(
+        search(&a, "tom", "A-9999").await["tickets"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -136,11 +165,16 @@ async fn search_shows_agents_only_what_their_teams_may_see() {
     let id = queued(&a, JOERG, "Jörg Müller", "wamid.j1").await;
     for q in ["müller", "5678", &id.to_string()] {
         let ben = search(&a, "ben", q).await;
-        assert!(customers(&ben).is_empty() && tickets(&ben).is_empty(), "{q}: {ben}");
+        assert!(
+            customers(&ben).is_empty() && tickets(&ben).is_empty(),
+            "{q}: {ben}"
+        );
         let maria = search(&a, "maria", q).await;
         assert_eq!(customers(&maria).len() + tickets(&maria).len(), 1, "{q}");
     }
-    let r = a.call("ben", "GET", &format!("/customers/{JOERG}"), Value::Null).await;
+    let r = a
+        .call("ben", "GET", &format!("/customers/{JOERG}"), Value::Null)
+        .await;
     assert_eq!(r.status, 403);
 }
 
@@ -161,21 +195,41 @@ async fn a_search_that_cannot_be_answered_says_why() {
         assert_eq!(r.body["error"], "invalid_request");
     }
     let long = "x".repeat(101);
-    let r = a.call("tom", "GET", &format!("/search?q={long}"), Value::Null).await;
-    assert!(r.body["message"].as_str().unwrap().contains("longer than 100"));
+    let r = a
+        .call("tom", "GET", &format!("/search?q={long}"), Value::Null)
+        .await;
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("longer than 100")
+    );
     let r = a.call("tom", "GET", "/search?q=%23vip", Value::Null).await;
-    assert!(r.body["message"].as_str().unwrap().contains("/tickets?tag="));
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("/tickets?tag=")
+    );
 }
 
 #[tokio::test]
 async fn the_customer_view_shows_profile_consent_tickets_newest_first_and_all_their_messages() {
     let a = api().await;
     let first = queued(&a, JOERG, "Jörg Müller", "wamid.j1").await;
-    a.ok("tom", "POST", &format!("/tickets/{first}/resolve"), json!({})).await;
+    a.ok(
+        "tom",
+        "POST",
+        &format!("/tickets/{first}/resolve"),
+        json!({}),
+    )
+    .await;
     a.w.clock.advance(SignedDuration::from_hours(24 * 10));
     let second = writes(&a, JOERG, "Jörg Müller", "wamid.j2", "Noch eine Frage").await;
     assert_ne!(first, second, "a new ticket");
-    let v = a.ok("tom", "GET", &format!("/customers/{JOERG}"), Value::Null).await;
+    let v = a
+        .ok("tom", "GET", &format!("/customers/{JOERG}"), Value::Null)
+        .await;
     assert_eq!(v["display_name"], "Jörg Müller");
     assert_eq!(v["phone"], "+4915112345678");
     assert_eq!(v["consent"]["state"], "unknown");
@@ -187,8 +241,15 @@ async fn the_customer_view_shows_profile_consent_tickets_newest_first_and_all_th
         .filter(|m| m["direction"] == "inbound")
         .filter_map(|m| m["text"].as_str())
         .collect();
-    assert_eq!(inbound, ["Noch eine Frage", HANDOFF], "newest first: {texts:?}");
-    assert!(texts.contains(&HANDOFF), "the first ticket's messages too: {texts:?}");
+    assert_eq!(
+        inbound,
+        ["Noch eine Frage", HANDOFF],
+        "newest first: {texts:?}"
+    );
+    assert!(
+        texts.contains(&HANDOFF),
+        "the first ticket's messages too: {texts:?}"
+    );
     assert!(history.iter().any(|m| m["ticket_id"] == first.to_string()));
     // Paged: small pages give every message once, in the same order.
     let mut paged = Vec::new();
@@ -211,13 +272,22 @@ async fn the_customer_view_shows_profile_consent_tickets_newest_first_and_all_th
     assert_eq!(paged, all);
     for bad in ["x", "9.0", "1"] {
         let r = a
-            .call("tom", "GET", &format!("/customers/{JOERG}/history?cursor={bad}"), Value::Null)
+            .call(
+                "tom",
+                "GET",
+                &format!("/customers/{JOERG}/history?cursor={bad}"),
+                Value::Null,
+            )
             .await;
         assert_eq!(r.status, 400, "{bad}");
     }
-    let r = a.call("tom", "GET", "/customers/4910000000000", Value::Null).await;
+    let r = a
+        .call("tom", "GET", "/customers/4910000000000", Value::Null)
+        .await;
     assert_eq!(r.status, 404);
-    let r = a.call("tom", "GET", "/customers/not-a-number", Value::Null).await;
+    let r = a
+        .call("tom", "GET", "/customers/not-a-number", Value::Null)
+        .await;
     assert_eq!(r.status, 400);
 }
 
@@ -243,7 +313,12 @@ async fn an_edit_is_validated_and_a_colleagues_earlier_save_is_not_overwritten()
     assert_eq!(saved["version"], version + 1);
     // Lea edited the version Tom saw before his save: refused, nothing overwritten.
     let r = a
-        .call("lea", "PATCH", &path, json!({"version": version, "email": "other@example.com"}))
+        .call(
+            "lea",
+            "PATCH",
+            &path,
+            json!({"version": version, "email": "other@example.com"}),
+        )
         .await;
     assert_eq!(r.status, 409, "{:?}", r.body);
     assert_eq!(r.body["current_version"], version + 1);
@@ -263,7 +338,10 @@ async fn an_edit_is_validated_and_a_colleagues_earlier_save_is_not_overwritten()
     for f in ["email", "language", "fields.Kunden Nr"] {
         assert!(r.body["fields"][f].is_string(), "{f}: {:?}", r.body);
     }
-    for body in [json!({"email": "a@example.com"}), json!({"version": 1, "phone": "1"})] {
+    for body in [
+        json!({"email": "a@example.com"}),
+        json!({"version": 1, "phone": "1"}),
+    ] {
         let r = a.call("lea", "PATCH", &path, body).await;
         assert_eq!(r.status, 400, "{:?}", r.body);
     }
@@ -281,7 +359,9 @@ async fn customer_tags_are_normalised_added_once_and_shown_on_their_tickets() {
     let again = a.ok("tom", "PUT", &tag("vip"), Value::Null).await;
     assert_eq!(again["version"], v["version"], "a repeat changes nothing");
     a.ok("tom", "PUT", &tag("late-payer"), Value::Null).await;
-    let t = a.ok("tom", "GET", &format!("/tickets/{id}"), Value::Null).await;
+    let t = a
+        .ok("tom", "GET", &format!("/tickets/{id}"), Value::Null)
+        .await;
     assert_eq!(t["customer_tags"], json!(["late-payer", "vip"]));
     assert_eq!(
         search(&a, "tom", "5678").await["customers"][0]["tags"],
@@ -290,13 +370,18 @@ async fn customer_tags_are_normalised_added_once_and_shown_on_their_tickets() {
     let v = a.ok("tom", "DELETE", &tag("vip"), Value::Null).await;
     assert_eq!(v["tags"], json!(["late-payer"]));
     a.ok("tom", "DELETE", &tag("vip"), Value::Null).await;
-    let r = a.call("tom", "PUT", &tag("not%20a%20tag"), Value::Null).await;
+    let r = a
+        .call("tom", "PUT", &tag("not%20a%20tag"), Value::Null)
+        .await;
     assert_eq!(r.status, 400);
     assert!(r.body["fields"]["tag"].is_string());
     for i in 0..19 {
-        a.ok("tom", "PUT", &tag(&format!("t{i}")), Value::Null).await;
+        a.ok("tom", "PUT", &tag(&format!("t{i}")), Value::Null)
+            .await;
     }
-    let r = a.call("tom", "PUT", &tag("one-too-many"), Value::Null).await;
+    let r = a
+        .call("tom", "PUT", &tag("one-too-many"), Value::Null)
+        .await;
     assert_eq!(r.status, 422, "{:?}", r.body);
     let r = a.call("ben", "PUT", &tag("x"), Value::Null).await;
     assert_eq!(r.status, 403);

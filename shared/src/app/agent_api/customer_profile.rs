@@ -120,7 +120,7 @@ impl AgentApi {
                 wa_id.masked()
             )));
         }
-        tickets.sort_by(|a, b| b.id.cmp(&a.id));
+        tickets.sort_by_key(|t| std::cmp::Reverse(t.id));
         if !caller.role.sees_everything() {
             let teams = self.teams_of(caller).await?;
             tickets.retain(|t| Self::may_see(caller, &teams, t));
@@ -189,7 +189,9 @@ impl AgentApi {
                 source: Some(c.source),
             },
         };
-        let history = self.history_page(&tickets, Cursor::default(), HISTORY_PAGE).await?;
+        let history = self
+            .history_page(&tickets, Cursor::default(), HISTORY_PAGE)
+            .await?;
         let now = self.clock.now();
         let detected_language = tickets
             .iter()
@@ -234,15 +236,20 @@ impl AgentApi {
                 .parse::<usize>()
                 .ok()
                 .filter(|l| (1..=MAX_HISTORY_PAGE).contains(l))
-                .ok_or_else(|| {
-                    ApiError::field("limit", format!("must be 1-{MAX_HISTORY_PAGE}"))
-                })?,
+                .ok_or_else(|| ApiError::field("limit", format!("must be 1-{MAX_HISTORY_PAGE}")))?,
         };
-        let cursor = q.get("cursor").map(Cursor::parse).transpose()?.unwrap_or_default();
+        let cursor = q
+            .get("cursor")
+            .map(Cursor::parse)
+            .transpose()?
+            .unwrap_or_default();
         let wa_id = customer_id(wa_id)?;
         let visible = self.visible_customer(&call.caller, &wa_id).await?;
         if cursor.ticket > visible.tickets.len() {
-            return Err(ApiError::field("cursor", "is not one this history gave out"));
+            return Err(ApiError::field(
+                "cursor",
+                "is not one this history gave out",
+            ));
         }
         ApiResponse::ok(self.history_page(&visible.tickets, cursor, limit).await?)
     }
@@ -278,8 +285,7 @@ impl AgentApi {
                 (ticket, skip) = (ticket + 1, 0);
             }
         }
-        let next_cursor =
-            (ticket < tickets.len()).then(|| Cursor { ticket, skip }.encode());
+        let next_cursor = (ticket < tickets.len()).then(|| Cursor { ticket, skip }.encode());
         Ok(HistoryPage {
             entries,
             next_cursor,

@@ -105,13 +105,13 @@ impl AgentApi {
         }
         // Order numbers have a digit: a plain word is a name.
         let order = order_key(raw).filter(|o| o.chars().any(|c| c.is_ascii_digit()));
-        if !searched.contains(&"ticket") {
-            if let Some(order) = order {
-                searched.push("order");
-                for hit in store.search(&SearchKey::Order(order), MAX_HITS).await? {
-                    if let SearchHit::Ticket(id) = hit {
-                        ticket_ids.insert(id);
-                    }
+        if !searched.contains(&"ticket")
+            && let Some(order) = order
+        {
+            searched.push("order");
+            for hit in store.search(&SearchKey::Order(order), MAX_HITS).await? {
+                if let SearchHit::Ticket(id) = hit {
+                    ticket_ids.insert(id);
                 }
             }
         }
@@ -131,7 +131,10 @@ impl AgentApi {
                 }
             } else {
                 searched.push("name");
-                for hit in store.search(&SearchKey::Name(longest.clone()), MAX_HITS).await? {
+                for hit in store
+                    .search(&SearchKey::Name(longest.clone()), MAX_HITS)
+                    .await?
+                {
                     if let SearchHit::Customer(w) = hit {
                         customers.push((w, "name"));
                     }
@@ -176,7 +179,7 @@ impl AgentApi {
                 matched,
             });
         }
-        found.sort_by(|a, b| b.last_ticket_at.cmp(&a.last_ticket_at));
+        found.sort_by_key(|c| std::cmp::Reverse(c.last_ticket_at));
         found.truncate(limit);
 
         let now = self.clock.now();

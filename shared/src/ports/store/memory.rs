@@ -7,12 +7,12 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+use super::search::{self, IndexKey, SearchHit, SearchKey};
 use super::{
     Activity, Agent, BotTurnWrite, Customer, Delivery, Direction, MessageRecord, OutboxEntry,
     SeenMessage, StatsEvent, StatsRow, StatusOutcome, StoreError, TicketIndex, TicketPage,
     TicketStore, TurnOutcome, WriteOutcome, activity_sort_key, message_sort_key, outbox_sort_key,
 };
-use super::search::{self, IndexKey, SearchHit, SearchKey};
 use crate::app::intake::webhook::plan::StatusUpdate;
 use crate::domain::ids::{ConversationKey, TicketId, WaId, Wamid};
 use crate::domain::ticket::{Conversation, Ticket};
@@ -217,9 +217,10 @@ impl TicketStore for MemoryStore {
         insert_message(&mut state, first);
         // The customer becomes findable by number with their first ticket.
         let wa_id = &ticket.key.wa_id;
-        state
-            .index
-            .insert(search::phone_item(wa_id), SearchHit::Customer(wa_id.clone()));
+        state.index.insert(
+            search::phone_item(wa_id),
+            SearchHit::Customer(wa_id.clone()),
+        );
         let customer = state
             .customers
             .entry(wa_id.clone())
@@ -622,7 +623,12 @@ impl TicketStore for MemoryStore {
         if let Some(customer) = state.customers.remove(wa_id) {
             count += 1;
             for word in customer.search_words() {
-                count += usize::from(state.index.remove(&search::name_item(&word, wa_id)).is_some());
+                count += usize::from(
+                    state
+                        .index
+                        .remove(&search::name_item(&word, wa_id))
+                        .is_some(),
+                );
             }
         }
         Ok(count + usize::from(state.consents.remove(wa_id).is_some()))

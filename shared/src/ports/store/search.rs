@@ -51,13 +51,10 @@ impl SearchKey {
     /// anything (fewer than 4 digits, an empty word).
     pub fn range(&self) -> Option<(String, String)> {
         match self {
-            Self::Phone(digits) if digits.len() >= MIN_PHONE_DIGITS => Some((
-                phone_partition(digits),
-                digits.chars().rev().collect(),
-            )),
-            Self::Name(word) if !word.is_empty() => {
-                Some((name_partition(word), word.clone()))
+            Self::Phone(digits) if digits.len() >= MIN_PHONE_DIGITS => {
+                Some((phone_partition(digits), digits.chars().rev().collect()))
             }
+            Self::Name(word) if !word.is_empty() => Some((name_partition(word), word.clone())),
             Self::Order(order) if !order.is_empty() => {
                 Some((format!("{SEARCH_PREFIX}ORDER#{order}"), String::new()))
             }
@@ -67,7 +64,10 @@ impl SearchKey {
 }
 
 fn phone_partition(digits: &str) -> String {
-    format!("{SEARCH_PREFIX}PHONE#{}", &digits[digits.len() - MIN_PHONE_DIGITS..])
+    format!(
+        "{SEARCH_PREFIX}PHONE#{}",
+        &digits[digits.len() - MIN_PHONE_DIGITS..]
+    )
 }
 
 fn name_partition(word: &str) -> String {
@@ -128,7 +128,6 @@ pub fn ticket_order(ticket: &crate::domain::ticket::Ticket) -> Option<String> {
 /// Most index items one search reads.
 pub const MAX_HITS: u32 = 50;
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,7 +142,10 @@ mod tests {
             assert!(item.sk.starts_with(&prefix), "{digits}");
         }
         let (pk, prefix) = SearchKey::Phone("15678".into()).range().unwrap();
-        assert!(pk == item.pk && !item.sk.starts_with(&prefix), "another number");
+        assert!(
+            pk == item.pk && !item.sk.starts_with(&prefix),
+            "another number"
+        );
         assert_eq!(SearchKey::Phone("678".into()).range(), None);
     }
 

@@ -332,7 +332,10 @@ impl DynamoStore {
             ])))
             .build()
             .map_err(|e| StoreError::Rejected(e.to_string()))?;
-        Ok(vec![phone, TransactWriteItem::builder().update(update).build()])
+        Ok(vec![
+            phone,
+            TransactWriteItem::builder().update(update).build(),
+        ])
     }
 
     /// The order items of a ticket the bot found an order on.
@@ -358,6 +361,9 @@ fn version_condition(read: Option<&Customer>) -> (&'static str, Item) {
     match read {
         None => ("attribute_not_exists(PK)", Item::new()),
         Some(c) if c.version == 0 => ("attribute_not_exists(version)", Item::new()),
-        Some(c) => ("version = :read_version", values([(":read_version", n(c.version))])),
+        Some(c) => (
+            "version = :read_version",
+            values([(":read_version", n(c.version))]),
+        ),
     }
 }
