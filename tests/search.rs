@@ -9,7 +9,7 @@ use helpdesk::domain::bot::BotState;
 use helpdesk::domain::ids::WaId;
 use helpdesk::ports::store::{BotTurnWrite, DynamoStore, TicketStore, TurnOutcome};
 use helpdesk_tests::Stack;
-use helpdesk_tests::api::{CallApi, DEMO_CALLERS, api_keys};
+use helpdesk_tests::api::CallApi;
 use helpdesk_tests::stubs::WhatsAppStub;
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -35,17 +35,7 @@ type Item = std::collections::HashMap<String, AttributeValue>;
 
 /// The search index items in the table (a test may scan; the API never does).
 async fn index_items(stack: &Stack) -> Vec<(String, String)> {
-    let items: Vec<Item> = stack
-        .aws
-        .dynamodb()
-        .scan()
-        .table_name(&stack.resources.table)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let items = stack.scan().await;
     let s = |i: &Item, k: &str| match i.get(k) {
         Some(AttributeValue::S(v)) => v.clone(),
         _ => String::new(),
@@ -70,14 +60,7 @@ fn ids(r: &Value, list: &str, key: &str) -> Vec<String> {
 async fn the_index_is_written_with_its_data_answers_every_search_and_goes_with_the_customer() {
     helpdesk::platform::telemetry::init();
     let whatsapp = WhatsAppStub::start().await;
-    let stack = Stack::with_env(&[
-        ("WHATSAPP_ACCESS_TOKEN", "t"),
-        ("WHATSAPP_API_BASE_URL", &whatsapp.url),
-        ("HELPDESK_API_AUTH", "api_keys"),
-        ("HELPDESK_API_KEYS", &api_keys(DEMO_CALLERS)),
-    ])
-    .await;
-    stack.seed_demo_agents().await;
+    let stack = Stack::with_agent_api(&whatsapp.url).await;
     let api = stack.agent_api().await;
     let store = DynamoStore::new(stack.aws.dynamodb().clone(), &stack.resources.table);
 

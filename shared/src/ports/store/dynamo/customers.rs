@@ -44,28 +44,19 @@ impl DynamoStore {
             after.version += 1;
             let (condition, mut vals) = version_condition(read.as_ref());
             vals.extend(values([
-                (":entity", s("customer")),
-                (":wa_id", s(wa_id.as_str())),
                 (":name", s(name)),
                 (":at", ts(at)),
                 (":version", n(after.version)),
                 (":expires", self.expires_at(at)),
             ]));
-            let update = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(values([
-                    ("PK", s(customer_pk(wa_id))),
-                    ("SK", s("PROFILE")),
-                ])))
-                .update_expression(
-                    "SET entity = :entity, wa_id = :wa_id, profile_name = :name, \
-                     updated_at = :at, version = :version, expires_at = :expires",
-                )
-                .condition_expression(condition)
-                .set_expression_attribute_values(Some(vals))
-                .build()
-                .map_err(|e| StoreError::Rejected(e.to_string()))?;
-            let mut items = vec![TransactWriteItem::builder().update(update).build()];
+            let update = self.profile_update(
+                wa_id,
+                "profile_name = :name, updated_at = :at, version = :version, \
+                 expires_at = :expires",
+                Some(condition),
+                vals,
+            )?;
+            let mut items = vec![update];
             items.extend(self.name_index_changes(read.as_ref(), &after, at)?);
             if self.transact(items).await?.is_none() {
                 return Ok(());
@@ -87,32 +78,49 @@ impl DynamoStore {
         let (condition, mut vals) = version_condition(read);
         let now = customer.updated_at;
         vals.extend(values([
-            (":entity", s("customer")),
-            (":wa_id", s(customer.wa_id.as_str())),
             (":profile", s(profile)),
             (":version", n(customer.version)),
             (":now", ts(now)),
             (":expires", self.expires_at(now)),
         ]));
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(values([
-                ("PK", s(customer_pk(&customer.wa_id))),
-                ("SK", s("PROFILE")),
-            ])))
-            .update_expression(
-                "SET entity = :entity, wa_id = :wa_id, agent_profile = :profile, \
-                 version = :version, updated_at = if_not_exists(updated_at, :now), \
-                 expires_at = :expires",
-            )
-            .condition_expression(condition)
-            .set_expression_attribute_values(Some(vals))
-            .build()
-            .map_err(|e| StoreError::Rejected(e.to_string()))?;
-        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        let update = self.profile_update(
+            &customer.wa_id,
+            "agent_profile = :profile, version = :version, \
+             updated_at = if_not_exists(updated_at, :now), expires_at = :expires",
+            Some(condition),
+            vals,
+        )?;
+        let mut items = vec![update];
         items.extend(self.name_index_changes(read, customer, now)?);
         // Cancelled: the condition failed or a concurrent write touched the same items.
         Ok(self.transact(items).await?.is_none())
+    }
+
+    /// An update of the customer's `PROFILE` item setting `sets` (and who it is), if
+    /// `condition` holds.
+    fn profile_update(
+        &self,
+        wa_id: &WaId,
+        sets: &str,
+        condition: Option<&str>,
+        mut vals: Item,
+    ) -> Result<TransactWriteItem, StoreError> {
+        vals.extend(values([
+            (":entity", s("customer")),
+            (":wa_id", s(wa_id.as_str())),
+        ]));
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(values([
+                ("PK", s(customer_pk(wa_id))),
+                ("SK", s("PROFILE")),
+            ])))
+            .update_expression(format!("SET entity = :entity, wa_id = :wa_id, {sets}"))
+            .set_condition_expression(condition.map(str::to_owned))
+            .set_expression_attribute_values(Some(vals))
+            .build()
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     /// The puts and deletes that move the customer's name items from `before`'s words to
@@ -314,28 +322,14 @@ impl DynamoStore {
             &SearchHit::Customer(wa_id.clone()),
             at,
         )?;
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(values([
-                ("PK", s(customer_pk(wa_id))),
-                ("SK", s("PROFILE")),
-            ])))
-            .update_expression(
-                "SET entity = :entity, wa_id = :wa_id, last_ticket_at = :at, \
-                 updated_at = if_not_exists(updated_at, :at), expires_at = :expires",
-            )
-            .set_expression_attribute_values(Some(values([
-                (":entity", s("customer")),
-                (":wa_id", s(wa_id.as_str())),
-                (":at", ts(at)),
-                (":expires", self.expires_at(at)),
-            ])))
-            .build()
-            .map_err(|e| StoreError::Rejected(e.to_string()))?;
-        Ok(vec![
-            phone,
-            TransactWriteItem::builder().update(update).build(),
-        ])
+        let update = self.profile_update(
+            wa_id,
+            "last_ticket_at = :at, updated_at = if_not_exists(updated_at, :at), \
+             expires_at = :expires",
+            None,
+            values([(":at", ts(at)), (":expires", self.expires_at(at))]),
+        )?;
+        Ok(vec![phone, update])
     }
 
     /// The order items of a ticket the bot found an order on.
