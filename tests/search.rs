@@ -136,10 +136,31 @@ async fn the_index_is_written_with_its_data_answers_every_search_and_goes_with_t
     assert_eq!(r.status, 409, "a stale edit: {}", r.body);
     api.ok("maria", "PUT", &format!("{path}/tags/VIP"), Value::Null)
         .await;
+    // Two edits made on the same read: DynamoDB's condition lets only the first through.
+    let read = store.customer(&joerg).await.unwrap();
+    let edit = |tier: &str| {
+        let mut c = read.clone().unwrap();
+        c.profile.tier = Some(tier.into());
+        c.version += 1;
+        c
+    };
+    assert!(
+        store
+            .update_customer(read.as_ref(), &edit("gold"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .update_customer(read.as_ref(), &edit("silver"))
+            .await
+            .unwrap()
+    );
     assert_eq!(ids(&search("brandt").await, "customers", "wa_id"), [JOERG]);
     let v = api.ok("maria", "GET", &path, Value::Null).await;
     assert_eq!(v["tags"], json!(["vip"]));
     assert_eq!(v["email"], "j@example.com");
+    assert_eq!(v["tier"], "gold");
     assert!(v["version"].as_u64() > saved["version"].as_u64().map(|x| x - 1));
     // A new WhatsApp name moves his WhatsApp words, keeps the agents'.
     writes(&stack, JOERG, "Jörg Meier", "wamid.s3", "Noch da?").await;

@@ -386,3 +386,33 @@ async fn customer_tags_are_normalised_added_once_and_shown_on_their_tickets() {
     let r = a.call("ben", "PUT", &tag("x"), Value::Null).await;
     assert_eq!(r.status, 403);
 }
+
+#[tokio::test]
+async fn the_store_refuses_the_second_of_two_edits_made_on_the_same_read() {
+    // Two agents read the same version and both pass the API's version check: the store's
+    // condition lets only the first write through.
+    let a = api().await;
+    queued(&a, JOERG, "Jörg Müller", "wamid.j1").await;
+    let wa = crate::domain::ids::WaId::parse(JOERG).unwrap();
+    let read = a.w.store.customer(&wa).await.unwrap();
+    let edit = |email: &str| {
+        let mut c = read.clone().unwrap();
+        c.profile.email = Some(email.into());
+        c.version += 1;
+        c
+    };
+    assert!(
+        a.w.store
+            .update_customer(read.as_ref(), &edit("a@example.com"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !a.w.store
+            .update_customer(read.as_ref(), &edit("b@example.com"))
+            .await
+            .unwrap()
+    );
+    let now = a.w.store.customer(&wa).await.unwrap().unwrap();
+    assert_eq!(now.profile.email.as_deref(), Some("a@example.com"));
+}
