@@ -12,4 +12,5 @@ pub mod outbox;
 pub mod privacy;
 pub mod queue_batch;
 pub mod sla_breach;
+pub mod templates;
 pub mod ticket_change;

@@ -17,6 +17,7 @@ import "./presence.js";
 import "./dashboard.js";
 import "./agents-admin.js";
 import "./config-admin.js";
+import "./templates-admin.js";
 import { start } from "./session.js";
 
 start();
