@@ -333,7 +333,7 @@ pub fn sla_breach(ports: &Ports, settings: &Settings) -> Result<SlaBreach, Start
 
 /// What agents do to tickets (behind the agent API), with assignment and mention notices.
 pub fn agent_desk(ports: &Ports, settings: &Settings) -> Result<AgentDesk, StartError> {
-    Ok(AgentDesk::new(
+    let desk = AgentDesk::new(
         ports.store.clone(),
         ports.whatsapp()?,
         ports.handoffs()?,
@@ -342,7 +342,12 @@ pub fn agent_desk(ports: &Ports, settings: &Settings) -> Result<AgentDesk, Start
     .with_sla(live_sla(ports, settings.sla()?), ports.timers()?)
     .with_notifier(ports.notify()?)
     .with_templates(live_templates(ports, settings))
-    .with_metrics(settings.metrics.clone()))
+    .with_metrics(settings.metrics.clone());
+    // Agents' attachments are uploaded to and sent from the media store.
+    Ok(match &ports.media {
+        Some(store) => desk.with_media(store.clone()),
+        None => desk,
+    })
 }
 
 /// The template catalogue agents send from: the published document (checked at most every
