@@ -164,30 +164,31 @@ impl Stack {
         )
     }
 
-    /// Every item of the table, by `entity`.
-    pub async fn items(&self, entity: &str) -> Vec<HashMap<String, AttributeValue>> {
-        let mut out = Vec::new();
-        let mut pages = self
-            .aws
+    /// Every item of the table (tests may scan; the helpdesk never does).
+    pub async fn scan(&self) -> Vec<HashMap<String, AttributeValue>> {
+        self.aws
             .dynamodb()
             .scan()
             .table_name(&self.resources.table)
             .consistent_read(true)
             .into_paginator()
             .items()
-            .send();
-        while let Some(item) = pages.next().await {
-            let item = item.expect("scan");
-            if item
-                .get("entity")
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("scan")
+    }
+
+    /// Every item of the table, by `entity`.
+    pub async fn items(&self, entity: &str) -> Vec<HashMap<String, AttributeValue>> {
+        let mut items = self.scan().await;
+        items.retain(|item| {
+            item.get("entity")
                 .and_then(|v| v.as_s().ok())
                 .map(String::as_str)
                 == Some(entity)
-            {
-                out.push(item);
-            }
-        }
-        out
+        });
+        items
     }
 
     /// The SLA timers armed in the stack's Scheduler group: (name, `at()` time), by name.

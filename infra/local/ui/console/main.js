@@ -10,6 +10,7 @@ import "./conversation.js";
 import "./sla-clocks.js";
 import "./details.js";
 import "./activity.js";
+import "./customers.js";
 import "./composer.js";
 import "./canned.js";
 import "./presence.js";

@@ -26,6 +26,10 @@
 //! | POST | `/templates` `{name, language, category, body, examples}` | admins (submitted to Meta) |
 //! | GET | `/canned?ticket=` | everyone: global, own teams' and own responses, rendered for the ticket |
 //! | GET | `/analytics?from=&to=&scope=` | supervisors; agents for `agent:<self>` |
+//! | GET | `/search?q=&limit=` | everyone: customers by number/name, tickets by id/order number, as `may_see` allows (see `search`) |
+//! | GET | `/customers/{wa_id}`, `/customers/{wa_id}/history?cursor=&limit=` | whoever may see one of the customer's tickets (see `customer_profile`) |
+//! | PATCH | `/customers/{wa_id}` `{version, name?, language?, tier?, email?, fields?}` | the same |
+//! | PUT/DELETE | `/customers/{wa_id}/tags/{tag}` | the same |
 //! | PUT | `/customers/{wa_id}/consent` `{opted_in, source}` | supervisors |
 //! | GET | `/customers/{wa_id}/export` | admins (GDPR access request) |
 //! | DELETE | `/customers/{wa_id}` | admins (GDPR erasure; says what remains where, until when) |
@@ -40,7 +44,8 @@
 //!
 //! Files: `router` (the route table, request checks, refusals as HTTP), one file per resource
 //! with its handlers and typed answers (`tickets`, `views` for what a ticket looks like,
-//! `agents`, `customers` with the data-request audit, `analytics`), `desk` (ticket changes)
+//! `agents`, `customers` with the data-request audit, `customer_profile` (the customer view, edits,
+//! tags), `search`, `analytics`), `desk` (ticket changes)
 //! and `auth`. A new endpoint is one handler in its resource's file and one route line.
 
 mod admin_agents;
@@ -51,9 +56,11 @@ pub mod auth;
 mod canned;
 mod changes;
 pub mod config;
+mod customer_profile;
 mod customers;
 pub mod desk;
 mod router;
+mod search;
 mod templates;
 mod tickets;
 mod views;
@@ -208,6 +215,8 @@ pub fn mask_phone(wa_id: &str) -> String {
     format!("+{masked}")
 }
 
+#[cfg(test)]
+mod customer_api_tests;
 #[cfg(test)]
 mod quote_api_tests;
 

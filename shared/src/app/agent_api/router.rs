@@ -381,6 +381,16 @@ impl AgentApi {
             ("POST", ["templates", "sync"]) => self.sync_templates(call).await,
             ("GET", ["canned"]) => self.canned(call).await,
             ("GET", ["analytics"]) => self.analytics(call).await,
+            ("GET", ["search"]) => self.search(call).await,
+            ("GET", ["customers", wa_id]) => self.customer_view(call, wa_id).await,
+            ("PATCH", ["customers", wa_id]) => self.edit_customer(call, wa_id).await,
+            ("GET", ["customers", wa_id, "history"]) => self.customer_history(call, wa_id).await,
+            ("PUT", ["customers", wa_id, "tags", tag]) => {
+                self.customer_tag(call, wa_id, tag, true).await
+            }
+            ("DELETE", ["customers", wa_id, "tags", tag]) => {
+                self.customer_tag(call, wa_id, tag, false).await
+            }
             ("PUT", ["customers", wa_id, "consent"]) => self.set_consent(call, wa_id).await,
             ("GET", ["customers", wa_id, "export"]) => self.export(call, wa_id).await,
             ("DELETE", ["customers", wa_id]) => self.erase(call, wa_id).await,
@@ -402,7 +412,7 @@ impl AgentApi {
                 _,
                 [
                     "me" | "tickets" | "agents" | "templates" | "canned" | "analytics"
-                    | "customers" | "config" | "bot",
+                    | "customers" | "config" | "bot" | "search",
                     ..,
                 ],
             ) => Err(ApiError::new(
