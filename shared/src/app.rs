@@ -13,3 +13,4 @@ pub mod privacy;
 pub mod queue_batch;
 pub mod sla_breach;
 pub mod ticket_change;
+pub mod ticket_events;

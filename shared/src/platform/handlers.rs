@@ -33,6 +33,7 @@ use crate::ports::bot_feedback::{BotFeedback, MemoryBotFeedback};
 use crate::ports::clock::Clock;
 use crate::ports::config_docs::{ConfigDocs, MemoryConfigDocs};
 use crate::ports::config_docs::{ConfigDocsError, seed_missing, shipped_bodies};
+use crate::ports::events::{EventBus, MemoryEventBus};
 use crate::ports::media::{MediaArchive, MediaPolicy, MediaSource, MediaStore, MemoryMediaStore};
 use crate::ports::notify::{MemoryNotifier, Notifier};
 use crate::ports::orders::{MemoryOrders, OrderLookup, Unconfigured};
@@ -68,6 +69,8 @@ pub struct Ports {
     pub config_docs: Option<Arc<dyn ConfigDocs>>,
     /// Where the bot keeps what it did not understand (`/bot/unrecognised`).
     pub bot_feedback: Option<Arc<dyn BotFeedback>>,
+    /// Where ticket events for integrations go (EventBridge); `None`: none are published.
+    pub events: Option<Arc<dyn EventBus>>,
 }
 
 impl Ports {
@@ -86,6 +89,7 @@ impl Ports {
             notify: None,
             config_docs: None,
             bot_feedback: None,
+            events: None,
         }
     }
 
@@ -124,6 +128,7 @@ impl Ports {
             notify: Some(memory.notifier.clone()),
             config_docs: Some(memory.config_docs.clone()),
             bot_feedback: Some(memory.bot_feedback.clone()),
+            events: Some(memory.events.clone()),
             ..Self::new(memory.store.clone(), clock)
         }
     }
@@ -141,6 +146,7 @@ pub struct MemoryPorts {
     pub media: Arc<MemoryMediaStore>,
     pub config_docs: Arc<MemoryConfigDocs>,
     pub bot_feedback: Arc<MemoryBotFeedback>,
+    pub events: Arc<MemoryEventBus>,
 }
 
 impl MemoryPorts {
@@ -154,6 +160,7 @@ impl MemoryPorts {
             media: Arc::new(MemoryMediaStore::new()),
             config_docs: Arc::new(MemoryConfigDocs::new()),
             bot_feedback: Arc::new(MemoryBotFeedback::new()),
+            events: Arc::new(MemoryEventBus::new()),
         }
     }
 }
@@ -295,6 +302,9 @@ pub fn bot_reply(ports: &Ports, settings: &Settings) -> Result<BotReply, StartEr
     if let Some(feedback) = &ports.bot_feedback {
         reply = reply.with_feedback(feedback.clone());
     }
+    if let Some(bus) = &ports.events {
+        reply = reply.with_events(bus.clone());
+    }
     Ok(reply)
 }
 
@@ -308,17 +318,21 @@ pub fn sla_breach(ports: &Ports, settings: &Settings) -> Result<SlaBreach, Start
         notifier: ports.notify()?,
         clock: ports.clock.clone(),
     };
-    Ok(SlaBreach::new(
+    let breach = SlaBreach::new(
         breach_ports,
         settings.bot()?,
         live_sla(ports, settings.sla()?),
     )
-    .with_metrics(settings.metrics.clone()))
+    .with_metrics(settings.metrics.clone());
+    Ok(match &ports.events {
+        Some(bus) => breach.with_events(bus.clone()),
+        None => breach,
+    })
 }
 
 /// What agents do to tickets (behind the agent API), with assignment and mention notices.
 pub fn agent_desk(ports: &Ports, settings: &Settings) -> Result<AgentDesk, StartError> {
-    Ok(AgentDesk::new(
+    let desk = AgentDesk::new(
         ports.store.clone(),
         ports.whatsapp()?,
         ports.handoffs()?,
@@ -327,7 +341,11 @@ pub fn agent_desk(ports: &Ports, settings: &Settings) -> Result<AgentDesk, Start
     .with_sla(live_sla(ports, settings.sla()?), ports.timers()?)
     .with_notifier(ports.notify()?)
     .with_templates(settings.templates())
-    .with_metrics(settings.metrics.clone()))
+    .with_metrics(settings.metrics.clone());
+    Ok(match &ports.events {
+        Some(bus) => desk.with_events(bus.clone()),
+        None => desk,
+    })
 }
 
 /// The agent API over the agent desk, authenticating callers with `auth`.
@@ -411,7 +429,7 @@ pub async fn seed_config(
 
 /// Agent handoff: routes each ticket the bot handed over to a team and an agent.
 pub fn agent_handoff(ports: &Ports, settings: &Settings) -> Result<Router, StartError> {
-    Ok(Router::new(
+    let router = Router::new(
         ports.store.clone(),
         ports.whatsapp()?,
         ports.handoffs()?,
@@ -419,7 +437,11 @@ pub fn agent_handoff(ports: &Ports, settings: &Settings) -> Result<Router, Start
         settings.routing(),
         ports.clock.clone(),
     )
-    .with_metrics(settings.metrics.clone()))
+    .with_metrics(settings.metrics.clone());
+    Ok(match &ports.events {
+        Some(bus) => router.with_events(bus.clone()),
+        None => router,
+    })
 }
 
 /// Why a function could not start.
