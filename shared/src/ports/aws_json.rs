@@ -48,14 +48,15 @@ impl std::fmt::Debug for AwsJsonApi {
 
 impl AwsJsonApi {
     /// Over the SDK configuration's credentials and region; the endpoint is the first of the
-    /// environment variables `endpoint_vars` that is set (an emulator), else `default` (given
-    /// the region).
+    /// environment variables `endpoint_vars` that is set (an emulator), else `default`, given
+    /// the region and the SDK configuration's endpoint override (`AWS_ENDPOINT_URL`, a test's
+    /// emulator) if it has one.
     pub fn new(
         sdk: &aws_config::SdkConfig,
         service: &'static str,
         content_type: &'static str,
         endpoint_vars: &[&str],
-        default: impl FnOnce(&str) -> String,
+        default: impl FnOnce(&str, Option<&str>) -> String,
     ) -> Result<Self, AwsJsonFailure> {
         let region = sdk
             .region()
@@ -67,7 +68,7 @@ impl AwsJsonApi {
         let endpoint = endpoint_vars
             .iter()
             .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-            .unwrap_or_else(|| default(&region));
+            .unwrap_or_else(|| default(&region, sdk.endpoint_url()));
         let http = crate::platform::tls::http_client_builder()
             .timeout(std::time::Duration::from_secs(10))
             .build()

@@ -101,15 +101,18 @@ pub struct EventBridgeBus {
 
 impl EventBridgeBus {
     /// Over the environment's credentials and region; the endpoint is
-    /// `AWS_ENDPOINT_URL_EVENTBRIDGE` or `AWS_ENDPOINT_URL` if set (an emulator), else the
-    /// regional one.
+    /// `AWS_ENDPOINT_URL_EVENTBRIDGE` if set, else the SDK configuration's endpoint override
+    /// (`AWS_ENDPOINT_URL`: an emulator), else the regional one.
     pub fn new(sdk: &aws_config::SdkConfig, bus: &str) -> Result<Self, EventBusError> {
         let api = AwsJsonApi::new(
             sdk,
             "events",
             "application/x-amz-json-1.1",
-            &["AWS_ENDPOINT_URL_EVENTBRIDGE", "AWS_ENDPOINT_URL"],
-            |region| format!("https://events.{region}.amazonaws.com/"),
+            &["AWS_ENDPOINT_URL_EVENTBRIDGE"],
+            |region, sdk_endpoint| match sdk_endpoint {
+                Some(endpoint) => endpoint.to_owned(),
+                None => format!("https://events.{region}.amazonaws.com/"),
+            },
         )
         .map_err(|e| EventBusError::Rejected(e.to_string()))?;
         Ok(Self {

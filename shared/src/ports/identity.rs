@@ -207,7 +207,7 @@ impl CognitoIdentity {
             "cognito-idp",
             "application/x-amz-json-1.1",
             &["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"],
-            |region| format!("https://cognito-idp.{region}.amazonaws.com/"),
+            |region, _| format!("https://cognito-idp.{region}.amazonaws.com/"),
         )
         .map_err(|e| IdentityError::Rejected(e.to_string()))?;
         Ok(Self {
