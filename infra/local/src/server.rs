@@ -120,12 +120,21 @@ async fn api_route(
             body: &body,
         })
         .await;
-    (
+    let mut answer = (
         StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         [(axum::http::header::CONTENT_TYPE, response.content_type())],
         response.body_text(),
     )
-        .into_response()
+        .into_response();
+    if let Some(value) = response
+        .content_disposition()
+        .and_then(|d| axum::http::HeaderValue::from_str(&d).ok())
+    {
+        answer
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_DISPOSITION, value);
+    }
+    answer
 }
 
 async fn webhook_route(

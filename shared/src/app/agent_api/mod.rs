@@ -22,7 +22,9 @@
 //! | PUT | `/agents/{id}/presence` `{online?, capacity?}` | agents: own presence; supervisors: capacity |
 //! | GET | `/templates` | everyone |
 //! | GET | `/canned?ticket=` | everyone: global, own teams' and own responses, rendered for the ticket |
+//! | GET | `/tickets/export.csv?<queue filters>&from=&to=&phone=` | supervisors, admins (`phone=full`: admins) |
 //! | GET | `/analytics?from=&to=&scope=` | supervisors; agents for `agent:<self>` |
+//! | GET | `/analytics/export.csv?from=&to=&scope=` | supervisors, admins (a row per day, at most 366) |
 //! | PUT | `/customers/{wa_id}/consent` `{opted_in, source}` | supervisors |
 //! | GET | `/customers/{wa_id}/export` | admins (GDPR access request) |
 //! | DELETE | `/customers/{wa_id}` | admins (GDPR erasure; says what remains where, until when) |
@@ -49,6 +51,7 @@ mod changes;
 pub mod config;
 mod customers;
 pub mod desk;
+pub mod export;
 mod router;
 mod tickets;
 mod views;
