@@ -9,15 +9,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use sha2::{Digest, Sha256};
 
 use super::{BotFeedback, day_of};
 use crate::domain::retention::Retention;
 use crate::domain::unrecognised::{IntentCounts, Outcome, Unrecognised};
-use crate::platform::aws::{SdkFailure, sdk_failure};
-use crate::ports::store::{StoreError, sortable_time};
+use crate::ports::store::{StoreError, sdk_error, sortable_time};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -60,7 +58,7 @@ impl DynamoBotFeedback {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| store_error("Query", e))?;
+                .map_err(|e| sdk_error("Query", e))?;
             out.extend(page.items.unwrap_or_default());
             match page.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
@@ -93,7 +91,7 @@ impl BotFeedback for DynamoBotFeedback {
             .item("expires_at", self.expires_at(item.at))
             .send()
             .await
-            .map_err(|e| store_error("PutItem", e))?;
+            .map_err(|e| sdk_error("PutItem", e))?;
         Ok(())
     }
 
@@ -146,7 +144,7 @@ impl BotFeedback for DynamoBotFeedback {
             .expression_attribute_values(":exp", self.expires_at(at))
             .send()
             .await
-            .map_err(|e| store_error("UpdateItem", e))?;
+            .map_err(|e| sdk_error("UpdateItem", e))?;
         Ok(())
     }
 
@@ -178,22 +176,4 @@ fn s(v: impl Into<String>) -> AttributeValue {
 
 fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
-}
-
-fn store_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    let SdkFailure { code, detail } = sdk_failure(operation, err);
-    match code.as_deref() {
-        Some(
-            "ProvisionedThroughputExceededException"
-            | "ThrottlingException"
-            | "RequestLimitExceeded",
-        ) => StoreError::Throttled(detail),
-        Some("InternalServerError" | "ServiceUnavailable") => StoreError::Unavailable(detail),
-        Some(_) => StoreError::Rejected(detail),
-        None => StoreError::Unavailable(detail),
-    }
 }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use jiff::Timestamp;
 
@@ -23,8 +23,7 @@ use super::{
     describe_conflict, memory::seed_version,
 };
 use crate::domain::config_doc::{ConfigHead, ConfigKind, ConfigVersion, VersionOrigin};
-use crate::platform::aws::{SdkFailure, sdk_failure};
-use crate::ports::store::{StoreError, sortable_time};
+use crate::ports::store::{StoreError, sdk_error, sortable_time};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -54,7 +53,7 @@ impl DynamoConfigDocs {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| store_error("GetItem", e))?;
+            .map_err(|e| sdk_error("GetItem", e))?;
         Ok(out.item)
     }
 
@@ -102,7 +101,7 @@ impl DynamoConfigDocs {
             Err(SdkError::ServiceError(se)) if se.err().is_transaction_canceled_exception() => {
                 Ok(false)
             }
-            Err(e) => Err(store_error("TransactWriteItems", e).into()),
+            Err(e) => Err(sdk_error("TransactWriteItems", e).into()),
         }
     }
 
@@ -213,7 +212,7 @@ impl ConfigDocs for DynamoConfigDocs {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| store_error("Query", e))?;
+                .map_err(|e| sdk_error("Query", e))?;
             for item in page.items() {
                 out.push(version_from(kind, item)?);
             }
@@ -389,7 +388,7 @@ impl ConfigDocs for DynamoConfigDocs {
             .send();
         let mut out = Vec::new();
         while let Some(item) = pages.next().await {
-            out.push(audit_from(&item.map_err(|e| store_error("Query", e))?)?);
+            out.push(audit_from(&item.map_err(|e| sdk_error("Query", e))?)?);
         }
         Ok(out)
     }
@@ -574,28 +573,6 @@ fn audit_from(item: &Item) -> Result<ConfigAuditEntry, StoreError> {
         version: r.num("version")?,
         note: r.opt("note")?.unwrap_or_default().to_owned(),
     })
-}
-
-/// Maps an SDK failure to a store error, classified by whether a retry can help (as the
-/// ticket store does).
-fn store_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    let SdkFailure { code, detail } = sdk_failure(operation, err);
-    match code.as_deref() {
-        Some(
-            "ProvisionedThroughputExceededException"
-            | "ThrottlingException"
-            | "RequestLimitExceeded",
-        ) => StoreError::Throttled(detail),
-        Some("InternalServerError" | "ServiceUnavailable" | "TransactionConflictException") => {
-            StoreError::Unavailable(detail)
-        }
-        Some(_) => StoreError::Rejected(detail),
-        None => StoreError::Unavailable(detail),
-    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod stats;
 
 pub use activity::{Activity, ActivityKind, SlaMark, activity_sort_key};
 pub use audit::{AuditAction, AuditRecord, audit_sort_key};
+pub(crate) use dynamo::sdk_error;
 pub use dynamo::{ASSIGNEE_INDEX, CUSTOMER_INDEX, DynamoStore, QUEUE_INDEX};
 pub use memory::MemoryStore;
 pub use messages::{

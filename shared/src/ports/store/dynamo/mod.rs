@@ -44,6 +44,7 @@ mod table;
 mod tickets;
 
 use codec::*;
+pub(crate) use table::sdk_error;
 use table::*;
 
 #[derive(Debug, Clone)]

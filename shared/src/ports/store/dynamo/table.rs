@@ -167,8 +167,9 @@ where
     }
 }
 
-/// Maps an SDK failure to a store error, classified by whether a retry can help.
-pub(super) fn sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
+/// Maps an SDK failure to a store error, classified by whether a retry can help (every DynamoDB
+/// adapter of the crate uses this one mapping).
+pub(crate) fn sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
