@@ -86,7 +86,7 @@ async fn a_resolve_redone_after_a_failure_at_any_point_publishes_its_events_with
             .fail_after(passes, [StoreError::Unavailable("down".into())]);
         let first = w
             .desk
-            .act_once(id, "maria", &AgentAction::Resolve, None, Some(key.clone()))
+            .act_once(id, "maria", &AgentAction::Resolve, None, Some(key))
             .await;
         w.store.clear_faults();
         if first.is_err() {
