@@ -7,8 +7,7 @@ use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk::ports::aws_json::AwsJsonApi;
 use helpdesk_tests::api::{CallApi, DEMO_CALLERS, api_keys};
 use helpdesk_tests::stubs::WhatsAppStub;
-use helpdesk_tests::{Emulators, Stack, drain, post_signed, sdk};
-use http::StatusCode;
+use helpdesk_tests::{Emulators, Stack, drain, sdk};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -99,29 +98,8 @@ async fn flow() -> Flow {
 }
 
 impl Flow {
-    async fn deliver(&self, body: String) {
-        let webhook = self.stack.webhook().await;
-        assert_eq!(
-            post_signed(&webhook, body.as_bytes()).await.status(),
-            StatusCode::OK
-        );
-        let bot = helpdesk::platform::wiring::bot_reply(&self.stack.env, &self.stack.aws)
-            .await
-            .unwrap();
-        assert!(
-            bot.handle_batch(&self.stack.inbound_records().await)
-                .await
-                .is_empty()
-        );
-        let router = helpdesk::platform::wiring::agent_handoff(&self.stack.env, &self.stack.aws)
-            .await
-            .unwrap();
-        let handoffs = self.stack.handoff_records().await;
-        assert!(router.handle_batch(&handoffs).await.is_empty());
-    }
-
     async fn customer_writes(&self, wamid: &str, text: &str) {
-        self.deliver(text_notification(
+        let body = text_notification(
             NUMBER,
             &[SampleText {
                 wa_id: CUSTOMER,
@@ -130,8 +108,8 @@ impl Flow {
                 timestamp: Timestamp::now().as_second(),
                 body: text,
             }],
-        ))
-        .await;
+        );
+        self.stack.deliver_and_route(&body).await;
     }
 
     /// What the subscriber's queue received since the last call: EventBridge envelopes.

@@ -9,7 +9,7 @@ mod dynamo;
 mod memory;
 mod messages;
 mod outbox;
-mod query;
+pub(crate) mod query;
 mod stats;
 
 pub use activity::{Activity, ActivityKind, SlaMark, activity_sort_key};

@@ -1,7 +1,6 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::ports::clock::Clock;
 use crate::testkit::api::{HANDOFF, api};
 
 fn rows(csv: &str) -> Vec<Vec<String>> {
@@ -157,35 +156,15 @@ async fn agents_may_not_export_and_only_admins_get_full_numbers() {
 #[tokio::test]
 async fn an_export_larger_than_the_row_limit_is_refused_naming_the_filters() {
     let a = api().await;
-    use crate::domain::ids::{ConversationKey, PhoneNumberId, WaId, Wamid};
-    use crate::ports::store::{Direction, MessageRecord, TicketStore};
-    let now = a.w.clock.now();
     for n in 0..=MAX_EXPORT_ROWS {
-        let wamid = Wamid::parse(&format!("wamid.X{n}")).unwrap();
-        let key = ConversationKey {
-            phone_number_id: PhoneNumberId::parse("106540352242922").unwrap(),
-            wa_id: WaId::parse(&format!("49151{n:08}")).unwrap(),
-        };
-        let mut ticket = Ticket::open(key, wamid.clone(), now, None, now);
-        ticket.status = crate::domain::ticket::TicketStatus::Queued;
-        let first = MessageRecord {
-            ticket_id: ticket.id,
-            wamid,
-            direction: Direction::Inbound,
-            sent_at: now,
-            recorded_at: now,
-            kind: "text".into(),
-            text: None,
-            media_id: None,
-            content: "{}".into(),
-            context_id: None,
-            profile_name: None,
-            delivery: None,
-            handled_at: None,
-            media: None,
-            sent_by: None,
-        };
-        a.w.store.open_ticket(&ticket, None, &first).await.unwrap();
+        let n = i64::try_from(n).unwrap();
+        crate::ports::store::query::tests::queued(
+            &a.w.store,
+            n,
+            "support",
+            crate::domain::bot::Priority::Normal,
+        )
+        .await;
     }
     let r = a
         .call("maria", "GET", "/tickets/export.csv", Value::Null)
