@@ -312,6 +312,10 @@ pub fn banner(b: &Banner<'_>) -> String {
             out,
             "  whatsapp  http://{addr}/dev/whatsapp (what the bot sent; demo orders 100234, 100235, 100236)"
         );
+        let _ = writeln!(
+            out,
+            "  events    http://{here}/events (ticket events an integration receives; JSON at /dev/events)"
+        );
         let (secret, token) = b.local_secrets;
         let _ = writeln!(
             out,
