@@ -265,3 +265,74 @@ async fn a_running_reader_picks_up_a_publish_within_its_interval_without_a_resta
     assert_eq!(names(&*live.get().await), ["welcome", "holiday"]);
     assert_eq!(live.version(), 2);
 }
+
+#[tokio::test]
+async fn meta_s_template_status_updates_become_versions_once_and_never_backwards_in_dynamodb() {
+    use helpdesk::app::templates::{META_SYNC, TemplateSync};
+    use helpdesk::domain::templates::{NewTemplate, StatusChange, StatusOutcome};
+    use helpdesk::ports::whatsapp::MemoryTemplates;
+    // GIVEN the shipped documents in DynamoDB and an admin's submission (PENDING)
+    let stack = Stack::new().await;
+    let docs: Arc<dyn ConfigDocs> = Arc::new(docs(&stack).await);
+    let clock = Arc::new(ManualClock::new(at(0)));
+    seed_missing(docs.as_ref(), &shipped_bodies(), clock.now())
+        .await
+        .unwrap();
+    let admin = TemplateSync::new(docs.clone(), clock.clone())
+        .with_meta(Arc::new(MemoryTemplates::shipped()));
+    let submitted = admin
+        .submit(&NewTemplate {
+            name: "order_update".into(),
+            language: "en".into(),
+            category: "UTILITY".into(),
+            body: "Hi {{1}}".into(),
+            examples: vec!["Anna".into()],
+        })
+        .await
+        .unwrap();
+    // WHEN intake (no Graph API there) applies Meta's approval, then the same again, then an
+    // older PENDING delivered late
+    let intake = TemplateSync::new(docs.clone(), clock.clone());
+    let change = |event: &str, secs: i64| StatusChange {
+        id: submitted.id.clone(),
+        name: "order_update".into(),
+        language: "en".into(),
+        event: event.into(),
+        reason: Some("NONE".into()),
+        at: at(secs),
+    };
+    let outcomes = [
+        intake.apply_status(&change("APPROVED", 60)).await.unwrap(),
+        intake.apply_status(&change("APPROVED", 60)).await.unwrap(),
+        intake.apply_status(&change("PENDING", 30)).await.unwrap(),
+    ];
+    // THEN one version was written for it, by meta-sync, published, with its audit entry
+    assert_eq!(
+        outcomes,
+        [
+            StatusOutcome::Applied,
+            StatusOutcome::Duplicate,
+            StatusOutcome::Stale
+        ]
+    );
+    let head = docs.head(ConfigKind::Templates).await.unwrap().unwrap();
+    assert_eq!((head.latest, head.published), (3, Some(3)));
+    let v3 = docs
+        .version(ConfigKind::Templates, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(v3.author, META_SYNC);
+    let catalog = TemplateCatalog::parse(&v3.body, "v3").unwrap();
+    assert!(catalog.find("order_update", "en").unwrap().is_approved());
+    let audit = docs
+        .audit(&at(0).strftime("%Y-%m-%d").to_string())
+        .await
+        .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.actor == META_SYNC && e.version == 3 && e.action == ConfigAction::Publish),
+        "{audit:?}"
+    );
+}

@@ -12,5 +12,6 @@ pub mod outbox;
 pub mod privacy;
 pub mod queue_batch;
 pub mod sla_breach;
+pub mod templates;
 pub mod ticket_change;
 pub mod ticket_events;

@@ -21,7 +21,7 @@ use helpdesk::platform::lambda::BatchHandler;
 use helpdesk::ports::clock::{Clock, SystemClock};
 use helpdesk::ports::queue::MemoryQueue;
 use helpdesk::ports::timers::MemoryTimers;
-use helpdesk::ports::whatsapp::{CloudApi, CloudApiConfig};
+use helpdesk::ports::whatsapp::{CloudApi, CloudApiConfig, GraphTemplates};
 use helpdesk_local::safety::{self, RequestGuard, ServeFlags};
 use helpdesk_local::server::{self, DemoKey, MemoryView};
 use helpdesk_local::simulator::{BusinessNumber, Simulator, SimulatorConfig};
@@ -33,6 +33,8 @@ const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const LOCAL_APP_SECRET: &str = "local-app-secret";
 const LOCAL_VERIFY_TOKEN: &str = "local-verify-token";
 const LOCAL_PHONE_NUMBER_ID: &str = "106540352242922";
+/// The simulated WhatsApp Business Account (its templates: `/graph/.../message_templates`).
+pub const LOCAL_BUSINESS_ACCOUNT_ID: &str = "102290129340398";
 const LOCAL_DISPLAY_NUMBER: &str = "4930123456789";
 /// The Graph API version the helpdesk asks the simulated Cloud API for.
 const LOCAL_GRAPH_VERSION: &str = "v23.0";
@@ -97,6 +99,7 @@ pub async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
                 phone_number_id: LOCAL_PHONE_NUMBER_ID.to_owned(),
                 display_phone_number: LOCAL_DISPLAY_NUMBER.to_owned(),
             },
+            business_account_id: LOCAL_BUSINESS_ACCOUNT_ID.to_owned(),
             status_delay: std::time::Duration::from_millis(300),
         },
         clock.clone(),
@@ -117,6 +120,10 @@ pub async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
                 .or_default(
                     config::WHATSAPP_API_BASE_URL,
                     &format!("http://{here}/graph"),
+                )
+                .or_default(
+                    config::WHATSAPP_BUSINESS_ACCOUNT_ID,
+                    LOCAL_BUSINESS_ACCOUNT_ID,
                 )
                 // The simulator serves media over plain http on loopback: allowed explicitly,
                 // besides Meta's hosts, unless the download hosts are configured.
@@ -175,6 +182,11 @@ pub async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
         })?);
         let ports = Ports {
             media_source: Some(whatsapp.clone()),
+            // The simulated account's templates, over the same Graph API client.
+            message_templates: Some(Arc::new(GraphTemplates::new(
+                whatsapp.clone(),
+                LOCAL_BUSINESS_ACCOUNT_ID,
+            ))),
             ..Ports::memory(&memory, clock.clone(), whatsapp)
         };
         let file = |name: &str| env.get(name).map(std::path::Path::new);

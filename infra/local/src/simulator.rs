@@ -18,9 +18,13 @@
 //! | GET | `/dev/simulator/chats` | every customer who wrote, newest first |
 //! | GET | `/dev/simulator/media/{media-id}` | a customer's file, for the page |
 //! | GET | `/dev/whatsapp` | everything the helpdesk sent (the `say` command reads it) |
+//! | GET, POST | `/graph/{version}/{waba-id}/message_templates` | the account's templates (see `templates`) |
+//! | GET | `/dev/templates` | the account's templates with their status |
+//! | POST | `/dev/templates/{id}/status` `{event, reason?}` | Meta's review decides; fires the status webhook |
 
 mod graph;
 mod inbound;
+mod templates;
 
 pub use graph::{GraphError, GraphRequest};
 pub use inbound::{
@@ -62,6 +66,9 @@ pub struct SimulatorConfig {
     pub graph_url: String,
     pub app_secret: SecretString,
     pub number: BusinessNumber,
+    /// The WhatsApp Business Account id: its templates are served under
+    /// `/graph/{version}/{id}/message_templates`.
+    pub business_account_id: String,
     /// The pause before each delivery status (`sent`, then `delivered`).
     pub status_delay: Duration,
 }
@@ -185,7 +192,8 @@ pub struct Simulator {
     signer: SignatureVerifier,
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
-    templates: Option<Arc<TemplateCatalog>>,
+    /// Meta's side of the templates (seeded from the catalogue, all approved).
+    account: Mutex<templates::Account>,
     phones: Mutex<Phones>,
 }
 
@@ -203,9 +211,15 @@ impl Simulator {
             config,
             http,
             clock,
-            templates,
+            account: Mutex::new(templates::Account::seeded(templates.as_deref())),
             phones: Mutex::new(Phones::default()),
         }))
+    }
+
+    fn account(&self) -> MutexGuard<'_, templates::Account> {
+        self.account
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn phones(&self) -> MutexGuard<'_, Phones> {
@@ -217,10 +231,13 @@ impl Simulator {
     /// The routes under `/graph` and `/dev/simulator`, and `/dev/whatsapp`.
     pub fn routes(self: &Arc<Self>) -> Router {
         Router::new()
+            .route("/graph/{version}/{owner}/messages", post(graph_messages))
             .route(
-                "/graph/{version}/{phone_number_id}/messages",
-                post(graph_messages),
+                "/graph/{version}/{owner}/message_templates",
+                get(templates::graph_list).post(templates::graph_create),
             )
+            .route("/dev/templates", get(templates::dev_list))
+            .route("/dev/templates/{id}/status", post(templates::dev_decide))
             .route("/graph/{version}/{media_id}", get(graph_media))
             .route("/graph/media/{media_id}/download", get(graph_download))
             .route(
@@ -601,12 +618,8 @@ impl Simulator {
 
     /// A template as the customer reads it: the approved body with its parameters filled in.
     fn render_template(&self, name: &str, language: &str, params: &[String]) -> String {
-        let approved = self.templates.as_ref().and_then(|c| {
-            c.all()
-                .iter()
-                .find(|t| t.name == name && t.language == language)
-        });
-        match approved {
+        let account = self.account();
+        match account.find(name, language) {
             Some(t) => params
                 .iter()
                 .enumerate()

@@ -334,3 +334,152 @@ async fn bad_simulator_input_is_refused_naming_the_field() {
         .unwrap();
     assert_eq!(chats["chats"], json!([]));
 }
+
+/// The demo key of the first demo agent with `role`.
+async fn key_of(runner: &Runner, role: &str) -> String {
+    let keys: Value = runner
+        .http
+        .get(runner.at("/dev/demo-keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    keys.as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["role"] == role)
+        .and_then(|k| k["key"].as_str())
+        .unwrap_or_else(|| panic!("no demo {role} in {keys}"))
+        .to_owned()
+}
+
+async fn api_call(
+    runner: &Runner,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = runner
+        .http
+        .request(method.parse().unwrap(), runner.at(&format!("/api{path}")))
+        .bearer_auth(key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    (
+        response.status(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+fn offered(list: &Value, name: &str) -> bool {
+    list["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == name)
+}
+
+#[tokio::test]
+async fn the_template_endpoints_page_and_review_as_meta_does_and_the_status_webhook_reaches_the_catalogue()
+ {
+    use helpdesk::domain::templates::{NewTemplate, TemplateCatalog};
+    use helpdesk::ports::whatsapp::{CloudApi, CloudApiConfig, GraphTemplates, MessageTemplates};
+    // GIVEN the runner and the helpdesk's own Graph API client pointed at it, asking for
+    // pages of two templates
+    let runner = Sim::start().await;
+    let cloud = CloudApi::new(CloudApiConfig {
+        base_url: runner.at("/graph"),
+        version: "v23.0".into(),
+        access_token: secrecy::SecretString::from(TOKEN),
+        timeout: Duration::from_secs(10),
+    })
+    .unwrap();
+    let client =
+        GraphTemplates::new(std::sync::Arc::new(cloud), "102290129340398").with_page_size(2);
+
+    // WHEN it lists the account's templates THEN every page is followed: the shipped ones, approved
+    let listed = client.list().await.unwrap();
+    let shipped = TemplateCatalog::default_catalog();
+    assert_eq!(listed.len(), shipped.all().len());
+    assert!(listed.iter().all(|t| t.is_approved() && t.id.is_some()));
+    assert_eq!(listed[0].body, shipped.all()[0].body);
+
+    // WHEN it submits a template THEN Meta's answer is PENDING, and a second one is refused
+    let new = NewTemplate {
+        name: "order_shipped".into(),
+        language: "de".into(),
+        category: "UTILITY".into(),
+        body: "Hallo {{1}}, Ihre Bestellung {{2}} ist unterwegs.".into(),
+        examples: vec!["Anna".into(), "100234".into()],
+    };
+    let created = client.create(&new).await.unwrap();
+    assert_eq!(created.status, "PENDING");
+    let again = client.create(&new).await.unwrap_err();
+    assert!(!again.is_retryable(), "{again}");
+    // AND without a token the list is refused as Meta refuses it
+    let bare = runner
+        .http
+        .get(runner.at("/graph/v23.0/102290129340398/message_templates"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), StatusCode::UNAUTHORIZED);
+
+    // WHEN a supervisor syncs THEN the catalogue has it, pending, and agents are not offered it
+    let supervisor = key_of(&runner, "supervisor").await;
+    let agent = key_of(&runner, "agent").await;
+    let (status, report) = api_call(&runner, &supervisor, "POST", "/templates/sync", None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let (_, list) = api_call(&runner, &agent, "GET", "/templates", None).await;
+    assert!(!offered(&list, "order_shipped"), "{list}");
+
+    // WHEN Meta approves it (the /dev control) THEN the signed webhook reaches intake, and
+    // the next picker list offers it, without a sync
+    let decided = runner
+        .http
+        .post(runner.at(&format!("/dev/templates/{}/status", created.id)))
+        .json(&json!({"event": "APPROVED"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        decided.status(),
+        StatusCode::OK,
+        "{}",
+        decided.text().await.unwrap()
+    );
+    let (_, list) = api_call(&runner, &agent, "GET", "/templates", None).await;
+    assert!(offered(&list, "order_shipped"), "{list}");
+    // AND the same decision again (Meta redelivers) changes nothing more
+    let (_, versions) = api_call(
+        &runner,
+        &supervisor,
+        "GET",
+        "/config/templates/versions",
+        None,
+    )
+    .await;
+    let before = versions.to_string();
+    let repeated = runner
+        .http
+        .post(runner.at(&format!("/dev/templates/{}/status", created.id)))
+        .json(&json!({"event": "APPROVED"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(repeated.status(), StatusCode::OK);
+    let (_, versions) = api_call(
+        &runner,
+        &supervisor,
+        "GET",
+        "/config/templates/versions",
+        None,
+    )
+    .await;
+    assert_eq!(versions.to_string(), before, "{versions:#}");
+}

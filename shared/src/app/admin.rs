@@ -81,7 +81,8 @@ pub fn invalid_parts(e: &ConfigFileError) -> (String, Option<usize>, String) {
 
 /// A bot configuration without its FAQ part: the intents' examples and keywords, the answer
 /// texts of flows made only of `answer` steps, and whole FAQ intents (an intent whose flow is
-/// such a flow, with nothing else but id, flow, examples and keywords) with their flows. Two
+/// such a flow, with nothing else but id, flow, examples and keywords) with their flows and
+/// their button titles (a FAQ in the main menu's items stays part of the menu). Two
 /// documents with the same rest differ only in what a supervisor may edit.
 fn without_faq(doc: &toml::Value) -> toml::Value {
     let mut doc = doc.clone();
@@ -114,6 +115,7 @@ fn without_faq(doc: &toml::Value) -> toml::Value {
         }
     }
     let mut dropped_flows = Vec::new();
+    let mut dropped_ids = Vec::new();
     if let Some(intents) = doc.get_mut("intents").and_then(toml::Value::as_array_mut) {
         intents.retain_mut(|intent| {
             let Some(t) = intent.as_table_mut() else {
@@ -127,9 +129,24 @@ fn without_faq(doc: &toml::Value) -> toml::Value {
                     .is_some_and(|f| faq_flows.iter().any(|n| n == f));
             if faq && let Some(f) = t.get("flow").and_then(toml::Value::as_str) {
                 dropped_flows.push(f.to_owned());
+                if let Some(id) = t.get("id").and_then(toml::Value::as_str) {
+                    dropped_ids.push(id.to_owned());
+                }
             }
             !faq
         });
+    }
+    // A FAQ's button titles (shown when the bot asks back) belong to it.
+    if let Some(titles) = doc
+        .get_mut("menu")
+        .and_then(|m| m.get_mut("titles"))
+        .and_then(toml::Value::as_table_mut)
+    {
+        for (_, by_id) in titles.iter_mut() {
+            if let Some(by_id) = by_id.as_table_mut() {
+                by_id.retain(|id, _| !dropped_ids.iter().any(|d| d == id));
+            }
+        }
     }
     // A FAQ flow still used by a non-FAQ intent stays (its text was already removed).
     let still_used: Vec<String> = doc
@@ -215,6 +232,172 @@ pub fn json_to_toml(json: &Value) -> Result<String, AdminError> {
         .map_err(|e| AdminError::bad("json", format!("cannot be TOML: {e}")))?;
     toml::to_string_pretty(&value)
         .map_err(|e| AdminError::bad("json", format!("cannot be TOML: {e}")))
+}
+
+/// The JSON object a form sent, as TOML text that keeps as much of `base` (the version the form
+/// edited) as it can: values the form left alone keep their text, comments and layout; changed
+/// values are rewritten where they stood; new ones are added, removed ones dropped. Entries of an
+/// array of tables (`[[intents]]`, `[[policies]]`, `[[rules]]`) are matched by their `id`, `name`
+/// or `team`, so removing one keeps the comments of the others. Whenever the result would not
+/// read back as exactly `json`, the plain rendering of `json` is used instead.
+pub fn json_onto_toml(base: &str, json: &Value) -> Result<String, AdminError> {
+    let plain = json_to_toml(json)?;
+    let (Ok(mut doc), Ok(new)) = (
+        base.parse::<toml_edit::DocumentMut>(),
+        plain.parse::<toml_edit::DocumentMut>(),
+    ) else {
+        return Ok(plain);
+    };
+    merge_table(doc.as_table_mut(), new.as_table());
+    let merged = doc.to_string();
+    let same = |text: &str| toml::from_str::<toml::Value>(text).ok();
+    match (same(&merged), same(&plain)) {
+        (Some(a), Some(b)) if a == b => Ok(merged),
+        _ => Ok(plain),
+    }
+}
+
+/// `into` made equal to `from`, keeping what is already equal as it is written.
+fn merge_table(into: &mut dyn toml_edit::TableLike, from: &dyn toml_edit::TableLike) {
+    let gone: Vec<String> = into
+        .iter()
+        .map(|(k, _)| k.to_owned())
+        .filter(|k| !from.contains_key(k))
+        .collect();
+    for k in gone {
+        into.remove(&k);
+    }
+    for (k, item) in from.iter() {
+        match into.get_mut(k) {
+            Some(old) => merge_item(old, item),
+            None => {
+                // A new table is written after everything the base has.
+                let mut item = item.clone();
+                place(&mut item, AT_THE_END);
+                into.insert(k, item);
+            }
+        }
+    }
+}
+
+/// The document position of tables added by a form: after every table of the base.
+const AT_THE_END: isize = isize::MAX / 2;
+
+/// Sets the document position of every table in `item` (tables with the same position are
+/// written in the order they nest, so a new table stays with its subtables).
+fn place(item: &mut toml_edit::Item, position: isize) {
+    match item {
+        toml_edit::Item::Table(t) => place_table(t, position),
+        toml_edit::Item::ArrayOfTables(a) => {
+            for t in a.iter_mut() {
+                place_table(t, position);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn place_table(table: &mut toml_edit::Table, position: isize) {
+    table.set_position(Some(position));
+    for (_, item) in table.iter_mut() {
+        place(item, position);
+    }
+}
+
+fn merge_item(into: &mut toml_edit::Item, from: &toml_edit::Item) {
+    use toml_edit::Item;
+    // Tables in an array written inline (`options = [{ ... }]`) stay inline.
+    let inline;
+    let from = match (&*into, from) {
+        (Item::Value(toml_edit::Value::Array(_)), Item::ArrayOfTables(new)) => {
+            inline = Item::Value(toml_edit::Value::Array(new.clone().into_array()));
+            &inline
+        }
+        _ => from,
+    };
+    match (&mut *into, from) {
+        (Item::ArrayOfTables(old), Item::ArrayOfTables(new)) => {
+            let mut olds: Vec<Option<toml_edit::Table>> = old.iter().cloned().map(Some).collect();
+            let mut merged = toml_edit::ArrayOfTables::new();
+            for (i, table) in new.iter().enumerate() {
+                let id = identity(table);
+                let at = match &id {
+                    Some(id) => olds
+                        .iter()
+                        .position(|o| o.as_ref().and_then(identity).as_ref() == Some(id)),
+                    None => (i < olds.len()
+                        && olds[i].as_ref().is_some_and(|o| identity(o).is_none()))
+                    .then_some(i),
+                };
+                match at.and_then(|at| olds[at].take()) {
+                    Some(mut kept) => {
+                        merge_table(&mut kept, table);
+                        merged.push(kept);
+                    }
+                    // A new entry is written right after the one before it.
+                    None => {
+                        let mut table = table.clone();
+                        let after = merged.iter().last().and_then(toml_edit::Table::position);
+                        place_table(&mut table, after.unwrap_or(AT_THE_END));
+                        merged.push(table);
+                    }
+                }
+            }
+            *old = merged;
+        }
+        (Item::Value(old), Item::Value(new)) => {
+            if let (Some(o), Some(n)) = (old.as_inline_table_mut(), new.as_inline_table()) {
+                merge_table(o, n);
+            } else if !same_value(old, new) {
+                let decor = old.decor().clone();
+                let one_line = !old.to_string().contains('\n');
+                *old = new.clone();
+                // An array written on one line stays on one line.
+                if one_line && let Some(array) = old.as_array_mut() {
+                    array.fmt();
+                    array.set_trailing_comma(false);
+                    array.set_trailing("");
+                }
+                *old.decor_mut() = decor;
+            }
+        }
+        (Item::Table(old), Item::Table(new)) => merge_table(old, new),
+        // The same table written inline in one and as a section in the other: kept as written.
+        (Item::Value(toml_edit::Value::InlineTable(old)), Item::Table(new)) => {
+            merge_table(old, &new.clone().into_inline_table());
+        }
+        (Item::Table(old), Item::Value(toml_edit::Value::InlineTable(new))) => {
+            merge_table(old, &new.clone().into_table());
+        }
+        _ => {
+            let position = into
+                .as_table()
+                .and_then(toml_edit::Table::position)
+                .unwrap_or(AT_THE_END);
+            *into = from.clone();
+            place(into, position);
+        }
+    }
+}
+
+/// What names an entry of an array of tables.
+fn identity(table: &toml_edit::Table) -> Option<String> {
+    ["id", "name", "team"].iter().find_map(|k| {
+        table
+            .get(k)
+            .and_then(|v| v.as_str())
+            .map(|v| format!("{k}={v}"))
+    })
+}
+
+/// Whether two values read the same, however they are written.
+fn same_value(a: &toml_edit::Value, b: &toml_edit::Value) -> bool {
+    let read = |v: &toml_edit::Value| {
+        let mut v = v.clone();
+        v.decor_mut().clear();
+        toml::from_str::<toml::Value>(&format!("v = {v}")).ok()
+    };
+    matches!((read(a), read(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// One bot tryout turn: what the customer would see.
@@ -590,6 +773,132 @@ mod tests {
         BotConfig::parse(&again, "t").unwrap();
         assert!(add_faq(BOT, "???", None, Some("x")).is_err());
         assert!(add_faq(BOT, "gift", None, None).is_err());
+    }
+
+    /// `json` with `edit` applied, saved onto `base` as a form does; checked to read back as the
+    /// edited JSON.
+    fn form_save(base: &str, edit: impl FnOnce(&mut Value)) -> String {
+        let mut json = toml_to_json(base);
+        edit(&mut json);
+        let out = json_onto_toml(base, &json).unwrap();
+        assert_eq!(toml_to_json(&out), json, "{out}");
+        out
+    }
+
+    /// The lines of `a` that `b` no longer has.
+    fn lost_lines(a: &str, b: &str) -> Vec<String> {
+        let kept: std::collections::HashSet<&str> = b.lines().collect();
+        a.lines()
+            .filter(|l| !kept.contains(l))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn a_form_save_keeps_the_comments_and_layout_of_what_it_did_not_change() {
+        let out = form_save(BOT, |json| {
+            json["flows"]["payment"]["steps"]["info"]["text"]["de"] = json!("Neu: Vorkasse.");
+            let intents = json["intents"].as_array_mut().unwrap();
+            intents.retain(|i| i["id"] != "cancel");
+            intents.push(json!({"id": "gift", "flow": "gift", "examples": ["gutschein"]}));
+            for lang in ["de", "en"] {
+                json["menu"]["titles"][lang]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("cancel");
+            }
+            let flows = json["flows"].as_object_mut().unwrap();
+            flows.remove("cancel");
+            flows.insert(
+                "gift".into(),
+                json!({"start": "info", "steps": {"info": {"kind": "answer", "text": {"de": "Ja."}}}}),
+            );
+        });
+        BotConfig::parse(&out, "t").unwrap();
+        // The new FAQ's intent follows the last intent, its flow the last flow.
+        let at = |text: &str| out.find(text).unwrap_or_else(|| panic!("{text}: {out}"));
+        assert!(at("id = \"hello\"") < at("id = \"gift\"") && at("id = \"gift\"") < at("[menu]"));
+        assert!(at("[flows.menu.steps.show]") < at("[flows.gift]"));
+        for kept in [
+            "# Words that mean the same to the matcher (after lower-casing, ä->ae, ö->oe, ü->ue, ß->ss).",
+            "# The main menu: numbered, sent as reply buttons (three or fewer) or a list.",
+            "  { id = \"table\", title.de = \"Größentabelle\", title.en = \"Size chart\", words = [\"tabelle\", \"chart\", \"table\", \"groessentabelle\"], next = \"table\" },",
+            "text.de = \"Neu: Vorkasse.\"",
+        ] {
+            assert!(out.contains(kept), "{kept}");
+        }
+        // What went: the cancel intent and flow, and the old payment text; nothing else.
+        let lost = lost_lines(BOT, &out);
+        assert!(
+            lost.iter().any(|l| l.contains("Sie können mit PayPal")),
+            "{lost:?}"
+        );
+        assert!(
+            lost.iter().all(|l| l.contains("Sie können mit PayPal")
+                || l.contains("cancel")
+                || l.contains("stornieren")
+                || l.contains("storno")
+                || l.contains("As long as your order")
+                || l.contains("Solange Ihre Bestellung")
+                || l.trim() == "[[intents]]"
+                || l.trim() == "[flows.cancel.steps.info]"
+                || l.trim() == "start = \"info\""
+                || l.trim() == "kind = \"answer\""
+                || l.trim() == "examples = ["
+                || l.trim() == "]"),
+            "{lost:?}"
+        );
+    }
+
+    #[test]
+    fn a_named_holiday_from_a_form_keeps_the_rest_of_the_sla_text() {
+        let sla = crate::domain::sla::policy::DEFAULT_SLA;
+        let out = form_save(sla, |json| {
+            json["calendars"]["office"]["holidays"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"date": "2027-05-05", "name": "Brückentag"}));
+            json["policies"][3]["first_response"] = json!("1d2h");
+        });
+        SlaConfig::parse(&out, "t").unwrap();
+        let lost = lost_lines(sla, &out);
+        assert_eq!(lost.len(), 2, "{lost:?}");
+        assert!(out.contains("# At the breach."));
+        assert!(out.contains("when = { categories = [\"fraud\"], keywords = [\"betrug\", \"fraud\", \"gestohlen\", \"stolen\"] }"));
+    }
+
+    #[test]
+    fn json_that_cannot_go_onto_the_base_is_saved_as_plain_toml() {
+        let json = json!({"version": 1, "default_team": "support"});
+        let out = json_onto_toml("not [ toml", &json).unwrap();
+        assert_eq!(toml_to_json(&out), json);
+        assert!(json_onto_toml("a = 1", &json!([1])).is_err());
+    }
+
+    #[test]
+    fn removing_a_faq_with_its_button_titles_is_a_faq_change() {
+        let mut json = toml_to_json(BOT);
+        json["intents"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|i| i["id"] != "payment");
+        json["flows"].as_object_mut().unwrap().remove("payment");
+        for lang in ["de", "en"] {
+            json["menu"]["titles"][lang]
+                .as_object_mut()
+                .unwrap()
+                .remove("payment");
+        }
+        let out = json_onto_toml(BOT, &json).unwrap();
+        BotConfig::parse(&out, "t").unwrap();
+        assert_eq!(faq_only_change(BOT, &out), Ok(()));
+        // Another intent's title is still the menu's.
+        let retitled = out.replacen("size = \"Größenberatung\"", "size = \"Größe\"", 1);
+        assert!(
+            faq_only_change(BOT, &retitled)
+                .unwrap_err()
+                .contains("menu")
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::app::bot_reply::customer_time;
 use crate::app::intake::webhook::plan::{
     ConversationPlan, InboundMessage, IntakePlan, StatusUpdate,
 };
+use crate::app::templates::{TemplateSync, TemplateSyncError};
 use crate::domain::ids::{ConversationKey, TicketId};
 use crate::domain::sla::{SlaClocks, SlaConfig, SlaEvent, TicketFacts};
 use crate::domain::ticket::{Conversation, ConversationWindow, Ticket, WindowDecision};
@@ -34,7 +35,7 @@ const STATUS_CONCURRENCY: usize = 16;
 /// Rounds of read-decide-write before giving up on a hotly contended conversation.
 const MAX_ATTEMPTS: usize = 8;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum IntakeError {
     #[error("storing failed: {0}")]
     Store(#[from] StoreError),
@@ -42,6 +43,8 @@ pub enum IntakeError {
     Queue(#[from] QueueError),
     #[error("arming SLA timers failed: {0}")]
     Timers(#[from] TimerError),
+    #[error("a template status update was not stored: {0}")]
+    Templates(#[from] TemplateSyncError),
 }
 
 impl IntakeError {
@@ -50,13 +53,14 @@ impl IntakeError {
             Self::Store(e) => e.is_retryable(),
             Self::Queue(e) => e.is_retryable(),
             Self::Timers(e) => e.is_retryable(),
+            Self::Templates(e) => e.is_retryable(),
         }
     }
 }
 
 /// What one webhook did, for the request log line. `error` is the first failure, if any: the
 /// webhook must then be answered with a non-2xx status so Meta delivers it again.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct IntakeReport {
     pub stored: usize,
     pub duplicates: usize,
@@ -67,6 +71,11 @@ pub struct IntakeReport {
     /// Statuses for a message we sent but have not recorded yet: kept, applied when recorded.
     pub statuses_held: usize,
     pub statuses_superseded: usize,
+    /// Template status updates applied to the catalogue.
+    pub templates_applied: usize,
+    /// Template status updates that changed nothing (a redelivery, older than what is stored,
+    /// a template the catalogue does not have yet).
+    pub templates_unchanged: usize,
     #[serde(skip)]
     pub error: Option<IntakeError>,
 }
@@ -88,6 +97,9 @@ pub struct Intake {
     /// its first message arrives, so they run even if the bot never gets to the message.
     /// Read per new ticket: a published SLA document applies to the next ticket opened.
     sla: Option<(ConfigSource<SlaConfig>, Arc<dyn Timers>)>,
+    /// Where template status updates go (`None`: no config table here; they are counted as
+    /// unchanged and the next sync brings the status).
+    templates: Option<Arc<TemplateSync>>,
 }
 
 /// A stored message waiting to go on the queue (after its ticket's first timers are armed).
@@ -128,7 +140,14 @@ impl Intake {
             clock,
             window,
             sla: None,
+            templates: None,
         }
+    }
+
+    /// Applies `message_template_status_update` changes to the template catalogue.
+    pub fn with_templates(mut self, templates: Arc<TemplateSync>) -> Self {
+        self.templates = Some(templates);
+        self
     }
 
     /// Starts SLA clocks at intake (see the `sla` field).
@@ -173,7 +192,29 @@ impl Intake {
         let pending = self.arm(pending, &mut report).await;
         self.enqueue(&pending, &mut report).await;
         self.apply_statuses(plan, &mut report).await;
+        self.apply_template_updates(plan, &mut report).await;
         report
+    }
+
+    /// One at a time, in the body's order: each is a new version of the catalogue.
+    async fn apply_template_updates(&self, plan: &IntakePlan<'_>, report: &mut IntakeReport) {
+        for update in &plan.template_updates {
+            let Some(templates) = &self.templates else {
+                report.templates_unchanged += 1;
+                continue;
+            };
+            let mut update = update.clone();
+            if update.at == Timestamp::UNIX_EPOCH {
+                update.at = self.clock.now();
+            }
+            match templates.apply_status(&update).await {
+                Ok(crate::domain::templates::StatusOutcome::Applied) => {
+                    report.templates_applied += 1
+                }
+                Ok(_) => report.templates_unchanged += 1,
+                Err(e) => report.fail(e),
+            }
+        }
     }
 
     async fn store_conversation(&self, plan: &ConversationPlan<'_>) -> ConversationResult {

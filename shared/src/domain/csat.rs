@@ -172,6 +172,7 @@ mod tests {
             language: "en".into(),
             category: "utility".into(),
             body: "How satisfied were you? Reply 1-5.".into(),
+            ..Default::default()
         }
     }
 

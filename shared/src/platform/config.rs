@@ -21,6 +21,9 @@ pub const HELPDESK_ORDER_API_TOKEN: &str = "HELPDESK_ORDER_API_TOKEN";
 pub const WHATSAPP_API_BASE_URL: &str = "WHATSAPP_API_BASE_URL";
 pub const WHATSAPP_API_VERSION: &str = "WHATSAPP_API_VERSION";
 pub const WHATSAPP_REENGAGEMENT_TEMPLATE: &str = "WHATSAPP_REENGAGEMENT_TEMPLATE";
+/// The WhatsApp Business Account whose templates are synced (digits; optional: without it the
+/// template sync and submissions answer 503).
+pub const WHATSAPP_BUSINESS_ACCOUNT_ID: &str = "WHATSAPP_BUSINESS_ACCOUNT_ID";
 
 pub const HELPDESK_SLA_CONFIG: &str = "HELPDESK_SLA_CONFIG";
 pub const HELPDESK_ROUTING_CONFIG: &str = "HELPDESK_ROUTING_CONFIG";
@@ -510,6 +513,9 @@ pub struct WhatsAppSettings {
     pub access_token: SecretValue,
     pub api_base_url: String,
     pub api_version: String,
+    /// The WhatsApp Business Account id (`WHATSAPP_BUSINESS_ACCOUNT_ID`): its templates are
+    /// synced with the catalogue.
+    pub business_account_id: Option<String>,
 }
 
 impl WhatsAppSettings {
@@ -537,8 +543,28 @@ impl WhatsAppSettings {
             api_base_url: http_url(env, WHATSAPP_API_BASE_URL)?
                 .unwrap_or_else(|| DEFAULT_WHATSAPP_API_BASE_URL.to_owned()),
             api_version,
+            business_account_id: business_account_id(env)?,
         })
     }
+}
+
+/// `WHATSAPP_BUSINESS_ACCOUNT_ID`: Meta's ids are 5-20 digits.
+fn business_account_id(env: &Env) -> Result<Option<String>, ConfigError> {
+    // Empty: not set (the deployment template's default).
+    let Some(id) = env
+        .get(WHATSAPP_BUSINESS_ACCOUNT_ID)
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+    else {
+        return Ok(None);
+    };
+    if !(5..=20).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ConfigError::invalid(
+            WHATSAPP_BUSINESS_ACCOUNT_ID,
+            "must be the account's numeric id (5-20 digits)",
+        ));
+    }
+    Ok(Some(id.to_owned()))
 }
 
 /// What agent-handoff reads: the table, the handoff queue (a reassigned ticket goes back on
@@ -833,6 +859,30 @@ mod tests {
         );
         let err = HandoffSettings::from_env(&without_topic).unwrap_err();
         assert!(err.to_string().contains(HELPDESK_SLA_TOPIC_ARN), "{err}");
+    }
+
+    #[test]
+    fn the_business_account_id_is_optional_and_must_be_digits() {
+        let with = |id: Option<&str>| {
+            let mut pairs = vec![(WHATSAPP_ACCESS_TOKEN, "token")];
+            if let Some(id) = id {
+                pairs.push((WHATSAPP_BUSINESS_ACCOUNT_ID, id));
+            }
+            WhatsAppSettings::from_env(&Env::from_pairs(pairs))
+        };
+        assert_eq!(with(None).unwrap().business_account_id, None);
+        assert_eq!(with(Some("")).unwrap().business_account_id, None);
+        assert_eq!(
+            with(Some("102290129340398"))
+                .unwrap()
+                .business_account_id
+                .as_deref(),
+            Some("102290129340398")
+        );
+        for bad in ["waba-1", "12", "1234567890123456789012", "1029 0129"] {
+            let err = with(Some(bad)).unwrap_err().to_string();
+            assert!(err.contains(WHATSAPP_BUSINESS_ACCOUNT_ID), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::app::bot_reply::BotReply;
 use crate::app::intake::Intake;
 use crate::app::intake::webhook::WebhookHandler;
 use crate::app::sla_breach::{BreachPorts, SlaBreach};
+use crate::app::templates::TemplateSync;
 use crate::domain::bot::BotConfig;
 use crate::domain::config_doc::ConfigKind;
 use crate::domain::sla::SlaConfig;
@@ -40,7 +41,7 @@ use crate::ports::orders::{MemoryOrders, OrderLookup, Unconfigured};
 use crate::ports::queue::{MemoryQueue, Queue};
 use crate::ports::store::{MemoryStore, TicketStore};
 use crate::ports::timers::{MemoryTimers, Timers};
-use crate::ports::whatsapp::{Template, WhatsAppClient};
+use crate::ports::whatsapp::{MemoryTemplates, MessageTemplates, Template, WhatsAppClient};
 
 /// What the handlers talk to. The store, the clock and the shop's orders every function has; the
 /// others only the functions whose settings name them (`None` otherwise: building a handler that
@@ -69,6 +70,8 @@ pub struct Ports {
     pub config_docs: Option<Arc<dyn ConfigDocs>>,
     /// Where the bot keeps what it did not understand (`/bot/unrecognised`).
     pub bot_feedback: Option<Arc<dyn BotFeedback>>,
+    /// The WhatsApp Business Account's templates on Meta's Graph API (sync, submit).
+    pub message_templates: Option<Arc<dyn MessageTemplates>>,
     /// Where ticket events for integrations go (EventBridge); `None`: none are published.
     pub events: Option<Arc<dyn EventBus>>,
 }
@@ -89,6 +92,7 @@ impl Ports {
             notify: None,
             config_docs: None,
             bot_feedback: None,
+            message_templates: None,
             events: None,
         }
     }
@@ -128,6 +132,7 @@ impl Ports {
             notify: Some(memory.notifier.clone()),
             config_docs: Some(memory.config_docs.clone()),
             bot_feedback: Some(memory.bot_feedback.clone()),
+            message_templates: Some(memory.templates.clone()),
             events: Some(memory.events.clone()),
             ..Self::new(memory.store.clone(), clock)
         }
@@ -146,6 +151,8 @@ pub struct MemoryPorts {
     pub media: Arc<MemoryMediaStore>,
     pub config_docs: Arc<MemoryConfigDocs>,
     pub bot_feedback: Arc<MemoryBotFeedback>,
+    /// Meta's side of the templates: the shipped ones, approved.
+    pub templates: Arc<MemoryTemplates>,
     pub events: Arc<MemoryEventBus>,
 }
 
@@ -160,6 +167,7 @@ impl MemoryPorts {
             media: Arc::new(MemoryMediaStore::new()),
             config_docs: Arc::new(MemoryConfigDocs::new()),
             bot_feedback: Arc::new(MemoryBotFeedback::new()),
+            templates: Arc::new(MemoryTemplates::shipped()),
             events: Arc::new(MemoryEventBus::new()),
         }
     }
@@ -228,6 +236,13 @@ pub fn intake(ports: &Ports, settings: &Settings) -> Result<Intake, StartError> 
         ports.clock.clone(),
         settings.window,
     );
+    let intake = match &ports.config_docs {
+        Some(docs) => intake.with_templates(Arc::new(TemplateSync::new(
+            docs.clone(),
+            ports.clock.clone(),
+        ))),
+        None => intake,
+    };
     Ok(match (&settings.sla, &ports.timers) {
         (Some(sla), Some(timers)) => intake.with_sla(live_sla(ports, sla.clone()), timers.clone()),
         _ => intake,
@@ -340,12 +355,25 @@ pub fn agent_desk(ports: &Ports, settings: &Settings) -> Result<AgentDesk, Start
     )
     .with_sla(live_sla(ports, settings.sla()?), ports.timers()?)
     .with_notifier(ports.notify()?)
-    .with_templates(settings.templates())
+    .with_templates(live_templates(ports, settings))
     .with_metrics(settings.metrics.clone());
     Ok(match &ports.events {
         Some(bus) => desk.with_events(bus.clone()),
         None => desk,
     })
+}
+
+/// The template catalogue agents send from: the published document (checked at most every
+/// 15 s, like the bot's configuration) when the function has the config table, else the file.
+fn live_templates(ports: &Ports, settings: &Settings) -> ConfigSource<TemplateCatalog> {
+    match &ports.config_docs {
+        Some(docs) => ConfigSource::Live(Arc::new(LiveConfig::new(
+            docs.clone(),
+            ports.clock.clone(),
+            (*settings.templates()).clone(),
+        ))),
+        None => ConfigSource::Fixed(settings.templates()),
+    }
 }
 
 /// The agent API over the agent desk, authenticating callers with `auth`.
@@ -354,13 +382,19 @@ pub fn agent_api(
     settings: &Settings,
     auth: Authenticator,
 ) -> Result<AgentApi, StartError> {
+    // One live catalogue for the API's list and checks and the desk's rating template.
+    let templates = live_templates(ports, settings);
     let api = AgentApi::new(
-        Arc::new(agent_desk(ports, settings)?),
+        Arc::new(agent_desk(ports, settings)?.with_templates(templates.clone())),
         auth,
         settings.templates(),
         settings.routing().teams(),
         ports.clock.clone(),
     );
+    let api = match templates {
+        ConfigSource::Live(live) => api.with_live_templates(live),
+        ConfigSource::Fixed(_) => api,
+    };
     // `{{company}}` in canned responses: the name the bot introduces the shop with.
     let api = match &settings.bot {
         Some(bot) => api.with_company(&bot.file.company),
@@ -384,8 +418,14 @@ pub fn agent_api(
                 ports.clock.clone(),
                 crate::domain::canned::CannedResponses::default_catalog(),
             );
+            let sync = TemplateSync::new(docs.clone(), ports.clock.clone());
+            let sync = match &ports.message_templates {
+                Some(meta) => sync.with_meta(meta.clone()),
+                None => sync,
+            };
             api.with_config(Arc::new(config))
                 .with_live_canned(Arc::new(canned))
+                .with_template_sync(Arc::new(sync))
         }
         None => api,
     })

@@ -187,6 +187,11 @@ impl Ports {
         }
         if let Some(whatsapp) = &settings.whatsapp {
             let cloud = Arc::new(cloud_api(whatsapp, aws).await?);
+            if let Some(account) = &whatsapp.business_account_id {
+                ports.message_templates = Some(Arc::new(
+                    crate::ports::whatsapp::GraphTemplates::new(cloud.clone(), account),
+                ));
+            }
             ports.whatsapp = Some(cloud.clone());
             ports.media_source = Some(cloud);
         }

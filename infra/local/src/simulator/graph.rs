@@ -27,7 +27,7 @@ pub struct GraphError {
 }
 
 impl GraphError {
-    fn invalid_parameter(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_parameter(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
             code: 100,

@@ -1,14 +1,23 @@
 // The admin area for supervisors and admins: the configuration documents (bot, sla, routing,
 // templates, canned_responses) as raw TOML with drafts, publish, history with diffs and rollback;
 // for the bot a tryout on the draft and the messages it did not understand ("Add to intent").
+// What changes most has a form above the raw TOML (FAQ answers; hours, holidays and SLA targets;
+// routing keywords); a form saves the document's JSON through the same draft route.
 // Everything goes over the agent API's /config and /bot/unrecognised routes.
 import { el, showError } from "../dom.js";
 import { api } from "./api.js";
+import { FormError, clearFieldErrors, showFieldError } from "./config-forms.js";
+import { faqForm } from "./form-faq.js";
+import { hoursForm } from "./form-hours.js";
+import { routingForm } from "./form-routing.js";
+import { slaForm } from "./form-sla.js";
 import { clock } from "./format.js";
 import { toast } from "./toast.js";
 import { addView } from "./views.js";
 
 const KINDS = ["bot", "sla", "routing", "templates", "canned_responses"];
+// The forms of each kind, in the order shown; the raw TOML below edits everything.
+const FORMS = { bot: [faqForm], sla: [hoursForm, slaForm], routing: [routingForm] };
 
 let kind = "bot";
 let doc = null; // GET /config/{kind}
@@ -29,8 +38,13 @@ const saveButton = el("button", { type: "button", dataset: { testid: "config-sav
 const publishButton = el("button", { type: "button", dataset: { testid: "config-publish" } }, "Publish draft");
 const history = el("tbody", { dataset: { testid: "config-history" } });
 const diffView = el("pre", { class: "diff", dataset: { testid: "config-diff" } });
+const formsBox = el("div", { class: "config-forms", dataset: { testid: "config-forms" } });
 const tryBox = el("section", { "aria-label": "Try the bot", dataset: { testid: "bot-try" } });
 const unrecognised = el("section", { "aria-label": "Messages the bot did not understand", dataset: { testid: "bot-unrecognised" } });
+
+// The error line stands under what was used last: the TOML's save button, or publish and forms.
+const publishRow = el("p", {}, publishButton);
+const tomlRow = el("p", {}, note, " ", saveButton);
 
 saveButton.addEventListener("click", save);
 publishButton.addEventListener("click", publish);
@@ -68,6 +82,7 @@ async function loadNow() {
   editor.value = shown ? shown.toml : "";
   note.value = "";
   renderStatus();
+  renderForms();
   await Promise.all([loadHistory(), kind === "bot" ? loadUnrecognised() : null]);
   tryBox.classList.toggle("hidden", kind !== "bot");
   unrecognised.classList.toggle("hidden", kind !== "bot");
@@ -83,32 +98,107 @@ function renderStatus() {
   publishButton.disabled = !d;
 }
 
+/** Sends a draft and reloads once it is saved. Returns null when saved, else the refusal:
+ * `{invalid}` (422: field, line, problem) or `{conflict}` (409: current_version, diff); any other
+ * failure is shown and returned as `{failed}`. */
+async function sendDraft(body, action) {
+  try {
+    const r = await api("PUT", `/config/${kind}/draft`, body, action);
+    toast(`Draft version ${r.version} saved`);
+    await load();
+    return null;
+  } catch (e) {
+    const b = e.body || {};
+    if (e.status === 422 && b.error === "invalid") return { invalid: b };
+    if (e.status === 409 && b.error === "conflict") return { conflict: b };
+    showError(error, e.message);
+    return { failed: e };
+  }
+}
+
+/** "problem (line N)" of a 422. */
+const problemOf = (b) => `${b.problem || "invalid"}${b.line ? ` (line ${b.line})` : ""}`;
+
 async function save() {
+  tomlRow.after(error);
   showError(error, "");
   const body = { base_version: base, toml: editor.value };
   if (note.value.trim()) body.note = note.value.trim();
+  const refusal = await sendDraft(body, `save ${kind}`);
+  if (refusal && refusal.invalid) {
+    const b = refusal.invalid;
+    showError(error, `Not saved: ${b.field ? `${b.field}: ` : ""}${problemOf(b)}`);
+    error.dataset.field = b.field || "";
+    error.dataset.line = b.line || "";
+  } else if (refusal && refusal.conflict) {
+    // Keep the user's text; show what the other person changed, and let them save again on top.
+    const b = refusal.conflict;
+    showError(error, `Not saved: someone saved version ${b.current_version} meanwhile. Their changes are below; check them, then save again to replace them.`);
+    diffView.replaceChildren(...diffLines((b.diff || []).filter((d) => d.op !== "same")));
+    base = b.current_version;
+  }
+}
+
+// Each form in its own slot, so one re-rendering itself (a calendar's month) leaves the others'
+// unsaved input alone.
+function renderForms() {
+  const shown = doc.draft || doc.published;
+  const builders = shown && shown.json ? FORMS[kind] || [] : [];
+  formsBox.replaceChildren(
+    ...builders.map((build) => {
+      const slot = el("div");
+      const ctx = { canEdit: true, save: saveForm, rerender: () => slot.replaceChildren(build((doc.draft || doc.published).json, ctx)) };
+      ctx.rerender();
+      return slot;
+    }),
+  );
+  formsBox.classList.toggle("hidden", builders.length === 0);
+}
+
+/** A refusal shown at the form field it names (and in the error line). */
+function refuse(field, problem) {
+  showFieldError(formsBox, field, problem);
+  showError(error, `Not saved: ${field ? `${field}: ` : ""}${problem}`);
+  error.dataset.field = field || "";
+}
+
+/** Saves a form's change: `change(json)` edits a copy of the newest version's JSON in place (so
+ * what no form knows is sent back as it was), then the same draft route checks and saves it. On
+ * a conflict the forms show the other person's version, with their changes, and the same change
+ * can be made again on top of it. */
+async function saveForm(change, what) {
+  publishRow.after(error);
+  showError(error, "");
+  clearFieldErrors(formsBox);
+  diffView.replaceChildren();
+  const shown = doc.draft || doc.published;
+  const json = structuredClone(shown ? shown.json : {});
   try {
-    const r = await api("PUT", `/config/${kind}/draft`, body, `save ${kind}`);
-    toast(`Draft version ${r.version} saved`);
-    await load();
+    change(json);
   } catch (e) {
-    const b = e.body || {};
-    if (e.status === 422 && b.error === "invalid") {
-      showError(error, `Not saved: ${b.field ? `${b.field}: ` : ""}${b.problem || "invalid"}${b.line ? ` (line ${b.line})` : ""}`);
-      error.dataset.field = b.field || "";
-      error.dataset.line = b.line || "";
-    } else if (e.status === 409 && b.error === "conflict") {
-      // Keep the user's text; show what the other person changed, and let them save again on top.
-      showError(error, `Not saved: someone saved version ${b.current_version} meanwhile. Their changes are below; check them, then save again to replace them.`);
-      diffView.replaceChildren(...diffLines((b.diff || []).filter((d) => d.op !== "same")));
-      base = b.current_version;
-    } else {
-      showError(error, e.message);
-    }
+    if (!(e instanceof FormError)) throw e;
+    refuse(e.field, e.message);
+    return;
+  }
+  const body = { base_version: base, json };
+  const text = note.value.trim() || what;
+  if (text) body.note = text.slice(0, 200);
+  const refusal = await sendDraft(body, `form ${kind}`);
+  if (refusal && refusal.invalid) {
+    refuse(refusal.invalid.field, problemOf(refusal.invalid));
+  } else if (refusal && refusal.conflict) {
+    const b = refusal.conflict;
+    await load();
+    const again = el("button", { type: "button", dataset: { testid: "config-apply-again" } }, `Make my change again on version ${b.current_version}`);
+    again.addEventListener("click", () => saveForm(change, what));
+    showError(error, `Not saved: someone saved version ${b.current_version} meanwhile; the forms now show it, their changes are below. `);
+    error.append(again);
+    diffView.replaceChildren(...diffLines((b.diff || []).filter((d) => d.op !== "same")));
   }
 }
 
 async function publish() {
+  publishRow.after(error);
   showError(error, "");
   if (!doc.draft) return;
   const body = { version: doc.draft.version };
@@ -286,10 +376,13 @@ async function loadUnrecognised() {
 view.replaceChildren(
   el("h2", {}, "Configuration ", kindSelect),
   status,
-  editor,
-  el("p", {}, note, " ", saveButton, " ", publishButton),
+  publishRow,
   error,
+  formsBox,
   tryBox,
+  el("h3", {}, "The whole document (TOML)"),
+  editor,
+  tomlRow,
   el("h2", {}, "History"),
   el("table", {}, el("thead", {}, el("tr", {}, ...["Version", "State", "Author", "At", "Note", ""].map((h) => el("th", {}, h)))), history),
   diffView,

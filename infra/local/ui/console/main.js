@@ -16,6 +16,7 @@ import "./presence.js";
 import "./dashboard.js";
 import "./agents-admin.js";
 import "./config-admin.js";
+import "./templates-admin.js";
 import { start } from "./session.js";
 
 start();

@@ -3,11 +3,14 @@
 import { $, el } from "../dom.js";
 import { api } from "./api.js";
 import { on, refresh, state } from "./app.js";
+import { loadTemplates } from "./directory.js";
 import { toast } from "./toast.js";
 
-function templateParams(body) {
-  const numbers = [...body.matchAll(/\{\{(\d+)\}\}/g)].map((m) => Number(m[1]));
-  return numbers.length ? Math.max(...numbers) : 0;
+/** The parameters to fill in: the API names them (`1`, `2`, ... or named ones). */
+function templateParams(tpl) {
+  if (Array.isArray(tpl.params)) return tpl.params;
+  const numbers = [...tpl.body.matchAll(/\{\{(\d+)\}\}/g)].map((m) => Number(m[1]));
+  return Array.from({ length: numbers.length ? Math.max(...numbers) : 0 }, (_, i) => String(i + 1));
 }
 
 /** Opens the picker over the composer with `templates` (default: all of them); `draft` (what
@@ -22,11 +25,11 @@ export function showTemplates(templates, draft) {
   const paint = () => {
     const tpl = list[Number(select.value)];
     if (!tpl) return;
-    const count = templateParams(tpl.body);
+    const names = templateParams(tpl);
     const old = [...$("template-params").querySelectorAll("input")].map((i) => i.value);
-    $("template-params").replaceChildren(...Array.from({ length: count }, (_, i) => {
+    $("template-params").replaceChildren(...names.map((name, i) => {
       const guess = old[i] ?? (i === 0 ? (t.customer_name || "") : i === 1 ? (draft || "") : "");
-      const input = el("input", { "aria-label": `Parameter {{${i + 1}}}`, placeholder: `{{${i + 1}}}`, value: guess, dataset: { testid: "template-param" } });
+      const input = el("input", { "aria-label": `Parameter {{${name}}}`, placeholder: `{{${name}}}`, value: guess, dataset: { testid: "template-param" } });
       input.addEventListener("input", preview);
       return input;
     }));
@@ -35,7 +38,11 @@ export function showTemplates(templates, draft) {
   const preview = () => {
     const tpl = list[Number(select.value)];
     const values = [...$("template-params").querySelectorAll("input")].map((i) => i.value);
-    $("template-preview").textContent = tpl.body.replace(/\{\{(\d+)\}\}/g, (_, n) => values[n - 1] || `{{${n}}}`);
+    const names = templateParams(tpl);
+    $("template-preview").textContent = tpl.body.replace(/\{\{\s*([^}]+?)\s*\}\}/g, (whole, n) => {
+      const i = names.indexOf(n);
+      return (i >= 0 && values[i]) || whole;
+    });
   };
   select.onchange = paint;
   $("template-send").onclick = async () => {
@@ -63,5 +70,9 @@ function hideTemplates() {
 }
 
 $("template-cancel").addEventListener("click", hideTemplates);
-$("show-templates").addEventListener("click", () => showTemplates(state.templates, $("compose-text").value.trim()));
+// Opened by hand: the approved templates as they are now (a review decided since sign-in counts).
+$("show-templates").addEventListener("click", async () => {
+  await loadTemplates();
+  showTemplates(state.templates, $("compose-text").value.trim());
+});
 on("ticket-opened", hideTemplates);

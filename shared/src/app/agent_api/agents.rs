@@ -1,12 +1,10 @@
-//! Agents: who is calling, the roster, adding an agent, presence and capacity; and the
-//! templates agents may send.
+//! Agents: who is calling, the roster, adding an agent, presence and capacity.
 
 use serde::{Deserialize, Serialize};
 
 use super::router::{ApiError, ApiResponse, Call};
 use super::{AgentApi, Caller, Role};
 use crate::domain::bot::Lang;
-use crate::domain::templates::ApprovedTemplate;
 use crate::ports::store::Agent;
 
 /// `GET /me`.
@@ -22,12 +20,6 @@ pub struct Me<'a> {
 #[derive(Debug, Serialize)]
 pub struct AgentList {
     pub agents: Vec<Agent>,
-}
-
-/// `GET /templates`.
-#[derive(Debug, Serialize)]
-pub struct TemplateList<'a> {
-    pub templates: &'a [ApprovedTemplate],
 }
 
 impl AgentApi {
@@ -64,13 +56,6 @@ impl AgentApi {
     pub(super) async fn agents(&self) -> Result<ApiResponse, ApiError> {
         ApiResponse::ok(AgentList {
             agents: self.desk.store().agents().await?,
-        })
-    }
-
-    /// `GET /templates`.
-    pub(super) fn templates(&self) -> Result<ApiResponse, ApiError> {
-        ApiResponse::ok(TemplateList {
-            templates: self.templates.all(),
         })
     }
 

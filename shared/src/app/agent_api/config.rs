@@ -357,14 +357,17 @@ impl AgentApi {
     ) -> Result<ApiResponse, ApiError> {
         let kind = kind_of(kind)?;
         let b: DraftBody = call.body()?;
+        let admin = &self.config_api()?.admin;
         let text = match (b.toml, b.json) {
             (Some(t), None) => t,
-            (None, Some(j)) => admin::json_to_toml(&j)?,
+            // A form's JSON goes onto the text it was based on, keeping its comments and layout.
+            (None, Some(j)) => match admin.docs().version(kind, b.base_version).await? {
+                Some(base) => admin::json_onto_toml(&base.body, &j)?,
+                None => admin::json_to_toml(&j)?,
+            },
             _ => return Err(ApiError::field("toml", "send either toml or json")),
         };
-        let saved = self
-            .config_api()?
-            .admin
+        let saved = admin
             .save_draft(
                 call.caller.role,
                 &call.caller.agent,

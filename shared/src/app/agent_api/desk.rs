@@ -224,8 +224,9 @@ pub struct AgentDesk {
     clock: Arc<dyn Clock>,
     /// Stores each action (with SLA policies, replanning the clocks) and does its outbox.
     changer: TicketChanger,
-    /// Where the rating template for customers outside the 24 h window is looked up.
-    templates: Option<Arc<crate::domain::templates::TemplateCatalog>>,
+    /// Where the rating template for customers outside the 24 h window is looked up (the
+    /// published catalogue when live).
+    templates: Option<ConfigSource<crate::domain::templates::TemplateCatalog>>,
 }
 
 impl AgentDesk {
@@ -250,21 +251,29 @@ impl AgentDesk {
     /// rating with `csat_survey` from this catalogue.
     pub fn with_templates(
         mut self,
-        templates: Arc<crate::domain::templates::TemplateCatalog>,
+        templates: impl Into<ConfigSource<crate::domain::templates::TemplateCatalog>>,
     ) -> Self {
-        self.templates = Some(templates);
+        self.templates = Some(templates.into());
         self
     }
 
+    /// After a sync or a submission in this process: the live catalogue is read again.
+    pub async fn templates_changed(&self) {
+        if let Some(ConfigSource::Live(live)) = &self.templates {
+            live.refresh_now().await;
+        }
+    }
+
     /// The approved rating template in the customer's language (else any language).
-    fn survey_template(
+    async fn survey_template(
         &self,
         lang: Option<&str>,
     ) -> Option<crate::domain::templates::ApprovedTemplate> {
-        let all = self.templates.as_ref()?.all();
+        let catalog = self.templates.as_ref()?.current().await;
+        let all = catalog.all();
         let named = || {
             all.iter()
-                .filter(|t| t.name == crate::domain::csat::SURVEY_TEMPLATE)
+                .filter(|t| t.name == crate::domain::csat::SURVEY_TEMPLATE && t.is_approved())
         };
         named()
             .find(|t| Some(t.language.as_str()) == lang)
@@ -704,7 +713,7 @@ impl<'a> Request<'a> {
                     .as_ref()
                     .and_then(|b| b.language)
                     .map(|l| l.code());
-                reads.survey_template = desk.survey_template(lang);
+                reads.survey_template = desk.survey_template(lang).await;
             }
             AgentAction::Reopen => {
                 if !closed {

@@ -20,7 +20,9 @@
 //! | GET | `/agents` | everyone |
 //! | POST | `/agents` `{id, name, teams, languages, capacity}` | admins |
 //! | PUT | `/agents/{id}/presence` `{online?, capacity?}` | agents: own presence; supervisors: capacity |
-//! | GET | `/templates` | everyone |
+//! | GET | `/templates?all=` | everyone: approved ones; supervisors: `all=1` every status (see `templates`) |
+//! | POST | `/templates/sync` | supervisors |
+//! | POST | `/templates` `{name, language, category, body, examples}` | admins (submitted to Meta) |
 //! | GET | `/canned?ticket=` | everyone: global, own teams' and own responses, rendered for the ticket |
 //! | GET | `/tickets/export.csv?<queue filters>&from=&to=&phone=` | supervisors, admins (`phone=full`: admins) |
 //! | GET | `/analytics?from=&to=&scope=` | supervisors; agents for `agent:<self>` |
@@ -53,6 +55,7 @@ mod customers;
 pub mod desk;
 pub mod export;
 mod router;
+mod templates;
 mod tickets;
 mod views;
 
@@ -61,22 +64,26 @@ use std::sync::Arc;
 use crate::app::agent_api::desk::AgentDesk;
 use crate::domain::canned::CannedResponses;
 use crate::domain::templates::TemplateCatalog;
-use crate::platform::live_config::LiveConfig;
+use crate::platform::live_config::{ConfigSource, LiveConfig};
 use crate::ports::clock::Clock;
 use crate::ports::media::MediaStore;
 
-pub use agents::{AgentList, Me, TemplateList};
+pub use agents::{AgentList, Me};
 pub use auth::{Authenticator, Caller, Role};
 pub use canned::{CannedList, CannedView};
 pub use customers::AuditLog;
 pub use router::{ApiError, ApiRequest, ApiResponse, ErrorExtra, MAX_BODY};
+pub use templates::{TemplateList, TemplateView};
 pub use tickets::TicketList;
 pub use views::{MediaView, MessageView, SlaClockView, SlaView, TicketDetail, TicketSummary};
 
 pub struct AgentApi {
     desk: Arc<AgentDesk>,
     auth: Authenticator,
-    templates: Arc<TemplateCatalog>,
+    /// The templates agents may send: the published catalogue when live.
+    templates: ConfigSource<TemplateCatalog>,
+    /// Sync with Meta and submissions (`None`: those routes answer 503).
+    template_sync: Option<Arc<crate::app::templates::TemplateSync>>,
     /// Teams the routing knows (queues to list besides the agents' own teams).
     teams: Vec<String>,
     clock: Arc<dyn Clock>,
@@ -103,7 +110,8 @@ impl AgentApi {
         Self {
             desk,
             auth,
-            templates,
+            templates: templates.into(),
+            template_sync: None,
             teams,
             clock,
             media: None,
@@ -130,6 +138,17 @@ impl AgentApi {
     pub fn with_company(mut self, company: &str) -> Self {
         let company = company.trim();
         self.company = (!company.is_empty()).then(|| company.to_owned());
+        self
+    }
+
+    /// Templates from the published catalogue (checked like the other live configuration).
+    pub fn with_live_templates(mut self, templates: Arc<LiveConfig<TemplateCatalog>>) -> Self {
+        self.templates = ConfigSource::Live(templates);
+        self
+    }
+
+    pub fn with_template_sync(mut self, sync: Arc<crate::app::templates::TemplateSync>) -> Self {
+        self.template_sync = Some(sync);
         self
     }
 

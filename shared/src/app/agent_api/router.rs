@@ -12,7 +12,6 @@ use super::desk::{AgentError, IdempotencyKey};
 use super::{AgentApi, Caller};
 use crate::app::analytics::AnalyticsError;
 use crate::app::privacy::PrivacyError;
-use crate::domain::templates::ApprovedTemplate;
 use crate::ports::store::StoreError;
 
 /// Largest request body.
@@ -141,8 +140,8 @@ pub struct ApiError {
 pub enum ErrorExtra {
     /// A version conflict: the ticket's version now.
     CurrentVersion(u64),
-    /// Outside the 24 h window: the templates that may be sent instead.
-    Templates(Vec<ApprovedTemplate>),
+    /// Outside the 24 h window: the templates that may be sent instead (approved ones).
+    Templates(Vec<super::TemplateView>),
     /// Fields at the top level of the body (the admin area's 409 `current_version, diff` and
     /// 422 `field, line, problem`).
     #[serde(untagged)]
@@ -398,7 +397,9 @@ impl AgentApi {
             ("PATCH", ["agents", id]) => self.edit_agent(call, id).await,
             ("POST", ["agents", id, "deactivate"]) => self.deactivate_agent(call, id).await,
             ("PUT", ["agents", id, "presence"]) => self.presence(call, id).await,
-            ("GET", ["templates"]) => self.templates(),
+            ("GET", ["templates"]) => self.templates(call).await,
+            ("POST", ["templates"]) => self.submit_template(call).await,
+            ("POST", ["templates", "sync"]) => self.sync_templates(call).await,
             ("GET", ["canned"]) => self.canned(call).await,
             ("GET", ["analytics"]) => self.analytics(call).await,
             ("GET", ["analytics", "export.csv"]) => self.export_analytics(call).await,

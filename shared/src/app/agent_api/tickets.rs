@@ -277,6 +277,11 @@ impl AgentApi {
             let teams = self.teams_of(caller).await?;
             self.may_act(caller, &teams, &ticket)?;
         }
+        if action == "template" {
+            // The published catalogue, re-checked like the bot's (`action_of` reads it cached).
+            let b: TemplateBody = call.body()?;
+            self.templates_for(&b.name, &b.language).await;
+        }
         let (action, version) = self.action_of(call, &ticket, action)?;
         Self::may_work(caller, &ticket, &action)?;
         let result = self
@@ -293,7 +298,14 @@ impl AgentApi {
             Ok(ticket) => ApiResponse::ok(self.summary(&ticket, self.clock.now())),
             Err(AgentError::OutsideServiceWindow) => {
                 let mut err: ApiError = AgentError::OutsideServiceWindow.into();
-                err.extra = Some(ErrorExtra::Templates(self.templates.all().to_vec()));
+                let catalog = self.templates.current().await;
+                err.extra = Some(ErrorExtra::Templates(
+                    catalog
+                        .approved()
+                        .iter()
+                        .map(super::TemplateView::of)
+                        .collect(),
+                ));
                 Err(err)
             }
             Err(e) => Err(e.into()),
@@ -349,8 +361,8 @@ impl AgentApi {
                 let b: TemplateBody = call.body()?;
                 let template = self
                     .templates
-                    .build(&b.name, &b.language, &b.params)
-                    .map_err(|(field, problem)| ApiError::field(field, problem))?;
+                    .cached()
+                    .build(&b.name, &b.language, &b.params)?;
                 (AgentAction::SendTemplate { template }, b.version)
             }
             "assign" => {

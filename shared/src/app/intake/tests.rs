@@ -727,3 +727,147 @@ async fn a_status_that_overtakes_its_message_is_applied_when_the_message_is_reco
     let report = deliver(&w, &status("wamid.OUT-A", "read", T0 + 20)).await;
     assert_eq!(report.statuses_applied, 1);
 }
+
+mod template_status {
+    use super::*;
+    use crate::app::intake::webhook::sample::{SampleTemplateStatus, template_status_notification};
+    use crate::app::templates::TemplateSync;
+    use crate::domain::config_doc::ConfigKind;
+    use crate::domain::templates::{NewTemplate, TemplateCatalog};
+    use crate::ports::config_docs::{
+        ConfigDocs as _, MemoryConfigDocs, seed_missing, shipped_bodies,
+    };
+    use crate::ports::whatsapp::MemoryTemplates;
+
+    struct Templates {
+        w: World,
+        docs: Arc<MemoryConfigDocs>,
+        id: u64,
+    }
+
+    /// Intake with the template catalogue, where an admin submitted `order_update` (PENDING).
+    async fn with_pending_template() -> Templates {
+        let mut w = world();
+        let docs = Arc::new(MemoryConfigDocs::new());
+        seed_missing(docs.as_ref(), &shipped_bodies(), w.clock.now())
+            .await
+            .unwrap();
+        let admin = TemplateSync::new(docs.clone(), w.clock.clone())
+            .with_meta(Arc::new(MemoryTemplates::shipped()));
+        let t = admin
+            .submit(&NewTemplate {
+                name: "order_update".into(),
+                language: "en".into(),
+                category: "UTILITY".into(),
+                body: "Hi {{1}}".into(),
+                examples: vec!["Anna".into()],
+            })
+            .await
+            .unwrap();
+        let placeholder = Intake::new(
+            w.store.clone(),
+            w.queue.clone(),
+            w.clock.clone(),
+            ConversationWindow::default(),
+        );
+        w.intake = std::mem::replace(&mut w.intake, placeholder)
+            .with_templates(Arc::new(TemplateSync::new(docs.clone(), w.clock.clone())));
+        Templates {
+            w,
+            docs,
+            id: t.id.unwrap().parse().unwrap(),
+        }
+    }
+
+    fn update(id: u64, event: &str, time: i64) -> String {
+        template_status_notification(&SampleTemplateStatus {
+            account: "102290129340398",
+            time,
+            template_id: id,
+            name: "order_update",
+            language: "en",
+            event,
+            reason: "NONE",
+        })
+    }
+
+    async fn status(t: &Templates) -> String {
+        let v = t
+            .docs
+            .published(ConfigKind::Templates)
+            .await
+            .unwrap()
+            .unwrap();
+        let c = TemplateCatalog::parse(&v.body, "t").unwrap();
+        c.find("order_update", "en").unwrap().status().to_owned()
+    }
+
+    async fn latest(t: &Templates) -> u32 {
+        t.docs
+            .head(ConfigKind::Templates)
+            .await
+            .unwrap()
+            .unwrap()
+            .latest
+    }
+
+    #[tokio::test]
+    async fn an_approval_from_meta_is_stored_once_however_often_it_is_delivered() {
+        let t = with_pending_template().await;
+        let body = update(t.id, "APPROVED", T0 + 60);
+        let report = deliver(&t.w, &body).await;
+        assert_eq!(report.templates_applied, 1, "{report:?}");
+        assert!(report.error.is_none());
+        assert_eq!(status(&t).await, "APPROVED");
+        let version = latest(&t).await;
+        // Meta delivers the same webhook again.
+        let again = deliver(&t.w, &body).await;
+        assert_eq!((again.templates_applied, again.templates_unchanged), (0, 1));
+        assert_eq!(latest(&t).await, version, "no new version for a redelivery");
+        // Nothing of it is a customer message.
+        assert_eq!((report.stored, report.enqueued), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn an_older_update_arriving_late_does_not_bring_back_an_older_status() {
+        let t = with_pending_template().await;
+        deliver(&t.w, &update(t.id, "APPROVED", T0 + 120)).await;
+        deliver(&t.w, &update(t.id, "PAUSED", T0 + 600)).await;
+        assert_eq!(status(&t).await, "PAUSED");
+        // The approval is delivered again, late: the pause stays.
+        let late = deliver(&t.w, &update(t.id, "APPROVED", T0 + 120)).await;
+        assert_eq!(late.templates_unchanged, 1);
+        assert_eq!(status(&t).await, "PAUSED");
+    }
+
+    #[tokio::test]
+    async fn a_malformed_status_update_is_rejected_and_stores_nothing() {
+        let t = with_pending_template().await;
+        let before = latest(&t).await;
+        for body in [
+            update(t.id, "approved", T0),
+            update(t.id, "APPROVED", T0).replace(r#""message_template_name":"order_update","#, ""),
+            update(t.id, "APPROVED", T0).replace(&t.id.to_string(), r#"{"x":1}"#),
+        ] {
+            assert!(plan(body.as_bytes()).is_err(), "{body}");
+        }
+        assert_eq!(latest(&t).await, before);
+    }
+
+    #[tokio::test]
+    async fn a_status_update_is_read_whole_and_beside_messages() {
+        let body = update(7, "REJECTED", T0);
+        let p = plan(body.as_bytes()).unwrap();
+        assert_eq!(p.template_updates.len(), 1);
+        let u = &p.template_updates[0];
+        assert_eq!(
+            (u.id.as_deref(), u.event.as_str(), u.at.as_second()),
+            (Some("7"), "REJECTED", T0)
+        );
+        // The one-pass reader and the exact reader agree.
+        assert_eq!(
+            crate::app::intake::webhook::plan::plan_exact(body.as_bytes()).unwrap(),
+            p
+        );
+    }
+}

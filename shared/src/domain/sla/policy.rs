@@ -128,7 +128,33 @@ struct CalendarSpec {
     #[serde(default)]
     sunday: Vec<String>,
     #[serde(default)]
-    holidays: Vec<String>,
+    holidays: Vec<HolidaySpec>,
+}
+
+/// A holiday: `"2026-12-24"`, or with the name the admin area shows,
+/// `{ date = "2026-12-24", name = "Heiligabend" }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum HolidaySpec {
+    Date(String),
+    Named(NamedHoliday),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NamedHoliday {
+    date: String,
+    #[allow(dead_code)] // shown by the admin area, not needed for deadlines
+    name: String,
+}
+
+impl HolidaySpec {
+    fn date(&self) -> &str {
+        match self {
+            Self::Date(d) => d,
+            Self::Named(n) => &n.date,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -549,6 +575,7 @@ fn calendar(name: &str, spec: &CalendarSpec) -> Result<Calendar, (String, String
         .holidays
         .iter()
         .map(|h| {
+            let h = h.date();
             h.parse::<Date>().map_err(|_| {
                 (
                     "holidays".to_owned(),
@@ -580,7 +607,8 @@ fn opening(range: &str) -> Result<Opening, String> {
     Ok(Opening { open, close })
 }
 
-/// `"15m"`, `"4h"`, `"1h30m"`, `"2d"` (a day is 24 hours), `"0m"`.
+/// `"15m"`, `"4h"`, `"1h30m"`, `"1d 2h"`, `"2d"` (a day is 24 hours), `"0m"`. Spaces may part
+/// the units (not a number from its unit).
 pub fn parse_duration(s: &str) -> Result<SignedDuration, String> {
     let bad = || format!("{s:?} is not a duration like \"15m\", \"4h\", \"1h30m\" or \"2d\"");
     let mut total: i64 = 0;
@@ -588,6 +616,9 @@ pub fn parse_duration(s: &str) -> Result<SignedDuration, String> {
     for c in s.trim().chars() {
         if c.is_ascii_digit() {
             number.push(c);
+            continue;
+        }
+        if c == ' ' && number.is_empty() {
             continue;
         }
         let n: i64 = number.parse().map_err(|_| bad())?;
@@ -695,11 +726,42 @@ mod tests {
     }
 
     #[test]
+    fn a_holiday_may_carry_a_name_and_counts_like_a_plain_date() {
+        let named = DEFAULT_SLA.replacen(
+            "holidays = [\"2026-12-24\"",
+            "holidays = [{ date = \"2026-11-25\", name = \"Betriebsausflug\" }, \"2026-12-24\"",
+            1,
+        );
+        let sla = SlaConfig::parse(&named, "sla.toml").unwrap();
+        let office = sla.calendars.get("office").unwrap();
+        assert!(office.holidays.contains(&"2026-11-25".parse().unwrap()));
+        assert!(office.holidays.contains(&"2026-12-24".parse().unwrap()));
+        let bad = named.replacen("2026-11-25", "2026-11-31", 1);
+        assert!(
+            SlaConfig::parse(&bad, "sla.toml")
+                .unwrap_err()
+                .to_string()
+                .contains("calendars.office.holidays: \"2026-11-31\" is not a date"),
+        );
+    }
+
+    #[test]
     fn durations_read_as_written() {
         assert_eq!(parse_duration("15m"), Ok(SignedDuration::from_mins(15)));
         assert_eq!(parse_duration("1h30m"), Ok(SignedDuration::from_mins(90)));
         assert_eq!(parse_duration("2d"), Ok(SignedDuration::from_hours(48)));
-        for bad in ["", "15", "m", "1x", "1.5h", "-1h"] {
+        assert_eq!(parse_duration("1d 2h"), Ok(SignedDuration::from_hours(26)));
+        for bad in [
+            "",
+            "15",
+            "m",
+            "1x",
+            "1.5h",
+            "-1h",
+            "4 h",
+            "1 5m",
+            "15 minutes",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

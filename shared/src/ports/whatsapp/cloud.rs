@@ -43,17 +43,44 @@ impl CloudApi {
     }
 
     async fn post(&self, from: &PhoneNumberId, body: &Value) -> Result<Value, WhatsAppError> {
-        let url = format!(
-            "{}/{}/{}/messages",
+        self.graph_post(&format!("{}/messages", from.as_str()), body)
+            .await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}/{}/{path}",
             self.config.base_url.trim_end_matches('/'),
             self.config.version,
-            from.as_str()
-        );
-        let response = self
-            .http
-            .post(url)
+        )
+    }
+
+    /// `POST /{version}/{path}` with `body`; the answer, or the error classified.
+    pub(crate) async fn graph_post(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<Value, WhatsAppError> {
+        let request = self.http.post(self.url(path)).json(body);
+        self.call(request).await
+    }
+
+    /// `GET /{version}/{path}?{query}`; the answer, or the error classified.
+    pub(crate) async fn graph_get(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Value, WhatsAppError> {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        let request = self.http.get(format!("{}?{query}", self.url(path)));
+        self.call(request).await
+    }
+
+    async fn call(&self, request: reqwest::RequestBuilder) -> Result<Value, WhatsAppError> {
+        let response = request
             .bearer_auth(self.config.access_token.expose_secret())
-            .json(body)
             .send()
             .await
             .map_err(|e| WhatsAppError::Transient {

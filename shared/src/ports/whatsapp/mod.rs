@@ -4,9 +4,11 @@
 
 mod cloud;
 mod memory;
+pub mod templates;
 
 pub use cloud::{CALL_TIMEOUT, CloudApi, CloudApiConfig};
 pub use memory::{MemoryWhatsApp, SentMessage};
+pub use templates::{CreatedTemplate, GraphTemplates, MemoryTemplates, MessageTemplates};
 
 use std::time::Duration;
 

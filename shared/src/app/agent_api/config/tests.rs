@@ -289,8 +289,22 @@ async fn a_form_can_save_the_document_as_json() {
     let v2 = a
         .ok("maria", "GET", "/config/sla/versions/2", Value::Null)
         .await;
-    assert!(v2["toml"].as_str().unwrap().contains("2026-12-23"));
+    let text = v2["toml"].as_str().unwrap();
+    assert!(text.contains("2026-12-23"));
     assert_eq!(v2["note"], "holiday");
+    // The JSON went onto the text it was based on: its comments and layout stay.
+    assert!(text.contains("# At the breach."), "{text}");
+    assert!(text.contains("when = { categories = [\"fraud\"]"), "{text}");
+    let diff = a
+        .ok("maria", "GET", "/config/sla/diff?from=1&to=2", Value::Null)
+        .await;
+    let changed = diff["diff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["op"] != "same")
+        .count();
+    assert_eq!(changed, 2, "only the holidays line changes: {diff}");
 }
 
 #[tokio::test]

@@ -66,6 +66,9 @@ pub struct Notification<'a> {
 pub struct Entry<'a> {
     #[serde(default, borrow)]
     pub id: Str<'a>,
+    /// When Meta raised the change (unix seconds): the time of a template status update.
+    #[serde(default)]
+    pub time: Option<serde_json::Value>,
     #[serde(default = "Vec::new", borrow)]
     pub changes: Vec<Change<'a>>,
 }

@@ -16,6 +16,7 @@ pub use crate::domain::whatsapp::DeliveryState;
 
 mod one_pass;
 mod reader;
+pub mod template_status;
 
 /// Why a webhook body was rejected (always a client error: HTTP 400).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -241,6 +242,9 @@ pub struct IntakePlan<'a> {
     pub conversations: Vec<ConversationPlan<'a>>,
     pub statuses: Vec<StatusUpdate<'a>>,
     pub webhook_errors: Vec<ApiError<'a>>,
+    /// `message_template_status_update` changes, in the body's order. A missing entry `time`
+    /// is the Unix epoch here (intake puts its clock's time instead).
+    pub template_updates: Vec<crate::domain::templates::StatusChange>,
     pub summary: PlanSummary,
 }
 
@@ -297,6 +301,22 @@ fn exact(body: &str) -> Result<IntakePlan<'_>, PayloadError> {
     for (e, entry) in notification.entry.into_iter().enumerate() {
         for (c, change) in entry.changes.into_iter().enumerate() {
             plan.summary.changes += 1;
+            if change.field.as_str() == template_status::FIELD {
+                let path = ValuePath {
+                    entry: e,
+                    change: c,
+                }
+                .to_string();
+                let raw = change
+                    .value
+                    .ok_or_else(|| PayloadError::invalid(path.clone(), "missing"))?;
+                plan.template_updates.push(template_status::read(
+                    raw.get(),
+                    entry.time.as_ref(),
+                    &path,
+                )?);
+                continue;
+            }
             if change.field.as_str() != "messages" {
                 plan.summary.ignored_changes += 1;
                 continue;

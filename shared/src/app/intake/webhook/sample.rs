@@ -170,3 +170,31 @@ pub fn many_customers(n: usize, start: i64) -> String {
         .collect();
     text_notification("106540352242922", &messages)
 }
+
+/// A template's status change to put in a webhook (`message_template_status_update`).
+#[derive(Debug, Clone)]
+pub struct SampleTemplateStatus<'a> {
+    /// The WhatsApp Business Account id (the entry's `id`).
+    pub account: &'a str,
+    /// Unix seconds: the entry's `time`.
+    pub time: i64,
+    pub template_id: u64,
+    pub name: &'a str,
+    pub language: &'a str,
+    pub event: &'a str,
+    pub reason: &'a str,
+}
+
+/// The notification Meta sends when a template's status changes, keys in Meta's order.
+pub fn template_status_notification(s: &SampleTemplateStatus<'_>) -> String {
+    format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":{},"time":{},"changes":[{{"value":{{"event":{},"message_template_id":{},"message_template_name":{},"message_template_language":{},"reason":{}}},"field":"message_template_status_update"}}]}}]}}"#,
+        json!(s.account),
+        s.time,
+        json!(s.event),
+        s.template_id,
+        json!(s.name),
+        json!(s.language),
+        json!(s.reason),
+    )
+}

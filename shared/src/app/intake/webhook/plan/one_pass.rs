@@ -179,6 +179,10 @@ impl<'a> Pass<'a> {
             _ => r.skip(),
         })?;
         let field = field.ok_or(GiveUp)?;
+        // A template status update is rare and read by the exact path.
+        if field == super::template_status::FIELD {
+            return Err(GiveUp);
+        }
         if field != "messages" {
             self.back_to(mark);
             self.plan.summary.ignored_changes += 1;

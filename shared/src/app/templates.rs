@@ -1,0 +1,384 @@
+//! The template catalogue kept in step with Meta: a sync reads the WhatsApp Business Account's
+//! templates (`ports::whatsapp::templates`), a `message_template_status_update` webhook changes
+//! one template's status, and an admin submits a new template for review. Each change is
+//! stored as a new version of the `templates` configuration document, authored
+//! [`META_SYNC`] and published at once: the same history, diff, audit and rollback as every
+//! configuration change, and every function reading the catalogue through `LiveConfig` sees it
+//! within 30 s. Nothing changes when Meta has nothing new (no empty versions); a failed call
+//! to Meta stores nothing.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tracing::{info, warn};
+
+use crate::domain::config_doc::ConfigKind;
+use crate::domain::templates::{
+    ApprovedTemplate, NewTemplate, StatusChange, StatusOutcome, TemplateCatalog,
+};
+use crate::ports::clock::Clock;
+use crate::ports::config_docs::{CheckedBody, ConfigDocs, ConfigDocsError, NewVersion};
+use crate::ports::whatsapp::{MessageTemplates, WhatsAppError};
+
+/// The author of the versions the sync, the status webhook and a submission write.
+pub const META_SYNC: &str = "meta-sync";
+/// Rounds of read-change-save-publish before a contended write gives up.
+const ATTEMPTS: usize = 4;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TemplateSyncError {
+    /// No WhatsApp Business Account id (or no Cloud API) in this function's settings.
+    #[error("Meta's template API is not configured here: set WHATSAPP_BUSINESS_ACCOUNT_ID")]
+    NotConfigured,
+    /// Meta's Graph API failed or refused; nothing was stored.
+    #[error("Meta's Graph API: {0}")]
+    Meta(#[from] WhatsAppError),
+    /// The submitted template is not valid (the field and what is wrong).
+    #[error("{field}: {problem}")]
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
+    #[error("template '{name}' in language '{language}' already exists (status {status})")]
+    Exists {
+        name: String,
+        language: String,
+        status: String,
+    },
+    #[error(transparent)]
+    Docs(#[from] ConfigDocsError),
+}
+
+impl TemplateSyncError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Meta(e) => e.is_retryable(),
+            Self::Docs(e) => e.is_retryable() || matches!(e, ConfigDocsError::Conflict(_)),
+            _ => false,
+        }
+    }
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    /// The version written; `None`: the catalogue already matched Meta.
+    pub version: Option<u32>,
+    pub templates: usize,
+    pub approved: usize,
+}
+
+pub struct TemplateSync {
+    docs: Arc<dyn ConfigDocs>,
+    clock: Arc<dyn Clock>,
+    meta: Option<Arc<dyn MessageTemplates>>,
+}
+
+impl TemplateSync {
+    /// Status updates only (intake: it has no access token for the Graph API).
+    pub fn new(docs: Arc<dyn ConfigDocs>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            docs,
+            clock,
+            meta: None,
+        }
+    }
+
+    /// With Meta's template API: sync and submit too.
+    pub fn with_meta(mut self, meta: Arc<dyn MessageTemplates>) -> Self {
+        self.meta = Some(meta);
+        self
+    }
+
+    fn meta(&self) -> Result<&Arc<dyn MessageTemplates>, TemplateSyncError> {
+        self.meta.as_ref().ok_or(TemplateSyncError::NotConfigured)
+    }
+
+    /// The published catalogue (the shipped one before anything is published).
+    pub async fn published(&self) -> Result<TemplateCatalog, TemplateSyncError> {
+        Ok(match self.docs.published(ConfigKind::Templates).await? {
+            Some(v) => TemplateCatalog::parse(&v.body, &ConfigKind::Templates.origin(v.version))
+                .map_err(ConfigDocsError::Invalid)?,
+            None => TemplateCatalog::default_catalog(),
+        })
+    }
+
+    /// Reads Meta's templates and stores them as the catalogue.
+    pub async fn sync(&self) -> Result<SyncReport, TemplateSyncError> {
+        let from_meta = self.meta()?.list().await?;
+        let now = self.clock.now();
+        let (templates, approved) = (
+            from_meta.len(),
+            from_meta.iter().filter(|t| t.is_approved()).count(),
+        );
+        let note = format!("sync with Meta: {templates} templates, {approved} approved");
+        let version = self
+            .store(&note, |current| {
+                Some(current.synced(from_meta.clone(), now))
+            })
+            .await?;
+        info!(templates, approved, version, "templates synced with Meta");
+        Ok(SyncReport {
+            version,
+            templates,
+            approved,
+        })
+    }
+
+    /// Applies Meta's status update (see [`TemplateCatalog::apply_status`]): a redelivery or
+    /// an older update stores nothing.
+    pub async fn apply_status(
+        &self,
+        change: &StatusChange,
+    ) -> Result<StatusOutcome, TemplateSyncError> {
+        let mut outcome = StatusOutcome::Unknown;
+        let note = format!(
+            "Meta: {} {} is {}",
+            change.name, change.language, change.event
+        );
+        self.store(&note, |current| {
+            let mut next = current.clone();
+            outcome = next.apply_status(change);
+            (outcome == StatusOutcome::Applied).then_some(next)
+        })
+        .await?;
+        match outcome {
+            StatusOutcome::Applied | StatusOutcome::Duplicate => {
+                info!(template = %change.name, language = %change.language, event = %change.event, ?outcome, "template status update")
+            }
+            _ => {
+                warn!(template = %change.name, language = %change.language, event = %change.event, ?outcome, "template status update not applied")
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Submits `new` to Meta for review and stores it as it answered (`PENDING`).
+    pub async fn submit(&self, new: &NewTemplate) -> Result<ApprovedTemplate, TemplateSyncError> {
+        new.validate()
+            .map_err(|(field, problem)| TemplateSyncError::Invalid { field, problem })?;
+        let meta = self.meta()?;
+        if let Some(t) = self.published().await?.find(&new.name, &new.language) {
+            return Err(TemplateSyncError::Exists {
+                name: t.name.clone(),
+                language: t.language.clone(),
+                status: t.status().to_owned(),
+            });
+        }
+        let created = meta.create(new).await?;
+        let template = new.pending(&created.id, &created.status, self.clock.now());
+        let note = format!("submitted to Meta: {} {}", new.name, new.language);
+        // Meta has it now: a failure to store it here is mended by the next sync.
+        self.store(&note, |current| {
+            let mut next = current.clone();
+            next.upsert(template.clone());
+            Some(next)
+        })
+        .await?;
+        info!(template = %new.name, language = %new.language, status = %created.status, "template submitted to Meta");
+        Ok(template)
+    }
+
+    /// Writes `change(published)` as a new version and publishes it, again from the top if
+    /// someone else wrote meanwhile. `None` or an equal catalogue: nothing is written.
+    async fn store(
+        &self,
+        note: &str,
+        mut change: impl FnMut(&TemplateCatalog) -> Option<TemplateCatalog>,
+    ) -> Result<Option<u32>, TemplateSyncError> {
+        let kind = ConfigKind::Templates;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let head = self.docs.head(kind).await?;
+            let current = self.published().await?;
+            let Some(next) = change(&current).filter(|next| *next != current) else {
+                return Ok(None);
+            };
+            let now = self.clock.now();
+            let body = CheckedBody::check(kind, &next.to_toml(), META_SYNC)
+                .map_err(ConfigDocsError::Invalid)?;
+            let based_on = head.as_ref().map_or(0, |h| h.latest);
+            let expected = head.and_then(|h| h.published);
+            let written = match self
+                .docs
+                .save(&NewVersion::new(body, based_on, META_SYNC, note, now)?)
+                .await
+            {
+                Ok(v) => v.version,
+                Err(ConfigDocsError::Conflict(_)) if attempt < ATTEMPTS => continue,
+                Err(e) => return Err(e.into()),
+            };
+            match self
+                .docs
+                .publish(kind, written, expected, META_SYNC, now)
+                .await
+            {
+                Ok(_) => return Ok(Some(written)),
+                Err(ConfigDocsError::Conflict(_)) if attempt < ATTEMPTS => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::clock::ManualClock;
+    use crate::ports::config_docs::{MemoryConfigDocs, seed_missing, shipped_bodies};
+    use crate::ports::whatsapp::MemoryTemplates;
+
+    struct World {
+        docs: Arc<MemoryConfigDocs>,
+        meta: Arc<MemoryTemplates>,
+        clock: Arc<ManualClock>,
+        sync: TemplateSync,
+    }
+
+    async fn world() -> World {
+        let docs = Arc::new(MemoryConfigDocs::new());
+        let clock = Arc::new(ManualClock::new("2026-11-30T09:00:00Z".parse().unwrap()));
+        seed_missing(docs.as_ref(), &shipped_bodies(), clock.now())
+            .await
+            .unwrap();
+        let meta = Arc::new(MemoryTemplates::shipped());
+        let sync = TemplateSync::new(docs.clone(), clock.clone()).with_meta(meta.clone());
+        World {
+            docs,
+            meta,
+            clock,
+            sync,
+        }
+    }
+
+    fn order_update() -> NewTemplate {
+        NewTemplate {
+            name: "order_update".into(),
+            language: "en".into(),
+            category: "UTILITY".into(),
+            body: "Hi {{1}}, your order {{2}} has shipped.".into(),
+            examples: vec!["Anna".into(), "100234".into()],
+        }
+    }
+
+    fn approval(id: &str, at: &str) -> StatusChange {
+        StatusChange {
+            id: Some(id.into()),
+            name: "order_update".into(),
+            language: "en".into(),
+            event: "APPROVED".into(),
+            reason: Some("NONE".into()),
+            at: at.parse().unwrap(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sync_writes_a_version_by_meta_sync_only_when_meta_changed_something() {
+        let w = world().await;
+        let first = w.sync.sync().await.unwrap();
+        assert_eq!(first.version, Some(2));
+        let v = w
+            .docs
+            .version(ConfigKind::Templates, 2)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(v.author, META_SYNC);
+        let head = w.docs.head(ConfigKind::Templates).await.unwrap().unwrap();
+        assert_eq!(head.published, Some(2));
+        // The audit shows who did it, like an admin's change.
+        let audit = w.docs.audit("2026-11-30").await.unwrap();
+        assert!(audit.iter().any(|e| e.actor == META_SYNC && e.version == 2));
+        w.clock.advance(jiff::SignedDuration::from_secs(60));
+        assert_eq!(w.sync.sync().await.unwrap().version, None, "nothing new");
+        w.meta.set_status("follow_up", "en", "PAUSED");
+        assert_eq!(w.sync.sync().await.unwrap().version, Some(3));
+        let catalog = w.sync.published().await.unwrap();
+        assert!(!catalog.find("follow_up", "en").unwrap().is_approved());
+    }
+
+    #[tokio::test]
+    async fn meta_failing_stores_nothing() {
+        let w = world().await;
+        w.meta.fail_next(WhatsAppError::Transient {
+            status: 500,
+            code: 2,
+            message: "down".into(),
+        });
+        let err = w.sync.sync().await.unwrap_err();
+        assert!(matches!(err, TemplateSyncError::Meta(_)), "{err}");
+        let head = w.docs.head(ConfigKind::Templates).await.unwrap().unwrap();
+        assert_eq!((head.latest, head.published), (1, Some(1)));
+    }
+
+    #[tokio::test]
+    async fn a_submitted_template_is_pending_until_meta_approves_it_once() {
+        let w = world().await;
+        let t = w.sync.submit(&order_update()).await.unwrap();
+        assert_eq!(t.status(), "PENDING");
+        let catalog = w.sync.published().await.unwrap();
+        assert!(catalog.find("order_update", "en").is_some());
+        assert!(
+            catalog
+                .build("order_update", "en", &["a".into(), "b".into()])
+                .is_err()
+        );
+        let again = w.sync.submit(&order_update()).await.unwrap_err();
+        assert!(matches!(again, TemplateSyncError::Exists { .. }), "{again}");
+
+        let id = t.id.clone().unwrap();
+        let approved = approval(&id, "2026-11-30T09:10:00Z");
+        assert_eq!(
+            w.sync.apply_status(&approved).await.unwrap(),
+            StatusOutcome::Applied
+        );
+        let head = w.docs.head(ConfigKind::Templates).await.unwrap().unwrap();
+        // Meta redelivers: no new version.
+        assert_eq!(
+            w.sync.apply_status(&approved).await.unwrap(),
+            StatusOutcome::Duplicate
+        );
+        assert_eq!(
+            w.docs.head(ConfigKind::Templates).await.unwrap().unwrap(),
+            head
+        );
+        let catalog = w.sync.published().await.unwrap();
+        assert!(
+            catalog
+                .build("order_update", "en", &["a".into(), "b".into()])
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_submission_is_checked_before_meta_is_asked() {
+        let w = world().await;
+        let mut bad = order_update();
+        bad.examples.pop();
+        let err = w.sync.submit(&bad).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TemplateSyncError::Invalid {
+                    field: "examples",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            w.meta
+                .list()
+                .await
+                .unwrap()
+                .iter()
+                .all(|t| t.name != "order_update")
+        );
+        let unconfigured = TemplateSync::new(w.docs.clone(), w.clock.clone());
+        assert_eq!(
+            unconfigured.submit(&order_update()).await.unwrap_err(),
+            TemplateSyncError::NotConfigured
+        );
+    }
+}
