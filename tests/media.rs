@@ -3,6 +3,7 @@
 //! in S3 (moto) with server-side encryption and links it on the message; the agent API hands
 //! out a presigned link. Files of a type not allowed are refused and recorded, not retried.
 
+use helpdesk::app::agent_api::ApiRequest;
 use helpdesk_tests::api::{CallApi, api_keys};
 use helpdesk_tests::stubs::WhatsAppStub;
 use helpdesk_tests::{Stack, s};
@@ -219,4 +220,148 @@ async fn a_file_of_a_forbidden_type_or_size_is_refused_and_the_bot_still_answers
     }
     assert_eq!(stack.media_objects().await, 0, "nothing kept");
     assert!(!whatsapp.texts().is_empty(), "the bot answered");
+}
+
+/// Somewhere `needle` starts in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn an_agent_uploads_a_pdf_to_s3_through_the_presigned_url_and_it_goes_to_whatsapp_by_media_id()
+ {
+    let (stack, whatsapp) = setup().await;
+    stack.seed_demo_agents().await;
+    let text = json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "4930123456789", "phone_number_id": NUMBER},
+            "contacts": [{"profile": {"name": "Anna"}, "wa_id": "4915112345678"}],
+            "messages": [{"from": "4915112345678", "id": "wamid.att1",
+                "timestamp": Timestamp::now().as_second().to_string(), "type": "text",
+                "text": {"body": "Können Sie mir die Rechnung schicken?"}}]
+        }}]}]
+    })
+    .to_string();
+    deliver(&stack, &text).await;
+    let api = stack.agent_api().await;
+    let ticket = s(&stack.items("ticket").await[0], "ticket_id").to_owned();
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n".to_vec();
+
+    // WHEN the agent asks for an upload URL (limits checked first) ...
+    let r = api
+        .call(
+            Some("key-maria"),
+            "POST",
+            &format!("/tickets/{ticket}/attachments"),
+            json!({"file_name": "Rechnung.pdf", "content_type": "application/pdf", "size": pdf.len()}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let key = r.body["key"].as_str().unwrap().to_owned();
+    let url = r.body["upload"]["url"].as_str().unwrap();
+    assert!(url.contains(&stack.resources.media_bucket), "{url}");
+    assert!(url.contains("X-Amz-Signature="), "{url}");
+    assert!(
+        url.contains("X-Amz-Expires=300"),
+        "expires in five minutes: {url}"
+    );
+
+    // ... and the browser PUTs the file straight to S3 with the signed headers
+    let mut put = reqwest::Client::new().put(url).body(pdf.clone());
+    for (name, value) in r.body["upload"]["headers"].as_object().unwrap() {
+        put = put.header(name.as_str(), value.as_str().unwrap());
+    }
+    let uploaded = put.send().await.unwrap();
+    assert!(uploaded.status().is_success(), "{}", uploaded.status());
+    let object = stack
+        .aws
+        .s3()
+        .get_object()
+        .bucket(&stack.resources.media_bucket)
+        .key(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(object.content_type(), Some("application/pdf"));
+    assert_eq!(
+        object.server_side_encryption().map(|e| e.as_str()),
+        Some("AES256")
+    );
+
+    // WHEN the agent sends it with a caption, and WhatsApp is down for every send attempt
+    let auth = "Bearer key-maria".to_owned();
+    let path = format!("/tickets/{ticket}/reply");
+    let body = json!({"attachment": key, "caption": "Ihre Rechnung"}).to_string();
+    let request = ApiRequest {
+        method: "POST",
+        path: &path,
+        authorization: Some(&auth),
+        idempotency_key: Some("attach-emulator-1"),
+        body: body.as_bytes(),
+        ..ApiRequest::default()
+    };
+    let send = || api.handle(&request);
+    let down = json!({"error": {"code": 1, "message": "temporarily down"}});
+    whatsapp.answer_next((0..4).map(|_| (503, down.clone())));
+    let r = send().await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    // THEN the repeat with the same Idempotency-Key sends it by the media id kept in the
+    // outbox entry (DynamoDB), without uploading again
+    let r = send().await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // THEN the file was uploaded to the Cloud API once, as a multipart form ...
+    let uploads = whatsapp.uploads();
+    assert_eq!(uploads.len(), 1);
+    assert!(uploads[0].0.starts_with("multipart/form-data; boundary="));
+    assert!(contains(&uploads[0].1, &pdf), "the file's bytes");
+    assert!(contains(
+        &uploads[0].1,
+        b"name=\"messaging_product\"\r\n\r\nwhatsapp"
+    ));
+    // ... and sent by the media id it gave
+    let sent = whatsapp.sent();
+    let document = sent.iter().find(|b| b["type"] == "document").unwrap();
+    assert_eq!(
+        document["document"],
+        json!({"id": "stub-media-1", "caption": "Ihre Rechnung", "filename": "Rechnung.pdf"})
+    );
+    // AND the ticket's history links the file
+    let r = api
+        .call(
+            Some("key-maria"),
+            "GET",
+            &format!("/tickets/{ticket}"),
+            serde_json::Value::Null,
+        )
+        .await;
+    let message = r.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "document")
+        .unwrap()
+        .clone();
+    assert_eq!(message["media"]["file_name"], "Rechnung.pdf");
+    assert!(
+        message["media"]["url"]
+            .as_str()
+            .unwrap()
+            .contains("X-Amz-Signature="),
+        "{message}"
+    );
+
+    // A key that was never uploaded is not found.
+    let never = format!("outbound/{ticket}/01JD0000000000000000000000/x.pdf");
+    let r = api
+        .call(
+            Some("key-maria"),
+            "POST",
+            &format!("/tickets/{ticket}/reply"),
+            json!({"attachment": never}),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
 }

@@ -3,6 +3,7 @@
 //! and conversation engine.
 
 pub mod agent;
+pub mod attachment;
 pub mod bot;
 pub mod canned;
 pub mod config_doc;

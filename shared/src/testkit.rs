@@ -36,6 +36,8 @@ pub(crate) struct World {
     pub(crate) store: Arc<MemoryStore>,
     pub(crate) inbound: Arc<MemoryQueue>,
     pub(crate) whatsapp: Arc<MemoryWhatsApp>,
+    /// Customers' media and agents' uploads.
+    pub(crate) media: Arc<crate::ports::media::MemoryMediaStore>,
     pub(crate) timers: Arc<MemoryTimers>,
     pub(crate) notices: Arc<MemoryNotifier>,
     pub(crate) clock: Arc<ManualClock>,
@@ -111,6 +113,7 @@ pub(crate) async fn world() -> World {
         store: memory.store,
         inbound: memory.inbound,
         whatsapp,
+        media: memory.media,
         timers: memory.timers,
         notices: memory.notifier,
         clock,

@@ -75,6 +75,14 @@ impl WhatsAppClient for CrashingWhatsApp {
         self.inner.send(from, to, body).await
     }
 
+    async fn upload_media(
+        &self,
+        from: &PhoneNumberId,
+        file: &helpdesk::ports::whatsapp::MediaUpload<'_>,
+    ) -> Result<String, WhatsAppError> {
+        self.inner.upload_media(from, file).await
+    }
+
     async fn mark_read(&self, from: &PhoneNumberId, wamid: &Wamid) -> Result<(), WhatsAppError> {
         self.inner.mark_read(from, wamid).await
     }

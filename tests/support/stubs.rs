@@ -34,6 +34,8 @@ struct Script {
     downloads: Vec<String>,
     /// How long every message send and mark-read takes to be answered (a slow Cloud API).
     delay: std::time::Duration,
+    /// Files the helpdesk uploaded to the media endpoint: (Content-Type header, raw body).
+    uploads: Vec<(String, Vec<u8>)>,
 }
 
 /// The WhatsApp Cloud API: `POST /{version}/{phone_number_id}/messages`.
@@ -48,6 +50,7 @@ impl WhatsAppStub {
         let script = Arc::new(Mutex::new(Script::default()));
         let app = Router::new()
             .route("/{version}/{number}/messages", post(messages))
+            .route("/{version}/{number}/media", post(media_upload))
             .route("/{version}/{media_id}", get(media_lookup))
             .route("/download/{media_id}", get(media_download))
             .with_state(script.clone());
@@ -73,6 +76,11 @@ impl WhatsAppStub {
     /// Every later `messages` call (sends and mark-read) is answered only after `delay`.
     pub fn answer_slowly(&self, delay: std::time::Duration) {
         self.script.lock().unwrap().delay = delay;
+    }
+
+    /// The media uploads received: their Content-Type header and raw (multipart) body.
+    pub fn uploads(&self) -> Vec<(String, Vec<u8>)> {
+        self.script.lock().unwrap().uploads.clone()
     }
 
     /// The media ids whose file was downloaded.
@@ -141,6 +149,25 @@ async fn messages(
     let id = format!("wamid.stub{:04}", s.sent);
     Json(json!({"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": body["to"]}], "messages": [{"id": id}]}))
         .into_response()
+}
+
+/// `POST /{version}/{phone-number-id}/media`: keeps the upload, answers `{id}` as Meta does.
+async fn media_upload(
+    State(script): State<Arc<Mutex<Script>>>,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+) -> Response {
+    if headers.get("authorization").is_none() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let mut s = script.lock().unwrap();
+    s.uploads.push((content_type, body.to_vec()));
+    Json(json!({"id": format!("stub-media-{}", s.uploads.len())})).into_response()
 }
 
 /// `GET /{version}/{media-id}`: the url (on this stub), type, size and hex SHA-256, as Meta gives.

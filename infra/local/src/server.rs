@@ -71,8 +71,17 @@ pub fn router(
         .route("/dev/demo-keys", get(demo_keys_route))
         .route("/dev/events", get(events_route))
         .route("/dev/media/{*key}", get(media_route))
+        .route("/dev/outbound/{*key}", get(outbound_media_route))
         // Our handler answers 413 itself; let slightly larger bodies reach it.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES + 64 * 1024))
+        // Agents' files, as S3 takes a presigned PUT (up to WhatsApp's largest, a document).
+        .route(
+            "/uploads/{*key}",
+            axum::routing::put(upload_route).layer(DefaultBodyLimit::max(
+                usize::try_from(helpdesk::domain::attachment::MediaKind::Document.max_bytes())
+                    .unwrap_or(usize::MAX),
+            )),
+        )
         .with_state(AppState {
             webhook,
             api,
@@ -152,10 +161,52 @@ async fn webhook_route(
 
 /// A kept media file (the link the agent API gives locally; S3 presigned links in AWS).
 async fn media_route(State(app): State<AppState>, Path(key): Path<String>) -> Response {
-    let found = app
-        .memory
-        .as_ref()
-        .and_then(|m| m.media.get(&format!("media/{key}")));
+    kept_file(&app, &format!("media/{key}"))
+}
+
+/// A file an agent sent (kept under `outbound/`).
+async fn outbound_media_route(State(app): State<AppState>, Path(key): Path<String>) -> Response {
+    kept_file(&app, &format!("outbound/{key}"))
+}
+
+/// `PUT /uploads/{key}?expires=&signature=`: an agent's file to the URL the agent API gave,
+/// refused (403, as S3 does) unless it is the type and size the URL was signed for, in time.
+async fn upload_route(
+    State(app): State<AppState>,
+    Path(key): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(memory) = app.memory else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "not_available", "message": "uploads go to S3 with --aws"})),
+        )
+            .into_response();
+    };
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match memory.media.accept_upload(
+        &key,
+        query.as_deref().unwrap_or(""),
+        content_type,
+        &body,
+        jiff::Timestamp::now(),
+    ) {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => (
+            StatusCode::FORBIDDEN,
+            Json(json!({"error": "upload_refused", "message": e.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+fn kept_file(app: &AppState, key: &str) -> Response {
+    let found = app.memory.as_ref().and_then(|m| m.media.get(key));
     match found {
         Some((bytes, mime)) => ([(axum::http::header::CONTENT_TYPE, mime)], bytes).into_response(),
         None => (

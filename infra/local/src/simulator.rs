@@ -11,6 +11,7 @@
 //! | method | path | |
 //! |---|---|---|
 //! | POST | `/graph/{version}/{phone-number-id}/messages` | send (text, interactive, template) or mark read |
+//! | POST | `/graph/{version}/{phone-number-id}/media` | a file the helpdesk uploads (multipart), to send by its id |
 //! | GET | `/graph/{version}/{media-id}` | media URL, type, SHA-256, size |
 //! | GET | `/graph/media/{media-id}/download` | the file |
 //! | POST | `/dev/simulator/messages` | a customer writes, taps or attaches |
@@ -235,6 +236,14 @@ impl Simulator {
             .route(
                 "/graph/{version}/{owner}/message_templates",
                 get(templates::graph_list).post(templates::graph_create),
+            )
+            .route(
+                "/graph/{version}/{owner}/media",
+                post(graph_upload).layer(DefaultBodyLimit::max(
+                    usize::try_from(helpdesk::domain::attachment::MediaKind::Document.max_bytes())
+                        .unwrap_or(usize::MAX)
+                        + 64 * 1024,
+                )),
             )
             .route("/dev/templates", get(templates::dev_list))
             .route("/dev/templates/{id}/status", post(templates::dev_decide))
@@ -520,7 +529,7 @@ impl Simulator {
             .messages
             .iter()
             .filter(|m| m.wa_id == wa_id)
-            .map(|m| self.shown(m))
+            .map(|m| self.shown(m, &phones.media))
             .collect();
         let typing = phones
             .typing
@@ -535,7 +544,7 @@ impl Simulator {
         })
     }
 
-    fn shown(&self, m: &ChatMessage) -> Value {
+    fn shown(&self, m: &ChatMessage, phones_media: &HashMap<String, StoredMedia>) -> Value {
         let mut v = json!({
             "wamid": m.wamid,
             "at": m.at,
@@ -604,6 +613,26 @@ impl Simulator {
                         v["text"] = json!(body);
                         v["list"] = json!({ "button": button, "rows": rows });
                     }
+                    OutboundBody::Media {
+                        kind,
+                        id,
+                        caption,
+                        filename,
+                    } => {
+                        let id = id.as_deref().unwrap_or_default();
+                        let stored = phones_media.get(id);
+                        v["type"] = json!("media");
+                        v["text"] = json!(caption);
+                        v["media"] = json!({
+                            "kind": kind.as_str(),
+                            "id": id,
+                            "filename": filename.clone().or_else(|| stored.map(|m| m.filename.clone())),
+                            "mime_type": stored.map(|m| m.mime_type.clone()),
+                            "caption": caption,
+                            "file_size": stored.map_or(0, |m| m.bytes.len()),
+                            "url": format!("/dev/simulator/media/{id}"),
+                        });
+                    }
                     OutboundBody::Template(t) => {
                         let params = template_params(&t.components);
                         v["text"] = json!(self.render_template(&t.name, &t.language, &params));
@@ -642,7 +671,7 @@ impl Simulator {
         let list: Vec<Value> = latest
             .into_iter()
             .map(|m| {
-                let shown = self.shown(m);
+                let shown = self.shown(m, &phones.media);
                 json!({
                     "wa_id": m.wa_id,
                     "name": phones.names.get(&m.wa_id),
@@ -689,6 +718,19 @@ fn template_params(components: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// A Graph API call with a token, for this simulator's business number.
+fn our_number(
+    sim: &Simulator,
+    headers: &HeaderMap,
+    phone_number_id: &str,
+) -> Result<(), GraphError> {
+    authorized(headers)?;
+    if phone_number_id != sim.config.number.phone_number_id {
+        return Err(GraphError::unknown_object(phone_number_id));
+    }
+    Ok(())
+}
+
 fn authorized(headers: &HeaderMap) -> Result<(), GraphError> {
     let header = headers
         .get(header::AUTHORIZATION)
@@ -706,10 +748,7 @@ async fn graph_messages(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, GraphError> {
-    authorized(&headers)?;
-    if phone_number_id != sim.config.number.phone_number_id {
-        return Err(GraphError::unknown_object(&phone_number_id));
-    }
+    our_number(&sim, &headers, &phone_number_id)?;
     match graph::parse_request(&body)? {
         GraphRequest::MarkRead { message_id, typing } => {
             if sim.business_read(&message_id, typing) {
@@ -719,6 +758,12 @@ async fn graph_messages(
             }
         }
         GraphRequest::Send { to, body } => {
+            // A file is sent by the id its upload gave, as at Meta.
+            if let OutboundBody::Media { id: Some(id), .. } = &body
+                && stored_media(&sim, id).is_none()
+            {
+                return Err(GraphError::unknown_object(id));
+            }
             let is_template = body.is_template();
             let wamid = sim.accept(&to, body);
             let mut message = json!({ "id": wamid });
@@ -733,6 +778,39 @@ async fn graph_messages(
             .into_response())
         }
     }
+}
+
+/// `POST /graph/{version}/{phone-number-id}/media`: keeps the file and answers its id.
+async fn graph_upload(
+    State(sim): State<Arc<Simulator>>,
+    Path((_version, phone_number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, GraphError> {
+    our_number(&sim, &headers, &phone_number_id)?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let upload = graph::parse_media_upload(content_type, &body)?;
+    let now = sim.clock.now();
+    let media_id = {
+        let mut phones = sim.phones();
+        let n = phones.next();
+        let media_id = format!("{}{n:05}", 20_000_000_000 + now.as_second() % 1_000_000_000);
+        let sha256: [u8; 32] = Sha256::digest(&upload.bytes).into();
+        phones.media.insert(
+            media_id.clone(),
+            StoredMedia {
+                bytes: Bytes::from(upload.bytes),
+                mime_type: upload.mime_type,
+                sha256,
+                filename: upload.file_name,
+            },
+        );
+        media_id
+    };
+    Ok(Json(json!({ "id": media_id })).into_response())
 }
 
 fn stored_media(sim: &Simulator, media_id: &str) -> Option<StoredMedia> {

@@ -149,6 +149,7 @@ pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>>
                     Reply::Text { .. }
                     | Reply::QuotedText { .. }
                     | Reply::Reaction { .. }
+                    | Reply::Media { .. }
                     | Reply::Template(_) => {}
                 }
             }

@@ -81,6 +81,18 @@ pub struct OutboundEntry {
     pub body: OutboundBody,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_by: Option<String>,
+    /// The kept file a media message sends (uploaded to the Cloud API, once, before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<AttachmentRef>,
+}
+
+/// A file in the media store an agent sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub key: String,
+    /// The type its bytes show (checked when the agent sent it).
+    pub mime_type: String,
+    pub size: u64,
 }
 
 /// A slot of an agent's capacity that a ticket change gave back (the ticket left them): done
@@ -182,6 +194,8 @@ pub struct OutboxRunner {
     pub(crate) reengagement: Option<Template>,
     /// Counts the bot's messages, handoffs and failed sends; off unless the handler sets it.
     pub(crate) metrics: Metrics,
+    /// Where the files agents attach are kept (read to upload them to the Cloud API).
+    pub(crate) media: Option<Arc<dyn crate::ports::media::MediaStore>>,
 }
 
 impl OutboxRunner {
@@ -222,6 +236,7 @@ impl OutboxRunner {
             retry: RetryPolicy::default(),
             reengagement: None,
             metrics: Metrics::off(),
+            media: None,
         }
     }
     /// Sends the pending outbox entries of the turn that answered `inbound`, in order.
@@ -234,13 +249,33 @@ impl OutboxRunner {
             }
             match entry.kind {
                 OutboxKind::WhatsApp => {
-                    let out: OutboundEntry = serde_json::from_str(&entry.payload).map_err(|e| {
-                        HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
-                    })?;
+                    let mut out: OutboundEntry =
+                        serde_json::from_str(&entry.payload).map_err(|e| {
+                            HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
+                        })?;
+                    if !self.upload_attachment(ticket, &entry, &mut out).await? {
+                        self.store.complete_outbox(&entry, None).await?;
+                        continue;
+                    }
                     match self.send(ticket, &out.body).await? {
                         Some(record) => {
+                            let media = match (&out.attachment, &out.body) {
+                                (Some(a), OutboundBody::Media { id, .. })
+                                    if record.kind == out.body.kind() =>
+                                {
+                                    Some((a, id.clone()))
+                                }
+                                _ => None,
+                            };
                             let record = MessageRecord {
                                 sent_by: out.sent_by,
+                                media_id: media.as_ref().and_then(|(_, id)| id.clone()),
+                                media: media.map(|(a, _)| crate::ports::media::MediaRecord {
+                                    key: Some(a.key.clone()),
+                                    mime_type: Some(a.mime_type.clone()),
+                                    size: Some(a.size),
+                                    refused: None,
+                                }),
                                 ..record
                             };
                             self.complete_after_effect(&entry, Some(&record)).await?;
@@ -324,6 +359,63 @@ impl OutboxRunner {
             }
         }
         Ok(sent)
+    }
+
+    /// Uploads an attachment's file to the Cloud API, once: the media id is kept in the entry's
+    /// payload before the message goes, so a retry sends by that id and does not upload again.
+    /// False when the file cannot be sent at all (gone from the store, refused by Meta): the
+    /// entry is then done without a message. Outside the 24 h window nothing is uploaded (the
+    /// send falls back as any reply does).
+    async fn upload_attachment(
+        &self,
+        ticket: &Ticket,
+        entry: &OutboxEntry,
+        out: &mut OutboundEntry,
+    ) -> Result<bool, HandlerError> {
+        let (Some(attachment), OutboundBody::Media { id: id @ None, .. }) =
+            (&out.attachment, &mut out.body)
+        else {
+            return Ok(true);
+        };
+        if !service_window_open(ticket.last_inbound_at, self.clock.now()) {
+            return Ok(true);
+        }
+        let Some(store) = &self.media else {
+            error!(ticket_id = %ticket.id, "attachment not sent: no media store configured");
+            return Ok(false);
+        };
+        let Some((bytes, _)) = store.read(&attachment.key).await? else {
+            error!(ticket_id = %ticket.id, "attachment not sent: the file is no longer in the media store");
+            return Ok(false);
+        };
+        let file = crate::ports::whatsapp::MediaUpload {
+            bytes: &bytes,
+            mime_type: &attachment.mime_type,
+            file_name: crate::domain::attachment::file_name_of_key(&attachment.key),
+        };
+        let uploaded = self
+            .whatsapp
+            .upload_media(&ticket.key.phone_number_id, &file)
+            .await;
+        match uploaded {
+            Ok(media_id) => *id = Some(media_id),
+            Err(e @ (WhatsAppError::Rejected { .. } | WhatsAppError::Invalid(_))) => {
+                self.metrics.send_failure(&e);
+                error!(ticket_id = %ticket.id, error = %e, "attachment refused by WhatsApp's media upload; not retried");
+                return Ok(false);
+            }
+            Err(e) => {
+                self.metrics.send_failure(&e);
+                if matches!(e, WhatsAppError::Unauthorized { .. }) {
+                    error!(alarm = "whatsapp_auth", error = %e, "WhatsApp access token rejected; rotate WHATSAPP_ACCESS_TOKEN");
+                }
+                return Err(e.into());
+            }
+        }
+        let payload = serde_json::to_string(&*out)
+            .map_err(|e| HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq)))?;
+        self.store.save_outbox_payload(entry, &payload).await?;
+        Ok(true)
     }
 
     /// Whether a business-initiated message (a template) may go to the ticket's customer.

@@ -6,6 +6,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::domain::attachment::MAX_CAPTION;
+pub use crate::domain::attachment::MediaKind;
+
 /// Reply buttons: at most three, titles of at most 20 characters.
 pub const MAX_BUTTONS: usize = 3;
 pub const MAX_BUTTON_TITLE: usize = 20;
@@ -44,6 +47,8 @@ pub enum BuildError {
     Missing { what: &'static str },
     #[error("a reaction is one emoji, not text")]
     NotEmoji,
+    #[error("WhatsApp shows no caption with {kind}")]
+    NoCaption { kind: &'static str },
 }
 
 /// An approved message template (the only kind allowed outside the service window).
@@ -92,6 +97,18 @@ pub enum OutboundBody {
         message_id: String,
         emoji: String,
     },
+    /// An image, document, audio or video, sent by the id the Cloud API's media upload gave
+    /// (`None` until uploaded: such a body is not sendable yet).
+    Media {
+        kind: MediaKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caption: Option<String>,
+        /// The name a document shows.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filename: Option<String>,
+    },
 }
 
 /// The most characters (code points) one emoji takes: skin tones and ZWJ sequences such as
@@ -112,6 +129,7 @@ impl OutboundBody {
             | Self::List { body, .. } => body,
             Self::Template(t) => &t.name,
             Self::Reaction { emoji, .. } => emoji,
+            Self::Media { caption, .. } => caption.as_deref().unwrap_or(""),
         }
     }
 
@@ -119,6 +137,14 @@ impl OutboundBody {
     pub fn text(&self) -> String {
         match self {
             Self::Template(t) => format!("[template {}]", t.name),
+            Self::Media {
+                caption: Some(caption),
+                ..
+            } => caption.clone(),
+            Self::Media { kind, filename, .. } => match filename {
+                Some(name) => format!("[{} {name}]", kind.as_str()),
+                None => format!("[{}]", kind.as_str()),
+            },
             other => other.body().to_owned(),
         }
     }
@@ -130,6 +156,7 @@ impl OutboundBody {
             Self::Buttons { .. } => "buttons",
             Self::List { .. } => "list",
             Self::Template(_) => "template",
+            Self::Media { kind, .. } => kind.as_str(),
         }
     }
 
@@ -193,6 +220,18 @@ impl OutboundBody {
             Self::Reaction { message_id, emoji } => {
                 message_ref("message reacted to", message_id)?;
                 check_emoji(emoji)
+            }
+            Self::Media {
+                kind, id, caption, ..
+            } => {
+                message_ref("media id", id.as_deref().unwrap_or(""))?;
+                match caption {
+                    Some(_) if !kind.has_caption() => Err(BuildError::NoCaption {
+                        kind: kind.as_str(),
+                    }),
+                    Some(c) => check("caption", c, MAX_CAPTION),
+                    None => Ok(()),
+                }
             }
         }
     }

@@ -357,6 +357,11 @@ pub fn agent_desk(ports: &Ports, settings: &Settings) -> Result<AgentDesk, Start
     .with_notifier(ports.notify()?)
     .with_templates(live_templates(ports, settings))
     .with_metrics(settings.metrics.clone());
+    // Agents' attachments are uploaded to and sent from the media store.
+    let desk = match &ports.media {
+        Some(store) => desk.with_media(store.clone()),
+        None => desk,
+    };
     Ok(match &ports.events {
         Some(bus) => desk.with_events(bus.clone()),
         None => desk,

@@ -180,6 +180,51 @@ pub trait MediaStore: Send + Sync {
 
     /// Removes a kept file (erasure); a missing one is fine.
     async fn delete(&self, key: &str) -> Result<(), MediaError>;
+
+    /// A URL the agent's browser PUTs one file to, directly (the file never passes the API):
+    /// only under `key`, only of `content_type` and exactly `size` bytes, for `expires_in`.
+    async fn presign_upload(
+        &self,
+        key: &str,
+        content_type: &str,
+        size: u64,
+        expires_in: std::time::Duration,
+    ) -> Result<UploadTarget, MediaError>;
+
+    /// The size, stored type and first bytes (up to [`PROBE_BYTES`]) of a kept file; `None`
+    /// if nothing is stored under `key`.
+    async fn probe(&self, key: &str) -> Result<Option<StoredObject>, MediaError>;
+
+    /// A kept file and its stored type; `None` if nothing is stored under `key`.
+    async fn read(&self, key: &str) -> Result<Option<(Vec<u8>, String)>, MediaError>;
+}
+
+/// How many leading bytes [`MediaStore::probe`] reads: enough for every signature `infer` knows.
+pub const PROBE_BYTES: u64 = 8192;
+
+/// When an upload URL valid for `expires_in` from now expires.
+fn expiry(expires_in: std::time::Duration) -> Result<jiff::Timestamp, MediaError> {
+    jiff::SignedDuration::try_from(expires_in)
+        .map(|d| jiff::Timestamp::now() + d)
+        .map_err(|e| MediaError::Transient(e.to_string()))
+}
+
+/// Where and how to upload one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UploadTarget {
+    pub url: String,
+    pub method: &'static str,
+    /// Headers the upload must carry as they are (they are part of the signature).
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub expires_at: jiff::Timestamp,
+}
+
+/// What [`MediaStore::probe`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub size: u64,
+    pub content_type: String,
+    pub head: Vec<u8>,
 }
 
 /// The store key of a message's media: one per message, so a retry overwrites the same object.
@@ -310,15 +355,85 @@ fn refused(e: &MediaError, mime: Option<&str>) -> MediaRecord {
     }
 }
 
-/// Media kept in memory (local runner, tests); links point at the runner's `/dev/media/`.
-#[derive(Debug, Default)]
+/// Media kept in memory (local runner, tests); links point at the runner's `/dev/media/`, and
+/// uploads go to its `/uploads/` with a signed query, as presigned S3 PUTs do.
+#[derive(Debug)]
 pub struct MemoryMediaStore {
     objects: Mutex<HashMap<String, (Vec<u8>, String)>>,
+    /// Signs upload URLs (random per process, like a credential nobody else has).
+    secret: [u8; 32],
+}
+
+impl Default for MemoryMediaStore {
+    fn default() -> Self {
+        let mut secret = [0u8; 32];
+        if getrandom::fill(&mut secret).is_err() {
+            // No randomness: a fixed secret still binds key, type and size to the URL.
+            secret = *b"helpdesk-local-upload-signing-k!";
+        }
+        Self {
+            objects: Mutex::new(HashMap::new()),
+            secret,
+        }
+    }
+}
+
+/// Why [`MemoryMediaStore::accept_upload`] refused an upload (S3's 403 for a presigned PUT).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UploadRefused {
+    #[error("the upload link is not valid for this file (signature, type or size differ)")]
+    BadSignature,
+    #[error("the upload link expired")]
+    Expired,
 }
 
 impl MemoryMediaStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn upload_signature(&self, key: &str, content_type: &str, size: u64, expires: i64) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.secret)
+            .expect("HMAC takes a key of any length");
+        mac.update(format!("PUT\n{key}\n{content_type}\n{size}\n{expires}").as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Stores an upload to a URL [`MediaStore::presign_upload`] gave (`query` is its query
+    /// string), if the signature matches this key, type and size and has not expired.
+    pub fn accept_upload(
+        &self,
+        key: &str,
+        query: &str,
+        content_type: &str,
+        bytes: &[u8],
+        now: jiff::Timestamp,
+    ) -> Result<(), UploadRefused> {
+        let param = |name: &str| {
+            query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+        };
+        let expires: i64 = param("expires")
+            .and_then(|e| e.parse().ok())
+            .ok_or(UploadRefused::BadSignature)?;
+        let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        let expected = self.upload_signature(key, content_type, size, expires);
+        let given = param("signature").unwrap_or("");
+        // Constant time, as S3 compares signatures.
+        use subtle_compare::eq;
+        if !eq(expected.as_bytes(), given.as_bytes()) {
+            return Err(UploadRefused::BadSignature);
+        }
+        if now.as_second() > expires {
+            return Err(UploadRefused::Expired);
+        }
+        self.objects
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_owned(), (bytes.to_vec(), content_type.to_owned()));
+        Ok(())
     }
 
     pub fn get(&self, key: &str) -> Option<(Vec<u8>, String)> {
@@ -351,6 +466,43 @@ impl MediaStore for MemoryMediaStore {
             .remove(key);
         Ok(())
     }
+
+    async fn presign_upload(
+        &self,
+        key: &str,
+        content_type: &str,
+        size: u64,
+        expires_in: std::time::Duration,
+    ) -> Result<UploadTarget, MediaError> {
+        let expires_at = expiry(expires_in)?;
+        let expires = expires_at.as_second();
+        let signature = self.upload_signature(key, content_type, size, expires);
+        Ok(UploadTarget {
+            url: format!("/uploads/{key}?expires={expires}&signature={signature}"),
+            method: "PUT",
+            headers: [("Content-Type".to_owned(), content_type.to_owned())].into(),
+            expires_at,
+        })
+    }
+
+    async fn probe(&self, key: &str) -> Result<Option<StoredObject>, MediaError> {
+        Ok(self.get(key).map(|(bytes, content_type)| StoredObject {
+            size: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+            head: bytes[..bytes.len().min(PROBE_BYTES as usize)].to_vec(),
+            content_type,
+        }))
+    }
+
+    async fn read(&self, key: &str) -> Result<Option<(Vec<u8>, String)>, MediaError> {
+        Ok(self.get(key))
+    }
+}
+
+/// Equality in time independent of where the inputs differ.
+mod subtle_compare {
+    pub fn eq(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
 }
 
 /// S3 with server-side encryption; links are presigned GETs valid for 15 minutes.
@@ -366,6 +518,45 @@ impl S3MediaStore {
             bucket: bucket.into(),
         }
     }
+}
+
+impl S3MediaStore {
+    /// GetObject (of `range`, if given); `None` if there is no such key.
+    async fn get(
+        &self,
+        key: &str,
+        range: Option<String>,
+    ) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>, MediaError> {
+        let answer = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_range(range)
+            .send()
+            .await;
+        match answer {
+            Ok(o) => Ok(Some(o)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(MediaError::Transient(
+                crate::platform::aws::sdk_failure("GetObject", e).detail,
+            )),
+        }
+    }
+}
+
+/// The bytes of a GetObject answer and the type stored with them.
+async fn body_of(
+    object: aws_sdk_s3::operation::get_object::GetObjectOutput,
+) -> Result<(Vec<u8>, String), MediaError> {
+    let content_type = object.content_type().unwrap_or_default().to_owned();
+    let bytes = object
+        .body
+        .collect()
+        .await
+        .map_err(|e| MediaError::Transient(format!("GetObject body: {e}")))?
+        .to_vec();
+    Ok((bytes, content_type))
 }
 
 #[async_trait]
@@ -401,6 +592,71 @@ impl MediaStore for S3MediaStore {
             .await
             .map_err(|e| MediaError::Transient(e.to_string()))?;
         Ok(request.uri().to_owned())
+    }
+
+    async fn presign_upload(
+        &self,
+        key: &str,
+        content_type: &str,
+        size: u64,
+        expires_in: std::time::Duration,
+    ) -> Result<UploadTarget, MediaError> {
+        let transient = |e: String| MediaError::Transient(e);
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(expires_in)
+            .map_err(|e| transient(e.to_string()))?;
+        let expires_at = expiry(expires_in)?;
+        // Type, length and encryption are signed: S3 refuses a PUT with another of them.
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(i64::try_from(size).unwrap_or(i64::MAX))
+            .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256)
+            .presigned(config)
+            .await
+            .map_err(|e| transient(e.to_string()))?;
+        // A browser sets Content-Length and Host itself (and may not set them).
+        let headers = request
+            .headers()
+            .filter(|(name, _)| {
+                !name.eq_ignore_ascii_case("content-length") && !name.eq_ignore_ascii_case("host")
+            })
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+        Ok(UploadTarget {
+            url: request.uri().to_owned(),
+            method: "PUT",
+            headers,
+            expires_at,
+        })
+    }
+
+    async fn probe(&self, key: &str) -> Result<Option<StoredObject>, MediaError> {
+        let range = format!("bytes=0-{}", PROBE_BYTES - 1);
+        let Some(object) = self.get(key, Some(range)).await? else {
+            return Ok(None);
+        };
+        // `bytes 0-8191/123456`: the whole size after the slash.
+        let total = object
+            .content_range()
+            .and_then(|r| r.rsplit('/').next())
+            .and_then(|n| n.parse::<u64>().ok());
+        let length = object.content_length().and_then(|n| u64::try_from(n).ok());
+        let (head, content_type) = body_of(object).await?;
+        Ok(Some(StoredObject {
+            size: total.or(length).unwrap_or(head.len() as u64),
+            content_type,
+            head,
+        }))
+    }
+
+    async fn read(&self, key: &str) -> Result<Option<(Vec<u8>, String)>, MediaError> {
+        match self.get(key, None).await? {
+            Some(object) => body_of(object).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn delete(&self, key: &str) -> Result<(), MediaError> {

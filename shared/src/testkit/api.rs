@@ -42,7 +42,8 @@ pub async fn api() -> Api {
         Arc::new(TemplateCatalog::default_catalog()),
         vec!["support".into(), "billing".into()],
         w.clock.clone(),
-    );
+    )
+    .with_media(w.media.clone());
     Api { w, api }
 }
 

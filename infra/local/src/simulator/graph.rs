@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use helpdesk::domain::ids::WaId;
-use helpdesk::ports::whatsapp::{Choice, OutboundBody, Template};
+use helpdesk::ports::whatsapp::{Choice, MediaKind, OutboundBody, Template};
 use serde_json::{Value, json};
 
 /// A request to the messages endpoint.
@@ -186,6 +186,20 @@ pub fn parse_request(body: &[u8]) -> Result<GraphRequest, GraphError> {
                 }
             }
         }
+        "image" | "document" | "audio" | "video" => {
+            let kind = MediaKind::parse(kind).unwrap_or(MediaKind::Document);
+            if part.get("link").is_some() {
+                return Err(GraphError::invalid_value(format!(
+                    "{kind:?}.link: the simulator sends media by the id its media upload gave"
+                )));
+            }
+            OutboundBody::Media {
+                kind,
+                id: Some(str_at(&part["id"], &format!("{}.id", kind.as_str()))?),
+                caption: part["caption"].as_str().map(str::to_owned),
+                filename: part["filename"].as_str().map(str::to_owned),
+            }
+        }
         "template" => OutboundBody::Template(Template {
             name: str_at(&part["name"], "template.name")?,
             language: str_at(&part["language"]["code"], "template.language.code")?,
@@ -193,13 +207,117 @@ pub fn parse_request(body: &[u8]) -> Result<GraphRequest, GraphError> {
         }),
         other => {
             return Err(GraphError::invalid_value(format!(
-                "type {other:?}: the simulator delivers text, interactive, reaction and template messages"
+                "type {other:?}: the simulator delivers text, interactive, reaction, template, image, document, audio and video messages"
             )));
         }
     };
     body.validate()
         .map_err(|e| GraphError::invalid_value(e.to_string()))?;
     Ok(GraphRequest::Send { to, body })
+}
+
+/// A file the helpdesk uploads to `POST /{version}/{phone-number-id}/media`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaUpload {
+    pub mime_type: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Reads a media upload (`multipart/form-data` with `messaging_product=whatsapp`, `type` and
+/// `file`), refusing what Meta refuses: another form, a type WhatsApp does not send, a file over
+/// its kind's limit (code 131053, "Media upload error").
+pub fn parse_media_upload(content_type: &str, body: &[u8]) -> Result<MediaUpload, GraphError> {
+    let boundary = content_type
+        .split(';')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"'))
+        .filter(|_| content_type.trim_start().starts_with("multipart/form-data"))
+        .ok_or_else(|| {
+            GraphError::invalid_parameter("The media upload must be multipart/form-data.")
+        })?;
+    let delimiter = format!("--{boundary}");
+    let mut fields: Vec<FormField<'_>> = Vec::new();
+    for part in split(body, delimiter.as_bytes()).into_iter().skip(1) {
+        if part.starts_with(b"--") {
+            break;
+        }
+        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
+        let part = part.strip_suffix(b"\r\n").unwrap_or(part);
+        let Some(end) = find(part, b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&part[..end]);
+        let value = &part[end + 4..];
+        let (mut name, mut file_name, mut ty) = (String::new(), None, None);
+        for line in head.lines() {
+            let lower = line.to_ascii_lowercase();
+            if lower.starts_with("content-disposition:") {
+                for attr in line.split(';').map(str::trim) {
+                    if let Some(n) = attr.strip_prefix("name=") {
+                        name = n.trim_matches('"').to_owned();
+                    }
+                    if let Some(f) = attr.strip_prefix("filename=") {
+                        file_name = Some(f.trim_matches('"').to_owned());
+                    }
+                }
+            } else if lower.starts_with("content-type:") {
+                ty = Some(line["content-type:".len()..].trim().to_owned());
+            }
+        }
+        fields.push((name, file_name, ty, value));
+    }
+    let text = |name: &str| {
+        fields
+            .iter()
+            .find(|f| f.0 == name)
+            .map(|f| String::from_utf8_lossy(f.3).into_owned())
+    };
+    if text("messaging_product").as_deref() != Some("whatsapp") {
+        return Err(GraphError::invalid_parameter(
+            "The parameter messaging_product is required and must be \"whatsapp\".",
+        ));
+    }
+    let Some(file) = fields.iter().find(|f| f.0 == "file") else {
+        return Err(GraphError::invalid_parameter(
+            "The parameter file is required.",
+        ));
+    };
+    let mime_type = text("type")
+        .or_else(|| file.2.clone())
+        .ok_or_else(|| GraphError::invalid_parameter("The parameter type is required."))?;
+    let upload_error = |details: String| GraphError {
+        status: StatusCode::BAD_REQUEST,
+        code: 131053,
+        message: "(#131053) Media upload error".into(),
+        details: Some(details),
+    };
+    helpdesk::domain::attachment::check(&mime_type, file.3.len() as u64)
+        .map_err(|e| upload_error(e.to_string()))?;
+    Ok(MediaUpload {
+        mime_type: helpdesk::domain::attachment::essence(&mime_type),
+        file_name: file.1.clone().unwrap_or_else(|| "file".into()),
+        bytes: file.3.to_vec(),
+    })
+}
+
+/// One part of a form: its name, file name, content type and value.
+type FormField<'a> = (String, Option<String>, Option<String>, &'a [u8]);
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// `body` cut at every `delimiter`.
+fn split<'a>(mut body: &'a [u8], delimiter: &[u8]) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    while let Some(at) = find(body, delimiter) {
+        parts.push(&body[..at]);
+        body = &body[at + delimiter.len()..];
+    }
+    parts.push(body);
+    parts
 }
 
 fn choices<'a>(
@@ -276,6 +394,18 @@ mod tests {
                 message_id: "wamid.IN1".into(),
                 emoji: "👍".into(),
             },
+            OutboundBody::Media {
+                kind: MediaKind::Document,
+                id: Some("900000000001".into()),
+                caption: Some("Ihre Rechnung".into()),
+                filename: Some("rechnung.pdf".into()),
+            },
+            OutboundBody::Media {
+                kind: MediaKind::Image,
+                id: Some("900000000002".into()),
+                caption: None,
+                filename: None,
+            },
         ];
         for body in bodies {
             let request = body.to_request(&wa("4915112345678"));
@@ -327,6 +457,41 @@ mod tests {
             assert_eq!(e.code, code, "{}", String::from_utf8_lossy(body));
             assert_eq!(e.status, StatusCode::BAD_REQUEST);
         }
+    }
+
+    #[test]
+    fn reads_the_media_upload_form_the_cloud_api_client_sends_and_refuses_what_meta_refuses() {
+        // What the helpdesk's Cloud API client sends.
+        let form = |ty: &str, bytes: &[u8]| {
+            helpdesk::ports::whatsapp::multipart_body(
+                "B",
+                &helpdesk::ports::whatsapp::MediaUpload {
+                    bytes,
+                    mime_type: ty,
+                    file_name: "a.pdf",
+                },
+            )
+        };
+        let pdf = b"%PDF-1.4\r\n--not the boundary\r\n%%EOF";
+        let up = parse_media_upload(
+            "multipart/form-data; boundary=B",
+            &form("application/pdf", pdf),
+        )
+        .unwrap();
+        assert_eq!(up.bytes, pdf.to_vec());
+        assert_eq!(up.mime_type, "application/pdf");
+        assert_eq!(up.file_name, "a.pdf");
+        let gif = parse_media_upload(
+            "multipart/form-data; boundary=B",
+            &form("image/gif", b"GIF89a"),
+        );
+        assert_eq!(gif.unwrap_err().code, 131053);
+        assert_eq!(
+            parse_media_upload("application/json", b"{}")
+                .unwrap_err()
+                .code,
+            100
+        );
     }
 
     #[test]

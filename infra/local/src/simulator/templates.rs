@@ -370,15 +370,20 @@ mod tests {
     #[test]
     fn a_new_template_is_pending_and_a_second_one_with_its_name_is_refused() {
         let mut account = Account::seeded(None);
-        let body = json!({
+        let mut template = json!({
             "name": "order_update", "language": "en", "category": "UTILITY",
             "components": [{"type": "BODY", "text": "Hi {{1}}", "example": {"body_text": [["Anna"]]}}],
-        })
-        .to_string();
+        });
+        let body = template.to_string();
         let created = account.create(body.as_bytes()).unwrap();
         assert_eq!(created["status"], "PENDING");
         assert!(account.create(body.as_bytes()).is_err());
-        let no_example = body.replace(r#","example":{"body_text":[["Anna"]]}"#, "");
+        // Edited as a value: the text's key order depends on serde_json's features.
+        template["components"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("example");
+        let no_example = template.to_string();
         assert!(Account::seeded(None).create(no_example.as_bytes()).is_err());
     }
 }

@@ -7,6 +7,7 @@ import { on, refresh, state } from "./app.js";
 import { hideMentions, mentionKey } from "./mentions.js";
 import { quoteText } from "./conversation.js";
 import { showTemplates } from "./templates.js";
+import { attachment, sendAttachment } from "./attachments.js";
 import { toast } from "./toast.js";
 
 function setMode(mode) {
@@ -23,8 +24,11 @@ function paint() {
   $("composer").classList.toggle("note-mode", note);
   $("compose-text").placeholder = note ? "Internal note for your team; @name notifies a colleague (Ctrl+Enter saves)" : "Write a reply… (Ctrl+Enter sends)";
   $("compose-send").textContent = note ? "Add note" : "Send reply";
-  $("compose-hint").textContent = note ? "Only agents see notes." : "The customer receives this on WhatsApp.";
+  $("compose-hint").textContent = note
+    ? "Only agents see notes."
+    : "The customer receives this on WhatsApp. 📎 Attach sends a file: images (JPEG, PNG) up to 5 MB, audio and video up to 16 MB, documents (PDF, Office, text) up to 100 MB; the text becomes its caption.";
   $("show-templates").classList.toggle("hidden", note);
+  $("compose-attach").classList.toggle("hidden", note);
   const quoting = state.quote && !note;
   $("compose-quote").classList.toggle("hidden", !quoting);
   $("compose-quote-text").textContent = quoting ? quoteText(state.quote) : "";
@@ -36,7 +40,8 @@ function paint() {
 async function send() {
   const t = state.ticket;
   const text = $("compose-text").value.trim();
-  if (!t || !text) return;
+  const withFile = state.mode === "reply" && attachment.current;
+  if (!t || (!text && !withFile)) return;
   const missing = state.mode === "reply" ? unfilledVariables(text) : [];
   if (missing.length) {
     toast(`Replace ${missing.map((m) => `{{${m}}}`).join(", ")} before sending.`, true);
@@ -45,6 +50,11 @@ async function send() {
   const path = state.mode === "note" ? "notes" : "reply";
   $("compose-send").disabled = true;
   try {
+    if (withFile) {
+      // The text is the file's caption.
+      if (await sendAttachment(text)) $("compose-text").value = "";
+      return;
+    }
     const body = { text, version: t.version };
     if (path === "reply" && state.quote) body.quote = state.quote.wamid;
     await api("POST", `/tickets/${t.id}/${path}`, body, `${path} ${t.id} ${text}`);
@@ -63,8 +73,8 @@ async function send() {
     }
   } finally {
     $("compose-send").disabled = false;
+    await refresh({ scroll: true });
   }
-  await refresh({ scroll: true });
 }
 
 $("mode-reply").addEventListener("click", () => setMode("reply"));

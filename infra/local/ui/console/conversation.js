@@ -56,13 +56,18 @@ function messageTools(t, m) {
 function mediaView(m) {
   const media = m.media;
   if (!media) return null;
-  if (media.url && (media.mime_type || "").startsWith("image/")) {
-    return el("a", { href: media.url, target: "_blank", rel: "noopener" },
-      el("img", { class: "media-preview", src: media.url, alt: `${m.kind} from the customer` }));
+  const from = m.direction === "inbound" ? "from the customer" : "sent to the customer";
+  const type = media.mime_type || "";
+  if (media.url && type.startsWith("image/")) {
+    return el("a", { href: media.url, target: "_blank", rel: "noopener", dataset: { testid: "media" } },
+      el("img", { class: "media-preview", src: media.url, alt: `${m.kind} ${from}` }));
+  }
+  if (media.url && type.startsWith("audio/")) {
+    return el("audio", { controls: true, preload: "none", src: media.url, dataset: { testid: "media" }, title: `${m.kind} ${from}` });
   }
   if (media.url) {
     const size = media.size ? ` · ${Math.ceil(media.size / 1024)} KB` : "";
-    return el("a", { class: "file", href: media.url, target: "_blank", rel: "noopener" }, `📎 ${media.mime_type || m.kind}${size}`);
+    return el("a", { class: "file", href: media.url, target: "_blank", rel: "noopener", dataset: { testid: "media" } }, `📎 ${media.file_name || type || m.kind}${size}`);
   }
   return el("span", { class: "muted small" }, `[${m.kind} not kept: ${media.refused || "still being fetched"}]`);
 }

@@ -25,7 +25,9 @@ use crate::ports::notify::{Audience, Notification, Notifier};
 use crate::ports::queue::Queue;
 use crate::ports::store::{ActivityKind, Direction, OutboxKind, StoreError, TicketStore};
 use crate::ports::timers::Timers;
-use crate::ports::whatsapp::{OutboundBody, Template, WhatsAppClient, service_window_open};
+use crate::ports::whatsapp::{
+    MediaKind, OutboundBody, Template, WhatsAppClient, service_window_open,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AgentError {
@@ -50,6 +52,15 @@ pub enum AgentError {
     OutsideServiceWindow,
     #[error("the customer has not opted in to business-initiated messages (templates)")]
     NoConsent,
+    /// The attachment named is not an upload of this ticket, or was never uploaded.
+    #[error("no uploaded file {0} for this ticket: upload it first")]
+    NoAttachment(String),
+    /// The uploaded file cannot be sent on WhatsApp (type or size), or is not what it claimed.
+    #[error("{0}")]
+    AttachmentRefused(String),
+    /// The media store could not be read; trying again may help.
+    #[error("the media store is unavailable: {0}")]
+    MediaUnavailable(String),
     /// The client's idempotency key came with another request before (another action, body or
     /// caller): acting would do something else than the client was told was done.
     #[error(
@@ -112,6 +123,12 @@ pub enum AgentAction {
     Reply { text: String, quote: Option<String> },
     /// An emoji reaction to a customer message of the ticket (inside the 24 h window only).
     React { message: String, emoji: String },
+    /// A file uploaded for this ticket (its media store key), with an optional caption
+    /// (inside the 24 h window only).
+    Attach {
+        key: String,
+        caption: Option<String>,
+    },
     /// An approved template (any time; the only way to write outside the window).
     SendTemplate { template: Template },
     /// An internal note; `@agent` mentions notify those agents.
@@ -136,6 +153,7 @@ impl AgentAction {
         match self {
             Self::Reply { .. } => "reply",
             Self::React { .. } => "react",
+            Self::Attach { .. } => "attach",
             Self::SendTemplate { .. } => "send_template",
             Self::Note { .. } => "note",
             Self::Assign { .. } => "assign",
@@ -178,6 +196,26 @@ impl AgentAction {
                 }
                 crate::domain::whatsapp::check_emoji(emoji)
                     .map_err(|e| AgentError::field("emoji", e.to_string()))
+            }
+            Self::Attach { key, caption } => {
+                if key.trim().is_empty() || key.len() > 512 {
+                    return Err(AgentError::field(
+                        "attachment",
+                        "needs the key the upload was given (1-512 characters)",
+                    ));
+                }
+                match caption {
+                    Some(c) if c.chars().count() > crate::domain::attachment::MAX_CAPTION => {
+                        Err(AgentError::field(
+                            "caption",
+                            format!(
+                                "may have at most {} characters",
+                                crate::domain::attachment::MAX_CAPTION
+                            ),
+                        ))
+                    }
+                    _ => Ok(()),
+                }
             }
             Self::Note { text } => text_ok("text", text),
             Self::Update {
@@ -227,6 +265,8 @@ pub struct AgentDesk {
     /// Where the rating template for customers outside the 24 h window is looked up (the
     /// published catalogue when live).
     templates: Option<ConfigSource<crate::domain::templates::TemplateCatalog>>,
+    /// Where the files agents attach are uploaded to (and read from to check and send them).
+    media: Option<Arc<dyn crate::ports::media::MediaStore>>,
 }
 
 impl AgentDesk {
@@ -244,7 +284,20 @@ impl AgentDesk {
             store,
             clock,
             templates: None,
+            media: None,
         }
+    }
+
+    /// Agents may send files kept in `media` (the outbox uploads them to the Cloud API).
+    pub fn with_media(mut self, media: Arc<dyn crate::ports::media::MediaStore>) -> Self {
+        self.changer.outbox.media = Some(media.clone());
+        self.media = Some(media);
+        self
+    }
+
+    /// Where attachments are uploaded to, if configured.
+    pub fn media(&self) -> Option<&Arc<dyn crate::ports::media::MediaStore>> {
+        self.media.as_ref()
     }
 
     /// The approved templates: a customer outside the 24 h window who opted in is asked for a
@@ -500,6 +553,55 @@ impl AgentDesk {
         }
     }
 
+    /// Checks an uploaded file before it is sent: uploaded for this ticket, present, of the
+    /// type it was announced as (by its bytes, not its name) and within WhatsApp's limits.
+    async fn attachment(
+        &self,
+        ticket: &Ticket,
+        key: &str,
+        caption: Option<&str>,
+    ) -> Result<(crate::app::outbox::AttachmentRef, MediaKind), AgentError> {
+        use crate::domain::attachment;
+        let Some(store) = &self.media else {
+            return Err(AgentError::AttachmentRefused(
+                "attachments need a media store, and none is configured (HELPDESK_MEDIA_BUCKET)"
+                    .into(),
+            ));
+        };
+        if !attachment::belongs_to(key, ticket.id) {
+            return Err(AgentError::NoAttachment(key.to_owned()));
+        }
+        let object = store
+            .probe(key)
+            .await
+            .map_err(|e| AgentError::MediaUnavailable(e.to_string()))?
+            .ok_or_else(|| AgentError::NoAttachment(key.to_owned()))?;
+        let claimed = attachment::essence(&object.content_type);
+        let found = crate::ports::media::content_type(&object.head, &claimed)
+            .map_err(|e| AgentError::AttachmentRefused(e.to_string()))?;
+        if found != claimed {
+            return Err(AgentError::AttachmentRefused(format!(
+                "the file is {found}, not the {claimed} it was uploaded as"
+            )));
+        }
+        let kind = attachment::check(&found, object.size)
+            .map_err(|e| AgentError::AttachmentRefused(e.to_string()))?;
+        if caption.is_some() && !kind.has_caption() {
+            return Err(AgentError::field(
+                "caption",
+                format!("WhatsApp shows no caption with {}", kind.as_str()),
+            ));
+        }
+        Ok((
+            crate::app::outbox::AttachmentRef {
+                key: key.to_owned(),
+                mime_type: found,
+                size: object.size,
+            },
+            kind,
+        ))
+    }
+
     /// Takes a unit of `agent`'s capacity, or says why not.
     async fn claim(&self, agent: &str) -> Result<(), AgentError> {
         assign::claim(self.store.as_ref(), agent, self.clock.now())
@@ -579,6 +681,8 @@ struct Reads {
     survey_template: Option<crate::domain::templates::ApprovedTemplate>,
     /// The agents mentioned in a note.
     mentions: Vec<String>,
+    /// The checked file an attachment sends.
+    attachment: Option<(crate::app::outbox::AttachmentRef, MediaKind)>,
 }
 
 impl TicketChange for Request<'_> {
@@ -647,6 +751,7 @@ impl<'a> Request<'a> {
         match self.action {
             AgentAction::Reply { .. }
             | AgentAction::React { .. }
+            | AgentAction::Attach { .. }
             | AgentAction::SendTemplate { .. } => {
                 if closed {
                     return Err(AgentError::invalid(
@@ -665,6 +770,10 @@ impl<'a> Request<'a> {
                 }
                 if let Some((field, wamid)) = self.refers_to() {
                     desk.customer_message(ticket, field, wamid).await?;
+                }
+                if let AgentAction::Attach { key, caption } = self.action {
+                    reads.attachment =
+                        Some(desk.attachment(ticket, key, caption.as_deref()).await?);
                 }
                 // Answering an unassigned ticket takes it.
                 claim = ticket.assignee.is_none().then_some(actor);
@@ -748,7 +857,22 @@ fn decide(
                 },
                 None => OutboundBody::Text { body: text.clone() },
             };
-            write_to_customer(ticket, actor, body, false, draft);
+            write_to_customer(ticket, actor, body, None, draft);
+            None
+        }
+        AgentAction::Attach { caption, .. } => {
+            let Some((attachment, kind)) = reads.attachment else {
+                return Err(AgentError::invalid("the attachment was not checked"));
+            };
+            let filename = (kind == MediaKind::Document)
+                .then(|| crate::domain::attachment::file_name_of_key(&attachment.key).to_owned());
+            let body = OutboundBody::Media {
+                kind,
+                id: None,
+                caption: caption.clone().filter(|c| !c.trim().is_empty()),
+                filename,
+            };
+            write_to_customer(ticket, actor, body, Some(attachment), draft);
             None
         }
         AgentAction::React { message, emoji } => {
@@ -766,7 +890,7 @@ fn decide(
                 Vec::new(),
             );
             let body = OutboundBody::Template(template.clone());
-            write_to_customer(ticket, actor, body, true, draft);
+            write_to_customer(ticket, actor, body, None, draft);
             None
         }
         AgentAction::Note { text } => {
@@ -814,10 +938,11 @@ fn write_to_customer(
     ticket: &Ticket,
     actor: &str,
     body: OutboundBody,
-    template: bool,
+    attachment: Option<crate::app::outbox::AttachmentRef>,
     draft: &mut Draft,
 ) {
     let now = draft.now;
+    let template = body.is_template();
     if ticket.assignee.is_none() {
         draft.next.assignee = Some(actor.to_owned());
         draft.log(ActivityKind::Assigned, Some(actor.to_owned()), Vec::new());
@@ -827,6 +952,7 @@ fn write_to_customer(
         &crate::app::outbox::OutboundEntry {
             body,
             sent_by: Some(actor.to_owned()),
+            attachment,
         },
     );
     if !template {
@@ -859,6 +985,7 @@ fn react(ticket: &Ticket, actor: &str, body: OutboundBody, draft: &mut Draft) {
         &crate::app::outbox::OutboundEntry {
             body,
             sent_by: Some(actor.to_owned()),
+            attachment: None,
         },
     );
 }

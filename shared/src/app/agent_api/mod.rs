@@ -11,7 +11,8 @@
 //! | GET | `/tickets/{id}` | whoever may see it, and agents it moved away from (`watchers`) |
 //! | GET | `/changes?since=&ticket=` | everyone (a ticket: whoever may see it); see `changes` |
 //! | POST | `/tickets/{id}/read` | marks the customer's message read + typing (once; not for the bot's) |
-//! | POST | `/tickets/{id}/reply` `{text, version?}` | agents: see `may_act` (README: Roles) |
+//! | POST | `/tickets/{id}/reply` `{text, quote?, version?}` or `{attachment, caption?, version?}` | agents: see `may_act` (README: Roles) |
+//! | POST | `/tickets/{id}/attachments` `{file_name, content_type, size}` | as reply: WhatsApp's limits checked (422), a presigned upload URL and the key |
 //! | POST | `/tickets/{id}/template` `{name, language, params, version?}` | |
 //! | POST | `/tickets/{id}/notes` `{text, version?}` | |
 //! | POST | `/tickets/{id}/assign` `{agent: id or null, version?}` | agents: to or from themselves (a colleague's within its team: they are told) |
@@ -47,6 +48,7 @@
 mod admin_agents;
 mod agents;
 mod analytics;
+mod attachments;
 pub mod auth;
 mod canned;
 mod changes;
@@ -179,5 +181,8 @@ pub fn mask_phone(wa_id: &str) -> String {
 
 #[cfg(test)]
 mod quote_api_tests;
+
+#[cfg(test)]
+mod attachment_api_tests;
 #[cfg(test)]
 mod tests;

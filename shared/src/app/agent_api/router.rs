@@ -237,6 +237,21 @@ impl From<AgentError> for ApiError {
                 Self::new(422, "outside_service_window", e.to_string())
             }
             AgentError::NoConsent => Self::new(422, "no_consent", e.to_string()),
+            AgentError::NoAttachment(_) => {
+                let mut err = Self::not_found(e.to_string());
+                err.fields
+                    .insert("attachment".to_owned(), "no such upload".to_owned());
+                err
+            }
+            AgentError::AttachmentRefused(_) => {
+                let mut err = Self::new(422, "attachment_refused", e.to_string());
+                err.fields.insert("attachment".to_owned(), e.to_string());
+                err
+            }
+            AgentError::MediaUnavailable(ref m) => {
+                warn!(error = %m, "agent API: media store failed");
+                Self::new(503, "unavailable", "the media store is busy; try again")
+            }
             AgentError::KeyReused(_) => {
                 let mut err = Self::new(422, "idempotency_key_reused", e.to_string());
                 err.fields.insert(
@@ -390,6 +405,7 @@ impl AgentApi {
             ("GET", ["tickets", id]) => self.detail(call, id).await,
             ("GET", ["changes"]) => self.changes(call).await,
             ("POST", ["tickets", id, "read"]) => self.open_conversation(call, id).await,
+            ("POST", ["tickets", id, "attachments"]) => self.attachment_upload(call, id).await,
             ("POST", ["tickets", id, action]) => self.act(call, id, action).await,
             ("PATCH", ["tickets", id]) => self.act(call, id, "update").await,
             ("GET", ["agents"]) => self.agents().await,

@@ -102,6 +102,20 @@ impl AgentApi {
         Ok(ticket)
     }
 
+    /// The ticket `id`, if `caller` may see it and change it (see [`may_act`](Self::may_act)).
+    pub(super) async fn changeable_ticket(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Ticket, ApiError> {
+        let ticket = self.visible_ticket(caller, id).await?;
+        if !caller.role.sees_everything() {
+            let teams = self.teams_of(caller).await?;
+            self.may_act(caller, &teams, &ticket)?;
+        }
+        Ok(ticket)
+    }
+
     /// The listing the queue's filters (`status`, `team`, `assignee`, `priority`, `sla`) ask
     /// for, as far as `caller` may see it: the query, pages of `limit`, and the caller's teams
     /// (the access rule). Shared by the queue and its CSV export.
@@ -272,11 +286,7 @@ impl AgentApi {
         action: &str,
     ) -> Result<ApiResponse, ApiError> {
         let caller = &call.caller;
-        let ticket = self.visible_ticket(caller, id).await?;
-        if !caller.role.sees_everything() {
-            let teams = self.teams_of(caller).await?;
-            self.may_act(caller, &teams, &ticket)?;
-        }
+        let ticket = self.changeable_ticket(caller, id).await?;
         if action == "template" {
             // The published catalogue, re-checked like the bot's (`action_of` reads it cached).
             let b: TemplateBody = call.body()?;
@@ -322,9 +332,31 @@ impl AgentApi {
         Ok(match action {
             "reply" => {
                 let b: ReplyBody = call.body()?;
+                if let Some(key) = b.attachment {
+                    if b.text.is_some() || b.quote.is_some() {
+                        return Err(ApiError::field(
+                            "attachment",
+                            "is sent with an optional caption, not with text or quote",
+                        ));
+                    }
+                    let action = AgentAction::Attach {
+                        key,
+                        caption: b.caption,
+                    };
+                    return Ok((action, b.version));
+                }
+                if b.caption.is_some() {
+                    return Err(ApiError::field(
+                        "caption",
+                        "goes with an attachment; a text reply is its text",
+                    ));
+                }
+                let text = b
+                    .text
+                    .ok_or_else(|| ApiError::field("text", "is required (or an attachment)"))?;
                 // A canned response's variable left unfilled would reach the customer as raw
                 // braces ("Hi {{customer_name}}").
-                let unfilled = unfilled_variables(&b.text);
+                let unfilled = unfilled_variables(&text);
                 if let Some(first) = unfilled.first() {
                     let mut err = ApiError::new(
                         422,
@@ -340,7 +372,7 @@ impl AgentApi {
                     return Err(err);
                 }
                 let action = AgentAction::Reply {
-                    text: b.text,
+                    text,
                     quote: b.quote,
                 };
                 (action, b.version)
@@ -414,7 +446,11 @@ impl AgentApi {
 
     /// Writing to the customer, pending and resolving are the assignee's (or a supervisor's)
     /// while an agent has the ticket; notes, assigning and updates stay open to the team.
-    fn may_work(caller: &Caller, ticket: &Ticket, action: &AgentAction) -> Result<(), ApiError> {
+    pub(super) fn may_work(
+        caller: &Caller,
+        ticket: &Ticket,
+        action: &AgentAction,
+    ) -> Result<(), ApiError> {
         let owned_by_other = ticket
             .assignee
             .as_deref()
@@ -423,6 +459,7 @@ impl AgentApi {
             action,
             AgentAction::Reply { .. }
                 | AgentAction::React { .. }
+                | AgentAction::Attach { .. }
                 | AgentAction::SendTemplate { .. }
                 | AgentAction::SetPending
                 | AgentAction::Resolve
@@ -449,13 +486,19 @@ struct TextBody {
     version: Option<u64>,
 }
 
-/// A reply, optionally quoting a customer message (its wamid).
+/// A reply, optionally quoting a customer message (its wamid), or a file uploaded through
+/// `POST /tickets/{id}/attachments` (its key) with an optional caption.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReplyBody {
-    text: String,
+    #[serde(default)]
+    text: Option<String>,
     #[serde(default)]
     quote: Option<String>,
+    #[serde(default)]
+    attachment: Option<String>,
+    #[serde(default)]
+    caption: Option<String>,
     version: Option<u64>,
 }
 

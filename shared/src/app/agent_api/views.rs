@@ -74,6 +74,8 @@ pub struct MessageView {
 #[derive(Debug, Serialize)]
 pub struct MediaView {
     pub url: Option<String>,
+    /// The name of a file an agent sent (customers' files are named in the message).
+    pub file_name: Option<String>,
     pub mime_type: Option<String>,
     pub size: Option<u64>,
     pub refused: Option<String>,
@@ -193,6 +195,11 @@ impl AgentApi {
         };
         Some(MediaView {
             url,
+            file_name: m
+                .key
+                .as_deref()
+                .filter(|k| k.starts_with("outbound/"))
+                .map(|k| crate::domain::attachment::file_name_of_key(k).to_owned()),
             mime_type: m.mime_type.clone(),
             size: m.size,
             refused: m.refused.clone(),

@@ -522,6 +522,13 @@ impl TicketStore for FailNth {
     ) -> Result<(), StoreError> {
         self.inner.complete_outbox(e, m).await
     }
+    async fn save_outbox_payload(
+        &self,
+        e: &crate::ports::store::OutboxEntry,
+        payload: &str,
+    ) -> Result<(), StoreError> {
+        self.inner.save_outbox_payload(e, payload).await
+    }
     async fn agents(&self) -> Result<Vec<crate::ports::store::Agent>, StoreError> {
         self.inner.agents().await
     }

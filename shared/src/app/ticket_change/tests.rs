@@ -80,6 +80,7 @@ impl TicketChange for Categorise {
                     body: format!("Filed under {}", self.category),
                 },
                 sent_by: Some("maria".into()),
+                attachment: None,
             },
         );
         Ok(Decision::Write("filed"))

@@ -449,6 +449,30 @@ impl TicketStore for MemoryStore {
         Ok(())
     }
 
+    async fn save_outbox_payload(
+        &self,
+        entry: &OutboxEntry,
+        payload: &str,
+    ) -> Result<(), StoreError> {
+        let mut state = self.begin()?;
+        let key = outbox_sort_key(&entry.inbound, entry.seq);
+        match state
+            .outbox
+            .get_mut(&entry.ticket_id)
+            .and_then(|o| o.get_mut(&key))
+        {
+            Some(stored) if !stored.done => {
+                stored.payload = payload.to_owned();
+                Ok(())
+            }
+            Some(_) => Ok(()),
+            None => Err(StoreError::Corrupt(format!(
+                "outbox entry {} is missing",
+                super::outbox_log_key(&entry.inbound, entry.seq)
+            ))),
+        }
+    }
+
     async fn attach_media(
         &self,
         message: &MessageRecord,

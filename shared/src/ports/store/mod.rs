@@ -176,6 +176,15 @@ pub trait TicketStore: Send + Sync {
         sent: Option<&MessageRecord>,
     ) -> Result<(), StoreError>;
 
+    /// Keeps what a pending outbox entry learnt before its effect (the media id of an uploaded
+    /// attachment) in its payload, so a retry uses it instead of doing that step again. An
+    /// entry done meanwhile is left as it is.
+    async fn save_outbox_payload(
+        &self,
+        entry: &OutboxEntry,
+        payload: &str,
+    ) -> Result<(), StoreError>;
+
     /// Records what became of a message's media.
     async fn attach_media(
         &self,

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::{OutboundBody, WhatsAppClient, WhatsAppError};
+use super::{MediaUpload, OutboundBody, WhatsAppClient, WhatsAppError};
 use crate::domain::ids::{PhoneNumberId, WaId, Wamid};
 
 /// How long one Cloud API call may take (connecting included) in the functions: the unit of
@@ -124,6 +124,35 @@ impl WhatsAppClient for CloudApi {
         })
     }
 
+    /// `POST /{version}/{phone-number-id}/media` as `multipart/form-data` (`messaging_product`,
+    /// `type`, `file`): the id to send the file by.
+    async fn upload_media(
+        &self,
+        from: &PhoneNumberId,
+        file: &MediaUpload<'_>,
+    ) -> Result<String, WhatsAppError> {
+        let url = self.url(&format!("{}/media", from.as_str()));
+        let boundary = format!("helpdesk-{}", ulid::Ulid::new());
+        let request = self
+            .http
+            .post(url)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(multipart_body(&boundary, file));
+        let answer = self.call(request).await?;
+        answer["id"]
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| WhatsAppError::Transient {
+                status: 200,
+                code: 0,
+                message: "media upload answered without an id".into(),
+            })
+    }
+
     async fn mark_read(&self, from: &PhoneNumberId, wamid: &Wamid) -> Result<(), WhatsAppError> {
         let body = json!({ "messaging_product": "whatsapp", "status": "read", "message_id": wamid.as_str() });
         self.post(from, &body).await.map(|_| ())
@@ -142,6 +171,30 @@ impl WhatsAppClient for CloudApi {
         });
         self.post(from, &body).await.map(|_| ())
     }
+}
+
+/// The media upload's form: `messaging_product=whatsapp`, `type=<mime>` and the file.
+pub fn multipart_body(boundary: &str, file: &MediaUpload<'_>) -> Vec<u8> {
+    let name = file.file_name.replace(['"', '\r', '\n', '\\'], "_");
+    let mime = file.mime_type.replace(['\r', '\n'], "");
+    let mut body = Vec::with_capacity(file.bytes.len() + 512);
+    for (field, value) in [("messaging_product", "whatsapp"), ("type", mime.as_str())] {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {mime}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file.bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
 }
 
 /// Media: `GET /{version}/{media-id}` gives a short-lived url (bearer token needed) and the size,

@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::{OutboundBody, WhatsAppClient, WhatsAppError};
+use super::{MediaUpload, OutboundBody, WhatsAppClient, WhatsAppError};
 use crate::domain::ids::{PhoneNumberId, WaId, Wamid};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,15 @@ pub struct SentMessage {
     pub wamid: Wamid,
 }
 
+/// A file uploaded to the (simulated) Cloud API media endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadedMedia {
+    pub id: String,
+    pub bytes: Vec<u8>,
+    pub mime_type: String,
+    pub file_name: String,
+}
+
 #[derive(Debug, Default)]
 pub struct MemoryWhatsApp {
     sent: Mutex<Vec<SentMessage>>,
@@ -26,6 +35,10 @@ pub struct MemoryWhatsApp {
     typing: Mutex<Vec<Wamid>>,
     /// Scripted outcomes of the next sends: `None` passes, `Some` fails.
     faults: Mutex<VecDeque<Option<WhatsAppError>>>,
+    /// Files uploaded to the media endpoint, by media id.
+    uploads: Mutex<Vec<UploadedMedia>>,
+    /// Scripted failures of the next media uploads.
+    upload_faults: Mutex<VecDeque<WhatsAppError>>,
     counter: AtomicU64,
 }
 
@@ -48,6 +61,16 @@ impl MemoryWhatsApp {
         let mut faults = lock(&self.faults);
         faults.extend(std::iter::repeat_n(None, passes));
         faults.extend(errors.into_iter().map(Some));
+    }
+
+    /// The next media uploads fail with these errors, in order.
+    pub fn inject_upload_faults(&self, errors: impl IntoIterator<Item = WhatsAppError>) {
+        lock(&self.upload_faults).extend(errors);
+    }
+
+    /// The files uploaded to the media endpoint, in order.
+    pub fn uploads(&self) -> Vec<UploadedMedia> {
+        lock(&self.uploads).clone()
     }
 
     pub fn sent(&self) -> Vec<SentMessage> {
@@ -85,6 +108,25 @@ impl WhatsAppClient for MemoryWhatsApp {
             wamid: wamid.clone(),
         });
         Ok(wamid)
+    }
+
+    async fn upload_media(
+        &self,
+        _from: &PhoneNumberId,
+        file: &MediaUpload<'_>,
+    ) -> Result<String, WhatsAppError> {
+        if let Some(fault) = lock(&self.upload_faults).pop_front() {
+            return Err(fault);
+        }
+        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        let id = format!("{}", 900_000_000_000_u64 + n);
+        lock(&self.uploads).push(UploadedMedia {
+            id: id.clone(),
+            bytes: file.bytes.to_vec(),
+            mime_type: file.mime_type.to_owned(),
+            file_name: file.file_name.to_owned(),
+        });
+        Ok(id)
     }
 
     async fn mark_read(&self, _from: &PhoneNumberId, wamid: &Wamid) -> Result<(), WhatsAppError> {

@@ -6,8 +6,8 @@ mod cloud;
 mod memory;
 pub mod templates;
 
-pub use cloud::{CALL_TIMEOUT, CloudApi, CloudApiConfig};
-pub use memory::{MemoryWhatsApp, SentMessage};
+pub use cloud::{CALL_TIMEOUT, CloudApi, CloudApiConfig, multipart_body};
+pub use memory::{MemoryWhatsApp, SentMessage, UploadedMedia};
 pub use templates::{CreatedTemplate, GraphTemplates, MemoryTemplates, MessageTemplates};
 
 use std::time::Duration;
@@ -18,7 +18,7 @@ use tracing::{error, warn};
 
 use crate::domain::ids::{PhoneNumberId, WaId, Wamid};
 pub use crate::domain::whatsapp::{
-    BuildError, Choice, OutboundBody, SERVICE_WINDOW, Template, service_window_open,
+    BuildError, Choice, MediaKind, OutboundBody, SERVICE_WINDOW, Template, service_window_open,
 };
 use crate::platform::metrics::{Metrics, SendFailure};
 
@@ -66,6 +66,21 @@ impl OutboundBody {
                 "reaction",
                 json!({ "message_id": message_id, "emoji": emoji }),
             ),
+            Self::Media {
+                kind,
+                id,
+                caption,
+                filename,
+            } => {
+                let mut media = json!({ "id": id });
+                if let Some(caption) = caption {
+                    media["caption"] = json!(caption);
+                }
+                if let (MediaKind::Document, Some(name)) = (kind, filename) {
+                    media["filename"] = json!(name);
+                }
+                (kind.as_str(), media)
+            }
         };
         v["type"] = json!(kind);
         v[kind] = content;
@@ -183,6 +198,14 @@ pub trait WhatsAppClient: Send + Sync {
         body: &OutboundBody,
     ) -> Result<Wamid, WhatsAppError>;
 
+    /// Uploads a file to the Cloud API's media store: the media id to send it by (Meta keeps
+    /// it 30 days).
+    async fn upload_media(
+        &self,
+        from: &PhoneNumberId,
+        file: &MediaUpload<'_>,
+    ) -> Result<String, WhatsAppError>;
+
     /// Marks an inbound message as read (blue ticks).
     async fn mark_read(&self, from: &PhoneNumberId, wamid: &Wamid) -> Result<(), WhatsAppError>;
 
@@ -193,6 +216,14 @@ pub trait WhatsAppClient: Send + Sync {
         from: &PhoneNumberId,
         wamid: &Wamid,
     ) -> Result<(), WhatsAppError>;
+}
+
+/// A file for [`WhatsAppClient::upload_media`].
+#[derive(Debug, Clone, Copy)]
+pub struct MediaUpload<'a> {
+    pub bytes: &'a [u8],
+    pub mime_type: &'a str,
+    pub file_name: &'a str,
 }
 
 /// A retry is only made when at least this much time is left for it after its pause (before

@@ -285,6 +285,14 @@ impl WhatsAppClient for SlowAndDown {
         Err(WhatsAppError::classify(503, 0, "down".into()))
     }
 
+    async fn upload_media(
+        &self,
+        _: &PhoneNumberId,
+        _: &super::MediaUpload<'_>,
+    ) -> Result<String, WhatsAppError> {
+        Err(WhatsAppError::classify(503, 0, "down".into()))
+    }
+
     async fn mark_read(&self, _: &PhoneNumberId, _: &Wamid) -> Result<(), WhatsAppError> {
         Ok(())
     }

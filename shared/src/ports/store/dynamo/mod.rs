@@ -169,6 +169,14 @@ impl TicketStore for DynamoStore {
         DynamoStore::complete_outbox(self, entry, sent).await
     }
 
+    async fn save_outbox_payload(
+        &self,
+        entry: &OutboxEntry,
+        payload: &str,
+    ) -> Result<(), StoreError> {
+        DynamoStore::save_outbox_payload(self, entry, payload).await
+    }
+
     async fn attach_media(
         &self,
         message: &MessageRecord,

@@ -62,6 +62,29 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    pub(super) async fn save_outbox_payload(
+        &self,
+        entry: &OutboxEntry,
+        payload: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(ticket_pk(entry.ticket_id)))
+            .key("SK", s(outbox_sort_key(&entry.inbound, entry.seq)))
+            .update_expression("SET payload = :payload")
+            .condition_expression("attribute_exists(PK) AND done = :no")
+            .expression_attribute_values(":payload", s(payload))
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .send()
+            .await;
+        // A failed condition: done meanwhile (or gone with an erased ticket); nothing to keep.
+        super::table::condition_held("UpdateItem", result).map(|_| ())
+    }
+}
+
 pub(super) fn outbox_item(e: &OutboxEntry, now: Timestamp) -> Item {
     values([
         ("PK", s(ticket_pk(e.ticket_id))),
