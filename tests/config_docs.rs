@@ -1,10 +1,15 @@
 //! Configuration documents in DynamoDB (Local): the conditional writes that make two
 //! supervisors' saves safe, publish and rollback, the audit written with each change, seeding by
-//! several starters at once, and a cached reader picking up a publish without a restart.
+//! several starters at once, a cached reader picking up a publish without a restart, and the
+//! admin area's promise end to end: a FAQ answer and a holiday published through the agent API
+//! reach the running webhook and bot-reply handlers (production wiring, no restart).
 
 use std::sync::Arc;
 
+use helpdesk::app::agent_api::AgentApi;
+use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk::domain::config_doc::{ConfigKind, DiffLine, VersionOrigin};
+use helpdesk::domain::sla::{SlaClocks, SlaConfig, Target};
 use helpdesk::domain::templates::TemplateCatalog;
 use helpdesk::platform::live_config::LiveConfig;
 use helpdesk::ports::clock::{Clock, ManualClock};
@@ -12,8 +17,11 @@ use helpdesk::ports::config_docs::{
     CheckedBody, ConfigAction, ConfigDocs, ConfigDocsError, DynamoConfigDocs, NewVersion,
     seed_missing, shipped_bodies,
 };
-use helpdesk_tests::Stack;
+use helpdesk_tests::api::{CallApi, DEMO_CALLERS, api_keys};
+use helpdesk_tests::stubs::WhatsAppStub;
+use helpdesk_tests::{Stack, at_second_up, post_signed, s};
 use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
 
 const T0: &str = "2026-11-30T09:00:00Z";
 
@@ -264,6 +272,207 @@ async fn a_running_reader_picks_up_a_publish_within_its_interval_without_a_resta
     clock.advance(SignedDuration::from_secs(1));
     assert_eq!(names(&*live.get().await), ["welcome", "holiday"]);
     assert_eq!(live.version(), 2);
+}
+
+/// A new FAQ answer (an intent with its own answer flow), as a supervisor adds one.
+const GIFT_CARD_FAQ: &str = include_str!("fixtures/gift-card-faq.toml");
+
+/// Saves `toml` as a draft of `kind` on the newest version and publishes it, as `who` through
+/// the agent API.
+async fn publish_through_api(api: &AgentApi, who: &str, kind: &str, edit: impl Fn(&str) -> String) {
+    let doc = api
+        .ok(who, "GET", &format!("/config/{kind}"), Value::Null)
+        .await;
+    let live = doc["published"]["toml"].as_str().unwrap().to_owned();
+    let base = doc["published"]["version"].as_u64().unwrap();
+    let saved = api
+        .ok(
+            who,
+            "PUT",
+            &format!("/config/{kind}/draft"),
+            json!({"base_version": base, "toml": edit(&live), "note": "emulator test"}),
+        )
+        .await;
+    api.ok(
+        who,
+        "POST",
+        &format!("/config/{kind}/publish"),
+        json!({"version": saved["version"]}),
+    )
+    .await;
+}
+
+/// The resolution timer armed for `ticket_id` (its next stage).
+async fn resolution_timer(stack: &Stack, ticket_id: &str) -> Timestamp {
+    stack
+        .schedules()
+        .await
+        .into_iter()
+        .find(|(name, _)| name.starts_with(&format!("sla-{ticket_id}-res-")))
+        .unwrap_or_else(|| panic!("no resolution timer for {ticket_id}"))
+        .1
+}
+
+/// The ticket of customer `wa_id` and its SLA clocks, as stored.
+async fn ticket_of(stack: &Stack, wa_id: &str) -> (String, SlaClocks) {
+    let tickets = stack.items("ticket").await;
+    let ticket = tickets
+        .iter()
+        .find(|t| s(t, "wa_id") == wa_id)
+        .unwrap_or_else(|| panic!("no ticket of {wa_id}"));
+    (
+        s(ticket, "ticket_id").to_owned(),
+        serde_json::from_str(s(ticket, "sla")).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_faq_answer_and_a_holiday_published_through_the_admin_api_reach_the_running_handlers() {
+    helpdesk::platform::telemetry::init();
+    let whatsapp = WhatsAppStub::start().await;
+    let stack = Stack::with_env(&[
+        ("WHATSAPP_ACCESS_TOKEN", "t"),
+        ("WHATSAPP_API_BASE_URL", &whatsapp.url),
+        ("HELPDESK_API_AUTH", "api_keys"),
+        ("HELPDESK_API_KEYS", &api_keys(DEMO_CALLERS)),
+        // The functions ask for the published version every second (the test waits for it).
+        ("HELPDESK_CONFIG_CHECK_SECONDS", "1"),
+    ])
+    .await;
+    stack.seed_demo_agents().await;
+    // Each handler built once, as a warm Lambda keeps it; the first start seeds the table.
+    let webhook = stack.webhook().await;
+    let bot = helpdesk::platform::wiring::bot_reply(&stack.env, &stack.aws)
+        .await
+        .unwrap();
+    let api = stack.agent_api().await;
+    let customer_writes = |wa_id: &'static str, wamid: &'static str, text: &'static str| {
+        let (webhook, bot, stack) = (&webhook, &bot, &stack);
+        async move {
+            let body = text_notification(
+                "106540352242922",
+                &[SampleText {
+                    wa_id,
+                    profile_name: "Anna",
+                    wamid,
+                    timestamp: Timestamp::now().as_second(),
+                    body: text,
+                }],
+            );
+            let response = post_signed(webhook, body.as_bytes()).await;
+            assert_eq!(
+                response.status(),
+                http::StatusCode::OK,
+                "{}",
+                response.body()
+            );
+            let records = stack.inbound_records().await;
+            assert!(bot.handle_batch(&records).await.is_empty());
+        }
+    };
+
+    // GIVEN a customer asked before the publish: the bot does not know gift cards.
+    customer_writes("4915100000001", "wamid.before", "do you sell gift cards").await;
+    assert!(
+        !whatsapp
+            .texts()
+            .iter()
+            .any(|t| t.contains("Gift cards from"))
+    );
+    let (first, first_clocks) = ticket_of(&stack, "4915100000001").await;
+    let first_timer = resolution_timer(&stack, &first).await;
+
+    // WHEN a supervisor publishes a FAQ answer and, as holidays, the days the next ticket's
+    // resolution warning would fall on, through the admin API
+    let shipped = SlaConfig::default_policies();
+    let policy = shipped
+        .policies
+        .iter()
+        .find(|p| p.name == first_clocks.policy)
+        .unwrap();
+    let zone = shipped.calendar(policy).time_zone.clone();
+    let warning_day = |at: Timestamp| {
+        shipped
+            .schedule(policy, Target::Resolution, at, &[])
+            .unwrap()
+            .unwrap()
+            .warning_at
+            .to_zoned_datetime(zone.clone())
+            .date()
+            .to_string()
+    };
+    let now = Timestamp::now();
+    let mut holidays = vec![
+        warning_day(now),
+        warning_day(now + SignedDuration::from_mins(2)),
+    ];
+    holidays.dedup();
+    let quoted: Vec<String> = holidays.iter().map(|d| format!("\"{d}\", ")).collect();
+    publish_through_api(&api, "maria", "bot", |live| {
+        format!("{live}{GIFT_CARD_FAQ}")
+    })
+    .await;
+    publish_through_api(&api, "maria", "sla", |live| {
+        let edited = live.replace("holidays = [", &format!("holidays = [{}", quoted.concat()));
+        assert_ne!(edited, live);
+        edited
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    // THEN the next customer message, through the same handlers, gets the new answer
+    customer_writes("4915100000002", "wamid.after", "do you sell gift cards").await;
+    assert!(
+        whatsapp
+            .texts()
+            .iter()
+            .any(|t| t.contains("Gift cards from")),
+        "{:?}",
+        whatsapp.texts()
+    );
+    // ... and the next ticket's deadline skips the holiday
+    let (second, clocks) = ticket_of(&stack, "4915100000002").await;
+    assert_eq!(
+        clocks.policy_version,
+        Some(2),
+        "chosen from the published SLA"
+    );
+    let started = clocks.clocks[&Target::Resolution].started_at;
+    let with_holidays = stack_sla(&api, "maria").await;
+    let policy_now = with_holidays
+        .policies
+        .iter()
+        .find(|p| p.name == clocks.policy)
+        .unwrap();
+    let expected = with_holidays
+        .schedule(policy_now, Target::Resolution, started, &[])
+        .unwrap()
+        .unwrap()
+        .warning_at;
+    let timer = resolution_timer(&stack, &second).await;
+    assert_eq!(timer, at_second_up(expected));
+    let day = timer.to_zoned_datetime(zone.clone()).date().to_string();
+    assert!(
+        !holidays.contains(&day),
+        "{day} is a holiday now: {holidays:?}"
+    );
+    let without = shipped
+        .schedule(policy, Target::Resolution, started, &[])
+        .unwrap()
+        .unwrap()
+        .warning_at;
+    assert!(
+        timer > at_second_up(without),
+        "{timer} is later than {without}"
+    );
+    // The ticket opened before keeps its deadline.
+    assert_eq!(resolution_timer(&stack, &first).await, first_timer);
+}
+
+/// The published SLA policies, as the admin API shows them.
+async fn stack_sla(api: &AgentApi, who: &str) -> SlaConfig {
+    let doc = api.ok(who, "GET", "/config/sla", Value::Null).await;
+    SlaConfig::parse(doc["published"]["toml"].as_str().unwrap(), "published").unwrap()
 }
 
 #[tokio::test]

@@ -4,9 +4,9 @@
 
 use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk::domain::sla::{Fired, SlaConfig, Target, TimerPayload};
-use helpdesk_local::pump::{fire_due, parse_at};
+use helpdesk_local::pump::fire_due;
 use helpdesk_tests::stubs::WhatsAppStub;
-use helpdesk_tests::{Stack, drain, post_signed, s};
+use helpdesk_tests::{Stack, at_second_up, drain, post_signed, s};
 use http::StatusCode;
 use jiff::{SignedDuration, Timestamp};
 
@@ -83,35 +83,7 @@ impl Setup {
     }
 
     async fn schedules(&self) -> Vec<(String, Timestamp)> {
-        let out = self
-            .stack
-            .aws
-            .scheduler()
-            .list_schedules()
-            .group_name(&self.stack.resources.schedule_group)
-            .send()
-            .await
-            .unwrap();
-        let mut all = Vec::new();
-        for summary in out.schedules() {
-            let name = summary.name().unwrap().to_owned();
-            let schedule = self
-                .stack
-                .aws
-                .scheduler()
-                .get_schedule()
-                .group_name(&self.stack.resources.schedule_group)
-                .name(&name)
-                .send()
-                .await
-                .unwrap();
-            all.push((
-                name,
-                parse_at(schedule.schedule_expression().unwrap()).unwrap(),
-            ));
-        }
-        all.sort();
-        all
+        self.stack.schedules().await
     }
 
     /// Plays the Scheduler at `now`, then lets sla-breach handle what fired.
@@ -176,10 +148,7 @@ async fn a_handoff_arms_a_first_response_timer_at_the_policys_warning_time() {
         .find(|(n, _)| n.contains("-fr-"))
         .expect("a first-response schedule");
     assert_eq!(fr.0, format!("sla-{ticket_id}-fr-g0-s1"));
-    let rounded_up =
-        Timestamp::from_second(expected.as_second() + i64::from(expected.subsec_nanosecond() > 0))
-            .unwrap();
-    assert_eq!(fr.1, rounded_up);
+    assert_eq!(fr.1, at_second_up(expected));
     assert!(
         schedules.iter().all(|(n, _)| !n.contains("-bot-")),
         "the bot timer is gone after the handoff"

@@ -190,6 +190,34 @@ impl Stack {
         out
     }
 
+    /// The SLA timers armed in the stack's Scheduler group: (name, `at()` time), by name.
+    pub async fn schedules(&self) -> Vec<(String, jiff::Timestamp)> {
+        let scheduler = self.aws.scheduler();
+        let group = &self.resources.schedule_group;
+        let out = scheduler
+            .list_schedules()
+            .group_name(group)
+            .send()
+            .await
+            .expect("list schedules");
+        let mut all = Vec::new();
+        for summary in out.schedules() {
+            let name = summary.name().expect("a schedule has a name").to_owned();
+            let schedule = scheduler
+                .get_schedule()
+                .group_name(group)
+                .name(&name)
+                .send()
+                .await
+                .expect("get schedule");
+            let expression = schedule.schedule_expression().expect("an expression");
+            let at = helpdesk_local::pump::parse_at(expression).expect("an at() expression");
+            all.push((name, at));
+        }
+        all.sort();
+        all
+    }
+
     /// Drains the inbound queue: (group id, dedup id, body) in receive order.
     pub async fn drain_inbound(&self) -> Vec<QueuedMessage> {
         drain(self.aws.sqs(), &self.resources.inbound_queue_url).await
@@ -243,6 +271,12 @@ pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<QueuedMessage> {
                 .expect("delete");
         }
     }
+}
+
+/// `t` as the Scheduler's `at()` keeps it: whole seconds, rounded up.
+pub fn at_second_up(t: jiff::Timestamp) -> jiff::Timestamp {
+    jiff::Timestamp::from_second(t.as_second() + i64::from(t.subsec_nanosecond() > 0))
+        .expect("a time in range")
 }
 
 pub fn s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> &'a str {

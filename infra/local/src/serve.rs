@@ -230,6 +230,7 @@ pub async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
                 download_hosts: vec![format!("http://{here}")],
                 ..config::media_policy(env)?
             },
+            config_check_every: config::config_check_every(env)?,
             ..Settings::default()
         };
         let verify_token = env

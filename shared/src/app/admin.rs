@@ -4,7 +4,10 @@
 //! preview (as `helpdesk-local sla`). The HTTP side is `agent_api::config`.
 //!
 //! Roles: admins change every kind; supervisors change `sla`, `routing`, `canned_responses` and,
-//! of `bot`, only the FAQ part (see [`faq_only_change`]); agents read.
+//! of `bot`, only the FAQ part (see [`faq_only_change`]); of `sla`, `routing` and
+//! `canned_responses` only their own teams' parts (see [`scope`]); agents read.
+
+pub mod scope;
 
 use std::sync::Arc;
 
@@ -41,6 +44,30 @@ impl AdminError {
             field: field.to_owned(),
             problem: problem.into(),
         }
+    }
+}
+
+/// Who changes a document: their role, agent id and (for supervisors) teams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Editor {
+    pub role: Role,
+    pub agent: String,
+    /// The teams a supervisor's parts belong to (their agent profile's).
+    pub teams: Vec<String>,
+}
+
+impl Editor {
+    /// Whether `who` may change `kind` from `old` to `new` beyond the kind itself: a
+    /// supervisor's bot change only the FAQ part, their other changes only their teams' parts.
+    fn may_change_text(&self, kind: ConfigKind, old: &str, new: &str) -> Result<(), AdminError> {
+        if self.role != Role::Supervisor {
+            return Ok(());
+        }
+        if kind == ConfigKind::Bot {
+            faq_only_change(old, new).map_err(AdminError::Forbidden)?;
+        }
+        scope::team_scope_change(kind, old, new, &self.agent, &self.teams)
+            .map_err(AdminError::Forbidden)
     }
 }
 
@@ -512,21 +539,20 @@ impl ConfigAdmin {
     }
 
     /// Saves `body` as a new draft based on `base_version`, after the kind's validator and the
-    /// caller's rights (a supervisor's bot draft may change only the FAQ part, compared with the
-    /// version it is based on).
+    /// caller's rights (a supervisor's draft may change only the parts they may, compared with
+    /// the version it is based on: of the bot the FAQ part, else their teams' parts).
     pub async fn save_draft(
         &self,
-        role: Role,
-        author: &str,
+        who: &Editor,
         kind: ConfigKind,
         base_version: u32,
         body: &str,
         note: &str,
     ) -> Result<ConfigVersion, AdminError> {
-        self.require_change(role, kind)?;
+        self.require_change(who.role, kind)?;
         let checked = CheckedBody::check(kind, body, &kind.origin(base_version + 1))
             .map_err(ConfigDocsError::from)?;
-        if kind == ConfigKind::Bot && role == Role::Supervisor {
+        if who.role == Role::Supervisor {
             let base = self
                 .version(kind, base_version)
                 .await
@@ -534,75 +560,89 @@ impl ConfigAdmin {
                     AdminError::NotFound(m) => AdminError::bad("base_version", m),
                     other => other,
                 })?;
-            faq_only_change(&base.body, body).map_err(AdminError::Forbidden)?;
+            who.may_change_text(kind, &base.body, body)?;
         }
-        let new = NewVersion::new(checked, base_version, author, note, self.clock.now())?;
+        let new = NewVersion::new(checked, base_version, &who.agent, note, self.clock.now())?;
         Ok(self.docs.save(&new).await?)
     }
 
     /// Publishes `version` if the published version is still `expected_published` (what the
     /// caller saw; when not given, the live one now: then only a version older than the live one
-    /// is refused). A supervisor may publish only kinds they may
-    /// change, and of `bot` only a version that differs from the live one in its FAQ part.
+    /// is refused). A supervisor may publish only kinds they may change, and only a version that
+    /// differs from the live one in parts they may change.
     pub async fn publish(
         &self,
-        role: Role,
-        actor: &str,
+        who: &Editor,
         kind: ConfigKind,
         version: u32,
         expected_published: Option<u32>,
     ) -> Result<u32, AdminError> {
-        self.require_change(role, kind)?;
+        self.require_change(who.role, kind)?;
         let head = self
             .docs
             .head(kind)
             .await?
             .ok_or_else(|| AdminError::NotFound(format!("{kind} has no document yet")))?;
-        if kind == ConfigKind::Bot && role == Role::Supervisor {
-            let target = self.version(kind, version).await?;
-            if let Some(live) = head.published {
-                let live = self.version(kind, live).await?;
-                faq_only_change(&live.body, &target.body).map_err(AdminError::Forbidden)?;
-            }
-        }
+        self.may_replace_live(who, kind, head.published, version)
+            .await?;
         let head = self
             .docs
             .publish(
                 kind,
                 version,
                 expected_published.or(head.published),
-                actor,
+                &who.agent,
                 self.clock.now(),
             )
             .await?;
         Ok(head.published.unwrap_or(version))
     }
 
+    /// Whether `who` may make `version` the live one instead of `live`.
+    async fn may_replace_live(
+        &self,
+        who: &Editor,
+        kind: ConfigKind,
+        live: Option<u32>,
+        version: u32,
+    ) -> Result<(), AdminError> {
+        if who.role != Role::Supervisor {
+            return Ok(());
+        }
+        let target = self.version(kind, version).await?;
+        if let Some(live) = live {
+            let live = self.version(kind, live).await?;
+            who.may_change_text(kind, &live.body, &target.body)?;
+        }
+        Ok(())
+    }
+
     /// Copies `version` as a new version and publishes it.
     pub async fn rollback(
         &self,
-        role: Role,
-        actor: &str,
+        who: &Editor,
         kind: ConfigKind,
         version: u32,
     ) -> Result<ConfigVersion, AdminError> {
-        self.require_change(role, kind)?;
+        self.require_change(who.role, kind)?;
         let head = self
             .docs
             .head(kind)
             .await?
             .ok_or_else(|| AdminError::NotFound(format!("{kind} has no document yet")))?;
-        if kind == ConfigKind::Bot && role == Role::Supervisor {
-            let target = self.version(kind, version).await?;
-            if let Some(live) = head.published {
-                let live = self.version(kind, live).await?;
-                faq_only_change(&live.body, &target.body).map_err(AdminError::Forbidden)?;
-            }
-        }
+        self.may_replace_live(who, kind, head.published, version)
+            .await?;
         let note = format!("rollback to v{version}");
         Ok(self
             .docs
-            .rollback(kind, version, head.latest, actor, &note, self.clock.now())
+            .rollback(
+                kind,
+                version,
+                head.latest,
+                &who.agent,
+                &note,
+                self.clock.now(),
+            )
             .await?)
     }
 

@@ -26,6 +26,7 @@ use crate::domain::handoff::HandoffItem;
 use crate::domain::ids::TicketId;
 use crate::domain::ticket::{Ticket, TicketStatus};
 use crate::platform::deadline::Deadline;
+use crate::platform::live_config::ConfigSource;
 use crate::platform::metrics::Count;
 use crate::ports::clock::Clock;
 use crate::ports::notify::{Audience, Notification, Notifier};
@@ -312,7 +313,9 @@ pub enum Routed {
 
 pub struct Router {
     store: Arc<dyn TicketStore>,
-    config: Arc<RoutingConfig>,
+    /// The routing rules: the published document when live (checked at most every interval,
+    /// so a published keyword or team applies to the next handoff without a restart).
+    config: ConfigSource<RoutingConfig>,
     clock: Arc<dyn Clock>,
     changer: TicketChanger,
 }
@@ -323,7 +326,7 @@ impl Router {
         whatsapp: Arc<dyn WhatsAppClient>,
         handoffs: Arc<dyn Queue>,
         notifier: Arc<dyn Notifier>,
-        config: Arc<RoutingConfig>,
+        config: impl Into<ConfigSource<RoutingConfig>>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
@@ -335,7 +338,7 @@ impl Router {
                 },
             ),
             store,
-            config,
+            config: config.into(),
             clock,
         }
     }
@@ -461,9 +464,8 @@ impl TicketChange for RouteChange<'_> {
             .take(10)
             .filter_map(|m| m.text.as_deref())
             .collect();
-        let team = self
-            .router
-            .config
+        let routing = self.router.config.current().await;
+        let team = routing
             .team_for(self.item.reason, &words.join(" "))
             .to_owned();
         let language = ticket.bot.as_ref().and_then(|b| b.language);

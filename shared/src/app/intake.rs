@@ -400,7 +400,7 @@ impl Intake {
         let Some((source, _)) = &self.sla else {
             return Vec::new();
         };
-        let sla = source.current().await;
+        let (sla, version) = source.current_versioned().await;
         let facts = TicketFacts {
             channel: "whatsapp",
             priority: None,
@@ -408,7 +408,7 @@ impl Intake {
             text: first.text.as_deref(),
             tier: None,
         };
-        let mut clocks = SlaClocks::new(&sla.select(&facts).name);
+        let mut clocks = SlaClocks::new(&sla.select(&facts).name).chosen_from(version);
         let wrote = customer_time(first);
         clocks.apply(SlaEvent::Opened, wrote);
         clocks.apply(SlaEvent::CustomerWrote, wrote);
@@ -441,7 +441,8 @@ impl Intake {
         else {
             return Ok(Vec::new());
         };
-        let sla = source.current().await;
+        let current = source.current().await;
+        let sla = crate::app::ticket_change::pinned_sla(source, &current, Some(clocks)).await;
         Ok(clocks
             .wanted(ticket.id, &sla)
             .map(|w| w.into_values().collect())

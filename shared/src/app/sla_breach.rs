@@ -14,7 +14,7 @@ use crate::app::bot_reply::QueueRecord;
 use crate::app::outbox::{HandlerError, OutboxBuilder, OutboxRunner};
 use crate::app::queue_batch::{Order, handle_records};
 use crate::app::ticket_change::{
-    ChangeKey, Decision, Draft, Gathered, TicketChange, TicketChanger,
+    ChangeKey, Decision, Draft, Gathered, TicketChange, TicketChanger, pinned_sla,
 };
 use crate::domain::bot::{BotConfig, Engine, HandoffReason, Priority};
 use crate::domain::handoff::HandoffItem;
@@ -211,7 +211,8 @@ impl SlaBreach {
             }
             return;
         }
-        let sla = self.sla.current().await;
+        let current = self.sla.current().await;
+        let sla = pinned_sla(&self.sla, &current, ticket.sla.as_ref()).await;
         let moved_to = payload
             .stage
             .checked_sub(1)
@@ -241,7 +242,8 @@ impl SlaBreach {
     /// When the timer's target is (was) due: the breach time, also for the warning and the
     /// later levels, whose timers fire before or after it.
     fn deadline(&self, ticket: &Ticket, payload: &TimerPayload) -> jiff::Timestamp {
-        let sla = self.sla.cached();
+        // The version the ticket's policy was chosen from (read when the timer was judged).
+        let sla = crate::app::ticket_change::pinned_sla_cached(&self.sla, ticket.sla.as_ref());
         let schedule = ticket.sla.as_ref().and_then(|clocks| {
             let policy = sla.policies.iter().find(|p| p.name == clocks.policy)?;
             let clock = clocks.clocks.get(&payload.target)?;
@@ -592,7 +594,9 @@ impl TicketChange for Stage<'_> {
 
     async fn gather(&self, ticket: &Ticket) -> Result<Gathered<Judged>, HandlerError> {
         let mut clocks = ticket.sla.clone();
-        let sla = self.breach.sla.current().await;
+        let current = self.breach.sla.current().await;
+        // The levels of the version the ticket's policy was chosen from.
+        let sla = pinned_sla(&self.breach.sla, &current, clocks.as_ref()).await;
         let fired = match clocks.as_mut() {
             Some(clocks) => clocks.fired(self.payload, &sla, self.breach.clock.now()),
             None => Fired::Stale,

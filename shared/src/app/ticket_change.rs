@@ -237,7 +237,7 @@ impl TicketChanger {
     ) -> Result<Changed<C::Outcome>, C::Error> {
         // Read before deciding, so a decision that looks at the policies (`cached`) sees this one.
         let sla = match &self.sla {
-            Some(source) => Some(source.current().await),
+            Some(source) => Some(source.current_versioned().await),
             None => None,
         };
         for _ in 0..MAX_ATTEMPTS {
@@ -246,6 +246,15 @@ impl TicketChanger {
                 .ticket(id)
                 .await?
                 .ok_or_else(|| change.missing(id))?;
+            // The version the ticket's policy was chosen from (read once per process).
+            let policies = match (&self.sla, &sla) {
+                (Some(source), Some((current, version))) => Some(SlaPolicies {
+                    pinned: pinned_sla(source, current, ticket.sla.as_ref()).await,
+                    current: current.clone(),
+                    version: *version,
+                }),
+                _ => None,
+            };
             let Gathered { input, claimed } = change.gather(&ticket).await?;
             let now = self.outbox.clock.now();
             let mut draft = Draft::new(&ticket, key, change.actor(), now);
@@ -273,7 +282,7 @@ impl TicketChanger {
                 }
                 Decision::Write(outcome) => outcome,
             };
-            self.replan(sla.as_deref(), &mut draft);
+            self.replan(policies.as_ref(), &mut draft);
             if let Some(fact) = draft.stats_after_sla.take() {
                 draft.outbox.stats(&draft.next, fact, now);
             }
@@ -342,40 +351,110 @@ impl TicketChanger {
     }
 
     /// Applies the draft's SLA events to the ticket's clocks (starting them, choosing the
-    /// policy, when asked) and adds the timer changes to its outbox.
-    fn replan(&self, sla: Option<&SlaConfig>, draft: &mut Draft) {
-        let (Some(sla), Some(update)) = (sla, draft.sla.take()) else {
+    /// policy, when asked) and adds the timer changes to its outbox. A policy chosen here is
+    /// chosen from the published document (and pinned to its version); otherwise the clocks are
+    /// planned with the version their policy was chosen from. A policy the published document
+    /// no longer has (renamed or dropped) and no earlier version can give is chosen again from
+    /// the published one, so no open ticket is left without timers.
+    fn replan(&self, policies: Option<&SlaPolicies>, draft: &mut Draft) {
+        let (Some(policies), Some(update)) = (policies, draft.sla.take()) else {
             return;
         };
+        let current = policies.current.as_ref();
         let next = &mut draft.next;
-        let policy = update.start.as_ref().map(|text| {
-            let facts = TicketFacts {
-                channel: "whatsapp",
-                priority: next.priority,
-                category: next.handoff_reason.map(|r| r.as_str()),
-                text: text.as_deref(),
-                tier: None,
-            };
-            sla.select(&facts).name.clone()
-        });
+        let facts = |next: &Ticket, text: Option<&str>| {
+            current
+                .select(&TicketFacts {
+                    channel: "whatsapp",
+                    priority: next.priority,
+                    category: next.handoff_reason.map(|r| r.as_str()),
+                    text,
+                    tier: None,
+                })
+                .name
+                .clone()
+        };
+        let policy = update
+            .start
+            .as_ref()
+            .map(|text| facts(next, text.as_deref()));
         if let Some(policy) = &policy {
-            next.sla.get_or_insert_with(|| SlaClocks::new(policy));
+            next.sla
+                .get_or_insert_with(|| SlaClocks::new(policy).chosen_from(policies.version));
         }
+        let pinned_version = next.sla.as_ref().and_then(|c| c.policy_version);
+        let reselect = next.sla.as_ref().is_some_and(|c| {
+            !policies.pinned.has_policy(&c.policy) && !current.has_policy(&c.policy)
+        });
+        let again = reselect.then(|| facts(next, None));
         let Some(clocks) = next.sla.as_mut() else {
             return;
         };
+        if let Some(again) = again {
+            warn!(ticket_id = %next.id, was = %clocks.policy, policy = %again, "the ticket's SLA policy is no longer published; chosen again");
+            clocks.set_policy(&again, policies.version);
+        }
         for (event, at) in &update.events {
             if let (SlaEvent::HandedOff, Some(policy)) = (event, &policy) {
-                clocks.set_policy(policy);
+                clocks.set_policy(policy, policies.version);
             }
             clocks.apply(*event, *at);
         }
-        match clocks.plan(next.id, sla) {
+        let config = if clocks.policy_version == pinned_version
+            && policies.pinned.has_policy(&clocks.policy)
+        {
+            policies.pinned.as_ref()
+        } else {
+            current
+        };
+        match clocks.plan(next.id, config) {
             Ok(plan) => draft.outbox.timers(plan),
             Err(e) => {
                 error!(ticket_id = %next.id, error = %e, "SLA deadlines could not be computed; no timers armed")
             }
         }
+    }
+}
+
+/// The SLA policies one change plans with.
+struct SlaPolicies {
+    /// Published now (new tickets, a policy chosen again).
+    current: Arc<SlaConfig>,
+    /// Its version (`None`: the start-up file).
+    version: Option<u32>,
+    /// The version the ticket's policy was chosen from (the current one when that is not
+    /// available or no longer has the policy).
+    pinned: Arc<SlaConfig>,
+}
+
+/// [`pinned_sla`] without I/O: the version `clocks`' policy was chosen from if it is at hand
+/// (read by an earlier `pinned_sla`), else the current one as of the last check.
+pub(crate) fn pinned_sla_cached(
+    source: &ConfigSource<SlaConfig>,
+    clocks: Option<&SlaClocks>,
+) -> Arc<SlaConfig> {
+    clocks
+        .and_then(|c| {
+            c.policy_version
+                .and_then(|v| source.kept_version(v))
+                .filter(|s| s.has_policy(&c.policy))
+        })
+        .unwrap_or_else(|| source.cached())
+}
+
+/// The SLA policies `clocks` are planned with: the published version their policy was chosen
+/// from, when it can be read and has the policy; else `current`.
+pub(crate) async fn pinned_sla(
+    source: &ConfigSource<SlaConfig>,
+    current: &Arc<SlaConfig>,
+    clocks: Option<&SlaClocks>,
+) -> Arc<SlaConfig> {
+    let Some((policy, version)) = clocks.and_then(|c| Some((&c.policy, c.policy_version?))) else {
+        return current.clone();
+    };
+    match source.at_version(version).await {
+        Some(pinned) if pinned.has_policy(policy) => pinned,
+        _ => current.clone(),
     }
 }
 

@@ -46,6 +46,9 @@ pub const HELPDESK_PROOF_RETENTION_DAYS: &str = "HELPDESK_PROOF_RETENTION_DAYS";
 pub const HELPDESK_MEDIA_TYPES: &str = "HELPDESK_MEDIA_TYPES";
 pub const HELPDESK_MEDIA_MAX_BYTES: &str = "HELPDESK_MEDIA_MAX_BYTES";
 pub const HELPDESK_MEDIA_DOWNLOAD_HOSTS: &str = "HELPDESK_MEDIA_DOWNLOAD_HOSTS";
+/// How often (seconds, 1-30; default 15) the functions ask which configuration version is
+/// published.
+pub const HELPDESK_CONFIG_CHECK_SECONDS: &str = "HELPDESK_CONFIG_CHECK_SECONDS";
 
 pub const DEFAULT_WHATSAPP_API_BASE_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_WHATSAPP_API_VERSION: &str = "v23.0";
@@ -75,6 +78,21 @@ impl ConfigError {
             name,
             reason: reason.into(),
         }
+    }
+}
+
+/// `HELPDESK_CONFIG_CHECK_SECONDS`: how often the published configuration version is checked
+/// (`None`: the default, 15 s). At most 30 s, so a publish is live within a minute at worst.
+pub fn config_check_every(env: &Env) -> Result<Option<jiff::SignedDuration>, ConfigError> {
+    let Some(raw) = env.get(HELPDESK_CONFIG_CHECK_SECONDS) else {
+        return Ok(None);
+    };
+    match raw.trim().parse::<i64>() {
+        Ok(secs) if (1..=30).contains(&secs) => Ok(Some(jiff::SignedDuration::from_secs(secs))),
+        _ => Err(ConfigError::invalid(
+            HELPDESK_CONFIG_CHECK_SECONDS,
+            format!("{raw:?} is not a whole number of seconds from 1 to 30"),
+        )),
     }
 }
 
@@ -1043,6 +1061,23 @@ mod tests {
             !printed.contains("s3cret-app") && !printed.contains("verify-me"),
             "{printed}"
         );
+    }
+
+    #[test]
+    fn the_configuration_check_interval_is_1_to_30_seconds_and_named_when_wrong() {
+        let env = |v: &str| Env::from_pairs([(HELPDESK_CONFIG_CHECK_SECONDS, v)]);
+        assert_eq!(config_check_every(&Env::default()).unwrap(), None);
+        assert_eq!(
+            config_check_every(&env("2")).unwrap(),
+            Some(jiff::SignedDuration::from_secs(2))
+        );
+        for bad in ["0", "31", "1.5", "soon"] {
+            let err = config_check_every(&env(bad)).unwrap_err().to_string();
+            assert!(
+                err.starts_with("HELPDESK_CONFIG_CHECK_SECONDS is invalid"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

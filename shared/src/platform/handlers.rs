@@ -193,6 +193,10 @@ pub struct Settings {
     pub media_policy: MediaPolicy,
     pub reengagement: Option<Template>,
     pub metrics: Metrics,
+    /// How often the functions ask the table which configuration version is published
+    /// (`None`: every 15 s, see [`crate::platform::live_config::DEFAULT_CHECK_EVERY`]); counted
+    /// on the ports' clock, so a test on a manual clock decides when a publish is seen.
+    pub config_check_every: Option<jiff::SignedDuration>,
 }
 
 impl Settings {
@@ -244,7 +248,9 @@ pub fn intake(ports: &Ports, settings: &Settings) -> Result<Intake, StartError> 
         None => intake,
     };
     Ok(match (&settings.sla, &ports.timers) {
-        (Some(sla), Some(timers)) => intake.with_sla(live_sla(ports, sla.clone()), timers.clone()),
+        (Some(sla), Some(timers)) => {
+            intake.with_sla(live_sla(ports, settings, sla.clone()), timers.clone())
+        }
         _ => intake,
     })
 }
@@ -252,14 +258,39 @@ pub fn intake(ports: &Ports, settings: &Settings) -> Result<Intake, StartError> 
 /// The SLA policies a handler reads per ticket: the published document (checked at most every
 /// 15 s, the start-up file until the table answers) when the function has the config table,
 /// else the start-up file.
-fn live_sla(ports: &Ports, file: Arc<SlaConfig>) -> ConfigSource<SlaConfig> {
+fn live_sla(ports: &Ports, settings: &Settings, file: Arc<SlaConfig>) -> ConfigSource<SlaConfig> {
+    live(ports, settings, file)
+}
+
+/// The published document of `T`'s kind when the function has the config table, starting
+/// from `file`; else `file`. The check interval is [`Settings::config_check_every`].
+fn live<T: crate::platform::live_config::LiveDoc + Clone>(
+    ports: &Ports,
+    settings: &Settings,
+    file: Arc<T>,
+) -> ConfigSource<T> {
     match &ports.config_docs {
-        Some(docs) => ConfigSource::Live(Arc::new(LiveConfig::new(
-            docs.clone(),
-            ports.clock.clone(),
+        Some(docs) => ConfigSource::Live(Arc::new(live_config(
+            docs,
+            ports,
+            settings,
             (*file).clone(),
         ))),
         None => ConfigSource::Fixed(file),
+    }
+}
+
+/// A [`LiveConfig`] over `docs` on the ports' clock, checking as often as the settings say.
+fn live_config<T: crate::platform::live_config::LiveDoc>(
+    docs: &Arc<dyn ConfigDocs>,
+    ports: &Ports,
+    settings: &Settings,
+    initial: T,
+) -> LiveConfig<T> {
+    let live = LiveConfig::new(docs.clone(), ports.clock.clone(), initial);
+    match settings.config_check_every {
+        Some(every) => live.with_interval(every),
+        None => live,
     }
 }
 
@@ -285,9 +316,10 @@ pub fn bot_reply(ports: &Ports, settings: &Settings) -> Result<BotReply, StartEr
         // The published bot configuration, checked at most every 15 s (a publish is live
         // within 30 s); the start-up file until the table answers.
         Some(docs) => Bot::live(
-            Arc::new(LiveConfig::new(
-                docs.clone(),
-                ports.clock.clone(),
+            Arc::new(live_config(
+                docs,
+                ports,
+                settings,
                 (*settings.bot()?).clone(),
             )),
             ports.orders.clone(),
@@ -302,7 +334,7 @@ pub fn bot_reply(ports: &Ports, settings: &Settings) -> Result<BotReply, StartEr
         ports.clock.clone(),
     )
     .with_reengagement_template(settings.reengagement.clone())
-    .with_sla(live_sla(ports, settings.sla()?), ports.timers()?)
+    .with_sla(live_sla(ports, settings, settings.sla()?), ports.timers()?)
     .with_metrics(settings.metrics.clone());
     if let (Some(store), Some(source)) = (&ports.media, &ports.media_source) {
         reply = reply.with_media(MediaArchive {
@@ -336,7 +368,7 @@ pub fn sla_breach(ports: &Ports, settings: &Settings) -> Result<SlaBreach, Start
     let breach = SlaBreach::new(
         breach_ports,
         settings.bot()?,
-        live_sla(ports, settings.sla()?),
+        live_sla(ports, settings, settings.sla()?),
     )
     .with_metrics(settings.metrics.clone());
     Ok(match &ports.events {
@@ -353,7 +385,7 @@ pub fn agent_desk(ports: &Ports, settings: &Settings) -> Result<AgentDesk, Start
         ports.handoffs()?,
         ports.clock.clone(),
     )
-    .with_sla(live_sla(ports, settings.sla()?), ports.timers()?)
+    .with_sla(live_sla(ports, settings, settings.sla()?), ports.timers()?)
     .with_notifier(ports.notify()?)
     .with_templates(live_templates(ports, settings))
     .with_metrics(settings.metrics.clone());
@@ -395,7 +427,8 @@ pub fn agent_api(
         settings.templates(),
         settings.routing().teams(),
         ports.clock.clone(),
-    );
+    )
+    .with_routing(live_routing(ports, settings));
     let api = match templates {
         ConfigSource::Live(live) => api.with_live_templates(live),
         ConfigSource::Fixed(_) => api,
@@ -418,9 +451,10 @@ pub fn agent_api(
                 None => config,
             };
             // Canned responses follow the published document, like the bot.
-            let canned = LiveConfig::new(
-                docs.clone(),
-                ports.clock.clone(),
+            let canned = live_config(
+                docs,
+                ports,
+                settings,
                 crate::domain::canned::CannedResponses::default_catalog(),
             );
             let sync = TemplateSync::new(docs.clone(), ports.clock.clone());
@@ -479,7 +513,7 @@ pub fn agent_handoff(ports: &Ports, settings: &Settings) -> Result<Router, Start
         ports.whatsapp()?,
         ports.handoffs()?,
         ports.notify()?,
-        settings.routing(),
+        live_routing(ports, settings),
         ports.clock.clone(),
     )
     .with_metrics(settings.metrics.clone());
@@ -487,6 +521,13 @@ pub fn agent_handoff(ports: &Ports, settings: &Settings) -> Result<Router, Start
         Some(bus) => router.with_events(bus.clone()),
         None => router,
     })
+}
+
+/// The routing rules a handler reads per handoff: the published document (checked at most
+/// every 15 s, the start-up file until the table answers) when the function has the config
+/// table, else the start-up file.
+fn live_routing(ports: &Ports, settings: &Settings) -> ConfigSource<RoutingConfig> {
+    live(ports, settings, settings.routing())
 }
 
 /// Why a function could not start.
@@ -521,6 +562,128 @@ mod tests {
             .unwrap()
             .to_string();
         assert_eq!(err, "HELPDESK_INBOUND_QUEUE_URL is not set");
+    }
+
+    mod live_routing {
+        use super::*;
+        use crate::app::agent_handoff::Routed;
+        use crate::app::bot_reply::QueueRecord;
+        use crate::app::intake::webhook::plan::plan;
+        use crate::app::intake::webhook::sample::{SampleText, text_notification};
+        use crate::ports::clock::ManualClock;
+        use crate::ports::config_docs::{CheckedBody, NewVersion};
+        use crate::ports::whatsapp::MemoryWhatsApp;
+
+        async fn publish(
+            docs: &MemoryConfigDocs,
+            kind: ConfigKind,
+            body: &str,
+            at: jiff::Timestamp,
+        ) {
+            let head = docs.head(kind).await.unwrap();
+            let base = head.as_ref().map_or(0, |h| h.latest);
+            let checked = CheckedBody::check(kind, body, "doc").unwrap();
+            let new = NewVersion::new(checked, base, "lead", "", at).unwrap();
+            let v = docs.save(&new).await.unwrap().version;
+            let published = head.and_then(|h| h.published);
+            docs.publish(kind, v, published, "lead", at).await.unwrap();
+        }
+
+        /// The customer asks for a person about `topic`; the bot hands over; the router routes.
+        async fn handoff(
+            memory: &MemoryPorts,
+            intake: &Intake,
+            bot: &BotReply,
+            router: &Router,
+            wa_id: &str,
+            at: jiff::Timestamp,
+        ) -> Routed {
+            let body = text_notification(
+                "106540352242922",
+                &[SampleText {
+                    wa_id,
+                    profile_name: "Kunde",
+                    wamid: &format!("wamid.{wa_id}"),
+                    timestamp: at.as_second(),
+                    body: "Ich möchte mit einem Mitarbeiter sprechen, es geht um eine Mahnung",
+                }],
+            );
+            intake.ingest(&plan(body.as_bytes()).unwrap()).await;
+            let inbound: Vec<QueueRecord> = memory
+                .inbound
+                .receive(10)
+                .into_iter()
+                .map(QueueRecord::from)
+                .collect();
+            assert!(bot.handle_batch(&inbound).await.is_empty());
+            let handoffs = memory.handoffs.receive(10);
+            assert_eq!(handoffs.len(), 1, "the bot hands over");
+            let item = serde_json::from_str(&handoffs[0].body).unwrap();
+            router.route(&item).await.unwrap()
+        }
+
+        #[tokio::test]
+        async fn a_published_routing_keyword_and_team_route_the_next_handoff_without_a_restart() {
+            let start: jiff::Timestamp = "2026-11-24T09:00:00Z".parse().unwrap();
+            let clock = Arc::new(ManualClock::new(start));
+            let memory = MemoryPorts::new(clock.clone());
+            let ports = Ports::memory(&memory, clock.clone(), Arc::new(MemoryWhatsApp::new()));
+            let settings = Settings::shipped();
+            let shipped = include_str!("../../../config/routing.toml");
+            publish(&memory.config_docs, ConfigKind::Routing, shipped, start).await;
+            let intake = intake(
+                &Ports {
+                    timers: None,
+                    ..ports.clone()
+                },
+                &settings,
+            )
+            .unwrap();
+            let bot = bot_reply(&ports, &settings).unwrap();
+            let router = agent_handoff(&ports, &settings).unwrap();
+
+            let before = handoff(&memory, &intake, &bot, &router, "4915100000001", start).await;
+            assert_eq!(
+                before,
+                Routed::Queued {
+                    team: "support".into()
+                }
+            );
+
+            // "Mahnung" (a dunning letter) now goes to a new team, dunning.
+            let with_keyword =
+                format!("{shipped}\n[[rules]]\nteam = \"dunning\"\nkeywords = [\"mahnung\"]\n");
+            publish(
+                &memory.config_docs,
+                ConfigKind::Routing,
+                &with_keyword,
+                clock.now(),
+            )
+            .await;
+            clock.advance(jiff::SignedDuration::from_secs(16));
+            let after = handoff(
+                &memory,
+                &intake,
+                &bot,
+                &router,
+                "4915100000002",
+                clock.now(),
+            )
+            .await;
+            assert_eq!(
+                after,
+                Routed::Queued {
+                    team: "dunning".into()
+                }
+            );
+            let ticket = memory
+                .store
+                .tickets()
+                .into_iter()
+                .find(|t| t.key.wa_id.as_str() == "4915100000002")
+                .unwrap();
+            assert_eq!(ticket.team.as_deref(), Some("dunning"));
+        }
     }
 
     mod live_sla {
@@ -647,6 +810,135 @@ mod tests {
                 .find(|p| p.ticket_id == ticket && p.target == Target::FirstResponse)
                 .map(|p| p.due_at)
                 .expect("a first-response timer")
+        }
+
+        /// The first timer armed for `target` of `ticket` (its next stage).
+        fn due(
+            w: &crate::testkit::World,
+            ticket: crate::domain::ids::TicketId,
+            target: Target,
+        ) -> Option<jiff::Timestamp> {
+            w.timers
+                .armed()
+                .iter()
+                .filter_map(|t| serde_json::from_str::<TimerPayload>(&t.payload).ok())
+                .find(|p| p.ticket_id == ticket && p.target == target)
+                .map(|p| p.due_at)
+        }
+
+        /// The shipped policies with `standard` renamed `normal` (and the default with it), and
+        /// a next response due in 1 h instead of 8 h.
+        fn renamed(shipped: &str) -> String {
+            let out = shipped
+                .replace(
+                    "default_policy = \"standard\"",
+                    "default_policy = \"normal\"",
+                )
+                .replace("name = \"standard\"", "name = \"normal\"")
+                .replace("next_response = \"8h\"", "next_response = \"1h\"");
+            assert!(!out.contains("\"standard\""), "{out}");
+            out
+        }
+
+        const HANDOFF: &str = "Ich möchte mit einem Mitarbeiter sprechen";
+
+        #[tokio::test]
+        async fn a_ticket_keeps_the_policy_version_it_started_with_when_a_publish_renames_its_policy()
+         {
+            let a = crate::testkit::api::api().await;
+            let w = &a.w;
+            let shipped = include_str!("../../../config/sla.toml");
+            publish_sla(&w.config_docs, shipped, w.clock.now()).await;
+            let id = w.customer("wamid.1", HANDOFF).await;
+            let clocks = w.store.ticket(id).await.unwrap().unwrap().sla.unwrap();
+            assert_eq!(
+                (clocks.policy.as_str(), clocks.policy_version),
+                ("standard", Some(1))
+            );
+            let resolution = due(w, id, Target::Resolution).expect("a resolution timer");
+
+            publish_sla(&w.config_docs, &renamed(shipped), w.clock.now()).await;
+            w.clock.advance(jiff::SignedDuration::from_secs(16));
+            let reply = crate::app::agent_api::desk::AgentAction::Reply {
+                text: "Hallo, ich kümmere mich darum.".into(),
+                quote: None,
+            };
+            w.desk.act(id, "maria", &reply, None).await.unwrap();
+            // The running resolution deadline keeps its timer and due time.
+            assert_eq!(due(w, id, Target::Resolution), Some(resolution));
+
+            // The customer writes: next response starts under the ticket's version (8 h, its
+            // warning at 80 %), not the published 1 h.
+            w.customer("wamid.2", "Danke, wann kommt das Geld?").await;
+            let next = due(w, id, Target::NextResponse).expect("a next-response timer");
+            assert!(
+                next.duration_since(w.clock.now()) > jiff::SignedDuration::from_hours(2),
+                "{next}"
+            );
+            let clocks = w.store.ticket(id).await.unwrap().unwrap().sla.unwrap();
+            assert_eq!(
+                (clocks.policy.as_str(), clocks.policy_version),
+                ("standard", Some(1))
+            );
+            // The agents see the deadlines the timers keep.
+            let detail = a
+                .ok(
+                    "maria",
+                    "GET",
+                    &format!("/tickets/{id}"),
+                    serde_json::Value::Null,
+                )
+                .await;
+            let view = detail["sla"]["clocks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["target"] == "next_response")
+                .cloned()
+                .unwrap();
+            let shown: jiff::Timestamp =
+                serde_json::from_value(view["warning_at"].clone()).unwrap();
+            assert_eq!(shown, next);
+
+            // A new ticket is chosen from the published version.
+            let other = w.customer_as("4915100000002", "wamid.3", HANDOFF).await;
+            let clocks = w.store.ticket(other).await.unwrap().unwrap().sla.unwrap();
+            assert_eq!(
+                (clocks.policy.as_str(), clocks.policy_version),
+                ("normal", Some(2))
+            );
+        }
+
+        #[tokio::test]
+        async fn a_ticket_whose_policy_no_version_has_is_given_the_published_one_and_keeps_its_timers()
+         {
+            // Opened on the start-up file (no version), as tickets from before this release.
+            let w = crate::testkit::world().await;
+            let id = w.customer("wamid.1", HANDOFF).await;
+            let clocks = w.store.ticket(id).await.unwrap().unwrap().sla.unwrap();
+            assert_eq!(
+                (clocks.policy.as_str(), clocks.policy_version),
+                ("standard", None)
+            );
+
+            let shipped = include_str!("../../../config/sla.toml");
+            publish_sla(&w.config_docs, &renamed(shipped), w.clock.now()).await;
+            w.clock.advance(jiff::SignedDuration::from_secs(16));
+            let reply = crate::app::agent_api::desk::AgentAction::Reply {
+                text: "Hallo".into(),
+                quote: None,
+            };
+            w.desk.act(id, "maria", &reply, None).await.unwrap();
+            let clocks = w.store.ticket(id).await.unwrap().unwrap().sla.unwrap();
+            assert_eq!(
+                (clocks.policy.as_str(), clocks.policy_version),
+                ("normal", Some(1))
+            );
+            assert!(
+                due(&w, id, Target::Resolution).is_some(),
+                "armed: {:?}",
+                w.armed()
+            );
         }
 
         #[tokio::test]

@@ -21,6 +21,9 @@ use crate::platform::config::ConfigFileError;
 use crate::ports::clock::Clock;
 use crate::ports::config_docs::ConfigDocs;
 
+/// Older versions asked for by number ([`LiveConfig::at_version`]) kept parsed, at most.
+const KEPT_VERSIONS: usize = 8;
+
 /// How often the published version is checked unless told otherwise.
 pub const DEFAULT_CHECK_EVERY: SignedDuration = SignedDuration::from_secs(15);
 
@@ -85,6 +88,9 @@ pub struct LiveConfig<T: LiveDoc> {
     current: RwLock<Current<T>>,
     /// One refresh at a time; callers arriving meanwhile use the value they have.
     refreshing: tokio::sync::Mutex<()>,
+    /// Versions other than the published one that were asked for by number, parsed (a
+    /// version never changes once saved, so they need no check), newest use last.
+    kept: std::sync::Mutex<Vec<(u32, Arc<T>)>>,
 }
 
 impl<T: LiveDoc> LiveConfig<T> {
@@ -102,6 +108,7 @@ impl<T: LiveDoc> LiveConfig<T> {
                 rejected: None,
             }),
             refreshing: tokio::sync::Mutex::new(()),
+            kept: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -115,13 +122,19 @@ impl<T: LiveDoc> LiveConfig<T> {
     /// published if the last check is older than the interval. Never fails: trouble keeps the
     /// last good configuration.
     pub async fn get(&self) -> Arc<T> {
+        self.get_versioned().await.0
+    }
+
+    /// [`get`](Self::get) with the published version it came from (0: the start-up file),
+    /// read together.
+    pub async fn get_versioned(&self) -> (Arc<T>, u32) {
         let now = self.clock.now();
         let (value, due) = {
             let c = self.read();
             let due = c
                 .checked_at
                 .is_none_or(|at| at.saturating_add(self.every).is_ok_and(|next| now >= next));
-            (c.value.clone(), due)
+            ((c.value.clone(), c.version), due)
         };
         if !due {
             return value;
@@ -131,7 +144,71 @@ impl<T: LiveDoc> LiveConfig<T> {
             return value;
         };
         self.refresh(now).await;
-        self.read().value.clone()
+        let c = self.read();
+        (c.value.clone(), c.version)
+    }
+
+    /// Version `version` if it is at hand without I/O: the version in use or one kept by an
+    /// earlier [`at_version`](Self::at_version).
+    pub fn kept_version(&self, version: u32) -> Option<Arc<T>> {
+        {
+            let c = self.read();
+            if c.version == version && version > 0 {
+                return Some(c.value.clone());
+            }
+        }
+        let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        kept.iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// Version `version` of the document, parsed: the cached one when it is the version in use,
+    /// else read from the table once and kept (the last few). `None` when it does not exist,
+    /// does not parse or cannot be read now (the caller falls back to the current one).
+    pub async fn at_version(&self, version: u32) -> Option<Arc<T>> {
+        {
+            let c = self.read();
+            if c.version == version && version > 0 {
+                return Some(c.value.clone());
+            }
+        }
+        {
+            let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(i) = kept.iter().position(|(v, _)| *v == version) {
+                let hit = kept.remove(i);
+                let value = hit.1.clone();
+                kept.push(hit);
+                return Some(value);
+            }
+        }
+        let kind = T::KIND;
+        let doc = match self.docs.version(kind, version).await {
+            Ok(Some(doc)) => doc,
+            Ok(None) => {
+                warn!(%kind, version, "a configuration version asked for does not exist");
+                return None;
+            }
+            Err(e) => {
+                warn!(%kind, version, error = %e, "configuration version read failed");
+                return None;
+            }
+        };
+        match T::parse_doc(&doc.body, &kind.origin(version)) {
+            Ok(value) => {
+                let value = Arc::new(value);
+                let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+                if kept.len() >= KEPT_VERSIONS {
+                    kept.remove(0);
+                }
+                kept.push((version, value.clone()));
+                Some(value)
+            }
+            Err(e) => {
+                warn!(%kind, version, error = %e, "a configuration version asked for does not parse");
+                None
+            }
+        }
     }
 
     /// The configuration as of the last check, without asking the table (for synchronous
@@ -236,6 +313,46 @@ impl<T: LiveDoc> ConfigSource<T> {
 }
 
 impl<T: LiveDoc> ConfigSource<T> {
+    /// [`current`](Self::current) with the published version it is (`None`: a fixed value or
+    /// the start-up file, which have no version).
+    pub async fn current_versioned(&self) -> (Arc<T>, Option<u32>) {
+        match self {
+            Self::Fixed(v) => (v.clone(), None),
+            Self::Live(live) => {
+                let (value, version) = live.get_versioned().await;
+                (value, Some(version).filter(|v| *v > 0))
+            }
+        }
+    }
+
+    /// [`cached`](Self::cached) with its version, as [`current_versioned`](Self::current_versioned).
+    pub fn cached_versioned(&self) -> (Arc<T>, Option<u32>) {
+        match self {
+            Self::Fixed(v) => (v.clone(), None),
+            Self::Live(live) => {
+                let c = live.read();
+                (c.value.clone(), Some(c.version).filter(|v| *v > 0))
+            }
+        }
+    }
+
+    /// Published version `version` (a fixed value stands for every version). `None`: not
+    /// available now; use the current one.
+    pub async fn at_version(&self, version: u32) -> Option<Arc<T>> {
+        match self {
+            Self::Fixed(v) => Some(v.clone()),
+            Self::Live(live) => live.at_version(version).await,
+        }
+    }
+
+    /// [`at_version`](Self::at_version) without I/O: `None` unless it is at hand.
+    pub fn kept_version(&self, version: u32) -> Option<Arc<T>> {
+        match self {
+            Self::Fixed(v) => Some(v.clone()),
+            Self::Live(live) => live.kept_version(version),
+        }
+    }
+
     /// The configuration as of the last [`current`](Self::current), without any I/O.
     pub fn cached(&self) -> Arc<T> {
         match self {

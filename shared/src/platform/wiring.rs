@@ -275,6 +275,7 @@ pub async fn webhook_handler(env: &Env, aws: &AwsClients) -> Result<WebhookHandl
             None => None,
         },
         metrics: Metrics::from_env(env),
+        config_check_every: crate::platform::config::config_check_every(env)?,
         ..Settings::default()
     };
     handlers::webhook(&ports, &settings, &config.app_secret, config.verify_token)
@@ -320,6 +321,7 @@ pub async fn bot_reply(env: &Env, aws: &AwsClients) -> Result<BotReply, StartErr
                     components: Vec::new(),
                 }),
             metrics: Metrics::from_env(env),
+            config_check_every: crate::platform::config::config_check_every(env)?,
             ..Settings::default()
         },
     )
@@ -340,6 +342,7 @@ pub async fn sla_breach(env: &Env, aws: &AwsClients) -> Result<SlaBreach, StartE
             bot: Some(load_bot(&settings.reply.bot_config)?),
             sla: Some(load_sla(&settings.reply.sla.policies)?),
             metrics: Metrics::from_env(env),
+            config_check_every: crate::platform::config::config_check_every(env)?,
             ..Settings::default()
         },
     )
@@ -365,6 +368,7 @@ async fn desk(
     let handler_settings = Settings {
         sla: Some(load_sla(&settings.sla.policies)?),
         metrics: Metrics::from_env(env),
+        config_check_every: crate::platform::config::config_check_every(env)?,
         ..Settings::default()
     };
     Ok((ports, handler_settings))
@@ -428,6 +432,7 @@ pub async fn agent_handoff(env: &Env, aws: &AwsClients) -> Result<Router, StartE
         &Settings {
             routing: Some(load_routing(&settings.routing)?),
             metrics: Metrics::from_env(env),
+            config_check_every: crate::platform::config::config_check_every(env)?,
             ..Settings::default()
         },
     )

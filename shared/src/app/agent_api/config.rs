@@ -349,6 +349,19 @@ impl AgentApi {
         ApiResponse::text(v.body)
     }
 
+    /// The caller as an editor of configuration documents (a supervisor with their teams).
+    async fn editor(&self, call: &Call<'_, '_>) -> Result<admin::Editor, ApiError> {
+        let teams = match call.caller.role {
+            Role::Supervisor => self.teams_of(&call.caller).await?,
+            _ => Vec::new(),
+        };
+        Ok(admin::Editor {
+            role: call.caller.role,
+            agent: call.caller.agent.clone(),
+            teams,
+        })
+    }
+
     /// `PUT /config/{kind}/draft` `{base_version, toml | json, note?}`.
     pub(super) async fn config_save_draft(
         &self,
@@ -367,15 +380,9 @@ impl AgentApi {
             },
             _ => return Err(ApiError::field("toml", "send either toml or json")),
         };
+        let who = self.editor(call).await?;
         let saved = admin
-            .save_draft(
-                call.caller.role,
-                &call.caller.agent,
-                kind,
-                b.base_version,
-                &text,
-                &b.note,
-            )
+            .save_draft(&who, kind, b.base_version, &text, &b.note)
             .await?;
         ApiResponse::ok(json!({ "version": saved.version, "state": "draft" }))
     }
@@ -388,16 +395,11 @@ impl AgentApi {
     ) -> Result<ApiResponse, ApiError> {
         let kind = kind_of(kind)?;
         let b: PublishBody = call.body()?;
+        let who = self.editor(call).await?;
         let published = self
             .config_api()?
             .admin
-            .publish(
-                call.caller.role,
-                &call.caller.agent,
-                kind,
-                b.version,
-                b.published_version,
-            )
+            .publish(&who, kind, b.version, b.published_version)
             .await?;
         ApiResponse::ok(json!({ "published_version": published }))
     }
@@ -413,7 +415,7 @@ impl AgentApi {
         let v = self
             .config_api()?
             .admin
-            .rollback(call.caller.role, &call.caller.agent, kind, b.version)
+            .rollback(&self.editor(call).await?, kind, b.version)
             .await?;
         ApiResponse::ok(json!({ "version": v.version, "published_version": v.version }))
     }
@@ -593,8 +595,7 @@ impl AgentApi {
         };
         let saved = admin
             .save_draft(
-                call.caller.role,
-                &call.caller.agent,
+                &self.editor(call).await?,
                 ConfigKind::Bot,
                 base.version,
                 &text,

@@ -16,7 +16,7 @@ use crate::app::ticket_change::{
 use crate::domain::bot::Priority;
 use crate::domain::bot::config::MAX_TEXT;
 use crate::domain::ids::TicketId;
-use crate::domain::sla::{SlaConfig, SlaEvent, TicketFacts};
+use crate::domain::sla::{SlaClocks, SlaConfig, SlaEvent, TicketFacts};
 use crate::domain::ticket::{Ticket, TicketStatus};
 use crate::platform::live_config::ConfigSource;
 use crate::platform::metrics::Count;
@@ -378,6 +378,44 @@ impl AgentDesk {
     /// The SLA policies as of the last change or [`sla_now`](Self::sla_now) (no I/O).
     pub fn sla(&self) -> Option<Arc<SlaConfig>> {
         self.changer.sla.as_ref().map(|s| s.cached())
+    }
+
+    /// Reads the SLA versions the policies of `tickets` were chosen from, so that
+    /// [`sla_of`](Self::sla_of) has them at hand (each read once per process).
+    pub async fn read_sla_versions<'t>(&self, tickets: impl IntoIterator<Item = &'t Ticket>) {
+        let Some(source) = &self.changer.sla else {
+            return;
+        };
+        let mut versions: Vec<u32> = tickets
+            .into_iter()
+            .filter_map(|t| t.sla.as_ref().and_then(|c| c.policy_version))
+            .collect();
+        versions.sort_unstable();
+        versions.dedup();
+        for v in versions {
+            if source.kept_version(v).is_none() {
+                source.at_version(v).await;
+            }
+        }
+    }
+
+    /// The SLA policies `clocks` are planned with, as far as known without I/O: the version
+    /// their policy was chosen from (see [`read_sla_versions`](Self::read_sla_versions)), else
+    /// the current one.
+    pub fn sla_of(&self, clocks: &SlaClocks) -> Option<Arc<SlaConfig>> {
+        let source = self.changer.sla.as_ref()?;
+        Some(crate::app::ticket_change::pinned_sla_cached(
+            source,
+            Some(clocks),
+        ))
+    }
+
+    /// [`sla`](Self::sla) with its published version (`None`: the start-up file).
+    pub fn sla_versioned(&self) -> (Option<Arc<SlaConfig>>, Option<u32>) {
+        match self.changer.sla.as_ref().map(|s| s.cached_versioned()) {
+            Some((sla, version)) => (Some(sla), version),
+            None => (None, None),
+        }
     }
 
     /// The SLA policies published now (checked at most every interval).
@@ -899,7 +937,8 @@ fn decide(
         }
         AgentAction::Assign { agent } => assign(ticket, actor, agent.as_deref(), draft),
         AgentAction::Update { priority, category } => {
-            update(request.desk.sla().as_deref(), *priority, category, draft);
+            let (sla, version) = request.desk.sla_versioned();
+            update(sla.as_deref(), version, *priority, category, draft);
             None
         }
         AgentAction::SetPending => {
@@ -1075,6 +1114,7 @@ fn taken_away(ticket: &Ticket, actor: &str, agent: Option<&str>) -> (&'static st
 /// Another priority (which may mean another SLA policy: running deadlines move) or category.
 fn update(
     sla: Option<&SlaConfig>,
+    version: Option<u32>,
     priority: Option<Priority>,
     category: &Option<String>,
     draft: &mut Draft,
@@ -1094,7 +1134,7 @@ fn update(
                 text: None,
                 tier: None,
             };
-            clocks.set_policy(&sla.select(&facts).name.clone());
+            clocks.set_policy(&sla.select(&facts).name.clone(), version);
         }
     }
     if let Some(c) = category {

@@ -64,6 +64,7 @@ mod views;
 use std::sync::Arc;
 
 use crate::app::agent_api::desk::AgentDesk;
+use crate::app::agent_handoff::RoutingConfig;
 use crate::domain::canned::CannedResponses;
 use crate::domain::templates::TemplateCatalog;
 use crate::platform::live_config::{ConfigSource, LiveConfig};
@@ -86,8 +87,9 @@ pub struct AgentApi {
     templates: ConfigSource<TemplateCatalog>,
     /// Sync with Meta and submissions (`None`: those routes answer 503).
     template_sync: Option<Arc<crate::app::templates::TemplateSync>>,
-    /// Teams the routing knows (queues to list besides the agents' own teams).
-    teams: Vec<String>,
+    /// The routing whose teams are the queues to list besides the agents' own teams (its
+    /// default team owns the channel): the published document when live.
+    routing: RoutingTeams,
     clock: Arc<dyn Clock>,
     /// Where customers' media are kept: the detail links to them.
     media: Option<Arc<dyn MediaStore>>,
@@ -114,13 +116,37 @@ impl AgentApi {
             auth,
             templates: templates.into(),
             template_sync: None,
-            teams,
+            routing: RoutingTeams::Fixed(teams),
             clock,
             media: None,
             canned: canned::CannedSource::Fixed(Arc::new(CannedResponses::default_catalog())),
             company: None,
             config: None,
             identity: None,
+        }
+    }
+
+    /// The teams from the routing document (published versions apply without a restart)
+    /// instead of the fixed list given to [`new`](Self::new).
+    pub fn with_routing(mut self, routing: ConfigSource<RoutingConfig>) -> Self {
+        self.routing = RoutingTeams::Routing(routing);
+        self
+    }
+
+    /// The teams the routing knows, the default (channel-owning) team first, as published now
+    /// (checked at most every interval).
+    async fn routing_teams(&self) -> Vec<String> {
+        match &self.routing {
+            RoutingTeams::Fixed(teams) => teams.clone(),
+            RoutingTeams::Routing(source) => source.current().await.teams(),
+        }
+    }
+
+    /// [`routing_teams`](Self::routing_teams) as of the last check, without I/O.
+    fn routing_teams_cached(&self) -> Vec<String> {
+        match &self.routing {
+            RoutingTeams::Fixed(teams) => teams.clone(),
+            RoutingTeams::Routing(source) => source.cached().teams(),
         }
     }
 
@@ -163,6 +189,12 @@ impl AgentApi {
         self.media = Some(store);
         self
     }
+}
+
+/// Where the agent API reads the routing's teams.
+enum RoutingTeams {
+    Fixed(Vec<String>),
+    Routing(ConfigSource<RoutingConfig>),
 }
 
 /// `+49******5678`: enough to tell customers apart in a list.

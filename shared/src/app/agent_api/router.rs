@@ -397,6 +397,8 @@ impl AgentApi {
         // The views read the SLA policies without I/O: bring them up to the published one
         // (a cached read unless the check interval passed).
         self.desk.sla_now().await;
+        // Likewise the routing's teams (who owns a ticket without a team).
+        self.routing_teams().await;
         let method = call.request.method;
         match (method, call.segments.as_slice()) {
             ("GET", ["me"]) => self.me(call).await,

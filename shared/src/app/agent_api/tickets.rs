@@ -38,11 +38,11 @@ impl AgentApi {
     /// The team a ticket without one belongs to: the team that owns the WhatsApp channel, i.e.
     /// routing's default team (the first of `teams`), which takes whatever the rules do not
     /// send elsewhere. Tickets still with the bot, or resolved by it, have no team yet.
-    fn owning_team<'t>(&'t self, ticket: &'t Ticket) -> Option<&'t str> {
+    fn owning_team(&self, ticket: &Ticket) -> Option<String> {
         ticket
             .team
-            .as_deref()
-            .or(self.teams.first().map(String::as_str))
+            .clone()
+            .or_else(|| self.routing_teams_cached().into_iter().next())
     }
 
     /// Whether `caller` may change `ticket` (reading is [`may_see`](Self::may_see)): supervisors
@@ -60,11 +60,11 @@ impl AgentApi {
             return Ok(());
         }
         match self.owning_team(ticket) {
-            Some(team) if teams.iter().any(|t| t == team) => Ok(()),
+            Some(team) if teams.contains(&team) => Ok(()),
             owner => Err(ApiError::new(
                 403,
                 "read_only",
-                match (&ticket.team, owner) {
+                match (&ticket.team, owner.as_deref()) {
                     (None, Some(owner)) => format!(
                         "ticket {} has no team yet: agents of team {owner} (which owns the channel) or a supervisor act on it; you may read it",
                         ticket.id
@@ -72,7 +72,7 @@ impl AgentApi {
                     _ => format!(
                         "ticket {} belongs to team {}: you may read it, its team or a supervisor act on it",
                         ticket.id,
-                        owner.unwrap_or("-")
+                        owner.as_deref().unwrap_or("-")
                     ),
                 },
             )),
@@ -192,7 +192,7 @@ impl AgentApi {
                 let teams: Vec<Option<String>> = match &team {
                     Some(t) => vec![Some(t.clone())],
                     None if caller.role.sees_everything() => {
-                        let mut all: Vec<String> = self.teams.clone();
+                        let mut all: Vec<String> = self.routing_teams().await;
                         for agent in &roster {
                             all.extend(agent.teams.iter().cloned());
                         }
@@ -260,6 +260,7 @@ impl AgentApi {
                 other => other.into(),
             })?;
         let (tickets, next) = (page.tickets, page.next);
+        self.desk.read_sla_versions(&tickets).await;
         let now = self.clock.now();
         ApiResponse::ok(TicketList {
             tickets: tickets.iter().map(|t| self.summary(t, now)).collect(),
@@ -305,7 +306,10 @@ impl AgentApi {
             )
             .await;
         match result {
-            Ok(ticket) => ApiResponse::ok(self.summary(&ticket, self.clock.now())),
+            Ok(ticket) => {
+                self.desk.read_sla_versions([&ticket]).await;
+                ApiResponse::ok(self.summary(&ticket, self.clock.now()))
+            }
             Err(AgentError::OutsideServiceWindow) => {
                 let mut err: ApiError = AgentError::OutsideServiceWindow.into();
                 let catalog = self.templates.current().await;

@@ -125,6 +125,7 @@ impl AgentApi {
     }
 
     pub(super) async fn ticket_detail(&self, ticket: Ticket) -> Result<TicketDetail, ApiError> {
+        self.desk.read_sla_versions([&ticket]).await;
         let store = self.desk.store();
         let mut messages = Vec::new();
         for m in store.messages(ticket.id).await? {
@@ -211,7 +212,8 @@ impl AgentApi {
         let Some(clocks) = &t.sla else {
             return Vec::new();
         };
-        let config = self.desk.sla();
+        // The version the ticket's policy was chosen from, as its timers are planned.
+        let config = self.desk.sla_of(clocks);
         let config = config.as_deref();
         let policy = config.and_then(|c| c.policies.iter().find(|p| p.name == clocks.policy));
         let pauses = clocks.pause_list();

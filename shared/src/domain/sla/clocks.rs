@@ -72,6 +72,12 @@ pub struct Breach {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlaClocks {
     pub policy: String,
+    /// The published SLA document version the policy was chosen from (`None`: the start-up
+    /// file, or a ticket from before versions were kept). The ticket's deadlines are planned
+    /// with that version until its policy is chosen again (a handoff, a priority change), so
+    /// a publish neither moves nor drops what a running ticket was promised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_version: Option<u32>,
     #[serde(default)]
     pub clocks: BTreeMap<Target, TargetClock>,
     #[serde(default)]
@@ -125,8 +131,17 @@ impl SlaClocks {
         }
     }
 
-    /// Moves the ticket to another policy: running clocks get new deadlines (a new generation).
-    pub fn set_policy(&mut self, policy: &str) {
+    /// The policy was chosen from the published SLA document `version`.
+    pub fn chosen_from(mut self, version: Option<u32>) -> Self {
+        self.policy_version = version;
+        self
+    }
+
+    /// The policy chosen again (from the published document `version`): another policy gives
+    /// running clocks new deadlines (a new generation); the same policy keeps the armed timers
+    /// (their due times stay), and later stages follow `version`.
+    pub fn set_policy(&mut self, policy: &str, version: Option<u32>) {
+        self.policy_version = version;
         if self.policy != policy {
             self.policy = policy.to_owned();
             for c in self.clocks.values_mut().filter(|c| c.met_at.is_none()) {

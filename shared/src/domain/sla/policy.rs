@@ -458,6 +458,11 @@ impl SlaConfig {
             .unwrap_or(&self.policies[self.default_policy])
     }
 
+    /// Whether a policy of this name exists.
+    pub fn has_policy(&self, name: &str) -> bool {
+        self.policies.iter().any(|p| p.name == name)
+    }
+
     pub fn calendar(&self, policy: &Policy) -> &Calendar {
         &self.calendars[&policy.calendar]
     }

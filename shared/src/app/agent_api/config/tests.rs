@@ -13,21 +13,8 @@ use crate::ports::config_docs::{ConfigDocs as _, MemoryConfigDocs, seed_missing,
 use crate::testkit::world;
 
 /// A new FAQ answer (an intent with its own answer flow), as a supervisor adds one.
-pub(crate) const GIFT_CARD_FAQ: &str = r#"
-
-[[intents]]
-id = "gift_cards"
-flow = "gift_cards"
-examples = ["do you sell gift cards", "gutschein kaufen", "gift voucher", "geschenkgutschein", "gift card"]
-
-[flows.gift_cards]
-start = "info"
-
-[flows.gift_cards.steps.info]
-kind = "answer"
-text.de = "Geschenkgutscheine gibt es ab 10 € im Shop unter /gutscheine."
-text.en = "Gift cards from €10 are in the shop under /gift-cards."
-"#;
+pub(crate) const GIFT_CARD_FAQ: &str =
+    include_str!("../../../../../tests/fixtures/gift-card-faq.toml");
 
 struct Admin {
     api: AgentApi,
@@ -770,5 +757,83 @@ async fn the_running_bot_answers_with_a_published_faq_without_restart_and_keeps_
         texts(&w).iter().any(|t| t.contains("Gift cards from")),
         "{:?}",
         texts(&w)
+    );
+}
+
+#[tokio::test]
+async fn a_supervisor_changes_only_their_teams_routing_sla_and_canned_parts_and_admins_everything()
+{
+    // maria supervises team support (her profile); root is an admin; tom an agent.
+    let a = admin_api().await;
+    let routing = a.published_toml("routing").await;
+    let own_rule = format!("{routing}\n[[rules]]\nteam = \"support\"\nkeywords = [\"frage\"]\n");
+    assert_eq!(a.draft("maria", "routing", &own_rule).await.status, 200);
+    let billing = routing.replace("\"abbuchung\"]", "\"abbuchung\", \"mahnung\"]");
+    let r = a.draft("maria", "routing", &billing).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let message = r.body["message"].as_str().unwrap();
+    assert!(message.contains("the rules of team billing"), "{message}");
+    assert!(message.contains("yours: support"), "{message}");
+    assert_eq!(a.draft("tom", "routing", &own_rule).await.status, 403);
+    let saved = a.draft("root", "routing", &billing).await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+
+    // Publishing (and rolling back to) a version that changes billing's rules is refused to
+    // her as well, whoever drafted it; the admin publishes it.
+    let v = saved.body["version"].as_u64().unwrap();
+    let publish = json!({"version": v});
+    let r = a
+        .call("maria", "POST", "/config/routing/publish", publish.clone())
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    a.ok("root", "POST", "/config/routing/publish", publish)
+        .await;
+    let r = a
+        .call(
+            "maria",
+            "POST",
+            "/config/routing/rollback",
+            json!({"version": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+
+    // SLA: holidays are everyone's to add; the standard policy applies to every team.
+    let sla = a.published_toml("sla").await;
+    let holiday = sla.replace("\"2026-12-24\", ", "\"2026-12-23\", \"2026-12-24\", ");
+    assert_eq!(a.draft("maria", "sla", &holiday).await.status, 200);
+    let standard = holiday.replace("resolution = \"3d\"", "resolution = \"2d\"");
+    let r = a.draft("maria", "sla", &standard).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("policy \"standard\""),
+        "{}",
+        r.body
+    );
+    assert_eq!(a.draft("root", "sla", &standard).await.status, 200);
+
+    // Canned responses: a support response of her own is hers; the global greeting is not.
+    let canned = a.published_toml("canned_responses").await;
+    let support = format!(
+        "{canned}\n[[responses]]\nid = \"support-hours\"\ntitle = \"Hours\"\nscope = \"team\"\nteam = \"support\"\ntext = \"Mo-Fr 8-18\"\n"
+    );
+    assert_eq!(
+        a.draft("maria", "canned_responses", &support).await.status,
+        200
+    );
+    let greeting = support.replace("Wie kann ich helfen?", "Was kann ich tun?");
+    assert_ne!(greeting, support);
+    let r = a.draft("maria", "canned_responses", &greeting).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("response \"greeting\""),
+        "{}",
+        r.body
     );
 }

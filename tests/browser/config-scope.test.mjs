@@ -1,0 +1,55 @@
+// The Admin tab keeps a supervisor to her own teams' parts, and a published routing change is
+// live: maria (supervisor of support, billing and fraud) is refused a keyword for logistics,
+// naming the part, saves and publishes one for billing, and the next customer who writes it is
+// routed to billing by the running router, without a restart.
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { test } from "node:test";
+import { api, eventually } from "./harness.mjs";
+import { openPhone, signIn, start, write } from "./steps.mjs";
+
+const TIMEOUT = 180_000;
+
+test("a supervisor is refused another team's routing keyword, publishes her team's, and the next handoff follows it", { timeout: TIMEOUT }, async (t) => {
+  // The runner asks for the published routing every second.
+  const { runner, browser } = await start(t, { env: { HELPDESK_CONFIG_CHECK_SECONDS: "1" } });
+  // The refused save below is on purpose.
+  browser.allowFailure(({ url, method, status }) => method === "PUT" && url.endsWith("/api/config/routing/draft") && status === 403);
+
+  // GIVEN the supervisor has the routing open in the Admin tab
+  const page = await signIn(browser, runner, "maria");
+  await page.getByTestId("tab-config").click();
+  await page.getByTestId("config-kind").selectOption("routing");
+  const editor = page.getByTestId("config-editor");
+  await page.waitForFunction(() => document.querySelector('[data-testid="config-editor"]').value.includes('team = "logistics"'));
+  const original = await editor.inputValue();
+
+  // WHEN she adds a keyword to the logistics team, which is not hers
+  await editor.fill(original.replace('"zustellung"]', '"zustellung", "mahnung"]'));
+  await page.getByTestId("config-save").click();
+  // THEN the save is refused, naming the part
+  await page.getByTestId("config-error").filter({ hasText: "the rules of team logistics" }).waitFor();
+  assert.equal(await page.getByTestId("config-draft").count(), 0);
+
+  // WHEN she adds it to billing, her team, and publishes
+  await editor.fill(original.replace('"abbuchung"]', '"abbuchung", "mahnung"]'));
+  await page.getByTestId("config-note").fill("dunning letters to billing");
+  await page.getByTestId("config-save").click();
+  await page.getByTestId("config-draft").filter({ hasText: "dunning letters" }).waitFor();
+  assert.equal(await page.getByTestId("config-error").textContent(), "");
+  await page.getByTestId("config-publish").click();
+  await eventually(async () => {
+    const doc = await api(runner, "demo-maria", "GET", "/config/routing");
+    return doc.body.published.toml.includes('"mahnung"');
+  }, "the routing to be published");
+  await sleep(1_200);
+
+  // THEN a customer who asks for a person about a dunning letter lands with billing
+  const phone = await openPhone(browser, runner, "Jana", "4915100000077");
+  await write(phone, "Ich möchte mit einem Mitarbeiter sprechen, es geht um eine Mahnung");
+  const ticket = await eventually(async () => {
+    const { body } = await api(runner, "demo-maria", "GET", "/tickets?limit=100");
+    return body.tickets.find((x) => x.customer_name === "Jana" && x.team);
+  }, "the handoff to be routed", 20_000);
+  assert.equal(ticket.team, "billing");
+});
