@@ -322,6 +322,20 @@ impl Stack {
         assert!(failed.is_empty(), "bot-reply failed records: {failed:?}");
     }
 
+    /// [`deliver_to_bot`](Self::deliver_to_bot), then lets agent-handoff (production wiring)
+    /// route what the bot handed over.
+    pub async fn deliver_and_route(&self, body: &str) {
+        self.deliver_to_bot(body).await;
+        let router = helpdesk::platform::wiring::agent_handoff(&self.env, &self.aws)
+            .await
+            .expect("agent-handoff from a valid environment");
+        let failed = router.handle_batch(&self.handoff_records().await).await;
+        assert!(
+            failed.is_empty(),
+            "agent-handoff failed records: {failed:?}"
+        );
+    }
+
     /// Drains the handoff queue as the agent-handoff function would receive it.
     pub async fn handoff_records(&self) -> Vec<helpdesk::app::bot_reply::QueueRecord> {
         records(self.drain_handoffs().await)

@@ -115,6 +115,12 @@ impl BotReply {
         self
     }
 
+    /// Publishes ticket events (opened, assigned, resolved, ...) to `bus` through the outbox.
+    pub fn with_events(mut self, bus: Arc<dyn crate::ports::events::EventBus>) -> Self {
+        self.changer.outbox.events = Some(bus);
+        self
+    }
+
     /// Counts the bot's messages, handoffs and failed sends; one metric line per batch.
     pub fn with_metrics(mut self, metrics: crate::platform::metrics::Metrics) -> Self {
         self.changer.outbox.metrics = metrics;

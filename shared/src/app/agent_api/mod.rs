@@ -25,11 +25,13 @@
 //! | POST | `/templates/sync` | supervisors |
 //! | POST | `/templates` `{name, language, category, body, examples}` | admins (submitted to Meta) |
 //! | GET | `/canned?ticket=` | everyone: global, own teams' and own responses, rendered for the ticket |
+//! | GET | `/tickets/export.csv?<queue filters>&from=&to=&phone=` | supervisors, admins (`phone=full`: admins) |
 //! | GET | `/analytics?from=&to=&scope=` | supervisors; agents for `agent:<self>` |
 //! | GET | `/search?q=&limit=` | everyone: customers by number/name, tickets by id/order number, as `may_see` allows (see `search`) |
 //! | GET | `/customers/{wa_id}`, `/customers/{wa_id}/history?cursor=&limit=` | whoever may see one of the customer's tickets (see `customer_profile`) |
 //! | PATCH | `/customers/{wa_id}` `{version, name?, language?, tier?, email?, fields?}` | the same |
 //! | PUT/DELETE | `/customers/{wa_id}/tags/{tag}` | the same |
+//! | GET | `/analytics/export.csv?from=&to=&scope=` | supervisors, admins (a row per day, at most 366) |
 //! | PUT | `/customers/{wa_id}/consent` `{opted_in, source}` | supervisors |
 //! | GET | `/customers/{wa_id}/export` | admins (GDPR access request) |
 //! | DELETE | `/customers/{wa_id}` | admins (GDPR erasure; says what remains where, until when) |
@@ -59,6 +61,7 @@ pub mod config;
 mod customer_profile;
 mod customers;
 pub mod desk;
+pub mod export;
 mod router;
 mod search;
 mod templates;

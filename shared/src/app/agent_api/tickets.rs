@@ -116,12 +116,15 @@ impl AgentApi {
         Ok(ticket)
     }
 
-    /// `GET /tickets`: the queues and tickets the caller may see, oldest first, a page at a time.
-    pub(super) async fn list(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
+    /// The listing the queue's filters (`status`, `team`, `assignee`, `priority`, `sla`) ask
+    /// for, as far as `caller` may see it: the query, pages of `limit`, and the caller's teams
+    /// (the access rule). Shared by the queue and its CSV export.
+    pub(super) async fn queue_listing(
+        &self,
+        call: &Call<'_, '_>,
+        limit: u32,
+    ) -> Result<(TicketQuery, Vec<String>), ApiError> {
         let (caller, q) = (&call.caller, &call.query);
-        q.only(&[
-            "status", "team", "assignee", "priority", "sla", "limit", "cursor",
-        ])?;
         let statuses = match q.get("status") {
             None => vec![
                 TicketStatus::Queued,
@@ -156,14 +159,6 @@ impl AgentApi {
                 })
             })
             .transpose()?;
-        let limit = match q.get("limit") {
-            None => DEFAULT_LIMIT,
-            Some(l) => l
-                .parse::<u32>()
-                .ok()
-                .filter(|l| (1..=MAX_LIMIT).contains(l))
-                .ok_or_else(|| ApiError::field("limit", format!("must be 1-{MAX_LIMIT}")))?,
-        };
         // One read of the roster serves the caller's teams and every team agents work in.
         let roster = self.desk.store().agents().await?;
         let my_teams: Vec<String> = roster
@@ -231,7 +226,25 @@ impl AgentApi {
             priority,
             sla,
         };
-        let mut query = TicketQuery::new(partitions, filter, limit);
+        let query = TicketQuery::new(partitions, filter, limit);
+        Ok((query, my_teams))
+    }
+
+    /// `GET /tickets`: the queues and tickets the caller may see, oldest first, a page at a time.
+    pub(super) async fn list(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
+        let (caller, q) = (&call.caller, &call.query);
+        q.only(&[
+            "status", "team", "assignee", "priority", "sla", "limit", "cursor",
+        ])?;
+        let limit = match q.get("limit") {
+            None => DEFAULT_LIMIT,
+            Some(l) => l
+                .parse::<u32>()
+                .ok()
+                .filter(|l| (1..=MAX_LIMIT).contains(l))
+                .ok_or_else(|| ApiError::field("limit", format!("must be 1-{MAX_LIMIT}")))?,
+        };
+        let (mut query, my_teams) = self.queue_listing(call, limit).await?;
         if let Some(cursor) = q.get("cursor") {
             query = query
                 .resume(cursor)

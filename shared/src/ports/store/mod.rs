@@ -9,7 +9,7 @@ mod dynamo;
 mod memory;
 mod messages;
 mod outbox;
-mod query;
+pub(crate) mod query;
 pub mod search;
 mod stats;
 
