@@ -5,7 +5,7 @@
 
 use helpdesk::app::agent_api::AgentApi;
 use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
-use helpdesk_tests::api::{CallApi, DEMO_CALLERS, api_keys};
+use helpdesk_tests::api::CallApi;
 use helpdesk_tests::stubs::WhatsAppStub;
 use helpdesk_tests::{Stack, post_signed};
 use http::StatusCode;
@@ -24,15 +24,7 @@ struct Flow {
 async fn flow() -> Flow {
     helpdesk::platform::telemetry::init();
     let whatsapp = WhatsAppStub::start().await;
-    let stack = Stack::with_env(&[
-        ("WHATSAPP_ACCESS_TOKEN", "t"),
-        ("WHATSAPP_API_BASE_URL", &whatsapp.url),
-        ("HELPDESK_API_AUTH", "api_keys"),
-        ("HELPDESK_API_KEYS", &api_keys(DEMO_CALLERS)),
-    ])
-    .await;
-    // The demo agents, added as an admin would add agents (agent-handoff adds none).
-    stack.seed_demo_agents().await;
+    let stack = Stack::with_agent_api(&whatsapp.url).await;
     let api = stack.agent_api().await;
     Flow {
         stack,

@@ -371,3 +371,28 @@ async fn a_slow_cloud_api_leaves_the_messages_without_time_for_redelivery_before
         .count();
     assert_eq!(greetings, 1, "no message was answered twice");
 }
+
+#[tokio::test]
+async fn a_message_counted_twice_on_dynamodb_counts_once_per_intent() {
+    use helpdesk::domain::unrecognised::Outcome;
+    use helpdesk::ports::bot_feedback::{BotFeedback, DynamoBotFeedback, last_days};
+    helpdesk::platform::telemetry::init();
+    let stack = Stack::new().await;
+    let feedback = DynamoBotFeedback::new(stack.aws.dynamodb().clone(), &stack.resources.table);
+    let now = jiff::Timestamp::now();
+    // A redelivery (or a re-decided turn) counts the same message again; another message counts.
+    for key in ["wamid.a", "wamid.a", "wamid.b"] {
+        feedback
+            .count(key, now, "shipping", Outcome::Contained)
+            .await
+            .unwrap();
+    }
+    feedback
+        .count("wamid.c", now, "shipping", Outcome::HandedOff)
+        .await
+        .unwrap();
+    let counts = feedback.counts(&last_days(now, 1)).await.unwrap();
+    let shipping = &counts["shipping"];
+    assert_eq!((shipping.contained, shipping.handed_off), (2, 1));
+    assert_eq!(counts.len(), 1, "the markers are no intent: {counts:?}");
+}

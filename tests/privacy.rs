@@ -40,17 +40,7 @@ async fn everything(stack: &Stack) -> String {
 type Item = std::collections::HashMap<String, AttributeValue>;
 
 async fn items(stack: &Stack) -> Vec<Item> {
-    stack
-        .aws
-        .dynamodb()
-        .scan()
-        .table_name(&stack.resources.table)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap()
+    stack.scan().await
 }
 
 fn text(item: &Item, name: &str) -> String {

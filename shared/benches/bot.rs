@@ -24,7 +24,7 @@ fn decide(c: &mut Criterion) {
         ("typo_en", "trackin my parcle please"),
         ("not_understood", "Mein Hund heißt Bello und mag Käse"),
         ("menu_number", "2"),
-        ("asked_back", "kann ich das umtauschen gegen größe M"),
+        ("asked_back", "the amount on the invoice is wrong"),
         ("polite_request_en", "could someone give me a call please"),
     ] {
         let state = if name == "first_message_de" {

@@ -14,3 +14,4 @@ pub mod queue_batch;
 pub mod sla_breach;
 pub mod templates;
 pub mod ticket_change;
+pub mod ticket_events;

@@ -9,6 +9,7 @@ pub mod canned;
 pub mod config_doc;
 pub mod consent;
 pub mod csat;
+pub mod customer;
 pub mod handoff;
 pub mod ids;
 pub mod order;

@@ -44,6 +44,8 @@ pub(crate) struct World {
     /// The configuration documents (empty: the handlers run the shipped files).
     pub(crate) config_docs: Arc<crate::ports::config_docs::MemoryConfigDocs>,
     pub(crate) bot_feedback: Arc<crate::ports::bot_feedback::MemoryBotFeedback>,
+    /// Ticket events the handlers published.
+    pub(crate) events: Arc<crate::ports::events::MemoryEventBus>,
 }
 
 pub(crate) fn agent(id: &str, capacity: u32) -> crate::ports::store::Agent {
@@ -118,6 +120,7 @@ pub(crate) async fn world() -> World {
         clock,
         config_docs: memory.config_docs,
         bot_feedback: memory.bot_feedback,
+        events: memory.events,
     }
 }
 

@@ -31,6 +31,21 @@ pub fn api_keys(callers: &[(&str, &str)]) -> String {
 }
 
 impl Stack {
+    /// A stack whose agent API knows the demo callers' keys ([`DEMO_CALLERS`]), with the demo
+    /// agents in the table and WhatsApp messages going to `whatsapp_url` (a stub).
+    pub async fn with_agent_api(whatsapp_url: &str) -> Self {
+        let stack = Self::with_env(&[
+            ("WHATSAPP_ACCESS_TOKEN", "t"),
+            ("WHATSAPP_API_BASE_URL", whatsapp_url),
+            ("HELPDESK_API_AUTH", "api_keys"),
+            ("HELPDESK_API_KEYS", &api_keys(DEMO_CALLERS)),
+        ])
+        .await;
+        // The demo agents, added as an admin would add agents (agent-handoff adds none).
+        stack.seed_demo_agents().await;
+        stack
+    }
+
     /// The agent API as the `agent-api` Lambda builds it from this stack's environment.
     pub async fn agent_api(&self) -> AgentApi {
         helpdesk::platform::wiring::agent_api(&self.env, &self.aws)

@@ -164,30 +164,31 @@ impl Stack {
         )
     }
 
-    /// Every item of the table, by `entity`.
-    pub async fn items(&self, entity: &str) -> Vec<HashMap<String, AttributeValue>> {
-        let mut out = Vec::new();
-        let mut pages = self
-            .aws
+    /// Every item of the table (tests may scan; the helpdesk never does).
+    pub async fn scan(&self) -> Vec<HashMap<String, AttributeValue>> {
+        self.aws
             .dynamodb()
             .scan()
             .table_name(&self.resources.table)
             .consistent_read(true)
             .into_paginator()
             .items()
-            .send();
-        while let Some(item) = pages.next().await {
-            let item = item.expect("scan");
-            if item
-                .get("entity")
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("scan")
+    }
+
+    /// Every item of the table, by `entity`.
+    pub async fn items(&self, entity: &str) -> Vec<HashMap<String, AttributeValue>> {
+        let mut items = self.scan().await;
+        items.retain(|item| {
+            item.get("entity")
                 .and_then(|v| v.as_s().ok())
                 .map(String::as_str)
                 == Some(entity)
-            {
-                out.push(item);
-            }
-        }
-        out
+        });
+        items
     }
 
     /// The SLA timers armed in the stack's Scheduler group: (name, `at()` time), by name.
@@ -319,6 +320,20 @@ impl Stack {
             .expect("bot-reply from a valid environment");
         let failed = bot.handle_batch(&self.inbound_records().await).await;
         assert!(failed.is_empty(), "bot-reply failed records: {failed:?}");
+    }
+
+    /// [`deliver_to_bot`](Self::deliver_to_bot), then lets agent-handoff (production wiring)
+    /// route what the bot handed over.
+    pub async fn deliver_and_route(&self, body: &str) {
+        self.deliver_to_bot(body).await;
+        let router = helpdesk::platform::wiring::agent_handoff(&self.env, &self.aws)
+            .await
+            .expect("agent-handoff from a valid environment");
+        let failed = router.handle_batch(&self.handoff_records().await).await;
+        assert!(
+            failed.is_empty(),
+            "agent-handoff failed records: {failed:?}"
+        );
     }
 
     /// Drains the handoff queue as the agent-handoff function would receive it.

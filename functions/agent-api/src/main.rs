@@ -46,12 +46,13 @@ async fn main() -> Result<(), Error> {
                 body: request.body().as_ref(),
             }))
             .await;
-        Ok::<_, Error>(
-            Response::builder()
-                .status(response.status)
-                .header("content-type", response.content_type())
-                .body(Body::from(response.body_text()))?,
-        )
+        let mut builder = Response::builder()
+            .status(response.status)
+            .header("content-type", response.content_type());
+        if let Some(disposition) = response.content_disposition() {
+            builder = builder.header("content-disposition", disposition);
+        }
+        Ok::<_, Error>(builder.body(Body::from(response.body_text()))?)
     }))
     .await
 }

@@ -1,5 +1,6 @@
 //! The browser pages the runner serves: `/simulator` (a customer's phone on the simulated
-//! WhatsApp) and `/console` (the agent console over `/api`). Plain HTML, CSS and JavaScript ES
+//! WhatsApp), `/console` (the agent console over `/api`) and `/events` (the ticket events an
+//! integration would receive, from `/dev/events`). Plain HTML, CSS and JavaScript ES
 //! modules, compiled into the binary (`build.rs` embeds every file under `ui/`, served at
 //! `/ui/<path>`); no build step.
 
@@ -52,6 +53,7 @@ pub fn routes() -> Router {
         .route("/", get(|| async { Redirect::to("/console") }))
         .route("/simulator", get(|| async { asset("simulator.html") }))
         .route("/console", get(|| async { asset("console.html") }))
+        .route("/events", get(|| async { asset("events.html") }))
         .route(
             "/ui/{*path}",
             get(|Path(path): Path<String>| async move { asset(&path) }),

@@ -287,6 +287,7 @@ pub async fn serve(env: &Env, flags: ServeFlags) -> Result<(), Failure> {
                 timers: memory.timers,
                 notifier: memory.notifier,
                 media: memory.media,
+                events: memory.events,
             }),
         )
     };

@@ -1,7 +1,7 @@
 //! The local runner's HTTP server: the webhook at `/webhook` (the same path as in AWS), the agent
 //! API under `/api`, the simulated WhatsApp (see [`crate::simulator`]), the `/simulator` and
 //! `/console` pages and, with in-memory adapters, a JSON view of what is stored and queued at
-//! `/dev/state` and the demo agents' keys at `/dev/demo-keys`.
+//! `/dev/state`, the ticket events at `/dev/events` and the demo agents' keys at `/dev/demo-keys`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,6 +35,8 @@ pub struct MemoryView {
     pub notifier: Arc<MemoryNotifier>,
     /// Customers' media as the helpdesk keeps them (S3 in AWS).
     pub media: Arc<helpdesk::ports::media::MemoryMediaStore>,
+    /// Ticket events as EventBridge would have received them (`/dev/events`).
+    pub events: Arc<helpdesk::ports::events::MemoryEventBus>,
 }
 
 /// A demo agent the console offers at login.
@@ -67,6 +69,7 @@ pub fn router(
         .route("/api/{*path}", any(api_route))
         .route("/dev/state", get(state_route))
         .route("/dev/demo-keys", get(demo_keys_route))
+        .route("/dev/events", get(events_route))
         .route("/dev/media/{*key}", get(media_route))
         .route("/dev/outbound/{*key}", get(outbound_media_route))
         // Our handler answers 413 itself; let slightly larger bodies reach it.
@@ -126,12 +129,21 @@ async fn api_route(
             body: &body,
         })
         .await;
-    (
+    let mut answer = (
         StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         [(axum::http::header::CONTENT_TYPE, response.content_type())],
         response.body_text(),
     )
-        .into_response()
+        .into_response();
+    if let Some(value) = response
+        .content_disposition()
+        .and_then(|d| axum::http::HeaderValue::from_str(&d).ok())
+    {
+        answer
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_DISPOSITION, value);
+    }
+    answer
 }
 
 async fn webhook_route(
@@ -237,6 +249,41 @@ async fn state_route(State(app): State<AppState>) -> Response {
     .into_response()
 }
 
+/// `{"source", "events": [{id, detail_type, time, detail}]}`: the ticket events published so
+/// far, oldest first, as a rule on the EventBridge bus would receive them (in-memory mode; in
+/// AWS subscribe to the bus, see README "Integrations"). `?ticket=<id>` keeps one ticket's.
+async fn events_route(State(app): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let Some(memory) = app.memory else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "not_available", "message": "/dev/events shows in-memory events only; in AWS subscribe to the event bus"})),
+        )
+            .into_response();
+    };
+    let ticket = ticket_param(query.as_deref());
+    let events: Vec<_> = memory
+        .events
+        .published()
+        .into_iter()
+        .filter(|e| {
+            ticket
+                .as_deref()
+                .is_none_or(|t| e.detail["ticket_id"].as_str() == Some(t))
+        })
+        .collect();
+    Json(json!({ "source": helpdesk::ports::events::SOURCE, "events": events })).into_response()
+}
+
+/// The `ticket` parameter of a query string.
+fn ticket_param(query: Option<&str>) -> Option<String> {
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == "ticket")
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
 /// `[{agent, role, key}]`: the demo agents the console offers (in-memory mode without
 /// `HELPDESK_API_KEYS` only).
 async fn demo_keys_route(State(app): State<AppState>) -> Response {
@@ -315,6 +362,10 @@ pub fn banner(b: &Banner<'_>) -> String {
         let _ = writeln!(
             out,
             "  whatsapp  http://{addr}/dev/whatsapp (what the bot sent; demo orders 100234, 100235, 100236)"
+        );
+        let _ = writeln!(
+            out,
+            "  events    http://{here}/events (ticket events an integration receives; JSON at /dev/events)"
         );
         let (secret, token) = b.local_secrets;
         let _ = writeln!(

@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use helpdesk::app::bot_reply::Bot;
-use helpdesk::domain::bot::eval::{Report, holdout, near_misses, test_split};
+use helpdesk::domain::bot::eval::{
+    Report, holdout, holdout2, near_misses, near_misses2, test_split,
+};
 use helpdesk::domain::bot::model::parse_labelled;
 use helpdesk::domain::bot::{BotConfig, BotState, Inbound, Lang, Reply};
 use helpdesk::ports::clock::{Clock, SystemClock};
@@ -61,11 +63,22 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
     if options.set.is_none() {
         let name = "second held-out set, never tuned on (config/bot-holdout.tsv)";
         writeln!(out, "{}", Report::run(&config, &holdout()).render(name))?;
+        let name = "third held-out set, customer style, never tuned on (config/bot-holdout2.tsv)";
+        writeln!(out, "{}", Report::run(&config, &holdout2()).render(name))?;
     }
     let name = options
         .near
         .unwrap_or("near misses that must not hand over (config/bot-nearmiss.tsv)");
     writeln!(out, "{}", Report::run(&config, &near).render(name))?;
+    if options.near.is_none() {
+        let name =
+            "second near-miss set: negated or embedded handoff words (config/bot-nearmiss2.tsv)";
+        writeln!(
+            out,
+            "{}",
+            Report::run(&config, &near_misses2()).render(name)
+        )?;
+    }
     Ok(())
 }
 

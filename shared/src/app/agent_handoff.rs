@@ -343,6 +343,12 @@ impl Router {
         }
     }
 
+    /// Publishes ticket events (opened, assigned, resolved, ...) to `bus` through the outbox.
+    pub fn with_events(mut self, bus: Arc<dyn crate::ports::events::EventBus>) -> Self {
+        self.changer.outbox.events = Some(bus);
+        self
+    }
+
     /// Counts assignments, queued tickets and failed sends (CloudWatch EMF, one line per batch).
     pub fn with_metrics(mut self, metrics: crate::platform::metrics::Metrics) -> Self {
         self.changer.outbox.metrics = metrics;

@@ -220,6 +220,16 @@ pub struct ReportQuery {
 
 impl ReportQuery {
     pub fn new(from: &str, to: &str, scope: &str) -> Result<Self, AnalyticsError> {
+        Self::spanning(from, to, scope, MAX_DAYS)
+    }
+
+    /// A query of at most `max_days` days (the analytics export allows a year, a day a row).
+    pub fn spanning(
+        from: &str,
+        to: &str,
+        scope: &str,
+        max_days: i64,
+    ) -> Result<Self, AnalyticsError> {
         let date = |field: &'static str, v: &str| {
             v.parse::<Date>().map_err(|_| AnalyticsError::Invalid {
                 field,
@@ -237,10 +247,10 @@ impl ReportQuery {
         let days = from
             .until(to)
             .map_or(i64::MAX, |span| i64::from(span.get_days()));
-        if days >= MAX_DAYS {
+        if days >= max_days {
             return Err(AnalyticsError::Invalid {
                 field: "to",
-                problem: format!("a report spans at most {MAX_DAYS} days"),
+                problem: format!("a report spans at most {max_days} days"),
             });
         }
         let valid_scope = scope == "all"

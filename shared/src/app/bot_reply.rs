@@ -115,6 +115,12 @@ impl BotReply {
         self
     }
 
+    /// Publishes ticket events (opened, assigned, resolved, ...) to `bus` through the outbox.
+    pub fn with_events(mut self, bus: Arc<dyn crate::ports::events::EventBus>) -> Self {
+        self.changer.outbox.events = Some(bus);
+        self
+    }
+
     /// Counts the bot's messages, handoffs and failed sends; one metric line per batch.
     pub fn with_metrics(mut self, metrics: crate::platform::metrics::Metrics) -> Self {
         self.changer.outbox.metrics = metrics;
@@ -331,7 +337,10 @@ impl BotReply {
             } else {
                 Outcome::Contained
             };
-            if let Err(e) = feedback.count(now, &m.intent, outcome).await {
+            if let Err(e) = feedback
+                .count(message.wamid.as_str(), now, &m.intent, outcome)
+                .await
+            {
                 warn!(error = %e, "could not count the bot's outcome");
             }
         }

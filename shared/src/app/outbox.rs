@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::{error, warn};
 
+use crate::app::ticket_events::{TicketEvent, bus_event};
 use crate::domain::handoff::HandoffItem;
 use crate::domain::ids::Wamid;
 use crate::domain::ticket::Ticket;
 use crate::platform::metrics::{Count, Metrics};
 use crate::ports::clock::Clock;
+use crate::ports::events::{EventBus, EventBusError};
 use crate::ports::notify::{Notification, Notifier, NotifyError};
 use crate::ports::queue::{Queue, QueueError};
 use crate::ports::store::{
@@ -44,6 +46,8 @@ pub enum HandlerError {
     Notify(#[from] NotifyError),
     #[error(transparent)]
     Media(#[from] crate::ports::media::MediaError),
+    #[error(transparent)]
+    Events(#[from] EventBusError),
 }
 
 impl HandlerError {
@@ -56,6 +60,7 @@ impl HandlerError {
             Self::Timer(e) => e.is_retryable(),
             Self::Notify(e) => e.is_retryable(),
             Self::Media(e) => e.is_retryable(),
+            Self::Events(e) => e.is_retryable(),
         }
     }
 }
@@ -102,6 +107,8 @@ pub struct OutboxBuilder {
     ticket_id: crate::domain::ids::TicketId,
     key: Wamid,
     entries: Vec<OutboxEntry>,
+    /// What [`stats`](Self::stats) counted, for the ticket events.
+    facts: Vec<crate::app::analytics::Fact>,
 }
 
 impl OutboxBuilder {
@@ -110,7 +117,13 @@ impl OutboxBuilder {
             ticket_id,
             key,
             entries: Vec::new(),
+            facts: Vec::new(),
         }
+    }
+
+    /// The facts counted so far (opened, handed off, resolved, rated, ...).
+    pub fn facts(&self) -> &[crate::app::analytics::Fact] {
+        &self.facts
     }
 
     /// The key of the change this outbox belongs to (unique per change of the ticket).
@@ -154,6 +167,7 @@ impl OutboxBuilder {
         fact: crate::app::analytics::Fact,
         now: jiff::Timestamp,
     ) {
+        self.facts.push(fact);
         self.push(
             OutboxKind::Stats,
             &crate::app::analytics::event(ticket, fact, now),
@@ -172,6 +186,8 @@ pub struct OutboxRunner {
     pub(crate) handoffs: Arc<dyn Queue>,
     pub(crate) timers: Option<Arc<dyn Timers>>,
     pub(crate) notifier: Option<Arc<dyn Notifier>>,
+    /// Where ticket events go; `None`: no events are decided or published.
+    pub(crate) events: Option<Arc<dyn EventBus>>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) retry: RetryPolicy,
     /// Sent instead of a free-form reply outside the 24 h window, if configured.
@@ -215,6 +231,7 @@ impl OutboxRunner {
             handoffs,
             timers: None,
             notifier: None,
+            events: None,
             clock,
             retry: RetryPolicy::default(),
             reengagement: None,
@@ -313,6 +330,20 @@ impl OutboxRunner {
                     })?;
                     // Applied once per key: a crash between these two calls cannot count twice.
                     self.store.record_stats(&event).await?;
+                    self.store.complete_outbox(&entry, None).await?;
+                }
+                OutboxKind::Event => {
+                    let event: TicketEvent = serde_json::from_str(&entry.payload).map_err(|e| {
+                        HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
+                    })?;
+                    match &self.events {
+                        // The event id is the entry's: a publish repeated after a crash
+                        // carries the same id, which subscribers dedupe on.
+                        Some(bus) => bus.publish(&bus_event(&entry, &event)).await?,
+                        None => {
+                            warn!(ticket_id = %ticket.id, "no event bus configured; ticket event dropped")
+                        }
+                    }
                     self.store.complete_outbox(&entry, None).await?;
                 }
                 OutboxKind::Release => {

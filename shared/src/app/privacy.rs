@@ -1,6 +1,6 @@
 //! GDPR/CCPA requests for one customer: export everything we hold (JSON), and erase it:
 //! tickets with their messages, notes, outbox and idempotency records, kept media, the profile
-//! and the consent record. Analytics keep only their anonymous counters (they never held a
+//! and the consent record, and the search index items pointing at any of them. Analytics keep only their anonymous counters (they never held a
 //! customer's data). Every export and erasure files an audit record (who, what, when, the
 //! customer's digest) that erasure does not touch, and an erasure says what it could not reach
 //! (queues, backups) and when that is gone too. Used by the agent API (admins) and the runner's
@@ -244,6 +244,7 @@ fn tickets_len(export: &Value) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::TicketId;
     use crate::ports::media::MemoryMediaStore;
     use crate::testkit::world;
 
@@ -307,8 +308,50 @@ mod tests {
         assert!(format!("{:?}", w.store).contains("erasure-probe"));
         let privacy = Privacy::new(w.store.clone(), Some(media.clone()));
         let anna = WaId::parse("4915112345678").unwrap();
+        // Anna is in the search index by number, name and the order the bot found.
+        let mut t = w.store.ticket(id).await.unwrap().unwrap();
+        t.bot.get_or_insert_default().order_id = Some("A-1042".into());
+        crate::testkit::save(&w.store, t.clone(), w.clock.now()).await;
+        // The bot forgets the order later; the ticket still remembers it was indexed.
+        let mut t = w.store.ticket(id).await.unwrap().unwrap();
+        t.bot.get_or_insert_default().order_id = None;
+        crate::testkit::save(&w.store, t, w.clock.now()).await;
+        let mut profile = w.store.customer(&anna).await.unwrap().unwrap();
+        profile.profile.name = Some("Anna Bäcker".into());
+        profile.version += 1;
+        let read = w.store.customer(&anna).await.unwrap();
+        assert!(
+            w.store
+                .update_customer(read.as_ref(), &profile)
+                .await
+                .unwrap()
+        );
+        let index_of = |who: &str, id: TicketId| {
+            let reversed: String = who.chars().rev().collect();
+            let ticket = id.to_string();
+            w.store
+                .index_items()
+                .into_iter()
+                .filter(move |(pk, sk)| {
+                    sk.contains(who) || sk == &reversed || sk == &ticket || pk.contains(&ticket)
+                })
+                .collect::<Vec<_>>()
+        };
+        let indexed = index_of(anna.as_str(), id);
+        for kind in ["PHONE", "NAME#an", "NAME#ba", "ORDER#A-1042"] {
+            assert!(
+                indexed.iter().any(|(pk, _)| pk.contains(kind)),
+                "{kind}: {indexed:?}"
+            );
+        }
 
         let erased = privacy.erase(&anna, "root").await.unwrap();
+        assert_eq!(
+            index_of(anna.as_str(), id),
+            Vec::new(),
+            "no index item survives"
+        );
+        assert!(!index_of("4917600000001", other).is_empty(), "Ben's stay");
         assert_eq!((erased.tickets, erased.media_files), (1, 1));
         assert!(erased.items > 6, "{erased:?}");
         assert!(w.store.ticket(id).await.unwrap().is_none());

@@ -104,6 +104,12 @@ impl SlaBreach {
         self
     }
 
+    /// Publishes ticket events (opened, assigned, resolved, ...) to `bus` through the outbox.
+    pub fn with_events(mut self, bus: Arc<dyn crate::ports::events::EventBus>) -> Self {
+        self.changer.outbox.events = Some(bus);
+        self
+    }
+
     /// Counts breaches, the bot's messages, handoffs and failed sends; one line per batch.
     pub fn with_metrics(mut self, metrics: crate::platform::metrics::Metrics) -> Self {
         self.desk = self.desk.with_metrics(metrics.clone());

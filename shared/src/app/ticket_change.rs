@@ -22,7 +22,8 @@ use crate::domain::sla::{SlaClocks, SlaConfig, SlaEvent, TicketFacts};
 use crate::domain::ticket::Ticket;
 use crate::platform::live_config::ConfigSource;
 use crate::ports::store::{
-    Activity, ActivityKind, MessageRecord, StoreError, TicketChangeWrite, TicketStore, TurnOutcome,
+    Activity, ActivityKind, MessageRecord, OutboxKind, StoreError, TicketChangeWrite, TicketStore,
+    TurnOutcome,
 };
 
 /// Reads and writes tried before a change gives up on a contended ticket.
@@ -284,6 +285,20 @@ impl TicketChanger {
             self.replan(policies.as_ref(), &mut draft);
             if let Some(fact) = draft.stats_after_sla.take() {
                 draft.outbox.stats(&draft.next, fact, now);
+            }
+            if self.outbox.events.is_some() {
+                // Last, so what a subscriber hears of has been done (messages sent, timers set).
+                let events = crate::app::ticket_events::derive(
+                    &ticket,
+                    &draft.next,
+                    draft.outbox.facts(),
+                    &draft.activity,
+                    &draft.actor,
+                    now,
+                );
+                for event in &events {
+                    draft.outbox.push(OutboxKind::Event, event);
+                }
             }
             let entries = std::mem::replace(
                 &mut draft.outbox,

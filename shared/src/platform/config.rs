@@ -32,6 +32,8 @@ pub const HELPDESK_SLA_QUEUE_ARN: &str = "HELPDESK_SLA_QUEUE_ARN";
 pub const HELPDESK_SCHEDULER_ROLE_ARN: &str = "HELPDESK_SCHEDULER_ROLE_ARN";
 pub const HELPDESK_SCHEDULER_DLQ_ARN: &str = "HELPDESK_SCHEDULER_DLQ_ARN";
 pub const HELPDESK_SLA_TOPIC_ARN: &str = "HELPDESK_SLA_TOPIC_ARN";
+/// The EventBridge bus (name or ARN) ticket events go to; unset: none are published.
+pub const HELPDESK_EVENT_BUS: &str = "HELPDESK_EVENT_BUS";
 pub const DEFAULT_SCHEDULE_GROUP: &str = "helpdesk-sla";
 pub const HELPDESK_API_AUTH: &str = "HELPDESK_API_AUTH";
 pub const HELPDESK_API_KEYS: &str = "HELPDESK_API_KEYS";

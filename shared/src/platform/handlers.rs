@@ -34,6 +34,7 @@ use crate::ports::bot_feedback::{BotFeedback, MemoryBotFeedback};
 use crate::ports::clock::Clock;
 use crate::ports::config_docs::{ConfigDocs, MemoryConfigDocs};
 use crate::ports::config_docs::{ConfigDocsError, seed_missing, shipped_bodies};
+use crate::ports::events::{EventBus, MemoryEventBus};
 use crate::ports::media::{MediaArchive, MediaPolicy, MediaSource, MediaStore, MemoryMediaStore};
 use crate::ports::notify::{MemoryNotifier, Notifier};
 use crate::ports::orders::{MemoryOrders, OrderLookup, Unconfigured};
@@ -71,6 +72,8 @@ pub struct Ports {
     pub bot_feedback: Option<Arc<dyn BotFeedback>>,
     /// The WhatsApp Business Account's templates on Meta's Graph API (sync, submit).
     pub message_templates: Option<Arc<dyn MessageTemplates>>,
+    /// Where ticket events for integrations go (EventBridge); `None`: none are published.
+    pub events: Option<Arc<dyn EventBus>>,
 }
 
 impl Ports {
@@ -90,6 +93,7 @@ impl Ports {
             config_docs: None,
             bot_feedback: None,
             message_templates: None,
+            events: None,
         }
     }
 
@@ -129,6 +133,7 @@ impl Ports {
             config_docs: Some(memory.config_docs.clone()),
             bot_feedback: Some(memory.bot_feedback.clone()),
             message_templates: Some(memory.templates.clone()),
+            events: Some(memory.events.clone()),
             ..Self::new(memory.store.clone(), clock)
         }
     }
@@ -148,6 +153,7 @@ pub struct MemoryPorts {
     pub bot_feedback: Arc<MemoryBotFeedback>,
     /// Meta's side of the templates: the shipped ones, approved.
     pub templates: Arc<MemoryTemplates>,
+    pub events: Arc<MemoryEventBus>,
 }
 
 impl MemoryPorts {
@@ -162,6 +168,7 @@ impl MemoryPorts {
             config_docs: Arc::new(MemoryConfigDocs::new()),
             bot_feedback: Arc::new(MemoryBotFeedback::new()),
             templates: Arc::new(MemoryTemplates::shipped()),
+            events: Arc::new(MemoryEventBus::new()),
         }
     }
 }
@@ -342,6 +349,9 @@ pub fn bot_reply(ports: &Ports, settings: &Settings) -> Result<BotReply, StartEr
     if let Some(feedback) = &ports.bot_feedback {
         reply = reply.with_feedback(feedback.clone());
     }
+    if let Some(bus) = &ports.events {
+        reply = reply.with_events(bus.clone());
+    }
     Ok(reply)
 }
 
@@ -355,12 +365,16 @@ pub fn sla_breach(ports: &Ports, settings: &Settings) -> Result<SlaBreach, Start
         notifier: ports.notify()?,
         clock: ports.clock.clone(),
     };
-    Ok(SlaBreach::new(
+    let breach = SlaBreach::new(
         breach_ports,
         settings.bot()?,
         live_sla(ports, settings, settings.sla()?),
     )
-    .with_metrics(settings.metrics.clone()))
+    .with_metrics(settings.metrics.clone());
+    Ok(match &ports.events {
+        Some(bus) => breach.with_events(bus.clone()),
+        None => breach,
+    })
 }
 
 /// What agents do to tickets (behind the agent API), with assignment and mention notices.
@@ -376,8 +390,12 @@ pub fn agent_desk(ports: &Ports, settings: &Settings) -> Result<AgentDesk, Start
     .with_templates(live_templates(ports, settings))
     .with_metrics(settings.metrics.clone());
     // Agents' attachments are uploaded to and sent from the media store.
-    Ok(match &ports.media {
+    let desk = match &ports.media {
         Some(store) => desk.with_media(store.clone()),
+        None => desk,
+    };
+    Ok(match &ports.events {
+        Some(bus) => desk.with_events(bus.clone()),
         None => desk,
     })
 }
@@ -490,7 +508,7 @@ pub async fn seed_config(
 
 /// Agent handoff: routes each ticket the bot handed over to a team and an agent.
 pub fn agent_handoff(ports: &Ports, settings: &Settings) -> Result<Router, StartError> {
-    Ok(Router::new(
+    let router = Router::new(
         ports.store.clone(),
         ports.whatsapp()?,
         ports.handoffs()?,
@@ -498,7 +516,11 @@ pub fn agent_handoff(ports: &Ports, settings: &Settings) -> Result<Router, Start
         live_routing(ports, settings),
         ports.clock.clone(),
     )
-    .with_metrics(settings.metrics.clone()))
+    .with_metrics(settings.metrics.clone());
+    Ok(match &ports.events {
+        Some(bus) => router.with_events(bus.clone()),
+        None => router,
+    })
 }
 
 /// The routing rules a handler reads per handoff: the published document (checked at most

@@ -140,6 +140,19 @@ async fn seed_files(
 
 pub use crate::platform::handlers::StartError;
 
+/// The event bus `HELPDESK_EVENT_BUS` names, for the functions that flush ticket outboxes.
+fn event_bus(
+    env: &Env,
+    aws: &AwsClients,
+) -> Result<Option<Arc<dyn crate::ports::events::EventBus>>, StartError> {
+    let Some(bus) = env.get(crate::platform::config::HELPDESK_EVENT_BUS) else {
+        return Ok(None);
+    };
+    let bus = crate::ports::events::EventBridgeBus::new(&aws.sdk, bus)
+        .map_err(|e| StartError::Client(format!("the event bus: {e}")))?;
+    Ok(Some(Arc::new(bus)))
+}
+
 impl Ports {
     /// The AWS adapters of the resources `settings` names (secrets read from SSM if they are
     /// references): DynamoDB, SQS, EventBridge Scheduler, the Cloud API, the order API, S3, SNS.
@@ -280,7 +293,8 @@ pub async fn bot_reply(env: &Env, aws: &AwsClients) -> Result<BotReply, StartErr
     if media_bucket.is_none() {
         tracing::warn!("HELPDESK_MEDIA_BUCKET is not set: customers' media are not kept");
     }
-    let ports = Ports::aws(aws, &settings.ports(media_bucket)).await?;
+    let mut ports = Ports::aws(aws, &settings.ports(media_bucket)).await?;
+    ports.events = event_bus(env, aws)?;
     seed_files(
         &ports,
         settings.bot_config.as_deref(),
@@ -320,7 +334,8 @@ pub async fn sla_breach(env: &Env, aws: &AwsClients) -> Result<SlaBreach, StartE
     let mut port_settings = settings.reply.ports(None);
     port_settings.orders = None;
     port_settings.topic_arn = Some(settings.topic_arn.clone());
-    let ports = Ports::aws(aws, &port_settings).await?;
+    let mut ports = Ports::aws(aws, &port_settings).await?;
+    ports.events = event_bus(env, aws)?;
     handlers::sla_breach(
         &ports,
         &Settings {
@@ -348,7 +363,8 @@ async fn desk(
 ) -> Result<(Ports, Settings), StartError> {
     warn_without_scheduler_dlq(&settings.sla);
     let media_bucket = env.get(crate::platform::config::HELPDESK_MEDIA_BUCKET);
-    let ports = Ports::aws(aws, &settings.ports(media_bucket)).await?;
+    let mut ports = Ports::aws(aws, &settings.ports(media_bucket)).await?;
+    ports.events = event_bus(env, aws)?;
     let handler_settings = Settings {
         sla: Some(load_sla(&settings.sla.policies)?),
         metrics: Metrics::from_env(env),
@@ -409,7 +425,8 @@ pub async fn agent_api(env: &Env, aws: &AwsClients) -> Result<AgentApi, StartErr
 /// runner's and the tests').
 pub async fn agent_handoff(env: &Env, aws: &AwsClients) -> Result<Router, StartError> {
     let settings = HandoffSettings::from_env(env)?;
-    let ports = Ports::aws(aws, &settings.ports()).await?;
+    let mut ports = Ports::aws(aws, &settings.ports()).await?;
+    ports.events = event_bus(env, aws)?;
     handlers::agent_handoff(
         &ports,
         &Settings {

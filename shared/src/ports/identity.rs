@@ -185,17 +185,14 @@ impl Identity for MemoryIdentity {
 
 /// The Cognito user pool the HttpApi authorizer trusts.
 pub struct CognitoIdentity {
-    http: reqwest::Client,
-    credentials: aws_credential_types::provider::SharedCredentialsProvider,
-    region: String,
-    endpoint: String,
+    api: crate::ports::aws_json::AwsJsonApi,
     pool_id: String,
 }
 
 impl std::fmt::Debug for CognitoIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CognitoIdentity")
-            .field("region", &self.region)
+            .field("region", &self.api.region())
             .field("pool_id", &self.pool_id)
             .finish_non_exhaustive()
     }
@@ -205,99 +202,42 @@ impl CognitoIdentity {
     /// Over the environment's credentials and region; the endpoint is
     /// `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` if set (an emulator), else the regional one.
     pub fn new(sdk: &aws_config::SdkConfig, pool_id: &str) -> Result<Self, IdentityError> {
-        let region = sdk
-            .region()
-            .map(ToString::to_string)
-            .ok_or_else(|| IdentityError::Rejected("no AWS region is configured".into()))?;
-        let credentials = sdk
-            .credentials_provider()
-            .ok_or_else(|| IdentityError::Rejected("no AWS credentials are configured".into()))?;
-        let endpoint = std::env::var("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
-            .unwrap_or_else(|_| format!("https://cognito-idp.{region}.amazonaws.com/"));
-        let http = crate::platform::tls::http_client_builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .build()
-            .map_err(|e| IdentityError::Rejected(format!("HTTP client: {e}")))?;
+        let api = crate::ports::aws_json::AwsJsonApi::new(
+            sdk,
+            "cognito-idp",
+            "application/x-amz-json-1.1",
+            &["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"],
+            |region, _| format!("https://cognito-idp.{region}.amazonaws.com/"),
+        )
+        .map_err(|e| IdentityError::Rejected(e.to_string()))?;
         Ok(Self {
-            http,
-            credentials,
-            region,
-            endpoint,
+            api,
             pool_id: pool_id.to_owned(),
         })
     }
 
     /// One signed call of the user pool API (`AWSCognitoIdentityProviderService.<action>`).
     async fn call(&self, action: &str, mut body: Value) -> Result<Value, IdentityError> {
-        use aws_credential_types::provider::ProvideCredentials;
-        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+        use crate::ports::aws_json::AwsJsonFailure;
         body["UserPoolId"] = json!(self.pool_id);
-        let body = body.to_string();
-        let credentials = self
-            .credentials
-            .provide_credentials()
-            .await
-            .map_err(|e| IdentityError::Unavailable(format!("AWS credentials: {e}")))?;
-        let identity = credentials.into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name("cognito-idp")
-            .time(std::time::SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| IdentityError::Rejected(format!("signing: {e}")))?
-            .into();
         let target = format!("AWSCognitoIdentityProviderService.{action}");
-        let headers = [
-            ("content-type", "application/x-amz-json-1.1"),
-            ("x-amz-target", target.as_str()),
-        ];
-        let signable = SignableRequest::new(
-            "POST",
-            &self.endpoint,
-            headers.iter().copied(),
-            SignableBody::Bytes(body.as_bytes()),
-        )
-        .map_err(|e| IdentityError::Rejected(format!("signing: {e}")))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| IdentityError::Rejected(format!("signing: {e}")))?
-            .into_parts();
-        let mut request = self.http.post(&self.endpoint).body(body);
-        for (name, value) in headers.iter().copied().chain(instructions.headers()) {
-            request = request.header(name, value);
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| IdentityError::Unavailable(format!("{action}: {e}")))?;
-        let status = response.status();
-        let answer: Value = response.json().await.unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok(answer);
-        }
-        let kind = answer["__type"]
-            .as_str()
-            .unwrap_or_default()
-            .rsplit('#')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let message = answer["message"]
-            .as_str()
-            .or(answer["Message"].as_str())
-            .unwrap_or_default();
+        let (status, kind, message) = match self.api.call(&target, &body).await {
+            Ok(answer) => return Ok(answer),
+            Err(AwsJsonFailure::Unreachable(e)) => return Err(IdentityError::Unavailable(e)),
+            Err(AwsJsonFailure::Local(e)) => return Err(IdentityError::Rejected(e)),
+            Err(AwsJsonFailure::Service {
+                status,
+                kind,
+                message,
+            }) => (status, kind, message),
+        };
         Err(match kind.as_str() {
-            "UsernameExistsException" | "AliasExistsException" => {
-                IdentityError::Exists(message.to_owned())
-            }
-            "UserNotFoundException" => IdentityError::NotFound(message.to_owned()),
+            "UsernameExistsException" | "AliasExistsException" => IdentityError::Exists(message),
+            "UserNotFoundException" => IdentityError::NotFound(message),
             "TooManyRequestsException" | "InternalErrorException" | "LimitExceededException" => {
                 IdentityError::Unavailable(format!("{action}: {kind}"))
             }
-            _ if status.is_server_error() => {
-                IdentityError::Unavailable(format!("{action}: {status}"))
-            }
+            _ if status >= 500 => IdentityError::Unavailable(format!("{action}: {status}")),
             _ => IdentityError::Rejected(format!("{action}: {kind} {message}")),
         })
     }

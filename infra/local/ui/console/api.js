@@ -38,3 +38,30 @@ export async function api(method, path, body, action) {
   if (method !== "GET") pending = null;
   return answer.body;
 }
+
+/** Downloads the file the API answers `GET path` with (a CSV export) under the name its
+ * `Content-Disposition` gives. Throws `ApiError` with the API's message when it refuses. */
+export async function download(path, fallbackName) {
+  let response;
+  try {
+    response = await fetch(`/api${path}`, { headers: { Authorization: `Bearer ${state.key}` } });
+  } catch (error) {
+    throw new HttpError(0, {}, `cannot reach the server (${error.message})`);
+  }
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    if (response.status === 401) emit("unauthorized");
+    throw new HttpError(response.status, body);
+  }
+  const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+  const name = named ? named[1] : fallbackName;
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  return name;
+}

@@ -12,6 +12,7 @@ import "./sla-clocks.js";
 import "./details.js";
 import "./activity.js";
 import "./tags.js";
+import "./customers.js";
 import "./composer.js";
 import "./canned.js";
 import "./presence.js";

@@ -1,7 +1,7 @@
 // The ticket queue: filters, the list (most urgent first) and paging. Picking a row opens the
 // ticket.
 import { $, el } from "../dom.js";
-import { api } from "./api.js";
+import { api, download } from "./api.js";
 import { on, state, supervisor } from "./app.js";
 import { agentName } from "./directory.js";
 import { PRIORITY, SLA, STATUS, ago, badge, countdown } from "./format.js";
@@ -23,6 +23,11 @@ function fillFilters() {
   }
   const teams = new Set(all ? state.agents.flatMap((a) => a.teams) : (state.me.profile ? state.me.profile.teams : []));
   $("f-team").replaceChildren(el("option", { value: "" }, all ? "All teams" : "My teams"), ...[...teams].sort().map((t) => el("option", { value: t }, t)));
+}
+
+/** The filters as query parameters. */
+function filterQuery() {
+  return new URLSearchParams(currentFilter());
 }
 
 const FILTERS = [["f-status", "status"], ["f-assignee", "assignee"], ["f-team", "team"], ["f-priority", "priority"], ["f-sla", "sla"], ["f-tag", "tag"]];
@@ -53,6 +58,20 @@ function queueQuery(more) {
   const q = new URLSearchParams({ limit: "50", ...currentFilter() });
   if (more && cursor) q.set("cursor", cursor);
   return q.toString();
+}
+
+/** Every ticket the filters list, as a CSV file (supervisors and admins). */
+async function exportTickets() {
+  const button = $("export-tickets");
+  button.disabled = true;
+  try {
+    const name = await download(`/tickets/export.csv?${filterQuery()}`, "tickets.csv");
+    toast(`Exported ${name}`);
+  } catch (error) {
+    if (error.status !== 401) toast(`Export: ${error.message}`, true);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 export async function loadQueue(more = false) {
@@ -127,9 +146,11 @@ $("filters").addEventListener("submit", (event) => {
 });
 $("refresh").addEventListener("click", () => loadQueue());
 $("more").addEventListener("click", () => loadQueue(true));
+$("export-tickets").addEventListener("click", exportTickets);
 
 on("signed-in", () => {
   fillFilters();
+  $("export-tickets").classList.toggle("hidden", !supervisor());
   loadQueue();
 });
 on("refresh", () => loadQueue());

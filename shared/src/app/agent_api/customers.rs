@@ -110,7 +110,7 @@ impl AgentApi {
     }
 }
 
-fn customer_id(wa_id: &str) -> Result<WaId, ApiError> {
+pub(super) fn customer_id(wa_id: &str) -> Result<WaId, ApiError> {
     WaId::parse(wa_id).map_err(|e| ApiError::field("wa_id", format!("is not a WhatsApp id: {e}")))
 }
 

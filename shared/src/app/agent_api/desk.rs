@@ -351,6 +351,12 @@ impl AgentDesk {
         self
     }
 
+    /// Publishes ticket events (opened, assigned, resolved, ...) to `bus` through the outbox.
+    pub fn with_events(mut self, bus: Arc<dyn crate::ports::events::EventBus>) -> Self {
+        self.changer.outbox.events = Some(bus);
+        self
+    }
+
     /// Counts queued tickets it assigns and failed sends (CloudWatch EMF); whoever drives the
     /// desk flushes once per request or batch.
     pub fn with_metrics(mut self, metrics: crate::platform::metrics::Metrics) -> Self {

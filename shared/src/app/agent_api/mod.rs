@@ -29,7 +29,13 @@
 //! | POST | `/templates` `{name, language, category, body, examples}` | admins (submitted to Meta) |
 //! | GET | `/canned?ticket=` | everyone: own, own teams' and global responses, rendered for the ticket |
 //! | POST | `/canned` `{title, shortcut?, language?, text}`; PUT `/canned/{id}` `{..., version}`; DELETE `/canned/{id}?version=` | everyone: their personal responses |
+//! | GET | `/tickets/export.csv?<queue filters>&from=&to=&phone=` | supervisors, admins (`phone=full`: admins) |
 //! | GET | `/analytics?from=&to=&scope=` | supervisors; agents for `agent:<self>` |
+//! | GET | `/search?q=&limit=` | everyone: customers by number/name, tickets by id/order number, as `may_see` allows (see `search`) |
+//! | GET | `/customers/{wa_id}`, `/customers/{wa_id}/history?cursor=&limit=` | whoever may see one of the customer's tickets (see `customer_profile`) |
+//! | PATCH | `/customers/{wa_id}` `{version, name?, language?, tier?, email?, fields?}` | the same |
+//! | PUT/DELETE | `/customers/{wa_id}/tags/{tag}` | the same |
+//! | GET | `/analytics/export.csv?from=&to=&scope=` | supervisors, admins (a row per day, at most 366) |
 //! | PUT | `/customers/{wa_id}/consent` `{opted_in, source}` | supervisors |
 //! | GET | `/customers/{wa_id}/export` | admins (GDPR access request) |
 //! | DELETE | `/customers/{wa_id}` | admins (GDPR erasure; says what remains where, until when) |
@@ -44,7 +50,8 @@
 //!
 //! Files: `router` (the route table, request checks, refusals as HTTP), one file per resource
 //! with its handlers and typed answers (`tickets`, `views` for what a ticket looks like,
-//! `agents`, `customers` with the data-request audit, `analytics`), `desk` (ticket changes)
+//! `agents`, `customers` with the data-request audit, `customer_profile` (the customer view, edits,
+//! tags), `search`, `analytics`), `desk` (ticket changes)
 //! and `auth`. A new endpoint is one handler in its resource's file and one route line.
 
 mod admin_agents;
@@ -55,11 +62,14 @@ pub mod auth;
 mod canned;
 mod changes;
 pub mod config;
+mod customer_profile;
 mod customers;
 pub mod desk;
+pub mod export;
 mod owned_docs;
 mod router;
 mod saved_views;
+mod search;
 mod templates;
 mod tickets;
 mod views;
@@ -214,6 +224,8 @@ pub fn mask_phone(wa_id: &str) -> String {
     format!("+{masked}")
 }
 
+#[cfg(test)]
+mod customer_api_tests;
 #[cfg(test)]
 mod quote_api_tests;
 

@@ -34,6 +34,16 @@ pub struct ApiRequest<'a> {
 pub struct ApiResponse {
     pub status: u16,
     pub body: Value,
+    /// A file to save (a CSV export): the body is its text.
+    pub download: Option<Download>,
+}
+
+/// What makes an answer a file the browser saves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
+    pub content_type: &'static str,
+    /// `[A-Za-z0-9._-]` only, so the header needs no quoting rules.
+    pub filename: String,
 }
 
 impl ApiResponse {
@@ -47,12 +57,35 @@ impl ApiResponse {
         Ok(Self {
             status: 200,
             body: Value::String(text),
+            download: None,
         })
     }
 
-    /// The content type to send: a string body is plain text, everything else JSON.
+    /// 200 with a CSV file named `filename` to download.
+    pub(super) fn csv(text: String, filename: String) -> Result<Self, ApiError> {
+        Ok(Self {
+            status: 200,
+            body: Value::String(text),
+            download: Some(Download {
+                content_type: "text/csv; charset=utf-8",
+                filename,
+            }),
+        })
+    }
+
+    /// `Content-Disposition` of a download (`attachment; filename="..."`).
+    pub fn content_disposition(&self) -> Option<String> {
+        self.download
+            .as_ref()
+            .map(|d| format!("attachment; filename=\"{}\"", d.filename))
+    }
+
+    /// The content type to send: a download's, a string body is plain text, everything else
+    /// JSON.
     pub fn content_type(&self) -> &'static str {
-        if self.body.is_string() {
+        if let Some(d) = &self.download {
+            d.content_type
+        } else if self.body.is_string() {
             "text/plain; charset=utf-8"
         } else {
             "application/json"
@@ -74,7 +107,11 @@ impl ApiResponse {
 
     fn with_status(status: u16, body: impl Serialize) -> Result<Self, ApiError> {
         match serde_json::to_value(body) {
-            Ok(body) => Ok(Self { status, body }),
+            Ok(body) => Ok(Self {
+                status,
+                body,
+                download: None,
+            }),
             Err(e) => {
                 error!(error = %e, "agent API: answer not serializable");
                 Err(ApiError::new(
@@ -162,6 +199,7 @@ impl ApiError {
                 error!(error = %e, "agent API: refusal not serializable");
                 serde_json::json!({ "error": self.code, "message": self.message })
             }),
+            download: None,
         }
     }
 }
@@ -365,6 +403,7 @@ impl AgentApi {
         match (method, call.segments.as_slice()) {
             ("GET", ["me"]) => self.me(call).await,
             ("GET", ["tickets"]) => self.list(call).await,
+            ("GET", ["tickets", "export.csv"]) => self.export_tickets(call).await,
             ("GET", ["tickets", id]) => self.detail(call, id).await,
             ("GET", ["changes"]) => self.changes(call).await,
             ("POST", ["tickets", id, "read"]) => self.open_conversation(call, id).await,
@@ -388,6 +427,17 @@ impl AgentApi {
             ("PUT", ["views", id]) => self.edit_view(call, id).await,
             ("DELETE", ["views", id]) => self.delete_view(call, id).await,
             ("GET", ["analytics"]) => self.analytics(call).await,
+            ("GET", ["search"]) => self.search(call).await,
+            ("GET", ["customers", wa_id]) => self.customer_view(call, wa_id).await,
+            ("PATCH", ["customers", wa_id]) => self.edit_customer(call, wa_id).await,
+            ("GET", ["customers", wa_id, "history"]) => self.customer_history(call, wa_id).await,
+            ("PUT", ["customers", wa_id, "tags", tag]) => {
+                self.customer_tag(call, wa_id, tag, true).await
+            }
+            ("DELETE", ["customers", wa_id, "tags", tag]) => {
+                self.customer_tag(call, wa_id, tag, false).await
+            }
+            ("GET", ["analytics", "export.csv"]) => self.export_analytics(call).await,
             ("PUT", ["customers", wa_id, "consent"]) => self.set_consent(call, wa_id).await,
             ("GET", ["customers", wa_id, "export"]) => self.export(call, wa_id).await,
             ("DELETE", ["customers", wa_id]) => self.erase(call, wa_id).await,
@@ -409,7 +459,7 @@ impl AgentApi {
                 _,
                 [
                     "me" | "tickets" | "agents" | "templates" | "canned" | "views" | "analytics"
-                    | "customers" | "config" | "bot",
+                    | "customers" | "config" | "bot" | "search",
                     ..,
                 ],
             ) => Err(ApiError::new(

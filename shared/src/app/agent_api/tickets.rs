@@ -138,6 +138,26 @@ impl AgentApi {
         Ok(ticket)
     }
 
+    /// The listing the queue's filters (`status`, `team`, `assignee`, `priority`, `sla`) ask
+    /// for, as far as `caller` may see it: the query, pages of `limit`, and the caller's teams
+    /// (the access rule). Shared by the queue and its CSV export.
+    pub(super) async fn queue_listing(
+        &self,
+        call: &Call<'_, '_>,
+        limit: u32,
+    ) -> Result<(TicketQuery, Vec<String>), ApiError> {
+        let (caller, q) = (&call.caller, &call.query);
+        let filter = QueueFilter {
+            status: q.get("status").map(str::to_owned),
+            team: q.get("team").map(str::to_owned),
+            assignee: q.get("assignee").map(str::to_owned),
+            priority: q.get("priority").map(str::to_owned),
+            sla: q.get("sla").map(str::to_owned),
+            tag: q.get("tag").map(str::to_owned),
+        };
+        self.queue_query(caller, &filter, limit).await
+    }
+
     /// `GET /tickets`: the queues and tickets the caller may see, oldest first, a page at a time.
     pub(super) async fn list(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
         let (caller, q) = (&call.caller, &call.query);

@@ -51,6 +51,8 @@ pub struct TicketDetail {
     pub messages: Vec<MessageView>,
     pub activity: Vec<Activity>,
     pub sla: SlaView,
+    /// The customer's tags (kept on the customer, shown on each of their tickets).
+    pub customer_tags: Vec<String>,
 }
 
 /// One message on the ticket.
@@ -135,6 +137,11 @@ impl AgentApi {
             messages.push(self.message_view(m).await);
         }
         let activity = store.activities(ticket.id).await?;
+        let customer_tags = store
+            .customer(&ticket.key.wa_id)
+            .await?
+            .map(|c| c.profile.tags)
+            .unwrap_or_default();
         let mut summary = self.summary(&ticket, self.clock.now());
         summary.customer = ticket.key.wa_id.as_str().to_owned();
         let sla = SlaView {
@@ -155,10 +162,11 @@ impl AgentApi {
             messages,
             activity,
             sla,
+            customer_tags,
         })
     }
 
-    async fn message_view(&self, m: MessageRecord) -> MessageView {
+    pub(super) async fn message_view(&self, m: MessageRecord) -> MessageView {
         // A reaction names its message in its content (`reaction.message_id`), not in `context`.
         let reaction = (m.kind == "reaction")
             .then(|| serde_json::from_str::<serde_json::Value>(&m.content).ok())

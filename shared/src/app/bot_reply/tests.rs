@@ -668,3 +668,43 @@ async fn records_left_without_time_before_the_deadline_are_redelivered_not_start
         "redelivered in time, they are answered"
     );
 }
+
+#[tokio::test]
+async fn a_message_handled_again_after_a_store_failure_counts_its_intent_once() {
+    use crate::ports::bot_feedback::{BotFeedback, MemoryBotFeedback, last_days};
+    use crate::ports::store::StoreError;
+    // A failure at every point of the turn's reads and writes: the turn is decided again (in
+    // the handler's retry or on the queue's redelivery), and the per-intent counts behind the
+    // containment and handoff rates must still see the message once.
+    let mut doubled = Vec::new();
+    for passes in 0..12 {
+        let mut w = world();
+        let feedback = Arc::new(MemoryBotFeedback::new());
+        w.bot = w.bot.with_feedback(feedback.clone());
+        let records = w.customer("wie hoch sind die versandkosten").await;
+        w.store
+            .fail_after(passes, [StoreError::Unavailable("down".into())]);
+        let mut left = records.clone();
+        for _ in 0..3 {
+            if w.bot.handle_batch(&left).await.is_empty() {
+                left.clear();
+                break;
+            }
+            left = records.clone();
+        }
+        assert!(
+            left.is_empty(),
+            "handled in the end (failure after {passes} calls)"
+        );
+        w.store.clear_faults();
+        let counts = feedback.counts(&last_days(w.clock.now(), 2)).await.unwrap();
+        let shipping = counts.get("shipping").map(|c| c.total()).unwrap_or(0);
+        if shipping != 1 {
+            doubled.push((passes, shipping));
+        }
+    }
+    assert!(
+        doubled.is_empty(),
+        "(failure after n store calls, count): {doubled:?}"
+    );
+}

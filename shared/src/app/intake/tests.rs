@@ -494,6 +494,20 @@ impl TicketStore for FailNth {
     ) -> Result<Option<crate::ports::store::Customer>, StoreError> {
         self.inner.customer(w).await
     }
+    async fn update_customer(
+        &self,
+        read: Option<&crate::ports::store::Customer>,
+        c: &crate::ports::store::Customer,
+    ) -> Result<bool, StoreError> {
+        self.inner.update_customer(read, c).await
+    }
+    async fn search(
+        &self,
+        key: &crate::ports::store::search::SearchKey,
+        limit: u32,
+    ) -> Result<Vec<crate::ports::store::search::SearchHit>, StoreError> {
+        self.inner.search(key, limit).await
+    }
     async fn message(
         &self,
         t: TicketId,

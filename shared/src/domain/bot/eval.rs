@@ -23,6 +23,14 @@ pub const HOLDOUT: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../config/bot-holdout.tsv"
 ));
+pub const HOLDOUT2: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-holdout2.tsv"
+));
+pub const NEAR_MISS2: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-nearmiss2.tsv"
+));
 
 /// The shipped test split.
 pub fn test_split() -> Vec<Labelled> {
@@ -34,9 +42,20 @@ pub fn holdout() -> Vec<Labelled> {
     parse_labelled(HOLDOUT).expect("config/bot-holdout.tsv is label<TAB>message")
 }
 
+/// The third held-out set, written in WhatsApp style from the intents' meaning before the
+/// fourth round of changes and never tuned on.
+pub fn holdout2() -> Vec<Labelled> {
+    parse_labelled(HOLDOUT2).expect("config/bot-holdout2.tsv is label<TAB>message")
+}
+
 /// The shipped near-miss set.
 pub fn near_misses() -> Vec<Labelled> {
     parse_labelled(NEAR_MISS).expect("config/bot-nearmiss.tsv is label<TAB>message")
+}
+
+/// The second near-miss set: negated handoff words, handoff words inside other words.
+pub fn near_misses2() -> Vec<Labelled> {
+    parse_labelled(NEAR_MISS2).expect("config/bot-nearmiss2.tsv is label<TAB>message")
 }
 
 /// One labelled message and what the bot made of it.
@@ -286,48 +305,54 @@ mod tests {
     /// `cargo run -p helpdesk-local -- bot eval` prints the full report.
     #[test]
     fn the_test_split_is_understood_at_least_as_well_as_measured() {
+        // Measured 95.1 % / 97.3 %.
+        assert_figures(&test_split(), 250, 0.945, 0.97, 0);
+    }
+
+    /// Holds `set` to its measured figures: at least `min_total` messages, shares right at once
+    /// and resolved at least `right` and `resolved`, at most `false_handoffs` false handoffs.
+    fn assert_figures(
+        set: &[Labelled],
+        min_total: usize,
+        right: f64,
+        resolved: f64,
+        false_handoffs: usize,
+    ) {
         let config = BotConfig::default_shop();
-        let report = Report::run(&config, &test_split());
-        println!("{}", report.render("test split"));
+        let report = Report::run(&config, set);
         let share = |n: usize| n as f64 / report.total() as f64;
-        assert!(report.total() >= 250, "{} test messages", report.total());
+        assert!(report.total() >= min_total, "{} messages", report.total());
         assert!(
-            share(report.right()) >= 0.928,
+            share(report.right()) >= right,
             "right at once {:.1} %",
             100.0 * share(report.right())
         );
         assert!(
-            share(report.resolved()) >= 0.95,
+            share(report.resolved()) >= resolved,
             "resolved {:.1} %",
             100.0 * share(report.resolved())
         );
-        assert!(report.false_handoffs().is_empty(), "false handoffs");
+        assert!(
+            report.false_handoffs().len() <= false_handoffs,
+            "false handoffs"
+        );
     }
 
-    const HOLDOUT_RIGHT: f64 = 0.90;
-    const HOLDOUT_RESOLVED: f64 = 0.944;
-
-    /// The second held-out set: written before the last round of tuning and never tuned on, so
+    /// The second held-out set: written before the third round of tuning and never tuned on, so
     /// its figure shows whether what the test split measures carries over.
     #[test]
     fn the_holdout_set_is_understood_at_least_as_well_as_measured() {
-        let config = BotConfig::default_shop();
-        let report = Report::run(&config, &holdout());
-        println!("{}", report.render("holdout"));
-        let share = |n: usize| n as f64 / report.total() as f64;
-        assert!(report.total() >= 120, "{} holdout messages", report.total());
-        assert!(
-            share(report.right()) >= HOLDOUT_RIGHT,
-            "right at once {:.1} %",
-            100.0 * share(report.right())
-        );
-        assert!(
-            share(report.resolved()) >= HOLDOUT_RESOLVED,
-            "resolved {:.1} %",
-            100.0 * share(report.resolved())
-        );
-        // Measured: one message labelled "none" that the model takes for fraud.
-        assert!(report.false_handoffs().len() <= 1, "false handoffs");
+        // Measured 91.7 % / 95.2 %; one message labelled "none" the model takes for fraud.
+        assert_figures(&holdout(), 120, 0.91, 0.95, 1);
+    }
+
+    /// The third held-out set: customer-style text (typos, no punctuation, emoji, long
+    /// messages, DE/EN mixed) written before the fourth round and never tuned on.
+    #[test]
+    fn the_third_holdout_set_is_understood_at_least_as_well_as_measured() {
+        // Measured 88.1 % / 91.3 % (before the fourth round: 79.8 % / 86.7 %); one payment
+        // question the model takes for fraud.
+        assert_figures(&holdout2(), 200, 0.87, 0.905, 1);
     }
 
     #[test]
@@ -341,6 +366,16 @@ mod tests {
             .map(|o| o.text.as_str())
             .collect();
         assert!(false_handoffs.is_empty(), "{false_handoffs:?}");
+        let second = Report::run(&config, &near_misses2());
+        let false_handoffs: Vec<&str> = second
+            .false_handoffs()
+            .iter()
+            .map(|o| o.text.as_str())
+            .collect();
+        assert!(
+            false_handoffs.is_empty(),
+            "negated or embedded handoff words: {false_handoffs:?}"
+        );
         for near in ["betrag", "beraten", "betrugen", "stole", "stollen"] {
             assert!(
                 !false_handoffs
@@ -357,12 +392,16 @@ mod tests {
         let test = test_split();
         let near = near_misses();
         let holdout = holdout();
+        let holdout2 = holdout2();
+        let near2 = near_misses2();
         let seen: std::collections::HashSet<String> =
             train.iter().map(|e| words(&e.text)).collect();
         let leaked: Vec<&str> = test
             .iter()
             .chain(&near)
             .chain(&holdout)
+            .chain(&holdout2)
+            .chain(&near2)
             .filter(|e| seen.contains(&words(&e.text)))
             .map(|e| e.text.as_str())
             .collect::<Vec<_>>();
@@ -372,6 +411,12 @@ mod tests {
         );
         assert!(train.len() + test.len() >= 400);
         assert!(holdout.len() >= 120, "{} holdout messages", holdout.len());
+        assert!(
+            holdout2.len() >= 200,
+            "{} holdout2 messages",
+            holdout2.len()
+        );
+        assert!(near2.len() >= 30, "{} second near misses", near2.len());
     }
 
     /// Figures only (no messages) of the test split, for checking a change made by

@@ -12,6 +12,88 @@ const INFLECTIONS: &[&str] = &[
     "", "s", "es", "e", "en", "n", "er", "ern", "in", "innen", "ed", "ing",
 ];
 
+/// Where a clause ends: a negation reaches no further.
+const CLAUSE_ENDS: &[char] = &['.', ',', ';', ':', '!', '?', '\n', '(', ')', '-', '–'];
+
+/// First words of a question (German puts the verb first: "Ist der Artikel sofort lieferbar",
+/// "Liefert ihr sofort"): on WhatsApp the question mark is often left out.
+const QUESTION_STARTS: &[&str] = &[
+    "ist",
+    "sind",
+    "wird",
+    "werden",
+    "wurde",
+    "kann",
+    "koennt",
+    "koennen",
+    "kommt",
+    "liefert",
+    "liefern",
+    "versendet",
+    "verschickt",
+    "habt",
+    "hat",
+    "gibt",
+    "geht",
+    "wie",
+    "wann",
+    "wo",
+    "was",
+    "welche",
+    "welcher",
+    "welches",
+    "warum",
+    "wieso",
+    "bis",
+    "is",
+    "are",
+    "will",
+    "can",
+    "could",
+    "do",
+    "does",
+    "did",
+    "how",
+    "when",
+    "where",
+    "what",
+    "which",
+];
+
+/// Urgency words that, in a question about delivery, ask about timing ("Ist der Artikel sofort
+/// lieferbar", "is it shipped immediately"): only a question mark makes the others a question
+/// about timing.
+const TIMING_WORDS: &[&str] = &["sofort", "immediately"];
+
+/// Word beginnings of delivery and availability: a question with a [`TIMING_WORDS`] word is
+/// about timing only with one of these ("kann mir sofort jemand helfen" is a demand).
+const DELIVERY_WORDS: &[&str] = &[
+    "liefer",
+    "verschick",
+    "versend",
+    "versand",
+    "verfuegbar",
+    "lager",
+    "ship",
+    "deliver",
+    "dispatch",
+    "availab",
+    "stock",
+    "sent",
+    "send",
+];
+
+/// The sentences of a message, each with its end mark.
+fn sentences(text: &str) -> impl Iterator<Item = &str> {
+    text.split_inclusive(['.', '!', '?', '\n'])
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// The clauses of a sentence, normalized: a negation reaches no further than its clause.
+fn clauses(sentence: &str) -> Vec<String> {
+    sentence.split(CLAUSE_ENDS).map(normalize).collect()
+}
+
 /// The model's probability above which it overrules a request or urgency word.
 const SURE_DESPITE_HANDOFF_WORD: f64 = 0.8;
 
@@ -78,19 +160,143 @@ impl Keywords {
         )
     }
 
-    /// Whether one of the phrases occurs in `words` (normalized), word by word.
+    /// Whether one of the phrases occurs in `words` (normalized, one clause), word by word,
+    /// and is not negated ("nicht dringend", "no need to call me back"), nor praise
+    /// ("unverschämt gut").
     pub fn found_in(&self, words: &[&str], model: &Model) -> bool {
-        self.0.iter().any(|phrase| {
+        self.found_where(words, model, |_| true)
+    }
+
+    /// [`Keywords::found_in`] for the phrases `keep` accepts.
+    fn found_where(&self, words: &[&str], model: &Model, keep: impl Fn(&[String]) -> bool) -> bool {
+        self.0.iter().filter(|p| keep(p)).any(|phrase| {
             phrase.len() <= words.len()
-                && words.windows(phrase.len()).any(|window| {
+                && words.windows(phrase.len()).enumerate().any(|(at, window)| {
                     window
                         .iter()
                         .zip(phrase)
                         .all(|(w, k)| word_is_keyword(w, k, model))
+                        && !negated(words, at)
+                        && !words
+                            .get(at + phrase.len())
+                            .is_some_and(|next| PRAISE.contains(next))
                 })
         })
     }
 }
+
+/// Negation words: a handoff word right after one of them (with at most a few small words
+/// between, see [`NEGATION_GAP`]) is what the customer does NOT want: "kein Notfall", "nicht
+/// dringend", "ich brauche keinen Mitarbeiter", "not an emergency", "no complaints".
+const NEGATIONS: &[&str] = &[
+    "nicht", "kein", "keine", "keinen", "keinem", "keiner", "keines", "nie", "niemals", "nix",
+    "nichts", "ohne", "no", "not", "nothing", "never", "without", "dont", "doesnt", "didnt",
+    "isnt", "arent", "wasnt", "cant", "wont", "neither", "nor",
+];
+
+/// Small words that may stand between a negation and the handoff word it negates ("nicht mit
+/// einem Mitarbeiter", "no need to call me back", "doesnt have to be asap"). Any other word
+/// ends the negation's reach: "Paket nicht angekommen dringend" is still urgent.
+const NEGATION_GAP: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "to",
+    "be",
+    "it",
+    "me",
+    "need",
+    "needs",
+    "have",
+    "has",
+    "for",
+    "with",
+    "so",
+    "very",
+    "really",
+    "any",
+    "really",
+    "ein",
+    "eine",
+    "einen",
+    "einem",
+    "einer",
+    "der",
+    "die",
+    "das",
+    "den",
+    "dem",
+    "mit",
+    "zu",
+    "so",
+    "sehr",
+    "wirklich",
+    "ganz",
+    "sein",
+    "muss",
+    "brauche",
+    "brauch",
+    "brauchen",
+    "unbedingt",
+    "extra",
+    "mehr",
+];
+
+/// How many words before a handoff word a negation reaches.
+const NEGATION_REACH: usize = 4;
+
+/// Adjectives after which a complaint word is praise ("unverschämt gut", "frech günstig").
+const PRAISE: &[&str] = &[
+    "gut",
+    "guenstig",
+    "billig",
+    "schoen",
+    "toll",
+    "bequem",
+    "weich",
+    "schnell",
+    "preiswert",
+    "lecker",
+    "suess",
+    "good",
+    "cheap",
+    "nice",
+    "comfy",
+    "comfortable",
+    "fast",
+];
+
+/// Whether the handoff word at `words[at]` is negated by a word before it in its clause.
+fn negated(words: &[&str], at: usize) -> bool {
+    for back in 1..=NEGATION_REACH.min(at) {
+        let word = words[at - back];
+        // "don't", "isn't" are normalized to "don t", "isn t".
+        let short_not = word == "t" && at - back > 0 && words[at - back - 1].ends_with('n');
+        if NEGATIONS.contains(&word) || short_not {
+            return true;
+        }
+        if !NEGATION_GAP.contains(&word) {
+            return false;
+        }
+    }
+    false
+}
+
+/// Whole words (with their endings) that end in a request word but name someone else's
+/// adviser or staff: "mein Steuerberater braucht eine Rechnung" asks for an invoice.
+const NOT_REQUEST_COMPOUNDS: &[&str] = &[
+    "steuerberater",
+    "finanzberater",
+    "anlageberater",
+    "vermoegensberater",
+    "unternehmensberater",
+    "rechtsberater",
+    "versicherungsberater",
+    "bankberater",
+    "energieberater",
+    "ernaehrungsberater",
+    "reiseberater",
+];
 
 /// `word` is `keyword`, inflected, at the end of a compound ("Kundenberater",
 /// "Kreditkartenbetrug"), or mistyped by one letter when it is no word the bot knows.
@@ -105,7 +311,10 @@ pub fn word_is_keyword(word: &str, keyword: &str, model: &Model) -> bool {
         || (k.len() >= 6
             && (w.first() == k.first() && w.len().abs_diff(k.len()) <= 1
                 || word.contains(keyword)));
-    if !maybe || NOT_TYPOS.contains(&word) {
+    if !maybe
+        || NOT_TYPOS.contains(&word)
+        || NOT_REQUEST_COMPOUNDS.iter().any(|c| word.starts_with(c))
+    {
         return false;
     }
     for ending in INFLECTIONS {
@@ -148,13 +357,16 @@ impl BotConfig {
         let reason = self.handoff_word(text)?;
         let overrulable = match reason {
             HandoffReason::Request => true,
-            HandoffReason::Urgent => text.trim_end().ends_with('?'),
+            HandoffReason::Urgent => self.urgency_only_asked(text),
             _ => false,
         };
+        // The model's likeliest label, "none" included: "sucht ihr noch Mitarbeiter im Lager"
+        // asks for a job, not for a person.
         if overrulable
-            && let Understanding::Intent(m) = self.classify(text)
-            && m.score >= SURE_DESPITE_HANDOFF_WORD
-            && !self.intent_hands_over(&m.intent)
+            && let Some(top) = self.model.read(text).top
+            && top.score >= SURE_DESPITE_HANDOFF_WORD
+            && !self.intent_hands_over(&top.intent)
+            && (top.intent != NONE || reason == HandoffReason::Request)
         {
             return None;
         }
@@ -195,8 +407,11 @@ impl BotConfig {
 
     /// The handoff a message's words ask for, if any: fraud first (it goes to its own team).
     pub fn handoff_word(&self, text: &str) -> Option<HandoffReason> {
-        let normalized = normalize(text);
-        let words: Vec<&str> = normalized.split_whitespace().collect();
+        let clauses = clauses(text);
+        let clauses: Vec<Vec<&str>> = clauses
+            .iter()
+            .map(|c| c.split_whitespace().collect())
+            .collect();
         [
             (&self.fraud, HandoffReason::Fraud),
             (&self.urgent, HandoffReason::Urgent),
@@ -204,8 +419,62 @@ impl BotConfig {
             (&self.request, HandoffReason::Request),
         ]
         .into_iter()
-        .find(|(list, _)| list.found_in(&words, &self.model))
+        .find(|(list, reason)| {
+            clauses
+                .iter()
+                .any(|words| list.found_in(words, &self.model))
+                && !(*reason == HandoffReason::Urgent && self.urgency_only_timing(text))
+        })
         .map(|(_, reason)| reason)
+    }
+
+    /// Whether every sentence with an urgency word (and there is one) passes `test`, given
+    /// whether it ends with a question mark, starts like a question, and has only
+    /// [`TIMING_WORDS`] for urgency words next to a delivery word ([`DELIVERY_WORDS`]).
+    fn every_urgency(&self, text: &str, test: impl Fn(bool, bool, bool) -> bool) -> bool {
+        let mut any = false;
+        for sentence in sentences(text) {
+            let clauses = clauses(sentence);
+            let clauses: Vec<Vec<&str>> = clauses
+                .iter()
+                .map(|c| c.split_whitespace().collect())
+                .collect();
+            let found = |keep: &dyn Fn(&[String]) -> bool| {
+                clauses
+                    .iter()
+                    .any(|words| self.urgent.found_where(words, &self.model, keep))
+            };
+            if !found(&|_| true) {
+                continue;
+            }
+            any = true;
+            let asked = sentence.trim_end().ends_with('?');
+            let starts_as_question = clauses
+                .iter()
+                .flatten()
+                .next()
+                .is_some_and(|w| QUESTION_STARTS.contains(w));
+            let timing_only = !found(&|k| !(k.len() == 1 && TIMING_WORDS.contains(&k[0].as_str())))
+                && clauses
+                    .iter()
+                    .flatten()
+                    .any(|w| DELIVERY_WORDS.iter().any(|d| w.starts_with(d)));
+            if !test(asked, starts_as_question, timing_only) {
+                return false;
+            }
+        }
+        any
+    }
+
+    /// Urgency words only in questions ("wird das sofort verschickt?"): the model may overrule.
+    fn urgency_only_asked(&self, text: &str) -> bool {
+        self.every_urgency(text, |asked, _, _| asked)
+    }
+
+    /// Urgency words only as the delivery timing a question asks about ("ist der Artikel
+    /// sofort lieferbar", "liefert ihr sofort nach der Bestellung"): no urgency at all.
+    fn urgency_only_timing(&self, text: &str) -> bool {
+        self.every_urgency(text, |asked, starts, timing| timing && (asked || starts))
     }
 
     pub fn clarify_threshold(&self) -> f64 {

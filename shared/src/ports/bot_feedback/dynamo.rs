@@ -4,12 +4,15 @@
 //! |---|---|---|
 //! | unrecognised message | `UNREC#<day>` | `<time>#<message key digest>` (text, id, guesses, miss; TTL `expires_at` like messages) |
 //! | intent counts | `BOTSTAT#<day>` | `<intent>` (`contained`, `handed_off`, added atomically; TTL like messages) |
+//! | message counted | `BOTCOUNTED#<message key digest>` | `counted` (written in the same transaction as the count, only if absent: a message counts once; TTL like messages) |
 
 use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use sha2::{Digest, Sha256};
 
 use super::{BotFeedback, day_of};
@@ -71,7 +74,7 @@ impl DynamoBotFeedback {
 #[async_trait]
 impl BotFeedback for DynamoBotFeedback {
     async fn record(&self, key: &str, item: &Unrecognised) -> Result<(), StoreError> {
-        let key_digest = hex::encode(&Sha256::digest(key.as_bytes())[..8]);
+        let key_digest = key_digest(key);
         let guesses = serde_json::to_string(&item.guesses)
             .map_err(|e| StoreError::Rejected(e.to_string()))?;
         let miss = serde_json::to_value(item.miss)
@@ -126,6 +129,7 @@ impl BotFeedback for DynamoBotFeedback {
 
     async fn count(
         &self,
+        key: &str,
         at: jiff::Timestamp,
         intent: &str,
         outcome: Outcome,
@@ -134,18 +138,49 @@ impl BotFeedback for DynamoBotFeedback {
             Outcome::Contained => "contained",
             Outcome::HandedOff => "handed_off",
         };
-        self.client
-            .update_item()
+        let rejected = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Rejected(e.to_string());
+        let marker = Put::builder()
+            .table_name(&self.table)
+            .item("PK", s(format!("BOTCOUNTED#{}", key_digest(key))))
+            .item("SK", s("counted"))
+            .item("expires_at", self.expires_at(at))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(rejected)?;
+        let add = Update::builder()
             .table_name(&self.table)
             .key("PK", s(format!("BOTSTAT#{}", day_of(at))))
             .key("SK", s(intent))
             .update_expression(format!("ADD {field} :one SET expires_at = :exp"))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":exp", self.expires_at(at))
+            .build()
+            .map_err(rejected)?;
+        let sent = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(marker).build())
+            .transact_items(TransactWriteItem::builder().update(add).build())
             .send()
-            .await
-            .map_err(|e| sdk_error("UpdateItem", e))?;
-        Ok(())
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(se)) if se.err().is_transaction_canceled_exception() => {
+                let TransactWriteItemsError::TransactionCanceledException(e) = se.err() else {
+                    return Err(StoreError::Contended("bot intent count".into()));
+                };
+                // The marker exists: this message was counted before.
+                if e.cancellation_reasons()
+                    .iter()
+                    .any(|r| r.code() == Some("ConditionalCheckFailed"))
+                {
+                    Ok(())
+                } else {
+                    Err(StoreError::Contended("bot intent count".into()))
+                }
+            }
+            Err(e) => Err(sdk_error("TransactWriteItems", e)),
+        }
     }
 
     async fn counts(&self, days: &[String]) -> Result<BTreeMap<String, IntentCounts>, StoreError> {
@@ -168,6 +203,11 @@ impl BotFeedback for DynamoBotFeedback {
         }
         Ok(out)
     }
+}
+
+/// A message key as it is kept: a digest, so no raw message id lands in the table's keys.
+fn key_digest(key: &str) -> String {
+    hex::encode(&Sha256::digest(key.as_bytes())[..8])
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {

@@ -20,6 +20,8 @@ struct State {
     items: BTreeMap<(String, String), Unrecognised>,
     /// (day, intent) -> counts.
     counts: BTreeMap<(String, String), IntentCounts>,
+    /// The message keys already counted.
+    counted: std::collections::HashSet<String>,
 }
 
 impl MemoryBotFeedback {
@@ -52,11 +54,15 @@ impl BotFeedback for MemoryBotFeedback {
 
     async fn count(
         &self,
+        key: &str,
         at: jiff::Timestamp,
         intent: &str,
         outcome: Outcome,
     ) -> Result<(), StoreError> {
         let mut s = self.lock();
+        if !s.counted.insert(key.to_owned()) {
+            return Ok(());
+        }
         let c = s.counts.entry((day_of(at), intent.to_owned())).or_default();
         match outcome {
             Outcome::Contained => c.contained += 1,

@@ -27,9 +27,12 @@ pub trait BotFeedback: Send + Sync {
     /// The recorded messages of the UTC days `days` (`YYYY-MM-DD`).
     async fn unrecognised(&self, days: &[String]) -> Result<Vec<Unrecognised>, StoreError>;
 
-    /// Counts one bot turn with `intent` that ended as `outcome`, filed under `at`'s UTC day.
+    /// Counts one bot turn with `intent` that ended as `outcome`, filed under `at`'s UTC day,
+    /// once per `key` (the message it came from): a redelivered or re-decided message is not
+    /// counted again.
     async fn count(
         &self,
+        key: &str,
         at: jiff::Timestamp,
         intent: &str,
         outcome: Outcome,

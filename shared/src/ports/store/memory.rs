@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+use super::search::{self, IndexKey, SearchHit, SearchKey};
 use super::{
     Activity, Agent, BotTurnWrite, Customer, Delivery, Direction, MessageRecord, OutboxEntry,
     SeenMessage, StatsEvent, StatsRow, StatusOutcome, StoreError, TicketIndex, TicketPage,
@@ -42,6 +43,8 @@ struct State {
     tags: BTreeMap<String, BTreeSet<TicketId>>,
     /// (kind, owner) -> id -> saved views and personal canned responses.
     owned: BTreeMap<(super::OwnedKind, String), BTreeMap<String, super::OwnedDoc>>,
+    /// The search index (`search`), by the keys DynamoDB gives its items.
+    index: BTreeMap<IndexKey, SearchHit>,
 }
 
 #[derive(Debug, Default)]
@@ -143,6 +146,32 @@ fn insert_message(state: &mut State, message: &MessageRecord) {
         .insert(message_sort_key(message.sent_at, &message.wamid), message);
 }
 
+/// Moves the customer's name items from the words of `before` to those of `after`.
+fn reindex_name(state: &mut State, before: Option<&Customer>, after: &Customer) {
+    let old = before.map(Customer::search_words).unwrap_or_default();
+    let new = after.search_words();
+    for word in old.iter().filter(|w| !new.contains(w)) {
+        state.index.remove(&search::name_item(word, &after.wa_id));
+    }
+    for word in &new {
+        state.index.insert(
+            search::name_item(word, &after.wa_id),
+            SearchHit::Customer(after.wa_id.clone()),
+        );
+    }
+}
+
+impl MemoryStore {
+    /// Every search index item held (tests: erasure leaves none of a customer's).
+    pub fn index_items(&self) -> Vec<(String, String)> {
+        lock(&self.state)
+            .index
+            .keys()
+            .map(|k| (k.pk.clone(), k.sk.clone()))
+            .collect()
+    }
+}
+
 #[async_trait]
 impl TicketStore for MemoryStore {
     async fn seen(&self, wamid: &Wamid) -> Result<Option<SeenMessage>, StoreError> {
@@ -190,6 +219,17 @@ impl TicketStore for MemoryStore {
         );
         state.tickets.insert(ticket.id, ticket.clone());
         insert_message(&mut state, first);
+        // The customer becomes findable by number with their first ticket.
+        let wa_id = &ticket.key.wa_id;
+        state.index.insert(
+            search::phone_item(wa_id),
+            SearchHit::Customer(wa_id.clone()),
+        );
+        let customer = state
+            .customers
+            .entry(wa_id.clone())
+            .or_insert_with(|| Customer::new(wa_id.clone(), ticket.created_at));
+        customer.last_ticket_at = Some(ticket.created_at);
         Ok(WriteOutcome::Written)
     }
 
@@ -301,14 +341,22 @@ impl TicketStore for MemoryStore {
         name: &str,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.begin()?.customers.insert(
-            wa_id.clone(),
-            Customer {
-                wa_id: wa_id.clone(),
-                profile_name: Some(name.to_owned()),
-                updated_at: at,
-            },
-        );
+        let mut state = self.begin()?;
+        let before = state.customers.get(wa_id).cloned();
+        // Like DynamoDB's condition: an older name never replaces a newer one.
+        if before.as_ref().is_some_and(|c| c.updated_at > at) {
+            return Ok(());
+        }
+        let mut after = before
+            .clone()
+            .unwrap_or_else(|| Customer::new(wa_id.clone(), at));
+        after.updated_at = at;
+        if after.profile_name.as_deref() != Some(name) {
+            after.profile_name = Some(name.to_owned());
+            after.version += 1;
+        }
+        reindex_name(&mut state, before.as_ref(), &after);
+        state.customers.insert(wa_id.clone(), after);
         Ok(())
     }
 
@@ -327,6 +375,52 @@ impl TicketStore for MemoryStore {
 
     async fn customer(&self, wa_id: &WaId) -> Result<Option<Customer>, StoreError> {
         Ok(self.begin()?.customers.get(wa_id).cloned())
+    }
+
+    async fn update_customer(
+        &self,
+        read: Option<&Customer>,
+        customer: &Customer,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.begin()?;
+        let current = state.customers.get(&customer.wa_id);
+        let unchanged = match (read, current) {
+            (None, None) => true,
+            (Some(r), Some(c)) => r.version == c.version,
+            _ => false,
+        };
+        if !unchanged || self.lost_race() {
+            return Ok(false);
+        }
+        let before = current.cloned();
+        let mut after = customer.clone();
+        // The store keeps what it owns: the WhatsApp name and the ticket times.
+        if let Some(b) = &before {
+            after.profile_name = b.profile_name.clone();
+            after.updated_at = b.updated_at;
+            after.last_ticket_at = b.last_ticket_at;
+        }
+        reindex_name(&mut state, before.as_ref(), &after);
+        state.customers.insert(customer.wa_id.clone(), after);
+        Ok(true)
+    }
+
+    async fn search(&self, key: &SearchKey, limit: u32) -> Result<Vec<SearchHit>, StoreError> {
+        let Some((pk, prefix)) = key.range() else {
+            return Ok(Vec::new());
+        };
+        let state = self.begin()?;
+        let from = IndexKey {
+            pk: pk.clone(),
+            sk: prefix.clone(),
+        };
+        Ok(state
+            .index
+            .range(from..)
+            .take_while(|(k, _)| k.pk == pk && k.sk.starts_with(&prefix))
+            .take(limit as usize)
+            .map(|(_, hit)| hit.clone())
+            .collect())
     }
 
     async fn message(
@@ -405,6 +499,11 @@ impl TicketStore for MemoryStore {
                 .entry(tag.clone())
                 .or_default()
                 .insert(turn.ticket.id);
+        }
+        if let Some(order) = search::ticket_order(turn.ticket) {
+            let (item, back) = search::order_items(&order, turn.ticket.id);
+            state.index.insert(item, SearchHit::Ticket(turn.ticket.id));
+            state.index.insert(back, SearchHit::Ticket(turn.ticket.id));
         }
         if let Some(key) = &key
             && let Some(m) = state
@@ -543,6 +642,21 @@ impl TicketStore for MemoryStore {
             count += usize::from(tickets.remove(&ticket.id));
         }
         state.tags.retain(|_, tickets| !tickets.is_empty());
+        // The ticket's order items, found through its back references.
+        let back_prefix = format!("TICKET#{}", ticket.id);
+        let refs: Vec<IndexKey> = state
+            .index
+            .keys()
+            .filter(|k| k.pk == back_prefix)
+            .cloned()
+            .collect();
+        for back in refs {
+            if let Some(order) = back.sk.strip_prefix(search::ORDER_REF_PREFIX) {
+                let (item, _) = search::order_items(order, ticket.id);
+                count += usize::from(state.index.remove(&item).is_some());
+            }
+            count += usize::from(state.index.remove(&back).is_some());
+        }
         if state
             .conversations
             .get(&ticket.key)
@@ -556,8 +670,19 @@ impl TicketStore for MemoryStore {
 
     async fn erase_customer(&self, wa_id: &WaId) -> Result<usize, StoreError> {
         let mut state = self.begin()?;
-        Ok(usize::from(state.customers.remove(wa_id).is_some())
-            + usize::from(state.consents.remove(wa_id).is_some()))
+        let mut count = usize::from(state.index.remove(&search::phone_item(wa_id)).is_some());
+        if let Some(customer) = state.customers.remove(wa_id) {
+            count += 1;
+            for word in customer.search_words() {
+                count += usize::from(
+                    state
+                        .index
+                        .remove(&search::name_item(&word, wa_id))
+                        .is_some(),
+                );
+            }
+        }
+        Ok(count + usize::from(state.consents.remove(wa_id).is_some()))
     }
 
     async fn consent(

@@ -10,7 +10,8 @@ mod memory;
 mod messages;
 mod outbox;
 mod owned;
-mod query;
+pub(crate) mod query;
+pub mod search;
 mod stats;
 
 pub use activity::{Activity, ActivityKind, SlaMark, activity_sort_key};
@@ -97,8 +98,46 @@ pub enum TurnOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
     pub wa_id: WaId,
+    /// The name the customer gave themselves in WhatsApp.
     pub profile_name: Option<String>,
+    /// When `profile_name` was last seen.
     pub updated_at: Timestamp,
+    /// What agents keep about the customer (name, language, tier, e-mail, custom fields, tags).
+    #[serde(default, flatten)]
+    pub profile: crate::domain::customer::Profile,
+    /// Incremented by every change of the profile or of a name; edits condition on it.
+    #[serde(default)]
+    pub version: u64,
+    /// When the customer's newest ticket opened (search results are ordered by it).
+    #[serde(default)]
+    pub last_ticket_at: Option<Timestamp>,
+}
+
+impl Customer {
+    /// A customer nothing is known about yet.
+    pub fn new(wa_id: WaId, at: Timestamp) -> Self {
+        Self {
+            wa_id,
+            profile_name: None,
+            updated_at: at,
+            profile: crate::domain::customer::Profile::default(),
+            version: 0,
+            last_ticket_at: None,
+        }
+    }
+
+    /// The name to show: the one agents gave, else WhatsApp's profile name.
+    pub fn display_name(&self) -> Option<&str> {
+        self.profile
+            .name
+            .as_deref()
+            .or(self.profile_name.as_deref())
+    }
+
+    /// The words the customer is found by (see [`search`]).
+    pub fn search_words(&self) -> Vec<String> {
+        search::customer_words(self.profile_name.as_deref(), self.profile.name.as_deref())
+    }
 }
 
 #[async_trait]
@@ -151,6 +190,22 @@ pub trait TicketStore: Send + Sync {
 
     async fn customer(&self, wa_id: &WaId) -> Result<Option<Customer>, StoreError>;
 
+    /// Stores an agent's change of `customer`'s profile (fields, tags, name) with its name
+    /// index items, only if the customer is still as `read` (`None`: no profile stored yet);
+    /// `customer.version` is the read version plus one. False when someone changed it first.
+    async fn update_customer(
+        &self,
+        read: Option<&Customer>,
+        customer: &Customer,
+    ) -> Result<bool, StoreError>;
+
+    /// What the search index holds under `key`: at most `limit` items (see [`search`]).
+    async fn search(
+        &self,
+        key: &search::SearchKey,
+        limit: u32,
+    ) -> Result<Vec<search::SearchHit>, StoreError>;
+
     /// One message of a ticket.
     async fn message(
         &self,
@@ -197,14 +252,14 @@ pub trait TicketStore: Send + Sync {
         media: &crate::ports::media::MediaRecord,
     ) -> Result<(), StoreError>;
 
-    /// Every ticket of a customer (any business number).
+    /// Every ticket of a customer (any business number), oldest first.
     async fn customer_tickets(&self, wa_id: &WaId) -> Result<Vec<Ticket>, StoreError>;
 
     /// Deletes a ticket with everything on it (messages, notes, outbox, idempotency records,
     /// its open conversation, its tag index items); returns how many items went.
     async fn erase_ticket(&self, ticket: &Ticket) -> Result<usize, StoreError>;
 
-    /// Deletes the customer's profile and consent record.
+    /// Deletes the customer's profile and consent record, and their search index items.
     async fn erase_customer(&self, wa_id: &WaId) -> Result<usize, StoreError>;
 
     /// The customer's consent to business-initiated messages, if ever recorded.

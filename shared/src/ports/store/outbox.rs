@@ -31,6 +31,8 @@ pub enum OutboxKind {
     Stats,
     /// A slot of agent capacity to give back (a `CapacityRelease`), once.
     Release,
+    /// A ticket event for integrations (a `TicketEvent`), published to the event bus.
+    Event,
 }
 
 impl OutboxKind {
@@ -42,6 +44,7 @@ impl OutboxKind {
             Self::Notify => "notify",
             Self::Stats => "stats",
             Self::Release => "release",
+            Self::Event => "event",
         }
     }
 
@@ -53,6 +56,7 @@ impl OutboxKind {
             "notify" => Some(Self::Notify),
             "stats" => Some(Self::Stats),
             "release" => Some(Self::Release),
+            "event" => Some(Self::Event),
             _ => None,
         }
     }

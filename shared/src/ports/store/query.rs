@@ -169,7 +169,7 @@ impl Position {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::ids::{ConversationKey, PhoneNumberId, WaId, Wamid};
     use crate::ports::store::{Direction, MemoryStore, MessageRecord};
@@ -183,7 +183,12 @@ mod tests {
     }
 
     /// Opens a queued ticket of `team` with `priority`, `n` seconds into the day.
-    async fn queued(store: &MemoryStore, n: i64, team: &str, priority: Priority) -> Ticket {
+    pub(crate) async fn queued(
+        store: &MemoryStore,
+        n: i64,
+        team: &str,
+        priority: Priority,
+    ) -> Ticket {
         let at = Timestamp::from_second(1_795_510_800 + n).unwrap();
         let wamid = Wamid::parse(&format!("wamid.Q{n}")).unwrap();
         let key = ConversationKey {

@@ -599,19 +599,19 @@ async fn unrecognised_messages_are_listed_most_frequent_first_with_rates_per_int
     miss("Do you sell gift vouchers?", "w3").await;
     miss("Do you sell gift vouchers?", "w3").await; // a redelivery: the same item
     a.feedback
-        .count(now, "shipping", Outcome::Contained)
+        .count("s1", now, "shipping", Outcome::Contained)
         .await
         .unwrap();
     a.feedback
-        .count(now, "shipping", Outcome::Contained)
+        .count("s2", now, "shipping", Outcome::Contained)
         .await
         .unwrap();
     a.feedback
-        .count(now, "shipping", Outcome::Contained)
+        .count("s3", now, "shipping", Outcome::Contained)
         .await
         .unwrap();
     a.feedback
-        .count(now, "shipping", Outcome::HandedOff)
+        .count("s4", now, "shipping", Outcome::HandedOff)
         .await
         .unwrap();
     let list = a.ok("maria", "GET", "/bot/unrecognised", Value::Null).await;

@@ -439,43 +439,119 @@ fn inflected_and_compound_handoff_words_hand_over() {
     }
 }
 
-#[test]
-fn a_real_word_one_letter_from_a_handoff_word_does_not_hand_over() {
-    for text in [
-        "Wie hoch ist der Betrag?",
-        "Können Sie mich bei der Größe beraten?",
-        "Die Versandkosten betrugen 4,95 oder?",
-    ] {
+/// Each text, as a customer's first message, is answered by the bot without a handoff.
+fn assert_no_handoff(texts: &[&str]) {
+    for text in texts {
         let mut chat = Chat::new();
         let turn = chat.say(text);
         assert_eq!(turn.handoff, None, "{text}: {:?}", bodies(&turn));
     }
 }
 
+/// Each text, as a customer's first message, goes to a person at once for that reason.
+fn assert_handoff(cases: &[(&str, HandoffReason)]) {
+    for (text, reason) in cases {
+        let mut chat = Chat::new();
+        let turn = chat.say(text);
+        assert_eq!(turn.handoff.map(|h| h.reason), Some(*reason), "{text}");
+    }
+}
+
+#[test]
+fn a_real_word_one_letter_from_a_handoff_word_does_not_hand_over() {
+    assert_no_handoff(&[
+        "Wie hoch ist der Betrag?",
+        "Können Sie mich bei der Größe beraten?",
+        "Die Versandkosten betrugen 4,95 oder?",
+    ]);
+}
+
 #[test]
 fn a_handoff_word_in_thanks_or_in_a_question_about_timing_does_not_hand_over() {
-    for text in [
+    assert_no_handoff(&[
         "danke an die nette Mitarbeiterin",
         "thanks to your support team",
         "wird sofort verschickt wenn ich heute bestelle?",
+    ]);
+    // An urgent demand still goes to a person at once, even when the bot knows the topic.
+    assert_handoff(&[
+        ("Wo ist mein Paket? Dringend!", HandoffReason::Urgent),
+        (
+            "ich brauche sofort einen Mitarbeiter",
+            HandoffReason::Urgent,
+        ),
+    ]);
+}
+
+#[test]
+fn a_negated_handoff_word_does_not_hand_over_and_the_question_behind_it_is_answered() {
+    for (text, intent) in [
+        ("kein Notfall, wo ist mein Paket", "order_status"),
+        (
+            "nicht dringend, aber was kostet der Versand nach Österreich",
+            "shipping",
+        ),
+        ("it's not urgent but where is my order", "order_status"),
+        (
+            "no rush, it doesn't have to be asap, how long is shipping",
+            "shipping",
+        ),
+        (
+            "ich brauche keinen Mitarbeiter, nur die Größentabelle",
+            "size",
+        ),
+        ("keine Beschwerde, alles super, danke", "thanks"),
     ] {
         let mut chat = Chat::new();
         let turn = chat.say(text);
         assert_eq!(turn.handoff, None, "{text}: {:?}", bodies(&turn));
-    }
-    // An urgent demand still goes to a person at once, even when the bot knows the topic.
-    for text in [
-        "Wo ist mein Paket? Dringend!",
-        "ich brauche sofort einen Mitarbeiter",
-    ] {
-        let mut chat = Chat::new();
-        let turn = chat.say(text);
         assert_eq!(
-            turn.handoff.map(|h| h.reason),
-            Some(HandoffReason::Urgent),
+            turn.intent.map(|m| m.intent).as_deref(),
+            Some(intent),
             "{text}"
         );
     }
+}
+
+#[test]
+fn a_negation_reaches_only_its_own_clause_and_the_words_right_after_it() {
+    // Another word between: the negation is about that word.
+    assert_handoff(&[
+        ("Paket nicht angekommen dringend", HandoffReason::Urgent),
+        ("das Paket kam nicht, Betrug!", HandoffReason::Fraud),
+        (
+            "I did not get my refund. This is urgent",
+            HandoffReason::Urgent,
+        ),
+        ("nicht zufrieden. Beschwerde!", HandoffReason::Complaint),
+    ]);
+}
+
+#[test]
+fn sofort_in_a_question_about_timing_is_no_urgency_without_a_question_mark() {
+    assert_no_handoff(&[
+        "ist die jacke sofort lieferbar",
+        "wird das sofort verschickt wenn ich heute bestelle",
+    ]);
+    // A demand, or another urgency word, still goes to a person at once.
+    assert_handoff(&[
+        ("Wo ist mein Paket? Sofort!", HandoffReason::Urgent),
+        ("wo ist mein paket dringend", HandoffReason::Urgent),
+        ("ich brauche sofort Hilfe", HandoffReason::Urgent),
+        ("kann mir sofort jemand helfen", HandoffReason::Urgent),
+    ]);
+}
+
+#[test]
+fn someone_elses_adviser_or_praise_is_no_handoff_word() {
+    assert_no_handoff(&[
+        "mein Steuerberater braucht eine Rechnung mit Mehrwertsteuer",
+        "die Preise sind unverschämt gut",
+    ]);
+    assert_handoff(&[
+        ("Bitte einen Kundenberater", HandoffReason::Request),
+        ("unverschämt, die Ware ist kaputt", HandoffReason::Complaint),
+    ]);
 }
 
 #[test]
@@ -567,7 +643,7 @@ fn an_unsure_bot_asks_back_with_the_two_likeliest_intents_and_the_answer_resolve
     chat.config.file.limits.match_threshold = 0.9;
     chat.say("Hallo");
     // Between size and returns.
-    let turn = chat.say("kann ich das umtauschen gegen größe M");
+    let turn = chat.say("welche größe für den umtausch");
     let last = turn.replies.last().unwrap();
     let offered = buttons(last);
     assert_eq!(offered.len(), 2, "{:?}", bodies(&turn));

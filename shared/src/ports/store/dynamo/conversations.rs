@@ -46,12 +46,13 @@ impl DynamoStore {
                 Some(values([(":old", s(old.to_string()))])),
             )?,
         };
-        let items = vec![
+        let mut items = vec![
             self.put(seen_item(first), "attribute_not_exists(PK)", None)?,
             conversation_put,
             self.put(ticket_item, "attribute_not_exists(PK)", None)?,
             self.put(self.message_item(first), "attribute_not_exists(PK)", None)?,
         ];
+        items.extend(self.new_ticket_customer_items(ticket)?);
         Ok(match self.transact(items).await? {
             None => WriteOutcome::Written,
             Some(codes) => classify_cancel(&codes),

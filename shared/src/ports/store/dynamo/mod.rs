@@ -141,6 +141,22 @@ impl TicketStore for DynamoStore {
         DynamoStore::customer(self, wa_id).await
     }
 
+    async fn update_customer(
+        &self,
+        read: Option<&Customer>,
+        customer: &Customer,
+    ) -> Result<bool, StoreError> {
+        DynamoStore::update_customer(self, read, customer).await
+    }
+
+    async fn search(
+        &self,
+        key: &super::search::SearchKey,
+        limit: u32,
+    ) -> Result<Vec<super::search::SearchHit>, StoreError> {
+        DynamoStore::search(self, key, limit).await
+    }
+
     async fn message(
         &self,
         ticket: TicketId,

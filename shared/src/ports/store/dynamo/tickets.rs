@@ -94,6 +94,7 @@ impl DynamoStore {
             )?);
         }
         items.extend(self.tag_index_writes(turn)?);
+        items.extend(self.order_items(t, turn.now)?);
         let failed = |codes: &[Option<String>], i: usize| {
             codes.get(i).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed")
         };
@@ -154,7 +155,13 @@ impl DynamoStore {
             if let Some(wamid) = r.opt("wamid")? {
                 keys.push((format!("WAMID#{wamid}"), "SEEN".to_owned()));
             }
-            keys.push((pk.clone(), r.str("SK")?.to_owned()));
+            let sk = r.str("SK")?;
+            // A back reference: the order item it points at goes too.
+            if let Some(order) = sk.strip_prefix(crate::ports::store::search::ORDER_REF_PREFIX) {
+                let (item, _) = crate::ports::store::search::order_items(order, ticket.id);
+                keys.push((item.pk, item.sk));
+            }
+            keys.push((pk.clone(), sk.to_owned()));
         }
         if let Some(open) = self.conversation(&ticket.key).await?
             && open.ticket_id == ticket.id
