@@ -80,6 +80,7 @@ async fn the_index_is_written_with_its_data_answers_every_search_and_goes_with_t
         message: None,
         outbox: &[],
         activity: &[],
+        tags_before: &t.tags,
         now: Timestamp::now(),
     };
     assert_eq!(
