@@ -356,7 +356,7 @@ impl AgentApi {
         add: bool,
     ) -> Result<ApiResponse, ApiError> {
         let wa_id = customer_id(wa_id)?;
-        let tag = Tag::parse(tag).map_err(|p| ApiError::field(&p.field, p.problem))?;
+        let tag = Tag::parse(tag).map_err(|e| ApiError::field("tag", e.to_string()))?;
         for _ in 0..TAG_TRIES {
             let visible = self.visible_customer(&call.caller, &wa_id).await?;
             let read = visible.customer.clone();

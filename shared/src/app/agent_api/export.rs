@@ -35,7 +35,7 @@ const PAGE: u32 = 100;
 const DAYS_AT_ONCE: usize = 8;
 
 /// The ticket export's columns, in order (new ones only at the end).
-pub const TICKET_COLUMNS: [&str; 21] = [
+pub const TICKET_COLUMNS: [&str; 22] = [
     "id",
     "status",
     "priority",
@@ -57,6 +57,7 @@ pub const TICKET_COLUMNS: [&str; 21] = [
     "csat_asked_at",
     "customer",
     "customer_ref",
+    "tags",
 ];
 
 /// The analytics export's columns, in order (new ones only at the end).
@@ -178,6 +179,7 @@ pub fn ticket_row(t: &Ticket, phone: PhoneColumn) -> Vec<String> {
             PhoneColumn::Omitted => String::new(),
         },
         t.key.wa_id.digest(),
+        t.tags.join(" "),
     ]
 }
 
@@ -245,7 +247,7 @@ impl AgentApi {
         supervisors_only(call)?;
         let (caller, q) = (&call.caller, &call.query);
         q.only(&[
-            "status", "team", "assignee", "priority", "sla", "from", "to", "phone",
+            "status", "team", "assignee", "priority", "sla", "tag", "from", "to", "phone",
         ])?;
         let phone = match q.get("phone") {
             None | Some("masked") => PhoneColumn::Masked,

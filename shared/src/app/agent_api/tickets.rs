@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::desk::AgentAction;
 use super::desk::AgentError;
-use super::router::{ApiError, ApiResponse, Call, ErrorExtra};
+use super::router::{ApiError, ApiResponse, Call, ErrorExtra, Query};
 use super::views::TicketSummary;
 use super::{AgentApi, Caller};
 use crate::domain::bot::Priority;
@@ -37,6 +37,20 @@ pub struct QueueFilter {
     pub sla: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
+}
+
+impl QueueFilter {
+    /// The filters as a query string gives them (`GET /tickets`, the CSV export).
+    fn from_query(q: &Query) -> Self {
+        QueueFilter {
+            status: q.get("status").map(str::to_owned),
+            team: q.get("team").map(str::to_owned),
+            assignee: q.get("assignee").map(str::to_owned),
+            priority: q.get("priority").map(str::to_owned),
+            sla: q.get("sla").map(str::to_owned),
+            tag: q.get("tag").map(str::to_owned),
+        }
+    }
 }
 
 /// `GET /tickets`.
@@ -138,7 +152,7 @@ impl AgentApi {
         Ok(ticket)
     }
 
-    /// The listing the queue's filters (`status`, `team`, `assignee`, `priority`, `sla`) ask
+    /// The listing the queue's filters (`status`, `team`, `assignee`, `priority`, `sla`, `tag`) ask
     /// for, as far as `caller` may see it: the query, pages of `limit`, and the caller's teams
     /// (the access rule). Shared by the queue and its CSV export.
     pub(super) async fn queue_listing(
@@ -147,15 +161,8 @@ impl AgentApi {
         limit: u32,
     ) -> Result<(TicketQuery, Vec<String>), ApiError> {
         let (caller, q) = (&call.caller, &call.query);
-        let filter = QueueFilter {
-            status: q.get("status").map(str::to_owned),
-            team: q.get("team").map(str::to_owned),
-            assignee: q.get("assignee").map(str::to_owned),
-            priority: q.get("priority").map(str::to_owned),
-            sla: q.get("sla").map(str::to_owned),
-            tag: q.get("tag").map(str::to_owned),
-        };
-        self.queue_query(caller, &filter, limit).await
+        self.queue_query(caller, &QueueFilter::from_query(q), limit)
+            .await
     }
 
     /// `GET /tickets`: the queues and tickets the caller may see, oldest first, a page at a time.
@@ -164,14 +171,7 @@ impl AgentApi {
         q.only(&[
             "status", "team", "assignee", "priority", "sla", "tag", "limit", "cursor",
         ])?;
-        let filter = QueueFilter {
-            status: q.get("status").map(str::to_owned),
-            team: q.get("team").map(str::to_owned),
-            assignee: q.get("assignee").map(str::to_owned),
-            priority: q.get("priority").map(str::to_owned),
-            sla: q.get("sla").map(str::to_owned),
-            tag: q.get("tag").map(str::to_owned),
-        };
+        let filter = QueueFilter::from_query(q);
         let limit = match q.get("limit") {
             None => DEFAULT_LIMIT,
             Some(l) => l

@@ -88,6 +88,32 @@ async fn a_supervisor_exports_the_queue_filtered_as_the_queue_without_message_te
         .await
         .body_text();
     assert_eq!(column(&urgent, "id"), [other.to_string()]);
+    // Tags: a column of their own, and the queue's tag filter.
+    a.ok(
+        "maria",
+        "POST",
+        &format!("/tickets/{other}/tag"),
+        json!({"tag": "Call back"}),
+    )
+    .await;
+    a.ok(
+        "maria",
+        "POST",
+        &format!("/tickets/{other}/tag"),
+        json!({"tag": "vip"}),
+    )
+    .await;
+    let tagged = a
+        .call("maria", "GET", "/tickets/export.csv?tag=vip", Value::Null)
+        .await;
+    assert_eq!(tagged.status, 200, "{}", tagged.body_text());
+    let tagged = tagged.body_text();
+    assert_eq!(column(&tagged, "id"), [other.to_string()]);
+    assert_eq!(column(&tagged, "tags").len(), 1);
+    assert!(
+        column(&tagged, "tags")[0].split(' ').any(|t| t == "vip"),
+        "{tagged}"
+    );
     let resolved = a
         .call(
             "maria",
