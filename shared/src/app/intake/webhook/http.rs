@@ -171,6 +171,7 @@ impl WebhookHandler {
                     entries = s.entries,
                     changes = s.changes,
                     ignored_changes = s.ignored_changes,
+                    unreadable_template_updates = s.unreadable_template_updates,
                     messages = s.messages,
                     stored = report.stored,
                     duplicates = report.duplicates,

@@ -225,8 +225,11 @@ pub struct StatusUpdate<'a> {
 pub struct PlanSummary {
     pub entries: usize,
     pub changes: usize,
-    /// Changes for other fields (account updates, template status, ...).
+    /// Changes for other fields (account updates, ...) and template status updates that
+    /// cannot be read.
     pub ignored_changes: usize,
+    /// `message_template_status_update` changes without a readable template and event.
+    pub unreadable_template_updates: usize,
     pub messages: usize,
     /// The same wamid twice in one body.
     pub repeated_in_body: usize,
@@ -307,14 +310,20 @@ fn exact(body: &str) -> Result<IntakePlan<'_>, PayloadError> {
                     change: c,
                 }
                 .to_string();
-                let raw = change
+                let read = change
                     .value
-                    .ok_or_else(|| PayloadError::invalid(path.clone(), "missing"))?;
-                plan.template_updates.push(template_status::read(
-                    raw.get(),
-                    entry.time.as_ref(),
-                    &path,
-                )?);
+                    .ok_or_else(|| PayloadError::invalid(path.clone(), "missing"))
+                    .and_then(|raw| template_status::read(raw.get(), entry.time.as_ref(), &path));
+                match read {
+                    Ok(update) => plan.template_updates.push(update),
+                    // Refusing the body would make Meta send it again, messages included, for
+                    // days; a status we cannot read is counted (intake logs it) and the next
+                    // sync with Meta brings the template's real status.
+                    Err(_) => {
+                        plan.summary.ignored_changes += 1;
+                        plan.summary.unreadable_template_updates += 1;
+                    }
+                }
                 continue;
             }
             if change.field.as_str() != "messages" {
