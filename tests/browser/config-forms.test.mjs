@@ -138,16 +138,17 @@ test("the holiday import reports a bad line and saves nothing until every line i
   await page.locator('[data-testid="calendar-day"][data-date="2027-05-06"][data-holiday="yes"]').waitFor();
 
   // WHEN a target is not a duration, THEN the form says so at the field, before sending
-  const standard = page.locator('[data-testid="sla-policy"][data-policy="standard"]');
-  await standard.getByTestId("sla-duration").first().fill("4 hours");
+  // (the fraud policy: Maria's team's; a supervisor may not change the general ones)
+  const fraud = page.locator('[data-testid="sla-policy"][data-policy="fraud"]');
+  await fraud.getByTestId("sla-duration").first().fill("4 hours");
   await page.getByTestId("sla-save").click();
-  await page.locator('[data-testid="field-error"][data-field="policies[3].first_response"]').waitFor();
+  await page.locator('[data-testid="field-error"][data-field="policies[0].first_response"]').waitFor();
   assert.equal(await page.getByTestId("config-draft").filter({ hasText: "version 2" }).count(), 1);
 
   // WHEN an admin saves a version meanwhile, her save is refused, showing what the admin changed
   const theirs = await api(runner, "demo-ada", "PUT", "/config/sla/draft", { base_version: 2, toml: `# checked by ada\n${await editorText(page)}` });
   assert.equal(theirs.status, 200, JSON.stringify(theirs.body));
-  await standard.getByTestId("sla-duration").first().fill("1d 2h");
+  await fraud.getByTestId("sla-duration").first().fill("1d 2h");
   await page.getByTestId("sla-save").click();
   await page.getByTestId("config-error").filter({ hasText: "someone saved version 3" }).waitFor();
   await page.getByTestId("config-diff").locator('[data-op="add"]', { hasText: "# checked by ada" }).waitFor();

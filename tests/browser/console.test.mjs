@@ -184,6 +184,8 @@ test("an agent goes offline and online from the console; routing sees it", { tim
   // GIVEN Tom signed in; the switch shows what the helpdesk has
   const page = await signIn(browser, runner, "tom");
   const presence = page.getByTestId("presence");
+  // The switch is disabled until the console has read Tom's profile
+  await page.locator('[data-testid="presence"]:not([disabled])').waitFor();
   assert.equal(await presence.isChecked(), await online("tom"));
   if (!(await presence.isChecked())) {
     await presence.check();

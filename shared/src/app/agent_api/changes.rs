@@ -127,6 +127,15 @@ impl AgentApi {
                     reason: None,
                 });
             }
+            // Meta refused this message for good (unknown, too old): opening it again cannot
+            // help, so the claim stays and the agent is not shown an error.
+            Ok(Err(e)) if !e.is_retryable() => {
+                warn!(ticket = %ticket.id, wamid = %last.wamid.log_ref(), error = %e, "WhatsApp refused the read receipt");
+                return ApiResponse::ok(ReadReceipt {
+                    marked: false,
+                    reason: Some("whatsapp refused the read receipt for this message"),
+                });
+            }
             Ok(Err(e)) => e.to_string(),
             Err(e) => e.to_string(),
         };

@@ -394,3 +394,17 @@ async fn a_read_receipt_whatsapp_refused_is_sent_at_the_next_open() {
     assert_eq!(r["marked"], true, "{r}");
     assert_eq!(d.w.whatsapp.read_typing().len(), 1);
 }
+
+#[tokio::test]
+async fn a_read_receipt_meta_refuses_for_good_is_no_error_and_not_tried_again() {
+    // Meta answers an unknown or too old message id with a 400 (code 100): no retry helps.
+    let d = desk().await;
+    let id = d.handed_over("4915112345678", "wamid.gone1").await;
+    d.w.whatsapp
+        .inject_faults([WhatsAppError::classify(400, 100, "unknown object".into())]);
+    let r = d.ok("maria", "POST", &format!("/tickets/{id}/read")).await;
+    assert_eq!(r["marked"], false, "{r}");
+    let again = d.ok("maria", "POST", &format!("/tickets/{id}/read")).await;
+    assert_eq!(again["marked"], false, "{again}");
+    assert!(d.w.whatsapp.read_typing().is_empty());
+}
