@@ -64,6 +64,8 @@ impl<'a> Command<'a> {
                     config: flag("--config"),
                     set: flag("--set"),
                     near: flag("--near"),
+                    train: flag("--train"),
+                    cv: args.iter().any(|a| a == "--cv"),
                 })
             }
             Some("bot") => Self::Bot(crate::try_bot::Options {

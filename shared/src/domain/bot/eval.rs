@@ -295,6 +295,26 @@ fn short(label: &str) -> String {
     label.chars().take(5).collect()
 }
 
+/// Five-fold cross-validation on `config`'s training split: each fifth held out in turn and
+/// measured on a model trained on the rest, one report per fold. For choosing settings and
+/// training lines without reading the test or held-out sets.
+pub fn cross_validate(config: &BotConfig, settings: super::model::Settings) -> Vec<Report> {
+    (0..5)
+        .map(|fold| {
+            let (held, kept): (Vec<_>, Vec<_>) = config
+                .training
+                .iter()
+                .enumerate()
+                .partition(|(i, _)| i % 5 == fold);
+            let mut c = config.clone();
+            c.training = std::sync::Arc::new(kept.into_iter().map(|(_, e)| e.clone()).collect());
+            c.retrain_with(settings);
+            let held: Vec<Labelled> = held.into_iter().map(|(_, e)| e.clone()).collect();
+            Report::run(&c, &held)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -440,7 +460,6 @@ mod tests {
     fn cross_validation_on_the_training_split() {
         use super::super::model::Settings;
         let config = BotConfig::default_shop();
-        let all: Vec<Labelled> = config.training.as_ref().clone();
         let base = Settings::default();
         let verbose = std::env::var_os("CV_VERBOSE").is_some();
         let (match_at, clarify_at) = (
@@ -454,25 +473,21 @@ mod tests {
             }
         }
         for (settings, match_threshold, clarify_threshold) in grid {
-            let (mut right, mut resolved, mut total) = (0, 0, 0);
-            for fold in 0..5 {
-                let (held, kept): (Vec<_>, Vec<_>) =
-                    all.iter().enumerate().partition(|(i, _)| i % 5 == fold);
-                let mut c = config.clone();
-                c.training =
-                    std::sync::Arc::new(kept.into_iter().map(|(_, e)| e.clone()).collect());
-                c.retrain_with(settings);
-                c.file.limits.match_threshold = match_threshold;
-                c.file.limits.clarify_threshold = Some(clarify_threshold);
-                let held: Vec<Labelled> = held.into_iter().map(|(_, e)| e.clone()).collect();
-                let r = Report::run(&c, &held);
-                right += r.right();
-                resolved += r.resolved();
-                total += r.total();
-                if verbose {
+            let mut c = config.clone();
+            c.file.limits.match_threshold = match_threshold;
+            c.file.limits.clarify_threshold = Some(clarify_threshold);
+            let folds = super::cross_validate(&c, settings);
+            if verbose {
+                for (fold, r) in folds.iter().enumerate() {
                     println!("{}", r.render(&format!("fold {fold}")));
                 }
             }
+            let sum = |f: fn(&Report) -> usize| folds.iter().map(f).sum::<usize>();
+            let (right, resolved, total) = (
+                sum(Report::right),
+                sum(Report::resolved),
+                sum(Report::total),
+            );
             println!(
                 "CV {settings:?} match {match_threshold} clarify {clarify_threshold}: right {right}/{total} = {:.1} %, resolved {resolved}/{total} = {:.1} %",
                 100.0 * right as f64 / total as f64,
