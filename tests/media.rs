@@ -67,13 +67,7 @@ async fn a_media_url_off_metas_hosts_gets_no_token_and_the_file_is_refused() {
         whatsapp.downloads().is_empty(),
         "nothing was fetched from it"
     );
-    let message = stack
-        .items("message")
-        .await
-        .into_iter()
-        .find(|m| s(m, "wamid") == "wamid.media2")
-        .unwrap();
-    let media: serde_json::Value = serde_json::from_str(s(&message, "media")).unwrap();
+    let media = stored_media(&stack, "wamid.media2").await;
     assert!(media["key"].is_null());
     assert!(
         media["refused"]
@@ -97,28 +91,40 @@ async fn a_file_is_stored_as_the_type_its_bytes_show() {
         &media_webhook("wamid.media3", "image", "m-photo-3", "image/png"),
     )
     .await;
-    let message = stack
-        .items("message")
-        .await
-        .into_iter()
-        .find(|m| s(m, "wamid") == "wamid.media3")
-        .unwrap();
-    let media: serde_json::Value = serde_json::from_str(s(&message, "media")).unwrap();
+    let media = stored_media(&stack, "wamid.media3").await;
     assert_eq!(media["mime_type"], "image/jpeg", "{media}");
-    let object = stack
-        .aws
-        .s3()
-        .get_object()
-        .bucket(&stack.resources.media_bucket)
-        .key(media["key"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let object = stored_object(&stack, media["key"].as_str().unwrap()).await;
     assert_eq!(object.content_type(), Some("image/jpeg"));
 }
 
 async fn deliver(stack: &Stack, body: &str) {
     stack.deliver_to_bot(body).await;
+}
+
+/// What the stored message `wamid` says of its file (`media`).
+async fn stored_media(stack: &Stack, wamid: &str) -> serde_json::Value {
+    let messages = stack.items("message").await;
+    let message = messages
+        .iter()
+        .find(|m| s(m, "wamid") == wamid)
+        .unwrap_or_else(|| panic!("no message {wamid}"));
+    serde_json::from_str(s(message, "media")).unwrap()
+}
+
+/// The object `key` in the stack's media bucket.
+async fn stored_object(
+    stack: &Stack,
+    key: &str,
+) -> aws_sdk_s3::operation::get_object::GetObjectOutput {
+    stack
+        .aws
+        .s3()
+        .get_object()
+        .bucket(&stack.resources.media_bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -132,24 +138,10 @@ async fn a_customers_photo_is_kept_encrypted_in_s3_and_linked_for_agents() {
     )
     .await;
 
-    let message = stack
-        .items("message")
-        .await
-        .into_iter()
-        .find(|m| s(m, "wamid") == "wamid.media1")
-        .unwrap();
-    let media: serde_json::Value = serde_json::from_str(s(&message, "media")).unwrap();
+    let media = stored_media(&stack, "wamid.media1").await;
     let key = media["key"].as_str().unwrap();
     assert_eq!(media["mime_type"], "image/png");
-    let object = stack
-        .aws
-        .s3()
-        .get_object()
-        .bucket(&stack.resources.media_bucket)
-        .key(key)
-        .send()
-        .await
-        .unwrap();
+    let object = stored_object(&stack, key).await;
     assert_eq!(
         object.server_side_encryption().map(|e| e.as_str()),
         Some("AES256")
@@ -250,17 +242,9 @@ async fn an_agent_uploads_a_pdf_to_s3_through_the_presigned_url_and_it_goes_to_w
     let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n".to_vec();
 
     // WHEN the agent asks for an upload URL (limits checked first) ...
-    let r = api
-        .call(
-            Some("key-maria"),
-            "POST",
-            &format!("/tickets/{ticket}/attachments"),
-            json!({"file_name": "Rechnung.pdf", "content_type": "application/pdf", "size": pdf.len()}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let key = r.body["key"].as_str().unwrap().to_owned();
-    let url = r.body["upload"]["url"].as_str().unwrap();
+    let r = api.answers(201, "maria", "POST", &format!("/tickets/{ticket}/attachments"), json!({"file_name": "Rechnung.pdf", "content_type": "application/pdf", "size": pdf.len()})).await;
+    let key = r["key"].as_str().unwrap().to_owned();
+    let url = r["upload"]["url"].as_str().unwrap();
     assert!(url.contains(&stack.resources.media_bucket), "{url}");
     assert!(url.contains("X-Amz-Signature="), "{url}");
     assert!(
@@ -270,20 +254,12 @@ async fn an_agent_uploads_a_pdf_to_s3_through_the_presigned_url_and_it_goes_to_w
 
     // ... and the browser PUTs the file straight to S3 with the signed headers
     let mut put = reqwest::Client::new().put(url).body(pdf.clone());
-    for (name, value) in r.body["upload"]["headers"].as_object().unwrap() {
+    for (name, value) in r["upload"]["headers"].as_object().unwrap() {
         put = put.header(name.as_str(), value.as_str().unwrap());
     }
     let uploaded = put.send().await.unwrap();
     assert!(uploaded.status().is_success(), "{}", uploaded.status());
-    let object = stack
-        .aws
-        .s3()
-        .get_object()
-        .bucket(&stack.resources.media_bucket)
-        .key(&key)
-        .send()
-        .await
-        .unwrap();
+    let object = stored_object(&stack, &key).await;
     assert_eq!(object.content_type(), Some("application/pdf"));
     assert_eq!(
         object.server_side_encryption().map(|e| e.as_str()),
@@ -355,13 +331,12 @@ async fn an_agent_uploads_a_pdf_to_s3_through_the_presigned_url_and_it_goes_to_w
 
     // A key that was never uploaded is not found.
     let never = format!("outbound/{ticket}/01JD0000000000000000000000/x.pdf");
-    let r = api
-        .call(
-            Some("key-maria"),
-            "POST",
-            &format!("/tickets/{ticket}/reply"),
-            json!({"attachment": never}),
-        )
-        .await;
-    assert_eq!(r.status, 404, "{}", r.body);
+    api.answers(
+        404,
+        "maria",
+        "POST",
+        &format!("/tickets/{ticket}/reply"),
+        json!({"attachment": never}),
+    )
+    .await;
 }
