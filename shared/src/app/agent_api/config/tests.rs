@@ -76,6 +76,13 @@ impl Admin {
         doc["published"]["toml"].as_str().unwrap().to_owned()
     }
 
+    /// [`draft`](Self::draft) that must answer `status`: its body.
+    async fn draft_answers(&self, status: u16, who: &str, kind: &str, toml: &str) -> Value {
+        let r = self.draft(who, kind, toml).await;
+        assert_eq!(r.status, status, "a {kind} draft by {who}: {}", r.body);
+        r.body
+    }
+
     /// Saves `toml` as a draft on top of the newest version.
     async fn draft(&self, who: &str, kind: &str, toml: &str) -> ApiResponse {
         let versions = self
@@ -210,21 +217,19 @@ async fn an_invalid_document_is_refused_naming_the_field_or_the_line() {
     let a = admin_api().await;
     let sla = a.published_toml("sla").await;
     let broken = sla.replace("first_response = \"4h\"", "first_response = \"soon\"");
-    let r = a.draft("maria", "sla", &broken).await;
-    assert_eq!(r.status, 422, "{}", r.body);
-    assert_eq!(r.body["error"], "invalid");
+    let r = a.draft_answers(422, "maria", "sla", &broken).await;
+    assert_eq!(r["error"], "invalid");
     assert!(
-        r.body["field"].as_str().unwrap().contains("first_response"),
+        r["field"].as_str().unwrap().contains("first_response"),
         "{}",
-        r.body
+        r
     );
-    assert!(r.body["problem"].as_str().is_some());
+    assert!(r["problem"].as_str().is_some());
 
     let syntax = format!("{sla}\n[calendars.office\n");
-    let r = a.draft("maria", "sla", &syntax).await;
-    assert_eq!(r.status, 422, "{}", r.body);
+    let r = a.draft_answers(422, "maria", "sla", &syntax).await;
     let expected_line = syntax.lines().count();
-    assert_eq!(r.body["line"], expected_line, "{}", r.body);
+    assert_eq!(r["line"], expected_line, "{}", r);
     // Nothing was saved.
     let versions = a
         .ok("tom", "GET", "/config/sla/versions", Value::Null)
@@ -274,19 +279,15 @@ async fn a_form_can_save_the_document_as_json() {
 async fn roles_decide_who_changes_which_kind() {
     let a = admin_api().await;
     let routing = a.published_toml("routing").await;
-    let r = a
-        .draft("tom", "routing", &format!("{routing}\n# x\n"))
+    // agents read only
+    a.draft_answers(403, "tom", "routing", &format!("{routing}\n# x\n"))
         .await;
-    assert_eq!(r.status, 403, "agents read only: {}", r.body);
     let templates = a.published_toml("templates").await;
-    let r = a
-        .draft("maria", "templates", &format!("{templates}\n# x\n"))
+    // templates are the admins'
+    a.draft_answers(403, "maria", "templates", &format!("{templates}\n# x\n"))
         .await;
-    assert_eq!(r.status, 403, "templates are the admins': {}", r.body);
-    let r = a
-        .draft("root", "templates", &format!("{templates}\n# x\n"))
+    a.draft_answers(200, "root", "templates", &format!("{templates}\n# x\n"))
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
     a.answers(
         403,
         "tom",
@@ -325,15 +326,13 @@ async fn a_supervisor_changes_only_the_faq_part_of_the_bot() {
         "\"bestellung stornieren\", \"auftrag zurueckziehen\",",
         1,
     );
-    let r = a.draft("maria", "bot", &faq).await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    a.draft_answers(200, "maria", "bot", &faq).await;
     // An answer text changed.
     let answer = faq.replace(
         "Wir liefern in 2–4 Werktagen",
         "Wir liefern in 1–3 Werktagen",
     );
-    let r = a.draft("maria", "bot", &answer).await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    a.draft_answers(200, "maria", "bot", &answer).await;
     // The limits and handoff words are the admins'.
     let limits = answer.replacen("[limits]", "[limits]\n# tightened", 1);
     assert_eq!(
@@ -351,17 +350,12 @@ async fn a_supervisor_changes_only_the_faq_part_of_the_bot() {
         "[flows.human.steps.handoff]\nkind = \"handoff\"\nreason = \"complaint\"",
     );
     assert_ne!(changed_flow, answer);
-    let r = a.draft("maria", "bot", &changed_flow).await;
-    assert_eq!(r.status, 403, "{}", r.body);
-    assert!(
-        r.body["message"].as_str().unwrap().contains("flows"),
-        "{}",
-        r.body
-    );
-    let r = a.draft("root", "bot", &changed_flow).await;
-    assert_eq!(r.status, 200, "admins change everything: {}", r.body);
+    let r = a.draft_answers(403, "maria", "bot", &changed_flow).await;
+    assert!(r["message"].as_str().unwrap().contains("flows"), "{}", r);
+    // admins change everything
+    let r = a.draft_answers(200, "root", "bot", &changed_flow).await;
     // ... and a supervisor cannot publish the admin's flow change either.
-    let latest = r.body["version"].as_u64().unwrap();
+    let latest = r["version"].as_u64().unwrap();
     a.answers(
         403,
         "maria",
@@ -376,10 +370,8 @@ async fn a_supervisor_changes_only_the_faq_part_of_the_bot() {
 async fn the_bot_tryout_runs_the_draft_and_the_live_bot_does_not_know_it_yet() {
     let a = admin_api().await;
     let bot = a.published_toml("bot").await;
-    let r = a
-        .draft("maria", "bot", &format!("{bot}{GIFT_CARD_FAQ}"))
+    a.draft_answers(200, "maria", "bot", &format!("{bot}{GIFT_CARD_FAQ}"))
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
     let draft = a
         .ok(
             "maria",
@@ -751,9 +743,8 @@ async fn a_supervisor_changes_only_their_teams_routing_sla_and_canned_parts_and_
     let own_rule = format!("{routing}\n[[rules]]\nteam = \"support\"\nkeywords = [\"frage\"]\n");
     assert_eq!(a.draft("maria", "routing", &own_rule).await.status, 200);
     let billing = routing.replace("\"abbuchung\"]", "\"abbuchung\", \"mahnung\"]");
-    let r = a.draft("maria", "routing", &billing).await;
-    assert_eq!(r.status, 403, "{}", r.body);
-    let message = r.body["message"].as_str().unwrap();
+    let r = a.draft_answers(403, "maria", "routing", &billing).await;
+    let message = r["message"].as_str().unwrap();
     assert!(message.contains("the rules of team billing"), "{message}");
     assert!(message.contains("yours: support"), "{message}");
     assert_eq!(a.draft("tom", "routing", &own_rule).await.status, 403);
@@ -788,15 +779,14 @@ async fn a_supervisor_changes_only_their_teams_routing_sla_and_canned_parts_and_
     let holiday = sla.replace("\"2026-12-24\", ", "\"2026-12-23\", \"2026-12-24\", ");
     assert_eq!(a.draft("maria", "sla", &holiday).await.status, 200);
     let standard = holiday.replace("resolution = \"3d\"", "resolution = \"2d\"");
-    let r = a.draft("maria", "sla", &standard).await;
-    assert_eq!(r.status, 403, "{}", r.body);
+    let r = a.draft_answers(403, "maria", "sla", &standard).await;
     assert!(
-        r.body["message"]
+        r["message"]
             .as_str()
             .unwrap()
             .contains("policy \"standard\""),
         "{}",
-        r.body
+        r
     );
     assert_eq!(a.draft("root", "sla", &standard).await.status, 200);
 
@@ -811,14 +801,15 @@ async fn a_supervisor_changes_only_their_teams_routing_sla_and_canned_parts_and_
     );
     let greeting = support.replace("Wie kann ich helfen?", "Was kann ich tun?");
     assert_ne!(greeting, support);
-    let r = a.draft("maria", "canned_responses", &greeting).await;
-    assert_eq!(r.status, 403, "{}", r.body);
+    let r = a
+        .draft_answers(403, "maria", "canned_responses", &greeting)
+        .await;
     assert!(
-        r.body["message"]
+        r["message"]
             .as_str()
             .unwrap()
             .contains("response \"greeting\""),
         "{}",
-        r.body
+        r
     );
 }
