@@ -365,3 +365,71 @@ async fn an_agent_uploads_a_pdf_to_s3_through_the_presigned_url_and_it_goes_to_w
         .await;
     assert_eq!(r.status, 404, "{}", r.body);
 }
+
+#[tokio::test]
+async fn an_erasure_deletes_the_customers_uploads_an_agent_never_sent() {
+    let (stack, _whatsapp) = setup().await;
+    stack.seed_demo_agents().await;
+    let text = json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "4930123456789", "phone_number_id": NUMBER},
+            "contacts": [{"profile": {"name": "Anna"}, "wa_id": "4915112345678"}],
+            "messages": [{"from": "4915112345678", "id": "wamid.unsent1",
+                "timestamp": Timestamp::now().as_second().to_string(), "type": "text",
+                "text": {"body": "Können Sie mir die Rechnung schicken?"}}]
+        }}]}]
+    })
+    .to_string();
+    deliver(&stack, &text).await;
+    let api = stack.agent_api().await;
+    let ticket = s(&stack.items("ticket").await[0], "ticket_id").to_owned();
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n".to_vec();
+    // GIVEN an agent uploaded a file to S3 for her ticket through the presigned URL ...
+    let r = api
+        .call(
+            Some("key-maria"),
+            "POST",
+            &format!("/tickets/{ticket}/attachments"),
+            json!({"file_name": "Rechnung.pdf", "content_type": "application/pdf", "size": pdf.len()}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let key = r.body["key"].as_str().unwrap().to_owned();
+    let mut put = reqwest::Client::new()
+        .put(r.body["upload"]["url"].as_str().unwrap())
+        .body(pdf);
+    for (name, value) in r.body["upload"]["headers"].as_object().unwrap() {
+        put = put.header(name.as_str(), value.as_str().unwrap());
+    }
+    assert!(put.send().await.unwrap().status().is_success());
+    // ... and never sent it; another ticket's upload is in the bucket too
+    let s3 = stack.aws.s3();
+    let bucket = &stack.resources.media_bucket;
+    let someone_elses = "outbound/01JD0000000000000000000000/01JD000000000000000000000B/x.pdf";
+    s3.put_object()
+        .bucket(bucket)
+        .key(someone_elses)
+        .body(b"%PDF-1.4".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+
+    // WHEN the customer is erased
+    let privacy = helpdesk::platform::wiring::privacy(&stack.env, &stack.aws).unwrap();
+    let anna = helpdesk::domain::ids::WaId::parse("4915112345678").unwrap();
+    let erased = privacy.erase(&anna, "cli:dpo").await.unwrap();
+
+    // THEN her unsent upload is gone from S3, and only hers
+    assert_eq!((erased.tickets, erased.media_files), (1, 1), "{erased:?}");
+    let listed = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert!(!keys.contains(&key.as_str()), "{keys:?}");
+    assert_eq!(keys, [someone_elses]);
+    // AND a repeated erasure finds nothing more
+    assert_eq!(
+        privacy.erase(&anna, "cli:dpo").await.unwrap().media_files,
+        0
+    );
+}
