@@ -69,6 +69,23 @@ impl Flow {
         .await;
     }
 
+    /// The customer asks for a person; maria tags the ticket in her queue. Gives its id.
+    async fn handed_over_and_tagged(&self, wamid: &str, tag: &str) -> String {
+        self.customer_writes(wamid, "Ich möchte mit einem Mitarbeiter sprechen")
+            .await;
+        let queue = self.api.ok("maria", "GET", "/tickets", Value::Null).await;
+        let id = queue["tickets"][0]["id"].as_str().unwrap().to_owned();
+        self.api
+            .ok(
+                "maria",
+                "POST",
+                &format!("/tickets/{id}/tag"),
+                json!({ "tag": tag }),
+            )
+            .await;
+        id
+    }
+
     async fn customer_taps(&self, wamid: &str, id: &str, title: &str) {
         let body = json!({
             "object": "whatsapp_business_account",
@@ -634,18 +651,7 @@ async fn ticket_tags_are_indexed_filtered_and_erased_with_the_customer_in_dynamo
 #[tokio::test]
 async fn a_tag_index_item_expires_with_its_ticket_when_the_ticket_changes_later() {
     let f = flow().await;
-    f.customer_writes("wamid.ttl1", "Ich möchte mit einem Mitarbeiter sprechen")
-        .await;
-    let queue = f.api.ok("maria", "GET", "/tickets", Value::Null).await;
-    let id = queue["tickets"][0]["id"].as_str().unwrap().to_owned();
-    f.api
-        .ok(
-            "maria",
-            "POST",
-            &format!("/tickets/{id}/tag"),
-            json!({"tag": "refund"}),
-        )
-        .await;
+    let id = f.handed_over_and_tagged("wamid.ttl1", "refund").await;
     let expiry = |items: &[std::collections::HashMap<
         String,
         aws_sdk_dynamodb::types::AttributeValue,
@@ -680,18 +686,7 @@ async fn a_tag_index_item_expires_with_its_ticket_when_the_ticket_changes_later(
 #[tokio::test]
 async fn saved_views_and_personal_canned_responses_are_versioned_in_dynamodb() {
     let f = flow().await;
-    f.customer_writes("wamid.view1", "Ich möchte mit einem Mitarbeiter sprechen")
-        .await;
-    let queue = f.api.ok("maria", "GET", "/tickets", Value::Null).await;
-    let id = queue["tickets"][0]["id"].as_str().unwrap().to_owned();
-    f.api
-        .ok(
-            "maria",
-            "POST",
-            &format!("/tickets/{id}/tag"),
-            json!({"tag": "vip"}),
-        )
-        .await;
+    let id = f.handed_over_and_tagged("wamid.view1", "vip").await;
     // A team view by the supervisor, counted from the tag index for an agent of the team.
     let r = f
         .api
