@@ -6,6 +6,9 @@ use serde_json::{Value, json};
 use super::*;
 use crate::testkit::api::api;
 
+/// The data export of the customer the tests use.
+const ANNA_EXPORT: &str = "/customers/4915100000001/export";
+
 #[tokio::test]
 async fn consent_export_and_erasure_follow_the_roles_and_leave_nothing() {
     let a = api().await;
@@ -38,22 +41,9 @@ async fn consent_export_and_erasure_follow_the_roles_and_leave_nothing() {
         .await;
     assert!(r.body["fields"]["source"].is_string());
     // admins only
-    a.answers(
-        403,
-        "maria",
-        "GET",
-        "/customers/4915100000001/export",
-        Value::Null,
-    )
-    .await;
-    let export = a
-        .ok(
-            "root",
-            "GET",
-            "/customers/4915100000001/export",
-            Value::Null,
-        )
+    a.answers(403, "maria", "GET", ANNA_EXPORT, Value::Null)
         .await;
+    let export = a.ok("root", "GET", ANNA_EXPORT, Value::Null).await;
     assert_eq!(export["tickets"][0]["ticket"]["id"], id.as_str());
     assert_eq!(export["consent"]["opted_in"], true);
     let r = a
@@ -66,14 +56,7 @@ async fn consent_export_and_erasure_follow_the_roles_and_leave_nothing() {
     assert_eq!(erased["tickets"], 1);
     a.answers(404, "maria", "GET", &format!("/tickets/{id}"), Value::Null)
         .await;
-    let export = a
-        .ok(
-            "root",
-            "GET",
-            "/customers/4915100000001/export",
-            Value::Null,
-        )
-        .await;
+    let export = a.ok("root", "GET", ANNA_EXPORT, Value::Null).await;
     assert!(export["tickets"].as_array().unwrap().is_empty());
     assert!(export["profile"].is_null() && export["consent"].is_null());
 }

@@ -288,22 +288,11 @@ async fn roles_decide_who_changes_which_kind() {
         .await;
     a.draft_answers(200, "root", "templates", &format!("{templates}\n# x\n"))
         .await;
-    a.answers(
-        403,
-        "tom",
-        "POST",
-        "/config/templates/publish",
-        json!({"version": 2}),
-    )
-    .await;
-    a.answers(
-        403,
-        "maria",
-        "POST",
-        "/config/templates/publish",
-        json!({"version": 2}),
-    )
-    .await;
+    for who in ["tom", "maria"] {
+        let publish = json!({"version": 2});
+        a.answers(403, who, "POST", "/config/templates/publish", publish)
+            .await;
+    }
     a.answers(
         403,
         "tom",
