@@ -31,6 +31,14 @@ pub const NEAR_MISS2: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../config/bot-nearmiss2.tsv"
 ));
+pub const NEAR_MISS4: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-nearmiss4.tsv"
+));
+pub const HANDOFF_REQUESTS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-handoff.tsv"
+));
 
 /// The shipped test split.
 pub fn test_split() -> Vec<Labelled> {
@@ -56,6 +64,18 @@ pub fn near_misses() -> Vec<Labelled> {
 /// The second near-miss set: negated handoff words, handoff words inside other words.
 pub fn near_misses2() -> Vec<Labelled> {
     parse_labelled(NEAR_MISS2).expect("config/bot-nearmiss2.tsv is label<TAB>message")
+}
+
+/// The fourth near-miss set: weak urgency words as adverbs of time, negated or praising complaint
+/// words, handoff words inside other words, denied fraud, requests not to be handed over, and
+/// topic words the model reads as fraud.
+pub fn near_misses4() -> Vec<Labelled> {
+    parse_labelled(NEAR_MISS4).expect("config/bot-nearmiss4.tsv is label<TAB>message")
+}
+
+/// Real requests for a person (urgent, human, fraud, complaint) that must hand over at once.
+pub fn handoff_requests() -> Vec<Labelled> {
+    parse_labelled(HANDOFF_REQUESTS).expect("config/bot-handoff.tsv is label<TAB>message")
 }
 
 /// One labelled message and what the bot made of it.
@@ -143,6 +163,11 @@ impl Report {
 
     pub fn resolved(&self) -> usize {
         self.outcomes.iter().filter(|o| o.resolved()).count()
+    }
+
+    /// Messages handed to a person at once, for whatever reason.
+    pub fn handed_over(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.hands_over).count()
     }
 
     pub fn clarified(&self) -> usize {
@@ -396,6 +421,16 @@ mod tests {
             false_handoffs.is_empty(),
             "negated or embedded handoff words: {false_handoffs:?}"
         );
+        let fourth = Report::run(&config, &near_misses4());
+        let false_handoffs4: Vec<&str> = fourth
+            .false_handoffs()
+            .iter()
+            .map(|o| o.text.as_str())
+            .collect();
+        assert!(
+            false_handoffs4.is_empty(),
+            "adverbs of time, denied fraud, declined handoffs, topic words: {false_handoffs4:?}"
+        );
         for near in ["betrag", "beraten", "betrugen", "stole", "stollen"] {
             assert!(
                 !false_handoffs
@@ -406,6 +441,28 @@ mod tests {
         }
     }
 
+    /// Real requests for a person hand over at once, with the right reason (the fraud team for
+    /// fraud, high priority for a complaint): the rules against false handoffs must keep them.
+    #[test]
+    fn real_requests_for_a_person_hand_over_at_once() {
+        let config = BotConfig::default_shop();
+        let report = Report::run(&config, &handoff_requests());
+        let share = |n: usize| n as f64 / report.total() as f64;
+        let missed: Vec<&str> = report
+            .outcomes
+            .iter()
+            .filter(|o| !o.hands_over)
+            .map(|o| o.text.as_str())
+            .collect();
+        // Measured: HANDED_OVER_MEASURED handed over, RIGHT_MEASURED with the right reason.
+        assert!(share(report.handed_over()) >= 0.98, "not handed over: {missed:?}");
+        assert!(
+            share(report.right()) >= 0.95,
+            "right reason {:.1} %",
+            100.0 * share(report.right())
+        );
+    }
+
     #[test]
     fn the_splits_are_disjoint_and_large_enough() {
         let train = parse_labelled(super::super::model::TRAINING).unwrap();
@@ -414,6 +471,8 @@ mod tests {
         let holdout = holdout();
         let holdout2 = holdout2();
         let near2 = near_misses2();
+        let near4 = near_misses4();
+        let requests = handoff_requests();
         let seen: std::collections::HashSet<String> =
             train.iter().map(|e| words(&e.text)).collect();
         let leaked: Vec<&str> = test
@@ -422,6 +481,8 @@ mod tests {
             .chain(&holdout)
             .chain(&holdout2)
             .chain(&near2)
+            .chain(&near4)
+            .chain(&requests)
             .filter(|e| seen.contains(&words(&e.text)))
             .map(|e| e.text.as_str())
             .collect::<Vec<_>>();
@@ -437,6 +498,8 @@ mod tests {
             holdout2.len()
         );
         assert!(near2.len() >= 30, "{} second near misses", near2.len());
+        assert!(near4.len() >= 60, "{} fourth near misses", near4.len());
+        assert!(requests.len() >= 50, "{} handoff requests", requests.len());
     }
 
     /// Figures only (no messages) of the test split, for checking a change made by
