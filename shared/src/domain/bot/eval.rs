@@ -454,10 +454,14 @@ mod tests {
             .filter(|o| !o.hands_over)
             .map(|o| o.text.as_str())
             .collect();
-        // Measured: HANDED_OVER_MEASURED handed over, RIGHT_MEASURED with the right reason.
-        assert!(share(report.handed_over()) >= 0.98, "not handed over: {missed:?}");
+        // Measured 57 of 57 handed over, all with the right reason (before the fourth round's
+        // handoff rules 55 and 55); the floors leave a margin of two messages.
         assert!(
-            share(report.right()) >= 0.95,
+            share(report.handed_over()) >= 0.96,
+            "not handed over: {missed:?}"
+        );
+        assert!(
+            share(report.right()) >= 0.96,
             "right reason {:.1} %",
             100.0 * share(report.right())
         );

@@ -4,12 +4,33 @@
 
 use super::config::{BotConfig, HandoffReason, StepSpec};
 use super::matcher::{IntentMatch, NOT_TYPOS, normalize, within_one_edit};
-use super::model::{Model, NONE};
+use super::model::{Model, NONE, Reading};
 
 /// Endings a handoff word may carry and still be that word ("Mitarbeiterin", "Anwalts",
 /// "Beschwerden", "frauds").
 const INFLECTIONS: &[&str] = &[
     "", "s", "es", "e", "en", "n", "er", "ern", "in", "innen", "ed", "ing",
+];
+
+/// Endings only German words take: an English handoff word with one is a German word of its
+/// own ("humanen Arbeitsbedingungen" is an adjective, not a request for a human).
+const GERMAN_ENDINGS: &[&str] = &["e", "en", "n", "er", "ern", "in", "innen"];
+
+/// Handoff words that are English only: they take English endings ("humans", "complaints",
+/// "scammed") but no German ones (see [`GERMAN_ENDINGS`]).
+const ENGLISH_KEYWORDS: &[&str] = &[
+    "human",
+    "urgent",
+    "emergency",
+    "immediately",
+    "fraud",
+    "scam",
+    "stolen",
+    "hacked",
+    "complaint",
+    "lawyer",
+    "callback",
+    "asap",
 ];
 
 /// Where a clause ends: a negation reaches no further.
@@ -169,19 +190,68 @@ impl Keywords {
 
     /// [`Keywords::found_in`] for the phrases `keep` accepts.
     fn found_where(&self, words: &[&str], model: &Model, keep: impl Fn(&[String]) -> bool) -> bool {
-        self.0.iter().filter(|p| keep(p)).any(|phrase| {
-            phrase.len() <= words.len()
-                && words.windows(phrase.len()).enumerate().any(|(at, window)| {
-                    window
-                        .iter()
-                        .zip(phrase)
-                        .all(|(w, k)| word_is_keyword(w, k, model))
-                        && !negated(words, at)
-                        && !words
-                            .get(at + phrase.len())
-                            .is_some_and(|next| PRAISE.contains(next))
-                })
-        })
+        !self.positions(words, model, keep).is_empty()
+    }
+
+    /// Where the phrases `keep` accepts occur in `words` (one clause), neither negated nor
+    /// praise: the index of each occurrence's first word.
+    fn positions(
+        &self,
+        words: &[&str],
+        model: &Model,
+        keep: impl Fn(&[String]) -> bool,
+    ) -> Vec<usize> {
+        self.occurrences(words, model)
+            .into_iter()
+            .filter(|&(phrase, at)| {
+                keep(phrase) && !negated(words, at) && !praise_follows(words, at + phrase.len())
+            })
+            .map(|(_, at)| at)
+            .collect()
+    }
+
+    /// Whether one of the phrases occurs negated in `words` (one clause): the customer says
+    /// what they do NOT want or have ("no need to talk to someone", "kein Betrug").
+    fn negated_in(&self, words: &[&str], model: &Model) -> bool {
+        self.occurrences(words, model)
+            .into_iter()
+            .any(|(_, at)| negated(words, at))
+    }
+
+    /// Every occurrence of a phrase in `words`, with the index of its first word.
+    fn occurrences(&self, words: &[&str], model: &Model) -> Vec<(&[String], usize)> {
+        self.0
+            .iter()
+            .filter(|phrase| phrase.len() <= words.len())
+            .flat_map(|phrase| {
+                words
+                    .windows(phrase.len())
+                    .enumerate()
+                    .filter(move |(_, window)| {
+                        window
+                            .iter()
+                            .zip(phrase)
+                            .all(|(w, k)| word_is_keyword(w, k, model))
+                    })
+                    .map(move |(at, _)| (phrase.as_slice(), at))
+            })
+            .collect()
+    }
+}
+
+/// Words between a complaint word and the praise it makes of it ("Frechheit wie gut die Jeans
+/// sitzt", "unverschämt so günstig").
+const PRAISE_LEADS: &[&str] = &["wie", "so", "how", "echt", "richtig", "really"];
+
+/// Whether praise follows the handoff word ending before `end`: "unverschämt gut",
+/// "Frechheit wie gut".
+fn praise_follows(words: &[&str], end: usize) -> bool {
+    match words.get(end) {
+        Some(next) if PRAISE.contains(next) => true,
+        Some(next) if PRAISE_LEADS.contains(next) => {
+            words.get(end + 1).is_some_and(|w| PRAISE.contains(w))
+        }
+        _ => false,
     }
 }
 
@@ -240,6 +310,13 @@ const NEGATION_GAP: &[&str] = &[
     "unbedingt",
     "extra",
     "mehr",
+    // "kein Grund zur Beschwerde", "no reason for a complaint".
+    "grund",
+    "anlass",
+    "zur",
+    "zum",
+    "reason",
+    "cause",
 ];
 
 /// How many words before a handoff word a negation reaches.
@@ -282,6 +359,505 @@ fn negated(words: &[&str], at: usize) -> bool {
     false
 }
 
+/// Urgency words that are just as often adverbs of time or manner ("kam sofort an", "arrived
+/// immediately", "kann ich sofort stornieren"): they ask for a person only in a sentence that
+/// demands something ([`demands_action`]). The others (dringend, Notfall, urgent, asap, eilig)
+/// count on their own.
+const WEAK_URGENCY: &[&str] = &[
+    "sofort",
+    "immediately",
+    "schnell",
+    "gleich",
+    "quickly",
+    "now",
+    "jetzt",
+];
+
+fn is_weak_urgency(phrase: &[String]) -> bool {
+    matches!(phrase, [word] if WEAK_URGENCY.contains(&word.as_str()))
+}
+
+/// Word beginnings that demand help, an answer, contact or a person ("brauche sofort Hilfe",
+/// "kann mir sofort jemand helfen", "answer immediately", "melden Sie sich sofort").
+const DEMANDS: &[&str] = &[
+    "hilf",
+    "helf",
+    "help",
+    "antwort",
+    "answer",
+    "respond",
+    "reply",
+    "meld",
+    "rueckruf",
+    "zurueckruf",
+    "anruf",
+    "ruf",
+    "call",
+    "contact",
+    "kontakt",
+    "jemand",
+    "someone",
+    "somebody",
+    "anyone",
+    "person",
+    "mitarbeiter",
+    "agent",
+    "human",
+    "mensch",
+    "support",
+    "reagier",
+    "kuemmer",
+];
+
+/// Politeness that makes a statement a demand ("bitte sofort", "immediately please"), though
+/// not a question ("kann ich bitte sofort stornieren?").
+const POLITE: &[&str] = &["bitte", "please", "pls", "plz", "pleas"];
+
+/// A need, a demand in a statement ("ich brauche das Kleid sofort", "I need it immediately"),
+/// not in a question ("do I need to pay immediately?").
+const NEEDS: &[&str] = &[
+    "brauche",
+    "brauch",
+    "brauchen",
+    "benoetige",
+    "need",
+    "needs",
+];
+
+/// Verbs that open an imperative asking the shop to act ("Ruft mich sofort an", "Schickt es
+/// sofort los", "fix it immediately").
+const IMPERATIVES: &[&str] = &[
+    "ruf",
+    "ruft",
+    "rufen",
+    "schick",
+    "schickt",
+    "schicken",
+    "mach",
+    "macht",
+    "gebt",
+    "gib",
+    "kuemmert",
+    "erstattet",
+    "storniert",
+    "send",
+    "fix",
+    "refund",
+    "cancel",
+    "give",
+    "sort",
+    "handle",
+    "tell",
+    "get",
+];
+
+/// Words a sentence of urgency alone is made of besides the urgency word ("Sofort!!", "jetzt
+/// sofort bitte").
+const FILLERS: &[&str] = &[
+    "bitte", "please", "jetzt", "now", "ganz", "echt", "mal", "hier", "aber", "und", "and", "so",
+    "really", "very", "sehr", "ja", "right",
+];
+
+/// Whether `sentence` (its normalized `clauses`) demands an action: help, an answer, contact or
+/// a person, a need or an imperative in a statement, or urgency alone ("Sofort!").
+fn demands_action(sentence: &str, clauses: &[Vec<&str>]) -> bool {
+    let words: Vec<&str> = clauses.iter().flatten().copied().collect();
+    let asked = sentence.trim_end().ends_with('?')
+        || words.first().is_some_and(|w| QUESTION_STARTS.contains(w));
+    let opening = words.iter().find(|w| !POLITE.contains(w));
+    words
+        .iter()
+        .any(|w| DEMANDS.iter().any(|d| w.starts_with(d)))
+        || words
+            .iter()
+            .all(|w| WEAK_URGENCY.contains(w) || FILLERS.contains(w))
+        || (!asked
+            && (words
+                .iter()
+                .any(|w| POLITE.contains(w) || NEEDS.contains(w))
+                || opening.is_some_and(|w| IMPERATIVES.contains(w))))
+}
+
+/// Whether a word of `words` begins with one of `stems` (short stems: is one) and is not
+/// negated by a word before it in the clause ("nicht erledigt", "never had a reason to
+/// complain").
+fn has_word(words: &[&str], stems: &[&str]) -> bool {
+    words.iter().enumerate().any(|(at, w)| {
+        stems
+            .iter()
+            .any(|s| *w == *s || (s.len() >= 5 && w.starts_with(s)))
+            && !words[..at].iter().any(|b| NEGATIONS.contains(b))
+            && !negated(words, at)
+    })
+}
+
+/// Words that say a complaint is settled ("meine Beschwerde hat sich erledigt").
+const SETTLED: &[&str] = &[
+    "erledigt",
+    "geklaert",
+    "geloest",
+    "zurueckgezogen",
+    "resolved",
+    "solved",
+    "sorted",
+    "settled",
+    "withdrawn",
+];
+
+/// First-person possessives: a person word after one names the customer's own person
+/// ("meine Modeberaterin meinte 38"), not one of the shop's.
+const POSSESSIVES: &[&str] = &[
+    "mein", "meine", "meinen", "meinem", "meiner", "meines", "my", "unser", "unsere", "unseren",
+    "unserem", "unserer", "our",
+];
+
+/// Request words that name a person (a possessive before one makes it the customer's own).
+const PERSON_WORDS: &[&str] = &[
+    "mitarbeiter",
+    "mitarbeiterin",
+    "kundenberater",
+    "berater",
+    "agent",
+    "human",
+    "mensch",
+];
+
+/// Whether the word at `words[at]` follows a first-person possessive (one adjective between).
+fn after_possessive(words: &[&str], at: usize) -> bool {
+    (1..=2.min(at)).any(|back| POSSESSIVES.contains(&words[at - back]))
+}
+
+/// Words of a suspicion ("dachte schon es wär Betrug", "thought it was a scam").
+const SUSPICIONS: &[&str] = &[
+    "dachte",
+    "dachten",
+    "gedacht",
+    "thought",
+    "befuerchtet",
+    "angst",
+    "afraid",
+    "feared",
+    "worried",
+    "sorge",
+    "vermutet",
+    "suspected",
+    "glaubte",
+    "schien",
+    "seemed",
+    "looked",
+    "sah",
+];
+
+/// Words that turn a suspicion round ("..., ist aber angekommen", "but the parcel came").
+const CONTRASTS: &[&str] = &[
+    "aber",
+    "doch",
+    "jedoch",
+    "sondern",
+    "eigentlich",
+    "glueck",
+    "but",
+    "however",
+    "actually",
+    "luckily",
+    "fortunately",
+    "turned",
+    "turns",
+];
+
+/// Whether the fraud word at `clauses[i][at]` is a suspicion the customer takes back: a
+/// suspicion word before it (in its clause or the one before) and a contrast after it.
+fn suspicion_denied(clauses: &[Vec<&str>], i: usize, at: usize) -> bool {
+    let before = clauses[i][..at]
+        .iter()
+        .chain(i.checked_sub(1).map_or(&[][..], |p| &clauses[p][..]))
+        .any(|w| SUSPICIONS.contains(w));
+    let after = clauses[i][at + 1..]
+        .iter()
+        .chain(clauses[i + 1..].iter().flatten())
+        .any(|w| CONTRASTS.contains(w));
+    before && after
+}
+
+/// Signs of fraud or misuse besides the fraud words: someone unknown, unauthorised, stolen,
+/// hacked, misused, suspicious.
+const FRAUD_SIGNS: &[&str] = &[
+    "jemand",
+    "someone",
+    "somebody",
+    "unbekannt",
+    "fremd",
+    "unknown",
+    "unauthori",
+    "unautori",
+    "hack",
+    "hacked",
+    "gehackt",
+    "gestohl",
+    "stole",
+    "geklaut",
+    "klaut",
+    "missbrauch",
+    "misuse",
+    "abused",
+    "betrug",
+    "betrueg",
+    "betrog",
+    "fraud",
+    "scam",
+    "scammed",
+    "phishing",
+    "fake",
+    "verdaecht",
+    "suspicious",
+    "komisch",
+    "seltsam",
+    "strange",
+    "weird",
+    "abzock",
+    "identit",
+    "nie",
+    "never",
+    "niemals",
+    "angeblich",
+    "allegedly",
+    "supposedly",
+    "bankdaten",
+    "kontodaten",
+    "zugangsdaten",
+    "uebernommen",
+    "compromised",
+    "kompromittiert",
+    "gefaelscht",
+    "forged",
+];
+
+/// Words after "ohne"/"without" that make it unauthorised: "ohne mein Wissen", "without
+/// permission", "ohne mich".
+const WITHOUT_ME: &[&str] = &[
+    "mich",
+    "mein",
+    "meine",
+    "meinem",
+    "meinen",
+    "meiner",
+    "my",
+    "me",
+    "permission",
+    "erlaubnis",
+    "zustimmung",
+    "consent",
+    "wissen",
+    "knowledge",
+    "authorisation",
+    "authorization",
+];
+
+/// Whether `words` (one clause) say something happened without the customer: "ohne mein
+/// Wissen", "without permission", "nicht von mir", "not mine", or a passive change ("mein
+/// Passwort wurde geändert", "my e-mail was changed").
+fn without_the_customer(words: &[&str]) -> bool {
+    let without = words.iter().enumerate().any(|(at, w)| {
+        matches!(*w, "ohne" | "without")
+            && words[at + 1..]
+                .iter()
+                .take(3)
+                .any(|n| WITHOUT_ME.contains(n))
+    });
+    let not_mine = words.windows(3).any(|w| {
+        NEGATIONS.contains(&w[0])
+            && matches!(w[1], "von" | "from" | "by")
+            && matches!(w[2], "mir" | "me")
+    }) || words.windows(2).any(|w| {
+        NEGATIONS.contains(&w[0]) && matches!(w[1], "mine" | "meine" | "meins" | "meiner")
+    });
+    let passive = words
+        .iter()
+        .any(|w| matches!(*w, "wurde" | "wurden" | "worden" | "was" | "were" | "been"))
+        && words.iter().any(|w| {
+            [
+                "geaendert",
+                "veraendert",
+                "umgestellt",
+                "changed",
+                "used",
+                "benutzt",
+                "verwendet",
+            ]
+            .iter()
+            .any(|c| w.starts_with(c))
+        });
+    without || not_mine || passive
+}
+
+/// Deeds a customer denies in a fraud report ("eine Abbuchung, die ich nicht kenne", "an order
+/// I did not place", "nicht bestellt").
+const DEEDS: &[&str] = &[
+    "bestellt",
+    "gemacht",
+    "getaetigt",
+    "veranlasst",
+    "gekauft",
+    "autorisiert",
+    "erlaubt",
+    "freigegeben",
+    "kenne",
+    "erkenne",
+    "order",
+    "ordered",
+    "aufgegeben",
+    "place",
+    "placed",
+    "made",
+    "make",
+    "bought",
+    "authori",
+    "recogni",
+    "allow",
+    "approve",
+];
+
+/// Whether `words` (one clause) deny a deed: "nicht bestellt", "did not place".
+fn denies_deed(words: &[&str]) -> bool {
+    words.iter().enumerate().any(|(at, w)| {
+        DEEDS
+            .iter()
+            .any(|d| *w == *d || (d.len() >= 5 && w.starts_with(d)))
+            && negated(words, at)
+    })
+}
+
+/// Negative words of a complaint ("unzufrieden", "terrible", "inakzeptabel").
+const NEGATIVE: &[&str] = &[
+    "unzufrieden",
+    "enttaeusch",
+    "disappoint",
+    "schlecht",
+    "schlimm",
+    "terrible",
+    "horrible",
+    "awful",
+    "worst",
+    "furchtbar",
+    "schrecklich",
+    "miserab",
+    "mies",
+    "miese",
+    "katastroph",
+    "unverschaemt",
+    "frechheit",
+    "inakzeptabel",
+    "unacceptable",
+    "ridiculous",
+    "laecherlich",
+    "useless",
+    "nutzlos",
+    "sauer",
+    "wuetend",
+    "angry",
+    "furious",
+    "aerger",
+    "annoy",
+    "genervt",
+    "unmoeglich",
+    "zumutung",
+    "skandal",
+    "complain",
+    "beschwer",
+    "unhappy",
+    "unfreundlich",
+    "rude",
+    "unprofession",
+    "incompeten",
+    "inkompeten",
+    "respektlos",
+    "disrespect",
+    "pathetic",
+    "erbaermlich",
+    "dreist",
+    "poor",
+    "crap",
+    "shit",
+    "scheiss",
+    "ignor",
+    "veraerger",
+    "stinksauer",
+    "verarsch",
+    "veraeppel",
+    "abgezockt",
+    "frustr",
+    "wuetend",
+    "mad",
+    "upset",
+    "fed",
+    "sick",
+    "unverschaemtheit",
+];
+
+/// Phrases of a complaint (normalized, in one clause).
+const NEGATIVE_PHRASES: &[&str] = &[
+    "geht gar nicht",
+    "geht das nicht",
+    "geht so nicht",
+    "schon wieder",
+    "zum dritten mal",
+    "zum zweiten mal",
+    "nie wieder",
+    "nie mehr",
+    "das letzte mal",
+    "never again",
+    "not good enough",
+    "niemand meldet",
+    "keiner meldet",
+    "niemand antwortet",
+    "keiner antwortet",
+    "keine antwort",
+    "nobody answers",
+    "no one answers",
+    "nobody replies",
+    "no answer",
+    "no response",
+    "no reply",
+];
+
+/// Whether `words` (one clause) hold a phrase of a complaint, or "never ... again".
+fn complaint_phrase(words: &[&str]) -> bool {
+    let clause = format!(" {} ", words.join(" "));
+    NEGATIVE_PHRASES
+        .iter()
+        .any(|p| clause.contains(&format!(" {p} ")))
+        || words.ends_with(&["das", "letzte"])
+        || (words
+            .iter()
+            .any(|w| matches!(*w, "never" | "nie" | "niemals"))
+            && words
+                .iter()
+                .any(|w| matches!(*w, "again" | "wieder" | "mehr")))
+}
+
+/// Praise a complaint negates ("nicht zufrieden", "not happy").
+const PRAISE_WORDS: &[&str] = &[
+    "zufrieden",
+    "happy",
+    "satisfied",
+    "ok",
+    "okay",
+    "gut",
+    "good",
+    "akzeptabel",
+    "acceptable",
+    "professionell",
+    "professional",
+];
+
+/// Whether `words` (one clause) negate praise: "nicht zufrieden", "not happy at all".
+fn negated_praise(words: &[&str]) -> bool {
+    words
+        .iter()
+        .enumerate()
+        .any(|(at, w)| PRAISE_WORDS.contains(w) && negated(words, at))
+}
+
 /// Whole words (with their endings) that end in a request word but name someone else's
 /// adviser or staff: "mein Steuerberater braucht eine Rechnung" asks for an invoice.
 const NOT_REQUEST_COMPOUNDS: &[&str] = &[
@@ -317,7 +893,11 @@ pub fn word_is_keyword(word: &str, keyword: &str, model: &Model) -> bool {
     {
         return false;
     }
+    let english = ENGLISH_KEYWORDS.contains(&keyword);
     for ending in INFLECTIONS {
+        if english && GERMAN_ENDINGS.contains(ending) {
+            continue;
+        }
         let Some(stem) = word.strip_suffix(ending) else {
             continue;
         };
@@ -375,15 +955,57 @@ impl BotConfig {
 
     /// Whether entering `intent`'s flow hands the conversation over at once.
     pub fn intent_hands_over(&self, intent: &str) -> bool {
-        self.intent(intent)
-            .and_then(|i| self.file.flows.get(&i.flow))
-            .and_then(|f| f.steps.get(&f.start))
-            .is_some_and(|s| matches!(s, StepSpec::Handoff { .. }))
+        self.intent_handoff_reason(intent).is_some()
     }
 
-    /// The intent model's answer alone (no handoff words).
+    /// The intent model's answer alone (no handoff words). A handing-over intent the message's
+    /// words do not back ([`BotConfig::backs_handoff`]) gives way to the model's answer among
+    /// the other labels.
     pub fn classify(&self, text: &str) -> Understanding {
         let reading = self.model.read(text);
+        if let Some(top) = &reading.top
+            && top.score >= self.file.limits.match_threshold
+            && let Some(reason) = self.intent_handoff_reason(&top.intent)
+            && !self.backs_handoff(reason, text)
+        {
+            let other = self.read_without(text, reason, reading.coverage);
+            // Sure of something else: answer it; else ask back, the handoff one of the options
+            // (a real report the words did not show costs the customer a tap, not a person).
+            return match (&other.top, other.best.clone()) {
+                (Some(o), _) if o.score >= self.file.limits.match_threshold => self.answer(other),
+                (_, Some(best)) => Understanding::Unsure(top.clone(), best),
+                _ => Understanding::Unknown,
+            };
+        }
+        self.answer(reading)
+    }
+
+    /// The model's reading of `text` without the intents that hand over for `reason`, the
+    /// others' probabilities scaled to sum to one again.
+    fn read_without(&self, text: &str, reason: HandoffReason, coverage: f64) -> Reading {
+        let kept: Vec<IntentMatch> = self
+            .model
+            .rank(text)
+            .into_iter()
+            .filter(|m| self.intent_handoff_reason(&m.intent) != Some(reason))
+            .collect();
+        let sum: f64 = kept.iter().map(|m| m.score).sum();
+        let scaled = |m: &IntentMatch| IntentMatch {
+            intent: m.intent.clone(),
+            score: if sum > 0.0 { m.score / sum } else { 0.0 },
+        };
+        let mut intents = kept.iter().filter(|m| m.intent != NONE);
+        Reading {
+            top: kept.first().map(scaled),
+            best: intents.next().map(scaled),
+            second: intents.next().map(scaled),
+            coverage,
+        }
+    }
+
+    /// What a reading of the model means: an intent when it is confident, a clarifying
+    /// question between two intents when it hesitates, else nothing the bot knows.
+    fn answer(&self, reading: Reading) -> Understanding {
         let (Some(top), Some(best)) = (reading.top, reading.best) else {
             return Understanding::Unknown;
         };
@@ -413,19 +1035,133 @@ impl BotConfig {
             .map(|c| c.split_whitespace().collect())
             .collect();
         [
-            (&self.fraud, HandoffReason::Fraud),
-            (&self.urgent, HandoffReason::Urgent),
-            (&self.complaint, HandoffReason::Complaint),
-            (&self.request, HandoffReason::Request),
+            HandoffReason::Fraud,
+            HandoffReason::Urgent,
+            HandoffReason::Complaint,
+            HandoffReason::Request,
         ]
         .into_iter()
-        .find(|(list, reason)| {
+        .find(|reason| match reason {
+            HandoffReason::Fraud => self.fraud_word(&clauses),
+            HandoffReason::Urgent => self.urgency_demanded(text) && !self.urgency_only_timing(text),
+            HandoffReason::Complaint => self.complaint_word(text),
+            _ => self.request_word(&clauses),
+        })
+    }
+
+    /// A fraud word, unless the customer only suspected fraud and says it was none ("dachte
+    /// schon es wär Betrug, ist aber angekommen").
+    fn fraud_word(&self, clauses: &[Vec<&str>]) -> bool {
+        clauses.iter().enumerate().any(|(i, words)| {
+            self.fraud
+                .positions(words, &self.model, |_| true)
+                .into_iter()
+                .any(|at| !suspicion_denied(clauses, i, at))
+        })
+    }
+
+    /// An urgency word that asks for a person: a strong one (dringend, Notfall, urgent, asap)
+    /// on its own, a weak one ([`WEAK_URGENCY`]: sofort, immediately) only in a sentence that
+    /// demands help, an answer, contact or a person ("brauche sofort Hilfe", "bitte sofort
+    /// zurückrufen", "answer immediately"); "kam sofort an" and "kann ich sofort stornieren"
+    /// tell a time.
+    fn urgency_demanded(&self, text: &str) -> bool {
+        sentences(text).any(|sentence| {
+            let clauses = clauses(sentence);
+            let clauses: Vec<Vec<&str>> = clauses
+                .iter()
+                .map(|c| c.split_whitespace().collect())
+                .collect();
+            let found = |weak: bool| {
+                clauses.iter().any(|words| {
+                    self.urgent
+                        .found_where(words, &self.model, |k| is_weak_urgency(k) == weak)
+                })
+            };
+            found(false) || (found(true) && demands_action(sentence, &clauses))
+        })
+    }
+
+    /// A complaint word, unless its sentence says the complaint is settled ("meine Beschwerde
+    /// hat sich erledigt").
+    fn complaint_word(&self, text: &str) -> bool {
+        sentences(text).any(|sentence| {
+            let clauses = clauses(sentence);
+            let clauses: Vec<Vec<&str>> = clauses
+                .iter()
+                .map(|c| c.split_whitespace().collect())
+                .collect();
             clauses
                 .iter()
-                .any(|words| list.found_in(words, &self.model))
-                && !(*reason == HandoffReason::Urgent && self.urgency_only_timing(text))
+                .any(|words| self.complaint.found_in(words, &self.model))
+                && !clauses.iter().any(|words| has_word(words, SETTLED))
         })
-        .map(|(_, reason)| reason)
+    }
+
+    /// A request word, unless it names the customer's own person ("meine Modeberaterin
+    /// meinte 38", "my agent booked it").
+    fn request_word(&self, clauses: &[Vec<&str>]) -> bool {
+        let person = |p: &[String]| matches!(p, [w] if PERSON_WORDS.contains(&w.as_str()));
+        clauses.iter().any(|words| {
+            self.request.found_where(words, &self.model, |p| !person(p))
+                || self
+                    .request
+                    .positions(words, &self.model, person)
+                    .into_iter()
+                    .any(|at| !after_possessive(words, at))
+        })
+    }
+
+    /// The handoff reason entering `intent`'s flow hands over for, if it does at once.
+    pub fn intent_handoff_reason(&self, intent: &str) -> Option<HandoffReason> {
+        match self
+            .intent(intent)
+            .and_then(|i| self.file.flows.get(&i.flow))
+            .and_then(|f| f.steps.get(&f.start))
+        {
+            Some(StepSpec::Handoff { reason }) => Some(*reason),
+            _ => None,
+        }
+    }
+
+    /// Whether the words of `text` back the model's reading that it asks for `reason`'s
+    /// handoff: the model learns topics ("Konto", "E-Mail", "Karte" are fraud words to it), so a
+    /// handoff from the model alone needs the customer not to decline it ("no need to talk to
+    /// someone", "no complaints"), and for fraud something unknown, unauthorised, stolen or
+    /// misused, for a complaint a negative word.
+    pub fn backs_handoff(&self, reason: HandoffReason, text: &str) -> bool {
+        let clauses = clauses(text);
+        let clauses: Vec<Vec<&str>> = clauses
+            .iter()
+            .map(|c| c.split_whitespace().collect())
+            .collect();
+        let list = match reason {
+            HandoffReason::Fraud => &self.fraud,
+            HandoffReason::Urgent => &self.urgent,
+            HandoffReason::Complaint => &self.complaint,
+            _ => &self.request,
+        };
+        if clauses.iter().any(|w| list.negated_in(w, &self.model)) {
+            return false;
+        }
+        match reason {
+            HandoffReason::Fraud => {
+                self.fraud_word(&clauses)
+                    || clauses.iter().any(|w| {
+                        has_word(w, FRAUD_SIGNS) || denies_deed(w) || without_the_customer(w)
+                    })
+            }
+            HandoffReason::Complaint => {
+                !clauses.iter().any(|w| has_word(w, SETTLED))
+                    && clauses.iter().any(|w| {
+                        list.found_in(w, &self.model)
+                            || has_word(w, NEGATIVE)
+                            || negated_praise(w)
+                            || complaint_phrase(w)
+                    })
+            }
+            _ => true,
+        }
     }
 
     /// Whether every sentence with an urgency word (and there is one) passes `test`, given
