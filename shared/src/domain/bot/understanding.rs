@@ -204,7 +204,10 @@ impl Keywords {
         self.occurrences(words, model)
             .into_iter()
             .filter(|&(phrase, at)| {
-                keep(phrase) && !negated(words, at) && !praise_follows(words, at + phrase.len())
+                keep(phrase)
+                    && !negated(words, at)
+                    && !negated_after(words, at + phrase.len())
+                    && !praise_follows(words, at + phrase.len())
             })
             .map(|(_, at)| at)
             .collect()
@@ -215,7 +218,7 @@ impl Keywords {
     fn negated_in(&self, words: &[&str], model: &Model) -> bool {
         self.occurrences(words, model)
             .into_iter()
-            .any(|(_, at)| negated(words, at))
+            .any(|(phrase, at)| negated(words, at) || negated_after(words, at + phrase.len()))
     }
 
     /// Every occurrence of a phrase in `words`, with the index of its first word.
@@ -236,6 +239,60 @@ impl Keywords {
                     .map(move |(at, _)| (phrase.as_slice(), at))
             })
             .collect()
+    }
+}
+
+/// Whether a negation right after the handoff word ending before `end` takes it back, as
+/// German puts it after the verb: "ich beschwere mich nicht", "Betrug ist das nicht", "ein
+/// Rückruf ist nicht nötig", "callback not needed", "a human isn't necessary".
+fn negated_after(words: &[&str], end: usize) -> bool {
+    const LINKS: &[&str] = &[
+        "mich",
+        "sich",
+        "uns",
+        "ist",
+        "war",
+        "is",
+        "was",
+        "sind",
+        "are",
+        "das",
+        "es",
+        "it",
+        "that",
+        "ja",
+        "auch",
+        "gar",
+        "wirklich",
+        "eigentlich",
+        "doch",
+        "hier",
+    ];
+    const NOT_NEEDED: &[&str] = &[
+        "noetig",
+        "notwendig",
+        "erforderlich",
+        "necessary",
+        "needed",
+        "required",
+    ];
+    let rest = &words[end.min(words.len())..];
+    let links = rest.iter().take_while(|w| LINKS.contains(w)).count().min(3);
+    let after = &rest[links..];
+    // "isn't" is normalized to "isn t".
+    let short_not = matches!(after, [n, "t", ..] if matches!(*n, "isn" | "wasn" | "aren"));
+    match after.first() {
+        // "Mitarbeiter nicht erreichbar" is a statement: a negation straight after the word
+        // needs a link ("mich", "ist") or a "not needed" after it.
+        Some(n)
+            if matches!(
+                *n,
+                "nicht" | "nie" | "kein" | "keine" | "keiner" | "not" | "no"
+            ) =>
+        {
+            links > 0 || after.get(1).is_some_and(|w| NOT_NEEDED.contains(w))
+        }
+        _ => short_not,
     }
 }
 
@@ -409,8 +466,8 @@ const DEMANDS: &[&str] = &[
     "kuemmer",
 ];
 
-/// Politeness that makes a statement a demand ("bitte sofort", "immediately please"), though
-/// not a question ("kann ich bitte sofort stornieren?").
+/// Politeness before an imperative ("bitte ruft mich sofort an"); alone it makes no demand:
+/// "bitte sofort stornieren" asks the bot to cancel.
 const POLITE: &[&str] = &["bitte", "please", "pls", "plz", "pleas"];
 
 /// A need, a demand in a statement ("ich brauche das Kleid sofort", "I need it immediately"),
@@ -459,7 +516,7 @@ const FILLERS: &[&str] = &[
 ];
 
 /// Whether `sentence` (its normalized `clauses`) demands an action: help, an answer, contact or
-/// a person, a need or an imperative in a statement, or urgency alone ("Sofort!").
+/// a person, a need or an imperative in a statement, or urgency alone ("Sofort bitte!").
 fn demands_action(sentence: &str, clauses: &[Vec<&str>]) -> bool {
     let words: Vec<&str> = clauses.iter().flatten().copied().collect();
     let asked = sentence.trim_end().ends_with('?')
@@ -472,15 +529,13 @@ fn demands_action(sentence: &str, clauses: &[Vec<&str>]) -> bool {
             .iter()
             .all(|w| WEAK_URGENCY.contains(w) || FILLERS.contains(w))
         || (!asked
-            && (words
-                .iter()
-                .any(|w| POLITE.contains(w) || NEEDS.contains(w))
+            && (words.iter().any(|w| NEEDS.contains(w))
                 || opening.is_some_and(|w| IMPERATIVES.contains(w))))
 }
 
-/// Whether a word of `words` begins with one of `stems` (short stems: is one) and is not
-/// negated by a word before it in the clause ("nicht erledigt", "never had a reason to
-/// complain").
+/// Whether a word of `words` begins with one of `stems` (short stems: is one), is not negated
+/// by a word before it in the clause ("nicht erledigt", "never had a reason to complain") nor
+/// praise ("unverschämt gut").
 fn has_word(words: &[&str], stems: &[&str]) -> bool {
     words.iter().enumerate().any(|(at, w)| {
         stems
@@ -488,6 +543,7 @@ fn has_word(words: &[&str], stems: &[&str]) -> bool {
             .any(|s| *w == *s || (s.len() >= 5 && w.starts_with(s)))
             && !words[..at].iter().any(|b| NEGATIONS.contains(b))
             && !negated(words, at)
+            && !praise_follows(words, at + 1)
     })
 }
 
@@ -520,6 +576,70 @@ const PERSON_WORDS: &[&str] = &[
     "agent",
     "human",
     "mensch",
+];
+
+/// Words before a person word that make it what the customer is ("ich bin selbst Anwältin",
+/// "I'm a human, not a bot"), not whom they ask for.
+const IDENTITY_LEADS: &[&str] = &["bin", "am", "m", "sind", "are", "re", "als", "as"];
+
+/// Articles and small words between an identity lead and the person word.
+const IDENTITY_GAP: &[&str] = &["a", "an", "ein", "eine", "selbst", "auch", "myself", "also"];
+
+/// Whether the word at `words[at]` says what the customer is: "bin ein Mensch", "I'm a lawyer".
+fn describes_self(words: &[&str], at: usize) -> bool {
+    words[..at]
+        .iter()
+        .rev()
+        .find(|w| !IDENTITY_GAP.contains(w))
+        .is_some_and(|w| IDENTITY_LEADS.contains(w))
+}
+
+/// Other companies whose staff a customer mentions ("der DHL-Mitarbeiter", "the agent from
+/// Hermes"): not the shop's.
+const THIRD_PARTIES: &[&str] = &[
+    "dhl",
+    "hermes",
+    "dpd",
+    "ups",
+    "gls",
+    "fedex",
+    "post",
+    "paketdienst",
+    "kurier",
+    "courier",
+    "bank",
+    "paypal",
+    "klarna",
+    "zoll",
+    "customs",
+    "carrier",
+    "spedition",
+];
+
+/// Whether the person word at `clauses[i][at]` is another company's: the company right
+/// before it (also across a hyphen, "DHL-Mitarbeiter") or "von/from/of/at" it after it.
+fn third_party(clauses: &[Vec<&str>], i: usize, at: usize) -> bool {
+    let words = &clauses[i];
+    let before = if at > 0 {
+        Some(words[at - 1])
+    } else {
+        i.checked_sub(1).and_then(|p| clauses[p].last().copied())
+    };
+    before.is_some_and(|w| THIRD_PARTIES.contains(&w))
+        || matches!(words.get(at + 1..at + 3), Some([link, company])
+            if matches!(*link, "von" | "from" | "of" | "at" | "bei") && THIRD_PARTIES.contains(company))
+}
+
+/// Nouns "human" qualifies as an adjective ("human error"): no request for a person.
+const HUMAN_AS_ADJECTIVE: &[&str] = &[
+    "error",
+    "errors",
+    "rights",
+    "resources",
+    "hair",
+    "nature",
+    "fehler",
+    "body",
 ];
 
 /// Whether the word at `words[at]` follows a first-person possessive (one adjective between).
@@ -1083,7 +1203,7 @@ impl BotConfig {
     }
 
     /// A complaint word, unless its sentence says the complaint is settled ("meine Beschwerde
-    /// hat sich erledigt").
+    /// hat sich erledigt") or it is what the customer is ("bin selbst Anwalt").
     fn complaint_word(&self, text: &str) -> bool {
         sentences(text).any(|sentence| {
             let clauses = clauses(sentence);
@@ -1091,24 +1211,34 @@ impl BotConfig {
                 .iter()
                 .map(|c| c.split_whitespace().collect())
                 .collect();
-            clauses
-                .iter()
-                .any(|words| self.complaint.found_in(words, &self.model))
-                && !clauses.iter().any(|words| has_word(words, SETTLED))
+            clauses.iter().any(|words| {
+                self.complaint
+                    .positions(words, &self.model, |_| true)
+                    .into_iter()
+                    .any(|at| !describes_self(words, at))
+            }) && !clauses.iter().any(|words| has_word(words, SETTLED))
         })
     }
 
     /// A request word, unless it names the customer's own person ("meine Modeberaterin
-    /// meinte 38", "my agent booked it").
+    /// meinte 38"), what the customer is ("bin ein Mensch, kein Bot"), another company's
+    /// staff ("der DHL-Mitarbeiter") or qualifies a noun ("human error").
     fn request_word(&self, clauses: &[Vec<&str>]) -> bool {
         let person = |p: &[String]| matches!(p, [w] if PERSON_WORDS.contains(&w.as_str()));
-        clauses.iter().any(|words| {
+        clauses.iter().enumerate().any(|(i, words)| {
             self.request.found_where(words, &self.model, |p| !person(p))
                 || self
                     .request
                     .positions(words, &self.model, person)
                     .into_iter()
-                    .any(|at| !after_possessive(words, at))
+                    .any(|at| {
+                        !after_possessive(words, at)
+                            && !describes_self(words, at)
+                            && !third_party(clauses, i, at)
+                            && !words
+                                .get(at + 1)
+                                .is_some_and(|n| HUMAN_AS_ADJECTIVE.contains(n))
+                    })
         })
     }
 
@@ -1218,5 +1348,196 @@ impl BotConfig {
             .limits
             .clarify_threshold
             .unwrap_or(DEFAULT_CLARIFY_THRESHOLD)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The handoff the shipped bot makes at once for `text`, by a word or by the model.
+    fn handoff(text: &str) -> Option<HandoffReason> {
+        let config = BotConfig::default_shop();
+        match config.understand(text) {
+            Understanding::Handoff(reason) => Some(reason),
+            Understanding::Intent(m) => config.intent_handoff_reason(&m.intent),
+            _ => None,
+        }
+    }
+
+    fn assert_no_handoff(texts: &[&str]) {
+        let handed: Vec<_> = texts
+            .iter()
+            .filter_map(|t| handoff(t).map(|r| (*t, r)))
+            .collect();
+        assert!(handed.is_empty(), "handed over: {handed:?}");
+    }
+
+    fn assert_handoff(reason: HandoffReason, texts: &[&str]) {
+        let wrong: Vec<_> = texts
+            .iter()
+            .map(|t| (*t, handoff(t)))
+            .filter(|(_, r)| *r != Some(reason))
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "not handed over for {reason:?}: {wrong:?}"
+        );
+    }
+
+    #[test]
+    fn a_weak_urgency_word_telling_a_time_or_manner_does_not_hand_over() {
+        assert_no_handoff(&[
+            "Die Jacke kam sofort an, danke",
+            "it arrived immediately, thanks a lot",
+            "muss ich sofort bezahlen",
+            "kann ich sofort stornieren wenn ich mich vertippt habe",
+            "habe die Hose sofort zurückgeschickt",
+            "bitte sofort stornieren",
+            "do i need to pay immediately",
+        ]);
+    }
+
+    #[test]
+    fn a_weak_urgency_word_with_a_demand_hands_over_as_urgent() {
+        assert_handoff(
+            HandoffReason::Urgent,
+            &[
+                "brauche sofort hilfe",
+                "bitte sofort zurückrufen",
+                "answer immediately",
+                "ruft mich sofort an",
+                "Sofort!!",
+                "kann mir sofort jemand helfen",
+                "ich brauche das Kleid sofort für morgen",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_strong_urgency_word_hands_over_on_its_own_unless_negated() {
+        assert_handoff(
+            HandoffReason::Urgent,
+            &[
+                "dringend!!",
+                "ES IST EIN NOTFALL",
+                "asap",
+                "emergency with my order",
+            ],
+        );
+        assert_no_handoff(&[
+            "ist nicht dringend, wann kommt mein paket",
+            "Notfall ist es keiner, wann kommt mein Paket",
+        ]);
+    }
+
+    #[test]
+    fn a_negated_praising_or_settled_complaint_word_does_not_hand_over() {
+        assert_no_handoff(&[
+            "no complaints at all",
+            "kein Grund zur Beschwerde, alles gut",
+            "unverschämt gut",
+            "Frechheit wie günstig das ist",
+            "meine Beschwerde hat sich erledigt, danke",
+            "never had a reason to complain, love your shop",
+            "bin selbst Anwalt, gibt es den Anzug in 52",
+        ]);
+        assert_handoff(
+            HandoffReason::Complaint,
+            &[
+                "ich will mich beschweren",
+                "Unverschämtheit! Keiner meldet sich",
+                "meine Beschwerde wurde nicht erledigt",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_handoff_word_inside_another_word_or_naming_someone_else_does_not_hand_over() {
+        assert_no_handoff(&[
+            "Wird bei euch unter humanen Arbeitsbedingungen genäht?",
+            "ist der Gürtel aus Kunstleder",
+            "Menschenskinder, das ging fix",
+            "Meine Modeberaterin sagt Größe 38, passt das?",
+            "der DHL-Mitarbeiter sagt das Paket liegt in der Filiale",
+            "ich bin ein Mensch, kein Bot",
+            "was it human error or my typo in the address",
+        ]);
+        assert_handoff(
+            HandoffReason::Request,
+            &[
+                "ich möchte mit einem Mitarbeiter sprechen",
+                "can i talk to a human",
+            ],
+        );
+    }
+
+    #[test]
+    fn fraud_mentioned_only_to_deny_it_does_not_hand_over() {
+        assert_no_handoff(&[
+            "dachte schon es wär Betrug, ist aber angekommen",
+            "thought it was a scam but the parcel came",
+            "Betrug ist das nicht, ich hatte es nur vergessen",
+        ]);
+        assert_handoff(
+            HandoffReason::Fraud,
+            &["ich dachte erst an ein Versehen, aber das ist Betrug"],
+        );
+    }
+
+    #[test]
+    fn a_request_not_to_be_handed_over_is_answered() {
+        assert_no_handoff(&[
+            "i don't need to talk to someone, just tell me how returns work",
+            "Rückruf ist nicht nötig, wo ist mein Paket",
+        ]);
+    }
+
+    #[test]
+    fn the_models_fraud_or_complaint_needs_evidence_in_the_words() {
+        assert_no_handoff(&[
+            "how do i change my email address in my account",
+            "can i log in with my google account",
+            "i changed my phone number, how do i update it in my account",
+        ]);
+        assert_handoff(
+            HandoffReason::Fraud,
+            &[
+                "someone took money from my card",
+                "ich habe eine Abbuchung von euch die ich nicht kenne",
+                "mein Passwort wurde geändert, ohne dass ich das war",
+            ],
+        );
+    }
+
+    #[test]
+    fn real_requests_for_a_person_still_hand_over_at_once() {
+        assert_handoff(HandoffReason::Urgent, &["dringend!!", "ES IST EIN NOTFALL"]);
+        assert_handoff(
+            HandoffReason::Request,
+            &[
+                "I need a person now",
+                "könnt ihr mich mal anrufen",
+                "wäre nett wenn mich jemand zurückruft",
+            ],
+        );
+        assert_handoff(
+            HandoffReason::Fraud,
+            &[
+                "someone took money from my card",
+                "mein Konto wurde gehackt",
+            ],
+        );
+        assert_handoff(HandoffReason::Complaint, &["ich will mich beschweren"]);
+    }
+
+    #[test]
+    fn a_negation_after_the_word_takes_it_back_only_with_a_link_or_not_needed() {
+        let words = |t: &'static str| t.split_whitespace().collect::<Vec<_>>();
+        assert!(negated_after(&words("beschwere mich nicht"), 1));
+        assert!(negated_after(&words("betrug ist das nicht"), 1));
+        assert!(negated_after(&words("rueckruf nicht noetig"), 1));
+        assert!(!negated_after(&words("mitarbeiter nicht erreichbar"), 1));
+        assert!(!negated_after(&words("dringend bitte"), 1));
     }
 }
