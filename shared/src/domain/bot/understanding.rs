@@ -1532,6 +1532,26 @@ mod tests {
     }
 
     #[test]
+    fn an_english_handoff_word_takes_no_german_ending() {
+        let model = &BotConfig::default_shop().model;
+        assert!(!word_is_keyword("humanen", "human", model));
+        assert!(!word_is_keyword("humane", "human", model));
+        assert!(word_is_keyword("humans", "human", model));
+        assert!(word_is_keyword("mitarbeiterin", "mitarbeiter", model));
+    }
+
+    #[test]
+    fn a_person_word_after_my_or_i_am_is_the_customers_own() {
+        let words = |t: &'static str| t.split_whitespace().collect::<Vec<_>>();
+        assert!(after_possessive(&words("meine modeberaterin"), 1));
+        assert!(after_possessive(&words("meine liebe beraterin"), 2));
+        assert!(!after_possessive(&words("einen mitarbeiter"), 1));
+        assert!(describes_self(&words("ich bin ein mensch"), 3));
+        assert!(describes_self(&words("i m a lawyer"), 3));
+        assert!(!describes_self(&words("ich will einen menschen"), 3));
+    }
+
+    #[test]
     fn a_negation_after_the_word_takes_it_back_only_with_a_link_or_not_needed() {
         let words = |t: &'static str| t.split_whitespace().collect::<Vec<_>>();
         assert!(negated_after(&words("beschwere mich nicht"), 1));
