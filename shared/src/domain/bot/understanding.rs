@@ -221,6 +221,17 @@ impl Keywords {
             .any(|(phrase, at)| negated(words, at) || negated_after(words, at + phrase.len()))
     }
 
+    /// Whether a German word of the list opens the compound `word` ("Betrugsversuch",
+    /// "Betrugsmasche", "Phishingmail"): the compound names the same thing.
+    fn opens_compound(&self, word: &str) -> bool {
+        self.0.iter().any(|phrase| {
+            matches!(phrase.as_slice(), [k] if k.len() >= 6
+                && !ENGLISH_KEYWORDS.contains(&k.as_str())
+                && word.len() >= k.len() + 4
+                && word.starts_with(k.as_str()))
+        })
+    }
+
     /// Every occurrence of a phrase in `words`, with the index of its first word.
     fn occurrences(&self, words: &[&str], model: &Model) -> Vec<(&[String], usize)> {
         self.0
@@ -538,13 +549,18 @@ fn demands_action(sentence: &str, clauses: &[Vec<&str>]) -> bool {
 /// praise ("unverschämt gut").
 fn has_word(words: &[&str], stems: &[&str]) -> bool {
     words.iter().enumerate().any(|(at, w)| {
-        stems
-            .iter()
-            .any(|s| *w == *s || (s.len() >= 5 && w.starts_with(s)))
+        starts_with_any(w, stems)
             && !words[..at].iter().any(|b| NEGATIONS.contains(b))
             && !negated(words, at)
             && !praise_follows(words, at + 1)
     })
+}
+
+/// Whether `word` begins with one of `stems`, or is one when it is short (under five letters).
+fn starts_with_any(word: &str, stems: &[&str]) -> bool {
+    stems
+        .iter()
+        .any(|s| word == *s || (s.len() >= 5 && word.starts_with(s)))
 }
 
 /// Words that say a complaint is settled ("meine Beschwerde hat sich erledigt").
@@ -810,6 +826,102 @@ fn without_the_customer(words: &[&str]) -> bool {
     without || not_mine || passive
 }
 
+/// The model's probability of a person's intent at which it needs no sign in the words.
+const SURE_OF_A_PERSON: f64 = 0.8;
+
+/// Signs of urgency besides the urgency words ("es eilt", "hurry", "umgehend").
+const URGENT_SIGNS: &[&str] = &[
+    "eilt",
+    "eile",
+    "hurry",
+    "rush",
+    "schnellstens",
+    "schnellstmoeglich",
+    "umgehend",
+    "unverzueglich",
+    "hilfe",
+    "help",
+    "sos",
+];
+
+/// Signs of a request for a person besides the request words: talking, calling, reaching,
+/// someone, a team, "something else" (the menu's way to a person). Naming the bot is none
+/// ("eine persönliche Frage: wie alt ist der Bot").
+const REQUEST_SIGNS: &[&str] = &[
+    "rufen",
+    "ruf",
+    "kollege",
+    "kollegin",
+    "colleague",
+    "staff",
+    "sprechen",
+    "spreche",
+    "sprech",
+    "reden",
+    "rede",
+    "talk",
+    "speak",
+    "chat",
+    "call",
+    "calls",
+    "anruf",
+    "anrufen",
+    "ruft",
+    "rueckruf",
+    "zurueckruf",
+    "telefon",
+    "phone",
+    "hotline",
+    "nummer",
+    "number",
+    "erreich",
+    "reach",
+    "contact",
+    "kontakt",
+    "person",
+    "mensch",
+    "menschen",
+    "mitarbeiter",
+    "jemand",
+    "jemanden",
+    "someone",
+    "somebody",
+    "anybody",
+    "anyone",
+    "agent",
+    "human",
+    "team",
+    "service",
+    "support",
+    "berater",
+    "operator",
+    "representative",
+    "manager",
+    "supervisor",
+    "escalat",
+    "chef",
+    "vorgesetzt",
+    "echte",
+    "echten",
+    "real",
+    "live",
+    "anderes",
+    "andere",
+    "anders",
+    "else",
+    "other",
+    "sonstig",
+    "verbind",
+    "connect",
+    "durchstell",
+    "transfer",
+    "weiterleit",
+    "ring",
+    "wen",
+    "niemand",
+    "nobody",
+];
+
 /// Deeds a customer denies in a fraud report ("eine Abbuchung, die ich nicht kenne", "an order
 /// I did not place", "nicht bestellt").
 const DEEDS: &[&str] = &[
@@ -839,12 +951,10 @@ const DEEDS: &[&str] = &[
 
 /// Whether `words` (one clause) deny a deed: "nicht bestellt", "did not place".
 fn denies_deed(words: &[&str]) -> bool {
-    words.iter().enumerate().any(|(at, w)| {
-        DEEDS
-            .iter()
-            .any(|d| *w == *d || (d.len() >= 5 && w.starts_with(d)))
-            && negated(words, at)
-    })
+    words
+        .iter()
+        .enumerate()
+        .any(|(at, w)| starts_with_any(w, DEEDS) && negated(words, at))
 }
 
 /// Negative words of a complaint ("unzufrieden", "terrible", "inakzeptabel").
@@ -1086,7 +1196,7 @@ impl BotConfig {
         if let Some(top) = &reading.top
             && top.score >= self.file.limits.match_threshold
             && let Some(reason) = self.intent_handoff_reason(&top.intent)
-            && !self.backs_handoff(reason, text)
+            && !self.backs_handoff(reason, text, top.score)
         {
             let other = self.read_without(text, reason, reading.coverage);
             // Sure of something else: answer it; else ask back, the handoff one of the options
@@ -1169,13 +1279,17 @@ impl BotConfig {
         })
     }
 
-    /// A fraud word, unless the customer only suspected fraud and says it was none ("dachte
-    /// schon es wär Betrug, ist aber angekommen").
+    /// A fraud word, also opening a compound ("Betrugsversuch"), unless the customer only
+    /// suspected fraud and says it was none ("dachte schon es wär Betrug, ist aber angekommen").
     fn fraud_word(&self, clauses: &[Vec<&str>]) -> bool {
         clauses.iter().enumerate().any(|(i, words)| {
+            let compounds = words.iter().enumerate().filter_map(|(at, w)| {
+                (self.fraud.opens_compound(w) && !negated(words, at)).then_some(at)
+            });
             self.fraud
                 .positions(words, &self.model, |_| true)
                 .into_iter()
+                .chain(compounds)
                 .any(|at| !suspicion_denied(clauses, i, at))
         })
     }
@@ -1258,8 +1372,9 @@ impl BotConfig {
     /// handoff: the model learns topics ("Konto", "E-Mail", "Karte" are fraud words to it), so a
     /// handoff from the model alone needs the customer not to decline it ("no need to talk to
     /// someone", "no complaints"), and for fraud something unknown, unauthorised, stolen or
-    /// misused, for a complaint a negative word.
-    pub fn backs_handoff(&self, reason: HandoffReason, text: &str) -> bool {
+    /// misused, for a complaint a negative word, for urgency a demand or a sign of haste, for a
+    /// person a word of contact or someone unless the model is `sure` (its probability) of it.
+    pub fn backs_handoff(&self, reason: HandoffReason, text: &str, sure: f64) -> bool {
         let clauses = clauses(text);
         let clauses: Vec<Vec<&str>> = clauses
             .iter()
@@ -1281,6 +1396,16 @@ impl BotConfig {
                         has_word(w, FRAUD_SIGNS) || denies_deed(w) || without_the_customer(w)
                     })
             }
+            HandoffReason::Urgent => {
+                self.urgency_demanded(text) || clauses.iter().any(|w| has_word(w, URGENT_SIGNS))
+            }
+            // The model sure of a person ("rufen Sie mich bitte an") needs no more.
+            HandoffReason::Request if sure >= SURE_OF_A_PERSON => true,
+            HandoffReason::Request => clauses.iter().any(|w| {
+                // Negation is no sign here: "kann ich nicht mit jemandem sprechen?" asks;
+                // a declined request word was caught above.
+                list.found_in(w, &self.model) || w.iter().any(|x| starts_with_any(x, REQUEST_SIGNS))
+            }),
             HandoffReason::Complaint => {
                 !clauses.iter().any(|w| has_word(w, SETTLED))
                     && clauses.iter().any(|w| {
@@ -1483,6 +1608,15 @@ mod tests {
             HandoffReason::Fraud,
             &["ich dachte erst an ein Versehen, aber das ist Betrug"],
         );
+    }
+
+    #[test]
+    fn a_german_fraud_word_opening_a_compound_hands_over() {
+        assert_handoff(
+            HandoffReason::Fraud,
+            &["Betrugsversuch?", "ist das eine Betrugsmasche"],
+        );
+        assert_no_handoff(&["die Versandkosten betrugen 4,95?"]);
     }
 
     #[test]
