@@ -718,6 +718,15 @@ fn suspicion_denied(clauses: &[Vec<&str>], i: usize, at: usize) -> bool {
 /// Signs of fraud or misuse besides the fraud words: someone unknown, unauthorised, stolen,
 /// hacked, misused, suspicious.
 const FRAUD_SIGNS: &[&str] = &[
+    "fakes",
+    "fakeshop",
+    "dodgy",
+    "claiming",
+    "pretend",
+    "echt",
+    "legit",
+    "serioes",
+    "geknackt",
     "jemand",
     "someone",
     "somebody",
@@ -826,11 +835,30 @@ fn without_the_customer(words: &[&str]) -> bool {
     without || not_mine || passive
 }
 
-/// The model's probability of a person's intent at which it needs no sign in the words.
-const SURE_OF_A_PERSON: f64 = 0.8;
+/// The model's probability of a handing-over intent (fraud aside) at which it needs no sign in
+/// the words ("der Service ist a joke", "es pressiert"); below it, the words must show one.
+const SURE_WITHOUT_SIGNS: f64 = 0.8;
+
+/// The model's probability of fraud at which a statement ("Fakeshop mit eurem Namen") needs
+/// no sign; a question ("wie ändere ich meine E-Mail im Konto") always does.
+const SURE_OF_FRAUD: f64 = 0.9;
+
+/// Whether `text` asks a question: a question mark, or a clause that opens like one.
+fn asks_a_question(text: &str, clauses: &[Vec<&str>]) -> bool {
+    text.contains('?')
+        || clauses
+            .iter()
+            .any(|c| c.first().is_some_and(|w| QUESTION_STARTS.contains(w)))
+}
 
 /// Signs of urgency besides the urgency words ("es eilt", "hurry", "umgehend").
 const URGENT_SIGNS: &[&str] = &[
+    "wichtig",
+    "important",
+    "priorit",
+    "pressier",
+    "moeglich",
+    "possible",
     "eilt",
     "eile",
     "hurry",
@@ -848,6 +876,8 @@ const URGENT_SIGNS: &[&str] = &[
 /// someone, a team, "something else" (the menu's way to a person). Naming the bot is none
 /// ("eine persönliche Frage: wie alt ist der Bot").
 const REQUEST_SIGNS: &[&str] = &[
+    "betreuer",
+    "bearbeiter",
     "rufen",
     "ruf",
     "kollege",
@@ -959,6 +989,20 @@ fn denies_deed(words: &[&str]) -> bool {
 
 /// Negative words of a complaint ("unzufrieden", "terrible", "inakzeptabel").
 const NEGATIVE: &[&str] = &[
+    "livid",
+    "disgrace",
+    "disgust",
+    "shocking",
+    "rubbish",
+    "joke",
+    "peinlich",
+    "allerletzte",
+    "sauerei",
+    "review",
+    "bewertung",
+    "enough",
+    "schwach",
+    "excuse",
     "unzufrieden",
     "enttaeusch",
     "disappoint",
@@ -1389,33 +1433,56 @@ impl BotConfig {
         if clauses.iter().any(|w| list.negated_in(w, &self.model)) {
             return false;
         }
+        let sure_enough = sure >= SURE_WITHOUT_SIGNS;
         match reason {
+            // Fraud words are the model's topic words too ("Konto", "E-Mail", "Passwort"): a
+            // question needs a sign even when the model is sure.
             HandoffReason::Fraud => {
                 self.fraud_word(&clauses)
                     || clauses.iter().any(|w| {
                         has_word(w, FRAUD_SIGNS) || denies_deed(w) || without_the_customer(w)
                     })
+                    || (sure >= SURE_OF_FRAUD && !asks_a_question(text, &clauses))
             }
             HandoffReason::Urgent => {
-                self.urgency_demanded(text) || clauses.iter().any(|w| has_word(w, URGENT_SIGNS))
+                sure_enough
+                    || self.urgency_demanded(text)
+                    || clauses.iter().any(|w| has_word(w, URGENT_SIGNS))
             }
-            // The model sure of a person ("rufen Sie mich bitte an") needs no more.
-            HandoffReason::Request if sure >= SURE_OF_A_PERSON => true,
-            HandoffReason::Request => clauses.iter().any(|w| {
-                // Negation is no sign here: "kann ich nicht mit jemandem sprechen?" asks;
-                // a declined request word was caught above.
-                list.found_in(w, &self.model) || w.iter().any(|x| starts_with_any(x, REQUEST_SIGNS))
-            }),
             HandoffReason::Complaint => {
-                !clauses.iter().any(|w| has_word(w, SETTLED))
+                let negative = clauses.iter().any(|w| has_word(w, NEGATIVE));
+                // "never had a reason to complain", "Frechheit wie günstig": the only negative
+                // words are negated or praise.
+                let denied = !negative
                     && clauses.iter().any(|w| {
+                        w.iter().enumerate().any(|(at, x)| {
+                            starts_with_any(x, NEGATIVE)
+                                && (w[..at].iter().any(|b| NEGATIONS.contains(b))
+                                    || praise_follows(w, at + 1))
+                        })
+                    });
+                !denied
+                    && !clauses.iter().any(|w| has_word(w, SETTLED))
+                    && (sure_enough
+                        || negative
+                        || clauses.iter().any(|w| {
+                            list.found_in(w, &self.model)
+                                || negated_praise(w)
+                                || complaint_phrase(w)
+                        }))
+            }
+            _ => {
+                sure_enough
+                    || clauses.iter().any(|w| {
+                        // Negation is no sign here: "kann ich nicht mit jemandem sprechen?"
+                        // asks; a declined request word was caught above.
                         list.found_in(w, &self.model)
-                            || has_word(w, NEGATIVE)
-                            || negated_praise(w)
-                            || complaint_phrase(w)
+                            || w.iter().any(|x| {
+                                starts_with_any(x, REQUEST_SIGNS)
+                                    || REQUEST_SIGNS.iter().any(|s| s.len() >= 8 && x.contains(s))
+                            })
                     })
             }
-            _ => true,
         }
     }
 
