@@ -405,31 +405,20 @@ mod tests {
         let config = BotConfig::default_shop();
         let report = Report::run(&config, &near_misses());
         println!("{}", report.render("near misses"));
-        let false_handoffs: Vec<&str> = report
-            .false_handoffs()
-            .iter()
-            .map(|o| o.text.as_str())
-            .collect();
+        let texts = |r: &Report| -> Vec<String> {
+            r.false_handoffs().iter().map(|o| o.text.clone()).collect()
+        };
+        let false_handoffs = texts(&report);
         assert!(false_handoffs.is_empty(), "{false_handoffs:?}");
-        let second = Report::run(&config, &near_misses2());
-        let false_handoffs: Vec<&str> = second
-            .false_handoffs()
-            .iter()
-            .map(|o| o.text.as_str())
-            .collect();
+        let false_handoffs = texts(&Report::run(&config, &near_misses2()));
         assert!(
             false_handoffs.is_empty(),
             "negated or embedded handoff words: {false_handoffs:?}"
         );
-        let fourth = Report::run(&config, &near_misses4());
-        let false_handoffs4: Vec<&str> = fourth
-            .false_handoffs()
-            .iter()
-            .map(|o| o.text.as_str())
-            .collect();
+        let fourth = texts(&Report::run(&config, &near_misses4()));
         assert!(
-            false_handoffs4.is_empty(),
-            "adverbs of time, denied fraud, declined handoffs, topic words: {false_handoffs4:?}"
+            fourth.is_empty(),
+            "adverbs of time, denied fraud, declined handoffs, topic words: {fourth:?}"
         );
         for near in ["betrag", "beraten", "betrugen", "stole", "stollen"] {
             assert!(

@@ -115,6 +115,14 @@ fn clauses(sentence: &str) -> Vec<String> {
     sentence.split(CLAUSE_ENDS).map(normalize).collect()
 }
 
+/// Each clause's words.
+fn clause_words(clauses: &[String]) -> Vec<Vec<&str>> {
+    clauses
+        .iter()
+        .map(|c| c.split_whitespace().collect())
+        .collect()
+}
+
 /// The model's probability above which it overrules a request or urgency word.
 const SURE_DESPITE_HANDOFF_WORD: f64 = 0.8;
 
@@ -1304,10 +1312,7 @@ impl BotConfig {
     /// The handoff a message's words ask for, if any: fraud first (it goes to its own team).
     pub fn handoff_word(&self, text: &str) -> Option<HandoffReason> {
         let clauses = clauses(text);
-        let clauses: Vec<Vec<&str>> = clauses
-            .iter()
-            .map(|c| c.split_whitespace().collect())
-            .collect();
+        let clauses = clause_words(&clauses);
         [
             HandoffReason::Fraud,
             HandoffReason::Urgent,
@@ -1346,10 +1351,7 @@ impl BotConfig {
     fn urgency_demanded(&self, text: &str) -> bool {
         sentences(text).any(|sentence| {
             let clauses = clauses(sentence);
-            let clauses: Vec<Vec<&str>> = clauses
-                .iter()
-                .map(|c| c.split_whitespace().collect())
-                .collect();
+            let clauses = clause_words(&clauses);
             let found = |weak: bool| {
                 clauses.iter().any(|words| {
                     self.urgent
@@ -1365,10 +1367,7 @@ impl BotConfig {
     fn complaint_word(&self, text: &str) -> bool {
         sentences(text).any(|sentence| {
             let clauses = clauses(sentence);
-            let clauses: Vec<Vec<&str>> = clauses
-                .iter()
-                .map(|c| c.split_whitespace().collect())
-                .collect();
+            let clauses = clause_words(&clauses);
             clauses.iter().any(|words| {
                 self.complaint
                     .positions(words, &self.model, |_| true)
@@ -1420,10 +1419,7 @@ impl BotConfig {
     /// person a word of contact or someone unless the model is `sure` (its probability) of it.
     pub fn backs_handoff(&self, reason: HandoffReason, text: &str, sure: f64) -> bool {
         let clauses = clauses(text);
-        let clauses: Vec<Vec<&str>> = clauses
-            .iter()
-            .map(|c| c.split_whitespace().collect())
-            .collect();
+        let clauses = clause_words(&clauses);
         let list = match reason {
             HandoffReason::Fraud => &self.fraud,
             HandoffReason::Urgent => &self.urgent,
@@ -1493,10 +1489,7 @@ impl BotConfig {
         let mut any = false;
         for sentence in sentences(text) {
             let clauses = clauses(sentence);
-            let clauses: Vec<Vec<&str>> = clauses
-                .iter()
-                .map(|c| c.split_whitespace().collect())
-                .collect();
+            let clauses = clause_words(&clauses);
             let found = |keep: &dyn Fn(&[String]) -> bool| {
                 clauses
                     .iter()
