@@ -387,8 +387,9 @@ mod tests {
     /// its figure shows whether what the test split measures carries over.
     #[test]
     fn the_holdout_set_is_understood_at_least_as_well_as_measured() {
-        // Measured 91.7 % / 95.2 %; one message labelled "none" the model takes for fraud.
-        assert_figures(&holdout(), 120, 0.91, 0.95, 1);
+        // Measured 91.7 % / 95.2 %; one message labelled "none" the model took for fraud, no
+        // false handoff since the model's fraud needs a sign in the words (fifth round).
+        assert_figures(&holdout(), 120, 0.91, 0.95, 0);
     }
 
     /// The third held-out set: customer-style text (typos, no punctuation, emoji, long
@@ -396,8 +397,9 @@ mod tests {
     #[test]
     fn the_third_holdout_set_is_understood_at_least_as_well_as_measured() {
         // Measured 88.1 % / 91.3 % (before the fourth round: 79.8 % / 86.7 %); one payment
-        // question the model takes for fraud.
-        assert_figures(&holdout2(), 200, 0.87, 0.905, 1);
+        // question the model took for fraud, no false handoff since the fifth round's handoff
+        // rules.
+        assert_figures(&holdout2(), 200, 0.87, 0.905, 0);
     }
 
     #[test]
