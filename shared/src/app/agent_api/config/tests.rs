@@ -693,12 +693,12 @@ async fn the_running_bot_answers_with_a_published_faq_without_restart_and_keeps_
     seed_missing(w.config_docs.as_ref(), &bodies, w.clock.now())
         .await
         .unwrap();
-    w.customer("wamid.g1", "do you sell gift cards").await;
+    w.customer("wamid.g1", "do you sell gift vouchers").await;
     assert!(!texts(&w).iter().any(|t| t.contains("Gift cards from")));
     let days = last_days(w.clock.now(), 2);
     let missed = w.bot_feedback.unrecognised(&days).await.unwrap();
     assert!(
-        missed.iter().any(|m| m.text.contains("gift cards")),
+        missed.iter().any(|m| m.text.contains("gift vouchers")),
         "the question the bot did not understand is kept: {missed:?}"
     );
 
@@ -715,7 +715,7 @@ async fn the_running_bot_answers_with_a_published_faq_without_restart_and_keeps_
         .unwrap();
     // The reader checks the published version at most every 15 s.
     w.clock.advance(jiff::SignedDuration::from_secs(16));
-    w.customer("wamid.g2", "do you sell gift cards").await;
+    w.customer("wamid.g2", "do you sell gift vouchers").await;
     assert!(
         texts(&w).iter().any(|t| t.contains("Gift cards from")),
         "{:?}",
