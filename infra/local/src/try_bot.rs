@@ -84,7 +84,11 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
         )?;
         if std::env::var_os("CV_VERBOSE").is_some() {
             for (fold, r) in folds.iter().enumerate() {
-                writeln!(out, "{}", r.render(&format!("cross-validation fold {fold}")))?;
+                writeln!(
+                    out,
+                    "{}",
+                    r.render(&format!("cross-validation fold {fold}"))
+                )?;
             }
         }
     }

@@ -143,8 +143,21 @@ const SWITCH_OFF_NEGATIONS: &[&str] = &[
 
 /// Words that switch a subscription (back) on ("wieder aktivieren", "turn on", "opt in").
 const SWITCH_ON: &[&str] = &[
-    "in", "einschalt", "anschalt", "aktivier", "activat", "enabl", "subscri", "resubscri",
-    "anmeld", "wieder", "again", "back", "start", "zulass", "erlaub",
+    "in",
+    "einschalt",
+    "anschalt",
+    "aktivier",
+    "activat",
+    "enabl",
+    "subscri",
+    "resubscri",
+    "anmeld",
+    "wieder",
+    "again",
+    "back",
+    "start",
+    "zulass",
+    "erlaub",
 ];
 
 /// Separable particles: they switch only at the end of a message ("meldet mich ab", "schaltet
@@ -872,7 +885,12 @@ mod tests {
         .collect();
         let m = Model::train(&[], &examples);
         for text in ["whatsapp updates deaktivieren", "deaktiviert die updates"] {
-            assert_eq!(m.rank(text)[0].intent, "opt_out", "{text}: {:?}", m.rank(text));
+            assert_eq!(
+                m.rank(text)[0].intent,
+                "opt_out",
+                "{text}: {:?}",
+                m.rank(text)
+            );
         }
         assert_eq!(m.rank("nachrichten aktivieren")[0].intent, "opt_in");
     }

@@ -94,6 +94,25 @@ fn clauses(sentence: &str) -> Vec<String> {
     sentence.split(CLAUSE_ENDS).map(normalize).collect()
 }
 
+/// Small talk in a message of several parts: a request in one part is what the message asks
+/// ("Hallo! Wo ist mein Paket?", "Kurze Frage: geht PayPal?", "wo ist mein Paket? danke").
+/// Openers (bot.toml's greeting, and "I have a question"): what follows them says what the
+/// customer wants.
+const OPENERS: &[&str] = &["hello", "question"];
+const THANKS: &str = "thanks";
+
+/// Whether a part of a message asks: it ends with a question mark or starts like a question.
+fn asks(part: &str) -> bool {
+    part.trim_end().ends_with('?')
+        || normalize(part)
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| QUESTION_STARTS.contains(&w))
+}
+
+/// Where one part of a message ends, for reading a long message part by part.
+const PART_ENDS: &[char] = &['.', '!', '?', '\n', ',', ';', ':'];
+
 /// The model's probability above which it overrules a request or urgency word.
 const SURE_DESPITE_HANDOFF_WORD: f64 = 0.8;
 
@@ -381,9 +400,50 @@ impl BotConfig {
             .is_some_and(|s| matches!(s, StepSpec::Handoff { .. }))
     }
 
-    /// The intent model's answer alone (no handoff words).
+    /// The intent model's answer alone (no handoff words). A message the model reads as a
+    /// whole as small talk, or is unsure about, is also read part by part (see
+    /// [`BotConfig::by_part`]): in "Hallo, ich habe am Montag bestellt und noch nichts bekommen.
+    /// Wo ist mein Paket? Danke!" the greeting, the story and the thanks drown the question.
     pub fn classify(&self, text: &str) -> Understanding {
-        let reading = self.model.read(text);
+        let whole = self.decide(self.model.read(text));
+        let only_questions = match &whole {
+            Understanding::Intent(m) if m.intent == THANKS => true,
+            Understanding::Intent(m) if !OPENERS.contains(&m.intent.as_str()) => return whole,
+            _ => false,
+        };
+        self.by_part(text, only_questions).unwrap_or(whole)
+    }
+
+    /// The most confident request among the parts (sentences and clauses) of a message of
+    /// several: an intent the model is sure of in one part, neither small talk nor one that
+    /// hands over (a part alone misses what the rest says: "danke, kein Rückruf nötig"). With
+    /// `only_questions`, only a part that asks counts: "wo ist mein Paket? danke" asks where the
+    /// parcel is, "Paket ist heute gekommen, danke!" thanks.
+    fn by_part(&self, text: &str, only_questions: bool) -> Option<Understanding> {
+        let parts: Vec<&str> = text
+            .split_inclusive(PART_ENDS)
+            .filter(|p| p.chars().any(char::is_alphanumeric))
+            .collect();
+        if parts.len() < 2 {
+            return None;
+        }
+        parts
+            .iter()
+            .filter(|part| !only_questions || asks(part))
+            .filter_map(|part| self.model.read(part).top)
+            .filter(|top| {
+                top.intent != NONE
+                    && !OPENERS.contains(&top.intent.as_str())
+                    && top.intent != THANKS
+                    && top.score >= self.file.limits.match_threshold
+                    && !self.intent_hands_over(&top.intent)
+            })
+            .max_by(|a, b| a.score.total_cmp(&b.score))
+            .map(Understanding::Intent)
+    }
+
+    /// What the model's reading of one text means: confident, unsure, or nothing known.
+    fn decide(&self, reading: super::model::Reading) -> Understanding {
         let (Some(top), Some(best)) = (reading.top, reading.best) else {
             return Understanding::Unknown;
         };
@@ -482,5 +542,58 @@ impl BotConfig {
             .limits
             .clarify_threshold
             .unwrap_or(DEFAULT_CLARIFY_THRESHOLD)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(text: &str) -> String {
+        BotConfig::default_shop().classify(text).label().to_owned()
+    }
+
+    #[test]
+    fn a_request_after_a_greeting_or_an_opener_is_what_the_message_asks() {
+        for (text, want) in [
+            (
+                "Hallo zusammen, guten Tag! Schönen Sonntag euch. Wo ist mein Paket?",
+                "order_status",
+            ),
+            (
+                "Hallo, ich hätte da mal eine Frage. Geht auch Rechnung?",
+                "payment",
+            ),
+            (
+                "Hello, quick question. Do you accept credit cards? Thanks a lot",
+                "payment",
+            ),
+            (
+                "hallo, ich brauche das kleid bis samstag für eine feier. ist es schon verschickt?",
+                "order_status",
+            ),
+            (
+                "Guten Tag, eine Frage: liefert ihr auch nach Italien?",
+                "shipping",
+            ),
+            ("Hallo, guten Tag", "hello"),
+        ] {
+            assert_eq!(label(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn thanks_after_a_question_does_not_make_it_thanks_but_after_a_story_it_does() {
+        for (text, want) in [
+            ("wo ist mein paket? danke danke danke!", "order_status"),
+            (
+                "Vielen Dank schon mal! Wann kommt meine Bestellung?",
+                "order_status",
+            ),
+            ("Paket ist heute angekommen, alles super. Danke!", "thanks"),
+            ("danke, kein rückruf nötig", "thanks"),
+        ] {
+            assert_eq!(label(text), want, "{text}");
+        }
     }
 }
