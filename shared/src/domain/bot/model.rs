@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
 
-use super::matcher::{IntentMatch, Matcher, normalize};
+use super::matcher::{IntentMatch, Matcher, SIGN_OFFS, normalize};
 
 /// The training split shipped with the code (the test split is `config/bot-test.tsv`).
 pub const TRAINING: &str = include_str!(concat!(
@@ -644,6 +644,9 @@ impl Analyzer {
                         out.push((*NUMBER_TERM, term_weight));
                     }
                 }
+                continue;
+            }
+            if SIGN_OFFS.contains(raw) {
                 continue;
             }
             let token = match self.tokens.get(*raw) {
