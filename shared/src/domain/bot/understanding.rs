@@ -119,6 +119,10 @@ const SURE_DESPITE_HANDOFF_WORD: f64 = 0.8;
 /// A message with fewer known words than this share is not worth a clarifying question.
 const MIN_COVERAGE_TO_ASK: f64 = 0.5;
 
+/// The model's probability at which it hands over by an intent (not a handoff word): a false
+/// handoff costs a person's time and the customer's wait, a clarifying question one tap.
+pub const DEFAULT_HANDOFF_THRESHOLD: f64 = 0.6;
+
 /// The model's answer below this probability is not worth a clarifying question.
 pub const DEFAULT_CLARIFY_THRESHOLD: f64 = 0.2;
 
@@ -447,7 +451,12 @@ impl BotConfig {
         let (Some(top), Some(best)) = (reading.top, reading.best) else {
             return Understanding::Unknown;
         };
-        if top.score >= self.file.limits.match_threshold {
+        let threshold = if self.intent_hands_over(&top.intent) {
+            self.handoff_threshold()
+        } else {
+            self.file.limits.match_threshold
+        };
+        if top.score >= threshold {
             return if top.intent == NONE {
                 Understanding::Unknown
             } else {
@@ -537,6 +546,15 @@ impl BotConfig {
         self.every_urgency(text, |asked, starts, timing| timing && (asked || starts))
     }
 
+    /// The probability at which the bot enters an intent that hands over at once.
+    pub fn handoff_threshold(&self) -> f64 {
+        self.file
+            .limits
+            .handoff_threshold
+            .unwrap_or(DEFAULT_HANDOFF_THRESHOLD)
+            .max(self.file.limits.match_threshold)
+    }
+
     pub fn clarify_threshold(&self) -> f64 {
         self.file
             .limits
@@ -579,6 +597,35 @@ mod tests {
             ("Hallo, guten Tag", "hello"),
         ] {
             assert_eq!(label(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_intent_that_hands_over_needs_more_certainty_than_one_that_answers() {
+        let mut config = BotConfig::default_shop();
+        let text = "mein konto wurde gehackt, jemand hat bestellt";
+        let score = match config.classify(text) {
+            Understanding::Intent(m) if m.intent == "fraud" => m.score,
+            other => panic!("{other:?}"),
+        };
+        config.file.limits.handoff_threshold = Some((score + 1.0) / 2.0);
+        assert!(
+            matches!(config.classify(text), Understanding::Unsure(ref a, _) if a.intent == "fraud"),
+            "{:?}",
+            config.classify(text)
+        );
+        // An intent that answers is entered at the match threshold.
+        assert_eq!(config.classify("wo ist mein paket").label(), "order_status");
+    }
+
+    #[test]
+    fn a_declined_card_is_no_fraud_to_hand_over() {
+        for text in ["meine karte wurde abgelehnt", "my card was declined"] {
+            let got = BotConfig::default_shop().classify(text);
+            assert!(
+                !matches!(got, Understanding::Intent(ref m) if m.intent == "fraud"),
+                "{text}: {got:?}"
+            );
         }
     }
 
