@@ -866,10 +866,7 @@ mod tests {
 
     #[test]
     fn a_handoff_threshold_below_the_match_threshold_is_refused() {
-        let err = broken(
-            "clarify_threshold = 0.2",
-            "clarify_threshold = 0.2\nhandoff_threshold = 0.3",
-        );
+        let err = broken("handoff_threshold = 0.55", "handoff_threshold = 0.3");
         assert!(err.contains("limits.handoff_threshold"), "{err}");
     }
 

@@ -98,10 +98,11 @@ const SUBSCRIPTION_TOPICS: &[&str] = &[
     "anschreib",
     "werbung",
     "push",
-    "anmeld",
-    "abmeld",
-    "meld",
 ];
+
+/// Word beginnings of signing on or off ("meldet mich ab", "melde mich wieder an"): a
+/// subscription only with "mich"; "die Retoure anmelden" registers a return.
+const SIGN_ON_OFF: &[&str] = &["meld", "anmeld", "abmeld"];
 
 /// Words that switch a subscription off, as they are or as word beginnings ("ausschalten",
 /// "abmelden", "unsubscribe"); negations count too ("keine Nachrichten mehr", "dont text me").
@@ -191,7 +192,11 @@ fn switch_word(word: &str, list: &[&str]) -> bool {
 fn polarity(words: &[&str]) -> Option<&'static [u8]> {
     let topic = words
         .iter()
-        .any(|w| SUBSCRIPTION_TOPICS.iter().any(|t| w.starts_with(t)));
+        .any(|w| SUBSCRIPTION_TOPICS.iter().any(|t| w.starts_with(t)))
+        || words.contains(&"mich")
+            && words
+                .iter()
+                .any(|w| SIGN_ON_OFF.iter().any(|t| w.starts_with(t)));
     if !topic && words.len() > 2 {
         return None;
     }
@@ -860,6 +865,7 @@ mod tests {
             ("any update on my delivery", None),
             ("ich möchte ein update zu meiner bestellung", None),
             ("no thanks", None),
+            ("der mitarbeiter sagte ich soll die retoure anmelden", None),
             ("wo ist mein paket", None),
         ] {
             let normalized = normalize(text);

@@ -121,7 +121,7 @@ const MIN_COVERAGE_TO_ASK: f64 = 0.5;
 
 /// The model's probability at which it hands over by an intent (not a handoff word): a false
 /// handoff costs a person's time and the customer's wait, a clarifying question one tap.
-pub const DEFAULT_HANDOFF_THRESHOLD: f64 = 0.6;
+pub const DEFAULT_HANDOFF_THRESHOLD: f64 = 0.55;
 
 /// The model's answer below this probability is not worth a clarifying question.
 pub const DEFAULT_CLARIFY_THRESHOLD: f64 = 0.2;
