@@ -802,7 +802,7 @@ mod tests {
     use super::*;
 
     fn tiny() -> Model {
-        let examples: Vec<Labelled> = [
+        trained(&[
             ("order_status", "wo ist mein paket"),
             ("order_status", "where is my order"),
             ("order_status", "sendungsverfolgung"),
@@ -810,13 +810,18 @@ mod tests {
             ("returns", "return an item"),
             ("returns", "rücksendung"),
             ("none", "wie ist das wetter"),
-        ]
-        .iter()
-        .map(|(l, t)| Labelled {
-            label: (*l).into(),
-            text: (*t).into(),
-        })
-        .collect();
+        ])
+    }
+
+    /// A model trained on (label, message) pairs, without synonyms.
+    fn trained(pairs: &[(&str, &str)]) -> Model {
+        let examples: Vec<Labelled> = pairs
+            .iter()
+            .map(|(l, t)| Labelled {
+                label: (*l).into(),
+                text: (*t).into(),
+            })
+            .collect();
         Model::train(&[], &examples)
     }
 
@@ -877,7 +882,7 @@ mod tests {
 
     #[test]
     fn switching_off_is_not_read_as_switching_on() {
-        let examples: Vec<Labelled> = [
+        let m = trained(&[
             ("opt_in", "benachrichtigungen einschalten"),
             ("opt_in", "updates aktivieren"),
             ("opt_in", "whatsapp nachrichten wieder erlauben"),
@@ -885,14 +890,7 @@ mod tests {
             ("opt_out", "whatsapp abbestellen"),
             ("opt_out", "updates ausschalten"),
             ("order_status", "wo ist mein paket"),
-        ]
-        .iter()
-        .map(|(l, t)| Labelled {
-            label: (*l).into(),
-            text: (*t).into(),
-        })
-        .collect();
-        let m = Model::train(&[], &examples);
+        ]);
         for text in ["whatsapp updates deaktivieren", "deaktiviert die updates"] {
             assert_eq!(
                 m.rank(text)[0].intent,
