@@ -69,7 +69,7 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
         config.training.len()
     )?;
     if options.cv {
-        let folds = cross_validate(&config, Settings::default());
+        let folds = cross_validate(&config, settings_from_env()?);
         let sum = |f: fn(&Report) -> usize| folds.iter().map(f).sum::<usize>();
         let (right, resolved, total) = (
             sum(Report::right),
@@ -83,6 +83,15 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
             pct(right),
             pct(resolved)
         )?;
+        if std::env::var_os("CV_VERBOSE").is_some() {
+            for (fold, r) in folds.iter().enumerate() {
+                writeln!(
+                    out,
+                    "{}",
+                    r.render(&format!("cross-validation fold {fold}"))
+                )?;
+            }
+        }
     }
     let name = options.set.unwrap_or("test split (config/bot-test.tsv)");
     writeln!(out, "{}", Report::run(&config, &set).render(name))?;
@@ -129,6 +138,38 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
         )?;
     }
     Ok(())
+}
+
+/// The model's settings for cross-validation: the defaults, with `CV_SETTINGS="name=value,..."`
+/// overriding some (a tuning aid: each CV run retrains five models).
+fn settings_from_env() -> Result<Settings, Box<dyn std::error::Error>> {
+    let mut s = Settings::default();
+    let Ok(list) = std::env::var("CV_SETTINGS") else {
+        return Ok(s);
+    };
+    for pair in list.split(',').filter(|p| !p.trim().is_empty()) {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("CV_SETTINGS: {pair:?} is not name=value"))?;
+        let v: f32 = value
+            .trim()
+            .parse()
+            .map_err(|_| format!("CV_SETTINGS: {value:?} is not a number"))?;
+        match name.trim() {
+            "epochs" => s.epochs = v as usize,
+            "learning_rate" => s.learning_rate = v,
+            "decay" => s.decay = v,
+            "l2" => s.l2 = v,
+            "term_weight" => s.term_weight = v,
+            "char_weight" => s.char_weight = v,
+            "bigram_weight" => s.bigram_weight = v,
+            "negated_weight" => s.negated_weight = v,
+            "class_balance" => s.class_balance = v,
+            "polarity_weight" => s.polarity_weight = v,
+            other => return Err(format!("CV_SETTINGS: no setting {other:?}").into()),
+        }
+    }
+    Ok(s)
 }
 
 pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>> {

@@ -127,6 +127,10 @@ pub struct Limits {
     /// Below `match_threshold` but at least this: ask back with the two best intents.
     #[serde(default)]
     pub clarify_threshold: Option<f64>,
+    /// At least `match_threshold`: the probability at which the bot enters an intent whose flow
+    /// hands over at once (fraud, complaint, a person); below it, it asks back.
+    #[serde(default)]
+    pub handoff_threshold: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -657,6 +661,15 @@ fn validate(file: &BotConfigFile, source: &str, origin: &str) -> Result<(), BotC
             "must be between 0 and limits.match_threshold",
         ));
     }
+    if let Some(t) = l.handoff_threshold
+        && !(l.match_threshold..=1.0).contains(&t)
+    {
+        return Err(c.fail(
+            "limits.handoff_threshold",
+            None,
+            "must be between limits.match_threshold and 1.0",
+        ));
+    }
     let o = &file.order_lookup;
     if o.min_digits == 0 || o.min_digits > o.max_digits || o.max_digits > 20 {
         return Err(c.fail(
@@ -849,6 +862,12 @@ mod tests {
         BotConfig::parse(&source, "bot.toml")
             .unwrap_err()
             .to_string()
+    }
+
+    #[test]
+    fn a_handoff_threshold_below_the_match_threshold_is_refused() {
+        let err = broken("handoff_threshold = 0.55", "handoff_threshold = 0.3");
+        assert!(err.contains("limits.handoff_threshold"), "{err}");
     }
 
     #[test]

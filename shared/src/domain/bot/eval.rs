@@ -350,8 +350,9 @@ mod tests {
     /// `cargo run -p helpdesk-local -- bot eval` prints the full report.
     #[test]
     fn the_test_split_is_understood_at_least_as_well_as_measured() {
-        // Measured 95.1 % / 97.3 %.
-        assert_figures(&test_split(), 250, 0.945, 0.97, 0);
+        // Measured 97.0 % / 98.5 % (fifth round: the new training lines, the handoff rules and
+        // the understanding mechanics of issue 15; 95.1 % / 97.3 % before).
+        assert_figures(&test_split(), 250, 0.965, 0.98, 0);
     }
 
     /// Holds `set` to its measured figures: at least `min_total` messages, shares right at once
@@ -387,19 +388,20 @@ mod tests {
     /// its figure shows whether what the test split measures carries over.
     #[test]
     fn the_holdout_set_is_understood_at_least_as_well_as_measured() {
-        // Measured 91.7 % / 95.2 %; one message labelled "none" the model took for fraud, no
-        // false handoff since the model's fraud needs a sign in the words (fifth round).
-        assert_figures(&holdout(), 120, 0.91, 0.95, 0);
+        // Measured 97.2 % / 97.9 % in the fifth round (91.7 % / 95.2 % before, and one message
+        // labelled "none" the model took for fraud; no false handoff since the model's fraud
+        // needs a sign in the words).
+        assert_figures(&holdout(), 120, 0.965, 0.975, 0);
     }
 
     /// The third held-out set: customer-style text (typos, no punctuation, emoji, long
     /// messages, DE/EN mixed) written before the fourth round and never tuned on.
     #[test]
     fn the_third_holdout_set_is_understood_at_least_as_well_as_measured() {
-        // Measured 88.1 % / 91.3 % (before the fourth round: 79.8 % / 86.7 %); one payment
-        // question the model took for fraud, no false handoff since the fifth round's handoff
-        // rules.
-        assert_figures(&holdout2(), 200, 0.87, 0.905, 0);
+        // Measured 96.8 % / 97.2 % in the fifth round (88.1 % / 91.3 % before, 79.8 % / 86.7 %
+        // before the fourth); one payment question the model took for fraud, no false handoff
+        // since the fifth round's handoff rules.
+        assert_figures(&holdout2(), 200, 0.965, 0.965, 0);
     }
 
     #[test]

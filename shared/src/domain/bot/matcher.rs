@@ -156,6 +156,29 @@ pub const NOT_TYPOS: &[&str] = &[
     "scans",
 ];
 
+/// The words of a letter's closing ("Liebe Grüße", "LG", "Mit freundlichen Grüßen", "Kind
+/// regards"): they say nothing about what a message asks, and "Grüße" is no typo of "Größe".
+pub const SIGN_OFFS: &[&str] = &[
+    "gruesse", "gruessen", "gruss", "gruessle", "lg", "vg", "mfg", "regards",
+];
+
+/// The first word of a greeting by the time of day ("Guten Abend", "good evening").
+const GOOD: &[&str] = &["guten", "gute", "good", "gud"];
+
+/// Times of day a greeting names ("Gute Nacht" and "good night" say goodbye).
+const TIMES_OF_DAY: &[&str] = &[
+    "morgen",
+    "tag",
+    "abend",
+    "mittag",
+    "nachmittag",
+    "vormittag",
+    "morning",
+    "afternoon",
+    "evening",
+    "day",
+];
+
 /// Whether `phrase` (normalized words) occurs in `words` as consecutive words, allowing one typo
 /// per word of five letters or more (but not a real word that happens to be one letter off).
 pub fn contains_phrase(words: &[&str], phrase: &[String]) -> bool {
@@ -197,6 +220,9 @@ pub struct Matcher {
     stopwords: HashSet<&'static str>,
     /// Multi-word synonyms ("vielen dank", "guten morgen"), longest first: only whole phrases map.
     phrases: Vec<(Vec<String>, String)>,
+    /// The canonical term of the configuration's greetings by the time of day ("guten tag",
+    /// "good morning"): every other time of day greets too ("guten Abend", "good afternoon").
+    time_greeting: Option<String>,
     /// Normalized word (or stem) -> canonical term.
     canonical: HashMap<String, String>,
     /// Every word the configuration knows, for typo correction.
@@ -243,6 +269,13 @@ impl Matcher {
             }
         }
         phrases.sort_by_key(|(words, _)| std::cmp::Reverse(words.len()));
+        let time_greeting = phrases
+            .iter()
+            .find(|(words, _)| {
+                matches!(words.as_slice(), [good, time]
+                    if GOOD.contains(&good.as_str()) && TIMES_OF_DAY.contains(&time.as_str()))
+            })
+            .map(|(_, target)| target.clone());
         for (_, examples) in intents {
             for e in examples {
                 vocabulary.extend(normalize(e).split_whitespace().map(str::to_owned));
@@ -260,6 +293,7 @@ impl Matcher {
         let mut matcher = Self {
             stopwords,
             phrases,
+            time_greeting,
             canonical,
             vocabulary,
             deletions,
@@ -327,6 +361,12 @@ impl Matcher {
                 phrase.len() <= rest.len() && phrase.iter().zip(rest).all(|(p, w)| p == w)
             })
             .map(|(phrase, target)| (phrase.len(), target.as_str()))
+            .or_else(|| match rest {
+                [good, time, ..] if GOOD.contains(good) && TIMES_OF_DAY.contains(time) => {
+                    self.time_greeting.as_deref().map(|t| (2, t))
+                }
+                _ => None,
+            })
     }
 
     /// The canonical terms of one word (none for a stop word), as in [`Matcher::terms`].
@@ -341,7 +381,7 @@ impl Matcher {
         correct: impl FnOnce() -> Option<String>,
         out: &mut Vec<String>,
     ) {
-        if self.stopwords.contains(word) {
+        if self.stopwords.contains(word) || SIGN_OFFS.contains(&word) {
             return;
         }
         if word.bytes().all(|b| b.is_ascii_digit()) {
@@ -583,6 +623,35 @@ mod tests {
                 .unwrap_or_else(|| panic!("no intent for {text:?}"));
             assert_eq!(best.intent, "order_status", "{text}: {:?}", m.rank(text));
         }
+    }
+
+    #[test]
+    fn every_time_of_day_greets_like_the_configured_greetings() {
+        let synonyms = vec![(
+            "hello".to_owned(),
+            vec!["hallo".into(), "guten tag".into(), "good morning".into()],
+        )];
+        let m = Matcher::new(&synonyms, &[]);
+        for text in [
+            "Guten Abend",
+            "good evening",
+            "Good afternoon!",
+            "guten morgen",
+        ] {
+            assert_eq!(m.terms(text), ["hello"], "{text}");
+        }
+        assert_ne!(m.terms("gute nacht"), ["hello"]);
+        assert_ne!(m.terms("good night"), ["hello"]);
+    }
+
+    #[test]
+    fn a_closing_formula_is_no_typo_of_a_known_word() {
+        let m = Matcher::new(
+            &[("size".to_owned(), vec!["groesse".into(), "size".into()])],
+            &[],
+        );
+        assert!(m.terms("Welche Größe?").iter().any(|t| t == "size"));
+        assert!(m.terms("Liebe Grüße, Anna").iter().all(|t| t != "size"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
 
-use super::matcher::{IntentMatch, Matcher, normalize};
+use super::matcher::{IntentMatch, Matcher, SIGN_OFFS, normalize};
 
 /// The training split shipped with the code (the test split is `config/bot-test.tsv`).
 pub const TRAINING: &str = include_str!(concat!(
@@ -42,6 +42,8 @@ pub struct Settings {
     /// How much rare labels weigh up: each example's gradient is scaled by
     /// `(mean label count / its label's count) ^ class_balance` (0: no balancing).
     pub class_balance: f32,
+    /// The weight of a subscription request's polarity (see [`polarity`]).
+    pub polarity_weight: f32,
 }
 
 impl Default for Settings {
@@ -56,6 +58,7 @@ impl Default for Settings {
             bigram_weight: 0.5,
             negated_weight: 1.0,
             class_balance: 0.0,
+            polarity_weight: 1.0,
         }
     }
 }
@@ -67,6 +70,150 @@ const CHARS: u8 = b'C';
 const NUMBER: u8 = b'N';
 const EMOJI: u8 = b'E';
 const NEGATED: u8 = b'X';
+const POLARITY: u8 = b'P';
+
+/// Word beginnings of what a subscription is about: messages, notifications, updates, the list.
+const SUBSCRIPTION_TOPICS: &[&str] = &[
+    "nachricht",
+    "benachrichtig",
+    "mitteilung",
+    "message",
+    "messaging",
+    "notif",
+    "update",
+    "whatsapp",
+    "newsletter",
+    "info",
+    "news",
+    "text",
+    "sms",
+    "subscri",
+    "abo",
+    "verteiler",
+    "list",
+    "opt",
+    "kontakt",
+    "contact",
+    "schreib",
+    "anschreib",
+    "werbung",
+    "push",
+];
+
+/// Word beginnings of signing on or off ("meldet mich ab", "melde mich wieder an"): a
+/// subscription only with "mich"; "die Retoure anmelden" registers a return.
+const SIGN_ON_OFF: &[&str] = &["meld", "anmeld", "abmeld"];
+
+/// Words that switch a subscription off, as they are or as word beginnings ("ausschalten",
+/// "abmelden", "unsubscribe"); negations count too ("keine Nachrichten mehr", "dont text me").
+const SWITCH_OFF: &[&str] = &[
+    "aus",
+    "ausschalt",
+    "ausstell",
+    "abstell",
+    "abschalt",
+    "deaktiv",
+    "disabl",
+    "deactiv",
+    "unsubscri",
+    "abbestell",
+    "abmeld",
+    "austrag",
+    "cancel",
+    "kuendig",
+    "stop",
+    "off",
+    "out",
+    "remov",
+    "entfern",
+    "loesch",
+    "aufhoer",
+    "hoert",
+    "hoer",
+    "schluss",
+    "quit",
+    "anymore",
+    "leave",
+];
+
+/// Negations: off only in a message about a subscription ("keine Nachrichten mehr"), not in a
+/// short answer ("no thanks").
+const SWITCH_OFF_NEGATIONS: &[&str] = &[
+    "nicht", "kein", "keine", "keinen", "nie", "nix", "nichts", "no", "not", "dont", "never",
+];
+
+/// Words that switch a subscription (back) on ("wieder aktivieren", "turn on", "opt in").
+const SWITCH_ON: &[&str] = &[
+    "in",
+    "einschalt",
+    "anschalt",
+    "aktivier",
+    "activat",
+    "enabl",
+    "subscri",
+    "resubscri",
+    "anmeld",
+    "wieder",
+    "again",
+    "back",
+    "start",
+    "zulass",
+    "erlaub",
+];
+
+/// Separable particles: they switch only at the end of a message ("meldet mich ab", "schaltet
+/// die Nachrichten wieder an") or after "turn"/"switch" ("turn on notifications"); elsewhere
+/// they are prepositions and articles ("ein Update zu meiner Bestellung", "an update on my order").
+const PARTICLES_OFF: &[&str] = &["ab", "aus", "off"];
+const PARTICLES_ON: &[&str] = &["an", "ein", "on"];
+
+/// Whether `words[i]` is a separable particle of `list` in a place where it switches.
+fn particle(words: &[&str], i: usize, list: &[&str]) -> bool {
+    list.contains(&words[i])
+        && (i + 1 == words.len()
+            || i > 0 && matches!(words[i - 1], "turn" | "switch" | "schalte" | "schaltet"))
+}
+
+/// Short words of [`SWITCH_OFF`] / [`SWITCH_ON`] that count only as whole words.
+fn switch_word(word: &str, list: &[&str]) -> bool {
+    list.iter().any(|w| {
+        if w.len() <= 4 {
+            word == *w
+        } else {
+            word.starts_with(w)
+        }
+    })
+}
+
+/// Whether a message about subscriptions (messages, notifications, the list, or two words at
+/// most: "stop", "opt out") asks to switch them off or on: the linear model cannot tell "updates
+/// deaktivieren" from "updates aktivieren" by their shared topic words, so the direction is a
+/// feature of its own. Off wins: "dont contact me again", "keine Nachrichten mehr".
+fn polarity(words: &[&str]) -> Option<&'static [u8]> {
+    let topic = words
+        .iter()
+        .any(|w| SUBSCRIPTION_TOPICS.iter().any(|t| w.starts_with(t)))
+        || words.contains(&"mich")
+            && words
+                .iter()
+                .any(|w| SIGN_ON_OFF.iter().any(|t| w.starts_with(t)));
+    if !topic && words.len() > 2 {
+        return None;
+    }
+    let off = |(i, w): (usize, &&str)| {
+        switch_word(w, SWITCH_OFF)
+            || (topic && SWITCH_OFF_NEGATIONS.contains(w))
+            || particle(words, i, PARTICLES_OFF)
+    };
+    if words.iter().enumerate().any(off) {
+        return Some(b"off");
+    }
+    words
+        .iter()
+        .enumerate()
+        .any(|(i, w)| switch_word(w, SWITCH_ON) || particle(words, i, PARTICLES_ON))
+        .then_some(b"on".as_slice())
+}
 
 /// Words after which the rest of a message is read as negated ("keine Nachrichten mehr", "turn
 /// off notifications"): the stems that follow also count as negated features.
@@ -504,6 +651,9 @@ impl Analyzer {
                 }
                 continue;
             }
+            if SIGN_OFFS.contains(raw) {
+                continue;
+            }
             let token = match self.tokens.get(*raw) {
                 Some(token) => Cow::Borrowed(token),
                 None => Cow::Owned(self.token(raw)),
@@ -525,6 +675,9 @@ impl Analyzer {
             }
             negated |= NEGATIONS.contains(raw);
             previous = Some(fnv(hash(BIGRAM, token.stem.as_bytes()), b" "));
+        }
+        if let Some(direction) = polarity(&words) {
+            out.push((hash(POLARITY, direction), self.settings.polarity_weight));
         }
         out.sort_unstable_by_key(|(h, _)| *h);
         out.dedup_by(|later, first| {
@@ -649,7 +802,7 @@ mod tests {
     use super::*;
 
     fn tiny() -> Model {
-        let examples: Vec<Labelled> = [
+        trained(&[
             ("order_status", "wo ist mein paket"),
             ("order_status", "where is my order"),
             ("order_status", "sendungsverfolgung"),
@@ -657,13 +810,18 @@ mod tests {
             ("returns", "return an item"),
             ("returns", "rücksendung"),
             ("none", "wie ist das wetter"),
-        ]
-        .iter()
-        .map(|(l, t)| Labelled {
-            label: (*l).into(),
-            text: (*t).into(),
-        })
-        .collect();
+        ])
+    }
+
+    /// A model trained on (label, message) pairs, without synonyms.
+    fn trained(pairs: &[(&str, &str)]) -> Model {
+        let examples: Vec<Labelled> = pairs
+            .iter()
+            .map(|(l, t)| Labelled {
+                label: (*l).into(),
+                text: (*t).into(),
+            })
+            .collect();
         Model::train(&[], &examples)
     }
 
@@ -691,6 +849,57 @@ mod tests {
             };
             assert_eq!(best.intent, want, "{text}: {:?}", m.rank(text));
         }
+    }
+
+    #[test]
+    fn a_subscription_request_has_a_direction() {
+        for (text, want) in [
+            ("opt out", Some("off")),
+            ("opt in", Some("on")),
+            ("benachrichtigungen ausschalten", Some("off")),
+            ("whatsapp updates deaktivieren", Some("off")),
+            ("keine nachrichten mehr", Some("off")),
+            ("dont contact me again", Some("off")),
+            ("cancel my subscription to messages", Some("off")),
+            ("meldet mich ab", Some("off")),
+            ("meldet mich wieder an", Some("on")),
+            ("nachrichten bitte wieder aktivieren", Some("on")),
+            ("whatsapp benachrichtigungen an", Some("on")),
+            ("turn on whatsapp notifications", Some("on")),
+            // Prepositions and articles are no switch; a short "no" is no unsubscription.
+            ("any update on my delivery", None),
+            ("ich möchte ein update zu meiner bestellung", None),
+            ("no thanks", None),
+            ("der mitarbeiter sagte ich soll die retoure anmelden", None),
+            ("wo ist mein paket", None),
+        ] {
+            let normalized = normalize(text);
+            let words: Vec<&str> = normalized.split_whitespace().collect();
+            let got = polarity(&words).map(|d| std::str::from_utf8(d).unwrap());
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn switching_off_is_not_read_as_switching_on() {
+        let m = trained(&[
+            ("opt_in", "benachrichtigungen einschalten"),
+            ("opt_in", "updates aktivieren"),
+            ("opt_in", "whatsapp nachrichten wieder erlauben"),
+            ("opt_out", "keine nachrichten mehr"),
+            ("opt_out", "whatsapp abbestellen"),
+            ("opt_out", "updates ausschalten"),
+            ("order_status", "wo ist mein paket"),
+        ]);
+        for text in ["whatsapp updates deaktivieren", "deaktiviert die updates"] {
+            assert_eq!(
+                m.rank(text)[0].intent,
+                "opt_out",
+                "{text}: {:?}",
+                m.rank(text)
+            );
+        }
+        assert_eq!(m.rank("nachrichten aktivieren")[0].intent, "opt_in");
     }
 
     #[test]

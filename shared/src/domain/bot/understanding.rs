@@ -115,6 +115,25 @@ fn clauses(sentence: &str) -> Vec<String> {
     sentence.split(CLAUSE_ENDS).map(normalize).collect()
 }
 
+/// Small talk in a message of several parts: a request in one part is what the message asks
+/// ("Hallo! Wo ist mein Paket?", "Kurze Frage: geht PayPal?", "wo ist mein Paket? danke").
+/// Openers (bot.toml's greeting, and "I have a question"): what follows them says what the
+/// customer wants.
+const OPENERS: &[&str] = &["hello", "question"];
+const THANKS: &str = "thanks";
+
+/// Whether a part of a message asks: it ends with a question mark or starts like a question.
+fn asks(part: &str) -> bool {
+    part.trim_end().ends_with('?')
+        || normalize(part)
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| QUESTION_STARTS.contains(&w))
+}
+
+/// Where one part of a message ends, for reading a long message part by part.
+const PART_ENDS: &[char] = &['.', '!', '?', '\n', ',', ';', ':'];
+
 /// Each clause's words.
 fn clause_words(clauses: &[String]) -> Vec<Vec<&str>> {
     clauses
@@ -128,6 +147,10 @@ const SURE_DESPITE_HANDOFF_WORD: f64 = 0.8;
 
 /// A message with fewer known words than this share is not worth a clarifying question.
 const MIN_COVERAGE_TO_ASK: f64 = 0.5;
+
+/// The model's probability at which it hands over by an intent (not a handoff word): a false
+/// handoff costs a person's time and the customer's wait, a clarifying question one tap.
+pub const DEFAULT_HANDOFF_THRESHOLD: f64 = 0.55;
 
 /// The model's answer below this probability is not worth a clarifying question.
 pub const DEFAULT_CLARIFY_THRESHOLD: f64 = 0.2;
@@ -1240,10 +1263,52 @@ impl BotConfig {
         self.intent_handoff_reason(intent).is_some()
     }
 
-    /// The intent model's answer alone (no handoff words). A handing-over intent the message's
-    /// words do not back ([`BotConfig::backs_handoff`]) gives way to the model's answer among
-    /// the other labels.
+    /// The intent model's answer alone (no handoff words). A message the model reads as a
+    /// whole as small talk, or is unsure about, is also read part by part (see
+    /// [`BotConfig::by_part`]): in "Hallo, ich habe am Montag bestellt und noch nichts bekommen.
+    /// Wo ist mein Paket? Danke!" the greeting, the story and the thanks drown the question.
     pub fn classify(&self, text: &str) -> Understanding {
+        let whole = self.classify_whole(text);
+        let only_questions = match &whole {
+            Understanding::Intent(m) if m.intent == THANKS => true,
+            Understanding::Intent(m) if !OPENERS.contains(&m.intent.as_str()) => return whole,
+            _ => false,
+        };
+        self.by_part(text, only_questions).unwrap_or(whole)
+    }
+
+    /// The most confident request among the parts (sentences and clauses) of a message of
+    /// several: an intent the model is sure of in one part, neither small talk nor one that
+    /// hands over (a part alone misses what the rest says: "danke, kein Rückruf nötig"). With
+    /// `only_questions`, only a part that asks counts: "wo ist mein Paket? danke" asks where the
+    /// parcel is, "Paket ist heute gekommen, danke!" thanks.
+    fn by_part(&self, text: &str, only_questions: bool) -> Option<Understanding> {
+        let parts: Vec<&str> = text
+            .split_inclusive(PART_ENDS)
+            .filter(|p| p.chars().any(char::is_alphanumeric))
+            .collect();
+        if parts.len() < 2 {
+            return None;
+        }
+        parts
+            .iter()
+            .filter(|part| !only_questions || asks(part))
+            .filter_map(|part| self.model.read(part).top)
+            .filter(|top| {
+                top.intent != NONE
+                    && !OPENERS.contains(&top.intent.as_str())
+                    && top.intent != THANKS
+                    && top.score >= self.file.limits.match_threshold
+                    && !self.intent_hands_over(&top.intent)
+            })
+            .max_by(|a, b| a.score.total_cmp(&b.score))
+            .map(Understanding::Intent)
+    }
+
+    /// The model's answer for the whole message. A handing-over intent the message's words do
+    /// not back ([`BotConfig::backs_handoff`]) gives way to the model's answer among the other
+    /// labels.
+    fn classify_whole(&self, text: &str) -> Understanding {
         let reading = self.model.read(text);
         if let Some(top) = &reading.top
             && top.score >= self.file.limits.match_threshold
@@ -1291,7 +1356,12 @@ impl BotConfig {
         let (Some(top), Some(best)) = (reading.top, reading.best) else {
             return Understanding::Unknown;
         };
-        if top.score >= self.file.limits.match_threshold {
+        let threshold = if self.intent_hands_over(&top.intent) {
+            self.handoff_threshold()
+        } else {
+            self.file.limits.match_threshold
+        };
+        if top.score >= threshold {
             return if top.intent == NONE {
                 Understanding::Unknown
             } else {
@@ -1528,6 +1598,15 @@ impl BotConfig {
         self.every_urgency(text, |asked, starts, timing| timing && (asked || starts))
     }
 
+    /// The probability at which the bot enters an intent that hands over at once.
+    pub fn handoff_threshold(&self) -> f64 {
+        self.file
+            .limits
+            .handoff_threshold
+            .unwrap_or(DEFAULT_HANDOFF_THRESHOLD)
+            .max(self.file.limits.match_threshold)
+    }
+
     pub fn clarify_threshold(&self) -> f64 {
         self.file
             .limits
@@ -1539,6 +1618,83 @@ impl BotConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn label(text: &str) -> String {
+        BotConfig::default_shop().classify(text).label().to_owned()
+    }
+
+    #[test]
+    fn a_request_after_a_greeting_or_an_opener_is_what_the_message_asks() {
+        for (text, want) in [
+            (
+                "Hallo zusammen, guten Tag! Schönen Sonntag euch. Wo ist mein Paket?",
+                "order_status",
+            ),
+            (
+                "Hallo, ich hätte da mal eine Frage. Geht auch Rechnung?",
+                "payment",
+            ),
+            (
+                "Hello, quick question. Do you accept credit cards? Thanks a lot",
+                "payment",
+            ),
+            (
+                "hallo, ich brauche das kleid bis samstag für eine feier. ist es schon verschickt?",
+                "order_status",
+            ),
+            (
+                "Guten Tag, eine Frage: liefert ihr auch nach Italien?",
+                "shipping",
+            ),
+            ("Hallo, guten Tag", "hello"),
+        ] {
+            assert_eq!(label(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_intent_that_hands_over_needs_more_certainty_than_one_that_answers() {
+        let mut config = BotConfig::default_shop();
+        let text = "mein konto wurde gehackt, jemand hat bestellt";
+        let score = match config.classify(text) {
+            Understanding::Intent(m) if m.intent == "fraud" => m.score,
+            other => panic!("{other:?}"),
+        };
+        config.file.limits.handoff_threshold = Some((score + 1.0) / 2.0);
+        assert!(
+            matches!(config.classify(text), Understanding::Unsure(ref a, _) if a.intent == "fraud"),
+            "{:?}",
+            config.classify(text)
+        );
+        // An intent that answers is entered at the match threshold.
+        assert_eq!(config.classify("wo ist mein paket").label(), "order_status");
+    }
+
+    #[test]
+    fn a_declined_card_is_no_fraud_to_hand_over() {
+        for text in ["meine karte wurde abgelehnt", "my card was declined"] {
+            let got = BotConfig::default_shop().classify(text);
+            assert!(
+                !matches!(got, Understanding::Intent(ref m) if m.intent == "fraud"),
+                "{text}: {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn thanks_after_a_question_does_not_make_it_thanks_but_after_a_story_it_does() {
+        for (text, want) in [
+            ("wo ist mein paket? danke danke danke!", "order_status"),
+            (
+                "Vielen Dank schon mal! Wann kommt meine Bestellung?",
+                "order_status",
+            ),
+            ("Paket ist heute angekommen, alles super. Danke!", "thanks"),
+            ("danke, kein rückruf nötig", "thanks"),
+        ] {
+            assert_eq!(label(text), want, "{text}");
+        }
+    }
 
     /// The handoff the shipped bot makes at once for `text`, by a word or by the model.
     fn handoff(text: &str) -> Option<HandoffReason> {

@@ -647,7 +647,11 @@ fn an_unsure_bot_asks_back_with_the_two_likeliest_intents_and_the_answer_resolve
     let last = turn.replies.last().unwrap();
     let offered = buttons(last);
     assert_eq!(offered.len(), 2, "{:?}", bodies(&turn));
-    assert!(last.body().starts_with("Ich bin nicht sicher"));
+    assert!(
+        last.body().starts_with("Ich bin nicht sicher"),
+        "{:?}",
+        bodies(&turn)
+    );
     assert_eq!(chat.state.failed_attempts, 0, "asking back is no failure");
     let (id, _) = offered[1];
     let intent = id.strip_prefix("menu.").unwrap().to_owned();
