@@ -31,6 +31,14 @@ pub const NEAR_MISS2: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../config/bot-nearmiss2.tsv"
 ));
+pub const HOLDOUT3: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-holdout3.tsv"
+));
+pub const NEAR_MISS3: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-nearmiss3.tsv"
+));
 
 /// The shipped test split.
 pub fn test_split() -> Vec<Labelled> {
@@ -48,6 +56,12 @@ pub fn holdout2() -> Vec<Labelled> {
     parse_labelled(HOLDOUT2).expect("config/bot-holdout2.tsv is label<TAB>message")
 }
 
+/// The fourth held-out set, written in WhatsApp style from the intents' meaning by someone who
+/// had not seen the other sets, before the fifth round of changes, and never tuned on.
+pub fn holdout3() -> Vec<Labelled> {
+    parse_labelled(HOLDOUT3).expect("config/bot-holdout3.tsv is label<TAB>message")
+}
+
 /// The shipped near-miss set.
 pub fn near_misses() -> Vec<Labelled> {
     parse_labelled(NEAR_MISS).expect("config/bot-nearmiss.tsv is label<TAB>message")
@@ -56,6 +70,12 @@ pub fn near_misses() -> Vec<Labelled> {
 /// The second near-miss set: negated handoff words, handoff words inside other words.
 pub fn near_misses2() -> Vec<Labelled> {
     parse_labelled(NEAR_MISS2).expect("config/bot-nearmiss2.tsv is label<TAB>message")
+}
+
+/// The third near-miss set: handoff words negated, inside other words, as praise or idiom, and
+/// their real-word neighbours ("Betrag").
+pub fn near_misses3() -> Vec<Labelled> {
+    parse_labelled(NEAR_MISS3).expect("config/bot-nearmiss3.tsv is label<TAB>message")
 }
 
 /// One labelled message and what the bot made of it.
@@ -414,6 +434,8 @@ mod tests {
         let holdout = holdout();
         let holdout2 = holdout2();
         let near2 = near_misses2();
+        let holdout3 = holdout3();
+        let near3 = near_misses3();
         let seen: std::collections::HashSet<String> =
             train.iter().map(|e| words(&e.text)).collect();
         let leaked: Vec<&str> = test
@@ -422,6 +444,8 @@ mod tests {
             .chain(&holdout)
             .chain(&holdout2)
             .chain(&near2)
+            .chain(&holdout3)
+            .chain(&near3)
             .filter(|e| seen.contains(&words(&e.text)))
             .map(|e| e.text.as_str())
             .collect::<Vec<_>>();
@@ -437,6 +461,29 @@ mod tests {
             holdout2.len()
         );
         assert!(near2.len() >= 30, "{} second near misses", near2.len());
+        assert!(
+            holdout3.len() >= 320,
+            "{} holdout3 messages",
+            holdout3.len()
+        );
+        assert!(near3.len() >= 50, "{} third near misses", near3.len());
+        // The fourth sets were written without seeing the others: none of their lines is
+        // already in an earlier measuring set either.
+        let earlier: std::collections::HashSet<String> = test
+            .iter()
+            .chain(&near)
+            .chain(&holdout)
+            .chain(&holdout2)
+            .chain(&near2)
+            .map(|e| words(&e.text))
+            .collect();
+        let repeated: Vec<&str> = holdout3
+            .iter()
+            .chain(&near3)
+            .filter(|e| earlier.contains(&words(&e.text)))
+            .map(|e| e.text.as_str())
+            .collect();
+        assert!(repeated.is_empty(), "already in another set: {repeated:?}");
     }
 
     /// Figures only (no messages) of the test split, for checking a change made by
