@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use helpdesk::app::bot_reply::Bot;
 use helpdesk::domain::bot::eval::{
-    Report, cross_validate, handoff_requests, holdout, holdout2, near_misses, near_misses2,
-    near_misses4, test_split,
+    Report, cross_validate, handoff_requests, holdout, holdout2, holdout3, near_misses,
+    near_misses2, near_misses3, near_misses4, test_split,
 };
 use helpdesk::domain::bot::model::{Settings, parse_labelled};
 use helpdesk::domain::bot::{BotConfig, BotState, Inbound, Lang, Reply};
@@ -100,6 +100,8 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
         writeln!(out, "{}", Report::run(&config, &holdout()).render(name))?;
         let name = "third held-out set, customer style, never tuned on (config/bot-holdout2.tsv)";
         writeln!(out, "{}", Report::run(&config, &holdout2()).render(name))?;
+        let name = "fourth held-out set, customer style, never tuned on (config/bot-holdout3.tsv)";
+        writeln!(out, "{}", Report::run(&config, &holdout3()).render(name))?;
     }
     let name = options
         .near
@@ -135,6 +137,12 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
             out,
             "{}",
             requests.render("real requests for a person (config/bot-handoff.tsv)")
+        )?;
+        let name = "third near-miss set: negated, embedded or look-alike handoff words (config/bot-nearmiss3.tsv)";
+        writeln!(
+            out,
+            "{}",
+            Report::run(&config, &near_misses3()).render(name)
         )?;
     }
     Ok(())

@@ -39,6 +39,14 @@ pub const HANDOFF_REQUESTS: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../config/bot-handoff.tsv"
 ));
+pub const HOLDOUT3: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-holdout3.tsv"
+));
+pub const NEAR_MISS3: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-nearmiss3.tsv"
+));
 
 /// The shipped test split.
 pub fn test_split() -> Vec<Labelled> {
@@ -54,6 +62,12 @@ pub fn holdout() -> Vec<Labelled> {
 /// fourth round of changes and never tuned on.
 pub fn holdout2() -> Vec<Labelled> {
     parse_labelled(HOLDOUT2).expect("config/bot-holdout2.tsv is label<TAB>message")
+}
+
+/// The fourth held-out set, written in WhatsApp style from the intents' meaning by someone who
+/// had not seen the other sets, before the fifth round of changes, and never tuned on.
+pub fn holdout3() -> Vec<Labelled> {
+    parse_labelled(HOLDOUT3).expect("config/bot-holdout3.tsv is label<TAB>message")
 }
 
 /// The shipped near-miss set.
@@ -76,6 +90,12 @@ pub fn near_misses4() -> Vec<Labelled> {
 /// Real requests for a person (urgent, human, fraud, complaint) that must hand over at once.
 pub fn handoff_requests() -> Vec<Labelled> {
     parse_labelled(HANDOFF_REQUESTS).expect("config/bot-handoff.tsv is label<TAB>message")
+}
+
+/// The third near-miss set: handoff words negated, inside other words, as praise or idiom, and
+/// their real-word neighbours ("Betrag").
+pub fn near_misses3() -> Vec<Labelled> {
+    parse_labelled(NEAR_MISS3).expect("config/bot-nearmiss3.tsv is label<TAB>message")
 }
 
 /// One labelled message and what the bot made of it.
@@ -404,6 +424,30 @@ mod tests {
         assert_figures(&holdout2(), 200, 0.965, 0.965, 0);
     }
 
+    /// The fourth held-out set: written by someone who had seen neither the training lines nor
+    /// the other sets, before the fifth round's 2,300 training lines and rule changes, and never
+    /// tuned on. The fairest figure of what unseen customers get.
+    #[test]
+    fn the_fourth_holdout_set_is_understood_at_least_as_well_as_measured() {
+        // Measured 88.5 % / 91.2 % / 0 false handoffs after the fifth round (77.3 % / 85.5 % / 4
+        // before it).
+        assert_figures(&holdout3(), 320, 0.875, 0.90, 0);
+    }
+
+    /// The third near-miss set, written with the fourth held-out set and never tuned on: the
+    /// handoff rules cut its false handoffs from 11 to 2 without seeing it. The two left are
+    /// allowed here so CI holds the figure, not a promise we have not kept.
+    #[test]
+    fn the_unseen_near_miss_set_hands_over_at_most_as_often_as_measured() {
+        let report = Report::run(&BotConfig::default_shop(), &near_misses3());
+        let handed: Vec<&str> = report
+            .false_handoffs()
+            .iter()
+            .map(|o| o.text.as_str())
+            .collect();
+        assert!(handed.len() <= 2, "{handed:?}");
+    }
+
     #[test]
     fn near_misses_of_handoff_words_do_not_hand_over() {
         let config = BotConfig::default_shop();
@@ -470,6 +514,8 @@ mod tests {
         let near2 = near_misses2();
         let near4 = near_misses4();
         let requests = handoff_requests();
+        let holdout3 = holdout3();
+        let near3 = near_misses3();
         let seen: std::collections::HashSet<String> =
             train.iter().map(|e| words(&e.text)).collect();
         let leaked: Vec<&str> = test
@@ -480,6 +526,8 @@ mod tests {
             .chain(&near2)
             .chain(&near4)
             .chain(&requests)
+            .chain(&holdout3)
+            .chain(&near3)
             .filter(|e| seen.contains(&words(&e.text)))
             .map(|e| e.text.as_str())
             .collect::<Vec<_>>();
@@ -497,6 +545,29 @@ mod tests {
         assert!(near2.len() >= 30, "{} second near misses", near2.len());
         assert!(near4.len() >= 60, "{} fourth near misses", near4.len());
         assert!(requests.len() >= 50, "{} handoff requests", requests.len());
+        assert!(
+            holdout3.len() >= 320,
+            "{} holdout3 messages",
+            holdout3.len()
+        );
+        assert!(near3.len() >= 50, "{} third near misses", near3.len());
+        // The fourth sets were written without seeing the others: none of their lines is
+        // already in an earlier measuring set either.
+        let earlier: std::collections::HashSet<String> = test
+            .iter()
+            .chain(&near)
+            .chain(&holdout)
+            .chain(&holdout2)
+            .chain(&near2)
+            .map(|e| words(&e.text))
+            .collect();
+        let repeated: Vec<&str> = holdout3
+            .iter()
+            .chain(&near3)
+            .filter(|e| earlier.contains(&words(&e.text)))
+            .map(|e| e.text.as_str())
+            .collect();
+        assert!(repeated.is_empty(), "already in another set: {repeated:?}");
     }
 
     /// Figures only (no messages) of the test split, for checking a change made by
