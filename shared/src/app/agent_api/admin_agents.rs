@@ -139,52 +139,16 @@ impl AgentApi {
         let Some(fields) = profile.as_object_mut() else {
             return Err(ApiError::field("body", "must be a JSON object"));
         };
-        let role = match fields.remove("role") {
-            None | Some(Value::Null) => "agent".to_owned(),
-            Some(Value::String(r)) if ROLES.contains(&r.as_str()) => r,
-            Some(_) => {
-                return Err(ApiError::field(
-                    "role",
-                    "must be agent, supervisor or admin",
-                ));
-            }
-        };
-        let email = match fields.remove("email") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(e)) => Some(valid_email(&e)?),
-            Some(_) => return Err(ApiError::field("email", "must be an e-mail address")),
-        };
-        if email.is_none() && identity.needs_email() {
-            return Err(ApiError::field(
-                "email",
-                "is required: the invitation is sent there",
-            ));
-        }
+        let (role, email) = invite_role_and_email(fields, identity.as_ref())?;
         let agent_id = fields
             .get("id")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
         if let Some(earlier) = self.earlier(&record_id).await? {
-            // The same request again (a retry after a timeout): done already. The key, if any,
-            // was in the first answer only.
-            let agent = earlier.customer.trim_start_matches("agent:").to_owned();
-            let mut body = json!(self.profile(&agent).await?);
-            body["role"] = json!(identity.role(&agent).await?);
-            body["api_key"] = Value::Null;
-            body["repeated"] = json!(true);
-            return ApiResponse::ok(body);
+            return self.repeated_invite(identity.as_ref(), &earlier).await;
         }
-        let agent: NewAgentBody = serde_json::from_value(profile).map_err(|e| {
-            let message = e.to_string();
-            // serde names the field in messages such as "unknown field `colour`".
-            let field = message.split('`').nth(1).unwrap_or("body").to_owned();
-            let mut err =
-                ApiError::new(400, "invalid_request", format!("the JSON body: {message}"));
-            err.fields.insert(field, message);
-            err
-        })?;
-        let agent = agent.into_agent()?;
+        let agent = new_agent_body(profile)?.into_agent()?;
         let stored = match self.profile(&agent.id).await? {
             None => {
                 self.desk.store().add_agent(&agent).await?;
@@ -207,19 +171,7 @@ impl AgentApi {
             email: email.as_deref(),
             role: &role,
         };
-        let invited = match identity.invite(&invitation).await {
-            Ok(invited) => invited,
-            Err(IdentityError::Exists(_)) if !identity.needs_email() => {
-                // A key nobody saw (an earlier attempt failed before answering): a new one.
-                identity.disable(&agent_id).await?;
-                identity.invite(&invitation).await?
-            }
-            Err(IdentityError::Exists(_)) => {
-                identity.set_role(&agent_id, &role).await?;
-                crate::ports::identity::Invited::Emailed
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let invited = send_invitation(identity.as_ref(), &invitation).await?;
         self.file_audit(
             record_id,
             caller,
@@ -242,6 +194,21 @@ impl AgentApi {
         ApiResponse::created(body)
     }
 
+    /// The same invitation again (a retry after a timeout): done already. The key, if any, was
+    /// in the first answer only.
+    async fn repeated_invite(
+        &self,
+        identity: &dyn Identity,
+        earlier: &AuditRecord,
+    ) -> Result<ApiResponse, ApiError> {
+        let agent = earlier.customer.trim_start_matches("agent:").to_owned();
+        let mut body = json!(self.profile(&agent).await?);
+        body["role"] = json!(identity.role(&agent).await?);
+        body["api_key"] = Value::Null;
+        body["repeated"] = json!(true);
+        ApiResponse::ok(body)
+    }
+
     pub(super) async fn edit_agent(
         &self,
         call: &Call<'_, '_>,
@@ -249,7 +216,7 @@ impl AgentApi {
     ) -> Result<ApiResponse, ApiError> {
         let caller = &call.caller;
         Self::admin_only(caller, "change agents")?;
-        let b: EditAgentBody = call.body()?;
+        let mut b: EditAgentBody = call.body()?;
         let mut agent = self
             .profile(id)
             .await?
@@ -263,6 +230,7 @@ impl AgentApi {
         }
         let role =
             b.role
+                .take()
                 .map(|r| {
                     ROLES.contains(&r.as_str()).then_some(r).ok_or_else(|| {
                         ApiError::field("role", "must be agent, supervisor or admin")
@@ -275,21 +243,7 @@ impl AgentApi {
                 "you cannot take your own admin role; another admin can",
             ));
         }
-        if let Some(name) = b.name {
-            agent.name = valid_name(&name)?;
-        }
-        if let Some(teams) = b.teams {
-            agent.teams = valid_teams(teams)?;
-        }
-        if let Some(languages) = b.languages {
-            agent.languages = valid_languages(&languages)?;
-        }
-        if let Some(capacity) = b.capacity {
-            if !(1..=50).contains(&capacity) {
-                return Err(ApiError::field("capacity", "must be 1-50"));
-            }
-            agent.capacity = capacity;
-        }
+        b.apply_to(&mut agent)?;
         let identity = self.identity()?;
         if let Some(role) = &role {
             identity.set_role(id, role).await?;
@@ -305,20 +259,7 @@ impl AgentApi {
             caller,
             AuditAction::AgentChanged,
             id,
-            format!(
-                "teams {}; languages {}; capacity {}{}",
-                agent.teams.join(","),
-                agent
-                    .languages
-                    .iter()
-                    .map(|l| l.code())
-                    .collect::<Vec<_>>()
-                    .join(","),
-                agent.capacity,
-                role.as_deref()
-                    .map(|r| format!("; role {r}"))
-                    .unwrap_or_default()
-            ),
+            change_summary(&agent, role.as_deref()),
         )
         .await?;
         // More capacity or another team: queued tickets may fit now.
@@ -358,6 +299,42 @@ impl AgentApi {
         }
         // Their open tickets go back to the team queue and are routed again. A repeat (a retry,
         // a second click) finds those still with them and finishes the job.
+        let (returned, routed) = self.return_open_tickets(caller, id).await?;
+        if first || !returned.is_empty() {
+            self.file_audit(
+                format!("agent-deactivate.{}", ulid::Ulid::new()),
+                caller,
+                AuditAction::AgentDeactivated,
+                id,
+                format!(
+                    "{} open tickets back to the queue, {} routed to another agent",
+                    returned.len(),
+                    routed.len()
+                ),
+            )
+            .await?;
+        }
+        info!(
+            agent = %id,
+            returned = returned.len(),
+            routed = routed.len(),
+            "agent deactivated"
+        );
+        let agent = self.profile(id).await?;
+        ApiResponse::ok(json!({
+            "agent": agent,
+            "returned_to_queue": returned,
+            "routed": routed,
+        }))
+    }
+
+    /// `id`'s open tickets back to the team queue, each routed again if a free agent can take
+    /// it: the tickets returned, and where those routed went.
+    async fn return_open_tickets(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<(Vec<String>, Vec<Value>), ApiError> {
         let mut returned = Vec::new();
         let mut routed = Vec::new();
         let mut after = None;
@@ -409,32 +386,7 @@ impl AgentApi {
                 _ => break,
             }
         }
-        if first || !returned.is_empty() {
-            self.file_audit(
-                format!("agent-deactivate.{}", ulid::Ulid::new()),
-                caller,
-                AuditAction::AgentDeactivated,
-                id,
-                format!(
-                    "{} open tickets back to the queue, {} routed to another agent",
-                    returned.len(),
-                    routed.len()
-                ),
-            )
-            .await?;
-        }
-        info!(
-            agent = %id,
-            returned = returned.len(),
-            routed = routed.len(),
-            "agent deactivated"
-        );
-        let agent = self.profile(id).await?;
-        ApiResponse::ok(json!({
-            "agent": agent,
-            "returned_to_queue": returned,
-            "routed": routed,
-        }))
+        Ok((returned, routed))
     }
 }
 
@@ -520,6 +472,107 @@ struct EditAgentBody {
     languages: Option<Vec<String>>,
     capacity: Option<u32>,
     role: Option<String>,
+}
+
+/// An invitation's role (default `agent`) and e-mail address (required where the invitation
+/// is e-mailed), taken out of the profile.
+fn invite_role_and_email(
+    fields: &mut serde_json::Map<String, Value>,
+    identity: &dyn Identity,
+) -> Result<(String, Option<String>), ApiError> {
+    let role = match fields.remove("role") {
+        None | Some(Value::Null) => "agent".to_owned(),
+        Some(Value::String(r)) if ROLES.contains(&r.as_str()) => r,
+        Some(_) => {
+            return Err(ApiError::field(
+                "role",
+                "must be agent, supervisor or admin",
+            ));
+        }
+    };
+    let email = match fields.remove("email") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(e)) => Some(valid_email(&e)?),
+        Some(_) => return Err(ApiError::field("email", "must be an e-mail address")),
+    };
+    if email.is_none() && identity.needs_email() {
+        return Err(ApiError::field(
+            "email",
+            "is required: the invitation is sent there",
+        ));
+    }
+    Ok((role, email))
+}
+
+/// The new agent's profile; an error names the field serde names.
+fn new_agent_body(profile: Value) -> Result<NewAgentBody, ApiError> {
+    serde_json::from_value(profile).map_err(|e| {
+        let message = e.to_string();
+        // serde names the field in messages such as "unknown field `colour`".
+        let field = message.split('`').nth(1).unwrap_or("body").to_owned();
+        let mut err = ApiError::new(400, "invalid_request", format!("the JSON body: {message}"));
+        err.fields.insert(field, message);
+        err
+    })
+}
+
+/// The account invited; an account that exists already (an earlier attempt that failed
+/// before answering) gets a new key, or keeps its e-mailed invitation with the role asked.
+async fn send_invitation(
+    identity: &dyn Identity,
+    invitation: &Invitation<'_>,
+) -> Result<crate::ports::identity::Invited, ApiError> {
+    match identity.invite(invitation).await {
+        Ok(invited) => Ok(invited),
+        Err(IdentityError::Exists(_)) if !identity.needs_email() => {
+            // A key nobody saw (an earlier attempt failed before answering): a new one.
+            identity.disable(invitation.agent).await?;
+            Ok(identity.invite(invitation).await?)
+        }
+        Err(IdentityError::Exists(_)) => {
+            identity.set_role(invitation.agent, invitation.role).await?;
+            Ok(crate::ports::identity::Invited::Emailed)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What an edit left the agent with, for the audit.
+fn change_summary(agent: &crate::domain::agent::Agent, role: Option<&str>) -> String {
+    format!(
+        "teams {}; languages {}; capacity {}{}",
+        agent.teams.join(","),
+        agent
+            .languages
+            .iter()
+            .map(|l| l.code())
+            .collect::<Vec<_>>()
+            .join(","),
+        agent.capacity,
+        role.map(|r| format!("; role {r}")).unwrap_or_default()
+    )
+}
+
+impl EditAgentBody {
+    /// The profile fields the edit names, each checked.
+    fn apply_to(self, agent: &mut crate::domain::agent::Agent) -> Result<(), ApiError> {
+        if let Some(name) = self.name {
+            agent.name = valid_name(&name)?;
+        }
+        if let Some(teams) = self.teams {
+            agent.teams = valid_teams(teams)?;
+        }
+        if let Some(languages) = self.languages {
+            agent.languages = valid_languages(&languages)?;
+        }
+        if let Some(capacity) = self.capacity {
+            if !(1..=50).contains(&capacity) {
+                return Err(ApiError::field("capacity", "must be 1-50"));
+            }
+            agent.capacity = capacity;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
