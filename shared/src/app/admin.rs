@@ -113,8 +113,17 @@ pub fn invalid_parts(e: &ConfigFileError) -> (String, Option<usize>, String) {
 /// documents with the same rest differ only in what a supervisor may edit.
 fn without_faq(doc: &toml::Value) -> toml::Value {
     let mut doc = doc.clone();
-    let faq_flows: Vec<String> = doc
-        .get("flows")
+    let faq_flows = answer_flows(&doc);
+    drop_answer_texts(&mut doc, &faq_flows);
+    let (dropped_flows, dropped_ids) = drop_faq_intents(&mut doc, &faq_flows);
+    drop_button_titles(&mut doc, &dropped_ids);
+    drop_unused_flows(&mut doc, dropped_flows);
+    doc
+}
+
+/// The flows made only of `answer` steps.
+fn answer_flows(doc: &toml::Value) -> Vec<String> {
+    doc.get("flows")
         .and_then(toml::Value::as_table)
         .map(|flows| {
             flows
@@ -123,11 +132,14 @@ fn without_faq(doc: &toml::Value) -> toml::Value {
                 .map(|(name, _)| name.clone())
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The answer texts may change; the flows' shape (steps, kinds) may not. A flow only an FAQ
+/// intent uses is dropped with it later.
+fn drop_answer_texts(doc: &mut toml::Value, faq_flows: &[String]) {
     if let Some(flows) = doc.get_mut("flows").and_then(toml::Value::as_table_mut) {
-        // The answer texts may change; the flows' shape (steps, kinds) may not. A flow only an
-        // FAQ intent uses is dropped with it below.
-        for name in &faq_flows {
+        for name in faq_flows {
             if let Some(steps) = flows
                 .get_mut(name)
                 .and_then(|f| f.get_mut("steps"))
@@ -141,6 +153,11 @@ fn without_faq(doc: &toml::Value) -> toml::Value {
             }
         }
     }
+}
+
+/// Every intent without its examples and keywords, and without the FAQ intents: the flows
+/// and the ids of those dropped.
+fn drop_faq_intents(doc: &mut toml::Value, faq_flows: &[String]) -> (Vec<String>, Vec<String>) {
     let mut dropped_flows = Vec::new();
     let mut dropped_ids = Vec::new();
     if let Some(intents) = doc.get_mut("intents").and_then(toml::Value::as_array_mut) {
@@ -163,7 +180,11 @@ fn without_faq(doc: &toml::Value) -> toml::Value {
             !faq
         });
     }
-    // A FAQ's button titles (shown when the bot asks back) belong to it.
+    (dropped_flows, dropped_ids)
+}
+
+/// A FAQ's button titles (shown when the bot asks back) belong to it.
+fn drop_button_titles(doc: &mut toml::Value, dropped_ids: &[String]) {
     if let Some(titles) = doc
         .get_mut("menu")
         .and_then(|m| m.get_mut("titles"))
@@ -175,7 +196,11 @@ fn without_faq(doc: &toml::Value) -> toml::Value {
             }
         }
     }
-    // A FAQ flow still used by a non-FAQ intent stays (its text was already removed).
+}
+
+/// The dropped FAQ intents' flows, but those a non-FAQ intent still uses (their text was
+/// already removed).
+fn drop_unused_flows(doc: &mut toml::Value, dropped_flows: Vec<String>) {
     let still_used: Vec<String> = doc
         .get("intents")
         .and_then(toml::Value::as_array)
@@ -194,7 +219,6 @@ fn without_faq(doc: &toml::Value) -> toml::Value {
             }
         }
     }
-    doc
 }
 
 /// A flow whose every step is a plain answer.

@@ -366,23 +366,7 @@ impl Intake {
                         message,
                         now,
                     ));
-                    if opened {
-                        info!(ticket_id = %ticket_id, wamid = %message.wamid.log_ref(), "ticket opened");
-                    } else {
-                        debug!(ticket_id = %ticket_id, wamid = %message.wamid.log_ref(), "message joined ticket");
-                    }
-                    let seen = SeenMessage {
-                        wamid: message.wamid.clone(),
-                        ticket_id,
-                        direction: Direction::Inbound,
-                        sent_at: message.sent_at,
-                        enqueued: false,
-                    };
-                    return Ok(Stored::New {
-                        seen,
-                        opened,
-                        timers,
-                    });
+                    return Ok(stored_new(ticket_id, opened, message, timers));
                 }
                 WriteOutcome::Duplicate | WriteOutcome::ConversationMoved => {
                     debug!(wamid = %message.wamid.log_ref(), "lost a race for the conversation; reading again");
@@ -604,6 +588,32 @@ pub fn inbound_record(
         handled_at: None,
         media: None,
         sent_by: None,
+    }
+}
+
+/// A message stored on the ticket it opened or joined (logged by its digest only).
+fn stored_new(
+    ticket_id: TicketId,
+    opened: bool,
+    message: &InboundMessage<'_>,
+    timers: Vec<Timer>,
+) -> Stored {
+    if opened {
+        info!(ticket_id = %ticket_id, wamid = %message.wamid.log_ref(), "ticket opened");
+    } else {
+        debug!(ticket_id = %ticket_id, wamid = %message.wamid.log_ref(), "message joined ticket");
+    }
+    let seen = SeenMessage {
+        wamid: message.wamid.clone(),
+        ticket_id,
+        direction: Direction::Inbound,
+        sent_at: message.sent_at,
+        enqueued: false,
+    };
+    Stored::New {
+        seen,
+        opened,
+        timers,
     }
 }
 
