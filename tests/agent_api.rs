@@ -4,15 +4,12 @@
 //! resolves it, and the customer's rating lands on the ticket and in the analytics.
 
 use helpdesk::app::agent_api::AgentApi;
-use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
-use helpdesk_tests::api::CallApi;
+use helpdesk_tests::api::{Assigned, CallApi, first_assigned};
 use helpdesk_tests::stubs::WhatsAppStub;
-use helpdesk_tests::{Stack, post_signed};
-use http::StatusCode;
+use helpdesk_tests::{NUMBER, Stack, customer_text};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-const NUMBER: &str = "106540352242922";
 const CUSTOMER: &str = "4915112345678";
 
 struct Flow {
@@ -34,39 +31,9 @@ async fn flow() -> Flow {
 }
 
 impl Flow {
-    async fn deliver(&self, body: String) {
-        let webhook = self.stack.webhook().await;
-        assert_eq!(
-            post_signed(&webhook, body.as_bytes()).await.status(),
-            StatusCode::OK
-        );
-        let bot = helpdesk::platform::wiring::bot_reply(&self.stack.env, &self.stack.aws)
-            .await
-            .unwrap();
-        assert!(
-            bot.handle_batch(&self.stack.inbound_records().await)
-                .await
-                .is_empty()
-        );
-        let router = helpdesk::platform::wiring::agent_handoff(&self.stack.env, &self.stack.aws)
-            .await
-            .unwrap();
-        let handoffs = self.stack.handoff_records().await;
-        assert!(router.handle_batch(&handoffs).await.is_empty());
-    }
-
     async fn customer_writes(&self, wamid: &str, text: &str) {
-        self.deliver(text_notification(
-            NUMBER,
-            &[SampleText {
-                wa_id: CUSTOMER,
-                profile_name: "Anna",
-                wamid,
-                timestamp: Timestamp::now().as_second(),
-                body: text,
-            }],
-        ))
-        .await;
+        let body = customer_text(CUSTOMER, wamid, text);
+        self.stack.deliver_and_route(&body).await;
     }
 
     /// The customer asks for a person; maria tags the ticket in her queue. Gives its id.
@@ -98,26 +65,13 @@ impl Flow {
                     "interactive": {"type": "list_reply", "list_reply": {"id": id, "title": title}}}]
             }}]}]
         });
-        self.deliver(body.to_string()).await;
+        self.stack.deliver_and_route(&body.to_string()).await;
     }
 
+    /// The names of the SLA timers armed.
     async fn schedules(&self) -> Vec<String> {
-        let out = self
-            .stack
-            .aws
-            .scheduler()
-            .list_schedules()
-            .group_name(&self.stack.resources.schedule_group)
-            .send()
-            .await
-            .unwrap();
-        let mut names: Vec<String> = out
-            .schedules()
-            .iter()
-            .filter_map(|s| s.name().map(str::to_owned))
-            .collect();
-        names.sort();
-        names
+        let armed = self.stack.schedules().await;
+        armed.into_iter().map(|(name, _)| name).collect()
     }
 }
 
@@ -311,12 +265,7 @@ async fn a_stale_version_changes_nothing_in_dynamodb() {
     let f = flow().await;
     f.customer_writes("wamid.v1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
-    let queue = f
-        .api
-        .ok("maria", "GET", "/tickets?status=assigned", Value::Null)
-        .await;
-    let id = queue["tickets"][0]["id"].as_str().unwrap().to_owned();
-    let v = queue["tickets"][0]["version"].as_u64().unwrap();
+    let Assigned { id, version: v, .. } = first_assigned(&f.api).await;
     f.api
         .ok(
             "maria",
@@ -350,12 +299,11 @@ async fn a_freed_slot_is_given_back_once_in_dynamodb_however_often_the_request_i
     let f = flow().await;
     f.customer_writes("wamid.rel1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
-    let queue = f
-        .api
-        .ok("maria", "GET", "/tickets?status=assigned", Value::Null)
-        .await;
-    let id = queue["tickets"][0]["id"].as_str().unwrap().to_owned();
-    let agent = queue["tickets"][0]["assignee"].as_str().unwrap().to_owned();
+    let Assigned {
+        id,
+        assignee: agent,
+        ..
+    } = first_assigned(&f.api).await;
     let store = DynamoStore::new(f.stack.aws.dynamodb().clone(), &f.stack.resources.table);
     // The agent holds another ticket too.
     assert!(store.claim_agent(&agent, Timestamp::now()).await.unwrap());
@@ -517,16 +465,8 @@ async fn an_admin_deactivates_an_agent_and_their_open_ticket_is_routed_again_in_
     );
 
     // WHEN the admin invites someone and changes a colleague's capacity
-    let invited = f.api
-        .call(
-            Some("key-root"),
-            "POST",
-            "/agents",
-            json!({"id": "nina", "name": "Nina Roth", "teams": ["support"], "languages": ["de"], "capacity": 2}),
-        )
-        .await;
-    assert_eq!(invited.status, 201, "{}", invited.body);
-    let key = invited.body["api_key"].as_str().unwrap();
+    let invited = f.api.answers(201, "root", "POST", "/agents", json!({"id": "nina", "name": "Nina Roth", "teams": ["support"], "languages": ["de"], "capacity": 2})).await;
+    let key = invited["api_key"].as_str().unwrap();
     assert_eq!(
         f.api.call(Some(key), "GET", "/me", Value::Null).await.body["agent"],
         "nina"

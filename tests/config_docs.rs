@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use helpdesk::app::agent_api::AgentApi;
-use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk::domain::config_doc::{ConfigKind, DiffLine, VersionOrigin};
 use helpdesk::domain::sla::{SlaClocks, SlaConfig, Target};
 use helpdesk::domain::templates::TemplateCatalog;
@@ -19,7 +18,7 @@ use helpdesk::ports::config_docs::{
 };
 use helpdesk_tests::api::{CallApi, DEMO_CALLERS, api_keys};
 use helpdesk_tests::stubs::WhatsAppStub;
-use helpdesk_tests::{Stack, at_second_up, post_signed, s};
+use helpdesk_tests::{Stack, at_second_up, customer_text, post_signed, s, warning_at};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
@@ -349,16 +348,7 @@ async fn a_faq_answer_and_a_holiday_published_through_the_admin_api_reach_the_ru
     let customer_writes = |wa_id: &'static str, wamid: &'static str, text: &'static str| {
         let (webhook, bot, stack) = (&webhook, &bot, &stack);
         async move {
-            let body = text_notification(
-                "106540352242922",
-                &[SampleText {
-                    wa_id,
-                    profile_name: "Anna",
-                    wamid,
-                    timestamp: Timestamp::now().as_second(),
-                    body: text,
-                }],
-            );
+            let body = customer_text(wa_id, wamid, text);
             let response = post_signed(webhook, body.as_bytes()).await;
             assert_eq!(
                 response.status(),
@@ -392,11 +382,7 @@ async fn a_faq_answer_and_a_holiday_published_through_the_admin_api_reach_the_ru
         .unwrap();
     let zone = shipped.calendar(policy).time_zone.clone();
     let warning_day = |at: Timestamp| {
-        shipped
-            .schedule(policy, Target::Resolution, at, &[])
-            .unwrap()
-            .unwrap()
-            .warning_at
+        warning_at(&shipped, &policy.name, Target::Resolution, at)
             .to_zoned_datetime(zone.clone())
             .date()
             .to_string()
@@ -439,16 +425,7 @@ async fn a_faq_answer_and_a_holiday_published_through_the_admin_api_reach_the_ru
     );
     let started = clocks.clocks[&Target::Resolution].started_at;
     let with_holidays = stack_sla(&api, "maria").await;
-    let policy_now = with_holidays
-        .policies
-        .iter()
-        .find(|p| p.name == clocks.policy)
-        .unwrap();
-    let expected = with_holidays
-        .schedule(policy_now, Target::Resolution, started, &[])
-        .unwrap()
-        .unwrap()
-        .warning_at;
+    let expected = warning_at(&with_holidays, &clocks.policy, Target::Resolution, started);
     let timer = resolution_timer(&stack, &second).await;
     assert_eq!(timer, at_second_up(expected));
     let day = timer.to_zoned_datetime(zone.clone()).date().to_string();
@@ -456,11 +433,7 @@ async fn a_faq_answer_and_a_holiday_published_through_the_admin_api_reach_the_ru
         !holidays.contains(&day),
         "{day} is a holiday now: {holidays:?}"
     );
-    let without = shipped
-        .schedule(policy, Target::Resolution, started, &[])
-        .unwrap()
-        .unwrap()
-        .warning_at;
+    let without = warning_at(&shipped, &policy.name, Target::Resolution, started);
     assert!(
         timer > at_second_up(without),
         "{timer} is later than {without}"

@@ -9,16 +9,13 @@
 use std::time::{Duration, Instant};
 
 use helpdesk::app::agent_api::AgentApi;
-use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk::domain::sla::{SlaClocks, Target};
 use helpdesk_tests::api::{CallApi, DEMO_CALLERS, api_keys};
 use helpdesk_tests::stubs::WhatsAppStub;
-use helpdesk_tests::{Stack, post_signed, s};
-use http::StatusCode;
+use helpdesk_tests::{Stack, customer_text, s};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-const NUMBER: &str = "106540352242922";
 const CUSTOMER: &str = "4915112345678";
 
 /// Which emulators this run uses, for failure messages.
@@ -91,18 +88,8 @@ impl Desk {
 
     /// The customer writes; the webhook must take it (the consumers do the rest).
     async fn customer_writes(&self, wamid: &str, text: &str) {
-        let body = text_notification(
-            NUMBER,
-            &[SampleText {
-                wa_id: CUSTOMER,
-                profile_name: "Anna",
-                wamid,
-                timestamp: Timestamp::now().as_second(),
-                body: text,
-            }],
-        );
-        let response = post_signed(&*self.stack.webhook().await, body.as_bytes()).await;
-        assert_eq!(response.status(), StatusCode::OK, "{}", response.body());
+        let body = customer_text(CUSTOMER, wamid, text);
+        self.stack.post_accepted(&body).await;
     }
 
     /// Waits for a WhatsApp text to the customer containing `part`.

@@ -3,15 +3,12 @@
 //! CRM's subscription would), and the test reads what a subscriber receives.
 
 use helpdesk::app::agent_api::AgentApi;
-use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk::ports::aws_json::AwsJsonApi;
-use helpdesk_tests::api::{CallApi, DEMO_CALLERS, api_keys};
+use helpdesk_tests::api::{Assigned, CallApi, DEMO_CALLERS, api_keys, first_assigned};
 use helpdesk_tests::stubs::WhatsAppStub;
-use helpdesk_tests::{Emulators, Stack, drain, sdk};
-use jiff::Timestamp;
+use helpdesk_tests::{Emulators, Stack, customer_text, drain, sdk};
 use serde_json::{Value, json};
 
-const NUMBER: &str = "106540352242922";
 const CUSTOMER: &str = "4915112345678";
 
 /// A bus and a subscriber queue: (bus name, queue URL).
@@ -99,16 +96,7 @@ async fn flow() -> Flow {
 
 impl Flow {
     async fn customer_writes(&self, wamid: &str, text: &str) {
-        let body = text_notification(
-            NUMBER,
-            &[SampleText {
-                wa_id: CUSTOMER,
-                profile_name: "Anna",
-                wamid,
-                timestamp: Timestamp::now().as_second(),
-                body: text,
-            }],
-        );
+        let body = customer_text(CUSTOMER, wamid, text);
         self.stack.deliver_and_route(&body).await;
     }
 
@@ -128,12 +116,11 @@ async fn a_subscriber_receives_each_ticket_event_from_eventbridge_once_per_id_wi
     let f = flow().await;
     f.customer_writes("wamid.ev1", "Ich möchte mit einem Mitarbeiter sprechen")
         .await;
-    let queue = f
-        .api
-        .ok("maria", "GET", "/tickets?status=assigned", Value::Null)
-        .await;
-    let id = queue["tickets"][0]["id"].as_str().unwrap().to_owned();
-    let agent = queue["tickets"][0]["assignee"].as_str().unwrap().to_owned();
+    let Assigned {
+        id,
+        assignee: agent,
+        ..
+    } = first_assigned(&f.api).await;
     f.api
         .ok(
             &agent,

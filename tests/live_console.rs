@@ -5,33 +5,15 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk::domain::ids::{TicketId, WaId};
 use helpdesk::ports::store::changes::ChangeToken;
 use helpdesk::ports::store::{DynamoStore, TicketStore};
-use helpdesk_tests::{Stack, post_signed};
-use jiff::Timestamp;
-
-const NUMBER: &str = "106540352242922";
+use helpdesk_tests::{Stack, customer_text};
 
 async fn customer_writes(stack: &Stack, wa_id: &str, wamid: &str, text: &str) {
-    let body = text_notification(
-        NUMBER,
-        &[SampleText {
-            wa_id,
-            profile_name: "Anna",
-            wamid,
-            timestamp: Timestamp::now().as_second(),
-            body: text,
-        }],
-    );
-    let response = post_signed(&*stack.webhook().await, body.as_bytes()).await;
-    assert_eq!(
-        response.status(),
-        http::StatusCode::OK,
-        "{}",
-        response.body()
-    );
+    stack
+        .post_accepted(&customer_text(wa_id, wamid, text))
+        .await;
 }
 
 async fn ticket_of(store: &DynamoStore, wa_id: &str) -> TicketId {

@@ -67,13 +67,7 @@ async fn a_media_url_off_metas_hosts_gets_no_token_and_the_file_is_refused() {
         whatsapp.downloads().is_empty(),
         "nothing was fetched from it"
     );
-    let message = stack
-        .items("message")
-        .await
-        .into_iter()
-        .find(|m| s(m, "wamid") == "wamid.media2")
-        .unwrap();
-    let media: serde_json::Value = serde_json::from_str(s(&message, "media")).unwrap();
+    let media = stored_media(&stack, "wamid.media2").await;
     assert!(media["key"].is_null());
     assert!(
         media["refused"]
@@ -97,28 +91,40 @@ async fn a_file_is_stored_as_the_type_its_bytes_show() {
         &media_webhook("wamid.media3", "image", "m-photo-3", "image/png"),
     )
     .await;
-    let message = stack
-        .items("message")
-        .await
-        .into_iter()
-        .find(|m| s(m, "wamid") == "wamid.media3")
-        .unwrap();
-    let media: serde_json::Value = serde_json::from_str(s(&message, "media")).unwrap();
+    let media = stored_media(&stack, "wamid.media3").await;
     assert_eq!(media["mime_type"], "image/jpeg", "{media}");
-    let object = stack
-        .aws
-        .s3()
-        .get_object()
-        .bucket(&stack.resources.media_bucket)
-        .key(media["key"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let object = stored_object(&stack, media["key"].as_str().unwrap()).await;
     assert_eq!(object.content_type(), Some("image/jpeg"));
 }
 
 async fn deliver(stack: &Stack, body: &str) {
     stack.deliver_to_bot(body).await;
+}
+
+/// What the stored message `wamid` says of its file (`media`).
+async fn stored_media(stack: &Stack, wamid: &str) -> serde_json::Value {
+    let messages = stack.items("message").await;
+    let message = messages
+        .iter()
+        .find(|m| s(m, "wamid") == wamid)
+        .unwrap_or_else(|| panic!("no message {wamid}"));
+    serde_json::from_str(s(message, "media")).unwrap()
+}
+
+/// The object `key` in the stack's media bucket.
+async fn stored_object(
+    stack: &Stack,
+    key: &str,
+) -> aws_sdk_s3::operation::get_object::GetObjectOutput {
+    stack
+        .aws
+        .s3()
+        .get_object()
+        .bucket(&stack.resources.media_bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -132,24 +138,10 @@ async fn a_customers_photo_is_kept_encrypted_in_s3_and_linked_for_agents() {
     )
     .await;
 
-    let message = stack
-        .items("message")
-        .await
-        .into_iter()
-        .find(|m| s(m, "wamid") == "wamid.media1")
-        .unwrap();
-    let media: serde_json::Value = serde_json::from_str(s(&message, "media")).unwrap();
+    let media = stored_media(&stack, "wamid.media1").await;
     let key = media["key"].as_str().unwrap();
     assert_eq!(media["mime_type"], "image/png");
-    let object = stack
-        .aws
-        .s3()
-        .get_object()
-        .bucket(&stack.resources.media_bucket)
-        .key(key)
-        .send()
-        .await
-        .unwrap();
+    let object = stored_object(&stack, key).await;
     assert_eq!(
         object.server_side_encryption().map(|e| e.as_str()),
         Some("AES256")
@@ -253,16 +245,10 @@ async fn invoice_ticket(stack: &Stack, wamid: &str) -> (AgentApi, String) {
 
 /// maria asks for an upload URL for [`PDF`] on `ticket`: the 201's body.
 async fn upload_url(api: &AgentApi, ticket: &str) -> serde_json::Value {
-    let r = api
-        .call(
-            Some("key-maria"),
-            "POST",
-            &format!("/tickets/{ticket}/attachments"),
-            json!({"file_name": "Rechnung.pdf", "content_type": "application/pdf", "size": PDF.len()}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.body
+    let pdf =
+        json!({"file_name": "Rechnung.pdf", "content_type": "application/pdf", "size": PDF.len()});
+    let target = format!("/tickets/{ticket}/attachments");
+    api.answers(201, "maria", "POST", &target, pdf).await
 }
 
 /// The browser's PUT of [`PDF`] to the presigned URL, with the signed headers.
@@ -297,15 +283,7 @@ async fn an_agent_uploads_a_pdf_to_s3_through_the_presigned_url_and_it_goes_to_w
 
     // ... and the browser PUTs the file straight to S3 with the signed headers
     put_upload(&upload).await;
-    let object = stack
-        .aws
-        .s3()
-        .get_object()
-        .bucket(&stack.resources.media_bucket)
-        .key(&key)
-        .send()
-        .await
-        .unwrap();
+    let object = stored_object(&stack, &key).await;
     assert_eq!(object.content_type(), Some("application/pdf"));
     assert_eq!(
         object.server_side_encryption().map(|e| e.as_str()),
@@ -377,15 +355,14 @@ async fn an_agent_uploads_a_pdf_to_s3_through_the_presigned_url_and_it_goes_to_w
 
     // A key that was never uploaded is not found.
     let never = format!("outbound/{ticket}/01JD0000000000000000000000/x.pdf");
-    let r = api
-        .call(
-            Some("key-maria"),
-            "POST",
-            &format!("/tickets/{ticket}/reply"),
-            json!({"attachment": never}),
-        )
-        .await;
-    assert_eq!(r.status, 404, "{}", r.body);
+    api.answers(
+        404,
+        "maria",
+        "POST",
+        &format!("/tickets/{ticket}/reply"),
+        json!({"attachment": never}),
+    )
+    .await;
 }
 
 #[tokio::test]

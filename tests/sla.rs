@@ -2,15 +2,13 @@
 //! (moto), the schedule pump fires what is due into sla-events, sla-breach (production wiring)
 //! records breaches, publishes to SNS and arms the next level.
 
-use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk::domain::sla::{Fired, SlaConfig, Target, TimerPayload};
 use helpdesk_local::pump::fire_due;
 use helpdesk_tests::stubs::WhatsAppStub;
-use helpdesk_tests::{Stack, at_second_up, drain, post_signed, s};
-use http::StatusCode;
+use helpdesk_tests::{
+    Stack, at_second_up, customer_text, customer_text_sent, drain, s, warning_at,
+};
 use jiff::{SignedDuration, Timestamp};
-
-const NUMBER: &str = "106540352242922";
 
 struct Setup {
     stack: Stack,
@@ -60,26 +58,8 @@ async fn setup() -> Setup {
 
 impl Setup {
     async fn customer_writes(&self, wa_id: &str, wamid: &str, text: &str) {
-        let body = text_notification(
-            NUMBER,
-            &[SampleText {
-                wa_id,
-                profile_name: "Anna",
-                wamid,
-                timestamp: Timestamp::now().as_second(),
-                body: text,
-            }],
-        );
-        let webhook = self.stack.webhook().await;
-        assert_eq!(
-            post_signed(&webhook, body.as_bytes()).await.status(),
-            StatusCode::OK
-        );
-        let records = self.stack.inbound_records().await;
-        let bot = helpdesk::platform::wiring::bot_reply(&self.stack.env, &self.stack.aws)
-            .await
-            .unwrap();
-        assert!(bot.handle_batch(&records).await.is_empty());
+        let body = customer_text(wa_id, wamid, text);
+        self.stack.deliver_to_bot(&body).await;
     }
 
     async fn schedules(&self) -> Vec<(String, Timestamp)> {
@@ -132,16 +112,7 @@ async fn a_handoff_arms_a_first_response_timer_at_the_policys_warning_time() {
     let started = clocks.clocks[&Target::FirstResponse].started_at;
 
     let sla = SlaConfig::default_policies();
-    let policy = sla
-        .policies
-        .iter()
-        .find(|p| p.name == clocks.policy)
-        .unwrap();
-    let expected = sla
-        .schedule(policy, Target::FirstResponse, started, &[])
-        .unwrap()
-        .unwrap()
-        .warning_at;
+    let expected = warning_at(&sla, &clocks.policy, Target::FirstResponse, started);
     let schedules = t.schedules().await;
     let fr = schedules
         .iter()
@@ -521,21 +492,8 @@ async fn a_first_message_has_its_sla_schedules_from_its_send_time_before_the_bot
     // GIVEN a message the customer sent 2 minutes ago, only now delivered to the webhook
     let t = setup().await;
     let sent = Timestamp::now().as_second() - 120;
-    let body = text_notification(
-        NUMBER,
-        &[SampleText {
-            wa_id: "4915112345673",
-            profile_name: "Anna",
-            wamid: "wamid.intake-sla",
-            timestamp: sent,
-            body: "Hallo",
-        }],
-    );
-    let webhook = t.stack.webhook().await;
-    assert_eq!(
-        post_signed(&webhook, body.as_bytes()).await.status(),
-        StatusCode::OK
-    );
+    let body = customer_text_sent("4915112345673", "wamid.intake-sla", "Hallo", sent);
+    t.stack.post_accepted(&body).await;
     // THEN, with no bot turn yet, the bot's time limit is scheduled 5 minutes after it was sent
     let ticket = &t.stack.items("ticket").await[0];
     let bot = format!("sla-{}-bot-g0-s2", s(ticket, "ticket_id"));

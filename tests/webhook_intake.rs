@@ -305,6 +305,28 @@ async fn rejected_requests_store_and_queue_nothing() {
     assert!(stack.drain_inbound().await.is_empty());
 }
 
+/// Our text to Anna on `ticket` as message `wamid`, sent at T0 + 60 s and recorded at `recorded`
+/// (Unix seconds).
+fn our_reply(ticket: TicketId, wamid: &str, recorded: i64) -> MessageRecord {
+    MessageRecord {
+        ticket_id: ticket,
+        wamid: Wamid::parse(wamid).unwrap(),
+        direction: Direction::Outbound,
+        sent_at: Timestamp::from_second(T0 + 60).unwrap(),
+        recorded_at: Timestamp::from_second(recorded).unwrap(),
+        kind: "text".into(),
+        text: Some("Hallo Anna, wie kann ich helfen?".into()),
+        media_id: None,
+        content: r#"{"type":"text","body":"Hallo Anna, wie kann ich helfen?"}"#.into(),
+        context_id: None,
+        profile_name: None,
+        delivery: None,
+        handled_at: None,
+        media: None,
+        sent_by: None,
+    }
+}
+
 #[tokio::test]
 async fn delivery_statuses_move_outbound_messages_forward_and_unknown_ones_are_ignored() {
     let stack = Stack::new().await;
@@ -312,23 +334,7 @@ async fn delivery_statuses_move_outbound_messages_forward_and_unknown_ones_are_i
     let store = DynamoStore::new(stack.aws.dynamodb().clone(), &stack.resources.table);
     let ticket = TicketId::new(Timestamp::from_second(T0).unwrap());
     for wamid in ["wamid.OUT01", "wamid.OUT02"] {
-        let out = MessageRecord {
-            ticket_id: ticket,
-            wamid: Wamid::parse(wamid).unwrap(),
-            direction: Direction::Outbound,
-            sent_at: Timestamp::from_second(T0 + 60).unwrap(),
-            recorded_at: Timestamp::from_second(T0 + 60).unwrap(),
-            kind: "text".into(),
-            text: Some("Hallo Anna, wie kann ich helfen?".into()),
-            media_id: None,
-            content: r#"{"type":"text","body":"Hallo Anna, wie kann ich helfen?"}"#.into(),
-            context_id: None,
-            profile_name: None,
-            delivery: None,
-            handled_at: None,
-            media: None,
-            sent_by: None,
-        };
+        let out = our_reply(ticket, wamid, T0 + 60);
         assert_eq!(
             store.record_outbound(&out).await.unwrap(),
             WriteOutcome::Written
@@ -416,23 +422,7 @@ async fn delivery_statuses_that_overtake_their_message_are_applied_when_it_is_re
     );
 
     // WHEN the replies are recorded: one directly, one as the bot's sent outbox entry
-    let reply = |wamid: &str| MessageRecord {
-        ticket_id: ticket.id,
-        wamid: Wamid::parse(wamid).unwrap(),
-        direction: Direction::Outbound,
-        sent_at: Timestamp::from_second(T0 + 60).unwrap(),
-        recorded_at: Timestamp::from_second(T0 + 61).unwrap(),
-        kind: "text".into(),
-        text: Some("Hallo Anna, wie kann ich helfen?".into()),
-        media_id: None,
-        content: r#"{"type":"text","body":"Hallo Anna, wie kann ich helfen?"}"#.into(),
-        context_id: None,
-        profile_name: None,
-        delivery: None,
-        handled_at: None,
-        media: None,
-        sent_by: None,
-    };
+    let reply = |wamid: &str| our_reply(ticket.id, wamid, T0 + 61);
     assert_eq!(
         store.record_outbound(&reply("wamid.OUT01")).await.unwrap(),
         WriteOutcome::Written

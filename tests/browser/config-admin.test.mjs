@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { test } from "node:test";
-import { api, eventually } from "./harness.mjs";
-import { fromBusiness, openPhone, signIn, start, write } from "./steps.mjs";
+import { api } from "./harness.mjs";
+import { fromBusiness, openPhone, signIn, start, unrecognisedInAdmin, write } from "./steps.mjs";
 
 const TIMEOUT = 180_000;
 // The bot reply checks the published bot at most every 15 s (LiveConfig).
@@ -87,18 +87,8 @@ test("a supervisor adds a message the bot did not understand to an intent, and t
   const { runner, browser } = await start(t);
   // GIVEN a customer asked something the bot did not understand
   const unknown = "Habt ihr Gutscheine für Geburtstage?";
-  const phone = await openPhone(browser, runner, "Mara Fink", "4915100000821");
-  await write(phone, unknown);
-  await fromBusiness(phone, "").first().waitFor();
   // WHEN the supervisor finds it in the Admin tab and adds it to the payment intent
-  const page = await signIn(browser, runner, "maria");
-  const row = page.locator('[data-testid="unrecognised-row"]', { hasText: unknown });
-  await eventually(async () => {
-    await page.getByTestId("tab-queue").click();
-    await page.getByTestId("tab-config").click();
-    await page.locator('[data-testid="config"][data-loading="no"]').waitFor();
-    return (await row.count()) > 0;
-  }, "the message in the unrecognised list");
+  const { page, row } = await unrecognisedInAdmin(browser, runner, "Mara Fink", "4915100000821", unknown);
   await row.getByTestId("unrecognised-intent").selectOption("payment");
   await row.getByTestId("unrecognised-adopt").click();
   // THEN a new draft holds it as an example of the intent
@@ -115,18 +105,8 @@ test("a supervisor answers a message the bot did not understand with a new FAQ, 
   // GIVEN a customer asked something the bot did not understand
   const unknown = "Habt ihr Gutscheine für Geburtstage?";
   const answer = "Ja, Geschenkgutscheine gibt es ab 10 € in unserem Shop.";
-  const phone = await openPhone(browser, runner, "Mara Fink", "4915100000831");
-  await write(phone, unknown);
-  await fromBusiness(phone, "").first().waitFor();
   // WHEN the supervisor writes an answer to it in the Admin tab and adds it as a FAQ
-  const page = await signIn(browser, runner, "maria");
-  const row = page.locator('[data-testid="unrecognised-row"]', { hasText: unknown });
-  await eventually(async () => {
-    await page.getByTestId("tab-queue").click();
-    await page.getByTestId("tab-config").click();
-    await page.locator('[data-testid="config"][data-loading="no"]').waitFor();
-    return (await row.count()) > 0;
-  }, "the message in the unrecognised list");
+  const { page, row } = await unrecognisedInAdmin(browser, runner, "Mara Fink", "4915100000831", unknown);
   await row.getByTestId("unrecognised-answer-de").fill(answer);
   await row.getByTestId("unrecognised-faq").click();
   // THEN a new draft holds the answer, and trying the draft gives it

@@ -78,3 +78,20 @@ export async function openTicket(page, ticket, text = "Das ist dringend!") {
 export async function ticketNow(runner, id) {
   return (await api(runner, "demo-maria", "GET", `/tickets/${id}`)).body;
 }
+
+/** A customer (`name`, `waId`) writes `text`, which the bot does not understand; the supervisor
+ * opens the Admin tab (again, until the message is listed there). Her page and the message's row. */
+export async function unrecognisedInAdmin(browser, runner, name, waId, text) {
+  const phone = await openPhone(browser, runner, name, waId);
+  await write(phone, text);
+  await fromBusiness(phone, "").first().waitFor();
+  const page = await signIn(browser, runner, "maria");
+  const row = page.locator('[data-testid="unrecognised-row"]', { hasText: text });
+  await eventually(async () => {
+    await page.getByTestId("tab-queue").click();
+    await page.getByTestId("tab-config").click();
+    await page.locator('[data-testid="config"][data-loading="no"]').waitFor();
+    return (await row.count()) > 0;
+  }, "the message in the unrecognised list");
+  return { page, row };
+}

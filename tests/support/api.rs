@@ -54,6 +54,27 @@ impl Stack {
     }
 }
 
+/// A ticket routing assigned, as the queue lists it.
+pub struct Assigned {
+    pub id: String,
+    pub assignee: String,
+    pub version: u64,
+}
+
+/// The oldest ticket in the assigned queue, as the supervisor (`maria`) sees it.
+pub async fn first_assigned(api: &AgentApi) -> Assigned {
+    let queue = api
+        .ok("maria", "GET", "/tickets?status=assigned", Value::Null)
+        .await;
+    let ticket = &queue["tickets"][0];
+    let field = |name: &str| ticket[name].as_str().map(str::to_owned);
+    Assigned {
+        id: field("id").unwrap_or_else(|| panic!("no assigned ticket: {queue}")),
+        assignee: field("assignee").unwrap_or_else(|| panic!("no assignee: {queue}")),
+        version: ticket["version"].as_u64().expect("a version"),
+    }
+}
+
 /// Requests to the agent API in one line each.
 #[async_trait::async_trait]
 pub trait CallApi {
@@ -67,10 +88,23 @@ pub trait CallApi {
 
     /// [`call`](Self::call) as `who` that must answer 200: its body.
     async fn ok(&self, who: &str, method: &str, target: &str, body: Value) -> Value {
+        self.answers(200, who, method, target, body).await
+    }
+
+    /// [`call`](Self::call) as `who` that must answer `status` (the failure names the request
+    /// and shows the body): its body.
+    async fn answers(
+        &self,
+        status: u16,
+        who: &str,
+        method: &str,
+        target: &str,
+        body: Value,
+    ) -> Value {
         let r = self
             .call(Some(&format!("key-{who}")), method, target, body)
             .await;
-        assert_eq!(r.status, 200, "{method} {target}: {}", r.body);
+        assert_eq!(r.status, status, "{method} {target} as {who}: {}", r.body);
         r.body
     }
 }

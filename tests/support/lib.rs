@@ -12,7 +12,9 @@ use std::sync::Arc;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
+use helpdesk::app::intake::webhook::sample::{SampleText, text_notification};
 use helpdesk::app::intake::webhook::{SignatureVerifier, WebhookHandler};
+use helpdesk::domain::sla::{SlaConfig, Target};
 use helpdesk::platform::config::Env;
 use helpdesk::platform::wiring::AwsClients;
 use helpdesk_local::provision::{Resources, provision};
@@ -274,6 +276,48 @@ pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<QueuedMessage> {
     }
 }
 
+/// The business number (`phone_number_id`) the customers' messages are addressed to.
+pub const NUMBER: &str = "106540352242922";
+
+/// A webhook body as Meta sends it: customer `wa_id` (profile name Anna) writes `text` as
+/// message `wamid`, sent now.
+pub fn customer_text(wa_id: &str, wamid: &str, text: &str) -> String {
+    customer_text_sent(wa_id, wamid, text, jiff::Timestamp::now().as_second())
+}
+
+/// [`customer_text`], sent at `sent` (Unix seconds).
+pub fn customer_text_sent(wa_id: &str, wamid: &str, text: &str, sent: i64) -> String {
+    text_notification(
+        NUMBER,
+        &[SampleText {
+            wa_id,
+            profile_name: "Anna",
+            wamid,
+            timestamp: sent,
+            body: text,
+        }],
+    )
+}
+
+/// When `sla`'s policy `policy` warns about `target` on a clock started at `started` (the
+/// time the SLA timer is armed for, before the Scheduler rounds it: see [`at_second_up`]).
+pub fn warning_at(
+    sla: &SlaConfig,
+    policy: &str,
+    target: Target,
+    started: jiff::Timestamp,
+) -> jiff::Timestamp {
+    let policy = sla
+        .policies
+        .iter()
+        .find(|p| p.name == policy)
+        .unwrap_or_else(|| panic!("no SLA policy {policy}"));
+    sla.schedule(policy, target, started, &[])
+        .expect("a schedule")
+        .expect("a clock not paused")
+        .warning_at
+}
+
 /// `t` as the Scheduler's `at()` keeps it: whole seconds, rounded up.
 pub fn at_second_up(t: jiff::Timestamp) -> jiff::Timestamp {
     jiff::Timestamp::from_second(t.as_second() + i64::from(t.subsec_nanosecond() > 0))
@@ -305,9 +349,8 @@ pub async fn post_signed(handler: &WebhookHandler, body: &[u8]) -> Response<Stri
 }
 
 impl Stack {
-    /// Posts a webhook body signed as Meta would (it must be accepted), then lets bot-reply
-    /// (production wiring) handle what the intake queued.
-    pub async fn deliver_to_bot(&self, body: &str) {
+    /// Posts a webhook body signed as Meta would to this stack's intake: it must be accepted.
+    pub async fn post_accepted(&self, body: &str) {
         let response = post_signed(&*self.webhook().await, body.as_bytes()).await;
         assert_eq!(
             response.status(),
@@ -315,6 +358,12 @@ impl Stack {
             "{}",
             response.body()
         );
+    }
+
+    /// Posts a webhook body signed as Meta would (it must be accepted), then lets bot-reply
+    /// (production wiring) handle what the intake queued.
+    pub async fn deliver_to_bot(&self, body: &str) {
+        self.post_accepted(body).await;
         let bot = helpdesk::platform::wiring::bot_reply(&self.env, &self.aws)
             .await
             .expect("bot-reply from a valid environment");

@@ -4,6 +4,7 @@
 //! Callers (`key-{who}`): `maria` supervisor, `tom` and `lea` agents in support, `ben` agent in
 //! billing, `root` admin. Teams the routing knows: support (owns the channel), billing.
 
+use std::fmt::Display;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -79,9 +80,47 @@ impl Api {
 
     /// [`call`](Self::call) that must answer 200: its body.
     pub async fn ok(&self, who: &str, method: &str, target: &str, body: Value) -> Value {
+        self.answers(200, who, method, target, body).await
+    }
+
+    /// [`call`](Self::call) that must answer `status` (the failure names the request and
+    /// shows the body): its body.
+    pub async fn answers(
+        &self,
+        status: u16,
+        who: &str,
+        method: &str,
+        target: &str,
+        body: Value,
+    ) -> Value {
         let r = self.call(who, method, target, body).await;
-        assert_eq!(r.status, 200, "{method} {target}: {}", r.body);
+        assert_eq!(r.status, status, "{method} {target} as {who}: {}", r.body);
         r.body
+    }
+
+    /// The ticket `id` as `who` reads it (`GET /tickets/{id}`, which must answer 200).
+    pub async fn detail(&self, who: &str, id: impl Display) -> Value {
+        self.ok(who, "GET", &format!("/tickets/{id}"), Value::Null)
+            .await
+    }
+
+    /// The ticket action `POST /tickets/{id}/{action}` (reply, assign, notes, ...) as `who`,
+    /// which must answer 200: its body.
+    pub async fn act(&self, who: &str, id: impl Display, action: &str, body: Value) -> Value {
+        self.act_answers(200, who, id, action, body).await
+    }
+
+    /// [`act`](Self::act) that must answer `status`: its body.
+    pub async fn act_answers(
+        &self,
+        status: u16,
+        who: &str,
+        id: impl Display,
+        action: &str,
+        body: Value,
+    ) -> Value {
+        let target = format!("/tickets/{id}/{action}");
+        self.answers(status, who, "POST", &target, body).await
     }
 
     /// `method path` as `who` with a raw body and an `Idempotency-Key`.
@@ -106,6 +145,62 @@ impl Api {
             .await
     }
 
+    /// A create `POST collection` sent twice with one `Idempotency-Key` (a redelivery): 201
+    /// both times, one document. Its body.
+    pub async fn create_once(&self, who: &str, collection: &str, body: &str, key: &str) -> Value {
+        let first = self.call_keyed(who, "POST", collection, body, key).await;
+        assert_eq!(first.status, 201, "POST {collection}: {}", first.body);
+        let again = self.call_keyed(who, "POST", collection, body, key).await;
+        assert_eq!(again.status, 201, "POST {collection} again: {}", again.body);
+        assert_eq!(again.body["id"], first.body["id"], "one document");
+        first.body
+    }
+
+    /// Edits the versioned document `collection/id` from version 1 to 2 with `edit`, then an
+    /// edit (`stale`) and a delete still on version 1 are conflicts naming version 2 and change
+    /// nothing. The edit's answer.
+    pub async fn edit_refusing_stale(
+        &self,
+        who: &str,
+        collection: &str,
+        id: &str,
+        edit: Value,
+        stale: Value,
+    ) -> Value {
+        let doc = format!("{collection}/{id}");
+        let edited = self.ok(who, "PUT", &doc, edit).await;
+        assert_eq!(edited["version"], 2);
+        let r = self.answers(409, who, "PUT", &doc, stale).await;
+        assert_eq!(r["current_version"], 2);
+        let r = self
+            .answers(409, who, "DELETE", &format!("{doc}?version=1"), Value::Null)
+            .await;
+        assert_eq!(r["current_version"], 2);
+        let listed = self.listed(who, collection, id).await;
+        assert_eq!(listed.map(|d| d["version"].clone()), Some(2.into()));
+        edited
+    }
+
+    /// Deletes `version` of the document `collection/id`: it leaves the list, and deleting it
+    /// again is 404.
+    pub async fn delete_for_good(&self, who: &str, collection: &str, id: &str, version: u64) {
+        let target = format!("{collection}/{id}?version={version}");
+        self.ok(who, "DELETE", &target, Value::Null).await;
+        assert_eq!(self.listed(who, collection, id).await, None);
+        self.answers(404, who, "DELETE", &target, Value::Null).await;
+    }
+
+    /// The document `id` as `GET collection` lists it to `who` (in any list of the answer).
+    async fn listed(&self, who: &str, collection: &str, id: &str) -> Option<Value> {
+        let list = self.ok(who, "GET", collection, Value::Null).await;
+        let lists = list.as_object().into_iter().flat_map(|o| o.values());
+        lists
+            .filter_map(Value::as_array)
+            .flatten()
+            .find(|d| d["id"] == id)
+            .cloned()
+    }
+
     /// A handed-over ticket in the support queue.
     pub async fn queued(&self, wa_id: &str, wamid: &str) -> String {
         let id = self.w.customer_as(wa_id, wamid, HANDOFF).await;
@@ -117,9 +212,7 @@ impl Api {
 
     /// What the activity log of ticket `id` says, as the API shows it: `kind` or `kind:text`.
     pub async fn activity(&self, id: &str) -> Vec<String> {
-        let t = self
-            .ok("maria", "GET", &format!("/tickets/{id}"), Value::Null)
-            .await;
+        let t = self.detail("maria", id).await;
         t["activity"]
             .as_array()
             .unwrap()

@@ -54,13 +54,7 @@ fn upload(a: &Api, answer: &Value, ty: &str, bytes: &[u8]) -> String {
 /// A ticket of tom's with a file of his uploaded: the ticket and the key.
 async fn uploaded(a: &Api, name: &str, ty: &str, bytes: &[u8]) -> (String, String) {
     let id = a.queued(WA, "wamid.A1").await;
-    a.ok(
-        "tom",
-        "POST",
-        &format!("/tickets/{id}/assign"),
-        json!({"agent": "tom"}),
-    )
-    .await;
+    a.act("tom", &id, "assign", json!({"agent": "tom"})).await;
     let r = slot(a, &id, name, ty, bytes.len() as u64).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let key = upload(a, &r.body, ty, bytes);
@@ -93,10 +87,10 @@ async fn an_uploaded_pdf_is_uploaded_to_whatsapp_and_sent_by_its_media_id_and_sh
     let a = api().await;
     let (id, key) = uploaded(&a, "Rechnung 4711.pdf", "application/pdf", &pdf()).await;
     assert!(key.starts_with(&format!("outbound/{id}/")), "{key}");
-    a.ok(
+    a.act(
         "tom",
-        "POST",
-        &format!("/tickets/{id}/reply"),
+        &id,
+        "reply",
         json!({"attachment": key, "caption": "Ihre Rechnung"}),
     )
     .await;
@@ -113,9 +107,7 @@ async fn an_uploaded_pdf_is_uploaded_to_whatsapp_and_sent_by_its_media_id_and_sh
             filename: Some("Rechnung_4711.pdf".into()),
         }]
     );
-    let t = a
-        .ok("tom", "GET", &format!("/tickets/{id}"), Value::Null)
-        .await;
+    let t = a.detail("tom", &id).await;
     let m = t["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(m["kind"], "document");
     assert_eq!(m["text"], "Ihre Rechnung");
@@ -147,16 +139,16 @@ async fn an_image_goes_as_an_image_and_audio_takes_no_caption() {
     let r = slot(&a, &id, "memo.ogg", "audio/ogg", ogg.len() as u64).await;
     let key = upload(&a, &r.body, "audio/ogg", &ogg);
     let r = a
-        .call(
+        .act_answers(
+            400,
             "tom",
-            "POST",
-            &format!("/tickets/{id}/reply"),
+            &id,
+            "reply",
             json!({"attachment": key, "caption": "hör mal"}),
         )
         .await;
-    assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(
-        r.body["fields"]["caption"],
+        r["fields"]["caption"],
         "WhatsApp shows no caption with audio"
     );
 }
@@ -327,9 +319,7 @@ async fn a_repeat_after_a_failed_upload_or_send_uploads_once_and_sends_once() {
     let sent = media_sent(&a);
     assert_eq!(sent.len(), 1, "sent once");
     assert!(matches!(&sent[0], OutboundBody::Media { id: Some(i), .. } if *i == uploads[0].id));
-    let t = a
-        .ok("tom", "GET", &format!("/tickets/{id}"), Value::Null)
-        .await;
+    let t = a.detail("tom", &id).await;
     let documents = t["messages"]
         .as_array()
         .unwrap()

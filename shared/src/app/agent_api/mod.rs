@@ -240,5 +240,14 @@ mod saved_view_api_tests;
 
 #[cfg(test)]
 mod tag_api_tests;
+
+#[cfg(test)]
+mod assignment_api_tests;
+
+#[cfg(test)]
+mod idempotency_api_tests;
+
+#[cfg(test)]
+mod privacy_api_tests;
 #[cfg(test)]
 mod tests;

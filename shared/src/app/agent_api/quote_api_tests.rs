@@ -44,13 +44,8 @@ async fn the_detail_links_reactions_and_quotes_to_their_messages_both_ways() {
     let a = api().await;
     let id = a.queued(WA, "wamid.C1").await;
     let detail = format!("/tickets/{id}");
-    a.ok(
-        "tom",
-        "POST",
-        &format!("/tickets/{id}/reply"),
-        json!({"text": "Welche Bestellung?"}),
-    )
-    .await;
+    a.act("tom", &id, "reply", json!({"text": "Welche Bestellung?"}))
+        .await;
     let t = a.ok("tom", "GET", &detail, Value::Null).await;
     let ours = t["messages"].as_array().unwrap().last().unwrap()["wamid"]
         .as_str()
@@ -71,17 +66,17 @@ async fn the_detail_links_reactions_and_quotes_to_their_messages_both_ways() {
         Some(&ours),
     )
     .await;
-    a.ok(
+    a.act(
         "tom",
-        "POST",
-        &format!("/tickets/{id}/reply"),
+        &id,
+        "reply",
         json!({"text": "Danke!", "quote": "wamid.C3"}),
     )
     .await;
-    a.ok(
+    a.act(
         "tom",
-        "POST",
-        &format!("/tickets/{id}/react"),
+        &id,
+        "react",
         json!({"message": "wamid.C3", "emoji": "🙏"}),
     )
     .await;

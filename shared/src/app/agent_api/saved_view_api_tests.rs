@@ -19,37 +19,25 @@ async fn an_agent_saves_a_tag_filter_as_a_view_that_shows_its_count() {
     let a = api().await;
     let one = a.queued("4915100000001", "wamid.1").await;
     a.queued("4915100000002", "wamid.2").await;
-    a.ok(
-        "tom",
-        "POST",
-        &format!("/tickets/{one}/tag"),
-        json!({"tag": "refund"}),
-    )
-    .await;
+    a.act("tom", &one, "tag", json!({"tag": "refund"})).await;
     let r = a
-        .call(
+        .answers(
+            201,
             "tom",
             "POST",
             "/views",
             json!({"name": "Refunds", "filter": {"tag": "refund", "status": "queued,assigned"}}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(r.body["count"], 1);
-    assert_eq!(r.body["scope"], "personal");
-    assert_eq!(r.body["version"], 1);
+    assert_eq!(r["count"], 1);
+    assert_eq!(r["scope"], "personal");
+    assert_eq!(r["version"], 1);
     let list = a.ok("tom", "GET", "/views", Value::Null).await;
     assert_eq!(names(&list), ["Refunds"]);
     assert_eq!(list["views"][0]["count"], 1);
     assert_eq!(list["views"][0]["count_more"], false);
     // The count follows the tickets.
-    a.ok(
-        "tom",
-        "POST",
-        &format!("/tickets/{one}/untag"),
-        json!({"tag": "refund"}),
-    )
-    .await;
+    a.act("tom", &one, "untag", json!({"tag": "refund"})).await;
     let list = a.ok("tom", "GET", "/views", Value::Null).await;
     assert_eq!(list["views"][0]["count"], 0);
     // Personal: nobody else sees it.
@@ -61,52 +49,52 @@ async fn an_agent_saves_a_tag_filter_as_a_view_that_shows_its_count() {
 async fn team_views_are_kept_by_the_teams_supervisors_and_read_by_its_agents() {
     let a = api().await;
     let team_view = json!({"name": "Urgent", "scope": "team", "team": "support", "filter": {"priority": "urgent"}});
-    let r = a.call("tom", "POST", "/views", team_view.clone()).await;
-    assert_eq!(r.status, 403, "agents keep personal views only: {}", r.body);
-    let r = a.call("maria", "POST", "/views", team_view.clone()).await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let id = r.body["id"].as_str().unwrap().to_owned();
-    assert_eq!(r.body["team"], "support");
+    // agents keep personal views only
+    a.answers(403, "tom", "POST", "/views", team_view.clone())
+        .await;
+    let r = a
+        .answers(201, "maria", "POST", "/views", team_view.clone())
+        .await;
+    let id = r["id"].as_str().unwrap().to_owned();
+    assert_eq!(r["team"], "support");
     let tom = a.ok("tom", "GET", "/views", Value::Null).await;
     assert_eq!(names(&tom), ["Urgent"], "support agents see it");
     let ben = a.ok("ben", "GET", "/views", Value::Null).await;
     assert!(names(&ben).is_empty(), "billing does not");
-    let r = a
-        .call(
-            "tom",
-            "PUT",
-            &format!("/views/{id}"),
-            json!({"name": "Mine now", "version": 1}),
-        )
-        .await;
-    assert_eq!(r.status, 403, "{}", r.body);
-    let r = a
-        .call(
-            "tom",
-            "DELETE",
-            &format!("/views/{id}?version=1"),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(r.status, 403, "{}", r.body);
-    let r = a
-        .call(
-            "maria",
-            "POST",
-            "/views",
-            json!({"name": "B", "scope": "team", "team": "billing", "filter": {}}),
-        )
-        .await;
-    assert_eq!(r.status, 403, "not her team: {}", r.body);
-    let r = a
-        .call(
-            "root",
-            "POST",
-            "/views",
-            json!({"name": "B", "scope": "team", "team": "billing", "filter": {}}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "admins keep any team's: {}", r.body);
+    a.answers(
+        403,
+        "tom",
+        "PUT",
+        &format!("/views/{id}"),
+        json!({"name": "Mine now", "version": 1}),
+    )
+    .await;
+    a.answers(
+        403,
+        "tom",
+        "DELETE",
+        &format!("/views/{id}?version=1"),
+        Value::Null,
+    )
+    .await;
+    // not her team
+    a.answers(
+        403,
+        "maria",
+        "POST",
+        "/views",
+        json!({"name": "B", "scope": "team", "team": "billing", "filter": {}}),
+    )
+    .await;
+    // admins keep any team's
+    a.answers(
+        201,
+        "root",
+        "POST",
+        "/views",
+        json!({"name": "B", "scope": "team", "team": "billing", "filter": {}}),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -148,15 +136,15 @@ async fn views_are_validated_naming_the_field() {
             r.body
         );
     }
-    let r = a
-        .call(
-            "tom",
-            "POST",
-            "/views",
-            json!({"name": "Mine", "filter": {"team": "billing"}}),
-        )
-        .await;
-    assert_eq!(r.status, 403, "a team the agent is not in: {}", r.body);
+    // a team the agent is not in
+    a.answers(
+        403,
+        "tom",
+        "POST",
+        "/views",
+        json!({"name": "Mine", "filter": {"team": "billing"}}),
+    )
+    .await;
     a.call(
         "tom",
         "POST",
@@ -164,15 +152,15 @@ async fn views_are_validated_naming_the_field() {
         json!({"name": "Mine", "filter": {}}),
     )
     .await;
-    let r = a
-        .call(
-            "tom",
-            "POST",
-            "/views",
-            json!({"name": "MINE", "filter": {}}),
-        )
-        .await;
-    assert_eq!(r.status, 400, "the name is taken: {}", r.body);
+    // the name is taken
+    a.answers(
+        400,
+        "tom",
+        "POST",
+        "/views",
+        json!({"name": "MINE", "filter": {}}),
+    )
+    .await;
     assert!(
         a.ok("tom", "GET", "/views", Value::Null).await["views"]
             .as_array()
@@ -185,78 +173,26 @@ async fn views_are_validated_naming_the_field() {
 #[tokio::test]
 async fn a_stale_edit_or_delete_is_a_conflict_and_changes_nothing() {
     let a = api().await;
-    let r = a
-        .call(
-            "tom",
-            "POST",
-            "/views",
-            json!({"name": "Mine", "filter": {"assignee": "me"}}),
-        )
-        .await;
-    let id = r.body["id"].as_str().unwrap().to_owned();
+    let mine = json!({"name": "Mine", "filter": {"assignee": "me"}});
+    let r = a.answers(201, "tom", "POST", "/views", mine).await;
+    let id = r["id"].as_str().unwrap().to_owned();
+    let my_open = json!({"name": "My open", "filter": {"assignee": "me", "status": "assigned"}, "version": 1});
+    let stale = json!({"name": "Old", "version": 1});
     let edited = a
-        .ok(
-            "tom",
-            "PUT",
-            &format!("/views/{id}"),
-            json!({"name": "My open", "filter": {"assignee": "me", "status": "assigned"}, "version": 1}),
-        )
+        .edit_refusing_stale("tom", "/views", &id, my_open, stale)
         .await;
-    assert_eq!(edited["version"], 2);
     assert_eq!(edited["filter"]["status"], "assigned");
-    let r = a
-        .call(
-            "tom",
-            "PUT",
-            &format!("/views/{id}"),
-            json!({"name": "Old", "version": 1}),
-        )
-        .await;
-    assert_eq!(r.status, 409, "{}", r.body);
-    assert_eq!(r.body["current_version"], 2);
-    let r = a
-        .call(
-            "tom",
-            "DELETE",
-            &format!("/views/{id}?version=1"),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(r.status, 409, "{}", r.body);
     let list = a.ok("tom", "GET", "/views", Value::Null).await;
     assert_eq!(names(&list), ["My open"]);
-    a.ok(
-        "tom",
-        "DELETE",
-        &format!("/views/{id}?version=2"),
-        Value::Null,
-    )
-    .await;
+    a.delete_for_good("tom", "/views", &id, 2).await;
     assert!(names(&a.ok("tom", "GET", "/views", Value::Null).await).is_empty());
-    let r = a
-        .call(
-            "tom",
-            "DELETE",
-            &format!("/views/{id}?version=2"),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(r.status, 404);
 }
 
 #[tokio::test]
 async fn a_redelivered_create_makes_one_view() {
     let a = api().await;
     let body = r#"{"name": "Refunds", "filter": {"tag": "refund"}}"#;
-    let first = a
-        .call_keyed("tom", "POST", "/views", body, "key-view-0001")
-        .await;
-    assert_eq!(first.status, 201, "{}", first.body);
-    let again = a
-        .call_keyed("tom", "POST", "/views", body, "key-view-0001")
-        .await;
-    assert_eq!(again.status, 201, "{}", again.body);
-    assert_eq!(again.body["id"], first.body["id"]);
+    a.create_once("tom", "/views", body, "key-view-0001").await;
     let list = a.ok("tom", "GET", "/views", Value::Null).await;
     assert_eq!(names(&list), ["Refunds"]);
 }

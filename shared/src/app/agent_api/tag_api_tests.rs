@@ -22,28 +22,16 @@ async fn an_agent_tags_a_ticket_of_their_team_and_the_tag_shows_in_the_list_deta
     let a = api().await;
     let id = a.queued("4915100000001", "wamid.1").await;
     let summary = a
-        .ok(
-            "tom",
-            "POST",
-            &format!("/tickets/{id}/tag"),
-            json!({"tag": "  Refund Request "}),
-        )
+        .act("tom", &id, "tag", json!({"tag": "  Refund Request "}))
         .await;
     assert_eq!(summary["tags"], json!(["refund-request"]), "normalised");
     let page = a.ok("tom", "GET", "/tickets", Value::Null).await;
     assert_eq!(page["tickets"][0]["tags"], json!(["refund-request"]));
-    let detail = a
-        .ok("tom", "GET", &format!("/tickets/{id}"), Value::Null)
-        .await;
+    let detail = a.detail("tom", &id).await;
     assert_eq!(detail["tags"], json!(["refund-request"]));
     assert_eq!(a.activity(&id).await, ["tagged:refund-request"]);
     let summary = a
-        .ok(
-            "tom",
-            "POST",
-            &format!("/tickets/{id}/untag"),
-            json!({"tag": "REFUND-request"}),
-        )
+        .act("tom", &id, "untag", json!({"tag": "REFUND-request"}))
         .await;
     assert_eq!(summary["tags"], json!([]));
     assert_eq!(
@@ -75,14 +63,7 @@ async fn tagging_twice_or_a_redelivered_request_changes_nothing() {
     assert_eq!(other["tags"], json!(["vip"]));
     assert_eq!(a.activity(&id).await, ["tagged:vip"]);
     // Taking off a tag the ticket does not carry is a no-op too.
-    let untag = a
-        .ok(
-            "tom",
-            "POST",
-            &format!("/tickets/{id}/untag"),
-            json!({"tag": "nope"}),
-        )
-        .await;
+    let untag = a.act("tom", &id, "untag", json!({"tag": "nope"})).await;
     assert_eq!(untag["version"], first.body["version"]);
 }
 
@@ -108,15 +89,9 @@ async fn tags_out_of_shape_or_too_many_are_refused_with_the_field() {
             .await;
     }
     let r = a
-        .call("tom", "POST", &path, json!({"tag": "one-more"}))
+        .answers(400, "tom", "POST", &path, json!({"tag": "one-more"}))
         .await;
-    assert_eq!(r.status, 400, "{}", r.body);
-    assert!(
-        r.body["fields"]["tag"]
-            .as_str()
-            .unwrap()
-            .contains("at most 10")
-    );
+    assert!(r["fields"]["tag"].as_str().unwrap().contains("at most 10"));
     let t =
         a.w.store
             .ticket(crate::domain::ids::TicketId::parse(&id).unwrap())
@@ -131,19 +106,18 @@ async fn agents_of_another_team_cannot_tag_and_a_stale_version_is_a_conflict() {
     let a = api().await;
     let id = a.queued("4915100000001", "wamid.1").await;
     let path = format!("/tickets/{id}/tag");
-    let r = a.call("ben", "POST", &path, json!({"tag": "vip"})).await;
-    assert_eq!(r.status, 403, "{}", r.body);
+    a.answers(403, "ben", "POST", &path, json!({"tag": "vip"}))
+        .await;
     let t = a.ok("maria", "POST", &path, json!({"tag": "vip"})).await;
     let stale = t["version"].as_u64().unwrap() - 1;
-    let r = a
-        .call(
-            "tom",
-            "POST",
-            &path,
-            json!({"tag": "late", "version": stale}),
-        )
-        .await;
-    assert_eq!(r.status, 409, "{}", r.body);
+    a.answers(
+        409,
+        "tom",
+        "POST",
+        &path,
+        json!({"tag": "late", "version": stale}),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -159,28 +133,10 @@ async fn the_queue_filtered_by_tag_reads_the_tag_index_and_combines_with_the_oth
     }
     let [one, two, three] = <[String; 3]>::try_from(opened).unwrap();
     for id in [&one, &two] {
-        a.ok(
-            "tom",
-            "POST",
-            &format!("/tickets/{id}/tag"),
-            json!({"tag": "refund"}),
-        )
-        .await;
+        a.act("tom", &id, "tag", json!({"tag": "refund"})).await;
     }
-    a.ok(
-        "tom",
-        "POST",
-        &format!("/tickets/{three}/tag"),
-        json!({"tag": "vip"}),
-    )
-    .await;
-    a.ok(
-        "tom",
-        "POST",
-        &format!("/tickets/{two}/assign"),
-        json!({"agent": "tom"}),
-    )
-    .await;
+    a.act("tom", &three, "tag", json!({"tag": "vip"})).await;
+    a.act("tom", &two, "assign", json!({"agent": "tom"})).await;
     let tagged = a.ok("tom", "GET", "/tickets?tag=Refund", Value::Null).await;
     assert_eq!(
         ids(&tagged),
@@ -201,18 +157,11 @@ async fn the_queue_filtered_by_tag_reads_the_tag_index_and_combines_with_the_oth
         .await;
     assert_eq!(ids(&queued), [one.as_str()]);
     let r = a
-        .call("tom", "GET", "/tickets?tag=no%20way!", Value::Null)
+        .answers(400, "tom", "GET", "/tickets?tag=no%20way!", Value::Null)
         .await;
-    assert_eq!(r.status, 400, "{}", r.body);
-    assert!(r.body["fields"]["tag"].is_string());
+    assert!(r["fields"]["tag"].is_string());
     // Untagging takes the ticket out of the tag's index in the same write.
-    a.ok(
-        "tom",
-        "POST",
-        &format!("/tickets/{one}/untag"),
-        json!({"tag": "refund"}),
-    )
-    .await;
+    a.act("tom", &one, "untag", json!({"tag": "refund"})).await;
     let page =
         a.w.store
             .list_tickets(&TicketIndex::Tag("refund".into()), 10, None)

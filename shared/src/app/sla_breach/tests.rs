@@ -131,6 +131,26 @@ impl World {
         (payload, outcome)
     }
 
+    /// How many timers of `kind` (`fr`, `bot`, `sil`, ...: the part of the name after the
+    /// ticket) are armed.
+    fn armed(&self, kind: &str) -> usize {
+        let part = format!("-{kind}-");
+        let armed = self.timers.armed();
+        armed
+            .iter()
+            .filter(|t| t.name.as_str().contains(&part))
+            .count()
+    }
+
+    /// The kinds of the armed timers (see [`armed`](Self::armed)).
+    fn armed_kinds(&self) -> Vec<String> {
+        let armed = self.timers.armed();
+        armed
+            .iter()
+            .map(|t| t.name.as_str().split('-').nth(2).unwrap().to_owned())
+            .collect()
+    }
+
     /// Adds an agent of the `senior` team (German).
     async fn senior(&self, id: &str, capacity: u32, online: bool) {
         let mut agent = crate::testkit::agent(id, capacity);
@@ -215,13 +235,7 @@ async fn a_bot_that_runs_out_of_time_hands_over_and_tells_the_customer() {
             .starts_with("Wir verbinden Sie mit einem Mitarbeiter")
     );
     assert_eq!(w.handoffs.peek_as::<HandoffItem>().len(), 1);
-    assert!(
-        w.timers
-            .armed()
-            .iter()
-            .any(|t| t.name.as_str().contains("-fr-")),
-        "first response now runs"
-    );
+    assert!(w.armed("fr") > 0, "first response now runs");
 }
 
 #[tokio::test]
@@ -279,13 +293,7 @@ async fn an_unanswered_ticket_warns_breaches_and_escalates_once_each() {
             .count(),
         3
     );
-    assert!(
-        w.timers
-            .armed()
-            .iter()
-            .all(|t| !t.name.as_str().contains("-fr-")),
-        "the chain ends after level 3"
-    );
+    assert_eq!(w.armed("fr"), 0, "the chain ends after level 3");
 }
 
 #[tokio::test]
@@ -297,14 +305,7 @@ async fn a_redelivered_timer_notifies_nobody_twice() {
     let sent = w.notifier.sent().len();
     assert_eq!(w.breach.handle(&payload).await.unwrap(), Fired::Repeat);
     assert_eq!(w.notifier.sent().len(), sent);
-    assert_eq!(
-        w.timers
-            .armed()
-            .iter()
-            .filter(|t| t.name.as_str().contains("-fr-"))
-            .count(),
-        1
-    );
+    assert_eq!(w.armed("fr"), 1);
 }
 
 #[tokio::test]
@@ -395,12 +396,7 @@ async fn silence_after_the_bots_answer_resolves_the_ticket_by_the_bot() {
     let w = world();
     w.customer("wamid.1", "Wie hoch sind die Versandkosten?")
         .await;
-    let armed: Vec<String> = w
-        .timers
-        .armed()
-        .iter()
-        .map(|t| t.name.as_str().split('-').nth(2).unwrap().to_owned())
-        .collect();
+    let armed = w.armed_kinds();
     assert!(
         armed.contains(&"sil".to_owned()) && !armed.contains(&"bot".to_owned()),
         "{armed:?}"
@@ -430,12 +426,7 @@ async fn a_new_question_after_the_answer_restarts_the_bot_time_limit_instead() {
         .await;
     w.clock.advance(SignedDuration::from_mins(2));
     w.customer("wamid.2", "Mein Hund heißt Bello").await;
-    let armed: Vec<String> = w
-        .timers
-        .armed()
-        .iter()
-        .map(|t| t.name.as_str().split('-').nth(2).unwrap().to_owned())
-        .collect();
+    let armed = w.armed_kinds();
     assert!(
         armed.contains(&"bot".to_owned()) && !armed.contains(&"sil".to_owned()),
         "{armed:?}"
@@ -972,13 +963,7 @@ async fn timers_the_intake_could_not_arm_are_armed_when_meta_delivers_again() {
     // WHEN Meta delivers it again
     let again = intake.ingest(&plan(body.as_bytes()).unwrap()).await;
     assert_eq!((again.error, again.enqueued), (None, 1));
-    assert!(
-        w.timers
-            .armed()
-            .iter()
-            .any(|t| t.name.as_str().contains("-bot-")),
-        "armed on the retry"
-    );
+    assert!(w.armed("bot") > 0, "armed on the retry");
 }
 
 #[tokio::test]

@@ -2,139 +2,55 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::app::agent_api::{AgentApi, ApiRequest, ApiResponse, Authenticator, Caller, Role};
 use crate::app::intake::webhook::plan::plan;
 use crate::app::intake::webhook::sample::{SampleStatus, status_notification};
-use crate::domain::templates::TemplateCatalog;
 use crate::domain::ticket::TicketStatus;
 use crate::ports::clock::Clock as _;
 use crate::ports::store::TicketStore as _;
 use crate::ports::whatsapp::WhatsAppError;
-use crate::testkit::{World, world};
+use crate::testkit::api::{Api, api};
 
-const HANDOFF: &str = "Ich möchte mit einem Mitarbeiter sprechen";
-
-struct Desk {
-    w: World,
-    api: AgentApi,
-}
-
-async fn desk() -> Desk {
-    let w = world().await;
-    let auth = Authenticator::plain_keys([
-        (
-            "key-maria",
-            Caller {
-                agent: "maria".into(),
-                role: Role::Supervisor,
-            },
-        ),
-        (
-            "key-tom",
-            Caller {
-                agent: "tom".into(),
-                role: Role::Agent,
-            },
-        ),
-        (
-            "key-lea",
-            Caller {
-                agent: "lea".into(),
-                role: Role::Agent,
-            },
-        ),
-        (
-            "key-ben",
-            Caller {
-                agent: "ben".into(),
-                role: Role::Agent,
-            },
-        ),
-    ]);
-    let mut ben = crate::testkit::agent("ben", 2);
-    ben.teams = vec!["billing".into()];
-    w.store.add_agent(&ben).await.unwrap();
-    let api = AgentApi::new(
-        w.desk.clone(),
-        auth,
-        Arc::new(TemplateCatalog::default_catalog()),
-        vec!["support".into(), "billing".into()],
-        w.clock.clone(),
-    );
-    Desk { w, api }
-}
-
-impl Desk {
-    async fn call(&self, who: &str, method: &str, target: &str, body: Value) -> ApiResponse {
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let body = if body.is_null() {
-            Vec::new()
-        } else {
-            body.to_string().into_bytes()
-        };
-        let auth = format!("Bearer key-{who}");
-        self.api
-            .handle(&ApiRequest {
-                method,
-                path,
-                query: Some(query),
-                authorization: Some(&auth),
-                body: &body,
-                ..ApiRequest::default()
-            })
-            .await
-    }
-
-    async fn ok(&self, who: &str, method: &str, target: &str) -> Value {
-        let r = self.call(who, method, target, Value::Null).await;
-        assert_eq!(r.status, 200, "{method} {target}: {}", r.body);
-        r.body
-    }
-
-    /// A ticket handed over to the support team.
-    async fn handed_over(&self, wa_id: &str, wamid: &str) -> String {
-        let id = self.w.customer_as(wa_id, wamid, HANDOFF).await;
-        let mut t = self.w.store.ticket(id).await.unwrap().unwrap();
-        t.team = Some("support".into());
-        crate::testkit::save(&self.w.store, t, self.w.clock.now()).await;
-        id.to_string()
-    }
-
-    async fn token(&self, who: &str, ticket: &str) -> String {
-        let now = self
-            .ok(who, "GET", &format!("/changes?ticket={ticket}"))
-            .await;
-        assert_eq!(
-            (now["queue"].clone(), now["ticket"].clone()),
-            (json!(false), json!(false))
-        );
-        now["token"].as_str().unwrap().to_owned()
-    }
-
-    /// (queue moved, ticket moved) since `token` for `who` following `ticket`.
-    async fn moved(&self, who: &str, token: &str, ticket: &str) -> (bool, bool) {
-        let r = self
-            .ok(
-                who,
-                "GET",
-                &format!("/changes?since={token}&ticket={ticket}"),
-            )
-            .await;
-        (
-            r["queue"].as_bool().unwrap(),
-            r["ticket"].as_bool().unwrap(),
+/// The console's change token for `who` following `ticket`: nothing has moved at once.
+async fn token(d: &Api, who: &str, ticket: &str) -> String {
+    let now = d
+        .ok(
+            who,
+            "GET",
+            &format!("/changes?ticket={ticket}"),
+            Value::Null,
         )
-    }
+        .await;
+    assert_eq!(
+        (now["queue"].clone(), now["ticket"].clone()),
+        (json!(false), json!(false))
+    );
+    now["token"].as_str().unwrap().to_owned()
+}
+
+/// (queue moved, ticket moved) since `token` for `who` following `ticket`.
+async fn moved(d: &Api, who: &str, token: &str, ticket: &str) -> (bool, bool) {
+    let r = d
+        .ok(
+            who,
+            "GET",
+            &format!("/changes?since={token}&ticket={ticket}"),
+            Value::Null,
+        )
+        .await;
+    (
+        r["queue"].as_bool().unwrap(),
+        r["ticket"].as_bool().unwrap(),
+    )
 }
 
 #[tokio::test]
 async fn a_customer_message_after_a_token_shows_on_every_console_following_the_queue_or_ticket() {
-    let d = desk().await;
-    let id = d.handed_over("4915112345678", "wamid.first").await;
-    let tom = d.token("tom", &id).await;
-    let lea = d.token("lea", &id).await;
+    let d = api().await;
+    let id = d.queued("4915112345678", "wamid.first").await;
+    let tom = token(&d, "tom", &id).await;
+    let lea = token(&d, "lea", &id).await;
     assert_eq!(
-        d.moved("tom", &tom, &id).await,
+        moved(&d, "tom", &tom, &id).await,
         (false, false),
         "nothing happened yet"
     );
@@ -142,35 +58,33 @@ async fn a_customer_message_after_a_token_shows_on_every_console_following_the_q
     d.w.customer_as("4915112345678", "wamid.second", "Hallo? Noch da?")
         .await;
 
-    assert_eq!(d.moved("tom", &tom, &id).await, (true, true));
-    assert_eq!(d.moved("lea", &lea, &id).await, (true, true));
+    assert_eq!(moved(&d, "tom", &tom, &id).await, (true, true));
+    assert_eq!(moved(&d, "lea", &lea, &id).await, (true, true));
     // With the new token, quiet again.
     let now = d
-        .ok("tom", "GET", &format!("/changes?since={tom}&ticket={id}"))
+        .ok(
+            "tom",
+            "GET",
+            &format!("/changes?since={tom}&ticket={id}"),
+            Value::Null,
+        )
         .await;
     let next = now["token"].as_str().unwrap();
-    assert_eq!(d.moved("tom", next, &id).await, (false, false));
+    assert_eq!(moved(&d, "tom", next, &id).await, (false, false));
 }
 
 #[tokio::test]
 async fn an_assignment_moves_the_queue_of_a_colleague_watching_another_ticket() {
-    let d = desk().await;
-    let mine = d.handed_over("4915112345678", "wamid.a").await;
-    let other = d.handed_over("4915199999999", "wamid.b").await;
-    let lea = d.token("lea", &mine).await;
+    let d = api().await;
+    let mine = d.queued("4915112345678", "wamid.a").await;
+    let other = d.queued("4915199999999", "wamid.b").await;
+    let lea = token(&d, "lea", &mine).await;
 
-    let r = d
-        .call(
-            "tom",
-            "POST",
-            &format!("/tickets/{other}/assign"),
-            json!({ "agent": "tom" }),
-        )
+    d.act_answers(200, "tom", &other, "assign", json!({ "agent": "tom" }))
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
 
     assert_eq!(
-        d.moved("lea", &lea, &mine).await,
+        moved(&d, "lea", &lea, &mine).await,
         (true, false),
         "queue moved, her ticket did not"
     );
@@ -178,19 +92,18 @@ async fn an_assignment_moves_the_queue_of_a_colleague_watching_another_ticket() 
 
 #[tokio::test]
 async fn a_delivery_tick_moves_the_ticket() {
-    let d = desk().await;
-    let id = d.handed_over("4915112345678", "wamid.a").await;
-    let r = d
-        .call(
-            "maria",
-            "POST",
-            &format!("/tickets/{id}/reply"),
-            json!({ "text": "Ich schaue nach." }),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    let d = api().await;
+    let id = d.queued("4915112345678", "wamid.a").await;
+    d.act_answers(
+        200,
+        "maria",
+        &id,
+        "reply",
+        json!({ "text": "Ich schaue nach." }),
+    )
+    .await;
     let sent = d.w.whatsapp.sent().last().unwrap().wamid.clone();
-    let token = d.token("tom", &id).await;
+    let token = token(&d, "tom", &id).await;
 
     let body = status_notification(
         "106540352242922",
@@ -203,8 +116,8 @@ async fn a_delivery_tick_moves_the_ticket() {
     );
     d.w.intake.ingest(&plan(body.as_bytes()).unwrap()).await;
 
-    assert!(d.moved("tom", &token, &id).await.1);
-    let detail = d.ok("tom", "GET", &format!("/tickets/{id}")).await;
+    assert!(moved(&d, "tom", &token, &id).await.1);
+    let detail = d.detail("tom", &id).await;
     let shown = detail["messages"]
         .as_array()
         .unwrap()
@@ -216,8 +129,8 @@ async fn a_delivery_tick_moves_the_ticket() {
 
 #[tokio::test]
 async fn malformed_tokens_and_unknown_parameters_are_400_naming_the_field() {
-    let d = desk().await;
-    let id = d.handed_over("4915112345678", "wamid.a").await;
+    let d = api().await;
+    let id = d.queued("4915112345678", "wamid.a").await;
     for since in ["abc", "12", "1.2.3", "-1.0", "1.x"] {
         let r = d
             .call(
@@ -238,31 +151,35 @@ async fn malformed_tokens_and_unknown_parameters_are_400_naming_the_field() {
         );
     }
     let r = d
-        .call("tom", "GET", "/changes?ticket=nope", Value::Null)
+        .answers(400, "tom", "GET", "/changes?ticket=nope", Value::Null)
         .await;
-    assert_eq!(r.status, 400);
-    assert!(r.body["fields"]["ticket"].is_string(), "{}", r.body);
-    let r = d.call("tom", "GET", "/changes?wait=20", Value::Null).await;
-    assert_eq!(r.status, 400);
-    assert!(r.body["fields"]["wait"].is_string(), "{}", r.body);
-    // A ticket the caller may not see is not followed either (ben works in billing).
+    assert!(r["fields"]["ticket"].is_string(), "{}", r);
     let r = d
-        .call("ben", "GET", &format!("/changes?ticket={id}"), Value::Null)
+        .answers(400, "tom", "GET", "/changes?wait=20", Value::Null)
         .await;
-    assert_eq!(r.status, 403, "{}", r.body);
-    let r = d.call("nobody", "GET", "/changes", Value::Null).await;
-    assert_eq!(r.status, 401);
+    assert!(r["fields"]["wait"].is_string(), "{}", r);
+    // A ticket the caller may not see is not followed either (ben works in billing).
+    d.answers(
+        403,
+        "ben",
+        "GET",
+        &format!("/changes?ticket={id}"),
+        Value::Null,
+    )
+    .await;
+    d.answers(401, "nobody", "GET", "/changes", Value::Null)
+        .await;
 }
 
 /// The console's loop: poll, and re-read the state when the counters moved. However writers
 /// interleave, the last state it read is the final state.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_console_polling_during_concurrent_writes_misses_nothing() {
-    let d = Arc::new(desk().await);
+    let d = Arc::new(api().await);
     let mut ids = Vec::new();
     for i in 0..4 {
         ids.push(
-            d.handed_over(&format!("49151000000{i}"), &format!("wamid.c{i}"))
+            d.queued(&format!("49151000000{i}"), &format!("wamid.c{i}"))
                 .await,
         );
     }
@@ -280,7 +197,7 @@ async fn a_console_polling_during_concurrent_writes_misses_nothing() {
     let reader = {
         let (d, stop, store) = (d.clone(), stop.clone(), store.clone());
         tokio::spawn(async move {
-            let mut token = d.ok("maria", "GET", "/changes").await["token"]
+            let mut token = d.ok("maria", "GET", "/changes", Value::Null).await["token"]
                 .as_str()
                 .unwrap()
                 .to_owned();
@@ -288,7 +205,12 @@ async fn a_console_polling_during_concurrent_writes_misses_nothing() {
             loop {
                 let done = stop.load(std::sync::atomic::Ordering::SeqCst);
                 let r = d
-                    .ok("maria", "GET", &format!("/changes?since={token}"))
+                    .ok(
+                        "maria",
+                        "GET",
+                        &format!("/changes?since={token}"),
+                        Value::Null,
+                    )
                     .await;
                 if r["queue"] == true {
                     seen = versions(store.clone()).await;
@@ -326,8 +248,8 @@ async fn a_console_polling_during_concurrent_writes_misses_nothing() {
 
 #[tokio::test]
 async fn opening_an_unread_conversation_marks_it_read_with_typing_once() {
-    let d = desk().await;
-    let id = d.handed_over("4915112345678", "wamid.open1").await;
+    let d = api().await;
+    let id = d.queued("4915112345678", "wamid.open1").await;
     let ticket =
         d.w.store
             .ticket(crate::domain::ids::TicketId::parse(&id).unwrap())
@@ -336,7 +258,7 @@ async fn opening_an_unread_conversation_marks_it_read_with_typing_once() {
             .unwrap();
     assert_ne!(ticket.status, TicketStatus::Bot);
 
-    let r = d.ok("maria", "POST", &format!("/tickets/{id}/read")).await;
+    let r = d.act("maria", &id, "read", Value::Null).await;
     assert_eq!(r["marked"], true, "{r}");
     let typed: Vec<String> =
         d.w.whatsapp
@@ -348,7 +270,7 @@ async fn opening_an_unread_conversation_marks_it_read_with_typing_once() {
 
     // Again, by another agent, after a reload: nothing more is sent.
     for who in ["maria", "tom", "lea"] {
-        let r = d.ok(who, "POST", &format!("/tickets/{id}/read")).await;
+        let r = d.act(who, &id, "read", Value::Null).await;
         assert_eq!(r["marked"], false, "{who}: {r}");
     }
     assert_eq!(d.w.whatsapp.read_typing().len(), 1);
@@ -356,7 +278,7 @@ async fn opening_an_unread_conversation_marks_it_read_with_typing_once() {
     // A new customer message is unread again.
     d.w.customer_as("4915112345678", "wamid.open2", "Und?")
         .await;
-    let r = d.ok("tom", "POST", &format!("/tickets/{id}/read")).await;
+    let r = d.act("tom", &id, "read", Value::Null).await;
     assert_eq!(r["marked"], true, "{r}");
     assert_eq!(
         d.w.whatsapp.read_typing().last().unwrap().as_str(),
@@ -366,13 +288,13 @@ async fn opening_an_unread_conversation_marks_it_read_with_typing_once() {
 
 #[tokio::test]
 async fn a_conversation_the_bot_answers_is_never_marked_by_an_agent_opening_it() {
-    let d = desk().await;
+    let d = api().await;
     let id = d.w.customer("wamid.bot1", "Wo ist mein Paket?").await;
     assert_eq!(
         d.w.store.ticket(id).await.unwrap().unwrap().status,
         TicketStatus::Bot
     );
-    let r = d.ok("maria", "POST", &format!("/tickets/{id}/read")).await;
+    let r = d.act("maria", &id, "read", Value::Null).await;
     assert_eq!(r["marked"], false);
     assert!(r["reason"].as_str().unwrap().contains("bot"), "{r}");
     assert!(d.w.whatsapp.read_typing().is_empty());
@@ -380,17 +302,14 @@ async fn a_conversation_the_bot_answers_is_never_marked_by_an_agent_opening_it()
 
 #[tokio::test]
 async fn a_read_receipt_whatsapp_refused_is_sent_at_the_next_open() {
-    let d = desk().await;
-    let id = d.handed_over("4915112345678", "wamid.fail1").await;
+    let d = api().await;
+    let id = d.queued("4915112345678", "wamid.fail1").await;
     d.w.whatsapp
         .inject_faults([WhatsAppError::classify(503, 0, "down".into())]);
-    let r = d
-        .call("maria", "POST", &format!("/tickets/{id}/read"), Value::Null)
-        .await;
-    assert_eq!(r.status, 503, "{}", r.body);
+    d.act_answers(503, "maria", &id, "read", Value::Null).await;
     assert!(d.w.whatsapp.read_typing().is_empty());
 
-    let r = d.ok("maria", "POST", &format!("/tickets/{id}/read")).await;
+    let r = d.act("maria", &id, "read", Value::Null).await;
     assert_eq!(r["marked"], true, "{r}");
     assert_eq!(d.w.whatsapp.read_typing().len(), 1);
 }
@@ -398,13 +317,13 @@ async fn a_read_receipt_whatsapp_refused_is_sent_at_the_next_open() {
 #[tokio::test]
 async fn a_read_receipt_meta_refuses_for_good_is_no_error_and_not_tried_again() {
     // Meta answers an unknown or too old message id with a 400 (code 100): no retry helps.
-    let d = desk().await;
-    let id = d.handed_over("4915112345678", "wamid.gone1").await;
+    let d = api().await;
+    let id = d.queued("4915112345678", "wamid.gone1").await;
     d.w.whatsapp
         .inject_faults([WhatsAppError::classify(400, 100, "unknown object".into())]);
-    let r = d.ok("maria", "POST", &format!("/tickets/{id}/read")).await;
+    let r = d.act("maria", &id, "read", Value::Null).await;
     assert_eq!(r["marked"], false, "{r}");
-    let again = d.ok("maria", "POST", &format!("/tickets/{id}/read")).await;
+    let again = d.act("maria", &id, "read", Value::Null).await;
     assert_eq!(again["marked"], false, "{again}");
     assert!(d.w.whatsapp.read_typing().is_empty());
 }

@@ -4,20 +4,23 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::app::agent_api::{ApiRequest, Authenticator, Caller};
+use crate::app::agent_api::Authenticator;
 use crate::domain::templates::TemplateCatalog;
 use crate::domain::unrecognised::{Guess, Miss, Outcome, Unrecognised};
 use crate::ports::bot_feedback::MemoryBotFeedback;
 use crate::ports::clock::{Clock, ManualClock};
 use crate::ports::config_docs::{ConfigDocs as _, MemoryConfigDocs, seed_missing, shipped_bodies};
+use crate::testkit::api::{Api, caller};
 use crate::testkit::world;
 
 /// A new FAQ answer (an intent with its own answer flow), as a supervisor adds one.
 pub(crate) const GIFT_CARD_FAQ: &str =
     include_str!("../../../../../tests/fixtures/gift-card-faq.toml");
 
+/// The agent API with the configuration documents: [`Api`] (its callers and requests), on a
+/// clock of its own.
 struct Admin {
-    api: AgentApi,
+    client: Api,
     docs: Arc<MemoryConfigDocs>,
     feedback: Arc<MemoryBotFeedback>,
     clock: Arc<dyn Clock>,
@@ -50,53 +53,34 @@ async fn admin_api() -> Admin {
     )
     .with_config(Arc::new(config));
     Admin {
-        api,
+        client: Api { w, api },
         docs,
         feedback,
         clock,
     }
 }
 
-fn caller(agent: &str, role: Role) -> Caller {
-    Caller {
-        agent: agent.into(),
-        role,
+impl std::ops::Deref for Admin {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.client
     }
 }
 
 impl Admin {
-    async fn call(&self, who: &str, method: &str, target: &str, body: Value) -> ApiResponse {
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let body = if body.is_null() {
-            Vec::new()
-        } else {
-            body.to_string().into_bytes()
-        };
-        let auth = format!("Bearer key-{who}");
-        self.api
-            .handle(&ApiRequest {
-                method,
-                path,
-                query: Some(query),
-                authorization: Some(&auth),
-                idempotency_key: None,
-                claims: None,
-                body: &body,
-            })
-            .await
-    }
-
-    async fn ok(&self, who: &str, method: &str, target: &str, body: Value) -> Value {
-        let r = self.call(who, method, target, body).await;
-        assert_eq!(r.status, 200, "{method} {target}: {}", r.body);
-        r.body
-    }
-
     async fn published_toml(&self, kind: &str) -> String {
         let doc = self
             .ok("tom", "GET", &format!("/config/{kind}"), Value::Null)
             .await;
         doc["published"]["toml"].as_str().unwrap().to_owned()
+    }
+
+    /// [`draft`](Self::draft) that must answer `status`: its body.
+    async fn draft_answers(&self, status: u16, who: &str, kind: &str, toml: &str) -> Value {
+        let r = self.draft(who, kind, toml).await;
+        assert_eq!(r.status, status, "a {kind} draft by {who}: {}", r.body);
+        r.body
     }
 
     /// Saves `toml` as a draft on top of the newest version.
@@ -131,8 +115,8 @@ async fn a_seeded_document_shows_its_published_text_and_json_and_no_draft() {
     );
     assert!(doc["draft"].is_null());
     assert_eq!(doc["may_change"], false, "agents read only");
-    let r = a.call("tom", "GET", "/config/agents", Value::Null).await;
-    assert_eq!(r.status, 404);
+    a.answers(404, "tom", "GET", "/config/agents", Value::Null)
+        .await;
 }
 
 #[tokio::test]
@@ -233,21 +217,19 @@ async fn an_invalid_document_is_refused_naming_the_field_or_the_line() {
     let a = admin_api().await;
     let sla = a.published_toml("sla").await;
     let broken = sla.replace("first_response = \"4h\"", "first_response = \"soon\"");
-    let r = a.draft("maria", "sla", &broken).await;
-    assert_eq!(r.status, 422, "{}", r.body);
-    assert_eq!(r.body["error"], "invalid");
+    let r = a.draft_answers(422, "maria", "sla", &broken).await;
+    assert_eq!(r["error"], "invalid");
     assert!(
-        r.body["field"].as_str().unwrap().contains("first_response"),
+        r["field"].as_str().unwrap().contains("first_response"),
         "{}",
-        r.body
+        r
     );
-    assert!(r.body["problem"].as_str().is_some());
+    assert!(r["problem"].as_str().is_some());
 
     let syntax = format!("{sla}\n[calendars.office\n");
-    let r = a.draft("maria", "sla", &syntax).await;
-    assert_eq!(r.status, 422, "{}", r.body);
+    let r = a.draft_answers(422, "maria", "sla", &syntax).await;
     let expected_line = syntax.lines().count();
-    assert_eq!(r.body["line"], expected_line, "{}", r.body);
+    assert_eq!(r["line"], expected_line, "{}", r);
     // Nothing was saved.
     let versions = a
         .ok("tom", "GET", "/config/sla/versions", Value::Null)
@@ -264,15 +246,14 @@ async fn a_form_can_save_the_document_as_json() {
         .as_array_mut()
         .unwrap()
         .push(json!("2026-12-23"));
-    let r = a
-        .call(
-            "maria",
-            "PUT",
-            "/config/sla/draft",
-            json!({"base_version": 1, "json": json, "note": "holiday"}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    a.answers(
+        200,
+        "maria",
+        "PUT",
+        "/config/sla/draft",
+        json!({"base_version": 1, "json": json, "note": "holiday"}),
+    )
+    .await;
     let v2 = a
         .ok("maria", "GET", "/config/sla/versions/2", Value::Null)
         .await;
@@ -298,43 +279,30 @@ async fn a_form_can_save_the_document_as_json() {
 async fn roles_decide_who_changes_which_kind() {
     let a = admin_api().await;
     let routing = a.published_toml("routing").await;
-    let r = a
-        .draft("tom", "routing", &format!("{routing}\n# x\n"))
+    // agents read only
+    a.draft_answers(403, "tom", "routing", &format!("{routing}\n# x\n"))
         .await;
-    assert_eq!(r.status, 403, "agents read only: {}", r.body);
     let templates = a.published_toml("templates").await;
-    let r = a
-        .draft("maria", "templates", &format!("{templates}\n# x\n"))
+    // templates are the admins'
+    a.draft_answers(403, "maria", "templates", &format!("{templates}\n# x\n"))
         .await;
-    assert_eq!(r.status, 403, "templates are the admins': {}", r.body);
-    let r = a
-        .draft("root", "templates", &format!("{templates}\n# x\n"))
+    a.draft_answers(200, "root", "templates", &format!("{templates}\n# x\n"))
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let r = a
-        .call(
-            "tom",
-            "POST",
-            "/config/templates/publish",
-            json!({"version": 2}),
-        )
+    for who in ["tom", "maria"] {
+        let publish = json!({"version": 2});
+        a.answers(403, who, "POST", "/config/templates/publish", publish)
+            .await;
+    }
+    a.answers(
+        403,
+        "tom",
+        "POST",
+        "/config/bot/try",
+        json!({"text": "hallo"}),
+    )
+    .await;
+    a.answers(403, "maria", "GET", "/config/audit", Value::Null)
         .await;
-    assert_eq!(r.status, 403);
-    let r = a
-        .call(
-            "maria",
-            "POST",
-            "/config/templates/publish",
-            json!({"version": 2}),
-        )
-        .await;
-    assert_eq!(r.status, 403);
-    let r = a
-        .call("tom", "POST", "/config/bot/try", json!({"text": "hallo"}))
-        .await;
-    assert_eq!(r.status, 403);
-    let r = a.call("maria", "GET", "/config/audit", Value::Null).await;
-    assert_eq!(r.status, 403);
 }
 
 #[tokio::test]
@@ -347,15 +315,13 @@ async fn a_supervisor_changes_only_the_faq_part_of_the_bot() {
         "\"bestellung stornieren\", \"auftrag zurueckziehen\",",
         1,
     );
-    let r = a.draft("maria", "bot", &faq).await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    a.draft_answers(200, "maria", "bot", &faq).await;
     // An answer text changed.
     let answer = faq.replace(
         "Wir liefern in 2–4 Werktagen",
         "Wir liefern in 1–3 Werktagen",
     );
-    let r = a.draft("maria", "bot", &answer).await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    a.draft_answers(200, "maria", "bot", &answer).await;
     // The limits and handoff words are the admins'.
     let limits = answer.replacen("[limits]", "[limits]\n# tightened", 1);
     assert_eq!(
@@ -373,36 +339,28 @@ async fn a_supervisor_changes_only_the_faq_part_of_the_bot() {
         "[flows.human.steps.handoff]\nkind = \"handoff\"\nreason = \"complaint\"",
     );
     assert_ne!(changed_flow, answer);
-    let r = a.draft("maria", "bot", &changed_flow).await;
-    assert_eq!(r.status, 403, "{}", r.body);
-    assert!(
-        r.body["message"].as_str().unwrap().contains("flows"),
-        "{}",
-        r.body
-    );
-    let r = a.draft("root", "bot", &changed_flow).await;
-    assert_eq!(r.status, 200, "admins change everything: {}", r.body);
+    let r = a.draft_answers(403, "maria", "bot", &changed_flow).await;
+    assert!(r["message"].as_str().unwrap().contains("flows"), "{}", r);
+    // admins change everything
+    let r = a.draft_answers(200, "root", "bot", &changed_flow).await;
     // ... and a supervisor cannot publish the admin's flow change either.
-    let latest = r.body["version"].as_u64().unwrap();
-    let r = a
-        .call(
-            "maria",
-            "POST",
-            "/config/bot/publish",
-            json!({"version": latest}),
-        )
-        .await;
-    assert_eq!(r.status, 403, "{}", r.body);
+    let latest = r["version"].as_u64().unwrap();
+    a.answers(
+        403,
+        "maria",
+        "POST",
+        "/config/bot/publish",
+        json!({"version": latest}),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn the_bot_tryout_runs_the_draft_and_the_live_bot_does_not_know_it_yet() {
     let a = admin_api().await;
     let bot = a.published_toml("bot").await;
-    let r = a
-        .draft("maria", "bot", &format!("{bot}{GIFT_CARD_FAQ}"))
+    a.draft_answers(200, "maria", "bot", &format!("{bot}{GIFT_CARD_FAQ}"))
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
     let draft = a
         .ok(
             "maria",
@@ -428,10 +386,15 @@ async fn the_bot_tryout_runs_the_draft_and_the_live_bot_does_not_know_it_yet() {
         .await;
     assert_ne!(live["intent"], "gift_cards", "{live}");
     let r = a
-        .call("maria", "POST", "/config/bot/try", json!({"text": " "}))
+        .answers(
+            400,
+            "maria",
+            "POST",
+            "/config/bot/try",
+            json!({"text": " "}),
+        )
         .await;
-    assert_eq!(r.status, 400);
-    assert!(r.body["fields"]["text"].is_string());
+    assert!(r["fields"]["text"].is_string());
 }
 
 #[tokio::test]
@@ -464,15 +427,15 @@ async fn the_sla_preview_shows_a_drafted_holiday_moving_the_deadline() {
     assert!(due(&live).starts_with("2026-12-23"), "{live}");
     assert!(due(&draft).starts_with("2026-12-28"), "{draft}");
     let r = a
-        .call(
+        .answers(
+            400,
             "maria",
             "POST",
             "/config/sla/preview",
             json!({"opened_at": "tomorrow"}),
         )
         .await;
-    assert_eq!(r.status, 400);
-    assert!(r.body["fields"]["opened_at"].is_string());
+    assert!(r["fields"]["opened_at"].is_string());
 }
 
 #[tokio::test]
@@ -562,16 +525,16 @@ async fn publishing_after_someone_else_published_is_a_conflict() {
     .await;
     // Maria saw v1 live and publishes her v2: v3 is live meanwhile.
     let r = a
-        .call(
+        .answers(
+            409,
             "maria",
             "POST",
             "/config/routing/publish",
             json!({"version": 2, "published_version": 1}),
         )
         .await;
-    assert_eq!(r.status, 409, "{}", r.body);
-    assert_eq!(r.body["error"], "conflict");
-    assert_eq!(r.body["current_version"], 3);
+    assert_eq!(r["error"], "conflict");
+    assert_eq!(r["current_version"], 3);
 }
 
 #[tokio::test]
@@ -656,15 +619,15 @@ async fn an_adopted_message_becomes_an_intent_example_in_a_draft_and_the_publish
     let id = list["groups"][0]["id"].as_str().unwrap().to_owned();
 
     let r = a
-        .call(
+        .answers(
+            400,
             "maria",
             "POST",
             &format!("/bot/unrecognised/{id}/adopt"),
             json!({"intent": "nope"}),
         )
         .await;
-    assert_eq!(r.status, 400, "{}", r.body);
-    assert!(r.body["fields"]["intent"].is_string());
+    assert!(r["fields"]["intent"].is_string());
     let r = a
         .ok(
             "maria",
@@ -769,9 +732,8 @@ async fn a_supervisor_changes_only_their_teams_routing_sla_and_canned_parts_and_
     let own_rule = format!("{routing}\n[[rules]]\nteam = \"support\"\nkeywords = [\"frage\"]\n");
     assert_eq!(a.draft("maria", "routing", &own_rule).await.status, 200);
     let billing = routing.replace("\"abbuchung\"]", "\"abbuchung\", \"mahnung\"]");
-    let r = a.draft("maria", "routing", &billing).await;
-    assert_eq!(r.status, 403, "{}", r.body);
-    let message = r.body["message"].as_str().unwrap();
+    let r = a.draft_answers(403, "maria", "routing", &billing).await;
+    let message = r["message"].as_str().unwrap();
     assert!(message.contains("the rules of team billing"), "{message}");
     assert!(message.contains("yours: support"), "{message}");
     assert_eq!(a.draft("tom", "routing", &own_rule).await.status, 403);
@@ -782,36 +744,38 @@ async fn a_supervisor_changes_only_their_teams_routing_sla_and_canned_parts_and_
     // her as well, whoever drafted it; the admin publishes it.
     let v = saved.body["version"].as_u64().unwrap();
     let publish = json!({"version": v});
-    let r = a
-        .call("maria", "POST", "/config/routing/publish", publish.clone())
-        .await;
-    assert_eq!(r.status, 403, "{}", r.body);
+    a.answers(
+        403,
+        "maria",
+        "POST",
+        "/config/routing/publish",
+        publish.clone(),
+    )
+    .await;
     a.ok("root", "POST", "/config/routing/publish", publish)
         .await;
-    let r = a
-        .call(
-            "maria",
-            "POST",
-            "/config/routing/rollback",
-            json!({"version": 1}),
-        )
-        .await;
-    assert_eq!(r.status, 403, "{}", r.body);
+    a.answers(
+        403,
+        "maria",
+        "POST",
+        "/config/routing/rollback",
+        json!({"version": 1}),
+    )
+    .await;
 
     // SLA: holidays are everyone's to add; the standard policy applies to every team.
     let sla = a.published_toml("sla").await;
     let holiday = sla.replace("\"2026-12-24\", ", "\"2026-12-23\", \"2026-12-24\", ");
     assert_eq!(a.draft("maria", "sla", &holiday).await.status, 200);
     let standard = holiday.replace("resolution = \"3d\"", "resolution = \"2d\"");
-    let r = a.draft("maria", "sla", &standard).await;
-    assert_eq!(r.status, 403, "{}", r.body);
+    let r = a.draft_answers(403, "maria", "sla", &standard).await;
     assert!(
-        r.body["message"]
+        r["message"]
             .as_str()
             .unwrap()
             .contains("policy \"standard\""),
         "{}",
-        r.body
+        r
     );
     assert_eq!(a.draft("root", "sla", &standard).await.status, 200);
 
@@ -826,15 +790,16 @@ async fn a_supervisor_changes_only_their_teams_routing_sla_and_canned_parts_and_
     );
     let greeting = support.replace("Wie kann ich helfen?", "Was kann ich tun?");
     assert_ne!(greeting, support);
-    let r = a.draft("maria", "canned_responses", &greeting).await;
-    assert_eq!(r.status, 403, "{}", r.body);
+    let r = a
+        .draft_answers(403, "maria", "canned_responses", &greeting)
+        .await;
     assert!(
-        r.body["message"]
+        r["message"]
             .as_str()
             .unwrap()
             .contains("response \"greeting\""),
         "{}",
-        r.body
+        r
     );
 }
 

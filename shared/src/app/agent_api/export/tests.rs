@@ -89,20 +89,9 @@ async fn a_supervisor_exports_the_queue_filtered_as_the_queue_without_message_te
         .body_text();
     assert_eq!(column(&urgent, "id"), [other.to_string()]);
     // Tags: a column of their own, and the queue's tag filter.
-    a.ok(
-        "maria",
-        "POST",
-        &format!("/tickets/{other}/tag"),
-        json!({"tag": "Call back"}),
-    )
-    .await;
-    a.ok(
-        "maria",
-        "POST",
-        &format!("/tickets/{other}/tag"),
-        json!({"tag": "vip"}),
-    )
-    .await;
+    a.act("maria", &other, "tag", json!({"tag": "Call back"}))
+        .await;
+    a.act("maria", &other, "tag", json!({"tag": "vip"})).await;
     let tagged = a
         .call("maria", "GET", "/tickets/export.csv?tag=vip", Value::Null)
         .await;
@@ -152,15 +141,14 @@ async fn agents_may_not_export_and_only_admins_get_full_numbers() {
             "{path}"
         );
     }
-    let r = a
-        .call(
-            "maria",
-            "GET",
-            "/tickets/export.csv?phone=full",
-            Value::Null,
-        )
-        .await;
-    assert_eq!(r.status, 403, "{}", r.body);
+    a.answers(
+        403,
+        "maria",
+        "GET",
+        "/tickets/export.csv?phone=full",
+        Value::Null,
+    )
+    .await;
     let full = a
         .call("root", "GET", "/tickets/export.csv?phone=full", Value::Null)
         .await;
@@ -173,10 +161,15 @@ async fn agents_may_not_export_and_only_admins_get_full_numbers() {
         (r.status, r.body["fields"]["phone"].is_string()),
         (400, true)
     );
-    let r = a
-        .call("maria", "GET", "/tickets/export.csv?limit=5", Value::Null)
-        .await;
-    assert_eq!(r.status, 400, "an unknown parameter is named: {}", r.body);
+    // an unknown parameter is named
+    a.answers(
+        400,
+        "maria",
+        "GET",
+        "/tickets/export.csv?limit=5",
+        Value::Null,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -193,31 +186,18 @@ async fn an_export_larger_than_the_row_limit_is_refused_naming_the_filters() {
         .await;
     }
     let r = a
-        .call("maria", "GET", "/tickets/export.csv", Value::Null)
+        .answers(422, "maria", "GET", "/tickets/export.csv", Value::Null)
         .await;
-    assert_eq!(r.status, 422, "{}", r.body);
-    assert_eq!(r.body["error"], "export_too_large");
-    assert!(r.body["message"].as_str().unwrap().contains("from, to"));
+    assert_eq!(r["error"], "export_too_large");
+    assert!(r["message"].as_str().unwrap().contains("from, to"));
 }
 
 #[tokio::test]
 async fn the_analytics_export_has_a_row_per_day_with_the_dashboards_figures() {
     let a = api().await;
     let id = a.w.customer("wamid.1", HANDOFF).await;
-    a.ok(
-        "maria",
-        "POST",
-        &format!("/tickets/{id}/reply"),
-        json!({"text": "Hallo"}),
-    )
-    .await;
-    a.ok(
-        "maria",
-        "POST",
-        &format!("/tickets/{id}/resolve"),
-        Value::Null,
-    )
-    .await;
+    a.act("maria", &id, "reply", json!({"text": "Hallo"})).await;
+    a.act("maria", &id, "resolve", Value::Null).await;
     let r = a
         .call(
             "maria",
