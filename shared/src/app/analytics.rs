@@ -356,6 +356,44 @@ pub async fn report(
 
 /// The report from counter rows (every scope; the query's scope is picked).
 pub fn compute(query: &ReportQuery, rows: &[StatsRow]) -> Report {
+    let (total, per_day, scopes) = sum_days(query, rows);
+    let get = |name: &str| total.get(name);
+    let (sla_by_policy, handoff_reasons) = total.by_policy_and_reason();
+    let csat_count = get("csat_n");
+    Report {
+        from: query.from.to_string(),
+        to: query.to.to_string(),
+        scope: query.scope.clone(),
+        opened: get("opened"),
+        resolved: get("resolved"),
+        resolved_by_bot: get("resolved_bot"),
+        bot_resolution_rate: ratio(get("resolved_bot"), get("resolved")),
+        handed_off: get("handed_off"),
+        handoff_rate: ratio(get("handed_off"), get("opened")),
+        handoff_reasons,
+        first_response: total.times("fr"),
+        resolution: total.times("res"),
+        sla_by_target: total.sla_by_target(),
+        sla_by_policy,
+        csat_count,
+        csat_average: ratio(get("csat_sum"), csat_count),
+        csat_distribution: (1..=5).map(|s| (s, get(&format!("csat_{s}")))).collect(),
+        csat_asked: get("csat_asked"),
+        csat_not_asked: get("csat_not_asked"),
+        // A rating of a question asked before this counter existed could lift it over 1.
+        csat_response_rate: ratio(csat_count, get("csat_asked")).map(|r| r.min(1.0)),
+        per_day,
+        per_hour: (0..24).map(|h| get(&format!("opened_h{h:02}"))).collect(),
+        scopes,
+    }
+}
+
+/// The query scope's counters summed over the range, its volume per day, and every scope
+/// with data in the range (sorted).
+fn sum_days<'r>(
+    query: &ReportQuery,
+    rows: &'r [StatsRow],
+) -> (Totals<'r>, Vec<DayVolume>, Vec<String>) {
     let mut total: BTreeMap<&str, i64> = BTreeMap::new();
     let mut per_day = Vec::new();
     let mut scopes: Vec<String> = Vec::new();
@@ -383,16 +421,40 @@ pub fn compute(query: &ReportQuery, rows: &[StatsRow]) -> Report {
         });
     }
     scopes.sort();
-    let get = |name: &str| total.get(name).copied().unwrap_or(0);
-    let ratio = |a: i64, b: i64| (b > 0).then(|| a as f64 / b as f64);
-    let times = |prefix: &str| {
-        let count = get(&format!("{prefix}_n"));
+    (Totals(total), per_day, scopes)
+}
+
+/// `a / b`, if there is a `b`.
+fn ratio(a: i64, b: i64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+fn compliance(met: i64, breached: i64) -> Compliance {
+    Compliance {
+        met,
+        breached,
+        compliance: ratio(met, met + breached),
+    }
+}
+
+/// Counters summed over the range, by name.
+struct Totals<'r>(BTreeMap<&'r str, i64>);
+
+impl Totals<'_> {
+    fn get(&self, name: &str) -> i64 {
+        self.0.get(name).copied().unwrap_or(0)
+    }
+
+    /// Count, average and 90th percentile (as the bucket it falls in) of the times counted
+    /// under `prefix`.
+    fn times(&self, prefix: &str) -> TimeFigures {
+        let count = self.get(&format!("{prefix}_n"));
         let threshold = (count * 9 + 9) / 10;
         let mut seen = 0;
         let mut p90 = None;
         if count > 0 {
             for b in BUCKETS {
-                seen += get(&format!("{prefix}_le_{b}"));
+                seen += self.get(&format!("{prefix}_le_{b}"));
                 if seen >= threshold {
                     p90 = Some(b);
                     break;
@@ -401,76 +463,54 @@ pub fn compute(query: &ReportQuery, rows: &[StatsRow]) -> Report {
         }
         TimeFigures {
             count,
-            average_seconds: ratio(get(&format!("{prefix}_sum_s")), count),
+            average_seconds: ratio(self.get(&format!("{prefix}_sum_s")), count),
             p90_seconds_at_most: p90,
         }
-    };
-    let compliance = |met: i64, breached: i64| Compliance {
-        met,
-        breached,
-        compliance: ratio(met, met + breached),
-    };
-    let mut sla_by_target = BTreeMap::new();
-    for target in [
-        Target::FirstResponse,
-        Target::NextResponse,
-        Target::Resolution,
-    ] {
-        let met = get(&format!("sla_{}_met", target.as_str()));
-        let breached = get(&format!("sla_{}_breached", target.as_str()));
-        if met + breached > 0 {
-            sla_by_target.insert(target.as_str().to_owned(), compliance(met, breached));
-        }
     }
-    let mut sla_by_policy = BTreeMap::new();
-    let mut handoff_reasons = BTreeMap::new();
-    for (name, v) in &total {
-        if let Some(rest) = name.strip_prefix("policy_") {
-            let (policy, met) = match rest.strip_suffix("_met") {
-                Some(p) => (p, true),
-                None => (rest.strip_suffix("_breached").unwrap_or(rest), false),
-            };
-            let entry = sla_by_policy
-                .entry(policy.to_owned())
-                .or_insert_with(|| compliance(0, 0));
-            if met {
-                entry.met += v;
-            } else {
-                entry.breached += v;
+
+    /// SLA compliance per target that had a deadline met or breached.
+    fn sla_by_target(&self) -> BTreeMap<String, Compliance> {
+        let mut sla_by_target = BTreeMap::new();
+        for target in [
+            Target::FirstResponse,
+            Target::NextResponse,
+            Target::Resolution,
+        ] {
+            let met = self.get(&format!("sla_{}_met", target.as_str()));
+            let breached = self.get(&format!("sla_{}_breached", target.as_str()));
+            if met + breached > 0 {
+                sla_by_target.insert(target.as_str().to_owned(), compliance(met, breached));
             }
-        } else if let Some(reason) = name.strip_prefix("handoff_") {
-            handoff_reasons.insert(reason.to_owned(), *v);
         }
+        sla_by_target
     }
-    for c in sla_by_policy.values_mut() {
-        c.compliance = ratio(c.met, c.met + c.breached);
-    }
-    let csat_count = get("csat_n");
-    Report {
-        from: query.from.to_string(),
-        to: query.to.to_string(),
-        scope: query.scope.clone(),
-        opened: get("opened"),
-        resolved: get("resolved"),
-        resolved_by_bot: get("resolved_bot"),
-        bot_resolution_rate: ratio(get("resolved_bot"), get("resolved")),
-        handed_off: get("handed_off"),
-        handoff_rate: ratio(get("handed_off"), get("opened")),
-        handoff_reasons,
-        first_response: times("fr"),
-        resolution: times("res"),
-        sla_by_target,
-        sla_by_policy,
-        csat_count,
-        csat_average: ratio(get("csat_sum"), csat_count),
-        csat_distribution: (1..=5).map(|s| (s, get(&format!("csat_{s}")))).collect(),
-        csat_asked: get("csat_asked"),
-        csat_not_asked: get("csat_not_asked"),
-        // A rating of a question asked before this counter existed could lift it over 1.
-        csat_response_rate: ratio(csat_count, get("csat_asked")).map(|r| r.min(1.0)),
-        per_day,
-        per_hour: (0..24).map(|h| get(&format!("opened_h{h:02}"))).collect(),
-        scopes,
+
+    /// SLA compliance per policy, and handoffs per reason.
+    fn by_policy_and_reason(&self) -> (BTreeMap<String, Compliance>, BTreeMap<String, i64>) {
+        let mut sla_by_policy = BTreeMap::new();
+        let mut handoff_reasons = BTreeMap::new();
+        for (name, v) in &self.0 {
+            if let Some(rest) = name.strip_prefix("policy_") {
+                let (policy, met) = match rest.strip_suffix("_met") {
+                    Some(p) => (p, true),
+                    None => (rest.strip_suffix("_breached").unwrap_or(rest), false),
+                };
+                let entry = sla_by_policy
+                    .entry(policy.to_owned())
+                    .or_insert_with(|| compliance(0, 0));
+                if met {
+                    entry.met += v;
+                } else {
+                    entry.breached += v;
+                }
+            } else if let Some(reason) = name.strip_prefix("handoff_") {
+                handoff_reasons.insert(reason.to_owned(), *v);
+            }
+        }
+        for c in sla_by_policy.values_mut() {
+            c.compliance = ratio(c.met, c.met + c.breached);
+        }
+        (sla_by_policy, handoff_reasons)
     }
 }
 

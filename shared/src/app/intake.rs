@@ -295,6 +295,21 @@ impl Intake {
         Ok(recent && crate::domain::csat::answer(&ticket, None, text).is_some())
     }
 
+    /// Whether the message joins the conversation's ticket or opens one: the window decides,
+    /// but an answer to the survey of the ticket it would replace joins that ticket.
+    async fn window_decision(
+        &self,
+        known: Option<&Conversation>,
+        message: &InboundMessage<'_>,
+    ) -> Result<WindowDecision, StoreError> {
+        Ok(match self.window.decide(known, message.sent_at) {
+            WindowDecision::Open {
+                replacing: Some(previous),
+            } if self.answers_survey(previous, message).await? => WindowDecision::Join(previous),
+            decision => decision,
+        })
+    }
+
     async fn store_message(
         &self,
         key: &ConversationKey,
@@ -311,14 +326,7 @@ impl Intake {
             }
             let now = self.clock.now();
             let mut timers = Vec::new();
-            let decision = match self.window.decide(known.as_ref(), message.sent_at) {
-                WindowDecision::Open {
-                    replacing: Some(previous),
-                } if self.answers_survey(previous, message).await? => {
-                    WindowDecision::Join(previous)
-                }
-                decision => decision,
-            };
+            let decision = self.window_decision(known.as_ref(), message).await?;
             let (outcome, ticket_id, opened) = match decision {
                 WindowDecision::Join(ticket_id) => {
                     let read = known
@@ -350,36 +358,15 @@ impl Intake {
             };
             match outcome {
                 WriteOutcome::Written => {
-                    let last = known
-                        .as_ref()
-                        .map_or(message.sent_at, |c| c.last_customer_at.max(message.sent_at));
-                    *known = Some(Conversation {
-                        key: key.clone(),
+                    *known = Some(conversation_after(
+                        key,
+                        known.as_ref(),
                         ticket_id,
-                        opened_at: if opened {
-                            now
-                        } else {
-                            known.as_ref().map_or(now, |c| c.opened_at)
-                        },
-                        last_customer_at: if opened { message.sent_at } else { last },
-                    });
-                    if opened {
-                        info!(ticket_id = %ticket_id, wamid = %message.wamid.log_ref(), "ticket opened");
-                    } else {
-                        debug!(ticket_id = %ticket_id, wamid = %message.wamid.log_ref(), "message joined ticket");
-                    }
-                    let seen = SeenMessage {
-                        wamid: message.wamid.clone(),
-                        ticket_id,
-                        direction: Direction::Inbound,
-                        sent_at: message.sent_at,
-                        enqueued: false,
-                    };
-                    return Ok(Stored::New {
-                        seen,
                         opened,
-                        timers,
-                    });
+                        message,
+                        now,
+                    ));
+                    return Ok(stored_new(ticket_id, opened, message, timers));
                 }
                 WriteOutcome::Duplicate | WriteOutcome::ConversationMoved => {
                     debug!(wamid = %message.wamid.log_ref(), "lost a race for the conversation; reading again");
@@ -601,6 +588,54 @@ pub fn inbound_record(
         handled_at: None,
         media: None,
         sent_by: None,
+    }
+}
+
+/// A message stored on the ticket it opened or joined (logged by its digest only).
+fn stored_new(
+    ticket_id: TicketId,
+    opened: bool,
+    message: &InboundMessage<'_>,
+    timers: Vec<Timer>,
+) -> Stored {
+    if opened {
+        info!(ticket_id = %ticket_id, wamid = %message.wamid.log_ref(), "ticket opened");
+    } else {
+        debug!(ticket_id = %ticket_id, wamid = %message.wamid.log_ref(), "message joined ticket");
+    }
+    let seen = SeenMessage {
+        wamid: message.wamid.clone(),
+        ticket_id,
+        direction: Direction::Inbound,
+        sent_at: message.sent_at,
+        enqueued: false,
+    };
+    Stored::New {
+        seen,
+        opened,
+        timers,
+    }
+}
+
+/// The conversation once the message is stored: on the ticket it opened (from now) or joined.
+fn conversation_after(
+    key: &ConversationKey,
+    known: Option<&Conversation>,
+    ticket_id: TicketId,
+    opened: bool,
+    message: &InboundMessage<'_>,
+    now: Timestamp,
+) -> Conversation {
+    let last = known.map_or(message.sent_at, |c| c.last_customer_at.max(message.sent_at));
+    Conversation {
+        key: key.clone(),
+        ticket_id,
+        opened_at: if opened {
+            now
+        } else {
+            known.map_or(now, |c| c.opened_at)
+        },
+        last_customer_at: if opened { message.sent_at } else { last },
     }
 }
 

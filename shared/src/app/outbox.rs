@@ -249,116 +249,124 @@ impl OutboxRunner {
             }
             match entry.kind {
                 OutboxKind::WhatsApp => {
-                    let mut out: OutboundEntry =
-                        serde_json::from_str(&entry.payload).map_err(|e| {
-                            HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
-                        })?;
-                    if !self.upload_attachment(ticket, &entry, &mut out).await? {
-                        self.store.complete_outbox(&entry, None).await?;
-                        continue;
-                    }
-                    match self.send(ticket, &out.body).await? {
-                        Some(record) => {
-                            let media = match (&out.attachment, &out.body) {
-                                (Some(a), OutboundBody::Media { id, .. })
-                                    if record.kind == out.body.kind() =>
-                                {
-                                    Some((a, id.clone()))
-                                }
-                                _ => None,
-                            };
-                            let record = MessageRecord {
-                                sent_by: out.sent_by,
-                                media_id: media.as_ref().and_then(|(_, id)| id.clone()),
-                                media: media.map(|(a, _)| crate::ports::media::MediaRecord {
-                                    key: Some(a.key.clone()),
-                                    mime_type: Some(a.mime_type.clone()),
-                                    size: Some(a.size),
-                                    refused: None,
-                                }),
-                                ..record
-                            };
-                            self.complete_after_effect(&entry, Some(&record)).await?;
-                            sent += 1;
-                            if record.sent_by.is_none() {
-                                self.metrics.add(Count::BotReplies, 1);
-                            }
-                        }
-                        None => self.store.complete_outbox(&entry, None).await?,
+                    if self.send_entry(ticket, &entry).await? {
+                        sent += 1;
                     }
                 }
-                OutboxKind::Handoff => {
-                    let item: HandoffItem = serde_json::from_str(&entry.payload).map_err(|e| {
-                        HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
-                    })?;
-                    self.handoffs.send(&[item.to_message()]).await?;
-                    self.store.complete_outbox(&entry, None).await?;
-                    self.metrics.handoff(item.reason.as_str());
-                }
-                OutboxKind::Timer => {
-                    let change: TimerChange =
-                        serde_json::from_str(&entry.payload).map_err(|e| {
-                            HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
-                        })?;
-                    match (&self.timers, change) {
-                        (Some(timers), TimerChange::Arm(timer)) => {
-                            timers.arm(&timer).await?;
-                        }
-                        (Some(timers), TimerChange::Disarm(name)) => timers.disarm(&name).await?,
-                        (None, _) => {
-                            warn!(ticket_id = %ticket.id, "no timers configured; SLA timer change dropped")
-                        }
-                    }
-                    self.store.complete_outbox(&entry, None).await?;
-                }
-                OutboxKind::Notify => {
-                    let notification: Notification =
-                        serde_json::from_str(&entry.payload).map_err(|e| {
-                            HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
-                        })?;
-                    match &self.notifier {
-                        Some(n) => n.notify(&notification).await?,
-                        None => {
-                            warn!(ticket_id = %ticket.id, "no notifier configured; notification dropped")
-                        }
-                    }
-                    self.complete_after_effect(&entry, None).await?;
-                }
-                OutboxKind::Stats => {
-                    let event: StatsEvent = serde_json::from_str(&entry.payload).map_err(|e| {
-                        HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
-                    })?;
-                    // Applied once per key: a crash between these two calls cannot count twice.
-                    self.store.record_stats(&event).await?;
-                    self.store.complete_outbox(&entry, None).await?;
-                }
-                OutboxKind::Event => {
-                    let event: TicketEvent = serde_json::from_str(&entry.payload).map_err(|e| {
-                        HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
-                    })?;
-                    match &self.events {
-                        // The event id is the entry's: a publish repeated after a crash
-                        // carries the same id, which subscribers dedupe on.
-                        Some(bus) => bus.publish(&bus_event(&entry, &event)).await?,
-                        None => {
-                            warn!(ticket_id = %ticket.id, "no event bus configured; ticket event dropped")
-                        }
-                    }
-                    self.store.complete_outbox(&entry, None).await?;
-                }
-                OutboxKind::Release => {
-                    let release: CapacityRelease =
-                        serde_json::from_str(&entry.payload).map_err(|e| {
-                            HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq))
-                        })?;
-                    // Given back and marked done in one write: a retry cannot give it twice.
-                    self.store
-                        .release_agent_once(&entry, &release.agent)
-                        .await?;
-                }
+                OutboxKind::Handoff => self.hand_off(&entry).await?,
+                OutboxKind::Timer => self.change_timer(ticket, &entry).await?,
+                OutboxKind::Notify => self.notify(ticket, &entry).await?,
+                OutboxKind::Stats => self.count(&entry).await?,
+                OutboxKind::Event => self.publish(ticket, &entry).await?,
+                OutboxKind::Release => self.release(&entry).await?,
             }
         }
         Ok(sent)
+    }
+
+    /// A WhatsApp message (its attachment uploaded first), recorded as sent; whether it went.
+    async fn send_entry(&self, ticket: &Ticket, entry: &OutboxEntry) -> Result<bool, HandlerError> {
+        let mut out: OutboundEntry = payload(entry)?;
+        if !self.upload_attachment(ticket, entry, &mut out).await? {
+            self.store.complete_outbox(entry, None).await?;
+            return Ok(false);
+        }
+        let Some(record) = self.send(ticket, &out.body).await? else {
+            self.store.complete_outbox(entry, None).await?;
+            return Ok(false);
+        };
+        let media = match (&out.attachment, &out.body) {
+            (Some(a), OutboundBody::Media { id, .. }) if record.kind == out.body.kind() => {
+                Some((a, id.clone()))
+            }
+            _ => None,
+        };
+        let record = MessageRecord {
+            sent_by: out.sent_by,
+            media_id: media.as_ref().and_then(|(_, id)| id.clone()),
+            media: media.map(|(a, _)| crate::ports::media::MediaRecord {
+                key: Some(a.key.clone()),
+                mime_type: Some(a.mime_type.clone()),
+                size: Some(a.size),
+                refused: None,
+            }),
+            ..record
+        };
+        self.complete_after_effect(entry, Some(&record)).await?;
+        if record.sent_by.is_none() {
+            self.metrics.add(Count::BotReplies, 1);
+        }
+        Ok(true)
+    }
+
+    /// The ticket to an agent: an item on the handoff queue.
+    async fn hand_off(&self, entry: &OutboxEntry) -> Result<(), HandlerError> {
+        let item: HandoffItem = payload(entry)?;
+        self.handoffs.send(&[item.to_message()]).await?;
+        self.store.complete_outbox(entry, None).await?;
+        self.metrics.handoff(item.reason.as_str());
+        Ok(())
+    }
+
+    /// An SLA timer armed or disarmed.
+    async fn change_timer(&self, ticket: &Ticket, entry: &OutboxEntry) -> Result<(), HandlerError> {
+        let change: TimerChange = payload(entry)?;
+        match (&self.timers, change) {
+            (Some(timers), TimerChange::Arm(timer)) => {
+                timers.arm(&timer).await?;
+            }
+            (Some(timers), TimerChange::Disarm(name)) => timers.disarm(&name).await?,
+            (None, _) => {
+                warn!(ticket_id = %ticket.id, "no timers configured; SLA timer change dropped")
+            }
+        }
+        self.store.complete_outbox(entry, None).await?;
+        Ok(())
+    }
+
+    /// A notice to agents or managers.
+    async fn notify(&self, ticket: &Ticket, entry: &OutboxEntry) -> Result<(), HandlerError> {
+        let notification: Notification = payload(entry)?;
+        match &self.notifier {
+            Some(n) => n.notify(&notification).await?,
+            None => {
+                warn!(ticket_id = %ticket.id, "no notifier configured; notification dropped")
+            }
+        }
+        self.complete_after_effect(entry, None).await?;
+        Ok(())
+    }
+
+    /// A fact counted in the statistics.
+    async fn count(&self, entry: &OutboxEntry) -> Result<(), HandlerError> {
+        let event: StatsEvent = payload(entry)?;
+        // Applied once per key: a crash between these two calls cannot count twice.
+        self.store.record_stats(&event).await?;
+        self.store.complete_outbox(entry, None).await?;
+        Ok(())
+    }
+
+    /// A ticket event published to integrations.
+    async fn publish(&self, ticket: &Ticket, entry: &OutboxEntry) -> Result<(), HandlerError> {
+        let event: TicketEvent = payload(entry)?;
+        match &self.events {
+            // The event id is the entry's: a publish repeated after a crash
+            // carries the same id, which subscribers dedupe on.
+            Some(bus) => bus.publish(&bus_event(entry, &event)).await?,
+            None => {
+                warn!(ticket_id = %ticket.id, "no event bus configured; ticket event dropped")
+            }
+        }
+        self.store.complete_outbox(entry, None).await?;
+        Ok(())
+    }
+
+    /// An agent's slot given back.
+    async fn release(&self, entry: &OutboxEntry) -> Result<(), HandlerError> {
+        let release: CapacityRelease = payload(entry)?;
+        // Given back and marked done in one write: a retry cannot give it twice.
+        self.store.release_agent_once(entry, &release.agent).await?;
+        Ok(())
     }
 
     /// Uploads an attachment's file to the Cloud API, once: the media id is kept in the entry's
@@ -515,4 +523,10 @@ impl OutboxRunner {
             sent_by: None,
         }))
     }
+}
+
+/// An outbox entry's payload; one that cannot be read is poison (retrying will not help).
+fn payload<T: serde::de::DeserializeOwned>(entry: &OutboxEntry) -> Result<T, HandlerError> {
+    serde_json::from_str(&entry.payload)
+        .map_err(|e| HandlerError::Poison(format!("outbox entry {}: {e}", entry.seq)))
 }

@@ -18,8 +18,8 @@ use std::borrow::Cow;
 use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
 
-use super::router::{ApiError, ApiResponse, Call};
-use super::{AgentApi, mask_phone};
+use super::router::{ApiError, ApiResponse, Call, Query};
+use super::{AgentApi, Caller, mask_phone};
 use crate::app::analytics::{Report, ReportQuery, compute};
 use crate::domain::agent::Role;
 use crate::domain::ticket::Ticket;
@@ -249,33 +249,14 @@ impl AgentApi {
         q.only(&[
             "status", "team", "assignee", "priority", "sla", "tag", "from", "to", "phone",
         ])?;
-        let phone = match q.get("phone") {
-            None | Some("masked") => PhoneColumn::Masked,
-            Some("none") => PhoneColumn::Omitted,
-            Some("full") if caller.role == Role::Admin => PhoneColumn::Full,
-            Some("full") => {
-                return Err(ApiError::forbidden(
-                    "full phone numbers are exported for admins only; leave out phone= for masked numbers",
-                ));
-            }
-            Some(_) => return Err(ApiError::field("phone", "must be masked, full or none")),
-        };
+        let phone = phone_column(q, caller)?;
         let today = self
             .clock
             .now()
             .to_zoned_datetime(jiff::tz::TimeZone::UTC)
             .date()
             .to_string();
-        let opened = match (q.get("from"), q.get("to")) {
-            (None, None) => None,
-            (None, Some(_)) => return Err(ApiError::field("from", "is needed with to")),
-            (Some(from), to) => Some(ReportQuery::spanning(
-                from,
-                to.unwrap_or(&today),
-                "all",
-                MAX_ANALYTICS_DAYS,
-            )?),
-        };
+        let opened = opened_range(q, &today)?;
         let in_range = |t: &Ticket| {
             opened.as_ref().is_none_or(|r| {
                 let day = t
@@ -369,6 +350,33 @@ impl AgentApi {
         let csv = csv_document(&ANALYTICS_COLUMNS, rows)?;
         ApiResponse::csv(csv, format!("analytics-{}-{}.csv", range.from, range.to))
     }
+}
+
+/// How the export shows phone numbers (`phone=`): masked unless asked; whole for admins only.
+fn phone_column(q: &Query, caller: &Caller) -> Result<PhoneColumn, ApiError> {
+    match q.get("phone") {
+        None | Some("masked") => Ok(PhoneColumn::Masked),
+        Some("none") => Ok(PhoneColumn::Omitted),
+        Some("full") if caller.role == Role::Admin => Ok(PhoneColumn::Full),
+        Some("full") => Err(ApiError::forbidden(
+            "full phone numbers are exported for admins only; leave out phone= for masked numbers",
+        )),
+        Some(_) => Err(ApiError::field("phone", "must be masked, full or none")),
+    }
+}
+
+/// The days the exported tickets were opened on (`from`, `to`: today if left out), if any.
+fn opened_range(q: &Query, today: &str) -> Result<Option<ReportQuery>, ApiError> {
+    Ok(match (q.get("from"), q.get("to")) {
+        (None, None) => None,
+        (None, Some(_)) => return Err(ApiError::field("from", "is needed with to")),
+        (Some(from), to) => Some(ReportQuery::spanning(
+            from,
+            to.unwrap_or(today),
+            "all",
+            MAX_ANALYTICS_DAYS,
+        )?),
+    })
 }
 
 #[cfg(test)]

@@ -394,11 +394,7 @@ impl AgentApi {
     /// The route table: one line per endpoint (README: Agent API).
     async fn route(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
         self.refuse_deactivated(&call.caller).await?;
-        // The views read the SLA policies without I/O: bring them up to the published one
-        // (a cached read unless the check interval passed).
-        self.desk.sla_now().await;
-        // Likewise the routing's teams (who owns a ticket without a team).
-        self.routing_teams().await;
+        self.read_live_config().await;
         let method = call.request.method;
         match (method, call.segments.as_slice()) {
             ("GET", ["me"]) => self.me(call).await,
@@ -455,23 +451,33 @@ impl AgentApi {
             ("POST", ["config", kind, "rollback"]) => self.config_rollback(call, kind).await,
             ("GET", ["bot", "unrecognised"]) => self.bot_unrecognised(call).await,
             ("POST", ["bot", "unrecognised", id, "adopt"]) => self.bot_adopt(call, id).await,
-            (
-                _,
-                [
-                    "me" | "tickets" | "agents" | "templates" | "canned" | "views" | "analytics"
-                    | "customers" | "config" | "bot" | "search",
-                    ..,
-                ],
-            ) => Err(ApiError::new(
-                405,
-                "method_not_allowed",
-                format!("{method} {} is not supported", call.request.path),
-            )),
-            _ => Err(ApiError::not_found(format!(
-                "no route {}",
-                call.request.path
-            ))),
+            _ => Err(unrouted(call)),
         }
+    }
+
+    /// The views read the SLA policies without I/O: they are brought up to the published
+    /// ones (a cached read unless the check interval passed); likewise the routing's teams
+    /// (who owns a ticket without a team).
+    async fn read_live_config(&self) {
+        self.desk.sla_now().await;
+        self.routing_teams().await;
+    }
+}
+
+/// No route: 405 for a path we serve with another method, else 404.
+fn unrouted(call: &Call<'_, '_>) -> ApiError {
+    let method = call.request.method;
+    match call.segments.as_slice() {
+        [
+            "me" | "tickets" | "agents" | "templates" | "canned" | "views" | "analytics"
+            | "customers" | "config" | "bot" | "search",
+            ..,
+        ] => ApiError::new(
+            405,
+            "method_not_allowed",
+            format!("{method} {} is not supported", call.request.path),
+        ),
+        _ => ApiError::not_found(format!("no route {}", call.request.path)),
     }
 }
 

@@ -9,9 +9,9 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::router::{ApiError, ApiResponse, Call};
+use super::router::{ApiError, ApiResponse, Call, Query};
 use super::views::TicketSummary;
-use super::{AgentApi, mask_phone};
+use super::{AgentApi, Caller, mask_phone};
 use crate::domain::customer::{name_matches, order_key, phone_digits, query_words};
 use crate::domain::ids::{TicketId, WaId};
 use crate::ports::store::search::{MAX_HITS, SearchHit, SearchKey};
@@ -49,105 +49,112 @@ pub struct CustomerHit {
     pub matched: &'static str,
 }
 
+/// What the query was searched as, and what the index found for it.
+#[derive(Default)]
+struct Matches {
+    searched: Vec<&'static str>,
+    ticket_ids: BTreeSet<TicketId>,
+    /// Customers with how they were found (`phone`, `name`), repeats possible.
+    customers: Vec<(WaId, &'static str)>,
+    /// The query's name words (each with a letter).
+    words: Vec<String>,
+}
+
 impl AgentApi {
     pub(super) async fn search(&self, call: &Call<'_, '_>) -> Result<ApiResponse, ApiError> {
-        let q = &call.query;
-        q.only(&["q", "limit"])?;
-        let raw = q
-            .get("q")
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                ApiError::field(
-                    "q",
-                    "say what to find: a phone number or its last 4+ digits, a name, a ticket id or an order number",
-                )
-            })?;
-        if raw.chars().count() > MAX_QUERY {
-            return Err(ApiError::field(
-                "q",
-                format!("is longer than {MAX_QUERY} characters"),
-            ));
-        }
-        // `#1042` is an order number; `#vip` a tag (the console sends it to the queue filter).
-        if raw.starts_with('#') && !raw.chars().any(|c| c.is_ascii_digit()) {
-            return Err(ApiError::field(
-                "q",
-                "a #tag lists the tickets with that tag: GET /tickets?tag=<tag>",
-            ));
-        }
-        let limit = match q.get("limit") {
-            None => DEFAULT_LIMIT,
-            Some(l) => l
-                .parse::<usize>()
-                .ok()
-                .filter(|l| (1..=MAX_LIMIT).contains(l))
-                .ok_or_else(|| ApiError::field("limit", format!("must be 1-{MAX_LIMIT}")))?,
-        };
-        let store = self.desk.store();
+        let (raw, limit) = search_query(&call.query)?;
         let caller = &call.caller;
         let teams = self.teams_of(caller).await?;
-        let mut searched = Vec::new();
-        let mut ticket_ids: BTreeSet<TicketId> = BTreeSet::new();
-        let mut customers: Vec<(WaId, &'static str)> = Vec::new();
+        let matches = self.matches(raw).await?;
+        let customers = self
+            .customer_hits(caller, &teams, matches.customers, &matches.words, limit)
+            .await?;
+        let tickets = self
+            .ticket_hits(caller, &teams, matches.ticket_ids, limit)
+            .await?;
+        ApiResponse::ok(SearchResults {
+            q: raw.to_owned(),
+            searched: matches.searched,
+            customers,
+            tickets,
+        })
+    }
 
+    /// Looks `raw` up as each kind of search it can be: a ticket id, a phone number, an order
+    /// number, a name.
+    async fn matches(&self, raw: &str) -> Result<Matches, ApiError> {
+        let store = self.desk.store();
+        let mut m = Matches::default();
         if let Ok(id) = TicketId::parse(raw) {
-            searched.push("ticket");
-            ticket_ids.insert(id);
+            m.searched.push("ticket");
+            m.ticket_ids.insert(id);
         }
         if let Some(digits) = phone_digits(raw) {
-            searched.push("phone");
+            m.searched.push("phone");
             for hit in store.search(&SearchKey::Phone(digits), MAX_HITS).await? {
                 if let SearchHit::Customer(w) = hit {
-                    customers.push((w, "phone"));
+                    m.customers.push((w, "phone"));
                 }
             }
         }
         // Order numbers have a digit: a plain word is a name.
         let order = order_key(raw).filter(|o| o.chars().any(|c| c.is_ascii_digit()));
-        if !searched.contains(&"ticket")
+        if !m.searched.contains(&"ticket")
             && let Some(order) = order
         {
-            searched.push("order");
+            m.searched.push("order");
             for hit in store.search(&SearchKey::Order(order), MAX_HITS).await? {
                 if let SearchHit::Ticket(id) = hit {
-                    ticket_ids.insert(id);
+                    m.ticket_ids.insert(id);
                 }
             }
         }
         // Name words have a letter (`A-1042` is an order, not a name called 1042).
-        let words: Vec<String> = query_words(raw)
+        m.words = query_words(raw)
             .into_iter()
             .filter(|w| w.chars().any(char::is_alphabetic))
             .collect();
         // The longest word narrows most: its partition is read, the others filter.
-        if let Some(longest) = words.iter().max_by_key(|w| w.chars().count()) {
+        if let Some(longest) = m.words.iter().max_by_key(|w| w.chars().count()) {
             if longest.chars().count() < MIN_NAME_PREFIX {
-                if searched.is_empty() {
+                if m.searched.is_empty() {
                     return Err(ApiError::field(
                         "q",
                         format!("type at least {MIN_NAME_PREFIX} letters of a name"),
                     ));
                 }
             } else {
-                searched.push("name");
+                m.searched.push("name");
                 for hit in store
                     .search(&SearchKey::Name(longest.clone()), MAX_HITS)
                     .await?
                 {
                     if let SearchHit::Customer(w) = hit {
-                        customers.push((w, "name"));
+                        m.customers.push((w, "name"));
                     }
                 }
             }
         }
-        if searched.is_empty() {
+        if m.searched.is_empty() {
             return Err(ApiError::field(
                 "q",
                 "is not a phone number (4+ digits), a name, a ticket id or an order number",
             ));
         }
+        Ok(m)
+    }
 
+    /// The customers found, once each, that the caller may see (a name search: only those
+    /// with every word), the one with the newest ticket first.
+    async fn customer_hits(
+        &self,
+        caller: &Caller,
+        teams: &[String],
+        customers: Vec<(WaId, &'static str)>,
+        words: &[String],
+        limit: usize,
+    ) -> Result<Vec<CustomerHit>, ApiError> {
+        let store = self.desk.store();
         let mut seen = BTreeSet::new();
         let mut found = Vec::new();
         for (wa_id, matched) in customers {
@@ -162,11 +169,11 @@ impl AgentApi {
                 && ![c.profile_name.as_deref(), c.profile.name.as_deref()]
                     .into_iter()
                     .flatten()
-                    .any(|n| name_matches(n, &words))
+                    .any(|n| name_matches(n, words))
             {
                 continue;
             }
-            if !self.may_see_customer(caller, &teams, &wa_id).await? {
+            if !self.may_see_customer(caller, teams, &wa_id).await? {
                 continue;
             }
             found.push(CustomerHit {
@@ -181,7 +188,18 @@ impl AgentApi {
         }
         found.sort_by_key(|c| std::cmp::Reverse(c.last_ticket_at));
         found.truncate(limit);
+        Ok(found)
+    }
 
+    /// The tickets found that the caller may see, newest first.
+    async fn ticket_hits(
+        &self,
+        caller: &Caller,
+        teams: &[String],
+        ticket_ids: BTreeSet<TicketId>,
+        limit: usize,
+    ) -> Result<Vec<TicketSummary>, ApiError> {
+        let store = self.desk.store();
         let now = self.clock.now();
         let mut tickets = Vec::new();
         // Ticket ids sort by their opening time: newest first.
@@ -190,16 +208,48 @@ impl AgentApi {
                 break;
             }
             if let Some(t) = store.ticket(id).await?
-                && Self::may_see(caller, &teams, &t)
+                && Self::may_see(caller, teams, &t)
             {
                 tickets.push(self.summary(&t, now));
             }
         }
-        ApiResponse::ok(SearchResults {
-            q: raw.to_owned(),
-            searched,
-            customers: found,
-            tickets,
-        })
+        Ok(tickets)
     }
+}
+
+/// The query (`q`, checked) and how many of each kind to answer (`limit`).
+fn search_query(q: &Query) -> Result<(&str, usize), ApiError> {
+    q.only(&["q", "limit"])?;
+    let raw = q
+        .get("q")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            ApiError::field(
+                "q",
+                "say what to find: a phone number or its last 4+ digits, a name, a ticket id or an order number",
+            )
+        })?;
+    if raw.chars().count() > MAX_QUERY {
+        return Err(ApiError::field(
+            "q",
+            format!("is longer than {MAX_QUERY} characters"),
+        ));
+    }
+    // `#1042` is an order number; `#vip` a tag (the console sends it to the queue filter).
+    if raw.starts_with('#') && !raw.chars().any(|c| c.is_ascii_digit()) {
+        return Err(ApiError::field(
+            "q",
+            "a #tag lists the tickets with that tag: GET /tickets?tag=<tag>",
+        ));
+    }
+    let limit = match q.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .ok_or_else(|| ApiError::field("limit", format!("must be 1-{MAX_LIMIT}")))?,
+    };
+    Ok((raw, limit))
 }

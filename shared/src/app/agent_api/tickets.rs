@@ -8,6 +8,7 @@ use super::desk::AgentError;
 use super::router::{ApiError, ApiResponse, Call, ErrorExtra, Query};
 use super::views::TicketSummary;
 use super::{AgentApi, Caller};
+use crate::domain::agent::Agent;
 use crate::domain::bot::Priority;
 use crate::domain::canned::unfilled_variables;
 use crate::domain::ids::TicketId;
@@ -212,42 +213,9 @@ impl AgentApi {
         filter: &QueueFilter,
         limit: u32,
     ) -> Result<(TicketQuery, Vec<String>), ApiError> {
-        let statuses = match filter.status.as_deref() {
-            None => vec![
-                TicketStatus::Queued,
-                TicketStatus::Assigned,
-                TicketStatus::PendingCustomer,
-            ],
-            Some(list) => list
-                .split(',')
-                .map(|s| {
-                    TicketStatus::parse(s.trim()).ok_or_else(|| {
-                        ApiError::field(
-                            "status",
-                            format!("'{s}' is not one of bot, queued, assigned, pending_customer, resolved, closed"),
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?,
-        };
-        let priority = filter
-            .priority
-            .as_deref()
-            .map(|p| {
-                Priority::parse(p).ok_or_else(|| {
-                    ApiError::field("priority", "must be low, normal, high or urgent")
-                })
-            })
-            .transpose()?;
-        let sla = filter
-            .sla
-            .as_deref()
-            .map(|s| {
-                SlaState::parse(s).ok_or_else(|| {
-                    ApiError::field("sla", "must be none, ok, at_risk, breached or was_breached")
-                })
-            })
-            .transpose()?;
+        let statuses = statuses_of(filter)?;
+        let priority = priority_of(filter)?;
+        let sla = sla_state_of(filter)?;
         // One read of the roster serves the caller's teams and every team agents work in.
         let roster = self.desk.store().agents().await?;
         let my_teams: Vec<String> = roster
@@ -255,42 +223,37 @@ impl AgentApi {
             .find(|a| a.id == caller.agent)
             .map(|a| a.teams.clone())
             .unwrap_or_default();
-        let assignee = filter.assignee.as_deref().map(|a| {
-            if a == "me" {
-                caller.agent.clone()
-            } else {
-                a.to_owned()
-            }
-        });
-        let team = filter.team.clone();
-        let tag = filter
-            .tag
-            .as_deref()
-            .map(|t| Tag::parse(t).map_err(|e| ApiError::field("tag", e.to_string())))
-            .transpose()?
-            .map(|t| t.as_str().to_owned());
-        if !caller.role.sees_everything() {
-            if let Some(a) = &assignee
-                && *a != caller.agent
-            {
-                return Err(ApiError::forbidden("agents list only their own tickets"));
-            }
-            if let Some(t) = &team
-                && !my_teams.contains(t)
-            {
-                return Err(ApiError::forbidden(format!("you are not in team {t}")));
-            }
-        }
-        // The narrowest index answers: a tag's items, else an agent's tickets, else the queues.
-        let partitions: Vec<TicketIndex> = match (&tag, &assignee) {
+        let filter = TicketFilter {
+            statuses,
+            team: filter.team.clone(),
+            priority,
+            sla,
+            assignee: assignee_of(filter, caller),
+            tag: tag_of(filter)?,
+        };
+        may_list(caller, &filter, &my_teams)?;
+        let partitions = self.partitions(caller, &filter, &roster, &my_teams).await;
+        Ok((TicketQuery::new(partitions, filter, limit), my_teams))
+    }
+
+    /// The narrowest index that answers `filter`: a tag's items, else an agent's tickets, else
+    /// the queues of the teams the caller may list.
+    async fn partitions(
+        &self,
+        caller: &Caller,
+        filter: &TicketFilter,
+        roster: &[Agent],
+        my_teams: &[String],
+    ) -> Vec<TicketIndex> {
+        match (&filter.tag, &filter.assignee) {
             (Some(tag), _) => vec![TicketIndex::Tag(tag.clone())],
             (None, Some(a)) => vec![TicketIndex::Assignee(a.clone())],
             (None, None) => {
-                let teams: Vec<Option<String>> = match &team {
+                let teams: Vec<Option<String>> = match &filter.team {
                     Some(t) => vec![Some(t.clone())],
                     None if caller.role.sees_everything() => {
                         let mut all: Vec<String> = self.routing_teams().await;
-                        for agent in &roster {
+                        for agent in roster {
                             all.extend(agent.teams.iter().cloned());
                         }
                         // Escalations move tickets to these even when nobody works there yet.
@@ -306,7 +269,8 @@ impl AgentApi {
                     }
                     None => my_teams.iter().cloned().map(Some).chain([None]).collect(),
                 };
-                statuses
+                filter
+                    .statuses
                     .iter()
                     .flat_map(|s| {
                         teams.iter().map(|t| TicketIndex::Queue {
@@ -316,16 +280,7 @@ impl AgentApi {
                     })
                     .collect()
             }
-        };
-        let filter = TicketFilter {
-            statuses,
-            team,
-            priority,
-            sla,
-            assignee,
-            tag,
-        };
-        Ok((TicketQuery::new(partitions, filter, limit), my_teams))
+        }
     }
 
     /// `GET /tickets/{id}`: the ticket with its messages, activity and SLA clocks.
@@ -396,50 +351,8 @@ impl AgentApi {
         Ok(match action {
             "reply" => {
                 let b: ReplyBody = call.body()?;
-                if let Some(key) = b.attachment {
-                    if b.text.is_some() || b.quote.is_some() {
-                        return Err(ApiError::field(
-                            "attachment",
-                            "is sent with an optional caption, not with text or quote",
-                        ));
-                    }
-                    let action = AgentAction::Attach {
-                        key,
-                        caption: b.caption,
-                    };
-                    return Ok((action, b.version));
-                }
-                if b.caption.is_some() {
-                    return Err(ApiError::field(
-                        "caption",
-                        "goes with an attachment; a text reply is its text",
-                    ));
-                }
-                let text = b
-                    .text
-                    .ok_or_else(|| ApiError::field("text", "is required (or an attachment)"))?;
-                // A canned response's variable left unfilled would reach the customer as raw
-                // braces ("Hi {{customer_name}}").
-                let unfilled = unfilled_variables(&text);
-                if let Some(first) = unfilled.first() {
-                    let mut err = ApiError::new(
-                        422,
-                        "unfilled_variable",
-                        format!(
-                            "the reply still contains {{{{{first}}}}}: replace it with its value before sending"
-                        ),
-                    );
-                    err.fields.insert(
-                        "text".to_owned(),
-                        format!("unfilled variables: {}", unfilled.join(", ")),
-                    );
-                    return Err(err);
-                }
-                let action = AgentAction::Reply {
-                    text,
-                    quote: b.quote,
-                };
-                (action, b.version)
+                let version = b.version;
+                (reply_action(b)?, version)
             }
             "react" => {
                 let b: ReactBody = call.body()?;
@@ -622,4 +535,138 @@ struct TagBody {
 #[serde(deny_unknown_fields)]
 struct VersionBody {
     version: Option<u64>,
+}
+
+/// A reply's body: a text (quoting a customer message or not), or an attachment with an
+/// optional caption.
+fn reply_action(b: ReplyBody) -> Result<AgentAction, ApiError> {
+    if let Some(key) = b.attachment {
+        if b.text.is_some() || b.quote.is_some() {
+            return Err(ApiError::field(
+                "attachment",
+                "is sent with an optional caption, not with text or quote",
+            ));
+        }
+        return Ok(AgentAction::Attach {
+            key,
+            caption: b.caption,
+        });
+    }
+    if b.caption.is_some() {
+        return Err(ApiError::field(
+            "caption",
+            "goes with an attachment; a text reply is its text",
+        ));
+    }
+    let text = b
+        .text
+        .ok_or_else(|| ApiError::field("text", "is required (or an attachment)"))?;
+    no_unfilled_variables(&text)?;
+    Ok(AgentAction::Reply {
+        text,
+        quote: b.quote,
+    })
+}
+
+/// A canned response's variable left unfilled would reach the customer as raw braces ("Hi
+/// {{customer_name}}"): 422 naming the first.
+fn no_unfilled_variables(text: &str) -> Result<(), ApiError> {
+    let unfilled = unfilled_variables(text);
+    if let Some(first) = unfilled.first() {
+        let mut err = ApiError::new(
+            422,
+            "unfilled_variable",
+            format!(
+                "the reply still contains {{{{{first}}}}}: replace it with its value before sending"
+            ),
+        );
+        err.fields.insert(
+            "text".to_owned(),
+            format!("unfilled variables: {}", unfilled.join(", ")),
+        );
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// The statuses listed (`status=a,b`); open ones by default.
+fn statuses_of(filter: &QueueFilter) -> Result<Vec<TicketStatus>, ApiError> {
+    match filter.status.as_deref() {
+        None => Ok(vec![
+            TicketStatus::Queued,
+            TicketStatus::Assigned,
+            TicketStatus::PendingCustomer,
+        ]),
+        Some(list) => list
+            .split(',')
+            .map(|s| {
+                TicketStatus::parse(s.trim()).ok_or_else(|| {
+                    ApiError::field(
+                        "status",
+                        format!("'{s}' is not one of bot, queued, assigned, pending_customer, resolved, closed"),
+                    )
+                })
+            })
+            .collect(),
+    }
+}
+
+fn priority_of(filter: &QueueFilter) -> Result<Option<Priority>, ApiError> {
+    filter
+        .priority
+        .as_deref()
+        .map(|p| {
+            Priority::parse(p)
+                .ok_or_else(|| ApiError::field("priority", "must be low, normal, high or urgent"))
+        })
+        .transpose()
+}
+
+fn sla_state_of(filter: &QueueFilter) -> Result<Option<SlaState>, ApiError> {
+    filter
+        .sla
+        .as_deref()
+        .map(|s| {
+            SlaState::parse(s).ok_or_else(|| {
+                ApiError::field("sla", "must be none, ok, at_risk, breached or was_breached")
+            })
+        })
+        .transpose()
+}
+
+/// The agent whose tickets are listed (`me`: the caller).
+fn assignee_of(filter: &QueueFilter, caller: &Caller) -> Option<String> {
+    filter.assignee.as_deref().map(|a| {
+        if a == "me" {
+            caller.agent.clone()
+        } else {
+            a.to_owned()
+        }
+    })
+}
+
+fn tag_of(filter: &QueueFilter) -> Result<Option<String>, ApiError> {
+    Ok(filter
+        .tag
+        .as_deref()
+        .map(|t| Tag::parse(t).map_err(|e| ApiError::field("tag", e.to_string())))
+        .transpose()?
+        .map(|t| t.as_str().to_owned()))
+}
+
+/// An agent lists only their own tickets and their teams' (supervisors and admins any).
+fn may_list(caller: &Caller, filter: &TicketFilter, my_teams: &[String]) -> Result<(), ApiError> {
+    if !caller.role.sees_everything() {
+        if let Some(a) = &filter.assignee
+            && *a != caller.agent
+        {
+            return Err(ApiError::forbidden("agents list only their own tickets"));
+        }
+        if let Some(t) = &filter.team
+            && !my_teams.contains(t)
+        {
+            return Err(ApiError::forbidden(format!("you are not in team {t}")));
+        }
+    }
+    Ok(())
 }

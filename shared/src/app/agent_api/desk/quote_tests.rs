@@ -5,6 +5,7 @@ use jiff::SignedDuration;
 
 use super::*;
 use crate::ports::store::Direction;
+use crate::ports::whatsapp::OutboundBody;
 use crate::testkit::{World, world};
 
 const HANDOFF: &str = "Ich möchte mit einem Mitarbeiter sprechen";

@@ -1,7 +1,10 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::*;
-use crate::domain::bot::Lang;
+use crate::domain::bot::{Lang, Priority};
+use crate::domain::ticket::TicketStatus;
+use crate::ports::store::ActivityKind;
+use crate::ports::whatsapp::Template;
 use crate::testkit::{T0, world};
 
 fn reply(text: &str) -> AgentAction {
