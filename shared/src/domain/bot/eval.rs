@@ -429,9 +429,9 @@ mod tests {
     /// tuned on. The fairest figure of what unseen customers get.
     #[test]
     fn the_fourth_holdout_set_is_understood_at_least_as_well_as_measured() {
-        // Measured 88.5 % / 91.2 % / 0 false handoffs after the fifth round (77.3 % / 85.5 % / 4
+        // Measured 88.2 % / 91.0 % / 0 false handoffs after the fifth round (77.3 % / 85.5 % / 4
         // before it).
-        assert_figures(&holdout3(), 320, 0.875, 0.90, 0);
+        assert_figures(&holdout3(), 340, 0.875, 0.90, 0);
     }
 
     /// The third near-miss set, written with the fourth held-out set and never tuned on: the
