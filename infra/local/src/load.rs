@@ -192,97 +192,147 @@ struct Plan {
 }
 
 fn plan(options: &Options, media_id: &str, start: Timestamp) -> Plan {
-    let run = format!("{:04}", start.as_second().rem_euclid(10_000));
-    let mut dice = Dice(start.as_nanosecond() as u64);
+    let mut planner = Planner::new(options, media_id, start);
     let total = (options.rate as usize) * (options.duration_secs as usize);
-    let mut requests: Vec<Planned> = Vec::with_capacity(total);
-    let mut started = 0usize;
-    // Messages sent so far (index into `requests`), for redeliveries.
-    let mut originals: Vec<usize> = Vec::new();
-    let number = options.phone_number_id.as_str();
+    planner.requests.reserve(total);
     for i in 0..total {
         let at = Duration::from_secs_f64(i as f64 / f64::from(options.rate));
-        let sent_at = start.as_second() + at.as_secs() as i64;
-        let roll = dice.below(100);
-        if roll < 10 && !originals.is_empty() {
-            // An exact redelivery: often right behind the original (a race), else seconds later.
-            let back = if dice.chance(50) {
-                1
-            } else {
-                1 + dice.below(5 * u64::from(options.rate)) as usize
-            };
-            let of = originals[originals.len().saturating_sub(back)];
-            let original = &requests[of];
-            requests.push(Planned {
-                at,
-                kind: Kind::Duplicate,
-                customer: original.customer,
-                wamid: original.wamid.clone(),
-                body: original.body.clone(),
-                out_of_order: original.out_of_order,
-                image: original.image,
-            });
-            continue;
-        }
-        if roll < 15 {
-            let wamid = format!("wamid.load{run}status{i}");
-            let status = SampleStatus {
-                wamid: &wamid,
-                status: ["sent", "delivered", "read"][dice.below(3) as usize],
-                recipient: "4915100000000",
-                timestamp: sent_at,
-            };
-            requests.push(Planned {
-                at,
-                kind: Kind::Status,
-                customer: None,
-                wamid: None,
-                body: Arc::new(status_notification(number, &[status])),
-                out_of_order: false,
-                image: false,
-            });
-            continue;
-        }
-        let new_customer =
-            started < options.customers as usize && (started == 0 || dice.chance(25));
-        let customer = if new_customer {
-            started += 1;
-            started - 1
+        let roll = planner.dice.below(100);
+        let planned = if roll < 10 && !planner.originals.is_empty() {
+            planner.redelivery(at)
+        } else if roll < 15 {
+            planner.status(i, at)
         } else {
-            dice.below(started as u64) as usize
+            planner.message(i, at)
         };
-        let wa_id = customer_wa_id(&run, customer);
-        let wamid = format!("wamid.load{run}c{customer}m{i}");
-        let out_of_order = dice.chance(10);
+        planner.requests.push(planned);
+    }
+    Plan {
+        requests: planner.requests,
+        run: planner.run,
+    }
+}
+
+/// The plan as it is drawn, request by request, from one [`Dice`].
+struct Planner<'a> {
+    options: &'a Options,
+    media_id: &'a str,
+    start: Timestamp,
+    run: String,
+    dice: Dice,
+    requests: Vec<Planned>,
+    /// Customers started so far.
+    started: usize,
+    /// Messages sent so far (index into `requests`), for redeliveries.
+    originals: Vec<usize>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(options: &'a Options, media_id: &'a str, start: Timestamp) -> Self {
+        Self {
+            options,
+            media_id,
+            start,
+            run: format!("{:04}", start.as_second().rem_euclid(10_000)),
+            dice: Dice(start.as_nanosecond() as u64),
+            requests: Vec::new(),
+            started: 0,
+            originals: Vec::new(),
+        }
+    }
+
+    fn sent_at(&self, at: Duration) -> i64 {
+        self.start.as_second() + at.as_secs() as i64
+    }
+
+    /// An exact redelivery: often right behind the original (a race), else seconds later.
+    fn redelivery(&mut self, at: Duration) -> Planned {
+        let back = if self.dice.chance(50) {
+            1
+        } else {
+            1 + self.dice.below(5 * u64::from(self.options.rate)) as usize
+        };
+        let of = self.originals[self.originals.len().saturating_sub(back)];
+        let original = &self.requests[of];
+        Planned {
+            at,
+            kind: Kind::Duplicate,
+            customer: original.customer,
+            wamid: original.wamid.clone(),
+            body: original.body.clone(),
+            out_of_order: original.out_of_order,
+            image: original.image,
+        }
+    }
+
+    /// A delivery status of a message the helpdesk never sent (counted, then skipped).
+    fn status(&mut self, i: usize, at: Duration) -> Planned {
+        let wamid = format!("wamid.load{}status{i}", self.run);
+        let status = SampleStatus {
+            wamid: &wamid,
+            status: ["sent", "delivered", "read"][self.dice.below(3) as usize],
+            recipient: "4915100000000",
+            timestamp: self.sent_at(at),
+        };
+        Planned {
+            at,
+            kind: Kind::Status,
+            customer: None,
+            wamid: None,
+            body: Arc::new(status_notification(
+                self.options.phone_number_id.as_str(),
+                &[status],
+            )),
+            out_of_order: false,
+            image: false,
+        }
+    }
+
+    /// A customer's message: a new customer now and then (up to `customers`), else one of
+    /// those started; some sent with an older timestamp, some an image.
+    fn message(&mut self, i: usize, at: Duration) -> Planned {
+        let sent_at = self.sent_at(at);
+        let new_customer = self.started < self.options.customers as usize
+            && (self.started == 0 || self.dice.chance(25));
+        let customer = if new_customer {
+            self.started += 1;
+            self.started - 1
+        } else {
+            self.dice.below(self.started as u64) as usize
+        };
+        let wa_id = customer_wa_id(&self.run, customer);
+        let wamid = format!("wamid.load{}c{customer}m{i}", self.run);
+        let out_of_order = self.dice.chance(10);
         let timestamp = if out_of_order {
-            sent_at - 1 - dice.below(90) as i64
+            sent_at - 1 - self.dice.below(90) as i64
         } else {
             sent_at
         };
-        let image = dice.chance(10);
+        let image = self.dice.chance(10);
         let mut message = json!({ "from": wa_id, "id": wamid, "timestamp": timestamp.to_string() });
         if image {
             message["type"] = json!("image");
             message["image"] = json!({
-                "id": media_id,
+                "id": self.media_id,
                 "mime_type": "image/png",
                 "caption": "Foto vom Karton",
             });
         } else {
             message["type"] = json!("text");
-            message["text"] = json!({ "body": TEXTS[dice.below(TEXTS.len() as u64) as usize] });
+            message["text"] =
+                json!({ "body": TEXTS[self.dice.below(TEXTS.len() as u64) as usize] });
         }
         let body = json!({
             "object": "whatsapp_business_account",
             "entry": [{ "id": "102290129340398", "changes": [{ "field": "messages", "value": {
                 "messaging_product": "whatsapp",
-                "metadata": { "display_phone_number": options.display_phone_number, "phone_number_id": number },
+                "metadata": { "display_phone_number": self.options.display_phone_number, "phone_number_id": self.options.phone_number_id.as_str() },
                 "contacts": [{ "profile": { "name": format!("Kundin {customer}") }, "wa_id": wa_id }],
                 "messages": [message],
             }}]}],
         });
-        originals.push(requests.len());
-        requests.push(Planned {
+        self.originals.push(self.requests.len());
+        Planned {
             at,
             kind: if new_customer {
                 Kind::First
@@ -294,9 +344,8 @@ fn plan(options: &Options, media_id: &str, start: Timestamp) -> Plan {
             body: Arc::new(body.to_string()),
             out_of_order,
             image,
-        });
+        }
     }
-    Plan { requests, run }
 }
 
 /// `49` + run + customer: digits only, unique per run.
@@ -463,7 +512,31 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
         webhook,
         plan.run
     );
+    let (results, send_secs) = send_all(&plan, &http, &signer, &webhook).await;
+    let (mut report, acked_wamids, timeline) = tally(&plan, &results, send_secs);
+    let drain_start = Instant::now();
+    let (state, replies) = drain(&http, options, &format!("49{}", plan.run)).await?;
+    report.drain_secs = drain_start.elapsed().as_secs_f64();
+    check(
+        &mut report,
+        &plan.run,
+        &acked_wamids,
+        &timeline,
+        &state,
+        &replies,
+    );
+    Ok(report)
+}
 
+/// Sends every planned request at its time, at most [`MAX_IN_FLIGHT`] at once (the rest are
+/// shed and counted); returns what happened to each, in plan order, and the seconds sending
+/// took.
+async fn send_all(
+    plan: &Plan,
+    http: &reqwest::Client,
+    signer: &Arc<SignatureVerifier>,
+    webhook: &Arc<String>,
+) -> (Vec<Sent>, f64) {
     let gate = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let t0 = Instant::now();
     let mut tasks = Vec::with_capacity(plan.requests.len());
@@ -497,7 +570,12 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
     for t in tasks {
         results.push(t.await.unwrap_or_default());
     }
+    (results, send_secs)
+}
 
+/// The counts and latencies of the sending; per wamid, whether it was acknowledged at all; per
+/// customer, (wamid, sent at, acked at) for the order check.
+fn tally(plan: &Plan, results: &[Sent], send_secs: f64) -> (Report, HashSet<String>, Timeline) {
     let mut report = Report {
         requests: plan.requests.len(),
         send_secs,
@@ -505,12 +583,11 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
         ..Report::default()
     };
     let mut latencies: Vec<f64> = Vec::new();
-    // Per wamid: acknowledged at all; per customer: (wamid, sent at, acked at) for the order check.
     let mut acked_wamids: HashSet<String> = HashSet::new();
     let mut seen_wamids: HashSet<String> = HashSet::new();
     let mut timeline: Timeline = HashMap::new();
     let mut customers: HashSet<usize> = HashSet::new();
-    for (p, s) in plan.requests.iter().zip(&results) {
+    for (p, s) in plan.requests.iter().zip(results) {
         match p.kind {
             Kind::Status => report.statuses_sent += 1,
             Kind::Duplicate => report.duplicates_sent += 1,
@@ -557,14 +634,20 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
     report.p95_ms = pct(0.95);
     report.p99_ms = pct(0.99);
     report.max_ms = latencies.last().copied().unwrap_or(0.0);
+    (report, acked_wamids, timeline)
+}
 
-    // Wait for the helpdesk to finish: every stored message handled, the replies settled.
-    let prefix = format!("49{}", plan.run);
-    let drain_start = Instant::now();
-    let deadline = drain_start + Duration::from_secs(u64::from(options.drain_secs));
-    let (state, replies) = loop {
-        let state = read_store(&http, options, &prefix).await?;
-        let replies = read_replies(&http, &options.target, &prefix).await?;
+/// Waits for the helpdesk to finish (every stored message handled, the replies settled, or
+/// `drain_secs` passed) and returns the store and the replies the simulator got.
+async fn drain(
+    http: &reqwest::Client,
+    options: &Options,
+    prefix: &str,
+) -> Result<(StoreView, Vec<(String, String)>), LoadError> {
+    let deadline = Instant::now() + Duration::from_secs(u64::from(options.drain_secs));
+    loop {
+        let state = read_store(http, options, prefix).await?;
+        let replies = read_replies(http, &options.target, prefix).await?;
         let handled = state
             .messages
             .iter()
@@ -575,23 +658,13 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
         if (handled && outbound == replies.len()) || Instant::now() >= deadline {
             // One more look a moment later, so a late double send is seen too.
             tokio::time::sleep(Duration::from_secs(2)).await;
-            break (
-                read_store(&http, options, &prefix).await?,
-                read_replies(&http, &options.target, &prefix).await?,
-            );
+            return Ok((
+                read_store(http, options, prefix).await?,
+                read_replies(http, &options.target, prefix).await?,
+            ));
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
-    };
-    report.drain_secs = drain_start.elapsed().as_secs_f64();
-    check(
-        &mut report,
-        &plan.run,
-        &acked_wamids,
-        &timeline,
-        &state,
-        &replies,
-    );
-    Ok(report)
+    }
 }
 
 /// Posts one signed webhook, retrying a non-2xx answer or no answer as Meta does (sooner).
@@ -811,7 +884,19 @@ fn check(
     state: &StoreView,
     replies: &[(String, String)],
 ) {
-    // Messages: each acknowledged wamid stored, and stored once.
+    let inbound = check_messages(report, acked, state);
+    check_tickets(report, state);
+    check_replies(report, state, replies);
+    check_order(report, run, timeline, &inbound);
+}
+
+/// Messages: each acknowledged wamid stored, and stored once. Returns the stored customer
+/// messages by wamid.
+fn check_messages<'s>(
+    report: &mut Report,
+    acked: &HashSet<String>,
+    state: &'s StoreView,
+) -> HashMap<&'s str, Vec<&'s StoredMessage>> {
     let mut inbound: HashMap<&str, Vec<&StoredMessage>> = HashMap::new();
     for m in state.messages.iter().filter(|m| m.inbound) {
         inbound.entry(m.wamid.as_str()).or_default().push(m);
@@ -834,7 +919,11 @@ fn check(
         .filter(|(_, v)| v.iter().any(|m| m.handled_at.is_none()))
         .map(|(w, _)| (*w).to_owned())
         .collect();
-    // Tickets: every message of a run falls in one conversation window.
+    inbound
+}
+
+/// Tickets: every message of a run falls in one conversation window.
+fn check_tickets(report: &mut Report, state: &StoreView) {
     let mut per_customer: HashMap<&str, usize> = HashMap::new();
     for (_, wa_id) in &state.tickets {
         *per_customer.entry(wa_id.as_str()).or_default() += 1;
@@ -844,7 +933,10 @@ fn check(
         .filter(|(_, n)| **n > 1)
         .map(|(w, n)| format!("{w} ({n})"))
         .collect();
-    // Replies: what the Cloud API accepted is exactly what was recorded on the tickets.
+}
+
+/// Replies: what the Cloud API accepted is exactly what was recorded on the tickets.
+fn check_replies(report: &mut Report, state: &StoreView, replies: &[(String, String)]) {
     let recorded: HashSet<&str> = state
         .messages
         .iter()
@@ -855,8 +947,16 @@ fn check(
     report.replies = accepted.len();
     report.replies_unrecorded = accepted.difference(&recorded).count();
     report.replies_not_sent = recorded.difference(&accepted).count();
-    // Order: a message acknowledged before another of the same customer was sent is handled
-    // by the bot before it.
+}
+
+/// Order: a message acknowledged before another of the same customer was sent is handled by
+/// the bot before it.
+fn check_order(
+    report: &mut Report,
+    run: &str,
+    timeline: &Timeline,
+    inbound: &HashMap<&str, Vec<&StoredMessage>>,
+) {
     let handled: HashMap<&str, Timestamp> = inbound
         .iter()
         .filter_map(|(w, v)| {
