@@ -69,6 +69,23 @@ impl Flow {
         .await;
     }
 
+    /// The customer asks for a person; maria tags the ticket in her queue. Gives its id.
+    async fn handed_over_and_tagged(&self, wamid: &str, tag: &str) -> String {
+        self.customer_writes(wamid, "Ich möchte mit einem Mitarbeiter sprechen")
+            .await;
+        let queue = self.api.ok("maria", "GET", "/tickets", Value::Null).await;
+        let id = queue["tickets"][0]["id"].as_str().unwrap().to_owned();
+        self.api
+            .ok(
+                "maria",
+                "POST",
+                &format!("/tickets/{id}/tag"),
+                json!({ "tag": tag }),
+            )
+            .await;
+        id
+    }
+
     async fn customer_taps(&self, wamid: &str, id: &str, title: &str) {
         let body = json!({
             "object": "whatsapp_business_account",
@@ -632,20 +649,44 @@ async fn ticket_tags_are_indexed_filtered_and_erased_with_the_customer_in_dynamo
 }
 
 #[tokio::test]
-async fn saved_views_and_personal_canned_responses_are_versioned_in_dynamodb() {
+async fn a_tag_index_item_expires_with_its_ticket_when_the_ticket_changes_later() {
     let f = flow().await;
-    f.customer_writes("wamid.view1", "Ich möchte mit einem Mitarbeiter sprechen")
-        .await;
-    let queue = f.api.ok("maria", "GET", "/tickets", Value::Null).await;
-    let id = queue["tickets"][0]["id"].as_str().unwrap().to_owned();
+    let id = f.handed_over_and_tagged("wamid.ttl1", "refund").await;
+    let expiry = |items: &[std::collections::HashMap<
+        String,
+        aws_sdk_dynamodb::types::AttributeValue,
+    >]|
+     -> i64 {
+        assert_eq!(items.len(), 1, "{items:?}");
+        match &items[0]["expires_at"] {
+            aws_sdk_dynamodb::types::AttributeValue::N(n) => n.parse().unwrap(),
+            other => panic!("expires_at: {other:?}"),
+        }
+    };
+    let tagged = expiry(&f.stack.items("ticket_tag").await);
+    assert_eq!(tagged, expiry(&f.stack.items("ticket").await));
+
+    // WHEN the ticket changes later (TTLs are whole seconds)
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     f.api
         .ok(
             "maria",
             "POST",
-            &format!("/tickets/{id}/tag"),
-            json!({"tag": "vip"}),
+            &format!("/tickets/{id}/notes"),
+            json!({"text": "Rückerstattung angestoßen"}),
         )
         .await;
+    // THEN the tag index item's expiry moves with the ticket's: the ticket does not drop out
+    // of the tag filter while it is still kept
+    let ticket = expiry(&f.stack.items("ticket").await);
+    assert!(ticket > tagged, "the change moved the ticket's TTL");
+    assert_eq!(expiry(&f.stack.items("ticket_tag").await), ticket);
+}
+
+#[tokio::test]
+async fn saved_views_and_personal_canned_responses_are_versioned_in_dynamodb() {
+    let f = flow().await;
+    let id = f.handed_over_and_tagged("wamid.view1", "vip").await;
     // A team view by the supervisor, counted from the tag index for an agent of the team.
     let r = f
         .api

@@ -3,7 +3,7 @@
 //! in S3 (moto) with server-side encryption and links it on the message; the agent API hands
 //! out a presigned link. Files of a type not allowed are refused and recorded, not retried.
 
-use helpdesk::app::agent_api::ApiRequest;
+use helpdesk::app::agent_api::{AgentApi, ApiRequest};
 use helpdesk_tests::api::{CallApi, api_keys};
 use helpdesk_tests::stubs::WhatsAppStub;
 use helpdesk_tests::{Stack, s};
@@ -227,10 +227,11 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-#[tokio::test]
-async fn an_agent_uploads_a_pdf_to_s3_through_the_presigned_url_and_it_goes_to_whatsapp_by_media_id()
- {
-    let (stack, whatsapp) = setup().await;
+/// A small valid PDF.
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
+
+/// Anna writes, which opens her ticket; the agent API with the demo agents, and the ticket's id.
+async fn invoice_ticket(stack: &Stack, wamid: &str) -> (AgentApi, String) {
     stack.seed_demo_agents().await;
     let text = json!({
         "object": "whatsapp_business_account",
@@ -238,29 +239,55 @@ async fn an_agent_uploads_a_pdf_to_s3_through_the_presigned_url_and_it_goes_to_w
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": "4930123456789", "phone_number_id": NUMBER},
             "contacts": [{"profile": {"name": "Anna"}, "wa_id": "4915112345678"}],
-            "messages": [{"from": "4915112345678", "id": "wamid.att1",
+            "messages": [{"from": "4915112345678", "id": wamid,
                 "timestamp": Timestamp::now().as_second().to_string(), "type": "text",
                 "text": {"body": "Können Sie mir die Rechnung schicken?"}}]
         }}]}]
     })
     .to_string();
-    deliver(&stack, &text).await;
+    deliver(stack, &text).await;
     let api = stack.agent_api().await;
     let ticket = s(&stack.items("ticket").await[0], "ticket_id").to_owned();
-    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n".to_vec();
+    (api, ticket)
+}
 
-    // WHEN the agent asks for an upload URL (limits checked first) ...
+/// maria asks for an upload URL for [`PDF`] on `ticket`: the 201's body.
+async fn upload_url(api: &AgentApi, ticket: &str) -> serde_json::Value {
     let r = api
         .call(
             Some("key-maria"),
             "POST",
             &format!("/tickets/{ticket}/attachments"),
-            json!({"file_name": "Rechnung.pdf", "content_type": "application/pdf", "size": pdf.len()}),
+            json!({"file_name": "Rechnung.pdf", "content_type": "application/pdf", "size": PDF.len()}),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let key = r.body["key"].as_str().unwrap().to_owned();
-    let url = r.body["upload"]["url"].as_str().unwrap();
+    r.body
+}
+
+/// The browser's PUT of [`PDF`] to the presigned URL, with the signed headers.
+async fn put_upload(upload: &serde_json::Value) {
+    let mut put = reqwest::Client::new()
+        .put(upload["upload"]["url"].as_str().unwrap())
+        .body(PDF.to_vec());
+    for (name, value) in upload["upload"]["headers"].as_object().unwrap() {
+        put = put.header(name.as_str(), value.as_str().unwrap());
+    }
+    let uploaded = put.send().await.unwrap();
+    assert!(uploaded.status().is_success(), "{}", uploaded.status());
+}
+
+#[tokio::test]
+async fn an_agent_uploads_a_pdf_to_s3_through_the_presigned_url_and_it_goes_to_whatsapp_by_media_id()
+ {
+    let (stack, whatsapp) = setup().await;
+    let (api, ticket) = invoice_ticket(&stack, "wamid.att1").await;
+    let pdf = PDF.to_vec();
+
+    // WHEN the agent asks for an upload URL (limits checked first) ...
+    let upload = upload_url(&api, &ticket).await;
+    let key = upload["key"].as_str().unwrap().to_owned();
+    let url = upload["upload"]["url"].as_str().unwrap();
     assert!(url.contains(&stack.resources.media_bucket), "{url}");
     assert!(url.contains("X-Amz-Signature="), "{url}");
     assert!(
@@ -269,12 +296,7 @@ async fn an_agent_uploads_a_pdf_to_s3_through_the_presigned_url_and_it_goes_to_w
     );
 
     // ... and the browser PUTs the file straight to S3 with the signed headers
-    let mut put = reqwest::Client::new().put(url).body(pdf.clone());
-    for (name, value) in r.body["upload"]["headers"].as_object().unwrap() {
-        put = put.header(name.as_str(), value.as_str().unwrap());
-    }
-    let uploaded = put.send().await.unwrap();
-    assert!(uploaded.status().is_success(), "{}", uploaded.status());
+    put_upload(&upload).await;
     let object = stack
         .aws
         .s3()
@@ -364,4 +386,42 @@ async fn an_agent_uploads_a_pdf_to_s3_through_the_presigned_url_and_it_goes_to_w
         )
         .await;
     assert_eq!(r.status, 404, "{}", r.body);
+}
+
+#[tokio::test]
+async fn an_erasure_deletes_the_customers_uploads_an_agent_never_sent() {
+    let (stack, _whatsapp) = setup().await;
+    let (api, ticket) = invoice_ticket(&stack, "wamid.unsent1").await;
+    // GIVEN an agent uploaded a file to S3 for her ticket through the presigned URL ...
+    let upload = upload_url(&api, &ticket).await;
+    let key = upload["key"].as_str().unwrap().to_owned();
+    put_upload(&upload).await;
+    // ... and never sent it; another ticket's upload is in the bucket too
+    let s3 = stack.aws.s3();
+    let bucket = &stack.resources.media_bucket;
+    let someone_elses = "outbound/01JD0000000000000000000000/01JD000000000000000000000B/x.pdf";
+    s3.put_object()
+        .bucket(bucket)
+        .key(someone_elses)
+        .body(b"%PDF-1.4".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+
+    // WHEN the customer is erased
+    let privacy = helpdesk::platform::wiring::privacy(&stack.env, &stack.aws).unwrap();
+    let anna = helpdesk::domain::ids::WaId::parse("4915112345678").unwrap();
+    let erased = privacy.erase(&anna, "cli:dpo").await.unwrap();
+
+    // THEN her unsent upload is gone from S3, and only hers
+    assert_eq!((erased.tickets, erased.media_files), (1, 1), "{erased:?}");
+    let listed = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert!(!keys.contains(&key.as_str()), "{keys:?}");
+    assert_eq!(keys, [someone_elses]);
+    // AND a repeated erasure finds nothing more
+    assert_eq!(
+        privacy.erase(&anna, "cli:dpo").await.unwrap().media_files,
+        0
+    );
 }

@@ -1,6 +1,7 @@
 // The Admin tab keeps a supervisor to her own teams' parts, and a published routing change is
 // live: maria (supervisor of support, billing and fraud) is refused a keyword for logistics,
-// naming the part, saves and publishes one for billing, and the next customer who writes it is
+// naming the part, and moving her team's rule below logistics' (the first match wins), naming
+// the rule; she saves and publishes one for billing, and the next customer who writes it is
 // routed to billing by the running router, without a restart.
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,7 +14,7 @@ const TIMEOUT = 180_000;
 test("a supervisor is refused another team's routing keyword, publishes her team's, and the next handoff follows it", { timeout: TIMEOUT }, async (t) => {
   // The runner asks for the published routing every second.
   const { runner, browser } = await start(t, { env: { HELPDESK_CONFIG_CHECK_SECONDS: "1" } });
-  // The refused save below is on purpose.
+  // The refused saves below are on purpose.
   browser.allowFailure(({ url, method, status }) => method === "PUT" && url.endsWith("/api/config/routing/draft") && status === 403);
 
   // GIVEN the supervisor has the routing open in the Admin tab
@@ -29,6 +30,16 @@ test("a supervisor is refused another team's routing keyword, publishes her team
   await page.getByTestId("config-save").click();
   // THEN the save is refused, naming the part
   await page.getByTestId("config-error").filter({ hasText: "the rules of team logistics" }).waitFor();
+  assert.equal(await page.getByTestId("config-draft").count(), 0);
+
+  // WHEN she moves billing's rule, hers, below logistics' rule, which is not hers
+  const blocks = original.trimEnd().split("[[rules]]");
+  assert.equal(blocks.length, 4, original);
+  const [head, fraud, billing, logistics] = blocks;
+  await editor.fill(`${head}[[rules]]${fraud}[[rules]]${logistics}\n\n[[rules]]${billing}`);
+  await page.getByTestId("config-save").click();
+  // THEN the save is refused, naming the rule whose priority it changes
+  await page.getByTestId("config-error").filter({ hasText: "the priority of team logistics's rules[1]" }).waitFor();
   assert.equal(await page.getByTestId("config-draft").count(), 0);
 
   // WHEN she adds it to billing, her team, and publishes

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use helpdesk::app::bot_reply::Bot;
 use helpdesk::domain::bot::eval::{
-    Report, cross_validate, holdout, holdout2, near_misses, near_misses2, test_split,
+    Report, cross_validate, handoff_requests, holdout, holdout2, near_misses, near_misses2,
+    near_misses4, test_split,
 };
 use helpdesk::domain::bot::model::{Settings, parse_labelled};
 use helpdesk::domain::bot::{BotConfig, BotState, Inbound, Lang, Reply, Turn};
@@ -102,6 +103,29 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
             out,
             "{}",
             Report::run(&config, &near_misses2()).render(name)
+        )?;
+        let name = "fourth near-miss set: adverbs of time, denied fraud, declined handoffs, topic words (config/bot-nearmiss4.tsv)";
+        writeln!(
+            out,
+            "{}",
+            Report::run(&config, &near_misses4()).render(name)
+        )?;
+        let requests = Report::run(&config, &handoff_requests());
+        let pct = |n: usize| 100.0 * n as f64 / requests.total().max(1) as f64;
+        writeln!(
+            out,
+            "handoff recall (config/bot-handoff.tsv): handed over at once {}/{} = {:.1} %, with the right reason {}/{} = {:.1} %",
+            requests.handed_over(),
+            requests.total(),
+            pct(requests.handed_over()),
+            requests.right(),
+            requests.total(),
+            pct(requests.right())
+        )?;
+        writeln!(
+            out,
+            "{}",
+            requests.render("real requests for a person (config/bot-handoff.tsv)")
         )?;
     }
     Ok(())

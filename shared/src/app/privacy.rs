@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tracing::info;
 
+use crate::domain::attachment::key_prefix;
 use crate::domain::ids::WaId;
 use crate::ports::clock::{Clock, SystemClock};
 use crate::ports::media::{MediaError, MediaStore};
@@ -123,6 +124,9 @@ impl Privacy {
                         erased.media_files += 1;
                     }
                 }
+                // Agents' uploads live under the ticket's prefix, also those never sent (no
+                // message names them): without this they would wait for the bucket's lifecycle.
+                erased.media_files += media.delete_under(&key_prefix(ticket.id)).await?;
             }
             erased.items += self.store.erase_ticket(&ticket).await?;
             erased.tickets += 1;
@@ -300,6 +304,17 @@ mod tests {
             )
             .await
             .unwrap();
+        // An agent uploaded a file for her and never sent it; one for Ben stays.
+        let unsent =
+            crate::domain::attachment::upload_key(id, "01JD000000000000000000000A", "Rechnung.pdf");
+        let bens =
+            crate::domain::attachment::upload_key(other, "01JD000000000000000000000B", "x.pdf");
+        for key in [&unsent, &bens] {
+            media
+                .put(key, b"%PDF-1.4", "application/pdf")
+                .await
+                .unwrap();
+        }
         // An agent tagged her ticket: the tag index item goes with the ticket.
         let tag = crate::app::agent_api::desk::AgentAction::Tag {
             tag: crate::domain::ticket_tags::Tag::parse("erasure-probe").unwrap(),
@@ -352,7 +367,9 @@ mod tests {
             "no index item survives"
         );
         assert!(!index_of("4917600000001", other).is_empty(), "Ben's stay");
-        assert_eq!((erased.tickets, erased.media_files), (1, 1));
+        assert_eq!((erased.tickets, erased.media_files), (1, 2));
+        assert!(media.get(&unsent).is_none(), "the unsent upload is gone");
+        assert!(media.get(&bens).is_some(), "Ben's upload stays");
         assert!(erased.items > 6, "{erased:?}");
         assert!(w.store.ticket(id).await.unwrap().is_none());
         assert!(w.store.messages(id).await.unwrap().is_empty());

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tracing::{info, warn};
 
-use crate::domain::config_doc::ConfigKind;
+use crate::domain::config_doc::{ConfigHead, ConfigKind, ConfigVersion, MAX_NOTE_CHARS};
 use crate::domain::templates::{
     ApprovedTemplate, NewTemplate, StatusChange, StatusOutcome, TemplateCatalog,
 };
@@ -181,6 +181,11 @@ impl TemplateSync {
 
     /// Writes `change(published)` as a new version and publishes it, again from the top if
     /// someone else wrote meanwhile. `None` or an equal catalogue: nothing is written.
+    ///
+    /// An admin's open draft is not buried under it: it is written again on top, rebased
+    /// ([`TemplateCatalog::rebased`]: the admin's edits kept, Meta's change applied), before the
+    /// new catalogue is published, so the newest version is still the admin's draft and
+    /// publishing it later does not undo what Meta changed.
     async fn store(
         &self,
         note: &str,
@@ -195,6 +200,7 @@ impl TemplateSync {
             let Some(next) = change(&current).filter(|next| *next != current) else {
                 return Ok(None);
             };
+            let draft = self.open_draft(head.as_ref()).await?;
             let now = self.clock.now();
             let body = CheckedBody::check(kind, &next.to_toml(), META_SYNC)
                 .map_err(ConfigDocsError::Invalid)?;
@@ -209,6 +215,13 @@ impl TemplateSync {
                 Err(ConfigDocsError::Conflict(_)) if attempt < ATTEMPTS => continue,
                 Err(e) => return Err(e.into()),
             };
+            if let Some(draft) = draft {
+                match self.carry_over(&draft, &current, &next, written, now).await {
+                    Ok(()) => {}
+                    Err(ConfigDocsError::Conflict(_)) if attempt < ATTEMPTS => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
             match self
                 .docs
                 .publish(kind, written, expected, META_SYNC, now)
@@ -220,6 +233,76 @@ impl TemplateSync {
             }
         }
     }
+
+    /// The unpublished newest version, parsed. One that no longer parses (a stricter release)
+    /// cannot be rebased: it stays in the history, and the log says so.
+    async fn open_draft(
+        &self,
+        head: Option<&ConfigHead>,
+    ) -> Result<Option<Draft>, ConfigDocsError> {
+        let kind = ConfigKind::Templates;
+        let Some(number) = head.and_then(ConfigHead::draft) else {
+            return Ok(None);
+        };
+        let Some(version) = self.docs.version(kind, number).await? else {
+            return Ok(None);
+        };
+        match TemplateCatalog::parse(&version.body, &kind.origin(number)) {
+            Ok(catalog) => Ok(Some(Draft { version, catalog })),
+            Err(e) => {
+                warn!(version = number, error = %e, "templates draft does not parse: not carried over Meta's change");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Writes `draft` rebased onto `next` (version `written`) as the new newest version. Its
+    /// text is kept word for word (comments too) when Meta's change does not touch it; nothing
+    /// is written when it comes out equal to `next` (a draft without edits of its own).
+    async fn carry_over(
+        &self,
+        draft: &Draft,
+        base: &TemplateCatalog,
+        next: &TemplateCatalog,
+        written: u32,
+        now: jiff::Timestamp,
+    ) -> Result<(), ConfigDocsError> {
+        let kind = ConfigKind::Templates;
+        let rebased = draft.catalog.rebased(base, next);
+        if rebased.same_templates(next) {
+            return Ok(());
+        }
+        let text = if rebased.same_templates(&draft.catalog) {
+            draft.version.body.clone()
+        } else {
+            rebased.to_toml()
+        };
+        let body = CheckedBody::check(kind, &text, META_SYNC)?;
+        let mut note = format!(
+            "draft v{} by {} carried over onto v{written} with Meta's change",
+            draft.version.version, draft.version.author
+        );
+        if !draft.version.note.is_empty() {
+            note = format!("{note}: {}", draft.version.note);
+        }
+        let note: String = note.chars().take(MAX_NOTE_CHARS).collect();
+        let saved = self
+            .docs
+            .save(&NewVersion::new(body, written, META_SYNC, &note, now)?)
+            .await?;
+        info!(
+            draft = draft.version.version,
+            version = saved.version,
+            "templates draft carried over Meta's change"
+        );
+        Ok(())
+    }
+}
+
+/// An admin's unpublished version of the catalogue.
+struct Draft {
+    version: ConfigVersion,
+    catalog: TemplateCatalog,
 }
 
 #[cfg(test)]
@@ -296,6 +379,125 @@ mod tests {
         assert_eq!(w.sync.sync().await.unwrap().version, Some(3));
         let catalog = w.sync.published().await.unwrap();
         assert!(!catalog.find("follow_up", "en").unwrap().is_approved());
+    }
+
+    /// An admin saves a draft of the catalogue on top of the published version.
+    async fn admins_draft(w: &World, edit: impl FnOnce(&str) -> String, note: &str) -> u32 {
+        let kind = ConfigKind::Templates;
+        let head = w.docs.head(kind).await.unwrap().unwrap();
+        let published = w.docs.published(kind).await.unwrap().unwrap();
+        let body = CheckedBody::check(kind, &edit(&published.body), "test").unwrap();
+        let v = w
+            .docs
+            .save(&NewVersion::new(body, head.latest, "ada", note, w.clock.now()).unwrap())
+            .await
+            .unwrap();
+        v.version
+    }
+
+    fn footer(text: &str) -> String {
+        let mut c = TemplateCatalog::parse(text, "test").unwrap();
+        let mut t = c.find("ticket_update", "de").unwrap().clone();
+        t.footer = Some("Ihr Nordlicht-Team".into());
+        c.upsert(t);
+        c.to_toml()
+    }
+
+    #[tokio::test]
+    async fn a_sync_publishes_meta_s_list_and_keeps_the_admin_s_draft_on_top_with_meta_s_statuses()
+    {
+        let w = world().await;
+        let kind = ConfigKind::Templates;
+        // GIVEN an admin's unpublished draft
+        let draft = admins_draft(&w, footer, "team signature").await;
+        assert_eq!(draft, 2);
+        // WHEN Meta paused a template and the sync runs
+        w.meta.set_status("follow_up", "en", "PAUSED");
+        let report = w.sync.sync().await.unwrap();
+        // THEN Meta's list is published
+        assert_eq!(report.version, Some(3));
+        let head = w.docs.head(kind).await.unwrap().unwrap();
+        assert_eq!(head.published, Some(3));
+        let live = w.sync.published().await.unwrap();
+        assert!(!live.find("follow_up", "en").unwrap().is_approved());
+        assert_eq!(live.find("ticket_update", "de").unwrap().footer, None);
+        // AND the newest version is still the admin's draft, with Meta's status in it
+        assert_eq!(head.draft(), Some(4));
+        let carried = w.docs.draft(kind).await.unwrap().unwrap();
+        assert_eq!(carried.based_on, 3);
+        assert!(carried.note.contains("draft v2 by ada"), "{}", carried.note);
+        assert!(carried.note.contains("team signature"), "{}", carried.note);
+        let c = TemplateCatalog::parse(&carried.body, "v4").unwrap();
+        let t = c.find("ticket_update", "de").unwrap();
+        assert_eq!(t.footer.as_deref(), Some("Ihr Nordlicht-Team"));
+        assert_eq!(t.status(), "APPROVED");
+        assert!(t.id.is_some(), "Meta's id");
+        assert!(!c.find("follow_up", "en").unwrap().is_approved());
+
+        // WHEN Meta's status webhook comes while the draft is open
+        let id = live.find("follow_up", "en").unwrap().id.clone().unwrap();
+        let mut reinstated = approval(&id, "2026-11-30T09:30:00Z");
+        reinstated.name = "follow_up".into();
+        reinstated.event = "REINSTATED".into();
+        assert_eq!(
+            w.sync.apply_status(&reinstated).await.unwrap(),
+            StatusOutcome::Applied
+        );
+        // THEN the status is live, and the draft on top has it too
+        let head = w.docs.head(kind).await.unwrap().unwrap();
+        assert_eq!((head.published, head.draft()), (Some(5), Some(6)));
+        // AND publishing the admin's draft keeps both the edit and Meta's statuses
+        w.docs
+            .publish(kind, 6, Some(5), "ada", w.clock.now())
+            .await
+            .unwrap();
+        let live = w.sync.published().await.unwrap();
+        assert!(live.find("follow_up", "en").unwrap().is_approved());
+        assert_eq!(
+            live.find("ticket_update", "de").unwrap().footer.as_deref(),
+            Some("Ihr Nordlicht-Team")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_draft_meta_s_change_does_not_touch_keeps_its_text_and_one_without_edits_is_not_copied()
+     {
+        let w = world().await;
+        let kind = ConfigKind::Templates;
+        w.sync.sync().await.unwrap();
+        // A draft that removes follow_up en, with a comment.
+        let remove = |text: &str| {
+            let mut c = TemplateCatalog::parse(text, "t").unwrap();
+            let kept: Vec<_> = c
+                .all()
+                .iter()
+                .filter(|t| !(t.name == "follow_up" && t.language == "en"))
+                .cloned()
+                .collect();
+            c = TemplateCatalog::checked(kept).unwrap();
+            format!("# without follow_up en\n{}", c.to_toml())
+        };
+        admins_draft(&w, remove, "").await;
+        w.clock.advance(jiff::SignedDuration::from_secs(60));
+        w.meta.set_status("follow_up", "en", "PAUSED");
+        assert_eq!(w.sync.sync().await.unwrap().version, Some(4));
+        let carried = w.docs.draft(kind).await.unwrap().unwrap();
+        assert_eq!(carried.version, 5);
+        assert!(
+            carried.body.starts_with("# without follow_up en"),
+            "word for word"
+        );
+
+        // A "draft" equal to the published catalogue is not carried over.
+        w.docs
+            .publish(kind, 5, Some(4), "ada", w.clock.now())
+            .await
+            .unwrap();
+        admins_draft(&w, |t| t.to_owned(), "no edits").await;
+        w.meta.set_status("follow_up", "de", "PAUSED");
+        assert_eq!(w.sync.sync().await.unwrap().version, Some(7));
+        let head = w.docs.head(kind).await.unwrap().unwrap();
+        assert_eq!((head.latest, head.draft()), (7, None));
     }
 
     #[tokio::test]

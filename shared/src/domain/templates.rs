@@ -564,6 +564,73 @@ impl TemplateCatalog {
             .collect();
         Self { templates }
     }
+
+    /// The same templates, in any order (a catalogue's order means nothing to agents or Meta).
+    pub fn same_templates(&self, other: &Self) -> bool {
+        self.templates.len() == other.templates.len()
+            && self
+                .templates
+                .iter()
+                .all(|t| other.find(&t.name, &t.language) == Some(t))
+    }
+
+    /// An admin's draft (`self`) carried over a change Meta made to the published catalogue,
+    /// from `base` (what the draft started from) to `next` (what is published now): a
+    /// three-way merge per template and per field. What the admin changed in the draft stays
+    /// as the admin left it (an edited text, a template added by hand, one removed); what Meta
+    /// changed (status, id, `status_at`, reason; a new template; a deleted one) is applied; a
+    /// template neither touched is `next`'s. Meta wins where both changed Meta's own fields:
+    /// WhatsApp only sends what Meta approved.
+    pub fn rebased(&self, base: &Self, next: &Self) -> Self {
+        let mut templates = Vec::new();
+        for mine in &self.templates {
+            let before = base.find(&mine.name, &mine.language);
+            let meta = next.find(&mine.name, &mine.language);
+            match (before, meta) {
+                // Meta deleted it: it cannot be sent any more, whatever the draft says.
+                (Some(_), None) => {}
+                (Some(before), Some(meta)) if before == mine => templates.push(meta.clone()),
+                (before, Some(meta)) => templates.push(with_metas_fields(mine, before, meta)),
+                // Added by the admin and unknown to Meta: the admin's.
+                (None, None) => templates.push(mine.clone()),
+            }
+        }
+        // New at Meta (in neither the base nor the draft); one the admin removed stays removed.
+        for meta in &next.templates {
+            let known = self.find(&meta.name, &meta.language).is_some()
+                || base.find(&meta.name, &meta.language).is_some();
+            if !known {
+                templates.push(meta.clone());
+            }
+        }
+        Self { templates }
+    }
+}
+
+/// `mine` with each of Meta's fields that Meta changed since `before` (all of them when the
+/// template was not in the base) taken from `meta`.
+fn with_metas_fields(
+    mine: &ApprovedTemplate,
+    before: Option<&ApprovedTemplate>,
+    meta: &ApprovedTemplate,
+) -> ApprovedTemplate {
+    let mut out = mine.clone();
+    let changed = |field: fn(&ApprovedTemplate) -> &Option<String>| {
+        before.is_none_or(|b| field(b) != field(meta))
+    };
+    if changed(|t| &t.status) {
+        out.status = meta.status.clone();
+    }
+    if changed(|t| &t.id) {
+        out.id = meta.id.clone();
+    }
+    if changed(|t| &t.reason) {
+        out.reason = meta.reason.clone();
+    }
+    if before.is_none_or(|b| b.status_at != meta.status_at) {
+        out.status_at = meta.status_at;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -820,5 +887,64 @@ mod tests {
             twice.find("order_update", "en").unwrap().status_at,
             Some(at(T0))
         );
+    }
+
+    #[test]
+    fn a_draft_rebased_on_meta_s_change_keeps_the_admin_s_edits_and_takes_meta_s_statuses() {
+        let base = with_pending();
+        // The admin's draft: a clearer footer on ticket_update de, follow_up de hidden from
+        // agents by hand (PAUSED), csat_survey en removed, a hand-written template added.
+        let mut draft = base.clone();
+        let mut footer = draft.find("ticket_update", "de").unwrap().clone();
+        footer.footer = Some("Ihr Nordlicht-Team".into());
+        draft.upsert(footer);
+        let mut hidden = draft.find("follow_up", "de").unwrap().clone();
+        hidden.status = Some("PAUSED".into());
+        draft.upsert(hidden);
+        draft
+            .templates
+            .retain(|t| !(t.name == "csat_survey" && t.language == "en"));
+        let mut own = draft.find("follow_up", "en").unwrap().clone();
+        own.name = "winter_sale".into();
+        draft.upsert(own);
+        // Meta meanwhile: order_update approved, ticket_update de paused, follow_up en deleted,
+        // a new template.
+        let mut next = base.clone();
+        next.apply_status(&change("APPROVED", "2026-11-30T09:05:00Z"));
+        let mut paused = next.find("ticket_update", "de").unwrap().clone();
+        paused.status = Some("PAUSED".into());
+        paused.status_at = Some(at("2026-11-30T09:06:00Z"));
+        next.upsert(paused);
+        next.templates
+            .retain(|t| !(t.name == "follow_up" && t.language == "en"));
+        let mut fresh = next.find("follow_up", "de").unwrap().clone();
+        fresh.name = "new_at_meta".into();
+        next.upsert(fresh);
+
+        let rebased = draft.rebased(&base, &next);
+
+        let t = rebased.find("ticket_update", "de").unwrap();
+        assert_eq!(
+            t.footer.as_deref(),
+            Some("Ihr Nordlicht-Team"),
+            "the admin's edit"
+        );
+        assert_eq!(t.status(), "PAUSED", "Meta's status");
+        assert_eq!(t.status_at, Some(at("2026-11-30T09:06:00Z")));
+        assert_eq!(
+            rebased.find("follow_up", "de").unwrap().status(),
+            "PAUSED",
+            "Meta did not change it: the admin's status stays"
+        );
+        assert!(rebased.find("csat_survey", "en").is_none(), "stays removed");
+        assert!(
+            rebased.find("winter_sale", "en").is_some(),
+            "the admin's own"
+        );
+        assert!(rebased.find("follow_up", "en").is_none(), "deleted at Meta");
+        assert!(rebased.find("new_at_meta", "de").is_some(), "new at Meta");
+        assert!(rebased.find("order_update", "en").unwrap().is_approved());
+        // A draft without edits becomes what is published.
+        assert!(base.rebased(&base, &next).same_templates(&next));
     }
 }

@@ -181,6 +181,10 @@ pub trait MediaStore: Send + Sync {
     /// Removes a kept file (erasure); a missing one is fine.
     async fn delete(&self, key: &str) -> Result<(), MediaError>;
 
+    /// Removes every file whose key starts with `prefix` (erasure: a ticket's uploads, sent or
+    /// not); returns how many there were. Safe to repeat.
+    async fn delete_under(&self, prefix: &str) -> Result<usize, MediaError>;
+
     /// A URL the agent's browser PUTs one file to, directly (the file never passes the API):
     /// only under `key`, only of `content_type` and exactly `size` bytes, for `expires_in`.
     async fn presign_upload(
@@ -467,6 +471,13 @@ impl MediaStore for MemoryMediaStore {
         Ok(())
     }
 
+    async fn delete_under(&self, prefix: &str) -> Result<usize, MediaError> {
+        let mut objects = self.objects.lock().unwrap_or_else(|p| p.into_inner());
+        let before = objects.len();
+        objects.retain(|key, _| !key.starts_with(prefix));
+        Ok(before - objects.len())
+    }
+
     async fn presign_upload(
         &self,
         key: &str,
@@ -670,6 +681,34 @@ impl MediaStore for S3MediaStore {
             .map_err(|e| {
                 MediaError::Transient(crate::platform::aws::sdk_failure("DeleteObject", e).detail)
             })
+    }
+
+    /// Lists the keys under `prefix` (`ListObjectsV2`, every page) and deletes them one by one
+    /// (a customer's tickets hold a handful of files; `DeleteObjects` would need a checksum
+    /// header not every S3-compatible store takes).
+    async fn delete_under(&self, prefix: &str) -> Result<usize, MediaError> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                MediaError::Transient(crate::platform::aws::sdk_failure("ListObjectsV2", e).detail)
+            })?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
+        }
+        for key in &keys {
+            self.delete(key).await?;
+        }
+        Ok(keys.len())
     }
 }
 

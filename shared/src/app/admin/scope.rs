@@ -83,6 +83,9 @@ pub fn team_scope_change(
             refused.push(format!("{name} ({})", describe(other)));
         }
     }
+    if kind == ConfigKind::Routing {
+        refused.extend(routing_order_changes(&old, &new, teams));
+    }
     if refused.is_empty() {
         return Ok(());
     }
@@ -145,6 +148,117 @@ fn routing_parts(doc: &Value) -> Parts {
     }
     rest(doc, &["default_team", "rules"], &mut parts);
     parts
+}
+
+/// The routing rules of a document, in order.
+fn rules(doc: &Value) -> Vec<Value> {
+    doc.get("rules")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The strings of a rule's list field (`reasons`, `keywords`).
+fn strings<'a>(rule: &'a Value, key: &str) -> Vec<&'a str> {
+    rule.get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// A rule as a refusal names it: its place in the new list, its team and what it matches.
+fn name_rule(at: usize, rule: &Value) -> String {
+    let team = text(rule, "team").unwrap_or_default();
+    let mut what: Vec<&str> = strings(rule, "reasons");
+    what.extend(strings(rule, "keywords"));
+    let shown: Vec<&str> = what.iter().take(3).copied().collect();
+    let more = if what.len() > 3 { ", ..." } else { "" };
+    format!("rules[{at}] (team {team}: {}{more})", shown.join(", "))
+}
+
+/// Whether a handoff `later` matches could be matched by `earlier` too (the first rule that
+/// matches wins). Keywords match words of the customer's text, which may hold any of them
+/// beside `later`'s reason or keyword; only two rules matching reasons alone, different ones,
+/// never meet.
+fn can_take(earlier: &Value, later: &Value) -> bool {
+    let (reasons, words) = (strings(earlier, "reasons"), strings(earlier, "keywords"));
+    let later_reasons = strings(later, "reasons");
+    let later_matches = !later_reasons.is_empty() || !strings(later, "keywords").is_empty();
+    (!words.is_empty() && later_matches)
+        || reasons.iter().any(|r| later_reasons.contains(r))
+        || (!reasons.is_empty() && !strings(later, "keywords").is_empty())
+}
+
+/// Which old rule each new rule is: the equal one; else (an edited rule) the old rule of the
+/// same team at the same place among that team's rules. `None`: a new rule.
+fn correspondence(old: &[Value], new: &[Value]) -> Vec<Option<usize>> {
+    let mut used = vec![false; old.len()];
+    let mut corr: Vec<Option<usize>> = new
+        .iter()
+        .map(|rule| {
+            let i = (0..old.len()).find(|&i| !used[i] && old[i] == *rule)?;
+            used[i] = true;
+            Some(i)
+        })
+        .collect();
+    let team = |r: &Value| text(r, "team").map(str::to_owned);
+    for (j, rule) in new.iter().enumerate() {
+        if corr[j].is_some() {
+            continue;
+        }
+        let rank = new[..j].iter().filter(|r| team(r) == team(rule)).count();
+        let same_place = (0..old.len())
+            .filter(|&i| team(&old[i]) == team(rule))
+            .nth(rank);
+        if let Some(i) = same_place.filter(|&i| !used[i]) {
+            used[i] = true;
+            corr[j] = Some(i);
+        }
+    }
+    corr
+}
+
+/// The first matching rule wins, so a rule's priority is which rules come before it. For every
+/// rule of another team (unchanged: a changed one is refused as a part), a supervisor's change
+/// may not put before it a rule that can take its tickets and did not come before it (moved up
+/// or new), nor move after it a rule that came before it and whose tickets it can now take.
+/// Editing a rule in its place is the part check's business. Returns each refusal, naming both
+/// rules.
+fn routing_order_changes(old: &Value, new: &Value, teams: &[String]) -> Vec<String> {
+    let (old, new) = (rules(old), rules(new));
+    let corr = correspondence(&old, &new);
+    let mut refused = Vec::new();
+    for (j, theirs) in new.iter().enumerate() {
+        let team = text(theirs, "team").unwrap_or_default();
+        let Some(i) = corr[j].filter(|&i| old[i] == *theirs) else {
+            continue;
+        };
+        if teams.iter().any(|t| t == team) {
+            continue;
+        }
+        let theirs_named = name_rule(j, theirs);
+        for (k, earlier) in new[..j].iter().enumerate() {
+            let was_before = corr[k].is_some_and(|p| p < i);
+            if !was_before && can_take(earlier, theirs) {
+                refused.push(format!(
+                    "the priority of team {team}'s {theirs_named}: {} would come before it",
+                    name_rule(k, earlier)
+                ));
+            }
+        }
+        for (k, later) in new.iter().enumerate().skip(j + 1) {
+            let was_before = corr[k].is_some_and(|p| p < i);
+            if was_before && can_take(theirs, later) {
+                refused.push(format!(
+                    "the priority of team {team}'s {theirs_named}: {} would come after it",
+                    name_rule(k, later)
+                ));
+            }
+        }
+    }
+    refused
 }
 
 fn sla_parts(doc: &Value) -> Parts {
@@ -247,6 +361,129 @@ mod tests {
             ),
             Ok(())
         );
+    }
+
+    /// `ROUTING` with its rules in the order of `teams`, plus `extra` rules at the end.
+    fn reordered(order: &[&str]) -> String {
+        let doc: Value = toml::from_str(ROUTING).unwrap();
+        let rules = rules(&doc);
+        let mut sorted = Vec::new();
+        for team in order {
+            sorted.extend(
+                rules
+                    .iter()
+                    .filter(|r| text(r, "team") == Some(team))
+                    .cloned(),
+            );
+        }
+        let mut doc = doc.clone();
+        doc.as_table_mut()
+            .unwrap()
+            .insert("rules".into(), Value::Array(sorted));
+        toml::to_string(&doc).unwrap()
+    }
+
+    #[test]
+    fn a_supervisor_may_not_move_their_rule_above_another_team_s_rule_or_it_below_theirs() {
+        // The shipped order: fraud, billing, logistics.
+        let logistics = teams(&["logistics"]);
+        let above = reordered(&["fraud", "logistics", "billing"]);
+        let err =
+            team_scope_change(ConfigKind::Routing, ROUTING, &above, "m", &logistics).unwrap_err();
+        assert!(
+            err.contains("the priority of team billing's rules[2] (team billing: rueckerstattung"),
+            "{err}"
+        );
+        assert!(err.contains("rules[1] (team logistics: paket"), "{err}");
+        // Moving another team's rule down below theirs is refused too, naming both rules.
+        let billing = teams(&["billing"]);
+        let err =
+            team_scope_change(ConfigKind::Routing, ROUTING, &above, "m", &billing).unwrap_err();
+        assert!(err.contains("team logistics's rules[1]"), "{err}");
+        // A supervisor of both teams may.
+        let both = teams(&["billing", "logistics"]);
+        assert_eq!(
+            team_scope_change(ConfigKind::Routing, ROUTING, &above, "m", &both),
+            Ok(())
+        );
+        // Neither team's supervisor may swap two other teams' rules.
+        let swapped = reordered(&["billing", "fraud", "logistics"]);
+        let err =
+            team_scope_change(ConfigKind::Routing, ROUTING, &swapped, "m", &logistics).unwrap_err();
+        assert!(err.contains("team fraud's rules[1]"), "{err}");
+    }
+
+    #[test]
+    fn a_new_rule_or_an_edited_one_moved_before_another_team_s_rule_is_refused_one_at_the_end_or_edited_in_place_is_not()
+     {
+        let logistics = teams(&["logistics"]);
+        let doc: Value = toml::from_str(ROUTING).unwrap();
+        let with_rules = |rules: Vec<Value>| {
+            let mut doc = doc.clone();
+            doc.as_table_mut()
+                .unwrap()
+                .insert("rules".into(), Value::Array(rules));
+            toml::to_string(&doc).unwrap()
+        };
+        let shipped = rules(&doc);
+        let rule = |kw: &[&str]| {
+            let mut r = toml::map::Map::new();
+            r.insert("team".into(), Value::String("logistics".into()));
+            r.insert(
+                "keywords".into(),
+                Value::Array(kw.iter().map(|k| Value::String((*k).into())).collect()),
+            );
+            Value::Table(r)
+        };
+        // A new logistics rule first: it takes fraud's and billing's tickets.
+        let mut first = vec![rule(&["kurier"])];
+        first.extend(shipped.clone());
+        let err = team_scope_change(
+            ConfigKind::Routing,
+            ROUTING,
+            &with_rules(first),
+            "m",
+            &logistics,
+        )
+        .unwrap_err();
+        assert!(err.contains("team fraud's rules[1]"), "{err}");
+        assert!(err.contains("rules[0] (team logistics: kurier)"), "{err}");
+        // The same rule last changes nobody else's tickets.
+        let mut last = shipped.clone();
+        last.push(rule(&["kurier"]));
+        assert_eq!(
+            team_scope_change(
+                ConfigKind::Routing,
+                ROUTING,
+                &with_rules(last),
+                "m",
+                &logistics
+            ),
+            Ok(())
+        );
+        // Editing a rule in its place is the part check's business: fraud's own rule, first,
+        // may grow a keyword.
+        let fraud = teams(&["fraud"]);
+        let wider = ROUTING.replace("\"phishing\"]", "\"phishing\", \"abzocke\"]");
+        assert_ne!(wider, ROUTING);
+        assert_eq!(
+            team_scope_change(ConfigKind::Routing, ROUTING, &wider, "m", &fraud),
+            Ok(())
+        );
+        // Edited and moved up at once is still a move.
+        let mut edited_up = shipped.clone();
+        let moved = rule(&["paket", "kurier"]);
+        edited_up.remove(2);
+        edited_up.insert(0, moved);
+        let err = team_scope_change(
+            ConfigKind::Routing,
+            ROUTING,
+            &with_rules(edited_up),
+            "m",
+            &logistics,
+        )
+        .unwrap_err();
+        assert!(err.contains("team billing's rules[2]"), "{err}");
     }
 
     #[test]

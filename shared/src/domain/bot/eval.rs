@@ -31,6 +31,14 @@ pub const NEAR_MISS2: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../config/bot-nearmiss2.tsv"
 ));
+pub const NEAR_MISS4: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-nearmiss4.tsv"
+));
+pub const HANDOFF_REQUESTS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-handoff.tsv"
+));
 
 /// The shipped test split.
 pub fn test_split() -> Vec<Labelled> {
@@ -56,6 +64,18 @@ pub fn near_misses() -> Vec<Labelled> {
 /// The second near-miss set: negated handoff words, handoff words inside other words.
 pub fn near_misses2() -> Vec<Labelled> {
     parse_labelled(NEAR_MISS2).expect("config/bot-nearmiss2.tsv is label<TAB>message")
+}
+
+/// The fourth near-miss set: weak urgency words as adverbs of time, negated or praising complaint
+/// words, handoff words inside other words, denied fraud, requests not to be handed over, and
+/// topic words the model reads as fraud.
+pub fn near_misses4() -> Vec<Labelled> {
+    parse_labelled(NEAR_MISS4).expect("config/bot-nearmiss4.tsv is label<TAB>message")
+}
+
+/// Real requests for a person (urgent, human, fraud, complaint) that must hand over at once.
+pub fn handoff_requests() -> Vec<Labelled> {
+    parse_labelled(HANDOFF_REQUESTS).expect("config/bot-handoff.tsv is label<TAB>message")
 }
 
 /// One labelled message and what the bot made of it.
@@ -143,6 +163,11 @@ impl Report {
 
     pub fn resolved(&self) -> usize {
         self.outcomes.iter().filter(|o| o.resolved()).count()
+    }
+
+    /// Messages handed to a person at once, for whatever reason.
+    pub fn handed_over(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.hands_over).count()
     }
 
     pub fn clarified(&self) -> usize {
@@ -362,8 +387,9 @@ mod tests {
     /// its figure shows whether what the test split measures carries over.
     #[test]
     fn the_holdout_set_is_understood_at_least_as_well_as_measured() {
-        // Measured 91.7 % / 95.2 %; one message labelled "none" the model takes for fraud.
-        assert_figures(&holdout(), 120, 0.91, 0.95, 1);
+        // Measured 91.7 % / 95.2 %; one message labelled "none" the model took for fraud, no
+        // false handoff since the model's fraud needs a sign in the words (fifth round).
+        assert_figures(&holdout(), 120, 0.91, 0.95, 0);
     }
 
     /// The third held-out set: customer-style text (typos, no punctuation, emoji, long
@@ -371,8 +397,9 @@ mod tests {
     #[test]
     fn the_third_holdout_set_is_understood_at_least_as_well_as_measured() {
         // Measured 88.1 % / 91.3 % (before the fourth round: 79.8 % / 86.7 %); one payment
-        // question the model takes for fraud.
-        assert_figures(&holdout2(), 200, 0.87, 0.905, 1);
+        // question the model took for fraud, no false handoff since the fifth round's handoff
+        // rules.
+        assert_figures(&holdout2(), 200, 0.87, 0.905, 0);
     }
 
     #[test]
@@ -380,21 +407,20 @@ mod tests {
         let config = BotConfig::default_shop();
         let report = Report::run(&config, &near_misses());
         println!("{}", report.render("near misses"));
-        let false_handoffs: Vec<&str> = report
-            .false_handoffs()
-            .iter()
-            .map(|o| o.text.as_str())
-            .collect();
+        let texts = |r: &Report| -> Vec<String> {
+            r.false_handoffs().iter().map(|o| o.text.clone()).collect()
+        };
+        let false_handoffs = texts(&report);
         assert!(false_handoffs.is_empty(), "{false_handoffs:?}");
-        let second = Report::run(&config, &near_misses2());
-        let false_handoffs: Vec<&str> = second
-            .false_handoffs()
-            .iter()
-            .map(|o| o.text.as_str())
-            .collect();
+        let false_handoffs = texts(&Report::run(&config, &near_misses2()));
         assert!(
             false_handoffs.is_empty(),
             "negated or embedded handoff words: {false_handoffs:?}"
+        );
+        let fourth = texts(&Report::run(&config, &near_misses4()));
+        assert!(
+            fourth.is_empty(),
+            "adverbs of time, denied fraud, declined handoffs, topic words: {fourth:?}"
         );
         for near in ["betrag", "beraten", "betrugen", "stole", "stollen"] {
             assert!(
@@ -406,6 +432,32 @@ mod tests {
         }
     }
 
+    /// Real requests for a person hand over at once, with the right reason (the fraud team for
+    /// fraud, high priority for a complaint): the rules against false handoffs must keep them.
+    #[test]
+    fn real_requests_for_a_person_hand_over_at_once() {
+        let config = BotConfig::default_shop();
+        let report = Report::run(&config, &handoff_requests());
+        let share = |n: usize| n as f64 / report.total() as f64;
+        let missed: Vec<&str> = report
+            .outcomes
+            .iter()
+            .filter(|o| !o.hands_over)
+            .map(|o| o.text.as_str())
+            .collect();
+        // Measured 57 of 57 handed over, all with the right reason (before the fourth round's
+        // handoff rules 55 and 55); the floors leave a margin of two messages.
+        assert!(
+            share(report.handed_over()) >= 0.96,
+            "not handed over: {missed:?}"
+        );
+        assert!(
+            share(report.right()) >= 0.96,
+            "right reason {:.1} %",
+            100.0 * share(report.right())
+        );
+    }
+
     #[test]
     fn the_splits_are_disjoint_and_large_enough() {
         let train = parse_labelled(super::super::model::TRAINING).unwrap();
@@ -414,6 +466,8 @@ mod tests {
         let holdout = holdout();
         let holdout2 = holdout2();
         let near2 = near_misses2();
+        let near4 = near_misses4();
+        let requests = handoff_requests();
         let seen: std::collections::HashSet<String> =
             train.iter().map(|e| words(&e.text)).collect();
         let leaked: Vec<&str> = test
@@ -422,6 +476,8 @@ mod tests {
             .chain(&holdout)
             .chain(&holdout2)
             .chain(&near2)
+            .chain(&near4)
+            .chain(&requests)
             .filter(|e| seen.contains(&words(&e.text)))
             .map(|e| e.text.as_str())
             .collect::<Vec<_>>();
@@ -437,6 +493,8 @@ mod tests {
             holdout2.len()
         );
         assert!(near2.len() >= 30, "{} second near misses", near2.len());
+        assert!(near4.len() >= 60, "{} fourth near misses", near4.len());
+        assert!(requests.len() >= 50, "{} handoff requests", requests.len());
     }
 
     /// Figures only (no messages) of the test split, for checking a change made by

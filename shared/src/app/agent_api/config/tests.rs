@@ -837,3 +837,31 @@ async fn a_supervisor_changes_only_their_teams_routing_sla_and_canned_parts_and_
         r.body
     );
 }
+
+#[tokio::test]
+async fn a_supervisor_may_not_put_their_team_s_rule_above_another_team_s_rule() {
+    // maria supervises team support; the shipped rules are fraud's, billing's, logistics'.
+    let a = admin_api().await;
+    let routing = a.published_toml("routing").await;
+    let support_rule = "[[rules]]\nteam = \"support\"\nkeywords = [\"frage\"]\n";
+    let first = routing.replacen("[[rules]]", &format!("{support_rule}\n[[rules]]"), 1);
+    assert_ne!(first, routing);
+    let r = a.draft("maria", "routing", &first).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let message = r.body["message"].as_str().unwrap();
+    assert!(
+        message.contains("the priority of team fraud's rules[1] (team fraud: complaint"),
+        "{message}"
+    );
+    assert!(
+        message.contains("rules[0] (team support: frage) would come before it"),
+        "{message}"
+    );
+    // At the end it takes nobody's tickets: saved. Moving it up afterwards is refused too.
+    let last = format!("{routing}\n{support_rule}");
+    assert_eq!(a.draft("maria", "routing", &last).await.status, 200);
+    let r = a.draft("maria", "routing", &first).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    // An admin may.
+    assert_eq!(a.draft("root", "routing", &first).await.status, 200);
+}

@@ -173,15 +173,17 @@ impl DynamoStore {
         self.delete_keys(keys).await
     }
 
-    /// The tag index items a change writes: one put per tag the ticket gained (with the
-    /// ticket's TTL), one delete per tag it lost; nothing when its tags stayed.
+    /// The tag index items a change writes: one put per tag the ticket has, with the TTL the
+    /// ticket gets in the same transaction (so a ticket still changing after the retention
+    /// period stays in its tags' filters, as it stays in the order index), one delete per tag
+    /// it lost. At most `MAX_TAGS_PER_TICKET` puts.
     fn tag_index_writes(
         &self,
         turn: &BotTurnWrite<'_>,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let t = turn.ticket;
         let mut items = Vec::new();
-        for tag in t.tags.iter().filter(|tag| !turn.tags_before.contains(tag)) {
+        for tag in &t.tags {
             let (pk, sk) = tag_index_key(tag, t.id);
             let item = values([
                 ("PK", s(pk)),
