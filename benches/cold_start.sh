@@ -98,7 +98,7 @@ if [ "$build" = 1 ]; then
     nice -n 10 cargo build --release --locked "${packages[@]}" >&2
 fi
 
-# The union of what the functions read (shared/src/platform/config.rs); each ignores the rest.
+# The union of what the functions read (shared/src/platform/config/); each ignores the rest.
 queue="https://sqs.eu-central-1.amazonaws.com/000000000000"
 arn="arn:aws:sqs:eu-central-1:000000000000"
 common_env=(

@@ -24,6 +24,12 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
+mod plan;
+mod verify;
+
+use plan::{Kind, Plan, plan};
+use verify::{check, drain};
+
 pub const MAX_RATE: u32 = 5_000;
 pub const MAX_DURATION_SECS: u32 = 600;
 pub const MAX_CUSTOMERS: u32 = 1_000_000;
@@ -127,181 +133,6 @@ pub fn check_loopback(target: &str) -> Result<(), LoadError> {
     } else {
         Err(LoadError::NotLoopback(target.to_owned()))
     }
-}
-
-/// A small deterministic generator (SplitMix64): the same run plans the same load.
-struct Dice(u64);
-
-impl Dice {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
-
-/// What a planned request is, for the counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    First,
-    FollowUp,
-    Duplicate,
-    Status,
-}
-
-/// One planned request.
-struct Planned {
-    at: Duration,
-    kind: Kind,
-    /// Customer index (messages and duplicates).
-    customer: Option<usize>,
-    /// The message's wamid (messages and duplicates).
-    wamid: Option<String>,
-    body: Arc<String>,
-    out_of_order: bool,
-    image: bool,
-}
-
-/// Customers' texts: questions, follow-ups, thanks; nothing that needs a person at once.
-const TEXTS: &[&str] = &[
-    "Hallo, wo ist mein Paket?",
-    "100234",
-    "Wie lange dauert der Versand?",
-    "Ich möchte etwas zurückgeben",
-    "Danke!",
-    "Welche Größe passt mir?",
-    "Where is my order?",
-    "How much is shipping to Austria?",
-    "Kann ich mit PayPal zahlen?",
-    "1",
-    "ja",
-    "Hello",
-];
-
-struct Plan {
-    requests: Vec<Planned>,
-    run: String,
-}
-
-fn plan(options: &Options, media_id: &str, start: Timestamp) -> Plan {
-    let run = format!("{:04}", start.as_second().rem_euclid(10_000));
-    let mut dice = Dice(start.as_nanosecond() as u64);
-    let total = (options.rate as usize) * (options.duration_secs as usize);
-    let mut requests: Vec<Planned> = Vec::with_capacity(total);
-    let mut started = 0usize;
-    // Messages sent so far (index into `requests`), for redeliveries.
-    let mut originals: Vec<usize> = Vec::new();
-    let number = options.phone_number_id.as_str();
-    for i in 0..total {
-        let at = Duration::from_secs_f64(i as f64 / f64::from(options.rate));
-        let sent_at = start.as_second() + at.as_secs() as i64;
-        let roll = dice.below(100);
-        if roll < 10 && !originals.is_empty() {
-            // An exact redelivery: often right behind the original (a race), else seconds later.
-            let back = if dice.chance(50) {
-                1
-            } else {
-                1 + dice.below(5 * u64::from(options.rate)) as usize
-            };
-            let of = originals[originals.len().saturating_sub(back)];
-            let original = &requests[of];
-            requests.push(Planned {
-                at,
-                kind: Kind::Duplicate,
-                customer: original.customer,
-                wamid: original.wamid.clone(),
-                body: original.body.clone(),
-                out_of_order: original.out_of_order,
-                image: original.image,
-            });
-            continue;
-        }
-        if roll < 15 {
-            let wamid = format!("wamid.load{run}status{i}");
-            let status = SampleStatus {
-                wamid: &wamid,
-                status: ["sent", "delivered", "read"][dice.below(3) as usize],
-                recipient: "4915100000000",
-                timestamp: sent_at,
-            };
-            requests.push(Planned {
-                at,
-                kind: Kind::Status,
-                customer: None,
-                wamid: None,
-                body: Arc::new(status_notification(number, &[status])),
-                out_of_order: false,
-                image: false,
-            });
-            continue;
-        }
-        let new_customer =
-            started < options.customers as usize && (started == 0 || dice.chance(25));
-        let customer = if new_customer {
-            started += 1;
-            started - 1
-        } else {
-            dice.below(started as u64) as usize
-        };
-        let wa_id = customer_wa_id(&run, customer);
-        let wamid = format!("wamid.load{run}c{customer}m{i}");
-        let out_of_order = dice.chance(10);
-        let timestamp = if out_of_order {
-            sent_at - 1 - dice.below(90) as i64
-        } else {
-            sent_at
-        };
-        let image = dice.chance(10);
-        let mut message = json!({ "from": wa_id, "id": wamid, "timestamp": timestamp.to_string() });
-        if image {
-            message["type"] = json!("image");
-            message["image"] = json!({
-                "id": media_id,
-                "mime_type": "image/png",
-                "caption": "Foto vom Karton",
-            });
-        } else {
-            message["type"] = json!("text");
-            message["text"] = json!({ "body": TEXTS[dice.below(TEXTS.len() as u64) as usize] });
-        }
-        let body = json!({
-            "object": "whatsapp_business_account",
-            "entry": [{ "id": "102290129340398", "changes": [{ "field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": { "display_phone_number": options.display_phone_number, "phone_number_id": number },
-                "contacts": [{ "profile": { "name": format!("Kundin {customer}") }, "wa_id": wa_id }],
-                "messages": [message],
-            }}]}],
-        });
-        originals.push(requests.len());
-        requests.push(Planned {
-            at,
-            kind: if new_customer {
-                Kind::First
-            } else {
-                Kind::FollowUp
-            },
-            customer: Some(customer),
-            wamid: Some(wamid),
-            body: Arc::new(body.to_string()),
-            out_of_order,
-            image,
-        });
-    }
-    Plan { requests, run }
-}
-
-/// `49` + run + customer: digits only, unique per run.
-fn customer_wa_id(run: &str, customer: usize) -> String {
-    format!("49{run}{customer:08}")
 }
 
 /// What happened to one request.
@@ -463,7 +294,31 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
         webhook,
         plan.run
     );
+    let (results, send_secs) = send_all(&plan, &http, &signer, &webhook).await;
+    let (mut report, acked_wamids, timeline) = tally(&plan, &results, send_secs);
+    let drain_start = Instant::now();
+    let (state, replies) = drain(&http, options, &format!("49{}", plan.run)).await?;
+    report.drain_secs = drain_start.elapsed().as_secs_f64();
+    check(
+        &mut report,
+        &plan.run,
+        &acked_wamids,
+        &timeline,
+        &state,
+        &replies,
+    );
+    Ok(report)
+}
 
+/// Sends every planned request at its time, at most [`MAX_IN_FLIGHT`] at once (the rest are
+/// shed and counted); returns what happened to each, in plan order, and the seconds sending
+/// took.
+async fn send_all(
+    plan: &Plan,
+    http: &reqwest::Client,
+    signer: &Arc<SignatureVerifier>,
+    webhook: &Arc<String>,
+) -> (Vec<Sent>, f64) {
     let gate = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let t0 = Instant::now();
     let mut tasks = Vec::with_capacity(plan.requests.len());
@@ -497,7 +352,12 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
     for t in tasks {
         results.push(t.await.unwrap_or_default());
     }
+    (results, send_secs)
+}
 
+/// The counts and latencies of the sending; per wamid, whether it was acknowledged at all; per
+/// customer, (wamid, sent at, acked at) for the order check.
+fn tally(plan: &Plan, results: &[Sent], send_secs: f64) -> (Report, HashSet<String>, Timeline) {
     let mut report = Report {
         requests: plan.requests.len(),
         send_secs,
@@ -505,12 +365,11 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
         ..Report::default()
     };
     let mut latencies: Vec<f64> = Vec::new();
-    // Per wamid: acknowledged at all; per customer: (wamid, sent at, acked at) for the order check.
     let mut acked_wamids: HashSet<String> = HashSet::new();
     let mut seen_wamids: HashSet<String> = HashSet::new();
     let mut timeline: Timeline = HashMap::new();
     let mut customers: HashSet<usize> = HashSet::new();
-    for (p, s) in plan.requests.iter().zip(&results) {
+    for (p, s) in plan.requests.iter().zip(results) {
         match p.kind {
             Kind::Status => report.statuses_sent += 1,
             Kind::Duplicate => report.duplicates_sent += 1,
@@ -557,41 +416,7 @@ pub async fn run(options: &Options) -> Result<Report, LoadError> {
     report.p95_ms = pct(0.95);
     report.p99_ms = pct(0.99);
     report.max_ms = latencies.last().copied().unwrap_or(0.0);
-
-    // Wait for the helpdesk to finish: every stored message handled, the replies settled.
-    let prefix = format!("49{}", plan.run);
-    let drain_start = Instant::now();
-    let deadline = drain_start + Duration::from_secs(u64::from(options.drain_secs));
-    let (state, replies) = loop {
-        let state = read_store(&http, options, &prefix).await?;
-        let replies = read_replies(&http, &options.target, &prefix).await?;
-        let handled = state
-            .messages
-            .iter()
-            .filter(|m| m.inbound)
-            .all(|m| m.handled_at.is_some());
-        let outbound = state.messages.iter().filter(|m| !m.inbound).count();
-        // Replies settle when what the simulator got matches what the store recorded.
-        if (handled && outbound == replies.len()) || Instant::now() >= deadline {
-            // One more look a moment later, so a late double send is seen too.
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            break (
-                read_store(&http, options, &prefix).await?,
-                read_replies(&http, &options.target, &prefix).await?,
-            );
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    };
-    report.drain_secs = drain_start.elapsed().as_secs_f64();
-    check(
-        &mut report,
-        &plan.run,
-        &acked_wamids,
-        &timeline,
-        &state,
-        &replies,
-    );
-    Ok(report)
+    (report, acked_wamids, timeline)
 }
 
 /// Posts one signed webhook, retrying a non-2xx answer or no answer as Meta does (sooner).
@@ -669,226 +494,6 @@ async fn seed_media(http: &reqwest::Client, target: &str) -> Result<String, Load
         .and_then(|all| all.iter().rev().find_map(|m| m["media"]["id"].as_str()))
         .map(str::to_owned)
         .ok_or_else(|| LoadError::Setup(format!("no media id in the seed chat: {chat}")))
-}
-
-/// A stored message, as much as the checks need.
-#[derive(Debug, Clone)]
-struct StoredMessage {
-    ticket: String,
-    wamid: String,
-    inbound: bool,
-    handled_at: Option<String>,
-}
-
-#[derive(Debug, Default)]
-struct StoreView {
-    /// (ticket id, customer wa_id).
-    tickets: Vec<(String, String)>,
-    messages: Vec<StoredMessage>,
-}
-
-/// The run's customers' tickets and messages.
-async fn read_store(
-    http: &reqwest::Client,
-    options: &Options,
-    prefix: &str,
-) -> Result<StoreView, LoadError> {
-    if options.aws {
-        return read_dynamodb(prefix).await;
-    }
-    let state: Value = http
-        .get(format!("{}/dev/state", options.target))
-        .send()
-        .await
-        .map_err(|e| LoadError::Store(e.to_string()))?
-        .json()
-        .await
-        .map_err(|e| LoadError::Store(format!("/dev/state: {e} (in --aws mode pass --aws)")))?;
-    let mut view = StoreView::default();
-    for t in state["tickets"].as_array().into_iter().flatten() {
-        let wa_id = t["ticket"]["key"]["wa_id"].as_str().unwrap_or_default();
-        if !wa_id.starts_with(prefix) {
-            continue;
-        }
-        let id = t["ticket"]["id"].as_str().unwrap_or_default().to_owned();
-        view.tickets.push((id.clone(), wa_id.to_owned()));
-        for m in t["messages"].as_array().into_iter().flatten() {
-            view.messages.push(StoredMessage {
-                ticket: id.clone(),
-                wamid: m["wamid"].as_str().unwrap_or_default().to_owned(),
-                inbound: m["direction"] == "inbound",
-                handled_at: m["handled_at"].as_str().map(str::to_owned),
-            });
-        }
-    }
-    Ok(view)
-}
-
-/// The same from the DynamoDB table `HELPDESK_TABLE` (SDK settings from the environment).
-async fn read_dynamodb(prefix: &str) -> Result<StoreView, LoadError> {
-    use aws_sdk_dynamodb::types::AttributeValue;
-    let table = std::env::var("HELPDESK_TABLE")
-        .map_err(|_| LoadError::Store("HELPDESK_TABLE is not set (needed with --aws)".into()))?;
-    let client = aws_sdk_dynamodb::Client::new(&helpdesk::platform::wiring::sdk_config().await);
-    let mut pages = client
-        .scan()
-        .table_name(&table)
-        .consistent_read(true)
-        .into_paginator()
-        .items()
-        .send();
-    let mut tickets: Vec<(String, String)> = Vec::new();
-    let mut messages: Vec<StoredMessage> = Vec::new();
-    let s = |item: &HashMap<String, AttributeValue>, name: &str| {
-        item.get(name)
-            .and_then(|v| v.as_s().ok())
-            .cloned()
-            .unwrap_or_default()
-    };
-    while let Some(item) = pages.next().await {
-        let item = item.map_err(|e| {
-            LoadError::Store(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())
-        })?;
-        match item
-            .get("entity")
-            .and_then(|v| v.as_s().ok())
-            .map(String::as_str)
-        {
-            Some("ticket") => tickets.push((s(&item, "ticket_id"), s(&item, "wa_id"))),
-            Some("message") => messages.push(StoredMessage {
-                ticket: s(&item, "ticket_id"),
-                wamid: s(&item, "wamid"),
-                inbound: s(&item, "direction") == "inbound",
-                handled_at: item
-                    .get("bot_handled_at")
-                    .and_then(|v| v.as_s().ok())
-                    .cloned(),
-            }),
-            _ => {}
-        }
-    }
-    tickets.retain(|(_, wa_id)| wa_id.starts_with(prefix));
-    let ours: HashSet<&str> = tickets.iter().map(|(id, _)| id.as_str()).collect();
-    messages.retain(|m| ours.contains(m.ticket.as_str()));
-    Ok(StoreView { tickets, messages })
-}
-
-/// Wamids the simulated Cloud API accepted for the run's customers (`to`, `wamid`).
-async fn read_replies(
-    http: &reqwest::Client,
-    target: &str,
-    prefix: &str,
-) -> Result<Vec<(String, String)>, LoadError> {
-    let sent: Value = http
-        .get(format!("{target}/dev/whatsapp"))
-        .send()
-        .await
-        .map_err(|e| LoadError::Store(e.to_string()))?
-        .json()
-        .await
-        .map_err(|e| LoadError::Store(format!("/dev/whatsapp: {e}")))?;
-    Ok(sent
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|m| {
-            let to = m["to"].as_str()?;
-            to.starts_with(prefix).then(|| {
-                (
-                    to.to_owned(),
-                    m["wamid"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
-        })
-        .collect())
-}
-
-fn check(
-    report: &mut Report,
-    run: &str,
-    acked: &HashSet<String>,
-    timeline: &Timeline,
-    state: &StoreView,
-    replies: &[(String, String)],
-) {
-    // Messages: each acknowledged wamid stored, and stored once.
-    let mut inbound: HashMap<&str, Vec<&StoredMessage>> = HashMap::new();
-    for m in state.messages.iter().filter(|m| m.inbound) {
-        inbound.entry(m.wamid.as_str()).or_default().push(m);
-    }
-    report.stored = inbound.len();
-    let mut lost: Vec<String> = acked
-        .iter()
-        .filter(|w| !inbound.contains_key(w.as_str()))
-        .cloned()
-        .collect();
-    lost.sort();
-    report.lost = lost;
-    report.stored_twice = inbound
-        .iter()
-        .filter(|(_, v)| v.len() > 1)
-        .map(|(w, _)| (*w).to_owned())
-        .collect();
-    report.unhandled = inbound
-        .iter()
-        .filter(|(_, v)| v.iter().any(|m| m.handled_at.is_none()))
-        .map(|(w, _)| (*w).to_owned())
-        .collect();
-    // Tickets: every message of a run falls in one conversation window.
-    let mut per_customer: HashMap<&str, usize> = HashMap::new();
-    for (_, wa_id) in &state.tickets {
-        *per_customer.entry(wa_id.as_str()).or_default() += 1;
-    }
-    report.extra_tickets = per_customer
-        .iter()
-        .filter(|(_, n)| **n > 1)
-        .map(|(w, n)| format!("{w} ({n})"))
-        .collect();
-    // Replies: what the Cloud API accepted is exactly what was recorded on the tickets.
-    let recorded: HashSet<&str> = state
-        .messages
-        .iter()
-        .filter(|m| !m.inbound)
-        .map(|m| m.wamid.as_str())
-        .collect();
-    let accepted: HashSet<&str> = replies.iter().map(|(_, w)| w.as_str()).collect();
-    report.replies = accepted.len();
-    report.replies_unrecorded = accepted.difference(&recorded).count();
-    report.replies_not_sent = recorded.difference(&accepted).count();
-    // Order: a message acknowledged before another of the same customer was sent is handled
-    // by the bot before it.
-    let handled: HashMap<&str, Timestamp> = inbound
-        .iter()
-        .filter_map(|(w, v)| {
-            let at = v.first()?.handled_at.as_deref()?;
-            Some((*w, parse_time(at)?))
-        })
-        .collect();
-    for (customer, sends) in timeline {
-        for (a, _, a_acked) in sends {
-            let (Some(a_acked), Some(a_at)) = (a_acked, handled.get(a.as_str())) else {
-                continue;
-            };
-            for (b, b_due, _) in sends {
-                if b_due <= a_acked {
-                    continue;
-                }
-                if let Some(b_at) = handled.get(b.as_str())
-                    && b_at < a_at
-                {
-                    report.order_violations.push(format!(
-                        "{}: {b} before {a}",
-                        customer_wa_id(run, *customer)
-                    ));
-                }
-            }
-        }
-    }
-}
-
-/// RFC 3339 (memory) or the table's sortable form (DynamoDB); both parse as instants.
-fn parse_time(s: &str) -> Option<Timestamp> {
-    s.parse().ok()
 }
 
 #[cfg(test)]

@@ -324,9 +324,18 @@ pub struct Banner<'a> {
 /// The lines the runner prints at start: pages, endpoints, keys and what to try. Only what
 /// answers in this mode is suggested (`/dev/state` answers 404 with `--aws`).
 pub fn banner(b: &Banner<'_>) -> String {
+    let mut out = String::new();
+    pages(&mut out, b);
+    endpoints(&mut out, b);
+    api_and_keys(&mut out, b);
+    what_to_try(&mut out, b);
+    out
+}
+
+/// The mode, and the two pages to open.
+fn pages(out: &mut String, b: &Banner<'_>) {
     use std::fmt::Write;
     let (addr, here) = (b.addr, b.here);
-    let mut out = String::new();
     let mode = if b.aws {
         "AWS endpoints from the environment"
     } else {
@@ -341,6 +350,12 @@ pub fn banner(b: &Banner<'_>) -> String {
         out,
         "  agent console       http://{here}/console     (work the tickets)\n"
     );
+}
+
+/// The webhook, the simulated Cloud API and shop, and where the state is seen.
+fn endpoints(out: &mut String, b: &Banner<'_>) {
+    use std::fmt::Write;
+    let (addr, here) = (b.addr, b.here);
     let _ = writeln!(
         out,
         "  webhook   http://{addr}/webhook   (GET verification, POST notifications)"
@@ -378,6 +393,12 @@ pub fn banner(b: &Banner<'_>) -> String {
             "  state     in the DynamoDB table of HELPDESK_TABLE (tickets, messages, agents)"
         );
     }
+}
+
+/// The agent API and the keys to call it with.
+fn api_and_keys(out: &mut String, b: &Banner<'_>) {
+    use std::fmt::Write;
+    let addr = b.addr;
     if b.agent_api {
         let _ = writeln!(
             out,
@@ -399,6 +420,12 @@ pub fn banner(b: &Banner<'_>) -> String {
             );
         }
     }
+}
+
+/// Commands to try from another terminal.
+fn what_to_try(out: &mut String, b: &Banner<'_>) {
+    use std::fmt::Write;
+    let addr = b.addr;
     let _ = writeln!(out, "Try, from another terminal:");
     let _ = writeln!(
         out,
@@ -418,7 +445,6 @@ pub fn banner(b: &Banner<'_>) -> String {
             k.key
         );
     }
-    out
 }
 
 pub async fn serve(addr: SocketAddr, app: Router) -> std::io::Result<()> {

@@ -25,12 +25,17 @@
 
 mod graph;
 mod inbound;
+mod routes;
 mod templates;
 
 pub use graph::{GraphError, GraphRequest};
 pub use inbound::{
     BusinessNumber, CustomerContent, CustomerMessage, InputError, MAX_MEDIA_BYTES, ReplyKind,
     Upload, UploadKind,
+};
+use routes::{
+    authorized, chat, chats, customer_writes, graph_download, graph_media, graph_messages,
+    graph_upload, input_error, page_media, sent_by_business,
 };
 
 use std::collections::HashMap;
@@ -179,6 +184,90 @@ impl Phones {
     }
 }
 
+/// A file the customer sends: kept on the phone for the helpdesk to download, announced with
+/// its hash in base64, as Meta's webhooks do.
+fn media_content(
+    phones: &mut Phones,
+    media_id: String,
+    content: &mut Value,
+    upload: Upload,
+) -> Shown {
+    let sha256: [u8; 32] = Sha256::digest(&upload.bytes).into();
+    let kind = upload.kind.as_str();
+    let mut part = json!({
+        "id": media_id,
+        "mime_type": upload.mime_type,
+        "sha256": base64::engine::general_purpose::STANDARD.encode(sha256),
+    });
+    if let Some(caption) = &upload.caption {
+        part["caption"] = json!(caption);
+    }
+    match upload.kind {
+        UploadKind::Document => part["filename"] = json!(upload.filename),
+        UploadKind::Audio => part["voice"] = json!(false),
+        UploadKind::Image => {}
+    }
+    content["type"] = json!(kind);
+    content[kind] = part;
+    let file_size = upload.bytes.len();
+    phones.media.insert(
+        media_id.clone(),
+        StoredMedia {
+            bytes: Bytes::from(upload.bytes),
+            mime_type: upload.mime_type.clone(),
+            sha256,
+            filename: upload.filename.clone(),
+        },
+    );
+    Shown::Media {
+        kind: upload.kind,
+        media_id,
+        filename: upload.filename,
+        mime_type: upload.mime_type,
+        caption: upload.caption,
+        file_size,
+    }
+}
+
+/// What the customer said, as the chat page shows it.
+fn show_customer(v: &mut Value, shown: &Shown) {
+    match shown {
+        Shown::Text(text) => {
+            v["type"] = json!("text");
+            v["text"] = json!(text);
+        }
+        Shown::Reaction { message_id, emoji } => {
+            v["type"] = json!("reaction");
+            v["reaction"] = json!({ "message_id": message_id, "emoji": emoji });
+        }
+        Shown::Reply { kind, id, title } => {
+            v["type"] = json!("reply");
+            v["text"] = json!(title);
+            v["reply"] = json!({ "kind": kind.as_str(), "id": id, "title": title });
+        }
+        Shown::Media {
+            kind,
+            media_id,
+            filename,
+            mime_type,
+            caption,
+            file_size,
+        } => {
+            v["type"] = json!("media");
+            v["text"] = json!(caption);
+            v["media"] = json!({
+                "kind": kind.as_str(),
+                "id": media_id,
+                "filename": filename,
+                "mime_type": mime_type,
+                "caption": caption,
+                "file_size": file_size,
+                "url": format!("/dev/simulator/media/{media_id}"),
+            });
+        }
+    }
+}
+
 /// A customer message the helpdesk's webhook did not take.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
@@ -267,121 +356,7 @@ impl Simulator {
         self: &Arc<Self>,
         message: CustomerMessage,
     ) -> Result<String, DeliveryError> {
-        let now = self.clock.now();
-        let wa_id = message.from.as_str().to_owned();
-        let (wamid, body) = {
-            let mut phones = self.phones();
-            let n = phones.next();
-            let wamid = format!(
-                "wamid.HBgN{wa_id}FQIAEhgU{:016X}{n:04X}",
-                now.as_nanosecond() as u64
-            );
-            let mut content = json!({
-                "from": wa_id, "id": wamid, "timestamp": now.as_second().to_string(),
-            });
-            let shown = match message.content {
-                CustomerContent::Text(text) => {
-                    content["type"] = json!("text");
-                    content["text"] = json!({ "body": text });
-                    Shown::Text(text)
-                }
-                CustomerContent::Reply { kind, id, title } => {
-                    // The reply refers to the business message that offered the choice.
-                    let offered = phones.messages.iter().rev().find_map(|m| match &m.said {
-                        Said::Business(body) if m.wa_id == wa_id => choices(body)
-                            .into_iter()
-                            .find(|c| c.id == id)
-                            .map(|c| (m.wamid.clone(), c.title.clone())),
-                        _ => None,
-                    });
-                    let title = title
-                        .or_else(|| offered.as_ref().map(|(_, t)| t.clone()))
-                        .unwrap_or_else(|| id.clone());
-                    let (kind_name, key) = match kind {
-                        ReplyKind::Button => ("button_reply", "button_reply"),
-                        ReplyKind::List => ("list_reply", "list_reply"),
-                    };
-                    content["type"] = json!("interactive");
-                    content["interactive"] =
-                        json!({ "type": kind_name, key: { "id": id, "title": title } });
-                    if let Some((context_id, _)) = offered {
-                        content["context"] = json!({
-                            "from": self.config.number.display_phone_number,
-                            "id": context_id,
-                        });
-                    }
-                    Shown::Reply { kind, id, title }
-                }
-                CustomerContent::Reaction { message_id, emoji } => {
-                    content["type"] = json!("reaction");
-                    content["reaction"] = json!({ "message_id": message_id, "emoji": emoji });
-                    Shown::Reaction { message_id, emoji }
-                }
-                CustomerContent::Media(upload) => {
-                    let media_id =
-                        format!("{}{n:05}", 10_000_000_000 + now.as_second() % 1_000_000_000);
-                    let sha256: [u8; 32] = Sha256::digest(&upload.bytes).into();
-                    let kind = upload.kind.as_str();
-                    // Webhooks carry the hash in base64, as Meta's do.
-                    let mut part = json!({
-                        "id": media_id,
-                        "mime_type": upload.mime_type,
-                        "sha256": base64::engine::general_purpose::STANDARD.encode(sha256),
-                    });
-                    if let Some(caption) = &upload.caption {
-                        part["caption"] = json!(caption);
-                    }
-                    match upload.kind {
-                        UploadKind::Document => part["filename"] = json!(upload.filename),
-                        UploadKind::Audio => part["voice"] = json!(false),
-                        UploadKind::Image => {}
-                    }
-                    content["type"] = json!(kind);
-                    content[kind] = part;
-                    let file_size = upload.bytes.len();
-                    phones.media.insert(
-                        media_id.clone(),
-                        StoredMedia {
-                            bytes: Bytes::from(upload.bytes),
-                            mime_type: upload.mime_type.clone(),
-                            sha256,
-                            filename: upload.filename.clone(),
-                        },
-                    );
-                    Shown::Media {
-                        kind: upload.kind,
-                        media_id,
-                        filename: upload.filename,
-                        mime_type: upload.mime_type,
-                        caption: upload.caption,
-                        file_size,
-                    }
-                }
-            };
-            if let Some(quoted) = &message.quote {
-                content["context"] = json!({
-                    "from": self.config.number.display_phone_number,
-                    "id": quoted,
-                });
-            }
-            phones.names.insert(wa_id.clone(), message.name.clone());
-            phones.messages.push(ChatMessage {
-                wamid: wamid.clone(),
-                wa_id: wa_id.clone(),
-                at: now,
-                said: Said::Customer(shown),
-                quote: message.quote.clone(),
-                tick: Tick::Pending,
-                error: None,
-            });
-            let body = inbound::message_notification(
-                &self.config.number,
-                &message.from,
-                &message.name,
-                content,
-            );
-            (wamid, body)
-        };
+        let (wamid, body) = self.record_customer_message(message);
         match self.post_webhook(body).await {
             Ok(()) => {
                 self.phones().advance(&wamid, Tick::Sent);
@@ -395,6 +370,99 @@ impl Simulator {
                 Err(e)
             }
         }
+    }
+
+    /// Records the customer's message on their phone; returns its wamid and the webhook body
+    /// Meta would send for it.
+    fn record_customer_message(&self, message: CustomerMessage) -> (String, String) {
+        let now = self.clock.now();
+        let wa_id = message.from.as_str().to_owned();
+        let mut phones = self.phones();
+        let n = phones.next();
+        let wamid = format!(
+            "wamid.HBgN{wa_id}FQIAEhgU{:016X}{n:04X}",
+            now.as_nanosecond() as u64
+        );
+        let mut content = json!({
+            "from": wa_id, "id": wamid, "timestamp": now.as_second().to_string(),
+        });
+        let shown = match message.content {
+            CustomerContent::Text(text) => {
+                content["type"] = json!("text");
+                content["text"] = json!({ "body": text });
+                Shown::Text(text)
+            }
+            CustomerContent::Reply { kind, id, title } => {
+                self.reply_content(&phones, &wa_id, &mut content, (kind, id, title))
+            }
+            CustomerContent::Reaction { message_id, emoji } => {
+                content["type"] = json!("reaction");
+                content["reaction"] = json!({ "message_id": message_id, "emoji": emoji });
+                Shown::Reaction { message_id, emoji }
+            }
+            CustomerContent::Media(upload) => {
+                let media_id =
+                    format!("{}{n:05}", 10_000_000_000 + now.as_second() % 1_000_000_000);
+                media_content(&mut phones, media_id, &mut content, upload)
+            }
+        };
+        if let Some(quoted) = &message.quote {
+            content["context"] = json!({
+                "from": self.config.number.display_phone_number,
+                "id": quoted,
+            });
+        }
+        phones.names.insert(wa_id.clone(), message.name.clone());
+        phones.messages.push(ChatMessage {
+            wamid: wamid.clone(),
+            wa_id: wa_id.clone(),
+            at: now,
+            said: Said::Customer(shown),
+            quote: message.quote.clone(),
+            tick: Tick::Pending,
+            error: None,
+        });
+        let body = inbound::message_notification(
+            &self.config.number,
+            &message.from,
+            &message.name,
+            content,
+        );
+        (wamid, body)
+    }
+
+    /// A tap on a button or list row: the reply refers to the business message that offered
+    /// the choice (and takes its title unless the tap names one).
+    fn reply_content(
+        &self,
+        phones: &Phones,
+        wa_id: &str,
+        content: &mut Value,
+        (kind, id, title): (ReplyKind, String, Option<String>),
+    ) -> Shown {
+        let offered = phones.messages.iter().rev().find_map(|m| match &m.said {
+            Said::Business(body) if m.wa_id == wa_id => choices(body)
+                .into_iter()
+                .find(|c| c.id == id)
+                .map(|c| (m.wamid.clone(), c.title.clone())),
+            _ => None,
+        });
+        let title = title
+            .or_else(|| offered.as_ref().map(|(_, t)| t.clone()))
+            .unwrap_or_else(|| id.clone());
+        let (kind_name, key) = match kind {
+            ReplyKind::Button => ("button_reply", "button_reply"),
+            ReplyKind::List => ("list_reply", "list_reply"),
+        };
+        content["type"] = json!("interactive");
+        content["interactive"] = json!({ "type": kind_name, key: { "id": id, "title": title } });
+        if let Some((context_id, _)) = offered {
+            content["context"] = json!({
+                "from": self.config.number.display_phone_number,
+                "id": context_id,
+            });
+        }
+        Shown::Reply { kind, id, title }
     }
 
     /// Signs `body` with the app secret and POSTs it to the helpdesk's webhook.
@@ -559,90 +627,65 @@ impl Simulator {
         match &m.said {
             Said::Customer(shown) => {
                 v["from"] = json!("customer");
-                match shown {
-                    Shown::Text(text) => {
-                        v["type"] = json!("text");
-                        v["text"] = json!(text);
-                    }
-                    Shown::Reaction { message_id, emoji } => {
-                        v["type"] = json!("reaction");
-                        v["reaction"] = json!({ "message_id": message_id, "emoji": emoji });
-                    }
-                    Shown::Reply { kind, id, title } => {
-                        v["type"] = json!("reply");
-                        v["text"] = json!(title);
-                        v["reply"] = json!({ "kind": kind.as_str(), "id": id, "title": title });
-                    }
-                    Shown::Media {
-                        kind,
-                        media_id,
-                        filename,
-                        mime_type,
-                        caption,
-                        file_size,
-                    } => {
-                        v["type"] = json!("media");
-                        v["text"] = json!(caption);
-                        v["media"] = json!({
-                            "kind": kind.as_str(),
-                            "id": media_id,
-                            "filename": filename,
-                            "mime_type": mime_type,
-                            "caption": caption,
-                            "file_size": file_size,
-                            "url": format!("/dev/simulator/media/{media_id}"),
-                        });
-                    }
-                }
+                show_customer(&mut v, shown);
             }
             Said::Business(body) => {
                 v["from"] = json!("business");
                 v["type"] = json!(body.kind());
-                match body {
-                    OutboundBody::Text { body } | OutboundBody::QuotedText { body, .. } => {
-                        v["text"] = json!(body)
-                    }
-                    OutboundBody::Reaction { message_id, emoji } => {
-                        v["reaction"] = json!({ "message_id": message_id, "emoji": emoji });
-                    }
-                    OutboundBody::Buttons { body, buttons } => {
-                        v["text"] = json!(body);
-                        v["buttons"] = json!(buttons);
-                    }
-                    OutboundBody::List { body, button, rows } => {
-                        v["text"] = json!(body);
-                        v["list"] = json!({ "button": button, "rows": rows });
-                    }
-                    OutboundBody::Media {
-                        kind,
-                        id,
-                        caption,
-                        filename,
-                    } => {
-                        let id = id.as_deref().unwrap_or_default();
-                        let stored = phones_media.get(id);
-                        v["type"] = json!("media");
-                        v["text"] = json!(caption);
-                        v["media"] = json!({
-                            "kind": kind.as_str(),
-                            "id": id,
-                            "filename": filename.clone().or_else(|| stored.map(|m| m.filename.clone())),
-                            "mime_type": stored.map(|m| m.mime_type.clone()),
-                            "caption": caption,
-                            "file_size": stored.map_or(0, |m| m.bytes.len()),
-                            "url": format!("/dev/simulator/media/{id}"),
-                        });
-                    }
-                    OutboundBody::Template(t) => {
-                        let params = template_params(&t.components);
-                        v["text"] = json!(self.render_template(&t.name, &t.language, &params));
-                        v["template"] =
-                            json!({ "name": t.name, "language": t.language, "params": params });
-                    }
-                }
+                self.show_business(&mut v, body, phones_media);
             }
         }
         v
+    }
+
+    /// What the helpdesk sent, as the chat page shows it (a template rendered as approved).
+    fn show_business(
+        &self,
+        v: &mut Value,
+        body: &OutboundBody,
+        phones_media: &HashMap<String, StoredMedia>,
+    ) {
+        match body {
+            OutboundBody::Text { body } | OutboundBody::QuotedText { body, .. } => {
+                v["text"] = json!(body)
+            }
+            OutboundBody::Reaction { message_id, emoji } => {
+                v["reaction"] = json!({ "message_id": message_id, "emoji": emoji });
+            }
+            OutboundBody::Buttons { body, buttons } => {
+                v["text"] = json!(body);
+                v["buttons"] = json!(buttons);
+            }
+            OutboundBody::List { body, button, rows } => {
+                v["text"] = json!(body);
+                v["list"] = json!({ "button": button, "rows": rows });
+            }
+            OutboundBody::Media {
+                kind,
+                id,
+                caption,
+                filename,
+            } => {
+                let id = id.as_deref().unwrap_or_default();
+                let stored = phones_media.get(id);
+                v["type"] = json!("media");
+                v["text"] = json!(caption);
+                v["media"] = json!({
+                    "kind": kind.as_str(),
+                    "id": id,
+                    "filename": filename.clone().or_else(|| stored.map(|m| m.filename.clone())),
+                    "mime_type": stored.map(|m| m.mime_type.clone()),
+                    "caption": caption,
+                    "file_size": stored.map_or(0, |m| m.bytes.len()),
+                    "url": format!("/dev/simulator/media/{id}"),
+                });
+            }
+            OutboundBody::Template(t) => {
+                let params = template_params(&t.components);
+                v["text"] = json!(self.render_template(&t.name, &t.language, &params));
+                v["template"] = json!({ "name": t.name, "language": t.language, "params": params });
+            }
+        }
     }
 
     /// A template as the customer reads it: the approved body with its parameters filled in.
@@ -716,247 +759,4 @@ fn template_params(components: &[Value]) -> Vec<String> {
         .flat_map(|c| c["parameters"].as_array().cloned().unwrap_or_default())
         .filter_map(|p| p["text"].as_str().map(str::to_owned))
         .collect()
-}
-
-/// A Graph API call with a token, for this simulator's business number.
-fn our_number(
-    sim: &Simulator,
-    headers: &HeaderMap,
-    phone_number_id: &str,
-) -> Result<(), GraphError> {
-    authorized(headers)?;
-    if phone_number_id != sim.config.number.phone_number_id {
-        return Err(GraphError::unknown_object(phone_number_id));
-    }
-    Ok(())
-}
-
-fn authorized(headers: &HeaderMap) -> Result<(), GraphError> {
-    let header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    if graph::has_bearer_token(header) {
-        Ok(())
-    } else {
-        Err(GraphError::missing_token())
-    }
-}
-
-async fn graph_messages(
-    State(sim): State<Arc<Simulator>>,
-    Path((_version, phone_number_id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, GraphError> {
-    our_number(&sim, &headers, &phone_number_id)?;
-    match graph::parse_request(&body)? {
-        GraphRequest::MarkRead { message_id, typing } => {
-            if sim.business_read(&message_id, typing) {
-                Ok(Json(json!({ "success": true })).into_response())
-            } else {
-                Err(GraphError::unknown_object(&message_id))
-            }
-        }
-        GraphRequest::Send { to, body } => {
-            // A file is sent by the id its upload gave, as at Meta.
-            if let OutboundBody::Media { id: Some(id), .. } = &body
-                && stored_media(&sim, id).is_none()
-            {
-                return Err(GraphError::unknown_object(id));
-            }
-            let is_template = body.is_template();
-            let wamid = sim.accept(&to, body);
-            let mut message = json!({ "id": wamid });
-            if is_template {
-                message["message_status"] = json!("accepted");
-            }
-            Ok(Json(json!({
-                "messaging_product": "whatsapp",
-                "contacts": [{ "input": to.as_str(), "wa_id": to.as_str() }],
-                "messages": [message],
-            }))
-            .into_response())
-        }
-    }
-}
-
-/// `POST /graph/{version}/{phone-number-id}/media`: keeps the file and answers its id.
-async fn graph_upload(
-    State(sim): State<Arc<Simulator>>,
-    Path((_version, phone_number_id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, GraphError> {
-    our_number(&sim, &headers, &phone_number_id)?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let upload = graph::parse_media_upload(content_type, &body)?;
-    let now = sim.clock.now();
-    let media_id = {
-        let mut phones = sim.phones();
-        let n = phones.next();
-        let media_id = format!("{}{n:05}", 20_000_000_000 + now.as_second() % 1_000_000_000);
-        let sha256: [u8; 32] = Sha256::digest(&upload.bytes).into();
-        phones.media.insert(
-            media_id.clone(),
-            StoredMedia {
-                bytes: Bytes::from(upload.bytes),
-                mime_type: upload.mime_type,
-                sha256,
-                filename: upload.file_name,
-            },
-        );
-        media_id
-    };
-    Ok(Json(json!({ "id": media_id })).into_response())
-}
-
-fn stored_media(sim: &Simulator, media_id: &str) -> Option<StoredMedia> {
-    sim.phones().media.get(media_id).cloned()
-}
-
-async fn graph_media(
-    State(sim): State<Arc<Simulator>>,
-    Path((_version, media_id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, GraphError> {
-    authorized(&headers)?;
-    let media =
-        stored_media(&sim, &media_id).ok_or_else(|| GraphError::unknown_object(&media_id))?;
-    Ok(Json(json!({
-        "messaging_product": "whatsapp",
-        "url": format!("{}/media/{media_id}/download", sim.config.graph_url.trim_end_matches('/')),
-        "mime_type": media.mime_type,
-        // The media endpoint gives the hash in hex.
-        "sha256": hex::encode(media.sha256),
-        "file_size": media.bytes.len(),
-        "id": media_id,
-    }))
-    .into_response())
-}
-
-async fn graph_download(
-    State(sim): State<Arc<Simulator>>,
-    Path(media_id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, GraphError> {
-    authorized(&headers)?;
-    let media = stored_media(&sim, &media_id).ok_or_else(|| GraphError {
-        status: StatusCode::NOT_FOUND,
-        ..GraphError::unknown_object(&media_id)
-    })?;
-    Ok(file_response(media, false))
-}
-
-fn file_response(media: StoredMedia, inline: bool) -> Response {
-    let disposition = format!(
-        "{}; filename=\"{}\"",
-        if inline { "inline" } else { "attachment" },
-        media.filename.replace(['"', '\r', '\n'], "_")
-    );
-    (
-        [
-            (header::CONTENT_TYPE, media.mime_type),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        media.bytes,
-    )
-        .into_response()
-}
-
-fn input_error(field: &str, problem: &str) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({
-            "error": "invalid_request",
-            "message": format!("{field}: {problem}"),
-            "fields": { field: problem },
-        })),
-    )
-        .into_response()
-}
-
-async fn customer_writes(State(sim): State<Arc<Simulator>>, body: Bytes) -> Response {
-    let message = match inbound::parse(&body) {
-        Ok(m) => m,
-        Err(e) => return input_error(&e.field, &e.problem),
-    };
-    let referred = match &message.content {
-        CustomerContent::Reaction { message_id, .. } => Some(("reaction.message_id", message_id)),
-        _ => message.quote.as_ref().map(|q| ("quote", q)),
-    };
-    if let Some((field, wamid)) = referred {
-        let known = sim
-            .phones()
-            .messages
-            .iter()
-            .any(|m| m.wamid == *wamid && m.wa_id == message.from.as_str());
-        if !known {
-            return input_error(field, "names no message of this chat");
-        }
-    }
-    match sim.customer_writes(message).await {
-        Ok(wamid) => {
-            let status = sim
-                .phones()
-                .messages
-                .iter()
-                .find(|m| m.wamid == wamid)
-                .map_or(Tick::Sent, |m| m.tick);
-            Json(json!({ "wamid": wamid, "status": status })).into_response()
-        }
-        Err(e) => (
-            StatusCode::BAD_GATEWAY,
-            Json(json!({ "error": "webhook_refused", "message": e.to_string() })),
-        )
-            .into_response(),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct ChatQuery {
-    wa_id: Option<String>,
-    /// Whether the customer looks at the chat (then delivered messages turn read). Default yes.
-    seen: Option<bool>,
-}
-
-async fn chat(
-    State(sim): State<Arc<Simulator>>,
-    query: Result<Query<ChatQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let Ok(Query(query)) = query else {
-        return input_error("seen", "must be true or false");
-    };
-    let Some(wa_id) = query.wa_id else {
-        return input_error("wa_id", "is required");
-    };
-    let wa_id = match WaId::parse(wa_id.trim()) {
-        Ok(w) => w,
-        Err(e) => return input_error("wa_id", &e.to_string()),
-    };
-    if query.seen.unwrap_or(true) {
-        sim.customer_reads(wa_id.as_str());
-    }
-    Json(sim.chat(wa_id.as_str())).into_response()
-}
-
-async fn chats(State(sim): State<Arc<Simulator>>) -> Json<Value> {
-    Json(sim.chats())
-}
-
-async fn page_media(State(sim): State<Arc<Simulator>>, Path(media_id): Path<String>) -> Response {
-    match stored_media(&sim, &media_id) {
-        Some(media) => file_response(media, true),
-        None => (
-            StatusCode::NOT_FOUND,
-            Json(json!({ "error": "not_found", "message": format!("no media {media_id}") })),
-        )
-            .into_response(),
-    }
-}
-
-async fn sent_by_business(State(sim): State<Arc<Simulator>>) -> Json<Value> {
-    Json(sim.sent_by_business())
 }

@@ -12,7 +12,7 @@ use helpdesk::domain::bot::eval::{
     near_misses2, near_misses3, near_misses4, test_split,
 };
 use helpdesk::domain::bot::model::{Settings, parse_labelled};
-use helpdesk::domain::bot::{BotConfig, BotState, Inbound, Lang, Reply};
+use helpdesk::domain::bot::{BotConfig, BotState, Inbound, Lang, Reply, Turn};
 use helpdesk::ports::clock::{Clock, SystemClock};
 use helpdesk::ports::orders::MemoryOrders;
 use serde_json::json;
@@ -225,59 +225,9 @@ pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>>
             .answer(&state, &input, &customer, SystemClock.now())
             .await;
         if options.json {
-            let line = json!({
-                "input": text,
-                "intent": turn.intent.as_ref().map(|m| m.intent.as_str()),
-                "score": turn.intent.as_ref().map(|m| (m.score * 1000.0).round() / 1000.0),
-                "replies": turn.replies,
-                "handoff": turn.handoff,
-                "resolved": turn.resolved,
-                "consent": turn.consent,
-            });
-            writeln!(out, "{line}")?;
+            write_json_turn(&mut out, text, &turn)?;
         } else {
-            writeln!(out, "> {text}")?;
-            if let Some(m) = &turn.intent {
-                writeln!(out, "  [intent {} {:.2}]", m.intent, m.score)?;
-            }
-            for reply in &turn.replies {
-                writeln!(out, "  bot: {}", reply.body().replace('\n', "\n       "))?;
-                match reply {
-                    Reply::Buttons { buttons, .. } => {
-                        let ids: Vec<String> = buttons
-                            .iter()
-                            .map(|b| format!("#{} ({})", b.id, b.title))
-                            .collect();
-                        writeln!(out, "       buttons: {}", ids.join(", "))?;
-                    }
-                    Reply::List { rows, .. } => {
-                        let ids: Vec<String> = rows
-                            .iter()
-                            .map(|b| format!("#{} ({})", b.id, b.title))
-                            .collect();
-                        writeln!(out, "       list: {}", ids.join(", "))?;
-                    }
-                    Reply::Text { .. }
-                    | Reply::QuotedText { .. }
-                    | Reply::Reaction { .. }
-                    | Reply::Media { .. }
-                    | Reply::Template(_) => {}
-                }
-            }
-            if let Some(h) = &turn.handoff {
-                writeln!(
-                    out,
-                    "  [handoff: {} priority {:?}]",
-                    h.reason.as_str(),
-                    h.priority
-                )?;
-            }
-            if turn.resolved {
-                writeln!(out, "  [resolved by the bot]")?;
-            }
-            if let Some(consent) = turn.consent {
-                writeln!(out, "  [consent recorded: {consent:?}]")?;
-            }
+            write_turn(&mut out, text, &turn)?;
         }
         out.flush()?;
         state = turn.state;
@@ -289,6 +239,69 @@ pub async fn run(options: Options<'_>) -> Result<(), Box<dyn std::error::Error>>
                 ..BotState::default()
             };
         }
+    }
+    Ok(())
+}
+
+/// One JSON line per turn: the input, the intent and its score, and what the bot did.
+fn write_json_turn(out: &mut impl Write, text: &str, turn: &Turn) -> std::io::Result<()> {
+    let line = json!({
+        "input": text,
+        "intent": turn.intent.as_ref().map(|m| m.intent.as_str()),
+        "score": turn.intent.as_ref().map(|m| (m.score * 1000.0).round() / 1000.0),
+        "replies": turn.replies,
+        "handoff": turn.handoff,
+        "resolved": turn.resolved,
+        "consent": turn.consent,
+    });
+    writeln!(out, "{line}")?;
+    Ok(())
+}
+
+/// A turn as a person reads it: the input, the intent, the replies with their choices, and
+/// any handoff, resolution or consent.
+fn write_turn(out: &mut impl Write, text: &str, turn: &Turn) -> std::io::Result<()> {
+    writeln!(out, "> {text}")?;
+    if let Some(m) = &turn.intent {
+        writeln!(out, "  [intent {} {:.2}]", m.intent, m.score)?;
+    }
+    for reply in &turn.replies {
+        writeln!(out, "  bot: {}", reply.body().replace('\n', "\n       "))?;
+        match reply {
+            Reply::Buttons { buttons, .. } => {
+                let ids: Vec<String> = buttons
+                    .iter()
+                    .map(|b| format!("#{} ({})", b.id, b.title))
+                    .collect();
+                writeln!(out, "       buttons: {}", ids.join(", "))?;
+            }
+            Reply::List { rows, .. } => {
+                let ids: Vec<String> = rows
+                    .iter()
+                    .map(|b| format!("#{} ({})", b.id, b.title))
+                    .collect();
+                writeln!(out, "       list: {}", ids.join(", "))?;
+            }
+            Reply::Text { .. }
+            | Reply::QuotedText { .. }
+            | Reply::Reaction { .. }
+            | Reply::Media { .. }
+            | Reply::Template(_) => {}
+        }
+    }
+    if let Some(h) = &turn.handoff {
+        writeln!(
+            out,
+            "  [handoff: {} priority {:?}]",
+            h.reason.as_str(),
+            h.priority
+        )?;
+    }
+    if turn.resolved {
+        writeln!(out, "  [resolved by the bot]")?;
+    }
+    if let Some(consent) = turn.consent {
+        writeln!(out, "  [consent recorded: {consent:?}]")?;
     }
     Ok(())
 }

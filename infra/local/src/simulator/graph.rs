@@ -96,33 +96,41 @@ pub fn parse_request(body: &[u8]) -> Result<GraphRequest, GraphError> {
             "The parameter messaging_product is required and must be \"whatsapp\".",
         ));
     }
-    if let Some(status) = v.get("status") {
-        if status != "read" {
+    match v.get("status") {
+        Some(status) => mark_read(&v, status),
+        None => send(&v),
+    }
+}
+
+/// `{"status": "read", "message_id": ..}`, with or without the typing indicator.
+fn mark_read(v: &Value, status: &Value) -> Result<GraphRequest, GraphError> {
+    if status != "read" {
+        return Err(GraphError::invalid_parameter(
+            "Param status must be \"read\".",
+        ));
+    }
+    let message_id = v["message_id"]
+        .as_str()
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| GraphError::invalid_parameter("The parameter message_id is required."))?;
+    // Meta knows one indicator type; anything else is refused, as there.
+    let typing = match v.get("typing_indicator") {
+        None => false,
+        Some(t) if t["type"] == "text" => true,
+        Some(_) => {
             return Err(GraphError::invalid_parameter(
-                "Param status must be \"read\".",
+                "Param typing_indicator.type must be \"text\".",
             ));
         }
-        let message_id = v["message_id"]
-            .as_str()
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| {
-                GraphError::invalid_parameter("The parameter message_id is required.")
-            })?;
-        // Meta knows one indicator type; anything else is refused, as there.
-        let typing = match v.get("typing_indicator") {
-            None => false,
-            Some(t) if t["type"] == "text" => true,
-            Some(_) => {
-                return Err(GraphError::invalid_parameter(
-                    "Param typing_indicator.type must be \"text\".",
-                ));
-            }
-        };
-        return Ok(GraphRequest::MarkRead {
-            message_id: message_id.to_owned(),
-            typing,
-        });
-    }
+    };
+    Ok(GraphRequest::MarkRead {
+        message_id: message_id.to_owned(),
+        typing,
+    })
+}
+
+/// A message to send: the recipient, then the part its `type` names.
+fn send(v: &Value) -> Result<GraphRequest, GraphError> {
     let to = v["to"]
         .as_str()
         .ok_or_else(|| GraphError::invalid_parameter("The parameter to is required."))?;
@@ -135,11 +143,6 @@ pub fn parse_request(body: &[u8]) -> Result<GraphRequest, GraphError> {
             "The parameter {kind} is required."
         )));
     }
-    let str_at = |value: &Value, path: &str| -> Result<String, GraphError> {
-        value.as_str().map(str::to_owned).ok_or_else(|| {
-            GraphError::invalid_parameter(format!("The parameter {path} is required."))
-        })
-    };
     let context = v["context"]["message_id"].as_str().map(str::to_owned);
     let body = match kind {
         "text" => match context {
@@ -155,51 +158,8 @@ pub fn parse_request(body: &[u8]) -> Result<GraphRequest, GraphError> {
             message_id: str_at(&part["message_id"], "reaction.message_id")?,
             emoji: str_at(&part["emoji"], "reaction.emoji")?,
         },
-        "interactive" => {
-            let text = str_at(&part["body"]["text"], "interactive.body.text")?;
-            match part["type"].as_str() {
-                Some("button") => OutboundBody::Buttons {
-                    body: text,
-                    buttons: choices(
-                        part["action"]["buttons"].as_array(),
-                        |b| &b["reply"],
-                        "interactive.action.buttons",
-                    )?,
-                },
-                Some("list") => {
-                    let sections = part["action"]["sections"].as_array();
-                    let rows: Vec<Value> = sections
-                        .into_iter()
-                        .flatten()
-                        .flat_map(|s| s["rows"].as_array().cloned().unwrap_or_default())
-                        .collect();
-                    OutboundBody::List {
-                        body: text,
-                        button: str_at(&part["action"]["button"], "interactive.action.button")?,
-                        rows: choices(Some(&rows), |r| r, "interactive.action.sections.rows")?,
-                    }
-                }
-                other => {
-                    return Err(GraphError::invalid_value(format!(
-                        "interactive.type {other:?}: the simulator shows button and list messages"
-                    )));
-                }
-            }
-        }
-        "image" | "document" | "audio" | "video" => {
-            let kind = MediaKind::parse(kind).unwrap_or(MediaKind::Document);
-            if part.get("link").is_some() {
-                return Err(GraphError::invalid_value(format!(
-                    "{kind:?}.link: the simulator sends media by the id its media upload gave"
-                )));
-            }
-            OutboundBody::Media {
-                kind,
-                id: Some(str_at(&part["id"], &format!("{}.id", kind.as_str()))?),
-                caption: part["caption"].as_str().map(str::to_owned),
-                filename: part["filename"].as_str().map(str::to_owned),
-            }
-        }
+        "interactive" => interactive(part)?,
+        "image" | "document" | "audio" | "video" => media(kind, part)?,
         "template" => OutboundBody::Template(Template {
             name: str_at(&part["name"], "template.name")?,
             language: str_at(&part["language"]["code"], "template.language.code")?,
@@ -214,6 +174,61 @@ pub fn parse_request(body: &[u8]) -> Result<GraphRequest, GraphError> {
     body.validate()
         .map_err(|e| GraphError::invalid_value(e.to_string()))?;
     Ok(GraphRequest::Send { to, body })
+}
+
+/// The string at `value`, else Meta's "required" error naming `path`.
+fn str_at(value: &Value, path: &str) -> Result<String, GraphError> {
+    value
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| GraphError::invalid_parameter(format!("The parameter {path} is required.")))
+}
+
+/// Reply buttons or a list.
+fn interactive(part: &Value) -> Result<OutboundBody, GraphError> {
+    let text = str_at(&part["body"]["text"], "interactive.body.text")?;
+    match part["type"].as_str() {
+        Some("button") => Ok(OutboundBody::Buttons {
+            body: text,
+            buttons: choices(
+                part["action"]["buttons"].as_array(),
+                |b| &b["reply"],
+                "interactive.action.buttons",
+            )?,
+        }),
+        Some("list") => {
+            let sections = part["action"]["sections"].as_array();
+            let rows: Vec<Value> = sections
+                .into_iter()
+                .flatten()
+                .flat_map(|s| s["rows"].as_array().cloned().unwrap_or_default())
+                .collect();
+            Ok(OutboundBody::List {
+                body: text,
+                button: str_at(&part["action"]["button"], "interactive.action.button")?,
+                rows: choices(Some(&rows), |r| r, "interactive.action.sections.rows")?,
+            })
+        }
+        other => Err(GraphError::invalid_value(format!(
+            "interactive.type {other:?}: the simulator shows button and list messages"
+        ))),
+    }
+}
+
+/// A file sent by the id the simulator's media upload gave (links are not followed).
+fn media(kind: &str, part: &Value) -> Result<OutboundBody, GraphError> {
+    let kind = MediaKind::parse(kind).unwrap_or(MediaKind::Document);
+    if part.get("link").is_some() {
+        return Err(GraphError::invalid_value(format!(
+            "{kind:?}.link: the simulator sends media by the id its media upload gave"
+        )));
+    }
+    Ok(OutboundBody::Media {
+        kind,
+        id: Some(str_at(&part["id"], &format!("{}.id", kind.as_str()))?),
+        caption: part["caption"].as_str().map(str::to_owned),
+        filename: part["filename"].as_str().map(str::to_owned),
+    })
 }
 
 /// A file the helpdesk uploads to `POST /{version}/{phone-number-id}/media`.

@@ -306,146 +306,21 @@ impl SlaConfig {
     }
 
     pub fn parse(source: &str, origin: &str) -> Result<Self, SlaConfigError> {
-        use crate::platform::config_file::{line_of, line_of_key};
         let file: File = crate::platform::config_file::parse_toml(source, origin)?;
-        // The line is the one holding the bad value (or, for a number, its key).
-        let fail_at = |field: String, line: Option<usize>, problem: String| {
-            SlaConfigError::invalid(origin, field, problem).at_line(line)
-        };
-        let near = |value: &str| line_of(source, value);
-        let fail = |field: String, problem: String| fail_at(field, None, problem);
-        if file.version != 1 {
-            return Err(fail_at(
-                "version".into(),
-                line_of_key(source, "version"),
-                format!("is {}, this code reads version 1", file.version),
-            ));
-        }
-        let mut calendars = BTreeMap::new();
-        for (name, spec) in &file.calendars {
-            calendars.insert(
-                name.clone(),
-                calendar(name, spec).map_err(|(f, p)| fail(format!("calendars.{name}.{f}"), p))?,
-            );
-        }
-        let mut policies = Vec::new();
-        for (i, p) in file.policies.iter().enumerate() {
-            let field = |f: &str| format!("policies[{i}].{f}");
-            if !calendars.contains_key(&p.calendar) {
-                return Err(fail_at(
-                    field("calendar"),
-                    near(&p.calendar),
-                    format!("no calendar named {:?}", p.calendar),
-                ));
-            }
-            if policies.iter().any(|q: &Policy| q.name == p.name) {
-                return Err(fail(
-                    field("name"),
-                    format!("policy {:?} is defined twice", p.name),
-                ));
-            }
-            let target = |f: &str, v: &str| {
-                let d = parse_duration(v).map_err(|e| fail_at(field(f), near(v), e))?;
-                if d.is_zero() {
-                    return Err(fail_at(
-                        field(f),
-                        near(v),
-                        "must be longer than zero".into(),
-                    ));
-                }
-                Ok(d)
-            };
-            policies.push(Policy {
-                name: p.name.clone(),
-                calendar: p.calendar.clone(),
-                channels: p.when.channels.clone(),
-                priorities: p.when.priorities.clone(),
-                categories: p.when.categories.clone(),
-                keywords: p
-                    .when
-                    .keywords
-                    .iter()
-                    .map(|k| normalize(k).split_whitespace().map(str::to_owned).collect())
-                    .collect(),
-                tiers: p.when.tiers.clone(),
-                first_response: target("first_response", &p.first_response)?,
-                next_response: target("next_response", &p.next_response)?,
-                resolution: target("resolution", &p.resolution)?,
-            });
-        }
-        let default_policy = policies
-            .iter()
-            .position(|p| p.name == file.default_policy)
-            .ok_or_else(|| {
-                fail_at(
-                    "default_policy".into(),
-                    near(&file.default_policy),
-                    format!("no policy named {:?}", file.default_policy),
-                )
-            })?;
-        let bot_time_limit = parse_duration(&file.bot.time_limit)
-            .map_err(|e| fail_at("bot.time_limit".into(), near(&file.bot.time_limit), e))?;
-        let bot_silence = parse_duration(&file.bot.resolve_after_silence).map_err(|e| {
-            fail_at(
-                "bot.resolve_after_silence".into(),
-                near(&file.bot.resolve_after_silence),
-                e,
-            )
-        })?;
-        let e = &file.escalation;
-        if !(1..=99).contains(&e.warning_percent) {
-            return Err(fail_at(
-                "escalation.warning_percent".into(),
-                line_of_key(source, "warning_percent"),
-                "must be 1-99".into(),
-            ));
-        }
-        if e.levels.len() < 3 {
-            return Err(fail(
-                "escalation.levels".into(),
-                "needs the breach and at least two further levels".into(),
-            ));
-        }
-        let mut levels = Vec::new();
-        for (i, l) in e.levels.iter().enumerate() {
-            let after = parse_duration(&l.after)
-                .map_err(|p| fail_at(format!("escalation.levels[{i}].after"), near(&l.after), p))?;
-            if levels
-                .last()
-                .is_some_and(|prev: &Level| prev.after >= after)
-            {
-                return Err(fail_at(
-                    format!("escalation.levels[{i}].after"),
-                    near(&l.after),
-                    "must be later than the level before".into(),
-                ));
-            }
-            let actions = l
-                .actions
-                .iter()
-                .map(|a| {
-                    Action::parse(a).ok_or_else(|| {
-                        fail_at(
-                            format!("escalation.levels[{i}].actions"),
-                            near(a),
-                            format!("unknown action {a:?}; known: notify_managers, notify_assignee, raise_priority, reassign:<team>"),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            levels.push(Level {
-                number: u8::try_from(i + 1).unwrap_or(u8::MAX),
-                after,
-                actions,
-            });
-        }
+        let at = Spots { source, origin };
+        at.check_version(&file)?;
+        let calendars = at.calendars(&file)?;
+        let policies = at.policies(&file, &calendars)?;
+        let default_policy = at.default_policy(&file, &policies)?;
+        let (bot_time_limit, bot_silence) = at.bot_times(&file.bot)?;
+        let levels = at.escalation_levels(&file.escalation)?;
         Ok(Self {
             calendars,
             policies,
             default_policy,
             bot_time_limit,
             bot_silence,
-            warning_percent: e.warning_percent,
+            warning_percent: file.escalation.warning_percent,
             levels,
         })
     }
@@ -523,6 +398,187 @@ impl SlaConfig {
             due_at,
             levels,
         }))
+    }
+}
+
+/// Where in the policy file a problem is: every error names the file, the field and, when it
+/// can be found, the line holding the bad value (or, for a number, its key).
+struct Spots<'a> {
+    source: &'a str,
+    origin: &'a str,
+}
+
+impl Spots<'_> {
+    fn fail_at(&self, field: String, line: Option<usize>, problem: String) -> SlaConfigError {
+        SlaConfigError::invalid(self.origin, field, problem).at_line(line)
+    }
+
+    fn fail(&self, field: String, problem: String) -> SlaConfigError {
+        self.fail_at(field, None, problem)
+    }
+
+    fn near(&self, value: &str) -> Option<usize> {
+        crate::platform::config_file::line_of(self.source, value)
+    }
+
+    fn check_version(&self, file: &File) -> Result<(), SlaConfigError> {
+        if file.version != 1 {
+            return Err(self.fail_at(
+                "version".into(),
+                crate::platform::config_file::line_of_key(self.source, "version"),
+                format!("is {}, this code reads version 1", file.version),
+            ));
+        }
+        Ok(())
+    }
+
+    fn calendars(&self, file: &File) -> Result<BTreeMap<String, Calendar>, SlaConfigError> {
+        let mut calendars = BTreeMap::new();
+        for (name, spec) in &file.calendars {
+            calendars.insert(
+                name.clone(),
+                calendar(name, spec)
+                    .map_err(|(f, p)| self.fail(format!("calendars.{name}.{f}"), p))?,
+            );
+        }
+        Ok(calendars)
+    }
+
+    fn policies(
+        &self,
+        file: &File,
+        calendars: &BTreeMap<String, Calendar>,
+    ) -> Result<Vec<Policy>, SlaConfigError> {
+        let mut policies = Vec::new();
+        for (i, p) in file.policies.iter().enumerate() {
+            let field = |f: &str| format!("policies[{i}].{f}");
+            if !calendars.contains_key(&p.calendar) {
+                return Err(self.fail_at(
+                    field("calendar"),
+                    self.near(&p.calendar),
+                    format!("no calendar named {:?}", p.calendar),
+                ));
+            }
+            if policies.iter().any(|q: &Policy| q.name == p.name) {
+                return Err(self.fail(
+                    field("name"),
+                    format!("policy {:?} is defined twice", p.name),
+                ));
+            }
+            let target = |f: &str, v: &str| {
+                let d = parse_duration(v).map_err(|e| self.fail_at(field(f), self.near(v), e))?;
+                if d.is_zero() {
+                    return Err(self.fail_at(
+                        field(f),
+                        self.near(v),
+                        "must be longer than zero".into(),
+                    ));
+                }
+                Ok(d)
+            };
+            policies.push(Policy {
+                name: p.name.clone(),
+                calendar: p.calendar.clone(),
+                channels: p.when.channels.clone(),
+                priorities: p.when.priorities.clone(),
+                categories: p.when.categories.clone(),
+                keywords: p
+                    .when
+                    .keywords
+                    .iter()
+                    .map(|k| normalize(k).split_whitespace().map(str::to_owned).collect())
+                    .collect(),
+                tiers: p.when.tiers.clone(),
+                first_response: target("first_response", &p.first_response)?,
+                next_response: target("next_response", &p.next_response)?,
+                resolution: target("resolution", &p.resolution)?,
+            });
+        }
+        Ok(policies)
+    }
+
+    fn default_policy(&self, file: &File, policies: &[Policy]) -> Result<usize, SlaConfigError> {
+        policies
+            .iter()
+            .position(|p| p.name == file.default_policy)
+            .ok_or_else(|| {
+                self.fail_at(
+                    "default_policy".into(),
+                    self.near(&file.default_policy),
+                    format!("no policy named {:?}", file.default_policy),
+                )
+            })
+    }
+
+    /// The bot's time limit and the silence after which it resolves.
+    fn bot_times(&self, bot: &BotSpec) -> Result<(SignedDuration, SignedDuration), SlaConfigError> {
+        let time_limit = parse_duration(&bot.time_limit)
+            .map_err(|e| self.fail_at("bot.time_limit".into(), self.near(&bot.time_limit), e))?;
+        let silence = parse_duration(&bot.resolve_after_silence).map_err(|e| {
+            self.fail_at(
+                "bot.resolve_after_silence".into(),
+                self.near(&bot.resolve_after_silence),
+                e,
+            )
+        })?;
+        Ok((time_limit, silence))
+    }
+
+    /// The warning share and the levels: the breach and at least two further ones, each later
+    /// than the one before.
+    fn escalation_levels(&self, e: &EscalationSpec) -> Result<Vec<Level>, SlaConfigError> {
+        if !(1..=99).contains(&e.warning_percent) {
+            return Err(self.fail_at(
+                "escalation.warning_percent".into(),
+                crate::platform::config_file::line_of_key(self.source, "warning_percent"),
+                "must be 1-99".into(),
+            ));
+        }
+        if e.levels.len() < 3 {
+            return Err(self.fail(
+                "escalation.levels".into(),
+                "needs the breach and at least two further levels".into(),
+            ));
+        }
+        let mut levels = Vec::new();
+        for (i, l) in e.levels.iter().enumerate() {
+            let after = parse_duration(&l.after).map_err(|p| {
+                self.fail_at(
+                    format!("escalation.levels[{i}].after"),
+                    self.near(&l.after),
+                    p,
+                )
+            })?;
+            if levels
+                .last()
+                .is_some_and(|prev: &Level| prev.after >= after)
+            {
+                return Err(self.fail_at(
+                    format!("escalation.levels[{i}].after"),
+                    self.near(&l.after),
+                    "must be later than the level before".into(),
+                ));
+            }
+            let actions = l
+                .actions
+                .iter()
+                .map(|a| {
+                    Action::parse(a).ok_or_else(|| {
+                        self.fail_at(
+                            format!("escalation.levels[{i}].actions"),
+                            self.near(a),
+                            format!("unknown action {a:?}; known: notify_managers, notify_assignee, raise_priority, reassign:<team>"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            levels.push(Level {
+                number: u8::try_from(i + 1).unwrap_or(u8::MAX),
+                after,
+                actions,
+            });
+        }
+        Ok(levels)
     }
 }
 
