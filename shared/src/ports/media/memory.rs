@@ -159,4 +159,3 @@ impl MediaStore for MemoryMediaStore {
         Ok(self.get(key))
     }
 }
-

@@ -199,4 +199,3 @@ impl MediaStore for S3MediaStore {
         Ok(keys.len())
     }
 }
-
