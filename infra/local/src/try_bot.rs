@@ -98,16 +98,10 @@ fn cross_validation(
     config: &BotConfig,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let folds = cross_validate(config, settings_from_env()?);
-    let t = totals(&folds);
     writeln!(
         out,
-        "five-fold cross-validation on the training split: right at once {}/{} = {:.1} %, resolved {}/{} = {:.1} %",
-        t.right,
-        t.total,
-        t.pct(t.right),
-        t.resolved,
-        t.total,
-        t.pct(t.resolved)
+        "five-fold cross-validation on the training split: {}",
+        totals(&folds)
     )?;
     if std::env::var_os("CV_VERBOSE").is_some() {
         for (fold, r) in folds.iter().enumerate() {

@@ -375,6 +375,21 @@ impl Totals {
     }
 }
 
+impl std::fmt::Display for Totals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "right at once {}/{} = {:.1} %, resolved {}/{} = {:.1} %",
+            self.right,
+            self.total,
+            self.pct(self.right),
+            self.resolved,
+            self.total,
+            self.pct(self.resolved)
+        )
+    }
+}
+
 pub fn totals(reports: &[Report]) -> Totals {
     reports.iter().fold(Totals::default(), |t, r| Totals {
         right: t.right + r.right(),
@@ -636,15 +651,9 @@ mod tests {
                     println!("{}", r.render(&format!("fold {fold}")));
                 }
             }
-            let t = super::totals(&folds);
             println!(
-                "CV {settings:?} match {match_threshold} clarify {clarify_threshold}: right {}/{} = {:.1} %, resolved {}/{} = {:.1} %",
-                t.right,
-                t.total,
-                t.pct(t.right),
-                t.resolved,
-                t.total,
-                t.pct(t.resolved)
+                "CV {settings:?} match {match_threshold} clarify {clarify_threshold}: {}",
+                super::totals(&folds)
             );
         }
     }
@@ -665,5 +674,14 @@ mod tests {
             "the split has misses: the sums are told apart"
         );
         assert_eq!(super::totals(&[]).pct(0), 0.0);
+        let t = super::Totals {
+            right: 1,
+            resolved: 2,
+            total: 4,
+        };
+        assert_eq!(
+            t.to_string(),
+            "right at once 1/4 = 25.0 %, resolved 2/4 = 50.0 %"
+        );
     }
 }
