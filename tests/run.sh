@@ -39,9 +39,9 @@ print_stage_times() {
   done
 }
 
-# Background installs (`install NAME COMMAND...`): pids to wait for, stopped if the run ends first.
+# Background installs (`install_in_background NAME COMMAND...`): pids to wait for, stopped if the run ends first.
 declare -A INSTALL_PIDS=()
-install() {
+install_in_background() {
   local name="$1"
   shift
   rm -f ".local/logs/install-$name.secs"
@@ -90,9 +90,9 @@ install_emulators() {
   bash infra/tools.sh emulators
   [ "$LOCALSTACK" = off ] || bash infra/localstack.sh install
 }
-install emulators install_emulators
-install linters bash infra/tools.sh linters
-install browser bash tests/browser/run.sh --install
+install_in_background emulators install_emulators
+install_in_background linters bash infra/tools.sh linters
+install_in_background browser bash tests/browser/run.sh --install
 
 stage "Rust toolchain components"
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
