@@ -8,6 +8,7 @@
 //! `canned_responses` only their own teams' parts (see [`scope`]); agents read.
 
 pub mod scope;
+pub mod teams;
 
 use std::sync::Arc;
 
