@@ -550,8 +550,8 @@ async fn a_template_sync_publishes_meta_s_list_and_the_admin_s_rebased_draft_in_
     let head = docs.head(kind).await.unwrap().unwrap();
     assert_eq!((head.latest, head.published), (4, Some(3)));
     assert_eq!(head.published_by.as_deref(), Some(META_SYNC));
-    let v3 = TemplateCatalog::parse(&docs.version(kind, 3).await.unwrap().unwrap().body, "v3")
-        .unwrap();
+    let v3 =
+        TemplateCatalog::parse(&docs.version(kind, 3).await.unwrap().unwrap().body, "v3").unwrap();
     assert!(!v3.find("follow_up", "en").unwrap().is_approved());
     assert_eq!(v3.find("ticket_update", "de").unwrap().footer, None);
     let v4 = docs.draft(kind).await.unwrap().unwrap();

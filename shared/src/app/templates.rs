@@ -478,19 +478,28 @@ mod tests {
             // THEN whatever it got to, the newest version is still the admin's draft, unpublished
             let head = w.docs.head(kind).await.unwrap().unwrap();
             let draft = head.draft().expect("a draft on top");
-            assert!(has_footer(&w, draft).await, "writes {writes}: {first:?} {head:?}");
+            assert!(
+                has_footer(&w, draft).await,
+                "writes {writes}: {first:?} {head:?}"
+            );
             // AND a retry, once the table takes writes again, publishes Meta's change with the
             // draft rebased on top
             w.docs.heal();
             w.sync.sync().await.unwrap();
             let head = w.docs.head(kind).await.unwrap().unwrap();
             let live = w.sync.published().await.unwrap();
-            assert!(!live.find("follow_up", "en").unwrap().is_approved(), "writes {writes}");
+            assert!(
+                !live.find("follow_up", "en").unwrap().is_approved(),
+                "writes {writes}"
+            );
             let draft = head.draft().expect("the draft still on top");
             assert!(has_footer(&w, draft).await, "writes {writes}: {head:?}");
             let carried = w.docs.version(kind, draft).await.unwrap().unwrap();
             let c = TemplateCatalog::parse(&carried.body, "t").unwrap();
-            assert!(!c.find("follow_up", "en").unwrap().is_approved(), "writes {writes}");
+            assert!(
+                !c.find("follow_up", "en").unwrap().is_approved(),
+                "writes {writes}"
+            );
         }
     }
 

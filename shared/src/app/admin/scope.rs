@@ -287,10 +287,12 @@ fn gained_over(before: &Value, after: &Value, theirs: &Value) -> Vec<(String, St
             out.push((format!("reason {reason:?}"), format!("reason {reason:?}")));
         }
     }
-    let phrase = |k: &str| -> Vec<String> {
-        normalize(k).split_whitespace().map(str::to_owned).collect()
-    };
-    let had: Vec<Vec<String>> = strings(before, "keywords").into_iter().map(phrase).collect();
+    let phrase =
+        |k: &str| -> Vec<String> { normalize(k).split_whitespace().map(str::to_owned).collect() };
+    let had: Vec<Vec<String>> = strings(before, "keywords")
+        .into_iter()
+        .map(phrase)
+        .collect();
     let their_keywords = strings(theirs, "keywords");
     for keyword in strings(after, "keywords") {
         let words = phrase(keyword);
@@ -574,9 +576,8 @@ mod tests {
      {
         // The shipped order: fraud, billing, logistics. Billing's rule sits above logistics'.
         let billing = teams(&["billing"]);
-        let with_billing = |extra: &str| {
-            ROUTING.replace("\"abbuchung\"]", &format!("\"abbuchung\", {extra}]"))
-        };
+        let with_billing =
+            |extra: &str| ROUTING.replace("\"abbuchung\"]", &format!("\"abbuchung\", {extra}]"));
         // logistics' own word, in another spelling and inflected the way routing still matches
         // it, inside a phrase: each would route a parcel question to billing.
         for (added, theirs) in [
@@ -596,7 +597,10 @@ mod tests {
                 err.contains(&format!("keyword {added} added to rules[1] (team billing")),
                 "{added}: {err}"
             );
-            assert!(err.contains(&format!("its keyword {theirs} matches")), "{added}: {err}");
+            assert!(
+                err.contains(&format!("its keyword {theirs} matches")),
+                "{added}: {err}"
+            );
         }
         // A reason added to fraud's rule (first) that a rule below names takes its handoffs.
         let fraud = teams(&["fraud"]);
@@ -607,7 +611,10 @@ mod tests {
             .unwrap()
             .insert("reasons".into(), Value::Array(vec!["media".into()]));
         let mut below = doc.clone();
-        below.as_table_mut().unwrap().insert("rules".into(), Value::Array(rules.clone()));
+        below
+            .as_table_mut()
+            .unwrap()
+            .insert("rules".into(), Value::Array(rules.clone()));
         let below = toml::to_string(&below).unwrap();
         let fraud_takes_media = below.replace(
             "reasons = [\"complaint\", \"fraud\"]",
@@ -621,7 +628,13 @@ mod tests {
         // below another team's change nobody else's tickets.
         for ok in ["\"mahnung\"", "\"zahlungen\", \"lastschrift\""] {
             assert_eq!(
-                team_scope_change(ConfigKind::Routing, ROUTING, &with_billing(ok), "m", &billing),
+                team_scope_change(
+                    ConfigKind::Routing,
+                    ROUTING,
+                    &with_billing(ok),
+                    "m",
+                    &billing
+                ),
                 Ok(()),
                 "{ok}"
             );
@@ -660,7 +673,9 @@ mod tests {
         assert!(!words_meet("rechnung", "lieferung"));
         // Short words match only as they are.
         assert!(!words_meet("box", "boxen") && !words_meet("bar", "bart"));
-        assert!(within_two_edits("zahlung", "zahlungen") && !within_two_edits("zahlung", "zahlungenx"));
+        assert!(
+            within_two_edits("zahlung", "zahlungen") && !within_two_edits("zahlung", "zahlungenx")
+        );
     }
 
     #[test]

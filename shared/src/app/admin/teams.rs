@@ -100,7 +100,10 @@ mod tests {
             panic!("{err}");
         };
         assert_eq!(field, "rules[2].team");
-        assert!(problem.contains("no active agent is in team \"logistic\""), "{problem}");
+        assert!(
+            problem.contains("no active agent is in team \"logistic\""),
+            "{problem}"
+        );
         assert!(
             problem.contains("teams with agents: billing, fraud, logistics, support"),
             "{problem}"
@@ -113,7 +116,8 @@ mod tests {
 
     #[test]
     fn a_new_team_with_an_agent_and_the_teams_already_routed_to_pass() {
-        let returns = format!("{ROUTING}\n[[rules]]\nteam = \"returns\"\nkeywords = [\"retoure\"]\n");
+        let returns =
+            format!("{ROUTING}\n[[rules]]\nteam = \"returns\"\nkeywords = [\"retoure\"]\n");
         assert!(new_teams_are_staffed(ROUTING, &returns, &staffed(&["returns"]), 2).is_ok());
         assert!(new_teams_are_staffed(ROUTING, &returns, &staffed(&["support"]), 2).is_err());
         // A fresh stack has no agents yet: editing the teams the seed already routes to is fine.

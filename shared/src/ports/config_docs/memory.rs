@@ -76,7 +76,9 @@ impl MemoryConfigDocs {
     fn begin_write(&self) -> Result<MutexGuard<'_, State>, ConfigDocsError> {
         let mut state = self.begin()?;
         match state.writes_left {
-            Some(0) => Err(StoreError::Unavailable("the memory table refuses writes".into()).into()),
+            Some(0) => {
+                Err(StoreError::Unavailable("the memory table refuses writes".into()).into())
+            }
             Some(n) => {
                 state.writes_left = Some(n - 1);
                 Ok(state)

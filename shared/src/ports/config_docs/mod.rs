@@ -16,8 +16,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::config_doc::{
-    ConfigHead, ConfigKind, ConfigVersion, LineDiff, VersionOrigin, VersionSummary,
-    check_envelope,
+    ConfigHead, ConfigKind, ConfigVersion, LineDiff, VersionOrigin, VersionSummary, check_envelope,
 };
 use crate::platform::config::ConfigFileError;
 use crate::ports::store::StoreError;

@@ -836,7 +836,10 @@ async fn a_supervisor_may_not_add_a_keyword_to_her_rule_that_takes_the_tickets_o
         message.contains("keyword \"Pakete\" added to rules[2] (team support: frage, Pakete)"),
         "{message}"
     );
-    assert!(message.contains("its keyword \"paket\" matches"), "{message}");
+    assert!(
+        message.contains("its keyword \"paket\" matches"),
+        "{message}"
+    );
     // A word of her own subject is hers to add; the admin may add the other.
     let own = placed.replace("[\"frage\"]", "[\"frage\", \"rueckruf\"]");
     assert_eq!(a.draft("maria", "routing", &own).await.status, 200);
@@ -855,7 +858,10 @@ async fn a_routing_draft_naming_a_team_no_active_agent_is_in_is_refused_naming_t
     // THEN nothing is saved and the answer names the field and the team
     assert_eq!(r["field"], "rules[2].team", "{r}");
     let problem = r["problem"].as_str().unwrap();
-    assert!(problem.contains("no active agent is in team \"logistic\""), "{problem}");
+    assert!(
+        problem.contains("no active agent is in team \"logistic\""),
+        "{problem}"
+    );
     assert!(problem.contains("support"), "{problem}");
     let versions = a
         .ok("root", "GET", "/config/routing/versions", Value::Null)
