@@ -475,14 +475,7 @@ fn empty_head(kind: ConfigKind) -> ConfigHead {
 }
 
 fn entry(v: &ConfigVersion, action: ConfigAction, note: &str) -> ConfigAuditEntry {
-    ConfigAuditEntry {
-        at: v.at,
-        actor: v.author.clone(),
-        kind: v.kind,
-        action,
-        version: v.version,
-        note: note.to_owned(),
-    }
+    ConfigAuditEntry::of(v, action, note)
 }
 
 fn version_item(v: &ConfigVersion) -> Item {

@@ -365,12 +365,5 @@ pub(super) fn seed_version(body: &CheckedBody, at: Timestamp) -> ConfigVersion {
 }
 
 fn audit(v: &ConfigVersion, action: ConfigAction, note: &str) -> ConfigAuditEntry {
-    ConfigAuditEntry {
-        at: v.at,
-        actor: v.author.clone(),
-        kind: v.kind,
-        action,
-        version: v.version,
-        note: note.to_owned(),
-    }
+    ConfigAuditEntry::of(v, action, note)
 }

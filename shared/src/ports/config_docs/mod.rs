@@ -147,6 +147,18 @@ pub struct ConfigAuditEntry {
 }
 
 impl ConfigAuditEntry {
+    /// What `v`'s author did to it (`action`), at its time.
+    pub(crate) fn of(v: &ConfigVersion, action: ConfigAction, note: &str) -> Self {
+        Self {
+            at: v.at,
+            actor: v.author.clone(),
+            kind: v.kind,
+            action,
+            version: v.version,
+            note: note.to_owned(),
+        }
+    }
+
     /// The UTC day it is filed under, `YYYY-MM-DD`.
     pub fn day(&self) -> String {
         self.at.strftime("%Y-%m-%d").to_string()
@@ -318,14 +330,7 @@ pub(crate) fn published_under_draft(
     on_top: Option<&NewVersion>,
 ) -> Result<(Vec<ConfigVersion>, Vec<ConfigAuditEntry>), ConfigDocsError> {
     let published = saved_version(new);
-    let entry = |v: &ConfigVersion, action, note: &str| ConfigAuditEntry {
-        at: v.at,
-        actor: v.author.clone(),
-        kind: v.kind,
-        action,
-        version: v.version,
-        note: note.to_owned(),
-    };
+    let entry = ConfigAuditEntry::of;
     let before = expected.map_or("none".to_owned(), |v| format!("v{v}"));
     let mut audit = vec![
         entry(&published, ConfigAction::Save, &published.note),
