@@ -518,3 +518,80 @@ async fn meta_s_template_status_updates_become_versions_once_and_never_backwards
         "{audit:?}"
     );
 }
+
+#[tokio::test]
+async fn a_template_sync_publishes_meta_s_list_and_the_admin_s_rebased_draft_in_one_transaction() {
+    use helpdesk::app::templates::{META_SYNC, TemplateSync};
+    use helpdesk::ports::whatsapp::MemoryTemplates;
+    // GIVEN the shipped documents in DynamoDB and an admin's open draft of the templates
+    let stack = Stack::new().await;
+    let docs: Arc<dyn ConfigDocs> = Arc::new(docs(&stack).await);
+    let clock = Arc::new(ManualClock::new(at(0)));
+    seed_missing(docs.as_ref(), &shipped_bodies(), clock.now())
+        .await
+        .unwrap();
+    let kind = ConfigKind::Templates;
+    let live = docs.published(kind).await.unwrap().unwrap();
+    let mut edited = TemplateCatalog::parse(&live.body, "v1").unwrap();
+    let mut t = edited.find("ticket_update", "de").unwrap().clone();
+    t.footer = Some("Ihr Nordlicht-Team".into());
+    edited.upsert(t);
+    let body = CheckedBody::check(kind, &edited.to_toml(), "ada").unwrap();
+    docs.save(&NewVersion::new(body, 1, "ada", "team signature", at(10)).unwrap())
+        .await
+        .unwrap();
+    // WHEN Meta paused a template and the sync runs
+    let meta = Arc::new(MemoryTemplates::shipped());
+    meta.set_status("follow_up", "en", "PAUSED");
+    let sync = TemplateSync::new(docs.clone(), clock.clone()).with_meta(meta);
+    assert_eq!(sync.sync().await.unwrap().version, Some(3));
+    // THEN Meta's list is live as v3 and the admin's draft is v4 on top of it, with both
+    // her footer and Meta's status
+    let head = docs.head(kind).await.unwrap().unwrap();
+    assert_eq!((head.latest, head.published), (4, Some(3)));
+    assert_eq!(head.published_by.as_deref(), Some(META_SYNC));
+    let v3 =
+        TemplateCatalog::parse(&docs.version(kind, 3).await.unwrap().unwrap().body, "v3").unwrap();
+    assert!(!v3.find("follow_up", "en").unwrap().is_approved());
+    assert_eq!(v3.find("ticket_update", "de").unwrap().footer, None);
+    let v4 = docs.draft(kind).await.unwrap().unwrap();
+    assert_eq!(v4.based_on, 3);
+    assert!(v4.note.contains("draft v2 by ada"), "{}", v4.note);
+    let c = TemplateCatalog::parse(&v4.body, "v4").unwrap();
+    assert!(!c.find("follow_up", "en").unwrap().is_approved());
+    assert_eq!(
+        c.find("ticket_update", "de").unwrap().footer.as_deref(),
+        Some("Ihr Nordlicht-Team")
+    );
+    // AND the same write on a stale base is refused whole: nothing half written
+    let stale = NewVersion::new(
+        CheckedBody::check(kind, &v3.to_toml(), "t").unwrap(),
+        2,
+        META_SYNC,
+        "",
+        at(20),
+    )
+    .unwrap();
+    let err = docs
+        .publish_under_draft(&stale, Some(1), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConfigDocsError::Conflict(_)), "{err}");
+    assert_eq!(docs.head(kind).await.unwrap().unwrap(), head);
+    let steps: Vec<(ConfigAction, u32)> = docs
+        .audit(&at(0).strftime("%Y-%m-%d").to_string())
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.actor == META_SYNC)
+        .map(|e| (e.action, e.version))
+        .collect();
+    assert_eq!(steps.len(), 3, "{steps:?}");
+    for step in [
+        (ConfigAction::Save, 3),
+        (ConfigAction::Publish, 3),
+        (ConfigAction::Save, 4),
+    ] {
+        assert!(steps.contains(&step), "{steps:?}");
+    }
+}

@@ -1,7 +1,8 @@
 // The Admin tab keeps a supervisor to her own teams' parts, and a published routing change is
 // live: maria (supervisor of support, billing and fraud) is refused a keyword for logistics,
-// naming the part, and moving her team's rule below logistics' (the first match wins), naming
-// the rule; she saves and publishes one for billing, and the next customer who writes it is
+// naming the part, moving her team's rule below logistics' (the first match wins), naming
+// the rule, and adding to her rule above logistics' a keyword that takes logistics' tickets
+// ("Pakete" for its "paket"), naming both; she saves and publishes one for billing, and the next customer who writes it is
 // routed to billing by the running router, without a restart.
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -40,6 +41,14 @@ test("a supervisor is refused another team's routing keyword, publishes her team
   await page.getByTestId("config-save").click();
   // THEN the save is refused, naming the rule whose priority it changes
   await page.getByTestId("config-error").filter({ hasText: "the priority of team logistics's rules[1]" }).waitFor();
+  assert.equal(await page.getByTestId("config-draft").count(), 0);
+
+  // WHEN she adds to billing's rule, hers and above logistics', a plural of logistics' "paket"
+  await editor.fill(original.replace('"abbuchung"]', '"abbuchung", "Pakete"]'));
+  await page.getByTestId("config-save").click();
+  // THEN the save is refused, naming logistics' rule and the keyword that would take its tickets
+  await page.getByTestId("config-error").filter({ hasText: "the tickets of team logistics's rules[2]" }).waitFor();
+  assert.match(await page.getByTestId("config-error").textContent(), /keyword "Pakete" added to rules\[1\] \(team billing/);
   assert.equal(await page.getByTestId("config-draft").count(), 0);
 
   // WHEN she adds it to billing, her team, and publishes

@@ -11,6 +11,7 @@
 mod faq;
 mod form;
 pub mod scope;
+pub mod teams;
 
 pub use faq::{add_example, add_faq, faq_only_change};
 pub use form::{json_onto_toml, json_to_toml, toml_to_json};

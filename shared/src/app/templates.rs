@@ -183,9 +183,11 @@ impl TemplateSync {
     /// someone else wrote meanwhile. `None` or an equal catalogue: nothing is written.
     ///
     /// An admin's open draft is not buried under it: it is written again on top, rebased
-    /// ([`TemplateCatalog::rebased`]: the admin's edits kept, Meta's change applied), before the
-    /// new catalogue is published, so the newest version is still the admin's draft and
-    /// publishing it later does not undo what Meta changed.
+    /// ([`TemplateCatalog::rebased`]: the admin's edits kept, Meta's change applied), in the
+    /// same transaction that publishes the new catalogue
+    /// ([`ConfigDocs::publish_under_draft`]), so the newest version is still the admin's draft
+    /// and publishing it later does not undo what Meta changed. A crash or a refused write
+    /// leaves both written or neither: a retry starts from where the admin left it.
     async fn store(
         &self,
         note: &str,
@@ -206,28 +208,27 @@ impl TemplateSync {
                 .map_err(ConfigDocsError::Invalid)?;
             let based_on = head.as_ref().map_or(0, |h| h.latest);
             let expected = head.and_then(|h| h.published);
-            let written = match self
-                .docs
-                .save(&NewVersion::new(body, based_on, META_SYNC, note, now)?)
-                .await
-            {
-                Ok(v) => v.version,
-                Err(ConfigDocsError::Conflict(_)) if attempt < ATTEMPTS => continue,
-                Err(e) => return Err(e.into()),
+            let written = based_on + 1;
+            let new = NewVersion::new(body, based_on, META_SYNC, note, now)?;
+            let on_top = match &draft {
+                Some(draft) => carried_over(draft, &current, &next, written, now)?,
+                None => None,
             };
-            if let Some(draft) = draft {
-                match self.carry_over(&draft, &current, &next, written, now).await {
-                    Ok(()) => {}
-                    Err(ConfigDocsError::Conflict(_)) if attempt < ATTEMPTS => continue,
-                    Err(e) => return Err(e.into()),
-                }
-            }
             match self
                 .docs
-                .publish(kind, written, expected, META_SYNC, now)
+                .publish_under_draft(&new, expected, on_top.as_ref())
                 .await
             {
-                Ok(_) => return Ok(Some(written)),
+                Ok(_) => {
+                    if let (Some(draft), Some(_)) = (&draft, &on_top) {
+                        info!(
+                            draft = draft.version.version,
+                            version = written + 1,
+                            "templates draft carried over Meta's change"
+                        );
+                    }
+                    return Ok(Some(written));
+                }
                 Err(ConfigDocsError::Conflict(_)) if attempt < ATTEMPTS => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -255,48 +256,38 @@ impl TemplateSync {
             }
         }
     }
+}
 
-    /// Writes `draft` rebased onto `next` (version `written`) as the new newest version. Its
-    /// text is kept word for word (comments too) when Meta's change does not touch it; nothing
-    /// is written when it comes out equal to `next` (a draft without edits of its own).
-    async fn carry_over(
-        &self,
-        draft: &Draft,
-        base: &TemplateCatalog,
-        next: &TemplateCatalog,
-        written: u32,
-        now: jiff::Timestamp,
-    ) -> Result<(), ConfigDocsError> {
-        let kind = ConfigKind::Templates;
-        let rebased = draft.catalog.rebased(base, next);
-        if rebased.same_templates(next) {
-            return Ok(());
-        }
-        let text = if rebased.same_templates(&draft.catalog) {
-            draft.version.body.clone()
-        } else {
-            rebased.to_toml()
-        };
-        let body = CheckedBody::check(kind, &text, META_SYNC)?;
-        let mut note = format!(
-            "draft v{} by {} carried over onto v{written} with Meta's change",
-            draft.version.version, draft.version.author
-        );
-        if !draft.version.note.is_empty() {
-            note = format!("{note}: {}", draft.version.note);
-        }
-        let note: String = note.chars().take(MAX_NOTE_CHARS).collect();
-        let saved = self
-            .docs
-            .save(&NewVersion::new(body, written, META_SYNC, &note, now)?)
-            .await?;
-        info!(
-            draft = draft.version.version,
-            version = saved.version,
-            "templates draft carried over Meta's change"
-        );
-        Ok(())
+/// `draft` rebased onto `next` (version `written`), as the version to write on top of it. Its
+/// text is kept word for word (comments too) when Meta's change does not touch it; `None` when
+/// it comes out equal to `next` (a draft without edits of its own).
+fn carried_over(
+    draft: &Draft,
+    base: &TemplateCatalog,
+    next: &TemplateCatalog,
+    written: u32,
+    now: jiff::Timestamp,
+) -> Result<Option<NewVersion>, ConfigDocsError> {
+    let kind = ConfigKind::Templates;
+    let rebased = draft.catalog.rebased(base, next);
+    if rebased.same_templates(next) {
+        return Ok(None);
     }
+    let text = if rebased.same_templates(&draft.catalog) {
+        draft.version.body.clone()
+    } else {
+        rebased.to_toml()
+    };
+    let body = CheckedBody::check(kind, &text, META_SYNC)?;
+    let mut note = format!(
+        "draft v{} by {} carried over onto v{written} with Meta's change",
+        draft.version.version, draft.version.author
+    );
+    if !draft.version.note.is_empty() {
+        note = format!("{note}: {}", draft.version.note);
+    }
+    let note: String = note.chars().take(MAX_NOTE_CHARS).collect();
+    NewVersion::new(body, written, META_SYNC, &note, now).map(Some)
 }
 
 /// An admin's unpublished version of the catalogue.
@@ -457,6 +448,59 @@ mod tests {
             live.find("ticket_update", "de").unwrap().footer.as_deref(),
             Some("Ihr Nordlicht-Team")
         );
+    }
+
+    /// The admin's footer edit is in `version` of the catalogue.
+    async fn has_footer(w: &World, version: u32) -> bool {
+        let v = w
+            .docs
+            .version(ConfigKind::Templates, version)
+            .await
+            .unwrap()
+            .unwrap();
+        let c = TemplateCatalog::parse(&v.body, "t").unwrap();
+        c.find("ticket_update", "de").unwrap().footer.as_deref() == Some("Ihr Nordlicht-Team")
+    }
+
+    #[tokio::test]
+    async fn a_sync_cut_off_after_any_write_never_buries_the_admin_s_draft_and_a_retry_finishes_it()
+    {
+        let kind = ConfigKind::Templates;
+        for writes in 0..3 {
+            // GIVEN an admin's open draft, and a table that takes `writes` writes and then
+            // none (a throttled write, or a Lambda timing out between two writes)
+            let w = world().await;
+            admins_draft(&w, footer, "team signature").await;
+            w.meta.set_status("follow_up", "en", "PAUSED");
+            w.docs.fail_writes_after(writes);
+            // WHEN the sync runs
+            let first = w.sync.sync().await;
+            // THEN whatever it got to, the newest version is still the admin's draft, unpublished
+            let head = w.docs.head(kind).await.unwrap().unwrap();
+            let draft = head.draft().expect("a draft on top");
+            assert!(
+                has_footer(&w, draft).await,
+                "writes {writes}: {first:?} {head:?}"
+            );
+            // AND a retry, once the table takes writes again, publishes Meta's change with the
+            // draft rebased on top
+            w.docs.heal();
+            w.sync.sync().await.unwrap();
+            let head = w.docs.head(kind).await.unwrap().unwrap();
+            let live = w.sync.published().await.unwrap();
+            assert!(
+                !live.find("follow_up", "en").unwrap().is_approved(),
+                "writes {writes}"
+            );
+            let draft = head.draft().expect("the draft still on top");
+            assert!(has_footer(&w, draft).await, "writes {writes}: {head:?}");
+            let carried = w.docs.version(kind, draft).await.unwrap().unwrap();
+            let c = TemplateCatalog::parse(&carried.body, "t").unwrap();
+            assert!(
+                !c.find("follow_up", "en").unwrap().is_approved(),
+                "writes {writes}"
+            );
+        }
     }
 
     #[tokio::test]

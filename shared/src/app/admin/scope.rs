@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 
 use toml::Value;
 
+use crate::domain::bot::matcher::{NOT_TYPOS, normalize, within_one_edit};
 use crate::domain::config_doc::ConfigKind;
 
 /// Who a part of a document belongs to.
@@ -247,6 +248,17 @@ fn routing_order_changes(old: &Value, new: &Value, teams: &[String]) -> Vec<Stri
                     name_rule(k, earlier)
                 ));
             }
+            // Edited in its place above theirs: what it gained may take their tickets.
+            let Some(before) = corr[k].filter(|&p| p < i).map(|p| &old[p]) else {
+                continue;
+            };
+            for (gained, what_they_match) in gained_over(before, earlier, theirs) {
+                refused.push(format!(
+                    "the tickets of team {team}'s {theirs_named}: {gained} added to {}, which \
+                     comes first, would take those its {what_they_match} matches",
+                    name_rule(k, earlier)
+                ));
+            }
         }
         for (k, later) in new.iter().enumerate().skip(j + 1) {
             let was_before = corr[k].is_some_and(|p| p < i);
@@ -259,6 +271,79 @@ fn routing_order_changes(old: &Value, new: &Value, teams: &[String]) -> Vec<Stri
         }
     }
     refused
+}
+
+/// What `after` (a rule edited in place, `before` as it was) gained that matches a handoff
+/// `theirs`, a later rule, matches: a reason both name, or a keyword that shares a word with one
+/// of theirs as routing matches words (after lower-casing and spelling umlauts out, one typo
+/// allowed in a word of five letters or more, so "pakete" matches "paket"). Each as (what was
+/// added, what of theirs it meets), both quoted. A keyword that only co-occurs with theirs in
+/// a message is not counted: that message names both teams' subjects.
+fn gained_over(before: &Value, after: &Value, theirs: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let (had, their_reasons) = (strings(before, "reasons"), strings(theirs, "reasons"));
+    for reason in strings(after, "reasons") {
+        if !had.contains(&reason) && their_reasons.contains(&reason) {
+            out.push((format!("reason {reason:?}"), format!("reason {reason:?}")));
+        }
+    }
+    let phrase =
+        |k: &str| -> Vec<String> { normalize(k).split_whitespace().map(str::to_owned).collect() };
+    let had: Vec<Vec<String>> = strings(before, "keywords")
+        .into_iter()
+        .map(phrase)
+        .collect();
+    let their_keywords = strings(theirs, "keywords");
+    for keyword in strings(after, "keywords") {
+        let words = phrase(keyword);
+        if had.contains(&words) {
+            continue;
+        }
+        let met = their_keywords.iter().find(|theirs| {
+            let their_words = phrase(theirs);
+            words
+                .iter()
+                .any(|w| their_words.iter().any(|t| words_meet(w, t)))
+        });
+        if let Some(met) = met {
+            out.push((format!("keyword {keyword:?}"), format!("keyword {met:?}")));
+        }
+    }
+    out
+}
+
+/// Whether a customer's word can match both keyword words `a` and `b` (normalized), as routing
+/// matches a word: the same, or one typo away from one of five letters or more (see
+/// `contains_phrase`), so also two apart when both are that long (a word between them).
+fn words_meet(a: &str, b: &str) -> bool {
+    let matches = |word: &str, keyword: &str| {
+        word == keyword
+            || (keyword.len() >= 5 && !NOT_TYPOS.contains(&word) && within_one_edit(word, keyword))
+    };
+    matches(a, b) || matches(b, a) || (a.len() >= 5 && b.len() >= 5 && within_two_edits(a, b))
+}
+
+/// Optimal string alignment distance of at most two (what two typos make of a word).
+fn within_two_edits(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len().abs_diff(b.len()) > 2 {
+        return false;
+    }
+    let mut rows = vec![(0..=b.len()).collect::<Vec<usize>>()];
+    for i in 1..=a.len() {
+        let mut row = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            row[j] = (rows[i - 1][j] + 1)
+                .min(row[j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(rows[i - 2][j - 2] + 1);
+            }
+        }
+        rows.push(row);
+    }
+    rows[a.len()][b.len()] <= 2
 }
 
 fn sla_parts(doc: &Value) -> Parts {
@@ -484,6 +569,113 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("team billing's rules[2]"), "{err}");
+    }
+
+    #[test]
+    fn a_supervisor_may_not_add_to_her_rule_above_another_team_s_a_keyword_or_reason_that_takes_its_tickets()
+     {
+        // The shipped order: fraud, billing, logistics. Billing's rule sits above logistics'.
+        let billing = teams(&["billing"]);
+        let with_billing =
+            |extra: &str| ROUTING.replace("\"abbuchung\"]", &format!("\"abbuchung\", {extra}]"));
+        // logistics' own word, in another spelling and inflected the way routing still matches
+        // it, inside a phrase: each would route a parcel question to billing.
+        for (added, theirs) in [
+            ("\"paket\"", "\"paket\""),
+            ("\"Pakete\"", "\"paket\""),
+            ("\"Zustellungen\"", "\"zustellung\""),
+            ("\"falsche lieferung\"", "\"lieferung\""),
+        ] {
+            let changed = with_billing(added);
+            let err = team_scope_change(ConfigKind::Routing, ROUTING, &changed, "m", &billing)
+                .unwrap_err();
+            assert!(
+                err.contains("the tickets of team logistics's rules[2] (team logistics: paket"),
+                "{added}: {err}"
+            );
+            assert!(
+                err.contains(&format!("keyword {added} added to rules[1] (team billing")),
+                "{added}: {err}"
+            );
+            assert!(
+                err.contains(&format!("its keyword {theirs} matches")),
+                "{added}: {err}"
+            );
+        }
+        // A reason added to fraud's rule (first) that a rule below names takes its handoffs.
+        let fraud = teams(&["fraud"]);
+        let doc: Value = toml::from_str(ROUTING).unwrap();
+        let mut rules = rules(&doc);
+        rules[2]
+            .as_table_mut()
+            .unwrap()
+            .insert("reasons".into(), Value::Array(vec!["media".into()]));
+        let mut below = doc.clone();
+        below
+            .as_table_mut()
+            .unwrap()
+            .insert("rules".into(), Value::Array(rules.clone()));
+        let below = toml::to_string(&below).unwrap();
+        let fraud_takes_media = below.replace(
+            "reasons = [\"complaint\", \"fraud\"]",
+            "reasons = [\"complaint\", \"fraud\", \"media\"]",
+        );
+        assert_ne!(fraud_takes_media, below);
+        let err = team_scope_change(ConfigKind::Routing, &below, &fraud_takes_media, "m", &fraud)
+            .unwrap_err();
+        assert!(err.contains("reason \"media\" added to rules[0]"), "{err}");
+        // Words of her team's own subject, a keyword removed, and the same keyword in her rule
+        // below another team's change nobody else's tickets.
+        for ok in ["\"mahnung\"", "\"zahlungen\", \"lastschrift\""] {
+            assert_eq!(
+                team_scope_change(
+                    ConfigKind::Routing,
+                    ROUTING,
+                    &with_billing(ok),
+                    "m",
+                    &billing
+                ),
+                Ok(()),
+                "{ok}"
+            );
+        }
+        let fewer = ROUTING.replace(", \"abbuchung\"]", "]");
+        assert_ne!(fewer, ROUTING);
+        assert_eq!(
+            team_scope_change(ConfigKind::Routing, ROUTING, &fewer, "m", &billing),
+            Ok(())
+        );
+        let logistics = teams(&["logistics"]);
+        let last = ROUTING.replace("\"zustellung\"]", "\"zustellung\", \"rechnungen\"]");
+        assert_eq!(
+            team_scope_change(ConfigKind::Routing, ROUTING, &last, "m", &logistics),
+            Ok(())
+        );
+        // A supervisor of both teams may.
+        assert_eq!(
+            team_scope_change(
+                ConfigKind::Routing,
+                ROUTING,
+                &with_billing("\"paket\""),
+                "m",
+                &teams(&["billing", "logistics"])
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn words_meet_where_routing_would_match_one_customer_word_to_both() {
+        assert!(words_meet("paket", "paket"));
+        assert!(words_meet("pakete", "paket"));
+        assert!(words_meet("zustellungen", "zustellung") && words_meet("sendunge", "sendungen"));
+        assert!(!words_meet("mahnung", "sendung"));
+        assert!(!words_meet("rechnung", "lieferung"));
+        // Short words match only as they are.
+        assert!(!words_meet("box", "boxen") && !words_meet("bar", "bart"));
+        assert!(
+            within_two_edits("zahlung", "zahlungen") && !within_two_edits("zahlung", "zahlungenx")
+        );
     }
 
     #[test]

@@ -381,10 +381,33 @@ impl AgentApi {
             _ => return Err(ApiError::field("toml", "send either toml or json")),
         };
         let who = self.editor(call).await?;
+        if kind == ConfigKind::Routing {
+            self.new_teams_staffed(b.base_version, &text).await?;
+        }
         let saved = admin
             .save_draft(&who, kind, b.base_version, &text, &b.note)
             .await?;
         ApiResponse::ok(json!({ "version": saved.version, "state": "draft" }))
+    }
+
+    /// A routing draft may not name a team the version it is based on did not and no active
+    /// agent is in (see `admin::teams`): 422 naming the field.
+    async fn new_teams_staffed(&self, base_version: u32, text: &str) -> Result<(), ApiError> {
+        let docs = self.config_api()?.admin.docs();
+        let Some(base) = docs.version(ConfigKind::Routing, base_version).await? else {
+            return Ok(());
+        };
+        let staffed: Vec<String> = self
+            .desk
+            .store()
+            .agents()
+            .await?
+            .into_iter()
+            .filter(|a| a.deactivated_at.is_none())
+            .flat_map(|a| a.teams)
+            .collect();
+        admin::teams::new_teams_are_staffed(&base.body, text, &staffed, base_version + 1)
+            .map_err(|e| ConfigDocsError::Invalid(e).into())
     }
 
     /// `POST /config/{kind}/publish` `{version, published_version?}`.

@@ -20,8 +20,8 @@ use jiff::Timestamp;
 
 use super::{
     CheckedBody, ConfigAction, ConfigAuditEntry, ConfigDocs, ConfigDocsError, NewVersion,
-    PublishPlan, audit_entry, describe_conflict, empty_head, memory::seed_version, plan_publish,
-    rollback_version,
+    PublishPlan, describe_conflict, empty_head, memory::seed_version, plan_publish,
+    published_under_draft, rollback_version, saved_version,
 };
 use crate::domain::config_doc::{ConfigHead, ConfigKind, ConfigVersion, VersionOrigin};
 use crate::ports::store::{StoreError, sdk_error, sortable_time};
@@ -227,17 +227,8 @@ impl ConfigDocs for DynamoConfigDocs {
     }
 
     async fn save(&self, new: &NewVersion) -> Result<ConfigVersion, ConfigDocsError> {
-        let version = ConfigVersion {
-            kind: new.kind(),
-            version: new.based_on + 1,
-            based_on: new.based_on,
-            body: new.body.as_str().to_owned(),
-            author: new.author.clone(),
-            at: new.at,
-            note: new.note.clone(),
-            origin: VersionOrigin::Save,
-        };
-        let entry = audit_entry(&version, ConfigAction::Save, &version.note);
+        let version = saved_version(new);
+        let entry = ConfigAuditEntry::of(&version, ConfigAction::Save, &version.note);
         self.write_version(&version, false, &entry).await
     }
 
@@ -291,6 +282,68 @@ impl ConfigDocs for DynamoConfigDocs {
         }
     }
 
+    async fn publish_under_draft(
+        &self,
+        new: &NewVersion,
+        expected: Option<u32>,
+        on_top: Option<&NewVersion>,
+    ) -> Result<ConfigHead, ConfigDocsError> {
+        let kind = new.kind();
+        let base = new.based_on;
+        let (versions, entries) = published_under_draft(new, expected, on_top)?;
+        let published = &versions[0];
+        let latest = versions.last().map_or(published.version, |v| v.version);
+        let mut values: Item = [
+            (":latest".to_owned(), n(latest)),
+            (":v".to_owned(), n(published.version)),
+            (":kind".to_owned(), s(kind.as_str())),
+            (":entity".to_owned(), s("config_head")),
+            (":at".to_owned(), s(sortable_time(published.at))),
+            (":by".to_owned(), s(&published.author)),
+        ]
+        .into();
+        let mut condition = if base == 0 {
+            "attribute_not_exists(PK)".to_owned()
+        } else {
+            values.insert(":base".into(), n(base));
+            "latest = :base".to_owned()
+        };
+        match expected {
+            Some(p) => {
+                values.insert(":expected".into(), n(p));
+                condition.push_str(" AND published = :expected");
+            }
+            None if base > 0 => condition.push_str(" AND attribute_not_exists(published)"),
+            None => {}
+        }
+        let mut items = Vec::new();
+        for v in &versions {
+            items.push(self.put(version_item(v), Some("attribute_not_exists(PK)"))?);
+        }
+        items.push(self.update_head(
+            kind,
+            "SET latest = :latest, kind = :kind, entity = :entity, published = :v, \
+             published_at = :at, published_by = :by",
+            &condition,
+            values,
+        )?);
+        for e in &entries {
+            items.push(self.put(audit_item(e), None)?);
+        }
+        if self.transact(items).await? {
+            return Ok(ConfigHead {
+                kind,
+                latest,
+                published: Some(published.version),
+                published_at: Some(published.at),
+                published_by: Some(published.author.clone()),
+            });
+        }
+        Err(self
+            .after_cancel(kind, base, |h| h.latest != base || h.published != expected)
+            .await)
+    }
+
     async fn rollback(
         &self,
         kind: ConfigKind,
@@ -321,7 +374,7 @@ impl ConfigDocs for DynamoConfigDocs {
             ("published_by".to_owned(), s(&version.author)),
         ]
         .into();
-        let entry = audit_entry(&version, ConfigAction::Seed, &version.note);
+        let entry = ConfigAuditEntry::of(&version, ConfigAction::Seed, &version.note);
         let items = vec![
             self.put(head, Some("attribute_not_exists(PK)"))?,
             self.put(version_item(&version), Some("attribute_not_exists(PK)"))?,
@@ -539,7 +592,7 @@ mod tests {
         let mut v = seed_version(&body, "2026-11-30T10:00:00Z".parse().unwrap());
         v.origin = VersionOrigin::Rollback { from: 3 };
         assert_eq!(version_from(v.kind, &version_item(&v)).unwrap(), v);
-        let e = audit_entry(&v, ConfigAction::Rollback, "to v3");
+        let e = ConfigAuditEntry::of(&v, ConfigAction::Rollback, "to v3");
         assert_eq!(audit_from(&audit_item(&e)).unwrap(), e);
     }
 }

@@ -10,7 +10,8 @@ use jiff::Timestamp;
 
 use super::{
     CheckedBody, ConfigAction, ConfigAuditEntry, ConfigDocs, ConfigDocsError, NewVersion,
-    PublishPlan, audit_entry, describe_conflict, empty_head, plan_publish, rollback_version,
+    PublishPlan, describe_conflict, empty_head, plan_publish, published_under_draft,
+    rollback_version, saved_version,
 };
 use crate::domain::config_doc::{ConfigHead, ConfigKind, ConfigVersion, VersionOrigin};
 use crate::ports::store::StoreError;
@@ -22,6 +23,9 @@ struct State {
     audit: Vec<ConfigAuditEntry>,
     /// Set by tests: every call fails as an unreachable table would.
     unavailable: bool,
+    /// Set by tests: writes that still succeed before every write fails (a throttled table,
+    /// or a function that times out between two writes).
+    writes_left: Option<usize>,
     /// Counts `head` calls (what a cached reader is meant to keep cheap).
     head_reads: usize,
     version_reads: usize,
@@ -51,6 +55,37 @@ impl MemoryConfigDocs {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .unavailable = unavailable;
+    }
+
+    /// Lets the next `writes` writes through and fails every one after them (retryably)
+    /// until [`Self::heal`]: a write that never lands, after some that did.
+    pub fn fail_writes_after(&self, writes: usize) {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .writes_left = Some(writes);
+    }
+
+    /// Ends [`Self::fail_writes_after`] and [`Self::set_unavailable`].
+    pub fn heal(&self) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.writes_left = None;
+        s.unavailable = false;
+    }
+
+    /// [`Self::begin`] for a write: also counts down [`Self::fail_writes_after`].
+    fn begin_write(&self) -> Result<MutexGuard<'_, State>, ConfigDocsError> {
+        let mut state = self.begin()?;
+        match state.writes_left {
+            Some(0) => {
+                Err(StoreError::Unavailable("the memory table refuses writes".into()).into())
+            }
+            Some(n) => {
+                state.writes_left = Some(n - 1);
+                Ok(state)
+            }
+            None => Ok(state),
+        }
     }
 
     /// How many `head` and `version` reads were made.
@@ -120,25 +155,16 @@ impl ConfigDocs for MemoryConfigDocs {
     async fn save(&self, new: &NewVersion) -> Result<ConfigVersion, ConfigDocsError> {
         let kind = new.kind();
         let stale = {
-            let mut s = self.begin()?;
+            let mut s = self.begin_write()?;
             let head = s.heads.get(&kind).cloned();
             let latest = head.as_ref().map_or(0, |h| h.latest);
             if latest == new.based_on {
-                let version = ConfigVersion {
-                    kind,
-                    version: new.based_on + 1,
-                    based_on: new.based_on,
-                    body: new.body.as_str().to_owned(),
-                    author: new.author.clone(),
-                    at: new.at,
-                    note: new.note.clone(),
-                    origin: VersionOrigin::Save,
-                };
+                let version = saved_version(new);
                 let head = s.heads.entry(kind).or_insert_with(|| empty_head(kind));
                 head.latest = version.version;
                 s.versions.insert((kind, version.version), version.clone());
                 s.audit
-                    .push(audit_entry(&version, ConfigAction::Save, &version.note));
+                    .push(ConfigAuditEntry::of(&version, ConfigAction::Save, &version.note));
                 return Ok(version);
             }
             head.unwrap_or_else(|| empty_head(kind))
@@ -155,7 +181,7 @@ impl ConfigDocs for MemoryConfigDocs {
         at: Timestamp,
     ) -> Result<ConfigHead, ConfigDocsError> {
         let stale = {
-            let mut s = self.begin()?;
+            let mut s = self.begin_write()?;
             let Some(target) = s.versions.get(&(kind, version)).cloned() else {
                 return Err(ConfigDocsError::NotFound { kind, version });
             };
@@ -177,6 +203,40 @@ impl ConfigDocs for MemoryConfigDocs {
         Err(self.conflict(kind, expected.unwrap_or(0), stale).await)
     }
 
+    async fn publish_under_draft(
+        &self,
+        new: &NewVersion,
+        expected: Option<u32>,
+        on_top: Option<&NewVersion>,
+    ) -> Result<ConfigHead, ConfigDocsError> {
+        let kind = new.kind();
+        let (versions, entries) = published_under_draft(new, expected, on_top)?;
+        let stale = {
+            let mut s = self.begin_write()?;
+            let head = s
+                .heads
+                .get(&kind)
+                .cloned()
+                .unwrap_or_else(|| empty_head(kind));
+            if head.latest == new.based_on && head.published == expected {
+                let published = &versions[0];
+                let head = s.heads.entry(kind).or_insert_with(|| empty_head(kind));
+                head.latest = versions.last().map_or(published.version, |v| v.version);
+                head.published = Some(published.version);
+                head.published_at = Some(published.at);
+                head.published_by = Some(published.author.clone());
+                let head = head.clone();
+                for v in versions {
+                    s.versions.insert((kind, v.version), v);
+                }
+                s.audit.extend(entries);
+                return Ok(head);
+            }
+            head
+        };
+        Err(self.conflict(kind, new.based_on, stale).await)
+    }
+
     async fn rollback(
         &self,
         kind: ConfigKind,
@@ -191,7 +251,7 @@ impl ConfigDocs for MemoryConfigDocs {
         };
         let (version, entry) = rollback_version(old, based_on, actor, note, at)?;
         let stale = {
-            let mut s = self.begin()?;
+            let mut s = self.begin_write()?;
             let head = s
                 .heads
                 .get(&kind)
@@ -214,7 +274,7 @@ impl ConfigDocs for MemoryConfigDocs {
 
     async fn seed(&self, body: &CheckedBody, at: Timestamp) -> Result<bool, ConfigDocsError> {
         let kind = body.kind();
-        let mut s = self.begin()?;
+        let mut s = self.begin_write()?;
         if s.heads.contains_key(&kind) {
             return Ok(false);
         }
@@ -230,7 +290,7 @@ impl ConfigDocs for MemoryConfigDocs {
             },
         );
         s.audit
-            .push(audit_entry(&version, ConfigAction::Seed, &version.note));
+            .push(ConfigAuditEntry::of(&version, ConfigAction::Seed, &version.note));
         s.versions.insert((kind, 1), version);
         Ok(true)
     }

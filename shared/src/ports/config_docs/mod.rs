@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::config_doc::{
-    ConfigHead, ConfigKind, ConfigVersion, LineDiff, VersionSummary, check_envelope,
+    ConfigHead, ConfigKind, ConfigVersion, LineDiff, VersionOrigin, VersionSummary, check_envelope,
 };
 use crate::platform::config::ConfigFileError;
 use crate::ports::store::StoreError;
@@ -147,6 +147,18 @@ pub struct ConfigAuditEntry {
 }
 
 impl ConfigAuditEntry {
+    /// What `v`'s author did to it (`action`), at its time.
+    pub(crate) fn of(v: &ConfigVersion, action: ConfigAction, note: &str) -> Self {
+        Self {
+            at: v.at,
+            actor: v.author.clone(),
+            kind: v.kind,
+            action,
+            version: v.version,
+            note: note.to_owned(),
+        }
+    }
+
     /// The UTC day it is filed under, `YYYY-MM-DD`.
     pub fn day(&self) -> String {
         self.at.strftime("%Y-%m-%d").to_string()
@@ -242,6 +254,20 @@ pub trait ConfigDocs: Send + Sync {
         at: Timestamp,
     ) -> Result<ConfigHead, ConfigDocsError>;
 
+    /// Writes `new` (version `new.based_on + 1`) and publishes it, and with `on_top` writes
+    /// that as the version after it (a draft based on it), all in one transaction: only if the
+    /// newest version is still `new.based_on` and the live one still `expected` (else
+    /// [`ConfigDocsError::Conflict`] and nothing is written). What a writer on someone else's
+    /// behalf (the template sync) uses so that an admin's open draft, written again on top,
+    /// is never left buried under the version it publishes: a crash or a refused write
+    /// leaves both or neither. `on_top.based_on` must be `new.based_on + 1`.
+    async fn publish_under_draft(
+        &self,
+        new: &NewVersion,
+        expected: Option<u32>,
+        on_top: Option<&NewVersion>,
+    ) -> Result<ConfigHead, ConfigDocsError>;
+
     /// Copies version `to` as a new version (`based_on + 1`, conditional like a save) and
     /// publishes it, in one transaction.
     async fn rollback(
@@ -279,6 +305,56 @@ pub trait ConfigDocs: Send + Sync {
         };
         self.version(kind, v).await
     }
+}
+
+/// The version a save of `new` writes.
+pub(crate) fn saved_version(new: &NewVersion) -> ConfigVersion {
+    ConfigVersion {
+        kind: new.kind(),
+        version: new.based_on + 1,
+        based_on: new.based_on,
+        body: new.body.as_str().to_owned(),
+        author: new.author.clone(),
+        at: new.at,
+        note: new.note.clone(),
+        origin: VersionOrigin::Save,
+    }
+}
+
+/// What [`ConfigDocs::publish_under_draft`] writes: the versions (`new`, then `on_top`) and
+/// their audit entries (saved, published, saved), the same from both adapters. `on_top` must
+/// be based on `new` and of its kind.
+pub(crate) fn published_under_draft(
+    new: &NewVersion,
+    expected: Option<u32>,
+    on_top: Option<&NewVersion>,
+) -> Result<(Vec<ConfigVersion>, Vec<ConfigAuditEntry>), ConfigDocsError> {
+    let published = saved_version(new);
+    let entry = ConfigAuditEntry::of;
+    let before = expected.map_or("none".to_owned(), |v| format!("v{v}"));
+    let mut audit = vec![
+        entry(&published, ConfigAction::Save, &published.note),
+        entry(&published, ConfigAction::Publish, &format!("was {before}")),
+    ];
+    let mut versions = vec![published];
+    if let Some(top) = on_top {
+        let origin = top.kind().origin(top.based_on + 1);
+        if top.kind() != new.kind() || top.based_on != new.based_on + 1 {
+            return Err(ConfigDocsError::Invalid(ConfigFileError::invalid(
+                &origin,
+                "based_on",
+                format!(
+                    "a draft on top of {} v{} must be based on it",
+                    new.kind(),
+                    new.based_on + 1
+                ),
+            )));
+        }
+        let top = saved_version(top);
+        audit.push(entry(&top, ConfigAction::Save, &top.note));
+        versions.push(top);
+    }
+    Ok((versions, audit))
 }
 
 /// Seeds every kind that has no document yet from `bodies` (kind, text, origin): the start of a
@@ -340,18 +416,6 @@ pub(crate) fn empty_head(kind: ConfigKind) -> ConfigHead {
         published: None,
         published_at: None,
         published_by: None,
-    }
-}
-
-/// The audit entry of version `v`, written by `action`.
-pub(crate) fn audit_entry(v: &ConfigVersion, action: ConfigAction, note: &str) -> ConfigAuditEntry {
-    ConfigAuditEntry {
-        at: v.at,
-        actor: v.author.clone(),
-        kind: v.kind,
-        action,
-        version: v.version,
-        note: note.to_owned(),
     }
 }
 
@@ -437,7 +501,7 @@ pub(crate) fn rollback_version(
         origin: crate::domain::config_doc::VersionOrigin::Rollback { from: to },
     };
     let what = format!("to v{to}: {}", new.note);
-    let audit = audit_entry(&version, ConfigAction::Rollback, what.trim_end());
+    let audit = ConfigAuditEntry::of(&version, ConfigAction::Rollback, what.trim_end());
     Ok((version, audit))
 }
 

@@ -281,3 +281,63 @@ async fn concurrent_saves_on_one_base_make_exactly_one_version() {
     }
     assert_eq!(won, 1);
 }
+
+#[tokio::test]
+async fn publishing_under_a_draft_writes_both_versions_or_neither() {
+    // GIVEN v1 live and a lead's draft v2
+    let docs = seeded().await;
+    let draft = NewVersion::new(sla("2h"), 1, "lead", "tighter", at(10)).unwrap();
+    docs.save(&draft).await.unwrap();
+    // WHEN someone publishes v3 with the draft written again on top as v4
+    let new = NewVersion::new(sla("3h"), 2, "meta-sync", "from outside", at(20)).unwrap();
+    let top = NewVersion::new(sla("2h"), 3, "meta-sync", "draft v2 again", at(20)).unwrap();
+    let head = docs
+        .publish_under_draft(&new, Some(1), Some(&top))
+        .await
+        .unwrap();
+    // THEN v3 is live, v4 is the draft on top of it, with an audit entry for each step
+    assert_eq!((head.latest, head.published), (4, Some(3)));
+    assert_eq!(docs.head(ConfigKind::Sla).await.unwrap().unwrap(), head);
+    let v4 = docs.draft(ConfigKind::Sla).await.unwrap().unwrap();
+    assert_eq!((v4.version, v4.based_on), (4, 3));
+    assert_eq!(v4.body, sla("2h").as_str());
+    let mut steps: Vec<(ConfigAction, u32)> = docs
+        .audit("2026-11-30")
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.actor == "meta-sync")
+        .map(|e| (e.action, e.version))
+        .collect();
+    steps.sort_by_key(|(a, v)| (*v, a.as_str()));
+    assert_eq!(
+        steps,
+        [
+            (ConfigAction::Publish, 3),
+            (ConfigAction::Save, 3),
+            (ConfigAction::Save, 4)
+        ]
+    );
+
+    // A stale base or a moved live version writes nothing.
+    let stale = NewVersion::new(sla("4h"), 3, "meta-sync", "", at(30)).unwrap();
+    let err = docs
+        .publish_under_draft(&stale, Some(3), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConfigDocsError::Conflict(_)), "{err}");
+    let moved = NewVersion::new(sla("4h"), 4, "meta-sync", "", at(30)).unwrap();
+    let err = docs
+        .publish_under_draft(&moved, Some(1), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConfigDocsError::Conflict(_)), "{err}");
+    // A draft not based on the version under it is refused before anything is written.
+    let astray = NewVersion::new(sla("2h"), 7, "meta-sync", "", at(30)).unwrap();
+    let err = docs
+        .publish_under_draft(&moved, Some(3), Some(&astray))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConfigDocsError::Invalid(_)), "{err}");
+    assert_eq!(docs.head(ConfigKind::Sla).await.unwrap().unwrap(), head);
+}

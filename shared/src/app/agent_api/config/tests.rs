@@ -804,6 +804,76 @@ async fn a_supervisor_changes_only_their_teams_routing_sla_and_canned_parts_and_
 }
 
 #[tokio::test]
+async fn a_supervisor_may_not_add_a_keyword_to_her_rule_that_takes_the_tickets_of_another_team_s_rule_below()
+ {
+    // GIVEN an admin published a rule of team support (maria's) above logistics' rule
+    let a = admin_api().await;
+    let routing = a.published_toml("routing").await;
+    let (head, logistics) = routing.rsplit_once("[[rules]]").unwrap();
+    let support = "[[rules]]\nteam = \"support\"\nkeywords = [\"frage\"]\n";
+    let placed = format!("{head}{support}\n[[rules]]{logistics}");
+    let saved = a.draft("root", "routing", &placed).await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    let v = saved.body["version"].as_u64().unwrap();
+    a.ok(
+        "root",
+        "POST",
+        "/config/routing/publish",
+        json!({"version": v}),
+    )
+    .await;
+    // WHEN maria adds to it a plural of logistics' "paket"
+    let stealing = placed.replace("[\"frage\"]", "[\"frage\", \"Pakete\"]");
+    assert_ne!(stealing, placed);
+    let r = a.draft_answers(403, "maria", "routing", &stealing).await;
+    // THEN it is refused, naming logistics' rule, her keyword and the one it meets
+    let message = r["message"].as_str().unwrap();
+    assert!(
+        message.contains("the tickets of team logistics's rules[3] (team logistics: paket"),
+        "{message}"
+    );
+    assert!(
+        message.contains("keyword \"Pakete\" added to rules[2] (team support: frage, Pakete)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("its keyword \"paket\" matches"),
+        "{message}"
+    );
+    // A word of her own subject is hers to add; the admin may add the other.
+    let own = placed.replace("[\"frage\"]", "[\"frage\", \"rueckruf\"]");
+    assert_eq!(a.draft("maria", "routing", &own).await.status, 200);
+    assert_eq!(a.draft("root", "routing", &stealing).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_routing_draft_naming_a_team_no_active_agent_is_in_is_refused_naming_the_field() {
+    // GIVEN the shipped routing; maria and tom work in team support
+    let a = admin_api().await;
+    let routing = a.published_toml("routing").await;
+    // WHEN an admin misspells logistics
+    let misspelt = routing.replace("team = \"logistics\"", "team = \"logistic\"");
+    assert_ne!(misspelt, routing);
+    let r = a.draft_answers(422, "root", "routing", &misspelt).await;
+    // THEN nothing is saved and the answer names the field and the team
+    assert_eq!(r["field"], "rules[2].team", "{r}");
+    let problem = r["problem"].as_str().unwrap();
+    assert!(
+        problem.contains("no active agent is in team \"logistic\""),
+        "{problem}"
+    );
+    assert!(problem.contains("support"), "{problem}");
+    let versions = a
+        .ok("root", "GET", "/config/routing/versions", Value::Null)
+        .await;
+    assert_eq!(versions["latest_version"], 1);
+    // A rule for a team that has agents is saved, and so are edits of the teams the routing
+    // already names.
+    let support = format!("{routing}\n[[rules]]\nteam = \"support\"\nkeywords = [\"frage\"]\n");
+    assert_eq!(a.draft("root", "routing", &support).await.status, 200);
+}
+
+#[tokio::test]
 async fn a_supervisor_may_not_put_their_team_s_rule_above_another_team_s_rule() {
     // maria supervises team support; the shipped rules are fraud's, billing's, logistics'.
     let a = admin_api().await;
