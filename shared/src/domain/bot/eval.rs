@@ -47,10 +47,20 @@ pub const NEAR_MISS3: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../config/bot-nearmiss3.tsv"
 ));
+pub const OFF_TOPIC: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-offtopic.tsv"
+));
 
 /// The shipped test split.
 pub fn test_split() -> Vec<Labelled> {
     parse_labelled(TEST).expect("config/bot-test.tsv is label<TAB>message")
+}
+
+/// The off-topic development set: off-topic messages and on-topic ones in unusual words, for
+/// measuring how the model tells them apart (tuned on, so not a blind figure).
+pub fn off_topic() -> Vec<Labelled> {
+    parse_labelled(OFF_TOPIC).expect("config/bot-offtopic.tsv is label<TAB>message")
 }
 
 /// The second held-out set, written before the model's last round of tuning and never tuned on.
@@ -516,6 +526,7 @@ mod tests {
         let requests = handoff_requests();
         let holdout3 = holdout3();
         let near3 = near_misses3();
+        let off_topic = off_topic();
         let seen: std::collections::HashSet<String> =
             train.iter().map(|e| words(&e.text)).collect();
         let leaked: Vec<&str> = test
@@ -528,6 +539,7 @@ mod tests {
             .chain(&requests)
             .chain(&holdout3)
             .chain(&near3)
+            .chain(&off_topic)
             .filter(|e| seen.contains(&words(&e.text)))
             .map(|e| e.text.as_str())
             .collect::<Vec<_>>();
@@ -568,6 +580,31 @@ mod tests {
             .map(|e| e.text.as_str())
             .collect();
         assert!(repeated.is_empty(), "already in another set: {repeated:?}");
+        // The off-topic development set was written last: none of its lines is in another set.
+        let others: std::collections::HashSet<String> = test
+            .iter()
+            .chain(&near)
+            .chain(&holdout)
+            .chain(&holdout2)
+            .chain(&near2)
+            .chain(&near4)
+            .chain(&requests)
+            .chain(&holdout3)
+            .chain(&near3)
+            .map(|e| words(&e.text))
+            .collect();
+        let repeated: Vec<&str> = off_topic
+            .iter()
+            .filter(|e| others.contains(&words(&e.text)))
+            .map(|e| e.text.as_str())
+            .collect();
+        assert!(repeated.is_empty(), "already in another set: {repeated:?}");
+        let none = off_topic.iter().filter(|e| e.label == "none").count();
+        assert!(
+            none >= 80 && off_topic.len() - none >= 40,
+            "{none} off-topic and {} on-topic lines",
+            off_topic.len() - none
+        );
     }
 
     /// Figures only (no messages) of the test split, for checking a change made by
