@@ -180,11 +180,9 @@ fn settings_from_env() -> Result<Settings, Box<dyn std::error::Error>> {
             "class_balance" => s.class_balance = v,
             "polarity_weight" => s.polarity_weight = v,
             "unknown_weight" => s.unknown_weight = v,
-            "min_count" => s.min_count = v,
             "none_weight" => s.none_weight = v,
             "none_ask_ratio" => s.none_ask_ratio = v,
             "dropout" => s.dropout = v,
-            "average" => s.average = v,
             other => return Err(format!("CV_SETTINGS: no setting {other:?}").into()),
         }
     }

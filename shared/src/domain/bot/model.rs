@@ -49,14 +49,10 @@ pub struct Settings {
     /// model learns what an unseen word means from words it would not have seen without that
     /// example (leave-one-out).
     pub unknown_weight: f32,
-    /// Features in fewer training messages than this are dropped (1: none).
-    pub min_count: f32,
     /// The gradient weight of [`NONE`] examples (1: like the others).
     pub none_weight: f32,
     /// The share of features left out of each training message in each epoch (0: none).
     pub dropout: f32,
-    /// The share of the last epochs whose weights are averaged (0: the last epoch's weights).
-    pub average: f32,
     /// Below the match threshold with [`NONE`] likeliest, ask back only when the best intent
     /// has at least this share of the none probability (0: always ask back).
     pub none_ask_ratio: f32,
@@ -75,12 +71,10 @@ impl Default for Settings {
             negated_weight: 1.0,
             class_balance: 0.0,
             polarity_weight: 1.0,
-            unknown_weight: 0.0,
-            min_count: 1.0,
-            none_weight: 1.0,
-            dropout: 0.0,
-            average: 0.0,
-            none_ask_ratio: 0.0,
+            unknown_weight: 1.0,
+            none_weight: 3.0,
+            dropout: 0.2,
+            none_ask_ratio: 1.0,
         }
     }
 }
@@ -355,23 +349,13 @@ impl Model {
         }
         let analyzer = Analyzer::new(synonyms, &grouped, settings);
         let rare = analyzer.unknown_without_own_example(rare_words(synonyms, examples));
-        let mut analysed: Vec<Vec<(u64, f32)>> = Vec::with_capacity(examples.len());
-        let mut counts: FnvMap<u64, u32> = FnvMap::default();
-        for e in examples {
-            let mut features = Vec::new();
-            analyzer.features_with(&e.text, &mut features, Some(&rare));
-            for (h, _) in &features {
-                *counts.entry(*h).or_default() += 1;
-            }
-            analysed.push(features);
-        }
-        let min_count = settings.min_count.max(1.0) as u32;
         let mut index: FnvMap<u64, u32> = FnvMap::default();
         let mut rows: Vec<(usize, Vec<(u32, f32)>)> = Vec::with_capacity(examples.len());
-        for (e, features) in examples.iter().zip(&analysed) {
+        let mut features = Vec::new();
+        for e in examples {
+            analyzer.features_with(&e.text, &mut features, Some(&rare));
             let x: Vec<(u32, f32)> = features
                 .iter()
-                .filter(|(h, _)| counts.get(h).is_some_and(|&n| n >= min_count))
                 .map(|&(h, v)| {
                     let next = index.len() as u32;
                     (*index.entry(h).or_insert(next), v)
@@ -400,17 +384,6 @@ impl Model {
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut p = vec![0.0f32; k];
         let mut dropped: Vec<(u32, f32)> = Vec::new();
-        // The weights averaged over the last epochs (0: the last epoch's weights).
-        let average_from = if settings.average > 0.0 {
-            ((1.0 - settings.average) * settings.epochs as f32) as usize
-        } else {
-            0
-        };
-        let (mut averaged, mut averaged_bias) = if average_from > 0 {
-            (vec![0.0f32; weights.len()], vec![0.0f32; k])
-        } else {
-            (Vec::new(), Vec::new())
-        };
         for epoch in 0..settings.epochs {
             // A fixed pseudo-random order per epoch (Fisher-Yates with a constant seed).
             for i in (1..order.len()).rev() {
@@ -451,20 +424,6 @@ impl Model {
                     }
                 }
             }
-            if epoch >= average_from {
-                for (a, w) in averaged.iter_mut().zip(&weights) {
-                    *a += w;
-                }
-                for (a, b) in averaged_bias.iter_mut().zip(&bias) {
-                    *a += b;
-                }
-            }
-        }
-        let n = settings.epochs.saturating_sub(average_from);
-        if n > 0 && average_from > 0 {
-            let n = n as f32;
-            weights = averaged.into_iter().map(|a| a / n).collect();
-            bias = averaged_bias.into_iter().map(|a| a / n).collect();
         }
         Self {
             labels,
@@ -619,6 +578,8 @@ struct Token {
     terms: Box<[(u64, f32)]>,
     /// The model knows the word: as it is, by a typo, or as a compound of known parts.
     known: bool,
+    /// A content word, not a function word ("ich", "the"): what the unknown share counts.
+    content: bool,
 }
 
 impl Analyzer {
@@ -705,6 +666,7 @@ impl Analyzer {
             .term_with(raw, || corrected.clone(), &mut terms);
         Token {
             known,
+            content: !is_stopword(raw),
             stem: de.as_ref().into(),
             features: features.into(),
             terms: terms
@@ -769,7 +731,7 @@ impl Analyzer {
             };
             counted += 1;
             known += usize::from(token.known);
-            if !is_stopword(raw) {
+            if token.content {
                 content += 1;
                 unknown += usize::from(!token.known || rare.is_some_and(|r| r.contains(*raw)));
             }
