@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use helpdesk::app::bot_reply::Bot;
 use helpdesk::domain::bot::eval::{
-    Report, cross_validate, handoff_requests, holdout, holdout2, holdout3, near_misses, off_topic,
-    near_misses2, near_misses3, near_misses4, test_split,
+    Report, cross_validate, handoff_requests, holdout, holdout2, holdout3, near_misses,
+    near_misses2, near_misses3, near_misses4, off_topic, test_split,
 };
 use helpdesk::domain::bot::model::{Settings, parse_labelled};
 use helpdesk::domain::bot::{BotConfig, BotState, Inbound, Lang, Reply, Turn};

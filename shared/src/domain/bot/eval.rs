@@ -380,9 +380,10 @@ mod tests {
     /// `cargo run -p helpdesk-local -- bot eval` prints the full report.
     #[test]
     fn the_test_split_is_understood_at_least_as_well_as_measured() {
-        // Measured 97.0 % / 98.5 % (fifth round: the new training lines, the handoff rules and
-        // the understanding mechanics of issue 15; 95.1 % / 97.3 % before).
-        assert_figures(&test_split(), 250, 0.965, 0.98, 0);
+        // Measured 98.1 % / 98.5 % in the sixth round (off-topic mechanics, dropout); 97.0 % /
+        // 98.5 % in the fifth (the new training lines, the handoff rules and the understanding
+        // mechanics of issue 15; 95.1 % / 97.3 % before).
+        assert_figures(&test_split(), 250, 0.975, 0.98, 0);
     }
 
     /// Holds `set` to its measured figures: at least `min_total` messages, shares right at once
@@ -414,6 +415,13 @@ mod tests {
         );
     }
 
+    /// The off-topic development set (tuned on: a floor, not a blind figure).
+    #[test]
+    fn the_off_topic_development_set_is_understood_at_least_as_well_as_measured() {
+        // Measured 92.3 % / 92.3 % in the sixth round (89.4 % / 91.5 % before its model changes).
+        assert_figures(&off_topic(), 140, 0.92, 0.92, 0);
+    }
+
     /// The second held-out set: written before the third round of tuning and never tuned on, so
     /// its figure shows whether what the test split measures carries over.
     #[test]
@@ -421,7 +429,8 @@ mod tests {
         // Measured 97.2 % / 97.9 % in the fifth round (91.7 % / 95.2 % before, and one message
         // labelled "none" the model took for fraud; no false handoff since the model's fraud
         // needs a sign in the words).
-        assert_figures(&holdout(), 120, 0.965, 0.975, 0);
+        // Sixth round: 99.3 % / 99.3 %.
+        assert_figures(&holdout(), 120, 0.985, 0.985, 0);
     }
 
     /// The third held-out set: customer-style text (typos, no punctuation, emoji, long
@@ -431,7 +440,8 @@ mod tests {
         // Measured 96.8 % / 97.2 % in the fifth round (88.1 % / 91.3 % before, 79.8 % / 86.7 %
         // before the fourth); one payment question the model took for fraud, no false handoff
         // since the fifth round's handoff rules.
-        assert_figures(&holdout2(), 200, 0.965, 0.965, 0);
+        // Sixth round: 98.2 % / 98.2 %.
+        assert_figures(&holdout2(), 200, 0.975, 0.975, 0);
     }
 
     /// The fourth held-out set: written by someone who had seen neither the training lines nor
@@ -439,9 +449,10 @@ mod tests {
     /// tuned on. The fairest figure of what unseen customers get.
     #[test]
     fn the_fourth_holdout_set_is_understood_at_least_as_well_as_measured() {
-        // Measured 88.2 % / 91.0 % / 0 false handoffs after the fifth round (77.3 % / 85.5 % / 4
-        // before it).
-        assert_figures(&holdout3(), 340, 0.875, 0.90, 0);
+        // Measured 90.1 % / 93.5 % / 0 false handoffs after the sixth round's off-topic
+        // mechanics and dropout ("none" 59 % -> 68 %), 88.2 % / 91.0 % / 0 after the fifth
+        // (77.3 % / 85.5 % / 4 before it).
+        assert_figures(&holdout3(), 340, 0.895, 0.93, 0);
     }
 
     /// The third near-miss set, written with the fourth held-out set and never tuned on: the

@@ -314,7 +314,10 @@ fn an_off_topic_message_is_told_what_the_bot_helps_with_and_gets_the_menu() {
         "the menu follows: {:?}",
         turn.replies[1]
     );
-    assert!(chat.state.clarifying.is_empty(), "no question between two intents");
+    assert!(
+        chat.state.clarifying.is_empty(),
+        "no question between two intents"
+    );
     assert!(turn.intent.is_none() && turn.handoff.is_none());
     assert_eq!(chat.state.failed_attempts, 1);
 

@@ -116,3 +116,66 @@ fn the_labelled_files_parse_and_name_a_bad_line() {
     let err = parse_labelled("# c\nreturns\tok\nno tab here\n").unwrap_err();
     assert_eq!(err, "line 3: needs label<TAB>message");
 }
+
+#[test]
+fn words_of_one_example_are_rare_unless_a_synonym_or_a_typo_of_a_known_word() {
+    let examples: Vec<Labelled> = [
+        ("order_status", "wo ist mein paket"),
+        ("order_status", "wo ist mein pakett"),
+        ("none", "ich mag katzen"),
+        ("none", "ich mag fussball"),
+    ]
+    .iter()
+    .map(|(l, t)| Labelled {
+        label: (*l).into(),
+        text: (*t).into(),
+    })
+    .collect();
+    let synonyms = vec![("fussball".to_owned(), vec!["soccer".to_owned()])];
+    let rare = rare_words(&synonyms, &examples);
+    let mut sorted: Vec<&str> = rare.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["katzen", "paket", "pakett"]);
+    let model = Model::train(&synonyms, &examples);
+    let unknown = model.analyzer.unknown_without_own_example(rare);
+    // "paket" and "pakett" are one typo apart: each would be known without its own example.
+    assert_eq!(unknown.into_iter().collect::<Vec<_>>(), ["katzen"]);
+}
+
+#[test]
+fn a_message_of_words_the_model_never_saw_leans_to_none() {
+    let examples: Vec<Labelled> = [
+        ("order_status", "wo ist mein paket"),
+        ("order_status", "wo ist meine bestellung"),
+        ("order_status", "paket verfolgen"),
+        ("returns", "ich möchte etwas zurückschicken"),
+        ("returns", "rücksendung anmelden"),
+        ("returns", "wie funktioniert die rücksendung"),
+        ("none", "ich mag katzen"),
+        ("none", "schönes wetter heute"),
+        ("none", "wer hat gewonnen"),
+    ]
+    .iter()
+    .map(|(l, t)| Labelled {
+        label: (*l).into(),
+        text: (*t).into(),
+    })
+    .collect();
+    let none = |settings: Settings| {
+        let model = Model::train_with(&[], &examples, settings);
+        model
+            .rank("wo ist der flughafen")
+            .into_iter()
+            .find(|m| m.intent == NONE)
+            .map_or(0.0, |m| m.score)
+    };
+    let without = none(Settings {
+        unknown_weight: 0.0,
+        ..Settings::default()
+    });
+    let with = none(Settings::default());
+    assert!(
+        with > without,
+        "none {with} with the feature, {without} without"
+    );
+}
