@@ -541,7 +541,7 @@ mod tests {
         let off_topic = off_topic();
         let seen: std::collections::HashSet<String> =
             train.iter().map(|e| words(&e.text)).collect();
-        let leaked: Vec<&str> = test
+        let measuring: Vec<&Labelled> = test
             .iter()
             .chain(&near)
             .chain(&holdout)
@@ -551,6 +551,10 @@ mod tests {
             .chain(&requests)
             .chain(&holdout3)
             .chain(&near3)
+            .collect();
+        let leaked: Vec<&str> = measuring
+            .iter()
+            .copied()
             .chain(&off_topic)
             .filter(|e| seen.contains(&words(&e.text)))
             .map(|e| e.text.as_str())
@@ -593,18 +597,8 @@ mod tests {
             .collect();
         assert!(repeated.is_empty(), "already in another set: {repeated:?}");
         // The off-topic development set was written last: none of its lines is in another set.
-        let others: std::collections::HashSet<String> = test
-            .iter()
-            .chain(&near)
-            .chain(&holdout)
-            .chain(&holdout2)
-            .chain(&near2)
-            .chain(&near4)
-            .chain(&requests)
-            .chain(&holdout3)
-            .chain(&near3)
-            .map(|e| words(&e.text))
-            .collect();
+        let others: std::collections::HashSet<String> =
+            measuring.iter().map(|e| words(&e.text)).collect();
         let repeated: Vec<&str> = off_topic
             .iter()
             .filter(|e| others.contains(&words(&e.text)))

@@ -16,14 +16,17 @@ fn tiny() -> Model {
 
 /// A model trained on (label, message) pairs, without synonyms.
 fn trained(pairs: &[(&str, &str)]) -> Model {
-    let examples: Vec<Labelled> = pairs
+    Model::train(&[], &labelled(pairs))
+}
+
+fn labelled(pairs: &[(&str, &str)]) -> Vec<Labelled> {
+    pairs
         .iter()
         .map(|(l, t)| Labelled {
             label: (*l).into(),
             text: (*t).into(),
         })
-        .collect();
-    Model::train(&[], &examples)
+        .collect()
 }
 
 #[test]
@@ -119,18 +122,12 @@ fn the_labelled_files_parse_and_name_a_bad_line() {
 
 #[test]
 fn words_of_one_example_are_rare_unless_a_synonym_or_a_typo_of_a_known_word() {
-    let examples: Vec<Labelled> = [
+    let examples = labelled(&[
         ("order_status", "wo ist mein paket"),
         ("order_status", "wo ist mein pakett"),
         ("none", "ich mag katzen"),
         ("none", "ich mag fussball"),
-    ]
-    .iter()
-    .map(|(l, t)| Labelled {
-        label: (*l).into(),
-        text: (*t).into(),
-    })
-    .collect();
+    ]);
     let synonyms = vec![("fussball".to_owned(), vec!["soccer".to_owned()])];
     let rare = rare_words(&synonyms, &examples);
     let mut sorted: Vec<&str> = rare.iter().map(String::as_str).collect();
@@ -144,7 +141,7 @@ fn words_of_one_example_are_rare_unless_a_synonym_or_a_typo_of_a_known_word() {
 
 #[test]
 fn a_message_of_words_the_model_never_saw_leans_to_none() {
-    let examples: Vec<Labelled> = [
+    let examples = labelled(&[
         ("order_status", "wo ist mein paket"),
         ("order_status", "wo ist meine bestellung"),
         ("order_status", "paket verfolgen"),
@@ -154,13 +151,7 @@ fn a_message_of_words_the_model_never_saw_leans_to_none() {
         ("none", "ich mag katzen"),
         ("none", "schönes wetter heute"),
         ("none", "wer hat gewonnen"),
-    ]
-    .iter()
-    .map(|(l, t)| Labelled {
-        label: (*l).into(),
-        text: (*t).into(),
-    })
-    .collect();
+    ]);
     let none = |settings: Settings| {
         let model = Model::train_with(&[], &examples, settings);
         model
