@@ -399,7 +399,7 @@ impl BotConfig {
     }
 
     fn build(file: BotConfigFile, training: Vec<Labelled>) -> Self {
-        let model = Arc::new(train(&file, &training, Settings::default()));
+        let model = train(&file, &training, Settings::default());
         Self {
             urgent: Keywords::new(&file.handoff.urgent),
             fraud: Keywords::new(&file.handoff.fraud),
@@ -419,7 +419,7 @@ impl BotConfig {
 
     /// [`BotConfig::retrain`] with other model settings (for choosing them).
     pub fn retrain_with(&mut self, settings: Settings) {
-        self.model = Arc::new(train(&self.file, &self.training, settings));
+        self.model = train(&self.file, &self.training, settings);
     }
 
     /// Adds `text` as an example of `intent` and retrains. Refuses an unknown intent or an
@@ -493,8 +493,9 @@ impl BotConfig {
     }
 }
 
-/// The model for `file`'s intents: their examples plus the training messages.
-fn train(file: &BotConfigFile, training: &[Labelled], settings: Settings) -> Model {
+/// The model for `file`'s intents: their examples plus the training messages (trained once per
+/// process for the same inputs, see [`super::model_cache`]).
+fn train(file: &BotConfigFile, training: &[Labelled], settings: Settings) -> Arc<Model> {
     let synonyms: Vec<(String, Vec<String>)> = file
         .synonyms
         .iter()
@@ -514,7 +515,7 @@ fn train(file: &BotConfigFile, training: &[Labelled], settings: Settings) -> Mod
         })
         .collect();
     examples.extend(training.iter().cloned());
-    Model::train_with(&synonyms, &examples, settings)
+    super::model_cache::trained(&synonyms, &examples, settings)
 }
 
 struct Checker<'a> {
@@ -858,6 +859,26 @@ mod tests {
         let config = BotConfig::default_shop();
         assert_eq!(config.file.company, "Nordlicht Mode");
         assert_eq!(config.file.menu.items, ["order_status", "returns", "human"]);
+    }
+
+    #[test]
+    fn building_a_configuration_again_reuses_its_model_and_an_edit_retrains() {
+        let first = BotConfig::parse(DEFAULT_CONFIG, "bot.toml").unwrap();
+        let again = BotConfig::parse(DEFAULT_CONFIG, "draft v2").unwrap();
+        assert!(Arc::ptr_eq(&first.model, &again.model));
+        assert!(Arc::ptr_eq(&first.model, &BotConfig::default_shop().model));
+
+        let mut edited = again.clone();
+        edited
+            .add_example("returns", "das kleid passt nicht, zurück damit")
+            .unwrap();
+        assert!(!Arc::ptr_eq(&first.model, &edited.model));
+        // The edit published and loaded elsewhere: the model trained for the edit.
+        let mut same_edit = first.clone();
+        same_edit
+            .add_example("returns", "das kleid passt nicht, zurück damit")
+            .unwrap();
+        assert!(Arc::ptr_eq(&edited.model, &same_edit.model));
     }
 
     fn broken(from: &str, to: &str) -> String {

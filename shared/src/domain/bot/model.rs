@@ -412,17 +412,13 @@ impl Model {
                 } else {
                     x
                 };
-                scores(&weights, &bias, k, x, &mut p);
-                softmax(&mut p);
-                let cw = class_weight[*y];
-                for c in 0..k {
-                    let g = cw * (p[c] - f32::from(u8::from(c == *y)));
-                    bias[c] -= lr * g;
-                    for &(f, v) in x {
-                        let w = &mut weights[f as usize * k + c];
-                        *w -= lr * (g * v + settings.l2 * *w);
-                    }
-                }
+                let step = Step {
+                    y: *y,
+                    class_weight: class_weight[*y],
+                    lr,
+                    l2: settings.l2,
+                };
+                step.apply(&mut weights, &mut bias, x, &mut p);
             }
         }
         Self {
@@ -525,6 +521,39 @@ impl Model {
     /// The settings the model was trained with.
     pub fn settings(&self) -> Settings {
         self.analyzer.settings
+    }
+}
+
+/// One stochastic gradient step of the softmax regression on one example.
+struct Step {
+    /// The example's label.
+    y: usize,
+    /// Its label's weight (see [`Settings::class_balance`]).
+    class_weight: f32,
+    lr: f32,
+    l2: f32,
+}
+
+impl Step {
+    /// Updates `weights` (a row of `bias.len()` labels per feature) and `bias` for the example
+    /// with features `x`; `p` is scratch space of one value per label.
+    fn apply(&self, weights: &mut [f32], bias: &mut [f32], x: &[(u32, f32)], p: &mut [f32]) {
+        let k = bias.len();
+        scores(weights, bias, k, x, p);
+        softmax(p);
+        // `p` becomes each label's gradient, then each feature's row of labels is updated in
+        // one contiguous pass: the arithmetic per weight is the label-by-label loop's (so the
+        // same model), without its strided access and a bounds check per weight.
+        for (c, (g, b)) in p.iter_mut().zip(bias.iter_mut()).enumerate() {
+            *g = self.class_weight * (*g - f32::from(u8::from(c == self.y)));
+            *b -= self.lr * *g;
+        }
+        for &(f, v) in x {
+            let row = &mut weights[f as usize * k..f as usize * k + k];
+            for (w, g) in row.iter_mut().zip(&*p) {
+                *w -= self.lr * (g * v + self.l2 * *w);
+            }
+        }
     }
 }
 

@@ -40,6 +40,64 @@ fn training_is_deterministic() {
     assert_eq!(a.rank("wo ist mein pakte"), b.rank("wo ist mein pakte"));
 }
 
+/// The step as it was first written, label by label: the row-wise step must train exactly
+/// (bit for bit) the model this did.
+fn label_by_label(s: &Step, weights: &mut [f32], bias: &mut [f32], x: &[(u32, f32)]) {
+    let k = bias.len();
+    let mut p = vec![0.0; k];
+    scores(weights, bias, k, x, &mut p);
+    softmax(&mut p);
+    for c in 0..k {
+        let g = s.class_weight * (p[c] - f32::from(u8::from(c == s.y)));
+        bias[c] -= s.lr * g;
+        for &(f, v) in x {
+            let w = &mut weights[f as usize * k + c];
+            *w -= s.lr * (g * v + s.l2 * *w);
+        }
+    }
+}
+
+#[test]
+fn the_row_wise_step_trains_the_same_weights_as_label_by_label() {
+    let (features, k) = (40usize, 7usize);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut weights: Vec<f32> = (0..features * k)
+        .map(|_| (next() % 2001) as f32 / 1000.0 - 1.0)
+        .collect();
+    let mut bias: Vec<f32> = (0..k).map(|c| c as f32 * 0.1 - 0.3).collect();
+    let (mut ref_weights, mut ref_bias) = (weights.clone(), bias.clone());
+    let mut p = vec![0.0; k];
+    for i in 0..500 {
+        let mut x: Vec<(u32, f32)> = (0..1 + next() % 9)
+            .map(|_| {
+                (
+                    (next() % features as u64) as u32,
+                    (next() % 100) as f32 / 50.0,
+                )
+            })
+            .collect();
+        x.sort_unstable_by_key(|(f, _)| *f);
+        x.dedup_by_key(|(f, _)| *f);
+        let step = Step {
+            y: (next() % k as u64) as usize,
+            class_weight: 0.5 + (i % 3) as f32 * 0.75,
+            lr: 0.6 / (1.0 + i as f32 * 0.02),
+            l2: 1e-3,
+        };
+        step.apply(&mut weights, &mut bias, &x, &mut p);
+        label_by_label(&step, &mut ref_weights, &mut ref_bias, &x);
+    }
+    let bits = |v: &[f32]| v.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&weights), bits(&ref_weights));
+    assert_eq!(bits(&bias), bits(&ref_bias));
+}
+
 #[test]
 fn inflections_typos_and_compounds_reach_the_trained_intent() {
     let m = tiny();
