@@ -459,7 +459,7 @@ mod tests {
     fn the_off_topic_development_set_is_understood_at_least_as_well_as_measured() {
         // Measured 92.4 % / 92.4 % in the sixth round on 4,400 training lines (89.4 % before its
         // model changes, on 3,300).
-        assert_figures(&off_topic(), 125, 0.92, 0.92, 0);
+        assert_figures(&off_topic(), 115, 0.92, 0.92, 0);
     }
 
     /// The second held-out set: written before the third round of tuning and never tuned on, so
