@@ -9,7 +9,7 @@ use std::sync::Arc;
 use helpdesk::app::bot_reply::Bot;
 use helpdesk::domain::bot::eval::{
     Report, cross_validate, handoff_requests, holdout, holdout2, holdout3, near_misses,
-    near_misses2, near_misses3, near_misses4, test_split, totals,
+    near_misses2, near_misses3, near_misses4, off_topic, test_split, totals,
 };
 use helpdesk::domain::bot::model::{Settings, parse_labelled};
 use helpdesk::domain::bot::{BotConfig, BotState, Inbound, Lang, Reply, Turn};
@@ -49,9 +49,12 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
         let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
         Ok(parse_labelled(&text).map_err(|e| format!("{path}: {e}"))?)
     };
+    let settings = settings_from_env()?;
     if let Some(path) = options.train {
         config.training = Arc::new(read(path)?);
-        config.retrain();
+        config.retrain_with(settings);
+    } else if settings != Settings::default() {
+        config.retrain_with(settings);
     }
     let set = match options.set {
         Some(path) => read(path)?,
@@ -80,6 +83,8 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
         writeln!(out, "{}", Report::run(&config, &holdout2()).render(name))?;
         let name = "fourth held-out set, customer style, never tuned on (config/bot-holdout3.tsv)";
         writeln!(out, "{}", Report::run(&config, &holdout3()).render(name))?;
+        let name = "off-topic development set: off-topic and unusual on-topic messages, tuned on (config/bot-offtopic.tsv)";
+        writeln!(out, "{}", Report::run(&config, &off_topic()).render(name))?;
     }
     let name = options
         .near
@@ -147,8 +152,8 @@ fn shipped_handoff_sets(
     Ok(())
 }
 
-/// The model's settings for cross-validation: the defaults, with `CV_SETTINGS="name=value,..."`
-/// overriding some (a tuning aid: each CV run retrains five models).
+/// The model's settings for cross-validation and the measured sets: the defaults, with
+/// `CV_SETTINGS="name=value,..."` overriding some (a tuning aid: each CV run retrains five models).
 fn settings_from_env() -> Result<Settings, Box<dyn std::error::Error>> {
     let mut s = Settings::default();
     let Ok(list) = std::env::var("CV_SETTINGS") else {
@@ -173,6 +178,10 @@ fn settings_from_env() -> Result<Settings, Box<dyn std::error::Error>> {
             "negated_weight" => s.negated_weight = v,
             "class_balance" => s.class_balance = v,
             "polarity_weight" => s.polarity_weight = v,
+            "unknown_weight" => s.unknown_weight = v,
+            "none_weight" => s.none_weight = v,
+            "none_ask_ratio" => s.none_ask_ratio = v,
+            "dropout" => s.dropout = v,
             other => return Err(format!("CV_SETTINGS: no setting {other:?}").into()),
         }
     }

@@ -232,6 +232,10 @@ pub struct Texts {
     pub opt_in_ask: String,
     pub opt_in_yes: String,
     pub consent_unchanged: String,
+    /// The reply to a message about nothing the bot offers, above the menu (without it: the
+    /// fallback).
+    #[serde(default)]
+    pub off_topic: Option<String>,
 }
 
 impl Texts {
@@ -612,6 +616,9 @@ fn validate(file: &BotConfigFile, source: &str, origin: &str) -> Result<(), BotC
     for (lang, texts) in &file.texts {
         for (name, text) in texts.all() {
             c.text(&format!("texts.{}.{name}", lang.code()), text)?;
+        }
+        if let Some(text) = &texts.off_topic {
+            c.text(&format!("texts.{}.off_topic", lang.code()), text)?;
         }
         c.title(
             &format!("texts.{}.menu_button", lang.code()),

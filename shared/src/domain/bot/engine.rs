@@ -244,7 +244,14 @@ impl<'c> Engine<'c> {
                 self.clarify(&mut turn, &first, &second);
                 return turn;
             }
-            Understanding::Handoff(_) | Understanding::Unknown => {}
+            Understanding::OffTopic if !first_contact => {
+                // Not a misunderstanding: say what the bot can do. It still counts, so a
+                // customer who keeps writing about something else reaches a person.
+                let body = self.config.texts(lang).off_topic.clone();
+                self.failed(&mut turn, body);
+                return turn;
+            }
+            Understanding::Handoff(_) | Understanding::OffTopic | Understanding::Unknown => {}
         }
 
         if first_contact {

@@ -47,10 +47,20 @@ pub const NEAR_MISS3: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../config/bot-nearmiss3.tsv"
 ));
+pub const OFF_TOPIC: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-offtopic.tsv"
+));
 
 /// The shipped test split.
 pub fn test_split() -> Vec<Labelled> {
     parse_labelled(TEST).expect("config/bot-test.tsv is label<TAB>message")
+}
+
+/// The off-topic development set: off-topic messages and on-topic ones in unusual words, for
+/// measuring how the model tells them apart (tuned on, so not a blind figure).
+pub fn off_topic() -> Vec<Labelled> {
+    parse_labelled(OFF_TOPIC).expect("config/bot-offtopic.tsv is label<TAB>message")
 }
 
 /// The second held-out set, written before the model's last round of tuning and never tuned on.
@@ -408,9 +418,11 @@ mod tests {
     /// `cargo run -p helpdesk-local -- bot eval` prints the full report.
     #[test]
     fn the_test_split_is_understood_at_least_as_well_as_measured() {
-        // Measured 97.0 % / 98.5 % (fifth round: the new training lines, the handoff rules and
-        // the understanding mechanics of issue 15; 95.1 % / 97.3 % before).
-        assert_figures(&test_split(), 250, 0.965, 0.98, 0);
+        // Measured 97.7 % / 97.7 % in the sixth round (off-topic mechanics, dropout, 4,400
+        // training lines; 97.3 % / 98.5 % with the fifth round's model on them); 97.0 % / 98.5 %
+        // in the fifth (the new training lines, the handoff rules and the understanding
+        // mechanics of issue 15; 95.1 % / 97.3 % before).
+        assert_figures(&test_split(), 250, 0.975, 0.975, 0);
     }
 
     /// Holds `set` to its measured figures: at least `min_total` messages, shares right at once
@@ -442,6 +454,14 @@ mod tests {
         );
     }
 
+    /// The off-topic development set (tuned on: a floor, not a blind figure).
+    #[test]
+    fn the_off_topic_development_set_is_understood_at_least_as_well_as_measured() {
+        // Measured 92.4 % / 92.4 % in the sixth round on 4,400 training lines (89.4 % before its
+        // model changes, on 3,300).
+        assert_figures(&off_topic(), 115, 0.92, 0.92, 0);
+    }
+
     /// The second held-out set: written before the third round of tuning and never tuned on, so
     /// its figure shows whether what the test split measures carries over.
     #[test]
@@ -449,7 +469,8 @@ mod tests {
         // Measured 97.2 % / 97.9 % in the fifth round (91.7 % / 95.2 % before, and one message
         // labelled "none" the model took for fraud; no false handoff since the model's fraud
         // needs a sign in the words).
-        assert_figures(&holdout(), 120, 0.965, 0.975, 0);
+        // Sixth round: 99.3 % / 99.3 %.
+        assert_figures(&holdout(), 120, 0.985, 0.985, 0);
     }
 
     /// The third held-out set: customer-style text (typos, no punctuation, emoji, long
@@ -459,7 +480,8 @@ mod tests {
         // Measured 96.8 % / 97.2 % in the fifth round (88.1 % / 91.3 % before, 79.8 % / 86.7 %
         // before the fourth); one payment question the model took for fraud, no false handoff
         // since the fifth round's handoff rules.
-        assert_figures(&holdout2(), 200, 0.965, 0.965, 0);
+        // Sixth round: 97.2 % / 97.2 %.
+        assert_figures(&holdout2(), 200, 0.97, 0.97, 0);
     }
 
     /// The fourth held-out set: written by someone who had seen neither the training lines nor
@@ -467,9 +489,10 @@ mod tests {
     /// tuned on. The fairest figure of what unseen customers get.
     #[test]
     fn the_fourth_holdout_set_is_understood_at_least_as_well_as_measured() {
-        // Measured 88.2 % / 91.0 % / 0 false handoffs after the fifth round (77.3 % / 85.5 % / 4
-        // before it).
-        assert_figures(&holdout3(), 340, 0.875, 0.90, 0);
+        // Measured 88.7 % / 92.4 % / 0 false handoffs after the sixth round (off-topic
+        // mechanics, dropout, 4,400 training lines; 88.5 % / 92.1 % with the fifth round's model
+        // on the same lines), 88.2 % / 91.0 % / 0 after the fifth (77.3 % / 85.5 % / 4 before).
+        assert_figures(&holdout3(), 340, 0.885, 0.92, 0);
     }
 
     /// The third near-miss set, written with the fourth held-out set and never tuned on: the
@@ -554,9 +577,10 @@ mod tests {
         let requests = handoff_requests();
         let holdout3 = holdout3();
         let near3 = near_misses3();
+        let off_topic = off_topic();
         let seen: std::collections::HashSet<String> =
             train.iter().map(|e| words(&e.text)).collect();
-        let leaked: Vec<&str> = test
+        let measuring: Vec<&Labelled> = test
             .iter()
             .chain(&near)
             .chain(&holdout)
@@ -566,6 +590,11 @@ mod tests {
             .chain(&requests)
             .chain(&holdout3)
             .chain(&near3)
+            .collect();
+        let leaked: Vec<&str> = measuring
+            .iter()
+            .copied()
+            .chain(&off_topic)
             .filter(|e| seen.contains(&words(&e.text)))
             .map(|e| e.text.as_str())
             .collect::<Vec<_>>();
@@ -606,6 +635,21 @@ mod tests {
             .map(|e| e.text.as_str())
             .collect();
         assert!(repeated.is_empty(), "already in another set: {repeated:?}");
+        // The off-topic development set was written last: none of its lines is in another set.
+        let others: std::collections::HashSet<String> =
+            measuring.iter().map(|e| words(&e.text)).collect();
+        let repeated: Vec<&str> = off_topic
+            .iter()
+            .filter(|e| others.contains(&words(&e.text)))
+            .map(|e| e.text.as_str())
+            .collect();
+        assert!(repeated.is_empty(), "already in another set: {repeated:?}");
+        let none = off_topic.iter().filter(|e| e.label == "none").count();
+        assert!(
+            none >= 80 && off_topic.len() - none >= 40,
+            "{none} off-topic and {} on-topic lines",
+            off_topic.len() - none
+        );
     }
 
     /// Figures only (no messages) of the test split, for checking a change made by

@@ -71,6 +71,11 @@ const MARKERS_EN: &[&str] = &[
     "size", "return", "would",
 ];
 
+/// Whether a normalized word is a German or English function word ("ich", "the", "bitte").
+pub fn is_stopword(word: &str) -> bool {
+    STOPWORDS_DE.contains(&word) || STOPWORDS_EN.contains(&word)
+}
+
 /// Lower-cases, spells umlauts and ß out, and turns everything but letters and digits into spaces.
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
@@ -456,6 +461,14 @@ impl Matcher {
         if word.len() < 4 || self.vocabulary.contains(word) {
             return None;
         }
+        self.neighbour(word)
+    }
+
+    /// Another vocabulary word one edit away from `word` (known or not), if there is one.
+    pub(crate) fn neighbour(&self, word: &str) -> Option<String> {
+        if word.len() < 4 {
+            return None;
+        }
         let mut candidates: Vec<&String> = Vec::new();
         if let Some(words) = self.deletions.get(word) {
             candidates.extend(words);
@@ -471,7 +484,11 @@ impl Matcher {
         // Same first letter: "Bello" is a name, not a typo of "hello".
         candidates
             .into_iter()
-            .filter(|c| c.as_bytes().first() == word.as_bytes().first() && within_one_edit(word, c))
+            .filter(|c| {
+                c.as_bytes().first() == word.as_bytes().first()
+                    && *c != word
+                    && within_one_edit(word, c)
+            })
             .min_by(|a, b| {
                 a.len()
                     .abs_diff(word.len())

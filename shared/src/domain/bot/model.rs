@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
 
-use super::matcher::{IntentMatch, Matcher, SIGN_OFFS, normalize};
+use super::matcher::{IntentMatch, Matcher, SIGN_OFFS, is_stopword, normalize};
 
 /// The training split shipped with the code (the test split is `config/bot-test.tsv`).
 pub const TRAINING: &str = include_str!(concat!(
@@ -44,6 +44,18 @@ pub struct Settings {
     pub class_balance: f32,
     /// The weight of a subscription request's polarity (see [`polarity`]).
     pub polarity_weight: f32,
+    /// The weight of the share of a message's content words the model does not know (0: no
+    /// such feature). In training a word only its own example has counts as unknown: the
+    /// model learns what an unseen word means from words it would not have seen without that
+    /// example (leave-one-out).
+    pub unknown_weight: f32,
+    /// The gradient weight of [`NONE`] examples (1: like the others).
+    pub none_weight: f32,
+    /// The share of features left out of each training message in each epoch (0: none).
+    pub dropout: f32,
+    /// Below the match threshold with [`NONE`] likeliest, ask back only when the best intent
+    /// has at least this share of the none probability (0: always ask back).
+    pub none_ask_ratio: f32,
 }
 
 impl Default for Settings {
@@ -59,6 +71,10 @@ impl Default for Settings {
             negated_weight: 1.0,
             class_balance: 0.0,
             polarity_weight: 1.0,
+            unknown_weight: 1.0,
+            none_weight: 3.0,
+            dropout: 0.2,
+            none_ask_ratio: 1.0,
         }
     }
 }
@@ -71,6 +87,7 @@ const NUMBER: u8 = b'N';
 const EMOJI: u8 = b'E';
 const NEGATED: u8 = b'X';
 const POLARITY: u8 = b'P';
+const UNKNOWN: u8 = b'U';
 
 /// Word beginnings of what a subscription is about: messages, notifications, updates, the list.
 const SUBSCRIPTION_TOPICS: &[&str] = &[
@@ -331,11 +348,12 @@ impl Model {
             }
         }
         let analyzer = Analyzer::new(synonyms, &grouped, settings);
+        let rare = analyzer.unknown_without_own_example(rare_words(synonyms, examples));
         let mut index: FnvMap<u64, u32> = FnvMap::default();
         let mut rows: Vec<(usize, Vec<(u32, f32)>)> = Vec::with_capacity(examples.len());
         let mut features = Vec::new();
         for e in examples {
-            analyzer.features(&e.text, &mut features);
+            analyzer.features_with(&e.text, &mut features, Some(&rare));
             let x: Vec<(u32, f32)> = features
                 .iter()
                 .map(|&(h, v)| {
@@ -354,13 +372,18 @@ impl Model {
         let mean = rows.len() as f32 / k.max(1) as f32;
         let class_weight: Vec<f32> = counts
             .iter()
-            .map(|&n| (mean / n.max(1) as f32).powf(settings.class_balance))
+            .zip(&labels)
+            .map(|(&n, l)| {
+                let none = if l == NONE { settings.none_weight } else { 1.0 };
+                none * (mean / n.max(1) as f32).powf(settings.class_balance)
+            })
             .collect();
         let mut weights = vec![0.0f32; index.len() * k];
         let mut bias = vec![0.0f32; k];
         let mut order: Vec<usize> = (0..rows.len()).collect();
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut p = vec![0.0f32; k];
+        let mut dropped: Vec<(u32, f32)> = Vec::new();
         for epoch in 0..settings.epochs {
             // A fixed pseudo-random order per epoch (Fisher-Yates with a constant seed).
             for i in (1..order.len()).rev() {
@@ -372,6 +395,23 @@ impl Model {
             let lr = settings.learning_rate / (1.0 + epoch as f32 * settings.decay);
             for &r in &order {
                 let (y, x) = &rows[r];
+                let x: &[(u32, f32)] = if settings.dropout > 0.0 {
+                    // Each feature left out at this rate (the others weigh up): the model cannot
+                    // lean on one word, as a message with words it never saw will not let it.
+                    let keep = 1.0 - settings.dropout;
+                    dropped.clear();
+                    for &(f, v) in x {
+                        seed = seed
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
+                        if ((seed >> 40) as f32) < keep * (1u64 << 24) as f32 {
+                            dropped.push((f, v / keep));
+                        }
+                    }
+                    &dropped
+                } else {
+                    x
+                };
                 let step = Step {
                     y: *y,
                     class_weight: class_weight[*y],
@@ -477,6 +517,11 @@ impl Model {
     pub fn labels(&self) -> &[String] {
         &self.labels
     }
+
+    /// The settings the model was trained with.
+    pub fn settings(&self) -> Settings {
+        self.analyzer.settings
+    }
 }
 
 /// One stochastic gradient step of the softmax regression on one example.
@@ -562,6 +607,8 @@ struct Token {
     terms: Box<[(u64, f32)]>,
     /// The model knows the word: as it is, by a typo, or as a compound of known parts.
     known: bool,
+    /// A content word, not a function word ("ich", "the"): what the unknown share counts.
+    content: bool,
 }
 
 impl Analyzer {
@@ -610,6 +657,18 @@ impl Analyzer {
         analyzer
     }
 
+    /// The `rare` words (of one training example only) the model would not know without that
+    /// example: no other known word is one typo away and they are no compound of known parts.
+    fn unknown_without_own_example(&self, rare: FnvSet<String>) -> FnvSet<String> {
+        rare.into_iter()
+            .filter(|w| {
+                let mut parts = Vec::new();
+                self.compound(w, &mut parts);
+                parts.is_empty() && self.matcher.neighbour(w).is_none()
+            })
+            .collect()
+    }
+
     /// The features of one (normalized, non-number) word.
     fn token(&self, raw: &str) -> Token {
         let corrected = if self.vocabulary.contains(raw) {
@@ -636,6 +695,7 @@ impl Analyzer {
             .term_with(raw, || corrected.clone(), &mut terms);
         Token {
             known,
+            content: !is_stopword(raw),
             stem: de.as_ref().into(),
             features: features.into(),
             terms: terms
@@ -648,6 +708,16 @@ impl Analyzer {
     /// The features of `text`, L2-normalized, duplicates summed; returns the share of its words
     /// (not numbers) the model knows, 0 without words.
     fn features(&self, text: &str, out: &mut Vec<(u64, f32)>) -> f64 {
+        self.features_with(text, out, None)
+    }
+
+    /// [`Analyzer::features`] of a training message: its `rare` words count as unknown.
+    fn features_with(
+        &self,
+        text: &str,
+        out: &mut Vec<(u64, f32)>,
+        rare: Option<&FnvSet<String>>,
+    ) -> f64 {
         out.clear();
         for c in text.chars() {
             if !c.is_alphanumeric() && !c.is_ascii() && !matches!(c, '\u{fe0f}' | '\u{200d}') {
@@ -662,6 +732,7 @@ impl Analyzer {
         let mut in_phrase = 0usize;
         let mut negated = false;
         let (mut counted, mut known) = (0usize, 0usize);
+        let (mut content, mut unknown) = (0usize, 0usize);
         for (i, raw) in words.iter().enumerate() {
             if in_phrase == 0
                 && let Some((len, target)) = self.matcher.phrase_at(&words, i)
@@ -689,6 +760,10 @@ impl Analyzer {
             };
             counted += 1;
             known += usize::from(token.known);
+            if token.content {
+                content += 1;
+                unknown += usize::from(!token.known || rare.is_some_and(|r| r.contains(*raw)));
+            }
             out.extend_from_slice(&token.features);
             if own_terms {
                 out.extend_from_slice(&token.terms);
@@ -707,6 +782,10 @@ impl Analyzer {
         }
         if let Some(direction) = polarity(&words) {
             out.push((hash(POLARITY, direction), self.settings.polarity_weight));
+        }
+        if unknown > 0 && self.settings.unknown_weight > 0.0 {
+            let share = unknown as f32 / content as f32;
+            out.push((*UNKNOWN_FEATURE, self.settings.unknown_weight * share));
         }
         out.sort_unstable_by_key(|(h, _)| *h);
         out.dedup_by(|later, first| {
@@ -804,6 +883,38 @@ fn hash(family: u8, bytes: &[u8]) -> u64 {
 /// The term feature of an order number.
 static NUMBER_TERM: LazyLock<u64> = LazyLock::new(|| hash(TERM, b"<number>"));
 
+/// The feature of a message's unknown content words.
+static UNKNOWN_FEATURE: LazyLock<u64> = LazyLock::new(|| hash(UNKNOWN, b"u"));
+
+/// Words of exactly one example (not of a synonym group): what the model would not know had it
+/// not been trained on that example.
+fn rare_words(synonyms: &[(String, Vec<String>)], examples: &[Labelled]) -> FnvSet<String> {
+    let mut seen: FnvMap<String, u32> = FnvMap::default();
+    for e in examples {
+        let normalized = normalize(&e.text);
+        let mut words: Vec<&str> = normalized.split_whitespace().collect();
+        words.sort_unstable();
+        words.dedup();
+        for w in &words {
+            *seen.entry((*w).to_owned()).or_default() += 1;
+        }
+    }
+    let fixed: FnvSet<String> = synonyms
+        .iter()
+        .flat_map(|(c, w)| std::iter::once(c).chain(w))
+        .flat_map(|t| {
+            normalize(t)
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    seen.into_iter()
+        .filter(|(w, n)| *n == 1 && !fixed.contains(w))
+        .map(|(w, _)| w)
+        .collect()
+}
+
 /// FNV-1a as the model's map hasher: its keys are short words and feature hashes (already
 /// well mixed), which the standard SipHash takes several times longer over.
 #[derive(Debug, Default, Clone, Copy)]
@@ -825,181 +936,7 @@ impl Hasher for Fnv {
 }
 
 type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+type FnvSet<K> = HashSet<K, BuildHasherDefault<Fnv>>;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tiny() -> Model {
-        trained(&[
-            ("order_status", "wo ist mein paket"),
-            ("order_status", "where is my order"),
-            ("order_status", "sendungsverfolgung"),
-            ("returns", "ich möchte etwas zurückschicken"),
-            ("returns", "return an item"),
-            ("returns", "rücksendung"),
-            ("none", "wie ist das wetter"),
-        ])
-    }
-
-    /// A model trained on (label, message) pairs, without synonyms.
-    fn trained(pairs: &[(&str, &str)]) -> Model {
-        let examples: Vec<Labelled> = pairs
-            .iter()
-            .map(|(l, t)| Labelled {
-                label: (*l).into(),
-                text: (*t).into(),
-            })
-            .collect();
-        Model::train(&[], &examples)
-    }
-
-    #[test]
-    fn training_is_deterministic() {
-        let (a, b) = (tiny(), tiny());
-        assert_eq!(a.weights, b.weights);
-        assert_eq!(a.rank("wo ist mein pakte"), b.rank("wo ist mein pakte"));
-    }
-
-    /// The step as it was first written, label by label: the row-wise step must train exactly
-    /// (bit for bit) the model this did.
-    fn label_by_label(s: &Step, weights: &mut [f32], bias: &mut [f32], x: &[(u32, f32)]) {
-        let k = bias.len();
-        let mut p = vec![0.0; k];
-        scores(weights, bias, k, x, &mut p);
-        softmax(&mut p);
-        for c in 0..k {
-            let g = s.class_weight * (p[c] - f32::from(u8::from(c == s.y)));
-            bias[c] -= s.lr * g;
-            for &(f, v) in x {
-                let w = &mut weights[f as usize * k + c];
-                *w -= s.lr * (g * v + s.l2 * *w);
-            }
-        }
-    }
-
-    #[test]
-    fn the_row_wise_step_trains_the_same_weights_as_label_by_label() {
-        let (features, k) = (40usize, 7usize);
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let mut weights: Vec<f32> = (0..features * k)
-            .map(|_| (next() % 2001) as f32 / 1000.0 - 1.0)
-            .collect();
-        let mut bias: Vec<f32> = (0..k).map(|c| c as f32 * 0.1 - 0.3).collect();
-        let (mut ref_weights, mut ref_bias) = (weights.clone(), bias.clone());
-        let mut p = vec![0.0; k];
-        for i in 0..500 {
-            let mut x: Vec<(u32, f32)> = (0..1 + next() % 9)
-                .map(|_| {
-                    (
-                        (next() % features as u64) as u32,
-                        (next() % 100) as f32 / 50.0,
-                    )
-                })
-                .collect();
-            x.sort_unstable_by_key(|(f, _)| *f);
-            x.dedup_by_key(|(f, _)| *f);
-            let step = Step {
-                y: (next() % k as u64) as usize,
-                class_weight: 0.5 + (i % 3) as f32 * 0.75,
-                lr: 0.6 / (1.0 + i as f32 * 0.02),
-                l2: 1e-3,
-            };
-            step.apply(&mut weights, &mut bias, &x, &mut p);
-            label_by_label(&step, &mut ref_weights, &mut ref_bias, &x);
-        }
-        let bits = |v: &[f32]| v.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&weights), bits(&ref_weights));
-        assert_eq!(bits(&bias), bits(&ref_bias));
-    }
-
-    #[test]
-    fn inflections_typos_and_compounds_reach_the_trained_intent() {
-        let m = tiny();
-        for text in [
-            "Wo sind meine Pakete?",
-            "wo ist mein pakte",
-            "Rücksendungen",
-            "Rücksendeschein",
-        ] {
-            let best = &m.rank(text)[0];
-            let want = if text.starts_with('R') {
-                "returns"
-            } else {
-                "order_status"
-            };
-            assert_eq!(best.intent, want, "{text}: {:?}", m.rank(text));
-        }
-    }
-
-    #[test]
-    fn a_subscription_request_has_a_direction() {
-        for (text, want) in [
-            ("opt out", Some("off")),
-            ("opt in", Some("on")),
-            ("benachrichtigungen ausschalten", Some("off")),
-            ("whatsapp updates deaktivieren", Some("off")),
-            ("keine nachrichten mehr", Some("off")),
-            ("dont contact me again", Some("off")),
-            ("cancel my subscription to messages", Some("off")),
-            ("meldet mich ab", Some("off")),
-            ("meldet mich wieder an", Some("on")),
-            ("nachrichten bitte wieder aktivieren", Some("on")),
-            ("whatsapp benachrichtigungen an", Some("on")),
-            ("turn on whatsapp notifications", Some("on")),
-            // Prepositions and articles are no switch; a short "no" is no unsubscription.
-            ("any update on my delivery", None),
-            ("ich möchte ein update zu meiner bestellung", None),
-            ("no thanks", None),
-            ("der mitarbeiter sagte ich soll die retoure anmelden", None),
-            ("wo ist mein paket", None),
-        ] {
-            let normalized = normalize(text);
-            let words: Vec<&str> = normalized.split_whitespace().collect();
-            let got = polarity(&words).map(|d| std::str::from_utf8(d).unwrap());
-            assert_eq!(got, want, "{text}");
-        }
-    }
-
-    #[test]
-    fn switching_off_is_not_read_as_switching_on() {
-        let m = trained(&[
-            ("opt_in", "benachrichtigungen einschalten"),
-            ("opt_in", "updates aktivieren"),
-            ("opt_in", "whatsapp nachrichten wieder erlauben"),
-            ("opt_out", "keine nachrichten mehr"),
-            ("opt_out", "whatsapp abbestellen"),
-            ("opt_out", "updates ausschalten"),
-            ("order_status", "wo ist mein paket"),
-        ]);
-        for text in ["whatsapp updates deaktivieren", "deaktiviert die updates"] {
-            assert_eq!(
-                m.rank(text)[0].intent,
-                "opt_out",
-                "{text}: {:?}",
-                m.rank(text)
-            );
-        }
-        assert_eq!(m.rank("nachrichten aktivieren")[0].intent, "opt_in");
-    }
-
-    #[test]
-    fn scores_are_probabilities() {
-        let ranked = tiny().rank("wo ist mein paket");
-        let sum: f64 = ranked.iter().map(|m| m.score).sum();
-        assert!((sum - 1.0).abs() < 1e-4, "{sum}");
-    }
-
-    #[test]
-    fn the_labelled_files_parse_and_name_a_bad_line() {
-        assert!(parse_labelled(TRAINING).unwrap().len() >= 250);
-        let err = parse_labelled("# c\nreturns\tok\nno tab here\n").unwrap_err();
-        assert_eq!(err, "line 3: needs label<TAB>message");
-    }
-}
+mod tests;

@@ -124,9 +124,13 @@ fn digest(synonyms: &[(String, Vec<String>)], examples: &[Labelled], settings: S
         negated_weight,
         class_balance,
         polarity_weight,
+        unknown_weight,
+        none_weight,
+        dropout,
+        none_ask_ratio,
     } = settings;
     text(&format!(
-        "{epochs} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x}",
+        "{epochs} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x}",
         learning_rate.to_bits(),
         decay.to_bits(),
         l2.to_bits(),
@@ -136,6 +140,10 @@ fn digest(synonyms: &[(String, Vec<String>)], examples: &[Labelled], settings: S
         negated_weight.to_bits(),
         class_balance.to_bits(),
         polarity_weight.to_bits(),
+        unknown_weight.to_bits(),
+        none_weight.to_bits(),
+        dropout.to_bits(),
+        none_ask_ratio.to_bits(),
     ));
     text(&synonyms.len().to_string());
     for (canonical, words) in synonyms {

@@ -163,6 +163,9 @@ pub enum Understanding {
     Intent(IntentMatch),
     /// The model hesitates between two intents: ask which.
     Unsure(IntentMatch, IntentMatch),
+    /// The model is sure (or nearly) the message is about nothing the bot offers: say what it
+    /// can help with instead of asking between two intents the message is not about.
+    OffTopic,
     /// Nothing the bot knows.
     Unknown,
 }
@@ -175,7 +178,7 @@ impl Understanding {
             Self::Handoff(reason) => reason_label(*reason),
             Self::Intent(m) => &m.intent,
             Self::Unsure(..) => "?",
-            Self::Unknown => NONE,
+            Self::OffTopic | Self::Unknown => NONE,
         }
     }
 
@@ -1363,18 +1366,23 @@ impl BotConfig {
         };
         if top.score >= threshold {
             return if top.intent == NONE {
-                Understanding::Unknown
+                Understanding::OffTopic
             } else {
                 Understanding::Intent(top)
             };
         }
+        // Off-topic likeliest: two intents it barely resembles are no question worth asking.
+        let off_topic = top.intent == NONE
+            && best.score < f64::from(self.model.settings().none_ask_ratio) * top.score;
         match reading.second {
             Some(second)
                 if best.score >= self.clarify_threshold()
-                    && reading.coverage >= MIN_COVERAGE_TO_ASK =>
+                    && reading.coverage >= MIN_COVERAGE_TO_ASK
+                    && !off_topic =>
             {
                 Understanding::Unsure(best, second)
             }
+            _ if off_topic => Understanding::OffTopic,
             _ => Understanding::Unknown,
         }
     }

@@ -289,10 +289,7 @@ fn three_messages_the_bot_does_not_understand_hand_over() {
     let first = chat.say("Hallo");
     assert!(first.handoff.is_none());
     let turn = chat.say("Mein Hund heißt Bello");
-    assert_eq!(
-        turn.replies[0].body(),
-        "Entschuldigung, das habe ich nicht verstanden."
-    );
+    assert_eq!(turn.replies[0].body(), OFF_TOPIC_DE);
     assert_eq!(chat.state.failed_attempts, 1);
     chat.say("Wie ist das Wetter morgen?");
     assert_eq!(chat.state.failed_attempts, 2);
@@ -300,6 +297,50 @@ fn three_messages_the_bot_does_not_understand_hand_over() {
     assert_eq!(
         turn.handoff.map(|h| h.reason),
         Some(HandoffReason::FailedAttempts)
+    );
+}
+
+const OFF_TOPIC_DE: &str = "Dabei kann ich leider nicht helfen. Ich helfe Ihnen gern bei Bestellungen, Lieferung, Rücksendungen, Größen und Zahlung – oder verbinde Sie mit unserem Team.";
+
+#[test]
+fn an_off_topic_message_is_told_what_the_bot_helps_with_and_gets_the_menu() {
+    let mut chat = Chat::new();
+    chat.say("Hallo");
+    let turn = chat.say("Was ist der Sinn des Lebens");
+    assert_eq!(turn.replies.len(), 2, "{:?}", turn.replies);
+    assert_eq!(turn.replies[0].body(), OFF_TOPIC_DE);
+    assert!(
+        matches!(&turn.replies[1], Reply::List { .. } | Reply::Buttons { .. }),
+        "the menu follows: {:?}",
+        turn.replies[1]
+    );
+    assert!(
+        chat.state.clarifying.is_empty(),
+        "no question between two intents"
+    );
+    assert!(turn.intent.is_none() && turn.handoff.is_none());
+    assert_eq!(chat.state.failed_attempts, 1);
+
+    let mut chat = Chat::new();
+    chat.say("hi");
+    let turn = chat.say("Tell me a joke");
+    assert_eq!(
+        turn.replies[0].body(),
+        "I'm afraid I can't help with that. I can help you with orders, delivery, returns, sizes and payment – or put you through to our team."
+    );
+}
+
+#[test]
+fn without_an_off_topic_text_an_off_topic_message_gets_the_fallback() {
+    let mut chat = Chat::new();
+    for texts in chat.config.file.texts.values_mut() {
+        texts.off_topic = None;
+    }
+    chat.say("Hallo");
+    let turn = chat.say("Was ist der Sinn des Lebens");
+    assert_eq!(
+        turn.replies[0].body(),
+        "Entschuldigung, das habe ich nicht verstanden."
     );
 }
 
