@@ -1,0 +1,97 @@
+//! A message's sentences, clauses and parts, and whether one asks a question.
+
+use super::*;
+
+/// Where a clause ends: a negation reaches no further.
+pub(super) const CLAUSE_ENDS: &[char] = &['.', ',', ';', ':', '!', '?', '\n', '(', ')', '-', '–'];
+
+/// First words of a question (German puts the verb first: "Ist der Artikel sofort lieferbar",
+/// "Liefert ihr sofort"): on WhatsApp the question mark is often left out.
+pub(super) const QUESTION_STARTS: &[&str] = &[
+    "ist",
+    "sind",
+    "wird",
+    "werden",
+    "wurde",
+    "kann",
+    "koennt",
+    "koennen",
+    "kommt",
+    "liefert",
+    "liefern",
+    "versendet",
+    "verschickt",
+    "habt",
+    "hat",
+    "gibt",
+    "geht",
+    "wie",
+    "wann",
+    "wo",
+    "was",
+    "welche",
+    "welcher",
+    "welches",
+    "warum",
+    "wieso",
+    "bis",
+    "is",
+    "are",
+    "will",
+    "can",
+    "could",
+    "do",
+    "does",
+    "did",
+    "how",
+    "when",
+    "where",
+    "what",
+    "which",
+];
+
+/// The sentences of a message, each with its end mark.
+pub(super) fn sentences(text: &str) -> impl Iterator<Item = &str> {
+    text.split_inclusive(['.', '!', '?', '\n'])
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// The clauses of a sentence, normalized: a negation reaches no further than its clause.
+pub(super) fn clauses(sentence: &str) -> Vec<String> {
+    sentence.split(CLAUSE_ENDS).map(normalize).collect()
+}
+
+/// Small talk in a message of several parts: a request in one part is what the message asks
+/// ("Hallo! Wo ist mein Paket?", "Kurze Frage: geht PayPal?", "wo ist mein Paket? danke").
+/// Openers (bot.toml's greeting, and "I have a question"): what follows them says what the
+/// customer wants.
+pub(super) const OPENERS: &[&str] = &["hello", "question"];
+pub(super) const THANKS: &str = "thanks";
+
+/// Whether a part of a message asks: it ends with a question mark or starts like a question.
+pub(super) fn asks(part: &str) -> bool {
+    part.trim_end().ends_with('?')
+        || normalize(part)
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| QUESTION_STARTS.contains(&w))
+}
+
+/// Where one part of a message ends, for reading a long message part by part.
+pub(super) const PART_ENDS: &[char] = &['.', '!', '?', '\n', ',', ';', ':'];
+
+/// Each clause's words.
+pub(super) fn clause_words(clauses: &[String]) -> Vec<Vec<&str>> {
+    clauses
+        .iter()
+        .map(|c| c.split_whitespace().collect())
+        .collect()
+}
+
+/// Whether `text` asks a question: a question mark, or a clause that opens like one.
+pub(super) fn asks_a_question(text: &str, clauses: &[Vec<&str>]) -> bool {
+    text.contains('?')
+        || clauses
+            .iter()
+            .any(|c| c.first().is_some_and(|w| QUESTION_STARTS.contains(w)))
+}
