@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{FlowSpec, Lang, Priority};
+use super::{FlowSpec, Lang, Priority, WordLists};
 
 /// A text in each language; the default language is required.
 pub type Localized = BTreeMap<Lang, String>;
@@ -174,4 +174,7 @@ pub struct BotConfigFile {
     pub menu: MenuSpec,
     pub texts: BTreeMap<Lang, Texts>,
     pub flows: BTreeMap<String, FlowSpec>,
+    /// The words the handoff rules read (`[words]`); a list left out is the shipped one.
+    #[serde(default)]
+    pub words: WordLists,
 }

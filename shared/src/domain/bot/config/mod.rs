@@ -20,11 +20,13 @@ mod flows;
 mod tests;
 mod validate;
 mod values;
+mod words;
 
 pub use file::*;
 pub use flows::*;
 use validate::validate;
 pub use values::*;
+pub use words::{ByLang, Lexicon, WordList, WordLists};
 
 /// Why a bot configuration file cannot be used.
 pub type BotConfigError = crate::platform::config_file::ConfigFileError;
@@ -44,6 +46,8 @@ pub struct BotConfig {
     pub fraud: Keywords,
     pub complaint: Keywords,
     pub request: Keywords,
+    /// The words the handoff rules read (`[words]`, the shipped lists where the file has none).
+    pub words: Arc<Lexicon>,
 }
 
 static SHOP: LazyLock<BotConfig> = LazyLock::new(|| {
@@ -82,6 +86,7 @@ impl BotConfig {
             fraud: Keywords::new(&file.handoff.fraud),
             complaint: Keywords::new(&file.handoff.complaint),
             request: Keywords::new(&file.handoff.request),
+            words: Arc::new(Lexicon::new(&file.words)),
             model,
             training: Arc::new(training),
             file,

@@ -89,6 +89,62 @@ fn an_intent_pointing_at_a_missing_flow_is_refused() {
 }
 
 #[test]
+fn a_rule_word_in_capitals_is_refused_naming_the_list_and_the_entry() {
+    let err = broken(
+        "[words.negations]\nde = [\n  \"nicht\"",
+        "[words.negations]\nde = [\n  \"Nicht\"",
+    );
+    assert!(
+        err.contains("words.negations.de") && err.contains("entry \"Nicht\" must be lowercase"),
+        "{err}"
+    );
+    let line = DEFAULT_CONFIG
+        .lines()
+        .position(|l| l.starts_with("[words.negations]"))
+        .unwrap()
+        + 3;
+    assert!(err.contains(&format!("line {line}")), "{err}");
+}
+
+#[test]
+fn an_empty_twice_listed_or_several_word_rule_entry_is_refused() {
+    let at = "[words.demands]\nde = [\n  \"hilf\"";
+    let err = broken(at, "[words.demands]\nde = [\n  \" \", \"hilf\"");
+    assert!(
+        err.contains("words.demands.de") && err.contains("empty entry"),
+        "{err}"
+    );
+    let err = broken(at, "[words.demands]\nde = [\n  \"helf\", \"hilf\"");
+    assert!(
+        err.contains("words.demands.de") && err.contains("lists \"helf\" twice"),
+        "{err}"
+    );
+    let err = broken(at, "[words.demands]\nde = [\n  \"ruft an\", \"hilf\"");
+    assert!(
+        err.contains("words.demands.de") && err.contains("must be one word"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_rule_list_in_an_unknown_language_or_under_an_unknown_key_is_refused() {
+    let err = broken(
+        "[words.negations]\nde = [",
+        "[words.negations]\nfr = [\"pas\"]\nde = [",
+    );
+    assert!(err.contains("fr") && err.contains("de"), "{err}");
+    let err = broken("[words.negations]", "[words.negationz]");
+    assert!(err.contains("negationz"), "{err}");
+}
+
+#[test]
+fn the_shipped_configuration_writes_every_rule_list() {
+    let config = BotConfig::default_shop();
+    assert_eq!(config.file.words.missing(), Vec::<&str>::new());
+    assert!(config.words.weak_urgency.has("sofort") && config.words.negative.has("beschwer"));
+}
+
+#[test]
 fn order_numbers_are_found_and_checked() {
     let rule = OrderIdRule {
         min_digits: 5,

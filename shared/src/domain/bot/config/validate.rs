@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use super::words::PHRASE_LISTS;
 use super::*;
 
 const PLACEHOLDERS: &[&str] = &[
@@ -28,6 +29,23 @@ impl Checker<'_> {
     ) -> BotConfigError {
         BotConfigError::invalid(self.origin, field, problem)
             .at_line(near.and_then(|v| crate::platform::config_file::line_of(self.source, v)))
+    }
+
+    /// [`Checker::fail`] pointing at `value`'s first line after the line `header` (a value
+    /// that may stand in several sections, as rule words do).
+    fn fail_after(
+        &self,
+        field: &str,
+        header: &str,
+        value: &str,
+        problem: impl Into<String>,
+    ) -> BotConfigError {
+        let line = self.source.find(header).and_then(|start| {
+            let quoted = format!("\"{value}\"");
+            let at = start + self.source[start..].find(&quoted)?;
+            Some(self.source[..at].matches('\n').count() + 1)
+        });
+        BotConfigError::invalid(self.origin, field, problem).at_line(line)
     }
 
     fn text(&self, field: &str, text: &str) -> Result<(), BotConfigError> {
@@ -102,6 +120,7 @@ pub(super) fn validate(
     limits(&c, &file.limits)?;
     order_lookup(&c, &file.order_lookup)?;
     handoff_words(&c, &file.handoff)?;
+    rule_words(&c, &file.words)?;
     let ids = intents(&c, file)?;
     menu(&c, file, &ids)?;
     for (name, flow) in &file.flows {
@@ -218,6 +237,53 @@ fn handoff_words(c: &Checker, handoff: &HandoffWords) -> Result<(), BotConfigErr
             .find(|w| crate::domain::bot::matcher::normalize(w).trim().is_empty())
         {
             return Err(c.fail(name, Some(w), "contains an empty word"));
+        }
+    }
+    Ok(())
+}
+
+/// `[words]`: every entry lowercase and not empty, one word (or a phrase where the list holds
+/// phrases), and in each language's list once.
+fn rule_words(c: &Checker, words: &WordLists) -> Result<(), BotConfigError> {
+    for (key, list) in words.each() {
+        let phrases = PHRASE_LISTS.contains(&key);
+        let section = format!("[words.{key}]");
+        for (lang, entries) in list.entries() {
+            let field = match lang {
+                Some(lang) => format!("words.{key}.{}", lang.code()),
+                None => format!("words.{key}"),
+            };
+            let mut seen = HashSet::new();
+            for entry in entries {
+                let fail = |problem: String| {
+                    let header = if lang.is_some() {
+                        section.as_str()
+                    } else {
+                        "[words]"
+                    };
+                    c.fail_after(&field, header, entry, problem)
+                };
+                let normalized = crate::domain::bot::matcher::normalize(entry);
+                let parts: Vec<&str> = normalized.split_whitespace().collect();
+                if parts.is_empty() {
+                    return Err(fail(format!("has an empty entry {entry:?}")));
+                }
+                if entry.to_lowercase() != *entry {
+                    return Err(fail(format!(
+                        "entry {entry:?} must be lowercase: {:?}",
+                        entry.to_lowercase()
+                    )));
+                }
+                if !phrases && parts.len() > 1 {
+                    return Err(fail(format!(
+                        "entry {entry:?} must be one word (the rules read it as {:?})",
+                        parts.join(" ")
+                    )));
+                }
+                if !seen.insert(parts.join(" ")) {
+                    return Err(fail(format!("lists {entry:?} twice")));
+                }
+            }
         }
     }
     Ok(())

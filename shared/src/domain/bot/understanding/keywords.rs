@@ -46,8 +46,8 @@ impl Keywords {
     /// Whether one of the phrases occurs in `words` (normalized, one clause), word by word,
     /// and is not negated ("nicht dringend", "no need to call me back"), nor praise
     /// ("unverschämt gut").
-    pub fn found_in(&self, words: &[&str], model: &Model) -> bool {
-        self.found_where(words, model, |_| true)
+    pub fn found_in(&self, words: &[&str], model: &Model, lex: &Lexicon) -> bool {
+        self.found_where(words, model, lex, |_| true)
     }
 
     /// [`Keywords::found_in`] for the phrases `keep` accepts.
@@ -55,9 +55,10 @@ impl Keywords {
         &self,
         words: &[&str],
         model: &Model,
+        lex: &Lexicon,
         keep: impl Fn(&[String]) -> bool,
     ) -> bool {
-        !self.positions(words, model, keep).is_empty()
+        !self.positions(words, model, lex, keep).is_empty()
     }
 
     /// Where the phrases `keep` accepts occur in `words` (one clause), neither negated nor
@@ -66,15 +67,16 @@ impl Keywords {
         &self,
         words: &[&str],
         model: &Model,
+        lex: &Lexicon,
         keep: impl Fn(&[String]) -> bool,
     ) -> Vec<usize> {
-        self.occurrences(words, model)
+        self.occurrences(words, model, lex)
             .into_iter()
             .filter(|&(phrase, at)| {
                 keep(phrase)
-                    && !negated(words, at)
-                    && !negated_after(words, at + phrase.len())
-                    && !praise_follows(words, at + phrase.len())
+                    && !negated(lex, words, at)
+                    && !negated_after(lex, words, at + phrase.len())
+                    && !praise_follows(lex, words, at + phrase.len())
             })
             .map(|(_, at)| at)
             .collect()
@@ -82,10 +84,12 @@ impl Keywords {
 
     /// Whether one of the phrases occurs negated in `words` (one clause): the customer says
     /// what they do NOT want or have ("no need to talk to someone", "kein Betrug").
-    pub(super) fn negated_in(&self, words: &[&str], model: &Model) -> bool {
-        self.occurrences(words, model)
+    pub(super) fn negated_in(&self, words: &[&str], model: &Model, lex: &Lexicon) -> bool {
+        self.occurrences(words, model, lex)
             .into_iter()
-            .any(|(phrase, at)| negated(words, at) || negated_after(words, at + phrase.len()))
+            .any(|(phrase, at)| {
+                negated(lex, words, at) || negated_after(lex, words, at + phrase.len())
+            })
     }
 
     /// Whether a German word of the list opens the compound `word` ("Betrugsversuch",
@@ -100,7 +104,12 @@ impl Keywords {
     }
 
     /// Every occurrence of a phrase in `words`, with the index of its first word.
-    pub(super) fn occurrences(&self, words: &[&str], model: &Model) -> Vec<(&[String], usize)> {
+    pub(super) fn occurrences(
+        &self,
+        words: &[&str],
+        model: &Model,
+        lex: &Lexicon,
+    ) -> Vec<(&[String], usize)> {
         self.0
             .iter()
             .filter(|phrase| phrase.len() <= words.len())
@@ -112,7 +121,7 @@ impl Keywords {
                         window
                             .iter()
                             .zip(phrase)
-                            .all(|(w, k)| word_is_keyword(w, k, model))
+                            .all(|(w, k)| word_is_keyword(lex, w, k, model))
                     })
                     .map(move |(at, _)| (phrase.as_slice(), at))
             })
@@ -120,25 +129,9 @@ impl Keywords {
     }
 }
 
-/// Whole words (with their endings) that end in a request word but name someone else's
-/// adviser or staff: "mein Steuerberater braucht eine Rechnung" asks for an invoice.
-pub(super) const NOT_REQUEST_COMPOUNDS: &[&str] = &[
-    "steuerberater",
-    "finanzberater",
-    "anlageberater",
-    "vermoegensberater",
-    "unternehmensberater",
-    "rechtsberater",
-    "versicherungsberater",
-    "bankberater",
-    "energieberater",
-    "ernaehrungsberater",
-    "reiseberater",
-];
-
 /// `word` is `keyword`, inflected, at the end of a compound ("Kundenberater",
 /// "Kreditkartenbetrug"), or mistyped by one letter when it is no word the bot knows.
-pub fn word_is_keyword(word: &str, keyword: &str, model: &Model) -> bool {
+pub fn word_is_keyword(lex: &Lexicon, word: &str, keyword: &str, model: &Model) -> bool {
     if word == keyword {
         return true;
     }
@@ -149,10 +142,7 @@ pub fn word_is_keyword(word: &str, keyword: &str, model: &Model) -> bool {
         || (k.len() >= 6
             && (w.first() == k.first() && w.len().abs_diff(k.len()) <= 1
                 || word.contains(keyword)));
-    if !maybe
-        || NOT_TYPOS.contains(&word)
-        || NOT_REQUEST_COMPOUNDS.iter().any(|c| word.starts_with(c))
-    {
+    if !maybe || NOT_TYPOS.contains(&word) || lex.not_request_compounds.begins(word) {
         return false;
     }
     let english = ENGLISH_KEYWORDS.contains(&keyword);

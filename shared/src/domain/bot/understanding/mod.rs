@@ -2,7 +2,7 @@
 //! compounds, and with one typo only where the word is no other real word), else the intent
 //! model's answer, confident or unsure (then the bot asks back with the two best intents).
 
-use super::config::{BotConfig, HandoffReason, StepSpec};
+use super::config::{BotConfig, HandoffReason, Lexicon, StepSpec, WordList};
 use super::matcher::{IntentMatch, NOT_TYPOS, normalize, within_one_edit};
 use super::model::{Model, NONE, Reading};
 

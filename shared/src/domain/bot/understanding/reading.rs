@@ -91,7 +91,7 @@ impl BotConfig {
         }
         parts
             .iter()
-            .filter(|part| !only_questions || asks(part))
+            .filter(|part| !only_questions || asks(&self.words, part))
             .filter_map(|part| self.model.read(part).top)
             .filter(|top| {
                 top.intent != NONE
@@ -202,13 +202,13 @@ impl BotConfig {
     fn fraud_word(&self, clauses: &[Vec<&str>]) -> bool {
         clauses.iter().enumerate().any(|(i, words)| {
             let compounds = words.iter().enumerate().filter_map(|(at, w)| {
-                (self.fraud.opens_compound(w) && !negated(words, at)).then_some(at)
+                (self.fraud.opens_compound(w) && !negated(&self.words, words, at)).then_some(at)
             });
             self.fraud
-                .positions(words, &self.model, |_| true)
+                .positions(words, &self.model, &self.words, |_| true)
                 .into_iter()
                 .chain(compounds)
-                .any(|at| !suspicion_denied(clauses, i, at))
+                .any(|at| !suspicion_denied(&self.words, clauses, i, at))
         })
     }
 
@@ -224,10 +224,12 @@ impl BotConfig {
             let found = |weak: bool| {
                 clauses.iter().any(|words| {
                     self.urgent
-                        .found_where(words, &self.model, |k| is_weak_urgency(k) == weak)
+                        .found_where(words, &self.model, &self.words, |k| {
+                            is_weak_urgency(&self.words, k) == weak
+                        })
                 })
             };
-            found(false) || (found(true) && demands_action(sentence, &clauses))
+            found(false) || (found(true) && demands_action(&self.words, sentence, &clauses))
         })
     }
 
@@ -239,10 +241,12 @@ impl BotConfig {
             let clauses = clause_words(&clauses);
             clauses.iter().any(|words| {
                 self.complaint
-                    .positions(words, &self.model, |_| true)
+                    .positions(words, &self.model, &self.words, |_| true)
                     .into_iter()
-                    .any(|at| !describes_self(words, at))
-            }) && !clauses.iter().any(|words| has_word(words, SETTLED))
+                    .any(|at| !describes_self(&self.words, words, at))
+            }) && !clauses
+                .iter()
+                .any(|words| has_word(&self.words, words, &self.words.settled))
         })
     }
 
@@ -250,20 +254,21 @@ impl BotConfig {
     /// meinte 38"), what the customer is ("bin ein Mensch, kein Bot"), another company's
     /// staff ("der DHL-Mitarbeiter") or qualifies a noun ("human error").
     fn request_word(&self, clauses: &[Vec<&str>]) -> bool {
-        let person = |p: &[String]| matches!(p, [w] if PERSON_WORDS.contains(&w.as_str()));
+        let person = |p: &[String]| matches!(p, [w] if self.words.person_words.has(&w.as_str()));
         clauses.iter().enumerate().any(|(i, words)| {
-            self.request.found_where(words, &self.model, |p| !person(p))
+            self.request
+                .found_where(words, &self.model, &self.words, |p| !person(p))
                 || self
                     .request
-                    .positions(words, &self.model, person)
+                    .positions(words, &self.model, &self.words, person)
                     .into_iter()
                     .any(|at| {
-                        !after_possessive(words, at)
-                            && !describes_self(words, at)
-                            && !third_party(clauses, i, at)
+                        !after_possessive(&self.words, words, at)
+                            && !describes_self(&self.words, words, at)
+                            && !third_party(&self.words, clauses, i, at)
                             && !words
                                 .get(at + 1)
-                                .is_some_and(|n| HUMAN_AS_ADJECTIVE.contains(n))
+                                .is_some_and(|n| self.words.human_as_adjective.has(n))
                     })
         })
     }
@@ -295,7 +300,10 @@ impl BotConfig {
             HandoffReason::Complaint => &self.complaint,
             _ => &self.request,
         };
-        if clauses.iter().any(|w| list.negated_in(w, &self.model)) {
+        if clauses
+            .iter()
+            .any(|w| list.negated_in(w, &self.model, &self.words))
+        {
             return false;
         }
         let sure_enough = sure >= SURE_WITHOUT_SIGNS;
@@ -305,35 +313,43 @@ impl BotConfig {
             HandoffReason::Fraud => {
                 self.fraud_word(&clauses)
                     || clauses.iter().any(|w| {
-                        has_word(w, FRAUD_SIGNS) || denies_deed(w) || without_the_customer(w)
+                        has_word(&self.words, w, &self.words.fraud_signs)
+                            || denies_deed(&self.words, w)
+                            || without_the_customer(&self.words, w)
                     })
-                    || (sure >= SURE_OF_FRAUD && !asks_a_question(text, &clauses))
+                    || (sure >= SURE_OF_FRAUD && !asks_a_question(&self.words, text, &clauses))
             }
             HandoffReason::Urgent => {
                 sure_enough
                     || self.urgency_demanded(text)
-                    || clauses.iter().any(|w| has_word(w, URGENT_SIGNS))
+                    || clauses
+                        .iter()
+                        .any(|w| has_word(&self.words, w, &self.words.urgent_signs))
             }
             HandoffReason::Complaint => {
-                let negative = clauses.iter().any(|w| has_word(w, NEGATIVE));
+                let negative = clauses
+                    .iter()
+                    .any(|w| has_word(&self.words, w, &self.words.negative));
                 // "never had a reason to complain", "Frechheit wie günstig": the only negative
                 // words are negated or praise.
                 let denied = !negative
                     && clauses.iter().any(|w| {
                         w.iter().enumerate().any(|(at, x)| {
-                            starts_with_any(x, NEGATIVE)
-                                && (w[..at].iter().any(|b| NEGATIONS.contains(b))
-                                    || praise_follows(w, at + 1))
+                            starts_with_any(x, &self.words.negative)
+                                && (w[..at].iter().any(|b| self.words.negations.has(b))
+                                    || praise_follows(&self.words, w, at + 1))
                         })
                     });
                 !denied
-                    && !clauses.iter().any(|w| has_word(w, SETTLED))
+                    && !clauses
+                        .iter()
+                        .any(|w| has_word(&self.words, w, &self.words.settled))
                     && (sure_enough
                         || negative
                         || clauses.iter().any(|w| {
-                            list.found_in(w, &self.model)
-                                || negated_praise(w)
-                                || complaint_phrase(w)
+                            list.found_in(w, &self.model, &self.words)
+                                || negated_praise(&self.words, w)
+                                || complaint_phrase(&self.words, w)
                         }))
             }
             _ => {
@@ -341,10 +357,14 @@ impl BotConfig {
                     || clauses.iter().any(|w| {
                         // Negation is no sign here: "kann ich nicht mit jemandem sprechen?"
                         // asks; a declined request word was caught above.
-                        list.found_in(w, &self.model)
+                        list.found_in(w, &self.model, &self.words)
                             || w.iter().any(|x| {
-                                starts_with_any(x, REQUEST_SIGNS)
-                                    || REQUEST_SIGNS.iter().any(|s| s.len() >= 8 && x.contains(s))
+                                starts_with_any(x, &self.words.request_signs)
+                                    || self
+                                        .words
+                                        .request_signs
+                                        .iter()
+                                        .any(|s| s.len() >= 8 && x.contains(s))
                             })
                     })
             }
@@ -360,9 +380,10 @@ impl BotConfig {
             let clauses = clauses(sentence);
             let clauses = clause_words(&clauses);
             let found = |keep: &dyn Fn(&[String]) -> bool| {
-                clauses
-                    .iter()
-                    .any(|words| self.urgent.found_where(words, &self.model, keep))
+                clauses.iter().any(|words| {
+                    self.urgent
+                        .found_where(words, &self.model, &self.words, keep)
+                })
             };
             if !found(&|_| true) {
                 continue;
@@ -373,12 +394,13 @@ impl BotConfig {
                 .iter()
                 .flatten()
                 .next()
-                .is_some_and(|w| QUESTION_STARTS.contains(w));
-            let timing_only = !found(&|k| !(k.len() == 1 && TIMING_WORDS.contains(&k[0].as_str())))
-                && clauses
-                    .iter()
-                    .flatten()
-                    .any(|w| DELIVERY_WORDS.iter().any(|d| w.starts_with(d)));
+                .is_some_and(|w| self.words.question_starts.has(w));
+            let timing_only =
+                !found(&|k| !(k.len() == 1 && self.words.timing_words.has(&k[0].as_str())))
+                    && clauses
+                        .iter()
+                        .flatten()
+                        .any(|w| self.words.delivery_words.begins(w));
             if !test(asked, starts_as_question, timing_only) {
                 return false;
             }

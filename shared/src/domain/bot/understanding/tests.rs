@@ -264,30 +264,85 @@ fn real_requests_for_a_person_still_hand_over_at_once() {
 
 #[test]
 fn an_english_handoff_word_takes_no_german_ending() {
-    let model = &BotConfig::default_shop().model;
-    assert!(!word_is_keyword("humanen", "human", model));
-    assert!(!word_is_keyword("humane", "human", model));
-    assert!(word_is_keyword("humans", "human", model));
-    assert!(word_is_keyword("mitarbeiterin", "mitarbeiter", model));
+    let config = BotConfig::default_shop();
+    let (model, lex) = (&config.model, &config.words);
+    assert!(!word_is_keyword(lex, "humanen", "human", model));
+    assert!(!word_is_keyword(lex, "humane", "human", model));
+    assert!(word_is_keyword(lex, "humans", "human", model));
+    assert!(word_is_keyword(lex, "mitarbeiterin", "mitarbeiter", model));
 }
 
 #[test]
 fn a_person_word_after_my_or_i_am_is_the_customers_own() {
+    let config = BotConfig::default_shop();
+    let lex = &config.words;
     let words = |t: &'static str| t.split_whitespace().collect::<Vec<_>>();
-    assert!(after_possessive(&words("meine modeberaterin"), 1));
-    assert!(after_possessive(&words("meine liebe beraterin"), 2));
-    assert!(!after_possessive(&words("einen mitarbeiter"), 1));
-    assert!(describes_self(&words("ich bin ein mensch"), 3));
-    assert!(describes_self(&words("i m a lawyer"), 3));
-    assert!(!describes_self(&words("ich will einen menschen"), 3));
+    assert!(after_possessive(lex, &words("meine modeberaterin"), 1));
+    assert!(after_possessive(lex, &words("meine liebe beraterin"), 2));
+    assert!(!after_possessive(lex, &words("einen mitarbeiter"), 1));
+    assert!(describes_self(lex, &words("ich bin ein mensch"), 3));
+    assert!(describes_self(lex, &words("i m a lawyer"), 3));
+    assert!(!describes_self(lex, &words("ich will einen menschen"), 3));
 }
 
 #[test]
 fn a_negation_after_the_word_takes_it_back_only_with_a_link_or_not_needed() {
+    let config = BotConfig::default_shop();
+    let lex = &config.words;
     let words = |t: &'static str| t.split_whitespace().collect::<Vec<_>>();
-    assert!(negated_after(&words("beschwere mich nicht"), 1));
-    assert!(negated_after(&words("betrug ist das nicht"), 1));
-    assert!(negated_after(&words("rueckruf nicht noetig"), 1));
-    assert!(!negated_after(&words("mitarbeiter nicht erreichbar"), 1));
-    assert!(!negated_after(&words("dringend bitte"), 1));
+    assert!(negated_after(lex, &words("beschwere mich nicht"), 1));
+    assert!(negated_after(lex, &words("betrug ist das nicht"), 1));
+    assert!(negated_after(lex, &words("rueckruf nicht noetig"), 1));
+    assert!(!negated_after(
+        lex,
+        &words("mitarbeiter nicht erreichbar"),
+        1
+    ));
+    assert!(!negated_after(lex, &words("dringend bitte"), 1));
+}
+
+/// The shipped configuration with `from` replaced by `to` (in its `[words]` section).
+fn taught(from: &str, to: &str) -> BotConfig {
+    use crate::domain::bot::config::DEFAULT_CONFIG;
+    assert!(DEFAULT_CONFIG.contains(from), "{from:?} not in the config");
+    BotConfig::parse(&DEFAULT_CONFIG.replacen(from, to, 1), "bot.toml").unwrap()
+}
+
+#[test]
+fn a_negation_the_team_adds_to_the_words_takes_a_handoff_word_back() {
+    let swiss = "es isch nöd dringend, nur e frag zur lieferig";
+    assert_eq!(
+        BotConfig::default_shop().handoff(swiss),
+        Some(HandoffReason::Urgent)
+    );
+    let config = taught(
+        "[words.negations]\nde = [\n  \"nicht\"",
+        "[words.negations]\nde = [\n  \"nöd\", \"nicht\"",
+    );
+    assert_eq!(config.handoff(swiss), None);
+}
+
+#[test]
+fn a_demand_the_team_adds_to_the_words_makes_a_weak_urgency_word_hand_over() {
+    let text = "bitte sofort zurückschreiben";
+    assert_eq!(BotConfig::default_shop().handoff_word(text), None);
+    let config = taught(
+        "[words.demands]\nde = [\n  \"hilf\"",
+        "[words.demands]\nde = [\n  \"zurueckschreib\", \"hilf\"",
+    );
+    assert_eq!(config.handoff_word(text), Some(HandoffReason::Urgent));
+}
+
+#[test]
+fn a_configuration_without_words_reads_with_the_shipped_lists() {
+    use crate::domain::bot::config::DEFAULT_CONFIG;
+    let start = DEFAULT_CONFIG.find("[words]").unwrap();
+    let end = DEFAULT_CONFIG
+        .find("# Words that mean the same to the matcher")
+        .unwrap();
+    let without = format!("{}{}", &DEFAULT_CONFIG[..start], &DEFAULT_CONFIG[end..]);
+    let config = BotConfig::parse(&without, "bot.toml").unwrap();
+    assert!(config.file.words.missing().len() > 30);
+    assert_eq!(config.words, BotConfig::default_shop().words);
+    assert!(config.words.negations.has("nicht") && config.words.third_parties.has("dhl"));
 }

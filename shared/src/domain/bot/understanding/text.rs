@@ -5,51 +5,6 @@ use super::*;
 /// Where a clause ends: a negation reaches no further.
 pub(super) const CLAUSE_ENDS: &[char] = &['.', ',', ';', ':', '!', '?', '\n', '(', ')', '-', '–'];
 
-/// First words of a question (German puts the verb first: "Ist der Artikel sofort lieferbar",
-/// "Liefert ihr sofort"): on WhatsApp the question mark is often left out.
-pub(super) const QUESTION_STARTS: &[&str] = &[
-    "ist",
-    "sind",
-    "wird",
-    "werden",
-    "wurde",
-    "kann",
-    "koennt",
-    "koennen",
-    "kommt",
-    "liefert",
-    "liefern",
-    "versendet",
-    "verschickt",
-    "habt",
-    "hat",
-    "gibt",
-    "geht",
-    "wie",
-    "wann",
-    "wo",
-    "was",
-    "welche",
-    "welcher",
-    "welches",
-    "warum",
-    "wieso",
-    "bis",
-    "is",
-    "are",
-    "will",
-    "can",
-    "could",
-    "do",
-    "does",
-    "did",
-    "how",
-    "when",
-    "where",
-    "what",
-    "which",
-];
-
 /// The sentences of a message, each with its end mark.
 pub(super) fn sentences(text: &str) -> impl Iterator<Item = &str> {
     text.split_inclusive(['.', '!', '?', '\n'])
@@ -69,12 +24,12 @@ pub(super) const OPENERS: &[&str] = &["hello", "question"];
 pub(super) const THANKS: &str = "thanks";
 
 /// Whether a part of a message asks: it ends with a question mark or starts like a question.
-pub(super) fn asks(part: &str) -> bool {
+pub(super) fn asks(lex: &Lexicon, part: &str) -> bool {
     part.trim_end().ends_with('?')
         || normalize(part)
             .split_whitespace()
             .next()
-            .is_some_and(|w| QUESTION_STARTS.contains(&w))
+            .is_some_and(|w| lex.question_starts.has(&w))
 }
 
 /// Where one part of a message ends, for reading a long message part by part.
@@ -89,9 +44,9 @@ pub(super) fn clause_words(clauses: &[String]) -> Vec<Vec<&str>> {
 }
 
 /// Whether `text` asks a question: a question mark, or a clause that opens like one.
-pub(super) fn asks_a_question(text: &str, clauses: &[Vec<&str>]) -> bool {
+pub(super) fn asks_a_question(lex: &Lexicon, text: &str, clauses: &[Vec<&str>]) -> bool {
     text.contains('?')
         || clauses
             .iter()
-            .any(|c| c.first().is_some_and(|w| QUESTION_STARTS.contains(w)))
+            .any(|c| c.first().is_some_and(|w| lex.question_starts.has(w)))
 }
