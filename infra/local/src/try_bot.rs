@@ -10,6 +10,7 @@ use helpdesk::app::bot_reply::Bot;
 use helpdesk::domain::bot::eval::{
     Report, cross_validate, handoff_requests, holdout, holdout2, holdout3, near_misses,
     near_misses2, near_misses3, near_misses4, test_split,
+    handoff_requests2, near_misses6,
 };
 use helpdesk::domain::bot::model::{Settings, parse_labelled};
 use helpdesk::domain::bot::{BotConfig, BotState, Inbound, Lang, Reply, Turn};
@@ -137,6 +138,29 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
             out,
             "{}",
             requests.render("real requests for a person (config/bot-handoff.tsv)")
+        )?;
+        let requests2 = Report::run(&config, &handoff_requests2());
+        let pct2 = |n: usize| 100.0 * n as f64 / requests2.total().max(1) as f64;
+        writeln!(
+            out,
+            "handoff recall (config/bot-handoff2.tsv): handed over at once {}/{} = {:.1} %, with the right reason {}/{} = {:.1} %",
+            requests2.handed_over(),
+            requests2.total(),
+            pct2(requests2.handed_over()),
+            requests2.right(),
+            requests2.total(),
+            pct2(requests2.right())
+        )?;
+        writeln!(
+            out,
+            "{}",
+            requests2.render("second set of real requests: indirect, time pressure, stories (config/bot-handoff2.tsv)")
+        )?;
+        let name = "sixth near-miss set: times without pressure, staff in thanks, someone else's person (config/bot-nearmiss6.tsv)";
+        writeln!(
+            out,
+            "{}",
+            Report::run(&config, &near_misses6()).render(name)
         )?;
         let name = "third near-miss set: negated, embedded or look-alike handoff words (config/bot-nearmiss3.tsv)";
         writeln!(

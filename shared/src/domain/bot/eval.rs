@@ -39,6 +39,14 @@ pub const HANDOFF_REQUESTS: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../config/bot-handoff.tsv"
 ));
+pub const HANDOFF_REQUESTS2: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-handoff2.tsv"
+));
+pub const NEAR_MISS6: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-nearmiss6.tsv"
+));
 pub const HOLDOUT3: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../config/bot-holdout3.tsv"
@@ -90,6 +98,18 @@ pub fn near_misses4() -> Vec<Labelled> {
 /// Real requests for a person (urgent, human, fraud, complaint) that must hand over at once.
 pub fn handoff_requests() -> Vec<Labelled> {
     parse_labelled(HANDOFF_REQUESTS).expect("config/bot-handoff.tsv is label<TAB>message")
+}
+
+/// The second set of real requests that must hand over at once: indirect wishes for a person,
+/// time pressure in any wording, fraud told as a story, complaints without a complaint word.
+pub fn handoff_requests2() -> Vec<Labelled> {
+    parse_labelled(HANDOFF_REQUESTS2).expect("config/bot-handoff2.tsv is label<TAB>message")
+}
+
+/// The sixth near-miss set: times without pressure, staff named in thanks, someone else's
+/// person, account words in a plain question, complaint words negated or past.
+pub fn near_misses6() -> Vec<Labelled> {
+    parse_labelled(NEAR_MISS6).expect("config/bot-nearmiss6.tsv is label<TAB>message")
 }
 
 /// The third near-miss set: handoff words negated, inside other words, as praise or idiom, and
@@ -516,6 +536,8 @@ mod tests {
         let requests = handoff_requests();
         let holdout3 = holdout3();
         let near3 = near_misses3();
+        let requests2 = handoff_requests2();
+        let near6 = near_misses6();
         let seen: std::collections::HashSet<String> =
             train.iter().map(|e| words(&e.text)).collect();
         let leaked: Vec<&str> = test
@@ -528,6 +550,8 @@ mod tests {
             .chain(&requests)
             .chain(&holdout3)
             .chain(&near3)
+            .chain(&requests2)
+            .chain(&near6)
             .filter(|e| seen.contains(&words(&e.text)))
             .map(|e| e.text.as_str())
             .collect::<Vec<_>>();
@@ -551,6 +575,8 @@ mod tests {
             holdout3.len()
         );
         assert!(near3.len() >= 50, "{} third near misses", near3.len());
+        assert!(requests2.len() >= 80, "{} second handoff requests", requests2.len());
+        assert!(near6.len() >= 60, "{} sixth near misses", near6.len());
         // The fourth sets were written without seeing the others: none of their lines is
         // already in an earlier measuring set either.
         let earlier: std::collections::HashSet<String> = test
@@ -565,6 +591,25 @@ mod tests {
             .iter()
             .chain(&near3)
             .filter(|e| earlier.contains(&words(&e.text)))
+            .map(|e| e.text.as_str())
+            .collect();
+        assert!(repeated.is_empty(), "already in another set: {repeated:?}");
+        // Nor are the sixth round's sets' lines in any other set.
+        let others: std::collections::HashSet<String> = earlier
+            .into_iter()
+            .chain(
+                holdout3
+                    .iter()
+                    .chain(&near3)
+                    .chain(&near4)
+                    .chain(&requests)
+                    .map(|e| words(&e.text)),
+            )
+            .collect();
+        let repeated: Vec<&str> = requests2
+            .iter()
+            .chain(&near6)
+            .filter(|e| others.contains(&words(&e.text)))
             .map(|e| e.text.as_str())
             .collect();
         assert!(repeated.is_empty(), "already in another set: {repeated:?}");
