@@ -8,9 +8,8 @@ use std::sync::Arc;
 
 use helpdesk::app::bot_reply::Bot;
 use helpdesk::domain::bot::eval::{
-    Report, cross_validate, handoff_requests, holdout, holdout2, holdout3, near_misses,
-    near_misses2, near_misses3, near_misses4, test_split,
-    handoff_requests2, near_misses6,
+    Report, cross_validate, handoff_requests, handoff_requests2, holdout, holdout2, holdout3,
+    near_misses, near_misses2, near_misses3, near_misses4, near_misses6, test_split,
 };
 use helpdesk::domain::bot::model::{Settings, parse_labelled};
 use helpdesk::domain::bot::{BotConfig, BotState, Inbound, Lang, Reply, Turn};

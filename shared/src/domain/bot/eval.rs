@@ -524,6 +524,27 @@ mod tests {
         );
     }
 
+    /// The second set of real requests (indirect wishes for a person, time pressure in any
+    /// wording, fraud told as a story) and its near misses, at least as measured when they were
+    /// written: 71 of 82 handed over at once, 70 with the right reason; 6 of 63 near misses
+    /// handed over (a negation after a verb, "es eilt überhaupt nicht"; a past or someone
+    /// else's complaint word; a suspicion the model reads as fraud). The next round's rules
+    /// raise these floors.
+    #[test]
+    fn the_second_request_set_hands_over_and_its_near_misses_do_not_as_measured() {
+        let config = BotConfig::default_shop();
+        let report = Report::run(&config, &handoff_requests2());
+        assert!(report.handed_over() >= 70, "{}", report.render("handoff2"));
+        assert!(report.right() >= 69, "{}", report.render("handoff2"));
+        let near = Report::run(&config, &near_misses6());
+        let handed: Vec<&str> = near
+            .false_handoffs()
+            .iter()
+            .map(|o| o.text.as_str())
+            .collect();
+        assert!(handed.len() <= 6, "{handed:?}");
+    }
+
     #[test]
     fn the_splits_are_disjoint_and_large_enough() {
         let train = parse_labelled(super::super::model::TRAINING).unwrap();
@@ -575,7 +596,11 @@ mod tests {
             holdout3.len()
         );
         assert!(near3.len() >= 50, "{} third near misses", near3.len());
-        assert!(requests2.len() >= 80, "{} second handoff requests", requests2.len());
+        assert!(
+            requests2.len() >= 80,
+            "{} second handoff requests",
+            requests2.len()
+        );
         assert!(near6.len() >= 60, "{} sixth near misses", near6.len());
         // The fourth sets were written without seeing the others: none of their lines is
         // already in an earlier measuring set either.

@@ -219,7 +219,7 @@ async fn a_bot_draft_with_a_bad_rule_word_is_refused_naming_the_list_the_entry_a
     let from = "[words.negations]\nde = [\n  \"nicht\"";
     assert!(bot.contains(from));
     let broken = bot.replacen(from, "[words.negations]\nde = [\n  \"Nöd\", \"nicht\"", 1);
-    let r = a.draft_answers(422, "maria", "bot", &broken).await;
+    let r = a.draft_answers(422, "root", "bot", &broken).await;
     assert_eq!(r["error"], "invalid");
     assert_eq!(r["field"], "words.negations.de", "{r}");
     assert!(
@@ -231,9 +231,9 @@ async fn a_bot_draft_with_a_bad_rule_word_is_refused_naming_the_list_the_entry_a
     );
     let line = broken.lines().position(|l| l.contains("\"Nöd\"")).unwrap() + 1;
     assert_eq!(r["line"], line, "{r}");
-    // The same word in lowercase is taken.
+    // The same word in lowercase is taken (from an admin: rule words are no FAQ part).
     let fixed = broken.replacen("\"Nöd\"", "\"nöd\"", 1);
-    assert_eq!(a.draft("maria", "bot", &fixed).await.status, 200);
+    a.draft_answers(200, "root", "bot", &fixed).await;
 }
 
 #[tokio::test]
