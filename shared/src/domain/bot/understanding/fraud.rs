@@ -28,12 +28,12 @@ pub(super) fn without_the_customer(lex: &Lexicon, words: &[&str]) -> bool {
                 .any(|n| lex.without_me.has(n))
     });
     let not_mine = words.windows(3).any(|w| {
-        lex.negations.has(&w[0])
+        lex.negations.has(w[0])
             && matches!(w[1], "von" | "from" | "by")
             && matches!(w[2], "mir" | "me")
     }) || words
         .windows(2)
-        .any(|w| lex.negations.has(&w[0]) && matches!(w[1], "mine" | "meine" | "meins" | "meiner"));
+        .any(|w| lex.negations.has(w[0]) && matches!(w[1], "mine" | "meine" | "meins" | "meiner"));
     let passive = words
         .iter()
         .any(|w| matches!(*w, "wurde" | "wurden" | "worden" | "was" | "were" | "been"))

@@ -52,10 +52,10 @@ pub(super) fn negated(lex: &Lexicon, words: &[&str], at: usize) -> bool {
         let word = words[at - back];
         // "don't", "isn't" are normalized to "don t", "isn t".
         let short_not = word == "t" && at - back > 0 && words[at - back - 1].ends_with('n');
-        if lex.negations.has(&word) || short_not {
+        if lex.negations.has(word) || short_not {
             return true;
         }
-        if !lex.negation_gap.has(&word) {
+        if !lex.negation_gap.has(word) {
             return false;
         }
     }

@@ -21,12 +21,12 @@ pub(super) fn third_party(lex: &Lexicon, clauses: &[Vec<&str>], i: usize, at: us
     } else {
         i.checked_sub(1).and_then(|p| clauses[p].last().copied())
     };
-    before.is_some_and(|w| lex.third_parties.has(&w))
+    before.is_some_and(|w| lex.third_parties.has(w))
         || matches!(words.get(at + 1..at + 3), Some([link, company])
             if matches!(*link, "von" | "from" | "of" | "at" | "bei") && lex.third_parties.has(company))
 }
 
 /// Whether the word at `words[at]` follows a first-person possessive (one adjective between).
 pub(super) fn after_possessive(lex: &Lexicon, words: &[&str], at: usize) -> bool {
-    (1..=2.min(at)).any(|back| lex.possessives.has(&words[at - back]))
+    (1..=2.min(at)).any(|back| lex.possessives.has(words[at - back]))
 }

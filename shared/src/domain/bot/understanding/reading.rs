@@ -254,7 +254,7 @@ impl BotConfig {
     /// meinte 38"), what the customer is ("bin ein Mensch, kein Bot"), another company's
     /// staff ("der DHL-Mitarbeiter") or qualifies a noun ("human error").
     fn request_word(&self, clauses: &[Vec<&str>]) -> bool {
-        let person = |p: &[String]| matches!(p, [w] if self.words.person_words.has(&w.as_str()));
+        let person = |p: &[String]| matches!(p, [w] if self.words.person_words.has(w.as_str()));
         clauses.iter().enumerate().any(|(i, words)| {
             self.request
                 .found_where(words, &self.model, &self.words, |p| !person(p))
@@ -396,7 +396,7 @@ impl BotConfig {
                 .next()
                 .is_some_and(|w| self.words.question_starts.has(w));
             let timing_only =
-                !found(&|k| !(k.len() == 1 && self.words.timing_words.has(&k[0].as_str())))
+                !found(&|k| !(k.len() == 1 && self.words.timing_words.has(k[0].as_str())))
                     && clauses
                         .iter()
                         .flatten()

@@ -29,7 +29,7 @@ pub(super) fn asks(lex: &Lexicon, part: &str) -> bool {
         || normalize(part)
             .split_whitespace()
             .next()
-            .is_some_and(|w| lex.question_starts.has(&w))
+            .is_some_and(|w| lex.question_starts.has(w))
 }
 
 /// Where one part of a message ends, for reading a long message part by part.

@@ -3,7 +3,7 @@
 use super::*;
 
 pub(super) fn is_weak_urgency(lex: &Lexicon, phrase: &[String]) -> bool {
-    matches!(phrase, [word] if lex.weak_urgency.has(&word.as_str()))
+    matches!(phrase, [word] if lex.weak_urgency.has(word.as_str()))
 }
 
 /// Whether `sentence` (its normalized `clauses`) demands an action: help, an answer, contact or
