@@ -140,23 +140,12 @@ async fn tickets_racing_for_one_agents_last_slots_never_overfill_the_agent() {
         let wamid = helpdesk::domain::ids::Wamid::parse(&format!("wamid.race{i}")).unwrap();
         let mut ticket = helpdesk::domain::ticket::Ticket::open(key, wamid.clone(), now, None, now);
         ticket.status = helpdesk::domain::ticket::TicketStatus::Queued;
-        let first = helpdesk::ports::store::MessageRecord {
-            ticket_id: ticket.id,
-            wamid: wamid.clone(),
-            direction: helpdesk::ports::store::Direction::Inbound,
-            sent_at: now,
-            recorded_at: now,
-            kind: "text".into(),
-            text: Some("Ich habe eine Frage".into()),
-            media_id: None,
-            content: "{}".into(),
-            context_id: None,
-            profile_name: None,
-            delivery: None,
-            handled_at: None,
-            media: None,
-            sent_by: None,
-        };
+        let first = helpdesk::ports::store::MessageRecord::inbound_text(
+            ticket.id,
+            wamid.clone(),
+            "Ich habe eine Frage",
+            now,
+        );
         store.open_ticket(&ticket, None, &first).await.unwrap();
         items.push(HandoffItem::for_ticket(
             &ticket,

@@ -10,7 +10,7 @@ use helpdesk::domain::ids::{TicketId, Wamid};
 use helpdesk::domain::ticket::ConversationWindow;
 use helpdesk::ports::clock::SystemClock;
 use helpdesk::ports::queue::{Queue, QueueError, QueueMessage, SqsQueue};
-use helpdesk::ports::store::{Direction, DynamoStore, MessageRecord, TicketStore, WriteOutcome};
+use helpdesk::ports::store::{DynamoStore, MessageRecord, TicketStore, WriteOutcome};
 use helpdesk_tests::{APP_SECRET, Stack, post_signed, s, signed_headers};
 use http::{HeaderMap, Method, StatusCode};
 use jiff::Timestamp;
@@ -309,21 +309,13 @@ async fn rejected_requests_store_and_queue_nothing() {
 /// (Unix seconds).
 fn our_reply(ticket: TicketId, wamid: &str, recorded: i64) -> MessageRecord {
     MessageRecord {
-        ticket_id: ticket,
-        wamid: Wamid::parse(wamid).unwrap(),
-        direction: Direction::Outbound,
-        sent_at: Timestamp::from_second(T0 + 60).unwrap(),
         recorded_at: Timestamp::from_second(recorded).unwrap(),
-        kind: "text".into(),
-        text: Some("Hallo Anna, wie kann ich helfen?".into()),
-        media_id: None,
-        content: r#"{"type":"text","body":"Hallo Anna, wie kann ich helfen?"}"#.into(),
-        context_id: None,
-        profile_name: None,
-        delivery: None,
-        handled_at: None,
-        media: None,
-        sent_by: None,
+        ..MessageRecord::outbound_text(
+            ticket,
+            Wamid::parse(wamid).unwrap(),
+            "Hallo Anna, wie kann ich helfen?",
+            Timestamp::from_second(T0 + 60).unwrap(),
+        )
     }
 }
 

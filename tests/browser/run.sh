@@ -2,6 +2,7 @@
 # Browser tests of the local runner's /simulator and /console pages in headless Chromium.
 # Installs what is missing (Debian's chromium, playwright-core from npm into node_modules here),
 # builds the runner unless HELPDESK_LOCAL_BIN names one, and runs node's test runner.
+# `--install` only installs (tests/run.sh does it in the background while Rust compiles).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -24,6 +25,7 @@ if [ ! -f "$here/node_modules/playwright-core/package.json" ]; then
     (cd "$here" && npm install --no-audit --no-fund --loglevel=error)
   fi
 fi
+[ "${1:-}" = --install ] && exit 0
 
 if [ -z "${HELPDESK_LOCAL_BIN:-}" ]; then
   target="${CARGO_TARGET_DIR:-$root/target}"

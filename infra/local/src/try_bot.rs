@@ -9,7 +9,7 @@ use std::sync::Arc;
 use helpdesk::app::bot_reply::Bot;
 use helpdesk::domain::bot::eval::{
     Report, cross_validate, handoff_requests, handoff_requests2, holdout, holdout2, holdout3,
-    near_misses, near_misses2, near_misses3, near_misses4, near_misses6, test_split,
+    near_misses, near_misses2, near_misses3, near_misses4, near_misses6, test_split, totals,
 };
 use helpdesk::domain::bot::model::{Settings, parse_labelled};
 use helpdesk::domain::bot::{BotConfig, BotState, Inbound, Lang, Reply, Turn};
@@ -69,29 +69,7 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
         config.training.len()
     )?;
     if options.cv {
-        let folds = cross_validate(&config, settings_from_env()?);
-        let sum = |f: fn(&Report) -> usize| folds.iter().map(f).sum::<usize>();
-        let (right, resolved, total) = (
-            sum(Report::right),
-            sum(Report::resolved),
-            sum(Report::total),
-        );
-        let pct = |n: usize| 100.0 * n as f64 / total.max(1) as f64;
-        writeln!(
-            out,
-            "five-fold cross-validation on the training split: right at once {right}/{total} = {:.1} %, resolved {resolved}/{total} = {:.1} %",
-            pct(right),
-            pct(resolved)
-        )?;
-        if std::env::var_os("CV_VERBOSE").is_some() {
-            for (fold, r) in folds.iter().enumerate() {
-                writeln!(
-                    out,
-                    "{}",
-                    r.render(&format!("cross-validation fold {fold}"))
-                )?;
-            }
-        }
+        cross_validation(&mut out, &config)?;
     }
     let name = options.set.unwrap_or("test split (config/bot-test.tsv)");
     writeln!(out, "{}", Report::run(&config, &set).render(name))?;
@@ -108,66 +86,83 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
         .unwrap_or("near misses that must not hand over (config/bot-nearmiss.tsv)");
     writeln!(out, "{}", Report::run(&config, &near).render(name))?;
     if options.near.is_none() {
-        let name =
-            "second near-miss set: negated or embedded handoff words (config/bot-nearmiss2.tsv)";
-        writeln!(
-            out,
-            "{}",
-            Report::run(&config, &near_misses2()).render(name)
-        )?;
-        let name = "fourth near-miss set: adverbs of time, denied fraud, declined handoffs, topic words (config/bot-nearmiss4.tsv)";
-        writeln!(
-            out,
-            "{}",
-            Report::run(&config, &near_misses4()).render(name)
-        )?;
-        let requests = Report::run(&config, &handoff_requests());
-        let pct = |n: usize| 100.0 * n as f64 / requests.total().max(1) as f64;
-        writeln!(
-            out,
-            "handoff recall (config/bot-handoff.tsv): handed over at once {}/{} = {:.1} %, with the right reason {}/{} = {:.1} %",
-            requests.handed_over(),
-            requests.total(),
-            pct(requests.handed_over()),
-            requests.right(),
-            requests.total(),
-            pct(requests.right())
-        )?;
-        writeln!(
-            out,
-            "{}",
-            requests.render("real requests for a person (config/bot-handoff.tsv)")
-        )?;
-        let requests2 = Report::run(&config, &handoff_requests2());
-        let pct2 = |n: usize| 100.0 * n as f64 / requests2.total().max(1) as f64;
-        writeln!(
-            out,
-            "handoff recall (config/bot-handoff2.tsv): handed over at once {}/{} = {:.1} %, with the right reason {}/{} = {:.1} %",
-            requests2.handed_over(),
-            requests2.total(),
-            pct2(requests2.handed_over()),
-            requests2.right(),
-            requests2.total(),
-            pct2(requests2.right())
-        )?;
-        writeln!(
-            out,
-            "{}",
-            requests2.render("second set of real requests: indirect, time pressure, stories (config/bot-handoff2.tsv)")
-        )?;
-        let name = "sixth near-miss set: times without pressure, staff in thanks, someone else's person (config/bot-nearmiss6.tsv)";
-        writeln!(
-            out,
-            "{}",
-            Report::run(&config, &near_misses6()).render(name)
-        )?;
-        let name = "third near-miss set: negated, embedded or look-alike handoff words (config/bot-nearmiss3.tsv)";
-        writeln!(
-            out,
-            "{}",
-            Report::run(&config, &near_misses3()).render(name)
-        )?;
+        shipped_handoff_sets(&mut out, &config)?;
     }
+    Ok(())
+}
+
+/// Five-fold cross-validation on the training split, summed over the folds (each fold's report
+/// too with `CV_VERBOSE`).
+fn cross_validation(
+    out: &mut impl Write,
+    config: &BotConfig,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let folds = cross_validate(config, settings_from_env()?);
+    writeln!(
+        out,
+        "five-fold cross-validation on the training split: {}",
+        totals(&folds)
+    )?;
+    if std::env::var_os("CV_VERBOSE").is_some() {
+        for (fold, r) in folds.iter().enumerate() {
+            writeln!(
+                out,
+                "{}",
+                r.render(&format!("cross-validation fold {fold}"))
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The shipped sets about handing over beyond the first near-miss set: the other near misses
+/// and the real requests for a person (with their recall).
+fn shipped_handoff_sets(
+    out: &mut impl Write,
+    config: &BotConfig,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let name = "second near-miss set: negated or embedded handoff words (config/bot-nearmiss2.tsv)";
+    writeln!(out, "{}", Report::run(config, &near_misses2()).render(name))?;
+    let name = "fourth near-miss set: adverbs of time, denied fraud, declined handoffs, topic words (config/bot-nearmiss4.tsv)";
+    writeln!(out, "{}", Report::run(config, &near_misses4()).render(name))?;
+    recall(
+        out,
+        &Report::run(config, &handoff_requests()),
+        "config/bot-handoff.tsv",
+        "real requests for a person",
+    )?;
+    recall(
+        out,
+        &Report::run(config, &handoff_requests2()),
+        "config/bot-handoff2.tsv",
+        "second set of real requests: indirect, time pressure, stories",
+    )?;
+    let name = "sixth near-miss set: times without pressure, staff in thanks, someone else's person (config/bot-nearmiss6.tsv)";
+    writeln!(out, "{}", Report::run(config, &near_misses6()).render(name))?;
+    let name = "third near-miss set: negated, embedded or look-alike handoff words (config/bot-nearmiss3.tsv)";
+    writeln!(out, "{}", Report::run(config, &near_misses3()).render(name))?;
+    Ok(())
+}
+
+/// A set of real requests: its recall (handed over at once, with the right reason) and report.
+fn recall(
+    out: &mut impl Write,
+    requests: &Report,
+    file: &str,
+    what: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let pct = |n: usize| 100.0 * n as f64 / requests.total().max(1) as f64;
+    writeln!(
+        out,
+        "handoff recall ({file}): handed over at once {}/{} = {:.1} %, with the right reason {}/{} = {:.1} %",
+        requests.handed_over(),
+        requests.total(),
+        pct(requests.handed_over()),
+        requests.right(),
+        requests.total(),
+        pct(requests.right())
+    )?;
+    writeln!(out, "{}", requests.render(&format!("{what} ({file})")))?;
     Ok(())
 }
 

@@ -201,23 +201,7 @@ async fn queued(w: &World, wa_id: &str, text: &str) -> HandoffItem {
         language: Some(Lang::De),
         ..Default::default()
     });
-    let first = MessageRecord {
-        ticket_id: ticket.id,
-        wamid: wamid.clone(),
-        direction: Direction::Inbound,
-        sent_at: now,
-        recorded_at: now,
-        kind: "text".into(),
-        text: Some(text.into()),
-        media_id: None,
-        content: "{}".into(),
-        context_id: None,
-        profile_name: None,
-        delivery: None,
-        handled_at: None,
-        media: None,
-        sent_by: None,
-    };
+    let first = MessageRecord::inbound_text(ticket.id, wamid.clone(), text, now);
     w.store.open_ticket(&ticket, None, &first).await.unwrap();
     HandoffItem::for_ticket(
         &ticket,

@@ -272,23 +272,12 @@ async fn statuses_move_an_outbound_message_forward_only() {
     let w = world();
     deliver(&w, &text("wamid.in", T0)).await;
     let ticket = w.store.tickets()[0].id;
-    let out = MessageRecord {
-        ticket_id: ticket,
-        wamid: Wamid::parse("wamid.OUT01").unwrap(),
-        direction: Direction::Outbound,
-        sent_at: Timestamp::from_second(T0 + 10).unwrap(),
-        recorded_at: Timestamp::from_second(T0 + 10).unwrap(),
-        kind: "text".into(),
-        text: Some("Hallo Anna!".into()),
-        media_id: None,
-        content: "{}".into(),
-        context_id: None,
-        profile_name: None,
-        delivery: None,
-        handled_at: None,
-        media: None,
-        sent_by: None,
-    };
+    let out = MessageRecord::outbound_text(
+        ticket,
+        Wamid::parse("wamid.OUT01").unwrap(),
+        "Hallo Anna!",
+        Timestamp::from_second(T0 + 10).unwrap(),
+    );
     assert_eq!(
         w.store.record_outbound(&out).await.unwrap(),
         WriteOutcome::Written
@@ -705,21 +694,13 @@ async fn a_status_that_overtakes_its_message_is_applied_when_the_message_is_reco
         assert_eq!((report.error, report.statuses_held), (None, 1), "{state}");
     }
     let reply = |wamid: &str| MessageRecord {
-        ticket_id: ticket,
-        wamid: Wamid::parse(wamid).unwrap(),
-        direction: Direction::Outbound,
-        sent_at: Timestamp::from_second(T0 + 10).unwrap(),
         recorded_at: Timestamp::from_second(T0 + 14).unwrap(),
-        kind: "text".into(),
-        text: Some("Hallo Anna!".into()),
-        media_id: None,
-        content: "{}".into(),
-        context_id: None,
-        profile_name: None,
-        delivery: None,
-        handled_at: None,
-        media: None,
-        sent_by: None,
+        ..MessageRecord::outbound_text(
+            ticket,
+            Wamid::parse(wamid).unwrap(),
+            "Hallo Anna!",
+            Timestamp::from_second(T0 + 10).unwrap(),
+        )
     };
 
     // WHEN the messages are recorded: one directly, one as a bot turn's sent reply

@@ -380,6 +380,44 @@ pub fn cross_validate(config: &BotConfig, settings: super::model::Settings) -> V
         .collect()
 }
 
+/// Several reports' figures added up (cross-validation's folds).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub right: usize,
+    pub resolved: usize,
+    pub total: usize,
+}
+
+impl Totals {
+    /// `n` as a percentage of the messages (0 when there are none).
+    pub fn pct(&self, n: usize) -> f64 {
+        100.0 * n as f64 / self.total.max(1) as f64
+    }
+}
+
+impl std::fmt::Display for Totals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "right at once {}/{} = {:.1} %, resolved {}/{} = {:.1} %",
+            self.right,
+            self.total,
+            self.pct(self.right),
+            self.resolved,
+            self.total,
+            self.pct(self.resolved)
+        )
+    }
+}
+
+pub fn totals(reports: &[Report]) -> Totals {
+    reports.iter().fold(Totals::default(), |t, r| Totals {
+        right: t.right + r.right(),
+        resolved: t.resolved + r.resolved(),
+        total: t.total + r.total(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -683,17 +721,37 @@ mod tests {
                     println!("{}", r.render(&format!("fold {fold}")));
                 }
             }
-            let sum = |f: fn(&Report) -> usize| folds.iter().map(f).sum::<usize>();
-            let (right, resolved, total) = (
-                sum(Report::right),
-                sum(Report::resolved),
-                sum(Report::total),
-            );
             println!(
-                "CV {settings:?} match {match_threshold} clarify {clarify_threshold}: right {right}/{total} = {:.1} %, resolved {resolved}/{total} = {:.1} %",
-                100.0 * right as f64 / total as f64,
-                100.0 * resolved as f64 / total as f64
+                "CV {settings:?} match {match_threshold} clarify {clarify_threshold}: {}",
+                super::totals(&folds)
             );
         }
+    }
+
+    #[test]
+    fn totals_add_up_the_figures_of_every_report() {
+        let config = BotConfig::default_shop();
+        let set = test_split();
+        let (a, b) = set.split_at(set.len() / 2);
+        let whole = Report::run(&config, &set);
+        let t = super::totals(&[Report::run(&config, a), Report::run(&config, b)]);
+        assert_eq!(
+            (t.right, t.resolved, t.total),
+            (whole.right(), whole.resolved(), whole.total())
+        );
+        assert!(
+            t.right < t.total,
+            "the split has misses: the sums are told apart"
+        );
+        assert_eq!(super::totals(&[]).pct(0), 0.0);
+        let t = super::Totals {
+            right: 1,
+            resolved: 2,
+            total: 4,
+        };
+        assert_eq!(
+            t.to_string(),
+            "right at once 1/4 = 25.0 %, resolved 2/4 = 50.0 %"
+        );
     }
 }

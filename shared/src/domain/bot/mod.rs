@@ -5,6 +5,7 @@ pub mod engine;
 pub mod eval;
 pub mod matcher;
 pub mod model;
+pub mod model_cache;
 pub mod understanding;
 
 pub use config::{BotConfig, BotConfigError, HandoffReason, Lang, Priority};

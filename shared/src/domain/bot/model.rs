@@ -372,17 +372,13 @@ impl Model {
             let lr = settings.learning_rate / (1.0 + epoch as f32 * settings.decay);
             for &r in &order {
                 let (y, x) = &rows[r];
-                scores(&weights, &bias, k, x, &mut p);
-                softmax(&mut p);
-                let cw = class_weight[*y];
-                for c in 0..k {
-                    let g = cw * (p[c] - f32::from(u8::from(c == *y)));
-                    bias[c] -= lr * g;
-                    for &(f, v) in x {
-                        let w = &mut weights[f as usize * k + c];
-                        *w -= lr * (g * v + settings.l2 * *w);
-                    }
-                }
+                let step = Step {
+                    y: *y,
+                    class_weight: class_weight[*y],
+                    lr,
+                    l2: settings.l2,
+                };
+                step.apply(&mut weights, &mut bias, x, &mut p);
             }
         }
         Self {
@@ -480,6 +476,39 @@ impl Model {
 
     pub fn labels(&self) -> &[String] {
         &self.labels
+    }
+}
+
+/// One stochastic gradient step of the softmax regression on one example.
+struct Step {
+    /// The example's label.
+    y: usize,
+    /// Its label's weight (see [`Settings::class_balance`]).
+    class_weight: f32,
+    lr: f32,
+    l2: f32,
+}
+
+impl Step {
+    /// Updates `weights` (a row of `bias.len()` labels per feature) and `bias` for the example
+    /// with features `x`; `p` is scratch space of one value per label.
+    fn apply(&self, weights: &mut [f32], bias: &mut [f32], x: &[(u32, f32)], p: &mut [f32]) {
+        let k = bias.len();
+        scores(weights, bias, k, x, p);
+        softmax(p);
+        // `p` becomes each label's gradient, then each feature's row of labels is updated in
+        // one contiguous pass: the arithmetic per weight is the label-by-label loop's (so the
+        // same model), without its strided access and a bounds check per weight.
+        for (c, (g, b)) in p.iter_mut().zip(bias.iter_mut()).enumerate() {
+            *g = self.class_weight * (*g - f32::from(u8::from(c == self.y)));
+            *b -= self.lr * *g;
+        }
+        for &(f, v) in x {
+            let row = &mut weights[f as usize * k..f as usize * k + k];
+            for (w, g) in row.iter_mut().zip(&*p) {
+                *w -= self.lr * (g * v + self.l2 * *w);
+            }
+        }
     }
 }
 
@@ -830,6 +859,64 @@ mod tests {
         let (a, b) = (tiny(), tiny());
         assert_eq!(a.weights, b.weights);
         assert_eq!(a.rank("wo ist mein pakte"), b.rank("wo ist mein pakte"));
+    }
+
+    /// The step as it was first written, label by label: the row-wise step must train exactly
+    /// (bit for bit) the model this did.
+    fn label_by_label(s: &Step, weights: &mut [f32], bias: &mut [f32], x: &[(u32, f32)]) {
+        let k = bias.len();
+        let mut p = vec![0.0; k];
+        scores(weights, bias, k, x, &mut p);
+        softmax(&mut p);
+        for c in 0..k {
+            let g = s.class_weight * (p[c] - f32::from(u8::from(c == s.y)));
+            bias[c] -= s.lr * g;
+            for &(f, v) in x {
+                let w = &mut weights[f as usize * k + c];
+                *w -= s.lr * (g * v + s.l2 * *w);
+            }
+        }
+    }
+
+    #[test]
+    fn the_row_wise_step_trains_the_same_weights_as_label_by_label() {
+        let (features, k) = (40usize, 7usize);
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut weights: Vec<f32> = (0..features * k)
+            .map(|_| (next() % 2001) as f32 / 1000.0 - 1.0)
+            .collect();
+        let mut bias: Vec<f32> = (0..k).map(|c| c as f32 * 0.1 - 0.3).collect();
+        let (mut ref_weights, mut ref_bias) = (weights.clone(), bias.clone());
+        let mut p = vec![0.0; k];
+        for i in 0..500 {
+            let mut x: Vec<(u32, f32)> = (0..1 + next() % 9)
+                .map(|_| {
+                    (
+                        (next() % features as u64) as u32,
+                        (next() % 100) as f32 / 50.0,
+                    )
+                })
+                .collect();
+            x.sort_unstable_by_key(|(f, _)| *f);
+            x.dedup_by_key(|(f, _)| *f);
+            let step = Step {
+                y: (next() % k as u64) as usize,
+                class_weight: 0.5 + (i % 3) as f32 * 0.75,
+                lr: 0.6 / (1.0 + i as f32 * 0.02),
+                l2: 1e-3,
+            };
+            step.apply(&mut weights, &mut bias, &x, &mut p);
+            label_by_label(&step, &mut ref_weights, &mut ref_bias, &x);
+        }
+        let bits = |v: &[f32]| v.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&weights), bits(&ref_weights));
+        assert_eq!(bits(&bias), bits(&ref_bias));
     }
 
     #[test]

@@ -20,7 +20,8 @@ use jiff::Timestamp;
 
 use super::{
     CheckedBody, ConfigAction, ConfigAuditEntry, ConfigDocs, ConfigDocsError, NewVersion,
-    describe_conflict, memory::seed_version,
+    PublishPlan, audit_entry, describe_conflict, empty_head, memory::seed_version, plan_publish,
+    rollback_version,
 };
 use crate::domain::config_doc::{ConfigHead, ConfigKind, ConfigVersion, VersionOrigin};
 use crate::ports::store::{StoreError, sdk_error, sortable_time};
@@ -236,7 +237,7 @@ impl ConfigDocs for DynamoConfigDocs {
             note: new.note.clone(),
             origin: VersionOrigin::Save,
         };
-        let entry = entry(&version, ConfigAction::Save, &version.note);
+        let entry = audit_entry(&version, ConfigAction::Save, &version.note);
         self.write_version(&version, false, &entry).await
     }
 
@@ -252,23 +253,13 @@ impl ConfigDocs for DynamoConfigDocs {
             return Err(ConfigDocsError::NotFound { kind, version });
         };
         let head = self.head(kind).await?.unwrap_or_else(|| empty_head(kind));
-        if head.published != expected {
-            return Err(describe_conflict(self, kind, expected.unwrap_or(0), head).await);
-        }
-        if let Some(published) = expected {
-            if version == published {
-                return Ok(head);
+        let (head, entry) = match plan_publish(&target, head, expected, actor, at)? {
+            PublishPlan::Stale(head) => {
+                return Err(describe_conflict(self, kind, expected.unwrap_or(0), head).await);
             }
-            if version < published {
-                return Err(ConfigDocsError::Older {
-                    kind,
-                    version,
-                    published,
-                });
-            }
-        }
-        // Checked again: the release that saved it may have been more lenient.
-        CheckedBody::check(kind, &target.body, &kind.origin(version))?;
+            PublishPlan::Unchanged(head) => return Ok(head),
+            PublishPlan::Publish { head, audit } => (head, audit),
+        };
         let mut values: Item = [
             (":v".to_owned(), n(version)),
             (":at".to_owned(), s(sortable_time(at))),
@@ -282,15 +273,6 @@ impl ConfigDocs for DynamoConfigDocs {
             }
             None => "attribute_exists(PK) AND attribute_not_exists(published) AND latest >= :v",
         };
-        let before = expected.map_or("none".to_owned(), |v| format!("v{v}"));
-        let entry = ConfigAuditEntry {
-            at,
-            actor: actor.to_owned(),
-            kind,
-            action: ConfigAction::Publish,
-            version,
-            note: format!("was {before}"),
-        };
         let items = vec![
             self.update_head(
                 kind,
@@ -301,12 +283,7 @@ impl ConfigDocs for DynamoConfigDocs {
             self.put(audit_item(&entry), None)?,
         ];
         if self.transact(items).await? {
-            Ok(ConfigHead {
-                published: Some(version),
-                published_at: Some(at),
-                published_by: Some(actor.to_owned()),
-                ..head
-            })
+            Ok(head)
         } else {
             Err(self
                 .after_cancel(kind, expected.unwrap_or(0), |h| h.published != expected)
@@ -326,20 +303,7 @@ impl ConfigDocs for DynamoConfigDocs {
         let Some(old) = self.version(kind, to).await? else {
             return Err(ConfigDocsError::NotFound { kind, version: to });
         };
-        let body = CheckedBody::check(kind, &old.body, &kind.origin(to))?;
-        let new = NewVersion::new(body, based_on, actor, note, at)?;
-        let version = ConfigVersion {
-            kind,
-            version: based_on + 1,
-            based_on,
-            body: old.body,
-            author: new.author.clone(),
-            at,
-            note: new.note.clone(),
-            origin: VersionOrigin::Rollback { from: to },
-        };
-        let what = format!("to v{to}: {}", new.note);
-        let entry = entry(&version, ConfigAction::Rollback, what.trim_end());
+        let (version, entry) = rollback_version(old, based_on, actor, note, at)?;
         self.write_version(&version, true, &entry).await
     }
 
@@ -357,7 +321,7 @@ impl ConfigDocs for DynamoConfigDocs {
             ("published_by".to_owned(), s(&version.author)),
         ]
         .into();
-        let entry = entry(&version, ConfigAction::Seed, &version.note);
+        let entry = audit_entry(&version, ConfigAction::Seed, &version.note);
         let items = vec![
             self.put(head, Some("attribute_not_exists(PK)"))?,
             self.put(version_item(&version), Some("attribute_not_exists(PK)"))?,
@@ -409,27 +373,6 @@ fn s(v: impl Into<String>) -> AttributeValue {
 
 fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
-}
-
-fn empty_head(kind: ConfigKind) -> ConfigHead {
-    ConfigHead {
-        kind,
-        latest: 0,
-        published: None,
-        published_at: None,
-        published_by: None,
-    }
-}
-
-fn entry(v: &ConfigVersion, action: ConfigAction, note: &str) -> ConfigAuditEntry {
-    ConfigAuditEntry {
-        at: v.at,
-        actor: v.author.clone(),
-        kind: v.kind,
-        action,
-        version: v.version,
-        note: note.to_owned(),
-    }
 }
 
 fn version_item(v: &ConfigVersion) -> Item {
@@ -596,7 +539,7 @@ mod tests {
         let mut v = seed_version(&body, "2026-11-30T10:00:00Z".parse().unwrap());
         v.origin = VersionOrigin::Rollback { from: 3 };
         assert_eq!(version_from(v.kind, &version_item(&v)).unwrap(), v);
-        let e = entry(&v, ConfigAction::Rollback, "to v3");
+        let e = audit_entry(&v, ConfigAction::Rollback, "to v3");
         assert_eq!(audit_from(&audit_item(&e)).unwrap(), e);
     }
 }

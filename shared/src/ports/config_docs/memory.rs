@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 use super::{
     CheckedBody, ConfigAction, ConfigAuditEntry, ConfigDocs, ConfigDocsError, NewVersion,
-    describe_conflict,
+    PublishPlan, audit_entry, describe_conflict, empty_head, plan_publish, rollback_version,
 };
 use crate::domain::config_doc::{ConfigHead, ConfigKind, ConfigVersion, VersionOrigin};
 use crate::ports::store::StoreError;
@@ -85,16 +85,6 @@ impl MemoryConfigDocs {
     }
 }
 
-fn empty_head(kind: ConfigKind) -> ConfigHead {
-    ConfigHead {
-        kind,
-        latest: 0,
-        published: None,
-        published_at: None,
-        published_by: None,
-    }
-}
-
 #[async_trait]
 impl ConfigDocs for MemoryConfigDocs {
     async fn head(&self, kind: ConfigKind) -> Result<Option<ConfigHead>, ConfigDocsError> {
@@ -148,7 +138,7 @@ impl ConfigDocs for MemoryConfigDocs {
                 head.latest = version.version;
                 s.versions.insert((kind, version.version), version.clone());
                 s.audit
-                    .push(audit(&version, ConfigAction::Save, &version.note));
+                    .push(audit_entry(&version, ConfigAction::Save, &version.note));
                 return Ok(version);
             }
             head.unwrap_or_else(|| empty_head(kind))
@@ -174,38 +164,14 @@ impl ConfigDocs for MemoryConfigDocs {
                 .get(&kind)
                 .cloned()
                 .unwrap_or_else(|| empty_head(kind));
-            if head.published != expected {
-                head
-            } else {
-                if let Some(published) = expected {
-                    if version == published {
-                        return Ok(head);
-                    }
-                    if version < published {
-                        return Err(ConfigDocsError::Older {
-                            kind,
-                            version,
-                            published,
-                        });
-                    }
+            match plan_publish(&target, head, expected, actor, at)? {
+                PublishPlan::Stale(head) => head,
+                PublishPlan::Unchanged(head) => return Ok(head),
+                PublishPlan::Publish { head, audit } => {
+                    s.heads.insert(kind, head.clone());
+                    s.audit.push(audit);
+                    return Ok(head);
                 }
-                // Checked again: the release that saved it may have been more lenient.
-                CheckedBody::check(kind, &target.body, &kind.origin(version))?;
-                let before = expected.map_or("none".to_owned(), |v| format!("v{v}"));
-                let head = s.heads.entry(kind).or_insert_with(|| empty_head(kind));
-                head.published = Some(version);
-                head.published_at = Some(at);
-                head.published_by = Some(actor.to_owned());
-                let head = head.clone();
-                s.audit.push(ConfigAuditEntry {
-                    at,
-                    actor: actor.to_owned(),
-                    kind,
-                    action: ConfigAction::Publish,
-                    version,
-                    note: format!("was {before}"),
-                });
-                return Ok(head);
             }
         };
         Err(self.conflict(kind, expected.unwrap_or(0), stale).await)
@@ -223,8 +189,7 @@ impl ConfigDocs for MemoryConfigDocs {
         let Some(old) = self.version(kind, to).await? else {
             return Err(ConfigDocsError::NotFound { kind, version: to });
         };
-        let body = CheckedBody::check(kind, &old.body, &kind.origin(to))?;
-        let new = NewVersion::new(body, based_on, actor, note, at)?;
+        let (version, entry) = rollback_version(old, based_on, actor, note, at)?;
         let stale = {
             let mut s = self.begin()?;
             let head = s
@@ -233,25 +198,13 @@ impl ConfigDocs for MemoryConfigDocs {
                 .cloned()
                 .unwrap_or_else(|| empty_head(kind));
             if head.latest == based_on {
-                let version = ConfigVersion {
-                    kind,
-                    version: based_on + 1,
-                    based_on,
-                    body: old.body,
-                    author: new.author.clone(),
-                    at,
-                    note: new.note.clone(),
-                    origin: VersionOrigin::Rollback { from: to },
-                };
                 let head = s.heads.entry(kind).or_insert_with(|| empty_head(kind));
                 head.latest = version.version;
                 head.published = Some(version.version);
                 head.published_at = Some(at);
-                head.published_by = Some(new.author.clone());
+                head.published_by = Some(version.author.clone());
                 s.versions.insert((kind, version.version), version.clone());
-                let what = format!("to v{to}: {}", new.note);
-                s.audit
-                    .push(audit(&version, ConfigAction::Rollback, what.trim_end()));
+                s.audit.push(entry);
                 return Ok(version);
             }
             head
@@ -277,7 +230,7 @@ impl ConfigDocs for MemoryConfigDocs {
             },
         );
         s.audit
-            .push(audit(&version, ConfigAction::Seed, &version.note));
+            .push(audit_entry(&version, ConfigAction::Seed, &version.note));
         s.versions.insert((kind, 1), version);
         Ok(true)
     }
@@ -302,16 +255,5 @@ pub(super) fn seed_version(body: &CheckedBody, at: Timestamp) -> ConfigVersion {
         at,
         note: format!("imported from {}", body.kind().file_name()),
         origin: VersionOrigin::Seed,
-    }
-}
-
-fn audit(v: &ConfigVersion, action: ConfigAction, note: &str) -> ConfigAuditEntry {
-    ConfigAuditEntry {
-        at: v.at,
-        actor: v.author.clone(),
-        kind: v.kind,
-        action,
-        version: v.version,
-        note: note.to_owned(),
     }
 }

@@ -332,6 +332,115 @@ pub fn shipped_bodies() -> Vec<(ConfigKind, &'static str, &'static str)> {
     ]
 }
 
+/// A kind's head before anything was saved.
+pub(crate) fn empty_head(kind: ConfigKind) -> ConfigHead {
+    ConfigHead {
+        kind,
+        latest: 0,
+        published: None,
+        published_at: None,
+        published_by: None,
+    }
+}
+
+/// The audit entry of version `v`, written by `action`.
+pub(crate) fn audit_entry(v: &ConfigVersion, action: ConfigAction, note: &str) -> ConfigAuditEntry {
+    ConfigAuditEntry {
+        at: v.at,
+        actor: v.author.clone(),
+        kind: v.kind,
+        action,
+        version: v.version,
+        note: note.to_owned(),
+    }
+}
+
+/// What publishing a version comes to, decided alike by both adapters before either writes.
+#[derive(Debug)]
+pub(crate) enum PublishPlan {
+    /// The live version is no longer the one the caller saw: nothing is written.
+    Stale(ConfigHead),
+    /// The version is live already: nothing to write.
+    Unchanged(ConfigHead),
+    /// Write this head (if the live version is still the expected one) and this entry.
+    Publish {
+        head: ConfigHead,
+        audit: ConfigAuditEntry,
+    },
+}
+
+/// Publishing `target` over `head` (the kind's current head, or [`empty_head`]) when the
+/// caller saw `expected` live. `Err`: an older version than the live one, or a text that no
+/// longer passes its checks (the release that saved it may have been more lenient).
+pub(crate) fn plan_publish(
+    target: &ConfigVersion,
+    head: ConfigHead,
+    expected: Option<u32>,
+    actor: &str,
+    at: Timestamp,
+) -> Result<PublishPlan, ConfigDocsError> {
+    let (kind, version) = (target.kind, target.version);
+    if head.published != expected {
+        return Ok(PublishPlan::Stale(head));
+    }
+    if let Some(published) = expected {
+        if version == published {
+            return Ok(PublishPlan::Unchanged(head));
+        }
+        if version < published {
+            return Err(ConfigDocsError::Older {
+                kind,
+                version,
+                published,
+            });
+        }
+    }
+    CheckedBody::check(kind, &target.body, &kind.origin(version))?;
+    let before = expected.map_or("none".to_owned(), |v| format!("v{v}"));
+    let audit = ConfigAuditEntry {
+        at,
+        actor: actor.to_owned(),
+        kind,
+        action: ConfigAction::Publish,
+        version,
+        note: format!("was {before}"),
+    };
+    let head = ConfigHead {
+        published: Some(version),
+        published_at: Some(at),
+        published_by: Some(actor.to_owned()),
+        ..head
+    };
+    Ok(PublishPlan::Publish { head, audit })
+}
+
+/// Version `old` copied as version `based_on + 1`, published by the rollback, with its audit
+/// entry. `Err`: its text no longer passes the checks, or `actor`/`note` are not acceptable.
+pub(crate) fn rollback_version(
+    old: ConfigVersion,
+    based_on: u32,
+    actor: &str,
+    note: &str,
+    at: Timestamp,
+) -> Result<(ConfigVersion, ConfigAuditEntry), ConfigDocsError> {
+    let (kind, to) = (old.kind, old.version);
+    let body = CheckedBody::check(kind, &old.body, &kind.origin(to))?;
+    let new = NewVersion::new(body, based_on, actor, note, at)?;
+    let version = ConfigVersion {
+        kind,
+        version: based_on + 1,
+        based_on,
+        body: old.body,
+        author: new.author.clone(),
+        at,
+        note: new.note.clone(),
+        origin: crate::domain::config_doc::VersionOrigin::Rollback { from: to },
+    };
+    let what = format!("to v{to}: {}", new.note);
+    let audit = audit_entry(&version, ConfigAction::Rollback, what.trim_end());
+    Ok((version, audit))
+}
+
 /// The conflict a stale write met: where the document stands, the versions since `base` and
 /// what changed in the text. Shared by both adapters, so both answer the same.
 pub(crate) async fn describe_conflict(

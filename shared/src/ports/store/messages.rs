@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::sortable_time;
 use crate::domain::ids::{TicketId, Wamid};
-use crate::domain::whatsapp::DeliveryState;
+use crate::domain::whatsapp::{DeliveryState, OutboundBody};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -63,6 +63,48 @@ pub struct MessageRecord {
     /// Outbound: the agent who wrote it (`None`: the bot).
     #[serde(default)]
     pub sent_by: Option<String>,
+}
+
+impl MessageRecord {
+    /// A text the customer sent on `ticket_id`, sent and recorded at `at`: not yet handled,
+    /// no media, no reply context. The content is what intake stores for a text (the same
+    /// `{"type":"text","body":..}` as a text we send).
+    pub fn inbound_text(ticket_id: TicketId, wamid: Wamid, body: &str, at: Timestamp) -> Self {
+        Self::text(ticket_id, wamid, Direction::Inbound, body, at)
+    }
+
+    /// A text the bot sent on `ticket_id` at `at` (recorded at once), no delivery status yet.
+    pub fn outbound_text(ticket_id: TicketId, wamid: Wamid, body: &str, at: Timestamp) -> Self {
+        Self::text(ticket_id, wamid, Direction::Outbound, body, at)
+    }
+
+    fn text(
+        ticket_id: TicketId,
+        wamid: Wamid,
+        direction: Direction,
+        body: &str,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            ticket_id,
+            wamid,
+            direction,
+            sent_at: at,
+            recorded_at: at,
+            kind: "text".into(),
+            text: Some(body.into()),
+            media_id: None,
+            // A text body is one string: it serializes.
+            content: serde_json::to_string(&OutboundBody::Text { body: body.into() })
+                .unwrap_or_else(|_| "{}".to_owned()),
+            context_id: None,
+            profile_name: None,
+            delivery: None,
+            handled_at: None,
+            media: None,
+            sent_by: None,
+        }
+    }
 }
 
 /// What Meta last told us about an outbound message.

@@ -172,7 +172,7 @@ impl Position {
 pub(crate) mod tests {
     use super::*;
     use crate::domain::ids::{ConversationKey, PhoneNumberId, WaId, Wamid};
-    use crate::ports::store::{Direction, MemoryStore, MessageRecord};
+    use crate::ports::store::{MemoryStore, MessageRecord};
     use jiff::Timestamp;
 
     fn queue(team: &str) -> TicketIndex {
@@ -199,23 +199,7 @@ pub(crate) mod tests {
         ticket.status = TicketStatus::Queued;
         ticket.team = Some(team.into());
         ticket.priority = Some(priority);
-        let first = MessageRecord {
-            ticket_id: ticket.id,
-            wamid,
-            direction: Direction::Inbound,
-            sent_at: at,
-            recorded_at: at,
-            kind: "text".into(),
-            text: None,
-            media_id: None,
-            content: "{}".into(),
-            context_id: None,
-            profile_name: None,
-            delivery: None,
-            handled_at: None,
-            media: None,
-            sent_by: None,
-        };
+        let first = MessageRecord::inbound_text(ticket.id, wamid, "Wo bleibt mein Paket?", at);
         store.open_ticket(&ticket, None, &first).await.unwrap();
         ticket
     }

@@ -80,7 +80,7 @@ impl BotConfig {
     }
 
     fn build(file: BotConfigFile, training: Vec<Labelled>) -> Self {
-        let model = Arc::new(train(&file, &training, Settings::default()));
+        let model = train(&file, &training, Settings::default());
         Self {
             urgent: Keywords::new(&file.handoff.urgent),
             fraud: Keywords::new(&file.handoff.fraud),
@@ -101,7 +101,7 @@ impl BotConfig {
 
     /// [`BotConfig::retrain`] with other model settings (for choosing them).
     pub fn retrain_with(&mut self, settings: Settings) {
-        self.model = Arc::new(train(&self.file, &self.training, settings));
+        self.model = train(&self.file, &self.training, settings);
     }
 
     /// Adds `text` as an example of `intent` and retrains. Refuses an unknown intent or an
@@ -175,8 +175,9 @@ impl BotConfig {
     }
 }
 
-/// The model for `file`'s intents: their examples plus the training messages.
-fn train(file: &BotConfigFile, training: &[Labelled], settings: Settings) -> Model {
+/// The model for `file`'s intents: their examples plus the training messages (trained once per
+/// process for the same inputs, see [`super::model_cache`]).
+fn train(file: &BotConfigFile, training: &[Labelled], settings: Settings) -> Arc<Model> {
     let synonyms: Vec<(String, Vec<String>)> = file
         .synonyms
         .iter()
@@ -196,5 +197,5 @@ fn train(file: &BotConfigFile, training: &[Labelled], settings: Settings) -> Mod
         })
         .collect();
     examples.extend(training.iter().cloned());
-    Model::train_with(&synonyms, &examples, settings)
+    super::model_cache::trained(&synonyms, &examples, settings)
 }

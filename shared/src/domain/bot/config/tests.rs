@@ -7,6 +7,26 @@ fn the_shipped_configuration_is_valid() {
     assert_eq!(config.file.menu.items, ["order_status", "returns", "human"]);
 }
 
+#[test]
+fn building_a_configuration_again_reuses_its_model_and_an_edit_retrains() {
+    let first = BotConfig::parse(DEFAULT_CONFIG, "bot.toml").unwrap();
+    let again = BotConfig::parse(DEFAULT_CONFIG, "draft v2").unwrap();
+    assert!(Arc::ptr_eq(&first.model, &again.model));
+    assert!(Arc::ptr_eq(&first.model, &BotConfig::default_shop().model));
+
+    let mut edited = again.clone();
+    edited
+        .add_example("returns", "das kleid passt nicht, zurück damit")
+        .unwrap();
+    assert!(!Arc::ptr_eq(&first.model, &edited.model));
+    // The edit published and loaded elsewhere: the model trained for the edit.
+    let mut same_edit = first.clone();
+    same_edit
+        .add_example("returns", "das kleid passt nicht, zurück damit")
+        .unwrap();
+    assert!(Arc::ptr_eq(&edited.model, &same_edit.model));
+}
+
 fn broken(from: &str, to: &str) -> String {
     assert!(
         DEFAULT_CONFIG.contains(from),

@@ -410,23 +410,7 @@ mod tests {
 
     fn message() -> MessageRecord {
         let at = Timestamp::from_second(1_795_510_800).unwrap();
-        MessageRecord {
-            ticket_id: TicketId::new(at),
-            wamid: Wamid::parse(WAMID).unwrap(),
-            direction: Direction::Inbound,
-            sent_at: at,
-            recorded_at: at,
-            kind: "text".into(),
-            text: Some("Hallo".into()),
-            media_id: None,
-            content: "{}".into(),
-            context_id: None,
-            profile_name: None,
-            delivery: None,
-            handled_at: None,
-            media: None,
-            sent_by: None,
-        }
+        MessageRecord::inbound_text(TicketId::new(at), Wamid::parse(WAMID).unwrap(), "Hallo", at)
     }
 
     fn shows_digest_not_wamid(error: &StoreError) {
