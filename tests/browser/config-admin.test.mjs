@@ -1,5 +1,5 @@
 // The Admin tab in headless Chromium against the real runner: a supervisor edits the bot's
-// draft (a broken edit is refused with the line), tries it on the draft, publishes it, and a
+// draft (a broken edit or a bad rule word is refused with the line), tries it on the draft, publishes it, and a
 // customer on /simulator gets the new answer from the running bot; rolling back brings the old
 // answer back.
 import assert from "node:assert/strict";
@@ -34,6 +34,15 @@ test("a supervisor edits, tries and publishes the bot in the console, customers 
   await editor.fill(original.replace('company = "Nordlicht Mode"', 'company = "Nordlicht Mode'));
   await page.getByTestId("config-save").click();
   await page.getByTestId("config-error").filter({ hasText: "line" }).waitFor();
+  assert.equal(await page.getByTestId("config-draft").count(), 0);
+  // AND a rule word in capitals: refused, naming the list, the entry and its line
+  const negations = '[words.negations]\nde = [\n  "nicht"';
+  assert.ok(original.includes(negations));
+  const capital = original.replace(negations, '[words.negations]\nde = [\n  "Nöd", "nicht"');
+  const capitalLine = capital.split("\n").findIndex((l) => l.includes('"Nöd"')) + 1;
+  await editor.fill(capital);
+  await page.getByTestId("config-save").click();
+  await page.getByTestId("config-error").filter({ hasText: "words.negations.de" }).filter({ hasText: '"Nöd" must be lowercase' }).filter({ hasText: `line ${capitalLine}` }).waitFor();
   assert.equal(await page.getByTestId("config-draft").count(), 0);
 
   // WHEN an admin saves a draft meanwhile, her save is refused, showing what the admin changed

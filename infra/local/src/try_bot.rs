@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use helpdesk::app::bot_reply::Bot;
 use helpdesk::domain::bot::eval::{
-    Report, cross_validate, handoff_requests, holdout, holdout2, holdout3, near_misses,
-    near_misses2, near_misses3, near_misses4, off_topic, test_split, totals,
+    Report, cross_validate, handoff_requests, handoff_requests2, holdout, holdout2, holdout3,
+    near_misses, near_misses2, near_misses3, near_misses4, near_misses6, off_topic, test_split,
+    totals,
 };
 use helpdesk::domain::bot::model::{Settings, parse_labelled};
 use helpdesk::domain::bot::{BotConfig, BotState, Inbound, Lang, Reply, Turn};
@@ -130,11 +131,36 @@ fn shipped_handoff_sets(
     writeln!(out, "{}", Report::run(config, &near_misses2()).render(name))?;
     let name = "fourth near-miss set: adverbs of time, denied fraud, declined handoffs, topic words (config/bot-nearmiss4.tsv)";
     writeln!(out, "{}", Report::run(config, &near_misses4()).render(name))?;
-    let requests = Report::run(config, &handoff_requests());
+    recall(
+        out,
+        &Report::run(config, &handoff_requests()),
+        "config/bot-handoff.tsv",
+        "real requests for a person",
+    )?;
+    recall(
+        out,
+        &Report::run(config, &handoff_requests2()),
+        "config/bot-handoff2.tsv",
+        "second set of real requests: indirect, time pressure, stories",
+    )?;
+    let name = "sixth near-miss set: times without pressure, staff in thanks, someone else's person (config/bot-nearmiss6.tsv)";
+    writeln!(out, "{}", Report::run(config, &near_misses6()).render(name))?;
+    let name = "third near-miss set: negated, embedded or look-alike handoff words (config/bot-nearmiss3.tsv)";
+    writeln!(out, "{}", Report::run(config, &near_misses3()).render(name))?;
+    Ok(())
+}
+
+/// A set of real requests: its recall (handed over at once, with the right reason) and report.
+fn recall(
+    out: &mut impl Write,
+    requests: &Report,
+    file: &str,
+    what: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
     let pct = |n: usize| 100.0 * n as f64 / requests.total().max(1) as f64;
     writeln!(
         out,
-        "handoff recall (config/bot-handoff.tsv): handed over at once {}/{} = {:.1} %, with the right reason {}/{} = {:.1} %",
+        "handoff recall ({file}): handed over at once {}/{} = {:.1} %, with the right reason {}/{} = {:.1} %",
         requests.handed_over(),
         requests.total(),
         pct(requests.handed_over()),
@@ -142,13 +168,7 @@ fn shipped_handoff_sets(
         requests.total(),
         pct(requests.right())
     )?;
-    writeln!(
-        out,
-        "{}",
-        requests.render("real requests for a person (config/bot-handoff.tsv)")
-    )?;
-    let name = "third near-miss set: negated, embedded or look-alike handoff words (config/bot-nearmiss3.tsv)";
-    writeln!(out, "{}", Report::run(config, &near_misses3()).render(name))?;
+    writeln!(out, "{}", requests.render(&format!("{what} ({file})")))?;
     Ok(())
 }
 

@@ -39,6 +39,14 @@ pub const HANDOFF_REQUESTS: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../config/bot-handoff.tsv"
 ));
+pub const HANDOFF_REQUESTS2: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-handoff2.tsv"
+));
+pub const NEAR_MISS6: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/bot-nearmiss6.tsv"
+));
 pub const HOLDOUT3: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../config/bot-holdout3.tsv"
@@ -100,6 +108,18 @@ pub fn near_misses4() -> Vec<Labelled> {
 /// Real requests for a person (urgent, human, fraud, complaint) that must hand over at once.
 pub fn handoff_requests() -> Vec<Labelled> {
     parse_labelled(HANDOFF_REQUESTS).expect("config/bot-handoff.tsv is label<TAB>message")
+}
+
+/// The second set of real requests that must hand over at once: indirect wishes for a person,
+/// time pressure in any wording, fraud told as a story, complaints without a complaint word.
+pub fn handoff_requests2() -> Vec<Labelled> {
+    parse_labelled(HANDOFF_REQUESTS2).expect("config/bot-handoff2.tsv is label<TAB>message")
+}
+
+/// The sixth near-miss set: times without pressure, staff named in thanks, someone else's
+/// person, account words in a plain question, complaint words negated or past.
+pub fn near_misses6() -> Vec<Labelled> {
+    parse_labelled(NEAR_MISS6).expect("config/bot-nearmiss6.tsv is label<TAB>message")
 }
 
 /// The third near-miss set: handoff words negated, inside other words, as praise or idiom, and
@@ -565,6 +585,27 @@ mod tests {
         );
     }
 
+    /// The second set of real requests (indirect wishes for a person, time pressure in any
+    /// wording, fraud told as a story) and its near misses, at least as measured when they were
+    /// written: 71 of 82 handed over at once, 70 with the right reason; 6 of 63 near misses
+    /// handed over (a negation after a verb, "es eilt überhaupt nicht"; a past or someone
+    /// else's complaint word; a suspicion the model reads as fraud). The next round's rules
+    /// raise these floors.
+    #[test]
+    fn the_second_request_set_hands_over_and_its_near_misses_do_not_as_measured() {
+        let config = BotConfig::default_shop();
+        let report = Report::run(&config, &handoff_requests2());
+        assert!(report.handed_over() >= 70, "{}", report.render("handoff2"));
+        assert!(report.right() >= 69, "{}", report.render("handoff2"));
+        let near = Report::run(&config, &near_misses6());
+        let handed: Vec<&str> = near
+            .false_handoffs()
+            .iter()
+            .map(|o| o.text.as_str())
+            .collect();
+        assert!(handed.len() <= 6, "{handed:?}");
+    }
+
     #[test]
     fn the_splits_are_disjoint_and_large_enough() {
         let train = parse_labelled(super::super::model::TRAINING).unwrap();
@@ -578,6 +619,8 @@ mod tests {
         let holdout3 = holdout3();
         let near3 = near_misses3();
         let off_topic = off_topic();
+        let requests2 = handoff_requests2();
+        let near6 = near_misses6();
         let seen: std::collections::HashSet<String> =
             train.iter().map(|e| words(&e.text)).collect();
         let measuring: Vec<&Labelled> = test
@@ -590,6 +633,8 @@ mod tests {
             .chain(&requests)
             .chain(&holdout3)
             .chain(&near3)
+            .chain(&requests2)
+            .chain(&near6)
             .collect();
         let leaked: Vec<&str> = measuring
             .iter()
@@ -618,6 +663,12 @@ mod tests {
             holdout3.len()
         );
         assert!(near3.len() >= 50, "{} third near misses", near3.len());
+        assert!(
+            requests2.len() >= 80,
+            "{} second handoff requests",
+            requests2.len()
+        );
+        assert!(near6.len() >= 60, "{} sixth near misses", near6.len());
         // The fourth sets were written without seeing the others: none of their lines is
         // already in an earlier measuring set either.
         let earlier: std::collections::HashSet<String> = test
@@ -635,15 +686,26 @@ mod tests {
             .map(|e| e.text.as_str())
             .collect();
         assert!(repeated.is_empty(), "already in another set: {repeated:?}");
-        // The off-topic development set was written last: none of its lines is in another set.
-        let others: std::collections::HashSet<String> =
-            measuring.iter().map(|e| words(&e.text)).collect();
-        let repeated: Vec<&str> = off_topic
-            .iter()
-            .filter(|e| others.contains(&words(&e.text)))
-            .map(|e| e.text.as_str())
-            .collect();
-        assert!(repeated.is_empty(), "already in another set: {repeated:?}");
+        // The sets written later (the sixth round's handoff and near-miss sets, the off-topic
+        // development set): none of their lines is in any other set.
+        let later = [("requests2", &requests2), ("near6", &near6), ("off_topic", &off_topic)];
+        for (name, set) in later {
+            let own: std::collections::HashSet<*const Labelled> =
+                set.iter().map(|e| e as *const Labelled).collect();
+            let others: std::collections::HashSet<String> = measuring
+                .iter()
+                .copied()
+                .chain(&off_topic)
+                .filter(|e| !own.contains(&(*e as *const Labelled)))
+                .map(|e| words(&e.text))
+                .collect();
+            let repeated: Vec<&str> = set
+                .iter()
+                .filter(|e| others.contains(&words(&e.text)))
+                .map(|e| e.text.as_str())
+                .collect();
+            assert!(repeated.is_empty(), "{name} lines already in another set: {repeated:?}");
+        }
         let none = off_topic.iter().filter(|e| e.label == "none").count();
         assert!(
             none >= 80 && off_topic.len() - none >= 40,

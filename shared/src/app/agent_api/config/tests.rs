@@ -213,6 +213,30 @@ async fn a_save_on_a_stale_version_is_a_conflict_that_says_what_changed() {
 }
 
 #[tokio::test]
+async fn a_bot_draft_with_a_bad_rule_word_is_refused_naming_the_list_the_entry_and_the_line() {
+    let a = admin_api().await;
+    let bot = a.published_toml("bot").await;
+    let from = "[words.negations]\nde = [\n  \"nicht\"";
+    assert!(bot.contains(from));
+    let broken = bot.replacen(from, "[words.negations]\nde = [\n  \"Nöd\", \"nicht\"", 1);
+    let r = a.draft_answers(422, "root", "bot", &broken).await;
+    assert_eq!(r["error"], "invalid");
+    assert_eq!(r["field"], "words.negations.de", "{r}");
+    assert!(
+        r["problem"]
+            .as_str()
+            .unwrap()
+            .contains("\"Nöd\" must be lowercase"),
+        "{r}"
+    );
+    let line = broken.lines().position(|l| l.contains("\"Nöd\"")).unwrap() + 1;
+    assert_eq!(r["line"], line, "{r}");
+    // The same word in lowercase is taken (from an admin: rule words are no FAQ part).
+    let fixed = broken.replacen("\"Nöd\"", "\"nöd\"", 1);
+    a.draft_answers(200, "root", "bot", &fixed).await;
+}
+
+#[tokio::test]
 async fn an_invalid_document_is_refused_naming_the_field_or_the_line() {
     let a = admin_api().await;
     let sla = a.published_toml("sla").await;

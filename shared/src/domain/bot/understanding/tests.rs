@@ -1,0 +1,348 @@
+use super::*;
+
+fn label(text: &str) -> String {
+    BotConfig::default_shop().classify(text).label().to_owned()
+}
+
+#[test]
+fn a_request_after_a_greeting_or_an_opener_is_what_the_message_asks() {
+    for (text, want) in [
+        (
+            "Hallo zusammen, guten Tag! Schönen Sonntag euch. Wo ist mein Paket?",
+            "order_status",
+        ),
+        (
+            "Hallo, ich hätte da mal eine Frage. Geht auch Rechnung?",
+            "payment",
+        ),
+        (
+            "Hello, quick question. Do you accept credit cards? Thanks a lot",
+            "payment",
+        ),
+        (
+            "hallo, ich brauche das kleid bis samstag für eine feier. ist es schon verschickt?",
+            "order_status",
+        ),
+        (
+            "Guten Tag, eine Frage: liefert ihr auch nach Italien?",
+            "shipping",
+        ),
+        ("Hallo, guten Tag", "hello"),
+    ] {
+        assert_eq!(label(text), want, "{text}");
+    }
+}
+
+#[test]
+fn an_intent_that_hands_over_needs_more_certainty_than_one_that_answers() {
+    let mut config = BotConfig::default_shop();
+    let text = "mein konto wurde gehackt, jemand hat bestellt";
+    let score = match config.classify(text) {
+        Understanding::Intent(m) if m.intent == "fraud" => m.score,
+        other => panic!("{other:?}"),
+    };
+    config.file.limits.handoff_threshold = Some((score + 1.0) / 2.0);
+    assert!(
+        matches!(config.classify(text), Understanding::Unsure(ref a, _) if a.intent == "fraud"),
+        "{:?}",
+        config.classify(text)
+    );
+    // An intent that answers is entered at the match threshold.
+    assert_eq!(config.classify("wo ist mein paket").label(), "order_status");
+}
+
+#[test]
+fn a_declined_card_is_no_fraud_to_hand_over() {
+    for text in ["meine karte wurde abgelehnt", "my card was declined"] {
+        let got = BotConfig::default_shop().classify(text);
+        assert!(
+            !matches!(got, Understanding::Intent(ref m) if m.intent == "fraud"),
+            "{text}: {got:?}"
+        );
+    }
+}
+
+#[test]
+fn thanks_after_a_question_does_not_make_it_thanks_but_after_a_story_it_does() {
+    for (text, want) in [
+        ("wo ist mein paket? danke danke danke!", "order_status"),
+        (
+            "Vielen Dank schon mal! Wann kommt meine Bestellung?",
+            "order_status",
+        ),
+        ("Paket ist heute angekommen, alles super. Danke!", "thanks"),
+        ("danke, kein rückruf nötig", "thanks"),
+    ] {
+        assert_eq!(label(text), want, "{text}");
+    }
+}
+
+/// The handoff the shipped bot makes at once for `text`, by a word or by the model.
+fn handoff(text: &str) -> Option<HandoffReason> {
+    let config = BotConfig::default_shop();
+    match config.understand(text) {
+        Understanding::Handoff(reason) => Some(reason),
+        Understanding::Intent(m) => config.intent_handoff_reason(&m.intent),
+        _ => None,
+    }
+}
+
+fn assert_no_handoff(texts: &[&str]) {
+    let handed: Vec<_> = texts
+        .iter()
+        .filter_map(|t| handoff(t).map(|r| (*t, r)))
+        .collect();
+    assert!(handed.is_empty(), "handed over: {handed:?}");
+}
+
+fn assert_handoff(reason: HandoffReason, texts: &[&str]) {
+    let wrong: Vec<_> = texts
+        .iter()
+        .map(|t| (*t, handoff(t)))
+        .filter(|(_, r)| *r != Some(reason))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "not handed over for {reason:?}: {wrong:?}"
+    );
+}
+
+#[test]
+fn a_weak_urgency_word_telling_a_time_or_manner_does_not_hand_over() {
+    assert_no_handoff(&[
+        "Die Jacke kam sofort an, danke",
+        "it arrived immediately, thanks a lot",
+        "muss ich sofort bezahlen",
+        "kann ich sofort stornieren wenn ich mich vertippt habe",
+        "habe die Hose sofort zurückgeschickt",
+        "bitte sofort stornieren",
+        "do i need to pay immediately",
+    ]);
+}
+
+#[test]
+fn a_weak_urgency_word_with_a_demand_hands_over_as_urgent() {
+    assert_handoff(
+        HandoffReason::Urgent,
+        &[
+            "brauche sofort hilfe",
+            "bitte sofort zurückrufen",
+            "answer immediately",
+            "ruft mich sofort an",
+            "Sofort!!",
+            "kann mir sofort jemand helfen",
+            "ich brauche das Kleid sofort für morgen",
+        ],
+    );
+}
+
+#[test]
+fn a_strong_urgency_word_hands_over_on_its_own_unless_negated() {
+    assert_handoff(
+        HandoffReason::Urgent,
+        &[
+            "dringend!!",
+            "ES IST EIN NOTFALL",
+            "asap",
+            "emergency with my order",
+        ],
+    );
+    assert_no_handoff(&[
+        "ist nicht dringend, wann kommt mein paket",
+        "Notfall ist es keiner, wann kommt mein Paket",
+    ]);
+}
+
+#[test]
+fn a_negated_praising_or_settled_complaint_word_does_not_hand_over() {
+    assert_no_handoff(&[
+        "no complaints at all",
+        "kein Grund zur Beschwerde, alles gut",
+        "unverschämt gut",
+        "Frechheit wie günstig das ist",
+        "meine Beschwerde hat sich erledigt, danke",
+        "never had a reason to complain, love your shop",
+        "bin selbst Anwalt, gibt es den Anzug in 52",
+    ]);
+    assert_handoff(
+        HandoffReason::Complaint,
+        &[
+            "ich will mich beschweren",
+            "Unverschämtheit! Keiner meldet sich",
+            "meine Beschwerde wurde nicht erledigt",
+        ],
+    );
+}
+
+#[test]
+fn a_handoff_word_inside_another_word_or_naming_someone_else_does_not_hand_over() {
+    assert_no_handoff(&[
+        "Wird bei euch unter humanen Arbeitsbedingungen genäht?",
+        "ist der Gürtel aus Kunstleder",
+        "Menschenskinder, das ging fix",
+        "Meine Modeberaterin sagt Größe 38, passt das?",
+        "der DHL-Mitarbeiter sagt das Paket liegt in der Filiale",
+        "ich bin ein Mensch, kein Bot",
+        "was it human error or my typo in the address",
+    ]);
+    assert_handoff(
+        HandoffReason::Request,
+        &[
+            "ich möchte mit einem Mitarbeiter sprechen",
+            "can i talk to a human",
+        ],
+    );
+}
+
+#[test]
+fn fraud_mentioned_only_to_deny_it_does_not_hand_over() {
+    assert_no_handoff(&[
+        "dachte schon es wär Betrug, ist aber angekommen",
+        "thought it was a scam but the parcel came",
+        "Betrug ist das nicht, ich hatte es nur vergessen",
+    ]);
+    assert_handoff(
+        HandoffReason::Fraud,
+        &["ich dachte erst an ein Versehen, aber das ist Betrug"],
+    );
+}
+
+#[test]
+fn a_german_fraud_word_opening_a_compound_hands_over() {
+    assert_handoff(
+        HandoffReason::Fraud,
+        &["Betrugsversuch?", "ist das eine Betrugsmasche"],
+    );
+    assert_no_handoff(&["die Versandkosten betrugen 4,95?"]);
+}
+
+#[test]
+fn a_request_not_to_be_handed_over_is_answered() {
+    assert_no_handoff(&[
+        "i don't need to talk to someone, just tell me how returns work",
+        "Rückruf ist nicht nötig, wo ist mein Paket",
+    ]);
+}
+
+#[test]
+fn the_models_fraud_or_complaint_needs_evidence_in_the_words() {
+    assert_no_handoff(&[
+        "how do i change my email address in my account",
+        "can i log in with my google account",
+        "i changed my phone number, how do i update it in my account",
+    ]);
+    assert_handoff(
+        HandoffReason::Fraud,
+        &[
+            "someone took money from my card",
+            "ich habe eine Abbuchung von euch die ich nicht kenne",
+            "mein Passwort wurde geändert, ohne dass ich das war",
+        ],
+    );
+}
+
+#[test]
+fn real_requests_for_a_person_still_hand_over_at_once() {
+    assert_handoff(HandoffReason::Urgent, &["dringend!!", "ES IST EIN NOTFALL"]);
+    assert_handoff(
+        HandoffReason::Request,
+        &[
+            "I need a person now",
+            "könnt ihr mich mal anrufen",
+            "wäre nett wenn mich jemand zurückruft",
+        ],
+    );
+    assert_handoff(
+        HandoffReason::Fraud,
+        &[
+            "someone took money from my card",
+            "mein Konto wurde gehackt",
+        ],
+    );
+    assert_handoff(HandoffReason::Complaint, &["ich will mich beschweren"]);
+}
+
+#[test]
+fn an_english_handoff_word_takes_no_german_ending() {
+    let config = BotConfig::default_shop();
+    let (model, lex) = (&config.model, &config.words);
+    assert!(!word_is_keyword(lex, "humanen", "human", model));
+    assert!(!word_is_keyword(lex, "humane", "human", model));
+    assert!(word_is_keyword(lex, "humans", "human", model));
+    assert!(word_is_keyword(lex, "mitarbeiterin", "mitarbeiter", model));
+}
+
+#[test]
+fn a_person_word_after_my_or_i_am_is_the_customers_own() {
+    let config = BotConfig::default_shop();
+    let lex = &config.words;
+    let words = |t: &'static str| t.split_whitespace().collect::<Vec<_>>();
+    assert!(after_possessive(lex, &words("meine modeberaterin"), 1));
+    assert!(after_possessive(lex, &words("meine liebe beraterin"), 2));
+    assert!(!after_possessive(lex, &words("einen mitarbeiter"), 1));
+    assert!(describes_self(lex, &words("ich bin ein mensch"), 3));
+    assert!(describes_self(lex, &words("i m a lawyer"), 3));
+    assert!(!describes_self(lex, &words("ich will einen menschen"), 3));
+}
+
+#[test]
+fn a_negation_after_the_word_takes_it_back_only_with_a_link_or_not_needed() {
+    let config = BotConfig::default_shop();
+    let lex = &config.words;
+    let words = |t: &'static str| t.split_whitespace().collect::<Vec<_>>();
+    assert!(negated_after(lex, &words("beschwere mich nicht"), 1));
+    assert!(negated_after(lex, &words("betrug ist das nicht"), 1));
+    assert!(negated_after(lex, &words("rueckruf nicht noetig"), 1));
+    assert!(!negated_after(
+        lex,
+        &words("mitarbeiter nicht erreichbar"),
+        1
+    ));
+    assert!(!negated_after(lex, &words("dringend bitte"), 1));
+}
+
+/// The shipped configuration with `from` replaced by `to` (in its `[words]` section).
+fn taught(from: &str, to: &str) -> BotConfig {
+    use crate::domain::bot::config::DEFAULT_CONFIG;
+    assert!(DEFAULT_CONFIG.contains(from), "{from:?} not in the config");
+    BotConfig::parse(&DEFAULT_CONFIG.replacen(from, to, 1), "bot.toml").unwrap()
+}
+
+#[test]
+fn a_negation_the_team_adds_to_the_words_takes_a_handoff_word_back() {
+    let swiss = "es isch nöd dringend, nur e frag zur lieferig";
+    assert_eq!(
+        BotConfig::default_shop().handoff(swiss),
+        Some(HandoffReason::Urgent)
+    );
+    let config = taught(
+        "[words.negations]\nde = [\n  \"nicht\"",
+        "[words.negations]\nde = [\n  \"nöd\", \"nicht\"",
+    );
+    assert_eq!(config.handoff(swiss), None);
+}
+
+#[test]
+fn a_demand_the_team_adds_to_the_words_makes_a_weak_urgency_word_hand_over() {
+    let text = "bitte sofort zurückschreiben";
+    assert_eq!(BotConfig::default_shop().handoff_word(text), None);
+    let config = taught(
+        "[words.demands]\nde = [\n  \"hilf\"",
+        "[words.demands]\nde = [\n  \"zurueckschreib\", \"hilf\"",
+    );
+    assert_eq!(config.handoff_word(text), Some(HandoffReason::Urgent));
+}
+
+#[test]
+fn a_configuration_without_words_reads_with_the_shipped_lists() {
+    use crate::domain::bot::config::DEFAULT_CONFIG;
+    let start = DEFAULT_CONFIG.find("[words]").unwrap();
+    let end = DEFAULT_CONFIG
+        .find("# Words that mean the same to the matcher")
+        .unwrap();
+    let without = format!("{}{}", &DEFAULT_CONFIG[..start], &DEFAULT_CONFIG[end..]);
+    let config = BotConfig::parse(&without, "bot.toml").unwrap();
+    assert!(config.file.words.missing().len() > 30);
+    assert_eq!(config.words, BotConfig::default_shop().words);
+    assert!(config.words.negations.has("nicht") && config.words.third_parties.has("dhl"));
+}
