@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use helpdesk::app::bot_reply::Bot;
 use helpdesk::domain::bot::eval::{
-    Report, cross_validate, handoff_requests, holdout, holdout2, holdout3, near_misses,
-    near_misses2, near_misses3, near_misses4, test_split,
+    Report, cross_validate, handoff_requests, holdout, holdout2, holdout3, holdout4, near_misses,
+    near_misses2, near_misses3, near_misses4, near_misses5, test_split,
 };
 use helpdesk::domain::bot::model::{Settings, parse_labelled};
 use helpdesk::domain::bot::{BotConfig, BotState, Inbound, Lang, Reply, Turn};
@@ -102,6 +102,8 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
         writeln!(out, "{}", Report::run(&config, &holdout2()).render(name))?;
         let name = "fourth held-out set, customer style, never tuned on (config/bot-holdout3.tsv)";
         writeln!(out, "{}", Report::run(&config, &holdout3()).render(name))?;
+        let name = "fifth held-out set, customer style, never tuned on (config/bot-holdout4.tsv)";
+        writeln!(out, "{}", Report::run(&config, &holdout4()).render(name))?;
     }
     let name = options
         .near
@@ -143,6 +145,12 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
             out,
             "{}",
             Report::run(&config, &near_misses3()).render(name)
+        )?;
+        let name = "fifth near-miss set: negated, embedded, quoted or look-alike handoff words (config/bot-nearmiss5.tsv)";
+        writeln!(
+            out,
+            "{}",
+            Report::run(&config, &near_misses5()).render(name)
         )?;
     }
     Ok(())
