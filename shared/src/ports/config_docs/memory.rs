@@ -163,8 +163,11 @@ impl ConfigDocs for MemoryConfigDocs {
                 let head = s.heads.entry(kind).or_insert_with(|| empty_head(kind));
                 head.latest = version.version;
                 s.versions.insert((kind, version.version), version.clone());
-                s.audit
-                    .push(ConfigAuditEntry::of(&version, ConfigAction::Save, &version.note));
+                s.audit.push(ConfigAuditEntry::of(
+                    &version,
+                    ConfigAction::Save,
+                    &version.note,
+                ));
                 return Ok(version);
             }
             head.unwrap_or_else(|| empty_head(kind))
@@ -289,8 +292,11 @@ impl ConfigDocs for MemoryConfigDocs {
                 published_by: Some(version.author.clone()),
             },
         );
-        s.audit
-            .push(ConfigAuditEntry::of(&version, ConfigAction::Seed, &version.note));
+        s.audit.push(ConfigAuditEntry::of(
+            &version,
+            ConfigAction::Seed,
+            &version.note,
+        ));
         s.versions.insert((kind, 1), version);
         Ok(true)
     }
