@@ -500,7 +500,9 @@ mod tests {
     fn the_off_topic_development_set_is_understood_at_least_as_well_as_measured() {
         // Measured 92.4 % / 92.4 % in the sixth round on 4,400 training lines (89.4 % before its
         // model changes, on 3,300).
-        assert_figures(&off_topic(), 115, 0.92, 0.92, 0);
+        // 12 of its lines were taken out when the fifth held-out and near-miss sets landed (they
+        // had written the same short lines: "lol", "servus", emoji alone).
+        assert_figures(&off_topic(), 105, 0.92, 0.92, 0);
     }
 
     /// The second held-out set: written before the third round of tuning and never tuned on, so
@@ -534,6 +536,32 @@ mod tests {
         // mechanics, dropout, 4,400 training lines; 88.5 % / 92.1 % with the fifth round's model
         // on the same lines), 88.2 % / 91.0 % / 0 after the fifth (77.3 % / 85.5 % / 4 before).
         assert_figures(&holdout3(), 340, 0.885, 0.92, 0);
+    }
+
+    /// The fifth held-out set: written blind at the start of the sixth round (from bot.toml's
+    /// intent meanings only), kept off `main` until the round's 4,300 blind training lines, the
+    /// off-topic mechanics and the rule words had landed, never tuned on.
+    #[test]
+    fn the_fifth_holdout_set_is_understood_at_least_as_well_as_measured() {
+        // Measured 92.3 % / 94.1 % / 2 false handoffs after the sixth round (88.0 % / 89.8 % / 0
+        // before it). The two false handoffs ("if I order today will it be here before friday"
+        // read as urgent, "hab ich das richtige chat?" as a request for a person) come from the
+        // model, not the rule words: allowed here so CI holds the figure, not a promise.
+        assert_figures(&holdout4(), 360, 0.91, 0.93, 2);
+    }
+
+    /// The fifth near-miss set, written with the fifth held-out set: 5 of 73 hand over (an idiom
+    /// "call me crazy", praise of "dem netten Berater", "echtes Leder", "stolen"/"Scam" in chit-chat
+    /// or a product name). Held at that figure until the rules learn those classes.
+    #[test]
+    fn the_fifth_near_miss_set_hands_over_at_most_as_often_as_measured() {
+        let report = Report::run(&BotConfig::default_shop(), &near_misses5());
+        let handed: Vec<&str> = report
+            .false_handoffs()
+            .iter()
+            .map(|o| o.text.as_str())
+            .collect();
+        assert!(handed.len() <= 5, "{handed:?}");
     }
 
     /// The third near-miss set, written with the fourth held-out set and never tuned on: the
@@ -743,7 +771,7 @@ mod tests {
         }
         let none = off_topic.iter().filter(|e| e.label == "none").count();
         assert!(
-            none >= 80 && off_topic.len() - none >= 40,
+            none >= 70 && off_topic.len() - none >= 35,
             "{none} off-topic and {} on-topic lines",
             off_topic.len() - none
         );

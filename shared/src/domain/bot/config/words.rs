@@ -179,6 +179,9 @@ word_lists! {
     third_parties: Vec<String>,
     /// Nouns "human" qualifies as an adjective ("human error").
     human_as_adjective: ByLang,
+    /// Verbs of reported speech a few words after a person word make that person the one who
+    /// said something, not the one asked for ("der Mitarbeiter am Telefon sagte ...").
+    reported_speech: ByLang,
     /// Whole words ending in a request word that name someone else's adviser ("Steuerberater").
     not_request_compounds: ByLang,
     /// Signs of a request for a person (word beginnings), backing the model's "human".

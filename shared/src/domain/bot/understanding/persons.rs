@@ -30,3 +30,13 @@ pub(super) fn third_party(lex: &Lexicon, clauses: &[Vec<&str>], i: usize, at: us
 pub(super) fn after_possessive(lex: &Lexicon, words: &[&str], at: usize) -> bool {
     (1..=2.min(at)).any(|back| lex.possessives.has(words[at - back]))
 }
+
+/// Whether the person word at `words[at]` is the one who said something: a verb of reported
+/// speech within three words after it ("der Mitarbeiter am Telefon sagte", "the agent told me").
+pub(super) fn reported_speech(lex: &Lexicon, words: &[&str], at: usize) -> bool {
+    words
+        .iter()
+        .skip(at + 1)
+        .take(3)
+        .any(|w| lex.reported_speech.has(w))
+}

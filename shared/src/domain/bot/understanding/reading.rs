@@ -271,6 +271,7 @@ impl BotConfig {
                         !after_possessive(&self.words, words, at)
                             && !describes_self(&self.words, words, at)
                             && !third_party(&self.words, clauses, i, at)
+                            && !reported_speech(&self.words, words, at)
                             && !words
                                 .get(at + 1)
                                 .is_some_and(|n| self.words.human_as_adjective.has(n))

@@ -195,6 +195,18 @@ fn a_handoff_word_inside_another_word_or_naming_someone_else_does_not_hand_over(
 }
 
 #[test]
+fn a_person_word_followed_by_what_that_person_said_does_not_hand_over() {
+    assert_no_handoff(&[
+        "die Mitarbeiterin an der Hotline meinte, ich soll das Paket einfach zurückschicken",
+        "the agent on the phone told me to send it back, how do i do that",
+    ]);
+    assert_handoff(
+        HandoffReason::Request,
+        &["bitte einen Mitarbeiter, der Bot versteht mich nicht"],
+    );
+}
+
+#[test]
 fn fraud_mentioned_only_to_deny_it_does_not_hand_over() {
     assert_no_handoff(&[
         "dachte schon es wär Betrug, ist aber angekommen",
