@@ -495,6 +495,17 @@ mod tests {
         );
     }
 
+    /// A near-miss set hands at most `most` of its messages to a person (names them if more).
+    fn assert_at_most_false_handoffs(config: &BotConfig, set: &[Labelled], most: usize) {
+        let report = Report::run(config, set);
+        let handed: Vec<&str> = report
+            .false_handoffs()
+            .iter()
+            .map(|o| o.text.as_str())
+            .collect();
+        assert!(handed.len() <= most, "{handed:?}");
+    }
+
     /// The off-topic development set (tuned on: a floor, not a blind figure).
     #[test]
     fn the_off_topic_development_set_is_understood_at_least_as_well_as_measured() {
@@ -543,7 +554,7 @@ mod tests {
     /// off-topic mechanics and the rule words had landed, never tuned on.
     #[test]
     fn the_fifth_holdout_set_is_understood_at_least_as_well_as_measured() {
-        // Measured 92.3 % / 94.1 % / 2 false handoffs after the sixth round (88.0 % / 89.8 % / 0
+        // Measured 93.4 % / 94.1 % / 2 false handoffs after the sixth round (88.0 % / 89.8 % / 0
         // before it). The two false handoffs ("if I order today will it be here before friday"
         // read as urgent, "hab ich das richtige chat?" as a request for a person) come from the
         // model, not the rule words: allowed here so CI holds the figure, not a promise.
@@ -555,13 +566,7 @@ mod tests {
     /// or a product name). Held at that figure until the rules learn those classes.
     #[test]
     fn the_fifth_near_miss_set_hands_over_at_most_as_often_as_measured() {
-        let report = Report::run(&BotConfig::default_shop(), &near_misses5());
-        let handed: Vec<&str> = report
-            .false_handoffs()
-            .iter()
-            .map(|o| o.text.as_str())
-            .collect();
-        assert!(handed.len() <= 5, "{handed:?}");
+        assert_at_most_false_handoffs(&BotConfig::default_shop(), &near_misses5(), 5);
     }
 
     /// The third near-miss set, written with the fourth held-out set and never tuned on: the
@@ -569,13 +574,7 @@ mod tests {
     /// allowed here so CI holds the figure, not a promise we have not kept.
     #[test]
     fn the_unseen_near_miss_set_hands_over_at_most_as_often_as_measured() {
-        let report = Report::run(&BotConfig::default_shop(), &near_misses3());
-        let handed: Vec<&str> = report
-            .false_handoffs()
-            .iter()
-            .map(|o| o.text.as_str())
-            .collect();
-        assert!(handed.len() <= 2, "{handed:?}");
+        assert_at_most_false_handoffs(&BotConfig::default_shop(), &near_misses3(), 2);
     }
 
     #[test]
@@ -646,13 +645,7 @@ mod tests {
         let report = Report::run(&config, &handoff_requests2());
         assert!(report.handed_over() >= 70, "{}", report.render("handoff2"));
         assert!(report.right() >= 69, "{}", report.render("handoff2"));
-        let near = Report::run(&config, &near_misses6());
-        let handed: Vec<&str> = near
-            .false_handoffs()
-            .iter()
-            .map(|o| o.text.as_str())
-            .collect();
-        assert!(handed.len() <= 6, "{handed:?}");
+        assert_at_most_false_handoffs(&config, &near_misses6(), 6);
     }
 
     #[test]
