@@ -31,6 +31,16 @@ struct State {
     version_reads: usize,
 }
 
+impl State {
+    /// `kind`'s head, or the head of a kind nothing was saved for yet.
+    fn head_or_empty(&self, kind: ConfigKind) -> ConfigHead {
+        self.heads
+            .get(&kind)
+            .cloned()
+            .unwrap_or_else(|| empty_head(kind))
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct MemoryConfigDocs {
     state: Mutex<State>,
@@ -188,11 +198,7 @@ impl ConfigDocs for MemoryConfigDocs {
             let Some(target) = s.versions.get(&(kind, version)).cloned() else {
                 return Err(ConfigDocsError::NotFound { kind, version });
             };
-            let head = s
-                .heads
-                .get(&kind)
-                .cloned()
-                .unwrap_or_else(|| empty_head(kind));
+            let head = s.head_or_empty(kind);
             match plan_publish(&target, head, expected, actor, at)? {
                 PublishPlan::Stale(head) => head,
                 PublishPlan::Unchanged(head) => return Ok(head),
@@ -216,11 +222,7 @@ impl ConfigDocs for MemoryConfigDocs {
         let (versions, entries) = published_under_draft(new, expected, on_top)?;
         let stale = {
             let mut s = self.begin_write()?;
-            let head = s
-                .heads
-                .get(&kind)
-                .cloned()
-                .unwrap_or_else(|| empty_head(kind));
+            let head = s.head_or_empty(kind);
             if head.latest == new.based_on && head.published == expected {
                 let published = &versions[0];
                 let head = s.heads.entry(kind).or_insert_with(|| empty_head(kind));
@@ -255,11 +257,7 @@ impl ConfigDocs for MemoryConfigDocs {
         let (version, entry) = rollback_version(old, based_on, actor, note, at)?;
         let stale = {
             let mut s = self.begin_write()?;
-            let head = s
-                .heads
-                .get(&kind)
-                .cloned()
-                .unwrap_or_else(|| empty_head(kind));
+            let head = s.head_or_empty(kind);
             if head.latest == based_on {
                 let head = s.heads.entry(kind).or_insert_with(|| empty_head(kind));
                 head.latest = version.version;
