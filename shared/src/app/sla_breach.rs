@@ -645,7 +645,7 @@ impl TicketChange for Stage<'_> {
         draft.next.sla = clocks;
         let breach = self.breach;
         let deadline = breach.deadline(ticket, self.payload);
-        let mut log = ActivityLog::new(draft.key(), draft.now, self.payload, deadline);
+        let mut log = ActivityLog::new(draft, self.payload, deadline);
         breach.act(
             ticket,
             &mut draft.next,
@@ -668,22 +668,19 @@ struct ActivityLog {
     ticket_id: crate::domain::ids::TicketId,
     key: String,
     at: jiff::Timestamp,
+    ticket_version: u64,
     target: Target,
     due_at: jiff::Timestamp,
     entries: Vec<Activity>,
 }
 
 impl ActivityLog {
-    fn new(
-        key: &ChangeKey,
-        at: jiff::Timestamp,
-        payload: &TimerPayload,
-        due_at: jiff::Timestamp,
-    ) -> Self {
+    fn new(draft: &Draft, payload: &TimerPayload, due_at: jiff::Timestamp) -> Self {
         Self {
             ticket_id: payload.ticket_id,
-            key: key.as_str().to_owned(),
-            at,
+            key: draft.key().as_str().to_owned(),
+            at: draft.now,
+            ticket_version: draft.next.version,
             target: payload.target,
             due_at,
             entries: Vec::new(),
@@ -699,6 +696,7 @@ impl ActivityLog {
             kind,
             text: Some(text),
             mentions: Vec::new(),
+            ticket_version: self.ticket_version,
             sla: Some(SlaMark {
                 target: self.target,
                 level,

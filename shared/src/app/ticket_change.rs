@@ -129,6 +129,7 @@ impl Draft {
             kind,
             text,
             mentions,
+            ticket_version: self.next.version,
             sla: None,
         };
         self.activity.push(entry);

@@ -136,6 +136,25 @@ async fn a_change_is_stored_one_version_up_and_its_outbox_done() {
 }
 
 #[tokio::test]
+async fn changes_within_one_millisecond_are_logged_in_the_order_they_happened() {
+    let w = world().await;
+    let id = ticket(&w).await;
+    // The clock stands still; the second key sorts before the first.
+    for (key, category) in [("api.zz", "billing"), ("api.aa", "shipping")] {
+        let key = ChangeKey::parse(key).unwrap();
+        let change = Categorise::new(&w, category);
+        changer(&w).change(id, &key, &change).await.unwrap();
+    }
+    let log: Vec<_> = w.store.activities(id).await.unwrap();
+    let filed: Vec<_> = log
+        .iter()
+        .filter(|a| a.kind == ActivityKind::Category)
+        .filter_map(|a| a.text.as_deref())
+        .collect();
+    assert_eq!(filed, ["billing", "shipping"]);
+}
+
+#[tokio::test]
 async fn a_ticket_changed_meanwhile_is_read_and_decided_again() {
     let w = world().await;
     let id = ticket(&w).await;

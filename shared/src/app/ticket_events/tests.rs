@@ -137,6 +137,7 @@ async fn sla_warning_and_breach_entries_become_events_naming_the_target_and_leve
         kind,
         text: None,
         mentions: vec![],
+        ticket_version: 0,
         sla: Some(SlaMark {
             target: Target::FirstResponse,
             level,

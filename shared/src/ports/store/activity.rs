@@ -21,6 +21,11 @@ pub struct Activity {
     /// Agents named with `@id` in a note.
     #[serde(default)]
     pub mentions: Vec<String>,
+    /// The ticket version the change that logged this entry wrote; entries of one millisecond
+    /// (a tag and its untag, a reply and the assignment it brings) sort by it, so they are
+    /// listed in the order they happened, not by the random part of two request keys.
+    #[serde(default)]
+    pub ticket_version: u64,
     /// The SLA stage an `sla_*` entry records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla: Option<SlaMark>,
@@ -68,7 +73,12 @@ pub enum ActivityKind {
     Untagged,
 }
 
-/// The sort key of an activity item: `ACT#<time>#<id>`.
+/// The sort key of an activity item: `ACT#<time>#<ticket version>#<id>`.
 pub fn activity_sort_key(activity: &Activity) -> String {
-    format!("ACT#{}#{}", sortable_time(activity.at), activity.id)
+    format!(
+        "ACT#{}#{:012}#{}",
+        sortable_time(activity.at),
+        activity.ticket_version,
+        activity.id
+    )
 }
