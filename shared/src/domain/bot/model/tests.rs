@@ -1,6 +1,10 @@
 //! The intent model's unit tests: features, training, reading, the labelled-set parser.
 
+use super::polarity::polarity;
+use super::prediction::softmax;
+use super::training::{Step, rare_words, scores};
 use super::*;
+use crate::domain::bot::matcher::normalize;
 
 fn tiny() -> Model {
     trained(&[
