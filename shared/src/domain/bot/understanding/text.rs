@@ -11,9 +11,57 @@ pub(super) fn sentences(text: &str) -> impl Iterator<Item = &str> {
         .filter(|s| !s.trim().is_empty())
 }
 
-/// The clauses of a sentence, normalized: a negation reaches no further than its clause.
+/// The clauses of a sentence, normalized: a negation reaches no further than its clause. A
+/// hedge "-ish" stays on its word ("ASAP-ish" is "asapish", no urgency word).
 pub(super) fn clauses(sentence: &str) -> Vec<String> {
+    let glued;
+    let sentence = if sentence.contains("-ish") || sentence.contains("-ISH") {
+        glued = sentence.replace("-ish", "ish").replace("-ISH", "ish");
+        glued.as_str()
+    } else {
+        sentence
+    };
     sentence.split(CLAUSE_ENDS).map(normalize).collect()
+}
+
+/// Quotation marks that open and close a name ("Scam Likely", „Sofort Glücklich“, «Urgent»).
+const QUOTES_OPEN: &[char] = &['"', '„', '“', '«'];
+const QUOTES_CLOSE: &[char] = &['"', '“', '”', '»'];
+
+/// The most words a quoted name has; a longer quotation is what someone said or wrote.
+const NAME_WORDS: usize = 4;
+
+/// `text` with quoted names blanked out: two to four words, each capitalised (a product called
+/// "Scam Likely" or "Urgent Love" holds no handoff word). One quoted word stays (it is as often
+/// emphasis: ich wurde "betrogen"), and so does a quoted sentence ("your parcel was stolen").
+pub(super) fn without_names(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(QUOTES_OPEN) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find(QUOTES_OPEN) {
+        let after_open = open + rest[open..].chars().next().map_or(1, char::len_utf8);
+        let Some(len) = rest[after_open..].find(QUOTES_CLOSE) else {
+            break;
+        };
+        let close = after_open + len;
+        let end = close + rest[close..].chars().next().map_or(1, char::len_utf8);
+        let inner = &rest[after_open..close];
+        let name = (2..=NAME_WORDS).contains(&inner.split_whitespace().count())
+            && inner
+                .split_whitespace()
+                .all(|w| w.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit()));
+        out.push_str(&rest[..open]);
+        out.push_str(if name {
+            " "
+        } else {
+            &rest[open..end]
+        });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out.into()
 }
 
 /// Small talk in a message of several parts: a request in one part is what the message asks
@@ -35,12 +83,33 @@ pub(super) fn asks(lex: &Lexicon, part: &str) -> bool {
 /// Where one part of a message ends, for reading a long message part by part.
 pub(super) const PART_ENDS: &[char] = &['.', '!', '?', '\n', ',', ';', ':'];
 
-/// Each clause's words.
-pub(super) fn clause_words(clauses: &[String]) -> Vec<Vec<&str>> {
+/// Each clause's words, without the words of an idiom (`idioms`: "call me crazy", "stole my
+/// heart"): they are no handoff word nor sign.
+pub(super) fn clause_words<'a>(lex: &Lexicon, clauses: &'a [String]) -> Vec<Vec<&'a str>> {
     clauses
         .iter()
-        .map(|c| c.split_whitespace().collect())
+        .map(|c| {
+            let mut words: Vec<&str> = c.split_whitespace().collect();
+            for idiom in lex.idioms.iter() {
+                while let Some(at) = phrase_at(&words, idiom) {
+                    words.drain(at..at + idiom.split(' ').count());
+                }
+            }
+            words
+        })
         .collect()
+}
+
+/// Where the phrase `phrase` (normalized words, one space between) starts in `words`.
+pub(super) fn phrase_at(words: &[&str], phrase: &str) -> Option<usize> {
+    let len = phrase.split(' ').count();
+    (0..(words.len() + 1).saturating_sub(len))
+        .find(|&at| phrase.split(' ').zip(&words[at..]).all(|(p, w)| p == *w))
+}
+
+/// Whether one of `phrases` occurs in `words` (one clause).
+pub(super) fn has_phrase(words: &[&str], phrases: &WordList) -> bool {
+    phrases.iter().any(|p| phrase_at(words, p).is_some())
 }
 
 /// Whether `text` asks a question: a question mark, or a clause that opens like one.
