@@ -219,6 +219,9 @@ word_lists! {
     /// settled word after it, is an old complaint ("früher hatte ich eine Beschwerde, jetzt alles
     /// gut").
     past_markers: ByLang,
+    /// Request words that, alone in a message's first clause, are an exclamation ("Mensch,
+    /// endlich ist es da!"), not a request.
+    interjections: ByLang,
     /// Endings of a field of law: "für/for" and one after a complaint word names a lawyer's
     /// specialty ("Anwalt für Mietrecht", "lawyer for family law"), not a threat.
     legal_fields: ByLang,

@@ -88,8 +88,29 @@ pub(super) fn out_of_curiosity(lex: &Lexicon, clauses: &[Vec<&str>]) -> bool {
 /// service team").
 const SALUTATION_WORDS: usize = 5;
 
-/// Whether `words`, a message's first clause, is a letter's salutation: it starts with a word
-/// of `salutations` and is short ("Dear customer service,", "Liebes Support Team,").
-pub(super) fn salutation(lex: &Lexicon, words: &[&str]) -> bool {
-    words.len() <= SALUTATION_WORDS && words.first().is_some_and(|w| lex.salutations.has(w))
+/// Whether the first of `clauses` (a message) is a letter's salutation: it starts with a word
+/// of `salutations`, is short, asks nothing politely ("Hallo, echte Person bitte" asks), and
+/// the message goes on after it ("Dear customer service, ...", "Liebes Support Team, ...").
+pub(super) fn salutation(lex: &Lexicon, clauses: &[Vec<&str>]) -> bool {
+    match clauses {
+        [words, rest @ ..] => {
+            words.len() <= SALUTATION_WORDS
+                && words.first().is_some_and(|w| lex.salutations.has(w))
+                && !words.iter().any(|w| lex.polite.has(w))
+                && rest.iter().any(|c| !c.is_empty())
+        }
+        [] => false,
+    }
+}
+
+/// Whether the first of `clauses` (a message) is a lone exclamation of `interjections` with
+/// more after it: "Mensch, endlich ist mein Paket da!".
+pub(super) fn exclaimed(lex: &Lexicon, clauses: &[Vec<&str>]) -> bool {
+    match clauses {
+        [first, rest @ ..] => {
+            matches!(first.as_slice(), [w] if lex.interjections.has(w))
+                && rest.iter().any(|c| !c.is_empty())
+        }
+        [] => false,
+    }
 }

@@ -223,6 +223,23 @@ impl BotConfig {
         })
     }
 
+    /// Whether the message has fraud words and every one is a suspicion taken back.
+    fn fraud_only_suspected(&self, clauses: &[Vec<&str>]) -> bool {
+        let mut any = false;
+        for (i, words) in clauses.iter().enumerate() {
+            for at in self
+                .fraud
+                .positions(words, &self.model, &self.words, |_| true)
+            {
+                if !suspicion_denied(&self.words, clauses, i, at) {
+                    return false;
+                }
+                any = true;
+            }
+        }
+        any
+    }
+
     /// An urgency word that asks for a person: a strong one (dringend, Notfall, urgent, asap)
     /// on its own, a weak one ([`WEAK_URGENCY`]: sofort, immediately) only in a sentence that
     /// demands help, an answer, contact or a person ("brauche sofort Hilfe", "bitte sofort
@@ -299,8 +316,9 @@ impl BotConfig {
         let someone = |p: &[String]| {
             person(p) || p.last().is_some_and(|w| matches!(w.as_str(), "team" | "person"))
         };
+        let addressed = salutation(lex, clauses) || exclaimed(lex, clauses);
         clauses.iter().enumerate().any(|(i, words)| {
-            if i == 0 && salutation(lex, words) {
+            if i == 0 && addressed {
                 return false;
             }
             self.request
@@ -320,6 +338,18 @@ impl BotConfig {
                                     .is_some_and(|n| lex.human_as_adjective.has(n))))
                 })
         })
+    }
+
+    /// Whether `words` (one clause) praise or thank someone a request word names ("your
+    /// agent Lisa was great", "danke an den netten Berater").
+    fn praises_someone(&self, words: &[&str]) -> bool {
+        let lex = &self.words;
+        self.request
+            .meant(words, &self.model, lex, |_| true)
+            .into_iter()
+            .any(|(phrase, at)| {
+                staff_deed(lex, words, at + phrase.len()) || thanked(lex, words, at)
+            })
     }
 
     /// Whether the request phrase ending in "me"/"mich" before `end` in `clauses[i]` opens an
@@ -404,6 +434,11 @@ impl BotConfig {
             // Fraud words are the model's topic words too ("Konto", "E-Mail", "Passwort"): a
             // question needs a sign even when the model is sure.
             HandoffReason::Fraud => {
+                // "dachte erst es wäre Betrug, war aber doch von euch": the fraud word is a
+                // suspicion taken back, so it is no sign either.
+                if self.fraud_only_suspected(&clauses) {
+                    return false;
+                }
                 self.fraud_word(&clauses)
                     || clauses.iter().any(|w| {
                         has_word(&self.words, w, &self.words.fraud_signs)
@@ -464,23 +499,38 @@ impl BotConfig {
                 if about_a_job(lex, &clauses) || out_of_curiosity(lex, &clauses) {
                     return false;
                 }
-                // "Dear customer service, ...": the address is no sign.
-                let addressed = clauses.first().is_some_and(|w| salutation(lex, w));
-                sure_enough
-                    || clauses.iter().skip(usize::from(addressed)).any(|w| {
-                        // Negation is no sign here: "kann ich nicht mit jemandem sprechen?"
-                        // asks; a declined request word was caught above.
-                        // A sign taken back after it is none ("ruf mich nicht an").
-                        list.found_in(w, &self.model, &self.words)
-                            || w.iter().enumerate().any(|(at, x)| {
+                // "Dear customer service, ...": the address is no sign, nor is praise of staff
+                // ("der Berater hatte echt Geduld").
+                let addressed = salutation(lex, &clauses) || exclaimed(lex, &clauses);
+                let told = |w: &[&str]| self.praises_someone(w);
+                // Negation before a sign is no denial here: "kann ich nicht mit jemandem
+                // sprechen?" asks; a declined request word was caught above. A sign taken back
+                // after it is one ("ruf mich nicht an", "bitte ruft nicht an").
+                let signs = |taken_back: bool| {
+                    clauses
+                        .iter()
+                        .skip(usize::from(addressed))
+                        .filter(|w| !told(w))
+                        .any(|w| {
+                            w.iter().enumerate().any(|(at, x)| {
                                 (starts_with_any(x, &lex.request_signs)
                                     || lex
                                         .request_signs
                                         .iter()
                                         .any(|s| s.len() >= 8 && x.contains(s)))
-                                    && !negation_follows(lex, w, at)
+                                    && negation_follows(lex, w, at) == taken_back
                             })
-                    })
+                        })
+                };
+                let word = clauses
+                    .iter()
+                    .skip(usize::from(addressed))
+                    .filter(|w| !told(w))
+                    .any(|w| list.found_in(w, &self.model, &self.words));
+                if !word && signs(true) && !signs(false) {
+                    return false;
+                }
+                sure_enough || word || signs(false)
             }
         }
     }

@@ -1,5 +1,6 @@
 //! A message's sentences, clauses and parts, and whether one asks a question.
 
+use super::keywords::ENGLISH_KEYWORDS;
 use super::*;
 
 /// Where a clause ends: a negation reaches no further.
@@ -35,11 +36,12 @@ const NAME_WORDS: usize = 4;
 /// "Scam Likely" or "Urgent Love" holds no handoff word). One quoted word stays (it is as often
 /// emphasis: ich wurde "betrogen"), and so does a quoted sentence ("your parcel was stolen").
 pub(super) fn without_names(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains(QUOTES_OPEN) {
-        return text.into();
+    let titled = without_title_names(text);
+    if !titled.contains(QUOTES_OPEN) {
+        return titled;
     }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
+    let mut out = String::with_capacity(titled.len());
+    let mut rest: &str = &titled;
     while let Some(open) = rest.find(QUOTES_OPEN) {
         let after_open = open + rest[open..].chars().next().map_or(1, char::len_utf8);
         let Some(len) = rest[after_open..].find(QUOTES_CLOSE) else {
@@ -61,6 +63,52 @@ pub(super) fn without_names(text: &str) -> std::borrow::Cow<'_, str> {
         rest = &rest[end..];
     }
     out.push_str(rest);
+    out.into()
+}
+
+/// English words that, before capitalised words, make them a name ("the Scam Likely hoodie").
+const NAME_DETERMINERS: &[&str] = &["the", "this", "that", "these", "those", "your"];
+
+/// `text` without an unquoted name: two or more capitalised words after an English determiner
+/// that hold an English handoff word ("do you sell the Scam Likely hoodie"). German
+/// capitalises nouns ("einen Scam Anruf"), so only an English determiner makes a name.
+fn without_title_names(text: &str) -> std::borrow::Cow<'_, str> {
+    let capital = |w: &str| w.starts_with(char::is_uppercase);
+    if !text.split_whitespace().any(capital) {
+        return text.into();
+    }
+    let tokens: Vec<(usize, &str)> = text
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
+        .collect();
+    let mut blank: Vec<(usize, usize)> = Vec::new();
+    let mut i = 1;
+    while i < tokens.len() {
+        let before = tokens[i - 1].1;
+        let run = tokens[i..].iter().take_while(|&&(_, w)| capital(w)).count();
+        if run >= 2 && NAME_DETERMINERS.contains(&before.to_lowercase().as_str()) {
+            let names_keyword = tokens[i..i + run].iter().any(|&(_, w)| {
+                ENGLISH_KEYWORDS.contains(&normalize(w).trim())
+            });
+            if names_keyword {
+                let (start, _) = tokens[i];
+                let (last, w) = tokens[i + run - 1];
+                blank.push((start, last + w.len()));
+            }
+        }
+        i += run.max(1);
+    }
+    if blank.is_empty() {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in blank {
+        out.push_str(&text[at..start]);
+        out.push(' ');
+        at = end;
+    }
+    out.push_str(&text[at..]);
     out.into()
 }
 
