@@ -49,9 +49,7 @@ pub(super) fn past_complaint(lex: &Lexicon, clauses: &[Vec<&str>], complaint: &K
     let Some(past) = words.iter().position(|(_, w)| lex.past_markers.has(w)) else {
         return false;
     };
-    let negative = |w: &str| {
-starts_with_any(w, &lex.negative) || complaint.begins(w)
-    };
+    let negative = |w: &str| starts_with_any(w, &lex.negative) || complaint.begins(w);
     let Some(told) = words[past..].iter().position(|&(_, w)| negative(w)) else {
         return false;
     };

@@ -314,7 +314,9 @@ impl BotConfig {
         let person = |p: &[String]| matches!(p, [w] if lex.person_words.has(w.as_str()));
         // A person word, or a phrase ending in one ("support team", "real person").
         let someone = |p: &[String]| {
-            person(p) || p.last().is_some_and(|w| matches!(w.as_str(), "team" | "person"))
+            person(p)
+                || p.last()
+                    .is_some_and(|w| matches!(w.as_str(), "team" | "person"))
         };
         let addressed = salutation(lex, clauses) || exclaimed(lex, clauses);
         clauses.iter().enumerate().any(|(i, words)| {

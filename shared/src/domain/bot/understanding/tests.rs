@@ -521,7 +521,10 @@ fn a_question_the_model_barely_reads_as_a_complaint_needs_a_negative_word() {
     assert_no_handoff(&["ist das echtes silber?", "ist das echtes leder"]);
     assert_handoff(
         HandoffReason::Complaint,
-        &["warum ist der Service so schlecht?", "ich will mich beschweren"],
+        &[
+            "warum ist der Service so schlecht?",
+            "ich will mich beschweren",
+        ],
     );
 }
 
@@ -554,7 +557,10 @@ fn a_contact_verb_taken_back_after_it_is_no_request() {
     ]);
     assert_handoff(
         HandoffReason::Request,
-        &["ruft mich bitte an", "kann ich nicht mit jemandem sprechen?"],
+        &[
+            "ruft mich bitte an",
+            "kann ich nicht mit jemandem sprechen?",
+        ],
     );
 }
 
@@ -566,7 +572,7 @@ fn a_short_first_clause_asking_politely_is_no_salutation() {
 #[test]
 fn a_person_word_alone_before_the_message_is_an_exclamation() {
     assert_no_handoff(&[
-        "Mensch, das ging aber flott mit der Lieferung, danke!",
+        "Mensch, das hat ja gedauert, aber jetzt ist alles da",
         "Menschenskind, endlich ist die Jacke angekommen",
     ]);
     assert_handoff(
@@ -581,4 +587,13 @@ fn fraud_suspected_and_taken_back_is_no_sign_for_the_model() {
         "hatte kurz Angst es sei Betrug, war aber wirklich eure Mail",
         "I thought it was a scam at first, but the parcel really came from you",
     ]);
+}
+
+#[test]
+fn schnellstmoeglich_with_a_demand_is_urgent_and_alone_a_time() {
+    assert_handoff(
+        HandoffReason::Urgent,
+        &["bitte ruft mich schnellstmöglich zurück, es geht um meine Bestellung"],
+    );
+    assert_no_handoff(&["liefert ihr schnellstmöglich nach Österreich?"]);
 }

@@ -55,11 +55,7 @@ pub(super) fn without_names(text: &str) -> std::borrow::Cow<'_, str> {
                 .split_whitespace()
                 .all(|w| w.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit()));
         out.push_str(&rest[..open]);
-        out.push_str(if name {
-            " "
-        } else {
-            &rest[open..end]
-        });
+        out.push_str(if name { " " } else { &rest[open..end] });
         rest = &rest[end..];
     }
     out.push_str(rest);
@@ -87,9 +83,9 @@ fn without_title_names(text: &str) -> std::borrow::Cow<'_, str> {
         let before = tokens[i - 1].1;
         let run = tokens[i..].iter().take_while(|&&(_, w)| capital(w)).count();
         if run >= 2 && NAME_DETERMINERS.contains(&before.to_lowercase().as_str()) {
-            let names_keyword = tokens[i..i + run].iter().any(|&(_, w)| {
-                ENGLISH_KEYWORDS.contains(&normalize(w).trim())
-            });
+            let names_keyword = tokens[i..i + run]
+                .iter()
+                .any(|&(_, w)| ENGLISH_KEYWORDS.contains(&normalize(w).trim()));
             if names_keyword {
                 let (start, _) = tokens[i];
                 let (last, w) = tokens[i + run - 1];
