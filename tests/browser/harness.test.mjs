@@ -1,12 +1,11 @@
 // The harness itself: a browser test fails on any page error, console error or failed request.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { startBrowser, startRunner } from "./harness.mjs";
+import { startBoth } from "./harness.mjs";
 
 /** Runs `provoke(page, runner)` in a fresh browser and returns what `close()` threw. */
 async function problemsAfter(provoke, { allow } = {}) {
-  const runner = await startRunner();
-  const browser = await startBrowser();
+  const { runner, browser } = await startBoth();
   try {
     if (allow) browser.allowFailure(allow);
     const page = await browser.newPage();

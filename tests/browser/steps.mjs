@@ -1,17 +1,13 @@
 // What the tests do as a customer on /simulator and as an agent in /console.
-import { api, eventually, startBrowser, startRunner } from "./harness.mjs";
+import { api, eventually, startBoth } from "./harness.mjs";
 
 /**
- * Each test gets its own runner (fresh in-memory helpdesk) and browser profile. When the test
- * ends the browser closes, which fails the test if any page had an error, logged a console
- * error or saw a failed request (see `startBrowser`).
+ * Each test gets its own runner (fresh in-memory helpdesk) and browser profile, started at once
+ * (`startBoth`). When the test ends the browser closes, which fails the test if any page had an
+ * error, logged a console error or saw a failed request (see `startBrowser`).
  */
 export async function start(t, options) {
-  const runner = await startRunner(options);
-  const browser = await startBrowser().catch(async (e) => {
-    await runner.stop();
-    throw e;
-  });
+  const { runner, browser } = await startBoth(options);
   t.after(async () => {
     try {
       await browser.close();
