@@ -520,7 +520,11 @@ impl BotConfig {
                                         .request_signs
                                         .iter()
                                         .any(|s| s.len() >= 8 && x.contains(s)))
-                                    && negation_follows(lex, w, at) == taken_back
+                                    && !(x.len() == 6 && x.starts_with("human"))
+                                    && (negation_follows(lex, w, at)
+                                        || (!w.first().is_some_and(|f| lex.question_starts.has(f))
+                                            && negated(lex, w, at)))
+                                        == taken_back
                             })
                         })
                 };
