@@ -177,3 +177,31 @@ fn order_numbers_are_found_and_checked() {
     assert_eq!(rule.find_in("#12-34"), None);
     assert!(rule.accepts("12345") && !rule.accepts("1234") && !rule.accepts("123456789"));
 }
+
+#[test]
+fn the_near_miss_lists_take_phrases_only_where_the_key_says_so() {
+    // Idioms and phrases of haste are phrases; a hiring word or a salutation is one word.
+    let err = broken(
+        "[words.hiring]\nde = [\n  \"einstell\"",
+        "[words.hiring]\nde = [\n  \"stellt ein\", \"einstell\"",
+    );
+    assert!(
+        err.contains("words.hiring.de") && err.contains("must be one word"),
+        "{err}"
+    );
+    let err = broken(
+        "[words.salutations]\nde = [\n  \"liebes\"",
+        "[words.salutations]\nde = [\n  \"Liebes\"",
+    );
+    assert!(
+        err.contains("words.salutations.de") && err.contains("must be lowercase"),
+        "{err}"
+    );
+    let idiom = DEFAULT_CONFIG.replacen(
+        "[words.idioms]\nde = [\n",
+        "[words.idioms]\nde = [\n  \"ruf mich nicht an\",\n",
+        1,
+    );
+    let config = BotConfig::parse(&idiom, "bot.toml").expect("a phrase is an idiom entry");
+    assert!(config.words.idioms.has("ruf mich nicht an"));
+}

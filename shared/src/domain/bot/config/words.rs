@@ -71,7 +71,7 @@ impl WordList {
 }
 
 /// Lists whose entries are phrases of several words; every other list's entries are one word.
-pub const PHRASE_LISTS: &[&str] = &["negative_phrases"];
+pub const PHRASE_LISTS: &[&str] = &["negative_phrases", "idioms", "urgent_phrases"];
 
 macro_rules! word_lists {
     ($($(#[$doc:meta])* $name:ident: $ty:ty,)*) => {
@@ -196,6 +196,35 @@ word_lists! {
     without_me: ByLang,
     /// Deeds a customer denies in a fraud report ("nicht bestellt").
     deeds: ByLang,
+    /// Phrases whose words are no handoff word nor sign ("call me crazy", "stole my heart").
+    idioms: ByLang,
+    /// Phrases of haste (several words), backing the model's "urgent" as `urgent_signs` do.
+    urgent_phrases: ByLang,
+    /// Words within two after a person word that tell what that person did or was ("your agent
+    /// Lisa was great", "der Berater hat mir geholfen"): praise or a story, not a request.
+    staff_deeds: ByLang,
+    /// Thanks or praise that, followed by "an"/"to", address a person word ("danke an den
+    /// netten Berater", "thanks to your agent").
+    thanks_to: ByLang,
+    /// Words (beginnings) of a job or hiring: a person word in their sentence is a job, not a
+    /// request ("stellt ihr Mitarbeiter ein", "are you hiring agents").
+    hiring: ByLang,
+    /// Curiosity ("nur neugierig", "just curious"): a question about a person in a message with
+    /// one asks out of interest ("ist das ein echter Mensch?").
+    curiosity: ByLang,
+    /// Words that open a letter's salutation ("Dear customer service", "Liebes Support Team"):
+    /// a request word in the opening address is no request.
+    salutations: ByLang,
+    /// Words of a past time ("früher", "once"): a complaint word after one, with praise or a
+    /// settled word after it, is an old complaint ("früher hatte ich eine Beschwerde, jetzt alles
+    /// gut").
+    past_markers: ByLang,
+    /// Request words that, alone in a message's first clause, are an exclamation ("Mensch,
+    /// endlich ist es da!"), not a request.
+    interjections: ByLang,
+    /// Endings of a field of law: "für/for" and one after a complaint word names a lawyer's
+    /// specialty ("Anwalt für Mietrecht", "lawyer for family law"), not a threat.
+    legal_fields: ByLang,
 }
 
 /// The shipped configuration's lists: what a file without a `[words]` list reads with.

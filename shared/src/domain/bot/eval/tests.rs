@@ -111,20 +111,21 @@ fn the_fifth_holdout_set_is_understood_at_least_as_well_as_measured() {
     assert_figures(&holdout4(), 360, 0.91, 0.93, 2);
 }
 
-/// The fifth near-miss set, written with the fifth held-out set: 5 of 73 hand over (an idiom
+/// The fifth near-miss set, written with the fifth held-out set: 5 of 73 handed over (an idiom
 /// "call me crazy", praise of "dem netten Berater", "echtes Leder", "stolen"/"Scam" in chit-chat
-/// or a product name). Held at that figure until the rules learn those classes.
+/// or a product name) until the seventh round's rules learnt those classes (task i15-rules2,
+/// tuned on this set as a development set): none now.
 #[test]
 fn the_fifth_near_miss_set_hands_over_at_most_as_often_as_measured() {
-    assert_at_most_false_handoffs(&BotConfig::default_shop(), &near_misses5(), 5);
+    assert_at_most_false_handoffs(&BotConfig::default_shop(), &near_misses5(), 0);
 }
 
-/// The third near-miss set, written with the fourth held-out set and never tuned on: the
-/// handoff rules cut its false handoffs from 11 to 2 without seeing it. The two left are
-/// allowed here so CI holds the figure, not a promise we have not kept.
+/// The third near-miss set, written with the fourth held-out set: the handoff rules cut its
+/// false handoffs from 11 to 1 without seeing it; the last ("Mensch, endlich ist mein Paket
+/// da" read as a request) went in the seventh round, which used it as a development set.
 #[test]
 fn the_unseen_near_miss_set_hands_over_at_most_as_often_as_measured() {
-    assert_at_most_false_handoffs(&BotConfig::default_shop(), &near_misses3(), 2);
+    assert_at_most_false_handoffs(&BotConfig::default_shop(), &near_misses3(), 0);
 }
 
 #[test]
@@ -186,15 +187,15 @@ fn real_requests_for_a_person_hand_over_at_once() {
 /// wording, fraud told as a story) and its near misses, at least as measured when they were
 /// written: 71 of 82 handed over at once, 70 with the right reason; 6 of 63 near misses
 /// handed over (a negation after a verb, "es eilt überhaupt nicht"; a past or someone
-/// else's complaint word; a suspicion the model reads as fraud). The next round's rules
-/// raise these floors.
+/// else's complaint word; a suspicion the model reads as fraud) until the seventh round's
+/// rules (task i15-rules2, tuned on the near misses as a development set): none now.
 #[test]
 fn the_second_request_set_hands_over_and_its_near_misses_do_not_as_measured() {
     let config = BotConfig::default_shop();
     let report = Report::run(&config, &handoff_requests2());
     assert!(report.handed_over() >= 70, "{}", report.render("handoff2"));
     assert!(report.right() >= 69, "{}", report.render("handoff2"));
-    assert_at_most_false_handoffs(&config, &near_misses6(), 6);
+    assert_at_most_false_handoffs(&config, &near_misses6(), 0);
 }
 
 /// Which sets above it in [`labelled_sets`] a set must repeat no line of.

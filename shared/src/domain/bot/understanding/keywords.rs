@@ -70,16 +70,44 @@ impl Keywords {
         lex: &Lexicon,
         keep: impl Fn(&[String]) -> bool,
     ) -> Vec<usize> {
+        self.meant(words, model, lex, keep)
+            .into_iter()
+            .map(|(_, at)| at)
+            .collect()
+    }
+
+    /// The occurrences of the phrases `keep` accepts in `words` (one clause), neither negated,
+    /// praise nor hedged ("asap ish"): each phrase with the index of its first word.
+    pub(super) fn meant(
+        &self,
+        words: &[&str],
+        model: &Model,
+        lex: &Lexicon,
+        keep: impl Fn(&[String]) -> bool,
+    ) -> Vec<(&[String], usize)> {
         self.occurrences(words, model, lex)
             .into_iter()
             .filter(|&(phrase, at)| {
+                let end = at + phrase.len();
                 keep(phrase)
                     && !negated(lex, words, at)
-                    && !negated_after(lex, words, at + phrase.len())
-                    && !praise_follows(lex, words, at + phrase.len())
+                    && !negated_after(lex, words, end)
+                    && !praise_follows(lex, words, end)
+                    && words.get(end) != Some(&"ish")
             })
-            .map(|(_, at)| at)
             .collect()
+    }
+
+    /// Whether `word` begins with one of the one-word entries ("Beschwerde" with "beschwerde").
+    pub(super) fn begins(&self, word: &str) -> bool {
+        self.0
+            .iter()
+            .any(|p| matches!(p.as_slice(), [k] if word.starts_with(k.as_str())))
+    }
+
+    /// Whether `phrase` (normalized words) is one of the phrases as written.
+    pub(super) fn has_phrase(&self, phrase: &[&str]) -> bool {
+        self.0.iter().any(|p| p.iter().eq(phrase.iter().copied()))
     }
 
     /// Whether one of the phrases occurs negated in `words` (one clause): the customer says

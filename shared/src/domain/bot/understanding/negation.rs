@@ -80,3 +80,22 @@ pub(super) fn starts_with_any(word: &str, stems: &WordList) -> bool {
         .iter()
         .any(|s| word == s || (s.len() >= 5 && word.starts_with(s)))
 }
+
+/// Whether a word beginning with one of `stems` is taken back by a negation before it or after
+/// it (see [`negation_follows`]): "keine Eile", "no rush at all", "es eilt überhaupt nicht".
+pub(super) fn sign_taken_back(lex: &Lexicon, words: &[&str], stems: &WordList) -> bool {
+    words.iter().enumerate().any(|(at, w)| {
+        starts_with_any(w, stems) && (negated(lex, words, at) || negation_follows(lex, words, at))
+    })
+}
+
+/// Whether a negation follows the word at `words[at]`, link words between: a verb taken back
+/// ("eilt nicht", "es eilt überhaupt nicht", "ruf mich nicht an").
+pub(super) fn negation_follows(lex: &Lexicon, words: &[&str], at: usize) -> bool {
+    let rest = &words[at + 1..];
+    let links = rest
+        .iter()
+        .take_while(|w| lex.negation_links.has(w))
+        .count();
+    rest.get(links).is_some_and(|n| lex.negations.has(n))
+}

@@ -40,3 +40,77 @@ pub(super) fn reported_speech(lex: &Lexicon, words: &[&str], at: usize) -> bool 
         .take(3)
         .any(|w| lex.reported_speech.has(w))
 }
+
+/// Relative pronouns: a deed word after one tells what the wanted person should do ("an agent
+/// who has time"), not what a person did.
+const RELATIVES: &[&str] = &["who", "that", "which", "der", "die", "welcher", "welche"];
+
+/// Whether a word of `staff_deeds` within two words after the request word ending before `end`
+/// tells what that person did or was: "your agent Lisa was great", "der Berater hat mir so
+/// geholfen", "the support team sorted it".
+pub(super) fn staff_deed(lex: &Lexicon, words: &[&str], end: usize) -> bool {
+    words
+        .iter()
+        .copied()
+        .skip(end)
+        .take(2)
+        .take_while(|w| !RELATIVES.contains(w))
+        .any(|w| lex.staff_deeds.has(w))
+}
+
+/// Whether thanks addressed with "an"/"to" stand before the request word at `words[at]`
+/// ("danke an den netten Berater", "big thanks to your agent").
+pub(super) fn thanked(lex: &Lexicon, words: &[&str], at: usize) -> bool {
+    words[..at]
+        .windows(2)
+        .any(|w| lex.thanks_to.has(w[0]) && matches!(w[1], "an" | "to"))
+}
+
+/// Whether `clauses` (a message) talk about a job: a hiring word ("bewerben", "hiring") or a
+/// German "stellt ... ein" (a clause with "stellt"/"stellen" ending in "ein").
+pub(super) fn about_a_job(lex: &Lexicon, clauses: &[Vec<&str>]) -> bool {
+    clauses.iter().any(|words| {
+        words.iter().any(|w| starts_with_any(w, &lex.hiring))
+            || (words.last() == Some(&"ein")
+                && words
+                    .iter()
+                    .any(|w| matches!(*w, "stellt" | "stellen" | "stellst")))
+    })
+}
+
+/// Whether `clauses` (a message) say the customer only asks out of curiosity ("nur neugierig",
+/// "just curious"), not taken back ("nicht aus Neugier").
+pub(super) fn out_of_curiosity(lex: &Lexicon, clauses: &[Vec<&str>]) -> bool {
+    clauses.iter().any(|w| has_word(lex, w, &lex.curiosity))
+}
+
+/// The most words a letter's opening address has ("Liebes Support Team", "Dear customer
+/// service team").
+const SALUTATION_WORDS: usize = 5;
+
+/// Whether the first of `clauses` (a message) is a letter's salutation: it starts with a word
+/// of `salutations`, is short, asks nothing politely ("Hallo, echte Person bitte" asks), and
+/// the message goes on after it ("Dear customer service, ...", "Liebes Support Team, ...").
+pub(super) fn salutation(lex: &Lexicon, clauses: &[Vec<&str>]) -> bool {
+    match clauses {
+        [words, rest @ ..] => {
+            words.len() <= SALUTATION_WORDS
+                && words.first().is_some_and(|w| lex.salutations.has(w))
+                && !words.iter().any(|w| lex.polite.has(w))
+                && rest.iter().any(|c| !c.is_empty())
+        }
+        [] => false,
+    }
+}
+
+/// Whether the first of `clauses` (a message) is a lone exclamation of `interjections` with
+/// more after it: "Mensch, endlich ist mein Paket da!".
+pub(super) fn exclaimed(lex: &Lexicon, clauses: &[Vec<&str>]) -> bool {
+    match clauses {
+        [first, rest @ ..] => {
+            matches!(first.as_slice(), [w] if lex.interjections.has(w))
+                && rest.iter().any(|c| !c.is_empty())
+        }
+        [] => false,
+    }
+}

@@ -24,6 +24,10 @@ pub(super) const SURE_WITHOUT_SIGNS: f64 = 0.8;
 /// no sign; a question ("wie ändere ich meine E-Mail im Konto") always does.
 pub(super) const SURE_OF_FRAUD: f64 = 0.9;
 
+/// The model's probability of a complaint at which a question needs no sign in the words: the
+/// model learns "echt" from "echt jetzt?!", so "ist das echtes Leder?" reads as a complaint.
+pub(super) const SURE_OF_ASKED_COMPLAINT: f64 = 0.9;
+
 impl BotConfig {
     /// What `text` asks for (see the module documentation).
     pub fn understand(&self, text: &str) -> Understanding {
@@ -185,8 +189,10 @@ impl BotConfig {
 
     /// The handoff a message's words ask for, if any: fraud first (it goes to its own team).
     pub fn handoff_word(&self, text: &str) -> Option<HandoffReason> {
+        let text = without_names(text);
+        let text = text.as_ref();
         let clauses = clauses(text);
-        let clauses = clause_words(&clauses);
+        let clauses = clause_words(&self.words, &clauses);
         [
             HandoffReason::Fraud,
             HandoffReason::Urgent,
@@ -198,7 +204,7 @@ impl BotConfig {
             HandoffReason::Fraud => self.fraud_word(&clauses),
             HandoffReason::Urgent => self.urgency_demanded(text) && !self.urgency_only_timing(text),
             HandoffReason::Complaint => self.complaint_word(text),
-            _ => self.request_word(&clauses),
+            _ => self.request_word(&clauses, text.contains('?')),
         })
     }
 
@@ -217,6 +223,23 @@ impl BotConfig {
         })
     }
 
+    /// Whether the message has fraud words and every one is a suspicion taken back.
+    fn fraud_only_suspected(&self, clauses: &[Vec<&str>]) -> bool {
+        let mut any = false;
+        for (i, words) in clauses.iter().enumerate() {
+            for at in self
+                .fraud
+                .positions(words, &self.model, &self.words, |_| true)
+            {
+                if !suspicion_denied(&self.words, clauses, i, at) {
+                    return false;
+                }
+                any = true;
+            }
+        }
+        any
+    }
+
     /// An urgency word that asks for a person: a strong one (dringend, Notfall, urgent, asap)
     /// on its own, a weak one ([`WEAK_URGENCY`]: sofort, immediately) only in a sentence that
     /// demands help, an answer, contact or a person ("brauche sofort Hilfe", "bitte sofort
@@ -225,7 +248,7 @@ impl BotConfig {
     fn urgency_demanded(&self, text: &str) -> bool {
         sentences(text).any(|sentence| {
             let clauses = clauses(sentence);
-            let clauses = clause_words(&clauses);
+            let clauses = clause_words(&self.words, &clauses);
             let found = |weak: bool| {
                 clauses.iter().any(|words| {
                     self.urgent
@@ -239,44 +262,137 @@ impl BotConfig {
     }
 
     /// A complaint word, unless its sentence says the complaint is settled ("meine Beschwerde
-    /// hat sich erledigt") or it is what the customer is ("bin selbst Anwalt").
+    /// hat sich erledigt"), the message tells of an old one ("früher hatte ich mal eine
+    /// Beschwerde, jetzt alles gut"), or the word is no threat (see
+    /// [`BotConfig::complaint_meant`]).
     fn complaint_word(&self, text: &str) -> bool {
+        let all = clauses(text);
+        if past_complaint(
+            &self.words,
+            &clause_words(&self.words, &all),
+            &self.complaint,
+        ) {
+            return false;
+        }
         sentences(text).any(|sentence| {
             let clauses = clauses(sentence);
-            let clauses = clause_words(&clauses);
-            clauses.iter().any(|words| {
-                self.complaint
-                    .positions(words, &self.model, &self.words, |_| true)
-                    .into_iter()
-                    .any(|at| !describes_self(&self.words, words, at))
-            }) && !clauses
-                .iter()
-                .any(|words| has_word(&self.words, words, &self.words.settled))
+            let clauses = clause_words(&self.words, &clauses);
+            clauses.iter().any(|words| self.complaint_meant(words))
+                && !clauses
+                    .iter()
+                    .any(|words| has_word(&self.words, words, &self.words.settled))
         })
+    }
+
+    /// A complaint word in `words` (one clause) that is no description: not what the customer
+    /// is ("bin selbst Anwalt"), not someone who said something ("mein Anwalt hat gesagt, ich
+    /// soll nach der Rechnung fragen") and not a specialty ("Anwalt für Mietrecht").
+    fn complaint_meant(&self, words: &[&str]) -> bool {
+        self.complaint
+            .positions(words, &self.model, &self.words, |_| true)
+            .into_iter()
+            .any(|at| {
+                !describes_self(&self.words, words, at)
+                    && !reported_speech(&self.words, words, at)
+                    && !legal_specialty(&self.words, words, at)
+            })
     }
 
     /// A request word, unless it names the customer's own person ("meine Modeberaterin
     /// meinte 38"), what the customer is ("bin ein Mensch, kein Bot"), another company's
-    /// staff ("der DHL-Mitarbeiter") or qualifies a noun ("human error").
-    fn request_word(&self, clauses: &[Vec<&str>]) -> bool {
-        let person = |p: &[String]| matches!(p, [w] if self.words.person_words.has(w.as_str()));
+    /// staff ("der DHL-Mitarbeiter") or qualifies a noun ("human error"). No request word
+    /// counts in a letter's salutation ("Dear support team,"), in praise of someone ("danke an
+    /// den netten Berater", "your agent Lisa was great"), in an idiom ("call me picky, but
+    /// ..."), nor in a message about a job ("stellt ihr Mitarbeiter ein") or asked out of
+    /// curiosity ("ist das ein echter Mensch? nur neugierig"): the model reads those. `asks`:
+    /// the message has a question mark.
+    fn request_word(&self, clauses: &[Vec<&str>], asks: bool) -> bool {
+        let lex = &self.words;
+        if about_a_job(lex, clauses) || out_of_curiosity(lex, clauses) {
+            return false;
+        }
+        let person = |p: &[String]| matches!(p, [w] if lex.person_words.has(w.as_str()));
+        // A person word, or a phrase ending in one ("support team", "real person").
+        let someone = |p: &[String]| {
+            person(p)
+                || p.last()
+                    .is_some_and(|w| matches!(w.as_str(), "team" | "person"))
+        };
+        let addressed = salutation(lex, clauses) || exclaimed(lex, clauses);
         clauses.iter().enumerate().any(|(i, words)| {
+            if i == 0 && addressed {
+                return false;
+            }
             self.request
-                .found_where(words, &self.model, &self.words, |p| !person(p))
-                || self
-                    .request
-                    .positions(words, &self.model, &self.words, person)
-                    .into_iter()
-                    .any(|at| {
-                        !after_possessive(&self.words, words, at)
-                            && !describes_self(&self.words, words, at)
-                            && !third_party(&self.words, clauses, i, at)
-                            && !reported_speech(&self.words, words, at)
-                            && !words
-                                .get(at + 1)
-                                .is_some_and(|n| self.words.human_as_adjective.has(n))
-                    })
+                .meant(words, &self.model, lex, |_| true)
+                .into_iter()
+                .any(|(phrase, at)| {
+                    let end = at + phrase.len();
+                    !(someone(phrase) && (staff_deed(lex, words, end) || thanked(lex, words, at)))
+                        && !self.idiom_but(clauses, i, phrase, end, asks)
+                        && (!person(phrase)
+                            || (!after_possessive(lex, words, at)
+                                && !describes_self(lex, words, at)
+                                && !third_party(lex, clauses, i, at)
+                                && !reported_speech(lex, words, at)
+                                && !words
+                                    .get(at + 1)
+                                    .is_some_and(|n| lex.human_as_adjective.has(n))))
+                })
         })
+    }
+
+    /// Whether `words` (one clause) praise or thank someone a request word names ("your
+    /// agent Lisa was great", "danke an den netten Berater").
+    fn praises_someone(&self, words: &[&str]) -> bool {
+        let lex = &self.words;
+        self.request
+            .meant(words, &self.model, lex, |_| true)
+            .into_iter()
+            .any(|(phrase, at)| {
+                staff_deed(lex, words, at + phrase.len()) || thanked(lex, words, at)
+            })
+    }
+
+    /// Whether the request phrase ending in "me"/"mich" before `end` in `clauses[i]` opens an
+    /// idiom: one or two words, a contrast, then a question ("call me picky, but does it run
+    /// small", "call me old-fashioned but can I pay by invoice"). Not when the words between
+    /// make a request themselves ("call me back, but ...": "call back") or are politeness or
+    /// urgency ("call me now, but ...").
+    fn idiom_but(
+        &self,
+        clauses: &[Vec<&str>],
+        i: usize,
+        phrase: &[String],
+        end: usize,
+        asks: bool,
+    ) -> bool {
+        let lex = &self.words;
+        if !phrase
+            .last()
+            .is_some_and(|w| matches!(w.as_str(), "me" | "mich"))
+        {
+            return false;
+        }
+        let rest = &clauses[i][end.min(clauses[i].len())..];
+        let (between, after): (&[&str], &[&str]) =
+            match rest.iter().position(|w| lex.contrasts.has(w)) {
+                Some(k @ 1..=2) => (&rest[..k], &rest[k + 1..]),
+                None if (1..=2).contains(&rest.len()) => match clauses.get(i + 1) {
+                    Some(next) if next.first().is_some_and(|w| lex.contrasts.has(w)) => {
+                        (rest, &next[1..])
+                    }
+                    _ => return false,
+                },
+                _ => return false,
+            };
+        let plain = between.iter().all(|w| {
+            !lex.polite.has(w)
+                && !lex.weak_urgency.has(w)
+                && !lex.fillers.has(w)
+                && !self.request.has_phrase(&[phrase[0].as_str(), *w])
+        });
+        plain && (asks || after.first().is_some_and(|w| lex.question_starts.has(w)))
     }
 
     /// The handoff reason entering `intent`'s flow hands over for, if it does at once.
@@ -298,8 +414,11 @@ impl BotConfig {
     /// misused, for a complaint a negative word, for urgency a demand or a sign of haste, for a
     /// person a word of contact or someone unless the model is `sure` (its probability) of it.
     pub fn backs_handoff(&self, reason: HandoffReason, text: &str, sure: f64) -> bool {
+        let text = without_names(text);
+        let text = text.as_ref();
+        let lex = &self.words;
         let clauses = clauses(text);
-        let clauses = clause_words(&clauses);
+        let clauses = clause_words(lex, &clauses);
         let list = match reason {
             HandoffReason::Fraud => &self.fraud,
             HandoffReason::Urgent => &self.urgent,
@@ -317,6 +436,11 @@ impl BotConfig {
             // Fraud words are the model's topic words too ("Konto", "E-Mail", "Passwort"): a
             // question needs a sign even when the model is sure.
             HandoffReason::Fraud => {
+                // "dachte erst es wäre Betrug, war aber doch von euch": the fraud word is a
+                // suspicion taken back, so it is no sign either.
+                if self.fraud_only_suspected(&clauses) {
+                    return false;
+                }
                 self.fraud_word(&clauses)
                     || clauses.iter().any(|w| {
                         has_word(&self.words, w, &self.words.fraud_signs)
@@ -326,13 +450,23 @@ impl BotConfig {
                     || (sure >= SURE_OF_FRAUD && !asks_a_question(&self.words, text, &clauses))
             }
             HandoffReason::Urgent => {
+                // "es eilt überhaupt nicht", "no rush at all": haste taken back.
+                if clauses
+                    .iter()
+                    .any(|w| sign_taken_back(lex, w, &lex.urgent_signs))
+                {
+                    return false;
+                }
                 sure_enough
                     || self.urgency_demanded(text)
-                    || clauses
-                        .iter()
-                        .any(|w| has_word(&self.words, w, &self.words.urgent_signs))
+                    || clauses.iter().any(|w| {
+                        has_word(lex, w, &lex.urgent_signs) || has_phrase(w, &lex.urgent_phrases)
+                    })
             }
             HandoffReason::Complaint => {
+                if past_complaint(lex, &clauses, &self.complaint) {
+                    return false;
+                }
                 let negative = clauses
                     .iter()
                     .any(|w| has_word(&self.words, w, &self.words.negative));
@@ -346,6 +480,11 @@ impl BotConfig {
                                     || praise_follows(&self.words, w, at + 1))
                         })
                     });
+                let sure_enough = if asks_a_question(lex, text, &clauses) {
+                    sure >= SURE_OF_ASKED_COMPLAINT
+                } else {
+                    sure_enough
+                };
                 !denied
                     && !clauses
                         .iter()
@@ -353,26 +492,51 @@ impl BotConfig {
                     && (sure_enough
                         || negative
                         || clauses.iter().any(|w| {
-                            list.found_in(w, &self.model, &self.words)
+                            self.complaint_meant(w)
                                 || negated_praise(&self.words, w)
                                 || complaint_phrase(&self.words, w)
                         }))
             }
             _ => {
-                sure_enough
-                    || clauses.iter().any(|w| {
-                        // Negation is no sign here: "kann ich nicht mit jemandem sprechen?"
-                        // asks; a declined request word was caught above.
-                        list.found_in(w, &self.model, &self.words)
-                            || w.iter().any(|x| {
-                                starts_with_any(x, &self.words.request_signs)
-                                    || self
-                                        .words
+                if about_a_job(lex, &clauses) || out_of_curiosity(lex, &clauses) {
+                    return false;
+                }
+                // "Dear customer service, ...": the address is no sign, nor is praise of staff
+                // ("der Berater hatte echt Geduld").
+                let addressed = salutation(lex, &clauses) || exclaimed(lex, &clauses);
+                let told = |w: &[&str]| self.praises_someone(w);
+                // Negation before a sign is no denial here: "kann ich nicht mit jemandem
+                // sprechen?" asks; a declined request word was caught above. A sign taken back
+                // after it is one ("ruf mich nicht an", "bitte ruft nicht an").
+                let signs = |taken_back: bool| {
+                    clauses
+                        .iter()
+                        .skip(usize::from(addressed))
+                        .filter(|w| !told(w))
+                        .any(|w| {
+                            w.iter().enumerate().any(|(at, x)| {
+                                (starts_with_any(x, &lex.request_signs)
+                                    || lex
                                         .request_signs
                                         .iter()
-                                        .any(|s| s.len() >= 8 && x.contains(s))
+                                        .any(|s| s.len() >= 8 && x.contains(s)))
+                                    && !(x.len() == 6 && x.starts_with("human"))
+                                    && (negation_follows(lex, w, at)
+                                        || (!w.first().is_some_and(|f| lex.question_starts.has(f))
+                                            && negated(lex, w, at)))
+                                        == taken_back
                             })
-                    })
+                        })
+                };
+                let word = clauses
+                    .iter()
+                    .skip(usize::from(addressed))
+                    .filter(|w| !told(w))
+                    .any(|w| list.found_in(w, &self.model, &self.words));
+                if !word && signs(true) && !signs(false) {
+                    return false;
+                }
+                sure_enough || word || signs(false)
             }
         }
     }
@@ -384,7 +548,7 @@ impl BotConfig {
         let mut any = false;
         for sentence in sentences(text) {
             let clauses = clauses(sentence);
-            let clauses = clause_words(&clauses);
+            let clauses = clause_words(&self.words, &clauses);
             let found = |keep: &dyn Fn(&[String]) -> bool| {
                 clauses.iter().any(|words| {
                     self.urgent

@@ -358,3 +358,242 @@ fn a_configuration_without_words_reads_with_the_shipped_lists() {
     assert_eq!(config.words, BotConfig::default_shop().words);
     assert!(config.words.negations.has("nicht") && config.words.third_parties.has("dhl"));
 }
+
+// Near misses of the seventh round (task i15-rules2): each class with fresh wordings (in no
+// labelled set; each handed over before its fix), and the real requests of the class that
+// must still hand over.
+
+#[test]
+fn call_me_with_a_word_and_but_before_a_question_is_an_idiom() {
+    assert_no_handoff(&[
+        "call me picky, but is the navy colour really dark blue?",
+        "call me impatient but when does the sale start?",
+        "call me a fan, but is there a discount for students?",
+    ]);
+    assert_handoff(
+        HandoffReason::Request,
+        &[
+            "please call me",
+            "call me back, but not before 5 pm please",
+            "can you call me? it's about my order",
+        ],
+    );
+}
+
+#[test]
+fn a_listed_idiom_holds_no_fraud_word() {
+    assert_no_handoff(&[
+        "this coat has stolen my heart 😍",
+        "die neue Kollektion hat mir echt das Herz gestohlen",
+    ]);
+    assert_handoff(
+        HandoffReason::Fraud,
+        &[
+            "my credit card was stolen and someone ordered with it",
+            "mein Paket wurde gestohlen, der Nachbar hat es genommen",
+        ],
+    );
+}
+
+#[test]
+fn a_capitalised_product_name_holds_no_handoff_word() {
+    assert_no_handoff(&[
+        "habt ihr die Mütze \"Stolen Dreams\" noch in blau?",
+        "is the „Fraud Alert“ sweater still available in M",
+        "do you still have the Scam Likely hoodie in black?",
+    ]);
+    // One quoted word is emphasis; a name needs an English determiner before it (German
+    // capitalises nouns).
+    assert_handoff(
+        HandoffReason::Fraud,
+        &[
+            "ich wurde \"betrogen\", das Geld ist weg",
+            "I got a Scam call from someone claiming to be you",
+            "ich habe einen Scam Anruf bekommen, angeblich von euch",
+        ],
+    );
+}
+
+#[test]
+fn praise_or_thanks_naming_staff_does_not_hand_over() {
+    assert_no_handoff(&[
+        "your agent Mike was so patient with me yesterday, thanks",
+        "eure Mitarbeiterin war gestern am Telefon total lieb",
+        "der Kundenberater hat mir gestern super geholfen",
+        "der Berater hatte echt Geduld mit mir",
+    ]);
+    assert_handoff(
+        HandoffReason::Request,
+        &[
+            "I need an agent who has access to my account",
+            "danke, aber ich möchte jetzt mit einem Mitarbeiter sprechen",
+            "ich will einen Mitarbeiter sprechen",
+        ],
+    );
+}
+
+#[test]
+fn a_lawyer_who_said_something_or_a_specialty_is_no_threat() {
+    assert_no_handoff(&[
+        "mein anwalt meinte ich soll nach einer rechnungskopie fragen",
+        "my lawyer told me to ask you for a copy of the invoice",
+        "könnt ihr mir einen Anwalt für Verkehrsrecht empfehlen?",
+        "is there a lawyer for consumer law you work with?",
+    ]);
+    assert_handoff(
+        HandoffReason::Complaint,
+        &[
+            "mein Anwalt wird sich melden wenn ihr nicht zahlt",
+            "I will get my lawyer involved if this is not fixed",
+        ],
+    );
+}
+
+#[test]
+fn a_person_word_in_a_question_about_a_job_is_no_request() {
+    assert_no_handoff(&[
+        "stellt ihr zurzeit Kundenberater ein?",
+        "are you hiring customer service agents?",
+        "do you hire agents for your customer service?",
+    ]);
+}
+
+#[test]
+fn haste_or_a_request_taken_back_after_the_verb_does_not_hand_over() {
+    assert_no_handoff(&[
+        "eilt echt nicht",
+        "pressiert überhaupt nicht",
+        "i dont want to talk to someone, just answer here",
+        "I don't want a callback, just tell me the price of shipping",
+    ]);
+    assert_handoff(
+        HandoffReason::Urgent,
+        &["dringend!", "es ist dringend, bitte melden"],
+    );
+}
+
+#[test]
+fn a_complaint_told_as_past_and_settled_does_not_hand_over() {
+    assert_no_handoff(&[
+        "letztes Jahr hatte ich mal eine Beschwerde, aber diesmal war alles super",
+        "damals hatte ich mich beschwert, jetzt ist alles gut",
+        "I had a complaint years ago but now I'm happy",
+    ]);
+    assert_handoff(
+        HandoffReason::Complaint,
+        &[
+            "letztes Jahr hatte ich schon eine Beschwerde und jetzt ist es wieder schlecht",
+            "ich hatte eine Beschwerde geschickt und sie ist immer noch nicht gelöst",
+            "ich habe eine Beschwerde",
+        ],
+    );
+}
+
+#[test]
+fn a_question_about_a_person_out_of_curiosity_does_not_hand_over() {
+    assert_no_handoff(&[
+        "bin ich hier mit einem Menschen verbunden? frage nur aus Neugier",
+        "is there a real person reading this? just curious",
+    ]);
+    assert_handoff(
+        HandoffReason::Request,
+        &["gibt es bei euch noch echte Menschen? ich will mit einem Mitarbeiter sprechen"],
+    );
+}
+
+#[test]
+fn a_request_word_in_a_letters_salutation_is_the_address() {
+    assert_no_handoff(&[
+        "Liebes Support Team, habt ihr auch Gutscheine?",
+        "Dear support team, do you ship to Ireland?",
+    ]);
+    assert_handoff(
+        HandoffReason::Request,
+        &[
+            "Liebes Team, bitte verbindet mich mit einem Mitarbeiter",
+            "Dear team, I want to talk to a real person",
+        ],
+    );
+}
+
+#[test]
+fn a_question_the_model_barely_reads_as_a_complaint_needs_a_negative_word() {
+    assert_no_handoff(&["ist das echtes silber?", "ist das echtes leder"]);
+    assert_handoff(
+        HandoffReason::Complaint,
+        &[
+            "warum ist der Service so schlecht?",
+            "ich will mich beschweren",
+        ],
+    );
+}
+
+#[test]
+fn haste_words_hand_over_as_urgent() {
+    assert_handoff(
+        HandoffReason::Urgent,
+        &[
+            "bitte beeilt euch mit dem Versand, die Feier ist am Samstag",
+            "beeil dich bitte mit meiner Bestellung",
+            "ich stehe gerade unter Zeitdruck, bitte meldet euch",
+        ],
+    );
+    assert_no_handoff(&[
+        "kein Zeitdruck, wann kommt das Paket ungefähr?",
+        "ihr braucht euch nicht zu beeilen, wie lange dauert der Versand",
+    ]);
+}
+
+#[test]
+fn a_hedged_urgency_word_is_no_urgent_handoff() {
+    assert_no_handoff(&["need the parcel asap-ish, do you ship on saturdays?"]);
+}
+
+#[test]
+fn a_contact_verb_taken_back_after_it_is_no_request() {
+    assert_no_handoff(&[
+        "bitte ruft nicht an, schreibt lieber",
+        "ruft mich bitte nicht an, schreibt mir einfach hier",
+    ]);
+    assert_handoff(
+        HandoffReason::Request,
+        &[
+            "ruft mich bitte an",
+            "kann ich nicht mit jemandem sprechen?",
+        ],
+    );
+}
+
+#[test]
+fn a_short_first_clause_asking_politely_is_no_salutation() {
+    assert_handoff(HandoffReason::Request, &["Hallo echte Person bitte"]);
+}
+
+#[test]
+fn a_person_word_alone_before_the_message_is_an_exclamation() {
+    assert_no_handoff(&[
+        "Mensch, das hat ja gedauert, aber jetzt ist alles da",
+        "Menschenskind, endlich ist die Jacke angekommen",
+    ]);
+    assert_handoff(
+        HandoffReason::Request,
+        &["Mensch, ich will endlich mit einem Mitarbeiter reden"],
+    );
+}
+
+#[test]
+fn fraud_suspected_and_taken_back_is_no_sign_for_the_model() {
+    assert_no_handoff(&[
+        "hatte kurz Angst es sei Betrug, war aber wirklich eure Mail",
+        "I thought it was a scam at first, but the parcel really came from you",
+    ]);
+}
+
+#[test]
+fn schnellstmoeglich_with_a_demand_is_urgent_and_alone_a_time() {
+    assert_handoff(
+        HandoffReason::Urgent,
+        &["bitte ruft mich schnellstmöglich zurück, es geht um meine Bestellung"],
+    );
+    assert_no_handoff(&["liefert ihr schnellstmöglich nach Österreich?"]);
+}
