@@ -108,7 +108,28 @@ fn the_fifth_holdout_set_is_understood_at_least_as_well_as_measured() {
     // before it). The two false handoffs ("if I order today will it be here before friday"
     // read as urgent, "hab ich das richtige chat?" as a request for a person) come from the
     // model, not the rule words: allowed here so CI holds the figure, not a promise.
-    assert_figures(&holdout4(), 360, 0.91, 0.93, 2);
+    // Seventh round (3,000 more blind training lines, the rules of task i15-rules2): 93.9 % /
+    // 94.6 % / 1 (the chat question is left).
+    assert_figures(&holdout4(), 360, 0.93, 0.94, 1);
+}
+
+/// The sixth held-out set: written blind at the start of the seventh round (from bot.toml's
+/// intent meanings only, a third of it in voices the writer thought a bot least likely to have
+/// seen), kept off `main` until the round's training lines and rules had landed, never tuned on.
+#[test]
+fn the_sixth_holdout_set_is_understood_at_least_as_well_as_measured() {
+    // Measured 95.3 % / 96.1 % / 0 on the sixth round's model, 96.6 % / 97.3 % / 0 after the
+    // seventh round.
+    assert_figures(&holdout5(), 390, 0.96, 0.97, 0);
+}
+
+/// The seventh near-miss set, written blind with the sixth held-out set: 8 of 88 handed over on
+/// the sixth round's model, 4 after the seventh round's rules (which never saw it): Austrian
+/// "net dringend", praise of a "support team ... spitze", fraud and a complaint named in
+/// chit-chat. Held at that figure, not a promise.
+#[test]
+fn the_seventh_near_miss_set_hands_over_at_most_as_often_as_measured() {
+    assert_at_most_false_handoffs(&BotConfig::default_shop(), &near_misses7(), 4);
 }
 
 /// The fifth near-miss set, written with the fifth held-out set: 5 of 73 handed over (an idiom
@@ -193,8 +214,9 @@ fn real_requests_for_a_person_hand_over_at_once() {
 fn the_second_request_set_hands_over_and_its_near_misses_do_not_as_measured() {
     let config = BotConfig::default_shop();
     let report = Report::run(&config, &handoff_requests2());
-    assert!(report.handed_over() >= 70, "{}", report.render("handoff2"));
-    assert!(report.right() >= 69, "{}", report.render("handoff2"));
+    // Seventh round: 79 of 82 handed over at once, all with the right reason.
+    assert!(report.handed_over() >= 77, "{}", report.render("handoff2"));
+    assert!(report.right() >= 77, "{}", report.render("handoff2"));
     assert_at_most_false_handoffs(&config, &near_misses6(), 0);
 }
 

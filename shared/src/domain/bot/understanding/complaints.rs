@@ -17,6 +17,16 @@ pub(super) fn complaint_phrase(lex: &Lexicon, words: &[&str]) -> bool {
                 .any(|w| matches!(*w, "again" | "wieder" | "mehr")))
 }
 
+/// Whether a clause praises (a praise word not negated): "super", "top", "great".
+pub(super) fn praised(lex: &Lexicon, clauses: &[Vec<&str>]) -> bool {
+    clauses.iter().any(|words| {
+        words
+            .iter()
+            .enumerate()
+            .any(|(at, w)| lex.praise_words.has(w) && !negated(lex, words, at))
+    })
+}
+
 /// Whether `words` (one clause) negate praise: "nicht zufrieden", "not happy at all".
 pub(super) fn negated_praise(lex: &Lexicon, words: &[&str]) -> bool {
     words

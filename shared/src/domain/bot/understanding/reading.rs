@@ -457,11 +457,13 @@ impl BotConfig {
                 {
                     return false;
                 }
-                sure_enough
-                    || self.urgency_demanded(text)
+                let signed = self.urgency_demanded(text)
                     || clauses.iter().any(|w| {
                         has_word(lex, w, &lex.urgent_signs) || has_phrase(w, &lex.urgent_phrases)
-                    })
+                    });
+                // "kam sofort an, super!", "arrived so quickly, great": speed praised, not asked
+                // for; the model's reading alone is no urgency then.
+                signed || (sure_enough && !praised(lex, &clauses))
             }
             HandoffReason::Complaint => {
                 if past_complaint(lex, &clauses, &self.complaint) {
@@ -485,7 +487,10 @@ impl BotConfig {
                 } else {
                     sure_enough
                 };
+                // "came immediately, excellent service": praise and nothing negative.
+                let praise_only = !negative && praised(lex, &clauses);
                 !denied
+                    && !praise_only
                     && !clauses
                         .iter()
                         .any(|w| has_word(&self.words, w, &self.words.settled))

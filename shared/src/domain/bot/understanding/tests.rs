@@ -121,6 +121,23 @@ fn a_weak_urgency_word_telling_a_time_or_manner_does_not_hand_over() {
 }
 
 #[test]
+fn speed_praised_is_no_urgency_but_praise_beside_a_sign_of_haste_still_is() {
+    assert_no_handoff(&[
+        "wow, war sofort da, einfach super",
+        "Paket kam sofort, echt top!",
+        "came immediately, excellent service",
+        "got it so quickly, perfect",
+    ]);
+    assert_handoff(
+        HandoffReason::Urgent,
+        &[
+            "super wichtig: ich brauche heute noch eine antwort",
+            "it's urgent, would be great if someone replies",
+        ],
+    );
+}
+
+#[test]
 fn a_weak_urgency_word_with_a_demand_hands_over_as_urgent() {
     assert_handoff(
         HandoffReason::Urgent,
