@@ -204,13 +204,7 @@ pub struct Report {
 
 impl Report {
     pub fn run(config: &BotConfig, set: &[Labelled]) -> Self {
-        let examples: std::collections::HashSet<String> = config
-            .file
-            .intents
-            .iter()
-            .flat_map(|i| &i.examples)
-            .map(|e| words(e))
-            .collect();
+        let examples = example_texts(config);
         let handoff_labels: Vec<String> = config
             .file
             .intents
@@ -399,6 +393,17 @@ pub fn hands_over(config: &BotConfig, intent: &str) -> bool {
         .and_then(|i| config.file.flows.get(&i.flow))
         .and_then(|f| f.steps.get(&f.start))
         .is_some_and(|s| matches!(s, StepSpec::Handoff { .. }))
+}
+
+/// The configuration's intent examples, normalized as [`words`] compares them.
+fn example_texts(config: &BotConfig) -> std::collections::HashSet<String> {
+    config
+        .file
+        .intents
+        .iter()
+        .flat_map(|i| &i.examples)
+        .map(|e| words(e))
+        .collect()
 }
 
 fn words(text: &str) -> String {

@@ -25,14 +25,14 @@ impl Engine<'_> {
     }
 
     /// Runs `step` of `flow` and the steps it leads to without waiting for the customer.
+    /// `step` of `flow`, if the configuration still has it (a published change may drop it
+    /// while a conversation is in it).
+    fn step_spec(&self, flow: &str, step: &str) -> Option<&StepSpec> {
+        self.config.file.flows.get(flow)?.steps.get(step)
+    }
+
     pub(super) fn run_step(&self, turn: &mut Turn, flow: &str, step: &str) {
-        let Some(spec) = self
-            .config
-            .file
-            .flows
-            .get(flow)
-            .and_then(|f| f.steps.get(step))
-        else {
+        let Some(spec) = self.step_spec(flow, step) else {
             return;
         };
         let lang = self.lang(turn);
@@ -113,13 +113,7 @@ impl Engine<'_> {
         text: &str,
         reply_id: Option<&str>,
     ) -> bool {
-        let Some(spec) = self
-            .config
-            .file
-            .flows
-            .get(flow)
-            .and_then(|f| f.steps.get(step))
-        else {
+        let Some(spec) = self.step_spec(flow, step) else {
             self.end_flow(turn);
             return false;
         };

@@ -321,13 +321,7 @@ fn the_off_topic_set_holds_both_off_topic_and_on_topic_lines() {
 /// meaning only: none of their lines is a bot.toml example either.
 #[test]
 fn no_blind_judge_line_is_a_bot_toml_example() {
-    let examples: std::collections::HashSet<String> = BotConfig::default_shop()
-        .file
-        .intents
-        .iter()
-        .flat_map(|i| &i.examples)
-        .map(|e| words(e))
-        .collect();
+    let examples = example_texts(&BotConfig::default_shop());
     let blind = [holdout4(), near_misses5(), holdout5(), near_misses7()];
     let repeated: Vec<&str> = blind
         .iter()
