@@ -137,6 +137,34 @@ fn speed_praised_is_no_urgency_but_praise_beside_a_sign_of_haste_still_is() {
     );
 }
 
+/// The model alone, however sure, does not make praise an urgency or a complaint; a sign of haste
+/// or a negative word beside the praise still backs it.
+#[test]
+fn the_models_urgency_or_complaint_is_not_backed_by_praise_alone() {
+    let config = BotConfig::default_shop();
+    for text in [
+        "Paket kam sofort, echt top!",
+        "came immediately, excellent service",
+    ] {
+        for reason in [HandoffReason::Urgent, HandoffReason::Complaint] {
+            assert!(
+                !config.backs_handoff(reason, text, 0.9),
+                "{reason:?}: {text}"
+            );
+        }
+    }
+    assert!(config.backs_handoff(
+        HandoffReason::Urgent,
+        "brauche es heute noch, wäre super",
+        0.9
+    ));
+    assert!(config.backs_handoff(
+        HandoffReason::Complaint,
+        "super unfreundlich am telefon",
+        0.9
+    ));
+}
+
 #[test]
 fn a_weak_urgency_word_with_a_demand_hands_over_as_urgent() {
     assert_handoff(
