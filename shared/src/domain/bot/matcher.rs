@@ -80,6 +80,15 @@ pub fn is_stopword(word: &str) -> bool {
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
+        // Most text is ASCII: one byte each, no Unicode lowercase tables (the same result).
+        if c.is_ascii() {
+            out.push(if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                ' '
+            });
+            continue;
+        }
         match c {
             'ä' | 'Ä' => out.push_str("ae"),
             'ö' | 'Ö' => out.push_str("oe"),
