@@ -402,19 +402,10 @@ impl<'c> Engine<'c> {
                 .iter()
                 .chain(&self.config.file.menu.items)
                 .find(|id| {
-                    self.config.file.menu.titles.values().any(|titles| {
-                        titles.get(*id).is_some_and(|t| {
-                            // Normalizing never makes a text more than 3 times as long (bytes):
-                            // a message that long is no title typed out, and the common long
-                            // message skips normalizing every title (15 % of a decision).
-                            typed.len() <= 3 * t.len()
-                                && normalize(t)
-                                    .split_whitespace()
-                                    .collect::<Vec<_>>()
-                                    .join(" ")
-                                    == typed
-                        })
-                    })
+                    self.config
+                        .typed_titles
+                        .iter()
+                        .any(|(intent, title)| intent == *id && *title == typed)
                 })
         };
         let id = by_number.or_else(by_title)?;

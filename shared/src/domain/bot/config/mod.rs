@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, LazyLock};
 
+use super::matcher::normalize;
 use super::model::{Labelled, Model, NONE, Settings, TRAINING, parse_labelled};
 use super::understanding::Keywords;
 
@@ -48,6 +49,9 @@ pub struct BotConfig {
     pub request: Keywords,
     /// The words the handoff rules read (`[words]`, the shipped lists where the file has none).
     pub words: Arc<Lexicon>,
+    /// Every menu title in every language as a customer types it (see [`typed_titles`]), with
+    /// its intent: made once per configuration, not for every message.
+    pub typed_titles: Arc<Vec<(String, String)>>,
 }
 
 static SHOP: LazyLock<BotConfig> = LazyLock::new(|| {
@@ -87,6 +91,7 @@ impl BotConfig {
             complaint: Keywords::new(&file.handoff.complaint),
             request: Keywords::new(&file.handoff.request),
             words: Arc::new(Lexicon::new(&file.words)),
+            typed_titles: Arc::new(typed_titles(&file.menu)),
             model,
             training: Arc::new(training),
             file,
@@ -173,6 +178,22 @@ impl BotConfig {
             })
             .map(String::as_str)
     }
+}
+
+/// Each menu title of every language, normalized with one space between its words (as a typed
+/// message is compared with it), with its intent.
+fn typed_titles(menu: &MenuSpec) -> Vec<(String, String)> {
+    menu.titles
+        .values()
+        .flatten()
+        .map(|(intent, title)| {
+            let typed = normalize(title)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            (intent.clone(), typed)
+        })
+        .collect()
 }
 
 /// The model for `file`'s intents: their examples plus the training messages (trained once per

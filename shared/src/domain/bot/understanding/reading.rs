@@ -42,10 +42,19 @@ impl BotConfig {
     /// hand over, nor does an urgency word in such a question ("wird das sofort verschickt?"):
     /// "Wo ist mein Paket? Dringend!" still does, and fraud and complaint words always do.
     pub fn handoff(&self, text: &str) -> Option<HandoffReason> {
-        let reason = self.handoff_word(text)?;
+        let named = without_names(text);
+        let unnamed = named == text;
+        let parsed = Parsed::of(named);
+        let words = parsed.words(&self.words);
+        let reason = self.handoff_word_in(&words)?;
         let overrulable = match reason {
             HandoffReason::Request => true,
-            HandoffReason::Urgent => self.urgency_only_asked(text),
+            // Asked or not is read in the text as written, names and all.
+            HandoffReason::Urgent if unnamed => self.urgency_only_asked(&words),
+            HandoffReason::Urgent => {
+                let written = Parsed::of(text.into());
+                self.urgency_only_asked(&written.words(&self.words))
+            }
             _ => false,
         };
         // The model's likeliest label, "none" included: "sucht ihr noch Mitarbeiter im Lager"
@@ -189,10 +198,12 @@ impl BotConfig {
 
     /// The handoff a message's words ask for, if any: fraud first (it goes to its own team).
     pub fn handoff_word(&self, text: &str) -> Option<HandoffReason> {
-        let text = without_names(text);
-        let text = text.as_ref();
-        let clauses = clauses(text);
-        let clauses = clause_words(&self.words, &clauses);
+        self.handoff_word_in(&Parsed::new(text).words(&self.words))
+    }
+
+    /// [`BotConfig::handoff_word`] of a message read once.
+    fn handoff_word_in(&self, words: &Words) -> Option<HandoffReason> {
+        let clauses = &words.clauses;
         [
             HandoffReason::Fraud,
             HandoffReason::Urgent,
@@ -201,10 +212,12 @@ impl BotConfig {
         ]
         .into_iter()
         .find(|reason| match reason {
-            HandoffReason::Fraud => self.fraud_word(&clauses),
-            HandoffReason::Urgent => self.urgency_demanded(text) && !self.urgency_only_timing(text),
-            HandoffReason::Complaint => self.complaint_word(text),
-            _ => self.request_word(&clauses, text.contains('?')),
+            HandoffReason::Fraud => self.fraud_word(clauses),
+            HandoffReason::Urgent => {
+                self.urgency_demanded(words) && !self.urgency_only_timing(words)
+            }
+            HandoffReason::Complaint => self.complaint_word(words),
+            _ => self.request_word(clauses, words.text.contains('?')),
         })
     }
 
@@ -245,10 +258,8 @@ impl BotConfig {
     /// demands help, an answer, contact or a person ("brauche sofort Hilfe", "bitte sofort
     /// zurückrufen", "answer immediately"); "kam sofort an" and "kann ich sofort stornieren"
     /// tell a time.
-    fn urgency_demanded(&self, text: &str) -> bool {
-        sentences(text).any(|sentence| {
-            let clauses = clauses(sentence);
-            let clauses = clause_words(&self.words, &clauses);
+    fn urgency_demanded(&self, words: &Words) -> bool {
+        words.sentences().any(|(sentence, clauses)| {
             let found = |weak: bool| {
                 clauses.iter().any(|words| {
                     self.urgent
@@ -257,7 +268,7 @@ impl BotConfig {
                         })
                 })
             };
-            found(false) || (found(true) && demands_action(&self.words, sentence, &clauses))
+            found(false) || (found(true) && demands_action(&self.words, sentence, clauses))
         })
     }
 
@@ -265,18 +276,11 @@ impl BotConfig {
     /// hat sich erledigt"), the message tells of an old one ("früher hatte ich mal eine
     /// Beschwerde, jetzt alles gut"), or the word is no threat (see
     /// [`BotConfig::complaint_meant`]).
-    fn complaint_word(&self, text: &str) -> bool {
-        let all = clauses(text);
-        if past_complaint(
-            &self.words,
-            &clause_words(&self.words, &all),
-            &self.complaint,
-        ) {
+    fn complaint_word(&self, words: &Words) -> bool {
+        if past_complaint(&self.words, &words.clauses, &self.complaint) {
             return false;
         }
-        sentences(text).any(|sentence| {
-            let clauses = clauses(sentence);
-            let clauses = clause_words(&self.words, &clauses);
+        words.sentences().any(|(_, clauses)| {
             clauses.iter().any(|words| self.complaint_meant(words))
                 && !clauses
                     .iter()
@@ -414,11 +418,10 @@ impl BotConfig {
     /// misused, for a complaint a negative word, for urgency a demand or a sign of haste, for a
     /// person a word of contact or someone unless the model is `sure` (its probability) of it.
     pub fn backs_handoff(&self, reason: HandoffReason, text: &str, sure: f64) -> bool {
-        let text = without_names(text);
-        let text = text.as_ref();
         let lex = &self.words;
-        let clauses = clauses(text);
-        let clauses = clause_words(lex, &clauses);
+        let parsed = Parsed::new(text);
+        let words = parsed.words(lex);
+        let (text, clauses) = (words.text, &words.clauses);
         let list = match reason {
             HandoffReason::Fraud => &self.fraud,
             HandoffReason::Urgent => &self.urgent,
@@ -438,16 +441,16 @@ impl BotConfig {
             HandoffReason::Fraud => {
                 // "dachte erst es wäre Betrug, war aber doch von euch": the fraud word is a
                 // suspicion taken back, so it is no sign either.
-                if self.fraud_only_suspected(&clauses) {
+                if self.fraud_only_suspected(clauses) {
                     return false;
                 }
-                self.fraud_word(&clauses)
+                self.fraud_word(clauses)
                     || clauses.iter().any(|w| {
                         has_word(&self.words, w, &self.words.fraud_signs)
                             || denies_deed(&self.words, w)
                             || without_the_customer(&self.words, w)
                     })
-                    || (sure >= SURE_OF_FRAUD && !asks_a_question(&self.words, text, &clauses))
+                    || (sure >= SURE_OF_FRAUD && !asks_a_question(&self.words, text, clauses))
             }
             HandoffReason::Urgent => {
                 // "es eilt überhaupt nicht", "no rush at all": haste taken back.
@@ -457,13 +460,13 @@ impl BotConfig {
                 {
                     return false;
                 }
-                let signed = self.urgency_demanded(text)
+                let signed = self.urgency_demanded(&words)
                     || clauses.iter().any(|w| {
                         has_word(lex, w, &lex.urgent_signs) || has_phrase(w, &lex.urgent_phrases)
                     });
                 // "kam sofort an, super!", "arrived so quickly, great": speed praised, not asked
                 // for; the model's reading alone is no urgency then.
-                signed || (sure_enough && !praised(lex, &clauses))
+                signed || (sure_enough && !praised(lex, clauses))
             }
             HandoffReason::Complaint => {
                 if past_complaint(lex, &clauses, &self.complaint) {
@@ -482,13 +485,13 @@ impl BotConfig {
                                     || praise_follows(&self.words, w, at + 1))
                         })
                     });
-                let sure_enough = if asks_a_question(lex, text, &clauses) {
+                let sure_enough = if asks_a_question(lex, text, clauses) {
                     sure >= SURE_OF_ASKED_COMPLAINT
                 } else {
                     sure_enough
                 };
                 // "came immediately, excellent service": praise and nothing negative.
-                let praise_only = !negative && praised(lex, &clauses);
+                let praise_only = !negative && praised(lex, clauses);
                 !denied
                     && !praise_only
                     && !clauses
@@ -503,12 +506,12 @@ impl BotConfig {
                         }))
             }
             _ => {
-                if about_a_job(lex, &clauses) || out_of_curiosity(lex, &clauses) {
+                if about_a_job(lex, clauses) || out_of_curiosity(lex, clauses) {
                     return false;
                 }
                 // "Dear customer service, ...": the address is no sign, nor is praise of staff
                 // ("der Berater hatte echt Geduld").
-                let addressed = salutation(lex, &clauses) || exclaimed(lex, &clauses);
+                let addressed = salutation(lex, clauses) || exclaimed(lex, clauses);
                 let told = |w: &[&str]| self.praises_someone(w);
                 // Negation before a sign is no denial here: "kann ich nicht mit jemandem
                 // sprechen?" asks; a declined request word was caught above. A sign taken back
@@ -549,11 +552,9 @@ impl BotConfig {
     /// Whether every sentence with an urgency word (and there is one) passes `test`, given
     /// whether it ends with a question mark, starts like a question, and has only
     /// [`TIMING_WORDS`] for urgency words next to a delivery word ([`DELIVERY_WORDS`]).
-    fn every_urgency(&self, text: &str, test: impl Fn(bool, bool, bool) -> bool) -> bool {
+    fn every_urgency(&self, words: &Words, test: impl Fn(bool, bool, bool) -> bool) -> bool {
         let mut any = false;
-        for sentence in sentences(text) {
-            let clauses = clauses(sentence);
-            let clauses = clause_words(&self.words, &clauses);
+        for (sentence, clauses) in words.sentences() {
             let found = |keep: &dyn Fn(&[String]) -> bool| {
                 clauses.iter().any(|words| {
                     self.urgent
@@ -584,14 +585,14 @@ impl BotConfig {
     }
 
     /// Urgency words only in questions ("wird das sofort verschickt?"): the model may overrule.
-    fn urgency_only_asked(&self, text: &str) -> bool {
-        self.every_urgency(text, |asked, _, _| asked)
+    fn urgency_only_asked(&self, words: &Words) -> bool {
+        self.every_urgency(words, |asked, _, _| asked)
     }
 
     /// Urgency words only as the delivery timing a question asks about ("ist der Artikel
     /// sofort lieferbar", "liefert ihr sofort nach der Bestellung"): no urgency at all.
-    fn urgency_only_timing(&self, text: &str) -> bool {
-        self.every_urgency(text, |asked, starts, timing| timing && (asked || starts))
+    fn urgency_only_timing(&self, words: &Words) -> bool {
+        self.every_urgency(words, |asked, starts, timing| timing && (asked || starts))
     }
 
     /// The probability at which the bot enters an intent that hands over at once.

@@ -1,5 +1,8 @@
 //! A message's sentences, clauses and parts, and whether one asks a question.
 
+use std::borrow::Cow;
+use std::ops::Range;
+
 use super::keywords::ENGLISH_KEYWORDS;
 use super::*;
 
@@ -12,17 +15,92 @@ pub(super) fn sentences(text: &str) -> impl Iterator<Item = &str> {
         .filter(|s| !s.trim().is_empty())
 }
 
-/// The clauses of a sentence, normalized: a negation reaches no further than its clause. A
-/// hedge "-ish" stays on its word ("ASAP-ish" is "asapish", no urgency word).
-pub(super) fn clauses(sentence: &str) -> Vec<String> {
-    let glued;
-    let sentence = if sentence.contains("-ish") || sentence.contains("-ISH") {
-        glued = sentence.replace("-ish", "ish").replace("-ISH", "ish");
-        glued.as_str()
+/// `text` with a hedge "-ish" glued to its word ("ASAP-ish" is "asapish", no urgency word): the
+/// hyphen would end a clause.
+fn glued(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.contains("-ish") || text.contains("-ISH") {
+        text.replace("-ish", "ish").replace("-ISH", "ish").into()
     } else {
-        sentence
-    };
-    sentence.split(CLAUSE_ENDS).map(normalize).collect()
+        text
+    }
+}
+
+/// A message split once into its clauses, normalized (a negation reaches no further than its
+/// clause), and its sentences, each with the range of its clauses: every handoff rule reads
+/// these instead of splitting and normalizing the text again. Read its words with
+/// [`Parsed::words`].
+pub(super) struct Parsed<'t> {
+    /// The text the rules read (quoted names blanked, "-ish" glued), sentences in it.
+    text: Cow<'t, str>,
+    /// Each clause of the whole text, normalized.
+    clauses: Vec<String>,
+    /// Each sentence ([`sentences`]): its bytes in `text` and its clauses in `clauses`. A
+    /// sentence split on its own has one more, empty clause after the mark it ends with: no rule
+    /// reads anything in an empty clause, so it is left out.
+    sentences: Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl<'t> Parsed<'t> {
+    /// `text` as the handoff rules read it: quoted names blanked (see [`without_names`]).
+    pub(super) fn new(text: &'t str) -> Self {
+        Self::of(without_names(text))
+    }
+
+    /// `text` as it is, names and all.
+    pub(super) fn of(text: Cow<'t, str>) -> Self {
+        let text = glued(text);
+        let offset = |part: &str| part.as_ptr() as usize - text.as_ptr() as usize;
+        let mut starts = Vec::new();
+        let clauses = text
+            .split(CLAUSE_ENDS)
+            .map(|clause| {
+                starts.push(offset(clause));
+                normalize(clause)
+            })
+            .collect();
+        // A sentence ends with an end mark, which also ends a clause: its clauses are those
+        // that start inside it.
+        let sentences = sentences(&text)
+            .map(|sentence| {
+                let bytes = offset(sentence)..offset(sentence) + sentence.len();
+                let first = starts.partition_point(|&s| s < bytes.start);
+                let end = starts.partition_point(|&s| s < bytes.end);
+                (bytes, first..end)
+            })
+            .collect();
+        Self {
+            text,
+            clauses,
+            sentences,
+        }
+    }
+
+    /// Each clause's words, without idioms (see [`clause_words`]).
+    pub(super) fn words(&self, lex: &Lexicon) -> Words<'_> {
+        Words {
+            text: &self.text,
+            clauses: clause_words(lex, &self.clauses),
+            sentences: &self.sentences,
+        }
+    }
+}
+
+/// A [`Parsed`] message's words, clause by clause.
+pub(super) struct Words<'p> {
+    /// The text the rules read.
+    pub(super) text: &'p str,
+    /// Each clause's words (idioms left out).
+    pub(super) clauses: Vec<Vec<&'p str>>,
+    sentences: &'p [(Range<usize>, Range<usize>)],
+}
+
+impl Words<'_> {
+    /// Each sentence with its clauses' words.
+    pub(super) fn sentences(&self) -> impl Iterator<Item = (&str, &[Vec<&str>])> {
+        self.sentences
+            .iter()
+            .map(|(bytes, clauses)| (&self.text[bytes.clone()], &self.clauses[clauses.clone()]))
+    }
 }
 
 /// Quotation marks that open and close a name ("Scam Likely", „Sofort Glücklich“, «Urgent»).
@@ -35,7 +113,7 @@ const NAME_WORDS: usize = 4;
 /// `text` with quoted names blanked out: two to four words, each capitalised (a product called
 /// "Scam Likely" or "Urgent Love" holds no handoff word). One quoted word stays (it is as often
 /// emphasis: ich wurde "betrogen"), and so does a quoted sentence ("your parcel was stolen").
-pub(super) fn without_names(text: &str) -> std::borrow::Cow<'_, str> {
+pub(super) fn without_names(text: &str) -> Cow<'_, str> {
     let titled = without_title_names(text);
     if !titled.contains(QUOTES_OPEN) {
         return titled;
@@ -68,7 +146,7 @@ const NAME_DETERMINERS: &[&str] = &["the", "this", "that", "these", "those", "yo
 /// `text` without an unquoted name: two or more capitalised words after an English determiner
 /// that hold an English handoff word ("do you sell the Scam Likely hoodie"). German
 /// capitalises nouns ("einen Scam Anruf"), so only an English determiner makes a name.
-fn without_title_names(text: &str) -> std::borrow::Cow<'_, str> {
+fn without_title_names(text: &str) -> Cow<'_, str> {
     let capital = |w: &str| w.starts_with(char::is_uppercase);
     if !text.split_whitespace().any(capital) {
         return text.into();
@@ -162,4 +240,113 @@ pub(super) fn asks_a_question(lex: &Lexicon, text: &str, clauses: &[Vec<&str>]) 
         || clauses
             .iter()
             .any(|c| c.first().is_some_and(|w| lex.question_starts.has(w)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::model::{TRAINING, parse_labelled};
+    use super::*;
+
+    /// How each rule split a sentence (or the whole text) before the message was read once.
+    fn clauses_one_by_one(sentence: &str) -> Vec<String> {
+        let sentence = sentence.replace("-ish", "ish").replace("-ISH", "ish");
+        sentence.split(CLAUSE_ENDS).map(normalize).collect()
+    }
+
+    const TRICKY: &[&str] = &[
+        "",
+        "...",
+        "!!!",
+        "Dringend!!! Bitte sofort zurückrufen?!",
+        "wo ist mein paket ich warte seit montag",
+        "Hallo\n\n\nWo ist mein Paket?\n  \nDanke",
+        "ASAP-ish please. Or urgent-ISH, whatever!",
+        "Ich habe „Sofort Glücklich“ bestellt, ist das \"Urgent Love\" Parfum da?",
+        "do you sell the Scam Likely hoodie? I need it now",
+        "ich wurde \"betrogen\" – bitte helfen",
+        "Paket kaputt 😡😡 Beschwerde!!! (sofort)",
+        "a,b;c:d(e)f-g–h.i!j?k\nl",
+        "Mitarbeiter bitte.   ",
+        "  ? ",
+        "call me crazy, but can I pay by invoice?",
+        "Schnell-schnell - bitte: jetzt!",
+    ];
+
+    fn every_text() -> Vec<String> {
+        let training = parse_labelled(TRAINING).expect("the training split parses");
+        TRICKY
+            .iter()
+            .map(|t| (*t).to_owned())
+            .chain(training.into_iter().map(|e| e.text))
+            .collect()
+    }
+
+    #[test]
+    fn a_message_read_once_has_the_clauses_each_rule_split_before() {
+        let config = BotConfig::default_shop();
+        let lex = &config.words;
+        for text in every_text() {
+            let named = without_names(&text);
+            let before = clauses_one_by_one(&named);
+            let parsed = Parsed::new(&text);
+            let words = parsed.words(lex);
+            assert_eq!(words.clauses, clause_words(lex, &before), "{text:?}");
+            assert_eq!(words.text.contains('?'), named.contains('?'), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_message_read_once_has_the_sentences_and_their_clauses_each_rule_split_before() {
+        let config = BotConfig::default_shop();
+        let lex = &config.words;
+        for text in every_text() {
+            let named = without_names(&text);
+            let parsed = Parsed::new(&text);
+            let words = parsed.words(lex);
+            let now: Vec<_> = words.sentences().collect();
+            let before: Vec<&str> = sentences(&named).collect();
+            assert_eq!(now.len(), before.len(), "{text:?}");
+            for ((sentence, clauses), old) in now.iter().zip(before) {
+                let old_clauses = clauses_one_by_one(old);
+                let mut old_words = clause_words(lex, &old_clauses);
+                // Split on its own, a sentence ending with a mark has an empty clause after it.
+                if old.ends_with(CLAUSE_ENDS) {
+                    assert_eq!(old_words.pop(), Some(Vec::new()), "{text:?}");
+                }
+                assert_eq!(*clauses, old_words.as_slice(), "{text:?}: {old:?}");
+                assert_eq!(
+                    sentence.trim_end().ends_with('?'),
+                    old.trim_end().ends_with('?'),
+                    "{text:?}: {old:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_message_is_split_into_sentences_and_clauses_at_every_mark() {
+        let config = BotConfig::default_shop();
+        let parsed = Parsed::new("Dringend!!! Bitte sofort zurückrufen, ASAP-ish? Danke");
+        let words = parsed.words(&config.words);
+        let sentences: Vec<_> = words.sentences().collect();
+        let texts: Vec<&str> = sentences.iter().map(|(s, _)| *s).collect();
+        assert_eq!(
+            texts,
+            [
+                "Dringend!",
+                "!",
+                "!",
+                " Bitte sofort zurückrufen, ASAPish?",
+                " Danke"
+            ]
+        );
+        let clauses: Vec<&[Vec<&str>]> = sentences.iter().map(|(_, c)| *c).collect();
+        assert_eq!(clauses[0], [vec!["dringend"]]);
+        assert_eq!(clauses[1], [Vec::<&str>::new()]);
+        assert_eq!(
+            clauses[3],
+            [vec!["bitte", "sofort", "zurueckrufen"], vec!["asapish"]]
+        );
+        assert_eq!(clauses[4], [vec!["danke"]]);
+    }
 }
