@@ -334,6 +334,9 @@ mod tests {
         "kreditkartenbetrug",
         "betrugsversuch",
         "kundenberater",
+        // The shortest compounds: three bytes before the keyword.
+        "topberater",
+        "topbetrug",
         "mitarbeiterinnen",
         "beschwerden",
         "dringnd",
