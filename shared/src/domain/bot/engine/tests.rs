@@ -876,3 +876,17 @@ fn postcodes_are_read_from_short_answers_only() {
     assert_eq!(postcode_in("meine PLZ ist 10115"), None);
     assert_eq!(postcode_in("12"), None);
 }
+
+#[test]
+fn a_menu_title_typed_out_follows_a_reloaded_configuration() {
+    use crate::domain::bot::config::DEFAULT_CONFIG;
+    let renamed =
+        DEFAULT_CONFIG.replace("returns = \"Rücksendung\"", "returns = \"Blaue Blümchen\"");
+    assert_ne!(renamed, DEFAULT_CONFIG);
+    let mut chat = Chat::new();
+    chat.config = BotConfig::parse(&renamed, "reloaded").unwrap();
+    chat.say("Hallo");
+    // Typed as the customer likes: case, umlaut spelt out, spaces.
+    chat.say("  blaue   bluemchen ");
+    assert_eq!(chat.state.topic.as_deref(), Some("returns"));
+}
