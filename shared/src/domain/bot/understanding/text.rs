@@ -224,9 +224,21 @@ pub(super) fn clause_words<'a>(lex: &Lexicon, clauses: &'a [String]) -> Vec<Vec<
 
 /// Where the phrase `phrase` (normalized words, one space between) starts in `words`.
 pub(super) fn phrase_at(words: &[&str], phrase: &str) -> Option<usize> {
-    let len = phrase.split(' ').count();
-    (0..(words.len() + 1).saturating_sub(len))
-        .find(|&at| phrase.split(' ').zip(&words[at..]).all(|(p, w)| p == *w))
+    let spaces = phrase.bytes().filter(|&b| b == b' ');
+    let len = 1 + spaces.count();
+    let first = &phrase[..phrase
+        .bytes()
+        .position(|b| b == b' ')
+        .unwrap_or(phrase.len())];
+    // The first word decides most places at once.
+    (0..(words.len() + 1).saturating_sub(len)).find(|&at| {
+        words[at] == first
+            && phrase
+                .split(' ')
+                .skip(1)
+                .zip(&words[at + 1..])
+                .all(|(p, w)| p == *w)
+    })
 }
 
 /// Whether one of `phrases` occurs in `words` (one clause).
