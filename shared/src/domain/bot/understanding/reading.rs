@@ -230,7 +230,6 @@ impl BotConfig {
             });
             self.fraud
                 .positions(words, &self.model, &self.words, |_| true)
-                .into_iter()
                 .chain(compounds)
                 .any(|at| !suspicion_denied(&self.words, clauses, i, at))
         })
@@ -294,7 +293,6 @@ impl BotConfig {
     fn complaint_meant(&self, words: &[&str]) -> bool {
         self.complaint
             .positions(words, &self.model, &self.words, |_| true)
-            .into_iter()
             .any(|at| {
                 !describes_self(&self.words, words, at)
                     && !reported_speech(&self.words, words, at)
@@ -329,7 +327,6 @@ impl BotConfig {
             }
             self.request
                 .meant(words, &self.model, lex, |_| true)
-                .into_iter()
                 .any(|(phrase, at)| {
                     let end = at + phrase.len();
                     !(someone(phrase) && (staff_deed(lex, words, end) || thanked(lex, words, at)))
@@ -352,7 +349,6 @@ impl BotConfig {
         let lex = &self.words;
         self.request
             .meant(words, &self.model, lex, |_| true)
-            .into_iter()
             .any(|(phrase, at)| {
                 staff_deed(lex, words, at + phrase.len()) || thanked(lex, words, at)
             })
@@ -469,7 +465,7 @@ impl BotConfig {
                 signed || (sure_enough && !praised(lex, clauses))
             }
             HandoffReason::Complaint => {
-                if past_complaint(lex, &clauses, &self.complaint) {
+                if past_complaint(lex, clauses, &self.complaint) {
                     return false;
                 }
                 let negative = clauses
