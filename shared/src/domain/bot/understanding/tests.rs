@@ -711,3 +711,16 @@ fn a_german_adjective_of_human_is_no_sign_of_a_request() {
     }
     assert!(config.backs_handoff(HandoffReason::Request, "any humans here?", 0.6));
 }
+
+#[test]
+fn contact_declined_with_a_modal_and_a_pronoun_before_the_negation_does_not_hand_over() {
+    assert_no_handoff(&[
+        "mit einer Mitarbeiterin muss ich nicht reden, bitte nur stornieren",
+        "zurückrufen müsst ihr mich nicht, sagt mir nur die Lieferzeit",
+        "einen Rückruf brauche ich nicht, nur die Rechnung bitte",
+    ]);
+    assert_handoff(
+        HandoffReason::Request,
+        &["mit einer Mitarbeiterin muss ich reden, bitte"],
+    );
+}
