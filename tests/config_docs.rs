@@ -28,6 +28,16 @@ async fn docs(stack: &Stack) -> DynamoConfigDocs {
     DynamoConfigDocs::new(stack.aws.dynamodb().clone(), &stack.resources.table)
 }
 
+/// The stack's config documents with the shipped bodies seeded, and a test clock standing at T0.
+async fn seeded_docs(stack: &Stack) -> (Arc<dyn ConfigDocs>, Arc<ManualClock>) {
+    let docs: Arc<dyn ConfigDocs> = Arc::new(docs(stack).await);
+    let clock = Arc::new(ManualClock::new(at(0)));
+    seed_missing(docs.as_ref(), &shipped_bodies(), clock.now())
+        .await
+        .unwrap();
+    (docs, clock)
+}
+
 fn at(secs: i64) -> Timestamp {
     T0.parse::<Timestamp>()
         .unwrap()
@@ -455,11 +465,7 @@ async fn meta_s_template_status_updates_become_versions_once_and_never_backwards
     use helpdesk::ports::whatsapp::MemoryTemplates;
     // GIVEN the shipped documents in DynamoDB and an admin's submission (PENDING)
     let stack = Stack::new().await;
-    let docs: Arc<dyn ConfigDocs> = Arc::new(docs(&stack).await);
-    let clock = Arc::new(ManualClock::new(at(0)));
-    seed_missing(docs.as_ref(), &shipped_bodies(), clock.now())
-        .await
-        .unwrap();
+    let (docs, clock) = seeded_docs(&stack).await;
     let admin = TemplateSync::new(docs.clone(), clock.clone())
         .with_meta(Arc::new(MemoryTemplates::shipped()));
     let submitted = admin
@@ -525,11 +531,7 @@ async fn a_template_sync_publishes_meta_s_list_and_the_admin_s_rebased_draft_in_
     use helpdesk::ports::whatsapp::MemoryTemplates;
     // GIVEN the shipped documents in DynamoDB and an admin's open draft of the templates
     let stack = Stack::new().await;
-    let docs: Arc<dyn ConfigDocs> = Arc::new(docs(&stack).await);
-    let clock = Arc::new(ManualClock::new(at(0)));
-    seed_missing(docs.as_ref(), &shipped_bodies(), clock.now())
-        .await
-        .unwrap();
+    let (docs, clock) = seeded_docs(&stack).await;
     let kind = ConfigKind::Templates;
     let live = docs.published(kind).await.unwrap().unwrap();
     let mut edited = TemplateCatalog::parse(&live.body, "v1").unwrap();
