@@ -205,3 +205,34 @@ fn the_near_miss_lists_take_phrases_only_where_the_key_says_so() {
     let config = BotConfig::parse(&idiom, "bot.toml").expect("a phrase is an idiom entry");
     assert!(config.words.idioms.has("ruf mich nicht an"));
 }
+
+#[test]
+fn the_self_description_lists_are_checked_like_the_others() {
+    // A self lead may be a phrase ("ich bin"); a copula, a break or a contact sign is one word.
+    let config = BotConfig::default_shop();
+    assert!(config.words.self_leads.has("ich bin") && config.words.copulas.has("ist"));
+    let err = broken(
+        "[words.copulas]\nde = [\"ist\"",
+        "[words.copulas]\nde = [\"ist ein\"",
+    );
+    assert!(
+        err.contains("words.copulas.de") && err.contains("must be one word"),
+        "{err}"
+    );
+    let err = broken(
+        "[words.contact_signs]\nde = [\n  \"rufen\"",
+        "[words.contact_signs]\nde = [\n  \"Rufen\"",
+    );
+    assert!(
+        err.contains("words.contact_signs.de") && err.contains("must be lowercase"),
+        "{err}"
+    );
+    let err = broken(
+        "[words.self_leads]\nde = [\"ich bin\"",
+        "[words.self_leads]\nde = [\"bin\", \"ich bin\"",
+    );
+    assert!(
+        err.contains("words.self_leads.de") && err.contains("lists \"bin\" twice"),
+        "{err}"
+    );
+}

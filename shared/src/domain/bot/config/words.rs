@@ -71,7 +71,7 @@ impl WordList {
 }
 
 /// Lists whose entries are phrases of several words; every other list's entries are one word.
-pub const PHRASE_LISTS: &[&str] = &["negative_phrases", "idioms", "urgent_phrases"];
+pub const PHRASE_LISTS: &[&str] = &["negative_phrases", "idioms", "urgent_phrases", "self_leads"];
 
 macro_rules! word_lists {
     ($($(#[$doc:meta])* $name:ident: $ty:ty,)*) => {
@@ -175,6 +175,18 @@ word_lists! {
     identity_leads: ByLang,
     /// Small words between an identity lead and the person word.
     identity_gap: ByLang,
+    /// How a customer starts saying what they are ("ich bin", "I'm"): the words after it
+    /// describe them and ask for no one ("ich bin ein Mensch, kein Bot").
+    self_leads: ByLang,
+    /// Verbs after a possessive and one or two words that say what someone of the customer's is
+    /// ("my husband is a real person", "meine Frau ist auch nur ein Mensch").
+    copulas: ByLang,
+    /// Words right after a self lead that make what follows a place, a time or a doing, not
+    /// what the customer is ("ich bin auf der Suche nach einem Menschen", "I'm looking for").
+    description_breaks: ByLang,
+    /// Signs of a wish for contact (beginnings) that count even in a self-description ("ich bin
+    /// telefonisch erreichbar").
+    contact_signs: ByLang,
     /// Other companies whose staff a customer mentions ("der DHL-Mitarbeiter").
     third_parties: Vec<String>,
     /// Nouns "human" qualifies as an adjective ("human error").

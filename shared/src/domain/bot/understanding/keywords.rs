@@ -29,6 +29,15 @@ pub(super) const ENGLISH_KEYWORDS: &[&str] = &[
     "asap",
 ];
 
+/// Whether `word` is an English handoff word with an ending only German words take: a German
+/// word of its own ("humanen", "humane"), no sign of the English one.
+pub(super) fn english_word_with_german_ending(word: &str) -> bool {
+    ENGLISH_KEYWORDS.iter().any(|k| {
+        word.strip_prefix(k)
+            .is_some_and(|ending| GERMAN_ENDINGS.contains(&ending))
+    })
+}
+
 /// A list of handoff words or phrases, normalized, with an index of the phrases a word can
 /// start (see [`Keywords::candidates`]).
 #[derive(Debug, Clone, Default)]

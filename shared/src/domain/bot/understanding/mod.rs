@@ -24,6 +24,7 @@ use persons::*;
 use text::*;
 use urgency::*;
 
+use keywords::english_word_with_german_ending;
 pub use keywords::{Keywords, word_is_keyword};
 pub use reading::{DEFAULT_CLARIFY_THRESHOLD, DEFAULT_HANDOFF_THRESHOLD};
 

@@ -114,3 +114,93 @@ pub(super) fn exclaimed(lex: &Lexicon, clauses: &[Vec<&str>]) -> bool {
         [] => false,
     }
 }
+
+/// The most words a self-description has after its lead ("auch nur ein echter Mensch").
+const DESCRIPTION_WORDS: usize = 5;
+
+/// Words that start something else after a self-description: a conjunction or a new subject
+/// ("ich bin Rentner und ...", "I'm human I want a human").
+const DESCRIPTION_LINKS: &[&str] = &[
+    "und", "oder", "weil", "denn", "dass", "also", "ich", "wir", "and", "or", "because", "so", "i",
+    "we",
+];
+
+/// An English word of a doing ("looking", "trying"): what follows it is no description.
+const MIN_DOING_LEN: usize = 6;
+
+/// Where `words` (one clause) say what the customer is, or someone of theirs: the words after a
+/// self lead ("ich bin", "I'm") or, when a word of `request` stands in them, after a possessive,
+/// one or two words and a copula ("my husband is a real person"). A description runs to a word
+/// that starts something else (a link, a relative pronoun, a contrast, politeness, a question,
+/// an imperative or a need: "ich bin Rentner, bitte ...", "I'm a person who ...") and at most
+/// [`DESCRIPTION_WORDS`] words. None where the lead asks ("bin ich hier richtig?") or the first
+/// word after it (past `identity_gap` words) is a place, time or doing (`description_breaks`,
+/// an English "-ing": "ich bin auf der Suche nach", "I'm looking for").
+pub(super) fn self_descriptions(
+    lex: &Lexicon,
+    request: &Keywords,
+    model: &Model,
+    words: &[&str],
+) -> Vec<std::ops::Range<usize>> {
+    let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut add = |start: usize, needs_request: bool| {
+        let Some(span) = description_from(lex, words, start) else {
+            return;
+        };
+        if spans.contains(&span)
+            || (needs_request
+                && !request
+                    .occurrences(words, model, lex)
+                    .any(|(_, at)| span.contains(&at)))
+        {
+            return;
+        }
+        spans.push(span);
+    };
+    for lead in lex.self_leads.iter() {
+        let lead: Vec<&str> = lead.split(' ').collect();
+        for at in 0..(words.len() + 1).saturating_sub(lead.len()) {
+            if words[at..].starts_with(&lead) {
+                add(at + lead.len(), false);
+            }
+        }
+    }
+    for (at, w) in words.iter().enumerate() {
+        if lex.copulas.has(w)
+            && (2..=3).any(|back| at >= back && lex.possessives.has(words[at - back]))
+        {
+            add(at + 1, true);
+        }
+    }
+    spans
+}
+
+/// The description starting at `words[start]` (see [`self_descriptions`]).
+fn description_from(lex: &Lexicon, words: &[&str], start: usize) -> Option<std::ops::Range<usize>> {
+    // "bin ich hier richtig", "am I talking to a bot": a question, not a description.
+    if words.get(start).is_none_or(|w| matches!(*w, "ich" | "i")) {
+        return None;
+    }
+    let first = words[start..].iter().find(|w| !lex.identity_gap.has(w));
+    if first.is_some_and(|w| {
+        lex.description_breaks.has(w) || (w.len() >= MIN_DOING_LEN && w.ends_with("ing"))
+    }) {
+        return None;
+    }
+    let ends = |w: &str| {
+        DESCRIPTION_LINKS.contains(&w)
+            || RELATIVES.contains(&w)
+            || lex.contrasts.has(w)
+            || lex.polite.has(w)
+            || lex.question_starts.has(w)
+            || lex.imperatives.has(w)
+            || lex.needs.has(w)
+    };
+    let len = words[start..]
+        .iter()
+        .take(DESCRIPTION_WORDS)
+        .enumerate()
+        .take_while(|&(k, w)| k == 0 || !ends(w))
+        .count();
+    Some(start..start + len)
+}

@@ -325,21 +325,31 @@ impl BotConfig {
             if i == 0 && addressed {
                 return false;
             }
-            self.request
+            let mut found = self
+                .request
                 .meant(words, &self.model, lex, |_| true)
-                .any(|(phrase, at)| {
-                    let end = at + phrase.len();
-                    !(someone(phrase) && (staff_deed(lex, words, end) || thanked(lex, words, at)))
-                        && !self.idiom_but(clauses, i, phrase, end, asks)
-                        && (!person(phrase)
-                            || (!after_possessive(lex, words, at)
-                                && !describes_self(lex, words, at)
-                                && !third_party(lex, clauses, i, at)
-                                && !reported_speech(lex, words, at)
-                                && !words
-                                    .get(at + 1)
-                                    .is_some_and(|n| lex.human_as_adjective.has(n))))
-                })
+                .peekable();
+            // "I'm a real person", "my husband is a real person": what someone is, no request.
+            let described = if found.peek().is_none() {
+                Vec::new()
+            } else {
+                self_descriptions(lex, &self.request, &self.model, words)
+            };
+            found.any(|(phrase, at)| {
+                let end = at + phrase.len();
+                !described.iter().any(|d| d.contains(&at))
+                    && !(someone(phrase)
+                        && (staff_deed(lex, words, end) || thanked(lex, words, at)))
+                    && !self.idiom_but(clauses, i, phrase, end, asks)
+                    && (!person(phrase)
+                        || (!after_possessive(lex, words, at)
+                            && !describes_self(lex, words, at)
+                            && !third_party(lex, clauses, i, at)
+                            && !reported_speech(lex, words, at)
+                            && !words
+                                .get(at + 1)
+                                .is_some_and(|n| lex.human_as_adjective.has(n))))
+            })
         })
     }
 
@@ -509,35 +519,54 @@ impl BotConfig {
                 // ("der Berater hatte echt Geduld").
                 let addressed = salutation(lex, clauses) || exclaimed(lex, clauses);
                 let told = |w: &[&str]| self.praises_someone(w);
+                // What the customer says they are ("ich bin ein Mensch, kein Bot", "my husband
+                // is a real person"): its words are no sign, but a wish for contact is ("ich bin
+                // telefonisch erreichbar").
+                let descriptions: Vec<_> = clauses
+                    .iter()
+                    .map(|w| self_descriptions(lex, &self.request, &self.model, w))
+                    .collect();
+                let described = |i: usize, at: usize| -> bool {
+                    descriptions[i].iter().any(|d| d.contains(&at))
+                };
+                let read = || {
+                    clauses
+                        .iter()
+                        .enumerate()
+                        .skip(usize::from(addressed))
+                        .filter(|(_, w)| !told(w))
+                };
                 // Negation before a sign is no denial here: "kann ich nicht mit jemandem
                 // sprechen?" asks; a declined request word was caught above. A sign taken back
                 // after it is one ("ruf mich nicht an", "bitte ruft nicht an").
                 let signs = |taken_back: bool| {
-                    clauses
-                        .iter()
-                        .skip(usize::from(addressed))
-                        .filter(|w| !told(w))
-                        .any(|w| {
-                            w.iter().enumerate().any(|(at, x)| {
-                                (starts_with_any(x, &lex.request_signs)
-                                    || lex
-                                        .request_signs
-                                        .iter()
-                                        .any(|s| s.len() >= 8 && x.contains(s)))
-                                    && !(x.len() == 6 && x.starts_with("human"))
-                                    && (negation_follows(lex, w, at)
-                                        || (!w.first().is_some_and(|f| lex.question_starts.has(f))
-                                            && negated(lex, w, at)))
-                                        == taken_back
-                            })
+                    read().any(|(i, w)| {
+                        w.iter().enumerate().any(|(at, x)| {
+                            (starts_with_any(x, &lex.request_signs)
+                                || lex
+                                    .request_signs
+                                    .iter()
+                                    .any(|s| s.len() >= 8 && x.contains(s)))
+                                && !english_word_with_german_ending(x)
+                                && (!described(i, at) || starts_with_any(x, &lex.contact_signs))
+                                && (negation_follows(lex, w, at)
+                                    || (!w.first().is_some_and(|f| lex.question_starts.has(f))
+                                        && negated(lex, w, at)))
+                                    == taken_back
                         })
+                    })
                 };
-                let word = clauses
-                    .iter()
-                    .skip(usize::from(addressed))
-                    .filter(|w| !told(w))
-                    .any(|w| list.found_in(w, &self.model, &self.words));
+                let word = read().any(|(i, w)| {
+                    list.positions(w, &self.model, &self.words, |_| true)
+                        .into_iter()
+                        .any(|at| !described(i, at))
+                });
                 if !word && signs(true) && !signs(false) {
+                    return false;
+                }
+                // A customer who only says what they are ("ich bin Rentner und kenn mich nicht
+                // aus") asks for no one, however sure the model is.
+                if !word && !signs(false) && descriptions.iter().any(|d| !d.is_empty()) {
                     return false;
                 }
                 sure_enough || word || signs(false)

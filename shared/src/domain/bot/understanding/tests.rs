@@ -642,3 +642,85 @@ fn schnellstmoeglich_with_a_demand_is_urgent_and_alone_a_time() {
     );
     assert_no_handoff(&["liefert ihr schnellstmöglich nach Österreich?"]);
 }
+
+#[test]
+fn a_customer_saying_what_they_are_asks_for_no_person() {
+    let config = BotConfig::default_shop();
+    // Checked at a sure model (0.9): the words alone decide, whatever the model reads today.
+    let described = [
+        "bin auch bloß ein Mensch, kein Computer",
+        "Ich bin selbst Kundenberaterin in einer Bank",
+        "ich bin Rentnerin und komme mit Apps nicht so klar",
+        "mein Freund ist auch ein echter Mensch",
+        "wir sind ganz normale Menschen",
+        "I'm a real human, promise",
+        "im a human being too haha",
+        "my wife is a real person as well",
+        "I am a support agent myself, I know the drill",
+    ];
+    let backed: Vec<_> = described
+        .iter()
+        .filter(|t| config.backs_handoff(HandoffReason::Request, t, 0.9))
+        .collect();
+    assert!(
+        backed.is_empty(),
+        "backed as a request for a person: {backed:?}"
+    );
+    assert_no_handoff(&described);
+}
+
+#[test]
+fn a_customer_who_says_what_they_are_and_asks_for_contact_still_hands_over() {
+    let config = BotConfig::default_shop();
+    let requests = [
+        "ich bin Rentnerin, könnt ihr mich bitte anrufen",
+        "bin Kunde seit Jahren und möchte jetzt einen Mitarbeiter sprechen",
+        "Ich bin ein Mensch, ich will auch mit einem Menschen reden",
+        "Ich bin telefonisch gut erreichbar, bitte um Rückmeldung",
+        "I'm a real human, let me speak to one of yours",
+        "I'm 80 and not good with this, can someone ring me",
+        "I'm looking for a real person to help me",
+        "ich bin auf der Suche nach einem echten Menschen",
+    ];
+    let unbacked: Vec<_> = requests
+        .iter()
+        .filter(|t| !config.backs_handoff(HandoffReason::Request, t, 0.9))
+        .collect();
+    assert!(unbacked.is_empty(), "not backed: {unbacked:?}");
+    assert_handoff(
+        HandoffReason::Request,
+        &[
+            "ich bin Rentnerin, könnt ihr mich bitte anrufen",
+            "I'm a real human, let me speak to one of yours",
+            "bin Kunde seit Jahren und möchte jetzt einen Mitarbeiter sprechen",
+        ],
+    );
+}
+
+#[test]
+fn a_german_adjective_of_human_is_no_sign_of_a_request() {
+    let config = BotConfig::default_shop();
+    for text in [
+        "sind eure Jeans unter humanen Bedingungen genäht",
+        "achtet ihr auf humane Löhne in der Fabrik",
+    ] {
+        assert!(
+            !config.backs_handoff(HandoffReason::Request, text, 0.6),
+            "{text}"
+        );
+    }
+    assert!(config.backs_handoff(HandoffReason::Request, "any humans here?", 0.6));
+}
+
+#[test]
+fn contact_declined_with_a_modal_and_a_pronoun_before_the_negation_does_not_hand_over() {
+    assert_no_handoff(&[
+        "mit einer Mitarbeiterin muss ich nicht reden, bitte nur stornieren",
+        "zurückrufen müsst ihr mich nicht, sagt mir nur die Lieferzeit",
+        "einen Rückruf brauche ich nicht, nur die Rechnung bitte",
+    ]);
+    assert_handoff(
+        HandoffReason::Request,
+        &["mit einer Mitarbeiterin muss ich reden, bitte"],
+    );
+}
