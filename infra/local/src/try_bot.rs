@@ -9,8 +9,8 @@ use std::sync::Arc;
 use helpdesk::app::bot_reply::Bot;
 use helpdesk::domain::bot::eval::{
     Report, cross_validate, handoff_requests, handoff_requests2, holdout, holdout2, holdout3,
-    holdout4, holdout5, near_misses, near_misses2, near_misses3, near_misses4, near_misses5,
-    near_misses6, near_misses7, off_topic, test_split, totals,
+    holdout4, holdout5, holdout6, near_misses, near_misses2, near_misses3, near_misses4,
+    near_misses5, near_misses6, near_misses7, near_misses8, off_topic, test_split, totals,
 };
 use helpdesk::domain::bot::model::{Settings, parse_labelled};
 use helpdesk::domain::bot::{BotConfig, BotState, Inbound, Lang, Reply, Turn};
@@ -88,6 +88,8 @@ pub fn eval(options: EvalOptions<'_>) -> Result<(), Box<dyn std::error::Error>> 
         writeln!(out, "{}", Report::run(&config, &holdout4()).render(name))?;
         let name = "sixth held-out set, customer style, never tuned on (config/bot-holdout5.tsv)";
         writeln!(out, "{}", Report::run(&config, &holdout5()).render(name))?;
+        let name = "seventh held-out set, customer style, never tuned on (config/bot-holdout6.tsv)";
+        writeln!(out, "{}", Report::run(&config, &holdout6()).render(name))?;
         let name = "off-topic development set: off-topic and unusual on-topic messages, tuned on (config/bot-offtopic.tsv)";
         writeln!(out, "{}", Report::run(&config, &off_topic()).render(name))?;
     }
@@ -155,6 +157,8 @@ fn shipped_handoff_sets(
     writeln!(out, "{}", Report::run(config, &near_misses5()).render(name))?;
     let name = "seventh near-miss set: negated, quoted or embedded handoff words, greetings, off-topic (config/bot-nearmiss7.tsv)";
     writeln!(out, "{}", Report::run(config, &near_misses7()).render(name))?;
+    let name = "eighth near-miss set: negated, embedded or look-alike handoff words, self-descriptions, greetings, off-topic (config/bot-nearmiss8.tsv)";
+    writeln!(out, "{}", Report::run(config, &near_misses8()).render(name))?;
     Ok(())
 }
 

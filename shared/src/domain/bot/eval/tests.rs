@@ -259,6 +259,9 @@ fn labelled_sets() -> Vec<(&'static str, Vec<Labelled>, usize, Apart)> {
         // The seventh round's blind judge.
         ("bot-holdout5.tsv", holdout5(), 360, All),
         ("bot-nearmiss7.tsv", near_misses7(), 60, All),
+        // The eighth round's blind judge.
+        ("bot-holdout6.tsv", holdout6(), 360, All),
+        ("bot-nearmiss8.tsv", near_misses8(), 60, All),
     ]
 }
 
@@ -317,12 +320,19 @@ fn the_off_topic_set_holds_both_off_topic_and_on_topic_lines() {
     );
 }
 
-/// The fifth and sixth held-out sets and their near-miss sets were written from the intents'
+/// The fifth to seventh held-out sets and their near-miss sets were written from the intents'
 /// meaning only: none of their lines is a bot.toml example either.
 #[test]
 fn no_blind_judge_line_is_a_bot_toml_example() {
     let examples = example_texts(&BotConfig::default_shop());
-    let blind = [holdout4(), near_misses5(), holdout5(), near_misses7()];
+    let blind = [
+        holdout4(),
+        near_misses5(),
+        holdout5(),
+        near_misses7(),
+        holdout6(),
+        near_misses8(),
+    ];
     let repeated: Vec<&str> = blind
         .iter()
         .flatten()
