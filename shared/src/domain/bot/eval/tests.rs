@@ -119,8 +119,28 @@ fn the_fifth_holdout_set_is_understood_at_least_as_well_as_measured() {
 #[test]
 fn the_sixth_holdout_set_is_understood_at_least_as_well_as_measured() {
     // Measured 95.3 % / 96.1 % / 0 on the sixth round's model, 96.6 % / 97.3 % / 0 after the
-    // seventh round.
+    // seventh round, 96.8 % / 97.5 % / 0 after the eighth.
     assert_figures(&holdout5(), 390, 0.96, 0.97, 0);
+}
+
+/// The seventh held-out set: written blind at the start of the eighth round (bot.toml's intent
+/// meanings only; fraud told as a story, off-topic, self-descriptions among the rest), kept off
+/// `main` until that round's training lines (round 9) and rules (self-descriptions) had landed,
+/// never tuned on.
+#[test]
+fn the_seventh_holdout_set_is_understood_at_least_as_well_as_measured() {
+    // Measured 95.3 % / 96.7 % / 0 on the seventh round's model, 95.8 % / 97.4 % / 0 after the
+    // eighth round (96.2 % while three round-9 training lines equal to judge lines were still
+    // in; they were taken out: measuring sets win).
+    assert_figures(&holdout6(), 400, 0.955, 0.97, 0);
+}
+
+/// The eighth near-miss set, written blind with the seventh held-out set: 2 of 73 handed over
+/// before and after the eighth round (a wrong-chat message asking to call someone else's boss
+/// back "sofort", a job application naming "Fraud Prevention"). Held at that figure.
+#[test]
+fn the_eighth_near_miss_set_hands_over_at_most_as_often_as_measured() {
+    assert_at_most_false_handoffs(&BotConfig::default_shop(), &near_misses8(), 2);
 }
 
 /// The seventh near-miss set, written blind with the sixth held-out set: 8 of 88 handed over on
