@@ -551,7 +551,7 @@ impl BotConfig {
                                 && (!described(i, at) || starts_with_any(x, &lex.contact_signs))
                                 && (negation_follows(lex, w, at)
                                     || (!w.first().is_some_and(|f| lex.question_starts.has(f))
-                                        && negated(lex, w, at)))
+                                        && sign_negated(lex, w, at)))
                                     == taken_back
                         })
                     })
@@ -635,4 +635,18 @@ impl BotConfig {
             .clarify_threshold
             .unwrap_or(DEFAULT_CLARIFY_THRESHOLD)
     }
+}
+
+/// Whether the request sign at `at` is negated, directly or through the sign before it: the
+/// negation reaches along a run of signs and small words ("no need to speak with anyone",
+/// "nicht mit jemandem telefonieren").
+fn sign_negated(lex: &Lexicon, words: &[&str], at: usize) -> bool {
+    negated(lex, words, at)
+        || (0..at).rev().any(|p| {
+            starts_with_any(words[p], &lex.request_signs)
+                && words[p + 1..at]
+                    .iter()
+                    .all(|x| lex.negation_gap.has(x) || starts_with_any(x, &lex.request_signs))
+                && negated(lex, words, p)
+        })
 }

@@ -724,3 +724,31 @@ fn contact_declined_with_a_modal_and_a_pronoun_before_the_negation_does_not_hand
         &["mit einer Mitarbeiterin muss ich reden, bitte"],
     );
 }
+
+/// "muss nicht mit jemandem reden": the person stands between the negation and the contact
+/// word, and a model that reads "human" (but is not sure without signs) is not backed by it.
+#[test]
+fn contact_with_someone_declined_does_not_back_the_models_request_for_a_person() {
+    let config = BotConfig::default_shop();
+    for text in [
+        "ich muss nicht mit jemandem telefonieren, die Adresse reicht",
+        "brauche nicht mit wem zu sprechen, nur die Rechnung",
+        "no need to speak with anyone, just send the invoice",
+        "I don't need to talk to somebody, the tracking link is enough",
+    ] {
+        assert!(
+            !config.backs_handoff(HandoffReason::Request, text, 0.6),
+            "{text}"
+        );
+    }
+    for text in [
+        "ich muss mit jemandem telefonieren",
+        "I need to talk to somebody",
+        "kann ich nicht mit jemandem sprechen?",
+    ] {
+        assert!(
+            config.backs_handoff(HandoffReason::Request, text, 0.6),
+            "{text}"
+        );
+    }
+}
