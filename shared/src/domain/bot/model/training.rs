@@ -59,8 +59,15 @@ impl Model {
             .iter()
             .zip(&labels)
             .map(|(&n, l)| {
-                let none = if l == NONE { settings.none_weight } else { 1.0 };
-                none * (mean / n.max(1) as f32).powf(settings.class_balance)
+                // Off-topic weighs more (no false intent), but a topic an admin has just added
+                // with a handful of examples ("gift_cards") must not drown under it: a class
+                // that small weighs as much as off-topic. Every shipped intent has hundreds.
+                let own = if l == NONE || n < FEW_EXAMPLES {
+                    settings.none_weight
+                } else {
+                    1.0
+                };
+                own * (mean / n.max(1) as f32).powf(settings.class_balance)
             })
             .collect();
         let mut weights = vec![0.0f32; index.len() * k];
@@ -115,6 +122,9 @@ impl Model {
         }
     }
 }
+
+/// Fewer examples than this make a newly added topic: it weighs like off-topic in training.
+const FEW_EXAMPLES: usize = 50;
 
 /// One stochastic gradient step of the softmax regression on one example.
 pub(super) struct Step {
