@@ -558,7 +558,6 @@ impl BotConfig {
                 };
                 let word = read().any(|(i, w)| {
                     list.positions(w, &self.model, &self.words, |_| true)
-                        .into_iter()
                         .any(|at| !described(i, at))
                 });
                 if !word && signs(true) && !signs(false) {
@@ -641,12 +640,12 @@ impl BotConfig {
 /// negation reaches along a run of signs and small words ("no need to speak with anyone",
 /// "nicht mit jemandem telefonieren").
 fn sign_negated(lex: &Lexicon, words: &[&str], at: usize) -> bool {
+    let sign = |x: &str| starts_with_any(x, &lex.request_signs);
     negated(lex, words, at)
-        || (0..at).rev().any(|p| {
-            starts_with_any(words[p], &lex.request_signs)
-                && words[p + 1..at]
-                    .iter()
-                    .all(|x| lex.negation_gap.has(x) || starts_with_any(x, &lex.request_signs))
-                && negated(lex, words, p)
-        })
+        || words[..at]
+            .iter()
+            .enumerate()
+            .rev()
+            .take_while(|(_, x)| lex.negation_gap.has(x) || sign(x))
+            .any(|(p, x)| sign(x) && negated(lex, words, p))
 }
